@@ -1,0 +1,15 @@
+"""Helpers for captures/*/frames.py: every frame is built with explicit MACs, addresses, IP ids,
+ports and payloads so that the same bytes are produced on every run."""
+from scapy.all import Ether  # noqa: F401
+
+
+def F(pkt, note, wait=0.25, port=0):
+    """One frame to send: pkt (a scapy Ether frame), a short description, how long to watch the host
+    after sending it (seconds), and the host port it is sent into (0 = eth0)."""
+    return {"pkt": pkt, "note": note, "wait": wait, "port": port}
+
+
+def payload(tag, size=32):
+    """Deterministic payload bytes."""
+    b = (tag.encode() + b" pktflow ") * (size // 8 + 2)
+    return b[:size]

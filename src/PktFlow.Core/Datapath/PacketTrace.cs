@@ -1,0 +1,92 @@
+namespace PktFlow;
+
+/// <summary>What finally became of a packet.</summary>
+public enum Fate
+{
+    /// <summary>Reached a local protocol handler (tcp_v4_rcv, udp_rcv, icmp_rcv, ...).</summary>
+    Delivered,
+    /// <summary>Routed and sent out of another device.</summary>
+    Forwarded,
+    /// <summary>Sent by this host (locally generated).</summary>
+    Transmitted,
+    /// <summary>Freed with a drop reason (kfree_skb_reason).</summary>
+    Dropped,
+    /// <summary>Handled and freed by the kernel itself without a drop (ARP, neighbour discovery).</summary>
+    Consumed,
+    /// <summary>The model cannot say: the reason starts with "unsupported:".</summary>
+    Unsupported,
+}
+
+/// <summary>Netfilter verdicts and stage outcomes, in the kernel's vocabulary.</summary>
+public enum Verdict
+{
+    /// <summary>The stage passed the packet on (no netfilter verdict involved).</summary>
+    Pass,
+    Accept,
+    Drop,
+    Stolen,
+    Queue,
+    /// <summary>The stage exists in the kernel here but the model does not evaluate it yet.</summary>
+    NotModelled,
+}
+
+/// <summary>Netfilter families (NFPROTO_*).</summary>
+public enum NfFamily { Netdev, Bridge, Arp, Ip, Ip6, Inet }
+
+/// <summary>Netfilter hooks (NF_INET_*, NF_NETDEV_*, NF_ARP_*, NF_BR_*).</summary>
+public enum NfHook { Ingress, PreRouting, LocalIn, Forward, LocalOut, PostRouting, Egress, Input, Output }
+
+/// <summary>One step of a packet's path: a kernel stage or a netfilter hook.</summary>
+public sealed class HookEvent
+{
+    public required string Namespace { get; init; }
+    public string? Device { get; init; }
+    /// <summary>The stage in PascalCase (IpRcv, IpForward, NfHook).</summary>
+    public required string Stage { get; init; }
+    /// <summary>The kernel function modelled (ip_rcv_core, ip_forward, nf_hook_slow).</summary>
+    public required string Function { get; init; }
+    public NfFamily? Family { get; init; }
+    public NfHook? Hook { get; init; }
+    public int? Priority { get; init; }
+    public string? Table { get; init; }
+    public string? Chain { get; init; }
+    public string? Rule { get; init; }
+    public required Verdict Verdict { get; init; }
+    public string? Detail { get; init; }
+
+    public override string ToString() =>
+        $"{Namespace}/{Device ?? "-"} {Stage} {Verdict}{(Detail is null ? "" : ": " + Detail)}";
+}
+
+/// <summary>The result for one input packet: the path it took and its fate.</summary>
+public sealed class PacketTrace
+{
+    /// <summary>The capture file the packet came from.</summary>
+    public string? File { get; init; }
+    /// <summary>1-based frame number within the file.</summary>
+    public long Frame { get; init; }
+    public DateTimeOffset Timestamp { get; init; }
+    /// <summary>Nanoseconds since the Unix epoch, as captured.</summary>
+    public long TimestampNs { get; init; }
+    /// <summary>Length on the wire (original length).</summary>
+    public int Length { get; init; }
+    public int CapturedLength { get; init; }
+    /// <summary>One line, as `tcpdump -n` would print it.</summary>
+    public string Summary { get; init; } = "";
+    /// <summary>Where the packet entered the model: namespace/device.</summary>
+    public string Ingress { get; init; } = "";
+    public IReadOnlyList<HookEvent> Path { get; init; } = Array.Empty<HookEvent>();
+    /// <summary>The route chosen, printed as `ip route` prints it, or null when no route was looked up.</summary>
+    public string? Route { get; init; }
+    /// <summary>namespace/device the packet left on, when it left.</summary>
+    public string? Egress { get; init; }
+    public Fate Fate { get; init; }
+    /// <summary>Why: a drop reason named after SKB_DROP_REASON_*, the handler it reached, or "unsupported: ...".</summary>
+    public string Reason { get; init; } = "";
+    /// <summary>Packets the kernel would send in response (ICMP errors, ARP/ND replies, echo replies), described.</summary>
+    public IReadOnlyList<string> Generated { get; init; } = Array.Empty<string>();
+    /// <summary>Notes about the model's assumptions for this packet (inferred host, unmodelled config...).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = Array.Empty<string>();
+
+    public override string ToString() => $"{Frame} {Summary} -> {Fate} ({Reason})";
+}

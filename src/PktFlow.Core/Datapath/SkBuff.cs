@@ -1,0 +1,41 @@
+using PktFlow.Topology;
+
+namespace PktFlow.Datapath;
+
+/// <summary>PACKET_* values of skb->pkt_type, set by eth_type_trans.</summary>
+public enum PacketType { Host = 0, Broadcast = 1, Multicast = 2, OtherHost = 3, Outgoing = 4, Loopback = 5 }
+
+/// <summary>
+/// The model's sk_buff: one private copy of the packet bytes (so NAT and TTL edits never touch the
+/// captured data) with header offsets and the metadata stages read and write.
+/// </summary>
+public sealed class SkBuff
+{
+    public byte[] Buffer { get; }
+    public int Length { get; set; }
+    /// <summary>Offset of the Ethernet header, or -1 when the packet has none (raw IP captures).</summary>
+    public int MacHeader { get; set; } = -1;
+    public int NetworkHeader { get; set; }
+    public int TransportHeader { get; set; } = -1;
+    /// <summary>skb->protocol (EtherType of the network header).</summary>
+    public ushort Protocol { get; set; }
+    public required NetNamespace Netns { get; set; }
+    public required NetDevice Dev { get; set; }
+    public PacketType PktType { get; set; } = PacketType.Host;
+    public uint Mark { get; set; }
+    /// <summary>802.1Q VLAN id taken off the frame by skb_vlan_untag (0 when none).</summary>
+    public ushort VlanId { get; set; }
+    public bool VlanPresent { get; set; }
+
+    public SkBuff(ReadOnlySpan<byte> data)
+    {
+        Buffer = data.ToArray();
+        Length = data.Length;
+    }
+
+    public Span<byte> Network => Buffer.AsSpan(NetworkHeader, Length - NetworkHeader);
+    public ReadOnlySpan<byte> Data => Buffer.AsSpan(0, Length);
+
+    /// <summary>pskb_trim_rcsum: drop link-layer padding after the IP total length.</summary>
+    public void TrimNetwork(int networkLength) => Length = Math.Min(Length, NetworkHeader + networkLength);
+}

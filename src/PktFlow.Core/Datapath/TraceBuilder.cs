@@ -1,0 +1,66 @@
+using PktFlow.Topology;
+
+namespace PktFlow.Datapath;
+
+/// <summary>
+/// Collects the events of one packet's walk (the event sink of the engine) and ends it with a fate.
+/// Stages call <see cref="Stage"/> as they pass, <see cref="NotModelled"/> where the kernel runs
+/// something the model does not evaluate yet, and one of the ending methods exactly once.
+/// </summary>
+public sealed class TraceBuilder
+{
+    private readonly List<HookEvent> _path = new();
+    private readonly List<string> _generated = new();
+    private readonly List<string> _notes = new();
+
+    public Fate? Fate { get; private set; }
+    public string Reason { get; private set; } = "";
+    public string? Route { get; set; }
+    public string? Egress { get; private set; }
+    public IReadOnlyList<HookEvent> Path => _path;
+    public IReadOnlyList<string> Generated => _generated;
+    public IReadOnlyList<string> Notes => _notes;
+    public bool Ended => Fate is not null;
+
+    public void Stage(SkBuff skb, string stage, string function, Verdict verdict = Verdict.Pass, string? detail = null) =>
+        _path.Add(new HookEvent { Namespace = skb.Netns.Name, Device = skb.Dev.Name, Stage = stage, Function = function, Verdict = verdict, Detail = detail });
+
+    public void NotModelled(SkBuff skb, string stage, string function, string detail) =>
+        Stage(skb, stage, function, Verdict.NotModelled, detail);
+
+    /// <summary>A netfilter hook the kernel runs here; no ruleset is evaluated yet, so it is NotModelled.</summary>
+    public void NfHook(SkBuff skb, NfFamily family, NfHook hook, NetDevice? dev = null)
+    {
+        string detail = skb.Netns.Unmodelled.Count > 0
+            ? $"netfilter is not modelled yet; {skb.Netns.Unmodelled.Count} lab command(s) that may set rules were not evaluated"
+            : "netfilter is not modelled yet (the lab sets no rules)";
+        _path.Add(new HookEvent
+        {
+            Namespace = skb.Netns.Name, Device = (dev ?? skb.Dev).Name, Stage = "NfHook", Function = "nf_hook_slow",
+            Family = family, Hook = hook, Verdict = Verdict.NotModelled, Detail = detail,
+        });
+    }
+
+    public void Generate(string description) => _generated.Add(description);
+    public void Note(string note) { if (!_notes.Contains(note)) _notes.Add(note); }
+
+    public void Drop(SkBuff skb, string stage, string function, string reason, string detail)
+    {
+        Stage(skb, stage, function, Verdict.Drop, detail);
+        End(Datapath.Fate.Dropped, reason);
+    }
+
+    public void End(Fate fate, string reason, string? egress = null)
+    {
+        if (Fate is not null) throw new InvalidOperationException($"packet already ended as {Fate} ({Reason}); stage bug");
+        Fate = fate;
+        Reason = reason;
+        Egress = egress;
+    }
+
+    public void Unsupported(SkBuff? skb, string what)
+    {
+        if (skb is not null) Stage(skb, "Unsupported", "-", Verdict.NotModelled, what);
+        End(Datapath.Fate.Unsupported, "unsupported: " + what);
+    }
+}

@@ -1,0 +1,108 @@
+using PktFlow.Datapath;
+using PktFlow.Ipv4;
+using PktFlow.Ipv6;
+using PktFlow.Wire;
+
+namespace PktFlow.Dev;
+
+/// <summary>
+/// Receive on one device: eth_type_trans, then __netif_receive_skb_core's order of XDP, GRO, taps,
+/// tc ingress, the netdev ingress hook, VLAN untagging, the rx_handler (bridge ports) and the
+/// protocol handlers (ip_rcv, ipv6_rcv, arp_rcv). See shared kernel-path.md, "Receive, one device".
+/// </summary>
+public static class NetifReceiveSkb
+{
+    /// <summary>Entry for a frame that starts with an Ethernet header.</summary>
+    [KernelSymbol("eth_type_trans", "net/ethernet/eth.c")]
+    public static void EthTypeTrans(SkBuff skb, TraceBuilder t)
+    {
+        if (!EthernetFrame.TryParse(skb.Data, out var eth, out var error))
+        {
+            t.Drop(skb, "EthTypeTrans", "eth_type_trans", "PKT_TOO_SMALL", error ?? "frame shorter than an Ethernet header");
+            return;
+        }
+        var dst = eth.Destination;
+        skb.MacHeader = 0;
+        // Tags are untagged by skb_vlan_untag later; the protocol is the innermost EtherType.
+        skb.PktType = dst.IsBroadcast ? PacketType.Broadcast
+            : dst.IsMulticast ? PacketType.Multicast
+            : dst == skb.Dev.Mac ? PacketType.Host
+            : PacketType.OtherHost;
+        if (eth.VlanCount > 0)
+        {
+            skb.VlanPresent = true;
+            skb.VlanId = eth.Vlan(0).Vid;
+        }
+        skb.Protocol = eth.EtherType;
+        skb.NetworkHeader = eth.HeaderLength;
+        string what = skb.PktType switch
+        {
+            PacketType.Host => $"pkt_type HOST: {dst} is {skb.Dev.Name}'s address",
+            PacketType.Broadcast => "pkt_type BROADCAST",
+            PacketType.Multicast => $"pkt_type MULTICAST ({dst})",
+            _ => $"pkt_type OTHERHOST: {dst} is not {skb.Dev.Name}'s address {skb.Dev.Mac}",
+        };
+        t.Stage(skb, "EthTypeTrans", "eth_type_trans", Verdict.Pass, $"{what}, protocol 0x{skb.Protocol:x4}");
+        if (eth.IsLengthField)
+        {
+            t.Unsupported(skb, $"802.3 frame with length field {skb.Protocol} (LLC/SNAP is not modelled)");
+            return;
+        }
+        Receive(skb, t);
+    }
+
+    /// <summary>Entry for a frame that starts at the network header (raw IP or cooked captures).</summary>
+    public static void ReceiveNetwork(SkBuff skb, ushort protocol, int networkOffset, PacketType pktType, TraceBuilder t)
+    {
+        skb.Protocol = protocol;
+        skb.NetworkHeader = networkOffset;
+        skb.PktType = pktType;
+        t.Stage(skb, "NetifRx", "netif_receive_skb", Verdict.Pass, $"no Ethernet header in the capture; protocol 0x{protocol:x4}, pkt_type {pktType.ToString().ToUpperInvariant()} assumed");
+        Receive(skb, t);
+    }
+
+    [KernelSymbol("__netif_receive_skb_core", "net/core/dev.c")]
+    private static void Receive(SkBuff skb, TraceBuilder t)
+    {
+        if (!skb.Dev.IsUp)
+        {
+            t.Drop(skb, "NetifReceiveSkb", "__netif_receive_skb_core", "DEV_READY", $"{skb.Dev.Name} is down: nothing is received");
+            return;
+        }
+        t.NotModelled(skb, "Xdp", "netif_receive_generic_xdp", "XDP is not modelled yet (the lab cannot attach programs)");
+        t.NotModelled(skb, "Gro", "napi_gro_receive", "GRO is not modelled yet: each captured frame is one skb");
+        t.NotModelled(skb, "TcIngress", "sch_handle_ingress", "tc is not modelled yet");
+        t.NfHook(skb, NfFamily.Netdev, NfHook.Ingress);
+
+        if (skb.VlanPresent)
+        {
+            // skb_vlan_untag + vlan_do_receive: no VLAN device is modelled, so a tagged frame with a
+            // non-zero VID finds none and becomes PACKET_OTHERHOST (dropped by ip_rcv and friends).
+            if (skb.VlanId != 0)
+            {
+                skb.PktType = PacketType.OtherHost;
+                t.Stage(skb, "VlanDoReceive", "vlan_do_receive", Verdict.Pass,
+                    $"802.1Q VID {skb.VlanId}: no VLAN device on {skb.Dev.Name} in the lab, pkt_type set to OTHERHOST");
+            }
+            else t.Stage(skb, "VlanDoReceive", "vlan_do_receive", Verdict.Pass, "priority tag (VID 0): handled as untagged");
+        }
+
+        if (skb.Dev.Master is { } master)
+        {
+            t.Unsupported(skb, $"{skb.Dev.Name} is a port of {master}: br_handle_frame (the bridge) is not modelled yet");
+            return;
+        }
+
+        switch (skb.Protocol)
+        {
+            case EtherTypes.Ipv4: IpInput.IpRcv(skb, t); break;
+            case EtherTypes.Ipv6: Ip6Input.Ipv6Rcv(skb, t); break;
+            case EtherTypes.Arp: ArpRcv.Receive(skb, t); break;
+            default:
+                // No ptype_base handler: __netif_receive_skb_core frees it as UNHANDLED_PROTO.
+                t.Drop(skb, "NetifReceiveSkb", "__netif_receive_skb_core", "UNHANDLED_PROTO",
+                    $"no protocol handler for EtherType 0x{skb.Protocol:x4}");
+                break;
+        }
+    }
+}

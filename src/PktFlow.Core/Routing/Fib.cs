@@ -1,0 +1,76 @@
+using PktFlow.Topology;
+using PktFlow.Wire;
+
+namespace PktFlow.Routing;
+
+/// <summary>What fib_lookup answered: the route and table, or the errno a route type or a miss gives.</summary>
+public readonly record struct FibResult(Route? Route, uint Table, FibError Error)
+{
+    public bool Found => Error == FibError.None;
+}
+
+/// <summary>
+/// The errors fib_table_lookup / fib_rules_lookup return (fib_props[type].error): blackhole -EINVAL,
+/// unreachable -EHOSTUNREACH, prohibit -EACCES, no match in any table -ENETUNREACH.
+/// </summary>
+public enum FibError { None, NetUnreachable, HostUnreachable, Prohibited, Blackhole }
+
+/// <summary>
+/// The routing tables of one namespace, compiled once: per table and family, routes grouped by prefix
+/// length (longest first) in hash maps, so a lookup costs one probe per distinct prefix length.
+/// Rules are the kernel's defaults (local 0, main 32766, default 32767); `ip rule` comes later.
+/// </summary>
+public sealed class Fib
+{
+    private sealed class Table
+    {
+        // (prefix length, masked address) -> routes ordered by metric, the way fib_alias lists are.
+        public readonly SortedDictionary<int, Dictionary<IpAddr, List<Route>>> ByLength = new(Comparer<int>.Create((a, b) => b.CompareTo(a)));
+    }
+
+    private readonly Dictionary<(IpFamily, uint), Table> _tables = new();
+    private static readonly uint[] RuleOrder = { RouteTables.Local, RouteTables.Main, RouteTables.Default };
+
+    public Fib(IEnumerable<Route> routes)
+    {
+        foreach (var r in routes)
+        {
+            if (!_tables.TryGetValue((r.Family, r.Table), out var t)) _tables[(r.Family, r.Table)] = t = new Table();
+            if (!t.ByLength.TryGetValue(r.Destination.Length, out var map)) t.ByLength[r.Destination.Length] = map = new();
+            var key = r.Destination.Network;
+            if (!map.TryGetValue(key, out var list)) map[key] = list = new();
+            list.Add(r);
+            list.Sort((a, b) => a.Metric.CompareTo(b.Metric));
+        }
+    }
+
+    /// <summary>fib_lookup for a destination, walking the default rules in priority order.</summary>
+    public FibResult Lookup(IpAddr destination)
+    {
+        foreach (var id in RuleOrder)
+        {
+            if (!_tables.TryGetValue((destination.Family, id), out var t)) continue;
+            var r = LookupTable(t, destination);
+            if (r is null) continue;
+            if (r.Type == RouteType.Throw) continue; // -EAGAIN: go on with the next rule
+            return new FibResult(r, id, ErrorOf(r.Type));
+        }
+        return new FibResult(null, 0, FibError.NetUnreachable);
+    }
+
+    private static Route? LookupTable(Table t, IpAddr dst)
+    {
+        foreach (var (len, map) in t.ByLength)
+            if (map.TryGetValue(dst.Mask(len), out var list) && list.Count > 0)
+                return list[0];
+        return null;
+    }
+
+    public static FibError ErrorOf(RouteType type) => type switch
+    {
+        RouteType.Blackhole => FibError.Blackhole,
+        RouteType.Unreachable => FibError.HostUnreachable,
+        RouteType.Prohibit => FibError.Prohibited,
+        _ => FibError.None,
+    };
+}

@@ -1,0 +1,134 @@
+using System.Buffers.Binary;
+using PktFlow.Datapath;
+using PktFlow.Wire;
+
+namespace PktFlow;
+
+/// <summary>
+/// The protocol handlers that ip_local_deliver_finish / ip6_input_finish hand packets to:
+/// tcp_v4_rcv / tcp_v6_rcv, udp_rcv / udpv6_rcv, icmp_rcv / icmpv6_rcv. Header and checksum checks
+/// are modelled; socket lookup is not yet (no listeners in the lab format), and says so.
+/// </summary>
+public static class LocalDeliver
+{
+    public static void Transport(SkBuff skb, TraceBuilder t, byte protocol, IpAddr saddr, IpAddr daddr,
+        ReadOnlySpan<byte> segment, bool broadcast)
+    {
+        bool v6 = saddr.IsV6;
+        switch (protocol)
+        {
+            case IpProtocol.Tcp: Tcp(skb, t, saddr, daddr, segment, v6, broadcast); break;
+            case IpProtocol.Udp: Udp(skb, t, saddr, daddr, segment, v6); break;
+            case IpProtocol.Icmp when !v6: Icmp(skb, t, segment, saddr, broadcast); break;
+            case IpProtocol.Icmpv6 when v6: Ipv6.Icmpv6Rcv.Receive(skb, t, saddr, daddr, segment); break;
+            default:
+                // ip_protocol_deliver_rcu / ip6_protocol_deliver_rcu: no handler and no raw socket.
+                var icmp = v6 ? "ICMPv6 parameter problem (unrecognized next header)" : "ICMP protocol unreachable";
+                if (!broadcast) t.Generate($"{icmp} to {saddr}");
+                t.Drop(skb, v6 ? "Ip6ProtocolDeliver" : "IpProtocolDeliver", v6 ? "ip6_protocol_deliver_rcu" : "ip_protocol_deliver_rcu",
+                    "IP_NOPROTO", $"no handler for IP protocol {protocol}{(broadcast ? "" : $"; {icmp} sent")}");
+                break;
+        }
+    }
+
+    /// <summary>
+    /// A checksum the kernel would accept. A sender with checksum offload leaves only the folded
+    /// pseudo-header sum in the field (CHECKSUM_PARTIAL) and a capture taken on that host shows it;
+    /// the receiving kernel got the packet with the offload pending, so it counts as verified.
+    /// </summary>
+    private static (bool ok, string? note) ChecksumState(IpAddr saddr, IpAddr daddr, byte protocol, ReadOnlySpan<byte> segment, int checksumOffset)
+    {
+        if (Checksum.TransportValid(saddr, daddr, protocol, segment)) return (true, null);
+        ushort stored = BinaryPrimitives.ReadUInt16BigEndian(segment[checksumOffset..]);
+        ushort partial = Checksum.Fold(Checksum.PseudoHeader(saddr, daddr, protocol, segment.Length));
+        if (stored == partial)
+            return (true, "checksum left for offload (CHECKSUM_PARTIAL, captured on the sender): treated as verified");
+        return (false, $"checksum 0x{stored:x4} is wrong (expected 0x{Checksum.Transport(saddr, daddr, protocol, ZeroedCopy(segment, checksumOffset)):x4})");
+    }
+
+    private static ReadOnlySpan<byte> ZeroedCopy(ReadOnlySpan<byte> segment, int checksumOffset)
+    {
+        var copy = segment.ToArray();
+        copy[checksumOffset] = 0;
+        copy[checksumOffset + 1] = 0;
+        return copy;
+    }
+
+    [KernelSymbol("tcp_v4_rcv", "net/ipv4/tcp_ipv4.c")]
+    [KernelSymbol("tcp_v6_rcv", "net/ipv6/tcp_ipv6.c")]
+    private static void Tcp(SkBuff skb, TraceBuilder t, IpAddr saddr, IpAddr daddr, ReadOnlySpan<byte> segment, bool v6, bool broadcast)
+    {
+        string fn = v6 ? "tcp_v6_rcv" : "tcp_v4_rcv", stage = v6 ? "TcpV6Rcv" : "TcpV4Rcv";
+        if (broadcast)
+        {
+            t.Drop(skb, stage, fn, "NOT_SPECIFIED", "TCP to a broadcast or multicast address is discarded (pkt_type not HOST)");
+            return;
+        }
+        if (!TcpHeader.TryParse(segment, out var tcp, out var error) || tcp.HeaderProblem() is { } problem)
+        {
+            t.Drop(skb, stage, fn, "PKT_TOO_SMALL", error ?? tcp.HeaderProblem() ?? "TCP header cut short");
+            return;
+        }
+        var (ok, note) = ChecksumState(saddr, daddr, IpProtocol.Tcp, segment, 16);
+        if (!ok) { t.Drop(skb, stage, fn, "TCP_CSUM", "TCP " + note); return; }
+        if (note is not null) t.Note("TCP " + note);
+        t.NotModelled(skb, stage, fn, $"TCP port {tcp.DestinationPort}: socket lookup is not modelled yet (a listener accepts; with none the kernel answers a SYN with RST)");
+        t.End(Fate.Delivered, fn);
+    }
+
+    [KernelSymbol("udp_rcv", "net/ipv4/udp.c")]
+    [KernelSymbol("udpv6_rcv", "net/ipv6/udp.c")]
+    private static void Udp(SkBuff skb, TraceBuilder t, IpAddr saddr, IpAddr daddr, ReadOnlySpan<byte> segment, bool v6)
+    {
+        string fn = v6 ? "udpv6_rcv" : "udp_rcv", stage = v6 ? "Udpv6Rcv" : "UdpRcv";
+        if (!UdpHeader.TryParse(segment, out var udp, out var error) || udp.LengthProblem(segment.Length) is { } problem)
+        {
+            t.Drop(skb, stage, fn, "PKT_TOO_SMALL", error ?? udp.LengthProblem(segment.Length) ?? "UDP header cut short");
+            return;
+        }
+        if (udp.Checksum != 0 || v6)
+        {
+            var seg = segment[..Math.Min(segment.Length, Math.Max((int)udp.Length, UdpHeader.HeaderLength))];
+            var (ok, note) = ChecksumState(saddr, daddr, IpProtocol.Udp, seg, 6);
+            if (!ok) { t.Drop(skb, stage, fn, "UDP_CSUM", "UDP " + note); return; }
+            if (note is not null) t.Note("UDP " + note);
+        }
+        t.NotModelled(skb, stage, fn, $"UDP port {udp.DestinationPort}: socket lookup is not modelled yet (with no socket the kernel sends ICMP port unreachable)");
+        t.End(Fate.Delivered, fn);
+    }
+
+    [KernelSymbol("icmp_rcv", "net/ipv4/icmp.c")]
+    private static void Icmp(SkBuff skb, TraceBuilder t, ReadOnlySpan<byte> segment, IpAddr saddr, bool broadcast)
+    {
+        if (!IcmpHeader.TryParse(segment, out var icmp, out var error))
+        {
+            t.Drop(skb, "IcmpRcv", "icmp_rcv", "PKT_TOO_SMALL", error ?? "ICMP header cut short");
+            return;
+        }
+        if (!icmp.ChecksumValid) { t.Drop(skb, "IcmpRcv", "icmp_rcv", "ICMP_CSUM", $"ICMP checksum 0x{icmp.Checksum:x4} is wrong"); return; }
+        var sys = skb.Netns.Sysctls;
+        if (broadcast && icmp.Type is IcmpHeader.EchoRequest or IcmpHeader.Timestamp && sys.IsOn("net.ipv4.icmp_echo_ignore_broadcasts"))
+        {
+            t.Drop(skb, "IcmpRcv", "icmp_rcv", "INVALID_PROTO", "echo to a broadcast/multicast address ignored (net.ipv4.icmp_echo_ignore_broadcasts = 1)");
+            return;
+        }
+        switch (icmp.Type)
+        {
+            case IcmpHeader.EchoRequest:
+                if (sys.IsOn("net.ipv4.icmp_echo_ignore_all"))
+                {
+                    t.Stage(skb, "IcmpEcho", "icmp_echo", Verdict.Pass, "echo ignored (net.ipv4.icmp_echo_ignore_all = 1)");
+                    t.End(Fate.Consumed, "icmp_echo (ignored)");
+                    return;
+                }
+                t.Generate($"ICMP echo reply to {saddr}, id {icmp.Identifier}, seq {icmp.SequenceNumber}");
+                t.Stage(skb, "IcmpEcho", "icmp_echo", Verdict.Pass, $"echo request id {icmp.Identifier} seq {icmp.SequenceNumber}: the kernel answers with an echo reply");
+                t.End(Fate.Delivered, "icmp_echo");
+                return;
+            default:
+                t.Stage(skb, "IcmpRcv", "icmp_rcv", Verdict.Pass, $"ICMP type {icmp.Type} code {icmp.Code}{(icmp.IsError ? ": an error, handed to the quoted protocol's err_handler" : "")}");
+                t.End(Fate.Delivered, "icmp_rcv");
+                return;
+        }
+    }
+}

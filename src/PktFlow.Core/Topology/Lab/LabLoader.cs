@@ -1,0 +1,371 @@
+using PktFlow.Wire;
+
+namespace PktFlow.Topology.Lab;
+
+/// <summary>A lab file that cannot be applied: names the file, line, the command and the token.</summary>
+public sealed class LabException(string file, int line, string command, string? token, string message)
+    : Exception($"{file}:{line}: {message}{(token is null ? "" : $" (at '{token}')")}\n    {command}")
+{
+    public string File { get; } = file;
+    public int Line { get; } = line;
+    public string Command { get; } = command;
+    public string? Token { get; } = token;
+    public string Reason { get; } = message;
+}
+
+/// <summary>
+/// Builds a <see cref="HostTopology"/> from a lab script: the iproute2 and sysctl commands people write
+/// to build a host, applied in order with the kernel's own rules (see docs/lab-format.md). Commands
+/// that shape the datapath but are not modelled yet (nft, iptables, tc, ip rule, ...) are recorded
+/// and named in every result; unknown commands are warnings that name the line.
+/// </summary>
+public sealed class LabLoader
+{
+    public const string HostNamespace = "host";
+
+    private readonly string _file;
+    private readonly Dictionary<string, NamespaceBuilder> _namespaces = new();
+    private readonly List<string> _warnings = new();
+    private LabCommand _cmd = null!;
+
+    private LabLoader(string file)
+    {
+        _file = file;
+        _namespaces[HostNamespace] = new NamespaceBuilder(HostNamespace, loopbackUp: true);
+    }
+
+    public static HostTopology LoadFile(string path) => Load(File.ReadAllText(path), path);
+
+    public static HostTopology Load(string text, string fileName)
+    {
+        var loader = new LabLoader(fileName);
+        foreach (var cmd in ShellWords.Split(text)) loader.Apply(cmd, HostNamespace);
+        var namespaces = loader._namespaces.Values.Select(b => b.Build()).ToList();
+        return new HostTopology(namespaces, fileName, loader._warnings);
+    }
+
+    private LabException Error(string message, string? token = null) => new(_file, _cmd.Line, _cmd.Text, token, message);
+    private void Warn(string message) => _warnings.Add($"{_file}:{_cmd.Line}: {message}: {_cmd.Text}");
+
+    private void Apply(LabCommand cmd, string ns)
+    {
+        _cmd = cmd;
+        var w = cmd.Words;
+        if (w.Any(x => x.Contains("${", StringComparison.Ordinal)))
+            throw Error("undefined variable", w.First(x => x.Contains("${", StringComparison.Ordinal)));
+        try
+        {
+            switch (w[0])
+            {
+                case "ip": Ip(w.Skip(1).ToList(), ns); break;
+                case "sysctl": Sysctl(w.Skip(1).ToList(), ns); break;
+                case "echo" when w.Count == 4 && w[2] == ">" && w[3].StartsWith("/proc/sys/", StringComparison.Ordinal):
+                    _namespaces[ns].Sysctl(w[3]["/proc/sys/".Length..].Replace('/', '.'), w[1]); break;
+                case "nft" or "iptables" or "ip6tables" or "iptables-restore" or "ip6tables-restore" or "iptables-nft"
+                    or "iptables-nft-restore" or "arptables" or "ebtables" or "tc" or "bridge" or "ethtool" or "ipset":
+                    _namespaces[ns].NoteUnmodelled($"{_file}:{cmd.Line}: {cmd.Text}");
+                    Warn($"'{w[0]}' is not modelled yet; its effect is not evaluated");
+                    break;
+                case "set" or "sleep" or "true" or ":" or "wait" or "#!/bin/sh" or "#!/bin/bash" or "export" or "modprobe":
+                    break;
+                default:
+                    Warn($"unknown command '{w[0]}' ignored");
+                    break;
+            }
+        }
+        catch (TopologyException e) { throw Error(e.Message); }
+    }
+
+    private void Sysctl(List<string> args, string ns)
+    {
+        foreach (var a in args)
+        {
+            if (a.StartsWith('-')) { if (a is "-w" or "-q" or "-e") continue; throw Error($"sysctl option {a} is not supported", a); }
+            int eq = a.IndexOf('=');
+            if (eq <= 0) throw Error("expected key=value", a);
+            _namespaces[ns].Sysctl(a[..eq], a[(eq + 1)..]);
+        }
+    }
+
+    private void Ip(List<string> a, string ns)
+    {
+        IpFamily? family = null;
+        int i = 0;
+        for (; i < a.Count && a[i].StartsWith('-'); i++)
+        {
+            switch (a[i])
+            {
+                case "-4": family = IpFamily.V4; break;
+                case "-6": family = IpFamily.V6; break;
+                case "-n" or "-netns" or "--netns":
+                    ns = Need(a, ++i, "namespace name");
+                    if (!_namespaces.ContainsKey(ns)) throw Error($"Cannot open network namespace \"{ns}\": No such file or directory", ns);
+                    break;
+                case "-d" or "-details" or "-j" or "-json" or "-s" or "-br" or "-c" or "-o" or "-oneline": break;
+                default: throw Error($"ip option {a[i]} is not supported", a[i]);
+            }
+        }
+        if (i >= a.Count) throw Error("ip needs an object (link, addr, route, netns, ...)");
+        var obj = a[i];
+        var rest = a.Skip(i + 1).ToList();
+        var b = _namespaces[ns];
+        switch (obj)
+        {
+            case "link" or "l" or "li": Link(rest, b); break;
+            case "address" or "addr" or "a" or "ad": Addr(rest, b, family); break;
+            case "route" or "r" or "ro" or "rou": RouteCmd(rest, b, family); break;
+            case "netns": Netns(rest); break;
+            case "rule" or "ru" or "neighbour" or "neighbor" or "neigh" or "n" or "tunnel" or "xfrm" or "mroute" or "nexthop":
+                b.NoteUnmodelled($"{_file}:{_cmd.Line}: {_cmd.Text}");
+                Warn($"'ip {obj}' is not modelled yet; its effect is not evaluated");
+                break;
+            default: throw Error($"unknown ip object '{obj}'", obj);
+        }
+    }
+
+    private string Need(List<string> a, int i, string what) =>
+        i < a.Count ? a[i] : throw Error($"missing {what}", a.Count > 0 ? a[^1] : null);
+
+    private void Netns(List<string> a)
+    {
+        var verb = Need(a, 0, "netns command");
+        switch (verb)
+        {
+            case "add":
+            {
+                var name = Need(a, 1, "namespace name");
+                if (_namespaces.ContainsKey(name)) throw Error($"Cannot create namespace file \"/run/netns/{name}\": File exists", name);
+                _namespaces[name] = new NamespaceBuilder(name, loopbackUp: false);
+                break;
+            }
+            case "exec":
+            {
+                var name = Need(a, 1, "namespace name");
+                if (!_namespaces.ContainsKey(name)) throw Error($"Cannot open network namespace \"{name}\"", name);
+                if (a.Count < 3) throw Error("ip netns exec needs a command");
+                var saved = _cmd;
+                Apply(new LabCommand(_cmd.Line, a.Skip(2).ToList(), _cmd.Text), name);
+                _cmd = saved;
+                break;
+            }
+            case "del" or "delete":
+                Warn("namespace deletion ignored (the model keeps what was built)");
+                break;
+            default: throw Error($"ip netns {verb} is not supported", verb);
+        }
+    }
+
+    private void Link(List<string> a, NamespaceBuilder b)
+    {
+        var verb = Need(a, 0, "link command");
+        switch (verb)
+        {
+            case "add": LinkAdd(a.Skip(1).ToList(), b); break;
+            case "set": LinkSet(a.Skip(1).ToList(), b); break;
+            case "del" or "delete":
+                throw Error("ip link del is not supported yet; build the lab without it", verb);
+            case "show" or "list" or "ls": break;
+            default: throw Error($"ip link {verb} is not supported", verb);
+        }
+    }
+
+    private void LinkAdd(List<string> a, NamespaceBuilder b)
+    {
+        string? name = null, kind = null, peer = null, peerNs = null;
+        MacAddress? mac = null, peerMac = null;
+        int? mtu = null;
+        bool inPeer = false;
+        for (int i = 0; i < a.Count; i++)
+        {
+            var t = a[i];
+            switch (t)
+            {
+                case "name" or "dev": if (inPeer) peer = Need(a, ++i, "peer name"); else name = Need(a, ++i, "device name"); break;
+                case "type": kind = Need(a, ++i, "link type"); break;
+                case "peer": inPeer = true; break;
+                case "address": var m = ParseMac(Need(a, ++i, "MAC address")); if (inPeer) peerMac = m; else mac = m; break;
+                case "mtu": mtu = ParseInt(Need(a, ++i, "MTU")); break;
+                case "netns" when inPeer: peerNs = Need(a, ++i, "namespace"); break;
+                case "link" or "txqueuelen" or "qlen" or "numtxqueues" or "numrxqueues" or "group": i++; break;
+                default:
+                    if (kind is not null && !inPeer && kind != "veth") { i = a.Count; break; } // type-specific options (vlan id, vxlan ...)
+                    if (name is null && !inPeer && !t.StartsWith('-')) { name = t; break; }
+                    if (inPeer && peer is null) { peer = t; break; }
+                    throw Error("unexpected word in ip link add", t);
+            }
+        }
+        if (name is null) throw Error("ip link add needs a device name");
+        var devKind = kind switch
+        {
+            "veth" => DeviceKind.Veth, "bridge" => DeviceKind.Bridge, "dummy" => DeviceKind.Dummy, "vlan" => DeviceKind.Vlan,
+            "vxlan" => DeviceKind.Vxlan, "macvlan" => DeviceKind.Macvlan, null => throw Error("ip link add needs 'type KIND'"),
+            _ => DeviceKind.Other,
+        };
+        if (devKind == DeviceKind.Other) Warn($"link type '{kind}' is not modelled; the device exists but behaves as a plain device");
+        if (devKind is DeviceKind.Vlan or DeviceKind.Vxlan or DeviceKind.Macvlan or DeviceKind.Bridge)
+            b.NoteUnmodelled($"{_file}:{_cmd.Line}: {kind} device {name} (its datapath is not modelled yet)");
+        if (devKind == DeviceKind.Veth)
+        {
+            if (peer is null) throw Error("veth needs 'peer name NAME'");
+            var peerBuilder = peerNs is null ? b : _namespaces.TryGetValue(peerNs, out var pb) ? pb : throw Error($"Cannot find namespace {peerNs}", peerNs);
+            b.AddDevice(name, devKind, mac, mtu, peer, peerBuilder.Name);
+            peerBuilder.AddDevice(peer, devKind, peerMac, mtu, name, b.Name);
+        }
+        else b.AddDevice(name, devKind, mac, mtu);
+    }
+
+    private void LinkSet(List<string> a, NamespaceBuilder b)
+    {
+        int i = 0;
+        if (Need(a, 0, "device") == "dev") i = 1;
+        var dev = Need(a, i, "device");
+        if (!b.HasDevice(dev)) throw Error($"Cannot find device \"{dev}\"", dev);
+        for (i++; i < a.Count; i++)
+        {
+            var t = a[i];
+            switch (t)
+            {
+                case "up": b.SetUp(dev, true); break;
+                case "down": b.SetUp(dev, false); break;
+                case "mtu": b.SetMtu(dev, ParseInt(Need(a, ++i, "MTU"))); break;
+                case "address": b.SetMac(dev, ParseMac(Need(a, ++i, "MAC address"))); break;
+                case "master": b.SetMaster(dev, Need(a, ++i, "master device")); break;
+                case "nomaster": b.SetMaster(dev, null); break;
+                case "name": var n = Need(a, ++i, "new name"); b.Rename(dev, n); dev = n; break;
+                case "netns": throw Error("moving devices between namespaces is not supported yet (issue 3)", t);
+                case "promisc" or "arp" or "multicast" or "allmulticast" or "txqueuelen" or "qlen" or "alias" or "group":
+                    i++; Warn($"'{t}' is not modelled"); break;
+                default: throw Error("unexpected word in ip link set", t);
+            }
+        }
+    }
+
+    private void Addr(List<string> a, NamespaceBuilder b, IpFamily? family)
+    {
+        var verb = Need(a, 0, "address command");
+        if (verb is "show" or "list" or "ls") return;
+        if (verb is not ("add" or "replace")) throw Error($"ip addr {verb} is not supported", verb);
+        IpPrefix? prefix = null;
+        string? dev = null;
+        IpAddr? brd = null;
+        bool brdPlus = false;
+        AddressScope? scope = null;
+        for (int i = 1; i < a.Count; i++)
+        {
+            var t = a[i];
+            switch (t)
+            {
+                case "dev": dev = Need(a, ++i, "device"); break;
+                case "brd" or "broadcast":
+                    var v = Need(a, ++i, "broadcast address");
+                    if (v == "+") brdPlus = true;
+                    else if (v != "-") brd = IpAddr.TryParse(v, out var x) ? x : throw Error("bad broadcast address", v);
+                    break;
+                case "scope": scope = ParseScope(Need(a, ++i, "scope")); break;
+                case "label" or "valid_lft" or "preferred_lft" or "metric": i++; break;
+                case "local": prefix = ParsePrefix(Need(a, ++i, "address"), family); break;
+                case "noprefixroute" or "nodad" or "optimistic" or "home" or "mngtmpaddr" or "noprefixroute\n": Warn($"'{t}' is not modelled"); break;
+                default:
+                    if (prefix is null) { prefix = ParsePrefix(t, family); break; }
+                    throw Error("unexpected word in ip addr add", t);
+            }
+        }
+        if (prefix is not { } p) throw Error("ip addr add needs an address");
+        if (dev is null) throw Error("ip addr add needs 'dev DEVICE'");
+        if (brdPlus && p.Family == IpFamily.V4) brd = p.Address.HostBitsSet(p.Length);
+        b.AddAddress(dev, p, brd, scope);
+    }
+
+    private void RouteCmd(List<string> a, NamespaceBuilder b, IpFamily? family)
+    {
+        var verb = Need(a, 0, "route command");
+        if (verb is "show" or "list" or "ls" or "get" or "flush") { if (verb == "flush") Warn("route flush ignored"); return; }
+        if (verb is not ("add" or "replace" or "append" or "del" or "delete")) throw Error($"ip route {verb} is not supported", verb);
+        var type = RouteType.Unicast;
+        IpPrefix? dst = null;
+        IpAddr? via = null, src = null;
+        string? dev = null, proto = null;
+        uint table = RouteTables.Main, metric = 0;
+        AddressScope? scope = null;
+        bool onlink = false;
+        for (int i = 1; i < a.Count; i++)
+        {
+            var t = a[i];
+            switch (t)
+            {
+                case "unicast": type = RouteType.Unicast; break;
+                case "blackhole": type = RouteType.Blackhole; break;
+                case "unreachable": type = RouteType.Unreachable; break;
+                case "prohibit": type = RouteType.Prohibit; break;
+                case "throw": type = RouteType.Throw; break;
+                case "local": type = RouteType.Local; break;
+                case "broadcast": type = RouteType.Broadcast; break;
+                case "multicast": type = RouteType.Multicast; break;
+                case "anycast": type = RouteType.Anycast; break;
+                case "via":
+                    var g = Need(a, ++i, "gateway");
+                    if (g is "inet" or "inet6") g = Need(a, ++i, "gateway");
+                    via = IpAddr.TryParse(g, out var ga) ? ga : throw Error("bad gateway address", g);
+                    break;
+                case "dev" or "oif": dev = Need(a, ++i, "device"); break;
+                case "table" or "lookup":
+                    var tn = Need(a, ++i, "table");
+                    if (!RouteTables.TryParse(tn, out table)) throw Error("bad table id", tn);
+                    break;
+                case "metric" or "priority" or "preference": metric = (uint)ParseInt(Need(a, ++i, "metric")); break;
+                case "src": src = IpAddr.TryParse(Need(a, ++i, "source"), out var sa) ? sa : throw Error("bad source address", a[i]); break;
+                case "proto" or "protocol": proto = Need(a, ++i, "protocol"); break;
+                case "scope": scope = ParseScope(Need(a, ++i, "scope")); break;
+                case "onlink": onlink = true; break;
+                case "to": dst = ParsePrefix(Need(a, ++i, "destination"), family); break;
+                case "mtu" or "advmss" or "initcwnd" or "initrwnd" or "realm" or "realms" or "pref" or "expires" or "hoplimit":
+                    Warn($"route attribute '{t}' is not modelled"); i++; break;
+                case "nexthop": throw Error("multipath routes are not supported yet (issue 5)", t);
+                default:
+                    if (dst is null) { dst = ParsePrefix(t, family); break; }
+                    throw Error("unexpected word in ip route", t);
+            }
+        }
+        if (dst is not { } d) throw Error("ip route needs a destination prefix or 'default'");
+        if (via is { } gw && gw.Family != d.Family) throw Error("gateway and destination families differ", gw.ToString());
+        if (verb is "del" or "delete") { b.AddRouteDeletion(d, table); return; }
+        if (onlink) Warn("'onlink' accepted: the gateway is not checked");
+        var route = new Route
+        {
+            Table = table, Type = type, Destination = d, Gateway = via, Device = dev, PreferredSource = src, Metric = metric,
+            Protocol = proto ?? "boot",
+            Scope = scope ?? (type == RouteType.Local ? AddressScope.Host
+                : type == RouteType.Unicast && via is null && dev is not null && d.Family == IpFamily.V4 ? AddressScope.Link : AddressScope.Global),
+        };
+        if (d.Family == IpFamily.V6 && metric == 0) route = WithMetric(route, type == RouteType.Unicast ? 1024u : 1024u);
+        if (verb == "replace") b.AddRouteDeletion(d, table);
+        if (onlink && via is not null && dev is not null) b.AddRouteUnchecked(route);
+        else b.AddRoute(route);
+    }
+
+    private static Route WithMetric(Route r, uint metric) => new()
+    {
+        Table = r.Table, Type = r.Type, Destination = r.Destination, Gateway = r.Gateway, Device = r.Device,
+        PreferredSource = r.PreferredSource, Metric = metric, Scope = r.Scope, Protocol = r.Protocol,
+    };
+
+    private IpPrefix ParsePrefix(string s, IpFamily? family)
+    {
+        if (!IpPrefix.TryParse(s, family ?? IpFamily.V4, out var p)) throw Error("not an address or prefix", s);
+        if (family is { } f && p.Family != f) throw Error($"address family mismatch (ip -{(int)f})", s);
+        return p;
+    }
+
+    private MacAddress ParseMac(string s) => MacAddress.TryParse(s, out var m) ? m : throw Error("not a MAC address", s);
+    private int ParseInt(string s) => int.TryParse(s, out var v) && v >= 0 ? v : throw Error("not a number", s);
+
+    private AddressScope ParseScope(string s) => s switch
+    {
+        "global" or "universe" or "0" => AddressScope.Global,
+        "site" => AddressScope.Site,
+        "link" => AddressScope.Link,
+        "host" => AddressScope.Host,
+        "nowhere" => AddressScope.Nowhere,
+        _ => throw Error("unknown scope", s),
+    };
+}

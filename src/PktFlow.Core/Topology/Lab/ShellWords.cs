@@ -1,0 +1,136 @@
+using System.Text;
+
+namespace PktFlow.Topology.Lab;
+
+/// <summary>One simple command of a lab script: its words and the line it started on.</summary>
+public sealed record LabCommand(int Line, IReadOnlyList<string> Words, string Text);
+
+/// <summary>
+/// Splits the bash subset labs are written in into simple commands: quotes, backslash escapes and
+/// line continuations, comments, `;`, `&amp;&amp;`, `||`, a trailing `&amp;`, and NAME=value variables
+/// expanded as $NAME / ${NAME}. Anything fancier (pipes, subshells) is kept as words and reported
+/// by the lab loader as a command it does not understand.
+/// </summary>
+public static class ShellWords
+{
+    public static IEnumerable<LabCommand> Split(string text, Dictionary<string, string>? variables = null)
+    {
+        variables ??= new Dictionary<string, string>();
+        var words = new List<string>();
+        var word = new StringBuilder();
+        bool inWord = false;
+        int line = 1, startLine = 1;
+        var raw = new StringBuilder();
+
+        LabCommand? Flush()
+        {
+            EndWord();
+            if (words.Count == 0) { raw.Clear(); return null; }
+            // Leading NAME=value words are assignments (they apply to the rest of the script here).
+            int i = 0;
+            while (i < words.Count && IsAssignment(words[i], out var n, out var v)) { variables[n] = v; i++; }
+            var cmd = i < words.Count ? new LabCommand(startLine, words.Skip(i).ToList(), raw.ToString().Trim()) : null;
+            words.Clear();
+            raw.Clear();
+            return cmd;
+        }
+
+        void EndWord()
+        {
+            if (inWord) { words.Add(word.ToString()); word.Clear(); inWord = false; }
+        }
+
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (words.Count == 0 && !inWord && !char.IsWhiteSpace(c)) startLine = line;
+            if (c != '\n') raw.Append(c);
+            switch (c)
+            {
+                case '\\' when i + 1 < text.Length && text[i + 1] == '\n':
+                    i++; line++; EndWord(); break;
+                case '\\' when i + 1 < text.Length:
+                    word.Append(text[++i]); inWord = true; break;
+                case '\'':
+                {
+                    int end = text.IndexOf('\'', i + 1);
+                    if (end < 0) end = text.Length;
+                    word.Append(text, i + 1, end - i - 1);
+                    line += text.AsSpan(i, end - i).Count('\n');
+                    i = end; inWord = true; break;
+                }
+                case '"':
+                {
+                    int j = i + 1;
+                    for (; j < text.Length && text[j] != '"'; j++)
+                    {
+                        if (text[j] == '\\' && j + 1 < text.Length && text[j + 1] is '"' or '\\' or '$') { word.Append(text[++j]); continue; }
+                        if (text[j] == '$') { j = Expand(text, j, word, variables) - 1; continue; }
+                        if (text[j] == '\n') line++;
+                        word.Append(text[j]);
+                    }
+                    i = j; inWord = true; break;
+                }
+                case '$':
+                    i = Expand(text, i, word, variables) - 1; inWord = true; break;
+                case '#' when !inWord:
+                    while (i + 1 < text.Length && text[i + 1] != '\n') i++;
+                    break;
+                case '\n':
+                {
+                    var cmd = Flush(); if (cmd is not null) yield return cmd;
+                    line++; break;
+                }
+                case ';':
+                {
+                    var cmd = Flush(); if (cmd is not null) yield return cmd;
+                    break;
+                }
+                case '&' or '|':
+                {
+                    if (i + 1 < text.Length && text[i + 1] == c) i++;
+                    else if (c == '|') { EndWord(); words.Add("|"); break; }
+                    var cmd = Flush(); if (cmd is not null) yield return cmd;
+                    break;
+                }
+                case ' ' or '\t' or '\r':
+                    EndWord(); break;
+                default:
+                    word.Append(c); inWord = true; break;
+            }
+        }
+        var last = Flush();
+        if (last is not null) yield return last;
+    }
+
+    private static int Expand(string text, int i, StringBuilder into, Dictionary<string, string> vars)
+    {
+        int j = i + 1;
+        string name;
+        if (j < text.Length && text[j] == '{')
+        {
+            int end = text.IndexOf('}', j);
+            if (end < 0) { into.Append('$'); return i + 1; }
+            name = text[(j + 1)..end];
+            j = end + 1;
+        }
+        else
+        {
+            int s = j;
+            while (j < text.Length && (char.IsLetterOrDigit(text[j]) || text[j] == '_')) j++;
+            name = text[s..j];
+            if (name.Length == 0) { into.Append('$'); return i + 1; }
+        }
+        if (vars.TryGetValue(name, out var v)) into.Append(v);
+        else into.Append("${").Append(name).Append('}'); // left visible so the loader can name it
+        return j;
+    }
+
+    private static bool IsAssignment(string w, out string name, out string value)
+    {
+        int eq = w.IndexOf('=');
+        name = eq > 0 ? w[..eq] : "";
+        value = eq > 0 ? w[(eq + 1)..] : "";
+        return eq > 0 && (char.IsLetter(name[0]) || name[0] == '_') && name.All(c => char.IsLetterOrDigit(c) || c == '_');
+    }
+}

@@ -1,0 +1,244 @@
+using PktFlow.Wire;
+
+namespace PktFlow.Topology;
+
+/// <summary>Raised when configuration cannot be applied; the lab parser adds file and line.</summary>
+public sealed class TopologyException(string message) : Exception(message);
+
+/// <summary>
+/// Applies configuration commands in order the way the kernel would (rtnetlink semantics), including
+/// the routes the kernel adds by itself for addresses (fib_add_ifaddr, addrconf) and refusals such as
+/// a route whose device is down. <see cref="Build"/> freezes the result.
+/// </summary>
+public sealed class NamespaceBuilder
+{
+    private sealed class Dev
+    {
+        public required string Name;
+        public required int IfIndex;
+        public required DeviceKind Kind;
+        public MacAddress Mac;
+        public int Mtu = 1500;
+        public bool Up;
+        public string? Master, Peer, PeerNamespace;
+        public bool IsLoopback => Kind == DeviceKind.Loopback;
+    }
+
+    private readonly List<Dev> _devices = new();
+    private readonly List<InterfaceAddress> _addresses = new();
+    private readonly List<Route> _userRoutes = new();
+    private readonly Dictionary<string, string> _sysctls = new();
+    private readonly List<string> _unmodelled = new();
+    private int _nextIndex = 1;
+
+    public string Name { get; }
+
+    public NamespaceBuilder(string name, bool loopbackUp)
+    {
+        Name = name;
+        AddDevice("lo", DeviceKind.Loopback, MacAddress.Zero, mtu: 65536);
+        AddAddress("lo", new IpPrefix(IpAddr.V4(0x7F00_0001), 8), null);
+        AddAddress("lo", new IpPrefix(IpAddr.V6(0, 1), 128), null);
+        if (loopbackUp) SetUp("lo", true);
+    }
+
+    public bool HasDevice(string name) => _devices.Any(d => d.Name == name);
+
+    public void AddDevice(string name, DeviceKind kind, MacAddress? mac = null, int? mtu = null, string? peer = null, string? peerNamespace = null)
+    {
+        if (HasDevice(name)) throw new TopologyException($"device {name} already exists (RTNETLINK answers: File exists)");
+        if (name.Length > 15) throw new TopologyException($"device name '{name}' is longer than 15 characters (IFNAMSIZ)");
+        _devices.Add(new Dev
+        {
+            Name = name, IfIndex = _nextIndex++, Kind = kind, Mac = mac ?? StableMac(name),
+            Mtu = mtu ?? 1500, Peer = peer, PeerNamespace = peerNamespace,
+        });
+    }
+
+    /// <summary>The kernel picks a random MAC; the model picks a stable locally administered one per name.</summary>
+    private MacAddress StableMac(string name)
+    {
+        uint h = 2166136261;
+        foreach (char c in Name + "/" + name) h = (h ^ c) * 16777619;
+        return new MacAddress(0x0200_0000_0000UL | h);
+    }
+
+    private Dev Get(string name) =>
+        _devices.FirstOrDefault(d => d.Name == name) ?? throw new TopologyException($"Cannot find device \"{name}\"");
+
+    public void SetUp(string name, bool up)
+    {
+        var d = Get(name);
+        d.Up = up;
+        if (!up) _userRoutes.RemoveAll(r => r.Device == name && r.Family == IpFamily.V4); // fib_sync_down_dev flushes IPv4 routes
+    }
+
+    public void SetMtu(string name, int mtu) => Get(name).Mtu = mtu;
+    public void SetMac(string name, MacAddress mac) => Get(name).Mac = mac;
+    public void SetMaster(string name, string? master) { if (master is not null) Get(master); Get(name).Master = master; }
+
+    public void Rename(string name, string newName)
+    {
+        if (HasDevice(newName)) throw new TopologyException($"device {newName} already exists");
+        var d = Get(name);
+        if (d.Up) throw new TopologyException($"cannot rename {name} while it is up (Device or resource busy)");
+        d.Name = newName;
+        for (int i = 0; i < _addresses.Count; i++)
+            if (_addresses[i].Device == name)
+                _addresses[i] = new InterfaceAddress { Device = newName, Prefix = _addresses[i].Prefix, Broadcast = _addresses[i].Broadcast, Scope = _addresses[i].Scope };
+    }
+
+    public void AddAddress(string device, IpPrefix prefix, IpAddr? broadcast, AddressScope? scope = null)
+    {
+        Get(device);
+        if (_addresses.Any(a => a.Device == device && a.Address == prefix.Address))
+            throw new TopologyException($"address {prefix.Address} already assigned to {device} (RTNETLINK answers: File exists)");
+        var sc = scope ?? (prefix.Address.IsLoopback ? AddressScope.Host : prefix.Address.IsLinkLocal && prefix.Family == IpFamily.V6 ? AddressScope.Link : AddressScope.Global);
+        _addresses.Add(new InterfaceAddress { Device = device, Prefix = prefix, Broadcast = broadcast, Scope = sc });
+    }
+
+    public void AddRoute(Route route)
+    {
+        if (route.Device is { } dev)
+        {
+            var d = Get(dev);
+            if (!d.Up && route.Family == IpFamily.V4 && route.Type == RouteType.Unicast)
+                throw new TopologyException($"Error: Nexthop device is not up (the kernel refuses a route on {dev} while it is down; bring it up first)");
+        }
+        if (route.Gateway is { } gw)
+        {
+            var via = ConnectedDeviceFor(gw, route.Device);
+            if (via is null)
+                throw new TopologyException($"Error: Nexthop has invalid gateway (no connected route reaches {gw}{(route.Device is null ? "" : " on " + route.Device)})");
+            if (route.Device is null) route = Clone(route, via);
+        }
+        else if (route.Device is null && route.Type == RouteType.Unicast)
+            throw new TopologyException("a unicast route needs 'dev DEVICE' or 'via GATEWAY'");
+        if (_userRoutes.Any(r => r.Table == route.Table && r.Destination.Network == route.Destination.Network
+                                 && r.Destination.Length == route.Destination.Length && r.Metric == route.Metric && r.Type == route.Type))
+            throw new TopologyException($"route {route.Destination} already exists in table {RouteTables.Name(route.Table)} (RTNETLINK answers: File exists)");
+        _userRoutes.Add(route);
+    }
+
+    /// <summary>`onlink`: the kernel skips the gateway check.</summary>
+    public void AddRouteUnchecked(Route route) => _userRoutes.Add(route);
+
+    private static Route Clone(Route r, string device) => new()
+    {
+        Table = r.Table, Type = r.Type, Destination = r.Destination, Gateway = r.Gateway, Device = device,
+        PreferredSource = r.PreferredSource, Metric = r.Metric, Scope = r.Scope, Protocol = r.Protocol,
+    };
+
+    /// <summary>The up device whose connected prefix covers the gateway (fib_check_nh's scope-link lookup).</summary>
+    private string? ConnectedDeviceFor(IpAddr gw, string? device)
+    {
+        foreach (var r in KernelRoutes().Concat(_userRoutes))
+            if (r.Type == RouteType.Unicast && r.Gateway is null && r.Device is not null && (device is null || r.Device == device)
+                && r.Destination.Contains(gw) && r.Table != RouteTables.Local)
+                return r.Device;
+        return null;
+    }
+
+    public void AddRouteDeletion(IpPrefix dst, uint table) =>
+        _userRoutes.RemoveAll(r => r.Table == table && r.Destination.Network == dst.Network && r.Destination.Length == dst.Length);
+
+    public void Sysctl(string key, string value) => PktFlow.Topology.Sysctls.Apply(_sysctls, key, value, _devices.Select(d => d.Name));
+
+    public void NoteUnmodelled(string what) => _unmodelled.Add(what);
+
+    /// <summary>
+    /// Routes the kernel adds by itself for the addresses of up devices: IPv4 fib_add_ifaddr (local,
+    /// broadcast, connected prefix) and IPv6 addrconf (local, prefix, fe80::/64, ff00::/8 multicast).
+    /// Checked against `ip route show table all` of a real namespace in captures/*/host-snapshot.
+    /// </summary>
+    private IEnumerable<Route> KernelRoutes()
+    {
+        foreach (var d in _devices.Where(d => d.Up))
+        {
+            foreach (var a in AllAddresses(d))
+            {
+                var p = a.Prefix;
+                if (p.Family == IpFamily.V4)
+                {
+                    yield return new Route
+                    {
+                        Table = RouteTables.Local, Type = RouteType.Local, Destination = new IpPrefix(p.Address, 32),
+                        Device = d.Name, Protocol = "kernel", Scope = AddressScope.Host, PreferredSource = p.Address,
+                    };
+                    if (p.Length < 32 && d.IsLoopback)
+                        yield return new Route
+                        {
+                            Table = RouteTables.Local, Type = RouteType.Local, Destination = new IpPrefix(p.Network, p.Length),
+                            Device = d.Name, Protocol = "kernel", Scope = AddressScope.Host, PreferredSource = p.Address,
+                        };
+                    if (p.Length < 31 || a.Broadcast is not null)
+                        yield return new Route
+                        {
+                            Table = RouteTables.Local, Type = RouteType.Broadcast,
+                            Destination = new IpPrefix(a.Broadcast ?? p.Address.HostBitsSet(p.Length), 32),
+                            Device = d.Name, Protocol = "kernel", Scope = AddressScope.Link, PreferredSource = p.Address,
+                        };
+                    if (p.Length < 32 && !d.IsLoopback)
+                        yield return new Route
+                        {
+                            Table = RouteTables.Main, Destination = new IpPrefix(p.Network, p.Length), Device = d.Name,
+                            Protocol = "kernel", Scope = AddressScope.Link, PreferredSource = p.Address,
+                        };
+                }
+                else
+                {
+                    yield return new Route
+                    {
+                        Table = RouteTables.Local, Type = RouteType.Local, Destination = new IpPrefix(p.Address, 128),
+                        Device = d.Name, Protocol = "kernel",
+                    };
+                    if (p.Length < 128 && !d.IsLoopback)
+                        yield return new Route
+                        {
+                            Table = RouteTables.Main, Destination = new IpPrefix(p.Network, p.Length), Device = d.Name,
+                            Protocol = "kernel", Metric = 256,
+                        };
+                }
+            }
+            if (!d.IsLoopback && !Sysctls().Ipv6Disabled(d.Name))
+                yield return new Route
+                {
+                    Table = RouteTables.Local, Type = RouteType.Multicast, Destination = new IpPrefix(IpAddr.V6(0xFF00UL << 48, 0), 8),
+                    Device = d.Name, Protocol = "kernel", Metric = 256,
+                };
+        }
+    }
+
+    private Sysctls Sysctls() => new(new Dictionary<string, string>(_sysctls));
+
+    /// <summary>Explicit addresses plus the fe80:: address addrconf generates (EUI-64) when the device comes up.</summary>
+    private IEnumerable<InterfaceAddress> AllAddresses(Dev d)
+    {
+        foreach (var a in _addresses.Where(a => a.Device == d.Name))
+            if (a.Family == IpFamily.V4 || !Sysctls().Ipv6Disabled(d.Name)) yield return a;
+        if (d.Up && !d.IsLoopback && !d.Mac.IsZero && !Sysctls().Ipv6Disabled(d.Name)
+            && !_addresses.Any(a => a.Device == d.Name && a.Address.IsLinkLocal && a.Family == IpFamily.V6))
+            yield return new InterfaceAddress { Device = d.Name, Prefix = new IpPrefix(LinkLocalFor(d.Mac), 64), Scope = AddressScope.Link };
+    }
+
+    /// <summary>fe80::/64 with the modified EUI-64 interface identifier (RFC 4291 appendix A).</summary>
+    public static IpAddr LinkLocalFor(MacAddress mac)
+    {
+        ulong m = mac.Value;
+        ulong iid = ((m >> 24) << 40 | 0xFFFEUL << 24 | (m & 0xFFFFFF)) ^ 0x0200_0000_0000_0000UL;
+        return IpAddr.V6(0xFE80UL << 48, iid);
+    }
+
+    public NetNamespace Build()
+    {
+        var devices = _devices.Select(d => new NetDevice
+        {
+            Name = d.Name, IfIndex = d.IfIndex, Kind = d.Kind, Mac = d.Mac, Mtu = d.Mtu, IsUp = d.Up,
+            Master = d.Master, Peer = d.Peer, PeerNamespace = d.PeerNamespace,
+        }).ToList();
+        var addresses = _devices.SelectMany(AllAddresses).ToList();
+        var routes = KernelRoutes().Concat(_userRoutes).ToList();
+        return new NetNamespace(Name, devices, addresses, routes, Sysctls(), _unmodelled.ToList());
+    }
+}
+

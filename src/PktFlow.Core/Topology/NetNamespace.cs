@@ -1,0 +1,69 @@
+using PktFlow.Routing;
+using PktFlow.Wire;
+
+namespace PktFlow.Topology;
+
+/// <summary>
+/// One network namespace (struct net): devices, addresses, routes of every table, sysctls.
+/// Immutable once built; the FIB is compiled once here and evaluated per packet.
+/// </summary>
+public sealed class NetNamespace
+{
+    public string Name { get; }
+    public IReadOnlyList<NetDevice> Devices { get; }
+    public IReadOnlyList<InterfaceAddress> Addresses { get; }
+    /// <summary>Routes of every table, kernel-made ones included, as `ip route show table all` lists them.</summary>
+    public IReadOnlyList<Route> Routes { get; }
+    public Sysctls Sysctls { get; }
+    public Fib Fib { get; }
+    /// <summary>Lab commands that shape this namespace but that the model does not evaluate yet (nft, tc, ...).</summary>
+    public IReadOnlyList<string> Unmodelled { get; }
+
+    private readonly Dictionary<string, NetDevice> _byName;
+    private readonly HashSet<IpAddr> _local;
+
+    internal NetNamespace(string name, List<NetDevice> devices, List<InterfaceAddress> addresses, List<Route> routes,
+        Sysctls sysctls, List<string> unmodelled)
+    {
+        Name = name;
+        Devices = devices;
+        Addresses = addresses;
+        Routes = routes;
+        Sysctls = sysctls;
+        Unmodelled = unmodelled;
+        _byName = devices.ToDictionary(d => d.Name, StringComparer.Ordinal);
+        _local = addresses.Where(a => Device(a.Device)?.IsUp == true).Select(a => a.Address).ToHashSet();
+        Fib = new Fib(routes);
+    }
+
+    public NetDevice? Device(string name) => _byName.TryGetValue(name, out var d) ? d : null;
+
+    /// <summary>True when the address is assigned to an up device of this namespace (inet_lookup_ifaddr).</summary>
+    public bool IsLocalAddress(IpAddr a) => _local.Contains(a);
+
+    public IEnumerable<InterfaceAddress> AddressesOf(string device) => Addresses.Where(a => a.Device == device);
+
+    public override string ToString() => Name;
+}
+
+/// <summary>A whole modelled host: its namespaces, where it came from and what the loader noticed.</summary>
+public sealed class HostTopology
+{
+    public IReadOnlyList<NetNamespace> Namespaces { get; }
+    /// <summary>The lab file or snapshot it was built from, or a description of how it was inferred.</summary>
+    public string Source { get; }
+    public IReadOnlyList<string> Warnings { get; }
+
+    public HostTopology(IReadOnlyList<NetNamespace> namespaces, string source, IReadOnlyList<string> warnings)
+    {
+        if (namespaces.Count == 0) throw new ArgumentException("a topology needs at least one namespace");
+        Namespaces = namespaces;
+        Source = source;
+        Warnings = warnings;
+    }
+
+    /// <summary>The namespace the lab's own commands configure (the host under test).</summary>
+    public NetNamespace Host => Namespaces[0];
+
+    public NetNamespace? Namespace(string name) => Namespaces.FirstOrDefault(n => n.Name == name);
+}

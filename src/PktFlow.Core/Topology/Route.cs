@@ -1,0 +1,58 @@
+using System.Text;
+using PktFlow.Wire;
+
+namespace PktFlow.Topology;
+
+/// <summary>Route types (RTN_*), as `ip route` prints them.</summary>
+public enum RouteType { Unicast, Local, Broadcast, Anycast, Multicast, Blackhole, Unreachable, Prohibit, Throw, Nat }
+
+/// <summary>Well-known routing table ids (RT_TABLE_*).</summary>
+public static class RouteTables
+{
+    public const uint Default = 253, Main = 254, Local = 255;
+
+    public static string Name(uint id) => id switch { Local => "local", Main => "main", Default => "default", _ => id.ToString() };
+
+    public static bool TryParse(string s, out uint id)
+    {
+        switch (s)
+        {
+            case "local": id = Local; return true;
+            case "main": id = Main; return true;
+            case "default": id = Default; return true;
+            default: return uint.TryParse(s, out id);
+        }
+    }
+}
+
+/// <summary>One FIB entry (fib_alias + fib_info) of one table.</summary>
+public sealed class Route
+{
+    public uint Table { get; init; } = RouteTables.Main;
+    public RouteType Type { get; init; } = RouteType.Unicast;
+    public required IpPrefix Destination { get; init; }
+    public IpAddr? Gateway { get; init; }
+    public string? Device { get; init; }
+    public IpAddr? PreferredSource { get; init; }
+    public uint Metric { get; init; }
+    public AddressScope Scope { get; init; } = AddressScope.Global;
+    /// <summary>"kernel" for routes the kernel adds for addresses, "boot" for `ip route add`, "static", ...</summary>
+    public string Protocol { get; init; } = "boot";
+    public IpFamily Family => Destination.Family;
+
+    /// <summary>Printed the way `ip route show table all` does, so users can diff against a host.</summary>
+    public override string ToString()
+    {
+        var sb = new StringBuilder();
+        if (Type != RouteType.Unicast) sb.Append(Type.ToString().ToLowerInvariant()).Append(' ');
+        sb.Append(Destination.IsDefault ? "default" : Destination.IsHost ? Destination.Address.ToString() : $"{Destination.Network}/{Destination.Length}");
+        if (Gateway is { } gw) sb.Append(" via ").Append(gw);
+        if (Device is not null) sb.Append(" dev ").Append(Device);
+        if (Table != RouteTables.Main) sb.Append(" table ").Append(RouteTables.Name(Table));
+        if (Protocol != "boot") sb.Append(" proto ").Append(Protocol);
+        if (Scope != AddressScope.Global) sb.Append(" scope ").Append(Scope.ToString().ToLowerInvariant());
+        if (PreferredSource is { } src) sb.Append(" src ").Append(src);
+        if (Metric != 0) sb.Append(" metric ").Append(Metric);
+        return sb.ToString();
+    }
+}

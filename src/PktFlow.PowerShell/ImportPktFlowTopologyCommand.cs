@@ -1,0 +1,51 @@
+using System.Management.Automation;
+using PktFlow.Topology;
+using PktFlow.Topology.Lab;
+
+namespace PktFlow.PowerShell;
+
+/// <summary>Import-PktFlowTopology -Lab FILE: builds the host model once, for -Topology and for inspection.</summary>
+[Cmdlet(VerbsData.Import, "PktFlowTopology")]
+[OutputType(typeof(HostTopology))]
+public sealed class ImportPktFlowTopologyCommand : PSCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0)]
+    public string Lab { get; set; } = "";
+
+    protected override void EndProcessing()
+    {
+        var path = GetUnresolvedProviderPathFromPSPath(Lab);
+        try
+        {
+            var topology = LabLoader.LoadFile(path);
+            foreach (var w in topology.Warnings) WriteWarning(w);
+            WriteObject(topology);
+        }
+        catch (LabException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "PktFlow.LabError", ErrorCategory.InvalidData, e.File));
+        }
+        catch (IOException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "PktFlow.LabNotFound", ErrorCategory.ObjectNotFound, path));
+        }
+    }
+}
+
+/// <summary>Get-PktFlowRoute: the routes of a topology's namespaces, kernel-made ones included.</summary>
+[Cmdlet(VerbsCommon.Get, "PktFlowRoute")]
+[OutputType(typeof(Route))]
+public sealed class GetPktFlowRouteCommand : PSCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    public HostTopology Topology { get; set; } = null!;
+
+    [Parameter]
+    public string? Namespace { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var ns in Topology.Namespaces.Where(n => Namespace is null || n.Name == Namespace))
+            foreach (var r in ns.Routes) WriteObject(r);
+    }
+}

@@ -1,0 +1,148 @@
+using System.Collections.ObjectModel;
+using System.Management.Automation;
+using PktFlow.Capture;
+using PktFlow.Filter;
+using PktFlow.Replay;
+using PktFlow.Topology;
+using PktFlow.Topology.Lab;
+
+namespace PktFlow.PowerShell;
+
+/// <summary>
+/// Invoke-PacketFlow: replays capture files through the modelled host and writes one
+/// PktFlow.PacketTrace per packet (or one error record per unreadable record).
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "PacketFlow")]
+[OutputType(typeof(PacketTrace))]
+public sealed class InvokePacketFlowCommand : PSCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("FullName", "Path", "PSPath")]
+    [ValidateNotNullOrEmpty]
+    public string[] Pcap { get; set; } = Array.Empty<string>();
+
+    /// <summary>A lab file of iproute2/sysctl commands describing the host (docs/lab-format.md).</summary>
+    [Parameter]
+    public string? Lab { get; set; }
+
+    /// <summary>A topology from Import-PktFlowTopology.</summary>
+    [Parameter]
+    public HostTopology? Topology { get; set; }
+
+    /// <summary>Where packets arrive: "namespace/device" or "device".</summary>
+    [Parameter]
+    public string? InjectAt { get; set; }
+
+    /// <summary>A tcpdump-style filter on the input packets.</summary>
+    [Parameter]
+    public string? Filter { get; set; }
+
+    /// <summary>Stop after this many packets (after -Filter).</summary>
+    [Parameter]
+    [ValidateRange(1, long.MaxValue)]
+    public long First { get; set; } = long.MaxValue;
+
+    private ReplayRunner? _runner;
+    private readonly CancellationTokenSource _cancel = new();
+
+    protected override void BeginProcessing()
+    {
+        CaptureFilter? filter = null;
+        if (Filter is not null)
+        {
+            try { filter = CaptureFilter.Parse(Filter); }
+            catch (FilterSyntaxException e)
+            {
+                ThrowTerminatingError(new ErrorRecord(e, "PktFlow.FilterSyntax", ErrorCategory.InvalidArgument, Filter));
+            }
+        }
+        string? lab = null;
+        if (Lab is not null)
+        {
+            lab = GetUnresolvedProviderPathFromPSPath(Lab);
+            if (!File.Exists(lab))
+                ThrowTerminatingError(new ErrorRecord(new FileNotFoundException($"lab file '{lab}' does not exist"), "PktFlow.LabNotFound", ErrorCategory.ObjectNotFound, Lab));
+        }
+        _runner = new ReplayRunner(new ReplayOptions { LabPath = lab, Topology = Topology, InjectAt = InjectAt, Filter = filter, First = First });
+    }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var p in Pcap)
+        {
+            if (_runner!.Done) return;
+            foreach (var path in Resolve(p)) ReplayFile(path);
+        }
+    }
+
+    private IEnumerable<string> Resolve(string p)
+    {
+        Collection<string> paths;
+        try { paths = GetResolvedProviderPathFromPSPath(p, out _); }
+        catch (ItemNotFoundException e)
+        {
+            WriteError(new ErrorRecord(e, "PktFlow.CaptureNotFound", ErrorCategory.ObjectNotFound, p));
+            yield break;
+        }
+        foreach (var path in paths) yield return path;
+    }
+
+    private void ReplayFile(string path)
+    {
+        var progress = new ProgressRecord(1, "Invoke-PacketFlow", Path.GetFileName(path));
+        var events = _runner!.Run(path, _cancel.Token).GetEnumerator();
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    if (!events.MoveNext()) break;
+                }
+                catch (CaptureFormatException e)
+                {
+                    WriteError(new ErrorRecord(e, $"PktFlow.Capture.{e.Code}", ErrorCategory.InvalidData, path));
+                    return;
+                }
+                catch (LabException e)
+                {
+                    ThrowTerminatingError(new ErrorRecord(e, "PktFlow.LabError", ErrorCategory.InvalidData, e.File));
+                }
+                catch (ArgumentException e)
+                {
+                    ThrowTerminatingError(new ErrorRecord(e, "PktFlow.InjectionPoint", ErrorCategory.InvalidArgument, InjectAt ?? path));
+                }
+                catch (IOException e)
+                {
+                    WriteError(new ErrorRecord(e, "PktFlow.CaptureUnreadable", ErrorCategory.ReadError, path));
+                    return;
+                }
+                switch (events.Current)
+                {
+                    case TraceEvent te: WriteObject(te.Trace); break;
+                    case ProblemEvent pe:
+                        WriteError(new ErrorRecord(new InvalidDataException(pe.Problem.Message), $"PktFlow.Capture.{pe.Problem.Code}",
+                            ErrorCategory.InvalidData, pe.Problem.File)
+                        { ErrorDetails = new ErrorDetails(pe.Problem.Message) { RecommendedAction = "The frames before this offset were replayed; repair or re-capture the file to see the rest." } });
+                        break;
+                    case InfoEvent ie:
+                        if (ie.IsWarning) WriteWarning(ie.Message); else WriteVerbose(ie.Message);
+                        break;
+                    case ProgressEvent pg when pg.Length > 0:
+                        progress.PercentComplete = (int)Math.Clamp(100 * pg.Position / pg.Length, 0, 100);
+                        progress.StatusDescription = $"{pg.Frames} frames";
+                        WriteProgress(progress);
+                        break;
+                }
+            }
+        }
+        finally
+        {
+            events.Dispose();
+            progress.RecordType = ProgressRecordType.Completed;
+            WriteProgress(progress);
+        }
+    }
+
+    protected override void StopProcessing() => _cancel.Cancel();
+}
