@@ -15,7 +15,6 @@ PF_PY=/usr/bin/python3            # Debian python3 (has python3-scapy)
 PF_HOST=pfcap-host
 PF_NAMESPACES=()
 PF_PIDS=()
-PF_TRACE=""
 
 pf_log() { printf '[%s] %s\n' "${PF_SCENARIO:-pfcap}" "$*" >&2; }
 
@@ -28,10 +27,6 @@ pf_cleanup() {
         timeout 5 tail --pid="$pid" -f /dev/null 2>/dev/null || true
     done
     PF_PIDS=()
-    if [[ -n "$PF_TRACE" && -d "$PF_TRACE" ]]; then
-        echo 0 >"$PF_TRACE/events/skb/kfree_skb/enable" 2>/dev/null || true
-        rmdir "$PF_TRACE" 2>/dev/null || true
-    fi
     for ns in "${PF_NAMESPACES[@]}"; do
         [[ "$ns" == pfcap-* ]] || continue
         ip netns del "$ns" 2>/dev/null || true
@@ -44,7 +39,6 @@ pf_begin() {
     PF_SCENARIO=$1
     PF_DIR=$(cd "$(dirname "${BASH_SOURCE[1]}")" && pwd)
     PF_WORK=$(mktemp -d "/tmp/pfcap-$PF_SCENARIO.XXXXXX")
-    PF_TRACE=/sys/kernel/tracing/instances/pfcap-$PF_SCENARIO
     trap 'pf_cleanup; rm -rf "$PF_WORK"' EXIT
     trap 'exit 130' INT TERM
     # leftovers of an interrupted run of this scenario (never anything without the pfcap- prefix)
@@ -54,7 +48,13 @@ pf_begin() {
             ip netns del "$ns"
         fi
     done
-    [[ -d "$PF_TRACE" ]] && { echo 0 >"$PF_TRACE/events/skb/kfree_skb/enable"; rmdir "$PF_TRACE"; }
+    local tool
+    for tool in ip nstat nft tcpdump bpftrace timeout; do
+        command -v "$tool" >/dev/null || { pf_log "missing $tool"; exit 1; }
+    done
+    "$PF_PY" -c 'import scapy' || { pf_log "missing python3-scapy (apt-get install python3-scapy)"; exit 1; }
+    # drop reason names are read from the tracepoint format
+    [[ -e /sys/kernel/tracing/events/skb/kfree_skb/format ]] || mount -t tracefs nodev /sys/kernel/tracing
     return 0
 }
 
@@ -75,6 +75,9 @@ pf_peer() {
         net.ipv6.conf.default.router_solicitations=0 net.ipv6.conf.all.router_solicitations=0
     if [[ -z "$v6" ]]; then
         ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    else
+        # usable at once: no duplicate address detection for the peer's link-local address
+        ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0
     fi
     ip -n "$PF_HOST" link add "eth$n" type veth peer name "p$n" netns "$ns"
     ip -n "$ns" link set "p$n" address "$mac"
@@ -105,6 +108,12 @@ pf_peer_addr() {
             ip -n "$ns" addr add "$a" dev "p$n"
         fi
     done
+}
+
+# pf_peer_neigh N ADDR MAC : permanent neighbour entry in the peer for one of the host's addresses,
+# so that the peer kernel never probes the host (NUD DELAY/PROBE) in the middle of a capture.
+pf_peer_neigh() {
+    ip -n "pfcap-$PF_SCENARIO-p$1" neigh replace "$2" lladdr "$3" dev "p$1" nud permanent
 }
 
 pf_apply_lab() {
@@ -147,14 +156,20 @@ pf_snapshot() {
     mkdir -p "$d"
     ip -n "$PF_HOST" -j -p link show >"$d/link.json"
     ip -n "$PF_HOST" -j -p addr show >"$d/addr.json"
-    ip -n "$PF_HOST" -j -p route show table all >"$d/route4.json"
+    ip -n "$PF_HOST" -j -p route show table all >"$d/route.json"
+    ip -n "$PF_HOST" -j -p -4 route show table all >"$d/route4.json"
     ip -n "$PF_HOST" -j -p -6 route show table all >"$d/route6.json"
+    ip -n "$PF_HOST" -j -p rule show >"$d/rule.json"
+    ip -n "$PF_HOST" -j -p -6 rule show >"$d/rule6.json"
+    # the sysctls lab.sh may set, as the kernel reports them
+    ip netns exec "$PF_HOST" sysctl -a 2>/dev/null |
+        grep -E '^net\.ipv(4\.(ip_forward|icmp_|conf\.(all|default|eth[0-9]+)\.(forwarding|rp_filter|accept_local|route_localnet|send_redirects|accept_redirects|arp_|bc_forwarding|drop_))|6\.(conf\.(all|default|eth[0-9]+)\.(forwarding|accept_ra|disable_ipv6|accept_redirects)|icmp\.))' |
+        sort >"$d/sysctl.txt"
 }
 
 # pf_drive : craft frames (PF_DIR/frames.py), send them one at a time, capture, write kernel.json.
 #   PF_DRIVE_ARGS can add options to drive.py.
 pf_drive() {
-    mkdir -p "$PF_TRACE"
     "$PF_PY" "$PF_LIB/drive.py" --scenario "$PF_SCENARIO" --dir "$PF_DIR" --work "$PF_WORK" \
-        --host "$PF_HOST" --peer-prefix "pfcap-$PF_SCENARIO-p" --trace "$PF_TRACE" "$@"
+        --host "$PF_HOST" --peer-prefix "pfcap-$PF_SCENARIO-p" "$@"
 }

@@ -5,9 +5,12 @@ Called by lib/common.sh (pf_drive) after the namespaces exist and lab.sh has bee
 
 For every frame listed in <dir>/frames.py (FRAMES):
   * snapshot the host namespace: `nstat -asz -j`, `ip -s -j link` (per device packet counters);
-  * clear the skb:kfree_skb trace buffer of our own tracefs instance;
-  * send the frame with tcpreplay from the peer namespace behind the host's ethN (default eth0);
-  * wait (frame["wait"] seconds), snapshot again, read the drop events.
+  * send the frame (lib/sender.py, an AF_PACKET socket in the peer namespace behind the host's
+    ethN, default eth0; the sent bytes are also written to <work>/sent.pcap);
+  * wait (frame["wait"] seconds), snapshot again.
+The tracepoint skb:kfree_skb is watched with bpftrace for the whole run; only drops of skbs whose
+device (or else socket) belongs to the host namespace are kept, and each is attributed to the frame
+whose window (monotonic clock) it falls in.
 Meanwhile tcpdump runs on every peer end (both directions). The capture of the peer end of eth0 is
 kept as <name>.pcap, the others as <name>-ethN.pcap. Finally kernel.json is written, describing
 each frame of <name>.pcap.
@@ -19,18 +22,30 @@ import json
 import os
 import re
 import signal
+import struct
 import subprocess
 import sys
 import time
 
 from scapy.all import ARP, IP, IPv6, Ether, ICMPv6ND_NS, ICMPv6ND_NA, ICMPv6ND_RS, ICMPv6ND_RA, \
-    ICMPv6ND_Redirect, PcapReader, wrpcap, raw  # noqa: E402
+    ICMPv6ND_Redirect, PcapReader, Raw, raw  # noqa: E402
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+PY = "/usr/bin/python3"
 NS_NOISE_REASONS = {"NETFILTER_DROP"}  # peers drop what they must not answer with nftables; the host runs none
 
 
 def run(cmd, check=True, **kw):
     return subprocess.run(cmd, check=check, capture_output=True, text=True, **kw)
+
+
+def write_pcap(path, frames):
+    """Classic little-endian microsecond pcap, Ethernet, the given bytes unchanged."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
+        for k, b in enumerate(frames):
+            f.write(struct.pack("<IIII", k + 1, 0, len(b), len(b)))
+            f.write(b)
 
 
 def nstat(host):
@@ -56,27 +71,62 @@ def delta(before, after):
     return {k: after[k] - before.get(k, 0) for k in after if after[k] - before.get(k, 0) != 0}
 
 
-TRACE_RE = re.compile(r"kfree_skb: skbaddr=\S+ rx_sk=\S+ protocol=(\d+) location=(\S+) reason: (\S+)")
+BPF_PROG = r"""
+tracepoint:skb:kfree_skb {
+    $skb = (struct sk_buff *)args->skbaddr;
+    $ns = (uint32)0;
+    if ($skb->dev != 0) {
+        $ns = $skb->dev->nd_net.net->ns.inum;
+    } else if ($skb->sk != 0) {
+        $ns = $skb->sk->__sk_common.skc_net.net->ns.inum;
+    }
+    if ($ns == NSINUM || $ns == 0) {
+        printf("DROP %llu %u %d %s %u\n", nsecs, $ns, args->reason, ksym(args->location), args->protocol);
+    }
+}
+"""
 
 
-def read_trace(tdir):
-    with open(os.path.join(tdir, "trace")) as f:
-        lines = f.read().splitlines()
+def drop_reason_names():
+    """enum skb_drop_reason value -> name, from the tracepoint's own print format."""
+    for base in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing"):
+        p = os.path.join(base, "events/skb/kfree_skb/format")
+        if os.path.exists(p):
+            with open(p) as f:
+                return {int(a): b for a, b in re.findall(r'\{ (\d+), "(\w+)" \}', f.read())}
+    return {}
+
+
+def start_bpftrace(work, ns_inum):
+    prog = BPF_PROG.replace("NSINUM", str(ns_inum))
+    out = os.path.join(work, "drops.txt")
+    errf = open(os.path.join(work, "bpftrace.err"), "w+")
+    proc = subprocess.Popen(["timeout", "300", "bpftrace", "-o", out, "-e", prog],
+                            stdout=subprocess.DEVNULL, stderr=errf)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if os.path.exists(out):
+            with open(out) as f:
+                if "Attaching" in f.read():
+                    return proc, out
+        if proc.poll() is not None:
+            errf.seek(0)
+            sys.exit("bpftrace failed: " + errf.read())
+        time.sleep(0.1)
+    sys.exit("bpftrace did not attach")
+
+
+def read_drops(path, ns_inum, names):
     drops = []
-    for line in lines:
-        m = TRACE_RE.search(line)
-        if not m:
-            continue
-        proto, loc, reason = int(m.group(1)), m.group(2), m.group(3)
-        if reason in NS_NOISE_REASONS:
-            continue
-        drops.append({"reason": reason, "location": loc.split("+")[0], "protocol": f"0x{proto:04x}"})
+    with open(path) as f:
+        for line in f:
+            p = line.split()
+            if len(p) != 6 or p[0] != "DROP":
+                continue
+            t, ns, reason, loc, proto = int(p[1]), int(p[2]), int(p[3]), p[4], int(p[5])
+            drops.append({"t": t, "ns": ns, "reason": names.get(reason, str(reason)),
+                          "location": loc.split("+")[0], "protocol": f"0x{proto:04x}"})
     return drops
-
-
-def clear_trace(tdir):
-    with open(os.path.join(tdir, "trace"), "w") as f:
-        f.write("")
 
 
 def load_frames(path):
@@ -114,14 +164,27 @@ def forwarded_copy(sent, cand):
 
 def summaries(pcap):
     out = run(["tcpdump", "-n", "-e", "-t", "-r", pcap], check=False)
-    return out.stdout.splitlines()
+    # one line per frame: drop the hex dump tcpdump adds for unknown ethertypes
+    return [line for line in out.stdout.splitlines() if not line.startswith("\t")]
+
+
+def parse(b):
+    """Ether(b), or just the Ethernet header and raw bytes when scapy cannot dissect the rest."""
+    try:
+        return Ether(b)
+    except Exception:
+        p = Ether(b[:14])
+        p.remove_payload()
+        return p / Raw(b[14:])
 
 
 def read_pcap(path):
     frames = []
     with PcapReader(path) as r:
         for p in r:
-            frames.append(p)
+            q = parse(raw(p))
+            q.time = p.time
+            frames.append(q)
     return frames
 
 
@@ -132,6 +195,8 @@ def route_get(host, pkt, iif):
     try:
         if fam == "4" and (l3.version != 4 or l3.ihl < 5):
             return None
+        if fam == "6" and (l3.version != 6 or l3.dst.lower().startswith("ff")):
+            return None     # `ip -6 route get <multicast> iif ...` answers EMSGSIZE
         cmd = ["ip", "-n", host] + (["-6"] if fam == "6" else []) + \
               ["route", "get", l3.dst, "from", l3.src, "iif", iif]
     except Exception:
@@ -148,7 +213,6 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--host", required=True)
     ap.add_argument("--peer-prefix", required=True)
-    ap.add_argument("--trace", required=True)
     args = ap.parse_args()
 
     mod = load_frames(os.path.join(args.dir, "frames.py"))
@@ -156,16 +220,16 @@ def main():
     ports = sorted(set([0] + list(getattr(mod, "PORTS", [0]))))
     host_macs = {n: getattr(mod, "HOST_MACS")[n] for n in ports}
 
-    # tracefs instance of our own: only skb:kfree_skb
-    tdir = args.trace
-    with open(os.path.join(tdir, "buffer_size_kb"), "w") as f:
-        f.write("256")
-    with open(os.path.join(tdir, "events/skb/kfree_skb/enable"), "w") as f:
-        f.write("1")
+    # skb:kfree_skb, only for skbs whose device (or socket) is in the host namespace
+    ns_inum = os.stat(f"/run/netns/{args.host}").st_ino
+    names = drop_reason_names()
+    bpf, drops_path = start_bpftrace(args.work, ns_inum)
 
-    # one pcap per frame for tcpreplay
-    for i, fr in enumerate(frames):
-        wrpcap(os.path.join(args.work, f"send{i + 1:03d}.pcap"), [fr["pkt"]])
+    # the exact bytes of every frame; parse them back so that every field is filled in
+    for fr in frames:
+        fr["bytes"] = raw(fr["pkt"])
+        fr["pkt"] = parse(fr["bytes"])
+    write_pcap(os.path.join(args.work, "sent.pcap"), [fr["bytes"] for fr in frames])
 
     # capture on every peer end, both directions
     dumps = {}
@@ -173,7 +237,7 @@ def main():
         path = os.path.join(args.work, f"p{n}.pcap")
         errf = open(os.path.join(args.work, f"p{n}.tcpdump.err"), "w+")
         proc = subprocess.Popen(["timeout", "300", "ip", "netns", "exec", f"{args.peer_prefix}{n}",
-                                 "tcpdump", "-U", "-nn", "-i", f"p{n}", "-w", path],
+                                 "tcpdump", "--immediate-mode", "-U", "-nn", "-i", f"p{n}", "-w", path],
                                 stdout=subprocess.DEVNULL, stderr=errf)
         dumps[n] = (proc, path, errf)
     for n, (proc, path, errf) in dumps.items():
@@ -185,31 +249,53 @@ def main():
             time.sleep(0.05)
         else:
             sys.exit(f"tcpdump on p{n} did not start")
+    senders = {}
+    for n in sorted(set(fr.get("port", 0) for fr in frames)):
+        senders[n] = subprocess.Popen(["timeout", "300", "ip", "netns", "exec", f"{args.peer_prefix}{n}",
+                                       PY, os.path.join(HERE, "sender.py"), f"p{n}"],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     time.sleep(0.3)
 
     records = []
     for i, fr in enumerate(frames):
         port = fr.get("port", 0)
         c0, l0 = nstat(args.host), link_stats(args.host)
-        clear_trace(tdir)
-        t0 = time.time()
-        run(["timeout", "20", "ip", "netns", "exec", f"{args.peer_prefix}{port}",
-             "tcpreplay", "-q", "-i", f"p{port}", os.path.join(args.work, f"send{i + 1:03d}.pcap")])
+        t0, m0 = time.time(), time.monotonic_ns()
+        snd = senders[port]
+        snd.stdin.write(fr["bytes"].hex() + "\n")
+        snd.stdin.flush()
+        ack = snd.stdout.readline().split()
+        if ack != ["ok", str(len(fr["bytes"]))]:
+            sys.exit(f"sender failed on frame {i + 1}: {ack}")
         time.sleep(fr.get("wait", 0.25))
-        t1 = time.time()
-        drops = read_trace(tdir)
+        t1, m1 = time.time(), time.monotonic_ns()
         c1, l1 = nstat(args.host), link_stats(args.host)
         dev = {}
         for ifname in l1:
             d = delta(l0.get(ifname, {}), l1[ifname])
             if d:
                 dev[ifname] = d
-        records.append({"t0": t0, "t1": t1, "counters": delta(c0, c1), "dev": dev, "drops": drops})
-        print(f"  frame {i + 1}: {fr['note']}: {delta(c0, c1)} {[d['reason'] for d in drops]}", file=sys.stderr)
+        records.append({"t0": t0, "t1": t1, "m0": m0, "m1": m1, "counters": delta(c0, c1), "dev": dev})
+        print(f"  frame {i + 1}: {fr['note']}: {delta(c0, c1)}", file=sys.stderr)
 
+    for snd in senders.values():
+        snd.stdin.close()
+        snd.wait(timeout=20)
     time.sleep(0.3)
-    with open(os.path.join(tdir, "events/skb/kfree_skb/enable"), "w") as f:
-        f.write("0")
+    bpf.send_signal(signal.SIGINT)
+    bpf.wait(timeout=30)
+    all_drops = read_drops(drops_path, ns_inum, names)
+    unattributed = []
+    for k, rec in enumerate(records):
+        rec["drops"] = []
+        for d in all_drops:
+            if rec["m0"] <= d["t"] <= rec["m1"]:
+                if d["ns"] == 0:
+                    # no device and no socket: cannot tell which namespace it belongs to
+                    unattributed.append({"sent": k + 1, "reason": d["reason"], "location": d["location"],
+                                         "protocol": d["protocol"]})
+                    continue
+                rec["drops"].append({k: d[k] for k in ("reason", "location", "protocol")})
     for n, (proc, path, errf) in dumps.items():
         proc.send_signal(signal.SIGINT)
     for n, (proc, path, errf) in dumps.items():
@@ -236,7 +322,7 @@ def main():
     for i, fr in enumerate(frames):
         if fr.get("port", 0) != 0:
             continue
-        want = raw(fr["pkt"])
+        want = fr["bytes"]
         while j < len(cap0) and raw(cap0[j]) != want:
             j += 1
         if j == len(cap0):
@@ -276,7 +362,21 @@ def main():
                         fwd_dev = f"eth{n}"
         c = rec["counters"]
         drops = rec["drops"]
-        delivered = c.get("IpInDelivers", 0) > 0 or c.get("Ip6InDelivers", 0) > 0
+        # ND messages the peers' kernels sent to the host during this window (answers to the host's
+        # own solicitations) are delivered to ICMPv6 too: do not count them as this frame's delivery
+        peer_nd = 0
+        for n in ports:
+            for k, cf in enumerate(caps[n]):
+                if cf[Ether].src == host_macs[n] or not is_nd(cf):
+                    continue
+                if n == 0:
+                    if owner.get(k) == i:
+                        peer_nd += 1
+                elif rec["t0"] - 0.001 <= float(cf.time) <= rec["t1"] + 0.001:
+                    peer_nd += 1
+        delivered = c.get("IpInDelivers", 0) > 0 or c.get("Ip6InDelivers", 0) - peer_nd > 0
+        fwd_count = c.get("IpForwDatagrams", 0) + c.get("Ip6OutForwDatagrams", 0)
+        rg = route_get(host, pkt, f"eth{port}")
         if fwd_dev:
             fate = "Forwarded"
         elif drops:
@@ -285,10 +385,17 @@ def main():
             fate = "Consumed"
         elif delivered:
             fate = "Delivered"
+        elif c.get("IpReasmReqds", 0) > 0 or c.get("Ip6ReasmReqds", 0) > 0:
+            fate = "Queued"      # held by IP reassembly, delivered with a later fragment
         else:
             fate = "Dropped"
         if fate == "Delivered" and is_nd(pkt) and not drops:
             fate = "Consumed"
+        if not fwd_dev and fwd_count > 0 and rg:
+            # the forwarding path chose a device but the packet did not leave (MTU, neighbour...)
+            m = re.search(r"\bdev (\S+)", rg)
+            if m:
+                fwd_dev = m.group(1)
         entry = {
             "direction": "in",
             "note": fr["note"],
@@ -302,9 +409,15 @@ def main():
         entry["devCounters"] = rec["dev"]
         entry["dropReason"] = drops[0]["reason"] if drops else None
         entry["drops"] = drops
-        rg = route_get(host, pkt, f"eth{port}")
         if rg is not None:
             entry["routeGet"] = rg
+        if fr.get("remark"):
+            entry["remark"] = fr["remark"]
+        for k, v in fr.get("override", {}).items():
+            if v is None:
+                entry.pop(k, None)
+            else:
+                entry[k] = v
         if port != 0:
             entry["inDev"] = f"eth{port}"
         entry["leftOn"] = {k: v for k, v in left_on.items() if k != "eth0"}
@@ -323,6 +436,7 @@ def main():
             e["direction"] = "out" if mine else "in"
             i = owner.get(k)
             if mine:
+                e["fate"] = "Sent"
                 e["inResponseTo"] = sent_at[i] + 1 if i is not None else None
                 e["kind"] = "forwarded" if i is not None and forwarded_copy(frames[i]["pkt"], c) else "generated"
             else:
@@ -359,6 +473,8 @@ def main():
         "hostMacs": {f"eth{n}": m for n, m in host_macs.items()},
         "frames": out_frames,
     }
+    if unattributed:
+        doc["unattributedDrops"] = unattributed
     if extra:
         doc["framesOnOtherPorts"] = extra
     if other:

@@ -3,10 +3,17 @@ ports and payloads so that the same bytes are produced on every run."""
 from scapy.all import Ether  # noqa: F401
 
 
-def F(pkt, note, wait=0.25, port=0):
+def F(pkt, note, wait=0.25, port=0, remark=None, override=None):
     """One frame to send: pkt (a scapy Ether frame), a short description, how long to watch the host
-    after sending it (seconds), and the host port it is sent into (0 = eth0)."""
-    return {"pkt": pkt, "note": note, "wait": wait, "port": port}
+    after sending it (seconds), the host port it is sent into (0 = eth0), an optional remark on what
+    the kernel was seen to do, and optional overrides of the derived kernel.json fields (used only
+    when a drop seen in the frame's window is provably not the frame's own, see the remark)."""
+    fr = {"pkt": pkt, "note": note, "wait": wait, "port": port}
+    if remark:
+        fr["remark"] = remark
+    if override:
+        fr["override"] = override
+    return fr
 
 
 def payload(tag, size=32):

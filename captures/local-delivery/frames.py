@@ -52,7 +52,9 @@ FRAMES = [
     F(EB / ip("255.255.255.255", 0x10d) / UDP(sport=40007, dport=5000) / Raw(payload("lbcast")),
       "UDP to limited broadcast 255.255.255.255:5000"),
     F(EB / ip("192.168.7.255", 0x10e) / UDP(sport=40008, dport=5000) / Raw(payload("brd-less")),
-      "UDP to 192.168.7.255:5000 (L2 broadcast; that subnet was added without brd)"),
+      "UDP to 192.168.7.255:5000 (L2 broadcast; that subnet was added without brd)",
+      remark="delivered as a broadcast: the kernel adds 'broadcast 192.168.7.255' to the local table for a "
+             "primary address with prefix < /31 even without brd (see host-snapshot/route4.json)"),
     F(EB / ip("10.1.0.255", 0x10f) / ICMP(id=0x77, seq=2) / Raw(payload("echo-bc")),
       "ICMP echo request to subnet broadcast 10.1.0.255"),
     F(E / ip("192.168.7.1", 0x110) / ICMP(id=0x77, seq=3) / Raw(payload("echo-sec")),
@@ -72,7 +74,9 @@ FRAMES = [
     F(E / ip("10.1.0.1", 0x118, ttl=1) / UDP(sport=40010, dport=5000) / Raw(payload("ttl1")),
       "UDP to 10.1.0.1:5000 with TTL 1"),
     F(E / ip("10.1.0.1", 0x119) / ICMP(type=13, id=0x78, seq=1, ts_ori=1000, ts_rx=0, ts_tx=0),
-      "ICMP timestamp request to 10.1.0.1"),
-    F(E / ip("8.8.8.8", 0x11a, src="10.1.0.2") / UDP(sport=40011, dport=53) / Raw(payload("transit")),
+      "ICMP timestamp request to 10.1.0.1",
+      remark="the kernel answers with a timestamp reply (type 14) but counts it as IcmpOutEchoReps / "
+             "IcmpMsgOutType0"),
+    F(E / ip("8.8.8.8", 0x11a, src="10.1.0.2") / UDP(sport=40011, dport=33434) / Raw(payload("transit")),
       "UDP to 8.8.8.8 via the host's MAC (transit, forwarding off, default route exists)"),
 ]

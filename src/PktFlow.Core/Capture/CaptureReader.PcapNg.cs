@@ -352,8 +352,10 @@ public sealed partial class CaptureReader
         if (caplen > room)
         {
             Report(at, CaptureProblemCodes.CaplenExceedsBlock,
-                $"{BlockName(type)} claims caplen {caplen} but holds only {room} bytes of packet data; read those {room} bytes.");
-            caplen = (uint)room;
+                $"{BlockName(type)} claims caplen {caplen} but holds only {room} bytes of packet data; read those bytes.");
+
+            // The block's bytes are padded to 32 bits: the original length says how many are packet.
+            caplen = original > 0 && original <= room ? original : (uint)room;
         }
 
         if (iface is { Snaplen: > 0 } && caplen > iface.Snaplen)

@@ -47,7 +47,7 @@ public sealed class TraceBuilder
     public void Drop(SkBuff skb, string stage, string function, string reason, string detail)
     {
         Stage(skb, stage, function, Verdict.Drop, detail);
-        End(Datapath.Fate.Dropped, reason);
+        End(PktFlow.Fate.Dropped, reason);
     }
 
     public void End(Fate fate, string reason, string? egress = null)
@@ -61,6 +61,6 @@ public sealed class TraceBuilder
     public void Unsupported(SkBuff? skb, string what)
     {
         if (skb is not null) Stage(skb, "Unsupported", "-", Verdict.NotModelled, what);
-        End(Datapath.Fate.Unsupported, "unsupported: " + what);
+        End(PktFlow.Fate.Unsupported, "unsupported: " + what);
     }
 }

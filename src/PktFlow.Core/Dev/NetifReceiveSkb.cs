@@ -1,6 +1,6 @@
 using PktFlow.Datapath;
-using PktFlow.Ipv4;
-using PktFlow.Ipv6;
+using PktFlow.IPv4;
+using PktFlow.IPv6;
 using PktFlow.Wire;
 
 namespace PktFlow.Dev;

@@ -1,5 +1,6 @@
 using PktFlow.Capture;
 using PktFlow.Topology;
+using PktFlow.Topology.Lab;
 using PktFlow.Wire;
 
 namespace PktFlow.Replay;

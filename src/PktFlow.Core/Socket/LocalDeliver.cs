@@ -20,7 +20,7 @@ public static class LocalDeliver
             case IpProtocol.Tcp: Tcp(skb, t, saddr, daddr, segment, v6, broadcast); break;
             case IpProtocol.Udp: Udp(skb, t, saddr, daddr, segment, v6); break;
             case IpProtocol.Icmp when !v6: Icmp(skb, t, segment, saddr, broadcast); break;
-            case IpProtocol.Icmpv6 when v6: Ipv6.Icmpv6Rcv.Receive(skb, t, saddr, daddr, segment); break;
+            case IpProtocol.Icmpv6 when v6: IPv6.Icmpv6Rcv.Receive(skb, t, saddr, daddr, segment); break;
             default:
                 // ip_protocol_deliver_rcu / ip6_protocol_deliver_rcu: no handler and no raw socket.
                 var icmp = v6 ? "ICMPv6 parameter problem (unrecognized next header)" : "ICMP protocol unreachable";

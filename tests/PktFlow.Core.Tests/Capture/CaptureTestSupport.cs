@@ -97,7 +97,7 @@ public sealed class TcpdumpFactAttribute : FactAttribute
 }
 
 /// <summary>A stream that hides its length and cannot seek, like a pipe; optionally returns short reads.</summary>
-internal sealed class PipeStream(byte[] data, int maxRead = int.MaxValue) : Stream
+internal sealed class UnseekableStream(byte[] data, int maxRead = int.MaxValue) : Stream
 {
     private int _position;
 

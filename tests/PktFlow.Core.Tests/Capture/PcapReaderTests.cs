@@ -195,7 +195,7 @@ public class PcapReaderTests
     public void TruncatedLastRecordIsFatal(bool seekable)
     {
         byte[] file = new PcapBuilder().Record(1, 0, Eth).Record(2, 0, Eth).ToArray()[..^5];
-        Stream stream = seekable ? new MemoryStream(file) : new PipeStream(file, maxRead: 7);
+        Stream stream = seekable ? new MemoryStream(file) : new UnseekableStream(file, maxRead: 7);
 
         var items = ReadAll(CaptureReader.Open(stream, "cut.pcap"));
 
@@ -286,7 +286,7 @@ public class PcapReaderTests
         byte[] huge = Enumerable.Range(0, 200_000).Select(i => (byte)(i * 7)).ToArray();
         byte[] file = new PcapBuilder().Record(1, 0, Eth).Record(2, 0, huge).Record(3, 0, Eth).ToArray();
 
-        foreach (var stream in new Stream[] { new MemoryStream(file), new PipeStream(file, maxRead: 1000) })
+        foreach (var stream in new Stream[] { new MemoryStream(file), new UnseekableStream(file, maxRead: 1000) })
         {
             var items = ReadAll(CaptureReader.Open(stream, "big.pcap"));
             Assert.Equal("F F F E", Shape(items));
@@ -299,7 +299,7 @@ public class PcapReaderTests
     public void PipeReportsUnknownLengthAndTracksPosition()
     {
         byte[] file = new PcapBuilder().Record(1, 0, Eth).ToArray();
-        using var reader = CaptureReader.Open(new PipeStream(file, maxRead: 3), "pipe");
+        using var reader = CaptureReader.Open(new UnseekableStream(file, maxRead: 3), "pipe");
         Assert.Equal(-1, reader.Length);
         Assert.Equal(CaptureReadStatus.Frame, reader.Read(out var frame, out _));
         Assert.Equal(Eth, frame.Data.ToArray());

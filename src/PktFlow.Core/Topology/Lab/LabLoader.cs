@@ -219,7 +219,8 @@ public sealed class LabLoader
         int i = 0;
         if (Need(a, 0, "device") == "dev") i = 1;
         var dev = Need(a, i, "device");
-        if (!b.HasDevice(dev)) throw Error($"Cannot find device \"{dev}\"", dev);
+        // A device the lab never created is one the host already has: a physical NIC (eth0, ens3...).
+        if (!b.HasDevice(dev)) b.AddDevice(dev, DeviceKind.Physical);
         for (i++; i < a.Count; i++)
         {
             var t = a[i];

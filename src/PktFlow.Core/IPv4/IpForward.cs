@@ -1,0 +1,64 @@
+using PktFlow.Datapath;
+using PktFlow.Dev;
+using PktFlow.Wire;
+
+namespace PktFlow.IPv4;
+
+/// <summary>net/ipv4/ip_forward.c and the output half of net/ipv4/ip_output.c for forwarded packets.</summary>
+public static class IpForward
+{
+    [KernelSymbol("ip_forward", "net/ipv4/ip_forward.c")]
+    public static void Forward(SkBuff skb, TraceBuilder t, InputRoute rt)
+    {
+        if (skb.PktType != PacketType.Host)
+        {
+            t.Drop(skb, "IpForward", "ip_forward", "OTHERHOST", $"link-layer {skb.PktType.ToString().ToLowerInvariant()} frame is not forwarded (pkt_type not HOST)");
+            return;
+        }
+        Ipv4Header.TryParse(skb.Network, out var ip, out _);
+        var outDev = rt.OutDevice!;
+        if (ip.Ttl <= 1)
+        {
+            t.Generate($"ICMP time exceeded in-transit to {ip.Source}");
+            t.Drop(skb, "IpForward", "ip_forward", "IP_INHDR", $"TTL {ip.Ttl} would expire: ICMP time exceeded sent to {ip.Source}");
+            return;
+        }
+        int length = skb.Length - skb.NetworkHeader;
+        if (length > outDev.Mtu && ip.DontFragment)
+        {
+            t.Generate($"ICMP destination unreachable, fragmentation needed (mtu {outDev.Mtu}) to {ip.Source}");
+            t.Drop(skb, "IpForward", "ip_forward", "PKT_TOO_BIG", $"{length} bytes > {outDev.Name} MTU {outDev.Mtu} with DF set: ICMP fragmentation needed sent to {ip.Source}");
+            return;
+        }
+        byte ttl = ip.Ttl;
+        Ipv4HeaderWriter.DecrementTtl(skb.Network); // the view reads the same bytes: ttl is now one less
+        string redirect = "";
+        if (outDev == skb.Dev && skb.Netns.Sysctls.IsOn($"net.ipv4.conf.{outDev.Name}.send_redirects")
+            && rt.Route?.Device is { } d && OnLink(skb, ip.Source, d))
+        {
+            redirect = $"; leaves by the device it came in on, so an ICMP redirect to {rt.NextHop} is sent to {ip.Source}";
+            t.Generate($"ICMP redirect for host {ip.Destination} to gateway {rt.NextHop}, sent to {ip.Source}");
+        }
+        t.Stage(skb, "IpForward", "ip_forward", Verdict.Pass, $"TTL {ttl} -> {ttl - 1}, out {outDev.Name}{redirect}");
+        t.NfHook(skb, NfFamily.Inet, NfHook.Forward, outDev);
+        IpOutput(skb, t, outDev, rt.NextHop!.Value, Fate.Forwarded);
+    }
+
+    private static bool OnLink(SkBuff skb, IpAddr source, string device) =>
+        skb.Netns.AddressesOf(device).Any(a => a.Family == IpFamily.V4 && a.Prefix.Contains(source));
+
+    [KernelSymbol("ip_output", "net/ipv4/ip_output.c")]
+    [KernelSymbol("ip_finish_output", "net/ipv4/ip_output.c")]
+    public static void IpOutput(SkBuff skb, TraceBuilder t, Topology.NetDevice outDev, IpAddr nextHop, Fate fate)
+    {
+        skb.Dev = outDev;
+        t.NfHook(skb, NfFamily.Inet, NfHook.PostRouting);
+        Ipv4Header.TryParse(skb.Network, out var ip, out _);
+        int length = skb.Length - skb.NetworkHeader;
+        if (length > outDev.Mtu)
+            t.NotModelled(skb, "IpFinishOutput", "ip_finish_output", $"{length} bytes > MTU {outDev.Mtu} without DF: ip_fragment would split it (fragmentation is not modelled yet)");
+        else
+            t.Stage(skb, "IpFinishOutput", "ip_finish_output", Verdict.Pass, $"{length} bytes fit MTU {outDev.Mtu}");
+        DevQueueXmit.NeighOutput(skb, t, nextHop, fate, $"ip_finish_output2 to next hop {nextHop}");
+    }
+}

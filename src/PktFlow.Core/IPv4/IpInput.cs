@@ -1,0 +1,128 @@
+using PktFlow.Datapath;
+using PktFlow.Routing;
+using PktFlow.Wire;
+
+namespace PktFlow.IPv4;
+
+/// <summary>net/ipv4/ip_input.c: ip_rcv, ip_rcv_finish, ip_local_deliver and their _finish halves.</summary>
+public static class IpInput
+{
+    [KernelSymbol("ip_rcv", "net/ipv4/ip_input.c")]
+    [KernelSymbol("ip_rcv_core", "net/ipv4/ip_input.c")]
+    public static void IpRcv(SkBuff skb, TraceBuilder t)
+    {
+        // "When the interface is in promisc. mode, drop all the crap that it receives."
+        if (skb.PktType == PacketType.OtherHost)
+        {
+            t.Drop(skb, "IpRcv", "ip_rcv_core", "OTHERHOST", "packet is not for this host (pkt_type OTHERHOST)");
+            return;
+        }
+        var data = skb.Network;
+        if (!Ipv4Header.TryParse(data, out var ip, out var error))
+        {
+            t.Drop(skb, "IpRcv", "ip_rcv_core", "IP_INHDR", error ?? "IPv4 header cut short");
+            return;
+        }
+        if (ip.HeaderProblem() is { } problem)
+        {
+            t.Drop(skb, "IpRcv", "ip_rcv_core", problem.Contains("checksum") ? "IP_CSUM" : "IP_INHDR", problem);
+            return;
+        }
+        if (ip.TotalLengthZero)
+            t.Note("IPv4 total length 0 (a TSO/GRO super-frame as captured): the frame's length is used");
+        else if (ip.TotalLength > data.Length)
+        {
+            t.Drop(skb, "IpRcv", "ip_rcv_core", "PKT_TOO_SMALL", $"IPv4 total length {ip.TotalLength} > {data.Length} bytes present");
+            return;
+        }
+        else if (ip.LengthProblem(data.Length) is { } lengthProblem)
+        {
+            t.Drop(skb, "IpRcv", "ip_rcv_core", "IP_INHDR", lengthProblem);
+            return;
+        }
+        if (!ip.TotalLengthZero) skb.TrimNetwork(ip.TotalLength);
+        skb.TransportHeader = skb.NetworkHeader + ip.HeaderLength;
+        t.Stage(skb, "IpRcv", "ip_rcv_core", Verdict.Pass,
+            $"IPv4 {ip.Source} > {ip.Destination}, header ok, ttl {ip.Ttl}{(ip.HeaderLength > 20 ? $", {ip.HeaderLength - 20} bytes of options" : "")}");
+        if (ip.HeaderLength > 20)
+            t.Note("IPv4 options are present; ip_rcv_options (source routing, router alert) is not modelled");
+        t.NfHook(skb, NfFamily.Inet, NfHook.PreRouting);
+        IpRcvFinish(skb, t);
+    }
+
+    [KernelSymbol("ip_rcv_finish", "net/ipv4/ip_input.c")]
+    private static void IpRcvFinish(SkBuff skb, TraceBuilder t)
+    {
+        Ipv4Header.TryParse(skb.Network, out var ip, out _);
+        var saddr = ip.Source;
+        var daddr = ip.Destination;
+        var sys = skb.Netns.Sysctls;
+        if (sys.IsOn("net.ipv4.conf.all.rp_filter") || sys.IsOn($"net.ipv4.conf.{skb.Dev.Name}.rp_filter"))
+            t.Note("rp_filter is set in the lab but not modelled yet: the reverse-path check is skipped");
+        var rt = IpRouteInput.Lookup(skb, saddr, daddr);
+        t.Route = rt.Describe();
+        switch (rt.Kind)
+        {
+            case InputRouteKind.Martian:
+                t.Drop(skb, "IpRouteInput", "ip_route_input_slow", rt.DropReason ?? "IP_INVALID_SOURCE", rt.Detail);
+                return;
+            case InputRouteKind.Error:
+                t.Stage(skb, "IpRouteInput", "ip_route_input_slow", Verdict.Pass, rt.Detail);
+                IpError(skb, t, rt, saddr);
+                return;
+            case InputRouteKind.Forward:
+                t.Stage(skb, "IpRouteInput", "ip_route_input_slow", Verdict.Pass, rt.Detail);
+                IpForward.Forward(skb, t, rt);
+                return;
+            default:
+                t.Stage(skb, "IpRouteInput", "ip_route_input_slow", Verdict.Pass, rt.Detail);
+                IpLocalDeliver(skb, t, rt);
+                return;
+        }
+    }
+
+    /// <summary>
+    /// ip_error, the dst.input of unreachable routes: with forwarding off on the device nothing is sent
+    /// back; otherwise the ICMP destination unreachable code follows the route's error.
+    /// </summary>
+    [KernelSymbol("ip_error", "net/ipv4/route.c")]
+    private static void IpError(SkBuff skb, TraceBuilder t, InputRoute rt, IpAddr saddr)
+    {
+        bool forwarding = skb.Netns.Sysctls.Ipv4Forwarding(skb.Dev.Name);
+        if (!forwarding)
+        {
+            var reason = rt.Error == FibError.NetUnreachable ? "IP_INNOROUTES" : "IP_INADDRERRORS";
+            t.Drop(skb, "IpError", "ip_error", reason, $"not for this host and forwarding is off on {skb.Dev.Name}: dropped without ICMP");
+            return;
+        }
+        string? icmp = rt.Error switch
+        {
+            FibError.HostUnreachable => "host unreachable (code 1)",
+            FibError.NetUnreachable => "net unreachable (code 0)",
+            FibError.Prohibited => "communication administratively prohibited (code 13)",
+            _ => null,
+        };
+        if (icmp is null)
+        {
+            t.Drop(skb, "IpError", "ip_error", "NOT_SPECIFIED", "blackhole route: dropped silently");
+            return;
+        }
+        t.Generate($"ICMP destination unreachable, {icmp}, to {saddr} (icmp rate limits not modelled)");
+        t.Drop(skb, "IpError", "ip_error", rt.Error == FibError.NetUnreachable ? "IP_INNOROUTES" : "NOT_SPECIFIED",
+            $"{rt.Detail}: ICMP {icmp} sent to {saddr}");
+    }
+
+    [KernelSymbol("ip_local_deliver", "net/ipv4/ip_input.c")]
+    private static void IpLocalDeliver(SkBuff skb, TraceBuilder t, InputRoute rt)
+    {
+        Ipv4Header.TryParse(skb.Network, out var ip, out _);
+        if (ip.IsFragment)
+        {
+            t.Unsupported(skb, $"IPv4 fragment (id {ip.Identification}, offset {ip.FragmentOffset}{(ip.MoreFragments ? ", more" : "")}): ip_defrag reassembly is not modelled yet");
+            return;
+        }
+        t.NfHook(skb, NfFamily.Inet, NfHook.LocalIn);
+        LocalDeliver.Transport(skb, t, ip.Protocol, ip.Source, ip.Destination, ip.Payload,
+            broadcast: rt.Kind is InputRouteKind.Broadcast or InputRouteKind.Multicast);
+    }
+}

@@ -1,0 +1,106 @@
+using PktFlow.Datapath;
+using PktFlow.Routing;
+using PktFlow.Topology;
+using PktFlow.Wire;
+
+namespace PktFlow.IPv4;
+
+/// <summary>What the input route lookup decided (the rtable's rt_type and dst.input).</summary>
+public enum InputRouteKind { Local, Broadcast, Multicast, Forward, Error, Martian }
+
+/// <summary>The outcome of ip_route_input_noref / ip6_route_input for one packet.</summary>
+public sealed record InputRoute(
+    InputRouteKind Kind,
+    Route? Route,
+    FibError Error,
+    string? DropReason,
+    string Detail,
+    NetDevice? OutDevice = null,
+    IpAddr? NextHop = null)
+{
+    public string? Describe() => Route?.ToString();
+}
+
+/// <summary>
+/// ip_route_input_noref -> ip_route_input_rcu -> ip_route_input_slow (net/ipv4/route.c): martian
+/// checks, the FIB lookup, source validation and the forwarding switch, in the kernel's order.
+/// </summary>
+public static class IpRouteInput
+{
+    [KernelSymbol("ip_route_input_slow", "net/ipv4/route.c")]
+    public static InputRoute Lookup(SkBuff skb, IpAddr saddr, IpAddr daddr)
+    {
+        var ns = skb.Netns;
+        var dev = skb.Dev.Name;
+        bool forwarding = ns.Sysctls.Ipv4Forwarding(dev);
+        bool routeLocalnet = ns.Sysctls.IsOn($"net.ipv4.conf.{dev}.route_localnet") || ns.Sysctls.IsOn("net.ipv4.conf.all.route_localnet");
+
+        // ip_route_input_rcu: multicast destinations are local only for groups the device joined.
+        if (daddr.IsMulticast)
+        {
+            if (daddr.V4Value == 0xE000_0001) // 224.0.0.1, joined by every IPv4 device (ip_mc_up)
+                return new InputRoute(InputRouteKind.Multicast, null, FibError.None, null, "multicast 224.0.0.1 (all-hosts, joined on every device)");
+            return new InputRoute(InputRouteKind.Martian, null, FibError.None, "IP_INVALID_DEST",
+                $"multicast {daddr}: {dev} has not joined the group (no socket in the lab joins it) and multicast forwarding is off");
+        }
+        if (saddr.IsMulticast || saddr.IsLimitedBroadcast)
+            return Martian("IP_INVALID_SOURCE", $"martian source {saddr} (multicast or broadcast source)");
+        if (daddr.IsLimitedBroadcast || (saddr.IsZero && daddr.IsZero))
+            return BroadcastInput(ns, saddr, "limited broadcast 255.255.255.255");
+        if (saddr.IsZeroNet) return Martian("IP_INVALID_SOURCE", $"martian source {saddr} (0.0.0.0/8)");
+        if (daddr.IsZeroNet) return Martian("IP_INVALID_DEST", $"martian destination {daddr} (0.0.0.0/8)");
+        if (daddr.IsLoopback && !routeLocalnet) return Martian("IP_LOCALNET", $"martian destination {daddr} (127.0.0.0/8 arriving on {dev}; route_localnet is off)");
+        if (!daddr.IsLoopback && saddr.IsLoopback && !routeLocalnet) return Martian("IP_LOCALNET", $"martian source {saddr} (127.0.0.0/8 arriving on {dev}; route_localnet is off)");
+
+        var res = ns.Fib.Lookup(daddr);
+        if (!res.Found)
+        {
+            // no_route: the dst gets RTN_UNREACHABLE and ip_error decides what to say.
+            var err = forwarding ? res.Error : FibError.HostUnreachable;
+            return new InputRoute(InputRouteKind.Error, res.Route, err, null,
+                res.Route is null ? $"no route to {daddr} in tables local, main, default" : $"route {res.Route} ({res.Error})");
+        }
+        var r = res.Route!;
+        if (r.Type == RouteType.Broadcast) return BroadcastInput(ns, saddr, $"broadcast route {r}");
+        if (r.Type == RouteType.Local)
+        {
+            if (ValidateSource(ns, skb, saddr) is { } why) return Martian("IP_INVALID_SOURCE", why) with { Route = r };
+            return new InputRoute(InputRouteKind.Local, r, FibError.None, null, $"local route {r}");
+        }
+        if (!forwarding)
+            return new InputRoute(InputRouteKind.Error, r, FibError.HostUnreachable, null,
+                $"{daddr} is not local and forwarding is off on {dev} (net.ipv4.conf.{dev}.forwarding = 0)");
+        if (r.Type != RouteType.Unicast)
+            return Martian("IP_INVALID_DEST", $"route type {r.Type.ToString().ToLowerInvariant()} cannot be forwarded: {r}") with { Route = r };
+
+        // ip_mkroute_input -> __mkroute_input
+        var outDev = r.Device is null ? null : ns.Device(r.Device);
+        if (outDev is null || !outDev.IsUp)
+            return new InputRoute(InputRouteKind.Error, r, FibError.NetUnreachable, null, $"route {r}: output device is missing or down");
+        if (ValidateSource(ns, skb, saddr) is { } whySrc) return Martian("IP_INVALID_SOURCE", whySrc) with { Route = r };
+        return new InputRoute(InputRouteKind.Forward, r, FibError.None, null, $"forward via {r}", outDev, r.Gateway ?? daddr);
+    }
+
+    private static InputRoute Martian(string reason, string detail) =>
+        new(InputRouteKind.Martian, null, FibError.None, reason, detail);
+
+    private static InputRoute BroadcastInput(NetNamespace ns, IpAddr saddr, string detail)
+    {
+        // brd_input: the source is validated unless it is 0.0.0.0 (DHCP clients).
+        if (!saddr.IsZeroNet && ns.IsLocalAddress(saddr) && !ns.Sysctls.IsOn("net.ipv4.conf.all.accept_local"))
+            return Martian("IP_INVALID_SOURCE", $"martian source {saddr}: it is an address of this host");
+        return new InputRoute(InputRouteKind.Broadcast, null, FibError.None, null, detail);
+    }
+
+    /// <summary>
+    /// fib_validate_source with rp_filter off (the default in a new namespace): a packet whose source is
+    /// one of this namespace's own addresses is a martian unless accept_local. rp_filter itself comes
+    /// with policy routing (issue 5).
+    /// </summary>
+    [KernelSymbol("fib_validate_source", "net/ipv4/fib_frontend.c")]
+    private static string? ValidateSource(NetNamespace ns, SkBuff skb, IpAddr saddr)
+    {
+        if (ns.Sysctls.IsOn($"net.ipv4.conf.{skb.Dev.Name}.accept_local") || ns.Sysctls.IsOn("net.ipv4.conf.all.accept_local")) return null;
+        return ns.IsLocalAddress(saddr) ? $"martian source {saddr}: it is an address of this host (accept_local is off)" : null;
+    }
+}

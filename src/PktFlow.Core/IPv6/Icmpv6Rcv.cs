@@ -1,0 +1,57 @@
+using PktFlow.Datapath;
+using PktFlow.Wire;
+
+namespace PktFlow.IPv6;
+
+/// <summary>net/ipv6/icmp.c icmpv6_rcv and net/ipv6/ndisc.c ndisc_rcv.</summary>
+public static class Icmpv6Rcv
+{
+    [KernelSymbol("icmpv6_rcv", "net/ipv6/icmp.c")]
+    public static void Receive(SkBuff skb, TraceBuilder t, IpAddr src, IpAddr dst, ReadOnlySpan<byte> message)
+    {
+        const string S = "Icmpv6Rcv", F = "icmpv6_rcv";
+        if (!Icmpv6Header.TryParse(message, out var icmp, out var error)) { t.Drop(skb, S, F, "PKT_TOO_SMALL", error ?? "ICMPv6 header cut short"); return; }
+        if (!Checksum.TransportValid(src, dst, IpProtocol.Icmpv6, message)) { t.Drop(skb, S, F, "ICMP_CSUM", $"ICMPv6 checksum 0x{icmp.Checksum:x4} is wrong"); return; }
+        switch (icmp.Type)
+        {
+            case Icmpv6Header.EchoRequest:
+                if (dst.IsMulticast && skb.Netns.Sysctls.IsOn("net.ipv6.icmp.echo_ignore_multicast"))
+                {
+                    t.Drop(skb, S, F, "NOT_SPECIFIED", "echo to multicast ignored (net.ipv6.icmp.echo_ignore_multicast = 1)");
+                    return;
+                }
+                t.Generate($"ICMPv6 echo reply to {src}, id {icmp.Identifier}, seq {icmp.SequenceNumber}");
+                t.Stage(skb, "Icmpv6Echo", "icmpv6_echo_reply", Verdict.Pass, $"echo request id {icmp.Identifier} seq {icmp.SequenceNumber}: the kernel answers with an echo reply");
+                t.End(Fate.Delivered, "icmpv6_echo_reply");
+                return;
+            case Icmpv6Header.NeighborSolicitation:
+                NdiscRecvNs(skb, t, src, icmp.TargetAddress);
+                return;
+            case >= Icmpv6Header.RouterSolicitation and <= Icmpv6Header.Redirect:
+                t.Stage(skb, "NdiscRcv", "ndisc_rcv", Verdict.Pass, $"neighbour discovery type {icmp.Type} processed by ndisc (state changes are not modelled)");
+                t.End(Fate.Consumed, "ndisc_rcv");
+                return;
+            default:
+                t.Stage(skb, S, F, Verdict.Pass, $"ICMPv6 type {icmp.Type} code {icmp.Code}{(icmp.IsError ? ": an error, handed to the quoted protocol's err_handler" : "")}");
+                t.End(Fate.Delivered, F);
+                return;
+        }
+    }
+
+    [KernelSymbol("ndisc_recv_ns", "net/ipv6/ndisc.c")]
+    private static void NdiscRecvNs(SkBuff skb, TraceBuilder t, IpAddr src, IpAddr target)
+    {
+        var ns = skb.Netns;
+        bool ours = ns.AddressesOf(skb.Dev.Name).Any(a => a.Address == target);
+        if (!ours)
+        {
+            t.Stage(skb, "NdiscRecvNs", "ndisc_recv_ns", Verdict.Pass, $"solicitation for {target}, not an address of {skb.Dev.Name}: no advertisement (proxy_ndp is not modelled)");
+            t.End(Fate.Consumed, "ndisc_recv_ns");
+            return;
+        }
+        var to = src.IsZero ? "ff02::1 (duplicate address detection)" : src.ToString();
+        t.Generate($"ICMPv6 neighbor advertisement {target} is-at {skb.Dev.Mac} to {to}");
+        t.Stage(skb, "NdiscRecvNs", "ndisc_recv_ns", Verdict.Pass, $"solicitation for {target} on {skb.Dev.Name}: neighbour advertisement sent to {to}");
+        t.End(Fate.Consumed, "ndisc_recv_ns (advertisement sent)");
+    }
+}

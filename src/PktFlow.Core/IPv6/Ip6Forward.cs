@@ -1,0 +1,66 @@
+using PktFlow.Datapath;
+using PktFlow.Dev;
+using PktFlow.Topology;
+using PktFlow.Wire;
+
+namespace PktFlow.IPv6;
+
+/// <summary>net/ipv6/ip6_output.c: ip6_forward, ip6_forward_finish and ip6_output for forwarded packets.</summary>
+public static class Ip6Forward
+{
+    [KernelSymbol("ip6_forward", "net/ipv6/ip6_output.c")]
+    public static void Forward(SkBuff skb, TraceBuilder t, Route r, IpAddr src, IpAddr dst)
+    {
+        const string S = "Ip6Forward", F = "ip6_forward";
+        var ns = skb.Netns;
+        if (!ns.Sysctls.Ipv6Forwarding)
+        {
+            t.Drop(skb, S, F, "IP_INADDRERRORS", $"{dst} is not local and IPv6 forwarding is off (net.ipv6.conf.all.forwarding = 0)");
+            return;
+        }
+        if (skb.PktType != PacketType.Host) { t.Drop(skb, S, F, "OTHERHOST", "link-layer broadcast/multicast frame is not forwarded"); return; }
+        Ipv6Header.TryParse(skb.Network, out var ip6, out _);
+        if (ip6.HopLimit <= 1)
+        {
+            t.Generate($"ICMPv6 time exceeded (hop limit) to {src}");
+            t.Drop(skb, S, F, "IP_INHDR", $"hop limit {ip6.HopLimit} would expire: ICMPv6 time exceeded sent to {src}");
+            return;
+        }
+        var outDev = r.Device is null ? null : ns.Device(r.Device);
+        if (outDev is null || !outDev.IsUp) { t.Drop(skb, S, F, "IP_OUTNOROUTES", $"route {r}: output device is missing or down"); return; }
+        string redirect = "";
+        if (outDev == skb.Dev)
+        {
+            redirect = $"; leaves by the device it came in on, so a redirect is sent to {src}";
+            t.Generate($"ICMPv6 redirect for {dst} to {r.Gateway?.ToString() ?? dst.ToString()}, sent to {src}");
+        }
+        else if (src.IsZero || src.IsMulticast || src.IsLoopback)
+        {
+            t.Drop(skb, S, F, "IP_INADDRERRORS", $"source {src} may not be forwarded");
+            return;
+        }
+        else if (src.IsLinkLocal)
+        {
+            t.Generate($"ICMPv6 destination unreachable, beyond scope of source address, to {src}");
+            t.Drop(skb, S, F, "IP_INADDRERRORS", $"link-local source {src} cannot leave {skb.Dev.Name}: ICMPv6 beyond scope sent");
+            return;
+        }
+        int length = skb.Length - skb.NetworkHeader;
+        int mtu = Math.Max(outDev.Mtu, 1280);
+        if (length > mtu)
+        {
+            t.Generate($"ICMPv6 packet too big (mtu {mtu}) to {src}");
+            t.Drop(skb, S, F, "PKT_TOO_BIG", $"{length} bytes > {outDev.Name} MTU {mtu}: ICMPv6 packet too big sent to {src}");
+            return;
+        }
+        byte hop = ip6.HopLimit;
+        Ipv6HeaderWriter.DecrementHopLimit(skb.Network);
+        t.Stage(skb, S, F, Verdict.Pass, $"hop limit {hop} -> {hop - 1}, out {outDev.Name}{redirect}");
+        t.NfHook(skb, NfFamily.Inet, NfHook.Forward, outDev);
+        skb.Dev = outDev;
+        t.NfHook(skb, NfFamily.Inet, NfHook.PostRouting);
+        t.Stage(skb, "Ip6FinishOutput", "ip6_finish_output", Verdict.Pass, $"{length} bytes fit MTU {mtu}");
+        var nextHop = r.Gateway ?? dst;
+        DevQueueXmit.NeighOutput(skb, t, nextHop, Fate.Forwarded, $"ip6_finish_output2 to next hop {nextHop}");
+    }
+}

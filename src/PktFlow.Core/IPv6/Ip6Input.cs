@@ -1,0 +1,150 @@
+using PktFlow.Datapath;
+using PktFlow.IPv4;
+using PktFlow.Routing;
+using PktFlow.Topology;
+using PktFlow.Wire;
+
+namespace PktFlow.IPv6;
+
+/// <summary>net/ipv6/ip6_input.c and the input route lookup of net/ipv6/route.c.</summary>
+public static class Ip6Input
+{
+    [KernelSymbol("ipv6_rcv", "net/ipv6/ip6_input.c")]
+    [KernelSymbol("ip6_rcv_core", "net/ipv6/ip6_input.c")]
+    public static void Ipv6Rcv(SkBuff skb, TraceBuilder t)
+    {
+        const string S = "Ipv6Rcv", F = "ip6_rcv_core";
+        if (skb.PktType == PacketType.OtherHost) { t.Drop(skb, S, F, "OTHERHOST", "packet is not for this host (pkt_type OTHERHOST)"); return; }
+        if (skb.Netns.Sysctls.Ipv6Disabled(skb.Dev.Name)) { t.Drop(skb, S, F, "IPV6DISABLED", $"IPv6 is disabled on {skb.Dev.Name}"); return; }
+        var data = skb.Network;
+        if (!Ipv6Header.TryParse(data, out var ip6, out var error)) { t.Drop(skb, S, F, "IP_INHDR", error ?? "IPv6 header cut short"); return; }
+        if (ip6.HeaderProblem() is { } p) { t.Drop(skb, S, F, "UNHANDLED_PROTO", p); return; }
+        var src = ip6.Source;
+        var dst = ip6.Destination;
+        if ((src.IsLoopback || dst.IsLoopback) && !skb.Dev.IsLoopback) { t.Drop(skb, S, F, "IP_INHDR", "::1 as source or destination arriving on a real device (RFC 4291 2.5.3)"); return; }
+        if (dst.IsMulticast && McScope(dst) == 1 && !skb.Dev.IsLoopback) { t.Drop(skb, S, F, "IP_INHDR", $"interface-local multicast {dst} from another node (RFC 4291 errata 3480)"); return; }
+        if (dst.IsMulticast && McScope(dst) == 0) { t.Drop(skb, S, F, "IP_INHDR", $"multicast {dst} with reserved scope 0 (RFC 4291 2.7)"); return; }
+        if (src.IsMulticast) { t.Drop(skb, S, F, "IP_INHDR", $"multicast source {src} (RFC 4291 2.7)"); return; }
+        if (!ip6.IsJumbo)
+        {
+            int total = Ipv6Header.HeaderLength + ip6.PayloadLength;
+            if (total > data.Length) { t.Drop(skb, S, F, "PKT_TOO_SMALL", $"IPv6 payload length {ip6.PayloadLength} > {data.Length - Ipv6Header.HeaderLength} bytes present"); return; }
+            skb.TrimNetwork(total);
+        }
+        else t.Note("IPv6 jumbo payload (payload length 0 with hop-by-hop): the frame's length is used");
+        Ipv6ExtensionHeaders.Walk(ip6.NextHeader, skb.Network[Ipv6Header.HeaderLength..], out var chain);
+        if (chain.HasHopByHop && chain.Problem is { } hbh && hbh.Contains("hop-by-hop", StringComparison.OrdinalIgnoreCase))
+        {
+            t.Drop(skb, S, F, "IP_INHDR", hbh);
+            return;
+        }
+        t.Stage(skb, S, F, Verdict.Pass, $"IPv6 {src} > {dst}, hop limit {ip6.HopLimit}{(chain.HeaderCount > 0 ? $", {chain.HeaderCount} extension header(s)" : "")}");
+        t.NfHook(skb, NfFamily.Inet, NfHook.PreRouting);
+        Ip6RcvFinish(skb, t, src, dst);
+    }
+
+    private static int McScope(IpAddr a) => (int)((a.Hi >> 48) & 0xF);
+
+    [KernelSymbol("ip6_rcv_finish", "net/ipv6/ip6_input.c")]
+    [KernelSymbol("ip6_route_input", "net/ipv6/route.c")]
+    private static void Ip6RcvFinish(SkBuff skb, TraceBuilder t, IpAddr src, IpAddr dst)
+    {
+        var ns = skb.Netns;
+        if (dst.IsMulticast)
+        {
+            t.Route = $"multicast ff00::/8 dev {skb.Dev.Name} table local";
+            Ip6McInput(skb, t, dst);
+            return;
+        }
+        var res = ns.Fib.Lookup(dst);
+        t.Route = res.Route?.ToString();
+        if (!res.Found)
+        {
+            // ip6_pkt_discard / ip6_pkt_prohibit / dst_discard: the reject routes' dst.input.
+            t.Stage(skb, "Ip6RouteInput", "ip6_route_input", Verdict.Pass, res.Route is null ? $"no route to {dst}" : $"route {res.Route}");
+            switch (res.Error)
+            {
+                case FibError.Blackhole:
+                    t.Drop(skb, "DstDiscard", "dst_discard", "NOT_SPECIFIED", "blackhole route: dropped silently");
+                    break;
+                case FibError.Prohibited:
+                    t.Generate($"ICMPv6 destination unreachable, administratively prohibited, to {src}");
+                    t.Drop(skb, "Ip6PktProhibit", "ip6_pkt_prohibit", "IP_INNOROUTES", $"prohibit route: ICMPv6 administratively prohibited sent to {src}");
+                    break;
+                default:
+                    t.Generate($"ICMPv6 destination unreachable, no route, to {src}");
+                    t.Drop(skb, "Ip6PktDiscard", "ip6_pkt_discard", "IP_INNOROUTES",
+                        $"{(res.Route is null ? "no route" : "unreachable route")}: ICMPv6 no route to destination sent to {src}");
+                    break;
+            }
+            return;
+        }
+        var r = res.Route!;
+        if (r.Type == RouteType.Local)
+        {
+            t.Stage(skb, "Ip6RouteInput", "ip6_route_input", Verdict.Pass, $"local route {r}");
+            Ip6LocalDeliver(skb, t, src, dst, broadcast: false);
+            return;
+        }
+        t.Stage(skb, "Ip6RouteInput", "ip6_route_input", Verdict.Pass, $"forward via {r}");
+        Ip6Forward.Forward(skb, t, r, src, dst);
+    }
+
+    /// <summary>ip6_mc_input: deliver only groups the device has joined (ipv6_chk_mcast_addr).</summary>
+    [KernelSymbol("ip6_mc_input", "net/ipv6/ip6_input.c")]
+    private static void Ip6McInput(SkBuff skb, TraceBuilder t, IpAddr dst)
+    {
+        var ns = skb.Netns;
+        var dev = skb.Dev.Name;
+        string? why = Joined(ns, dev, dst);
+        if (why is null)
+        {
+            t.Drop(skb, "Ip6McInput", "ip6_mc_input", "NOT_SPECIFIED", $"{dev} has not joined {dst} (no socket in the lab joins it; multicast routing is off)");
+            return;
+        }
+        t.Stage(skb, "Ip6McInput", "ip6_mc_input", Verdict.Pass, $"{dst}: {why}");
+        Ipv6Header.TryParse(skb.Network, out var ip6, out _);
+        Ip6LocalDeliver(skb, t, ip6.Source, dst, broadcast: true);
+    }
+
+    /// <summary>The groups every IPv6 device joins by itself: all-nodes, solicited-node of each address, all-routers when forwarding.</summary>
+    private static string? Joined(NetNamespace ns, string dev, IpAddr g)
+    {
+        const ulong ff02 = 0xFF02UL << 48;
+        if (g.Hi == ff02 && g.Lo == 1) return "all-nodes group, joined by every device";
+        if (g.Hi == (0xFF01UL << 48) && g.Lo == 1) return "interface-local all-nodes";
+        if (ns.Sysctls.Ipv6Forwarding && (g.Hi == ff02 || g.Hi == 0xFF05UL << 48) && g.Lo == 2) return "all-routers group (forwarding is on)";
+        if (g.Hi == ff02 && (g.Lo >> 24) == 0x1_FF)
+            foreach (var a in ns.AddressesOf(dev))
+                if (a.Family == IpFamily.V6 && (a.Address.Lo & 0xFFFFFF) == (g.Lo & 0xFFFFFF))
+                    return $"solicited-node group of {a.Address}";
+        return null;
+    }
+
+    [KernelSymbol("ip6_input", "net/ipv6/ip6_input.c")]
+    [KernelSymbol("ip6_input_finish", "net/ipv6/ip6_input.c")]
+    private static void Ip6LocalDeliver(SkBuff skb, TraceBuilder t, IpAddr src, IpAddr dst, bool broadcast)
+    {
+        t.NfHook(skb, NfFamily.Inet, NfHook.LocalIn);
+        Ipv6Header.TryParse(skb.Network, out var ip6, out _);
+        var after = skb.Network[Ipv6Header.HeaderLength..];
+        Ipv6ExtensionHeaders.Walk(ip6.NextHeader, after, out var chain);
+        if (chain.Problem is { } problem)
+        {
+            t.Generate($"ICMPv6 parameter problem to {src}");
+            t.Drop(skb, "Ip6InputFinish", "ip6_protocol_deliver_rcu", "IP_INHDR", problem);
+            return;
+        }
+        if (chain.HasFragment)
+        {
+            t.Unsupported(skb, $"IPv6 fragment (id {chain.FragmentId}, offset {chain.FragmentOffset}): ipv6_frag_rcv reassembly is not modelled yet");
+            return;
+        }
+        if (chain.HasRouting && chain.SegmentsLeft > 0)
+        {
+            t.Unsupported(skb, $"IPv6 routing header type {chain.RoutingType} with {chain.SegmentsLeft} segments left: ipv6_rthdr_rcv is not modelled yet");
+            return;
+        }
+        LocalDeliver.Transport(skb, t, chain.UpperProtocol, src, dst, after[chain.UpperOffset..], broadcast);
+    }
+}

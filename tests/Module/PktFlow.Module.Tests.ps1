@@ -1,0 +1,171 @@
+# Pester 5 tests against the built module (out/PktFlow). build.ps1 Test sets PKTFLOW_MODULE.
+BeforeAll {
+    $script:root = Resolve-Path (Join-Path $PSScriptRoot '../..')
+    $modulePath = if ($env:PKTFLOW_MODULE) { $env:PKTFLOW_MODULE } else { Join-Path $root 'out/PktFlow/PktFlow.psd1' }
+    Import-Module $modulePath -Force
+    $script:captures = Join-Path $root 'captures'
+    $script:tmp = Join-Path ([IO.Path]::GetTempPath()) "pktflow-pester-$PID"
+    New-Item -ItemType Directory -Force -Path $tmp | Out-Null
+}
+
+AfterAll {
+    Remove-Item -Recurse -Force $script:tmp -ErrorAction SilentlyContinue
+}
+
+Describe 'Module' {
+    It 'exports its cmdlets' {
+        $names = (Get-Module PktFlow).ExportedCmdlets.Keys | Sort-Object
+        $names | Should -Be @('Get-PktFlowRoute', 'Import-PktFlowTopology', 'Invoke-PacketFlow', 'Show-PacketFlow')
+    }
+    It 'declares PacketTrace as the output of Invoke-PacketFlow' {
+        (Get-Command Invoke-PacketFlow).OutputType.Type | Should -Be ([PktFlow.PacketTrace])
+    }
+    It 'requires PowerShell 7.4' {
+        (Get-Module PktFlow).PowerShellVersion | Should -Be ([version]'7.4')
+    }
+}
+
+Describe 'Invoke-PacketFlow on the bundled captures' {
+    BeforeDiscovery {
+        $script:scenarios = Get-ChildItem (Join-Path $PSScriptRoot '../../captures') -Directory |
+            Where-Object { Test-Path (Join-Path $_.FullName 'kernel.json') } |
+            ForEach-Object { @{ Name = $_.Name; Dir = $_.FullName } }
+    }
+
+    Context '<Name>' -ForEach $scenarios {
+        BeforeAll {
+            $kernel = Get-Content (Join-Path $Dir 'kernel.json') -Raw | ConvertFrom-Json
+            $pcap = Join-Path $Dir $kernel.pcap
+            $script:traces = @(Invoke-PacketFlow -Pcap $pcap -WarningAction SilentlyContinue)
+            $script:kernel = $kernel
+        }
+
+        It 'writes exactly one trace per frame of the capture' {
+            $traces.Count | Should -Be $kernel.frames.Count
+            ($traces.Frame | Sort-Object) | Should -Be (1..$kernel.frames.Count)
+        }
+
+        It 'agrees with the kernel on the fate of every inbound frame it models' {
+            $differences = foreach ($k in $kernel.frames | Where-Object direction -eq 'in') {
+                $t = $traces | Where-Object Frame -eq $k.frame
+                $why = Compare-KernelFate -Kernel $k -Trace $t
+                if ($why) { "frame $($k.frame) [$($t.Summary)]: $why" }
+            }
+            $differences | Should -BeNullOrEmpty
+        }
+
+        It 'reports frames the host sent as unsupported, not as guesses' {
+            foreach ($k in $kernel.frames | Where-Object direction -eq 'out') {
+                ($traces | Where-Object Frame -eq $k.frame).Fate | Should -Be 'Unsupported'
+            }
+        }
+    }
+}
+
+BeforeAll {
+    # The kernel's record (captures/*/kernel.json) against the model's trace. Returns why they differ, or nothing.
+    function script:Compare-KernelFate($Kernel, $Trace) {
+        $kf = $Kernel.fate; $kr = $Kernel.dropReason
+        switch ($Trace.Fate) {
+            'Unsupported' {
+                # Allowed only where the kernel itself held the packet (fragment queues) - said in the reason.
+                if ($kf -eq 'Queued') { return $null }
+                return "model unsupported ($($Trace.Reason)); kernel $kf $kr"
+            }
+            'Delivered' { if ($kf -eq 'Delivered') { return $null } }
+            'Dropped' {
+                if ($kf -eq 'Dropped' -and (-not $kr -or $kr -eq $Trace.Reason)) { return $null }
+                # A protocol handler that drops after delivery (icmp_rcv ignoring a broadcast echo).
+                if ($kf -eq 'Delivered' -and $kr -eq $Trace.Reason) { return $null }
+            }
+            'Forwarded' { if ($kf -eq 'Forwarded' -and (-not $Kernel.outDev -or $Trace.Egress -like "*/$($Kernel.outDev)")) { return $null } }
+            'Consumed' { if ($kf -eq 'Consumed') { return $null } }
+        }
+        return "model $($Trace.Fate) ($($Trace.Reason)); kernel $kf $kr"
+    }
+}
+
+Describe 'Results' {
+    BeforeAll {
+        $script:pcap = Get-ChildItem $captures -Filter '*.pcap' -Recurse | Sort-Object FullName | Select-Object -First 1
+        $script:some = @(Invoke-PacketFlow -Pcap $pcap.FullName -WarningAction SilentlyContinue)
+    }
+    It 'have the documented shape under ConvertTo-Json' {
+        $json = $some[0] | ConvertTo-Json -Depth 5 | ConvertFrom-Json
+        $json.PSObject.Properties.Name | Should -Be @('File', 'Frame', 'Timestamp', 'TimestampNs', 'Length', 'CapturedLength', 'Summary', 'Ingress', 'Path', 'Route', 'Egress', 'Fate', 'Reason', 'Generated', 'Notes')
+        $json.Path[0].PSObject.Properties.Name | Should -Be @('Namespace', 'Device', 'Stage', 'Function', 'Family', 'Hook', 'Priority', 'Table', 'Chain', 'Rule', 'Verdict', 'Detail')
+    }
+    It 'format as a table by default with the fate column' {
+        ($some | Select-Object -First 3 | Out-String) | Should -Match 'Fate'
+    }
+    It 'take pipeline input from Get-ChildItem' {
+        $viaPipe = @(Get-Item $pcap.FullName | Invoke-PacketFlow -WarningAction SilentlyContinue)
+        $viaPipe.Count | Should -Be $some.Count
+    }
+    It 'stop after -First' {
+        @(Invoke-PacketFlow -Pcap $pcap.FullName -First 2 -WarningAction SilentlyContinue).Count | Should -Be 2
+    }
+    It 'keep only what -Filter selects' {
+        $arp = @(Invoke-PacketFlow -Pcap $pcap.FullName -Filter 'arp' -WarningAction SilentlyContinue)
+        $arp.Count | Should -BeGreaterThan 0
+        $arp.Count | Should -BeLessThan $some.Count
+        $arp | ForEach-Object { $_.Summary | Should -Match '^ARP' }
+    }
+    It 'reject a bad -Filter with an error that names the column' {
+        { Invoke-PacketFlow -Pcap $pcap.FullName -Filter 'tcp prot 80' -ErrorAction Stop } | Should -Throw -ErrorId 'PktFlow.FilterSyntax*'
+    }
+    It 'are drawn by Show-PacketFlow with verdicts beside the stages' {
+        $dropped = $some | Where-Object Fate -eq 'Dropped' | Select-Object -First 1
+        $text = Show-PacketFlow $dropped
+        $text | Should -Match 'DROPPED'
+        $text | Should -Match 'ip_rcv_core|ip_route_input|ip_error|icmp_rcv'
+    }
+}
+
+Describe 'Bad input' {
+    It 'names the file and offset of a corrupt record and still returns the frames before it' {
+        $good = Get-ChildItem $captures -Filter '*.pcap' -Recurse | Sort-Object FullName | Select-Object -First 1
+        $bytes = [IO.File]::ReadAllBytes($good.FullName)
+        $cut = Join-Path $tmp 'cut.pcap'
+        [IO.File]::WriteAllBytes($cut, $bytes[0..($bytes.Length - 10)])
+        $traces = @(Invoke-PacketFlow -Pcap $cut -ErrorVariable errs -ErrorAction SilentlyContinue -WarningAction SilentlyContinue)
+        $traces.Count | Should -BeGreaterThan 0
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'PktFlow.Capture.Truncated*'
+        $errs[0].Exception.Message | Should -Match 'cut.pcap'
+        $errs[0].Exception.Message | Should -Match 'byte \d+'
+    }
+    It 'says what is wrong with a file that is not a capture' {
+        $junk = Join-Path $tmp 'junk.pcap'
+        Set-Content -Path $junk -Value 'this is not a capture file'
+        Invoke-PacketFlow -Pcap $junk -ErrorVariable errs -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'PktFlow.Capture.BadMagic*'
+    }
+    It 'stops with the lab file and line of a command it cannot apply' {
+        $lab = Join-Path $tmp 'bad.lab'
+        Set-Content -Path $lab -Value "ip link set eth0 up`nip route add 10.0.0.0/8 via 10.9.9.9"
+        $pcap = Get-ChildItem $captures -Filter '*.pcap' -Recurse | Select-Object -First 1
+        { Invoke-PacketFlow -Pcap $pcap.FullName -Lab $lab -ErrorAction Stop } | Should -Throw -ExpectedMessage '*bad.lab:2*'
+    }
+    It 'names the devices when -InjectAt does not exist' {
+        $pcap = Get-ChildItem $captures -Filter '*.pcap' -Recurse | Select-Object -First 1
+        { Invoke-PacketFlow -Pcap $pcap.FullName -InjectAt 'host/nope0' -ErrorAction Stop } | Should -Throw -ExpectedMessage '*eth0*'
+    }
+}
+
+Describe 'Topology' {
+    It 'imports a lab and lists the routes the kernel would make' {
+        $lab = Join-Path $tmp 'r.lab'
+        Set-Content -Path $lab -Value "ip link set eth0 up`nip addr add 10.1.0.1/24 dev eth0"
+        $routes = Import-PktFlowTopology -Lab $lab | Get-PktFlowRoute
+        ($routes | ForEach-Object ToString) | Should -Contain '10.1.0.0/24 dev eth0 proto kernel scope link src 10.1.0.1'
+    }
+    It 'infers a host when there is no lab, and says so' {
+        $src = Get-ChildItem $captures -Filter '*.pcap' -Recurse | Select-Object -First 1
+        $lone = Join-Path $tmp 'lone.pcap'
+        Copy-Item $src.FullName $lone
+        $traces = @(Invoke-PacketFlow -Pcap $lone -WarningVariable warns -WarningAction SilentlyContinue)
+        $warns | Should -Match 'inferred'
+        $traces[0].Notes | Should -Match 'inferred'
+    }
+}

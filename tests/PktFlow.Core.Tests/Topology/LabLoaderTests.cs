@@ -1,0 +1,130 @@
+using PktFlow.Topology;
+using PktFlow.Topology.Lab;
+using PktFlow.Wire;
+
+namespace PktFlow.Tests.Topology;
+
+public class LabLoaderTests
+{
+    private const string Router = """
+        # a router with two NICs
+        ip link set eth0 address 02:00:00:00:01:01
+        ip link set eth0 up
+        ip link set eth1 address 02:00:00:00:02:01
+        ip link set eth1 up
+        ip addr add 10.1.0.1/24 brd + dev eth0
+        ip addr add 10.2.0.1/24 dev eth1
+        ip route add 172.16.0.0/16 via 10.2.0.2
+        ip route add blackhole 198.51.100.0/24
+        ip -6 addr add 2001:db8:1::1/64 dev eth0
+        sysctl -w net.ipv4.ip_forward=1
+        """;
+
+    private static string[] Lines(NetNamespace ns, IpFamily f) =>
+        ns.Routes.Where(r => r.Family == f).Select(r => r.ToString()).OrderBy(s => s, StringComparer.Ordinal).ToArray();
+
+    [Fact]
+    public void KernelAddsLocalBroadcastAndConnectedRoutes()
+    {
+        var ns = LabLoader.Load(Router, "router.lab").Host;
+        var v4 = Lines(ns, IpFamily.V4);
+        Assert.Contains("local 10.1.0.1 dev eth0 table local proto kernel scope host src 10.1.0.1", v4);
+        Assert.Contains("broadcast 10.1.0.255 dev eth0 table local proto kernel scope link src 10.1.0.1", v4);
+        // no "brd +" on eth1: the kernel still adds the subnet broadcast route (checked on 6.18)
+        Assert.Contains("broadcast 10.2.0.255 dev eth1 table local proto kernel scope link src 10.2.0.1", v4);
+        Assert.Contains("10.1.0.0/24 dev eth0 proto kernel scope link src 10.1.0.1", v4);
+        Assert.Contains("172.16.0.0/16 via 10.2.0.2 dev eth1", v4);
+        Assert.Contains("blackhole 198.51.100.0/24", v4);
+        Assert.Contains("local 127.0.0.0/8 dev lo table local proto kernel scope host src 127.0.0.1", v4);
+    }
+
+    [Fact]
+    public void Ipv6GetsLinkLocalFromMacAndMulticastRoute()
+    {
+        var ns = LabLoader.Load(Router, "router.lab").Host;
+        var v6 = Lines(ns, IpFamily.V6);
+        Assert.Contains("local fe80::ff:fe00:101 dev eth0 table local proto kernel", v6);
+        Assert.Contains("fe80::/64 dev eth0 proto kernel metric 256", v6);
+        Assert.Contains("2001:db8:1::/64 dev eth0 proto kernel metric 256", v6);
+        Assert.Contains("multicast ff00::/8 dev eth1 table local proto kernel metric 256", v6);
+    }
+
+    [Fact]
+    public void ForwardingSysctlPropagatesToDevices()
+    {
+        var ns = LabLoader.Load(Router, "router.lab").Host;
+        Assert.True(ns.Sysctls.Ipv4Forwarding("eth0"));
+        Assert.True(ns.Sysctls.Ipv4Forwarding("eth1"));
+        Assert.False(ns.Sysctls.Ipv6Forwarding);
+        var off = LabLoader.Load(Router + "\nsysctl -w net.ipv4.conf.eth1.forwarding=0\n", "x").Host;
+        Assert.True(off.Sysctls.Ipv4Forwarding("eth0"));
+        Assert.False(off.Sysctls.Ipv4Forwarding("eth1"));
+    }
+
+    [Fact]
+    public void RouteOnDownDeviceIsRefusedLikeTheKernel()
+    {
+        var e = Assert.Throws<LabException>(() => LabLoader.Load("ip link set eth0 address 02:00:00:00:00:01\nip route add 10.0.0.0/8 dev eth0\n", "down.lab"));
+        Assert.Equal(2, e.Line);
+        Assert.Contains("not up", e.Message);
+        Assert.StartsWith("down.lab:2:", e.Message);
+    }
+
+    [Fact]
+    public void GatewayMustBeOnLink()
+    {
+        var e = Assert.Throws<LabException>(() => LabLoader.Load("ip link set eth0 up\nip addr add 10.1.0.1/24 dev eth0\nip route add default via 10.9.9.9\n", "gw.lab"));
+        Assert.Equal(3, e.Line);
+        Assert.Contains("invalid gateway", e.Message);
+    }
+
+    [Theory]
+    [InlineData("ip route add 10.0.0.0/33 dev eth0", "10.0.0.0/33")]
+    [InlineData("ip addr add 10.0.0.1/24 dve eth0", "dve")]
+    [InlineData("ip link set eth0 mtu abc", "abc")]
+    [InlineData("ip frob", "frob")]
+    [InlineData("ip -n nope link set eth0 up", "nope")]
+    [InlineData("ip route add 10.0.0.0/8 via $GW", "${GW}")]
+    public void ErrorsNameLineAndToken(string line, string token)
+    {
+        var e = Assert.Throws<LabException>(() => LabLoader.Load("ip link set eth0 up\n" + line + "\n", "bad.lab"));
+        Assert.Equal(2, e.Line);
+        Assert.Equal(token, e.Token);
+        Assert.Contains("bad.lab:2", e.Message);
+    }
+
+    [Fact]
+    public void UnmodelledCommandsAreRecordedAndUnknownOnesWarned()
+    {
+        var topo = LabLoader.Load("ip link set eth0 up\nnft add table inet filter\nfrobnicate --now\nip rule add fwmark 1 lookup 100\n", "w.lab");
+        Assert.Equal(2, topo.Host.Unmodelled.Count);
+        Assert.Contains(topo.Warnings, w => w.StartsWith("w.lab:3:") && w.Contains("frobnicate"));
+        Assert.Contains(topo.Warnings, w => w.StartsWith("w.lab:2:") && w.Contains("nft"));
+    }
+
+    [Fact]
+    public void ShellSubsetVariablesContinuationsAndSeparators()
+    {
+        var topo = LabLoader.Load("""
+            NIC=eth0; ADDR="10.5.0.1/24"
+            ip link set $NIC \
+               address 02:00:00:00:00:05 up
+            ip addr add ${ADDR} dev "$NIC" && sysctl -w net.ipv4.ip_forward=1 # trailing comment
+            """, "v.lab");
+        var ns = topo.Host;
+        Assert.Equal(MacAddress.Parse("02:00:00:00:00:05"), ns.Device("eth0")!.Mac);
+        Assert.Contains(ns.Addresses, a => a.ToString() == "10.5.0.1/24 dev eth0");
+        Assert.True(ns.Sysctls.Ipv4Forwarding("eth0"));
+    }
+
+    [Fact]
+    public void VethPairAcrossNamespaces()
+    {
+        var topo = LabLoader.Load("ip netns add c1\nip link add veth0 type veth peer name eth0 netns c1\nip -n c1 link set eth0 up\nip netns exec c1 ip addr add 10.9.0.2/24 dev eth0\n", "ns.lab");
+        Assert.Equal(2, topo.Namespaces.Count);
+        var c1 = topo.Namespace("c1")!;
+        Assert.Equal("veth0", c1.Device("eth0")!.Peer);
+        Assert.True(c1.IsLocalAddress(IpAddr.Parse("10.9.0.2")));
+        Assert.False(c1.Device("lo")!.IsUp); // a new namespace's lo starts down
+    }
+}
