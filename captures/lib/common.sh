@@ -170,6 +170,6 @@ pf_snapshot() {
 # pf_drive : craft frames (PF_DIR/frames.py), send them one at a time, capture, write kernel.json.
 #   PF_DRIVE_ARGS can add options to drive.py.
 pf_drive() {
-    "$PF_PY" "$PF_LIB/drive.py" --scenario "$PF_SCENARIO" --dir "$PF_DIR" --work "$PF_WORK" \
+    PYTHONDONTWRITEBYTECODE=1 timeout 280 "$PF_PY" "$PF_LIB/drive.py" --scenario "$PF_SCENARIO" --dir "$PF_DIR" --work "$PF_WORK" \
         --host "$PF_HOST" --peer-prefix "pfcap-$PF_SCENARIO-p" "$@"
 }

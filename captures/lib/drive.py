@@ -103,6 +103,7 @@ def start_bpftrace(work, ns_inum):
     errf = open(os.path.join(work, "bpftrace.err"), "w+")
     proc = subprocess.Popen(["timeout", "300", "bpftrace", "-o", out, "-e", prog],
                             stdout=subprocess.DEVNULL, stderr=errf)
+    STARTED.append(proc)
     deadline = time.time() + 30
     while time.time() < deadline:
         if os.path.exists(out):
@@ -206,7 +207,28 @@ def route_get(host, pkt, iif):
     return " ".join(t.strip() for t in text) if text else None
 
 
+STARTED = []   # every subprocess this script starts; stopped on the way out whatever happens
+
+
+def stop_all():
+    for p in STARTED:
+        if p.poll() is None:
+            p.terminate()
+    for p in STARTED:
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
 def main():
+    try:
+        drive()
+    finally:
+        stop_all()
+
+
+def drive():
     ap = argparse.ArgumentParser()
     ap.add_argument("--scenario", required=True)
     ap.add_argument("--dir", required=True)
@@ -239,6 +261,7 @@ def main():
         proc = subprocess.Popen(["timeout", "300", "ip", "netns", "exec", f"{args.peer_prefix}{n}",
                                  "tcpdump", "--immediate-mode", "-U", "-nn", "-i", f"p{n}", "-w", path],
                                 stdout=subprocess.DEVNULL, stderr=errf)
+        STARTED.append(proc)
         dumps[n] = (proc, path, errf)
     for n, (proc, path, errf) in dumps.items():
         deadline = time.time() + 10
@@ -254,6 +277,7 @@ def main():
         senders[n] = subprocess.Popen(["timeout", "300", "ip", "netns", "exec", f"{args.peer_prefix}{n}",
                                        PY, os.path.join(HERE, "sender.py"), f"p{n}"],
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        STARTED.append(senders[n])
     time.sleep(0.3)
 
     records = []
@@ -299,8 +323,7 @@ def main():
     for n, (proc, path, errf) in dumps.items():
         proc.send_signal(signal.SIGINT)
     for n, (proc, path, errf) in dumps.items():
-        proc.wait(timeout=20)
-        # `timeout` forwards SIGINT? it does not: make sure tcpdump itself is gone
+        proc.wait(timeout=20)      # `timeout` passes the SIGINT on to tcpdump, which flushes and exits
     name = args.scenario
     kept = {}
     for n, (proc, path, errf) in dumps.items():
@@ -400,9 +423,8 @@ def main():
             "direction": "in",
             "note": fr["note"],
             "fate": fate,
+            "reason": drops[0]["reason"] if drops else None,
         }
-        if drops:
-            entry["reason"] = drops[0]["reason"]
         if fwd_dev:
             entry["outDev"] = fwd_dev
         entry["counters"] = c
@@ -414,10 +436,7 @@ def main():
         if fr.get("remark"):
             entry["remark"] = fr["remark"]
         for k, v in fr.get("override", {}).items():
-            if v is None:
-                entry.pop(k, None)
-            else:
-                entry[k] = v
+            entry[k] = v
         if port != 0:
             entry["inDev"] = f"eth{port}"
         entry["leftOn"] = {k: v for k, v in left_on.items() if k != "eth0"}
