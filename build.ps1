@@ -107,7 +107,9 @@ function Invoke-Test {
 function Invoke-Demo {
     Invoke-Build
     Import-Module (Join-Path $moduleDir 'PktFlow.psd1') -Force
-    foreach ($pcap in Get-ChildItem (Join-Path $root 'captures') -Filter '*.pcap' -Recurse | Sort-Object FullName) {
+    # Each scenario's main capture is named after its folder (NAME-ethN.pcap are the other NICs' egress).
+    $mains = Get-ChildItem (Join-Path $root 'captures') -Directory | ForEach-Object { Get-Item (Join-Path $_.FullName "$($_.Name).pcap") -ErrorAction SilentlyContinue }
+    foreach ($pcap in $mains) {
         Write-Host ''
         Write-Host "=== $($pcap.Directory.Name)/$($pcap.Name) ===" -ForegroundColor Cyan
         $traces = Invoke-PacketFlow -Pcap $pcap.FullName -Verbose

@@ -6,6 +6,27 @@ BeforeAll {
     $script:captures = Join-Path $root 'captures'
     $script:tmp = Join-Path ([IO.Path]::GetTempPath()) "pktflow-pester-$PID"
     New-Item -ItemType Directory -Force -Path $tmp | Out-Null
+
+    # The kernel's record (captures/*/kernel.json) against the model's trace. Returns why they differ, or nothing.
+    function script:Compare-KernelFate($Kernel, $Trace) {
+        $kf = $Kernel.fate; $kr = $Kernel.dropReason
+        switch ($Trace.Fate) {
+            'Unsupported' { return "model unsupported ($($Trace.Reason)); kernel $kf $kr" }
+            'Delivered' { if ($kf -eq 'Delivered') { return $null } }
+            'Dropped' {
+                if ($kf -eq 'Dropped' -and (-not $kr -or $kr -eq $Trace.Reason)) { return $null }
+                # A protocol handler that drops after delivery (icmp_rcv ignoring a broadcast echo).
+                if ($kf -eq 'Delivered' -and $kr -eq $Trace.Reason) { return $null }
+            }
+            'Forwarded' { if ($kf -eq 'Forwarded' -and (-not $Kernel.outDev -or $Trace.Egress -like "*/$($Kernel.outDev)")) { return $null } }
+            'Consumed' {
+                if ($kf -eq 'Consumed') { return $null }
+                # A fragment held in the reassembly queue (ip_defrag) is what the kernel record calls Queued.
+                if ($kf -eq 'Queued' -and $Trace.Reason -match 'ip_defrag|ipv6_frag_rcv') { return $null }
+            }
+        }
+        return "model $($Trace.Fate) ($($Trace.Reason)); kernel $kf $kr"
+    }
 }
 
 AfterAll {
@@ -62,32 +83,9 @@ Describe 'Invoke-PacketFlow on the bundled captures' {
     }
 }
 
-BeforeAll {
-    # The kernel's record (captures/*/kernel.json) against the model's trace. Returns why they differ, or nothing.
-    function script:Compare-KernelFate($Kernel, $Trace) {
-        $kf = $Kernel.fate; $kr = $Kernel.dropReason
-        switch ($Trace.Fate) {
-            'Unsupported' {
-                # Allowed only where the kernel itself held the packet (fragment queues) - said in the reason.
-                if ($kf -eq 'Queued') { return $null }
-                return "model unsupported ($($Trace.Reason)); kernel $kf $kr"
-            }
-            'Delivered' { if ($kf -eq 'Delivered') { return $null } }
-            'Dropped' {
-                if ($kf -eq 'Dropped' -and (-not $kr -or $kr -eq $Trace.Reason)) { return $null }
-                # A protocol handler that drops after delivery (icmp_rcv ignoring a broadcast echo).
-                if ($kf -eq 'Delivered' -and $kr -eq $Trace.Reason) { return $null }
-            }
-            'Forwarded' { if ($kf -eq 'Forwarded' -and (-not $Kernel.outDev -or $Trace.Egress -like "*/$($Kernel.outDev)")) { return $null } }
-            'Consumed' { if ($kf -eq 'Consumed') { return $null } }
-        }
-        return "model $($Trace.Fate) ($($Trace.Reason)); kernel $kf $kr"
-    }
-}
-
 Describe 'Results' {
     BeforeAll {
-        $script:pcap = Get-ChildItem $captures -Filter '*.pcap' -Recurse | Sort-Object FullName | Select-Object -First 1
+        $script:pcap = Get-Item (Join-Path $captures 'local-delivery/local-delivery.pcap')
         $script:some = @(Invoke-PacketFlow -Pcap $pcap.FullName -WarningAction SilentlyContinue)
     }
     It 'have the documented shape under ConvertTo-Json' {
@@ -124,7 +122,7 @@ Describe 'Results' {
 
 Describe 'Bad input' {
     It 'names the file and offset of a corrupt record and still returns the frames before it' {
-        $good = Get-ChildItem $captures -Filter '*.pcap' -Recurse | Sort-Object FullName | Select-Object -First 1
+        $good = Get-Item (Join-Path $captures 'local-delivery/local-delivery.pcap')
         $bytes = [IO.File]::ReadAllBytes($good.FullName)
         $cut = Join-Path $tmp 'cut.pcap'
         [IO.File]::WriteAllBytes($cut, $bytes[0..($bytes.Length - 10)])
@@ -144,11 +142,11 @@ Describe 'Bad input' {
     It 'stops with the lab file and line of a command it cannot apply' {
         $lab = Join-Path $tmp 'bad.lab'
         Set-Content -Path $lab -Value "ip link set eth0 up`nip route add 10.0.0.0/8 via 10.9.9.9"
-        $pcap = Get-ChildItem $captures -Filter '*.pcap' -Recurse | Select-Object -First 1
+        $pcap = Get-Item (Join-Path $captures 'local-delivery/local-delivery.pcap')
         { Invoke-PacketFlow -Pcap $pcap.FullName -Lab $lab -ErrorAction Stop } | Should -Throw -ExpectedMessage '*bad.lab:2*'
     }
     It 'names the devices when -InjectAt does not exist' {
-        $pcap = Get-ChildItem $captures -Filter '*.pcap' -Recurse | Select-Object -First 1
+        $pcap = Get-Item (Join-Path $captures 'local-delivery/local-delivery.pcap')
         { Invoke-PacketFlow -Pcap $pcap.FullName -InjectAt 'host/nope0' -ErrorAction Stop } | Should -Throw -ExpectedMessage '*eth0*'
     }
 }
@@ -161,7 +159,7 @@ Describe 'Topology' {
         ($routes | ForEach-Object ToString) | Should -Contain '10.1.0.0/24 dev eth0 proto kernel scope link src 10.1.0.1'
     }
     It 'infers a host when there is no lab, and says so' {
-        $src = Get-ChildItem $captures -Filter '*.pcap' -Recurse | Select-Object -First 1
+        $src = Get-Item (Join-Path $captures 'local-delivery/local-delivery.pcap')
         $lone = Join-Path $tmp 'lone.pcap'
         Copy-Item $src.FullName $lone
         $traces = @(Invoke-PacketFlow -Pcap $lone -WarningVariable warns -WarningAction SilentlyContinue)

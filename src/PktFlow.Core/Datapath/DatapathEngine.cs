@@ -19,7 +19,12 @@ public sealed class DatapathEngine
 {
     public HostTopology Topology { get; }
 
+    private readonly Dictionary<NetNamespace, NamespaceState> _state = new();
+
     public DatapathEngine(HostTopology topology) => Topology = topology;
+
+    private NamespaceState StateOf(NetNamespace ns) =>
+        _state.TryGetValue(ns, out var s) ? s : _state[ns] = new NamespaceState();
 
     /// <summary>Parses "ns/dev" or "dev" (in the host namespace) against the topology.</summary>
     public InjectionPoint ResolveInjectionPoint(string spec)
@@ -51,13 +56,17 @@ public sealed class DatapathEngine
         return null;
     }
 
+    /// <summary>Tells the model which addresses send on the wire at a device (see <see cref="NamespaceState.ObservedSenders"/>).</summary>
+    public void ObserveSenders(InjectionPoint at, IEnumerable<IpAddr> senders) =>
+        StateOf(at.Namespace).ObservedSenders[at.Device.Name] = senders.ToHashSet();
+
     public PacketTrace Process(in CaptureFrame frame, string file, InjectionPoint at, IReadOnlyList<string>? notes = null)
     {
         var t = new TraceBuilder();
         if (notes is not null) foreach (var n in notes) t.Note(n);
         var data = frame.Data.Span;
         string summary;
-        var skb = new SkBuff(data) { Netns = at.Namespace, Dev = at.Device };
+        var skb = new SkBuff(data) { Netns = at.Namespace, Dev = at.Device, State = StateOf(at.Namespace), TimestampNs = frame.TimestampNs };
         if (!LinkLayer.TryDecode(frame.LinkType, data, out var link, out var error))
         {
             summary = $"[{LinkLayer.Describe(frame.LinkType)}]";

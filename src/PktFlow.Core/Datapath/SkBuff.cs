@@ -11,7 +11,7 @@ public enum PacketType { Host = 0, Broadcast = 1, Multicast = 2, OtherHost = 3, 
 /// </summary>
 public sealed class SkBuff
 {
-    public byte[] Buffer { get; }
+    public byte[] Buffer { get; private set; }
     public int Length { get; set; }
     /// <summary>Offset of the Ethernet header, or -1 when the packet has none (raw IP captures).</summary>
     public int MacHeader { get; set; } = -1;
@@ -27,10 +27,26 @@ public sealed class SkBuff
     public ushort VlanId { get; set; }
     public bool VlanPresent { get; set; }
 
+    /// <summary>Per-namespace state the packet's stages read and update (reassembly queues, ...).</summary>
+    public required NamespaceState State { get; set; }
+    /// <summary>Capture time, the model's clock for timeouts.</summary>
+    public long TimestampNs { get; init; }
+
     public SkBuff(ReadOnlySpan<byte> data)
     {
         Buffer = data.ToArray();
         Length = data.Length;
+    }
+
+    /// <summary>Replaces everything from the network header on (reassembly).</summary>
+    public void ReplaceNetwork(ReadOnlySpan<byte> network)
+    {
+        var b = new byte[NetworkHeader + network.Length];
+        Buffer.AsSpan(0, NetworkHeader).CopyTo(b);
+        network.CopyTo(b.AsSpan(NetworkHeader));
+        Buffer = b;
+        Length = b.Length;
+        TransportHeader = -1;
     }
 
     public Span<byte> Network => Buffer.AsSpan(NetworkHeader, Length - NetworkHeader);

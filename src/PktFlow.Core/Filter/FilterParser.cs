@@ -166,7 +166,9 @@ internal sealed class FilterParser
 
             case TokenKind.Number:
                 // "port 80 or 443": a lone number repeats the last qualifiers; "2 > 1" is arithmetic.
-                if (_last is not null && TakesBareNumber(_last, PeekAt(1))) return ParseBareValue();
+                var after = PeekAt(1);
+                if (_last is not null && TakesBareNumber(_last, after)) return ParseBareValue();
+                if (!after.IsArithOperator && !after.IsRelop) return ParseBareValue();
                 return ParseRelation();
 
             case TokenKind.Minus:
@@ -330,10 +332,28 @@ internal sealed class FilterParser
         var t = Peek;
         if (_last is null)
         {
-            throw Unexpected(t, PrimitiveExamples, AllPrimitiveWords);
+            string expected = PrimitiveExamples;
+            if (t.Kind == TokenKind.Id && !t.Escaped && t.Text.Contains('-') && !FilterNames.Services.ContainsKey(t.Text))
+            {
+                expected += $" ('-' inside a word does not subtract: write '{t.Text.Replace("-", " - ", StringComparison.Ordinal)}')";
+            }
+            else if (t.Kind == TokenKind.Number || (t.Kind == TokenKind.Id && (char.IsAsciiDigit(t.Text[0]) || t.Text.Contains(':'))))
+            {
+                expected += "; a value on its own repeats the qualifiers of the primitive before it (as in 'port 80 or 443'), and there is none here";
+            }
+
+            throw Unexpected(t, expected, AllPrimitiveWords);
         }
 
-        return ParseValue(_last, t, t, null);
+        try
+        {
+            return ParseValue(_last, t, t, null);
+        }
+        catch (FilterSyntaxException) when (t.Kind == TokenKind.Id && !t.Escaped && Suggest(t.Text, AllPrimitiveWords) is not null)
+        {
+            // "host 10.0.0.1 and prot 80": more likely a misspelt keyword than a value for 'host'.
+            throw Unexpected(t, PrimitiveExamples, AllPrimitiveWords);
+        }
     }
 
     private static readonly string[] AllPrimitiveWords =
@@ -801,7 +821,7 @@ internal sealed class FilterParser
                 return new AndNode(new EtherTypeNode(d, EtherTypes.Ipv6),
                     Field(FilterLayer.Network, Ipv6Header.DestinationOffset, 1, 0xFF, 0xFF));
             default:
-                throw Fail(word, $"pcap filter: '{proto} {word.Text}' at column {Column(protoToken)} is not supported; "
+                throw Fail(protoToken, $"pcap filter: '{proto} {word.Text}' at column {Column(protoToken)} is not supported; "
                     + "use ether broadcast, ether multicast, ip broadcast, ip multicast or ip6 multicast");
         }
     }
@@ -1082,6 +1102,7 @@ internal sealed class FilterParser
     /// <summary>The closest candidate within two edits (a swap counts as one), if any.</summary>
     internal static string? Suggest(string word, IReadOnlyList<string> candidates)
     {
+        word = word.ToLowerInvariant();
         string? best = null;
         int bestDistance = 3;
         foreach (string c in candidates)

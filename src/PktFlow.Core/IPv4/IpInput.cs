@@ -44,8 +44,6 @@ public static class IpInput
         skb.TransportHeader = skb.NetworkHeader + ip.HeaderLength;
         t.Stage(skb, "IpRcv", "ip_rcv_core", Verdict.Pass,
             $"IPv4 {ip.Source} > {ip.Destination}, header ok, ttl {ip.Ttl}{(ip.HeaderLength > 20 ? $", {ip.HeaderLength - 20} bytes of options" : "")}");
-        if (ip.HeaderLength > 20)
-            t.Note("IPv4 options are present; ip_rcv_options (source routing, router alert) is not modelled");
         t.NfHook(skb, NfFamily.Inet, NfHook.PreRouting);
         IpRcvFinish(skb, t);
     }
@@ -61,6 +59,7 @@ public static class IpInput
             t.Note("rp_filter is set in the lab but not modelled yet: the reverse-path check is skipped");
         var rt = IpRouteInput.Lookup(skb, saddr, daddr);
         t.Route = rt.Describe();
+        if (ip.HeaderLength > 20 && rt.Kind != InputRouteKind.Martian && !IpRcvOptions(skb, t, ip, rt)) return;
         switch (rt.Kind)
         {
             case InputRouteKind.Martian:
@@ -79,6 +78,26 @@ public static class IpInput
                 IpLocalDeliver(skb, t, rt);
                 return;
         }
+    }
+
+    /// <summary>ip_rcv_options: after the route is known, the options are compiled; a bad one is answered with a parameter problem.</summary>
+    [KernelSymbol("ip_rcv_options", "net/ipv4/ip_input.c")]
+    private static bool IpRcvOptions(SkBuff skb, TraceBuilder t, Ipv4Header ip, InputRoute rt)
+    {
+        if (IpOptions.Problem(ip.Options, out int pointer, out bool sourceRoute) is { } problem)
+        {
+            t.Generate($"ICMP parameter problem (pointer {pointer}) to {ip.Source}");
+            t.Stage(skb, "IpRouteInput", "ip_route_input_slow", Verdict.Pass, rt.Detail);
+            t.Drop(skb, "IpRcvOptions", "ip_rcv_finish_core", "IP_INHDR", $"{problem}: ICMP parameter problem sent to {ip.Source}");
+            return false;
+        }
+        if (sourceRoute)
+        {
+            t.Unsupported(skb, "IPv4 source route option: ip_options_rcv_srr (source routing, off unless accept_source_route) is not modelled yet");
+            return false;
+        }
+        t.Note($"IPv4 options ({ip.HeaderLength - 20} bytes) are well formed; record route and timestamp updates are not modelled");
+        return true;
     }
 
     /// <summary>
@@ -112,15 +131,35 @@ public static class IpInput
             $"{rt.Detail}: ICMP {icmp} sent to {saddr}");
     }
 
+    /// <summary>ip_defrag: hold the fragment, or continue with the whole datagram when this one completes it.</summary>
+    [KernelSymbol("ip_defrag", "net/ipv4/ip_fragment.c")]
+    private static bool IpDefrag(SkBuff skb, TraceBuilder t, ref Ipv4Header ip)
+    {
+        var whole = skb.State.Fragments.Add(ip.Source, ip.Destination, ip.Protocol, ip.Identification, ip.FragmentOffset,
+            ip.MoreFragments, skb.Network[..ip.HeaderLength], ip.Payload, skb.TimestampNs, out var detail);
+        if (whole is null)
+        {
+            t.Stage(skb, "IpDefrag", "ip_defrag", Verdict.Stolen, detail);
+            t.End(Fate.Consumed, "ip_defrag (held for reassembly)");
+            return false;
+        }
+        // ip_frag_reasm: the datagram carries on with its total length fixed and no fragment bits.
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(whole.AsSpan(2), (ushort)whole.Length);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(whole.AsSpan(6), 0);
+        whole[10] = 0; whole[11] = 0;
+        var cs = Checksum.Internet(whole.AsSpan(0, ip.HeaderLength));
+        whole[10] = (byte)(cs >> 8); whole[11] = (byte)cs;
+        skb.ReplaceNetwork(whole);
+        Ipv4Header.TryParse(skb.Network, out ip, out _);
+        t.Stage(skb, "IpDefrag", "ip_defrag", Verdict.Pass, detail);
+        return true;
+    }
+
     [KernelSymbol("ip_local_deliver", "net/ipv4/ip_input.c")]
     private static void IpLocalDeliver(SkBuff skb, TraceBuilder t, InputRoute rt)
     {
         Ipv4Header.TryParse(skb.Network, out var ip, out _);
-        if (ip.IsFragment)
-        {
-            t.Unsupported(skb, $"IPv4 fragment (id {ip.Identification}, offset {ip.FragmentOffset}{(ip.MoreFragments ? ", more" : "")}): ip_defrag reassembly is not modelled yet");
-            return;
-        }
+        if (ip.IsFragment && !IpDefrag(skb, t, ref ip)) return;
         t.NfHook(skb, NfFamily.Inet, NfHook.LocalIn);
         LocalDeliver.Transport(skb, t, ip.Protocol, ip.Source, ip.Destination, ip.Payload,
             broadcast: rt.Kind is InputRouteKind.Broadcast or InputRouteKind.Multicast);

@@ -40,7 +40,7 @@ public static class IpRouteInput
         {
             if (daddr.V4Value == 0xE000_0001) // 224.0.0.1, joined by every IPv4 device (ip_mc_up)
                 return new InputRoute(InputRouteKind.Multicast, null, FibError.None, null, "multicast 224.0.0.1 (all-hosts, joined on every device)");
-            return new InputRoute(InputRouteKind.Martian, null, FibError.None, "IP_INVALID_DEST",
+            return new InputRoute(InputRouteKind.Martian, null, FibError.None, "NOT_SPECIFIED",
                 $"multicast {daddr}: {dev} has not joined the group (no socket in the lab joins it) and multicast forwarding is off");
         }
         if (saddr.IsMulticast || saddr.IsLimitedBroadcast)
@@ -64,7 +64,7 @@ public static class IpRouteInput
         if (r.Type == RouteType.Broadcast) return BroadcastInput(ns, saddr, $"broadcast route {r}");
         if (r.Type == RouteType.Local)
         {
-            if (ValidateSource(ns, skb, saddr) is { } why) return Martian("IP_INVALID_SOURCE", why) with { Route = r };
+            if (ValidateSource(ns, skb, saddr) is { } why) return Martian("IP_LOCAL_SOURCE", why) with { Route = r };
             return new InputRoute(InputRouteKind.Local, r, FibError.None, null, $"local route {r}");
         }
         if (!forwarding)
@@ -77,7 +77,7 @@ public static class IpRouteInput
         var outDev = r.Device is null ? null : ns.Device(r.Device);
         if (outDev is null || !outDev.IsUp)
             return new InputRoute(InputRouteKind.Error, r, FibError.NetUnreachable, null, $"route {r}: output device is missing or down");
-        if (ValidateSource(ns, skb, saddr) is { } whySrc) return Martian("IP_INVALID_SOURCE", whySrc) with { Route = r };
+        if (ValidateSource(ns, skb, saddr) is { } whySrc) return Martian("IP_LOCAL_SOURCE", whySrc) with { Route = r };
         return new InputRoute(InputRouteKind.Forward, r, FibError.None, null, $"forward via {r}", outDev, r.Gateway ?? daddr);
     }
 
@@ -88,7 +88,7 @@ public static class IpRouteInput
     {
         // brd_input: the source is validated unless it is 0.0.0.0 (DHCP clients).
         if (!saddr.IsZeroNet && ns.IsLocalAddress(saddr) && !ns.Sysctls.IsOn("net.ipv4.conf.all.accept_local"))
-            return Martian("IP_INVALID_SOURCE", $"martian source {saddr}: it is an address of this host");
+            return Martian("IP_LOCAL_SOURCE", $"martian source {saddr}: it is an address of this host");
         return new InputRoute(InputRouteKind.Broadcast, null, FibError.None, null, detail);
     }
 

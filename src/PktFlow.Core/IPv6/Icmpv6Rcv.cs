@@ -24,10 +24,13 @@ public static class Icmpv6Rcv
                 t.Stage(skb, "Icmpv6Echo", "icmpv6_echo_reply", Verdict.Pass, $"echo request id {icmp.Identifier} seq {icmp.SequenceNumber}: the kernel answers with an echo reply");
                 t.End(Fate.Delivered, "icmpv6_echo_reply");
                 return;
-            case Icmpv6Header.NeighborSolicitation:
-                NdiscRecvNs(skb, t, src, icmp.TargetAddress);
-                return;
             case >= Icmpv6Header.RouterSolicitation and <= Icmpv6Header.Redirect:
+                if (NdiscRcv(skb, t, message) is false) return;
+                if (icmp.Type == Icmpv6Header.NeighborSolicitation)
+                {
+                    NdiscRecvNs(skb, t, src, icmp.TargetAddress);
+                    return;
+                }
                 t.Stage(skb, "NdiscRcv", "ndisc_rcv", Verdict.Pass, $"neighbour discovery type {icmp.Type} processed by ndisc (state changes are not modelled)");
                 t.End(Fate.Consumed, "ndisc_rcv");
                 return;
@@ -36,6 +39,30 @@ public static class Icmpv6Rcv
                 t.End(Fate.Delivered, F);
                 return;
         }
+    }
+
+    /// <summary>ndisc_rcv's checks: hop limit 255 (RFC 4861 6.1: the sender is on-link) and code 0.</summary>
+    [KernelSymbol("ndisc_rcv", "net/ipv6/ndisc.c")]
+    private static bool NdiscRcv(SkBuff skb, TraceBuilder t, ReadOnlySpan<byte> message)
+    {
+        Ipv6Header.TryParse(skb.Network, out var ip6, out _);
+        if (ip6.HopLimit != 255)
+        {
+            t.Drop(skb, "NdiscRcv", "ndisc_rcv", "IPV6_NDISC_HOP_LIMIT", $"neighbour discovery with hop limit {ip6.HopLimit}, not 255 (RFC 4861: it may come from off-link)");
+            return false;
+        }
+        Icmpv6Header.TryParse(message, out var icmp, out _);
+        if (icmp.Code != 0)
+        {
+            t.Drop(skb, "NdiscRcv", "ndisc_rcv", "IPV6_NDISC_BAD_CODE", $"neighbour discovery with code {icmp.Code}, not 0");
+            return false;
+        }
+        if (icmp.NdProblem(ip6.HopLimit) is { } problem)
+        {
+            t.Drop(skb, "NdiscRcv", "ndisc_rcv", "IPV6_NDISC_BAD_OPTIONS", problem);
+            return false;
+        }
+        return true;
     }
 
     [KernelSymbol("ndisc_recv_ns", "net/ipv6/ndisc.c")]

@@ -31,8 +31,14 @@ public static class Ip6Forward
         string redirect = "";
         if (outDev == skb.Dev)
         {
-            redirect = $"; leaves by the device it came in on, so a redirect is sent to {src}";
-            t.Generate($"ICMPv6 redirect for {dst} to {r.Gateway?.ToString() ?? dst.ToString()}, sent to {src}");
+            // ndisc_send_redirect: the target must be the destination itself or a link-local router.
+            var target = r.Gateway ?? dst;
+            if (target == dst || target.IsLinkLocal)
+            {
+                redirect = $"; leaves by the device it came in on, so a redirect is sent to {src} (at most one per second per destination)";
+                t.Generate($"ICMPv6 redirect for {dst} to {target}, sent to {src} (rate limited: one per second)");
+            }
+            else redirect = $"; leaves by the device it came in on; no redirect (the next hop {target} is not link-local)";
         }
         else if (src.IsZero || src.IsMulticast || src.IsLoopback)
         {

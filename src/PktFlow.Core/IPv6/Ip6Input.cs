@@ -80,9 +80,9 @@ public static class Ip6Input
             return;
         }
         var r = res.Route!;
-        if (r.Type == RouteType.Local)
+        if (r.Type is RouteType.Local or RouteType.Anycast)
         {
-            t.Stage(skb, "Ip6RouteInput", "ip6_route_input", Verdict.Pass, $"local route {r}");
+            t.Stage(skb, "Ip6RouteInput", "ip6_route_input", Verdict.Pass, $"{(r.Type == RouteType.Anycast ? "subnet-router anycast" : "local")} route {r}");
             Ip6LocalDeliver(skb, t, src, dst, broadcast: false);
             return;
         }
@@ -121,6 +121,48 @@ public static class Ip6Input
         return null;
     }
 
+    /// <summary>
+    /// ipv6_frag_rcv: queue the fragment by (source, destination, id); the one that completes the
+    /// datagram carries on as the whole packet, its fragment header removed (ip6_frag_reasm).
+    /// </summary>
+    [KernelSymbol("ipv6_frag_rcv", "net/ipv6/reassembly.c")]
+    private static bool Ipv6FragRcv(SkBuff skb, TraceBuilder t, IpAddr src, IpAddr dst)
+    {
+        var net = skb.Network;
+        var after = net[Ipv6Header.HeaderLength..];
+        byte next = net[6];
+        int off = 0, nextFieldAt = 6;
+        while (next is IpProtocol.HopByHop or IpProtocol.Routing or IpProtocol.DestOpts && off + 2 <= after.Length)
+        {
+            nextFieldAt = Ipv6Header.HeaderLength + off;
+            next = after[off];
+            off += (after[off + 1] + 1) * 8;
+        }
+        if (next != IpProtocol.Fragment || off + 8 > after.Length)
+        {
+            t.Drop(skb, "Ipv6FragRcv", "ipv6_frag_rcv", "IP_INHDR", "fragment header cut short");
+            return false;
+        }
+        byte upper = after[off];
+        int field = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(after[(off + 2)..]);
+        uint id = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(after[(off + 4)..]);
+        // The unfragmentable part, with the header before the fragment header now naming the upper protocol.
+        var header = net[..(Ipv6Header.HeaderLength + off)].ToArray();
+        header[nextFieldAt] = upper;
+        var whole = skb.State.Fragments.Add(src, dst, IpProtocol.Fragment, id, field & 0xFFF8, (field & 1) != 0,
+            header, after[(off + 8)..], skb.TimestampNs, out var detail);
+        if (whole is null)
+        {
+            t.Stage(skb, "Ipv6FragRcv", "ipv6_frag_rcv", Verdict.Stolen, detail);
+            t.End(Fate.Consumed, "ipv6_frag_rcv (held for reassembly)");
+            return false;
+        }
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(whole.AsSpan(4), (ushort)(whole.Length - Ipv6Header.HeaderLength));
+        skb.ReplaceNetwork(whole);
+        t.Stage(skb, "Ipv6FragRcv", "ipv6_frag_rcv", Verdict.Pass, detail);
+        return true;
+    }
+
     [KernelSymbol("ip6_input", "net/ipv6/ip6_input.c")]
     [KernelSymbol("ip6_input_finish", "net/ipv6/ip6_input.c")]
     private static void Ip6LocalDeliver(SkBuff skb, TraceBuilder t, IpAddr src, IpAddr dst, bool broadcast)
@@ -137,8 +179,10 @@ public static class Ip6Input
         }
         if (chain.HasFragment)
         {
-            t.Unsupported(skb, $"IPv6 fragment (id {chain.FragmentId}, offset {chain.FragmentOffset}): ipv6_frag_rcv reassembly is not modelled yet");
-            return;
+            if (!Ipv6FragRcv(skb, t, src, dst)) return;
+            Ipv6Header.TryParse(skb.Network, out ip6, out _);
+            after = skb.Network[Ipv6Header.HeaderLength..];
+            Ipv6ExtensionHeaders.Walk(ip6.NextHeader, after, out chain);
         }
         if (chain.HasRouting && chain.SegmentsLeft > 0)
         {

@@ -79,6 +79,11 @@ public sealed class ReplayRunner
             if (topology.Host.Devices.Count(d => !d.IsLoopback) > 1) notes.Add($"injected at {at}: {how} (use -InjectAt to choose)");
         }
 
+        var senders = WireSenders(capturePath, at.Device.Mac, out var scanned);
+        engine.ObserveSenders(at, senders);
+        if (scanned >= SenderScanLimit)
+            notes.Add($"neighbours on {at} were judged from the first {SenderScanLimit} frames (who sends on the wire)");
+
         using var reader = CaptureReader.Open(capturePath);
         long frames = 0;
         while (!Done)
@@ -97,6 +102,38 @@ public sealed class ReplayRunner
             _emitted++;
             yield return new TraceEvent(engine.Process(frame, capturePath, at, notes));
         }
+    }
+
+    public const int SenderScanLimit = 1_000_000;
+
+    /// <summary>Addresses that send frames on the captured wire (not the host itself): ARP senders, IP/IPv6 sources.</summary>
+    private static HashSet<IpAddr> WireSenders(string capturePath, MacAddress hostMac, out long scanned)
+    {
+        var set = new HashSet<IpAddr>();
+        scanned = 0;
+        using var reader = CaptureReader.Open(capturePath);
+        while (scanned < SenderScanLimit)
+        {
+            var s = reader.Read(out var frame, out _);
+            if (s == CaptureReadStatus.End) break;
+            if (s != CaptureReadStatus.Frame) continue;
+            scanned++;
+            var data = frame.Data.Span;
+            if (!LinkLayer.TryDecode(frame.LinkType, data, out var link, out _)) continue;
+            ushort type = link.EtherType;
+            var l3 = data[link.NetworkOffset..];
+            if (link.IsEthernet)
+            {
+                if (!EthernetFrame.TryParse(data, out var eth, out _) || eth.Source == hostMac) continue;
+                type = eth.EtherType;
+                l3 = eth.Payload;
+            }
+            else if (link.PacketType == LinuxPacketType.Outgoing) continue;
+            if (type == EtherTypes.Arp && ArpPacket.TryParse(l3, out var arp, out _) && arp.IsEthernetIpv4 && !arp.SenderIp.IsZero) set.Add(arp.SenderIp);
+            else if (type == EtherTypes.Ipv4 && Ipv4Header.TryParse(l3, out var ip, out _)) set.Add(ip.Source);
+            else if (type == EtherTypes.Ipv6 && Ipv6Header.TryParse(l3, out var ip6, out _) && !ip6.Source.IsZero) set.Add(ip6.Source);
+        }
+        return set;
     }
 
     private static Dictionary<MacAddress, int> CountDestinationMacs(string capturePath)

@@ -21,6 +21,10 @@ public static class LocalDeliver
             case IpProtocol.Udp: Udp(skb, t, saddr, daddr, segment, v6); break;
             case IpProtocol.Icmp when !v6: Icmp(skb, t, segment, saddr, broadcast); break;
             case IpProtocol.Icmpv6 when v6: IPv6.Icmpv6Rcv.Receive(skb, t, saddr, daddr, segment); break;
+            case IpProtocol.NoNext when v6:
+                // NEXTHDR_NONE: counted as delivered, then freed without a reason (dst_discard).
+                t.Drop(skb, "Ip6ProtocolDeliver", "ip6_protocol_deliver_rcu", "NOT_SPECIFIED", "no next header (59): nothing to deliver");
+                break;
             default:
                 // ip_protocol_deliver_rcu / ip6_protocol_deliver_rcu: no handler and no raw socket.
                 var icmp = v6 ? "ICMPv6 parameter problem (unrecognized next header)" : "ICMP protocol unreachable";
@@ -124,6 +128,11 @@ public static class LocalDeliver
                 t.Generate($"ICMP echo reply to {saddr}, id {icmp.Identifier}, seq {icmp.SequenceNumber}");
                 t.Stage(skb, "IcmpEcho", "icmp_echo", Verdict.Pass, $"echo request id {icmp.Identifier} seq {icmp.SequenceNumber}: the kernel answers with an echo reply");
                 t.End(Fate.Delivered, "icmp_echo");
+                return;
+            case IcmpHeader.Timestamp:
+                t.Generate($"ICMP timestamp reply to {saddr}, id {icmp.Identifier}, seq {icmp.SequenceNumber}");
+                t.Stage(skb, "IcmpTimestamp", "icmp_timestamp", Verdict.Pass, "timestamp request: the kernel answers with a timestamp reply");
+                t.End(Fate.Delivered, "icmp_timestamp");
                 return;
             default:
                 t.Stage(skb, "IcmpRcv", "icmp_rcv", Verdict.Pass, $"ICMP type {icmp.Type} code {icmp.Code}{(icmp.IsError ? ": an error, handed to the quoted protocol's err_handler" : "")}");

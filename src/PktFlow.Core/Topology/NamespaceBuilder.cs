@@ -198,6 +198,13 @@ public sealed class NamespaceBuilder
                             Table = RouteTables.Main, Destination = new IpPrefix(p.Network, p.Length), Device = d.Name,
                             Protocol = "kernel", Metric = 256,
                         };
+                    // A router joins the subnet-router anycast address of each prefix (addrconf_join_anycast).
+                    if (p.Length < 128 && !d.IsLoopback && Sysctls().Ipv6Forwarding && !p.Network.IsZero)
+                        yield return new Route
+                        {
+                            Table = RouteTables.Local, Type = RouteType.Anycast, Destination = new IpPrefix(p.Network, 128),
+                            Device = d.Name, Protocol = "kernel",
+                        };
                 }
             }
             if (!d.IsLoopback && !Sysctls().Ipv6Disabled(d.Name))
@@ -237,7 +244,7 @@ public sealed class NamespaceBuilder
             Master = d.Master, Peer = d.Peer, PeerNamespace = d.PeerNamespace,
         }).ToList();
         var addresses = _devices.SelectMany(AllAddresses).ToList();
-        var routes = KernelRoutes().Concat(_userRoutes).ToList();
+        var routes = KernelRoutes().Concat(_userRoutes).DistinctBy(r => (r.ToString(), r.Table)).ToList();
         return new NetNamespace(Name, devices, addresses, routes, Sysctls(), _unmodelled.ToList());
     }
 }

@@ -37,7 +37,7 @@ internal static class Dns
         int rcode = flags & 0xF;
         bool qr = (flags & 0x8000) != 0;
         w.Append((uint)id);
-        string op = opcode switch { 0 => "", 1 => " inv_q", 2 => " stat", 4 => " notify", 5 => " update", _ => null! } ;
+        string? op = opcode switch { 0 => "", 1 => " inv_q", 2 => " stat", 4 => " notify", 5 => " update", _ => null };
         if (op is null) { w.Append(" op"); w.Append((uint)opcode); } else w.Append(op);
         int pos = HeaderLength;
         if (qr)

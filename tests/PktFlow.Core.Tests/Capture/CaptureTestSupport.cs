@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using PktFlow.Capture;
 
 namespace PktFlow.Tests.Capture;
@@ -15,7 +16,11 @@ internal sealed record ReadItem(CaptureReadStatus Status, CaptureFrame Frame, by
 
 internal static class CaptureTestSupport
 {
-    /// <summary>The repository root: PKTFLOW_REPO_ROOT, or the first folder above the test binaries holding PktFlow.sln.</summary>
+    /// <summary>
+    /// The repository root: PKTFLOW_REPO_ROOT, else the first folder holding PktFlow.sln above this
+    /// source file (as compiled; the binaries may live elsewhere, e.g. under --artifacts-path), the
+    /// test binaries or the current directory.
+    /// </summary>
     public static string RepoRoot { get; } = FindRepoRoot();
 
     /// <summary>tcpdump's test captures, referenced in place (see ../shared/conformance/README.md).</summary>
@@ -62,15 +67,20 @@ internal static class CaptureTestSupport
             _ => "E",
         }));
 
-    private static string FindRepoRoot()
+    private static string FindRepoRoot([CallerFilePath] string sourceFile = "")
     {
         if (Environment.GetEnvironmentVariable("PKTFLOW_REPO_ROOT") is { Length: > 0 } fromEnv)
         {
             return fromEnv;
         }
 
-        foreach (string start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+        foreach (string start in new[] { Path.GetDirectoryName(sourceFile) ?? "", AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
         {
+            if (!Path.IsPathFullyQualified(start))
+            {
+                continue;
+            }
+
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
             {
                 if (File.Exists(Path.Combine(dir.FullName, "PktFlow.sln")))

@@ -11,8 +11,8 @@ next to this script) it runs
 
 and maps the packets of OUT back to their 1-based frame numbers in FILE (OUT is a subsequence of
 FILE; identical records get identical verdicts, so a greedy match is exact). When tcpdump refuses the
-expression for that capture the row holds "error: " and tcpdump's message. The result is written to
-filter-expectations.tsv next to this script.
+expression for that capture the row holds "error: " and tcpdump's message. Only cells with matches or
+errors get a row. The result is written to filter-expectations.tsv next to this script.
 """
 import os
 import struct
@@ -27,6 +27,9 @@ CONFORMANCE = os.path.abspath(os.path.join(REPO, "..", "shared", "conformance", 
 # LINKTYPE_* values PktFlow's LinkLayer decodes (NULL, ETHERNET, RAW + legacy raw, LOOP, LINUX_SLL,
 # IPV4, IPV6, LINUX_SLL2); captures of other link types are left out.
 SUPPORTED_LINKTYPES = {0, 1, 12, 14, 101, 108, 113, 228, 229, 276}
+
+# What tcpdump's optimizer says when it proves nothing can match; the cell then simply has no matches.
+REJECTS_ALL = "expression rejects all packets"
 
 EXPRESSIONS = [
     # protocols
@@ -60,6 +63,11 @@ EXPRESSIONS = [
     "! (tcp || udp) && ip",
     # multicast/broadcast, protochain, direction
     "ip multicast", "ip broadcast", "ip6 multicast", "ip6 protochain 17", "protochain 6", "outbound", "inbound",
+    # corners: reads past the capture, implicit qualifiers, vlan offsets, address spellings, arithmetic
+    "not tcp[100] = 1", "tcp or tcp[100:4] = 1", "host 10.0.0.1 and not 10.0.0.2", "tcp port 80 or 443 or 22",
+    "(vlan or ip) and tcp", "ip or vlan", "vlan 10 and vlan 100 and icmp", "ip6 net fe80::/10",
+    "ether host 001122334455", "ip protochain 1", "len % 7 = 3", "arp[7] = 1 and arp[24:4] = 0x0a000002",
+    "ip[2:2] - ((ip[0] & 0xf) << 2) > 1000",
 ]
 
 
@@ -143,17 +151,22 @@ def main():
                 rows.append((rel, expr, ranges(numbers)))
 
     target = os.path.join(HERE, "filter-expectations.tsv")
+    listed = [r for r in rows if r[2] not in ("-", "error: " + REJECTS_ALL)]
     with open(target, "w", newline="\n") as f:
-        f.write("# tcpdump's verdicts for CaptureFilterConformanceTests; do not edit, regenerate:\n")
+        f.write("# tcpdump's verdicts for CaptureFilterConformanceTests; do not edit, regenerate with\n")
         f.write("#   python3 tests/PktFlow.Core.Tests/Filter/make-filter-expectations.py\n")
-        f.write(f"# Made with {version[0]} / {version[1]}, one run per cell:\n")
-        f.write("#   tcpdump -n -r FILE -w OUT 'EXPRESSION'   (OUT's packets mapped back to their frame numbers in FILE)\n")
-        f.write("# Columns: capture (relative to the repo root), expression, matching frames (1-based, ranges,\n")
-        f.write("# '-' for none) or 'error: ' and tcpdump's message when it refuses the expression for that capture.\n")
-        for rel, expr, result in rows:
+        f.write(f"# Made with {version[0]} / {version[1]}, one run per capture and expression:\n")
+        f.write("#   tcpdump -n -r CAPTURE -w OUT 'EXPRESSION'   (OUT's packets mapped back to their frame numbers in CAPTURE)\n")
+        f.write("# Every '#capture' below was run with every '#expression'. Rows: capture (relative to the repo root),\n")
+        f.write("# expression, and the matching frames (1-based, ranges) or 'error: ' and tcpdump's message when it\n")
+        f.write(f"# refuses the expression for that capture. A cell with no row matched nothing ('{REJECTS_ALL}' included).\n")
+        for path in sorted({r[0] for r in rows}):
+            f.write(f"#capture\t{path}\n")
+        for expr in EXPRESSIONS:
+            f.write(f"#expression\t{expr}\n")
+        for rel, expr, result in listed:
             f.write(f"{rel}\t{expr}\t{result}\n")
-    print(f"{target}: {len(rows)} rows, {len(EXPRESSIONS)} expressions x {len(rows) // len(EXPRESSIONS)} captures")
-
+    print(f"{target}: {len(EXPRESSIONS)} expressions x {len(rows) // len(EXPRESSIONS)} captures, {len(listed)} rows")
 
 if __name__ == "__main__":
     main()

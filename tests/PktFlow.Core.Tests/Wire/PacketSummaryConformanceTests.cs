@@ -16,7 +16,7 @@ public class PacketSummaryConformanceTests
 
     /// <summary>Agreement reached on the TCP / UDP / ICMP captures (lines equal / lines compared).
     /// Raise it when PacketSummary improves; a drop means a regression.</summary>
-    private const double TransportFloor = 0.0;
+    private const double TransportFloor = 1.0; // 114/114 lines on 2025 data
 
     private static readonly string[] TransportDirectories = ["tcp", "udp-dns", "icmp"];
 

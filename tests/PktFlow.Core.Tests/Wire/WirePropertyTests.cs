@@ -70,10 +70,10 @@ public class WirePropertyTests
         long acc = 0;
         if (EthernetFrame.TryParse(d, out var e, out _))
         {
-            acc += e.Destination.Value + e.Source.Value + e.VlanCount + e.Vlan(0).Vid + e.Vlan(1).Pcp + e.EtherType + e.HeaderLength + e.Payload.Length;
+            acc += (long)e.Destination.Value + (long)e.Source.Value + e.VlanCount + e.Vlan(0).Vid + e.Vlan(1).Pcp + e.EtherType + e.HeaderLength + e.Payload.Length;
         }
         if (ArpPacket.TryParseHeader(d, out var a, out _))
-            acc += a.HardwareType + a.Operation + a.SenderMac.Value + a.TargetIp.Lo + (a.IsGratuitous ? 1 : 0) + a.DescribedLength;
+            acc += a.HardwareType + a.Operation + (long)a.SenderMac.Value + (long)a.TargetIp.Lo + (a.IsGratuitous ? 1 : 0) + a.DescribedLength;
         ArpPacket.TryParse(d, out _, out _);
         if (Ipv4Header.TryParse(d, out var v4, out _))
         {

@@ -87,6 +87,8 @@ public static class WireSamples
         Eth4("icmp-redirect-host", Ipv4(S, C, 1, Icmp(5, 1, IpAddr.Parse("10.1.0.7").V4Value, quotedUdp)));
         Eth4("icmp-source-quench", Ipv4(S, C, 1, Icmp(4, 0, 0, quotedUdp)));
         Eth4("icmp-timestamp", Ipv4(C, S, 1, Icmp(13, 0, 3u << 16 | 4, new byte[12])));
+        Eth4("icmp-timestamp-reply", Ipv4(S, C, 1, Icmp(14, 0, 3u << 16 | 4, Concat([0, 0, 3, 0xe8], [3, 0xde, 0x0b, 0x7b], [0x80, 0, 0, 1]))));
+        Eth6("icmp6-echo-truncated", Ipv6(C6, S6, 58, Icmpv6(C6, S6, 128, 0, 1u << 16 | 24, Bytes(32)), payloadLength: 200));
         Eth4("icmp-unknown-type", Ipv4(C, S, 1, Icmp(99, 0, 0, Bytes(4))));
 
         // --- ARP ---

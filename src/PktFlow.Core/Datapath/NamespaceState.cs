@@ -1,0 +1,18 @@
+using PktFlow.IPv4;
+
+namespace PktFlow.Datapath;
+
+/// <summary>
+/// What a namespace remembers between packets during one replay: reassembly queues now; conntrack,
+/// neighbour and FDB tables as later issues add them.
+/// </summary>
+public sealed class NamespaceState
+{
+    public FragmentQueues Fragments { get; } = new();
+
+    /// <summary>
+    /// For a device the capture was taken on: every address that sent something on that wire. A next
+    /// hop there that never speaks would not answer ARP/ND either (see Neighbour/NeighResolve).
+    /// </summary>
+    public Dictionary<string, HashSet<Wire.IpAddr>> ObservedSenders { get; } = new();
+}

@@ -1,0 +1,60 @@
+using PktFlow.Datapath;
+using PktFlow.Wire;
+
+namespace PktFlow.IPv4;
+
+/// <summary>
+/// Reassembly queues (net/ipv4/ip_fragment.c, net/ipv6/reassembly.c) of one namespace: fragments are
+/// held by (source, destination, protocol, id) until the datagram is whole, against capture time
+/// (ipfrag_time, 30 s by default). The packet that completes it carries on as the whole datagram.
+/// </summary>
+public sealed class FragmentQueues
+{
+    private sealed class Queue
+    {
+        public readonly SortedDictionary<int, byte[]> Parts = new();
+        public int TotalLength = -1; // payload length once the last fragment (MF=0) is seen
+        public byte[]? FirstHeader; // the header of the offset-0 fragment (ip_frag_reasm keeps it)
+        public long FirstSeenNs;
+    }
+
+    private readonly Dictionary<(IpAddr, IpAddr, byte, uint), Queue> _queues = new();
+    public const long TimeoutNs = 30_000_000_000;
+
+    /// <summary>Adds one fragment. Returns the reassembled datagram (header + payload) when complete, else null.</summary>
+    public byte[]? Add(IpAddr src, IpAddr dst, byte protocol, uint id, int offset, bool more,
+        ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload, long nowNs, out string detail)
+    {
+        var key = (src, dst, protocol, id);
+        if (_queues.TryGetValue(key, out var q) && nowNs - q.FirstSeenNs > TimeoutNs)
+        {
+            _queues.Remove(key);
+            q = null;
+        }
+        if (q is null) _queues[key] = q = new Queue { FirstSeenNs = nowNs };
+        q.Parts[offset] = payload.ToArray();
+        if (offset == 0) q.FirstHeader = header.ToArray();
+        if (!more) q.TotalLength = offset + payload.Length;
+        int have = 0;
+        foreach (var (off, part) in q.Parts)
+        {
+            if (off > have) break;
+            have = Math.Max(have, off + part.Length);
+        }
+        if (q.TotalLength < 0 || have < q.TotalLength || q.FirstHeader is null)
+        {
+            detail = $"fragment at offset {offset} ({payload.Length} bytes{(more ? ", more follow" : ", the last")}) queued: {q.Parts.Count} held, waiting for the rest";
+            return null;
+        }
+        _queues.Remove(key);
+        var whole = new byte[q.FirstHeader.Length + q.TotalLength];
+        q.FirstHeader.CopyTo(whole, 0);
+        foreach (var (off, part) in q.Parts)
+        {
+            int n = Math.Min(part.Length, q.TotalLength - off);
+            if (n > 0) part.AsSpan(0, n).CopyTo(whole.AsSpan(q.FirstHeader.Length + off));
+        }
+        detail = $"last missing fragment: {q.Parts.Count} fragments reassembled into {whole.Length} bytes";
+        return whole;
+    }
+}
