@@ -12,8 +12,8 @@ namespace PktFlow.Filter;
 /// captured bytes rejects the packet, 'and' and 'or' have equal precedence and group left to right,
 /// and every 'vlan' shifts the primitives after it by one tag. The compiled form does not depend on
 /// the link type; <see cref="CheckLinkType"/> tells when a primitive cannot apply to one (where
-/// tcpdump would refuse to compile the expression). What is and is not supported is listed in
-/// docs/filter.md.
+/// tcpdump would refuse to compile the expression). What is and is not supported, and where
+/// PktFlow knowingly differs from tcpdump, is in Filter/README.md.
 /// </remarks>
 public sealed class CaptureFilter
 {

@@ -702,6 +702,7 @@ internal sealed class FilterParser
         int d = _vlanDepth;
         if (q.Proto is "ether" or "link")
         {
+            Needs |= LinkNeeds.Network;
             uint type = v.Kind == TokenKind.Number ? v.Value
                 : FilterNames.EtherProtocols.TryGetValue(v.Text, out ushort t) ? t
                 : throw Fail(v, $"pcap filter: unknown ether proto '{v.Text}' at column {Column(v)} (known: {string.Join(", ", FilterNames.EtherProtocols.Keys.Order())})");
