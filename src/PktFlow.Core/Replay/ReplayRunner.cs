@@ -85,6 +85,7 @@ public sealed class ReplayRunner
             notes.Add($"neighbours on {at} were judged from the first {SenderScanLimit} frames (who sends on the wire)");
 
         using var reader = CaptureReader.Open(capturePath);
+        var warnedLinkTypes = new HashSet<LinkType>();
         long frames = 0;
         while (!Done)
         {
@@ -98,7 +99,12 @@ public sealed class ReplayRunner
             }
             frames++;
             if ((frames & 0x3FF) == 0) yield return new ProgressEvent(capturePath, reader.Position, reader.Length, frames);
-            if (_options.Filter is { } f && !f.Matches(frame.LinkType, frame.Data.Span)) continue;
+            if (_options.Filter is { } f)
+            {
+                if (warnedLinkTypes.Add(frame.LinkType) && f.CheckLinkType(frame.LinkType) is { } refusal)
+                    yield return new InfoEvent($"{Path.GetFileName(capturePath)}: -Filter '{f.Expression}': {refusal} (tcpdump refuses it; no frame of this link type matches)", IsWarning: true);
+                if (!f.Matches(frame.LinkType, frame.Data.Span, frame.OriginalLength)) continue;
+            }
             _emitted++;
             yield return new TraceEvent(engine.Process(frame, capturePath, at, notes));
         }
