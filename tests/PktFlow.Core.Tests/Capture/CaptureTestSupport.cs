@@ -21,7 +21,7 @@ internal static class CaptureTestSupport
     /// source file (as compiled; the binaries may live elsewhere, e.g. under --artifacts-path), the
     /// test binaries or the current directory.
     /// </summary>
-    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string RepoRoot => PktFlow.Testing.RepoPaths.Root;
 
     /// <summary>tcpdump's test captures, referenced in place (see ../shared/conformance/README.md).</summary>
     public static string TcpdumpPcaps => Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "conformance", "pcaps-tcpdump"));
@@ -66,32 +66,6 @@ internal static class CaptureTestSupport
             CaptureReadStatus.Problem => i.Problem!.Fatal ? "P!" : "P",
             _ => "E",
         }));
-
-    private static string FindRepoRoot([CallerFilePath] string sourceFile = "")
-    {
-        if (Environment.GetEnvironmentVariable("PKTFLOW_REPO_ROOT") is { Length: > 0 } fromEnv)
-        {
-            return fromEnv;
-        }
-
-        foreach (string start in new[] { Path.GetDirectoryName(sourceFile) ?? "", AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
-        {
-            if (!Path.IsPathFullyQualified(start))
-            {
-                continue;
-            }
-
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "PktFlow.sln")))
-                {
-                    return dir.FullName;
-                }
-            }
-        }
-
-        return Directory.GetCurrentDirectory();
-    }
 }
 
 /// <summary>A fact that is skipped when tcpdump's captures are not next to the repository.</summary>

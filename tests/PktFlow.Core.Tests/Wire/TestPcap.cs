@@ -75,20 +75,7 @@ public static class TestPcap
         _ => -1,
     };
 
-    /// <summary>The repository root (the directory holding PktFlow.sln): found above the test
-    /// binaries, else above this source file (builds with an --artifacts-path outside the tree), else
-    /// PKTFLOW_REPO_ROOT.</summary>
-    public static string RepoRoot() => FindRoot(AppContext.BaseDirectory) ?? FindRoot(SourceDirectory()) ?? Environment.GetEnvironmentVariable("PKTFLOW_REPO_ROOT")
-        ?? throw new InvalidOperationException("PktFlow.sln not found above " + AppContext.BaseDirectory + " or " + SourceDirectory());
-
-    private static string SourceDirectory([System.Runtime.CompilerServices.CallerFilePath] string path = "") => Path.GetDirectoryName(path) ?? "";
-
-    private static string? FindRoot(string start)
-    {
-        var dir = string.IsNullOrEmpty(start) ? null : new DirectoryInfo(start);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "PktFlow.sln"))) dir = dir.Parent;
-        return dir?.FullName;
-    }
+    public static string RepoRoot() => PktFlow.Testing.RepoPaths.Root;
 
     public static string WireTestData(string file) => Path.Combine(RepoRoot(), "tests", "PktFlow.Core.Tests", "TestData", "wire", file);
 
