@@ -76,6 +76,22 @@ Describe 'Invoke-PacketFlow on the bundled captures' {
             $differences | Should -BeNullOrEmpty
         }
 
+        It 'chooses the route the kernel chose (ip route get) for every forwarded frame' {
+            Set-StrictMode -Off
+            $checked = 0
+            $differences = foreach ($k in $kernel.frames | Where-Object { $_.direction -eq 'in' -and $_.fate -eq 'Forwarded' -and $_.routeGet }) {
+                $t = $traces | Where-Object Frame -eq $k.frame
+                $via = if ($k.routeGet -match ' via (\S+)') { $Matches[1] } else { $null }
+                $dev = if ($k.routeGet -match ' dev (\S+)') { $Matches[1] } else { $null }
+                $checked++
+                if (($via -and $t.Route -notmatch " via $([regex]::Escape($via)) ") -or ($t.Egress -ne "host/$dev")) {
+                    "frame $($k.frame): kernel '$($k.routeGet)', model route '$($t.Route)' out $($t.Egress)"
+                }
+            }
+            $differences | Should -BeNullOrEmpty
+            if ($kernel.frames | Where-Object { $_.direction -eq 'in' -and $_.fate -eq 'Forwarded' }) { $checked | Should -BeGreaterThan 0 }
+        }
+
         It 'reports frames the host sent as unsupported, not as guesses' {
             foreach ($k in $kernel.frames | Where-Object direction -eq 'out') {
                 ($traces | Where-Object Frame -eq $k.frame).Fate | Should -Be 'Unsupported'

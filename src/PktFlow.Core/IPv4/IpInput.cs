@@ -1,5 +1,6 @@
 using PktFlow.Datapath;
 using PktFlow.Routing;
+using PktFlow.Socket;
 using PktFlow.Wire;
 
 namespace PktFlow.IPv4;

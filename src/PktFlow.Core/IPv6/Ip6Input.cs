@@ -2,6 +2,7 @@ using PktFlow.Datapath;
 using PktFlow.IPv4;
 using PktFlow.Routing;
 using PktFlow.Topology;
+using PktFlow.Socket;
 using PktFlow.Wire;
 
 namespace PktFlow.IPv6;

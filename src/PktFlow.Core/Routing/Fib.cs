@@ -45,6 +45,8 @@ public sealed class Fib
     }
 
     /// <summary>fib_lookup for a destination, walking the default rules in priority order.</summary>
+    [Datapath.KernelSymbol("fib_lookup", "include/net/ip_fib.h")]
+    [Datapath.KernelSymbol("fib6_lookup", "net/ipv6/ip6_fib.c")]
     public FibResult Lookup(IpAddr destination)
     {
         foreach (var id in RuleOrder)
@@ -58,6 +60,7 @@ public sealed class Fib
         return new FibResult(null, 0, FibError.NetUnreachable);
     }
 
+    [Datapath.KernelSymbol("fib_table_lookup", "net/ipv4/fib_trie.c")]
     private static Route? LookupTable(Table t, IpAddr dst)
     {
         foreach (var (len, map) in t.ByLength)

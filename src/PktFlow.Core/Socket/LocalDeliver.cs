@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using PktFlow.Datapath;
 using PktFlow.Wire;
 
-namespace PktFlow;
+namespace PktFlow.Socket;
 
 /// <summary>
 /// The protocol handlers that ip_local_deliver_finish / ip6_input_finish hand packets to:
