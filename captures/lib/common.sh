@@ -29,6 +29,8 @@ pf_cleanup() {
     PF_PIDS=()
     for ns in "${PF_NAMESPACES[@]}"; do
         [[ "$ns" == pfcap-* ]] || continue
+        # servers a lab.sh started in the background (listening sockets) go with their namespace
+        ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
         ip netns del "$ns" 2>/dev/null || true
     done
     PF_NAMESPACES=()

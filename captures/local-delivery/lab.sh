@@ -10,3 +10,6 @@ ip addr add 192.168.7.1/24 dev eth0
 ip route add default via 10.1.0.254
 # every ICMP error the kernel decides to send is really sent (no per-destination rate limit)
 sysctl -w net.ipv4.icmp_ratelimit=0
+# listening sockets (bounded lifetime): the model reads them as the host's socket table
+timeout 120 socat -u TCP4-LISTEN:8080,reuseaddr,fork OPEN:/dev/null &
+timeout 120 socat -u UDP4-RECV:5000 OPEN:/dev/null &

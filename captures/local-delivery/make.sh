@@ -7,9 +7,7 @@ pf_ns "$PF_HOST"
 pf_peer 0 02:00:00:00:01:02
 pf_apply_lab
 pf_peer_addr 0 10.1.0.2/24
-# host sockets: TCP listener on 8080, UDP receiver on 5000 (bounded lifetime)
-pf_bg timeout 120 ip netns exec "$PF_HOST" socat -u TCP4-LISTEN:8080,reuseaddr,fork OPEN:/dev/null
-pf_bg timeout 120 ip netns exec "$PF_HOST" socat -u UDP4-RECV:5000 OPEN:/dev/null
+# lab.sh starts the host sockets (TCP listener on 8080, UDP receiver on 5000); wait for them
 for _ in $(seq 50); do
     ss -N "$PF_HOST" -ltn | grep -q ':8080 ' && ss -N "$PF_HOST" -lun | grep -q ':5000 ' && break
     sleep 0.1

@@ -8,3 +8,5 @@ ip -6 addr add 2001:db8:1::1/64 dev eth0
 # every ICMP error the kernel decides to send is really sent (no per-destination rate limit)
 sysctl -w net.ipv4.icmp_ratelimit=0
 sysctl -w net.ipv6.icmp.ratelimit=0
+# listening sockets (bounded lifetime): the model reads them as the host's socket table
+timeout 120 socat -u UDP4-RECV:5000 OPEN:/dev/null &

@@ -10,7 +10,6 @@ pf_peer_addr 0 10.1.0.2/24 2001:db8:1::2/64
 pf_peer_neigh 0 2001:db8:1::1 02:00:00:00:04:01
 pf_peer_neigh 0 fe80::ff:fe00:401 02:00:00:00:04:01
 # a UDP socket on 5000 (for the bad-checksum datagram), bounded lifetime
-pf_bg timeout 120 ip netns exec "$PF_HOST" socat -u UDP4-RECV:5000 OPEN:/dev/null
 for _ in $(seq 50); do
     ss -N "$PF_HOST" -lun | grep -q ':5000 ' && break
     sleep 0.1

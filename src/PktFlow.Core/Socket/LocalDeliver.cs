@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using PktFlow.Datapath;
+using PktFlow.Topology;
 using PktFlow.Wire;
 
 namespace PktFlow.Socket;
@@ -18,7 +19,7 @@ public static class LocalDeliver
         switch (protocol)
         {
             case IpProtocol.Tcp: Tcp(skb, t, saddr, daddr, segment, v6, broadcast); break;
-            case IpProtocol.Udp: Udp(skb, t, saddr, daddr, segment, v6); break;
+            case IpProtocol.Udp: Udp(skb, t, saddr, daddr, segment, v6, broadcast); break;
             case IpProtocol.Icmp when !v6: Icmp(skb, t, segment, saddr, broadcast); break;
             case IpProtocol.Icmpv6 when v6: IPv6.Icmpv6Rcv.Receive(skb, t, saddr, daddr, segment); break;
             case IpProtocol.NoNext when v6:
@@ -76,13 +77,32 @@ public static class LocalDeliver
         var (ok, note) = ChecksumState(saddr, daddr, IpProtocol.Tcp, segment, 16);
         if (!ok) { t.Drop(skb, stage, fn, "TCP_CSUM", "TCP " + note); return; }
         if (note is not null) t.Note("TCP " + note);
-        t.NotModelled(skb, stage, fn, $"TCP port {tcp.DestinationPort}: socket lookup is not modelled yet (a listener accepts; with none the kernel answers a SYN with RST)");
+        if (skb.Netns.Sockets is not { } sockets)
+        {
+            t.NotModelled(skb, stage, fn, $"TCP port {tcp.DestinationPort}: the lab lists no listening sockets, so the socket lookup is not evaluated (a listener accepts; with none the kernel answers with RST)");
+            t.End(Fate.Delivered, fn);
+            return;
+        }
+        int dport = tcp.DestinationPort;
+        var listener = sockets.FirstOrDefault(x => x.Protocol == SocketProtocol.Tcp && x.Accepts(daddr, dport));
+        if (listener is null)
+        {
+            // __inet_lookup_skb found nothing: tcp_v4_send_reset, unless the segment is itself a reset.
+            bool rst = (tcp.Flags & TcpFlags.Rst) != 0;
+            if (!rst) t.Generate($"TCP RST to {saddr}:{tcp.SourcePort} (nothing listens on port {tcp.DestinationPort})");
+            t.Drop(skb, stage, fn, "NO_SOCKET", $"no socket for TCP port {tcp.DestinationPort}{(rst ? "; a reset is not answered" : ": the kernel answers with a RST")}");
+            return;
+        }
+        string what = (tcp.Flags & (TcpFlags.Syn | TcpFlags.Ack)) == TcpFlags.Syn
+            ? "a connection request for the listener (the kernel answers SYN-ACK)"
+            : "a segment for the listener's port (connection state is not modelled yet)";
+        t.Stage(skb, stage, fn, Verdict.Pass, $"socket {listener}: {what}");
         t.End(Fate.Delivered, fn);
     }
 
     [KernelSymbol("udp_rcv", "net/ipv4/udp.c")]
     [KernelSymbol("udpv6_rcv", "net/ipv6/udp.c")]
-    private static void Udp(SkBuff skb, TraceBuilder t, IpAddr saddr, IpAddr daddr, ReadOnlySpan<byte> segment, bool v6)
+    private static void Udp(SkBuff skb, TraceBuilder t, IpAddr saddr, IpAddr daddr, ReadOnlySpan<byte> segment, bool v6, bool broadcast)
     {
         string fn = v6 ? "udpv6_rcv" : "udp_rcv", stage = v6 ? "Udpv6Rcv" : "UdpRcv";
         if (!UdpHeader.TryParse(segment, out var udp, out var error) || udp.LengthProblem(segment.Length) is { } problem)
@@ -97,7 +117,28 @@ public static class LocalDeliver
             if (!ok) { t.Drop(skb, stage, fn, "UDP_CSUM", "UDP " + note); return; }
             if (note is not null) t.Note("UDP " + note);
         }
-        t.NotModelled(skb, stage, fn, $"UDP port {udp.DestinationPort}: socket lookup is not modelled yet (with no socket the kernel sends ICMP port unreachable)");
+        if (skb.Netns.Sockets is not { } sockets)
+        {
+            t.NotModelled(skb, stage, fn, $"UDP port {udp.DestinationPort}: the lab lists no sockets, so the socket lookup is not evaluated (with no socket the kernel sends ICMP port unreachable)");
+            t.End(Fate.Delivered, fn);
+            return;
+        }
+        int uport = udp.DestinationPort;
+        var socket = sockets.FirstOrDefault(x => x.Protocol == SocketProtocol.Udp && x.Accepts(daddr, uport));
+        if (socket is null)
+        {
+            if (broadcast)
+            {
+                // __udp4_lib_mcast_deliver with no socket: freed quietly, no ICMP for broadcasts.
+                t.Drop(skb, stage, fn, "NOT_SPECIFIED", $"broadcast/multicast to UDP port {udp.DestinationPort}: no socket, dropped without ICMP");
+                return;
+            }
+            var icmp = v6 ? "ICMPv6 port unreachable" : "ICMP port unreachable";
+            t.Generate($"{icmp} to {saddr} (port {udp.DestinationPort})");
+            t.Drop(skb, stage, fn, "NO_SOCKET", $"no socket for UDP port {udp.DestinationPort}: {icmp} sent to {saddr}");
+            return;
+        }
+        t.Stage(skb, stage, fn, Verdict.Pass, $"socket {socket}");
         t.End(Fate.Delivered, fn);
     }
 

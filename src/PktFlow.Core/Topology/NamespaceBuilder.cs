@@ -146,6 +146,28 @@ public sealed class NamespaceBuilder
 
     public void NoteUnmodelled(string what) => _unmodelled.Add(what);
 
+    private List<ListeningSocket>? _sockets;
+
+    /// <summary>A listening socket; once one is declared the namespace's socket table is taken as complete.</summary>
+    public void AddSocket(ListeningSocket socket) => (_sockets ??= new()).Add(socket);
+
+    /// <summary>Moves a device out of this namespace (ip link set DEV netns NS): it arrives down, without addresses.</summary>
+    public (DeviceKind Kind, MacAddress Mac, int Mtu, string? Peer, string? PeerNamespace) RemoveDevice(string name)
+    {
+        var d = Get(name);
+        _devices.Remove(d);
+        _addresses.RemoveAll(a => a.Device == name);
+        _userRoutes.RemoveAll(r => r.Device == name);
+        return (d.Kind, d.Mac, d.Mtu, d.Peer, d.PeerNamespace);
+    }
+
+    /// <summary>Updates where a veth's peer lives after the peer moved.</summary>
+    public void SetPeerNamespace(string device, string peerNamespace)
+    {
+        var d = _devices.FirstOrDefault(x => x.Name == device);
+        if (d is not null) d.PeerNamespace = peerNamespace;
+    }
+
     /// <summary>
     /// Routes the kernel adds by itself for the addresses of up devices: IPv4 fib_add_ifaddr (local,
     /// broadcast, connected prefix) and IPv6 addrconf (local, prefix, fe80::/64, ff00::/8 multicast).
@@ -245,7 +267,7 @@ public sealed class NamespaceBuilder
         }).ToList();
         var addresses = _devices.SelectMany(AllAddresses).ToList();
         var routes = KernelRoutes().Concat(_userRoutes).DistinctBy(r => (r.ToString(), r.Table)).ToList();
-        return new NetNamespace(Name, devices, addresses, routes, Sysctls(), _unmodelled.ToList());
+        return new NetNamespace(Name, devices, addresses, routes, Sysctls(), _unmodelled.ToList(), _sockets?.ToList());
     }
 }
 

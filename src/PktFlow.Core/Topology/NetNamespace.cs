@@ -16,6 +16,8 @@ public sealed class NetNamespace
     public IReadOnlyList<Route> Routes { get; }
     public Sysctls Sysctls { get; }
     public Fib Fib { get; }
+    /// <summary>Listening sockets; null when the configuration does not say (socket lookup is then not modelled).</summary>
+    public IReadOnlyList<ListeningSocket>? Sockets { get; }
     /// <summary>Lab commands that shape this namespace but that the model does not evaluate yet (nft, tc, ...).</summary>
     public IReadOnlyList<string> Unmodelled { get; }
 
@@ -23,8 +25,9 @@ public sealed class NetNamespace
     private readonly HashSet<IpAddr> _local;
 
     internal NetNamespace(string name, List<NetDevice> devices, List<InterfaceAddress> addresses, List<Route> routes,
-        Sysctls sysctls, List<string> unmodelled)
+        Sysctls sysctls, List<string> unmodelled, List<ListeningSocket>? sockets = null)
     {
+        Sockets = sockets;
         Name = name;
         Devices = devices;
         Addresses = addresses;

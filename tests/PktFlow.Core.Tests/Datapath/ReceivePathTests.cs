@@ -216,4 +216,23 @@ public class ReceivePathTests
         Assert.True(functions.IndexOf("sch_handle_ingress") < functions.IndexOf("ip_rcv_core"));
         Assert.Equal(NfHook.LocalIn, t.Path.Last(e => e.Hook is not null).Hook);
     }
+
+    [Fact]
+    public void SocketLookupWhenTheLabListsListeners()
+    {
+        var lab = Lab + "\ntimeout 60 socat -u TCP4-LISTEN:8080,fork OPEN:/dev/null &\nsocat -u UDP4-RECV:5000 STDOUT &\n";
+        var h = IpAddr.Parse("10.1.0.1");
+        Assert.Equal(Fate.Delivered, Run(V4(C4, h, 6, FrameBuilder.Tcp(C4, h, 40000, 8080)), lab).Fate);
+        var closed = Run(V4(C4, h, 6, FrameBuilder.Tcp(C4, h, 40000, 8081)), lab);
+        Assert.Equal("NO_SOCKET", closed.Reason);
+        Assert.Contains(closed.Generated, g => g.StartsWith("TCP RST"));
+        Assert.Equal(Fate.Delivered, Run(V4(C4, h, 17, FrameBuilder.Udp(C4, h, 1, 5000)), lab).Fate);
+        var udpClosed = Run(V4(C4, h, 17, FrameBuilder.Udp(C4, h, 1, 5001)), lab);
+        Assert.Equal("NO_SOCKET", udpClosed.Reason);
+        Assert.Contains(udpClosed.Generated, g => g.Contains("port unreachable"));
+        var bcast = IpAddr.Parse("10.1.0.255");
+        var b = Run(FrameBuilder.Ethernet(MacAddress.Broadcast, Client, 0x0800, FrameBuilder.Ipv4(C4, bcast, 17, FrameBuilder.Udp(C4, bcast, 1, 5001))), lab);
+        Assert.Equal("NOT_SPECIFIED", b.Reason);
+        Assert.Empty(b.Generated);
+    }
 }

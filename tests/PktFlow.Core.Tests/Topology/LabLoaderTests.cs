@@ -127,4 +127,63 @@ public class LabLoaderTests
         Assert.True(c1.IsLocalAddress(IpAddr.Parse("10.9.0.2")));
         Assert.False(c1.Device("lo")!.IsUp); // a new namespace's lo starts down
     }
+
+    [Fact]
+    public void HereDocumentsAreTakenWholeAndLinesStillCount()
+    {
+        var topo = LabLoader.Load("""
+            ip link set eth0 up
+            nft -f - <<'EOF'
+            table inet filter {
+              chain input { type filter hook input priority 0; policy drop; }
+            }
+            EOF
+            ip addr add 10.1.0.1/24 dev eth0
+            frob
+            """, "h.lab");
+        Assert.Single(topo.Host.Unmodelled);
+        Assert.Contains("3-line here-document", topo.Host.Unmodelled[0]);
+        Assert.Contains(topo.Host.Addresses, a => a.ToString() == "10.1.0.1/24 dev eth0");
+        Assert.Contains(topo.Warnings, w => w.StartsWith("h.lab:8:"));
+    }
+
+    [Fact]
+    public void ForLoopsExpandNestedAndInOrder()
+    {
+        var topo = LabLoader.Load("""
+            for n in 1 2; do
+              ip link set eth$n up
+              for a in 10 20; do ip addr add 10.$n.0.$a/24 dev eth$n; done
+            done
+            """, "loop.lab");
+        var addrs = topo.Host.Addresses.Where(a => a.Family == PktFlow.Wire.IpFamily.V4 && a.Device != "lo").Select(a => a.ToString()).ToArray();
+        Assert.Equal(new[] { "10.1.0.10/24 dev eth1", "10.1.0.20/24 dev eth1", "10.2.0.10/24 dev eth2", "10.2.0.20/24 dev eth2" }, addrs);
+    }
+
+    [Fact]
+    public void MovingADeviceToANamespaceTakesItDownAndUpdatesThePeer()
+    {
+        var topo = LabLoader.Load("""
+            ip netns add c1
+            ip link add veth-c1 type veth peer name eth0c
+            ip link set eth0c netns c1
+            ip -n c1 link set eth0c up
+            """, "mv.lab");
+        Assert.Null(topo.Host.Device("eth0c"));
+        Assert.True(topo.Namespace("c1")!.Device("eth0c")!.IsUp);
+        Assert.Equal("c1", topo.Host.Device("veth-c1")!.PeerNamespace);
+    }
+
+    [Theory]
+    [InlineData("timeout 120 socat -u TCP4-LISTEN:8080,reuseaddr,fork OPEN:/dev/null &", "tcp 0.0.0.0:8080")]
+    [InlineData("socat UDP6-RECV:5353 -", "udp *:5353")]
+    [InlineData("socat -u UDP4-RECV:5000,bind=10.1.0.1 STDOUT", "udp 10.1.0.1:5000")]
+    [InlineData("nc -lu 9000 &", "udp 0.0.0.0:9000")]
+    [InlineData("nc -l -p 2222", "tcp 0.0.0.0:2222")]
+    public void ListenersBecomeTheSocketTable(string line, string expected)
+    {
+        var ns = LabLoader.Load("ip link set eth0 up\n" + line + "\n", "s.lab").Host;
+        Assert.NotNull(ns.Sockets);
+        Assert.StartsWith(expected + " (s.lab:2:", ns.Sockets![0].ToString());
+    }
 }

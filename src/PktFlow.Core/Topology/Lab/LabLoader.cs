@@ -39,10 +39,57 @@ public sealed class LabLoader
     public static HostTopology Load(string text, string fileName)
     {
         var loader = new LabLoader(fileName);
-        foreach (var cmd in ShellWords.Split(text)) loader.Apply(cmd, HostNamespace);
+        var commands = ShellWords.Split(text).ToList();
+        for (int i = 0; i < commands.Count; i++)
+        {
+            if (commands[i].Words[0] == "for") i = loader.ForLoop(commands, i, new Dictionary<string, string>());
+            else loader.Apply(commands[i], HostNamespace);
+        }
         var namespaces = loader._namespaces.Values.Select(b => b.Build()).ToList();
         return new HostTopology(namespaces, fileName, loader._warnings);
     }
+
+    /// <summary>
+    /// `for v in a b c; do CMD; ...; done` (nested loops too): the body is applied once per value with
+    /// $v / ${v} replaced. Returns the index of the matching `done`.
+    /// </summary>
+    private int ForLoop(List<LabCommand> commands, int start, Dictionary<string, string> bound)
+    {
+        _cmd = commands[start];
+        var head = Substitute(commands[start], bound).Words;
+        if (head.Count < 3 || head[2] != "in") throw Error("expected 'for NAME in VALUES; do ...; done'", head.Count > 2 ? head[2] : null);
+        var variable = head[1];
+        var values = head.Skip(3).ToList();
+        // The body runs from the command after the head (its first word is 'do') to the matching 'done'.
+        int depth = 0, end = -1;
+        for (int j = start + 1; j < commands.Count; j++)
+        {
+            var first = commands[j].Words[0];
+            if (first == "for") depth++;
+            if (first == "done" && depth-- == 0) { end = j; break; }
+        }
+        if (end < 0) throw Error("'for' without a matching 'done'");
+        var body = commands.Skip(start + 1).Take(end - start - 1).ToList();
+        if (body.Count == 0 || body[0].Words[0] != "do") throw Error("expected 'do' after the loop's values");
+        body[0] = body[0] with { Words = body[0].Words.Skip(1).ToList() };
+        foreach (var value in values)
+        {
+            var inner = new Dictionary<string, string>(bound) { [variable] = value };
+            for (int k = 0; k < body.Count; k++)
+            {
+                if (body[k].Words.Count == 0) continue;
+                if (body[k].Words[0] == "for") { k = ForLoop(body, k, inner); continue; }
+                Apply(Substitute(body[k], inner), HostNamespace);
+            }
+        }
+        return end;
+    }
+
+    private static LabCommand Substitute(LabCommand c, Dictionary<string, string> bound) =>
+        bound.Count == 0 ? c : c with
+        {
+            Words = c.Words.Select(w => bound.Aggregate(w, (acc, kv) => acc.Replace("${" + kv.Key + "}", kv.Value))).ToList(),
+        };
 
     private LabException Error(string message, string? token = null) => new(_file, _cmd.Line, _cmd.Text, token, message);
     private void Warn(string message) => _warnings.Add($"{_file}:{_cmd.Line}: {message}: {_cmd.Text}");
@@ -50,20 +97,32 @@ public sealed class LabLoader
     private void Apply(LabCommand cmd, string ns)
     {
         _cmd = cmd;
-        var w = cmd.Words;
+        var w = cmd.Words.ToList();
         if (w.Any(x => x.Contains("${", StringComparison.Ordinal)))
             throw Error("undefined variable", w.First(x => x.Contains("${", StringComparison.Ordinal)));
         try
         {
+            // Wrappers that only bound or detach a command: timeout 120 socat ..., nohup, setsid.
+            int skip = 0;
+            while (skip < w.Count && w[skip] is "timeout" or "nohup" or "setsid" or "exec")
+            {
+                skip++;
+                if (w[skip - 1] == "timeout")
+                    while (skip < w.Count && (w[skip].StartsWith('-') || char.IsDigit(w[skip][0]))) skip++;
+            }
+            if (skip > 0) w = w.Skip(skip).ToList();
+            if (w.Count == 0) return;
             switch (w[0])
             {
                 case "ip": Ip(w.Skip(1).ToList(), ns); break;
+                case "socat": Socat(w, ns); break;
+                case "nc" or "ncat" or "netcat": Netcat(w, ns); break;
                 case "sysctl": Sysctl(w.Skip(1).ToList(), ns); break;
                 case "echo" when w.Count == 4 && w[2] == ">" && w[3].StartsWith("/proc/sys/", StringComparison.Ordinal):
                     _namespaces[ns].Sysctl(w[3]["/proc/sys/".Length..].Replace('/', '.'), w[1]); break;
                 case "nft" or "iptables" or "ip6tables" or "iptables-restore" or "ip6tables-restore" or "iptables-nft"
                     or "iptables-nft-restore" or "arptables" or "ebtables" or "tc" or "bridge" or "ethtool" or "ipset":
-                    _namespaces[ns].NoteUnmodelled($"{_file}:{cmd.Line}: {cmd.Text}");
+                    _namespaces[ns].NoteUnmodelled($"{_file}:{cmd.Line}: {cmd.Text}{(cmd.HereDoc is null ? "" : $" (with a {cmd.HereDoc.Count(c => c == '\n')}-line here-document)")}");
                     Warn($"'{w[0]}' is not modelled yet; its effect is not evaluated");
                     break;
                 case "set" or "sleep" or "true" or ":" or "wait" or "#!/bin/sh" or "#!/bin/bash" or "export" or "modprobe":
@@ -74,6 +133,59 @@ public sealed class LabLoader
             }
         }
         catch (TopologyException e) { throw Error(e.Message); }
+    }
+
+    /// <summary>socat's listening addresses: TCP[46]-LISTEN:P, TCP-L:P, UDP[46]-RECV:P, UDP[46]-LISTEN:P, UDP-RECVFROM:P (,bind=A ,pf=ip6).</summary>
+    private void Socat(List<string> w, string ns)
+    {
+        bool v6Flag = w.Contains("-6");
+        foreach (var word in w.Skip(1).Where(x => !x.StartsWith('-')))
+        {
+            var colon = word.IndexOf(':');
+            if (colon < 0) continue;
+            var kind = word[..colon].ToUpperInvariant();
+            SocketProtocol? proto = kind switch
+            {
+                "TCP-LISTEN" or "TCP-L" or "TCP4-LISTEN" or "TCP4-L" or "TCP6-LISTEN" or "TCP6-L" => SocketProtocol.Tcp,
+                "UDP-RECV" or "UDP4-RECV" or "UDP6-RECV" or "UDP-LISTEN" or "UDP-L" or "UDP4-LISTEN" or "UDP6-LISTEN" or "UDP-RECVFROM" or "UDP4-RECVFROM" or "UDP6-RECVFROM" => SocketProtocol.Udp,
+                _ => null,
+            };
+            if (proto is null) continue;
+            var rest = word[(colon + 1)..].Split(',');
+            if (!int.TryParse(rest[0], out var port) || port is < 1 or > 65535) throw Error("socat listening address needs a port", word);
+            IpAddr? bind = null;
+            bool v6 = kind.Contains('6') || v6Flag || rest.Any(o => o is "pf=ip6" or "pf=ipv6");
+            foreach (var o in rest.Skip(1))
+                if (o.StartsWith("bind=", StringComparison.Ordinal))
+                    bind = IpAddr.TryParse(o[5..].Trim('[', ']'), out var a) ? a : throw Error("bad bind address", o);
+            _namespaces[ns].AddSocket(new ListeningSocket(proto.Value, port, bind, v6 ? IpFamily.V6 : IpFamily.V4, $"{_file}:{_cmd.Line}: socat"));
+            return;
+        }
+        Warn("socat without a listening address: not a server, ignored");
+    }
+
+    /// <summary>nc -l [-u] [-4|-6] [-p] PORT [or ADDRESS PORT].</summary>
+    private void Netcat(List<string> w, string ns)
+    {
+        bool listen = false, udp = false, v6 = false;
+        var operands = new List<string>();
+        for (int i = 1; i < w.Count; i++)
+        {
+            var x = w[i];
+            if (x.StartsWith('-') && x.Length > 1)
+            {
+                listen |= x.Contains('l');
+                udp |= x.Contains('u');
+                v6 |= x.Contains('6');
+                if (x.EndsWith('p') || x is "-s" or "-w" or "-q" or "-i" or "-W") { if (x.EndsWith('p') && i + 1 < w.Count) operands.Add(w[++i]); else i++; }
+            }
+            else operands.Add(x);
+        }
+        if (!listen) { Warn("nc without -l is a client, ignored"); return; }
+        var portText = operands.LastOrDefault() ?? throw Error("nc -l needs a port");
+        if (!int.TryParse(portText, out var port) || port is < 1 or > 65535) throw Error("nc -l needs a port", portText);
+        IpAddr? bind = operands.Count >= 2 && IpAddr.TryParse(operands[^2], out var a) ? a : null;
+        _namespaces[ns].AddSocket(new ListeningSocket(udp ? SocketProtocol.Udp : SocketProtocol.Tcp, port, bind, v6 ? IpFamily.V6 : IpFamily.V4, $"{_file}:{_cmd.Line}: nc"));
     }
 
     private void Sysctl(List<string> args, string ns)
@@ -233,7 +345,18 @@ public sealed class LabLoader
                 case "master": b.SetMaster(dev, Need(a, ++i, "master device")); break;
                 case "nomaster": b.SetMaster(dev, null); break;
                 case "name": var n = Need(a, ++i, "new name"); b.Rename(dev, n); dev = n; break;
-                case "netns": throw Error("moving devices between namespaces is not supported yet (issue 3)", t);
+                case "netns":
+                {
+                    var target = Need(a, ++i, "namespace");
+                    if (!_namespaces.TryGetValue(target, out var tb)) throw Error($"Cannot find namespace \"{target}\"", target);
+                    var moved = b.RemoveDevice(dev);
+                    tb.AddDevice(dev, moved.Kind, moved.Mac, moved.Mtu, moved.Peer, moved.PeerNamespace);
+                    // The peer now sees this end in the target namespace.
+                    if (moved.Peer is { } peer && moved.PeerNamespace is { } pns && _namespaces.TryGetValue(pns, out var pb))
+                        pb.SetPeerNamespace(peer, target);
+                    b = tb;
+                    break;
+                }
                 case "promisc" or "arp" or "multicast" or "allmulticast" or "txqueuelen" or "qlen" or "alias" or "group":
                     i++; Warn($"'{t}' is not modelled"); break;
                 default: throw Error("unexpected word in ip link set", t);

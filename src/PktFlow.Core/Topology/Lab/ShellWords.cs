@@ -3,12 +3,16 @@ using System.Text;
 namespace PktFlow.Topology.Lab;
 
 /// <summary>One simple command of a lab script: its words and the line it started on.</summary>
-public sealed record LabCommand(int Line, IReadOnlyList<string> Words, string Text);
+public sealed record LabCommand(int Line, IReadOnlyList<string> Words, string Text)
+{
+    /// <summary>The body of a here-document given to the command (`nft -f - &lt;&lt;EOF`), else null.</summary>
+    public string? HereDoc { get; init; }
+}
 
 /// <summary>
 /// Splits the bash subset labs are written in into simple commands: quotes, backslash escapes and
 /// line continuations, comments, `;`, `&amp;&amp;`, `||`, a trailing `&amp;`, and NAME=value variables
-/// expanded as $NAME / ${NAME}. Anything fancier (pipes, subshells) is kept as words and reported
+/// expanded as $NAME / ${NAME}, here-documents (`&lt;&lt;EOF`, `&lt;&lt;-EOF`, `&lt;&lt;'EOF'`). Anything fancier (pipes, subshells) is kept as words and reported
 /// by the lab loader as a command it does not understand.
 /// </summary>
 public static class ShellWords
@@ -21,6 +25,9 @@ public static class ShellWords
         bool inWord = false;
         int line = 1, startLine = 1;
         var raw = new StringBuilder();
+        string? hereDelimiter = null;
+        bool hereStripTabs = false;
+        string? hereBody = null;
 
         LabCommand? Flush()
         {
@@ -29,7 +36,8 @@ public static class ShellWords
             // Leading NAME=value words are assignments (they apply to the rest of the script here).
             int i = 0;
             while (i < words.Count && IsAssignment(words[i], out var n, out var v)) { variables[n] = v; i++; }
-            var cmd = i < words.Count ? new LabCommand(startLine, words.Skip(i).ToList(), raw.ToString().Trim()) : null;
+            var cmd = i < words.Count ? new LabCommand(startLine, words.Skip(i).ToList(), raw.ToString().Trim()) { HereDoc = hereBody } : null;
+            hereBody = null;
             words.Clear();
             raw.Clear();
             return cmd;
@@ -76,8 +84,40 @@ public static class ShellWords
                 case '#' when !inWord:
                     while (i + 1 < text.Length && text[i + 1] != '\n') i++;
                     break;
+                case '<' when !inWord && i + 1 < text.Length && text[i + 1] == '<' && (i + 2 >= text.Length || text[i + 2] != '<'):
+                {
+                    // <<[-]WORD: the lines after this one, up to WORD, are the command's standard input.
+                    int j = i + 2;
+                    hereStripTabs = j < text.Length && text[j] == '-';
+                    if (hereStripTabs) j++;
+                    while (j < text.Length && text[j] is ' ' or '\t') j++;
+                    int k = j;
+                    while (k < text.Length && !char.IsWhiteSpace(text[k]) && text[k] is not (';' or '&' or '|')) k++;
+                    hereDelimiter = text[j..k].Trim('\'', '"');
+                    raw.Append(text, i + 1, k - i - 1);
+                    i = k - 1;
+                    break;
+                }
                 case '\n':
                 {
+                    if (hereDelimiter is not null)
+                    {
+                        var body = new StringBuilder();
+                        int p = i + 1;
+                        while (p < text.Length)
+                        {
+                            int eol = text.IndexOf('\n', p);
+                            if (eol < 0) eol = text.Length;
+                            var lineText = text[p..eol];
+                            line++;
+                            p = eol + 1;
+                            if ((hereStripTabs ? lineText.TrimStart('\t') : lineText).TrimEnd('\r') == hereDelimiter) break;
+                            body.Append(hereStripTabs ? lineText.TrimStart('\t') : lineText).Append('\n');
+                        }
+                        hereBody = body.ToString();
+                        hereDelimiter = null;
+                        i = p - 1; // the loop's i++ lands on the first character after the delimiter line
+                    }
                     var cmd = Flush(); if (cmd is not null) yield return cmd;
                     line++; break;
                 }

@@ -1,0 +1,24 @@
+using PktFlow.Wire;
+
+namespace PktFlow.Topology;
+
+public enum SocketProtocol { Tcp, Udp }
+
+/// <summary>
+/// A socket listening in a namespace (what `ss -tulnH` lists): TCP listeners and bound UDP sockets.
+/// <see cref="Family"/> null means an IPv6 socket that also takes IPv4 (v6only off).
+/// </summary>
+public sealed record ListeningSocket(SocketProtocol Protocol, int Port, IpAddr? BindAddress, IpFamily? Family, string Source)
+{
+    /// <summary>Would a packet to this address and port find this socket (inet_lookup_listener / udp4_lib_lookup)?</summary>
+    public bool Accepts(IpAddr destination, int port)
+    {
+        if (port != Port) return false;
+        if (Family is { } f && f != destination.Family) return false;
+        if (Family is null && BindAddress is null) return true;
+        return BindAddress is not { } b || b.IsZero || b == destination;
+    }
+
+    public override string ToString() =>
+        $"{Protocol.ToString().ToLowerInvariant()} {(BindAddress is { } b ? (b.IsV6 ? $"[{b}]" : b.ToString()) : Family == IpFamily.V4 ? "0.0.0.0" : "*")}:{Port} ({Source})";
+}
