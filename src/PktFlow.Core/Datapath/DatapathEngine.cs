@@ -23,7 +23,7 @@ public sealed class DatapathEngine
 
     public DatapathEngine(HostTopology topology) => Topology = topology;
 
-    private NamespaceState StateOf(NetNamespace ns) =>
+    internal NamespaceState StateOf(NetNamespace ns) =>
         _state.TryGetValue(ns, out var s) ? s : _state[ns] = new NamespaceState();
 
     /// <summary>Parses "ns/dev" or "dev" (in the host namespace) against the topology.</summary>
@@ -66,7 +66,7 @@ public sealed class DatapathEngine
         if (notes is not null) foreach (var n in notes) t.Note(n);
         var data = frame.Data.Span;
         string summary;
-        var skb = new SkBuff(data) { Netns = at.Namespace, Dev = at.Device, State = StateOf(at.Namespace), TimestampNs = frame.TimestampNs };
+        var skb = new SkBuff(data) { Netns = at.Namespace, Dev = at.Device, Engine = this, TimestampNs = frame.TimestampNs };
         if (!LinkLayer.TryDecode(frame.LinkType, data, out var link, out var error))
         {
             summary = $"[{LinkLayer.Describe(frame.LinkType)}]";

@@ -27,8 +27,12 @@ public sealed class SkBuff
     public ushort VlanId { get; set; }
     public bool VlanPresent { get; set; }
 
+    /// <summary>The engine walking this packet: the whole topology and every namespace's state.</summary>
+    public required DatapathEngine Engine { get; init; }
     /// <summary>Per-namespace state the packet's stages read and update (reassembly queues, ...).</summary>
-    public required NamespaceState State { get; set; }
+    public NamespaceState State => Engine.StateOf(Netns);
+    /// <summary>Devices crossed so far; bounds loops between namespaces.</summary>
+    public int Hops { get; set; }
     /// <summary>Capture time, the model's clock for timeouts.</summary>
     public long TimestampNs { get; init; }
 
@@ -36,6 +40,37 @@ public sealed class SkBuff
     {
         Buffer = data.ToArray();
         Length = data.Length;
+    }
+
+    /// <summary>Writes (or, for a packet captured without one, adds) the Ethernet header neigh_output puts on.</summary>
+    public void SetEthernet(Wire.MacAddress destination, Wire.MacAddress source)
+    {
+        if (MacHeader < 0)
+        {
+            var b = new byte[14 + Length - NetworkHeader];
+            Buffer.AsSpan(NetworkHeader, Length - NetworkHeader).CopyTo(b.AsSpan(14));
+            Buffer = b;
+            Length = b.Length;
+            if (TransportHeader >= 0) TransportHeader += 14 - NetworkHeader;
+            NetworkHeader = 14;
+            MacHeader = 0;
+        }
+        destination.Write(Buffer.AsSpan(MacHeader));
+        source.Write(Buffer.AsSpan(MacHeader + 6));
+        // VLAN tags were taken off on receive (skb_vlan_untag); the frame leaves untagged.
+        if (NetworkHeader - MacHeader != 14)
+        {
+            var b = new byte[14 + Length - NetworkHeader];
+            Buffer.AsSpan(MacHeader, 12).CopyTo(b);
+            Buffer.AsSpan(NetworkHeader, Length - NetworkHeader).CopyTo(b.AsSpan(14));
+            Buffer = b;
+            Length = b.Length;
+            NetworkHeader = 14;
+            MacHeader = 0;
+        }
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(Buffer.AsSpan(MacHeader + 12), Protocol);
+        VlanPresent = false;
+        VlanId = 0;
     }
 
     /// <summary>Replaces everything from the network header on (reassembly).</summary>

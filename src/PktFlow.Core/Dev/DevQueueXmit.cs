@@ -1,4 +1,6 @@
 using PktFlow.Datapath;
+using PktFlow.Neighbour;
+using PktFlow.Topology;
 using PktFlow.Wire;
 
 namespace PktFlow.Dev;
@@ -6,37 +8,39 @@ namespace PktFlow.Dev;
 /// <summary>The transmit end of the path: neighbour output, then __dev_queue_xmit (see kernel-path.md, "Transmit").</summary>
 public static class DevQueueXmit
 {
+    /// <summary>Upper bound on devices crossed by one packet, against loops between namespaces.</summary>
+    public const int MaxHops = 64;
+
     [KernelSymbol("neigh_output", "include/net/neighbour.h")]
     public static void NeighOutput(SkBuff skb, TraceBuilder t, IpAddr nextHop, Fate fate, string detail)
     {
-        if (!skb.State.ObservedSenders.TryGetValue(skb.Dev.Name, out var senders))
+        var dev = skb.Dev;
+        var n = NeighResolve.Resolve(skb, dev, nextHop);
+        switch (n.State)
         {
-            t.NotModelled(skb, "NeighOutput", "neigh_output",
-                $"{detail}: {skb.Dev.Name} is not the capture point, so whether {nextHop} answers ARP/ND is not known; assumed reachable");
-            Xmit(skb, t, fate);
-            return;
-        }
-        if (senders.Contains(nextHop))
-        {
-            t.Stage(skb, "NeighOutput", "neigh_output", Verdict.Pass, $"{detail}: {nextHop} is on the wire (it sends frames in this capture), so it resolves");
-            Xmit(skb, t, fate);
-            return;
+            case NeighState.Resolved:
+                t.Stage(skb, "NeighOutput", "neigh_output", Verdict.Pass, $"{detail}: {n.Detail}");
+                if (!n.Mac.IsZero) skb.SetEthernet(n.Mac, dev.Mac);
+                Xmit(skb, t, fate);
+                return;
+            case NeighState.Assumed:
+                t.NotModelled(skb, "NeighOutput", "neigh_output", $"{detail}: {n.Detail}");
+                Xmit(skb, t, fate);
+                return;
+            case NeighState.Unsupported:
+                t.Unsupported(skb, $"{detail}: {n.Detail}");
+                return;
         }
         // __neigh_event_send: the packet waits in the neighbour's queue while the kernel probes
         // (3 ARP requests / neighbour solicitations, a second apart); with no answer neigh_invalidate
         // frees it and tells the sender the host is unreachable.
         bool v6 = nextHop.IsV6;
-        Ip(skb, out var source);
+        var n3 = skb.Network;
+        var source = v6 ? IpAddr.ReadV6(n3[8..]) : IpAddr.ReadV4(n3[12..]);
         t.Generate(v6 ? $"3 neighbour solicitations for {nextHop}, then ICMPv6 address unreachable to {source}"
                       : $"3 ARP requests for {nextHop}, then ICMP host unreachable to {source}");
-        t.Drop(skb, "NeighResolve", v6 ? "neigh_invalidate" : "neigh_invalidate", v6 ? "NOT_SPECIFIED" : "NEIGH_FAILED",
-            $"{detail}: {nextHop} never sends anything in this capture, so it would not answer {(v6 ? "neighbour solicitations" : "ARP")}: the queued packet is dropped when resolution fails");
-    }
-
-    private static void Ip(SkBuff skb, out IpAddr source)
-    {
-        var n = skb.Network;
-        source = skb.Protocol == EtherTypes.Ipv6 ? IpAddr.ReadV6(n[8..]) : IpAddr.ReadV4(n[12..]);
+        t.Drop(skb, "NeighResolve", "neigh_invalidate", v6 ? "NOT_SPECIFIED" : "NEIGH_FAILED",
+            $"{detail}: {n.Detail}: the queued packet is dropped when resolution fails");
     }
 
     [KernelSymbol("__dev_queue_xmit", "net/core/dev.c")]
@@ -50,7 +54,47 @@ public static class DevQueueXmit
             t.Drop(skb, "DevQueueXmit", "__dev_queue_xmit", "DEV_READY", $"{dev.Name} is down");
             return;
         }
+        if (dev.Kind == DeviceKind.Veth && dev.Peer is not null)
+        {
+            VethXmit(skb, t, fate);
+            return;
+        }
         t.Stage(skb, "DevQueueXmit", "dev_hard_start_xmit", Verdict.Pass, $"sent on {dev.Name}");
         t.End(fate, $"dev_queue_xmit on {dev.Name}", $"{skb.Netns.Name}/{dev.Name}");
+    }
+
+    /// <summary>
+    /// veth_xmit: what one end transmits the peer receives, in the peer's namespace; the skb is
+    /// scrubbed when it changes namespace (mark cleared) and receive starts again at eth_type_trans.
+    /// </summary>
+    [KernelSymbol("veth_xmit", "drivers/net/veth.c")]
+    private static void VethXmit(SkBuff skb, TraceBuilder t, Fate fate)
+    {
+        var dev = skb.Dev;
+        var peerNs = skb.Engine.Topology.Namespace(dev.PeerNamespace ?? skb.Netns.Name);
+        var peer = peerNs?.Device(dev.Peer!);
+        if (peerNs is null || peer is null)
+        {
+            t.Stage(skb, "DevQueueXmit", "dev_hard_start_xmit", Verdict.Pass, $"sent on {dev.Name}; its peer {dev.Peer} is outside the model");
+            t.End(fate, $"dev_queue_xmit on {dev.Name}", $"{skb.Netns.Name}/{dev.Name}");
+            return;
+        }
+        if (++skb.Hops > MaxHops)
+        {
+            t.Unsupported(skb, $"more than {MaxHops} device crossings: a loop between namespaces?");
+            return;
+        }
+        t.Stage(skb, "VethXmit", "veth_xmit", Verdict.Pass, $"{dev.Name} -> {peerNs.Name}/{peer.Name}");
+        if (peerNs != skb.Netns) skb.Mark = 0; // skb_scrub_packet(skb, xnet)
+        skb.Netns = peerNs;
+        skb.Dev = peer;
+        skb.TransportHeader = -1;
+        if (skb.MacHeader < 0)
+        {
+            t.Unsupported(skb, $"the packet has no Ethernet header to cross {dev.Name}");
+            return;
+        }
+        skb.NetworkHeader = skb.MacHeader; // eth_type_trans parses the frame again from the MAC header
+        NetifReceiveSkb.EthTypeTrans(skb, t);
     }
 }

@@ -33,6 +33,45 @@ public sealed class NamespaceBuilder
 
     public string Name { get; }
 
+    /// <summary>True for a namespace taken as the kernel listed it (<see cref="AsListed"/>).</summary>
+    private readonly bool _listed;
+
+    /// <summary>
+    /// A builder for a namespace as the kernel listed it (a host snapshot is ground truth): no `lo` of
+    /// its own, devices keep their ifindex, and <see cref="Build"/> derives nothing: the addresses and
+    /// routes are exactly those added with the Add*Listed methods, sysctls are stored as read.
+    /// </summary>
+    public static NamespaceBuilder AsListed(string name) => new(name);
+
+    private NamespaceBuilder(string name)
+    {
+        Name = name;
+        _listed = true;
+    }
+
+    private void RequireListed()
+    {
+        if (!_listed) throw new InvalidOperationException("the *Listed methods are for builders made with NamespaceBuilder.AsListed");
+    }
+
+    public void AddListedDevice(NetDevice device)
+    {
+        RequireListed();
+        if (HasDevice(device.Name)) throw new TopologyException($"device {device.Name} is listed twice");
+        _devices.Add(new Dev
+        {
+            Name = device.Name, IfIndex = device.IfIndex, Kind = device.Kind, Mac = device.Mac, Mtu = device.Mtu, Up = device.IsUp,
+            Master = device.Master, Peer = device.Peer, PeerNamespace = device.PeerNamespace,
+        });
+    }
+
+    public void AddListedAddress(InterfaceAddress address) { RequireListed(); Get(address.Device); _addresses.Add(address); }
+
+    public void AddListedRoute(Route route) { RequireListed(); _userRoutes.Add(route); }
+
+    /// <summary>A value as `sysctl -a` read it: no propagation (every key is listed anyway).</summary>
+    public void SetListedSysctl(string key, string value) { RequireListed(); _sysctls[PktFlow.Topology.Sysctls.Normalize(key)] = value; }
+
     public NamespaceBuilder(string name, bool loopbackUp)
     {
         Name = name;
@@ -265,8 +304,8 @@ public sealed class NamespaceBuilder
             Name = d.Name, IfIndex = d.IfIndex, Kind = d.Kind, Mac = d.Mac, Mtu = d.Mtu, IsUp = d.Up,
             Master = d.Master, Peer = d.Peer, PeerNamespace = d.PeerNamespace,
         }).ToList();
-        var addresses = _devices.SelectMany(AllAddresses).ToList();
-        var routes = KernelRoutes().Concat(_userRoutes).DistinctBy(r => (r.ToString(), r.Table)).ToList();
+        var addresses = _listed ? _addresses.ToList() : _devices.SelectMany(AllAddresses).ToList();
+        var routes = _listed ? _userRoutes.ToList() : KernelRoutes().Concat(_userRoutes).DistinctBy(r => (r.ToString(), r.Table)).ToList();
         return new NetNamespace(Name, devices, addresses, routes, Sysctls(), _unmodelled.ToList(), _sockets?.ToList());
     }
 }
