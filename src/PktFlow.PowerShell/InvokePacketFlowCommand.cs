@@ -33,6 +33,10 @@ public sealed class InvokePacketFlowCommand : PSCmdlet
     [Parameter]
     public string? InjectAt { get; set; }
 
+    /// <summary>Observe (default): the capture is a tap, frames the host sent are traced from where they were sent. Inject: every frame arrives on the device, as tcpreplay sends it.</summary>
+    [Parameter]
+    public Datapath.ReplayMode Mode { get; set; } = Datapath.ReplayMode.Observe;
+
     /// <summary>A tcpdump-style filter on the input packets.</summary>
     [Parameter]
     public string? Filter { get; set; }
@@ -63,7 +67,7 @@ public sealed class InvokePacketFlowCommand : PSCmdlet
             if (!File.Exists(lab))
                 ThrowTerminatingError(new ErrorRecord(new FileNotFoundException($"lab file '{lab}' does not exist"), "PktFlow.LabNotFound", ErrorCategory.ObjectNotFound, Lab));
         }
-        _runner = new ReplayRunner(new ReplayOptions { LabPath = lab, Topology = Topology, InjectAt = InjectAt, Filter = filter, First = First });
+        _runner = new ReplayRunner(new ReplayOptions { LabPath = lab, Topology = Topology, InjectAt = InjectAt, Filter = filter, First = First, Mode = Mode });
     }
 
     protected override void ProcessRecord()

@@ -92,10 +92,18 @@ Describe 'Invoke-PacketFlow on the bundled captures' {
             if ($kernel.frames | Where-Object { $_.direction -eq 'in' -and $_.fate -eq 'Forwarded' }) { $checked | Should -BeGreaterThan 0 }
         }
 
-        It 'reports frames the host sent as unsupported, not as guesses' {
-            foreach ($k in $kernel.frames | Where-Object direction -eq 'out') {
-                ($traces | Where-Object Frame -eq $k.frame).Fate | Should -Be 'Unsupported'
+        It 'traces every frame the host sent out of the device the capture saw it on (Observe mode)' {
+            $differences = foreach ($k in $kernel.frames | Where-Object direction -eq 'out') {
+                $t = $traces | Where-Object Frame -eq $k.frame
+                if ($t.Fate -notin 'Transmitted', 'Forwarded' -or $t.Egress -ne $t.Ingress) { "frame $($k.frame) [$($t.Summary)]: $($t.Fate) ($($t.Reason)) out $($t.Egress)" }
             }
+            $differences | Should -BeNullOrEmpty
+        }
+
+        It 'in Inject mode receives even the frames the host sent' {
+            $injected = @(Invoke-PacketFlow -Pcap $pcap -Mode Inject -WarningAction SilentlyContinue)
+            $injected.Count | Should -Be $traces.Count
+            ($injected | Where-Object { $_.Path[0].Function -ne 'eth_type_trans' }) | Should -BeNullOrEmpty
         }
     }
 }

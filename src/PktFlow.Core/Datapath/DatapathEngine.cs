@@ -5,6 +5,15 @@ using PktFlow.Wire;
 
 namespace PktFlow.Datapath;
 
+/// <summary>How frames of a capture are replayed.</summary>
+public enum ReplayMode
+{
+    /// <summary>The capture is a tap on the device: frames arriving are injected, frames the host sent are traced from where they were sent.</summary>
+    Observe,
+    /// <summary>Every frame arrives on the device, as tcpreplay would send it.</summary>
+    Inject,
+}
+
 /// <summary>Where captured packets enter the model: a device of a namespace.</summary>
 public sealed record InjectionPoint(NetNamespace Namespace, NetDevice Device)
 {
@@ -20,6 +29,12 @@ public sealed class DatapathEngine
     public HostTopology Topology { get; }
 
     private readonly Dictionary<NetNamespace, NamespaceState> _state = new();
+
+    /// <summary>Observe (the capture is a tap: frames the host sent are traced from where they were sent) or Inject (every frame arrives, as tcpreplay would send it).</summary>
+    public ReplayMode Mode { get; init; } = ReplayMode.Observe;
+
+    /// <summary>Forwarded packets the model predicted leaving a device, by their unchanging header fields.</summary>
+    private readonly Dictionary<(string Egress, string Key), long> _predicted = new();
 
     public DatapathEngine(HostTopology topology) => Topology = topology;
 
@@ -60,6 +75,69 @@ public sealed class DatapathEngine
     public void ObserveSenders(InjectionPoint at, IEnumerable<IpAddr> senders) =>
         StateOf(at.Namespace).ObservedSenders[at.Device.Name] = senders.ToHashSet();
 
+    /// <summary>
+    /// A frame the capture shows leaving the device. ARP and IP packets with a source address of the
+    /// host are traced through the local output path of the namespace that owns the source; others are
+    /// matched against the forwards the model predicted from earlier frames.
+    /// </summary>
+    private void ObserveOutbound(SkBuff skb, TraceBuilder t, InjectionPoint at, long frameNumber)
+    {
+        var l3 = skb.Network;
+        if (skb.Protocol == EtherTypes.Arp && ArpPacket.TryParse(l3, out var arp, out _) && arp.IsEthernetIpv4)
+        {
+            var what = arp.Operation == ArpPacket.Request ? $"request who-has {arp.TargetIp}" : $"reply {arp.SenderIp} is-at {arp.SenderMac}";
+            if (at.Namespace.IsLocalAddress(arp.SenderIp) || arp.SenderIp.IsZero)
+            {
+                t.Stage(skb, "ArpSend", "arp_send", Verdict.Pass, $"the kernel of {at.Namespace.Name} sends ARP {what}");
+                t.End(Fate.Transmitted, "arp_send", at.ToString());
+            }
+            else t.Unsupported(skb, $"ARP {what} leaves {at} for an address this host does not have (proxy ARP is not modelled)");
+            return;
+        }
+        IpAddr src, dst;
+        if (skb.Protocol == EtherTypes.Ipv4 && Ipv4Header.TryParse(l3, out var ip, out _)) { src = ip.Source; dst = ip.Destination; }
+        else if (skb.Protocol == EtherTypes.Ipv6 && Ipv6Header.TryParse(l3, out var ip6, out _)) { src = ip6.Source; dst = ip6.Destination; }
+        else
+        {
+            t.Unsupported(skb, $"outbound frame with EtherType 0x{skb.Protocol:x4}");
+            return;
+        }
+        var origin = at.Namespace.IsLocalAddress(src) ? at.Namespace : Topology.Namespaces.FirstOrDefault(n => n.IsLocalAddress(src));
+        if (origin is not null)
+        {
+            skb.Netns = origin;
+            t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass, $"seen leaving {at}; sent by {origin.Name}, which owns {src}: traced from its output path");
+            IPv4.IpLocalOut.Send(skb, t, src, dst, at.Device);
+            if (t.Fate == Fate.Transmitted && t.Egress != at.ToString())
+                t.Note($"the model sends it out {t.Egress}, but the capture saw it leave {at}");
+            return;
+        }
+        if (FlowKey(skb) is { } key && _predicted.TryGetValue((at.ToString(), key), out var cause))
+        {
+            t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass, $"seen leaving {at}: the forwarded copy of frame {cause}, as the model predicted");
+            t.End(Fate.Forwarded, $"forwarded copy of frame {cause}", at.ToString());
+            return;
+        }
+        t.Unsupported(skb, $"{src} > {dst} leaves {at} but is neither from this host nor a forward the model predicted from an earlier frame");
+    }
+
+    /// <summary>The header fields forwarding does not change: addresses, protocol, IPv4 id / IPv6 payload length, ports.</summary>
+    private static string? FlowKey(SkBuff skb)
+    {
+        var n = skb.Network;
+        if (skb.Protocol == EtherTypes.Ipv4 && Ipv4Header.TryParse(n, out var ip, out _))
+        {
+            var l4 = ip.Payload;
+            return $"{ip.Source}>{ip.Destination}/{ip.Protocol}/{ip.Identification}/{(l4.Length >= 4 ? Convert.ToHexString(l4[..4]) : "")}";
+        }
+        if (skb.Protocol == EtherTypes.Ipv6 && Ipv6Header.TryParse(n, out var ip6, out _))
+        {
+            var after = n[Ipv6Header.HeaderLength..];
+            return $"{ip6.Source}>{ip6.Destination}/{ip6.NextHeader}/{ip6.PayloadLength}/{(after.Length >= 4 ? Convert.ToHexString(after[..4]) : "")}";
+        }
+        return null;
+    }
+
     public PacketTrace Process(in CaptureFrame frame, string file, InjectionPoint at, IReadOnlyList<string>? notes = null)
     {
         var t = new TraceBuilder();
@@ -77,8 +155,13 @@ public sealed class DatapathEngine
             summary = PacketSummary.Format(data, 0);
             if (frame.CapturedLength < frame.OriginalLength)
                 t.Note($"captured {frame.CapturedLength} of {frame.OriginalLength} bytes (snaplen): checks see only what was captured");
-            if (EthernetFrame.TryParse(data, out var eth, out _) && eth.Source == at.Device.Mac)
-                t.Unsupported(skb, $"frame was sent by {at} (source MAC {eth.Source} is its own): tracing the local output path is not modelled yet");
+            if (Mode == ReplayMode.Observe && EthernetFrame.TryParse(data, out var eth, out _) && eth.Source == at.Device.Mac)
+            {
+                skb.MacHeader = 0;
+                skb.NetworkHeader = eth.HeaderLength;
+                skb.Protocol = eth.EtherType;
+                ObserveOutbound(skb, t, at, frame.Number);
+            }
             else
                 NetifReceiveSkb.EthTypeTrans(skb, t);
         }
@@ -93,12 +176,18 @@ public sealed class DatapathEngine
                 LinuxPacketType.Outgoing => PacketType.Outgoing,
                 _ => PacketType.Host,
             };
-            if (pktType == PacketType.Outgoing)
-                t.Unsupported(skb, "frame is marked outgoing in the capture: tracing the local output path is not modelled yet");
+            if (pktType == PacketType.Outgoing && Mode == ReplayMode.Observe)
+            {
+                skb.NetworkHeader = link.NetworkOffset;
+                skb.Protocol = link.EtherType;
+                ObserveOutbound(skb, t, at, frame.Number);
+            }
             else
                 NetifReceiveSkb.ReceiveNetwork(skb, link.EtherType, link.NetworkOffset, pktType, t);
         }
         if (!t.Ended) throw new InvalidOperationException($"frame {frame.Number}: the datapath ended without a fate (model bug)");
+        if (t.Fate == Fate.Forwarded && t.Egress is { } egress && FlowKey(skb) is { } key)
+            _predicted[(egress, key)] = frame.Number;
         return new PacketTrace
         {
             File = file,

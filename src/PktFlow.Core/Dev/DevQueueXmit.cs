@@ -15,6 +15,13 @@ public static class DevQueueXmit
     public static void NeighOutput(SkBuff skb, TraceBuilder t, IpAddr nextHop, Fate fate, string detail)
     {
         var dev = skb.Dev;
+        if (nextHop.IsMulticast || nextHop.IsLimitedBroadcast || IsSubnetBroadcast(skb, nextHop))
+        {
+            // Multicast and broadcast map straight to a link-layer address: no resolution.
+            t.Stage(skb, "NeighOutput", "neigh_output", Verdict.Pass, $"{detail}: {nextHop} is multicast/broadcast, no resolution needed");
+            Xmit(skb, t, fate);
+            return;
+        }
         var n = NeighResolve.Resolve(skb, dev, nextHop);
         switch (n.State)
         {
@@ -42,6 +49,9 @@ public static class DevQueueXmit
         t.Drop(skb, "NeighResolve", "neigh_invalidate", v6 ? "NOT_SPECIFIED" : "NEIGH_FAILED",
             $"{detail}: {n.Detail}: the queued packet is dropped when resolution fails");
     }
+
+    private static bool IsSubnetBroadcast(SkBuff skb, IpAddr a) =>
+        a.IsV4 && skb.Netns.AddressesOf(skb.Dev.Name).Any(x => x.Family == IpFamily.V4 && x.Prefix.Length < 31 && x.Address.HostBitsSet(x.Prefix.Length) == a);
 
     [KernelSymbol("__dev_queue_xmit", "net/core/dev.c")]
     public static void Xmit(SkBuff skb, TraceBuilder t, Fate fate)

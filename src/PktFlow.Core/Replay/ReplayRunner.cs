@@ -16,6 +16,8 @@ public sealed class ReplayOptions
     /// <summary>"ns/dev" or "dev"; when null the single device, or the one frames are addressed to.</summary>
     public string? InjectAt { get; init; }
     public CaptureFilter? Filter { get; init; }
+    /// <summary>Observe (default: the capture is a tap) or Inject (every frame arrives).</summary>
+    public ReplayMode Mode { get; init; } = ReplayMode.Observe;
     /// <summary>Stop after this many packets (after the filter), over all files.</summary>
     public long First { get; init; } = long.MaxValue;
 }
@@ -68,7 +70,7 @@ public sealed class ReplayRunner
         }
         foreach (var w in topology.Warnings) yield return new InfoEvent(w, IsWarning: true);
 
-        var engine = new DatapathEngine(topology);
+        var engine = new DatapathEngine(topology) { Mode = _options.Mode };
         InjectionPoint at;
         if (_options.InjectAt is not null) at = engine.ResolveInjectionPoint(_options.InjectAt);
         else

@@ -1,0 +1,70 @@
+using PktFlow.Datapath;
+using PktFlow.Dev;
+using PktFlow.IPv6;
+using PktFlow.Routing;
+using PktFlow.Topology;
+using PktFlow.Wire;
+
+namespace PktFlow.IPv4;
+
+/// <summary>
+/// The local output path for a packet this host sent (ip_local_out / ip6_local_out): the output route
+/// lookup, the LOCAL_OUT hook, then ip_output / ip6_output as for forwarded packets. Used to trace the
+/// frames a capture shows leaving the host (Observe mode).
+/// </summary>
+public static class IpLocalOut
+{
+    /// <param name="preferredOif">The device the sender bound to, for destinations that need one
+    /// (multicast, broadcast, IPv6 link-local): the device the capture saw the packet on.</param>
+    [KernelSymbol("ip_local_out", "net/ipv4/ip_output.c")]
+    [KernelSymbol("ip6_local_out", "net/ipv6/output_core.c")]
+    public static void Send(SkBuff skb, TraceBuilder t, IpAddr src, IpAddr dst, NetDevice preferredOif)
+    {
+        var ns = skb.Netns;
+        bool v6 = dst.IsV6;
+        string fn = v6 ? "ip6_route_output" : "ip_route_output_key";
+        NetDevice outDev;
+        IpAddr nextHop = dst;
+        if (dst.IsMulticast || dst.IsLimitedBroadcast || (v6 && dst.IsLinkLocal))
+        {
+            outDev = preferredOif;
+            t.Route = v6 && dst.IsMulticast ? $"multicast ff00::/8 dev {outDev.Name} table local" : null;
+            t.Stage(skb, "RouteOutput", fn, Verdict.Pass, $"{dst} needs an output device; the sender used {outDev.Name}");
+        }
+        else
+        {
+            var res = ns.Fib.Lookup(dst);
+            t.Route = res.Route?.ToString();
+            if (!res.Found)
+            {
+                t.Drop(skb, "RouteOutput", fn, "IP_OUTNOROUTES", res.Route is null ? $"no route to {dst}: the sender gets ENETUNREACH" : $"route {res.Route}: the sender gets an error");
+                return;
+            }
+            var r = res.Route!;
+            if (r.Type is RouteType.Local or RouteType.Anycast)
+            {
+                t.Unsupported(skb, $"{dst} is local to {ns.Name}: delivery over loopback is not modelled yet");
+                return;
+            }
+            var dev = r.Type == RouteType.Broadcast ? preferredOif : r.Device is null ? null : ns.Device(r.Device);
+            if (dev is null || !dev.IsUp)
+            {
+                t.Drop(skb, "RouteOutput", fn, "IP_OUTNOROUTES", $"route {r}: its device is missing or down");
+                return;
+            }
+            outDev = dev;
+            nextHop = r.Gateway ?? dst;
+            t.Stage(skb, "RouteOutput", fn, Verdict.Pass, $"route {r}");
+        }
+        t.NfHook(skb, v6 ? NfFamily.Inet : NfFamily.Inet, NfHook.LocalOut, outDev);
+        skb.Dev = outDev;
+        t.NfHook(skb, NfFamily.Inet, NfHook.PostRouting);
+        int length = skb.Length - skb.NetworkHeader;
+        if (length > outDev.Mtu)
+            t.NotModelled(skb, v6 ? "Ip6FinishOutput" : "IpFinishOutput", v6 ? "ip6_finish_output" : "ip_finish_output",
+                $"{length} bytes > MTU {outDev.Mtu}: a TSO/GSO super-packet as captured (segmented by the device) or one ip_fragment would split");
+        else
+            t.Stage(skb, v6 ? "Ip6FinishOutput" : "IpFinishOutput", v6 ? "ip6_finish_output" : "ip_finish_output", Verdict.Pass, $"{length} bytes fit MTU {outDev.Mtu}");
+        DevQueueXmit.NeighOutput(skb, t, nextHop, Fate.Transmitted, $"{(v6 ? "ip6_finish_output2" : "ip_finish_output2")} to next hop {nextHop}");
+    }
+}
