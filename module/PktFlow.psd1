@@ -10,7 +10,7 @@
     CompatiblePSEditions = @('Core')
     RequiredAssemblies   = @('PktFlow.Core.dll')
     FormatsToProcess     = @('PktFlow.format.ps1xml')
-    CmdletsToExport      = @('Invoke-PacketFlow', 'Show-PacketFlow', 'Import-PktFlowTopology', 'Get-PktFlowRoute')
+    CmdletsToExport      = @('Invoke-PacketFlow', 'Show-PacketFlow', 'Import-PktFlowTopology', 'New-PktFlowTopology', 'Get-PktFlowRoute', 'Get-PktFlowDevice')
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()

@@ -49,3 +49,51 @@ public sealed class GetPktFlowRouteCommand : PSCmdlet
             foreach (var r in ns.Routes) WriteObject(r);
     }
 }
+
+/// <summary>New-PktFlowTopology: a topology from lab commands given inline (pipeline or -Command).</summary>
+[Cmdlet(VerbsCommon.New, "PktFlowTopology")]
+[OutputType(typeof(HostTopology))]
+public sealed class NewPktFlowTopologyCommand : PSCmdlet
+{
+    /// <summary>Lab lines: iproute2 and sysctl commands, as in a lab file.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [AllowEmptyString]
+    public string[] Command { get; set; } = Array.Empty<string>();
+
+    private readonly List<string> _lines = new();
+
+    protected override void ProcessRecord() => _lines.AddRange(Command);
+
+    protected override void EndProcessing()
+    {
+        try
+        {
+            var topology = LabLoader.Load(string.Join('\n', _lines) + "\n", "New-PktFlowTopology");
+            foreach (var w in topology.Warnings) WriteWarning(w);
+            WriteObject(topology);
+        }
+        catch (LabException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "PktFlow.LabError", ErrorCategory.InvalidData, e.Command));
+        }
+    }
+}
+
+/// <summary>Get-PktFlowDevice: the devices of a topology's namespaces.</summary>
+[Cmdlet(VerbsCommon.Get, "PktFlowDevice")]
+[OutputType(typeof(NetDevice))]
+public sealed class GetPktFlowDeviceCommand : PSCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    public HostTopology Topology { get; set; } = null!;
+
+    [Parameter]
+    public string? Namespace { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var ns in Topology.Namespaces.Where(n => Namespace is null || n.Name == Namespace))
+            foreach (var d in ns.Devices) WriteObject(d);
+    }
+}
+

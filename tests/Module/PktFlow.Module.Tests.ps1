@@ -37,7 +37,7 @@ AfterAll {
 Describe 'Module' {
     It 'exports its cmdlets' {
         $names = (Get-Module PktFlow).ExportedCmdlets.Keys | Sort-Object
-        $names | Should -Be @('Get-PktFlowRoute', 'Import-PktFlowTopology', 'Invoke-PacketFlow', 'Show-PacketFlow')
+        $names | Should -Be @('Get-PktFlowDevice', 'Get-PktFlowRoute', 'Import-PktFlowTopology', 'Invoke-PacketFlow', 'New-PktFlowTopology', 'Show-PacketFlow')
     }
     It 'declares PacketTrace as the output of Invoke-PacketFlow' {
         (Get-Command Invoke-PacketFlow).OutputType.Type | Should -Be ([PktFlow.PacketTrace])
@@ -182,6 +182,13 @@ Describe 'Topology' {
         Set-Content -Path $lab -Value "ip link set eth0 up`nip addr add 10.1.0.1/24 dev eth0"
         $routes = Import-PktFlowTopology -Lab $lab | Get-PktFlowRoute
         ($routes | ForEach-Object ToString) | Should -Contain '10.1.0.0/24 dev eth0 proto kernel scope link src 10.1.0.1'
+    }
+    It 'builds a topology inline and lists its devices across namespaces' {
+        $topo = 'ip link set eth0 up', 'ip netns add c1', 'ip link add v1 type veth peer name eth0 netns c1' | New-PktFlowTopology
+        $devs = $topo | Get-PktFlowDevice
+        ($devs | Where-Object Namespace -eq 'c1').Name | Should -Contain 'eth0'
+        ($devs | Where-Object Name -eq 'v1').PeerNamespace | Should -Be 'c1'
+        ($devs | Format-Table | Out-String) | Should -Match 'c1/eth0'
     }
     It 'infers a host when there is no lab, and says so' {
         $src = Get-Item (Join-Path $captures 'local-delivery/local-delivery.pcap')

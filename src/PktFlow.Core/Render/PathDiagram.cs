@@ -70,6 +70,13 @@ public static class PathDiagram
         string outDev = trace.Egress is { } eg ? eg[(eg.IndexOf('/') + 1)..] : "out";
         string N(string id, string label) => Node(label, marks.GetValueOrDefault(id), color);
         const string arrow = " ─► ";
+        if (marks.ContainsKey("routeout") || marks.ContainsKey("arpsend") || marks.ContainsKey("observed"))
+        {
+            // A packet this host sent: the output half of the picture.
+            sb.AppendLine(string.Join(arrow, N("observed", "local process"), N("routeout", "routing"), N("output", "output"),
+                N("post", "postrouting"), N("neigh", "neighbour"), N("egress", "netdev egress"), N("tceg", "tc egress"), N("xmit", outDev)));
+            return;
+        }
         bool arp = marks.ContainsKey("arp");
         var main = string.Join(arrow, N("dev", inDev), N("xdp", "xdp"), N("tc", "tc ingress"), N("ingress", "netdev ingress"));
         if (arp)
@@ -91,6 +98,7 @@ public static class PathDiagram
         NfHook.Ingress => "ingress",
         NfHook.PreRouting => "pre",
         NfHook.LocalIn => "input",
+        NfHook.LocalOut => "output",
         NfHook.Forward => "fwd",
         NfHook.PostRouting => "post",
         NfHook.Egress => "egress",
@@ -108,6 +116,9 @@ public static class PathDiagram
             "DevQueueXmit" => "xmit",
             "ArpRcv" => "arp",
             "ArpProcess" => "arpproc",
+            "ArpSend" => "arpsend",
+            "RouteOutput" => "routeout",
+            "Observed" => "observed",
             "Gro" or "Unsupported" => null,
             _ => "local", // protocol handlers, defragmentation, neighbour discovery
         },

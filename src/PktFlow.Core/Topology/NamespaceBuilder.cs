@@ -69,6 +69,9 @@ public sealed class NamespaceBuilder
 
     public void AddListedRoute(Route route) { RequireListed(); _userRoutes.Add(route); }
 
+    /// <summary>The socket table is known (a snapshot's `ss` listing) even when nothing listens.</summary>
+    public void DeclareSocketTable() => _sockets ??= new();
+
     /// <summary>A value as `sysctl -a` read it: no propagation (every key is listed anyway).</summary>
     public void SetListedSysctl(string key, string value) { RequireListed(); _sysctls[PktFlow.Topology.Sysctls.Normalize(key)] = value; }
 
@@ -301,7 +304,7 @@ public sealed class NamespaceBuilder
     {
         var devices = _devices.Select(d => new NetDevice
         {
-            Name = d.Name, IfIndex = d.IfIndex, Kind = d.Kind, Mac = d.Mac, Mtu = d.Mtu, IsUp = d.Up,
+            Name = d.Name, Namespace = Name, IfIndex = d.IfIndex, Kind = d.Kind, Mac = d.Mac, Mtu = d.Mtu, IsUp = d.Up,
             Master = d.Master, Peer = d.Peer, PeerNamespace = d.PeerNamespace,
         }).ToList();
         var addresses = _listed ? _addresses.ToList() : _devices.SelectMany(AllAddresses).ToList();

@@ -9,6 +9,8 @@ public enum DeviceKind { Physical, Loopback, Veth, Bridge, Dummy, Vlan, Vxlan, M
 public sealed class NetDevice
 {
     public required string Name { get; init; }
+    /// <summary>The namespace the device is in.</summary>
+    public string Namespace { get; init; } = "";
     public required int IfIndex { get; init; }
     public required DeviceKind Kind { get; init; }
     public MacAddress Mac { get; init; }

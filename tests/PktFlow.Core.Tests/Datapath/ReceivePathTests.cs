@@ -199,12 +199,18 @@ public class ReceivePathTests
     }
 
     [Fact]
-    public void FramesSentByTheHostItselfAreUnsupportedNotGuessed()
+    public void FramesSentByTheHostAreTracedThroughTheOutputPath()
     {
         var f = FrameBuilder.Ethernet(Client, Host, 0x0800, FrameBuilder.Ipv4(H4, C4, 6, FrameBuilder.Tcp(H4, C4, 80, 1)));
         var t = Run(f);
-        Assert.Equal(Fate.Unsupported, t.Fate);
-        Assert.StartsWith("unsupported:", t.Reason);
+        Assert.Equal(Fate.Transmitted, t.Fate);
+        Assert.Equal("host/eth0", t.Egress);
+        Assert.Equal("10.1.0.0/24 dev eth0 proto kernel scope link src 10.1.0.1", t.Route);
+        Assert.Contains(t.Path, e => e.Hook == NfHook.LocalOut);
+
+        // A source the host does not have, and no earlier frame predicted it: the model says it cannot tell.
+        var g = FrameBuilder.Ethernet(Client, Host, 0x0800, FrameBuilder.Ipv4(IpAddr.Parse("10.9.9.9"), C4, 6, FrameBuilder.Tcp(IpAddr.Parse("10.9.9.9"), C4, 80, 1)));
+        Assert.Equal(Fate.Unsupported, Run(g).Fate);
     }
 
     [Fact]
