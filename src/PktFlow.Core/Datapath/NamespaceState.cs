@@ -10,6 +10,9 @@ public sealed class NamespaceState
 {
     public FragmentQueues Fragments { get; } = new();
 
+    /// <summary>Immutable events that are the same for every packet at a device (NotModelled stages), shared by traces.</summary>
+    internal Dictionary<(Topology.NetDevice Device, string Stage, NfHook? Hook), HookEvent> EventCache { get; } = new();
+
     /// <summary>
     /// For a device the capture was taken on: every address that sent something on that wire. A next
     /// hop there that never speaks would not answer ARP/ND either (see Neighbour/NeighResolve).

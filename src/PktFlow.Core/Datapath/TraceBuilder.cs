@@ -28,17 +28,37 @@ public sealed class TraceBuilder
     public void NotModelled(SkBuff skb, string stage, string function, string detail) =>
         Stage(skb, stage, function, Verdict.NotModelled, detail);
 
+    /// <summary>
+    /// A NotModelled stage whose detail never changes for a device (XDP, GRO, tc): the event is made
+    /// once per device and shared by every trace, since events are immutable.
+    /// </summary>
+    public void NotModelledConstant(SkBuff skb, string stage, string function, string detail)
+    {
+        var cache = skb.State.EventCache;
+        if (!cache.TryGetValue((skb.Dev, stage, null), out var e))
+            cache[(skb.Dev, stage, null)] = e = new HookEvent
+            {
+                Namespace = skb.Netns.Name, Device = skb.Dev.Name, Stage = stage, Function = function, Verdict = Verdict.NotModelled, Detail = detail,
+            };
+        _path.Add(e);
+    }
+
     /// <summary>A netfilter hook the kernel runs here; no ruleset is evaluated yet, so it is NotModelled.</summary>
     public void NfHook(SkBuff skb, NfFamily family, NfHook hook, NetDevice? dev = null)
     {
+        var device = dev ?? skb.Dev;
+        var cache = skb.State.EventCache;
+        if (cache.TryGetValue((device, family.ToString(), hook), out var cached)) { _path.Add(cached); return; }
         string detail = skb.Netns.Unmodelled.Count > 0
             ? $"netfilter is not modelled yet; {skb.Netns.Unmodelled.Count} lab command(s) that may set rules were not evaluated"
             : "netfilter is not modelled yet (the lab sets no rules)";
-        _path.Add(new HookEvent
+        var e = new HookEvent
         {
-            Namespace = skb.Netns.Name, Device = (dev ?? skb.Dev).Name, Stage = "NfHook", Function = "nf_hook_slow",
+            Namespace = skb.Netns.Name, Device = device.Name, Stage = "NfHook", Function = "nf_hook_slow",
             Family = family, Hook = hook, Verdict = Verdict.NotModelled, Detail = detail,
-        });
+        };
+        cache[(device, family.ToString(), hook)] = e;
+        _path.Add(e);
     }
 
     public void Generate(string description) => _generated.Add(description);

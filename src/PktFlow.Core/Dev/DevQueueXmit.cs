@@ -58,7 +58,7 @@ public static class DevQueueXmit
     {
         var dev = skb.Dev;
         t.NfHook(skb, NfFamily.Netdev, NfHook.Egress);
-        t.NotModelled(skb, "TcEgress", "sch_handle_egress", "tc is not modelled yet");
+        t.NotModelledConstant(skb, "TcEgress", "sch_handle_egress", "tc is not modelled yet");
         if (!dev.IsUp)
         {
             t.Drop(skb, "DevQueueXmit", "__dev_queue_xmit", "DEV_READY", $"{dev.Name} is down");

@@ -69,9 +69,9 @@ public static class NetifReceiveSkb
             t.Drop(skb, "NetifReceiveSkb", "__netif_receive_skb_core", "DEV_READY", $"{skb.Dev.Name} is down: nothing is received");
             return;
         }
-        t.NotModelled(skb, "Xdp", "netif_receive_generic_xdp", "XDP is not modelled yet (the lab cannot attach programs)");
-        t.NotModelled(skb, "Gro", "napi_gro_receive", "GRO is not modelled yet: each captured frame is one skb");
-        t.NotModelled(skb, "TcIngress", "sch_handle_ingress", "tc is not modelled yet");
+        t.NotModelledConstant(skb, "Xdp", "netif_receive_generic_xdp", "XDP is not modelled yet (the lab cannot attach programs)");
+        t.NotModelledConstant(skb, "Gro", "napi_gro_receive", "GRO is not modelled yet: each captured frame is one skb");
+        t.NotModelledConstant(skb, "TcIngress", "sch_handle_ingress", "tc is not modelled yet");
         t.NfHook(skb, NfFamily.Netdev, NfHook.Ingress);
 
         if (skb.VlanPresent)
