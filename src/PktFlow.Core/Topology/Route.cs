@@ -40,8 +40,12 @@ public sealed class Route
     public string Protocol { get; init; } = "boot";
     public IpFamily Family => Destination.Family;
 
+    private string? _text;
+
     /// <summary>Printed the way `ip route show table all` does, so users can diff against a host.</summary>
-    public override string ToString()
+    public override string ToString() => _text ??= Format();
+
+    private string Format()
     {
         var sb = new StringBuilder();
         if (Type != RouteType.Unicast) sb.Append(Type.ToString().ToLowerInvariant()).Append(' ');
