@@ -4,20 +4,29 @@ using PktFlow.Topology.Lab;
 
 namespace PktFlow.PowerShell;
 
-/// <summary>Import-PktFlowTopology -Lab FILE: builds the host model once, for -Topology and for inspection.</summary>
-[Cmdlet(VerbsData.Import, "PktFlowTopology")]
+/// <summary>
+/// Import-PktFlowTopology: builds the host model once, from a lab file (-Lab) or from a snapshot of a
+/// live host made by scripts/pktflow-collect.sh (-Snapshot), for -Topology and for inspection.
+/// </summary>
+[Cmdlet(VerbsData.Import, "PktFlowTopology", DefaultParameterSetName = LabSet)]
 [OutputType(typeof(HostTopology))]
 public sealed class ImportPktFlowTopologyCommand : PSCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0)]
+    private const string LabSet = "Lab", SnapshotSet = "Snapshot";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = LabSet)]
     public string Lab { get; set; } = "";
+
+    /// <summary>A snapshot directory written by pktflow-collect.sh (one folder per namespace).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = SnapshotSet)]
+    public string Snapshot { get; set; } = "";
 
     protected override void EndProcessing()
     {
-        var path = GetUnresolvedProviderPathFromPSPath(Lab);
+        var path = GetUnresolvedProviderPathFromPSPath(ParameterSetName == SnapshotSet ? Snapshot : Lab);
         try
         {
-            var topology = LabLoader.LoadFile(path);
+            var topology = ParameterSetName == SnapshotSet ? Topology.Snapshot.SnapshotLoader.Load(path) : LabLoader.LoadFile(path);
             foreach (var w in topology.Warnings) WriteWarning(w);
             WriteObject(topology);
         }
@@ -25,9 +34,13 @@ public sealed class ImportPktFlowTopologyCommand : PSCmdlet
         {
             ThrowTerminatingError(new ErrorRecord(e, "PktFlow.LabError", ErrorCategory.InvalidData, e.File));
         }
+        catch (Topology.Snapshot.SnapshotException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "PktFlow.SnapshotError", ErrorCategory.InvalidData, e.File));
+        }
         catch (IOException e)
         {
-            ThrowTerminatingError(new ErrorRecord(e, "PktFlow.LabNotFound", ErrorCategory.ObjectNotFound, path));
+            ThrowTerminatingError(new ErrorRecord(e, "PktFlow.TopologyNotFound", ErrorCategory.ObjectNotFound, path));
         }
     }
 }

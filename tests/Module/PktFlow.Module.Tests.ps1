@@ -190,6 +190,13 @@ Describe 'Topology' {
         ($devs | Where-Object Name -eq 'v1').PeerNamespace | Should -Be 'c1'
         ($devs | Format-Table | Out-String) | Should -Match 'c1/eth0'
     }
+    It 'imports a snapshot of a live host (scripts/pktflow-collect.sh)' {
+        $snap = Join-Path $root 'tests/PktFlow.Core.Tests/TestData/snapshot/lab'
+        $topo = Import-PktFlowTopology -Snapshot $snap
+        $topo.Namespaces.Name | Should -Contain 'pfsnap-r'
+        ($topo | Get-PktFlowRoute -Namespace 'pfsnap-r' | Where-Object Table -eq 255).Count | Should -BeGreaterThan 0
+        { Import-PktFlowTopology -Snapshot (Join-Path $tmp 'nope') -ErrorAction Stop } | Should -Throw
+    }
     It 'infers a host when there is no lab, and says so' {
         $src = Get-Item (Join-Path $captures 'local-delivery/local-delivery.pcap')
         $lone = Join-Path $tmp 'lone.pcap'

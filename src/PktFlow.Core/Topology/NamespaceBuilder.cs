@@ -79,8 +79,6 @@ public sealed class NamespaceBuilder
     {
         Name = name;
         AddDevice("lo", DeviceKind.Loopback, MacAddress.Zero, mtu: 65536);
-        AddAddress("lo", new IpPrefix(IpAddr.V4(0x7F00_0001), 8), null);
-        AddAddress("lo", new IpPrefix(IpAddr.V6(0, 1), 128), null);
         if (loopbackUp) SetUp("lo", true);
     }
 
@@ -111,6 +109,12 @@ public sealed class NamespaceBuilder
     public void SetUp(string name, bool up)
     {
         var d = Get(name);
+        // The loopback device gets 127.0.0.1/8 and ::1 the first time it comes up (inetdev_event, addrconf).
+        if (up && !d.Up && d.IsLoopback && !_addresses.Any(a => a.Device == name))
+        {
+            AddAddress(name, new IpPrefix(IpAddr.V4(0x7F00_0001), 8), null);
+            AddAddress(name, new IpPrefix(IpAddr.V6(0, 1), 128), null);
+        }
         d.Up = up;
         if (!up) _userRoutes.RemoveAll(r => r.Device == name && r.Family == IpFamily.V4); // fib_sync_down_dev flushes IPv4 routes
     }
@@ -217,6 +221,14 @@ public sealed class NamespaceBuilder
     /// </summary>
     private IEnumerable<Route> KernelRoutes()
     {
+        // fib_add_ifaddr adds the local route of an IPv4 address even while its device is down.
+        foreach (var d in _devices.Where(d => !d.Up))
+            foreach (var a in _addresses.Where(a => a.Device == d.Name && a.Family == IpFamily.V4))
+                yield return new Route
+                {
+                    Table = RouteTables.Local, Type = RouteType.Local, Destination = new IpPrefix(a.Address, 32),
+                    Device = d.Name, Protocol = "kernel", Scope = AddressScope.Host, PreferredSource = a.Address,
+                };
         foreach (var d in _devices.Where(d => d.Up))
         {
             foreach (var a in AllAddresses(d))

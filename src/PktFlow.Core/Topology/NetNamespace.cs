@@ -35,7 +35,8 @@ public sealed class NetNamespace
         Sysctls = sysctls;
         Unmodelled = unmodelled;
         _byName = devices.ToDictionary(d => d.Name, StringComparer.Ordinal);
-        _local = addresses.Where(a => Device(a.Device)?.IsUp == true).Select(a => a.Address).ToHashSet();
+        // inet_lookup_ifaddr: an IPv4 address is local whatever its device's state; IPv6 ones count once up.
+        _local = addresses.Where(a => a.Family == IpFamily.V4 || Device(a.Device)?.IsUp == true).Select(a => a.Address).ToHashSet();
         Fib = new Fib(routes);
     }
 

@@ -1,0 +1,219 @@
+using System.Globalization;
+using PktFlow.Wire;
+
+namespace PktFlow.Topology.Snapshot;
+
+/// <summary>
+/// The parts of a snapshot the model does not evaluate yet (policy rules, neighbours, bridge FDB and
+/// VLANs, nftables, iptables), turned into "unmodelled configuration" lines that name the file: one
+/// line per rule or entry an administrator made. What the kernel makes by itself (the default rules,
+/// a bridge's entries for its own MACs, devices' multicast lists, the default VLAN) and caches
+/// (learned neighbours and FDB entries) are left out, so a namespace without configuration of its
+/// own has none. Also the socket table from `ss -tulnH`.
+/// </summary>
+internal static class SnapshotConfiguration
+{
+    private static readonly HashSet<(long, string)> DefaultRules = [(0, "local"), (32766, "main"), (32767, "default")];
+
+    /// <summary>`ip -j rule`: every rule but the kernel's default ones, as `PRIORITY: from ... lookup T`.</summary>
+    public static void Rules(SnapshotJson root, List<string> unmodelled)
+    {
+        foreach (var r in root.Items())
+        {
+            var priority = r.Opt("priority")?.Integer(0, uint.MaxValue) ?? 0;
+            var members = r.Members().ToList();
+            if (members.Count == 3 && r.Opt("src")?.Text() == "all" && r.Opt("table") is { } t
+                && DefaultRules.Contains((priority, t.Text())))
+                continue;
+            var words = new List<string>();
+            foreach (var (name, v) in members)
+            {
+                switch (name)
+                {
+                    case "priority" or "srclen" or "dstlen": break;
+                    case "src": words.Add("from " + v.Text() + (r.Opt("srclen") is { } sl ? "/" + sl.Text() : "")); break;
+                    case "dst": words.Add("to " + v.Text() + (r.Opt("dstlen") is { } dl ? "/" + dl.Text() : "")); break;
+                    case "table": words.Add("lookup " + v.Text()); break;
+                    default: words.Add(v.Raw() == "null" ? name : $"{name} {v.Text()}"); break;
+                }
+            }
+            unmodelled.Add($"{r.File}: {r.Path}: rule {priority}: {string.Join(' ', words)}");
+        }
+    }
+
+    /// <summary>`ip -j neigh`: entries an administrator made (PERMANENT, NOARP); learned ones are a cache.</summary>
+    public static void Neighbours(SnapshotJson root, List<string> unmodelled)
+    {
+        foreach (var n in root.Items())
+        {
+            var states = n.Opt("state")?.Strings() ?? [];
+            if (!states.Any(s => s is "PERMANENT" or "NOARP")) continue;
+            var text = $"neighbour {n.Req("dst", "an address").Text()}";
+            if (n.Opt("dev") is { } dev) text += $" dev {dev.Text()}";
+            if (n.Opt("lladdr") is { } ll) text += $" lladdr {ll.Text()}";
+            if (n.Has("router")) text += " router";
+            if (n.Has("proxy")) text += " proxy";
+            unmodelled.Add($"{n.File}: {n.Path}: {text} {string.Join(' ', states)}");
+        }
+    }
+
+    /// <summary>
+    /// `bridge -j fdb`: static and permanent bridge entries and tunnel (vxlan) entries. Left out: learned
+    /// entries, a bridge's entries for its own ports' MACs, and `self` entries of plain devices (their
+    /// unicast and multicast address lists, filled by the kernel).
+    /// </summary>
+    public static void Fdb(SnapshotJson root, IReadOnlySet<MacAddress> ownMacs, List<string> unmodelled)
+    {
+        foreach (var e in root.Items())
+        {
+            var macText = e.Req("mac", "a MAC address").String();
+            var flags = e.Opt("flags")?.Strings() ?? [];
+            var state = e.Opt("state")?.Text() ?? "";
+            bool tunnel = e.Has("dst") || e.Has("vni") || e.Has("src_vni");
+            bool master = e.Has("master");
+            if (!tunnel)
+            {
+                if (!master) continue;                                 // self: the device's own address lists
+                if (state is not ("static" or "permanent")) continue;  // learned
+                if (state == "permanent" && MacAddress.TryParse(macText, out var mac) && ownMacs.Contains(mac)) continue;
+            }
+            var text = $"fdb {macText} dev {e.Req("ifname", "a device name").Text()}";
+            foreach (var key in new[] { "vlan", "dst", "port", "vni", "src_vni", "via", "master" })
+                if (e.Opt(key) is { } v) text += $" {key} {v.Text()}";
+            if (state.Length > 0) text += " " + state;
+            if (flags.Count > 0) text += " " + string.Join(' ', flags);
+            unmodelled.Add($"{e.File}: {e.Path}: {text}");
+        }
+    }
+
+    /// <summary>`bridge -j vlan`: every VLAN but a port's lone default one (vlan 1 PVID untagged).</summary>
+    public static void Vlans(SnapshotJson root, List<string> unmodelled)
+    {
+        foreach (var port in root.Items())
+        {
+            var name = port.Req("ifname", "a device name").Text();
+            var vlans = port.Opt("vlans")?.Items().ToList() ?? [];
+            if (vlans.Count == 1 && vlans[0].Opt("vlan")?.Text() == "1" && !vlans[0].Has("vlanEnd")
+                && (vlans[0].Opt("flags")?.Strings() ?? []).Order().SequenceEqual(["Egress Untagged", "PVID"]))
+                continue;
+            foreach (var v in vlans)
+            {
+                var id = v.Req("vlan", "a VLAN id").Text() + (v.Opt("vlanEnd") is { } end ? "-" + end.Text() : "");
+                var flags = v.Opt("flags")?.Strings() ?? [];
+                unmodelled.Add($"{v.File}: {v.Path}: vlan {id} dev {name}{(flags.Count > 0 ? " " + string.Join(", ", flags) : "")}");
+            }
+        }
+    }
+
+    /// <summary>`nft -j list ruleset`: one line per table, chain, rule, set, map, ... (metainfo left out).</summary>
+    public static void Nftables(SnapshotJson root, List<string> unmodelled)
+    {
+        foreach (var item in root.Req("nftables", "the array nft -j prints").Items())
+        {
+            var members = item.Members().ToList();
+            if (members.Count != 1) throw item.Error("an object with one member (table, chain, rule, ...)");
+            var (kind, o) = members[0];
+            if (kind == "metainfo") continue;
+            string Get(string key) => o.Opt(key)?.Text() ?? "?";
+            var text = kind switch
+            {
+                "table" => $"table {Get("family")} {Get("name")}",
+                "chain" => $"chain {Get("family")} {Get("table")} {Get("name")}"
+                           + (o.Has("hook") ? $" {{ type {Get("type")} hook {Get("hook")}{(o.Has("dev") ? $" device {Get("dev")}" : "")} priority {Get("prio")}; policy {Get("policy")}; }}" : ""),
+                "rule" => $"rule {Get("family")} {Get("table")} {Get("chain")} handle {Get("handle")}: {o.Opt("expr")?.Compact() ?? "[]"}"
+                          + (o.Opt("comment") is { } c ? $" comment \"{c.Text()}\"" : ""),
+                _ => $"{kind} {o.Compact()}",
+            };
+            unmodelled.Add($"{item.File}: {item.Path}: {text}");
+        }
+    }
+
+    /// <summary>
+    /// iptables-save / ip6tables-save: rules, user chains and built-in chains whose policy is not ACCEPT,
+    /// each with its table. iptables-nft's warning that legacy tables exist becomes a line and a warning:
+    /// those rules are in force but not in the file.
+    /// </summary>
+    public static void IptablesSave(string[] lines, string file, List<string> unmodelled, List<string> warnings)
+    {
+        string table = "filter";
+        for (int i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i].Trim();
+            string where = $"{file}:{i + 1}";
+            if (line.Length == 0 || line == "COMMIT") continue;
+            if (line.StartsWith('#'))
+            {
+                if (line.Contains("legacy", StringComparison.OrdinalIgnoreCase))
+                {
+                    unmodelled.Add($"{where}: {line.TrimStart('#', ' ')}");
+                    warnings.Add($"{where}: {line.TrimStart('#', ' ')}: those rules are not in the snapshot");
+                }
+                continue;
+            }
+            if (line.StartsWith('*')) { table = line[1..]; continue; }
+            if (line.StartsWith(':'))
+            {
+                var parts = line[1..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (parts.Length < 2) throw new SnapshotException(file, null, i + 1, $"expected ':CHAIN POLICY [packets:bytes]', got '{line}'");
+                if (parts[1] == "-") unmodelled.Add($"{where}: -t {table} -N {parts[0]}");
+                else if (parts[1] != "ACCEPT") unmodelled.Add($"{where}: -t {table} -P {parts[0]} {parts[1]}");
+                continue;
+            }
+            unmodelled.Add($"{where}: -t {table} {line}");
+        }
+    }
+
+    /// <summary>
+    /// `ss -tulnH`: TCP listeners and bound UDP sockets. `*` is an IPv6 socket that also takes IPv4
+    /// (v6only off); `[::]` one that does not. A socket bound to a device (`0.0.0.0%lo:53`) is kept
+    /// with a line saying the device binding is not modelled.
+    /// </summary>
+    public static List<ListeningSocket> Sockets(string[] lines, string file, List<string> unmodelled)
+    {
+        var sockets = new List<ListeningSocket>();
+        for (int i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i];
+            if (line.Trim().Length == 0) continue;
+            SnapshotException Bad(string expected) => new(file, null, i + 1, $"expected {expected}, got '{line.Trim()}'");
+            var f = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (f.Length < 6) throw Bad("'tcp|udp STATE RECV-Q SEND-Q LOCAL:PORT PEER:PORT'");
+            var protocol = f[0] switch
+            {
+                "tcp" => SocketProtocol.Tcp,
+                "udp" => SocketProtocol.Udp,
+                _ => throw Bad("'tcp' or 'udp' first"),
+            };
+            var local = f[4];
+            int colon = local.LastIndexOf(':');
+            if (colon <= 0 || !int.TryParse(local[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
+                throw Bad("a local ADDRESS:PORT in the fifth column");
+            var host = local[..colon];
+            string? device = null;
+            int pct = host.IndexOf('%'); // ss prints "0.0.0.0%lo", "*%lo", "[fe80::1]%eth0"
+            if (pct >= 0)
+            {
+                var rest = host[(pct + 1)..];
+                device = rest.TrimEnd(']');
+                host = host[..pct] + (rest.EndsWith(']') ? "]" : "");
+            }
+            IpAddr? bind;
+            IpFamily? family;
+            if (host == "*") { bind = null; family = null; }
+            else
+            {
+                var text = host.StartsWith('[') && host.EndsWith(']') ? host[1..^1] : host;
+                if (!IpAddr.TryParse(text, out var a)) throw Bad("a local ADDRESS:PORT in the fifth column");
+                // An IPv6 socket bound to ::ffff:a.b.c.d takes IPv4 to a.b.c.d.
+                if (a.IsV6 && a.Hi == 0 && a.Lo >> 32 == 0xFFFF) a = IpAddr.V4((uint)a.Lo);
+                bind = a;
+                family = a.Family;
+            }
+            var source = $"{file}:{i + 1}";
+            sockets.Add(new ListeningSocket(protocol, port, bind, family, source + ": ss"));
+            if (device is not null)
+                unmodelled.Add($"{source}: {f[0]} socket {local} is bound to device {device}; the binding is not modelled (it takes packets from any device)");
+        }
+        return sockets;
+    }
+}

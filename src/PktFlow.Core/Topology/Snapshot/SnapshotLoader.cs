@@ -1,0 +1,427 @@
+using System.Text.Json;
+using PktFlow.Wire;
+
+namespace PktFlow.Topology.Snapshot;
+
+/// <summary>
+/// Builds a <see cref="HostTopology"/> from a host snapshot written by scripts/pktflow-collect.sh
+/// (format in scripts/README.md). A snapshot is ground truth: devices, addresses and the routes of
+/// every table are taken exactly as the kernel listed them (nothing is derived, unlike a lab), sysctls
+/// as `sysctl -a` read them, listening sockets from `ss`. Rules, neighbours, bridge FDB and VLANs,
+/// nftables and iptables become the namespace's unmodelled configuration, one line per entry, naming
+/// the file. Errors name the file, the JSON path or line, and what was expected.
+/// </summary>
+public static class SnapshotLoader
+{
+    /// <summary>The folder of the namespace the collector ran in (normally the root namespace).</summary>
+    public const string HostFolder = "host";
+
+    /// <summary>Files every namespace folder must have.</summary>
+    public static readonly IReadOnlyList<string> RequiredFiles = ["link.json", "addr.json", "route4.json", "route6.json"];
+
+    /// <summary>Files a namespace folder has unless the manifest says why not (tool missing or failed).</summary>
+    public static readonly IReadOnlyList<string> OptionalFiles =
+        ["rule4.json", "rule6.json", "neigh.json", "fdb.json", "vlan.json", "nft.json", "iptables.txt", "ip6tables.txt", "ss.txt", "sysctl.txt", "netns.json"];
+
+    public static HostTopology Load(string dir)
+    {
+        if (!Directory.Exists(dir)) throw new SnapshotException(dir, "no such directory (expected a snapshot folder written by scripts/pktflow-collect.sh)");
+        var manifest = SnapshotManifest.Read(dir);
+        if (manifest.Namespaces.Count == 0)
+            throw new SnapshotException(SnapshotManifest.FileName, "the snapshot holds no namespace (did -p match none, with -H?)");
+        var context = new Context(dir, manifest, ReadTableNames(dir));
+        var parsed = manifest.Namespaces.Select(context.Namespace).ToList();
+        ResolvePeers(parsed, context.Warnings);
+        var namespaces = parsed.Select(p => p.Build()).ToList();
+        return new HostTopology(namespaces, dir, context.Warnings);
+    }
+
+    /// <summary>rt_tables.txt: the iproute2 table names of the host (`100 vpn`), so `"table": "vpn"` can be read.</summary>
+    private static Dictionary<string, uint> ReadTableNames(string dir)
+    {
+        var names = new Dictionary<string, uint>(StringComparer.Ordinal);
+        var path = Path.Combine(dir, "rt_tables.txt");
+        if (!File.Exists(path)) return names;
+        var lines = File.ReadAllLines(path);
+        for (int i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i].Trim();
+            if (line.Length == 0 || line.StartsWith('#')) continue;
+            var f = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (f.Length < 2 || !TryParseNumber(f[0], out var id))
+                throw new SnapshotException("rt_tables.txt", null, i + 1, $"expected 'ID NAME', got '{line}'");
+            names.TryAdd(f[1], id);
+        }
+        return names;
+    }
+
+    private static bool TryParseNumber(string s, out uint value) =>
+        s.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            ? uint.TryParse(s.AsSpan(2), System.Globalization.NumberStyles.HexNumber, null, out value)
+            : uint.TryParse(s, out value);
+
+    /// <summary>A device as link.json lists it, with what veth peer resolution needs.</summary>
+    private sealed class DeviceRecord
+    {
+        public required NetDevice Device;
+        public required string File;
+        public string? LinkName;
+        public int? LinkIndex, LinkNetnsId;
+        public string? Peer, PeerNamespace;
+    }
+
+    private sealed class NamespaceRecord
+    {
+        public required string Name;
+        public required NamespaceBuilder Builder;
+        public readonly List<DeviceRecord> Devices = new();
+        /// <summary>netns.json: the ids this namespace gives the named namespaces it sees.</summary>
+        public readonly Dictionary<int, string> NsIds = new();
+        /// <summary>Addresses wait for their devices, which wait for peer resolution.</summary>
+        public readonly List<InterfaceAddress> Addresses = new();
+
+        public NetNamespace Build()
+        {
+            foreach (var d in Devices)
+                Builder.AddListedDevice(new NetDevice
+                {
+                    Name = d.Device.Name, IfIndex = d.Device.IfIndex, Kind = d.Device.Kind, Mac = d.Device.Mac, Mtu = d.Device.Mtu,
+                    IsUp = d.Device.IsUp, Master = d.Device.Master, Peer = d.Peer, PeerNamespace = d.PeerNamespace,
+                });
+            foreach (var a in Addresses) Builder.AddListedAddress(a);
+            return Builder.Build();
+        }
+    }
+
+    private sealed class Context(string dir, SnapshotManifest manifest, Dictionary<string, uint> tableNames)
+    {
+        public readonly List<string> Warnings = new();
+        private List<string> _unmodelled = null!;
+        /// <summary>The parsed files of the namespace being read; everything is copied out before they go.</summary>
+        private readonly List<JsonDocument> _documents = new();
+
+        public NamespaceRecord Namespace(string name)
+        {
+            try
+            {
+                return ReadNamespace(name);
+            }
+            finally
+            {
+                foreach (var d in _documents) d.Dispose();
+                _documents.Clear();
+            }
+        }
+
+        private NamespaceRecord ReadNamespace(string name)
+        {
+            if (!Directory.Exists(Path.Combine(dir, name)))
+                throw new SnapshotException(name + "/", "missing: the manifest lists this namespace but its folder is not in the snapshot");
+            var ns = new NamespaceRecord { Name = name, Builder = NamespaceBuilder.AsListed(name) };
+            _unmodelled = new List<string>();
+
+            Links(ns, Json(name, "link.json", required: true)!.Value);
+            var known = ns.Devices.Select(d => d.Device.Name).ToHashSet(StringComparer.Ordinal);
+            Addresses(Json(name, "addr.json", required: true)!.Value, known, ns.Addresses);
+            Routes(ns, Json(name, "route4.json", required: true)!.Value, IpFamily.V4, known);
+            Routes(ns, Json(name, "route6.json", required: true)!.Value, IpFamily.V6, known);
+            if (Text(name, "sysctl.txt") is { } sysctl) Sysctls(ns, sysctl, $"{name}/sysctl.txt");
+            if (Json(name, "netns.json", required: false) is { } ids) NamespaceIds(ns, ids);
+
+            if (Json(name, "rule4.json", required: false) is { } r4) SnapshotConfiguration.Rules(r4, _unmodelled);
+            if (Json(name, "rule6.json", required: false) is { } r6) SnapshotConfiguration.Rules(r6, _unmodelled);
+            if (Json(name, "neigh.json", required: false) is { } neigh) SnapshotConfiguration.Neighbours(neigh, _unmodelled);
+            if (Json(name, "fdb.json", required: false) is { } fdb)
+                SnapshotConfiguration.Fdb(fdb, ns.Devices.Select(d => d.Device.Mac).ToHashSet(), _unmodelled);
+            if (Json(name, "vlan.json", required: false) is { } vlan) SnapshotConfiguration.Vlans(vlan, _unmodelled);
+            if (Json(name, "nft.json", required: false) is { } nft) SnapshotConfiguration.Nftables(nft, _unmodelled);
+            foreach (var file in new[] { "iptables.txt", "ip6tables.txt" })
+                if (Text(name, file) is { } lines) SnapshotConfiguration.IptablesSave(lines, $"{name}/{file}", _unmodelled, Warnings);
+            if (Text(name, "ss.txt") is { } ss)
+            {
+                ns.Builder.DeclareSocketTable();
+                foreach (var s in SnapshotConfiguration.Sockets(ss, $"{name}/ss.txt", _unmodelled)) ns.Builder.AddSocket(s);
+            }
+
+            foreach (var line in _unmodelled) ns.Builder.NoteUnmodelled(line);
+            return ns;
+        }
+
+        /// <summary>Why a file is absent: the manifest's skipped/failed line, else null.</summary>
+        private string? Explain(string rel) => manifest.Missing.TryGetValue(rel, out var why) ? why : null;
+
+        private SnapshotJson? Json(string ns, string file, bool required)
+        {
+            var rel = $"{ns}/{file}";
+            var bytes = Read(rel, required);
+            if (bytes is null) return null;
+            if (bytes.All(b => b is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t'))
+            {
+                // Some iproute2 versions print nothing at all for an empty dump; the files every
+                // namespace has are never empty (there is always lo), so an empty one is damage.
+                if (required) throw new SnapshotException(rel, "empty (expected the JSON array `ip -j` prints)");
+                bytes = file == "nft.json" ? """{"nftables": []}"""u8.ToArray() : "[]"u8.ToArray();
+            }
+            var json = SnapshotJson.Parse(bytes, rel, out var document);
+            _documents.Add(document);
+            return json;
+        }
+
+        private string[]? Text(string ns, string file)
+        {
+            var bytes = Read($"{ns}/{file}", required: false);
+            return bytes is null ? null : System.Text.Encoding.UTF8.GetString(bytes).Split('\n');
+        }
+
+        private byte[]? Read(string rel, bool required)
+        {
+            var path = Path.Combine(dir, rel);
+            if (File.Exists(path)) return File.ReadAllBytes(path);
+            var why = Explain(rel);
+            if (why is null)
+                throw new SnapshotException(rel, "missing, and the manifest does not say why (was the snapshot copied completely?)");
+            if (required) throw new SnapshotException(rel, $"not in the snapshot ({why}); the namespace cannot be built without it");
+            Warnings.Add($"{rel}: not in the snapshot ({why}); what it holds is unknown to the model");
+            return null;
+        }
+
+        private void Links(NamespaceRecord ns, SnapshotJson root)
+        {
+            foreach (var l in root.Items())
+            {
+                var name = l.Req("ifname", "a device name").String();
+                var ifindex = l.Req("ifindex", "a number").Int(1);
+                var flags = l.Opt("flags")?.Strings() ?? [];
+                var linkType = l.Opt("link_type")?.String();
+                var info = l.Opt("linkinfo");
+                var kindName = info?.Opt("info_kind")?.String();
+                var kind = linkType == "loopback" ? DeviceKind.Loopback : kindName switch
+                {
+                    null => DeviceKind.Physical,
+                    "veth" => DeviceKind.Veth,
+                    "bridge" => DeviceKind.Bridge,
+                    "dummy" => DeviceKind.Dummy,
+                    "vlan" => DeviceKind.Vlan,
+                    "vxlan" => DeviceKind.Vxlan,
+                    "macvlan" => DeviceKind.Macvlan,
+                    _ => DeviceKind.Other,
+                };
+                var mac = MacAddress.Zero;
+                if (l.Opt("address") is { } address)
+                {
+                    // Tunnels print an IP address here (ipip "0.0.0.0"), InfiniBand 20 bytes: only Ethernet-like
+                    // devices have a MAC the model uses.
+                    if (MacAddress.TryParse(address.String(), out var m)) mac = m;
+                    else if (linkType is "ether" or "loopback") throw address.Error("a MAC address");
+                }
+                if (ns.Devices.Any(d => d.Device.Name == name)) throw l.Req("ifname", "").Problem($"device '{name}' is listed twice");
+                ns.Devices.Add(new DeviceRecord
+                {
+                    File = l.File,
+                    Device = new NetDevice
+                    {
+                        Name = name, IfIndex = ifindex, Kind = kind, Mac = mac,
+                        Mtu = l.Req("mtu", "a number").Int(0), IsUp = flags.Contains("UP"),
+                        Master = l.Opt("master")?.String(),
+                    },
+                    LinkName = l.Opt("link")?.String(),
+                    LinkIndex = l.Opt("link_index")?.Int(0),
+                    LinkNetnsId = l.Opt("link_netnsid")?.Int(0),
+                });
+                if (kind is DeviceKind.Bridge or DeviceKind.Vlan or DeviceKind.Vxlan or DeviceKind.Macvlan)
+                    _unmodelled.Add($"{l.File}: {l.Path}: {kindName} device {name} (its datapath is not modelled yet)");
+                else if (kind == DeviceKind.Other)
+                    _unmodelled.Add($"{l.File}: {l.Path}: {kindName} device {name} (kind '{kindName}' is not modelled; it behaves as a plain device)");
+            }
+        }
+
+        private void Addresses(SnapshotJson root, HashSet<string> known, List<InterfaceAddress> into)
+        {
+            foreach (var l in root.Items())
+            {
+                var dev = l.Req("ifname", "a device name").String();
+                var infos = l.Opt("addr_info")?.Items().ToList() ?? [];
+                if (!known.Contains(dev))
+                {
+                    if (infos.Count > 0)
+                        Warnings.Add($"{l.File}: {l.Path}: device '{dev}' is not in link.json (it changed while the snapshot was taken); its addresses are left out");
+                    continue;
+                }
+                foreach (var a in infos)
+                {
+                    var familyName = a.Req("family", "'inet' or 'inet6'").String();
+                    IpFamily family;
+                    if (familyName == "inet") family = IpFamily.V4;
+                    else if (familyName == "inet6") family = IpFamily.V6;
+                    else { Warnings.Add($"{a.File}: {a.Path}: {familyName} address on {dev} is not modelled"); continue; }
+                    var local = a.Req("local", family == IpFamily.V4 ? "an IPv4 address" : "an IPv6 address").Address(family);
+                    var len = a.Req("prefixlen", "a prefix length").Int(0, family == IpFamily.V4 ? 32 : 128);
+                    var brd = a.Opt("broadcast")?.Address(IpFamily.V4);
+                    var scope = a.Opt("scope") is { } s ? Scope(s) : AddressScope.Global;
+                    if (a.Has("address"))
+                        _unmodelled.Add($"{a.File}: {a.Path}: {local}/{len} dev {dev} has peer {a.Opt("address")!.Value.Text()} (point-to-point peers are not modelled)");
+                    foreach (var flag in new[] { "tentative", "dadfailed" })
+                        if (a.Opt(flag) is { } f && f.Raw() == "true")
+                            Warnings.Add($"{a.File}: {a.Path}: {local} on {dev} was {flag} when the snapshot was taken (the kernel does not use it yet)");
+                    into.Add(new InterfaceAddress { Device = dev, Prefix = new IpPrefix(local, len), Broadcast = brd, Scope = scope });
+                }
+            }
+        }
+
+        private void Routes(NamespaceRecord ns, SnapshotJson root, IpFamily family, HashSet<string> known)
+        {
+            foreach (var r in root.Items())
+            {
+                var type = r.Opt("type") is { } t ? RouteTypeOf(t) : RouteType.Unicast;
+                var dst = r.Req("dst", family == IpFamily.V4 ? "an IPv4 prefix" : "an IPv6 prefix").Prefix(family);
+                var table = r.Opt("table") is { } tb ? Table(tb) : RouteTables.Main;
+                IpAddr? gateway = Gateway(r);
+                string? dev = r.Opt("dev")?.String();
+                if (r.Opt("nexthops") is { } hops)
+                {
+                    var list = hops.Items().ToList();
+                    if (list.Count > 0)
+                    {
+                        gateway ??= Gateway(list[0]);
+                        dev ??= list[0].Opt("dev")?.String();
+                    }
+                    _unmodelled.Add($"{r.File}: {r.Path}: multipath route {dst} table {RouteTables.Name(table)} with {list.Count} nexthops: only the first ({(gateway is null ? "" : $"via {gateway} ")}dev {dev}) is modelled");
+                }
+                if (r.Opt("nhid") is { } nhid)
+                    _unmodelled.Add($"{r.File}: {r.Path}: route {dst} table {RouteTables.Name(table)} uses nexthop object {nhid.Text()} (ip nexthop is not collected)");
+                if (r.Opt("metrics") is { } metrics)
+                    _unmodelled.Add($"{r.File}: {r.Path}: route {dst} table {RouteTables.Name(table)} has metrics {metrics.Compact()} (not modelled)");
+                if (r.Opt("encap") is { } encap)
+                    _unmodelled.Add($"{r.File}: {r.Path}: route {dst} table {RouteTables.Name(table)} has encap {encap.Compact()} (lightweight tunnels are not modelled)");
+                if (dev is not null && !known.Contains(dev))
+                    Warnings.Add($"{r.File}: {r.Path}: device '{dev}' is not in link.json (it changed while the snapshot was taken)");
+                ns.Builder.AddListedRoute(new Route
+                {
+                    Table = table, Type = type, Destination = dst, Gateway = gateway, Device = dev,
+                    PreferredSource = r.Opt("prefsrc")?.Address(family),
+                    Metric = (uint)(r.Opt("metric")?.Integer(0, uint.MaxValue) ?? 0),
+                    Scope = r.Opt("scope") is { } s ? Scope(s) : AddressScope.Global,
+                    Protocol = r.Opt("protocol")?.Text() ?? "boot",
+                });
+            }
+        }
+
+        /// <summary>"gateway": "10.0.0.1", or "via": {"family": "inet6", "host": "fe80::1"} (a nexthop of the other family).</summary>
+        private static IpAddr? Gateway(SnapshotJson r)
+        {
+            if (r.Opt("gateway") is { } g) return g.Address();
+            if (r.Opt("via") is { } via) return via.Req("host", "an address").Address();
+            return null;
+        }
+
+        private static RouteType RouteTypeOf(SnapshotJson t) => t.String() switch
+        {
+            "unicast" => RouteType.Unicast,
+            "local" => RouteType.Local,
+            "broadcast" => RouteType.Broadcast,
+            "anycast" => RouteType.Anycast,
+            "multicast" => RouteType.Multicast,
+            "blackhole" => RouteType.Blackhole,
+            "unreachable" => RouteType.Unreachable,
+            "prohibit" => RouteType.Prohibit,
+            "throw" => RouteType.Throw,
+            "nat" => RouteType.Nat,
+            _ => throw t.Error("a route type (unicast, local, broadcast, anycast, multicast, blackhole, unreachable, prohibit, throw)"),
+        };
+
+        private uint Table(SnapshotJson t)
+        {
+            var s = t.Text();
+            if (s == "unspec") return 0;
+            if (RouteTables.TryParse(s, out var id)) return id;
+            if (tableNames.TryGetValue(s, out id)) return id;
+            throw t.Error("a table id, local, main, default or a name from rt_tables.txt");
+        }
+
+        private static AddressScope Scope(SnapshotJson s)
+        {
+            var text = s.Text();
+            return text switch
+            {
+                "global" or "universe" => AddressScope.Global,
+                "site" => AddressScope.Site,
+                "link" => AddressScope.Link,
+                "host" => AddressScope.Host,
+                "nowhere" => AddressScope.Nowhere,
+                _ when byte.TryParse(text, out var n) => (AddressScope)n,
+                _ => throw s.Error("a scope (global, site, link, host, nowhere or 0-255)"),
+            };
+        }
+
+        private static void Sysctls(NamespaceRecord ns, string[] lines, string file)
+        {
+            for (int i = 0; i < lines.Length; i++)
+            {
+                var line = lines[i];
+                if (line.Trim().Length == 0) continue;
+                int eq = line.IndexOf('=');
+                if (eq <= 0 || line[..eq].Trim().Length == 0 || line[..eq].Trim().Contains(' '))
+                    throw new SnapshotException(file, null, i + 1, $"expected 'key = value', got '{line}'");
+                ns.Builder.SetListedSysctl(line[..eq].Trim(), line[(eq + 1)..].Trim());
+            }
+        }
+
+        private static void NamespaceIds(NamespaceRecord ns, SnapshotJson root)
+        {
+            foreach (var e in root.Items())
+                if (e.Opt("name") is { } name)
+                    ns.NsIds[e.Req("nsid", "a namespace id").Int(0)] = name.String();
+        }
+    }
+
+    /// <summary>
+    /// Names each veth's peer. Same namespace: link.json says `"link": "NAME"`. Another namespace:
+    /// `link_index` (the peer's ifindex there) and `link_netnsid`, which netns.json maps to a name for
+    /// namespaces `ip netns` knows; the collector's own namespace has no name there, so what is left is
+    /// matched pairwise (a veth whose ifindex and link_index mirror this one's), when that is unique.
+    /// </summary>
+    private static void ResolvePeers(List<NamespaceRecord> namespaces, List<string> warnings)
+    {
+        var byName = namespaces.ToDictionary(n => n.Name, StringComparer.Ordinal);
+        var unresolved = new List<(NamespaceRecord Ns, DeviceRecord Dev)>();
+        foreach (var ns in namespaces)
+        {
+            foreach (var d in ns.Devices.Where(d => d.Device.Kind == DeviceKind.Veth))
+            {
+                if (d.LinkName is { } same)
+                {
+                    if (ns.Devices.Any(x => x.Device.Name == same)) (d.Peer, d.PeerNamespace) = (same, ns.Name);
+                    else warnings.Add($"{d.File}: {d.Device.Name}: veth peer '{same}' is not in the namespace's link.json");
+                    continue;
+                }
+                if (d.LinkIndex is not { } index) { warnings.Add($"{d.File}: {d.Device.Name}: veth without a peer in link.json (link_index)"); continue; }
+                if (d.LinkNetnsId is { } nsid && ns.NsIds.TryGetValue(nsid, out var peerNsName))
+                {
+                    if (!byName.TryGetValue(peerNsName, out var peerNs))
+                    {
+                        warnings.Add($"{d.File}: {d.Device.Name}: veth peer (ifindex {index}) is in namespace '{peerNsName}', which the snapshot leaves out");
+                        continue;
+                    }
+                    var peer = peerNs.Devices.FirstOrDefault(x => x.Device.IfIndex == index);
+                    if (peer is null) warnings.Add($"{d.File}: {d.Device.Name}: veth peer ifindex {index} is not in {peerNsName}/link.json");
+                    else (d.Peer, d.PeerNamespace) = (peer.Device.Name, peerNsName);
+                    continue;
+                }
+                unresolved.Add((ns, d));
+            }
+        }
+        foreach (var (ns, d) in unresolved)
+        {
+            // A peer that named us already, else the mirror image among the unresolved ones.
+            var named = namespaces.SelectMany(n => n.Devices.Select(x => (Ns: n, Dev: x)))
+                .Where(x => x.Dev.Peer == d.Device.Name && x.Dev.PeerNamespace == ns.Name && x.Ns != ns).ToList();
+            var candidates = named.Count > 0 ? named : unresolved
+                .Where(x => x.Ns != ns && x.Dev.Device.IfIndex == d.LinkIndex && x.Dev.LinkIndex == d.Device.IfIndex).ToList();
+            if (candidates.Count == 1)
+                (d.Peer, d.PeerNamespace) = (candidates[0].Dev.Device.Name, candidates[0].Ns.Name);
+            else
+                warnings.Add($"{d.File}: {d.Device.Name}: veth peer (ifindex {d.LinkIndex}, namespace id {d.LinkNetnsId?.ToString() ?? "unknown"}) "
+                             + (candidates.Count == 0 ? "is not in the snapshot" : "cannot be told apart from " + string.Join(", ", candidates.Select(c => $"{c.Ns.Name}/{c.Dev.Device.Name}"))));
+        }
+    }
+}
