@@ -9,13 +9,16 @@
       Demo     Build, then replay the bundled captures (captures/*/*.pcap) and show the results
       Bench    replay a generated capture and report packets/s and bytes allocated per packet
       Package  Build, then pack out/PktFlow as a .nupkg in out/packages (Install-PSResource accepts it)
+      Judge    Build, then replay every recorded scenario (tests/scenarios) and compare with the kernel
+      Record   (Linux, root) record a scenario from the real kernel: build.ps1 Record -Scenario NAME
     Run with pwsh from the local tool manifest:  dotnet tool restore && dotnet pwsh ./build.ps1 Test
 #>
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package', 'Judge', 'Record')]
     [string] $Task = 'Build',
+    [string[]] $Scenario,
     [string] $Configuration = 'Release'
 )
 
@@ -139,10 +142,40 @@ function Invoke-Package {
     finally { Unregister-PSResourceRepository -Name $name }
 }
 
+# The judge: every recorded scenario through the model, a table per scenario, one agreement figure.
+function Invoke-Judge {
+    Invoke-Build
+    Import-Module (Join-Path $moduleDir 'PktFlow.psd1') -Force
+    $dirs = Get-ChildItem (Join-Path $root 'tests/scenarios') -Directory | Where-Object { Test-Path (Join-Path $_.FullName 'kernel.json') }
+    if ($Scenario) { $dirs = $dirs | Where-Object Name -in $Scenario }
+    $report = Join-Path $out 'judge'
+    New-Item -ItemType Directory -Force -Path $report | Out-Null
+    $all = foreach ($d in $dirs) { Compare-PktFlowKernel -Scenario $d.FullName }
+    $all | Sort-Object Scenario | Format-Table Scenario, @{ n = 'Frames'; e = { $_.Judged } }, Agreed, @{ n = 'Agreement'; e = { '{0:P0}' -f $_.Agreement } } -AutoSize | Out-String | Write-Host
+    foreach ($j in $all) {
+        $lines = foreach ($f in $j.Frames | Where-Object { $_.Judged -and -not $_.Agrees }) {
+            "frame $($f.Frame) ($($f.Direction)) $($f.Summary)"
+            foreach ($d in $f.Differences) { "    $d" }
+        }
+        Set-Content -Path (Join-Path $report "$($j.Scenario).txt") -Value $lines
+    }
+    $judged = ($all | Measure-Object Judged -Sum).Sum
+    $agreed = ($all | Measure-Object Agreed -Sum).Sum
+    Write-Host ("agreement: {0} of {1} frames ({2:P1}) over {3} scenarios; differences in {4}" -f $agreed, $judged, ($(if ($judged) { $agreed / $judged } else { 0 })), @($all).Count, $report)
+}
+
+function Invoke-Record {
+    if (-not $IsLinux) { throw 'Record needs Linux (network namespaces) and root.' }
+    if (-not $Scenario) { throw 'Record needs -Scenario NAME (a folder of tests/scenarios with lab.sh, traffic.sh and scenario.json).' }
+    foreach ($s in $Scenario) { Invoke-Native "record $s" { bash (Join-Path $root 'tests/Kernel/record.sh') $s } }
+}
+
 switch ($Task) {
     'Build' { Invoke-Build }
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
     'Bench' { Invoke-Bench }
     'Package' { Invoke-Package }
+    'Judge' { Invoke-Judge }
+    'Record' { Invoke-Record }
 }

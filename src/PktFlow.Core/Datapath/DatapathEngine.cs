@@ -89,7 +89,8 @@ public sealed class DatapathEngine
             if (at.Namespace.IsLocalAddress(arp.SenderIp) || arp.SenderIp.IsZero)
             {
                 t.Stage(skb, "ArpSend", "arp_send", Verdict.Pass, $"the kernel of {at.Namespace.Name} sends ARP {what}");
-                t.End(Fate.Transmitted, "arp_send", at.ToString());
+                t.NfHook(skb, NfFamily.Arp, NfHook.Output);
+                DevQueueXmit.Xmit(skb, t, Fate.Transmitted); // across a veth pair the peer receives it
             }
             else t.Unsupported(skb, $"ARP {what} leaves {at} for an address this host does not have (proxy ARP is not modelled)");
             return;

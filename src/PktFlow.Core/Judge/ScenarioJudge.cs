@@ -1,0 +1,110 @@
+using PktFlow.Replay;
+using PktFlow.Topology.Lab;
+
+namespace PktFlow.Judge;
+
+/// <summary>The model against the kernel for one frame.</summary>
+public sealed class FrameJudgement
+{
+    public required string Scenario { get; init; }
+    public long Frame { get; init; }
+    public string Direction { get; init; } = "";
+    public string Summary { get; init; } = "";
+    /// <summary>False when the recording could not tell what the kernel did with this frame (not counted).</summary>
+    public bool Judged { get; init; }
+    public bool Agrees { get; init; }
+    public string Kernel { get; init; } = "";
+    public string Model { get; init; } = "";
+    public IReadOnlyList<string> Differences { get; init; } = Array.Empty<string>();
+    public required PacketTrace Trace { get; init; }
+}
+
+/// <summary>The model against the kernel for one recorded scenario.</summary>
+public sealed class ScenarioJudgement
+{
+    public required string Scenario { get; init; }
+    public required IReadOnlyList<FrameJudgement> Frames { get; init; }
+    public int Judged => Frames.Count(f => f.Judged);
+    public int Agreed => Frames.Count(f => f.Judged && f.Agrees);
+    public double Agreement => Judged == 0 ? 0 : (double)Agreed / Judged;
+    public override string ToString() => $"{Scenario}: {Agreed}/{Judged} frames agree";
+}
+
+/// <summary>
+/// The judge (issue 3): replays a recorded scenario's wire.pcap through the model built from the same
+/// lab.sh, injected at the same wire point, and compares every frame with what the kernel recorded:
+/// where the packet ended (namespace, fate, drop reason) and, in every namespace, the nftables chains
+/// the kernel ran with their verdicts and deciding rules. A frame agrees only if all of that agrees.
+/// </summary>
+public static class ScenarioJudge
+{
+    public static ScenarioJudgement Judge(string scenarioDirectory)
+    {
+        var name = Path.GetFileName(Path.GetFullPath(scenarioDirectory).TrimEnd(Path.DirectorySeparatorChar));
+        var record = KernelRecord.Load(Path.Combine(scenarioDirectory, "kernel.json"));
+        var topology = LabLoader.LoadFile(Path.Combine(scenarioDirectory, "lab.sh"));
+        var runner = new ReplayRunner(new ReplayOptions { Topology = topology, InjectAt = record.Wire });
+        var traces = runner.Run(Path.Combine(scenarioDirectory, "wire.pcap")).OfType<TraceEvent>().Select(e => e.Trace).ToDictionary(t => t.Frame);
+        var frames = new List<FrameJudgement>();
+        foreach (var k in record.Frames)
+        {
+            if (!traces.TryGetValue(k.Frame, out var t)) continue;
+            var differences = new List<string>();
+            if (k.Attributed) Compare(k, t, differences);
+            frames.Add(new FrameJudgement
+            {
+                Scenario = name, Frame = k.Frame, Direction = k.Direction, Summary = t.Summary, Judged = k.Attributed,
+                Agrees = k.Attributed && differences.Count == 0, Kernel = string.Join("; ", k.Ends), Model = ModelEnd(t), Differences = differences, Trace = t,
+            });
+        }
+        return new ScenarioJudgement { Scenario = name, Frames = frames };
+    }
+
+    private static string ModelEnd(PacketTrace t) =>
+        $"{(t.Path.Count > 0 ? t.Path[^1].Namespace : "?")}: {t.Fate} {t.Reason}".TrimEnd();
+
+    private static void Compare(KernelFrame k, PacketTrace t, List<string> differences)
+    {
+        // Where it ended.
+        string modelNs = t.Path.Count > 0 ? t.Path[^1].Namespace : "?";
+        if (k.Ends.Count > 0 && !k.Ends.Any(e => EndAgrees(e, modelNs, t)))
+            differences.Add($"end: kernel {string.Join(" / ", k.Ends)}, model {ModelEnd(t)}");
+
+        // The chains the kernel ran, namespace by namespace (the sender's own namespace before the wire
+        // is not replayed: the capture starts at the wire).
+        foreach (var hop in k.Path.Where(h => h.Chains.Count > 0))
+        {
+            var modelRuns = t.Path.Where(e => e.Namespace == hop.Namespace && e.Stage == "NfHook" && e.Table is not null).ToList();
+            bool modelSawNamespace = t.Path.Any(e => e.Namespace == hop.Namespace);
+            if (!modelSawNamespace)
+            {
+                if (hop.In is null) continue; // the origin namespace of an inbound frame, outside the replay
+                differences.Add($"{hop.Namespace}: the kernel ran {string.Join(", ", hop.Chains)}; the model's packet never reached {hop.Namespace}");
+                continue;
+            }
+            var kernelText = hop.Chains.Select(c => $"{c.Family} {c.Table} {c.Chain} {c.Verdict}{(c.RuleHandle is { } h ? $" #{h}" : "")}").ToList();
+            var modelText = modelRuns.Select(e => $"{e.Family?.ToString().ToLowerInvariant()} {e.Table} {e.Chain} {e.Verdict.ToString().ToLowerInvariant()}{(e.Rule is { } r ? $" #{r}" : "")}").ToList();
+            if (!kernelText.SequenceEqual(modelText))
+                differences.Add(modelRuns.Count == 0
+                    ? $"{hop.Namespace}: the kernel ran {string.Join(", ", hop.Chains)}; the model does not evaluate netfilter yet"
+                    : $"{hop.Namespace}: kernel chains [{string.Join(", ", kernelText)}], model [{string.Join(", ", modelText)}]");
+        }
+    }
+
+    private static bool EndAgrees(KernelEnd e, string modelNs, PacketTrace t)
+    {
+        if (e.Namespace != modelNs) return false;
+        return (e.Fate, t.Fate) switch
+        {
+            ("Delivered", Fate.Delivered) => true,
+            // A protocol handler that drops after delivery (no socket, ignored broadcast echo).
+            ("Delivered", Fate.Dropped) => e.Reason is not null && e.Reason == t.Reason,
+            ("Dropped", Fate.Dropped) => e.Reason is null || e.Reason == t.Reason,
+            ("Consumed", Fate.Consumed) => true,
+            ("Queued", Fate.Consumed) => t.Reason.StartsWith("ip_defrag", StringComparison.Ordinal) || t.Reason.StartsWith("ipv6_frag_rcv", StringComparison.Ordinal),
+            ("Transmitted", Fate.Transmitted or Fate.Forwarded) => true,
+            ("Forwarded", Fate.Forwarded) => true,
+            _ => false,
+        };
+    }
+}
