@@ -192,6 +192,12 @@ public sealed class NamespaceBuilder
 
     public void NoteUnmodelled(string what) => _unmodelled.Add(what);
 
+    private readonly List<NftSource> _nft = new();
+
+    /// <summary>nftables configuration given to this namespace, in order (compiled when built).</summary>
+    public void AddNftSource(NftSource source) => _nft.Add(source);
+    public IReadOnlyList<NftSource> NftSources => _nft;
+
     private List<ListeningSocket>? _sockets;
 
     /// <summary>A listening socket; once one is declared the namespace's socket table is taken as complete.</summary>

@@ -50,6 +50,9 @@ public sealed class NetNamespace
     public override string ToString() => Name;
 }
 
+/// <summary>nftables text given to a namespace (a file, a here-document or one command) and where it came from.</summary>
+public sealed record NftSource(string Text, string File, int FirstLine);
+
 /// <summary>A whole modelled host: its namespaces, where it came from and what the loader noticed.</summary>
 public sealed class HostTopology
 {

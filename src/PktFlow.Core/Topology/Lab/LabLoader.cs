@@ -120,7 +120,8 @@ public sealed class LabLoader
                 case "sysctl": Sysctl(w.Skip(1).ToList(), ns); break;
                 case "echo" when w.Count == 4 && w[2] == ">" && w[3].StartsWith("/proc/sys/", StringComparison.Ordinal):
                     _namespaces[ns].Sysctl(w[3]["/proc/sys/".Length..].Replace('/', '.'), w[1]); break;
-                case "nft" or "iptables" or "ip6tables" or "iptables-restore" or "ip6tables-restore" or "iptables-nft"
+                case "nft": Nft(w, ns); break;
+                case "iptables" or "ip6tables" or "iptables-restore" or "ip6tables-restore" or "iptables-nft"
                     or "iptables-nft-restore" or "arptables" or "ebtables" or "tc" or "bridge" or "ethtool" or "ipset":
                     _namespaces[ns].NoteUnmodelled($"{_file}:{cmd.Line}: {cmd.Text}{(cmd.HereDoc is null ? "" : $" (with a {cmd.HereDoc.Count(c => c == '\n')}-line here-document)")}");
                     Warn($"'{w[0]}' is not modelled yet; its effect is not evaluated");
@@ -186,6 +187,34 @@ public sealed class LabLoader
         if (!int.TryParse(portText, out var port) || port is < 1 or > 65535) throw Error("nc -l needs a port", portText);
         IpAddr? bind = operands.Count >= 2 && IpAddr.TryParse(operands[^2], out var a) ? a : null;
         _namespaces[ns].AddSocket(new ListeningSocket(udp ? SocketProtocol.Udp : SocketProtocol.Tcp, port, bind, v6 ? IpFamily.V6 : IpFamily.V4, $"{_file}:{_cmd.Line}: nc"));
+    }
+
+    /// <summary>
+    /// nft -f FILE, nft -f - with a here-document, and single commands (nft add rule ...): the text is
+    /// kept per namespace, with where it came from, and compiled into one ruleset when the lab is built.
+    /// </summary>
+    private void Nft(List<string> w, string ns)
+    {
+        _namespaces[ns].NoteUnmodelled($"{_file}:{_cmd.Line}: {_cmd.Text}{(_cmd.HereDoc is null ? "" : $" (with a {_cmd.HereDoc.Count(c => c == '\n')}-line here-document)")}");
+        Warn("'nft' is not modelled yet; its effect is not evaluated");
+        var args = w.Skip(1).Where(a => a is not ("-a" or "--handle" or "-e" or "--echo" or "-c" or "--check")).ToList();
+        if (args.Count >= 2 && args[0] is "-f" or "--file")
+        {
+            if (args[1] == "-")
+            {
+                if (_cmd.HereDoc is null) throw Error("nft -f - reads standard input: give the ruleset as a here-document (<<EOF)", "-");
+                _namespaces[ns].AddNftSource(new NftSource(_cmd.HereDoc, _file, _cmd.Line + 1));
+                return;
+            }
+            var path = Path.IsPathRooted(args[1]) ? args[1] : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(_file)) ?? ".", args[1]);
+            if (!File.Exists(path)) throw Error($"nft -f: {path} does not exist", args[1]);
+            _namespaces[ns].AddNftSource(new NftSource(File.ReadAllText(path), path, 1));
+            return;
+        }
+        if (args.Count == 0) throw Error("nft needs a command");
+        if (args[0] is "list" or "monitor" or "describe" or "-j" or "--json") return; // reads, changes nothing
+        // One command on the command line, e.g. nft add rule inet filter input tcp dport 22 accept
+        _namespaces[ns].AddNftSource(new NftSource(string.Join(' ', args.Select(a => a.Contains(' ') && !a.StartsWith('{') ? $"\"{a}\"" : a)), _file, _cmd.Line));
     }
 
     private void Sysctl(List<string> args, string ns)
@@ -256,7 +285,7 @@ public sealed class LabLoader
                 if (!_namespaces.ContainsKey(name)) throw Error($"Cannot open network namespace \"{name}\"", name);
                 if (a.Count < 3) throw Error("ip netns exec needs a command");
                 var saved = _cmd;
-                Apply(new LabCommand(_cmd.Line, a.Skip(2).ToList(), _cmd.Text), name);
+                Apply(_cmd with { Words = a.Skip(2).ToList() }, name);
                 _cmd = saved;
                 break;
             }
