@@ -122,6 +122,40 @@ public sealed class DatapathEngine
         t.Unsupported(skb, $"{src} > {dst} leaves {at} but is neither from this host nor a forward the model predicted from an earlier frame");
     }
 
+    /// <summary>
+    /// A TCP/UDP packet whose source address belongs to a modelled namespace was sent by a socket there:
+    /// remember it, so that the answers find that socket (connections are not in a lab file).
+    /// </summary>
+    private void LearnSender(in CaptureFrame frame, LinkInfo link)
+    {
+        var data = frame.Data.Span;
+        if (link.IsEthernet)
+        {
+            if (!EthernetFrame.TryParse(data, out var eth, out _)) return;
+            Learn(eth.EtherType, eth.Payload);
+        }
+        else Learn(link.EtherType, data[link.NetworkOffset..]);
+
+        void Learn(ushort type, ReadOnlySpan<byte> l3)
+        {
+            IpAddr src, dst; byte proto; ReadOnlySpan<byte> l4;
+            if (type == EtherTypes.Ipv4 && Ipv4Header.TryParse(l3, out var ip, out _) && !ip.IsFragment) { src = ip.Source; dst = ip.Destination; proto = ip.Protocol; l4 = ip.Payload; }
+            else if (type == EtherTypes.Ipv6 && Ipv6Header.TryParse(l3, out var ip6, out _))
+            {
+                Ipv6ExtensionHeaders.Walk(ip6.NextHeader, l3[Ipv6Header.HeaderLength..], out var chain);
+                if (chain.HasFragment) return;
+                src = ip6.Source; dst = ip6.Destination; proto = chain.UpperProtocol; l4 = l3[(Ipv6Header.HeaderLength + chain.UpperOffset)..];
+            }
+            else return;
+            if (proto is not (IpProtocol.Tcp or IpProtocol.Udp) || l4.Length < 4) return;
+            if (proto == IpProtocol.Tcp && (l4.Length < 14 || (l4[13] & 0x04) != 0)) return; // a reset comes from the stack, not a socket
+            var owner = Topology.Namespaces.FirstOrDefault(n => n.IsLocalAddress(src));
+            if (owner is null) return;
+            ushort sport = (ushort)(l4[0] << 8 | l4[1]), dport = (ushort)(l4[2] << 8 | l4[3]);
+            StateOf(owner).ConnectedSockets.Add((proto, src, sport, dst, dport));
+        }
+    }
+
     /// <summary>The header fields forwarding does not change: addresses, protocol, IPv4 id / IPv6 payload length, ports.</summary>
     private static string? FlowKey(SkBuff skb)
     {
@@ -187,6 +221,7 @@ public sealed class DatapathEngine
                 NetifReceiveSkb.ReceiveNetwork(skb, link.EtherType, link.NetworkOffset, pktType, t);
         }
         if (!t.Ended) throw new InvalidOperationException($"frame {frame.Number}: the datapath ended without a fate (model bug)");
+        LearnSender(frame, link);
         if (t.Fate == Fate.Forwarded && t.Egress is { } egress && FlowKey(skb) is { } key)
             _predicted[(egress, key)] = frame.Number;
         return new PacketTrace

@@ -10,6 +10,13 @@ public sealed class NamespaceState
 {
     public FragmentQueues Fragments { get; } = new();
 
+    /// <summary>
+    /// Connected sockets learned from the capture: a TCP/UDP packet sent from this namespace (its source
+    /// address is local here) shows a socket bound to that 4-tuple. Keyed (protocol, local, local port,
+    /// remote, remote port).
+    /// </summary>
+    public HashSet<(byte Protocol, Wire.IpAddr Local, ushort LocalPort, Wire.IpAddr Remote, ushort RemotePort)> ConnectedSockets { get; } = new();
+
     /// <summary>Immutable events that are the same for every packet at a device (NotModelled stages), shared by traces.</summary>
     internal Dictionary<(Topology.NetDevice Device, string Stage, NfHook? Hook), HookEvent> EventCache { get; } = new();
 

@@ -77,6 +77,12 @@ public static class LocalDeliver
         var (ok, note) = ChecksumState(saddr, daddr, IpProtocol.Tcp, segment, 16);
         if (!ok) { t.Drop(skb, stage, fn, "TCP_CSUM", "TCP " + note); return; }
         if (note is not null) t.Note("TCP " + note);
+        if (skb.State.ConnectedSockets.Contains((IpProtocol.Tcp, daddr, tcp.DestinationPort, saddr, tcp.SourcePort)))
+        {
+            t.Stage(skb, stage, fn, Verdict.Pass, $"the connected socket {daddr}:{tcp.DestinationPort} <-> {saddr}:{tcp.SourcePort} (it sent on this connection earlier in the capture)");
+            t.End(Fate.Delivered, fn);
+            return;
+        }
         if (skb.Netns.Sockets is not { } sockets)
         {
             t.NotModelled(skb, stage, fn, $"TCP port {tcp.DestinationPort}: the lab lists no listening sockets, so the socket lookup is not evaluated (a listener accepts; with none the kernel answers with RST)");
@@ -116,6 +122,12 @@ public static class LocalDeliver
             var (ok, note) = ChecksumState(saddr, daddr, IpProtocol.Udp, seg, 6);
             if (!ok) { t.Drop(skb, stage, fn, "UDP_CSUM", "UDP " + note); return; }
             if (note is not null) t.Note("UDP " + note);
+        }
+        if (skb.State.ConnectedSockets.Contains((IpProtocol.Udp, daddr, udp.DestinationPort, saddr, udp.SourcePort)))
+        {
+            t.Stage(skb, stage, fn, Verdict.Pass, $"the socket {daddr}:{udp.DestinationPort} that sent to {saddr}:{udp.SourcePort} earlier in the capture");
+            t.End(Fate.Delivered, fn);
+            return;
         }
         if (skb.Netns.Sockets is not { } sockets)
         {
