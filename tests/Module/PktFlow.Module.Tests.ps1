@@ -116,7 +116,7 @@ Describe 'Results' {
     It 'have the documented shape under ConvertTo-Json' {
         $json = $some[0] | ConvertTo-Json -Depth 5 | ConvertFrom-Json
         $json.PSObject.Properties.Name | Should -Be @('File', 'Frame', 'Timestamp', 'TimestampNs', 'Length', 'CapturedLength', 'Summary', 'Ingress', 'Path', 'Route', 'Egress', 'Fate', 'Reason', 'Generated', 'Notes')
-        $json.Path[0].PSObject.Properties.Name | Should -Be @('Namespace', 'Device', 'Stage', 'Function', 'Family', 'Hook', 'Priority', 'Table', 'Chain', 'Rule', 'Verdict', 'Detail')
+        $json.Path[0].PSObject.Properties.Name | Should -Be @('Namespace', 'Device', 'Stage', 'Function', 'Family', 'Hook', 'Priority', 'Table', 'Chain', 'Rule', 'Verdict', 'Detail', 'RuleHandle')
     }
     It 'format as a table by default with the fate column' {
         ($some | Select-Object -First 3 | Out-String) | Should -Match 'Fate'

@@ -1,3 +1,4 @@
+using PktFlow.Netfilter;
 using PktFlow.Capture;
 using PktFlow.Dev;
 using PktFlow.Topology;
@@ -89,7 +90,7 @@ public sealed class DatapathEngine
             if (at.Namespace.IsLocalAddress(arp.SenderIp) || arp.SenderIp.IsZero)
             {
                 t.Stage(skb, "ArpSend", "arp_send", Verdict.Pass, $"the kernel of {at.Namespace.Name} sends ARP {what}");
-                t.NfHook(skb, NfFamily.Arp, NfHook.Output);
+                if (!NfHookSlow.Run(skb, t, NfFamily.Arp, NfHook.Output, null, at.Device)) return;
                 DevQueueXmit.Xmit(skb, t, Fate.Transmitted); // across a veth pair the peer receives it
             }
             else t.Unsupported(skb, $"ARP {what} leaves {at} for an address this host does not have (proxy ARP is not modelled)");

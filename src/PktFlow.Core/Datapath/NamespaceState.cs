@@ -10,6 +10,9 @@ public sealed class NamespaceState
 {
     public FragmentQueues Fragments { get; } = new();
 
+    /// <summary>The namespace's conntrack table (nf_conntrack), filled as packets pass.</summary>
+    public Netfilter.Conntrack.ConntrackTable Conntrack { get; } = new();
+
     /// <summary>
     /// Connected sockets learned from the capture: a TCP/UDP packet sent from this namespace (its source
     /// address is local here) shows a socket bound to that 4-tuple. Keyed (protocol, local, local port,

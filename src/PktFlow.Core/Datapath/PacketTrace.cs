@@ -28,6 +28,11 @@ public enum Verdict
     Queue,
     /// <summary>The stage exists in the kernel here but the model does not evaluate it yet.</summary>
     NotModelled,
+    /// <summary>nftables: a rule matched with a non-terminal statement, or a chain was left by jump/goto/return.</summary>
+    Continue,
+    Jump,
+    Goto,
+    Return,
 }
 
 /// <summary>Netfilter families (NFPROTO_*).</summary>
@@ -53,6 +58,8 @@ public sealed class HookEvent
     public string? Rule { get; init; }
     public required Verdict Verdict { get; init; }
     public string? Detail { get; init; }
+    /// <summary>The deciding rule's handle (`nft -a list ruleset`), as nft monitor trace names it.</summary>
+    public int? RuleHandle { get; init; }
 
     public override string ToString() =>
         $"{Namespace}/{Device ?? "-"} {Stage} {Verdict}{(Detail is null ? "" : ": " + Detail)}";

@@ -23,6 +23,8 @@ public sealed class SkBuff
     public required NetDevice Dev { get; set; }
     public PacketType PktType { get; set; } = PacketType.Host;
     public uint Mark { get; set; }
+    /// <summary>skb->_nfct: the conntrack entry and state nf_conntrack_in found (null: untracked or no conntrack).</summary>
+    public Netfilter.Conntrack.CtLookup? Ct { get; set; }
     /// <summary>802.1Q VLAN id taken off the frame by skb_vlan_untag (0 when none).</summary>
     public ushort VlanId { get; set; }
     public bool VlanPresent { get; set; }

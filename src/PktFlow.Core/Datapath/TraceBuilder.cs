@@ -61,6 +61,9 @@ public sealed class TraceBuilder
         _path.Add(e);
     }
 
+    /// <summary>Adds an event built by a stage that needs more than the common fields (netfilter chain runs).</summary>
+    public void Add(HookEvent e) => _path.Add(e);
+
     public void Generate(string description) => _generated.Add(description);
     public void Note(string note) { if (!_notes.Contains(note)) _notes.Add(note); }
 

@@ -1,3 +1,4 @@
+using PktFlow.Netfilter;
 using PktFlow.Datapath;
 using PktFlow.Neighbour;
 using PktFlow.Topology;
@@ -57,7 +58,7 @@ public static class DevQueueXmit
     public static void Xmit(SkBuff skb, TraceBuilder t, Fate fate)
     {
         var dev = skb.Dev;
-        t.NfHook(skb, NfFamily.Netdev, NfHook.Egress);
+        if (!NfHookSlow.Run(skb, t, NfFamily.Netdev, NfHook.Egress, null, dev)) return;
         t.NotModelledConstant(skb, "TcEgress", "sch_handle_egress", "tc is not modelled yet");
         if (!dev.IsUp)
         {

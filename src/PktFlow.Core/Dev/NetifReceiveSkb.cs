@@ -1,3 +1,4 @@
+using PktFlow.Netfilter;
 using PktFlow.Datapath;
 using PktFlow.IPv4;
 using PktFlow.IPv6;
@@ -72,7 +73,7 @@ public static class NetifReceiveSkb
         t.NotModelledConstant(skb, "Xdp", "netif_receive_generic_xdp", "XDP is not modelled yet (the lab cannot attach programs)");
         t.NotModelledConstant(skb, "Gro", "napi_gro_receive", "GRO is not modelled yet: each captured frame is one skb");
         t.NotModelledConstant(skb, "TcIngress", "sch_handle_ingress", "tc is not modelled yet");
-        t.NfHook(skb, NfFamily.Netdev, NfHook.Ingress);
+        if (!NfHookSlow.Run(skb, t, NfFamily.Netdev, NfHook.Ingress, skb.Dev, null)) return;
 
         if (skb.VlanPresent)
         {

@@ -1,3 +1,4 @@
+using PktFlow.Netfilter;
 using PktFlow.Datapath;
 using PktFlow.Wire;
 
@@ -21,7 +22,7 @@ public static class ArpRcv
             return;
         }
         t.Stage(skb, "ArpRcv", "arp_rcv", Verdict.Pass, $"ARP op {arp.Operation}, {arp.SenderIp} ({arp.SenderMac}) asks about {arp.TargetIp}");
-        t.NfHook(skb, NfFamily.Arp, NfHook.Input);
+        if (!NfHookSlow.Run(skb, t, NfFamily.Arp, NfHook.Input, skb.Dev, null)) return;
         ArpProcess(skb, t, arp.Operation, arp.SenderIp, arp.SenderMac, arp.TargetIp);
     }
 

@@ -1,3 +1,4 @@
+using PktFlow.Netfilter;
 using PktFlow.Datapath;
 using PktFlow.Dev;
 using PktFlow.Wire;
@@ -40,7 +41,7 @@ public static class IpForward
             t.Generate($"ICMP redirect for host {ip.Destination} to gateway {rt.NextHop}, sent to {ip.Source}");
         }
         t.Stage(skb, "IpForward", "ip_forward", Verdict.Pass, $"TTL {ttl} -> {ttl - 1}, out {outDev.Name}{redirect}");
-        t.NfHook(skb, NfFamily.Inet, NfHook.Forward, outDev);
+        if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.Forward, skb.Dev, outDev)) return;
         IpOutput(skb, t, outDev, rt.NextHop!.Value, Fate.Forwarded);
     }
 
@@ -51,8 +52,9 @@ public static class IpForward
     [KernelSymbol("ip_finish_output", "net/ipv4/ip_output.c")]
     public static void IpOutput(SkBuff skb, TraceBuilder t, Topology.NetDevice outDev, IpAddr nextHop, Fate fate)
     {
+        var inDev = skb.Dev;
         skb.Dev = outDev;
-        t.NfHook(skb, NfFamily.Inet, NfHook.PostRouting);
+        if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.PostRouting, fate == Fate.Forwarded ? inDev : null, outDev)) return;
         Ipv4Header.TryParse(skb.Network, out var ip, out _);
         int length = skb.Length - skb.NetworkHeader;
         if (length > outDev.Mtu)

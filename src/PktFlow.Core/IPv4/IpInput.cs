@@ -1,3 +1,4 @@
+using PktFlow.Netfilter;
 using PktFlow.Datapath;
 using PktFlow.Routing;
 using PktFlow.Socket;
@@ -45,7 +46,7 @@ public static class IpInput
         skb.TransportHeader = skb.NetworkHeader + ip.HeaderLength;
         t.Stage(skb, "IpRcv", "ip_rcv_core", Verdict.Pass,
             $"IPv4 {ip.Source} > {ip.Destination}, header ok, ttl {ip.Ttl}{(ip.HeaderLength > 20 ? $", {ip.HeaderLength - 20} bytes of options" : "")}");
-        t.NfHook(skb, NfFamily.Inet, NfHook.PreRouting);
+        if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.PreRouting, skb.Dev, null)) return;
         IpRcvFinish(skb, t);
     }
 
@@ -161,7 +162,8 @@ public static class IpInput
     {
         Ipv4Header.TryParse(skb.Network, out var ip, out _);
         if (ip.IsFragment && !IpDefrag(skb, t, ref ip)) return;
-        t.NfHook(skb, NfFamily.Inet, NfHook.LocalIn);
+        if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.LocalIn, skb.Dev, null)) return;
+        Ipv4Header.TryParse(skb.Network, out ip, out _); // NAT may have rewritten it
         LocalDeliver.Transport(skb, t, ip.Protocol, ip.Source, ip.Destination, ip.Payload,
             broadcast: rt.Kind is InputRouteKind.Broadcast or InputRouteKind.Multicast);
     }

@@ -1,3 +1,4 @@
+using PktFlow.Netfilter;
 using PktFlow.Datapath;
 using PktFlow.Dev;
 using PktFlow.IPv6;
@@ -56,9 +57,9 @@ public static class IpLocalOut
             nextHop = r.Gateway ?? dst;
             t.Stage(skb, "RouteOutput", fn, Verdict.Pass, $"route {r}");
         }
-        t.NfHook(skb, v6 ? NfFamily.Inet : NfFamily.Inet, NfHook.LocalOut, outDev);
         skb.Dev = outDev;
-        t.NfHook(skb, NfFamily.Inet, NfHook.PostRouting);
+        if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.LocalOut, null, outDev)) return;
+        if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.PostRouting, null, outDev)) return;
         int length = skb.Length - skb.NetworkHeader;
         if (length > outDev.Mtu)
             t.NotModelled(skb, v6 ? "Ip6FinishOutput" : "IpFinishOutput", v6 ? "ip6_finish_output" : "ip_finish_output",

@@ -1,3 +1,4 @@
+using PktFlow.Netfilter;
 using PktFlow.Datapath;
 using PktFlow.Dev;
 using PktFlow.Topology;
@@ -62,9 +63,10 @@ public static class Ip6Forward
         byte hop = ip6.HopLimit;
         Ipv6HeaderWriter.DecrementHopLimit(skb.Network);
         t.Stage(skb, S, F, Verdict.Pass, $"hop limit {hop} -> {hop - 1}, out {outDev.Name}{redirect}");
-        t.NfHook(skb, NfFamily.Inet, NfHook.Forward, outDev);
+        if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.Forward, skb.Dev, outDev)) return;
+        var inDev = skb.Dev;
         skb.Dev = outDev;
-        t.NfHook(skb, NfFamily.Inet, NfHook.PostRouting);
+        if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.PostRouting, inDev, outDev)) return;
         t.Stage(skb, "Ip6FinishOutput", "ip6_finish_output", Verdict.Pass, $"{length} bytes fit MTU {mtu}");
         var nextHop = r.Gateway ?? dst;
         DevQueueXmit.NeighOutput(skb, t, nextHop, Fate.Forwarded, $"ip6_finish_output2 to next hop {nextHop}");

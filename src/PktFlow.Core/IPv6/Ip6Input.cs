@@ -1,3 +1,4 @@
+using PktFlow.Netfilter;
 using PktFlow.Datapath;
 using PktFlow.IPv4;
 using PktFlow.Routing;
@@ -40,8 +41,9 @@ public static class Ip6Input
             return;
         }
         t.Stage(skb, S, F, Verdict.Pass, $"IPv6 {src} > {dst}, hop limit {ip6.HopLimit}{(chain.HeaderCount > 0 ? $", {chain.HeaderCount} extension header(s)" : "")}");
-        t.NfHook(skb, NfFamily.Inet, NfHook.PreRouting);
-        Ip6RcvFinish(skb, t, src, dst);
+        if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.PreRouting, skb.Dev, null)) return;
+        Ipv6Header.TryParse(skb.Network, out ip6, out _); // NAT may have rewritten it
+        Ip6RcvFinish(skb, t, ip6.Source, ip6.Destination);
     }
 
     private static int McScope(IpAddr a) => (int)((a.Hi >> 48) & 0xF);
@@ -168,7 +170,7 @@ public static class Ip6Input
     [KernelSymbol("ip6_input_finish", "net/ipv6/ip6_input.c")]
     private static void Ip6LocalDeliver(SkBuff skb, TraceBuilder t, IpAddr src, IpAddr dst, bool broadcast)
     {
-        t.NfHook(skb, NfFamily.Inet, NfHook.LocalIn);
+        if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.LocalIn, skb.Dev, null)) return;
         Ipv6Header.TryParse(skb.Network, out var ip6, out _);
         var after = skb.Network[Ipv6Header.HeaderLength..];
         Ipv6ExtensionHeaders.Walk(ip6.NextHeader, after, out var chain);

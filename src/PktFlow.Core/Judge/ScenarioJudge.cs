@@ -83,7 +83,7 @@ public static class ScenarioJudge
                 continue;
             }
             var kernelText = hop.Chains.Select(c => $"{c.Family} {c.Table} {c.Chain} {c.Verdict}{(c.RuleHandle is { } h ? $" #{h}" : "")}").ToList();
-            var modelText = modelRuns.Select(e => $"{e.Family?.ToString().ToLowerInvariant()} {e.Table} {e.Chain} {e.Verdict.ToString().ToLowerInvariant()}{(e.Rule is { } r ? $" #{r}" : "")}").ToList();
+            var modelText = modelRuns.Select(e => $"{e.Family?.ToString().ToLowerInvariant()} {e.Table} {e.Chain} {e.Verdict.ToString().ToLowerInvariant()}{(e.RuleHandle is { } r ? $" #{r}" : "")}").ToList();
             if (!kernelText.SequenceEqual(modelText))
                 differences.Add(modelRuns.Count == 0
                     ? $"{hop.Namespace}: the kernel ran {string.Join(", ", hop.Chains)}; the model does not evaluate netfilter yet"

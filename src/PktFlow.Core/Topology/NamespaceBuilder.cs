@@ -3,7 +3,12 @@ using PktFlow.Wire;
 namespace PktFlow.Topology;
 
 /// <summary>Raised when configuration cannot be applied; the lab parser adds file and line.</summary>
-public sealed class TopologyException(string message) : Exception(message);
+public sealed class TopologyException(string message, string? file = null, int line = 0) : Exception(message)
+{
+    /// <summary>Where the offending configuration came from, when it is not the command being applied.</summary>
+    public string? File { get; } = file;
+    public int Line { get; } = line;
+}
 
 /// <summary>
 /// Applies configuration commands in order the way the kernel would (rtnetlink semantics), including
@@ -198,6 +203,30 @@ public sealed class NamespaceBuilder
     public void AddNftSource(NftSource source) => _nft.Add(source);
     public IReadOnlyList<NftSource> NftSources => _nft;
 
+    /// <summary>
+    /// All the namespace's nft text as one ruleset, in the order given; an error names the source file
+    /// and line it came from.
+    /// </summary>
+    private Netfilter.Nftables.NftRuleset CompileNft()
+    {
+        var text = new System.Text.StringBuilder();
+        var starts = new List<(int Line, NftSource Source)>();
+        int line = 1;
+        foreach (var src in _nft)
+        {
+            starts.Add((line, src));
+            text.Append(src.Text).Append('\n');
+            line += src.Text.Count(c => c == '\n') + 1;
+        }
+        try { return Netfilter.Nftables.NftRuleset.Parse(text.ToString(), $"{Name} ruleset"); }
+        catch (Netfilter.Nftables.NftParseException e)
+        {
+            var (start, source) = starts.Last(s => s.Line <= e.Line);
+            var message = e.Message[(e.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..];
+            throw new TopologyException($"nft (column {e.Column}, namespace {Name}): {message}", source.File, source.FirstLine + e.Line - start);
+        }
+    }
+
     private List<ListeningSocket>? _sockets;
 
     /// <summary>A listening socket; once one is declared the namespace's socket table is taken as complete.</summary>
@@ -327,7 +356,9 @@ public sealed class NamespaceBuilder
         }).ToList();
         var addresses = _listed ? _addresses.ToList() : _devices.SelectMany(AllAddresses).ToList();
         var routes = _listed ? _userRoutes.ToList() : KernelRoutes().Concat(_userRoutes).DistinctBy(r => (r.ToString(), r.Table)).ToList();
-        return new NetNamespace(Name, devices, addresses, routes, Sysctls(), _unmodelled.ToList(), _sockets?.ToList());
+        var ns = new NetNamespace(Name, devices, addresses, routes, Sysctls(), _unmodelled.ToList(), _sockets?.ToList());
+        if (_nft.Count > 0) ns.Nft = CompileNft();
+        return ns;
     }
 }
 

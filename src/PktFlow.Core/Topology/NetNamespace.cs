@@ -16,6 +16,10 @@ public sealed class NetNamespace
     public IReadOnlyList<Route> Routes { get; }
     public Sysctls Sysctls { get; }
     public Fib Fib { get; }
+    /// <summary>The nftables ruleset (from the lab's nft commands or a snapshot), or null when there is none.</summary>
+    public Netfilter.Nftables.NftRuleset? Nft { get; internal set; }
+    /// <summary>True when something in the namespace needs conntrack (ct expressions, NAT chains), as loading nf_conntrack does.</summary>
+    public bool UsesConntrack => Nft is { } rs && rs.Tables.SelectMany(t => t.Chains).Any(c => c.Type == "nat" || c.Rules.Any(r => r.Text.Contains("ct ", StringComparison.Ordinal)));
     /// <summary>Listening sockets; null when the configuration does not say (socket lookup is then not modelled).</summary>
     public IReadOnlyList<ListeningSocket>? Sockets { get; }
     /// <summary>Lab commands that shape this namespace but that the model does not evaluate yet (nft, tc, ...).</summary>

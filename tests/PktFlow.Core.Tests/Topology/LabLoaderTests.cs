@@ -96,10 +96,10 @@ public class LabLoaderTests
     [Fact]
     public void UnmodelledCommandsAreRecordedAndUnknownOnesWarned()
     {
-        var topo = LabLoader.Load("ip link set eth0 up\nnft add table inet filter\nfrobnicate --now\nip rule add fwmark 1 lookup 100\n", "w.lab");
+        var topo = LabLoader.Load("ip link set eth0 up\niptables -A INPUT -j DROP\nfrobnicate --now\nip rule add fwmark 1 lookup 100\n", "w.lab");
         Assert.Equal(2, topo.Host.Unmodelled.Count);
         Assert.Contains(topo.Warnings, w => w.StartsWith("w.lab:3:") && w.Contains("frobnicate"));
-        Assert.Contains(topo.Warnings, w => w.StartsWith("w.lab:2:") && w.Contains("nft"));
+        Assert.Contains(topo.Warnings, w => w.StartsWith("w.lab:2:") && w.Contains("iptables"));
     }
 
     [Fact]
@@ -141,8 +141,9 @@ public class LabLoaderTests
             ip addr add 10.1.0.1/24 dev eth0
             frob
             """, "h.lab");
-        Assert.Single(topo.Host.Unmodelled);
-        Assert.Contains("3-line here-document", topo.Host.Unmodelled[0]);
+        Assert.Empty(topo.Host.Unmodelled);
+        var chain = Assert.Single(topo.Host.Nft!.BaseChains(PktFlow.Netfilter.Nftables.NftFamily.Ip, PktFlow.Netfilter.Nftables.NftHookPoint.Input));
+        Assert.True(chain.PolicyDrop);
         Assert.Contains(topo.Host.Addresses, a => a.ToString() == "10.1.0.1/24 dev eth0");
         Assert.Contains(topo.Warnings, w => w.StartsWith("h.lab:8:"));
     }
@@ -185,5 +186,13 @@ public class LabLoaderTests
         var ns = LabLoader.Load("ip link set eth0 up\n" + line + "\n", "s.lab").Host;
         Assert.NotNull(ns.Sockets);
         Assert.StartsWith(expected + " (s.lab:2:", ns.Sockets![0].ToString());
+    }
+
+    [Fact]
+    public void AnNftErrorNamesTheLabLineOfTheHereDocument()
+    {
+        var e = Assert.Throws<LabException>(() => LabLoader.Load("ip link set eth0 up\nnft -f - <<EOF\ntable inet t {\n  chain c { type filter hook input priority 0; tcpp dport 22 accept; }\n}\nEOF\n", "n.lab"));
+        Assert.Contains("n.lab:4:", e.Message);
+        Assert.Contains("tcpp", e.Message);
     }
 }

@@ -45,7 +45,13 @@ public sealed class LabLoader
             if (commands[i].Words[0] == "for") i = loader.ForLoop(commands, i, new Dictionary<string, string>());
             else loader.Apply(commands[i], HostNamespace);
         }
-        var namespaces = loader._namespaces.Values.Select(b => b.Build()).ToList();
+        List<NetNamespace> namespaces;
+        try { namespaces = loader._namespaces.Values.Select(b => b.Build()).ToList(); }
+        catch (TopologyException e) when (e.File is not null)
+        {
+            var source = e.File == fileName ? text : File.Exists(e.File) ? File.ReadAllText(e.File) : "";
+            throw new LabException(e.File, e.Line, source.Split('\n').ElementAtOrDefault(e.Line - 1)?.Trim() ?? "", null, e.Message);
+        }
         return new HostTopology(namespaces, fileName, loader._warnings);
     }
 
@@ -195,8 +201,6 @@ public sealed class LabLoader
     /// </summary>
     private void Nft(List<string> w, string ns)
     {
-        _namespaces[ns].NoteUnmodelled($"{_file}:{_cmd.Line}: {_cmd.Text}{(_cmd.HereDoc is null ? "" : $" (with a {_cmd.HereDoc.Count(c => c == '\n')}-line here-document)")}");
-        Warn("'nft' is not modelled yet; its effect is not evaluated");
         var args = w.Skip(1).Where(a => a is not ("-a" or "--handle" or "-e" or "--echo" or "-c" or "--check")).ToList();
         if (args.Count >= 2 && args[0] is "-f" or "--file")
         {

@@ -1,0 +1,145 @@
+using System.Text;
+using PktFlow.Wire;
+
+namespace PktFlow.Netfilter.Conntrack;
+
+/// <summary>
+/// One connection (struct nf_conn): the tuples of both directions, the status bits that nft's
+/// <c>ct status</c> reads, the TCP state, mark, zone and the absolute expiry on the capture clock.
+/// </summary>
+public sealed class ConntrackEntry
+{
+    private ConntrackTuple _reply;
+
+    internal ConntrackEntry(ConntrackTuple original, ushort zone, long createdNs)
+    {
+        Original = original;
+        _reply = Invert(original);
+        Zone = zone;
+        CreatedNs = createdNs;
+    }
+
+    public ConntrackTuple Original { get; }
+
+    /// <summary>
+    /// The tuple replies carry. NAT rewrites it on the first packet, before confirmation
+    /// (nf_nat_setup_info -> nf_conntrack_alter_reply); once confirmed it is part of the table's key.
+    /// </summary>
+    public ConntrackTuple Reply
+    {
+        get => _reply;
+        set
+        {
+            if (Confirmed) throw new InvalidOperationException("the reply tuple of a confirmed conntrack entry cannot change (NAT binds on the first packet only)");
+            _reply = value;
+        }
+    }
+
+    /// <summary>IPS_CONFIRMED: inserted into the table by __nf_conntrack_confirm.</summary>
+    public bool Confirmed { get; internal set; }
+    /// <summary>IPS_SEEN_REPLY: a packet in the reply direction went through nf_conntrack_in.</summary>
+    public bool SeenReply { get; internal set; }
+    /// <summary>IPS_ASSURED: not early-dropped when the table is full.</summary>
+    public bool Assured { get; internal set; }
+    /// <summary>IPS_SRC_NAT / IPS_DST_NAT, for NAT to set.</summary>
+    public bool SourceNat { get; set; }
+    public bool DestinationNat { get; set; }
+    public TcpCtState TcpState { get; internal set; }
+    public uint Mark { get; set; }
+    public ushort Zone { get; }
+    /// <summary>Capture time (ns) after which the entry is gone (nf_ct_is_expired).</summary>
+    public long ExpiresNs { get; internal set; }
+    public long CreatedNs { get; }
+    /// <summary>The connection this one is related to (expectations; not created by this model yet).</summary>
+    public ConntrackEntry? Master { get; set; }
+    /// <summary>Removed from the table (nf_ct_kill), e.g. by a RST before any reply.</summary>
+    public bool Dying { get; internal set; }
+
+    // TCP tracking details (struct ip_ct_tcp, reduced).
+    internal bool FinSeenOriginal, FinSeenReply;          // IP_CT_TCP_FLAG_CLOSE_INIT per direction
+    internal TcpFlagClass LastIndex = TcpFlagClass.None;
+    internal CtDirection LastDirection;
+    internal bool MidStreamPickup;
+
+    /// <summary>The capture time this entry was last printed against (the table's last lookup).</summary>
+    internal long NowNs;
+
+    public bool IsExpired(long nowNs) => nowNs >= ExpiresNs;
+
+    /// <summary>Seconds left, as conntrack -L prints them (rounded down, never below 0).</summary>
+    public long SecondsLeft(long nowNs) => Math.Max(0, (ExpiresNs - nowNs) / 1_000_000_000);
+
+    /// <summary>The status bits set, in the kernel's bit order (enum ip_conntrack_status).</summary>
+    public string Status
+    {
+        get
+        {
+            var parts = new List<string>(6);
+            if (Master is not null) parts.Add("EXPECTED");
+            if (SeenReply) parts.Add("SEEN_REPLY");
+            if (Assured) parts.Add("ASSURED");
+            if (Confirmed) parts.Add("CONFIRMED");
+            if (SourceNat) parts.Add("SRC_NAT");
+            if (DestinationNat) parts.Add("DST_NAT");
+            if (Dying) parts.Add("DYING");
+            return parts.Count == 0 ? "" : string.Join('|', parts);
+        }
+    }
+
+    /// <summary>One line shaped like <c>conntrack -L</c> (conntrack-tools' default output), timeout
+    /// counted from the table's last lookup time.</summary>
+    public override string ToString() => ToString(NowNs);
+
+    public string ToString(long nowNs)
+    {
+        var sb = new StringBuilder(160);
+        string name = ConntrackProtocols.Name(Original.Protocol);
+        sb.Append(name.PadRight(8)).Append(' ').Append(Original.Protocol).Append(' ').Append(SecondsLeft(nowNs)).Append(' ');
+        if (Original.Protocol == IpProtocol.Tcp) sb.Append(ConntrackProtocols.StateName(TcpState)).Append(' ');
+        sb.Append(Original);
+        if (!SeenReply) sb.Append(" [UNREPLIED]");
+        sb.Append(' ').Append(Reply);
+        if (Assured) sb.Append(" [ASSURED]");
+        sb.Append(" mark=").Append(Mark);
+        if (Zone != 0) sb.Append(" zone=").Append(Zone);
+        sb.Append(" use=1");
+        return sb.ToString();
+    }
+
+    /// <summary>nf_ct_invert_tuple: swap addresses and ports; ICMP queries swap the type
+    /// (echo 8 &lt;-&gt; 0, timestamp 13 &lt;-&gt; 14, info 15 &lt;-&gt; 16, mask 17 &lt;-&gt; 18; ICMPv6 echo 128 &lt;-&gt; 129,
+    /// node information 139 &lt;-&gt; 140) and keep id and code.</summary>
+    public static ConntrackTuple Invert(ConntrackTuple t)
+    {
+        if (t.IsIcmp)
+        {
+            byte type = InvertIcmpType(t.Protocol, t.IcmpType) ?? t.IcmpType;
+            return ConntrackTuple.Icmp(t.Destination, t.Source, t.Protocol, type, t.IcmpCode, t.IcmpId);
+        }
+        return new ConntrackTuple(t.Destination, t.Source, t.Protocol, t.DestinationPort, t.SourcePort);
+    }
+
+    /// <summary>The reply type of an ICMP/ICMPv6 query type, or null when the kernel cannot invert it
+    /// (icmp_invert_tuple / icmpv6_invert_tuple refuse, so no entry is made).</summary>
+    internal static byte? InvertIcmpType(byte protocol, byte type) => protocol == IpProtocol.Icmp
+        ? type switch
+        {
+            IcmpHeader.EchoRequest => IcmpHeader.EchoReply,
+            IcmpHeader.EchoReply => IcmpHeader.EchoRequest,
+            IcmpHeader.Timestamp => IcmpHeader.TimestampReply,
+            IcmpHeader.TimestampReply => IcmpHeader.Timestamp,
+            IcmpHeader.InfoRequest => IcmpHeader.InfoReply,
+            IcmpHeader.InfoReply => IcmpHeader.InfoRequest,
+            IcmpHeader.AddressMaskRequest => IcmpHeader.AddressMaskReply,
+            IcmpHeader.AddressMaskReply => IcmpHeader.AddressMaskRequest,
+            _ => null,
+        }
+        : type switch
+        {
+            Icmpv6Header.EchoRequest => Icmpv6Header.EchoReply,
+            Icmpv6Header.EchoReply => Icmpv6Header.EchoRequest,
+            139 => 140,
+            140 => 139,
+            _ => null,
+        };
+}

@@ -1,0 +1,433 @@
+using PktFlow.Wire;
+
+namespace PktFlow.Netfilter.Conntrack;
+
+/// <summary>
+/// nf_conntrack for one network namespace: the hash of confirmed entries keyed by (zone, tuple) for
+/// both directions, nf_conntrack_in (the hook function at PRE_ROUTING / LOCAL_OUT, priority -200) and
+/// __nf_conntrack_confirm (at POST_ROUTING / LOCAL_IN, priority INT_MAX). Time is the capture clock:
+/// every call passes the packet's timestamp, and entries past their expiry are gone.
+/// </summary>
+/// <remarks>
+/// Simplified on purpose (and said so in <see cref="CtLookup.Detail"/> where it matters): TCP windows
+/// are not tracked (as with nf_conntrack_tcp_be_liberal=1, so out-of-window segments and RSTs are
+/// accepted), checksums are not verified (nf_conntrack_checksum), SCTP and DCCP are keyed by ports but
+/// run no state machine (generic timeout), there are no helpers/expectations, and the table has no
+/// size limit (no early drop).
+/// </remarks>
+public sealed class ConntrackTable
+{
+    private const long NsPerSecond = 1_000_000_000;
+    private const long UdpStreamDelayNs = 2 * NsPerSecond;
+    private const long SweepIntervalNs = NsPerSecond;
+
+    private readonly Dictionary<(ushort Zone, ConntrackTuple Tuple), (ConntrackEntry Entry, CtDirection Dir)> _hash = new();
+    private readonly HashSet<ConntrackEntry> _entries = new(ReferenceEqualityComparer.Instance);
+    private long _nowNs;
+    private long _nextSweepNs;
+
+    public ConntrackTable(ConntrackSettings settings) => Settings = settings ?? throw new ArgumentNullException(nameof(settings));
+
+    public ConntrackTable() : this(ConntrackSettings.Default) { }
+
+    public ConntrackSettings Settings { get; }
+
+    /// <summary>The capture time of the last <see cref="In"/> call.</summary>
+    public long NowNs => _nowNs;
+
+    /// <summary>Confirmed entries not expired at the last lookup time (what conntrack -L would list).</summary>
+    public IReadOnlyCollection<ConntrackEntry> Entries
+    {
+        get
+        {
+            var list = new List<ConntrackEntry>(_entries.Count);
+            foreach (var e in _entries)
+            {
+                if (e.IsExpired(_nowNs)) continue;
+                e.NowNs = _nowNs;
+                list.Add(e);
+            }
+            list.Sort(static (a, b) => a.CreatedNs.CompareTo(b.CreatedNs));
+            return list;
+        }
+    }
+
+    /// <summary>Finds the live confirmed entry holding <paramref name="tuple"/> in either direction.</summary>
+    public ConntrackEntry? Find(in ConntrackTuple tuple, ushort zone = 0) => Lookup(tuple, zone, out _);
+
+    /// <summary>
+    /// nf_conntrack_in for one IP packet (<paramref name="network"/> starts at the IP header): finds the
+    /// entry of the packet's tuple or creates a new, unconfirmed one, runs the protocol tracker, and
+    /// says what <c>ct state</c> the packet has from here on.
+    /// </summary>
+    public CtLookup In(ReadOnlySpan<byte> network, bool ipv6, long nowNs, ushort zone = 0)
+    {
+        if (nowNs > _nowNs) _nowNs = nowNs;
+        Sweep(nowNs);
+
+        if (!TryGetL4(network, ipv6, out var src, out var dst, out byte proto, out var l4, out string? problem))
+            return Invalid(problem!);
+
+        switch (proto)
+        {
+            case IpProtocol.Icmp:
+                return InIcmp(src, dst, l4, nowNs, zone);
+            case IpProtocol.Icmpv6:
+                return InIcmpv6(src, dst, l4, nowNs, zone);
+            case IpProtocol.Tcp:
+                return InTcp(src, dst, l4, nowNs, zone);
+            case IpProtocol.Udp or IpProtocol.UdpLite:
+                if (l4.Length < UdpHeader.HeaderLength) return Invalid($"invalid: {ConntrackProtocols.Name(proto)} header truncated ({l4.Length} bytes)");
+                return InSimple(Ports(src, dst, proto, l4), nowNs, zone);
+            case IpProtocol.Sctp or ConntrackProtocols.Dccp:
+                if (l4.Length < 4) return Invalid($"invalid: {ConntrackProtocols.Name(proto)} header truncated ({l4.Length} bytes)");
+                return InSimple(Ports(src, dst, proto, l4), nowNs, zone);
+            default:
+                return InSimple(new ConntrackTuple(src, dst, proto, 0, 0), nowNs, zone);
+        }
+    }
+
+    /// <summary>
+    /// __nf_conntrack_confirm: inserts an entry created by <see cref="In"/> under its original and
+    /// (possibly NAT-changed) reply tuples. Returns false when it cannot be inserted: another live entry
+    /// already holds one of the tuples (the kernel drops the packet on such a clash) or the entry was
+    /// killed meanwhile. Confirming an already confirmed entry is a no-op that returns true.
+    /// </summary>
+    public bool Confirm(ConntrackEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        if (entry.Confirmed) return true;
+        if (entry.Dying) return false;
+        if (Lookup(entry.Original, entry.Zone, out _) is not null || Lookup(entry.Reply, entry.Zone, out _) is not null)
+            return false;
+        entry.Confirmed = true;
+        _hash[(entry.Zone, entry.Original)] = (entry, CtDirection.Original);
+        _hash[(entry.Zone, entry.Reply)] = (entry, CtDirection.Reply);
+        _entries.Add(entry);
+        return true;
+    }
+
+    /// <summary>nf_ct_kill / conntrack -D: removes the entry now.</summary>
+    public void Kill(ConntrackEntry entry)
+    {
+        entry.Dying = true;
+        if (!entry.Confirmed) return;
+        if (_hash.TryGetValue((entry.Zone, entry.Original), out var o) && ReferenceEquals(o.Entry, entry)) _hash.Remove((entry.Zone, entry.Original));
+        if (_hash.TryGetValue((entry.Zone, entry.Reply), out var r) && ReferenceEquals(r.Entry, entry)) _hash.Remove((entry.Zone, entry.Reply));
+        _entries.Remove(entry);
+    }
+
+    /// <summary>conntrack -F.</summary>
+    public void Flush()
+    {
+        foreach (var e in _entries) e.Dying = true;
+        _entries.Clear();
+        _hash.Clear();
+    }
+
+    // ---- lookup and creation ------------------------------------------------------------------
+
+    private ConntrackEntry? Lookup(in ConntrackTuple tuple, ushort zone, out CtDirection dir)
+    {
+        dir = CtDirection.Original;
+        if (!_hash.TryGetValue((zone, tuple), out var hit)) return null;
+        if (hit.Entry.IsExpired(_nowNs))
+        {
+            Kill(hit.Entry); // nf_ct_gc_expired: an expired entry is never found
+            return null;
+        }
+        dir = hit.Dir;
+        return hit.Entry;
+    }
+
+    private void Sweep(long nowNs)
+    {
+        if (nowNs < _nextSweepNs) return;
+        _nextSweepNs = nowNs + SweepIntervalNs;
+        List<ConntrackEntry>? dead = null;
+        foreach (var e in _entries)
+            if (e.IsExpired(nowNs)) (dead ??= []).Add(e);
+        if (dead is null) return;
+        foreach (var e in dead) Kill(e);
+    }
+
+    private ConntrackEntry Create(in ConntrackTuple tuple, ushort zone, long nowNs, int timeoutSeconds)
+    {
+        var e = new ConntrackEntry(tuple, zone, nowNs) { NowNs = nowNs };
+        Refresh(e, nowNs, timeoutSeconds);
+        return e;
+    }
+
+    private static void Refresh(ConntrackEntry e, long nowNs, int timeoutSeconds) => e.ExpiresNs = nowNs + timeoutSeconds * NsPerSecond;
+
+    /// <summary>The ctinfo of a packet on an existing entry, folded to ct state: any reply-direction
+    /// packet and any packet after a reply is ESTABLISHED, otherwise NEW.</summary>
+    private static CtState StateFor(ConntrackEntry e, CtDirection dir) =>
+        dir == CtDirection.Reply || e.SeenReply ? CtState.Established : CtState.New;
+
+    /// <summary>What nf_conntrack_in does after the tracker accepted a packet on an existing entry.</summary>
+    private CtLookup Accepted(ConntrackEntry e, CtDirection dir, long nowNs, string detail)
+    {
+        var state = StateFor(e, dir);
+        if (dir == CtDirection.Reply) e.SeenReply = true;
+        e.NowNs = nowNs;
+        return new CtLookup(e, state, dir, detail);
+    }
+
+    private static CtLookup Invalid(string detail) => new(null, CtState.Invalid, CtDirection.Original, detail);
+
+    private static string Where(in ConntrackTuple t) => t.IsIcmp || !ConntrackProtocols.HasPorts(t.Protocol)
+        ? t.Source.ToString() : t.Source.IsV6 ? $"[{t.Source}]:{t.SourcePort}" : $"{t.Source}:{t.SourcePort}";
+
+    private static ConntrackTuple Ports(IpAddr src, IpAddr dst, byte proto, ReadOnlySpan<byte> l4) =>
+        new(src, dst, proto, (ushort)(l4[0] << 8 | l4[1]), (ushort)(l4[2] << 8 | l4[3]));
+
+    // ---- UDP, UDP-Lite, SCTP, DCCP, generic ----------------------------------------------------
+
+    private CtLookup InSimple(ConntrackTuple tuple, long nowNs, ushort zone)
+    {
+        string name = ConntrackProtocols.Name(tuple.Protocol);
+        bool udp = tuple.Protocol is IpProtocol.Udp or IpProtocol.UdpLite;
+        var e = Lookup(tuple, zone, out var dir);
+        if (e is null)
+        {
+            e = Create(tuple, zone, nowNs, udp ? Settings.UdpTimeout : Settings.GenericTimeout);
+            string what = name == "unknown" ? $"protocol {tuple.Protocol} (generic tracker)" : name;
+            return new CtLookup(e, CtState.New, CtDirection.Original, $"new {what} flow");
+        }
+        if (udp)
+        {
+            // udp_packet: traffic both ways and still alive 2 s after creation is a stream: longer
+            // timeout and ASSURED. SEEN_REPLY is set after the tracker, so the first reply does not count.
+            if (e.SeenReply && nowNs - e.CreatedNs > UdpStreamDelayNs)
+            {
+                Refresh(e, nowNs, Settings.UdpTimeoutStream);
+                e.Assured = true;
+            }
+            else Refresh(e, nowNs, Settings.UdpTimeout);
+        }
+        else Refresh(e, nowNs, Settings.GenericTimeout);
+        string detail = dir == CtDirection.Reply ? $"reply to {Where(e.Original)}" : e.SeenReply ? $"{name} flow established" : $"{name} flow not yet answered";
+        return Accepted(e, dir, nowNs, detail);
+    }
+
+    // ---- TCP ----------------------------------------------------------------------------------
+
+    private CtLookup InTcp(IpAddr src, IpAddr dst, ReadOnlySpan<byte> l4, long nowNs, ushort zone)
+    {
+        // tcp_error
+        if (!TcpHeader.TryParse(l4, out var th, out _)) return Invalid($"invalid: TCP header truncated ({l4.Length} bytes)");
+        if (th.HeaderLength < TcpHeader.MinHeaderLength || th.HeaderLength > l4.Length)
+            return Invalid($"invalid: TCP data offset {th.HeaderLength} bytes does not fit the segment");
+        var flags = th.Flags;
+        if (!TcpConntrack.ValidFlags(flags)) return Invalid($"invalid: TCP flag combination {TcpConntrack.Describe(flags)}");
+
+        var tuple = new ConntrackTuple(src, dst, IpProtocol.Tcp, th.SourcePort, th.DestinationPort);
+        var cls = TcpConntrack.Classify(flags);
+        var e = Lookup(tuple, zone, out var dir);
+        if (e is null) return NewTcp(tuple, cls, flags, nowNs, zone);
+
+        var old = e.TcpState;
+        byte next = TcpConntrack.Next(dir, cls, old);
+        string fl = TcpConntrack.Describe(flags);
+        if (next == TcpConntrack.Iv)
+            return Invalid($"invalid: TCP {fl} in {ConntrackProtocols.StateName(old)} ({dir.ToString().ToLowerInvariant()} direction)");
+
+        if (next == (byte)TcpCtState.SynSent && old >= TcpCtState.TimeWait)
+        {
+            // A SYN reopening a closed or aborted connection: the old entry is killed and the lookup
+            // repeated (-NF_REPEAT), which creates a new one.
+            bool finSeen = e.FinSeenOriginal || e.FinSeenReply;
+            bool rstBySameSide = e.LastIndex == TcpFlagClass.Rst && e.LastDirection == dir;
+            if (finSeen || rstBySameSide)
+            {
+                Kill(e);
+                var fresh = NewTcp(tuple, cls, flags, nowNs, zone);
+                return fresh with { Detail = $"{fresh.Detail}; reopens a connection in {ConntrackProtocols.StateName(old)}" };
+            }
+            next = TcpConntrack.Ig;
+        }
+
+        if (next == TcpConntrack.Ig)
+        {
+            e.LastIndex = cls;
+            e.LastDirection = dir;
+            return Accepted(e, dir, nowNs, $"TCP {fl} ignored in {ConntrackProtocols.StateName(old)} (state and timeout unchanged)");
+        }
+
+        var ns = (TcpCtState)next;
+        e.TcpState = ns;
+        e.LastIndex = cls;
+        e.LastDirection = dir;
+        if (old != ns && ns == TcpCtState.FinWait)
+        {
+            if (dir == CtDirection.Original) e.FinSeenOriginal = true; else e.FinSeenReply = true;
+        }
+        if (cls == TcpFlagClass.Fin) { if (dir == CtDirection.Original) e.FinSeenOriginal = true; else e.FinSeenReply = true; }
+
+        string detail = dir == CtDirection.Reply ? $"reply to {Where(e.Original)}: " : "";
+        detail += old == ns ? $"TCP {fl} in {ConntrackProtocols.StateName(ns)}" : $"TCP {fl}: {ConntrackProtocols.StateName(old)} -> {ConntrackProtocols.StateName(ns)}";
+        if (e.MidStreamPickup) detail += " (picked up mid-stream, window not tracked)";
+
+        if (!e.SeenReply)
+        {
+            // "If only reply is a RST, we can consider ourselves not to have an established connection":
+            // a RST before any reply kills the entry at once (the packet keeps its conntrack).
+            if (cls == TcpFlagClass.Rst)
+            {
+                var result = Accepted(e, dir, nowNs, detail + "; RST before any reply: entry removed");
+                Kill(e);
+                return result;
+            }
+        }
+        else if (!e.Assured && (old == TcpCtState.SynRecv || old == TcpCtState.Established) && ns == TcpCtState.Established)
+        {
+            e.Assured = true;
+            detail += "; ASSURED";
+        }
+        Refresh(e, nowNs, TcpTimeout(e, ns));
+        return Accepted(e, dir, nowNs, detail);
+    }
+
+    /// <summary>The state's timeout, capped at the unacknowledged timeout until the entry is ASSURED.</summary>
+    private int TcpTimeout(ConntrackEntry e, TcpCtState state)
+    {
+        int t = Settings.TcpTimeout(state);
+        return !e.Assured && t > Settings.TcpTimeoutUnacknowledged ? Settings.TcpTimeoutUnacknowledged : t;
+    }
+
+    /// <summary>tcp_new, then tcp_packet on the new entry (state NONE).</summary>
+    private CtLookup NewTcp(in ConntrackTuple tuple, TcpFlagClass cls, TcpFlags flags, long nowNs, ushort zone)
+    {
+        byte next = TcpConntrack.Next(CtDirection.Original, cls, TcpCtState.None);
+        string fl = TcpConntrack.Describe(flags);
+        if (next == TcpConntrack.Iv)
+            return Invalid($"invalid: TCP {fl} cannot start a connection and matches no tracked flow");
+        bool pickup = next != (byte)TcpCtState.SynSent;
+        if (pickup && !Settings.TcpLoose)
+            return Invalid($"invalid: TCP {fl} matches no tracked flow and nf_conntrack_tcp_loose=0 forbids mid-stream pickup");
+        var ns = (TcpCtState)next;
+        var e = Create(tuple, zone, nowNs, 0);
+        Refresh(e, nowNs, TcpTimeout(e, ns));
+        e.TcpState = ns;
+        e.LastIndex = cls;
+        e.MidStreamPickup = pickup;
+        string detail = pickup
+            ? $"new tcp flow picked up mid-stream ({fl}, nf_conntrack_tcp_loose=1): ESTABLISHED, window not tracked"
+            : "new tcp flow (SYN): SYN_SENT";
+        return new CtLookup(e, CtState.New, CtDirection.Original, detail);
+    }
+
+    // ---- ICMP / ICMPv6 ------------------------------------------------------------------------
+
+    private CtLookup InIcmp(IpAddr src, IpAddr dst, ReadOnlySpan<byte> l4, long nowNs, ushort zone)
+    {
+        if (!IcmpHeader.TryParse(l4, out var ih, out _)) return Invalid($"invalid: ICMP header truncated ({l4.Length} bytes)");
+        if (ih.Type > IcmpHeader.AddressMaskReply) // NR_ICMP_TYPES
+            return Invalid($"invalid: ICMP type {ih.Type} unknown to conntrack");
+        if (ih.IsError) return IcmpError(IpProtocol.Icmp, dst, ih.Payload, ipv6: false, zone, $"ICMP type {ih.Type} code {ih.Code}");
+        return IcmpQuery(ConntrackTuple.Icmp(src, dst, IpProtocol.Icmp, ih.Type, ih.Code, ih.Identifier), nowNs, zone,
+            isNewType: ih.Type is IcmpHeader.EchoRequest or IcmpHeader.Timestamp or IcmpHeader.InfoRequest or IcmpHeader.AddressMaskRequest,
+            Settings.IcmpTimeout);
+    }
+
+    private CtLookup InIcmpv6(IpAddr src, IpAddr dst, ReadOnlySpan<byte> l4, long nowNs, ushort zone)
+    {
+        if (!Icmpv6Header.TryParse(l4, out var ih, out _)) return Invalid($"invalid: ICMPv6 header truncated ({l4.Length} bytes)");
+        if (ih.IsError) return IcmpError(IpProtocol.Icmpv6, dst, ih.Payload, ipv6: true, zone, $"ICMPv6 type {ih.Type} code {ih.Code}");
+        // icmpv6_error: MLD and neighbour discovery are never tracked (noct_valid_new).
+        if (ih.Type is Icmpv6Header.MldQuery or Icmpv6Header.MldReport or Icmpv6Header.MldDone or Icmpv6Header.RouterSolicitation
+            or Icmpv6Header.RouterAdvertisement or Icmpv6Header.NeighborSolicitation or Icmpv6Header.NeighborAdvertisement
+            or Icmpv6Header.Mldv2Report)
+            return new CtLookup(null, CtState.Untracked, CtDirection.Original, $"untracked: ICMPv6 {Icmpv6Header.TypeName(ih.Type)} is never tracked");
+        return IcmpQuery(ConntrackTuple.Icmp(src, dst, IpProtocol.Icmpv6, ih.Type, ih.Code, ih.Identifier), nowNs, zone,
+            isNewType: ih.Type is Icmpv6Header.EchoRequest or 139, Settings.Icmpv6Timeout);
+    }
+
+    private CtLookup IcmpQuery(ConntrackTuple tuple, long nowNs, ushort zone, bool isNewType, int timeout)
+    {
+        string name = tuple.Protocol == IpProtocol.Icmp ? "ICMP" : "ICMPv6";
+        var e = Lookup(tuple, zone, out var dir);
+        if (e is null)
+        {
+            if (ConntrackEntry.InvertIcmpType(tuple.Protocol, tuple.IcmpType) is null)
+                return Invalid($"invalid: {name} type {tuple.IcmpType} cannot be tracked (no reply type)");
+            if (!isNewType)
+                return Invalid($"invalid: {name} type {tuple.IcmpType} id {tuple.IcmpId} answers no tracked request");
+            e = Create(tuple, zone, nowNs, timeout);
+            return new CtLookup(e, CtState.New, CtDirection.Original, $"new {name} query (type {tuple.IcmpType} id {tuple.IcmpId})");
+        }
+        Refresh(e, nowNs, timeout);
+        string detail = dir == CtDirection.Reply ? $"reply to {e.Original.Source} ({name} id {tuple.IcmpId})" : $"{name} query id {tuple.IcmpId} again";
+        return Accepted(e, dir, nowNs, detail);
+    }
+
+    /// <summary>
+    /// nf_conntrack_inet_error / icmp_error_message: the tuple of the quoted packet, inverted, is
+    /// looked up; a hit whose destination is the error's destination makes the error RELATED (in the
+    /// direction of the hit). No hit, or an error quoting garbage, leaves the packet without a
+    /// conntrack: INVALID.
+    /// </summary>
+    private CtLookup IcmpError(byte proto, IpAddr outerDst, ReadOnlySpan<byte> quoted, bool ipv6, ushort zone, string what)
+    {
+        if (!TryGetL4(quoted, ipv6, out var isrc, out var idst, out byte iproto, out var il4, out string? problem, quoted: true))
+            return Invalid($"invalid: {what} quotes an unusable packet ({problem})");
+        ConntrackTuple inner;
+        if (iproto == IpProtocol.Icmp || iproto == IpProtocol.Icmpv6)
+        {
+            if (il4.Length < 8) return Invalid($"invalid: {what} quotes a truncated ICMP header");
+            byte type = il4[0];
+            if (ConntrackEntry.InvertIcmpType(iproto, type) is null)
+                return Invalid($"invalid: {what} quotes an ICMP message of type {type}, which is not tracked");
+            inner = ConntrackTuple.Icmp(isrc, idst, iproto, type, il4[1], (ushort)(il4[4] << 8 | il4[5]));
+        }
+        else if (ConntrackProtocols.HasPorts(iproto))
+        {
+            if (il4.Length < 4) return Invalid($"invalid: {what} quotes a packet cut before its ports");
+            inner = Ports(isrc, idst, iproto, il4);
+        }
+        else inner = new ConntrackTuple(isrc, idst, iproto, 0, 0);
+
+        var inverted = ConntrackEntry.Invert(inner);
+        var e = Lookup(inverted, zone, out var dir);
+        if (e is null) return Invalid($"invalid: {what} quotes {inner}, which matches no tracked flow");
+        if (outerDst != inverted.Destination)
+            return Invalid($"invalid: {what} goes to {outerDst} but quotes a packet from {inverted.Destination}");
+        e.NowNs = _nowNs;
+        return new CtLookup(e, CtState.Related, dir, $"{what} quoting a tracked flow ({dir.ToString().ToLowerInvariant()} direction)");
+    }
+
+    // ---- L3 ----------------------------------------------------------------------------------
+
+    /// <summary>The addresses, layer-4 protocol and layer-4 bytes of an IPv4 or IPv6 packet
+    /// (ipv4_get_l4proto / ipv6_skip_exthdr). Non-first fragments have no layer-4 header: conntrack runs
+    /// after nf_defrag, so the model expects reassembled datagrams and calls such fragments INVALID.</summary>
+    private static bool TryGetL4(ReadOnlySpan<byte> network, bool ipv6, out IpAddr src, out IpAddr dst, out byte proto,
+        out ReadOnlySpan<byte> l4, out string? problem, bool quoted = false)
+    {
+        src = dst = default;
+        proto = 0;
+        l4 = default;
+        if (!ipv6)
+        {
+            if (!Ipv4Header.TryParse(network, out var ip, out problem)) { problem = $"invalid: {problem}"; return false; }
+            if (ip.Version != 4 || ip.Ihl < 5 || !ip.HeaderComplete) { problem = "invalid: malformed IPv4 header"; return false; }
+            src = ip.Source; dst = ip.Destination; proto = ip.Protocol;
+            if (ip.FragmentOffset != 0) { problem = "invalid: non-first IPv4 fragment (conntrack sees reassembled datagrams)"; return false; }
+            // A quoted datagram is cut short on purpose; its total length describes the original.
+            l4 = quoted ? network[ip.HeaderLength..] : ip.Payload;
+            return true;
+        }
+        if (!Ipv6Header.TryParse(network, out var ip6, out problem)) { problem = $"invalid: {problem}"; return false; }
+        if (ip6.Version != 6) { problem = "invalid: malformed IPv6 header"; return false; }
+        src = ip6.Source; dst = ip6.Destination;
+        var after = quoted ? ip6.AfterFixedHeader : ip6.Payload;
+        Ipv6ExtensionHeaders.Walk(ip6.NextHeader, after, out var chain);
+        if (chain.Problem is not null) { problem = $"invalid: {chain.Problem}"; return false; }
+        if (chain.IsNonFirstFragment) { problem = "invalid: non-first IPv6 fragment (conntrack sees reassembled datagrams)"; return false; }
+        proto = chain.UpperProtocol;
+        l4 = after[chain.UpperOffset..];
+        problem = null;
+        return true;
+    }
+}

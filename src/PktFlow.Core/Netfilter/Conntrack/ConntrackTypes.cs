@@ -1,0 +1,130 @@
+using PktFlow.Wire;
+
+namespace PktFlow.Netfilter.Conntrack;
+
+/// <summary>
+/// One direction of a connection, as struct nf_conntrack_tuple keys it (include/net/netfilter/nf_conntrack_tuple.h).
+/// TCP, UDP, UDP-Lite, SCTP and DCCP carry their ports. ICMP and ICMPv6 queries carry the identifier in
+/// <see cref="SourcePort"/> (src.u.icmp.id) and type &lt;&lt; 8 | code in <see cref="DestinationPort"/>
+/// (dst.u.icmp.type / code). Every other protocol is keyed by addresses and protocol only (ports 0).
+/// </summary>
+public readonly record struct ConntrackTuple(IpAddr Source, IpAddr Destination, byte Protocol, ushort SourcePort, ushort DestinationPort)
+{
+    public bool IsIcmp => Protocol is IpProtocol.Icmp or IpProtocol.Icmpv6;
+    public byte IcmpType => (byte)(DestinationPort >> 8);
+    public byte IcmpCode => (byte)DestinationPort;
+    public ushort IcmpId => SourcePort;
+
+    public static ConntrackTuple Icmp(IpAddr source, IpAddr destination, byte protocol, byte type, byte code, ushort id) =>
+        new(source, destination, protocol, id, (ushort)(type << 8 | code));
+
+    /// <summary>The tuple as conntrack -L prints it: src= dst= then sport/dport or type/code/id.</summary>
+    public override string ToString()
+    {
+        var head = $"src={Source} dst={Destination}";
+        if (IsIcmp) return $"{head} type={IcmpType} code={IcmpCode} id={IcmpId}";
+        return ConntrackProtocols.HasPorts(Protocol) ? $"{head} sport={SourcePort} dport={DestinationPort}" : head;
+    }
+}
+
+/// <summary>What nft's <c>ct state</c> sees (enum ip_conntrack_info folded the way nft_ct does).</summary>
+public enum CtState { New, Established, Related, Invalid, Untracked }
+
+/// <summary>enum ip_conntrack_dir.</summary>
+public enum CtDirection { Original, Reply }
+
+/// <summary>enum tcp_conntrack (include/uapi/linux/netfilter/nf_conntrack_tcp.h), in the kernel's order.</summary>
+public enum TcpCtState { None, SynSent, SynRecv, Established, FinWait, CloseWait, LastAck, TimeWait, Close, SynSent2 }
+
+/// <summary>The result of <see cref="ConntrackTable.In"/> for one packet.</summary>
+/// <param name="Entry">The entry the packet is attached to (skb->_nfct); null for INVALID and UNTRACKED.</param>
+/// <param name="Detail">Why, in words a user can act on.</param>
+public sealed record CtLookup(ConntrackEntry? Entry, CtState State, CtDirection Direction, string Detail)
+{
+    /// <summary>True when the entry was created by this packet and is not yet in the table.</summary>
+    public bool IsNewEntry => Entry is { Confirmed: false };
+}
+
+/// <summary>
+/// The per-namespace sysctls of nf_conntrack that change tracking (net.netfilter.nf_conntrack_*),
+/// with the kernel's defaults. Timeouts are in seconds, as the sysctls are.
+/// </summary>
+public sealed record ConntrackSettings
+{
+    public static ConntrackSettings Default { get; } = new();
+
+    /// <summary>nf_conntrack_tcp_loose: pick up connections mid-stream (default 1).</summary>
+    public bool TcpLoose { get; init; } = true;
+    /// <summary>nf_conntrack_tcp_be_liberal: only RSTs are checked against the window (default 0). The
+    /// model does not track windows, so it always behaves as if this were 1; kept for reporting.</summary>
+    public bool TcpBeLiberal { get; init; }
+
+    public int TcpTimeoutSynSent { get; init; } = 120;
+    public int TcpTimeoutSynRecv { get; init; } = 60;
+    public int TcpTimeoutEstablished { get; init; } = 432000;
+    public int TcpTimeoutFinWait { get; init; } = 120;
+    public int TcpTimeoutCloseWait { get; init; } = 60;
+    public int TcpTimeoutLastAck { get; init; } = 30;
+    public int TcpTimeoutTimeWait { get; init; } = 120;
+    public int TcpTimeoutClose { get; init; } = 10;
+    /// <summary>nf_conntrack_tcp_timeout_max_retrans, also used when the peer's window is 0.</summary>
+    public int TcpTimeoutMaxRetrans { get; init; } = 300;
+    /// <summary>nf_conntrack_tcp_timeout_unacknowledged: also the cap on a connection that is not yet
+    /// ASSURED (a mid-stream pickup shows 300 s in ESTABLISHED until its second answered packet; checked on 6.18).</summary>
+    public int TcpTimeoutUnacknowledged { get; init; } = 300;
+    public int UdpTimeout { get; init; } = 30;
+    public int UdpTimeoutStream { get; init; } = 120;
+    public int IcmpTimeout { get; init; } = 30;
+    public int Icmpv6Timeout { get; init; } = 30;
+    public int GenericTimeout { get; init; } = 600;
+
+    public int TcpTimeout(TcpCtState state) => state switch
+    {
+        TcpCtState.SynSent or TcpCtState.SynSent2 => TcpTimeoutSynSent,
+        TcpCtState.SynRecv => TcpTimeoutSynRecv,
+        TcpCtState.Established => TcpTimeoutEstablished,
+        TcpCtState.FinWait => TcpTimeoutFinWait,
+        TcpCtState.CloseWait => TcpTimeoutCloseWait,
+        TcpCtState.LastAck => TcpTimeoutLastAck,
+        TcpCtState.TimeWait => TcpTimeoutTimeWait,
+        TcpCtState.Close => TcpTimeoutClose,
+        _ => TcpTimeoutSynSent,
+    };
+}
+
+internal static class ConntrackProtocols
+{
+    public const byte Dccp = 33;
+
+    public static bool HasPorts(byte protocol) =>
+        protocol is IpProtocol.Tcp or IpProtocol.Udp or IpProtocol.UdpLite or IpProtocol.Sctp or Dccp;
+
+    /// <summary>Protocol name as conntrack -L prints it (the l4 column), "unknown" for generic.</summary>
+    public static string Name(byte protocol) => protocol switch
+    {
+        IpProtocol.Tcp => "tcp",
+        IpProtocol.Udp => "udp",
+        IpProtocol.UdpLite => "udplite",
+        IpProtocol.Icmp => "icmp",
+        IpProtocol.Icmpv6 => "icmpv6",
+        IpProtocol.Sctp => "sctp",
+        IpProtocol.Gre => "gre",
+        Dccp => "dccp",
+        _ => "unknown",
+    };
+
+    public static string StateName(TcpCtState s) => s switch
+    {
+        TcpCtState.None => "NONE",
+        TcpCtState.SynSent => "SYN_SENT",
+        TcpCtState.SynRecv => "SYN_RECV",
+        TcpCtState.Established => "ESTABLISHED",
+        TcpCtState.FinWait => "FIN_WAIT",
+        TcpCtState.CloseWait => "CLOSE_WAIT",
+        TcpCtState.LastAck => "LAST_ACK",
+        TcpCtState.TimeWait => "TIME_WAIT",
+        TcpCtState.Close => "CLOSE",
+        TcpCtState.SynSent2 => "SYN_SENT2",
+        _ => s.ToString(),
+    };
+}

@@ -1,0 +1,279 @@
+using System.Buffers.Binary;
+
+namespace PktFlow.Netfilter.Nftables;
+
+/// <summary>Per-hook evaluation state (one per RunHook call; rules write side effects here).</summary>
+internal sealed class NftEvalCtx
+{
+    public INftPacket P = null!;
+    public NftRule Rule = null!;
+    public NftVerdict Verdict;
+    public string? JumpTarget;
+    public NatAction? Nat;
+    public string? Reject;
+    public List<string>? Logs;
+    public uint? CtMark;
+    public bool Notrack;
+}
+
+internal enum NftVerdict { None, Continue, Accept, Drop, Queue, Jump, Goto, Return }
+
+internal enum L3 { None, V4, V6, Arp }
+
+/// <summary>Loads a key (big-endian) from the packet; false = not present (the rule does not match, NFT_BREAK).</summary>
+internal abstract class NftSelector
+{
+    public abstract NftType Type { get; }
+    public int Length => Type.Length;
+    public string Text = "";
+    public abstract bool Load(NftEvalCtx c, Span<byte> dst);
+
+    public static L3 NetProto(INftPacket p)
+    {
+        switch (p.Family)
+        {
+            case NftFamily.Ip: return L3.V4;
+            case NftFamily.Ip6: return L3.V6;
+            case NftFamily.Arp: return L3.Arp;
+        }
+        var l = p.Link;
+        if (l.Length < 14) return L3.None;
+        int o = 12; ushort et = BinaryPrimitives.ReadUInt16BigEndian(l[o..]);
+        while ((et == 0x8100 || et == 0x88A8) && l.Length >= o + 6) { o += 4; et = BinaryPrimitives.ReadUInt16BigEndian(l[o..]); }
+        return et switch { 0x0800 => L3.V4, 0x86DD => L3.V6, 0x0806 => L3.Arp, _ => L3.None };
+    }
+}
+
+internal enum PBase { Link, Network, Transport }
+
+/// <summary>A header field: base, byte offset, width, and for sub-byte fields a shift and mask.</summary>
+internal sealed class PayloadSelector : NftSelector
+{
+    private readonly NftType _type;
+    public override NftType Type => _type;
+    public PBase Base; public int Offset; public int Width; public int Shift; public ulong Mask;
+    public L3 NeedL3; public int NeedL4 = -1; public int NeedL4Alt = -1; // -1: none
+    public PayloadSelector(NftType t) { _type = t; }
+
+    public override bool Load(NftEvalCtx c, Span<byte> dst)
+    {
+        var p = c.P;
+        if (NeedL3 != L3.None && NetProto(p) != NeedL3) return false;
+        ReadOnlySpan<byte> b;
+        switch (Base)
+        {
+            case PBase.Link: b = p.Link; break;
+            case PBase.Network: b = p.Network; break;
+            default:
+                if (p.TransportOffset < 0 || p.TransportOffset > p.Network.Length) return false;
+                if (NeedL4 >= 0 && p.L4Protocol != NeedL4 && p.L4Protocol != NeedL4Alt) return false;
+                b = p.Network[p.TransportOffset..];
+                break;
+        }
+        if (b.Length < Offset + Width) return false;
+        if (Mask == 0) { b.Slice(Offset, Width).CopyTo(dst); return true; }
+        ulong v = (NftBytes.ToUlong(b.Slice(Offset, Width)) >> Shift) & Mask;
+        for (int i = Length - 1; i >= 0; i--) { dst[i] = (byte)v; v >>= 8; }
+        return true;
+    }
+}
+
+internal enum MetaKey { L4Proto, NfProto, Protocol, Iifname, Oifname, Iif, Oif, Mark, PktType, Length, CtState, CtStatus, CtDir, CtMark }
+
+internal sealed class MetaSelector : NftSelector
+{
+    private readonly NftType _type;
+    public readonly MetaKey Key;
+    public override NftType Type => _type;
+    public MetaSelector(MetaKey k, NftType t) { Key = k; _type = t; }
+
+    private static void Put(Span<byte> d, ulong v, int len) { for (int i = len - 1; i >= 0; i--) { d[i] = (byte)v; v >>= 8; } }
+    private static bool Name(string? n, Span<byte> d)
+    {
+        if (n is null) return false;
+        d[..16].Clear();
+        for (int i = 0; i < n.Length && i < 16; i++) d[i] = (byte)n[i];
+        return true;
+    }
+
+    public override bool Load(NftEvalCtx c, Span<byte> d)
+    {
+        var p = c.P;
+        switch (Key)
+        {
+            case MetaKey.L4Proto: if (p.TransportOffset < 0 && p.L4Protocol == 0) return false; d[0] = p.L4Protocol; return true;
+            case MetaKey.NfProto:
+                var l3 = NetProto(p);
+                d[0] = l3 switch { L3.V4 => 2, L3.V6 => 10, L3.Arp => 3, _ => 0 }; return l3 != L3.None;
+            case MetaKey.Protocol:
+                Put(d, NetProto(p) switch { L3.V4 => 0x0800u, L3.V6 => 0x86DDu, L3.Arp => 0x0806u, _ => 0u }, 2); return true;
+            case MetaKey.Iifname: return Name(p.InputInterface, d);
+            case MetaKey.Oifname: return Name(p.OutputInterface, d);
+            case MetaKey.Iif: if (p.InputIfIndex <= 0) return false; Put(d, (uint)p.InputIfIndex, 4); return true;
+            case MetaKey.Oif: if (p.OutputIfIndex <= 0) return false; Put(d, (uint)p.OutputIfIndex, 4); return true;
+            case MetaKey.Mark: Put(d, p.Mark, 4); return true;
+            case MetaKey.PktType: d[0] = p.PacketType; return true;
+            case MetaKey.Length: Put(d, (uint)p.Network.Length, 4); return true;
+            case MetaKey.CtState:
+                var ct = p.Conntrack;
+                Put(d, ct is null ? 1u : ct.State switch
+                {
+                    "new" => 8u, "established" => 2u, "related" => 4u, "untracked" => 64u, _ => 1u,
+                }, 4);
+                return true;
+            case MetaKey.CtStatus:
+                if (p.Conntrack is not { } cs) return false;
+                uint bits = 0;
+                foreach (var s in cs.Status.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                    if (NftType.CtStatus.Symbols!.TryGetValue(s.ToLowerInvariant(), out var b)) bits |= (uint)b;
+                Put(d, bits, 4); return true;
+            case MetaKey.CtDir:
+                if (p.Conntrack is not { } cd) return false;
+                d[0] = cd.Direction == "reply" ? (byte)1 : (byte)0; return true;
+            case MetaKey.CtMark:
+                if (p.Conntrack is not { } cm) return false;
+                Put(d, c.CtMark ?? cm.Mark, 4); return true;
+        }
+        return false;
+    }
+}
+
+/// <summary>Iif/oif written as a name: compared by name (the model has no load-time ifindex table).</summary>
+internal sealed class ConcatSelector : NftSelector
+{
+    private readonly NftType _type;
+    public readonly NftSelector[] Parts;
+    public override NftType Type => _type;
+    public ConcatSelector(NftSelector[] parts) { Parts = parts; _type = new NftType("concat", NftTypeKind.Int, parts.Sum(x => x.Length)); }
+    public override bool Load(NftEvalCtx c, Span<byte> dst)
+    {
+        int o = 0;
+        foreach (var s in Parts) { if (!s.Load(c, dst.Slice(o, s.Length))) return false; o += s.Length; }
+        return true;
+    }
+}
+
+/// <summary>A set element: per key component an inclusive [lo, hi]; optional verdict for vmaps.</summary>
+internal sealed class NftElement
+{
+    public byte[][] Lo = null!, Hi = null!;
+    public NftVerdict Verdict; public string? Target;
+
+    public bool Matches(ReadOnlySpan<byte> key, int[] widths)
+    {
+        int o = 0;
+        for (int i = 0; i < Lo.Length; i++)
+        {
+            var k = key.Slice(o, widths[i]);
+            if (k.SequenceCompareTo(Lo[i]) < 0 || k.SequenceCompareTo(Hi[i]) > 0) return false;
+            o += widths[i];
+        }
+        return true;
+    }
+}
+
+internal abstract class NftStmt
+{
+    /// <summary>False: the rule stops here without a verdict (no match).</summary>
+    public abstract bool Eval(NftEvalCtx c);
+}
+
+internal enum CmpOp { Eq, Ne, Lt, Gt, Le, Ge, AnyBit, NoBit }
+
+internal sealed class MatchStmt : NftStmt
+{
+    public NftSelector Sel = null!;
+    public byte[]? Mask;           // applied to the key before comparing (&, prefix via Lo/Hi instead)
+    public CmpOp Op;
+    public byte[]? Value;          // Eq/Ne/Lt/...; AnyBit/NoBit
+    public byte[]? Lo, Hi;         // range (Op Eq/Ne)
+    public List<NftElement>? Elements; public NftSet? Set; public int[] Widths = Array.Empty<int>();
+    public bool Vmap;
+
+    public override bool Eval(NftEvalCtx c)
+    {
+        Span<byte> k = stackalloc byte[Sel.Length];
+        if (!Sel.Load(c, k)) return false;
+        if (Mask is not null) for (int i = 0; i < k.Length; i++) k[i] &= Mask[i];
+        bool neg = Op == CmpOp.Ne;
+        if (Elements is not null || Set is not null)
+        {
+            var els = Elements ?? Set!.Elements;
+            NftElement? hit = null;
+            foreach (var e in els) if (e.Matches(k, Widths)) { hit = e; break; }
+            if (Vmap)
+            {
+                if (hit is null) return false;
+                c.Verdict = hit.Verdict; c.JumpTarget = hit.Target; return true;
+            }
+            return (hit is not null) != neg;
+        }
+        if (Lo is not null) { bool inr = k.SequenceCompareTo(Lo) >= 0 && k.SequenceCompareTo(Hi) <= 0; return inr != neg; }
+        switch (Op)
+        {
+            case CmpOp.AnyBit:
+            case CmpOp.NoBit:
+                bool any = false;
+                for (int i = 0; i < k.Length; i++) if ((k[i] & Value![i]) != 0) any = true;
+                return Op == CmpOp.AnyBit ? any : !any;
+        }
+        int cmp = k.SequenceCompareTo(Value);
+        return Op switch
+        {
+            CmpOp.Eq => cmp == 0, CmpOp.Ne => cmp != 0, CmpOp.Lt => cmp < 0, CmpOp.Gt => cmp > 0,
+            CmpOp.Le => cmp <= 0, _ => cmp >= 0,
+        };
+    }
+}
+
+internal sealed class FibLocalStmt : NftStmt
+{
+    public bool Daddr; public bool Negate;
+    public override bool Eval(NftEvalCtx c)
+    {
+        var p = c.P; var l3 = NftSelector.NetProto(p); var n = p.Network;
+        bool local;
+        if (l3 == L3.V4 && n.Length >= 20) local = p.IsLocalAddress(n.Slice(Daddr ? 16 : 12, 4), false);
+        else if (l3 == L3.V6 && n.Length >= 40) local = p.IsLocalAddress(n.Slice(Daddr ? 24 : 8, 16), true);
+        else return false;
+        return local != Negate;
+    }
+}
+
+internal sealed class CounterStmt : NftStmt
+{
+    public override bool Eval(NftEvalCtx c) { c.Rule.Count(c.P.Network.Length); return true; }
+}
+
+internal sealed class LogStmt : NftStmt
+{
+    public string Text = "";
+    public override bool Eval(NftEvalCtx c) { (c.Logs ??= new()).Add(Text); return true; }
+}
+
+internal sealed class SetMarkStmt : NftStmt
+{
+    public bool Ct; public uint Value;
+    public override bool Eval(NftEvalCtx c)
+    {
+        if (Ct) c.CtMark = Value; else c.P.Mark = Value;
+        return true;
+    }
+}
+
+internal sealed class NotrackStmt : NftStmt
+{
+    public override bool Eval(NftEvalCtx c) { c.Notrack = true; return true; }
+}
+
+internal sealed class VerdictStmt : NftStmt
+{
+    public NftVerdict Verdict; public string? Target; public string? Reject; public NatAction? Nat;
+    public override bool Eval(NftEvalCtx c)
+    {
+        c.Verdict = Verdict; c.JumpTarget = Target;
+        if (Reject is not null) c.Reject = Reject;
+        if (Nat is not null) c.Nat = Nat;
+        return true;
+    }
+}

@@ -1,0 +1,89 @@
+using System.Text;
+
+namespace PktFlow.Netfilter.Nftables;
+
+internal enum TokKind { Word, String, Punct, Newline, Eof }
+
+/// <summary>A token with its source position (1-based line and column).</summary>
+internal readonly record struct NftTok(TokKind Kind, string Text, string File, int Line, int Col)
+{
+    public bool Is(string s) => Kind is TokKind.Word or TokKind.Punct && Text == s;
+    public bool IsSep => Kind == TokKind.Newline || Is(";");
+    public override string ToString() => Kind == TokKind.String ? "\"" + Text + "\"" : Text;
+}
+
+/// <summary>
+/// Splits nft text into words, strings and punctuation. A word keeps the characters nft values
+/// use (addresses, prefixes, ranges, ports, wildcards: 10.0.0.0/8, 1-1024, fe80::1, 10.0.0.2:80,
+/// eth*); the parser splits ranges and ports where the context says so.
+/// </summary>
+internal static class NftLexer
+{
+    private static bool IsWordChar(char c) =>
+        char.IsLetterOrDigit(c) || c is '_' or '.' or ':' or '/' or '-' or '*' or '$' or '@' or '[' or ']' or '%';
+
+    public static List<NftTok> Lex(string text, string file)
+    {
+        var toks = new List<NftTok>();
+        int line = 1, lineStart = 0, i = 0;
+        while (i < text.Length)
+        {
+            char c = text[i];
+            int col = i - lineStart + 1;
+            if (c == '\n') { toks.Add(new(TokKind.Newline, "\\n", file, line, col)); i++; line++; lineStart = i; continue; }
+            if (c == '\\' && i + 1 < text.Length && (text[i + 1] == '\n' || text[i + 1] == '\r'))
+            {
+                i++; if (text[i] == '\r') i++; if (i < text.Length && text[i] == '\n') i++;
+                line++; lineStart = i; continue;
+            }
+            if (char.IsWhiteSpace(c)) { i++; continue; }
+            if (c == '#') { while (i < text.Length && text[i] != '\n') i++; continue; }
+            if (c == '"')
+            {
+                var sb = new StringBuilder(); i++;
+                while (i < text.Length && text[i] != '"' && text[i] != '\n') sb.Append(text[i++]);
+                if (i >= text.Length || text[i] != '"') throw new NftParseException(file, line, col, "\"", "unterminated string");
+                i++;
+                toks.Add(new(TokKind.String, sb.ToString(), file, line, col));
+                continue;
+            }
+            if (c is '!' or '=' or '<' or '>')
+            {
+                if (i + 1 < text.Length && text[i + 1] == '=') { toks.Add(new(TokKind.Punct, text.Substring(i, 2), file, line, col)); i += 2; continue; }
+                toks.Add(new(TokKind.Punct, c.ToString(), file, line, col)); i++; continue;
+            }
+            if (c is '{' or '}' or '(' or ')' or ';' or ',' or '&' or '|' or '^' or '+')
+            { toks.Add(new(TokKind.Punct, c.ToString(), file, line, col)); i++; continue; }
+            if (IsWordChar(c))
+            {
+                int s = i;
+                while (i < text.Length && IsWordChar(text[i])) i++;
+                toks.Add(new(TokKind.Word, text[s..i], file, line, col));
+                continue;
+            }
+            throw new NftParseException(file, line, col, c.ToString(), $"syntax error, unexpected '{c}'");
+        }
+        toks.Add(new(TokKind.Eof, "end of file", file, line, i - lineStart + 1));
+        return toks;
+    }
+}
+
+/// <summary>Cursor over a token list.</summary>
+internal sealed class NftTokenStream
+{
+    private readonly List<NftTok> _t;
+    public int Pos;
+    public NftTokenStream(List<NftTok> t) { _t = t; }
+    public NftTok Peek(int k = 0) => _t[Math.Min(Pos + k, _t.Count - 1)];
+    public NftTok Next() { var t = Peek(); if (Pos < _t.Count - 1) Pos++; return t; }
+    public bool Accept(string s) { if (Peek().Is(s)) { Pos++; return true; } return false; }
+    public void SkipNewlines() { while (Peek().Kind == TokKind.Newline) Pos++; }
+    public void SkipSeps() { while (Peek().IsSep) Pos++; }
+    public NftTok Expect(string s)
+    {
+        var t = Peek();
+        if (!t.Is(s)) throw Error(t, $"syntax error, expected '{s}', got '{t}'");
+        return Next();
+    }
+    public static NftParseException Error(NftTok t, string msg) => new(t.File, t.Line, t.Col, t.Text, msg);
+}

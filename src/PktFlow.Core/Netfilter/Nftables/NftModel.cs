@@ -1,0 +1,133 @@
+namespace PktFlow.Netfilter.Nftables;
+
+/// <summary>nftables address families (NFPROTO_*), as tables declare them.</summary>
+public enum NftFamily { Ip, Ip6, Inet, Arp, Bridge, Netdev }
+
+/// <summary>Hook points; bridge/arp/netdev reuse the names their family knows.</summary>
+public enum NftHookPoint { Prerouting, Input, Forward, Output, Postrouting, Ingress, Egress }
+
+/// <summary>Load switches.</summary>
+public sealed class NftLoadOptions
+{
+    /// <summary>Keep rules the evaluator cannot evaluate, marked <see cref="NftRule.Unsupported"/>, instead of rejecting the load.</summary>
+    public bool AllowUnsupported { get; init; }
+    /// <summary>Read <c>include</c> files (relative to the including file). Off: an include is an error.</summary>
+    public bool AllowIncludes { get; init; } = true;
+    /// <summary>Directory relative paths of includes resolve against when the file name has none.</summary>
+    public string? BaseDirectory { get; init; }
+}
+
+/// <summary>A load error: "file:line:col: message".</summary>
+public sealed class NftParseException : Exception
+{
+    public string FileName { get; }
+    public int Line { get; }
+    public int Column { get; }
+    public string Token { get; }
+    public NftParseException(string file, int line, int col, string token, string message)
+        : base($"{file}:{line}:{col}: {message}")
+    { FileName = file; Line = line; Column = col; Token = token; }
+}
+
+public sealed class NftTable
+{
+    public NftFamily Family { get; internal set; }
+    public string Name { get; internal set; } = "";
+    /// <summary>Handle from the per-namespace table counter (1, 2, ... never reused after flush).</summary>
+    public int Handle { get; internal set; }
+    internal int HandleCounter;
+    internal readonly List<NftChain> ChainList = new();
+    internal readonly Dictionary<string, NftSet> SetMap = new(StringComparer.Ordinal);
+    public IReadOnlyList<NftChain> Chains => ChainList;
+    public IReadOnlyCollection<NftSet> Sets => SetMap.Values;
+    public NftChain? FindChain(string name) => ChainList.Find(c => c.Name == name);
+    public override string ToString() => $"table {NftNames.Family(Family)} {Name}";
+}
+
+public sealed class NftChain
+{
+    public NftTable Table { get; internal set; } = null!;
+    public string Name { get; internal set; } = "";
+    public int Handle { get; internal set; }
+    public NftHookPoint? Hook { get; internal set; }
+    public int Priority { get; internal set; }
+    public string? Type { get; internal set; }
+    public bool PolicyDrop { get; internal set; }
+    public string? Device { get; internal set; }
+    /// <summary>Order in which the kernel registered this base chain's hook (load order).</summary>
+    public int RegistrationOrder { get; internal set; }
+    internal readonly List<NftRule> RuleList = new();
+    public IReadOnlyList<NftRule> Rules => RuleList;
+    public bool IsBase => Hook is not null;
+    public override string ToString() => $"{Table} chain {Name}";
+}
+
+public sealed class NftRule
+{
+    public NftChain Chain { get; internal set; } = null!;
+    public int Handle { get; internal set; }
+    /// <summary>The rule as written, normalised (single spaces, "{ a, b }").</summary>
+    public string Text { get; internal set; } = "";
+    public string? Comment { get; internal set; }
+    /// <summary>Set when loaded with AllowUnsupported: the load error this rule would have raised.</summary>
+    public string? Unsupported { get; internal set; }
+    public string SourceFile { get; internal set; } = "";
+    public int SourceLine { get; internal set; }
+    internal NftStmt[] Stmts = Array.Empty<NftStmt>();
+    internal bool HasCounter;
+    private long _packets, _bytes;
+    public long Packets => Interlocked.Read(ref _packets);
+    public long Bytes => Interlocked.Read(ref _bytes);
+    internal void Count(long bytes) { Interlocked.Increment(ref _packets); Interlocked.Add(ref _bytes, bytes); }
+    public void ResetCounter() { Interlocked.Exchange(ref _packets, 0); Interlocked.Exchange(ref _bytes, 0); }
+    public override string ToString() => $"{Text} # handle {Handle}";
+}
+
+public sealed class NftSet
+{
+    public NftTable Table { get; internal set; } = null!;
+    public string Name { get; internal set; } = "";
+    public int Handle { get; internal set; }
+    public string TypeText { get; internal set; } = "";
+    public IReadOnlyList<string> Flags { get; internal set; } = Array.Empty<string>();
+    internal NftType[] KeyTypes = Array.Empty<NftType>();
+    internal readonly List<NftElement> Elements = new();
+    internal List<(NftTok Tok, NftTokenStream Src)> PendingElements = new();
+    public int Count => Elements.Count;
+}
+
+/// <summary>A conntrack summary the datapath hands to nft.</summary>
+public sealed record NftCtInfo(string State, string Direction, uint Mark, string Status);
+
+/// <summary>What nft reads of a packet. Implemented by the datapath over its skb.</summary>
+public interface INftPacket
+{
+    NftFamily Family { get; }
+    ReadOnlySpan<byte> Network { get; }
+    ReadOnlySpan<byte> Link { get; }
+    byte L4Protocol { get; }
+    int TransportOffset { get; }
+    string? InputInterface { get; }
+    string? OutputInterface { get; }
+    int InputIfIndex { get; }
+    int OutputIfIndex { get; }
+    uint Mark { get; set; }
+    byte PacketType { get; }
+    NftCtInfo? Conntrack { get; }
+    bool IsLocalAddress(ReadOnlySpan<byte> address, bool v6);
+}
+
+public sealed record NatAction(string Kind, string? Address, int? PortMin, int? PortMax, string RuleText);
+
+public sealed record NftChainRun(NftChain Chain, NftRule? Rule, string Verdict, string? By);
+
+/// <summary>
+/// Result of one hook. Besides the agreed fields: CtMark (a <c>ct mark set</c> value, for the
+/// conntrack entry), Notrack, and Unsupported (rules met that were loaded as unsupported).
+/// </summary>
+public sealed record NftHookResult(string Verdict, IReadOnlyList<NftChainRun> Runs, NatAction? Nat, string? Reject, IReadOnlyList<string> Logs)
+{
+    public uint? CtMark { get; init; }
+    public bool Notrack { get; init; }
+    public IReadOnlyList<NftRule> UnsupportedRules { get; init; } = Array.Empty<NftRule>();
+}

@@ -1,0 +1,467 @@
+using System.Text;
+
+namespace PktFlow.Netfilter.Nftables;
+
+/// <summary>
+/// Reads nft text (the syntax people write and `nft list ruleset` prints) into tables, chains, sets
+/// and compiled rules. Handles are assigned as the kernel does for `nft -f`: one counter per table
+/// shared by chains, sets (anonymous ones too) and rules; inside a table block nft sends all new
+/// chains first, then the sets, then the rules in order (checked against nft 1.0.6).
+/// </summary>
+internal sealed partial class NftParser
+{
+    private readonly NftLoadOptions _opt;
+    private readonly List<NftTable> _tables;
+    private int _tableCounter, _registration;
+    private NftTokenStream _s = null!;
+
+    public NftParser(NftLoadOptions opt, List<NftTable> tables) { _opt = opt; _tables = tables; }
+
+    // ---------- preprocessing: include, define, $var ----------
+    private List<NftTok> Preprocess(List<NftTok> toks, string file, Dictionary<string, List<NftTok>> defs, int depth)
+    {
+        var o = new List<NftTok>();
+        for (int i = 0; i < toks.Count; i++)
+        {
+            var t = toks[i];
+            bool lineStart = o.Count == 0 || o[^1].IsSep || o[^1].Is("{") || o[^1].Is("}");
+            if (lineStart && t.Is("define") && i + 2 < toks.Count && toks[i + 2].Is("="))
+            {
+                var name = toks[i + 1].Text; var val = new List<NftTok>();
+                int j = i + 3; int depthB = 0;
+                for (; j < toks.Count && toks[j].Kind != TokKind.Eof; j++)
+                {
+                    if (toks[j].Is("{")) depthB++; else if (toks[j].Is("}")) depthB--;
+                    if (depthB == 0 && toks[j].IsSep) break;
+                    if (toks[j].Kind == TokKind.Newline) continue;
+                    val.Add(toks[j]);
+                }
+                defs[name] = Expand(val, defs);
+                i = j; continue;
+            }
+            if (lineStart && t.Is("include") && i + 1 < toks.Count && toks[i + 1].Kind == TokKind.String)
+            {
+                if (!_opt.AllowIncludes) throw NftTokenStream.Error(t, "include is disabled");
+                if (depth > 16) throw NftTokenStream.Error(t, "include nested too deeply");
+                var dir = Path.GetDirectoryName(file);
+                if (string.IsNullOrEmpty(dir)) dir = _opt.BaseDirectory ?? Directory.GetCurrentDirectory();
+                var pattern = toks[i + 1].Text;
+                var full = Path.IsPathRooted(pattern) ? pattern : Path.Combine(dir, pattern);
+                IEnumerable<string> files = full.Contains('*')
+                    ? (Directory.Exists(Path.GetDirectoryName(full)) ? Directory.GetFiles(Path.GetDirectoryName(full)!, Path.GetFileName(full)).OrderBy(x => x, StringComparer.Ordinal) : Enumerable.Empty<string>())
+                    : new[] { full };
+                foreach (var f in files)
+                {
+                    if (!File.Exists(f)) throw NftTokenStream.Error(toks[i + 1], $"include file '{pattern}' not found");
+                    var sub = NftLexer.Lex(File.ReadAllText(f), f); sub.RemoveAt(sub.Count - 1);
+                    o.AddRange(Preprocess(sub, f, defs, depth + 1));
+                    o.Add(new NftTok(TokKind.Newline, "\\n", f, 0, 0));
+                }
+                i++; continue;
+            }
+            if (t.Kind == TokKind.Word && t.Text.StartsWith('$')) { o.AddRange(Expand(new List<NftTok> { t }, defs)); continue; }
+            o.Add(t);
+        }
+        return o;
+    }
+
+    private static List<NftTok> Expand(List<NftTok> val, Dictionary<string, List<NftTok>> defs)
+    {
+        var r = new List<NftTok>();
+        foreach (var v in val)
+        {
+            if (v.Kind == TokKind.Word && v.Text.StartsWith('$'))
+            {
+                if (!defs.TryGetValue(v.Text[1..], out var d)) throw NftTokenStream.Error(v, $"undefined variable '{v.Text}'");
+                foreach (var x in d) r.Add(x with { File = v.File, Line = v.Line, Col = v.Col });
+            }
+            else r.Add(v);
+        }
+        return r;
+    }
+
+    // ---------- top level ----------
+    public void Load(string text, string file)
+    {
+        var toks = Preprocess(NftLexer.Lex(text, file), file, new(), 0);
+        if (toks.Count == 0 || toks[^1].Kind != TokKind.Eof) toks.Add(new NftTok(TokKind.Eof, "end of file", file, 0, 0));
+        _s = new NftTokenStream(toks);
+        while (true)
+        {
+            _s.SkipSeps();
+            var t = _s.Peek();
+            if (t.Kind == TokKind.Eof) break;
+            if (t.Is("table")) { _s.Next(); TableCommand(); continue; }
+            if (t.Is("add") || t.Is("create")) { _s.Next(); AddCommand(); continue; }
+            if (t.Is("insert")) throw NftTokenStream.Error(t, "unsupported command 'insert'");
+            if (t.Is("flush"))
+            {
+                _s.Next(); var w = _s.Next();
+                if (w.Is("ruleset")) { _tables.Clear(); EndCommand(); continue; }
+                if (w.Is("table")) { var tb = FindTable(); tb.ChainList.ForEach(c => c.RuleList.Clear()); EndCommand(); continue; }
+                if (w.Is("chain")) { var tb = FindTable(); ChainOf(tb).RuleList.Clear(); EndCommand(); continue; }
+                throw NftTokenStream.Error(w, $"unsupported command 'flush {w.Text}'");
+            }
+            throw NftTokenStream.Error(t, $"syntax error, unexpected '{t}'");
+        }
+        Validate();
+    }
+
+    private void EndCommand()
+    {
+        var t = _s.Peek();
+        if (!t.IsSep && t.Kind != TokKind.Eof) throw NftTokenStream.Error(t, $"syntax error, unexpected '{t}'");
+    }
+
+    private (NftFamily, string, NftTok) FamilyAndName()
+    {
+        var t = _s.Next();
+        var fam = NftNames.ParseFamily(t.Text);
+        if (fam is null) { return (NftFamily.Ip, t.Text, t); } // nft default family is ip
+        return (fam.Value, _s.Next().Text, t);
+    }
+
+    private NftTable FindTable()
+    {
+        var (f, n, t) = FamilyAndName();
+        return _tables.Find(x => x.Family == f && x.Name == n) ?? throw NftTokenStream.Error(t, $"no such table '{n}'");
+    }
+
+    private NftChain ChainOf(NftTable tb)
+    {
+        var t = _s.Next();
+        return tb.FindChain(t.Text) ?? throw NftTokenStream.Error(t, $"no such chain '{t.Text}'");
+    }
+
+    private NftTable GetOrAddTable(NftFamily f, string name)
+    {
+        var tb = _tables.Find(x => x.Family == f && x.Name == name);
+        if (tb is null) { tb = new NftTable { Family = f, Name = name, Handle = ++_tableCounter }; _tables.Add(tb); }
+        return tb;
+    }
+
+    private void AddCommand()
+    {
+        var what = _s.Next();
+        if (what.Is("table"))
+        {
+            var (f, n, _) = FamilyAndName(); var tb = GetOrAddTable(f, n);
+            if (_s.Peek().Is("{")) TableBody(tb); else EndCommand();
+            return;
+        }
+        if (what.Is("chain"))
+        {
+            var tb = FindTable(); var nameTok = _s.Next();
+            var ch = tb.FindChain(nameTok.Text) ?? NewChain(tb, nameTok.Text, assignHandle: true);
+            if (_s.Accept("{"))
+            {
+                var rules = ChainBody(ch);
+                foreach (var r in rules) CompileRule(ch, r);
+            }
+            else EndCommand();
+            return;
+        }
+        if (what.Is("rule"))
+        {
+            var tb = FindTable(); var ch = ChainOf(tb);
+            int start = _s.Pos; SkipRule();
+            CompileRule(ch, (start, _s.Pos));
+            return;
+        }
+        if (what.Is("set"))
+        {
+            var tb = FindTable(); var nameTok = _s.Next();
+            var set = SetDecl(tb, nameTok);
+            set.Handle = ++tb.HandleCounter; ResolveSet(set);
+            return;
+        }
+        if (what.Is("element"))
+        {
+            var tb = FindTable(); var nameTok = _s.Next();
+            if (!tb.SetMap.TryGetValue(nameTok.Text, out var set)) throw NftTokenStream.Error(nameTok, $"no such set '{nameTok.Text}'");
+            var open = _s.Peek(); _s.Expect("{"); _s.Pos--;
+            set.PendingElements.Add((open, _s)); SkipBraces(); ResolveSet(set);
+            return;
+        }
+        throw NftTokenStream.Error(what, $"unsupported command 'add {what.Text}'");
+    }
+
+    private NftChain NewChain(NftTable tb, string name, bool assignHandle)
+    {
+        var ch = new NftChain { Table = tb, Name = name };
+        if (assignHandle) ch.Handle = ++tb.HandleCounter;
+        tb.ChainList.Add(ch);
+        return ch;
+    }
+
+    private void TableCommand()
+    {
+        var (f, n, _) = FamilyAndName();
+        var tb = GetOrAddTable(f, n);
+        if (_s.Peek().Is("{")) TableBody(tb); else EndCommand();
+    }
+
+    private void TableBody(NftTable tb)
+    {
+        _s.Expect("{");
+        var newChains = new List<NftChain>();
+        var newSets = new List<NftSet>();
+        var bodies = new List<(NftChain, List<(int, int)>)>();
+        while (true)
+        {
+            _s.SkipSeps();
+            var t = _s.Next();
+            if (t.Is("}")) break;
+            if (t.Is("chain"))
+            {
+                var nameTok = _s.Next();
+                var ch = tb.FindChain(nameTok.Text);
+                if (ch is null) { ch = NewChain(tb, nameTok.Text, assignHandle: false); newChains.Add(ch); }
+                _s.Expect("{");
+                bodies.Add((ch, ChainBody(ch)));
+                continue;
+            }
+            if (t.Is("set"))
+            {
+                var nameTok = _s.Next();
+                bool existed = tb.SetMap.ContainsKey(nameTok.Text);
+                var set = SetDecl(tb, nameTok);
+                if (!existed) newSets.Add(set);
+                continue;
+            }
+            if (t.Is("flags") || t.Is("comment")) { while (!_s.Peek().IsSep && !_s.Peek().Is("}")) _s.Next(); continue; }
+            if (t.Is("map") || t.Is("flowtable") || t.Is("counter") || t.Is("quota") || t.Is("ct") || t.Is("limit") || t.Is("secmark") || t.Is("synproxy"))
+                throw NftTokenStream.Error(t, $"unsupported table object '{t.Text}'");
+            throw NftTokenStream.Error(t, $"syntax error, unexpected '{t}'");
+        }
+        foreach (var c in newChains) c.Handle = ++tb.HandleCounter;
+        foreach (var s in newSets) s.Handle = ++tb.HandleCounter;
+        foreach (var s in tb.SetMap.Values) ResolveSet(s);
+        foreach (var (ch, rules) in bodies) foreach (var r in rules) CompileRule(ch, r);
+    }
+
+    /// <summary>Reads a chain body after '{'; returns the token ranges of its rules (compiled later).</summary>
+    private List<(int, int)> ChainBody(NftChain ch)
+    {
+        var rules = new List<(int, int)>();
+        var fam = ch.Table.Family;
+        while (true)
+        {
+            _s.SkipSeps();
+            var t = _s.Peek();
+            if (t.Is("}")) { _s.Next(); break; }
+            if (t.Kind == TokKind.Eof) throw NftTokenStream.Error(t, "syntax error, unexpected end of file");
+            if (t.Is("type"))
+            {
+                _s.Next();
+                var ty = _s.Next();
+                if (ty.Text is not ("filter" or "nat" or "route")) throw NftTokenStream.Error(ty, $"unknown chain type '{ty.Text}'");
+                ch.Type = ty.Text;
+                _s.Expect("hook");
+                var hk = _s.Next();
+                ch.Hook = NftNames.ParseHook(hk.Text) ?? throw NftTokenStream.Error(hk, $"unknown chain hook '{hk.Text}'");
+                if (_s.Accept("device")) ch.Device = _s.Next().Text;
+                _s.Expect("priority");
+                ch.Priority = ParsePriority(fam);
+                if (_s.Accept("device")) ch.Device = _s.Next().Text;
+                ch.RegistrationOrder = ++_registration;
+                continue;
+            }
+            if (t.Is("policy"))
+            {
+                _s.Next(); var p = _s.Next();
+                if (p.Is("accept")) ch.PolicyDrop = false;
+                else if (p.Is("drop")) ch.PolicyDrop = true;
+                else throw NftTokenStream.Error(p, $"unknown policy '{p.Text}'");
+                continue;
+            }
+            if (t.Is("device") || t.Is("devices")) { _s.Next(); _s.Accept("="); ch.Device = _s.Next().Text; continue; }
+            if (t.Is("comment") && _s.Peek(1).Kind == TokKind.String && (_s.Peek(2).IsSep || _s.Peek(2).Is("}"))) { _s.Next(); _s.Next(); continue; }
+            int start = _s.Pos; SkipRule(); rules.Add((start, _s.Pos));
+        }
+        return rules;
+    }
+
+    private int ParsePriority(NftFamily fam)
+    {
+        var t = _s.Next();
+        int sign = 1;
+        string w = t.Text;
+        if (NftType.TryNumber(w, out var n0)) return (int)n0;
+        if (w.StartsWith('-') && NftType.TryNumber(w[1..], out var n1)) return -(int)n1;
+        // name, name+N, name-N, or name + N
+        int baseV; string rest = "";
+        int dash = w.IndexOf('-');
+        if (dash > 0) { rest = w[dash..]; w = w[..dash]; }
+        baseV = NftNames.Priority(fam, w) ?? throw NftTokenStream.Error(t, $"unknown priority '{t.Text}'");
+        if (rest.Length > 1) return baseV - int.Parse(rest[1..]);
+        var nx = _s.Peek();
+        if (nx.Is("+") || nx.Text == "-" || (nx.Kind == TokKind.Word && (nx.Text.StartsWith('-') || nx.Text.StartsWith('+'))))
+        {
+            _s.Next(); string num = nx.Text.TrimStart('+', '-');
+            if (nx.Text.StartsWith('-')) sign = -1;
+            if (num.Length == 0) num = _s.Next().Text;
+            if (!int.TryParse(num, out var off)) throw NftTokenStream.Error(nx, $"bad priority offset '{num}'");
+            return baseV + sign * off;
+        }
+        return baseV;
+    }
+
+    /// <summary>Advances past one rule (up to a separator or the closing brace, at depth 0).</summary>
+    private void SkipRule()
+    {
+        int depth = 0;
+        while (true)
+        {
+            var t = _s.Peek();
+            if (t.Kind == TokKind.Eof) return;
+            if (depth == 0 && (t.IsSep || t.Is("}"))) return;
+            if (t.Is("{") || t.Is("(")) depth++;
+            else if (t.Is("}") || t.Is(")")) depth--;
+            _s.Next();
+        }
+    }
+
+    private void SkipBraces()
+    {
+        int depth = 0;
+        do
+        {
+            var t = _s.Next();
+            if (t.Is("{")) depth++; else if (t.Is("}")) depth--;
+            if (t.Kind == TokKind.Eof) throw NftTokenStream.Error(t, "syntax error, unexpected end of file");
+        } while (depth > 0);
+    }
+
+    private NftSet SetDecl(NftTable tb, NftTok nameTok)
+    {
+        if (!tb.SetMap.TryGetValue(nameTok.Text, out var set))
+        {
+            set = new NftSet { Table = tb, Name = nameTok.Text };
+            tb.SetMap[set.Name] = set;
+        }
+        _s.Expect("{");
+        while (true)
+        {
+            _s.SkipSeps();
+            var t = _s.Next();
+            if (t.Is("}")) break;
+            if (t.Is("type") || t.Is("typeof"))
+            {
+                var types = new List<NftType>(); var text = new StringBuilder();
+                if (t.Is("typeof")) throw NftTokenStream.Error(t, "unsupported set declaration 'typeof'");
+                while (true)
+                {
+                    var w = _s.Next();
+                    var ty = NftType.ByName(w.Text) ?? throw NftTokenStream.Error(w, $"unknown datatype '{w.Text}'");
+                    types.Add(ty); text.Append(text.Length > 0 ? " . " : "").Append(w.Text);
+                    if (!_s.Accept(".")) break;
+                }
+                set.KeyTypes = types.ToArray(); set.TypeText = text.ToString();
+                continue;
+            }
+            if (t.Is("flags"))
+            {
+                var fl = new List<string>();
+                do fl.Add(_s.Next().Text); while (_s.Accept(","));
+                set.Flags = fl; continue;
+            }
+            if (t.Is("elements"))
+            {
+                _s.Expect("=");
+                set.PendingElements.Add((_s.Peek(), _s));
+                SkipBraces(); continue;
+            }
+            if (t.Is("size") || t.Is("policy") || t.Is("timeout") || t.Is("gc-interval") || t.Is("comment") || t.Is("auto-merge"))
+            { while (!_s.Peek().IsSep && !_s.Peek().Is("}")) _s.Next(); continue; }
+            throw NftTokenStream.Error(t, $"unsupported set property '{t.Text}'");
+        }
+        if (set.KeyTypes.Length == 0) throw NftTokenStream.Error(nameTok, $"set '{set.Name}' has no type");
+        return set;
+    }
+
+    private void ResolveSet(NftSet set)
+    {
+        if (set.PendingElements.Count == 0) return;
+        var save = _s.Pos;
+        foreach (var (tok, src) in set.PendingElements)
+        {
+            int p = FindTokenPos(src, tok);
+            src.Pos = p;
+            set.Elements.AddRange(ParseSetBody(set.KeyTypes, vmap: false));
+        }
+        set.PendingElements.Clear();
+        _s.Pos = save;
+    }
+
+    private int FindTokenPos(NftTokenStream src, NftTok tok)
+    {
+        // tokens are unique by position
+        int save = src.Pos;
+        for (int i = 0; ; i++)
+        {
+            src.Pos = i; var t = src.Peek();
+            if (t == tok) { src.Pos = save; return i; }
+            if (t.Kind == TokKind.Eof) { src.Pos = save; throw NftTokenStream.Error(tok, "internal: token lost"); }
+        }
+    }
+
+    private sealed class TypeOnlySelector : NftSelector
+    {
+        private readonly NftType _t;
+        public TypeOnlySelector(NftType t) { _t = t; }
+        public override NftType Type => _t;
+        public override bool Load(NftEvalCtx c, Span<byte> dst) => false;
+    }
+
+    private void Validate()
+    {
+        foreach (var tb in _tables)
+            foreach (var ch in tb.ChainList)
+            {
+                foreach (var r in ch.RuleList)
+                    foreach (var st in r.Stmts)
+                    {
+                        string? target = st switch
+                        {
+                            VerdictStmt v when v.Target is not null => v.Target,
+                            _ => null,
+                        };
+                        if (target is not null && tb.FindChain(target) is null)
+                            throw new NftParseException(r.SourceFile, r.SourceLine, 1, target, $"Could not process rule: No such file or directory: chain '{target}' in {tb}");
+                        if (st is MatchStmt { Vmap: true } m)
+                            foreach (var e in m.Elements ?? m.Set!.Elements)
+                                if (e.Target is not null && tb.FindChain(e.Target) is null)
+                                    throw new NftParseException(r.SourceFile, r.SourceLine, 1, e.Target, $"Could not process rule: No such file or directory: chain '{e.Target}' in {tb}");
+                    }
+                if (ch.IsBase && ch.Type is null) throw new NftParseException("", 0, 0, ch.Name, $"chain {ch.Name} has no type");
+            }
+        // jump loops: nft refuses them ("Too many levels of symbolic links")
+        foreach (var tb in _tables)
+            foreach (var ch in tb.ChainList)
+            {
+                var state = new Dictionary<NftChain, int>();
+                if (HasLoop(ch, state))
+                    throw new NftParseException("", 0, 0, ch.Name, $"Could not process rule: Too many levels of symbolic links: jump loop through {tb} chain {ch.Name}");
+            }
+    }
+
+    private static IEnumerable<string> Targets(NftChain ch)
+    {
+        foreach (var r in ch.RuleList)
+            foreach (var st in r.Stmts)
+            {
+                if (st is VerdictStmt { Target: { } t }) yield return t;
+                if (st is MatchStmt { Vmap: true } m) foreach (var e in m.Elements ?? m.Set!.Elements) if (e.Target is { } et) yield return et;
+            }
+    }
+
+    private static bool HasLoop(NftChain ch, Dictionary<NftChain, int> state)
+    {
+        if (state.TryGetValue(ch, out var s)) return s == 1;
+        state[ch] = 1;
+        foreach (var t in Targets(ch)) { var n = ch.Table.FindChain(t); if (n is not null && HasLoop(n, state)) return true; }
+        state[ch] = 2;
+        return false;
+    }
+}

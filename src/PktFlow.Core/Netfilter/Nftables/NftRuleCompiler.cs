@@ -1,0 +1,523 @@
+using System.Text;
+
+namespace PktFlow.Netfilter.Nftables;
+
+internal sealed partial class NftParser
+{
+    private int _ruleEnd;
+    private int _anonSets;
+
+    private void CompileRule(NftChain ch, (int Start, int End) range)
+    {
+        var save = _s.Pos;
+        _s.Pos = range.Start; _ruleEnd = range.End; _anonSets = 0; _currentChain = ch;
+        var first = _s.Peek();
+        var rule = new NftRule { Chain = ch, SourceFile = first.File, SourceLine = first.Line };
+        var sb = new StringBuilder();
+        for (int i = range.Start; i < range.End; i++)
+        {
+            _s.Pos = i; var t = _s.Peek();
+            if (t.Is(",")) { sb.Append(','); continue; }
+            if (sb.Length > 0 && !(sb[^1] == '(' || t.Is(")"))) sb.Append(' ');
+            sb.Append(t.ToString());
+        }
+        rule.Text = sb.ToString();
+        _s.Pos = range.Start;
+        try
+        {
+            var stmts = new List<NftStmt>();
+            while (_s.Pos < _ruleEnd) stmts.Add(Statement(ch, rule));
+            rule.Stmts = stmts.ToArray();
+            rule.HasCounter = stmts.Any(x => x is CounterStmt);
+        }
+        catch (NftParseException e) when (_opt.AllowUnsupported)
+        {
+            rule.Unsupported = e.Message; rule.Stmts = Array.Empty<NftStmt>();
+        }
+        tb(ch).HandleCounter += _anonSets;
+        rule.Handle = ++tb(ch).HandleCounter;
+        ch.RuleList.Add(rule);
+        _s.Pos = save;
+        static NftTable tb(NftChain c) => c.Table;
+    }
+
+    private bool More => _s.Pos < _ruleEnd;
+    private NftTok Cur => _s.Pos < _ruleEnd ? _s.Peek() : new NftTok(TokKind.Eof, "end of rule", _s.Peek().File, _s.Peek().Line, _s.Peek().Col);
+    private NftTok Take() { var t = Cur; if (More) _s.Next(); return t; }
+    private bool TakeIf(string s) { if (More && _s.Peek().Is(s)) { _s.Next(); return true; } return false; }
+    private static NftParseException Err(NftTok t, string m) => NftTokenStream.Error(t, m);
+
+    private static readonly HashSet<string> BareMeta = new() { "iifname", "oifname", "iif", "oif", "mark", "pkttype", "nfproto", "l4proto" };
+
+    private NftStmt Statement(NftChain ch, NftRule rule)
+    {
+        var t = Cur;
+        switch (t.Text)
+        {
+            case "counter":
+                Take();
+                if (TakeIf("packets")) { Take(); if (TakeIf("bytes")) Take(); }
+                return new CounterStmt();
+            case "log":
+            {
+                Take(); var desc = new StringBuilder("log");
+                while (More && Cur.Text is "prefix" or "level" or "group" or "snaplen" or "queue-threshold" or "flags")
+                {
+                    var k = Take().Text; var v = Take();
+                    desc.Append(' ').Append(k).Append(' ').Append(v.ToString());
+                    while (k == "flags" && TakeIf(",")) desc.Append(',').Append(Take().Text);
+                }
+                return new LogStmt { Text = desc.ToString() };
+            }
+            case "accept": Take(); return new VerdictStmt { Verdict = NftVerdict.Accept };
+            case "drop": Take(); return new VerdictStmt { Verdict = NftVerdict.Drop };
+            case "continue": Take(); return new VerdictStmt { Verdict = NftVerdict.Continue };
+            case "return": Take(); return new VerdictStmt { Verdict = NftVerdict.Return };
+            case "jump": case "goto":
+                Take();
+                var target = Take();
+                if (target.Kind != TokKind.Word && target.Kind != TokKind.String) throw Err(target, "syntax error, expected chain name");
+                return new VerdictStmt { Verdict = t.Text == "jump" ? NftVerdict.Jump : NftVerdict.Goto, Target = target.Text };
+            case "queue":
+                Take();
+                while (More && Cur.Text is "num" or "flags" or "bypass" or "fanout" or "to" || (More && (Cur.Is(",") || char.IsDigit(Cur.Text[0])))) Take();
+                return new VerdictStmt { Verdict = NftVerdict.Queue };
+            case "reject": return Reject();
+            case "snat": case "dnat": case "masquerade": case "redirect": return Nat(rule);
+            case "notrack": Take(); return new NotrackStmt();
+            case "comment": Take(); rule.Comment = Take().Text; return new NotrackNoop();
+            case "meta":
+                Take();
+                if (Cur.Is("mark") && _s.Peek(1).Is("set") ) { Take(); Take(); return new SetMarkStmt { Value = U32(Take()) }; }
+                if (Cur.Is("nftrace") && _s.Peek(1).Is("set")) { Take(); Take(); Take(); return new NotrackNoop(); }
+                return Match(MetaSel(Take()));
+            case "ct":
+                if (_s.Peek(1).Is("mark") && _s.Peek(2).Is("set")) { Take(); Take(); Take(); return new SetMarkStmt { Ct = true, Value = U32(Take()) }; }
+                break;
+            case "mark":
+                if (_s.Peek(1).Is("set")) { Take(); Take(); return new SetMarkStmt { Value = U32(Take()) }; }
+                break;
+            case "fib": return Fib();
+        }
+        if (t.Kind == TokKind.Word) return Match(Selector());
+        throw Err(t, $"syntax error, unexpected '{t}'");
+    }
+
+    private sealed class NotrackNoop : NftStmt { public override bool Eval(NftEvalCtx c) => true; }
+
+    private uint U32(NftTok t)
+    {
+        if (!NftType.TryNumber(t.Text, out var v) || v > uint.MaxValue) throw Err(t, $"bad value '{t.Text}'");
+        return (uint)v;
+    }
+
+    private NftStmt Reject()
+    {
+        Take();
+        string desc = "default";
+        if (TakeIf("with"))
+        {
+            var k = Take();
+            if (k.Is("tcp")) { var r = Take(); if (!r.Is("reset")) throw Err(r, $"unknown reject type '{r.Text}'"); desc = "tcp reset"; }
+            else if (k.Text is "icmp" or "icmpv6" or "icmpx")
+            {
+                TakeIf("type"); var code = Take();
+                desc = $"{k.Text} {code.Text}";
+            }
+            else throw Err(k, $"unknown reject type '{k.Text}'");
+        }
+        return new RejectStmt { Desc = desc };
+    }
+
+    private NftStmt Nat(NftRule rule)
+    {
+        var kind = Take().Text;
+        string? addr = null; int? pmin = null, pmax = null;
+        if (More && Cur.Text is "ip" or "ip6") Take();
+        if (TakeIf("to"))
+        {
+            var v = Take(); var w = v.Text;
+            string? port = null;
+            if (w.StartsWith(':')) port = w[1..];
+            else if (w.StartsWith('['))
+            {
+                int rb = w.IndexOf(']'); addr = w[1..rb];
+                if (rb + 1 < w.Length && w[rb + 1] == ':') port = w[(rb + 2)..];
+            }
+            else if (w.Count(c => c == ':') == 1) { var i = w.IndexOf(':'); addr = w[..i]; port = w[(i + 1)..]; }
+            else addr = w;
+            if (port is not null)
+            {
+                if (port.Length == 0 && More) port = Take().Text;
+                var parts = port.Split('-');
+                if (!int.TryParse(parts[0], out var a)) throw Err(v, $"bad port '{port}'");
+                pmin = a; pmax = parts.Length > 1 && int.TryParse(parts[1], out var b) ? b : a;
+            }
+            if (kind is "snat" or "dnat" && addr is null) throw Err(v, $"{kind} needs an address");
+        }
+        else if (kind is "snat" or "dnat") throw Err(Cur, $"syntax error, expected 'to' after {kind}");
+        while (More && Cur.Text is "random" or "persistent" or "fully-random" or ",") Take();
+        return new VerdictStmt { Verdict = NftVerdict.Accept, Nat = new NatAction(kind, addr, pmin, pmax, rule.Text) };
+    }
+
+    private NftStmt Fib()
+    {
+        var t = Take();
+        var which = Take();
+        if (which.Text is not ("daddr" or "saddr")) throw Err(which, $"unsupported fib key '{which.Text}'");
+        while (TakeIf(".")) Take();
+        var res = Take();
+        if (!res.Is("type")) throw Err(res, $"unsupported fib result '{res.Text}'");
+        bool neg = false;
+        if (TakeIf("!=")) neg = true; else TakeIf("==");
+        var v = Take();
+        if (!v.Is("local")) throw Err(v, $"unsupported fib type '{v.Text}' (only local is modelled)");
+        return new FibLocalStmt { Daddr = which.Text == "daddr", Negate = neg };
+    }
+
+    // ---------- selectors ----------
+    private NftSelector Selector()
+    {
+        var parts = new List<NftSelector> { OneSelector() };
+        while (More && Cur.Is(".") ) { Take(); parts.Add(OneSelector()); }
+        return parts.Count == 1 ? parts[0] : new ConcatSelector(parts.ToArray());
+    }
+
+    private NftSelector OneSelector()
+    {
+        var t = Take();
+        if (t.Is("meta")) return MetaSel(Take());
+        if (BareMeta.Contains(t.Text)) return MetaSel(t);
+        if (t.Is("ct"))
+        {
+            var k = Take();
+            if (k.Text is "original" or "reply") throw Err(k, $"unsupported ct expression 'ct {k.Text}'");
+            return k.Text switch
+            {
+                "state" => new MetaSelector(MetaKey.CtState, NftType.CtState) { Text = "ct state" },
+                "status" => new MetaSelector(MetaKey.CtStatus, NftType.CtStatus) { Text = "ct status" },
+                "direction" => new MetaSelector(MetaKey.CtDir, NftType.CtDir) { Text = "ct direction" },
+                "mark" => new MetaSelector(MetaKey.CtMark, NftType.Mark) { Text = "ct mark" },
+                _ => throw Err(k, $"unsupported ct expression 'ct {k.Text}'"),
+            };
+        }
+        var f = Cur;
+        var field = Take();
+        PayloadSelector P(PBase b, int off, int w, NftType ty, L3 l3 = L3.None, int l4 = -1, int shift = 0, ulong mask = 0, int l4alt = -1) =>
+            new(ty) { Base = b, Offset = off, Width = w, NeedL3 = l3, NeedL4 = l4, NeedL4Alt = l4alt, Shift = shift, Mask = mask, Text = $"{t.Text} {field.Text}" };
+        NftSelector? s = (t.Text, field.Text) switch
+        {
+            ("ip", "version") => P(PBase.Network, 0, 1, NftType.Int1, L3.V4, shift: 4, mask: 0xF),
+            ("ip", "hdrlength") => P(PBase.Network, 0, 1, NftType.Int1, L3.V4, mask: 0xF),
+            ("ip", "dscp") => P(PBase.Network, 1, 1, NftType.Dscp, L3.V4, shift: 2, mask: 0x3F),
+            ("ip", "ecn") => P(PBase.Network, 1, 1, NftType.Ecn, L3.V4, mask: 0x3),
+            ("ip", "length") => P(PBase.Network, 2, 2, NftType.Int2, L3.V4),
+            ("ip", "id") => P(PBase.Network, 4, 2, NftType.Int2, L3.V4),
+            ("ip", "frag-off") => P(PBase.Network, 6, 2, NftType.Int2, L3.V4),
+            ("ip", "ttl") => P(PBase.Network, 8, 1, NftType.Int1, L3.V4),
+            ("ip", "protocol") => P(PBase.Network, 9, 1, NftType.InetProto, L3.V4),
+            ("ip", "checksum") => P(PBase.Network, 10, 2, NftType.Int2, L3.V4),
+            ("ip", "saddr") => P(PBase.Network, 12, 4, NftType.Ipv4Addr, L3.V4),
+            ("ip", "daddr") => P(PBase.Network, 16, 4, NftType.Ipv4Addr, L3.V4),
+            ("ip6", "version") => P(PBase.Network, 0, 1, NftType.Int1, L3.V6, shift: 4, mask: 0xF),
+            ("ip6", "flowlabel") => P(PBase.Network, 0, 4, NftType.Int4, L3.V6, mask: 0xFFFFF),
+            ("ip6", "length") => P(PBase.Network, 4, 2, NftType.Int2, L3.V6),
+            ("ip6", "nexthdr") => P(PBase.Network, 6, 1, NftType.InetProto, L3.V6),
+            ("ip6", "hoplimit") => P(PBase.Network, 7, 1, NftType.Int1, L3.V6),
+            ("ip6", "saddr") => P(PBase.Network, 8, 16, NftType.Ipv6Addr, L3.V6),
+            ("ip6", "daddr") => P(PBase.Network, 24, 16, NftType.Ipv6Addr, L3.V6),
+            ("tcp", "sport") => P(PBase.Transport, 0, 2, NftType.InetService, l4: 6),
+            ("tcp", "dport") => P(PBase.Transport, 2, 2, NftType.InetService, l4: 6),
+            ("tcp", "sequence") => P(PBase.Transport, 4, 4, NftType.Int4, l4: 6),
+            ("tcp", "ackseq") => P(PBase.Transport, 8, 4, NftType.Int4, l4: 6),
+            ("tcp", "doff") => P(PBase.Transport, 12, 1, NftType.Int1, l4: 6, shift: 4, mask: 0xF),
+            ("tcp", "flags") => P(PBase.Transport, 13, 1, NftType.TcpFlags, l4: 6),
+            ("tcp", "window") => P(PBase.Transport, 14, 2, NftType.Int2, l4: 6),
+            ("tcp", "checksum") => P(PBase.Transport, 16, 2, NftType.Int2, l4: 6),
+            ("tcp", "urgptr") => P(PBase.Transport, 18, 2, NftType.Int2, l4: 6),
+            ("udp", "sport") => P(PBase.Transport, 0, 2, NftType.InetService, l4: 17),
+            ("udp", "dport") => P(PBase.Transport, 2, 2, NftType.InetService, l4: 17),
+            ("udp", "length") => P(PBase.Transport, 4, 2, NftType.Int2, l4: 17),
+            ("udp", "checksum") => P(PBase.Transport, 6, 2, NftType.Int2, l4: 17),
+            ("th", "sport") => P(PBase.Transport, 0, 2, NftType.InetService),
+            ("th", "dport") => P(PBase.Transport, 2, 2, NftType.InetService),
+            ("icmp", "type") => P(PBase.Transport, 0, 1, NftType.IcmpType, L3.V4, l4: 1),
+            ("icmp", "code") => P(PBase.Transport, 1, 1, NftType.Int1, L3.V4, l4: 1),
+            ("icmp", "checksum") => P(PBase.Transport, 2, 2, NftType.Int2, L3.V4, l4: 1),
+            ("icmp", "id") => P(PBase.Transport, 4, 2, NftType.Int2, L3.V4, l4: 1),
+            ("icmp", "sequence") => P(PBase.Transport, 6, 2, NftType.Int2, L3.V4, l4: 1),
+            ("icmp", "mtu") => P(PBase.Transport, 6, 2, NftType.Int2, L3.V4, l4: 1),
+            ("icmp", "gateway") => P(PBase.Transport, 4, 4, NftType.Ipv4Addr, L3.V4, l4: 1),
+            ("icmpv6", "type") => P(PBase.Transport, 0, 1, NftType.Icmpv6Type, L3.V6, l4: 58),
+            ("icmpv6", "code") => P(PBase.Transport, 1, 1, NftType.Int1, L3.V6, l4: 58),
+            ("icmpv6", "checksum") => P(PBase.Transport, 2, 2, NftType.Int2, L3.V6, l4: 58),
+            ("icmpv6", "id") => P(PBase.Transport, 4, 2, NftType.Int2, L3.V6, l4: 58),
+            ("icmpv6", "sequence") => P(PBase.Transport, 6, 2, NftType.Int2, L3.V6, l4: 58),
+            ("icmpv6", "mtu") => P(PBase.Transport, 4, 4, NftType.Int4, L3.V6, l4: 58),
+            ("ether", "daddr") => P(PBase.Link, 0, 6, NftType.EtherAddr),
+            ("ether", "saddr") => P(PBase.Link, 6, 6, NftType.EtherAddr),
+            ("ether", "type") => P(PBase.Link, 12, 2, NftType.EtherType),
+            ("vlan", "id") => P(PBase.Link, 14, 2, NftType.Int2, mask: 0xFFF),
+            ("vlan", "type") => P(PBase.Link, 16, 2, NftType.EtherType),
+            ("arp", "htype") => P(PBase.Network, 0, 2, NftType.Int2, L3.Arp),
+            ("arp", "ptype") => P(PBase.Network, 2, 2, NftType.EtherType, L3.Arp),
+            ("arp", "hlen") => P(PBase.Network, 4, 1, NftType.Int1, L3.Arp),
+            ("arp", "plen") => P(PBase.Network, 5, 1, NftType.Int1, L3.Arp),
+            ("arp", "operation") => P(PBase.Network, 6, 2, NftType.ArpOp, L3.Arp),
+            ("arp", "saddr") => ArpAddr(8, 14),
+            ("arp", "daddr") => ArpAddr(18, 24),
+            _ => null,
+        };
+        if (s is null)
+        {
+            if (t.Text is "ip" or "ip6" or "tcp" or "udp" or "th" or "icmp" or "icmpv6" or "ether" or "vlan" or "arp")
+                throw Err(field, $"unsupported expression '{t.Text} {field.Text}'");
+            throw Err(t, $"unknown expression '{t.Text}'");
+        }
+        if (s is PayloadSelector ps && t.Text == "udp") { }
+        return s;
+
+        NftSelector ArpAddr(int macOff, int ipOff)
+        {
+            var k = Take();
+            if (k.Is("ip")) return P(PBase.Network, ipOff, 4, NftType.Ipv4Addr, L3.Arp);
+            if (k.Is("ether")) return P(PBase.Network, macOff, 6, NftType.EtherAddr, L3.Arp);
+            throw Err(k, $"unsupported expression 'arp {field.Text} {k.Text}'");
+        }
+    }
+
+    private NftSelector MetaSel(NftTok k) => k.Text switch
+    {
+        "l4proto" => new MetaSelector(MetaKey.L4Proto, NftType.InetProto) { Text = "meta l4proto" },
+        "nfproto" => new MetaSelector(MetaKey.NfProto, NftType.NfProto) { Text = "meta nfproto" },
+        "protocol" => new MetaSelector(MetaKey.Protocol, NftType.EtherType) { Text = "meta protocol" },
+        "iifname" => new MetaSelector(MetaKey.Iifname, NftType.Ifname) { Text = "iifname" },
+        "oifname" => new MetaSelector(MetaKey.Oifname, NftType.Ifname) { Text = "oifname" },
+        "iif" => new MetaSelector(MetaKey.Iif, NftType.Int4) { Text = "iif" },
+        "oif" => new MetaSelector(MetaKey.Oif, NftType.Int4) { Text = "oif" },
+        "mark" => new MetaSelector(MetaKey.Mark, NftType.Mark) { Text = "meta mark" },
+        "pkttype" => new MetaSelector(MetaKey.PktType, NftType.PktType) { Text = "meta pkttype" },
+        "length" => new MetaSelector(MetaKey.Length, NftType.Int4) { Text = "meta length" },
+        _ => throw Err(k, $"unsupported expression 'meta {k.Text}'"),
+    };
+
+    // ---------- relations ----------
+    private NftStmt Match(NftSelector sel)
+    {
+        // iif/oif with a name compare the name (no ifindex table at load time)
+        if (sel is MetaSelector { Key: MetaKey.Iif or MetaKey.Oif } ms && More && (Cur.Kind == TokKind.String || (Cur.Kind == TokKind.Word && !char.IsDigit(Cur.Text[0]))))
+            sel = new MetaSelector(ms.Key == MetaKey.Iif ? MetaKey.Iifname : MetaKey.Oifname, NftType.Ifname) { Text = ms.Text };
+        var types = sel is ConcatSelector cs ? cs.Parts.Select(p => p.Type).ToArray() : new[] { sel.Type };
+        var widths = types.Select(x => x.Length).ToArray();
+        var m = new MatchStmt { Sel = sel, Widths = widths };
+        if (!More) throw Err(Cur, $"syntax error, '{sel.Text}' needs a value");
+        if (TakeIf("&"))
+        {
+            m.Mask = ValueExpr(sel.Type);
+            if (TakeIf("!=")) m.Op = CmpOp.Ne; else TakeIf("==");
+            var v = ValueExpr(sel.Type);
+            m.Value = v; if (m.Op != CmpOp.Ne) m.Op = CmpOp.Eq;
+            return m;
+        }
+        if (TakeIf("vmap"))
+        {
+            m.Vmap = true; m.Op = CmpOp.Eq;
+            m.Elements = ParseSetBody(types, vmap: true);
+            _anonSets++;
+            return m;
+        }
+        var opTok = Cur;
+        m.Op = opTok.Text switch { "==" => CmpOp.Eq, "!=" => CmpOp.Ne, "<" => CmpOp.Lt, ">" => CmpOp.Gt, "<=" => CmpOp.Le, ">=" => CmpOp.Ge, "!" => CmpOp.NoBit, _ => (CmpOp)(-1) };
+        bool explicitOp = (int)m.Op != -1;
+        if (explicitOp) Take(); else m.Op = CmpOp.Eq;
+        if (Cur.Is("{"))
+        {
+            if (m.Op is not (CmpOp.Eq or CmpOp.Ne)) throw Err(opTok, "relational operator not allowed with a set");
+            var els = ParseSetBody(types, vmap: false);
+            if (els.Count != 1) _anonSets++;
+            m.Elements = els;
+            return m;
+        }
+        if (Cur.Kind == TokKind.Word && Cur.Text.StartsWith('@'))
+        {
+            var nt = Take();
+            var tb = CurrentTable ?? throw Err(nt, "set reference outside a table");
+            if (!tb.SetMap.TryGetValue(nt.Text[1..], out var set)) throw Err(nt, $"set '{nt.Text[1..]}' does not exist");
+            if (set.KeyTypes.Sum(x => x.Length) != sel.Length) throw Err(nt, $"datatype mismatch: set '{set.Name}' has type {set.TypeText}");
+            m.Set = set; m.Widths = set.KeyTypes.Select(x => x.Length).ToArray();
+            if (m.Op is not (CmpOp.Eq or CmpOp.Ne)) throw Err(opTok, "relational operator not allowed with a set");
+            return m;
+        }
+        if (types.Length > 1)
+        {
+            var el = Element(types);
+            m.Elements = new List<NftElement> { el };
+            return m;
+        }
+        var ty = sel.Type;
+        if (ty.IsBitmask && (m.Op is CmpOp.Eq or CmpOp.NoBit or CmpOp.Ne))
+        {
+            var v = BitList(ty);
+            if (TakeIf("/"))
+            {
+                m.Mask = BitList(ty); m.Value = v;
+                if (m.Op == CmpOp.NoBit) throw Err(opTok, "syntax error, '!' with a mask");
+                return m;
+            }
+            if (!explicitOp) m.Op = CmpOp.AnyBit;
+            m.Value = v;
+            return m;
+        }
+        var (lo, hi) = Range(ty, Take());
+        if (lo.AsSpan().SequenceEqual(hi)) m.Value = lo;
+        else
+        {
+            if (m.Op is not (CmpOp.Eq or CmpOp.Ne)) throw Err(opTok, "relational operator not allowed with a range");
+            m.Lo = lo; m.Hi = hi;
+        }
+        return m;
+    }
+
+    private NftTable? CurrentTable => _currentChain?.Table;
+    private NftChain? _currentChain;
+
+    private byte[] BitList(NftType ty)
+    {
+        ulong acc = 0;
+        do
+        {
+            var t = Take();
+            if (ty.Symbols!.TryGetValue(t.Text, out var v) || NftType.TryNumber(t.Text, out v)) acc |= v;
+            else throw Err(t, $"'{t.Text}' is not a valid {ty.Name} value");
+        } while (TakeIf(",") || TakeIf("|"));
+        return ToBytes(acc, ty.Length);
+    }
+
+    private static byte[] ToBytes(ulong v, int len)
+    {
+        var b = new byte[len];
+        for (int i = len - 1; i >= 0; i--) { b[i] = (byte)v; v >>= 8; }
+        return b;
+    }
+
+    /// <summary>A value, a parenthesised or |-joined bit expression (for masks).</summary>
+    private byte[] ValueExpr(NftType ty)
+    {
+        bool paren = TakeIf("(");
+        ulong acc = 0; bool any = false; byte[]? single = null;
+        do
+        {
+            var t = Take();
+            var b = ty.Parse(t.Text) ?? throw Err(t, $"'{t.Text}' is not a valid {ty.Name} value");
+            if (ty.Length <= 8) { acc |= NftBytes.ToUlong(b); any = true; } else single = b;
+        } while (TakeIf("|"));
+        if (paren && !TakeIf(")")) throw Err(Cur, "syntax error, expected ')'");
+        return single ?? (any ? ToBytes(acc, ty.Length) : throw Err(Cur, "value expected"));
+    }
+
+    /// <summary>value, a-b range, addr/len prefix, "eth*" wildcard.</summary>
+    private (byte[] Lo, byte[] Hi) Range(NftType ty, NftTok t)
+    {
+        var w = t.Text;
+        if (ty.Kind == NftTypeKind.Ifname)
+        {
+            if (t.Kind != TokKind.String && t.Kind != TokKind.Word) throw Err(t, $"syntax error, unexpected '{t}'");
+            if (w.EndsWith('*') && !w.EndsWith("\\*"))
+            {
+                var pre = w[..^1]; var lo = NftType.IfnameBytes(pre); var hi = (byte[])lo.Clone();
+                for (int i = pre.Length; i < 16; i++) hi[i] = 0xFF;
+                return (lo, hi);
+            }
+            var b = NftType.IfnameBytes(w.Replace("\\*", "*")); return (b, b);
+        }
+        if (t.Kind != TokKind.Word) throw Err(t, $"syntax error, unexpected '{t}'");
+        var one = ty.Parse(w);
+        if (one is not null) return (one, one);
+        int slash = w.IndexOf('/');
+        if (slash > 0 && ty.Kind is NftTypeKind.Ipv4 or NftTypeKind.Ipv6 && int.TryParse(w[(slash + 1)..], out var bits))
+        {
+            var a = ty.Parse(w[..slash]) ?? throw Err(t, $"'{w}' is not a valid {ty.Name} value");
+            if (bits < 0 || bits > ty.Length * 8) throw Err(t, $"bad prefix length in '{w}'");
+            return NftBytes.Prefix(a, bits);
+        }
+        for (int i = w.IndexOf('-'); i > 0; i = w.IndexOf('-', i + 1))
+        {
+            var a = ty.Parse(w[..i]); var b = ty.Parse(w[(i + 1)..]);
+            if (a is not null && b is not null)
+            {
+                if (a.AsSpan().SequenceCompareTo(b) > 0) throw Err(t, $"range '{w}' has a lower bound above its upper bound");
+                return (a, b);
+            }
+        }
+        throw Err(t, $"'{w}' is not a valid {ty.Name} value");
+    }
+
+    private NftElement Element(NftType[] types)
+    {
+        var el = new NftElement { Lo = new byte[types.Length][], Hi = new byte[types.Length][] };
+        for (int i = 0; i < types.Length; i++)
+        {
+            if (i > 0 && !TakeIf(".")) throw Err(Cur, "syntax error, expected '.' in concatenation");
+            var ty = types[i];
+            if (ty.IsBitmask)
+            {
+                var tok = Take();
+                var b = ty.Parse(tok.Text) ?? throw Err(tok, $"'{tok.Text}' is not a valid {ty.Name} value");
+                el.Lo[i] = b; el.Hi[i] = b; continue;
+            }
+            (el.Lo[i], el.Hi[i]) = Range(ty, Take());
+        }
+        return el;
+    }
+
+    /// <summary>Parses "{ e, e, ... }" (also for named sets' elements), with "key : verdict" in vmaps.</summary>
+    private List<NftElement> ParseSetBody(NftType[] types, bool vmap)
+    {
+        int savedEnd = _ruleEnd; _ruleEnd = int.MaxValue;
+        try
+        {
+            var list = new List<NftElement>();
+            _s.SkipNewlines();
+            _s.Expect("{");
+            while (true)
+            {
+                _s.SkipNewlines();
+                if (_s.Accept("}")) break;
+                var el = Element(types);
+                while (Cur.Text is "timeout" or "expires" or "comment" or "counter") { var k = Take(); if (k.Text != "counter") Take(); }
+                if (vmap)
+                {
+                    if (!TakeIf(":")) throw Err(Cur, "syntax error, expected ':' in verdict map");
+                    var v = Take();
+                    (el.Verdict, el.Target) = v.Text switch
+                    {
+                        "accept" => (NftVerdict.Accept, (string?)null), "drop" => (NftVerdict.Drop, null),
+                        "continue" => (NftVerdict.Continue, null), "return" => (NftVerdict.Return, null),
+                        "jump" => (NftVerdict.Jump, Take().Text), "goto" => (NftVerdict.Goto, Take().Text),
+                        _ => throw Err(v, $"'{v.Text}' is not a verdict"),
+                    };
+                }
+                list.Add(el);
+                _s.SkipNewlines();
+                if (_s.Accept(",")) continue;
+                _s.SkipNewlines();
+                if (_s.Accept("}")) break;
+                throw Err(_s.Peek(), $"syntax error, unexpected '{_s.Peek()}' in set");
+            }
+            return list;
+        }
+        finally { _ruleEnd = savedEnd; }
+    }
+}
+
+internal sealed class RejectStmt : NftStmt
+{
+    public string Desc = "default";
+    public override bool Eval(NftEvalCtx c)
+    {
+        c.Verdict = NftVerdict.Drop;
+        c.Reject = Desc != "default" ? Desc
+            : NftSelector.NetProto(c.P) == L3.V6 ? "icmpv6 port-unreachable" : "icmp port-unreachable";
+        return true;
+    }
+}

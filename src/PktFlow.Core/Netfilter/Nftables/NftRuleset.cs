@@ -1,0 +1,140 @@
+namespace PktFlow.Netfilter.Nftables;
+
+/// <summary>A loaded nftables ruleset: tables, chains, sets and compiled rules.</summary>
+public sealed class NftRuleset
+{
+    private readonly List<NftTable> _tables;
+    private NftRuleset(List<NftTable> tables) { _tables = tables; }
+
+    public static NftRuleset Empty { get; } = new(new List<NftTable>());
+    public IReadOnlyList<NftTable> Tables => _tables;
+
+    /// <summary>Parses nft text; throws <see cref="NftParseException"/> naming file:line:col and the token.</summary>
+    public static NftRuleset Parse(string text, string fileName, NftLoadOptions? options = null)
+    {
+        var tables = new List<NftTable>();
+        new NftParser(options ?? new NftLoadOptions(), tables).Load(text, fileName);
+        return new NftRuleset(tables);
+    }
+
+    public static NftRuleset Load(string path, NftLoadOptions? options = null) => Parse(File.ReadAllText(path), path, options);
+
+    public NftTable? FindTable(NftFamily family, string name) => _tables.Find(t => t.Family == family && t.Name == name);
+
+    /// <summary>All rules, in table/chain order.</summary>
+    public IEnumerable<NftRule> AllRules => _tables.SelectMany(t => t.Chains).SelectMany(c => c.Rules);
+
+    /// <summary>
+    /// Base chains that run for a packet of <paramref name="packetFamily"/> at <paramref name="hook"/>:
+    /// tables of that family (inet for ip/ip6 packets too), sorted by priority; at equal priority the
+    /// chain registered LAST runs first (nf_hook_entries_grow inserts a new hook before existing ones
+    /// of the same priority; checked with nft 1.0.6: see NftHandleTests.SamePriority_LastRegisteredRunsFirst).
+    /// netdev chains (and inet ingress) are per device: <paramref name="device"/> filters them.
+    /// </summary>
+    public IReadOnlyList<NftChain> BaseChains(NftFamily packetFamily, NftHookPoint hook, string? device = null)
+    {
+        var r = new List<NftChain>();
+        foreach (var t in _tables)
+        {
+            bool fam = t.Family == packetFamily
+                || (t.Family == NftFamily.Inet && packetFamily is NftFamily.Ip or NftFamily.Ip6);
+            if (!fam) continue;
+            foreach (var c in t.Chains)
+            {
+                if (c.Hook != hook) continue;
+                if (device is not null && c.Device is not null && c.Device != device) continue;
+                r.Add(c);
+            }
+        }
+        r.Sort((a, b) => a.Priority != b.Priority ? a.Priority.CompareTo(b.Priority) : b.RegistrationOrder.CompareTo(a.RegistrationOrder));
+        return r;
+    }
+}
+
+/// <summary>Runs the base chains of one hook over a packet, as nft_do_chain does.</summary>
+public static class NftEvaluator
+{
+    private const int MaxJumpDepth = 16; // NFT_JUMP_STACK_SIZE
+
+    public static NftHookResult RunHook(NftRuleset rs, NftFamily packetFamily, NftHookPoint hook, INftPacket p)
+    {
+        var runs = new List<NftChainRun>();
+        var ctx = new NftEvalCtx { P = p };
+        List<NftRule>? unsupported = null;
+        string verdict = "accept";
+        var device = hook is NftHookPoint.Egress or NftHookPoint.Postrouting or NftHookPoint.Output ? p.OutputInterface : p.InputInterface;
+        foreach (var chain in rs.BaseChains(packetFamily, hook, hook is NftHookPoint.Ingress or NftHookPoint.Egress ? device : null))
+        {
+            var v = RunBaseChain(chain, ctx, runs, ref unsupported);
+            if (v == NftVerdict.Drop) { verdict = "drop"; break; }
+            if (v == NftVerdict.Queue) { verdict = "queue"; break; }
+        }
+        return new NftHookResult(verdict, runs, ctx.Nat, ctx.Reject, (IReadOnlyList<string>?)ctx.Logs ?? Array.Empty<string>())
+        {
+            CtMark = ctx.CtMark, Notrack = ctx.Notrack, UnsupportedRules = (IReadOnlyList<NftRule>?)unsupported ?? Array.Empty<NftRule>(),
+        };
+    }
+
+    private static NftVerdict RunBaseChain(NftChain baseChain, NftEvalCtx ctx, List<NftChainRun> runs, ref List<NftRule>? unsupported)
+    {
+        (NftChain Chain, int Next)[]? stack = null;
+        int sp = 0;
+        var chain = baseChain; int i = 0;
+        while (true)
+        {
+            if (i >= chain.RuleList.Count)
+            {
+                // ran off the end: return to the caller, or the base chain's policy
+                if (sp == 0)
+                {
+                    var pol = baseChain.PolicyDrop ? NftVerdict.Drop : NftVerdict.Accept;
+                    runs.Add(new NftChainRun(baseChain, null, pol == NftVerdict.Drop ? "drop" : "accept", "policy"));
+                    return pol;
+                }
+                runs.Add(new NftChainRun(chain, null, "return", "return"));
+                (chain, i) = stack![--sp];
+                continue;
+            }
+            var rule = chain.RuleList[i++];
+            if (rule.Unsupported is not null) { (unsupported ??= new()).Add(rule); continue; }
+            ctx.Rule = rule; ctx.Verdict = NftVerdict.None; ctx.JumpTarget = null;
+            bool matched = true;
+            foreach (var st in rule.Stmts)
+            {
+                if (!st.Eval(ctx)) { matched = false; break; }
+                if (ctx.Verdict != NftVerdict.None) break;
+            }
+            if (!matched || ctx.Verdict is NftVerdict.None or NftVerdict.Continue) continue;
+            switch (ctx.Verdict)
+            {
+                case NftVerdict.Accept:
+                    runs.Add(new NftChainRun(chain, rule, "accept", "rule")); return NftVerdict.Accept;
+                case NftVerdict.Drop:
+                    runs.Add(new NftChainRun(chain, rule, "drop", "rule")); return NftVerdict.Drop;
+                case NftVerdict.Queue:
+                    runs.Add(new NftChainRun(chain, rule, "queue", "rule")); return NftVerdict.Queue;
+                case NftVerdict.Return:
+                    runs.Add(new NftChainRun(chain, rule, "return", "rule"));
+                    if (sp == 0)
+                    {
+                        var pol = baseChain.PolicyDrop ? NftVerdict.Drop : NftVerdict.Accept;
+                        runs.Add(new NftChainRun(baseChain, null, pol == NftVerdict.Drop ? "drop" : "accept", "policy"));
+                        return pol;
+                    }
+                    (chain, i) = stack![--sp];
+                    continue;
+                case NftVerdict.Jump:
+                case NftVerdict.Goto:
+                    var target = chain.Table.FindChain(ctx.JumpTarget!)!;
+                    runs.Add(new NftChainRun(chain, rule, ctx.Verdict == NftVerdict.Jump ? "jump" : "goto", "rule"));
+                    if (ctx.Verdict == NftVerdict.Jump)
+                    {
+                        if (sp >= MaxJumpDepth) return NftVerdict.Drop;
+                        (stack ??= new (NftChain, int)[MaxJumpDepth])[sp++] = (chain, i);
+                    }
+                    chain = target; i = 0;
+                    continue;
+            }
+        }
+    }
+}

@@ -1,0 +1,185 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace PktFlow.Netfilter.Nftables;
+
+internal enum NftTypeKind { Int, Ipv4, Ipv6, Ether, Ifname, Bitmask }
+
+/// <summary>A datatype of a key (nft's ipv4_addr, inet_service, tcp_flag...): width and symbols.</summary>
+internal sealed class NftType
+{
+    public string Name { get; }
+    public NftTypeKind Kind { get; }
+    public int Length { get; }
+    public IReadOnlyDictionary<string, ulong>? Symbols { get; }
+    public NftType(string name, NftTypeKind kind, int length, IReadOnlyDictionary<string, ulong>? symbols = null)
+    { Name = name; Kind = kind; Length = length; Symbols = symbols; }
+
+    public bool IsBitmask => Kind == NftTypeKind.Bitmask;
+
+    /// <summary>Parses one value word (no ranges or prefixes) into big-endian bytes; null if it is not one.</summary>
+    public byte[]? Parse(string w)
+    {
+        switch (Kind)
+        {
+            case NftTypeKind.Ipv4:
+                if (IPAddress.TryParse(w, out var a4) && a4.AddressFamily == AddressFamily.InterNetwork && w.Count(ch => ch == '.') == 3) return a4.GetAddressBytes();
+                return null;
+            case NftTypeKind.Ipv6:
+                var s6 = w.Trim('[', ']');
+                if (s6.Contains(':') && IPAddress.TryParse(s6, out var a6) && a6.AddressFamily == AddressFamily.InterNetworkV6) return a6.GetAddressBytes();
+                return null;
+            case NftTypeKind.Ether:
+                var parts = w.Split(':');
+                if (parts.Length != 6) return null;
+                var m = new byte[6];
+                for (int i = 0; i < 6; i++) if (!byte.TryParse(parts[i], NumberStyles.HexNumber, null, out m[i])) return null;
+                return m;
+            case NftTypeKind.Ifname:
+                return IfnameBytes(w);
+            default:
+                ulong v;
+                if (Symbols is not null && Symbols.TryGetValue(w, out var sv)) v = sv;
+                else if (!TryNumber(w, out v)) return null;
+                if (Length < 8 && v >> (Length * 8) != 0) return null;
+                var b = new byte[Length];
+                for (int i = Length - 1; i >= 0; i--) { b[i] = (byte)v; v >>= 8; }
+                return b;
+        }
+    }
+
+    public static byte[] IfnameBytes(string name)
+    {
+        var b = new byte[16];
+        for (int i = 0; i < name.Length && i < 16; i++) b[i] = (byte)name[i];
+        return b;
+    }
+
+    public static bool TryNumber(string w, out ulong v)
+    {
+        if (w.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
+            return ulong.TryParse(w.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out v);
+        return ulong.TryParse(w, NumberStyles.None, CultureInfo.InvariantCulture, out v);
+    }
+
+    private static Dictionary<string, ulong> D(params (string, ulong)[] e)
+    {
+        var d = new Dictionary<string, ulong>(StringComparer.Ordinal);
+        foreach (var (k, v) in e) d[k] = v;
+        return d;
+    }
+
+    public static readonly NftType Ipv4Addr = new("ipv4_addr", NftTypeKind.Ipv4, 4);
+    public static readonly NftType Ipv6Addr = new("ipv6_addr", NftTypeKind.Ipv6, 16);
+    public static readonly NftType EtherAddr = new("ether_addr", NftTypeKind.Ether, 6);
+    public static readonly NftType Ifname = new("ifname", NftTypeKind.Ifname, 16);
+    public static readonly NftType InetProto = new("inet_proto", NftTypeKind.Int, 1, D(
+        ("icmp", 1), ("igmp", 2), ("tcp", 6), ("udp", 17), ("gre", 47), ("esp", 50), ("ah", 51), ("icmpv6", 58),
+        ("ipv6-icmp", 58), ("sctp", 132), ("udplite", 136), ("dccp", 33), ("comp", 108), ("ipip", 4), ("ospf", 89), ("vrrp", 112)));
+    public static readonly NftType InetService = new("inet_service", NftTypeKind.Int, 2, D(
+        ("ftp", 21), ("ssh", 22), ("telnet", 23), ("smtp", 25), ("domain", 53), ("http", 80), ("pop3", 110), ("ntp", 123),
+        ("imap", 143), ("snmp", 161), ("bgp", 179), ("https", 443), ("submission", 587), ("imaps", 993), ("pop3s", 995),
+        ("bootps", 67), ("bootpc", 68), ("tftp", 69), ("ldap", 389), ("microsoft-ds", 445), ("syslog", 514), ("http-alt", 8080)));
+    public static readonly NftType NfProto = new("nf_proto", NftTypeKind.Int, 1, D(("ipv4", 2), ("ipv6", 10), ("inet", 1), ("arp", 3), ("bridge", 7), ("netdev", 5)));
+    public static readonly NftType EtherType = new("ether_type", NftTypeKind.Int, 2, D(("ip", 0x0800), ("ip6", 0x86DD), ("arp", 0x0806), ("vlan", 0x8100), ("8021ad", 0x88A8)));
+    public static readonly NftType PktType = new("pkt_type", NftTypeKind.Int, 1, D(("host", 0), ("broadcast", 1), ("multicast", 2), ("other", 3), ("unicast", 0)));
+    public static readonly NftType Mark = new("mark", NftTypeKind.Int, 4);
+    public static NftType Integer(int len) => len switch { 1 => Int1, 2 => Int2, 4 => Int4, _ => new("integer", NftTypeKind.Int, len) };
+    public static readonly NftType Int1 = new("integer", NftTypeKind.Int, 1);
+    public static readonly NftType Int2 = new("integer", NftTypeKind.Int, 2);
+    public static readonly NftType Int4 = new("integer", NftTypeKind.Int, 4);
+    public static readonly NftType TcpFlags = new("tcp_flag", NftTypeKind.Bitmask, 1, D(
+        ("fin", 0x01), ("syn", 0x02), ("rst", 0x04), ("psh", 0x08), ("ack", 0x10), ("urg", 0x20), ("ecn", 0x40), ("cwr", 0x80)));
+    public static readonly NftType CtState = new("ct_state", NftTypeKind.Bitmask, 4, D(
+        ("invalid", 1), ("established", 2), ("related", 4), ("new", 8), ("untracked", 64)));
+    public static readonly NftType CtStatus = new("ct_status", NftTypeKind.Bitmask, 4, D(
+        ("expected", 1), ("seen-reply", 2), ("assured", 4), ("confirmed", 8), ("snat", 16), ("dnat", 32), ("dying", 512)));
+    public static readonly NftType CtDir = new("ct_dir", NftTypeKind.Int, 1, D(("original", 0), ("reply", 1)));
+    public static readonly NftType IcmpType = new("icmp_type", NftTypeKind.Int, 1, D(
+        ("echo-reply", 0), ("destination-unreachable", 3), ("source-quench", 4), ("redirect", 5), ("echo-request", 8),
+        ("router-advertisement", 9), ("router-solicitation", 10), ("time-exceeded", 11), ("parameter-problem", 12),
+        ("timestamp-request", 13), ("timestamp-reply", 14), ("info-request", 15), ("info-reply", 16),
+        ("address-mask-request", 17), ("address-mask-reply", 18)));
+    public static readonly NftType Icmpv6Type = new("icmpv6_type", NftTypeKind.Int, 1, D(
+        ("destination-unreachable", 1), ("packet-too-big", 2), ("time-exceeded", 3), ("parameter-problem", 4),
+        ("echo-request", 128), ("echo-reply", 129), ("mld-listener-query", 130), ("mld-listener-report", 131),
+        ("mld-listener-done", 132), ("mld-listener-reduction", 132), ("nd-router-solicit", 133), ("nd-router-advert", 134),
+        ("nd-neighbor-solicit", 135), ("nd-neighbor-advert", 136), ("nd-redirect", 137), ("router-renumbering", 138),
+        ("ind-neighbor-solicit", 141), ("ind-neighbor-advert", 142), ("mld2-listener-report", 143)));
+    public static readonly NftType ArpOp = new("arp_op", NftTypeKind.Int, 2, D(
+        ("request", 1), ("reply", 2), ("rrequest", 3), ("rreply", 4), ("inrequest", 8), ("inreply", 9), ("nak", 10)));
+    public static readonly NftType Dscp = new("dscp", NftTypeKind.Int, 1, D(
+        ("cs0", 0), ("cs1", 8), ("cs2", 16), ("cs3", 24), ("cs4", 32), ("cs5", 40), ("cs6", 48), ("cs7", 56), ("df", 0),
+        ("af11", 10), ("af12", 12), ("af13", 14), ("af21", 18), ("af22", 20), ("af23", 22), ("af31", 26), ("af32", 28),
+        ("af33", 30), ("af41", 34), ("af42", 36), ("af43", 38), ("ef", 46), ("va", 44), ("lephb", 1)));
+    public static readonly NftType Ecn = new("ecn", NftTypeKind.Int, 1, D(("not-ect", 0), ("ect1", 1), ("ect0", 2), ("ce", 3)));
+
+    /// <summary>Set declaration type names (set { type X . Y; }).</summary>
+    public static NftType? ByName(string n) => n switch
+    {
+        "ipv4_addr" => Ipv4Addr, "ipv6_addr" => Ipv6Addr, "ether_addr" => EtherAddr, "ifname" => Ifname,
+        "inet_proto" => InetProto, "inet_service" => InetService, "mark" => Mark, "ether_type" => EtherType,
+        "nf_proto" => NfProto, "pkt_type" => PktType, "ct_state" => CtState, "ct_status" => CtStatus,
+        "icmp_type" => IcmpType, "icmpv6_type" => Icmpv6Type, "tcp_flag" => TcpFlags, "arp_op" => ArpOp,
+        "dscp" => Dscp, "ecn" => Ecn, "iface_index" => Int4, "ct_dir" => CtDir,
+        _ => null,
+    };
+}
+
+internal static class NftNames
+{
+    public static string Family(NftFamily f) => f switch
+    {
+        NftFamily.Ip => "ip", NftFamily.Ip6 => "ip6", NftFamily.Inet => "inet", NftFamily.Arp => "arp",
+        NftFamily.Bridge => "bridge", _ => "netdev",
+    };
+
+    public static NftFamily? ParseFamily(string s) => s switch
+    {
+        "ip" => NftFamily.Ip, "ip6" => NftFamily.Ip6, "inet" => NftFamily.Inet, "arp" => NftFamily.Arp,
+        "bridge" => NftFamily.Bridge, "netdev" => NftFamily.Netdev, _ => null,
+    };
+
+    public static NftHookPoint? ParseHook(string s) => s switch
+    {
+        "prerouting" => NftHookPoint.Prerouting, "input" => NftHookPoint.Input, "forward" => NftHookPoint.Forward,
+        "output" => NftHookPoint.Output, "postrouting" => NftHookPoint.Postrouting, "ingress" => NftHookPoint.Ingress,
+        "egress" => NftHookPoint.Egress, _ => null,
+    };
+
+    /// <summary>Standard priority names (nft's "priority filter" etc.) per family, kernel numbers.</summary>
+    public static int? Priority(NftFamily f, string name) => f == NftFamily.Bridge
+        ? name switch { "dstnat" => -300, "filter" => -200, "out" => 100, "srcnat" => 300, _ => null }
+        : name switch
+        {
+            "raw" => -300, "mangle" => -150, "dstnat" => -100, "filter" => 0, "security" => 50, "srcnat" => 100,
+            _ => null,
+        };
+}
+
+internal static class NftBytes
+{
+    public static int Compare(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b) => a.SequenceCompareTo(b);
+
+    /// <summary>Network-order prefix to [lo, hi].</summary>
+    public static (byte[] Lo, byte[] Hi) Prefix(byte[] addr, int bits)
+    {
+        var lo = (byte[])addr.Clone(); var hi = (byte[])addr.Clone();
+        for (int i = 0; i < addr.Length; i++)
+        {
+            int keep = Math.Clamp(bits - i * 8, 0, 8);
+            byte mask = (byte)(0xFF00 >> keep);
+            lo[i] &= mask; hi[i] |= (byte)~mask;
+        }
+        return (lo, hi);
+    }
+
+    public static ulong ToUlong(ReadOnlySpan<byte> b)
+    {
+        ulong v = 0;
+        foreach (var x in b) v = (v << 8) | x;
+        return v;
+    }
+}

@@ -1,0 +1,55 @@
+using PktFlow.Datapath;
+using PktFlow.Netfilter.Nftables;
+using PktFlow.Topology;
+using PktFlow.Wire;
+
+namespace PktFlow.Netfilter;
+
+/// <summary>The datapath's skb as nftables sees it (struct nft_pktinfo): headers, devices, mark, conntrack.</summary>
+internal sealed class SkbNftPacket : INftPacket
+{
+    private readonly SkBuff _skb;
+    private readonly NetDevice? _in, _out;
+
+    public SkbNftPacket(SkBuff skb, NftFamily family, NetDevice? indev, NetDevice? outdev)
+    {
+        _skb = skb;
+        Family = family;
+        _in = indev;
+        _out = outdev;
+        (L4Protocol, TransportOffset) = Transport(skb);
+    }
+
+    public NftFamily Family { get; }
+    public ReadOnlySpan<byte> Network => _skb.Network;
+    public ReadOnlySpan<byte> Link => _skb.MacHeader < 0 ? ReadOnlySpan<byte>.Empty : _skb.Data[_skb.MacHeader..];
+    public byte L4Protocol { get; }
+    public int TransportOffset { get; }
+    public string? InputInterface => _in?.Name;
+    public string? OutputInterface => _out?.Name;
+    public int InputIfIndex => _in?.IfIndex ?? 0;
+    public int OutputIfIndex => _out?.IfIndex ?? 0;
+    public uint Mark { get => _skb.Mark; set => _skb.Mark = value; }
+    public byte PacketType => (byte)_skb.PktType;
+
+    public NftCtInfo? Conntrack => _skb.Ct is { } ct
+        ? new NftCtInfo(ct.State.ToString().ToLowerInvariant(), ct.Direction.ToString().ToLowerInvariant(), ct.Entry?.Mark ?? 0, ct.Entry?.Status ?? "")
+        : null;
+
+    public bool IsLocalAddress(ReadOnlySpan<byte> address, bool v6) =>
+        _skb.Netns.IsLocalAddress(v6 ? IpAddr.ReadV6(address) : IpAddr.ReadV4(address));
+
+    /// <summary>The transport protocol and header offset within Network; -1 for a non-first fragment.</summary>
+    private static (byte, int) Transport(SkBuff skb)
+    {
+        var n = skb.Network;
+        if (skb.Protocol == EtherTypes.Ipv4 && Ipv4Header.TryParse(n, out var ip, out _))
+            return (ip.Protocol, ip.FragmentOffset != 0 ? -1 : ip.HeaderLength);
+        if (skb.Protocol == EtherTypes.Ipv6 && Ipv6Header.TryParse(n, out var ip6, out _))
+        {
+            Ipv6ExtensionHeaders.Walk(ip6.NextHeader, n[Ipv6Header.HeaderLength..], out var chain);
+            return (chain.UpperProtocol, chain.IsNonFirstFragment ? -1 : Ipv6Header.HeaderLength + chain.UpperOffset);
+        }
+        return (0, -1);
+    }
+}
