@@ -135,7 +135,7 @@ public static class IpInput
 
     /// <summary>ip_defrag: hold the fragment, or continue with the whole datagram when this one completes it.</summary>
     [KernelSymbol("ip_defrag", "net/ipv4/ip_fragment.c")]
-    private static bool IpDefrag(SkBuff skb, TraceBuilder t, ref Ipv4Header ip)
+    internal static bool IpDefrag(SkBuff skb, TraceBuilder t, ref Ipv4Header ip)
     {
         var whole = skb.State.Fragments.Add(ip.Source, ip.Destination, ip.Protocol, ip.Identification, ip.FragmentOffset,
             ip.MoreFragments, skb.Network[..ip.HeaderLength], ip.Payload, skb.TimestampNs, out var detail);

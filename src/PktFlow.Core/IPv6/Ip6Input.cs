@@ -129,7 +129,7 @@ public static class Ip6Input
     /// datagram carries on as the whole packet, its fragment header removed (ip6_frag_reasm).
     /// </summary>
     [KernelSymbol("ipv6_frag_rcv", "net/ipv6/reassembly.c")]
-    private static bool Ipv6FragRcv(SkBuff skb, TraceBuilder t, IpAddr src, IpAddr dst)
+    internal static bool Ipv6FragRcv(SkBuff skb, TraceBuilder t, IpAddr src, IpAddr dst)
     {
         var net = skb.Network;
         var after = net[Ipv6Header.HeaderLength..];

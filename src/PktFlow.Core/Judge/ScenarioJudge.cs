@@ -83,11 +83,28 @@ public static class ScenarioJudge
                 continue;
             }
             var kernelText = hop.Chains.Select(c => $"{c.Family} {c.Table} {c.Chain} {c.Verdict}{(c.RuleHandle is { } h ? $" #{h}" : "")}").ToList();
-            var modelText = modelRuns.Select(e => $"{e.Family?.ToString().ToLowerInvariant()} {e.Table} {e.Chain} {e.Verdict.ToString().ToLowerInvariant()}{(e.RuleHandle is { } r ? $" #{r}" : "")}").ToList();
+            var modelText = BaseChainRuns(modelRuns).ToList();
             if (!kernelText.SequenceEqual(modelText))
                 differences.Add(modelRuns.Count == 0
                     ? $"{hop.Namespace}: the kernel ran {string.Join(", ", hop.Chains)}; the model does not evaluate netfilter yet"
                     : $"{hop.Namespace}: kernel chains [{string.Join(", ", kernelText)}], model [{string.Join(", ", modelText)}]");
+        }
+    }
+
+    /// <summary>
+    /// The model's chain events collapsed the way the kernel record lists them: one entry per base
+    /// chain run, with the verdict that ended it and the rule that gave it (which may sit in a chain the
+    /// base chain jumped to); jumps, gotos, returns and continues are its trail.
+    /// </summary>
+    private static IEnumerable<string> BaseChainRuns(IEnumerable<HookEvent> events)
+    {
+        HookEvent? first = null;
+        foreach (var e in events)
+        {
+            first ??= e;
+            if (e.Verdict is Verdict.Jump or Verdict.Goto or Verdict.Return or Verdict.Continue) continue;
+            yield return $"{first.Family?.ToString().ToLowerInvariant()} {first.Table} {first.Chain} {e.Verdict.ToString().ToLowerInvariant()}{(e.RuleHandle is { } r ? $" #{r}" : "")}";
+            first = null;
         }
     }
 

@@ -37,6 +37,15 @@ public static class NfHookSlow
         // nf_conntrack_in (priority -200) and the NAT of packets of a known connection.
         if (inet && hook is NfHook.PreRouting or NfHook.LocalOut && ns.UsesConntrack && skb.Ct is null)
         {
+            // nf_defrag_ipv4 / nf_defrag_ipv6 (priority -400): conntrack sees whole datagrams only.
+            if (!v6)
+            {
+                Ipv4Header.TryParse(skb.Network, out var ip, out _);
+                if (ip.IsFragment && !IPv4.IpInput.IpDefrag(skb, t, ref ip)) return false;
+            }
+            else if (Ipv6Header.TryParse(skb.Network, out var ip6, out _)
+                     && Ipv6ExtensionHeaders.Walk(ip6.NextHeader, skb.Network[Ipv6Header.HeaderLength..], out var chain) | true
+                     && chain.HasFragment && !IPv6.Ip6Input.Ipv6FragRcv(skb, t, ip6.Source, ip6.Destination)) return false;
             var ct = skb.State.Conntrack.In(skb.Network, v6, skb.TimestampNs);
             skb.Ct = ct;
             t.Stage(skb, "NfConntrackIn", "nf_conntrack_in", Verdict.Pass, $"ct state {ct.State.ToString().ToLowerInvariant()} {ct.Direction.ToString().ToLowerInvariant()}: {ct.Detail}");
