@@ -1,0 +1,1113 @@
+#!/usr/bin/python3
+"""Build kernel.json from what tests/Kernel/record.sh collected (its work directory):
+
+  meta.json                  scenario, namespace prefix, wire point, clock offset (realtime - monotonic)
+  wire.pcap                  tcpdump -i DEV on the wire point (Ethernet)
+  drops.txt                  bpftrace lib/drops.bt: skb:kfree_skb in the scenario's namespaces
+  ns/NAME/link.json          ip -j -d link (devices, veth peers, bridge ports)
+  ns/NAME/listid.txt         ip netns list-id (nsid -> namespace name, to resolve veth peers)
+  ns/NAME/ruleset.txt|json   nft -a -s list ruleset / nft -j list ruleset, before the trace tables
+  ns/NAME/trace.jsonl        lib/nftrace.py: every nftables trace event, with the raw headers
+  ns/NAME/any.pcap           tcpdump -i any (LINUX_SLL2: ifindex and direction of every copy)
+  ns/NAME/conntrack.txt      conntrack -L -o id after the traffic
+
+How a frame of wire.pcap is followed (the schema is in tests/scenarios/README.md):
+  1. Trace events are grouped into chain runs (a base chain evaluated once for one packet: the
+     kernel dumps the packet's headers, devices and conntrack state with the first event of each
+     run), chain runs into journeys (one skb's way through one namespace: same trace id, hooks in a
+     possible order; a new run of an entry hook that the journey already went through, or anything
+     after a drop or a local delivery, starts a new journey: the kernel reuses trace ids), and
+     journeys into visits (the frame passed up by a bridge to its own device gets a new trace id;
+     flooded clones and fragments get new skbs).
+  2. Every copy seen by tcpdump -i any is tied to a journey: a received copy to the journey whose
+     first chain run has that input device and the same network and transport header bytes; a sent
+     copy to the journey with a chain run on that output device whose header bytes (after NAT, the
+     observer chains run last) are the copy's. Identical copies are paired in time order.
+  3. A copy sent on a veth is tied to the copy received on its peer (same bytes, next in time).
+  4. Drops (skb:kfree_skb) are tied to the latest journey in their namespace whose header bytes
+     match the dropped skb's network header.
+  5. A wire frame is the copy on the wire device in the wire namespace; its path is followed back to
+     where it was made and forward to where it ended. A frame whose copy cannot be tied to a
+     journey, or a drop, is recorded with "attributed": false and no path.
+"""
+import argparse
+import datetime
+import json
+import os
+import re
+import struct
+import subprocess
+import sys
+
+OWN_TABLE = "pfrec_trace"
+ENTRY = {("netdev", "ingress"), ("bridge", "prerouting"), ("inet", "prerouting"), ("arp", "input"),
+         ("inet", "output"), ("arp", "output"), ("bridge", "output")}
+# what may precede an entry hook within one skb's way through a namespace
+MAY_PRECEDE = {
+    ("netdev", "ingress"): set(),
+    ("bridge", "prerouting"): {("netdev", "ingress")},
+    ("inet", "prerouting"): {("netdev", "ingress"), ("bridge", "prerouting")},
+    ("arp", "input"): {("netdev", "ingress"), ("bridge", "prerouting")},
+    ("inet", "output"): set(),
+    ("arp", "output"): set(),
+    ("bridge", "output"): {("inet", "output"), ("inet", "postrouting"), ("arp", "output"), ("netdev", "ingress"),
+                           ("inet", "prerouting"), ("inet", "forward")},
+}
+OWN_HOOKS = {
+    ("inet", "pre"): "prerouting", ("inet", "out"): "output", ("inet", "input_end"): "input",
+    ("inet", "forward_end"): "forward", ("inet", "postrouting_end"): "postrouting",
+    ("bridge", "pre"): "prerouting", ("bridge", "out"): "output", ("bridge", "input_end"): "input",
+    ("bridge", "forward_end"): "forward", ("bridge", "postrouting_end"): "postrouting",
+    ("arp", "in"): "input", ("arp", "out"): "output", ("arp", "input_end"): "input", ("arp", "output_end"): "output",
+}
+OWN_ENTRY_CHAINS = {"pre", "out", "in"}      # plus netdev ingress_N: the chains that set nftrace
+TERMINAL = {"accept", "drop", "queue", "stolen", "repeat", "stop"}
+CT_STATES = {1: "invalid", 2: "established", 4: "related", 8: "new", 64: "untracked"}
+CT_STATUS = ["expected", "seen-reply", "assured", "confirmed", "snat", "dnat", "seq-adjust", "snat-done",
+             "dnat-done", "dying", "fixed-timeout", "template", "untracked", "helper", "offload", "hw-offload"]
+ND_TYPES = {133, 134, 135, 136, 137}
+L4NAMES = {1: "icmp", 2: "igmp", 6: "tcp", 17: "udp", 58: "icmpv6", 132: "sctp", 47: "gre"}
+
+TRACE_LIMITS = [
+    "Chains run before the trace table's own prerouting/output chain (priority -2147483648, or a "
+    "netdev ingress chain of the lab registered before it at that priority) are not traced.",
+    "nft monitor trace (nftables 1.0.6) prints only events that carry a rule handle; the kernel "
+    "(6.16+) also sends an event without a handle when a chain runs off its end. Both are kept: "
+    "such an event is recorded as {\"chain\": C, \"end\": true} in a chain run's trail, so a "
+    "jumped-to chain that returned without a match is visible. The nft text shows nothing for it.",
+    "A rule appears in a trail only if all its expressions matched (the kernel traces nothing for a "
+    "rule that did not match). Rules with a non-terminal statement (counter, log, meta set, ...) "
+    "that matched appear with verdict continue.",
+    "Rule texts come from `nft -a -s list ruleset` taken after lab.sh (as nft monitor trace prints "
+    "them, without counter values). iptables-nft rules are printed as nft translates them; a rule "
+    "that nft cannot translate shows its xtables match/target as `xt match \"NAME\"` / "
+    "`xt target \"NAME\"` and is flagged compat: its verdict in the trace is the one the xtables "
+    "target returned (e.g. REJECT -> drop, MASQUERADE/DNAT -> accept), what the target did is not "
+    "traced. A `-m comment` comment is not part of the text.",
+    "Header bytes in the trace are limited by the kernel to 20 link-layer, 40 network and 20 "
+    "transport bytes; packets are matched on those bytes.",
+    "Conntrack state in a chain run is the state when that base chain started (kernel 6.16+ "
+    "attributes); it is absent where the packet had no conntrack entry (conntrack not in use in "
+    "the namespace, or before the conntrack hook at priority -200). untracked = state 64.",
+    "Verdicts of things that are not nftables chains (conntrack, defragmentation, NAT helpers, "
+    "br_netfilter) are not traced: a fragment held for reassembly simply has no further chain "
+    "runs (fate Queued), and the hooks br_netfilter runs for bridged IP packets appear as inet "
+    "chain runs inside the bridge ones.",
+    "Fates other than netfilter drops come from skb:kfree_skb (drop reasons) and from the copies "
+    "tcpdump saw leaving each device; a packet delivered to a socket frees its skb with "
+    "consume_skb, which is not traced: Delivered means it passed the last input chain (the "
+    "observer chain) and no drop of it was seen.",
+]
+
+
+# ------------------------------------------------------------------------------------------ pcap
+
+def read_pcap(path):
+    """[(t_ns_realtime, linktype, bytes)]"""
+    out = []
+    with open(path, "rb") as f:
+        hdr = f.read(24)
+        if len(hdr) < 24:
+            return out
+        magic = struct.unpack("<I", hdr[:4])[0]
+        if magic in (0xA1B2C3D4, 0xA1B23C4D):
+            e = "<"
+        else:
+            e = ">"
+            magic = struct.unpack(">I", hdr[:4])[0]
+        nano = magic == 0xA1B23C4D
+        linktype = struct.unpack(e + "I", hdr[20:24])[0] & 0xFFFF
+        while True:
+            rh = f.read(16)
+            if len(rh) < 16:
+                break
+            sec, frac, incl, _orig = struct.unpack(e + "IIII", rh)
+            data = f.read(incl)
+            t = sec * 1_000_000_000 + (frac if nano else frac * 1000)
+            out.append((t, linktype, data))
+    return out
+
+
+def tcpdump_summaries(path):
+    r = subprocess.run(["tcpdump", "-n", "-t", "-r", path], capture_output=True, text=True)
+    return [l for l in r.stdout.splitlines() if l and not l[0].isspace()]
+
+
+# ------------------------------------------------------------------------------------- packets
+
+def l4_offset(l3, ethertype):
+    """(l4 protocol, offset of the transport header) or (None, None)."""
+    if ethertype == 0x0800 and len(l3) >= 20 and l3[0] >> 4 == 4:
+        ihl = (l3[0] & 15) * 4
+        frag = struct.unpack(">H", l3[6:8])[0]
+        if frag & 0x1FFF:
+            return l3[9], None
+        return l3[9], ihl
+    if ethertype == 0x86DD and len(l3) >= 40 and l3[0] >> 4 == 6:
+        nh, off = l3[6], 40
+        for _ in range(8):
+            if nh in (0, 43, 60) and off + 8 <= len(l3):
+                nh, off = l3[off], off + (l3[off + 1] + 1) * 8
+            elif nh == 44 and off + 8 <= len(l3):
+                if struct.unpack(">H", l3[off + 2:off + 4])[0] & 0xFFF8:
+                    return l3[off], None
+                nh, off = l3[off], off + 8
+            else:
+                break
+        return nh, off
+    return None, None
+
+
+def is_fragment(l3, ethertype):
+    if ethertype == 0x0800 and len(l3) >= 20:
+        return bool(struct.unpack(">H", l3[6:8])[0] & 0x3FFF)
+    if ethertype == 0x86DD and len(l3) >= 40:
+        nh, off = l3[6], 40
+        for _ in range(8):
+            if nh == 44:
+                return True
+            if nh in (0, 43, 60) and off + 8 <= len(l3):
+                nh, off = l3[off], off + (l3[off + 1] + 1) * 8
+            else:
+                break
+    return False
+
+
+def fragment_of(l3, nh):
+    """Is IPv4 packet l3 a fragment the kernel made of the packet whose header is nh (fragmented
+    after the postrouting hook: same addresses, id, protocol and TTL)?"""
+    return (len(l3) >= 20 and len(nh) >= 20 and l3[0] >> 4 == 4 and nh[0] >> 4 == 4 and
+            l3[4:6] == nh[4:6] and l3[8:10] == nh[8:10] and l3[12:20] == nh[12:20])
+
+
+def hdr_match(l3, nh, th):
+    """Are the trace's network header bytes nh (and transport bytes th) those of packet l3?"""
+    if not nh or not l3.startswith(nh):
+        return False
+    if not th:
+        return True
+    n = len(nh)
+    if l3[n:n + len(th)] == th:
+        return True
+    return th in l3[n:n + 256]
+
+
+# ------------------------------------------------------------------------------------ structure
+
+class Dev:
+    def __init__(self, ns, d):
+        self.ns = ns
+        self.ifindex = d["ifindex"]
+        self.name = d["ifname"]
+        info = d.get("linkinfo", {})
+        self.kind = info.get("info_kind") or ("loopback" if d.get("link_type") == "loopback" else "device")
+        self.mac = d.get("address")
+        self.master = d.get("master")
+        self.link_index = d.get("link_index")
+        self.link_netnsid = d.get("link_netnsid")
+        self.peer = None      # (ns name, dev name) for a veth
+
+
+class Namespace:
+    def __init__(self, name, d, prefix):
+        self.name = name
+        self.dir = d
+        self.devs = {}
+        for l in json.load(open(os.path.join(d, "link.json"))):
+            dev = Dev(name, l)
+            self.devs[dev.ifindex] = dev
+        self.byname = {d.name: d for d in self.devs.values()}
+        self.nsids = {}
+        p = os.path.join(d, "listid.txt")
+        if os.path.exists(p):
+            for line in open(p):
+                m = re.match(r"nsid (\d+) \(iproute2 netns name: (\S+)\)", line.strip())
+                if m and m.group(2).startswith(prefix):
+                    self.nsids[int(m.group(1))] = m.group(2)[len(prefix):]
+        self.rules, self.chains, self.chain_order = parse_ruleset(os.path.join(d, "ruleset.txt"),
+                                                                  os.path.join(d, "ruleset.json"))
+        self.conntrack = parse_conntrack(os.path.join(d, "conntrack.txt"))
+        self.inum = int(open(os.path.join(d, "inum")).read())
+
+    def devname(self, ifindex):
+        if ifindex is None:
+            return None
+        d = self.devs.get(ifindex)
+        return d.name if d else f"if{ifindex}"
+
+
+def parse_ruleset(txt, js):
+    rules = {}
+    table = chain = None
+    for line in open(txt):
+        line = line.rstrip("\n")
+        m = re.match(r"^table (\S+) (\S+) \{", line)
+        if m:
+            table = (m.group(1), m.group(2))
+            chain = None
+            continue
+        if table is None:
+            continue
+        m = re.match(r"^\tchain (\S+) \{", line)
+        if m:
+            chain = m.group(1).strip('"')
+            continue
+        if re.match(r"^\t\S", line):       # set, map, flowtable, object ... or the table's closing
+            chain = None
+            continue
+        if line == "}":
+            table = chain = None
+            continue
+        m = re.match(r"^\t\t(.*\S) # handle (\d+)$", line)
+        if m and chain is not None:
+            rules[(table[0], table[1], chain, int(m.group(2)))] = m.group(1)
+    chains = {}
+    order = []
+    for item in json.load(open(js)).get("nftables", []):
+        c = item.get("chain")
+        if not c:
+            continue
+        key = (c["family"], c["table"], c["name"])
+        meta = {"family": c["family"], "table": c["table"], "chain": c["name"]}
+        if "hook" in c:
+            meta.update({"type": c.get("type"), "hook": c["hook"], "priority": c.get("prio"),
+                         "policy": c.get("policy", "accept")})
+            if "dev" in c:
+                meta["device"] = c["dev"]
+            order.append(meta)
+        chains[key] = meta
+    return rules, chains, order
+
+
+def parse_conntrack(path):
+    entries = []
+    if not os.path.exists(path):
+        return entries
+    for line in open(path):
+        w = line.split()
+        if len(w) < 3 or "=" in w[0]:
+            continue
+        e = {"proto": w[0]}
+        tuples = []
+        flags = []
+        for tok in w[3:]:
+            if tok.startswith("[") and tok.endswith("]"):
+                flags.append(tok[1:-1])
+            elif "=" in tok:
+                k, v = tok.split("=", 1)
+                if k == "src":
+                    tuples.append({})
+                if k in ("mark", "use", "zone", "secctx", "labels"):
+                    if k in ("mark", "zone"):
+                        e[k] = int(v) if v.isdigit() else v
+                    continue
+                if k == "id" and tok is w[-1]:
+                    e["id"] = int(v)
+                    continue
+                if tuples:
+                    tuples[-1][k] = int(v) if v.isdigit() else v
+            elif tok.isupper():
+                e["state"] = tok
+        if tuples:
+            e["original"] = tuples[0]
+        if len(tuples) > 1:
+            e["reply"] = tuples[1]
+        e["flags"] = flags
+        entries.append(e)
+    entries.sort(key=lambda x: json.dumps([x.get("original"), x.get("proto")], sort_keys=True))
+    return entries
+
+
+def ct_info(ct):
+    if not ct:
+        return None
+    out = {"state": CT_STATES.get(ct["state"], str(ct["state"]))}
+    if "direction" in ct:
+        out["direction"] = "reply" if ct["direction"] else "original"
+    if "status" in ct:
+        out["status"] = [n for i, n in enumerate(CT_STATUS) if ct["status"] >> i & 1]
+    if "id" in ct:
+        out["id"] = ct["id"]
+    return out
+
+
+# -------------------------------------------------------------------------- trace -> journeys
+
+class ChainRun:
+    def __init__(self, ns, ev, seq):
+        self.ns = ns
+        self.seq = seq
+        self.id = ev["id"]
+        self.family = ev["family"]
+        self.table = ev["table"]
+        self.chain = ev["chain"]
+        self.t = ev["t"]
+        self.iif = ev.get("iif")
+        self.oif = ev.get("oif")
+        self.nh = bytes.fromhex(ev["nh"]) if "nh" in ev else b""
+        self.th = bytes.fromhex(ev["th"]) if "th" in ev else b""
+        self.ll = bytes.fromhex(ev["ll"]) if "ll" in ev else b""
+        self.nfproto = ev.get("nfproto")
+        self.ct = ev.get("ct")
+        self.mark = ev.get("mark")
+        self.headerless = not any(k in ev for k in ("iif", "oif", "nh", "ll", "th"))
+        self.events = []
+        self.own = self.table == OWN_TABLE
+        self.role = None
+        if self.own:
+            if self.family == "netdev":
+                self.hook = "ingress"
+            else:
+                self.hook = OWN_HOOKS.get((self.family, self.chain), "?")
+            self.role = "entry" if self.family == "netdev" or self.chain in OWN_ENTRY_CHAINS else "end"
+            self.priority = None
+        else:
+            meta = ns.chains.get((self.family, self.table, self.chain), {})
+            self.hook = meta.get("hook", "?")
+            self.priority = meta.get("priority")
+        # hook class: ip/ip6/inet chains all run at the inet hooks
+        self.fam = "inet" if self.family in ("ip", "ip6", "inet") else self.family
+
+    @property
+    def key(self):
+        return (self.fam, self.hook)
+
+    def result(self):
+        """(verdict, by, rule-event) of this base chain run."""
+        last = None
+        for e in self.events:
+            if e.get("type") == "policy":
+                return e.get("policy"), "policy", None
+            if e.get("type") == "rule" and e.get("verdict") in TERMINAL:
+                return e["verdict"], "rule", e
+            last = e
+        if last is not None and last.get("type") == "rule" and "handle" not in last and last.get("verdict") == "continue" \
+                and last.get("chain") == self.chain:
+            return "accept", "end", None      # a base chain that ran off its end without a policy event
+        return None, None, None
+
+
+class Journey:
+    _n = 0
+
+    def __init__(self, ns):
+        Journey._n += 1
+        self.n = Journey._n
+        self.ns = ns
+        self.crs = []
+        self.closed = False      # True, False, or "bridge-postrouting" (only br_netfilter's inet postrouting may follow)
+        self.rx = []     # copies
+        self.tx = []
+        self.drops = []
+        self.group = None
+
+    @property
+    def t(self):
+        return self.crs[0].t if self.crs else 0
+
+    def keys(self):
+        return {c.key for c in self.crs}
+
+
+def load_trace(ns):
+    events = []
+    lost = False
+    p = os.path.join(ns.dir, "trace.jsonl")
+    if os.path.exists(p):
+        for line in open(p):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue      # the last line of a listener that was killed
+            if e.get("lost"):
+                lost = True
+            if "family" in e and "id" in e and "table" in e:
+                events.append(e)
+    crs = []
+    open_cr = {}
+    for e in events:
+        start = any(k in e for k in ("iif", "oif", "nh", "ll", "th"))
+        cr = open_cr.get(e["id"])
+        if start or cr is None or cr.family != e["family"] or cr.table != e["table"]:
+            cr = ChainRun(ns, e, len(crs))
+            crs.append(cr)
+            open_cr[e["id"]] = cr
+        cr.events.append(e)
+    return crs, lost, len(events)
+
+
+def build_journeys(ns, crs):
+    """Split chain runs into journeys. Only the trace tables' own chains decide where a packet's
+    way through the namespace starts again: their entry chains run first at their hook and their
+    observer chains last, so a second run of one of them under the same trace id is another skb
+    (the kernel derives trace ids from the skb address, which it reuses)."""
+    journeys = []
+    open_j = {}
+    for cr in crs:
+        j = open_j.get(cr.id)
+        new = j is None or j.closed is True
+        if j is not None and j.closed == "bridge-postrouting":
+            # br_netfilter runs the inet postrouting hook for bridged IP packets from the bridge
+            # postrouting hook at priority INT_MAX, after the observer chain that ended it
+            new = cr.key != ("inet", "postrouting")
+        elif not new:
+            own_seen = {(c.key, c.role) for c in j.crs if c.own}
+            entries = {k for k, r in own_seen if r == "entry"}
+            if cr.own and cr.role == "entry":
+                if (cr.key, "entry") in own_seen:
+                    new = True
+                elif cr.key == ("bridge", "output"):
+                    new = ("bridge", "prerouting") in entries
+                else:
+                    new = not entries <= MAY_PRECEDE.get(cr.key, set())
+            elif (cr.key, "end") in own_seen:
+                new = True      # this hook was already passed completely: another packet
+        if new:
+            j = Journey(ns)
+            journeys.append(j)
+            open_j[cr.id] = j
+        j.crs.append(cr)
+        verdict, _by, _ = cr.result()
+        if verdict in ("drop", "queue", "stolen"):
+            j.closed = True
+        if cr.own and cr.role == "end" and cr.key in (("inet", "input"), ("bridge", "input"), ("arp", "input")):
+            j.closed = True
+        elif cr.own and cr.role == "end" and cr.key == ("bridge", "postrouting"):
+            j.closed = "bridge-postrouting"
+        elif cr.own and cr.role == "end" and cr.key == ("inet", "postrouting") and j.closed == "bridge-postrouting":
+            j.closed = True
+    return journeys
+
+
+# ------------------------------------------------------------------------------------- copies
+
+class Copy:
+    def __init__(self, ns, idx, t, data):
+        self.ns = ns
+        self.idx = idx
+        self.t = t
+        proto, _res, ifindex, _hatype, pkttype, halen = struct.unpack(">HHIHBB", data[:12])
+        self.ethertype = proto
+        self.ifindex = ifindex
+        self.dev = ns.devname(ifindex)
+        self.out = pkttype == 4
+        self.src = data[12:12 + halen].hex(":") if halen else None
+        self.l3 = data[20:]
+        self.journey = None
+        self.link = None      # the copy on the other end of a veth
+        self.wire = None
+
+
+def load_copies(ns, clock):
+    p = os.path.join(ns.dir, "any.pcap")
+    copies = []
+    if not os.path.exists(p):
+        return copies
+    for k, (t, lt, data) in enumerate(read_pcap(p)):
+        if lt != 276 or len(data) < 20:
+            continue
+        c = Copy(ns, k, t - clock, data)
+        if c.dev == "lo":
+            continue
+        copies.append(c)
+    return copies
+
+
+def bind_copies(ns, copies, journeys):
+    """Tie every copy in ns to a journey."""
+    used_rx = set()
+    used_tx = {}
+    by_t = sorted(journeys, key=lambda j: j.t)
+    for c in sorted(copies, key=lambda c: c.t):
+        if not c.out:
+            for j in by_t:
+                if j.n in used_rx or not j.crs:
+                    continue
+                f = j.crs[0]
+                if f.iif != c.ifindex or j.t < c.t - 50_000_000 or j.t > c.t + 2_000_000_000:
+                    continue
+                if f.nh and hdr_match(c.l3, f.nh, f.th) or (not f.nh and f.ll and c.ethertype == struct.unpack(">H", f.ll[12:14])[0]):
+                    used_rx.add(j.n)
+                    c.journey = j
+                    j.rx.append(c)
+                    break
+        else:
+            frag = is_fragment(c.l3, c.ethertype)
+            key_extra = c.l3[4:8] if frag else b""
+            for j in by_t:
+                if (j.n, c.ifindex, key_extra) in used_tx or j.t > c.t + 50_000_000 or j.t < c.t - 5_000_000_000:
+                    continue
+                if any(cr.oif == c.ifindex and cr.nh and (hdr_match(c.l3, cr.nh, cr.th) or
+                                                          frag and fragment_of(c.l3, cr.nh)) for cr in j.crs):
+                    used_tx[(j.n, c.ifindex, key_extra)] = True
+                    c.journey = j
+                    j.tx.append(c)
+                    break
+
+
+def group_journeys(ns, journeys):
+    """Visits: journeys of one packet in one namespace under different trace ids."""
+    byn = {j.n: j for j in journeys}
+    parent = {j.n: j.n for j in journeys}
+
+    def find(j):
+        n = j.n
+        while parent[n] != n:
+            n = parent[n]
+        return byn[n]
+
+    def union(a, b):
+        ra, rb = find(a), find(b)
+        if ra.n != rb.n:
+            parent[rb.n] = ra.n
+
+    srt = sorted(journeys, key=lambda j: j.t)
+    for i, j in enumerate(srt):
+        if not j.crs:
+            continue
+        # passed up by a bridge: bridge input observer on a port -> next journey received on the bridge
+        for cr in j.crs:
+            if cr.own and cr.key == ("bridge", "input"):
+                port = ns.devs.get(cr.iif)
+                br = ns.byname.get(port.master) if port and port.master else None
+                first = next((c for c in j.crs if c.nh), None)
+                if br and first:
+                    for k in srt[i + 1:]:
+                        if k.t - j.t > 1_000_000_000:
+                            break
+                        if k.crs and k.crs[0].iif == br.ifindex and k.crs[0].nh[:20] == first.nh[:20] and \
+                                find(k).n == k.n:
+                            union(j, k)
+                            break
+        # orphans: clones made by the bridge (flooding) and fragments start without an entry hook
+        f = j.crs[0]
+        if not f.nh:
+            continue
+        if f.key == ("bridge", "output"):
+            port = ns.devs.get(f.oif)
+            br = ns.byname.get(port.master) if port and port.master else None
+            if br is None:
+                continue
+            ok = lambda c: c.key in (("inet", "postrouting"), ("arp", "output"), ("inet", "output")) and \
+                c.oif == br.ifindex and c.nh and similar(c.nh, f.nh, c.nfproto)
+        elif f.key not in ENTRY:
+            ok = lambda c: c.nh and similar(c.nh, f.nh, c.nfproto)
+        else:
+            continue
+        for k in reversed(srt[:i]):
+            if j.t - k.t > 2_000_000_000:
+                break
+            if any(ok(c) for c in k.crs):
+                union(k, j)
+                break
+    groups = {}
+    for j in journeys:
+        groups.setdefault(find(j).n, []).append(j)
+    out = []
+    for _n, js in groups.items():
+        js.sort(key=lambda j: j.t)
+        v = Visit(ns, js)
+        for j in js:
+            j.group = v
+        out.append(v)
+    return out
+
+
+def similar(a, b, nfproto):
+    """Same packet, allowing TTL/hop limit, checksum, NAT (addresses, ports) and fragmentation."""
+    if not a or not b:
+        return False
+    if a[0] >> 4 == 4 and b[0] >> 4 == 4 and len(a) >= 20 and len(b) >= 20:
+        return a[4:6] == b[4:6] and a[9] == b[9]        # IP id, protocol
+    if a[0] >> 4 == 6 and b[0] >> 4 == 6 and len(a) >= 40 and len(b) >= 40:
+        return a[1:4] == b[1:4] and a[6] == b[6] and (a[8:40] == b[8:40] or a[4:6] == b[4:6])
+    return a == b
+
+
+class Visit:
+    def __init__(self, ns, journeys):
+        self.ns = ns
+        self.journeys = journeys
+        self.crs = sorted([c for j in journeys for c in j.crs], key=lambda c: c.seq)
+        self.rx = sorted([c for j in journeys for c in j.rx], key=lambda c: c.t)
+        self.tx = sorted([c for j in journeys for c in j.tx], key=lambda c: c.t)
+        self.drops = []
+        self.frees = []
+
+    @property
+    def t(self):
+        ts = [c.t for c in self.crs] + [c.t for c in self.rx + self.tx]
+        return min(ts) if ts else 0
+
+
+# --------------------------------------------------------------------------------------- drops
+
+def load_drops(path, inums, names):
+    drops = []
+    if not os.path.exists(path):
+        return drops
+    for line in open(path):
+        p = line.split()
+        if len(p) != 16 or p[0] not in ("DROP", "FREE"):
+            continue
+        if p[0] == "FREE" and p[5].split("+")[0] in ("tpacket_rcv", "packet_rcv", "packet_rcv_spkt"):
+            continue    # the clones our own captures consumed
+        words = [int(x, 16) for x in p[8:16]]
+        nh = b"".join(struct.pack("<Q", w) for w in words)
+        drops.append({"kind": p[0], "t": int(p[1]), "inum": int(p[2]), "ifindex": int(p[3]),
+                      "reason": names.get(int(p[4]), p[4]), "location": p[5].split("+")[0],
+                      "protocol": int(p[6]), "len": int(p[7]), "nh": nh, "ns": inums.get(int(p[2]))})
+    return drops
+
+
+def drop_reason_names():
+    for base in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing"):
+        p = os.path.join(base, "events/skb/kfree_skb/format")
+        if os.path.exists(p):
+            return {int(a): b for a, b in re.findall(r'\{ (\d+), "(\w+)" \}', open(p).read())}
+    return {}
+
+
+def drop_matches(d, nh, th):
+    if not nh:
+        return False
+    n = min(len(nh), len(d["nh"]))
+    if n < 8 or d["nh"][:n] != nh[:n]:
+        return False
+    if th and len(nh) < len(d["nh"]):
+        m = min(len(th), len(d["nh"]) - len(nh))
+        return d["nh"][len(nh):len(nh) + m] == th[:m]
+    return True
+
+
+def bind_drops(ns, drops, visits):
+    left = []
+    for d in drops:
+        best = None
+        for v in visits:
+            cands = [(c.nh, c.th) for c in v.crs if c.nh] + [(c.l3[:60], b"") for c in v.rx + v.tx]
+            if not any(drop_matches(d, nh, th) for nh, th in cands):
+                continue
+            if v.t > d["t"] + 200_000_000:
+                continue
+            if best is None or v.t > best.t:
+                best = v
+        if best is None:
+            if d["kind"] == "DROP":
+                left.append(d)
+        elif d["kind"] == "DROP":
+            best.drops.append(d)
+        else:
+            best.frees.append(d)
+    return left
+
+
+# ----------------------------------------------------------------------------------- describing
+
+def hook_label(cr, ns):
+    dev = ""
+    if cr.hook in ("ingress", "prerouting", "input"):
+        dev = ns.devname(cr.iif) or ""
+    elif cr.hook in ("output", "postrouting"):
+        dev = ns.devname(cr.oif) or ""
+    elif cr.hook == "forward":
+        dev = f"{ns.devname(cr.iif) or '?'}>{ns.devname(cr.oif) or '?'}"
+    return f"{cr.fam} {cr.hook}" + (f"@{dev}" if dev else "")
+
+
+def describe_chain(cr, ns):
+    verdict, by, rule_ev = cr.result()
+    d = {"family": cr.family, "table": cr.table, "chain": cr.chain, "hook": cr.hook}
+    if cr.priority is not None:
+        d["priority"] = cr.priority
+    d["verdict"] = verdict
+    d["by"] = by
+    if rule_ev is not None:
+        text = ns.rules.get((cr.family, cr.table, rule_ev.get("chain"), rule_ev.get("handle")))
+        d["rule"] = {"chain": rule_ev.get("chain"), "handle": rule_ev.get("handle"), "text": text}
+        if text and re.search(r"\bxt (match|target)\b", text):
+            d["compat"] = True
+    trail = []
+    for e in cr.events:
+        if e.get("type") == "policy":
+            trail.append({"policy": e.get("policy")})
+        elif e.get("type") == "rule" and "handle" in e:
+            t = {"chain": e.get("chain"), "handle": e["handle"],
+                 "text": ns.rules.get((cr.family, cr.table, e.get("chain"), e["handle"])),
+                 "verdict": e.get("verdict")}
+            if e.get("verdictChain"):
+                t["target"] = e["verdictChain"]
+            trail.append(t)
+        elif e.get("type") == "rule":
+            trail.append({"chain": e.get("chain"), "end": True})
+        elif e.get("type") == "return":
+            trail.append({"chain": e.get("chain"), "return": True})
+    # a base chain's own end marker is always followed by its policy: keep only the policy
+    trail = [t for k, t in enumerate(trail)
+             if not (t.get("end") and t.get("chain") == cr.chain and k + 1 < len(trail) and "policy" in trail[k + 1])]
+    # the trail is kept when it says more than the decision itself (jumps, gotos, rules that matched
+    # without deciding, chains that ran off their end)
+    if not (len(trail) == 1 and (("policy" in trail[0] and by == "policy") or
+                                 (rule_ev is not None and trail[0].get("handle") == rule_ev.get("handle")
+                                  and trail[0].get("chain") == rule_ev.get("chain")))):
+        d["trail"] = trail
+    ct = ct_info(cr.ct)
+    if ct:
+        d["ct"] = ct
+    if cr.mark:
+        d["mark"] = cr.mark
+    return d
+
+
+def first_l3(v):
+    for c in v.rx + v.tx:
+        return c.l3, c.ethertype
+    for cr in v.crs:
+        if cr.nh:
+            et = 0x0800 if cr.nh[0] >> 4 == 4 else 0x86DD if cr.nh[0] >> 4 == 6 else 0x0806
+            if cr.family == "arp":
+                et = 0x0806
+            return cr.nh + cr.th, et
+    return b"", None
+
+
+def describe_visit(v, wire_copy=None):
+    ns = v.ns
+    d = {"ns": ns.name}
+    entry = v.rx[0] if v.rx else None
+    d["in"] = entry.dev if entry else None
+    if entry is None:
+        first = v.crs[0] if v.crs else None
+        if first is not None:
+            d["origin"] = "local"
+        else:
+            d["origin"] = "untraced"
+    if wire_copy is not None:
+        d["wire"] = True
+    hooks = []
+    for cr in v.crs:
+        lab = hook_label(cr, ns)
+        if not hooks or hooks[-1] != lab:
+            hooks.append(lab)
+    d["hooks"] = hooks
+    d["chains"] = []
+    last_ct = None
+    for cr in v.crs:
+        if cr.own:
+            continue
+        c = describe_chain(cr, ns)
+        if "ct" in c:
+            if c["ct"] == last_ct:
+                del c["ct"]
+            else:
+                last_ct = c["ct"]
+        d["chains"].append(c)
+    # fate
+    l3, et = first_l3(v)
+    proto, _off = l4_offset(l3, et) if et else (None, None)
+    is_nd = False
+    if et == 0x86DD and proto == 58:
+        _p, off = l4_offset(l3, et)
+        if off is not None and off < len(l3) and l3[off] in ND_TYPES:
+            is_nd = True
+    reached_in = any(cr.own and cr.role == "end" and cr.key == ("inet", "input") for cr in v.crs)
+    arp_in = any(cr.own and cr.role == "end" and cr.key == ("arp", "input") for cr in v.crs)
+    nf_drop = None
+    for cr in v.crs:
+        verdict, by, rule_ev = cr.result()
+        if verdict in ("drop", "queue", "stolen"):
+            nf_drop = (cr, verdict, by, rule_ev)
+            break
+    out_devs = []
+    for c in v.tx:
+        if c.dev not in out_devs:
+            out_devs.append(c.dev)
+    drops = [x for x in v.drops]
+    reason = drops[0]["reason"] if drops else None
+    if nf_drop is not None:
+        cr, verdict, by, rule_ev = nf_drop
+        if verdict == "drop":
+            fate = "Dropped"
+            reason = next((x["reason"] for x in drops if x["reason"] == "NETFILTER_DROP"), reason or "NETFILTER_DROP")
+        else:
+            fate = "Queued"
+            reason = f"nf_{verdict}"
+        d["decidedBy"] = {"family": cr.family, "table": cr.table, "chain": cr.chain, "by": by}
+        if rule_ev is not None:
+            d["decidedBy"]["handle"] = rule_ev.get("handle")
+            d["decidedBy"]["rule"] = ns.rules.get((cr.family, cr.table, rule_ev.get("chain"), rule_ev.get("handle")))
+    elif out_devs:
+        fate = "Forwarded" if entry is not None else "Transmitted"
+        if entry is not None:
+            d["via"] = "bridge" if any(cr.key == ("bridge", "forward") for cr in v.crs) else "route"
+        if reached_in or arp_in:
+            # a flooded or multicast frame that was also taken by this namespace's own stack
+            d["local"] = "Consumed" if (is_nd or arp_in) else "Delivered"
+    elif reached_in:
+        fate = "Consumed" if is_nd else "Delivered"
+        if fate == "Delivered" and proto is not None:
+            d["deliveredTo"] = L4NAMES.get(proto, str(proto))
+    elif arp_in and not drops:
+        fate = "Consumed"
+    elif drops:
+        fate = "Dropped"
+    elif et and is_fragment(l3, et):
+        fate = "Queued"
+        reason = "reassembly"
+    elif entry is None and not v.crs:
+        fate = "Transmitted"
+    elif v.frees:
+        # freed by consume_skb (not a drop in the kernel's own accounting) before any other outcome
+        fate = "Consumed"
+        d["consumedBy"] = v.frees[0]["location"]
+    else:
+        fate = "Unknown"
+    d["fate"] = fate
+    if reason:
+        d["reason"] = reason
+    if out_devs:
+        d["out"] = out_devs
+    ct = None
+    for cr in v.crs:
+        if cr.ct and not (cr.own and cr.hook in ("prerouting", "output", "ingress")):
+            ct = cr.ct
+    if ct and ct_info(ct) != last_ct:
+        d["ct"] = ct_info(ct)
+    if drops:
+        d["drops"] = [{"reason": x["reason"], "location": x["location"]} for x in drops]
+    return d
+
+
+# ------------------------------------------------------------------------------------------ main
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--scenario-dir", required=True)
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    W = args.work
+    meta = json.load(open(os.path.join(W, "meta.json")))
+    prefix = meta["prefix"]
+    clock = meta["clock"]
+    scen = json.load(open(os.path.join(args.scenario_dir, "scenario.json")))
+
+    nss = {}
+    for n in meta["namespaces"]:
+        nss[n] = Namespace(n, os.path.join(W, "ns", n), prefix)
+    # veth peers
+    for ns in nss.values():
+        for dev in ns.devs.values():
+            if dev.kind != "veth" or dev.link_index is None:
+                continue
+            if dev.link_netnsid is None:
+                pns = ns.name
+            else:
+                pns = ns.nsids.get(dev.link_netnsid)
+            if pns in nss and dev.link_index in nss[pns].devs:
+                dev.peer = (pns, nss[pns].devs[dev.link_index].name)
+
+    inums = {ns.inum: ns.name for ns in nss.values()}
+    names = drop_reason_names()
+    all_drops = load_drops(os.path.join(W, "drops.txt"), inums, names)
+
+    lost_any = False
+    n_events = 0
+    visits_by_ns = {}
+    copies_by_ns = {}
+    for ns in nss.values():
+        crs, lost, ne = load_trace(ns)
+        lost_any |= lost
+        n_events += ne
+        journeys = build_journeys(ns, crs)
+        copies = load_copies(ns, clock)
+        bind_copies(ns, copies, journeys)
+        visits = group_journeys(ns, journeys)
+        # copies that no journey explains: a visit of their own (no chains ran for them)
+        for c in copies:
+            if c.journey is None:
+                j = Journey(ns)
+                j.rx = [] if c.out else [c]
+                j.tx = [c] if c.out else []
+                c.journey = j
+                v = Visit(ns, [j])
+                j.group = v
+                visits.append(v)
+        drops = [d for d in all_drops if d["ns"] == ns.name]
+        left = bind_drops(ns, drops, visits)
+        ns.unattributed_drops = left
+        visits_by_ns[ns.name] = visits
+        copies_by_ns[ns.name] = copies
+
+    # veth links: a copy sent on X is the copy received on X's peer
+    for ns in nss.values():
+        for dev in ns.devs.values():
+            if not dev.peer:
+                continue
+            pns, pdev = dev.peer
+            txs = [c for c in copies_by_ns[ns.name] if c.out and c.dev == dev.name]
+            rxs = [c for c in copies_by_ns[pns] if not c.out and c.dev == pdev]
+            k = 0
+            for tx in txs:
+                for r in rxs[k:]:
+                    if r.link is None and r.l3 == tx.l3 and r.ethertype == tx.ethertype and \
+                            -2_000_000 <= r.t - tx.t <= 1_000_000_000:
+                        r.link, tx.link = tx, r
+                        k = rxs.index(r) + 1
+                        break
+
+    # the wire
+    wns = nss[meta["wire"]["ns"]]
+    wdev = meta["wire"]["dev"]
+    wire = read_pcap(os.path.join(W, "wire.pcap"))
+    sums = tcpdump_summaries(os.path.join(W, "wire.pcap"))
+    if len(sums) != len(wire):
+        sys.exit(f"analyze: {len(wire)} frames but {len(sums)} tcpdump summary lines")
+    wcopies = sorted([c for c in copies_by_ns[wns.name] if c.dev == wdev], key=lambda c: c.t)
+    k = 0
+    frames = []
+    t0 = wire[0][0] if wire else 0
+    for i, (t, lt, data) in enumerate(wire):
+        l3 = data[14:]
+        et = struct.unpack(">H", data[12:14])[0] if len(data) >= 14 else None
+        if et == 0x8100 and len(data) >= 18:
+            et = struct.unpack(">H", data[16:18])[0]
+            l3 = data[18:]
+        match = None
+        for c in wcopies[k:k + 50]:
+            if c.l3 == l3 and c.wire is None:
+                match = c
+                k = wcopies.index(c) + 1
+                break
+        fr = {"frame": i + 1, "time": round((t - t0) / 1e9, 3)}
+        if match is None:
+            fr.update({"direction": None, "summary": sums[i], "attributed": False,
+                       "note": "not found in the namespace's own capture"})
+            frames.append(fr)
+            continue
+        match.wire = i + 1
+        fr["direction"] = "out" if match.out else "in"
+        fr["summary"] = sums[i]
+        path, end = follow(match)
+        if path is None:
+            fr["attributed"] = False
+            frames.append(fr)
+            continue
+        wire_visit = next(p for p in path if p.get("wire"))
+        fr["attributed"] = True
+        fr["fate"] = wire_visit["fate"]
+        if wire_visit.get("reason"):
+            fr["reason"] = wire_visit["reason"]
+        fr["end"] = end
+        fr["path"] = path
+        frames.append(fr)
+
+    doc = {
+        "schema": 1,
+        "scenario": meta["scenario"],
+        "description": scen.get("description", ""),
+        "kernel": meta["kernel"],
+        "nft": meta["nft"],
+        "made": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
+        "wire": {"ns": wns.name, "dev": wdev, "pcap": "wire.pcap"},
+        "namespaces": {},
+        "traceLimits": TRACE_LIMITS,
+        "stats": {},
+        "frames": frames,
+    }
+    for ns in nss.values():
+        devs = {}
+        for dev in sorted(ns.devs.values(), key=lambda d: d.ifindex):
+            e = {"ifindex": dev.ifindex, "kind": dev.kind, "mac": dev.mac}
+            if dev.master:
+                e["master"] = dev.master
+            if dev.peer:
+                e["peer"] = f"{dev.peer[0]}/{dev.peer[1]}"
+            devs[dev.name] = e
+        entry = {"devices": devs, "chains": ns.chain_order, "conntrack": ns.conntrack}
+        if ns.unattributed_drops:
+            entry["unattributedDrops"] = [{"reason": d["reason"], "location": d["location"],
+                                           "dev": ns.devname(d["ifindex"]) if d["ifindex"] else None}
+                                          for d in ns.unattributed_drops]
+        doc["namespaces"][ns.name] = entry
+    att = sum(1 for f in frames if f.get("attributed"))
+    doc["stats"] = {"frames": len(frames), "attributed": att, "traceEvents": n_events,
+                    "traceLost": lost_any,
+                    "directions": {"in": sum(1 for f in frames if f.get("direction") == "in"),
+                                   "out": sum(1 for f in frames if f.get("direction") == "out")}}
+    if lost_any:
+        sys.exit("analyze: a trace listener lost events (netlink overflow); record again")
+    with open(args.out, "w") as f:
+        f.write(dumps(doc))
+        f.write("\n")
+    print(f"analyze: {len(frames)} frames, {att} attributed, {n_events} trace events", file=sys.stderr)
+
+
+def follow(copy):
+    """Path of the packet whose copy on the wire is `copy`: visits from where it was made to where it
+    ended. Returns (path, end) or (None, None) when the wire copy cannot be tied to a visit."""
+    v0 = copy.journey.group if copy.journey else None
+    if v0 is None:
+        return None, None
+    if not v0.crs and not v0.drops and not copy.out and copy.link is None:
+        return None, None
+    # backwards: the copy received here was sent by the peer's namespace, and so on
+    back = []
+    cur = copy if not copy.out else (v0.rx[0] if v0.rx else None)
+    seen = {id(v0)}
+    for _ in range(12):
+        if cur is None or cur.out or cur.link is None:
+            break
+        tx = cur.link
+        pv = tx.journey.group if tx.journey else None
+        if pv is None or id(pv) in seen:
+            break
+        seen.add(id(pv))
+        back.insert(0, pv)
+        cur = pv.rx[0] if pv.rx else None
+    nodes = [describe_visit(v) for v in back]
+    wd = describe_visit(v0, wire_copy=copy)
+    nodes.append(wd)
+    has_child = {i: True for i in range(len(nodes) - 1)}
+    # forwards: every copy sent on a veth is received by the peer's namespace
+    queue = [(copy, len(nodes) - 1)] if copy.out else [(c, len(nodes) - 1) for c in v0.tx]
+    while queue and len(nodes) < 24:
+        tx, parent = queue.pop(0)
+        rx = tx.link
+        if rx is None or rx.journey is None or rx.journey.group is None:
+            continue
+        nv = rx.journey.group
+        if id(nv) in seen:
+            continue
+        seen.add(id(nv))
+        d = describe_visit(nv)
+        d["in"] = rx.dev
+        d.pop("origin", None)
+        nodes.append(d)
+        has_child[parent] = True
+        queue.extend((c, len(nodes) - 1) for c in nv.tx)
+    end = [{k: d[k] for k in ("ns", "fate", "reason") if d.get(k)}
+           for i, d in enumerate(nodes) if not has_child.get(i)]
+    return nodes, end
+
+
+# ------------------------------------------------------------------------------- json writing
+
+def dumps(obj, indent=0, width=200):
+    """JSON with small objects and lists on one line."""
+    flat = json.dumps(obj, ensure_ascii=False)
+    if len(flat) + indent <= width or not isinstance(obj, (dict, list)) or not obj:
+        return flat
+    pad = " " * (indent + 1)
+    if isinstance(obj, dict):
+        items = [f"{pad}{json.dumps(k)}: {dumps(v, indent + 1, width)}" for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
+    items = [pad + dumps(v, indent + 1, width) for v in obj]
+    return "[\n" + ",\n".join(items) + "\n" + " " * indent + "]"
+
+
+if __name__ == "__main__":
+    main()

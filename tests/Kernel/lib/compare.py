@@ -1,0 +1,72 @@
+#!/usr/bin/python3
+"""compare.py A/kernel.json B/kernel.json -- do two recordings of a scenario agree on the verdicts?
+
+The frames of the two runs are aligned on what they are (direction and tcpdump summary without
+sequence numbers, timestamps, windows, identifiers and checksums), because the applications do not
+always produce the same packets (a FIN sent with or without the last data, a neighbour probe a few
+milliseconds either side of the end of the capture). For every aligned pair, what the kernel
+decided must be the same: per visit the namespace, input device, hooks, chains with their verdicts
+and deciding rule handles and trails, conntrack state names, fate, drop reason and output devices.
+Frames present in only one run are listed (as traffic that differed, not as a disagreement).
+Exit status 0 when every aligned pair agrees and at most 10% of the frames are unaligned."""
+import json
+import re
+import sys
+
+
+def visit_key(v):
+    chains = []
+    for c in v.get("chains", []):
+        chains.append((c["family"], c["table"], c["chain"], c["verdict"], c["by"],
+                       (c.get("rule") or {}).get("handle"),
+                       tuple((t.get("chain"), t.get("handle"), t.get("verdict"), t.get("end"), t.get("policy"))
+                             for t in c.get("trail", [])),
+                       (c.get("ct") or {}).get("state")))
+    return (v["ns"], v.get("in"), v.get("origin"), tuple(v.get("hooks", [])), tuple(chains), v["fate"],
+            v.get("reason"), tuple(v.get("out", [])), (v.get("ct") or {}).get("state"))
+
+
+def shape(summary):
+    s = re.sub(r"\b(seq|ack|val|ecr|id|win|cksum)\s+[\d:]+", r"\1 N", summary)
+    s = re.sub(r"options \[[^]]*\]", "options [...]", s)
+    return s
+
+
+def frame_key(f):
+    return (f.get("direction"), shape(f.get("summary", "")), f.get("attributed"), f.get("fate"), f.get("reason"),
+            tuple(visit_key(v) for v in f.get("path", [])))
+
+
+def main():
+    import difflib
+    a, b = (json.load(open(p)) for p in sys.argv[1:3])
+    fa, fb = a["frames"], b["frames"]
+    sa = [(f.get("direction"), shape(f.get("summary", ""))) for f in fa]
+    sb = [(f.get("direction"), shape(f.get("summary", ""))) for f in fb]
+    sm = difflib.SequenceMatcher(a=sa, b=sb, autojunk=False)
+    bad = 0
+    paired = 0
+    only = []
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag == "equal":
+            for i, j in zip(range(i1, i2), range(j1, j2)):
+                paired += 1
+                ka, kb = frame_key(fa[i]), frame_key(fb[j])
+                if ka != kb:
+                    bad += 1
+                    print(f"frame A{i + 1} / B{j + 1} differs: {fa[i]['summary']}")
+                    for n, (x, y) in enumerate(zip(ka, kb)):
+                        if x != y:
+                            print(f"    field {n}: {x!r}\n          vs {y!r}")
+        else:
+            only += [f"A{i + 1}: {fa[i]['summary']}" for i in range(i1, i2)]
+            only += [f"B{j + 1}: {fb[j]['summary']}" for j in range(j1, j2)]
+    for o in only:
+        print(f"  only in one run: {o}")
+    total = max(len(fa), len(fb), 1)
+    print(f"{a['scenario']}: {len(fa)} vs {len(fb)} frames, {paired} aligned, {bad} disagree, {len(only)} in one run only")
+    sys.exit(1 if bad or len(only) > total // 10 else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+using System.Globalization;
+using PktFlow.Judge;
+using PktFlow.Testing;
+
+namespace PktFlow.Tests.Judge;
+
+/// <summary>
+/// The kernel as the judge, as a test: every recorded scenario (tests/scenarios/NAME) is replayed
+/// through the model and compared frame by frame with what the kernel did. The test fails when a
+/// scenario agrees on fewer frames than tests/scenarios/agreement.tsv records for main; when the
+/// model gets better, rerun with PKTFLOW_WRITE_AGREEMENT=1 and commit the higher figures.
+/// </summary>
+public class KernelAgreementTests(ITestOutputHelper output)
+{
+    private static string Scenarios => Path.Combine(RepoPaths.Root, "tests", "scenarios");
+    private static string BaselineFile => Path.Combine(Scenarios, "agreement.tsv");
+
+    private static IEnumerable<string> Recorded() =>
+        Directory.GetDirectories(Scenarios).Order(StringComparer.Ordinal).Where(dir => File.Exists(Path.Combine(dir, "kernel.json")));
+
+    private static Dictionary<string, int> Baseline() =>
+        File.Exists(BaselineFile)
+            ? File.ReadLines(BaselineFile).Where(l => l.Length > 0 && !l.StartsWith('#'))
+                .Select(l => l.Split('\t')).ToDictionary(p => p[0], p => int.Parse(p[1], CultureInfo.InvariantCulture))
+            : new();
+
+    [Fact]
+    public void AgreementDoesNotDropBelowMain()
+    {
+        var baseline = Baseline();
+        var results = Recorded().Select(ScenarioJudge.Judge).ToList();
+        int judged = results.Sum(r => r.Judged), agreed = results.Sum(r => r.Agreed);
+        foreach (var r in results) output.WriteLine($"{r.Scenario,-28} {r.Agreed,4} / {r.Judged,-4} {r.Agreement,6:P0}");
+        output.WriteLine($"agreement: {agreed} of {judged} frames ({(double)agreed / Math.Max(1, judged):P1}) over {results.Count} scenarios");
+        if (Environment.GetEnvironmentVariable("PKTFLOW_WRITE_AGREEMENT") == "1")
+            File.WriteAllLines(BaselineFile, new[] { "# scenario\tframes that agree with the kernel\tframes judged (written by KernelAgreementTests)" }
+                .Concat(results.Select(r => $"{r.Scenario}\t{r.Agreed}\t{r.Judged}")));
+        var worse = results.Where(r => r.Agreed < baseline.GetValueOrDefault(r.Scenario))
+            .Select(r => $"{r.Scenario}: {r.Agreed} frames agree, main has {baseline[r.Scenario]}:\n      " +
+                string.Join("\n      ", r.Frames.Where(f => f.Judged && !f.Agrees).Take(5).Select(f => $"frame {f.Frame}: {string.Join("; ", f.Differences)}")))
+            .ToList();
+        Assert.True(worse.Count == 0, "agreement with the kernel dropped:\n  " + string.Join("\n  ", worse));
+        Assert.True(baseline.Keys.All(k => results.Any(r => r.Scenario == k)), "a scenario in agreement.tsv is no longer recorded");
+    }
+
+    [Fact]
+    public void AScenarioThatAgreesWhollyIsJudgedSo()
+    {
+        // ttl-expiry needs no netfilter: every frame agrees; a regression in routing or forwarding shows here first.
+        var dir = Path.Combine(Scenarios, "ttl-expiry");
+        if (!File.Exists(Path.Combine(dir, "kernel.json"))) return;
+        var j = ScenarioJudge.Judge(dir);
+        Assert.True(j.Judged > 0);
+        Assert.Equal(j.Judged, j.Agreed);
+    }
+}
