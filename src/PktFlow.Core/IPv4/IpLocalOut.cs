@@ -34,7 +34,7 @@ public static class IpLocalOut
         }
         else
         {
-            var res = ns.Fib.Lookup(dst);
+            var res = ns.Fib.Lookup(dst, src, "lo", null, skb.Mark); // output lookups carry iif lo (LOOPBACK_IFINDEX)
             t.Route = res.Route?.ToString();
             if (!res.Found)
             {

@@ -52,20 +52,20 @@ public static class IpRouteInput
         if (daddr.IsLoopback && !routeLocalnet) return Martian("IP_LOCALNET", $"martian destination {daddr} (127.0.0.0/8 arriving on {dev}; route_localnet is off)");
         if (!daddr.IsLoopback && saddr.IsLoopback && !routeLocalnet) return Martian("IP_LOCALNET", $"martian source {saddr} (127.0.0.0/8 arriving on {dev}; route_localnet is off)");
 
-        var res = ns.Fib.Lookup(daddr);
+        var res = ns.Fib.Lookup(daddr, saddr, dev, null, skb.Mark);
         if (!res.Found)
         {
             // no_route: the dst gets RTN_UNREACHABLE and ip_error decides what to say.
             var err = forwarding ? res.Error : FibError.HostUnreachable;
             return new InputRoute(InputRouteKind.Error, res.Route, err, null,
-                res.Route is null ? $"no route to {daddr} in tables local, main, default" : $"route {res.Route} ({res.Error})");
+                res.Route is null ? $"no route to {daddr}{(res.Rule is { } rl ? $": rule {rl}" : " in tables local, main, default")}" : $"route {res.Route} ({res.Error})");
         }
         var r = res.Route!;
         if (r.Type == RouteType.Broadcast) return BroadcastInput(ns, saddr, $"broadcast route {r}");
         if (r.Type == RouteType.Local)
         {
             if (ValidateSource(ns, skb, saddr) is { } why) return Martian("IP_LOCAL_SOURCE", why) with { Route = r };
-            return new InputRoute(InputRouteKind.Local, r, FibError.None, null, $"local route {r}");
+            return new InputRoute(InputRouteKind.Local, r, FibError.None, null, $"local route {r}{RuleText(res)}");
         }
         if (!forwarding)
             return new InputRoute(InputRouteKind.Error, r, FibError.HostUnreachable, null,
@@ -78,8 +78,13 @@ public static class IpRouteInput
         if (outDev is null || !outDev.IsUp)
             return new InputRoute(InputRouteKind.Error, r, FibError.NetUnreachable, null, $"route {r}: output device is missing or down");
         if (ValidateSource(ns, skb, saddr) is { } whySrc) return Martian("IP_LOCAL_SOURCE", whySrc) with { Route = r };
-        return new InputRoute(InputRouteKind.Forward, r, FibError.None, null, $"forward via {r}", outDev, r.Gateway ?? daddr);
+        return new InputRoute(InputRouteKind.Forward, r, FibError.None, null, $"forward via {r}{RuleText(res)}", outDev, r.Gateway ?? daddr);
     }
+
+    /// <summary>Names the policy rule when it is not one of the kernel's defaults.</summary>
+    internal static string RuleText(FibResult res) =>
+        res.Rule is { } rule && !(rule.Action == FibRuleAction.Lookup && rule.From is null && rule.To is null && rule.FwMark is null && rule.Iif is null && rule.Oif is null && rule.Priority is 0 or 32766 or 32767)
+            ? $" (rule {rule})" : "";
 
     private static InputRoute Martian(string reason, string detail) =>
         new(InputRouteKind.Martian, null, FibError.None, reason, detail);

@@ -59,7 +59,7 @@ public static class Ip6Input
             Ip6McInput(skb, t, dst);
             return;
         }
-        var res = ns.Fib.Lookup(dst);
+        var res = ns.Fib.Lookup(dst, src, skb.Dev.Name, null, skb.Mark);
         t.Route = res.Route?.ToString();
         if (!res.Found)
         {

@@ -20,6 +20,10 @@ public static class NeighResolve
     [KernelSymbol("__neigh_event_send", "net/core/neighbour.c")]
     public static NeighResult Resolve(SkBuff skb, NetDevice dev, IpAddr nextHop)
     {
+        if (skb.Netns.Neighbours.FirstOrDefault(n => n.Device == dev.Name && n.Address == nextHop) is { } entry)
+            return entry.State is "failed" or "incomplete" || entry.LinkLayer is null
+                ? new(NeighState.Failed, default, $"the neighbour table says {entry}")
+                : new(NeighState.Resolved, entry.LinkLayer.Value, $"static neighbour {entry}");
         if (dev.Kind == DeviceKind.Veth && dev.Peer is { } peerName)
         {
             var peerNs = skb.Engine.Topology.Namespace(dev.PeerNamespace ?? skb.Netns.Name);

@@ -6,6 +6,8 @@ namespace PktFlow.Routing;
 /// <summary>What fib_lookup answered: the route and table, or the errno a route type or a miss gives.</summary>
 public readonly record struct FibResult(Route? Route, uint Table, FibError Error)
 {
+    /// <summary>The policy rule that decided (null for the default rules' answer when no rule matched).</summary>
+    public FibRule? Rule { get; init; }
     public bool Found => Error == FibError.None;
 }
 
@@ -29,10 +31,16 @@ public sealed class Fib
     }
 
     private readonly Dictionary<(IpFamily, uint), Table> _tables = new();
-    private static readonly uint[] RuleOrder = { RouteTables.Local, RouteTables.Main, RouteTables.Default };
+    private readonly IReadOnlyList<FibRule> _rules4, _rules6;
 
-    public Fib(IEnumerable<Route> routes)
+    /// <summary>The policy rules in force, by family, in priority order (the defaults when the lab adds none).</summary>
+    public IReadOnlyList<FibRule> Rules(IpFamily family) => family == IpFamily.V4 ? _rules4 : _rules6;
+
+    public Fib(IEnumerable<Route> routes, IEnumerable<FibRule>? rules = null)
     {
+        var all = rules?.ToList();
+        _rules4 = all is null ? FibRule.Defaults(IpFamily.V4) : all.Where(r => r.Family == IpFamily.V4).OrderBy(r => r.Priority).ToList();
+        _rules6 = all is null ? FibRule.Defaults(IpFamily.V6) : all.Where(r => r.Family == IpFamily.V6).OrderBy(r => r.Priority).ToList();
         foreach (var r in routes)
         {
             if (!_tables.TryGetValue((r.Family, r.Table), out var t)) _tables[(r.Family, r.Table)] = t = new Table();
@@ -47,15 +55,34 @@ public sealed class Fib
     /// <summary>fib_lookup for a destination, walking the default rules in priority order.</summary>
     [Datapath.KernelSymbol("fib_lookup", "include/net/ip_fib.h")]
     [Datapath.KernelSymbol("fib6_lookup", "net/ipv6/ip6_fib.c")]
-    public FibResult Lookup(IpAddr destination)
+    public FibResult Lookup(IpAddr destination) => Lookup(destination, null, null, null, 0);
+
+    /// <summary>fib_rules_lookup: the policy rules by priority, each selecting on the flow, then its table.</summary>
+    [Datapath.KernelSymbol("fib_rules_lookup", "net/core/fib_rules.c")]
+    public FibResult Lookup(IpAddr destination, IpAddr? source, string? iif, string? oif, uint mark)
     {
-        foreach (var id in RuleOrder)
+        var rules = Rules(destination.Family);
+        for (int i = 0; i < rules.Count; i++)
         {
-            if (!_tables.TryGetValue((destination.Family, id), out var t)) continue;
+            var rule = rules[i];
+            if (!rule.Matches(destination, source, iif, oif, mark)) continue;
+            switch (rule.Action)
+            {
+                case FibRuleAction.Nop: continue;
+                case FibRuleAction.Blackhole: return new FibResult(null, 0, FibError.Blackhole) { Rule = rule };
+                case FibRuleAction.Unreachable: return new FibResult(null, 0, FibError.HostUnreachable) { Rule = rule };
+                case FibRuleAction.Prohibit: return new FibResult(null, 0, FibError.Prohibited) { Rule = rule };
+                case FibRuleAction.Goto:
+                    int j = i + 1;
+                    while (j < rules.Count && rules[j].Priority < rule.GotoTarget) j++;
+                    i = j - 1;
+                    continue;
+            }
+            if (!_tables.TryGetValue((destination.Family, rule.Table), out var t)) continue;
             var r = LookupTable(t, destination);
-            if (r is null) continue;
-            if (r.Type == RouteType.Throw) continue; // -EAGAIN: go on with the next rule
-            return new FibResult(r, id, ErrorOf(r.Type));
+            if (r is null || r.Type == RouteType.Throw) continue; // -EAGAIN: go on with the next rule
+            if (rule.SuppressPrefixLength is { } sp && r.Destination.Length <= sp) continue;
+            return new FibResult(r, rule.Table, ErrorOf(r.Type)) { Rule = rule };
         }
         return new FibResult(null, 0, FibError.NetUnreachable);
     }

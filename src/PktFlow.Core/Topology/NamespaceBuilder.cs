@@ -198,6 +198,34 @@ public sealed class NamespaceBuilder
     public void NoteUnmodelled(string what) => _unmodelled.Add(what);
 
     private readonly List<NftSource> _nft = new();
+    private readonly List<Routing.FibRule> _rules = new(Routing.FibRule.Defaults(IpFamily.V4).Concat(Routing.FibRule.Defaults(IpFamily.V6)));
+    private readonly List<Neighbour> _neighbours = new();
+
+    /// <summary>ip rule add: without a priority the kernel gives one less than the first rule after priority 0.</summary>
+    public void AddRule(Routing.FibRule rule, bool priorityGiven)
+    {
+        if (!priorityGiven)
+        {
+            var next = _rules.Where(r => r.Family == rule.Family && r.Priority > 0).Select(r => r.Priority).DefaultIfEmpty(32766u).Min();
+            rule = new Routing.FibRule
+            {
+                Family = rule.Family, Priority = next - 1, Not = rule.Not, From = rule.From, To = rule.To, Iif = rule.Iif, Oif = rule.Oif,
+                FwMark = rule.FwMark, FwMask = rule.FwMask, Action = rule.Action, Table = rule.Table, GotoTarget = rule.GotoTarget,
+                SuppressPrefixLength = rule.SuppressPrefixLength,
+            };
+        }
+        _rules.Add(rule);
+    }
+
+    public void DeleteRule(Func<Routing.FibRule, bool> match) => _rules.Remove(_rules.LastOrDefault(match) ?? throw new TopologyException("RTNETLINK answers: No such file or directory (no such rule)"));
+
+    /// <summary>ip neigh add: a static neighbour entry.</summary>
+    public void AddNeighbour(Neighbour n)
+    {
+        Get(n.Device);
+        _neighbours.RemoveAll(x => x.Device == n.Device && x.Address == n.Address);
+        _neighbours.Add(n);
+    }
 
     /// <summary>nftables configuration given to this namespace, in order (compiled when built).</summary>
     public void AddNftSource(NftSource source) => _nft.Add(source);
@@ -356,7 +384,7 @@ public sealed class NamespaceBuilder
         }).ToList();
         var addresses = _listed ? _addresses.ToList() : _devices.SelectMany(AllAddresses).ToList();
         var routes = _listed ? _userRoutes.ToList() : KernelRoutes().Concat(_userRoutes).DistinctBy(r => (r.ToString(), r.Table)).ToList();
-        var ns = new NetNamespace(Name, devices, addresses, routes, Sysctls(), _unmodelled.ToList(), _sockets?.ToList());
+        var ns = new NetNamespace(Name, devices, addresses, routes, Sysctls(), _unmodelled.ToList(), _sockets?.ToList(), _rules.ToList(), _neighbours.ToList());
         if (_nft.Count > 0) ns.Nft = CompileNft();
         return ns;
     }

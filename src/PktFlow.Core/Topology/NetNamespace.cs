@@ -20,6 +20,8 @@ public sealed class NetNamespace
     public Netfilter.Nftables.NftRuleset? Nft { get; internal set; }
     /// <summary>True when something in the namespace needs conntrack (ct expressions, NAT chains), as loading nf_conntrack does.</summary>
     public bool UsesConntrack => Nft is { } rs && rs.Tables.SelectMany(t => t.Chains).Any(c => c.Type == "nat" || c.Rules.Any(r => r.Text.Contains("ct ", StringComparison.Ordinal)));
+    /// <summary>Static neighbour entries (ip neigh add ... nud permanent).</summary>
+    public IReadOnlyList<Neighbour> Neighbours { get; }
     /// <summary>Listening sockets; null when the configuration does not say (socket lookup is then not modelled).</summary>
     public IReadOnlyList<ListeningSocket>? Sockets { get; }
     /// <summary>Lab commands that shape this namespace but that the model does not evaluate yet (nft, tc, ...).</summary>
@@ -29,9 +31,11 @@ public sealed class NetNamespace
     private readonly HashSet<IpAddr> _local;
 
     internal NetNamespace(string name, List<NetDevice> devices, List<InterfaceAddress> addresses, List<Route> routes,
-        Sysctls sysctls, List<string> unmodelled, List<ListeningSocket>? sockets = null)
+        Sysctls sysctls, List<string> unmodelled, List<ListeningSocket>? sockets = null, List<Routing.FibRule>? rules = null,
+        List<Neighbour>? neighbours = null)
     {
         Sockets = sockets;
+        Neighbours = neighbours ?? new List<Neighbour>();
         Name = name;
         Devices = devices;
         Addresses = addresses;
@@ -41,7 +45,7 @@ public sealed class NetNamespace
         _byName = devices.ToDictionary(d => d.Name, StringComparer.Ordinal);
         // inet_lookup_ifaddr: an IPv4 address is local whatever its device's state; IPv6 ones count once up.
         _local = addresses.Where(a => a.Family == IpFamily.V4 || Device(a.Device)?.IsUp == true).Select(a => a.Address).ToHashSet();
-        Fib = new Fib(routes);
+        Fib = new Fib(routes, rules);
     }
 
     public NetDevice? Device(string name) => _byName.TryGetValue(name, out var d) ? d : null;
@@ -52,6 +56,12 @@ public sealed class NetNamespace
     public IEnumerable<InterfaceAddress> AddressesOf(string device) => Addresses.Where(a => a.Device == device);
 
     public override string ToString() => Name;
+}
+
+/// <summary>A neighbour table entry (struct neighbour): an address, its link-layer address, the device and state.</summary>
+public sealed record Neighbour(string Device, IpAddr Address, MacAddress? LinkLayer, string State)
+{
+    public override string ToString() => $"{Address} dev {Device}{(LinkLayer is { } m ? $" lladdr {m}" : "")} {State.ToUpperInvariant()}";
 }
 
 /// <summary>nftables text given to a namespace (a file, a here-document or one command) and where it came from.</summary>

@@ -53,4 +53,40 @@ public class FibTests
         Assert.Null(r.Route);
         Assert.Equal(FibError.NetUnreachable, r.Error);
     }
+
+    private static readonly PktFlow.Topology.NetNamespace Policy = LabLoader.Load("""
+        ip link set eth0 up
+        ip link set eth1 up
+        ip addr add 10.1.0.1/24 dev eth0
+        ip addr add 10.2.0.1/24 dev eth1
+        ip route add default via 10.1.0.254
+        ip route add default via 10.2.0.254 table 100
+        ip route add default via 10.2.0.253 table 200
+        ip rule add from 10.9.0.0/16 lookup 100 priority 1000
+        ip rule add fwmark 0x2/0xff lookup 200
+        ip rule add to 203.0.113.0/24 prohibit priority 900
+        ip rule add iif eth1 lookup main suppress_prefixlength 0 priority 800
+        """, "rules.lab").Host;
+
+    [Theory]
+    [InlineData("8.8.8.8", "10.1.0.5", 0u, "default via 10.1.0.254 dev eth0")]
+    [InlineData("8.8.8.8", "10.9.1.1", 0u, "default via 10.2.0.254 dev eth1 table 100")]
+    [InlineData("8.8.8.8", "10.1.0.5", 0x102u, "default via 10.2.0.253 dev eth1 table 200")]
+    public void PolicyRulesChooseTheTable(string dst, string src, uint mark, string expected)
+    {
+        var r = Policy.Fib.Lookup(IpAddr.Parse(dst), IpAddr.Parse(src), "eth0", null, mark);
+        Assert.Equal(expected, r.Route?.ToString());
+    }
+
+    [Fact]
+    public void RuleActionsAndSuppressPrefixLength()
+    {
+        Assert.Equal(FibError.Prohibited, Policy.Fib.Lookup(IpAddr.Parse("203.0.113.1"), IpAddr.Parse("10.1.0.5"), "eth0", null, 0).Error);
+        // From eth1 the main table's default route (prefix length 0) is suppressed: the next rules decide.
+        var r = Policy.Fib.Lookup(IpAddr.Parse("8.8.8.8"), IpAddr.Parse("10.2.0.9"), "eth1", null, 0);
+        Assert.Equal("default via 10.1.0.254 dev eth0", r.Route?.ToString()); // main again at 32766, unsuppressed
+        // No priority: one less than the first rule after priority 0 (fib_default_rule_pref), 999 here; checked on 6.18.
+        Assert.Equal(999u, Policy.Fib.Rules(PktFlow.Wire.IpFamily.V4).Single(x => x.FwMark == 2).Priority);
+        Assert.Equal("1000: from 10.9.0.0/16 lookup 100", Policy.Fib.Rules(PktFlow.Wire.IpFamily.V4).Single(x => x.Priority == 1000).ToString());
+    }
 }

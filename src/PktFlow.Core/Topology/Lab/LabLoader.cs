@@ -260,7 +260,9 @@ public sealed class LabLoader
             case "address" or "addr" or "a" or "ad": Addr(rest, b, family); break;
             case "route" or "r" or "ro" or "rou": RouteCmd(rest, b, family); break;
             case "netns": Netns(rest); break;
-            case "rule" or "ru" or "neighbour" or "neighbor" or "neigh" or "n" or "tunnel" or "xfrm" or "mroute" or "nexthop":
+            case "rule" or "ru": Rule(rest, b, family); break;
+            case "neighbour" or "neighbor" or "neigh" or "n": Neigh(rest, b); break;
+            case "tunnel" or "xfrm" or "mroute" or "nexthop":
                 b.NoteUnmodelled($"{_file}:{_cmd.Line}: {_cmd.Text}");
                 Warn($"'ip {obj}' is not modelled yet; its effect is not evaluated");
                 break;
@@ -270,6 +272,94 @@ public sealed class LabLoader
 
     private string Need(List<string> a, int i, string what) =>
         i < a.Count ? a[i] : throw Error($"missing {what}", a.Count > 0 ? a[^1] : null);
+
+    /// <summary>ip [-6] rule add|del [not] [from P] [to P] [iif D] [oif D] [fwmark M[/K]] [priority N] lookup T | unreachable | prohibit | blackhole | goto N | nop [suppress_prefixlength N].</summary>
+    private void Rule(List<string> a, NamespaceBuilder b, IpFamily? family)
+    {
+        var verb = Need(a, 0, "rule command");
+        if (verb is "show" or "list" or "ls") return;
+        if (verb is not ("add" or "del" or "delete")) throw Error($"ip rule {verb} is not supported", verb);
+        IpPrefix? from = null, to = null;
+        string? iif = null, oif = null;
+        uint? mark = null; uint mask = 0xFFFF_FFFF, table = RouteTables.Main, gotoTarget = 0;
+        uint? priority = null; int? suppress = null;
+        bool not = false;
+        var action = Routing.FibRuleAction.Lookup;
+        for (int i = 1; i < a.Count; i++)
+        {
+            var t = a[i];
+            switch (t)
+            {
+                case "not": not = true; break;
+                case "from": var f = Need(a, ++i, "source"); if (f != "all") from = ParsePrefix(f, family); break;
+                case "to": var d = Need(a, ++i, "destination"); if (d != "all") to = ParsePrefix(d, family); break;
+                case "iif" or "dev": iif = Need(a, ++i, "device"); break;
+                case "oif": oif = Need(a, ++i, "device"); break;
+                case "fwmark":
+                {
+                    var m = Need(a, ++i, "mark").Split('/');
+                    mark = ParseNumber(m[0]);
+                    if (m.Length > 1) mask = ParseNumber(m[1]);
+                    break;
+                }
+                case "priority" or "preference" or "pref" or "prio": priority = ParseNumber(Need(a, ++i, "priority")); break;
+                case "lookup" or "table":
+                    var tn = Need(a, ++i, "table");
+                    if (!RouteTables.TryParse(tn, out table)) throw Error("bad table id", tn);
+                    action = Routing.FibRuleAction.Lookup; break;
+                case "unreachable": action = Routing.FibRuleAction.Unreachable; break;
+                case "prohibit": action = Routing.FibRuleAction.Prohibit; break;
+                case "blackhole": action = Routing.FibRuleAction.Blackhole; break;
+                case "nop": action = Routing.FibRuleAction.Nop; break;
+                case "goto": action = Routing.FibRuleAction.Goto; gotoTarget = ParseNumber(Need(a, ++i, "priority")); break;
+                case "suppress_prefixlength": suppress = (int)ParseNumber(Need(a, ++i, "length")); break;
+                case "protocol" or "proto" or "realms" or "uidrange" or "ipproto" or "sport" or "dport" or "tos" or "dsfield" or "l3mdev" or "suppress_ifgroup":
+                    throw Error($"ip rule selector '{t}' is not modelled yet", t);
+                default: throw Error("unexpected word in ip rule", t);
+            }
+        }
+        var fam = family ?? from?.Family ?? to?.Family ?? IpFamily.V4;
+        if (verb is "del" or "delete")
+        {
+            b.DeleteRule(r => r.Family == fam && (priority is null || r.Priority == priority) && r.Table == table && Equals(r.From, from) && Equals(r.To, to) && r.FwMark == mark);
+            return;
+        }
+        b.AddRule(new Routing.FibRule
+        {
+            Family = fam, Priority = priority ?? 0, Not = not, From = from, To = to, Iif = iif, Oif = oif, FwMark = mark, FwMask = mask,
+            Action = action, Table = table, GotoTarget = gotoTarget, SuppressPrefixLength = suppress,
+        }, priority is not null);
+    }
+
+    /// <summary>ip neigh add|replace ADDRESS lladdr MAC dev DEV [nud STATE]: a static entry.</summary>
+    private void Neigh(List<string> a, NamespaceBuilder b)
+    {
+        var verb = Need(a, 0, "neigh command");
+        if (verb is "show" or "list" or "ls" or "flush") return;
+        if (verb is not ("add" or "replace" or "change")) throw Error($"ip neigh {verb} is not supported", verb);
+        IpAddr? address = null; MacAddress? mac = null; string? dev = null; string state = "permanent";
+        for (int i = 1; i < a.Count; i++)
+        {
+            var t = a[i];
+            switch (t)
+            {
+                case "lladdr": mac = ParseMac(Need(a, ++i, "MAC address")); break;
+                case "dev": dev = Need(a, ++i, "device"); break;
+                case "nud": state = Need(a, ++i, "state"); break;
+                case "to": address = IpAddr.TryParse(Need(a, ++i, "address"), out var x) ? x : throw Error("bad address", a[i]); break;
+                case "router" or "proxy" or "extern_learn": break;
+                default:
+                    if (address is null && IpAddr.TryParse(t, out var y)) { address = y; break; }
+                    throw Error("unexpected word in ip neigh", t);
+            }
+        }
+        if (address is null || dev is null) throw Error("ip neigh add needs an address and 'dev DEVICE'");
+        b.AddNeighbour(new Neighbour(dev, address.Value, mac, state));
+    }
+
+    private uint ParseNumber(string s) =>
+        s.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && uint.TryParse(s[2..], System.Globalization.NumberStyles.HexNumber, null, out var h) ? h
+        : uint.TryParse(s, out var v) ? v : throw Error("not a number", s);
 
     private void Netns(List<string> a)
     {
