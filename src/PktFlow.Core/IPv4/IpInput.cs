@@ -56,9 +56,6 @@ public static class IpInput
         Ipv4Header.TryParse(skb.Network, out var ip, out _);
         var saddr = ip.Source;
         var daddr = ip.Destination;
-        var sys = skb.Netns.Sysctls;
-        if (sys.IsOn("net.ipv4.conf.all.rp_filter") || sys.IsOn($"net.ipv4.conf.{skb.Dev.Name}.rp_filter"))
-            t.Note("rp_filter is set in the lab but not modelled yet: the reverse-path check is skipped");
         var rt = IpRouteInput.Lookup(skb, saddr, daddr);
         t.Route = rt.Describe();
         if (ip.HeaderLength > 20 && rt.Kind != InputRouteKind.Martian && !IpRcvOptions(skb, t, ip, rt)) return;

@@ -47,7 +47,8 @@ public static class IpRouteInput
             return Martian("IP_INVALID_SOURCE", $"martian source {saddr} (multicast or broadcast source)");
         if (daddr.IsLimitedBroadcast || (saddr.IsZero && daddr.IsZero))
             return BroadcastInput(ns, saddr, "limited broadcast 255.255.255.255");
-        if (saddr.IsZeroNet) return Martian("IP_INVALID_SOURCE", $"martian source {saddr} (0.0.0.0/8)");
+        // 6.18 treats 0.x.y.z sources other than 0.0.0.0 as ordinary unicast (recorded: rp-filter scenario).
+        if (saddr.IsZero) return Martian("IP_INVALID_SOURCE", $"martian source {saddr}");
         if (daddr.IsZeroNet) return Martian("IP_INVALID_DEST", $"martian destination {daddr} (0.0.0.0/8)");
         if (daddr.IsLoopback && !routeLocalnet) return Martian("IP_LOCALNET", $"martian destination {daddr} (127.0.0.0/8 arriving on {dev}; route_localnet is off)");
         if (!daddr.IsLoopback && saddr.IsLoopback && !routeLocalnet) return Martian("IP_LOCALNET", $"martian source {saddr} (127.0.0.0/8 arriving on {dev}; route_localnet is off)");
@@ -64,7 +65,7 @@ public static class IpRouteInput
         if (r.Type == RouteType.Broadcast) return BroadcastInput(ns, saddr, $"broadcast route {r}");
         if (r.Type == RouteType.Local)
         {
-            if (ValidateSource(ns, skb, saddr) is { } why) return Martian("IP_LOCAL_SOURCE", why) with { Route = r };
+            if (ValidateSource(ns, skb, saddr, daddr) is { } why) return Martian(why.Reason, why.Detail) with { Route = r };
             return new InputRoute(InputRouteKind.Local, r, FibError.None, null, $"local route {r}{RuleText(res)}");
         }
         if (!forwarding)
@@ -77,7 +78,7 @@ public static class IpRouteInput
         var outDev = r.Device is null ? null : ns.Device(r.Device);
         if (outDev is null || !outDev.IsUp)
             return new InputRoute(InputRouteKind.Error, r, FibError.NetUnreachable, null, $"route {r}: output device is missing or down");
-        if (ValidateSource(ns, skb, saddr) is { } whySrc) return Martian("IP_LOCAL_SOURCE", whySrc) with { Route = r };
+        if (ValidateSource(ns, skb, saddr, daddr) is { } whySrc) return Martian(whySrc.Reason, whySrc.Detail) with { Route = r };
         return new InputRoute(InputRouteKind.Forward, r, FibError.None, null, $"forward via {r}{RuleText(res)}", outDev, r.Gateway ?? daddr);
     }
 
@@ -98,14 +99,32 @@ public static class IpRouteInput
     }
 
     /// <summary>
-    /// fib_validate_source with rp_filter off (the default in a new namespace): a packet whose source is
-    /// one of this namespace's own addresses is a martian unless accept_local. rp_filter itself comes
-    /// with policy routing (issue 5).
+    /// fib_validate_source: with rp_filter off (a new namespace's default) a source that is one of this
+    /// namespace's own addresses is a martian unless accept_local; with rp_filter on, the route back to
+    /// the source must exist (loose, 2) and leave by the device the packet came in on (strict, 1). The
+    /// value in force is the larger of conf.all and conf.DEV.
     /// </summary>
     [KernelSymbol("fib_validate_source", "net/ipv4/fib_frontend.c")]
-    private static string? ValidateSource(NetNamespace ns, SkBuff skb, IpAddr saddr)
+    private static (string Reason, string Detail)? ValidateSource(NetNamespace ns, SkBuff skb, IpAddr saddr, IpAddr daddr)
     {
-        if (ns.Sysctls.IsOn($"net.ipv4.conf.{skb.Dev.Name}.accept_local") || ns.Sysctls.IsOn("net.ipv4.conf.all.accept_local")) return null;
-        return ns.IsLocalAddress(saddr) ? $"martian source {saddr}: it is an address of this host (accept_local is off)" : null;
+        var dev = skb.Dev.Name;
+        bool acceptLocal = ns.Sysctls.IsOn($"net.ipv4.conf.{dev}.accept_local") || ns.Sysctls.IsOn("net.ipv4.conf.all.accept_local");
+        int rpf = Math.Max(Int(ns.Sysctls.Get("net.ipv4.conf.all.rp_filter")), Int(ns.Sysctls.Get($"net.ipv4.conf.{dev}.rp_filter")));
+        if (rpf == 0)
+            return !acceptLocal && ns.IsLocalAddress(saddr)
+                ? ("IP_LOCAL_SOURCE", $"martian source {saddr}: it is an address of this host (accept_local is off)")
+                : null;
+        uint mark = ns.Sysctls.IsOn($"net.ipv4.conf.{dev}.src_valid_mark") || ns.Sysctls.IsOn("net.ipv4.conf.all.src_valid_mark") ? skb.Mark : 0;
+        var back = ns.Fib.Lookup(saddr, daddr, "lo", null, mark);
+        string mode = rpf == 1 ? "strict" : "loose";
+        if (!back.Found)
+            return ("IP_RPFILTER", $"rp_filter ({mode}) on {dev}: no route back to {saddr}");
+        var r = back.Route!;
+        if (r.Type != RouteType.Unicast && !(r.Type == RouteType.Local && acceptLocal))
+            return (r.Type == RouteType.Local ? "IP_LOCAL_SOURCE" : "IP_INVALID_SOURCE", $"martian source {saddr}: the route back is {r}");
+        if (r.Device == dev || rpf != 1) return null;
+        return ("IP_RPFILTER", $"rp_filter (strict) on {dev}: the route back to {saddr} leaves by {r.Device} ({r})");
     }
+
+    private static int Int(string? v) => int.TryParse(v, out var i) ? i : 0;
 }
