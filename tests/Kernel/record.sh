@@ -110,6 +110,8 @@ cleanup() {
     PIDS=()
     del_namespaces
     if [[ $KEEP == 1 ]]; then log "work files kept in $WORK"; else rm -rf "$WORK"; fi
+    rm -f "$STATE/$SC.lock"
+    rmdir "$STATE" 2>/dev/null || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
@@ -118,11 +120,11 @@ trap 'exit 130' INT TERM HUP
 del_namespaces
 
 # scenario.json
-read -r WIRE_NS WIRE_DEV SETTLE TAIL TMAX < <("$PY" - "$SDIR/scenario.json" <<'EOF'
+read -r WIRE_NS WIRE_DEV SETTLE TAIL TMAX QUIET < <("$PY" - "$SDIR/scenario.json" <<'EOF'
 import json, sys
 s = json.load(open(sys.argv[1]))
 ns, dev = s["wire"].split("/")
-print(ns, dev, s.get("settle", 2.0), s.get("tail", 6.0), s.get("timeout", 120))
+print(ns, dev, s.get("settle", 2.0), s.get("tail", 1.0), s.get("timeout", 120), s.get("quiet", 6.5))
 EOF
 )
 
@@ -210,6 +212,9 @@ EOF
     ip netns exec "$full" nft -f "$WORK/ns/$n/trace.nft"
     PFREC_TRACE_MAX_SECONDS=$((TMAX + 120)) ip netns exec "$full" "$PY" "$HERE/lib/nftrace.py" "$WORK/ns/$n/trace.jsonl" &
     PIDS+=($!)
+    # nft's own view of the same trace, for a cross-check of the rule events (and for humans)
+    timeout $((TMAX + 120)) ip netns exec "$full" nft -a monitor trace >"$WORK/ns/$n/nft-monitor.txt" 2>&1 &
+    PIDS+=($!)
     timeout $((TMAX + 120)) ip netns exec "$full" tcpdump -i any -y LINUX_SLL2 -s 9216 -B 65536 -U --immediate-mode \
         --time-stamp-precision nano -c 20000 -w "$WORK/ns/$n/any.pcap" 2>"$WORK/ns/$n/any.err" &
     PIDS+=($!)
@@ -250,7 +255,21 @@ print(best)' >"$WORK/clock"
 log "traffic.sh"
 (cd "$SDIR" && PFREC_RUN=$RUNID PATH=$RUNPATH timeout "$TMAX" "$IPBIN" netns exec "${PREFIX}host" bash -e ./traffic.sh) \
     >"$WORK/traffic.out" 2>&1 9>&- || { cat "$WORK/traffic.out" >&2; log "traffic.sh failed"; exit 1; }
+# keep capturing for TAIL seconds, and until no device of any namespace has seen a packet for QUIET
+# seconds (a neighbour entry used by the traffic is probed 5 s later; those probes belong to the
+# recording), at most 30 s more
 sleep "$TAIL"
+"$PY" - "$QUIET" "$WORK"/ns/*/any.pcap <<'PYEOF'
+import os, sys, time
+quiet, files = float(sys.argv[1]), sys.argv[2:]
+size = lambda: sum(os.path.getsize(f) for f in files if os.path.exists(f))
+last, changed, end = size(), time.monotonic(), time.monotonic() + 30
+while time.monotonic() < end and time.monotonic() - changed < quiet:
+    time.sleep(0.25)
+    now = size()
+    if now != last:
+        last, changed = now, time.monotonic()
+PYEOF
 for n in "${NSS[@]}"; do
     for fam in ipv4 ipv6; do
         ip netns exec "$PREFIX$n" conntrack -L -f $fam -o id 2>/dev/null || true

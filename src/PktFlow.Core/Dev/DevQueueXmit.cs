@@ -65,6 +65,7 @@ public static class DevQueueXmit
             t.Drop(skb, "DevQueueXmit", "__dev_queue_xmit", "DEV_READY", $"{dev.Name} is down");
             return;
         }
+        if (dev.Kind == DeviceKind.Bridge) { Bridge.BrDevXmit.Xmit(skb, t, fate); return; }
         if (dev.Kind == DeviceKind.Veth && dev.Peer is not null)
         {
             VethXmit(skb, t, fate);

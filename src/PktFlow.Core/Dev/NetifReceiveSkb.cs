@@ -90,7 +90,7 @@ public static class NetifReceiveSkb
 
         if (skb.Dev.Master is { } master)
         {
-            t.Unsupported(skb, $"{skb.Dev.Name} is a port of {master}: br_handle_frame (the bridge) is not modelled yet");
+            Bridge.BrHandleFrame.Receive(skb, t); // the rx_handler of a port of {master}
             return;
         }
 

@@ -52,7 +52,10 @@ public static class NfHookSlow
         }
         if (inet && skb.Ct?.Entry is { Confirmed: true } known) NfNat.ApplyBinding(skb, t, known, skb.Ct.Direction, hook);
 
-        var result = NftEvaluator.RunHook(rs, packetFamily, point, new SkbNftPacket(skb, packetFamily, indev, outdev));
+        // nf_nat_inet_fn: nat chains see only the first packet of a connection; later ones take the binding.
+        bool natChains = skb.Ct is { Entry: { Confirmed: false } };
+        var result = NftEvaluator.RunHook(rs, packetFamily, point, new SkbNftPacket(skb, packetFamily, indev, outdev),
+            chain => chain.Type != "nat" || natChains);
         foreach (var run in result.Runs)
         {
             var rule = run.Rule;

@@ -33,8 +33,14 @@ internal sealed class SkbNftPacket : INftPacket
     public byte PacketType => (byte)_skb.PktType;
 
     public NftCtInfo? Conntrack => _skb.Ct is { } ct
-        ? new NftCtInfo(ct.State.ToString().ToLowerInvariant(), ct.Direction.ToString().ToLowerInvariant(), ct.Entry?.Mark ?? 0, ct.Entry?.Status ?? "")
+        ? new NftCtInfo(ct.State.ToString().ToLowerInvariant(), ct.Direction.ToString().ToLowerInvariant(), ct.Entry?.Mark ?? 0, NftStatus(ct.Entry?.Status))
         : null;
+
+    /// <summary>conntrack's status bits in nft's names (ct status dnat, seen-reply, ...).</summary>
+    private static string NftStatus(string? status) => status is null or "" ? "" : string.Join(',', status.Split('|').Select(b => b switch
+    {
+        "SEEN_REPLY" => "seen-reply", "SRC_NAT" => "snat", "DST_NAT" => "dnat", _ => b.ToLowerInvariant(),
+    }));
 
     public bool IsLocalAddress(ReadOnlySpan<byte> address, bool v6) =>
         _skb.Netns.IsLocalAddress(v6 ? IpAddr.ReadV6(address) : IpAddr.ReadV4(address));

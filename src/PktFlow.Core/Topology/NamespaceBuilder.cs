@@ -237,22 +237,37 @@ public sealed class NamespaceBuilder
     /// </summary>
     private Netfilter.Nftables.NftRuleset CompileNft()
     {
-        var text = new System.Text.StringBuilder();
-        var starts = new List<(int Line, NftSource Source)>();
-        int line = 1;
-        foreach (var src in _nft)
+        var parts = new List<Netfilter.Nftables.NftRuleset>();
+        var nft = _nft.Where(x => x.Kind == "nft").ToList();
+        if (nft.Count > 0)
         {
-            starts.Add((line, src));
-            text.Append(src.Text).Append('\n');
-            line += src.Text.Count(c => c == '\n') + 1;
+            var text = new System.Text.StringBuilder();
+            var starts = new List<(int Line, NftSource Source)>();
+            int line = 1;
+            foreach (var src in nft)
+            {
+                starts.Add((line, src));
+                text.Append(src.Text).Append('\n');
+                line += src.Text.Count(c => c == '\n') + 1;
+            }
+            try { parts.Add(Netfilter.Nftables.NftRuleset.Parse(text.ToString(), $"{Name} ruleset")); }
+            catch (Netfilter.Nftables.NftParseException e)
+            {
+                var (start, source) = starts.Last(s => s.Line <= e.Line);
+                var message = e.Message[(e.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..];
+                throw new TopologyException($"nft (column {e.Column}, namespace {Name}): {message}", source.File, source.FirstLine + e.Line - start);
+            }
         }
-        try { return Netfilter.Nftables.NftRuleset.Parse(text.ToString(), $"{Name} ruleset"); }
-        catch (Netfilter.Nftables.NftParseException e)
+        foreach (var src in _nft.Where(x => x.Kind != "nft"))
         {
-            var (start, source) = starts.Last(s => s.Line <= e.Line);
-            var message = e.Message[(e.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..];
-            throw new TopologyException($"nft (column {e.Column}, namespace {Name}): {message}", source.File, source.FirstLine + e.Line - start);
+            try { parts.Add(Netfilter.Iptables.IptablesRestore.Load(src.Text, src.File, src.Kind == "ip6tables", new Netfilter.Iptables.IptablesLoadOptions { AllowUnsupported = true })); }
+            catch (Netfilter.Iptables.IptablesParseException e)
+            {
+                var message = e.Message[(e.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..];
+                throw new TopologyException($"{src.Kind}-restore (namespace {Name}): {message}", src.File, src.FirstLine + e.Line - 1);
+            }
         }
+        return parts.Count == 1 ? parts[0] : Netfilter.Nftables.NftRuleset.Combine(parts);
     }
 
     private List<ListeningSocket>? _sockets;

@@ -65,7 +65,11 @@ public sealed record Neighbour(string Device, IpAddr Address, MacAddress? LinkLa
 }
 
 /// <summary>nftables text given to a namespace (a file, a here-document or one command) and where it came from.</summary>
-public sealed record NftSource(string Text, string File, int FirstLine);
+public sealed record NftSource(string Text, string File, int FirstLine)
+{
+    /// <summary>"nft", or "iptables"/"ip6tables" for iptables-restore input (translated as iptables-nft does).</summary>
+    public string Kind { get; init; } = "nft";
+}
 
 /// <summary>A whole modelled host: its namespaces, where it came from and what the loader noticed.</summary>
 public sealed class HostTopology

@@ -537,11 +537,27 @@ def bind_copies(ns, copies, journeys):
         else:
             frag = is_fragment(c.l3, c.ethertype)
             key_extra = c.l3[4:8] if frag else b""
+            dev = ns.devs.get(c.ifindex)
+            master = ns.byname.get(dev.master) if dev is not None and dev.master else None
+
+            def sent_by(cr, j):
+                if not cr.nh:
+                    return False
+                if cr.oif == c.ifindex:
+                    pass
+                elif master is not None and cr.oif == master.ifindex and cr.key == ("inet", "postrouting") and \
+                        any(x.fam == "bridge" and x.oif == c.ifindex for x in j.crs):
+                    # a bridged frame: br_netfilter runs inet postrouting (and conntrack's NAT there)
+                    # with the bridge as output device, after the bridge's own postrouting chains
+                    pass
+                else:
+                    return False
+                return hdr_match(c.l3, cr.nh, cr.th) or frag and fragment_of(c.l3, cr.nh)
+
             for j in by_t:
                 if (j.n, c.ifindex, key_extra) in used_tx or j.t > c.t + 50_000_000 or j.t < c.t - 5_000_000_000:
                     continue
-                if any(cr.oif == c.ifindex and cr.nh and (hdr_match(c.l3, cr.nh, cr.th) or
-                                                          frag and fragment_of(c.l3, cr.nh)) for cr in j.crs):
+                if any(sent_by(cr, j) for cr in j.crs):
                     used_tx[(j.n, c.ifindex, key_extra)] = True
                     c.journey = j
                     j.tx.append(c)
@@ -1033,13 +1049,27 @@ def main():
                                            "dev": ns.devname(d["ifindex"]) if d["ifindex"] else None}
                                           for d in ns.unattributed_drops]
         doc["namespaces"][ns.name] = entry
+    # cross-check with nft monitor trace: the rule events it printed (those with a rule handle,
+    # outside the trace tables) must be the listener's
+    nft_rules = 0
+    own_rules = 0
+    for ns in nss.values():
+        p = os.path.join(ns.dir, "nft-monitor.txt")
+        if os.path.exists(p):
+            nft_rules += sum(1 for line in open(p) if re.match(r"trace id \S+ \S+ (?!pfrec_trace )\S+ \S+ rule .* # handle \d+ \(verdict", line))
+        for line in open(os.path.join(ns.dir, "trace.jsonl")):
+            if '"handle"' in line and '"table": "pfrec_trace"' not in line:
+                own_rules += 1
     att = sum(1 for f in frames if f.get("attributed"))
     doc["stats"] = {"frames": len(frames), "attributed": att, "traceEvents": n_events,
-                    "traceLost": lost_any,
+                    "traceLost": lost_any, "ruleEvents": own_rules, "nftMonitorRuleEvents": nft_rules,
                     "directions": {"in": sum(1 for f in frames if f.get("direction") == "in"),
                                    "out": sum(1 for f in frames if f.get("direction") == "out")}}
     if lost_any:
         sys.exit("analyze: a trace listener lost events (netlink overflow); record again")
+    if nft_rules != own_rules:
+        print(f"analyze: warning: nft monitor trace printed {nft_rules} rule events, the listener read {own_rules}",
+              file=sys.stderr)
     with open(args.out, "w") as f:
         f.write(dumps(doc))
         f.write("\n")

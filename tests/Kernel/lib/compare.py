@@ -29,6 +29,8 @@ def visit_key(v):
 def shape(summary):
     s = re.sub(r"\b(seq|ack|val|ecr|id|win|cksum)\s+[\d:]+", r"\1 N", summary)
     s = re.sub(r"options \[[^]]*\]", "options [...]", s)
+    # ports conntrack picks at random when it has to remap a source port
+    s = re.sub(r"(\d+\.\d+\.\d+\.\d+)\.(\d{4,5})\b", lambda m: m.group(1) + ".P", s)
     return s
 
 

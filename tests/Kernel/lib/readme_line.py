@@ -1,17 +1,14 @@
 #!/usr/bin/python3
-"""Print the tests/scenarios/README.md table line of a recorded scenario: readme_line.py SCENARIO_DIR KERNEL_JSON"""
+"""Print the tests/scenarios/README.md table line of a recorded scenario:
+readme_line.py SCENARIO_DIR [KERNEL_JSON]   (KERNEL_JSON defaults to SCENARIO_DIR/kernel.json)"""
 import json
 import os
 import sys
 
-sdir, kj = sys.argv[1], sys.argv[2]
+sdir = sys.argv[1]
+kj = sys.argv[2] if len(sys.argv) > 2 else os.path.join(sdir, "kernel.json")
 name = os.path.basename(os.path.normpath(sdir))
 scen = json.load(open(os.path.join(sdir, "scenario.json")))
-doc = json.load(open(kj))
-fates = {}
-for f in doc["frames"]:
-    if f.get("attributed"):
-        fates[f["fate"]] = fates.get(f["fate"], 0) + 1
-fs = ", ".join(f"{k} {v}" for k, v in sorted(fates.items()))
-print(f"| [{name}]({name}/) | {scen['wire']} | {doc['stats']['frames']} ({doc['stats']['attributed']} attributed) | "
-      f"{scen.get('description', '')} | {fs} |")
+st = json.load(open(kj))["stats"]
+att = "" if st["attributed"] == st["frames"] else f" ({st['attributed']} attributed)"
+print(f"| [{name}]({name}/) | {scen['wire']} | {st['frames']}{att} | {scen.get('description', '')} |")

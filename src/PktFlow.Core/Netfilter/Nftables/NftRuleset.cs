@@ -19,6 +19,28 @@ public sealed class NftRuleset
 
     public static NftRuleset Load(string path, NftLoadOptions? options = null) => Parse(File.ReadAllText(path), path, options);
 
+    /// <summary>
+    /// Several rulesets loaded one after the other into one namespace (nft files, iptables-restore
+    /// input): tables side by side, chains of later parts registered later.
+    /// </summary>
+    public static NftRuleset Combine(IEnumerable<NftRuleset> parts)
+    {
+        var tables = new List<NftTable>();
+        int offset = 0;
+        foreach (var part in parts)
+        {
+            int max = 0;
+            foreach (var c in part._tables.SelectMany(t => t.Chains))
+            {
+                c.RegistrationOrder += offset;
+                max = Math.Max(max, c.RegistrationOrder);
+            }
+            offset = Math.Max(offset, max);
+            tables.AddRange(part._tables);
+        }
+        return new NftRuleset(tables);
+    }
+
     public NftTable? FindTable(NftFamily family, string name) => _tables.Find(t => t.Family == family && t.Name == name);
 
     /// <summary>All rules, in table/chain order.</summary>
@@ -56,7 +78,8 @@ public static class NftEvaluator
 {
     private const int MaxJumpDepth = 16; // NFT_JUMP_STACK_SIZE
 
-    public static NftHookResult RunHook(NftRuleset rs, NftFamily packetFamily, NftHookPoint hook, INftPacket p)
+    /// <param name="include">Which base chains run (the nat hook skips nat chains for packets of a known connection).</param>
+    public static NftHookResult RunHook(NftRuleset rs, NftFamily packetFamily, NftHookPoint hook, INftPacket p, Func<NftChain, bool>? include = null)
     {
         var runs = new List<NftChainRun>();
         var ctx = new NftEvalCtx { P = p };
@@ -65,6 +88,7 @@ public static class NftEvaluator
         var device = hook is NftHookPoint.Egress or NftHookPoint.Postrouting or NftHookPoint.Output ? p.OutputInterface : p.InputInterface;
         foreach (var chain in rs.BaseChains(packetFamily, hook, hook is NftHookPoint.Ingress or NftHookPoint.Egress ? device : null))
         {
+            if (include is not null && !include(chain)) continue;
             var v = RunBaseChain(chain, ctx, runs, ref unsupported);
             if (v == NftVerdict.Drop) { verdict = "drop"; break; }
             if (v == NftVerdict.Queue) { verdict = "queue"; break; }

@@ -127,8 +127,9 @@ public sealed class LabLoader
                 case "echo" when w.Count == 4 && w[2] == ">" && w[3].StartsWith("/proc/sys/", StringComparison.Ordinal):
                     _namespaces[ns].Sysctl(w[3]["/proc/sys/".Length..].Replace('/', '.'), w[1]); break;
                 case "nft": Nft(w, ns); break;
-                case "iptables" or "ip6tables" or "iptables-restore" or "ip6tables-restore" or "iptables-nft"
-                    or "iptables-nft-restore" or "arptables" or "ebtables" or "tc" or "bridge" or "ethtool" or "ipset":
+                case "iptables-restore" or "ip6tables-restore" or "iptables-nft-restore" or "ip6tables-nft-restore" or "iptables-legacy-restore":
+                    IptablesRestore(w, ns); break;
+                case "iptables" or "ip6tables" or "iptables-nft" or "arptables" or "ebtables" or "tc" or "bridge" or "ethtool" or "ipset":
                     _namespaces[ns].NoteUnmodelled($"{_file}:{cmd.Line}: {cmd.Text}{(cmd.HereDoc is null ? "" : $" (with a {cmd.HereDoc.Count(c => c == '\n')}-line here-document)")}");
                     Warn($"'{w[0]}' is not modelled yet; its effect is not evaluated");
                     break;
@@ -219,6 +220,25 @@ public sealed class LabLoader
         if (args[0] is "list" or "monitor" or "describe" or "-j" or "--json") return; // reads, changes nothing
         // One command on the command line, e.g. nft add rule inet filter input tcp dport 22 accept
         _namespaces[ns].AddNftSource(new NftSource(string.Join(' ', args.Select(a => a.Contains(' ') && !a.StartsWith('{') ? $"\"{a}\"" : a)), _file, _cmd.Line));
+    }
+
+    /// <summary>iptables-restore with a here-document or a file: translated as iptables-nft does and evaluated.</summary>
+    private void IptablesRestore(List<string> w, string ns)
+    {
+        bool v6 = w[0].StartsWith("ip6", StringComparison.Ordinal);
+        var file = w.Skip(1).FirstOrDefault(a => !a.StartsWith('-') && a != "<");
+        string text; string origin; int first;
+        if (_cmd.HereDoc is { } doc) { text = doc; origin = _file; first = _cmd.Line + 1; }
+        else if (file is not null)
+        {
+            var path = Path.IsPathRooted(file) ? file : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(_file)) ?? ".", file);
+            if (!File.Exists(path)) throw Error($"{w[0]}: {path} does not exist", file);
+            text = File.ReadAllText(path); origin = path; first = 1;
+        }
+        else throw Error($"{w[0]} reads standard input: give the rules as a here-document (<<EOF) or a file");
+        if (w.Contains("-n") || w.Contains("--noflush"))
+            Warn($"{w[0]} --noflush: the rules are added to what the namespace already has");
+        _namespaces[ns].AddNftSource(new NftSource(text, origin, first) { Kind = v6 ? "ip6tables" : "iptables" });
     }
 
     private void Sysctl(List<string> args, string ns)

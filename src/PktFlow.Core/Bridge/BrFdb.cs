@@ -1,0 +1,103 @@
+using System.Runtime.CompilerServices;
+using PktFlow.Datapath;
+using PktFlow.Topology;
+using PktFlow.Wire;
+
+namespace PktFlow.Bridge;
+
+/// <summary>One learned forwarding database entry (struct net_bridge_fdb_entry): the port a MAC was last seen on.</summary>
+public sealed record BrFdbEntry(MacAddress Mac, string Port, long UpdatedNs);
+
+/// <summary>
+/// The forwarding database of one bridge (net/bridge/br_fdb.c): entries learned from the source MAC
+/// of frames received on a port (br_fdb_update), aged out after <see cref="AgeingTimeNs"/> of capture
+/// time without a refresh, plus the bridge's own "local" entries (its MAC and every port's MAC).
+/// Static entries (`bridge fdb add`) are not loaded from the lab yet.
+/// </summary>
+public sealed class BrFdb
+{
+    /// <summary>BR_DEFAULT_AGEING_TIME: 300 s.</summary>
+    public const long AgeingTimeNs = 300L * 1_000_000_000;
+
+    private static readonly ConditionalWeakTable<NamespaceState, Dictionary<string, BrFdb>> Tables = new();
+    private readonly Dictionary<MacAddress, BrFdbEntry> _entries = new();
+
+    /// <summary>The FDB of bridge <paramref name="bridge"/> in the namespace whose replay state is <paramref name="state"/>.</summary>
+    public static BrFdb Of(NamespaceState state, NetDevice bridge)
+    {
+        var byBridge = Tables.GetOrCreateValue(state);
+        if (!byBridge.TryGetValue(bridge.Name, out var fdb)) byBridge[bridge.Name] = fdb = new BrFdb();
+        return fdb;
+    }
+
+    public IReadOnlyCollection<BrFdbEntry> Entries => _entries.Values;
+
+    /// <summary>br_fdb_update: learns or refreshes <paramref name="mac"/> on <paramref name="port"/>; returns what changed.</summary>
+    [KernelSymbol("br_fdb_update", "net/bridge/br_fdb.c")]
+    public string Update(MacAddress mac, string port, long nowNs)
+    {
+        if (_entries.TryGetValue(mac, out var old) && nowNs - old.UpdatedNs <= AgeingTimeNs)
+        {
+            _entries[mac] = old with { Port = port, UpdatedNs = nowNs };
+            return old.Port == port ? $"{mac} refreshed on {port}" : $"{mac} moved from {old.Port} to {port}";
+        }
+        _entries[mac] = new BrFdbEntry(mac, port, nowNs);
+        return $"{mac} learned on {port}";
+    }
+
+    /// <summary>br_fdb_find_rcu for a learned entry: the port, or null when unknown or aged out.</summary>
+    [KernelSymbol("br_fdb_find_rcu", "net/bridge/br_fdb.c")]
+    public BrFdbEntry? Find(MacAddress mac, long nowNs)
+    {
+        if (!_entries.TryGetValue(mac, out var e)) return null;
+        if (nowNs - e.UpdatedNs > AgeingTimeNs)
+        {
+            _entries.Remove(mac); // br_fdb_cleanup
+            return null;
+        }
+        return e;
+    }
+
+    /// <summary>A local (permanent) entry: the bridge's own MAC or the MAC of one of its ports.</summary>
+    public static bool IsLocal(NetNamespace ns, NetDevice bridge, MacAddress mac) =>
+        mac == bridge.Mac || BrPorts.Of(ns, bridge).Any(p => p.Mac == mac);
+}
+
+/// <summary>The ports of a bridge (br->port_list).</summary>
+public static class BrPorts
+{
+    /// <summary>
+    /// Ports in br->port_list order: br_add_if puts a new port at the head of the list, so the port
+    /// enslaved last comes first (the order in which br_flood hands out copies).
+    /// </summary>
+    public static IReadOnlyList<NetDevice> Of(NetNamespace ns, NetDevice bridge) =>
+        ns.Devices.Where(d => d.Master == bridge.Name).Reverse().ToList();
+
+    /// <summary>The bridge a port belongs to, or null when its master is not a bridge of the namespace.</summary>
+    public static NetDevice? BridgeOf(NetNamespace ns, NetDevice port) =>
+        port.Master is { } m && ns.Device(m) is { Kind: DeviceKind.Bridge } br ? br : null;
+
+    /// <summary>The MAC of the device behind a port (the veth peer), when the topology shows it.</summary>
+    public static MacAddress? MacBehind(SkBuff skb, NetDevice port) =>
+        port.Kind == DeviceKind.Veth && port.Peer is { } peer
+            && skb.Engine.Topology.Namespace(port.PeerNamespace ?? skb.Netns.Name)?.Device(peer) is { } d ? d.Mac : null;
+
+    /// <summary>
+    /// The MAC of the device behind one of the bridge's ports (a veth peer) that has <paramref name="address"/>:
+    /// what the neighbour resolution over the bridge would find, when the model holds that namespace.
+    /// </summary>
+    public static MacAddress? AddressBehind(SkBuff skb, NetDevice bridge, IpAddr address)
+    {
+        foreach (var port in Of(skb.Netns, bridge))
+        {
+            if (port.Kind != DeviceKind.Veth || port.Peer is null) continue;
+            var peerNs = skb.Engine.Topology.Namespace(port.PeerNamespace ?? skb.Netns.Name);
+            if (peerNs?.Device(port.Peer) is { } peer && peerNs.AddressesOf(peer.Name).Any(a => a.Address == address)) return peer.Mac;
+        }
+        return null;
+    }
+
+    /// <summary>vlan_filtering is not modelled: a lab that turns it on is reported unsupported.</summary>
+    public static bool VlanFiltering(NetNamespace ns) =>
+        ns.Unmodelled.Any(l => l.Contains("vlan_filtering 1", StringComparison.Ordinal) || l.Contains("bridge vlan", StringComparison.Ordinal));
+}

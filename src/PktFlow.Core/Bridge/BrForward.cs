@@ -1,0 +1,201 @@
+using PktFlow.Datapath;
+using PktFlow.Dev;
+using PktFlow.Netfilter;
+using PktFlow.Topology;
+using PktFlow.Wire;
+
+namespace PktFlow.Bridge;
+
+/// <summary>
+/// Bridge output (net/bridge/br_forward.c): br_forward to one port, br_flood to every other port.
+/// Each copy passes NF_BR_FORWARD (NF_BR_LOCAL_OUT when the host sent it through the bridge device),
+/// NF_BR_POST_ROUTING (with br_netfilter's inet FORWARD and POST_ROUTING for bridged IP frames), then
+/// dev_queue_xmit on the port (a veth port crosses into its peer's namespace).
+/// </summary>
+public static class BrForward
+{
+    /// <summary>
+    /// br_forward / __br_forward / br_forward_finish for one port; the trace follows the frame out of
+    /// <paramref name="to"/>. <paramref name="from"/> is null for frames the host sends (local_orig).
+    /// </summary>
+    [KernelSymbol("br_forward", "net/bridge/br_forward.c")]
+    public static void Forward(SkBuff skb, TraceBuilder t, NetDevice br, NetDevice? from, NetDevice to, bool brnf, bool localOrig, Fate fate)
+    {
+        if (!to.IsUp)
+        {
+            t.Drop(skb, "BrForward", "br_forward", "NOT_SPECIFIED", $"{to.Name} is down (port disabled): should_deliver fails");
+            return;
+        }
+        if (!Hooks(skb, t, br, from, to, brnf, localOrig)) return;
+        Transmit(skb, t, to, fate);
+    }
+
+    /// <summary>NF_BR_FORWARD or NF_BR_LOCAL_OUT, then NF_BR_POST_ROUTING, for the copy sent out of <paramref name="to"/>.</summary>
+    private static bool Hooks(SkBuff skb, TraceBuilder t, NetDevice br, NetDevice? from, NetDevice to, bool brnf, bool localOrig)
+    {
+        t.Stage(skb, "BrForward", "__br_forward", Verdict.Pass, $"{(from is null ? br.Name : from.Name)} -> {to.Name}");
+        if (localOrig)
+        {
+            if (!NfHookSlow.Run(skb, t, NfFamily.Bridge, NfHook.LocalOut, null, to)) return false;
+        }
+        else
+        {
+            if (!NfHookSlow.Run(skb, t, NfFamily.Bridge, NfHook.Forward, from, to)) return false;
+            if (brnf && !BrNetfilter.Forward(skb, t, br)) return false;
+        }
+        if (!NfHookSlow.Run(skb, t, NfFamily.Bridge, NfHook.PostRouting, null, to)) return false;
+        if (brnf && !localOrig && !BrNetfilter.PostRouting(skb, t, br)) return false;
+        return true;
+    }
+
+    [KernelSymbol("br_dev_queue_push_xmit", "net/bridge/br_forward.c")]
+    private static void Transmit(SkBuff skb, TraceBuilder t, NetDevice to, Fate fate)
+    {
+        skb.Dev = to;
+        skb.NetworkHeader = skb.MacHeader + (EthernetFrame.TryParse(skb.Data[skb.MacHeader..], out var eth, out _) ? eth.HeaderLength : 14);
+        DevQueueXmit.Xmit(skb, t, fate);
+    }
+
+    /// <summary>
+    /// br_flood: a copy to every other port in forwarding state, each through its own hooks, then (when
+    /// <paramref name="localRcv"/>) a copy up to the host. A trace has one fate, so the model follows one
+    /// copy: among the copies that survive their hooks, the one toward the device that owns the
+    /// destination MAC (a veth peer), else the first in port-list order; the copy up to the host only
+    /// when no port copy survives. This matches the kernel's record, which ends a flooded frame where the
+    /// port copies end. Every copy's hooks appear in the trace, and a stage lists the ports that got one.
+    /// </summary>
+    [KernelSymbol("br_flood", "net/bridge/br_forward.c")]
+    public static void Flood(SkBuff skb, TraceBuilder t, NetDevice br, NetDevice? from, bool localRcv, bool brnf, Fate fate, bool localOrig = false)
+    {
+        var ports = BrPorts.Of(skb.Netns, br).Where(p => p.Name != from?.Name && p.IsUp).ToList();
+        EthernetFrame.TryParse(skb.Data[skb.MacHeader..], out var eth, out _);
+        var dst = eth.Destination;
+        var survivors = new List<(NetDevice Port, SkBuff Copy)>();
+        var outcome = new List<string>();
+        string? lastDrop = null;
+        foreach (var p in ports)
+        {
+            var copy = Clone(skb);
+            var scratch = new TraceBuilder();
+            bool ok = Hooks(copy, scratch, br, from, p, brnf, localOrig);
+            foreach (var e in scratch.Path) t.Add(e);
+            foreach (var n in scratch.Notes) t.Note(n);
+            foreach (var g in scratch.Generated) t.Generate(g);
+            if (ok) { survivors.Add((p, copy)); outcome.Add(p.Name); }
+            else { lastDrop = scratch.Reason; outcome.Add($"{p.Name} ({scratch.Fate} {scratch.Reason})".TrimEnd()); }
+        }
+        var follow = Preferred(skb, survivors, dst);
+        string copies = outcome.Count == 0 ? "no other port in forwarding state" : $"copies to {string.Join(", ", outcome)}";
+        string up = localRcv ? $", and up to {br.Name}" : "";
+        if (follow.Port is not null)
+        {
+            if (localRcv)
+            {
+                // The copy up to the host passes NF_BR_LOCAL_IN; the model does not follow it further.
+                var local = Clone(skb);
+                var scratch = new TraceBuilder();
+                if (NfHookSlow.Run(local, scratch, NfFamily.Bridge, NfHook.LocalIn, from, null))
+                    scratch.Stage(local, "BrPassFrameUp", "br_pass_frame_up", Verdict.Pass, $"a copy is received on {br.Name} (not followed by the model)");
+                foreach (var e in scratch.Path) t.Add(e);
+            }
+            t.Stage(skb, "BrFlood", "br_flood", Verdict.Pass, $"{copies}{up}; the model follows the copy out of {follow.Port.Name}");
+            Transmit(follow.Copy, t, follow.Port, fate);
+            return;
+        }
+        if (localRcv && from is not null)
+        {
+            t.Stage(skb, "BrFlood", "br_flood", Verdict.Pass, $"{copies}{up}; the model follows the copy up to {br.Name}");
+            BrHandleFrame.PassFrameUp(skb, t, from, br, brnf);
+            return;
+        }
+        if (lastDrop is not null)
+        {
+            t.Stage(skb, "BrFlood", "br_flood", Verdict.Drop, $"{copies}: every copy was dropped");
+            t.End(Fate.Dropped, lastDrop);
+            return;
+        }
+        t.Drop(skb, "BrFlood", "br_flood", "NOT_SPECIFIED", $"{copies}: the frame is freed");
+    }
+
+    /// <summary>
+    /// The flooded copy the trace follows: the copy the capture saw leave its port (Observe mode), else
+    /// the one toward the device that owns the destination MAC, else toward the owner of the
+    /// destination address (an ARP request's target, an IP destination), else the first.
+    /// </summary>
+    private static (NetDevice Port, SkBuff Copy) Preferred(SkBuff skb, List<(NetDevice Port, SkBuff Copy)> survivors, MacAddress dst)
+    {
+        if (survivors.Count == 0) return default;
+        if (BrObserve.SeenLeaving(skb) is { } seen && survivors.FirstOrDefault(s => s.Port.Name == seen) is { Port: not null } captured) return captured;
+        if (survivors.FirstOrDefault(s => BrPorts.MacBehind(skb, s.Port) == dst) is { Port: not null } byMac) return byMac;
+        if (TargetAddress(skb) is { } target)
+        {
+            var owner = BrPorts.AddressBehind(skb, skb.Netns.Device(survivors[0].Port.Master!)!, target);
+            if (owner is { } mac && survivors.FirstOrDefault(s => BrPorts.MacBehind(skb, s.Port) == mac) is { Port: not null } byAddress) return byAddress;
+        }
+        return survivors[0];
+    }
+
+    private static IpAddr? TargetAddress(SkBuff skb)
+    {
+        var l3 = skb.Network;
+        if (skb.Protocol == EtherTypes.Arp && ArpPacket.TryParse(l3, out var arp, out _) && arp.IsEthernetIpv4) return arp.TargetIp;
+        if (skb.Protocol == EtherTypes.Ipv4 && Ipv4Header.TryParse(l3, out var ip, out _)) return ip.Destination;
+        if (skb.Protocol == EtherTypes.Ipv6 && Ipv6Header.TryParse(l3, out var ip6, out _)) return ip6.Destination;
+        return null;
+    }
+
+    /// <summary>skb_clone for a flooded copy: its own bytes, the same metadata.</summary>
+    private static SkBuff Clone(SkBuff skb) => new(skb.Data)
+    {
+        Netns = skb.Netns, Dev = skb.Dev, Engine = skb.Engine, TimestampNs = skb.TimestampNs,
+        MacHeader = skb.MacHeader, NetworkHeader = skb.NetworkHeader, TransportHeader = skb.TransportHeader,
+        Protocol = skb.Protocol, PktType = skb.PktType, Mark = skb.Mark, Ct = skb.Ct,
+        VlanId = skb.VlanId, VlanPresent = skb.VlanPresent, Hops = skb.Hops,
+    };
+}
+
+/// <summary>
+/// Frames the host sends through a bridge device (net/bridge/br_device.c): br_dev_xmit looks the
+/// destination up in the FDB and hands the frame to br_forward (local_orig: NF_BR_LOCAL_OUT, then
+/// NF_BR_POST_ROUTING on the port) or floods it to every port.
+/// </summary>
+public static class BrDevXmit
+{
+    [KernelSymbol("br_dev_xmit", "net/bridge/br_device.c")]
+    public static void Xmit(SkBuff skb, TraceBuilder t, Fate fate)
+    {
+        var br = skb.Dev;
+        var ns = skb.Netns;
+        if (BrPorts.VlanFiltering(ns))
+        {
+            t.Unsupported(skb, $"{br.Name} has vlan_filtering on (VLAN ingress/egress filtering is not modelled)");
+            return;
+        }
+        if (skb.MacHeader < 0 || !EthernetFrame.TryParse(skb.Data[skb.MacHeader..], out var eth, out _))
+        {
+            t.Unsupported(skb, $"the packet has no Ethernet header to send through {br.Name}");
+            return;
+        }
+        var dst = eth.Destination;
+        if (dst.IsBroadcast || dst.IsMulticast)
+        {
+            t.Stage(skb, "BrDevXmit", "br_dev_xmit", Verdict.Pass, $"{(dst.IsBroadcast ? "broadcast" : $"multicast {dst}")}: flooded to every port");
+            BrForward.Flood(skb, t, br, null, localRcv: false, brnf: false, fate, localOrig: true);
+            return;
+        }
+        if (BrFdb.IsLocal(ns, br, dst))
+        {
+            // The local fdb entry has no port: br_forward gets no destination and frees the frame.
+            t.Drop(skb, "BrDevXmit", "br_dev_xmit", "NOT_SPECIFIED", $"{dst} is {br.Name}'s own (local fdb entry): nowhere to send it");
+            return;
+        }
+        if (BrFdb.Of(skb.State, br).Find(dst, skb.TimestampNs) is { } entry && ns.Device(entry.Port) is { } to)
+        {
+            t.Stage(skb, "BrDevXmit", "br_dev_xmit", Verdict.Pass, $"{dst} is learned on {to.Name}");
+            BrForward.Forward(skb, t, br, null, to, brnf: false, localOrig: true, fate);
+            return;
+        }
+        t.Stage(skb, "BrDevXmit", "br_dev_xmit", Verdict.Pass, $"{dst} is not in {br.Name}'s fdb: unknown unicast, flooded to every port");
+        BrForward.Flood(skb, t, br, null, localRcv: false, brnf: false, fate, localOrig: true);
+    }
+}

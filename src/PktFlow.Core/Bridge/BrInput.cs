@@ -1,0 +1,130 @@
+using PktFlow.Datapath;
+using PktFlow.Dev;
+using PktFlow.Netfilter;
+using PktFlow.Topology;
+using PktFlow.Wire;
+
+namespace PktFlow.Bridge;
+
+/// <summary>
+/// Receive on a bridge port (net/bridge/br_input.c): br_handle_frame is the port's rx_handler, called
+/// by __netif_receive_skb_core. NF_BR_PRE_ROUTING (with br_netfilter's inet PRE_ROUTING inside it),
+/// then br_handle_frame_finish: FDB learning and the destination lookup, which sends the frame up to
+/// the host (br_pass_frame_up), forwards it to one port (br_forward) or floods it (br_flood).
+/// See kernel-path.md, "Bridge".
+/// </summary>
+public static class BrHandleFrame
+{
+    [KernelSymbol("br_handle_frame", "net/bridge/br_input.c")]
+    public static void Receive(SkBuff skb, TraceBuilder t)
+    {
+        var port = skb.Dev;
+        var ns = skb.Netns;
+        var br = BrPorts.BridgeOf(ns, port);
+        if (br is null)
+        {
+            t.Unsupported(skb, $"{port.Name} is enslaved to {port.Master}, which is not a bridge of {ns.Name} (bonding, VRF, ... are not modelled)");
+            return;
+        }
+        if (BrPorts.VlanFiltering(ns))
+        {
+            t.Unsupported(skb, $"{br.Name} has vlan_filtering on (VLAN ingress/egress filtering is not modelled)");
+            return;
+        }
+        if (skb.MacHeader < 0 || !EthernetFrame.TryParse(skb.Data[skb.MacHeader..], out var eth, out _))
+        {
+            t.Unsupported(skb, $"a frame without an Ethernet header on bridge port {port.Name}");
+            return;
+        }
+        var src = eth.Source;
+        var dst = eth.Destination;
+        if (BrObserve.TryReattribute(skb, t, port, br, src)) return;
+        if (src.IsMulticast || src.IsZero)
+        {
+            t.Drop(skb, "BrHandleFrame", "br_handle_frame", "MAC_INVALID_SOURCE", $"source MAC {src} is not a valid unicast address");
+            return;
+        }
+        if ((dst.Value & 0xFFFF_FFFF_FFF0UL) == 0x0180_C200_0000UL)
+        {
+            t.Unsupported(skb, $"link-local group address {dst} (STP, LACP, LLDP, 802.1X) is not modelled");
+            return;
+        }
+        if (!br.IsUp)
+        {
+            // A port of a bridge that is down is BR_STATE_DISABLED: br_handle_frame frees the frame.
+            t.Drop(skb, "BrHandleFrame", "br_handle_frame", "NOT_SPECIFIED", $"{br.Name} is down: its port {port.Name} is disabled");
+            return;
+        }
+        t.Stage(skb, "BrHandleFrame", "br_handle_frame", Verdict.Pass, $"{port.Name} is a port of {br.Name} (forwarding state)");
+
+        if (!NfHookSlow.Run(skb, t, NfFamily.Bridge, NfHook.PreRouting, port, null)) return;
+        bool brnf = BrNetfilter.Enabled(ns, skb.Protocol);
+        if (brnf && !BrNetfilter.PreRouting(skb, t, br)) return;
+        Finish(skb, t, port, br, brnf);
+    }
+
+    [KernelSymbol("br_handle_frame_finish", "net/bridge/br_input.c")]
+    private static void Finish(SkBuff skb, TraceBuilder t, NetDevice port, NetDevice br, bool brnf)
+    {
+        EthernetFrame.TryParse(skb.Data[skb.MacHeader..], out var eth, out _);
+        var src = eth.Source;
+        var dst = eth.Destination; // br_netfilter may have rewritten it (DNAT)
+        var fdb = BrFdb.Of(skb.State, br);
+        string learned = BrFdb.IsLocal(skb.Netns, br, src)
+            ? $"source {src} is one of {br.Name}'s own addresses: not learned"
+            : fdb.Update(src, port.Name, skb.TimestampNs);
+
+        if (dst.IsBroadcast || dst.IsMulticast)
+        {
+            t.Stage(skb, "BrHandleFrameFinish", "br_handle_frame_finish", Verdict.Pass,
+                $"{learned}; {(dst.IsBroadcast ? "broadcast" : $"multicast {dst}")}: flooded, and a copy goes up to {br.Name}");
+            BrForward.Flood(skb, t, br, port, localRcv: true, brnf, Fate.Forwarded);
+            return;
+        }
+        if (BrFdb.IsLocal(skb.Netns, br, dst))
+        {
+            t.Stage(skb, "BrHandleFrameFinish", "br_handle_frame_finish", Verdict.Pass,
+                $"{learned}; {dst} is {(dst == br.Mac ? br.Name : "a port")}'s own address (local fdb entry): up to the host");
+            PassFrameUp(skb, t, port, br, brnf);
+            return;
+        }
+        if (fdb.Find(dst, skb.TimestampNs) is { } entry && skb.Netns.Device(entry.Port) is { } to)
+        {
+            t.Stage(skb, "BrHandleFrameFinish", "br_handle_frame_finish", Verdict.Pass, $"{learned}; {dst} is learned on {to.Name}");
+            if (to.Name == port.Name)
+            {
+                // should_deliver: never back out of the port it came in on (hairpin mode is off).
+                t.Drop(skb, "BrForward", "br_forward", "NOT_SPECIFIED", $"{dst} is behind {port.Name}, the port the frame came in on (hairpin off)");
+                return;
+            }
+            BrForward.Forward(skb, t, br, port, to, brnf, localOrig: false, Fate.Forwarded);
+            return;
+        }
+        t.Stage(skb, "BrHandleFrameFinish", "br_handle_frame_finish", Verdict.Pass, $"{learned}; {dst} is not in {br.Name}'s fdb: unknown unicast, flooded");
+        BrForward.Flood(skb, t, br, port, localRcv: false, brnf, Fate.Forwarded);
+    }
+
+    /// <summary>
+    /// br_pass_frame_up: NF_BR_LOCAL_IN, then the frame is received again on the bridge device
+    /// (netif_receive_skb with skb->dev = the bridge): taps, tc and netdev ingress of the bridge, then
+    /// ip_rcv / arp_rcv with the bridge as input device.
+    /// </summary>
+    [KernelSymbol("br_pass_frame_up", "net/bridge/br_input.c")]
+    internal static void PassFrameUp(SkBuff skb, TraceBuilder t, NetDevice port, NetDevice br, bool brnf)
+    {
+        if (!NfHookSlow.Run(skb, t, NfFamily.Bridge, NfHook.LocalIn, port, null)) return;
+        t.Stage(skb, "BrPassFrameUp", "br_pass_frame_up", Verdict.Pass, $"received again on {br.Name}");
+        if (brnf) BrNetfilter.MarkPassedUp(skb);
+        EthernetFrame.TryParse(skb.Data[skb.MacHeader..], out var eth, out _);
+        skb.Dev = br;
+        skb.TransportHeader = -1;
+        var dst = eth.Destination;
+        if (dst == br.Mac || dst.IsMulticast)
+        {
+            skb.NetworkHeader = skb.MacHeader;
+            NetifReceiveSkb.EthTypeTrans(skb, t);
+        }
+        else // a port's own MAC: pkt_type stays HOST as the port's eth_type_trans set it
+            NetifReceiveSkb.ReceiveNetwork(skb, skb.Protocol, skb.MacHeader + eth.HeaderLength, PacketType.Host, t);
+    }
+}

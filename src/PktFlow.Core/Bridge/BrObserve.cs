@@ -1,0 +1,71 @@
+using PktFlow.Datapath;
+using PktFlow.Dev;
+using PktFlow.IPv4;
+using PktFlow.Netfilter;
+using PktFlow.Topology;
+using PktFlow.Wire;
+
+namespace PktFlow.Bridge;
+
+/// <summary>
+/// A capture on a bridge port sees both directions, and an Ethernet capture does not say which. In
+/// Observe mode, a frame captured at the port whose source MAC belongs to the other side of the
+/// bridge was not received on this port but sent out of it: by the host through the bridge device
+/// (source = a local fdb address) or bridged from another port (source = a device behind that
+/// port's veth peer). The model traces it from where it really started.
+/// </summary>
+public static class BrObserve
+{
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SkBuff, string> Leaving = new();
+
+    /// <summary>The port the capture saw this frame leave, when it was re-attributed (the copy a flood must follow).</summary>
+    public static string? SeenLeaving(SkBuff skb) => Leaving.TryGetValue(skb, out var port) ? port : null;
+
+    /// <summary>True when the frame was re-attributed (and traced to its end); false to receive it on the port.</summary>
+    public static bool TryReattribute(SkBuff skb, TraceBuilder t, NetDevice port, NetDevice br, MacAddress src)
+    {
+        if (skb.Engine.Mode != ReplayMode.Observe || skb.Hops != 0) return false;
+        var ns = skb.Netns;
+        if (BrFdb.IsLocal(ns, br, src) && src != port.Mac)
+        {
+            Leaving.AddOrUpdate(skb, port.Name);
+            t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass, $"seen leaving {port.Name}; the source {src} is {br.Name}'s own: sent by the host through {br.Name}");
+            SentByHost(skb, t, br);
+            return true;
+        }
+        var from = BrPorts.Of(ns, br).FirstOrDefault(q => q.Name != port.Name && IsBehind(skb, q, src));
+        if (from is null) return false;
+        Leaving.AddOrUpdate(skb, port.Name);
+        t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass, $"seen leaving {port.Name}; the source {src} is behind {from.Name}: traced from its receive on {from.Name}");
+        skb.Dev = from;
+        skb.NetworkHeader = skb.MacHeader;
+        skb.TransportHeader = -1;
+        NetifReceiveSkb.EthTypeTrans(skb, t);
+        return true;
+    }
+
+    private static bool IsBehind(SkBuff skb, NetDevice q, MacAddress mac) =>
+        q.Kind == DeviceKind.Veth && q.Peer is not null
+        && skb.Engine.Topology.Namespace(q.PeerNamespace ?? skb.Netns.Name) is { } peerNs
+        && peerNs != skb.Netns && peerNs.Devices.Any(d => d.Mac == mac);
+
+    private static void SentByHost(SkBuff skb, TraceBuilder t, NetDevice br)
+    {
+        var l3 = skb.Network;
+        skb.Dev = br;
+        if (skb.Protocol == EtherTypes.Arp && ArpPacket.TryParse(l3, out var arp, out _) && arp.IsEthernetIpv4
+            && (skb.Netns.IsLocalAddress(arp.SenderIp) || arp.SenderIp.IsZero))
+        {
+            t.Stage(skb, "ArpSend", "arp_send", Verdict.Pass, $"the kernel of {skb.Netns.Name} sends ARP {(arp.Operation == ArpPacket.Request ? $"request who-has {arp.TargetIp}" : $"reply {arp.SenderIp} is-at {arp.SenderMac}")}");
+            if (!NfHookSlow.Run(skb, t, NfFamily.Arp, NfHook.Output, null, br)) return;
+            DevQueueXmit.Xmit(skb, t, Fate.Transmitted);
+            return;
+        }
+        if (skb.Protocol == EtherTypes.Ipv4 && Ipv4Header.TryParse(l3, out var ip, out _) && skb.Netns.IsLocalAddress(ip.Source))
+        {
+            IpLocalOut.Send(skb, t, ip.Source, ip.Destination, br);
+            return;
+        }
+        t.Unsupported(skb, $"a frame sent through {br.Name} that this host did not originate (routed out of {br.Name}: its ingress is not in the capture)");
+    }
+}

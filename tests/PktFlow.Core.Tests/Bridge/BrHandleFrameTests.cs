@@ -1,0 +1,261 @@
+using PktFlow.Bridge;
+using PktFlow.Capture;
+using PktFlow.Datapath;
+using PktFlow.Testing;
+using PktFlow.Topology.Lab;
+using PktFlow.Wire;
+
+namespace PktFlow.Tests.Bridge;
+
+/// <summary>
+/// The bridge model on a three-port bridge br0 (h1, h2, h3 behind veth ports port1..3, 10.0.0.254 on
+/// br0): learning, forwarding to a learned port, flooding, delivery up to the host, frames the host
+/// sends through br0, the order of the bridge hooks and br_netfilter.
+/// </summary>
+public class BrHandleFrameTests
+{
+    private const string BaseLab = """
+        ip netns add h1
+        ip netns add h2
+        ip netns add h3
+        ip link add br0 address 02:00:00:00:00:fe type bridge
+        ip addr add 10.0.0.254/24 dev br0
+        ip link set br0 up
+        ip link add port1 address 02:00:00:00:01:01 type veth peer name eth0 address 02:00:00:00:01:02 netns h1
+        ip link add port2 address 02:00:00:00:02:01 type veth peer name eth0 address 02:00:00:00:02:02 netns h2
+        ip link add port3 address 02:00:00:00:03:01 type veth peer name eth0 address 02:00:00:00:03:02 netns h3
+        ip link set port1 master br0
+        ip link set port2 master br0
+        ip link set port3 master br0
+        ip link set port1 up
+        ip link set port2 up
+        ip link set port3 up
+        ip -n h1 addr add 10.0.0.1/24 dev eth0
+        ip -n h1 link set eth0 up
+        ip -n h2 addr add 10.0.0.2/24 dev eth0
+        ip -n h2 link set eth0 up
+        ip -n h3 addr add 10.0.0.3/24 dev eth0
+        ip -n h3 link set eth0 up
+        """;
+
+    private const string FilterRules = """
+        nft -f - <<'NFT'
+        table bridge f {
+            chain pre { type filter hook prerouting priority -200; policy accept; }
+            chain fwd { type filter hook forward priority -200; policy accept; }
+            chain post { type filter hook postrouting priority -200; policy accept; }
+            chain in { type filter hook input priority -200; policy accept; }
+            chain out { type filter hook output priority -200; policy accept; }
+        }
+        table ip t {
+            chain pre { type filter hook prerouting priority 0; policy accept; }
+            chain fwd { type filter hook forward priority 0; policy accept; }
+            chain post { type filter hook postrouting priority 0; policy accept; }
+        }
+        NFT
+        """;
+
+    private static readonly MacAddress Br = MacAddress.Parse("02:00:00:00:00:fe");
+    private static readonly MacAddress H1 = MacAddress.Parse("02:00:00:00:01:02");
+    private static readonly MacAddress H2 = MacAddress.Parse("02:00:00:00:02:02");
+    private static readonly MacAddress H3 = MacAddress.Parse("02:00:00:00:03:02");
+    private static readonly IpAddr A1 = IpAddr.Parse("10.0.0.1"), A2 = IpAddr.Parse("10.0.0.2"), ABr = IpAddr.Parse("10.0.0.254");
+
+    private static DatapathEngine Engine(string extra = "") => new(LabLoader.Load(BaseLab + "\n" + extra, "br.lab"));
+
+    private static byte[] Ping(MacAddress dst, MacAddress src, IpAddr from, IpAddr to) =>
+        FrameBuilder.Ethernet(dst, src, EtherTypes.Ipv4, FrameBuilder.Ipv4(from, to, 1, FrameBuilder.IcmpEcho(7, 1)));
+
+    private static PacketTrace Inject(DatapathEngine engine, string port, byte[] f, long timeNs = 0, long number = 1) =>
+        engine.Process(new CaptureFrame(number, timeNs, LinkType.Ethernet, 0, null, f.Length, f.Length, 24, f), "t.pcap", engine.ResolveInjectionPoint(port));
+
+    private static string Dump(PacketTrace t) => string.Join("\n", t.Path) + $"\n=> {t.Fate} {t.Reason}";
+
+    private static IEnumerable<string> Hooks(PacketTrace t, string ns = "host") =>
+        t.Path.Where(e => e.Namespace == ns && e.Hook is not null && e.Family is NfFamily.Bridge or NfFamily.Inet or NfFamily.Ip)
+            .Select(e => $"{(e.Family == NfFamily.Bridge ? "bridge" : "inet")} {e.Hook}@{e.Device}");
+
+    [Fact]
+    public void LearnsTheSourceMacOnTheIngressPort()
+    {
+        var engine = Engine();
+        Inject(engine, "port1", Ping(H2, H1, A1, A2));
+        var host = engine.Topology.Namespace("host")!;
+        var fdb = BrFdb.Of(engine.StateOf(host), host.Device("br0")!);
+        Assert.Equal("port1", fdb.Find(H1, 0)?.Port);
+        Assert.Null(fdb.Find(H2, 0));
+    }
+
+    [Fact]
+    public void LearnedEntriesAgeOutAfter300SecondsOfCaptureTime()
+    {
+        var engine = Engine();
+        Inject(engine, "port2", Ping(H1, H2, A2, A1), timeNs: 0);
+        var late = Inject(engine, "port1", Ping(H2, H1, A1, A2), timeNs: 301L * 1_000_000_000, number: 2);
+        Assert.Contains(late.Path, e => e.Function == "br_flood");
+        var early = Inject(Engine(), "port2", Ping(H1, H2, A2, A1));
+        Assert.NotNull(early);
+    }
+
+    [Fact]
+    public void UnknownUnicastIsFloodedToEveryOtherPortAndTheCopyForTheDestinationIsFollowed()
+    {
+        var t = Inject(Engine(), "port1", Ping(H2, H1, A1, A2));
+        var flood = Assert.Single(t.Path, e => e.Function == "br_flood");
+        Assert.Contains("copies to port3, port2", flood.Detail); // br->port_list: the port enslaved last comes first
+        Assert.Contains("follows the copy out of port2", flood.Detail);
+        Assert.True(t.Path[^1].Namespace == "h2", Dump(t));
+        Assert.DoesNotContain(t.Path, e => e.Function == "br_pass_frame_up");
+    }
+
+    [Fact]
+    public void ForwardsToTheLearnedPortWithoutFlooding()
+    {
+        var engine = Engine();
+        Inject(engine, "port2", Ping(H1, H2, A2, A1)); // h2's MAC learned on port2
+        var t = Inject(engine, "port1", Ping(H2, H1, A1, A2), number: 2);
+        Assert.DoesNotContain(t.Path, e => e.Function == "br_flood");
+        Assert.Contains(t.Path, e => e.Function == "br_handle_frame_finish" && e.Detail!.Contains("learned on port2"));
+        Assert.Contains(t.Path, e => e.Function == "veth_xmit" && e.Detail == "port2 -> h2/eth0");
+        Assert.Equal("h2", t.Path[^1].Namespace);
+    }
+
+    [Fact]
+    public void NeverSendsAFrameBackOutOfItsIngressPort()
+    {
+        var engine = Engine();
+        Inject(engine, "port1", Ping(H2, H1, A1, A2)); // h1 learned on port1
+        var t = Inject(engine, "port1", Ping(H1, MacAddress.Parse("02:00:00:00:09:09"), IpAddr.Parse("10.0.0.9"), A1), number: 2);
+        Assert.Equal(Fate.Dropped, t.Fate);
+        Assert.Contains("hairpin off", t.Path[^1].Detail);
+    }
+
+    [Fact]
+    public void BroadcastIsFloodedAndACopyGoesUpToTheHost()
+    {
+        var arp = FrameBuilder.Ethernet(MacAddress.Broadcast, H1, EtherTypes.Arp, FrameBuilder.Arp(1, H1, A1, MacAddress.Zero, A2));
+        var t = Inject(Engine(), "port1", arp);
+        var flood = Assert.Single(t.Path, e => e.Function == "br_flood");
+        Assert.Contains("and up to br0", flood.Detail);
+        Assert.Contains(t.Path, e => e.Family == NfFamily.Bridge && e.Hook == NfHook.LocalIn);
+        Assert.Equal("h2", t.Path[^1].Namespace); // the copy for the ARP target, as the kernel's record ends it
+        Assert.Equal(Fate.Consumed, t.Fate);
+    }
+
+    [Fact]
+    public void AFrameForTheBridgeMacGoesUpAndIpRcvRunsOnTheBridge()
+    {
+        var t = Inject(Engine(), "port1", Ping(Br, H1, A1, ABr));
+        Assert.True(t.Fate == Fate.Delivered, Dump(t));
+        Assert.Equal("host", t.Path[^1].Namespace);
+        int up = t.Path.ToList().FindIndex(e => e.Function == "br_pass_frame_up");
+        int localIn = t.Path.ToList().FindIndex(e => e.Family == NfFamily.Bridge && e.Hook == NfHook.LocalIn);
+        Assert.InRange(localIn, 0, up);
+        Assert.Contains(t.Path.Skip(up), e => e.Function == "ip_rcv_core" && e.Device == "br0");
+        Assert.DoesNotContain(t.Path, e => e.Function == "br_flood");
+    }
+
+    [Fact]
+    public void BridgeHooksRunInTheKernelsOrderWithoutBrNetfilter()
+    {
+        var engine = Engine("sysctl -w net.bridge.bridge-nf-call-iptables=0\n" + FilterRules);
+        Inject(engine, "port2", Ping(H1, H2, A2, A1));
+        var t = Inject(engine, "port1", Ping(H2, H1, A1, A2), number: 2);
+        Assert.Equal(new[] { "bridge PreRouting@port1", "bridge Forward@port2", "bridge PostRouting@port2" }, Hooks(t).ToArray());
+    }
+
+    [Fact]
+    public void BrNetfilterAddsTheInetHooksWithTheBridgeAsDevice()
+    {
+        var engine = Engine(FilterRules); // bridge-nf-call-iptables unset: 1, as on the recording kernel
+        Inject(engine, "port2", Ping(H1, H2, A2, A1));
+        var t = Inject(engine, "port1", Ping(H2, H1, A1, A2), number: 2);
+        Assert.Equal(new[]
+        {
+            "bridge PreRouting@port1", "inet PreRouting@br0", "bridge Forward@port2", "inet Forward@br0",
+            "bridge PostRouting@port2", "inet PostRouting@br0",
+        }, Hooks(t).ToArray());
+        Assert.Equal("h2", t.Path[^1].Namespace);
+    }
+
+    [Fact]
+    public void BrNetfilterOffKeepsTheInetForwardChainAway()
+    {
+        const string drop = """
+            nft -f - <<'NFT'
+            table ip f { chain fwd { type filter hook forward priority 0; policy drop; } }
+            NFT
+            """;
+        var on = Inject(Engine(drop), "port1", Ping(H2, H1, A1, A2));
+        Assert.Equal(Fate.Dropped, on.Fate);
+        Assert.Equal("NETFILTER_DROP", on.Reason);
+        var off = Inject(Engine("sysctl -w net.bridge.bridge-nf-call-iptables=0\n" + drop), "port1", Ping(H2, H1, A1, A2));
+        Assert.True(off.Path[^1].Namespace == "h2", Dump(off));
+    }
+
+    [Fact]
+    public void AFloodedCopyDroppedByItsHooksDoesNotEndTheOthers()
+    {
+        const string rules = """
+            nft -f - <<'NFT'
+            table bridge f { chain fwd { type filter hook forward priority 0; policy accept; oifname "port3" drop } }
+            NFT
+            """;
+        var t = Inject(Engine(rules), "port1", Ping(H2, H1, A1, A2));
+        var flood = Assert.Single(t.Path, e => e.Function == "br_flood");
+        Assert.Contains("port3 (Dropped NETFILTER_DROP)", flood.Detail);
+        Assert.Equal("h2", t.Path[^1].Namespace);
+    }
+
+    [Fact]
+    public void TheHostSendsThroughTheBridgeDeviceWithLocalOutThenPostRouting()
+    {
+        var engine = Engine(FilterRules);
+        var host = engine.Topology.Namespace("host")!;
+        var f = Ping(H2, Br, ABr, A2);
+        var skb = new SkBuff(f) { Netns = host, Dev = host.Device("br0")!, Engine = engine, MacHeader = 0, NetworkHeader = 14, Protocol = EtherTypes.Ipv4 };
+        var t = new TraceBuilder();
+        BrDevXmit.Xmit(skb, t, Fate.Transmitted);
+        Assert.True(t.Fate == Fate.Delivered && t.Path[^1].Namespace == "h2", string.Join("\n", t.Path)); // h2 answers the ping
+        var hooks = t.Path.Where(e => e.Namespace == "host" && e.Hook is not null && e.Family == NfFamily.Bridge).Select(e => $"{e.Hook}@{e.Device}").ToArray();
+        Assert.Equal(new[] { "LocalOut@port3", "PostRouting@port3", "LocalOut@port2", "PostRouting@port2", "LocalOut@port1", "PostRouting@port1" }, hooks);
+        Assert.DoesNotContain(t.Path, e => e.Namespace == "host" && e.Family == NfFamily.Inet); // no br_netfilter for the host's own frames
+    }
+
+    [Fact]
+    public void AFrameSeenLeavingAPortFromTheBridgeMacIsTracedFromTheHostsOutput()
+    {
+        var engine = Engine();
+        Inject(engine, "port1", Ping(Br, H1, A1, ABr)); // h1 learned on port1
+        var reply = FrameBuilder.Ethernet(H1, Br, EtherTypes.Arp, FrameBuilder.Arp(2, Br, ABr, H1, A1));
+        var t = Inject(engine, "port1", reply, number: 2);
+        Assert.Contains(t.Path, e => e.Function == "br_dev_xmit" && e.Detail!.Contains("learned on port1"));
+        Assert.Equal("h1", t.Path[^1].Namespace);
+    }
+
+    [Fact]
+    public void AFrameSeenLeavingAPortFromAnotherPortsHostIsTracedFromThatPort()
+    {
+        var t = Inject(Engine(), "port1", Ping(H1, H2, A2, A1));
+        Assert.Contains(t.Path, e => e.Function == "br_handle_frame" && e.Device == "port2");
+        Assert.Equal("h1", t.Path[^1].Namespace);
+    }
+
+    [Fact]
+    public void ABridgeThatIsDownDropsWhatItsPortsReceive()
+    {
+        var lab = BaseLab.Replace("ip link set br0 up", "");
+        var engine = new DatapathEngine(LabLoader.Load(lab, "br.lab"));
+        var t = Inject(engine, "port1", Ping(H2, H1, A1, A2));
+        Assert.Equal(Fate.Dropped, t.Fate);
+        Assert.Contains("br0 is down", t.Path[^1].Detail);
+    }
+
+    [Fact]
+    public void VlanFilteringIsReportedUnsupported()
+    {
+        var t = Inject(Engine("bridge vlan add dev port1 vid 10"), "port1", Ping(H2, H1, A1, A2));
+        Assert.Equal(Fate.Unsupported, t.Fate);
+        Assert.Contains("vlan_filtering", t.Reason);
+    }
+}
