@@ -555,7 +555,9 @@ def bind_copies(ns, copies, journeys):
                 return hdr_match(c.l3, cr.nh, cr.th) or frag and fragment_of(c.l3, cr.nh)
 
             for j in by_t:
-                if (j.n, c.ifindex, key_extra) in used_tx or j.t > c.t + 50_000_000 or j.t < c.t - 5_000_000_000:
+                # trace times are when the listener read the event: later than the kernel's, by
+                # however long the listener waited for a CPU
+                if (j.n, c.ifindex, key_extra) in used_tx or j.t > c.t + 2_000_000_000 or j.t < c.t - 5_000_000_000:
                     continue
                 if any(sent_by(cr, j) for cr in j.crs):
                     used_tx[(j.n, c.ifindex, key_extra)] = True

@@ -1,7 +1,7 @@
 # A Docker-style host where a container reaches another container through the host's published
-# port (hairpin NAT): c2 connects to 192.168.1.1:8080, DNAT sends it to c1:80 on the same bridge,
-# and a masquerade rule for docker0->docker0 traffic makes c1 answer through the host.
-# br_netfilter on, so the bridged reply path is seen by the inet hooks.
+# port (hairpin): c2 connects to 192.168.1.1:8080 and DNAT sends it to c1:80 on the same bridge.
+# The postrouting rule meant to masquerade docker0->docker0 traffic tests iifname, which is never
+# set in postrouting: what the kernel does instead is in kernel.json (br_netfilter is on).
 ip netns add c1
 ip netns add c2
 ip netns add client
