@@ -17,9 +17,20 @@ public sealed class NetNamespace
     public Sysctls Sysctls { get; }
     public Fib Fib { get; }
     /// <summary>The nftables ruleset (from the lab's nft commands or a snapshot), or null when there is none.</summary>
-    public Netfilter.Nftables.NftRuleset? Nft { get; internal set; }
+    public Netfilter.Nftables.NftRuleset? Nft
+    {
+        get => _nft;
+        internal set
+        {
+            _nft = value;
+            // Decided once: it is read at every hook of every packet.
+            UsesConntrack = value is { } rs && rs.Tables.SelectMany(t => t.Chains)
+                .Any(c => c.Type == "nat" || c.Rules.Any(r => r.Text.Contains("ct ", StringComparison.Ordinal)));
+        }
+    }
+    private Netfilter.Nftables.NftRuleset? _nft;
     /// <summary>True when something in the namespace needs conntrack (ct expressions, NAT chains), as loading nf_conntrack does.</summary>
-    public bool UsesConntrack => Nft is { } rs && rs.Tables.SelectMany(t => t.Chains).Any(c => c.Type == "nat" || c.Rules.Any(r => r.Text.Contains("ct ", StringComparison.Ordinal)));
+    public bool UsesConntrack { get; private set; }
     /// <summary>Static neighbour entries (ip neigh add ... nud permanent).</summary>
     public IReadOnlyList<Neighbour> Neighbours { get; }
     /// <summary>Listening sockets; null when the configuration does not say (socket lookup is then not modelled).</summary>
