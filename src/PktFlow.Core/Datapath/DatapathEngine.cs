@@ -1,4 +1,5 @@
 using PktFlow.Netfilter;
+using PktFlow.Netfilter.Conntrack;
 using PktFlow.Capture;
 using PktFlow.Dev;
 using PktFlow.Topology;
@@ -104,6 +105,19 @@ public sealed class DatapathEngine
             t.Unsupported(skb, $"outbound frame with EtherType 0x{skb.Protocol:x4}");
             return;
         }
+        if (BeforeNat(skb, at) is { } pre && Topology.Namespaces.FirstOrDefault(n => n.IsLocalAddress(pre.Source)) is { } sender)
+        {
+            NfNat.Reconstruct(skb, pre);
+            if (sender != at.Namespace) UndoForwardHop(skb);
+            skb.Netns = sender;
+            _senderBeforeNat = (sender, pre);
+            t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass,
+                $"seen leaving {at} as {src} > {dst}, a connection {at.Namespace.Name} NATs: before NAT it was {pre}, sent by {sender.Name}; traced from its output path");
+            IPv4.IpLocalOut.Send(skb, t, pre.Source, pre.Destination, at.Device);
+            if (t.Fate == Fate.Transmitted && t.Egress != at.ToString())
+                t.Note($"the model sends it out {t.Egress}, but the capture saw it leave {at}");
+            return;
+        }
         var origin = at.Namespace.IsLocalAddress(src) ? at.Namespace : Topology.Namespaces.FirstOrDefault(n => n.IsLocalAddress(src));
         if (origin is not null)
         {
@@ -122,6 +136,37 @@ public sealed class DatapathEngine
         }
         t.Unsupported(skb, $"{src} > {dst} leaves {at} but is neither from this host nor a forward the model predicted from an earlier frame");
     }
+
+    /// <summary>
+    /// A packet leaving after the NAT of a connection the capture namespace tracks is that connection's
+    /// packet as its sender wrote it, before NAT: a reply leaves with the addresses the client used
+    /// (un-DNAT), an original-direction packet with the NAT address (SNAT/masquerade). Null when the
+    /// packet is not on such a connection or NAT did not change it.
+    /// </summary>
+    private ConntrackTuple? BeforeNat(SkBuff skb, InjectionPoint at)
+    {
+        if (!ConntrackTable.TryPortTuple(skb.Network, skb.Protocol == EtherTypes.Ipv6, out var seen)) return null;
+        var inverse = ConntrackEntry.Invert(seen);
+        if (StateOf(at.Namespace).Conntrack.Find(inverse) is not { } e) return null;
+        var pre = e.Original == inverse ? e.Reply : e.Original;
+        return pre == seen ? null : pre;
+    }
+
+    /// <summary>The packet the sender wrote had one more hop of TTL / hop limit than the forwarded copy.</summary>
+    private static void UndoForwardHop(SkBuff skb)
+    {
+        var n = skb.Network;
+        if (skb.Protocol == EtherTypes.Ipv6) { if (n.Length >= 8 && n[7] < 255) n[7]++; return; }
+        if (n.Length < 20 || n[8] == 255) return;
+        ushort old = (ushort)(n[8] << 8 | n[9]);
+        n[8]++;
+        ushort csum = (ushort)(n[10] << 8 | n[11]);
+        csum = Checksum.Replace2(csum, old, (ushort)(n[8] << 8 | n[9]));
+        n[10] = (byte)(csum >> 8); n[11] = (byte)csum;
+    }
+
+    /// <summary>Set by <see cref="ObserveOutbound"/> when the packet was traced as its sender wrote it before NAT.</summary>
+    private (NetNamespace Sender, ConntrackTuple Tuple)? _senderBeforeNat;
 
     /// <summary>
     /// A TCP/UDP packet whose source address belongs to a modelled namespace was sent by a socket there:
@@ -222,7 +267,13 @@ public sealed class DatapathEngine
                 NetifReceiveSkb.ReceiveNetwork(skb, link.EtherType, link.NetworkOffset, pktType, t);
         }
         if (!t.Ended) throw new InvalidOperationException($"frame {frame.Number}: the datapath ended without a fate (model bug)");
-        LearnSender(frame, link);
+        if (_senderBeforeNat is var (sender, pre))
+        {
+            _senderBeforeNat = null;
+            if (pre.Protocol is IpProtocol.Tcp or IpProtocol.Udp)
+                StateOf(sender).ConnectedSockets.Add((pre.Protocol, pre.Source, pre.SourcePort, pre.Destination, pre.DestinationPort));
+        }
+        else LearnSender(frame, link);
         if (t.Fate == Fate.Forwarded && t.Egress is { } egress && FlowKey(skb) is { } key)
             _predicted[(egress, key)] = frame.Number;
         return new PacketTrace

@@ -87,6 +87,16 @@ public sealed class ConntrackTable
         }
     }
 
+    /// <summary>The tuple of a TCP, UDP, UDP-Lite, SCTP or DCCP packet (nf_ct_get_tuple); false for others.</summary>
+    public static bool TryPortTuple(ReadOnlySpan<byte> network, bool ipv6, out ConntrackTuple tuple)
+    {
+        tuple = default;
+        if (!TryGetL4(network, ipv6, out var src, out var dst, out byte proto, out var l4, out _) || l4.Length < 4) return false;
+        if (proto is not (IpProtocol.Tcp or IpProtocol.Udp or IpProtocol.UdpLite or IpProtocol.Sctp or ConntrackProtocols.Dccp)) return false;
+        tuple = Ports(src, dst, proto, l4);
+        return true;
+    }
+
     /// <summary>
     /// __nf_conntrack_confirm: inserts an entry created by <see cref="In"/> under its original and
     /// (possibly NAT-changed) reply tuples. Returns false when it cannot be inserted: another live entry
