@@ -123,6 +123,7 @@ public sealed class DatapathEngine
         {
             skb.Netns = origin;
             t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass, $"seen leaving {at}; sent by {origin.Name}, which owns {src}: traced from its output path");
+            if (LooksForwarded(skb, origin) is { } hint) t.Note(hint);
             IPv4.IpLocalOut.Send(skb, t, src, dst, at.Device);
             if (t.Fate == Fate.Transmitted && t.Egress != at.ToString())
                 t.Note($"the model sends it out {t.Egress}, but the capture saw it leave {at}");
@@ -150,6 +151,24 @@ public sealed class DatapathEngine
         if (StateOf(at.Namespace).Conntrack.Find(inverse) is not { } e) return null;
         var pre = e.Original == inverse ? e.Reply : e.Original;
         return pre == seen ? null : pre;
+    }
+
+    /// <summary>
+    /// A packet from a local address with one hop less than the namespace's default TTL may have been
+    /// forwarded and source-NATed (the first packet of a masqueraded connection): the capture point
+    /// cannot tell its sender, so the trace says so instead of guessing.
+    /// </summary>
+    private static string? LooksForwarded(SkBuff skb, NetNamespace origin)
+    {
+        var n = skb.Network;
+        bool v6 = skb.Protocol == EtherTypes.Ipv6;
+        if (n.Length < 20) return null;
+        int ttl = v6 ? n[7] : n[8];
+        string key = v6 ? "net.ipv6.conf.all.hop_limit" : "net.ipv4.ip_default_ttl";
+        int dflt = int.TryParse(origin.Sysctls.Get(key), out var d) ? d : 64;
+        return ttl == dflt - 1
+            ? $"its {(v6 ? "hop limit" : "TTL")} {ttl} is one less than {origin.Name}'s default {dflt}: it may be a packet another namespace sent, forwarded and source-NATed by {origin.Name}; a capture at this point cannot show its sender"
+            : null;
     }
 
     /// <summary>The packet the sender wrote had one more hop of TTL / hop limit than the forwarded copy.</summary>
