@@ -26,7 +26,7 @@ public sealed record InjectionPoint(NetNamespace Namespace, NetDevice Device)
 /// The engine's entry: one captured frame in, one <see cref="PacketTrace"/> out. Stateless between
 /// packets for now (conntrack, neighbour tables and FDB learning arrive with later issues).
 /// </summary>
-public sealed class DatapathEngine
+public sealed partial class DatapathEngine
 {
     public HostTopology Topology { get; }
 
@@ -76,116 +76,6 @@ public sealed class DatapathEngine
     /// <summary>Tells the model which addresses send on the wire at a device (see <see cref="NamespaceState.ObservedSenders"/>).</summary>
     public void ObserveSenders(InjectionPoint at, IEnumerable<IpAddr> senders) =>
         StateOf(at.Namespace).ObservedSenders[at.Device.Name] = senders.ToHashSet();
-
-    /// <summary>
-    /// A frame the capture shows leaving the device. ARP and IP packets with a source address of the
-    /// host are traced through the local output path of the namespace that owns the source; others are
-    /// matched against the forwards the model predicted from earlier frames.
-    /// </summary>
-    private void ObserveOutbound(SkBuff skb, TraceBuilder t, InjectionPoint at, long frameNumber)
-    {
-        var l3 = skb.Network;
-        if (skb.Protocol == EtherTypes.Arp && ArpPacket.TryParse(l3, out var arp, out _) && arp.IsEthernetIpv4)
-        {
-            var what = arp.Operation == ArpPacket.Request ? $"request who-has {arp.TargetIp}" : $"reply {arp.SenderIp} is-at {arp.SenderMac}";
-            if (at.Namespace.IsLocalAddress(arp.SenderIp) || arp.SenderIp.IsZero)
-            {
-                t.Stage(skb, "ArpSend", "arp_send", Verdict.Pass, $"the kernel of {at.Namespace.Name} sends ARP {what}");
-                if (!NfHookSlow.Run(skb, t, NfFamily.Arp, NfHook.Output, null, at.Device)) return;
-                DevQueueXmit.Xmit(skb, t, Fate.Transmitted); // across a veth pair the peer receives it
-            }
-            else t.Unsupported(skb, $"ARP {what} leaves {at} for an address this host does not have (proxy ARP is not modelled)");
-            return;
-        }
-        IpAddr src, dst;
-        if (skb.Protocol == EtherTypes.Ipv4 && Ipv4Header.TryParse(l3, out var ip, out _)) { src = ip.Source; dst = ip.Destination; }
-        else if (skb.Protocol == EtherTypes.Ipv6 && Ipv6Header.TryParse(l3, out var ip6, out _)) { src = ip6.Source; dst = ip6.Destination; }
-        else
-        {
-            t.Unsupported(skb, $"outbound frame with EtherType 0x{skb.Protocol:x4}");
-            return;
-        }
-        if (BeforeNat(skb, at) is { } pre && Topology.Namespaces.FirstOrDefault(n => n.IsLocalAddress(pre.Source)) is { } sender)
-        {
-            NfNat.Reconstruct(skb, pre);
-            if (sender != at.Namespace) UndoForwardHop(skb);
-            skb.Netns = sender;
-            _senderBeforeNat = (sender, pre);
-            t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass,
-                $"seen leaving {at} as {src} > {dst}, a connection {at.Namespace.Name} NATs: before NAT it was {pre}, sent by {sender.Name}; traced from its output path");
-            IPv4.IpLocalOut.Send(skb, t, pre.Source, pre.Destination, at.Device);
-            if (t.Fate == Fate.Transmitted && t.Egress != at.ToString())
-                t.Note($"the model sends it out {t.Egress}, but the capture saw it leave {at}");
-            return;
-        }
-        var origin = at.Namespace.IsLocalAddress(src) ? at.Namespace : Topology.Namespaces.FirstOrDefault(n => n.IsLocalAddress(src));
-        if (origin is not null)
-        {
-            skb.Netns = origin;
-            t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass, $"seen leaving {at}; sent by {origin.Name}, which owns {src}: traced from its output path");
-            if (LooksForwarded(skb, origin) is { } hint) t.Note(hint);
-            IPv4.IpLocalOut.Send(skb, t, src, dst, at.Device);
-            if (t.Fate == Fate.Transmitted && t.Egress != at.ToString())
-                t.Note($"the model sends it out {t.Egress}, but the capture saw it leave {at}");
-            return;
-        }
-        if (FlowKey(skb) is { } key && _predicted.TryGetValue((at.ToString(), key), out var cause))
-        {
-            t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass, $"seen leaving {at}: the forwarded copy of frame {cause}, as the model predicted");
-            t.End(Fate.Forwarded, $"forwarded copy of frame {cause}", at.ToString());
-            return;
-        }
-        t.Unsupported(skb, $"{src} > {dst} leaves {at} but is neither from this host nor a forward the model predicted from an earlier frame");
-    }
-
-    /// <summary>
-    /// A packet leaving after the NAT of a connection the capture namespace tracks is that connection's
-    /// packet as its sender wrote it, before NAT: a reply leaves with the addresses the client used
-    /// (un-DNAT), an original-direction packet with the NAT address (SNAT/masquerade). Null when the
-    /// packet is not on such a connection or NAT did not change it.
-    /// </summary>
-    private ConntrackTuple? BeforeNat(SkBuff skb, InjectionPoint at)
-    {
-        if (!ConntrackTable.TryPortTuple(skb.Network, skb.Protocol == EtherTypes.Ipv6, out var seen)) return null;
-        var inverse = ConntrackEntry.Invert(seen);
-        if (StateOf(at.Namespace).Conntrack.Find(inverse) is not { } e) return null;
-        var pre = e.Original == inverse ? e.Reply : e.Original;
-        return pre == seen ? null : pre;
-    }
-
-    /// <summary>
-    /// A packet from a local address with one hop less than the namespace's default TTL may have been
-    /// forwarded and source-NATed (the first packet of a masqueraded connection): the capture point
-    /// cannot tell its sender, so the trace says so instead of guessing.
-    /// </summary>
-    private static string? LooksForwarded(SkBuff skb, NetNamespace origin)
-    {
-        var n = skb.Network;
-        bool v6 = skb.Protocol == EtherTypes.Ipv6;
-        if (n.Length < 20) return null;
-        int ttl = v6 ? n[7] : n[8];
-        string key = v6 ? "net.ipv6.conf.all.hop_limit" : "net.ipv4.ip_default_ttl";
-        int dflt = int.TryParse(origin.Sysctls.Get(key), out var d) ? d : 64;
-        return ttl == dflt - 1
-            ? $"its {(v6 ? "hop limit" : "TTL")} {ttl} is one less than {origin.Name}'s default {dflt}: it may be a packet another namespace sent, forwarded and source-NATed by {origin.Name}; a capture at this point cannot show its sender"
-            : null;
-    }
-
-    /// <summary>The packet the sender wrote had one more hop of TTL / hop limit than the forwarded copy.</summary>
-    private static void UndoForwardHop(SkBuff skb)
-    {
-        var n = skb.Network;
-        if (skb.Protocol == EtherTypes.Ipv6) { if (n.Length >= 8 && n[7] < 255) n[7]++; return; }
-        if (n.Length < 20 || n[8] == 255) return;
-        ushort old = (ushort)(n[8] << 8 | n[9]);
-        n[8]++;
-        ushort csum = (ushort)(n[10] << 8 | n[11]);
-        csum = Checksum.Replace2(csum, old, (ushort)(n[8] << 8 | n[9]));
-        n[10] = (byte)(csum >> 8); n[11] = (byte)csum;
-    }
-
-    /// <summary>Set by <see cref="ObserveOutbound"/> when the packet was traced as its sender wrote it before NAT.</summary>
-    private (NetNamespace Sender, ConntrackTuple Tuple)? _senderBeforeNat;
 
     /// <summary>
     /// A TCP/UDP packet whose source address belongs to a modelled namespace was sent by a socket there:

@@ -33,6 +33,7 @@ public class PublishedPortTests
         nft -f - <<'NFT'
         table ip nat {
             chain prerouting { type nat hook prerouting priority dstnat; policy accept; tcp dport 8080 dnat to 172.17.0.2:80; }
+            chain postrouting { type nat hook postrouting priority srcnat; policy accept; ip saddr 172.17.0.0/16 oifname != "docker0" masquerade; }
         }
         NFT
         """;
@@ -85,5 +86,33 @@ public class PublishedPortTests
         Assert.Contains("src=172.17.0.2 dst=192.168.1.2 sport=80 dport=41001", t.Path[0].Detail);
         Assert.Contains(t.Path, e => e.Namespace == "host" && e.Function.StartsWith("nf_nat_manip_pkt") && e.Detail!.Contains("172.17.0.2 -> 192.168.1.1"));
         Assert.Contains(t.Path, e => e.Namespace == "host" && e.Function == "ip_forward");
+    }
+
+    [Fact]
+    public void AMasqueradedFirstPacketIsTracedFromTheOnlyNamespaceThatCouldHaveSentIt()
+    {
+        var engine = new DatapathEngine(LabLoader.Load(Lab, "p.lab"));
+        // leaving eth0 from the host's address with TTL 63: forwarded, so not the host's own socket
+        var syn = FrameBuilder.Ethernet(ClientMac, HostMac, EtherTypes.Ipv4,
+            FrameBuilder.Ipv4(Host, Client, IpProtocol.Tcp, FrameBuilder.Tcp(Host, Client, 42001, 9000, 0x02), ttl: 63));
+        var t = Process(engine, syn, 1);
+        Assert.Contains("only c1", t.Path[0].Detail);
+        Assert.Contains(t.Path, e => e.Namespace == "host" && e.Function.StartsWith("nf_nat_manip_pkt") && e.Detail!.Contains("172.17.0.2 -> 192.168.1.1"));
+        // the answer is un-masqueraded to c1 because the connection is now in host's conntrack
+        var synAck = FrameBuilder.Ethernet(HostMac, ClientMac, EtherTypes.Ipv4,
+            FrameBuilder.Ipv4(Client, Host, IpProtocol.Tcp, FrameBuilder.Tcp(Client, Host, 9000, 42001, 0x12), ttl: 64));
+        var r = Process(engine, synAck, 2);
+        Assert.True(r.Fate == Fate.Delivered && r.Path[^1].Namespace == "c1", string.Join("\n", r.Path));
+    }
+
+    [Fact]
+    public void AFrameWithTheHostsDefaultTtlIsTheHostsOwn()
+    {
+        var engine = new DatapathEngine(LabLoader.Load(Lab, "p.lab"));
+        var syn = FrameBuilder.Ethernet(ClientMac, HostMac, EtherTypes.Ipv4,
+            FrameBuilder.Ipv4(Host, Client, IpProtocol.Tcp, FrameBuilder.Tcp(Host, Client, 42001, 9000, 0x02), ttl: 64));
+        var t = Process(engine, syn, 1);
+        Assert.All(t.Path, e => Assert.Equal("host", e.Namespace));
+        Assert.Contains("sent by host", t.Path[0].Detail);
     }
 }

@@ -326,7 +326,17 @@ public static class IptablesRestore
                     if (curMod is not ("conntrack" or "state")) throw E(o, $"option '{o}' needs -m conntrack or -m state");
                     var st = V().Split(',').Select(x => x.Trim().ToUpperInvariant()).ToList();
                     var order = new[] { "INVALID", "NEW", "RELATED", "ESTABLISHED", "UNTRACKED" };
-                    foreach (var x in st) if (!order.Contains(x)) throw E(x, $"unknown conntrack state '{x}'");
+                    var nat = new[] { "SNAT", "DNAT" };
+                    foreach (var x in st) if (!order.Contains(x) && !(curMod == "conntrack" && nat.Contains(x))) throw E(x, $"unknown conntrack state '{x}'");
+                    if (st.Any(nat.Contains))
+                    {
+                        // xt_conntrack's virtual states: the connection's IPS_SRC_NAT / IPS_DST_NAT status bits.
+                        // iptables-nft keeps the match as xtables compat; its effect is ct status.
+                        if (st.Any(order.Contains)) throw E(o, $"--ctstate mixing {string.Join(",", st.Where(order.Contains))} with {string.Join(",", st.Where(nat.Contains))} is not modelled");
+                        var bits = string.Join(",", nat.Where(st.Contains).Select(x => x.ToLowerInvariant()));
+                        mods.Add(("xt match \"conntrack\"", n ? $"ct status & ({bits.Replace(",", " | ")}) == 0" : $"ct status {bits}"));
+                        continue;
+                    }
                     var s = $"ct state {(n ? "! " : "")}{string.Join(",", order.Where(st.Contains).Select(x => x.ToLowerInvariant()))}";
                     mods.Add((s, s)); continue;
                 }
