@@ -19,14 +19,17 @@ public sealed partial class DatapathEngine
     /// </summary>
     private void ObserveOutbound(SkBuff skb, TraceBuilder t, InjectionPoint at, long frameNumber)
     {
+        if (at.Device.Master is not null) Bridge.BrObserve.MarkSeenLeaving(skb, at.Device.Name);
         var l3 = skb.Network;
         if (skb.Protocol == EtherTypes.Arp && ArpPacket.TryParse(l3, out var arp, out _) && arp.IsEthernetIpv4)
         {
             var what = arp.Operation == ArpPacket.Request ? $"request who-has {arp.TargetIp}" : $"reply {arp.SenderIp} is-at {arp.SenderMac}";
-            if (at.Namespace.IsLocalAddress(arp.SenderIp) || arp.SenderIp.IsZero)
+            if (ArpSender(skb, at, arp) is var (ns, dev))
             {
-                t.Stage(skb, "ArpSend", "arp_send", Verdict.Pass, $"the kernel of {at.Namespace.Name} sends ARP {what}");
-                if (!NfHookSlow.Run(skb, t, NfFamily.Arp, NfHook.Output, null, at.Device)) return;
+                skb.Netns = ns;
+                skb.Dev = dev;
+                t.Stage(skb, "ArpSend", "arp_send", Verdict.Pass, $"the kernel of {ns.Name} sends ARP {what}{(dev == at.Device ? "" : $" on {dev.Name}; seen leaving {at}")}");
+                if (!NfHookSlow.Run(skb, t, NfFamily.Arp, NfHook.Output, null, dev)) return;
                 DevQueueXmit.Xmit(skb, t, Fate.Transmitted); // across a veth pair the peer receives it
             }
             else t.Unsupported(skb, $"ARP {what} leaves {at} for an address this host does not have (proxy ARP is not modelled)");
@@ -85,7 +88,7 @@ public sealed partial class DatapathEngine
     /// </summary>
     private ConntrackTuple? BeforeNat(SkBuff skb, InjectionPoint at)
     {
-        if (!ConntrackTable.TryPortTuple(skb.Network, skb.Protocol == EtherTypes.Ipv6, out var seen)) return null;
+        if (!ConntrackTable.TryTuple(skb.Network, skb.Protocol == EtherTypes.Ipv6, out var seen)) return null;
         var inverse = ConntrackEntry.Invert(seen);
         if (StateOf(at.Namespace).Conntrack.Find(inverse) is not { } e) return null;
         var pre = e.Original == inverse ? e.Reply : e.Original;
@@ -126,6 +129,40 @@ public sealed partial class DatapathEngine
     /// <summary>Set by <see cref="ObserveOutbound"/> when the packet was traced as its sender wrote it before NAT.</summary>
     private (NetNamespace Sender, ConntrackTuple Tuple)? _senderBeforeNat;
 
+    /// <summary>
+    /// Who sent an ARP packet seen leaving: the capture device itself, or (through a bridge the device
+    /// is a port of) the device with the frame's source MAC in the namespace owning the sender address.
+    /// </summary>
+    private (NetNamespace, NetDevice)? ArpSender(SkBuff skb, InjectionPoint at, ArpPacket arp)
+    {
+        var senderIp = arp.SenderIp;
+        bool Sends(NetNamespace ns) => senderIp.IsZero || ns.IsLocalAddress(senderIp);
+        if (skb.MacHeader >= 0 && EthernetFrame.TryParse(skb.Data[skb.MacHeader..], out var eth, out _) && eth.Source != at.Device.Mac)
+        {
+            var source = eth.Source;
+            foreach (var ns in Topology.Namespaces)
+                if (Sends(ns) && ns.Devices.FirstOrDefault(d => d.Mac == source && !d.IsLoopback) is { } dev) return (ns, dev);
+            return null;
+        }
+        return Sends(at.Namespace) ? (at.Namespace, at.Device) : null;
+    }
+
+    /// <summary>
+    /// Whether an Ethernet frame captured on the tap device left through it: its source is the device
+    /// itself, or, on a veth that is a bridge port, anything but the device at the other end (frames
+    /// the bridge forwards or floods out of the port keep their senders' addresses).
+    /// </summary>
+    private bool IsLeaving(InjectionPoint at, MacAddress source)
+    {
+        if (source == at.Device.Mac) return true;
+        if (at.Device.Master is null || at.Device.Kind != DeviceKind.Veth || at.Device.Peer is not { } peerName) return false;
+        var peer = Topology.Namespace(at.Device.PeerNamespace ?? at.Namespace.Name)?.Device(peerName);
+        // a peer that is itself a bridge port passes on other senders' frames: then the MAC cannot tell;
+        // a MAC the model does not know may be behind the peer, so only a known other device counts
+        return peer is { Master: null } && source != peer.Mac
+            && Topology.Namespaces.Any(ns => ns.Devices.Any(d => d.Mac == source && !d.IsLoopback));
+    }
+
     /// <summary>The packet as <paramref name="sender"/> wrote it (<paramref name="pre"/>), traced from its output path.</summary>
     private void TraceAsSentBefore(SkBuff skb, TraceBuilder t, InjectionPoint at, NetNamespace sender, ConntrackTuple pre, string why)
     {
@@ -148,7 +185,7 @@ public sealed partial class DatapathEngine
     private List<(NetNamespace Sender, ConntrackTuple Pre)> SendersBeforeSnat(SkBuff skb, InjectionPoint at)
     {
         var found = new List<(NetNamespace, ConntrackTuple)>();
-        if (!ConntrackTable.TryPortTuple(skb.Network, skb.Protocol == EtherTypes.Ipv6, out var seen)) return found;
+        if (!ConntrackTable.TryTuple(skb.Network, skb.Protocol == EtherTypes.Ipv6, out var seen)) return found;
         foreach (var ns in Topology.Namespaces)
         {
             if (ns == at.Namespace || ns.IsLocalAddress(seen.Destination)) continue;
@@ -173,6 +210,6 @@ public sealed partial class DatapathEngine
         IPv4.IpLocalOut.Send(copy, t, pre.Source, pre.Destination, at.Device);
         // it must have been sent on the capture device (it may go on into a modelled namespace behind it)
         bool sentHere = t.Path.Any(e => e.Stage is "VethXmit" or "DevQueueXmit" && e.Namespace == at.Namespace.Name && e.Device == at.Device.Name);
-        return sentHere && ConntrackTable.TryPortTuple(copy.Network, copy.Protocol == EtherTypes.Ipv6, out var after) && after == seen;
+        return sentHere && ConntrackTable.TryTuple(copy.Network, copy.Protocol == EtherTypes.Ipv6, out var after) && after == seen;
     }
 }
