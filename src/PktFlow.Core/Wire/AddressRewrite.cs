@@ -33,17 +33,22 @@ public static class AddressRewrite
         int csumAt = proto switch { IpProtocol.Tcp => 16, IpProtocol.Udp => 6, IpProtocol.Icmpv6 => 2, _ => -1 };
         bool hasL4Csum = l4 >= 0 && csumAt >= 0 && network.Length >= l4 + csumAt + 2
             && !(proto == IpProtocol.Udp && !v6 && BinaryPrimitives.ReadUInt16BigEndian(network[(l4 + 6)..]) == 0);
+        // A sender with checksum offload leaves only the folded pseudo-header sum in the field
+        // (CHECKSUM_PARTIAL); inet_proto_csum_replace4 then keeps it a pseudo-header sum, and a port
+        // change (not in the pseudo-header) leaves it alone.
+        bool partial = hasL4Csum && BinaryPrimitives.ReadUInt16BigEndian(network[(l4 + csumAt)..]) == PartialSum(network, v6, proto, l4);
         if (!v6)
         {
             ushort ipc = BinaryPrimitives.ReadUInt16BigEndian(network[10..]);
             BinaryPrimitives.WriteUInt16BigEndian(network[10..], Checksum.ReplaceAddress(ipc, oldAddress, address));
         }
-        if (hasL4Csum)
+        if (hasL4Csum && !partial)
         {
             ushort c = BinaryPrimitives.ReadUInt16BigEndian(network[(l4 + csumAt)..]);
             BinaryPrimitives.WriteUInt16BigEndian(network[(l4 + csumAt)..], Checksum.ReplaceAddress(c, oldAddress, address));
         }
         address.Write(network[addrOffset..]);
+        if (partial) BinaryPrimitives.WriteUInt16BigEndian(network[(l4 + csumAt)..], PartialSum(network, v6, proto, l4));
         if (l4 >= 0 && proto is IpProtocol.Tcp or IpProtocol.Udp && network.Length >= l4 + 4)
         {
             int at = l4 + (source ? 0 : 2);
@@ -51,7 +56,7 @@ public static class AddressRewrite
             if (was != port)
             {
                 BinaryPrimitives.WriteUInt16BigEndian(network[at..], port);
-                if (hasL4Csum)
+                if (hasL4Csum && !partial)
                 {
                     ushort c = BinaryPrimitives.ReadUInt16BigEndian(network[(l4 + csumAt)..]);
                     BinaryPrimitives.WriteUInt16BigEndian(network[(l4 + csumAt)..], Checksum.Replace2(c, was, port));
@@ -60,5 +65,13 @@ public static class AddressRewrite
             }
         }
         return true;
+    }
+
+    /// <summary>The folded pseudo-header sum a CHECKSUM_PARTIAL packet carries in its transport checksum field.</summary>
+    private static ushort PartialSum(ReadOnlySpan<byte> network, bool v6, byte proto, int l4)
+    {
+        var src = v6 ? IpAddr.ReadV6(network[8..]) : IpAddr.ReadV4(network[12..]);
+        var dst = v6 ? IpAddr.ReadV6(network[24..]) : IpAddr.ReadV4(network[16..]);
+        return Checksum.Fold(Checksum.PseudoHeader(src, dst, proto, network.Length - l4));
     }
 }

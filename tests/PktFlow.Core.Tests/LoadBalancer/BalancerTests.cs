@@ -131,6 +131,20 @@ public class BalancerTests
     }
 
     [Fact]
+    public void NatKeepsAnOffloadedChecksumAPseudoHeaderSum()
+    {
+        // Captured on the sender, the TCP checksum field holds only the pseudo-header sum (CHECKSUM_PARTIAL);
+        // after NAT it must be the pseudo-header sum of the new addresses, as inet_proto_csum_replace4 keeps it.
+        var frame = ClientTcp("198.51.100.7", 40000, payload: 7);
+        var client = IpAddr.Parse("198.51.100.7");
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(14 + 20 + 16), Checksum.Fold(Checksum.PseudoHeader(client, Vip, 6, 27)));
+        var (_, skb, _, _) = new Rig(Config("nat")).Balance(frame);
+        Assert.True(Ipv4Header.TryParse(skb.Network, out var ip, out _));
+        Assert.Equal(Checksum.Fold(Checksum.PseudoHeader(client, IpAddr.Parse("10.2.1.2"), 6, 27)), BinaryPrimitives.ReadUInt16BigEndian(ip.Payload[16..]));
+        Assert.True(ip.HeaderChecksumValid);
+    }
+
+    [Fact]
     public void ReplyThroughTheEngineEndsAtTheLoadBalancer()
     {
         var rig = new Rig(Config("nat"));
