@@ -50,8 +50,10 @@ public sealed class LbFlow
     public long LastSeenNs { get; set; }
     /// <summary>FIN or RST seen: the connection no longer counts for least-connections.</summary>
     public bool Ended { get; set; }
-    /// <summary>The client's key, for the reverse NAT entry.</summary>
+    /// <summary>The client's key.</summary>
     public required LbFlowKey Key { get; init; }
+    /// <summary>The key the backend's replies carry (NAT only), under which the reverse entry is filed.</summary>
+    public LbFlowKey? ReplyKey { get; set; }
 }
 
 /// <summary>
@@ -74,9 +76,10 @@ public sealed class LbFlowTable(long idleTimeoutNs)
 
     public void Add(LbFlow f, LbFlowKey? replyKey)
     {
-        if (_flows.TryGetValue(f.Key, out var old)) RemoveReverse(old);
+        if (_flows.TryGetValue(f.Key, out var old)) { RemoveReverse(old); Live(old.Service).Remove(old); }
         _flows[f.Key] = f;
-        if (replyKey is { } r) _reverse[r] = f;
+        SetReverse(f, replyKey);
+        Live(f.Service).Add(f);
     }
 
     public void MoveTo(LbFlow f, int backend, LbFlowKey? replyKey)
@@ -84,20 +87,33 @@ public sealed class LbFlowTable(long idleTimeoutNs)
         RemoveReverse(f);
         f.Backend = backend;
         f.Ended = false;
+        SetReverse(f, replyKey);
+        Live(f.Service).Add(f);
+    }
+
+    private void SetReverse(LbFlow f, LbFlowKey? replyKey)
+    {
+        f.ReplyKey = replyKey;
         if (replyKey is { } r) _reverse[r] = f;
     }
 
     private void RemoveReverse(LbFlow f)
     {
-        foreach (var k in _reverse.Where(kv => kv.Value == f).Select(kv => kv.Key).ToList()) _reverse.Remove(k);
+        if (f.ReplyKey is { } r && _reverse.GetValueOrDefault(r) == f) _reverse.Remove(r);
     }
+
+    /// <summary>Flows of each service that may still be alive; dead ones are pruned as connections are counted.</summary>
+    private readonly Dictionary<LbService, HashSet<LbFlow>> _live = new();
+
+    private HashSet<LbFlow> Live(LbService s) => _live.TryGetValue(s, out var l) ? l : _live[s] = new();
 
     /// <summary>Live connections per backend of a service (weighted least-connections counts these).</summary>
     public int[] ActiveConnections(LbService service, long nowNs)
     {
         var counts = new int[service.Vip.Backends.Count];
-        foreach (var f in _flows.Values)
-            if (f.Service == service && Alive(f, nowNs)) counts[f.Backend]++;
+        var live = Live(service);
+        live.RemoveWhere(f => !Alive(f, nowNs)); // a flow that comes back is scheduled anew and re-added
+        foreach (var f in live) counts[f.Backend]++;
         return counts;
     }
 }
