@@ -46,6 +46,19 @@ public sealed class InvokePacketFlowCommand : PSCmdlet
     [ValidateRange(1, long.MaxValue)]
     public long First { get; set; } = long.MaxValue;
 
+    /// <summary>Seeds random rules (numgen random, -m statistic --mode random): the same seed gives the same replay. Default 1.</summary>
+    [Parameter]
+    public int Seed { get; set; } = Datapath.DatapathEngine.DefaultSeed;
+
+    /// <summary>Seeded (default): random rules follow -Seed. All: each trace's Outcomes also lists every outcome they could have had, with its probability.</summary>
+    [Parameter]
+    public Datapath.RandomOutcomes Outcomes { get; set; } = Datapath.RandomOutcomes.Seeded;
+
+    /// <summary>Stores what the replay left behind (conntrack, counters, sets; one PktFlow.Replay.ReplayState per capture file) in this variable.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? StateVariable { get; set; }
+
     private ReplayRunner? _runner;
     private readonly CancellationTokenSource _cancel = new();
 
@@ -67,7 +80,7 @@ public sealed class InvokePacketFlowCommand : PSCmdlet
             if (!File.Exists(lab))
                 ThrowTerminatingError(new ErrorRecord(new FileNotFoundException($"lab file '{lab}' does not exist"), "PktFlow.LabNotFound", ErrorCategory.ObjectNotFound, Lab));
         }
-        _runner = new ReplayRunner(new ReplayOptions { LabPath = lab, Topology = Topology, InjectAt = InjectAt, Filter = filter, First = First, Mode = Mode });
+        _runner = new ReplayRunner(new ReplayOptions { LabPath = lab, Topology = Topology, InjectAt = InjectAt, Filter = filter, First = First, Mode = Mode, Seed = Seed, Outcomes = Outcomes });
     }
 
     protected override void ProcessRecord()
@@ -146,6 +159,13 @@ public sealed class InvokePacketFlowCommand : PSCmdlet
             progress.RecordType = ProgressRecordType.Completed;
             WriteProgress(progress);
         }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (_runner is null) return;
+        LastReplay.Set(_runner.States);
+        if (StateVariable is not null) SessionState.PSVariable.Set(StateVariable, _runner.States.ToArray());
     }
 
     protected override void StopProcessing() => _cancel.Cancel();

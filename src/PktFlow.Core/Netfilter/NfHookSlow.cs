@@ -54,8 +54,26 @@ public static class NfHookSlow
 
         // nf_nat_inet_fn: nat chains see only the first packet of a connection; later ones take the binding.
         bool natChains = skb.Ct is { Entry: { Confirmed: false } };
-        var result = NftEvaluator.RunHook(rs, packetFamily, point, new SkbNftPacket(skb, packetFamily, indev, outdev),
-            chain => chain.Type != "nat" || natChains);
+        var nftState = skb.State.Nft;
+        nftState.Advance(skb.TimestampNs);
+        var pkt = new SkbNftPacket(skb, packetFamily, indev, outdev);
+        Func<NftChain, bool> include = chain => chain.Type != "nat" || natChains;
+        var before = skb.Engine.Outcomes == RandomOutcomes.All ? nftState.CloneForDryRun(Array.Empty<int>()) : null;
+        uint markBefore = skb.Mark;
+        var result = NftEvaluator.RunHook(rs, packetFamily, point, pkt, include, nftState);
+        foreach (var d in result.Decisions)
+            t.Note($"random (seed {nftState.Seed}): rule {d.RuleHandle} '{d.Rule}' drew {d.Alternatives[d.Chosen]} (p={d.Probabilities[d.Chosen]:0.#####})");
+        if (before is not null && result.Decisions.Count > 0)
+            foreach (var o in NftOutcomes.Enumerate(rs, packetFamily, point, pkt, markBefore, include, before, result.Decisions))
+                t.Outcome(new RandomOutcome
+                {
+                    Namespace = ns.Name, Hook = hook, Choices = o.Choices, Probability = o.Probability, Verdict = VerdictOf(o.Result.Verdict),
+                    DecidedBy = o.Result.Runs.Count > 0 && o.Result.Runs[^1] is var last
+                        ? $"{NftNames.Family(last.Chain.Table.Family)} {last.Chain.Table.Name} {last.Chain.Name}: {(last.Rule is { } r ? $"{r.Text} # handle {r.Handle}" : $"policy {last.Verdict}")}" : null,
+                    Nat = o.Result.Nat is { } n ? $"{n.Kind}{(n.Address is null ? "" : " to " + n.Address)}{(n.PortMin is { } pm ? $":{pm}{(n.PortMax != pm ? $"-{n.PortMax}" : "")}" : "")}" : null,
+                    Fate = o.Result.Verdict switch { "drop" => "Dropped: NETFILTER_DROP", "queue" => "Dropped: NETFILTER_QUEUE", _ => "continues past the hook" },
+                    Taken = o.Taken,
+                });
         foreach (var run in result.Runs)
         {
             var rule = run.Rule;
