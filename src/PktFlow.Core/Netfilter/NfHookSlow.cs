@@ -102,7 +102,7 @@ public static class NfHookSlow
         var nftState = skb.State.Nft;
         nftState.Advance(skb.TimestampNs);
         var pkt = new SkbNftPacket(skb, packetFamily, indev, outdev);
-        var before = skb.Engine.Outcomes == RandomOutcomes.All ? nftState.CloneForDryRun(Array.Empty<int>()) : null;
+        var before = skb.Engine.Outcomes == RandomOutcomes.All && rs.HasRandomRules ? nftState.CloneForDryRun(Array.Empty<int>()) : null;
         uint markBefore = skb.Mark;
         var result = NftEvaluator.RunHook(rs, packetFamily, point, pkt, include, nftState);
         foreach (var d in result.Decisions)
