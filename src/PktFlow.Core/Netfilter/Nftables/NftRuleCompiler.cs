@@ -97,6 +97,7 @@ internal sealed partial class NftParser
                 Take();
                 if (Cur.Is("mark") && _s.Peek(1).Is("set") ) { Take(); Take(); return new SetMarkStmt { Value = U32(Take()) }; }
                 if (Cur.Is("nftrace") && _s.Peek(1).Is("set")) { Take(); Take(); Take(); return new NotrackNoop(); }
+                if (Cur.Is("random")) return MetaRandom();
                 return Match(MetaSel(Take()));
             case "ct":
                 if (_s.Peek(1).Is("mark") && _s.Peek(2).Is("set")) { Take(); Take(); Take(); return new SetMarkStmt { Ct = true, Value = U32(Take()) }; }
@@ -108,6 +109,29 @@ internal sealed partial class NftParser
         }
         if (t.Kind == TokKind.Word) return Match(Selector());
         throw Err(t, $"syntax error, unexpected '{t}'");
+    }
+
+    /// <summary>meta random [&amp; MASK] OP VALUE, with MASK a run of low bits.</summary>
+    private NftStmt MetaRandom()
+    {
+        Take();
+        var st = new MetaRandomStmt();
+        if (TakeIf("&"))
+        {
+            var m = Take(); ulong mask = U64(m);
+            if (mask > uint.MaxValue || (mask & (mask + 1)) != 0) throw Err(m, $"unsupported: meta random with mask '{m.Text}' (only a run of low bits, such as 2147483647, is modelled)");
+            st.Mask = (uint)mask;
+        }
+        var op = Take();
+        st.Op = op.Text switch
+        {
+            "<" => CmpOp.Lt, "<=" => CmpOp.Le, ">" => CmpOp.Gt, ">=" => CmpOp.Ge, "==" => CmpOp.Eq, "!=" => CmpOp.Ne,
+            _ => throw Err(op, "unsupported: meta random needs a comparison (<, <=, >, >=, ==, !=)"),
+        };
+        var v = Take(); ulong value = U64(v);
+        if (value > uint.MaxValue) throw Err(v, $"bad value '{v.Text}'");
+        st.Value = (uint)value;
+        return st;
     }
 
     private ulong U64(NftTok t) => NftType.TryNumber(t.Text, out var v) ? v : throw Err(t, $"bad number '{t.Text}'");

@@ -45,7 +45,7 @@ public sealed class NftRuleset
 
     private bool? _hasRandom;
     /// <summary>Some rule draws a random number (numgen random, meta random / statistic random): only then is there anything for -Outcomes All to enumerate.</summary>
-    public bool HasRandomRules => _hasRandom ??= AllRules.Any(r => r.Stmts.Any(s => s is RandomStmt || s is MatchStmt m && IsRandom(m.Sel)));
+    public bool HasRandomRules => _hasRandom ??= AllRules.Any(r => r.Stmts.Any(s => s is RandomStmt or MetaRandomStmt || s is MatchStmt m && IsRandom(m.Sel)));
 
     private static bool IsRandom(NftSelector s) => s is NumgenSelector { Random: true } || s is ConcatSelector c && c.Parts.Any(IsRandom);
 

@@ -136,6 +136,48 @@ internal sealed class RandomStmt : NftStmt
 }
 
 /// <summary>
+/// nft <c>meta random [&amp; MASK] OP VALUE</c> (nft_meta's prandom_u32): a random u32, masked, compared.
+/// The mask must be a run of low bits (what iptables-nft and kube-proxy write), so that the chance of a
+/// match is exact: the share of the masked values that satisfy the comparison.
+/// </summary>
+internal sealed class MetaRandomStmt : NftStmt
+{
+    public uint Mask = uint.MaxValue; public CmpOp Op; public uint Value;
+
+    public double Probability
+    {
+        get
+        {
+            ulong n = (ulong)Mask + 1, v = Value;
+            ulong count = Op switch
+            {
+                CmpOp.Lt => Math.Min(v, n), CmpOp.Le => Math.Min(v + 1, n),
+                CmpOp.Gt => n - Math.Min(v + 1, n), CmpOp.Ge => n - Math.Min(v, n),
+                CmpOp.Eq => v < n ? 1UL : 0UL, _ => v < n ? n - 1 : n,
+            };
+            return (double)count / n;
+        }
+    }
+
+    private bool Test(uint r)
+    {
+        uint m = r & Mask;
+        return Op switch
+        {
+            CmpOp.Lt => m < Value, CmpOp.Le => m <= Value, CmpOp.Gt => m > Value, CmpOp.Ge => m >= Value,
+            CmpOp.Eq => m == Value, _ => m != Value,
+        };
+    }
+
+    public override bool Eval(NftEvalCtx c)
+    {
+        double p = Probability;
+        int chosen = c.State.Choose(c.Rule, new[] { "meta random matches", "meta random does not match" }, new[] { p, 1 - p }, r => Test(r) ? 0 : 1);
+        return chosen == 0;
+    }
+}
+
+/// <summary>
 /// xt_statistic --mode nth: a per-rule counter starting at --packet; each packet advances it
 /// (wrapping after every-1) and the rule matches when it wraps to 0, as xt_statistic.c does.
 /// </summary>

@@ -194,6 +194,24 @@ public class NftStateTests
         Assert.Equal(new[] { 1, 2, 2 }, outcomes.Select(o => o.Choices.Count));
     }
 
+    [Theory]
+    [InlineData("meta random & 2147483647 < 1073741824", 0.5)]   // as iptables-nft prints statistic --probability 0.5
+    [InlineData("meta random & 3 >= 1", 0.75)]
+    [InlineData("meta random & 255 == 7", 1 / 256.0)]
+    public void MetaRandom_ProbabilityOfTheMaskedComparison(string expr, double p)
+    {
+        var rs = Rules(expr + " drop");
+        var m = Assert.IsType<MetaRandomStmt>(rs.Tables[0].Chains[0].Rules[0].Stmts[0]);
+        Assert.Equal(p, m.Probability, 15);
+        Assert.True(rs.HasRandomRules);
+        var st = new NftState(9, "h");
+        var before = st.CloneForDryRun(Array.Empty<int>());
+        var seeded = NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Input, Udp(1), state: st);
+        var o = NftOutcomes.Enumerate(rs, NftFamily.Ip, NftHookPoint.Input, Udp(1), 0, _ => true, before, seeded.Decisions);
+        Assert.Equal(p, o.Single(x => x.Result.Verdict == "drop").Probability, 15);
+        Assert.Throws<NftParseException>(() => Rules("meta random & 5 < 2 drop"));
+    }
+
     [Fact]
     public void EveryOutcome_NumgenRandom_ExactShares()
     {
