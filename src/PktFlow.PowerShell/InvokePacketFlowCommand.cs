@@ -51,6 +51,19 @@ public sealed class InvokePacketFlowCommand : PSCmdlet
     [ValidateRange(1, long.MaxValue)]
     public long First { get; set; } = long.MaxValue;
 
+    /// <summary>Seeds random rules (numgen random, -m statistic --mode random): the same seed gives the same replay. Default 1.</summary>
+    [Parameter]
+    public int Seed { get; set; } = Datapath.DatapathEngine.DefaultSeed;
+
+    /// <summary>Seeded (default): random rules follow -Seed. All: each trace's Outcomes also lists every outcome they could have had, with its probability.</summary>
+    [Parameter]
+    public Datapath.RandomOutcomes Outcomes { get; set; } = Datapath.RandomOutcomes.Seeded;
+
+    /// <summary>Stores what the replay left behind (conntrack, counters, sets; one PktFlow.Replay.ReplayState per capture file) in this variable.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? StateVariable { get; set; }
+
     private ReplayRunner? _runner;
     private readonly CancellationTokenSource _cancel = new();
 
@@ -83,7 +96,7 @@ public sealed class InvokePacketFlowCommand : PSCmdlet
                     e is LoadBalancerConfigException ? ErrorCategory.InvalidData : ErrorCategory.ObjectNotFound, LoadBalancer));
             }
         }
-        _runner = new ReplayRunner(new ReplayOptions { LabPath = lab, Topology = Topology, InjectAt = InjectAt, Filter = filter, First = First, Mode = Mode, LoadBalancer = lb });
+        _runner = new ReplayRunner(new ReplayOptions { LabPath = lab, Topology = Topology, InjectAt = InjectAt, Filter = filter, First = First, Mode = Mode, Seed = Seed, Outcomes = Outcomes, LoadBalancer = lb });
     }
 
     protected override void ProcessRecord()
@@ -166,6 +179,13 @@ public sealed class InvokePacketFlowCommand : PSCmdlet
             progress.RecordType = ProgressRecordType.Completed;
             WriteProgress(progress);
         }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (_runner is null) return;
+        LastReplay.Set(_runner.States);
+        if (StateVariable is not null) SessionState.PSVariable.Set(StateVariable, _runner.States.ToArray());
     }
 
     protected override void StopProcessing() => _cancel.Cancel();

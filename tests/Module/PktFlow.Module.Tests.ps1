@@ -37,7 +37,7 @@ AfterAll {
 Describe 'Module' {
     It 'exports its cmdlets' {
         $names = (Get-Module PktFlow).ExportedCmdlets.Keys | Sort-Object
-        $names | Should -Be @('Compare-PktFlowKernel', 'Get-PktFlowDevice', 'Get-PktFlowRoute', 'Import-PktFlowTopology', 'Invoke-PacketFlow', 'New-PktFlowTopology', 'Show-PacketFlow')
+        $names | Should -Be @('Compare-PktFlowKernel', 'Get-PktFlowConntrack', 'Get-PktFlowCounter', 'Get-PktFlowDevice', 'Get-PktFlowRoute', 'Get-PktFlowSet', 'Import-PktFlowTopology', 'Invoke-PacketFlow', 'New-PktFlowTopology', 'Show-PacketFlow')
     }
     It 'declares PacketTrace as the output of Invoke-PacketFlow' {
         (Get-Command Invoke-PacketFlow).OutputType.Type | Should -Be ([PktFlow.PacketTrace])
@@ -115,7 +115,7 @@ Describe 'Results' {
     }
     It 'have the documented shape under ConvertTo-Json' {
         $json = $some[0] | ConvertTo-Json -Depth 5 | ConvertFrom-Json
-        $json.PSObject.Properties.Name | Should -Be @('File', 'Frame', 'Timestamp', 'TimestampNs', 'Length', 'CapturedLength', 'Summary', 'Ingress', 'Path', 'Route', 'Egress', 'Fate', 'Reason', 'Generated', 'Notes')
+        $json.PSObject.Properties.Name | Should -Be @('File', 'Frame', 'Timestamp', 'TimestampNs', 'Length', 'CapturedLength', 'Summary', 'Ingress', 'Path', 'Route', 'Egress', 'Fate', 'Reason', 'Generated', 'Notes', 'Outcomes')
         $json.Path[0].PSObject.Properties.Name | Should -Be @('Namespace', 'Device', 'Stage', 'Function', 'Family', 'Hook', 'Priority', 'Table', 'Chain', 'Rule', 'Verdict', 'Detail', 'RuleHandle')
     }
     It 'format as a table by default with the fate column' {
@@ -204,5 +204,80 @@ Describe 'Topology' {
         $traces = @(Invoke-PacketFlow -Pcap $lone -WarningVariable warns -WarningAction SilentlyContinue)
         $warns | Should -Match 'inferred'
         $traces[0].Notes | Should -Match 'inferred'
+    }
+}
+
+Describe 'State after a replay' {
+    BeforeAll {
+        $script:sc = Join-Path $root 'tests/scenarios/nft-limit-quota-sets'
+        $script:wire = Join-Path $sc 'wire.pcap'
+        $script:lab = Join-Path $sc 'lab.sh'
+    }
+    It 'lists counters, policies and quotas like nft list ruleset (Get-PktFlowCounter)' {
+        $null = Invoke-PacketFlow -Pcap $wire -Lab $lab -InjectAt host/eth0 -StateVariable st
+        $st | Should -HaveCount 1
+        $c = Get-PktFlowCounter -State $st -Namespace host
+        ($c | Where-Object { $_.Kind -eq 'Counter' -and $_.Name -eq 'pings' }).Packets | Should -Be 1
+        $q = $c | Where-Object { $_.Kind -eq 'Quota' -and $_.Name -eq 'q5002' }
+        $q.Bytes | Should -Be 256
+        $q.Quota | Should -Be 256
+        # iptables-nft rules count like iptables -L -v: the -m limit ACCEPT took 2 of the 4 datagrams to 5011
+        ($c | Where-Object { $_.Table -eq 'filter' -and $_.Kind -eq 'Rule' -and $_.Rule -like '*limit rate 2/second*' }).Packets | Should -Be 2
+        # without -State: the last replay of this session
+        (Get-PktFlowCounter host -Table t | Where-Object Kind -eq 'Policy').Packets | Should -BeGreaterThan 0
+        (Get-PktFlowCounter -State $st | Format-Table | Out-String -Width 200) | Should -Match 'quota q5002'
+    }
+    It 'lists the set elements rules added, with the time left (Get-PktFlowSet)' {
+        # stop right after the repeat to port 5004: the element is still there
+        $null = Invoke-PacketFlow -Pcap $wire -Lab $lab -InjectAt host/eth0 -First 38
+        $e = Get-PktFlowSet -Namespace host -Name seen
+        $e.Element | Should -Be '10.1.0.2 . 5004'
+        $e.Dynamic | Should -BeTrue
+        $e.Expires.TotalSeconds | Should -BeLessThan 1
+        $e.Timeout.TotalSeconds | Should -Be 1
+    }
+    It 'lists conntrack like conntrack -L (Get-PktFlowConntrack), agreeing with the kernel' {
+        $dir = Join-Path $root 'tests/scenarios/fwd-stateful'
+        $null = Invoke-PacketFlow -Pcap (Join-Path $dir 'wire.pcap') -Lab (Join-Path $dir 'lab.sh') -InjectAt host/eth0
+        $ct = Get-PktFlowConntrack host
+        $kernel = (Get-Content (Join-Path $dir 'kernel.json') -Raw | ConvertFrom-Json).namespaces.host.conntrack
+        $ct | Should -HaveCount $kernel.Count
+        $tcp = $ct | Where-Object Protocol -eq 'tcp'
+        $tcp.State | Should -Be ($kernel | Where-Object proto -eq 'tcp').state
+        $tcp.Flags | Should -Contain 'ASSURED'
+        $tcp.Line | Should -Match '^tcp\s+6 \d+ TIME_WAIT src=10\.1\.0\.2 dst=10\.2\.0\.2 sport=40001 dport=80 src=10\.2\.0\.2 dst=10\.1\.0\.2 sport=80 dport=40001 \[ASSURED\] mark=0 use=1$'
+        ($ct | Format-Table | Out-String) | Should -Match 'TIME_WAIT'
+    }
+    It 'says when there was no replay to read' {
+        { Get-PktFlowConntrack -State @() } | Should -Throw -ErrorId 'PktFlow.NoReplay,PktFlow.PowerShell.GetPktFlowConntrackCommand'
+    }
+}
+
+Describe 'Random rules' {
+    BeforeAll {
+        $text = (Get-Content (Join-Path $root 'tests/scenarios/nft-limit-quota-sets/lab.sh') -Raw) -replace 'udp dport 5001 limit rate 2/second burst 3 packets accept', 'udp dport 5001 numgen random mod 2 0 accept' `
+            -replace '--dport 5011 -m limit --limit 2/sec --limit-burst 2 -j ACCEPT', '--dport 5011 -m statistic --mode random --probability 0.25 -j ACCEPT'
+        $script:rlab = Join-Path $tmp 'random.lab'
+        Set-Content -Path $rlab -Value $text
+        $script:wire = Join-Path $root 'tests/scenarios/nft-limit-quota-sets/wire.pcap'
+        function script:Fates($seed) { (Invoke-PacketFlow -Pcap $wire -Lab $rlab -InjectAt host/eth0 -Filter 'udp and (dst port 5001 or dst port 5011)' -Seed $seed | ForEach-Object { $_.Fate }) -join ',' }
+    }
+    It 'give the same replay for the same -Seed, another for another seed' {
+        $a = Fates 7
+        $a | Should -Be (Fates 7)
+        @(1..6 | ForEach-Object { Fates $_ } | Select-Object -Unique).Count | Should -BeGreaterThan 1
+    }
+    It 'list every outcome with its probability with -Outcomes All, the seeded one taken' {
+        $t = Invoke-PacketFlow -Pcap $wire -Lab $rlab -InjectAt host/eth0 -Filter 'udp and dst port 5011' -Outcomes All -Seed 3
+        $t | Should -HaveCount 4
+        foreach ($x in $t) {
+            $x.Outcomes | Should -HaveCount 2
+            ($x.Outcomes | Measure-Object Probability -Sum).Sum | Should -Be 1
+            @($x.Outcomes | Where-Object Taken) | Should -HaveCount 1
+            $taken = $x.Outcomes | Where-Object Taken
+            $taken.Fate | Should -BeLike "$($x.Fate)*"
+        }
+        ($t[0].Outcomes | Where-Object Verdict -eq 'Drop').Probability | Should -Be 0.75
+        ($t[0] | Format-List | Out-String) | Should -Match 'Outcomes'
     }
 }

@@ -201,7 +201,7 @@ public sealed partial class DatapathEngine
 
     private bool LeavesAs(SkBuff skb, InjectionPoint at, NetNamespace sender, ConntrackTuple pre, ConntrackTuple seen)
     {
-        var scratch = new DatapathEngine(Topology) { Mode = Mode };
+        var scratch = new DatapathEngine(Topology) { Mode = Mode, Seed = Seed };
         foreach (var (dev, senders) in StateOf(at.Namespace).ObservedSenders) scratch.StateOf(at.Namespace).ObservedSenders[dev] = senders;
         var copy = new SkBuff(skb.Data) { Netns = sender, Dev = skb.Dev, Engine = scratch, TimestampNs = skb.TimestampNs, MacHeader = skb.MacHeader, NetworkHeader = skb.NetworkHeader, Protocol = skb.Protocol };
         NfNat.Reconstruct(copy, pre);

@@ -17,6 +17,15 @@ public enum ReplayMode
     Inject,
 }
 
+/// <summary>How random rule outcomes (numgen random, statistic random) appear in results.</summary>
+public enum RandomOutcomes
+{
+    /// <summary>The seeded draw decides; the trace notes what was drawn.</summary>
+    Seeded,
+    /// <summary>The seeded draw decides the replay, and every packet that met a random rule lists every alternative with its probability.</summary>
+    All,
+}
+
 /// <summary>Where captured packets enter the model: a device of a namespace.</summary>
 public sealed record InjectionPoint(NetNamespace Namespace, NetDevice Device)
 {
@@ -44,8 +53,20 @@ public sealed partial class DatapathEngine
 
     public DatapathEngine(HostTopology topology) => Topology = topology;
 
+    /// <summary>The seed when the user gives none (Invoke-PacketFlow -Seed).</summary>
+    public const int DefaultSeed = 1;
+
+    /// <summary>Seeds the random choices of rules (numgen random, statistic random): the same seed, the same replay.</summary>
+    public int Seed { get; init; } = DefaultSeed;
+
+    /// <summary>Seeded: random rules follow the seed. All: each packet's result also lists every outcome a random rule could have had.</summary>
+    public RandomOutcomes Outcomes { get; init; } = RandomOutcomes.Seeded;
+
     internal NamespaceState StateOf(NetNamespace ns) =>
-        _state.TryGetValue(ns, out var s) ? s : _state[ns] = new NamespaceState();
+        _state.TryGetValue(ns, out var s) ? s : _state[ns] = new NamespaceState(Seed, ns.Name);
+
+    /// <summary>What every namespace remembers after the packets so far (conntrack, counters, sets), in topology order.</summary>
+    public IReadOnlyList<NamespaceState> States => Topology.Namespaces.Select(StateOf).ToArray();
 
     /// <summary>Parses "ns/dev" or "dev" (in the host namespace) against the topology.</summary>
     public InjectionPoint ResolveInjectionPoint(string spec)
@@ -232,6 +253,8 @@ public sealed partial class DatapathEngine
             Reason = t.Reason,
             Generated = t.Generated.ToArray(),
             Notes = t.Notes.ToArray(),
+            // the seeded path's accept leads to the fate the replay found
+            Outcomes = t.Outcomes.Select(o => o.Taken && o.Verdict == Verdict.Accept ? o with { Fate = $"{t.Fate}: {t.Reason}" } : o).ToArray(),
         };
     }
 }

@@ -8,7 +8,19 @@ namespace PktFlow.Datapath;
 /// </summary>
 public sealed class NamespaceState
 {
+    public NamespaceState(int seed = DatapathEngine.DefaultSeed, string name = "")
+    {
+        Name = name;
+        Nft = new Netfilter.Nftables.NftState(seed, name);
+    }
+
+    /// <summary>The namespace's name.</summary>
+    public string Name { get; }
+
     public FragmentQueues Fragments { get; } = new();
+
+    /// <summary>What the namespace's ruleset remembers: counters, quotas, limit buckets, sets, random draws.</summary>
+    public Netfilter.Nftables.NftState Nft { get; }
 
     /// <summary>The namespace's conntrack table (nf_conntrack), filled as packets pass.</summary>
     public Netfilter.Conntrack.ConntrackTable Conntrack { get; } = new();

@@ -94,6 +94,32 @@ public sealed class PacketTrace
     public IReadOnlyList<string> Generated { get; init; } = Array.Empty<string>();
     /// <summary>Notes about the model's assumptions for this packet (inferred host, unmodelled config...).</summary>
     public IReadOnlyList<string> Notes { get; init; } = Array.Empty<string>();
+    /// <summary>With -Outcomes All: every outcome the random rules this packet met could have had (docs/results.md).</summary>
+    public IReadOnlyList<RandomOutcome> Outcomes { get; init; } = Array.Empty<RandomOutcome>();
 
     public override string ToString() => $"{Frame} {Summary} -> {Fate} ({Reason})";
+}
+
+/// <summary>
+/// One way a packet's random rule decisions at a hook could have gone: the choices, their joint
+/// probability and what the hook then decided. The replay follows the seeded one (<see cref="Taken"/>).
+/// </summary>
+public sealed record RandomOutcome
+{
+    public required string Namespace { get; init; }
+    public NfHook Hook { get; init; }
+    /// <summary>The choices, one per random rule met, e.g. "rule 4 (meta random &amp; ... ): random &lt; 0.33333".</summary>
+    public required IReadOnlyList<string> Choices { get; init; }
+    public double Probability { get; init; }
+    /// <summary>The hook's verdict on this path: Accept, Drop, Queue.</summary>
+    public Verdict Verdict { get; init; }
+    /// <summary>The deciding rule (table chain: text # handle), or the policy.</summary>
+    public string? DecidedBy { get; init; }
+    /// <summary>The NAT this path sets up ("dnat to 10.0.0.5:80"), if any.</summary>
+    public string? Nat { get; init; }
+    /// <summary>What becomes of the packet: "Dropped: NETFILTER_DROP", or for the seeded path its fate; other accepted paths "continues past the hook".</summary>
+    public string Fate { get; init; } = "";
+    /// <summary>The outcome the seeded replay took.</summary>
+    public bool Taken { get; init; }
+    public override string ToString() => $"{Probability:P2} {string.Join(", ", Choices)} -> {Verdict}{(Nat is null ? "" : " " + Nat)} ({Fate}){(Taken ? " [taken]" : "")}";
 }

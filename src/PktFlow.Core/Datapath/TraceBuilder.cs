@@ -12,6 +12,7 @@ public sealed class TraceBuilder
     private readonly List<HookEvent> _path = new();
     private readonly List<string> _generated = new();
     private readonly List<string> _notes = new();
+    private readonly List<RandomOutcome> _outcomes = new();
 
     public Fate? Fate { get; private set; }
     public string Reason { get; private set; } = "";
@@ -20,6 +21,8 @@ public sealed class TraceBuilder
     public IReadOnlyList<HookEvent> Path => _path;
     public IReadOnlyList<string> Generated => _generated;
     public IReadOnlyList<string> Notes => _notes;
+    public IReadOnlyList<RandomOutcome> Outcomes => _outcomes;
+    public void Outcome(RandomOutcome o) => _outcomes.Add(o);
     public bool Ended => Fate is not null;
 
     public void Stage(SkBuff skb, string stage, string function, Verdict verdict = Verdict.Pass, string? detail = null) =>

@@ -18,6 +18,12 @@ public sealed record KernelEnd(string Namespace, string Fate, string? Reason)
     public override string ToString() => $"{Namespace}: {Fate}{(Reason is null ? "" : $" {Reason}")}";
 }
 
+/// <summary>One entry of the recorded <c>conntrack -L</c> of a namespace; tuples as "src=.. dst=.. sport=.. dport=.." (or type/code/id).</summary>
+public sealed record KernelConntrack(string Namespace, string Proto, string? State, string Original, string Reply, IReadOnlyList<string> Flags, uint Mark)
+{
+    public override string ToString() => $"{Namespace}: {Proto} {State} {Original} {Reply} [{string.Join(",", Flags)}]";
+}
+
 public sealed record KernelFrame(long Frame, string Direction, string Summary, bool Attributed, IReadOnlyList<KernelEnd> Ends, IReadOnlyList<KernelHop> Path);
 
 /// <summary>
@@ -31,6 +37,8 @@ public sealed class KernelRecord
     public required string Wire { get; init; }
     public string? Kernel { get; init; }
     public required IReadOnlyList<KernelFrame> Frames { get; init; }
+    /// <summary>conntrack -L of every namespace after the traffic.</summary>
+    public IReadOnlyList<KernelConntrack> Conntrack { get; init; } = Array.Empty<KernelConntrack>();
 
     public static KernelRecord Load(string path)
     {
@@ -53,7 +61,22 @@ public sealed class KernelRecord
             frames.Add(new KernelFrame(f.GetProperty("frame").GetInt64(), Str(f, "direction") ?? "?", Str(f, "summary") ?? "",
                 !f.TryGetProperty("attributed", out var a) || a.ValueKind != JsonValueKind.False, ends, path2));
         }
-        return new KernelRecord { Scenario = Str(root, "scenario") ?? Path.GetFileName(Path.GetDirectoryName(path)) ?? "?", Wire = wire, Kernel = Str(root, "kernel"), Frames = frames };
+        var conntrack = new List<KernelConntrack>();
+        if (root.TryGetProperty("namespaces", out var nss) && nss.ValueKind == JsonValueKind.Object)
+            foreach (var ns in nss.EnumerateObject())
+                foreach (var c in Arr(ns.Value, "conntrack"))
+                    conntrack.Add(new KernelConntrack(ns.Name, Str(c, "proto") ?? "?", Str(c, "state"), Tuple(c, "original"), Tuple(c, "reply"),
+                        Arr(c, "flags").Select(x => x.GetString() ?? "").ToList(), c.TryGetProperty("mark", out var m) && m.ValueKind == JsonValueKind.Number ? m.GetUInt32() : 0));
+        return new KernelRecord { Scenario = Str(root, "scenario") ?? Path.GetFileName(Path.GetDirectoryName(path)) ?? "?", Wire = wire, Kernel = Str(root, "kernel"), Frames = frames, Conntrack = conntrack };
+    }
+
+    /// <summary>A recorded tuple in conntrack -L's words, the way <see cref="Netfilter.Conntrack.ConntrackTuple.ToString"/> prints one.</summary>
+    private static string Tuple(JsonElement c, string name)
+    {
+        if (!c.TryGetProperty(name, out var t) || t.ValueKind != JsonValueKind.Object) return "";
+        var head = $"src={Str(t, "src")} dst={Str(t, "dst")}";
+        if (t.TryGetProperty("type", out _)) return $"{head} type={Str(t, "type")} code={Str(t, "code")} id={Str(t, "id")}";
+        return t.TryGetProperty("sport", out _) ? $"{head} sport={Str(t, "sport")} dport={Str(t, "dport")}" : head;
     }
 
     private static string? Str(JsonElement e, string name) =>

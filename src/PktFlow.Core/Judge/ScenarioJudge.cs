@@ -24,6 +24,8 @@ public sealed class ScenarioJudgement
 {
     public required string Scenario { get; init; }
     public required IReadOnlyList<FrameJudgement> Frames { get; init; }
+    /// <summary>The model's conntrack tables after the replay against the recorded conntrack -L.</summary>
+    public ConntrackJudgement Conntrack { get; init; } = new(Array.Empty<string>(), 0, 0);
     public int Judged => Frames.Count(f => f.Judged);
     public int Agreed => Frames.Count(f => f.Judged && f.Agrees);
     public double Agreement => Judged == 0 ? 0 : (double)Agreed / Judged;
@@ -45,6 +47,7 @@ public static class ScenarioJudge
         var topology = LabLoader.LoadFile(Path.Combine(scenarioDirectory, "lab.sh"));
         var runner = new ReplayRunner(new ReplayOptions { Topology = topology, InjectAt = record.Wire });
         var traces = runner.Run(Path.Combine(scenarioDirectory, "wire.pcap")).OfType<TraceEvent>().Select(e => e.Trace).ToDictionary(t => t.Frame);
+        var conntrack = ConntrackJudge.Compare(record.Conntrack, runner.States[0].Conntrack());
         var frames = new List<FrameJudgement>();
         foreach (var k in record.Frames)
         {
@@ -57,7 +60,7 @@ public static class ScenarioJudge
                 Agrees = k.Attributed && differences.Count == 0, Kernel = string.Join("; ", k.Ends), Model = ModelEnd(t), Differences = differences, Trace = t,
             });
         }
-        return new ScenarioJudgement { Scenario = name, Frames = frames };
+        return new ScenarioJudgement { Scenario = name, Frames = frames, Conntrack = conntrack };
     }
 
     private static string ModelEnd(PacketTrace t) =>

@@ -35,7 +35,9 @@ public static class NfHookSlow
         var dev = hook is NfHook.Forward or NfHook.PostRouting or NfHook.Egress or NfHook.Output or NfHook.LocalOut ? outdev ?? skb.Dev : indev ?? skb.Dev;
 
         // nf_conntrack_in (priority -200) and the NAT of packets of a known connection.
-        if (inet && hook is NfHook.PreRouting or NfHook.LocalOut && ns.UsesConntrack && skb.Ct is null)
+        bool ctHook = inet && hook is NfHook.PreRouting or NfHook.LocalOut && ns.UsesConntrack && skb.Ct is null;
+        int events = t.Path.Count;
+        if (ctHook)
         {
             // nf_defrag_ipv4 / nf_defrag_ipv6 (priority -400): conntrack sees whole datagrams only.
             if (!v6)
@@ -46,16 +48,68 @@ public static class NfHookSlow
             else if (Ipv6Header.TryParse(skb.Network, out var ip6, out _)
                      && Ipv6ExtensionHeaders.Walk(ip6.NextHeader, skb.Network[Ipv6Header.HeaderLength..], out var chain) | true
                      && chain.HasFragment && !IPv6.Ip6Input.Ipv6FragRcv(skb, t, ip6.Source, ip6.Destination)) return false;
-            var ct = skb.State.Conntrack.In(skb.Network, v6, skb.TimestampNs);
-            skb.Ct = ct;
-            t.Stage(skb, "NfConntrackIn", "nf_conntrack_in", Verdict.Pass, $"ct state {ct.State.ToString().ToLowerInvariant()} {ct.Direction.ToString().ToLowerInvariant()}: {ct.Detail}");
+            // chains below NF_IP_PRI_CONNTRACK (raw) run first; their notrack leaves the packet untracked
+            var early = RunChains(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev, c => c.Priority < ConntrackPriority);
+            if (early is null) return false;
+            if (early.Notrack)
+            {
+                skb.Ct = new CtLookup(null, CtState.Untracked, CtDirection.Original, "untracked: notrack in a chain before conntrack");
+                t.Stage(skb, "NfConntrackIn", "nf_conntrack_in", Verdict.Pass, "ct state untracked: notrack set by a chain before conntrack (priority below -200)");
+            }
+            else
+            {
+                var ct = skb.State.Conntrack.In(skb.Network, v6, skb.TimestampNs);
+                skb.Ct = ct;
+                t.Stage(skb, "NfConntrackIn", "nf_conntrack_in", Verdict.Pass, $"ct state {ct.State.ToString().ToLowerInvariant()} {ct.Direction.ToString().ToLowerInvariant()}: {ct.Detail}");
+            }
         }
         if (inet && skb.Ct?.Entry is { Confirmed: true } known) NfNat.ApplyBinding(skb, t, known, skb.Ct.Direction, hook);
 
         // nf_nat_inet_fn: nat chains see only the first packet of a connection; later ones take the binding.
         bool natChains = skb.Ct is { Entry: { Confirmed: false } };
-        var result = NftEvaluator.RunHook(rs, packetFamily, point, new SkbNftPacket(skb, packetFamily, indev, outdev),
-            chain => chain.Type != "nat" || natChains);
+        var result = RunChains(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev,
+            chain => (!ctHook || chain.Priority >= ConntrackPriority) && (chain.Type != "nat" || natChains));
+        if (result is null) return false;
+        if (!t.Path.Skip(events).Any(e => e.Stage == "NfHook"))
+            t.Add(new HookEvent
+            {
+                Namespace = ns.Name, Device = dev.Name, Stage = "NfHook", Function = "nf_hook_slow", Family = family, Hook = hook,
+                Verdict = Verdict.Accept, Detail = "no base chain at this hook",
+            });
+        if (inet && result.Nat is { } nat && skb.Ct is { Entry: { Confirmed: false } fresh })
+            NfNat.Setup(skb, t, fresh, nat, hook, dev);
+        // __nf_conntrack_confirm at the last hook the packet crosses in this namespace.
+        if (inet && hook is NfHook.PostRouting or NfHook.LocalIn && skb.Ct?.Entry is { Confirmed: false } entry)
+        {
+            skb.State.Conntrack.Confirm(entry);
+            t.Stage(skb, "NfConfirm", "__nf_conntrack_confirm", Verdict.Pass, $"entry confirmed: {entry}");
+        }
+        return true;
+    }
+
+    /// <summary>NF_IP_PRI_CONNTRACK: chains of a lower priority run before nf_conntrack_in.</summary>
+    private const int ConntrackPriority = -200;
+
+    /// <summary>
+    /// The base chains <paramref name="include"/> selects, in priority order, as one nft_do_chain run each:
+    /// events, logs, random draws (and with -Outcomes All every alternative). Null when a chain dropped
+    /// or queued the packet (the trace has ended).
+    /// </summary>
+    private static NftHookResult? RunChains(SkBuff skb, TraceBuilder t, NftRuleset rs, NfFamily family, NftFamily packetFamily, NftHookPoint point, NfHook hook,
+        NetDevice? indev, NetDevice? outdev, NetDevice dev, Func<NftChain, bool> include)
+    {
+        var ns = skb.Netns;
+        var nftState = skb.State.Nft;
+        nftState.Advance(skb.TimestampNs);
+        var pkt = new SkbNftPacket(skb, packetFamily, indev, outdev);
+        var before = skb.Engine.Outcomes == RandomOutcomes.All && rs.HasRandomRules ? nftState.CloneForDryRun(Array.Empty<int>()) : null;
+        uint markBefore = skb.Mark;
+        var result = NftEvaluator.RunHook(rs, packetFamily, point, pkt, include, nftState);
+        foreach (var d in result.Decisions)
+            t.Note($"random (seed {nftState.Seed}): rule {d.RuleHandle} '{d.Rule}' drew {d.Alternatives[d.Chosen]} (p={d.Probabilities[d.Chosen]:0.#####})");
+        if (before is not null && result.Decisions.Count > 0)
+            foreach (var o in NftOutcomes.Enumerate(rs, packetFamily, point, pkt, markBefore, include, before, result.Decisions))
+                t.Outcome(Outcome(ns.Name, hook, o));
         foreach (var run in result.Runs)
         {
             var rule = run.Rule;
@@ -71,29 +125,21 @@ public static class NfHookSlow
         foreach (var log in result.Logs) t.Note($"log: {log}");
         if (result.UnsupportedRules.Count > 0)
             t.Note($"{result.UnsupportedRules.Count} rule(s) the model cannot evaluate were skipped: {string.Join("; ", result.UnsupportedRules.Select(r => r.Text))}");
-        if (result.Runs.Count == 0)
-            t.Add(new HookEvent
-            {
-                Namespace = ns.Name, Device = dev.Name, Stage = "NfHook", Function = "nf_hook_slow", Family = family, Hook = hook,
-                Verdict = Verdict.Accept, Detail = "no base chain at this hook",
-            });
-        if (result.Verdict != "accept")
-        {
-            if (result.Reject is { } reject) t.Generate($"reject: {reject}");
-            var last = result.Runs.Count > 0 ? result.Runs[^1] : null;
-            t.End(Fate.Dropped, result.Verdict == "queue" ? "NETFILTER_QUEUE (no queue listener modelled)" : "NETFILTER_DROP");
-            return false;
-        }
-        if (inet && result.Nat is { } nat && skb.Ct is { Entry: { Confirmed: false } fresh })
-            NfNat.Setup(skb, t, fresh, nat, hook, dev);
-        // __nf_conntrack_confirm at the last hook the packet crosses in this namespace.
-        if (inet && hook is NfHook.PostRouting or NfHook.LocalIn && skb.Ct?.Entry is { Confirmed: false } entry)
-        {
-            skb.State.Conntrack.Confirm(entry);
-            t.Stage(skb, "NfConfirm", "__nf_conntrack_confirm", Verdict.Pass, $"entry confirmed: {entry}");
-        }
-        return true;
+        if (result.Verdict == "accept") return result;
+        if (result.Reject is { } reject) t.Generate($"reject: {reject}");
+        t.End(Fate.Dropped, result.Verdict == "queue" ? "NETFILTER_QUEUE (no queue listener modelled)" : "NETFILTER_DROP");
+        return null;
     }
+
+    private static RandomOutcome Outcome(string ns, NfHook hook, NftOutcome o) => new()
+    {
+        Namespace = ns, Hook = hook, Choices = o.Choices, Probability = o.Probability, Verdict = VerdictOf(o.Result.Verdict),
+        DecidedBy = o.Result.Runs.Count > 0 && o.Result.Runs[^1] is var last
+            ? $"{NftNames.Family(last.Chain.Table.Family)} {last.Chain.Table.Name} {last.Chain.Name}: {(last.Rule is { } r ? $"{r.Text} # handle {r.Handle}" : $"policy {last.Verdict}")}" : null,
+        Nat = o.Result.Nat is { } n ? $"{n.Kind}{(n.Address is null ? "" : " to " + n.Address)}{(n.PortMin is { } pm ? $":{pm}{(n.PortMax != pm ? $"-{n.PortMax}" : "")}" : "")}" : null,
+        Fate = o.Result.Verdict switch { "drop" => "Dropped: NETFILTER_DROP", "queue" => "Dropped: NETFILTER_QUEUE", _ => "continues past the hook" },
+        Taken = o.Taken,
+    };
 
     private static NftHookPoint Point(NfHook h) => h switch
     {

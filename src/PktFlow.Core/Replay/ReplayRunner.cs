@@ -22,6 +22,36 @@ public sealed class ReplayOptions
     public LoadBalancer.LoadBalancerConfig? LoadBalancer { get; init; }
     /// <summary>Stop after this many packets (after the filter), over all files.</summary>
     public long First { get; init; } = long.MaxValue;
+    /// <summary>Seeds random rules (numgen random, statistic random).</summary>
+    public int Seed { get; init; } = DatapathEngine.DefaultSeed;
+    /// <summary>Seeded, or All: list every outcome of random rules in each trace.</summary>
+    public RandomOutcomes Outcomes { get; init; } = RandomOutcomes.Seeded;
+}
+
+/// <summary>
+/// What the modelled host remembers after replaying one capture file: conntrack, netfilter counters,
+/// quotas and set contents, per namespace. Read it with <see cref="Counters"/>, <see cref="SetElements"/>
+/// and <see cref="Conntrack"/> (Get-PktFlowCounter, Get-PktFlowSet, Get-PktFlowConntrack).
+/// </summary>
+public sealed class ReplayState
+{
+    private readonly DatapathEngine _engine;
+    internal ReplayState(string file, DatapathEngine engine) { File = file; _engine = engine; }
+
+    public string File { get; }
+    public int Seed => _engine.Seed;
+    public HostTopology Topology => _engine.Topology;
+    public IReadOnlyList<NamespaceState> Namespaces => _engine.States;
+
+    private IEnumerable<(NamespaceState State, Netfilter.Nftables.NftRuleset Rules)> WithRules(string? ns) =>
+        Topology.Namespaces.Where(n => ns is null || n.Name == ns).Zip(Namespaces.Where(n => ns is null || n.Name == ns))
+            .Where(x => x.First.Nft is not null).Select(x => (x.Second, x.First.Nft!));
+
+    public IEnumerable<Netfilter.NetfilterCounter> Counters(string? ns = null) => WithRules(ns).SelectMany(x => Netfilter.NfStateListing.Counters(x.State.Name, x.State.Nft, x.Rules));
+    public IEnumerable<Netfilter.NetfilterSetElement> SetElements(string? ns = null) => WithRules(ns).SelectMany(x => Netfilter.NfStateListing.SetElements(x.State.Name, x.State.Nft, x.Rules));
+    public IEnumerable<Netfilter.ConntrackListing> Conntrack(string? ns = null) =>
+        Namespaces.Where(n => ns is null || n.Name == ns).SelectMany(Netfilter.NfStateListing.Conntrack);
+    public override string ToString() => $"replay of {System.IO.Path.GetFileName(File)} (seed {Seed}, {Namespaces.Count} namespace(s))";
 }
 
 /// <summary>
@@ -38,6 +68,10 @@ public sealed class ReplayRunner
     public ReplayRunner(ReplayOptions options) => _options = options;
 
     public bool Done => _emitted >= _options.First;
+
+    private readonly List<ReplayState> _states = new();
+    /// <summary>The state each replayed file left behind, in order (one engine per file).</summary>
+    public IReadOnlyList<ReplayState> States => _states;
 
     /// <summary>The lab file that goes with a capture, by the naming convention, or null.</summary>
     public static string? FindLabNextTo(string capturePath)
@@ -75,9 +109,12 @@ public sealed class ReplayRunner
         var engine = new DatapathEngine(topology)
         {
             Mode = _options.Mode,
+            Seed = _options.Seed,
+            Outcomes = _options.Outcomes,
             LoadBalancer = _options.LoadBalancer is { } lb ? new LoadBalancer.Balancer(lb) : null,
         };
         engine.LoadBalancer?.Validate(engine.ResolveInjectionPoint);
+        _states.Add(new ReplayState(capturePath, engine));
         InjectionPoint at;
         if (_options.InjectAt is not null) at = engine.ResolveInjectionPoint(_options.InjectAt);
         else

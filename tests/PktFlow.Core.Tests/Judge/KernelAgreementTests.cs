@@ -55,4 +55,34 @@ public class KernelAgreementTests(ITestOutputHelper output)
         Assert.True(j.Judged > 0);
         Assert.Equal(j.Judged, j.Agreed);
     }
+
+    private static string ConntrackBaselineFile => Path.Combine(Scenarios, "conntrack-agreement.tsv");
+
+    /// <summary>
+    /// Get-PktFlowConntrack after each replay against the kernel's conntrack -L (tuples, TCP state,
+    /// [ASSURED]/[UNREPLIED]): no scenario may have more disagreeing entries than
+    /// tests/scenarios/conntrack-agreement.tsv says (rewritten with PKTFLOW_WRITE_AGREEMENT=1).
+    /// </summary>
+    [Fact]
+    public void ConntrackTablesAgreeWithTheKernel()
+    {
+        var results = Recorded().Select(ScenarioJudge.Judge).ToList();
+        foreach (var r in results)
+        {
+            output.WriteLine($"{r.Scenario,-28} {r.Conntrack.Agreed,3} / {r.Conntrack.Total,-3}");
+            foreach (var d in r.Conntrack.Differences) output.WriteLine($"    {d}");
+        }
+        int agreed = results.Sum(r => r.Conntrack.Agreed), total = results.Sum(r => r.Conntrack.Total);
+        output.WriteLine($"conntrack: {agreed} of {total} entries agree over {results.Count} scenarios");
+        if (Environment.GetEnvironmentVariable("PKTFLOW_WRITE_AGREEMENT") == "1")
+            File.WriteAllLines(ConntrackBaselineFile, new[] { "# scenario\tconntrack entries that agree with the kernel's conntrack -L\tentries on either side (written by KernelAgreementTests)" }
+                .Concat(results.Select(r => $"{r.Scenario}\t{r.Conntrack.Agreed}\t{r.Conntrack.Total}")));
+        var baseline = File.Exists(ConntrackBaselineFile)
+            ? File.ReadLines(ConntrackBaselineFile).Where(l => l.Length > 0 && !l.StartsWith('#')).Select(l => l.Split('\t'))
+                .ToDictionary(p => p[0], p => int.Parse(p[2], CultureInfo.InvariantCulture) - int.Parse(p[1], CultureInfo.InvariantCulture))
+            : new();
+        var worse = results.Where(r => r.Conntrack.Total - r.Conntrack.Agreed > baseline.GetValueOrDefault(r.Scenario, 0))
+            .Select(r => $"{r.Scenario}: {string.Join("; ", r.Conntrack.Differences)}").ToList();
+        Assert.True(worse.Count == 0, "conntrack agreement with the kernel dropped:\n  " + string.Join("\n  ", worse));
+    }
 }

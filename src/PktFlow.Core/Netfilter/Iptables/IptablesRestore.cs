@@ -20,8 +20,6 @@ public sealed class IptablesLoadOptions
 {
     /// <summary>Keep rules the evaluator cannot run, marked <see cref="NftRule.Unsupported"/> (message names the iptables line).</summary>
     public bool AllowUnsupported { get; init; }
-    /// <summary>Seed for <c>-m statistic --mode random</c>. Null: such rules are unsupported (the kernel's choice is random).</summary>
-    public int? RandomSeed { get; init; }
 }
 
 /// <summary>
@@ -259,6 +257,7 @@ public static partial class IptablesRestore
         string? verdictP = null, verdictE = null; string? target = null; bool isGoto = false;
         var tOpts = new List<(string K, string? V, bool Neg)>();
         string curMod = "";
+        int limitAt = -1; string limitRate = "3/hour"; uint limitBurst = LimitStmt.DefaultPacketBurst; // xt_limit's defaults
         bool neg = false; IptablesParseException? deferred = null;
         for (int i = 0; i < a.Count; i++)
         {
@@ -394,10 +393,20 @@ public static partial class IptablesRestore
                 {
                     if (curMod != "limit") throw E(o, $"option '{o}' needs -m limit");
                     var v = V();
-                    if (o == "--limit-burst") continue;
-                    var parts = v.Split('/'); var unit = parts.Length > 1 ? parts[1] switch { "s" or "sec" or "second" => "second", "m" or "min" or "minute" => "minute", "h" or "hour" => "hour", "d" or "day" => "day", _ => throw E(v, $"bad limit '{v}'") } : "second";
-                    var s = $"limit rate {parts[0]}/{unit}";
-                    mods.Add((s, s)); // the nft evaluator cannot run limit: the rule loads as unsupported
+                    if (limitAt < 0) { limitAt = mods.Count; mods.Add(("", "")); }
+                    if (o == "--limit-burst")
+                    {
+                        if (!uint.TryParse(v, out limitBurst) || limitBurst == 0) throw E(v, $"bad --limit-burst '{v}'");
+                    }
+                    else
+                    {
+                        var parts = v.Split('/'); var unit = parts.Length > 1 ? parts[1] switch { "s" or "sec" or "second" => "second", "m" or "min" or "minute" => "minute", "h" or "hour" => "hour", "d" or "day" => "day", _ => throw E(v, $"bad limit '{v}'") } : "second";
+                        if (!uint.TryParse(parts[0], out var rate) || rate == 0) throw E(v, $"bad limit '{v}'");
+                        limitRate = $"{rate}/{unit}";
+                    }
+                    // iptables-nft stores -m limit as nft's limit expression; nft prints a burst other than 5
+                    var s = $"limit rate {limitRate}{(limitBurst != LimitStmt.DefaultPacketBurst ? $" burst {limitBurst} packets" : "")}";
+                    mods[limitAt] = (s, s);
                     continue;
                 }
                 case "--mode":
@@ -411,8 +420,7 @@ public static partial class IptablesRestore
                         else throw E(mode, "--mode random needs --probability");
                         uint prob = (uint)Math.Round(p * 0x80000000, MidpointRounding.AwayFromZero);
                         var s = $"meta random & 2147483647 {(n ? ">=" : "<")} {prob}";
-                        if (opt.RandomSeed is null) deferred = E("statistic", $"'-m statistic --mode random' cannot be evaluated without a random seed (nft: {s})");
-                        else r.Customs.Add(new RandomStmt { Probability = prob, Negate = n, Rng = new Random(opt.RandomSeed.Value + r.Line) });
+                        r.Customs.Add(new RandomStmt { Probability = prob, Negate = n }); // drawn from the replay's seed
                         mods.Add((s, Placeholder)); continue;
                     }
                     if (mode == "nth")
@@ -426,7 +434,7 @@ public static partial class IptablesRestore
                         }
                         if (every == 0 || packet >= every) throw E(mode, "--mode nth needs --every N (and --packet below N)");
                         var s = $"numgen inc mod {every} {(n ? "!= " : "")}{packet}";
-                        r.Customs.Add(new NthStmt { EveryMinus1 = every - 1, Count = packet, Negate = n });
+                        r.Customs.Add(new NthStmt { EveryMinus1 = every - 1, Start = packet, Negate = n });
                         mods.Add((s, Placeholder)); continue;
                     }
                     throw E(mode, $"unknown statistic mode '{mode}'");
@@ -457,7 +465,7 @@ public static partial class IptablesRestore
         if (daddr is not null) { P.Add($"{ipk} daddr {daddr}"); Ev.Add($"{ipk} daddr {daddr}"); }
         foreach (var (p, e) in mods) { if (p.Length > 0) P.Add(p); if (e.Length > 0) Ev.Add(e); }
         var (cp, cb) = ParseCounters(counters, E);
-        P.Add($"counter packets {cp} bytes {cb}"); Ev.Add("counter");
+        P.Add($"counter packets {cp} bytes {cb}"); Ev.Add($"counter packets {cp} bytes {cb}");
         if (verdictP is not null) { P.Add(verdictP); Ev.Add(verdictE!); }
         r.Printed = string.Join(" ", P); r.Eval = string.Join(" ", Ev);
         if (deferred is not null) throw deferred;

@@ -14,6 +14,13 @@ internal sealed class NftEvalCtx
     public List<string>? Logs;
     public uint? CtMark;
     public bool Notrack;
+    /// <summary>The namespace's stateful memory for this replay.</summary>
+    public NftState State = null!;
+    /// <summary>skb->len as the hook sees it (what counters, quotas and byte limits charge).</summary>
+    public long Length => P.Network.Length;
+    /// <summary>The set element a per-element statement runs for (meters: add @s { key limit ... }), and its key.</summary>
+    public NftSetEntry? Element;
+    public string? ElementKey;
 }
 
 internal enum NftVerdict { None, Continue, Accept, Drop, Queue, Jump, Goto, Return }
@@ -158,6 +165,8 @@ internal sealed class NftElement
 {
     public byte[][] Lo = null!, Hi = null!;
     public NftVerdict Verdict; public string? Target;
+    /// <summary><c>timeout</c> / <c>expires</c> given with the element, in ns.</summary>
+    public long? TimeoutNs, ExpiresNs;
 
     public bool Matches(ReadOnlySpan<byte> key, int[] widths)
     {
@@ -198,9 +207,13 @@ internal sealed class MatchStmt : NftStmt
         bool neg = Op == CmpOp.Ne;
         if (Elements is not null || Set is not null)
         {
-            var els = Elements ?? Set!.Elements;
             NftElement? hit = null;
-            foreach (var e in els) if (e.Matches(k, Widths)) { hit = e; break; }
+            if (Set is not null && (Set.IsStateful || c.State.HasLiveContents(Set)))
+            {
+                foreach (var e in c.State.Set(Set))
+                    if (!(e.ExpiresNs <= c.State.NowNs) && e.Element.Matches(k, Widths)) { hit = e.Element; break; }
+            }
+            else foreach (var e in Elements ?? Set!.Elements) if (e.Matches(k, Widths)) { hit = e; break; }
             if (Vmap)
             {
                 if (hit is null) return false;
@@ -240,9 +253,19 @@ internal sealed class FibLocalStmt : NftStmt
     }
 }
 
+/// <summary>nft_counter: the rule's packets/bytes (from <c>counter packets N bytes M</c>), kept in the replay's state.</summary>
 internal sealed class CounterStmt : NftStmt
 {
-    public override bool Eval(NftEvalCtx c) { c.Rule.Count(c.P.Network.Length); return true; }
+    public long InitialPackets, InitialBytes;
+    public override bool Eval(NftEvalCtx c)
+    {
+        NftCounterValue v;
+        if (c.Element is { } e) v = e.Counter ??= new NftCounterValue();
+        else if (c.State.PeekCounter(this) is { } known) v = known;
+        else { v = c.State.Counter(this); v.Packets = InitialPackets; v.Bytes = InitialBytes; }
+        v.Add(c.Length);
+        return true;
+    }
 }
 
 internal sealed class LogStmt : NftStmt

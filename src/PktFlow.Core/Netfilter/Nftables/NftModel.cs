@@ -38,7 +38,10 @@ public sealed class NftTable
     internal int HandleCounter;
     internal readonly List<NftChain> ChainList = new();
     internal readonly Dictionary<string, NftSet> SetMap = new(StringComparer.Ordinal);
+    internal readonly Dictionary<string, NftObject> ObjectMap = new(StringComparer.Ordinal);
     public IReadOnlyList<NftChain> Chains => ChainList;
+    /// <summary>Named stateful objects (counter, quota), in declaration order of handles.</summary>
+    public IEnumerable<NftObject> Objects => ObjectMap.Values.OrderBy(o => o.Handle);
     public IReadOnlyCollection<NftSet> Sets => SetMap.Values;
     public NftChain? FindChain(string name) => ChainList.Find(c => c.Name == name);
     public override string ToString() => $"table {NftNames.Family(Family)} {Name}";
@@ -75,11 +78,6 @@ public sealed class NftRule
     public int SourceLine { get; internal set; }
     internal NftStmt[] Stmts = Array.Empty<NftStmt>();
     internal bool HasCounter;
-    private long _packets, _bytes;
-    public long Packets => Interlocked.Read(ref _packets);
-    public long Bytes => Interlocked.Read(ref _bytes);
-    internal void Count(long bytes) { Interlocked.Increment(ref _packets); Interlocked.Add(ref _bytes, bytes); }
-    public void ResetCounter() { Interlocked.Exchange(ref _packets, 0); Interlocked.Exchange(ref _bytes, 0); }
     public override string ToString() => $"{Text} # handle {Handle}";
 }
 
@@ -94,6 +92,30 @@ public sealed class NftSet
     internal readonly List<NftElement> Elements = new();
     internal List<(NftTok Tok, NftTokenStream Src)> PendingElements = new();
     public int Count => Elements.Count;
+    /// <summary>The set's default element timeout (<c>timeout 30s</c>), in ns.</summary>
+    public long? TimeoutNs { get; internal set; }
+    /// <summary>Maximum element count (<c>size N</c>); a dynamic add beyond it fails as nft_dynset does.</summary>
+    public int? Size { get; internal set; }
+    /// <summary>Rules add, update or delete elements (<c>add @set { ... }</c>).</summary>
+    public bool UpdatedByRules { get; internal set; }
+    private bool? _stateful;
+    /// <summary>Its contents change during a replay (rules update it or elements time out): lookups read the replay's state.</summary>
+    internal bool IsStateful => _stateful ??= UpdatedByRules || TimeoutNs is not null || Flags.Contains("timeout") || Flags.Contains("dynamic")
+        || Elements.Any(e => e.TimeoutNs is not null || e.ExpiresNs is not null);
+}
+
+/// <summary>A named stateful object of a table: <c>counter NAME { }</c> or <c>quota NAME { [over] N bytes [used M bytes] }</c>.</summary>
+public sealed class NftObject
+{
+    public NftTable Table { get; internal set; } = null!;
+    public string Kind { get; internal set; } = "";
+    public string Name { get; internal set; } = "";
+    public int Handle { get; internal set; }
+    /// <summary>Initial packets/bytes of a counter, or the bytes already used of a quota.</summary>
+    public long InitialPackets { get; internal set; }
+    public long InitialBytes { get; internal set; }
+    public long QuotaBytes { get; internal set; }
+    public bool Over { get; internal set; }
 }
 
 /// <summary>A conntrack summary the datapath hands to nft.</summary>
@@ -130,4 +152,6 @@ public sealed record NftHookResult(string Verdict, IReadOnlyList<NftChainRun> Ru
     public uint? CtMark { get; init; }
     public bool Notrack { get; init; }
     public IReadOnlyList<NftRule> UnsupportedRules { get; init; } = Array.Empty<NftRule>();
+    /// <summary>Random choices rules made for this packet at this hook, in order.</summary>
+    public IReadOnlyList<NftRandomDecision> Decisions { get; init; } = Array.Empty<NftRandomDecision>();
 }

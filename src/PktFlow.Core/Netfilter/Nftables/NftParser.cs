@@ -206,6 +206,7 @@ internal sealed partial class NftParser
         _s.Expect("{");
         var newChains = new List<NftChain>();
         var newSets = new List<NftSet>();
+        var newObjects = new List<NftObject>();
         var bodies = new List<(NftChain, List<(int, int)>)>();
         while (true)
         {
@@ -230,11 +231,19 @@ internal sealed partial class NftParser
                 continue;
             }
             if (t.Is("flags") || t.Is("comment")) { while (!_s.Peek().IsSep && !_s.Peek().Is("}")) _s.Next(); continue; }
+            if ((t.Is("counter") || t.Is("quota")) && _s.Peek(1).Is("{"))
+            {
+                var o = ObjectDecl(tb, t, _s.Next());
+                if (o.Handle == 0) newObjects.Add(o);
+                continue;
+            }
             if (t.Is("map") || t.Is("flowtable") || t.Is("counter") || t.Is("quota") || t.Is("ct") || t.Is("limit") || t.Is("secmark") || t.Is("synproxy"))
                 throw NftTokenStream.Error(t, $"unsupported table object '{t.Text}'");
             throw NftTokenStream.Error(t, $"syntax error, unexpected '{t}'");
         }
+        // nft sends a table block's chains, then its objects, then its sets (checked with nft 1.0.6)
         foreach (var c in newChains) c.Handle = ++tb.HandleCounter;
+        foreach (var o in newObjects) o.Handle = ++tb.HandleCounter;
         foreach (var s in newSets) s.Handle = ++tb.HandleCounter;
         foreach (var s in tb.SetMap.Values) ResolveSet(s);
         foreach (var (ch, rules) in bodies) foreach (var r in rules) CompileRule(ch, r);
@@ -372,12 +381,51 @@ internal sealed partial class NftParser
                 set.PendingElements.Add((_s.Peek(), _s));
                 SkipBraces(); continue;
             }
-            if (t.Is("size") || t.Is("policy") || t.Is("timeout") || t.Is("gc-interval") || t.Is("comment") || t.Is("auto-merge"))
+            if (t.Is("timeout")) { var tt = _s.Next(); set.TimeoutNs = TimeNs(tt.Text) ?? throw NftTokenStream.Error(tt, $"bad time '{tt.Text}'"); continue; }
+            if (t.Is("size")) { var st = _s.Next(); set.Size = int.TryParse(st.Text, out var sz) && sz > 0 ? sz : throw NftTokenStream.Error(st, $"bad size '{st.Text}'"); continue; }
+            if (t.Is("policy") || t.Is("gc-interval") || t.Is("comment") || t.Is("auto-merge"))
             { while (!_s.Peek().IsSep && !_s.Peek().Is("}")) _s.Next(); continue; }
             throw NftTokenStream.Error(t, $"unsupported set property '{t.Text}'");
         }
         if (set.KeyTypes.Length == 0) throw NftTokenStream.Error(nameTok, $"set '{set.Name}' has no type");
         return set;
+    }
+
+    /// <summary><c>counter NAME { [packets N bytes M] }</c> or <c>quota NAME { [over|until] N bytes [used M bytes] }</c>.</summary>
+    private NftObject ObjectDecl(NftTable tb, NftTok kind, NftTok name)
+    {
+        if (!tb.ObjectMap.TryGetValue(name.Text, out var o))
+            tb.ObjectMap[name.Text] = o = new NftObject { Table = tb, Kind = kind.Text, Name = name.Text };
+        else if (o.Kind != kind.Text) throw NftTokenStream.Error(name, $"'{name.Text}' is already a {o.Kind}");
+        _s.Expect("{");
+        var words = new List<NftTok>();
+        while (true)
+        {
+            _s.SkipSeps();
+            var t = _s.Next();
+            if (t.Is("}")) break;
+            if (t.Kind == TokKind.Eof) throw NftTokenStream.Error(t, "syntax error, unexpected end of file");
+            if (t.Is("comment")) { _s.Next(); continue; }
+            words.Add(t);
+        }
+        long Num(int i) => i < words.Count && NftType.TryNumber(words[i].Text, out var v) ? (long)v
+            : throw NftTokenStream.Error(i < words.Count ? words[i] : name, $"bad {kind.Text} '{name.Text}'");
+        long Bytes(int i) => Num(i) * (long)(i + 1 < words.Count ? ByteUnit(words[i + 1], words[i + 1].Text) : 1);
+        if (kind.Is("counter"))
+        {
+            for (int i = 0; i + 1 < words.Count; i += 2)
+                if (words[i].Is("packets")) o.InitialPackets = Num(i + 1);
+                else if (words[i].Is("bytes")) o.InitialBytes = Num(i + 1);
+                else throw NftTokenStream.Error(words[i], $"unexpected '{words[i].Text}' in counter '{name.Text}'");
+            return o;
+        }
+        int k = 0;
+        if (k < words.Count && words[k].Is("over")) { o.Over = true; k++; }
+        else if (k < words.Count && words[k].Is("until")) k++;
+        o.QuotaBytes = Bytes(k); k += 2;
+        if (k < words.Count && words[k].Is("used")) { o.InitialBytes = Bytes(k + 1); k += 3; }
+        if (k < words.Count) throw NftTokenStream.Error(words[k], $"unexpected '{words[k].Text}' in quota '{name.Text}'");
+        return o;
     }
 
     private void ResolveSet(NftSet set)

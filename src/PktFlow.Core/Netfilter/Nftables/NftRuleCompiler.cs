@@ -55,9 +55,16 @@ internal sealed partial class NftParser
         switch (t.Text)
         {
             case "counter":
+            {
                 Take();
-                if (TakeIf("packets")) { Take(); if (TakeIf("bytes")) Take(); }
-                return new CounterStmt();
+                if (TakeIf("name")) return new ObjCounterStmt { Object = NamedObject("counter", Take()) };
+                var cs = new CounterStmt();
+                if (TakeIf("packets")) { cs.InitialPackets = (long)U64(Take()); if (TakeIf("bytes")) cs.InitialBytes = (long)U64(Take()); }
+                return cs;
+            }
+            case "limit": return Limit();
+            case "quota": return Quota();
+            case "add" or "update" or "delete" when _s.Peek(1).Text.StartsWith('@'): return Dynset(ch, rule);
             case "log":
             {
                 Take(); var desc = new StringBuilder("log");
@@ -90,6 +97,7 @@ internal sealed partial class NftParser
                 Take();
                 if (Cur.Is("mark") && _s.Peek(1).Is("set") ) { Take(); Take(); return new SetMarkStmt { Value = U32(Take()) }; }
                 if (Cur.Is("nftrace") && _s.Peek(1).Is("set")) { Take(); Take(); Take(); return new NotrackNoop(); }
+                if (Cur.Is("random")) return MetaRandom();
                 return Match(MetaSel(Take()));
             case "ct":
                 if (_s.Peek(1).Is("mark") && _s.Peek(2).Is("set")) { Take(); Take(); Take(); return new SetMarkStmt { Ct = true, Value = U32(Take()) }; }
@@ -101,6 +109,152 @@ internal sealed partial class NftParser
         }
         if (t.Kind == TokKind.Word) return Match(Selector());
         throw Err(t, $"syntax error, unexpected '{t}'");
+    }
+
+    /// <summary>meta random [&amp; MASK] OP VALUE, with MASK a run of low bits.</summary>
+    private NftStmt MetaRandom()
+    {
+        Take();
+        var st = new MetaRandomStmt();
+        if (TakeIf("&"))
+        {
+            var m = Take(); ulong mask = U64(m);
+            if (mask > uint.MaxValue || (mask & (mask + 1)) != 0) throw Err(m, $"unsupported: meta random with mask '{m.Text}' (only a run of low bits, such as 2147483647, is modelled)");
+            st.Mask = (uint)mask;
+        }
+        var op = Take();
+        st.Op = op.Text switch
+        {
+            "<" => CmpOp.Lt, "<=" => CmpOp.Le, ">" => CmpOp.Gt, ">=" => CmpOp.Ge, "==" => CmpOp.Eq, "!=" => CmpOp.Ne,
+            _ => throw Err(op, "unsupported: meta random needs a comparison (<, <=, >, >=, ==, !=)"),
+        };
+        var v = Take(); ulong value = U64(v);
+        if (value > uint.MaxValue) throw Err(v, $"bad value '{v.Text}'");
+        st.Value = (uint)value;
+        return st;
+    }
+
+    private ulong U64(NftTok t) => NftType.TryNumber(t.Text, out var v) ? v : throw Err(t, $"bad number '{t.Text}'");
+
+    /// <summary>A named object of the rule's table (counter name "c", quota name "q").</summary>
+    private NftObject NamedObject(string kind, NftTok name)
+    {
+        var tb = CurrentTable ?? throw Err(name, "object reference outside a table");
+        if (!tb.ObjectMap.TryGetValue(name.Text, out var o) || o.Kind != kind) throw Err(name, $"{kind} '{name.Text}' does not exist");
+        return o;
+    }
+
+    /// <summary>limit rate [over] N/unit [burst N packets] | limit rate [over] N bytes-unit/unit [burst N bytes-unit].</summary>
+    private NftStmt Limit()
+    {
+        Take();
+        if (TakeIf("name")) throw Err(Cur, "unsupported: named limit objects");
+        if (!TakeIf("rate")) throw Err(Cur, "syntax error, expected 'rate' after limit");
+        var st = new LimitStmt { Over = TakeIf("over") };
+        var first = Take();
+        string rateText = first.Text, unitWord;
+        if (rateText.Contains('/')) { unitWord = rateText[(rateText.IndexOf('/') + 1)..]; rateText = rateText[..rateText.IndexOf('/')]; }
+        else
+        {
+            var bu = Take(); int slash = bu.Text.IndexOf('/');
+            if (slash < 0) throw Err(bu, "syntax error, expected bytes-unit/time-unit");
+            st.Bytes = true;
+            st.Rate = U64(first) * ByteUnit(bu, bu.Text[..slash]);
+            unitWord = bu.Text[(slash + 1)..];
+        }
+        if (!st.Bytes) st.Rate = NftType.TryNumber(rateText, out var r) ? r : throw Err(first, $"bad rate '{first.Text}'");
+        if (st.Rate == 0) throw Err(first, "limit rate must be above 0");
+        st.UnitSeconds = unitWord switch
+        {
+            "second" => 1, "minute" => 60, "hour" => 3600, "day" => 86400, "week" => 604800,
+            _ => throw Err(first, $"unknown time unit '{unitWord}'"),
+        };
+        if (TakeIf("burst"))
+        {
+            var n = Take(); var u = Take();
+            ulong burst = U64(n);
+            if (u.Text == "packets") { if (st.Bytes) throw Err(u, "a byte limit takes its burst in bytes"); }
+            else { if (!st.Bytes) throw Err(u, "a packet limit takes its burst in packets"); burst *= ByteUnit(u, u.Text); }
+            st.Burst = (uint)burst;
+        }
+        return st;
+    }
+
+    private static ulong ByteUnit(NftTok t, string w) => w switch
+    {
+        "bytes" => 1, "kbytes" => 1024, "mbytes" => 1024 * 1024, "gbytes" => 1024UL * 1024 * 1024,
+        _ => throw Err(t, $"unknown byte unit '{w}'"),
+    };
+
+    /// <summary>quota [over] N bytes-unit [used M bytes-unit] | quota name "q".</summary>
+    private NftStmt Quota()
+    {
+        Take();
+        if (TakeIf("name")) return new QuotaStmt { Object = NamedObject("quota", Take()) };
+        var (over, quota, used) = QuotaBody();
+        return new QuotaStmt { Over = over, Quota = quota, InitialUsed = used };
+    }
+
+    private (bool Over, long Quota, long Used) QuotaBody()
+    {
+        bool over = TakeIf("over");
+        if (!over) TakeIf("until");
+        var n = Take(); var u = Take();
+        long quota = (long)(U64(n) * ByteUnit(u, u.Text)), used = 0;
+        if (TakeIf("used")) { var un = Take(); var uu = Take(); used = (long)(U64(un) * ByteUnit(uu, uu.Text)); }
+        return (over, quota, used);
+    }
+
+    /// <summary>nft's time strings: 30s, 1m30s, 2h, 1d, 500ms.</summary>
+    internal static long? TimeNs(string w)
+    {
+        long total = 0; int i = 0;
+        if (w.Length == 0) return null;
+        while (i < w.Length)
+        {
+            int start = i;
+            while (i < w.Length && char.IsDigit(w[i])) i++;
+            if (i == start || !long.TryParse(w[start..i], out var n)) return null;
+            int us = i;
+            while (i < w.Length && char.IsLetter(w[i])) i++;
+            long mul = w[us..i] switch
+            {
+                "ms" => 1_000_000, "s" or "" => 1_000_000_000, "m" => 60_000_000_000, "h" => 3_600_000_000_000,
+                "d" => 86_400_000_000_000, "w" => 604_800_000_000_000, _ => -1,
+            };
+            if (mul < 0) return null;
+            total += n * mul;
+        }
+        return total;
+    }
+
+    private long Time(NftTok t) => TimeNs(t.Text) ?? throw Err(t, $"bad time '{t.Text}'");
+
+    /// <summary>add|update|delete @set { key [timeout T] [counter | limit ...] }.</summary>
+    private NftStmt Dynset(NftChain ch, NftRule rule)
+    {
+        var op = Take().Text;
+        var nt = Take();
+        var tb = ch.Table;
+        if (!tb.SetMap.TryGetValue(nt.Text[1..], out var set)) throw Err(nt, $"set '{nt.Text[1..]}' does not exist");
+        if (!TakeIf("{")) throw Err(Cur, $"syntax error, expected '{{' after {op} {nt.Text}");
+        var key = Selector();
+        if (key.Length != set.KeyTypes.Sum(x => x.Length)) throw Err(nt, $"datatype mismatch: set '{set.Name}' has type {set.TypeText}, the key is {key.Text}");
+        var st = new DynsetStmt { Op = op, Set = set, Key = key };
+        var inner = new List<NftStmt>();
+        while (More && !Cur.Is("}"))
+        {
+            if (TakeIf("timeout")) { st.TimeoutNs = Time(Take()); continue; }
+            var s = Statement(ch, rule);
+            if (s is not (CounterStmt or LimitStmt or QuotaStmt)) throw Err(Cur, "unsupported statement in a set element (counter, limit and quota are modelled)");
+            inner.Add(s);
+        }
+        if (!TakeIf("}")) throw Err(Cur, "syntax error, expected '}'");
+        if (st.TimeoutNs is not null && !set.Flags.Contains("timeout") && set.TimeoutNs is null)
+            throw Err(nt, $"set '{set.Name}' has no timeout flag: elements cannot time out");
+        st.ElementStmts = inner.ToArray();
+        set.UpdatedByRules = true;
+        return st;
     }
 
     private sealed class NotrackNoop : NftStmt { public override bool Eval(NftEvalCtx c) => true; }
@@ -187,6 +341,17 @@ internal sealed partial class NftParser
     {
         var t = Take();
         if (t.Is("meta")) return MetaSel(Take());
+        if (t.Is("numgen"))
+        {
+            var kind = Take();
+            if (kind.Text is not ("inc" or "random")) throw Err(kind, $"unsupported numgen type '{kind.Text}'");
+            if (!TakeIf("mod")) throw Err(Cur, "syntax error, expected 'mod' after numgen");
+            var m = Take();
+            var ng = new NumgenSelector { Random = kind.Text == "random", Modulus = (uint)U64(m), Text = $"numgen {kind.Text}" };
+            if (ng.Modulus == 0) throw Err(m, "numgen modulus must be above 0");
+            if (TakeIf("offset")) ng.Offset = (uint)U64(Take());
+            return ng;
+        }
         if (BareMeta.Contains(t.Text)) return MetaSel(t);
         if (t.Is("ct"))
         {
@@ -484,7 +649,13 @@ internal sealed partial class NftParser
                 _s.SkipNewlines();
                 if (_s.Accept("}")) break;
                 var el = Element(types);
-                while (Cur.Text is "timeout" or "expires" or "comment" or "counter") { var k = Take(); if (k.Text != "counter") Take(); }
+                while (Cur.Text is "timeout" or "expires" or "comment" or "counter")
+                {
+                    var k = Take();
+                    if (k.Text == "timeout") el.TimeoutNs = Time(Take());
+                    else if (k.Text == "expires") el.ExpiresNs = Time(Take());
+                    else if (k.Text == "comment") Take();
+                }
                 if (vmap)
                 {
                     if (!TakeIf(":")) throw Err(Cur, "syntax error, expected ':' in verdict map");

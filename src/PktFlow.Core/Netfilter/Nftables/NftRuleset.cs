@@ -43,6 +43,12 @@ public sealed class NftRuleset
 
     public NftTable? FindTable(NftFamily family, string name) => _tables.Find(t => t.Family == family && t.Name == name);
 
+    private bool? _hasRandom;
+    /// <summary>Some rule draws a random number (numgen random, meta random / statistic random): only then is there anything for -Outcomes All to enumerate.</summary>
+    public bool HasRandomRules => _hasRandom ??= AllRules.Any(r => r.Stmts.Any(s => s is RandomStmt or MetaRandomStmt || s is MatchStmt m && IsRandom(m.Sel)));
+
+    private static bool IsRandom(NftSelector s) => s is NumgenSelector { Random: true } || s is ConcatSelector c && c.Parts.Any(IsRandom);
+
     /// <summary>All rules, in table/chain order.</summary>
     public IEnumerable<NftRule> AllRules => _tables.SelectMany(t => t.Chains).SelectMany(c => c.Rules);
 
@@ -79,10 +85,14 @@ public static class NftEvaluator
     private const int MaxJumpDepth = 16; // NFT_JUMP_STACK_SIZE
 
     /// <param name="include">Which base chains run (the nat hook skips nat chains for packets of a known connection).</param>
-    public static NftHookResult RunHook(NftRuleset rs, NftFamily packetFamily, NftHookPoint hook, INftPacket p, Func<NftChain, bool>? include = null)
+    /// <param name="state">The namespace's stateful memory for this replay (counters, limits, quotas, sets, random
+    /// draws); null: a fresh one, as if the ruleset had just been loaded.</param>
+    public static NftHookResult RunHook(NftRuleset rs, NftFamily packetFamily, NftHookPoint hook, INftPacket p, Func<NftChain, bool>? include = null, NftState? state = null)
     {
         var runs = new List<NftChainRun>();
-        var ctx = new NftEvalCtx { P = p };
+        state ??= new NftState(0, "");
+        int decisionsBefore = state.Decisions.Count;
+        var ctx = new NftEvalCtx { P = p, State = state };
         List<NftRule>? unsupported = null;
         string verdict = "accept";
         var device = hook is NftHookPoint.Egress or NftHookPoint.Postrouting or NftHookPoint.Output ? p.OutputInterface : p.InputInterface;
@@ -96,7 +106,17 @@ public static class NftEvaluator
         return new NftHookResult(verdict, runs, ctx.Nat, ctx.Reject, (IReadOnlyList<string>?)ctx.Logs ?? Array.Empty<string>())
         {
             CtMark = ctx.CtMark, Notrack = ctx.Notrack, UnsupportedRules = (IReadOnlyList<NftRule>?)unsupported ?? Array.Empty<NftRule>(),
+            Decisions = state.Decisions.Count > decisionsBefore ? state.Decisions.Skip(decisionsBefore).ToArray() : Array.Empty<NftRandomDecision>(),
         };
+    }
+
+    /// <summary>The base chain's policy decides; its counter is what iptables -L -v shows as "(policy ACCEPT N packets, M bytes)".</summary>
+    private static NftVerdict Policy(NftChain baseChain, NftEvalCtx ctx, List<NftChainRun> runs)
+    {
+        var pol = baseChain.PolicyDrop ? NftVerdict.Drop : NftVerdict.Accept;
+        ctx.State.Counter(baseChain).Add(ctx.Length);
+        runs.Add(new NftChainRun(baseChain, null, pol == NftVerdict.Drop ? "drop" : "accept", "policy"));
+        return pol;
     }
 
     private static NftVerdict RunBaseChain(NftChain baseChain, NftEvalCtx ctx, List<NftChainRun> runs, ref List<NftRule>? unsupported)
@@ -109,12 +129,7 @@ public static class NftEvaluator
             if (i >= chain.RuleList.Count)
             {
                 // ran off the end: return to the caller, or the base chain's policy
-                if (sp == 0)
-                {
-                    var pol = baseChain.PolicyDrop ? NftVerdict.Drop : NftVerdict.Accept;
-                    runs.Add(new NftChainRun(baseChain, null, pol == NftVerdict.Drop ? "drop" : "accept", "policy"));
-                    return pol;
-                }
+                if (sp == 0) return Policy(baseChain, ctx, runs);
                 runs.Add(new NftChainRun(chain, null, "return", "return"));
                 (chain, i) = stack![--sp];
                 continue;
@@ -139,12 +154,7 @@ public static class NftEvaluator
                     runs.Add(new NftChainRun(chain, rule, "queue", "rule")); return NftVerdict.Queue;
                 case NftVerdict.Return:
                     runs.Add(new NftChainRun(chain, rule, "return", "rule"));
-                    if (sp == 0)
-                    {
-                        var pol = baseChain.PolicyDrop ? NftVerdict.Drop : NftVerdict.Accept;
-                        runs.Add(new NftChainRun(baseChain, null, pol == NftVerdict.Drop ? "drop" : "accept", "policy"));
-                        return pol;
-                    }
+                    if (sp == 0) return Policy(baseChain, ctx, runs);
                     (chain, i) = stack![--sp];
                     continue;
                 case NftVerdict.Jump:

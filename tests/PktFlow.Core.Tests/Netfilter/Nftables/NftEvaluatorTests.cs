@@ -116,11 +116,12 @@ public class NftEvaluatorTests
     {
         var rs = NftRuleset.Parse("table ip t { chain c { type filter hook input priority 0; counter log prefix \"in: \" meta mark set 0x2a ct mark set 9 meta mark 42 counter; } }", "c.nft");
         var p = FakeNftPacket.Tcp4("1.1.1.1", "2.2.2.2", 1, 80);
-        var r = NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Input, p);
-        NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Input, p);
-        var rule = rs.Tables[0].Chains[0].Rules[0];
-        Assert.Equal(4, rule.Packets); // two counters in the rule, two packets
-        Assert.Equal(160, rule.Bytes);
+        var state = new NftState(1, "t");
+        var r = NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Input, p, state: state);
+        NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Input, p, state: state);
+        var counters = PktFlow.Netfilter.NfStateListing.Counters("t", state, rs).Where(c => c.Kind == "Rule").ToList();
+        Assert.Equal(new long[] { 2, 2 }, counters.Select(c => c.Packets)); // two counters in the rule, two packets each
+        Assert.Equal(new long[] { 80, 80 }, counters.Select(c => c.Bytes));
         Assert.Equal(42u, p.Mark);
         Assert.Equal(9u, r.CtMark);
         Assert.Equal("log prefix \"in: \"", Assert.Single(r.Logs));
@@ -189,9 +190,10 @@ table inet f {
     {
         var rs = NftRuleset.Parse("table ip t { chain c { type filter hook input priority 0; ip saddr 10.0.0.0/8 tcp dport { 22, 80 } accept; ip daddr 9.9.9.9 drop; tcp flags & (syn|ack) == syn counter; } }", "a.nft");
         var p = FakeNftPacket.Tcp4("1.1.1.1", "2.2.2.2", 1, 80);
-        NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Input, p);
+        var state = new NftState(1, "t");
+        NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Input, p, state: state);
         long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++) NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Input, p);
+        for (int i = 0; i < 1000; i++) NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Input, p, state: state);
         long per = (GC.GetAllocatedBytesForCurrentThread() - before) / 1000;
         Assert.True(per < 1024, $"{per} bytes per hook run"); // result records and the chain list only
     }

@@ -1,0 +1,168 @@
+using System.Net;
+using PktFlow.Datapath;
+using PktFlow.Netfilter.Conntrack;
+using PktFlow.Netfilter.Nftables;
+
+namespace PktFlow.Netfilter;
+
+/// <summary>
+/// One counter after a replay, as <c>nft list ruleset</c> / <c>iptables -L -v -n</c> would show it: a rule's
+/// <c>counter</c>, a base chain's policy, a named counter, or a quota (Bytes used of Quota).
+/// </summary>
+public sealed record NetfilterCounter
+{
+    public required string Namespace { get; init; }
+    public required string Family { get; init; }
+    public required string Table { get; init; }
+    /// <summary>The chain of a rule or policy; null for named objects.</summary>
+    public string? Chain { get; init; }
+    /// <summary>Rule, Policy, Counter (named object) or Quota (a rule's quota or a named one).</summary>
+    public required string Kind { get; init; }
+    /// <summary>The rule's handle, or the named object's.</summary>
+    public int Handle { get; init; }
+    /// <summary>A named object's name, or the policy ("accept"/"drop").</summary>
+    public string? Name { get; init; }
+    public long Packets { get; init; }
+    public long Bytes { get; init; }
+    /// <summary>For a quota: its size in bytes (Bytes is what is used, capped at it as the kernel reports).</summary>
+    public long? Quota { get; init; }
+    /// <summary>For a quota: <c>over</c> (matches once spent) rather than until spent.</summary>
+    public bool Over { get; init; }
+    /// <summary>The rule's text.</summary>
+    public string? Rule { get; init; }
+}
+
+/// <summary>One element of a named set after a replay (<c>nft list set</c>), with its time left at the last packet.</summary>
+public sealed record NetfilterSetElement
+{
+    public required string Namespace { get; init; }
+    public required string Family { get; init; }
+    public required string Table { get; init; }
+    public required string Set { get; init; }
+    public required string Element { get; init; }
+    public TimeSpan? Timeout { get; init; }
+    /// <summary>Time left at the last capture timestamp the namespace saw (nft's <c>expires</c>).</summary>
+    public TimeSpan? Expires { get; init; }
+    /// <summary>Added by a rule during the replay (add/update @set).</summary>
+    public bool Dynamic { get; init; }
+    /// <summary>The element's own counter (add @set { key counter }), when it has one.</summary>
+    public long? Packets { get; init; }
+    public long? Bytes { get; init; }
+}
+
+/// <summary>One conntrack entry after a replay, shaped like a <c>conntrack -L</c> line.</summary>
+public sealed record ConntrackListing
+{
+    public required string Namespace { get; init; }
+    /// <summary>tcp, udp, icmp, icmpv6, ...</summary>
+    public required string Protocol { get; init; }
+    public int ProtocolNumber { get; init; }
+    /// <summary>Seconds left at the namespace's last capture timestamp.</summary>
+    public long Timeout { get; init; }
+    /// <summary>The TCP state (ESTABLISHED, TIME_WAIT...); null for other protocols.</summary>
+    public string? State { get; init; }
+    public required string Original { get; init; }
+    public required string Reply { get; init; }
+    public ConntrackTuple OriginalTuple { get; init; }
+    public ConntrackTuple ReplyTuple { get; init; }
+    /// <summary>ASSURED and/or UNREPLIED, as conntrack -L prints them in brackets.</summary>
+    public IReadOnlyList<string> Flags { get; init; } = Array.Empty<string>();
+    /// <summary>All status bits (SEEN_REPLY|ASSURED|CONFIRMED|SRC_NAT|DST_NAT...).</summary>
+    public string Status { get; init; } = "";
+    public uint Mark { get; init; }
+    public ushort Zone { get; init; }
+    public int Use { get; init; } = 1;
+    /// <summary>The whole line as conntrack -L prints it.</summary>
+    public string Line { get; init; } = "";
+    public override string ToString() => Line;
+}
+
+/// <summary>Reads what a namespace's netfilter remembers after a replay into the listing records.</summary>
+public static class NfStateListing
+{
+    public static IEnumerable<NetfilterCounter> Counters(string ns, NftState st, NftRuleset rs)
+    {
+        foreach (var t in rs.Tables)
+        {
+            string fam = NftNames.Family(t.Family);
+            foreach (var o in t.Objects)
+            {
+                var v = st.PeekCounter(o);
+                if (o.Kind == "counter")
+                    yield return new NetfilterCounter { Namespace = ns, Family = fam, Table = t.Name, Kind = "Counter", Handle = o.Handle, Name = o.Name, Packets = v?.Packets ?? o.InitialPackets, Bytes = v?.Bytes ?? o.InitialBytes };
+                else
+                    yield return new NetfilterCounter { Namespace = ns, Family = fam, Table = t.Name, Kind = "Quota", Handle = o.Handle, Name = o.Name, Bytes = Math.Min(o.QuotaBytes, st.QuotaUsed(o, o.InitialBytes)), Quota = o.QuotaBytes, Over = o.Over };
+            }
+            foreach (var c in t.Chains)
+            {
+                if (c.IsBase)
+                {
+                    var p = st.PeekCounter(c);
+                    yield return new NetfilterCounter { Namespace = ns, Family = fam, Table = t.Name, Chain = c.Name, Kind = "Policy", Name = c.PolicyDrop ? "drop" : "accept", Packets = p?.Packets ?? 0, Bytes = p?.Bytes ?? 0 };
+                }
+                foreach (var r in c.Rules)
+                    foreach (var stmt in r.Stmts)
+                    {
+                        if (stmt is CounterStmt cs)
+                        {
+                            var v = st.PeekCounter(cs);
+                            yield return new NetfilterCounter { Namespace = ns, Family = fam, Table = t.Name, Chain = c.Name, Kind = "Rule", Handle = r.Handle, Packets = v?.Packets ?? cs.InitialPackets, Bytes = v?.Bytes ?? cs.InitialBytes, Rule = r.Text };
+                        }
+                        else if (stmt is QuotaStmt { Object: null } q)
+                            yield return new NetfilterCounter { Namespace = ns, Family = fam, Table = t.Name, Chain = c.Name, Kind = "Quota", Handle = r.Handle, Bytes = Math.Min(q.Quota, st.QuotaUsed(q, q.InitialUsed)), Quota = q.Quota, Over = q.Over, Rule = r.Text };
+                    }
+            }
+        }
+    }
+
+    public static IEnumerable<NetfilterSetElement> SetElements(string ns, NftState st, NftRuleset rs)
+    {
+        foreach (var t in rs.Tables)
+            foreach (var set in t.Sets.OrderBy(x => x.Handle))
+                foreach (var e in st.Set(set))
+                {
+                    if (e.ExpiresNs <= st.NowNs) continue;
+                    yield return new NetfilterSetElement
+                    {
+                        Namespace = ns, Family = NftNames.Family(t.Family), Table = t.Name, Set = set.Name,
+                        Element = Format(set.KeyTypes, e.Element), Dynamic = e.Dynamic,
+                        Timeout = e.TimeoutNs is { } to ? TimeSpan.FromTicks(to / 100) : null,
+                        Expires = e.ExpiresNs is { } ex ? TimeSpan.FromTicks((ex - st.NowNs) / 100) : null,
+                        Packets = e.Counter?.Packets, Bytes = e.Counter?.Bytes,
+                    };
+                }
+    }
+
+    public static IEnumerable<ConntrackListing> Conntrack(NamespaceState s)
+    {
+        var table = s.Conntrack;
+        foreach (var e in table.Entries)
+        {
+            var flags = new List<string>(2);
+            if (!e.SeenReply) flags.Add("UNREPLIED");
+            if (e.Assured) flags.Add("ASSURED");
+            yield return new ConntrackListing
+            {
+                Namespace = s.Name, Protocol = ConntrackProtocols.Name(e.Original.Protocol), ProtocolNumber = e.Original.Protocol,
+                Timeout = e.SecondsLeft(table.NowNs), State = e.Original.Protocol == Wire.IpProtocol.Tcp ? ConntrackProtocols.StateName(e.TcpState) : null,
+                Original = e.Original.ToString(), Reply = e.Reply.ToString(), OriginalTuple = e.Original, ReplyTuple = e.Reply,
+                Flags = flags, Status = e.Status, Mark = e.Mark, Zone = e.Zone, Line = e.ToString(table.NowNs),
+            };
+        }
+    }
+
+    /// <summary>An element's key as nft lists it: addresses, numbers, ranges, concatenations joined by " . ".</summary>
+    internal static string Format(NftType[] types, NftElement e) => string.Join(" . ", types.Select((ty, i) =>
+    {
+        var lo = Value(ty, e.Lo[i]); var hi = Value(ty, e.Hi[i]);
+        return lo == hi ? lo : $"{lo}-{hi}";
+    }));
+
+    private static string Value(NftType ty, byte[] b) => ty.Kind switch
+    {
+        NftTypeKind.Ipv4 or NftTypeKind.Ipv6 => new IPAddress(b).ToString(),
+        NftTypeKind.Ether => string.Join(":", b.Select(x => x.ToString("x2"))),
+        NftTypeKind.Ifname => System.Text.Encoding.ASCII.GetString(b).TrimEnd('\0'),
+        _ => ty == NftType.InetProto && ty.Symbols!.FirstOrDefault(kv => kv.Value == b[0]).Key is { } name ? name : NftBytes.ToUlong(b).ToString(),
+    };
+}

@@ -1,0 +1,67 @@
+namespace PktFlow.Netfilter.Nftables;
+
+/// <summary>One path through a hook's random decisions: the choices, their joint probability, the hook's result.</summary>
+internal sealed record NftOutcome(IReadOnlyList<string> Choices, double Probability, NftHookResult Result, bool Taken);
+
+/// <summary>
+/// The every-outcome mode: re-runs one hook for each combination of the random decisions the packet
+/// meets there (depth first: a forced choice per decision, new decisions branch in turn), each time on a
+/// copy of the namespace's state and of the packet's mark, so the replay itself follows only the seeded
+/// path. Paths of probability 0 are left out, so the listed probabilities sum to 1.
+/// </summary>
+internal static class NftOutcomes
+{
+    /// <summary>At most this many paths per hook (kube-proxy services have one decision per endpoint, so this is plenty).</summary>
+    public const int MaxOutcomes = 256;
+
+    public static IReadOnlyList<NftOutcome> Enumerate(NftRuleset rs, NftFamily family, NftHookPoint hook, INftPacket p, uint markBefore,
+        Func<NftChain, bool> include, NftState before, IReadOnlyList<NftRandomDecision> taken)
+    {
+        var list = new List<NftOutcome>();
+        var takenPath = taken.Select(d => d.Chosen).ToArray();
+        var prefix = new List<int>();
+        var choices = new List<string>();
+        Walk(1.0);
+        return list;
+
+        void Walk(double probability)
+        {
+            if (list.Count >= MaxOutcomes) return;
+            var state = before.CloneForDryRun(prefix.ToArray());
+            var r = NftEvaluator.RunHook(rs, family, hook, new DryRunPacket(p, markBefore), include, state);
+            if (r.Decisions.Count > prefix.Count)
+            {
+                var d = r.Decisions[prefix.Count];
+                for (int a = 0; a < d.Alternatives.Count; a++)
+                {
+                    if (d.Probabilities[a] <= 0) continue;
+                    prefix.Add(a); choices.Add($"rule {d.RuleHandle}: {d.Alternatives[a]}");
+                    Walk(probability * d.Probabilities[a]);
+                    prefix.RemoveAt(prefix.Count - 1); choices.RemoveAt(choices.Count - 1);
+                }
+                return;
+            }
+            list.Add(new NftOutcome(choices.ToArray(), probability, r, prefix.SequenceEqual(takenPath)));
+        }
+    }
+
+    /// <summary>The packet as the hook saw it, with a mark of its own so an alternative cannot change the real one.</summary>
+    private sealed class DryRunPacket : INftPacket
+    {
+        private readonly INftPacket _p;
+        public DryRunPacket(INftPacket p, uint mark) { _p = p; Mark = mark; }
+        public NftFamily Family => _p.Family;
+        public ReadOnlySpan<byte> Network => _p.Network;
+        public ReadOnlySpan<byte> Link => _p.Link;
+        public byte L4Protocol => _p.L4Protocol;
+        public int TransportOffset => _p.TransportOffset;
+        public string? InputInterface => _p.InputInterface;
+        public string? OutputInterface => _p.OutputInterface;
+        public int InputIfIndex => _p.InputIfIndex;
+        public int OutputIfIndex => _p.OutputIfIndex;
+        public uint Mark { get; set; }
+        public byte PacketType => _p.PacketType;
+        public NftCtInfo? Conntrack => _p.Conntrack;
+        public bool IsLocalAddress(ReadOnlySpan<byte> address, bool v6) => _p.IsLocalAddress(address, v6);
+    }
+}

@@ -1,0 +1,89 @@
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using System.Runtime.CompilerServices;
+using PktFlow.Netfilter;
+using PktFlow.Replay;
+
+namespace PktFlow.PowerShell;
+
+/// <summary>
+/// The last replay of each runspace, so that Get-PktFlowCounter and friends work right after
+/// Invoke-PacketFlow without a variable. Weakly keyed: a closed runspace lets go of it.
+/// </summary>
+internal static class LastReplay
+{
+    private static readonly ConditionalWeakTable<Runspace, List<ReplayState>> ByRunspace = new();
+
+    public static void Set(IReadOnlyList<ReplayState> states)
+    {
+        if (Runspace.DefaultRunspace is { } rs) ByRunspace.AddOrUpdate(rs, states.ToList());
+    }
+
+    public static IReadOnlyList<ReplayState> Get() =>
+        Runspace.DefaultRunspace is { } rs && ByRunspace.TryGetValue(rs, out var s) ? s : Array.Empty<ReplayState>();
+}
+
+/// <summary>Common parameters: which replay (default: the last Invoke-PacketFlow of this session) and namespace.</summary>
+public abstract class ReplayStateCommand : PSCmdlet
+{
+    /// <summary>A replay's state, from Invoke-PacketFlow -StateVariable; default: the last replay in this session.</summary>
+    [Parameter(ValueFromPipeline = true)]
+    public ReplayState[]? State { get; set; }
+
+    /// <summary>Only this namespace.</summary>
+    [Parameter(Position = 0)]
+    public string? Namespace { get; set; }
+
+    protected IEnumerable<ReplayState> States()
+    {
+        var states = State ?? (IReadOnlyList<ReplayState>)LastReplay.Get();
+        if (states.Count == 0)
+            ThrowTerminatingError(new ErrorRecord(new InvalidOperationException("no replay yet: run Invoke-PacketFlow first, or pass -State from Invoke-PacketFlow -StateVariable"),
+                "PktFlow.NoReplay", ErrorCategory.ObjectNotFound, null));
+        return states;
+    }
+}
+
+/// <summary>Get-PktFlowCounter: netfilter counters after a replay (rule counters, policies, named counters, quotas), like nft list ruleset / iptables -L -v -n.</summary>
+[Cmdlet(VerbsCommon.Get, "PktFlowCounter")]
+[OutputType(typeof(NetfilterCounter))]
+public sealed class GetPktFlowCounterCommand : ReplayStateCommand
+{
+    /// <summary>Only this table.</summary>
+    [Parameter]
+    public string? Table { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var s in States())
+            foreach (var c in s.Counters(Namespace)) if (Table is null || c.Table == Table) WriteObject(c);
+    }
+}
+
+/// <summary>Get-PktFlowSet: the elements of named sets after a replay, with what rules added and the time left.</summary>
+[Cmdlet(VerbsCommon.Get, "PktFlowSet")]
+[OutputType(typeof(NetfilterSetElement))]
+public sealed class GetPktFlowSetCommand : ReplayStateCommand
+{
+    /// <summary>Only this set.</summary>
+    [Parameter]
+    public string? Name { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var s in States())
+            foreach (var e in s.SetElements(Namespace)) if (Name is null || e.Set == Name) WriteObject(e);
+    }
+}
+
+/// <summary>Get-PktFlowConntrack: the conntrack table of each namespace after a replay, like conntrack -L.</summary>
+[Cmdlet(VerbsCommon.Get, "PktFlowConntrack")]
+[OutputType(typeof(ConntrackListing))]
+public sealed class GetPktFlowConntrackCommand : ReplayStateCommand
+{
+    protected override void ProcessRecord()
+    {
+        foreach (var s in States())
+            foreach (var e in s.Conntrack(Namespace)) WriteObject(e);
+    }
+}
