@@ -17,16 +17,23 @@ public sealed class NftLoadOptions
     public string? BaseDirectory { get; init; }
 }
 
-/// <summary>A load error: "file:line:col: message".</summary>
+/// <summary>A load error: "file:line:col: message", or "file: json.path: message" for JSON input.</summary>
 public sealed class NftParseException : Exception
 {
     public string FileName { get; }
     public int Line { get; }
     public int Column { get; }
     public string Token { get; }
+    /// <summary>For JSON input: where in the document, e.g. <c>nftables[12].rule.expr[3]</c>; null for text.</summary>
+    public string? JsonPath { get; }
+    /// <summary>The message without its location.</summary>
+    public string Reason { get; }
     public NftParseException(string file, int line, int col, string token, string message)
         : base($"{file}:{line}:{col}: {message}")
-    { FileName = file; Line = line; Column = col; Token = token; }
+    { FileName = file; Line = line; Column = col; Token = token; Reason = message; }
+    public NftParseException(string file, string jsonPath, string token, string message)
+        : base($"{file}: {jsonPath}: {message}")
+    { FileName = file; JsonPath = jsonPath; Token = token; Reason = message; }
 }
 
 public sealed class NftTable
@@ -38,7 +45,10 @@ public sealed class NftTable
     internal int HandleCounter;
     internal readonly List<NftChain> ChainList = new();
     internal readonly Dictionary<string, NftSet> SetMap = new(StringComparer.Ordinal);
+    internal readonly List<NftDeclaredObject> ObjectList = new();
     public IReadOnlyList<NftChain> Chains => ChainList;
+    /// <summary>Flowtables and named counters, quotas and limits the table declares (JSON input).</summary>
+    public IReadOnlyList<NftDeclaredObject> Objects => ObjectList;
     public IReadOnlyCollection<NftSet> Sets => SetMap.Values;
     public NftChain? FindChain(string name) => ChainList.Find(c => c.Name == name);
     public override string ToString() => $"table {NftNames.Family(Family)} {Name}";
@@ -73,6 +83,8 @@ public sealed class NftRule
     public string? Unsupported { get; internal set; }
     public string SourceFile { get; internal set; } = "";
     public int SourceLine { get; internal set; }
+    /// <summary>For a rule read from JSON: its place in the document (<c>nftables[7].rule</c>).</summary>
+    public string? SourcePath { get; internal set; }
     internal NftStmt[] Stmts = Array.Empty<NftStmt>();
     internal bool HasCounter;
     private long _packets, _bytes;
@@ -95,6 +107,12 @@ public sealed class NftSet
     internal List<(NftTok Tok, NftTokenStream Src)> PendingElements = new();
     public int Count => Elements.Count;
 }
+
+/// <summary>
+/// A flowtable or a named stateful object (counter, quota, limit) a table declares. Declaring one
+/// changes no verdict; a rule that refers to one is refused on load (the model does not evaluate it).
+/// </summary>
+public sealed record NftDeclaredObject(string Kind, string Name, int Handle);
 
 /// <summary>A conntrack summary the datapath hands to nft.</summary>
 public sealed record NftCtInfo(string State, string Direction, uint Mark, string Status);
