@@ -44,6 +44,6 @@ public class NftConformanceTests
         _out.WriteLine($"accepted {ok} of {total} ok rule lines ({share:P1})");
         foreach (var (k, v) in failures.OrderByDescending(x => x.Value).Take(25)) _out.WriteLine($"{v,5}  {k}");
         Assert.True(total > 1000);
-        Assert.True(share >= 0.50, $"share {share:P1}"); // measured 823 of 1626 (50.6 %) with nftables 1.0.6
+        Assert.True(share >= 0.50, $"share {share:P1}"); // measured 825 of 1626 (50.7 %) with nftables 1.0.6 (JSON: NftJsonConformanceTests)
     }
 }

@@ -238,7 +238,7 @@ internal sealed class NftJsonTokens
         var target = (kind, field) switch
         {
             ("meta", "mark") => "meta mark", ("ct", "mark") => "ct mark", ("meta", "nftrace") => "meta nftrace",
-            _ => throw Err($"{p}.key", $"{kind} {field}", $"unsupported statement '{kind} {field} set'"),
+            _ => throw Err($"{p}.key", kind, $"unsupported statement '{(field == "?" ? kind : $"{kind} {field}")} set'"),
         };
         if (kind == "ct" && Opt(sel, "dir") is not null) throw Err($"{p}.key.ct.dir", "dir", "unsupported statement 'ct mark set' with a direction");
         foreach (var w in target.Split(' ')) W(w, $"{p}.key");
