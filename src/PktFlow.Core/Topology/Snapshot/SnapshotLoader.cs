@@ -161,7 +161,7 @@ public static class SnapshotLoader
             try
             {
                 var rs = Netfilter.Nftables.NftRuleset.ParseJson(text, rel, new Netfilter.Nftables.NftLoadOptions { AllowUnsupported = true });
-                ns.Builder.AddNftSource(new NftSource(text, rel, 1) { Kind = "nft-json", AllowUnsupported = true });
+                if (rs.Tables.Count > 0) ns.Builder.AddNftSource(new NftSource(text, rel, 1) { Kind = "nft-json", AllowUnsupported = true });
                 foreach (var r in rs.AllRules.Where(r => r.Unsupported is not null))
                     _unmodelled.Add($"{r.Unsupported} (rule {r.Chain} handle {r.Handle}, not evaluated)");
             }

@@ -119,9 +119,16 @@ internal sealed class NftJsonTokens
         if (left.ValueKind == JsonValueKind.Object && left.TryGetProperty("fib", out var fib)) { Fib(fib, op, right, $"{p}.left.fib", p); return; }
         bool masked = left.ValueKind == JsonValueKind.Object && left.TryGetProperty("&", out _);
         Left(left, $"{p}.left");
-        Op(op, $"{p}.op");
+        // "==" is implied but for flags (tcp flags, ct state/status: "syn" alone means any of these bits)
+        // and after a mask; written only there, the rule reads as nft lists it.
+        if (op != "==" || masked || IsFlags(left)) Op(op, $"{p}.op");
         if (masked) Mask(right, $"{p}.right"); else Value(right, $"{p}.right");
     }
+
+    private static bool IsFlags(JsonElement left) =>
+        left.TryGetProperty("ct", out var ct) && ct.TryGetProperty("key", out var k) && k.GetString() is "state" or "status"
+        || left.TryGetProperty("payload", out var pl) && pl.TryGetProperty("protocol", out var pr) && pr.GetString() == "tcp"
+           && pl.TryGetProperty("field", out var f) && f.GetString() == "flags";
 
     /// <summary>"in" is nft's implicit relation (flags: any bit set; sets: membership); the others are written.</summary>
     private void Op(string op, string path)
