@@ -40,11 +40,14 @@ public sealed class ScenarioJudgement
 /// </summary>
 public static class ScenarioJudge
 {
-    public static ScenarioJudgement Judge(string scenarioDirectory)
+    public static ScenarioJudgement Judge(string scenarioDirectory) =>
+        Judge(scenarioDirectory, LabLoader.LoadFile(Path.Combine(scenarioDirectory, "lab.sh")));
+
+    /// <summary>Judges the scenario's capture replayed through <paramref name="topology"/> (its lab, possibly altered).</summary>
+    public static ScenarioJudgement Judge(string scenarioDirectory, Topology.HostTopology topology)
     {
         var name = Path.GetFileName(Path.GetFullPath(scenarioDirectory).TrimEnd(Path.DirectorySeparatorChar));
         var record = KernelRecord.Load(Path.Combine(scenarioDirectory, "kernel.json"));
-        var topology = LabLoader.LoadFile(Path.Combine(scenarioDirectory, "lab.sh"));
         var runner = new ReplayRunner(new ReplayOptions { Topology = topology, InjectAt = record.Wire });
         var traces = runner.Run(Path.Combine(scenarioDirectory, "wire.pcap")).OfType<TraceEvent>().Select(e => e.Trace).ToDictionary(t => t.Frame);
         var conntrack = ConntrackJudge.Compare(record.Conntrack, runner.States[0].Conntrack());

@@ -277,7 +277,16 @@ public sealed class NamespaceBuilder
                 throw new TopologyException($"nft (column {e.Column}, namespace {Name}): {message}", source.File, source.FirstLine + e.Line - start);
             }
         }
-        foreach (var src in _nft.Where(x => x.Kind != "nft"))
+        foreach (var src in _nft.Where(x => x.Kind == "nft-json"))
+        {
+            try { parts.Add(Netfilter.Nftables.NftRuleset.ParseJson(src.Text, src.File, new Netfilter.Nftables.NftLoadOptions { AllowUnsupported = src.AllowUnsupported })); }
+            catch (Netfilter.Nftables.NftParseException e)
+            {
+                var where = e.JsonPath is not null ? $"{e.JsonPath}: " : "";
+                throw new TopologyException($"nft -j (namespace {Name}): {where}{e.Reason}", src.File, src.FirstLine + Math.Max(0, e.Line - 1));
+            }
+        }
+        foreach (var src in _nft.Where(x => x.Kind is "iptables" or "ip6tables"))
         {
             try { parts.Add(Netfilter.Iptables.IptablesRestore.Load(src.Text, src.File, src.Kind == "ip6tables", new Netfilter.Iptables.IptablesLoadOptions { AllowUnsupported = true })); }
             catch (Netfilter.Iptables.IptablesParseException e)

@@ -82,8 +82,10 @@ public sealed record Neighbour(string Device, IpAddr Address, MacAddress? LinkLa
 /// <summary>nftables text given to a namespace (a file, a here-document or one command) and where it came from.</summary>
 public sealed record NftSource(string Text, string File, int FirstLine)
 {
-    /// <summary>"nft", or "iptables"/"ip6tables" for iptables-restore input (translated as iptables-nft does).</summary>
+    /// <summary>"nft", "nft-json" (libnftables-json), or "iptables"/"ip6tables" for iptables-restore input (translated as iptables-nft does).</summary>
     public string Kind { get; init; } = "nft";
+    /// <summary>Keep rules the model cannot evaluate, marked unsupported, instead of refusing the input (host snapshots).</summary>
+    public bool AllowUnsupported { get; init; }
 }
 
 /// <summary>A whole modelled host: its namespaces, where it came from and what the loader noticed.</summary>

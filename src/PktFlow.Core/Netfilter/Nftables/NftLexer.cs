@@ -19,7 +19,7 @@ internal readonly record struct NftTok(TokKind Kind, string Text, string File, i
 /// </summary>
 internal static class NftLexer
 {
-    private static bool IsWordChar(char c) =>
+    internal static bool IsWordChar(char c) =>
         char.IsLetterOrDigit(c) || c is '_' or '.' or ':' or '/' or '-' or '*' or '$' or '@' or '[' or ']' or '%';
 
     public static List<NftTok> Lex(string text, string file)

@@ -17,16 +17,23 @@ public sealed class NftLoadOptions
     public string? BaseDirectory { get; init; }
 }
 
-/// <summary>A load error: "file:line:col: message".</summary>
+/// <summary>A load error: "file:line:col: message", or "file: json.path: message" for JSON input.</summary>
 public sealed class NftParseException : Exception
 {
     public string FileName { get; }
     public int Line { get; }
     public int Column { get; }
     public string Token { get; }
+    /// <summary>For JSON input: where in the document, e.g. <c>nftables[12].rule.expr[3]</c>; null for text.</summary>
+    public string? JsonPath { get; }
+    /// <summary>The message without its location.</summary>
+    public string Reason { get; }
     public NftParseException(string file, int line, int col, string token, string message)
         : base($"{file}:{line}:{col}: {message}")
-    { FileName = file; Line = line; Column = col; Token = token; }
+    { FileName = file; Line = line; Column = col; Token = token; Reason = message; }
+    public NftParseException(string file, string jsonPath, string token, string message)
+        : base($"{file}: {jsonPath}: {message}")
+    { FileName = file; JsonPath = jsonPath; Token = token; Reason = message; }
 }
 
 public sealed class NftTable
@@ -42,6 +49,9 @@ public sealed class NftTable
     public IReadOnlyList<NftChain> Chains => ChainList;
     /// <summary>Named stateful objects (counter, quota), in declaration order of handles.</summary>
     public IEnumerable<NftObject> Objects => ObjectMap.Values.OrderBy(o => o.Handle);
+    internal readonly List<NftDeclaredObject> DeclaredObjectList = new();
+    /// <summary>Flowtables and named counters, quotas and limits a JSON ruleset declares (listed, not evaluated).</summary>
+    public IReadOnlyList<NftDeclaredObject> DeclaredObjects => DeclaredObjectList;
     public IReadOnlyCollection<NftSet> Sets => SetMap.Values;
     public NftChain? FindChain(string name) => ChainList.Find(c => c.Name == name);
     public override string ToString() => $"table {NftNames.Family(Family)} {Name}";
@@ -76,6 +86,8 @@ public sealed class NftRule
     public string? Unsupported { get; internal set; }
     public string SourceFile { get; internal set; } = "";
     public int SourceLine { get; internal set; }
+    /// <summary>For a rule read from JSON: its place in the document (<c>nftables[7].rule</c>).</summary>
+    public string? SourcePath { get; internal set; }
     internal NftStmt[] Stmts = Array.Empty<NftStmt>();
     internal bool HasCounter;
     public override string ToString() => $"{Text} # handle {Handle}";
@@ -117,6 +129,12 @@ public sealed class NftObject
     public long QuotaBytes { get; internal set; }
     public bool Over { get; internal set; }
 }
+
+/// <summary>
+/// A flowtable or a named stateful object (counter, quota, limit) a table declares. Declaring one
+/// changes no verdict; a rule that refers to one is refused on load (the model does not evaluate it).
+/// </summary>
+public sealed record NftDeclaredObject(string Kind, string Name, int Handle);
 
 /// <summary>A conntrack summary the datapath hands to nft.</summary>
 public sealed record NftCtInfo(string State, string Direction, uint Mark, string Status);

@@ -476,11 +476,11 @@ internal sealed partial class NftParser
                             _ => null,
                         };
                         if (target is not null && tb.FindChain(target) is null)
-                            throw new NftParseException(r.SourceFile, r.SourceLine, 1, target, $"Could not process rule: No such file or directory: chain '{target}' in {tb}");
+                            throw RuleError(r, target, $"Could not process rule: No such file or directory: chain '{target}' in {tb}");
                         if (st is MatchStmt { Vmap: true } m)
                             foreach (var e in m.Elements ?? m.Set!.Elements)
                                 if (e.Target is not null && tb.FindChain(e.Target) is null)
-                                    throw new NftParseException(r.SourceFile, r.SourceLine, 1, e.Target, $"Could not process rule: No such file or directory: chain '{e.Target}' in {tb}");
+                                    throw RuleError(r, e.Target, $"Could not process rule: No such file or directory: chain '{e.Target}' in {tb}");
                     }
                 if (ch.IsBase && ch.Type is null) throw new NftParseException("", 0, 0, ch.Name, $"chain {ch.Name} has no type");
             }
@@ -493,6 +493,9 @@ internal sealed partial class NftParser
                     throw new NftParseException("", 0, 0, ch.Name, $"Could not process rule: Too many levels of symbolic links: jump loop through {tb} chain {ch.Name}");
             }
     }
+
+    private static NftParseException RuleError(NftRule r, string token, string message) =>
+        r.SourcePath is { } path ? new(r.SourceFile, path, token, message) : new(r.SourceFile, r.SourceLine, 1, token, message);
 
     private static IEnumerable<string> Targets(NftChain ch)
     {

@@ -12,24 +12,9 @@ internal sealed partial class NftParser
         var save = _s.Pos;
         _s.Pos = range.Start; _ruleEnd = range.End; _anonSets = 0; _currentChain = ch;
         var first = _s.Peek();
-        var rule = new NftRule { Chain = ch, SourceFile = first.File, SourceLine = first.Line };
-        var sb = new StringBuilder();
-        for (int i = range.Start; i < range.End; i++)
-        {
-            _s.Pos = i; var t = _s.Peek();
-            if (t.Is(",")) { sb.Append(','); continue; }
-            if (sb.Length > 0 && !(sb[^1] == '(' || t.Is(")"))) sb.Append(' ');
-            sb.Append(t.ToString());
-        }
-        rule.Text = sb.ToString();
+        var rule = new NftRule { Chain = ch, SourceFile = first.File, SourceLine = first.Line, Text = RuleText(range) };
         _s.Pos = range.Start;
-        try
-        {
-            var stmts = new List<NftStmt>();
-            while (_s.Pos < _ruleEnd) stmts.Add(Statement(ch, rule));
-            rule.Stmts = stmts.ToArray();
-            rule.HasCounter = stmts.Any(x => x is CounterStmt);
-        }
+        try { CompileStatements(ch, rule); }
         catch (NftParseException e) when (_opt.AllowUnsupported)
         {
             rule.Unsupported = e.Message; rule.Stmts = Array.Empty<NftStmt>();
@@ -39,6 +24,43 @@ internal sealed partial class NftParser
         ch.RuleList.Add(rule);
         _s.Pos = save;
         static NftTable tb(NftChain c) => c.Table;
+    }
+
+    /// <summary>Compiles the tokens up to the rule's end into <paramref name="rule"/>'s statements.</summary>
+    private void CompileStatements(NftChain ch, NftRule rule)
+    {
+        var stmts = new List<NftStmt>();
+        while (_s.Pos < _ruleEnd) stmts.Add(Statement(ch, rule));
+        RejectDependency(ch, stmts);
+        rule.Stmts = stmts.ToArray();
+        rule.HasCounter = stmts.Any(x => x is CounterStmt);
+    }
+
+    /// <summary>
+    /// A reject naming icmp or icmpv6 in an inet table: nft puts `meta nfproto ipv4/ipv6` first in the
+    /// rule (unless the rule has it already) and `nft list` hides it again as implied, so the rule only
+    /// matches packets of that family (checked with nft 1.0.6 --debug=netlink).
+    /// </summary>
+    private static void RejectDependency(NftChain ch, List<NftStmt> stmts)
+    {
+        if (ch.Table.Family != NftFamily.Inet || stmts.OfType<RejectStmt>().FirstOrDefault() is not { } reject) return;
+        byte proto = reject.Desc.StartsWith("icmpv6 ", StringComparison.Ordinal) ? (byte)10 : reject.Desc.StartsWith("icmp ", StringComparison.Ordinal) ? (byte)2 : (byte)0;
+        if (proto == 0 || stmts.Any(x => x is MatchStmt { Sel: MetaSelector { Key: MetaKey.NfProto }, Op: CmpOp.Eq, Value: [var v] } && v == proto)) return;
+        stmts.Insert(0, new MatchStmt { Sel = new MetaSelector(MetaKey.NfProto, NftType.NfProto) { Text = "meta nfproto" }, Op = CmpOp.Eq, Value = new[] { proto }, Widths = new[] { 1 } });
+    }
+
+    /// <summary>The rule's tokens as one normalised line (single spaces, "a,b", "(x)").</summary>
+    private string RuleText((int Start, int End) range)
+    {
+        var sb = new StringBuilder();
+        for (int i = range.Start; i < range.End; i++)
+        {
+            _s.Pos = i; var t = _s.Peek();
+            if (t.Is(",")) { sb.Append(','); continue; }
+            if (sb.Length > 0 && !(sb[^1] == '(' || t.Is(")"))) sb.Append(' ');
+            sb.Append(t.ToString());
+        }
+        return sb.ToString();
     }
 
     private bool More => _s.Pos < _ruleEnd;
@@ -277,6 +299,8 @@ internal sealed partial class NftParser
             {
                 TakeIf("type"); var code = Take();
                 desc = $"{k.Text} {code.Text}";
+                // plain reject is icmpx port-unreachable (nft lists it so): the per-family default
+                if (desc == "icmpx port-unreachable") desc = "default";
             }
             else throw Err(k, $"unknown reject type '{k.Text}'");
         }
@@ -470,7 +494,8 @@ internal sealed partial class NftParser
     private NftStmt Match(NftSelector sel)
     {
         // iif/oif with a name compare the name (no ifindex table at load time)
-        if (sel is MetaSelector { Key: MetaKey.Iif or MetaKey.Oif } ms && More && (Cur.Kind == TokKind.String || (Cur.Kind == TokKind.Word && !char.IsDigit(Cur.Text[0]))))
+        var valueTok = More && (Cur.Is("==") || Cur.Is("!=")) && _s.Pos + 1 < _ruleEnd ? _s.Peek(1) : Cur;
+        if (sel is MetaSelector { Key: MetaKey.Iif or MetaKey.Oif } ms && More && (valueTok.Kind == TokKind.String || (valueTok.Kind == TokKind.Word && !char.IsDigit(valueTok.Text[0]))))
             sel = new MetaSelector(ms.Key == MetaKey.Iif ? MetaKey.Iifname : MetaKey.Oifname, NftType.Ifname) { Text = ms.Text };
         var types = sel is ConcatSelector cs ? cs.Parts.Select(p => p.Type).ToArray() : new[] { sel.Type };
         var widths = types.Select(x => x.Length).ToArray();

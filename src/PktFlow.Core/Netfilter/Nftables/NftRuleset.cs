@@ -20,6 +20,31 @@ public sealed class NftRuleset
     public static NftRuleset Load(string path, NftLoadOptions? options = null) => Parse(File.ReadAllText(path), path, options);
 
     /// <summary>
+    /// Reads libnftables-json (`nft -j list ruleset`, or the commands `nft -j -f` takes) into the same
+    /// model; throws <see cref="NftParseException"/> naming the file and the JSON path.
+    /// </summary>
+    public static NftRuleset ParseJson(string json, string fileName, NftLoadOptions? options = null)
+    {
+        var tables = new List<NftTable>();
+        new NftParser(options ?? new NftLoadOptions(), tables).LoadJson(json, fileName);
+        return new NftRuleset(tables);
+    }
+
+    /// <summary>
+    /// Whether `nft -j` would read this input as JSON: it tries JSON first and falls back to the text
+    /// syntax when the input is not a JSON object (without -j nft reads text only, and JSON fails).
+    /// </summary>
+    public static bool LooksLikeJson(string text)
+    {
+        foreach (var c in text)
+        {
+            if (char.IsWhiteSpace(c)) continue;
+            return c == '{';
+        }
+        return false;
+    }
+
+    /// <summary>
     /// Several rulesets loaded one after the other into one namespace (nft files, iptables-restore
     /// input): tables side by side, chains of later parts registered later.
     /// </summary>

@@ -38,13 +38,7 @@ public sealed partial class LabLoader
 
     public static HostTopology Load(string text, string fileName)
     {
-        var loader = new LabLoader(fileName);
-        var commands = ShellWords.Split(text).ToList();
-        for (int i = 0; i < commands.Count; i++)
-        {
-            if (commands[i].Words[0] == "for") i = loader.ForLoop(commands, i, new Dictionary<string, string>());
-            else loader.Apply(commands[i], HostNamespace);
-        }
+        var loader = Read(text, fileName);
         List<NetNamespace> namespaces;
         try { namespaces = loader._namespaces.Values.Select(b => b.Build()).ToList(); }
         catch (TopologyException e) when (e.File is not null)
@@ -53,6 +47,22 @@ public sealed partial class LabLoader
             throw new LabException(e.File, e.Line, source.Split('\n').ElementAtOrDefault(e.Line - 1)?.Trim() ?? "", null, e.Message);
         }
         return new HostTopology(namespaces, fileName, loader._warnings);
+    }
+
+    /// <summary>The nftables/iptables input each namespace of a lab file is given, in order (nothing is built).</summary>
+    internal static Dictionary<string, IReadOnlyList<NftSource>> NftSourcesOf(string path) =>
+        Read(File.ReadAllText(path), path)._namespaces.ToDictionary(x => x.Key, x => x.Value.NftSources);
+
+    private static LabLoader Read(string text, string fileName)
+    {
+        var loader = new LabLoader(fileName);
+        var commands = ShellWords.Split(text).ToList();
+        for (int i = 0; i < commands.Count; i++)
+        {
+            if (commands[i].Words[0] == "for") i = loader.ForLoop(commands, i, new Dictionary<string, string>());
+            else loader.Apply(commands[i], HostNamespace);
+        }
+        return loader;
     }
 
     /// <summary>
@@ -206,22 +216,27 @@ public sealed partial class LabLoader
     private void Nft(List<string> w, string ns)
     {
         var args = w.Skip(1).Where(a => a is not ("-a" or "--handle" or "-e" or "--echo" or "-c" or "--check")).ToList();
+        // -j: nft reads the input as JSON when it is JSON, else as text (without -j, JSON is a syntax error)
+        bool json = args.RemoveAll(a => a is "-j" or "--json") > 0;
+        NftSource Source(string text, string file, int line) =>
+            new(text, file, line) { Kind = json && Netfilter.Nftables.NftRuleset.LooksLikeJson(text) ? "nft-json" : "nft" };
         if (args.Count >= 2 && args[0] is "-f" or "--file")
         {
             if (args[1] == "-")
             {
                 if (_cmd.HereDoc is null) throw Error("nft -f - reads standard input: give the ruleset as a here-document (<<EOF)", "-");
-                _namespaces[ns].AddNftSource(new NftSource(_cmd.HereDoc, _file, _cmd.Line + 1));
+                _namespaces[ns].AddNftSource(Source(_cmd.HereDoc, _file, _cmd.Line + 1));
                 return;
             }
             var path = Path.IsPathRooted(args[1]) ? args[1] : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(_file)) ?? ".", args[1]);
             if (!File.Exists(path)) throw Error($"nft -f: {path} does not exist", args[1]);
-            _namespaces[ns].AddNftSource(new NftSource(File.ReadAllText(path), path, 1));
+            _namespaces[ns].AddNftSource(Source(File.ReadAllText(path), path, 1));
             return;
         }
         if (args.Count == 0) throw Error("nft needs a command");
-        if (args[0] is "list" or "monitor" or "describe" or "-j" or "--json") return; // reads, changes nothing
+        if (args[0] is "list" or "monitor" or "describe") return; // reads, changes nothing
         // One command on the command line, e.g. nft add rule inet filter input tcp dport 22 accept
+        if (json && args.Count == 1 && Netfilter.Nftables.NftRuleset.LooksLikeJson(args[0])) { _namespaces[ns].AddNftSource(Source(args[0], _file, _cmd.Line)); return; }
         _namespaces[ns].AddNftSource(new NftSource(string.Join(' ', args.Select(a => a.Contains(' ') && !a.StartsWith('{') ? $"\"{a}\"" : a)), _file, _cmd.Line));
     }
 

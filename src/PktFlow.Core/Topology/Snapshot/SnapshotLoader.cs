@@ -134,7 +134,7 @@ public static class SnapshotLoader
             if (Json(name, "fdb.json", required: false) is { } fdb)
                 SnapshotConfiguration.Fdb(fdb, ns.Devices.Select(d => d.Device.Mac).ToHashSet(), _unmodelled);
             if (Json(name, "vlan.json", required: false) is { } vlan) SnapshotConfiguration.Vlans(vlan, _unmodelled);
-            if (Json(name, "nft.json", required: false) is { } nft) SnapshotConfiguration.Nftables(nft, _unmodelled);
+            if (Json(name, "nft.json", required: false) is { } nft) Nftables(ns, name, nft);
             foreach (var file in new[] { "iptables.txt", "ip6tables.txt" })
                 if (Text(name, file) is { } lines) SnapshotConfiguration.IptablesSave(lines, $"{name}/{file}", _unmodelled, Warnings);
             if (Text(name, "ss.txt") is { } ss)
@@ -145,6 +145,31 @@ public static class SnapshotLoader
 
             foreach (var line in _unmodelled) ns.Builder.NoteUnmodelled(line);
             return ns;
+        }
+
+        /// <summary>
+        /// nft.json is the ruleset the kernel holds (iptables-nft rules included): it is loaded and
+        /// evaluated, rules the model cannot evaluate are kept as unsupported and named line by line. A
+        /// ruleset that cannot be loaded at all is listed object by object and said not to be evaluated.
+        /// </summary>
+        private void Nftables(NamespaceRecord ns, string name, SnapshotJson nft)
+        {
+            var rel = $"{name}/nft.json";
+            nft.Req("nftables", "the array nft -j prints");
+            var text = System.Text.Encoding.UTF8.GetString(File.ReadAllBytes(Path.Combine(dir, rel)));
+            if (!Netfilter.Nftables.NftRuleset.LooksLikeJson(text)) return; // empty: no ruleset
+            try
+            {
+                var rs = Netfilter.Nftables.NftRuleset.ParseJson(text, rel, new Netfilter.Nftables.NftLoadOptions { AllowUnsupported = true });
+                if (rs.Tables.Count > 0) ns.Builder.AddNftSource(new NftSource(text, rel, 1) { Kind = "nft-json", AllowUnsupported = true });
+                foreach (var r in rs.AllRules.Where(r => r.Unsupported is not null))
+                    _unmodelled.Add($"{r.Unsupported} (rule {r.Chain} handle {r.Handle}, not evaluated)");
+            }
+            catch (Netfilter.Nftables.NftParseException e)
+            {
+                SnapshotConfiguration.Nftables(nft, _unmodelled);
+                Warnings.Add($"{e.Message}: the nftables ruleset is not evaluated");
+            }
         }
 
         /// <summary>Why a file is absent: the manifest's skipped/failed line, else null.</summary>

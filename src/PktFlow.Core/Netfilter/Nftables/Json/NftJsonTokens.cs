@@ -1,0 +1,372 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace PktFlow.Netfilter.Nftables;
+
+/// <summary>
+/// Turns the statements of one libnftables-json rule (`man libnftables-json`) into the tokens the nft
+/// text compiler reads, so a JSON rule is compiled by exactly the code a text rule is. Every token
+/// carries, in place of a file name, the JSON path of the expression it came from: a compile error on
+/// it names that path. What has no text form the compiler knows is refused here, naming path and key.
+/// </summary>
+internal sealed class NftJsonTokens
+{
+    private readonly string _file;
+    public List<NftTok> Toks { get; } = new();
+
+    public NftJsonTokens(string file) { _file = file; }
+
+    /// <summary>The statements of a rule's "expr" array, then its comment, then an end token.</summary>
+    public static List<NftTok> Rule(string file, JsonElement expr, JsonElement? comment, string path)
+    {
+        var t = new NftJsonTokens(file);
+        if (expr.ValueKind != JsonValueKind.Array) throw t.Err($"{path}.expr", "expr", "expected the array of statements");
+        int i = 0;
+        foreach (var st in expr.EnumerateArray()) t.Statement(st, $"{path}.expr[{i++}]");
+        if (comment is { } c) { t.W("comment", $"{path}.comment"); t.Toks.Add(new NftTok(TokKind.String, t.Scalar(c, $"{path}.comment"), $"{path}.comment", 0, 0)); }
+        t.Toks.Add(new NftTok(TokKind.Eof, "end of rule", $"{path}.expr", 0, 0));
+        return t.Toks;
+    }
+
+    /// <summary>A set's "elem" array as "{ e, e }" for the compiler's set body reader.</summary>
+    public static List<NftTok> Elements(string file, JsonElement elems, string path)
+    {
+        var t = new NftJsonTokens(file);
+        t.P("{", path);
+        var items = elems.ValueKind == JsonValueKind.Array ? elems.EnumerateArray().ToList() : new List<JsonElement> { elems };
+        for (int i = 0; i < items.Count; i++)
+        {
+            if (i > 0) t.P(",", path);
+            t.SetElement(items[i], $"{path}[{i}]");
+        }
+        t.P("}", path);
+        t.Toks.Add(new NftTok(TokKind.Eof, "end of elements", path, 0, 0));
+        return t.Toks;
+    }
+
+    public NftParseException Err(string path, string key, string message) => new(_file, path, key, message);
+
+    private void W(string text, string path) => Toks.Add(new NftTok(TokKind.Word, text, path, 0, 0));
+    private void P(string text, string path) => Toks.Add(new NftTok(TokKind.Punct, text, path, 0, 0));
+
+    /// <summary>The one member of an object such as {"payload": {...}}.</summary>
+    public (string Key, JsonElement Value) Single(JsonElement e, string path, string what)
+    {
+        if (e.ValueKind != JsonValueKind.Object) throw Err(path, e.ValueKind.ToString(), $"expected {what} (an object with one member)");
+        using var m = e.EnumerateObject();
+        if (!m.MoveNext()) throw Err(path, "{}", $"expected {what} (an object with one member)");
+        var first = m.Current;
+        if (m.MoveNext()) throw Err(path, m.Current.Name, $"expected {what} (an object with one member), found '{first.Name}' and '{m.Current.Name}'");
+        return (first.Name, first.Value);
+    }
+
+    private JsonElement Prop(JsonElement o, string key, string path)
+    {
+        if (o.ValueKind != JsonValueKind.Object) throw Err(path, key, $"expected an object with '{key}'");
+        return o.TryGetProperty(key, out var v) ? v : throw Err(path, key, $"'{key}' missing");
+    }
+
+    private static JsonElement? Opt(JsonElement o, string key) =>
+        o.ValueKind == JsonValueKind.Object && o.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
+
+    /// <summary>A number or a string, as text.</summary>
+    public string Scalar(JsonElement e, string path) => e.ValueKind switch
+    {
+        JsonValueKind.String => e.GetString()!,
+        JsonValueKind.Number => e.GetRawText(),
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        _ => throw Err(path, e.ValueKind.ToString(), $"expected a number or a string, found {Describe(e)}"),
+    };
+
+    private static string Describe(JsonElement e) => e.ValueKind == JsonValueKind.Object
+        ? $"the expression '{string.Join(",", e.EnumerateObject().Select(p => p.Name))}'" : e.ValueKind.ToString().ToLowerInvariant();
+
+    private List<JsonElement> List(JsonElement e) => e.ValueKind == JsonValueKind.Array ? e.EnumerateArray().ToList() : new List<JsonElement> { e };
+
+    // ---------- statements ----------
+    private void Statement(JsonElement st, string path)
+    {
+        var (key, v) = Single(st, path, "a statement");
+        var p = $"{path}.{key}";
+        switch (key)
+        {
+            case "match": Match(v, p); return;
+            case "counter":
+                if (v.ValueKind == JsonValueKind.String) throw Err(p, key, $"unsupported statement 'counter' referring to the named counter '{v.GetString()}'");
+                W("counter", p); return;
+            case "accept": case "drop": case "continue": case "return": W(key, p); return;
+            case "jump": case "goto": W(key, p); W(Scalar(Prop(v, "target", p), $"{p}.target"), $"{p}.target"); return;
+            case "queue": Queue(v, p); return;
+            case "reject": Reject(v, p); return;
+            case "snat": case "dnat": case "masquerade": case "redirect": Nat(key, v, p); return;
+            case "notrack": W("notrack", p); return;
+            case "log": Log(v, p); return;
+            case "mangle": Mangle(v, p); return;
+            case "vmap":
+                Left(Prop(v, "key", p), $"{p}.key");
+                W("vmap", p);
+                Value(Prop(v, "data", p), $"{p}.data");
+                return;
+        }
+        throw Err(p, key, $"unsupported statement '{key}'");
+    }
+
+    private void Match(JsonElement m, string p)
+    {
+        var left = Prop(m, "left", p); var right = Prop(m, "right", p);
+        var op = Scalar(Prop(m, "op", p), $"{p}.op");
+        if (left.ValueKind == JsonValueKind.Object && left.TryGetProperty("fib", out var fib)) { Fib(fib, op, right, $"{p}.left.fib", p); return; }
+        bool masked = left.ValueKind == JsonValueKind.Object && left.TryGetProperty("&", out _);
+        Left(left, $"{p}.left");
+        // "==" is implied but for flags (tcp flags, ct state/status: "syn" alone means any of these bits)
+        // and after a mask; written only there, the rule reads as nft lists it.
+        if (op != "==" || masked || IsFlags(left)) Op(op, $"{p}.op");
+        if (masked) Mask(right, $"{p}.right"); else Value(right, $"{p}.right");
+    }
+
+    private static bool IsFlags(JsonElement left) =>
+        left.TryGetProperty("ct", out var ct) && ct.TryGetProperty("key", out var k) && k.GetString() is "state" or "status"
+        || left.TryGetProperty("payload", out var pl) && pl.TryGetProperty("protocol", out var pr) && pr.GetString() == "tcp"
+           && pl.TryGetProperty("field", out var f) && f.GetString() == "flags";
+
+    /// <summary>"in" is nft's implicit relation (flags: any bit set; sets: membership); the others are written.</summary>
+    private void Op(string op, string path)
+    {
+        if (op == "in") return;
+        if (op is "==" or "!=" or "<" or ">" or "<=" or ">=" or "!") { P(op, path); return; }
+        throw Err(path, op, $"unsupported operator '{op}'");
+    }
+
+    private void Fib(JsonElement fib, string op, JsonElement right, string path, string matchPath)
+    {
+        W("fib", path);
+        var flags = Opt(fib, "flags") is { } f ? List(f).Select(x => Scalar(x, $"{path}.flags")).ToList() : new List<string>();
+        // the address comes first in the text form: fib daddr . iif type
+        var ordered = flags.Where(x => x is "saddr" or "daddr").Concat(flags.Where(x => x is not ("saddr" or "daddr"))).ToList();
+        for (int i = 0; i < ordered.Count; i++) { if (i > 0) W(".", path); W(ordered[i], $"{path}.flags"); }
+        W(Scalar(Prop(fib, "result", path), $"{path}.result"), $"{path}.result");
+        Op(op, $"{matchPath}.op");
+        Value(right, $"{matchPath}.right");
+    }
+
+    private void Queue(JsonElement v, string p)
+    {
+        W("queue", p);
+        if (Opt(v, "num") is { } num)
+        {
+            W("num", $"{p}.num");
+            W(Bound(num, $"{p}.num"), $"{p}.num");
+        }
+        if (Opt(v, "flags") is { } flags)
+        {
+            var fl = List(flags);
+            for (int i = 0; i < fl.Count; i++) { if (i > 0) P(",", $"{p}.flags"); W(Scalar(fl[i], $"{p}.flags"), $"{p}.flags"); }
+        }
+    }
+
+    private void Reject(JsonElement v, string p)
+    {
+        W("reject", p);
+        if (Opt(v, "type") is not { } type) return;
+        var ty = Scalar(type, $"{p}.type");
+        W("with", p);
+        if (ty == "tcp reset") { W("tcp", $"{p}.type"); W("reset", $"{p}.type"); return; }
+        if (ty is not ("icmp" or "icmpv6" or "icmpx")) throw Err($"{p}.type", ty, $"unknown reject type '{ty}'");
+        W(ty, $"{p}.type"); W("type", $"{p}.type");
+        W(Opt(v, "expr") is { } code ? Scalar(code, $"{p}.expr") : "port-unreachable", $"{p}.expr");
+    }
+
+    private void Nat(string kind, JsonElement v, string p)
+    {
+        W(kind, p);
+        if (v.ValueKind != JsonValueKind.Object) return;
+        foreach (var k in v.EnumerateObject())
+            if (k.Name is not ("family" or "addr" or "port" or "flags"))
+                throw Err($"{p}.{k.Name}", k.Name, $"unsupported {kind} option '{k.Name}'");
+        if (Opt(v, "family") is { } fam) W(Scalar(fam, $"{p}.family"), $"{p}.family");
+        string? addr = Opt(v, "addr") is { } a ? Bound(a, $"{p}.addr") : null;
+        string? port = Opt(v, "port") is { } pt ? Bound(pt, $"{p}.port") : null;
+        if (addr is not null || port is not null)
+        {
+            W("to", p);
+            var text = addr is null ? $":{port}"
+                : port is null ? addr
+                : addr.Contains(':') ? $"[{addr}]:{port}" : $"{addr}:{port}";
+            W(text, addr is not null ? $"{p}.addr" : $"{p}.port");
+        }
+        if (Opt(v, "flags") is { } flags)
+        {
+            var fl = List(flags);
+            for (int i = 0; i < fl.Count; i++) { if (i > 0) P(",", $"{p}.flags"); W(Scalar(fl[i], $"{p}.flags"), $"{p}.flags"); }
+        }
+    }
+
+    /// <summary>A constant, a range "a-b" or a prefix "a/n", written as one word.</summary>
+    private string Bound(JsonElement e, string path)
+    {
+        if (e.ValueKind == JsonValueKind.Object)
+        {
+            var (k, v) = Single(e, path, "a value");
+            if (k == "range" && v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 2)
+                return $"{Scalar(v[0], $"{path}.range[0]")}-{Scalar(v[1], $"{path}.range[1]")}";
+            if (k == "prefix") return $"{Scalar(Prop(v, "addr", $"{path}.prefix"), $"{path}.prefix.addr")}/{Scalar(Prop(v, "len", $"{path}.prefix"), $"{path}.prefix.len")}";
+            throw Err($"{path}.{k}", k, $"unsupported expression '{k}' (only constants, ranges and prefixes)");
+        }
+        return Scalar(e, path);
+    }
+
+    private void Log(JsonElement v, string p)
+    {
+        W("log", p);
+        if (v.ValueKind != JsonValueKind.Object) return;
+        foreach (var k in v.EnumerateObject())
+        {
+            var kp = $"{p}.{k.Name}";
+            switch (k.Name)
+            {
+                case "prefix": W("prefix", kp); Toks.Add(new NftTok(TokKind.String, Scalar(k.Value, kp), kp, 0, 0)); break;
+                case "level": case "group": case "snaplen": case "queue-threshold": W(k.Name, kp); W(Scalar(k.Value, kp), kp); break;
+                case "flags":
+                    W("flags", kp);
+                    var fl = List(k.Value);
+                    for (int i = 0; i < fl.Count; i++) { if (i > 0) P(",", kp); W(Scalar(fl[i], kp), kp); }
+                    break;
+                default: throw Err(kp, k.Name, $"unsupported log option '{k.Name}'");
+            }
+        }
+    }
+
+    private void Mangle(JsonElement v, string p)
+    {
+        var key = Prop(v, "key", p);
+        var (kind, sel) = Single(key, $"{p}.key", "an expression");
+        var field = sel.ValueKind == JsonValueKind.Object && sel.TryGetProperty("key", out var f) ? Scalar(f, $"{p}.key.{kind}.key") : "?";
+        var target = (kind, field) switch
+        {
+            ("meta", "mark") => "meta mark", ("ct", "mark") => "ct mark", ("meta", "nftrace") => "meta nftrace",
+            _ => throw Err($"{p}.key", kind, $"unsupported statement '{(field == "?" ? kind : $"{kind} {field}")} set'"),
+        };
+        if (kind == "ct" && Opt(sel, "dir") is not null) throw Err($"{p}.key.ct.dir", "dir", "unsupported statement 'ct mark set' with a direction");
+        foreach (var w in target.Split(' ')) W(w, $"{p}.key");
+        W("set", p);
+        var value = Prop(v, "value", p);
+        if (value.ValueKind is not (JsonValueKind.Number or JsonValueKind.String))
+            throw Err($"{p}.value", Describe(value), $"unsupported value for '{target} set': {Describe(value)} (only constants)");
+        W(Scalar(value, $"{p}.value"), $"{p}.value");
+    }
+
+    // ---------- expressions ----------
+    /// <summary>What a match or a map reads from the packet (payload, meta, ct, concatenations, a mask).</summary>
+    private void Left(JsonElement e, string path)
+    {
+        var (k, v) = Single(e, path, "an expression");
+        var p = $"{path}.{k}";
+        switch (k)
+        {
+            case "payload":
+                if (Opt(v, "protocol") is not { } proto)
+                    throw Err(p, "base", "unsupported expression: raw payload (base, offset, len)");
+                W(Scalar(proto, $"{p}.protocol"), p);
+                foreach (var w in Scalar(Prop(v, "field", p), $"{p}.field").Split(' ', StringSplitOptions.RemoveEmptyEntries)) W(w, p);
+                return;
+            case "meta":
+                W("meta", p); W(Scalar(Prop(v, "key", p), $"{p}.key"), p); return;
+            case "ct":
+                W("ct", p);
+                if (Opt(v, "dir") is { } dir) W(Scalar(dir, $"{p}.dir"), $"{p}.dir");
+                if (Opt(v, "family") is { } fam) W(Scalar(fam, $"{p}.family"), $"{p}.family");
+                W(Scalar(Prop(v, "key", p), $"{p}.key"), p);
+                return;
+            case "concat":
+            {
+                var parts = List(v);
+                for (int i = 0; i < parts.Count; i++) { if (i > 0) W(".", p); Left(parts[i], $"{p}[{i}]"); }
+                return;
+            }
+            case "&":
+                if (v.ValueKind != JsonValueKind.Array || v.GetArrayLength() != 2) throw Err(p, k, "expected [expression, mask]");
+                Left(v[0], $"{p}[0]");
+                P("&", p);
+                Mask(v[1], $"{p}[1]");
+                return;
+        }
+        throw Err(p, k, $"unsupported expression '{k}'");
+    }
+
+    /// <summary>A mask or a masked value: "(a | b)" for several bits.</summary>
+    private void Mask(JsonElement e, string path)
+    {
+        List<JsonElement>? bits = e.ValueKind == JsonValueKind.Array ? List(e)
+            : e.ValueKind == JsonValueKind.Object && e.TryGetProperty("|", out var or) ? List(or) : null;
+        if (bits is null) { Value(e, path); return; }
+        P("(", path);
+        for (int i = 0; i < bits.Count; i++) { if (i > 0) P("|", path); Value(bits[i], $"{path}[{i}]"); }
+        P(")", path);
+    }
+
+    /// <summary>The right-hand side: constants, flag lists, ranges, prefixes, sets, set references, verdicts.</summary>
+    private void Value(JsonElement e, string path)
+    {
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.Number: W(e.GetRawText(), path); return;
+            case JsonValueKind.String:
+                var s = e.GetString()!;
+                Toks.Add(new NftTok(s.Length > 0 && s.All(NftLexer.IsWordChar) ? TokKind.Word : TokKind.String, s, path, 0, 0));
+                return;
+            case JsonValueKind.Array:
+            {
+                // a list of flags: ct state established,related
+                var items = List(e);
+                for (int i = 0; i < items.Count; i++) { if (i > 0) P(",", path); Value(items[i], $"{path}[{i}]"); }
+                return;
+            }
+            case JsonValueKind.Object: break;
+            default: throw Err(path, e.ValueKind.ToString(), $"unexpected {Describe(e)}");
+        }
+        var (k, v) = Single(e, path, "a value");
+        var p = $"{path}.{k}";
+        switch (k)
+        {
+            case "set":
+            {
+                var items = List(v);
+                P("{", p);
+                for (int i = 0; i < items.Count; i++) { if (i > 0) P(",", p); SetElement(items[i], $"{p}[{i}]"); }
+                P("}", p);
+                return;
+            }
+            case "range": case "prefix": W(Bound(e, path), p); return;
+            case "|":
+            {
+                var items = List(v);
+                for (int i = 0; i < items.Count; i++) { if (i > 0) P("|", p); Value(items[i], $"{p}[{i}]"); }
+                return;
+            }
+            case "concat":
+            {
+                var items = List(v);
+                for (int i = 0; i < items.Count; i++) { if (i > 0) W(".", p); Value(items[i], $"{p}[{i}]"); }
+                return;
+            }
+            case "elem": Value(Prop(v, "val", p), $"{p}.val"); return;
+            case "accept": case "drop": case "continue": case "return": W(k, p); return;
+            case "jump": case "goto": W(k, p); W(Scalar(Prop(v, "target", p), $"{p}.target"), $"{p}.target"); return;
+        }
+        throw Err(p, k, $"unsupported expression '{k}'");
+    }
+
+    /// <summary>A set element; in a verdict map a [key, verdict] pair.</summary>
+    private void SetElement(JsonElement e, string path)
+    {
+        if (e.ValueKind == JsonValueKind.Array && e.GetArrayLength() == 2 && e[1].ValueKind == JsonValueKind.Object)
+        {
+            Value(e[0], $"{path}[0]");
+            P(":", path);
+            Value(e[1], $"{path}[1]");
+            return;
+        }
+        Value(e, path);
+    }
+}

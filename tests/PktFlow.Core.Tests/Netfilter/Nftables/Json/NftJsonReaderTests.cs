@@ -1,0 +1,136 @@
+using PktFlow.Netfilter.Nftables;
+
+namespace PktFlow.Tests.Netfilter.Nftables.Json;
+
+public class NftJsonReaderTests
+{
+    private static string Fixture(string name) => Path.Combine(NftJsonEquivalenceTests.Fixtures, name);
+
+    /// <summary>A document of the given objects (one JSON object each, without the "nftables" wrapper).</summary>
+    private static string Doc(params string[] items) => "{\"nftables\": [" + string.Join(",", items) + "]}";
+
+    private const string Table = """{"table": {"family": "inet", "name": "t"}}""";
+    private const string Chain = """{"chain": {"family": "inet", "table": "t", "name": "c", "type": "filter", "hook": "input", "prio": 0, "policy": "drop"}}""";
+    private static string Rule(string expr, string more = "") => """{"rule": {"family": "inet", "table": "t", "chain": "c", """ + more + " \"expr\": " + expr + "}}";
+
+    [Fact]
+    public void FeaturesDump_LoadsToTheModelItsTextLoadsTo()
+    {
+        // features.nft loaded with nft 1.0.6 into a fresh namespace, `nft -j list ruleset` -> features.json:
+        // interval and concatenated sets, anonymous sets, vmap with jump, flag lists and masks, log,
+        // mark/ct mark set, prefixes and ranges, reject variants, fib, comment, dnat/masquerade/snat.
+        var text = NftRuleset.Load(Fixture("features.nft"));
+        var json = NftRuleset.ParseJson(File.ReadAllText(Fixture("features.json")), "features.json");
+        Assert.Equal(NftModelSignature.Of(text), NftModelSignature.Of(json));
+        var c = json.FindTable(NftFamily.Inet, "t")!.FindChain("c")!;
+        Assert.Equal(5, c.Priority); // "priority filter + 5", a number in JSON
+        Assert.True(c.PolicyDrop);
+        Assert.Equal(new[] { 7, 9, 10, 11, 12, 14, 15, 16, 17, 18, 19 }, c.Rules.Select(r => r.Handle)); // the kernel's, gaps for anonymous sets
+        Assert.Equal("hi", c.Rules[1].Comment);
+        Assert.Equal("nftables[9].rule", c.Rules[1].SourcePath);
+        Assert.Equal(text.AllRules.Count(), json.AllRules.Count());
+    }
+
+    [Fact]
+    public void CommandForm_AssignsHandlesAsTheKernelDoes()
+    {
+        // `nft -j -f` input without handles: one counter per table, as for text; flush ruleset first.
+        var rs = NftRuleset.ParseJson(Doc(
+            """{"flush": {"ruleset": null}}""",
+            """{"add": {"table": {"family": "inet", "name": "t"}}}""",
+            """{"add": {"chain": {"family": "inet", "table": "t", "name": "c", "type": "filter", "hook": "input", "prio": "filter", "policy": "accept"}}}""",
+            """{"add": {"set": {"family": "inet", "table": "t", "name": "s", "type": ["ipv4_addr", "inet_service"], "elem": [{"concat": ["10.0.0.1", 22]}]}}}""",
+            """{"add": {"rule": {"family": "inet", "table": "t", "chain": "c", "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": {"set": [22, 80]}}}, {"accept": null}]}}}""",
+            """{"add": {"element": {"family": "inet", "table": "t", "name": "s", "elem": [{"concat": ["10.0.0.2", 80]}]}}}""",
+            """{"add": {"rule": {"family": "inet", "table": "t", "chain": "c", "comment": "pair", "expr": [{"match": {"op": "==", "left": {"concat": [{"payload": {"protocol": "ip", "field": "saddr"}}, {"payload": {"protocol": "tcp", "field": "dport"}}]}, "right": "@s"}}, {"drop": null}]}}}"""),
+            "cmds.json");
+        var t = rs.FindTable(NftFamily.Inet, "t")!;
+        Assert.Equal(1, t.Handle);
+        Assert.Equal(1, t.FindChain("c")!.Handle);
+        Assert.Equal(2, t.Sets.Single().Handle);
+        Assert.Equal(2, t.Sets.Single().Count);
+        Assert.Equal(new[] { 4, 5 }, t.FindChain("c")!.Rules.Select(r => r.Handle)); // 3: the anonymous set { 22, 80 }
+        Assert.Equal("pair", t.FindChain("c")!.Rules[1].Comment);
+    }
+
+    [Fact]
+    public void DeclaredObjects_AreKeptWithTheirHandles()
+    {
+        var rs = NftRuleset.ParseJson(File.ReadAllText(Fixture("objects.json")), "objects.json");
+        var t = rs.FindTable(NftFamily.Inet, "o")!;
+        Assert.Equal(new[] { "counter c1 2", "quota q1 3", "limit l1 4" }, t.DeclaredObjects.Select(o => $"{o.Kind} {o.Name} {o.Handle}"));
+        Assert.Equal(5, t.FindChain("transit")!.Rules.Single().Handle);
+        // a flowtable (schema of libnftables-json(5); nf_flow_table is not loadable where the fixtures were made)
+        var ft = NftRuleset.ParseJson(Doc(Table, """{"flowtable": {"family": "inet", "table": "t", "name": "ft", "handle": 7, "hook": "ingress", "prio": 0, "dev": ["eth0"]}}"""), "ft.json");
+        Assert.Equal("flowtable ft 7", ft.Tables[0].DeclaredObjects.Select(o => $"{o.Kind} {o.Name} {o.Handle}").Single());
+    }
+
+    [Theory]
+    // the statement the model cannot evaluate, named by its path and key
+    [InlineData("""[{"limit": {"rate": 10, "per": "second"}}]""", "x.json: nftables[2].rule.expr[0].limit: unsupported statement 'limit'")]
+    [InlineData("""[{"accept": null}, {"xt": {"type": "target", "name": "MASQUERADE"}}]""", "x.json: nftables[2].rule.expr[1].xt: unsupported statement 'xt'")]
+    [InlineData("""[{"match": {"op": "==", "left": {"numgen": {"mode": "inc", "mod": 2}}, "right": 0}}]""", "x.json: nftables[2].rule.expr[0].match.left.numgen: unsupported expression 'numgen'")]
+    [InlineData("""[{"match": {"op": "==", "left": {"payload": {"base": "nh", "offset": 0, "len": 8}}, "right": 1}}]""", "x.json: nftables[2].rule.expr[0].match.left.payload: unsupported expression: raw payload (base, offset, len)")]
+    [InlineData("""[{"counter": "c1"}]""", "x.json: nftables[2].rule.expr[0].counter: unsupported statement 'counter' referring to the named counter 'c1'")]
+    [InlineData("""[{"dnat": {"addr": {"map": {"key": {"payload": {"protocol": "tcp", "field": "dport"}}, "data": "@m"}}}}]""", "x.json: nftables[2].rule.expr[0].dnat.addr.map: unsupported expression 'map' (only constants, ranges and prefixes)")]
+    // what the compiler refuses, located at the expression its token came from
+    [InlineData("""[{"match": {"op": "==", "left": {"meta": {"key": "skuid"}}, "right": 0}}]""", "x.json: nftables[2].rule.expr[0].match.left.meta: unsupported expression 'meta skuid'")]
+    [InlineData("""[{"accept": null}, {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": "nonsense"}}]""", "x.json: nftables[2].rule.expr[1].match.right: 'nonsense' is not a valid inet_service value")]
+    [InlineData("""[{"jump": {"target": "nowhere"}}]""", "x.json: nftables[2].rule: Could not process rule: No such file or directory: chain 'nowhere' in table inet t")]
+    [InlineData("""[{"match": {"op": "~", "left": {"meta": {"key": "mark"}}, "right": 1}}]""", "x.json: nftables[2].rule.expr[0].match.op: unsupported operator '~'")]
+    [InlineData("""{"accept": null}""", "x.json: nftables[2].rule.expr: expected the array of statements")]
+    public void RuleErrors_NameTheJsonPath(string expr, string message)
+    {
+        var e = Assert.Throws<NftParseException>(() => NftRuleset.ParseJson(Doc(Table, Chain, Rule(expr)), "x.json"));
+        Assert.Equal(message, e.Message);
+        Assert.StartsWith("nftables[2].rule", e.JsonPath);
+    }
+
+    [Theory]
+    [InlineData("""{"map": {"family": "inet", "table": "t", "name": "m", "type": "ipv4_addr", "map": "verdict"}}""", "x.json: nftables[1].map: unsupported table object 'map'")]
+    [InlineData("""{"ct helper": {"family": "inet", "table": "t", "name": "h"}}""", "x.json: nftables[1].ct helper: unsupported table object 'ct helper'")]
+    [InlineData("""{"chain": {"family": "inet", "table": "t", "name": "c", "type": "filter", "hook": "input", "prio": 0, "weird": 1}}""", "x.json: nftables[1].chain.weird: unsupported key 'weird'")]
+    [InlineData("""{"chain": {"family": "netdev", "table": "t", "name": "c", "type": "filter", "hook": "ingress", "prio": 0}}""", "x.json: nftables[1].chain.table: no such table 'netdev t'")]
+    [InlineData("""{"chain": {"family": "inet", "table": "t", "name": "c", "type": "filter", "hook": "ingress", "prio": 0}}""", "x.json: nftables[1].chain: ingress chain 'c' has no 'dev' (nft 1.0.6 omits it from `nft -j list`): its device is unknown; load `nft list ruleset` text instead")]
+    [InlineData("""{"chain": {"family": "inet", "table": "t", "name": "c", "type": "bogus", "hook": "input", "prio": 0}}""", "x.json: nftables[1].chain.type: unknown chain type 'bogus'")]
+    [InlineData("""{"set": {"family": "inet", "table": "t", "name": "s", "type": "ipv4_addr", "elem": ["10.0.0.1", "not-an-address"]}}""", "x.json: nftables[1].set.elem[1]: 'not-an-address' is not a valid ipv4_addr value")]
+    [InlineData("""{"insert": {"rule": {"family": "inet", "table": "t", "chain": "c", "expr": []}}}""", "x.json: nftables[1].insert: unsupported command 'insert'")]
+    [InlineData("""{"table": {"family": "inet", "name": "t", "flags": ["dormant"]}}""", "x.json: nftables[1].table.flags: unsupported table flag 'dormant' (its chains are not registered)")]
+    [InlineData("""{"metainfo": {"json_schema_version": 2}}""", "x.json: nftables[1].metainfo.json_schema_version: unsupported JSON schema version 2 (version 1 is read)")]
+    [InlineData("""{"table": {"family": "inet"}, "chain": {}}""", "x.json: nftables[1]: expected a command or an object (table, chain, rule, set, ...) (an object with one member), found 'table' and 'chain'")]
+    public void ObjectErrors_NameTheJsonPath(string item, string message)
+    {
+        var e = Assert.Throws<NftParseException>(() => NftRuleset.ParseJson(Doc(Table, item), "x.json"));
+        Assert.Equal(message, e.Message);
+    }
+
+    [Fact]
+    public void NotJson_IsAnErrorWithItsLine()
+    {
+        var e = Assert.Throws<NftParseException>(() => NftRuleset.ParseJson("{\"nftables\": [\n  {\"table\": }\n]}", "bad.json"));
+        Assert.StartsWith("bad.json:2:", e.Message);
+        Assert.Contains("not valid JSON", e.Message);
+        e = Assert.Throws<NftParseException>(() => NftRuleset.ParseJson("[]", "bad.json"));
+        Assert.Equal("bad.json: $: expected {\"nftables\": [...]}, the object nft -j prints", e.Message);
+    }
+
+    [Fact]
+    public void AllowUnsupported_KeepsTheRuleMarkedAndEvaluatesTheOthers()
+    {
+        var rs = NftRuleset.ParseJson(Doc(Table, Chain,
+            Rule("""[{"match": {"op": "==", "left": {"meta": {"key": "oifname"}}, "right": "eth0"}}, {"counter": {"packets": 0, "bytes": 0}}, {"xt": {"type": "target", "name": "MASQUERADE"}}]""", "\"handle\": 2,"),
+            Rule("""[{"accept": null}]""", "\"handle\": 3,")), "snap.json", new NftLoadOptions { AllowUnsupported = true });
+        var rules = rs.AllRules.ToList();
+        Assert.Equal("snap.json: nftables[2].rule.expr[2].xt: unsupported statement 'xt'", rules[0].Unsupported);
+        Assert.Contains("\"xt\"", rules[0].Text); // shown as its JSON
+        Assert.Null(rules[1].Unsupported);
+        Assert.Equal(new[] { 2, 3 }, rules.Select(r => r.Handle));
+    }
+
+    [Theory]
+    [InlineData("{\"nftables\": []}", true)]
+    [InlineData("  \n{\"nftables\": []}", true)]
+    [InlineData("table inet t { }", false)]
+    [InlineData("", false)]
+    public void LooksLikeJson_AsNftJDecides(string text, bool json) => Assert.Equal(json, NftRuleset.LooksLikeJson(text));
+}

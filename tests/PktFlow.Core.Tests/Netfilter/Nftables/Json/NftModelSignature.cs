@@ -1,0 +1,46 @@
+using PktFlow.Netfilter.Nftables;
+
+namespace PktFlow.Tests.Netfilter.Nftables.Json;
+
+/// <summary>
+/// A ruleset as lines that two loads must share to be the same model: tables, chains (hook, type,
+/// priority, policy, device, handle), sets (type, flags, elements as bytes), and each rule's handle,
+/// comment and compiled statements (selectors, operators, values, set elements, verdicts, NAT).
+/// </summary>
+internal static class NftModelSignature
+{
+    public static List<string> Of(NftRuleset rs)
+    {
+        var o = new List<string>();
+        foreach (var t in rs.Tables)
+        {
+            o.Add($"{t} handle {t.Handle}");
+            foreach (var s in t.Sets.OrderBy(s => s.Name, StringComparer.Ordinal))
+                o.Add($"  set {s.Name} handle {s.Handle} type {s.TypeText} flags {string.Join(",", s.Flags)} {{ {Elements(s.Elements)} }}");
+            foreach (var c in t.Chains)
+            {
+                o.Add($"  chain {c.Name} handle {c.Handle} hook {c.Hook} type {c.Type} prio {c.Priority} drop {c.PolicyDrop} dev {c.Device}");
+                foreach (var r in c.Rules)
+                    o.Add($"    #{r.Handle} comment={r.Comment} unsupported={r.Unsupported is not null} counter={r.HasCounter}: {string.Join(" ; ", r.Stmts.Select(Stmt))}");
+            }
+        }
+        return o;
+    }
+
+    private static string Hex(byte[]? b) => b is null ? "-" : Convert.ToHexString(b);
+
+    // Membership does not depend on order (nft lists elements sorted).
+    private static string Elements(IEnumerable<NftElement> els) =>
+        string.Join(", ", els.Select(e => string.Join(".", e.Lo.Zip(e.Hi, (l, h) => $"{Hex(l)}-{Hex(h)}")) + (e.Verdict != NftVerdict.None ? $":{e.Verdict} {e.Target}" : "")).Order(StringComparer.Ordinal));
+
+    private static string Stmt(NftStmt s) => s switch
+    {
+        MatchStmt m => $"match {m.Sel.Text} [{string.Join(",", m.Widths)}] mask {Hex(m.Mask)} {m.Op} {Hex(m.Value)} {Hex(m.Lo)}-{Hex(m.Hi)} vmap={m.Vmap} set={m.Set?.Name} {{ {(m.Elements is null ? "" : Elements(m.Elements))} }}",
+        VerdictStmt v => $"verdict {v.Verdict} {v.Target} reject={v.Reject} nat={(v.Nat is null ? "-" : $"{v.Nat.Kind} {v.Nat.Address} {v.Nat.PortMin}-{v.Nat.PortMax}")}",
+        RejectStmt r => $"reject {r.Desc}",
+        SetMarkStmt sm => $"mark ct={sm.Ct} {sm.Value}",
+        FibLocalStmt f => $"fib daddr={f.Daddr} negate={f.Negate}",
+        LogStmt l => "log", // nft -j leaves out defaults (level warn), the text keeps what was written
+        _ => s.GetType().Name,
+    };
+}
