@@ -37,6 +37,9 @@ public sealed class DatapathEngine
     /// <summary>Forwarded packets the model predicted leaving a device, by their unchanging header fields.</summary>
     private readonly Dictionary<(string Egress, string Key), long> _predicted = new();
 
+    /// <summary>Packets the kernel generated, traced as children and waiting to be seen on the wire.</summary>
+    private readonly ChildTraces _children = new();
+
     public DatapathEngine(HostTopology topology) => Topology = topology;
 
     internal NamespaceState StateOf(NetNamespace ns) =>
@@ -81,9 +84,22 @@ public sealed class DatapathEngine
     /// host are traced through the local output path of the namespace that owns the source; others are
     /// matched against the forwards the model predicted from earlier frames.
     /// </summary>
-    private void ObserveOutbound(SkBuff skb, TraceBuilder t, InjectionPoint at, long frameNumber)
+    private void ObserveOutbound(SkBuff skb, TraceBuilder t, InjectionPoint at, long frameNumber, ref long? causedBy, ref PacketTrace? recognised)
     {
         var l3 = skb.Network;
+        if (_children.Match(skb.Protocol, l3) is { } child)
+        {
+            // The packet the model built for an earlier frame: it takes that child's trace.
+            causedBy = child.CausedBy;
+            recognised = child;
+            foreach (var e in child.Path) t.Add(e);
+            foreach (var n in child.Notes) t.Note(n);
+            foreach (var g in child.Generated) t.Generate(g);
+            t.Note($"sent by the kernel in answer to frame {child.CausedBy} ({child.GeneratedBy}): the child trace of that frame");
+            t.Route = child.Route;
+            t.End(child.Fate, child.Reason, child.Egress);
+            return;
+        }
         if (skb.Protocol == EtherTypes.Arp && ArpPacket.TryParse(l3, out var arp, out _) && arp.IsEthernetIpv4)
         {
             var what = arp.Operation == ArpPacket.Request ? $"request who-has {arp.TargetIp}" : $"reply {arp.SenderIp} is-at {arp.SenderMac}";
@@ -177,6 +193,8 @@ public sealed class DatapathEngine
     public PacketTrace Process(in CaptureFrame frame, string file, InjectionPoint at, IReadOnlyList<string>? notes = null)
     {
         var t = new TraceBuilder();
+        long? causedBy = null;
+        PacketTrace? recognised = null;
         if (notes is not null) foreach (var n in notes) t.Note(n);
         var data = frame.Data.Span;
         string summary;
@@ -196,7 +214,7 @@ public sealed class DatapathEngine
                 skb.MacHeader = 0;
                 skb.NetworkHeader = eth.HeaderLength;
                 skb.Protocol = eth.EtherType;
-                ObserveOutbound(skb, t, at, frame.Number);
+                ObserveOutbound(skb, t, at, frame.Number, ref causedBy, ref recognised);
             }
             else
                 NetifReceiveSkb.EthTypeTrans(skb, t);
@@ -216,12 +234,13 @@ public sealed class DatapathEngine
             {
                 skb.NetworkHeader = link.NetworkOffset;
                 skb.Protocol = link.EtherType;
-                ObserveOutbound(skb, t, at, frame.Number);
+                ObserveOutbound(skb, t, at, frame.Number, ref causedBy, ref recognised);
             }
             else
                 NetifReceiveSkb.ReceiveNetwork(skb, link.EtherType, link.NetworkOffset, pktType, t);
         }
         if (!t.Ended) throw new InvalidOperationException($"frame {frame.Number}: the datapath ended without a fate (model bug)");
+        var children = _children.Trace(this, t, file, frame.Number, frame.TimestampNs, Mode == ReplayMode.Observe ? at : null);
         LearnSender(frame, link);
         if (t.Fate == Fate.Forwarded && t.Egress is { } egress && FlowKey(skb) is { } key)
             _predicted[(egress, key)] = frame.Number;
@@ -242,6 +261,9 @@ public sealed class DatapathEngine
             Reason = t.Reason,
             Generated = t.Generated.ToArray(),
             Notes = t.Notes.ToArray(),
+            GeneratedTraces = children,
+            CausedBy = causedBy,
+            GeneratedNetwork = recognised?.GeneratedNetwork,
         };
     }
 }

@@ -10,6 +10,9 @@ public sealed class NamespaceState
 {
     public FragmentQueues Fragments { get; } = new();
 
+    /// <summary>ICMP rate limiting: the global credit and the per-destination token buckets (inet_peer).</summary>
+    public IcmpRateLimit.State IcmpLimits { get; } = new();
+
     /// <summary>The namespace's conntrack table (nf_conntrack), filled as packets pass.</summary>
     public Netfilter.Conntrack.ConntrackTable Conntrack { get; } = new();
 

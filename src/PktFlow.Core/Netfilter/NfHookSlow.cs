@@ -79,7 +79,7 @@ public static class NfHookSlow
             });
         if (result.Verdict != "accept")
         {
-            if (result.Reject is { } reject) t.Generate($"reject: {reject}");
+            if (result.Reject is { } reject) NfReject.Send(skb, t, reject);
             var last = result.Runs.Count > 0 ? result.Runs[^1] : null;
             t.End(Fate.Dropped, result.Verdict == "queue" ? "NETFILTER_QUEUE (no queue listener modelled)" : "NETFILTER_DROP");
             return false;
