@@ -11,7 +11,7 @@ namespace PktFlow.Datapath;
 /// shows the kernel sending is recognised as that child (same addresses, ports, ICMP type and code,
 /// quoted header) and takes its trace rather than being walked through the stack a second time.
 /// </summary>
-internal sealed class ChildTraces
+public sealed class ChildTraces
 {
     /// <summary>Children waiting to be seen on the wire, by <see cref="Key"/>, oldest first.</summary>
     private readonly Dictionary<string, Queue<PacketTrace>> _pending = new();
@@ -19,7 +19,7 @@ internal sealed class ChildTraces
     /// <summary>Bound on remembered children (a capture that never shows them must not grow memory).</summary>
     private const int MaxPending = 4096;
 
-    public PacketTrace[] Trace(DatapathEngine engine, TraceBuilder parent, string file, long frame, long timestampNs, InjectionPoint? wire)
+    internal PacketTrace[] Trace(DatapathEngine engine, TraceBuilder parent, string file, long frame, long timestampNs, InjectionPoint? wire)
     {
         if (parent.Emitted.Count == 0) return Array.Empty<PacketTrace>();
         var children = new PacketTrace[parent.Emitted.Count];
@@ -52,7 +52,7 @@ internal sealed class ChildTraces
                 Generated = t.Generated.ToArray(), Notes = t.Notes.ToArray(), CausedBy = frame, GeneratedBy = p.Function, GeneratedNetwork = p.Network,
             };
             children[i] = child;
-            if (wire is not null && child.Path.Any(e => e.Namespace == wire.Namespace.Name && e.Device == wire.Device.Name))
+            if (wire is not null && LeavesBy(child, wire.Namespace.Name, wire.Device.Name))
             {
                 Remember(firstKey, child);
                 if (Key(skb.Protocol, skb.Network) is { } lastKey && lastKey != firstKey) Remember(lastKey, child); // after NAT
@@ -61,8 +61,12 @@ internal sealed class ChildTraces
         return children;
     }
 
+    /// <summary>Whether a trace shows the packet sent on namespace/device (where a capture of that device sees it leave).</summary>
+    public static bool LeavesBy(PacketTrace trace, string ns, string device) =>
+        trace.Path.Any(e => e.Namespace == ns && e.Device == device && e.Stage is "VethXmit" or "DevQueueXmit" && e.Verdict == Verdict.Pass);
+
     /// <summary>The child a frame leaving the capture point is, if the model built it; it is then no longer pending.</summary>
-    public PacketTrace? Match(ushort protocol, ReadOnlySpan<byte> network)
+    internal PacketTrace? Match(ushort protocol, ReadOnlySpan<byte> network)
     {
         if (Key(protocol, network) is not { } key || !_pending.TryGetValue(key, out var q) || q.Count == 0) return null;
         var child = q.Dequeue();

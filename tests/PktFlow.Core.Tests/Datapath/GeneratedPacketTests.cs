@@ -52,6 +52,31 @@ public class GeneratedPacketTests
     }
 
     /// <summary>
+    /// icmp-ratelimit (recorded): the per-destination token bucket (burst 6, one message per
+    /// icmp_ratelimit) thins out port unreachables and echo replies exactly where the kernel did, and
+    /// r2, whose icmp_msgs_per_sec is 0, never answers. Frames numbered as in wire.pcap.
+    /// </summary>
+    [Fact]
+    public void RateLimitsHoldBackWhatTheKernelHeldBack()
+    {
+        var (traces, _) = Replay("icmp-ratelimit");
+        long[] answered = { 1, 5, 7, 9, 11, 13, 19, 21, 23, 25, 27, 29, 34, 38, 40, 42 };
+        long[] limited = { 15, 16, 17, 18, 31, 32, 33, 36, 37 };
+        foreach (var f in answered)
+            Assert.True(traces.Values.Count(x => x.CausedBy == f && x.GeneratedBy is null) == 1, $"frame {f} ({traces[f].Summary}) should be answered: {string.Join("; ", traces[f].Generated)}");
+        foreach (var f in limited)
+        {
+            Assert.Contains(traces[f].Generated, g => g.Contains("not sent (inet_peer_xrlim_allow", StringComparison.Ordinal));
+            Assert.Empty(traces[f].GeneratedTraces);
+        }
+        foreach (var f in new long[] { 44, 45 }) // expire at r2: its global credit never refills
+            Assert.Contains(traces[f].Generated, g => g.Contains("not sent (icmp_global_allow", StringComparison.Ordinal));
+        var echoes = traces.Values.Where(t => t.Summary.Contains("echo request", StringComparison.Ordinal)).ToList();
+        Assert.Equal(8, echoes.Count);
+        Assert.Equal(6, echoes.Count(e => e.GeneratedTraces.Count == 1)); // echo replies are in this lab's ratemask
+    }
+
+    /// <summary>
     /// The built packet against the captured one, byte for byte from the network header on, except
     /// what the model cannot know: the IPv4 id (ip_select_ident hashes a boot-time secret) and so the
     /// header checksum, the IPv6 flow label (auto flow labels hash the flow with a per-boot key), and
