@@ -21,6 +21,9 @@ public static class BrObserve
     /// <summary>The port the capture saw this frame leave, when it was re-attributed (the copy a flood must follow).</summary>
     public static string? SeenLeaving(SkBuff skb) => Leaving.TryGetValue(skb, out var port) ? port : null;
 
+    /// <summary>Marks a frame the capture saw leave <paramref name="port"/>, so a flood follows that copy.</summary>
+    public static void MarkSeenLeaving(SkBuff skb, string port) => Leaving.AddOrUpdate(skb, port);
+
     /// <summary>True when the frame was re-attributed (and traced to its end); false to receive it on the port.</summary>
     public static bool TryReattribute(SkBuff skb, TraceBuilder t, NetDevice port, NetDevice br, MacAddress src)
     {

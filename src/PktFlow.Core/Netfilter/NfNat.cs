@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using PktFlow.Datapath;
 using PktFlow.Netfilter.Conntrack;
 using PktFlow.Netfilter.Nftables;
@@ -80,59 +79,23 @@ public static class NfNat
         }
     }
 
-    /// <summary>Writes an address (and port) into the packet, keeping the IPv4 and transport checksums right.</summary>
-    private static void Rewrite(SkBuff skb, TraceBuilder t, bool source, IpAddr address, ushort port, string why)
+    /// <summary>
+    /// Undoes a connection's NAT on a packet seen after it (Observe mode: a capture point behind the
+    /// NAT): the packet gets the addresses and ports of <paramref name="preNat"/>, checksums kept right,
+    /// without a trace stage.
+    /// </summary>
+    public static void Reconstruct(SkBuff skb, ConntrackTuple preNat)
     {
-        var n = skb.Network;
-        bool v6 = skb.Protocol == EtherTypes.Ipv6;
-        int addrOffset = v6 ? (source ? 8 : 24) : (source ? 12 : 16);
-        var old = v6 ? IpAddr.ReadV6(n[addrOffset..]) : IpAddr.ReadV4(n[addrOffset..]);
-        if (old.Family != address.Family) return;
-        int l4 = -1; byte proto;
-        if (v6)
-        {
-            Ipv6Header.TryParse(n, out var ip6, out _);
-            Ipv6ExtensionHeaders.Walk(ip6.NextHeader, n[Ipv6Header.HeaderLength..], out var chain);
-            proto = chain.UpperProtocol;
-            if (!chain.IsNonFirstFragment) l4 = Ipv6Header.HeaderLength + chain.UpperOffset;
-        }
-        else
-        {
-            Ipv4Header.TryParse(n, out var ip, out _);
-            proto = ip.Protocol;
-            if (ip.FragmentOffset == 0) l4 = ip.HeaderLength;
-        }
-        int csumAt = proto switch { IpProtocol.Tcp => 16, IpProtocol.Udp => 6, IpProtocol.Icmpv6 => 2, _ => -1 };
-        bool hasL4Csum = l4 >= 0 && csumAt >= 0 && n.Length >= l4 + csumAt + 2 && !(proto == IpProtocol.Udp && !v6 && BinaryPrimitives.ReadUInt16BigEndian(n[(l4 + 6)..]) == 0);
-        if (!v6)
-        {
-            ushort ipc = BinaryPrimitives.ReadUInt16BigEndian(n[10..]);
-            BinaryPrimitives.WriteUInt16BigEndian(n[10..], Checksum.ReplaceAddress(ipc, old, address));
-        }
-        if (hasL4Csum)
-        {
-            ushort c = BinaryPrimitives.ReadUInt16BigEndian(n[(l4 + csumAt)..]);
-            c = Checksum.ReplaceAddress(c, old, address);
-            BinaryPrimitives.WriteUInt16BigEndian(n[(l4 + csumAt)..], c);
-        }
-        address.Write(n[addrOffset..]);
-        string portText = "";
-        if (l4 >= 0 && proto is IpProtocol.Tcp or IpProtocol.Udp && n.Length >= l4 + 4)
-        {
-            int at = l4 + (source ? 0 : 2);
-            ushort oldPort = BinaryPrimitives.ReadUInt16BigEndian(n[at..]);
-            if (oldPort != port)
-            {
-                BinaryPrimitives.WriteUInt16BigEndian(n[at..], port);
-                if (hasL4Csum)
-                {
-                    ushort c = BinaryPrimitives.ReadUInt16BigEndian(n[(l4 + csumAt)..]);
-                    BinaryPrimitives.WriteUInt16BigEndian(n[(l4 + csumAt)..], Checksum.Replace2(c, oldPort, port));
-                }
-                portText = $" port {oldPort} -> {port}";
-            }
-        }
-        if (old != address || portText.Length > 0)
+        Rewrite(skb, null, source: true, preNat.Source, preNat.SourcePort, "");
+        Rewrite(skb, null, source: false, preNat.Destination, preNat.DestinationPort, "");
+    }
+
+    /// <summary>Writes an address (and port) into the packet, keeping the IPv4 and transport checksums right.</summary>
+    private static void Rewrite(SkBuff skb, TraceBuilder? t, bool source, IpAddr address, ushort port, string why)
+    {
+        if (!AddressRewrite.Rewrite(skb.Network, skb.Protocol == EtherTypes.Ipv6, source, address, port, out var old, out var oldPort)) return;
+        string portText = oldPort is { } was ? $" port {was} -> {port}" : "";
+        if (t is not null && (old != address || portText.Length > 0))
             t.Stage(skb, "NfNatManip", source ? "nf_nat_manip_pkt (source)" : "nf_nat_manip_pkt (destination)", Verdict.Pass,
                 $"{why}: {(source ? "source" : "destination")} {old} -> {address}{portText}");
     }

@@ -26,6 +26,7 @@ public sealed class NamespaceBuilder
         public int Mtu = 1500;
         public bool Up;
         public string? Master, Peer, PeerNamespace;
+        public IpTunnelParameters? Tunnel;
         public bool IsLoopback => Kind == DeviceKind.Loopback;
     }
 
@@ -66,7 +67,7 @@ public sealed class NamespaceBuilder
         _devices.Add(new Dev
         {
             Name = device.Name, IfIndex = device.IfIndex, Kind = device.Kind, Mac = device.Mac, Mtu = device.Mtu, Up = device.IsUp,
-            Master = device.Master, Peer = device.Peer, PeerNamespace = device.PeerNamespace,
+            Master = device.Master, Peer = device.Peer, PeerNamespace = device.PeerNamespace, Tunnel = device.Tunnel,
         });
     }
 
@@ -89,16 +90,29 @@ public sealed class NamespaceBuilder
 
     public bool HasDevice(string name) => _devices.Any(d => d.Name == name);
 
-    public void AddDevice(string name, DeviceKind kind, MacAddress? mac = null, int? mtu = null, string? peer = null, string? peerNamespace = null)
+    public void AddDevice(string name, DeviceKind kind, MacAddress? mac = null, int? mtu = null, string? peer = null, string? peerNamespace = null,
+        IpTunnelParameters? tunnel = null)
     {
         if (HasDevice(name)) throw new TopologyException($"device {name} already exists (RTNETLINK answers: File exists)");
         if (name.Length > 15) throw new TopologyException($"device name '{name}' is longer than 15 characters (IFNAMSIZ)");
         _devices.Add(new Dev
         {
             Name = name, IfIndex = _nextIndex++, Kind = kind, Mac = mac ?? StableMac(name),
-            Mtu = mtu ?? 1500, Peer = peer, PeerNamespace = peerNamespace,
+            Mtu = mtu ?? 1500, Peer = peer, PeerNamespace = peerNamespace, Tunnel = tunnel,
         });
     }
+
+    private readonly List<FouPort> _fou = new();
+
+    /// <summary>ip fou add: one receiving port per (port, family, local address), as fou_add_to_port_list refuses duplicates.</summary>
+    public void AddFou(FouPort port)
+    {
+        if (_fou.Any(f => f.Port == port.Port && f.V6 == port.V6 && f.Local == port.Local))
+            throw new TopologyException($"fou port {port.Port} already exists (RTNETLINK answers: File exists)");
+        _fou.Add(port);
+    }
+
+    public IpTunnelParameters? TunnelOf(string name) => Get(name).Tunnel;
 
     /// <summary>The kernel picks a random MAC; the model picks a stable locally administered one per name.</summary>
     private MacAddress StableMac(string name)
@@ -231,6 +245,11 @@ public sealed class NamespaceBuilder
     public void AddNftSource(NftSource source) => _nft.Add(source);
     public IReadOnlyList<NftSource> NftSources => _nft;
 
+    private Netfilter.Iptables.IptablesState? _ipt4, _ipt6;
+
+    /// <summary>The namespace's iptables (or ip6tables) configuration as the lab's commands build it.</summary>
+    public Netfilter.Iptables.IptablesState Iptables(bool v6) => v6 ? (_ipt6 ??= new(true)) : (_ipt4 ??= new(false));
+
     /// <summary>
     /// All the namespace's nft text as one ruleset, in the order given; an error names the source file
     /// and line it came from.
@@ -267,6 +286,8 @@ public sealed class NamespaceBuilder
                 throw new TopologyException($"{src.Kind}-restore (namespace {Name}): {message}", src.File, src.FirstLine + e.Line - 1);
             }
         }
+        foreach (var st in new[] { _ipt4, _ipt6 })
+            if (st is { IsEmpty: false }) parts.Add(st.Build());
         return parts.Count == 1 ? parts[0] : Netfilter.Nftables.NftRuleset.Combine(parts);
     }
 
@@ -395,12 +416,13 @@ public sealed class NamespaceBuilder
         var devices = _devices.Select(d => new NetDevice
         {
             Name = d.Name, Namespace = Name, IfIndex = d.IfIndex, Kind = d.Kind, Mac = d.Mac, Mtu = d.Mtu, IsUp = d.Up,
-            Master = d.Master, Peer = d.Peer, PeerNamespace = d.PeerNamespace,
+            Master = d.Master, Peer = d.Peer, PeerNamespace = d.PeerNamespace, Tunnel = d.Tunnel,
         }).ToList();
         var addresses = _listed ? _addresses.ToList() : _devices.SelectMany(AllAddresses).ToList();
         var routes = _listed ? _userRoutes.ToList() : KernelRoutes().Concat(_userRoutes).DistinctBy(r => (r.ToString(), r.Table)).ToList();
         var ns = new NetNamespace(Name, devices, addresses, routes, Sysctls(), _unmodelled.ToList(), _sockets?.ToList(), _rules.ToList(), _neighbours.ToList());
-        if (_nft.Count > 0) ns.Nft = CompileNft();
+        if (_nft.Count > 0 || _ipt4 is { IsEmpty: false } || _ipt6 is { IsEmpty: false }) ns.Nft = CompileNft();
+        ns.FouPorts = _fou.ToList();
         return ns;
     }
 }

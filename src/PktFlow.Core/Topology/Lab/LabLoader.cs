@@ -19,7 +19,7 @@ public sealed class LabException(string file, int line, string command, string? 
 /// that shape the datapath but are not modelled yet (nft, iptables, tc, ip rule, ...) are recorded
 /// and named in every result; unknown commands are warnings that name the line.
 /// </summary>
-public sealed class LabLoader
+public sealed partial class LabLoader
 {
     public const string HostNamespace = "host";
 
@@ -129,10 +129,13 @@ public sealed class LabLoader
                 case "nft": Nft(w, ns); break;
                 case "iptables-restore" or "ip6tables-restore" or "iptables-nft-restore" or "ip6tables-nft-restore" or "iptables-legacy-restore":
                     IptablesRestore(w, ns); break;
-                case "iptables" or "ip6tables" or "iptables-nft" or "arptables" or "ebtables" or "tc" or "bridge" or "ethtool" or "ipset":
+                case "iptables" or "ip6tables" or "iptables-nft" or "ip6tables-nft":
+                    IptablesCommand(w, ns); break;
+                case "arptables" or "ebtables" or "tc" or "bridge" or "ethtool" or "ipset" or "iptables-legacy" or "ip6tables-legacy":
                     _namespaces[ns].NoteUnmodelled($"{_file}:{cmd.Line}: {cmd.Text}{(cmd.HereDoc is null ? "" : $" (with a {cmd.HereDoc.Count(c => c == '\n')}-line here-document)")}");
                     Warn($"'{w[0]}' is not modelled yet; its effect is not evaluated");
                     break;
+                case "modprobe" when w.Skip(1).Contains("ipip"): LoadIpipModule(); break;
                 case "set" or "sleep" or "true" or ":" or "wait" or "#!/bin/sh" or "#!/bin/bash" or "export" or "modprobe":
                     break;
                 default:
@@ -236,10 +239,22 @@ public sealed class LabLoader
             text = File.ReadAllText(path); origin = path; first = 1;
         }
         else throw Error($"{w[0]} reads standard input: give the rules as a here-document (<<EOF) or a file");
-        if (w.Contains("-n") || w.Contains("--noflush"))
-            Warn($"{w[0]} --noflush: the rules are added to what the namespace already has");
-        _namespaces[ns].AddNftSource(new NftSource(text, origin, first) { Kind = v6 ? "ip6tables" : "iptables" });
+        var state = _namespaces[ns].Iptables(v6);
+        int notes = state.Notes.Count;
+        try { state.Restore(text, origin, first, noflush: w.Contains("-n") || w.Contains("--noflush")); }
+        catch (Netfilter.Iptables.IptablesParseException e) { throw IptablesError(e); }
+        foreach (var n in state.Notes.Skip(notes)) _warnings.Add(n);
     }
+
+    /// <summary>A single iptables / ip6tables command (-A -I -D -P -N -F -X), applied in script order.</summary>
+    private void IptablesCommand(List<string> w, string ns)
+    {
+        try { _namespaces[ns].Iptables(w[0].StartsWith("ip6", StringComparison.Ordinal)).Apply(w.Skip(1).ToList(), _file, _cmd.Line); }
+        catch (Netfilter.Iptables.IptablesParseException e) { throw IptablesError(e); }
+    }
+
+    private LabException IptablesError(Netfilter.Iptables.IptablesParseException e) =>
+        new(e.FileName, e.Line, _cmd.Text, e.Token, e.Message[(e.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..]);
 
     private void Sysctl(List<string> args, string ns)
     {
@@ -282,6 +297,7 @@ public sealed class LabLoader
             case "netns": Netns(rest); break;
             case "rule" or "ru": Rule(rest, b, family); break;
             case "neighbour" or "neighbor" or "neigh" or "n": Neigh(rest, b); break;
+            case "fou": Fou(rest, b, family); break;
             case "tunnel" or "xfrm" or "mroute" or "nexthop":
                 b.NoteUnmodelled($"{_file}:{_cmd.Line}: {_cmd.Text}");
                 Warn($"'ip {obj}' is not modelled yet; its effect is not evaluated");
@@ -391,6 +407,7 @@ public sealed class LabLoader
                 var name = Need(a, 1, "namespace name");
                 if (_namespaces.ContainsKey(name)) throw Error($"Cannot create namespace file \"/run/netns/{name}\": File exists", name);
                 _namespaces[name] = new NamespaceBuilder(name, loopbackUp: false);
+                if (_ipipLoaded) AddFallbackTunnel(_namespaces[name]);
                 break;
             }
             case "exec":
@@ -430,6 +447,13 @@ public sealed class LabLoader
         MacAddress? mac = null, peerMac = null;
         int? mtu = null;
         bool inPeer = false;
+        IpTunnelParameters? tunnel = null;
+        int typeAt = a.IndexOf("type");
+        if (typeAt >= 0 && typeAt + 1 < a.Count && a[typeAt + 1] == "ipip")
+        {
+            tunnel = IpipOptions(a.Skip(typeAt + 2).ToList());
+            a = a.Take(typeAt + 2).ToList();
+        }
         for (int i = 0; i < a.Count; i++)
         {
             var t = a[i];
@@ -453,7 +477,7 @@ public sealed class LabLoader
         var devKind = kind switch
         {
             "veth" => DeviceKind.Veth, "bridge" => DeviceKind.Bridge, "dummy" => DeviceKind.Dummy, "vlan" => DeviceKind.Vlan,
-            "vxlan" => DeviceKind.Vxlan, "macvlan" => DeviceKind.Macvlan, null => throw Error("ip link add needs 'type KIND'"),
+            "vxlan" => DeviceKind.Vxlan, "macvlan" => DeviceKind.Macvlan, "ipip" => DeviceKind.Ipip, null => throw Error("ip link add needs 'type KIND'"),
             _ => DeviceKind.Other,
         };
         if (devKind == DeviceKind.Other) Warn($"link type '{kind}' is not modelled; the device exists but behaves as a plain device");
@@ -466,6 +490,7 @@ public sealed class LabLoader
             b.AddDevice(name, devKind, mac, mtu, peer, peerBuilder.Name);
             peerBuilder.AddDevice(peer, devKind, peerMac, mtu, name, b.Name);
         }
+        else if (devKind == DeviceKind.Ipip) AddIpip(b, name, mtu, tunnel!);
         else b.AddDevice(name, devKind, mac, mtu);
     }
 
@@ -492,8 +517,9 @@ public sealed class LabLoader
                 {
                     var target = Need(a, ++i, "namespace");
                     if (!_namespaces.TryGetValue(target, out var tb)) throw Error($"Cannot find namespace \"{target}\"", target);
+                    var tunnel = b.TunnelOf(dev);
                     var moved = b.RemoveDevice(dev);
-                    tb.AddDevice(dev, moved.Kind, moved.Mac, moved.Mtu, moved.Peer, moved.PeerNamespace);
+                    tb.AddDevice(dev, moved.Kind, moved.Mac, moved.Mtu, moved.Peer, moved.PeerNamespace, tunnel);
                     // The peer now sees this end in the target namespace.
                     if (moved.Peer is { } peer && moved.PeerNamespace is { } pns && _namespaces.TryGetValue(pns, out var pb))
                         pb.SetPeerNamespace(peer, target);
