@@ -115,8 +115,16 @@ Describe 'Results' {
     }
     It 'have the documented shape under ConvertTo-Json' {
         $json = $some[0] | ConvertTo-Json -Depth 5 | ConvertFrom-Json
-        $json.PSObject.Properties.Name | Should -Be @('File', 'Frame', 'Timestamp', 'TimestampNs', 'Length', 'CapturedLength', 'Summary', 'Ingress', 'Path', 'Route', 'Egress', 'Fate', 'Reason', 'Generated', 'Notes', 'Outcomes')
+        $json.PSObject.Properties.Name | Should -Be @('File', 'Frame', 'Timestamp', 'TimestampNs', 'Length', 'CapturedLength', 'Summary', 'Ingress', 'Path', 'Route', 'Egress', 'Fate', 'Reason', 'Generated', 'Notes', 'Outcomes', 'GeneratedTraces', 'CausedBy', 'GeneratedBy')
         $json.Path[0].PSObject.Properties.Name | Should -Be @('Namespace', 'Device', 'Stage', 'Function', 'Family', 'Hook', 'Priority', 'Table', 'Chain', 'Rule', 'Verdict', 'Detail', 'RuleHandle')
+    }
+    It 'carry the packets the kernel sends in answer as child traces' {
+        $cause = $some | Where-Object { $_.GeneratedTraces.Count -gt 0 } | Select-Object -First 1
+        $cause | Should -Not -BeNullOrEmpty
+        $child = $cause.GeneratedTraces[0]
+        $child.CausedBy | Should -Be $cause.Frame
+        $child.Path[0].Function | Should -Be $child.GeneratedBy
+        (Show-PacketFlow $cause) | Should -Match ([regex]::Escape("↩ $($child.GeneratedBy): "))
     }
     It 'format as a table by default with the fate column' {
         ($some | Select-Object -First 3 | Out-String) | Should -Match 'Fate'

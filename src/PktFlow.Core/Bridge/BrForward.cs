@@ -80,7 +80,7 @@ public static class BrForward
             bool ok = Hooks(copy, scratch, br, from, p, brnf, localOrig);
             foreach (var e in scratch.Path) t.Add(e);
             foreach (var n in scratch.Notes) t.Note(n);
-            foreach (var g in scratch.Generated) t.Generate(g);
+            t.TakeGenerated(scratch);
             if (ok) { survivors.Add((p, copy)); outcome.Add(p.Name); }
             else { lastDrop = scratch.Reason; outcome.Add($"{p.Name} ({scratch.Fate} {scratch.Reason})".TrimEnd()); }
         }

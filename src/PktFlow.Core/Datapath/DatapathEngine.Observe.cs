@@ -17,10 +17,23 @@ public sealed partial class DatapathEngine
     /// host are traced through the local output path of the namespace that owns the source; others are
     /// matched against the forwards the model predicted from earlier frames.
     /// </summary>
-    private void ObserveOutbound(SkBuff skb, TraceBuilder t, InjectionPoint at, long frameNumber)
+    private void ObserveOutbound(SkBuff skb, TraceBuilder t, InjectionPoint at, long frameNumber, ref long? causedBy, ref PacketTrace? recognised)
     {
         if (at.Device.Master is not null) Bridge.BrObserve.MarkSeenLeaving(skb, at.Device.Name);
         var l3 = skb.Network;
+        if (_children.Match(skb.Protocol, l3) is { } child)
+        {
+            // The packet the model built for an earlier frame: it takes that child's trace.
+            causedBy = child.CausedBy;
+            recognised = child;
+            foreach (var e in child.Path) t.Add(e);
+            foreach (var n in child.Notes) t.Note(n);
+            foreach (var g in child.Generated) t.Generate(g);
+            t.Note($"sent by the kernel in answer to frame {child.CausedBy} ({child.GeneratedBy}): the child trace of that frame");
+            t.Route = child.Route;
+            t.End(child.Fate, child.Reason, child.Egress);
+            return;
+        }
         if (skb.Protocol == EtherTypes.Arp && ArpPacket.TryParse(l3, out var arp, out _) && arp.IsEthernetIpv4)
         {
             var what = arp.Operation == ArpPacket.Request ? $"request who-has {arp.TargetIp}" : $"reply {arp.SenderIp} is-at {arp.SenderMac}";

@@ -48,6 +48,9 @@ public sealed partial class DatapathEngine
     /// <summary>Forwarded packets the model predicted leaving a device, by their unchanging header fields.</summary>
     private readonly Dictionary<(string Egress, string Key), long> _predicted = new();
 
+    /// <summary>Packets the kernel generated, traced as children and waiting to be seen on the wire.</summary>
+    private readonly ChildTraces _children = new();
+
     /// <summary>A load balancer in front of the host: packets to its VIPs pass it first and enter at their backend.</summary>
     public Balancer? LoadBalancer { get; init; }
 
@@ -176,6 +179,8 @@ public sealed partial class DatapathEngine
     public PacketTrace Process(in CaptureFrame frame, string file, InjectionPoint at, IReadOnlyList<string>? notes = null)
     {
         var t = new TraceBuilder();
+        long? causedBy = null;
+        PacketTrace? recognised = null;
         var ingress = at;
         if (notes is not null) foreach (var n in notes) t.Note(n);
         var data = frame.Data.Span;
@@ -201,7 +206,7 @@ public sealed partial class DatapathEngine
                 skb.MacHeader = 0;
                 skb.NetworkHeader = eth.HeaderLength;
                 skb.Protocol = eth.EtherType;
-                ObserveOutbound(skb, t, at, frame.Number);
+                ObserveOutbound(skb, t, at, frame.Number, ref causedBy, ref recognised);
             }
             else
                 NetifReceiveSkb.EthTypeTrans(skb, t);
@@ -221,12 +226,13 @@ public sealed partial class DatapathEngine
             {
                 skb.NetworkHeader = link.NetworkOffset;
                 skb.Protocol = link.EtherType;
-                ObserveOutbound(skb, t, at, frame.Number);
+                ObserveOutbound(skb, t, at, frame.Number, ref causedBy, ref recognised);
             }
             else
                 NetifReceiveSkb.ReceiveNetwork(skb, link.EtherType, link.NetworkOffset, pktType, t);
         }
         if (!t.Ended) throw new InvalidOperationException($"frame {frame.Number}: the datapath ended without a fate (model bug)");
+        var children = _children.Trace(this, t, file, frame.Number, frame.TimestampNs, Mode == ReplayMode.Observe ? at : null);
         if (_senderBeforeNat is var (sender, pre))
         {
             _senderBeforeNat = null;
@@ -255,6 +261,9 @@ public sealed partial class DatapathEngine
             Notes = t.Notes.ToArray(),
             // the seeded path's accept leads to the fate the replay found
             Outcomes = t.Outcomes.Select(o => o.Taken && o.Verdict == Verdict.Accept ? o with { Fate = $"{t.Fate}: {t.Reason}" } : o).ToArray(),
+            GeneratedTraces = children,
+            CausedBy = causedBy,
+            GeneratedNetwork = recognised?.GeneratedNetwork,
         };
     }
 }

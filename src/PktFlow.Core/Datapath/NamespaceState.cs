@@ -21,6 +21,8 @@ public sealed class NamespaceState
 
     /// <summary>What the namespace's ruleset remembers: counters, quotas, limit buckets, sets, random draws.</summary>
     public Netfilter.Nftables.NftState Nft { get; }
+    /// <summary>ICMP rate limiting: the global credit and the per-destination token buckets (inet_peer).</summary>
+    public IcmpRateLimit.State IcmpLimits { get; } = new();
 
     /// <summary>The namespace's conntrack table (nf_conntrack), filled as packets pass.</summary>
     public Netfilter.Conntrack.ConntrackTable Conntrack { get; } = new();

@@ -96,6 +96,21 @@ public sealed class PacketTrace
     public IReadOnlyList<string> Notes { get; init; } = Array.Empty<string>();
     /// <summary>With -Outcomes All: every outcome the random rules this packet met could have had (docs/results.md).</summary>
     public IReadOnlyList<RandomOutcome> Outcomes { get; init; } = Array.Empty<RandomOutcome>();
+    /// <summary>
+    /// Child traces: every packet the kernel built in answer to this one (ICMP errors, echo replies,
+    /// resets, ARP replies, neighbour advertisements), traced through the output path of the namespace
+    /// that sent it. Empty for a child trace's own children beyond one level.
+    /// </summary>
+    public IReadOnlyList<PacketTrace> GeneratedTraces { get; init; } = Array.Empty<PacketTrace>();
+    /// <summary>
+    /// For a child trace, and for a captured frame the model recognised as one: the frame number of the
+    /// packet that caused it. Null otherwise.
+    /// </summary>
+    public long? CausedBy { get; init; }
+    /// <summary>For a child trace: the kernel function that built it (__icmp_send, tcp_v4_send_reset, arp_send...).</summary>
+    public string? GeneratedBy { get; init; }
+    /// <summary>For a child trace: the bytes the model built, from the network header on (tests compare them with captures).</summary>
+    internal byte[]? GeneratedNetwork { get; init; }
 
     public override string ToString() => $"{Frame} {Summary} -> {Fate} ({Reason})";
 }

@@ -13,6 +13,7 @@ public sealed class TraceBuilder
     private readonly List<string> _generated = new();
     private readonly List<string> _notes = new();
     private readonly List<RandomOutcome> _outcomes = new();
+    private readonly List<GeneratedPacket> _emitted = new();
 
     public Fate? Fate { get; private set; }
     public string Reason { get; private set; } = "";
@@ -23,6 +24,8 @@ public sealed class TraceBuilder
     public IReadOnlyList<string> Notes => _notes;
     public IReadOnlyList<RandomOutcome> Outcomes => _outcomes;
     public void Outcome(RandomOutcome o) => _outcomes.Add(o);
+    /// <summary>Packets the kernel sends in answer, built; the engine traces them as child traces.</summary>
+    public IReadOnlyList<GeneratedPacket> Emitted => _emitted;
     public bool Ended => Fate is not null;
 
     public void Stage(SkBuff skb, string stage, string function, Verdict verdict = Verdict.Pass, string? detail = null) =>
@@ -67,7 +70,22 @@ public sealed class TraceBuilder
     /// <summary>Adds an event built by a stage that needs more than the common fields (netfilter chain runs).</summary>
     public void Add(HookEvent e) => _path.Add(e);
 
+    /// <summary>Something the kernel sends (or would send) in answer that the model describes but does not build.</summary>
     public void Generate(string description) => _generated.Add(description);
+
+    /// <summary>A packet the kernel sends in answer, built: described in Generated and traced as a child.</summary>
+    public void Emit(GeneratedPacket packet)
+    {
+        _generated.Add(packet.Description);
+        _emitted.Add(packet);
+    }
+    /// <summary>Takes what a scratch walk (a flooded copy) generated.</summary>
+    public void TakeGenerated(TraceBuilder scratch)
+    {
+        _generated.AddRange(scratch._generated);
+        _emitted.AddRange(scratch._emitted);
+    }
+
     public void Note(string note) { if (!_notes.Contains(note)) _notes.Add(note); }
 
     public void Drop(SkBuff skb, string stage, string function, string reason, string detail)

@@ -61,7 +61,7 @@ public static class ArpRcv
                 t.End(Fate.Consumed, "arp_process");
                 return;
             }
-            t.Generate($"ARP reply {tip} is-at {dev.Mac} to {(sip.IsZero ? "broadcast (duplicate address probe)" : sip.ToString())}");
+            ArpSend.Reply(skb, t, sip, sha, tip, $"ARP reply {tip} is-at {dev.Mac} to {(sip.IsZero ? "broadcast (duplicate address probe)" : sip.ToString())}");
             t.Stage(skb, "ArpProcess", "arp_process", Verdict.Pass,
                 $"{tip} is local: ARP reply {tip} is-at {dev.Mac} sent{(sip.IsZero ? "" : $"; neighbour {sip} lladdr {sha} learned")}");
             t.End(Fate.Consumed, "arp_process (reply sent)");

@@ -20,14 +20,14 @@ public static class IpForward
         var outDev = rt.OutDevice!;
         if (ip.Ttl <= 1)
         {
-            t.Generate($"ICMP time exceeded in-transit to {ip.Source}");
+            IcmpSend.Error(skb, t, IcmpSend.TimeExceeded, 0, 0, false, $"ICMP time exceeded in-transit to {ip.Source}");
             t.Drop(skb, "IpForward", "ip_forward", "IP_INHDR", $"TTL {ip.Ttl} would expire: ICMP time exceeded sent to {ip.Source}");
             return;
         }
         int length = skb.Length - skb.NetworkHeader;
         if (length > outDev.Mtu && ip.DontFragment)
         {
-            t.Generate($"ICMP destination unreachable, fragmentation needed (mtu {outDev.Mtu}) to {ip.Source}");
+            IcmpSend.Error(skb, t, IcmpSend.DestUnreach, IcmpSend.FragNeeded, (uint)outDev.Mtu, false, $"ICMP destination unreachable, fragmentation needed (mtu {outDev.Mtu}) to {ip.Source}");
             t.Drop(skb, "IpForward", "ip_forward", "PKT_TOO_BIG", $"{length} bytes > {outDev.Name} MTU {outDev.Mtu} with DF set: ICMP fragmentation needed sent to {ip.Source}");
             return;
         }

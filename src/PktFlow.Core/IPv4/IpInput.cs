@@ -85,7 +85,7 @@ public static class IpInput
     {
         if (IpOptions.Problem(ip.Options, out int pointer, out bool sourceRoute) is { } problem)
         {
-            t.Generate($"ICMP parameter problem (pointer {pointer}) to {ip.Source}");
+            IcmpSend.Error(skb, t, IcmpSend.ParameterProblem, 0, (uint)pointer << 24, rt.Kind == InputRouteKind.Local, $"ICMP parameter problem (pointer {pointer}) to {ip.Source}");
             t.Stage(skb, "IpRouteInput", "ip_route_input_slow", Verdict.Pass, rt.Detail);
             t.Drop(skb, "IpRcvOptions", "ip_rcv_finish_core", "IP_INHDR", $"{problem}: ICMP parameter problem sent to {ip.Source}");
             return false;
@@ -113,19 +113,19 @@ public static class IpInput
             t.Drop(skb, "IpError", "ip_error", reason, $"not for this host and forwarding is off on {skb.Dev.Name}: dropped without ICMP");
             return;
         }
-        string? icmp = rt.Error switch
+        (string? icmp, byte code) = rt.Error switch
         {
-            FibError.HostUnreachable => "host unreachable (code 1)",
-            FibError.NetUnreachable => "net unreachable (code 0)",
-            FibError.Prohibited => "communication administratively prohibited (code 13)",
-            _ => null,
+            FibError.HostUnreachable => ("host unreachable (code 1)", (byte)1),
+            FibError.NetUnreachable => ("net unreachable (code 0)", (byte)0),
+            FibError.Prohibited => ("communication administratively prohibited (code 13)", (byte)13),
+            _ => ((string?)null, (byte)0),
         };
         if (icmp is null)
         {
             t.Drop(skb, "IpError", "ip_error", "NOT_SPECIFIED", "blackhole route: dropped silently");
             return;
         }
-        t.Generate($"ICMP destination unreachable, {icmp}, to {saddr} (icmp rate limits not modelled)");
+        IcmpSend.Error(skb, t, IcmpSend.DestUnreach, code, 0, false, $"ICMP destination unreachable, {icmp}, to {saddr}");
         t.Drop(skb, "IpError", "ip_error", rt.Error == FibError.NetUnreachable ? "IP_INNOROUTES" : "NOT_SPECIFIED",
             $"{rt.Detail}: ICMP {icmp} sent to {saddr}");
     }

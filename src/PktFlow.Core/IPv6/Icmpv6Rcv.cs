@@ -20,7 +20,7 @@ public static class Icmpv6Rcv
                     t.Drop(skb, S, F, "NOT_SPECIFIED", "echo to multicast ignored (net.ipv6.icmp.echo_ignore_multicast = 1)");
                     return;
                 }
-                t.Generate($"ICMPv6 echo reply to {src}, id {icmp.Identifier}, seq {icmp.SequenceNumber}");
+                Icmp6Send.EchoReplyTo(skb, t, message, $"ICMPv6 echo reply to {src}, id {icmp.Identifier}, seq {icmp.SequenceNumber}");
                 t.Stage(skb, "Icmpv6Echo", "icmpv6_echo_reply", Verdict.Pass, $"echo request id {icmp.Identifier} seq {icmp.SequenceNumber}: the kernel answers with an echo reply");
                 t.End(Fate.Delivered, "icmpv6_echo_reply");
                 return;
@@ -77,7 +77,13 @@ public static class Icmpv6Rcv
             return;
         }
         var to = src.IsZero ? "ff02::1 (duplicate address detection)" : src.ToString();
-        t.Generate($"ICMPv6 neighbor advertisement {target} is-at {skb.Dev.Mac} to {to}");
+        // ndisc_recv_ns: a multicast solicitation gets the link-layer option and the override flag;
+        // a DAD probe (unspecified source) is answered to all nodes, unsolicited.
+        Ipv6Header.TryParse(skb.Network, out var ns6, out _);
+        bool inc = ns6.Destination.IsMulticast, dad = src.IsZero;
+        bool router = ns.Sysctls.IsOn($"net.ipv6.conf.{skb.Dev.Name}.forwarding") || ns.Sysctls.Ipv6Forwarding;
+        Icmp6Send.NeighbourAdvertisement(skb, t, dad ? IpAddr.Parse("ff02::1") : src, target, router, !dad, dad || inc, dad || inc,
+            $"ICMPv6 neighbor advertisement {target} is-at {skb.Dev.Mac} to {to}");
         t.Stage(skb, "NdiscRecvNs", "ndisc_recv_ns", Verdict.Pass, $"solicitation for {target} on {skb.Dev.Name}: neighbour advertisement sent to {to}");
         t.End(Fate.Consumed, "ndisc_recv_ns (advertisement sent)");
     }

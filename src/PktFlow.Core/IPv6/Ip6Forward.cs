@@ -23,7 +23,7 @@ public static class Ip6Forward
         Ipv6Header.TryParse(skb.Network, out var ip6, out _);
         if (ip6.HopLimit <= 1)
         {
-            t.Generate($"ICMPv6 time exceeded (hop limit) to {src}");
+            Icmp6Send.Error(skb, t, Icmp6Send.TimeExceeded, 0, 0, $"ICMPv6 time exceeded (hop limit) to {src}");
             t.Drop(skb, S, F, "IP_INHDR", $"hop limit {ip6.HopLimit} would expire: ICMPv6 time exceeded sent to {src}");
             return;
         }
@@ -48,7 +48,7 @@ public static class Ip6Forward
         }
         else if (src.IsLinkLocal)
         {
-            t.Generate($"ICMPv6 destination unreachable, beyond scope of source address, to {src}");
+            Icmp6Send.Error(skb, t, Icmp6Send.DestUnreach, 2, 0, $"ICMPv6 destination unreachable, beyond scope of source address, to {src}");
             t.Drop(skb, S, F, "IP_INADDRERRORS", $"link-local source {src} cannot leave {skb.Dev.Name}: ICMPv6 beyond scope sent");
             return;
         }
@@ -56,7 +56,7 @@ public static class Ip6Forward
         int mtu = Math.Max(outDev.Mtu, 1280);
         if (length > mtu)
         {
-            t.Generate($"ICMPv6 packet too big (mtu {mtu}) to {src}");
+            Icmp6Send.Error(skb, t, Icmp6Send.PacketTooBig, 0, (uint)mtu, $"ICMPv6 packet too big (mtu {mtu}) to {src}");
             t.Drop(skb, S, F, "PKT_TOO_BIG", $"{length} bytes > {outDev.Name} MTU {mtu}: ICMPv6 packet too big sent to {src}");
             return;
         }

@@ -71,11 +71,11 @@ public static class Ip6Input
                     t.Drop(skb, "DstDiscard", "dst_discard", "NOT_SPECIFIED", "blackhole route: dropped silently");
                     break;
                 case FibError.Prohibited:
-                    t.Generate($"ICMPv6 destination unreachable, administratively prohibited, to {src}");
+                    Icmp6Send.Error(skb, t, Icmp6Send.DestUnreach, 1, 0, $"ICMPv6 destination unreachable, administratively prohibited, to {src}");
                     t.Drop(skb, "Ip6PktProhibit", "ip6_pkt_prohibit", "IP_INNOROUTES", $"prohibit route: ICMPv6 administratively prohibited sent to {src}");
                     break;
                 default:
-                    t.Generate($"ICMPv6 destination unreachable, no route, to {src}");
+                    Icmp6Send.Error(skb, t, Icmp6Send.DestUnreach, 0, 0, $"ICMPv6 destination unreachable, no route, to {src}");
                     t.Drop(skb, "Ip6PktDiscard", "ip6_pkt_discard", "IP_INNOROUTES",
                         $"{(res.Route is null ? "no route" : "unreachable route")}: ICMPv6 no route to destination sent to {src}");
                     break;

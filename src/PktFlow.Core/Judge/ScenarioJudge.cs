@@ -57,6 +57,7 @@ public static class ScenarioJudge
             if (!traces.TryGetValue(k.Frame, out var t)) continue;
             var differences = new List<string>();
             if (k.Attributed) Compare(k, t, differences);
+            if (k.Attributed) CompareAnswers(k, t, traces, record.Wire, differences);
             frames.Add(new FrameJudgement
             {
                 Scenario = name, Frame = k.Frame, Direction = k.Direction, Summary = t.Summary, Judged = k.Attributed,
@@ -96,6 +97,44 @@ public static class ScenarioJudge
                     : $"{hop.Namespace}: kernel chains [{string.Join(", ", kernelText)}], model [{string.Join(", ", modelText)}]");
         }
     }
+
+    /// <summary>
+    /// The packets the kernel sends in answer (ICMP errors, echo replies, resets, ARP replies, neighbour
+    /// advertisements; what ICMP rate limiting lets through): every child trace of a frame that leaves
+    /// by the capture point must be a frame of the capture, and every answer the capture shows the
+    /// host sending must be the child of an earlier frame.
+    /// </summary>
+    private static void CompareAnswers(KernelFrame k, PacketTrace t, IReadOnlyDictionary<long, PacketTrace> traces, string wire, List<string> differences)
+    {
+        var slash = wire.IndexOf('/');
+        string ns = wire[..slash], dev = wire[(slash + 1)..];
+        // Only answers the wire namespace sends or routes leave with its MAC and are recognised as
+        // children; a bridged one passes the capture point as a frame arriving on the port.
+        // A child bigger than the path's MTU leaves as fragments the model does not make: not counted.
+        int predicted = t.GeneratedTraces.Count(c => Datapath.ChildTraces.LeavesBy(c, ns, dev)
+            && c.Path.Any(e => e.Namespace == ns && e.Stage is "NeighOutput" or "ArpSend")
+            && !c.Path.Any(e => e.Stage is "IpFinishOutput" or "Ip6FinishOutput" && e.Verdict == Verdict.NotModelled));
+        if (predicted > 0)
+        {
+            int seen = traces.Values.Count(x => x.CausedBy == t.Frame && x.GeneratedBy is null && x.Frame != t.Frame);
+            if (seen < predicted)
+                differences.Add($"answers: the model sends {predicted} packet(s) out {wire} in answer ({string.Join("; ", t.GeneratedTraces.Select(c => c.Summary))}), the capture shows {seen}");
+        }
+        // An answer the model did not build is judged only where the model held one back for a rate
+        // limit shortly before: elsewhere it is a socket table or a stage the model does not know.
+        if (k.Direction == "out" && t.CausedBy is null && t.Path.Count > 0 && t.Path[0].Stage is "Observed" or "ArpSend" && LooksLikeAnswer(t.Summary)
+            && !k.Ends.Any(e => e.Fate == "Queued") && k.Path.Count > 0 && k.Path[0].In is null
+            && traces.Values.Any(x => x.Frame < t.Frame && x.TimestampNs >= t.TimestampNs - 2_000_000_000L && x.Generated.Any(RateLimited)))
+            differences.Add($"answers: the kernel sent this in answer to an earlier frame; the model generated no such packet");
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex AnswerSummary = new(
+        @"ICMP echo reply|unreachable|time exceeded|parameter problem|packet too big|Flags \[R\.?\]|ARP, Reply|neighbor advertisement|ICMP6, echo reply",
+        System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    private static bool LooksLikeAnswer(string summary) => AnswerSummary.IsMatch(summary);
+
+    private static bool RateLimited(string generated) => generated.Contains("icmp_global_allow", StringComparison.Ordinal) || generated.Contains("xrlim_allow", StringComparison.Ordinal);
 
     /// <summary>
     /// The model's chain events collapsed the way the kernel record lists them: one entry per base

@@ -126,7 +126,7 @@ public static class NfHookSlow
         if (result.UnsupportedRules.Count > 0)
             t.Note($"{result.UnsupportedRules.Count} rule(s) the model cannot evaluate were skipped: {string.Join("; ", result.UnsupportedRules.Select(r => r.Text))}");
         if (result.Verdict == "accept") return result;
-        if (result.Reject is { } reject) t.Generate($"reject: {reject}");
+        if (result.Reject is { } reject) NfReject.Send(skb, t, reject);
         t.End(Fate.Dropped, result.Verdict == "queue" ? "NETFILTER_QUEUE (no queue listener modelled)" : "NETFILTER_DROP");
         return null;
     }

@@ -45,7 +45,11 @@ public static class PathDiagram
         sb.AppendLine();
         if (trace.Route is { } r) sb.Append("  route: ").AppendLine(r);
         foreach (var g in trace.Generated) sb.Append("  ↩ kernel sends: ").AppendLine(g);
+        if (trace.CausedBy is { } cause) sb.Append("  ↩ sent by the kernel in answer to frame ").AppendLine(cause.ToString(System.Globalization.CultureInfo.InvariantCulture));
         foreach (var n in trace.Notes) sb.Append("  note: ").AppendLine(n);
+        // Across namespaces (or with answers): the hops one column per namespace, children below.
+        if (trace.GeneratedTraces.Count > 0 || trace.Path.Select(e => e.Namespace).Distinct().Count() > 1)
+            sb.AppendLine().Append(NamespaceColumns.Render(trace));
         return sb.ToString();
     }
 

@@ -30,7 +30,9 @@ public static class LocalDeliver
             default:
                 // ip_protocol_deliver_rcu / ip6_protocol_deliver_rcu: no handler and no raw socket.
                 var icmp = v6 ? "ICMPv6 parameter problem (unrecognized next header)" : "ICMP protocol unreachable";
-                if (!broadcast) t.Generate($"{icmp} to {saddr}");
+                if (broadcast) { }
+                else if (v6) t.Generate($"{icmp} to {saddr}");
+                else IPv4.IcmpSend.Error(skb, t, IPv4.IcmpSend.DestUnreach, 2, 0, true, $"{icmp} to {saddr}");
                 t.Drop(skb, v6 ? "Ip6ProtocolDeliver" : "IpProtocolDeliver", v6 ? "ip6_protocol_deliver_rcu" : "ip_protocol_deliver_rcu",
                     "IP_NOPROTO", $"no handler for IP protocol {protocol}{(broadcast ? "" : $"; {icmp} sent")}");
                 break;
@@ -96,7 +98,7 @@ public static class LocalDeliver
         {
             // __inet_lookup_skb found nothing: tcp_v4_send_reset, unless the segment is itself a reset.
             bool rst = (tcp.Flags & TcpFlags.Rst) != 0;
-            if (!rst) t.Generate($"TCP RST to {saddr}:{tcp.SourcePort} (nothing listens on port {tcp.DestinationPort})");
+            if (!rst) TcpSendReset.Send(skb, t, saddr, daddr, segment, v6 ? "tcp_v6_send_reset" : "tcp_v4_send_reset", $"TCP RST to {saddr}:{tcp.SourcePort} (nothing listens on port {tcp.DestinationPort})");
             t.Drop(skb, stage, fn, "NO_SOCKET", $"no socket for TCP port {tcp.DestinationPort}{(rst ? "; a reset is not answered" : ": the kernel answers with a RST")}");
             return;
         }
@@ -156,7 +158,8 @@ public static class LocalDeliver
                 return;
             }
             var icmp = v6 ? "ICMPv6 port unreachable" : "ICMP port unreachable";
-            t.Generate($"{icmp} to {saddr} (port {udp.DestinationPort})");
+            if (v6) IPv6.Icmp6Send.Error(skb, t, IPv6.Icmp6Send.DestUnreach, 4, 0, $"{icmp} to {saddr} (port {udp.DestinationPort})");
+            else IPv4.IcmpSend.Error(skb, t, IPv4.IcmpSend.DestUnreach, IPv4.IcmpSend.PortUnreach, 0, true, $"{icmp} to {saddr} (port {udp.DestinationPort})");
             t.Drop(skb, stage, fn, "NO_SOCKET", $"no socket for UDP port {udp.DestinationPort}: {icmp} sent to {saddr}");
             return;
         }
@@ -188,7 +191,7 @@ public static class LocalDeliver
                     t.End(Fate.Consumed, "icmp_echo (ignored)");
                     return;
                 }
-                t.Generate($"ICMP echo reply to {saddr}, id {icmp.Identifier}, seq {icmp.SequenceNumber}");
+                IPv4.IcmpSend.Reply(skb, t, segment, $"ICMP echo reply to {saddr}, id {icmp.Identifier}, seq {icmp.SequenceNumber}");
                 t.Stage(skb, "IcmpEcho", "icmp_echo", Verdict.Pass, $"echo request id {icmp.Identifier} seq {icmp.SequenceNumber}: the kernel answers with an echo reply");
                 t.End(Fate.Delivered, "icmp_echo");
                 return;

@@ -44,8 +44,9 @@ def real(name):
 
 
 def guard():
-    if not PREFIX.startswith("pfrec-"):
-        die("PFREC_PREFIX is not set to a pfrec- prefix")
+    # pfrec-<scenario>- by default; record.sh's PFREC_NS_PREFIX may name another pf*- prefix
+    if not (PREFIX.startswith("pf") and "-" in PREFIX[2:-1] and PREFIX.endswith("-") and PREFIX[2:PREFIX.index("-")].isalnum()):
+        die("PFREC_PREFIX is not set to a pfrec- (or other pf*-) prefix")
     mine = os.stat("/proc/self/ns/net").st_ino
     allowed = set()
     names = []

@@ -1,0 +1,120 @@
+using System.Text;
+using PktFlow.Wire;
+
+namespace PktFlow.Datapath;
+
+/// <summary>
+/// Child traces: every packet a walk built in answer (<see cref="TraceBuilder.Emitted"/>) is traced
+/// through the output path of the namespace that sends it (ip_local_out / ip6_local_out, the OUTPUT
+/// and POSTROUTING hooks, routing, the neighbour layer, dev_queue_xmit and on across veth pairs).
+/// In Observe mode a child that crosses the capture point is remembered, so that the frame the capture
+/// shows the kernel sending is recognised as that child (same addresses, ports, ICMP type and code,
+/// quoted header) and takes its trace rather than being walked through the stack a second time.
+/// </summary>
+public sealed class ChildTraces
+{
+    /// <summary>Children waiting to be seen on the wire, by <see cref="Key"/>, oldest first.</summary>
+    private readonly Dictionary<string, Queue<PacketTrace>> _pending = new();
+    private readonly Queue<string> _order = new();
+    /// <summary>Bound on remembered children (a capture that never shows them must not grow memory).</summary>
+    private const int MaxPending = 4096;
+
+    internal PacketTrace[] Trace(DatapathEngine engine, TraceBuilder parent, string file, long frame, long timestampNs, InjectionPoint? wire)
+    {
+        if (parent.Emitted.Count == 0) return Array.Empty<PacketTrace>();
+        var children = new PacketTrace[parent.Emitted.Count];
+        for (int i = 0; i < children.Length; i++)
+        {
+            var p = parent.Emitted[i];
+            var skb = new SkBuff(p.Network) { Netns = p.Namespace, Dev = p.Device, Engine = engine, TimestampNs = timestampNs, Protocol = p.Protocol, NetworkHeader = 0 };
+            var t = new TraceBuilder();
+            string firstKey = Key(p.Protocol, p.Network) ?? "";
+            if (p.Protocol == EtherTypes.Arp)
+            {
+                skb.SetEthernet(p.LinkDestination ?? MacAddress.Broadcast, p.Device.Mac);
+                IPv4.ArpSend.Xmit(skb, t, p.Device, p.Description);
+            }
+            else
+            {
+                var (src, dst) = Addresses(p.Protocol, p.Network);
+                t.Stage(skb, StageName(p.Function), p.Function, Verdict.Pass, p.Description);
+                IPv4.IpLocalOut.Send(skb, t, src, dst, p.Device);
+            }
+            if (!t.Ended) throw new InvalidOperationException($"frame {frame}: a generated packet's walk ended without a fate (model bug)");
+            // What it generated in turn is described, not traced: children are one level deep.
+            var child = new PacketTrace
+            {
+                File = file, Frame = frame, TimestampNs = timestampNs,
+                Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(timestampNs / 1_000_000).AddTicks(timestampNs % 1_000_000 / 100),
+                Length = p.Network.Length + 14, CapturedLength = p.Network.Length + 14,
+                Summary = PacketSummary.Format(p.Network, p.Protocol), Ingress = $"{p.Namespace.Name}/{p.Device.Name}",
+                Path = t.Path.ToArray(), Route = t.Route, Egress = t.Egress, Fate = t.Fate!.Value, Reason = t.Reason,
+                Generated = t.Generated.ToArray(), Notes = t.Notes.ToArray(), CausedBy = frame, GeneratedBy = p.Function, GeneratedNetwork = p.Network,
+            };
+            children[i] = child;
+            if (wire is not null && LeavesBy(child, wire.Namespace.Name, wire.Device.Name))
+            {
+                Remember(firstKey, child);
+                if (Key(skb.Protocol, skb.Network) is { } lastKey && lastKey != firstKey) Remember(lastKey, child); // after NAT
+            }
+        }
+        return children;
+    }
+
+    /// <summary>Whether a trace shows the packet sent on namespace/device (where a capture of that device sees it leave).</summary>
+    public static bool LeavesBy(PacketTrace trace, string ns, string device) =>
+        trace.Path.Any(e => e.Namespace == ns && e.Device == device && e.Stage is "VethXmit" or "DevQueueXmit" && e.Verdict == Verdict.Pass);
+
+    /// <summary>The child a frame leaving the capture point is, if the model built it; it is then no longer pending.</summary>
+    internal PacketTrace? Match(ushort protocol, ReadOnlySpan<byte> network)
+    {
+        if (Key(protocol, network) is not { } key || !_pending.TryGetValue(key, out var q) || q.Count == 0) return null;
+        var child = q.Dequeue();
+        if (q.Count == 0) _pending.Remove(key);
+        return child;
+    }
+
+    private void Remember(string key, PacketTrace child)
+    {
+        if (key.Length == 0) return;
+        if (!_pending.TryGetValue(key, out var q)) _pending[key] = q = new Queue<PacketTrace>();
+        q.Enqueue(child);
+        _order.Enqueue(key);
+        while (_order.Count > MaxPending && _order.TryDequeue(out var old))
+            if (_pending.TryGetValue(old, out var oq) && oq.TryDequeue(out _) && oq.Count == 0) _pending.Remove(old);
+    }
+
+    /// <summary>
+    /// What identifies a generated packet on the wire: addresses, protocol and the transport header
+    /// without checksums (ICMP type, code, rest of header and up to 40 bytes of the quoted packet or echo
+    /// data; TCP ports, sequence and acknowledgment numbers and flags), or the whole ARP payload. TTL, IP
+    /// id, TOS and the IPv6 flow label are left out: the IP id and flow label come from per-boot hashes
+    /// the model cannot know, and TTL changes on the way.
+    /// </summary>
+    internal static string? Key(ushort protocol, ReadOnlySpan<byte> l3)
+    {
+        if (protocol == EtherTypes.Arp) return l3.Length >= 28 ? "arp/" + Convert.ToHexString(l3[6..28]) : null;
+        IpAddr src, dst; byte proto; ReadOnlySpan<byte> l4;
+        // A fragment is never a child as built (the model does not fragment on output): no key.
+        if (protocol == EtherTypes.Ipv4 && Ipv4Header.TryParse(l3, out var ip, out _) && !ip.IsFragment) { src = ip.Source; dst = ip.Destination; proto = ip.Protocol; l4 = ip.Payload; }
+        else if (protocol == EtherTypes.Ipv6 && Ipv6Header.TryParse(l3, out var ip6, out _) && ip6.NextHeader != 44)
+        {
+            src = ip6.Source; dst = ip6.Destination; proto = ip6.NextHeader;
+            l4 = l3[Ipv6Header.HeaderLength..Math.Min(l3.Length, Ipv6Header.HeaderLength + ip6.PayloadLength)];
+        }
+        else return null;
+        var sb = new StringBuilder().Append(src).Append('>').Append(dst).Append('/').Append(proto).Append('/');
+        if (proto is IpProtocol.Icmp or IpProtocol.Icmpv6 && l4.Length >= 8)
+            sb.Append(Convert.ToHexString(l4[..2])).Append(Convert.ToHexString(l4[4..Math.Min(l4.Length, 48)]));
+        else if (proto == IpProtocol.Tcp && l4.Length >= 14) sb.Append(Convert.ToHexString(l4[..14]));
+        else return null;
+        return sb.ToString();
+    }
+
+    private static (IpAddr Src, IpAddr Dst) Addresses(ushort protocol, ReadOnlySpan<byte> l3) =>
+        protocol == EtherTypes.Ipv4 ? (IpAddr.ReadV4(l3[12..]), IpAddr.ReadV4(l3[16..])) : (IpAddr.ReadV6(l3[8..]), IpAddr.ReadV6(l3[24..]));
+
+    /// <summary>The kernel symbol in PascalCase, as stages are named: __icmp_send -> IcmpSend.</summary>
+    internal static string StageName(string function) =>
+        string.Concat(function.Split('_', StringSplitOptions.RemoveEmptyEntries).Select(w => char.ToUpperInvariant(w[0]) + w[1..]));
+}

@@ -1,0 +1,91 @@
+using System.Buffers.Binary;
+using PktFlow.Topology;
+using PktFlow.Wire;
+
+namespace PktFlow.Datapath;
+
+/// <summary>
+/// A packet the kernel builds in answer to the one being traced (an ICMP error, an echo reply, a TCP
+/// reset, an ARP reply, a neighbour advertisement): its bytes from the network header on, the
+/// namespace that sends it and the device its cause arrived on. The engine traces it through that
+/// namespace's output path as a child trace once the cause's walk has ended.
+/// </summary>
+public sealed class GeneratedPacket
+{
+    /// <summary>What it is, in words (the cause's <see cref="PacketTrace.Generated"/> line).</summary>
+    public required string Description { get; init; }
+    /// <summary>The kernel function that builds and sends it (icmp_send, tcp_v4_send_reset, arp_send...).</summary>
+    public required string Function { get; init; }
+    public required NetNamespace Namespace { get; init; }
+    /// <summary>The device the cause arrived on (ARP and neighbour advertisements leave by it).</summary>
+    public required NetDevice Device { get; init; }
+    /// <summary>EtherType of <see cref="Network"/>.</summary>
+    public required ushort Protocol { get; init; }
+    /// <summary>The packet from the network header on (IP header, or the ARP payload).</summary>
+    public required byte[] Network { get; init; }
+    /// <summary>Where arp_send addresses the frame (the requester); null for IP packets, which the neighbour layer addresses.</summary>
+    public MacAddress? LinkDestination { get; init; }
+}
+
+/// <summary>Writes the IP headers the kernel puts on the packets it generates.</summary>
+internal static class GeneratedHeaders
+{
+    /// <summary>An IPv4 header (ip_build_and_send_pkt / ip_push_pending_frames): no options, checksum filled in.</summary>
+    public static byte[] Ipv4(IpAddr src, IpAddr dst, byte protocol, byte tos, byte ttl, bool dontFragment, ReadOnlySpan<byte> payload)
+    {
+        var b = new byte[20 + payload.Length];
+        b[0] = 0x45;
+        b[1] = tos;
+        BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(2), (ushort)b.Length);
+        // IP id: ip_select_ident hashes a per-net secret for packets without DF; with DF and no
+        // connected socket it is 0. The model writes 0 either way (see docs/results.md).
+        BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(6), dontFragment ? (ushort)0x4000 : (ushort)0);
+        b[8] = ttl;
+        b[9] = protocol;
+        src.Write(b.AsSpan(12));
+        dst.Write(b.AsSpan(16));
+        payload.CopyTo(b.AsSpan(20));
+        Ipv4HeaderWriter.UpdateHeaderChecksum(b);
+        return b;
+    }
+
+    /// <summary>An IPv6 header (ip6_xmit / ip6_push_pending_frames) with flow label 0.</summary>
+    public static byte[] Ipv6(IpAddr src, IpAddr dst, byte nextHeader, byte hopLimit, ReadOnlySpan<byte> payload)
+    {
+        var b = new byte[40 + payload.Length];
+        b[0] = 0x60;
+        BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(4), (ushort)payload.Length);
+        b[6] = nextHeader;
+        b[7] = hopLimit;
+        src.Write(b.AsSpan(8));
+        dst.Write(b.AsSpan(24));
+        payload.CopyTo(b.AsSpan(40));
+        return b;
+    }
+
+    /// <summary>An ICMP message: type, code, the 4-byte rest of header, the body, the Internet checksum.</summary>
+    public static byte[] Icmp(byte type, byte code, uint rest, ReadOnlySpan<byte> body)
+    {
+        var m = new byte[8 + body.Length];
+        m[0] = type;
+        m[1] = code;
+        BinaryPrimitives.WriteUInt32BigEndian(m.AsSpan(4), rest);
+        body.CopyTo(m.AsSpan(8));
+        BinaryPrimitives.WriteUInt16BigEndian(m.AsSpan(2), Checksum.Internet(m));
+        return m;
+    }
+
+    /// <summary>Fills in the checksum at <paramref name="offset"/> of a transport segment over the pseudo-header.</summary>
+    public static void TransportChecksum(IpAddr src, IpAddr dst, byte protocol, Span<byte> segment, int offset)
+    {
+        segment[offset] = 0;
+        segment[offset + 1] = 0;
+        BinaryPrimitives.WriteUInt16BigEndian(segment[offset..], Checksum.Transport(src, dst, protocol, segment));
+    }
+
+    public static int DefaultTtl(NetNamespace ns) =>
+        int.TryParse(ns.Sysctls.Get("net.ipv4.ip_default_ttl"), out var v) && v is > 0 and < 256 ? v : 64;
+
+    public static int HopLimit(NetNamespace ns, string device) =>
+        int.TryParse(ns.Sysctls.Get($"net.ipv6.conf.{device}.hop_limit") ?? ns.Sysctls.Get("net.ipv6.conf.all.hop_limit"), out var v) && v is > 0 and < 256 ? v : 64;
+}
