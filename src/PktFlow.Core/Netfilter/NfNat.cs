@@ -80,6 +80,17 @@ public static class NfNat
         }
     }
 
+    /// <summary>
+    /// Puts a packet captured after NAT back into the form it had before (Observe mode: a frame seen
+    /// leaving a port was translated on its way there): addresses and ports of <paramref name="before"/>.
+    /// </summary>
+    internal static void Restore(SkBuff skb, ConntrackTuple before)
+    {
+        var scratch = new TraceBuilder();
+        Rewrite(skb, scratch, source: true, before.Source, before.SourcePort, "");
+        Rewrite(skb, scratch, source: false, before.Destination, before.DestinationPort, "");
+    }
+
     /// <summary>Writes an address (and port) into the packet, keeping the IPv4 and transport checksums right.</summary>
     private static void Rewrite(SkBuff skb, TraceBuilder t, bool source, IpAddr address, ushort port, string why)
     {
@@ -88,22 +99,32 @@ public static class NfNat
         int addrOffset = v6 ? (source ? 8 : 24) : (source ? 12 : 16);
         var old = v6 ? IpAddr.ReadV6(n[addrOffset..]) : IpAddr.ReadV4(n[addrOffset..]);
         if (old.Family != address.Family) return;
-        int l4 = -1; byte proto;
+        int l4 = -1, end; byte proto;
+        IpAddr saddr, daddr;
         if (v6)
         {
             Ipv6Header.TryParse(n, out var ip6, out _);
             Ipv6ExtensionHeaders.Walk(ip6.NextHeader, n[Ipv6Header.HeaderLength..], out var chain);
             proto = chain.UpperProtocol;
             if (!chain.IsNonFirstFragment) l4 = Ipv6Header.HeaderLength + chain.UpperOffset;
+            (saddr, daddr, end) = (ip6.Source, ip6.Destination, Ipv6Header.HeaderLength + ip6.PayloadLength);
         }
         else
         {
             Ipv4Header.TryParse(n, out var ip, out _);
             proto = ip.Protocol;
             if (ip.FragmentOffset == 0) l4 = ip.HeaderLength;
+            (saddr, daddr, end) = (ip.Source, ip.Destination, ip.TotalLength);
         }
         int csumAt = proto switch { IpProtocol.Tcp => 16, IpProtocol.Udp => 6, IpProtocol.Icmpv6 => 2, _ => -1 };
         bool hasL4Csum = l4 >= 0 && csumAt >= 0 && n.Length >= l4 + csumAt + 2 && !(proto == IpProtocol.Udp && !v6 && BinaryPrimitives.ReadUInt16BigEndian(n[(l4 + 6)..]) == 0);
+        // CHECKSUM_PARTIAL (a locally sent packet still on its way to the offload, as veths carry it): the
+        // field holds the folded pseudo-header sum, which inet_proto_csum_replace4 updates without
+        // complementing, and a port change leaves it alone (the port is summed at transmit).
+        int segLength = end > l4 && end <= n.Length ? end - l4 : n.Length - l4;
+        bool partial = hasL4Csum && proto is IpProtocol.Tcp or IpProtocol.Udp
+            && !Checksum.TransportValid(saddr, daddr, proto, n.Slice(l4, segLength))
+            && BinaryPrimitives.ReadUInt16BigEndian(n[(l4 + csumAt)..]) == Checksum.Fold(Checksum.PseudoHeader(saddr, daddr, proto, segLength));
         if (!v6)
         {
             ushort ipc = BinaryPrimitives.ReadUInt16BigEndian(n[10..]);
@@ -116,6 +137,12 @@ public static class NfNat
             BinaryPrimitives.WriteUInt16BigEndian(n[(l4 + csumAt)..], c);
         }
         address.Write(n[addrOffset..]);
+        if (partial)
+        {
+            var (ns, nd) = source ? (address, daddr) : (saddr, address);
+            BinaryPrimitives.WriteUInt16BigEndian(n[(l4 + csumAt)..], Checksum.Fold(Checksum.PseudoHeader(ns, nd, proto, segLength)));
+            hasL4Csum = false;
+        }
         string portText = "";
         if (l4 >= 0 && proto is IpProtocol.Tcp or IpProtocol.Udp && n.Length >= l4 + 4)
         {

@@ -156,6 +156,27 @@ public class BrHandleFrameTests
     }
 
     [Fact]
+    public void IpSabotageInKeepsPreRoutingFromRunningTwiceForAFramePassedUp()
+    {
+        const string rules = """
+            nft -f - <<'NFT'
+            table ip t {
+                chain pre { type filter hook prerouting priority 0; policy accept; }
+                chain in { type filter hook input priority 0; policy accept; }
+            }
+            NFT
+            """;
+        var on = Inject(Engine(rules), "port1", Ping(Br, H1, A1, ABr));
+        Assert.True(on.Fate == Fate.Delivered, Dump(on));
+        Assert.Equal(new[] { "bridge PreRouting@port1", "inet PreRouting@br0", "bridge LocalIn@port1", "inet LocalIn@br0" }, Hooks(on).ToArray());
+        Assert.Contains(on.Path, e => e.Function == "ip_sabotage_in");
+        // Without br_netfilter the only PRE_ROUTING is ip_rcv's own, and ip_sabotage_in has nothing to stop.
+        var off = Inject(Engine("sysctl -w net.bridge.bridge-nf-call-iptables=0\n" + rules), "port1", Ping(Br, H1, A1, ABr));
+        Assert.Equal(new[] { "bridge PreRouting@port1", "bridge LocalIn@port1", "inet PreRouting@br0", "inet LocalIn@br0" }, Hooks(off).ToArray());
+        Assert.DoesNotContain(off.Path, e => e.Function == "ip_sabotage_in");
+    }
+
+    [Fact]
     public void BridgeHooksRunInTheKernelsOrderWithoutBrNetfilter()
     {
         var engine = Engine("sysctl -w net.bridge.bridge-nf-call-iptables=0\n" + FilterRules);
