@@ -71,6 +71,7 @@ public static class IpInput
                 return;
             case InputRouteKind.Forward:
                 t.Stage(skb, "IpRouteInput", "ip_route_input_slow", Verdict.Pass, rt.Detail);
+                if (rt.Multipath is { } mp) t.Stage(skb, "FibSelectMultipath", "fib_select_multipath", Verdict.Pass, mp);
                 IpForward.Forward(skb, t, rt);
                 return;
             default:

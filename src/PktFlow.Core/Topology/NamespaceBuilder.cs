@@ -121,7 +121,10 @@ public sealed class NamespaceBuilder
             AddAddress(name, new IpPrefix(IpAddr.V6(0, 1), 128), null);
         }
         d.Up = up;
-        if (!up) _userRoutes.RemoveAll(r => r.Device == name && r.Family == IpFamily.V4); // fib_sync_down_dev flushes IPv4 routes
+        // fib_sync_down_dev flushes IPv4 routes through the device; a multipath route only when every nexthop is dead.
+        if (!up) _userRoutes.RemoveAll(r => r.Family == IpFamily.V4 && (r.Nexthops is { } nhs
+            ? nhs.All(n => n.Device == name || _devices.FirstOrDefault(d => d.Name == n.Device)?.Up != true)
+            : r.Device == name));
     }
 
     public void SetMtu(string name, int mtu) => Get(name).Mtu = mtu;
@@ -150,6 +153,7 @@ public sealed class NamespaceBuilder
 
     public void AddRoute(Route route)
     {
+        if (route.Nexthops is { } nhs) route = ResolveNexthops(route, nhs);
         if (route.Device is { } dev)
         {
             var d = Get(dev);
@@ -171,13 +175,33 @@ public sealed class NamespaceBuilder
         _userRoutes.Add(route);
     }
 
+    /// <summary>fib_check_nh for every nexthop of a multipath route: a nexthop without a device gets the one its gateway is on.</summary>
+    private Route ResolveNexthops(Route route, IReadOnlyList<RouteNexthop> nhs)
+    {
+        var resolved = new List<RouteNexthop>();
+        foreach (var nh in nhs)
+        {
+            string dev = nh.Device;
+            if (dev.Length > 0) Get(dev);
+            if (nh.Gateway is { } gw)
+                dev = ConnectedDeviceFor(gw, dev.Length > 0 ? dev : null)
+                    ?? throw new TopologyException($"Error: Nexthop has invalid gateway (no connected route reaches {gw}{(dev.Length == 0 ? "" : " on " + dev)})");
+            resolved.Add(nh with { Device = dev });
+        }
+        return new Route
+        {
+            Table = route.Table, Type = route.Type, Destination = route.Destination, Gateway = resolved[0].Gateway, Device = resolved[0].Device,
+            PreferredSource = route.PreferredSource, Metric = route.Metric, Scope = route.Scope, Protocol = route.Protocol, Nexthops = resolved,
+        };
+    }
+
     /// <summary>`onlink`: the kernel skips the gateway check.</summary>
     public void AddRouteUnchecked(Route route) => _userRoutes.Add(route);
 
     private static Route Clone(Route r, string device) => new()
     {
         Table = r.Table, Type = r.Type, Destination = r.Destination, Gateway = r.Gateway, Device = device,
-        PreferredSource = r.PreferredSource, Metric = r.Metric, Scope = r.Scope, Protocol = r.Protocol,
+        PreferredSource = r.PreferredSource, Metric = r.Metric, Scope = r.Scope, Protocol = r.Protocol, Nexthops = r.Nexthops,
     };
 
     /// <summary>The up device whose connected prefix covers the gateway (fib_check_nh's scope-link lookup).</summary>

@@ -555,6 +555,7 @@ public sealed class LabLoader
         uint table = RouteTables.Main, metric = 0;
         AddressScope? scope = null;
         bool onlink = false;
+        var nexthops = new List<RouteNexthop>();
         for (int i = 1; i < a.Count; i++)
         {
             var t = a[i];
@@ -587,20 +588,29 @@ public sealed class LabLoader
                 case "to": dst = ParsePrefix(Need(a, ++i, "destination"), family); break;
                 case "mtu" or "advmss" or "initcwnd" or "initrwnd" or "realm" or "realms" or "pref" or "expires" or "hoplimit":
                     Warn($"route attribute '{t}' is not modelled"); i++; break;
-                case "nexthop": throw Error("multipath routes are not supported yet (issue 5)", t);
+                case "nexthop": i = Nexthop(a, i, nexthops, family); break;
+                case "nhid": throw Error("nexthop objects (ip nexthop, nhid) are not modelled yet; write the nexthops into the route (nexthop via A dev X weight W ...)", t);
                 default:
                     if (dst is null) { dst = ParsePrefix(t, family); break; }
                     throw Error("unexpected word in ip route", t);
             }
         }
         if (dst is not { } d) throw Error("ip route needs a destination prefix or 'default'");
+        if (nexthops.Count > 0)
+        {
+            if (via is not null || dev is not null) throw Error("a multipath route gives 'via' and 'dev' inside each 'nexthop'", via?.ToString() ?? dev);
+            if (nexthops.Any(n => n.Gateway is { } g && g.Family != d.Family)) throw Error("gateway and destination families differ", nexthops.First(n => n.Gateway?.Family != d.Family).Gateway.ToString());
+            if (d.Family == IpFamily.V6) throw Error("IPv6 multipath routes are not modelled yet (rt6_multipath_hash)", "nexthop");
+            via = nexthops[0].Gateway;
+            dev = nexthops[0].Device;
+        }
         if (via is { } gw && gw.Family != d.Family) throw Error("gateway and destination families differ", gw.ToString());
         if (verb is "del" or "delete") { b.AddRouteDeletion(d, table); return; }
         if (onlink) Warn("'onlink' accepted: the gateway is not checked");
         var route = new Route
         {
             Table = table, Type = type, Destination = d, Gateway = via, Device = dev, PreferredSource = src, Metric = metric,
-            Protocol = proto ?? "boot",
+            Protocol = proto ?? "boot", Nexthops = nexthops.Count > 1 ? nexthops : null,
             Scope = scope ?? (type == RouteType.Local ? AddressScope.Host
                 : type == RouteType.Unicast && via is null && dev is not null && d.Family == IpFamily.V4 ? AddressScope.Link : AddressScope.Global),
         };
@@ -610,10 +620,39 @@ public sealed class LabLoader
         else b.AddRoute(route);
     }
 
+    /// <summary>`nexthop [via A] [dev X] [weight W] [onlink]` of a multipath route; returns the index of its last word.</summary>
+    private int Nexthop(List<string> a, int i, List<RouteNexthop> into, IpFamily? family)
+    {
+        IpAddr? gw = null; string? dev = null; int weight = 1;
+        int j = i + 1;
+        for (; j < a.Count && a[j] != "nexthop"; j++)
+        {
+            var t = a[j];
+            switch (t)
+            {
+                case "via":
+                    var g = Need(a, ++j, "gateway");
+                    if (g is "inet" or "inet6") g = Need(a, ++j, "gateway");
+                    gw = IpAddr.TryParse(g, out var ga) ? ga : throw Error("bad gateway address", g);
+                    break;
+                case "dev": dev = Need(a, ++j, "device"); break;
+                case "weight":
+                    var wt = Need(a, ++j, "weight");
+                    weight = int.TryParse(wt, out var wv) && wv is >= 1 and <= 256 ? wv : throw Error("nexthop weight must be 1-256", wt);
+                    break;
+                case "onlink": Warn("'onlink' in a nexthop accepted: the gateway is not checked"); break;
+                default: throw Error("unexpected word in a nexthop (via, dev, weight, onlink)", t);
+            }
+        }
+        if (dev is null && gw is null) throw Error("a nexthop needs 'via GATEWAY' or 'dev DEVICE'", "nexthop");
+        into.Add(new RouteNexthop(gw, dev ?? "", weight));
+        return j - 1;
+    }
+
     private static Route WithMetric(Route r, uint metric) => new()
     {
         Table = r.Table, Type = r.Type, Destination = r.Destination, Gateway = r.Gateway, Device = r.Device,
-        PreferredSource = r.PreferredSource, Metric = metric, Scope = r.Scope, Protocol = r.Protocol,
+        PreferredSource = r.PreferredSource, Metric = metric, Scope = r.Scope, Protocol = r.Protocol, Nexthops = r.Nexthops,
     };
 
     private IpPrefix ParsePrefix(string s, IpFamily? family)
