@@ -56,7 +56,8 @@ IPBIN=$(command -v ip)
 "$PY" -c 'import scapy' 2>/dev/null || { log "missing python3-scapy (apt-get install python3-scapy)"; exit 1; }
 [[ -e /sys/kernel/tracing/events/skb/kfree_skb/format ]] || mount -t tracefs nodev /sys/kernel/tracing
 
-PREFIX="pfrec-$SC-"
+# PFREC_TAG (optional) keeps parallel recorders of one machine apart: pfrec-TAG-SCENARIO-NS.
+PREFIX="pfrec-${PFREC_TAG:+$PFREC_TAG-}$SC-"
 RUNID="$PREFIX$$"
 STATE=/run/pfrec
 mkdir -p "$STATE"

@@ -84,7 +84,12 @@ public static class FibMultipath
         string seedText = seed == 0
             ? "net.ipv4.fib_multipath_hash_seed is unset: the kernel's key is random per boot, so any live nexthop may be the kernel's choice; the model hashes with seed 0"
             : $"seed {seed}";
-        return new Choice(chosen, hash, $"hash policy {policy} ({keys}), {seedText}: hash {hash} -> {chosen}; nexthops {string.Join(", ", parts)}");
+        // Policy 1 short-circuits on skb->l4_hash, which a packet socket's TPACKET_V3 rxhash (a running
+        // capture) sets with the per-boot flow key before routing (seen recording ecmp-multipath on 6.18).
+        string tap = policy == 1 && outputSource is null && (flow.SourcePort | flow.DestinationPort) != 0
+            ? "; if a capture (packet socket) saw the packet before routing, it carries the per-boot flow hash (skb->l4_hash) and the kernel uses that instead: any live nexthop"
+            : "";
+        return new Choice(chosen, hash, $"hash policy {policy} ({keys}), {seedText}: hash {hash} -> {chosen}; nexthops {string.Join(", ", parts)}{tap}");
     }
 
     private static bool Alive(NetNamespace ns, RouteNexthop nh) => ns.Device(nh.Device) is { IsUp: true };
@@ -104,10 +109,15 @@ public static class FibMultipath
         Span<byte> src = stackalloc byte[4], dst = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32BigEndian(src, f.Source.V4Value);
         BinaryPrimitives.WriteUInt32BigEndian(dst, f.Destination.V4Value);
-        // The kernel compares the raw __be32 / __be16 values as integers (little-endian loads on x86).
-        if (BinaryPrimitives.ReadUInt32LittleEndian(dst) < BinaryPrimitives.ReadUInt32LittleEndian(src)) { var x = src.ToArray(); dst.CopyTo(src); x.CopyTo(dst); }
+        // __flow_hash_consistentify compares the raw __be32 / __be16 values as integers (little-endian
+        // loads on x86) and swaps addresses and ports together, so both directions of a flow hash alike.
+        uint s32 = BinaryPrimitives.ReadUInt32LittleEndian(src), d32 = BinaryPrimitives.ReadUInt32LittleEndian(dst);
         ushort sport = BinaryPrimitives.ReverseEndianness(f.SourcePort), dport = BinaryPrimitives.ReverseEndianness(f.DestinationPort);
-        if (dport < sport) (sport, dport) = (dport, sport);
+        if (d32 < s32 || (d32 == s32 && dport < sport))
+        {
+            var x = src.ToArray(); dst.CopyTo(src); x.CopyTo(dst);
+            (sport, dport) = (dport, sport);
+        }
         BinaryPrimitives.WriteUInt16LittleEndian(keys[28..], sport); // ports.src
         BinaryPrimitives.WriteUInt16LittleEndian(keys[30..], dport); // ports.dst
         src.CopyTo(keys[36..]); // addrs.v4addrs.src
