@@ -22,9 +22,16 @@ public sealed class NetDevice
     public string? Peer { get; init; }
     public string? PeerNamespace { get; init; }
     public bool IsLoopback => Kind == DeviceKind.Loopback;
+    /// <summary>Bridge port flag BR_HAIRPIN_MODE (`bridge link set dev X hairpin on`): frames may leave by the port they came in on.</summary>
+    public bool Hairpin { get; init; }
+    /// <summary>The bridge port's STP state as set (`bridge link set dev X state N`); a port that is down is disabled whatever this says.</summary>
+    public BrPortState PortState { get; init; } = BrPortState.Forwarding;
 
     public override string ToString() => Name;
 }
+
+/// <summary>Bridge port states (BR_STATE_*, include/uapi/linux/if_bridge.h), numbered as `bridge link set state N` takes them.</summary>
+public enum BrPortState : byte { Disabled = 0, Listening = 1, Learning = 2, Forwarding = 3, Blocking = 4 }
 
 /// <summary>An address assigned to a device (struct in_ifaddr / inet6_ifaddr).</summary>
 public sealed class InterfaceAddress

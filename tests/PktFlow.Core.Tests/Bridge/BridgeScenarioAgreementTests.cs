@@ -17,6 +17,7 @@ public class BridgeScenarioAgreementTests(ITestOutputHelper output)
         { "docker-bridge-c2c", 20 },
         { "docker-hairpin", 23 }, // CHECKSUM_PARTIAL kept through NAT, post-NAT port copies traced from their pre-NAT bytes
         { "docker-published-port", 5 },
+        { "bridge-hairpin-stp", 21 },
     };
 
     [Theory]

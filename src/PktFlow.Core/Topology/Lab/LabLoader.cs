@@ -129,6 +129,7 @@ public sealed class LabLoader
                 case "nft": Nft(w, ns); break;
                 case "iptables-restore" or "ip6tables-restore" or "iptables-nft-restore" or "ip6tables-nft-restore" or "iptables-legacy-restore":
                     IptablesRestore(w, ns); break;
+                case "bridge" when BridgeLinkSet(w, ns): break;
                 case "iptables" or "ip6tables" or "iptables-nft" or "arptables" or "ebtables" or "tc" or "bridge" or "ethtool" or "ipset":
                     _namespaces[ns].NoteUnmodelled($"{_file}:{cmd.Line}: {cmd.Text}{(cmd.HereDoc is null ? "" : $" (with a {cmd.HereDoc.Count(c => c == '\n')}-line here-document)")}");
                     Warn($"'{w[0]}' is not modelled yet; its effect is not evaluated");
@@ -500,11 +501,80 @@ public sealed class LabLoader
                     b = tb;
                     break;
                 }
+                case "type":
+                {
+                    var kind = Need(a, ++i, "link type");
+                    if (kind == "bridge_slave") { i = BridgePortOptions(a, i + 1, b, dev) - 1; break; }
+                    // Bridge options (vlan_filtering, ...) are kept as unmodelled lines for the datapath to report.
+                    b.NoteUnmodelled($"{_file}:{_cmd.Line}: {_cmd.Text}");
+                    Warn($"'type {kind}' options are not modelled");
+                    i = a.Count;
+                    break;
+                }
                 case "promisc" or "arp" or "multicast" or "allmulticast" or "txqueuelen" or "qlen" or "alias" or "group":
                     i++; Warn($"'{t}' is not modelled"); break;
                 default: throw Error("unexpected word in ip link set", t);
             }
         }
+    }
+
+    /// <summary>`bridge [-n NS] link set dev X ...`: the port options the model evaluates. Other bridge commands return false.</summary>
+    private bool BridgeLinkSet(List<string> w, string ns)
+    {
+        int i = 1;
+        if (i + 1 < w.Count && w[i] is "-n" or "-netns")
+        {
+            ns = w[i + 1];
+            if (!_namespaces.ContainsKey(ns)) throw Error($"Cannot open network namespace \"{ns}\"", ns);
+            i += 2;
+        }
+        if (i + 1 >= w.Count || w[i] is not ("link" or "l") || w[i + 1] != "set") return false;
+        i += 2;
+        if (Need(w, i, "'dev DEVICE'") != "dev") throw Error("expected 'dev DEVICE'", w[i]);
+        var dev = Need(w, ++i, "device");
+        var b = _namespaces[ns];
+        if (!b.HasDevice(dev)) throw Error($"Cannot find device \"{dev}\"", dev);
+        if (BridgePortOptions(w, i + 1, b, dev) != w.Count) throw Error("unexpected word in bridge link set");
+        return true;
+    }
+
+    /// <summary>Bridge port options from <paramref name="start"/> on (state N, hairpin on|off); returns the index after the last one used.</summary>
+    private int BridgePortOptions(List<string> a, int start, NamespaceBuilder b, string dev)
+    {
+        bool? hairpin = null; BrPortState? state = null;
+        int i = start;
+        for (; i < a.Count; i++)
+        {
+            var t = a[i];
+            switch (t)
+            {
+                case "hairpin":
+                    var v = Need(a, ++i, "on or off");
+                    hairpin = v switch { "on" => true, "off" => false, _ => throw Error("hairpin takes on or off", v) };
+                    break;
+                case "state":
+                    var st = Need(a, ++i, "port state");
+                    state = st switch
+                    {
+                        "0" or "disabled" => BrPortState.Disabled, "1" or "listening" => BrPortState.Listening, "2" or "learning" => BrPortState.Learning,
+                        "3" or "forwarding" => BrPortState.Forwarding, "4" or "blocking" => BrPortState.Blocking,
+                        _ => throw Error("port state is 0-4 (disabled, listening, learning, forwarding, blocking)", st),
+                    };
+                    break;
+                case "learning" or "flood" or "mcast_flood" or "bcast_flood" or "guard" or "root_block" or "fastleave" or "proxy_arp"
+                    or "neigh_suppress" or "isolated" or "locked" or "mcast_to_unicast" or "cost" or "priority" or "vlan_tunnel" or "backup_port":
+                    throw Error($"bridge port option '{t}' is not modelled yet", t);
+                default:
+                    goto done;
+            }
+        }
+        done:
+        b.SetBridgePort(dev, hairpin, state);
+        if (state == BrPortState.Blocking)
+            Warn($"{dev}: without STP the kernel makes a blocking port forwarding at once (br_port_state_selection); the model does the same");
+        else if (state is BrPortState.Learning or BrPortState.Listening)
+            Warn($"{dev}: a {state.ToString()!.ToLowerInvariant()} state set by hand without STP lasts until the next bridge port event (another port coming up returns it to forwarding on 6.18); the model keeps it");
+        return i;
     }
 
     private void Addr(List<string> a, NamespaceBuilder b, IpFamily? family)
