@@ -2,7 +2,6 @@ using PktFlow.Datapath;
 using PktFlow.Dev;
 using PktFlow.IPv4;
 using PktFlow.Netfilter;
-using PktFlow.Netfilter.Conntrack;
 using PktFlow.Topology;
 using PktFlow.Wire;
 
@@ -31,6 +30,9 @@ public static class BrObserve
         if (copy.Engine.Mode == ReplayMode.Observe) HairpinCopies.GetOrCreateValue(copy.State).Add(port.Name + "/" + Convert.ToHexString(copy.Data));
     }
 
+    /// <summary>Marks a frame the capture saw leave <paramref name="port"/>, so a flood follows that copy.</summary>
+    public static void MarkSeenLeaving(SkBuff skb, string port) => Leaving.AddOrUpdate(skb, port);
+
     /// <summary>True when the frame was re-attributed (and traced to its end); false to receive it on the port.</summary>
     public static bool TryReattribute(SkBuff skb, TraceBuilder t, NetDevice port, NetDevice br, MacAddress src)
     {
@@ -54,41 +56,11 @@ public static class BrObserve
         if (from is null) return false;
         Leaving.AddOrUpdate(skb, port.Name);
         t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass, $"seen leaving {port.Name}; the source {src} is behind {from.Name}: traced from its receive on {from.Name}");
-        UndoNat(skb, t);
         skb.Dev = from;
         skb.NetworkHeader = skb.MacHeader;
         skb.TransportHeader = -1;
         NetifReceiveSkb.EthTypeTrans(skb, t);
         return true;
-    }
-
-    /// <summary>
-    /// A bridged frame the capture saw leave a port after br_netfilter translated it (a hairpin reply
-    /// un-DNATed in POST_ROUTING, a DNATed request): the conntrack entry holding the captured tuple
-    /// with a different tuple on the other side tells what the sender really sent, and the trace
-    /// starts from those bytes, as the kernel did.
-    /// </summary>
-    private static void UndoNat(SkBuff skb, TraceBuilder t)
-    {
-        if (skb.Protocol != EtherTypes.Ipv4 || !Ipv4Header.TryParse(skb.Data[(skb.MacHeader + 14)..], out var ip, out _)
-            || ip.Protocol is not (IpProtocol.Tcp or IpProtocol.Udp) || ip.FragmentOffset != 0) return;
-        var l4 = skb.Data[(skb.MacHeader + 14 + ip.HeaderLength)..];
-        if (l4.Length < 4) return;
-        var seen = new ConntrackTuple(ip.Source, ip.Destination, ip.Protocol,
-            System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(l4), System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(l4[2..]));
-        foreach (var e in skb.State.Conntrack.Entries)
-        {
-            ConntrackTuple? before = seen == ConntrackEntry.Invert(e.Original) && e.Reply != seen ? e.Reply
-                : seen == ConntrackEntry.Invert(e.Reply) && e.Original != seen ? e.Original : null;
-            if (before is not { } b) continue;
-            int saved = skb.NetworkHeader;
-            skb.NetworkHeader = skb.MacHeader + 14;
-            NfNat.Restore(skb, b);
-            skb.NetworkHeader = saved;
-            t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass,
-                $"captured after NAT as {seen}; conntrack entry {e.Original} / {e.Reply} says it was sent as {b}");
-            return;
-        }
     }
 
     private static bool IsBehind(SkBuff skb, NetDevice q, MacAddress mac) =>

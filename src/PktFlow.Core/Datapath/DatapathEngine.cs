@@ -1,4 +1,5 @@
 using PktFlow.Netfilter;
+using PktFlow.Netfilter.Conntrack;
 using PktFlow.Capture;
 using PktFlow.Dev;
 using PktFlow.Topology;
@@ -25,7 +26,7 @@ public sealed record InjectionPoint(NetNamespace Namespace, NetDevice Device)
 /// The engine's entry: one captured frame in, one <see cref="PacketTrace"/> out. Stateless between
 /// packets for now (conntrack, neighbour tables and FDB learning arrive with later issues).
 /// </summary>
-public sealed class DatapathEngine
+public sealed partial class DatapathEngine
 {
     public HostTopology Topology { get; }
 
@@ -75,53 +76,6 @@ public sealed class DatapathEngine
     /// <summary>Tells the model which addresses send on the wire at a device (see <see cref="NamespaceState.ObservedSenders"/>).</summary>
     public void ObserveSenders(InjectionPoint at, IEnumerable<IpAddr> senders) =>
         StateOf(at.Namespace).ObservedSenders[at.Device.Name] = senders.ToHashSet();
-
-    /// <summary>
-    /// A frame the capture shows leaving the device. ARP and IP packets with a source address of the
-    /// host are traced through the local output path of the namespace that owns the source; others are
-    /// matched against the forwards the model predicted from earlier frames.
-    /// </summary>
-    private void ObserveOutbound(SkBuff skb, TraceBuilder t, InjectionPoint at, long frameNumber)
-    {
-        var l3 = skb.Network;
-        if (skb.Protocol == EtherTypes.Arp && ArpPacket.TryParse(l3, out var arp, out _) && arp.IsEthernetIpv4)
-        {
-            var what = arp.Operation == ArpPacket.Request ? $"request who-has {arp.TargetIp}" : $"reply {arp.SenderIp} is-at {arp.SenderMac}";
-            if (at.Namespace.IsLocalAddress(arp.SenderIp) || arp.SenderIp.IsZero)
-            {
-                t.Stage(skb, "ArpSend", "arp_send", Verdict.Pass, $"the kernel of {at.Namespace.Name} sends ARP {what}");
-                if (!NfHookSlow.Run(skb, t, NfFamily.Arp, NfHook.Output, null, at.Device)) return;
-                DevQueueXmit.Xmit(skb, t, Fate.Transmitted); // across a veth pair the peer receives it
-            }
-            else t.Unsupported(skb, $"ARP {what} leaves {at} for an address this host does not have (proxy ARP is not modelled)");
-            return;
-        }
-        IpAddr src, dst;
-        if (skb.Protocol == EtherTypes.Ipv4 && Ipv4Header.TryParse(l3, out var ip, out _)) { src = ip.Source; dst = ip.Destination; }
-        else if (skb.Protocol == EtherTypes.Ipv6 && Ipv6Header.TryParse(l3, out var ip6, out _)) { src = ip6.Source; dst = ip6.Destination; }
-        else
-        {
-            t.Unsupported(skb, $"outbound frame with EtherType 0x{skb.Protocol:x4}");
-            return;
-        }
-        var origin = at.Namespace.IsLocalAddress(src) ? at.Namespace : Topology.Namespaces.FirstOrDefault(n => n.IsLocalAddress(src));
-        if (origin is not null)
-        {
-            skb.Netns = origin;
-            t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass, $"seen leaving {at}; sent by {origin.Name}, which owns {src}: traced from its output path");
-            IPv4.IpLocalOut.Send(skb, t, src, dst, at.Device);
-            if (t.Fate == Fate.Transmitted && t.Egress != at.ToString())
-                t.Note($"the model sends it out {t.Egress}, but the capture saw it leave {at}");
-            return;
-        }
-        if (FlowKey(skb) is { } key && _predicted.TryGetValue((at.ToString(), key), out var cause))
-        {
-            t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass, $"seen leaving {at}: the forwarded copy of frame {cause}, as the model predicted");
-            t.End(Fate.Forwarded, $"forwarded copy of frame {cause}", at.ToString());
-            return;
-        }
-        t.Unsupported(skb, $"{src} > {dst} leaves {at} but is neither from this host nor a forward the model predicted from an earlier frame");
-    }
 
     /// <summary>
     /// A TCP/UDP packet whose source address belongs to a modelled namespace was sent by a socket there:
@@ -191,7 +145,7 @@ public sealed class DatapathEngine
             summary = PacketSummary.Format(data, 0);
             if (frame.CapturedLength < frame.OriginalLength)
                 t.Note($"captured {frame.CapturedLength} of {frame.OriginalLength} bytes (snaplen): checks see only what was captured");
-            if (Mode == ReplayMode.Observe && EthernetFrame.TryParse(data, out var eth, out _) && eth.Source == at.Device.Mac)
+            if (Mode == ReplayMode.Observe && EthernetFrame.TryParse(data, out var eth, out _) && IsLeaving(at, eth.Source))
             {
                 skb.MacHeader = 0;
                 skb.NetworkHeader = eth.HeaderLength;
@@ -222,7 +176,13 @@ public sealed class DatapathEngine
                 NetifReceiveSkb.ReceiveNetwork(skb, link.EtherType, link.NetworkOffset, pktType, t);
         }
         if (!t.Ended) throw new InvalidOperationException($"frame {frame.Number}: the datapath ended without a fate (model bug)");
-        LearnSender(frame, link);
+        if (_senderBeforeNat is var (sender, pre))
+        {
+            _senderBeforeNat = null;
+            if (pre.Protocol is IpProtocol.Tcp or IpProtocol.Udp)
+                StateOf(sender).ConnectedSockets.Add((pre.Protocol, pre.Source, pre.SourcePort, pre.Destination, pre.DestinationPort));
+        }
+        else LearnSender(frame, link);
         if (t.Fate == Fate.Forwarded && t.Egress is { } egress && FlowKey(skb) is { } key)
             _predicted[(egress, key)] = frame.Number;
         return new PacketTrace

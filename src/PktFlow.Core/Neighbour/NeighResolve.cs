@@ -24,29 +24,75 @@ public static class NeighResolve
             return entry.State is "failed" or "incomplete" || entry.LinkLayer is null
                 ? new(NeighState.Failed, default, $"the neighbour table says {entry}")
                 : new(NeighState.Resolved, entry.LinkLayer.Value, $"static neighbour {entry}");
-        if (dev.Kind == DeviceKind.Veth && dev.Peer is { } peerName)
+        if (dev.Kind is DeviceKind.Veth or DeviceKind.Bridge)
         {
-            var peerNs = skb.Engine.Topology.Namespace(dev.PeerNamespace ?? skb.Netns.Name);
-            var peer = peerNs?.Device(peerName);
-            if (peerNs is null || peer is null)
-                return new(NeighState.Unsupported, default, $"the peer of {dev.Name} ({peerName}) is not in the model");
-            if (peer.Master is { } master)
-                return new(NeighState.Unsupported, default, $"{peerNs.Name}/{peer.Name} is a port of {master}: bridged neighbours are not modelled yet");
-            if (!peer.IsUp)
-                return new(NeighState.Failed, default, $"{peerNs.Name}/{peer.Name} is down: nothing answers");
-            int ignore = int.TryParse(peerNs.Sysctls.Get($"net.ipv4.conf.{peer.Name}.arp_ignore") ?? peerNs.Sysctls.Get("net.ipv4.conf.all.arp_ignore"), out var v) ? v : 0;
-            bool owns = nextHop.IsV6 || ignore == 0
-                ? peerNs.IsLocalAddress(nextHop)
-                : peerNs.AddressesOf(peer.Name).Any(a => a.Address == nextHop);
-            return owns
-                ? new(NeighState.Resolved, peer.Mac, $"{nextHop} is {peerNs.Name}/{peer.Name} ({peer.Mac}), across the veth pair")
-                : new(NeighState.Failed, default, $"no address {nextHop} behind {dev.Name} ({peerNs.Name}/{peer.Name} does not have it)");
+            var seen = new HashSet<(string, string)>();
+            if (AcrossSegment(skb, skb.Netns, dev, nextHop, seen) is { } found)
+                return found;
         }
         if (skb.State.ObservedSenders.TryGetValue(dev.Name, out var senders))
-            return senders.Contains(nextHop)
-                ? new(NeighState.Resolved, default, $"{nextHop} is on the wire (it sends frames in this capture), so it resolves")
-                : new(NeighState.Failed, default, $"{nextHop} never sends anything in this capture, so it would not answer");
+            return WireAnswer(senders, nextHop);
         return new(NeighState.Assumed, default, $"{dev.Name} is not the capture point and leads outside the model, so whether {nextHop} answers is not known; assumed reachable");
     }
-}
 
+    // The ARP request (or neighbour solicitation) floods the L2 segment behind dev: across veth pairs
+    // and through every forwarding port of a bridge, in whichever namespace they are. The first
+    // interface on the segment that owns the address answers with its own MAC (a bridge answers with
+    // the bridge device's MAC). Null: the segment reaches the captured wire or the edge of the model.
+    static NeighResult? AcrossSegment(SkBuff skb, NetNamespace ns, NetDevice dev, IpAddr nextHop, HashSet<(string, string)> seen)
+    {
+        if (!seen.Add((ns.Name, dev.Name)))
+            return new(NeighState.Failed, default, $"no address {nextHop} on the segment behind {dev.Name}");
+        if (dev.Kind == DeviceKind.Bridge)
+        {
+            NeighResult? edge = null;
+            foreach (var port in ns.Devices.Where(d => d.Master == dev.Name && d.IsUp))
+            {
+                var r = AcrossPort(skb, ns, port, nextHop, seen);
+                if (r is { State: NeighState.Resolved }) return r;
+                if (r is null || r.Value.State is NeighState.Unsupported or NeighState.Assumed) edge ??= r ?? new(NeighState.Assumed, default, $"{port.Name} leads outside the model");
+            }
+            return edge is { State: NeighState.Unsupported } ? edge : edge is null
+                ? new(NeighState.Failed, default, $"no port of {ns.Name}/{dev.Name} leads to {nextHop}")
+                : null;
+        }
+        return AcrossPort(skb, ns, dev, nextHop, seen);
+    }
+
+    static NeighResult? AcrossPort(SkBuff skb, NetNamespace ns, NetDevice port, IpAddr nextHop, HashSet<(string, string)> seen)
+    {
+        if (port.Kind != DeviceKind.Veth || port.Peer is not { } peerName)
+            return skb.Engine.StateOf(ns).ObservedSenders.TryGetValue(port.Name, out var senders) ? WireAnswer(senders, nextHop) : null;
+        var peerNs = skb.Engine.Topology.Namespace(port.PeerNamespace ?? ns.Name);
+        var peer = peerNs?.Device(peerName);
+        if (peerNs is null || peer is null)
+            return new(NeighState.Unsupported, default, $"the peer of {port.Name} ({peerName}) is not in the model");
+        if (!peer.IsUp)
+            return new(NeighState.Failed, default, $"{peerNs.Name}/{peer.Name} is down: nothing answers");
+        seen.Add((peerNs.Name, peer.Name));
+        if (peer.Master is { } master && peerNs.Device(master) is { } bridge)
+        {
+            // the request enters the bridge: delivered up to the bridge device, and flooded on
+            if (bridge.IsUp && Owns(peerNs, bridge, nextHop))
+                return new(NeighState.Resolved, bridge.Mac, $"{nextHop} is {peerNs.Name}/{bridge.Name} ({bridge.Mac}), across {port.Name} and the bridge port {peer.Name}");
+            return AcrossSegment(skb, peerNs, bridge, nextHop, seen);
+        }
+        return Owns(peerNs, peer, nextHop)
+            ? new(NeighState.Resolved, peer.Mac, $"{nextHop} is {peerNs.Name}/{peer.Name} ({peer.Mac}), across the veth pair {port.Name}")
+            : new(NeighState.Failed, default, $"no address {nextHop} behind {port.Name} ({peerNs.Name}/{peer.Name} does not have it)");
+    }
+
+    // arp_ignore 0 answers for any local address; 1 (and higher) only for one on the receiving device.
+    static bool Owns(NetNamespace ns, NetDevice dev, IpAddr address)
+    {
+        int ignore = int.TryParse(ns.Sysctls.Get($"net.ipv4.conf.{dev.Name}.arp_ignore") ?? ns.Sysctls.Get("net.ipv4.conf.all.arp_ignore"), out var v) ? v : 0;
+        return address.IsV6 || ignore == 0
+            ? ns.IsLocalAddress(address)
+            : ns.AddressesOf(dev.Name).Any(a => a.Address == address);
+    }
+
+    static NeighResult WireAnswer(HashSet<IpAddr> senders, IpAddr nextHop) =>
+        senders.Contains(nextHop)
+            ? new(NeighState.Resolved, default, $"{nextHop} is on the wire (it sends frames in this capture), so it resolves")
+            : new(NeighState.Failed, default, $"{nextHop} never sends anything in this capture, so it would not answer");
+}

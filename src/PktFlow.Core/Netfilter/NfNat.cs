@@ -81,68 +81,58 @@ public static class NfNat
     }
 
     /// <summary>
-    /// Puts a packet captured after NAT back into the form it had before (Observe mode: a frame seen
-    /// leaving a port was translated on its way there): addresses and ports of <paramref name="before"/>.
+    /// Undoes a connection's NAT on a packet seen after it (Observe mode: a capture point behind the
+    /// NAT): the packet gets the addresses and ports of <paramref name="preNat"/>, checksums kept right,
+    /// without a trace stage.
     /// </summary>
-    internal static void Restore(SkBuff skb, ConntrackTuple before)
+    public static void Reconstruct(SkBuff skb, ConntrackTuple preNat)
     {
-        var scratch = new TraceBuilder();
-        Rewrite(skb, scratch, source: true, before.Source, before.SourcePort, "");
-        Rewrite(skb, scratch, source: false, before.Destination, before.DestinationPort, "");
+        Rewrite(skb, null, source: true, preNat.Source, preNat.SourcePort, "");
+        Rewrite(skb, null, source: false, preNat.Destination, preNat.DestinationPort, "");
     }
 
     /// <summary>Writes an address (and port) into the packet, keeping the IPv4 and transport checksums right.</summary>
-    private static void Rewrite(SkBuff skb, TraceBuilder t, bool source, IpAddr address, ushort port, string why)
+    private static void Rewrite(SkBuff skb, TraceBuilder? t, bool source, IpAddr address, ushort port, string why)
     {
         var n = skb.Network;
         bool v6 = skb.Protocol == EtherTypes.Ipv6;
         int addrOffset = v6 ? (source ? 8 : 24) : (source ? 12 : 16);
         var old = v6 ? IpAddr.ReadV6(n[addrOffset..]) : IpAddr.ReadV4(n[addrOffset..]);
         if (old.Family != address.Family) return;
-        int l4 = -1, end; byte proto;
-        IpAddr saddr, daddr;
+        int l4 = -1, end = n.Length; byte proto;
         if (v6)
         {
             Ipv6Header.TryParse(n, out var ip6, out _);
             Ipv6ExtensionHeaders.Walk(ip6.NextHeader, n[Ipv6Header.HeaderLength..], out var chain);
             proto = chain.UpperProtocol;
+            end = Math.Min(n.Length, Ipv6Header.HeaderLength + ip6.PayloadLength);
             if (!chain.IsNonFirstFragment) l4 = Ipv6Header.HeaderLength + chain.UpperOffset;
-            (saddr, daddr, end) = (ip6.Source, ip6.Destination, Ipv6Header.HeaderLength + ip6.PayloadLength);
         }
         else
         {
             Ipv4Header.TryParse(n, out var ip, out _);
             proto = ip.Protocol;
+            if (ip.TotalLength >= ip.HeaderLength) end = Math.Min(n.Length, (int)ip.TotalLength);
             if (ip.FragmentOffset == 0) l4 = ip.HeaderLength;
-            (saddr, daddr, end) = (ip.Source, ip.Destination, ip.TotalLength);
         }
         int csumAt = proto switch { IpProtocol.Tcp => 16, IpProtocol.Udp => 6, IpProtocol.Icmpv6 => 2, _ => -1 };
         bool hasL4Csum = l4 >= 0 && csumAt >= 0 && n.Length >= l4 + csumAt + 2 && !(proto == IpProtocol.Udp && !v6 && BinaryPrimitives.ReadUInt16BigEndian(n[(l4 + 6)..]) == 0);
-        // CHECKSUM_PARTIAL (a locally sent packet still on its way to the offload, as veths carry it): the
-        // field holds the folded pseudo-header sum, which inet_proto_csum_replace4 updates without
-        // complementing, and a port change leaves it alone (the port is summed at transmit).
-        int segLength = end > l4 && end <= n.Length ? end - l4 : n.Length - l4;
-        bool partial = hasL4Csum && proto is IpProtocol.Tcp or IpProtocol.Udp
-            && !Checksum.TransportValid(saddr, daddr, proto, n.Slice(l4, segLength))
-            && BinaryPrimitives.ReadUInt16BigEndian(n[(l4 + csumAt)..]) == Checksum.Fold(Checksum.PseudoHeader(saddr, daddr, proto, segLength));
+        // A segment whose checksum is still left for offload (CHECKSUM_PARTIAL: the field holds the folded
+        // pseudo-header sum) is updated as inet_proto_csum_replace4 does for it: only the pseudo-header
+        // part follows the new address, the ports are not summed yet.
+        bool partial = hasL4Csum && IsPartial(n, v6, l4, end, proto, csumAt);
         if (!v6)
         {
             ushort ipc = BinaryPrimitives.ReadUInt16BigEndian(n[10..]);
             BinaryPrimitives.WriteUInt16BigEndian(n[10..], Checksum.ReplaceAddress(ipc, old, address));
         }
-        if (hasL4Csum)
+        if (hasL4Csum && !partial)
         {
             ushort c = BinaryPrimitives.ReadUInt16BigEndian(n[(l4 + csumAt)..]);
             c = Checksum.ReplaceAddress(c, old, address);
             BinaryPrimitives.WriteUInt16BigEndian(n[(l4 + csumAt)..], c);
         }
         address.Write(n[addrOffset..]);
-        if (partial)
-        {
-            var (ns, nd) = source ? (address, daddr) : (saddr, address);
-            BinaryPrimitives.WriteUInt16BigEndian(n[(l4 + csumAt)..], Checksum.Fold(Checksum.PseudoHeader(ns, nd, proto, segLength)));
-            hasL4Csum = false;
-        }
         string portText = "";
         if (l4 >= 0 && proto is IpProtocol.Tcp or IpProtocol.Udp && n.Length >= l4 + 4)
         {
@@ -151,7 +141,7 @@ public static class NfNat
             if (oldPort != port)
             {
                 BinaryPrimitives.WriteUInt16BigEndian(n[at..], port);
-                if (hasL4Csum)
+                if (hasL4Csum && !partial)
                 {
                     ushort c = BinaryPrimitives.ReadUInt16BigEndian(n[(l4 + csumAt)..]);
                     BinaryPrimitives.WriteUInt16BigEndian(n[(l4 + csumAt)..], Checksum.Replace2(c, oldPort, port));
@@ -159,8 +149,29 @@ public static class NfNat
                 portText = $" port {oldPort} -> {port}";
             }
         }
-        if (old != address || portText.Length > 0)
+        if (partial)
+            BinaryPrimitives.WriteUInt16BigEndian(n[(l4 + csumAt)..], PartialSum(n, v6, proto, end - l4));
+        if (t is not null && (old != address || portText.Length > 0))
             t.Stage(skb, "NfNatManip", source ? "nf_nat_manip_pkt (source)" : "nf_nat_manip_pkt (destination)", Verdict.Pass,
                 $"{why}: {(source ? "source" : "destination")} {old} -> {address}{portText}");
     }
+
+    static bool IsPartial(ReadOnlySpan<byte> n, bool v6, int l4, int end, byte proto, int csumAt)
+    {
+        if (end < l4 + csumAt + 2) return false;
+        var segment = n[l4..end];
+        var (src, dst) = Addresses(n, v6);
+        return !Checksum.TransportValid(src, dst, proto, segment)
+            && BinaryPrimitives.ReadUInt16BigEndian(segment[csumAt..]) == PartialSum(n, v6, proto, segment.Length);
+    }
+
+    static ushort PartialSum(ReadOnlySpan<byte> n, bool v6, byte proto, int length)
+    {
+        var (src, dst) = Addresses(n, v6);
+        return Checksum.Fold(Checksum.PseudoHeader(src, dst, proto, length));
+    }
+
+    static (IpAddr src, IpAddr dst) Addresses(ReadOnlySpan<byte> n, bool v6) => v6
+        ? (IpAddr.ReadV6(n[8..]), IpAddr.ReadV6(n[24..]))
+        : (IpAddr.ReadV4(n[12..]), IpAddr.ReadV4(n[16..]));
 }

@@ -284,6 +284,11 @@ public sealed class NamespaceBuilder
     public void AddNftSource(NftSource source) => _nft.Add(source);
     public IReadOnlyList<NftSource> NftSources => _nft;
 
+    private Netfilter.Iptables.IptablesState? _ipt4, _ipt6;
+
+    /// <summary>The namespace's iptables (or ip6tables) configuration as the lab's commands build it.</summary>
+    public Netfilter.Iptables.IptablesState Iptables(bool v6) => v6 ? (_ipt6 ??= new(true)) : (_ipt4 ??= new(false));
+
     /// <summary>
     /// All the namespace's nft text as one ruleset, in the order given; an error names the source file
     /// and line it came from.
@@ -320,6 +325,8 @@ public sealed class NamespaceBuilder
                 throw new TopologyException($"{src.Kind}-restore (namespace {Name}): {message}", src.File, src.FirstLine + e.Line - 1);
             }
         }
+        foreach (var st in new[] { _ipt4, _ipt6 })
+            if (st is { IsEmpty: false }) parts.Add(st.Build());
         return parts.Count == 1 ? parts[0] : Netfilter.Nftables.NftRuleset.Combine(parts);
     }
 
@@ -453,7 +460,7 @@ public sealed class NamespaceBuilder
         var addresses = _listed ? _addresses.ToList() : _devices.SelectMany(AllAddresses).ToList();
         var routes = _listed ? _userRoutes.ToList() : KernelRoutes().Concat(_userRoutes).DistinctBy(r => (r.ToString(), r.Table)).ToList();
         var ns = new NetNamespace(Name, devices, addresses, routes, Sysctls(), _unmodelled.ToList(), _sockets?.ToList(), _rules.ToList(), _neighbours.ToList());
-        if (_nft.Count > 0) ns.Nft = CompileNft();
+        if (_nft.Count > 0 || _ipt4 is { IsEmpty: false } || _ipt6 is { IsEmpty: false }) ns.Nft = CompileNft();
         return ns;
     }
 }

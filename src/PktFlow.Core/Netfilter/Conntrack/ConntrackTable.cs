@@ -87,6 +87,23 @@ public sealed class ConntrackTable
         }
     }
 
+    /// <summary>The tuple of a TCP, UDP, UDP-Lite, SCTP or DCCP packet or an ICMP/ICMPv6 query
+    /// (nf_ct_get_tuple); false for others.</summary>
+    public static bool TryTuple(ReadOnlySpan<byte> network, bool ipv6, out ConntrackTuple tuple)
+    {
+        tuple = default;
+        if (!TryGetL4(network, ipv6, out var src, out var dst, out byte proto, out var l4, out _) || l4.Length < 4) return false;
+        if (proto is IpProtocol.Icmp or IpProtocol.Icmpv6)
+        {
+            if (l4.Length < 8 || ConntrackEntry.InvertIcmpType(proto, l4[0]) is null) return false;
+            tuple = ConntrackTuple.Icmp(src, dst, proto, l4[0], l4[1], (ushort)(l4[4] << 8 | l4[5]));
+            return true;
+        }
+        if (proto is not (IpProtocol.Tcp or IpProtocol.Udp or IpProtocol.UdpLite or IpProtocol.Sctp or ConntrackProtocols.Dccp)) return false;
+        tuple = Ports(src, dst, proto, l4);
+        return true;
+    }
+
     /// <summary>
     /// __nf_conntrack_confirm: inserts an entry created by <see cref="In"/> under its original and
     /// (possibly NAT-changed) reply tuples. Returns false when it cannot be inserted: another live entry

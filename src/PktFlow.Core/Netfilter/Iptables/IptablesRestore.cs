@@ -31,7 +31,7 @@ public sealed class IptablesLoadOptions
 /// multiport/conntrack/etc. matches are xtables compat expressions). Rule text is what nft 1.0.6 prints.
 /// Checked against iptables v1.8.9 (nf_tables) and nftables v1.0.6 in a network namespace.
 /// </summary>
-public static class IptablesRestore
+public static partial class IptablesRestore
 {
     /// <summary>The ruleset as `nft -a list ruleset` prints it after iptables-restore (with handles as comments).</summary>
     public static string Translate(string iptablesSaveText, string fileName, bool ipv6)
@@ -61,7 +61,12 @@ public static class IptablesRestore
     public static NftRuleset Load(string iptablesSaveText, string fileName, bool ipv6, IptablesLoadOptions? options = null)
     {
         options ??= new IptablesLoadOptions();
-        var tables = ParseFile(iptablesSaveText, fileName, ipv6, options);
+        return Build(ParseFile(iptablesSaveText, fileName, ipv6, options), fileName, ipv6, options);
+    }
+
+    /// <summary>The tables as the evaluator's ruleset: nft text compiled once, then iptables-nft's handles and texts.</summary>
+    internal static NftRuleset Build(List<ITable> tables, string fileName, bool ipv6, IptablesLoadOptions options)
+    {
         var ev = new StringBuilder();
         string fam = ipv6 ? "ip6" : "ip";
         foreach (var t in tables)
@@ -89,11 +94,11 @@ public static class IptablesRestore
                 {
                     var r = c.Rules[i]; var nr = nc.Rules[i];
                     nr.Handle = r.Handle; max = Math.Max(max, r.Handle);
-                    nr.Text = r.Printed; nr.Comment = r.Comment; nr.SourceFile = fileName; nr.SourceLine = r.Line;
-                    string? err = r.Error ?? (nr.Unsupported is not null ? $"{fileName}:{r.Line}: cannot evaluate '{r.Printed}' ({nr.Unsupported})" : null);
+                    nr.Text = r.Printed; nr.Comment = r.Comment; nr.SourceFile = r.File ?? fileName; nr.SourceLine = r.Line;
+                    string? err = r.Error ?? (nr.Unsupported is not null ? $"{r.File ?? fileName}:{r.Line}: cannot evaluate '{r.Printed}' ({nr.Unsupported})" : null);
                     if (err is not null)
                     {
-                        if (!options.AllowUnsupported) throw new IptablesParseException(fileName, r.Line, r.ErrorToken ?? r.Source, err[(err.IndexOf(": ", StringComparison.Ordinal) + 2)..]);
+                        if (!options.AllowUnsupported) throw new IptablesParseException(r.File ?? fileName, r.Line, r.ErrorToken ?? r.Source, err[(err.IndexOf(": ", StringComparison.Ordinal) + 2)..]);
                         nr.Unsupported = err; nr.Stmts = Array.Empty<NftStmt>(); continue;
                     }
                     if (r.Customs.Count > 0)
@@ -118,13 +123,13 @@ public static class IptablesRestore
     }
     internal sealed class IRule
     {
-        public int Line; public int Handle; public string Source = ""; public string Printed = ""; public string Eval = "";
+        public int Line; public string? File; public int Handle; public string Source = ""; public string Printed = ""; public string Eval = "";
         public string? Comment; public string? Error; public string? ErrorToken; public List<NftStmt> Customs = new();
     }
 
     private const string Placeholder = "meta nftrace set 1";
 
-    private static readonly Dictionary<string, (string Hook, string Type, int Prio, string PrioText)> BaseChains4 = new()
+    internal static readonly Dictionary<string, (string Hook, string Type, int Prio, string PrioText)> BaseChains4 = new()
     {
         ["raw/PREROUTING"] = ("prerouting", "filter", -300, "raw"), ["raw/OUTPUT"] = ("output", "filter", -300, "raw"),
         ["mangle/PREROUTING"] = ("prerouting", "filter", -150, "mangle"), ["mangle/INPUT"] = ("input", "filter", -150, "mangle"),
@@ -139,7 +144,7 @@ public static class IptablesRestore
         ["security/OUTPUT"] = ("output", "filter", 150, "150"),
     };
 
-    private static List<ITable> ParseFile(string text, string file, bool ipv6, IptablesLoadOptions opt)
+    internal static List<ITable> ParseFile(string text, string file, bool ipv6, IptablesLoadOptions opt)
     {
         var tables = new List<ITable>();
         ITable? cur = null;
@@ -212,10 +217,10 @@ public static class IptablesRestore
         return tables;
     }
 
-    private static readonly HashSet<string> Targets = new()
+    internal static readonly HashSet<string> Targets = new()
     { "ACCEPT", "DROP", "RETURN", "REJECT", "LOG", "MARK", "CONNMARK", "MASQUERADE", "SNAT", "DNAT", "REDIRECT", "NOTRACK", "CT" };
 
-    private static List<string> Tokenize(string line, Func<string, string, IptablesParseException> E)
+    internal static List<string> Tokenize(string line, Func<string, string, IptablesParseException> E)
     {
         var r = new List<string>(); var sb = new StringBuilder(); bool inQ = false, any = false;
         for (int i = 0; i < line.Length; i++)
@@ -244,7 +249,7 @@ public static class IptablesRestore
     private static readonly Dictionary<int, string> ProtoNames = new()
     { [6] = "tcp", [17] = "udp", [1] = "icmp", [58] = "ipv6-icmp", [47] = "gre", [50] = "esp", [51] = "ah", [132] = "sctp", [2] = "igmp", [136] = "udplite", [4] = "ipip", [89] = "ospf", [112] = "vrrp" };
 
-    private static void Translate(IRule r, List<string> a, bool v6, string table, string? counters, IptablesLoadOptions opt,
+    internal static void Translate(IRule r, List<string> a, bool v6, string table, string? counters, IptablesLoadOptions opt,
         Func<string, string, IptablesParseException> E)
     {
         string ipk = v6 ? "ip6" : "ip";
@@ -326,7 +331,17 @@ public static class IptablesRestore
                     if (curMod is not ("conntrack" or "state")) throw E(o, $"option '{o}' needs -m conntrack or -m state");
                     var st = V().Split(',').Select(x => x.Trim().ToUpperInvariant()).ToList();
                     var order = new[] { "INVALID", "NEW", "RELATED", "ESTABLISHED", "UNTRACKED" };
-                    foreach (var x in st) if (!order.Contains(x)) throw E(x, $"unknown conntrack state '{x}'");
+                    var nat = new[] { "SNAT", "DNAT" };
+                    foreach (var x in st) if (!order.Contains(x) && !(curMod == "conntrack" && nat.Contains(x))) throw E(x, $"unknown conntrack state '{x}'");
+                    if (st.Any(nat.Contains))
+                    {
+                        // xt_conntrack's virtual states: the connection's IPS_SRC_NAT / IPS_DST_NAT status bits.
+                        // iptables-nft keeps the match as xtables compat; its effect is ct status.
+                        if (st.Any(order.Contains)) throw E(o, $"--ctstate mixing {string.Join(",", st.Where(order.Contains))} with {string.Join(",", st.Where(nat.Contains))} is not modelled");
+                        var bits = string.Join(",", nat.Where(st.Contains).Select(x => x.ToLowerInvariant()));
+                        mods.Add(("xt match \"conntrack\"", n ? $"ct status & ({bits.Replace(",", " | ")}) == 0" : $"ct status {bits}"));
+                        continue;
+                    }
                     var s = $"ct state {(n ? "! " : "")}{string.Join(",", order.Where(st.Contains).Select(x => x.ToLowerInvariant()))}";
                     mods.Add((s, s)); continue;
                 }

@@ -130,7 +130,9 @@ public sealed class LabLoader
                 case "iptables-restore" or "ip6tables-restore" or "iptables-nft-restore" or "ip6tables-nft-restore" or "iptables-legacy-restore":
                     IptablesRestore(w, ns); break;
                 case "bridge" when BridgeLinkSet(w, ns): break;
-                case "iptables" or "ip6tables" or "iptables-nft" or "arptables" or "ebtables" or "tc" or "bridge" or "ethtool" or "ipset":
+                case "iptables" or "ip6tables" or "iptables-nft" or "ip6tables-nft":
+                    IptablesCommand(w, ns); break;
+                case "arptables" or "ebtables" or "tc" or "bridge" or "ethtool" or "ipset" or "iptables-legacy" or "ip6tables-legacy":
                     _namespaces[ns].NoteUnmodelled($"{_file}:{cmd.Line}: {cmd.Text}{(cmd.HereDoc is null ? "" : $" (with a {cmd.HereDoc.Count(c => c == '\n')}-line here-document)")}");
                     Warn($"'{w[0]}' is not modelled yet; its effect is not evaluated");
                     break;
@@ -237,10 +239,22 @@ public sealed class LabLoader
             text = File.ReadAllText(path); origin = path; first = 1;
         }
         else throw Error($"{w[0]} reads standard input: give the rules as a here-document (<<EOF) or a file");
-        if (w.Contains("-n") || w.Contains("--noflush"))
-            Warn($"{w[0]} --noflush: the rules are added to what the namespace already has");
-        _namespaces[ns].AddNftSource(new NftSource(text, origin, first) { Kind = v6 ? "ip6tables" : "iptables" });
+        var state = _namespaces[ns].Iptables(v6);
+        int notes = state.Notes.Count;
+        try { state.Restore(text, origin, first, noflush: w.Contains("-n") || w.Contains("--noflush")); }
+        catch (Netfilter.Iptables.IptablesParseException e) { throw IptablesError(e); }
+        foreach (var n in state.Notes.Skip(notes)) _warnings.Add(n);
     }
+
+    /// <summary>A single iptables / ip6tables command (-A -I -D -P -N -F -X), applied in script order.</summary>
+    private void IptablesCommand(List<string> w, string ns)
+    {
+        try { _namespaces[ns].Iptables(w[0].StartsWith("ip6", StringComparison.Ordinal)).Apply(w.Skip(1).ToList(), _file, _cmd.Line); }
+        catch (Netfilter.Iptables.IptablesParseException e) { throw IptablesError(e); }
+    }
+
+    private LabException IptablesError(Netfilter.Iptables.IptablesParseException e) =>
+        new(e.FileName, e.Line, _cmd.Text, e.Token, e.Message[(e.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..]);
 
     private void Sysctl(List<string> args, string ns)
     {

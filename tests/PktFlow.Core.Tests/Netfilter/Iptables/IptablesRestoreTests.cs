@@ -241,4 +241,31 @@ COMMIT
         Assert.StartsWith($"rules.v4:{line}: ", ex.Message);
         Assert.Contains(msg, ex.Message);
     }
+    [Theory]
+    [InlineData("DNAT", "dnat", "accept")]
+    [InlineData("DNAT", "", "drop")]
+    [InlineData("SNAT,DNAT", "snat", "accept")]
+    [InlineData("SNAT", "seen-reply,dnat", "drop")]
+    public void CtstateDnat_IsTheConnectionsNatStatus(string states, string status, string verdict)
+    {
+        var rs = IptablesRestore.Load($"*filter\n:FORWARD DROP [0:0]\n-A FORWARD -m conntrack --ctstate {states} -j ACCEPT\nCOMMIT\n", "r", false);
+        var p = FakeNftPacket.Tcp4("1.2.3.4", "10.1.0.2", 40000, 80, ct: new NftCtInfo("new", "original", 0, status));
+        Assert.Equal(verdict, NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Forward, p).Verdict);
+    }
+
+    [Fact]
+    public void CtstateNegatedDnat_MatchesConnectionsWithoutDnat()
+    {
+        var rs = IptablesRestore.Load("*filter\n:FORWARD DROP [0:0]\n-A FORWARD -m conntrack ! --ctstate DNAT -j ACCEPT\nCOMMIT\n", "r", false);
+        Assert.Equal("accept", NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Forward, FakeNftPacket.Tcp4("1.2.3.4", "10.1.0.2", 1, 80, ct: New)).Verdict);
+        var d = FakeNftPacket.Tcp4("1.2.3.4", "10.1.0.2", 1, 80, ct: new NftCtInfo("new", "original", 0, "dnat"));
+        Assert.Equal("drop", NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Forward, d).Verdict);
+    }
+
+    [Fact]
+    public void CtstateMixingStatesAndNat_IsRefusedByName()
+    {
+        var e = Assert.Throws<IptablesParseException>(() => IptablesRestore.Load("*filter\n:FORWARD DROP [0:0]\n-A FORWARD -m conntrack --ctstate NEW,DNAT -j ACCEPT\nCOMMIT\n", "r", false));
+        Assert.Contains("not modelled", e.Message);
+    }
 }

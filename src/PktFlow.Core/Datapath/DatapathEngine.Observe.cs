@@ -1,0 +1,215 @@
+using PktFlow.Dev;
+using PktFlow.Netfilter;
+using PktFlow.Netfilter.Conntrack;
+using PktFlow.Topology;
+using PktFlow.Wire;
+
+namespace PktFlow.Datapath;
+
+/// <summary>
+/// Observe mode: the capture is a tap on a device, so frames the host sent are traced from where they
+/// were sent: the namespace owning the source, or, behind NAT, the sender before NAT.
+/// </summary>
+public sealed partial class DatapathEngine
+{
+    /// <summary>
+    /// A frame the capture shows leaving the device. ARP and IP packets with a source address of the
+    /// host are traced through the local output path of the namespace that owns the source; others are
+    /// matched against the forwards the model predicted from earlier frames.
+    /// </summary>
+    private void ObserveOutbound(SkBuff skb, TraceBuilder t, InjectionPoint at, long frameNumber)
+    {
+        if (at.Device.Master is not null) Bridge.BrObserve.MarkSeenLeaving(skb, at.Device.Name);
+        var l3 = skb.Network;
+        if (skb.Protocol == EtherTypes.Arp && ArpPacket.TryParse(l3, out var arp, out _) && arp.IsEthernetIpv4)
+        {
+            var what = arp.Operation == ArpPacket.Request ? $"request who-has {arp.TargetIp}" : $"reply {arp.SenderIp} is-at {arp.SenderMac}";
+            if (ArpSender(skb, at, arp) is var (ns, dev))
+            {
+                skb.Netns = ns;
+                skb.Dev = dev;
+                t.Stage(skb, "ArpSend", "arp_send", Verdict.Pass, $"the kernel of {ns.Name} sends ARP {what}{(dev == at.Device ? "" : $" on {dev.Name}; seen leaving {at}")}");
+                if (!NfHookSlow.Run(skb, t, NfFamily.Arp, NfHook.Output, null, dev)) return;
+                DevQueueXmit.Xmit(skb, t, Fate.Transmitted); // across a veth pair the peer receives it
+            }
+            else t.Unsupported(skb, $"ARP {what} leaves {at} for an address this host does not have (proxy ARP is not modelled)");
+            return;
+        }
+        IpAddr src, dst;
+        if (skb.Protocol == EtherTypes.Ipv4 && Ipv4Header.TryParse(l3, out var ip, out _)) { src = ip.Source; dst = ip.Destination; }
+        else if (skb.Protocol == EtherTypes.Ipv6 && Ipv6Header.TryParse(l3, out var ip6, out _)) { src = ip6.Source; dst = ip6.Destination; }
+        else
+        {
+            t.Unsupported(skb, $"outbound frame with EtherType 0x{skb.Protocol:x4}");
+            return;
+        }
+        if (BeforeNat(skb, at) is { } pre && Topology.Namespaces.FirstOrDefault(n => n.IsLocalAddress(pre.Source)) is { } sender)
+        {
+            TraceAsSentBefore(skb, t, at, sender, pre,
+                $"seen leaving {at} as {src} > {dst}, a connection {at.Namespace.Name} NATs: before NAT it was {pre}, sent by {sender.Name}; traced from its output path");
+            return;
+        }
+        var origin = at.Namespace.IsLocalAddress(src) ? at.Namespace : Topology.Namespaces.FirstOrDefault(n => n.IsLocalAddress(src));
+        if (origin is not null && LooksForwarded(skb, origin) is { } hint)
+        {
+            var found = SendersBeforeSnat(skb, at);
+            if (found.Count == 1)
+            {
+                var (only, before) = found[0];
+                TraceAsSentBefore(skb, t, at, only, before,
+                    $"seen leaving {at} as {src} > {dst} with one hop less than {origin.Name}'s default TTL: of the namespaces in the model only {only.Name} sends a packet that leaves here like this (as {before}, then source-NATed); traced from its output path");
+                return;
+            }
+            t.Note(found.Count == 0 ? hint : $"{hint}; {string.Join(" and ", found.Select(f => f.Sender.Name))} would each send a packet that leaves here like this, so the model cannot tell which");
+        }
+        if (origin is not null)
+        {
+            skb.Netns = origin;
+            t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass, $"seen leaving {at}; sent by {origin.Name}, which owns {src}: traced from its output path");
+            IPv4.IpLocalOut.Send(skb, t, src, dst, at.Device);
+            if (t.Fate == Fate.Transmitted && t.Egress != at.ToString())
+                t.Note($"the model sends it out {t.Egress}, but the capture saw it leave {at}");
+            return;
+        }
+        if (FlowKey(skb) is { } key && _predicted.TryGetValue((at.ToString(), key), out var cause))
+        {
+            t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass, $"seen leaving {at}: the forwarded copy of frame {cause}, as the model predicted");
+            t.End(Fate.Forwarded, $"forwarded copy of frame {cause}", at.ToString());
+            return;
+        }
+        t.Unsupported(skb, $"{src} > {dst} leaves {at} but is neither from this host nor a forward the model predicted from an earlier frame");
+    }
+
+    /// <summary>
+    /// A packet leaving after the NAT of a connection the capture namespace tracks is that connection's
+    /// packet as its sender wrote it, before NAT: a reply leaves with the addresses the client used
+    /// (un-DNAT), an original-direction packet with the NAT address (SNAT/masquerade). Null when the
+    /// packet is not on such a connection or NAT did not change it.
+    /// </summary>
+    private ConntrackTuple? BeforeNat(SkBuff skb, InjectionPoint at)
+    {
+        if (!ConntrackTable.TryTuple(skb.Network, skb.Protocol == EtherTypes.Ipv6, out var seen)) return null;
+        var inverse = ConntrackEntry.Invert(seen);
+        if (StateOf(at.Namespace).Conntrack.Find(inverse) is not { } e) return null;
+        var pre = e.Original == inverse ? e.Reply : e.Original;
+        return pre == seen ? null : pre;
+    }
+
+    /// <summary>
+    /// A packet from a local address with one hop less than the namespace's default TTL may have been
+    /// forwarded and source-NATed (the first packet of a masqueraded connection): the capture point
+    /// cannot tell its sender, so the trace says so instead of guessing.
+    /// </summary>
+    private static string? LooksForwarded(SkBuff skb, NetNamespace origin)
+    {
+        var n = skb.Network;
+        bool v6 = skb.Protocol == EtherTypes.Ipv6;
+        if (n.Length < 20) return null;
+        int ttl = v6 ? n[7] : n[8];
+        string key = v6 ? "net.ipv6.conf.all.hop_limit" : "net.ipv4.ip_default_ttl";
+        int dflt = int.TryParse(origin.Sysctls.Get(key), out var d) ? d : 64;
+        return ttl == dflt - 1
+            ? $"its {(v6 ? "hop limit" : "TTL")} {ttl} is one less than {origin.Name}'s default {dflt}: it may be a packet another namespace sent, forwarded and source-NATed by {origin.Name}; a capture at this point cannot show its sender"
+            : null;
+    }
+
+    /// <summary>The packet the sender wrote had one more hop of TTL / hop limit than the forwarded copy.</summary>
+    private static void UndoForwardHop(SkBuff skb)
+    {
+        var n = skb.Network;
+        if (skb.Protocol == EtherTypes.Ipv6) { if (n.Length >= 8 && n[7] < 255) n[7]++; return; }
+        if (n.Length < 20 || n[8] == 255) return;
+        ushort old = (ushort)(n[8] << 8 | n[9]);
+        n[8]++;
+        ushort csum = (ushort)(n[10] << 8 | n[11]);
+        csum = Checksum.Replace2(csum, old, (ushort)(n[8] << 8 | n[9]));
+        n[10] = (byte)(csum >> 8); n[11] = (byte)csum;
+    }
+
+    /// <summary>Set by <see cref="ObserveOutbound"/> when the packet was traced as its sender wrote it before NAT.</summary>
+    private (NetNamespace Sender, ConntrackTuple Tuple)? _senderBeforeNat;
+
+    /// <summary>
+    /// Who sent an ARP packet seen leaving: the capture device itself, or (through a bridge the device
+    /// is a port of) the device with the frame's source MAC in the namespace owning the sender address.
+    /// </summary>
+    private (NetNamespace, NetDevice)? ArpSender(SkBuff skb, InjectionPoint at, ArpPacket arp)
+    {
+        var senderIp = arp.SenderIp;
+        bool Sends(NetNamespace ns) => senderIp.IsZero || ns.IsLocalAddress(senderIp);
+        if (skb.MacHeader >= 0 && EthernetFrame.TryParse(skb.Data[skb.MacHeader..], out var eth, out _) && eth.Source != at.Device.Mac)
+        {
+            var source = eth.Source;
+            foreach (var ns in Topology.Namespaces)
+                if (Sends(ns) && ns.Devices.FirstOrDefault(d => d.Mac == source && !d.IsLoopback) is { } dev) return (ns, dev);
+            return null;
+        }
+        return Sends(at.Namespace) ? (at.Namespace, at.Device) : null;
+    }
+
+    /// <summary>
+    /// Whether an Ethernet frame captured on the tap device left through it: its source is the device
+    /// itself, or, on a veth that is a bridge port, anything but the device at the other end (frames
+    /// the bridge forwards or floods out of the port keep their senders' addresses).
+    /// </summary>
+    private bool IsLeaving(InjectionPoint at, MacAddress source)
+    {
+        if (source == at.Device.Mac) return true;
+        if (at.Device.Master is null || at.Device.Kind != DeviceKind.Veth || at.Device.Peer is not { } peerName) return false;
+        var peer = Topology.Namespace(at.Device.PeerNamespace ?? at.Namespace.Name)?.Device(peerName);
+        // a peer that is itself a bridge port passes on other senders' frames: then the MAC cannot tell;
+        // a MAC the model does not know may be behind the peer, so only a known other device counts
+        return peer is { Master: null } && source != peer.Mac
+            && Topology.Namespaces.Any(ns => ns.Devices.Any(d => d.Mac == source && !d.IsLoopback));
+    }
+
+    /// <summary>The packet as <paramref name="sender"/> wrote it (<paramref name="pre"/>), traced from its output path.</summary>
+    private void TraceAsSentBefore(SkBuff skb, TraceBuilder t, InjectionPoint at, NetNamespace sender, ConntrackTuple pre, string why)
+    {
+        NfNat.Reconstruct(skb, pre);
+        if (sender != at.Namespace) UndoForwardHop(skb);
+        skb.Netns = sender;
+        _senderBeforeNat = (sender, pre);
+        t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass, why);
+        IPv4.IpLocalOut.Send(skb, t, pre.Source, pre.Destination, at.Device);
+        if (t.Fate is Fate.Transmitted or Fate.Forwarded && t.Egress != at.ToString())
+            t.Note($"the model sends it out {t.Egress}, but the capture saw it leave {at}");
+    }
+
+    /// <summary>
+    /// The first packet of a source-NATed connection leaves with the NAT address: which namespace sent
+    /// it? Each other namespace's own addresses are tried as the source, in a scratch engine (so this
+    /// replay's state is untouched); a candidate counts when its packet leaves the capture point with
+    /// exactly the addresses and ports seen.
+    /// </summary>
+    private List<(NetNamespace Sender, ConntrackTuple Pre)> SendersBeforeSnat(SkBuff skb, InjectionPoint at)
+    {
+        var found = new List<(NetNamespace, ConntrackTuple)>();
+        if (!ConntrackTable.TryTuple(skb.Network, skb.Protocol == EtherTypes.Ipv6, out var seen)) return found;
+        foreach (var ns in Topology.Namespaces)
+        {
+            if (ns == at.Namespace || ns.IsLocalAddress(seen.Destination)) continue;
+            foreach (var a in ns.Addresses)
+            {
+                if (a.Family != seen.Source.Family || a.Scope != AddressScope.Global || at.Namespace.IsLocalAddress(a.Address)) continue;
+                var pre = seen with { Source = a.Address };
+                if (LeavesAs(skb, at, ns, pre, seen)) { found.Add((ns, pre)); break; }
+            }
+        }
+        return found;
+    }
+
+    private bool LeavesAs(SkBuff skb, InjectionPoint at, NetNamespace sender, ConntrackTuple pre, ConntrackTuple seen)
+    {
+        var scratch = new DatapathEngine(Topology) { Mode = Mode };
+        foreach (var (dev, senders) in StateOf(at.Namespace).ObservedSenders) scratch.StateOf(at.Namespace).ObservedSenders[dev] = senders;
+        var copy = new SkBuff(skb.Data) { Netns = sender, Dev = skb.Dev, Engine = scratch, TimestampNs = skb.TimestampNs, MacHeader = skb.MacHeader, NetworkHeader = skb.NetworkHeader, Protocol = skb.Protocol };
+        NfNat.Reconstruct(copy, pre);
+        UndoForwardHop(copy);
+        var t = new TraceBuilder();
+        IPv4.IpLocalOut.Send(copy, t, pre.Source, pre.Destination, at.Device);
+        // it must have been sent on the capture device (it may go on into a modelled namespace behind it)
+        bool sentHere = t.Path.Any(e => e.Stage is "VethXmit" or "DevQueueXmit" && e.Namespace == at.Namespace.Name && e.Device == at.Device.Name);
+        return sentHere && ConntrackTable.TryTuple(copy.Network, copy.Protocol == EtherTypes.Ipv6, out var after) && after == seen;
+    }
+}

@@ -1,0 +1,230 @@
+using PktFlow.Netfilter.Nftables;
+
+namespace PktFlow.Netfilter.Iptables;
+
+/// <summary>
+/// The iptables configuration of one namespace and family as a lab script builds it: iptables-restore
+/// input and single iptables commands (-A -I -D -P -N -F -X) in script order, stored as iptables-nft
+/// 1.8.9 stores them. Checked with iptables v1.8.9 (nf_tables) in a namespace: a table and each
+/// built-in chain appear when first used, chains and rules share the table's handle counter, an
+/// inserted rule gets the next handle wherever it lands, handles of deleted rules are not reused.
+/// </summary>
+public sealed class IptablesState
+{
+    private readonly bool _v6;
+    private readonly List<IptablesRestore.ITable> _tables = new();
+    private readonly IptablesLoadOptions _options;
+    private readonly List<string> _notes = new();
+    private string _file = "";
+
+    public IptablesState(bool ipv6, IptablesLoadOptions? options = null)
+    {
+        _v6 = ipv6;
+        _options = options ?? new IptablesLoadOptions { AllowUnsupported = true };
+    }
+
+    public string Command => _v6 ? "ip6tables" : "iptables";
+    public bool IsEmpty => _tables.Count == 0;
+
+    /// <summary>Where the model had to approximate iptables-nft (handles after a restore that replaced commands' tables).</summary>
+    public IReadOnlyList<string> Notes => _notes;
+
+    /// <summary>iptables-restore [--noflush]: every table in the input replaces (or, with noflush, extends) the one the namespace has.</summary>
+    public void Restore(string text, string file, int firstLine, bool noflush)
+    {
+        _file = file;
+        List<IptablesRestore.ITable> parsed;
+        try { parsed = IptablesRestore.ParseFile(text, file, _v6, _options); }
+        catch (IptablesParseException e)
+        {
+            throw new IptablesParseException(file, firstLine + e.Line - 1, e.Token, e.Message[(e.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..]);
+        }
+        foreach (var t in parsed)
+        {
+            foreach (var r in t.Chains.SelectMany(c => c.Rules)) { r.Line += firstLine - 1; r.File = file; }
+            var old = _tables.Find(x => x.Name == t.Name);
+            if (old is null) { _tables.Add(t); continue; }
+            _notes.Add($"{file}:{firstLine}: {Command}-restore{(noflush ? " --noflush" : "")} on table {t.Name} after earlier commands: rule handles are the model's estimate");
+            if (!noflush) old.Chains.Clear();
+            foreach (var c in t.Chains)
+            {
+                var into = old.Chains.Find(x => x.Name == c.Name);
+                if (into is null)
+                {
+                    into = new IptablesRestore.IChain { Name = c.Name, Handle = ++old.Counter, Hook = c.Hook, Type = c.Type, Prio = c.Prio, PrioText = c.PrioText };
+                    old.Chains.Add(into);
+                }
+                into.PolicyDrop = c.PolicyDrop;
+            }
+            foreach (var c in t.Chains)
+                foreach (var r in c.Rules)
+                {
+                    r.Handle = ++old.Counter;
+                    old.Chains.Find(x => x.Name == c.Name)!.Rules.Add(r);
+                }
+        }
+    }
+
+    /// <summary>One iptables command line (the words after the program name).</summary>
+    public void Apply(IReadOnlyList<string> words, string file, int line)
+    {
+        _file = file;
+        IptablesParseException E(string token, string message) => new(file, line, token, message);
+        string table = "filter";
+        string? op = null;
+        var operands = new List<string>();
+        var spec = new List<string>();
+        for (int i = 0; i < words.Count; i++)
+        {
+            var w = words[i];
+            switch (w)
+            {
+                case "-t" or "--table":
+                    table = i + 1 < words.Count ? words[++i] : throw E(w, "-t needs a table name");
+                    if (table is not ("filter" or "nat" or "mangle" or "raw" or "security")) throw E(table, $"unknown table '{table}'");
+                    break;
+                case "-w" or "--wait":
+                    if (i + 1 < words.Count && int.TryParse(words[i + 1], out _)) i++;
+                    break;
+                case "-W" or "--wait-interval":
+                    i++;
+                    break;
+                case "-v" or "--verbose" or "-n" or "--numeric" or "-x" or "--exact" or "--line-numbers":
+                    break;
+                case "-A" or "--append" or "-I" or "--insert" or "-D" or "--delete" or "-P" or "--policy" or "-N" or "--new-chain"
+                    or "-F" or "--flush" or "-X" or "--delete-chain" or "-Z" or "--zero" or "-L" or "--list" or "-S" or "--list-rules"
+                    or "-C" or "--check" or "-E" or "--rename-chain":
+                    if (op is not null) throw E(w, $"only one command per line ({op} and {w})");
+                    op = w;
+                    // the chain (and for -I a position, for -P a target, for -E a new name) follow the command
+                    while (i + 1 < words.Count && !words[i + 1].StartsWith('-') && operands.Count < 2) operands.Add(words[++i]);
+                    break;
+                default:
+                    spec.Add(w);
+                    break;
+            }
+        }
+        if (op is null) throw E(words.Count > 0 ? words[0] : Command, $"{Command}: no command (-A, -I, -D, -P, -N, -F, -X)");
+        switch (op)
+        {
+            case "-L" or "--list" or "-S" or "--list-rules" or "-C" or "--check" or "-Z" or "--zero":
+                return; // reads or zeroes counters: no change to the rules
+            case "-E" or "--rename-chain":
+                throw E(op, "renaming a chain (-E) is not modelled");
+        }
+        string chainName = operands.Count > 0 ? operands[0] : op is "-F" or "--flush" or "-X" or "--delete-chain" ? "" : throw E(op, $"{op} needs a chain");
+        var t = _tables.Find(x => x.Name == table);
+        switch (op)
+        {
+            case "-N" or "--new-chain":
+            {
+                t ??= NewTable(table);
+                if (t.Chains.Exists(c => c.Name == chainName)) throw E(chainName, $"chain '{chainName}' already exists");
+                if (IptablesRestore.BaseChains4.ContainsKey($"{table}/{chainName}")) throw E(chainName, $"'{chainName}' is a built-in chain of table {table}");
+                t.Chains.Add(new IptablesRestore.IChain { Name = chainName, Handle = ++t.Counter });
+                return;
+            }
+            case "-P" or "--policy":
+            {
+                var policy = operands.Count > 1 ? operands[1] : throw E(op, "-P needs a chain and a policy");
+                var c = Chain(t ??= NewTable(table), chainName, builtInOnly: true, E);
+                if (policy is not ("ACCEPT" or "DROP")) throw E(policy, $"bad policy '{policy}'");
+                if (policy == "DROP" && table == "nat") throw E(policy, "nat chains cannot have policy DROP");
+                c.PolicyDrop = policy == "DROP";
+                return;
+            }
+            case "-F" or "--flush":
+                if (t is null) return;
+                foreach (var c in t.Chains.Where(c => chainName.Length == 0 || c.Name == chainName)) c.Rules.Clear();
+                if (chainName.Length > 0 && !t.Chains.Exists(c => c.Name == chainName)) throw E(chainName, $"chain '{chainName}' does not exist");
+                return;
+            case "-X" or "--delete-chain":
+            {
+                if (t is null) { if (chainName.Length > 0) throw E(chainName, $"chain '{chainName}' does not exist"); return; }
+                var doomed = t.Chains.Where(c => c.Hook is null && (chainName.Length == 0 || c.Name == chainName)).ToList();
+                if (chainName.Length > 0 && doomed.Count == 0) throw E(chainName, $"chain '{chainName}' does not exist or is built in");
+                foreach (var c in doomed)
+                {
+                    if (c.Rules.Count > 0) throw E(c.Name, $"chain '{c.Name}' is not empty");
+                    if (t.Chains.SelectMany(x => x.Rules).Any(r => Targets(r.Source).Contains(c.Name))) throw E(c.Name, $"chain '{c.Name}' is still referenced");
+                    t.Chains.Remove(c);
+                }
+                return;
+            }
+            case "-D" or "--delete":
+            {
+                var c = t?.Chains.Find(x => x.Name == chainName) ?? throw E(chainName, $"chain '{chainName}' does not exist");
+                if (operands.Count > 1)
+                {
+                    if (!int.TryParse(operands[1], out var n) || n < 1 || n > c.Rules.Count) throw E(operands[1], $"{chainName} has no rule {operands[1]}");
+                    c.Rules.RemoveAt(n - 1);
+                    return;
+                }
+                var text = string.Join(' ', spec);
+                var at = c.Rules.FindIndex(r => r.Source == text);
+                if (at < 0) throw E(text, $"no rule '{text}' in {chainName} (does a matching rule exist in that chain?)");
+                c.Rules.RemoveAt(at);
+                return;
+            }
+            default: // -A, -I
+            {
+                t ??= NewTable(table);
+                var c = Chain(t, chainName, builtInOnly: false, E);
+                int position = c.Rules.Count;
+                if (op is "-I" or "--insert")
+                {
+                    position = 0;
+                    if (operands.Count > 1)
+                    {
+                        if (!int.TryParse(operands[1], out var n) || n < 1 || n > c.Rules.Count + 1) throw E(operands[1], $"index of insertion too big or not a number: {operands[1]}");
+                        position = n - 1;
+                    }
+                }
+                foreach (var target in Targets(spec))
+                    if (!IptablesRestore.Targets.Contains(target) && !t.Chains.Exists(x => x.Name == target))
+                        throw E(target, $"unknown target or chain '{target}' (create a chain with -N first)");
+                var r = new IptablesRestore.IRule { Line = line, File = file, Source = string.Join(' ', spec) };
+                try { IptablesRestore.Translate(r, spec, _v6, table, null, _options, E); }
+                catch (IptablesParseException ex) { if (!_options.AllowUnsupported) throw; r.Error = ex.Message; r.ErrorToken = ex.Token; }
+                r.Handle = ++t.Counter;
+                c.Rules.Insert(position, r);
+                return;
+            }
+        }
+    }
+
+    /// <summary>The tables as the evaluator's ruleset.</summary>
+    public NftRuleset Build() => IptablesRestore.Build(_tables, _file, _v6, _options);
+
+    private IptablesRestore.ITable NewTable(string name)
+    {
+        var t = new IptablesRestore.ITable { Name = name };
+        _tables.Add(t);
+        return t;
+    }
+
+    // a built-in chain exists once a command names it (iptables-nft creates it on demand)
+    private static IptablesRestore.IChain Chain(IptablesRestore.ITable t, string name, bool builtInOnly, Func<string, string, IptablesParseException> E)
+    {
+        var c = t.Chains.Find(x => x.Name == name);
+        if (c is not null)
+        {
+            if (builtInOnly && c.Hook is null) throw E(name, $"'{name}' is not a built-in chain: it has no policy");
+            return c;
+        }
+        if (!IptablesRestore.BaseChains4.TryGetValue($"{t.Name}/{name}", out var b))
+            throw E(name, builtInOnly ? $"'{name}' is not a built-in chain of table {t.Name}" : $"chain '{name}' does not exist in table {t.Name} (create it with -N)");
+        c = new IptablesRestore.IChain { Name = name, Handle = ++t.Counter };
+        (c.Hook, c.Type, c.Prio, c.PrioText) = b;
+        t.Chains.Add(c);
+        return c;
+    }
+
+    private static IEnumerable<string> Targets(IReadOnlyList<string> spec)
+    {
+        for (int i = 0; i + 1 < spec.Count; i++)
+            if (spec[i] is "-j" or "--jump" or "-g" or "--goto") yield return spec[i + 1];
+    }
+
+    private static IEnumerable<string> Targets(string source) => Targets(source.Split(' '));
+}
