@@ -2,6 +2,7 @@ using System.Collections.ObjectModel;
 using System.Management.Automation;
 using PktFlow.Capture;
 using PktFlow.Filter;
+using PktFlow.LoadBalancer;
 using PktFlow.Replay;
 using PktFlow.Topology;
 using PktFlow.Topology.Lab;
@@ -41,6 +42,10 @@ public sealed class InvokePacketFlowCommand : PSCmdlet
     [Parameter]
     public string? Filter { get; set; }
 
+    /// <summary>A load balancer file (docs/load-balancer.md): packets to its VIPs pass it first and enter at the chosen backend.</summary>
+    [Parameter]
+    public string? LoadBalancer { get; set; }
+
     /// <summary>Stop after this many packets (after -Filter).</summary>
     [Parameter]
     [ValidateRange(1, long.MaxValue)]
@@ -67,7 +72,18 @@ public sealed class InvokePacketFlowCommand : PSCmdlet
             if (!File.Exists(lab))
                 ThrowTerminatingError(new ErrorRecord(new FileNotFoundException($"lab file '{lab}' does not exist"), "PktFlow.LabNotFound", ErrorCategory.ObjectNotFound, Lab));
         }
-        _runner = new ReplayRunner(new ReplayOptions { LabPath = lab, Topology = Topology, InjectAt = InjectAt, Filter = filter, First = First, Mode = Mode });
+        LoadBalancerConfig? lb = null;
+        if (LoadBalancer is not null)
+        {
+            var path = GetUnresolvedProviderPathFromPSPath(LoadBalancer);
+            try { lb = LoadBalancerConfigReader.LoadFile(path); }
+            catch (Exception e) when (e is LoadBalancerConfigException or IOException or UnauthorizedAccessException)
+            {
+                ThrowTerminatingError(new ErrorRecord(e, e is LoadBalancerConfigException ? "PktFlow.LoadBalancerConfig" : "PktFlow.LoadBalancerNotFound",
+                    e is LoadBalancerConfigException ? ErrorCategory.InvalidData : ErrorCategory.ObjectNotFound, LoadBalancer));
+            }
+        }
+        _runner = new ReplayRunner(new ReplayOptions { LabPath = lab, Topology = Topology, InjectAt = InjectAt, Filter = filter, First = First, Mode = Mode, LoadBalancer = lb });
     }
 
     protected override void ProcessRecord()
@@ -111,6 +127,10 @@ public sealed class InvokePacketFlowCommand : PSCmdlet
                 catch (LabException e)
                 {
                     ThrowTerminatingError(new ErrorRecord(e, "PktFlow.LabError", ErrorCategory.InvalidData, e.File));
+                }
+                catch (LoadBalancerConfigException e)
+                {
+                    ThrowTerminatingError(new ErrorRecord(e, "PktFlow.LoadBalancerConfig", ErrorCategory.InvalidData, LoadBalancer));
                 }
                 catch (ArgumentException e)
                 {

@@ -68,9 +68,13 @@ public static class FrameBuilder
         return s;
     }
 
-    public static byte[] Udp(IpAddr src, IpAddr dst, ushort sport, ushort dport, int payload = 4)
+    public static byte[] Udp(IpAddr src, IpAddr dst, ushort sport, ushort dport, int payload = 4) =>
+        UdpWithPayload(src, dst, sport, dport, new byte[payload]);
+
+    public static byte[] UdpWithPayload(IpAddr src, IpAddr dst, ushort sport, ushort dport, ReadOnlySpan<byte> payload)
     {
-        var s = new byte[8 + payload];
+        var s = new byte[8 + payload.Length];
+        payload.CopyTo(s.AsSpan(8));
         BinaryPrimitives.WriteUInt16BigEndian(s, sport);
         BinaryPrimitives.WriteUInt16BigEndian(s.AsSpan(2), dport);
         BinaryPrimitives.WriteUInt16BigEndian(s.AsSpan(4), (ushort)s.Length);

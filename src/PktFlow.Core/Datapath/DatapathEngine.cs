@@ -2,6 +2,7 @@ using PktFlow.Netfilter;
 using PktFlow.Netfilter.Conntrack;
 using PktFlow.Capture;
 using PktFlow.Dev;
+using PktFlow.LoadBalancer;
 using PktFlow.Topology;
 using PktFlow.Wire;
 
@@ -37,6 +38,9 @@ public sealed partial class DatapathEngine
 
     /// <summary>Forwarded packets the model predicted leaving a device, by their unchanging header fields.</summary>
     private readonly Dictionary<(string Egress, string Key), long> _predicted = new();
+
+    /// <summary>A load balancer in front of the host: packets to its VIPs pass it first and enter at their backend.</summary>
+    public Balancer? LoadBalancer { get; init; }
 
     public DatapathEngine(HostTopology topology) => Topology = topology;
 
@@ -128,9 +132,30 @@ public sealed partial class DatapathEngine
         return null;
     }
 
+    /// <summary>Sets the network header for the load balancer and lets it look at the packet first.</summary>
+    private LbOutcome ThroughLoadBalancer(SkBuff skb, TraceBuilder t, LinkInfo link, long frame, ref InjectionPoint at)
+    {
+        if (link.IsEthernet)
+        {
+            if (!EthernetFrame.TryParse(skb.Data, out var eth, out _)) return LbOutcome.NotMine;
+            skb.MacHeader = 0;
+            skb.NetworkHeader = eth.HeaderLength;
+            skb.Protocol = eth.EtherType;
+        }
+        else
+        {
+            skb.NetworkHeader = link.NetworkOffset;
+            skb.Protocol = link.EtherType;
+        }
+        var outcome = LoadBalancer!.Receive(skb, t, frame, at, ResolveInjectionPoint, out var target);
+        at = target;
+        return outcome;
+    }
+
     public PacketTrace Process(in CaptureFrame frame, string file, InjectionPoint at, IReadOnlyList<string>? notes = null)
     {
         var t = new TraceBuilder();
+        var ingress = at;
         if (notes is not null) foreach (var n in notes) t.Note(n);
         var data = frame.Data.Span;
         string summary;
@@ -139,6 +164,11 @@ public sealed partial class DatapathEngine
         {
             summary = $"[{LinkLayer.Describe(frame.LinkType)}]";
             t.Unsupported(null, error ?? $"link type {(uint)frame.LinkType}");
+        }
+        else if (LoadBalancer is not null && ThroughLoadBalancer(skb, t, link, frame.Number, ref at) is var lb && lb != LbOutcome.NotMine)
+        {
+            summary = link.IsEthernet ? PacketSummary.Format(data, 0) : PacketSummary.Format(data[link.NetworkOffset..], link.EtherType);
+            if (lb == LbOutcome.Redirected) NetifReceiveSkb.EthTypeTrans(skb, t);
         }
         else if (link.IsEthernet)
         {
@@ -194,7 +224,7 @@ public sealed partial class DatapathEngine
             Length = frame.OriginalLength,
             CapturedLength = frame.CapturedLength,
             Summary = summary,
-            Ingress = at.ToString(),
+            Ingress = ingress.ToString(),
             Path = t.Path.ToArray(),
             Route = t.Route,
             Egress = t.Egress,

@@ -63,7 +63,7 @@ public static class NetifReceiveSkb
     }
 
     [KernelSymbol("__netif_receive_skb_core", "net/core/dev.c")]
-    private static void Receive(SkBuff skb, TraceBuilder t)
+    internal static void Receive(SkBuff skb, TraceBuilder t)
     {
         if (!skb.Dev.IsUp)
         {

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using PktFlow.Datapath;
 using PktFlow.Netfilter.Conntrack;
 using PktFlow.Netfilter.Nftables;
@@ -94,84 +93,10 @@ public static class NfNat
     /// <summary>Writes an address (and port) into the packet, keeping the IPv4 and transport checksums right.</summary>
     private static void Rewrite(SkBuff skb, TraceBuilder? t, bool source, IpAddr address, ushort port, string why)
     {
-        var n = skb.Network;
-        bool v6 = skb.Protocol == EtherTypes.Ipv6;
-        int addrOffset = v6 ? (source ? 8 : 24) : (source ? 12 : 16);
-        var old = v6 ? IpAddr.ReadV6(n[addrOffset..]) : IpAddr.ReadV4(n[addrOffset..]);
-        if (old.Family != address.Family) return;
-        int l4 = -1, end = n.Length; byte proto;
-        if (v6)
-        {
-            Ipv6Header.TryParse(n, out var ip6, out _);
-            Ipv6ExtensionHeaders.Walk(ip6.NextHeader, n[Ipv6Header.HeaderLength..], out var chain);
-            proto = chain.UpperProtocol;
-            end = Math.Min(n.Length, Ipv6Header.HeaderLength + ip6.PayloadLength);
-            if (!chain.IsNonFirstFragment) l4 = Ipv6Header.HeaderLength + chain.UpperOffset;
-        }
-        else
-        {
-            Ipv4Header.TryParse(n, out var ip, out _);
-            proto = ip.Protocol;
-            if (ip.TotalLength >= ip.HeaderLength) end = Math.Min(n.Length, (int)ip.TotalLength);
-            if (ip.FragmentOffset == 0) l4 = ip.HeaderLength;
-        }
-        int csumAt = proto switch { IpProtocol.Tcp => 16, IpProtocol.Udp => 6, IpProtocol.Icmpv6 => 2, _ => -1 };
-        bool hasL4Csum = l4 >= 0 && csumAt >= 0 && n.Length >= l4 + csumAt + 2 && !(proto == IpProtocol.Udp && !v6 && BinaryPrimitives.ReadUInt16BigEndian(n[(l4 + 6)..]) == 0);
-        // A segment whose checksum is still left for offload (CHECKSUM_PARTIAL: the field holds the folded
-        // pseudo-header sum) is updated as inet_proto_csum_replace4 does for it: only the pseudo-header
-        // part follows the new address, the ports are not summed yet.
-        bool partial = hasL4Csum && IsPartial(n, v6, l4, end, proto, csumAt);
-        if (!v6)
-        {
-            ushort ipc = BinaryPrimitives.ReadUInt16BigEndian(n[10..]);
-            BinaryPrimitives.WriteUInt16BigEndian(n[10..], Checksum.ReplaceAddress(ipc, old, address));
-        }
-        if (hasL4Csum && !partial)
-        {
-            ushort c = BinaryPrimitives.ReadUInt16BigEndian(n[(l4 + csumAt)..]);
-            c = Checksum.ReplaceAddress(c, old, address);
-            BinaryPrimitives.WriteUInt16BigEndian(n[(l4 + csumAt)..], c);
-        }
-        address.Write(n[addrOffset..]);
-        string portText = "";
-        if (l4 >= 0 && proto is IpProtocol.Tcp or IpProtocol.Udp && n.Length >= l4 + 4)
-        {
-            int at = l4 + (source ? 0 : 2);
-            ushort oldPort = BinaryPrimitives.ReadUInt16BigEndian(n[at..]);
-            if (oldPort != port)
-            {
-                BinaryPrimitives.WriteUInt16BigEndian(n[at..], port);
-                if (hasL4Csum && !partial)
-                {
-                    ushort c = BinaryPrimitives.ReadUInt16BigEndian(n[(l4 + csumAt)..]);
-                    BinaryPrimitives.WriteUInt16BigEndian(n[(l4 + csumAt)..], Checksum.Replace2(c, oldPort, port));
-                }
-                portText = $" port {oldPort} -> {port}";
-            }
-        }
-        if (partial)
-            BinaryPrimitives.WriteUInt16BigEndian(n[(l4 + csumAt)..], PartialSum(n, v6, proto, end - l4));
+        if (!AddressRewrite.Rewrite(skb.Network, skb.Protocol == EtherTypes.Ipv6, source, address, port, out var old, out var oldPort)) return;
+        string portText = oldPort is { } was ? $" port {was} -> {port}" : "";
         if (t is not null && (old != address || portText.Length > 0))
             t.Stage(skb, "NfNatManip", source ? "nf_nat_manip_pkt (source)" : "nf_nat_manip_pkt (destination)", Verdict.Pass,
                 $"{why}: {(source ? "source" : "destination")} {old} -> {address}{portText}");
     }
-
-    static bool IsPartial(ReadOnlySpan<byte> n, bool v6, int l4, int end, byte proto, int csumAt)
-    {
-        if (end < l4 + csumAt + 2) return false;
-        var segment = n[l4..end];
-        var (src, dst) = Addresses(n, v6);
-        return !Checksum.TransportValid(src, dst, proto, segment)
-            && BinaryPrimitives.ReadUInt16BigEndian(segment[csumAt..]) == PartialSum(n, v6, proto, segment.Length);
-    }
-
-    static ushort PartialSum(ReadOnlySpan<byte> n, bool v6, byte proto, int length)
-    {
-        var (src, dst) = Addresses(n, v6);
-        return Checksum.Fold(Checksum.PseudoHeader(src, dst, proto, length));
-    }
-
-    static (IpAddr src, IpAddr dst) Addresses(ReadOnlySpan<byte> n, bool v6) => v6
-        ? (IpAddr.ReadV6(n[8..]), IpAddr.ReadV6(n[24..]))
-        : (IpAddr.ReadV4(n[12..]), IpAddr.ReadV4(n[16..]));
 }

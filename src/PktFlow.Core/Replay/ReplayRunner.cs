@@ -18,6 +18,8 @@ public sealed class ReplayOptions
     public CaptureFilter? Filter { get; init; }
     /// <summary>Observe (default: the capture is a tap) or Inject (every frame arrives).</summary>
     public ReplayMode Mode { get; init; } = ReplayMode.Observe;
+    /// <summary>A load balancer in front of the host (docs/load-balancer.md); its state starts afresh for each capture.</summary>
+    public LoadBalancer.LoadBalancerConfig? LoadBalancer { get; init; }
     /// <summary>Stop after this many packets (after the filter), over all files.</summary>
     public long First { get; init; } = long.MaxValue;
 }
@@ -70,7 +72,12 @@ public sealed class ReplayRunner
         }
         foreach (var w in topology.Warnings) yield return new InfoEvent(w, IsWarning: true);
 
-        var engine = new DatapathEngine(topology) { Mode = _options.Mode };
+        var engine = new DatapathEngine(topology)
+        {
+            Mode = _options.Mode,
+            LoadBalancer = _options.LoadBalancer is { } lb ? new LoadBalancer.Balancer(lb) : null,
+        };
+        engine.LoadBalancer?.Validate(engine.ResolveInjectionPoint);
         InjectionPoint at;
         if (_options.InjectAt is not null) at = engine.ResolveInjectionPoint(_options.InjectAt);
         else

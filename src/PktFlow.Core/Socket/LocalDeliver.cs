@@ -22,6 +22,7 @@ public static class LocalDeliver
             case IpProtocol.Udp: Udp(skb, t, saddr, daddr, segment, v6, broadcast); break;
             case IpProtocol.Icmp when !v6: Icmp(skb, t, segment, saddr, broadcast); break;
             case IpProtocol.Icmpv6 when v6: IPv6.Icmpv6Rcv.Receive(skb, t, saddr, daddr, segment); break;
+            case IpProtocol.IpIp when !v6 && skb.Netns.HasIpipHandler: Tunnel.IpipRcv.Tunnel4Rcv(skb, t, saddr, daddr, segment); break;
             case IpProtocol.NoNext when v6:
                 // NEXTHDR_NONE: counted as delivered, then freed without a reason (dst_discard).
                 t.Drop(skb, "Ip6ProtocolDeliver", "ip6_protocol_deliver_rcu", "NOT_SPECIFIED", "no next header (59): nothing to deliver");
@@ -122,6 +123,15 @@ public static class LocalDeliver
             var (ok, note) = ChecksumState(saddr, daddr, IpProtocol.Udp, seg, 6);
             if (!ok) { t.Drop(skb, stage, fn, "UDP_CSUM", "UDP " + note); return; }
             if (note is not null) t.Note("UDP " + note);
+        }
+        if (!broadcast && Tunnel.FouRcv.PortFor(skb.Netns, daddr, udp.DestinationPort) is { } fou)
+        {
+            // udp_queue_rcv_one_skb: an encapsulation socket's encap_rcv; a negative return resubmits the payload.
+            var payload = segment[UdpHeader.HeaderLength..Math.Min(segment.Length, Math.Max((int)udp.Length, UdpHeader.HeaderLength))];
+            t.Stage(skb, stage, fn, Verdict.Pass, $"the encapsulation socket of {fou}: its encap_rcv takes the datagram");
+            if (Tunnel.FouRcv.EncapRcv(skb, t, fou, payload, out var inner) is { } resubmit)
+                Transport(skb, t, resubmit, saddr, daddr, inner, broadcast);
+            return;
         }
         if (skb.State.ConnectedSockets.Contains((IpProtocol.Udp, daddr, udp.DestinationPort, saddr, udp.SourcePort)))
         {

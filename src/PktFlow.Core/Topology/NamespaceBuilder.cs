@@ -28,6 +28,7 @@ public sealed class NamespaceBuilder
         public string? Master, Peer, PeerNamespace;
         public bool Hairpin;
         public BrPortState PortState = BrPortState.Forwarding;
+        public IpTunnelParameters? Tunnel;
         public bool IsLoopback => Kind == DeviceKind.Loopback;
     }
 
@@ -69,6 +70,7 @@ public sealed class NamespaceBuilder
         {
             Name = device.Name, IfIndex = device.IfIndex, Kind = device.Kind, Mac = device.Mac, Mtu = device.Mtu, Up = device.IsUp,
             Master = device.Master, Peer = device.Peer, PeerNamespace = device.PeerNamespace, Hairpin = device.Hairpin, PortState = device.PortState,
+            Tunnel = device.Tunnel,
         });
     }
 
@@ -91,16 +93,29 @@ public sealed class NamespaceBuilder
 
     public bool HasDevice(string name) => _devices.Any(d => d.Name == name);
 
-    public void AddDevice(string name, DeviceKind kind, MacAddress? mac = null, int? mtu = null, string? peer = null, string? peerNamespace = null)
+    public void AddDevice(string name, DeviceKind kind, MacAddress? mac = null, int? mtu = null, string? peer = null, string? peerNamespace = null,
+        IpTunnelParameters? tunnel = null)
     {
         if (HasDevice(name)) throw new TopologyException($"device {name} already exists (RTNETLINK answers: File exists)");
         if (name.Length > 15) throw new TopologyException($"device name '{name}' is longer than 15 characters (IFNAMSIZ)");
         _devices.Add(new Dev
         {
             Name = name, IfIndex = _nextIndex++, Kind = kind, Mac = mac ?? StableMac(name),
-            Mtu = mtu ?? 1500, Peer = peer, PeerNamespace = peerNamespace,
+            Mtu = mtu ?? 1500, Peer = peer, PeerNamespace = peerNamespace, Tunnel = tunnel,
         });
     }
+
+    private readonly List<FouPort> _fou = new();
+
+    /// <summary>ip fou add: one receiving port per (port, family, local address), as fou_add_to_port_list refuses duplicates.</summary>
+    public void AddFou(FouPort port)
+    {
+        if (_fou.Any(f => f.Port == port.Port && f.V6 == port.V6 && f.Local == port.Local))
+            throw new TopologyException($"fou port {port.Port} already exists (RTNETLINK answers: File exists)");
+        _fou.Add(port);
+    }
+
+    public IpTunnelParameters? TunnelOf(string name) => Get(name).Tunnel;
 
     /// <summary>The kernel picks a random MAC; the model picks a stable locally administered one per name.</summary>
     private MacAddress StableMac(string name)
@@ -456,11 +471,13 @@ public sealed class NamespaceBuilder
         {
             Name = d.Name, Namespace = Name, IfIndex = d.IfIndex, Kind = d.Kind, Mac = d.Mac, Mtu = d.Mtu, IsUp = d.Up,
             Master = d.Master, Peer = d.Peer, PeerNamespace = d.PeerNamespace, Hairpin = d.Hairpin, PortState = d.PortState,
+            Tunnel = d.Tunnel,
         }).ToList();
         var addresses = _listed ? _addresses.ToList() : _devices.SelectMany(AllAddresses).ToList();
         var routes = _listed ? _userRoutes.ToList() : KernelRoutes().Concat(_userRoutes).DistinctBy(r => (r.ToString(), r.Table)).ToList();
         var ns = new NetNamespace(Name, devices, addresses, routes, Sysctls(), _unmodelled.ToList(), _sockets?.ToList(), _rules.ToList(), _neighbours.ToList());
         if (_nft.Count > 0 || _ipt4 is { IsEmpty: false } || _ipt6 is { IsEmpty: false }) ns.Nft = CompileNft();
+        ns.FouPorts = _fou.ToList();
         return ns;
     }
 }

@@ -3,7 +3,7 @@ using PktFlow.Wire;
 namespace PktFlow.Topology;
 
 /// <summary>Device kinds as `ip -d link` names them (info_kind), plus physical NICs.</summary>
-public enum DeviceKind { Physical, Loopback, Veth, Bridge, Dummy, Vlan, Vxlan, Macvlan, Other }
+public enum DeviceKind { Physical, Loopback, Veth, Bridge, Dummy, Vlan, Vxlan, Macvlan, Ipip, Other }
 
 /// <summary>One net_device of a namespace, as `ip link` shows it.</summary>
 public sealed class NetDevice
@@ -26,12 +26,34 @@ public sealed class NetDevice
     public bool Hairpin { get; init; }
     /// <summary>The bridge port's STP state as set (`bridge link set dev X state N`); a port that is down is disabled whatever this says.</summary>
     public BrPortState PortState { get; init; } = BrPortState.Forwarding;
+    /// <summary>For an ipip device: its tunnel parameters (struct ip_tunnel_parm).</summary>
+    public IpTunnelParameters? Tunnel { get; init; }
 
     public override string ToString() => Name;
 }
 
 /// <summary>Bridge port states (BR_STATE_*, include/uapi/linux/if_bridge.h), numbered as `bridge link set state N` takes them.</summary>
 public enum BrPortState : byte { Disabled = 0, Listening = 1, Learning = 2, Forwarding = 3, Blocking = 4 }
+
+/// <summary>
+/// The receive side of an ipip device's parameters, as ip_tunnel_lookup matches them: local and remote
+/// (null: any), `external` (collect_md: one per namespace, takes what no other tunnel matches) and the
+/// inner protocol its mode accepts (4 for `mode ipip`, 0 for `mode any`).
+/// </summary>
+public sealed record IpTunnelParameters(IpAddr? Local, IpAddr? Remote, bool External, byte Protocol)
+{
+    /// <summary>The fallback device the ipip module creates in every namespace (`tunl0`, any/any, down until set up).</summary>
+    public const string FallbackName = "tunl0";
+
+    public override string ToString() =>
+        External ? "external" : $"remote {(Remote?.ToString() ?? "any")} local {(Local?.ToString() ?? "any")}";
+}
+
+/// <summary>A receiving FOU/GUE port (`ip fou add port N gue` / `ipproto P`): a UDP encapsulation socket.</summary>
+public sealed record FouPort(ushort Port, bool Gue, byte Protocol, IpAddr? Local, bool V6)
+{
+    public override string ToString() => $"fou port {Port} {(Gue ? "gue" : $"ipproto {Protocol}")}{(Local is { } l ? $" local {l}" : "")}{(V6 ? " -6" : "")}";
+}
 
 /// <summary>An address assigned to a device (struct in_ifaddr / inet6_ifaddr).</summary>
 public sealed class InterfaceAddress

@@ -31,6 +31,10 @@ public sealed class NetNamespace
     private Netfilter.Nftables.NftRuleset? _nft;
     /// <summary>True when something in the namespace needs conntrack (ct expressions, NAT chains), as loading nf_conntrack does.</summary>
     public bool UsesConntrack { get; private set; }
+    /// <summary>Receiving FOU/GUE ports (`ip fou add`).</summary>
+    public IReadOnlyList<FouPort> FouPorts { get; internal set; } = Array.Empty<FouPort>();
+    /// <summary>Whether the ipip module's IPPROTO_IPIP handler (tunnel4_rcv -> ipip_rcv) is there: it comes with any ipip device (or `modprobe ipip`).</summary>
+    public bool HasIpipHandler => Devices.Any(d => d.Kind == DeviceKind.Ipip);
     /// <summary>Static neighbour entries (ip neigh add ... nud permanent).</summary>
     public IReadOnlyList<Neighbour> Neighbours { get; }
     /// <summary>Listening sockets; null when the configuration does not say (socket lookup is then not modelled).</summary>

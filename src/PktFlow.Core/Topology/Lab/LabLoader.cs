@@ -19,7 +19,7 @@ public sealed class LabException(string file, int line, string command, string? 
 /// that shape the datapath but are not modelled yet (nft, iptables, tc, ip rule, ...) are recorded
 /// and named in every result; unknown commands are warnings that name the line.
 /// </summary>
-public sealed class LabLoader
+public sealed partial class LabLoader
 {
     public const string HostNamespace = "host";
 
@@ -136,6 +136,7 @@ public sealed class LabLoader
                     _namespaces[ns].NoteUnmodelled($"{_file}:{cmd.Line}: {cmd.Text}{(cmd.HereDoc is null ? "" : $" (with a {cmd.HereDoc.Count(c => c == '\n')}-line here-document)")}");
                     Warn($"'{w[0]}' is not modelled yet; its effect is not evaluated");
                     break;
+                case "modprobe" when w.Skip(1).Contains("ipip"): LoadIpipModule(); break;
                 case "set" or "sleep" or "true" or ":" or "wait" or "#!/bin/sh" or "#!/bin/bash" or "export" or "modprobe":
                     break;
                 default:
@@ -297,6 +298,7 @@ public sealed class LabLoader
             case "netns": Netns(rest); break;
             case "rule" or "ru": Rule(rest, b, family); break;
             case "neighbour" or "neighbor" or "neigh" or "n": Neigh(rest, b); break;
+            case "fou": Fou(rest, b, family); break;
             case "tunnel" or "xfrm" or "mroute" or "nexthop":
                 b.NoteUnmodelled($"{_file}:{_cmd.Line}: {_cmd.Text}");
                 Warn($"'ip {obj}' is not modelled yet; its effect is not evaluated");
@@ -406,6 +408,7 @@ public sealed class LabLoader
                 var name = Need(a, 1, "namespace name");
                 if (_namespaces.ContainsKey(name)) throw Error($"Cannot create namespace file \"/run/netns/{name}\": File exists", name);
                 _namespaces[name] = new NamespaceBuilder(name, loopbackUp: false);
+                if (_ipipLoaded) AddFallbackTunnel(_namespaces[name]);
                 break;
             }
             case "exec":
@@ -445,6 +448,13 @@ public sealed class LabLoader
         MacAddress? mac = null, peerMac = null;
         int? mtu = null;
         bool inPeer = false;
+        IpTunnelParameters? tunnel = null;
+        int typeAt = a.IndexOf("type");
+        if (typeAt >= 0 && typeAt + 1 < a.Count && a[typeAt + 1] == "ipip")
+        {
+            tunnel = IpipOptions(a.Skip(typeAt + 2).ToList());
+            a = a.Take(typeAt + 2).ToList();
+        }
         for (int i = 0; i < a.Count; i++)
         {
             var t = a[i];
@@ -468,7 +478,7 @@ public sealed class LabLoader
         var devKind = kind switch
         {
             "veth" => DeviceKind.Veth, "bridge" => DeviceKind.Bridge, "dummy" => DeviceKind.Dummy, "vlan" => DeviceKind.Vlan,
-            "vxlan" => DeviceKind.Vxlan, "macvlan" => DeviceKind.Macvlan, null => throw Error("ip link add needs 'type KIND'"),
+            "vxlan" => DeviceKind.Vxlan, "macvlan" => DeviceKind.Macvlan, "ipip" => DeviceKind.Ipip, null => throw Error("ip link add needs 'type KIND'"),
             _ => DeviceKind.Other,
         };
         if (devKind == DeviceKind.Other) Warn($"link type '{kind}' is not modelled; the device exists but behaves as a plain device");
@@ -481,6 +491,7 @@ public sealed class LabLoader
             b.AddDevice(name, devKind, mac, mtu, peer, peerBuilder.Name);
             peerBuilder.AddDevice(peer, devKind, peerMac, mtu, name, b.Name);
         }
+        else if (devKind == DeviceKind.Ipip) AddIpip(b, name, mtu, tunnel!);
         else b.AddDevice(name, devKind, mac, mtu);
     }
 
@@ -507,8 +518,9 @@ public sealed class LabLoader
                 {
                     var target = Need(a, ++i, "namespace");
                     if (!_namespaces.TryGetValue(target, out var tb)) throw Error($"Cannot find namespace \"{target}\"", target);
+                    var tunnel = b.TunnelOf(dev);
                     var moved = b.RemoveDevice(dev);
-                    tb.AddDevice(dev, moved.Kind, moved.Mac, moved.Mtu, moved.Peer, moved.PeerNamespace);
+                    tb.AddDevice(dev, moved.Kind, moved.Mac, moved.Mtu, moved.Peer, moved.PeerNamespace, tunnel);
                     // The peer now sees this end in the target namespace.
                     if (moved.Peer is { } peer && moved.PeerNamespace is { } pns && _namespaces.TryGetValue(pns, out var pb))
                         pb.SetPeerNamespace(peer, target);

@@ -1,0 +1,80 @@
+using System.Buffers.Binary;
+
+namespace PktFlow.Wire;
+
+/// <summary>
+/// Rewrites the source or destination address (and TCP/UDP port) of an IPv4/IPv6 packet in place,
+/// keeping the IPv4 header checksum and the transport checksum right by RFC 1624 incremental updates
+/// (what nf_nat_manip_pkt and load balancers' NAT do). A zero UDP checksum over IPv4 stays zero.
+/// </summary>
+public static class AddressRewrite
+{
+    /// <summary>Returns false when the packet's family differs from the address's (nothing is written).</summary>
+    public static bool Rewrite(Span<byte> network, bool v6, bool source, IpAddr address, ushort port, out IpAddr oldAddress, out ushort? oldPort)
+    {
+        oldPort = null;
+        int addrOffset = v6 ? (source ? 8 : 24) : (source ? 12 : 16);
+        oldAddress = v6 ? IpAddr.ReadV6(network[addrOffset..]) : IpAddr.ReadV4(network[addrOffset..]);
+        if (oldAddress.Family != address.Family) return false;
+        int l4 = -1, end = network.Length; byte proto;
+        if (v6)
+        {
+            Ipv6Header.TryParse(network, out var ip6, out _);
+            Ipv6ExtensionHeaders.Walk(ip6.NextHeader, network[Ipv6Header.HeaderLength..], out var chain);
+            proto = chain.UpperProtocol;
+            if (ip6.PayloadLength > 0) end = Math.Min(end, Ipv6Header.HeaderLength + ip6.PayloadLength);
+            if (!chain.IsNonFirstFragment) l4 = Ipv6Header.HeaderLength + chain.UpperOffset;
+        }
+        else
+        {
+            Ipv4Header.TryParse(network, out var ip, out _);
+            proto = ip.Protocol;
+            if (ip.TotalLength >= ip.HeaderLength) end = Math.Min(end, (int)ip.TotalLength); // not Ethernet padding
+            if (ip.FragmentOffset == 0) l4 = ip.HeaderLength;
+        }
+        int csumAt = proto switch { IpProtocol.Tcp => 16, IpProtocol.Udp => 6, IpProtocol.Icmpv6 => 2, _ => -1 };
+        bool hasL4Csum = l4 >= 0 && csumAt >= 0 && network.Length >= l4 + csumAt + 2
+            && !(proto == IpProtocol.Udp && !v6 && BinaryPrimitives.ReadUInt16BigEndian(network[(l4 + 6)..]) == 0);
+        // A sender with checksum offload leaves only the folded pseudo-header sum in the field
+        // (CHECKSUM_PARTIAL); inet_proto_csum_replace4 then keeps it a pseudo-header sum, and a port
+        // change (not in the pseudo-header) leaves it alone.
+        bool partial = hasL4Csum && end >= l4 + csumAt + 2
+            && BinaryPrimitives.ReadUInt16BigEndian(network[(l4 + csumAt)..]) == PartialSum(network, v6, proto, end - l4)
+            && !Checksum.TransportValid(Source(network, v6), Destination(network, v6), proto, network[l4..end]);
+        if (!v6)
+        {
+            ushort ipc = BinaryPrimitives.ReadUInt16BigEndian(network[10..]);
+            BinaryPrimitives.WriteUInt16BigEndian(network[10..], Checksum.ReplaceAddress(ipc, oldAddress, address));
+        }
+        if (hasL4Csum && !partial)
+        {
+            ushort c = BinaryPrimitives.ReadUInt16BigEndian(network[(l4 + csumAt)..]);
+            BinaryPrimitives.WriteUInt16BigEndian(network[(l4 + csumAt)..], Checksum.ReplaceAddress(c, oldAddress, address));
+        }
+        address.Write(network[addrOffset..]);
+        if (partial) BinaryPrimitives.WriteUInt16BigEndian(network[(l4 + csumAt)..], PartialSum(network, v6, proto, end - l4));
+        if (l4 >= 0 && proto is IpProtocol.Tcp or IpProtocol.Udp && network.Length >= l4 + 4)
+        {
+            int at = l4 + (source ? 0 : 2);
+            ushort was = BinaryPrimitives.ReadUInt16BigEndian(network[at..]);
+            if (was != port)
+            {
+                BinaryPrimitives.WriteUInt16BigEndian(network[at..], port);
+                if (hasL4Csum && !partial)
+                {
+                    ushort c = BinaryPrimitives.ReadUInt16BigEndian(network[(l4 + csumAt)..]);
+                    BinaryPrimitives.WriteUInt16BigEndian(network[(l4 + csumAt)..], Checksum.Replace2(c, was, port));
+                }
+                oldPort = was;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>The folded pseudo-header sum a CHECKSUM_PARTIAL packet carries in its transport checksum field.</summary>
+    private static ushort PartialSum(ReadOnlySpan<byte> network, bool v6, byte proto, int length) =>
+        Checksum.Fold(Checksum.PseudoHeader(Source(network, v6), Destination(network, v6), proto, length));
+
+    private static IpAddr Source(ReadOnlySpan<byte> network, bool v6) => v6 ? IpAddr.ReadV6(network[8..]) : IpAddr.ReadV4(network[12..]);
+    private static IpAddr Destination(ReadOnlySpan<byte> network, bool v6) => v6 ? IpAddr.ReadV6(network[24..]) : IpAddr.ReadV4(network[16..]);
+}
