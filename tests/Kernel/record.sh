@@ -56,7 +56,9 @@ IPBIN=$(command -v ip)
 "$PY" -c 'import scapy' 2>/dev/null || { log "missing python3-scapy (apt-get install python3-scapy)"; exit 1; }
 [[ -e /sys/kernel/tracing/events/skb/kfree_skb/format ]] || mount -t tracefs nodev /sys/kernel/tracing
 
-PREFIX="${PFREC_NS_PREFIX:-pfrec}-$SC-"  # PFREC_NS_PREFIX: sessions that must keep to their own namespace prefix
+# PFREC_NS_PREFIX (default pfrec) and PFREC_TAG (optional) keep parallel recorders of one machine
+# apart: PREFIX-TAG-SCENARIO-NS.
+PREFIX="${PFREC_NS_PREFIX:-pfrec}-${PFREC_TAG:+$PFREC_TAG-}$SC-"
 RUNID="$PREFIX$$"
 STATE=/run/pfrec
 mkdir -p "$STATE"

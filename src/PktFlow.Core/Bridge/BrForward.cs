@@ -21,13 +21,26 @@ public static class BrForward
     [KernelSymbol("br_forward", "net/bridge/br_forward.c")]
     public static void Forward(SkBuff skb, TraceBuilder t, NetDevice br, NetDevice? from, NetDevice to, bool brnf, bool localOrig, Fate fate)
     {
-        if (!to.IsUp)
+        if (ShouldDeliver(from, to) is { } why)
         {
-            t.Drop(skb, "BrForward", "br_forward", "NOT_SPECIFIED", $"{to.Name} is down (port disabled): should_deliver fails");
+            t.Drop(skb, "BrForward", "br_forward", "NOT_SPECIFIED", $"should_deliver fails: {why}");
             return;
         }
         if (!Hooks(skb, t, br, from, to, brnf, localOrig)) return;
         Transmit(skb, t, to, fate);
+    }
+
+    /// <summary>
+    /// should_deliver: null when a copy may leave by <paramref name="to"/>: not the port it came in on
+    /// unless that port is in hairpin mode, and the port in forwarding state. Otherwise why not.
+    /// </summary>
+    [KernelSymbol("should_deliver", "net/bridge/br_forward.c")]
+    internal static string? ShouldDeliver(NetDevice? from, NetDevice to)
+    {
+        if (from?.Name == to.Name && !to.Hairpin) return $"{to.Name} is the port the frame came in on (hairpin off)";
+        if (!to.IsUp) return $"{to.Name} is down (port disabled)";
+        if (to.PortState != BrPortState.Forwarding) return $"{to.Name} is in {to.PortState.ToString().ToLowerInvariant()} state";
+        return null;
     }
 
     /// <summary>NF_BR_FORWARD or NF_BR_LOCAL_OUT, then NF_BR_POST_ROUTING, for the copy sent out of <paramref name="to"/>.</summary>
@@ -57,7 +70,8 @@ public static class BrForward
     }
 
     /// <summary>
-    /// br_flood: a copy to every other port in forwarding state, each through its own hooks, then (when
+    /// br_flood: a copy to every other port in forwarding state (and back out of the ingress port in
+    /// hairpin mode), each through its own hooks, then (when
     /// <paramref name="localRcv"/>) a copy up to the host. A trace has one fate, so the model follows one
     /// copy: among the copies that survive their hooks, the one toward the device that owns the
     /// destination MAC (a veth peer), else the first in port-list order; the copy up to the host only
@@ -67,7 +81,7 @@ public static class BrForward
     [KernelSymbol("br_flood", "net/bridge/br_forward.c")]
     public static void Flood(SkBuff skb, TraceBuilder t, NetDevice br, NetDevice? from, bool localRcv, bool brnf, Fate fate, bool localOrig = false)
     {
-        var ports = BrPorts.Of(skb.Netns, br).Where(p => p.Name != from?.Name && p.IsUp).ToList();
+        var ports = BrPorts.Of(skb.Netns, br).Where(p => ShouldDeliver(from, p) is null).ToList();
         EthernetFrame.TryParse(skb.Data[skb.MacHeader..], out var eth, out _);
         var dst = eth.Destination;
         var survivors = new List<(NetDevice Port, SkBuff Copy)>();
@@ -83,6 +97,7 @@ public static class BrForward
             t.TakeGenerated(scratch);
             if (ok) { survivors.Add((p, copy)); outcome.Add(p.Name); }
             else { lastDrop = scratch.Reason; outcome.Add($"{p.Name} ({scratch.Fate} {scratch.Reason})".TrimEnd()); }
+            if (ok && p.Name == from?.Name) BrObserve.ExpectHairpinCopy(copy, p);
         }
         var follow = Preferred(skb, survivors, dst);
         string copies = outcome.Count == 0 ? "no other port in forwarding state" : $"copies to {string.Join(", ", outcome)}";

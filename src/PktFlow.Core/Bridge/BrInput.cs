@@ -55,7 +55,12 @@ public static class BrHandleFrame
             t.Drop(skb, "BrHandleFrame", "br_handle_frame", "NOT_SPECIFIED", $"{br.Name} is down: its port {port.Name} is disabled");
             return;
         }
-        t.Stage(skb, "BrHandleFrame", "br_handle_frame", Verdict.Pass, $"{port.Name} is a port of {br.Name} (forwarding state)");
+        if (port.PortState is not (BrPortState.Forwarding or BrPortState.Learning))
+        {
+            t.Drop(skb, "BrHandleFrame", "br_handle_frame", "NOT_SPECIFIED", $"{port.Name} is in {port.PortState.ToString().ToLowerInvariant()} state: what it receives is freed");
+            return;
+        }
+        t.Stage(skb, "BrHandleFrame", "br_handle_frame", Verdict.Pass, $"{port.Name} is a port of {br.Name} ({port.PortState.ToString().ToLowerInvariant()} state)");
 
         if (!NfHookSlow.Run(skb, t, NfFamily.Bridge, NfHook.PreRouting, port, null)) return;
         bool brnf = BrNetfilter.Enabled(ns, skb.Protocol);
@@ -74,6 +79,11 @@ public static class BrHandleFrame
             ? $"source {src} is one of {br.Name}'s own addresses: not learned"
             : fdb.Update(src, port.Name, skb.TimestampNs);
 
+        if (port.PortState == BrPortState.Learning)
+        {
+            t.Drop(skb, "BrHandleFrameFinish", "br_handle_frame_finish", "NOT_SPECIFIED", $"{learned}; {port.Name} is in learning state: the frame goes no further");
+            return;
+        }
         if (dst.IsBroadcast || dst.IsMulticast)
         {
             t.Stage(skb, "BrHandleFrameFinish", "br_handle_frame_finish", Verdict.Pass,
@@ -91,12 +101,6 @@ public static class BrHandleFrame
         if (fdb.Find(dst, skb.TimestampNs) is { } entry && skb.Netns.Device(entry.Port) is { } to)
         {
             t.Stage(skb, "BrHandleFrameFinish", "br_handle_frame_finish", Verdict.Pass, $"{learned}; {dst} is learned on {to.Name}");
-            if (to.Name == port.Name)
-            {
-                // should_deliver: never back out of the port it came in on (hairpin mode is off).
-                t.Drop(skb, "BrForward", "br_forward", "NOT_SPECIFIED", $"{dst} is behind {port.Name}, the port the frame came in on (hairpin off)");
-                return;
-            }
             BrForward.Forward(skb, t, br, port, to, brnf, localOrig: false, Fate.Forwarded);
             return;
         }

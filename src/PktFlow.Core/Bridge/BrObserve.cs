@@ -21,6 +21,15 @@ public static class BrObserve
     /// <summary>The port the capture saw this frame leave, when it was re-attributed (the copy a flood must follow).</summary>
     public static string? SeenLeaving(SkBuff skb) => Leaving.TryGetValue(skb, out var port) ? port : null;
 
+    /// <summary>Flooded copies a hairpin port sent back out of itself, by port and bytes, not yet seen in the capture.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<NamespaceState, HashSet<string>> HairpinCopies = new();
+
+    /// <summary>Remembers the copy a flood sends back out of its hairpin ingress port (Observe mode): the capture there shows it next.</summary>
+    internal static void ExpectHairpinCopy(SkBuff copy, NetDevice port)
+    {
+        if (copy.Engine.Mode == ReplayMode.Observe) HairpinCopies.GetOrCreateValue(copy.State).Add(port.Name + "/" + Convert.ToHexString(copy.Data));
+    }
+
     /// <summary>Marks a frame the capture saw leave <paramref name="port"/>, so a flood follows that copy.</summary>
     public static void MarkSeenLeaving(SkBuff skb, string port) => Leaving.AddOrUpdate(skb, port);
 
@@ -29,6 +38,13 @@ public static class BrObserve
     {
         if (skb.Engine.Mode != ReplayMode.Observe || skb.Hops != 0) return false;
         var ns = skb.Netns;
+        if (HairpinCopies.TryGetValue(skb.State, out var copies) && copies.Remove(port.Name + "/" + Convert.ToHexString(skb.Data)))
+        {
+            // The same bytes came in on this port just before: this is the flood's copy leaving by it.
+            Leaving.AddOrUpdate(skb, port.Name);
+            t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass, $"seen leaving {port.Name}: the copy a flood sent back out of its hairpin port; traced from its receive on {port.Name}");
+            return false;
+        }
         if (BrFdb.IsLocal(ns, br, src) && src != port.Mac)
         {
             Leaving.AddOrUpdate(skb, port.Name);

@@ -35,7 +35,7 @@ public static class IpForward
         Ipv4HeaderWriter.DecrementTtl(skb.Network); // the view reads the same bytes: ttl is now one less
         string redirect = "";
         if (outDev == skb.Dev && skb.Netns.Sysctls.IsOn($"net.ipv4.conf.{outDev.Name}.send_redirects")
-            && rt.Route?.Device is { } d && OnLink(skb, ip.Source, d))
+            && rt.Route is not null && OnLink(skb, ip.Source, outDev.Name))
         {
             redirect = $"; leaves by the device it came in on, so an ICMP redirect to {rt.NextHop} is sent to {ip.Source}";
             t.Generate($"ICMP redirect for host {ip.Destination} to gateway {rt.NextHop}, sent to {ip.Source}");

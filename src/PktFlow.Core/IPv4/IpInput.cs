@@ -46,7 +46,8 @@ public static class IpInput
         skb.TransportHeader = skb.NetworkHeader + ip.HeaderLength;
         t.Stage(skb, "IpRcv", "ip_rcv_core", Verdict.Pass,
             $"IPv4 {ip.Source} > {ip.Destination}, header ok, ttl {ip.Ttl}{(ip.HeaderLength > 20 ? $", {ip.HeaderLength - 20} bytes of options" : "")}");
-        if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.PreRouting, skb.Dev, null)) return;
+        // br_netfilter's ip_sabotage_in (NF_IP_PRI_FIRST) ends PRE_ROUTING for a frame that already passed it inside the bridge.
+        if (!Bridge.BrNetfilter.IpSabotageIn(skb, t) && !NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.PreRouting, skb.Dev, null)) return;
         IpRcvFinish(skb, t);
     }
 
@@ -70,6 +71,7 @@ public static class IpInput
                 return;
             case InputRouteKind.Forward:
                 t.Stage(skb, "IpRouteInput", "ip_route_input_slow", Verdict.Pass, rt.Detail);
+                if (rt.Multipath is { } mp) t.Stage(skb, "FibSelectMultipath", "fib_select_multipath", Verdict.Pass, mp);
                 IpForward.Forward(skb, t, rt);
                 return;
             default:

@@ -17,6 +17,21 @@ public static class IpLocalOut
 {
     /// <param name="preferredOif">The device the sender bound to, for destinations that need one
     /// (multicast, broadcast, IPv6 link-local): the device the capture saw the packet on.</param>
+    /// <summary>
+    /// fib_select_path for a multipath route: the flow as struct flowi4 carries it (an ICMP message's
+    /// type and code sit where the destination port is), and a nexthop whose device has the source address.
+    /// </summary>
+    [KernelSymbol("fib_select_path", "net/ipv4/fib_frontend.c")]
+    private static RouteNexthop? SelectPath(SkBuff skb, TraceBuilder t, Route r, IpAddr src)
+    {
+        var flow = MultipathFlow.Of(skb.Network, out _);
+        if (flow.Protocol == IpProtocol.Icmp && Ipv4Header.TryParse(skb.Network, out var ip, out _) && skb.Network.Length >= ip.HeaderLength + 2)
+            flow = flow with { SourcePort = 0, DestinationPort = (ushort)(skb.Network[ip.HeaderLength] << 8 | skb.Network[ip.HeaderLength + 1]) };
+        var choice = FibMultipath.Select(skb.Netns, r, flow, flow, src);
+        t.Stage(skb, "FibSelectMultipath", "fib_select_multipath", Verdict.Pass, choice.Detail);
+        return choice.Nexthop;
+    }
+
     [KernelSymbol("ip_local_out", "net/ipv4/ip_output.c")]
     [KernelSymbol("ip6_local_out", "net/ipv6/output_core.c")]
     public static void Send(SkBuff skb, TraceBuilder t, IpAddr src, IpAddr dst, NetDevice preferredOif)
@@ -56,6 +71,15 @@ public static class IpLocalOut
             outDev = dev;
             nextHop = r.Gateway ?? dst;
             t.Stage(skb, "RouteOutput", fn, Verdict.Pass, $"route {r}");
+            if (r.Nexthops is { Count: > 1 } && !v6 && SelectPath(skb, t, r, src) is { } nh)
+            {
+                if (ns.Device(nh.Device) is not { IsUp: true } nhDev)
+                {
+                    t.Drop(skb, "RouteOutput", fn, "IP_OUTNOROUTES", $"nexthop {nh}: its device is missing or down");
+                    return;
+                }
+                (outDev, nextHop) = (nhDev, nh.Gateway ?? dst);
+            }
         }
         skb.Dev = outDev;
         if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.LocalOut, null, outDev)) return;

@@ -18,6 +18,9 @@ public sealed record InputRoute(
     NetDevice? OutDevice = null,
     IpAddr? NextHop = null)
 {
+    /// <summary>For a multipath route: how fib_select_multipath chose the nexthop.</summary>
+    public string? Multipath { get; init; }
+
     public string? Describe() => Route?.ToString();
 }
 
@@ -74,12 +77,21 @@ public static class IpRouteInput
         if (r.Type != RouteType.Unicast)
             return Martian("IP_INVALID_DEST", $"route type {r.Type.ToString().ToLowerInvariant()} cannot be forwarded: {r}") with { Route = r };
 
-        // ip_mkroute_input -> __mkroute_input
-        var outDev = r.Device is null ? null : ns.Device(r.Device);
+        // ip_mkroute_input: a multipath route picks its nexthop by the flow's hash, then __mkroute_input
+        string? multipath = null;
+        IpAddr? gateway = r.Gateway;
+        string? device = r.Device;
+        if (r.Nexthops is { Count: > 1 })
+        {
+            var flow = MultipathFlow.Of(skb.Network, out var inner);
+            var choice = FibMultipath.Select(ns, r, flow, inner);
+            (gateway, device, multipath) = (choice.Nexthop.Gateway, choice.Nexthop.Device, choice.Detail);
+        }
+        var outDev = device is null ? null : ns.Device(device);
         if (outDev is null || !outDev.IsUp)
             return new InputRoute(InputRouteKind.Error, r, FibError.NetUnreachable, null, $"route {r}: output device is missing or down");
         if (ValidateSource(ns, skb, saddr, daddr) is { } whySrc) return Martian(whySrc.Reason, whySrc.Detail) with { Route = r };
-        return new InputRoute(InputRouteKind.Forward, r, FibError.None, null, $"forward via {r}{RuleText(res)}", outDev, r.Gateway ?? daddr);
+        return new InputRoute(InputRouteKind.Forward, r, FibError.None, null, $"forward via {r}{RuleText(res)}", outDev, gateway ?? daddr) { Multipath = multipath };
     }
 
     /// <summary>Names the policy rule when it is not one of the kernel's defaults.</summary>
@@ -122,7 +134,7 @@ public static class IpRouteInput
         var r = back.Route!;
         if (r.Type != RouteType.Unicast && !(r.Type == RouteType.Local && acceptLocal))
             return (r.Type == RouteType.Local ? "IP_LOCAL_SOURCE" : "IP_INVALID_SOURCE", $"martian source {saddr}: the route back is {r}");
-        if (r.Device == dev || rpf != 1) return null;
+        if (r.Device == dev || rpf != 1 || r.Nexthops?.Any(n => n.Device == dev) == true) return null; // fib_info_nh_uses_dev
         return ("IP_RPFILTER", $"rp_filter (strict) on {dev}: the route back to {saddr} leaves by {r.Device} ({r})");
     }
 

@@ -26,6 +26,8 @@ public sealed class NamespaceBuilder
         public int Mtu = 1500;
         public bool Up;
         public string? Master, Peer, PeerNamespace;
+        public bool Hairpin;
+        public BrPortState PortState = BrPortState.Forwarding;
         public IpTunnelParameters? Tunnel;
         public bool IsLoopback => Kind == DeviceKind.Loopback;
     }
@@ -67,7 +69,8 @@ public sealed class NamespaceBuilder
         _devices.Add(new Dev
         {
             Name = device.Name, IfIndex = device.IfIndex, Kind = device.Kind, Mac = device.Mac, Mtu = device.Mtu, Up = device.IsUp,
-            Master = device.Master, Peer = device.Peer, PeerNamespace = device.PeerNamespace, Tunnel = device.Tunnel,
+            Master = device.Master, Peer = device.Peer, PeerNamespace = device.PeerNamespace, Hairpin = device.Hairpin, PortState = device.PortState,
+            Tunnel = device.Tunnel,
         });
     }
 
@@ -135,12 +138,42 @@ public sealed class NamespaceBuilder
             AddAddress(name, new IpPrefix(IpAddr.V6(0, 1), 128), null);
         }
         d.Up = up;
-        if (!up) _userRoutes.RemoveAll(r => r.Device == name && r.Family == IpFamily.V4); // fib_sync_down_dev flushes IPv4 routes
+        if (up) d.PortState = BrPortState.Forwarding; // br_stp_enable_port without STP: straight to forwarding
+        // fib_sync_down_dev flushes IPv4 routes through the device; a multipath route only when every nexthop is dead.
+        if (!up) _userRoutes.RemoveAll(r => r.Family == IpFamily.V4 && (r.Nexthops is { } nhs
+            ? nhs.All(n => n.Device == name || _devices.FirstOrDefault(d => d.Name == n.Device)?.Up != true)
+            : r.Device == name));
     }
 
     public void SetMtu(string name, int mtu) => Get(name).Mtu = mtu;
     public void SetMac(string name, MacAddress mac) => Get(name).Mac = mac;
-    public void SetMaster(string name, string? master) { if (master is not null) Get(master); Get(name).Master = master; }
+    public void SetMaster(string name, string? master)
+    {
+        if (master is not null) Get(master);
+        var d = Get(name);
+        d.Master = master;
+        d.PortState = BrPortState.Forwarding;
+        d.Hairpin = false;
+    }
+
+    /// <summary>
+    /// Bridge port options (IFLA_BRPORT_MODE, IFLA_BRPORT_STATE via `bridge link set` or `ip link set
+    /// type bridge_slave`). br_set_port_state refuses a port that is not up (-ENETDOWN).
+    /// </summary>
+    public void SetBridgePort(string name, bool? hairpin, BrPortState? state)
+    {
+        var d = Get(name);
+        if (d.Master is not { } m || Get(m).Kind != DeviceKind.Bridge)
+            throw new TopologyException($"{name} is not a bridge port (RTNETLINK answers: Operation not supported)");
+        if (state is { } st)
+        {
+            if (!d.Up && st != BrPortState.Disabled) throw new TopologyException($"cannot set the state of {name} while it is down (RTNETLINK answers: Network is down)");
+            // br_set_port_state then runs br_port_state_selection; without STP (the model has none)
+            // br_make_forwarding turns a blocking designated port forwarding at once (checked on 6.18).
+            d.PortState = st == BrPortState.Blocking ? BrPortState.Forwarding : st;
+        }
+        if (hairpin is { } h) d.Hairpin = h;
+    }
 
     public void Rename(string name, string newName)
     {
@@ -164,6 +197,7 @@ public sealed class NamespaceBuilder
 
     public void AddRoute(Route route)
     {
+        if (route.Nexthops is { } nhs) route = ResolveNexthops(route, nhs);
         if (route.Device is { } dev)
         {
             var d = Get(dev);
@@ -185,13 +219,33 @@ public sealed class NamespaceBuilder
         _userRoutes.Add(route);
     }
 
+    /// <summary>fib_check_nh for every nexthop of a multipath route: a nexthop without a device gets the one its gateway is on.</summary>
+    private Route ResolveNexthops(Route route, IReadOnlyList<RouteNexthop> nhs)
+    {
+        var resolved = new List<RouteNexthop>();
+        foreach (var nh in nhs)
+        {
+            string dev = nh.Device;
+            if (dev.Length > 0) Get(dev);
+            if (nh.Gateway is { } gw)
+                dev = ConnectedDeviceFor(gw, dev.Length > 0 ? dev : null)
+                    ?? throw new TopologyException($"Error: Nexthop has invalid gateway (no connected route reaches {gw}{(dev.Length == 0 ? "" : " on " + dev)})");
+            resolved.Add(nh with { Device = dev });
+        }
+        return new Route
+        {
+            Table = route.Table, Type = route.Type, Destination = route.Destination, Gateway = resolved[0].Gateway, Device = resolved[0].Device,
+            PreferredSource = route.PreferredSource, Metric = route.Metric, Scope = route.Scope, Protocol = route.Protocol, Nexthops = resolved,
+        };
+    }
+
     /// <summary>`onlink`: the kernel skips the gateway check.</summary>
     public void AddRouteUnchecked(Route route) => _userRoutes.Add(route);
 
     private static Route Clone(Route r, string device) => new()
     {
         Table = r.Table, Type = r.Type, Destination = r.Destination, Gateway = r.Gateway, Device = device,
-        PreferredSource = r.PreferredSource, Metric = r.Metric, Scope = r.Scope, Protocol = r.Protocol,
+        PreferredSource = r.PreferredSource, Metric = r.Metric, Scope = r.Scope, Protocol = r.Protocol, Nexthops = r.Nexthops,
     };
 
     /// <summary>The up device whose connected prefix covers the gateway (fib_check_nh's scope-link lookup).</summary>
@@ -425,7 +479,8 @@ public sealed class NamespaceBuilder
         var devices = _devices.Select(d => new NetDevice
         {
             Name = d.Name, Namespace = Name, IfIndex = d.IfIndex, Kind = d.Kind, Mac = d.Mac, Mtu = d.Mtu, IsUp = d.Up,
-            Master = d.Master, Peer = d.Peer, PeerNamespace = d.PeerNamespace, Tunnel = d.Tunnel,
+            Master = d.Master, Peer = d.Peer, PeerNamespace = d.PeerNamespace, Hairpin = d.Hairpin, PortState = d.PortState,
+            Tunnel = d.Tunnel,
         }).ToList();
         var addresses = _listed ? _addresses.ToList() : _devices.SelectMany(AllAddresses).ToList();
         var routes = _listed ? _userRoutes.ToList() : KernelRoutes().Concat(_userRoutes).DistinctBy(r => (r.ToString(), r.Table)).ToList();

@@ -22,11 +22,18 @@ public sealed class NetDevice
     public string? Peer { get; init; }
     public string? PeerNamespace { get; init; }
     public bool IsLoopback => Kind == DeviceKind.Loopback;
+    /// <summary>Bridge port flag BR_HAIRPIN_MODE (`bridge link set dev X hairpin on`): frames may leave by the port they came in on.</summary>
+    public bool Hairpin { get; init; }
+    /// <summary>The bridge port's STP state as set (`bridge link set dev X state N`); a port that is down is disabled whatever this says.</summary>
+    public BrPortState PortState { get; init; } = BrPortState.Forwarding;
     /// <summary>For an ipip device: its tunnel parameters (struct ip_tunnel_parm).</summary>
     public IpTunnelParameters? Tunnel { get; init; }
 
     public override string ToString() => Name;
 }
+
+/// <summary>Bridge port states (BR_STATE_*, include/uapi/linux/if_bridge.h), numbered as `bridge link set state N` takes them.</summary>
+public enum BrPortState : byte { Disabled = 0, Listening = 1, Learning = 2, Forwarding = 3, Blocking = 4 }
 
 /// <summary>
 /// The receive side of an ipip device's parameters, as ip_tunnel_lookup matches them: local and remote

@@ -39,6 +39,11 @@ public sealed class Route
     /// <summary>"kernel" for routes the kernel adds for addresses, "boot" for `ip route add`, "static", ...</summary>
     public string Protocol { get; init; } = "boot";
     public IpFamily Family => Destination.Family;
+    /// <summary>
+    /// The nexthops of a multipath route (`nexthop via A dev X weight W ...`), in order; null for a
+    /// route with one nexthop. <see cref="Gateway"/> and <see cref="Device"/> then name the first.
+    /// </summary>
+    public IReadOnlyList<RouteNexthop>? Nexthops { get; init; }
 
     private string? _text;
 
@@ -50,13 +55,21 @@ public sealed class Route
         var sb = new StringBuilder();
         if (Type != RouteType.Unicast) sb.Append(Type.ToString().ToLowerInvariant()).Append(' ');
         sb.Append(Destination.IsDefault ? "default" : Destination.IsHost ? Destination.Address.ToString() : $"{Destination.Network}/{Destination.Length}");
-        if (Gateway is { } gw) sb.Append(" via ").Append(gw);
-        if (Device is not null) sb.Append(" dev ").Append(Device);
+        if (Nexthops is null && Gateway is { } gw) sb.Append(" via ").Append(gw);
+        if (Nexthops is null && Device is not null) sb.Append(" dev ").Append(Device);
         if (Table != RouteTables.Main) sb.Append(" table ").Append(RouteTables.Name(Table));
         if (Protocol != "boot") sb.Append(" proto ").Append(Protocol);
         if (Scope != AddressScope.Global) sb.Append(" scope ").Append(Scope.ToString().ToLowerInvariant());
         if (PreferredSource is { } src) sb.Append(" src ").Append(src);
         if (Metric != 0) sb.Append(" metric ").Append(Metric);
+        if (Nexthops is { } nhs)
+            foreach (var nh in nhs) sb.Append(" nexthop ").Append(nh);
         return sb.ToString();
     }
+}
+
+/// <summary>One nexthop of a multipath route (struct fib_nh): gateway, device and weight (1-256).</summary>
+public sealed record RouteNexthop(IpAddr? Gateway, string Device, int Weight)
+{
+    public override string ToString() => $"{(Gateway is { } gw ? $"via {gw} " : "")}dev {Device} weight {Weight}";
 }

@@ -159,6 +159,27 @@ public class BrHandleFrameTests
     }
 
     [Fact]
+    public void IpSabotageInKeepsPreRoutingFromRunningTwiceForAFramePassedUp()
+    {
+        const string rules = """
+            nft -f - <<'NFT'
+            table ip t {
+                chain pre { type filter hook prerouting priority 0; policy accept; }
+                chain in { type filter hook input priority 0; policy accept; }
+            }
+            NFT
+            """;
+        var on = Inject(Engine(rules), "port1", Ping(Br, H1, A1, ABr));
+        Assert.True(on.Fate == Fate.Delivered, Dump(on));
+        Assert.Equal(new[] { "bridge PreRouting@port1", "inet PreRouting@br0", "bridge LocalIn@port1", "inet LocalIn@br0" }, Hooks(on).ToArray());
+        Assert.Contains(on.Path, e => e.Function == "ip_sabotage_in");
+        // Without br_netfilter the only PRE_ROUTING is ip_rcv's own, and ip_sabotage_in has nothing to stop.
+        var off = Inject(Engine("sysctl -w net.bridge.bridge-nf-call-iptables=0\n" + rules), "port1", Ping(Br, H1, A1, ABr));
+        Assert.Equal(new[] { "bridge PreRouting@port1", "bridge LocalIn@port1", "inet PreRouting@br0", "inet LocalIn@br0" }, Hooks(off).ToArray());
+        Assert.DoesNotContain(off.Path, e => e.Function == "ip_sabotage_in");
+    }
+
+    [Fact]
     public void BridgeHooksRunInTheKernelsOrderWithoutBrNetfilter()
     {
         var engine = Engine("sysctl -w net.bridge.bridge-nf-call-iptables=0\n" + FilterRules);
@@ -252,6 +273,67 @@ public class BrHandleFrameTests
         var t = Inject(engine, "port1", Ping(H2, H1, A1, A2));
         Assert.Equal(Fate.Dropped, t.Fate);
         Assert.Contains("br0 is down", t.Path[^1].Detail);
+    }
+
+    private static readonly MacAddress Second = MacAddress.Parse("02:00:00:00:01:99");
+
+    [Fact]
+    public void HairpinSendsAFrameBackOutOfItsIngressPort()
+    {
+        var off = Engine();
+        Inject(off, "port1", Ping(H2, Second, A1, A2)); // a second MAC learned on port1
+        var dropped = Inject(off, "port1", Ping(Second, H1, A1, A2), number: 2);
+        Assert.Equal(Fate.Dropped, dropped.Fate);
+        Assert.Contains("hairpin off", dropped.Path[^1].Detail);
+
+        var on = Engine("bridge link set dev port1 hairpin on");
+        Inject(on, "port1", Ping(H2, Second, A1, A2));
+        var back = Inject(on, "port1", Ping(Second, H1, A1, A2), number: 2);
+        Assert.Contains(back.Path, e => e.Function == "__br_forward" && e.Detail == "port1 -> port1");
+        Assert.Equal("h1", back.Path[^1].Namespace); // h1 gets its own frame back (for another MAC: OTHERHOST)
+    }
+
+    [Fact]
+    public void AFloodIncludesTheHairpinIngressPort()
+    {
+        var t = Inject(Engine("ip link set port1 type bridge_slave hairpin on"), "port1", Ping(MacAddress.Parse("02:00:00:00:09:09"), H1, A1, A2));
+        var flood = Assert.Single(t.Path, e => e.Function == "br_flood");
+        Assert.Contains("port1", flood.Detail!.Split(';')[0]);
+    }
+
+    [Fact]
+    public void ALearningPortLearnsButForwardsNothingAndGetsNothing()
+    {
+        var engine = Engine("bridge link set dev port3 state 2");
+        var fromH3 = Inject(engine, "port3", Ping(H1, H3, IpAddr.Parse("10.0.0.3"), A1));
+        Assert.Equal(Fate.Dropped, fromH3.Fate);
+        Assert.Contains("learning state", fromH3.Path[^1].Detail);
+        Assert.Contains(fromH3.Path, e => e.Family == NfFamily.Bridge && e.Hook == NfHook.PreRouting); // br_handle_frame lets it through the hook first
+        var toH3 = Inject(engine, "port1", Ping(H3, H1, A1, IpAddr.Parse("10.0.0.3")), number: 2);
+        Assert.Equal(Fate.Dropped, toH3.Fate);
+        Assert.Contains("should_deliver fails: port3 is in learning state", toH3.Path[^1].Detail);
+    }
+
+    [Fact]
+    public void ADisabledPortDropsWhatItReceivesAndBlockingWithoutStpIsForwarding()
+    {
+        var t = Inject(Engine("bridge link set dev port2 state 0"), "port2", Ping(H1, H2, A2, A1));
+        Assert.Equal(Fate.Dropped, t.Fate);
+        Assert.Contains("disabled state", t.Path[^1].Detail);
+        var topo = LabLoader.Load(BaseLab + "\nbridge link set dev port2 state 4", "br.lab");
+        Assert.Equal(PktFlow.Topology.BrPortState.Forwarding, topo.Host.Device("port2")!.PortState);
+        Assert.Contains(topo.Warnings, w => w.Contains("forwarding at once"));
+    }
+
+    [Fact]
+    public void BridgePortCommandsFailNamingTheToken()
+    {
+        var bad = Assert.Throws<LabException>(() => LabLoader.Load(BaseLab + "\nbridge link set dev port1 state 7", "br.lab"));
+        Assert.Equal("7", bad.Token);
+        var down = Assert.Throws<LabException>(() => LabLoader.Load(BaseLab + "\nip link set port1 down\nbridge link set dev port1 state 2", "br.lab"));
+        Assert.Contains("Network is down", down.Message);
+        var notPort = Assert.Throws<LabException>(() => LabLoader.Load(BaseLab + "\nip link set br0 type bridge_slave hairpin on", "br.lab"));
+        Assert.Contains("not a bridge port", notPort.Message);
     }
 
     [Fact]

@@ -139,6 +139,7 @@ public sealed partial class LabLoader
                 case "nft": Nft(w, ns); break;
                 case "iptables-restore" or "ip6tables-restore" or "iptables-nft-restore" or "ip6tables-nft-restore" or "iptables-legacy-restore":
                     IptablesRestore(w, ns); break;
+                case "bridge" when BridgeLinkSet(w, ns): break;
                 case "iptables" or "ip6tables" or "iptables-nft" or "ip6tables-nft":
                     IptablesCommand(w, ns); break;
                 case "arptables" or "ebtables" or "tc" or "bridge" or "ethtool" or "ipset" or "iptables-legacy" or "ip6tables-legacy":
@@ -541,11 +542,80 @@ public sealed partial class LabLoader
                     b = tb;
                     break;
                 }
+                case "type":
+                {
+                    var kind = Need(a, ++i, "link type");
+                    if (kind == "bridge_slave") { i = BridgePortOptions(a, i + 1, b, dev) - 1; break; }
+                    // Bridge options (vlan_filtering, ...) are kept as unmodelled lines for the datapath to report.
+                    b.NoteUnmodelled($"{_file}:{_cmd.Line}: {_cmd.Text}");
+                    Warn($"'type {kind}' options are not modelled");
+                    i = a.Count;
+                    break;
+                }
                 case "promisc" or "arp" or "multicast" or "allmulticast" or "txqueuelen" or "qlen" or "alias" or "group":
                     i++; Warn($"'{t}' is not modelled"); break;
                 default: throw Error("unexpected word in ip link set", t);
             }
         }
+    }
+
+    /// <summary>`bridge [-n NS] link set dev X ...`: the port options the model evaluates. Other bridge commands return false.</summary>
+    private bool BridgeLinkSet(List<string> w, string ns)
+    {
+        int i = 1;
+        if (i + 1 < w.Count && w[i] is "-n" or "-netns")
+        {
+            ns = w[i + 1];
+            if (!_namespaces.ContainsKey(ns)) throw Error($"Cannot open network namespace \"{ns}\"", ns);
+            i += 2;
+        }
+        if (i + 1 >= w.Count || w[i] is not ("link" or "l") || w[i + 1] != "set") return false;
+        i += 2;
+        if (Need(w, i, "'dev DEVICE'") != "dev") throw Error("expected 'dev DEVICE'", w[i]);
+        var dev = Need(w, ++i, "device");
+        var b = _namespaces[ns];
+        if (!b.HasDevice(dev)) throw Error($"Cannot find device \"{dev}\"", dev);
+        if (BridgePortOptions(w, i + 1, b, dev) != w.Count) throw Error("unexpected word in bridge link set");
+        return true;
+    }
+
+    /// <summary>Bridge port options from <paramref name="start"/> on (state N, hairpin on|off); returns the index after the last one used.</summary>
+    private int BridgePortOptions(List<string> a, int start, NamespaceBuilder b, string dev)
+    {
+        bool? hairpin = null; BrPortState? state = null;
+        int i = start;
+        for (; i < a.Count; i++)
+        {
+            var t = a[i];
+            switch (t)
+            {
+                case "hairpin":
+                    var v = Need(a, ++i, "on or off");
+                    hairpin = v switch { "on" => true, "off" => false, _ => throw Error("hairpin takes on or off", v) };
+                    break;
+                case "state":
+                    var st = Need(a, ++i, "port state");
+                    state = st switch
+                    {
+                        "0" or "disabled" => BrPortState.Disabled, "1" or "listening" => BrPortState.Listening, "2" or "learning" => BrPortState.Learning,
+                        "3" or "forwarding" => BrPortState.Forwarding, "4" or "blocking" => BrPortState.Blocking,
+                        _ => throw Error("port state is 0-4 (disabled, listening, learning, forwarding, blocking)", st),
+                    };
+                    break;
+                case "learning" or "flood" or "mcast_flood" or "bcast_flood" or "guard" or "root_block" or "fastleave" or "proxy_arp"
+                    or "neigh_suppress" or "isolated" or "locked" or "mcast_to_unicast" or "cost" or "priority" or "vlan_tunnel" or "backup_port":
+                    throw Error($"bridge port option '{t}' is not modelled yet", t);
+                default:
+                    goto done;
+            }
+        }
+        done:
+        b.SetBridgePort(dev, hairpin, state);
+        if (state == BrPortState.Blocking)
+            Warn($"{dev}: without STP the kernel makes a blocking port forwarding at once (br_port_state_selection); the model does the same");
+        else if (state is BrPortState.Learning or BrPortState.Listening)
+            Warn($"{dev}: a {state.ToString()!.ToLowerInvariant()} state set by hand without STP lasts until the next bridge port event (another port coming up returns it to forwarding on 6.18); the model keeps it");
+        return i;
     }
 
     private void Addr(List<string> a, NamespaceBuilder b, IpFamily? family)
@@ -596,6 +666,7 @@ public sealed partial class LabLoader
         uint table = RouteTables.Main, metric = 0;
         AddressScope? scope = null;
         bool onlink = false;
+        var nexthops = new List<RouteNexthop>();
         for (int i = 1; i < a.Count; i++)
         {
             var t = a[i];
@@ -628,20 +699,29 @@ public sealed partial class LabLoader
                 case "to": dst = ParsePrefix(Need(a, ++i, "destination"), family); break;
                 case "mtu" or "advmss" or "initcwnd" or "initrwnd" or "realm" or "realms" or "pref" or "expires" or "hoplimit":
                     Warn($"route attribute '{t}' is not modelled"); i++; break;
-                case "nexthop": throw Error("multipath routes are not supported yet (issue 5)", t);
+                case "nexthop": i = Nexthop(a, i, nexthops, family); break;
+                case "nhid": throw Error("nexthop objects (ip nexthop, nhid) are not modelled yet; write the nexthops into the route (nexthop via A dev X weight W ...)", t);
                 default:
                     if (dst is null) { dst = ParsePrefix(t, family); break; }
                     throw Error("unexpected word in ip route", t);
             }
         }
         if (dst is not { } d) throw Error("ip route needs a destination prefix or 'default'");
+        if (nexthops.Count > 0)
+        {
+            if (via is not null || dev is not null) throw Error("a multipath route gives 'via' and 'dev' inside each 'nexthop'", via?.ToString() ?? dev);
+            if (nexthops.Any(n => n.Gateway is { } g && g.Family != d.Family)) throw Error("gateway and destination families differ", nexthops.First(n => n.Gateway?.Family != d.Family).Gateway.ToString());
+            if (d.Family == IpFamily.V6) throw Error("IPv6 multipath routes are not modelled yet (rt6_multipath_hash)", "nexthop");
+            via = nexthops[0].Gateway;
+            dev = nexthops[0].Device;
+        }
         if (via is { } gw && gw.Family != d.Family) throw Error("gateway and destination families differ", gw.ToString());
         if (verb is "del" or "delete") { b.AddRouteDeletion(d, table); return; }
         if (onlink) Warn("'onlink' accepted: the gateway is not checked");
         var route = new Route
         {
             Table = table, Type = type, Destination = d, Gateway = via, Device = dev, PreferredSource = src, Metric = metric,
-            Protocol = proto ?? "boot",
+            Protocol = proto ?? "boot", Nexthops = nexthops.Count > 1 ? nexthops : null,
             Scope = scope ?? (type == RouteType.Local ? AddressScope.Host
                 : type == RouteType.Unicast && via is null && dev is not null && d.Family == IpFamily.V4 ? AddressScope.Link : AddressScope.Global),
         };
@@ -651,10 +731,39 @@ public sealed partial class LabLoader
         else b.AddRoute(route);
     }
 
+    /// <summary>`nexthop [via A] [dev X] [weight W] [onlink]` of a multipath route; returns the index of its last word.</summary>
+    private int Nexthop(List<string> a, int i, List<RouteNexthop> into, IpFamily? family)
+    {
+        IpAddr? gw = null; string? dev = null; int weight = 1;
+        int j = i + 1;
+        for (; j < a.Count && a[j] != "nexthop"; j++)
+        {
+            var t = a[j];
+            switch (t)
+            {
+                case "via":
+                    var g = Need(a, ++j, "gateway");
+                    if (g is "inet" or "inet6") g = Need(a, ++j, "gateway");
+                    gw = IpAddr.TryParse(g, out var ga) ? ga : throw Error("bad gateway address", g);
+                    break;
+                case "dev": dev = Need(a, ++j, "device"); break;
+                case "weight":
+                    var wt = Need(a, ++j, "weight");
+                    weight = int.TryParse(wt, out var wv) && wv is >= 1 and <= 256 ? wv : throw Error("nexthop weight must be 1-256", wt);
+                    break;
+                case "onlink": Warn("'onlink' in a nexthop accepted: the gateway is not checked"); break;
+                default: throw Error("unexpected word in a nexthop (via, dev, weight, onlink)", t);
+            }
+        }
+        if (dev is null && gw is null) throw Error("a nexthop needs 'via GATEWAY' or 'dev DEVICE'", "nexthop");
+        into.Add(new RouteNexthop(gw, dev ?? "", weight));
+        return j - 1;
+    }
+
     private static Route WithMetric(Route r, uint metric) => new()
     {
         Table = r.Table, Type = r.Type, Destination = r.Destination, Gateway = r.Gateway, Device = r.Device,
-        PreferredSource = r.PreferredSource, Metric = metric, Scope = r.Scope, Protocol = r.Protocol,
+        PreferredSource = r.PreferredSource, Metric = metric, Scope = r.Scope, Protocol = r.Protocol, Nexthops = r.Nexthops,
     };
 
     private IpPrefix ParsePrefix(string s, IpFamily? family)
