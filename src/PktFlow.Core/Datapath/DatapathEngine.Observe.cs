@@ -20,6 +20,7 @@ public sealed partial class DatapathEngine
     private void ObserveOutbound(SkBuff skb, TraceBuilder t, InjectionPoint at, long frameNumber, ref long? causedBy, ref PacketTrace? recognised)
     {
         if (at.Device.Master is not null) Bridge.BrObserve.MarkSeenLeaving(skb, at.Device.Name);
+        skb.SeenLeavingFrom = at.Namespace.Name;
         var l3 = skb.Network;
         if (_children.Match(skb.Protocol, l3) is { } child)
         {

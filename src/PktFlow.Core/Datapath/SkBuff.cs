@@ -35,6 +35,9 @@ public sealed class SkBuff
     public NamespaceState State => Engine.StateOf(Netns);
     /// <summary>Devices crossed so far; bounds loops between namespaces.</summary>
     public int Hops { get; set; }
+
+    /// <summary>Observe mode: the namespace at whose capture point this packet was seen leaving (null otherwise).</summary>
+    public string? SeenLeavingFrom { get; set; }
     /// <summary>Capture time, the model's clock for timeouts.</summary>
     public long TimestampNs { get; init; }
 

@@ -132,12 +132,26 @@ public static class IpInput
             $"{rt.Detail}: ICMP {icmp} sent to {saddr}");
     }
 
+    /// <summary>
+    /// A fragment the capture shows leaving this namespace (Observe mode) is not held: its datagram was
+    /// completed by fragments that arrived where the capture does not see, forwarded, and fragmented
+    /// again (ip_do_fragment), so the trace follows this fragment on.
+    /// </summary>
+    internal static bool SeenLeavingAsFragment(SkBuff skb, TraceBuilder t, string stage, string function, string detail)
+    {
+        if (skb.SeenLeavingFrom != skb.Netns.Name) return false;
+        t.Stage(skb, stage, function, Verdict.Pass,
+            $"{detail}; the capture shows this fragment leaving, so its datagram was completed by fragments not captured here and is sent again as fragments: followed as this fragment");
+        return true;
+    }
+
     /// <summary>ip_defrag: hold the fragment, or continue with the whole datagram when this one completes it.</summary>
     [KernelSymbol("ip_defrag", "net/ipv4/ip_fragment.c")]
     internal static bool IpDefrag(SkBuff skb, TraceBuilder t, ref Ipv4Header ip)
     {
         var whole = skb.State.Fragments.Add(ip.Source, ip.Destination, ip.Protocol, ip.Identification, ip.FragmentOffset,
             ip.MoreFragments, skb.Network[..ip.HeaderLength], ip.Payload, skb.TimestampNs, out var detail);
+        if (whole is null && SeenLeavingAsFragment(skb, t, "IpDefrag", "ip_defrag", detail)) return true;
         if (whole is null)
         {
             t.Stage(skb, "IpDefrag", "ip_defrag", Verdict.Stolen, detail);

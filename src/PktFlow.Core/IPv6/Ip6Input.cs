@@ -155,6 +155,7 @@ public static class Ip6Input
         header[nextFieldAt] = upper;
         var whole = skb.State.Fragments.Add(src, dst, IpProtocol.Fragment, id, field & 0xFFF8, (field & 1) != 0,
             header, after[(off + 8)..], skb.TimestampNs, out var detail);
+        if (whole is null && IPv4.IpInput.SeenLeavingAsFragment(skb, t, "Ipv6FragRcv", "ipv6_frag_rcv", detail)) return true;
         if (whole is null)
         {
             t.Stage(skb, "Ipv6FragRcv", "ipv6_frag_rcv", Verdict.Stolen, detail);
