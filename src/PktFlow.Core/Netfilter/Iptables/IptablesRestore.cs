@@ -103,7 +103,7 @@ public static partial class IptablesRestore
                     {
                         var st = nr.Stmts; int k = 0;
                         for (int j = 0; j < st.Length; j++)
-                            if (st[j].GetType().Name == "NotrackNoop") st[j] = r.Customs[k++];
+                            if (st[j] is NftraceSetStmt) st[j] = r.Customs[k++];
                     }
                 }
             }

@@ -118,7 +118,7 @@ internal sealed partial class NftParser
             case "meta":
                 Take();
                 if (Cur.Is("mark") && _s.Peek(1).Is("set") ) { Take(); Take(); return new SetMarkStmt { Value = U32(Take()) }; }
-                if (Cur.Is("nftrace") && _s.Peek(1).Is("set")) { Take(); Take(); Take(); return new NotrackNoop(); }
+                if (Cur.Is("nftrace") && _s.Peek(1).Is("set")) { Take(); Take(); Take(); return new NftraceSetStmt(); }
                 if (Cur.Is("random")) return MetaRandom();
                 return Match(MetaSel(Take()));
             case "ct":
@@ -717,3 +717,7 @@ internal sealed class RejectStmt : NftStmt
         return true;
     }
 }
+
+/// <summary>`meta nftrace set 1`: tracing is the model's own business, so it does nothing; the iptables
+/// translator also uses it as the slot for statements nft text cannot express.</summary>
+internal sealed class NftraceSetStmt : NftStmt { public override bool Eval(NftEvalCtx c) => true; }
