@@ -67,8 +67,12 @@ public static class NfHookSlow
 
         // nf_nat_inet_fn: nat chains see only the first packet of a connection; later ones take the binding.
         bool natChains = skb.Ct is { Entry: { Confirmed: false } };
-        var result = RunChains(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev,
-            chain => (!ctHook || chain.Priority >= ConntrackPriority) && (chain.Type != "nat" || natChains));
+        NftHookResult? result;
+        if (family == NfFamily.Netdev && hook == NfHook.Ingress && rs.InetIngressChains(dev.Name).Count > 0)
+            result = NetdevIngressWithInet(skb, t, rs, indev, dev);
+        else
+            result = RunChains(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev,
+                chain => (!ctHook || chain.Priority >= ConntrackPriority) && (chain.Type != "nat" || natChains));
         if (result is null) return false;
         if (!t.Path.Skip(events).Any(e => e.Stage == "NfHook"))
             t.Add(new HookEvent
@@ -85,6 +89,27 @@ public static class NfHookSlow
             t.Stage(skb, "NfConfirm", "__nf_conntrack_confirm", Verdict.Pass, $"entry confirmed: {entry}");
         }
         return true;
+    }
+
+    /// <summary>
+    /// inet ingress chains are registered at the device's netdev ingress hook, among its netdev chains in
+    /// priority order; nft_do_chain_inet_ingress runs them for IPv4/IPv6 packets only, as ip/ip6.
+    /// </summary>
+    private static NftHookResult? NetdevIngressWithInet(SkBuff skb, TraceBuilder t, NftRuleset rs, NetDevice? indev, NetDevice dev)
+    {
+        bool ip = skb.Protocol is EtherTypes.Ipv4 or EtherTypes.Ipv6;
+        var inet = rs.InetIngressChains(dev.Name);
+        var chains = rs.BaseChains(NftFamily.Netdev, NftHookPoint.Ingress, dev.Name).Concat(ip ? inet : [])
+            .OrderBy(c => c.Priority).ThenByDescending(c => c.RegistrationOrder).ToList();
+        NftHookResult? last = null;
+        foreach (var chain in chains)
+        {
+            var pf = chain.Table.Family != NftFamily.Inet ? NftFamily.Netdev : skb.Protocol == EtherTypes.Ipv6 ? NftFamily.Ip6 : NftFamily.Ip;
+            var fam = chain.Table.Family != NftFamily.Inet ? NfFamily.Netdev : NfFamily.Inet;
+            last = RunChains(skb, t, rs, fam, pf, NftHookPoint.Ingress, NfHook.Ingress, indev, null, dev, c => c == chain);
+            if (last is null) return null;
+        }
+        return last ?? NftEvaluator.RunHook(rs, NftFamily.Netdev, NftHookPoint.Ingress, new SkbNftPacket(skb, NftFamily.Netdev, indev, null), _ => false, skb.State.Nft);
     }
 
     /// <summary>NF_IP_PRI_CONNTRACK: chains of a lower priority run before nf_conntrack_in.</summary>

@@ -84,6 +84,11 @@ public sealed class NftRuleset
     /// of the same priority; checked with nft 1.0.6: see NftHandleTests.SamePriority_LastRegisteredRunsFirst).
     /// netdev chains (and inet ingress) are per device: <paramref name="device"/> filters them.
     /// </summary>
+    /// <summary>inet-family ingress chains bound to <paramref name="device"/> (they run at its netdev ingress hook).</summary>
+    public IReadOnlyList<NftChain> InetIngressChains(string device) =>
+        _tables.Where(t => t.Family == NftFamily.Inet).SelectMany(t => t.Chains)
+            .Where(c => c.Hook == NftHookPoint.Ingress && c.Device == device).ToList();
+
     public IReadOnlyList<NftChain> BaseChains(NftFamily packetFamily, NftHookPoint hook, string? device = null)
     {
         var r = new List<NftChain>();

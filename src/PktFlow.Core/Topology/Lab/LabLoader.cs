@@ -661,6 +661,7 @@ public sealed partial class LabLoader
         if (verb is not ("add" or "replace" or "append" or "del" or "delete")) throw Error($"ip route {verb} is not supported", verb);
         var type = RouteType.Unicast;
         IpPrefix? dst = null;
+        string? dstWord = null;
         IpAddr? via = null, src = null;
         string? dev = null, proto = null;
         uint table = RouteTables.Main, metric = 0;
@@ -702,10 +703,13 @@ public sealed partial class LabLoader
                 case "nexthop": i = Nexthop(a, i, nexthops, family); break;
                 case "nhid": throw Error("nexthop objects (ip nexthop, nhid) are not modelled yet; write the nexthops into the route (nexthop via A dev X weight W ...)", t);
                 default:
-                    if (dst is null) { dst = ParsePrefix(t, family); break; }
+                    if (dst is null) { dst = ParsePrefix(t, family); dstWord = t; break; }
                     throw Error("unexpected word in ip route", t);
             }
         }
+        // `default` without -4/-6 takes the gateway's family, as iproute2 infers it
+        if (family is null && dstWord is "default" or "all" or "any" && (via ?? nexthops.FirstOrDefault()?.Gateway) is { Family: IpFamily.V6 })
+            dst = ParsePrefix(dstWord, IpFamily.V6);
         if (dst is not { } d) throw Error("ip route needs a destination prefix or 'default'");
         if (nexthops.Count > 0)
         {
