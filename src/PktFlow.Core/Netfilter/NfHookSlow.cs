@@ -87,6 +87,24 @@ public static class NfHookSlow
         return true;
     }
 
+    /// <summary>
+    /// nft_ct_set_eval (ct mark set) / xt_CONNMARK: the mark is written into the connection at once, so it
+    /// holds even if a later rule drops this packet, later packets of the connection match it (ct mark)
+    /// and conntrack -L shows it. A packet without a conntrack entry (untracked, invalid) has nothing to set.
+    /// </summary>
+    private static void SetCtMark(SkBuff skb, TraceBuilder t, uint? mark)
+    {
+        if (mark is not { } m) return;
+        if (skb.Ct?.Entry is not { } entry)
+        {
+            t.Note($"ct mark set 0x{m:x}: the packet has no conntrack entry, nothing is set");
+            return;
+        }
+        if (entry.Mark == m) return;
+        t.Note($"ct mark set: the connection's mark 0x{entry.Mark:x} -> 0x{m:x}");
+        entry.Mark = m;
+    }
+
     /// <summary>NF_IP_PRI_CONNTRACK: chains of a lower priority run before nf_conntrack_in.</summary>
     private const int ConntrackPriority = -200;
 
@@ -123,6 +141,7 @@ public static class NfHookSlow
             });
         }
         foreach (var log in result.Logs) t.Note($"log: {log}");
+        SetCtMark(skb, t, result.CtMark);
         if (result.UnsupportedRules.Count > 0)
             t.Note($"{result.UnsupportedRules.Count} rule(s) the model cannot evaluate were skipped: {string.Join("; ", result.UnsupportedRules.Select(r => r.Text))}");
         if (result.Verdict == "accept") return result;
