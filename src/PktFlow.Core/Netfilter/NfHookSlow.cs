@@ -63,10 +63,14 @@ public static class NfHookSlow
                 t.Stage(skb, "NfConntrackIn", "nf_conntrack_in", Verdict.Pass, $"ct state {ct.State.ToString().ToLowerInvariant()} {ct.Direction.ToString().ToLowerInvariant()}: {ct.Detail}");
             }
         }
-        if (inet && skb.Ct?.Entry is { Confirmed: true } known) NfNat.ApplyBinding(skb, t, known, skb.Ct.Direction, hook);
+        else if (inet && hook is NfHook.PreRouting or NfHook.LocalOut && skb.Ct is { Attached: true } attached)
+            t.Stage(skb, "NfConntrackIn", "nf_conntrack_in", Verdict.Pass,
+                $"ct state {attached.State.ToString().ToLowerInvariant()} {attached.Direction.ToString().ToLowerInvariant()}: {attached.Detail}; no lookup");
+        if (inet && skb.Ct?.Entry is { } known && NfNat.Initialized(known, hook)) NfNat.ApplyBinding(skb, t, known, skb.Ct.Direction, hook);
 
-        // nf_nat_inet_fn: nat chains see only the first packet of a connection; later ones take the binding.
-        bool natChains = skb.Ct is { Entry: { Confirmed: false } };
+        // nf_nat_inet_fn: nat chains run once per connection and manipulation type (the first packet, or a
+        // packet nf_ct_attach gave the connection before that type was set up); the others take the binding.
+        bool natChains = skb.Ct?.Entry is { } ctEntry && !NfNat.Initialized(ctEntry, hook);
         var result = RunChains(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev,
             chain => (!ctHook || chain.Priority >= ConntrackPriority) && (chain.Type != "nat" || natChains));
         if (result is null) return false;
@@ -76,10 +80,14 @@ public static class NfHookSlow
                 Namespace = ns.Name, Device = dev.Name, Stage = "NfHook", Function = "nf_hook_slow", Family = family, Hook = hook,
                 Verdict = Verdict.Accept, Detail = "no base chain at this hook",
             });
-        if (inet && result.Nat is { } nat && skb.Ct is { Entry: { Confirmed: false } fresh })
-            NfNat.Setup(skb, t, fresh, nat, hook, dev);
-        // __nf_conntrack_confirm at the last hook the packet crosses in this namespace.
-        if (inet && hook is NfHook.PostRouting or NfHook.LocalIn && skb.Ct?.Entry is { Confirmed: false } entry)
+        if (inet && natChains && skb.Ct?.Entry is { } fresh)
+        {
+            if (result.Nat is { } nat) NfNat.Setup(skb, t, fresh, nat, hook, dev, skb.Ct.Direction);
+            NfNat.MarkInitialized(fresh, hook);
+        }
+        // __nf_conntrack_confirm at the last hook the packet crosses in this namespace; a packet carrying
+        // the connection in the reply direction (nf_ct_attach) never confirms it.
+        if (inet && hook is NfHook.PostRouting or NfHook.LocalIn && skb.Ct is { Direction: CtDirection.Original, Entry: { Confirmed: false } entry })
         {
             skb.State.Conntrack.Confirm(entry);
             t.Stage(skb, "NfConfirm", "__nf_conntrack_confirm", Verdict.Pass, $"entry confirmed: {entry}");

@@ -15,7 +15,7 @@ namespace PktFlow.Netfilter;
 public static class NfNat
 {
     [KernelSymbol("nf_nat_setup_info", "net/netfilter/nf_nat_core.c")]
-    public static void Setup(SkBuff skb, TraceBuilder t, ConntrackEntry entry, NatAction nat, NfHook hook, NetDevice dev)
+    public static void Setup(SkBuff skb, TraceBuilder t, ConntrackEntry entry, NatAction nat, NfHook hook, NetDevice dev, CtDirection dir = CtDirection.Original)
     {
         bool destination = nat.Kind is "dnat" or "redirect";
         if (destination != hook is NfHook.PreRouting or NfHook.LocalOut)
@@ -56,7 +56,32 @@ public static class NfNat
             entry.SourceNat = true;
         }
         t.Stage(skb, "NfNatSetupInfo", "nf_nat_setup_info", Verdict.Pass, $"{nat.Kind}: the connection's reply tuple is now {entry.Reply} ({nat.RuleText})");
-        ApplyBinding(skb, t, entry, CtDirection.Original, hook);
+        ApplyBinding(skb, t, entry, dir, hook);
+    }
+
+    /// <summary>The manipulation type a hook does: destination at PRE_ROUTING / LOCAL_OUT, source at POST_ROUTING / LOCAL_IN (HOOK2MANIP).</summary>
+    private static bool? IsSourceManip(NfHook hook) => hook switch
+    {
+        NfHook.PreRouting or NfHook.LocalOut => false,
+        NfHook.PostRouting or NfHook.LocalIn => true,
+        _ => null,
+    };
+
+    /// <summary>nf_nat_initialized: the binding of this hook's manipulation type is set (IPS_SRC_NAT_DONE /
+    /// IPS_DST_NAT_DONE). A confirmed entry has both: its first packet crossed a hook of each type.</summary>
+    public static bool Initialized(ConntrackEntry entry, NfHook hook) => entry.Confirmed || IsSourceManip(hook) switch
+    {
+        true => entry.SourceNatDone,
+        false => entry.DestinationNatDone,
+        null => false,
+    };
+
+    /// <summary>After the nat chains of a hook ran for a connection: its binding, or the null binding
+    /// (nf_nat_alloc_null_binding), is set for that manipulation type.</summary>
+    public static void MarkInitialized(ConntrackEntry entry, NfHook hook)
+    {
+        if (IsSourceManip(hook) is not { } source) return;
+        if (source) entry.SourceNatDone = true; else entry.DestinationNatDone = true;
     }
 
     /// <summary>nf_nat_packet: rewrite this packet from the connection's binding, for this hook's manipulation type.</summary>
