@@ -43,7 +43,8 @@ public static class NfNat
         }
         // get_unique_tuple on the original tuple; the reply tuple is its inverse (nf_conntrack_alter_reply)
         var current = ConntrackEntry.Invert(entry.Reply);
-        var (tuple, how) = NfNatUniqueTuple.Choose(skb.State.Conntrack, skb.State.Nft, entry, address, nat, source: !destination);
+        var (tuple, how) = NfNatUniqueTuple.Choose(skb.State.Conntrack, skb.State.Nft, entry, address, nat, source: !destination,
+            observed: destination ? null : skb.Engine.SeenAfterSnat);
         bool changed = tuple != current;
         if (changed)
         {

@@ -26,7 +26,10 @@ internal static class NfNatUniqueTuple
     private const int MaxAttempts = 128; // NF_NAT_MAX_ATTEMPTS
 
     /// <summary>The new original tuple and, in words, how its port was chosen.</summary>
-    public static (ConntrackTuple Tuple, string How) Choose(ConntrackTable table, NftState random, ConntrackEntry ct, IpAddr address, NatAction nat, bool source)
+    /// <param name="observed">Observe mode: the tuple the capture shows the packet leaving with after NAT. When the
+    /// kernel had to pick a random port, the one it picked is that one (if it is in the range and free here).</param>
+    public static (ConntrackTuple Tuple, string How) Choose(ConntrackTable table, NftState random, ConntrackEntry ct, IpAddr address, NatAction nat, bool source,
+        ConntrackTuple? observed = null)
     {
         var orig = ConntrackEntry.Invert(ct.Reply); // the current original tuple (after an earlier manipulation)
         bool ports = ConntrackProtocols.HasPorts(orig.Protocol) && !orig.IsIcmp;
@@ -74,6 +77,8 @@ internal static class NfNatUniqueTuple
             var only = WithKey(tuple, (ushort)lo, source);
             return (only, Used(only) ? $"{what} {lo}, the only one in range, is taken: the connection will clash at confirmation" : $"{what} {lo}, the only one in range");
         }
+        if (observed is { } seen && WithKey(tuple, Key(seen, source), source) == seen && Key(seen, source) - lo is var at && at >= 0 && at < size && !Used(seen))
+            return (seen, $"{why} a random {what} (get_random_u16 offset into {rangeText}); the capture shows the one it picked, {Key(seen, source)}, which the model adopts");
         int attempts = Math.Min(size, MaxAttempts), tries = 0;
         while (true)
         {

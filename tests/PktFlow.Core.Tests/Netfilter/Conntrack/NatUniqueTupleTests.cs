@@ -98,4 +98,27 @@ public class NatUniqueTupleTests
         Assert.NotEqual(1234, entry.Reply.IcmpId);
         Assert.Contains(t.Path, e => e.Stage == "NfNatManip" && e.Detail!.Contains($"ICMP id 1234 -> {entry.Reply.IcmpId}"));
     }
+
+    /// <summary>Observe mode: when the kernel had to pick a random port and the capture shows the packet
+    /// leaving with it, the binding takes that port (if free and in range) instead of the model's draw.</summary>
+    [Fact]
+    public void ThePortTheCaptureShowsTheKernelPickedIsAdopted()
+    {
+        var table = new PktFlow.Netfilter.Conntrack.ConntrackTable();
+        IpAddr nat = IpAddr.Parse("203.0.113.1");
+        var holder = table.In(FrameBuilder.Ipv4(nat, Srv, IpProtocol.Udp, FrameBuilder.Udp(nat, Srv, 5000, 53)), false, 1).Entry!;
+        Assert.True(table.Confirm(holder));
+        var ct = table.In(FrameBuilder.Ipv4(B, Srv, IpProtocol.Udp, FrameBuilder.Udp(B, Srv, 5000, 53)), false, 2).Entry!;
+        var masquerade = new PktFlow.Netfilter.Nftables.NatAction("masquerade", null, null, null, "masquerade");
+        var seen = new PktFlow.Netfilter.Conntrack.ConntrackTuple(nat, Srv, IpProtocol.Udp, 61206, 53);
+        var (tuple, how) = PktFlow.Netfilter.NfNatUniqueTuple.Choose(table, new PktFlow.Netfilter.Nftables.NftState(1, "host"), ct, nat, masquerade, source: true, observed: seen);
+        Assert.Equal(seen, tuple);
+        Assert.Contains("the capture shows the one it picked, 61206", how);
+        // a port outside the kernel's band for this source port is not one it could have picked: drawn instead
+        var low = seen with { SourcePort = 700 };
+        (tuple, how) = PktFlow.Netfilter.NfNatUniqueTuple.Choose(table, new PktFlow.Netfilter.Nftables.NftState(1, "host"), ct, nat, masquerade, source: true, observed: low);
+        Assert.NotEqual(low, tuple);
+        Assert.InRange(tuple.SourcePort, 1024, 65535);
+        Assert.DoesNotContain("adopts", how);
+    }
 }
