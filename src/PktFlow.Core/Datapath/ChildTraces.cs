@@ -26,7 +26,7 @@ public sealed class ChildTraces
         for (int i = 0; i < children.Length; i++)
         {
             var p = parent.Emitted[i];
-            var skb = new SkBuff(p.Network) { Netns = p.Namespace, Dev = p.Device, Engine = engine, TimestampNs = timestampNs, Protocol = p.Protocol, NetworkHeader = 0 };
+            var skb = new SkBuff(p.Network) { Netns = p.Namespace, Dev = p.Device, Engine = engine, TimestampNs = timestampNs, Protocol = p.Protocol, NetworkHeader = 0, Ct = p.Ct };
             var t = new TraceBuilder();
             string firstKey = Key(p.Protocol, p.Network) ?? "";
             if (p.Protocol == EtherTypes.Arp)

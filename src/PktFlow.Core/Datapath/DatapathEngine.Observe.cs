@@ -74,7 +74,8 @@ public sealed partial class DatapathEngine
                     $"seen leaving {at} as {src} > {dst} with one hop less than {origin.Name}'s default TTL: of the namespaces in the model only {only.Name} sends a packet that leaves here like this (as {before}, then source-NATed); traced from its output path");
                 return;
             }
-            t.Note(found.Count == 0 ? hint : $"{hint}; {string.Join(" and ", found.Select(f => f.Sender.Name))} would each send a packet that leaves here like this, so the model cannot tell which");
+            t.Note(found.Count == 0 ? hint : $"{hint}; {string.Join(" and ", found.Select(f => f.Sender.Name))} would each send a packet that leaves here like this, so the model cannot tell which"
+                + " (hosts sending identical flows are indistinguishable from outside the NAT; and the port seen may be one the kernel picked at random for a flow whose own port was taken, so the sender's port cannot be seen either)");
         }
         if (origin is not null)
         {
@@ -179,6 +180,17 @@ public sealed partial class DatapathEngine
 
     /// <summary>The packet as <paramref name="sender"/> wrote it (<paramref name="pre"/>), traced from its output path.</summary>
     private void TraceAsSentBefore(SkBuff skb, TraceBuilder t, InjectionPoint at, NetNamespace sender, ConntrackTuple pre, string why)
+    {
+        SeenAfterSnat = ConntrackTable.TryTuple(skb.Network, skb.Protocol == EtherTypes.Ipv6, out var seen) ? seen : null;
+        try { TraceAsSentBeforeNat(skb, t, at, sender, pre, why); }
+        finally { SeenAfterSnat = null; }
+    }
+
+    /// <summary>While a packet seen leaving after source NAT is traced from its sender: the tuple it left
+    /// with, so that a port the kernel picked at random is the one the model's binding takes.</summary>
+    internal ConntrackTuple? SeenAfterSnat { get; private set; }
+
+    private void TraceAsSentBeforeNat(SkBuff skb, TraceBuilder t, InjectionPoint at, NetNamespace sender, ConntrackTuple pre, string why)
     {
         NfNat.Reconstruct(skb, pre);
         if (sender != at.Namespace) UndoForwardHop(skb);

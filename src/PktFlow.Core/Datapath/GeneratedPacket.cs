@@ -25,6 +25,8 @@ public sealed class GeneratedPacket
     public required byte[] Network { get; init; }
     /// <summary>Where arp_send addresses the frame (the requester); null for IP packets, which the neighbour layer addresses.</summary>
     public MacAddress? LinkDestination { get; init; }
+    /// <summary>The conntrack nf_ct_attach gives it (the cause's connection, RELATED / RELATED_REPLY), or null.</summary>
+    public Netfilter.Conntrack.CtLookup? Ct { get; init; }
 }
 
 /// <summary>Writes the IP headers the kernel puts on the packets it generates.</summary>

@@ -89,6 +89,8 @@ public static class Icmp6Send
         {
             Description = description, Function = function, Namespace = ns, Device = skb.Dev,
             Protocol = EtherTypes.Ipv6, Network = GeneratedHeaders.Ipv6(src, dst, IpProtocol.Icmpv6, hops, message),
+            // icmpv6_getfrag: nf_ct_attach for errors (types below 128), not for informational messages
+            Ct = function == "icmp6_send" ? skb.Ct?.AttachedToAnswer() : null,
         });
     }
 }

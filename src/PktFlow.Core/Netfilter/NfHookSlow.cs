@@ -63,10 +63,14 @@ public static class NfHookSlow
                 t.Stage(skb, "NfConntrackIn", "nf_conntrack_in", Verdict.Pass, $"ct state {ct.State.ToString().ToLowerInvariant()} {ct.Direction.ToString().ToLowerInvariant()}: {ct.Detail}");
             }
         }
-        if (inet && skb.Ct?.Entry is { Confirmed: true } known) NfNat.ApplyBinding(skb, t, known, skb.Ct.Direction, hook);
+        else if (inet && hook is NfHook.PreRouting or NfHook.LocalOut && skb.Ct is { Attached: true } attached)
+            t.Stage(skb, "NfConntrackIn", "nf_conntrack_in", Verdict.Pass,
+                $"ct state {attached.State.ToString().ToLowerInvariant()} {attached.Direction.ToString().ToLowerInvariant()}: {attached.Detail}; no lookup");
+        if (inet && skb.Ct?.Entry is { } known && NfNat.Initialized(known, hook)) NfNat.ApplyBinding(skb, t, known, skb.Ct.Direction, hook);
 
-        // nf_nat_inet_fn: nat chains see only the first packet of a connection; later ones take the binding.
-        bool natChains = skb.Ct is { Entry: { Confirmed: false } };
+        // nf_nat_inet_fn: nat chains run once per connection and manipulation type (the first packet, or a
+        // packet nf_ct_attach gave the connection before that type was set up); the others take the binding.
+        bool natChains = skb.Ct?.Entry is { } ctEntry && !NfNat.Initialized(ctEntry, hook);
         NftHookResult? result;
         if (family == NfFamily.Netdev && hook == NfHook.Ingress && rs.InetIngressChains(dev.Name).Count > 0)
             result = NetdevIngressWithInet(skb, t, rs, indev, dev);
@@ -80,10 +84,14 @@ public static class NfHookSlow
                 Namespace = ns.Name, Device = dev.Name, Stage = "NfHook", Function = "nf_hook_slow", Family = family, Hook = hook,
                 Verdict = Verdict.Accept, Detail = "no base chain at this hook",
             });
-        if (inet && result.Nat is { } nat && skb.Ct is { Entry: { Confirmed: false } fresh })
-            NfNat.Setup(skb, t, fresh, nat, hook, dev);
-        // __nf_conntrack_confirm at the last hook the packet crosses in this namespace.
-        if (inet && hook is NfHook.PostRouting or NfHook.LocalIn && skb.Ct?.Entry is { Confirmed: false } entry)
+        if (inet && natChains && skb.Ct?.Entry is { } fresh)
+        {
+            if (result.Nat is { } nat) NfNat.Setup(skb, t, fresh, nat, hook, dev, skb.Ct.Direction);
+            NfNat.MarkInitialized(fresh, hook);
+        }
+        // __nf_conntrack_confirm at the last hook the packet crosses in this namespace; a packet carrying
+        // the connection in the reply direction (nf_ct_attach) never confirms it.
+        if (inet && hook is NfHook.PostRouting or NfHook.LocalIn && skb.Ct is { Direction: CtDirection.Original, Entry: { Confirmed: false } entry })
         {
             skb.State.Conntrack.Confirm(entry);
             t.Stage(skb, "NfConfirm", "__nf_conntrack_confirm", Verdict.Pass, $"entry confirmed: {entry}");
@@ -110,6 +118,24 @@ public static class NfHookSlow
             if (last is null) return null;
         }
         return last ?? NftEvaluator.RunHook(rs, NftFamily.Netdev, NftHookPoint.Ingress, new SkbNftPacket(skb, NftFamily.Netdev, indev, null), _ => false, skb.State.Nft);
+    }
+
+    /// <summary>
+    /// nft_ct_set_eval (ct mark set) / xt_CONNMARK: the mark is written into the connection at once, so it
+    /// holds even if a later rule drops this packet, later packets of the connection match it (ct mark)
+    /// and conntrack -L shows it. A packet without a conntrack entry (untracked, invalid) has nothing to set.
+    /// </summary>
+    private static void SetCtMark(SkBuff skb, TraceBuilder t, uint? mark)
+    {
+        if (mark is not { } m) return;
+        if (skb.Ct?.Entry is not { } entry)
+        {
+            t.Note($"ct mark set 0x{m:x}: the packet has no conntrack entry, nothing is set");
+            return;
+        }
+        if (entry.Mark == m) return;
+        t.Note($"ct mark set: the connection's mark 0x{entry.Mark:x} -> 0x{m:x}");
+        entry.Mark = m;
     }
 
     /// <summary>NF_IP_PRI_CONNTRACK: chains of a lower priority run before nf_conntrack_in.</summary>
@@ -148,6 +174,7 @@ public static class NfHookSlow
             });
         }
         foreach (var log in result.Logs) t.Note($"log: {log}");
+        SetCtMark(skb, t, result.CtMark);
         if (result.UnsupportedRules.Count > 0)
             t.Note($"{result.UnsupportedRules.Count} rule(s) the model cannot evaluate were skipped: {string.Join("; ", result.UnsupportedRules.Select(r => r.Text))}");
         if (result.Verdict == "accept") return result;

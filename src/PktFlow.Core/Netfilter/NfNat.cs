@@ -15,7 +15,7 @@ namespace PktFlow.Netfilter;
 public static class NfNat
 {
     [KernelSymbol("nf_nat_setup_info", "net/netfilter/nf_nat_core.c")]
-    public static void Setup(SkBuff skb, TraceBuilder t, ConntrackEntry entry, NatAction nat, NfHook hook, NetDevice dev)
+    public static void Setup(SkBuff skb, TraceBuilder t, ConntrackEntry entry, NatAction nat, NfHook hook, NetDevice dev, CtDirection dir = CtDirection.Original)
     {
         bool destination = nat.Kind is "dnat" or "redirect";
         if (destination != hook is NfHook.PreRouting or NfHook.LocalOut)
@@ -23,7 +23,6 @@ public static class NfNat
             t.Note($"{nat.Kind} at the {hook} hook is not where the kernel applies it; ignored ({nat.RuleText})");
             return;
         }
-        var reply = entry.Reply;
         IpAddr address;
         if (nat.Kind == "masquerade")
         {
@@ -42,21 +41,44 @@ public static class NfNat
             t.Note($"{nat.Kind}: address '{nat.Address}' is not modelled ({nat.RuleText})");
             return;
         }
-        bool ports = entry.Original.Protocol is IpProtocol.Tcp or IpProtocol.Udp;
-        if (destination)
+        // get_unique_tuple on the original tuple; the reply tuple is its inverse (nf_conntrack_alter_reply)
+        var current = ConntrackEntry.Invert(entry.Reply);
+        var (tuple, how) = NfNatUniqueTuple.Choose(skb.State.Conntrack, skb.State.Nft, entry, address, nat, source: !destination,
+            observed: destination ? null : skb.Engine.SeenAfterSnat);
+        bool changed = tuple != current;
+        if (changed)
         {
-            ushort port = ports && nat.PortMin is { } p ? (ushort)p : reply.SourcePort;
-            entry.Reply = reply with { Source = address, SourcePort = ports ? port : reply.SourcePort };
-            entry.DestinationNat = true;
+            entry.Reply = ConntrackEntry.Invert(tuple);
+            if (destination) entry.DestinationNat = true; else entry.SourceNat = true;
         }
-        else
-        {
-            ushort port = ports && nat.PortMin is { } p ? (ushort)p : reply.DestinationPort;
-            entry.Reply = reply with { Destination = address, DestinationPort = ports ? port : reply.DestinationPort };
-            entry.SourceNat = true;
-        }
-        t.Stage(skb, "NfNatSetupInfo", "nf_nat_setup_info", Verdict.Pass, $"{nat.Kind}: the connection's reply tuple is now {entry.Reply} ({nat.RuleText})");
-        ApplyBinding(skb, t, entry, CtDirection.Original, hook);
+        t.Stage(skb, "NfNatSetupInfo", "nf_nat_setup_info", Verdict.Pass,
+            $"{nat.Kind}: {how}; the connection's reply tuple is {(changed ? "now " : "unchanged, ")}{entry.Reply} ({nat.RuleText})");
+        ApplyBinding(skb, t, entry, dir, hook);
+    }
+
+    /// <summary>The manipulation type a hook does: destination at PRE_ROUTING / LOCAL_OUT, source at POST_ROUTING / LOCAL_IN (HOOK2MANIP).</summary>
+    private static bool? IsSourceManip(NfHook hook) => hook switch
+    {
+        NfHook.PreRouting or NfHook.LocalOut => false,
+        NfHook.PostRouting or NfHook.LocalIn => true,
+        _ => null,
+    };
+
+    /// <summary>nf_nat_initialized: the binding of this hook's manipulation type is set (IPS_SRC_NAT_DONE /
+    /// IPS_DST_NAT_DONE). A confirmed entry has both: its first packet crossed a hook of each type.</summary>
+    public static bool Initialized(ConntrackEntry entry, NfHook hook) => entry.Confirmed || IsSourceManip(hook) switch
+    {
+        true => entry.SourceNatDone,
+        false => entry.DestinationNatDone,
+        null => false,
+    };
+
+    /// <summary>After the nat chains of a hook ran for a connection: its binding, or the null binding
+    /// (nf_nat_alloc_null_binding), is set for that manipulation type.</summary>
+    public static void MarkInitialized(ConntrackEntry entry, NfHook hook)
+    {
+        if (IsSourceManip(hook) is not { } source) return;
+        if (source) entry.SourceNatDone = true; else entry.DestinationNatDone = true;
     }
 
     /// <summary>nf_nat_packet: rewrite this packet from the connection's binding, for this hook's manipulation type.</summary>
@@ -67,15 +89,17 @@ public static class NfNat
         bool srcManip = hook is NfHook.PostRouting or NfHook.LocalIn;
         var o = entry.Original;
         var r = entry.Reply;
+        // an ICMP query's identifier is the same in both tuples; NAT maps it like a port (nf_nat_icmp_manip_pkt)
+        ushort? id = o.IsIcmp && o.IcmpId != r.IcmpId ? dir == CtDirection.Original ? r.IcmpId : o.IcmpId : null;
         if (dir == CtDirection.Original)
         {
-            if (dstManip && entry.DestinationNat) Rewrite(skb, t, source: false, r.Source, r.SourcePort, "DNAT");
-            if (srcManip && entry.SourceNat) Rewrite(skb, t, source: true, r.Destination, r.DestinationPort, "SNAT");
+            if (dstManip && entry.DestinationNat) Rewrite(skb, t, source: false, r.Source, r.SourcePort, "DNAT", id);
+            if (srcManip && entry.SourceNat) Rewrite(skb, t, source: true, r.Destination, r.DestinationPort, "SNAT", id);
         }
         else
         {
-            if (dstManip && entry.SourceNat) Rewrite(skb, t, source: false, o.Source, o.SourcePort, "reply to SNAT");
-            if (srcManip && entry.DestinationNat) Rewrite(skb, t, source: true, o.Destination, o.DestinationPort, "reply to DNAT");
+            if (dstManip && entry.SourceNat) Rewrite(skb, t, source: false, o.Source, o.SourcePort, "reply to SNAT", id);
+            if (srcManip && entry.DestinationNat) Rewrite(skb, t, source: true, o.Destination, o.DestinationPort, "reply to DNAT", id);
         }
     }
 
@@ -86,15 +110,17 @@ public static class NfNat
     /// </summary>
     public static void Reconstruct(SkBuff skb, ConntrackTuple preNat)
     {
-        Rewrite(skb, null, source: true, preNat.Source, preNat.SourcePort, "");
+        Rewrite(skb, null, source: true, preNat.Source, preNat.SourcePort, "", preNat.IsIcmp ? preNat.IcmpId : null);
         Rewrite(skb, null, source: false, preNat.Destination, preNat.DestinationPort, "");
     }
 
     /// <summary>Writes an address (and port) into the packet, keeping the IPv4 and transport checksums right.</summary>
-    private static void Rewrite(SkBuff skb, TraceBuilder? t, bool source, IpAddr address, ushort port, string why)
+    private static void Rewrite(SkBuff skb, TraceBuilder? t, bool source, IpAddr address, ushort port, string why, ushort? icmpId = null)
     {
-        if (!AddressRewrite.Rewrite(skb.Network, skb.Protocol == EtherTypes.Ipv6, source, address, port, out var old, out var oldPort)) return;
+        bool v6 = skb.Protocol == EtherTypes.Ipv6;
+        if (!AddressRewrite.Rewrite(skb.Network, v6, source, address, port, out var old, out var oldPort)) return;
         string portText = oldPort is { } was ? $" port {was} -> {port}" : "";
+        if (icmpId is { } id && AddressRewrite.RewriteIcmpId(skb.Network, v6, id, out var oldId) && oldId != id) portText = $" ICMP id {oldId} -> {id}";
         if (t is not null && (old != address || portText.Length > 0))
             t.Stage(skb, "NfNatManip", source ? "nf_nat_manip_pkt (source)" : "nf_nat_manip_pkt (destination)", Verdict.Pass,
                 $"{why}: {(source ? "source" : "destination")} {old} -> {address}{portText}");

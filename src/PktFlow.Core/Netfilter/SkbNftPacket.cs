@@ -39,7 +39,7 @@ internal sealed class SkbNftPacket : INftPacket
     /// <summary>conntrack's status bits in nft's names (ct status dnat, seen-reply, ...).</summary>
     private static string NftStatus(string? status) => status is null or "" ? "" : string.Join(',', status.Split('|').Select(b => b switch
     {
-        "SEEN_REPLY" => "seen-reply", "SRC_NAT" => "snat", "DST_NAT" => "dnat", _ => b.ToLowerInvariant(),
+        "SEEN_REPLY" => "seen-reply", "SRC_NAT" => "snat", "DST_NAT" => "dnat", "SRC_NAT_DONE" => "snat-done", "DST_NAT_DONE" => "dnat-done", _ => b.ToLowerInvariant(),
     }));
 
     public bool IsLocalAddress(ReadOnlySpan<byte> address, bool v6) =>

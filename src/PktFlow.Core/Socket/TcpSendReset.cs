@@ -60,6 +60,8 @@ public static class TcpSendReset
         {
             Description = description, Function = function, Namespace = ns, Device = skb.Dev,
             Protocol = saddr.IsV4 ? EtherTypes.Ipv4 : EtherTypes.Ipv6, Network = bytes,
+            // nf_send_reset(6) attach the refused packet's conntrack; tcp_v4_send_reset does not
+            Ct = function.StartsWith("nf_send_reset", StringComparison.Ordinal) ? skb.Ct?.AttachedToAnswer() : null,
         });
     }
 }

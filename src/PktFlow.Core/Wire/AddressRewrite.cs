@@ -71,6 +71,36 @@ public static class AddressRewrite
         return true;
     }
 
+    /// <summary>
+    /// Rewrites the identifier of an ICMP / ICMPv6 query (echo and the other tracked queries: NAT maps it
+    /// like a port, nf_nat_icmp_manip_pkt), keeping the ICMP checksum right. False when the packet is not
+    /// an unfragmented ICMP message long enough to carry one.
+    /// </summary>
+    public static bool RewriteIcmpId(Span<byte> network, bool v6, ushort id, out ushort oldId)
+    {
+        oldId = 0;
+        int l4;
+        if (v6)
+        {
+            if (!Ipv6Header.TryParse(network, out var ip6, out _)) return false;
+            Ipv6ExtensionHeaders.Walk(ip6.NextHeader, network[Ipv6Header.HeaderLength..], out var chain);
+            if (chain.UpperProtocol != IpProtocol.Icmpv6 || chain.IsNonFirstFragment) return false;
+            l4 = Ipv6Header.HeaderLength + chain.UpperOffset;
+        }
+        else
+        {
+            if (!Ipv4Header.TryParse(network, out var ip, out _) || ip.Protocol != IpProtocol.Icmp || ip.FragmentOffset != 0) return false;
+            l4 = ip.HeaderLength;
+        }
+        if (network.Length < l4 + 8) return false;
+        oldId = BinaryPrimitives.ReadUInt16BigEndian(network[(l4 + 4)..]);
+        if (oldId == id) return true;
+        BinaryPrimitives.WriteUInt16BigEndian(network[(l4 + 4)..], id);
+        ushort c = BinaryPrimitives.ReadUInt16BigEndian(network[(l4 + 2)..]);
+        BinaryPrimitives.WriteUInt16BigEndian(network[(l4 + 2)..], Checksum.Replace2(c, oldId, id));
+        return true;
+    }
+
     /// <summary>The folded pseudo-header sum a CHECKSUM_PARTIAL packet carries in its transport checksum field.</summary>
     private static ushort PartialSum(ReadOnlySpan<byte> network, bool v6, byte proto, int length) =>
         Checksum.Fold(Checksum.PseudoHeader(Source(network, v6), Destination(network, v6), proto, length));

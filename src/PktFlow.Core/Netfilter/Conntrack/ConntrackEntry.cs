@@ -44,6 +44,10 @@ public sealed class ConntrackEntry
     /// <summary>IPS_SRC_NAT / IPS_DST_NAT, for NAT to set.</summary>
     public bool SourceNat { get; set; }
     public bool DestinationNat { get; set; }
+    /// <summary>IPS_SRC_NAT_DONE / IPS_DST_NAT_DONE: the nat chains of that manipulation type ran for the
+    /// connection (a binding or the null binding is set: nf_nat_initialized); they never run for it again.</summary>
+    public bool SourceNatDone { get; set; }
+    public bool DestinationNatDone { get; set; }
     public TcpCtState TcpState { get; internal set; }
     public uint Mark { get; set; }
     public ushort Zone { get; }
@@ -81,6 +85,8 @@ public sealed class ConntrackEntry
             if (Confirmed) parts.Add("CONFIRMED");
             if (SourceNat) parts.Add("SRC_NAT");
             if (DestinationNat) parts.Add("DST_NAT");
+            if (SourceNatDone) parts.Add("SRC_NAT_DONE");
+            if (DestinationNatDone) parts.Add("DST_NAT_DONE");
             if (Dying) parts.Add("DYING");
             return parts.Count == 0 ? "" : string.Join('|', parts);
         }

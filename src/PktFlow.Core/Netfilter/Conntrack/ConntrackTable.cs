@@ -124,6 +124,13 @@ public sealed class ConntrackTable
         return true;
     }
 
+    /// <summary>nf_conntrack_tuple_taken: a live confirmed entry other than <paramref name="ignored"/> holds the tuple (in either direction).</summary>
+    public bool TupleTaken(in ConntrackTuple tuple, ConntrackEntry ignored)
+    {
+        var e = Lookup(tuple, ignored.Zone, out _);
+        return e is not null && !ReferenceEquals(e, ignored);
+    }
+
     /// <summary>nf_ct_kill / conntrack -D: removes the entry now.</summary>
     public void Kill(ConntrackEntry entry)
     {

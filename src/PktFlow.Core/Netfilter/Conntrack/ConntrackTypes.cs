@@ -43,6 +43,20 @@ public sealed record CtLookup(ConntrackEntry? Entry, CtState State, CtDirection 
 {
     /// <summary>True when the entry was created by this packet and is not yet in the table.</summary>
     public bool IsNewEntry => Entry is { Confirmed: false };
+
+    /// <summary>
+    /// nf_conntrack_attach (via nf_ct_attach): a packet the kernel builds in answer to this one (a reject's
+    /// reset or ICMP error, any icmp_send / icmpv6_send error) carries this packet's connection with
+    /// ctinfo RELATED_REPLY when this packet went in the original direction, RELATED otherwise. Null
+    /// when this packet has no conntrack entry (then nothing is attached and conntrack looks the answer up).
+    /// </summary>
+    public CtLookup? AttachedToAnswer() => Entry is null ? null : new CtLookup(Entry, CtState.Related,
+        Direction == CtDirection.Original ? CtDirection.Reply : CtDirection.Original,
+        $"attached by nf_ct_attach: the connection of the packet it answers ({Entry.Original}), ctinfo {(Direction == CtDirection.Original ? "RELATED_REPLY" : "RELATED")}")
+    { Attached = true };
+
+    /// <summary>Set on the conntrack of a generated packet by nf_ct_attach: nf_conntrack_in skips it.</summary>
+    public bool Attached { get; init; }
 }
 
 /// <summary>

@@ -157,7 +157,13 @@ public interface INftPacket
     bool IsLocalAddress(ReadOnlySpan<byte> address, bool v6);
 }
 
-public sealed record NatAction(string Kind, string? Address, int? PortMin, int? PortMax, string RuleText);
+public sealed record NatAction(string Kind, string? Address, int? PortMin, int? PortMax, string RuleText)
+{
+    /// <summary>The statement's flags as nft writes them: random, fully-random, persistent.</summary>
+    public IReadOnlyList<string> Flags { get; init; } = Array.Empty<string>();
+    /// <summary>NF_NAT_RANGE_PROTO_RANDOM_ALL: random or fully-random.</summary>
+    public bool RandomAll => Flags.Contains("random") || Flags.Contains("fully-random");
+}
 
 public sealed record NftChainRun(NftChain Chain, NftRule? Rule, string Verdict, string? By);
 

@@ -334,8 +334,9 @@ internal sealed partial class NftParser
             if (kind is "snat" or "dnat" && addr is null) throw Err(v, $"{kind} needs an address");
         }
         else if (kind is "snat" or "dnat") throw Err(Cur, $"syntax error, expected 'to' after {kind}");
-        while (More && Cur.Text is "random" or "persistent" or "fully-random" or ",") Take();
-        return new VerdictStmt { Verdict = NftVerdict.Accept, Nat = new NatAction(kind, addr, pmin, pmax, rule.Text) };
+        var flags = new List<string>();
+        while (More && Cur.Text is "random" or "persistent" or "fully-random" or ",") { var f = Take().Text; if (f != ",") flags.Add(f); }
+        return new VerdictStmt { Verdict = NftVerdict.Accept, Nat = new NatAction(kind, addr, pmin, pmax, rule.Text) { Flags = flags } };
     }
 
     private NftStmt Fib()

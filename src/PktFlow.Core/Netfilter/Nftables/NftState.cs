@@ -118,6 +118,9 @@ public sealed class NftState
         return chosen;
     }
 
+    /// <summary>get_random_u16 for the NAT port search (nf_nat_l4proto_unique_tuple): drawn from the seeded generator, so a replay with the same seed picks the same ports.</summary>
+    internal ushort RandomU16() => (ushort)_rng.Next(0, 65536);
+
     /// <summary>A copy to evaluate an alternative in without touching this replay's state.</summary>
     internal NftState CloneForDryRun(IReadOnlyList<int> script)
     {
