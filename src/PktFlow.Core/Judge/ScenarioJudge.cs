@@ -156,14 +156,16 @@ public static class ScenarioJudge
     private static bool EndAgrees(KernelEnd e, string modelNs, PacketTrace t)
     {
         if (e.Namespace != modelNs) return false;
-        return (e.Fate, t.Fate) switch
+        // a packet that waited (neighbour queue): what became of it later
+        var (fate, reason) = t.Later is { } later ? (later.Fate, later.Reason) : (t.Fate, t.Reason);
+        return (e.Fate, fate) switch
         {
             ("Delivered", Fate.Delivered) => true,
             // A protocol handler that drops after delivery (no socket, ignored broadcast echo).
-            ("Delivered", Fate.Dropped) => e.Reason is not null && e.Reason == t.Reason,
-            ("Dropped", Fate.Dropped) => e.Reason is null || e.Reason == t.Reason,
+            ("Delivered", Fate.Dropped) => e.Reason is not null && e.Reason == reason,
+            ("Dropped", Fate.Dropped) => e.Reason is null || e.Reason == reason,
             ("Consumed", Fate.Consumed) => true,
-            ("Queued", Fate.Consumed) => t.Reason.StartsWith("ip_defrag", StringComparison.Ordinal) || t.Reason.StartsWith("ipv6_frag_rcv", StringComparison.Ordinal),
+            ("Queued", Fate.Consumed) => reason.StartsWith("ip_defrag", StringComparison.Ordinal) || reason.StartsWith("ipv6_frag_rcv", StringComparison.Ordinal),
             ("Transmitted", Fate.Transmitted or Fate.Forwarded) => true,
             ("Forwarded", Fate.Forwarded) => true,
             _ => false,

@@ -1,0 +1,102 @@
+using PktFlow.Capture;
+using PktFlow.Datapath;
+using PktFlow.Judge;
+using PktFlow.Testing;
+using PktFlow.Topology.Lab;
+using PktFlow.Wire;
+
+namespace PktFlow.Tests.Neighbour;
+
+/// <summary>
+/// Packets whose next hop never answers (Neighbour/NeighQueue): they wait in the entry's queue until
+/// (mcast_solicit + app_solicit) x retrans_time have passed, then neigh_invalidate drops them; a full
+/// queue pushes out its oldest packet. Pinned by the neigh-unresolved scenario, recorded on Linux.
+/// </summary>
+public class NeighQueueTests(ITestOutputHelper output)
+{
+    private const string Lab = """
+        ip netns add client
+        ip netns add server
+        ip link add eth0 address 02:00:00:00:01:01 type veth peer name eth0 address 02:00:00:00:01:02 netns client
+        ip link add eth1 address 02:00:00:00:02:01 type veth peer name eth0 address 02:00:00:00:02:02 netns server
+        sysctl -w net.ipv4.ip_forward=1
+        sysctl -w net.ipv4.neigh.eth1.mcast_solicit=2 net.ipv4.neigh.eth1.retrans_time_ms=400
+        ip addr add 10.1.0.1/24 dev eth0
+        ip addr add 10.2.0.1/24 dev eth1
+        ip link set eth0 up
+        ip link set eth1 up
+        ip route add 10.9.1.0/24 via 10.2.0.99
+        ip -n client addr add 10.1.0.2/24 dev eth0
+        ip -n client link set eth0 up
+        ip -n server addr add 10.2.0.2/24 dev eth0
+        ip -n server link set eth0 up
+        """;
+
+    private static PacketTrace Send(DatapathEngine engine, long ms, ushort id = 1)
+    {
+        var s = IpAddr.Parse("10.1.0.2"); var d = IpAddr.Parse("10.9.1.1");
+        var f = FrameBuilder.Ethernet(MacAddress.Parse("02:00:00:00:01:01"), MacAddress.Parse("02:00:00:00:01:02"), 0x0800,
+            FrameBuilder.Ipv4(s, d, 17, FrameBuilder.Udp(s, d, 40000, id), 64));
+        return engine.Process(new CaptureFrame(id, ms * 1_000_000, LinkType.Ethernet, 0, null, f.Length, f.Length, 24, f), "t.pcap", engine.ResolveInjectionPoint("eth0"));
+    }
+
+    private static DatapathEngine Engine(string extra = "") => new(LabLoader.Load(Lab + "\n" + extra, "n.lab"));
+
+    [Fact]
+    public void QueuedPacketsFailTogetherAfterTheSolicitations()
+    {
+        var engine = Engine();
+        var first = Send(engine, 0, 1);
+        var second = Send(engine, 300, 2);
+        Assert.Equal(Fate.Dropped, first.Fate);
+        Assert.Equal("NEIGH_FAILED", first.Later!.Reason);
+        // 2 multicast solicitations 400 ms apart: the entry fails 800 ms after the first packet, for both
+        Assert.Equal(800_000_000, first.Later.AtNs);
+        Assert.Equal(800_000_000, second.Later!.AtNs);
+        Assert.Contains(first.Generated, g => g.StartsWith("2 ARP request(s) for 10.2.0.99 on eth1, 400 ms apart"));
+        Assert.Contains(second.Path, e => e.Function == "__neigh_event_send" && e.Detail!.Contains("2 waiting"));
+    }
+
+    [Fact]
+    public void APacketAfterTheFailureStartsResolutionAgain()
+    {
+        var engine = Engine();
+        Send(engine, 0, 1);
+        var late = Send(engine, 900, 2);
+        Assert.Equal(1_700_000_000, late.Later!.AtNs);
+        Assert.Contains(late.Generated, g => g.Contains("resolution starts again"));
+    }
+
+    [Fact]
+    public void AFullQueuePushesOutItsOldestPacket()
+    {
+        var engine = Engine("sysctl -w net.ipv4.neigh.eth1.unres_qlen_bytes=1");
+        var first = Send(engine, 0, 1);
+        Assert.Equal("NEIGH_FAILED", first.Later!.Reason);
+        var second = Send(engine, 100, 2);
+        // decided by the later packet: the first was pushed out, without an ICMP error
+        Assert.Equal("NEIGH_QUEUEFULL", first.Later.Reason);
+        Assert.Equal(100_000_000, first.Later.AtNs);
+        Assert.Equal("NEIGH_FAILED", second.Later!.Reason);
+    }
+
+    [Fact]
+    public void UnresQlenCountsFullSizedFrames()
+    {
+        // unres_qlen 1 holds one full frame's truesize: two small packets fit, the default holds many
+        var engine = Engine("sysctl -w net.ipv4.neigh.eth1.unres_qlen=1");
+        var first = Send(engine, 0, 1);
+        Send(engine, 10, 2);
+        Assert.Equal("NEIGH_FAILED", first.Later!.Reason);
+    }
+
+    [Fact]
+    public void TheRecordedScenarioAgreesWithTheKernel()
+    {
+        var dir = Path.Combine(RepoPaths.Root, "tests", "scenarios", "neigh-unresolved");
+        var j = ScenarioJudge.Judge(dir);
+        foreach (var f in j.Frames.Where(f => f.Judged && !f.Agrees)) output.WriteLine($"frame {f.Frame}: {string.Join("; ", f.Differences)}");
+        Assert.True(j.Judged > 50);
+        Assert.Equal(j.Judged, j.Agreed);
+    }
+}
