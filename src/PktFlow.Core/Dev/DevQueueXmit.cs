@@ -46,8 +46,15 @@ public static class DevQueueXmit
         var source = v6 ? IpAddr.ReadV6(n3[8..]) : IpAddr.ReadV4(n3[12..]);
         var later = NeighQueue.Enqueue(skb, t, dev, nextHop, $"{detail}: {n.Detail}");
         t.Later = later;
+        // neigh_invalidate -> error_report -> dst_link_failure answers every packet still queued
+        // (ipv4_link_failure: host unreachable; ip6_link_failure: address unreachable). Built now,
+        // sent when the entry fails; a packet pushed out of the queue later gets none (LaterFate.Answered).
         if (later.AtNs > skb.TimestampNs)
-            t.Generate(v6 ? $"ICMPv6 address unreachable to {source} when the entry fails" : $"ICMP host unreachable to {source} when the entry fails");
+        {
+            string when = $" when the entry fails, +{(later.AtNs - skb.TimestampNs) / 1_000_000} ms";
+            if (v6) IPv6.Icmp6Send.Error(skb, t, IPv6.Icmp6Send.DestUnreach, 3, 0, $"ICMPv6 destination unreachable, address unreachable, to {source}{when}");
+            else IPv4.IcmpSend.Error(skb, t, IPv4.IcmpSend.DestUnreach, 1, 0, false, $"ICMP host unreachable to {source}{when}");
+        }
         t.Drop(skb, "NeighResolve", "neigh_invalidate", later.Reason,
             $"{n.Detail}: the queued packet is dropped when resolution fails, +{(later.AtNs - skb.TimestampNs) / 1_000_000} ms after it arrived (unless a later packet pushes it out of the queue: see Later)");
     }

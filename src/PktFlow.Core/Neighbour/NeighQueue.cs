@@ -16,6 +16,8 @@ public sealed class LaterFate
     /// <summary>Capture time (ns) the fate was decided at.</summary>
     public long AtNs { get; internal set; }
     public string Detail { get; internal set; } = "";
+    /// <summary>Whether the ICMP error the packet caused is sent: only a packet still queued when the entry fails is answered.</summary>
+    public bool Answered { get; internal set; }
     public override string ToString() => $"{Fate} ({Reason}) at {AtNs}: {Detail}";
 }
 
@@ -88,12 +90,14 @@ public static class NeighQueue
             e.QueueBytes -= old.Truesize;
             old.Fate.Fate = Fate.Dropped;
             old.Fate.Reason = "NEIGH_QUEUEFULL";
+            old.Fate.Answered = false;
             old.Fate.AtNs = now;
             old.Fate.Detail = $"pushed out of {nextHop}'s queue (unres_qlen_bytes {limit}) by frame at +{(now - e.StartNs) / 1_000_000} ms; no ICMP error";
         }
         e.Queue.Enqueue((fate, truesize));
         e.QueueBytes += truesize;
         fate.AtNs = e.FailAtNs;
+        fate.Answered = true;
         fate.Detail = v6 ? $"{nextHop} never answered: dropped when the entry fails, after an ICMPv6 address unreachable"
                          : $"{nextHop} never answered: dropped when the entry fails, after an ICMP host unreachable";
         t.Stage(skb, "NeighResolve", "__neigh_event_send", Verdict.Pass,

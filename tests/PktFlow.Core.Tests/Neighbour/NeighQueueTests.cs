@@ -98,5 +98,16 @@ public class NeighQueueTests(ITestOutputHelper output)
         foreach (var f in j.Frames.Where(f => f.Judged && !f.Agrees)) output.WriteLine($"frame {f.Frame}: {string.Join("; ", f.Differences)}");
         Assert.True(j.Judged > 50);
         Assert.Equal(j.Judged, j.Agreed);
+        // every ICMP error the router sent is recognised as the answer to a queued packet that failed
+        var answers = j.Frames.Where(f => f.Trace.Summary.Contains("unreachable")).ToList();
+        Assert.Equal(8 + 1 + 2 + 8, answers.Count);
+        foreach (var a in answers)
+        {
+            var cause = j.Frames.Single(f => f.Frame == a.Trace.CausedBy).Trace;
+            Assert.Equal(Fate.Dropped, cause.Fate);
+            Assert.True(cause.Later!.Answered, $"frame {cause.Frame}");
+        }
+        // the echo requests pushed out of eth2's one-packet queue end with NEIGH_QUEUEFULL, unanswered
+        Assert.Equal(7, j.Frames.Count(f => f.Trace.Later is { Reason: "NEIGH_QUEUEFULL", Answered: false }));
     }
 }
