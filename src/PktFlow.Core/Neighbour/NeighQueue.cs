@@ -83,6 +83,12 @@ public static class NeighQueue
             string again = e is null ? "a new INCOMPLETE entry" : $"the entry is FAILED since +{(now - e.FailAtNs) / 1_000_000} ms ago: resolution starts again";
             queues.Entries[key] = e = new NeighEntry { StartNs = now, FailAtNs = now + (long)(mcast + app) * retransMs * 1_000_000 };
             t.Generate($"{mcast + app} {what}(s) for {nextHop} on {dev.Name}, {retransMs} ms apart ({again})");
+            // arp_solicit: the app_solicit probes go to a user-space daemon (netlink) first, then
+            // the broadcasts, one per timer run; each is a child of the packet that started it.
+            if (!v6)
+                for (int i = 0; i < mcast; i++)
+                    IPv4.ArpSend.Request(skb, t, dev, IpAddr.ReadV4(skb.Network[12..]), nextHop,
+                        $"ARP request {i + 1} of {mcast} on {dev.Name}, +{(long)(app + i) * retransMs} ms");
         }
         int truesize = skb.Network.Length + 14 + SkbOverhead;
         while (e.QueueBytes + truesize > limit && e.Queue.TryDequeue(out var old))

@@ -58,6 +58,20 @@ public class NeighQueueTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void TheFirstPacketCarriesTheBroadcastProbesAsChildren()
+    {
+        var engine = Engine();
+        var first = Send(engine, 0, 1);
+        var arps = first.GeneratedTraces.Where(c => c.GeneratedBy == "arp_solicit").ToList();
+        // a forwarded packet's source is not local: the probe is from eth1's own address
+        Assert.Equal(new[] { "ARP request 1 of 2 on eth1, +0 ms: who-has 10.2.0.99 tell 10.2.0.1", "ARP request 2 of 2 on eth1, +400 ms: who-has 10.2.0.99 tell 10.2.0.1" },
+            arps.Select(a => a.Path[0].Detail));
+        Assert.All(arps, a => Assert.Contains(a.Path, e => e.Function == "veth_xmit" && e.Detail == "eth1 -> server/eth0"));
+        // the second packet joins the queue: no new probes
+        Assert.DoesNotContain(Send(engine, 100, 2).GeneratedTraces, c => c.GeneratedBy == "arp_solicit");
+    }
+
+    [Fact]
     public void APacketAfterTheFailureStartsResolutionAgain()
     {
         var engine = Engine();
