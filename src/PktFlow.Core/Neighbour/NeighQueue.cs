@@ -85,10 +85,12 @@ public static class NeighQueue
             t.Generate($"{mcast + app} {what}(s) for {nextHop} on {dev.Name}, {retransMs} ms apart ({again})");
             // arp_solicit: the app_solicit probes go to a user-space daemon (netlink) first, then
             // the broadcasts, one per timer run; each is a child of the packet that started it.
-            if (!v6)
-                for (int i = 0; i < mcast; i++)
-                    IPv4.ArpSend.Request(skb, t, dev, IpAddr.ReadV4(skb.Network[12..]), nextHop,
-                        $"ARP request {i + 1} of {mcast} on {dev.Name}, +{(long)(app + i) * retransMs} ms");
+            for (int i = 0; i < mcast; i++)
+            {
+                string probe = $"{what} {i + 1} of {mcast} on {dev.Name}, +{(long)(app + i) * retransMs} ms";
+                if (v6) IPv6.Icmp6Send.NeighbourSolicitation(skb, t, IpAddr.ReadV6(skb.Network[8..]), nextHop, probe);
+                else IPv4.ArpSend.Request(skb, t, dev, IpAddr.ReadV4(skb.Network[12..]), nextHop, probe);
+            }
         }
         int truesize = skb.Network.Length + 14 + SkbOverhead;
         while (e.QueueBytes + truesize > limit && e.Queue.TryDequeue(out var old))

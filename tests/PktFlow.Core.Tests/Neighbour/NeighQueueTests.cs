@@ -106,7 +106,7 @@ public class NeighQueueTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// The ARP probes the model builds for the ingress capture are, byte for byte and in order, the
+    /// The ARP and neighbour solicitation probes the model builds for the ingress capture are, byte for byte and in order, the
     /// ones the egress capture of the same scenario (neigh-unresolved-egress) shows leaving eth1.
     /// </summary>
     [Fact]
@@ -115,13 +115,13 @@ public class NeighQueueTests(ITestOutputHelper output)
         var scenarios = Path.Combine(RepoPaths.Root, "tests", "scenarios");
         var runner = new ReplayRunner(new ReplayOptions { Topology = LabLoader.LoadFile(Path.Combine(scenarios, "neigh-unresolved", "lab.sh")), InjectAt = "host/eth0" });
         var built = runner.Run(Path.Combine(scenarios, "neigh-unresolved", "wire.pcap")).OfType<TraceEvent>()
-            .SelectMany(e => e.Trace.GeneratedTraces).Where(c => c.GeneratedBy == "arp_solicit" && c.Ingress == "host/eth1")
+            .SelectMany(e => e.Trace.GeneratedTraces).Where(c => c.GeneratedBy is "arp_solicit" or "ndisc_solicit" && c.Ingress == "host/eth1")
             .Select(c => Convert.ToHexString(c.GeneratedNetwork!)).ToList();
         using var reader = CaptureReader.Open(Path.Combine(scenarios, "neigh-unresolved-egress", "wire.pcap"));
         var captured = new List<string>();
-        while (reader.Read(out var f, out _) == CaptureReadStatus.Frame)
-            if (f.Data.Span[12] == 0x08 && f.Data.Span[13] == 0x06) captured.Add(Convert.ToHexString(f.Data.Span[14..42]));
-        Assert.Equal(4, captured.Count); // two resolutions of 10.2.0.99, two probes each
+        while (reader.Read(out var f, out _) == CaptureReadStatus.Frame) captured.Add(Convert.ToHexString(f.Data.Span[14..]));
+        // two resolutions of 10.2.0.99 and one of 2001:db8:2::99, two probes each
+        Assert.Equal(6, captured.Count);
         Assert.Equal(captured, built);
     }
 
