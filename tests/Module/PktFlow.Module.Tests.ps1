@@ -161,7 +161,7 @@ Describe 'Unresolved next hops' {
         $failed.Later.Reason | Should -Be 'NEIGH_FAILED'
         $failed.Later.Answered | Should -BeTrue
         ($failed.GeneratedTraces | Where-Object GeneratedBy -eq 'arp_solicit').Count | Should -Be 2
-        $pushedOut = $r | Where-Object Frame -eq 21
+        $pushedOut = $r | Where-Object Frame -eq 11
         $pushedOut.Later.Reason | Should -Be 'NEIGH_QUEUEFULL'
         $pushedOut.Later.Answered | Should -BeFalse
     }

@@ -131,11 +131,11 @@ public class NeighQueueTests(ITestOutputHelper output)
         var dir = Path.Combine(RepoPaths.Root, "tests", "scenarios", "neigh-unresolved");
         var j = ScenarioJudge.Judge(dir);
         foreach (var f in j.Frames.Where(f => f.Judged && !f.Agrees)) output.WriteLine($"frame {f.Frame}: {string.Join("; ", f.Differences)}");
-        Assert.True(j.Judged > 50);
+        Assert.True(j.Judged > 20);
         Assert.Equal(j.Judged, j.Agreed);
         // every ICMP error the router sent is recognised as the answer to a queued packet that failed
         var answers = j.Frames.Where(f => f.Trace.Summary.Contains("unreachable")).ToList();
-        Assert.Equal(8 + 1 + 2 + 8, answers.Count);
+        Assert.Equal(3 + 1 + 1 + 2, answers.Count);
         foreach (var a in answers)
         {
             var cause = j.Frames.Single(f => f.Frame == a.Trace.CausedBy).Trace;
@@ -143,6 +143,6 @@ public class NeighQueueTests(ITestOutputHelper output)
             Assert.True(cause.Later!.Answered, $"frame {cause.Frame}");
         }
         // the echo requests pushed out of eth2's one-packet queue end with NEIGH_QUEUEFULL, unanswered
-        Assert.Equal(7, j.Frames.Count(f => f.Trace.Later is { Reason: "NEIGH_QUEUEFULL", Answered: false }));
+        Assert.Equal(2, j.Frames.Count(f => f.Trace.Later is { Reason: "NEIGH_QUEUEFULL", Answered: false }));
     }
 }
