@@ -71,6 +71,7 @@ public static class NeighQueue
         if (mcast + app == 0)
         {
             fate.AtNs = now;
+            fate.Reason = "NEIGH_FAILED"; // __neigh_event_send frees it itself, for both families
             fate.Detail = $"no {what} may be sent (mcast_solicit and app_solicit are 0): dropped at once";
             t.Stage(skb, "NeighResolve", "__neigh_event_send", Verdict.Drop, $"{why}: {fate.Detail}");
             return fate;
@@ -80,7 +81,7 @@ public static class NeighQueue
             // neigh_invalidate has run for what waited (it kept its NEIGH_FAILED); a new packet finds
             // the entry FAILED (or none) and resolution starts again: INCOMPLETE, a probe at once and
             // one every retrans_time, until (mcast + app) probes found no answer.
-            string again = e is null ? "a new INCOMPLETE entry" : $"the entry is FAILED since +{(now - e.FailAtNs) / 1_000_000} ms ago: resolution starts again";
+            string again = e is null ? "a new INCOMPLETE entry" : $"the entry has been FAILED for {(now - e.FailAtNs) / 1_000_000} ms: resolution starts again";
             queues.Entries[key] = e = new NeighEntry { StartNs = now, FailAtNs = now + (long)(mcast + app) * retransMs * 1_000_000 };
             t.Generate($"{mcast + app} {what}(s) for {nextHop} on {dev.Name}, {retransMs} ms apart ({again})");
             // arp_solicit: the app_solicit probes go to a user-space daemon (netlink) first, then

@@ -96,6 +96,17 @@ public class NeighQueueTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void NoSolicitationsAllowedDropsAtOnce()
+    {
+        var engine = Engine("sysctl -w net.ipv4.neigh.eth1.mcast_solicit=0");
+        var t = Send(engine, 0, 1);
+        Assert.Equal("NEIGH_FAILED", t.Reason);
+        Assert.Equal(0, t.Later!.AtNs);
+        Assert.False(t.Later.Answered);
+        Assert.Empty(t.GeneratedTraces);
+    }
+
+    [Fact]
     public void UnresQlenCountsFullSizedFrames()
     {
         // unres_qlen 1 holds one full frame's truesize: two small packets fit, the default holds many
