@@ -115,7 +115,7 @@ Describe 'Results' {
     }
     It 'have the documented shape under ConvertTo-Json' {
         $json = $some[0] | ConvertTo-Json -Depth 5 | ConvertFrom-Json
-        $json.PSObject.Properties.Name | Should -Be @('File', 'Frame', 'Timestamp', 'TimestampNs', 'Length', 'CapturedLength', 'Summary', 'Ingress', 'Path', 'Route', 'Egress', 'Fate', 'Reason', 'Generated', 'Notes', 'Outcomes', 'GeneratedTraces', 'CausedBy', 'GeneratedBy')
+        $json.PSObject.Properties.Name | Should -Be @('File', 'Frame', 'Timestamp', 'TimestampNs', 'Length', 'CapturedLength', 'Summary', 'Ingress', 'Path', 'Route', 'Egress', 'Fate', 'Reason', 'Generated', 'Notes', 'Outcomes', 'GeneratedTraces', 'CausedBy', 'Later', 'GeneratedBy')
         $json.Path[0].PSObject.Properties.Name | Should -Be @('Namespace', 'Device', 'Stage', 'Function', 'Family', 'Hook', 'Priority', 'Table', 'Chain', 'Rule', 'Verdict', 'Detail', 'RuleHandle')
     }
     It 'carry the packets the kernel sends in answer as child traces' {
@@ -150,6 +150,20 @@ Describe 'Results' {
         $text = Show-PacketFlow $dropped
         $text | Should -Match 'DROPPED'
         $text | Should -Match 'ip_rcv_core|ip_route_input|ip_error|icmp_rcv'
+    }
+}
+
+Describe 'Unresolved next hops' {
+    It 'say what became of a queued packet once later packets decided it' {
+        $dir = Join-Path $root 'tests/scenarios/neigh-unresolved'
+        $r = @(Invoke-PacketFlow -Pcap (Join-Path $dir 'wire.pcap') -Lab (Join-Path $dir 'lab.sh') -InjectAt eth0 -WarningAction SilentlyContinue)
+        $failed = $r | Where-Object Frame -eq 3
+        $failed.Later.Reason | Should -Be 'NEIGH_FAILED'
+        $failed.Later.Answered | Should -BeTrue
+        ($failed.GeneratedTraces | Where-Object GeneratedBy -eq 'arp_solicit').Count | Should -Be 2
+        $pushedOut = $r | Where-Object Frame -eq 11
+        $pushedOut.Later.Reason | Should -Be 'NEIGH_QUEUEFULL'
+        $pushedOut.Later.Answered | Should -BeFalse
     }
 }
 

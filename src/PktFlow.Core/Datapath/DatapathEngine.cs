@@ -263,6 +263,7 @@ public sealed partial class DatapathEngine
             Outcomes = t.Outcomes.Select(o => o.Taken && o.Verdict == Verdict.Accept ? o with { Fate = $"{t.Fate}: {t.Reason}" } : o).ToArray(),
             GeneratedTraces = children,
             CausedBy = causedBy,
+            Later = t.Later,
             GeneratedNetwork = recognised?.GeneratedNetwork,
         };
     }

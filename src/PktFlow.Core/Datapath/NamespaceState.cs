@@ -42,4 +42,7 @@ public sealed class NamespaceState
     /// hop there that never speaks would not answer ARP/ND either (see Neighbour/NeighResolve).
     /// </summary>
     public Dictionary<string, HashSet<Wire.IpAddr>> ObservedSenders { get; } = new();
+
+    /// <summary>Neighbour entries whose resolution found no answer, with the packets waiting on them.</summary>
+    public Neighbour.NeighQueues NeighQueues { get; } = new();
 }

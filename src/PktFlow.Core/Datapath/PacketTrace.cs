@@ -107,6 +107,12 @@ public sealed class PacketTrace
     /// packet that caused it. Null otherwise.
     /// </summary>
     public long? CausedBy { get; init; }
+    /// <summary>
+    /// For a packet left waiting (in a neighbour's queue): what became of it, decided after the packet
+    /// by capture time and later packets (Neighbour/NeighQueue). Fate and Reason say what happens when
+    /// nothing else intervenes; this is what did. Null when nothing waits.
+    /// </summary>
+    public Neighbour.LaterFate? Later { get; init; }
     /// <summary>For a child trace: the kernel function that built it (__icmp_send, tcp_v4_send_reset, arp_send...).</summary>
     public string? GeneratedBy { get; init; }
     /// <summary>For a child trace: the bytes the model built, from the network header on (tests compare them with captures).</summary>

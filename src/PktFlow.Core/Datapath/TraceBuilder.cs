@@ -27,6 +27,8 @@ public sealed class TraceBuilder
     /// <summary>Packets the kernel sends in answer, built; the engine traces them as child traces.</summary>
     public IReadOnlyList<GeneratedPacket> Emitted => _emitted;
     public bool Ended => Fate is not null;
+    /// <summary>Set by a stage that leaves the packet waiting: its fate is decided later (PacketTrace.Later).</summary>
+    public Neighbour.LaterFate? Later { get; set; }
 
     public void Stage(SkBuff skb, string stage, string function, Verdict verdict = Verdict.Pass, string? detail = null) =>
         _path.Add(new HookEvent { Namespace = skb.Netns.Name, Device = skb.Dev.Name, Stage = stage, Function = function, Verdict = verdict, Detail = detail });

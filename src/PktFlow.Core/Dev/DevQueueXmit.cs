@@ -39,16 +39,24 @@ public static class DevQueueXmit
                 t.Unsupported(skb, $"{detail}: {n.Detail}");
                 return;
         }
-        // __neigh_event_send: the packet waits in the neighbour's queue while the kernel probes
-        // (3 ARP requests / neighbour solicitations, a second apart); with no answer neigh_invalidate
-        // frees it and tells the sender the host is unreachable.
+        // __neigh_event_send: the packet waits in the neighbour's queue while the kernel probes;
+        // with no answer neigh_invalidate tells the sender the host is unreachable and frees it.
         bool v6 = nextHop.IsV6;
         var n3 = skb.Network;
         var source = v6 ? IpAddr.ReadV6(n3[8..]) : IpAddr.ReadV4(n3[12..]);
-        t.Generate(v6 ? $"3 neighbour solicitations for {nextHop}, then ICMPv6 address unreachable to {source}"
-                      : $"3 ARP requests for {nextHop}, then ICMP host unreachable to {source}");
-        t.Drop(skb, "NeighResolve", "neigh_invalidate", v6 ? "NOT_SPECIFIED" : "NEIGH_FAILED",
-            $"{detail}: {n.Detail}: the queued packet is dropped when resolution fails");
+        var later = NeighQueue.Enqueue(skb, t, dev, nextHop, $"{detail}: {n.Detail}");
+        t.Later = later;
+        // neigh_invalidate -> error_report -> dst_link_failure answers every packet still queued
+        // (ipv4_link_failure: host unreachable; ip6_link_failure: address unreachable). Built now,
+        // sent when the entry fails; a packet pushed out of the queue later gets none (LaterFate.Answered).
+        if (later.AtNs > skb.TimestampNs)
+        {
+            string when = $" when the entry fails, +{(later.AtNs - skb.TimestampNs) / 1_000_000} ms";
+            if (v6) IPv6.Icmp6Send.Error(skb, t, IPv6.Icmp6Send.DestUnreach, 3, 0, $"ICMPv6 destination unreachable, address unreachable, to {source}{when}");
+            else IPv4.IcmpSend.Error(skb, t, IPv4.IcmpSend.DestUnreach, 1, 0, false, $"ICMP host unreachable to {source}{when}");
+        }
+        t.Drop(skb, "NeighResolve", "neigh_invalidate", later.Reason,
+            $"{n.Detail}: the queued packet is dropped when resolution fails, +{(later.AtNs - skb.TimestampNs) / 1_000_000} ms after it arrived (unless a later packet pushes it out of the queue: see Later)");
     }
 
     private static bool IsSubnetBroadcast(SkBuff skb, IpAddr a) =>

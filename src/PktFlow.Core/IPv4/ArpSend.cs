@@ -14,21 +14,54 @@ public static class ArpSend
     public static void Reply(SkBuff skb, TraceBuilder t, IpAddr sip, MacAddress sha, IpAddr tip, string description)
     {
         var dev = skb.Dev;
-        var arp = new byte[28];
-        arp[1] = 1;              // ARPHRD_ETHER
-        arp[2] = 0x08;           // ETH_P_IP
-        arp[4] = 6;
-        arp[5] = 4;
-        arp[7] = (byte)ArpPacket.Reply;
-        dev.Mac.Write(arp.AsSpan(8));
-        tip.Write(arp.AsSpan(14));
-        sha.Write(arp.AsSpan(18));
-        sip.Write(arp.AsSpan(24));
+        var arp = Build(ArpPacket.Reply, dev.Mac, tip, sha, sip);
         t.Emit(new GeneratedPacket
         {
             Description = description, Function = "arp_send", Namespace = skb.Netns, Device = dev,
             Protocol = EtherTypes.Arp, Network = arp, LinkDestination = sha,
         });
+    }
+
+    /// <summary>
+    /// arp_solicit's broadcast probe: who-has target, from the packet's own source when it is local
+    /// here (arp_announce 0; 1 also wants it on target's subnet; 2 never), else the device's address
+    /// inet_select_addr picks for the target.
+    /// </summary>
+    [KernelSymbol("arp_solicit", "net/ipv4/arp.c")]
+    public static void Request(SkBuff skb, TraceBuilder t, NetDevice dev, IpAddr? packetSource, IpAddr target, string description)
+    {
+        var ns = skb.Netns;
+        int announce = Math.Max(Level(ns, "all"), Level(ns, dev.Name));
+        var own = ns.AddressesOf(dev.Name).Where(a => a.Family == IpFamily.V4).ToList();
+        IpAddr? sip = packetSource is { } ps && ns.IsLocalAddress(ps)
+            && (announce == 0 || announce == 1 && own.Any(a => a.Prefix.Contains(ps) && a.Prefix.Contains(target))) ? ps : null;
+        sip ??= (own.FirstOrDefault(a => a.Prefix.Contains(target)) ?? own.FirstOrDefault())?.Address;
+        if (sip is null) { t.Generate($"{description}: not sent ({dev.Name} has no IPv4 address)"); return; }
+        var arp = Build(ArpPacket.Request, dev.Mac, sip.Value, MacAddress.Zero, target);
+        t.Emit(new GeneratedPacket
+        {
+            Description = $"{description}: who-has {target} tell {sip}", Function = "arp_solicit", Namespace = ns, Device = dev,
+            Protocol = EtherTypes.Arp, Network = arp, LinkDestination = MacAddress.Broadcast,
+        });
+
+        static int Level(NetNamespace ns, string scope) =>
+            int.TryParse(ns.Sysctls.Get($"net.ipv4.conf.{scope}.arp_announce"), out var v) ? v : 0;
+    }
+
+    /// <summary>arp_create: an Ethernet/IPv4 ARP packet (the target hardware address of a request is zero).</summary>
+    private static byte[] Build(ushort op, MacAddress sha, IpAddr sip, MacAddress tha, IpAddr tip)
+    {
+        var arp = new byte[28];
+        arp[1] = 1;              // ARPHRD_ETHER
+        arp[2] = 0x08;           // ETH_P_IP
+        arp[4] = 6;
+        arp[5] = 4;
+        arp[7] = (byte)op;
+        sha.Write(arp.AsSpan(8));
+        sip.Write(arp.AsSpan(14));
+        tha.Write(arp.AsSpan(18));
+        tip.Write(arp.AsSpan(24));
+        return arp;
     }
 
     /// <summary>arp_xmit: NF_ARP_OUT, then dev_queue_xmit on the device (across a veth pair the peer receives it).</summary>

@@ -74,6 +74,27 @@ public static class Icmp6Send
         Emit(skb, t, target, to, Message(target, to, NeighborAdvertisement, 0, flags, body), 255, description, "ndisc_send_na");
     }
 
+    /// <summary>
+    /// ndisc_solicit's multicast probe (ndisc_send_ns): to the target's solicited-node group, hop limit
+    /// 255, from the packet's own source when it is an address of the device, else the device's
+    /// link-local address; the source link-layer address option.
+    /// </summary>
+    [KernelSymbol("ndisc_solicit", "net/ipv6/ndisc.c")]
+    public static void NeighbourSolicitation(SkBuff skb, TraceBuilder t, IpAddr? packetSource, IpAddr target, string description)
+    {
+        var own = skb.Netns.AddressesOf(skb.Dev.Name).Where(a => a.Family == IpFamily.V6).ToList();
+        IpAddr? src = packetSource is { } ps && own.Any(a => a.Address == ps) ? ps : own.FirstOrDefault(a => a.Scope == Topology.AddressScope.Link)?.Address;
+        if (src is null) { t.Generate($"{description}: not sent ({skb.Dev.Name} has no link-local address)"); return; }
+        var group = IpAddr.V6(0xFF02UL << 48, 0x0000_0001_FF00_0000UL | (target.Lo & 0xFF_FFFF));
+        var body = new byte[16 + 8];
+        target.Write(body);
+        body[16] = 1; // ND_OPT_SOURCE_LL_ADDR
+        body[17] = 1;
+        skb.Dev.Mac.Write(body.AsSpan(18));
+        Emit(skb, t, src.Value, group, Message(src.Value, group, Icmpv6Header.NeighborSolicitation, 0, 0, body), 255,
+            $"{description}: who has {target}, from {src}", "ndisc_solicit");
+    }
+
     private static byte[] Message(IpAddr src, IpAddr dst, byte type, byte code, uint rest, ReadOnlySpan<byte> body)
     {
         var m = GeneratedHeaders.Icmp(type, code, rest, body);

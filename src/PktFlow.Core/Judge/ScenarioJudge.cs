@@ -111,7 +111,8 @@ public static class ScenarioJudge
         // Only answers the wire namespace sends or routes leave with its MAC and are recognised as
         // children; a bridged one passes the capture point as a frame arriving on the port.
         // A child bigger than the path's MTU leaves as fragments the model does not make: not counted.
-        int predicted = t.GeneratedTraces.Count(c => Datapath.ChildTraces.LeavesBy(c, ns, dev)
+        // A packet pushed out of a neighbour queue by a later one is not answered after all.
+        int predicted = t.Later is { Answered: false } ? 0 : t.GeneratedTraces.Count(c => Datapath.ChildTraces.LeavesBy(c, ns, dev)
             && c.Path.Any(e => e.Namespace == ns && e.Stage is "NeighOutput" or "ArpSend")
             && !c.Path.Any(e => e.Stage is "IpFinishOutput" or "Ip6FinishOutput" && e.Verdict == Verdict.NotModelled));
         if (predicted > 0)
@@ -156,14 +157,16 @@ public static class ScenarioJudge
     private static bool EndAgrees(KernelEnd e, string modelNs, PacketTrace t)
     {
         if (e.Namespace != modelNs) return false;
-        return (e.Fate, t.Fate) switch
+        // a packet that waited (neighbour queue): what became of it later
+        var (fate, reason) = t.Later is { } later ? (later.Fate, later.Reason) : (t.Fate, t.Reason);
+        return (e.Fate, fate) switch
         {
             ("Delivered", Fate.Delivered) => true,
             // A protocol handler that drops after delivery (no socket, ignored broadcast echo).
-            ("Delivered", Fate.Dropped) => e.Reason is not null && e.Reason == t.Reason,
-            ("Dropped", Fate.Dropped) => e.Reason is null || e.Reason == t.Reason,
+            ("Delivered", Fate.Dropped) => e.Reason is not null && e.Reason == reason,
+            ("Dropped", Fate.Dropped) => e.Reason is null || e.Reason == reason,
             ("Consumed", Fate.Consumed) => true,
-            ("Queued", Fate.Consumed) => t.Reason.StartsWith("ip_defrag", StringComparison.Ordinal) || t.Reason.StartsWith("ipv6_frag_rcv", StringComparison.Ordinal),
+            ("Queued", Fate.Consumed) => reason.StartsWith("ip_defrag", StringComparison.Ordinal) || reason.StartsWith("ipv6_frag_rcv", StringComparison.Ordinal),
             ("Transmitted", Fate.Transmitted or Fate.Forwarded) => true,
             ("Forwarded", Fate.Forwarded) => true,
             _ => false,

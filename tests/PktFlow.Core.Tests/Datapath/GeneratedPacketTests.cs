@@ -35,6 +35,7 @@ public class GeneratedPacketTests
     [InlineData("ttl-expiry", "2<1 4<3 6<5 8<7 10<9 12<11")]
     [InlineData("mtu-fragmentation", "2<1 4<3")]
     [InlineData("arp-nd", "2<1 4<3 6<5 8<7 13<12 20<19")]
+    [InlineData("neigh-unresolved", "6<3 7<4 8<5 10<9 14<13 21<19 22<20")]
     public void TheCapturedAnswerIsTheChildTraceOfItsCause(string scenario, string pairs)
     {
         var (traces, frames) = Replay(scenario);

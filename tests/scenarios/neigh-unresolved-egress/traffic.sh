@@ -1,0 +1,1 @@
+../neigh-unresolved/traffic.sh
