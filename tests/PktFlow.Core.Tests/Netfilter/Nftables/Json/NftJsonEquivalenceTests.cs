@@ -1,7 +1,6 @@
 using PktFlow.Judge;
 using PktFlow.Netfilter.Nftables;
 using PktFlow.Testing;
-using PktFlow.Topology;
 using PktFlow.Topology.Lab;
 
 namespace PktFlow.Tests.Netfilter.Nftables.Json;
@@ -18,13 +17,11 @@ public class NftJsonEquivalenceTests(ITestOutputHelper output)
     internal static string Fixtures => Path.Combine(RepoPaths.Root, "tests", "PktFlow.Core.Tests", "Netfilter", "Nftables", "Json", "fixtures");
     private static string Scenarios => Path.Combine(RepoPaths.Root, "tests", "scenarios");
 
-    /// <summary>Namespaces given nft text, per scenario with a recording: their nft text and their iptables-restore input.</summary>
-    private static Dictionary<string, List<NftSource>> Sources(string scenario) =>
-        LabLoader.NftSourcesOf(Path.Combine(Scenarios, scenario, "lab.sh"))
-            .Where(kv => kv.Value.Any(s => s.Kind == "nft")).ToDictionary(kv => kv.Key, kv => kv.Value.ToList());
-
+    /// <summary>Namespaces given nft text, per scenario with a recording, and that text (not iptables input).</summary>
     private static Dictionary<string, List<string>> NftNamespaces(string scenario) =>
-        Sources(scenario).ToDictionary(kv => kv.Key, kv => kv.Value.Where(s => s.Kind == "nft").Select(s => s.Text).ToList());
+        LabLoader.NftSourcesOf(Path.Combine(Scenarios, scenario, "lab.sh"))
+            .Where(kv => kv.Value.Any(s => s.Kind == "nft"))
+            .ToDictionary(kv => kv.Key, kv => kv.Value.Where(s => s.Kind == "nft").Select(s => s.Text).ToList());
 
     public static IEnumerable<object[]> NftScenarios() =>
         Directory.GetDirectories(Scenarios).Select(Path.GetFileName).Order(StringComparer.Ordinal)
