@@ -48,6 +48,9 @@ public sealed class NftRuleset
     /// Several rulesets loaded one after the other into one namespace (nft files, iptables-restore
     /// input): tables side by side, chains of later parts registered later.
     /// </summary>
+    /// <summary>Its tables that <paramref name="other"/> has none of (by family and name), as a ruleset of their own.</summary>
+    internal NftRuleset Except(NftRuleset other) => new(_tables.Where(t => other.FindTable(t.Family, t.Name) is null).ToList());
+
     public static NftRuleset Combine(IEnumerable<NftRuleset> parts)
     {
         var tables = new List<NftTable>();

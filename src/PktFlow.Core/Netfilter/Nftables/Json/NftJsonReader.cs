@@ -86,7 +86,9 @@ internal sealed partial class NftParser
                 if (JOpt(o, "elem") is { } el) JsonElements(set, el, $"{p}.elem");
                 return;
             }
-            case "flowtable": case "counter": case "quota": case "limit":
+            case "counter": case "quota": JsonObject(kind, o, p); return;
+            // flowtables and named limits change no verdict the model computes; a rule naming a limit is refused
+            case "flowtable": case "limit":
             {
                 var tb = JTable(o, p, "table");
                 var name = JStr(o, "name", p)!;
@@ -96,6 +98,27 @@ internal sealed partial class NftParser
             }
         }
         throw JErr(p, kind, $"unsupported table object '{kind}'");
+    }
+
+    /// <summary>A named counter {"packets", "bytes"} or quota {"bytes", "used", "inv" (over)}, as the text's <c>counter NAME { }</c>.</summary>
+    private void JsonObject(string kind, JsonElement o, string p)
+    {
+        if (kind == "counter") Known(o, p, "family", "table", "name", "handle", "packets", "bytes", "comment");
+        else Known(o, p, "family", "table", "name", "handle", "bytes", "used", "inv", "comment");
+        var tb = JTable(o, p, "table");
+        var name = JStr(o, "name", p)!;
+        if (!tb.ObjectMap.TryGetValue(name, out var obj))
+        {
+            tb.ObjectMap[name] = obj = new NftObject { Table = tb, Kind = kind, Name = name };
+            obj.Handle = JInt(o, "handle", p) is { } h ? Bump(tb, h) : ++tb.HandleCounter;
+        }
+        else if (obj.Kind != kind) throw JErr($"{p}.name", name, $"'{name}' is already a {obj.Kind}");
+        long Long(string key) => JOpt(o, key) is not { } v ? 0
+            : v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n) && n >= 0 ? n : throw JErr($"{p}.{key}", key, $"'{key}' should be a byte or packet count");
+        if (kind == "counter") { obj.InitialPackets = Long("packets"); obj.InitialBytes = Long("bytes"); return; }
+        obj.QuotaBytes = Long("bytes");
+        obj.InitialBytes = Long("used");
+        obj.Over = JOpt(o, "inv") is { ValueKind: JsonValueKind.True };
     }
 
     private static int Bump(NftTable tb, int handle) { tb.HandleCounter = Math.Max(tb.HandleCounter, handle); return handle; }
@@ -195,6 +218,10 @@ internal sealed partial class NftParser
             set.Handle = JInt(o, "handle", p) is { } h ? Bump(tb, h) : ++tb.HandleCounter;
         }
         if (JOpt(o, "flags") is { } fl) set.Flags = Strings(fl, $"{p}.flags");
+        // the default element timeout, in seconds (nft 1.0.6 prints whole seconds)
+        if (JOpt(o, "timeout") is { } to)
+            set.TimeoutNs = to.ValueKind == JsonValueKind.Number && to.TryGetInt64(out var secs) && secs > 0 ? secs * 1_000_000_000L
+                : throw JErr($"{p}.timeout", to.ToString(), "'timeout' should be a whole number of seconds");
         if (JOpt(o, "elem") is { } el) JsonElements(set, el, $"{p}.elem");
     }
 

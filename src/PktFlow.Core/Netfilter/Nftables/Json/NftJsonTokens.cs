@@ -92,9 +92,10 @@ internal sealed class NftJsonTokens
         switch (key)
         {
             case "match": Match(v, p); return;
-            case "counter":
-                if (v.ValueKind == JsonValueKind.String) throw Err(p, key, $"unsupported statement 'counter' referring to the named counter '{v.GetString()}'");
-                W("counter", p); return;
+            case "counter": Counter(v, p); return;
+            case "quota": Quota(v, p); return;
+            case "limit": Limit(v, p); return;
+            case "set": Dynset(v, p); return;
             case "accept": case "drop": case "continue": case "return": W(key, p); return;
             case "jump": case "goto": W(key, p); W(Scalar(Prop(v, "target", p), $"{p}.target"), $"{p}.target"); return;
             case "queue": Queue(v, p); return;
@@ -110,6 +111,98 @@ internal sealed class NftJsonTokens
                 return;
         }
         throw Err(p, key, $"unsupported statement '{key}'");
+    }
+
+    /// <summary>"counter": null | {"packets", "bytes"} | "NAME" (a named counter object).</summary>
+    private void Counter(JsonElement v, string p)
+    {
+        W("counter", p);
+        if (Named(v, p)) return;
+        if (Opt(v, "packets") is { } pk) { W("packets", $"{p}.packets"); W(Scalar(pk, $"{p}.packets"), $"{p}.packets"); }
+        if (Opt(v, "bytes") is { } by) { W("bytes", $"{p}.bytes"); W(Scalar(by, $"{p}.bytes"), $"{p}.bytes"); }
+    }
+
+    /// <summary>A reference to a named object: "NAME" becomes `name "NAME"`.</summary>
+    private bool Named(JsonElement v, string p)
+    {
+        if (v.ValueKind != JsonValueKind.String) return false;
+        W("name", p); Toks.Add(new NftTok(TokKind.String, v.GetString()!, p, 0, 0));
+        return true;
+    }
+
+    /// <summary>"quota": {"val", "val_unit", "inv" (over), "used", "used_unit"} | "NAME".</summary>
+    private void Quota(JsonElement v, string p)
+    {
+        W("quota", p);
+        if (Named(v, p)) return;
+        Keys(v, p, "quota", "val", "val_unit", "inv", "used", "used_unit");
+        if (Opt(v, "inv") is { ValueKind: JsonValueKind.True }) W("over", $"{p}.inv");
+        W(Scalar(Prop(v, "val", p), $"{p}.val"), $"{p}.val");
+        W(Opt(v, "val_unit") is { } u ? Scalar(u, $"{p}.val_unit") : "bytes", $"{p}.val_unit");
+        if (Opt(v, "used") is not { } used) return;
+        W("used", $"{p}.used"); W(Scalar(used, $"{p}.used"), $"{p}.used");
+        W(Opt(v, "used_unit") is { } uu ? Scalar(uu, $"{p}.used_unit") : "bytes", $"{p}.used_unit");
+    }
+
+    /// <summary>"limit": {"rate", "per", "burst", "inv" (over), "rate_unit"/"burst_unit" (a byte limit)} | "NAME".</summary>
+    private void Limit(JsonElement v, string p)
+    {
+        W("limit", p);
+        if (Named(v, p)) return;
+        Keys(v, p, "limit", "rate", "per", "burst", "inv", "rate_unit", "burst_unit");
+        W("rate", p);
+        if (Opt(v, "inv") is { ValueKind: JsonValueKind.True }) W("over", $"{p}.inv");
+        var rate = Scalar(Prop(v, "rate", p), $"{p}.rate");
+        var per = Opt(v, "per") is { } pe ? Scalar(pe, $"{p}.per") : "second";
+        var unit = Opt(v, "rate_unit") is { } ru ? Scalar(ru, $"{p}.rate_unit") : "packets";
+        bool bytes = unit != "packets";
+        if (bytes) { W(rate, $"{p}.rate"); W($"{unit}/{per}", $"{p}.rate_unit"); }
+        else W($"{rate}/{per}", $"{p}.rate");
+        if (Opt(v, "burst") is not { } burst) return;
+        var n = Scalar(burst, $"{p}.burst");
+        if (!bytes && n == "0") return; // a packet limit without a burst takes the default
+        W("burst", $"{p}.burst"); W(n, $"{p}.burst");
+        W(bytes ? (Opt(v, "burst_unit") is { } bu ? Scalar(bu, $"{p}.burst_unit") : "bytes") : "packets", $"{p}.burst_unit");
+    }
+
+    /// <summary>"set": {"op": add|update|delete, "elem", "set": "@NAME", "stmt": [...]}: add @NAME { key [timeout T] stmts }.</summary>
+    private void Dynset(JsonElement v, string p)
+    {
+        Keys(v, p, "set", "op", "elem", "set", "stmt");
+        var op = Scalar(Prop(v, "op", p), $"{p}.op");
+        if (op is not ("add" or "update" or "delete")) throw Err($"{p}.op", op, $"unsupported set statement '{op}'");
+        W(op, $"{p}.op");
+        var name = Scalar(Prop(v, "set", p), $"{p}.set");
+        W(name.StartsWith('@') ? name : "@" + name, $"{p}.set");
+        P("{", p);
+        var elem = Prop(v, "elem", p);
+        if (elem.ValueKind == JsonValueKind.Object && elem.TryGetProperty("elem", out var inner))
+        {
+            var ep = $"{p}.elem.elem";
+            Keys(inner, ep, "elem", "val", "timeout");
+            Left(Prop(inner, "val", ep), $"{ep}.val");
+            if (Opt(inner, "timeout") is { } t) { W("timeout", $"{ep}.timeout"); W(Seconds(t, $"{ep}.timeout"), $"{ep}.timeout"); }
+        }
+        else Left(elem, $"{p}.elem");
+        if (Opt(v, "stmt") is { } stmts)
+        {
+            int i = 0;
+            foreach (var st in List(stmts)) Statement(st, $"{p}.stmt[{i++}]");
+        }
+        P("}", p);
+    }
+
+    /// <summary>libnftables-json times are seconds (1.0.6 prints whole seconds); the text form takes "Ns".</summary>
+    private string Seconds(JsonElement t, string path) =>
+        t.ValueKind == JsonValueKind.Number && t.TryGetInt64(out var s) && s >= 0 ? $"{s}s"
+        : t.ValueKind == JsonValueKind.Number && t.TryGetDouble(out var d) && d >= 0 ? $"{(long)Math.Round(d * 1000)}ms"
+        : throw Err(path, t.ToString(), "expected a time in seconds");
+
+    private void Keys(JsonElement v, string p, string what, params string[] keys)
+    {
+        if (v.ValueKind != JsonValueKind.Object) throw Err(p, what, $"expected the {what} statement's object");
+        foreach (var k in v.EnumerateObject())
+            if (Array.IndexOf(keys, k.Name) < 0) throw Err($"{p}.{k.Name}", k.Name, $"unsupported {what} option '{k.Name}'");
     }
 
     private void Match(JsonElement m, string p)
@@ -272,6 +365,11 @@ internal sealed class NftJsonTokens
                 return;
             case "meta":
                 W("meta", p); W(Scalar(Prop(v, "key", p), $"{p}.key"), p); return;
+            case "numgen":
+                W("numgen", p); W(Scalar(Prop(v, "mode", p), $"{p}.mode"), $"{p}.mode");
+                W("mod", $"{p}.mod"); W(Scalar(Prop(v, "mod", p), $"{p}.mod"), $"{p}.mod");
+                if (Opt(v, "offset") is { } off) { W("offset", $"{p}.offset"); W(Scalar(off, $"{p}.offset"), $"{p}.offset"); }
+                return;
             case "ct":
                 W("ct", p);
                 if (Opt(v, "dir") is { } dir) W(Scalar(dir, $"{p}.dir"), $"{p}.dir");

@@ -56,11 +56,11 @@ public sealed class NftJsonLabTests : IDisposable
             {"nftables": [
               {"table": {"family": "ip", "name": "t"}},
               {"chain": {"family": "ip", "table": "t", "name": "c", "type": "filter", "hook": "input", "prio": 0}},
-              {"rule": {"family": "ip", "table": "t", "chain": "c", "expr": [{"limit": {"rate": 5, "per": "second"}}, {"accept": null}]}}
+              {"rule": {"family": "ip", "table": "t", "chain": "c", "expr": [{"xt": {"type": "match", "name": "string"}}, {"accept": null}]}}
             ]}
             """);
         var e = Assert.Throws<LabException>(() => LabLoader.LoadFile(Write("lab.sh", "nft -j -f bad.json\n")));
         Assert.EndsWith("bad.json", e.File);
-        Assert.Equal("nft -j (namespace host): nftables[2].rule.expr[0].limit: unsupported statement 'limit'", e.Reason);
+        Assert.Equal("nft -j (namespace host): nftables[2].rule.expr[0].xt: unsupported statement 'xt'", e.Reason);
     }
 }

@@ -15,8 +15,11 @@ internal static class NftModelSignature
         foreach (var t in rs.Tables)
         {
             o.Add($"{t} handle {t.Handle}");
+            foreach (var ob in t.Objects)
+                o.Add($"  {ob.Kind} {ob.Name} handle {ob.Handle} packets {ob.InitialPackets} bytes {ob.InitialBytes} quota {ob.QuotaBytes} over {ob.Over}");
+            // nft 1.0.6 leaves "dynamic" out of a set's JSON flags; it only picks the set backend
             foreach (var s in t.Sets.OrderBy(s => s.Name, StringComparer.Ordinal))
-                o.Add($"  set {s.Name} handle {s.Handle} type {s.TypeText} flags {string.Join(",", s.Flags)} {{ {Elements(s.Elements)} }}");
+                o.Add($"  set {s.Name} handle {s.Handle} type {s.TypeText} flags {string.Join(",", s.Flags.Where(f => f != "dynamic"))} timeout {s.TimeoutNs} {{ {Elements(s.Elements)} }}");
             foreach (var c in t.Chains)
             {
                 o.Add($"  chain {c.Name} handle {c.Handle} hook {c.Hook} type {c.Type} prio {c.Priority} drop {c.PolicyDrop} dev {c.Device}");
@@ -40,6 +43,11 @@ internal static class NftModelSignature
         RejectStmt r => $"reject {r.Desc}",
         SetMarkStmt sm => $"mark ct={sm.Ct} {sm.Value}",
         FibLocalStmt f => $"fib daddr={f.Daddr} negate={f.Negate}",
+        LimitStmt l => $"limit bytes={l.Bytes} over={l.Over} rate {l.Rate}/{l.UnitSeconds}s max {l.TokensMax}",
+        QuotaStmt q => $"quota {q.Object?.Name} over={q.Over} {q.Quota} used {q.InitialUsed}",
+        CounterStmt c => $"counter {c.InitialPackets} {c.InitialBytes}",
+        ObjCounterStmt c => $"counter {c.Object.Name}",
+        DynsetStmt d => $"{d.Op} @{d.Set.Name} {{ {d.Key.Text} timeout {d.TimeoutNs} {string.Join(" ", d.ElementStmts.Select(Stmt))} }}",
         LogStmt l => "log", // nft -j leaves out defaults (level warn), the text keeps what was written
         _ => s.GetType().Name,
     };
