@@ -37,6 +37,7 @@ public static class BrObserve
     public static bool TryReattribute(SkBuff skb, TraceBuilder t, NetDevice port, NetDevice br, MacAddress src)
     {
         if (skb.Engine.Mode != ReplayMode.Observe || skb.Hops != 0) return false;
+        if (Leaving.TryGetValue(skb, out _)) return false; // already re-attributed: now it is received where it started
         var ns = skb.Netns;
         if (HairpinCopies.TryGetValue(skb.State, out var copies) && copies.Remove(port.Name + "/" + Convert.ToHexString(skb.Data)))
         {

@@ -434,7 +434,9 @@ public static partial class IptablesRestore
                         }
                         if (every == 0 || packet >= every) throw E(mode, "--mode nth needs --every N (and --packet below N)");
                         var s = $"numgen inc mod {every} {(n ? "!= " : "")}{packet}";
-                        r.Customs.Add(new NthStmt { EveryMinus1 = every - 1, Start = packet, Negate = n });
+                        // libxt_statistic stores every - 1 and starts the counter at (every - 1) - packet: with
+                        // --every 2 --packet 0 the first packet matches (recorded: kube-proxy-clusterip)
+                        r.Customs.Add(new NthStmt { EveryMinus1 = every - 1, Start = every - 1 - packet, Negate = n });
                         mods.Add((s, Placeholder)); continue;
                     }
                     throw E(mode, $"unknown statistic mode '{mode}'");

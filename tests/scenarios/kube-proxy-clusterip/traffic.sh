@@ -1,0 +1,1 @@
+../kube-proxy-nodeport/traffic.sh
