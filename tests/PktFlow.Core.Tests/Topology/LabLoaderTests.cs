@@ -195,4 +195,13 @@ public class LabLoaderTests
         Assert.Contains("n.lab:4:", e.Message);
         Assert.Contains("tcpp", e.Message);
     }
+
+    [Theory]
+    [InlineData("i=2\ni=$((i + 1))\n", "shell arithmetic")]
+    [InlineData("ip link set $(ls /sys/class/net | head -1) up\n", "command substitution")]
+    public void ArithmeticAndCommandSubstitutionAreRefusedNotGuessed(string lab, string message)
+    {
+        var e = Assert.Throws<LabException>(() => LabLoader.Load(lab, "s.lab"));
+        Assert.Contains(message, e.Reason);
+    }
 }

@@ -113,6 +113,9 @@ public sealed partial class LabLoader
     private void Apply(LabCommand cmd, string ns)
     {
         _cmd = cmd;
+        if (cmd.Text.IndexOf("$(", StringComparison.Ordinal) is >= 0 and var at)
+            throw Error(cmd.Text.AsSpan(at).StartsWith("$((") ? "shell arithmetic $((...)) is not supported: write the values out"
+                : "command substitution $(...) is not supported: write the value out", cmd.Text[at..]);
         var w = cmd.Words.ToList();
         if (w.Any(x => x.Contains("${", StringComparison.Ordinal)))
             throw Error("undefined variable", w.First(x => x.Contains("${", StringComparison.Ordinal)));
