@@ -140,7 +140,8 @@ public static class BrForward
     private static (NetDevice Port, SkBuff Copy) Preferred(SkBuff skb, List<(NetDevice Port, SkBuff Copy)> survivors, MacAddress dst)
     {
         if (survivors.Count == 0) return default;
-        if (BrObserve.SeenLeaving(skb) is { } seen && survivors.FirstOrDefault(s => s.Port.Name == seen) is { Port: not null } captured) return captured;
+        if (skb.SeenLeaving is { } seen && seen.Namespace == skb.Netns.Name
+            && survivors.FirstOrDefault(s => s.Port.Name == seen.Device) is { Port: not null } captured) return captured;
         if (survivors.FirstOrDefault(s => BrPorts.MacBehind(skb, s.Port) == dst) is { Port: not null } byMac) return byMac;
         if (TargetAddress(skb) is { } target)
         {

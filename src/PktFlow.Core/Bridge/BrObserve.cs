@@ -16,10 +16,6 @@ namespace PktFlow.Bridge;
 /// </summary>
 public static class BrObserve
 {
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SkBuff, string> Leaving = new();
-
-    /// <summary>The port the capture saw this frame leave, when it was re-attributed (the copy a flood must follow).</summary>
-    public static string? SeenLeaving(SkBuff skb) => Leaving.TryGetValue(skb, out var port) ? port : null;
 
     /// <summary>Flooded copies a hairpin port sent back out of itself, by port and bytes, not yet seen in the capture.</summary>
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<NamespaceState, HashSet<string>> HairpinCopies = new();
@@ -30,32 +26,29 @@ public static class BrObserve
         if (copy.Engine.Mode == ReplayMode.Observe) HairpinCopies.GetOrCreateValue(copy.State).Add(port.Name + "/" + Convert.ToHexString(copy.Data));
     }
 
-    /// <summary>Marks a frame the capture saw leave <paramref name="port"/>, so a flood follows that copy.</summary>
-    public static void MarkSeenLeaving(SkBuff skb, string port) => Leaving.AddOrUpdate(skb, port);
-
     /// <summary>True when the frame was re-attributed (and traced to its end); false to receive it on the port.</summary>
     public static bool TryReattribute(SkBuff skb, TraceBuilder t, NetDevice port, NetDevice br, MacAddress src)
     {
         if (skb.Engine.Mode != ReplayMode.Observe || skb.Hops != 0) return false;
-        if (Leaving.TryGetValue(skb, out _)) return false; // already re-attributed: now it is received where it started
+        if (skb.SeenLeaving is not null) return false; // already re-attributed: now it is received where it started
         var ns = skb.Netns;
         if (HairpinCopies.TryGetValue(skb.State, out var copies) && copies.Remove(port.Name + "/" + Convert.ToHexString(skb.Data)))
         {
             // The same bytes came in on this port just before: this is the flood's copy leaving by it.
-            Leaving.AddOrUpdate(skb, port.Name);
+            skb.SeenLeaving = (ns.Name, port.Name);
             t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass, $"seen leaving {port.Name}: the copy a flood sent back out of its hairpin port; traced from its receive on {port.Name}");
             return false;
         }
         if (BrFdb.IsLocal(ns, br, src) && src != port.Mac)
         {
-            Leaving.AddOrUpdate(skb, port.Name);
+            skb.SeenLeaving = (ns.Name, port.Name);
             t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass, $"seen leaving {port.Name}; the source {src} is {br.Name}'s own: sent by the host through {br.Name}");
             SentByHost(skb, t, br);
             return true;
         }
         var from = BrPorts.Of(ns, br).FirstOrDefault(q => q.Name != port.Name && IsBehind(skb, q, src));
         if (from is null) return false;
-        Leaving.AddOrUpdate(skb, port.Name);
+        skb.SeenLeaving = (ns.Name, port.Name);
         t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass, $"seen leaving {port.Name}; the source {src} is behind {from.Name}: traced from its receive on {from.Name}");
         skb.Dev = from;
         skb.NetworkHeader = skb.MacHeader;

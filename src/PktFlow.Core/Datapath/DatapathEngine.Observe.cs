@@ -19,8 +19,7 @@ public sealed partial class DatapathEngine
     /// </summary>
     private void ObserveOutbound(SkBuff skb, TraceBuilder t, InjectionPoint at, long frameNumber, ref long? causedBy, ref PacketTrace? recognised)
     {
-        if (at.Device.Master is not null) Bridge.BrObserve.MarkSeenLeaving(skb, at.Device.Name);
-        skb.SeenLeavingFrom = at.Namespace.Name;
+        skb.SeenLeaving = (at.Namespace.Name, at.Device.Name);
         var l3 = skb.Network;
         if (_children.Match(skb.Protocol, l3) is { } child)
         {

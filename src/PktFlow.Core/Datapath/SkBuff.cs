@@ -36,8 +36,12 @@ public sealed class SkBuff
     /// <summary>Devices crossed so far; bounds loops between namespaces.</summary>
     public int Hops { get; set; }
 
-    /// <summary>Observe mode: the namespace at whose capture point this packet was seen leaving (null otherwise).</summary>
-    public string? SeenLeavingFrom { get; set; }
+    /// <summary>
+    /// Observe mode: the capture point (namespace, device) this packet was seen leaving, set where the
+    /// model re-attributes it to its sender; a flood follows the copy for that port, defragmentation
+    /// there follows the fragment on. Null otherwise; clones do not inherit it.
+    /// </summary>
+    public (string Namespace, string Device)? SeenLeaving { get; set; }
     /// <summary>Capture time, the model's clock for timeouts.</summary>
     public long TimestampNs { get; init; }
 

@@ -139,7 +139,7 @@ public static class IpInput
     /// </summary>
     internal static bool SeenLeavingAsFragment(SkBuff skb, TraceBuilder t, string stage, string function, string detail)
     {
-        if (skb.SeenLeavingFrom != skb.Netns.Name) return false;
+        if (skb.SeenLeaving?.Namespace != skb.Netns.Name) return false;
         t.Stage(skb, stage, function, Verdict.Pass,
             $"{detail}; the capture shows this fragment leaving, so its datagram was completed by fragments not captured here and is sent again as fragments: followed as this fragment");
         return true;

@@ -26,8 +26,8 @@ public static class NeighResolve
                 : new(NeighState.Resolved, entry.LinkLayer.Value, $"static neighbour {entry}");
         if (dev.Kind is DeviceKind.Veth or DeviceKind.Bridge)
         {
-            var seen = new HashSet<(string, string)>();
-            if (AcrossSegment(skb, skb.Netns, dev, nextHop, seen) is { } found)
+            // the set of visited devices is only needed once a bridge is on the way (most veths lead straight to a peer)
+            if (AcrossSegment(skb, skb.Netns, dev, nextHop, seen: null) is { } found)
                 return found;
         }
         if (skb.State.ObservedSenders.TryGetValue(dev.Name, out var senders))
@@ -39,27 +39,25 @@ public static class NeighResolve
     // and through every forwarding port of a bridge, in whichever namespace they are. The first
     // interface on the segment that owns the address answers with its own MAC (a bridge answers with
     // the bridge device's MAC). Null: the segment reaches the captured wire or the edge of the model.
-    static NeighResult? AcrossSegment(SkBuff skb, NetNamespace ns, NetDevice dev, IpAddr nextHop, HashSet<(string, string)> seen)
+    static NeighResult? AcrossSegment(SkBuff skb, NetNamespace ns, NetDevice dev, IpAddr nextHop, HashSet<(string, string)>? seen)
     {
-        if (!seen.Add((ns.Name, dev.Name)))
+        if (dev.Kind != DeviceKind.Bridge) return AcrossPort(skb, ns, dev, nextHop, seen);
+        if (!(seen ??= new()).Add((ns.Name, dev.Name)))
             return new(NeighState.Failed, default, $"no address {nextHop} on the segment behind {dev.Name}");
-        if (dev.Kind == DeviceKind.Bridge)
+        NeighResult? edge = null;
+        foreach (var port in ns.Devices)
         {
-            NeighResult? edge = null;
-            foreach (var port in ns.Devices.Where(d => d.Master == dev.Name && d.IsUp))
-            {
-                var r = AcrossPort(skb, ns, port, nextHop, seen);
-                if (r is { State: NeighState.Resolved }) return r;
-                if (r is null || r.Value.State is NeighState.Unsupported or NeighState.Assumed) edge ??= r ?? new(NeighState.Assumed, default, $"{port.Name} leads outside the model");
-            }
-            return edge is { State: NeighState.Unsupported } ? edge : edge is null
-                ? new(NeighState.Failed, default, $"no port of {ns.Name}/{dev.Name} leads to {nextHop}")
-                : null;
+            if (port.Master != dev.Name || !port.IsUp) continue;
+            var r = AcrossPort(skb, ns, port, nextHop, seen);
+            if (r is { State: NeighState.Resolved }) return r;
+            if (r is null || r.Value.State is NeighState.Unsupported or NeighState.Assumed) edge ??= r ?? new(NeighState.Assumed, default, $"{port.Name} leads outside the model");
         }
-        return AcrossPort(skb, ns, dev, nextHop, seen);
+        return edge is { State: NeighState.Unsupported } ? edge : edge is null
+            ? new(NeighState.Failed, default, $"no port of {ns.Name}/{dev.Name} leads to {nextHop}")
+            : null;
     }
 
-    static NeighResult? AcrossPort(SkBuff skb, NetNamespace ns, NetDevice port, IpAddr nextHop, HashSet<(string, string)> seen)
+    static NeighResult? AcrossPort(SkBuff skb, NetNamespace ns, NetDevice port, IpAddr nextHop, HashSet<(string, string)>? seen)
     {
         if (port.Kind != DeviceKind.Veth || port.Peer is not { } peerName)
             return skb.Engine.StateOf(ns).ObservedSenders.TryGetValue(port.Name, out var senders) ? WireAnswer(senders, nextHop) : null;
@@ -69,7 +67,7 @@ public static class NeighResolve
             return new(NeighState.Unsupported, default, $"the peer of {port.Name} ({peerName}) is not in the model");
         if (!peer.IsUp)
             return new(NeighState.Failed, default, $"{peerNs.Name}/{peer.Name} is down: nothing answers");
-        seen.Add((peerNs.Name, peer.Name));
+        (seen ??= new()).Add((peerNs.Name, peer.Name));
         if (peer.Master is { } master && peerNs.Device(master) is { } bridge)
         {
             // the request enters the bridge: delivered up to the bridge device, and flooded on

@@ -88,9 +88,14 @@ public sealed class NftRuleset
     /// netdev chains (and inet ingress) are per device: <paramref name="device"/> filters them.
     /// </summary>
     /// <summary>inet-family ingress chains bound to <paramref name="device"/> (they run at its netdev ingress hook).</summary>
+    /// Asked for every packet received, so built once, on first use (the ruleset is complete by then).
     public IReadOnlyList<NftChain> InetIngressChains(string device) =>
-        _tables.Where(t => t.Family == NftFamily.Inet).SelectMany(t => t.Chains)
-            .Where(c => c.Hook == NftHookPoint.Ingress && c.Device == device).ToList();
+        (_inetIngress ??= _tables.Where(t => t.Family == NftFamily.Inet).SelectMany(t => t.Chains)
+            .Where(c => c.Hook == NftHookPoint.Ingress && c.Device is not null)
+            .GroupBy(c => c.Device!).ToDictionary(g => g.Key, g => (IReadOnlyList<NftChain>)g.ToList()))
+        .GetValueOrDefault(device, Array.Empty<NftChain>());
+
+    private Dictionary<string, IReadOnlyList<NftChain>>? _inetIngress;
 
     public IReadOnlyList<NftChain> BaseChains(NftFamily packetFamily, NftHookPoint hook, string? device = null)
     {
