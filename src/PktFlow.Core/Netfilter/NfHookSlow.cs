@@ -117,8 +117,11 @@ public static class NfHookSlow
             last = RunChains(skb, t, rs, fam, pf, NftHookPoint.Ingress, NfHook.Ingress, indev, null, dev, c => c == chain);
             if (last is null) return null;
         }
-        return last ?? NftEvaluator.RunHook(rs, NftFamily.Netdev, NftHookPoint.Ingress, new SkbNftPacket(skb, NftFamily.Netdev, indev, null), _ => false, skb.State.Nft);
+        return last ?? NoChainRan;
     }
+
+    /// <summary>A hook where no base chain applied to the packet: it passes.</summary>
+    private static readonly NftHookResult NoChainRan = new("accept", Array.Empty<NftChainRun>(), null, null, Array.Empty<string>());
 
     /// <summary>
     /// nft_ct_set_eval (ct mark set) / xt_CONNMARK: the mark is written into the connection at once, so it
