@@ -111,6 +111,15 @@ public class Icmp6RateLimitTests
     }
 
     [Fact]
+    public void NoBucketWhenTheRouteBackIsLocal()
+    {
+        // icmpv6_xrlim_allow: a route back whose device is loopback (a local address) is not limited
+        var r = Run("ip -6 addr add 2001:db8:5::1/128 dev lo", Burst(8, i => ClosedPort("2001:db8:5::1", (ushort)(40000 + i))));
+        Assert.All(r, x => Assert.DoesNotContain(x.Notes, n => n.Contains("not sent", StringComparison.Ordinal)));
+        Assert.All(r, x => Assert.Equal(1, x.Sent));
+    }
+
+    [Fact]
     public void TheGlobalBurstBindsAcrossDestinations()
     {
         // icmp_msgs_burst 3 (per_sec 1000 refills 20 ms later at the earliest): six destinations at once,
