@@ -24,6 +24,12 @@ public static class IpLocalOut
     [KernelSymbol("fib_select_path", "net/ipv4/fib_frontend.c")]
     private static RouteNexthop? SelectPath(SkBuff skb, TraceBuilder t, Route r, IpAddr src)
     {
+        if (src.IsV6)
+        {
+            var six = Rt6Multipath.Select(skb.Netns, r, skb.Network, local: true);
+            t.Stage(skb, "Fib6SelectPath", "fib6_select_path", Verdict.Pass, six.Detail);
+            return six.Nexthop;
+        }
         var flow = MultipathFlow.Of(skb.Network, out _);
         if (flow.Protocol == IpProtocol.Icmp && Ipv4Header.TryParse(skb.Network, out var ip, out _) && skb.Network.Length >= ip.HeaderLength + 2)
             flow = flow with { SourcePort = 0, DestinationPort = (ushort)(skb.Network[ip.HeaderLength] << 8 | skb.Network[ip.HeaderLength + 1]) };
@@ -71,7 +77,7 @@ public static class IpLocalOut
             outDev = dev;
             nextHop = r.Gateway ?? dst;
             t.Stage(skb, "RouteOutput", fn, Verdict.Pass, $"route {r}");
-            if (r.Nexthops is { Count: > 1 } && !v6 && SelectPath(skb, t, r, src) is { } nh)
+            if (r.Nexthops is { Count: > 1 } && SelectPath(skb, t, r, src) is { } nh)
             {
                 if (ns.Device(nh.Device) is not { IsUp: true } nhDev)
                 {

@@ -44,6 +44,12 @@ public sealed class Route
     /// route with one nexthop. <see cref="Gateway"/> and <see cref="Device"/> then name the first.
     /// </summary>
     public IReadOnlyList<RouteNexthop>? Nexthops { get; init; }
+    /// <summary>
+    /// The nexthop object the route uses (`nhid N`, fib_info.nh / fib6_info.nh), or null. Its gateway
+    /// and device (one nexthop) or its group's members with their weights (<see cref="Nexthops"/>)
+    /// are copied in when the route is added, as `ip route` lists them.
+    /// </summary>
+    public uint? NexthopId { get; init; }
 
     private string? _text;
 
@@ -55,6 +61,7 @@ public sealed class Route
         var sb = new StringBuilder();
         if (Type != RouteType.Unicast) sb.Append(Type.ToString().ToLowerInvariant()).Append(' ');
         sb.Append(Destination.IsDefault ? "default" : Destination.IsHost ? Destination.Address.ToString() : $"{Destination.Network}/{Destination.Length}");
+        if (NexthopId is { } id) sb.Append(" nhid ").Append(id);
         if (Nexthops is null && Gateway is { } gw) sb.Append(" via ").Append(gw);
         if (Nexthops is null && Device is not null) sb.Append(" dev ").Append(Device);
         if (Table != RouteTables.Main) sb.Append(" table ").Append(RouteTables.Name(Table));
