@@ -12,6 +12,7 @@ public class EcmpScenarioAgreementTests(ITestOutputHelper output)
     [Theory]
     [InlineData("ecmp-multipath")]
     [InlineData("ecmp6-multipath")]
+    [InlineData("ecmp6-policy1")]
     public void EveryFlowTakesTheKernelsNexthop(string scenario)
     {
         var j = ScenarioJudge.Judge(Path.Combine(RepoPaths.Root, "tests", "scenarios", scenario));
