@@ -302,18 +302,21 @@ public static class SnapshotLoader
                 var table = r.Opt("table") is { } tb ? Table(tb) : RouteTables.Main;
                 IpAddr? gateway = Gateway(r);
                 string? dev = r.Opt("dev")?.String();
+                // A multipath route (and a route through a nexthop group) lists every nexthop with its
+                // weight; `nhid` names the nexthop object, whose group the listing already expands.
+                List<RouteNexthop>? nexthops = null;
                 if (r.Opt("nexthops") is { } hops)
                 {
-                    var list = hops.Items().ToList();
-                    if (list.Count > 0)
+                    nexthops = hops.Items().Select(h => new RouteNexthop(Gateway(h), h.Opt("dev")?.String() ?? "", h.Opt("weight")?.Int(1, 256) ?? 1)).ToList();
+                    if (nexthops.Count > 0)
                     {
-                        gateway ??= Gateway(list[0]);
-                        dev ??= list[0].Opt("dev")?.String();
+                        gateway ??= nexthops[0].Gateway;
+                        dev ??= nexthops[0].Device;
                     }
-                    _unmodelled.Add($"{r.File}: {r.Path}: multipath route {dst} table {RouteTables.Name(table)} with {list.Count} nexthops: only the first ({(gateway is null ? "" : $"via {gateway} ")}dev {dev}) is modelled");
+                    foreach (var nh in nexthops.Where(n => n.Device.Length > 0 && !known.Contains(n.Device)))
+                        Warnings.Add($"{r.File}: {r.Path}: device '{nh.Device}' is not in link.json (it changed while the snapshot was taken)");
                 }
-                if (r.Opt("nhid") is { } nhid)
-                    _unmodelled.Add($"{r.File}: {r.Path}: route {dst} table {RouteTables.Name(table)} uses nexthop object {nhid.Text()} (ip nexthop is not collected)");
+                uint? nhid = r.Opt("nhid") is { } id ? (uint)id.Integer(1, uint.MaxValue) : null;
                 if (r.Opt("metrics") is { } metrics)
                     _unmodelled.Add($"{r.File}: {r.Path}: route {dst} table {RouteTables.Name(table)} has metrics {metrics.Compact()} (not modelled)");
                 if (r.Opt("encap") is { } encap)
@@ -327,6 +330,7 @@ public static class SnapshotLoader
                     Metric = (uint)(r.Opt("metric")?.Integer(0, uint.MaxValue) ?? 0),
                     Scope = r.Opt("scope") is { } s ? Scope(s) : AddressScope.Global,
                     Protocol = r.Opt("protocol")?.Text() ?? "boot",
+                    Nexthops = nexthops is { Count: > 1 } ? nexthops : null, NexthopId = nhid,
                 });
             }
         }
