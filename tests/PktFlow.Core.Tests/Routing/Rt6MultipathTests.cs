@@ -121,3 +121,33 @@ public class Rt6MultipathTests
         }
     }
 }
+
+/// <summary>The router's own ICMP errors over a multipath route: hashed on the datagram they answer.</summary>
+public class Rt6MultipathIcmpErrorTests
+{
+    [Fact]
+    public void APortUnreachableIsHashedOnTheDatagramItAnswers()
+    {
+        var lab = """
+            sysctl -w net.ipv6.conf.all.forwarding=1 net.ipv4.fib_multipath_hash_seed=12345 net.ipv6.icmp.ratelimit=0
+            ip link add p1 address 02:00:00:00:03:01 type veth peer name p2
+            ip link add up1 type veth peer name q1
+            ip link set p1 up
+            ip link set up1 up
+            ip -6 addr add 2001:db8:1::1/64 dev p1
+            ip -6 addr add 2001:db8:a::1/64 dev up1
+            ip -6 route add 2001:db8:400::/64 nexthop via 2001:db8:1::2 dev p1 nexthop via 2001:db8:a::2 dev up1
+            socat -u UDP6-RECV:5353 /dev/null &
+            """;
+        var e = new DatapathEngine(LabLoader.Load(lab, "err.lab"));
+        var src = IpAddr.Parse("2001:db8:400::3");
+        var dst = IpAddr.Parse("2001:db8:1::1");
+        var udp = FrameBuilder.Ipv6(src, dst, IpProtocol.Udp, FrameBuilder.Udp(src, dst, 40005, 9));
+        udp[1] |= 0x05; udp[2] = 0x00; udp[3] = 0x03; // flow label 0x50003
+        var t = Rt6MultipathTests.Send(e, udp);
+        var child = Assert.Single(t.GeneratedTraces);
+        var stage = Rt6MultipathTests.Stage(child, "fib6_select_path");
+        Assert.Contains($"({src} > {dst} flow label 0x50003 proto 17)", stage);
+        Assert.Contains("hashed on the packet the error answers", stage);
+    }
+}

@@ -4,6 +4,9 @@
 # net.ipv4.fib_multipath_hash_seed (which keys the IPv6 hash too) makes the kernel's choice
 # reproducible; r1 and r2 blackhole every prefix, so each flow ends where the hash sent it. The
 # client only sends crafted frames (IPv6 off there, so no neighbour discovery on the wire).
+# 2001:db8:400::/64 goes back out eth0 (a static neighbour) or up1: the router's ICMPv6 port
+# unreachable for UDP from there is hashed on the datagram it answers (icmp6_send), and the capture
+# shows the ones that leave by eth0.
 ip netns add client
 ip netns add r1
 ip netns add r2
@@ -44,6 +47,7 @@ for r in r1 r2; do
     ip -n $r -6 route add blackhole 2001:db8:100::/64
     ip -n $r -6 route add blackhole 2001:db8:200::/64
     ip -n $r -6 route add blackhole 2001:db8:300::/64
+    ip -n $r -6 route add blackhole 2001:db8:400::/64
 done
 # nexthop objects need carrier on their device (the peer up): routes come last
 ip -6 route add 2001:db8:100::/64 nexthop via 2001:db8:a::2 dev up1 weight 1 nexthop via 2001:db8:b::2 dev up2 weight 2
@@ -56,3 +60,7 @@ ip nexthop add id 6 via 2001:db8:a::2 dev up1
 ip nexthop add id 7 via 2001:db8:b::2 dev up2
 ip nexthop add id 60 group 6,2/7
 ip -6 route add 2001:db8:300::/64 nhid 60
+ip -6 neigh add 2001:db8:1::2 lladdr 02:00:00:00:01:02 dev eth0 nud permanent
+ip -6 route add 2001:db8:400::/64 nexthop via 2001:db8:1::2 dev eth0 nexthop via 2001:db8:a::2 dev up1
+# a socket, so that UDP to other ports of the router is answered with port unreachable
+socat -u UDP6-RECV:5353 /dev/null &

@@ -33,4 +33,9 @@ done
 for h in $(seq 1 8); do
     frames+=("$E/IP(src='10.1.0.2', dst='198.51.100.$h', id=$((8000 + h)))/UDP(sport=40004, dport=53)/Raw(b'q')")
 done
+# UDP to a closed port of the router from 2001:db8:400::/64, with flow labels: the port unreachable
+# goes back over the multipath route, hashed on the datagram (its label and next header)
+for h in $(seq 1 8); do
+    frames+=("$E/IPv6(src='2001:db8:400::$h', dst='2001:db8:1::1', fl=$((0x5000 + h)))/UDP(sport=40005, dport=9)/Raw(b'q')")
+done
 ip netns exec client sendframe --gap 0.2 eth0 "${frames[@]}"
