@@ -8,6 +8,13 @@ public sealed partial class NamespaceBuilder
 {
     private readonly SortedDictionary<uint, NexthopObject> _nexthops = new();
 
+    /// <summary>A nexthop object as `ip -j nexthop` listed it (a snapshot): nothing is checked.</summary>
+    public void AddListedNexthop(NexthopObject nh)
+    {
+        if (!_listed) throw new InvalidOperationException("the *Listed methods are for builders made with NamespaceBuilder.AsListed");
+        _nexthops[nh.Id] = nh;
+    }
+
     /// <summary>rtm_new_nexthop: nh_create_ipv4/ipv6 or nh_create_group with the kernel's refusals.</summary>
     public void AddNexthop(NexthopObject nh, bool replace)
     {

@@ -128,6 +128,8 @@ public static class SnapshotLoader
             if (Text(name, "sysctl.txt") is { } sysctl) Sysctls(ns, sysctl, $"{name}/sysctl.txt");
             if (Json(name, "netns.json", required: false) is { } ids) NamespaceIds(ns, ids);
 
+            // nexthop.json came later than the other files: a snapshot without it predates it.
+            if (File.Exists(Path.Combine(dir, name, "nexthop.json")) && Json(name, "nexthop.json", required: false) is { } nh) Nexthops(ns, nh);
             if (Json(name, "rule4.json", required: false) is { } r4) SnapshotConfiguration.Rules(r4, _unmodelled);
             if (Json(name, "rule6.json", required: false) is { } r6) SnapshotConfiguration.Rules(r6, _unmodelled);
             if (Json(name, "neigh.json", required: false) is { } neigh) SnapshotConfiguration.Neighbours(neigh, _unmodelled);
@@ -331,6 +333,25 @@ public static class SnapshotLoader
                     Scope = r.Opt("scope") is { } s ? Scope(s) : AddressScope.Global,
                     Protocol = r.Opt("protocol")?.Text() ?? "boot",
                     Nexthops = nexthops is { Count: > 1 } ? nexthops : null, NexthopId = nhid,
+                });
+            }
+        }
+
+        /// <summary>
+        /// nexthop.json (`ip -j nexthop show`): the nexthop objects, `{"id":1,"gateway":"10.0.1.2","dev":"up1"}`,
+        /// `{"id":3,"blackhole":null}`, `{"id":10,"group":[{"id":1},{"id":2,"weight":3}]}`; routes already list
+        /// the nexthops they use, so these are what `ip nexthop` shows.
+        /// </summary>
+        private static void Nexthops(NamespaceRecord ns, SnapshotJson root)
+        {
+            foreach (var n in root.Items())
+            {
+                var group = n.Opt("group")?.Items().Select(m => new NexthopGroupMember((uint)m.Req("id", "a nexthop id").Integer(1, uint.MaxValue), m.Opt("weight")?.Int(1, 65536) ?? 1)).ToList();
+                var gateway = Gateway(n);
+                ns.Builder.AddListedNexthop(new NexthopObject
+                {
+                    Id = (uint)n.Req("id", "a nexthop id").Integer(1, uint.MaxValue), Gateway = gateway, Device = n.Opt("dev")?.String(),
+                    Blackhole = n.Has("blackhole"), Group = group, Family = group is null ? gateway?.Family : null,
                 });
             }
         }

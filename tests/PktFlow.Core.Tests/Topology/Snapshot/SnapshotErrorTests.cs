@@ -231,6 +231,18 @@ public class SnapshotErrorTests
     }
 
     [Fact]
+    public void NexthopObjectsComeFromIpJNexthop()
+    {
+        using var s = new TempSnapshot();
+        // `ip -j nexthop` on 6.18 (iproute2 6.1)
+        s.Write("pfsnap-r/nexthop.json", """
+            [{"id":1,"gateway":"10.0.1.2","dev":"eth0","scope":"link","flags":[]},{"id":2,"gateway":"10.0.2.2","dev":"br0","scope":"link","flags":[]},{"id":10,"group":[{"id":1},{"id":2,"weight":3}],"flags":[]}]
+            """);
+        var nhs = s.Load().Namespace("pfsnap-r")!.NexthopObjects;
+        Assert.Equal(new[] { "id 1 via 10.0.1.2 dev eth0 scope link", "id 2 via 10.0.2.2 dev br0 scope link", "id 10 group 1/2,3" }, nhs.Select(n => n.ToString()));
+    }
+
+    [Fact]
     public void EmptyOptionalDumpsReadAsEmpty()
     {
         using var s = new TempSnapshot();
