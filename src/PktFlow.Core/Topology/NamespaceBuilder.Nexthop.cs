@@ -8,6 +8,9 @@ public sealed partial class NamespaceBuilder
 {
     private readonly SortedDictionary<uint, NexthopObject> _nexthops = new();
 
+    /// <summary>Whether a device of this namespace is up (a veth peer's carrier).</summary>
+    public bool IsUp(string device) => Get(device).Up;
+
     /// <summary>A nexthop object as `ip -j nexthop` listed it (a snapshot): nothing is checked.</summary>
     public void AddListedNexthop(NexthopObject nh)
     {
@@ -15,8 +18,11 @@ public sealed partial class NamespaceBuilder
         _nexthops[nh.Id] = nh;
     }
 
-    /// <summary>rtm_new_nexthop: nh_create_ipv4/ipv6 or nh_create_group with the kernel's refusals.</summary>
-    public void AddNexthop(NexthopObject nh, bool replace)
+    /// <summary>
+    /// rtm_new_nexthop: nh_create_ipv4/ipv6 or nh_create_group with the kernel's refusals.
+    /// <paramref name="carrier"/> says whether a device has carrier (a veth whose peer is down has none).
+    /// </summary>
+    public void AddNexthop(NexthopObject nh, bool replace, Func<string, string?, string?, bool>? carrier = null)
     {
         if (nh.Id == 0) throw new TopologyException("Error: Invalid nexthop id (0).");
         if (_nexthops.ContainsKey(nh.Id) && !replace) throw new TopologyException($"nexthop id {nh.Id} already exists (RTNETLINK answers: File exists)");
@@ -34,7 +40,10 @@ public sealed partial class NamespaceBuilder
         else if (!nh.Blackhole)
         {
             var dev = nh.Device ?? throw new TopologyException("Error: Device attribute required for non-blackhole and non-fdb nexthops.");
-            if (!Get(dev).Up) throw new TopologyException("Error: Nexthop device is not up.");
+            var d = Get(dev);
+            if (!d.Up) throw new TopologyException("Error: Nexthop device is not up.");
+            if (carrier is not null && !carrier(dev, d.Peer, d.PeerNamespace))
+                throw new TopologyException($"Error: Carrier for nexthop device is down ({dev}'s peer {d.Peer} is not up: add nexthops after the peer comes up).");
             if (nh.Gateway is { } gw && ConnectedDeviceFor(gw, dev) is null) throw new TopologyException("Error: Nexthop has invalid gateway.");
         }
         _nexthops[nh.Id] = nh;

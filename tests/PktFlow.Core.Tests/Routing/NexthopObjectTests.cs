@@ -10,6 +10,8 @@ public class NexthopObjectTests
         ip link add up2 type veth peer name q2
         ip link set up1 up
         ip link set up2 up
+        ip link set q1 up
+        ip link set q2 up
         ip addr add 10.0.1.1/24 dev up1
         ip addr add 10.0.2.1/24 dev up2
         ip -6 addr add 2001:db8:1::1/64 dev up1
@@ -68,7 +70,16 @@ public class NexthopObjectTests
     {
         var e = Assert.Throws<LabException>(() => LabLoader.Load(Lab + "\n" + command, "nh.lab"));
         Assert.Contains(message, e.Message);
-        Assert.Contains("nh.lab:20", e.Message);
+        Assert.Contains("nh.lab:22", e.Message);
+    }
+
+    [Fact]
+    public void ANexthopNeedsCarrier()
+    {
+        // 6.18: "Error: Carrier for nexthop device is down." while the veth's peer is down.
+        var lab = Lab + "\nip link add up3 type veth peer name q3\nip link set up3 up\nip addr add 10.0.3.1/24 dev up3\nip nexthop add id 5 via 10.0.3.2 dev up3";
+        Assert.Contains("Carrier for nexthop device is down", Assert.Throws<LabException>(() => LabLoader.Load(lab, "nh.lab")).Message);
+        Assert.Contains(LabLoader.Load(lab.Replace("ip link set up3 up", "ip link set up3 up\nip link set q3 up"), "nh.lab").Host.NexthopObjects, n => n.Id == 5);
     }
 
     [Fact]

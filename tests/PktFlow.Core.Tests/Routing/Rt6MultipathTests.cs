@@ -22,6 +22,8 @@ public class Rt6MultipathTests
         ip link set p1 up
         ip link set up1 up
         ip link set up2 up
+        ip link set q1 up
+        ip link set q2 up
         ip addr add 10.0.1.1/24 dev up1
         ip addr add 10.0.2.1/24 dev up2
         ip addr add 10.0.3.1/24 dev p1

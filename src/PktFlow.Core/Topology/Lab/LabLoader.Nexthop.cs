@@ -50,8 +50,12 @@ public sealed partial class LabLoader
         {
             Id = nhid, Gateway = via, Device = dev, Blackhole = blackhole, Group = group,
             Family = group is not null ? null : via?.Family ?? family ?? IpFamily.V4,
-        }, verb == "replace");
+        }, verb == "replace", Carrier);
     }
+
+    /// <summary>netif_carrier_ok for a veth: its peer is up (a device without a peer in the lab is taken to have carrier).</summary>
+    private bool Carrier(string device, string? peer, string? peerNamespace) =>
+        peer is null || peerNamespace is null || !_namespaces.TryGetValue(peerNamespace, out var b) || !b.HasDevice(peer) || b.IsUp(peer);
 
     /// <summary>`1/2,3`: ids separated by '/', each with an optional ',WEIGHT' (1-256, as iproute2 takes it).</summary>
     private List<NexthopGroupMember> Group(string text)
