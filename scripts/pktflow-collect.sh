@@ -136,6 +136,7 @@ collect() {
     grab "$_cns" "$_cf" route6.json ip ip -j -p -6 route show table all
     grab "$_cns" "$_cf" rule4.json ip ip -j -p -4 rule show
     grab "$_cns" "$_cf" rule6.json ip ip -j -p -6 rule show
+    grab "$_cns" "$_cf" nexthop.json ip ip -j -p nexthop show
     grab "$_cns" "$_cf" neigh.json ip ip -j -p neigh show
     grab "$_cns" "$_cf" fdb.json bridge bridge -j -p fdb show
     grab "$_cns" "$_cf" vlan.json bridge bridge -j -p vlan show

@@ -212,6 +212,19 @@ Describe 'Topology' {
         ($devs | Where-Object Name -eq 'v1').PeerNamespace | Should -Be 'c1'
         ($devs | Format-Table | Out-String) | Should -Match 'c1/eth0'
     }
+    It 'lists a route through a nexthop group as ip route does, and traces which nexthop the hash chose' {
+        $lines = 'ip link add up1 type veth peer name q1', 'ip link add up2 type veth peer name q2', 'ip link set up1 up', 'ip link set up2 up',
+            'ip link set q1 up', 'ip link set q2 up', 'ip addr add 10.0.1.1/24 dev up1', 'ip addr add 10.0.2.1/24 dev up2',
+            'ip nexthop add id 1 via 10.0.1.2 dev up1', 'ip nexthop add id 2 via 10.0.2.2 dev up2', 'ip nexthop add id 10 group 1/2,3',
+            'ip route add 198.51.100.0/24 nhid 10'
+        $route = $lines | New-PktFlowTopology | Get-PktFlowRoute | Where-Object NexthopId -eq 10
+        $route.ToString() | Should -Be '198.51.100.0/24 nhid 10 nexthop via 10.0.1.2 dev up1 weight 1 nexthop via 10.0.2.2 dev up2 weight 3'
+        $j = Compare-PktFlowKernel -Scenario (Join-Path $root 'tests/scenarios/ecmp6-multipath')
+        $j.Agreed | Should -Be $j.Judged
+        $stages = $j.Frames | ForEach-Object { $_.Trace.Path } | Where-Object Function -eq 'fib6_select_path'
+        $stages.Count | Should -BeGreaterThan 0
+        $stages[0].Detail | Should -Match 'hash policy 0 .*: hash \d+ -> via 2001:db8:[ab]::2 dev up[12]'
+    }
     It 'imports a snapshot of a live host (scripts/pktflow-collect.sh)' {
         $snap = Join-Path $root 'tests/PktFlow.Core.Tests/TestData/snapshot/lab'
         $topo = Import-PktFlowTopology -Snapshot $snap

@@ -38,7 +38,7 @@ public sealed class ChildTraces
             {
                 var (src, dst) = Addresses(p.Protocol, p.Network);
                 t.Stage(skb, StageName(p.Function), p.Function, Verdict.Pass, p.Description);
-                IPv4.IpLocalOut.Send(skb, t, src, dst, p.Device);
+                IPv4.IpLocalOut.Send(skb, t, src, dst, p.Device, p.HashedPacket);
             }
             if (!t.Ended) throw new InvalidOperationException($"frame {frame}: a generated packet's walk ended without a fate (model bug)");
             // What it generated in turn is described, not traced: children are one level deep.

@@ -27,6 +27,12 @@ public sealed class GeneratedPacket
     public MacAddress? LinkDestination { get; init; }
     /// <summary>The conntrack nf_ct_attach gives it (the cause's connection, RELATED / RELATED_REPLY), or null.</summary>
     public Netfilter.Conntrack.CtLookup? Ct { get; init; }
+    /// <summary>
+    /// For an ICMP error: the packet that caused it, whose flow the output lookup's multipath hash
+    /// uses (icmp_route_lookup passes skb_in to fib_multipath_hash; icmp6_send hashes its skb into
+    /// fl6.mp_hash); null when the hash is that of the packet's own flow.
+    /// </summary>
+    public byte[]? HashedPacket { get; init; }
 }
 
 /// <summary>Writes the IP headers the kernel puts on the packets it generates.</summary>

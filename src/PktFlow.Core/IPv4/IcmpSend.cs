@@ -52,6 +52,7 @@ public static class IcmpSend
             Description = description + limit.Suffix, Function = "__icmp_send", Namespace = ns, Device = skb.Dev,
             Protocol = EtherTypes.Ipv4, Network = bytes,
             Ct = IsError(type) ? skb.Ct?.AttachedToAnswer() : null, // icmp_glue_bits: nf_ct_attach for errors
+            HashedPacket = orig.ToArray(),
         });
     }
 

@@ -22,19 +22,36 @@ public static class IpLocalOut
     /// type and code sit where the destination port is), and a nexthop whose device has the source address.
     /// </summary>
     [KernelSymbol("fib_select_path", "net/ipv4/fib_frontend.c")]
-    private static RouteNexthop? SelectPath(SkBuff skb, TraceBuilder t, Route r, IpAddr src)
+    private static RouteNexthop? SelectPath(SkBuff skb, TraceBuilder t, Route r, IpAddr src, byte[]? hashedPacket)
     {
-        var flow = MultipathFlow.Of(skb.Network, out _);
-        if (flow.Protocol == IpProtocol.Icmp && Ipv4Header.TryParse(skb.Network, out var ip, out _) && skb.Network.Length >= ip.HeaderLength + 2)
-            flow = flow with { SourcePort = 0, DestinationPort = (ushort)(skb.Network[ip.HeaderLength] << 8 | skb.Network[ip.HeaderLength + 1]) };
-        var choice = FibMultipath.Select(skb.Netns, r, flow, flow, src);
-        t.Stage(skb, "FibSelectMultipath", "fib_select_multipath", Verdict.Pass, choice.Detail);
+        const string Cause = "; hashed on the packet the error answers";
+        if (src.IsV6)
+        {
+            var six = Rt6Multipath.Select(skb.Netns, r, hashedPacket ?? skb.Network, local: hashedPacket is null);
+            t.Stage(skb, "Fib6SelectPath", "fib6_select_path", Verdict.Pass, six.Detail + (hashedPacket is null ? "" : Cause));
+            return six.Nexthop;
+        }
+        FibMultipath.Choice choice;
+        if (hashedPacket is not null)
+        {
+            var cause = MultipathFlow.Of(hashedPacket, out var inner);
+            choice = FibMultipath.Select(skb.Netns, r, cause, inner, src);
+        }
+        else
+        {
+            var flow = MultipathFlow.Of(skb.Network, out _);
+            if (flow.Protocol == IpProtocol.Icmp && Ipv4Header.TryParse(skb.Network, out var ip, out _) && skb.Network.Length >= ip.HeaderLength + 2)
+                flow = flow with { SourcePort = 0, DestinationPort = (ushort)(skb.Network[ip.HeaderLength] << 8 | skb.Network[ip.HeaderLength + 1]) };
+            choice = FibMultipath.Select(skb.Netns, r, flow, flow, src);
+        }
+        t.Stage(skb, "FibSelectMultipath", "fib_select_multipath", Verdict.Pass, choice.Detail + (hashedPacket is null ? "" : Cause));
         return choice.Nexthop;
     }
 
     [KernelSymbol("ip_local_out", "net/ipv4/ip_output.c")]
     [KernelSymbol("ip6_local_out", "net/ipv6/output_core.c")]
-    public static void Send(SkBuff skb, TraceBuilder t, IpAddr src, IpAddr dst, NetDevice preferredOif)
+    /// <param name="hashedPacket">The packet an ICMP error answers: the multipath hash is that of its flow.</param>
+    public static void Send(SkBuff skb, TraceBuilder t, IpAddr src, IpAddr dst, NetDevice preferredOif, byte[]? hashedPacket = null)
     {
         var ns = skb.Netns;
         bool v6 = dst.IsV6;
@@ -71,7 +88,7 @@ public static class IpLocalOut
             outDev = dev;
             nextHop = r.Gateway ?? dst;
             t.Stage(skb, "RouteOutput", fn, Verdict.Pass, $"route {r}");
-            if (r.Nexthops is { Count: > 1 } && !v6 && SelectPath(skb, t, r, src) is { } nh)
+            if (r.Nexthops is { Count: > 1 } && SelectPath(skb, t, r, src, hashedPacket) is { } nh)
             {
                 if (ns.Device(nh.Device) is not { IsUp: true } nhDev)
                 {

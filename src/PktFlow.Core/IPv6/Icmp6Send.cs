@@ -37,7 +37,7 @@ public static class Icmp6Send
         var limit = Icmp6RateLimit.XrlimAllow(skb, gate, ip6.Source);
         if (!limit.Allowed) { t.Generate($"{description}: not sent ({limit.Detail})"); return; }
         int length = Math.Min(Math.Min(orig.Length, Ipv6Header.HeaderLength + ip6.PayloadLength), 1280 - 40 - 8); // IPV6_MIN_MTU
-        Emit(skb, t, src.Value, ip6.Source, Message(src.Value, ip6.Source, type, code, info, orig[..length]), 0, description + limit.Suffix, "icmp6_send");
+        Emit(skb, t, src.Value, ip6.Source, Message(src.Value, ip6.Source, type, code, info, orig[..length]), 0, description + limit.Suffix, "icmp6_send", orig.ToArray());
     }
 
     /// <summary>is_ineligible: the packet is itself an ICMPv6 error, or not the first fragment.</summary>
@@ -109,7 +109,7 @@ public static class Icmp6Send
         return m;
     }
 
-    private static void Emit(SkBuff skb, TraceBuilder t, IpAddr src, IpAddr dst, byte[] message, int hopLimit, string description, string function)
+    private static void Emit(SkBuff skb, TraceBuilder t, IpAddr src, IpAddr dst, byte[] message, int hopLimit, string description, string function, byte[]? hashed = null)
     {
         var ns = skb.Netns;
         byte hops = (byte)(hopLimit > 0 ? hopLimit : GeneratedHeaders.HopLimit(ns, skb.Dev.Name));
@@ -119,6 +119,7 @@ public static class Icmp6Send
             Protocol = EtherTypes.Ipv6, Network = GeneratedHeaders.Ipv6(src, dst, IpProtocol.Icmpv6, hops, message),
             // icmpv6_getfrag: nf_ct_attach for errors (types below 128), not for informational messages
             Ct = function == "icmp6_send" ? skb.Ct?.AttachedToAnswer() : null,
+            HashedPacket = hashed,
         });
     }
 }

@@ -10,7 +10,8 @@ namespace PktFlow.IPv6;
 public static class Ip6Forward
 {
     [KernelSymbol("ip6_forward", "net/ipv6/ip6_output.c")]
-    public static void Forward(SkBuff skb, TraceBuilder t, Route r, IpAddr src, IpAddr dst)
+    /// <param name="nexthop">The sibling fib6_select_path chose for a multipath route (null: the route's own nexthop).</param>
+    public static void Forward(SkBuff skb, TraceBuilder t, Route r, IpAddr src, IpAddr dst, RouteNexthop? nexthop = null)
     {
         const string S = "Ip6Forward", F = "ip6_forward";
         var ns = skb.Netns;
@@ -27,13 +28,15 @@ public static class Ip6Forward
             t.Drop(skb, S, F, "IP_INHDR", $"hop limit {ip6.HopLimit} would expire: ICMPv6 time exceeded sent to {src}");
             return;
         }
-        var outDev = r.Device is null ? null : ns.Device(r.Device);
+        var device = nexthop?.Device ?? r.Device;
+        var gateway = nexthop is null ? r.Gateway : nexthop.Gateway;
+        var outDev = device is null ? null : ns.Device(device);
         if (outDev is null || !outDev.IsUp) { t.Drop(skb, S, F, "IP_OUTNOROUTES", $"route {r}: output device is missing or down"); return; }
         string redirect = "";
         if (outDev == skb.Dev)
         {
             // ndisc_send_redirect: the target must be the destination itself or a link-local router.
-            var target = r.Gateway ?? dst;
+            var target = gateway ?? dst;
             if (target == dst || target.IsLinkLocal)
             {
                 redirect = $"; leaves by the device it came in on, so a redirect is sent to {src} (at most one per second per destination)";
@@ -68,7 +71,7 @@ public static class Ip6Forward
         skb.Dev = outDev;
         if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.PostRouting, inDev, outDev)) return;
         t.Stage(skb, "Ip6FinishOutput", "ip6_finish_output", Verdict.Pass, $"{length} bytes fit MTU {mtu}");
-        var nextHop = r.Gateway ?? dst;
+        var nextHop = gateway ?? dst;
         DevQueueXmit.NeighOutput(skb, t, nextHop, Fate.Forwarded, $"ip6_finish_output2 to next hop {nextHop}");
     }
 }

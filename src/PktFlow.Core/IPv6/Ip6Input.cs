@@ -91,7 +91,14 @@ public static class Ip6Input
             return;
         }
         t.Stage(skb, "Ip6RouteInput", "ip6_route_input", Verdict.Pass, $"forward via {r}");
-        Ip6Forward.Forward(skb, t, r, src, dst);
+        RouteNexthop? nexthop = null;
+        if (r.Nexthops is { Count: > 1 })
+        {
+            var choice = Routing.Rt6Multipath.Select(ns, r, skb.Network);
+            t.Stage(skb, "Fib6SelectPath", "fib6_select_path", Verdict.Pass, choice.Detail);
+            nexthop = choice.Nexthop;
+        }
+        Ip6Forward.Forward(skb, t, r, src, dst, nexthop);
     }
 
     /// <summary>ip6_mc_input: deliver only groups the device has joined (ipv6_chk_mcast_addr).</summary>

@@ -5,9 +5,12 @@ using PktFlow.Wire;
 
 namespace PktFlow.Routing;
 
-/// <summary>What one IPv4 packet gives the multipath hash (struct flowi4 or the dissected skb).</summary>
+/// <summary>What one packet gives the multipath hash (struct flowi4 / flowi6 or the dissected skb).</summary>
 public readonly record struct MultipathFlow(IpAddr Source, IpAddr Destination, byte Protocol, ushort SourcePort, ushort DestinationPort)
 {
+    /// <summary>IPv6 only: the 20-bit flow label (flow_keys.tags.flow_label).</summary>
+    public uint FlowLabel { get; init; }
+
     /// <summary>
     /// The flow of an IPv4 packet as the forwarding path sees it: ports for TCP, UDP, UDP-Lite, SCTP,
     /// DCCP (proto_ports_offset 0) and none for fragments; <paramref name="icmpErrorInner"/> gives the
@@ -51,8 +54,8 @@ public static class FibMultipath
     public static Choice Select(NetNamespace ns, Route route, MultipathFlow flow, MultipathFlow icmpErrorInner, IpAddr? outputSource = null)
     {
         var nhs = route.Nexthops!;
-        int policy = int.TryParse(ns.Sysctls.Get("net.ipv4.fib_multipath_hash_policy")?.Trim(), out var p) ? p : 0;
-        uint seed = uint.TryParse(ns.Sysctls.Get("net.ipv4.fib_multipath_hash_seed")?.Trim(), out var s) ? s : 0;
+        int policy = Policy(ns, IpFamily.V4);
+        uint seed = Seed(ns);
         var keyFlow = policy switch
         {
             0 => icmpErrorInner with { Protocol = 0, SourcePort = 0, DestinationPort = 0 },
@@ -60,68 +63,100 @@ public static class FibMultipath
             _ => flow with { Protocol = 0, SourcePort = 0, DestinationPort = 0 }, // policy 2 without encapsulation: the outer L3 header
         };
         uint hash = Hash(keyFlow, seed);
-        // fib_rebalance: nexthops on a down device are dead (RTNH_F_DEAD) and get upper bound -1.
-        long total = nhs.Where(n => Alive(ns, n)).Sum(n => (long)n.Weight);
-        long w = 0;
-        RouteNexthop? chosen = null, first = null;
-        var parts = new List<string>();
-        foreach (var nh in nhs)
-        {
-            long upper = -1;
-            if (Alive(ns, nh) && total > 0)
-            {
-                w += nh.Weight;
-                upper = ((w << 31) + total / 2) / total - 1; // DIV_ROUND_CLOSEST_ULL
-            }
-            parts.Add($"{nh} (upper bound {upper})");
-            if (upper < 0 || chosen is not null) continue;
-            bool saddrOk = outputSource is not { } src || ns.AddressesOf(nh.Device).Any(a => a.Address == src);
-            if (first is null) first = nh;
-            if (hash <= upper && saddrOk) chosen = nh;
-        }
-        chosen ??= first ?? nhs[0];
-        string keys = policy == 1 ? $"{keyFlow.Source} > {keyFlow.Destination} proto {keyFlow.Protocol} ports {keyFlow.SourcePort} > {keyFlow.DestinationPort}" : $"{keyFlow.Source} > {keyFlow.Destination}";
-        string seedText = seed == 0
-            ? "net.ipv4.fib_multipath_hash_seed is unset: the kernel's key is random per boot, so any live nexthop may be the kernel's choice; the model hashes with seed 0"
-            : $"seed {seed}";
+        string how = $"hash policy {policy} ({Keys(keyFlow, policy == 1)}), {SeedText(seed)}";
         // Policy 1 short-circuits on skb->l4_hash, which a packet socket's TPACKET_V3 rxhash (a running
         // capture) sets with the per-boot flow key before routing (seen recording ecmp-multipath on 6.18).
-        string tap = policy == 1 && outputSource is null && (flow.SourcePort | flow.DestinationPort) != 0
-            ? "; if a capture (packet socket) saw the packet before routing, it carries the per-boot flow hash (skb->l4_hash) and the kernel uses that instead: any live nexthop"
-            : "";
-        return new Choice(chosen, hash, $"hash policy {policy} ({keys}), {seedText}: hash {hash} -> {chosen}; nexthops {string.Join(", ", parts)}{tap}");
+        string tap = policy == 1 && outputSource is null && (flow.SourcePort | flow.DestinationPort) != 0 ? CaptureHashNote : "";
+        if (route.NexthopId is { } id) return NexthopGroup.Select(ns, route, id, hash, how, tap);
+        // fib_rebalance: nexthops on a down device are dead (RTNH_F_DEAD) and get upper bound -1.
+        var upper = UpperBounds(nhs, nh => Alive(ns, nh));
+        RouteNexthop? chosen = null, first = null;
+        for (int i = 0; i < nhs.Count && chosen is null; i++)
+        {
+            var nh = nhs[i];
+            if (upper[i] < 0) continue;
+            bool saddrOk = outputSource is not { } src || ns.AddressesOf(nh.Device).Any(a => a.Address == src);
+            if (first is null) first = nh;
+            if (hash <= upper[i] && saddrOk) chosen = nh;
+        }
+        chosen ??= first ?? nhs[0];
+        return new Choice(chosen, hash, $"{how}: hash {hash} -> {chosen}; nexthops {Candidates(nhs, upper)}{tap}");
     }
 
-    private static bool Alive(NetNamespace ns, RouteNexthop nh) => ns.Device(nh.Device) is { IsUp: true };
+    internal const string CaptureHashNote =
+        "; if a capture (packet socket) saw the packet before routing, it carries the per-boot flow hash (skb->l4_hash) and the kernel uses that instead: any live nexthop";
+
+    /// <summary>net.ipv4/ipv6.fib_multipath_hash_policy of the namespace (0 when unset).</summary>
+    internal static int Policy(NetNamespace ns, IpFamily family) =>
+        int.TryParse(ns.Sysctls.Get($"net.{(family == IpFamily.V4 ? "ipv4" : "ipv6")}.fib_multipath_hash_policy")?.Trim(), out var p) ? p : 0;
+
+    /// <summary>net.ipv4.fib_multipath_hash_seed, which keys the IPv6 hash as well (fib_multipath_hash_from_keys).</summary>
+    internal static uint Seed(NetNamespace ns) =>
+        uint.TryParse(ns.Sysctls.Get("net.ipv4.fib_multipath_hash_seed")?.Trim(), out var s) ? s : 0;
+
+    internal static string SeedText(uint seed) => seed == 0
+        ? "net.ipv4.fib_multipath_hash_seed is unset: the kernel's key is random per boot, so any live nexthop may be the kernel's choice; the model hashes with seed 0"
+        : $"seed {seed}";
+
+    internal static string Keys(MultipathFlow k, bool ports) =>
+        $"{k.Source} > {k.Destination}{(k.Source.IsV6 && !ports ? $" flow label 0x{k.FlowLabel:x5} proto {k.Protocol}" : "")}{(ports ? $" proto {k.Protocol} ports {k.SourcePort} > {k.DestinationPort}" : "")}";
 
     /// <summary>
-    /// fib_multipath_hash_from_keys for IPv4 keys, halved as fib_multipath_hash returns it: SipHash-2-4
-    /// of struct flow_keys from its basic member (48 bytes for IPv4 on x86-64: basic, tags, vlan,
-    /// cvlan, keyid, ports, icmp, the two addresses, padding), after __flow_hash_consistentify
-    /// ordered addresses and ports, with the key built from the seed by fib_multipath_hash_construct_key.
+    /// fib_rebalance, rt6_multipath_rebalance and nh_hthr_group_rebalance alike: a live nexthop's upper
+    /// bound is its cumulative weight scaled to 2^31 (rounded to closest) minus one; a dead one gets -1.
+    /// </summary>
+    internal static long[] UpperBounds(IReadOnlyList<RouteNexthop> nhs, Func<RouteNexthop, bool> alive)
+    {
+        long total = nhs.Where(alive).Sum(n => (long)n.Weight), w = 0;
+        var upper = new long[nhs.Count];
+        for (int i = 0; i < nhs.Count; i++)
+        {
+            upper[i] = -1;
+            if (!alive(nhs[i]) || total <= 0) continue;
+            w += nhs[i].Weight;
+            upper[i] = ((w << 31) + total / 2) / total - 1; // DIV_ROUND_CLOSEST_ULL
+        }
+        return upper;
+    }
+
+    internal static string Candidates(IReadOnlyList<RouteNexthop> nhs, long[] upper) =>
+        string.Join(", ", nhs.Select((nh, i) => $"{nh} (upper bound {upper[i]})"));
+
+    internal static bool Alive(NetNamespace ns, RouteNexthop nh) => ns.Device(nh.Device) is { IsUp: true };
+
+    /// <summary>
+    /// fib_multipath_hash_from_keys, halved as fib_multipath_hash and rt6_multipath_hash return it:
+    /// SipHash-2-4 of struct flow_keys from its basic member (x86-64 layout: basic, tags, vlan, cvlan,
+    /// keyid, ports, icmp, then the addresses: 48 bytes with IPv4 addresses, 72 with IPv6, padding
+    /// included), after __flow_hash_consistentify ordered addresses and ports, with the key built from
+    /// the seed by fib_multipath_hash_construct_key.
     /// </summary>
     [KernelSymbol("fib_multipath_hash", "net/ipv4/route.c")]
     public static uint Hash(MultipathFlow f, uint seed)
     {
-        Span<byte> keys = stackalloc byte[48];
+        bool v6 = f.Source.IsV6;
+        int alen = v6 ? 16 : 4;
+        Span<byte> keys = stackalloc byte[v6 ? 72 : 48];
         keys.Clear();
         keys[2] = f.Protocol; // basic.ip_proto (n_proto stays 0)
-        Span<byte> src = stackalloc byte[4], dst = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(src, f.Source.V4Value);
-        BinaryPrimitives.WriteUInt32BigEndian(dst, f.Destination.V4Value);
-        // __flow_hash_consistentify compares the raw __be32 / __be16 values as integers (little-endian
-        // loads on x86) and swaps addresses and ports together, so both directions of a flow hash alike.
-        uint s32 = BinaryPrimitives.ReadUInt32LittleEndian(src), d32 = BinaryPrimitives.ReadUInt32LittleEndian(dst);
+        BinaryPrimitives.WriteUInt32BigEndian(keys[4..], f.FlowLabel); // tags.flow_label, a raw __be32
+        Span<byte> src = stackalloc byte[alen], dst = stackalloc byte[alen];
+        f.Source.Write(src);
+        f.Destination.Write(dst);
+        // __flow_hash_consistentify orders the addresses (IPv4: the raw __be32 values compared as unsigned
+        // integers, little-endian loads on x86; IPv6: memcmp) and, independently, the raw ports, so both
+        // directions of a flow hash alike.
         ushort sport = BinaryPrimitives.ReverseEndianness(f.SourcePort), dport = BinaryPrimitives.ReverseEndianness(f.DestinationPort);
-        if (d32 < s32 || (d32 == s32 && dport < sport))
+        int diff = v6 ? dst.SequenceCompareTo(src) : BinaryPrimitives.ReadUInt32LittleEndian(dst).CompareTo(BinaryPrimitives.ReadUInt32LittleEndian(src));
+        if (diff < 0)
         {
             var x = src.ToArray(); dst.CopyTo(src); x.CopyTo(dst);
-            (sport, dport) = (dport, sport);
         }
+        if (dport < sport) (sport, dport) = (dport, sport);
         BinaryPrimitives.WriteUInt16LittleEndian(keys[28..], sport); // ports.src
         BinaryPrimitives.WriteUInt16LittleEndian(keys[30..], dport); // ports.dst
-        src.CopyTo(keys[36..]); // addrs.v4addrs.src
-        dst.CopyTo(keys[40..]); // addrs.v4addrs.dst
+        src.CopyTo(keys[36..]); // addrs.v4addrs / v6addrs .src
+        dst.CopyTo(keys[(36 + alen)..]);
         ulong k = (ulong)seed << 32 | seed;
         uint hash = (uint)SipHash24(k, k, keys);
         if (hash == 0) hash = 1;

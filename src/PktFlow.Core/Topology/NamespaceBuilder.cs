@@ -15,7 +15,7 @@ public sealed class TopologyException(string message, string? file = null, int l
 /// the routes the kernel adds by itself for addresses (fib_add_ifaddr, addrconf) and refusals such as
 /// a route whose device is down. <see cref="Build"/> freezes the result.
 /// </summary>
-public sealed class NamespaceBuilder
+public sealed partial class NamespaceBuilder
 {
     private sealed class Dev
     {
@@ -141,9 +141,10 @@ public sealed class NamespaceBuilder
         d.Up = up;
         if (up) d.PortState = BrPortState.Forwarding; // br_stp_enable_port without STP: straight to forwarding
         // fib_sync_down_dev flushes IPv4 routes through the device; a multipath route only when every nexthop is dead.
-        if (!up) _userRoutes.RemoveAll(r => r.Family == IpFamily.V4 && (r.Nexthops is { } nhs
+        if (!up) _userRoutes.RemoveAll(r => r.Family == IpFamily.V4 && r.NexthopId is null && (r.Nexthops is { } nhs
             ? nhs.All(n => n.Device == name || _devices.FirstOrDefault(d => d.Name == n.Device)?.Up != true)
             : r.Device == name));
+        if (!up) FlushNexthops(name);
     }
 
     public void SetMtu(string name, int mtu) => Get(name).Mtu = mtu;
@@ -246,7 +247,7 @@ public sealed class NamespaceBuilder
         return new Route
         {
             Table = route.Table, Type = route.Type, Destination = route.Destination, Gateway = resolved[0].Gateway, Device = resolved[0].Device,
-            PreferredSource = route.PreferredSource, Metric = route.Metric, Scope = route.Scope, Protocol = route.Protocol, Nexthops = resolved,
+            PreferredSource = route.PreferredSource, Metric = route.Metric, Scope = route.Scope, Protocol = route.Protocol, Nexthops = resolved, NexthopId = route.NexthopId,
         };
     }
 
@@ -256,7 +257,7 @@ public sealed class NamespaceBuilder
     private static Route Clone(Route r, string device) => new()
     {
         Table = r.Table, Type = r.Type, Destination = r.Destination, Gateway = r.Gateway, Device = device,
-        PreferredSource = r.PreferredSource, Metric = r.Metric, Scope = r.Scope, Protocol = r.Protocol, Nexthops = r.Nexthops,
+        PreferredSource = r.PreferredSource, Metric = r.Metric, Scope = r.Scope, Protocol = r.Protocol, Nexthops = r.Nexthops, NexthopId = r.NexthopId,
     };
 
     /// <summary>The up device whose connected prefix covers the gateway (fib_check_nh's scope-link lookup).</summary>
@@ -498,6 +499,7 @@ public sealed class NamespaceBuilder
         var ns = new NetNamespace(Name, devices, addresses, routes, Sysctls(), _unmodelled.ToList(), _sockets?.ToList(), _rules.ToList(), _neighbours.ToList());
         if (_nft.Count > 0 || _ipt4 is { IsEmpty: false } || _ipt6 is { IsEmpty: false }) ns.Nft = CompileNft();
         ns.FouPorts = _fou.ToList();
+        ns.NexthopObjects = _nexthops.Values.ToList();
         return ns;
     }
 }

@@ -35,6 +35,8 @@ public sealed class NetNamespace
     public IReadOnlyList<FouPort> FouPorts { get; internal set; } = Array.Empty<FouPort>();
     /// <summary>Whether the ipip module's IPPROTO_IPIP handler (tunnel4_rcv -> ipip_rcv) is there: it comes with any ipip device (or `modprobe ipip`).</summary>
     public bool HasIpipHandler => Devices.Any(d => d.Kind == DeviceKind.Ipip);
+    /// <summary>Nexthop objects (`ip nexthop`) by id; routes that use one carry its id and copy its nexthops.</summary>
+    public IReadOnlyList<NexthopObject> NexthopObjects { get; internal set; } = Array.Empty<NexthopObject>();
     /// <summary>Static neighbour entries (ip neigh add ... nud permanent).</summary>
     public IReadOnlyList<Neighbour> Neighbours { get; }
     /// <summary>Listening sockets; null when the configuration does not say (socket lookup is then not modelled).</summary>

@@ -44,6 +44,12 @@ public sealed class Route
     /// route with one nexthop. <see cref="Gateway"/> and <see cref="Device"/> then name the first.
     /// </summary>
     public IReadOnlyList<RouteNexthop>? Nexthops { get; init; }
+    /// <summary>
+    /// The nexthop object the route uses (`nhid N`, fib_info.nh / fib6_info.nh), or null. Its gateway
+    /// and device (one nexthop) or its group's members with their weights (<see cref="Nexthops"/>)
+    /// are copied in when the route is added, as `ip route` lists them.
+    /// </summary>
+    public uint? NexthopId { get; init; }
 
     private string? _text;
 
@@ -55,7 +61,8 @@ public sealed class Route
         var sb = new StringBuilder();
         if (Type != RouteType.Unicast) sb.Append(Type.ToString().ToLowerInvariant()).Append(' ');
         sb.Append(Destination.IsDefault ? "default" : Destination.IsHost ? Destination.Address.ToString() : $"{Destination.Network}/{Destination.Length}");
-        if (Nexthops is null && Gateway is { } gw) sb.Append(" via ").Append(gw);
+        if (NexthopId is { } id) sb.Append(" nhid ").Append(id);
+        if (Nexthops is null && Gateway is { } gw) sb.Append(gw.Family == Family ? " via " : " via inet6 ").Append(gw);
         if (Nexthops is null && Device is not null) sb.Append(" dev ").Append(Device);
         if (Table != RouteTables.Main) sb.Append(" table ").Append(RouteTables.Name(Table));
         if (Protocol != "boot") sb.Append(" proto ").Append(Protocol);
@@ -63,7 +70,7 @@ public sealed class Route
         if (PreferredSource is { } src) sb.Append(" src ").Append(src);
         if (Metric != 0) sb.Append(" metric ").Append(Metric);
         if (Nexthops is { } nhs)
-            foreach (var nh in nhs) sb.Append(" nexthop ").Append(nh);
+            foreach (var nh in nhs) sb.Append(" nexthop ").Append(nh.ToString(Family));
         return sb.ToString();
     }
 }
@@ -72,4 +79,7 @@ public sealed class Route
 public sealed record RouteNexthop(IpAddr? Gateway, string Device, int Weight)
 {
     public override string ToString() => $"{(Gateway is { } gw ? $"via {gw} " : "")}dev {Device} weight {Weight}";
+
+    /// <summary>As `ip route` lists it in a route of <paramref name="routeFamily"/>: a gateway of the other family says so (`via inet6 A`).</summary>
+    public string ToString(IpFamily routeFamily) => Gateway is { } gw && gw.Family != routeFamily ? $"via inet6 {gw} dev {Device} weight {Weight}" : ToString();
 }

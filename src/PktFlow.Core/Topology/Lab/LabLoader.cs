@@ -317,7 +317,8 @@ public sealed partial class LabLoader
             case "rule" or "ru": Rule(rest, b, family); break;
             case "neighbour" or "neighbor" or "neigh" or "n": Neigh(rest, b); break;
             case "fou": Fou(rest, b, family); break;
-            case "tunnel" or "xfrm" or "mroute" or "nexthop":
+            case "nexthop" or "nh": NexthopCmd(rest, b, family); break;
+            case "tunnel" or "xfrm" or "mroute":
                 b.NoteUnmodelled($"{_file}:{_cmd.Line}: {_cmd.Text}");
                 Warn($"'ip {obj}' is not modelled yet; its effect is not evaluated");
                 break;
@@ -683,6 +684,7 @@ public sealed partial class LabLoader
         uint table = RouteTables.Main, metric = 0;
         AddressScope? scope = null;
         bool onlink = false;
+        uint? nhid = null;
         var nexthops = new List<RouteNexthop>();
         for (int i = 1; i < a.Count; i++)
         {
@@ -717,7 +719,10 @@ public sealed partial class LabLoader
                 case "mtu" or "advmss" or "initcwnd" or "initrwnd" or "realm" or "realms" or "pref" or "expires" or "hoplimit":
                     Warn($"route attribute '{t}' is not modelled"); i++; break;
                 case "nexthop": i = Nexthop(a, i, nexthops, family); break;
-                case "nhid": throw Error("nexthop objects (ip nexthop, nhid) are not modelled yet; write the nexthops into the route (nexthop via A dev X weight W ...)", t);
+                case "nhid":
+                    var nt = Need(a, ++i, "nexthop id");
+                    nhid = uint.TryParse(nt, out var nv) && nv > 0 ? nv : throw Error("a nexthop id is a number from 1 to 4294967295", nt);
+                    break;
                 default:
                     if (dst is null) { dst = ParsePrefix(t, family); dstWord = t; break; }
                     throw Error("unexpected word in ip route", t);
@@ -731,7 +736,6 @@ public sealed partial class LabLoader
         {
             if (via is not null || dev is not null) throw Error("a multipath route gives 'via' and 'dev' inside each 'nexthop'", via?.ToString() ?? dev);
             if (nexthops.Any(n => n.Gateway is { } g && g.Family != d.Family)) throw Error("gateway and destination families differ", nexthops.First(n => n.Gateway?.Family != d.Family).Gateway.ToString());
-            if (d.Family == IpFamily.V6) throw Error("IPv6 multipath routes are not modelled yet (rt6_multipath_hash)", "nexthop");
             via = nexthops[0].Gateway;
             dev = nexthops[0].Device;
         }
@@ -746,6 +750,11 @@ public sealed partial class LabLoader
                 : type == RouteType.Unicast && via is null && dev is not null && d.Family == IpFamily.V4 ? AddressScope.Link : AddressScope.Global),
         };
         if (d.Family == IpFamily.V6 && metric == 0) route = WithMetric(route, type == RouteType.Unicast ? 1024u : 1024u);
+        if (nhid is { } id)
+        {
+            if (via is not null || dev is not null || nexthops.Count > 0) throw Error("a route with 'nhid' takes its gateway and device from the nexthop object", via?.ToString() ?? dev ?? "nexthop");
+            route = b.WithNexthopObject(route, id);
+        }
         if (verb == "replace") b.AddRouteDeletion(d, table);
         if (onlink && via is not null && dev is not null) b.AddRouteUnchecked(route);
         else b.AddRoute(route);

@@ -128,6 +128,8 @@ public static class SnapshotLoader
             if (Text(name, "sysctl.txt") is { } sysctl) Sysctls(ns, sysctl, $"{name}/sysctl.txt");
             if (Json(name, "netns.json", required: false) is { } ids) NamespaceIds(ns, ids);
 
+            // nexthop.json came later than the other files: a snapshot without it predates it.
+            if (File.Exists(Path.Combine(dir, name, "nexthop.json")) && Json(name, "nexthop.json", required: false) is { } nh) Nexthops(ns, nh);
             if (Json(name, "rule4.json", required: false) is { } r4) SnapshotConfiguration.Rules(r4, _unmodelled);
             if (Json(name, "rule6.json", required: false) is { } r6) SnapshotConfiguration.Rules(r6, _unmodelled);
             if (Json(name, "neigh.json", required: false) is { } neigh) SnapshotConfiguration.Neighbours(neigh, _unmodelled);
@@ -302,18 +304,21 @@ public static class SnapshotLoader
                 var table = r.Opt("table") is { } tb ? Table(tb) : RouteTables.Main;
                 IpAddr? gateway = Gateway(r);
                 string? dev = r.Opt("dev")?.String();
+                // A multipath route (and a route through a nexthop group) lists every nexthop with its
+                // weight; `nhid` names the nexthop object, whose group the listing already expands.
+                List<RouteNexthop>? nexthops = null;
                 if (r.Opt("nexthops") is { } hops)
                 {
-                    var list = hops.Items().ToList();
-                    if (list.Count > 0)
+                    nexthops = hops.Items().Select(h => new RouteNexthop(Gateway(h), h.Opt("dev")?.String() ?? "", h.Opt("weight")?.Int(1, 256) ?? 1)).ToList();
+                    if (nexthops.Count > 0)
                     {
-                        gateway ??= Gateway(list[0]);
-                        dev ??= list[0].Opt("dev")?.String();
+                        gateway ??= nexthops[0].Gateway;
+                        dev ??= nexthops[0].Device;
                     }
-                    _unmodelled.Add($"{r.File}: {r.Path}: multipath route {dst} table {RouteTables.Name(table)} with {list.Count} nexthops: only the first ({(gateway is null ? "" : $"via {gateway} ")}dev {dev}) is modelled");
+                    foreach (var nh in nexthops.Where(n => n.Device.Length > 0 && !known.Contains(n.Device)))
+                        Warnings.Add($"{r.File}: {r.Path}: device '{nh.Device}' is not in link.json (it changed while the snapshot was taken)");
                 }
-                if (r.Opt("nhid") is { } nhid)
-                    _unmodelled.Add($"{r.File}: {r.Path}: route {dst} table {RouteTables.Name(table)} uses nexthop object {nhid.Text()} (ip nexthop is not collected)");
+                uint? nhid = r.Opt("nhid") is { } id ? (uint)id.Integer(1, uint.MaxValue) : null;
                 if (r.Opt("metrics") is { } metrics)
                     _unmodelled.Add($"{r.File}: {r.Path}: route {dst} table {RouteTables.Name(table)} has metrics {metrics.Compact()} (not modelled)");
                 if (r.Opt("encap") is { } encap)
@@ -327,6 +332,26 @@ public static class SnapshotLoader
                     Metric = (uint)(r.Opt("metric")?.Integer(0, uint.MaxValue) ?? 0),
                     Scope = r.Opt("scope") is { } s ? Scope(s) : AddressScope.Global,
                     Protocol = r.Opt("protocol")?.Text() ?? "boot",
+                    Nexthops = nexthops is { Count: > 1 } ? nexthops : null, NexthopId = nhid,
+                });
+            }
+        }
+
+        /// <summary>
+        /// nexthop.json (`ip -j nexthop show`): the nexthop objects, `{"id":1,"gateway":"10.0.1.2","dev":"up1"}`,
+        /// `{"id":3,"blackhole":null}`, `{"id":10,"group":[{"id":1},{"id":2,"weight":3}]}`; routes already list
+        /// the nexthops they use, so these are what `ip nexthop` shows.
+        /// </summary>
+        private static void Nexthops(NamespaceRecord ns, SnapshotJson root)
+        {
+            foreach (var n in root.Items())
+            {
+                var group = n.Opt("group")?.Items().Select(m => new NexthopGroupMember((uint)m.Req("id", "a nexthop id").Integer(1, uint.MaxValue), m.Opt("weight")?.Int(1, 65536) ?? 1)).ToList();
+                var gateway = Gateway(n);
+                ns.Builder.AddListedNexthop(new NexthopObject
+                {
+                    Id = (uint)n.Req("id", "a nexthop id").Integer(1, uint.MaxValue), Gateway = gateway, Device = n.Opt("dev")?.String(),
+                    Blackhole = n.Has("blackhole"), Group = group, Family = group is null ? gateway?.Family : null,
                 });
             }
         }

@@ -213,15 +213,33 @@ public class SnapshotErrorTests
     }
 
     [Fact]
-    public void MultipathRoutesKeepTheirFirstNexthopAndSaySo()
+    public void MultipathRoutesAndNexthopGroupsKeepEveryNexthop()
     {
         using var s = new TempSnapshot();
         s.EditJson("pfsnap-r/route4.json", j => j.AsArray().Add(JsonNode.Parse("""
-            {"dst":"10.7.0.0/16","flags":[],"nexthops":[{"gateway":"10.0.1.2","dev":"eth0","weight":1,"flags":[]},{"gateway":"10.0.2.2","dev":"br0","weight":1,"flags":[]}]}
+            {"dst":"10.7.0.0/16","flags":[],"nexthops":[{"gateway":"10.0.1.2","dev":"eth0","weight":1,"flags":[]},{"gateway":"10.0.2.2","dev":"br0","weight":2,"flags":[]}]}
+            """)));
+        // `ip -j -6 route` of a route through nexthop group 60 (checked on 6.18)
+        s.EditJson("pfsnap-r/route6.json", j => j.AsArray().Add(JsonNode.Parse("""
+            {"dst":"2001:db8:100::/64","nhid":60,"metric":1024,"flags":[],"pref":"medium","nexthops":[{"gateway":"2001:db8:1::2","dev":"eth0","weight":1,"flags":[]},{"gateway":"2001:db8:2::2","dev":"br0","weight":3,"flags":[]}]}
             """)));
         var r = s.Load().Namespace("pfsnap-r")!;
-        Assert.Contains(r.Routes, x => x.ToString() == "10.7.0.0/16 via 10.0.1.2 dev eth0");
-        Assert.Contains("pfsnap-r/route4.json: [25]: multipath route 10.7.0.0/16 table main with 2 nexthops: only the first (via 10.0.1.2 dev eth0) is modelled", r.Unmodelled);
+        Assert.Contains(r.Routes, x => x.ToString() == "10.7.0.0/16 nexthop via 10.0.1.2 dev eth0 weight 1 nexthop via 10.0.2.2 dev br0 weight 2");
+        var g = Assert.Single(r.Routes, x => x.NexthopId == 60);
+        Assert.Equal(new[] { 1, 3 }, g.Nexthops!.Select(n => n.Weight));
+        Assert.DoesNotContain(r.Unmodelled, l => l.Contains("10.7.0.0/16") || l.Contains("2001:db8:100::"));
+    }
+
+    [Fact]
+    public void NexthopObjectsComeFromIpJNexthop()
+    {
+        using var s = new TempSnapshot();
+        // `ip -j nexthop` on 6.18 (iproute2 6.1)
+        s.Write("pfsnap-r/nexthop.json", """
+            [{"id":1,"gateway":"10.0.1.2","dev":"eth0","scope":"link","flags":[]},{"id":2,"gateway":"10.0.2.2","dev":"br0","scope":"link","flags":[]},{"id":10,"group":[{"id":1},{"id":2,"weight":3}],"flags":[]}]
+            """);
+        var nhs = s.Load().Namespace("pfsnap-r")!.NexthopObjects;
+        Assert.Equal(new[] { "id 1 via 10.0.1.2 dev eth0 scope link", "id 2 via 10.0.2.2 dev br0 scope link", "id 10 group 1/2,3" }, nhs.Select(n => n.ToString()));
     }
 
     [Fact]
