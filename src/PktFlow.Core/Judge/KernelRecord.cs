@@ -19,9 +19,9 @@ public sealed record KernelEnd(string Namespace, string Fate, string? Reason)
 }
 
 /// <summary>One entry of the recorded <c>conntrack -L</c> of a namespace; tuples as "src=.. dst=.. sport=.. dport=.." (or type/code/id).</summary>
-public sealed record KernelConntrack(string Namespace, string Proto, string? State, string Original, string Reply, IReadOnlyList<string> Flags, uint Mark)
+public sealed record KernelConntrack(string Namespace, string Proto, string? State, string Original, string Reply, IReadOnlyList<string> Flags, uint Mark, int Zone = 0)
 {
-    public override string ToString() => $"{Namespace}: {Proto} {State} {Original} {Reply} [{string.Join(",", Flags)}]";
+    public override string ToString() => $"{Namespace}: {Proto} {State} {Original} {Reply} [{string.Join(",", Flags)}]{(Zone != 0 ? $" zone={Zone}" : "")}";
 }
 
 public sealed record KernelFrame(long Frame, string Direction, string Summary, bool Attributed, IReadOnlyList<KernelEnd> Ends, IReadOnlyList<KernelHop> Path);
@@ -66,7 +66,8 @@ public sealed class KernelRecord
             foreach (var ns in nss.EnumerateObject())
                 foreach (var c in Arr(ns.Value, "conntrack"))
                     conntrack.Add(new KernelConntrack(ns.Name, Str(c, "proto") ?? "?", Str(c, "state"), Tuple(c, "original"), Tuple(c, "reply"),
-                        Arr(c, "flags").Select(x => x.GetString() ?? "").ToList(), c.TryGetProperty("mark", out var m) && m.ValueKind == JsonValueKind.Number ? m.GetUInt32() : 0));
+                        Arr(c, "flags").Select(x => x.GetString() ?? "").ToList(), c.TryGetProperty("mark", out var m) && m.ValueKind == JsonValueKind.Number ? m.GetUInt32() : 0,
+                        c.TryGetProperty("zone", out var z) && z.ValueKind == JsonValueKind.Number ? z.GetInt32() : 0));
         return new KernelRecord { Scenario = Str(root, "scenario") ?? Path.GetFileName(Path.GetDirectoryName(path)) ?? "?", Wire = wire, Kernel = Str(root, "kernel"), Frames = frames, Conntrack = conntrack };
     }
 

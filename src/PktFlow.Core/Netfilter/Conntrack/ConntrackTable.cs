@@ -104,6 +104,17 @@ public sealed class ConntrackTable
         return true;
     }
 
+    /// <summary>The tuple of any packet conntrack tracks: <see cref="TryTuple"/>, or for the generic
+    /// tracker (IGMP, GRE without a helper, ...) addresses and protocol alone, as <see cref="In"/> keys it.</summary>
+    public static bool TryTupleAnyProtocol(ReadOnlySpan<byte> network, bool ipv6, out ConntrackTuple tuple)
+    {
+        if (TryTuple(network, ipv6, out tuple)) return true;
+        if (!TryGetL4(network, ipv6, out var src, out var dst, out byte proto, out _, out _)
+            || proto is IpProtocol.Icmp or IpProtocol.Icmpv6 or IpProtocol.Tcp or IpProtocol.Udp or IpProtocol.UdpLite or IpProtocol.Sctp or ConntrackProtocols.Dccp) return false;
+        tuple = new ConntrackTuple(src, dst, proto, 0, 0);
+        return true;
+    }
+
     /// <summary>
     /// __nf_conntrack_confirm: inserts an entry created by <see cref="In"/> under its original and
     /// (possibly NAT-changed) reply tuples. Returns false when it cannot be inserted: another live entry
