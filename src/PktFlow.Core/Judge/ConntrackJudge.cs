@@ -6,7 +6,7 @@ using PktFlow.Wire;
 namespace PktFlow.Judge;
 
 /// <summary>The model's conntrack entries against the kernel's: how many agree, and what differs.</summary>
-/// <param name="Differences">One line per entry that is only on one side or differs in reply tuple, TCP state, flags or mark.</param>
+/// <param name="Differences">One line per entry that is only on one side or differs in reply tuple, TCP state, flags, mark or timeout.</param>
 /// <param name="Agreed">Entries present on both sides with the same original and reply tuples, zone, TCP state, [ASSURED]/[UNREPLIED] and mark.</param>
 /// <param name="Total">Entries judged on either side (matched pairs counted once).</param>
 /// <param name="NotJudged">Kernel entries left out: no packet of the connection crossed the capture point, so no replay of the capture can know of it.</param>
@@ -20,8 +20,10 @@ public sealed record ConntrackJudgement(IReadOnlyList<string> Differences, int A
 /// <summary>
 /// Compares <c>conntrack -L</c> as the kernel printed it after the traffic with the model's table after
 /// the replay (Get-PktFlowConntrack), namespace by namespace, keyed by zone, protocol and original tuple.
-/// Timeouts are not compared: the kernel listed its table some seconds after the capture ended (after a
-/// quiet period whose length the recording does not keep), and the recording keeps no timeout column.
+/// The kernel listed its table some seconds after the capture ended, so the model's table is aged to
+/// that moment when the recording kept it: entries that expired in between are gone, and timeouts are
+/// compared (to a second: the kernel counts in jiffies and truncates, the listing took a moment).
+/// Older recordings keep neither the moment nor the timeouts: there timeouts are not compared.
 /// A kernel entry the model lacks is judged only when the capture holds a packet of that connection (in
 /// either direction, before or after NAT): the kernel also tracks packets that never pass the capture
 /// point (traffic between other devices, the IGMPv3 report a bridge sends when it comes up and joins
@@ -29,9 +31,13 @@ public sealed record ConntrackJudgement(IReadOnlyList<string> Differences, int A
 /// </summary>
 public static class ConntrackJudge
 {
-    public static ConntrackJudgement Compare(IEnumerable<KernelConntrack> kernel, IEnumerable<ConntrackListing> model, IReadOnlySet<string>? onWire = null)
+    public static ConntrackJudgement Compare(IEnumerable<KernelConntrack> kernel, IEnumerable<ConntrackListing> model, IReadOnlySet<string>? onWire = null,
+        IReadOnlyDictionary<string, long>? listedNs = null)
     {
+        listedNs ??= new Dictionary<string, long>();
         var k = kernel.ToDictionary(e => (e.Namespace, e.Zone, e.Proto, e.Original));
+        // what the kernel still held when it listed: an entry that timed out after the capture is gone
+        model = model.Where(e => !listedNs.TryGetValue(e.Namespace, out var at) || NsOf(e.Expires) > at);
         var m = model.GroupBy(e => (e.Namespace, (int)e.Zone, e.Protocol, e.Original)).ToDictionary(g => g.Key, g => g.First());
         var diffs = new List<string>();
         var notJudged = new List<string>();
@@ -51,6 +57,9 @@ public static class ConntrackJudge
             var kf = string.Join(",", ke.Flags.Order()); var mf = string.Join(",", me.Flags.Order());
             if (kf != mf) d.Add($"flags kernel [{kf}], model [{mf}]");
             if (ke.Mark != me.Mark) d.Add($"mark kernel {ke.Mark}, model {me.Mark}");
+            if (ke.Timeout is { } kt && listedNs.TryGetValue(ke.Namespace, out var listed)
+                && (NsOf(me.Expires) - listed) / 1_000_000_000 is var mt && Math.Abs(mt - kt) > 1)
+                d.Add($"timeout kernel {kt} s, model {mt} s when the kernel listed its table");
             if (d.Count == 0) agreed++;
             else diffs.Add($"{ke}: {string.Join("; ", d)}");
         }
@@ -58,6 +67,8 @@ public static class ConntrackJudge
             if (!k.ContainsKey(key)) diffs.Add($"{me.Namespace}: {me.Line}: only in the model's table");
         return new ConntrackJudgement(diffs, agreed, k.Count - notJudged.Count + m.Keys.Count(x => !k.ContainsKey(x)), notJudged);
     }
+
+    private static long NsOf(DateTimeOffset t) => (t - DateTimeOffset.UnixEpoch).Ticks * 100;
 
     /// <summary>
     /// Every conntrack tuple a packet of the capture carries, and its inverse (the other direction of

@@ -51,7 +51,7 @@ public static class ScenarioJudge
         var runner = new ReplayRunner(new ReplayOptions { Topology = topology, InjectAt = record.Wire });
         var wire = Path.Combine(scenarioDirectory, "wire.pcap");
         var traces = runner.Run(wire).OfType<TraceEvent>().Select(e => e.Trace).ToDictionary(t => t.Frame);
-        var conntrack = ConntrackJudge.Compare(record.Conntrack, runner.States[0].Conntrack(), ConntrackJudge.TuplesOnWire(wire));
+        var conntrack = ConntrackJudge.Compare(record.Conntrack, runner.States[0].Conntrack(), ConntrackJudge.TuplesOnWire(wire), record.ConntrackListedNs);
         var frames = new List<FrameJudgement>();
         foreach (var k in record.Frames)
         {
