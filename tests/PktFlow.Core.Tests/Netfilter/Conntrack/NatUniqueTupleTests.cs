@@ -122,6 +122,24 @@ public class NatUniqueTupleTests
         ], lines);
     }
 
+    /// <summary>
+    /// nf_nat_icmp_reply_translation: the server's port unreachable for a masqueraded flow comes back to
+    /// the NAT address; the router makes both the outer destination and the quoted source the sender's
+    /// own, as the kernel did in tests/scenarios/ct-other-protocols.
+    /// </summary>
+    [Fact]
+    public void AnIcmpErrorAboutAMasqueradedFlowIsTranslatedInsideAndOut()
+    {
+        var engine = new DatapathEngine(LabLoader.Load(Lab(), "n.lab"));
+        var t = Udp(engine, A, 5000, dport: 9); // srv listens on 53 only
+        var error = Assert.Single(t.GeneratedTraces, c => c.Summary.Contains("port 9 unreachable"));
+        var step = Assert.Single(error.Path, e => e.Stage == "NfNatIcmpReplyTranslation");
+        Assert.Equal("host", step.Namespace);
+        Assert.Contains("outer destination 203.0.113.1 -> 10.1.0.10, quoted source 203.0.113.1 -> 10.1.0.10", step.Detail);
+        Assert.Equal(Fate.Delivered, error.Fate);
+        Assert.Equal("a", error.Path[^1].Namespace);
+    }
+
     /// <summary>Observe mode: when the kernel had to pick a random port and the capture shows the packet
     /// leaving with it, the binding takes that port (if free and in range) instead of the model's draw.</summary>
     [Fact]
