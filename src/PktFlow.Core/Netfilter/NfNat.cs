@@ -116,7 +116,8 @@ public static class NfNat
         bool v6 = skb.Protocol == EtherTypes.Ipv6;
         if (IsSourceManip(hook) is not { } srcManip || IcmpErrorOffsets(skb.Network, v6) is not var (l4, end)) return false;
         // statusbit: this manipulation type, flipped for the reply direction
-        if (!(srcManip == (dir == CtDirection.Original) ? entry.SourceNat : entry.DestinationNat)) return true;
+        bool natOfThisType = srcManip == (dir == CtDirection.Original) ? entry.SourceNat : entry.DestinationNat;
+        if (!natOfThisType) return true;
         var other = dir == CtDirection.Original ? entry.Reply : entry.Original;
         var quoted = skb.Network[(l4 + 8)..end];
         // the quoted packet travelled the other way: opposite manipulation, the other direction's tuple
@@ -139,7 +140,8 @@ public static class NfNat
     }
 
     /// <summary>Where the ICMP/ICMPv6 error message of an unfragmented packet starts and ends, or null
-    /// when the packet is not an error carrying a quoted header.</summary>
+    /// when the packet is not an error carrying a quoted header. A redirect is left out: the kernel
+    /// drops one about a NATed connection, which the model does not do yet.</summary>
     private static (int L4, int End)? IcmpErrorOffsets(ReadOnlySpan<byte> n, bool v6)
     {
         if (v6)
@@ -149,9 +151,9 @@ public static class NfNat
             int at = Ipv6Header.HeaderLength + chain.UpperOffset, end6 = Math.Min(n.Length, Ipv6Header.HeaderLength + ip6.PayloadLength);
             return chain.UpperProtocol == IpProtocol.Icmpv6 && !chain.IsNonFirstFragment && end6 >= at + 8 + Ipv6Header.HeaderLength && n[at] < 128 ? (at, end6) : null;
         }
-        if (!Ipv4Header.TryParse(n, out var ip, out _) || ip.Protocol != IpProtocol.Icmp || ip.FragmentOffset != 0 || ip.IsFragment) return null;
+        if (!Ipv4Header.TryParse(n, out var ip, out _) || ip.Protocol != IpProtocol.Icmp || ip.IsFragment) return null;
         int l4 = ip.HeaderLength, end = Math.Min(n.Length, (int)ip.TotalLength);
-        return end >= l4 + 8 + 20 && n[l4] is 3 or 4 or 5 or 11 or 12 ? (l4, end) : null;
+        return end >= l4 + 8 + 20 && n[l4] is 3 or 4 or 11 or 12 ? (l4, end) : null;
     }
 
     /// <summary>
