@@ -73,6 +73,15 @@ public static class BrPorts
     public static IReadOnlyList<NetDevice> Of(NetNamespace ns, NetDevice bridge) =>
         ns.Devices.Where(d => d.Master == bridge.Name).Reverse().ToList();
 
+    /// <summary>
+    /// Why a bridge that ran kernel STP is not modelled: on 6.18 a port of such a bridge is listening
+    /// for forward_delay after it comes up, learning (FDB updated, nothing forwarded) for another, then
+    /// forwarding, or blocking when BPDUs show a loop; which of these holds at a frame depends on the
+    /// time since the lab, which a capture does not carry.
+    /// </summary>
+    public static string StpStates(NetDevice bridge) =>
+        $"{bridge.Name} runs STP (stp_state 1): its ports' states (listening, learning, forwarding, blocking) follow STP timers and BPDUs from when the lab brought them up, and a capture does not say how long after that it was taken";
+
     /// <summary>The bridge a port belongs to, or null when its master is not a bridge of the namespace.</summary>
     public static NetDevice? BridgeOf(NetNamespace ns, NetDevice port) =>
         port.Master is { } m && ns.Device(m) is { Kind: DeviceKind.Bridge } br ? br : null;

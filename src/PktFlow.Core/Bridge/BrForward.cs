@@ -187,6 +187,11 @@ public static class BrDevXmit
             t.Unsupported(skb, $"{br.Name} has vlan_filtering on (VLAN ingress/egress filtering is not modelled)");
             return;
         }
+        if (br.KernelStp)
+        {
+            t.Unsupported(skb, BrPorts.StpStates(br));
+            return;
+        }
         if (skb.MacHeader < 0 || !EthernetFrame.TryParse(skb.Data[skb.MacHeader..], out var eth, out _))
         {
             t.Unsupported(skb, $"the packet has no Ethernet header to send through {br.Name}");

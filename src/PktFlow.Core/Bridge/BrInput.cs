@@ -31,6 +31,11 @@ public static class BrHandleFrame
             t.Unsupported(skb, $"{br.Name} has vlan_filtering on (VLAN ingress/egress filtering is not modelled)");
             return;
         }
+        if (br.KernelStp)
+        {
+            t.Unsupported(skb, BrPorts.StpStates(br));
+            return;
+        }
         if (skb.MacHeader < 0 || !EthernetFrame.TryParse(skb.Data[skb.MacHeader..], out var eth, out _))
         {
             t.Unsupported(skb, $"a frame without an Ethernet header on bridge port {port.Name}");

@@ -1,4 +1,5 @@
 using PktFlow.Datapath;
+using PktFlow.Routing;
 using PktFlow.Topology;
 using PktFlow.Wire;
 
@@ -9,22 +10,48 @@ public readonly record struct IcmpLimitResult(bool Allowed, string Detail, bool 
 {
     /// <summary>Appended to the description of a message that was sent but whose fate depended on chance.</summary>
     public string Suffix => Uncertain ? $" ({Detail})" : "";
+
+    internal static readonly IcmpLimitResult Unlimited = new(true, "", false);
 }
 
 /// <summary>
-/// ICMP rate limiting as net/ipv4/icmp.c and net/ipv6/icmp.c do it, against capture time:
+/// What icmpv4_global_allow / icmpv6_global_allow answered: apply_ratelimit (false when the type is not
+/// in the ratemask or the packet came in on loopback: then neither limit applies) and, when it is
+/// true, icmp_global_allow under the three consumption assumptions (0, 1 and 2 credits a message).
+/// </summary>
+public readonly struct IcmpGate
+{
+    private readonly bool[]? _global;
+
+    internal IcmpGate(bool[]? global, string detail) { _global = global; Detail = detail; }
+
+    public bool ApplyRateLimit => _global is not null;
+
+    /// <summary>The mean assumption (one credit a message) decides; see <see cref="Uncertain"/>.</summary>
+    public bool Allowed => _global is null || _global[1];
+
+    /// <summary>The extremes disagree: whether the message went out depended on icmp_global_consume's random draw.</summary>
+    public bool Uncertain => _global is not null && _global[0] != _global[2];
+
+    internal bool Variant(int i) => _global![i];
+
+    /// <summary>Why the global limit refused (empty when it did not).</summary>
+    public string Detail { get; }
+}
+
+/// <summary>
+/// ICMP rate limiting shared by net/ipv4/icmp.c and net/ipv6/icmp.c, against capture time:
 /// <list type="bullet">
-/// <item>icmpv4_mask_allow / icmpv6_mask_allow: only types in net.ipv4.icmp_ratemask (default 0x1818:
-/// unreachable, source quench, time exceeded, parameter problem; never fragmentation needed) or
-/// net.ipv6.icmp.ratemask (default 0-1,3-127: errors but packet too big) are limited.</item>
+/// <item>icmpv4_mask_allow: only types in net.ipv4.icmp_ratemask (default 0x1818: unreachable, source
+/// quench, time exceeded, parameter problem; never fragmentation needed) are limited (IPv6: <see cref="IPv6.Icmp6RateLimit"/>).</item>
 /// <item>icmp_global_allow: one per-namespace credit shared by IPv4 and IPv6, refilled with
 /// icmp_msgs_per_sec × elapsed (at most one second's worth, only after 20 ms, only when the credit is
 /// used up) up to icmp_msgs_burst; icmp_global_consume takes a random 0, 1 or 2 credits per message
 /// sent (since 6.11, against probing). The model follows the mean (1 credit) and also runs the two
 /// extremes; when they disagree the outcome depended on chance and the result says so.</item>
-/// <item>inet_peer_xrlim_allow: per destination a token bucket in jiffies, net.ipv4.icmp_ratelimit
-/// (ms, default 1000) per message, burst 6 messages, a new destination starts full. IPv6 divides
-/// net.ipv6.icmp.ratelimit by 2^((128 - route prefix length) / 32).</item>
+/// <item>inet_peer_xrlim_allow: per destination a token bucket in jiffies, one message per
+/// net.ipv4.icmp_ratelimit (ms, default 1000), burst 6 messages, a new destination starts full; none
+/// when the route back is a local one (its device is loopback).</item>
 /// </list>
 /// Jiffies are capture time × HZ (250, CONFIG_HZ of the recording kernel); the phase of the tick is
 /// not in a capture, so decisions within one tick of a boundary can differ.
@@ -45,57 +72,83 @@ public static class IcmpRateLimit
 
     private static long Jiffies(long ns) => ns / (1_000_000_000L / Hz);
 
-    private static long MsToJiffies(long ms) => (ms * Hz + 999) / 1000;
+    /// <summary>msecs_to_jiffies, as proc_dointvec_ms_jiffies stores a ratelimit sysctl.</summary>
+    public static long MsToJiffies(long ms) => (ms * Hz + 999) / 1000;
 
+    /// <summary>
+    /// icmpv4_global_allow then icmpv4_xrlim_allow. <paramref name="fromLoopbackExempt"/>: __icmp_send
+    /// skips the global limit for a packet that came in on loopback (apply_ratelimit stays false);
+    /// icmp_reply does not.
+    /// </summary>
     [KernelSymbol("icmpv4_xrlim_allow", "net/ipv4/icmp.c")]
-    public static IcmpLimitResult Allow(SkBuff skb, byte type, byte code, IpAddr destination)
+    public static IcmpLimitResult Allow(SkBuff skb, byte type, byte code, IpAddr destination, bool fromLoopbackExempt = true)
     {
         var sys = skb.Netns.Sysctls;
         int mask = ParseInt(sys.Get("net.ipv4.icmp_ratemask"), 0x1818);
         bool limited = type <= 18 && !(type == IcmpSend.DestUnreach && code == IcmpSend.FragNeeded) && (mask & (1 << type)) != 0;
-        if (!limited) return new(true, "", false);
+        var gate = GlobalAllow(skb, limited && !(fromLoopbackExempt && skb.Dev.IsLoopback));
+        if (!gate.Allowed) return Refused(gate);
         long ms = ParseInt(sys.Get("net.ipv4.icmp_ratelimit"), 1000);
-        return Limit(skb, destination, MsToJiffies(ms), $"net.ipv4.icmp_ratelimit {ms} ms");
+        return PeerAllow(skb, gate, destination, MsToJiffies(ms), $"net.ipv4.icmp_ratelimit {ms} ms");
     }
 
-    [KernelSymbol("icmpv6_xrlim_allow", "net/ipv6/icmp.c")]
-    public static IcmpLimitResult Allow6(SkBuff skb, byte type, IpAddr destination)
+    /// <summary>
+    /// icmp_global_allow when the message is limited at all (<paramref name="limited"/>: its type is in
+    /// the ratemask and it did not come in on loopback), else a gate with apply_ratelimit false.
+    /// </summary>
+    [KernelSymbol("icmp_global_allow", "net/ipv4/icmp.c")]
+    public static IcmpGate GlobalAllow(SkBuff skb, bool limited)
     {
-        var sys = skb.Netns.Sysctls;
-        if (type >= 128 || type == 2 || !InV6Mask(sys.Get("net.ipv6.icmp.ratemask"), type)) return new(true, "", false);
-        long ms = ParseInt(sys.Get("net.ipv6.icmp.ratelimit"), 1000);
-        long tmo = MsToJiffies(ms);
-        var res = skb.Netns.Fib.Lookup(destination, null, "lo", null, 0);
-        int plen = res.Route?.Destination.Length ?? 0;
-        if (plen < 128) tmo >>= (128 - plen) >> 5; // wider prefixes get more bandwidth
-        return Limit(skb, destination, tmo, $"net.ipv6.icmp.ratelimit {ms} ms for a /{plen} route");
-    }
-
-    private static IcmpLimitResult Limit(SkBuff skb, IpAddr destination, long timeout, string what)
-    {
+        if (!limited) return new IcmpGate(null, "");
         var st = skb.State.IcmpLimits;
         var sys = skb.Netns.Sysctls;
         long now = Jiffies(skb.TimestampNs);
         long perSec = ParseInt(sys.Get("net.ipv4.icmp_msgs_per_sec"), 1000), burst = ParseInt(sys.Get("net.ipv4.icmp_msgs_burst"), 50);
         var global = new bool[3];
         for (int i = 0; i < 3; i++) global[i] = GlobalAllow(st, i, now, perSec, burst);
-        if (!global[1])
-            return new(false, $"icmp_global_allow: the namespace's ICMP credit is used up (net.ipv4.icmp_msgs_per_sec {perSec}, icmp_msgs_burst {burst})", global[0] != global[2]);
-        // inet_peer_xrlim_allow: tokens accrue one per jiffy up to six messages' worth.
-        var (tokens, last) = st.Peers.TryGetValue(destination, out var p) ? p : (0L, now - 60L * Hz);
-        long delta = now - last;
-        if (delta > 0) { last = now; tokens = Math.Min(tokens + delta, BurstFactor * timeout); }
-        bool ok = tokens >= timeout;
-        if (ok) tokens -= timeout;
-        st.Peers[destination] = (tokens, last);
-        if (!ok) return new(false, $"inet_peer_xrlim_allow: the token bucket for {destination} is empty ({what}, burst {BurstFactor})", false);
-        for (int i = 0; i < 3; i++) if (global[i]) st.Credit[i] -= i; // icmp_global_consume
-        bool uncertain = global[0] != global[2];
-        return new(true, uncertain ? "the global ICMP credit was nearly used up: whether it was sent depended on icmp_global_consume's random draw" : "", uncertain);
+        return new IcmpGate(global, $"icmp_global_allow: the namespace's ICMP credit is used up (net.ipv4.icmp_msgs_per_sec {perSec}, icmp_msgs_burst {burst})");
+    }
+
+    /// <summary>The result for a message the global limit refused.</summary>
+    public static IcmpLimitResult Refused(IcmpGate gate) => new(false, gate.Detail, gate.Uncertain);
+
+    /// <summary>
+    /// The per-destination half of icmpv4_xrlim_allow / icmpv6_xrlim_allow after the route back is
+    /// known: nothing to check without apply_ratelimit; a local route back (loopback device) passes
+    /// without a bucket; else inet_peer_xrlim_allow. A message that passes consumes global credit
+    /// (icmp_global_consume).
+    /// </summary>
+    [KernelSymbol("inet_peer_xrlim_allow", "net/ipv4/inetpeer.c")]
+    public static IcmpLimitResult PeerAllow(SkBuff skb, IcmpGate gate, IpAddr destination, long timeout, string what)
+    {
+        if (!gate.ApplyRateLimit) return IcmpLimitResult.Unlimited;
+        var st = skb.State.IcmpLimits;
+        if (!LocalRouteBack(skb.Netns, destination))
+        {
+            // tokens accrue one per jiffy up to six messages' worth
+            long now = Jiffies(skb.TimestampNs);
+            var (tokens, last) = st.Peers.TryGetValue(destination, out var p) ? p : (0L, now - 60L * Hz);
+            long delta = now - last;
+            if (delta > 0) { last = now; tokens = Math.Min(tokens + delta, BurstFactor * timeout); }
+            bool ok = tokens >= timeout;
+            if (ok) tokens -= timeout;
+            st.Peers[destination] = (tokens, last);
+            if (!ok) return new(false, $"inet_peer_xrlim_allow: the token bucket for {destination} is empty ({what}, burst {BurstFactor})", false);
+        }
+        for (int i = 0; i < 3; i++) if (gate.Variant(i)) st.Credit[i] -= i; // icmp_global_consume
+        return gate.Uncertain
+            ? new(true, "the global ICMP credit was nearly used up: whether it was sent depended on icmp_global_consume's random draw", true)
+            : IcmpLimitResult.Unlimited;
+    }
+
+    /// <summary>The route back is a local one: its dst device is loopback ("No rate limit on loopback").</summary>
+    private static bool LocalRouteBack(NetNamespace ns, IpAddr destination)
+    {
+        var r = ns.Fib.Lookup(destination, null, "lo", null, 0).Route;
+        return r is not null && (r.Type == RouteType.Local || (r.Device is { } d && ns.Device(d)?.IsLoopback == true));
     }
 
     /// <summary>icmp_global_allow for one consumption assumption.</summary>
-    [KernelSymbol("icmp_global_allow", "net/ipv4/icmp.c")]
     private static bool GlobalAllow(State st, int variant, long now, long perSec, long burst)
     {
         if (st.Credit[variant] > 0) return true;
@@ -109,16 +162,5 @@ public static class IcmpRateLimit
         return true;
     }
 
-    private static int ParseInt(string? s, int fallback) => int.TryParse(s?.Trim(), out var v) ? v : fallback;
-
-    /// <summary>net.ipv6.icmp.ratemask is a bitmap list ("0-1,3-127").</summary>
-    private static bool InV6Mask(string? mask, byte type)
-    {
-        foreach (var part in (mask ?? "0-1,3-127").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var ends = part.Split('-');
-            if (int.TryParse(ends[0], out var lo) && int.TryParse(ends[^1], out var hi) && type >= lo && type <= hi) return true;
-        }
-        return false;
-    }
+    internal static int ParseInt(string? s, int fallback) => int.TryParse(s?.Trim(), out var v) ? v : fallback;
 }

@@ -77,7 +77,7 @@ public static class IcmpSend
     {
         Ipv4Header.TryParse(skb.Network, out var ip, out _);
         var ns = skb.Netns;
-        var limit = IcmpRateLimit.Allow(skb, EchoReply, 0, ip.Source);
+        var limit = IcmpRateLimit.Allow(skb, EchoReply, 0, ip.Source, fromLoopbackExempt: false); // icmp_reply has no loopback exemption
         if (!limit.Allowed) { t.Generate($"{description}: not sent ({limit.Detail})"); return; }
         // fib_compute_spec_dst: the destination when it is a local unicast address, else the
         // address the receiving device would use towards the sender.

@@ -29,9 +29,12 @@ public static class Icmp6Send
         // RFC 4443 2.4 (e): the source must identify a single node; never answer an ICMPv6 error.
         if (ip6.Source.IsZero || ip6.Source.IsMulticast) { t.Generate($"{description}: not sent (source {ip6.Source} is not a single node)"); return; }
         if (Ineligible(orig, ip6)) { t.Generate($"{description}: not sent (an ICMPv6 error or a later fragment is never answered)"); return; }
+        // The global limit comes before the source address and the route back; the per-destination one after.
+        var gate = Icmp6RateLimit.GlobalAllow(skb, type);
+        if (!gate.Allowed) { t.Generate($"{description}: not sent ({IcmpRateLimit.Refused(gate).Detail})"); return; }
         src ??= SourceAddress.Select(ns, ip6.Source);
         if (src is null) { t.Generate($"{description}: not sent (no route back to {ip6.Source})"); return; }
-        var limit = IcmpRateLimit.Allow6(skb, type, ip6.Source);
+        var limit = Icmp6RateLimit.XrlimAllow(skb, gate, ip6.Source);
         if (!limit.Allowed) { t.Generate($"{description}: not sent ({limit.Detail})"); return; }
         int length = Math.Min(Math.Min(orig.Length, Ipv6Header.HeaderLength + ip6.PayloadLength), 1280 - 40 - 8); // IPV6_MIN_MTU
         Emit(skb, t, src.Value, ip6.Source, Message(src.Value, ip6.Source, type, code, info, orig[..length]), 0, description + limit.Suffix, "icmp6_send");
@@ -54,8 +57,12 @@ public static class Icmp6Send
         var ns = skb.Netns;
         var src = !ip6.Destination.IsMulticast && ns.IsLocalAddress(ip6.Destination) ? ip6.Destination
             : SourceAddress.Select(ns, ip6.Source) ?? ip6.Destination;
+        // Echo replies are limited like errors when 129 is in net.ipv6.icmp.ratemask (not by default).
+        var gate = Icmp6RateLimit.GlobalAllow(skb, EchoReply);
+        var limit = gate.Allowed ? Icmp6RateLimit.XrlimAllow(skb, gate, ip6.Source) : IcmpRateLimit.Refused(gate);
+        if (!limit.Allowed) { t.Generate($"{description}: not sent ({limit.Detail})"); return; }
         var body = request[8..];
-        Emit(skb, t, src, ip6.Source, Message(src, ip6.Source, EchoReply, 0, BinaryPrimitives.ReadUInt32BigEndian(request[4..]), body), 0, description, "icmpv6_echo_reply");
+        Emit(skb, t, src, ip6.Source, Message(src, ip6.Source, EchoReply, 0, BinaryPrimitives.ReadUInt32BigEndian(request[4..]), body), 0, description + limit.Suffix, "icmpv6_echo_reply");
     }
 
     /// <summary>ndisc_send_na: hop limit 255, from the target, the target link-layer option when asked for it.</summary>

@@ -28,6 +28,7 @@ public sealed class NamespaceBuilder
         public string? Master, Peer, PeerNamespace;
         public bool Hairpin;
         public BrPortState PortState = BrPortState.Forwarding;
+        public bool StpOn, StpRan; // IFLA_BR_STP_STATE now, and whether it was ever on
         public IpTunnelParameters? Tunnel;
         public bool IsLoopback => Kind == DeviceKind.Loopback;
     }
@@ -167,12 +168,22 @@ public sealed class NamespaceBuilder
             throw new TopologyException($"{name} is not a bridge port (RTNETLINK answers: Operation not supported)");
         if (state is { } st)
         {
+            if (Get(m).StpOn) throw new TopologyException($"cannot set the state of {name}: {m} runs STP (stp_state 1), which owns its ports' states (RTNETLINK answers: Device or resource busy)");
             if (!d.Up && st != BrPortState.Disabled) throw new TopologyException($"cannot set the state of {name} while it is down (RTNETLINK answers: Network is down)");
             // br_set_port_state then runs br_port_state_selection; without STP (the model has none)
             // br_make_forwarding turns a blocking designated port forwarding at once (checked on 6.18).
             d.PortState = st == BrPortState.Blocking ? BrPortState.Forwarding : st;
         }
         if (hairpin is { } h) d.Hairpin = h;
+    }
+
+    /// <summary>IFLA_BR_STP_STATE (`ip link add|set BR type bridge stp_state N`): 0 off, anything else kernel STP (in a namespace other than the first there is no user-space STP helper).</summary>
+    public void SetStpState(string bridge, int state)
+    {
+        var d = Get(bridge);
+        if (d.Kind != DeviceKind.Bridge) throw new TopologyException($"{bridge} is not a bridge");
+        d.StpOn = state != 0;
+        d.StpRan |= d.StpOn;
     }
 
     public void Rename(string name, string newName)
@@ -480,7 +491,7 @@ public sealed class NamespaceBuilder
         {
             Name = d.Name, Namespace = Name, IfIndex = d.IfIndex, Kind = d.Kind, Mac = d.Mac, Mtu = d.Mtu, IsUp = d.Up,
             Master = d.Master, Peer = d.Peer, PeerNamespace = d.PeerNamespace, Hairpin = d.Hairpin, PortState = d.PortState,
-            Tunnel = d.Tunnel,
+            KernelStp = d.StpRan, Tunnel = d.Tunnel,
         }).ToList();
         var addresses = _listed ? _addresses.ToList() : _devices.SelectMany(AllAddresses).ToList();
         var routes = _listed ? _userRoutes.ToList() : KernelRoutes().Concat(_userRoutes).DistinctBy(r => (r.ToString(), r.Table)).ToList();

@@ -336,6 +336,29 @@ public class BrHandleFrameTests
         Assert.Contains("not a bridge port", notPort.Message);
     }
 
+    /// <summary>
+    /// Kernel STP (checked on 6.18 in namespaces): with stp_state 1 a port is listening for
+    /// forward_delay after it comes up, learning for another, then forwarding or blocking, so the
+    /// state at a frame depends on the time since the lab; setting a state by hand is refused with
+    /// EBUSY; after stp_state 0 the ports keep the states STP gave them (a blocking port stays blocking).
+    /// </summary>
+    [Fact]
+    public void ABridgeThatRanStpIsReportedUnsupportedAndRefusesHandSetStates()
+    {
+        var t = Inject(Engine("ip link set br0 type bridge stp_state 1 forward_delay 400"), "port1", Ping(H2, H1, A1, A2));
+        Assert.Equal(Fate.Unsupported, t.Fate);
+        Assert.Contains("br0 runs STP (stp_state 1)", t.Reason);
+        var busy = Assert.Throws<LabException>(() => LabLoader.Load(BaseLab + "\nip link set br0 type bridge stp_state 1\nbridge link set dev port2 state 4", "br.lab"));
+        Assert.Contains("Device or resource busy", busy.Message);
+        var off = LabLoader.Load(BaseLab + "\nip link set br0 type bridge stp_state 1\nip link set br0 type bridge stp_state 0\nbridge link set dev port2 state 2", "br.lab");
+        Assert.True(off.Host.Device("br0")!.KernelStp);
+        Assert.Equal(Fate.Unsupported, Inject(new DatapathEngine(off), "port1", Ping(H2, H1, A1, A2)).Fate);
+        // created with STP on: `ip link add ... type bridge stp_state 1`
+        var added = LabLoader.Load(BaseLab.Replace("type bridge", "type bridge stp_state 1"), "br.lab");
+        Assert.True(added.Host.Device("br0")!.KernelStp);
+        Assert.False(LabLoader.Load(BaseLab, "br.lab").Host.Device("br0")!.KernelStp);
+    }
+
     [Fact]
     public void VlanFilteringIsReportedUnsupported()
     {

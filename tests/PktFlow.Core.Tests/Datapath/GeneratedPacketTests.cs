@@ -78,6 +78,52 @@ public class GeneratedPacketTests
     }
 
     /// <summary>
+    /// icmp6-ratelimit (recorded): this kernel's ICMPv6 limits. The host's buckets (net.ipv6.icmp.ratelimit
+    /// left at its default, 100 ms) answer 6 of a back-to-back burst of 9 closed-port datagrams whether
+    /// the route back is a /64, a /128 or the default route (no prefix-length scaling any more); time
+    /// exceeded draws on the same bucket; packet too big and echo replies are outside the default
+    /// ratemask. r2 (ratemask 2-3,129) limits packet too big, time exceeded and echo replies but not
+    /// port unreachables; r3 (icmp_msgs_per_sec 0) sends only echo replies. Frames numbered as in wire.pcap.
+    /// </summary>
+    [Fact]
+    public void Icmp6RateLimitsHoldBackWhatTheKernelHeldBack()
+    {
+        var (traces, _) = Replay("icmp6-ratelimit");
+        string Notes(long f) => $"frame {f} ({traces[f].Summary}): {string.Join("; ", traces[f].Generated)}";
+        void Answered(params long[] frames)
+        {
+            foreach (var f in frames)
+                Assert.True(traces.Values.Count(x => x.CausedBy == f && x.GeneratedBy is null) == 1, "should be answered: " + Notes(f));
+        }
+        void Held(string by, params long[] frames)
+        {
+            foreach (var f in frames)
+            {
+                Assert.True(traces[f].Generated.Any(g => g.Contains($"not sent ({by}", StringComparison.Ordinal)), $"should be held back by {by}: " + Notes(f));
+                Assert.Empty(traces[f].GeneratedTraces);
+            }
+        }
+        Answered(1, 5, 7, 9, 11, 13);           // 2001:db8:1::2, the connected /64
+        Held("inet_peer_xrlim_allow", 15, 16, 17);
+        Answered(18, 22, 24, 26, 28, 30);       // 2001:db8:1::4, a /128 route
+        Held("inet_peer_xrlim_allow", 32, 33, 34);
+        Answered(37, 39, 41, 43, 45, 47);       // 2001:db8:99::5, the default route
+        Held("inet_peer_xrlim_allow", 49, 50, 51);
+        Answered(52, 54, 56, 58, 60, 62, 64, 66, 68, 70); // 120 ms apart: 100 ms refills a message
+        Answered(74, 76, 78, 80, 82, 84);       // six port unreachables empty the bucket...
+        Held("inet_peer_xrlim_allow", 86, 87, 88); // ...which time exceeded shares
+        Answered(89, 91, 93);                   // packet too big: not in the host's ratemask
+        Answered(95, 97, 99, 101, 103, 105, 107, 109); // r2: port unreachable is not in its ratemask
+        Answered(111, 113, 115, 117, 119, 121);        // r2: packet too big is
+        Held("inet_peer_xrlim_allow", 123, 124, 125, 126);
+        Answered(129, 133, 135, 137, 139, 141);        // r2: so are echo replies
+        Held("inet_peer_xrlim_allow", 143, 144);
+        Answered(145, 147, 149, 151, 153, 155, 157, 159); // the host's echo replies are not limited
+        Held("icmp_global_allow", 161, 162, 163, 164);    // r3: no global credit ever
+        Answered(165, 167);                               // but echo replies are not in its mask
+    }
+
+    /// <summary>
     /// The built packet against the captured one, byte for byte from the network header on, except
     /// what the model cannot know: the IPv4 id (ip_select_ident hashes a boot-time secret) and so the
     /// header checksum, the IPv6 flow label (auto flow labels hash the flow with a per-boot key), and

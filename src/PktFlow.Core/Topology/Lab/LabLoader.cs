@@ -511,6 +511,18 @@ public sealed partial class LabLoader
         }
         else if (devKind == DeviceKind.Ipip) AddIpip(b, name, mtu, tunnel!);
         else b.AddDevice(name, devKind, mac, mtu);
+        if (devKind == DeviceKind.Bridge) BridgeStpState(a, typeAt + 2, b, name);
+    }
+
+    /// <summary>`stp_state N` among a bridge's options (IFLA_BR_STP_STATE); the other options stay unmodelled lines.</summary>
+    private void BridgeStpState(List<string> a, int start, NamespaceBuilder b, string bridge)
+    {
+        int at = a.IndexOf("stp_state", start);
+        if (at < 0) return;
+        int state = ParseInt(Need(a, at + 1, "STP state"));
+        b.SetStpState(bridge, state);
+        if (state != 0)
+            Warn($"{bridge}: STP (stp_state {state}) decides its ports' states by timers and BPDUs from when the lab ran; frames through it are reported unsupported");
     }
 
     private void LinkSet(List<string> a, NamespaceBuilder b)
@@ -549,6 +561,7 @@ public sealed partial class LabLoader
                 {
                     var kind = Need(a, ++i, "link type");
                     if (kind == "bridge_slave") { i = BridgePortOptions(a, i + 1, b, dev) - 1; break; }
+                    if (kind == "bridge") BridgeStpState(a, i + 1, b, dev);
                     // Bridge options (vlan_filtering, ...) are kept as unmodelled lines for the datapath to report.
                     b.NoteUnmodelled($"{_file}:{_cmd.Line}: {_cmd.Text}");
                     Warn($"'type {kind}' options are not modelled");
