@@ -15,7 +15,7 @@
 #      (tcpdump -i any) and the wire point of scenario.json (tcpdump -i DEV -> wire.pcap), and
 #      watches skb:kfree_skb in the scenario's namespaces with bpftrace;
 #   4. runs traffic.sh (bounded: it runs under `timeout`, and every `ip netns exec` too), waits,
-#      lists conntrack in every namespace, stops everything;
+#      lists conntrack in every namespace (and when), stops everything;
 #   5. writes wire.pcap and kernel.json (lib/analyze.py) into the scenario directory (or --out DIR)
 #      and prints the scenario's line for tests/scenarios/README.md.
 # Everything it made is deleted on exit (trap), also on failure or interruption.
@@ -273,6 +273,9 @@ while time.monotonic() < end and time.monotonic() - changed < quiet:
         last, changed = now, time.monotonic()
 PYEOF
 for n in "${NSS[@]}"; do
+    # when the table was listed, on the capture's clock (CLOCK_REALTIME): the judge ages the model's
+    # entries to this moment before comparing timeouts
+    date +%s.%N >"$WORK/ns/$n/conntrack.time"
     for fam in ipv4 ipv6; do
         ip netns exec "$PREFIX$n" conntrack -L -f $fam -o id 2>/dev/null || true
     done >"$WORK/ns/$n/conntrack.txt"

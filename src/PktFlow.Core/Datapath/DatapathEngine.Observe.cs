@@ -102,7 +102,7 @@ public sealed partial class DatapathEngine
     /// </summary>
     private ConntrackTuple? BeforeNat(SkBuff skb, InjectionPoint at)
     {
-        if (!ConntrackTable.TryTuple(skb.Network, skb.Protocol == EtherTypes.Ipv6, out var seen)) return null;
+        if (!ConntrackTable.TryTupleAnyProtocol(skb.Network, skb.Protocol == EtherTypes.Ipv6, out var seen)) return null;
         var inverse = ConntrackEntry.Invert(seen);
         if (StateOf(at.Namespace).Conntrack.Find(inverse) is not { } e) return null;
         var pre = e.Original == inverse ? e.Reply : e.Original;

@@ -1,42 +1,103 @@
+using PktFlow.Capture;
 using PktFlow.Netfilter;
+using PktFlow.Netfilter.Conntrack;
+using PktFlow.Wire;
 
 namespace PktFlow.Judge;
 
 /// <summary>The model's conntrack entries against the kernel's: how many agree, and what differs.</summary>
-/// <param name="Differences">One line per entry that is only on one side or differs in reply tuple, TCP state or flags.</param>
-/// <param name="Agreed">Entries present on both sides with the same original and reply tuples, TCP state and [ASSURED]/[UNREPLIED].</param>
-/// <param name="Total">Entries on either side (matched pairs counted once).</param>
-public sealed record ConntrackJudgement(IReadOnlyList<string> Differences, int Agreed, int Total)
+/// <param name="Differences">One line per entry that is only on one side or differs in reply tuple, TCP state, flags, mark or timeout.</param>
+/// <param name="Agreed">Entries present on both sides with the same original and reply tuples, zone, TCP state, [ASSURED]/[UNREPLIED] and mark.</param>
+/// <param name="Total">Entries judged on either side (matched pairs counted once).</param>
+/// <param name="NotJudged">Kernel entries left out: no packet of the connection crossed the capture point, so no replay of the capture can know of it.</param>
+public sealed record ConntrackJudgement(IReadOnlyList<string> Differences, int Agreed, int Total, IReadOnlyList<string> NotJudged)
 {
-    public override string ToString() => $"conntrack {Agreed}/{Total} entries agree";
+    public static readonly ConntrackJudgement Empty = new(Array.Empty<string>(), 0, 0, Array.Empty<string>());
+
+    public override string ToString() => $"conntrack {Agreed}/{Total} entries agree{(NotJudged.Count > 0 ? $", {NotJudged.Count} not judged" : "")}";
 }
 
 /// <summary>
 /// Compares <c>conntrack -L</c> as the kernel printed it after the traffic with the model's table after
-/// the replay (Get-PktFlowConntrack), namespace by namespace, keyed by protocol and original tuple.
-/// Timeouts are not compared: the kernel listed its table some seconds after the capture ended.
+/// the replay (Get-PktFlowConntrack), namespace by namespace, keyed by zone, protocol and original tuple.
+/// The kernel listed its table some seconds after the capture ended, so the model's table is aged to
+/// that moment when the recording kept it: entries that expired in between are gone, and timeouts are
+/// compared (to a second: the kernel counts in jiffies and truncates, the listing took a moment).
+/// Older recordings keep neither the moment nor the timeouts: there timeouts are not compared.
+/// A kernel entry the model lacks is judged only when the capture holds a packet of that connection (in
+/// either direction, before or after NAT): the kernel also tracks packets that never pass the capture
+/// point (traffic between other devices, the IGMPv3 report a bridge sends when it comes up and joins
+/// 224.0.0.106, before the capture starts), and a replay of the capture cannot know of them. Those are listed as not judged.
 /// </summary>
 public static class ConntrackJudge
 {
-    public static ConntrackJudgement Compare(IEnumerable<KernelConntrack> kernel, IEnumerable<ConntrackListing> model)
+    public static ConntrackJudgement Compare(IEnumerable<KernelConntrack> kernel, IEnumerable<ConntrackListing> model, IReadOnlySet<string>? onWire = null,
+        IReadOnlyDictionary<string, long>? listedNs = null)
     {
-        var k = kernel.ToDictionary(e => (e.Namespace, e.Proto, e.Original));
-        var m = model.GroupBy(e => (e.Namespace, e.Protocol, e.Original)).ToDictionary(g => g.Key, g => g.First());
+        listedNs ??= new Dictionary<string, long>();
+        var k = kernel.ToDictionary(e => (e.Namespace, e.Zone, e.Proto, e.Original));
+        // what the kernel still held when it listed: an entry that timed out after the capture is gone
+        model = model.Where(e => !listedNs.TryGetValue(e.Namespace, out var at) || NsOf(e.Expires) > at);
+        var m = model.GroupBy(e => (e.Namespace, (int)e.Zone, e.Protocol, e.Original)).ToDictionary(g => g.Key, g => g.First());
         var diffs = new List<string>();
+        var notJudged = new List<string>();
         int agreed = 0;
         foreach (var (key, ke) in k)
         {
-            if (!m.TryGetValue(key, out var me)) { diffs.Add($"{ke}: not in the model's table"); continue; }
+            if (!m.TryGetValue(key, out var me))
+            {
+                if (onWire is not null && !onWire.Contains($"{ke.Proto} {ke.Original}") && !onWire.Contains($"{ke.Proto} {ke.Reply}"))
+                    notJudged.Add($"{ke}: no packet of it crossed the capture point");
+                else diffs.Add($"{ke}: not in the model's table");
+                continue;
+            }
             var d = new List<string>();
             if (ke.Reply != me.Reply) d.Add($"reply kernel {ke.Reply}, model {me.Reply}");
             if (ke.State != me.State) d.Add($"state kernel {ke.State}, model {me.State}");
             var kf = string.Join(",", ke.Flags.Order()); var mf = string.Join(",", me.Flags.Order());
             if (kf != mf) d.Add($"flags kernel [{kf}], model [{mf}]");
+            if (ke.Mark != me.Mark) d.Add($"mark kernel {ke.Mark}, model {me.Mark}");
+            if (ke.Timeout is { } kt && listedNs.TryGetValue(ke.Namespace, out var listed)
+                && (NsOf(me.Expires) - listed) / 1_000_000_000 is var mt && Math.Abs(mt - kt) > 1)
+                d.Add($"timeout kernel {kt} s, model {mt} s when the kernel listed its table");
             if (d.Count == 0) agreed++;
             else diffs.Add($"{ke}: {string.Join("; ", d)}");
         }
         foreach (var (key, me) in m)
             if (!k.ContainsKey(key)) diffs.Add($"{me.Namespace}: {me.Line}: only in the model's table");
-        return new ConntrackJudgement(diffs, agreed, k.Count + m.Keys.Count(x => !k.ContainsKey(x)));
+        return new ConntrackJudgement(diffs, agreed, k.Count - notJudged.Count + m.Keys.Count(x => !k.ContainsKey(x)), notJudged);
+    }
+
+    private static long NsOf(DateTimeOffset t) => (t - DateTimeOffset.UnixEpoch).Ticks * 100;
+
+    /// <summary>
+    /// Every conntrack tuple a packet of the capture carries, and its inverse (the other direction of
+    /// the same connection), as "proto tuple" in conntrack -L's words.
+    /// </summary>
+    public static HashSet<string> TuplesOnWire(string capturePath)
+    {
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        using var reader = CaptureReader.Open(capturePath);
+        while (true)
+        {
+            var s = reader.Read(out var frame, out _);
+            if (s == CaptureReadStatus.End) break;
+            if (s != CaptureReadStatus.Frame) continue;
+            var data = frame.Data.Span;
+            if (!LinkLayer.TryDecode(frame.LinkType, data, out var link, out _)) continue;
+            ushort type = link.EtherType;
+            var l3 = data[link.NetworkOffset..];
+            if (link.IsEthernet)
+            {
+                if (!EthernetFrame.TryParse(data, out var eth, out _)) continue;
+                type = eth.EtherType;
+                l3 = eth.Payload;
+            }
+            if (type is not (EtherTypes.Ipv4 or EtherTypes.Ipv6) || !ConntrackTable.TryTupleAnyProtocol(l3, type == EtherTypes.Ipv6, out var t)) continue;
+            string proto = ConntrackProtocols.Name(t.Protocol);
+            set.Add($"{proto} {t}");
+            set.Add($"{proto} {ConntrackEntry.Invert(t)}");
+        }
+        return set;
     }
 }

@@ -19,9 +19,10 @@ public sealed record KernelEnd(string Namespace, string Fate, string? Reason)
 }
 
 /// <summary>One entry of the recorded <c>conntrack -L</c> of a namespace; tuples as "src=.. dst=.. sport=.. dport=.." (or type/code/id).</summary>
-public sealed record KernelConntrack(string Namespace, string Proto, string? State, string Original, string Reply, IReadOnlyList<string> Flags, uint Mark)
+/// <param name="Timeout">Seconds left when the table was listed; null in recordings that did not keep it.</param>
+public sealed record KernelConntrack(string Namespace, string Proto, string? State, string Original, string Reply, IReadOnlyList<string> Flags, uint Mark, int Zone = 0, int? Timeout = null)
 {
-    public override string ToString() => $"{Namespace}: {Proto} {State} {Original} {Reply} [{string.Join(",", Flags)}]";
+    public override string ToString() => $"{Namespace}: {Proto} {State} {Original} {Reply} [{string.Join(",", Flags)}]{(Zone != 0 ? $" zone={Zone}" : "")}";
 }
 
 public sealed record KernelFrame(long Frame, string Direction, string Summary, bool Attributed, IReadOnlyList<KernelEnd> Ends, IReadOnlyList<KernelHop> Path);
@@ -39,6 +40,8 @@ public sealed class KernelRecord
     public required IReadOnlyList<KernelFrame> Frames { get; init; }
     /// <summary>conntrack -L of every namespace after the traffic.</summary>
     public IReadOnlyList<KernelConntrack> Conntrack { get; init; } = Array.Empty<KernelConntrack>();
+    /// <summary>When each namespace's conntrack -L ran, in ns since the epoch (the pcap's clock); absent in older recordings.</summary>
+    public IReadOnlyDictionary<string, long> ConntrackListedNs { get; init; } = new Dictionary<string, long>();
 
     public static KernelRecord Load(string path)
     {
@@ -62,12 +65,33 @@ public sealed class KernelRecord
                 !f.TryGetProperty("attributed", out var a) || a.ValueKind != JsonValueKind.False, ends, path2));
         }
         var conntrack = new List<KernelConntrack>();
+        var listed = new Dictionary<string, long>();
         if (root.TryGetProperty("namespaces", out var nss) && nss.ValueKind == JsonValueKind.Object)
             foreach (var ns in nss.EnumerateObject())
+            {
+                if (Str(ns.Value, "conntrackListed") is { } when) listed[ns.Name] = EpochNs(when, path);
                 foreach (var c in Arr(ns.Value, "conntrack"))
                     conntrack.Add(new KernelConntrack(ns.Name, Str(c, "proto") ?? "?", Str(c, "state"), Tuple(c, "original"), Tuple(c, "reply"),
-                        Arr(c, "flags").Select(x => x.GetString() ?? "").ToList(), c.TryGetProperty("mark", out var m) && m.ValueKind == JsonValueKind.Number ? m.GetUInt32() : 0));
-        return new KernelRecord { Scenario = Str(root, "scenario") ?? Path.GetFileName(Path.GetDirectoryName(path)) ?? "?", Wire = wire, Kernel = Str(root, "kernel"), Frames = frames, Conntrack = conntrack };
+                        Arr(c, "flags").Select(x => x.GetString() ?? "").ToList(), c.TryGetProperty("mark", out var m) && m.ValueKind == JsonValueKind.Number ? m.GetUInt32() : 0,
+                        c.TryGetProperty("zone", out var z) && z.ValueKind == JsonValueKind.Number ? z.GetInt32() : 0,
+                        c.TryGetProperty("timeout", out var to) && to.ValueKind == JsonValueKind.Number ? to.GetInt32() : null));
+            }
+        return new KernelRecord
+        {
+            Scenario = Str(root, "scenario") ?? Path.GetFileName(Path.GetDirectoryName(path)) ?? "?", Wire = wire, Kernel = Str(root, "kernel"),
+            Frames = frames, Conntrack = conntrack, ConntrackListedNs = listed,
+        };
+    }
+
+    /// <summary>"seconds.nanoseconds" as `date +%s.%N` prints it, in ns since the epoch.</summary>
+    private static long EpochNs(string text, string path)
+    {
+        var parts = text.Split('.');
+        if (parts.Length is < 1 or > 2 || !long.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var sec)
+            || (parts.Length == 2 && (parts[1].Length is 0 or > 9 || !parts[1].All(char.IsAsciiDigit))))
+            throw new FormatException($"{path}: conntrackListed '{text}' is not seconds.nanoseconds");
+        long frac = parts.Length == 2 ? long.Parse(parts[1].PadRight(9, '0'), System.Globalization.CultureInfo.InvariantCulture) : 0;
+        return sec * 1_000_000_000 + frac;
     }
 
     /// <summary>A recorded tuple in conntrack -L's words, the way <see cref="Netfilter.Conntrack.ConntrackTuple.ToString"/> prints one.</summary>
@@ -76,6 +100,7 @@ public sealed class KernelRecord
         if (!c.TryGetProperty(name, out var t) || t.ValueKind != JsonValueKind.Object) return "";
         var head = $"src={Str(t, "src")} dst={Str(t, "dst")}";
         if (t.TryGetProperty("type", out _)) return $"{head} type={Str(t, "type")} code={Str(t, "code")} id={Str(t, "id")}";
+        if (t.TryGetProperty("srckey", out _)) return $"{head} srckey={Str(t, "srckey")} dstkey={Str(t, "dstkey")}";
         return t.TryGetProperty("sport", out _) ? $"{head} sport={Str(t, "sport")} dport={Str(t, "dport")}" : head;
     }
 

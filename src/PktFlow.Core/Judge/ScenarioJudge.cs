@@ -25,7 +25,7 @@ public sealed class ScenarioJudgement
     public required string Scenario { get; init; }
     public required IReadOnlyList<FrameJudgement> Frames { get; init; }
     /// <summary>The model's conntrack tables after the replay against the recorded conntrack -L.</summary>
-    public ConntrackJudgement Conntrack { get; init; } = new(Array.Empty<string>(), 0, 0);
+    public ConntrackJudgement Conntrack { get; init; } = ConntrackJudgement.Empty;
     public int Judged => Frames.Count(f => f.Judged);
     public int Agreed => Frames.Count(f => f.Judged && f.Agrees);
     public double Agreement => Judged == 0 ? 0 : (double)Agreed / Judged;
@@ -49,8 +49,9 @@ public static class ScenarioJudge
         var name = Path.GetFileName(Path.GetFullPath(scenarioDirectory).TrimEnd(Path.DirectorySeparatorChar));
         var record = KernelRecord.Load(Path.Combine(scenarioDirectory, "kernel.json"));
         var runner = new ReplayRunner(new ReplayOptions { Topology = topology, InjectAt = record.Wire });
-        var traces = runner.Run(Path.Combine(scenarioDirectory, "wire.pcap")).OfType<TraceEvent>().Select(e => e.Trace).ToDictionary(t => t.Frame);
-        var conntrack = ConntrackJudge.Compare(record.Conntrack, runner.States[0].Conntrack());
+        var wire = Path.Combine(scenarioDirectory, "wire.pcap");
+        var traces = runner.Run(wire).OfType<TraceEvent>().Select(e => e.Trace).ToDictionary(t => t.Frame);
+        var conntrack = ConntrackJudge.Compare(record.Conntrack, runner.States[0].Conntrack(), ConntrackJudge.TuplesOnWire(wire), record.ConntrackListedNs);
         var frames = new List<FrameJudgement>();
         foreach (var k in record.Frames)
         {

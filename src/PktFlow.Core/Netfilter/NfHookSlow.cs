@@ -66,7 +66,9 @@ public static class NfHookSlow
         else if (inet && hook is NfHook.PreRouting or NfHook.LocalOut && skb.Ct is { Attached: true } attached)
             t.Stage(skb, "NfConntrackIn", "nf_conntrack_in", Verdict.Pass,
                 $"ct state {attached.State.ToString().ToLowerInvariant()} {attached.Direction.ToString().ToLowerInvariant()}: {attached.Detail}; no lookup");
-        if (inet && skb.Ct?.Entry is { } known && NfNat.Initialized(known, hook)) NfNat.ApplyBinding(skb, t, known, skb.Ct.Direction, hook);
+        if (inet && skb.Ct?.Entry is { } known && NfNat.Initialized(known, hook)
+            && !(skb.Ct.State == CtState.Related && NfNat.IcmpReplyTranslation(skb, t, known, skb.Ct.Direction, hook)))
+            NfNat.ApplyBinding(skb, t, known, skb.Ct.Direction, hook);
 
         // nf_nat_inet_fn: nat chains run once per connection and manipulation type (the first packet, or a
         // packet nf_ct_attach gave the connection before that type was set up); the others take the binding.

@@ -59,6 +59,8 @@ public sealed record ConntrackListing
     public int ProtocolNumber { get; init; }
     /// <summary>Seconds left at the namespace's last capture timestamp.</summary>
     public long Timeout { get; init; }
+    /// <summary>When the entry times out unless another packet refreshes it, on the capture's clock.</summary>
+    public DateTimeOffset Expires { get; init; }
     /// <summary>The TCP state (ESTABLISHED, TIME_WAIT...); null for other protocols.</summary>
     public string? State { get; init; }
     public required string Original { get; init; }
@@ -144,7 +146,7 @@ public static class NfStateListing
             yield return new ConntrackListing
             {
                 Namespace = s.Name, Protocol = ConntrackProtocols.Name(e.Original.Protocol), ProtocolNumber = e.Original.Protocol,
-                Timeout = e.SecondsLeft(table.NowNs), State = e.Original.Protocol == Wire.IpProtocol.Tcp ? ConntrackProtocols.StateName(e.TcpState) : null,
+                Timeout = e.SecondsLeft(table.NowNs), Expires = DateTimeOffset.UnixEpoch.AddTicks(e.ExpiresNs / 100), State = e.Original.Protocol == Wire.IpProtocol.Tcp ? ConntrackProtocols.StateName(e.TcpState) : null,
                 Original = e.Original.ToString(), Reply = e.Reply.ToString(), OriginalTuple = e.Original, ReplyTuple = e.Reply,
                 Flags = flags, Status = e.Status, Mark = e.Mark, Zone = e.Zone, Line = e.ToString(table.NowNs),
             };

@@ -10,6 +10,7 @@
   ns/NAME/trace.jsonl        lib/nftrace.py: every nftables trace event, with the raw headers
   ns/NAME/any.pcap           tcpdump -i any (LINUX_SLL2: ifindex and direction of every copy)
   ns/NAME/conntrack.txt      conntrack -L -o id after the traffic
+  ns/NAME/conntrack.time     when it was listed (CLOCK_REALTIME seconds, the capture's clock)
 
 How a frame of wire.pcap is followed (the schema is in tests/scenarios/README.md):
   1. Trace events are grouped into chain runs (a base chain evaluated once for one packet: the
@@ -227,6 +228,8 @@ class Namespace:
         self.rules, self.chains, self.chain_order = parse_ruleset(os.path.join(d, "ruleset.txt"),
                                                                   os.path.join(d, "ruleset.json"))
         self.conntrack = parse_conntrack(os.path.join(d, "conntrack.txt"))
+        p = os.path.join(d, "conntrack.time")
+        self.conntrack_listed = open(p).read().strip() if os.path.exists(p) else None
         self.inum = int(open(os.path.join(d, "inum")).read())
 
     def devname(self, ifindex):
@@ -288,6 +291,8 @@ def parse_conntrack(path):
         if len(w) < 3 or "=" in w[0]:
             continue
         e = {"proto": w[0]}
+        if w[2].isdigit():
+            e["timeout"] = int(w[2])
         tuples = []
         flags = []
         for tok in w[3:]:
@@ -1046,6 +1051,8 @@ def main():
                 e["peer"] = f"{dev.peer[0]}/{dev.peer[1]}"
             devs[dev.name] = e
         entry = {"devices": devs, "chains": ns.chain_order, "conntrack": ns.conntrack}
+        if ns.conntrack_listed:
+            entry["conntrackListed"] = ns.conntrack_listed
         if ns.unattributed_drops:
             entry["unattributedDrops"] = [{"reason": d["reason"], "location": d["location"],
                                            "dev": ns.devname(d["ifindex"]) if d["ifindex"] else None}

@@ -12,8 +12,8 @@ namespace PktFlow.Netfilter.Conntrack;
 /// Simplified on purpose (and said so in <see cref="CtLookup.Detail"/> where it matters): TCP windows
 /// are not tracked (as with nf_conntrack_tcp_be_liberal=1, so out-of-window segments and RSTs are
 /// accepted), checksums are not verified (nf_conntrack_checksum), SCTP and DCCP are keyed by ports but
-/// run no state machine (generic timeout), there are no helpers/expectations, and the table has no
-/// size limit (no early drop).
+/// run no state machine (generic timeout), there are no helpers/expectations (so PPTP's GRE keymap is
+/// empty: enhanced GRE is keyed by its call id alone), and the table has no size limit (no early drop).
 /// </remarks>
 public sealed class ConntrackTable
 {
@@ -79,6 +79,8 @@ public sealed class ConntrackTable
             case IpProtocol.Udp or IpProtocol.UdpLite:
                 if (l4.Length < UdpHeader.HeaderLength) return Invalid($"invalid: {ConntrackProtocols.Name(proto)} header truncated ({l4.Length} bytes)");
                 return InSimple(Ports(src, dst, proto, l4), nowNs, zone);
+            case IpProtocol.Gre:
+                return GreTuple(src, dst, l4, out var gre) is { } refused ? Invalid(refused) : InSimple(gre, nowNs, zone);
             case IpProtocol.Sctp or ConntrackProtocols.Dccp:
                 if (l4.Length < 4) return Invalid($"invalid: {ConntrackProtocols.Name(proto)} header truncated ({l4.Length} bytes)");
                 return InSimple(Ports(src, dst, proto, l4), nowNs, zone);
@@ -87,7 +89,7 @@ public sealed class ConntrackTable
         }
     }
 
-    /// <summary>The tuple of a TCP, UDP, UDP-Lite, SCTP or DCCP packet or an ICMP/ICMPv6 query
+    /// <summary>The tuple of a TCP, UDP, UDP-Lite, SCTP, DCCP or GRE packet or an ICMP/ICMPv6 query
     /// (nf_ct_get_tuple); false for others.</summary>
     public static bool TryTuple(ReadOnlySpan<byte> network, bool ipv6, out ConntrackTuple tuple)
     {
@@ -99,8 +101,20 @@ public sealed class ConntrackTable
             tuple = ConntrackTuple.Icmp(src, dst, proto, l4[0], l4[1], (ushort)(l4[4] << 8 | l4[5]));
             return true;
         }
+        if (proto == IpProtocol.Gre) return GreTuple(src, dst, l4, out tuple) is null;
         if (proto is not (IpProtocol.Tcp or IpProtocol.Udp or IpProtocol.UdpLite or IpProtocol.Sctp or ConntrackProtocols.Dccp)) return false;
         tuple = Ports(src, dst, proto, l4);
+        return true;
+    }
+
+    /// <summary>The tuple of any packet conntrack tracks: <see cref="TryTuple"/>, or for the generic
+    /// tracker (IGMP, ESP, ...) addresses and protocol alone, as <see cref="In"/> keys it.</summary>
+    public static bool TryTupleAnyProtocol(ReadOnlySpan<byte> network, bool ipv6, out ConntrackTuple tuple)
+    {
+        if (TryTuple(network, ipv6, out tuple)) return true;
+        if (!TryGetL4(network, ipv6, out var src, out var dst, out byte proto, out _, out _)
+            || proto is IpProtocol.Icmp or IpProtocol.Icmpv6 or IpProtocol.Tcp or IpProtocol.Udp or IpProtocol.UdpLite or IpProtocol.Sctp or ConntrackProtocols.Dccp or IpProtocol.Gre) return false;
+        tuple = new ConntrackTuple(src, dst, proto, 0, 0);
         return true;
     }
 
@@ -206,16 +220,35 @@ public sealed class ConntrackTable
     private static ConntrackTuple Ports(IpAddr src, IpAddr dst, byte proto, ReadOnlySpan<byte> l4) =>
         new(src, dst, proto, (ushort)(l4[0] << 8 | l4[1]), (ushort)(l4[2] << 8 | l4[3]));
 
-    // ---- UDP, UDP-Lite, SCTP, DCCP, generic ----------------------------------------------------
+    /// <summary>
+    /// gre_pkt_to_tuple: GRE other than version 1 is keyed like the generic tracker (keys 0); version 1
+    /// (PPTP's enhanced GRE) must carry PPP and is keyed by its call id (dst.u.gre.key; the source key
+    /// comes from the PPTP helper's keymap, which the model does not have: 0). Returns why the kernel
+    /// refuses the packet a tuple, or null.
+    /// </summary>
+    private static string? GreTuple(IpAddr src, IpAddr dst, ReadOnlySpan<byte> l4, out ConntrackTuple tuple)
+    {
+        tuple = new ConntrackTuple(src, dst, IpProtocol.Gre, 0, 0);
+        if (l4.Length < 4 || (l4[1] & 0x7) != 1 || l4.Length < 8) return null;
+        ushort inner = (ushort)(l4[2] << 8 | l4[3]);
+        if (inner != PptpGreProtocolPpp) return $"invalid: GRE version 1 carrying protocol 0x{inner:x4} rather than PPP (gre_pkt_to_tuple gives it no tuple)";
+        tuple = tuple with { DestinationPort = (ushort)(l4[6] << 8 | l4[7]) };
+        return null;
+    }
+
+    /// <summary>GRE_PROTO_PPP: the protocol field of PPTP's enhanced GRE.</summary>
+    private const ushort PptpGreProtocolPpp = 0x880b;
+
+    // ---- UDP, UDP-Lite, SCTP, DCCP, GRE, generic -----------------------------------------------
 
     private CtLookup InSimple(ConntrackTuple tuple, long nowNs, ushort zone)
     {
         string name = ConntrackProtocols.Name(tuple.Protocol);
-        bool udp = tuple.Protocol is IpProtocol.Udp or IpProtocol.UdpLite;
+        bool udp = tuple.Protocol is IpProtocol.Udp or IpProtocol.UdpLite, gre = tuple.Protocol == IpProtocol.Gre;
         var e = Lookup(tuple, zone, out var dir);
         if (e is null)
         {
-            e = Create(tuple, zone, nowNs, udp ? Settings.UdpTimeout : Settings.GenericTimeout);
+            e = Create(tuple, zone, nowNs, udp ? Settings.UdpTimeout : gre ? Settings.GreTimeout : Settings.GenericTimeout);
             string what = name == "unknown" ? $"protocol {tuple.Protocol} (generic tracker)" : name;
             return new CtLookup(e, CtState.New, CtDirection.Original, $"new {what} flow");
         }
@@ -229,6 +262,17 @@ public sealed class ConntrackTable
                 e.Assured = true;
             }
             else Refresh(e, nowNs, Settings.UdpTimeout);
+        }
+        else if (gre)
+        {
+            // gre_packet: once a reply went through (SEEN_REPLY, set after the tracker) the stream
+            // timeout and ASSURED, with no delay as UDP has.
+            if (e.SeenReply)
+            {
+                Refresh(e, nowNs, Settings.GreTimeoutStream);
+                e.Assured = true;
+            }
+            else Refresh(e, nowNs, Settings.GreTimeout);
         }
         else Refresh(e, nowNs, Settings.GenericTimeout);
         string detail = dir == CtDirection.Reply ? $"reply to {Where(e.Original)}" : e.SeenReply ? $"{name} flow established" : $"{name} flow not yet answered";
@@ -409,6 +453,10 @@ public sealed class ConntrackTable
         {
             if (il4.Length < 4) return Invalid($"invalid: {what} quotes a packet cut before its ports");
             inner = Ports(isrc, idst, iproto, il4);
+        }
+        else if (iproto == IpProtocol.Gre)
+        {
+            if (GreTuple(isrc, idst, il4, out inner) is { } refused) return Invalid($"{refused}, quoted by {what}");
         }
         else inner = new ConntrackTuple(isrc, idst, iproto, 0, 0);
 

@@ -6,7 +6,8 @@ namespace PktFlow.Netfilter.Conntrack;
 /// One direction of a connection, as struct nf_conntrack_tuple keys it (include/net/netfilter/nf_conntrack_tuple.h).
 /// TCP, UDP, UDP-Lite, SCTP and DCCP carry their ports. ICMP and ICMPv6 queries carry the identifier in
 /// <see cref="SourcePort"/> (src.u.icmp.id) and type &lt;&lt; 8 | code in <see cref="DestinationPort"/>
-/// (dst.u.icmp.type / code). Every other protocol is keyed by addresses and protocol only (ports 0).
+/// (dst.u.icmp.type / code). GRE carries its keys (src.u.gre.key / dst.u.gre.key; 0 but for PPTP's
+/// enhanced GRE). Every other protocol is keyed by addresses and protocol only (ports 0).
 /// </summary>
 public readonly record struct ConntrackTuple(IpAddr Source, IpAddr Destination, byte Protocol, ushort SourcePort, ushort DestinationPort)
 {
@@ -23,6 +24,7 @@ public readonly record struct ConntrackTuple(IpAddr Source, IpAddr Destination, 
     {
         var head = $"src={Source} dst={Destination}";
         if (IsIcmp) return $"{head} type={IcmpType} code={IcmpCode} id={IcmpId}";
+        if (Protocol == IpProtocol.Gre) return $"{head} srckey=0x{SourcePort:x} dstkey=0x{DestinationPort:x}";
         return ConntrackProtocols.HasPorts(Protocol) ? $"{head} sport={SourcePort} dport={DestinationPort}" : head;
     }
 }
@@ -91,6 +93,10 @@ public sealed record ConntrackSettings
     public int IcmpTimeout { get; init; } = 30;
     public int Icmpv6Timeout { get; init; } = 30;
     public int GenericTimeout { get; init; } = 600;
+    /// <summary>nf_conntrack_gre_timeout: a GRE flow not answered yet.</summary>
+    public int GreTimeout { get; init; } = 30;
+    /// <summary>nf_conntrack_gre_timeout_stream: once traffic went both ways.</summary>
+    public int GreTimeoutStream { get; init; } = 180;
 
     public int TcpTimeout(TcpCtState state) => state switch
     {

@@ -92,7 +92,8 @@ public class ConntrackTableTests
         { "udp unreplied 30 s", Udp(A, C, 5000, 53), Udp(A, C, 5000, 53), 29.9, 30.1 },
         { "icmp 30 s", Echo(A, C, 8, 1), Echo(A, C, 8, 1), 29.9, 30.1 },
         { "tcp SYN_SENT 120 s", Tcp(A, C, 40000, 80, "S"), Tcp(A, C, 40000, 80, "S"), 119.9, 120.1 },
-        { "generic 600 s", FrameBuilder.Ipv4(A, C, IpProtocol.Gre, new byte[8]), FrameBuilder.Ipv4(A, C, IpProtocol.Gre, new byte[8]), 599, 601 },
+        { "generic 600 s", FrameBuilder.Ipv4(A, C, IpProtocol.Esp, new byte[8]), FrameBuilder.Ipv4(A, C, IpProtocol.Esp, new byte[8]), 599, 601 },
+        { "gre unreplied 30 s (its own tracker, not the generic one)", Gre(A, C), Gre(A, C), 29.9, 30.1 },
     };
 
     [Theory]

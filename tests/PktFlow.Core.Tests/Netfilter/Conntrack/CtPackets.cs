@@ -33,6 +33,16 @@ internal static class CtPackets
         return FrameBuilder.Ipv6(s, d, IpProtocol.Icmpv6, FrameBuilder.Icmpv6(s, d, type, body));
     }
 
+    /// <summary>GRE version 0 carrying IPv4 (RFC 2784), or PPTP's enhanced GRE (version 1, key and
+    /// sequence present) with <paramref name="callId"/> and inner protocol <paramref name="inner"/>.</summary>
+    public static byte[] Gre(IpAddr s, IpAddr d, ushort? callId = null, ushort inner = 0x880b)
+    {
+        byte[] header = callId is { } id
+            ? [0x30, 0x81, (byte)(inner >> 8), (byte)inner, 0, 4, (byte)(id >> 8), (byte)id, 0, 0, 0, 1, 0xab, 0xcd, 0xef, 0x01]
+            : [0, 0, 0x08, 0x00, 0xab, 0xcd, 0xef, 0x01];
+        return FrameBuilder.Ipv4(s, d, IpProtocol.Gre, header);
+    }
+
     /// <summary>An ICMP (or ICMPv6) error from <paramref name="s"/> to <paramref name="d"/> quoting <paramref name="quoted"/>.</summary>
     public static byte[] Error(IpAddr s, IpAddr d, byte[] quoted, byte type = 3, byte code = 3)
     {

@@ -20,6 +20,8 @@ public class KernelRecordedTests
     private const string Tcp40000R = "src=10.99.2.1 dst=10.99.1.1 sport=80 dport=40000";
     private const string T44000 = "src=10.99.1.1 dst=10.99.2.1 sport=44000 dport=80";
     private const string T44000R = "src=10.99.2.1 dst=10.99.1.1 sport=80 dport=44000";
+    private const string Gre0 = "src=10.99.1.1 dst=10.99.2.1 srckey=0x0 dstkey=0x0";
+    private const string Gre0R = "src=10.99.2.1 dst=10.99.1.1 srckey=0x0 dstkey=0x0";
 
     private static readonly Dictionary<string, Step[]> Scenarios = new()
     {
@@ -90,6 +92,21 @@ public class KernelRecordedTests
         [
             new(Tcp(A, C, 44001, 80, "S"), CtState.New, "tcp      6 119 SYN_SENT src=10.99.1.1 dst=10.99.2.1 sport=44001 dport=80 [UNREPLIED] src=10.99.2.1 dst=10.99.1.1 sport=80 dport=44001 mark=0 use=1"),
             new(Tcp(A, C, 44001, 80, "R"), CtState.New),
+        ],
+        // recorded through a masquerading router (Linux 6.18, conntrack v1.4.7), here without NAT:
+        // gre_pkt_to_tuple keys version 0 with 0 and PPTP's version 1 with its call id; gre_packet gives
+        // 30 s until a reply went through, then 180 s and ASSURED; version 1 without PPP gets no entry
+        ["gre: keys, timeouts, assured; pptp call id; enhanced gre without ppp refused"] =
+        [
+            new(Gre(A, C), CtState.New, $"gre      47 29 {Gre0} [UNREPLIED] {Gre0R} mark=0 use=1"),
+            new(Gre(C, A), CtState.Established, $"gre      47 29 {Gre0} {Gre0R} mark=0 use=1"),
+            new(Gre(A, C), CtState.Established, $"gre      47 179 {Gre0} {Gre0R} [ASSURED] mark=0 use=1"),
+            new(Gre(A, C, callId: 0x1234), CtState.New,
+                $"gre      47 179 {Gre0} {Gre0R} [ASSURED] mark=0 use=1",
+                "gre      47 29 src=10.99.1.1 dst=10.99.2.1 srckey=0x0 dstkey=0x1234 [UNREPLIED] src=10.99.2.1 dst=10.99.1.1 srckey=0x1234 dstkey=0x0 mark=0 use=1"),
+            new(Gre(A, C, callId: 0x1235, inner: 0x0800), CtState.Invalid,
+                $"gre      47 178 {Gre0} {Gre0R} [ASSURED] mark=0 use=1",
+                "gre      47 29 src=10.99.1.1 dst=10.99.2.1 srckey=0x0 dstkey=0x1234 [UNREPLIED] src=10.99.2.1 dst=10.99.1.1 srckey=0x1234 dstkey=0x0 mark=0 use=1"),
         ],
         ["tcp simultaneous open"] =
         [

@@ -99,6 +99,47 @@ public class NatUniqueTupleTests
         Assert.Contains(t.Path, e => e.Stage == "NfNatManip" && e.Detail!.Contains($"ICMP id 1234 -> {entry.Reply.IcmpId}"));
     }
 
+    /// <summary>
+    /// Get-PktFlowConntrack lists NATed entries as conntrack -L does: the original tuple as sent, the
+    /// reply tuple towards the NAT address. Expected lines: conntrack -L (v1.4.7, Linux 6.18) on a
+    /// masquerading router after the same packets (a UDP datagram, an answered echo request, GRE);
+    /// timeouts are pinned by <see cref="KernelRecordedTests"/>.
+    /// </summary>
+    [Fact]
+    public void NatedEntriesAreListedAsConntrackListsThem()
+    {
+        var engine = new DatapathEngine(LabLoader.Load(Lab(), "n.lab"));
+        Udp(engine, A, 5000);
+        Send(engine, A, FrameBuilder.Ipv4(A, Srv, IpProtocol.Icmp, FrameBuilder.IcmpEcho(25721, 1)));
+        Send(engine, A, CtPackets.Gre(A, Srv));
+        var host = engine.States.Single(s => s.Name == "host");
+        var lines = PktFlow.Netfilter.NfStateListing.Conntrack(host).Select(l => System.Text.RegularExpressions.Regex.Replace(l.Line, @"^(\S+\s+\d+) \d+ ", "$1 T ")).ToArray();
+        Assert.Equal(
+        [
+            "udp      17 T src=10.1.0.10 dst=203.0.113.53 sport=5000 dport=53 [UNREPLIED] src=203.0.113.53 dst=203.0.113.1 sport=53 dport=5000 mark=0 use=1",
+            "icmp     1 T src=10.1.0.10 dst=203.0.113.53 type=8 code=0 id=25721 src=203.0.113.53 dst=203.0.113.1 type=0 code=0 id=25721 mark=0 use=1",
+            "gre      47 T src=10.1.0.10 dst=203.0.113.53 srckey=0x0 dstkey=0x0 [UNREPLIED] src=203.0.113.53 dst=203.0.113.1 srckey=0x0 dstkey=0x0 mark=0 use=1",
+        ], lines);
+    }
+
+    /// <summary>
+    /// nf_nat_icmp_reply_translation: the server's port unreachable for a masqueraded flow comes back to
+    /// the NAT address; the router makes both the outer destination and the quoted source the sender's
+    /// own, as the kernel did in tests/scenarios/ct-other-protocols.
+    /// </summary>
+    [Fact]
+    public void AnIcmpErrorAboutAMasqueradedFlowIsTranslatedInsideAndOut()
+    {
+        var engine = new DatapathEngine(LabLoader.Load(Lab(), "n.lab"));
+        var t = Udp(engine, A, 5000, dport: 9); // srv listens on 53 only
+        var error = Assert.Single(t.GeneratedTraces, c => c.Summary.Contains("port 9 unreachable"));
+        var step = Assert.Single(error.Path, e => e.Stage == "NfNatIcmpReplyTranslation");
+        Assert.Equal("host", step.Namespace);
+        Assert.Contains("outer destination 203.0.113.1 -> 10.1.0.10, quoted source 203.0.113.1 -> 10.1.0.10", step.Detail);
+        Assert.Equal(Fate.Delivered, error.Fate);
+        Assert.Equal("a", error.Path[^1].Namespace);
+    }
+
     /// <summary>Observe mode: when the kernel had to pick a random port and the capture shows the packet
     /// leaving with it, the binding takes that port (if free and in range) instead of the model's draw.</summary>
     [Fact]
