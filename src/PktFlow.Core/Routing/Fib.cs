@@ -20,7 +20,7 @@ public enum FibError { None, NetUnreachable, HostUnreachable, Prohibited, Blackh
 /// <summary>
 /// The routing tables of one namespace, compiled once: per table and family, routes grouped by prefix
 /// length (longest first) in hash maps, so a lookup costs one probe per distinct prefix length.
-/// Rules are the kernel's defaults (local 0, main 32766, default 32767); `ip rule` comes later.
+/// Rules (`ip rule`, the kernel's defaults unless changed) run by priority before the tables are asked.
 /// </summary>
 public sealed class Fib
 {

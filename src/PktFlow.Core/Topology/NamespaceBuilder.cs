@@ -297,6 +297,14 @@ public sealed partial class NamespaceBuilder
         _rules.Add(rule);
     }
 
+    /// <summary>A snapshot's `ip -j rule` listing is the family's whole rule list, defaults included.</summary>
+    public void SetListedRules(IpFamily family, IEnumerable<Routing.FibRule> rules)
+    {
+        RequireListed();
+        _rules.RemoveAll(r => r.Family == family);
+        _rules.AddRange(rules);
+    }
+
     public void DeleteRule(Func<Routing.FibRule, bool> match) => _rules.Remove(_rules.LastOrDefault(match) ?? throw new TopologyException("RTNETLINK answers: No such file or directory (no such rule)"));
 
     /// <summary>ip neigh add: a static neighbour entry.</summary>

@@ -501,7 +501,7 @@ public sealed partial class LabLoader
             _ => DeviceKind.Other,
         };
         if (devKind == DeviceKind.Other) Warn($"link type '{kind}' is not modelled; the device exists but behaves as a plain device");
-        if (devKind is DeviceKind.Vlan or DeviceKind.Vxlan or DeviceKind.Macvlan or DeviceKind.Bridge)
+        if (devKind is DeviceKind.Vlan or DeviceKind.Vxlan or DeviceKind.Macvlan)
             b.NoteUnmodelled($"{_file}:{_cmd.Line}: {kind} device {name} (its datapath is not modelled yet)");
         if (devKind == DeviceKind.Veth)
         {

@@ -4,57 +4,41 @@ using PktFlow.Wire;
 namespace PktFlow.Topology.Snapshot;
 
 /// <summary>
-/// The parts of a snapshot the model does not evaluate yet (policy rules, neighbours, bridge FDB and
-/// VLANs, nftables, iptables), turned into "unmodelled configuration" lines that name the file: one
+/// The parts of a snapshot the model does not evaluate yet (bridge FDB and VLANs, an nftables
+/// ruleset that cannot be loaded, iptables-save output), turned into "unmodelled configuration" lines that name the file: one
 /// line per rule or entry an administrator made. What the kernel makes by itself (the default rules,
 /// a bridge's entries for its own MACs, devices' multicast lists, the default VLAN) and caches
 /// (learned neighbours and FDB entries) are left out, so a namespace without configuration of its
-/// own has none. Also the socket table from `ss -tulnH`.
+/// own has none. Also the static neighbours (`ip -j neigh`) and the socket table (`ss -tulnH`).
 /// </summary>
 internal static class SnapshotConfiguration
 {
-    private static readonly HashSet<(long, string)> DefaultRules = [(0, "local"), (32766, "main"), (32767, "default")];
-
-    /// <summary>`ip -j rule`: every rule but the kernel's default ones, as `PRIORITY: from ... lookup T`.</summary>
-    public static void Rules(SnapshotJson root, List<string> unmodelled)
+    /// <summary>
+    /// `ip -j neigh`: entries an administrator made (PERMANENT, NOARP) become the namespace's static
+    /// entries; learned ones are a cache of the moment the snapshot was taken and are learned again
+    /// from the capture. Proxy entries are named, not evaluated.
+    /// </summary>
+    public static List<Neighbour> Neighbours(SnapshotJson root, List<string> unmodelled)
     {
-        foreach (var r in root.Items())
-        {
-            var priority = r.Opt("priority")?.Integer(0, uint.MaxValue) ?? 0;
-            var members = r.Members().ToList();
-            if (members.Count == 3 && r.Opt("src")?.Text() == "all" && r.Opt("table") is { } t
-                && DefaultRules.Contains((priority, t.Text())))
-                continue;
-            var words = new List<string>();
-            foreach (var (name, v) in members)
-            {
-                switch (name)
-                {
-                    case "priority" or "srclen" or "dstlen": break;
-                    case "src": words.Add("from " + v.Text() + (r.Opt("srclen") is { } sl ? "/" + sl.Text() : "")); break;
-                    case "dst": words.Add("to " + v.Text() + (r.Opt("dstlen") is { } dl ? "/" + dl.Text() : "")); break;
-                    case "table": words.Add("lookup " + v.Text()); break;
-                    default: words.Add(v.Raw() == "null" ? name : $"{name} {v.Text()}"); break;
-                }
-            }
-            unmodelled.Add($"{r.File}: {r.Path}: rule {priority}: {string.Join(' ', words)}");
-        }
-    }
-
-    /// <summary>`ip -j neigh`: entries an administrator made (PERMANENT, NOARP); learned ones are a cache.</summary>
-    public static void Neighbours(SnapshotJson root, List<string> unmodelled)
-    {
+        var entries = new List<Neighbour>();
         foreach (var n in root.Items())
         {
             var states = n.Opt("state")?.Strings() ?? [];
-            if (!states.Any(s => s is "PERMANENT" or "NOARP")) continue;
-            var text = $"neighbour {n.Req("dst", "an address").Text()}";
-            if (n.Opt("dev") is { } dev) text += $" dev {dev.Text()}";
-            if (n.Opt("lladdr") is { } ll) text += $" lladdr {ll.Text()}";
-            if (n.Has("router")) text += " router";
-            if (n.Has("proxy")) text += " proxy";
-            unmodelled.Add($"{n.File}: {n.Path}: {text} {string.Join(' ', states)}");
+            var state = states.FirstOrDefault(s => s is "PERMANENT" or "NOARP");
+            if (state is null) continue;
+            var dst = n.Req("dst", "an address").Address();
+            var dev = n.Req("dev", "a device name").Text();
+            if (n.Has("proxy"))
+            {
+                unmodelled.Add($"{n.File}: {n.Path}: proxy neighbour {dst} dev {dev} (proxy entries are not modelled)");
+                continue;
+            }
+            MacAddress? mac = n.Opt("lladdr") is { } ll
+                ? MacAddress.TryParse(ll.Text(), out var m) ? m : throw ll.Error("a MAC address")
+                : null;
+            entries.Add(new Neighbour(dev, dst, mac, state.ToLowerInvariant()));
         }
+        return entries;
     }
 
     /// <summary>

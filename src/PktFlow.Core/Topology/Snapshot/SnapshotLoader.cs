@@ -79,6 +79,9 @@ public static class SnapshotLoader
         public readonly Dictionary<int, string> NsIds = new();
         /// <summary>Addresses wait for their devices, which wait for peer resolution.</summary>
         public readonly List<InterfaceAddress> Addresses = new();
+        /// <summary>Policy rules per family as listed; a family without a rule file keeps the kernel's defaults.</summary>
+        public readonly Dictionary<IpFamily, List<Routing.FibRule>> Rules = new();
+        public readonly List<Neighbour> Neighbours = new();
 
         public NetNamespace Build()
         {
@@ -89,6 +92,8 @@ public static class SnapshotLoader
                     IsUp = d.Device.IsUp, Master = d.Device.Master, Peer = d.Peer, PeerNamespace = d.PeerNamespace,
                 });
             foreach (var a in Addresses) Builder.AddListedAddress(a);
+            foreach (var (family, rules) in Rules) Builder.SetListedRules(family, rules);
+            foreach (var n in Neighbours) Builder.AddNeighbour(n);
             return Builder.Build();
         }
     }
@@ -130,9 +135,9 @@ public static class SnapshotLoader
 
             // nexthop.json came later than the other files: a snapshot without it predates it.
             if (File.Exists(Path.Combine(dir, name, "nexthop.json")) && Json(name, "nexthop.json", required: false) is { } nh) Nexthops(ns, nh);
-            if (Json(name, "rule4.json", required: false) is { } r4) SnapshotConfiguration.Rules(r4, _unmodelled);
-            if (Json(name, "rule6.json", required: false) is { } r6) SnapshotConfiguration.Rules(r6, _unmodelled);
-            if (Json(name, "neigh.json", required: false) is { } neigh) SnapshotConfiguration.Neighbours(neigh, _unmodelled);
+            if (Json(name, "rule4.json", required: false) is { } r4) ns.Rules[IpFamily.V4] = SnapshotRules.Rules(r4, IpFamily.V4, Table, _unmodelled);
+            if (Json(name, "rule6.json", required: false) is { } r6) ns.Rules[IpFamily.V6] = SnapshotRules.Rules(r6, IpFamily.V6, Table, _unmodelled);
+            if (Json(name, "neigh.json", required: false) is { } neigh) ns.Neighbours.AddRange(SnapshotConfiguration.Neighbours(neigh, _unmodelled));
             if (Json(name, "fdb.json", required: false) is { } fdb)
                 SnapshotConfiguration.Fdb(fdb, ns.Devices.Select(d => d.Device.Mac).ToHashSet(), _unmodelled);
             if (Json(name, "vlan.json", required: false) is { } vlan) SnapshotConfiguration.Vlans(vlan, _unmodelled);
@@ -255,7 +260,7 @@ public static class SnapshotLoader
                     LinkIndex = l.Opt("link_index")?.Int(0),
                     LinkNetnsId = l.Opt("link_netnsid")?.Int(0),
                 });
-                if (kind is DeviceKind.Bridge or DeviceKind.Vlan or DeviceKind.Vxlan or DeviceKind.Macvlan)
+                if (kind is DeviceKind.Vlan or DeviceKind.Vxlan or DeviceKind.Macvlan)
                     _unmodelled.Add($"{l.File}: {l.Path}: {kindName} device {name} (its datapath is not modelled yet)");
                 else if (kind == DeviceKind.Other)
                     _unmodelled.Add($"{l.File}: {l.Path}: {kindName} device {name} (kind '{kindName}' is not modelled; it behaves as a plain device)");

@@ -5,9 +5,9 @@
 # pfsnap-r: veth eth0 (to the client), bridge br0 with veth port p1 (to the client's eth1), macvlan
 #           mv0 on eth0, vxlan vx0, a veth pair spare0/spare1 left down (its address makes no
 #           routes), forwarding on (IPv6 anycast routes), routes in main, 100 and 200 (IPv4, IPv6,
-#           via, dev, src, proto, metric, blackhole/unreachable/prohibit), and configuration the
-#           model does not evaluate yet: ip rules, a permanent neighbour, a static FDB entry, an
-#           nftables table and an iptables-nft rule.
+#           via, dev, src, proto, metric, blackhole/unreachable/prohibit), ip rules and a permanent
+#           neighbour (both evaluated), and configuration the model does not evaluate yet: a static
+#           FDB entry, an nftables table and an iptables-nft rule.
 # pfsnap-c: eth0 and eth1, default routes back to the router.
 
 ip netns add pfsnap-r

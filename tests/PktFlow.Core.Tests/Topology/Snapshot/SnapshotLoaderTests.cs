@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PktFlow.Routing;
 using PktFlow.Testing;
 using PktFlow.Topology;
 using PktFlow.Topology.Lab;
@@ -111,6 +112,27 @@ public class SnapshotLoaderTests
     }
 
     [Fact]
+    public void PolicyRulesFromIpJsonRuleDecideTheLookup()
+    {
+        var r = Topology.Namespace("pfsnap-r")!;
+        Assert.Equal(["0: from all lookup local", "100: from 10.0.2.0/24 lookup 100", "200: from all fwmark 0x2 lookup 200",
+            "32766: from all lookup main", "32767: from all lookup default"], r.Fib.Rules(IpFamily.V4).Select(x => x.ToString()));
+        // from 10.0.2.0/24: table 100 has the blackhole; with fwmark 2: table 200 has the unreachable route
+        var fromLan = r.Fib.Lookup(IpAddr.Parse("10.99.1.1"), IpAddr.Parse("10.0.2.7"), "p1", null, 0);
+        Assert.Equal((FibError.Blackhole, 100u), (fromLan.Error, fromLan.Table));
+        var marked = r.Fib.Lookup(IpAddr.Parse("10.98.1.1"), IpAddr.Parse("10.0.1.7"), "eth0", null, 2);
+        Assert.Equal((FibError.HostUnreachable, 200u), (marked.Error, marked.Table)); // RTN_UNREACHABLE is -EHOSTUNREACH
+        Assert.Equal(RouteTables.Main, r.Fib.Lookup(IpAddr.Parse("10.98.1.1"), IpAddr.Parse("10.0.1.7"), "eth0", null, 0).Table);
+    }
+
+    [Fact]
+    public void PermanentNeighboursAreStaticEntriesAndLearnedOnesAreLeftToTheCapture()
+    {
+        var n = Assert.Single(Topology.Namespace("pfsnap-r")!.Neighbours);
+        Assert.Equal("10.0.1.9 dev eth0 lladdr 02:00:5e:10:00:09 PERMANENT", n.ToString());
+    }
+
+    [Fact]
     public void VethPeersAreResolvedAcrossAndWithinNamespaces()
     {
         string Peer(string ns, string dev) => Topology.Namespace(ns)!.Device(dev) is { } d ? $"{d.PeerNamespace}/{d.Peer}" : "none";
@@ -146,12 +168,8 @@ public class SnapshotLoaderTests
         var r = Topology.Namespace("pfsnap-r")!.Unmodelled;
         string[] expected =
         [
-            "pfsnap-r/link.json: [3]: bridge device br0 (its datapath is not modelled yet)",
             "pfsnap-r/link.json: [4]: macvlan device mv0 (its datapath is not modelled yet)",
             "pfsnap-r/link.json: [5]: vxlan device vx0 (its datapath is not modelled yet)",
-            "pfsnap-r/rule4.json: [1]: rule 100: from 10.0.2.0/24 lookup 100",
-            "pfsnap-r/rule4.json: [2]: rule 200: from all fwmark 0x2 lookup 200",
-            "pfsnap-r/neigh.json: [0]: neighbour 10.0.1.9 dev eth0 lladdr 02:00:5e:10:00:09 PERMANENT",
             "pfsnap-r/fdb.json: [8]: fdb 02:00:5e:10:00:77 dev p1 master br0 static",
             // nft.json is evaluated; only the rule iptables-nft wrote with an xt target is not
             "pfsnap-r/nft.json: nftables[6].rule.expr[2].xt: unsupported statement 'xt' (rule table ip nat chain POSTROUTING handle 2, not evaluated)",
