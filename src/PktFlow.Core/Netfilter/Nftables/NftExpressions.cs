@@ -34,6 +34,10 @@ internal abstract class NftSelector
     public int Length => Type.Length;
     public string Text = "";
     public abstract bool Load(NftEvalCtx c, Span<byte> dst);
+    /// <summary>The kernel keeps the value in a register in host byte order (meta mark, numgen, hashes), not as header bytes.</summary>
+    public virtual bool HostOrder => false;
+    /// <summary>Loading it may draw a random number (numgen random, hashes with a secret seed).</summary>
+    public virtual bool DrawsRandom => false;
 
     public static L3 NetProto(INftPacket p)
     {
@@ -93,6 +97,7 @@ internal sealed class MetaSelector : NftSelector
     public readonly MetaKey Key;
     public override NftType Type => _type;
     public MetaSelector(MetaKey k, NftType t) { Key = k; _type = t; }
+    public override bool HostOrder => Key is MetaKey.Mark or MetaKey.Iif or MetaKey.Oif or MetaKey.Length or MetaKey.CtState or MetaKey.CtStatus or MetaKey.CtMark;
 
     private static void Put(Span<byte> d, ulong v, int len) { for (int i = len - 1; i >= 0; i--) { d[i] = (byte)v; v >>= 8; } }
     private static bool Name(string? n, Span<byte> d)
@@ -152,6 +157,7 @@ internal sealed class ConcatSelector : NftSelector
     public readonly NftSelector[] Parts;
     public override NftType Type => _type;
     public ConcatSelector(NftSelector[] parts) { Parts = parts; _type = new NftType("concat", NftTypeKind.Int, parts.Sum(x => x.Length)); }
+    public override bool DrawsRandom => Parts.Any(p => p.DrawsRandom);
     public override bool Load(NftEvalCtx c, Span<byte> dst)
     {
         int o = 0;
@@ -165,6 +171,8 @@ internal sealed class NftElement
 {
     public byte[][] Lo = null!, Hi = null!;
     public NftVerdict Verdict; public string? Target;
+    /// <summary>A map element's data: the address of a NAT map, the object statement of an object map.</summary>
+    public object? Data;
     /// <summary><c>timeout</c> / <c>expires</c> given with the element, in ns.</summary>
     public long? TimeoutNs, ExpiresNs;
 
@@ -185,6 +193,8 @@ internal abstract class NftStmt
 {
     /// <summary>False: the rule stops here without a verdict (no match).</summary>
     public abstract bool Eval(NftEvalCtx c);
+    /// <summary>It may draw a random number: only rulesets with such statements have outcomes to enumerate.</summary>
+    internal virtual bool DrawsRandom => false;
 }
 
 internal enum CmpOp { Eq, Ne, Lt, Gt, Le, Ge, AnyBit, NoBit }
@@ -198,6 +208,7 @@ internal sealed class MatchStmt : NftStmt
     public byte[]? Lo, Hi;         // range (Op Eq/Ne)
     public List<NftElement>? Elements; public NftSet? Set; public int[] Widths = Array.Empty<int>();
     public bool Vmap;
+    internal override bool DrawsRandom => Sel.DrawsRandom;
 
     public override bool Eval(NftEvalCtx c)
     {

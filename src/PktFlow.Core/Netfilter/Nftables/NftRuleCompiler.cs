@@ -1,4 +1,5 @@
 using System.Text;
+using PktFlow.Wire;
 
 namespace PktFlow.Netfilter.Nftables;
 
@@ -79,13 +80,14 @@ internal sealed partial class NftParser
             case "counter":
             {
                 Take();
-                if (TakeIf("name")) return new ObjCounterStmt { Object = NamedObject("counter", Take()) };
+                if (TakeIf("name")) return ObjectRef("counter", o => new ObjCounterStmt { Object = o });
                 var cs = new CounterStmt();
                 if (TakeIf("packets")) { cs.InitialPackets = (long)U64(Take()); if (TakeIf("bytes")) cs.InitialBytes = (long)U64(Take()); }
                 return cs;
             }
             case "limit": return Limit();
             case "quota": return Quota();
+            case "meter": return Meter(ch, rule);
             case "add" or "update" or "delete" when _s.Peek(1).Text.StartsWith('@'): return Dynset(ch, rule);
             case "log":
             {
@@ -123,6 +125,7 @@ internal sealed partial class NftParser
                 return Match(MetaSel(Take()));
             case "ct":
                 if (_s.Peek(1).Is("mark") && _s.Peek(2).Is("set")) { Take(); Take(); Take(); return new SetMarkStmt { Ct = true, Value = U32(Take()) }; }
+                if (_s.Peek(1).Is("count")) return Connlimit();
                 break;
             case "mark":
                 if (_s.Peek(1).Is("set")) { Take(); Take(); return new SetMarkStmt { Value = U32(Take()) }; }
@@ -166,11 +169,51 @@ internal sealed partial class NftParser
         return o;
     }
 
+    /// <summary>
+    /// After <c>counter|quota|limit name</c>: the object's name (nft_objref), or <c>KEY map { k : "name", ... }</c>
+    /// (nft_objref_map) choosing the object per packet.
+    /// </summary>
+    private NftStmt ObjectRef(string kind, Func<NftObject, NftStmt> stmtOf)
+    {
+        if (!(Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text))) return stmtOf(NamedObject(kind, Take()));
+        var key = Selector();
+        if (!TakeIf("map")) throw Err(Cur, $"syntax error, expected 'map' after {kind} name {key.Text}");
+        var map = MapBody(key, d => stmtOf(NamedObject(kind, d)));
+        return new ObjrefMapStmt { Map = map };
+    }
+
+    /// <summary>Words that start an expression (not an object or address), for the forms that take either.</summary>
+    private static readonly HashSet<string> SelectorWords = new()
+    {
+        "ip", "ip6", "tcp", "udp", "th", "icmp", "icmpv6", "ether", "vlan", "arp", "meta", "ct", "numgen", "jhash", "symhash",
+        "iif", "oif", "iifname", "oifname", "mark", "l4proto", "nfproto", "pkttype",
+    };
+
+    /// <summary>An anonymous map's body <c>{ k : data, ... }</c> for <paramref name="key"/>; <paramref name="data"/> reads each element's data.</summary>
+    private NftMapLookup MapBody(NftSelector key, Func<NftTok, object> data)
+    {
+        var types = key is ConcatSelector cs ? cs.Parts.Select(p => p.Type).ToArray() : new[] { key.Type };
+        var map = new NftMapLookup { Key = key, Widths = types.Select(t => t.Length).ToArray() };
+        if (Cur.Kind == TokKind.Word && Cur.Text.StartsWith('@')) throw Err(Cur, $"unsupported: a named map ('{Cur.Text}'); write the map inline");
+        map.Elements = ParseSetBody(types, vmap: false, data);
+        _anonSets++;
+        return map;
+    }
+
+    /// <summary>ct count [over] N (nft_connlimit).</summary>
+    private NftStmt Connlimit()
+    {
+        Take(); Take();
+        bool over = TakeIf("over");
+        var n = Take();
+        return new ConnlimitStmt { Over = over, Limit = U32(n) };
+    }
+
     /// <summary>limit rate [over] N/unit [burst N packets] | limit rate [over] N bytes-unit/unit [burst N bytes-unit].</summary>
     private NftStmt Limit()
     {
         Take();
-        if (TakeIf("name")) throw Err(Cur, "unsupported: named limit objects");
+        if (TakeIf("name")) return ObjectRef("limit", o => o.Limit!);
         if (!TakeIf("rate")) throw Err(Cur, "syntax error, expected 'rate' after limit");
         var st = new LimitStmt { Over = TakeIf("over") };
         var first = Take();
@@ -212,7 +255,7 @@ internal sealed partial class NftParser
     private NftStmt Quota()
     {
         Take();
-        if (TakeIf("name")) return new QuotaStmt { Object = NamedObject("quota", Take()) };
+        if (TakeIf("name")) return ObjectRef("quota", o => new QuotaStmt { Object = o });
         var (over, quota, used) = QuotaBody();
         return new QuotaStmt { Over = over, Quota = quota, InitialUsed = used };
     }
@@ -252,7 +295,7 @@ internal sealed partial class NftParser
 
     private long Time(NftTok t) => TimeNs(t.Text) ?? throw Err(t, $"bad time '{t.Text}'");
 
-    /// <summary>add|update|delete @set { key [timeout T] [counter | limit ...] }.</summary>
+    /// <summary>add|update|delete @set { key [timeout T] [counter | limit | quota | ct count] }.</summary>
     private NftStmt Dynset(NftChain ch, NftRule rule)
     {
         var op = Take().Text;
@@ -260,20 +303,58 @@ internal sealed partial class NftParser
         var tb = ch.Table;
         if (!tb.SetMap.TryGetValue(nt.Text[1..], out var set)) throw Err(nt, $"set '{nt.Text[1..]}' does not exist");
         if (!TakeIf("{")) throw Err(Cur, $"syntax error, expected '{{' after {op} {nt.Text}");
+        return DynsetBody(ch, rule, op, set, nt, Selector());
+    }
+
+    /// <summary>
+    /// meter NAME [size N] { key [timeout T] stmt }: nft makes a dynamic set NAME (hidden from listings,
+    /// default size 65535, a handle of its own before the rule's) and a dynset <c>add</c> to it (checked
+    /// with nft 1.0.6 --debug=netlink).
+    /// </summary>
+    private NftStmt Meter(NftChain ch, NftRule rule)
+    {
+        Take();
+        var nt = Take();
+        int size = 65535;
+        if (TakeIf("size")) { var sz = Take(); size = int.TryParse(sz.Text, out var n) && n > 0 ? n : throw Err(sz, $"bad size '{sz.Text}'"); }
+        if (!TakeIf("{")) throw Err(Cur, $"syntax error, expected '{{' after meter {nt.Text}");
         var key = Selector();
+        var tb = ch.Table;
+        if (!tb.SetMap.TryGetValue(nt.Text, out var set))
+        {
+            var types = key is ConcatSelector cs ? cs.Parts.Select(p => p.Type).ToArray() : new[] { key.Type };
+            _anonSets++;
+            set = new NftSet
+            {
+                Table = tb, Name = nt.Text, KeyTypes = types, TypeText = string.Join(" . ", types.Select(t => t.Name)),
+                Flags = new[] { "dynamic" }, Size = size, IsMeter = true, Handle = tb.HandleCounter + _anonSets,
+            };
+            tb.SetMap[set.Name] = set;
+        }
+        else if (!set.IsMeter) throw Err(nt, $"'{nt.Text}' is a set of {tb}, not a meter");
+        return DynsetBody(ch, rule, "add", set, nt, key);
+    }
+
+    private NftStmt DynsetBody(NftChain ch, NftRule rule, string op, NftSet set, NftTok nt, NftSelector key)
+    {
         if (key.Length != set.KeyTypes.Sum(x => x.Length)) throw Err(nt, $"datatype mismatch: set '{set.Name}' has type {set.TypeText}, the key is {key.Text}");
         var st = new DynsetStmt { Op = op, Set = set, Key = key };
         var inner = new List<NftStmt>();
         while (More && !Cur.Is("}"))
         {
             if (TakeIf("timeout")) { st.TimeoutNs = Time(Take()); continue; }
+            var at = Cur;
             var s = Statement(ch, rule);
-            if (s is not (CounterStmt or LimitStmt or QuotaStmt)) throw Err(Cur, "unsupported statement in a set element (counter, limit and quota are modelled)");
+            if (s is not (CounterStmt or LimitStmt or QuotaStmt or ConnlimitStmt)) throw Err(at, "unsupported statement in a set element (counter, limit, quota and ct count are modelled)");
             inner.Add(s);
         }
         if (!TakeIf("}")) throw Err(Cur, "syntax error, expected '}'");
+        if (st.TimeoutNs is not null && set.IsMeter && !set.Flags.Contains("timeout")) set.Flags = set.Flags.Append("timeout").ToArray();
         if (st.TimeoutNs is not null && !set.Flags.Contains("timeout") && set.TimeoutNs is null)
             throw Err(nt, $"set '{set.Name}' has no timeout flag: elements cannot time out");
+        // nft_set_elem_expr_alloc: an expression that needs garbage collection (connlimit) is refused in a set with timeouts
+        if (inner.Any(x => x is ConnlimitStmt) && (set.Flags.Contains("timeout") || set.TimeoutNs is not null))
+            throw Err(nt, $"Could not process rule: Operation not supported: ct count in set '{set.Name}', which has timeouts");
         st.ElementStmts = inner.ToArray();
         set.UpdatedByRules = true;
         return st;
@@ -312,7 +393,9 @@ internal sealed partial class NftParser
         var kind = Take().Text;
         string? addr = null; int? pmin = null, pmax = null;
         if (More && Cur.Text is "ip" or "ip6") Take();
-        if (TakeIf("to"))
+        bool to = TakeIf("to");
+        if (to && Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text)) return NatMap(kind, rule);
+        if (to)
         {
             var v = Take(); var w = v.Text;
             string? port = null;
@@ -337,6 +420,19 @@ internal sealed partial class NftParser
         var flags = new List<string>();
         while (More && Cur.Text is "random" or "persistent" or "fully-random" or ",") { var f = Take().Text; if (f != ",") flags.Add(f); }
         return new VerdictStmt { Verdict = NftVerdict.Accept, Nat = new NatAction(kind, addr, pmin, pmax, rule.Text) { Flags = flags } };
+    }
+
+    /// <summary>snat|dnat to KEY map { k : address, ... } [flags]: the address is looked up per packet.</summary>
+    private NftStmt NatMap(string kind, NftRule rule)
+    {
+        if (kind is not ("snat" or "dnat")) throw Err(Cur, $"syntax error, {kind} takes no address");
+        var key = Selector();
+        if (!TakeIf("map")) throw Err(Cur, $"unsupported: {kind} to an expression without a map ('{key.Text}')");
+        var map = MapBody(key, d => IpAddr.TryParse(d.Text, out _) ? d.Text : throw Err(d, $"unsupported {kind} map data '{d.Text}' (an address is modelled)"));
+        if (More && Cur.Is(":")) throw Err(Cur, $"unsupported: a port after a {kind} map");
+        var flags = new List<string>();
+        while (More && Cur.Text is "random" or "persistent" or "fully-random" or ",") { var f = Take().Text; if (f != ",") flags.Add(f); }
+        return new NatMapStmt { Map = map, Kind = kind, Flags = flags, RuleText = rule.Text };
     }
 
     private NftStmt Fib()
@@ -370,12 +466,23 @@ internal sealed partial class NftParser
         {
             var kind = Take();
             if (kind.Text is not ("inc" or "random")) throw Err(kind, $"unsupported numgen type '{kind.Text}'");
-            if (!TakeIf("mod")) throw Err(Cur, "syntax error, expected 'mod' after numgen");
-            var m = Take();
-            var ng = new NumgenSelector { Random = kind.Text == "random", Modulus = (uint)U64(m), Text = $"numgen {kind.Text}" };
-            if (ng.Modulus == 0) throw Err(m, "numgen modulus must be above 0");
+            var ng = new NumgenSelector { Random = kind.Text == "random", Modulus = Modulus("numgen"), Text = $"numgen {kind.Text}" };
             if (TakeIf("offset")) ng.Offset = (uint)U64(Take());
             return ng;
+        }
+        if (t.Is("jhash"))
+        {
+            var src = Selector();
+            var h = new JhashSelector { Source = src, Modulus = Modulus("jhash"), Text = $"jhash {src.Text}" };
+            if (TakeIf("seed")) { var sd = Take(); h.Seed = U32(sd); }
+            if (TakeIf("offset")) h.Offset = U32(Take());
+            return h;
+        }
+        if (t.Is("symhash"))
+        {
+            var h = new SymhashSelector { Modulus = Modulus("symhash"), Text = "symhash" };
+            if (TakeIf("offset")) h.Offset = U32(Take());
+            return h;
         }
         if (BareMeta.Contains(t.Text)) return MetaSel(t);
         if (t.Is("ct"))
@@ -474,6 +581,14 @@ internal sealed partial class NftParser
             if (k.Is("ether")) return P(PBase.Network, macOff, 6, NftType.EtherAddr, L3.Arp);
             throw Err(k, $"unsupported expression 'arp {field.Text} {k.Text}'");
         }
+    }
+
+    /// <summary>mod N of numgen and the hashes (NFTA_HASH_MODULUS must be above 0).</summary>
+    private uint Modulus(string what)
+    {
+        if (!TakeIf("mod")) throw Err(Cur, $"syntax error, expected 'mod' after {what}");
+        var m = Take(); uint n = U32(m);
+        return n > 0 ? n : throw Err(m, $"{what} modulus must be above 0");
     }
 
     private NftSelector MetaSel(NftTok k) => k.Text switch
@@ -662,7 +777,7 @@ internal sealed partial class NftParser
     }
 
     /// <summary>Parses "{ e, e, ... }" (also for named sets' elements), with "key : verdict" in vmaps.</summary>
-    private List<NftElement> ParseSetBody(NftType[] types, bool vmap)
+    private List<NftElement> ParseSetBody(NftType[] types, bool vmap, Func<NftTok, object>? mapData = null)
     {
         int savedEnd = _ruleEnd; _ruleEnd = int.MaxValue;
         try
@@ -681,6 +796,11 @@ internal sealed partial class NftParser
                     if (k.Text == "timeout") el.TimeoutNs = Time(Take());
                     else if (k.Text == "expires") el.ExpiresNs = Time(Take());
                     else if (k.Text == "comment") Take();
+                }
+                if (mapData is not null)
+                {
+                    if (!TakeIf(":")) throw Err(Cur, "syntax error, expected ':' in map");
+                    el.Data = mapData(Take());
                 }
                 if (vmap)
                 {
