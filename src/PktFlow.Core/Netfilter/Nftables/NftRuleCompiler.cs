@@ -186,6 +186,7 @@ internal sealed partial class NftParser
     private static readonly HashSet<string> SelectorWords = new()
     {
         "ip", "ip6", "tcp", "udp", "th", "icmp", "icmpv6", "ether", "vlan", "arp", "meta", "ct", "numgen", "jhash", "symhash",
+        "udplite", "sctp", "dccp", "ah", "esp", "comp", "igmp",
         "iif", "oif", "iifname", "oifname", "mark", "l4proto", "nfproto", "pkttype",
     };
 
@@ -551,6 +552,32 @@ internal sealed partial class NftParser
             ("icmpv6", "id") => P(PBase.Transport, 4, 2, NftType.Int2, L3.V6, l4: 58),
             ("icmpv6", "sequence") => P(PBase.Transport, 6, 2, NftType.Int2, L3.V6, l4: 58),
             ("icmpv6", "mtu") => P(PBase.Transport, 4, 4, NftType.Int4, L3.V6, l4: 58),
+            // the other transport headers of nftables' proto.c, each behind its implied meta l4proto
+            ("udplite", "sport") => P(PBase.Transport, 0, 2, NftType.InetService, l4: 136),
+            ("udplite", "dport") => P(PBase.Transport, 2, 2, NftType.InetService, l4: 136),
+            ("udplite", "csumcov") => P(PBase.Transport, 4, 2, NftType.Int2, l4: 136),
+            ("udplite", "checksum") => P(PBase.Transport, 6, 2, NftType.Int2, l4: 136),
+            ("sctp", "sport") => P(PBase.Transport, 0, 2, NftType.InetService, l4: 132),
+            ("sctp", "dport") => P(PBase.Transport, 2, 2, NftType.InetService, l4: 132),
+            ("sctp", "vtag") => P(PBase.Transport, 4, 4, NftType.Int4, l4: 132),
+            ("sctp", "checksum") => P(PBase.Transport, 8, 4, NftType.Int4, l4: 132),
+            ("dccp", "sport") => P(PBase.Transport, 0, 2, NftType.InetService, l4: 33),
+            ("dccp", "dport") => P(PBase.Transport, 2, 2, NftType.InetService, l4: 33),
+            ("dccp", "type") => P(PBase.Transport, 8, 1, NftType.DccpType, l4: 33, shift: 1, mask: 0xF),
+            ("ah", "nexthdr") => P(PBase.Transport, 0, 1, NftType.InetProto, l4: 51),
+            ("ah", "hdrlength") => P(PBase.Transport, 1, 1, NftType.Int1, l4: 51),
+            ("ah", "reserved") => P(PBase.Transport, 2, 2, NftType.Int2, l4: 51),
+            ("ah", "spi") => P(PBase.Transport, 4, 4, NftType.Int4, l4: 51),
+            ("ah", "sequence") => P(PBase.Transport, 8, 4, NftType.Int4, l4: 51),
+            ("esp", "spi") => P(PBase.Transport, 0, 4, NftType.Int4, l4: 50),
+            ("esp", "sequence") => P(PBase.Transport, 4, 4, NftType.Int4, l4: 50),
+            ("comp", "nexthdr") => P(PBase.Transport, 0, 1, NftType.InetProto, l4: 108),
+            ("comp", "flags") => P(PBase.Transport, 1, 1, NftType.Int1, l4: 108),
+            ("comp", "cpi") => P(PBase.Transport, 2, 2, NftType.Int2, l4: 108),
+            ("igmp", "type") => P(PBase.Transport, 0, 1, NftType.IgmpType, L3.V4, l4: 2),
+            ("igmp", "mrt") => P(PBase.Transport, 1, 1, NftType.Int1, L3.V4, l4: 2),
+            ("igmp", "checksum") => P(PBase.Transport, 2, 2, NftType.Int2, L3.V4, l4: 2),
+            ("igmp", "group") => P(PBase.Transport, 4, 4, NftType.Ipv4Addr, L3.V4, l4: 2),
             ("ether", "daddr") => P(PBase.Link, 0, 6, NftType.EtherAddr),
             ("ether", "saddr") => P(PBase.Link, 6, 6, NftType.EtherAddr),
             ("ether", "type") => P(PBase.Link, 12, 2, NftType.EtherType),
@@ -567,7 +594,7 @@ internal sealed partial class NftParser
         };
         if (s is null)
         {
-            if (t.Text is "ip" or "ip6" or "tcp" or "udp" or "th" or "icmp" or "icmpv6" or "ether" or "vlan" or "arp")
+            if (t.Text is "ip" or "ip6" or "tcp" or "udp" or "th" or "icmp" or "icmpv6" or "ether" or "vlan" or "arp" or "udplite" or "sctp" or "dccp" or "ah" or "esp" or "comp" or "igmp")
                 throw Err(field, $"unsupported expression '{t.Text} {field.Text}'");
             throw Err(t, $"unknown expression '{t.Text}'");
         }
