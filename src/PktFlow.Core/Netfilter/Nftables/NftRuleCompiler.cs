@@ -186,7 +186,7 @@ internal sealed partial class NftParser
     private static readonly HashSet<string> SelectorWords = new()
     {
         "ip", "ip6", "tcp", "udp", "th", "icmp", "icmpv6", "ether", "vlan", "arp", "meta", "ct", "numgen", "jhash", "symhash",
-        "udplite", "sctp", "dccp", "ah", "esp", "comp", "igmp",
+        "udplite", "sctp", "dccp", "ah", "esp", "comp", "igmp", "exthdr", "hbh", "rt", "rt0", "rt2", "srh", "frag", "dst", "mh",
         "iif", "oif", "iifname", "oifname", "mark", "l4proto", "nfproto", "pkttype",
     };
 
@@ -485,6 +485,13 @@ internal sealed partial class NftParser
             if (TakeIf("offset")) h.Offset = U32(Take());
             return h;
         }
+        if (t.Is("exthdr"))
+        {
+            var h = Take();
+            if (!ExthdrTypes.TryGetValue(h.Text, out var ht)) throw Err(h, $"unsupported expression 'exthdr {h.Text}'");
+            return new ExthdrSelector(NftType.Boolean) { HeaderType = ht.Type, RoutingType = ht.Rt, Exists = true, Text = $"exthdr {h.Text}" };
+        }
+        if (ExthdrTypes.TryGetValue(t.Text, out var hdr)) return ExthdrField(t, hdr);
         if (BareMeta.Contains(t.Text)) return MetaSel(t);
         if (t.Is("ct"))
         {
@@ -608,6 +615,48 @@ internal sealed partial class NftParser
             if (k.Is("ether")) return P(PBase.Network, macOff, 6, NftType.EtherAddr, L3.Arp);
             throw Err(k, $"unsupported expression 'arp {field.Text} {k.Text}'");
         }
+    }
+
+    /// <summary>IPv6 extension headers by name: next-header number, and the routing type rt0/rt2/srh depend on.</summary>
+    private static readonly Dictionary<string, (byte Type, int Rt)> ExthdrTypes = new()
+    {
+        ["hbh"] = (0, -1), ["rt"] = (43, -1), ["rt0"] = (43, 0), ["rt2"] = (43, 2), ["srh"] = (43, 4), ["frag"] = (44, -1),
+        ["dst"] = (60, -1), ["mh"] = (135, -1),
+    };
+
+    /// <summary>A field of an IPv6 extension header, at its offset in the header (nftables' exthdr.c tables).</summary>
+    private NftSelector ExthdrField(NftTok name, (byte Type, int Rt) hdr)
+    {
+        var f = Take();
+        var w = f.Text;
+        int index = 0;
+        if (w.EndsWith(']') && w.IndexOf('[') is > 0 and var lb && int.TryParse(w[(lb + 1)..^1], out index) && index > 0) w = w[..lb];
+        ExthdrSelector X(int off, int width, NftType ty, int shift = 0, ulong mask = 0) =>
+            new(ty) { HeaderType = hdr.Type, RoutingType = hdr.Rt, Offset = off, Width = width, Shift = shift, Mask = mask, Text = $"{name.Text} {f.Text}" };
+        ExthdrSelector? s = (name.Text, w, index) switch
+        {
+            (_, "nexthdr", 0) => X(0, 1, NftType.InetProto),
+            ("hbh" or "rt" or "dst" or "mh", "hdrlength", 0) => X(1, 1, NftType.Int1),
+            ("rt", "type", 0) => X(2, 1, NftType.Int1),
+            ("rt", "seg-left", 0) => X(3, 1, NftType.Int1),
+            ("rt0", "reserved", 0) => X(4, 4, NftType.Int4),
+            ("rt0", "addr", > 0) => X(8 + (index - 1) * 16, 16, NftType.Ipv6Addr),
+            ("rt2", "addr", 0) => X(8, 16, NftType.Ipv6Addr),
+            ("srh", "last-entry", 0) => X(4, 1, NftType.Int1),
+            ("srh", "flags", 0) => X(5, 1, NftType.Int1),
+            ("srh", "tag", 0) => X(6, 2, NftType.Int2),
+            ("srh", "sid", > 0) => X(8 + (index - 1) * 16, 16, NftType.Ipv6Addr),
+            ("frag", "reserved", 0) => X(1, 1, NftType.Int1),
+            ("frag", "frag-off", 0) => X(2, 2, NftType.Int2, shift: 3, mask: 0x1FFF),
+            ("frag", "reserved2", 0) => X(3, 1, NftType.Int1, shift: 1, mask: 0x3),
+            ("frag", "more-fragments", 0) => X(3, 1, NftType.Int1, mask: 0x1),
+            ("frag", "id", 0) => X(4, 4, NftType.Int4),
+            ("mh", "type", 0) => X(2, 1, NftType.MhType),
+            ("mh", "reserved", 0) => X(3, 1, NftType.Int1),
+            ("mh", "checksum", 0) => X(4, 2, NftType.Int2),
+            _ => null,
+        };
+        return s ?? throw Err(f, $"unsupported expression '{name.Text} {f.Text}'");
     }
 
     /// <summary>mod N of numgen and the hashes (NFTA_HASH_MODULUS must be above 0).</summary>

@@ -118,6 +118,12 @@ internal sealed class NftType
         ("membership-query", 0x11), ("membership-report-v1", 0x12), ("membership-report-v2", 0x16), ("membership-report-v3", 0x22), ("leave-group", 0x17)));
     public static readonly NftType DccpType = new("dccp_pkttype", NftTypeKind.Int, 1, D(
         ("request", 0), ("response", 1), ("data", 2), ("ack", 3), ("dataack", 4), ("closereq", 5), ("close", 6), ("reset", 7), ("sync", 8), ("syncack", 9)));
+    public static readonly NftType MhType = new("mh_type", NftTypeKind.Int, 1, D(
+        ("binding-refresh-request", 0), ("home-test-init", 1), ("careof-test-init", 2), ("home-test", 3), ("careof-test", 4),
+        ("binding-update", 5), ("binding-acknowledgement", 6), ("binding-error", 7), ("fast-binding-update", 8),
+        ("fast-binding-acknowledgement", 9), ("fast-binding-advertisement", 10), ("experimental-mobility-header", 11), ("home-agent-switch-message", 12)));
+    /// <summary>exthdr/tcp option presence: <c>exists</c> or <c>missing</c> (JSON: true, false).</summary>
+    public static readonly NftType Boolean = new("boolean", NftTypeKind.Int, 1, D(("exists", 1), ("missing", 0), ("true", 1), ("false", 0)));
     public static readonly NftType Ecn = new("ecn", NftTypeKind.Int, 1, D(("not-ect", 0), ("ect1", 1), ("ect0", 2), ("ce", 3)));
 
     /// <summary>Set declaration type names (set { type X . Y; }).</summary>

@@ -453,6 +453,16 @@ internal sealed class NftJsonTokens
                 W("mod", $"{p}.mod"); W(Scalar(Prop(v, "mod", p), $"{p}.mod"), $"{p}.mod");
                 if (Opt(v, "offset") is { } off) { W("offset", $"{p}.offset"); W(Scalar(off, $"{p}.offset"), $"{p}.offset"); }
                 return;
+            case "exthdr":
+            {
+                Keys(v, p, "exthdr", "name", "field", "offset");
+                var name = Scalar(Prop(v, "name", p), $"{p}.name");
+                if (Opt(v, "field") is not { } field) { W("exthdr", p); W(name, $"{p}.name"); return; }
+                W(name, $"{p}.name");
+                var fw = Scalar(field, $"{p}.field");
+                W(Opt(v, "offset") is { } index ? $"{fw}[{Scalar(index, $"{p}.offset")}]" : fw, $"{p}.field");
+                return;
+            }
             case "jhash":
                 Keys(v, p, "jhash", "mod", "seed", "offset", "expr");
                 W("jhash", p); Left(Prop(v, "expr", p), $"{p}.expr");
@@ -510,6 +520,9 @@ internal sealed class NftJsonTokens
         switch (e.ValueKind)
         {
             case JsonValueKind.Number: W(e.GetRawText(), path); return;
+            // a presence test (exthdr hbh exists, tcp option ... exists) is a boolean in JSON
+            case JsonValueKind.True: W("exists", path); return;
+            case JsonValueKind.False: W("missing", path); return;
             case JsonValueKind.String:
                 var s = e.GetString()!;
                 Toks.Add(new NftTok(s.Length > 0 && s.All(NftLexer.IsWordChar) ? TokKind.Word : TokKind.String, s, path, 0, 0));

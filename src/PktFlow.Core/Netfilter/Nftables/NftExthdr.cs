@@ -1,0 +1,52 @@
+namespace PktFlow.Netfilter.Nftables;
+
+/// <summary>
+/// An IPv6 extension header field (nft_exthdr, NFT_EXTHDR_OP_IPV6): ipv6_find_hdr walks the chain of
+/// extension headers to the first header of the type; the field is read at an offset into it. No such
+/// header, no match (NFT_BREAK); with <c>exists</c> the value is whether it was found. rt0, rt2 and srh
+/// also need the routing header's type (the dependency nft adds: <c>rt type 0|2|4</c>).
+/// </summary>
+internal sealed class ExthdrSelector : NftSelector
+{
+    private readonly NftType _type;
+    public byte HeaderType; public int Offset, Width, Shift; public ulong Mask;
+    public bool Exists; public int RoutingType = -1;
+    public ExthdrSelector(NftType t) { _type = t; }
+    public override NftType Type => _type;
+
+    public override bool Load(NftEvalCtx c, Span<byte> dst)
+    {
+        if (NetProto(c.P) != L3.V6) return false;
+        var n = c.P.Network;
+        int at = Find(n, HeaderType);
+        if (at >= 0 && RoutingType >= 0 && (n.Length < at + 3 || n[at + 2] != RoutingType)) at = -1;
+        if (Exists) { dst[0] = at >= 0 ? (byte)1 : (byte)0; return true; }
+        if (at < 0 || n.Length < at + Offset + Width) return false;
+        var b = n.Slice(at + Offset, Width);
+        if (Mask == 0) { b.CopyTo(dst); return true; }
+        ulong v = (NftBytes.ToUlong(b) >> Shift) & Mask;
+        for (int i = Length - 1; i >= 0; i--) { dst[i] = (byte)v; v >>= 8; }
+        return true;
+    }
+
+    /// <summary>ipv6_find_hdr: the offset of the first header of <paramref name="target"/>, or -1.</summary>
+    internal static int Find(ReadOnlySpan<byte> n, byte target)
+    {
+        if (n.Length < 40) return -1;
+        byte next = n[6]; int off = 40;
+        for (int guard = 0; guard < 64; guard++)
+        {
+            if (next == target) return off;
+            // ipv6_ext_hdr: hop-by-hop, routing, fragment, AH, destination options (and no next header: the end)
+            if (next is not (0 or 43 or 44 or 51 or 60) || n.Length < off + 8) return -1;
+            if (next == 44)
+            {
+                if ((((n[off + 2] << 8) | n[off + 3]) & 0xFFF8) != 0) return -1; // a later fragment: nothing follows
+                next = n[off]; off += 8; continue;
+            }
+            int len = next == 51 ? (n[off + 1] + 2) * 4 : (n[off + 1] + 1) * 8;
+            next = n[off]; off += len;
+        }
+        return -1;
+    }
+}
