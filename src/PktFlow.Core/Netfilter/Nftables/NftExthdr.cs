@@ -50,3 +50,40 @@ internal sealed class ExthdrSelector : NftSelector
         return -1;
     }
 }
+
+/// <summary>
+/// A TCP option field (nft_exthdr, NFT_EXTHDR_OP_TCPOPT): the options after the fixed header are walked
+/// (EOL and NOP are one byte, the others carry their length; the last byte is never a kind) to the first
+/// option of the kind; the field is read at an offset into it, if the option is long enough. Not found,
+/// no match; with <c>exists</c> the value is whether it was found.
+/// </summary>
+internal sealed class TcpOptionSelector : NftSelector
+{
+    private readonly NftType _type;
+    public byte Kind; public int Offset, Width, Shift; public ulong Mask; public bool Exists;
+    public TcpOptionSelector(NftType t) { _type = t; }
+    public override NftType Type => _type;
+
+    public override bool Load(NftEvalCtx c, Span<byte> dst)
+    {
+        var p = c.P;
+        if (p.L4Protocol != 6 || p.TransportOffset < 0 || p.Network.Length < p.TransportOffset + 20) return false;
+        var tcp = p.Network[p.TransportOffset..];
+        int hdrLen = Math.Min((tcp[12] >> 4) * 4, tcp.Length);
+        int found = -1;
+        for (int i = 20, len; i < hdrLen - 1; i += len)
+        {
+            len = tcp[i] <= 1 || tcp[i + 1] == 0 ? 1 : tcp[i + 1]; // optlen
+            if (tcp[i] != Kind) continue;
+            if (i + len <= hdrLen && Offset + (Exists ? 0 : Width) <= len) found = i;
+            break;
+        }
+        if (Exists) { dst[0] = found >= 0 ? (byte)1 : (byte)0; return true; }
+        if (found < 0) return false;
+        var b = tcp.Slice(found + Offset, Width);
+        if (Mask == 0) { b.CopyTo(dst); return true; }
+        ulong v = (NftBytes.ToUlong(b) >> Shift) & Mask;
+        for (int i = Length - 1; i >= 0; i--) { dst[i] = (byte)v; v >>= 8; }
+        return true;
+    }
+}

@@ -506,6 +506,7 @@ internal sealed partial class NftParser
                 _ => throw Err(k, $"unsupported ct expression 'ct {k.Text}'"),
             };
         }
+        if (t.Is("tcp") && Cur.Is("option")) { Take(); return TcpOption(); }
         var f = Cur;
         var field = Take();
         PayloadSelector P(PBase b, int off, int w, NftType ty, L3 l3 = L3.None, int l4 = -1, int shift = 0, ulong mask = 0, int l4alt = -1) =>
@@ -657,6 +658,39 @@ internal sealed partial class NftParser
             _ => null,
         };
         return s ?? throw Err(f, $"unsupported expression '{name.Text} {f.Text}'");
+    }
+
+    private static readonly Dictionary<string, byte> TcpOptionKinds = new()
+    {
+        ["eol"] = 0, ["nop"] = 1, ["maxseg"] = 2, ["window"] = 3, ["sack-perm"] = 4, ["sack"] = 5, ["sack0"] = 5, ["sack1"] = 5,
+        ["sack2"] = 5, ["sack3"] = 5, ["timestamp"] = 8, ["md5sig"] = 19, ["mptcp"] = 30, ["fastopen"] = 34,
+    };
+
+    /// <summary>tcp option NAME|N [FIELD] (nftables' tcpopt.c): without a field, a presence test (exists/missing).</summary>
+    private NftSelector TcpOption()
+    {
+        var k = Take();
+        byte kind = TcpOptionKinds.TryGetValue(k.Text, out var named) ? named
+            : NftType.TryNumber(k.Text, out var n) && n <= 255 ? (byte)n : throw Err(k, $"unsupported expression 'tcp option {k.Text}'");
+        TcpOptionSelector X(int off, int width, NftType ty, int shift = 0, ulong mask = 0, string? field = null) =>
+            new(ty) { Kind = kind, Offset = off, Width = width, Shift = shift, Mask = mask, Exists = field is null, Text = $"tcp option {(k.Text == "sack0" ? "sack" : k.Text)}{(field is null ? "" : " " + field)}" };
+        if (!(More && Cur.Kind == TokKind.Word && char.IsLetter(Cur.Text[0]) && Cur.Text is not ("exists" or "missing" or "set"))) return X(0, 1, NftType.Boolean);
+        var f = Take();
+        int sack = k.Text.StartsWith("sack", StringComparison.Ordinal) && k.Text.Length == 5 ? k.Text[4] - '0' : 0;
+        TcpOptionSelector? s = (kind, f.Text) switch
+        {
+            (_, "kind") => X(0, 1, NftType.Int1, field: f.Text),
+            ( > 1, "length") => X(1, 1, NftType.Int1, field: f.Text),
+            (2, "size") => X(2, 2, NftType.Int2, field: f.Text),
+            (3, "count") => X(2, 1, NftType.Int1, field: f.Text),
+            (5, "left") => X(2 + sack * 8, 4, NftType.Int4, field: f.Text),
+            (5, "right") => X(6 + sack * 8, 4, NftType.Int4, field: f.Text),
+            (8, "tsval") => X(2, 4, NftType.Int4, field: f.Text),
+            (8, "tsecr") => X(6, 4, NftType.Int4, field: f.Text),
+            (30, "subtype") => X(2, 1, NftType.Int1, shift: 4, mask: 0xF, field: f.Text),
+            _ => null,
+        };
+        return s ?? throw Err(f, $"unsupported expression 'tcp option {k.Text} {f.Text}'");
     }
 
     /// <summary>mod N of numgen and the hashes (NFTA_HASH_MODULUS must be above 0).</summary>

@@ -3,7 +3,7 @@ using PktFlow.Testing;
 
 namespace PktFlow.Tests.Netfilter.Nftables;
 
-/// <summary>IPv6 extension header fields (nft_exthdr over ipv6_find_hdr) and the transport headers beyond tcp/udp/icmp.</summary>
+/// <summary>IPv6 extension header fields (nft_exthdr over ipv6_find_hdr), TCP options, and the transport headers beyond tcp/udp/icmp.</summary>
 public class NftHeaderFieldTests
 {
     private static bool Matches(string rule, FakeNftPacket p, NftFamily family = NftFamily.Ip6)
@@ -59,6 +59,26 @@ public class NftHeaderFieldTests
     {
         var l4 = new byte[] { 0x13, 0x88, 0x13, 0x89, 1, 2, 3, 4, 0, 0, 0, 0 };
         var p = new FakeNftPacket { Net = FrameBuilder.Ipv4(FakeNftPacket.A("10.0.0.1"), FakeNftPacket.A("10.0.0.2"), 132, l4), L4Protocol = 132, TransportOffset = 20 };
+        Assert.Equal(expected, Matches(match, p, NftFamily.Ip));
+    }
+
+    [Theory]
+    [InlineData("tcp option maxseg size 1460", true)]
+    [InlineData("tcp option maxseg length 4", true)]
+    [InlineData("tcp option window count 7", true)]
+    [InlineData("tcp option sack-perm exists", true)]
+    [InlineData("tcp option eol exists", true)]
+    [InlineData("tcp option timestamp exists", false)]
+    [InlineData("tcp option timestamp missing", true)]
+    [InlineData("tcp option timestamp tsval 1", false)]
+    [InlineData("tcp option 3 exists", true)]
+    public void TcpOptions_WalkedAsNftExthdrDoes(string match, bool expected)
+    {
+        // doff 8: MSS 1460, NOP, window scale 7, SACK permitted, EOL, padding
+        var l4 = new byte[32];
+        l4[12] = 8 << 4; l4[13] = 0x02;
+        new byte[] { 2, 4, 0x05, 0xB4, 1, 3, 3, 7, 4, 2, 0, 0 }.CopyTo(l4, 20);
+        var p = new FakeNftPacket { Net = FrameBuilder.Ipv4(FakeNftPacket.A("10.0.0.1"), FakeNftPacket.A("10.0.0.2"), 6, l4), L4Protocol = 6, TransportOffset = 20 };
         Assert.Equal(expected, Matches(match, p, NftFamily.Ip));
     }
 
