@@ -39,6 +39,15 @@ internal abstract class NftSelector
     /// <summary>Loading it may draw a random number (numgen random, hashes with a secret seed).</summary>
     public virtual bool DrawsRandom => false;
 
+    /// <summary>Copies a header field into the key; a sub-byte field is shifted and masked (nft's payload + bitwise).</summary>
+    protected bool Field(ReadOnlySpan<byte> b, Span<byte> dst, int shift, ulong mask)
+    {
+        if (mask == 0) { b.CopyTo(dst); return true; }
+        ulong v = (NftBytes.ToUlong(b) >> shift) & mask;
+        for (int i = Length - 1; i >= 0; i--) { dst[i] = (byte)v; v >>= 8; }
+        return true;
+    }
+
     public static L3 NetProto(INftPacket p)
     {
         switch (p.Family)
@@ -82,10 +91,7 @@ internal sealed class PayloadSelector : NftSelector
                 break;
         }
         if (b.Length < Offset + Width) return false;
-        if (Mask == 0) { b.Slice(Offset, Width).CopyTo(dst); return true; }
-        ulong v = (NftBytes.ToUlong(b.Slice(Offset, Width)) >> Shift) & Mask;
-        for (int i = Length - 1; i >= 0; i--) { dst[i] = (byte)v; v >>= 8; }
-        return true;
+        return Field(b.Slice(Offset, Width), dst, Shift, Mask);
     }
 }
 

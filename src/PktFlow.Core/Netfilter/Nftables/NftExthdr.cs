@@ -22,11 +22,7 @@ internal sealed class ExthdrSelector : NftSelector
         if (at >= 0 && RoutingType >= 0 && (n.Length < at + 3 || n[at + 2] != RoutingType)) at = -1;
         if (Exists) { dst[0] = at >= 0 ? (byte)1 : (byte)0; return true; }
         if (at < 0 || n.Length < at + Offset + Width) return false;
-        var b = n.Slice(at + Offset, Width);
-        if (Mask == 0) { b.CopyTo(dst); return true; }
-        ulong v = (NftBytes.ToUlong(b) >> Shift) & Mask;
-        for (int i = Length - 1; i >= 0; i--) { dst[i] = (byte)v; v >>= 8; }
-        return true;
+        return Field(n.Slice(at + Offset, Width), dst, Shift, Mask);
     }
 
     /// <summary>ipv6_find_hdr: the offset of the first header of <paramref name="target"/>, or -1.</summary>
@@ -80,10 +76,6 @@ internal sealed class TcpOptionSelector : NftSelector
         }
         if (Exists) { dst[0] = found >= 0 ? (byte)1 : (byte)0; return true; }
         if (found < 0) return false;
-        var b = tcp.Slice(found + Offset, Width);
-        if (Mask == 0) { b.CopyTo(dst); return true; }
-        ulong v = (NftBytes.ToUlong(b) >> Shift) & Mask;
-        for (int i = Length - 1; i >= 0; i--) { dst[i] = (byte)v; v >>= 8; }
-        return true;
+        return Field(tcp.Slice(found + Offset, Width), dst, Shift, Mask);
     }
 }
