@@ -291,12 +291,28 @@ internal sealed class LogStmt : NftStmt
     public override bool Eval(NftEvalCtx c) { (c.Logs ??= new()).Add(Text); return true; }
 }
 
+/// <summary>nft_meta_set / nft_ct_set of the mark: a constant, what an expression loads, or a map's data (no element: no match).</summary>
 internal sealed class SetMarkStmt : NftStmt
 {
     public bool Ct; public uint Value;
+    public NftSelector? Source; public NftMapLookup? Map;
+    internal override bool DrawsRandom => (Source ?? Map?.Key)?.DrawsRandom == true;
+
     public override bool Eval(NftEvalCtx c)
     {
-        if (Ct) c.CtMark = Value; else c.P.Mark = Value;
+        uint v = Value;
+        if (Map is not null)
+        {
+            if (Map.Find(c) is not { Data: uint data }) return false;
+            v = data;
+        }
+        else if (Source is not null)
+        {
+            Span<byte> k = stackalloc byte[4];
+            if (!Source.Load(c, k)) return false;
+            v = BinaryPrimitives.ReadUInt32BigEndian(k);
+        }
+        if (Ct) c.CtMark = v; else c.P.Mark = v;
         return true;
     }
 }

@@ -119,21 +119,36 @@ internal sealed partial class NftParser
             case "comment": Take(); rule.Comment = Take().Text; return new NotrackNoop();
             case "meta":
                 Take();
-                if (Cur.Is("mark") && _s.Peek(1).Is("set") ) { Take(); Take(); return new SetMarkStmt { Value = U32(Take()) }; }
+                if (Cur.Is("mark") && _s.Peek(1).Is("set") ) { Take(); Take(); return SetMark(ct: false); }
                 if (Cur.Is("nftrace") && _s.Peek(1).Is("set")) { Take(); Take(); Take(); return new NftraceSetStmt(); }
                 if (Cur.Is("random")) return MetaRandom();
                 return Match(MetaSel(Take()));
             case "ct":
-                if (_s.Peek(1).Is("mark") && _s.Peek(2).Is("set")) { Take(); Take(); Take(); return new SetMarkStmt { Ct = true, Value = U32(Take()) }; }
+                if (_s.Peek(1).Is("mark") && _s.Peek(2).Is("set")) { Take(); Take(); Take(); return SetMark(ct: true); }
                 if (_s.Peek(1).Is("count")) return Connlimit();
                 break;
             case "mark":
-                if (_s.Peek(1).Is("set")) { Take(); Take(); return new SetMarkStmt { Value = U32(Take()) }; }
+                if (_s.Peek(1).Is("set")) { Take(); Take(); return SetMark(ct: false); }
                 break;
             case "fib": return Fib();
         }
         if (t.Kind == TokKind.Word) return Match(Selector());
         throw Err(t, $"syntax error, unexpected '{t}'");
+    }
+
+    /// <summary>
+    /// meta|ct mark set VALUE | EXPR | EXPR map { k : mark, ... }: a constant, or a 32-bit value an
+    /// expression loads (numgen, a hash, meta mark, ct mark), or the data of a map that expression keys.
+    /// </summary>
+    private NftStmt SetMark(bool ct)
+    {
+        if (!(Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text))) return new SetMarkStmt { Ct = ct, Value = U32(Take()) };
+        var at = Cur;
+        var key = Selector();
+        if (TakeIf("map")) return new SetMarkStmt { Ct = ct, Map = MapBody(key, d => U32(d)) };
+        if (key.Length != 4) throw Err(at, $"unsupported: {(ct ? "ct" : "meta")} mark set {key.Text} (a 32-bit value is set)");
+        if (More && Cur.Text is "&" or "|" or "^" or "<<" or ">>" or "<" or ">" or "and" or "or" or "xor") throw Err(Cur, $"unsupported: {(ct ? "ct" : "meta")} mark set with an operation ('{Cur.Text}')");
+        return new SetMarkStmt { Ct = ct, Source = key };
     }
 
     /// <summary>meta random [&amp; MASK] OP VALUE, with MASK a run of low bits.</summary>

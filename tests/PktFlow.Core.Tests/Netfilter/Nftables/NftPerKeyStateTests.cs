@@ -228,7 +228,22 @@ public class NftPerKeyStateTests
         Assert.Equal("policy", r.Runs.Single().By);
     }
 
+    [Fact]
+    public void MarkSet_FromNumgenAndFromAMap()
+    {
+        var rs = Rules("udp dport 1 meta mark set numgen inc mod 3 accept\nudp dport 2 meta mark set ip saddr map { 10.1.0.2 : 0x2a } accept");
+        var st = new NftState(1, "h");
+        var marks = Enumerable.Range(0, 4).Select(i => { var p = Udp("10.1.0.2", 1, 1); Run(rs, st, (i + 1) * Ms, p); return p.Mark; });
+        Assert.Equal(new uint[] { 0, 1, 2, 0 }, marks);
+        var known = Udp("10.1.0.2", 1, 2); var other = Udp("10.1.0.9", 1, 2);
+        Assert.Equal("rule", Run(rs, st, 9 * Ms, known).Runs.Single().By);
+        Assert.Equal(42u, known.Mark);
+        Assert.Equal("policy", Run(rs, st, 10 * Ms, other).Runs.Single().By); // no element: the rule stops before accept
+        Assert.Equal(0u, other.Mark);
+    }
+
     [Theory]
+    [InlineData("meta mark set ct mark >> 8", "unsupported: meta mark set with an operation ('>')")]
     [InlineData("dnat to ip saddr map @m", "unsupported: a named map ('@m')")]
     [InlineData("dnat to ip saddr map { 10.0.0.1 : 10.0.0.2-10.0.0.3 }", "unsupported dnat map data '10.0.0.2-10.0.0.3'")]
     [InlineData("limit name \"nope\" accept", "limit 'nope' does not exist")]

@@ -427,6 +427,12 @@ internal sealed class NftJsonTokens
         foreach (var w in target.Split(' ')) W(w, $"{p}.key");
         W("set", p);
         var value = Prop(v, "value", p);
+        if (value.ValueKind == JsonValueKind.Object && Opt(value, "map") is { } map) { MapOf(map, $"{p}.value.map"); return; }
+        if (value.ValueKind == JsonValueKind.Object && Single(value, $"{p}.value", "a value").Key is "numgen" or "jhash" or "symhash" or "meta" or "ct")
+        {
+            Left(value, $"{p}.value");
+            return;
+        }
         if (value.ValueKind is not (JsonValueKind.Number or JsonValueKind.String))
             throw Err($"{p}.value", Describe(value), $"unsupported value for '{target} set': {Describe(value)} (only constants)");
         W(Scalar(value, $"{p}.value"), $"{p}.value");
