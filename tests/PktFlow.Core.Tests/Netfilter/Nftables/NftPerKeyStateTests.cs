@@ -195,6 +195,24 @@ public class NftPerKeyStateTests
     }
 
     [Fact]
+    public void EveryOutcome_UnseededJhashMap_EachBucketOnceThenTheDrawIsKept()
+    {
+        var rs = NftRuleset.Parse("table ip t { chain pre { type nat hook prerouting priority dstnat; dnat to jhash ip saddr mod 2 map { 0 : 10.2.0.2, 1 : 10.3.0.2 } } }", "j.nft");
+        var st = new NftState(5, "h");
+        var p = Udp("10.1.0.2", 1, 7000);
+        var before = st.CloneForDryRun(Array.Empty<int>());
+        var seeded = NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Prerouting, p, state: st);
+        var outcomes = NftOutcomes.Enumerate(rs, NftFamily.Ip, NftHookPoint.Prerouting, p, 0, _ => true, before, seeded.Decisions);
+        Assert.Equal(new[] { "10.2.0.2", "10.3.0.2" }, outcomes.Select(o => o.Result.Nat!.Address));
+        Assert.All(outcomes, o => Assert.Equal(0.5, o.Probability, 9));
+        Assert.Equal(seeded.Nat!.Address, Assert.Single(outcomes, o => o.Taken).Result.Nat!.Address);
+        // the next packet from that source follows the drawn bucket: nothing left to enumerate
+        var next = NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Prerouting, Udp("10.1.0.2", 2, 7000), state: st);
+        Assert.Empty(next.Decisions);
+        Assert.Equal(seeded.Nat!.Address, next.Nat!.Address);
+    }
+
+    [Fact]
     public void Symhash_BothDirectionsOfAFlowShareABucket()
     {
         var rs = Rules("symhash mod 2 offset 100 vmap { 100 : accept, 101 : drop }");
