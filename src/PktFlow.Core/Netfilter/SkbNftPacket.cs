@@ -35,6 +35,9 @@ internal sealed class SkbNftPacket : INftPacket
 
     public NftCtInfo? Conntrack => _skb.Ct is { } ct
         ? new NftCtInfo(ct.State.ToString().ToLowerInvariant(), ct.Direction.ToString().ToLowerInvariant(), ct.Entry?.Mark ?? 0, NftStatus(ct.Entry?.Status))
+        {
+            Original = ct.Entry?.Original, Reply = ct.Entry?.Reply, Zone = ct.Entry?.Zone ?? 0,
+        }
         : null;
 
     /// <summary>conntrack's status bits in nft's names (ct status dnat, seen-reply, ...).</summary>

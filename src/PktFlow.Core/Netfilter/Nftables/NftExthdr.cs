@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace PktFlow.Netfilter.Nftables;
 
 /// <summary>
@@ -77,5 +79,41 @@ internal sealed class TcpOptionSelector : NftSelector
         if (Exists) { dst[0] = found >= 0 ? (byte)1 : (byte)0; return true; }
         if (found < 0) return false;
         return Field(tcp.Slice(found + Offset, Width), dst, Shift, Mask);
+    }
+}
+
+/// <summary>What <see cref="CtTupleSelector"/> reads of a connection's tuple.</summary>
+internal enum CtTupleKey { Saddr, Daddr, ProtoSrc, ProtoDst, L3Proto, Protocol, Zone }
+
+/// <summary>
+/// nft_ct_get_eval of the tuple keys: <c>ct [original|reply] ip|ip6 saddr|daddr</c>, <c>proto-src</c>,
+/// <c>proto-dst</c> (network order), <c>l3proto</c>, <c>protocol</c>, <c>zone</c>. A packet without a
+/// connection entry (untracked, invalid) does not match (NFT_BREAK).
+/// </summary>
+internal sealed class CtTupleSelector : NftSelector
+{
+    private readonly NftType _type;
+    public CtTupleKey Key; public bool Reply;
+    public CtTupleSelector(NftType t) { _type = t; }
+    public override NftType Type => _type;
+    public override bool HostOrder => Key == CtTupleKey.Zone;
+
+    public override bool Load(NftEvalCtx c, Span<byte> dst)
+    {
+        if (c.P.Conntrack is not { Original: { } orig } ct) return false;
+        var t = Reply ? ct.Reply ?? orig : orig;
+        switch (Key)
+        {
+            case CtTupleKey.Saddr or CtTupleKey.Daddr:
+                var a = Key == CtTupleKey.Saddr ? t.Source : t.Destination;
+                if (dst.Length != (a.IsV4 ? 4 : 16)) return false; // the other family
+                a.Write(dst);
+                return true;
+            case CtTupleKey.ProtoSrc: BinaryPrimitives.WriteUInt16BigEndian(dst, t.SourcePort); return true;
+            case CtTupleKey.ProtoDst: BinaryPrimitives.WriteUInt16BigEndian(dst, t.DestinationPort); return true;
+            case CtTupleKey.L3Proto: dst[0] = t.Source.IsV4 ? (byte)2 : (byte)10; return true;
+            case CtTupleKey.Protocol: dst[0] = t.Protocol; return true;
+            default: BinaryPrimitives.WriteUInt16BigEndian(dst, ct.Zone); return true;
+        }
     }
 }

@@ -143,7 +143,13 @@ public sealed class NftObject
 public sealed record NftDeclaredObject(string Kind, string Name, int Handle);
 
 /// <summary>A conntrack summary the datapath hands to nft.</summary>
-public sealed record NftCtInfo(string State, string Direction, uint Mark, string Status);
+public sealed record NftCtInfo(string State, string Direction, uint Mark, string Status)
+{
+    /// <summary>The connection's tuples and zone (null: the packet has no connection entry, e.g. untracked).</summary>
+    public Conntrack.ConntrackTuple? Original { get; init; }
+    public Conntrack.ConntrackTuple? Reply { get; init; }
+    public ushort Zone { get; init; }
+}
 
 /// <summary>What nft reads of a packet. Implemented by the datapath over its skb.</summary>
 public interface INftPacket

@@ -511,7 +511,10 @@ internal sealed partial class NftParser
         if (t.Is("ct"))
         {
             var k = Take();
-            if (k.Text is "original" or "reply") throw Err(k, $"unsupported ct expression 'ct {k.Text}'");
+            bool? reply = k.Text switch { "original" => false, "reply" => true, _ => null };
+            if (reply is not null) k = Take();
+            if (CtTuple(k, reply ?? false) is { } tuple) return tuple;
+            if (reply is not null) throw Err(k, $"unsupported ct expression 'ct {(reply.Value ? "reply" : "original")} {k.Text}'");
             return k.Text switch
             {
                 "state" => new MetaSelector(MetaKey.CtState, NftType.CtState) { Text = "ct state" },
@@ -631,6 +634,30 @@ internal sealed partial class NftParser
             if (k.Is("ether")) return P(PBase.Network, macOff, 6, NftType.EtherAddr, L3.Arp);
             throw Err(k, $"unsupported expression 'arp {field.Text} {k.Text}'");
         }
+    }
+
+    /// <summary>ct [original|reply] ip|ip6 saddr|daddr, proto-src, proto-dst, l3proto, protocol, zone; null for other keys.</summary>
+    private NftSelector? CtTuple(NftTok k, bool reply)
+    {
+        string dir = reply ? "reply " : "";
+        CtTupleSelector T(CtTupleKey key, NftType ty, string text) => new(ty) { Key = key, Reply = reply, Text = $"ct {dir}{text}" };
+        if (k.Text is "ip" or "ip6" or "saddr" or "daddr")
+        {
+            var fam = k.Text is "ip" or "ip6" ? k.Text : CurrentTable?.Family switch { NftFamily.Ip => "ip", NftFamily.Ip6 => "ip6", _ => null };
+            if (fam is null) throw Err(k, $"unsupported: 'ct {dir}{k.Text}' in a {CurrentTable?.Family.ToString().ToLowerInvariant()} table needs ip or ip6 (ct original ip saddr)");
+            var f = k.Text is "ip" or "ip6" ? Take() : k;
+            if (f.Text is not ("saddr" or "daddr")) throw Err(f, $"unsupported ct expression 'ct {dir}{fam} {f.Text}'");
+            return T(f.Text == "saddr" ? CtTupleKey.Saddr : CtTupleKey.Daddr, fam == "ip" ? NftType.Ipv4Addr : NftType.Ipv6Addr, $"{fam} {f.Text}");
+        }
+        return k.Text switch
+        {
+            "proto-src" => T(CtTupleKey.ProtoSrc, NftType.InetService, k.Text),
+            "proto-dst" => T(CtTupleKey.ProtoDst, NftType.InetService, k.Text),
+            "l3proto" => T(CtTupleKey.L3Proto, NftType.NfProto, k.Text),
+            "protocol" => T(CtTupleKey.Protocol, NftType.InetProto, k.Text),
+            "zone" => T(CtTupleKey.Zone, NftType.Int2, k.Text),
+            _ => null,
+        };
     }
 
     /// <summary>IPv6 extension headers by name: next-header number, and the routing type rt0/rt2/srh depend on.</summary>

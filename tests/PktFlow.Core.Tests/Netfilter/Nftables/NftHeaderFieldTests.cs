@@ -1,3 +1,4 @@
+using PktFlow.Netfilter.Conntrack;
 using PktFlow.Netfilter.Nftables;
 using PktFlow.Testing;
 
@@ -80,6 +81,26 @@ public class NftHeaderFieldTests
         new byte[] { 2, 4, 0x05, 0xB4, 1, 3, 3, 7, 4, 2, 0, 0 }.CopyTo(l4, 20);
         var p = new FakeNftPacket { Net = FrameBuilder.Ipv4(FakeNftPacket.A("10.0.0.1"), FakeNftPacket.A("10.0.0.2"), 6, l4), L4Protocol = 6, TransportOffset = 20 };
         Assert.Equal(expected, Matches(match, p, NftFamily.Ip));
+    }
+
+    [Theory]
+    [InlineData("ct original ip saddr 10.0.0.1", true)]
+    [InlineData("ct reply ip saddr 192.168.1.5", true)] // the DNATed reply tuple
+    [InlineData("ct original ip daddr 10.0.0.2", true)]
+    [InlineData("ct original ip6 saddr ::1", false)]
+    [InlineData("ct original saddr 10.0.0.1", true)] // an ip table: the family is the table's
+    [InlineData("ct original proto-dst 80", true)]
+    [InlineData("ct reply proto-src 8080", true)]
+    [InlineData("ct protocol tcp", true)]
+    [InlineData("ct l3proto ipv4", true)]
+    [InlineData("ct zone 0", true)]
+    public void CtTupleKeys_ReadTheConnection(string match, bool expected)
+    {
+        var orig = new ConntrackTuple(FakeNftPacket.A("10.0.0.1"), FakeNftPacket.A("10.0.0.2"), 6, 40000, 80);
+        var reply = new ConntrackTuple(FakeNftPacket.A("192.168.1.5"), FakeNftPacket.A("10.0.0.1"), 6, 8080, 40000);
+        var p = FakeNftPacket.Tcp4("10.0.0.1", "10.0.0.2", 40000, 80, ct: new NftCtInfo("new", "original", 0, "") { Original = orig, Reply = reply });
+        Assert.Equal(expected, Matches(match, p, NftFamily.Ip));
+        Assert.False(Matches(match, FakeNftPacket.Tcp4("10.0.0.1", "10.0.0.2", 40000, 80, ct: new NftCtInfo("untracked", "original", 0, "")), NftFamily.Ip));
     }
 
     [Fact]
