@@ -1,3 +1,4 @@
+using PktFlow.Netfilter;
 using PktFlow.Netfilter.Conntrack;
 using PktFlow.Netfilter.Nftables;
 
@@ -66,6 +67,7 @@ public class NftPerKeyStateTests
         var st = new NftState(1, "h");
         Assert.Equal(new[] { "accept", "accept", "drop" }, Verdicts(rs, st, Udp("10.1.0.2", 1, 5003), Udp("10.1.0.2", 1, 5003), Udp("10.1.0.2", 1, 5004)));
         Assert.Equal("limit", rs.Tables[0].Objects.Single().Kind);
+        Assert.DoesNotContain(NfStateListing.Counters("h", st, rs), c => c.Kind == "Quota"); // a limit is no counter
     }
 
     [Fact]
