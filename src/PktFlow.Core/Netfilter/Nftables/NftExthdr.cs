@@ -117,3 +117,39 @@ internal sealed class CtTupleSelector : NftSelector
         }
     }
 }
+
+/// <summary>
+/// An SCTP chunk field (nft_exthdr, NFT_EXTHDR_OP_SCTP): the chunks after the 12-byte common header are
+/// walked (each padded to 4 bytes; a zero length ends the walk) to the first chunk of the type; the
+/// field must lie within the chunk's length. Not found, no match; with <c>exists</c> whether it was found.
+/// </summary>
+internal sealed class SctpChunkSelector : NftSelector
+{
+    private readonly NftType _type;
+    public byte ChunkType; public int Offset, Width; public bool Exists;
+    public SctpChunkSelector(NftType t) { _type = t; }
+    public override NftType Type => _type;
+
+    public override bool Load(NftEvalCtx c, Span<byte> dst)
+    {
+        var p = c.P;
+        if (p.L4Protocol != 132 || p.TransportOffset < 0) return false;
+        var n = p.Network;
+        int found = -1;
+        for (int off = p.TransportOffset + 12; off + 4 <= n.Length;)
+        {
+            int len = (n[off + 2] << 8) | n[off + 3];
+            if (len == 0) break;
+            if (n[off] == ChunkType)
+            {
+                if (Exists || (Offset + Width <= len && off + len <= n.Length)) found = off;
+                break;
+            }
+            off += (len + 3) & ~3;
+        }
+        if (Exists) { dst[0] = found >= 0 ? (byte)1 : (byte)0; return true; }
+        if (found < 0) return false;
+        n.Slice(found + Offset, Width).CopyTo(dst);
+        return true;
+    }
+}

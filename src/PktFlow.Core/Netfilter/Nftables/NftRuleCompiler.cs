@@ -525,6 +525,7 @@ internal sealed partial class NftParser
             };
         }
         if (t.Is("tcp") && Cur.Is("option")) { Take(); return TcpOption(); }
+        if (t.Is("sctp") && Cur.Is("chunk")) { Take(); return SctpChunk(); }
         var f = Cur;
         var field = Take();
         PayloadSelector P(PBase b, int off, int w, NftType ty, L3 l3 = L3.None, int l4 = -1, int shift = 0, ulong mask = 0, int l4alt = -1) =>
@@ -733,6 +734,47 @@ internal sealed partial class NftParser
             _ => null,
         };
         return s ?? throw Err(f, $"unsupported expression 'tcp option {k.Text} {f.Text}'");
+    }
+
+    private static readonly Dictionary<string, byte> SctpChunkTypes = new()
+    {
+        ["data"] = 0, ["init"] = 1, ["init-ack"] = 2, ["sack"] = 3, ["heartbeat"] = 4, ["heartbeat-ack"] = 5, ["abort"] = 6,
+        ["shutdown"] = 7, ["shutdown-ack"] = 8, ["error"] = 9, ["cookie-echo"] = 10, ["cookie-ack"] = 11, ["ecne"] = 12,
+        ["cwr"] = 13, ["shutdown-complete"] = 14, ["asconf-ack"] = 128, ["forward-tsn"] = 192, ["asconf"] = 193,
+    };
+
+    /// <summary>sctp chunk NAME [FIELD] (nftables' sctp_chunk.c): without a field, a presence test.</summary>
+    private NftSelector SctpChunk()
+    {
+        var k = Take();
+        if (!SctpChunkTypes.TryGetValue(k.Text, out var type)) throw Err(k, $"unsupported expression 'sctp chunk {k.Text}'");
+        SctpChunkSelector X(int off, int width, NftType ty, string? field = null) =>
+            new(ty) { ChunkType = type, Offset = off, Width = width, Exists = field is null, Text = $"sctp chunk {k.Text}{(field is null ? "" : " " + field)}" };
+        if (!(More && Cur.Kind == TokKind.Word && char.IsLetter(Cur.Text[0]) && Cur.Text is not ("exists" or "missing"))) return X(0, 1, NftType.Boolean);
+        var f = Take();
+        SctpChunkSelector? s = (k.Text, f.Text) switch
+        {
+            (_, "type") => X(0, 1, NftType.Int1, f.Text),
+            (_, "flags") => X(1, 1, NftType.Int1, f.Text),
+            (_, "length") => X(2, 2, NftType.Int2, f.Text),
+            ("data", "tsn") => X(4, 4, NftType.Int4, f.Text),
+            ("data", "stream") => X(8, 2, NftType.Int2, f.Text),
+            ("data", "ssn") => X(10, 2, NftType.Int2, f.Text),
+            ("data", "ppid") => X(12, 4, NftType.Int4, f.Text),
+            ("init" or "init-ack", "init-tag") => X(4, 4, NftType.Int4, f.Text),
+            ("init" or "init-ack" or "sack", "a-rwnd") => X(8, 4, NftType.Int4, f.Text),
+            ("init" or "init-ack", "num-outbound-streams") => X(12, 2, NftType.Int2, f.Text),
+            ("init" or "init-ack", "num-inbound-streams") => X(14, 2, NftType.Int2, f.Text),
+            ("init" or "init-ack", "initial-tsn") => X(16, 4, NftType.Int4, f.Text),
+            ("sack" or "shutdown", "cum-tsn-ack") => X(4, 4, NftType.Int4, f.Text),
+            ("sack", "num-gap-ack-blocks") => X(12, 2, NftType.Int2, f.Text),
+            ("sack", "num-dup-tsns") => X(14, 2, NftType.Int2, f.Text),
+            ("ecne" or "cwr", "lowest-tsn") => X(4, 4, NftType.Int4, f.Text),
+            ("asconf" or "asconf-ack", "seqno") => X(4, 4, NftType.Int4, f.Text),
+            ("forward-tsn", "new-cum-tsn") => X(4, 4, NftType.Int4, f.Text),
+            _ => null,
+        };
+        return s ?? throw Err(f, $"unsupported expression 'sctp chunk {k.Text} {f.Text}'");
     }
 
     /// <summary>mod N of numgen and the hashes (NFTA_HASH_MODULUS must be above 0).</summary>

@@ -4,7 +4,7 @@ using PktFlow.Testing;
 
 namespace PktFlow.Tests.Netfilter.Nftables;
 
-/// <summary>IPv6 extension header fields (nft_exthdr over ipv6_find_hdr), TCP options, and the transport headers beyond tcp/udp/icmp.</summary>
+/// <summary>IPv6 extension header fields (nft_exthdr over ipv6_find_hdr), TCP options, SCTP chunks, ct tuple keys, and the transport headers beyond tcp/udp/icmp.</summary>
 public class NftHeaderFieldTests
 {
     private static bool Matches(string rule, FakeNftPacket p, NftFamily family = NftFamily.Ip6)
@@ -101,6 +101,23 @@ public class NftHeaderFieldTests
         var p = FakeNftPacket.Tcp4("10.0.0.1", "10.0.0.2", 40000, 80, ct: new NftCtInfo("new", "original", 0, "") { Original = orig, Reply = reply });
         Assert.Equal(expected, Matches(match, p, NftFamily.Ip));
         Assert.False(Matches(match, FakeNftPacket.Tcp4("10.0.0.1", "10.0.0.2", 40000, 80, ct: new NftCtInfo("untracked", "original", 0, "")), NftFamily.Ip));
+    }
+
+    [Theory]
+    [InlineData("sctp chunk data exists", true)]
+    [InlineData("sctp chunk init exists", true)]
+    [InlineData("sctp chunk sack exists", false)]
+    [InlineData("sctp chunk init initial-tsn 5", true)]
+    [InlineData("sctp chunk data stream 1337", true)]
+    [InlineData("sctp chunk init a-rwnd 1", false)]
+    public void SctpChunks_WalkedAsNftExthdrDoes(string match, bool expected)
+    {
+        // common header, a DATA chunk of 17 bytes (padded to 20), an INIT chunk of 20 bytes (initial TSN 5)
+        var l4 = new byte[12 + 20 + 20];
+        l4[12] = 0; l4[15] = 17; l4[20] = 0x05; l4[21] = 0x39;   // DATA, length 17, stream 1337
+        l4[32] = 1; l4[35] = 20; l4[51] = 5;                     // INIT, length 20, initial TSN 5
+        var p = new FakeNftPacket { Net = FrameBuilder.Ipv4(FakeNftPacket.A("10.0.0.1"), FakeNftPacket.A("10.0.0.2"), 132, l4), L4Protocol = 132, TransportOffset = 20 };
+        Assert.Equal(expected, Matches(match, p, NftFamily.Ip));
     }
 
     [Fact]

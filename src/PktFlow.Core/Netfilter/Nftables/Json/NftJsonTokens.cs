@@ -459,9 +459,10 @@ internal sealed class NftJsonTokens
                 W("mod", $"{p}.mod"); W(Scalar(Prop(v, "mod", p), $"{p}.mod"), $"{p}.mod");
                 if (Opt(v, "offset") is { } off) { W("offset", $"{p}.offset"); W(Scalar(off, $"{p}.offset"), $"{p}.offset"); }
                 return;
-            case "tcp option":
-                Keys(v, p, "tcp option", "name", "field");
-                W("tcp", p); W("option", p); W(Scalar(Prop(v, "name", p), $"{p}.name"), $"{p}.name");
+            case "tcp option": case "sctp chunk":
+                Keys(v, p, k, "name", "field");
+                foreach (var w in k.Split(' ')) W(w, p);
+                W(Scalar(Prop(v, "name", p), $"{p}.name"), $"{p}.name");
                 if (Opt(v, "field") is { } tf) W(Scalar(tf, $"{p}.field"), $"{p}.field");
                 return;
             case "exthdr":
