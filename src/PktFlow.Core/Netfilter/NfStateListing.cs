@@ -92,7 +92,7 @@ public static class NfStateListing
                 var v = st.PeekCounter(o);
                 if (o.Kind == "counter")
                     yield return new NetfilterCounter { Namespace = ns, Family = fam, Table = t.Name, Kind = "Counter", Handle = o.Handle, Name = o.Name, Packets = v?.Packets ?? o.InitialPackets, Bytes = v?.Bytes ?? o.InitialBytes };
-                else
+                else if (o.Kind == "quota") // a named limit counts nothing (its token bucket is not listed)
                     yield return new NetfilterCounter { Namespace = ns, Family = fam, Table = t.Name, Kind = "Quota", Handle = o.Handle, Name = o.Name, Bytes = Math.Min(o.QuotaBytes, st.QuotaUsed(o, o.InitialBytes)), Quota = o.QuotaBytes, Over = o.Over };
             }
             foreach (var c in t.Chains)

@@ -1,4 +1,5 @@
 using PktFlow.Datapath;
+using PktFlow.Netfilter.Conntrack;
 using PktFlow.Netfilter.Nftables;
 using PktFlow.Topology;
 using PktFlow.Wire;
@@ -34,6 +35,9 @@ internal sealed class SkbNftPacket : INftPacket
 
     public NftCtInfo? Conntrack => _skb.Ct is { } ct
         ? new NftCtInfo(ct.State.ToString().ToLowerInvariant(), ct.Direction.ToString().ToLowerInvariant(), ct.Entry?.Mark ?? 0, NftStatus(ct.Entry?.Status))
+        {
+            Original = ct.Entry?.Original, Reply = ct.Entry?.Reply, Zone = ct.Entry?.Zone ?? 0,
+        }
         : null;
 
     /// <summary>conntrack's status bits in nft's names (ct status dnat, seen-reply, ...).</summary>
@@ -44,6 +48,27 @@ internal sealed class SkbNftPacket : INftPacket
 
     public bool IsLocalAddress(ReadOnlySpan<byte> address, bool v6) =>
         _skb.Netns.IsLocalAddress(v6 ? IpAddr.ReadV6(address) : IpAddr.ReadV4(address));
+
+    public NftConnKey? ConnCountKey
+    {
+        get
+        {
+            if (_skb.Ct?.Entry is { } e) return new NftConnKey(e.Original, e.Zone);
+            bool v6 = _skb.Protocol == EtherTypes.Ipv6;
+            if (ConntrackTable.TryTuple(Network, v6, out var tuple)) return new NftConnKey(tuple, 0);
+            // nf_ct_get_tuplepr: protocols without ports are keyed by addresses and protocol
+            if (!v6 && Ipv4Header.TryParse(Network, out var ip, out _)) return new NftConnKey(new ConntrackTuple(ip.Source, ip.Destination, ip.Protocol, 0, 0), 0);
+            if (v6 && Ipv6Header.TryParse(Network, out var ip6, out _)) return new NftConnKey(new ConntrackTuple(ip6.Source, ip6.Destination, L4Protocol, 0, 0), 0);
+            return null;
+        }
+    }
+
+    public NftConnPresence FindConnection(NftConnKey key) => _skb.State.Conntrack.Find(key.Tuple, key.Zone) switch
+    {
+        null => NftConnPresence.Gone,
+        { Original.Protocol: IpProtocol.Tcp, TcpState: TcpCtState.TimeWait or TcpCtState.Close } => NftConnPresence.Closed,
+        _ => NftConnPresence.Live,
+    };
 
     /// <summary>The transport protocol and header offset within Network; -1 for a non-first fragment.</summary>
     private static (byte, int) Transport(SkBuff skb)

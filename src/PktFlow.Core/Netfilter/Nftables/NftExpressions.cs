@@ -34,6 +34,19 @@ internal abstract class NftSelector
     public int Length => Type.Length;
     public string Text = "";
     public abstract bool Load(NftEvalCtx c, Span<byte> dst);
+    /// <summary>The kernel keeps the value in a register in host byte order (meta mark, numgen, hashes), not as header bytes.</summary>
+    public virtual bool HostOrder => false;
+    /// <summary>Loading it may draw a random number (numgen random, hashes with a secret seed).</summary>
+    public virtual bool DrawsRandom => false;
+
+    /// <summary>Copies a header field into the key; a sub-byte field is shifted and masked (nft's payload + bitwise).</summary>
+    protected bool Field(ReadOnlySpan<byte> b, Span<byte> dst, int shift, ulong mask)
+    {
+        if (mask == 0) { b.CopyTo(dst); return true; }
+        ulong v = (NftBytes.ToUlong(b) >> shift) & mask;
+        for (int i = Length - 1; i >= 0; i--) { dst[i] = (byte)v; v >>= 8; }
+        return true;
+    }
 
     public static L3 NetProto(INftPacket p)
     {
@@ -78,10 +91,7 @@ internal sealed class PayloadSelector : NftSelector
                 break;
         }
         if (b.Length < Offset + Width) return false;
-        if (Mask == 0) { b.Slice(Offset, Width).CopyTo(dst); return true; }
-        ulong v = (NftBytes.ToUlong(b.Slice(Offset, Width)) >> Shift) & Mask;
-        for (int i = Length - 1; i >= 0; i--) { dst[i] = (byte)v; v >>= 8; }
-        return true;
+        return Field(b.Slice(Offset, Width), dst, Shift, Mask);
     }
 }
 
@@ -93,6 +103,7 @@ internal sealed class MetaSelector : NftSelector
     public readonly MetaKey Key;
     public override NftType Type => _type;
     public MetaSelector(MetaKey k, NftType t) { Key = k; _type = t; }
+    public override bool HostOrder => Key is MetaKey.Mark or MetaKey.Iif or MetaKey.Oif or MetaKey.Length or MetaKey.CtState or MetaKey.CtStatus or MetaKey.CtMark;
 
     private static void Put(Span<byte> d, ulong v, int len) { for (int i = len - 1; i >= 0; i--) { d[i] = (byte)v; v >>= 8; } }
     private static bool Name(string? n, Span<byte> d)
@@ -152,6 +163,7 @@ internal sealed class ConcatSelector : NftSelector
     public readonly NftSelector[] Parts;
     public override NftType Type => _type;
     public ConcatSelector(NftSelector[] parts) { Parts = parts; _type = new NftType("concat", NftTypeKind.Int, parts.Sum(x => x.Length)); }
+    public override bool DrawsRandom => Parts.Any(p => p.DrawsRandom);
     public override bool Load(NftEvalCtx c, Span<byte> dst)
     {
         int o = 0;
@@ -165,6 +177,8 @@ internal sealed class NftElement
 {
     public byte[][] Lo = null!, Hi = null!;
     public NftVerdict Verdict; public string? Target;
+    /// <summary>A map element's data: the address of a NAT map, the object statement of an object map.</summary>
+    public object? Data;
     /// <summary><c>timeout</c> / <c>expires</c> given with the element, in ns.</summary>
     public long? TimeoutNs, ExpiresNs;
 
@@ -185,6 +199,8 @@ internal abstract class NftStmt
 {
     /// <summary>False: the rule stops here without a verdict (no match).</summary>
     public abstract bool Eval(NftEvalCtx c);
+    /// <summary>It may draw a random number: only rulesets with such statements have outcomes to enumerate.</summary>
+    internal virtual bool DrawsRandom => false;
 }
 
 internal enum CmpOp { Eq, Ne, Lt, Gt, Le, Ge, AnyBit, NoBit }
@@ -198,6 +214,7 @@ internal sealed class MatchStmt : NftStmt
     public byte[]? Lo, Hi;         // range (Op Eq/Ne)
     public List<NftElement>? Elements; public NftSet? Set; public int[] Widths = Array.Empty<int>();
     public bool Vmap;
+    internal override bool DrawsRandom => Sel.DrawsRandom;
 
     public override bool Eval(NftEvalCtx c)
     {
@@ -274,12 +291,28 @@ internal sealed class LogStmt : NftStmt
     public override bool Eval(NftEvalCtx c) { (c.Logs ??= new()).Add(Text); return true; }
 }
 
+/// <summary>nft_meta_set / nft_ct_set of the mark: a constant, what an expression loads, or a map's data (no element: no match).</summary>
 internal sealed class SetMarkStmt : NftStmt
 {
     public bool Ct; public uint Value;
+    public NftSelector? Source; public NftMapLookup? Map;
+    internal override bool DrawsRandom => (Source ?? Map?.Key)?.DrawsRandom == true;
+
     public override bool Eval(NftEvalCtx c)
     {
-        if (Ct) c.CtMark = Value; else c.P.Mark = Value;
+        uint v = Value;
+        if (Map is not null)
+        {
+            if (Map.Find(c) is not { Data: uint data }) return false;
+            v = data;
+        }
+        else if (Source is not null)
+        {
+            Span<byte> k = stackalloc byte[4];
+            if (!Source.Load(c, k)) return false;
+            v = BinaryPrimitives.ReadUInt32BigEndian(k);
+        }
+        if (Ct) c.CtMark = v; else c.P.Mark = v;
         return true;
     }
 }

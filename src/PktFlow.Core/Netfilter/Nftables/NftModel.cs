@@ -47,10 +47,10 @@ public sealed class NftTable
     internal readonly Dictionary<string, NftSet> SetMap = new(StringComparer.Ordinal);
     internal readonly Dictionary<string, NftObject> ObjectMap = new(StringComparer.Ordinal);
     public IReadOnlyList<NftChain> Chains => ChainList;
-    /// <summary>Named stateful objects (counter, quota), in declaration order of handles.</summary>
+    /// <summary>Named stateful objects (counter, quota, limit), in declaration order of handles.</summary>
     public IEnumerable<NftObject> Objects => ObjectMap.Values.OrderBy(o => o.Handle);
     internal readonly List<NftDeclaredObject> DeclaredObjectList = new();
-    /// <summary>Flowtables and named counters, quotas and limits a JSON ruleset declares (listed, not evaluated).</summary>
+    /// <summary>Flowtables a JSON ruleset declares (listed, not evaluated).</summary>
     public IReadOnlyList<NftDeclaredObject> DeclaredObjects => DeclaredObjectList;
     public IReadOnlyCollection<NftSet> Sets => SetMap.Values;
     public NftChain? FindChain(string name) => ChainList.Find(c => c.Name == name);
@@ -108,6 +108,8 @@ public sealed class NftSet
     public long? TimeoutNs { get; internal set; }
     /// <summary>Maximum element count (<c>size N</c>); a dynamic add beyond it fails as nft_dynset does.</summary>
     public int? Size { get; internal set; }
+    /// <summary>Made by a <c>meter</c> statement: nft lists the meter in its rule, not the set.</summary>
+    public bool IsMeter { get; internal set; }
     /// <summary>Rules add, update or delete elements (<c>add @set { ... }</c>).</summary>
     public bool UpdatedByRules { get; internal set; }
     private bool? _stateful;
@@ -116,7 +118,10 @@ public sealed class NftSet
         || Elements.Any(e => e.TimeoutNs is not null || e.ExpiresNs is not null);
 }
 
-/// <summary>A named stateful object of a table: <c>counter NAME { }</c> or <c>quota NAME { [over] N bytes [used M bytes] }</c>.</summary>
+/// <summary>
+/// A named stateful object of a table: <c>counter NAME { }</c>, <c>quota NAME { [over] N bytes [used M bytes] }</c>
+/// or <c>limit NAME { rate [over] N/unit [burst B] }</c>. Every rule that names it (nft_objref) shares its state.
+/// </summary>
 public sealed class NftObject
 {
     public NftTable Table { get; internal set; } = null!;
@@ -128,16 +133,23 @@ public sealed class NftObject
     public long InitialBytes { get; internal set; }
     public long QuotaBytes { get; internal set; }
     public bool Over { get; internal set; }
+    /// <summary>A limit's token bucket parameters; the bucket itself is shared by every rule naming the object.</summary>
+    internal LimitStmt? Limit;
 }
 
 /// <summary>
-/// A flowtable or a named stateful object (counter, quota, limit) a table declares. Declaring one
-/// changes no verdict; a rule that refers to one is refused on load (the model does not evaluate it).
+/// A flowtable a table declares. Declaring one changes no verdict (the model has no flow offload).
 /// </summary>
 public sealed record NftDeclaredObject(string Kind, string Name, int Handle);
 
 /// <summary>A conntrack summary the datapath hands to nft.</summary>
-public sealed record NftCtInfo(string State, string Direction, uint Mark, string Status);
+public sealed record NftCtInfo(string State, string Direction, uint Mark, string Status)
+{
+    /// <summary>The connection's tuples and zone (null: the packet has no connection entry, e.g. untracked).</summary>
+    public Conntrack.ConntrackTuple? Original { get; init; }
+    public Conntrack.ConntrackTuple? Reply { get; init; }
+    public ushort Zone { get; init; }
+}
 
 /// <summary>What nft reads of a packet. Implemented by the datapath over its skb.</summary>
 public interface INftPacket
@@ -155,7 +167,23 @@ public interface INftPacket
     byte PacketType { get; }
     NftCtInfo? Conntrack { get; }
     bool IsLocalAddress(ReadOnlySpan<byte> address, bool v6);
+
+    /// <summary>
+    /// What nf_conncount (nft_connlimit, <c>ct count</c>) counts this packet as: the original tuple and zone
+    /// of its connection (nf_ct_get), else the packet's own tuple (nf_ct_get_tuplepr); null when it has none.
+    /// </summary>
+    NftConnKey? ConnCountKey => null;
+
+    /// <summary>find_or_evict / already_closed: whether conntrack still holds a counted connection.</summary>
+    NftConnPresence FindConnection(NftConnKey key) => NftConnPresence.Gone;
 }
+
+/// <summary>One connection an nf_conncount list remembers: its original tuple and zone.</summary>
+public readonly record struct NftConnKey(Conntrack.ConntrackTuple Tuple, ushort Zone);
+
+/// <summary>What conntrack holds for a remembered connection: none (evicted), a live one, or a TCP one
+/// already closed (TIME_WAIT, CLOSE: nf_conncount ditches it).</summary>
+public enum NftConnPresence { Gone, Live, Closed }
 
 public sealed record NatAction(string Kind, string? Address, int? PortMin, int? PortMax, string RuleText)
 {

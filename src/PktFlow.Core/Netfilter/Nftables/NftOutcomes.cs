@@ -63,5 +63,7 @@ internal static class NftOutcomes
         public byte PacketType => _p.PacketType;
         public NftCtInfo? Conntrack => _p.Conntrack;
         public bool IsLocalAddress(ReadOnlySpan<byte> address, bool v6) => _p.IsLocalAddress(address, v6);
+        public NftConnKey? ConnCountKey => _p.ConnCountKey;
+        public NftConnPresence FindConnection(NftConnKey key) => _p.FindConnection(key);
     }
 }

@@ -183,6 +183,14 @@ internal sealed partial class NftParser
             set.PendingElements.Add((open, _s)); SkipBraces(); ResolveSet(set);
             return;
         }
+        if (what.Text is "counter" or "quota" or "limit")
+        {
+            var tb = FindTable(); var nameTok = _s.Next();
+            bool existed = tb.ObjectMap.ContainsKey(nameTok.Text);
+            var o = ObjectDecl(tb, what, nameTok);
+            if (!existed) o.Handle = ++tb.HandleCounter;
+            return;
+        }
         throw NftTokenStream.Error(what, $"unsupported command 'add {what.Text}'");
     }
 
@@ -231,7 +239,7 @@ internal sealed partial class NftParser
                 continue;
             }
             if (t.Is("flags") || t.Is("comment")) { while (!_s.Peek().IsSep && !_s.Peek().Is("}")) _s.Next(); continue; }
-            if ((t.Is("counter") || t.Is("quota")) && _s.Peek(1).Is("{"))
+            if ((t.Is("counter") || t.Is("quota") || t.Is("limit")) && _s.Peek(1).Is("{"))
             {
                 var o = ObjectDecl(tb, t, _s.Next());
                 if (o.Handle == 0) newObjects.Add(o);
@@ -391,7 +399,8 @@ internal sealed partial class NftParser
         return set;
     }
 
-    /// <summary><c>counter NAME { [packets N bytes M] }</c> or <c>quota NAME { [over|until] N bytes [used M bytes] }</c>.</summary>
+    /// <summary><c>counter NAME { [packets N bytes M] }</c>, <c>quota NAME { [over|until] N bytes [used M bytes] }</c>
+    /// or <c>limit NAME { rate [over] N/unit [burst B] }</c>.</summary>
     private NftObject ObjectDecl(NftTable tb, NftTok kind, NftTok name)
     {
         if (!tb.ObjectMap.TryGetValue(name.Text, out var o))
@@ -407,6 +416,11 @@ internal sealed partial class NftParser
             if (t.Kind == TokKind.Eof) throw NftTokenStream.Error(t, "syntax error, unexpected end of file");
             if (t.Is("comment")) { _s.Next(); continue; }
             words.Add(t);
+        }
+        if (kind.Is("limit"))
+        {
+            o.Limit = LimitFrom(words.Prepend(kind).Append(new NftTok(TokKind.Eof, "}", name.File, name.Line, name.Col)).ToList());
+            return o;
         }
         long Num(int i) => i < words.Count && NftType.TryNumber(words[i].Text, out var v) ? (long)v
             : throw NftTokenStream.Error(i < words.Count ? words[i] : name, $"bad {kind.Text} '{name.Text}'");
@@ -426,6 +440,20 @@ internal sealed partial class NftParser
         if (k < words.Count && words[k].Is("used")) { o.InitialBytes = Bytes(k + 1); k += 3; }
         if (k < words.Count) throw NftTokenStream.Error(words[k], $"unexpected '{words[k].Text}' in quota '{name.Text}'");
         return o;
+    }
+
+    /// <summary>A limit object's body, read by the rule compiler's <c>limit rate ...</c> reader (<paramref name="toks"/> start with "limit").</summary>
+    internal LimitStmt LimitFrom(List<NftTok> toks)
+    {
+        var (saveS, saveEnd) = (_s, _ruleEnd);
+        _s = new NftTokenStream(toks); _ruleEnd = toks.Count - 1;
+        try
+        {
+            var st = Limit() as LimitStmt ?? throw Err(toks[0], "a limit object cannot name another");
+            if (More) throw Err(Cur, $"syntax error, unexpected '{Cur}' in limit");
+            return st;
+        }
+        finally { (_s, _ruleEnd) = (saveS, saveEnd); }
     }
 
     private void ResolveSet(NftSet set)

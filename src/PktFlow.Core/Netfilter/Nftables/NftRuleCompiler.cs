@@ -1,4 +1,5 @@
 using System.Text;
+using PktFlow.Wire;
 
 namespace PktFlow.Netfilter.Nftables;
 
@@ -79,13 +80,14 @@ internal sealed partial class NftParser
             case "counter":
             {
                 Take();
-                if (TakeIf("name")) return new ObjCounterStmt { Object = NamedObject("counter", Take()) };
+                if (TakeIf("name")) return ObjectRef("counter", o => new ObjCounterStmt { Object = o });
                 var cs = new CounterStmt();
                 if (TakeIf("packets")) { cs.InitialPackets = (long)U64(Take()); if (TakeIf("bytes")) cs.InitialBytes = (long)U64(Take()); }
                 return cs;
             }
             case "limit": return Limit();
             case "quota": return Quota();
+            case "meter": return Meter(ch, rule);
             case "add" or "update" or "delete" when _s.Peek(1).Text.StartsWith('@'): return Dynset(ch, rule);
             case "log":
             {
@@ -117,20 +119,36 @@ internal sealed partial class NftParser
             case "comment": Take(); rule.Comment = Take().Text; return new NotrackNoop();
             case "meta":
                 Take();
-                if (Cur.Is("mark") && _s.Peek(1).Is("set") ) { Take(); Take(); return new SetMarkStmt { Value = U32(Take()) }; }
+                if (Cur.Is("mark") && _s.Peek(1).Is("set") ) { Take(); Take(); return SetMark(ct: false); }
                 if (Cur.Is("nftrace") && _s.Peek(1).Is("set")) { Take(); Take(); Take(); return new NftraceSetStmt(); }
                 if (Cur.Is("random")) return MetaRandom();
                 return Match(MetaSel(Take()));
             case "ct":
-                if (_s.Peek(1).Is("mark") && _s.Peek(2).Is("set")) { Take(); Take(); Take(); return new SetMarkStmt { Ct = true, Value = U32(Take()) }; }
+                if (_s.Peek(1).Is("mark") && _s.Peek(2).Is("set")) { Take(); Take(); Take(); return SetMark(ct: true); }
+                if (_s.Peek(1).Is("count")) return Connlimit();
                 break;
             case "mark":
-                if (_s.Peek(1).Is("set")) { Take(); Take(); return new SetMarkStmt { Value = U32(Take()) }; }
+                if (_s.Peek(1).Is("set")) { Take(); Take(); return SetMark(ct: false); }
                 break;
             case "fib": return Fib();
         }
         if (t.Kind == TokKind.Word) return Match(Selector());
         throw Err(t, $"syntax error, unexpected '{t}'");
+    }
+
+    /// <summary>
+    /// meta|ct mark set VALUE | EXPR | EXPR map { k : mark, ... }: a constant, or a 32-bit value an
+    /// expression loads (numgen, a hash, meta mark, ct mark), or the data of a map that expression keys.
+    /// </summary>
+    private NftStmt SetMark(bool ct)
+    {
+        if (!(Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text))) return new SetMarkStmt { Ct = ct, Value = U32(Take()) };
+        var at = Cur;
+        var key = Selector();
+        if (TakeIf("map")) return new SetMarkStmt { Ct = ct, Map = MapBody(key, d => U32(d)) };
+        if (key.Length != 4) throw Err(at, $"unsupported: {(ct ? "ct" : "meta")} mark set {key.Text} (a 32-bit value is set)");
+        if (More && Cur.Text is "&" or "|" or "^" or "<<" or ">>" or "<" or ">" or "and" or "or" or "xor") throw Err(Cur, $"unsupported: {(ct ? "ct" : "meta")} mark set with an operation ('{Cur.Text}')");
+        return new SetMarkStmt { Ct = ct, Source = key };
     }
 
     /// <summary>meta random [&amp; MASK] OP VALUE, with MASK a run of low bits.</summary>
@@ -166,11 +184,52 @@ internal sealed partial class NftParser
         return o;
     }
 
+    /// <summary>
+    /// After <c>counter|quota|limit name</c>: the object's name (nft_objref), or <c>KEY map { k : "name", ... }</c>
+    /// (nft_objref_map) choosing the object per packet.
+    /// </summary>
+    private NftStmt ObjectRef(string kind, Func<NftObject, NftStmt> stmtOf)
+    {
+        if (!(Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text))) return stmtOf(NamedObject(kind, Take()));
+        var key = Selector();
+        if (!TakeIf("map")) throw Err(Cur, $"syntax error, expected 'map' after {kind} name {key.Text}");
+        var map = MapBody(key, d => stmtOf(NamedObject(kind, d)));
+        return new ObjrefMapStmt { Map = map };
+    }
+
+    /// <summary>Words that start an expression (not an object or address), for the forms that take either.</summary>
+    private static readonly HashSet<string> SelectorWords = new()
+    {
+        "ip", "ip6", "tcp", "udp", "th", "icmp", "icmpv6", "ether", "vlan", "arp", "meta", "ct", "numgen", "jhash", "symhash",
+        "udplite", "sctp", "dccp", "ah", "esp", "comp", "igmp", "exthdr", "hbh", "rt", "rt0", "rt2", "srh", "frag", "dst", "mh",
+        "iif", "oif", "iifname", "oifname", "mark", "l4proto", "nfproto", "pkttype",
+    };
+
+    /// <summary>An anonymous map's body <c>{ k : data, ... }</c> for <paramref name="key"/>; <paramref name="data"/> reads each element's data.</summary>
+    private NftMapLookup MapBody(NftSelector key, Func<NftTok, object> data)
+    {
+        var types = key is ConcatSelector cs ? cs.Parts.Select(p => p.Type).ToArray() : new[] { key.Type };
+        var map = new NftMapLookup { Key = key, Widths = types.Select(t => t.Length).ToArray() };
+        if (Cur.Kind == TokKind.Word && Cur.Text.StartsWith('@')) throw Err(Cur, $"unsupported: a named map ('{Cur.Text}'); write the map inline");
+        map.Elements = ParseSetBody(types, vmap: false, data);
+        _anonSets++;
+        return map;
+    }
+
+    /// <summary>ct count [over] N (nft_connlimit).</summary>
+    private NftStmt Connlimit()
+    {
+        Take(); Take();
+        bool over = TakeIf("over");
+        var n = Take();
+        return new ConnlimitStmt { Over = over, Limit = U32(n) };
+    }
+
     /// <summary>limit rate [over] N/unit [burst N packets] | limit rate [over] N bytes-unit/unit [burst N bytes-unit].</summary>
     private NftStmt Limit()
     {
         Take();
-        if (TakeIf("name")) throw Err(Cur, "unsupported: named limit objects");
+        if (TakeIf("name")) return ObjectRef("limit", o => o.Limit!);
         if (!TakeIf("rate")) throw Err(Cur, "syntax error, expected 'rate' after limit");
         var st = new LimitStmt { Over = TakeIf("over") };
         var first = Take();
@@ -212,7 +271,7 @@ internal sealed partial class NftParser
     private NftStmt Quota()
     {
         Take();
-        if (TakeIf("name")) return new QuotaStmt { Object = NamedObject("quota", Take()) };
+        if (TakeIf("name")) return ObjectRef("quota", o => new QuotaStmt { Object = o });
         var (over, quota, used) = QuotaBody();
         return new QuotaStmt { Over = over, Quota = quota, InitialUsed = used };
     }
@@ -252,7 +311,7 @@ internal sealed partial class NftParser
 
     private long Time(NftTok t) => TimeNs(t.Text) ?? throw Err(t, $"bad time '{t.Text}'");
 
-    /// <summary>add|update|delete @set { key [timeout T] [counter | limit ...] }.</summary>
+    /// <summary>add|update|delete @set { key [timeout T] [counter | limit | quota | ct count] }.</summary>
     private NftStmt Dynset(NftChain ch, NftRule rule)
     {
         var op = Take().Text;
@@ -260,20 +319,58 @@ internal sealed partial class NftParser
         var tb = ch.Table;
         if (!tb.SetMap.TryGetValue(nt.Text[1..], out var set)) throw Err(nt, $"set '{nt.Text[1..]}' does not exist");
         if (!TakeIf("{")) throw Err(Cur, $"syntax error, expected '{{' after {op} {nt.Text}");
+        return DynsetBody(ch, rule, op, set, nt, Selector());
+    }
+
+    /// <summary>
+    /// meter NAME [size N] { key [timeout T] stmt }: nft makes a dynamic set NAME (hidden from listings,
+    /// default size 65535, a handle of its own before the rule's) and a dynset <c>add</c> to it (checked
+    /// with nft 1.0.6 --debug=netlink).
+    /// </summary>
+    private NftStmt Meter(NftChain ch, NftRule rule)
+    {
+        Take();
+        var nt = Take();
+        int size = 65535;
+        if (TakeIf("size")) { var sz = Take(); size = int.TryParse(sz.Text, out var n) && n > 0 ? n : throw Err(sz, $"bad size '{sz.Text}'"); }
+        if (!TakeIf("{")) throw Err(Cur, $"syntax error, expected '{{' after meter {nt.Text}");
         var key = Selector();
+        var tb = ch.Table;
+        if (!tb.SetMap.TryGetValue(nt.Text, out var set))
+        {
+            var types = key is ConcatSelector cs ? cs.Parts.Select(p => p.Type).ToArray() : new[] { key.Type };
+            _anonSets++;
+            set = new NftSet
+            {
+                Table = tb, Name = nt.Text, KeyTypes = types, TypeText = string.Join(" . ", types.Select(t => t.Name)),
+                Flags = new[] { "dynamic" }, Size = size, IsMeter = true, Handle = tb.HandleCounter + _anonSets,
+            };
+            tb.SetMap[set.Name] = set;
+        }
+        else if (!set.IsMeter) throw Err(nt, $"'{nt.Text}' is a set of {tb}, not a meter");
+        return DynsetBody(ch, rule, "add", set, nt, key);
+    }
+
+    private NftStmt DynsetBody(NftChain ch, NftRule rule, string op, NftSet set, NftTok nt, NftSelector key)
+    {
         if (key.Length != set.KeyTypes.Sum(x => x.Length)) throw Err(nt, $"datatype mismatch: set '{set.Name}' has type {set.TypeText}, the key is {key.Text}");
         var st = new DynsetStmt { Op = op, Set = set, Key = key };
         var inner = new List<NftStmt>();
         while (More && !Cur.Is("}"))
         {
             if (TakeIf("timeout")) { st.TimeoutNs = Time(Take()); continue; }
+            var at = Cur;
             var s = Statement(ch, rule);
-            if (s is not (CounterStmt or LimitStmt or QuotaStmt)) throw Err(Cur, "unsupported statement in a set element (counter, limit and quota are modelled)");
+            if (s is not (CounterStmt or LimitStmt or QuotaStmt or ConnlimitStmt)) throw Err(at, "unsupported statement in a set element (counter, limit, quota and ct count are modelled)");
             inner.Add(s);
         }
         if (!TakeIf("}")) throw Err(Cur, "syntax error, expected '}'");
+        if (st.TimeoutNs is not null && set.IsMeter && !set.Flags.Contains("timeout")) set.Flags = set.Flags.Append("timeout").ToArray();
         if (st.TimeoutNs is not null && !set.Flags.Contains("timeout") && set.TimeoutNs is null)
             throw Err(nt, $"set '{set.Name}' has no timeout flag: elements cannot time out");
+        // nft_set_elem_expr_alloc: an expression that needs garbage collection (connlimit) is refused in a set with timeouts
+        if (inner.Any(x => x is ConnlimitStmt) && (set.Flags.Contains("timeout") || set.TimeoutNs is not null))
+            throw Err(nt, $"Could not process rule: Operation not supported: ct count in set '{set.Name}', which has timeouts");
         st.ElementStmts = inner.ToArray();
         set.UpdatedByRules = true;
         return st;
@@ -312,7 +409,9 @@ internal sealed partial class NftParser
         var kind = Take().Text;
         string? addr = null; int? pmin = null, pmax = null;
         if (More && Cur.Text is "ip" or "ip6") Take();
-        if (TakeIf("to"))
+        bool to = TakeIf("to");
+        if (to && Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text)) return NatMap(kind, rule);
+        if (to)
         {
             var v = Take(); var w = v.Text;
             string? port = null;
@@ -337,6 +436,19 @@ internal sealed partial class NftParser
         var flags = new List<string>();
         while (More && Cur.Text is "random" or "persistent" or "fully-random" or ",") { var f = Take().Text; if (f != ",") flags.Add(f); }
         return new VerdictStmt { Verdict = NftVerdict.Accept, Nat = new NatAction(kind, addr, pmin, pmax, rule.Text) { Flags = flags } };
+    }
+
+    /// <summary>snat|dnat to KEY map { k : address, ... } [flags]: the address is looked up per packet.</summary>
+    private NftStmt NatMap(string kind, NftRule rule)
+    {
+        if (kind is not ("snat" or "dnat")) throw Err(Cur, $"syntax error, {kind} takes no address");
+        var key = Selector();
+        if (!TakeIf("map")) throw Err(Cur, $"unsupported: {kind} to an expression without a map ('{key.Text}')");
+        var map = MapBody(key, d => IpAddr.TryParse(d.Text, out _) ? d.Text : throw Err(d, $"unsupported {kind} map data '{d.Text}' (an address is modelled)"));
+        if (More && Cur.Is(":")) throw Err(Cur, $"unsupported: a port after a {kind} map");
+        var flags = new List<string>();
+        while (More && Cur.Text is "random" or "persistent" or "fully-random" or ",") { var f = Take().Text; if (f != ",") flags.Add(f); }
+        return new NatMapStmt { Map = map, Kind = kind, Flags = flags, RuleText = rule.Text };
     }
 
     private NftStmt Fib()
@@ -370,18 +482,39 @@ internal sealed partial class NftParser
         {
             var kind = Take();
             if (kind.Text is not ("inc" or "random")) throw Err(kind, $"unsupported numgen type '{kind.Text}'");
-            if (!TakeIf("mod")) throw Err(Cur, "syntax error, expected 'mod' after numgen");
-            var m = Take();
-            var ng = new NumgenSelector { Random = kind.Text == "random", Modulus = (uint)U64(m), Text = $"numgen {kind.Text}" };
-            if (ng.Modulus == 0) throw Err(m, "numgen modulus must be above 0");
+            var ng = new NumgenSelector { Random = kind.Text == "random", Modulus = Modulus("numgen"), Text = $"numgen {kind.Text}" };
             if (TakeIf("offset")) ng.Offset = (uint)U64(Take());
             return ng;
         }
+        if (t.Is("jhash"))
+        {
+            var src = Selector();
+            var h = new JhashSelector { Source = src, Modulus = Modulus("jhash"), Text = $"jhash {src.Text}" };
+            if (TakeIf("seed")) { var sd = Take(); h.Seed = U32(sd); }
+            if (TakeIf("offset")) h.Offset = U32(Take());
+            return h;
+        }
+        if (t.Is("symhash"))
+        {
+            var h = new SymhashSelector { Modulus = Modulus("symhash"), Text = "symhash" };
+            if (TakeIf("offset")) h.Offset = U32(Take());
+            return h;
+        }
+        if (t.Is("exthdr"))
+        {
+            var h = Take();
+            if (!ExthdrTypes.TryGetValue(h.Text, out var ht)) throw Err(h, $"unsupported expression 'exthdr {h.Text}'");
+            return new ExthdrSelector(NftType.Boolean) { HeaderType = ht.Type, RoutingType = ht.Rt, Exists = true, Text = $"exthdr {h.Text}" };
+        }
+        if (ExthdrTypes.TryGetValue(t.Text, out var hdr)) return ExthdrField(t, hdr);
         if (BareMeta.Contains(t.Text)) return MetaSel(t);
         if (t.Is("ct"))
         {
             var k = Take();
-            if (k.Text is "original" or "reply") throw Err(k, $"unsupported ct expression 'ct {k.Text}'");
+            bool? reply = k.Text switch { "original" => false, "reply" => true, _ => null };
+            if (reply is not null) k = Take();
+            if (CtTuple(k, reply ?? false) is { } tuple) return tuple;
+            if (reply is not null) throw Err(k, $"unsupported ct expression 'ct {(reply.Value ? "reply" : "original")} {k.Text}'");
             return k.Text switch
             {
                 "state" => new MetaSelector(MetaKey.CtState, NftType.CtState) { Text = "ct state" },
@@ -391,6 +524,8 @@ internal sealed partial class NftParser
                 _ => throw Err(k, $"unsupported ct expression 'ct {k.Text}'"),
             };
         }
+        if (t.Is("tcp") && Cur.Is("option")) { Take(); return TcpOption(); }
+        if (t.Is("sctp") && Cur.Is("chunk")) { Take(); return SctpChunk(); }
         var f = Cur;
         var field = Take();
         PayloadSelector P(PBase b, int off, int w, NftType ty, L3 l3 = L3.None, int l4 = -1, int shift = 0, ulong mask = 0, int l4alt = -1) =>
@@ -444,6 +579,32 @@ internal sealed partial class NftParser
             ("icmpv6", "id") => P(PBase.Transport, 4, 2, NftType.Int2, L3.V6, l4: 58),
             ("icmpv6", "sequence") => P(PBase.Transport, 6, 2, NftType.Int2, L3.V6, l4: 58),
             ("icmpv6", "mtu") => P(PBase.Transport, 4, 4, NftType.Int4, L3.V6, l4: 58),
+            // the other transport headers of nftables' proto.c, each behind its implied meta l4proto
+            ("udplite", "sport") => P(PBase.Transport, 0, 2, NftType.InetService, l4: 136),
+            ("udplite", "dport") => P(PBase.Transport, 2, 2, NftType.InetService, l4: 136),
+            ("udplite", "csumcov") => P(PBase.Transport, 4, 2, NftType.Int2, l4: 136),
+            ("udplite", "checksum") => P(PBase.Transport, 6, 2, NftType.Int2, l4: 136),
+            ("sctp", "sport") => P(PBase.Transport, 0, 2, NftType.InetService, l4: 132),
+            ("sctp", "dport") => P(PBase.Transport, 2, 2, NftType.InetService, l4: 132),
+            ("sctp", "vtag") => P(PBase.Transport, 4, 4, NftType.Int4, l4: 132),
+            ("sctp", "checksum") => P(PBase.Transport, 8, 4, NftType.Int4, l4: 132),
+            ("dccp", "sport") => P(PBase.Transport, 0, 2, NftType.InetService, l4: 33),
+            ("dccp", "dport") => P(PBase.Transport, 2, 2, NftType.InetService, l4: 33),
+            ("dccp", "type") => P(PBase.Transport, 8, 1, NftType.DccpType, l4: 33, shift: 1, mask: 0xF),
+            ("ah", "nexthdr") => P(PBase.Transport, 0, 1, NftType.InetProto, l4: 51),
+            ("ah", "hdrlength") => P(PBase.Transport, 1, 1, NftType.Int1, l4: 51),
+            ("ah", "reserved") => P(PBase.Transport, 2, 2, NftType.Int2, l4: 51),
+            ("ah", "spi") => P(PBase.Transport, 4, 4, NftType.Int4, l4: 51),
+            ("ah", "sequence") => P(PBase.Transport, 8, 4, NftType.Int4, l4: 51),
+            ("esp", "spi") => P(PBase.Transport, 0, 4, NftType.Int4, l4: 50),
+            ("esp", "sequence") => P(PBase.Transport, 4, 4, NftType.Int4, l4: 50),
+            ("comp", "nexthdr") => P(PBase.Transport, 0, 1, NftType.InetProto, l4: 108),
+            ("comp", "flags") => P(PBase.Transport, 1, 1, NftType.Int1, l4: 108),
+            ("comp", "cpi") => P(PBase.Transport, 2, 2, NftType.Int2, l4: 108),
+            ("igmp", "type") => P(PBase.Transport, 0, 1, NftType.IgmpType, L3.V4, l4: 2),
+            ("igmp", "mrt") => P(PBase.Transport, 1, 1, NftType.Int1, L3.V4, l4: 2),
+            ("igmp", "checksum") => P(PBase.Transport, 2, 2, NftType.Int2, L3.V4, l4: 2),
+            ("igmp", "group") => P(PBase.Transport, 4, 4, NftType.Ipv4Addr, L3.V4, l4: 2),
             ("ether", "daddr") => P(PBase.Link, 0, 6, NftType.EtherAddr),
             ("ether", "saddr") => P(PBase.Link, 6, 6, NftType.EtherAddr),
             ("ether", "type") => P(PBase.Link, 12, 2, NftType.EtherType),
@@ -460,7 +621,7 @@ internal sealed partial class NftParser
         };
         if (s is null)
         {
-            if (t.Text is "ip" or "ip6" or "tcp" or "udp" or "th" or "icmp" or "icmpv6" or "ether" or "vlan" or "arp")
+            if (t.Text is "ip" or "ip6" or "tcp" or "udp" or "th" or "icmp" or "icmpv6" or "ether" or "vlan" or "arp" or "udplite" or "sctp" or "dccp" or "ah" or "esp" or "comp" or "igmp")
                 throw Err(field, $"unsupported expression '{t.Text} {field.Text}'");
             throw Err(t, $"unknown expression '{t.Text}'");
         }
@@ -474,6 +635,154 @@ internal sealed partial class NftParser
             if (k.Is("ether")) return P(PBase.Network, macOff, 6, NftType.EtherAddr, L3.Arp);
             throw Err(k, $"unsupported expression 'arp {field.Text} {k.Text}'");
         }
+    }
+
+    /// <summary>ct [original|reply] ip|ip6 saddr|daddr, proto-src, proto-dst, l3proto, protocol, zone; null for other keys.</summary>
+    private NftSelector? CtTuple(NftTok k, bool reply)
+    {
+        string dir = reply ? "reply " : "";
+        CtTupleSelector T(CtTupleKey key, NftType ty, string text) => new(ty) { Key = key, Reply = reply, Text = $"ct {dir}{text}" };
+        if (k.Text is "ip" or "ip6" or "saddr" or "daddr")
+        {
+            var fam = k.Text is "ip" or "ip6" ? k.Text : CurrentTable?.Family switch { NftFamily.Ip => "ip", NftFamily.Ip6 => "ip6", _ => null };
+            if (fam is null) throw Err(k, $"unsupported: 'ct {dir}{k.Text}' in a {CurrentTable?.Family.ToString().ToLowerInvariant()} table needs ip or ip6 (ct original ip saddr)");
+            var f = k.Text is "ip" or "ip6" ? Take() : k;
+            if (f.Text is not ("saddr" or "daddr")) throw Err(f, $"unsupported ct expression 'ct {dir}{fam} {f.Text}'");
+            return T(f.Text == "saddr" ? CtTupleKey.Saddr : CtTupleKey.Daddr, fam == "ip" ? NftType.Ipv4Addr : NftType.Ipv6Addr, $"{fam} {f.Text}");
+        }
+        return k.Text switch
+        {
+            "proto-src" => T(CtTupleKey.ProtoSrc, NftType.InetService, k.Text),
+            "proto-dst" => T(CtTupleKey.ProtoDst, NftType.InetService, k.Text),
+            "l3proto" => T(CtTupleKey.L3Proto, NftType.NfProto, k.Text),
+            "protocol" => T(CtTupleKey.Protocol, NftType.InetProto, k.Text),
+            "zone" => T(CtTupleKey.Zone, NftType.Int2, k.Text),
+            _ => null,
+        };
+    }
+
+    /// <summary>IPv6 extension headers by name: next-header number, and the routing type rt0/rt2/srh depend on.</summary>
+    private static readonly Dictionary<string, (byte Type, int Rt)> ExthdrTypes = new()
+    {
+        ["hbh"] = (0, -1), ["rt"] = (43, -1), ["rt0"] = (43, 0), ["rt2"] = (43, 2), ["srh"] = (43, 4), ["frag"] = (44, -1),
+        ["dst"] = (60, -1), ["mh"] = (135, -1),
+    };
+
+    /// <summary>A field of an IPv6 extension header, at its offset in the header (nftables' exthdr.c tables).</summary>
+    private NftSelector ExthdrField(NftTok name, (byte Type, int Rt) hdr)
+    {
+        var f = Take();
+        var w = f.Text;
+        int index = 0;
+        if (w.EndsWith(']') && w.IndexOf('[') is > 0 and var lb && int.TryParse(w[(lb + 1)..^1], out index) && index > 0) w = w[..lb];
+        ExthdrSelector X(int off, int width, NftType ty, int shift = 0, ulong mask = 0) =>
+            new(ty) { HeaderType = hdr.Type, RoutingType = hdr.Rt, Offset = off, Width = width, Shift = shift, Mask = mask, Text = $"{name.Text} {f.Text}" };
+        ExthdrSelector? s = (name.Text, w, index) switch
+        {
+            (_, "nexthdr", 0) => X(0, 1, NftType.InetProto),
+            ("hbh" or "rt" or "dst" or "mh", "hdrlength", 0) => X(1, 1, NftType.Int1),
+            ("rt", "type", 0) => X(2, 1, NftType.Int1),
+            ("rt", "seg-left", 0) => X(3, 1, NftType.Int1),
+            ("rt0", "reserved", 0) => X(4, 4, NftType.Int4),
+            ("rt0", "addr", > 0) => X(8 + (index - 1) * 16, 16, NftType.Ipv6Addr),
+            ("rt2", "addr", 0) => X(8, 16, NftType.Ipv6Addr),
+            ("srh", "last-entry", 0) => X(4, 1, NftType.Int1),
+            ("srh", "flags", 0) => X(5, 1, NftType.Int1),
+            ("srh", "tag", 0) => X(6, 2, NftType.Int2),
+            ("srh", "sid", > 0) => X(8 + (index - 1) * 16, 16, NftType.Ipv6Addr),
+            ("frag", "reserved", 0) => X(1, 1, NftType.Int1),
+            ("frag", "frag-off", 0) => X(2, 2, NftType.Int2, shift: 3, mask: 0x1FFF),
+            ("frag", "reserved2", 0) => X(3, 1, NftType.Int1, shift: 1, mask: 0x3),
+            ("frag", "more-fragments", 0) => X(3, 1, NftType.Int1, mask: 0x1),
+            ("frag", "id", 0) => X(4, 4, NftType.Int4),
+            ("mh", "type", 0) => X(2, 1, NftType.MhType),
+            ("mh", "reserved", 0) => X(3, 1, NftType.Int1),
+            ("mh", "checksum", 0) => X(4, 2, NftType.Int2),
+            _ => null,
+        };
+        return s ?? throw Err(f, $"unsupported expression '{name.Text} {f.Text}'");
+    }
+
+    private static readonly Dictionary<string, byte> TcpOptionKinds = new()
+    {
+        ["eol"] = 0, ["nop"] = 1, ["maxseg"] = 2, ["window"] = 3, ["sack-perm"] = 4, ["sack"] = 5, ["sack0"] = 5, ["sack1"] = 5,
+        ["sack2"] = 5, ["sack3"] = 5, ["timestamp"] = 8, ["md5sig"] = 19, ["mptcp"] = 30, ["fastopen"] = 34,
+    };
+
+    /// <summary>tcp option NAME|N [FIELD] (nftables' tcpopt.c): without a field, a presence test (exists/missing).</summary>
+    private NftSelector TcpOption()
+    {
+        var k = Take();
+        byte kind = TcpOptionKinds.TryGetValue(k.Text, out var named) ? named
+            : NftType.TryNumber(k.Text, out var n) && n <= 255 ? (byte)n : throw Err(k, $"unsupported expression 'tcp option {k.Text}'");
+        TcpOptionSelector X(int off, int width, NftType ty, int shift = 0, ulong mask = 0, string? field = null) =>
+            new(ty) { Kind = kind, Offset = off, Width = width, Shift = shift, Mask = mask, Exists = field is null, Text = $"tcp option {(k.Text == "sack0" ? "sack" : k.Text)}{(field is null ? "" : " " + field)}" };
+        if (!(More && Cur.Kind == TokKind.Word && char.IsLetter(Cur.Text[0]) && Cur.Text is not ("exists" or "missing" or "set"))) return X(0, 1, NftType.Boolean);
+        var f = Take();
+        int sack = k.Text.StartsWith("sack", StringComparison.Ordinal) && k.Text.Length == 5 ? k.Text[4] - '0' : 0;
+        TcpOptionSelector? s = (kind, f.Text) switch
+        {
+            (_, "kind") => X(0, 1, NftType.Int1, field: f.Text),
+            ( > 1, "length") => X(1, 1, NftType.Int1, field: f.Text),
+            (2, "size") => X(2, 2, NftType.Int2, field: f.Text),
+            (3, "count") => X(2, 1, NftType.Int1, field: f.Text),
+            (5, "left") => X(2 + sack * 8, 4, NftType.Int4, field: f.Text),
+            (5, "right") => X(6 + sack * 8, 4, NftType.Int4, field: f.Text),
+            (8, "tsval") => X(2, 4, NftType.Int4, field: f.Text),
+            (8, "tsecr") => X(6, 4, NftType.Int4, field: f.Text),
+            (30, "subtype") => X(2, 1, NftType.Int1, shift: 4, mask: 0xF, field: f.Text),
+            _ => null,
+        };
+        return s ?? throw Err(f, $"unsupported expression 'tcp option {k.Text} {f.Text}'");
+    }
+
+    private static readonly Dictionary<string, byte> SctpChunkTypes = new()
+    {
+        ["data"] = 0, ["init"] = 1, ["init-ack"] = 2, ["sack"] = 3, ["heartbeat"] = 4, ["heartbeat-ack"] = 5, ["abort"] = 6,
+        ["shutdown"] = 7, ["shutdown-ack"] = 8, ["error"] = 9, ["cookie-echo"] = 10, ["cookie-ack"] = 11, ["ecne"] = 12,
+        ["cwr"] = 13, ["shutdown-complete"] = 14, ["asconf-ack"] = 128, ["forward-tsn"] = 192, ["asconf"] = 193,
+    };
+
+    /// <summary>sctp chunk NAME [FIELD] (nftables' sctp_chunk.c): without a field, a presence test.</summary>
+    private NftSelector SctpChunk()
+    {
+        var k = Take();
+        if (!SctpChunkTypes.TryGetValue(k.Text, out var type)) throw Err(k, $"unsupported expression 'sctp chunk {k.Text}'");
+        SctpChunkSelector X(int off, int width, NftType ty, string? field = null) =>
+            new(ty) { ChunkType = type, Offset = off, Width = width, Exists = field is null, Text = $"sctp chunk {k.Text}{(field is null ? "" : " " + field)}" };
+        if (!(More && Cur.Kind == TokKind.Word && char.IsLetter(Cur.Text[0]) && Cur.Text is not ("exists" or "missing"))) return X(0, 1, NftType.Boolean);
+        var f = Take();
+        SctpChunkSelector? s = (k.Text, f.Text) switch
+        {
+            (_, "type") => X(0, 1, NftType.Int1, f.Text),
+            (_, "flags") => X(1, 1, NftType.Int1, f.Text),
+            (_, "length") => X(2, 2, NftType.Int2, f.Text),
+            ("data", "tsn") => X(4, 4, NftType.Int4, f.Text),
+            ("data", "stream") => X(8, 2, NftType.Int2, f.Text),
+            ("data", "ssn") => X(10, 2, NftType.Int2, f.Text),
+            ("data", "ppid") => X(12, 4, NftType.Int4, f.Text),
+            ("init" or "init-ack", "init-tag") => X(4, 4, NftType.Int4, f.Text),
+            ("init" or "init-ack" or "sack", "a-rwnd") => X(8, 4, NftType.Int4, f.Text),
+            ("init" or "init-ack", "num-outbound-streams") => X(12, 2, NftType.Int2, f.Text),
+            ("init" or "init-ack", "num-inbound-streams") => X(14, 2, NftType.Int2, f.Text),
+            ("init" or "init-ack", "initial-tsn") => X(16, 4, NftType.Int4, f.Text),
+            ("sack" or "shutdown", "cum-tsn-ack") => X(4, 4, NftType.Int4, f.Text),
+            ("sack", "num-gap-ack-blocks") => X(12, 2, NftType.Int2, f.Text),
+            ("sack", "num-dup-tsns") => X(14, 2, NftType.Int2, f.Text),
+            ("ecne" or "cwr", "lowest-tsn") => X(4, 4, NftType.Int4, f.Text),
+            ("asconf" or "asconf-ack", "seqno") => X(4, 4, NftType.Int4, f.Text),
+            ("forward-tsn", "new-cum-tsn") => X(4, 4, NftType.Int4, f.Text),
+            _ => null,
+        };
+        return s ?? throw Err(f, $"unsupported expression 'sctp chunk {k.Text} {f.Text}'");
+    }
+
+    /// <summary>mod N of numgen and the hashes (NFTA_HASH_MODULUS must be above 0).</summary>
+    private uint Modulus(string what)
+    {
+        if (!TakeIf("mod")) throw Err(Cur, $"syntax error, expected 'mod' after {what}");
+        var m = Take(); uint n = U32(m);
+        return n > 0 ? n : throw Err(m, $"{what} modulus must be above 0");
     }
 
     private NftSelector MetaSel(NftTok k) => k.Text switch
@@ -662,7 +971,7 @@ internal sealed partial class NftParser
     }
 
     /// <summary>Parses "{ e, e, ... }" (also for named sets' elements), with "key : verdict" in vmaps.</summary>
-    private List<NftElement> ParseSetBody(NftType[] types, bool vmap)
+    private List<NftElement> ParseSetBody(NftType[] types, bool vmap, Func<NftTok, object>? mapData = null)
     {
         int savedEnd = _ruleEnd; _ruleEnd = int.MaxValue;
         try
@@ -681,6 +990,11 @@ internal sealed partial class NftParser
                     if (k.Text == "timeout") el.TimeoutNs = Time(Take());
                     else if (k.Text == "expires") el.ExpiresNs = Time(Take());
                     else if (k.Text == "comment") Take();
+                }
+                if (mapData is not null)
+                {
+                    if (!TakeIf(":")) throw Err(Cur, "syntax error, expected ':' in map");
+                    el.Data = mapData(Take());
                 }
                 if (vmap)
                 {

@@ -72,10 +72,9 @@ public sealed class NftRuleset
     public NftTable? FindTable(NftFamily family, string name) => _tables.Find(t => t.Family == family && t.Name == name);
 
     private bool? _hasRandom;
-    /// <summary>Some rule draws a random number (numgen random, meta random / statistic random): only then is there anything for -Outcomes All to enumerate.</summary>
-    public bool HasRandomRules => _hasRandom ??= AllRules.Any(r => r.Stmts.Any(s => s is RandomStmt or MetaRandomStmt || s is MatchStmt m && IsRandom(m.Sel)));
-
-    private static bool IsRandom(NftSelector s) => s is NumgenSelector { Random: true } || s is ConcatSelector c && c.Parts.Any(IsRandom);
+    /// <summary>Some rule draws a random number (numgen random, meta random / statistic random, hashes with a
+    /// secret seed): only then is there anything for -Outcomes All to enumerate.</summary>
+    public bool HasRandomRules => _hasRandom ??= AllRules.Any(r => r.Stmts.Any(s => s.DrawsRandom));
 
     /// <summary>All rules, in table/chain order.</summary>
     public IEnumerable<NftRule> AllRules => _tables.SelectMany(t => t.Chains).SelectMany(c => c.Rules);

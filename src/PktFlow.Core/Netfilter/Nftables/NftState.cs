@@ -26,7 +26,9 @@ internal sealed class NftSetEntry
     public bool Dynamic;
     public long CreatedNs;
     public NftCounterValue? Counter;
-    public NftSetEntry Clone() => new() { Element = Element, ExpiresNs = ExpiresNs, TimeoutNs = TimeoutNs, Dynamic = Dynamic, CreatedNs = CreatedNs, Counter = Counter?.Clone() };
+    /// <summary>The stateful expressions the element carries (cloned from the rule that added it, as nft_dynset_new does).</summary>
+    public NftStmt[]? Exprs;
+    public NftSetEntry Clone() => new() { Element = Element, ExpiresNs = ExpiresNs, TimeoutNs = TimeoutNs, Dynamic = Dynamic, CreatedNs = CreatedNs, Counter = Counter?.Clone(), Exprs = Exprs };
 }
 
 /// <summary>One random choice a rule made for a packet (numgen random, meta random / statistic random).</summary>
@@ -34,7 +36,8 @@ public sealed record NftRandomDecision(string Rule, int RuleHandle, IReadOnlyLis
 
 /// <summary>
 /// What the stateful parts of one namespace's ruleset remember during one replay: rule and named
-/// counters, quotas used, limit token buckets, numgen/nth counters, dynamic set contents and the seeded
+/// counters, quotas used, limit token buckets, numgen/nth counters, dynamic set contents, the
+/// connections each <c>ct count</c> remembers, the buckets unseeded hashes drew, and the seeded
 /// random generator. The ruleset itself stays immutable configuration; everything that changes lives
 /// here (one instance per namespace per replay), so two replays never share state.
 /// </summary>
@@ -45,6 +48,8 @@ public sealed class NftState
     private readonly Dictionary<object, long> _quotaUsed = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<object, uint> _sequences = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<NftSet, List<NftSetEntry>> _sets = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<(object, string?), List<NftConnKey>> _connLists = new();
+    private readonly Dictionary<(object, string), uint> _hashDraws = new();
     private Random _rng;
     /// <summary>Forced choices for the every-outcome enumeration (null: draw from the seeded generator).</summary>
     internal IReadOnlyList<int>? Script;
@@ -88,6 +93,14 @@ public sealed class NftState
     internal long QuotaUsed(object key, long initial) => _quotaUsed.TryGetValue(key, out var u) ? u : initial;
     internal void SetQuotaUsed(object key, long used) => _quotaUsed[key] = used;
 
+    /// <summary>The nf_conncount list of a <c>ct count</c> (per rule, or per set element).</summary>
+    internal List<NftConnKey> ConnList(object key, string? element) =>
+        _connLists.TryGetValue((key, element), out var l) ? l : _connLists[(key, element)] = new List<NftConnKey>();
+
+    /// <summary>The bucket an unseeded hash drew for a key (null: not drawn yet), and remembering it.</summary>
+    internal uint? HashDraw(object key, string flow) => _hashDraws.TryGetValue((key, flow), out var v) ? v : null;
+    internal void SetHashDraw(object key, string flow, uint bucket) => _hashDraws[(key, flow)] = bucket;
+
     internal uint Sequence(object key, uint initial) => _sequences.TryGetValue(key, out var v) ? v : initial;
     internal void SetSequence(object key, uint v) => _sequences[key] = v;
 
@@ -130,6 +143,8 @@ public sealed class NftState
         foreach (var (k, v) in _quotaUsed) c._quotaUsed[k] = v;
         foreach (var (k, v) in _sequences) c._sequences[k] = v;
         foreach (var (k, v) in _sets) c._sets[k] = v.Select(e => e.Clone()).ToList();
+        foreach (var (k, v) in _connLists) c._connLists[k] = new List<NftConnKey>(v);
+        foreach (var (k, v) in _hashDraws) c._hashDraws[k] = v;
         return c;
     }
 }

@@ -86,6 +86,8 @@ internal sealed class NumgenSelector : NftSelector
 {
     public bool Random; public uint Modulus, Offset;
     public override NftType Type => NftType.Int4;
+    public override bool HostOrder => true;
+    public override bool DrawsRandom => Random;
 
     public override bool Load(NftEvalCtx c, Span<byte> dst)
     {
@@ -93,7 +95,7 @@ internal sealed class NumgenSelector : NftSelector
         if (Random)
         {
             var alts = new string[Modulus]; var probs = new double[Modulus];
-            for (uint k = 0; k < Modulus; k++) { alts[k] = $"numgen {k + Offset}"; probs[k] = Share(k); }
+            for (uint k = 0; k < Modulus; k++) { alts[k] = $"numgen {k + Offset}"; probs[k] = Share(k, Modulus); }
             v = (uint)c.State.Choose(c.Rule, alts, probs, r => (int)Scale(r)) + Offset;
         }
         else
@@ -111,10 +113,10 @@ internal sealed class NumgenSelector : NftSelector
     private uint Scale(uint r) => (uint)((ulong)r * Modulus >> 32);
 
     /// <summary>The exact share of the 2^32 random values that scale to <paramref name="k"/>.</summary>
-    public double Share(uint k)
+    public static double Share(uint k, uint modulus)
     {
         static ulong FirstAt(ulong k, ulong m) => (k << 32) / m + ((k << 32) % m == 0 ? 0UL : 1UL);
-        return (double)(FirstAt(k + 1, Modulus) - FirstAt(k, Modulus)) / 4294967296.0;
+        return (double)(FirstAt(k + 1, modulus) - FirstAt(k, modulus)) / 4294967296.0;
     }
 }
 
@@ -125,6 +127,7 @@ internal sealed class NumgenSelector : NftSelector
 internal sealed class RandomStmt : NftStmt
 {
     public uint Probability; public bool Negate;
+    internal override bool DrawsRandom => true;
     public override bool Eval(NftEvalCtx c)
     {
         double p = Probability / 2147483648.0;
@@ -143,6 +146,7 @@ internal sealed class RandomStmt : NftStmt
 internal sealed class MetaRandomStmt : NftStmt
 {
     public uint Mask = uint.MaxValue; public CmpOp Op; public uint Value;
+    internal override bool DrawsRandom => true;
 
     public double Probability
     {
@@ -197,7 +201,8 @@ internal sealed class NthStmt : NftStmt
 /// nft_dynset: <c>add</c>/<c>update</c>/<c>delete @set { key [timeout T] [stmt] }</c> from a rule.
 /// add inserts the key if absent (an existing element keeps its expiry); update also restarts the
 /// timeout of an existing one; both fail (the rule stops) when the set is full; the element's own
-/// statements (counter, limit: a meter) then run for that element. delete removes the key.
+/// statements (counter, limit, quota, ct count: a meter) then run for that element: the ones the rule
+/// that added it carried (nft_dynset_new clones them into the element). delete removes the key.
 /// </summary>
 internal sealed class DynsetStmt : NftStmt
 {
@@ -206,6 +211,7 @@ internal sealed class DynsetStmt : NftStmt
     public NftSelector Key = null!;
     public long? TimeoutNs;
     public NftStmt[] ElementStmts = Array.Empty<NftStmt>();
+    internal override bool DrawsRandom => Key.DrawsRandom;
 
     public override bool Eval(NftEvalCtx c)
     {
@@ -224,16 +230,17 @@ internal sealed class DynsetStmt : NftStmt
             var bytes = k; var lo = new byte[widths.Length][];
             int o = 0;
             for (int i = 0; i < widths.Length; i++) { lo[i] = bytes[o..(o + widths[i])]; o += widths[i]; }
-            hit = new NftSetEntry { Element = new NftElement { Lo = lo, Hi = lo }, Dynamic = true, TimeoutNs = timeout, ExpiresNs = now + timeout, CreatedNs = now };
+            hit = new NftSetEntry { Element = new NftElement { Lo = lo, Hi = lo }, Dynamic = true, TimeoutNs = timeout, ExpiresNs = now + timeout, CreatedNs = now, Exprs = ElementStmts };
             entries.Add(hit);
         }
         else if (Op == "update" && timeout is not null) { hit.TimeoutNs = timeout; hit.ExpiresNs = now + timeout; }
-        if (ElementStmts.Length == 0) return true;
+        // nft_set_elem_update_expr: the element's own expressions run (those of the rule that added it)
+        if (hit.Exprs is not { Length: > 0 } exprs) return true;
         var (saveEl, saveKey) = (c.Element, c.ElementKey);
         c.Element = hit; c.ElementKey = $"{Convert.ToHexString(k)}@{hit.CreatedNs}"; // a re-added element starts a fresh limit
         try
         {
-            foreach (var s in ElementStmts) if (!s.Eval(c)) return false;
+            foreach (var s in exprs) if (!s.Eval(c)) return false;
             return true;
         }
         finally { (c.Element, c.ElementKey) = (saveEl, saveKey); }

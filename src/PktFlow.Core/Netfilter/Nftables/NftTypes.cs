@@ -114,6 +114,16 @@ internal sealed class NftType
         ("cs0", 0), ("cs1", 8), ("cs2", 16), ("cs3", 24), ("cs4", 32), ("cs5", 40), ("cs6", 48), ("cs7", 56), ("df", 0),
         ("af11", 10), ("af12", 12), ("af13", 14), ("af21", 18), ("af22", 20), ("af23", 22), ("af31", 26), ("af32", 28),
         ("af33", 30), ("af41", 34), ("af42", 36), ("af43", 38), ("ef", 46), ("va", 44), ("lephb", 1)));
+    public static readonly NftType IgmpType = new("igmp_type", NftTypeKind.Int, 1, D(
+        ("membership-query", 0x11), ("membership-report-v1", 0x12), ("membership-report-v2", 0x16), ("membership-report-v3", 0x22), ("leave-group", 0x17)));
+    public static readonly NftType DccpType = new("dccp_pkttype", NftTypeKind.Int, 1, D(
+        ("request", 0), ("response", 1), ("data", 2), ("ack", 3), ("dataack", 4), ("closereq", 5), ("close", 6), ("reset", 7), ("sync", 8), ("syncack", 9)));
+    public static readonly NftType MhType = new("mh_type", NftTypeKind.Int, 1, D(
+        ("binding-refresh-request", 0), ("home-test-init", 1), ("careof-test-init", 2), ("home-test", 3), ("careof-test", 4),
+        ("binding-update", 5), ("binding-acknowledgement", 6), ("binding-error", 7), ("fast-binding-update", 8),
+        ("fast-binding-acknowledgement", 9), ("fast-binding-advertisement", 10), ("experimental-mobility-header", 11), ("home-agent-switch-message", 12)));
+    /// <summary>exthdr/tcp option presence: <c>exists</c> or <c>missing</c> (JSON: true, false).</summary>
+    public static readonly NftType Boolean = new("boolean", NftTypeKind.Int, 1, D(("exists", 1), ("missing", 0), ("true", 1), ("false", 0)));
     public static readonly NftType Ecn = new("ecn", NftTypeKind.Int, 1, D(("not-ect", 0), ("ect1", 1), ("ect0", 2), ("ce", 3)));
 
     /// <summary>Set declaration type names (set { type X . Y; }).</summary>
@@ -123,7 +133,7 @@ internal sealed class NftType
         "inet_proto" => InetProto, "inet_service" => InetService, "mark" => Mark, "ether_type" => EtherType,
         "nf_proto" => NfProto, "pkt_type" => PktType, "ct_state" => CtState, "ct_status" => CtStatus,
         "icmp_type" => IcmpType, "icmpv6_type" => Icmpv6Type, "tcp_flag" => TcpFlags, "arp_op" => ArpOp,
-        "dscp" => Dscp, "ecn" => Ecn, "iface_index" => Int4, "ct_dir" => CtDir,
+        "dscp" => Dscp, "ecn" => Ecn, "iface_index" => Int4, "ct_dir" => CtDir, "igmp_type" => IgmpType, "dccp_pkttype" => DccpType,
         _ => null,
     };
 }

@@ -23,6 +23,11 @@ internal sealed class FakeNftPacket : INftPacket
     public NftCtInfo? Conntrack { get; init; }
     public Func<byte[], bool> Local = _ => false;
     public bool IsLocalAddress(ReadOnlySpan<byte> address, bool v6) => Local(address.ToArray());
+    /// <summary>The connection ct count counts this packet as (null: no tuple).</summary>
+    public NftConnKey? ConnCountKey { get; init; }
+    /// <summary>What the fake conntrack holds for a counted connection (default: nothing).</summary>
+    public Func<NftConnKey, NftConnPresence> Presence = _ => NftConnPresence.Gone;
+    public NftConnPresence FindConnection(NftConnKey key) => Presence(key);
 
     public static IpAddr A(string s) => IpAddr.Parse(s);
 

@@ -9,7 +9,7 @@ public class NftStateTests
 {
     private const long Ms = 1_000_000;
 
-    private static NftRuleset Rules(string body, string decls = "") =>
+    internal static NftRuleset Rules(string body, string decls = "") =>
         NftRuleset.Parse($"table inet t {{\n{decls}\n chain c {{ type filter hook input priority 0; policy accept;\n{body}\n }}\n}}", "s.nft");
 
     private static string At(NftRuleset rs, NftState st, long ns, FakeNftPacket p)

@@ -86,9 +86,9 @@ internal sealed partial class NftParser
                 if (JOpt(o, "elem") is { } el) JsonElements(set, el, $"{p}.elem");
                 return;
             }
-            case "counter": case "quota": JsonObject(kind, o, p); return;
-            // flowtables and named limits change no verdict the model computes; a rule naming a limit is refused
-            case "flowtable": case "limit":
+            case "counter": case "quota": case "limit": JsonObject(kind, o, p); return;
+            // a flowtable changes no verdict the model computes (no flow offload)
+            case "flowtable":
             {
                 var tb = JTable(o, p, "table");
                 var name = JStr(o, "name", p)!;
@@ -100,10 +100,11 @@ internal sealed partial class NftParser
         throw JErr(p, kind, $"unsupported table object '{kind}'");
     }
 
-    /// <summary>A named counter {"packets", "bytes"} or quota {"bytes", "used", "inv" (over)}, as the text's <c>counter NAME { }</c>.</summary>
+    /// <summary>A named counter {"packets", "bytes"}, quota {"bytes", "used", "inv" (over)} or limit {"rate", "per", "burst", "inv", "rate_unit", "burst_unit"}, as the text's <c>counter NAME { }</c>.</summary>
     private void JsonObject(string kind, JsonElement o, string p)
     {
         if (kind == "counter") Known(o, p, "family", "table", "name", "handle", "packets", "bytes", "comment");
+        else if (kind == "limit") Known(o, p, "family", "table", "name", "handle", "rate", "per", "burst", "inv", "rate_unit", "burst_unit", "comment");
         else Known(o, p, "family", "table", "name", "handle", "bytes", "used", "inv", "comment");
         var tb = JTable(o, p, "table");
         var name = JStr(o, "name", p)!;
@@ -116,6 +117,12 @@ internal sealed partial class NftParser
         long Long(string key) => JOpt(o, key) is not { } v ? 0
             : v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n) && n >= 0 ? n : throw JErr($"{p}.{key}", key, $"'{key}' should be a byte or packet count");
         if (kind == "counter") { obj.InitialPackets = Long("packets"); obj.InitialBytes = Long("bytes"); return; }
+        if (kind == "limit")
+        {
+            try { obj.Limit = LimitFrom(NftJsonTokens.LimitObject(_jsonFile, o, p)); }
+            catch (NftParseException e) when (e.JsonPath is null) { throw JErr(e.FileName, e.Token, e.Reason); }
+            return;
+        }
         obj.QuotaBytes = Long("bytes");
         obj.InitialBytes = Long("used");
         obj.Over = JOpt(o, "inv") is { ValueKind: JsonValueKind.True };

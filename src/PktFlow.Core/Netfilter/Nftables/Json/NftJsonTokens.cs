@@ -96,6 +96,13 @@ internal sealed class NftJsonTokens
             case "quota": Quota(v, p); return;
             case "limit": Limit(v, p); return;
             case "set": Dynset(v, p); return;
+            case "meter": Meter(v, p); return;
+            case "ct count":
+                Keys(v, p, "ct count", "val", "inv");
+                W("ct", p); W("count", p);
+                if (Opt(v, "inv") is { ValueKind: JsonValueKind.True }) W("over", $"{p}.inv");
+                W(Scalar(Prop(v, "val", p), $"{p}.val"), $"{p}.val");
+                return;
             case "accept": case "drop": case "continue": case "return": W(key, p); return;
             case "jump": case "goto": W(key, p); W(Scalar(Prop(v, "target", p), $"{p}.target"), $"{p}.target"); return;
             case "queue": Queue(v, p); return;
@@ -122,12 +129,40 @@ internal sealed class NftJsonTokens
         if (Opt(v, "bytes") is { } by) { W("bytes", $"{p}.bytes"); W(Scalar(by, $"{p}.bytes"), $"{p}.bytes"); }
     }
 
-    /// <summary>A reference to a named object: "NAME" becomes `name "NAME"`.</summary>
+    /// <summary>A reference to a named object: "NAME" becomes `name "NAME"`; {"map": {"key", "data"}} becomes `name KEY map { k : "NAME", ... }`.</summary>
     private bool Named(JsonElement v, string p)
     {
+        if (v.ValueKind == JsonValueKind.Object && Opt(v, "map") is { } map)
+        {
+            W("name", p);
+            MapOf(map, $"{p}.map");
+            return true;
+        }
         if (v.ValueKind != JsonValueKind.String) return false;
         W("name", p); Toks.Add(new NftTok(TokKind.String, v.GetString()!, p, 0, 0));
         return true;
+    }
+
+    /// <summary>{"key": EXPR, "data": {"set": [[k, data], ...]}}: `EXPR map { k : data, ... }`.</summary>
+    private void MapOf(JsonElement map, string p)
+    {
+        Keys(map, p, "map", "key", "data");
+        Left(Prop(map, "key", p), $"{p}.key");
+        W("map", p);
+        var data = Prop(map, "data", p);
+        if (data.ValueKind == JsonValueKind.String) throw Err($"{p}.data", data.GetString()!, $"unsupported: a named map ('{data.GetString()}')");
+        var (k, items) = Single(data, $"{p}.data", "the map's elements");
+        if (k != "set") throw Err($"{p}.data.{k}", k, $"unsupported map data '{k}'");
+        var dp = $"{p}.data.set";
+        P("{", dp);
+        var list = List(items);
+        for (int i = 0; i < list.Count; i++)
+        {
+            if (i > 0) P(",", dp);
+            if (list[i].ValueKind != JsonValueKind.Array || list[i].GetArrayLength() != 2) throw Err($"{dp}[{i}]", "elem", "expected [key, data]");
+            Value(list[i][0], $"{dp}[{i}][0]"); P(":", $"{dp}[{i}]"); Value(list[i][1], $"{dp}[{i}][1]");
+        }
+        P("}", dp);
     }
 
     /// <summary>"quota": {"val", "val_unit", "inv" (over), "used", "used_unit"} | "NAME".</summary>
@@ -150,6 +185,21 @@ internal sealed class NftJsonTokens
         W("limit", p);
         if (Named(v, p)) return;
         Keys(v, p, "limit", "rate", "per", "burst", "inv", "rate_unit", "burst_unit");
+        LimitBody(v, p);
+    }
+
+    /// <summary>A limit object ({"limit": {"family", "table", "name", "handle", "rate", ...}}) as `limit rate ...`.</summary>
+    public static List<NftTok> LimitObject(string file, JsonElement o, string p)
+    {
+        var t = new NftJsonTokens(file);
+        t.W("limit", p);
+        t.LimitBody(o, p);
+        t.Toks.Add(new NftTok(TokKind.Eof, "end of limit", p, 0, 0));
+        return t.Toks;
+    }
+
+    private void LimitBody(JsonElement v, string p)
+    {
         W("rate", p);
         if (Opt(v, "inv") is { ValueKind: JsonValueKind.True }) W("over", $"{p}.inv");
         var rate = Scalar(Prop(v, "rate", p), $"{p}.rate");
@@ -175,21 +225,43 @@ internal sealed class NftJsonTokens
         var name = Scalar(Prop(v, "set", p), $"{p}.set");
         W(name.StartsWith('@') ? name : "@" + name, $"{p}.set");
         P("{", p);
-        var elem = Prop(v, "elem", p);
-        if (elem.ValueKind == JsonValueKind.Object && elem.TryGetProperty("elem", out var inner))
-        {
-            var ep = $"{p}.elem.elem";
-            Keys(inner, ep, "elem", "val", "timeout");
-            Left(Prop(inner, "val", ep), $"{ep}.val");
-            if (Opt(inner, "timeout") is { } t) { W("timeout", $"{ep}.timeout"); W(Seconds(t, $"{ep}.timeout"), $"{ep}.timeout"); }
-        }
-        else Left(elem, $"{p}.elem");
+        ElemKey(Prop(v, "elem", p), $"{p}.elem");
         if (Opt(v, "stmt") is { } stmts)
         {
             int i = 0;
             foreach (var st in List(stmts)) Statement(st, $"{p}.stmt[{i++}]");
         }
         P("}", p);
+    }
+
+    /// <summary>"meter": {"name", "size", "key" (or {"elem": {"val", "timeout"}}), "stmt"}: meter NAME size N { key [timeout T] stmt }.</summary>
+    private void Meter(JsonElement v, string p)
+    {
+        Keys(v, p, "meter", "name", "size", "key", "stmt");
+        W("meter", p);
+        W(Scalar(Prop(v, "name", p), $"{p}.name"), $"{p}.name");
+        if (Opt(v, "size") is { } size) { W("size", $"{p}.size"); W(Scalar(size, $"{p}.size"), $"{p}.size"); }
+        P("{", p);
+        ElemKey(Prop(v, "key", p), $"{p}.key");
+        if (Opt(v, "stmt") is { } stmts)
+        {
+            int i = 0;
+            foreach (var st in List(stmts)) Statement(st, $"{p}.stmt[{i++}]");
+        }
+        P("}", p);
+    }
+
+    /// <summary>A dynset's or meter's key: an expression, or {"elem": {"val": EXPR, "timeout": T}}.</summary>
+    private void ElemKey(JsonElement elem, string p)
+    {
+        if (elem.ValueKind == JsonValueKind.Object && elem.TryGetProperty("elem", out var inner))
+        {
+            var ep = $"{p}.elem";
+            Keys(inner, ep, "elem", "val", "timeout");
+            Left(Prop(inner, "val", ep), $"{ep}.val");
+            if (Opt(inner, "timeout") is { } t) { W("timeout", $"{ep}.timeout"); W(Seconds(t, $"{ep}.timeout"), $"{ep}.timeout"); }
+        }
+        else Left(elem, p);
     }
 
     /// <summary>libnftables-json times are seconds (1.0.6 prints whole seconds); the text form takes "Ns".</summary>
@@ -278,6 +350,14 @@ internal sealed class NftJsonTokens
             if (k.Name is not ("family" or "addr" or "port" or "flags"))
                 throw Err($"{p}.{k.Name}", k.Name, $"unsupported {kind} option '{k.Name}'");
         if (Opt(v, "family") is { } fam) W(Scalar(fam, $"{p}.family"), $"{p}.family");
+        if (Opt(v, "addr") is { ValueKind: JsonValueKind.Object } am && Opt(am, "map") is { } map)
+        {
+            if (Opt(v, "port") is not null) throw Err($"{p}.port", "port", $"unsupported: a port after a {kind} map");
+            W("to", p);
+            MapOf(map, $"{p}.addr.map");
+            NatFlags(v, p);
+            return;
+        }
         string? addr = Opt(v, "addr") is { } a ? Bound(a, $"{p}.addr") : null;
         string? port = Opt(v, "port") is { } pt ? Bound(pt, $"{p}.port") : null;
         if (addr is not null || port is not null)
@@ -288,11 +368,14 @@ internal sealed class NftJsonTokens
                 : addr.Contains(':') ? $"[{addr}]:{port}" : $"{addr}:{port}";
             W(text, addr is not null ? $"{p}.addr" : $"{p}.port");
         }
-        if (Opt(v, "flags") is { } flags)
-        {
-            var fl = List(flags);
-            for (int i = 0; i < fl.Count; i++) { if (i > 0) P(",", $"{p}.flags"); W(Scalar(fl[i], $"{p}.flags"), $"{p}.flags"); }
-        }
+        NatFlags(v, p);
+    }
+
+    private void NatFlags(JsonElement v, string p)
+    {
+        if (Opt(v, "flags") is not { } flags) return;
+        var fl = List(flags);
+        for (int i = 0; i < fl.Count; i++) { if (i > 0) P(",", $"{p}.flags"); W(Scalar(fl[i], $"{p}.flags"), $"{p}.flags"); }
     }
 
     /// <summary>A constant, a range "a-b" or a prefix "a/n", written as one word.</summary>
@@ -344,6 +427,12 @@ internal sealed class NftJsonTokens
         foreach (var w in target.Split(' ')) W(w, $"{p}.key");
         W("set", p);
         var value = Prop(v, "value", p);
+        if (value.ValueKind == JsonValueKind.Object && Opt(value, "map") is { } map) { MapOf(map, $"{p}.value.map"); return; }
+        if (value.ValueKind == JsonValueKind.Object && Single(value, $"{p}.value", "a value").Key is "numgen" or "jhash" or "symhash" or "meta" or "ct")
+        {
+            Left(value, $"{p}.value");
+            return;
+        }
         if (value.ValueKind is not (JsonValueKind.Number or JsonValueKind.String))
             throw Err($"{p}.value", Describe(value), $"unsupported value for '{target} set': {Describe(value)} (only constants)");
         W(Scalar(value, $"{p}.value"), $"{p}.value");
@@ -370,6 +459,32 @@ internal sealed class NftJsonTokens
                 W("mod", $"{p}.mod"); W(Scalar(Prop(v, "mod", p), $"{p}.mod"), $"{p}.mod");
                 if (Opt(v, "offset") is { } off) { W("offset", $"{p}.offset"); W(Scalar(off, $"{p}.offset"), $"{p}.offset"); }
                 return;
+            case "tcp option": case "sctp chunk":
+                Keys(v, p, k, "name", "field");
+                foreach (var w in k.Split(' ')) W(w, p);
+                W(Scalar(Prop(v, "name", p), $"{p}.name"), $"{p}.name");
+                if (Opt(v, "field") is { } tf) W(Scalar(tf, $"{p}.field"), $"{p}.field");
+                return;
+            case "exthdr":
+            {
+                Keys(v, p, "exthdr", "name", "field", "offset");
+                var name = Scalar(Prop(v, "name", p), $"{p}.name");
+                if (Opt(v, "field") is not { } field) { W("exthdr", p); W(name, $"{p}.name"); return; }
+                W(name, $"{p}.name");
+                var fw = Scalar(field, $"{p}.field");
+                W(Opt(v, "offset") is { } index ? $"{fw}[{Scalar(index, $"{p}.offset")}]" : fw, $"{p}.field");
+                return;
+            }
+            case "jhash":
+                Keys(v, p, "jhash", "mod", "seed", "offset", "expr");
+                W("jhash", p); Left(Prop(v, "expr", p), $"{p}.expr");
+                HashTail(v, p);
+                return;
+            case "symhash":
+                Keys(v, p, "symhash", "mod", "offset");
+                W("symhash", p);
+                HashTail(v, p);
+                return;
             case "ct":
                 W("ct", p);
                 if (Opt(v, "dir") is { } dir) W(Scalar(dir, $"{p}.dir"), $"{p}.dir");
@@ -392,6 +507,14 @@ internal sealed class NftJsonTokens
         throw Err(p, k, $"unsupported expression '{k}'");
     }
 
+    /// <summary>mod N [seed S] [offset O] of the hashes.</summary>
+    private void HashTail(JsonElement v, string p)
+    {
+        W("mod", $"{p}.mod"); W(Scalar(Prop(v, "mod", p), $"{p}.mod"), $"{p}.mod");
+        if (Opt(v, "seed") is { } seed) { W("seed", $"{p}.seed"); W(Scalar(seed, $"{p}.seed"), $"{p}.seed"); }
+        if (Opt(v, "offset") is { } off) { W("offset", $"{p}.offset"); W(Scalar(off, $"{p}.offset"), $"{p}.offset"); }
+    }
+
     /// <summary>A mask or a masked value: "(a | b)" for several bits.</summary>
     private void Mask(JsonElement e, string path)
     {
@@ -409,6 +532,9 @@ internal sealed class NftJsonTokens
         switch (e.ValueKind)
         {
             case JsonValueKind.Number: W(e.GetRawText(), path); return;
+            // a presence test (exthdr hbh exists, tcp option ... exists) is a boolean in JSON
+            case JsonValueKind.True: W("exists", path); return;
+            case JsonValueKind.False: W("missing", path); return;
             case JsonValueKind.String:
                 var s = e.GetString()!;
                 Toks.Add(new NftTok(s.Length > 0 && s.All(NftLexer.IsWordChar) ? TokKind.Word : TokKind.String, s, path, 0, 0));
