@@ -43,7 +43,7 @@ public static class NfHookSlow
             if (!v6)
             {
                 Ipv4Header.TryParse(skb.Network, out var ip, out _);
-                if (ip.IsFragment && !IPv4.IpInput.IpDefrag(skb, t, ref ip)) return false;
+                if (ip.IsFragment && !IPv4.IpInput.IpDefrag(skb, t, ref ip, conntrack: true)) return false;
             }
             else if (Ipv6Header.TryParse(skb.Network, out var ip6, out _)
                      && Ipv6ExtensionHeaders.Walk(ip6.NextHeader, skb.Network[Ipv6Header.HeaderLength..], out var chain) | true
