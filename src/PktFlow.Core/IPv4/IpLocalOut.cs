@@ -90,7 +90,8 @@ public static class IpLocalOut
         if (built && !v6 && IpFragment.Output(skb, t, outDev, nextHop, Fate.Transmitted, $"ip_finish_output2 to next hop {nextHop}")) return;
         if (length > outDev.Mtu)
             t.NotModelled(skb, v6 ? "Ip6FinishOutput" : "IpFinishOutput", v6 ? "ip6_finish_output" : "ip_finish_output",
-                $"{length} bytes > MTU {outDev.Mtu}: a TSO/GSO super-packet as captured (segmented by the device) or one ip_fragment would split");
+                v6 && built ? $"{length} bytes > MTU {outDev.Mtu}: ip6_fragment would split it (not modelled yet)"
+                    : $"{length} bytes > MTU {outDev.Mtu}: a TSO/GSO super-packet as captured (segmented by the device)");
         else
             t.Stage(skb, v6 ? "Ip6FinishOutput" : "IpFinishOutput", v6 ? "ip6_finish_output" : "ip_finish_output", Verdict.Pass, $"{length} bytes fit MTU {outDev.Mtu}");
         DevQueueXmit.NeighOutput(skb, t, nextHop, Fate.Transmitted, $"{(v6 ? "ip6_finish_output2" : "ip_finish_output2")} to next hop {nextHop}");
