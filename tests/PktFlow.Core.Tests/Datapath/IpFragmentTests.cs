@@ -93,6 +93,32 @@ public class IpFragmentTests
     }
 
     /// <summary>
+    /// How a fragmented packet reads: IpDoFragment lists the fragments, every fragment's walk follows
+    /// (IpFragment stages, into the server's reassembly), the trace ends with the last fragment and a
+    /// note gives each earlier one's fate. The DF datagram reassembled from fragments that fit is
+    /// forwarded (ignore_df); the one whose fragments did not fit gets fragmentation needed.
+    /// </summary>
+    [Fact]
+    public void TheTraceFollowsTheLastFragmentAndShowsTheOthers()
+    {
+        var record = KernelRecord.Load(Path.Combine(Dir, "kernel.json"));
+        var runner = new PktFlow.Replay.ReplayRunner(new PktFlow.Replay.ReplayOptions { Topology = LabLoader.LoadFile(Path.Combine(Dir, "lab.sh")), InjectAt = record.Wire });
+        var traces = runner.Run(Path.Combine(Dir, "wire.pcap")).OfType<PktFlow.Replay.TraceEvent>().Select(e => e.Trace).ToDictionary(t => t.Frame);
+        var t5 = traces[5]; // 3008 bytes whole: three fragments
+        var split = Assert.Single(t5.Path, e => e.Stage == "IpDoFragment");
+        Assert.Contains("3 fragments cut at MTU 1280: 1276 (offset 0, MF), 1276 (offset 1256, MF), 496 (offset 2512)", split.Detail);
+        Assert.Equal(3, t5.Path.Count(e => e.Stage == "IpFragment"));
+        Assert.Equal(2, t5.Path.Count(e => e.Namespace == "server" && e.Stage == "IpDefrag" && e.Verdict == PktFlow.Verdict.Stolen));
+        Assert.Equal(2, t5.Notes.Count(n => n.StartsWith("fragment ", StringComparison.Ordinal) && n.Contains("Consumed", StringComparison.Ordinal)));
+        Assert.Equal("server", t5.Path[^1].Namespace);
+        Assert.Contains("along the boundaries it arrived in", Assert.Single(traces[15].Path, e => e.Stage == "IpDoFragment").Detail);
+        Assert.Single(traces[22].Path, e => e.Stage == "IpDoFragment");
+        Assert.DoesNotContain(traces[22].Path, e => e.Verdict == PktFlow.Verdict.Drop);
+        Assert.Equal(PktFlow.Fate.Dropped, traces[25].Fate);
+        Assert.Equal("PKT_TOO_BIG", traces[25].Reason);
+    }
+
+    /// <summary>
     /// The recorded scenario replayed frame by frame: everything the model transmits on host/eth1 is,
     /// byte for byte from the IP header on, what the kernel sent there (TTL, id, offsets, MF/DF,
     /// options, checksums, payload), in the same order.
