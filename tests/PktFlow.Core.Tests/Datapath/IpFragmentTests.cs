@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using PktFlow.Capture;
+using PktFlow.Datapath;
 using PktFlow.IPv4;
 using PktFlow.Judge;
 using PktFlow.Testing;
@@ -143,5 +144,69 @@ public class IpFragmentTests
         for (int i = 0; i < kernel.Count; i++)
             Assert.True(kernel[i].AsSpan(14).SequenceEqual(sent[i].AsSpan(14)),
                 $"fragment {i + 1}: kernel {Convert.ToHexString(kernel[i].AsSpan(14, 28))}, model {Convert.ToHexString(sent[i].AsSpan(14, Math.Min(28, sent[i].Length - 14)))}");
+    }
+}
+
+/// <summary>IPv6 is never fragmented by a router; a datagram conntrack reassembled is not modelled when forwarded.</summary>
+public class Ip6ForwardFragmentTests
+{
+    private const string Lab = """
+        ip link set eth0 address 02:00:00:00:01:01
+        ip link set eth0 up
+        ip netns add server
+        ip link add eth1 mtu 1280 address 02:00:00:00:02:01 type veth peer name eth0 mtu 1280 address 02:00:00:00:02:02 netns server
+        ip link set eth1 up
+        ip -6 addr add 2001:db8:1::1/64 dev eth0
+        ip -6 addr add 2001:db8:2::1/64 dev eth1
+        ip -n server link set eth0 up
+        ip -n server -6 addr add 2001:db8:2::2/64 dev eth0
+        sysctl -w net.ipv6.conf.all.forwarding=1
+        nft -f - <<'NFT'
+        table inet filter {
+            chain forward {
+                type filter hook forward priority filter; policy accept;
+                ct state established,related,new accept
+            }
+        }
+        NFT
+        """;
+
+    private static readonly IpAddr Src = IpAddr.Parse("2001:db8:1::2"), Dst = IpAddr.Parse("2001:db8:2::2");
+
+    private static PacketTrace Send(DatapathEngine engine, byte[] network)
+    {
+        var f = FrameBuilder.Ethernet(MacAddress.Parse("02:00:00:00:01:01"), MacAddress.Parse("02:00:00:00:01:02"), 0x86DD, network);
+        return engine.Process(new CaptureFrame(1, 0, LinkType.Ethernet, 0, null, f.Length, f.Length, 24, f), "t.pcap", engine.ResolveInjectionPoint("eth0"));
+    }
+
+    /// <summary>A fragment (fragment header, then <paramref name="data"/> at <paramref name="offset"/>) of datagram 7.</summary>
+    private static byte[] Fragment(int offset, bool more, byte[] data)
+    {
+        var fh = new byte[8 + data.Length];
+        fh[0] = 17;
+        BinaryPrimitives.WriteUInt16BigEndian(fh.AsSpan(2), (ushort)(offset | (more ? 1 : 0)));
+        BinaryPrimitives.WriteUInt32BigEndian(fh.AsSpan(4), 7);
+        data.CopyTo(fh, 8);
+        return FrameBuilder.Ipv6(Src, Dst, 44, fh);
+    }
+
+    [Fact]
+    public void AWholePacketTooBigGetsPacketTooBig()
+    {
+        var t = Send(new DatapathEngine(LabLoader.Load(Lab, "r.lab")), FrameBuilder.Ipv6(Src, Dst, 17, new byte[1400]));
+        Assert.Equal(Fate.Dropped, t.Fate);
+        Assert.Equal("PKT_TOO_BIG", t.Reason);
+        Assert.DoesNotContain(t.Path, e => e.Stage is "IpDoFragment" or "IpFragment");
+    }
+
+    [Fact]
+    public void ADatagramConntrackReassembledIsNotForwardedAsIfWhole()
+    {
+        var engine = new DatapathEngine(LabLoader.Load(Lab, "r.lab"));
+        var first = Send(engine, Fragment(0, true, new byte[1000]));
+        Assert.Equal(Fate.Consumed, first.Fate);
+        var last = Send(engine, Fragment(1000, false, new byte[200]));
+        Assert.Equal(Fate.Unsupported, last.Fate);
+        Assert.Contains("reassembled by conntrack from IPv6 fragments", last.Reason);
     }
 }
