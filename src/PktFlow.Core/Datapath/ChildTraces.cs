@@ -38,7 +38,7 @@ public sealed class ChildTraces
             {
                 var (src, dst) = Addresses(p.Protocol, p.Network);
                 t.Stage(skb, StageName(p.Function), p.Function, Verdict.Pass, p.Description);
-                IPv4.IpLocalOut.Send(skb, t, src, dst, p.Device, p.HashedPacket);
+                IPv4.IpLocalOut.Send(skb, t, src, dst, p.Device, p.HashedPacket, built: true);
             }
             if (!t.Ended) throw new InvalidOperationException($"frame {frame}: a generated packet's walk ended without a fate (model bug)");
             // What it generated in turn is described, not traced: children are one level deep.
@@ -95,7 +95,7 @@ public sealed class ChildTraces
     {
         if (protocol == EtherTypes.Arp) return l3.Length >= 28 ? "arp/" + Convert.ToHexString(l3[6..28]) : null;
         IpAddr src, dst; byte proto; ReadOnlySpan<byte> l4;
-        // A fragment is never a child as built (the model does not fragment on output): no key.
+        // A fragment is never recognised as a child (a child too big for its device is fragmented): no key.
         if (protocol == EtherTypes.Ipv4 && Ipv4Header.TryParse(l3, out var ip, out _) && !ip.IsFragment) { src = ip.Source; dst = ip.Destination; proto = ip.Protocol; l4 = ip.Payload; }
         else if (protocol == EtherTypes.Ipv6 && Ipv6Header.TryParse(l3, out var ip6, out _) && ip6.NextHeader != 44)
         {

@@ -65,6 +65,9 @@ public sealed partial class DatapathEngine
     /// <summary>Seeded: random rules follow the seed. All: each packet's result also lists every outcome a random rule could have had.</summary>
     public RandomOutcomes Outcomes { get; init; } = RandomOutcomes.Seeded;
 
+    /// <summary>Called with (namespace, device, frame) for every frame the model transmits (tests compare them with captures).</summary>
+    internal Action<string, string, byte[]>? OnTransmit { get; init; }
+
     internal NamespaceState StateOf(NetNamespace ns) =>
         _state.TryGetValue(ns, out var s) ? s : _state[ns] = new NamespaceState(Seed, ns.Name);
 

@@ -42,6 +42,10 @@ public sealed class SkBuff
     /// there follows the fragment on. Null otherwise; clones do not inherit it.
     /// </summary>
     public (string Namespace, string Device)? SeenLeaving { get; set; }
+    /// <summary>IPCB(skb) after reassembly (frag_max_size, IPSKB_FRAG_PMTU, frag_list); null otherwise. ip_rcv clears it.</summary>
+    public IPv4.IpFragInfo? FragInfo { get; set; }
+    /// <summary>skb->ignore_df: set by conntrack's defrag, lets ip_fragment split a reassembled DF datagram.</summary>
+    public bool IgnoreDf { get; set; }
     /// <summary>Capture time, the model's clock for timeouts.</summary>
     public long TimestampNs { get; init; }
 

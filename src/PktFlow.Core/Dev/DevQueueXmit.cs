@@ -74,6 +74,7 @@ public static class DevQueueXmit
             return;
         }
         if (dev.Kind == DeviceKind.Bridge) { Bridge.BrDevXmit.Xmit(skb, t, fate); return; }
+        if (skb.MacHeader >= 0) skb.Engine.OnTransmit?.Invoke(skb.Netns.Name, dev.Name, skb.Data[skb.MacHeader..].ToArray());
         if (dev.Kind == DeviceKind.Veth && dev.Peer is not null)
         {
             VethXmit(skb, t, fate);

@@ -16,6 +16,7 @@ public sealed class FragmentQueues
         public int TotalLength = -1; // payload length once the last fragment (MF=0) is seen
         public byte[]? FirstHeader; // the header of the offset-0 fragment (ip_frag_reasm keeps it)
         public long FirstSeenNs;
+        public int MaxSize, MaxDfSize; // q.max_size and max_df_size: the largest fragment (header + payload), the largest with DF
     }
 
     private readonly Dictionary<(IpAddr, IpAddr, byte, uint), Queue> _queues = new();
@@ -23,8 +24,17 @@ public sealed class FragmentQueues
 
     /// <summary>Adds one fragment. Returns the reassembled datagram (header + payload) when complete, else null.</summary>
     public byte[]? Add(IpAddr src, IpAddr dst, byte protocol, uint id, int offset, bool more,
-        ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload, long nowNs, out string detail)
+        ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload, long nowNs, out string detail) =>
+        Add(src, dst, protocol, id, offset, more, false, header, payload, nowNs, out detail, out _);
+
+    /// <summary>
+    /// Adds one fragment (<paramref name="df"/>: its DF bit). When it completes the datagram, also says
+    /// what ip_frag_reasm leaves in IPCB(skb): frag_max_size, IPSKB_FRAG_PMTU and the frag_list geometry.
+    /// </summary>
+    public byte[]? Add(IpAddr src, IpAddr dst, byte protocol, uint id, int offset, bool more, bool df,
+        ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload, long nowNs, out string detail, out IpFragInfo? info)
     {
+        info = null;
         var key = (src, dst, protocol, id);
         if (_queues.TryGetValue(key, out var q) && nowNs - q.FirstSeenNs > TimeoutNs)
         {
@@ -33,6 +43,9 @@ public sealed class FragmentQueues
         }
         if (q is null) _queues[key] = q = new Queue { FirstSeenNs = nowNs };
         q.Parts[offset] = payload.ToArray();
+        int size = header.Length + payload.Length; // ip_frag_queue: fragsize = skb->len + ihl
+        q.MaxSize = Math.Max(q.MaxSize, size);
+        if (df) q.MaxDfSize = Math.Max(q.MaxDfSize, size);
         if (offset == 0) q.FirstHeader = header.ToArray();
         if (!more) q.TotalLength = offset + payload.Length;
         int have = 0;
@@ -54,7 +67,18 @@ public sealed class FragmentQueues
             int n = Math.Min(part.Length, q.TotalLength - off);
             if (n > 0) part.AsSpan(0, n).CopyTo(whole.AsSpan(q.FirstHeader.Length + off));
         }
-        detail = $"last missing fragment: {q.Parts.Count} fragments reassembled into {whole.Length} bytes";
+        // ip_frag_reasm: frag_max_size = max(max_df_size, max_size); DF and IPSKB_FRAG_PMTU only when
+        // the largest fragment had DF.
+        info = new IpFragInfo(Math.Max(q.MaxDfSize, q.MaxSize), q.MaxDfSize == q.MaxSize,
+            q.Parts.Select(p => Math.Min(p.Value.Length, q.TotalLength - p.Key)).ToArray());
+        detail = $"last missing fragment: {q.Parts.Count} fragments reassembled into {whole.Length} bytes (largest fragment {info.MaxSize} bytes)";
         return whole;
     }
 }
+
+/// <summary>
+/// What ip_frag_reasm leaves in IPCB(skb) for ip_do_fragment: frag_max_size (the largest fragment it
+/// arrived in), IPSKB_FRAG_PMTU (that fragment had DF), and the payload length of each fragment in
+/// offset order (the frag_list the fast path sends again as it is).
+/// </summary>
+public sealed record IpFragInfo(int MaxSize, bool Pmtu, IReadOnlyList<int> PayloadLengths);

@@ -25,7 +25,9 @@ public static class IpForward
             return;
         }
         int length = skb.Length - skb.NetworkHeader;
-        if (length > outDev.Mtu && ip.DontFragment)
+        // ip_exceeds_mtu: a reassembled DF datagram passes when conntrack's defrag set ignore_df,
+        // unless one of its original fragments was already bigger than the MTU.
+        if (length > outDev.Mtu && ip.DontFragment && (!skb.IgnoreDf || skb.FragInfo?.MaxSize > outDev.Mtu))
         {
             IcmpSend.Error(skb, t, IcmpSend.DestUnreach, IcmpSend.FragNeeded, (uint)outDev.Mtu, false, $"ICMP destination unreachable, fragmentation needed (mtu {outDev.Mtu}) to {ip.Source}");
             t.Drop(skb, "IpForward", "ip_forward", "PKT_TOO_BIG", $"{length} bytes > {outDev.Name} MTU {outDev.Mtu} with DF set: ICMP fragmentation needed sent to {ip.Source}");
@@ -55,12 +57,9 @@ public static class IpForward
         var inDev = skb.Dev;
         skb.Dev = outDev;
         if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.PostRouting, fate == Fate.Forwarded ? inDev : null, outDev)) return;
-        Ipv4Header.TryParse(skb.Network, out var ip, out _);
-        int length = skb.Length - skb.NetworkHeader;
-        if (length > outDev.Mtu)
-            t.NotModelled(skb, "IpFinishOutput", "ip_finish_output", $"{length} bytes > MTU {outDev.Mtu} without DF: ip_fragment would split it (fragmentation is not modelled yet)");
-        else
-            t.Stage(skb, "IpFinishOutput", "ip_finish_output", Verdict.Pass, $"{length} bytes fit MTU {outDev.Mtu}");
-        DevQueueXmit.NeighOutput(skb, t, nextHop, fate, $"ip_finish_output2 to next hop {nextHop}");
+        string via = $"ip_finish_output2 to next hop {nextHop}";
+        if (IpFragment.Output(skb, t, outDev, nextHop, fate, via)) return;
+        t.Stage(skb, "IpFinishOutput", "ip_finish_output", Verdict.Pass, $"{skb.Length - skb.NetworkHeader} bytes fit MTU {outDev.Mtu}");
+        DevQueueXmit.NeighOutput(skb, t, nextHop, fate, via);
     }
 }

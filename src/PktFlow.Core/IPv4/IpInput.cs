@@ -13,6 +13,7 @@ public static class IpInput
     [KernelSymbol("ip_rcv_core", "net/ipv4/ip_input.c")]
     public static void IpRcv(SkBuff skb, TraceBuilder t)
     {
+        skb.FragInfo = null; // ip_rcv_core clears IPCB(skb)
         // "When the interface is in promisc. mode, drop all the crap that it receives."
         if (skb.PktType == PacketType.OtherHost)
         {
@@ -147,10 +148,11 @@ public static class IpInput
 
     /// <summary>ip_defrag: hold the fragment, or continue with the whole datagram when this one completes it.</summary>
     [KernelSymbol("ip_defrag", "net/ipv4/ip_fragment.c")]
-    internal static bool IpDefrag(SkBuff skb, TraceBuilder t, ref Ipv4Header ip)
+    /// <param name="conntrack">nf_ct_ipv4_gather_frags: conntrack's defrag also sets skb->ignore_df.</param>
+    internal static bool IpDefrag(SkBuff skb, TraceBuilder t, ref Ipv4Header ip, bool conntrack = false)
     {
         var whole = skb.State.Fragments.Add(ip.Source, ip.Destination, ip.Protocol, ip.Identification, ip.FragmentOffset,
-            ip.MoreFragments, skb.Network[..ip.HeaderLength], ip.Payload, skb.TimestampNs, out var detail);
+            ip.MoreFragments, ip.DontFragment, skb.Network[..ip.HeaderLength], ip.Payload, skb.TimestampNs, out var detail, out var info);
         if (whole is null && SeenLeavingAsFragment(skb, t, "IpDefrag", "ip_defrag", detail)) return true;
         if (whole is null)
         {
@@ -160,11 +162,13 @@ public static class IpInput
         }
         // ip_frag_reasm: the datagram carries on with its total length fixed and no fragment bits.
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(whole.AsSpan(2), (ushort)whole.Length);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(whole.AsSpan(6), 0);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(whole.AsSpan(6), (ushort)(info!.Pmtu ? Ipv4Header.FlagDf : 0));
         whole[10] = 0; whole[11] = 0;
         var cs = Checksum.Internet(whole.AsSpan(0, ip.HeaderLength));
         whole[10] = (byte)(cs >> 8); whole[11] = (byte)cs;
         skb.ReplaceNetwork(whole);
+        skb.FragInfo = info;
+        skb.IgnoreDf |= conntrack;
         Ipv4Header.TryParse(skb.Network, out ip, out _);
         t.Stage(skb, "IpDefrag", "ip_defrag", Verdict.Pass, detail);
         return true;

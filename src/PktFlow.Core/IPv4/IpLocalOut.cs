@@ -51,7 +51,9 @@ public static class IpLocalOut
     [KernelSymbol("ip_local_out", "net/ipv4/ip_output.c")]
     [KernelSymbol("ip6_local_out", "net/ipv6/output_core.c")]
     /// <param name="hashedPacket">The packet an ICMP error answers: the multipath hash is that of its flow.</param>
-    public static void Send(SkBuff skb, TraceBuilder t, IpAddr src, IpAddr dst, NetDevice preferredOif, byte[]? hashedPacket = null)
+    /// <param name="built">A packet the model built (a child trace): too big for the device it is
+    /// fragmented as ip_append_data would have cut it; a captured one that big is a GSO super-packet.</param>
+    public static void Send(SkBuff skb, TraceBuilder t, IpAddr src, IpAddr dst, NetDevice preferredOif, byte[]? hashedPacket = null, bool built = false)
     {
         var ns = skb.Netns;
         bool v6 = dst.IsV6;
@@ -102,9 +104,11 @@ public static class IpLocalOut
         if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.LocalOut, null, outDev)) return;
         if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.PostRouting, null, outDev)) return;
         int length = skb.Length - skb.NetworkHeader;
+        if (built && !v6 && IpFragment.Output(skb, t, outDev, nextHop, Fate.Transmitted, $"ip_finish_output2 to next hop {nextHop}")) return;
         if (length > outDev.Mtu)
             t.NotModelled(skb, v6 ? "Ip6FinishOutput" : "IpFinishOutput", v6 ? "ip6_finish_output" : "ip_finish_output",
-                $"{length} bytes > MTU {outDev.Mtu}: a TSO/GSO super-packet as captured (segmented by the device) or one ip_fragment would split");
+                v6 && built ? $"{length} bytes > MTU {outDev.Mtu}: ip6_fragment would split it (not modelled yet)"
+                    : $"{length} bytes > MTU {outDev.Mtu}: a TSO/GSO super-packet as captured (segmented by the device)");
         else
             t.Stage(skb, v6 ? "Ip6FinishOutput" : "IpFinishOutput", v6 ? "ip6_finish_output" : "ip_finish_output", Verdict.Pass, $"{length} bytes fit MTU {outDev.Mtu}");
         DevQueueXmit.NeighOutput(skb, t, nextHop, Fate.Transmitted, $"{(v6 ? "ip6_finish_output2" : "ip_finish_output2")} to next hop {nextHop}");

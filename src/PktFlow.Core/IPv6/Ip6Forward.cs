@@ -57,6 +57,12 @@ public static class Ip6Forward
         }
         int length = skb.Length - skb.NetworkHeader;
         int mtu = Math.Max(outDev.Mtu, 1280);
+        if (skb.FragInfo is not null)
+        {
+            // ip6_pkt_too_big weighs frag_max_size, and ip6_finish_output sends such a datagram as fragments again.
+            t.Unsupported(skb, $"{length} bytes reassembled by conntrack from IPv6 fragments: forwarding it (frag_max_size, ip6_fragment) is not modelled yet");
+            return;
+        }
         if (length > mtu)
         {
             Icmp6Send.Error(skb, t, Icmp6Send.PacketTooBig, 0, (uint)mtu, $"ICMPv6 packet too big (mtu {mtu}) to {src}");

@@ -15,6 +15,7 @@ public static class Ip6Input
     [KernelSymbol("ip6_rcv_core", "net/ipv6/ip6_input.c")]
     public static void Ipv6Rcv(SkBuff skb, TraceBuilder t)
     {
+        skb.FragInfo = null; // ip6_rcv_core clears IP6CB(skb)
         const string S = "Ipv6Rcv", F = "ip6_rcv_core";
         if (skb.PktType == PacketType.OtherHost) { t.Drop(skb, S, F, "OTHERHOST", "packet is not for this host (pkt_type OTHERHOST)"); return; }
         if (skb.Netns.Sysctls.Ipv6Disabled(skb.Dev.Name)) { t.Drop(skb, S, F, "IPV6DISABLED", $"IPv6 is disabled on {skb.Dev.Name}"); return; }
@@ -137,7 +138,8 @@ public static class Ip6Input
     /// datagram carries on as the whole packet, its fragment header removed (ip6_frag_reasm).
     /// </summary>
     [KernelSymbol("ipv6_frag_rcv", "net/ipv6/reassembly.c")]
-    internal static bool Ipv6FragRcv(SkBuff skb, TraceBuilder t, IpAddr src, IpAddr dst)
+    /// <param name="conntrack">nf_ct_frag6_gather: the datagram keeps frag_max_size for ip6_fragment.</param>
+    internal static bool Ipv6FragRcv(SkBuff skb, TraceBuilder t, IpAddr src, IpAddr dst, bool conntrack = false)
     {
         var net = skb.Network;
         var after = net[Ipv6Header.HeaderLength..];
@@ -160,8 +162,8 @@ public static class Ip6Input
         // The unfragmentable part, with the header before the fragment header now naming the upper protocol.
         var header = net[..(Ipv6Header.HeaderLength + off)].ToArray();
         header[nextFieldAt] = upper;
-        var whole = skb.State.Fragments.Add(src, dst, IpProtocol.Fragment, id, field & 0xFFF8, (field & 1) != 0,
-            header, after[(off + 8)..], skb.TimestampNs, out var detail);
+        var whole = skb.State.Fragments.Add(src, dst, IpProtocol.Fragment, id, field & 0xFFF8, (field & 1) != 0, false,
+            header, after[(off + 8)..], skb.TimestampNs, out var detail, out var info);
         if (whole is null && IPv4.IpInput.SeenLeavingAsFragment(skb, t, "Ipv6FragRcv", "ipv6_frag_rcv", detail)) return true;
         if (whole is null)
         {
@@ -171,6 +173,7 @@ public static class Ip6Input
         }
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(whole.AsSpan(4), (ushort)(whole.Length - Ipv6Header.HeaderLength));
         skb.ReplaceNetwork(whole);
+        if (conntrack) skb.FragInfo = info;
         t.Stage(skb, "Ipv6FragRcv", "ipv6_frag_rcv", Verdict.Pass, detail);
         return true;
     }

@@ -111,11 +111,11 @@ public static class ScenarioJudge
         string ns = wire[..slash], dev = wire[(slash + 1)..];
         // Only answers the wire namespace sends or routes leave with its MAC and are recognised as
         // children; a bridged one passes the capture point as a frame arriving on the port.
-        // A child bigger than the path's MTU leaves as fragments the model does not make: not counted.
+        // A child bigger than the path's MTU leaves as fragments, which are not matched to it: not counted.
         // A packet pushed out of a neighbour queue by a later one is not answered after all.
         int predicted = t.Later is { Answered: false } ? 0 : t.GeneratedTraces.Count(c => Datapath.ChildTraces.LeavesBy(c, ns, dev)
             && c.Path.Any(e => e.Namespace == ns && e.Stage is "NeighOutput" or "ArpSend")
-            && !c.Path.Any(e => e.Stage is "IpFinishOutput" or "Ip6FinishOutput" && e.Verdict == Verdict.NotModelled));
+            && !c.Path.Any(e => e.Stage is "IpFinishOutput" or "Ip6FinishOutput" && e.Verdict == Verdict.NotModelled || e.Stage == "IpDoFragment"));
         if (predicted > 0)
         {
             int seen = traces.Values.Count(x => x.CausedBy == t.Frame && x.GeneratedBy is null && x.Frame != t.Frame);

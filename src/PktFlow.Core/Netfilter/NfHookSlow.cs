@@ -43,11 +43,11 @@ public static class NfHookSlow
             if (!v6)
             {
                 Ipv4Header.TryParse(skb.Network, out var ip, out _);
-                if (ip.IsFragment && !IPv4.IpInput.IpDefrag(skb, t, ref ip)) return false;
+                if (ip.IsFragment && !IPv4.IpInput.IpDefrag(skb, t, ref ip, conntrack: true)) return false;
             }
             else if (Ipv6Header.TryParse(skb.Network, out var ip6, out _)
                      && Ipv6ExtensionHeaders.Walk(ip6.NextHeader, skb.Network[Ipv6Header.HeaderLength..], out var chain) | true
-                     && chain.HasFragment && !IPv6.Ip6Input.Ipv6FragRcv(skb, t, ip6.Source, ip6.Destination)) return false;
+                     && chain.HasFragment && !IPv6.Ip6Input.Ipv6FragRcv(skb, t, ip6.Source, ip6.Destination, conntrack: true)) return false;
             // chains below NF_IP_PRI_CONNTRACK (raw) run first; their notrack leaves the packet untracked
             var early = RunChains(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev, c => c.Priority < ConntrackPriority);
             if (early is null) return false;

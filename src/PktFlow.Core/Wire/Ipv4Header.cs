@@ -45,7 +45,7 @@ public readonly ref struct Ipv4Header
     public const int MaxHeaderLength = 60;
 
     private const ushort FlagReserved = 0x8000;
-    private const ushort FlagDf = 0x4000;
+    public const ushort FlagDf = 0x4000;
     private const ushort FlagMf = 0x2000;
     private const ushort OffsetMask = 0x1FFF;
 

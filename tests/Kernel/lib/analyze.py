@@ -694,9 +694,21 @@ def drop_reason_names():
     return {}
 
 
+def reassembled_from(dnh, nh):
+    """Whether a dropped IPv4 datagram is the reassembly of fragment nh: ip_frag_reasm keeps the
+    completing fragment's skb, so its drop (e.g. PKT_TOO_BIG in ip_forward) is that fragment's."""
+    if len(dnh) < 20 or len(nh) < 20 or dnh[0] >> 4 != 4 or nh[0] >> 4 != 4:
+        return False
+    frag = lambda h: (h[6] << 8 | h[7]) & 0x3FFF
+    return (frag(nh) != 0 and frag(dnh) == 0 and dnh[4:6] == nh[4:6] and dnh[8:10] == nh[8:10]
+            and dnh[12:20] == nh[12:20])
+
+
 def drop_matches(d, nh, th):
     if not nh:
         return False
+    if reassembled_from(d["nh"], nh):
+        return True
     n = min(len(nh), len(d["nh"]))
     if n < 8 or d["nh"][:n] != nh[:n]:
         return False
