@@ -1,4 +1,3 @@
-using System.Text;
 using PktFlow.Wire;
 
 namespace PktFlow.Datapath;
@@ -28,7 +27,6 @@ public sealed class ChildTraces
             var p = parent.Emitted[i];
             var skb = new SkBuff(p.Network) { Netns = p.Namespace, Dev = p.Device, Engine = engine, TimestampNs = timestampNs, Protocol = p.Protocol, NetworkHeader = 0, Ct = p.Ct };
             var t = new TraceBuilder();
-            string firstKey = Key(p.Protocol, p.Network) ?? "";
             if (p.Protocol == EtherTypes.Arp)
             {
                 skb.SetEthernet(p.LinkDestination ?? MacAddress.Broadcast, p.Device.Mac);
@@ -54,6 +52,8 @@ public sealed class ChildTraces
             children[i] = child;
             if (wire is not null && LeavesBy(child, wire.Namespace.Name, wire.Device.Name))
             {
+                // p.Network is the packet as built: the walk edits the skb's own copy
+                string firstKey = Key(p.Protocol, p.Network) ?? "";
                 Remember(firstKey, child);
                 if (Key(skb.Protocol, skb.Network) is { } lastKey && lastKey != firstKey) Remember(lastKey, child); // after NAT
             }
@@ -93,7 +93,16 @@ public sealed class ChildTraces
     /// </summary>
     internal static string? Key(ushort protocol, ReadOnlySpan<byte> l3)
     {
-        if (protocol == EtherTypes.Arp) return l3.Length >= 28 ? "arp/" + Convert.ToHexString(l3[6..28]) : null;
+        // One string per key: the fields' bytes in hex behind a tag (0 ARP, 4 IPv4, 6 IPv6), which keeps
+        // the families apart; the protocol fixes the layout of what follows, so the bytes are unambiguous.
+        Span<byte> k = stackalloc byte[1 + 16 + 16 + 1 + 2 + 44];
+        if (protocol == EtherTypes.Arp)
+        {
+            if (l3.Length < 28) return null;
+            k[0] = 0;
+            l3[6..28].CopyTo(k[1..]);
+            return Convert.ToHexString(k[..23]);
+        }
         IpAddr src, dst; byte proto; ReadOnlySpan<byte> l4;
         // A fragment is never a child as built (the model does not fragment on output): no key.
         if (protocol == EtherTypes.Ipv4 && Ipv4Header.TryParse(l3, out var ip, out _) && !ip.IsFragment) { src = ip.Source; dst = ip.Destination; proto = ip.Protocol; l4 = ip.Payload; }
@@ -103,12 +112,24 @@ public sealed class ChildTraces
             l4 = l3[Ipv6Header.HeaderLength..Math.Min(l3.Length, Ipv6Header.HeaderLength + ip6.PayloadLength)];
         }
         else return null;
-        var sb = new StringBuilder().Append(src).Append('>').Append(dst).Append('/').Append(proto).Append('/');
+        int n = 1;
+        k[0] = (byte)(src.IsV4 ? 4 : 6);
+        src.Write(k[n..]);
+        n += src.BitLength / 8;
+        dst.Write(k[n..]);
+        n += dst.BitLength / 8;
+        k[n++] = proto;
         if (proto is IpProtocol.Icmp or IpProtocol.Icmpv6 && l4.Length >= 8)
-            sb.Append(Convert.ToHexString(l4[..2])).Append(Convert.ToHexString(l4[4..Math.Min(l4.Length, 48)]));
-        else if (proto == IpProtocol.Tcp && l4.Length >= 14) sb.Append(Convert.ToHexString(l4[..14]));
+        {
+            l4[..2].CopyTo(k[n..]);
+            n += 2;
+            var rest = l4[4..Math.Min(l4.Length, 48)];
+            rest.CopyTo(k[n..]);
+            n += rest.Length;
+        }
+        else if (proto == IpProtocol.Tcp && l4.Length >= 14) { l4[..14].CopyTo(k[n..]); n += 14; }
         else return null;
-        return sb.ToString();
+        return Convert.ToHexString(k[..n]);
     }
 
     private static (IpAddr Src, IpAddr Dst) Addresses(ushort protocol, ReadOnlySpan<byte> l3) =>
@@ -116,5 +137,8 @@ public sealed class ChildTraces
 
     /// <summary>The kernel symbol in PascalCase, as stages are named: __icmp_send -> IcmpSend.</summary>
     internal static string StageName(string function) =>
-        string.Concat(function.Split('_', StringSplitOptions.RemoveEmptyEntries).Select(w => char.ToUpperInvariant(w[0]) + w[1..]));
+        StageNames.GetOrAdd(function, f => string.Concat(f.Split('_', StringSplitOptions.RemoveEmptyEntries).Select(w => char.ToUpperInvariant(w[0]) + w[1..])));
+
+    /// <summary>The few builder functions there are, named once.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> StageNames = new();
 }

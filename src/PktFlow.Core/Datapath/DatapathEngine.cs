@@ -176,6 +176,14 @@ public sealed partial class DatapathEngine
         return outcome;
     }
 
+    /// <summary>The ingress as text, made once while the injection point stays the same (it does for a whole file).</summary>
+    private string IngressText(InjectionPoint ingress)
+    {
+        if (!ReferenceEquals(ingress, _ingress.Point)) _ingress = (ingress, ingress.ToString());
+        return _ingress.Text;
+    }
+    private (InjectionPoint? Point, string Text) _ingress = (null, "");
+
     public PacketTrace Process(in CaptureFrame frame, string file, InjectionPoint at, IReadOnlyList<string>? notes = null)
     {
         var t = new TraceBuilder();
@@ -251,7 +259,7 @@ public sealed partial class DatapathEngine
             Length = frame.OriginalLength,
             CapturedLength = frame.CapturedLength,
             Summary = summary,
-            Ingress = ingress.ToString(),
+            Ingress = IngressText(ingress),
             Path = t.Path.ToArray(),
             Route = t.Route,
             Egress = t.Egress,
@@ -260,7 +268,7 @@ public sealed partial class DatapathEngine
             Generated = t.Generated.ToArray(),
             Notes = t.Notes.ToArray(),
             // the seeded path's accept leads to the fate the replay found
-            Outcomes = t.Outcomes.Select(o => o.Taken && o.Verdict == Verdict.Accept ? o with { Fate = $"{t.Fate}: {t.Reason}" } : o).ToArray(),
+            Outcomes = t.Outcomes.Count == 0 ? Array.Empty<RandomOutcome>() : t.Outcomes.Select(o => o.Taken && o.Verdict == Verdict.Accept ? o with { Fate = $"{t.Fate}: {t.Reason}" } : o).ToArray(),
             GeneratedTraces = children,
             CausedBy = causedBy,
             Later = t.Later,

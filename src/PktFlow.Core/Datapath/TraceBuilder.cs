@@ -9,23 +9,24 @@ namespace PktFlow.Datapath;
 /// </summary>
 public sealed class TraceBuilder
 {
-    private readonly List<HookEvent> _path = new();
-    private readonly List<string> _generated = new();
-    private readonly List<string> _notes = new();
-    private readonly List<RandomOutcome> _outcomes = new();
-    private readonly List<GeneratedPacket> _emitted = new();
+    // A path has a dozen or two events; the other lists are usually empty, so they are made on first use.
+    private readonly List<HookEvent> _path = new(24);
+    private List<string>? _generated;
+    private List<string>? _notes;
+    private List<RandomOutcome>? _outcomes;
+    private List<GeneratedPacket>? _emitted;
 
     public Fate? Fate { get; private set; }
     public string Reason { get; private set; } = "";
     public string? Route { get; set; }
     public string? Egress { get; private set; }
     public IReadOnlyList<HookEvent> Path => _path;
-    public IReadOnlyList<string> Generated => _generated;
-    public IReadOnlyList<string> Notes => _notes;
-    public IReadOnlyList<RandomOutcome> Outcomes => _outcomes;
-    public void Outcome(RandomOutcome o) => _outcomes.Add(o);
+    public IReadOnlyList<string> Generated => (IReadOnlyList<string>?)_generated ?? Array.Empty<string>();
+    public IReadOnlyList<string> Notes => (IReadOnlyList<string>?)_notes ?? Array.Empty<string>();
+    public IReadOnlyList<RandomOutcome> Outcomes => (IReadOnlyList<RandomOutcome>?)_outcomes ?? Array.Empty<RandomOutcome>();
+    public void Outcome(RandomOutcome o) => (_outcomes ??= new()).Add(o);
     /// <summary>Packets the kernel sends in answer, built; the engine traces them as child traces.</summary>
-    public IReadOnlyList<GeneratedPacket> Emitted => _emitted;
+    public IReadOnlyList<GeneratedPacket> Emitted => (IReadOnlyList<GeneratedPacket>?)_emitted ?? Array.Empty<GeneratedPacket>();
     public bool Ended => Fate is not null;
     /// <summary>Set by a stage that leaves the packet waiting: its fate is decided later (PacketTrace.Later).</summary>
     public Neighbour.LaterFate? Later { get; set; }
@@ -73,22 +74,22 @@ public sealed class TraceBuilder
     public void Add(HookEvent e) => _path.Add(e);
 
     /// <summary>Something the kernel sends (or would send) in answer that the model describes but does not build.</summary>
-    public void Generate(string description) => _generated.Add(description);
+    public void Generate(string description) => (_generated ??= new()).Add(description);
 
     /// <summary>A packet the kernel sends in answer, built: described in Generated and traced as a child.</summary>
     public void Emit(GeneratedPacket packet)
     {
-        _generated.Add(packet.Description);
-        _emitted.Add(packet);
+        (_generated ??= new()).Add(packet.Description);
+        (_emitted ??= new()).Add(packet);
     }
     /// <summary>Takes what a scratch walk (a flooded copy) generated.</summary>
     public void TakeGenerated(TraceBuilder scratch)
     {
-        _generated.AddRange(scratch._generated);
-        _emitted.AddRange(scratch._emitted);
+        if (scratch._generated is { } g) (_generated ??= new()).AddRange(g);
+        if (scratch._emitted is { } e) (_emitted ??= new()).AddRange(e);
     }
 
-    public void Note(string note) { if (!_notes.Contains(note)) _notes.Add(note); }
+    public void Note(string note) { if (!(_notes ??= new()).Contains(note)) _notes.Add(note); }
 
     public void Drop(SkBuff skb, string stage, string function, string reason, string detail)
     {

@@ -36,7 +36,7 @@ public static class IpRouteInput
         var ns = skb.Netns;
         var dev = skb.Dev.Name;
         bool forwarding = ns.Sysctls.Ipv4Forwarding(dev);
-        bool routeLocalnet = ns.Sysctls.IsOn($"net.ipv4.conf.{dev}.route_localnet") || ns.Sysctls.IsOn("net.ipv4.conf.all.route_localnet");
+        bool routeLocalnet = ns.Sysctls.ConfIsOn("ipv4", dev, "route_localnet") || ns.Sysctls.IsOn("net.ipv4.conf.all.route_localnet");
 
         // ip_route_input_rcu: multicast destinations are local only for groups the device joined.
         if (daddr.IsMulticast)
@@ -120,13 +120,13 @@ public static class IpRouteInput
     private static (string Reason, string Detail)? ValidateSource(NetNamespace ns, SkBuff skb, IpAddr saddr, IpAddr daddr)
     {
         var dev = skb.Dev.Name;
-        bool acceptLocal = ns.Sysctls.IsOn($"net.ipv4.conf.{dev}.accept_local") || ns.Sysctls.IsOn("net.ipv4.conf.all.accept_local");
-        int rpf = Math.Max(Int(ns.Sysctls.Get("net.ipv4.conf.all.rp_filter")), Int(ns.Sysctls.Get($"net.ipv4.conf.{dev}.rp_filter")));
+        bool acceptLocal = ns.Sysctls.ConfIsOn("ipv4", dev, "accept_local") || ns.Sysctls.IsOn("net.ipv4.conf.all.accept_local");
+        int rpf = Math.Max(Int(ns.Sysctls.Get("net.ipv4.conf.all.rp_filter")), Int(ns.Sysctls.Conf("ipv4", dev, "rp_filter")));
         if (rpf == 0)
             return !acceptLocal && ns.IsLocalAddress(saddr)
                 ? ("IP_LOCAL_SOURCE", $"martian source {saddr}: it is an address of this host (accept_local is off)")
                 : null;
-        uint mark = ns.Sysctls.IsOn($"net.ipv4.conf.{dev}.src_valid_mark") || ns.Sysctls.IsOn("net.ipv4.conf.all.src_valid_mark") ? skb.Mark : 0;
+        uint mark = ns.Sysctls.ConfIsOn("ipv4", dev, "src_valid_mark") || ns.Sysctls.IsOn("net.ipv4.conf.all.src_valid_mark") ? skb.Mark : 0;
         var back = ns.Fib.Lookup(saddr, daddr, "lo", null, mark);
         string mode = rpf == 1 ? "strict" : "loose";
         if (!back.Found)

@@ -83,7 +83,7 @@ public static class NeighResolve
     // arp_ignore 0 answers for any local address; 1 (and higher) only for one on the receiving device.
     static bool Owns(NetNamespace ns, NetDevice dev, IpAddr address)
     {
-        int ignore = int.TryParse(ns.Sysctls.Get($"net.ipv4.conf.{dev.Name}.arp_ignore") ?? ns.Sysctls.Get("net.ipv4.conf.all.arp_ignore"), out var v) ? v : 0;
+        int ignore = int.TryParse(ns.Sysctls.Conf("ipv4", dev.Name, "arp_ignore") ?? ns.Sysctls.Get("net.ipv4.conf.all.arp_ignore"), out var v) ? v : 0;
         return address.IsV6 || ignore == 0
             ? ns.IsLocalAddress(address)
             : ns.AddressesOf(dev.Name).Any(a => a.Address == address);
