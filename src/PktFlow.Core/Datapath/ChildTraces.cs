@@ -62,8 +62,12 @@ public sealed class ChildTraces
     }
 
     /// <summary>Whether a trace shows the packet sent on namespace/device (where a capture of that device sees it leave).</summary>
-    public static bool LeavesBy(PacketTrace trace, string ns, string device) =>
-        trace.Path.Any(e => e.Namespace == ns && e.Device == device && e.Stage is "VethXmit" or "DevQueueXmit" && e.Verdict == Verdict.Pass);
+    public static bool LeavesBy(PacketTrace trace, string ns, string device)
+    {
+        foreach (var e in trace.Path)
+            if (e.Namespace == ns && e.Device == device && e.Stage is "VethXmit" or "DevQueueXmit" && e.Verdict == Verdict.Pass) return true;
+        return false;
+    }
 
     /// <summary>The child a frame leaving the capture point is, if the model built it; it is then no longer pending.</summary>
     internal PacketTrace? Match(ushort protocol, ReadOnlySpan<byte> network)

@@ -173,8 +173,16 @@ public sealed partial class DatapathEngine
         var peer = Topology.Namespace(at.Device.PeerNamespace ?? at.Namespace.Name)?.Device(peerName);
         // a peer that is itself a bridge port passes on other senders' frames: then the MAC cannot tell;
         // a MAC the model does not know may be behind the peer, so only a known other device counts
-        return peer is { Master: null } && source != peer.Mac
-            && Topology.Namespaces.Any(ns => ns.Devices.Any(d => d.Mac == source && !d.IsLoopback));
+        return peer is { Master: null } && source != peer.Mac && KnownDevice(source);
+    }
+
+    /// <summary>Whether a non-loopback device of the model has this MAC (a loop: a lambda here allocated on every frame).</summary>
+    private bool KnownDevice(MacAddress mac)
+    {
+        foreach (var ns in Topology.Namespaces)
+            foreach (var d in ns.Devices)
+                if (d.Mac == mac && !d.IsLoopback) return true;
+        return false;
     }
 
     /// <summary>The packet as <paramref name="sender"/> wrote it (<paramref name="pre"/>), traced from its output path.</summary>

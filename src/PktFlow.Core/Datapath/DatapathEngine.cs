@@ -132,11 +132,19 @@ public sealed partial class DatapathEngine
             else return;
             if (proto is not (IpProtocol.Tcp or IpProtocol.Udp) || l4.Length < 4) return;
             if (proto == IpProtocol.Tcp && (l4.Length < 14 || (l4[13] & 0x04) != 0)) return; // a reset comes from the stack, not a socket
-            var owner = Topology.Namespaces.FirstOrDefault(n => n.IsLocalAddress(src));
+            var owner = Owner(src);
             if (owner is null) return;
             ushort sport = (ushort)(l4[0] << 8 | l4[1]), dport = (ushort)(l4[2] << 8 | l4[3]);
             StateOf(owner).ConnectedSockets.Add((proto, src, sport, dst, dport));
         }
+    }
+
+    /// <summary>The first namespace that has this address (a loop: it runs for every frame).</summary>
+    private NetNamespace? Owner(IpAddr address)
+    {
+        foreach (var n in Topology.Namespaces)
+            if (n.IsLocalAddress(address)) return n;
+        return null;
     }
 
     /// <summary>The header fields forwarding does not change: addresses, protocol, IPv4 id / IPv6 payload length, ports.</summary>

@@ -57,7 +57,8 @@ public sealed class TraceBuilder
     {
         var device = dev ?? skb.Dev;
         var cache = skb.State.EventCache;
-        if (cache.TryGetValue((device, family.ToString(), hook), out var cached)) { _path.Add(cached); return; }
+        var key = (device, FamilyNames[(int)family], (NfHook?)hook);
+        if (cache.TryGetValue(key, out var cached)) { _path.Add(cached); return; }
         string detail = skb.Netns.Unmodelled.Count > 0
             ? $"netfilter is not modelled yet; {skb.Netns.Unmodelled.Count} lab command(s) that may set rules were not evaluated"
             : "netfilter is not modelled yet (the lab sets no rules)";
@@ -66,9 +67,12 @@ public sealed class TraceBuilder
             Namespace = skb.Netns.Name, Device = device.Name, Stage = "NfHook", Function = "nf_hook_slow",
             Family = family, Hook = hook, Verdict = Verdict.NotModelled, Detail = detail,
         };
-        cache[(device, family.ToString(), hook)] = e;
+        cache[key] = e;
         _path.Add(e);
     }
+
+    /// <summary>The family names as cache keys (Enum.ToString boxes the value on every call).</summary>
+    private static readonly string[] FamilyNames = Enum.GetNames<NfFamily>();
 
     /// <summary>Adds an event built by a stage that needs more than the common fields (netfilter chain runs).</summary>
     public void Add(HookEvent e) => _path.Add(e);

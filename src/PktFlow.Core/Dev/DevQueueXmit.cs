@@ -59,8 +59,13 @@ public static class DevQueueXmit
             $"{n.Detail}: the queued packet is dropped when resolution fails, +{(later.AtNs - skb.TimestampNs) / 1_000_000} ms after it arrived (unless a later packet pushes it out of the queue: see Later)");
     }
 
-    private static bool IsSubnetBroadcast(SkBuff skb, IpAddr a) =>
-        a.IsV4 && skb.Netns.AddressesOf(skb.Dev.Name).Any(x => x.Family == IpFamily.V4 && x.Prefix.Length < 31 && x.Address.HostBitsSet(x.Prefix.Length) == a);
+    private static bool IsSubnetBroadcast(SkBuff skb, IpAddr a)
+    {
+        if (!a.IsV4) return false;
+        foreach (var x in skb.Netns.AddressesOf(skb.Dev.Name))
+            if (x.Family == IpFamily.V4 && x.Prefix.Length < 31 && x.Address.HostBitsSet(x.Prefix.Length) == a) return true;
+        return false;
+    }
 
     [KernelSymbol("__dev_queue_xmit", "net/core/dev.c")]
     public static void Xmit(SkBuff skb, TraceBuilder t, Fate fate)

@@ -16,6 +16,17 @@ public static class NfHookSlow
     [KernelSymbol("nf_hook_slow", "net/netfilter/core.c")]
     public static bool Run(SkBuff skb, TraceBuilder t, NfFamily family, NfHook hook, NetDevice? indev, NetDevice? outdev)
     {
+        // Without a ruleset nothing below runs; its lambdas' captured state would still be allocated on entry.
+        if (skb.Netns.Nft is null)
+        {
+            t.NfHook(skb, family, hook, hook is NfHook.Forward or NfHook.PostRouting or NfHook.Egress or NfHook.Output ? outdev : indev);
+            return true;
+        }
+        return RunRuleset(skb, t, family, hook, indev, outdev);
+    }
+
+    private static bool RunRuleset(SkBuff skb, TraceBuilder t, NfFamily family, NfHook hook, NetDevice? indev, NetDevice? outdev)
+    {
         var ns = skb.Netns;
         if (ns.Nft is not { } rs)
         {
