@@ -17,6 +17,8 @@ public sealed class ChildTraces
     private readonly Queue<string> _order = new();
     /// <summary>Bound on remembered children (a capture that never shows them must not grow memory).</summary>
     private const int MaxPending = 4096;
+    /// <summary>The path list of the previous child, reused (only the array is kept).</summary>
+    private List<HookEvent>? _sparePath;
 
     internal PacketTrace[] Trace(DatapathEngine engine, TraceBuilder parent, string file, long frame, long timestampNs, InjectionPoint? wire)
     {
@@ -26,7 +28,8 @@ public sealed class ChildTraces
         {
             var p = parent.Emitted[i];
             var skb = new SkBuff(p.Network) { Netns = p.Namespace, Dev = p.Device, Engine = engine, TimestampNs = timestampNs, Protocol = p.Protocol, NetworkHeader = 0, Ct = p.Ct };
-            var t = new TraceBuilder();
+            var t = _sparePath is { } spare ? new TraceBuilder(spare) : new TraceBuilder();
+            _sparePath = null;
             if (p.Protocol == EtherTypes.Arp)
             {
                 skb.SetEthernet(p.LinkDestination ?? MacAddress.Broadcast, p.Device.Mac);
@@ -46,7 +49,7 @@ public sealed class ChildTraces
                 Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(timestampNs / 1_000_000).AddTicks(timestampNs % 1_000_000 / 100),
                 Length = p.Network.Length + 14, CapturedLength = p.Network.Length + 14,
                 Summary = PacketSummary.Format(p.Network, p.Protocol), Ingress = $"{p.Namespace.Name}/{p.Device.Name}",
-                Path = t.Path.ToArray(), Route = t.Route, Egress = t.Egress, Fate = t.Fate!.Value, Reason = t.Reason,
+                Path = t.PathArray(out _sparePath), Route = t.Route, Egress = t.Egress, Fate = t.Fate!.Value, Reason = t.Reason,
                 Generated = t.Generated.ToArray(), Notes = t.Notes.ToArray(), CausedBy = frame, GeneratedBy = p.Function, GeneratedNetwork = p.Network,
             };
             children[i] = child;
@@ -105,7 +108,7 @@ public sealed class ChildTraces
             if (l3.Length < 28) return null;
             k[0] = 0;
             l3[6..28].CopyTo(k[1..]);
-            return Convert.ToHexString(k[..23]);
+            return KeyText(k[..23]);
         }
         IpAddr src, dst; byte proto; ReadOnlySpan<byte> l4;
         // A fragment is never a child as built (the model does not fragment on output): no key.
@@ -133,7 +136,15 @@ public sealed class ChildTraces
         }
         else if (proto == IpProtocol.Tcp && l4.Length >= 14) { l4[..14].CopyTo(k[n..]); n += 14; }
         else return null;
-        return Convert.ToHexString(k[..n]);
+        return KeyText(k[..n]);
+    }
+
+    /// <summary>The key bytes as a string of one char per byte (half the size of hex; only ever compared).</summary>
+    private static string KeyText(ReadOnlySpan<byte> k)
+    {
+        Span<char> c = stackalloc char[k.Length];
+        for (int i = 0; i < k.Length; i++) c[i] = (char)k[i];
+        return new string(c);
     }
 
     private static (IpAddr Src, IpAddr Dst) Addresses(ushort protocol, ReadOnlySpan<byte> l3) =>

@@ -191,10 +191,13 @@ public sealed partial class DatapathEngine
         return _ingress.Text;
     }
     private (InjectionPoint? Point, string Text) _ingress = (null, "");
+    private List<HookEvent>? _sparePath;
 
     public PacketTrace Process(in CaptureFrame frame, string file, InjectionPoint at, IReadOnlyList<string>? notes = null)
     {
-        var t = new TraceBuilder();
+        // the path list of the previous packet is reused: only the final array is kept per packet
+        var t = _sparePath is { } spare ? new TraceBuilder(spare) : new TraceBuilder();
+        _sparePath = null;
         long? causedBy = null;
         PacketTrace? recognised = null;
         var ingress = at;
@@ -268,7 +271,7 @@ public sealed partial class DatapathEngine
             CapturedLength = frame.CapturedLength,
             Summary = summary,
             Ingress = IngressText(ingress),
-            Path = t.Path.ToArray(),
+            Path = t.PathArray(out _sparePath),
             Route = t.Route,
             Egress = t.Egress,
             Fate = t.Fate!.Value,

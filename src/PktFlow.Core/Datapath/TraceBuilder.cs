@@ -10,11 +10,25 @@ namespace PktFlow.Datapath;
 public sealed class TraceBuilder
 {
     // A path has a dozen or two events; the other lists are usually empty, so they are made on first use.
-    private readonly List<HookEvent> _path = new(24);
+    private readonly List<HookEvent> _path;
     private List<string>? _generated;
     private List<string>? _notes;
     private List<RandomOutcome>? _outcomes;
     private List<GeneratedPacket>? _emitted;
+
+    public TraceBuilder() => _path = new(24);
+
+    /// <summary>Walks into <paramref name="path"/>, an empty list kept from an earlier packet (see <see cref="PathArray"/>).</summary>
+    internal TraceBuilder(List<HookEvent> path) => _path = path;
+
+    /// <summary>The path as the trace keeps it; the builder's list is then emptied for the next packet's builder.</summary>
+    internal HookEvent[] PathArray(out List<HookEvent> spare)
+    {
+        var a = _path.ToArray();
+        _path.Clear();
+        spare = _path;
+        return a;
+    }
 
     public Fate? Fate { get; private set; }
     public string Reason { get; private set; } = "";
@@ -48,6 +62,22 @@ public sealed class TraceBuilder
             cache[(skb.Dev, stage, null)] = e = new HookEvent
             {
                 Namespace = skb.Netns.Name, Device = skb.Dev.Name, Stage = stage, Function = function, Verdict = Verdict.NotModelled, Detail = detail,
+            };
+        _path.Add(e);
+    }
+
+    /// <summary>
+    /// A stage whose detail depends only on the device and <paramref name="key"/> (and what
+    /// <paramref name="arg"/> carries, which must follow from them): made once per device and key and
+    /// shared by every trace. <paramref name="detail"/> should be a static lambda, so nothing is allocated per packet.
+    /// </summary>
+    public void SharedStage<TArg>(SkBuff skb, string stage, string function, Verdict verdict, long key, TArg arg, Func<SkBuff, TArg, string> detail)
+    {
+        var cache = skb.State.SharedEvents;
+        if (!cache.TryGetValue((skb.Dev, stage, key), out var e))
+            cache[(skb.Dev, stage, key)] = e = new HookEvent
+            {
+                Namespace = skb.Netns.Name, Device = skb.Dev.Name, Stage = stage, Function = function, Verdict = verdict, Detail = detail(skb, arg),
             };
         _path.Add(e);
     }
