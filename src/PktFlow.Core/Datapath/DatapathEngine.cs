@@ -200,6 +200,7 @@ public sealed partial class DatapathEngine
         _sparePath = null;
         long? causedBy = null;
         PacketTrace? recognised = null;
+        (NetNamespace Sender, ConntrackTuple Tuple)? senderBeforeNat = null;
         var ingress = at;
         if (notes is not null) foreach (var n in notes) t.Note(n);
         var data = frame.Data.Span;
@@ -225,7 +226,7 @@ public sealed partial class DatapathEngine
                 skb.MacHeader = 0;
                 skb.NetworkHeader = eth.HeaderLength;
                 skb.Protocol = eth.EtherType;
-                ObserveOutbound(skb, t, at, frame.Number, ref causedBy, ref recognised);
+                ObserveOutbound(skb, t, at, frame.Number, ref causedBy, ref recognised, out senderBeforeNat);
             }
             else
                 NetifReceiveSkb.EthTypeTrans(skb, t);
@@ -245,16 +246,16 @@ public sealed partial class DatapathEngine
             {
                 skb.NetworkHeader = link.NetworkOffset;
                 skb.Protocol = link.EtherType;
-                ObserveOutbound(skb, t, at, frame.Number, ref causedBy, ref recognised);
+                ObserveOutbound(skb, t, at, frame.Number, ref causedBy, ref recognised, out senderBeforeNat);
             }
             else
                 NetifReceiveSkb.ReceiveNetwork(skb, link.EtherType, link.NetworkOffset, pktType, t);
         }
         if (!t.Ended) throw new InvalidOperationException($"frame {frame.Number}: the datapath ended without a fate (model bug)");
         var children = _children.Trace(this, t, file, frame.Number, frame.TimestampNs, Mode == ReplayMode.Observe ? at : null);
-        if (_senderBeforeNat is var (sender, pre))
+        // a packet traced as its sender wrote it before NAT shows that sender's socket; others are learned as seen
+        if (senderBeforeNat is var (sender, pre))
         {
-            _senderBeforeNat = null;
             if (pre.Protocol is IpProtocol.Tcp or IpProtocol.Udp)
                 StateOf(sender).ConnectedSockets.Add((pre.Protocol, pre.Source, pre.SourcePort, pre.Destination, pre.DestinationPort));
         }
