@@ -139,6 +139,13 @@ public sealed partial class DatapathEngine
         }
     }
 
+    /// <summary>
+    /// The seeded path's accept leads to the fate the replay found. A method of its own: a lambda in
+    /// Process capturing the builder allocated its closure for every packet, outcomes or not.
+    /// </summary>
+    private static RandomOutcome[] OutcomesWithFate(TraceBuilder t) =>
+        t.Outcomes.Select(o => o.Taken && o.Verdict == Verdict.Accept ? o with { Fate = $"{t.Fate}: {t.Reason}" } : o).ToArray();
+
     /// <summary>The first namespace that has this address (a loop: it runs for every frame).</summary>
     private NetNamespace? Owner(IpAddr address)
     {
@@ -280,7 +287,7 @@ public sealed partial class DatapathEngine
             Generated = t.Generated.ToArray(),
             Notes = t.Notes.ToArray(),
             // the seeded path's accept leads to the fate the replay found
-            Outcomes = t.Outcomes.Count == 0 ? Array.Empty<RandomOutcome>() : t.Outcomes.Select(o => o.Taken && o.Verdict == Verdict.Accept ? o with { Fate = $"{t.Fate}: {t.Reason}" } : o).ToArray(),
+            Outcomes = t.Outcomes.Count == 0 ? Array.Empty<RandomOutcome>() : OutcomesWithFate(t),
             GeneratedTraces = children,
             CausedBy = causedBy,
             Later = t.Later,
