@@ -1,12 +1,16 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using PktFlow.Capture;
+using PktFlow.Filter;
+using PktFlow.Judge;
 using PktFlow.Replay;
 using PktFlow.Testing;
 using PktFlow.Topology.Lab;
 using PktFlow.Wire;
 
 // build.ps1 Bench: replays a generated capture (local TCP, forwarded UDP, ARP, IPv6 echo) and reports
-// throughput and managed bytes allocated per packet for the reader alone and for the whole datapath.
+// throughput and managed bytes allocated per packet for the reader alone and for the whole datapath, with a
+// -Filter, and over a realistic ruleset (a recorded kube-proxy scenario replicated).
 const int Packets = 200_000;
 var dir = Path.Combine(Path.GetTempPath(), "pktflow-bench");
 Directory.CreateDirectory(dir);
@@ -53,22 +57,72 @@ Measure("reader + summary line", () =>
     while (r.Read(out var f, out _) == CaptureReadStatus.Frame) { _ = PacketSummary.Format(f.Data.Span, 0); n++; }
     return n;
 });
-Measure("whole datapath (PacketTrace per packet)", () =>
+Measure("whole datapath (PacketTrace per packet)", () => Replay(pcap, lab, "eth0"));
+// -Filter: every frame is read and matched, one in four is traced; figures are per frame read.
+Measure("whole datapath, -Filter udp (1 in 4 traced)", () =>
 {
-    long n = 0;
-    var runner = new ReplayRunner(new ReplayOptions { Topology = LabLoader.LoadFile(lab), InjectAt = "eth0" });
-    foreach (var e in runner.Run(pcap)) if (e is TraceEvent) n++;
-    return n;
+    Replay(pcap, lab, "eth0", CaptureFilter.Parse("udp"));
+    return Packets;
 });
 
+// A realistic ruleset: the kube-proxy NodePort scenario (iptables-nft rules of a Kubernetes node, br_netfilter,
+// DNAT to a pod, masquerade, conntrack) with its recorded capture repeated, each copy 300 s after the last so
+// that every connection is a new one for conntrack (TIME_WAIT is 120 s).
+var scenario = Path.Combine(RepoRoot(), "tests", "scenarios", "kube-proxy-nodeport");
+var kubePcap = Path.Combine(dir, "kube-proxy-nodeport.pcap");
+long kubePackets = Repeat(Path.Combine(scenario, "wire.pcap"), kubePcap, Packets / 4);
+var kubeWire = KernelRecord.Load(Path.Combine(scenario, "kernel.json")).Wire;
+Console.WriteLine($"capture: {kubePackets} packets, tests/scenarios/kube-proxy-nodeport/wire.pcap repeated (NodePort connections, a closed port, ARP)");
+Measure("kube-proxy NodePort ruleset (PacketTrace per packet)", () => Replay(kubePcap, Path.Combine(scenario, "lab.sh"), kubeWire));
+
+static long Replay(string capture, string labFile, string injectAt, CaptureFilter? filter = null)
+{
+    long n = 0;
+    var runner = new ReplayRunner(new ReplayOptions { Topology = LabLoader.LoadFile(labFile), InjectAt = injectAt, Filter = filter });
+    foreach (var e in runner.Run(capture)) if (e is TraceEvent) n++;
+    return n;
+}
+
+// Allocation is deterministic and measured once; packets/s depends on what else the machine runs, so the
+// run is timed three times and the best and the median are given.
 static void Measure(string name, Func<long> run)
 {
     run(); // warm up
     GC.Collect();
     long before = GC.GetTotalAllocatedBytes(precise: true);
-    var sw = Stopwatch.StartNew();
-    long n = run();
-    sw.Stop();
-    long bytes = GC.GetTotalAllocatedBytes(precise: true) - before;
-    Console.WriteLine($"{name,-42} {n / sw.Elapsed.TotalSeconds,12:N0} packets/s   {bytes / (double)Math.Max(1, n),10:N1} bytes allocated/packet");
+    var rates = new List<double>();
+    long n = 0;
+    for (int i = 0; i < 3; i++)
+    {
+        var sw = Stopwatch.StartNew();
+        n = run();
+        sw.Stop();
+        rates.Add(n / sw.Elapsed.TotalSeconds);
+        if (i == 0)
+        {
+            long bytes = GC.GetTotalAllocatedBytes(precise: true) - before;
+            Console.Write($"{name,-52} {bytes / (double)Math.Max(1, n),10:N1} bytes allocated/packet");
+        }
+    }
+    rates.Sort();
+    Console.WriteLine($"   {rates[^1],10:N0} packets/s best of 3 (median {rates[1]:N0})");
 }
+
+// Writes the capture's frames again and again, each copy shifted 300 s, until at least `packets` are written.
+static long Repeat(string source, string target, long packets)
+{
+    var frames = new List<(long Ts, byte[] Data, LinkType Link)>();
+    using (var r = CaptureReader.Open(source))
+        while (r.Read(out var f, out _) is var s && s != CaptureReadStatus.End)
+            if (s == CaptureReadStatus.Frame) frames.Add((f.TimestampNs, f.Data.ToArray(), f.LinkType));
+    long n = 0;
+    using var fs = File.Create(target);
+    using var w = new PcapWriter(fs, frames[0].Link);
+    for (long copy = 0; n < packets; copy++)
+        foreach (var (ts, data, _) in frames) { w.Write(ts + copy * 300_000_000_000L, data); n++; }
+    return n;
+}
+
+// The repository this file was compiled from (the build output may live anywhere, e.g. --artifacts-path).
+static string RepoRoot([CallerFilePath] string source = "") =>
+    Path.GetFullPath(Path.Combine(Path.GetDirectoryName(source)!, "..", ".."));

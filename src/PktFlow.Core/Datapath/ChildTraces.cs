@@ -1,4 +1,3 @@
-using System.Text;
 using PktFlow.Wire;
 
 namespace PktFlow.Datapath;
@@ -18,6 +17,8 @@ public sealed class ChildTraces
     private readonly Queue<string> _order = new();
     /// <summary>Bound on remembered children (a capture that never shows them must not grow memory).</summary>
     private const int MaxPending = 4096;
+    /// <summary>The path list of the previous child, reused (only the array is kept).</summary>
+    private List<HookEvent>? _sparePath;
 
     internal PacketTrace[] Trace(DatapathEngine engine, TraceBuilder parent, string file, long frame, long timestampNs, InjectionPoint? wire)
     {
@@ -27,8 +28,8 @@ public sealed class ChildTraces
         {
             var p = parent.Emitted[i];
             var skb = new SkBuff(p.Network) { Netns = p.Namespace, Dev = p.Device, Engine = engine, TimestampNs = timestampNs, Protocol = p.Protocol, NetworkHeader = 0, Ct = p.Ct };
-            var t = new TraceBuilder();
-            string firstKey = Key(p.Protocol, p.Network) ?? "";
+            var t = _sparePath is { } spare ? new TraceBuilder(spare) : new TraceBuilder();
+            _sparePath = null;
             if (p.Protocol == EtherTypes.Arp)
             {
                 skb.SetEthernet(p.LinkDestination ?? MacAddress.Broadcast, p.Device.Mac);
@@ -48,12 +49,14 @@ public sealed class ChildTraces
                 Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(timestampNs / 1_000_000).AddTicks(timestampNs % 1_000_000 / 100),
                 Length = p.Network.Length + 14, CapturedLength = p.Network.Length + 14,
                 Summary = PacketSummary.Format(p.Network, p.Protocol), Ingress = $"{p.Namespace.Name}/{p.Device.Name}",
-                Path = t.Path.ToArray(), Route = t.Route, Egress = t.Egress, Fate = t.Fate!.Value, Reason = t.Reason,
+                Path = t.PathArray(out _sparePath), Route = t.Route, Egress = t.Egress, Fate = t.Fate!.Value, Reason = t.Reason,
                 Generated = t.Generated.ToArray(), Notes = t.Notes.ToArray(), CausedBy = frame, GeneratedBy = p.Function, GeneratedNetwork = p.Network,
             };
             children[i] = child;
             if (wire is not null && LeavesBy(child, wire.Namespace.Name, wire.Device.Name))
             {
+                // p.Network is the packet as built: the walk edits the skb's own copy
+                string firstKey = Key(p.Protocol, p.Network) ?? "";
                 Remember(firstKey, child);
                 if (Key(skb.Protocol, skb.Network) is { } lastKey && lastKey != firstKey) Remember(lastKey, child); // after NAT
             }
@@ -62,8 +65,12 @@ public sealed class ChildTraces
     }
 
     /// <summary>Whether a trace shows the packet sent on namespace/device (where a capture of that device sees it leave).</summary>
-    public static bool LeavesBy(PacketTrace trace, string ns, string device) =>
-        trace.Path.Any(e => e.Namespace == ns && e.Device == device && e.Stage is "VethXmit" or "DevQueueXmit" && e.Verdict == Verdict.Pass);
+    public static bool LeavesBy(PacketTrace trace, string ns, string device)
+    {
+        foreach (var e in trace.Path)
+            if (e.Namespace == ns && e.Device == device && e.Stage is "VethXmit" or "DevQueueXmit" && e.Verdict == Verdict.Pass) return true;
+        return false;
+    }
 
     /// <summary>The child a frame leaving the capture point is, if the model built it; it is then no longer pending.</summary>
     internal PacketTrace? Match(ushort protocol, ReadOnlySpan<byte> network)
@@ -93,7 +100,16 @@ public sealed class ChildTraces
     /// </summary>
     internal static string? Key(ushort protocol, ReadOnlySpan<byte> l3)
     {
-        if (protocol == EtherTypes.Arp) return l3.Length >= 28 ? "arp/" + Convert.ToHexString(l3[6..28]) : null;
+        // One string per key: the fields' bytes in hex behind a tag (0 ARP, 4 IPv4, 6 IPv6), which keeps
+        // the families apart; the protocol fixes the layout of what follows, so the bytes are unambiguous.
+        Span<byte> k = stackalloc byte[1 + 16 + 16 + 1 + 2 + 44];
+        if (protocol == EtherTypes.Arp)
+        {
+            if (l3.Length < 28) return null;
+            k[0] = 0;
+            l3[6..28].CopyTo(k[1..]);
+            return KeyText(k[..23]);
+        }
         IpAddr src, dst; byte proto; ReadOnlySpan<byte> l4;
         // A fragment is never recognised as a child (a child too big for its device is fragmented): no key.
         if (protocol == EtherTypes.Ipv4 && Ipv4Header.TryParse(l3, out var ip, out _) && !ip.IsFragment) { src = ip.Source; dst = ip.Destination; proto = ip.Protocol; l4 = ip.Payload; }
@@ -103,12 +119,32 @@ public sealed class ChildTraces
             l4 = l3[Ipv6Header.HeaderLength..Math.Min(l3.Length, Ipv6Header.HeaderLength + ip6.PayloadLength)];
         }
         else return null;
-        var sb = new StringBuilder().Append(src).Append('>').Append(dst).Append('/').Append(proto).Append('/');
+        int n = 1;
+        k[0] = (byte)(src.IsV4 ? 4 : 6);
+        src.Write(k[n..]);
+        n += src.BitLength / 8;
+        dst.Write(k[n..]);
+        n += dst.BitLength / 8;
+        k[n++] = proto;
         if (proto is IpProtocol.Icmp or IpProtocol.Icmpv6 && l4.Length >= 8)
-            sb.Append(Convert.ToHexString(l4[..2])).Append(Convert.ToHexString(l4[4..Math.Min(l4.Length, 48)]));
-        else if (proto == IpProtocol.Tcp && l4.Length >= 14) sb.Append(Convert.ToHexString(l4[..14]));
+        {
+            l4[..2].CopyTo(k[n..]);
+            n += 2;
+            var rest = l4[4..Math.Min(l4.Length, 48)];
+            rest.CopyTo(k[n..]);
+            n += rest.Length;
+        }
+        else if (proto == IpProtocol.Tcp && l4.Length >= 14) { l4[..14].CopyTo(k[n..]); n += 14; }
         else return null;
-        return sb.ToString();
+        return KeyText(k[..n]);
+    }
+
+    /// <summary>The key bytes as a string of one char per byte (half the size of hex; only ever compared).</summary>
+    private static string KeyText(ReadOnlySpan<byte> k)
+    {
+        Span<char> c = stackalloc char[k.Length];
+        for (int i = 0; i < k.Length; i++) c[i] = (char)k[i];
+        return new string(c);
     }
 
     private static (IpAddr Src, IpAddr Dst) Addresses(ushort protocol, ReadOnlySpan<byte> l3) =>
@@ -116,5 +152,8 @@ public sealed class ChildTraces
 
     /// <summary>The kernel symbol in PascalCase, as stages are named: __icmp_send -> IcmpSend.</summary>
     internal static string StageName(string function) =>
-        string.Concat(function.Split('_', StringSplitOptions.RemoveEmptyEntries).Select(w => char.ToUpperInvariant(w[0]) + w[1..]));
+        StageNames.GetOrAdd(function, f => string.Concat(f.Split('_', StringSplitOptions.RemoveEmptyEntries).Select(w => char.ToUpperInvariant(w[0]) + w[1..])));
+
+    /// <summary>The few builder functions there are, named once.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> StageNames = new();
 }

@@ -17,8 +17,11 @@ public sealed partial class DatapathEngine
     /// host are traced through the local output path of the namespace that owns the source; others are
     /// matched against the forwards the model predicted from earlier frames.
     /// </summary>
-    private void ObserveOutbound(SkBuff skb, TraceBuilder t, InjectionPoint at, long frameNumber, ref long? causedBy, ref PacketTrace? recognised)
+    /// <param name="senderBeforeNat">Set when the packet was traced as its sender wrote it before NAT: that sender and tuple.</param>
+    private void ObserveOutbound(SkBuff skb, TraceBuilder t, InjectionPoint at, long frameNumber, ref long? causedBy, ref PacketTrace? recognised,
+        out (NetNamespace Sender, ConntrackTuple Tuple)? senderBeforeNat)
     {
+        senderBeforeNat = null;
         skb.SeenLeaving = (at.Namespace.Name, at.Device.Name);
         var l3 = skb.Network;
         if (_children.Match(skb.Protocol, l3) is { } child)
@@ -58,6 +61,7 @@ public sealed partial class DatapathEngine
         }
         if (BeforeNat(skb, at) is { } pre && Topology.Namespaces.FirstOrDefault(n => n.IsLocalAddress(pre.Source)) is { } sender)
         {
+            senderBeforeNat = (sender, pre);
             TraceAsSentBefore(skb, t, at, sender, pre,
                 $"seen leaving {at} as {src} > {dst}, a connection {at.Namespace.Name} NATs: before NAT it was {pre}, sent by {sender.Name}; traced from its output path");
             return;
@@ -69,6 +73,7 @@ public sealed partial class DatapathEngine
             if (found.Count == 1)
             {
                 var (only, before) = found[0];
+                senderBeforeNat = (only, before);
                 TraceAsSentBefore(skb, t, at, only, before,
                     $"seen leaving {at} as {src} > {dst} with one hop less than {origin.Name}'s default TTL: of the namespaces in the model only {only.Name} sends a packet that leaves here like this (as {before}, then source-NATed); traced from its output path");
                 return;
@@ -140,9 +145,6 @@ public sealed partial class DatapathEngine
         n[10] = (byte)(csum >> 8); n[11] = (byte)csum;
     }
 
-    /// <summary>Set by <see cref="ObserveOutbound"/> when the packet was traced as its sender wrote it before NAT.</summary>
-    private (NetNamespace Sender, ConntrackTuple Tuple)? _senderBeforeNat;
-
     /// <summary>
     /// Who sent an ARP packet seen leaving: the capture device itself, or (through a bridge the device
     /// is a port of) the device with the frame's source MAC in the namespace owning the sender address.
@@ -173,8 +175,16 @@ public sealed partial class DatapathEngine
         var peer = Topology.Namespace(at.Device.PeerNamespace ?? at.Namespace.Name)?.Device(peerName);
         // a peer that is itself a bridge port passes on other senders' frames: then the MAC cannot tell;
         // a MAC the model does not know may be behind the peer, so only a known other device counts
-        return peer is { Master: null } && source != peer.Mac
-            && Topology.Namespaces.Any(ns => ns.Devices.Any(d => d.Mac == source && !d.IsLoopback));
+        return peer is { Master: null } && source != peer.Mac && KnownDevice(source);
+    }
+
+    /// <summary>Whether a non-loopback device of the model has this MAC (a loop: a lambda here allocated on every frame).</summary>
+    private bool KnownDevice(MacAddress mac)
+    {
+        foreach (var ns in Topology.Namespaces)
+            foreach (var d in ns.Devices)
+                if (d.Mac == mac && !d.IsLoopback) return true;
+        return false;
     }
 
     /// <summary>The packet as <paramref name="sender"/> wrote it (<paramref name="pre"/>), traced from its output path.</summary>
@@ -194,7 +204,6 @@ public sealed partial class DatapathEngine
         NfNat.Reconstruct(skb, pre);
         if (sender != at.Namespace) UndoForwardHop(skb);
         skb.Netns = sender;
-        _senderBeforeNat = (sender, pre);
         t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass, why);
         IPv4.IpLocalOut.Send(skb, t, pre.Source, pre.Destination, at.Device);
         if (t.Fate is Fate.Transmitted or Fate.Forwarded && t.Egress != at.ToString())

@@ -135,11 +135,26 @@ public sealed partial class DatapathEngine
             else return;
             if (proto is not (IpProtocol.Tcp or IpProtocol.Udp) || l4.Length < 4) return;
             if (proto == IpProtocol.Tcp && (l4.Length < 14 || (l4[13] & 0x04) != 0)) return; // a reset comes from the stack, not a socket
-            var owner = Topology.Namespaces.FirstOrDefault(n => n.IsLocalAddress(src));
+            var owner = Owner(src);
             if (owner is null) return;
             ushort sport = (ushort)(l4[0] << 8 | l4[1]), dport = (ushort)(l4[2] << 8 | l4[3]);
             StateOf(owner).ConnectedSockets.Add((proto, src, sport, dst, dport));
         }
+    }
+
+    /// <summary>
+    /// The seeded path's accept leads to the fate the replay found. A method of its own: a lambda in
+    /// Process capturing the builder allocated its closure for every packet, outcomes or not.
+    /// </summary>
+    private static RandomOutcome[] OutcomesWithFate(TraceBuilder t) =>
+        t.Outcomes.Select(o => o.Taken && o.Verdict == Verdict.Accept ? o with { Fate = $"{t.Fate}: {t.Reason}" } : o).ToArray();
+
+    /// <summary>The first namespace that has this address (a loop: it runs for every frame).</summary>
+    private NetNamespace? Owner(IpAddr address)
+    {
+        foreach (var n in Topology.Namespaces)
+            if (n.IsLocalAddress(address)) return n;
+        return null;
     }
 
     /// <summary>The header fields forwarding does not change: addresses, protocol, IPv4 id / IPv6 payload length, ports.</summary>
@@ -179,11 +194,23 @@ public sealed partial class DatapathEngine
         return outcome;
     }
 
+    /// <summary>The ingress as text, made once while the injection point stays the same (it does for a whole file).</summary>
+    private string IngressText(InjectionPoint ingress)
+    {
+        if (!ReferenceEquals(ingress, _ingress.Point)) _ingress = (ingress, ingress.ToString());
+        return _ingress.Text;
+    }
+    private (InjectionPoint? Point, string Text) _ingress = (null, "");
+    private List<HookEvent>? _sparePath;
+
     public PacketTrace Process(in CaptureFrame frame, string file, InjectionPoint at, IReadOnlyList<string>? notes = null)
     {
-        var t = new TraceBuilder();
+        // the path list of the previous packet is reused: only the final array is kept per packet
+        var t = _sparePath is { } spare ? new TraceBuilder(spare) : new TraceBuilder();
+        _sparePath = null;
         long? causedBy = null;
         PacketTrace? recognised = null;
+        (NetNamespace Sender, ConntrackTuple Tuple)? senderBeforeNat = null;
         var ingress = at;
         if (notes is not null) foreach (var n in notes) t.Note(n);
         var data = frame.Data.Span;
@@ -209,7 +236,7 @@ public sealed partial class DatapathEngine
                 skb.MacHeader = 0;
                 skb.NetworkHeader = eth.HeaderLength;
                 skb.Protocol = eth.EtherType;
-                ObserveOutbound(skb, t, at, frame.Number, ref causedBy, ref recognised);
+                ObserveOutbound(skb, t, at, frame.Number, ref causedBy, ref recognised, out senderBeforeNat);
             }
             else
                 NetifReceiveSkb.EthTypeTrans(skb, t);
@@ -229,16 +256,16 @@ public sealed partial class DatapathEngine
             {
                 skb.NetworkHeader = link.NetworkOffset;
                 skb.Protocol = link.EtherType;
-                ObserveOutbound(skb, t, at, frame.Number, ref causedBy, ref recognised);
+                ObserveOutbound(skb, t, at, frame.Number, ref causedBy, ref recognised, out senderBeforeNat);
             }
             else
                 NetifReceiveSkb.ReceiveNetwork(skb, link.EtherType, link.NetworkOffset, pktType, t);
         }
         if (!t.Ended) throw new InvalidOperationException($"frame {frame.Number}: the datapath ended without a fate (model bug)");
         var children = _children.Trace(this, t, file, frame.Number, frame.TimestampNs, Mode == ReplayMode.Observe ? at : null);
-        if (_senderBeforeNat is var (sender, pre))
+        // a packet traced as its sender wrote it before NAT shows that sender's socket; others are learned as seen
+        if (senderBeforeNat is var (sender, pre))
         {
-            _senderBeforeNat = null;
             if (pre.Protocol is IpProtocol.Tcp or IpProtocol.Udp)
                 StateOf(sender).ConnectedSockets.Add((pre.Protocol, pre.Source, pre.SourcePort, pre.Destination, pre.DestinationPort));
         }
@@ -254,8 +281,8 @@ public sealed partial class DatapathEngine
             Length = frame.OriginalLength,
             CapturedLength = frame.CapturedLength,
             Summary = summary,
-            Ingress = ingress.ToString(),
-            Path = t.Path.ToArray(),
+            Ingress = IngressText(ingress),
+            Path = t.PathArray(out _sparePath),
             Route = t.Route,
             Egress = t.Egress,
             Fate = t.Fate!.Value,
@@ -263,7 +290,7 @@ public sealed partial class DatapathEngine
             Generated = t.Generated.ToArray(),
             Notes = t.Notes.ToArray(),
             // the seeded path's accept leads to the fate the replay found
-            Outcomes = t.Outcomes.Select(o => o.Taken && o.Verdict == Verdict.Accept ? o with { Fate = $"{t.Fate}: {t.Reason}" } : o).ToArray(),
+            Outcomes = t.Outcomes.Count == 0 ? Array.Empty<RandomOutcome>() : OutcomesWithFate(t),
             GeneratedTraces = children,
             CausedBy = causedBy,
             Later = t.Later,

@@ -95,5 +95,5 @@ internal static class GeneratedHeaders
         int.TryParse(ns.Sysctls.Get("net.ipv4.ip_default_ttl"), out var v) && v is > 0 and < 256 ? v : 64;
 
     public static int HopLimit(NetNamespace ns, string device) =>
-        int.TryParse(ns.Sysctls.Get($"net.ipv6.conf.{device}.hop_limit") ?? ns.Sysctls.Get("net.ipv6.conf.all.hop_limit"), out var v) && v is > 0 and < 256 ? v : 64;
+        int.TryParse(ns.Sysctls.Conf("ipv6", device, "hop_limit") ?? ns.Sysctls.Get("net.ipv6.conf.all.hop_limit"), out var v) && v is > 0 and < 256 ? v : 64;
 }

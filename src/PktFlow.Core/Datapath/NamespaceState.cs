@@ -37,6 +37,17 @@ public sealed class NamespaceState
     /// <summary>Immutable events that are the same for every packet at a device (NotModelled stages), shared by traces.</summary>
     internal Dictionary<(Topology.NetDevice Device, string Stage, NfHook? Hook), HookEvent> EventCache { get; } = new();
 
+    /// <summary>Events whose detail depends only on the device and a small key (pkt_type and protocol, ...), shared the same way.</summary>
+    internal Dictionary<(Topology.NetDevice Device, string Stage, long Key), HookEvent> SharedEvents { get; } = new();
+
+    /// <summary>nft_do_chain events by device, hook and run (chain, rule, verdict): they hold nothing of the packet, so traces share them.</summary>
+    internal Dictionary<(Topology.NetDevice Device, NfHook Hook, Netfilter.Nftables.NftChainRun Run), HookEvent> ChainRunEvents { get; } = new();
+
+    /// <summary>Texts that depend only on a device of this namespace (the reason and egress of a frame sent on it), made once.</summary>
+    internal string DeviceText(Topology.NetDevice dev, string what, Func<NamespaceState, Topology.NetDevice, string> make) =>
+        _deviceTexts.TryGetValue((dev, what), out var s) ? s : _deviceTexts[(dev, what)] = make(this, dev);
+    private readonly Dictionary<(Topology.NetDevice, string), string> _deviceTexts = new();
+
     /// <summary>
     /// For a device the capture was taken on: every address that sent something on that wire. A next
     /// hop there that never speaks would not answer ARP/ND either (see Neighbour/NeighResolve).

@@ -9,23 +9,38 @@ namespace PktFlow.Datapath;
 /// </summary>
 public sealed class TraceBuilder
 {
-    private readonly List<HookEvent> _path = new();
-    private readonly List<string> _generated = new();
-    private readonly List<string> _notes = new();
-    private readonly List<RandomOutcome> _outcomes = new();
-    private readonly List<GeneratedPacket> _emitted = new();
+    // A path has a dozen or two events; the other lists are usually empty, so they are made on first use.
+    private readonly List<HookEvent> _path;
+    private List<string>? _generated;
+    private List<string>? _notes;
+    private List<RandomOutcome>? _outcomes;
+    private List<GeneratedPacket>? _emitted;
+
+    public TraceBuilder() => _path = new(24);
+
+    /// <summary>Walks into <paramref name="path"/>, an empty list kept from an earlier packet (see <see cref="PathArray"/>).</summary>
+    internal TraceBuilder(List<HookEvent> path) => _path = path;
+
+    /// <summary>The path as the trace keeps it; the builder's list is then emptied for the next packet's builder.</summary>
+    internal HookEvent[] PathArray(out List<HookEvent> spare)
+    {
+        var a = _path.ToArray();
+        _path.Clear();
+        spare = _path;
+        return a;
+    }
 
     public Fate? Fate { get; private set; }
     public string Reason { get; private set; } = "";
     public string? Route { get; set; }
     public string? Egress { get; private set; }
     public IReadOnlyList<HookEvent> Path => _path;
-    public IReadOnlyList<string> Generated => _generated;
-    public IReadOnlyList<string> Notes => _notes;
-    public IReadOnlyList<RandomOutcome> Outcomes => _outcomes;
-    public void Outcome(RandomOutcome o) => _outcomes.Add(o);
+    public IReadOnlyList<string> Generated => (IReadOnlyList<string>?)_generated ?? Array.Empty<string>();
+    public IReadOnlyList<string> Notes => (IReadOnlyList<string>?)_notes ?? Array.Empty<string>();
+    public IReadOnlyList<RandomOutcome> Outcomes => (IReadOnlyList<RandomOutcome>?)_outcomes ?? Array.Empty<RandomOutcome>();
+    public void Outcome(RandomOutcome o) => (_outcomes ??= new()).Add(o);
     /// <summary>Packets the kernel sends in answer, built; the engine traces them as child traces.</summary>
-    public IReadOnlyList<GeneratedPacket> Emitted => _emitted;
+    public IReadOnlyList<GeneratedPacket> Emitted => (IReadOnlyList<GeneratedPacket>?)_emitted ?? Array.Empty<GeneratedPacket>();
     public bool Ended => Fate is not null;
     /// <summary>Set by a stage that leaves the packet waiting: its fate is decided later (PacketTrace.Later).</summary>
     public Neighbour.LaterFate? Later { get; set; }
@@ -51,12 +66,29 @@ public sealed class TraceBuilder
         _path.Add(e);
     }
 
+    /// <summary>
+    /// A stage whose detail depends only on the device and <paramref name="key"/> (and what
+    /// <paramref name="arg"/> carries, which must follow from them): made once per device and key and
+    /// shared by every trace. <paramref name="detail"/> should be a static lambda, so nothing is allocated per packet.
+    /// </summary>
+    public void SharedStage<TArg>(SkBuff skb, string stage, string function, Verdict verdict, long key, TArg arg, Func<SkBuff, TArg, string> detail)
+    {
+        var cache = skb.State.SharedEvents;
+        if (!cache.TryGetValue((skb.Dev, stage, key), out var e))
+            cache[(skb.Dev, stage, key)] = e = new HookEvent
+            {
+                Namespace = skb.Netns.Name, Device = skb.Dev.Name, Stage = stage, Function = function, Verdict = verdict, Detail = detail(skb, arg),
+            };
+        _path.Add(e);
+    }
+
     /// <summary>A netfilter hook the kernel runs here; no ruleset is evaluated yet, so it is NotModelled.</summary>
     public void NfHook(SkBuff skb, NfFamily family, NfHook hook, NetDevice? dev = null)
     {
         var device = dev ?? skb.Dev;
         var cache = skb.State.EventCache;
-        if (cache.TryGetValue((device, family.ToString(), hook), out var cached)) { _path.Add(cached); return; }
+        var key = (device, FamilyNames[(int)family], (NfHook?)hook);
+        if (cache.TryGetValue(key, out var cached)) { _path.Add(cached); return; }
         string detail = skb.Netns.Unmodelled.Count > 0
             ? $"netfilter is not modelled yet; {skb.Netns.Unmodelled.Count} lab command(s) that may set rules were not evaluated"
             : "netfilter is not modelled yet (the lab sets no rules)";
@@ -65,30 +97,33 @@ public sealed class TraceBuilder
             Namespace = skb.Netns.Name, Device = device.Name, Stage = "NfHook", Function = "nf_hook_slow",
             Family = family, Hook = hook, Verdict = Verdict.NotModelled, Detail = detail,
         };
-        cache[(device, family.ToString(), hook)] = e;
+        cache[key] = e;
         _path.Add(e);
     }
+
+    /// <summary>The family names as cache keys (Enum.ToString boxes the value on every call).</summary>
+    private static readonly string[] FamilyNames = Enum.GetNames<NfFamily>();
 
     /// <summary>Adds an event built by a stage that needs more than the common fields (netfilter chain runs).</summary>
     public void Add(HookEvent e) => _path.Add(e);
 
     /// <summary>Something the kernel sends (or would send) in answer that the model describes but does not build.</summary>
-    public void Generate(string description) => _generated.Add(description);
+    public void Generate(string description) => (_generated ??= new()).Add(description);
 
     /// <summary>A packet the kernel sends in answer, built: described in Generated and traced as a child.</summary>
     public void Emit(GeneratedPacket packet)
     {
-        _generated.Add(packet.Description);
-        _emitted.Add(packet);
+        (_generated ??= new()).Add(packet.Description);
+        (_emitted ??= new()).Add(packet);
     }
     /// <summary>Takes what a scratch walk (a flooded copy) generated.</summary>
     public void TakeGenerated(TraceBuilder scratch)
     {
-        _generated.AddRange(scratch._generated);
-        _emitted.AddRange(scratch._emitted);
+        if (scratch._generated is { } g) (_generated ??= new()).AddRange(g);
+        if (scratch._emitted is { } e) (_emitted ??= new()).AddRange(e);
     }
 
-    public void Note(string note) { if (!_notes.Contains(note)) _notes.Add(note); }
+    public void Note(string note) { if (!(_notes ??= new()).Contains(note)) _notes.Add(note); }
 
     public void Drop(SkBuff skb, string stage, string function, string reason, string detail)
     {

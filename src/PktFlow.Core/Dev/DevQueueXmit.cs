@@ -59,8 +59,13 @@ public static class DevQueueXmit
             $"{n.Detail}: the queued packet is dropped when resolution fails, +{(later.AtNs - skb.TimestampNs) / 1_000_000} ms after it arrived (unless a later packet pushes it out of the queue: see Later)");
     }
 
-    private static bool IsSubnetBroadcast(SkBuff skb, IpAddr a) =>
-        a.IsV4 && skb.Netns.AddressesOf(skb.Dev.Name).Any(x => x.Family == IpFamily.V4 && x.Prefix.Length < 31 && x.Address.HostBitsSet(x.Prefix.Length) == a);
+    private static bool IsSubnetBroadcast(SkBuff skb, IpAddr a)
+    {
+        if (!a.IsV4) return false;
+        foreach (var x in skb.Netns.AddressesOf(skb.Dev.Name))
+            if (x.Family == IpFamily.V4 && x.Prefix.Length < 31 && x.Address.HostBitsSet(x.Prefix.Length) == a) return true;
+        return false;
+    }
 
     [KernelSymbol("__dev_queue_xmit", "net/core/dev.c")]
     public static void Xmit(SkBuff skb, TraceBuilder t, Fate fate)
@@ -80,8 +85,16 @@ public static class DevQueueXmit
             VethXmit(skb, t, fate);
             return;
         }
-        t.Stage(skb, "DevQueueXmit", "dev_hard_start_xmit", Verdict.Pass, $"sent on {dev.Name}");
-        t.End(fate, $"dev_queue_xmit on {dev.Name}", $"{skb.Netns.Name}/{dev.Name}");
+        t.SharedStage(skb, "DevQueueXmit", "dev_hard_start_xmit", Verdict.Pass, 0, 0, static (s, _) => $"sent on {s.Dev.Name}");
+        SentOn(skb, t, fate);
+    }
+
+    /// <summary>Ends the walk on the device: its reason and egress text are the same for every packet, made once.</summary>
+    private static void SentOn(SkBuff skb, TraceBuilder t, Fate fate)
+    {
+        var state = skb.State;
+        t.End(fate, state.DeviceText(skb.Dev, "reason", static (_, d) => $"dev_queue_xmit on {d.Name}"),
+            state.DeviceText(skb.Dev, "egress", static (s, d) => $"{s.Name}/{d.Name}"));
     }
 
     /// <summary>
@@ -97,7 +110,7 @@ public static class DevQueueXmit
         if (peerNs is null || peer is null)
         {
             t.Stage(skb, "DevQueueXmit", "dev_hard_start_xmit", Verdict.Pass, $"sent on {dev.Name}; its peer {dev.Peer} is outside the model");
-            t.End(fate, $"dev_queue_xmit on {dev.Name}", $"{skb.Netns.Name}/{dev.Name}");
+            SentOn(skb, t, fate);
             return;
         }
         if (++skb.Hops > MaxHops)

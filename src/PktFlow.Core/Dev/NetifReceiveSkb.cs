@@ -36,6 +36,21 @@ public static class NetifReceiveSkb
         }
         skb.Protocol = eth.EtherType;
         skb.NetworkHeader = eth.HeaderLength;
+        // For the host's own MAC and broadcast the detail follows from the device and protocol: shared.
+        if (skb.PktType is PacketType.Host or PacketType.Broadcast)
+            t.SharedStage(skb, "EthTypeTrans", "eth_type_trans", Verdict.Pass, (long)skb.PktType << 16 | skb.Protocol, dst, static (s, d) => EthTypeTransDetail(s, d));
+        else
+            t.Stage(skb, "EthTypeTrans", "eth_type_trans", Verdict.Pass, EthTypeTransDetail(skb, dst));
+        if (eth.IsLengthField)
+        {
+            t.Unsupported(skb, $"802.3 frame with length field {skb.Protocol} (LLC/SNAP is not modelled)");
+            return;
+        }
+        Receive(skb, t);
+    }
+
+    private static string EthTypeTransDetail(SkBuff skb, MacAddress dst)
+    {
         string what = skb.PktType switch
         {
             PacketType.Host => $"pkt_type HOST: {dst} is {skb.Dev.Name}'s address",
@@ -43,13 +58,7 @@ public static class NetifReceiveSkb
             PacketType.Multicast => $"pkt_type MULTICAST ({dst})",
             _ => $"pkt_type OTHERHOST: {dst} is not {skb.Dev.Name}'s address {skb.Dev.Mac}",
         };
-        t.Stage(skb, "EthTypeTrans", "eth_type_trans", Verdict.Pass, $"{what}, protocol 0x{skb.Protocol:x4}");
-        if (eth.IsLengthField)
-        {
-            t.Unsupported(skb, $"802.3 frame with length field {skb.Protocol} (LLC/SNAP is not modelled)");
-            return;
-        }
-        Receive(skb, t);
+        return $"{what}, protocol 0x{skb.Protocol:x4}";
     }
 
     /// <summary>Entry for a frame that starts at the network header (raw IP or cooked captures).</summary>

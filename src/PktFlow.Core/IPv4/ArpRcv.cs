@@ -46,7 +46,7 @@ public static class ArpRcv
         bool targetLocal = ns.IsLocalAddress(tip) && !tip.IsLoopback;
         if (op == ArpPacket.Request && targetLocal)
         {
-            int ignore = int.TryParse(ns.Sysctls.Get($"net.ipv4.conf.{dev.Name}.arp_ignore") ?? ns.Sysctls.Get("net.ipv4.conf.all.arp_ignore"), out var v) ? v : 0;
+            int ignore = int.TryParse(ns.Sysctls.Conf("ipv4", dev.Name, "arp_ignore") ?? ns.Sysctls.Get("net.ipv4.conf.all.arp_ignore"), out var v) ? v : 0;
             bool onThisDevice = ns.AddressesOf(dev.Name).Any(a => a.Address == tip);
             if (ignore >= 2) t.Note($"arp_ignore {ignore} is modelled as 1 (answer only for addresses on the receiving device)");
             if (ignore >= 1 && !onThisDevice)

@@ -45,7 +45,7 @@ public static class ArpSend
         });
 
         static int Level(NetNamespace ns, string scope) =>
-            int.TryParse(ns.Sysctls.Get($"net.ipv4.conf.{scope}.arp_announce"), out var v) ? v : 0;
+            int.TryParse(ns.Sysctls.Conf("ipv4", scope, "arp_announce"), out var v) ? v : 0;
     }
 
     /// <summary>arp_create: an Ethernet/IPv4 ARP packet (the target hardware address of a request is zero).</summary>

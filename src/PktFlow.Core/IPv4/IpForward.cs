@@ -36,7 +36,7 @@ public static class IpForward
         byte ttl = ip.Ttl;
         Ipv4HeaderWriter.DecrementTtl(skb.Network); // the view reads the same bytes: ttl is now one less
         string redirect = "";
-        if (outDev == skb.Dev && skb.Netns.Sysctls.IsOn($"net.ipv4.conf.{outDev.Name}.send_redirects")
+        if (outDev == skb.Dev && skb.Netns.Sysctls.ConfIsOn("ipv4", outDev.Name, "send_redirects")
             && rt.Route is not null && OnLink(skb, ip.Source, outDev.Name))
         {
             redirect = $"; leaves by the device it came in on, so an ICMP redirect to {rt.NextHop} is sent to {ip.Source}";

@@ -36,7 +36,7 @@ public static class IpRouteInput
         var ns = skb.Netns;
         var dev = skb.Dev.Name;
         bool forwarding = ns.Sysctls.Ipv4Forwarding(dev);
-        bool routeLocalnet = ns.Sysctls.IsOn($"net.ipv4.conf.{dev}.route_localnet") || ns.Sysctls.IsOn("net.ipv4.conf.all.route_localnet");
+        bool routeLocalnet = ns.Sysctls.ConfIsOn("ipv4", dev, "route_localnet") || ns.Sysctls.IsOn("net.ipv4.conf.all.route_localnet");
 
         // ip_route_input_rcu: multicast destinations are local only for groups the device joined.
         if (daddr.IsMulticast)
@@ -69,7 +69,7 @@ public static class IpRouteInput
         if (r.Type == RouteType.Local)
         {
             if (ValidateSource(ns, skb, saddr, daddr) is { } why) return Martian(why.Reason, why.Detail) with { Route = r };
-            return new InputRoute(InputRouteKind.Local, r, FibError.None, null, $"local route {r}{RuleText(res)}");
+            return new InputRoute(InputRouteKind.Local, r, FibError.None, null, RouteDetail(local: true, r, res));
         }
         if (!forwarding)
             return new InputRoute(InputRouteKind.Error, r, FibError.HostUnreachable, null,
@@ -91,8 +91,19 @@ public static class IpRouteInput
         if (outDev is null || !outDev.IsUp)
             return new InputRoute(InputRouteKind.Error, r, FibError.NetUnreachable, null, $"route {r}: output device is missing or down");
         if (ValidateSource(ns, skb, saddr, daddr) is { } whySrc) return Martian(whySrc.Reason, whySrc.Detail) with { Route = r };
-        return new InputRoute(InputRouteKind.Forward, r, FibError.None, null, $"forward via {r}{RuleText(res)}", outDev, gateway ?? daddr) { Multipath = multipath };
+        return new InputRoute(InputRouteKind.Forward, r, FibError.None, null, RouteDetail(local: false, r, res), outDev, gateway ?? daddr) { Multipath = multipath };
     }
+
+    /// <summary>"local route R" / "forward via R": made once per route when a default rule chose it (nearly every packet).</summary>
+    private static string RouteDetail(bool local, Route r, FibResult res)
+    {
+        var rule = RuleText(res);
+        if (rule.Length > 0) return local ? $"local route {r}{rule}" : $"forward via {r}{rule}";
+        return RouteTexts.GetValue(r, static r => new[] { $"local route {r}", $"forward via {r}" })[local ? 0 : 1];
+    }
+
+    /// <summary>Weak, so that a topology that is no longer used takes its texts with it.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Route, string[]> RouteTexts = new();
 
     /// <summary>Names the policy rule when it is not one of the kernel's defaults.</summary>
     internal static string RuleText(FibResult res) =>
@@ -120,13 +131,13 @@ public static class IpRouteInput
     private static (string Reason, string Detail)? ValidateSource(NetNamespace ns, SkBuff skb, IpAddr saddr, IpAddr daddr)
     {
         var dev = skb.Dev.Name;
-        bool acceptLocal = ns.Sysctls.IsOn($"net.ipv4.conf.{dev}.accept_local") || ns.Sysctls.IsOn("net.ipv4.conf.all.accept_local");
-        int rpf = Math.Max(Int(ns.Sysctls.Get("net.ipv4.conf.all.rp_filter")), Int(ns.Sysctls.Get($"net.ipv4.conf.{dev}.rp_filter")));
+        bool acceptLocal = ns.Sysctls.ConfIsOn("ipv4", dev, "accept_local") || ns.Sysctls.IsOn("net.ipv4.conf.all.accept_local");
+        int rpf = Math.Max(Int(ns.Sysctls.Get("net.ipv4.conf.all.rp_filter")), Int(ns.Sysctls.Conf("ipv4", dev, "rp_filter")));
         if (rpf == 0)
             return !acceptLocal && ns.IsLocalAddress(saddr)
                 ? ("IP_LOCAL_SOURCE", $"martian source {saddr}: it is an address of this host (accept_local is off)")
                 : null;
-        uint mark = ns.Sysctls.IsOn($"net.ipv4.conf.{dev}.src_valid_mark") || ns.Sysctls.IsOn("net.ipv4.conf.all.src_valid_mark") ? skb.Mark : 0;
+        uint mark = ns.Sysctls.ConfIsOn("ipv4", dev, "src_valid_mark") || ns.Sysctls.IsOn("net.ipv4.conf.all.src_valid_mark") ? skb.Mark : 0;
         var back = ns.Fib.Lookup(saddr, daddr, "lo", null, mark);
         string mode = rpf == 1 ? "strict" : "loose";
         if (!back.Found)

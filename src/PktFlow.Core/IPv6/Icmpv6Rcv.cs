@@ -81,7 +81,7 @@ public static class Icmpv6Rcv
         // a DAD probe (unspecified source) is answered to all nodes, unsolicited.
         Ipv6Header.TryParse(skb.Network, out var ns6, out _);
         bool inc = ns6.Destination.IsMulticast, dad = src.IsZero;
-        bool router = ns.Sysctls.IsOn($"net.ipv6.conf.{skb.Dev.Name}.forwarding") || ns.Sysctls.Ipv6Forwarding;
+        bool router = ns.Sysctls.ConfIsOn("ipv6", skb.Dev.Name, "forwarding") || ns.Sysctls.Ipv6Forwarding;
         Icmp6Send.NeighbourAdvertisement(skb, t, dad ? IpAddr.Parse("ff02::1") : src, target, router, !dad, dad || inc, dad || inc,
             $"ICMPv6 neighbor advertisement {target} is-at {skb.Dev.Mac} to {to}");
         t.Stage(skb, "NdiscRecvNs", "ndisc_recv_ns", Verdict.Pass, $"solicitation for {target} on {skb.Dev.Name}: neighbour advertisement sent to {to}");

@@ -20,7 +20,7 @@ public static class NeighResolve
     [KernelSymbol("__neigh_event_send", "net/core/neighbour.c")]
     public static NeighResult Resolve(SkBuff skb, NetDevice dev, IpAddr nextHop)
     {
-        if (skb.Netns.Neighbours.FirstOrDefault(n => n.Device == dev.Name && n.Address == nextHop) is { } entry)
+        if (StaticEntry(skb.Netns, dev, nextHop) is { } entry)
             return entry.State is "failed" or "incomplete" || entry.LinkLayer is null
                 ? new(NeighState.Failed, default, $"the neighbour table says {entry}")
                 : new(NeighState.Resolved, entry.LinkLayer.Value, $"static neighbour {entry}");
@@ -33,6 +33,14 @@ public static class NeighResolve
         if (skb.State.ObservedSenders.TryGetValue(dev.Name, out var senders))
             return WireAnswer(senders, nextHop);
         return new(NeighState.Assumed, default, $"{dev.Name} is not the capture point and leads outside the model, so whether {nextHop} answers is not known; assumed reachable");
+    }
+
+    // a loop, not FirstOrDefault with a lambda: this runs for every packet sent
+    static Topology.Neighbour? StaticEntry(NetNamespace ns, NetDevice dev, IpAddr nextHop)
+    {
+        foreach (var n in ns.Neighbours)
+            if (n.Device == dev.Name && n.Address == nextHop) return n;
+        return null;
     }
 
     // The ARP request (or neighbour solicitation) floods the L2 segment behind dev: across veth pairs
@@ -83,7 +91,7 @@ public static class NeighResolve
     // arp_ignore 0 answers for any local address; 1 (and higher) only for one on the receiving device.
     static bool Owns(NetNamespace ns, NetDevice dev, IpAddr address)
     {
-        int ignore = int.TryParse(ns.Sysctls.Get($"net.ipv4.conf.{dev.Name}.arp_ignore") ?? ns.Sysctls.Get("net.ipv4.conf.all.arp_ignore"), out var v) ? v : 0;
+        int ignore = int.TryParse(ns.Sysctls.Conf("ipv4", dev.Name, "arp_ignore") ?? ns.Sysctls.Get("net.ipv4.conf.all.arp_ignore"), out var v) ? v : 0;
         return address.IsV6 || ignore == 0
             ? ns.IsLocalAddress(address)
             : ns.AddressesOf(dev.Name).Any(a => a.Address == address);

@@ -16,6 +16,17 @@ public static class NfHookSlow
     [KernelSymbol("nf_hook_slow", "net/netfilter/core.c")]
     public static bool Run(SkBuff skb, TraceBuilder t, NfFamily family, NfHook hook, NetDevice? indev, NetDevice? outdev)
     {
+        // Without a ruleset nothing below runs; its lambdas' captured state would still be allocated on entry.
+        if (skb.Netns.Nft is null)
+        {
+            t.NfHook(skb, family, hook, hook is NfHook.Forward or NfHook.PostRouting or NfHook.Egress or NfHook.Output ? outdev : indev);
+            return true;
+        }
+        return RunRuleset(skb, t, family, hook, indev, outdev);
+    }
+
+    private static bool RunRuleset(SkBuff skb, TraceBuilder t, NfFamily family, NfHook hook, NetDevice? indev, NetDevice? outdev)
+    {
         var ns = skb.Netns;
         if (ns.Nft is not { } rs)
         {
@@ -166,17 +177,14 @@ public static class NfHookSlow
         if (before is not null && result.Decisions.Count > 0)
             foreach (var o in NftOutcomes.Enumerate(rs, packetFamily, point, pkt, markBefore, include, before, result.Decisions))
                 t.Outcome(Outcome(ns.Name, hook, o));
+        // A chain run's event follows from the device, the hook and the run (chain, rule, verdict): made
+        // once per namespace and shared by every trace, like the other constant events.
+        var chainEvents = skb.State.ChainRunEvents;
         foreach (var run in result.Runs)
         {
-            var rule = run.Rule;
-            t.Add(new HookEvent
-            {
-                Namespace = ns.Name, Device = dev.Name, Stage = "NfHook", Function = "nft_do_chain",
-                Family = FamilyOf(run.Chain.Table.Family), Hook = hook, Priority = run.Chain.Priority,
-                Table = run.Chain.Table.Name, Chain = run.Chain.Name, Rule = rule?.Text, RuleHandle = rule?.Handle,
-                Verdict = VerdictOf(run.Verdict),
-                Detail = run.By == "policy" ? $"policy {run.Verdict}" : rule is null ? $"{run.Verdict} (end of chain)" : $"{run.Verdict}: {rule.Text}",
-            });
+            if (!chainEvents.TryGetValue((dev, hook, run), out var e))
+                chainEvents[(dev, hook, run)] = e = ChainRunEvent(ns.Name, dev.Name, hook, run);
+            t.Add(e);
         }
         foreach (var log in result.Logs) t.Note($"log: {log}");
         SetCtMark(skb, t, result.CtMark);
@@ -186,6 +194,19 @@ public static class NfHookSlow
         if (result.Reject is { } reject) NfReject.Send(skb, t, reject);
         t.End(Fate.Dropped, result.Verdict == "queue" ? "NETFILTER_QUEUE (no queue listener modelled)" : "NETFILTER_DROP");
         return null;
+    }
+
+    private static HookEvent ChainRunEvent(string ns, string dev, NfHook hook, NftChainRun run)
+    {
+        var rule = run.Rule;
+        return new HookEvent
+        {
+            Namespace = ns, Device = dev, Stage = "NfHook", Function = "nft_do_chain",
+            Family = FamilyOf(run.Chain.Table.Family), Hook = hook, Priority = run.Chain.Priority,
+            Table = run.Chain.Table.Name, Chain = run.Chain.Name, Rule = rule?.Text, RuleHandle = rule?.Handle,
+            Verdict = VerdictOf(run.Verdict),
+            Detail = run.By == "policy" ? $"policy {run.Verdict}" : rule is null ? $"{run.Verdict} (end of chain)" : $"{run.Verdict}: {rule.Text}",
+        };
     }
 
     private static RandomOutcome Outcome(string ns, NfHook hook, NftOutcome o) => new()

@@ -34,11 +34,25 @@ internal sealed class SkbNftPacket : INftPacket
     public byte PacketType => (byte)_skb.PktType;
 
     public NftCtInfo? Conntrack => _skb.Ct is { } ct
-        ? new NftCtInfo(ct.State.ToString().ToLowerInvariant(), ct.Direction.ToString().ToLowerInvariant(), ct.Entry?.Mark ?? 0, NftStatus(ct.Entry?.Status))
+        ? new NftCtInfo(StateNames[(int)ct.State], DirectionNames[(int)ct.Direction], ct.Entry?.Mark ?? 0, StatusOf(ct.Entry))
         {
             Original = ct.Entry?.Original, Reply = ct.Entry?.Reply, Zone = ct.Entry?.Zone ?? 0,
         }
         : null;
+
+    // Rules ask ct state for nearly every packet: the names, and the status text per combination of
+    // status bits, are made once instead of on every question.
+    private static readonly string[] StateNames = Enum.GetNames<Conntrack.CtState>().Select(n => n.ToLowerInvariant()).ToArray();
+    private static readonly string[] DirectionNames = Enum.GetNames<Conntrack.CtDirection>().Select(n => n.ToLowerInvariant()).ToArray();
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> StatusTexts = new();
+
+    private static string StatusOf(Conntrack.ConntrackEntry? e)
+    {
+        if (e is null) return "";
+        int bits = (e.Master is not null ? 1 : 0) | (e.SeenReply ? 2 : 0) | (e.Assured ? 4 : 0) | (e.Confirmed ? 8 : 0) | (e.SourceNat ? 16 : 0)
+            | (e.DestinationNat ? 32 : 0) | (e.SourceNatDone ? 64 : 0) | (e.DestinationNatDone ? 128 : 0) | (e.Dying ? 256 : 0);
+        return StatusTexts.TryGetValue(bits, out var s) ? s : StatusTexts[bits] = NftStatus(e.Status);
+    }
 
     /// <summary>conntrack's status bits in nft's names (ct status dnat, seen-reply, ...).</summary>
     private static string NftStatus(string? status) => status is null or "" ? "" : string.Join(',', status.Split('|').Select(b => b switch

@@ -28,6 +28,8 @@ public sealed class Fib
     {
         // (prefix length, masked address) -> routes ordered by metric, the way fib_alias lists are.
         public readonly SortedDictionary<int, Dictionary<IpAddr, List<Route>>> ByLength = new(Comparer<int>.Create((a, b) => b.CompareTo(a)));
+        /// <summary>ByLength as an array, longest first: walking a SortedDictionary allocates its enumerator's stack per lookup.</summary>
+        public (int Length, Dictionary<IpAddr, List<Route>> Map)[] Levels = Array.Empty<(int, Dictionary<IpAddr, List<Route>>)>();
     }
 
     private readonly Dictionary<(IpFamily, uint), Table> _tables = new();
@@ -50,6 +52,7 @@ public sealed class Fib
             list.Add(r);
             list.Sort((a, b) => a.Metric.CompareTo(b.Metric));
         }
+        foreach (var t in _tables.Values) t.Levels = t.ByLength.Select(kv => (kv.Key, kv.Value)).ToArray();
     }
 
     /// <summary>fib_lookup for a destination, walking the default rules in priority order.</summary>
@@ -90,7 +93,7 @@ public sealed class Fib
     [Datapath.KernelSymbol("fib_table_lookup", "net/ipv4/fib_trie.c")]
     private static Route? LookupTable(Table t, IpAddr dst)
     {
-        foreach (var (len, map) in t.ByLength)
+        foreach (var (len, map) in t.Levels)
             if (map.TryGetValue(dst.Mask(len), out var list) && list.Count > 0)
                 return list[0];
         return null;

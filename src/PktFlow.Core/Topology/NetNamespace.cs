@@ -70,7 +70,11 @@ public sealed class NetNamespace
     /// <summary>True when the address is assigned to an up device of this namespace (inet_lookup_ifaddr).</summary>
     public bool IsLocalAddress(IpAddr a) => _local.Contains(a);
 
-    public IEnumerable<InterfaceAddress> AddressesOf(string device) => Addresses.Where(a => a.Device == device);
+    public IEnumerable<InterfaceAddress> AddressesOf(string device) =>
+        _addressesOf.TryGetValue(device, out var list) ? list : _addressesOf[device] = Addresses.Where(a => a.Device == device).ToArray();
+
+    /// <summary>AddressesOf by device, filtered once: stages ask it for every packet.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, InterfaceAddress[]> _addressesOf = new(StringComparer.Ordinal);
 
     public override string ToString() => Name;
 }

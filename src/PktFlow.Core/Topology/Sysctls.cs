@@ -28,6 +28,13 @@ public sealed class Sysctls
     };
 
     private readonly Dictionary<string, string> _values;
+    /// <summary>
+    /// Resolved values by key and by (family, device, name): stages ask the same few keys for every
+    /// packet, and resolving (splitting, falling back to default) allocated each time. The values never
+    /// change after load, so the caches only grow to the keys asked.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string?> _resolved = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Family, string Device, string Name), string?> _conf = new();
 
     internal Sysctls(Dictionary<string, string> values) => _values = values;
 
@@ -36,7 +43,17 @@ public sealed class Sysctls
     public static string Normalize(string key) => key.Trim().Replace('/', '.');
 
     /// <summary>The value in force: set explicitly, else the kernel default, else null (unknown key).</summary>
-    public string? Get(string key)
+    public string? Get(string key) =>
+        _resolved.TryGetValue(key, out var v) ? v : _resolved[key] = Resolve(key);
+
+    /// <summary>net.FAMILY.conf.DEVICE.NAME ("ipv4", "eth0", "rp_filter"), without building the key per packet.</summary>
+    public string? Conf(string family, string device, string name) =>
+        _conf.TryGetValue((family, device, name), out var v) ? v : _conf[(family, device, name)] = Get($"net.{family}.conf.{device}.{name}");
+
+    /// <summary>Whether net.FAMILY.conf.DEVICE.NAME is set to anything but 0.</summary>
+    public bool ConfIsOn(string family, string device, string name) => Conf(family, device, name) is { } v && v.Trim() != "0";
+
+    private string? Resolve(string key)
     {
         key = Normalize(key);
         if (_values.TryGetValue(key, out var v)) return v;
@@ -51,12 +68,12 @@ public sealed class Sysctls
     public bool IsOn(string key) => Get(key) is { } v && v.Trim() != "0";
 
     /// <summary>IN_DEV_FORWARD(in_dev): the device's own forwarding value.</summary>
-    public bool Ipv4Forwarding(string device) => IsOn($"net.ipv4.conf.{device}.forwarding");
+    public bool Ipv4Forwarding(string device) => ConfIsOn("ipv4", device, "forwarding");
 
     /// <summary>ip6_forward checks devconf_all->forwarding.</summary>
     public bool Ipv6Forwarding => IsOn("net.ipv6.conf.all.forwarding");
 
-    public bool Ipv6Disabled(string device) => IsOn($"net.ipv6.conf.{device}.disable_ipv6");
+    public bool Ipv6Disabled(string device) => ConfIsOn("ipv6", device, "disable_ipv6");
 
     /// <summary>
     /// Applies one write as the kernel does, given the devices that exist at that moment.

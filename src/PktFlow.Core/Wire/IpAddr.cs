@@ -8,7 +8,7 @@ namespace PktFlow.Wire;
 /// An IPv4 or IPv6 address as a value type: 128 bits in two ulongs, IPv4 in the low 32 bits of Lo.
 /// Used for routing keys and tuples, so no IPAddress objects on the hot path.
 /// </summary>
-public readonly struct IpAddr : IEquatable<IpAddr>, IComparable<IpAddr>
+public readonly struct IpAddr : IEquatable<IpAddr>, IComparable<IpAddr>, ISpanFormattable
 {
     public readonly ulong Hi;
     public readonly ulong Lo;
@@ -106,12 +106,34 @@ public readonly struct IpAddr : IEquatable<IpAddr>, IComparable<IpAddr>
     {
         if (IsV4)
         {
-            uint v = V4Value;
-            return $"{v >> 24}.{(v >> 16) & 0xFF}.{(v >> 8) & 0xFF}.{v & 0xFF}";
+            Span<char> c = stackalloc char[15];
+            TryFormat(c, out int n, default, null);
+            return new string(c[..n]);
         }
         // .NET formats IPv4-mapped and -compatible forms the way inet_ntop does; good enough for our output.
         return ToIPAddress().ToString();
     }
+
+    /// <summary>Writes the same text as <see cref="ToString()"/>, so interpolated details build no intermediate string.</summary>
+    public bool TryFormat(Span<char> destination, out int charsWritten, ReadOnlySpan<char> format, IFormatProvider? provider)
+    {
+        if (!IsV4) return ToIPAddress().TryFormat(destination, out charsWritten);
+        uint v = V4Value;
+        charsWritten = 0;
+        for (int shift = 24; shift >= 0; shift -= 8)
+        {
+            if (shift != 24)
+            {
+                if (charsWritten >= destination.Length) return false;
+                destination[charsWritten++] = '.';
+            }
+            if (!((v >> shift) & 0xFF).TryFormat(destination[charsWritten..], out int n, default, System.Globalization.CultureInfo.InvariantCulture)) return false;
+            charsWritten += n;
+        }
+        return true;
+    }
+
+    string IFormattable.ToString(string? format, IFormatProvider? formatProvider) => ToString();
 
     public bool Equals(IpAddr o) => Family == o.Family && Hi == o.Hi && Lo == o.Lo;
     public override bool Equals(object? obj) => obj is IpAddr a && Equals(a);

@@ -4,7 +4,7 @@ using System.Globalization;
 namespace PktFlow.Wire;
 
 /// <summary>A 48-bit Ethernet address held in a ulong (value type, no allocation).</summary>
-public readonly struct MacAddress : IEquatable<MacAddress>
+public readonly struct MacAddress : IEquatable<MacAddress>, ISpanFormattable
 {
     private readonly ulong _value; // low 48 bits, network order (first octet highest)
 
@@ -53,16 +53,28 @@ public readonly struct MacAddress : IEquatable<MacAddress>
     public override string ToString()
     {
         Span<char> c = stackalloc char[17];
+        TryFormat(c, out _, default, null);
+        return new string(c);
+    }
+
+    /// <summary>Writes the same text as <see cref="ToString()"/>, so interpolated details build no intermediate string.</summary>
+    public bool TryFormat(Span<char> destination, out int charsWritten, ReadOnlySpan<char> format, IFormatProvider? provider)
+    {
+        charsWritten = 0;
+        if (destination.Length < 17) return false;
         for (int i = 0; i < 6; i++)
         {
             byte b = (byte)(_value >> (40 - 8 * i));
-            c[i * 3] = Hex(b >> 4);
-            c[i * 3 + 1] = Hex(b & 0xF);
-            if (i < 5) c[i * 3 + 2] = ':';
+            destination[i * 3] = Hex(b >> 4);
+            destination[i * 3 + 1] = Hex(b & 0xF);
+            if (i < 5) destination[i * 3 + 2] = ':';
         }
-        return new string(c);
+        charsWritten = 17;
+        return true;
         static char Hex(int n) => (char)(n < 10 ? '0' + n : 'a' + n - 10);
     }
+
+    string IFormattable.ToString(string? format, IFormatProvider? formatProvider) => ToString();
 
     public bool Equals(MacAddress other) => _value == other._value;
     public override bool Equals(object? obj) => obj is MacAddress m && Equals(m);

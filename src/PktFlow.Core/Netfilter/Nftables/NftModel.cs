@@ -53,7 +53,11 @@ public sealed class NftTable
     /// <summary>Flowtables a JSON ruleset declares (listed, not evaluated).</summary>
     public IReadOnlyList<NftDeclaredObject> DeclaredObjects => DeclaredObjectList;
     public IReadOnlyCollection<NftSet> Sets => SetMap.Values;
-    public NftChain? FindChain(string name) => ChainList.Find(c => c.Name == name);
+    public NftChain? FindChain(string name)
+    {
+        foreach (var c in ChainList) if (c.Name == name) return c; // a loop: a lambda here allocated on every jump
+        return null;
+    }
     public override string ToString() => $"table {NftNames.Family(Family)} {Name}";
 }
 

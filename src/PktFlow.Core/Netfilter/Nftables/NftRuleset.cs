@@ -96,7 +96,13 @@ public sealed class NftRuleset
 
     private Dictionary<string, IReadOnlyList<NftChain>>? _inetIngress;
 
-    public IReadOnlyList<NftChain> BaseChains(NftFamily packetFamily, NftHookPoint hook, string? device = null)
+    public IReadOnlyList<NftChain> BaseChains(NftFamily packetFamily, NftHookPoint hook, string? device = null) =>
+        _baseChains.GetOrAdd((packetFamily, hook, device), static (k, rs) => rs.FindBaseChains(k.Family, k.Hook, k.Device), this);
+
+    /// <summary>BaseChains per family, hook and device: asked at every hook of every packet, built once on first use (the ruleset is complete by then).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(NftFamily Family, NftHookPoint Hook, string? Device), NftChain[]> _baseChains = new();
+
+    private NftChain[] FindBaseChains(NftFamily packetFamily, NftHookPoint hook, string? device)
     {
         var r = new List<NftChain>();
         foreach (var t in _tables)
@@ -112,7 +118,7 @@ public sealed class NftRuleset
             }
         }
         r.Sort((a, b) => a.Priority != b.Priority ? a.Priority.CompareTo(b.Priority) : b.RegistrationOrder.CompareTo(a.RegistrationOrder));
-        return r;
+        return r.ToArray();
     }
 }
 
@@ -133,8 +139,10 @@ public static class NftEvaluator
         List<NftRule>? unsupported = null;
         string verdict = "accept";
         var device = hook is NftHookPoint.Egress or NftHookPoint.Postrouting or NftHookPoint.Output ? p.OutputInterface : p.InputInterface;
-        foreach (var chain in rs.BaseChains(packetFamily, hook, hook is NftHookPoint.Ingress or NftHookPoint.Egress ? device : null))
+        var chains = rs.BaseChains(packetFamily, hook, hook is NftHookPoint.Ingress or NftHookPoint.Egress ? device : null);
+        for (int k = 0; k < chains.Count; k++)
         {
+            var chain = chains[k];
             if (include is not null && !include(chain)) continue;
             var v = RunBaseChain(chain, ctx, runs, ref unsupported);
             if (v == NftVerdict.Drop) { verdict = "drop"; break; }
@@ -156,9 +164,19 @@ public static class NftEvaluator
         return pol;
     }
 
+    /// <summary>The jump stack, kept between base chains (taken while in use, so a nested run would get its own).</summary>
+    [ThreadStatic] private static (NftChain Chain, int Next)[]? t_jumpStack;
+
     private static NftVerdict RunBaseChain(NftChain baseChain, NftEvalCtx ctx, List<NftChainRun> runs, ref List<NftRule>? unsupported)
     {
-        (NftChain Chain, int Next)[]? stack = null;
+        var stack = t_jumpStack ?? new (NftChain, int)[MaxJumpDepth];
+        t_jumpStack = null;
+        try { return RunBaseChain(baseChain, ctx, runs, ref unsupported, stack); }
+        finally { t_jumpStack = stack; }
+    }
+
+    private static NftVerdict RunBaseChain(NftChain baseChain, NftEvalCtx ctx, List<NftChainRun> runs, ref List<NftRule>? unsupported, (NftChain Chain, int Next)[] stack)
+    {
         int sp = 0;
         var chain = baseChain; int i = 0;
         while (true)
@@ -168,7 +186,7 @@ public static class NftEvaluator
                 // ran off the end: return to the caller, or the base chain's policy
                 if (sp == 0) return Policy(baseChain, ctx, runs);
                 runs.Add(new NftChainRun(chain, null, "return", "return"));
-                (chain, i) = stack![--sp];
+                (chain, i) = stack[--sp];
                 continue;
             }
             var rule = chain.RuleList[i++];
@@ -192,7 +210,7 @@ public static class NftEvaluator
                 case NftVerdict.Return:
                     runs.Add(new NftChainRun(chain, rule, "return", "rule"));
                     if (sp == 0) return Policy(baseChain, ctx, runs);
-                    (chain, i) = stack![--sp];
+                    (chain, i) = stack[--sp];
                     continue;
                 case NftVerdict.Jump:
                 case NftVerdict.Goto:
@@ -201,7 +219,7 @@ public static class NftEvaluator
                     if (ctx.Verdict == NftVerdict.Jump)
                     {
                         if (sp >= MaxJumpDepth) return NftVerdict.Drop;
-                        (stack ??= new (NftChain, int)[MaxJumpDepth])[sp++] = (chain, i);
+                        stack[sp++] = (chain, i);
                     }
                     chain = target; i = 0;
                     continue;
