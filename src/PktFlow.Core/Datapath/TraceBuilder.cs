@@ -82,20 +82,23 @@ public sealed class TraceBuilder
         _path.Add(e);
     }
 
-    /// <summary>A netfilter hook the kernel runs here; no ruleset is evaluated yet, so it is NotModelled.</summary>
+    /// <summary>A netfilter hook of a namespace without a ruleset: Pass, or NotModelled when unevaluated configuration could have set one.</summary>
     public void NfHook(SkBuff skb, NfFamily family, NfHook hook, NetDevice? dev = null)
     {
         var device = dev ?? skb.Dev;
         var cache = skb.State.EventCache;
         var key = (device, FamilyNames[(int)family], (NfHook?)hook);
         if (cache.TryGetValue(key, out var cached)) { _path.Add(cached); return; }
-        string detail = skb.Netns.Unmodelled.Count > 0
-            ? $"netfilter is not modelled yet; {skb.Netns.Unmodelled.Count} lab command(s) that may set rules were not evaluated"
-            : "netfilter is not modelled yet (the lab sets no rules)";
+        // With no ruleset nothing is registered at the hook and the kernel goes straight on; configuration
+        // the model does not evaluate (ebtables, tc, ...) might have registered something, so that is said.
+        bool unknown = skb.Netns.Unmodelled.Count > 0;
+        string detail = unknown
+            ? $"no ruleset the model evaluates; {skb.Netns.Unmodelled.Count} configuration line(s) it does not evaluate may register hooks here"
+            : "no ruleset in this namespace: nothing is registered at this hook";
         var e = new HookEvent
         {
             Namespace = skb.Netns.Name, Device = device.Name, Stage = "NfHook", Function = "nf_hook_slow",
-            Family = family, Hook = hook, Verdict = Verdict.NotModelled, Detail = detail,
+            Family = family, Hook = hook, Verdict = unknown ? Verdict.NotModelled : Verdict.Pass, Detail = detail,
         };
         cache[key] = e;
         _path.Add(e);

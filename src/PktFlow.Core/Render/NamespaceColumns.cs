@@ -94,7 +94,7 @@ public static class NamespaceColumns
                 NfHook.PreRouting => "PREROUTING", NfHook.LocalIn or NfHook.Input => "INPUT", NfHook.Forward => "FORWARD",
                 NfHook.LocalOut or NfHook.Output => "OUTPUT", NfHook.PostRouting => "POSTROUTING", NfHook.Ingress => "ingress", _ => "egress",
             };
-            if (hook is NfHook.Ingress or NfHook.Egress && e.Verdict is Verdict.NotModelled or Verdict.Accept && e.Table is null) return null;
+            if (hook is NfHook.Ingress or NfHook.Egress && e.Verdict is Verdict.NotModelled or Verdict.Accept or Verdict.Pass && e.Table is null) return null;
             return e.Family switch
             {
                 NfFamily.Bridge => "bridge " + name,

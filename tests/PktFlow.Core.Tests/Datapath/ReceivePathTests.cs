@@ -131,6 +131,16 @@ public class ReceivePathTests
     }
 
     [Fact]
+    public void HooksAreNotModelledWhenUnevaluatedConfigurationCouldHaveRegisteredSomething()
+    {
+        var t = Run(Tcp4("172.16.5.5"), Lab + "\nebtables -A FORWARD -j DROP\n");
+        var hooks = t.Path.Where(e => e.Hook is not null && e.Family == NfFamily.Inet).ToList();
+        Assert.Equal(3, hooks.Count);
+        Assert.All(hooks, e => Assert.Equal(Verdict.NotModelled, e.Verdict));
+        Assert.All(hooks, e => Assert.Contains("1 configuration line(s) it does not evaluate", e.Detail));
+    }
+
+    [Fact]
     public void ForwardedPacketShowsRouteHooksAndTtl()
     {
         var t = Run(Tcp4("172.16.5.5"));
@@ -138,7 +148,8 @@ public class ReceivePathTests
         Assert.Equal("host/eth1", t.Egress);
         var hooks = t.Path.Where(e => e.Hook is not null && e.Family == NfFamily.Inet).Select(e => e.Hook!.Value).ToArray();
         Assert.Equal(new[] { NfHook.PreRouting, NfHook.Forward, NfHook.PostRouting }, hooks);
-        Assert.All(t.Path.Where(e => e.Hook is not null), e => Assert.Equal(Verdict.NotModelled, e.Verdict));
+        // no ruleset and nothing unevaluated: nothing is registered at the hooks, so they pass
+        Assert.All(t.Path.Where(e => e.Hook is not null), e => Assert.Equal(Verdict.Pass, e.Verdict));
         Assert.Contains(t.Path, e => e.Function == "ip_forward" && e.Detail!.Contains("TTL 64 -> 63"));
     }
 
