@@ -1,5 +1,5 @@
 # The host is a plain switch: bridge br0 with three ports (h1, h2, h3 behind them), no IP address
-# on the bridge, br_netfilter off. FDB entries made by hand: 02:00:00:00:09:09 static on port2,
+# on the bridge, br_netfilter off. FDB entries made by hand: 02:00:00:00:03:02 static on port2,
 # 02:00:00:00:08:08 dynamic on port2, 02:00:00:00:07:07 permanent (a local entry) on port2; no
 # host has these MACs, so without the entries frames to them would be unknown unicast.
 ip netns add h1
@@ -20,8 +20,8 @@ for n in 1 2 3; do
     ip -n h$n addr add 10.0.0.$n/24 dev eth0
     ip -n h$n link set eth0 up
 done
-bridge fdb add 02:00:00:00:09:09 dev port1 master static
-bridge fdb replace 02:00:00:00:09:09 dev port2 master static
+bridge fdb add 02:00:00:00:03:02 dev port1 master static
+bridge fdb replace 02:00:00:00:03:02 dev port2 master static
 bridge fdb add 02:00:00:00:08:08 dev port2 master dynamic
 bridge fdb add 02:00:00:00:07:07 dev port2 master
 bridge fdb add 02:00:00:00:05:05 dev port3 master static
