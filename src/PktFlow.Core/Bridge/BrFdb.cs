@@ -5,14 +5,18 @@ using PktFlow.Wire;
 
 namespace PktFlow.Bridge;
 
-/// <summary>One learned forwarding database entry (struct net_bridge_fdb_entry): the port a MAC was last seen on.</summary>
-public sealed record BrFdbEntry(MacAddress Mac, string Port, long UpdatedNs);
+/// <summary>
+/// One forwarding database entry (struct net_bridge_fdb_entry): the port a MAC was last seen on;
+/// <see cref="IsStatic"/> for BR_FDB_STATIC (made by hand: never aged).
+/// </summary>
+public sealed record BrFdbEntry(MacAddress Mac, string Port, long UpdatedNs, bool IsStatic = false);
 
 /// <summary>
 /// The forwarding database of one bridge (net/bridge/br_fdb.c): entries learned from the source MAC
 /// of frames received on a port (br_fdb_update), aged out after <see cref="AgeingTimeNs"/> of capture
-/// time without a refresh, plus the bridge's own "local" entries (its MAC and every port's MAC).
-/// Static entries (`bridge fdb add`) are not loaded from the lab yet.
+/// time without a refresh, entries made by hand (`bridge fdb add ... master`: static ones never age,
+/// dynamic ones age from the first frame of the capture, the lab having just made them), plus the
+/// bridge's "local" entries (its MAC, every port's MAC and the permanent entries made by hand).
 /// </summary>
 public sealed class BrFdb
 {
@@ -22,35 +26,49 @@ public sealed class BrFdb
     private static readonly ConditionalWeakTable<NamespaceState, Dictionary<string, BrFdb>> Tables = new();
     private readonly Dictionary<MacAddress, BrFdbEntry> _entries = new();
 
-    /// <summary>The FDB of bridge <paramref name="bridge"/> in the namespace whose replay state is <paramref name="state"/>.</summary>
-    public static BrFdb Of(NamespaceState state, NetDevice bridge)
+    /// <summary>
+    /// The FDB of bridge <paramref name="bridge"/> in the namespace whose replay state is <paramref name="state"/>,
+    /// made at the first frame (<paramref name="nowNs"/>) with the configured static and dynamic entries.
+    /// </summary>
+    public static BrFdb Of(NamespaceState state, NetNamespace ns, NetDevice bridge, long nowNs)
     {
         var byBridge = Tables.GetOrCreateValue(state);
-        if (!byBridge.TryGetValue(bridge.Name, out var fdb)) byBridge[bridge.Name] = fdb = new BrFdb();
+        if (byBridge.TryGetValue(bridge.Name, out var fdb)) return fdb;
+        byBridge[bridge.Name] = fdb = new BrFdb();
+        foreach (var e in Configured(ns, bridge).Where(e => e.State != FdbState.Permanent))
+            fdb._entries[e.Mac] = new BrFdbEntry(e.Mac, e.Port, nowNs, IsStatic: e.State == FdbState.Static);
         return fdb;
     }
 
+    /// <summary>The configured entries whose port belongs to <paramref name="bridge"/>.</summary>
+    private static IEnumerable<FdbEntry> Configured(NetNamespace ns, NetDevice bridge) =>
+        ns.FdbEntries.Where(e => ns.Device(e.Port)?.Master == bridge.Name);
+
     public IReadOnlyCollection<BrFdbEntry> Entries => _entries.Values;
 
-    /// <summary>br_fdb_update: learns or refreshes <paramref name="mac"/> on <paramref name="port"/>; returns what changed.</summary>
+    /// <summary>
+    /// br_fdb_update: learns or refreshes <paramref name="mac"/> on <paramref name="port"/>; returns what changed.
+    /// A static entry is moved like a learned one (only local and sticky entries are not; checked on 6.18) and stays static.
+    /// </summary>
     [KernelSymbol("br_fdb_update", "net/bridge/br_fdb.c")]
     public string Update(MacAddress mac, string port, long nowNs)
     {
-        if (_entries.TryGetValue(mac, out var old) && nowNs - old.UpdatedNs <= AgeingTimeNs)
+        if (_entries.TryGetValue(mac, out var old) && (old.IsStatic || nowNs - old.UpdatedNs <= AgeingTimeNs))
         {
             _entries[mac] = old with { Port = port, UpdatedNs = nowNs };
-            return old.Port == port ? $"{mac} refreshed on {port}" : $"{mac} moved from {old.Port} to {port}";
+            var kind = old.IsStatic ? "static entry " : "";
+            return old.Port == port ? $"{kind}{mac} refreshed on {port}" : $"{kind}{mac} moved from {old.Port} to {port}";
         }
         _entries[mac] = new BrFdbEntry(mac, port, nowNs);
         return $"{mac} learned on {port}";
     }
 
-    /// <summary>br_fdb_find_rcu for a learned entry: the port, or null when unknown or aged out.</summary>
+    /// <summary>br_fdb_find_rcu for a non-local entry: the port, or null when unknown or aged out (static entries never age).</summary>
     [KernelSymbol("br_fdb_find_rcu", "net/bridge/br_fdb.c")]
     public BrFdbEntry? Find(MacAddress mac, long nowNs)
     {
         if (!_entries.TryGetValue(mac, out var e)) return null;
-        if (nowNs - e.UpdatedNs > AgeingTimeNs)
+        if (!e.IsStatic && nowNs - e.UpdatedNs > AgeingTimeNs)
         {
             _entries.Remove(mac); // br_fdb_cleanup
             return null;
@@ -58,9 +76,10 @@ public sealed class BrFdb
         return e;
     }
 
-    /// <summary>A local (permanent) entry: the bridge's own MAC or the MAC of one of its ports.</summary>
+    /// <summary>A local (permanent) entry: the bridge's own MAC, the MAC of one of its ports, or a permanent entry made by hand.</summary>
     public static bool IsLocal(NetNamespace ns, NetDevice bridge, MacAddress mac) =>
-        mac == bridge.Mac || BrPorts.Of(ns, bridge).Any(p => p.Mac == mac);
+        mac == bridge.Mac || BrPorts.Of(ns, bridge).Any(p => p.Mac == mac)
+        || (ns.FdbEntries.Count > 0 && Configured(ns, bridge).Any(e => e.State == FdbState.Permanent && e.Mac == mac));
 }
 
 /// <summary>The ports of a bridge (br->port_list).</summary>

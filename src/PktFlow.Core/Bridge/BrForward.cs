@@ -210,9 +210,9 @@ public static class BrDevXmit
             t.Drop(skb, "BrDevXmit", "br_dev_xmit", "NOT_SPECIFIED", $"{dst} is {br.Name}'s own (local fdb entry): nowhere to send it");
             return;
         }
-        if (BrFdb.Of(skb.State, br).Find(dst, skb.TimestampNs) is { } entry && ns.Device(entry.Port) is { } to)
+        if (BrFdb.Of(skb.State, ns, br, skb.TimestampNs).Find(dst, skb.TimestampNs) is { } entry && ns.Device(entry.Port) is { } to)
         {
-            t.Stage(skb, "BrDevXmit", "br_dev_xmit", Verdict.Pass, $"{dst} is learned on {to.Name}");
+            t.Stage(skb, "BrDevXmit", "br_dev_xmit", Verdict.Pass, $"{dst} {(entry.IsStatic ? "has a static entry" : "is learned")} on {to.Name}");
             BrForward.Forward(skb, t, br, null, to, brnf: false, localOrig: true, fate);
             return;
         }

@@ -79,7 +79,7 @@ public static class BrHandleFrame
         EthernetFrame.TryParse(skb.Data[skb.MacHeader..], out var eth, out _);
         var src = eth.Source;
         var dst = eth.Destination; // br_netfilter may have rewritten it (DNAT)
-        var fdb = BrFdb.Of(skb.State, br);
+        var fdb = BrFdb.Of(skb.State, skb.Netns, br, skb.TimestampNs);
         string learned = BrFdb.IsLocal(skb.Netns, br, src)
             ? $"source {src} is one of {br.Name}'s own addresses: not learned"
             : fdb.Update(src, port.Name, skb.TimestampNs);
@@ -99,13 +99,13 @@ public static class BrHandleFrame
         if (BrFdb.IsLocal(skb.Netns, br, dst))
         {
             t.Stage(skb, "BrHandleFrameFinish", "br_handle_frame_finish", Verdict.Pass,
-                $"{learned}; {dst} is {(dst == br.Mac ? br.Name : "a port")}'s own address (local fdb entry): up to the host");
+                $"{learned}; {dst} is {LocalOwner(skb.Netns, br, dst)} (local fdb entry): up to the host");
             PassFrameUp(skb, t, port, br, brnf);
             return;
         }
         if (fdb.Find(dst, skb.TimestampNs) is { } entry && skb.Netns.Device(entry.Port) is { } to)
         {
-            t.Stage(skb, "BrHandleFrameFinish", "br_handle_frame_finish", Verdict.Pass, $"{learned}; {dst} is learned on {to.Name}");
+            t.Stage(skb, "BrHandleFrameFinish", "br_handle_frame_finish", Verdict.Pass, $"{learned}; {dst} {(entry.IsStatic ? "has a static entry" : "is learned")} on {to.Name}");
             BrForward.Forward(skb, t, br, port, to, brnf, localOrig: false, Fate.Forwarded);
             return;
         }
@@ -133,7 +133,10 @@ public static class BrHandleFrame
             skb.NetworkHeader = skb.MacHeader;
             NetifReceiveSkb.EthTypeTrans(skb, t);
         }
-        else // a port's own MAC: pkt_type stays HOST as the port's eth_type_trans set it
-            NetifReceiveSkb.ReceiveNetwork(skb, skb.Protocol, skb.MacHeader + eth.HeaderLength, PacketType.Host, t);
+        else // another local entry: pkt_type stays what the port's eth_type_trans set (br_handle_frame makes only the bridge's own MAC HOST)
+            NetifReceiveSkb.ReceiveNetwork(skb, skb.Protocol, skb.MacHeader + eth.HeaderLength, dst == port.Mac ? PacketType.Host : PacketType.OtherHost, t);
     }
+
+    private static string LocalOwner(NetNamespace ns, NetDevice br, MacAddress mac) =>
+        mac == br.Mac ? $"{br.Name}'s own address" : BrPorts.Of(ns, br).Any(p => p.Mac == mac) ? "a port's own address" : "a permanent entry";
 }

@@ -85,7 +85,7 @@ public sealed partial class DatapathEngine
         {
             skb.Netns = origin;
             t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass, $"seen leaving {at}; sent by {origin.Name}, which owns {src}: traced from its output path");
-            IPv4.IpLocalOut.Send(skb, t, src, dst, at.Device);
+            IPv4.IpLocalOut.Send(skb, t, src, dst, origin == at.Namespace ? at.Device : SenderDevice(skb, origin) ?? at.Device);
             if (t.Fate == Fate.Transmitted && t.Egress != at.ToString())
                 t.Note($"the model sends it out {t.Egress}, but the capture saw it leave {at}");
             return;
@@ -176,6 +176,17 @@ public sealed partial class DatapathEngine
         // a peer that is itself a bridge port passes on other senders' frames: then the MAC cannot tell;
         // a MAC the model does not know may be behind the peer, so only a known other device counts
         return peer is { Master: null } && source != peer.Mac && KnownDevice(source);
+    }
+
+    /// <summary>
+    /// The device of <paramref name="origin"/> whose MAC is the frame's source: where another namespace
+    /// sent what the capture saw (e.g. on a bridge port, a frame bridged from a host behind another port).
+    /// </summary>
+    private static NetDevice? SenderDevice(SkBuff skb, NetNamespace origin)
+    {
+        if (skb.MacHeader < 0 || !EthernetFrame.TryParse(skb.Data[skb.MacHeader..], out var eth, out _)) return null;
+        var mac = eth.Source;
+        return origin.Devices.FirstOrDefault(d => d.Mac == mac && !d.IsLoopback);
     }
 
     /// <summary>Whether a non-loopback device of the model has this MAC (a loop: a lambda here allocated on every frame).</summary>

@@ -153,6 +153,7 @@ public sealed partial class NamespaceBuilder
     {
         if (master is not null) Get(master);
         var d = Get(name);
+        if (d.Master != master) ForgetFdbOf(name);
         d.Master = master;
         d.PortState = BrPortState.Forwarding;
         d.Hairpin = false;
@@ -193,6 +194,7 @@ public sealed partial class NamespaceBuilder
         var d = Get(name);
         if (d.Up) throw new TopologyException($"cannot rename {name} while it is up (Device or resource busy)");
         d.Name = newName;
+        RenameFdb(name, newName);
         for (int i = 0; i < _addresses.Count; i++)
             if (_addresses[i].Device == name)
                 _addresses[i] = new InterfaceAddress { Device = newName, Prefix = _addresses[i].Prefix, Broadcast = _addresses[i].Broadcast, Scope = _addresses[i].Scope };
@@ -508,6 +510,7 @@ public sealed partial class NamespaceBuilder
         if (_nft.Count > 0 || _ipt4 is { IsEmpty: false } || _ipt6 is { IsEmpty: false }) ns.Nft = CompileNft();
         ns.FouPorts = _fou.ToList();
         ns.NexthopObjects = _nexthops.Values.ToList();
+        ns.FdbEntries = _fdb.ToList();
         return ns;
     }
 }

@@ -37,6 +37,8 @@ public sealed class NetNamespace
     public bool HasIpipHandler => Devices.Any(d => d.Kind == DeviceKind.Ipip);
     /// <summary>Nexthop objects (`ip nexthop`) by id; routes that use one carry its id and copy its nexthops.</summary>
     public IReadOnlyList<NexthopObject> NexthopObjects { get; internal set; } = Array.Empty<NexthopObject>();
+    /// <summary>Bridge FDB entries an administrator made (`bridge fdb add ... master`), in the order made.</summary>
+    public IReadOnlyList<FdbEntry> FdbEntries { get; internal set; } = Array.Empty<FdbEntry>();
     /// <summary>Static neighbour entries (ip neigh add ... nud permanent).</summary>
     public IReadOnlyList<Neighbour> Neighbours { get; }
     /// <summary>Listening sockets; null when the configuration does not say (socket lookup is then not modelled).</summary>

@@ -81,7 +81,7 @@ public class BrHandleFrameTests
         var engine = Engine();
         var t = Inject(engine, "port1", Ping(H2, H1, A1, A2));
         var host = engine.Topology.Namespace("host")!;
-        var fdb = BrFdb.Of(engine.StateOf(host), host.Device("br0")!);
+        var fdb = BrFdb.Of(engine.StateOf(host), host, host.Device("br0")!, 0);
         Assert.Equal("port1", fdb.Find(H1, 0)?.Port);
         // The echo reply (a child trace) comes back in through port2, so the bridge learns H2 there,
         // as the kernel's does when the reply passes.

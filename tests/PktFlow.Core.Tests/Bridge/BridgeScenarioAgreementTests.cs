@@ -18,6 +18,7 @@ public class BridgeScenarioAgreementTests(ITestOutputHelper output)
         { "docker-hairpin", 23 }, // CHECKSUM_PARTIAL kept through NAT, post-NAT port copies traced from their pre-NAT bytes
         { "docker-published-port", 13 }, // c2's masqueraded connection: c1 or c2 could have sent it (one capture point)
         { "bridge-hairpin-stp", 21 },
+        { "bridge-fdb-static", 10 },
     };
 
     [Theory]

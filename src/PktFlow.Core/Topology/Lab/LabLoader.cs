@@ -142,7 +142,7 @@ public sealed partial class LabLoader
                 case "nft": Nft(w, ns); break;
                 case "iptables-restore" or "ip6tables-restore" or "iptables-nft-restore" or "ip6tables-nft-restore" or "iptables-legacy-restore":
                     IptablesRestore(w, ns); break;
-                case "bridge" when BridgeLinkSet(w, ns): break;
+                case "bridge" when BridgeLinkSet(w, ns) || BridgeFdb(w, ns): break;
                 case "iptables" or "ip6tables" or "iptables-nft" or "ip6tables-nft":
                     IptablesCommand(w, ns); break;
                 case "arptables" or "ebtables" or "tc" or "bridge" or "ethtool" or "ipset" or "iptables-legacy" or "ip6tables-legacy":

@@ -4,12 +4,12 @@ using PktFlow.Wire;
 namespace PktFlow.Topology.Snapshot;
 
 /// <summary>
-/// The parts of a snapshot the model does not evaluate yet (bridge FDB and VLANs, an nftables
+/// The parts of a snapshot the model does not evaluate yet (bridge VLANs, tunnel FDB entries, an nftables
 /// ruleset that cannot be loaded, iptables-save output), turned into "unmodelled configuration" lines that name the file: one
 /// line per rule or entry an administrator made. What the kernel makes by itself (the default rules,
 /// a bridge's entries for its own MACs, devices' multicast lists, the default VLAN) and caches
 /// (learned neighbours and FDB entries) are left out, so a namespace without configuration of its
-/// own has none. Also the static neighbours (`ip -j neigh`) and the socket table (`ss -tulnH`).
+/// own has none. Also the static neighbours (`ip -j neigh`), a bridge's static FDB entries and the socket table (`ss -tulnH`).
 /// </summary>
 internal static class SnapshotConfiguration
 {
@@ -42,32 +42,42 @@ internal static class SnapshotConfiguration
     }
 
     /// <summary>
-    /// `bridge -j fdb`: static and permanent bridge entries and tunnel (vxlan) entries. Left out: learned
-    /// entries, a bridge's entries for its own ports' MACs, and `self` entries of plain devices (their
-    /// unicast and multicast address lists, filled by the kernel).
+    /// `bridge -j fdb`: a bridge port's static and permanent entries (`master`, no VLAN, no flags) become
+    /// the namespace's FDB entries; tunnel (vxlan) entries and entries with a VLAN or flags are named,
+    /// not evaluated. Left out: learned entries, a bridge's entries for its own ports' MACs, and `self`
+    /// entries of plain devices (their unicast and multicast address lists, filled by the kernel).
     /// </summary>
-    public static void Fdb(SnapshotJson root, IReadOnlySet<MacAddress> ownMacs, List<string> unmodelled)
+    public static List<FdbEntry> Fdb(SnapshotJson root, IReadOnlySet<MacAddress> ownMacs, List<string> unmodelled)
     {
+        var entries = new List<FdbEntry>();
         foreach (var e in root.Items())
         {
             var macText = e.Req("mac", "a MAC address").String();
             var flags = e.Opt("flags")?.Strings() ?? [];
             var state = e.Opt("state")?.Text() ?? "";
+            var dev = e.Req("ifname", "a device name").Text();
             bool tunnel = e.Has("dst") || e.Has("vni") || e.Has("src_vni");
             bool master = e.Has("master");
             if (!tunnel)
             {
                 if (!master) continue;                                 // self: the device's own address lists
                 if (state is not ("static" or "permanent")) continue;  // learned
-                if (state == "permanent" && MacAddress.TryParse(macText, out var mac) && ownMacs.Contains(mac)) continue;
+                var mac = MacAddress.TryParse(macText, out var m) ? m : throw e.Req("mac", "a MAC address").Error("a MAC address");
+                if (state == "permanent" && ownMacs.Contains(mac)) continue;
+                if (!e.Has("vlan") && flags.Count == 0 && e.Opt("master")?.Text() != dev)
+                {
+                    entries.Add(new FdbEntry(mac, dev, state == "static" ? FdbState.Static : FdbState.Permanent, $"{e.File}: {e.Path}"));
+                    continue;
+                }
             }
-            var text = $"fdb {macText} dev {e.Req("ifname", "a device name").Text()}";
+            var text = $"fdb {macText} dev {dev}";
             foreach (var key in new[] { "vlan", "dst", "port", "vni", "src_vni", "via", "master" })
                 if (e.Opt(key) is { } v) text += $" {key} {v.Text()}";
             if (state.Length > 0) text += " " + state;
             if (flags.Count > 0) text += " " + string.Join(' ', flags);
             unmodelled.Add($"{e.File}: {e.Path}: {text}");
         }
+        return entries;
     }
 
     /// <summary>`bridge -j vlan`: every VLAN but a port's lone default one (vlan 1 PVID untagged).</summary>

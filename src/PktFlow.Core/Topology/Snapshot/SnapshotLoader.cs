@@ -7,7 +7,7 @@ namespace PktFlow.Topology.Snapshot;
 /// Builds a <see cref="HostTopology"/> from a host snapshot written by scripts/pktflow-collect.sh
 /// (format in scripts/README.md). A snapshot is ground truth: devices, addresses and the routes of
 /// every table are taken exactly as the kernel listed them (nothing is derived, unlike a lab), sysctls
-/// as `sysctl -a` read them, listening sockets from `ss`. Rules, neighbours, bridge FDB and VLANs,
+/// as `sysctl -a` read them, listening sockets from `ss`, bridge ports' static FDB entries. Rules, neighbours, other FDB entries and VLANs,
 /// nftables and iptables become the namespace's unmodelled configuration, one line per entry, naming
 /// the file. Errors name the file, the JSON path or line, and what was expected.
 /// </summary>
@@ -82,6 +82,7 @@ public static class SnapshotLoader
         /// <summary>Policy rules per family as listed; a family without a rule file keeps the kernel's defaults.</summary>
         public readonly Dictionary<IpFamily, List<Routing.FibRule>> Rules = new();
         public readonly List<Neighbour> Neighbours = new();
+        public readonly List<FdbEntry> Fdb = new();
 
         public NetNamespace Build()
         {
@@ -94,6 +95,7 @@ public static class SnapshotLoader
             foreach (var a in Addresses) Builder.AddListedAddress(a);
             foreach (var (family, rules) in Rules) Builder.SetListedRules(family, rules);
             foreach (var n in Neighbours) Builder.AddNeighbour(n);
+            foreach (var f in Fdb) Builder.AddListedFdb(f);
             return Builder.Build();
         }
     }
@@ -139,7 +141,7 @@ public static class SnapshotLoader
             if (Json(name, "rule6.json", required: false) is { } r6) ns.Rules[IpFamily.V6] = SnapshotRules.Rules(r6, IpFamily.V6, Table, _unmodelled);
             if (Json(name, "neigh.json", required: false) is { } neigh) ns.Neighbours.AddRange(SnapshotConfiguration.Neighbours(neigh, _unmodelled));
             if (Json(name, "fdb.json", required: false) is { } fdb)
-                SnapshotConfiguration.Fdb(fdb, ns.Devices.Select(d => d.Device.Mac).ToHashSet(), _unmodelled);
+                ns.Fdb.AddRange(SnapshotConfiguration.Fdb(fdb, ns.Devices.Select(d => d.Device.Mac).ToHashSet(), _unmodelled));
             if (Json(name, "vlan.json", required: false) is { } vlan) SnapshotConfiguration.Vlans(vlan, _unmodelled);
             if (Json(name, "nft.json", required: false) is { } nft) Nftables(ns, name, nft);
             foreach (var file in new[] { "iptables.txt", "ip6tables.txt" })

@@ -170,7 +170,6 @@ public class SnapshotLoaderTests
         [
             "pfsnap-r/link.json: [4]: macvlan device mv0 (its datapath is not modelled yet)",
             "pfsnap-r/link.json: [5]: vxlan device vx0 (its datapath is not modelled yet)",
-            "pfsnap-r/fdb.json: [8]: fdb 02:00:5e:10:00:77 dev p1 master br0 static",
             // nft.json is evaluated; only the rule iptables-nft wrote with an xt target is not
             "pfsnap-r/nft.json: nftables[6].rule.expr[2].xt: unsupported statement 'xt' (rule table ip nat chain POSTROUTING handle 2, not evaluated)",
             "pfsnap-r/iptables.txt:7: -t nat -A POSTROUTING -o eth0 -j MASQUERADE",
@@ -179,6 +178,15 @@ public class SnapshotLoaderTests
         // The client has nothing of its own: default rules, learned neighbours and FDB entries, lists of
         // multicast addresses are the kernel's.
         Assert.Empty(Topology.Namespace("pfsnap-c")!.Unmodelled);
+    }
+
+    [Fact]
+    public void StaticFdbEntriesOfABridgePortAreLoaded()
+    {
+        var e = Assert.Single(Topology.Namespace("pfsnap-r")!.FdbEntries);
+        Assert.Equal(("02:00:5e:10:00:77", "p1", FdbState.Static, "pfsnap-r/fdb.json: [8]"), (e.Mac.ToString(), e.Port, e.State, e.Source));
+        // learned entries and the bridge's own (its ports' MACs, self address lists) are the kernel's
+        Assert.Empty(Topology.Namespace("pfsnap-c")!.FdbEntries);
     }
 
     [Fact]
