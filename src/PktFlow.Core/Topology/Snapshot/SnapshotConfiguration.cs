@@ -4,12 +4,13 @@ using PktFlow.Wire;
 namespace PktFlow.Topology.Snapshot;
 
 /// <summary>
-/// The parts of a snapshot the model does not evaluate yet (bridge VLANs, tunnel FDB entries, an nftables
-/// ruleset that cannot be loaded, iptables-save output), turned into "unmodelled configuration" lines that name the file: one
-/// line per rule or entry an administrator made. What the kernel makes by itself (the default rules,
-/// a bridge's entries for its own MACs, devices' multicast lists, the default VLAN) and caches
-/// (learned neighbours and FDB entries) are left out, so a namespace without configuration of its
-/// own has none. Also the static neighbours (`ip -j neigh`), a bridge's static FDB entries and the socket table (`ss -tulnH`).
+/// The parts of a snapshot the model does not evaluate yet (bridge VLANs, tunnel FDB entries, an
+/// nftables ruleset that cannot be loaded, iptables-save output), turned into "unmodelled
+/// configuration" lines that name the file: one line per entry an administrator made. What the kernel
+/// makes by itself (a bridge's entries for its own MACs, devices' multicast lists, the default VLAN)
+/// and caches (learned neighbours and FDB entries) are left out, so a namespace without configuration
+/// of its own has none. Also the static neighbours (`ip -j neigh`), a bridge's static FDB entries and
+/// the socket table (`ss -tulnH`).
 /// </summary>
 internal static class SnapshotConfiguration
 {

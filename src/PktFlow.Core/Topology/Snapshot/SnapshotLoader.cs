@@ -7,9 +7,11 @@ namespace PktFlow.Topology.Snapshot;
 /// Builds a <see cref="HostTopology"/> from a host snapshot written by scripts/pktflow-collect.sh
 /// (format in scripts/README.md). A snapshot is ground truth: devices, addresses and the routes of
 /// every table are taken exactly as the kernel listed them (nothing is derived, unlike a lab), sysctls
-/// as `sysctl -a` read them, listening sockets from `ss`, bridge ports' static FDB entries. Rules, neighbours, other FDB entries and VLANs,
-/// nftables and iptables become the namespace's unmodelled configuration, one line per entry, naming
-/// the file. Errors name the file, the JSON path or line, and what was expected.
+/// as `sysctl -a` read them, policy rules, static neighbours, bridge ports' static FDB entries,
+/// listening sockets from `ss`, and the nftables ruleset. What the model does not evaluate (VLANs,
+/// tunnel FDB entries, rules with selectors it lacks, iptables-save text) becomes the namespace's
+/// unmodelled configuration, one line per entry, naming the file. Errors name the file, the JSON path
+/// or line, and what was expected.
 /// </summary>
 public static class SnapshotLoader
 {
