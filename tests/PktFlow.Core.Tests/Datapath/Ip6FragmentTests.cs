@@ -146,4 +146,48 @@ public class Ip6FragmentTests
         Assert.Equal("PKT_TOO_BIG", traces[12].Reason);
         Assert.Equal("big", traces[15].Path[^1].Namespace);
     }
+
+    /// <summary>
+    /// A packet the host builds bigger than the MTU (here the echo reply to a 2400-byte echo request
+    /// that arrived in fragments) leaves as fragments cut at the MTU, as ip6_append_data and
+    /// ip6_fragment cut it: 1448 data bytes per fragment for MTU 1500.
+    /// </summary>
+    [Fact]
+    public void ABuiltReplyBiggerThanTheMtuLeavesAsFragments()
+    {
+        const string lab = """
+            ip netns add client
+            ip link add eth0 mtu 1500 address 02:00:00:00:01:01 type veth peer name eth0 mtu 1500 address 02:00:00:00:01:02 netns client
+            ip -6 addr add 2001:db8:1::1/64 dev eth0 nodad
+            ip link set eth0 up
+            ip -6 neigh add 2001:db8:1::2 lladdr 02:00:00:00:01:02 dev eth0 nud permanent
+            ip -n client -6 addr add 2001:db8:1::2/64 dev eth0 nodad
+            ip -n client link set eth0 up
+            """;
+        var engine = new DatapathEngine(LabLoader.Load(lab, "r.lab"));
+        var at = engine.ResolveInjectionPoint("eth0");
+        var echo = new byte[2400];
+        echo[0] = 128;
+        for (int i = 8; i < echo.Length; i++) echo[i] = (byte)i;
+        var host = IpAddr.Parse("2001:db8:1::1");
+        BinaryPrimitives.WriteUInt16BigEndian(echo.AsSpan(2), Checksum.Transport(Src, host, IpProtocol.Icmpv6, echo));
+        PacketTrace? last = null;
+        for (int off = 0; off < echo.Length; off += 1200)
+        {
+            var fh = new byte[8 + 1200];
+            fh[0] = IpProtocol.Icmpv6;
+            BinaryPrimitives.WriteUInt16BigEndian(fh.AsSpan(2), (ushort)(off | (off + 1200 < echo.Length ? 1 : 0)));
+            BinaryPrimitives.WriteUInt32BigEndian(fh.AsSpan(4), 9);
+            echo.AsSpan(off, 1200).CopyTo(fh.AsSpan(8));
+            var f = FrameBuilder.Ethernet(MacAddress.Parse("02:00:00:00:01:01"), MacAddress.Parse("02:00:00:00:01:02"), 0x86DD, FrameBuilder.Ipv6(Src, host, IpProtocol.Fragment, fh));
+            last = engine.Process(new CaptureFrame(1, off, LinkType.Ethernet, 0, null, f.Length, f.Length, 24, f), "t.pcap", at);
+        }
+        var reply = Assert.Single(last!.GeneratedTraces, c => c.GeneratedBy == "icmpv6_echo_reply");
+        var split = Assert.Single(reply.Path, e => e.Stage == "Ip6DoFragment");
+        Assert.Contains("2440 bytes > MTU 1500: 2 fragments", split.Detail);
+        Assert.Contains("1496 (offset 0, M), 1000 (offset 1448)", split.Detail);
+        Assert.Equal(2, reply.Path.Count(e => e.Stage == "Ip6Fragment"));
+        Assert.Equal(Fate.Delivered, reply.Fate); // reassembled by the client
+        Assert.Equal("client", reply.Path[^1].Namespace);
+    }
 }
