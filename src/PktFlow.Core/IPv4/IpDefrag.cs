@@ -70,7 +70,7 @@ public sealed class FragmentQueues
         // ip_frag_reasm: frag_max_size = max(max_df_size, max_size); DF and IPSKB_FRAG_PMTU only when
         // the largest fragment had DF.
         info = new IpFragInfo(Math.Max(q.MaxDfSize, q.MaxSize), q.MaxDfSize == q.MaxSize,
-            q.Parts.Select(p => Math.Min(p.Value.Length, q.TotalLength - p.Key)).ToArray());
+            q.Parts.Select(p => Math.Min(p.Value.Length, q.TotalLength - p.Key)).ToArray()) { Id = id, HeaderLength = q.FirstHeader.Length };
         detail = $"last missing fragment: {q.Parts.Count} fragments reassembled into {whole.Length} bytes (largest fragment {info.MaxSize} bytes)";
         return whole;
     }
@@ -81,4 +81,11 @@ public sealed class FragmentQueues
 /// arrived in), IPSKB_FRAG_PMTU (that fragment had DF), and the payload length of each fragment in
 /// offset order (the frag_list the fast path sends again as it is).
 /// </summary>
-public sealed record IpFragInfo(int MaxSize, bool Pmtu, IReadOnlyList<int> PayloadLengths);
+public sealed record IpFragInfo(int MaxSize, bool Pmtu, IReadOnlyList<int> PayloadLengths)
+{
+    /// <summary>The identification the fragments arrived with.</summary>
+    public uint Id { get; init; }
+
+    /// <summary>The headers in front of the fragment data (IPv4 header; IPv6 header and the extension headers before the fragment header).</summary>
+    public int HeaderLength { get; init; }
+}

@@ -39,15 +39,27 @@ public static class IpFragment
         string list = string.Join(", ", pieces.Select(p => $"{p.Network.Length} (offset {p.Offset}{(p.More ? ", MF" : "")})"));
         t.Stage(skb, "IpDoFragment", "ip_do_fragment", Verdict.Pass,
             $"{why}: {pieces.Count} fragments {(fast ? "along the boundaries it arrived in (frag_list)" : $"cut at MTU {Math.Min(mtu, info?.MaxSize ?? mtu)}")}: {list}; the trace follows the last");
+        Transmit(skb, t, pieces.Select(p => (p.Network, p.Offset)).ToList(), EtherTypes.Ipv4, "IpFragment", "ip_do_fragment", outDev, nextHop, fate, via);
+        return true;
+    }
+
+    /// <summary>
+    /// Sends the fragments, each through neighbour output on its own: the earlier ones on scratch
+    /// traces whose stages and fate join the trace (as notes), then the last one as the packet itself.
+    /// Shared with ip6_fragment.
+    /// </summary>
+    internal static void Transmit(SkBuff skb, TraceBuilder t, IReadOnlyList<(byte[] Network, int Offset)> pieces, ushort protocol,
+        string stage, string fn, NetDevice outDev, IpAddr nextHop, Fate fate, string via)
+    {
         for (int i = 0; i < pieces.Count - 1; i++)
         {
             var frag = new SkBuff(pieces[i].Network)
             {
-                Netns = skb.Netns, Dev = outDev, Engine = skb.Engine, TimestampNs = skb.TimestampNs, Protocol = EtherTypes.Ipv4,
+                Netns = skb.Netns, Dev = outDev, Engine = skb.Engine, TimestampNs = skb.TimestampNs, Protocol = protocol,
                 NetworkHeader = 0, Mark = skb.Mark, Ct = skb.Ct, Hops = skb.Hops, PktType = skb.PktType,
             };
             var scratch = new TraceBuilder();
-            scratch.Stage(frag, "IpFragment", "ip_do_fragment", Verdict.Pass, $"fragment {i + 1} of {pieces.Count}: {pieces[i].Network.Length} bytes at offset {pieces[i].Offset}");
+            scratch.Stage(frag, stage, fn, Verdict.Pass, $"fragment {i + 1} of {pieces.Count}: {pieces[i].Network.Length} bytes at offset {pieces[i].Offset}");
             DevQueueXmit.NeighOutput(frag, scratch, nextHop, fate, via);
             foreach (var e in scratch.Path) t.Add(e);
             foreach (var n in scratch.Notes) t.Note(n);
@@ -57,9 +69,8 @@ public static class IpFragment
         var last = pieces[^1];
         skb.ReplaceNetwork(last.Network);
         skb.FragInfo = null;
-        t.Stage(skb, "IpFragment", "ip_do_fragment", Verdict.Pass, $"fragment {pieces.Count} of {pieces.Count}: {last.Network.Length} bytes at offset {last.Offset}");
+        t.Stage(skb, stage, fn, Verdict.Pass, $"fragment {pieces.Count} of {pieces.Count}: {last.Network.Length} bytes at offset {last.Offset}");
         DevQueueXmit.NeighOutput(skb, t, nextHop, fate, via);
-        return true;
     }
 
     /// <summary>

@@ -105,10 +105,10 @@ public static class IpLocalOut
         if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.PostRouting, null, outDev)) return;
         int length = skb.Length - skb.NetworkHeader;
         if (built && !v6 && IpFragment.Output(skb, t, outDev, nextHop, Fate.Transmitted, $"ip_finish_output2 to next hop {nextHop}")) return;
+        if (built && v6 && IPv6.Ip6Fragment.Output(skb, t, outDev, nextHop, Fate.Transmitted, $"ip6_finish_output2 to next hop {nextHop}")) return;
         if (length > outDev.Mtu)
             t.NotModelled(skb, v6 ? "Ip6FinishOutput" : "IpFinishOutput", v6 ? "ip6_finish_output" : "ip_finish_output",
-                v6 && built ? $"{length} bytes > MTU {outDev.Mtu}: ip6_fragment would split it (not modelled yet)"
-                    : $"{length} bytes > MTU {outDev.Mtu}: a TSO/GSO super-packet as captured (segmented by the device)");
+                $"{length} bytes > MTU {outDev.Mtu}: a TSO/GSO super-packet as captured (segmented by the device)");
         else
             t.Stage(skb, v6 ? "Ip6FinishOutput" : "IpFinishOutput", v6 ? "ip6_finish_output" : "ip_finish_output", Verdict.Pass, $"{length} bytes fit MTU {outDev.Mtu}");
         DevQueueXmit.NeighOutput(skb, t, nextHop, Fate.Transmitted, $"{(v6 ? "ip6_finish_output2" : "ip_finish_output2")} to next hop {nextHop}");

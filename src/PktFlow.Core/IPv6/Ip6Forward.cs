@@ -57,16 +57,13 @@ public static class Ip6Forward
         }
         int length = skb.Length - skb.NetworkHeader;
         int mtu = Math.Max(outDev.Mtu, 1280);
-        if (skb.FragInfo is not null)
+        // ip6_pkt_too_big: a datagram conntrack reassembled (ignore_df) may go on when the fragments it
+        // arrived in fit the MTU; it leaves as fragments again (Ip6Fragment).
+        if (length > mtu && (skb.FragInfo is not { } info || info.MaxSize > mtu))
         {
-            // ip6_pkt_too_big weighs frag_max_size, and ip6_finish_output sends such a datagram as fragments again.
-            t.Unsupported(skb, $"{length} bytes reassembled by conntrack from IPv6 fragments: forwarding it (frag_max_size, ip6_fragment) is not modelled yet");
-            return;
-        }
-        if (length > mtu)
-        {
+            string what = skb.FragInfo is null ? $"{length} bytes" : $"{length} bytes reassembled from fragments of up to {skb.FragInfo.MaxSize} bytes";
             Icmp6Send.Error(skb, t, Icmp6Send.PacketTooBig, 0, (uint)mtu, $"ICMPv6 packet too big (mtu {mtu}) to {src}");
-            t.Drop(skb, S, F, "PKT_TOO_BIG", $"{length} bytes > {outDev.Name} MTU {mtu}: ICMPv6 packet too big sent to {src}");
+            t.Drop(skb, S, F, "PKT_TOO_BIG", $"{what} > {outDev.Name} MTU {mtu}: ICMPv6 packet too big sent to {src}");
             return;
         }
         byte hop = ip6.HopLimit;
@@ -76,8 +73,9 @@ public static class Ip6Forward
         var inDev = skb.Dev;
         skb.Dev = outDev;
         if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.PostRouting, inDev, outDev)) return;
-        t.Stage(skb, "Ip6FinishOutput", "ip6_finish_output", Verdict.Pass, $"{length} bytes fit MTU {mtu}");
         var nextHop = gateway ?? dst;
+        if (Ip6Fragment.Output(skb, t, outDev, nextHop, Fate.Forwarded, $"ip6_finish_output2 to next hop {nextHop}")) return;
+        t.Stage(skb, "Ip6FinishOutput", "ip6_finish_output", Verdict.Pass, $"{length} bytes fit MTU {mtu}");
         DevQueueXmit.NeighOutput(skb, t, nextHop, Fate.Forwarded, $"ip6_finish_output2 to next hop {nextHop}");
     }
 }

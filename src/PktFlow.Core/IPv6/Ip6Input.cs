@@ -173,7 +173,8 @@ public static class Ip6Input
         }
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(whole.AsSpan(4), (ushort)(whole.Length - Ipv6Header.HeaderLength));
         skb.ReplaceNetwork(whole);
-        if (conntrack) skb.FragInfo = info;
+        // nf_ct_frag6_reasm: frag_max_size = IPv6 header + the largest payload_len, fragment header included.
+        if (conntrack && info is not null) skb.FragInfo = info with { MaxSize = info.MaxSize + 8 };
         t.Stage(skb, "Ipv6FragRcv", "ipv6_frag_rcv", Verdict.Pass, detail);
         return true;
     }

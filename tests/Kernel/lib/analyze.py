@@ -175,10 +175,29 @@ def is_fragment(l3, ethertype):
 
 
 def fragment_of(l3, nh):
-    """Is IPv4 packet l3 a fragment the kernel made of the packet whose header is nh (fragmented
-    after the postrouting hook: same addresses, id, protocol and TTL)?"""
+    """Is packet l3 a fragment the kernel made of the packet whose header is nh (fragmented after the
+    postrouting hook)? IPv4: same addresses, id, protocol and TTL. IPv6: l3 is a fragment, nh is
+    not, same class, flow label, hop limit and addresses (ip6_fragment draws a new identification)."""
+    if len(l3) >= 40 and len(nh) >= 40 and l3[0] >> 4 == 6 and nh[0] >> 4 == 6:
+        return (is_fragment(l3, 0x86DD) and nh[6] != 44 and l3[0:4] == nh[0:4] and l3[7] == nh[7]
+                and l3[8:40] == nh[8:40])
     return (len(l3) >= 20 and len(nh) >= 20 and l3[0] >> 4 == 4 and nh[0] >> 4 == 4 and
             l3[4:6] == nh[4:6] and l3[8:10] == nh[8:10] and l3[12:20] == nh[12:20])
+
+
+def fragment_key(l3, ethertype):
+    """What tells a datagram's fragments apart: IPv4 id and offset, IPv6 the fragment header's offset."""
+    if ethertype == 0x0800:
+        return l3[4:8]
+    nh, off = l3[6], 40
+    for _ in range(8):
+        if nh == 44 and off + 8 <= len(l3):
+            return l3[off + 2:off + 8]
+        if nh in (0, 43, 60) and off + 8 <= len(l3):
+            nh, off = l3[off], off + (l3[off + 1] + 1) * 8
+        else:
+            break
+    return b""
 
 
 def hdr_match(l3, nh, th):
@@ -541,7 +560,7 @@ def bind_copies(ns, copies, journeys):
                     break
         else:
             frag = is_fragment(c.l3, c.ethertype)
-            key_extra = c.l3[4:8] if frag else b""
+            key_extra = fragment_key(c.l3, c.ethertype) if frag else b""
             dev = ns.devs.get(c.ifindex)
             master = ns.byname.get(dev.master) if dev is not None and dev.master else None
 
@@ -559,7 +578,12 @@ def bind_copies(ns, copies, journeys):
                     return False
                 return hdr_match(c.l3, cr.nh, cr.th) or frag and fragment_of(c.l3, cr.nh)
 
-            for j in by_t:
+            order = by_t
+            if frag and c.ethertype == 0x86DD:
+                # IPv6 fragments carry a new identification: the datagram they were cut from is the
+                # one nearest in time
+                order = sorted(by_t, key=lambda j: abs(j.t - c.t))
+            for j in order:
                 # trace times are when the listener read the event: later than the kernel's, by
                 # however long the listener waited for a CPU
                 if (j.n, c.ifindex, key_extra) in used_tx or j.t > c.t + 2_000_000_000 or j.t < c.t - 5_000_000_000:
@@ -695,8 +719,11 @@ def drop_reason_names():
 
 
 def reassembled_from(dnh, nh):
-    """Whether a dropped IPv4 datagram is the reassembly of fragment nh: ip_frag_reasm keeps the
-    completing fragment's skb, so its drop (e.g. PKT_TOO_BIG in ip_forward) is that fragment's."""
+    """Whether a dropped datagram is the reassembly of fragment nh: ip_frag_reasm and
+    nf_ct_frag6_reasm keep the completing fragment's skb, so its drop (e.g. PKT_TOO_BIG in
+    ip_forward / ip6_forward) is that fragment's."""
+    if len(dnh) >= 40 and len(nh) >= 40 and dnh[0] >> 4 == 6 and nh[0] >> 4 == 6:
+        return fragment_of(nh, dnh)
     if len(dnh) < 20 or len(nh) < 20 or dnh[0] >> 4 != 4 or nh[0] >> 4 != 4:
         return False
     frag = lambda h: (h[6] << 8 | h[7]) & 0x3FFF
