@@ -5,7 +5,7 @@ using PktFlow.Socket;
 using PktFlow.Netfilter.Conntrack;
 using PktFlow.Topology.Lab;
 using PktFlow.Wire;
-using static PktFlow.Tests.Wire.FrameBuilder;
+using FrameBuilder = PktFlow.Testing.FrameBuilder;
 
 namespace PktFlow.Tests.Datapath;
 
@@ -37,9 +37,9 @@ public class ReplayStateTrimTests
     public void AForwardSeenWithinTheHorizonIsRecognisedAndOneSeenLaterIsNot()
     {
         var engine = new DatapathEngine(LabLoader.Load(Lab, "t.lab"));
-        var forwarded = Send(engine, "eth0", T0, Ethernet(Eth0, Client, 0x0800, Ipv4(C4, F4, 17, Udp(C4, F4, 5000, 53), id: 7)));
+        var forwarded = Send(engine, "eth0", T0, FrameBuilder.Ethernet(Eth0, Client, 0x0800, FrameBuilder.Ipv4(C4, F4, 17, FrameBuilder.Udp(C4, F4, 5000, 53), id: 7)));
         Assert.Equal(Fate.Forwarded, forwarded.Fate);
-        var copy = Ethernet(Far, Eth1, 0x0800, Ipv4(C4, F4, 17, Udp(C4, F4, 5000, 53), ttl: 63, id: 7));
+        var copy = FrameBuilder.Ethernet(Far, Eth1, 0x0800, FrameBuilder.Ipv4(C4, F4, 17, FrameBuilder.Udp(C4, F4, 5000, 53), ttl: 63, id: 7));
         var soon = Send(engine, "eth1", T0 + 1 * S, copy, 2);
         Assert.Equal(Fate.Forwarded, soon.Fate);
         Assert.Equal("forwarded copy of frame 1", soon.Reason);
@@ -66,8 +66,8 @@ public class ReplayStateTrimTests
     public void AConnectedSocketIsKeptWhileUsedAndForgottenAfterConntracksStreamTimeout()
     {
         var engine = new DatapathEngine(LabLoader.Load(Lab, "t.lab"));
-        Send(engine, "eth0", T0, Ethernet(Client, Eth0, 0x0800, Ipv4(H4, C4, 17, Udp(H4, C4, 53, 4000))));
-        var answer = Ethernet(Eth0, Client, 0x0800, Ipv4(C4, H4, 17, Udp(C4, H4, 4000, 53)));
+        Send(engine, "eth0", T0, FrameBuilder.Ethernet(Client, Eth0, 0x0800, FrameBuilder.Ipv4(H4, C4, 17, FrameBuilder.Udp(H4, C4, 53, 4000))));
+        var answer = FrameBuilder.Ethernet(Eth0, Client, 0x0800, FrameBuilder.Ipv4(C4, H4, 17, FrameBuilder.Udp(C4, H4, 4000, 53)));
         bool ToSocket(PacketTrace t) => t.Fate == Fate.Delivered && t.Path.Any(e => e.Detail.Contains("that sent to 10.1.0.2:4000 earlier in the capture"));
         // 100 s idle, then 100 s again: each answer within 120 s of the last use finds the socket
         Assert.True(ToSocket(Send(engine, "eth0", T0 + 100 * S, answer, 2)));
