@@ -27,7 +27,8 @@ public sealed class ConnectedSocketTable
     /// <summary>The socket sent at capture time <paramref name="nowNs"/>.</summary>
     public void Add((byte Protocol, IpAddr Local, ushort LocalPort, IpAddr Remote, ushort RemotePort) socket, long nowNs)
     {
-        _lastUsedNs[socket] = nowNs;
+        // frames of a capture may be slightly out of order: a socket's last use never moves back
+        _lastUsedNs[socket] = _lastUsedNs.TryGetValue(socket, out var last) ? Math.Max(last, nowNs) : nowNs;
         Sweep(nowNs);
     }
 

@@ -89,6 +89,15 @@ public class ReplayStateTrimTests
     }
 
     [Fact]
+    public void AFrameOutOfOrderDoesNotShortenASocketsLife()
+    {
+        var table = new ConnectedSocketTable(ConntrackSettings.Default);
+        table.Add((IpProtocol.Udp, H4, 53, C4, 4000), T0 + 10 * S);
+        table.Add((IpProtocol.Udp, H4, 53, C4, 4000), T0);
+        Assert.True(table.Contains((IpProtocol.Udp, H4, 53, C4, 4000), T0 + 125 * S));
+    }
+
+    [Fact]
     public void ReassemblyQueuesOlderThanIpfragTimeAreSweptAndNewerKept()
     {
         var q = new FragmentQueues();
