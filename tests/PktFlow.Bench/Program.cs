@@ -10,7 +10,8 @@ using PktFlow.Wire;
 
 // build.ps1 Bench: replays a generated capture (local TCP, forwarded UDP, ARP, IPv6 echo) and reports
 // throughput and managed bytes allocated per packet for the reader alone and for the whole datapath, with a
-// -Filter, and over a realistic ruleset (a recorded kube-proxy scenario replicated).
+// -Filter, and over a realistic ruleset (a recorded kube-proxy scenario replicated); then the managed heap a long
+// replay retains (RetainedMemory.cs).
 const int Packets = 200_000;
 var dir = Path.Combine(Path.GetTempPath(), "pktflow-bench");
 Directory.CreateDirectory(dir);
@@ -26,6 +27,8 @@ File.WriteAllText(lab, """
     ip addr add 2001:db8:1::1/64 dev eth0
     sysctl -w net.ipv4.ip_forward=1
     """);
+// `dotnet run -- memory`: only the retained-memory figure
+if (args is ["memory"]) { RetainedMemory.Run(dir, lab); return; }
 
 var host = MacAddress.Parse("02:00:00:00:01:01");
 var client = MacAddress.Parse("02:00:00:00:01:02");
@@ -74,6 +77,7 @@ long kubePackets = Repeat(Path.Combine(scenario, "wire.pcap"), kubePcap, Packets
 var kubeWire = KernelRecord.Load(Path.Combine(scenario, "kernel.json")).Wire;
 Console.WriteLine($"capture: {kubePackets} packets, tests/scenarios/kube-proxy-nodeport/wire.pcap repeated (NodePort connections, a closed port, ARP)");
 Measure("kube-proxy NodePort ruleset (PacketTrace per packet)", () => Replay(kubePcap, Path.Combine(scenario, "lab.sh"), kubeWire));
+RetainedMemory.Run(dir, lab);
 
 static long Replay(string capture, string labFile, string injectAt, CaptureFilter? filter = null)
 {

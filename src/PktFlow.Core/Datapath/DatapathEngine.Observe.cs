@@ -90,7 +90,7 @@ public sealed partial class DatapathEngine
                 t.Note($"the model sends it out {t.Egress}, but the capture saw it leave {at}");
             return;
         }
-        if (FlowKey(skb) is { } key && _predicted.TryGetValue((at.ToString(), key), out var cause))
+        if (FlowKey(skb) is { } key && _predicted.TryMatch(at.ToString(), key, skb.TimestampNs, out var cause))
         {
             t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass, $"seen leaving {at}: the forwarded copy of frame {cause}, as the model predicted");
             t.End(Fate.Forwarded, $"forwarded copy of frame {cause}", at.ToString());

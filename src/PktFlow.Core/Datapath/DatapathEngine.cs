@@ -46,7 +46,7 @@ public sealed partial class DatapathEngine
     public ReplayMode Mode { get; init; } = ReplayMode.Observe;
 
     /// <summary>Forwarded packets the model predicted leaving a device, by their unchanging header fields.</summary>
-    private readonly Dictionary<(string Egress, string Key), long> _predicted = new();
+    private readonly PredictedForwards _predicted = new();
 
     /// <summary>Packets the kernel generated, traced as children and waiting to be seen on the wire.</summary>
     private readonly ChildTraces _children = new();
@@ -115,6 +115,7 @@ public sealed partial class DatapathEngine
     private void LearnSender(in CaptureFrame frame, LinkInfo link)
     {
         var data = frame.Data.Span;
+        long nowNs = frame.TimestampNs;
         if (link.IsEthernet)
         {
             if (!EthernetFrame.TryParse(data, out var eth, out _)) return;
@@ -138,7 +139,7 @@ public sealed partial class DatapathEngine
             var owner = Owner(src);
             if (owner is null) return;
             ushort sport = (ushort)(l4[0] << 8 | l4[1]), dport = (ushort)(l4[2] << 8 | l4[3]);
-            StateOf(owner).ConnectedSockets.Add((proto, src, sport, dst, dport));
+            StateOf(owner).ConnectedSockets.Add((proto, src, sport, dst, dport), nowNs);
         }
     }
 
@@ -267,11 +268,11 @@ public sealed partial class DatapathEngine
         if (senderBeforeNat is var (sender, pre))
         {
             if (pre.Protocol is IpProtocol.Tcp or IpProtocol.Udp)
-                StateOf(sender).ConnectedSockets.Add((pre.Protocol, pre.Source, pre.SourcePort, pre.Destination, pre.DestinationPort));
+                StateOf(sender).ConnectedSockets.Add((pre.Protocol, pre.Source, pre.SourcePort, pre.Destination, pre.DestinationPort), frame.TimestampNs);
         }
         else LearnSender(frame, link);
         if (t.Fate == Fate.Forwarded && t.Egress is { } egress && FlowKey(skb) is { } key)
-            _predicted[(egress, key)] = frame.Number;
+            _predicted.Add(egress, key, frame.Number, frame.TimestampNs);
         return new PacketTrace
         {
             File = file,

@@ -12,6 +12,7 @@ public sealed class NamespaceState
     {
         Name = name;
         Nft = new Netfilter.Nftables.NftState(seed, name);
+        ConnectedSockets = new(Conntrack.Settings);
     }
 
     /// <summary>The namespace's name.</summary>
@@ -27,12 +28,8 @@ public sealed class NamespaceState
     /// <summary>The namespace's conntrack table (nf_conntrack), filled as packets pass.</summary>
     public Netfilter.Conntrack.ConntrackTable Conntrack { get; } = new();
 
-    /// <summary>
-    /// Connected sockets learned from the capture: a TCP/UDP packet sent from this namespace (its source
-    /// address is local here) shows a socket bound to that 4-tuple. Keyed (protocol, local, local port,
-    /// remote, remote port).
-    /// </summary>
-    public HashSet<(byte Protocol, Wire.IpAddr Local, ushort LocalPort, Wire.IpAddr Remote, ushort RemotePort)> ConnectedSockets { get; } = new();
+    /// <summary>Connected sockets learned from the capture (see <see cref="Socket.ConnectedSocketTable"/>), idle ones forgotten on conntrack's timeouts.</summary>
+    public Socket.ConnectedSocketTable ConnectedSockets { get; }
 
     /// <summary>Immutable events that are the same for every packet at a device (NotModelled stages), shared by traces.</summary>
     internal Dictionary<(Topology.NetDevice Device, string Stage, NfHook? Hook), HookEvent> EventCache { get; } = new();

@@ -67,7 +67,23 @@ public static class IcmpRateLimit
         // The global credit under three consumption assumptions: 0, 1 (the mean) and 2 credits per message.
         internal readonly long[] Credit = new long[3];
         internal readonly long[] Stamp = new long[3];
-        internal readonly Dictionary<IpAddr, (long Tokens, long Last)> Peers = new();
+        internal readonly Dictionary<IpAddr, (long Tokens, long Last, long Timeout)> Peers = new();
+        private long _nextSweep = long.MinValue;
+
+        /// <summary>
+        /// Forgets peers a new bucket would stand for exactly: a new one starts as if last used 60 s ago,
+        /// so a peer idle that long whose bucket holds at most 60 s of tokens (burst x timeout) is full
+        /// either way. Swept once a minute of capture time, so a long capture keeps no bucket per address.
+        /// </summary>
+        internal void SweepPeers(long now)
+        {
+            if (now < _nextSweep) return;
+            _nextSweep = now + 60L * Hz;
+            List<IpAddr>? idle = null;
+            foreach (var (peer, p) in Peers)
+                if (now - p.Last >= 60L * Hz && BurstFactor * p.Timeout <= 60L * Hz) (idle ??= []).Add(peer);
+            if (idle is not null) foreach (var peer in idle) Peers.Remove(peer);
+        }
     }
 
     private static long Jiffies(long ns) => ns / (1_000_000_000L / Hz);
@@ -127,12 +143,13 @@ public static class IcmpRateLimit
         {
             // tokens accrue one per jiffy up to six messages' worth
             long now = Jiffies(skb.TimestampNs);
-            var (tokens, last) = st.Peers.TryGetValue(destination, out var p) ? p : (0L, now - 60L * Hz);
+            st.SweepPeers(now);
+            var (tokens, last) = st.Peers.TryGetValue(destination, out var p) ? (p.Tokens, p.Last) : (0L, now - 60L * Hz);
             long delta = now - last;
             if (delta > 0) { last = now; tokens = Math.Min(tokens + delta, BurstFactor * timeout); }
             bool ok = tokens >= timeout;
             if (ok) tokens -= timeout;
-            st.Peers[destination] = (tokens, last);
+            st.Peers[destination] = (tokens, last, timeout);
             if (!ok) return new(false, $"inet_peer_xrlim_allow: the token bucket for {destination} is empty ({what}, burst {BurstFactor})", false);
         }
         for (int i = 0; i < 3; i++) if (gate.Variant(i)) st.Credit[i] -= i; // icmp_global_consume

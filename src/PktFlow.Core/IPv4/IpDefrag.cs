@@ -21,6 +21,26 @@ public sealed class FragmentQueues
 
     private readonly Dictionary<(IpAddr, IpAddr, byte, uint), Queue> _queues = new();
     public const long TimeoutNs = 30_000_000_000;
+    /// <summary>Capture time of the next sweep for queues whose datagram never completed.</summary>
+    private long _nextSweepNs = long.MinValue;
+
+    /// <summary>Queues held (incomplete datagrams not yet expired or swept).</summary>
+    internal int Count => _queues.Count;
+
+    /// <summary>
+    /// ip_expire: a queue is freed ipfrag_time (30 s) after its first fragment. A queue past that is
+    /// never completed (a fragment with its key starts a new one), so queues of datagrams that never
+    /// complete are swept once a second of capture time rather than kept for the whole replay.
+    /// </summary>
+    private void Sweep(long nowNs)
+    {
+        if (nowNs < _nextSweepNs) return;
+        _nextSweepNs = nowNs + 1_000_000_000;
+        List<(IpAddr, IpAddr, byte, uint)>? dead = null;
+        foreach (var (key, q) in _queues)
+            if (nowNs - q.FirstSeenNs > TimeoutNs) (dead ??= []).Add(key);
+        if (dead is not null) foreach (var key in dead) _queues.Remove(key);
+    }
 
     /// <summary>Adds one fragment. Returns the reassembled datagram (header + payload) when complete, else null.</summary>
     public byte[]? Add(IpAddr src, IpAddr dst, byte protocol, uint id, int offset, bool more,
@@ -35,6 +55,7 @@ public sealed class FragmentQueues
         ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload, long nowNs, out string detail, out IpFragInfo? info)
     {
         info = null;
+        Sweep(nowNs);
         var key = (src, dst, protocol, id);
         if (_queues.TryGetValue(key, out var q) && nowNs - q.FirstSeenNs > TimeoutNs)
         {

@@ -80,7 +80,7 @@ public static class LocalDeliver
         var (ok, note) = ChecksumState(saddr, daddr, IpProtocol.Tcp, segment, 16);
         if (!ok) { t.Drop(skb, stage, fn, "TCP_CSUM", "TCP " + note); return; }
         if (note is not null) t.Note("TCP " + note);
-        if (skb.State.ConnectedSockets.Contains((IpProtocol.Tcp, daddr, tcp.DestinationPort, saddr, tcp.SourcePort)))
+        if (skb.State.ConnectedSockets.Contains((IpProtocol.Tcp, daddr, tcp.DestinationPort, saddr, tcp.SourcePort), skb.TimestampNs))
         {
             t.Stage(skb, stage, fn, Verdict.Pass, $"the connected socket {daddr}:{tcp.DestinationPort} <-> {saddr}:{tcp.SourcePort} (it sent on this connection earlier in the capture)");
             t.End(Fate.Delivered, fn);
@@ -135,7 +135,7 @@ public static class LocalDeliver
                 Transport(skb, t, resubmit, saddr, daddr, inner, broadcast);
             return;
         }
-        if (skb.State.ConnectedSockets.Contains((IpProtocol.Udp, daddr, udp.DestinationPort, saddr, udp.SourcePort)))
+        if (skb.State.ConnectedSockets.Contains((IpProtocol.Udp, daddr, udp.DestinationPort, saddr, udp.SourcePort), skb.TimestampNs))
         {
             t.Stage(skb, stage, fn, Verdict.Pass, $"the socket {daddr}:{udp.DestinationPort} that sent to {saddr}:{udp.SourcePort} earlier in the capture");
             t.End(Fate.Delivered, fn);

@@ -1,0 +1,49 @@
+using PktFlow.Wire;
+
+namespace PktFlow.Datapath;
+
+/// <summary>
+/// Forwarded packets the model predicted leaving a device, by their unchanging header fields, so that
+/// Observe mode recognises the copy a capture shows leaving. A forward leaves within moments of its
+/// arrival: the longest the kernel holds one is the neighbour queue, (mcast_solicit + app_solicit) x
+/// retrans_time (3 s by default). A frame seen later is another packet that happens to share the
+/// fields (the IPv4 id wraps), so predictions are kept for <see cref="HorizonNs"/> of capture time and
+/// then forgotten: a long capture does not keep one per forwarded packet.
+/// </summary>
+internal sealed class PredictedForwards
+{
+    /// <summary>How long a prediction is kept: far beyond any neighbour queue a lab configures in practice.</summary>
+    public const long HorizonNs = 60_000_000_000;
+
+    private readonly Dictionary<(string Egress, string Key), (long Frame, long AtNs)> _byKey = new();
+    /// <summary>The keys in the order they were predicted, for trimming the oldest.</summary>
+    private readonly Queue<(long AtNs, (string, string) Key)> _order = new();
+
+    public int Count => _byKey.Count;
+
+    public void Add(string egress, string key, long frame, long atNs)
+    {
+        _byKey[(egress, key)] = (frame, atNs);
+        _order.Enqueue((atNs, (egress, key)));
+        Trim(atNs);
+    }
+
+    /// <summary>The frame whose forwarded copy this is, if it was predicted within the horizon.</summary>
+    public bool TryMatch(string egress, string key, long nowNs, out long frame)
+    {
+        frame = 0;
+        if (!_byKey.TryGetValue((egress, key), out var p) || nowNs - p.AtNs > HorizonNs) return false;
+        frame = p.Frame;
+        return true;
+    }
+
+    /// <summary>Forgets predictions older than the horizon (a key predicted again since keeps its newer entry).</summary>
+    public void Trim(long nowNs)
+    {
+        while (_order.TryPeek(out var head) && nowNs - head.AtNs > HorizonNs)
+        {
+            _order.Dequeue();
+            if (_byKey.TryGetValue(head.Key, out var p) && p.AtNs == head.AtNs) _byKey.Remove(head.Key);
+        }
+    }
+}
