@@ -45,24 +45,6 @@ public sealed class ImportPktFlowTopologyCommand : PSCmdlet
     }
 }
 
-/// <summary>Get-PktFlowRoute: the routes of a topology's namespaces, kernel-made ones included.</summary>
-[Cmdlet(VerbsCommon.Get, "PktFlowRoute")]
-[OutputType(typeof(Route))]
-public sealed class GetPktFlowRouteCommand : PSCmdlet
-{
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
-    public HostTopology Topology { get; set; } = null!;
-
-    [Parameter]
-    public string? Namespace { get; set; }
-
-    protected override void ProcessRecord()
-    {
-        foreach (var ns in Topology.Namespaces.Where(n => Namespace is null || n.Name == Namespace))
-            foreach (var r in ns.Routes) WriteObject(r);
-    }
-}
-
 /// <summary>New-PktFlowTopology: a topology from lab commands given inline (pipeline or -Command).</summary>
 [Cmdlet(VerbsCommon.New, "PktFlowTopology")]
 [OutputType(typeof(HostTopology))]
@@ -91,22 +73,3 @@ public sealed class NewPktFlowTopologyCommand : PSCmdlet
         }
     }
 }
-
-/// <summary>Get-PktFlowDevice: the devices of a topology's namespaces.</summary>
-[Cmdlet(VerbsCommon.Get, "PktFlowDevice")]
-[OutputType(typeof(NetDevice))]
-public sealed class GetPktFlowDeviceCommand : PSCmdlet
-{
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
-    public HostTopology Topology { get; set; } = null!;
-
-    [Parameter]
-    public string? Namespace { get; set; }
-
-    protected override void ProcessRecord()
-    {
-        foreach (var ns in Topology.Namespaces.Where(n => Namespace is null || n.Name == Namespace))
-            foreach (var d in ns.Devices) WriteObject(d);
-    }
-}
-

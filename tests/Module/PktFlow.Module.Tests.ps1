@@ -37,7 +37,7 @@ AfterAll {
 Describe 'Module' {
     It 'exports its cmdlets' {
         $names = (Get-Module PktFlow).ExportedCmdlets.Keys | Sort-Object
-        $names | Should -Be @('Compare-PktFlowKernel', 'Get-PktFlowConntrack', 'Get-PktFlowCounter', 'Get-PktFlowDevice', 'Get-PktFlowRoute', 'Get-PktFlowSet', 'Import-PktFlowTopology', 'Invoke-PacketFlow', 'New-PktFlowTopology', 'Show-PacketFlow')
+        $names | Should -Be @('Compare-PktFlowKernel', 'Get-PktFlowConntrack', 'Get-PktFlowCounter', 'Get-PktFlowDevice', 'Get-PktFlowNexthop', 'Get-PktFlowRoute', 'Get-PktFlowRule', 'Get-PktFlowSet', 'Import-PktFlowTopology', 'Invoke-PacketFlow', 'New-PktFlowTopology', 'Show-PacketFlow')
     }
     It 'declares PacketTrace as the output of Invoke-PacketFlow' {
         (Get-Command Invoke-PacketFlow).OutputType.Type | Should -Be ([PktFlow.PacketTrace])
@@ -217,7 +217,10 @@ Describe 'Topology' {
             'ip link set q1 up', 'ip link set q2 up', 'ip addr add 10.0.1.1/24 dev up1', 'ip addr add 10.0.2.1/24 dev up2',
             'ip nexthop add id 1 via 10.0.1.2 dev up1', 'ip nexthop add id 2 via 10.0.2.2 dev up2', 'ip nexthop add id 10 group 1/2,3',
             'ip route add 198.51.100.0/24 nhid 10'
-        $route = $lines | New-PktFlowTopology | Get-PktFlowRoute | Where-Object NexthopId -eq 10
+        $topo = $lines | New-PktFlowTopology
+        $route = $topo | Get-PktFlowRoute | Where-Object NexthopId -eq 10
+        ($topo | Get-PktFlowNexthop | Where-Object Id -eq 10).ToString() | Should -Be 'id 10 group 1/2,3'
+        ($topo | Get-PktFlowNexthop | Format-Table | Out-String) | Should -Match 'id 1 via 10\.0\.1\.2 dev up1'
         $route.ToString() | Should -Be '198.51.100.0/24 nhid 10 nexthop via 10.0.1.2 dev up1 weight 1 nexthop via 10.0.2.2 dev up2 weight 3'
         $j = Compare-PktFlowKernel -Scenario (Join-Path $root 'tests/scenarios/ecmp6-multipath')
         $j.Agreed | Should -Be $j.Judged
@@ -230,6 +233,10 @@ Describe 'Topology' {
         $topo = Import-PktFlowTopology -Snapshot $snap
         $topo.Namespaces.Name | Should -Contain 'pfsnap-r'
         ($topo | Get-PktFlowRoute -Namespace 'pfsnap-r' | Where-Object Table -eq 255).Count | Should -BeGreaterThan 0
+        # ip -j rule is the namespace's rule list, printed as ip rule prints it
+        ($topo | Get-PktFlowRule -Namespace 'pfsnap-r' -Family V4 | ForEach-Object ToString) |
+            Should -Be @('0: from all lookup local', '100: from 10.0.2.0/24 lookup 100', '200: from all fwmark 0x2 lookup 200', '32766: from all lookup main', '32767: from all lookup default')
+        ($topo | Get-PktFlowRule -Namespace 'pfsnap-r' | Format-Table | Out-String) | Should -Match 'V6 +0: from all lookup local'
         { Import-PktFlowTopology -Snapshot (Join-Path $tmp 'nope') -ErrorAction Stop } | Should -Throw
     }
     It 'infers a host when there is no lab, and says so' {
