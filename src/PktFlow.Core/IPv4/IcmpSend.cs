@@ -34,7 +34,7 @@ public static class IcmpSend
         IpAddr? src = localDestination ? ip.Destination : null;
         if (src is null && ns.Sysctls.IsOn("net.ipv4.icmp_errors_use_inbound_ifaddr"))
             src = ns.AddressesOf(skb.Dev.Name).FirstOrDefault(a => a.Family == IpFamily.V4)?.Address;
-        src ??= SourceAddress.Select(ns, ip.Source) ?? IpAddr.V4(0xC0000008); // INADDR_DUMMY 192.0.0.8
+        src ??= SourceAddress.Select(ns, ip.Source, orig) ?? IpAddr.V4(0xC0000008); // INADDR_DUMMY 192.0.0.8
         var route = ns.Fib.Lookup(ip.Source, src, "lo", null, 0);
         if (!route.Found) { t.Generate($"{description}: not sent (no route back to {ip.Source})"); return; }
         var limit = IcmpRateLimit.Allow(skb, type, code, ip.Source);

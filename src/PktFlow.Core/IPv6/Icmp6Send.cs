@@ -32,7 +32,7 @@ public static class Icmp6Send
         // The global limit comes before the source address and the route back; the per-destination one after.
         var gate = Icmp6RateLimit.GlobalAllow(skb, type);
         if (!gate.Allowed) { t.Generate($"{description}: not sent ({IcmpRateLimit.Refused(gate).Detail})"); return; }
-        src ??= SourceAddress.Select(ns, ip6.Source);
+        src ??= SourceAddress.Select(ns, ip6.Source, orig);
         if (src is null) { t.Generate($"{description}: not sent (no route back to {ip6.Source})"); return; }
         var limit = Icmp6RateLimit.XrlimAllow(skb, gate, ip6.Source);
         if (!limit.Allowed) { t.Generate($"{description}: not sent ({limit.Detail})"); return; }

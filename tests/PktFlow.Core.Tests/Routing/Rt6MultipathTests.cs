@@ -127,21 +127,22 @@ public class Rt6MultipathTests
 /// <summary>The router's own ICMP errors over a multipath route: hashed on the datagram they answer.</summary>
 public class Rt6MultipathIcmpErrorTests
 {
+    /// <summary>A router with addresses on p1 and up1 and a multipath route back to 2001:db8:400::/64 over both.</summary>
+    private const string Lab = """
+        sysctl -w net.ipv6.conf.all.forwarding=1 net.ipv4.fib_multipath_hash_seed=12345 net.ipv6.icmp.ratelimit=0
+        ip link add p1 address 02:00:00:00:03:01 type veth peer name p2
+        ip link add up1 type veth peer name q1
+        ip link set p1 up
+        ip link set up1 up
+        ip -6 addr add 2001:db8:1::1/64 dev p1
+        ip -6 addr add 2001:db8:a::1/64 dev up1
+        ip -6 route add 2001:db8:400::/64 nexthop via 2001:db8:1::2 dev p1 nexthop via 2001:db8:a::2 dev up1
+        """;
+
     [Fact]
     public void APortUnreachableIsHashedOnTheDatagramItAnswers()
     {
-        var lab = """
-            sysctl -w net.ipv6.conf.all.forwarding=1 net.ipv4.fib_multipath_hash_seed=12345 net.ipv6.icmp.ratelimit=0
-            ip link add p1 address 02:00:00:00:03:01 type veth peer name p2
-            ip link add up1 type veth peer name q1
-            ip link set p1 up
-            ip link set up1 up
-            ip -6 addr add 2001:db8:1::1/64 dev p1
-            ip -6 addr add 2001:db8:a::1/64 dev up1
-            ip -6 route add 2001:db8:400::/64 nexthop via 2001:db8:1::2 dev p1 nexthop via 2001:db8:a::2 dev up1
-            socat -u UDP6-RECV:5353 /dev/null &
-            """;
-        var e = new DatapathEngine(LabLoader.Load(lab, "err.lab"));
+        var e = new DatapathEngine(LabLoader.Load(Lab + "\nsocat -u UDP6-RECV:5353 /dev/null &\n", "err.lab"));
         var src = IpAddr.Parse("2001:db8:400::3");
         var dst = IpAddr.Parse("2001:db8:1::1");
         var udp = FrameBuilder.Ipv6(src, dst, IpProtocol.Udp, FrameBuilder.Udp(src, dst, 40005, 9));
@@ -151,5 +152,26 @@ public class Rt6MultipathIcmpErrorTests
         var stage = Rt6MultipathTests.Stage(child, "fib6_select_path");
         Assert.Contains($"({src} > {dst} flow label 0x50003 proto 17)", stage);
         Assert.Contains("hashed on the packet the error answers", stage);
+    }
+
+    [Fact]
+    public void AnErrorFromARouterTakesItsSourceFromTheNexthopTheHashChose()
+    {
+        // The router forwards hop-limit-1 packets and answers time exceeded to sources behind a multipath
+        // route: ip6_route_get_saddr picks the source on the chosen sibling's device, not the first one's.
+        var e = new DatapathEngine(LabLoader.Load(Lab, "err.lab"));
+        var dst = IpAddr.Parse("2001:db8:a::99");
+        var seen = new HashSet<string>();
+        for (int i = 1; i <= 16; i++)
+        {
+            var src = IpAddr.Parse($"2001:db8:400::{i:x}");
+            var t = Rt6MultipathTests.Send(e, FrameBuilder.Ipv6(src, dst, IpProtocol.Udp, FrameBuilder.Udp(src, dst, 40000, 9), 1));
+            var child = Assert.Single(t.GeneratedTraces);
+            var device = Rt6MultipathTests.Chosen(Rt6MultipathTests.Stage(child, "fib6_select_path"));
+            var expected = device == "p1" ? "2001:db8:1::1" : "2001:db8:a::1";
+            Assert.StartsWith($"IP6 {expected} > {src}", child.Summary);
+            seen.Add(device);
+        }
+        Assert.Equal(2, seen.Count); // both siblings were chosen for some source
     }
 }
