@@ -74,13 +74,29 @@ public sealed partial class NamespaceBuilder
     }
 
     /// <summary>
-    /// nexthop_flush_dev: a device going down removes the nexthops on it, removes them from their
-    /// groups (a group left empty goes too) and the routes that used what was removed; the routes of
-    /// a group that shrank list what is left (checked with `ip nexthop` on 6.18).
+    /// nexthop_flush_dev: a device going down removes the nexthops on it, as if each was deleted
+    /// (checked with `ip nexthop` on 6.18).
     /// </summary>
-    private void FlushNexthops(string device)
+    private void FlushNexthops(string device) =>
+        RemoveNexthops(_nexthops.Values.Where(n => n.Group is null && n.Device == device).Select(n => n.Id).ToHashSet());
+
+    /// <summary>`ip nexthop del id N` (rtm_del_nexthop): unknown ids are refused as the kernel refuses them.</summary>
+    public void DeleteNexthop(uint id)
     {
-        var gone = _nexthops.Values.Where(n => n.Group is null && n.Device == device).Select(n => n.Id).ToHashSet();
+        if (!_nexthops.ContainsKey(id)) throw new TopologyException("RTNETLINK answers: No such file or directory");
+        RemoveNexthops([id]);
+    }
+
+    /// <summary>`ip nexthop flush`: every nexthop object goes, and every route that used one.</summary>
+    public void FlushAllNexthops() => RemoveNexthops(_nexthops.Keys.ToHashSet());
+
+    /// <summary>
+    /// remove_nexthop: the objects go, each is taken out of the groups it is in (a group left empty goes
+    /// too), routes that used a removed object are deleted, and routes of a group that shrank list
+    /// what is left (checked with `ip nexthop` / `ip route` on 6.18).
+    /// </summary>
+    private void RemoveNexthops(HashSet<uint> gone)
+    {
         if (gone.Count == 0) return;
         foreach (var id in gone) _nexthops.Remove(id);
         foreach (var grp in _nexthops.Values.Where(n => n.Group is not null).ToList())

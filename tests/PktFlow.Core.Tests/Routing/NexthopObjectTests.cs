@@ -58,6 +58,27 @@ public class NexthopObjectTests
             lab.NexthopObjects.Select(n => n.ToString()).ToArray());
     }
 
+    [Fact]
+    public void DeletingANexthopTakesItOutOfGroupsAndDeletesRoutesThatUsedIt()
+    {
+        // ip nexthop del id 1 on 6.18: route 198.51.101.0/24 (nhid 1) goes, group 10 keeps 2,3 and
+        // group 22 keeps 6; deleting group 10 then deletes its route.
+        var lab = LabLoader.Load(Lab + "\nip nexthop del id 1\nip nexthop del id 10", "nh.lab").Host;
+        Assert.Equal(new[] { "198.51.102.0/24 nhid 60 nexthop via inet6 2001:db8:1::2 dev up1 weight 1 nexthop via inet6 2001:db8:2::2 dev up2 weight 1",
+            "2001:db8:100::/64 nhid 60 metric 1024 nexthop via 2001:db8:1::2 dev up1 weight 1 nexthop via 2001:db8:2::2 dev up2 weight 1" },
+            lab.Routes.Where(r => r.NexthopId is not null).Select(r => r.ToString()).ToArray());
+        Assert.Equal(new[] { "id 2 via 10.0.2.2 dev up2 scope link", "id 6 via 2001:db8:1::2 dev up1 scope link", "id 7 via 2001:db8:2::2 dev up2 scope link", "id 22 group 6", "id 60 group 6/7" },
+            lab.NexthopObjects.Select(n => n.ToString()).ToArray());
+    }
+
+    [Fact]
+    public void FlushTakesEveryNexthopAndItsRoutes()
+    {
+        var lab = LabLoader.Load(Lab + "\nip nexthop flush\nip nexthop flush", "nh.lab").Host; // a second flush has nothing to flush
+        Assert.Empty(lab.NexthopObjects);
+        Assert.DoesNotContain(lab.Routes, r => r.NexthopId is not null);
+    }
+
     [Theory]
     [InlineData("ip nexthop add id 20 group 1/10", "Hash-threshold group can not be a nexthop within a group")]
     [InlineData("ip nexthop add id 23 group 1/1", "Nexthop id can not be used twice in a group")]
@@ -66,6 +87,7 @@ public class NexthopObjectTests
     [InlineData("ip nexthop add id 3 via 10.0.9.2 dev up1", "Nexthop has invalid gateway")]
     [InlineData("ip nexthop add id 4 via 10.0.1.3", "Device attribute required")]
     [InlineData("ip nexthop add id 1 via 10.0.1.4 dev up1", "File exists")]
+    [InlineData("ip nexthop del id 99", "No such file or directory")]
     public void RefusalsAreTheKernels(string command, string message)
     {
         var e = Assert.Throws<LabException>(() => LabLoader.Load(Lab + "\n" + command, "nh.lab"));

@@ -2,13 +2,25 @@ using PktFlow.Wire;
 
 namespace PktFlow.Topology.Lab;
 
-/// <summary>`ip nexthop add id N via A dev D`, `ip nexthop add id G group 1/2,3` (hash-threshold groups).</summary>
+/// <summary>`ip nexthop add id N via A dev D`, `ip nexthop add id G group 1/2,3` (hash-threshold groups), `ip nexthop del id N`, `ip nexthop flush`.</summary>
 public sealed partial class LabLoader
 {
     private void NexthopCmd(List<string> a, NamespaceBuilder b, IpFamily? family)
     {
         var verb = Need(a, 0, "nexthop command");
         if (verb is "show" or "list" or "ls" or "get" or "bucket") return;
+        if (verb is "flush")
+        {
+            if (a.Count > 1) throw Error("ip nexthop flush with selectors is not modelled (flush takes every nexthop)", a[1]);
+            b.FlushAllNexthops();
+            return;
+        }
+        if (verb is "del" or "delete")
+        {
+            if (a.Count != 3 || a[1] != "id") throw Error("ip nexthop del takes 'id N'", a.Count > 1 ? a[1] : null);
+            b.DeleteNexthop(uint.TryParse(a[2], out var del) && del > 0 ? del : throw Error("a nexthop id is a number from 1 to 4294967295", a[2]));
+            return;
+        }
         if (verb is not ("add" or "replace")) throw Error($"ip nexthop {verb} is not supported", verb);
         uint? id = null;
         IpAddr? via = null;
