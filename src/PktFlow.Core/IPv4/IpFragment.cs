@@ -13,7 +13,7 @@ namespace PktFlow.IPv4;
 /// </summary>
 public static class IpFragment
 {
-    /// <summary>One fragment as built: the IP packet, and how it was cut.</summary>
+    /// <summary>One fragment as built (IPv4 or IPv6): the packet, its fragment offset, and whether more follow.</summary>
     public sealed record Piece(byte[] Network, int Offset, int PayloadLength, bool More);
 
     /// <summary>
@@ -39,7 +39,7 @@ public static class IpFragment
         string list = string.Join(", ", pieces.Select(p => $"{p.Network.Length} (offset {p.Offset}{(p.More ? ", MF" : "")})"));
         t.Stage(skb, "IpDoFragment", "ip_do_fragment", Verdict.Pass,
             $"{why}: {pieces.Count} fragments {(fast ? "along the boundaries it arrived in (frag_list)" : $"cut at MTU {Math.Min(mtu, info?.MaxSize ?? mtu)}")}: {list}; the trace follows the last");
-        Transmit(skb, t, pieces.Select(p => (p.Network, p.Offset)).ToList(), EtherTypes.Ipv4, "IpFragment", "ip_do_fragment", outDev, nextHop, fate, via);
+        Transmit(skb, t, pieces, EtherTypes.Ipv4, "IpFragment", "ip_do_fragment", outDev, nextHop, fate, via);
         return true;
     }
 
@@ -48,7 +48,7 @@ public static class IpFragment
     /// traces whose stages and fate join the trace (as notes), then the last one as the packet itself.
     /// Shared with ip6_fragment.
     /// </summary>
-    internal static void Transmit(SkBuff skb, TraceBuilder t, IReadOnlyList<(byte[] Network, int Offset)> pieces, ushort protocol,
+    internal static void Transmit(SkBuff skb, TraceBuilder t, IReadOnlyList<Piece> pieces, ushort protocol,
         string stage, string fn, NetDevice outDev, IpAddr nextHop, Fate fate, string via)
     {
         for (int i = 0; i < pieces.Count - 1; i++)

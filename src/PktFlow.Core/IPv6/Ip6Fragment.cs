@@ -15,9 +15,6 @@ namespace PktFlow.IPv6;
 /// </summary>
 public static class Ip6Fragment
 {
-    /// <summary>One fragment as built: the IPv6 packet, its fragment offset, and whether more follow.</summary>
-    public sealed record Piece(byte[] Network, int Offset, int PayloadLength, bool More);
-
     /// <summary>
     /// __ip6_finish_output for a packet that is not GSO: returns false when it goes whole to
     /// ip6_finish_output2 (the caller sends it); otherwise fragments it (or drops it with packet too
@@ -43,7 +40,7 @@ public static class Ip6Fragment
         string list = string.Join(", ", pieces.Select(p => $"{p.Network.Length} (offset {p.Offset}{(p.More ? ", M" : "")})"));
         t.Stage(skb, "Ip6DoFragment", "ip6_fragment", Verdict.Pass,
             $"{why}: {pieces.Count} fragments (identification: a new one from ipv6_select_ident, keyed by a boot-time secret, shown as {(info is null ? "0" : "the one they arrived with")}) {(fast ? "along the boundaries it arrived in (frag_list)" : $"cut at {(info is null ? $"MTU {mtu}" : $"frag_max_size {Math.Max(info.MaxSize, 1280)}")}")}: {list}; the trace follows the last");
-        IpFragment.Transmit(skb, t, pieces.Select(p => (p.Network, p.Offset)).ToList(), EtherTypes.Ipv6, "Ip6Fragment", "ip6_fragment", outDev, nextHop, fate, via);
+        IpFragment.Transmit(skb, t, pieces, EtherTypes.Ipv6, "Ip6Fragment", "ip6_fragment", outDev, nextHop, fate, via);
         return true;
     }
 
@@ -63,7 +60,7 @@ public static class Ip6Fragment
     /// reassembled one (the slow path).
     /// </summary>
     [KernelSymbol("ip6_fragment", "net/ipv6/ip6_output.c")]
-    public static List<Piece> Split(ReadOnlySpan<byte> datagram, int mtu, IpFragInfo? info, uint id, out bool fastPath)
+    public static List<IpFragment.Piece> Split(ReadOnlySpan<byte> datagram, int mtu, IpFragInfo? info, uint id, out bool fastPath)
     {
         int hlen = Unfragmentable(datagram, out int prevhdr);
         int total = Math.Min(Ipv6Header.HeaderLength + BinaryPrimitives.ReadUInt16BigEndian(datagram[4..]), datagram.Length);
@@ -73,7 +70,7 @@ public static class Ip6Fragment
         byte upper = header[prevhdr];
         header[prevhdr] = IpProtocol.Fragment;
         var payload = datagram[hlen..total];
-        var pieces = new List<Piece>();
+        var pieces = new List<IpFragment.Piece>();
         // The fast path also needs headroom in every piece of the frag_list for the unfragmentable part
         // and a fragment header (skb_headroom(frag) >= hlen + LL_RESERVED_SPACE + 8): a received fragment
         // has room for the headers it arrived with, so extension headers that ip6_find_1stfragopt moves
@@ -111,7 +108,7 @@ public static class Ip6Fragment
         return lengths.Length > 0;
     }
 
-    private static Piece Build(byte[] header, byte upper, uint id, ReadOnlySpan<byte> data, int offset, bool more)
+    private static IpFragment.Piece Build(byte[] header, byte upper, uint id, ReadOnlySpan<byte> data, int offset, bool more)
     {
         var b = new byte[header.Length + 8 + data.Length];
         header.CopyTo(b, 0);
@@ -120,7 +117,7 @@ public static class Ip6Fragment
         BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(header.Length + 4), id);
         data.CopyTo(b.AsSpan(header.Length + 8));
         BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(4), (ushort)(b.Length - Ipv6Header.HeaderLength));
-        return new Piece(b, offset, data.Length, more);
+        return new IpFragment.Piece(b, offset, data.Length, more);
     }
 
     /// <summary>The length of the unfragmentable part (see the overload).</summary>

@@ -28,11 +28,7 @@ public static class NfHookSlow
     private static bool RunRuleset(SkBuff skb, TraceBuilder t, NfFamily family, NfHook hook, NetDevice? indev, NetDevice? outdev)
     {
         var ns = skb.Netns;
-        if (ns.Nft is not { } rs)
-        {
-            t.NfHook(skb, family, hook, hook is NfHook.Forward or NfHook.PostRouting or NfHook.Egress or NfHook.Output ? outdev : indev);
-            return true;
-        }
+        var rs = ns.Nft!; // Run answered the namespace without a ruleset
         var point = Point(hook);
         var packetFamily = family switch
         {

@@ -29,7 +29,7 @@ public class Ip6FragmentTests
         return FrameBuilder.Ipv6(Src, Dst, next, body);
     }
 
-    private static int FragmentField(Ip6Fragment.Piece p, int hlen) => BinaryPrimitives.ReadUInt16BigEndian(p.Network.AsSpan(hlen + 2));
+    private static int FragmentField(IpFragment.Piece p, int hlen) => BinaryPrimitives.ReadUInt16BigEndian(p.Network.AsSpan(hlen + 2));
 
     [Fact]
     public void ABuiltDatagramIsCutAtTheMtuInMultiplesOfEight()
