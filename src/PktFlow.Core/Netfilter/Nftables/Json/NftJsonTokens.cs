@@ -224,14 +224,7 @@ internal sealed class NftJsonTokens
         W(op, $"{p}.op");
         var name = Scalar(Prop(v, "set", p), $"{p}.set");
         W(name.StartsWith('@') ? name : "@" + name, $"{p}.set");
-        P("{", p);
-        ElemKey(Prop(v, "elem", p), $"{p}.elem");
-        if (Opt(v, "stmt") is { } stmts)
-        {
-            int i = 0;
-            foreach (var st in List(stmts)) Statement(st, $"{p}.stmt[{i++}]");
-        }
-        P("}", p);
+        ElemBlock(v, "elem", p);
     }
 
     /// <summary>"meter": {"name", "size", "key" (or {"elem": {"val", "timeout"}}), "stmt"}: meter NAME size N { key [timeout T] stmt }.</summary>
@@ -241,8 +234,14 @@ internal sealed class NftJsonTokens
         W("meter", p);
         W(Scalar(Prop(v, "name", p), $"{p}.name"), $"{p}.name");
         if (Opt(v, "size") is { } size) { W("size", $"{p}.size"); W(Scalar(size, $"{p}.size"), $"{p}.size"); }
+        ElemBlock(v, "key", p);
+    }
+
+    /// <summary>`{ KEY [timeout T] STMT... }` of a set statement or meter: the key in member <paramref name="keyMember"/>, then "stmt".</summary>
+    private void ElemBlock(JsonElement v, string keyMember, string p)
+    {
         P("{", p);
-        ElemKey(Prop(v, "key", p), $"{p}.key");
+        ElemKey(Prop(v, keyMember, p), $"{p}.{keyMember}");
         if (Opt(v, "stmt") is { } stmts)
         {
             int i = 0;
