@@ -25,6 +25,8 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 $root = $PSScriptRoot
+# `pwsh -File build.ps1 -Scenario a,b` hands over one string "a,b": split it as the shell user meant.
+if ($Scenario) { $Scenario = @($Scenario | ForEach-Object { $_ -split ',' } | ForEach-Object Trim | Where-Object { $_ }) }
 $out = Join-Path $root 'out'
 $moduleDir = Join-Path $out 'PktFlow'
 
@@ -147,7 +149,11 @@ function Invoke-Judge {
     Invoke-Build
     Import-Module (Join-Path $moduleDir 'PktFlow.psd1') -Force
     $dirs = Get-ChildItem (Join-Path $root 'tests/scenarios') -Directory | Where-Object { Test-Path (Join-Path $_.FullName 'kernel.json') }
-    if ($Scenario) { $dirs = $dirs | Where-Object Name -in $Scenario }
+    if ($Scenario) {
+        $unknown = @($Scenario | Where-Object { $_ -notin $dirs.Name })
+        if ($unknown) { throw "no recorded scenario named $($unknown -join ', ') in tests/scenarios (recorded: $($dirs.Name -join ', '))" }
+        $dirs = $dirs | Where-Object Name -in $Scenario
+    }
     $report = Join-Path $out 'judge'
     New-Item -ItemType Directory -Force -Path $report | Out-Null
     $all = foreach ($d in $dirs) { Compare-PktFlowKernel -Scenario $d.FullName }
