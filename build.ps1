@@ -157,7 +157,7 @@ function Invoke-Judge {
     $report = Join-Path $out 'judge'
     New-Item -ItemType Directory -Force -Path $report | Out-Null
     $all = foreach ($d in $dirs) { Compare-PktFlowKernel -Scenario $d.FullName }
-    $all | Sort-Object Scenario | Format-Table Scenario, @{ n = 'Frames'; e = { $_.Judged } }, Agreed, @{ n = 'Agreement'; e = { '{0:P0}' -f $_.Agreement } } -AutoSize | Out-String | Write-Host
+    $all | Sort-Object Scenario | Format-Table Scenario, @{ n = 'Frames'; e = { $_.Judged } }, Agreed, @{ n = 'Agreement'; e = { '{0:P0}' -f $_.Agreement } }, @{ n = 'Seed'; e = { if ($null -ne $_.Seed) { "$($_.Seed) ($($_.SeedsTried) tried)" } } } -AutoSize | Out-String | Write-Host
     foreach ($j in $all) {
         $lines = foreach ($f in $j.Frames | Where-Object { $_.Judged -and -not $_.Agrees }) {
             "frame $($f.Frame) ($($f.Direction)) $($f.Summary)"
