@@ -95,7 +95,9 @@ public static class BrNetfilter
     /// cache, so it reads the FDB: an entry connected at most reachable_time ago (up to 45 s) was
     /// confirmed by a frame through the port, which the FDB keeps for 300 s, so a neighbour behind a
     /// port the FDB does not know is not connected. Recorded: kube-proxy-clusterip frame 22 (the
-    /// host's ARP request for the new endpoint follows, the SYN is forwarded to its port alone).
+    /// host's ARP request for the new endpoint follows, the SYN is forwarded to its port alone);
+    /// checked on 6.18 with a third port: it saw the bridge's ARP request but not the DNATed frame,
+    /// and the inet FORWARD counter counted it once.
     /// </summary>
     [KernelSymbol("br_nf_pre_routing_finish_bridge_slow", "net/bridge/br_netfilter_hooks.c")]
     private static void FinishBridgeSlow(SkBuff skb, TraceBuilder t, NetDevice bridge, IpAddr target, MacAddress mac)
