@@ -114,15 +114,31 @@ public static class BrPorts
     /// The MAC of the device behind one of the bridge's ports (a veth peer) that has <paramref name="address"/>:
     /// what the neighbour resolution over the bridge would find, when the model holds that namespace.
     /// </summary>
-    public static MacAddress? AddressBehind(SkBuff skb, NetDevice bridge, IpAddr address)
+    public static MacAddress? AddressBehind(SkBuff skb, NetDevice bridge, IpAddr address) =>
+        PortBehind(skb, bridge, address) is { } found ? found.Mac : null;
+
+    /// <summary>The port behind which a veth peer has <paramref name="address"/>, and that peer's MAC.</summary>
+    public static (NetDevice Port, MacAddress Mac)? PortBehind(SkBuff skb, NetDevice bridge, IpAddr address)
     {
         foreach (var port in Of(skb.Netns, bridge))
         {
             if (port.Kind != DeviceKind.Veth || port.Peer is null) continue;
             var peerNs = skb.Engine.Topology.Namespace(port.PeerNamespace ?? skb.Netns.Name);
-            if (peerNs?.Device(port.Peer) is { } peer && peerNs.AddressesOf(peer.Name).Any(a => a.Address == address)) return peer.Mac;
+            if (peerNs?.Device(port.Peer) is { } peer && peerNs.AddressesOf(peer.Name).Any(a => a.Address == address)) return (port, peer.Mac);
         }
         return null;
+    }
+
+    /// <summary>
+    /// The host asked the segment behind <paramref name="bridge"/> who has <paramref name="address"/>:
+    /// the owner's answer (ARP reply) enters the bridge on its port, and br_handle_frame_finish learns
+    /// its source MAC there (br_fdb_update) before the answer goes up to the host. Returns what was
+    /// learned, or null when no port of the model leads to the address.
+    /// </summary>
+    public static string? LearnAnswer(SkBuff skb, NetDevice bridge, IpAddr address)
+    {
+        if (PortBehind(skb, bridge, address) is not var (port, mac) || !port.IsUp || port.PortState is not (BrPortState.Forwarding or BrPortState.Learning)) return null;
+        return BrFdb.Of(skb.State, skb.Netns, bridge, skb.TimestampNs).Update(mac, port.Name, skb.TimestampNs);
     }
 
     /// <summary>vlan_filtering is not modelled: a lab that turns it on is reported unsupported.</summary>

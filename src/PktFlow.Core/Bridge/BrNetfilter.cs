@@ -75,6 +75,7 @@ public static class BrNetfilter
             skb.PktType = PacketType.OtherHost;
             t.Stage(skb, "BrNfPreRoutingFinish", "br_nf_pre_routing_finish_bridge", Verdict.Pass,
                 $"DNAT {oldDst} -> {after.Destination}, routed back out of {bridge.Name}: stays bridged, destination MAC {nmac}");
+            FinishBridgeSlow(skb, t, bridge, after.Destination, nmac);
             return true;
         }
         skb.SetEthernet(bridge.Mac, src);
@@ -82,6 +83,29 @@ public static class BrNetfilter
         t.Stage(skb, "BrNfPreRoutingFinish", "br_nf_pre_routing_finish", Verdict.Pass,
             $"DNAT {oldDst} -> {after.Destination} ({rt.Kind.ToString().ToLowerInvariant()} route): up to the host, destination MAC {bridge.Mac}");
         return true;
+    }
+
+    /// <summary>
+    /// br_nf_pre_routing_finish_bridge takes the fast way (neigh_hh_bridge, then br_handle_frame_finish)
+    /// only when the host's neighbour entry is connected (NUD_CONNECTED with a cached header); otherwise
+    /// the frame goes to neigh->output with bridged_dnat set: it waits while the host sends an ARP
+    /// request out of the bridge, the answer enters on the neighbour's port (br_fdb_update learns it),
+    /// and br_dev_xmit hands the frame back to br_handle_frame_finish
+    /// (br_nf_pre_routing_finish_bridge_slow), which now finds the port. The model keeps no neighbour
+    /// cache, so it reads the FDB: an entry connected at most reachable_time ago (up to 45 s) was
+    /// confirmed by a frame through the port, which the FDB keeps for 300 s, so a neighbour behind a
+    /// port the FDB does not know is not connected. Recorded: kube-proxy-clusterip frame 22 (the
+    /// host's ARP request for the new endpoint follows, the SYN is forwarded to its port alone);
+    /// checked on 6.18 with a third port: it saw the bridge's ARP request but not the DNATed frame,
+    /// and the inet FORWARD counter counted it once.
+    /// </summary>
+    [KernelSymbol("br_nf_pre_routing_finish_bridge_slow", "net/bridge/br_netfilter_hooks.c")]
+    private static void FinishBridgeSlow(SkBuff skb, TraceBuilder t, NetDevice bridge, IpAddr target, MacAddress mac)
+    {
+        if (BrFdb.Of(skb.State, skb.Netns, bridge, skb.TimestampNs).Find(mac, skb.TimestampNs) is not null) return;
+        if (BrPorts.LearnAnswer(skb, bridge, target) is not { } learned) return;
+        t.Stage(skb, "BrNfPreRoutingFinishBridgeSlow", "br_nf_pre_routing_finish_bridge_slow", Verdict.Pass,
+            $"{bridge.Name}'s neighbour entry for {target} is not connected: the frame waits in it while {bridge.Name} asks who-has {target}; the answer comes in through its port ({learned}) and br_dev_xmit (bridged_dnat) hands the frame back to the bridge");
     }
 
     /// <summary>br_nf_forward_ip: the inet FORWARD hook, in and out = the bridge.</summary>

@@ -263,14 +263,16 @@ public sealed partial class DatapathEngine
                 NetifReceiveSkb.ReceiveNetwork(skb, link.EtherType, link.NetworkOffset, pktType, t);
         }
         if (!t.Ended) throw new InvalidOperationException($"frame {frame.Number}: the datapath ended without a fate (model bug)");
-        var children = _children.Trace(this, t, file, frame.Number, frame.TimestampNs, Mode == ReplayMode.Observe ? at : null);
-        // a packet traced as its sender wrote it before NAT shows that sender's socket; others are learned as seen
+        // a packet traced as its sender wrote it before NAT shows that sender's socket; others are learned
+        // as seen. Before the children: an answer the kernel sends at once (a REJECT's reset, a SYN-ACK)
+        // reaches the sender's socket, which sent this very packet (iptables-nft frame 14).
         if (senderBeforeNat is var (sender, pre))
         {
             if (pre.Protocol is IpProtocol.Tcp or IpProtocol.Udp)
                 StateOf(sender).ConnectedSockets.Add((pre.Protocol, pre.Source, pre.SourcePort, pre.Destination, pre.DestinationPort), frame.TimestampNs);
         }
         else LearnSender(frame, link);
+        var children = _children.Trace(this, t, file, frame.Number, frame.TimestampNs, Mode == ReplayMode.Observe ? at : null);
         if (t.Fate == Fate.Forwarded && t.Egress is { } egress && FlowKey(skb) is { } key)
             _predicted.Add(egress, key, frame.Number, frame.TimestampNs);
         return new PacketTrace

@@ -33,7 +33,7 @@ public sealed class Balancer
     {
         Config = config;
         Services = config.Vips.Select(v => new LbService(v)).ToList();
-        Flows = new LbFlowTable((long)(config.IdleTimeoutSeconds * 1e9));
+        Flows = new LbFlowTable((long)(config.IdleTimeoutSeconds * 1e9), config.FlowTableSize);
     }
 
     /// <summary>Checks every backend's "at" against the topology: an error names the JSON path.</summary>
@@ -101,7 +101,7 @@ public sealed class Balancer
             if (flow is not null && flow.Service == service) Flows.MoveTo(flow, backend, reply);
             else Flows.Add(flow = new LbFlow { Service = service, Key = key, Backend = backend, FirstFrame = frame }, reply);
         }
-        flow.LastSeenNs = skb.TimestampNs;
+        Flows.Touch(flow, skb.TimestampNs);
         if ((tcpFlags & (TcpFlags.Fin | TcpFlags.Rst)) != 0) flow.Ended = true;
         Event(t, service, "LbSchedule", ScheduleFunction(vip.Scheduler), Verdict.Accept, decision);
 
@@ -168,7 +168,7 @@ public sealed class Balancer
     {
         var vip = flow.Service.Vip;
         AddressRewrite.Rewrite(skb.Network, skb.Protocol == EtherTypes.Ipv6, source: true, vip.Address, vip.Port, out _, out _);
-        flow.LastSeenNs = skb.TimestampNs;
+        Flows.Touch(flow, skb.TimestampNs);
         if ((tcpFlags & (TcpFlags.Fin | TcpFlags.Rst)) != 0) flow.Ended = true;
         Event(t, flow.Service, "LbReverseNat", "lb_reverse_nat", Verdict.Accept,
             $"reply of {flow.Key} from {vip.Backends[flow.Backend]}: source {Fmt(key.Source, key.SourcePort)} -> {Fmt(vip.Address, vip.Port)}, checksums updated");

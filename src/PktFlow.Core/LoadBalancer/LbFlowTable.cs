@@ -54,19 +54,34 @@ public sealed class LbFlow
     public required LbFlowKey Key { get; init; }
     /// <summary>The key the backend's replies carry (NAT only), under which the reverse entry is filed.</summary>
     public LbFlowKey? ReplyKey { get; set; }
+    /// <summary>Its place in the table's least-recently-used order.</summary>
+    internal LinkedListNode<LbFlow>? Lru;
 }
 
 /// <summary>
 /// The flow table: flows stick to the backend they were first given while they are alive (no FIN/RST
 /// and not idle longer than the timeout, against capture time). NAT flows also have a reverse entry
 /// keyed by the backend's reply, so that replies passing back through are rewritten.
+/// Bounded as Katran's LRU flow map is: at most <see cref="Capacity"/> flows, the least recently used
+/// one going when a new flow needs room (its next packet is scheduled anew, which Maglev sends to
+/// the same backend while the backends stay the same); and a flow idle longer than the timeout is
+/// forgotten (swept every timeout of capture time), so a long capture keeps no flow per connection
+/// it ever saw. A flow that ended (FIN/RST) is kept until it is idle too, so a connection reusing
+/// its 5-tuple within the timeout is told apart from a new one.
 /// </summary>
-public sealed class LbFlowTable(long idleTimeoutNs)
+public sealed class LbFlowTable(long idleTimeoutNs, int capacity = LbFlowTable.DefaultCapacity)
 {
+    /// <summary>The model's default bound (flowTableSize): Katran sizes its LRU map by configuration, per CPU.</summary>
+    public const int DefaultCapacity = 65536;
+
     private readonly Dictionary<LbFlowKey, LbFlow> _flows = new();
     private readonly Dictionary<LbFlowKey, LbFlow> _reverse = new();
+    /// <summary>Least recently used first.</summary>
+    private readonly LinkedList<LbFlow> _lru = new();
+    private long _nextSweepNs = long.MinValue;
 
     public long IdleTimeoutNs { get; } = idleTimeoutNs;
+    public int Capacity { get; } = capacity;
     public int Count => _flows.Count;
 
     public bool Alive(LbFlow f, long nowNs) => !f.Ended && nowNs - f.LastSeenNs <= IdleTimeoutNs;
@@ -74,10 +89,20 @@ public sealed class LbFlowTable(long idleTimeoutNs)
     public LbFlow? Find(LbFlowKey key) => _flows.GetValueOrDefault(key);
     public LbFlow? FindReverse(LbFlowKey replyKey) => _reverse.GetValueOrDefault(replyKey);
 
+    /// <summary>A packet of the flow at <paramref name="nowNs"/>: it becomes the most recently used.</summary>
+    public void Touch(LbFlow f, long nowNs)
+    {
+        if (nowNs > f.LastSeenNs) f.LastSeenNs = nowNs;
+        if (f.Lru is { } node && node != _lru.Last) { _lru.Remove(node); _lru.AddLast(node); }
+        Sweep(nowNs);
+    }
+
     public void Add(LbFlow f, LbFlowKey? replyKey)
     {
-        if (_flows.TryGetValue(f.Key, out var old)) { RemoveReverse(old); Live(old.Service).Remove(old); }
+        if (_flows.TryGetValue(f.Key, out var old)) Remove(old);
+        while (_flows.Count >= Capacity && _lru.First is { } oldest) Remove(oldest.Value);
         _flows[f.Key] = f;
+        f.Lru = _lru.AddLast(f);
         SetReverse(f, replyKey);
         Live(f.Service).Add(f);
     }
@@ -89,6 +114,22 @@ public sealed class LbFlowTable(long idleTimeoutNs)
         f.Ended = false;
         SetReverse(f, replyKey);
         Live(f.Service).Add(f);
+    }
+
+    private void Remove(LbFlow f)
+    {
+        RemoveReverse(f);
+        Live(f.Service).Remove(f);
+        if (f.Lru is { } node) { _lru.Remove(node); f.Lru = null; }
+        if (_flows.GetValueOrDefault(f.Key) == f) _flows.Remove(f.Key);
+    }
+
+    // LRU order is last-seen order, so the idle flows are at the front.
+    private void Sweep(long nowNs)
+    {
+        if (nowNs < _nextSweepNs) return;
+        _nextSweepNs = nowNs + IdleTimeoutNs;
+        while (_lru.First is { } oldest && nowNs - oldest.Value.LastSeenNs > IdleTimeoutNs) Remove(oldest.Value);
     }
 
     private void SetReverse(LbFlow f, LbFlowKey? replyKey)

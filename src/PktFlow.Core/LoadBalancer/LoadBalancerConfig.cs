@@ -74,6 +74,8 @@ public sealed record LoadBalancerConfig
     public IpAddr? Source6 { get; init; }
     /// <summary>A flow with no packet for this long is over (its connection no longer counts, it may be scheduled anew).</summary>
     public double IdleTimeoutSeconds { get; init; } = 300;
+    /// <summary>The most flows the flow table holds (a Katran-style LRU: the least recently used goes first).</summary>
+    public int FlowTableSize { get; init; } = LbFlowTable.DefaultCapacity;
     public required IReadOnlyList<LbVip> Vips { get; init; }
     /// <summary>The file it was read from (for messages).</summary>
     public string File { get; init; } = "";

@@ -25,7 +25,7 @@ public static class LoadBalancerConfigReader
         {
             var r = new Reader(file);
             var root = doc.RootElement;
-            r.Members(root, "", "name", "mac", "source", "source6", "idleTimeout", "vips");
+            r.Members(root, "", "name", "mac", "source", "source6", "idleTimeout", "flowTableSize", "vips");
             var vips = r.Array(root, "", "vips", required: true).Select((v, i) => r.Vip(v, $"vips[{i}]")).ToList();
             if (vips.Count == 0) throw r.Error("vips", "at least one VIP is needed");
             var dup = vips.GroupBy(v => (v.Address, v.Protocol, v.Port)).FirstOrDefault(g => g.Count() > 1);
@@ -37,6 +37,9 @@ public static class LoadBalancerConfigReader
                 Source = r.Address(root, "", "source"),
                 Source6 = r.Address(root, "", "source6"),
                 IdleTimeoutSeconds = r.Number(root, "", "idleTimeout") ?? 300,
+                FlowTableSize = r.Number(root, "", "flowTableSize") is { } size
+                    ? (size >= 1 && size <= int.MaxValue && size == Math.Floor(size) ? (int)size : throw r.Error("flowTableSize", $"{size} is not a whole number of flows from 1 up"))
+                    : LbFlowTable.DefaultCapacity,
                 Vips = vips,
                 File = file,
             };

@@ -34,11 +34,38 @@ public sealed class NeighEntry
     public int Queued => Queue.Count;
 }
 
-/// <summary>The neighbour entries of one namespace that resolution could not complete, by (device, address).</summary>
+/// <summary>
+/// The neighbour entries of one namespace that resolution could not complete, by (device, address).
+/// FAILED entries go as neigh_periodic_work lets them go: it runs every base_reachable_time / 2
+/// (15 s) and, once the table holds gc_thresh1 (128) entries or more, frees every FAILED one that
+/// nothing references (the model's entries hold no reference once failed); below gc_thresh1 it
+/// keeps them, so a small table remembers its failures as the kernel's does.
+/// </summary>
 public sealed class NeighQueues
 {
+    /// <summary>BASE_REACHABLE_TIME / 2: how often neigh_periodic_work walks the table.</summary>
+    public const long GcIntervalNs = 15_000_000_000;
+    /// <summary>The default gc_thresh1 (net.ipv4.neigh.default.gc_thresh1).</summary>
+    public const int DefaultGcThresh1 = 128;
+    private long _nextGcNs = long.MinValue;
+
     internal Dictionary<(string Device, IpAddr Address), NeighEntry> Entries { get; } = new();
     public NeighEntry? Entry(string device, IpAddr address) => Entries.GetValueOrDefault((device, address));
+    /// <summary>Entries held (INCOMPLETE and FAILED).</summary>
+    public int Count => Entries.Count;
+
+    /// <summary>neigh_periodic_work at capture time <paramref name="nowNs"/>.</summary>
+    [KernelSymbol("neigh_periodic_work", "net/core/neighbour.c")]
+    public void PeriodicWork(long nowNs, int gcThresh1)
+    {
+        if (nowNs < _nextGcNs) return;
+        _nextGcNs = nowNs + GcIntervalNs;
+        if (Entries.Count < gcThresh1) return;
+        List<(string, IpAddr)>? failed = null;
+        foreach (var (key, e) in Entries)
+            if (e.FailAtNs <= nowNs) (failed ??= []).Add(key);
+        if (failed is not null) foreach (var k in failed) Entries.Remove(k);
+    }
 }
 
 /// <summary>__neigh_event_send and neigh_timer_handler for a next hop that does not answer.</summary>
@@ -65,6 +92,7 @@ public static class NeighQueue
         int limit = QueueLimit(ns, fam, dev.Name);
         var now = skb.TimestampNs;
         var queues = skb.State.NeighQueues;
+        queues.PeriodicWork(now, Param(ns, fam, "default", "gc_thresh1", NeighQueues.DefaultGcThresh1));
         var key = (dev.Name, nextHop);
         string what = v6 ? "neighbour solicitation" : "ARP request";
         var fate = new LaterFate { Fate = Fate.Dropped, Reason = v6 ? "NOT_SPECIFIED" : "NEIGH_FAILED" };

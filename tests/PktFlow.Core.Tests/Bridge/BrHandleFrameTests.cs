@@ -202,6 +202,50 @@ public class BrHandleFrameTests
         Assert.Equal("h2", t.Path[^1].Namespace);
     }
 
+    private const string DnatToH2 = """
+        sysctl -w net.ipv4.ip_forward=1
+        nft -f - <<'NFT'
+        table ip nat { chain pre { type nat hook prerouting priority -100; policy accept; ip daddr 10.96.0.1 dnat to 10.0.0.2 } }
+        table ip f { chain fwd { type filter hook forward priority 0; policy accept; counter } }
+        NFT
+        """;
+
+    private static readonly IpAddr Service = IpAddr.Parse("10.96.0.1");
+
+    // kube-proxy-clusterip frame 22: the endpoint behind the same bridge was never asked for, so the
+    // host's neighbour entry is not connected: br_nf_pre_routing_finish_bridge_slow learns the answer
+    // on port2 and the frame goes there alone, through one inet FORWARD (not a flood's two).
+    [Fact]
+    public void DnatToANeighbourTheHostNeverAskedForWaitsForItsAnswerAndGoesToItsPortAlone()
+    {
+        var t = Inject(Engine(DnatToH2), "port1", Ping(Br, H1, A1, Service));
+        Assert.Equal(new[]
+        {
+            "bridge PreRouting@port1", "inet PreRouting@br0", "bridge Forward@port2", "inet Forward@br0",
+            "bridge PostRouting@port2", "inet PostRouting@br0",
+        }, Hooks(t).ToArray());
+        Assert.True(t.Path.Any(e => e.Function == "br_nf_pre_routing_finish_bridge_slow"), Dump(t));
+        var slow = Assert.Single(t.Path, e => e.Function == "br_nf_pre_routing_finish_bridge_slow");
+        Assert.Contains("02:00:00:00:02:02 learned on port2", slow.Detail);
+        Assert.DoesNotContain(t.Path, e => e.Function == "br_flood");
+        Assert.Equal("h2", t.Path[^1].Namespace);
+    }
+
+    // kube-proxy-clusterip frame 4: the host asked for the endpoint earlier (frame 1, flooded from the
+    // bridge); the answer taught the FDB its port, so the DNATed frame takes the fast way to that port.
+    [Fact]
+    public void TheHostsArpRequestThroughTheBridgeTeachesTheFdbWhereTheAnswerCameFrom()
+    {
+        var engine = Engine(DnatToH2);
+        var who = FrameBuilder.Ethernet(MacAddress.Broadcast, Br, EtherTypes.Arp, FrameBuilder.Arp(1, Br, ABr, default, A2));
+        var request = Inject(engine, "port1", who);
+        Assert.Contains(request.Path, e => e.Function == "br_fdb_update" && e.Detail!.Contains("02:00:00:00:02:02 learned on port2"));
+        var t = Inject(engine, "port1", Ping(Br, H1, A1, Service), timeNs: 1_000_000, number: 2);
+        Assert.False(t.Path.Any(e => e.Function is "br_nf_pre_routing_finish_bridge_slow" or "br_flood"), Dump(t));
+        Assert.Single(t.Path, e => e.Function == "br_handle_frame_finish" && e.Detail!.Contains("02:00:00:00:02:02 is learned on port2"));
+        Assert.Equal("h2", t.Path[^1].Namespace);
+    }
+
     [Fact]
     public void BrNetfilterOffKeepsTheInetForwardChainAway()
     {

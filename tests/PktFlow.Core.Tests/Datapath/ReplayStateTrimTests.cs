@@ -124,4 +124,61 @@ public class ReplayStateTrimTests
         st.SweepPeers(now);
         Assert.Equal(new[] { b, c }, st.Peers.Keys.OrderBy(k => k.ToString()).ToArray());
     }
+
+    [Fact]
+    public void FailedNeighbourEntriesGoOnceTheTableReachesGcThresh1AndNotBefore()
+    {
+        var q = new PktFlow.Neighbour.NeighQueues();
+        void Entry(int i, long failAt) => q.Entries[("eth1", IpAddr.Parse($"10.2.{i / 250}.{i % 250 + 1}"))] = new PktFlow.Neighbour.NeighEntry { StartNs = T0, FailAtNs = failAt };
+        for (int i = 0; i < 100; i++) Entry(i, T0 + 1 * S);
+        q.PeriodicWork(T0 + 20 * S, gcThresh1: 128);
+        Assert.Equal(100, q.Count); // below gc_thresh1: neigh_periodic_work leaves the table alone
+        for (int i = 100; i < 200; i++) Entry(i, T0 + 1 * S);
+        Entry(200, T0 + 60 * S); // still INCOMPLETE (in its timer)
+        q.PeriodicWork(T0 + 30 * S, gcThresh1: 128);
+        Assert.Equal(201, q.Count); // the next walk is 15 s after the last
+        q.PeriodicWork(T0 + 35 * S, gcThresh1: 128);
+        Assert.Equal(1, q.Count);
+        Assert.NotNull(q.Entry("eth1", IpAddr.Parse("10.2.0.201")));
+    }
+
+    [Fact]
+    public void AnUnresolvedNeighbourPerFlowDoesNotPileUpOverALongCapture()
+    {
+        // every packet to a new next hop behind a veth whose peer has none of them: 3 s later each entry has failed
+        const string far = """
+            ip netns add far
+            ip link add eth2 type veth peer name eth0 netns far
+            ip addr add 10.9.255.254/16 dev eth2
+            ip link set eth2 up
+            ip -n far link set eth0 up
+            """;
+        var engine = new DatapathEngine(LabLoader.Load(Lab + "\n" + far, "t.lab"));
+        for (int i = 0; i < 2000; i++)
+        {
+            var dst = IpAddr.Parse($"10.9.{i / 250}.{i % 250 + 1}");
+            Send(engine, "eth0", T0 + i * 100_000_000L, FrameBuilder.Ethernet(Eth0, Client, 0x0800, FrameBuilder.Ipv4(C4, dst, 17, FrameBuilder.Udp(C4, dst, 5000, 53))), i + 1);
+        }
+        var held = engine.StateOf(engine.Topology.Namespace("host")!).NeighQueues.Count;
+        Assert.InRange(held, 1, 128 + 200); // at most gc_thresh1 plus what 15 s + resolution time bring
+    }
+
+    [Fact]
+    public void HashDrawsIdleLongerThanTheGenericTimeoutAreForgottenAndDecisionsAreNotKept()
+    {
+        const string rules = """
+            nft -f - <<'NFT'
+            table ip t { chain fwd { type filter hook forward priority 0; policy accept; meta mark set jhash udp sport mod 4 } }
+            NFT
+            """;
+        var engine = new DatapathEngine(LabLoader.Load(Lab + "\n" + rules, "t.lab"));
+        for (int i = 0; i < 700; i++)
+        {
+            ushort port = (ushort)(1024 + i);
+            Send(engine, "eth0", T0 + i * S, FrameBuilder.Ethernet(Eth0, Client, 0x0800, FrameBuilder.Ipv4(C4, F4, 17, FrameBuilder.Udp(C4, F4, port, 53))), i + 1);
+        }
+        var nft = engine.StateOf(engine.Topology.Namespace("host")!).Nft!;
+        Assert.InRange(nft.HashDrawCount, 600, 661); // one per flow of the last 600 s (+ the sweep interval), not 700
+        Assert.Empty(nft.Decisions);
+    }
 }

@@ -220,6 +220,46 @@ public class BalancerTests
     }
 
     [Fact]
+    public void TheFlowTableForgetsIdleFlowsByCaptureTimeAndKeepsLiveOnes()
+    {
+        var rig = new Rig(Config("nat", "maglev"));
+        for (int i = 0; i < 50; i++) rig.Balance(ClientTcp("198.51.100.1", (ushort)(1000 + i)), seconds: i * 0.1);
+        rig.Balance(ClientTcp("198.51.100.9", 9), seconds: 9); // a flow still in use
+        Assert.Equal(51, rig.Engine.LoadBalancer!.Flows.Count);
+        // at 15 s (idle timeout 10 s, swept every 10 s) the 50 early flows are gone, the one used at 9 s stays
+        rig.Balance(ClientTcp("198.51.100.2", 2), seconds: 15);
+        Assert.Equal(2, rig.Engine.LoadBalancer.Flows.Count);
+        var again = rig.Balance(ClientTcp("198.51.100.9", 9), seconds: 15.5).Item4;
+        Assert.Contains(again.Path, e => e.Stage == "LbSchedule" && e.Detail!.Contains("sticks to"));
+    }
+
+    [Fact]
+    public void AFullFlowTableForgetsItsLeastRecentlyUsedFlow()
+    {
+        var rig = new Rig(Config("nat", "rr") with { FlowTableSize = 3 });
+        rig.Balance(ClientTcp("198.51.100.1", 1), seconds: 0);
+        rig.Balance(ClientTcp("198.51.100.2", 2), seconds: 1);
+        rig.Balance(ClientTcp("198.51.100.3", 3), seconds: 2);
+        rig.Balance(ClientTcp("198.51.100.1", 1), seconds: 3); // flow 1 used again: flow 2 is now the oldest
+        rig.Balance(ClientTcp("198.51.100.4", 4), seconds: 4);
+        var flows = rig.Engine.LoadBalancer!.Flows;
+        Assert.Equal(3, flows.Count);
+        Assert.Null(flows.Find(new LbFlowKey(6, IpAddr.Parse("198.51.100.2"), 2, Vip, 80)));
+        Assert.NotNull(flows.Find(new LbFlowKey(6, IpAddr.Parse("198.51.100.1"), 1, Vip, 80)));
+        var back = rig.Balance(ClientTcp("198.51.100.2", 2), seconds: 5).Item4;
+        Assert.Contains(back.Path, e => e.Stage == "LbSchedule" && e.Detail!.StartsWith("new flow"));
+    }
+
+    [Fact]
+    public void FlowTableSizeMustBeAWholeNumberFromOne()
+    {
+        var e = Assert.ThrowsAny<Exception>(() => LoadBalancerConfigReader.Parse("""
+            { "flowTableSize": 0, "vips": [ { "address": "10.100.0.10", "port": 80, "backends": [ { "address": "10.2.1.2" } ] } ] }
+            """, "lb.json"));
+        Assert.Contains("flowTableSize", e.Message);
+    }
+
+    [Fact]
     public void PacketsNotForAVipPassByUnchanged()
     {
         var rig = new Rig(Config("nat"));

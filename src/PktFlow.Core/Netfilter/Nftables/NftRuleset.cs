@@ -148,10 +148,17 @@ public static class NftEvaluator
             if (v == NftVerdict.Drop) { verdict = "drop"; break; }
             if (v == NftVerdict.Queue) { verdict = "queue"; break; }
         }
+        var decisions = Array.Empty<NftRandomDecision>();
+        if (state.Decisions.Count > decisionsBefore)
+        {
+            // the hook's draws go with its result; the state keeps none of them (one per packet would pile up)
+            decisions = state.Decisions.GetRange(decisionsBefore, state.Decisions.Count - decisionsBefore).ToArray();
+            state.Decisions.RemoveRange(decisionsBefore, decisions.Length);
+        }
         return new NftHookResult(verdict, runs, ctx.Nat, ctx.Reject, (IReadOnlyList<string>?)ctx.Logs ?? Array.Empty<string>())
         {
             CtMark = ctx.CtMark, Notrack = ctx.Notrack, UnsupportedRules = (IReadOnlyList<NftRule>?)unsupported ?? Array.Empty<NftRule>(),
-            Decisions = state.Decisions.Count > decisionsBefore ? state.Decisions.Skip(decisionsBefore).ToArray() : Array.Empty<NftRandomDecision>(),
+            Decisions = decisions,
         };
     }
 

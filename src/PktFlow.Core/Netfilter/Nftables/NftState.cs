@@ -49,7 +49,8 @@ public sealed class NftState
     private readonly Dictionary<object, uint> _sequences = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<NftSet, List<NftSetEntry>> _sets = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<(object, string?), List<NftConnKey>> _connLists = new();
-    private readonly Dictionary<(object, string), uint> _hashDraws = new();
+    private readonly Dictionary<(object, string), (uint Bucket, long LastNs)> _hashDraws = new();
+    private long _nextDrawSweepNs = long.MinValue;
     private Random _rng;
     /// <summary>Forced choices for the every-outcome enumeration (null: draw from the seeded generator).</summary>
     internal IReadOnlyList<int>? Script;
@@ -97,9 +98,37 @@ public sealed class NftState
     internal List<NftConnKey> ConnList(object key, string? element) =>
         _connLists.TryGetValue((key, element), out var l) ? l : _connLists[(key, element)] = new List<NftConnKey>();
 
-    /// <summary>The bucket an unseeded hash drew for a key (null: not drawn yet), and remembering it.</summary>
-    internal uint? HashDraw(object key, string flow) => _hashDraws.TryGetValue((key, flow), out var v) ? v : null;
-    internal void SetHashDraw(object key, string flow, uint bucket) => _hashDraws[(key, flow)] = bucket;
+    /// <summary>
+    /// How long a key an unseeded hash drew a bucket for is remembered without a packet: 600 s of
+    /// capture time, nf_conntrack_generic_timeout, the longest an idle flow of any protocol stays
+    /// known before established TCP. The kernel's hash holds no state (the same key always lands in
+    /// the same bucket under the rule's secret seed); the model's draw stands for that unknown seed,
+    /// so it is kept while the key's flow can still be one connection, and a key back after that
+    /// draws again, as likely as the first draw to match the kernel. A long capture with a new key
+    /// per flow thus does not keep one draw per flow it ever saw.
+    /// </summary>
+    public const long HashDrawIdleNs = 600L * 1_000_000_000;
+    /// <summary>Keys whose draw is remembered (including idle ones not swept yet).</summary>
+    public int HashDrawCount => _hashDraws.Count;
+
+    /// <summary>The bucket an unseeded hash drew for a key (null: not drawn yet, or forgotten), and remembering it.</summary>
+    internal uint? HashDraw(object key, string flow)
+    {
+        if (!_hashDraws.TryGetValue((key, flow), out var v) || NowNs - v.LastNs > HashDrawIdleNs) return null;
+        if (NowNs > v.LastNs) _hashDraws[(key, flow)] = (v.Bucket, NowNs);
+        return v.Bucket;
+    }
+
+    internal void SetHashDraw(object key, string flow, uint bucket)
+    {
+        _hashDraws[(key, flow)] = (bucket, NowNs);
+        if (NowNs < _nextDrawSweepNs) return;
+        _nextDrawSweepNs = NowNs + HashDrawIdleNs / 10;
+        List<(object, string)>? idle = null;
+        foreach (var (k, v) in _hashDraws)
+            if (NowNs - v.LastNs > HashDrawIdleNs) (idle ??= []).Add(k);
+        if (idle is not null) foreach (var k in idle) _hashDraws.Remove(k);
+    }
 
     internal uint Sequence(object key, uint initial) => _sequences.TryGetValue(key, out var v) ? v : initial;
     internal void SetSequence(object key, uint v) => _sequences[key] = v;
