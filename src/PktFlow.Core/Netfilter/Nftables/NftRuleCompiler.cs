@@ -122,7 +122,7 @@ internal sealed partial class NftParser
                 if (Cur.Is("mark") && _s.Peek(1).Is("set") ) { Take(); Take(); return SetMark(ct: false); }
                 if (Cur.Is("nftrace") && _s.Peek(1).Is("set")) { Take(); Take(); Take(); return new NftraceSetStmt(); }
                 if (Cur.Is("random")) return MetaRandom();
-                return Match(MetaSel(Take()));
+                return Match(ConcatAfter(MetaSel(Take()))); // meta l4proto . th dport vmap @service-nodeports
             case "ct":
                 if (_s.Peek(1).Is("mark") && _s.Peek(2).Is("set")) { Take(); Take(); Take(); return SetMark(ct: true); }
                 if (_s.Peek(1).Is("count")) return Connlimit();
@@ -414,6 +414,8 @@ internal sealed partial class NftParser
                 desc = $"{k.Text} {code.Text}";
                 // plain reject is icmpx port-unreachable (nft lists it so): the per-family default
                 if (desc == "icmpx port-unreachable") desc = "default";
+                // so is the family's own port unreachable in an ip or ip6 table (nft -j writes plain reject so)
+                if ((desc, CurrentTable?.Family) is ("icmp port-unreachable", NftFamily.Ip) or ("icmpv6 port-unreachable", NftFamily.Ip6)) desc = "default";
             }
             else throw Err(k, $"unknown reject type '{k.Text}'");
         }
@@ -532,8 +534,14 @@ internal sealed partial class NftParser
     // ---------- selectors ----------
     private NftSelector Selector()
     {
-        var parts = new List<NftSelector> { OneSelector() };
-        while (More && Cur.Is(".") ) { Take(); parts.Add(OneSelector()); }
+        return ConcatAfter(OneSelector());
+    }
+
+    /// <summary><paramref name="first"/>, or the concatenation it starts (<c>first . next . ...</c>).</summary>
+    private NftSelector ConcatAfter(NftSelector first)
+    {
+        var parts = new List<NftSelector> { first };
+        while (More && Cur.Is(".")) { Take(); parts.Add(OneSelector()); }
         return parts.Count == 1 ? parts[0] : new ConcatSelector(parts.ToArray());
     }
 
@@ -906,6 +914,12 @@ internal sealed partial class NftParser
             if (m.Op is not (CmpOp.Eq or CmpOp.Ne)) throw Err(opTok, "relational operator not allowed with a set");
             var els = ParseSetBody(types, vmap: false);
             if (els.Count != 1) _anonSets++;
+            // nft makes a one-element set of one key a plain comparison (a range: `ip daddr { 10.96.0.0/12 }`)
+            if (els is [{ Lo: [var one], Hi: [var upTo] }])
+            {
+                if (one.AsSpan().SequenceEqual(upTo)) m.Value = one; else (m.Lo, m.Hi) = (one, upTo);
+                return m;
+            }
             m.Elements = els;
             return m;
         }
