@@ -6,6 +6,8 @@
 # kube-proxy writes it: always 0); service b (10.96.0.20:80, NodePort 30081) has two, p1 and p2, chosen with
 # numgen inc (kube-proxy writes random; inc lets the kernel's choice be judged); service c (10.96.0.30:53/udp,
 # NodePort 30083/tcp) has none: rejected. The client reaches ClusterIPs through a route to the node.
+# kube-proxy writes `masquerade fully-random`; here it is plain `masquerade`, because the kernel draws a
+# fully-random source port that no model can predict (the conntrack table is judged too).
 ip netns add client
 ip netns add p1
 ip netns add p2
@@ -100,7 +102,7 @@ add rule ip kube-proxy firewall-check ip daddr . meta l4proto . th dport vmap @f
 add rule ip kube-proxy mark-for-masquerade mark set mark or 0x4000
 add rule ip kube-proxy masquerading mark and 0x4000 == 0 return
 add rule ip kube-proxy masquerading mark set mark xor 0x4000
-add rule ip kube-proxy masquerading masquerade fully-random
+add rule ip kube-proxy masquerading masquerade
 add rule ip kube-proxy nat-output jump services
 add rule ip kube-proxy nat-postrouting jump masquerading
 add rule ip kube-proxy nat-prerouting jump services
