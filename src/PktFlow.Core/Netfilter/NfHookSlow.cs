@@ -79,7 +79,7 @@ public static class NfHookSlow
 
         // nf_nat_inet_fn: nat chains run once per connection and manipulation type (the first packet, or a
         // packet nf_ct_attach gave the connection before that type was set up); the others take the binding.
-        bool natChains = skb.Ct?.Entry is { } ctEntry && !NfNat.Initialized(ctEntry, hook);
+        bool natChains = skb.Ct?.Entry is { } ctEntry && !NfNat.Initialized(ctEntry, hook) && !NfNat.IsRelatedIcmp(skb);
         NftHookResult? result;
         if (family == NfFamily.Netdev && hook == NfHook.Ingress && rs.InetIngressChains(dev.Name).Count > 0)
             result = NetdevIngressWithInet(skb, t, rs, indev, dev);

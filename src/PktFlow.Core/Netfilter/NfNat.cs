@@ -142,6 +142,23 @@ public static class NfNat
     /// <summary>Where the ICMP/ICMPv6 error message of an unfragmented packet starts and ends, or null
     /// when the packet is not an error carrying a quoted header. A redirect is left out: the kernel
     /// drops one about a NATed connection, which the model does not do yet.</summary>
+    /// <summary>
+    /// nf_nat_ipv4_fn / nf_nat_ipv6_fn: an ICMP(v6) packet related to a connection is only translated
+    /// (nf_nat_icmp_reply_translation); the nat chains never see it, whatever manipulation is still unset.
+    /// </summary>
+    public static bool IsRelatedIcmp(SkBuff skb)
+    {
+        if (skb.Ct?.State != CtState.Related) return false;
+        var n = skb.Network;
+        if (skb.Protocol == EtherTypes.Ipv6)
+        {
+            if (!Ipv6Header.TryParse(n, out var ip6, out _)) return false;
+            Ipv6ExtensionHeaders.Walk(ip6.NextHeader, n[Ipv6Header.HeaderLength..], out var chain);
+            return chain.UpperProtocol == IpProtocol.Icmpv6;
+        }
+        return Ipv4Header.TryParse(n, out var ip, out _) && ip.Protocol == IpProtocol.Icmp;
+    }
+
     private static (int L4, int End)? IcmpErrorOffsets(ReadOnlySpan<byte> n, bool v6)
     {
         if (v6)

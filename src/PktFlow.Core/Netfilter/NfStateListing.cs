@@ -40,6 +40,8 @@ public sealed record NetfilterSetElement
     public required string Table { get; init; }
     public required string Set { get; init; }
     public required string Element { get; init; }
+    /// <summary>For a map: the element's data as nft lists it after the ':' (<c>goto service-a</c>, <c>10.1.0.2 . 8080</c>, <c>0x00000010</c>); null for a set.</summary>
+    public string? Data { get; init; }
     public TimeSpan? Timeout { get; init; }
     /// <summary>Time left at the last capture timestamp the namespace saw (nft's <c>expires</c>).</summary>
     public TimeSpan? Expires { get; init; }
@@ -127,7 +129,7 @@ public static class NfStateListing
                     yield return new NetfilterSetElement
                     {
                         Namespace = ns, Family = NftNames.Family(t.Family), Table = t.Name, Set = set.Name,
-                        Element = Format(set.KeyTypes, e.Element), Dynamic = e.Dynamic,
+                        Element = Format(set.KeyTypes, e.Element), Data = set.IsMap ? FormatData(set, e.Element) : null, Dynamic = e.Dynamic,
                         Timeout = e.TimeoutNs is { } to ? TimeSpan.FromTicks(to / 100) : null,
                         Expires = e.ExpiresNs is { } ex ? TimeSpan.FromTicks((ex - st.NowNs) / 100) : null,
                         Packets = e.Counter?.Packets, Bytes = e.Counter?.Bytes,
@@ -159,6 +161,16 @@ public static class NfStateListing
         var lo = Value(ty, e.Lo[i]); var hi = Value(ty, e.Hi[i]);
         return lo == hi ? lo : $"{lo}-{hi}";
     }));
+
+    /// <summary>A map element's data as nft lists it: a verdict, an address, <c>address . port</c>, a mark in hex.</summary>
+    internal static string FormatData(NftSet set, NftElement e) => e.Data switch
+    {
+        string a => a,
+        NatTarget t => $"{t.Address} . {t.Port}",
+        uint v when set.DataTypes is [{ Name: "mark" }] => $"0x{v:x8}",
+        uint v => v.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        _ => e.Target is { } target ? $"{(e.Verdict == NftVerdict.Jump ? "jump" : "goto")} {target}" : e.Verdict.ToString().ToLowerInvariant(),
+    };
 
     private static string Value(NftType ty, byte[] b) => ty.Kind switch
     {

@@ -625,7 +625,10 @@ def group_journeys(ns, journeys):
                     for k in srt[i + 1:]:
                         if k.t - j.t > 1_000_000_000:
                             break
-                        if k.crs and k.crs[0].iif == br.ifindex and k.crs[0].nh[:20] == first.nh[:20] and \
+                        # the header as the journey began, or as the bridge input observer saw it: br_netfilter's
+                        # prerouting NAT may have rewritten it (a reply to a masqueraded connection, de-masqueraded)
+                        seen = (first.nh[:20], cr.nh[:20] if cr.nh else None)
+                        if k.crs and k.crs[0].iif == br.ifindex and k.crs[0].nh[:20] in seen and \
                                 find(k).n == k.n:
                             union(j, k)
                             break

@@ -224,13 +224,7 @@ internal sealed class MatchStmt : NftStmt
         bool neg = Op == CmpOp.Ne;
         if (Elements is not null || Set is not null)
         {
-            NftElement? hit = null;
-            if (Set is not null && (Set.IsStateful || c.State.HasLiveContents(Set)))
-            {
-                foreach (var e in c.State.Set(Set))
-                    if (!(e.ExpiresNs <= c.State.NowNs) && e.Element.Matches(k, Widths)) { hit = e.Element; break; }
-            }
-            else foreach (var e in Elements ?? Set!.Elements) if (e.Matches(k, Widths)) { hit = e; break; }
+            var hit = Set is not null ? NftSetLookup.Find(c, Set, k, Widths) : NftSetLookup.First(Elements!, k, Widths);
             if (Vmap)
             {
                 if (hit is null) return false;
@@ -291,10 +285,15 @@ internal sealed class LogStmt : NftStmt
     public override bool Eval(NftEvalCtx c) { (c.Logs ??= new()).Add(Text); return true; }
 }
 
-/// <summary>nft_meta_set / nft_ct_set of the mark: a constant, what an expression loads, or a map's data (no element: no match).</summary>
+/// <summary>
+/// nft_meta_set / nft_ct_set of the mark: a constant, what an expression loads (through nft_bitwise's
+/// (v &amp; mask) ^ xor when written with and/or/xor: kube-proxy's <c>mark set mark or 0x4000</c>), or a
+/// map's data (no element: no match).
+/// </summary>
 internal sealed class SetMarkStmt : NftStmt
 {
     public bool Ct; public uint Value;
+    public uint AndMask = uint.MaxValue, Xor;
     public NftSelector? Source; public NftMapLookup? Map;
     internal override bool DrawsRandom => (Source ?? Map?.Key)?.DrawsRandom == true;
 
@@ -310,7 +309,7 @@ internal sealed class SetMarkStmt : NftStmt
         {
             Span<byte> k = stackalloc byte[4];
             if (!Source.Load(c, k)) return false;
-            v = BinaryPrimitives.ReadUInt32BigEndian(k);
+            v = (BinaryPrimitives.ReadUInt32BigEndian(k) & AndMask) ^ Xor;
         }
         if (Ct) c.CtMark = v; else c.P.Mark = v;
         return true;

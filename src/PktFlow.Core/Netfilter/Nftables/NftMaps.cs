@@ -7,17 +7,39 @@ namespace PktFlow.Netfilter.Nftables;
 internal sealed class NftMapLookup
 {
     public NftSelector Key = null!;
-    public List<NftElement> Elements = null!;
+    /// <summary>An anonymous map's elements; null when <see cref="Set"/> names a map of the table.</summary>
+    public List<NftElement>? Elements;
+    public NftSet? Set;
     public int[] Widths = Array.Empty<int>();
 
     public NftElement? Find(NftEvalCtx c)
     {
         Span<byte> k = stackalloc byte[Key.Length];
         if (!Key.Load(c, k)) return null;
-        foreach (var e in Elements) if (e.Matches(k, Widths)) return e;
+        return Elements is not null ? NftSetLookup.First(Elements, k, Widths) : NftSetLookup.Find(c, Set!, k, Widths);
+    }
+}
+
+/// <summary>nft_lookup in a set or map: the first element holding the key (a named set as the replay left it).</summary>
+internal static class NftSetLookup
+{
+    public static NftElement? First(List<NftElement> elements, ReadOnlySpan<byte> k, int[] widths)
+    {
+        foreach (var e in elements) if (e.Matches(k, widths)) return e;
+        return null;
+    }
+
+    public static NftElement? Find(NftEvalCtx c, NftSet set, ReadOnlySpan<byte> k, int[] widths)
+    {
+        if (!set.IsStateful && !c.State.HasLiveContents(set)) return First(set.Elements, k, widths);
+        foreach (var e in c.State.Set(set))
+            if (!(e.ExpiresNs <= c.State.NowNs) && e.Element.Matches(k, widths)) return e.Element;
         return null;
     }
 }
+
+/// <summary>A NAT map's <c>address . port</c> data.</summary>
+internal sealed record NatTarget(string Address, int Port);
 
 /// <summary>
 /// <c>snat|dnat to KEY map { k : address, ... }</c>: nft_lookup puts the element's address in a register
@@ -33,9 +55,15 @@ internal sealed class NatMapStmt : NftStmt
 
     public override bool Eval(NftEvalCtx c)
     {
-        if (Map.Find(c) is not { Data: string address }) return false;
+        var (address, pmin, pmax) = Map.Find(c)?.Data switch
+        {
+            string a => (a, PortMin, PortMax),
+            NatTarget t => (t.Address, t.Port, (int?)t.Port),
+            _ => (null, null, null),
+        };
+        if (address is null) return false;
         c.Verdict = NftVerdict.Accept;
-        c.Nat = new NatAction(Kind, address, PortMin, PortMax, RuleText) { Flags = Flags };
+        c.Nat = new NatAction(Kind, address, pmin, pmax, RuleText) { Flags = Flags };
         return true;
     }
 }

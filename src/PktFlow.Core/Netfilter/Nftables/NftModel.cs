@@ -105,6 +105,13 @@ public sealed class NftSet
     public string TypeText { get; internal set; } = "";
     public IReadOnlyList<string> Flags { get; internal set; } = Array.Empty<string>();
     internal NftType[] KeyTypes = Array.Empty<NftType>();
+    /// <summary>A map (<c>map NAME { type K : D }</c>): its elements carry data.</summary>
+    public bool IsMap { get; internal set; }
+    /// <summary>A map's data type as declared (<c>verdict</c>, <c>ipv4_addr . inet_service</c>, <c>mark</c>); null for a set.</summary>
+    public string? DataText { get; internal set; }
+    /// <summary>A map's data types (empty for a verdict map).</summary>
+    internal NftType[] DataTypes = Array.Empty<NftType>();
+    public bool IsVerdictMap => IsMap && DataTypes.Length == 0;
     internal readonly List<NftElement> Elements = new();
     internal List<(NftTok Tok, NftTokenStream Src)> PendingElements = new();
     public int Count => Elements.Count;

@@ -94,6 +94,7 @@ internal sealed partial class NftParser
             if (t.Is("table")) { _s.Next(); TableCommand(); continue; }
             if (t.Is("add") || t.Is("create")) { _s.Next(); AddCommand(); continue; }
             if (t.Is("insert")) throw NftTokenStream.Error(t, "unsupported command 'insert'");
+            if (t.Is("delete") && _s.Peek(1).Is("element")) { _s.Next(); _s.Next(); DeleteElements(); continue; }
             if (t.Is("flush"))
             {
                 _s.Next(); var w = _s.Next();
@@ -168,17 +169,18 @@ internal sealed partial class NftParser
             CompileRule(ch, (start, _s.Pos));
             return;
         }
-        if (what.Is("set"))
+        if (what.Is("set") || what.Is("map"))
         {
             var tb = FindTable(); var nameTok = _s.Next();
-            var set = SetDecl(tb, nameTok);
-            set.Handle = ++tb.HandleCounter; ResolveSet(set);
+            bool existed = tb.SetMap.ContainsKey(nameTok.Text);
+            var set = SetDecl(tb, nameTok, isMap: what.Is("map"));
+            if (!existed) set.Handle = ++tb.HandleCounter;
+            ResolveSet(set);
             return;
         }
         if (what.Is("element"))
         {
-            var tb = FindTable(); var nameTok = _s.Next();
-            if (!tb.SetMap.TryGetValue(nameTok.Text, out var set)) throw NftTokenStream.Error(nameTok, $"no such set '{nameTok.Text}'");
+            var set = ElementTarget();
             var open = _s.Peek(); _s.Expect("{"); _s.Pos--;
             set.PendingElements.Add((open, _s)); SkipBraces(); ResolveSet(set);
             return;
@@ -230,11 +232,11 @@ internal sealed partial class NftParser
                 bodies.Add((ch, ChainBody(ch)));
                 continue;
             }
-            if (t.Is("set"))
+            if (t.Is("set") || t.Is("map"))
             {
                 var nameTok = _s.Next();
                 bool existed = tb.SetMap.ContainsKey(nameTok.Text);
-                var set = SetDecl(tb, nameTok);
+                var set = SetDecl(tb, nameTok, isMap: t.Is("map"));
                 if (!existed) newSets.Add(set);
                 continue;
             }
@@ -245,7 +247,7 @@ internal sealed partial class NftParser
                 if (o.Handle == 0) newObjects.Add(o);
                 continue;
             }
-            if (t.Is("map") || t.Is("flowtable") || t.Is("counter") || t.Is("quota") || t.Is("ct") || t.Is("limit") || t.Is("secmark") || t.Is("synproxy"))
+            if (t.Is("flowtable") || t.Is("counter") || t.Is("quota") || t.Is("ct") || t.Is("limit") || t.Is("secmark") || t.Is("synproxy"))
                 throw NftTokenStream.Error(t, $"unsupported table object '{t.Text}'");
             throw NftTokenStream.Error(t, $"syntax error, unexpected '{t}'");
         }
@@ -350,13 +352,14 @@ internal sealed partial class NftParser
         } while (depth > 0);
     }
 
-    private NftSet SetDecl(NftTable tb, NftTok nameTok)
+    private NftSet SetDecl(NftTable tb, NftTok nameTok, bool isMap = false)
     {
         if (!tb.SetMap.TryGetValue(nameTok.Text, out var set))
         {
-            set = new NftSet { Table = tb, Name = nameTok.Text };
+            set = new NftSet { Table = tb, Name = nameTok.Text, IsMap = isMap };
             tb.SetMap[set.Name] = set;
         }
+        else if (set.IsMap != isMap) throw NftTokenStream.Error(nameTok, $"'{nameTok.Text}' is already a {(set.IsMap ? "map" : "set")} of {tb}");
         _s.Expect("{");
         while (true)
         {
@@ -365,16 +368,9 @@ internal sealed partial class NftParser
             if (t.Is("}")) break;
             if (t.Is("type") || t.Is("typeof"))
             {
-                var types = new List<NftType>(); var text = new StringBuilder();
-                if (t.Is("typeof")) throw NftTokenStream.Error(t, "unsupported set declaration 'typeof'");
-                while (true)
-                {
-                    var w = _s.Next();
-                    var ty = NftType.ByName(w.Text) ?? throw NftTokenStream.Error(w, $"unknown datatype '{w.Text}'");
-                    types.Add(ty); text.Append(text.Length > 0 ? " . " : "").Append(w.Text);
-                    if (!_s.Accept(".")) break;
-                }
-                set.KeyTypes = types.ToArray(); set.TypeText = text.ToString();
+                var (keys, keyText) = t.Is("type") ? TypeList() : TypeofList();
+                set.KeyTypes = keys; set.TypeText = keyText;
+                if (isMap) MapDataType(set, t);
                 continue;
             }
             if (t.Is("flags"))
@@ -395,7 +391,7 @@ internal sealed partial class NftParser
             { while (!_s.Peek().IsSep && !_s.Peek().Is("}")) _s.Next(); continue; }
             throw NftTokenStream.Error(t, $"unsupported set property '{t.Text}'");
         }
-        if (set.KeyTypes.Length == 0) throw NftTokenStream.Error(nameTok, $"set '{set.Name}' has no type");
+        if (set.KeyTypes.Length == 0) throw NftTokenStream.Error(nameTok, $"{(isMap ? "map" : "set")} '{set.Name}' has no type");
         return set;
     }
 
@@ -464,7 +460,7 @@ internal sealed partial class NftParser
         {
             int p = FindTokenPos(src, tok);
             src.Pos = p;
-            set.Elements.AddRange(ParseSetBody(set.KeyTypes, vmap: false));
+            set.Elements.AddRange(ElementsOf(set));
         }
         set.PendingElements.Clear();
         _s.Pos = save;
@@ -512,6 +508,12 @@ internal sealed partial class NftParser
                     }
                 if (ch.IsBase && ch.Type is null) throw new NftParseException("", 0, 0, ch.Name, $"chain {ch.Name} has no type");
             }
+        // a verdict map's jumps must name chains of its table (nft refuses the element otherwise)
+        foreach (var tb in _tables)
+            foreach (var set in tb.SetMap.Values)
+                foreach (var e in set.Elements)
+                    if (e.Target is not null && tb.FindChain(e.Target) is null)
+                        throw new NftParseException("", 0, 0, e.Target, $"Could not process rule: No such file or directory: chain '{e.Target}' in {tb} (map '{set.Name}')");
         // jump loops: nft refuses them ("Too many levels of symbolic links")
         foreach (var tb in _tables)
             foreach (var ch in tb.ChainList)

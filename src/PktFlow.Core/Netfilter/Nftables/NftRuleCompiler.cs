@@ -122,7 +122,7 @@ internal sealed partial class NftParser
                 if (Cur.Is("mark") && _s.Peek(1).Is("set") ) { Take(); Take(); return SetMark(ct: false); }
                 if (Cur.Is("nftrace") && _s.Peek(1).Is("set")) { Take(); Take(); Take(); return new NftraceSetStmt(); }
                 if (Cur.Is("random")) return MetaRandom();
-                return Match(MetaSel(Take()));
+                return Match(ConcatAfter(MetaSel(Take()))); // meta l4proto . th dport vmap @service-nodeports
             case "ct":
                 if (_s.Peek(1).Is("mark") && _s.Peek(2).Is("set")) { Take(); Take(); Take(); return SetMark(ct: true); }
                 if (_s.Peek(1).Is("count")) return Connlimit();
@@ -145,10 +145,12 @@ internal sealed partial class NftParser
         if (!(Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text))) return new SetMarkStmt { Ct = ct, Value = U32(Take()) };
         var at = Cur;
         var key = Selector();
-        if (TakeIf("map")) return new SetMarkStmt { Ct = ct, Map = MapBody(key, d => U32(d)) };
+        if (TakeIf("map")) return new SetMarkStmt { Ct = ct, Map = MapBody(key, () => U32(Take()), MarkData) };
         if (key.Length != 4) throw Err(at, $"unsupported: {(ct ? "ct" : "meta")} mark set {key.Text} (a 32-bit value is set)");
-        if (More && Cur.Text is "&" or "|" or "^" or "<<" or ">>" or "<" or ">" or "and" or "or" or "xor") throw Err(Cur, $"unsupported: {(ct ? "ct" : "meta")} mark set with an operation ('{Cur.Text}')");
-        return new SetMarkStmt { Ct = ct, Source = key };
+        var st = new SetMarkStmt { Ct = ct, Source = key };
+        MarkBitwise(st);
+        if (More && Cur.Text is "<<" or ">>" or "<" or ">") throw Err(Cur, $"unsupported: {(ct ? "ct" : "meta")} mark set with an operation ('{Cur.Text}')");
+        return st;
     }
 
     /// <summary>meta random [&amp; MASK] OP VALUE, with MASK a run of low bits.</summary>
@@ -193,7 +195,7 @@ internal sealed partial class NftParser
         if (!(Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text))) return stmtOf(NamedObject(kind, Take()));
         var key = Selector();
         if (!TakeIf("map")) throw Err(Cur, $"syntax error, expected 'map' after {kind} name {key.Text}");
-        var map = MapBody(key, d => stmtOf(NamedObject(kind, d)));
+        var map = MapBody(key, () => stmtOf(NamedObject(kind, Take())), _ => "unsupported: a named object map");
         return new ObjrefMapStmt { Map = map };
     }
 
@@ -206,11 +208,23 @@ internal sealed partial class NftParser
     };
 
     /// <summary>An anonymous map's body <c>{ k : data, ... }</c> for <paramref name="key"/>; <paramref name="data"/> reads each element's data.</summary>
-    private NftMapLookup MapBody(NftSelector key, Func<NftTok, object> data)
+    /// <summary>
+    /// An anonymous map's body <c>{ k : data, ... }</c> for <paramref name="key"/> (<paramref name="data"/> reads
+    /// each element's data), or a named map <c>@NAME</c> whose declared data type <paramref name="fits"/> accepts
+    /// (null: it fits; else the reason it does not).
+    /// </summary>
+    private NftMapLookup MapBody(NftSelector key, Func<object> data, Func<NftSet, string?> fits)
     {
         var types = key is ConcatSelector cs ? cs.Parts.Select(p => p.Type).ToArray() : new[] { key.Type };
         var map = new NftMapLookup { Key = key, Widths = types.Select(t => t.Length).ToArray() };
-        if (Cur.Kind == TokKind.Word && Cur.Text.StartsWith('@')) throw Err(Cur, $"unsupported: a named map ('{Cur.Text}'); write the map inline");
+        if (Cur.Kind == TokKind.Word && Cur.Text.StartsWith('@'))
+        {
+            var nt = Take();
+            var set = NamedMap(nt, key);
+            if (fits(set) is { } why) throw Err(nt, $"datatype mismatch: map '{set.Name}' maps to {set.DataText}, {why}");
+            map.Set = set; map.Widths = set.KeyTypes.Select(t => t.Length).ToArray();
+            return map;
+        }
         map.Elements = ParseSetBody(types, vmap: false, data);
         _anonSets++;
         return map;
@@ -359,12 +373,14 @@ internal sealed partial class NftParser
         while (More && !Cur.Is("}"))
         {
             if (TakeIf("timeout")) { st.TimeoutNs = Time(Take()); continue; }
+            if (TakeIf(":")) { st.Data = DynsetData(set, nt); continue; }
             var at = Cur;
             var s = Statement(ch, rule);
             if (s is not (CounterStmt or LimitStmt or QuotaStmt or ConnlimitStmt)) throw Err(at, "unsupported statement in a set element (counter, limit, quota and ct count are modelled)");
             inner.Add(s);
         }
         if (!TakeIf("}")) throw Err(Cur, "syntax error, expected '}'");
+        if (set.IsMap && op != "delete" && st.Data is null) throw Err(nt, $"map '{set.Name}' needs ': data' after the key");
         if (st.TimeoutNs is not null && set.IsMeter && !set.Flags.Contains("timeout")) set.Flags = set.Flags.Append("timeout").ToArray();
         if (st.TimeoutNs is not null && !set.Flags.Contains("timeout") && set.TimeoutNs is null)
             throw Err(nt, $"set '{set.Name}' has no timeout flag: elements cannot time out");
@@ -398,6 +414,8 @@ internal sealed partial class NftParser
                 desc = $"{k.Text} {code.Text}";
                 // plain reject is icmpx port-unreachable (nft lists it so): the per-family default
                 if (desc == "icmpx port-unreachable") desc = "default";
+                // so is the family's own port unreachable in an ip or ip6 table (nft -j writes plain reject so)
+                if ((desc, CurrentTable?.Family) is ("icmp port-unreachable", NftFamily.Ip) or ("icmpv6 port-unreachable", NftFamily.Ip6)) desc = "default";
             }
             else throw Err(k, $"unknown reject type '{k.Text}'");
         }
@@ -409,8 +427,16 @@ internal sealed partial class NftParser
         var kind = Take().Text;
         string? addr = null; int? pmin = null, pmax = null;
         if (More && Cur.Text is "ip" or "ip6") Take();
+        // `dnat ip addr . port to KEY map ...`: the map's data is an address and a port (nft lists it without the words)
+        bool addrPort = false;
+        if (TakeIf("addr"))
+        {
+            if (!TakeIf(".") || !TakeIf("port")) throw Err(Cur, $"syntax error, expected 'addr . port to' after {kind}");
+            addrPort = true;
+        }
         bool to = TakeIf("to");
-        if (to && Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text)) return NatMap(kind, rule);
+        if (to && Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text)) return NatMap(kind, rule, addrPort);
+        if (addrPort) throw Err(Cur, $"syntax error, '{kind} addr . port to' needs a map");
         if (to)
         {
             var v = Take(); var w = v.Text;
@@ -423,33 +449,72 @@ internal sealed partial class NftParser
             }
             else if (w.Count(c => c == ':') == 1) { var i = w.IndexOf(':'); addr = w[..i]; port = w[(i + 1)..]; }
             else addr = w;
-            if (port is not null)
-            {
-                if (port.Length == 0 && More) port = Take().Text;
-                var parts = port.Split('-');
-                if (!int.TryParse(parts[0], out var a)) throw Err(v, $"bad port '{port}'");
-                pmin = a; pmax = parts.Length > 1 && int.TryParse(parts[1], out var b) ? b : a;
-            }
+            if (port is not null) (pmin, pmax) = Ports(v, port);
             if (kind is "snat" or "dnat" && addr is null) throw Err(v, $"{kind} needs an address");
         }
         else if (kind is "snat" or "dnat") throw Err(Cur, $"syntax error, expected 'to' after {kind}");
-        var flags = new List<string>();
-        while (More && Cur.Text is "random" or "persistent" or "fully-random" or ",") { var f = Take().Text; if (f != ",") flags.Add(f); }
-        return new VerdictStmt { Verdict = NftVerdict.Accept, Nat = new NatAction(kind, addr, pmin, pmax, rule.Text) { Flags = flags } };
+        return new VerdictStmt { Verdict = NftVerdict.Accept, Nat = new NatAction(kind, addr, pmin, pmax, rule.Text) { Flags = NatFlags() } };
     }
 
-    /// <summary>snat|dnat to KEY map { k : address, ... } [flags]: the address is looked up per packet.</summary>
-    private NftStmt NatMap(string kind, NftRule rule)
+    /// <summary>The port or port range after ':' (<paramref name="port"/> empty: it is the next token).</summary>
+    private (int, int) Ports(NftTok at, string port)
+    {
+        if (port.Length == 0 && More) port = Take().Text;
+        var parts = port.Split('-');
+        if (parts.Length > 2 || !ushort.TryParse(parts[0], out var a)) throw Err(at, $"bad port '{port}'");
+        ushort b = a;
+        if (parts.Length == 2 && !ushort.TryParse(parts[1], out b)) throw Err(at, $"bad port '{port}'");
+        return (a, b);
+    }
+
+    private List<string> NatFlags()
+    {
+        var flags = new List<string>();
+        while (More && Cur.Text is "random" or "persistent" or "fully-random" or ",") { var f = Take().Text; if (f != ",") flags.Add(f); }
+        return flags;
+    }
+
+    /// <summary>
+    /// snat|dnat to KEY map { k : address [. port], ... } | map @NAME [: port] [flags]: the address (and the
+    /// port, when the data is a concatenation) is looked up per packet; a port after the map applies to all.
+    /// </summary>
+    private NftStmt NatMap(string kind, NftRule rule, bool addrPort)
     {
         if (kind is not ("snat" or "dnat")) throw Err(Cur, $"syntax error, {kind} takes no address");
         var key = Selector();
         if (!TakeIf("map")) throw Err(Cur, $"unsupported: {kind} to an expression without a map ('{key.Text}')");
-        var map = MapBody(key, d => IpAddr.TryParse(d.Text, out _) ? d.Text : throw Err(d, $"unsupported {kind} map data '{d.Text}' (an address is modelled)"));
-        if (More && Cur.Is(":")) throw Err(Cur, $"unsupported: a port after a {kind} map");
-        var flags = new List<string>();
-        while (More && Cur.Text is "random" or "persistent" or "fully-random" or ",") { var f = Take().Text; if (f != ",") flags.Add(f); }
-        return new NatMapStmt { Map = map, Kind = kind, Flags = flags, RuleText = rule.Text };
+        var map = MapBody(key, () => NatData(kind), set => NatFits(set, addrPort));
+        var st = new NatMapStmt { Map = map, Kind = kind, RuleText = rule.Text };
+        if (addrPort && map.Elements?.Any(e => e.Data is not NatTarget) == true) throw Err(Cur, $"datatype mismatch: '{kind} addr . port' needs address . port data");
+        if (More && Cur.Text.StartsWith(':'))
+        {
+            var at = Take();
+            if (addrPort || map.Set?.DataTypes.Length == 2 || map.Elements?.Any(e => e.Data is NatTarget) == true)
+                throw Err(at, $"syntax error, a port after a {kind} map whose data has a port");
+            (st.PortMin, st.PortMax) = Ports(at, at.Text[1..]);
+        }
+        st.Flags = NatFlags();
+        return st;
     }
+
+    /// <summary>An anonymous NAT map's data: an address, or <c>address . port</c>.</summary>
+    private object NatData(string kind)
+    {
+        var a = Take();
+        if (!IpAddr.TryParse(a.Text, out _)) throw Err(a, $"unsupported {kind} map data '{a.Text}' (an address, or an address . port, is modelled)");
+        if (!TakeIf(".")) return a.Text;
+        var p = Take();
+        return NftType.InetService.Parse(p.Text) is { } b ? new NatTarget(a.Text, (b[0] << 8) | b[1]) : throw Err(p, $"bad port '{p.Text}'");
+    }
+
+    private static string? NatFits(NftSet set, bool addrPort) => set.DataTypes switch
+    {
+        [{ Kind: NftTypeKind.Ipv4 or NftTypeKind.Ipv6 }] when !addrPort => null,
+        [{ Kind: NftTypeKind.Ipv4 or NftTypeKind.Ipv6 }, var p] when p == NftType.InetService => null,
+        _ => addrPort ? "not to address . port" : "not to an address or address . port",
+    };
+
+    private static string? MarkData(NftSet set) => set.DataTypes is [{ Kind: NftTypeKind.Int, Length: 4 }] ? null : "not to a mark";
 
     private NftStmt Fib()
     {
@@ -469,8 +534,14 @@ internal sealed partial class NftParser
     // ---------- selectors ----------
     private NftSelector Selector()
     {
-        var parts = new List<NftSelector> { OneSelector() };
-        while (More && Cur.Is(".") ) { Take(); parts.Add(OneSelector()); }
+        return ConcatAfter(OneSelector());
+    }
+
+    /// <summary><paramref name="first"/>, or the concatenation it starts (<c>first . next . ...</c>).</summary>
+    private NftSelector ConcatAfter(NftSelector first)
+    {
+        var parts = new List<NftSelector> { first };
+        while (More && Cur.Is(".")) { Take(); parts.Add(OneSelector()); }
         return parts.Count == 1 ? parts[0] : new ConcatSelector(parts.ToArray());
     }
 
@@ -811,7 +882,7 @@ internal sealed partial class NftParser
         var widths = types.Select(x => x.Length).ToArray();
         var m = new MatchStmt { Sel = sel, Widths = widths };
         if (!More) throw Err(Cur, $"syntax error, '{sel.Text}' needs a value");
-        if (TakeIf("&"))
+        if (TakeIf("&") || TakeIf("and"))
         {
             m.Mask = ValueExpr(sel.Type);
             if (TakeIf("!=")) m.Op = CmpOp.Ne; else TakeIf("==");
@@ -822,6 +893,14 @@ internal sealed partial class NftParser
         if (TakeIf("vmap"))
         {
             m.Vmap = true; m.Op = CmpOp.Eq;
+            if (Cur.Kind == TokKind.Word && Cur.Text.StartsWith('@'))
+            {
+                var nt = Take();
+                m.Set = NamedMap(nt, sel);
+                if (!m.Set.IsVerdictMap) throw Err(nt, $"datatype mismatch: map '{m.Set.Name}' maps to {m.Set.DataText}, not to verdicts");
+                m.Widths = m.Set.KeyTypes.Select(x => x.Length).ToArray();
+                return m;
+            }
             m.Elements = ParseSetBody(types, vmap: true);
             _anonSets++;
             return m;
@@ -835,6 +914,12 @@ internal sealed partial class NftParser
             if (m.Op is not (CmpOp.Eq or CmpOp.Ne)) throw Err(opTok, "relational operator not allowed with a set");
             var els = ParseSetBody(types, vmap: false);
             if (els.Count != 1) _anonSets++;
+            // nft makes a one-element set of one key a plain comparison (a range: `ip daddr { 10.96.0.0/12 }`)
+            if (els is [{ Lo: [var one], Hi: [var upTo] }])
+            {
+                if (one.AsSpan().SequenceEqual(upTo)) m.Value = one; else (m.Lo, m.Hi) = (one, upTo);
+                return m;
+            }
             m.Elements = els;
             return m;
         }
@@ -971,7 +1056,7 @@ internal sealed partial class NftParser
     }
 
     /// <summary>Parses "{ e, e, ... }" (also for named sets' elements), with "key : verdict" in vmaps.</summary>
-    private List<NftElement> ParseSetBody(NftType[] types, bool vmap, Func<NftTok, object>? mapData = null)
+    private List<NftElement> ParseSetBody(NftType[] types, bool vmap, Func<object>? mapData = null)
     {
         int savedEnd = _ruleEnd; _ruleEnd = int.MaxValue;
         try
@@ -994,19 +1079,12 @@ internal sealed partial class NftParser
                 if (mapData is not null)
                 {
                     if (!TakeIf(":")) throw Err(Cur, "syntax error, expected ':' in map");
-                    el.Data = mapData(Take());
+                    el.Data = mapData();
                 }
                 if (vmap)
                 {
                     if (!TakeIf(":")) throw Err(Cur, "syntax error, expected ':' in verdict map");
-                    var v = Take();
-                    (el.Verdict, el.Target) = v.Text switch
-                    {
-                        "accept" => (NftVerdict.Accept, (string?)null), "drop" => (NftVerdict.Drop, null),
-                        "continue" => (NftVerdict.Continue, null), "return" => (NftVerdict.Return, null),
-                        "jump" => (NftVerdict.Jump, Take().Text), "goto" => (NftVerdict.Goto, Take().Text),
-                        _ => throw Err(v, $"'{v.Text}' is not a verdict"),
-                    };
+                    (el.Verdict, el.Target) = VerdictData();
                 }
                 list.Add(el);
                 _s.SkipNewlines();

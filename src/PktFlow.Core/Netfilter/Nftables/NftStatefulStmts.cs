@@ -211,6 +211,8 @@ internal sealed class DynsetStmt : NftStmt
     public NftSelector Key = null!;
     public long? TimeoutNs;
     public NftStmt[] ElementStmts = Array.Empty<NftStmt>();
+    /// <summary>For a map: the data (or verdict) a new element carries.</summary>
+    public NftElement? Data;
     internal override bool DrawsRandom => Key.DrawsRandom;
 
     public override bool Eval(NftEvalCtx c)
@@ -230,7 +232,7 @@ internal sealed class DynsetStmt : NftStmt
             var bytes = k; var lo = new byte[widths.Length][];
             int o = 0;
             for (int i = 0; i < widths.Length; i++) { lo[i] = bytes[o..(o + widths[i])]; o += widths[i]; }
-            hit = new NftSetEntry { Element = new NftElement { Lo = lo, Hi = lo }, Dynamic = true, TimeoutNs = timeout, ExpiresNs = now + timeout, CreatedNs = now, Exprs = ElementStmts };
+            hit = new NftSetEntry { Element = new NftElement { Lo = lo, Hi = lo, Data = Data?.Data, Verdict = Data?.Verdict ?? default, Target = Data?.Target }, Dynamic = true, TimeoutNs = timeout, ExpiresNs = now + timeout, CreatedNs = now, Exprs = ElementStmts };
             entries.Add(hit);
         }
         else if (Op == "update" && timeout is not null) { hit.TimeoutNs = timeout; hit.ExpiresNs = now + timeout; }

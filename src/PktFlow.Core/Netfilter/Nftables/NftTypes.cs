@@ -130,7 +130,7 @@ internal sealed class NftType
     public static NftType? ByName(string n) => n switch
     {
         "ipv4_addr" => Ipv4Addr, "ipv6_addr" => Ipv6Addr, "ether_addr" => EtherAddr, "ifname" => Ifname,
-        "inet_proto" => InetProto, "inet_service" => InetService, "mark" => Mark, "ether_type" => EtherType,
+        "inet_proto" => InetProto, "inet_service" => InetService, "mark" or "ct_mark" => Mark, "ether_type" => EtherType,
         "nf_proto" => NfProto, "pkt_type" => PktType, "ct_state" => CtState, "ct_status" => CtStatus,
         "icmp_type" => IcmpType, "icmpv6_type" => Icmpv6Type, "tcp_flag" => TcpFlags, "arp_op" => ArpOp,
         "dscp" => Dscp, "ecn" => Ecn, "iface_index" => Int4, "ct_dir" => CtDir, "igmp_type" => IgmpType, "dccp_pkttype" => DccpType,

@@ -77,7 +77,7 @@ internal sealed partial class NftParser
             case "table": JsonTable(o, p); return;
             case "chain": JsonChain(o, p); return;
             case "rule": JsonRule(o, p); return;
-            case "set": JsonSet(o, p); return;
+            case "set": case "map": JsonSet(o, p); return;
             case "element":
             {
                 var tb = JTable(o, p, "table");
@@ -212,18 +212,20 @@ internal sealed partial class NftParser
     private void JsonSet(JsonElement o, string p)
     {
         Known(o, p, "family", "table", "name", "handle", "type", "flags", "elem", "timeout", "gc-interval", "size", "policy", "comment", "auto-merge", "map");
-        if (JOpt(o, "map") is not null) throw JErr($"{p}.map", "map", "unsupported table object 'map'");
         var tb = JTable(o, p, "table");
         var name = JStr(o, "name", p)!;
+        var dataType = JOpt(o, "map");
         if (!tb.SetMap.TryGetValue(name, out var set))
         {
-            set = new NftSet { Table = tb, Name = name };
-            var types = Strings(JOpt(o, "type") ?? throw JErr(p, "type", $"set '{name}' has no type"), $"{p}.type");
-            set.KeyTypes = types.Select(t => NftType.ByName(t) ?? throw JErr($"{p}.type", t, $"unknown datatype '{t}'")).ToArray();
+            set = new NftSet { Table = tb, Name = name, IsMap = dataType is not null };
+            var types = Strings(JOpt(o, "type") ?? throw JErr(p, "type", $"{(set.IsMap ? "map" : "set")} '{name}' has no type"), $"{p}.type");
+            set.KeyTypes = JTypes(types, $"{p}.type");
             set.TypeText = string.Join(" . ", types);
+            if (dataType is { } dt) JsonMapData(set, dt, $"{p}.map");
             tb.SetMap[name] = set;
             set.Handle = JInt(o, "handle", p) is { } h ? Bump(tb, h) : ++tb.HandleCounter;
         }
+        else if (set.IsMap != dataType is not null) throw JErr($"{p}.name", name, $"'{name}' is already a {(set.IsMap ? "map" : "set")} of {tb}");
         if (JOpt(o, "flags") is { } fl) set.Flags = Strings(fl, $"{p}.flags");
         // the default element timeout, in seconds (nft 1.0.6 prints whole seconds)
         if (JOpt(o, "timeout") is { } to)
@@ -234,12 +236,26 @@ internal sealed partial class NftParser
 
     private void JsonElements(NftSet set, JsonElement elems, string path)
     {
-        var toks = NftJsonTokens.Elements(_jsonFile, elems, path);
+        var toks = NftJsonTokens.Elements(_jsonFile, elems, path, set.IsMap);
         var save = _s;
         _s = new NftTokenStream(toks);
-        try { set.Elements.AddRange(ParseSetBody(set.KeyTypes, vmap: false)); }
+        try { set.Elements.AddRange(ElementsOf(set)); }
         catch (NftParseException e) when (e.JsonPath is null) { throw JErr(e.FileName, e.Token, e.Reason); }
         finally { _s = save; }
+    }
+
+    private NftType[] JTypes(List<string> names, string p) =>
+        names.Select(t => NftType.ByName(t) ?? throw JErr(p, t, $"unknown datatype '{t}'")).ToArray();
+
+    /// <summary>A map's "map": "verdict", "ipv4_addr", "ipv4_addr . inet_service" (nft 1.0.6 writes the concatenation as one string) or an array of type names.</summary>
+    private void JsonMapData(NftSet set, JsonElement dt, string p)
+    {
+        var names = Strings(dt, p).SelectMany(x => x.Split(" . ", StringSplitOptions.TrimEntries)).ToList();
+        set.DataText = string.Join(" . ", names);
+        if (names is ["verdict"]) return;
+        set.DataTypes = JTypes(names, p);
+        try { CheckDataType(set.DataTypes, set.DataText, new NftTok(TokKind.Word, set.DataText, p, 0, 0)); }
+        catch (NftParseException e) { throw JErr(p, set.DataText, e.Reason); }
     }
 
     // ---------- small readers ----------

@@ -28,8 +28,8 @@ internal sealed class NftJsonTokens
         return t.Toks;
     }
 
-    /// <summary>A set's "elem" array as "{ e, e }" for the compiler's set body reader.</summary>
-    public static List<NftTok> Elements(string file, JsonElement elems, string path)
+    /// <summary>A set's "elem" array as "{ e, e }" for the compiler's set body reader; a map's [key, data] pairs as "k : d".</summary>
+    public static List<NftTok> Elements(string file, JsonElement elems, string path, bool map = false)
     {
         var t = new NftJsonTokens(file);
         t.P("{", path);
@@ -37,7 +37,7 @@ internal sealed class NftJsonTokens
         for (int i = 0; i < items.Count; i++)
         {
             if (i > 0) t.P(",", path);
-            t.SetElement(items[i], $"{path}[{i}]");
+            t.SetElement(items[i], $"{path}[{i}]", map);
         }
         t.P("}", path);
         t.Toks.Add(new NftTok(TokKind.Eof, "end of elements", path, 0, 0));
@@ -87,6 +87,9 @@ internal sealed class NftJsonTokens
     // ---------- statements ----------
     private void Statement(JsonElement st, string path)
     {
+        // nft 1.0.6 prints a statement it has no JSON for (a map update: "update @m { ip saddr : 0x2 }") as its text
+        if (st.ValueKind == JsonValueKind.String)
+            throw Err(path, st.GetString()!, $"unsupported: a statement nft wrote as text ('{st.GetString()}'; nft 1.0.6 has no JSON for it): load `nft list ruleset` text instead");
         var (key, v) = Single(st, path, "a statement");
         var p = $"{path}.{key}";
         switch (key)
@@ -150,7 +153,7 @@ internal sealed class NftJsonTokens
         Left(Prop(map, "key", p), $"{p}.key");
         W("map", p);
         var data = Prop(map, "data", p);
-        if (data.ValueKind == JsonValueKind.String) throw Err($"{p}.data", data.GetString()!, $"unsupported: a named map ('{data.GetString()}')");
+        if (data.ValueKind == JsonValueKind.String) { var name = data.GetString()!; W(name.StartsWith('@') ? name : "@" + name, $"{p}.data"); return; }
         var (k, items) = Single(data, $"{p}.data", "the map's elements");
         if (k != "set") throw Err($"{p}.data.{k}", k, $"unsupported map data '{k}'");
         var dp = $"{p}.data.set";
@@ -351,9 +354,9 @@ internal sealed class NftJsonTokens
         if (Opt(v, "family") is { } fam) W(Scalar(fam, $"{p}.family"), $"{p}.family");
         if (Opt(v, "addr") is { ValueKind: JsonValueKind.Object } am && Opt(am, "map") is { } map)
         {
-            if (Opt(v, "port") is not null) throw Err($"{p}.port", "port", $"unsupported: a port after a {kind} map");
             W("to", p);
             MapOf(map, $"{p}.addr.map");
+            if (Opt(v, "port") is { } mapPort) W($":{Bound(mapPort, $"{p}.port")}", $"{p}.port");
             NatFlags(v, p);
             return;
         }
@@ -427,6 +430,15 @@ internal sealed class NftJsonTokens
         W("set", p);
         var value = Prop(v, "value", p);
         if (value.ValueKind == JsonValueKind.Object && Opt(value, "map") is { } map) { MapOf(map, $"{p}.value.map"); return; }
+        // meta mark set meta mark | 0x4000: {"|": [EXPR, CONSTANT]} (also "&", "^")
+        if (value.ValueKind == JsonValueKind.Object && Single(value, $"{p}.value", "a value") is (var bop and ("|" or "&" or "^"), var operands)
+            && operands.ValueKind == JsonValueKind.Array && operands.GetArrayLength() == 2)
+        {
+            Left(operands[0], $"{p}.value.{bop}[0]");
+            P(bop, $"{p}.value.{bop}");
+            W(Scalar(operands[1], $"{p}.value.{bop}[1]"), $"{p}.value.{bop}[1]");
+            return;
+        }
         if (value.ValueKind == JsonValueKind.Object && Single(value, $"{p}.value", "a value").Key is "numgen" or "jhash" or "symhash" or "meta" or "ct")
         {
             Left(value, $"{p}.value");
@@ -581,9 +593,9 @@ internal sealed class NftJsonTokens
     }
 
     /// <summary>A set element; in a verdict map a [key, verdict] pair.</summary>
-    private void SetElement(JsonElement e, string path)
+    private void SetElement(JsonElement e, string path, bool map = false)
     {
-        if (e.ValueKind == JsonValueKind.Array && e.GetArrayLength() == 2 && e[1].ValueKind == JsonValueKind.Object)
+        if (e.ValueKind == JsonValueKind.Array && e.GetArrayLength() == 2 && (map || e[1].ValueKind == JsonValueKind.Object))
         {
             Value(e[0], $"{path}[0]");
             P(":", path);

@@ -19,7 +19,7 @@ internal static class NftModelSignature
                 o.Add($"  {ob.Kind} {ob.Name} handle {ob.Handle} packets {ob.InitialPackets} bytes {ob.InitialBytes} quota {ob.QuotaBytes} over {ob.Over}");
             // nft 1.0.6 leaves "dynamic" out of a set's JSON flags; it only picks the set backend
             foreach (var s in t.Sets.OrderBy(s => s.Name, StringComparer.Ordinal))
-                o.Add($"  set {s.Name} handle {s.Handle} type {s.TypeText} flags {string.Join(",", s.Flags.Where(f => f != "dynamic"))} timeout {s.TimeoutNs} {{ {Elements(s.Elements)} }}");
+                o.Add($"  {(s.IsMap ? $"map : {s.DataText}" : "set")} {s.Name} handle {s.Handle} type {s.TypeText} flags {string.Join(",", s.Flags.Where(f => f != "dynamic"))} timeout {s.TimeoutNs} {{ {Elements(s.Elements)} }}");
             foreach (var c in t.Chains)
             {
                 o.Add($"  chain {c.Name} handle {c.Handle} hook {c.Hook} type {c.Type} prio {c.Priority} drop {c.PolicyDrop} dev {c.Device}");
@@ -34,14 +34,17 @@ internal static class NftModelSignature
 
     // Membership does not depend on order (nft lists elements sorted).
     private static string Elements(IEnumerable<NftElement> els) =>
-        string.Join(", ", els.Select(e => string.Join(".", e.Lo.Zip(e.Hi, (l, h) => $"{Hex(l)}-{Hex(h)}")) + (e.Verdict != NftVerdict.None ? $":{e.Verdict} {e.Target}" : "")).Order(StringComparer.Ordinal));
+        string.Join(", ", els.Select(e => string.Join(".", e.Lo.Zip(e.Hi, (l, h) => $"{Hex(l)}-{Hex(h)}")) + (e.Verdict != NftVerdict.None ? $":{e.Verdict} {e.Target}" : "") + (e.Data is string or NatTarget or uint ? $":{e.Data}" : "")).Order(StringComparer.Ordinal));
+
+    private static string Map(NftMapLookup? m) => m is null ? "" : $"{m.Key.Text} map {(m.Set is { } set ? "@" + set.Name : $"{{ {Elements(m.Elements!)} }}")}";
 
     private static string Stmt(NftStmt s) => s switch
     {
         MatchStmt m => $"match {m.Sel.Text} [{string.Join(",", m.Widths)}] mask {Hex(m.Mask)} {m.Op} {Hex(m.Value)} {Hex(m.Lo)}-{Hex(m.Hi)} vmap={m.Vmap} set={m.Set?.Name} {{ {(m.Elements is null ? "" : Elements(m.Elements))} }}",
         VerdictStmt v => $"verdict {v.Verdict} {v.Target} reject={v.Reject} nat={(v.Nat is null ? "-" : $"{v.Nat.Kind} {v.Nat.Address} {v.Nat.PortMin}-{v.Nat.PortMax}")}",
         RejectStmt r => $"reject {r.Desc}",
-        SetMarkStmt sm => $"mark ct={sm.Ct} {sm.Value}",
+        SetMarkStmt sm => $"mark ct={sm.Ct} {sm.Value} from {sm.Source?.Text} & {sm.AndMask:x} ^ {sm.Xor:x} {Map(sm.Map)}",
+        NatMapStmt n => $"nat {n.Kind} {Map(n.Map)} {n.PortMin}-{n.PortMax} {string.Join(",", n.Flags)}",
         FibLocalStmt f => $"fib daddr={f.Daddr} negate={f.Negate}",
         LimitStmt l => $"limit bytes={l.Bytes} over={l.Over} rate {l.Rate}/{l.UnitSeconds}s max {l.TokensMax}",
         QuotaStmt q => $"quota {q.Object?.Name} over={q.Over} {q.Quota} used {q.InitialUsed}",
