@@ -1,0 +1,102 @@
+using PktFlow.Capture;
+using PktFlow.Datapath;
+using PktFlow.Judge;
+using PktFlow.Replay;
+using PktFlow.Testing;
+using PktFlow.Topology.Lab;
+
+namespace PktFlow.Tests.Replay;
+
+/// <summary>
+/// tests/scenarios/docker-any-capture: the Docker host of docker-published-port recorded with
+/// tcpdump -i any in the host namespace. Each frame enters at the device its ifindex names, and the
+/// copies of one packet on eth0, docker0 and the veths are recognised as copies of the first.
+/// </summary>
+public class AnyCaptureTests(ITestOutputHelper output)
+{
+    private static string Dir => Path.Combine(RepoPaths.Root, "tests", "scenarios", "docker-any-capture");
+
+    private static Dictionary<long, PacketTrace> Replay(string pcap, List<ProblemEvent>? problems = null, string? injectAt = "host/any")
+    {
+        var runner = new ReplayRunner(new ReplayOptions { LabPath = Path.Combine(Dir, "lab.sh"), InjectAt = injectAt });
+        var traces = new Dictionary<long, PacketTrace>();
+        foreach (var e in runner.Run(pcap))
+        {
+            if (e is TraceEvent t) traces[t.Trace.Frame] = t.Trace;
+            else if (e is ProblemEvent p) problems?.Add(p);
+        }
+        return traces;
+    }
+
+    [Fact]
+    public void EachFrameEntersAtTheDeviceItsIfindexNames()
+    {
+        var t = Replay(Path.Combine(Dir, "wire.pcap"));
+        Assert.Equal("host/eth0", t[3].Ingress);   // the client's SYN to the published port
+        Assert.Equal("host/veth1", t[11].Ingress); // c1's answer, on c1's veth
+        Assert.Equal("host/veth2", t[39].Ingress); // c2's own connection, before masquerade
+        Assert.Null(t[3].CopyOf);
+        Assert.Null(t[39].CopyOf);
+    }
+
+    [Fact]
+    public void WithoutInjectAtACookedCaptureIsMappedPerFrameToo()
+    {
+        var t = Replay(Path.Combine(Dir, "wire.pcap"), injectAt: null);
+        Assert.Equal("host/veth2", t[39].Ingress);
+        Assert.Equal(39, t[41].CopyOf);
+    }
+
+    [Fact]
+    public void LaterCopiesOfAPacketAreRecognisedWithNatRewrittenFields()
+    {
+        var t = Replay(Path.Combine(Dir, "wire.pcap"));
+        // the SYN after DNAT, sent on docker0 and then on c1's veth
+        Assert.Equal((3L, "copy of frame 3 seen on docker0"), (t[9].CopyOf!.Value, t[9].Reason));
+        Assert.Equal(3, t[10].CopyOf);
+        // c1's answer passed up to docker0, then un-DNATed out of eth0
+        Assert.Equal(11, t[12].CopyOf);
+        Assert.Equal((11L, "copy of frame 11 seen on eth0"), (t[13].CopyOf!.Value, t[13].Reason));
+        Assert.Equal(t[11].Fate, t[13].Fate);
+        // c2's SYN seen before masquerade on veth2 is traced from there; its masqueraded copy on eth0 is recognised
+        Assert.Equal(39, t[41].CopyOf);
+        Assert.Contains(t[39].Path, e => e.Namespace == "client"); // on through eth0's peer to the client
+        Assert.Equal(t[39].Fate, t[41].Fate);
+        Assert.DoesNotContain(t[39].Notes, n => n.Contains("cannot tell", StringComparison.Ordinal));
+        // an ARP request the host floods through docker0 to both ports
+        Assert.Equal(4, t[5].CopyOf);
+        Assert.Equal(4, t[6].CopyOf);
+        Assert.Equal("Observed", Assert.Single(t[13].Path).Stage);
+    }
+
+    [Fact]
+    public void AFrameOfADeviceTheModelLacksIsAnErrorNamingItNotALostPacket()
+    {
+        var bytes = File.ReadAllBytes(Path.Combine(Dir, "wire.pcap"));
+        // the first record's cooked v2 header: ifindex at bytes 4-7 after the 24-byte file and 16-byte record headers
+        bytes[24 + 16 + 4] = 0; bytes[24 + 16 + 5] = 0; bytes[24 + 16 + 6] = 0; bytes[24 + 16 + 7] = 99;
+        var pcap = Path.Combine(Path.GetTempPath(), $"pktflow-anycap-{Guid.NewGuid():N}.pcap");
+        File.WriteAllBytes(pcap, bytes);
+        try
+        {
+            var problems = new List<ProblemEvent>();
+            var t = Replay(pcap, problems);
+            var p = Assert.Single(problems).Problem;
+            Assert.Equal(CaptureProblemCodes.InterfaceNotInModel, p.Code);
+            Assert.Contains("frame 1 was captured on ifindex 99", p.Message, StringComparison.Ordinal);
+            Assert.Contains("eth0 2", p.Message, StringComparison.Ordinal);
+            Assert.False(t.ContainsKey(1));
+            Assert.True(t.ContainsKey(2));
+        }
+        finally { File.Delete(pcap); }
+    }
+
+    [Fact]
+    public void TheJudgeAgreesOnEveryFrameCopiesIncluded()
+    {
+        var j = ScenarioJudge.Judge(Dir);
+        foreach (var f in j.Frames.Where(f => !f.Agrees)) output.WriteLine($"frame {f.Frame}: {string.Join("; ", f.Differences)}");
+        Assert.True(j.Frames.Count(f => f.Judged && f.Kernel.StartsWith("copy of frame", StringComparison.Ordinal)) > 30);
+        Assert.Equal(j.Judged, j.Agreed);
+    }
+}
