@@ -191,3 +191,52 @@ public sealed partial class DatapathEngine
         return null;
     }
 }
+
+/// <summary>The copy after source NAT of a packet traced from its copy before NAT (multi-device captures).</summary>
+public sealed partial class DatapathEngine
+{
+    /// <summary>The frames after the one being replayed (network header and protocol), set by the replay for a multi-device capture.</summary>
+    internal IReadOnlyCollection<(ushort Protocol, byte[] Network)>? Upcoming { get; set; }
+
+    /// <summary>
+    /// The tuple a later frame shows this packet leaving with after source NAT: the same destination,
+    /// protocol, IPv4 id / IPv6 payload length and transport fields NAT leaves alone (TCP destination
+    /// port, sequence and acknowledgment; UDP destination port, length and data; ICMP type, sequence
+    /// and data), from another source. Tracing sets it as <see cref="SeenAfterSnat"/> so that a port or
+    /// id the kernel picked at random (get_unique_tuple) is the one the model's binding takes.
+    /// </summary>
+    private Netfilter.Conntrack.ConntrackTuple? LaterAfterSnat(ushort protocol, ReadOnlySpan<byte> l3)
+    {
+        if (Upcoming is null || NatInvariantKey(protocol, l3, out var source) is not { } key) return null;
+        foreach (var (p, n) in Upcoming)
+            if (NatInvariantKey(p, n, out var other) == key && other != source
+                && Netfilter.Conntrack.ConntrackTable.TryTuple(n, p == EtherTypes.Ipv6, out var tuple)) return tuple;
+        return null;
+    }
+
+    private static string? NatInvariantKey(ushort protocol, ReadOnlySpan<byte> l3, out IpAddr source)
+    {
+        source = default;
+        IpAddr dst; byte proto; int id; ReadOnlySpan<byte> l4;
+        if (protocol == EtherTypes.Ipv4 && Ipv4Header.TryParse(l3, out var ip, out _) && !ip.IsFragment)
+        {
+            (source, dst, proto, id) = (ip.Source, ip.Destination, ip.Protocol, ip.Identification);
+            l4 = ip.Payload;
+        }
+        else if (protocol == EtherTypes.Ipv6 && Ipv6Header.TryParse(l3, out var ip6, out _))
+        {
+            (source, dst, proto, id) = (ip6.Source, ip6.Destination, ip6.NextHeader, ip6.PayloadLength);
+            l4 = l3[Ipv6Header.HeaderLength..];
+        }
+        else return null;
+        // what NAT rewrites is left out: source port / ICMP id, and the checksums
+        string? invariant = proto switch
+        {
+            IpProtocol.Tcp when l4.Length >= 12 => Convert.ToHexString(l4[2..12]),
+            IpProtocol.Udp when l4.Length >= 8 => Convert.ToHexString(l4[2..6]) + Convert.ToHexString(l4[8..Math.Min(l4.Length, 16)]),
+            IpProtocol.Icmp or IpProtocol.Icmpv6 when l4.Length >= 8 => Convert.ToHexString(l4[..1]) + Convert.ToHexString(l4[6..Math.Min(l4.Length, 16)]),
+            _ => null,
+        };
+        return invariant is null ? null : $"{dst}/{proto}/{id}/{invariant}";
+    }
+}

@@ -221,6 +221,10 @@ public sealed partial class DatapathEngine
         bool outbound = false;
         string? loopKey = null;
         BeginCopies(frame.Number);
+        if (Upcoming is not null && LinkLayer.TryDecode(frame.LinkType, data, out var ahead, out _))
+            SeenAfterSnat = ahead.IsEthernet
+                ? EthernetFrame.TryParse(data, out var e0, out _) ? LaterAfterSnat(e0.EtherType, e0.Payload) : null
+                : LaterAfterSnat(ahead.EtherType, data[ahead.NetworkOffset..]);
         if (!LinkLayer.TryDecode(frame.LinkType, data, out var link, out var error))
         {
             summary = $"[{LinkLayer.Describe(frame.LinkType)}]";
@@ -281,6 +285,7 @@ public sealed partial class DatapathEngine
                 NetifReceiveSkb.ReceiveNetwork(skb, link.EtherType, link.NetworkOffset, pktType, t);
         }
         if (!t.Ended) throw new InvalidOperationException($"frame {frame.Number}: the datapath ended without a fate (model bug)");
+        SeenAfterSnat = null;
         EndCopies(t, at, outbound, loopKey, frame.TimestampNs);
         var children = _children.Trace(this, t, file, frame.Number, frame.TimestampNs, Mode == ReplayMode.Observe ? at : null);
         // a packet traced as its sender wrote it before NAT shows that sender's socket; others are learned as seen

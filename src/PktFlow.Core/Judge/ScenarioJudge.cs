@@ -133,7 +133,11 @@ public static class ScenarioJudge
         // children; a bridged one passes the capture point as a frame arriving on the port.
         // A child bigger than the path's MTU leaves as fragments, which are not matched to it: not counted.
         // A packet pushed out of a neighbour queue by a later one is not answered after all.
-        int predicted = t.Later is { Answered: false } ? 0 : t.GeneratedTraces.Count(c => Datapath.ChildTraces.LeavesBy(c, ns, dev)
+        // a recording of the whole namespace ("NS/any") shows what it sends by any of its devices (what
+        // another namespace sends arrives there as a packet of its own)
+        bool any = dev == "any";
+        int predicted = t.Later is { Answered: false } ? 0 : t.GeneratedTraces.Count(c => Datapath.ChildTraces.LeavesBy(c, ns, any ? null : dev)
+            && (!any || c.Path.Count > 0 && c.Path[0].Namespace == ns)
             && c.Path.Any(e => e.Namespace == ns && e.Stage is "NeighOutput" or "ArpSend")
             && !c.Path.Any(e => e.Stage is "IpFinishOutput" or "Ip6FinishOutput" && e.Verdict == Verdict.NotModelled || e.Stage == "IpDoFragment"));
         if (predicted > 0)

@@ -140,6 +140,7 @@ public sealed class ReplayRunner
             notes.Add($"neighbours on {(points is null ? at.ToString() : $"the devices of {points.Namespace.Name}")} were judged from the first {SenderScanLimit} frames (who sends on the wire)");
 
         using var reader = CaptureReader.Open(capturePath);
+        using var ahead = points is null ? null : new Lookahead(capturePath);
         var warnedLinkTypes = new HashSet<LinkType>();
         long frames = 0;
         while (!Done)
@@ -169,6 +170,7 @@ public sealed class ReplayRunner
                     continue;
                 }
                 frameAt = point!;
+                engine.Upcoming = ahead!.After(frame.Number);
             }
             _emitted++;
             yield return new TraceEvent(engine.Process(frame, capturePath, frameAt, notes));

@@ -91,6 +91,29 @@ public class AnyCaptureTests(ITestOutputHelper output)
         finally { File.Delete(pcap); }
     }
 
+    /// <summary>
+    /// tests/scenarios/nat-any-capture: two LAN hosts masqueraded with the same UDP source port and
+    /// the same ICMP id. The second flow's port and id are the ones the kernel picked at random; the
+    /// copy after NAT a few frames later shows them, and the model's binding takes them.
+    /// </summary>
+    [Fact]
+    public void ARandomlyRemappedPortOrIdIsReadFromTheCopyAfterNat()
+    {
+        var dir = Path.Combine(RepoPaths.Root, "tests", "scenarios", "nat-any-capture");
+        var runner = new ReplayRunner(new ReplayOptions { LabPath = Path.Combine(dir, "lab.sh"), InjectAt = "host/any" });
+        var t = runner.Run(Path.Combine(dir, "wire.pcap")).OfType<TraceEvent>().ToDictionary(e => e.Trace.Frame, e => e.Trace);
+        Assert.Equal("host/eth-b", t[16].Ingress);
+        Assert.Equal(16, t[18].CopyOf);   // 203.0.113.1.61919 > 203.0.113.53.53 after masquerade
+        Assert.Equal(31, t[33].CopyOf);   // the echo request with its id remapped to 8040
+        Assert.Null(t[34].CopyOf);          // the reply is a packet of its own, un-NATed back to b
+        Assert.Contains(t[34].Path, e => e.Namespace == "b");
+        Assert.Equal(34, t[35].CopyOf);
+        var j = ScenarioJudge.Judge(dir);
+        foreach (var f in j.Frames.Where(f => !f.Agrees)) output.WriteLine($"nat-any-capture frame {f.Frame}: {string.Join("; ", f.Differences)}");
+        Assert.True(j.Agreed >= 38, $"{j.Agreed} of {j.Judged} frames agree");
+        Assert.Equal(j.Conntrack.Total, j.Conntrack.Agreed);
+    }
+
     [Fact]
     public void TheJudgeAgreesOnEveryFrameCopiesIncluded()
     {
