@@ -92,6 +92,38 @@ public class AnyCaptureTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// A pcapng with one interface per device maps frames by if_name: docker-published-port's eth0
+    /// frames written under an interface "eth0", and one frame under an interface the lab lacks.
+    /// </summary>
+    [Fact]
+    public void PcapngInterfacesAreMappedByName()
+    {
+        var source = Path.Combine(RepoPaths.Root, "tests", "scenarios", "docker-published-port", "wire.pcap");
+        var pcapng = Path.Combine(Path.GetTempPath(), $"pktflow-anycap-{Guid.NewGuid():N}.pcapng");
+        try
+        {
+            using (var output = File.Create(pcapng))
+            using (var writer = new PcapNgWriter(output))
+            {
+                int eth0 = writer.AddInterface(LinkType.Ethernet, "eth0"), other = writer.AddInterface(LinkType.Ethernet, "ens3");
+                using var reader = CaptureReader.Open(source);
+                while (reader.Read(out var f, out _) is var s && s != CaptureReadStatus.End)
+                    if (s == CaptureReadStatus.Frame) writer.Write(f.Number == 2 ? other : eth0, f.TimestampNs, f.Data.Span);
+            }
+            var problems = new List<ProblemEvent>();
+            var runner = new ReplayRunner(new ReplayOptions { LabPath = Path.Combine(RepoPaths.Root, "tests", "scenarios", "docker-published-port", "lab.sh") });
+            var t = new Dictionary<long, PacketTrace>();
+            foreach (var e in runner.Run(pcapng))
+                if (e is TraceEvent te) t[te.Trace.Frame] = te.Trace;
+                else if (e is ProblemEvent p) problems.Add(p);
+            Assert.Contains("frame 2 was captured on interface 'ens3' (pcapng interface 1)", Assert.Single(problems).Problem.Message, StringComparison.Ordinal);
+            Assert.All(t.Values, x => Assert.Equal("host/eth0", x.Ingress));
+            Assert.False(t.ContainsKey(2));
+        }
+        finally { File.Delete(pcapng); }
+    }
+
+    /// <summary>
     /// tests/scenarios/nat-any-capture: two LAN hosts masqueraded with the same UDP source port and
     /// the same ICMP id. The second flow's port and id are the ones the kernel picked at random; the
     /// copy after NAT a few frames later shows them, and the model's binding takes them.
