@@ -30,7 +30,7 @@ public sealed class InvokePacketFlowCommand : PSCmdlet
     [Parameter]
     public HostTopology? Topology { get; set; }
 
-    /// <summary>Where packets arrive: "namespace/device" or "device".</summary>
+    /// <summary>Where packets arrive: "namespace/device" or "device"; "any" or "namespace/any": each frame at the device it was captured on (tcpdump -i any, pcapng interfaces).</summary>
     [Parameter]
     public string? InjectAt { get; set; }
 

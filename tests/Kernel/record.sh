@@ -168,7 +168,8 @@ for n in "${NSS[@]}"; do
     ip netns exec "$full" nft -a -s list ruleset >"$d/ruleset.txt"
     ip netns exec "$full" nft -j list ruleset >"$d/ruleset.json"
 done
-ip -n "$PREFIX$WIRE_NS" link show "$WIRE_DEV" >/dev/null || { log "wire device $WIRE_DEV not in $WIRE_NS"; exit 1; }
+# "wire": "NS/any": wire.pcap is NS's own tcpdump -i any (every device, cooked v2), not one device's
+[[ $WIRE_DEV == any ]] || ip -n "$PREFIX$WIRE_NS" link show "$WIRE_DEV" >/dev/null || { log "wire device $WIRE_DEV not in $WIRE_NS"; exit 1; }
 deadline=$((SECONDS + 15))
 while ((SECONDS < deadline)); do
     busy=0
@@ -221,9 +222,11 @@ EOF
         --time-stamp-precision nano -c 20000 -w "$WORK/ns/$n/any.pcap" 2>"$WORK/ns/$n/any.err" &
     PIDS+=($!)
 done
-timeout $((TMAX + 120)) ip netns exec "$PREFIX$WIRE_NS" tcpdump -i "$WIRE_DEV" -s 65535 -B 65536 -U --immediate-mode \
-    -c 2000 -w "$WORK/wire.pcap" 2>"$WORK/wire.err" &
-PIDS+=($!)
+if [[ $WIRE_DEV != any ]]; then
+    timeout $((TMAX + 120)) ip netns exec "$PREFIX$WIRE_NS" tcpdump -i "$WIRE_DEV" -s 65535 -B 65536 -U --immediate-mode \
+        -c 2000 -w "$WORK/wire.pcap" 2>"$WORK/wire.err" &
+    PIDS+=($!)
+fi
 
 INUMS=$(cat "$WORK"/ns/*/inum | tr '\n' ' ')
 COND=$(for i in $INUMS; do printf '$ns == %s || ' "$i"; done)
@@ -243,7 +246,7 @@ for n in "${NSS[@]}"; do
     wait_for "$WORK/ns/$n/trace.jsonl" ready "trace listener in $n"
     wait_for "$WORK/ns/$n/any.err" "listening on" "tcpdump in $n"
 done
-wait_for "$WORK/wire.err" "listening on" "tcpdump on the wire"
+[[ $WIRE_DEV == any ]] || wait_for "$WORK/wire.err" "listening on" "tcpdump on the wire"
 wait_for "$WORK/drops.txt" Attaching "bpftrace"
 sleep 0.5
 
@@ -284,7 +287,8 @@ for pid in "${PIDS[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
 for pid in "${PIDS[@]}"; do timeout 10 tail --pid="$pid" -f /dev/null 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true; done
 PIDS=()
 # a capture that lost packets (its ring buffer overflowed) cannot be used
-if grep -H "dropped by kernel" "$WORK"/ns/*/any.err "$WORK/wire.err" | grep -v ":0 packets dropped"; then
+[[ $WIRE_DEV != any ]] || cp "$WORK/ns/$WIRE_NS/any.pcap" "$WORK/wire.pcap"
+if grep -H "dropped by kernel" "$WORK"/ns/*/any.err "$WORK"/wire.err 2>/dev/null | grep -v ":0 packets dropped"; then
     log "tcpdump lost packets; record again"
     exit 1
 fi

@@ -115,7 +115,7 @@ Describe 'Results' {
     }
     It 'have the documented shape under ConvertTo-Json' {
         $json = $some[0] | ConvertTo-Json -Depth 5 | ConvertFrom-Json
-        $json.PSObject.Properties.Name | Should -Be @('File', 'Frame', 'Timestamp', 'TimestampNs', 'Length', 'CapturedLength', 'Summary', 'Ingress', 'Path', 'Route', 'Egress', 'Fate', 'Reason', 'Generated', 'Notes', 'Outcomes', 'GeneratedTraces', 'CausedBy', 'Later', 'GeneratedBy')
+        $json.PSObject.Properties.Name | Should -Be @('File', 'Frame', 'Timestamp', 'TimestampNs', 'Length', 'CapturedLength', 'Summary', 'Ingress', 'Path', 'Route', 'Egress', 'Fate', 'Reason', 'Generated', 'Notes', 'Outcomes', 'GeneratedTraces', 'CausedBy', 'Later', 'GeneratedBy', 'CopyOf')
         $json.Path[0].PSObject.Properties.Name | Should -Be @('Namespace', 'Device', 'Stage', 'Function', 'Family', 'Hook', 'Priority', 'Table', 'Chain', 'Rule', 'Verdict', 'Detail', 'RuleHandle')
     }
     It 'carry the packets the kernel sends in answer as child traces' {
@@ -125,6 +125,15 @@ Describe 'Results' {
         $child.CausedBy | Should -Be $cause.Frame
         $child.Path[0].Function | Should -Be $child.GeneratedBy
         (Show-PacketFlow $cause) | Should -Match ([regex]::Escape("↩ $($child.GeneratedBy): "))
+    }
+    It 'recognise the copies of one packet in a tcpdump -i any capture' {
+        $dir = Join-Path $root 'tests/scenarios/docker-any-capture'
+        $any = @(Invoke-PacketFlow -Pcap (Join-Path $dir 'wire.pcap') -Lab (Join-Path $dir 'lab.sh') -InjectAt host/any -WarningAction SilentlyContinue)
+        $copy = $any | Where-Object Frame -EQ 13
+        $copy.CopyOf | Should -Be 11
+        $copy.Reason | Should -Be 'copy of frame 11 seen on eth0'
+        ($any | Where-Object Frame -EQ 11).Ingress | Should -Be 'host/veth1'
+        ($copy | Format-List | Out-String) | Should -Match 'CopyOf\s+: 11'
     }
     It 'format as a table by default with the fate column' {
         ($some | Select-Object -First 3 | Out-String) | Should -Match 'Fate'

@@ -100,6 +100,9 @@ public static class BrForward
             if (ok && p.Name == from?.Name) BrObserve.ExpectHairpinCopy(copy, p);
         }
         var follow = Preferred(skb, survivors, dst);
+        // a capture of every device sees the copies the model does not follow leave too
+        foreach (var (port, copy) in survivors)
+            if (port != follow.Port) { copy.Dev = port; copy.Engine.NoteCrossing(copy, outbound: true); }
         string copies = outcome.Count == 0 ? "no other port in forwarding state" : $"copies to {string.Join(", ", outcome)}";
         string up = localRcv ? $", and up to {br.Name}" : "";
         if (follow.Port is not null)
@@ -110,7 +113,11 @@ public static class BrForward
                 var local = Clone(skb);
                 var scratch = new TraceBuilder();
                 if (NfHookSlow.Run(local, scratch, NfFamily.Bridge, NfHook.LocalIn, from, null))
+                {
                     scratch.Stage(local, "BrPassFrameUp", "br_pass_frame_up", Verdict.Pass, $"a copy is received on {br.Name} (not followed by the model)");
+                    local.Dev = br;
+                    local.Engine.NoteCrossing(local, outbound: false);
+                }
                 foreach (var e in scratch.Path) t.Add(e);
             }
             t.Stage(skb, "BrFlood", "br_flood", Verdict.Pass, $"{copies}{up}; the model follows the copy out of {follow.Port.Name}");

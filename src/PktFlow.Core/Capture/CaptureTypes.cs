@@ -109,6 +109,8 @@ public static class CaptureProblemCodes
     public const string BadBlockLength = "BadBlockLength";
     /// <summary>A pcapng packet names an interface with no interface description block.</summary>
     public const string UnknownInterface = "UnknownInterface";
+    /// <summary>A frame of a capture of several devices (tcpdump -i any, pcapng) names a device the model does not have, or none (reported by the replay).</summary>
+    public const string InterfaceNotInModel = "InterfaceNotInModel";
     /// <summary>A frame's link type is not one PktFlow replays (reported by callers of <see cref="LinkLayer"/>; the reader passes link types through).</summary>
     public const string UnknownLinkType = "UnknownLinkType";
     /// <summary>A pcap major version other than 2, or a pcapng section whose major version is not 1.</summary>

@@ -30,6 +30,7 @@ public sealed class ChildTraces
             var skb = new SkBuff(p.Network) { Netns = p.Namespace, Dev = p.Device, Engine = engine, TimestampNs = timestampNs, Protocol = p.Protocol, NetworkHeader = 0, Ct = p.Ct };
             var t = _sparePath is { } spare ? new TraceBuilder(spare) : new TraceBuilder();
             _sparePath = null;
+            var copies = engine.BeginChildCopies();
             if (p.Protocol == EtherTypes.Arp)
             {
                 skb.SetEthernet(p.LinkDestination ?? MacAddress.Broadcast, p.Device.Mac);
@@ -53,7 +54,9 @@ public sealed class ChildTraces
                 Generated = t.Generated.ToArray(), Notes = t.Notes.ToArray(), CausedBy = frame, GeneratedBy = p.Function, GeneratedNetwork = p.Network,
             };
             children[i] = child;
-            if (wire is not null && LeavesBy(child, wire.Namespace.Name, wire.Device.Name))
+            engine.EndChildCopies(copies, child);
+            // a capture of every device of the namespace sees it leave by whichever device it leaves by
+            if (wire is not null && LeavesBy(child, wire.Namespace.Name, engine.CopiesIn == wire.Namespace ? null : wire.Device.Name))
             {
                 // p.Network is the packet as built: the walk edits the skb's own copy
                 string firstKey = Key(p.Protocol, p.Network) ?? "";
@@ -64,11 +67,11 @@ public sealed class ChildTraces
         return children;
     }
 
-    /// <summary>Whether a trace shows the packet sent on namespace/device (where a capture of that device sees it leave).</summary>
-    public static bool LeavesBy(PacketTrace trace, string ns, string device)
+    /// <summary>Whether a trace shows the packet sent on namespace/device (where a capture of that device sees it leave); a null device: on any device of the namespace.</summary>
+    public static bool LeavesBy(PacketTrace trace, string ns, string? device)
     {
         foreach (var e in trace.Path)
-            if (e.Namespace == ns && e.Device == device && e.Stage is "VethXmit" or "DevQueueXmit" && e.Verdict == Verdict.Pass) return true;
+            if (e.Namespace == ns && (device is null || e.Device == device) && e.Stage is "VethXmit" or "DevQueueXmit" && e.Verdict == Verdict.Pass) return true;
         return false;
     }
 

@@ -29,6 +29,7 @@ public sealed partial class DatapathEngine
             // The packet the model built for an earlier frame: it takes that child's trace.
             causedBy = child.CausedBy;
             recognised = child;
+            AdoptChildCopies(child, frameNumber);
             foreach (var e in child.Path) t.Add(e);
             foreach (var n in child.Notes) t.Note(n);
             foreach (var g in child.Generated) t.Generate(g);

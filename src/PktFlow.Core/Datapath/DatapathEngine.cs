@@ -217,6 +217,14 @@ public sealed partial class DatapathEngine
         var data = frame.Data.Span;
         string summary;
         var skb = new SkBuff(data) { Netns = at.Namespace, Dev = at.Device, Engine = this, TimestampNs = frame.TimestampNs };
+        long? copyOf = null;
+        bool outbound = false;
+        string? loopKey = null;
+        BeginCopies(frame.Number);
+        if (Upcoming is not null && LinkLayer.TryDecode(frame.LinkType, data, out var ahead, out _))
+            SeenAfterSnat = ahead.IsEthernet
+                ? EthernetFrame.TryParse(data, out var e0, out _) ? LaterAfterSnat(e0.EtherType, e0.Payload) : null
+                : LaterAfterSnat(ahead.EtherType, data[ahead.NetworkOffset..]);
         if (!LinkLayer.TryDecode(frame.LinkType, data, out var link, out var error))
         {
             summary = $"[{LinkLayer.Describe(frame.LinkType)}]";
@@ -232,12 +240,16 @@ public sealed partial class DatapathEngine
             summary = PacketSummary.Format(data, 0);
             if (frame.CapturedLength < frame.OriginalLength)
                 t.Note($"captured {frame.CapturedLength} of {frame.OriginalLength} bytes (snaplen): checks see only what was captured");
-            if (Mode == ReplayMode.Observe && EthernetFrame.TryParse(data, out var eth, out _) && IsLeaving(at, eth.Source))
+            if (Mode == ReplayMode.Observe && EthernetFrame.TryParse(data, out var eth, out _))
             {
                 skb.MacHeader = 0;
                 skb.NetworkHeader = eth.HeaderLength;
                 skb.Protocol = eth.EtherType;
-                ObserveOutbound(skb, t, at, frame.Number, ref causedBy, ref recognised, out senderBeforeNat);
+                outbound = IsLeaving(at, eth.Source);
+                loopKey = outbound && at.Device.IsLoopback ? CopyKey(skb) : null;
+                if (TryCopy(skb, t, at, outbound, ref copyOf)) { }
+                else if (outbound) ObserveOutbound(skb, t, at, frame.Number, ref causedBy, ref recognised, out senderBeforeNat);
+                else NetifReceiveSkb.EthTypeTrans(skb, t);
             }
             else
                 NetifReceiveSkb.EthTypeTrans(skb, t);
@@ -253,16 +265,28 @@ public sealed partial class DatapathEngine
                 LinuxPacketType.Outgoing => PacketType.Outgoing,
                 _ => PacketType.Host,
             };
-            if (pktType == PacketType.Outgoing && Mode == ReplayMode.Observe)
+            skb.NetworkHeader = link.NetworkOffset;
+            skb.Protocol = link.EtherType;
+            outbound = pktType == PacketType.Outgoing && Mode == ReplayMode.Observe;
+            loopKey = outbound && at.Device.IsLoopback ? CopyKey(skb) : null;
+            // a frame of a multi-device capture gets its Ethernet header back: bridges and ARP need it
+            string? cookedNote = null;
+            var ethernet = CopiesIn is not null && link.InterfaceIndex is not null && !at.Device.IsLoopback
+                ? CookedToEthernet(data, link, at.Device, out cookedNote) : null;
+            if (ethernet is not null)
             {
-                skb.NetworkHeader = link.NetworkOffset;
-                skb.Protocol = link.EtherType;
-                ObserveOutbound(skb, t, at, frame.Number, ref causedBy, ref recognised, out senderBeforeNat);
+                if (cookedNote is not null) t.Note(cookedNote);
+                skb = new SkBuff(ethernet) { Netns = at.Namespace, Dev = at.Device, Engine = this, TimestampNs = frame.TimestampNs, MacHeader = 0, NetworkHeader = 14, Protocol = link.EtherType };
             }
+            if (TryCopy(skb, t, at, outbound, ref copyOf)) { }
+            else if (outbound) ObserveOutbound(skb, t, at, frame.Number, ref causedBy, ref recognised, out senderBeforeNat);
+            else if (ethernet is not null) NetifReceiveSkb.EthTypeTrans(skb, t);
             else
                 NetifReceiveSkb.ReceiveNetwork(skb, link.EtherType, link.NetworkOffset, pktType, t);
         }
         if (!t.Ended) throw new InvalidOperationException($"frame {frame.Number}: the datapath ended without a fate (model bug)");
+        SeenAfterSnat = null;
+        EndCopies(t, at, outbound, loopKey, frame.TimestampNs);
         // a packet traced as its sender wrote it before NAT shows that sender's socket; others are learned
         // as seen. Before the children: an answer the kernel sends at once (a REJECT's reset, a SYN-ACK)
         // reaches the sender's socket, which sent this very packet (iptables-nft frame 14).
@@ -298,6 +322,7 @@ public sealed partial class DatapathEngine
             CausedBy = causedBy,
             Later = t.Later,
             GeneratedNetwork = recognised?.GeneratedNetwork,
+            CopyOf = copyOf,
         };
     }
 }

@@ -127,6 +127,12 @@ public sealed class PacketTrace
     public Neighbour.LaterFate? Later { get; init; }
     /// <summary>For a child trace: the kernel function that built it (__icmp_send, tcp_v4_send_reset, arp_send...).</summary>
     public string? GeneratedBy { get; init; }
+    /// <summary>
+    /// In a capture of several devices (tcpdump -i any, a pcapng with an interface per device): for a
+    /// frame that is another copy of an earlier frame's packet, seen on a device that packet's trace
+    /// crossed, the earlier frame's number (Reason: "copy of frame N seen on DEV"). Null otherwise.
+    /// </summary>
+    public long? CopyOf { get; init; }
     /// <summary>For a child trace: the bytes the model built, from the network header on (tests compare them with captures).</summary>
     internal byte[]? GeneratedNetwork { get; init; }
 

@@ -15,25 +15,30 @@ internal sealed class PredictedForwards
     /// <summary>How long a prediction is kept: far beyond any neighbour queue a lab configures in practice.</summary>
     public const long HorizonNs = 60_000_000_000;
 
-    private readonly Dictionary<(string Egress, string Key), (long Frame, long AtNs)> _byKey = new();
+    private readonly Dictionary<(string Egress, string Key), (long Frame, long AtNs, CopyOrigin? Origin)> _byKey = new();
     /// <summary>The keys in the order they were predicted, for trimming the oldest.</summary>
     private readonly Queue<(long AtNs, (string, string) Key)> _order = new();
 
     public int Count => _byKey.Count;
 
-    public void Add(string egress, string key, long frame, long atNs)
+    public void Add(string egress, string key, long frame, long atNs, CopyOrigin? origin = null)
     {
-        _byKey[(egress, key)] = (frame, atNs);
+        _byKey[(egress, key)] = (frame, atNs, origin);
         _order.Enqueue((atNs, (egress, key)));
         Trim(atNs);
     }
 
     /// <summary>The frame whose forwarded copy this is, if it was predicted within the horizon.</summary>
-    public bool TryMatch(string egress, string key, long nowNs, out long frame)
+    public bool TryMatch(string egress, string key, long nowNs, out long frame) => TryMatch(egress, key, nowNs, out frame, out _);
+
+    /// <summary>As above, with what became of the packet whose copy this is, when that was recorded.</summary>
+    public bool TryMatch(string egress, string key, long nowNs, out long frame, out CopyOrigin? origin)
     {
         frame = 0;
+        origin = null;
         if (!_byKey.TryGetValue((egress, key), out var p) || nowNs - p.AtNs > HorizonNs) return false;
         frame = p.Frame;
+        origin = p.Origin;
         return true;
     }
 

@@ -25,7 +25,10 @@ public sealed record KernelConntrack(string Namespace, string Proto, string? Sta
     public override string ToString() => $"{Namespace}: {Proto} {State} {Original} {Reply} [{string.Join(",", Flags)}]{(Zone != 0 ? $" zone={Zone}" : "")}";
 }
 
-public sealed record KernelFrame(long Frame, string Direction, string Summary, bool Attributed, IReadOnlyList<KernelEnd> Ends, IReadOnlyList<KernelHop> Path);
+/// <param name="CopyOf">In a recording of a whole namespace ("wire": "NS/any"): the earlier frame that showed the same packet (on another device, or before NAT).</param>
+/// <param name="Device">In such a recording: the device the frame was captured on.</param>
+public sealed record KernelFrame(long Frame, string Direction, string Summary, bool Attributed, IReadOnlyList<KernelEnd> Ends, IReadOnlyList<KernelHop> Path,
+    long? CopyOf = null, string? Device = null);
 
 /// <summary>
 /// A recorded scenario's kernel.json (tests/scenarios/README.md has the schema): per frame of wire.pcap,
@@ -62,7 +65,8 @@ public sealed class KernelRecord
                     Str(c, "by"))).ToList(),
                 Str(p, "fate"), Str(p, "reason"))).ToList();
             frames.Add(new KernelFrame(f.GetProperty("frame").GetInt64(), Str(f, "direction") ?? "?", Str(f, "summary") ?? "",
-                !f.TryGetProperty("attributed", out var a) || a.ValueKind != JsonValueKind.False, ends, path2));
+                !f.TryGetProperty("attributed", out var a) || a.ValueKind != JsonValueKind.False, ends, path2,
+                f.TryGetProperty("copyOf", out var c) && c.ValueKind == JsonValueKind.Number ? c.GetInt64() : null, Str(f, "dev")));
         }
         var conntrack = new List<KernelConntrack>();
         var listed = new Dictionary<string, long>();

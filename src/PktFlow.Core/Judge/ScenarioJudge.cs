@@ -87,15 +87,35 @@ public static class ScenarioJudge
         {
             if (!traces.TryGetValue(k.Frame, out var t)) continue;
             var differences = new List<string>();
-            if (k.Attributed) Compare(k, t, differences);
-            if (k.Attributed) CompareAnswers(k, t, traces, record.Wire, differences);
+            // a copy of a packet an earlier frame showed was judged with that frame: here only whether it is recognised
+            bool copy = k.CopyOf is not null || t.CopyOf is not null;
+            if (copy) CompareCopy(k, t, differences);
+            else if (k.Attributed)
+            {
+                Compare(k, t, differences);
+                CompareAnswers(k, t, traces, record.Wire, differences);
+            }
+            bool judged = k.Attributed || k.CopyOf is not null;
             frames.Add(new FrameJudgement
             {
-                Scenario = name, Frame = k.Frame, Direction = k.Direction, Summary = t.Summary, Judged = k.Attributed,
-                Agrees = k.Attributed && differences.Count == 0, Kernel = string.Join("; ", k.Ends), Model = ModelEnd(t), Differences = differences, Trace = t,
+                Scenario = name, Frame = k.Frame, Direction = k.Direction, Summary = t.Summary, Judged = judged,
+                Agrees = judged && differences.Count == 0, Kernel = k.CopyOf is { } of ? $"copy of frame {of}" : string.Join("; ", k.Ends),
+                Model = t.CopyOf is { } mof ? $"copy of frame {mof}" : ModelEnd(t), Differences = differences, Trace = t,
             });
         }
         return new ScenarioJudgement { Scenario = name, Frames = frames, Conntrack = conntrack, Seed = seed };
+    }
+
+    /// <summary>
+    /// A recording of a whole namespace (tcpdump -i any) shows a packet once per device it crosses: the
+    /// kernel's record names the earlier frame of the same packet, and the model must recognise the same.
+    /// </summary>
+    private static void CompareCopy(KernelFrame k, PacketTrace t, List<string> differences)
+    {
+        if (k.CopyOf == t.CopyOf) return;
+        if (t.CopyOf is null) differences.Add($"copy: the kernel's frame is a copy of frame {k.CopyOf}{(k.Device is null ? "" : $" seen on {k.Device}")}; the model traced it as a new packet ({ModelEnd(t)})");
+        else if (k.CopyOf is null) differences.Add($"copy: the model takes it for a copy of frame {t.CopyOf}; for the kernel it is a packet of its own ({string.Join("; ", k.Ends)})");
+        else differences.Add($"copy: kernel copy of frame {k.CopyOf}, model copy of frame {t.CopyOf}");
     }
 
     private static string ModelEnd(PacketTrace t) =>
@@ -143,7 +163,11 @@ public static class ScenarioJudge
         // children; a bridged one passes the capture point as a frame arriving on the port.
         // A child bigger than the path's MTU leaves as fragments, which are not matched to it: not counted.
         // A packet pushed out of a neighbour queue by a later one is not answered after all.
-        int predicted = t.Later is { Answered: false } ? 0 : t.GeneratedTraces.Count(c => Datapath.ChildTraces.LeavesBy(c, ns, dev)
+        // a recording of the whole namespace ("NS/any") shows what it sends by any of its devices (what
+        // another namespace sends arrives there as a packet of its own)
+        bool any = dev == "any";
+        int predicted = t.Later is { Answered: false } ? 0 : t.GeneratedTraces.Count(c => Datapath.ChildTraces.LeavesBy(c, ns, any ? null : dev)
+            && (!any || c.Path.Count > 0 && c.Path[0].Namespace == ns)
             && c.Path.Any(e => e.Namespace == ns && e.Stage is "NeighOutput" or "ArpSend")
             && !c.Path.Any(e => e.Stage is "IpFinishOutput" or "Ip6FinishOutput" && e.Verdict == Verdict.NotModelled || e.Stage == "IpDoFragment"));
         if (predicted > 0)

@@ -90,6 +90,7 @@ public sealed class ReplayRunner
     {
         if (Done) yield break;
         HostTopology topology;
+        bool inferred = false;
         var notes = new List<string>();
         if (_options.Topology is not null) topology = _options.Topology;
         else if (_options.LabPath is not null) topology = LabLoader.LoadFile(_options.LabPath);
@@ -101,13 +102,18 @@ public sealed class ReplayRunner
         else
         {
             (topology, var description) = HostInference.Infer(capturePath);
+            inferred = true;
             notes.Add(description);
             yield return new InfoEvent(description, IsWarning: true);
         }
         foreach (var w in topology.Warnings) yield return new InfoEvent(w, IsWarning: true);
 
+        var points = CapturePoints.For(topology, _options.InjectAt, capturePath, inferred);
+        if (points is not null)
+            yield return new InfoEvent($"{Path.GetFileName(capturePath)}: a capture of several devices of {points.Namespace.Name}: each frame enters at the device it was captured on, and later copies of a packet are recognised as copies");
         var engine = new DatapathEngine(topology)
         {
+            CopiesIn = points?.Namespace,
             Mode = _options.Mode,
             Seed = _options.Seed,
             Outcomes = _options.Outcomes,
@@ -116,7 +122,8 @@ public sealed class ReplayRunner
         engine.LoadBalancer?.Validate(engine.ResolveInjectionPoint);
         _states.Add(new ReplayState(capturePath, engine));
         InjectionPoint at;
-        if (_options.InjectAt is not null) at = engine.ResolveInjectionPoint(_options.InjectAt);
+        if (points is not null) at = new InjectionPoint(points.Namespace, points.Namespace.Devices[0]); // each frame's own device replaces it
+        else if (_options.InjectAt is not null) at = engine.ResolveInjectionPoint(_options.InjectAt);
         else
         {
             var guess = engine.DefaultInjectionPoint(CountDestinationMacs(capturePath), out var how);
@@ -125,12 +132,15 @@ public sealed class ReplayRunner
             if (topology.Host.Devices.Count(d => !d.IsLoopback) > 1) notes.Add($"injected at {at}: {how} (use -InjectAt to choose)");
         }
 
-        var senders = WireSenders(capturePath, at.Device.Mac, out var scanned);
-        engine.ObserveSenders(at, senders);
+        var single = at;
+        var senders = WireSenders(capturePath, f => points is null ? single : points.TryResolve(f, out var p, out _) ? p : null, out var scanned);
+        if (points is null) engine.ObserveSenders(at, senders.GetValueOrDefault(at) ?? new HashSet<IpAddr>());
+        else foreach (var (point, set) in senders) engine.ObserveSenders(point, set);
         if (scanned >= SenderScanLimit)
-            notes.Add($"neighbours on {at} were judged from the first {SenderScanLimit} frames (who sends on the wire)");
+            notes.Add($"neighbours on {(points is null ? at.ToString() : $"the devices of {points.Namespace.Name}")} were judged from the first {SenderScanLimit} frames (who sends on the wire)");
 
         using var reader = CaptureReader.Open(capturePath);
+        using var ahead = points is null ? null : new Lookahead(capturePath);
         var warnedLinkTypes = new HashSet<LinkType>();
         long frames = 0;
         while (!Done)
@@ -151,17 +161,28 @@ public sealed class ReplayRunner
                     yield return new InfoEvent($"{Path.GetFileName(capturePath)}: -Filter '{f.Expression}': {refusal} (tcpdump refuses it; no frame of this link type matches)", IsWarning: true);
                 if (!f.Matches(frame.LinkType, frame.Data.Span, frame.OriginalLength)) continue;
             }
+            var frameAt = at;
+            if (points is not null)
+            {
+                if (!points.TryResolve(frame, out var point, out var error))
+                {
+                    yield return new ProblemEvent(new CaptureProblem(capturePath, frame.FileOffset, CaptureProblemCodes.InterfaceNotInModel, $"{Path.GetFileName(capturePath)}: {error}", fatal: false));
+                    continue;
+                }
+                frameAt = point!;
+                engine.Upcoming = ahead!.After(frame.Number);
+            }
             _emitted++;
-            yield return new TraceEvent(engine.Process(frame, capturePath, at, notes));
+            yield return new TraceEvent(engine.Process(frame, capturePath, frameAt, notes));
         }
     }
 
     public const int SenderScanLimit = 1_000_000;
 
-    /// <summary>Addresses that send frames on the captured wire (not the host itself): ARP senders, IP/IPv6 sources.</summary>
-    private static HashSet<IpAddr> WireSenders(string capturePath, MacAddress hostMac, out long scanned)
+    /// <summary>Addresses that send frames on each captured wire (not the host itself): ARP senders, IP/IPv6 sources.</summary>
+    private static Dictionary<InjectionPoint, HashSet<IpAddr>> WireSenders(string capturePath, Func<CaptureFrame, InjectionPoint?> pointOf, out long scanned)
     {
-        var set = new HashSet<IpAddr>();
+        var byPoint = new Dictionary<InjectionPoint, HashSet<IpAddr>>();
         scanned = 0;
         using var reader = CaptureReader.Open(capturePath);
         while (scanned < SenderScanLimit)
@@ -170,6 +191,9 @@ public sealed class ReplayRunner
             if (s == CaptureReadStatus.End) break;
             if (s != CaptureReadStatus.Frame) continue;
             scanned++;
+            if (pointOf(frame) is not { } point) continue;
+            var hostMac = point.Device.Mac;
+            if (!byPoint.TryGetValue(point, out var set)) byPoint[point] = set = new HashSet<IpAddr>();
             var data = frame.Data.Span;
             if (!LinkLayer.TryDecode(frame.LinkType, data, out var link, out _)) continue;
             ushort type = link.EtherType;
@@ -185,7 +209,7 @@ public sealed class ReplayRunner
             else if (type == EtherTypes.Ipv4 && Ipv4Header.TryParse(l3, out var ip, out _)) set.Add(ip.Source);
             else if (type == EtherTypes.Ipv6 && Ipv6Header.TryParse(l3, out var ip6, out _) && !ip6.Source.IsZero) set.Add(ip6.Source);
         }
-        return set;
+        return byPoint;
     }
 
     private static Dictionary<MacAddress, int> CountDestinationMacs(string capturePath)

@@ -94,16 +94,24 @@ public sealed partial class NamespaceBuilder
 
     public bool HasDevice(string name) => _devices.Any(d => d.Name == name);
 
+    /// <param name="keepIndex">A device moved in from another namespace keeps its ifindex when no device here has it (dev_change_net_namespace).</param>
     public void AddDevice(string name, DeviceKind kind, MacAddress? mac = null, int? mtu = null, string? peer = null, string? peerNamespace = null,
-        IpTunnelParameters? tunnel = null)
+        IpTunnelParameters? tunnel = null, int? keepIndex = null)
     {
         if (HasDevice(name)) throw new TopologyException($"device {name} already exists (RTNETLINK answers: File exists)");
         if (name.Length > 15) throw new TopologyException($"device name '{name}' is longer than 15 characters (IFNAMSIZ)");
         _devices.Add(new Dev
         {
-            Name = name, IfIndex = _nextIndex++, Kind = kind, Mac = mac ?? StableMac(name),
+            Name = name, IfIndex = keepIndex is { } k && !_devices.Any(d => d.IfIndex == k) ? k : NextIndex(), Kind = kind, Mac = mac ?? StableMac(name),
             Mtu = mtu ?? 1500, Peer = peer, PeerNamespace = peerNamespace, Tunnel = tunnel,
         });
+    }
+
+    /// <summary>dev_index_reserve: the namespace's next number after the last one given, skipping numbers in use (a device moved in keeps its own).</summary>
+    private int NextIndex()
+    {
+        while (_devices.Any(d => d.IfIndex == _nextIndex)) _nextIndex++;
+        return _nextIndex++;
     }
 
     private readonly List<FouPort> _fou = new();
@@ -382,13 +390,13 @@ public sealed partial class NamespaceBuilder
     public void AddSocket(ListeningSocket socket) => (_sockets ??= new()).Add(socket);
 
     /// <summary>Moves a device out of this namespace (ip link set DEV netns NS): it arrives down, without addresses.</summary>
-    public (DeviceKind Kind, MacAddress Mac, int Mtu, string? Peer, string? PeerNamespace) RemoveDevice(string name)
+    public (DeviceKind Kind, MacAddress Mac, int Mtu, string? Peer, string? PeerNamespace, int IfIndex) RemoveDevice(string name)
     {
         var d = Get(name);
         _devices.Remove(d);
         _addresses.RemoveAll(a => a.Device == name);
         _userRoutes.RemoveAll(r => r.Device == name);
-        return (d.Kind, d.Mac, d.Mtu, d.Peer, d.PeerNamespace);
+        return (d.Kind, d.Mac, d.Mtu, d.Peer, d.PeerNamespace, d.IfIndex);
     }
 
     /// <summary>Updates where a veth's peer lives after the peer moved.</summary>

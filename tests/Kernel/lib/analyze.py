@@ -1031,45 +1031,10 @@ def main():
     sums = tcpdump_summaries(os.path.join(W, "wire.pcap"))
     if len(sums) != len(wire):
         sys.exit(f"analyze: {len(wire)} frames but {len(sums)} tcpdump summary lines")
-    wcopies = sorted([c for c in copies_by_ns[wns.name] if c.dev == wdev], key=lambda c: c.t)
-    k = 0
-    frames = []
-    t0 = wire[0][0] if wire else 0
-    for i, (t, lt, data) in enumerate(wire):
-        l3 = data[14:]
-        et = struct.unpack(">H", data[12:14])[0] if len(data) >= 14 else None
-        if et == 0x8100 and len(data) >= 18:
-            et = struct.unpack(">H", data[16:18])[0]
-            l3 = data[18:]
-        match = None
-        for c in wcopies[k:k + 50]:
-            if c.l3 == l3 and c.wire is None:
-                match = c
-                k = wcopies.index(c) + 1
-                break
-        fr = {"frame": i + 1, "time": round((t - t0) / 1e9, 3)}
-        if match is None:
-            fr.update({"direction": None, "summary": sums[i], "attributed": False,
-                       "note": "not found in the namespace's own capture"})
-            frames.append(fr)
-            continue
-        match.wire = i + 1
-        fr["direction"] = "out" if match.out else "in"
-        fr["summary"] = sums[i]
-        path, end = follow(match)
-        if path is None:
-            fr["attributed"] = False
-            frames.append(fr)
-            continue
-        wire_visit = next(p for p in path if p.get("wire"))
-        fr["attributed"] = True
-        fr["fate"] = wire_visit["fate"]
-        if wire_visit.get("reason"):
-            fr["reason"] = wire_visit["reason"]
-        fr["end"] = end
-        fr["path"] = path
-        frames.append(fr)
-
+    if wdev == "any":
+        frames = any_frames(wire, sums, copies_by_ns[wns.name])
+    else:
+        frames = device_frames(wire, sums, copies_by_ns[wns.name], wdev)
     doc = {
         "schema": 1,
         "scenario": meta["scenario"],
@@ -1127,9 +1092,96 @@ def main():
     print(f"analyze: {len(frames)} frames, {att} attributed, {n_events} trace events", file=sys.stderr)
 
 
-def follow(copy):
+
+def device_frames(wire, sums, copies, wdev):
+    """wire.pcap of one device (Ethernet): each frame is the copy tcpdump -i any saw on that device."""
+    wcopies = sorted([c for c in copies if c.dev == wdev], key=lambda c: c.t)
+    k = 0
+    frames = []
+    t0 = wire[0][0] if wire else 0
+    for i, (t, lt, data) in enumerate(wire):
+        l3 = data[14:]
+        et = struct.unpack(">H", data[12:14])[0] if len(data) >= 14 else None
+        if et == 0x8100 and len(data) >= 18:
+            et = struct.unpack(">H", data[16:18])[0]
+            l3 = data[18:]
+        match = None
+        for c in wcopies[k:k + 50]:
+            if c.l3 == l3 and c.wire is None:
+                match = c
+                k = wcopies.index(c) + 1
+                break
+        fr = {"frame": i + 1, "time": round((t - t0) / 1e9, 3)}
+        if match is None:
+            fr.update({"direction": None, "summary": sums[i], "attributed": False,
+                       "note": "not found in the namespace's own capture"})
+            frames.append(fr)
+            continue
+        match.wire = i + 1
+        fr["direction"] = "out" if match.out else "in"
+        fr["summary"] = sums[i]
+        frames.append(attribute(fr, match))
+    return frames
+
+
+def attribute(fr, copy, every_copy=False):
+    """The frame's entry with what the kernel did with the packet of its copy (fate, end, path)."""
+    path, end = follow(copy, every_copy)
+    if path is None:
+        fr["attributed"] = False
+        return fr
+    wire_visit = next(p for p in path if p.get("wire"))
+    fr["attributed"] = True
+    fr["fate"] = wire_visit["fate"]
+    if wire_visit.get("reason"):
+        fr["reason"] = wire_visit["reason"]
+    fr["end"] = end
+    fr["path"] = path
+    return fr
+
+
+def any_frames(wire, sums, copies):
+    """wire.pcap is the wire namespace's own tcpdump -i any: frame i is copy i. A frame that shows a
+    packet an earlier frame already showed (on another device, or before/after NAT: the same visit,
+    or the two ends of a veth pair in this namespace) gets "copyOf": that earlier frame."""
+    by_idx = {c.idx: c for c in copies}
+    frames = []
+    first_of = {}   # visit id -> first frame showing it
+    t0 = wire[0][0] if wire else 0
+    for i, (t, lt, data) in enumerate(wire):
+        fr = {"frame": i + 1, "time": round((t - t0) / 1e9, 3)}
+        c = by_idx.get(i)
+        if c is None:
+            fr.update({"direction": "out" if len(data) > 10 and data[10] == 4 else "in", "summary": sums[i], "attributed": False,
+                       "note": "a copy on lo, or one that could not be read" if len(data) >= 20 else "shorter than a cooked header"})
+            frames.append(fr)
+            continue
+        c.wire = i + 1
+        fr["direction"] = "out" if c.out else "in"
+        fr["dev"] = c.dev
+        # tcpdump -n -t on a cooked v2 file starts with the device (named by the reader's own
+        # namespace's ifindexes, wrong here) and the direction: the device is in "dev"
+        parts = sums[i].split(None, 2)
+        fr["summary"] = parts[2] if len(parts) == 3 and parts[1] in ("In", "Out", "B", "M", "P") else sums[i]
+        keys = set()
+        if c.journey is not None and c.journey.group is not None:
+            keys.add(id(c.journey.group))
+        if c.link is not None and c.link.journey is not None and c.link.journey.group is not None:
+            keys.add(id(c.link.journey.group))
+        earlier = sorted(first_of[k] for k in keys if k in first_of)
+        if earlier:
+            fr["copyOf"] = earlier[0]
+        for k in keys:
+            first_of.setdefault(k, i + 1)
+        frames.append(attribute(fr, c, every_copy=True))
+    return frames
+
+
+def follow(copy, every_copy=False):
     """Path of the packet whose copy on the wire is `copy`: visits from where it was made to where it
-    ended. Returns (path, end) or (None, None) when the wire copy cannot be tied to a visit."""
+    ended. Returns (path, end) or (None, None) when the wire copy cannot be tied to a visit.
+    every_copy: a copy sent is followed with every other copy its visit sent (a frame sent on a bridge
+    device leaves by the ports, whose copies the capture of the whole namespace also holds)."""
     v0 = copy.journey.group if copy.journey else None
     if v0 is None:
         return None, None
@@ -1154,7 +1206,7 @@ def follow(copy):
     nodes.append(wd)
     has_child = {i: True for i in range(len(nodes) - 1)}
     # forwards: every copy sent on a veth is received by the peer's namespace
-    queue = [(copy, len(nodes) - 1)] if copy.out else [(c, len(nodes) - 1) for c in v0.tx]
+    queue = [(copy, len(nodes) - 1)] if copy.out and not every_copy else [(c, len(nodes) - 1) for c in v0.tx]
     while queue and len(nodes) < 24:
         tx, parent = queue.pop(0)
         rx = tx.link

@@ -507,8 +507,9 @@ public sealed partial class LabLoader
         {
             if (peer is null) throw Error("veth needs 'peer name NAME'");
             var peerBuilder = peerNs is null ? b : _namespaces.TryGetValue(peerNs, out var pb) ? pb : throw Error($"Cannot find namespace {peerNs}", peerNs);
-            b.AddDevice(name, devKind, mac, mtu, peer, peerBuilder.Name);
+            // veth_newlink registers the peer first: in the same namespace it gets the lower ifindex
             peerBuilder.AddDevice(peer, devKind, peerMac, mtu, name, b.Name);
+            b.AddDevice(name, devKind, mac, mtu, peer, peerBuilder.Name);
         }
         else if (devKind == DeviceKind.Ipip) AddIpip(b, name, mtu, tunnel!);
         else b.AddDevice(name, devKind, mac, mtu);
@@ -551,7 +552,7 @@ public sealed partial class LabLoader
                     if (!_namespaces.TryGetValue(target, out var tb)) throw Error($"Cannot find namespace \"{target}\"", target);
                     var tunnel = b.TunnelOf(dev);
                     var moved = b.RemoveDevice(dev);
-                    tb.AddDevice(dev, moved.Kind, moved.Mac, moved.Mtu, moved.Peer, moved.PeerNamespace, tunnel);
+                    tb.AddDevice(dev, moved.Kind, moved.Mac, moved.Mtu, moved.Peer, moved.PeerNamespace, tunnel, keepIndex: moved.IfIndex);
                     // The peer now sees this end in the target namespace.
                     if (moved.Peer is { } peer && moved.PeerNamespace is { } pns && _namespaces.TryGetValue(pns, out var pb))
                         pb.SetPeerNamespace(peer, target);
