@@ -25,7 +25,8 @@ public readonly record struct ConntrackTuple(IpAddr Source, IpAddr Destination, 
         var head = $"src={Source} dst={Destination}";
         if (IsIcmp) return $"{head} type={IcmpType} code={IcmpCode} id={IcmpId}";
         if (Protocol == IpProtocol.Gre) return $"{head} srckey=0x{SourcePort:x} dstkey=0x{DestinationPort:x}";
-        return ConntrackProtocols.HasPorts(Protocol) ? $"{head} sport={SourcePort} dport={DestinationPort}" : head;
+        // conntrack-tools prints DCCP's ports though the generic tracker keyed it without (0)
+        return ConntrackProtocols.HasPorts(Protocol) || Protocol == ConntrackProtocols.Dccp ? $"{head} sport={SourcePort} dport={DestinationPort}" : head;
     }
 }
 

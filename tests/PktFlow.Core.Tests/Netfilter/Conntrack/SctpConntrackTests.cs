@@ -199,6 +199,6 @@ public class SctpConntrackTests
         var r = new ConntrackTable().Pass(dccp, 0);
         Assert.Equal(new ConntrackTuple(A, C, ConntrackProtocols.Dccp, 0, 0), r.Entry!.Original);
         Assert.Equal(600, r.Entry.SecondsLeft(0));
-        Assert.StartsWith("dccp     33 600 src=10.99.1.1 dst=10.99.2.1 [UNREPLIED]", r.Entry.ToString(0));
+        Assert.StartsWith("dccp     33 600 src=10.99.1.1 dst=10.99.2.1 sport=0 dport=0 [UNREPLIED]", r.Entry.ToString(0));
     }
 }
