@@ -1,11 +1,12 @@
-# Captured on the server side (eth1): the client's chunks leave masqueraded, the server's arrive
-# before NAT, and the server's out-of-state chunks (to the host's own address: invalid packets are
-# not NATed) are dropped by the input chain. A stateful router that masquerades the client's SCTP towards the server and forwards the host's
+# A stateful router that masquerades the client's SCTP towards the server and forwards the host's
 # port 3868 to the client's port 3869 (DNAT with a port change: sctp_manip_pkt writes the port and
 # computes the CRC32c afresh). nf_conntrack_proto_sctp follows each association by its chunks and
-# verification tags. This kernel has no SCTP sockets (CONFIG_IP_SCTP unset): the endpoints' chunks
+# verification tags. Captured on the server side (eth1): the client's chunks leave masqueraded, the
+# server's arrive before NAT, and the server's out-of-state chunks (to the host's own address:
+# invalid packets are not NATed) are dropped by the input chain (by sctp vtag, sctp chunk or
+# ct state invalid). This kernel has no SCTP sockets (CONFIG_IP_SCTP unset): the endpoints' chunks
 # are crafted, and the endpoints' icmp_msgs_per_sec 0 keeps them from answering with ICMP protocol
-# unreachable. Crafting a frame takes a second or two here, longer than the 3 s the handshake and
+# unreachable. Crafting a frame takes a second or more here, longer than the 3 s the handshake and
 # shutdown states last by default: those timeouts (and CLOSED's, so that the closed association is
 # still listed) are raised; ESTABLISHED and HEARTBEAT_SENT keep the kernel's.
 ip netns add client
@@ -37,10 +38,13 @@ nft -f - <<'NFT'
 table ip filter {
     chain input {
         type filter hook input priority filter; policy accept;
+        sctp vtag 0xdeadbeef counter drop
+        sctp chunk cookie-ack exists counter drop
         ct state invalid drop
     }
     chain forward {
         type filter hook forward priority filter; policy drop;
+        sctp chunk heartbeat exists ct state new accept
         ct state established,related accept
         iifname "eth0" ct state new accept
         ct status dnat sctp dport 3869 accept
