@@ -3,11 +3,16 @@ namespace PktFlow.Netfilter.Conntrack;
 /// <summary>
 /// The namespace's net.netfilter.nf_conntrack_* sysctls (nf_conntrack_standalone.c's table) as
 /// <see cref="ConntrackSettings"/>: keys the lab does not set keep the kernel's defaults. A value that
-/// is not a number fails the load naming the key.
+/// is not a number fails the lab's load (<see cref="Problem"/>) naming the line.
 /// </summary>
 public static class ConntrackSysctls
 {
     private const string Prefix = "net.netfilter.nf_conntrack_";
+
+    /// <summary>Why a lab's <c>sysctl -w KEY=VALUE</c> for conntrack cannot be read, or null (the loader reports it).</summary>
+    public static string? Problem(string key, string value) =>
+        key.StartsWith(Prefix, StringComparison.Ordinal) && !(int.TryParse(value.Trim(), out int n) && n >= 0)
+            ? $"sysctl {key} = '{value}': expected a number of seconds (or 0/1)" : null;
 
     public static ConntrackSettings From(Topology.Sysctls sysctls)
     {
@@ -17,8 +22,7 @@ public static class ConntrackSysctls
         {
             var v = sysctls.Get(Prefix + name);
             if (v is null) return fallback;
-            return int.TryParse(v.Trim(), out int n) && n >= 0 ? n
-                : throw new FormatException($"sysctl {Prefix}{name} = '{v}': expected a number of seconds (or 0/1)");
+            return Problem(Prefix + name, v) is { } why ? throw new FormatException(why) : int.Parse(v.Trim());
         }
         return new ConntrackSettings
         {
