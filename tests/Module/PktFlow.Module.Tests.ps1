@@ -299,6 +299,16 @@ Describe 'State after a replay' {
         $tcp.Line | Should -Match '^tcp\s+6 \d+ TIME_WAIT src=10\.1\.0\.2 dst=10\.2\.0\.2 sport=40001 dport=80 src=10\.2\.0\.2 dst=10\.1\.0\.2 sport=80 dport=40001 \[ASSURED\] mark=0 use=1$'
         ($ct | Format-Table | Out-String) | Should -Match 'TIME_WAIT'
     }
+    It 'lists SCTP associations with their states (Get-PktFlowConntrack), as the kernel did in ct-sctp' {
+        $dir = Join-Path $root 'tests/scenarios/ct-sctp'
+        $null = Invoke-PacketFlow -Pcap (Join-Path $dir 'wire.pcap') -Lab (Join-Path $dir 'lab.sh') -InjectAt host/eth1
+        $sctp = Get-PktFlowConntrack host | Where-Object Protocol -eq 'sctp' | Sort-Object Original
+        $kernel = (Get-Content (Join-Path $dir 'kernel.json') -Raw | ConvertFrom-Json).namespaces.host.conntrack | Where-Object proto -eq 'sctp'
+        $sctp | Should -HaveCount $kernel.Count
+        ($sctp.State | Sort-Object) | Should -Be ($kernel.state | Sort-Object)
+        $sctp.Flags | Should -Contain 'ASSURED'
+        ($sctp | Where-Object State -eq 'CLOSED').Line | Should -Match '^sctp\s+132 \d+ CLOSED src=10\.1\.0\.2 dst=203\.0\.113\.53 sport=5000 dport=3868 '
+    }
     It 'says when there was no replay to read' {
         { Get-PktFlowConntrack -State @() } | Should -Throw -ErrorId 'PktFlow.NoReplay,PktFlow.PowerShell.GetPktFlowConntrackCommand'
     }

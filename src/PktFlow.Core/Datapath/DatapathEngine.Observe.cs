@@ -231,7 +231,7 @@ public sealed partial class DatapathEngine
     private List<(NetNamespace Sender, ConntrackTuple Pre)> SendersBeforeSnat(SkBuff skb, InjectionPoint at)
     {
         var found = new List<(NetNamespace, ConntrackTuple)>();
-        if (!ConntrackTable.TryTuple(skb.Network, skb.Protocol == EtherTypes.Ipv6, out var seen)) return found;
+        if (!ConntrackTable.TryTupleAnyProtocol(skb.Network, skb.Protocol == EtherTypes.Ipv6, out var seen)) return found;
         foreach (var ns in Topology.Namespaces)
         {
             if (ns == at.Namespace || ns.IsLocalAddress(seen.Destination)) continue;
@@ -256,6 +256,6 @@ public sealed partial class DatapathEngine
         IPv4.IpLocalOut.Send(copy, t, pre.Source, pre.Destination, at.Device);
         // it must have been sent on the capture device (it may go on into a modelled namespace behind it)
         bool sentHere = t.Path.Any(e => e.Stage is "VethXmit" or "DevQueueXmit" && e.Namespace == at.Namespace.Name && e.Device == at.Device.Name);
-        return sentHere && ConntrackTable.TryTuple(copy.Network, copy.Protocol == EtherTypes.Ipv6, out var after) && after == seen;
+        return sentHere && ConntrackTable.TryTupleAnyProtocol(copy.Network, copy.Protocol == EtherTypes.Ipv6, out var after) && after == seen;
     }
 }

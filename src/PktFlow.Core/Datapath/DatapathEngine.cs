@@ -69,7 +69,7 @@ public sealed partial class DatapathEngine
     internal Action<string, string, byte[]>? OnTransmit { get; init; }
 
     internal NamespaceState StateOf(NetNamespace ns) =>
-        _state.TryGetValue(ns, out var s) ? s : _state[ns] = new NamespaceState(Seed, ns.Name);
+        _state.TryGetValue(ns, out var s) ? s : _state[ns] = new NamespaceState(Seed, ns.Name, Netfilter.Conntrack.ConntrackSysctls.From(ns.Sysctls));
 
     /// <summary>What every namespace remembers after the packets so far (conntrack, counters, sets), in topology order.</summary>
     public IReadOnlyList<NamespaceState> States => Topology.Namespaces.Select(StateOf).ToArray();

@@ -8,9 +8,10 @@ namespace PktFlow.Datapath;
 /// </summary>
 public sealed class NamespaceState
 {
-    public NamespaceState(int seed = DatapathEngine.DefaultSeed, string name = "")
+    public NamespaceState(int seed = DatapathEngine.DefaultSeed, string name = "", Netfilter.Conntrack.ConntrackSettings? conntrack = null)
     {
         Name = name;
+        Conntrack = new(conntrack ?? Netfilter.Conntrack.ConntrackSettings.Default);
         Nft = new Netfilter.Nftables.NftState(seed, name);
         ConnectedSockets = new(Conntrack.Settings);
     }
@@ -26,7 +27,7 @@ public sealed class NamespaceState
     public IcmpRateLimit.State IcmpLimits { get; } = new();
 
     /// <summary>The namespace's conntrack table (nf_conntrack), filled as packets pass.</summary>
-    public Netfilter.Conntrack.ConntrackTable Conntrack { get; } = new();
+    public Netfilter.Conntrack.ConntrackTable Conntrack { get; }
 
     /// <summary>Connected sockets learned from the capture (see <see cref="Socket.ConnectedSocketTable"/>), idle ones forgotten on conntrack's timeouts.</summary>
     public Socket.ConnectedSocketTable ConnectedSockets { get; }

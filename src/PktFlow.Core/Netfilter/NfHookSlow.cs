@@ -65,7 +65,7 @@ public static class NfHookSlow
             }
             else
             {
-                var ct = skb.State.Conntrack.In(skb.Network, v6, skb.TimestampNs);
+                var ct = skb.State.Conntrack.In(skb.Network, v6, skb.TimestampNs, preRouting: hook == NfHook.PreRouting);
                 skb.Ct = ct;
                 t.Stage(skb, "NfConntrackIn", "nf_conntrack_in", Verdict.Pass, $"ct state {ct.State.ToString().ToLowerInvariant()} {ct.Direction.ToString().ToLowerInvariant()}: {ct.Detail}");
             }

@@ -148,7 +148,7 @@ public static class NfStateListing
             yield return new ConntrackListing
             {
                 Namespace = s.Name, Protocol = ConntrackProtocols.Name(e.Original.Protocol), ProtocolNumber = e.Original.Protocol,
-                Timeout = e.SecondsLeft(table.NowNs), Expires = DateTimeOffset.UnixEpoch.AddTicks(e.ExpiresNs / 100), State = e.Original.Protocol == Wire.IpProtocol.Tcp ? ConntrackProtocols.StateName(e.TcpState) : null,
+                Timeout = e.SecondsLeft(table.NowNs), Expires = DateTimeOffset.UnixEpoch.AddTicks(e.ExpiresNs / 100), State = e.ProtocolState,
                 Original = e.Original.ToString(), Reply = e.Reply.ToString(), OriginalTuple = e.Original, ReplyTuple = e.Reply,
                 Flags = flags, Status = e.Status, Mark = e.Mark, Zone = e.Zone, Line = e.ToString(table.NowNs),
             };

@@ -3,9 +3,10 @@ using System.Buffers.Binary;
 namespace PktFlow.Wire;
 
 /// <summary>
-/// Rewrites the source or destination address (and TCP/UDP port) of an IPv4/IPv6 packet in place,
+/// Rewrites the source or destination address (and TCP/UDP/SCTP port) of an IPv4/IPv6 packet in place,
 /// keeping the IPv4 header checksum and the transport checksum right by RFC 1624 incremental updates
-/// (what nf_nat_manip_pkt and load balancers' NAT do). A zero UDP checksum over IPv4 stays zero.
+/// (what nf_nat_manip_pkt and load balancers' NAT do), SCTP's CRC32c by computing it again. A zero UDP
+/// checksum over IPv4 stays zero.
 /// </summary>
 public static class AddressRewrite
 {
@@ -53,6 +54,11 @@ public static class AddressRewrite
         }
         address.Write(network[addrOffset..]);
         if (partial) BinaryPrimitives.WriteUInt16BigEndian(network[(l4 + csumAt)..], PartialSum(network, v6, proto, end - l4));
+        if (l4 >= 0 && proto == IpProtocol.Sctp && network.Length >= l4 + SctpHeader.HeaderLength)
+        {
+            oldPort = SctpManip(network[l4..Math.Max(l4, end)], source, port);
+            return true;
+        }
         if (l4 >= 0 && proto is IpProtocol.Tcp or IpProtocol.Udp && network.Length >= l4 + 4)
         {
             int at = l4 + (source ? 0 : 2);
@@ -69,6 +75,21 @@ public static class AddressRewrite
             }
         }
         return true;
+    }
+
+    /// <summary>
+    /// sctp_manip_pkt: writes the port and computes the CRC32c afresh over the whole packet (no
+    /// pseudo-header: an address change alone recomputes it too, to the same value when it was right).
+    /// Returns the old port when it changed.
+    /// </summary>
+    private static ushort? SctpManip(Span<byte> sctp, bool source, ushort port)
+    {
+        if (sctp.Length < SctpHeader.HeaderLength) return null;
+        int at = source ? 0 : 2;
+        ushort was = BinaryPrimitives.ReadUInt16BigEndian(sctp[at..]);
+        BinaryPrimitives.WriteUInt16BigEndian(sctp[at..], port);
+        SctpHeader.WriteChecksum(sctp);
+        return was != port ? was : null;
     }
 
     /// <summary>

@@ -85,6 +85,7 @@ public class LabLoaderTests
     [InlineData("ip frob", "frob")]
     [InlineData("ip -n nope link set eth0 up", "nope")]
     [InlineData("ip route add 10.0.0.0/8 via $GW", "${GW}")]
+    [InlineData("sysctl -w net.netfilter.nf_conntrack_sctp_timeout_established=soon", "net.netfilter.nf_conntrack_sctp_timeout_established=soon")]
     public void ErrorsNameLineAndToken(string line, string token)
     {
         var e = Assert.Throws<LabException>(() => LabLoader.Load("ip link set eth0 up\n" + line + "\n", "bad.lab"));

@@ -65,6 +65,24 @@ public sealed class ConntrackEntry
     internal CtDirection LastDirection;
     internal bool MidStreamPickup;
 
+    // SCTP tracking details (struct ip_ct_sctp): the state, each direction's verification tag, whether
+    // each side sent an INIT, and the heartbeat tag-change handshake of a secondary path.
+    public SctpCtState SctpState { get; internal set; }
+    private uint[]? _sctpVtag;
+    private bool[]? _sctpInit;
+    internal uint[] SctpVtag => _sctpVtag ??= new uint[2];
+    internal bool[] SctpInit => _sctpInit ??= new bool[2];
+    internal bool SctpHeartbeatVtagFailed;
+    internal CtDirection SctpLastDirection;
+
+    /// <summary>The protocol's state as conntrack -L prints it (TCP and SCTP), or null.</summary>
+    public string? ProtocolState => Original.Protocol switch
+    {
+        IpProtocol.Tcp => ConntrackProtocols.StateName(TcpState),
+        IpProtocol.Sctp => SctpConntrack.StateName(SctpState),
+        _ => null,
+    };
+
     /// <summary>The capture time this entry was last printed against (the table's last lookup).</summary>
     internal long NowNs;
 
@@ -101,7 +119,7 @@ public sealed class ConntrackEntry
         var sb = new StringBuilder(160);
         string name = ConntrackProtocols.Name(Original.Protocol);
         sb.Append(name.PadRight(8)).Append(' ').Append(Original.Protocol).Append(' ').Append(SecondsLeft(nowNs)).Append(' ');
-        if (Original.Protocol == IpProtocol.Tcp) sb.Append(ConntrackProtocols.StateName(TcpState)).Append(' ');
+        if (ProtocolState is { } state) sb.Append(state).Append(' ');
         sb.Append(Original);
         if (!SeenReply) sb.Append(" [UNREPLIED]");
         sb.Append(' ').Append(Reply);

@@ -11,11 +11,11 @@ namespace PktFlow.Netfilter.Conntrack;
 /// <remarks>
 /// Simplified on purpose (and said so in <see cref="CtLookup.Detail"/> where it matters): TCP windows
 /// are not tracked (as with nf_conntrack_tcp_be_liberal=1, so out-of-window segments and RSTs are
-/// accepted), checksums are not verified (nf_conntrack_checksum), SCTP and DCCP are keyed by ports but
-/// run no state machine (generic timeout), there are no helpers/expectations (so PPTP's GRE keymap is
+/// accepted), checksums are verified for SCTP only (nf_conntrack_checksum), DCCP has no tracker in 6.18
+/// (the generic one: addresses only), there are no helpers/expectations (so PPTP's GRE keymap is
 /// empty: enhanced GRE is keyed by its call id alone), and the table has no size limit (no early drop).
 /// </remarks>
-public sealed class ConntrackTable
+public sealed partial class ConntrackTable
 {
     private const long NsPerSecond = 1_000_000_000;
     private const long UdpStreamDelayNs = 2 * NsPerSecond;
@@ -60,7 +60,9 @@ public sealed class ConntrackTable
     /// entry of the packet's tuple or creates a new, unconfirmed one, runs the protocol tracker, and
     /// says what <c>ct state</c> the packet has from here on.
     /// </summary>
-    public CtLookup In(ReadOnlySpan<byte> network, bool ipv6, long nowNs, ushort zone = 0)
+    /// <param name="preRouting">The packet came in (PRE_ROUTING, not LOCAL_OUT): only then are checksums
+    /// verified (nf_conntrack_checksum; a received frame is taken as CHECKSUM_NONE).</param>
+    public CtLookup In(ReadOnlySpan<byte> network, bool ipv6, long nowNs, ushort zone = 0, bool preRouting = false)
     {
         if (nowNs > _nowNs) _nowNs = nowNs;
         Sweep(nowNs);
@@ -81,15 +83,14 @@ public sealed class ConntrackTable
                 return InSimple(Ports(src, dst, proto, l4), nowNs, zone);
             case IpProtocol.Gre:
                 return GreTuple(src, dst, l4, out var gre) is { } refused ? Invalid(refused) : InSimple(gre, nowNs, zone);
-            case IpProtocol.Sctp or ConntrackProtocols.Dccp:
-                if (l4.Length < 4) return Invalid($"invalid: {ConntrackProtocols.Name(proto)} header truncated ({l4.Length} bytes)");
-                return InSimple(Ports(src, dst, proto, l4), nowNs, zone);
+            case IpProtocol.Sctp:
+                return InSctp(src, dst, l4, nowNs, zone, preRouting);
             default:
                 return InSimple(new ConntrackTuple(src, dst, proto, 0, 0), nowNs, zone);
         }
     }
 
-    /// <summary>The tuple of a TCP, UDP, UDP-Lite, SCTP, DCCP or GRE packet or an ICMP/ICMPv6 query
+    /// <summary>The tuple of a TCP, UDP, UDP-Lite, SCTP or GRE packet or an ICMP/ICMPv6 query
     /// (nf_ct_get_tuple); false for others.</summary>
     public static bool TryTuple(ReadOnlySpan<byte> network, bool ipv6, out ConntrackTuple tuple)
     {
@@ -102,7 +103,7 @@ public sealed class ConntrackTable
             return true;
         }
         if (proto == IpProtocol.Gre) return GreTuple(src, dst, l4, out tuple) is null;
-        if (proto is not (IpProtocol.Tcp or IpProtocol.Udp or IpProtocol.UdpLite or IpProtocol.Sctp or ConntrackProtocols.Dccp)) return false;
+        if (!ConntrackProtocols.HasPorts(proto)) return false;
         tuple = Ports(src, dst, proto, l4);
         return true;
     }
@@ -113,7 +114,7 @@ public sealed class ConntrackTable
     {
         if (TryTuple(network, ipv6, out tuple)) return true;
         if (!TryGetL4(network, ipv6, out var src, out var dst, out byte proto, out _, out _)
-            || proto is IpProtocol.Icmp or IpProtocol.Icmpv6 or IpProtocol.Tcp or IpProtocol.Udp or IpProtocol.UdpLite or IpProtocol.Sctp or ConntrackProtocols.Dccp or IpProtocol.Gre) return false;
+            || proto is IpProtocol.Icmp or IpProtocol.Icmpv6 or IpProtocol.Gre || ConntrackProtocols.HasPorts(proto)) return false;
         tuple = new ConntrackTuple(src, dst, proto, 0, 0);
         return true;
     }
@@ -239,7 +240,7 @@ public sealed class ConntrackTable
     /// <summary>GRE_PROTO_PPP: the protocol field of PPTP's enhanced GRE.</summary>
     private const ushort PptpGreProtocolPpp = 0x880b;
 
-    // ---- UDP, UDP-Lite, SCTP, DCCP, GRE, generic -----------------------------------------------
+    // ---- UDP, UDP-Lite, GRE, generic (DCCP among them) -----------------------------------------------
 
     private CtLookup InSimple(ConntrackTuple tuple, long nowNs, ushort zone)
     {

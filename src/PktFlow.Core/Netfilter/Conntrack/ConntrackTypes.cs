@@ -4,7 +4,7 @@ namespace PktFlow.Netfilter.Conntrack;
 
 /// <summary>
 /// One direction of a connection, as struct nf_conntrack_tuple keys it (include/net/netfilter/nf_conntrack_tuple.h).
-/// TCP, UDP, UDP-Lite, SCTP and DCCP carry their ports. ICMP and ICMPv6 queries carry the identifier in
+/// TCP, UDP, UDP-Lite and SCTP carry their ports (DCCP's tracker is gone in 6.18: generic). ICMP and ICMPv6 queries carry the identifier in
 /// <see cref="SourcePort"/> (src.u.icmp.id) and type &lt;&lt; 8 | code in <see cref="DestinationPort"/>
 /// (dst.u.icmp.type / code). GRE carries its keys (src.u.gre.key / dst.u.gre.key; 0 but for PPTP's
 /// enhanced GRE). Every other protocol is keyed by addresses and protocol only (ports 0).
@@ -25,7 +25,8 @@ public readonly record struct ConntrackTuple(IpAddr Source, IpAddr Destination, 
         var head = $"src={Source} dst={Destination}";
         if (IsIcmp) return $"{head} type={IcmpType} code={IcmpCode} id={IcmpId}";
         if (Protocol == IpProtocol.Gre) return $"{head} srckey=0x{SourcePort:x} dstkey=0x{DestinationPort:x}";
-        return ConntrackProtocols.HasPorts(Protocol) ? $"{head} sport={SourcePort} dport={DestinationPort}" : head;
+        // conntrack-tools prints DCCP's ports though the generic tracker keyed it without (0)
+        return ConntrackProtocols.HasPorts(Protocol) || Protocol == ConntrackProtocols.Dccp ? $"{head} sport={SourcePort} dport={DestinationPort}" : head;
     }
 }
 
@@ -97,6 +98,29 @@ public sealed record ConntrackSettings
     public int GreTimeout { get; init; } = 30;
     /// <summary>nf_conntrack_gre_timeout_stream: once traffic went both ways.</summary>
     public int GreTimeoutStream { get; init; } = 180;
+    /// <summary>nf_conntrack_checksum: conntrack verifies checksums of incoming packets (the model: SCTP's CRC32c).</summary>
+    public bool Checksum { get; init; } = true;
+    /// <summary>nf_conntrack_sctp_timeout_*, per state (NONE, a new entry's, takes CLOSED's).</summary>
+    public int SctpTimeoutClosed { get; init; } = 10;
+    public int SctpTimeoutCookieWait { get; init; } = 3;
+    public int SctpTimeoutCookieEchoed { get; init; } = 3;
+    public int SctpTimeoutEstablished { get; init; } = 210;
+    public int SctpTimeoutShutdownSent { get; init; } = 3;
+    public int SctpTimeoutShutdownRecd { get; init; } = 3;
+    public int SctpTimeoutShutdownAckSent { get; init; } = 3;
+    public int SctpTimeoutHeartbeatSent { get; init; } = 30;
+
+    public int SctpTimeout(SctpCtState state) => state switch
+    {
+        SctpCtState.CookieWait => SctpTimeoutCookieWait,
+        SctpCtState.CookieEchoed => SctpTimeoutCookieEchoed,
+        SctpCtState.Established => SctpTimeoutEstablished,
+        SctpCtState.ShutdownSent => SctpTimeoutShutdownSent,
+        SctpCtState.ShutdownRecd => SctpTimeoutShutdownRecd,
+        SctpCtState.ShutdownAckSent => SctpTimeoutShutdownAckSent,
+        SctpCtState.HeartbeatSent => SctpTimeoutHeartbeatSent,
+        _ => SctpTimeoutClosed,
+    };
 
     public int TcpTimeout(TcpCtState state) => state switch
     {
@@ -116,8 +140,11 @@ internal static class ConntrackProtocols
 {
     public const byte Dccp = 33;
 
+    /// <summary>Protocols whose tuple carries ports. DCCP is not among them: 6.18 has no
+    /// nf_conntrack_proto_dccp (no CONFIG_NF_CT_PROTO_DCCP, no nf_conntrack_dccp_* sysctls), so DCCP
+    /// falls to the generic tracker, which conntrack -L still names "dccp" with ports 0.</summary>
     public static bool HasPorts(byte protocol) =>
-        protocol is IpProtocol.Tcp or IpProtocol.Udp or IpProtocol.UdpLite or IpProtocol.Sctp or Dccp;
+        protocol is IpProtocol.Tcp or IpProtocol.Udp or IpProtocol.UdpLite or IpProtocol.Sctp;
 
     /// <summary>Protocol name as conntrack -L prints it (the l4 column), "unknown" for generic.</summary>
     public static string Name(byte protocol) => protocol switch

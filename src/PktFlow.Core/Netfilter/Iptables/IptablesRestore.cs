@@ -254,6 +254,7 @@ public static partial class IptablesRestore
         string? iif = null, oif = null, saddr = null, daddr = null; int? proto = null; bool protoNeg = false;
         var mods = new List<(string P, string Ev)>(); // printed, eval (in order)
         L4Match? l4 = null; int l4Index = -1;
+        L4Match? sctp = null; int sctpIndex = -1; // -p sctp --sport/--dport (checked with iptables-nft on 6.18)
         string? verdictP = null, verdictE = null; string? target = null; bool isGoto = false;
         var tOpts = new List<(string K, string? V, bool Neg)>();
         string curMod = "";
@@ -284,9 +285,10 @@ public static partial class IptablesRestore
                 }
                 case "-m": case "--match":
                     curMod = V();
-                    if (curMod is not ("tcp" or "udp" or "multiport" or "conntrack" or "state" or "mark" or "connmark" or "comment" or "addrtype" or "icmp" or "icmp6" or "limit" or "statistic"))
+                    if (curMod is not ("tcp" or "udp" or "sctp" or "multiport" or "conntrack" or "state" or "mark" or "connmark" or "comment" or "addrtype" or "icmp" or "icmp6" or "limit" or "statistic"))
                         throw E(curMod, $"unknown match '{curMod}'");
                     if (curMod is "tcp" or "udp") { l4 = new L4Match(); l4Index = mods.Count; mods.Add(("", "")); }
+                    if (curMod is "sctp" && sctp is null) { sctp = new L4Match(); sctpIndex = mods.Count; mods.Add(("", "")); }
                     continue;
                 case "-j": case "--jump": target = V(); curMod = ""; continue;
                 case "-g": case "--goto": target = V(); isGoto = true; curMod = ""; continue;
@@ -308,7 +310,14 @@ public static partial class IptablesRestore
             {
                 case "--sport": case "--source-port": case "--dport": case "--destination-port": case "--tcp-flags": case "--syn":
                 {
-                    if (pname is not ("tcp" or "udp") || (o is "--tcp-flags" or "--syn" && pname != "tcp")) throw E(o, $"option '{o}' needs -p tcp{(o.Contains("port") ? " or -p udp" : "")}");
+                    if (pname == "sctp" && o.Contains("port"))
+                    {
+                        if (sctp is null) { sctp = new L4Match(); sctpIndex = mods.Count; mods.Add(("", "")); }
+                        var sp = $"sctp {(o.StartsWith("--s") ? "sport" : "dport")} {(n ? "!= " : "")}{PortRange(V(), E)}";
+                        if (o.StartsWith("--s")) sctp.Sport = sp; else sctp.Dport = sp;
+                        continue;
+                    }
+                    if (pname is not ("tcp" or "udp") || (o is "--tcp-flags" or "--syn" && pname != "tcp")) throw E(o, $"option '{o}' needs -p tcp{(o.Contains("port") ? ", -p udp or -p sctp" : "")}");
                     if (l4 is null) { l4 = new L4Match(); l4Index = mods.Count; mods.Add(("", "")); }
                     if (o is "--syn") { l4.Flags = $"tcp flags {(n ? "!= " : "")}syn / fin,syn,rst,ack"; l4.FlagsEval = l4.Flags; continue; }
                     if (o is "--tcp-flags")
@@ -450,6 +459,12 @@ public static partial class IptablesRestore
             var s = string.Join(" ", new[] { l4.Sport, l4.Dport, l4.Flags }.Where(x => x is not null));
             var e = string.Join(" ", new[] { l4.Sport, l4.Dport, l4.FlagsEval }.Where(x => x is not null));
             mods[l4Index] = (s, e);
+        }
+        if (sctp is not null)
+        {
+            // iptables-nft writes SCTP ports as payload matches, but keeps the l4proto match before them
+            var ports = string.Join(" ", new[] { sctp.Sport, sctp.Dport }.Where(x => x is not null));
+            mods[sctpIndex] = (ports, ports);
         }
         // target
         if (target is not null) (verdictP, verdictE) = Target(r, target, isGoto, tOpts, v6, table, E);

@@ -282,6 +282,7 @@ public sealed partial class LabLoader
             if (a.StartsWith('-')) { if (a is "-w" or "-q" or "-e") continue; throw Error($"sysctl option {a} is not supported", a); }
             int eq = a.IndexOf('=');
             if (eq <= 0) throw Error("expected key=value", a);
+            if (Netfilter.Conntrack.ConntrackSysctls.Problem(Sysctls.Normalize(a[..eq]), a[(eq + 1)..]) is { } bad) throw Error(bad, a);
             _namespaces[ns].Sysctl(a[..eq], a[(eq + 1)..]);
         }
     }

@@ -230,7 +230,7 @@ public class ConntrackTableTests
         { "ICMP router advertisement cannot be tracked", FrameBuilder.Ipv4(A, C, IpProtocol.Icmp, new byte[] { 9, 0, 0, 0, 0, 0, 0, 0 }), false, CtState.Invalid },
         { "ICMP timestamp request", FrameBuilder.Ipv4(A, C, IpProtocol.Icmp, new byte[] { 13, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }), false, CtState.New },
         { "generic protocol (GRE)", FrameBuilder.Ipv4(A, C, IpProtocol.Gre, new byte[8]), false, CtState.New },
-        { "SCTP keyed by ports", FrameBuilder.Ipv4(A, C, IpProtocol.Sctp, new byte[12]), false, CtState.New },
+        { "SCTP without a chunk (do_basic_checks)", FrameBuilder.Ipv4(A, C, IpProtocol.Sctp, new byte[12]), false, CtState.Invalid },
         { "too short for IPv4", new byte[12], false, CtState.Invalid },
         { "IPv6 UDP", Udp(A6, C6, 1, 2), true, CtState.New },
     };

@@ -267,4 +267,28 @@ COMMIT
         var e = Assert.Throws<IptablesParseException>(() => IptablesRestore.Load("*filter\n:FORWARD DROP [0:0]\n-A FORWARD -m conntrack --ctstate NEW,DNAT -j ACCEPT\nCOMMIT\n", "r", false));
         Assert.Contains("not modelled", e.Message);
     }
+
+    [Fact]
+    public void SctpPorts_ArePayloadMatchesAfterTheL4protoMatch()
+    {
+        const string t = "*filter\n:FORWARD DROP [0:0]\n-A FORWARD -p sctp -m sctp --sport 5000 --dport 3868 -j ACCEPT\n-A FORWARD -p sctp ! --dport 3868 -j DROP\nCOMMIT\n";
+        var rs = IptablesRestore.Load(t, "s.v4", false);
+        var ch = rs.FindTable(NftFamily.Ip, "filter")!.FindChain("FORWARD")!;
+        // as iptables-nft stored them (nft list ruleset, 6.18)
+        Assert.Equal("meta l4proto sctp sctp sport 5000 sctp dport 3868 counter packets 0 bytes 0 accept", ch.Rules[0].Text);
+        Assert.Equal("meta l4proto sctp sctp dport != 3868 counter packets 0 bytes 0 drop", ch.Rules[1].Text);
+        FakeNftPacket Sctp(ushort sp, ushort dp)
+        {
+            var net = PktFlow.Tests.Netfilter.Conntrack.SctpConntrackTests.Sctp(PktFlow.Wire.IpAddr.Parse("10.1.0.2"), PktFlow.Wire.IpAddr.Parse("203.0.113.53"), sp, dp, 0, null,
+                PktFlow.Tests.Netfilter.Conntrack.SctpConntrackTests.Chunk(PktFlow.Wire.SctpChunkType.Init, 0x0a0a0a0a));
+            return new FakeNftPacket { Net = net, L4Protocol = 132, TransportOffset = 20 };
+        }
+        Assert.Equal(0, NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Forward, Sctp(5000, 3868)).Runs.Last(x => x.Rule != null).Rule!.Handle - ch.Rules[0].Handle);
+        Assert.Equal("accept", NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Forward, Sctp(5000, 3868)).Verdict);
+        var other = NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Forward, Sctp(5001, 3869));
+        Assert.Equal(("drop", ch.Rules[1].Handle), (other.Verdict, other.Runs.Last(x => x.Rule != null).Rule!.Handle));
+        // and the options still need a protocol with ports
+        var e = Assert.Throws<IptablesParseException>(() => IptablesRestore.Load("*filter\n:FORWARD DROP [0:0]\n-A FORWARD -p gre --dport 1 -j ACCEPT\nCOMMIT\n", "r", false));
+        Assert.Contains("-p sctp", e.Message);
+    }
 }
