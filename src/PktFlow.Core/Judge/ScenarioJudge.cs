@@ -115,7 +115,7 @@ public static class ScenarioJudge
         // A packet pushed out of a neighbour queue by a later one is not answered after all.
         int predicted = t.Later is { Answered: false } ? 0 : t.GeneratedTraces.Count(c => Datapath.ChildTraces.LeavesBy(c, ns, dev)
             && c.Path.Any(e => e.Namespace == ns && e.Stage is "NeighOutput" or "ArpSend")
-            && !c.Path.Any(e => e.Stage is "IpFinishOutput" or "Ip6FinishOutput" && e.Verdict == Verdict.NotModelled || e.Stage == "IpDoFragment"));
+            && !c.Path.Any(e => e.Stage is "IpFinishOutput" or "Ip6FinishOutput" && e.Verdict == Verdict.NotModelled || e.Stage is "IpDoFragment" or "Ip6DoFragment"));
         if (predicted > 0)
         {
             int seen = traces.Values.Count(x => x.CausedBy == t.Frame && x.GeneratedBy is null && x.Frame != t.Frame);
