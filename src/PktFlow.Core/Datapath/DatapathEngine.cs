@@ -232,7 +232,7 @@ public sealed partial class DatapathEngine
             summary = PacketSummary.Format(data, 0);
             if (frame.CapturedLength < frame.OriginalLength)
                 t.Note($"captured {frame.CapturedLength} of {frame.OriginalLength} bytes (snaplen): checks see only what was captured");
-            if (Mode == ReplayMode.Observe && EthernetFrame.TryParse(data, out var eth, out _) && IsLeaving(at, eth.Source))
+            if (Mode == ReplayMode.Observe && EthernetFrame.TryParse(data, out var eth, out _) && IsLeaving(at, eth.Source, eth.EtherType, data[eth.HeaderLength..]))
             {
                 skb.MacHeader = 0;
                 skb.NetworkHeader = eth.HeaderLength;
