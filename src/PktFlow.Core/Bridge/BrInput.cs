@@ -81,7 +81,7 @@ public static class BrHandleFrame
         var dst = eth.Destination; // br_netfilter may have rewritten it (DNAT)
         var fdb = BrFdb.Of(skb.State, skb.Netns, br, skb.TimestampNs);
         string learned = BrFdb.IsLocal(skb.Netns, br, src)
-            ? $"source {src} is one of {br.Name}'s own addresses: not learned"
+            ? $"source {src} is one of {br.Name}'s own (local) addresses: br_fdb_update leaves the entry where it is (\"own address as source address\" warning)"
             : fdb.Update(src, port.Name, skb.TimestampNs);
 
         if (port.PortState == BrPortState.Learning)

@@ -39,7 +39,7 @@ public static class BrObserve
             t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass, $"seen leaving {port.Name}: the copy a flood sent back out of its hairpin port; traced from its receive on {port.Name}");
             return false;
         }
-        if (BrFdb.IsLocal(ns, br, src) && src != port.Mac)
+        if (BrFdb.IsLocal(ns, br, src) && src != port.Mac && CouldBeSentByHost(ns, br, src, skb.Protocol, skb.Network))
         {
             skb.SeenLeaving = (ns.Name, port.Name);
             t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass, $"seen leaving {port.Name}; the source {src} is {br.Name}'s own: sent by the host through {br.Name}");
@@ -56,6 +56,17 @@ public static class BrObserve
         NetifReceiveSkb.EthTypeTrans(skb, t);
         return true;
     }
+
+    /// <summary>
+    /// Whether the host could have sent a frame with this local source through the bridge: it sends
+    /// with the bridge device's MAC only, never with another local entry's (a port's own MAC, a
+    /// permanent entry made by hand), and an IPv4 packet from an address not its own only when it
+    /// forwards. Otherwise the frame came in on the port: br_fdb_update only warns about a local
+    /// source (6.18) and the frame is bridged like any other.
+    /// </summary>
+    internal static bool CouldBeSentByHost(NetNamespace ns, NetDevice br, MacAddress src, ushort etherType, ReadOnlySpan<byte> l3) =>
+        src == br.Mac && !(etherType == EtherTypes.Ipv4 && Ipv4Header.TryParse(l3, out var ip, out _)
+            && !ns.IsLocalAddress(ip.Source) && !ns.Sysctls.IsOn("net.ipv4.ip_forward"));
 
     private static bool IsBehind(SkBuff skb, NetDevice q, MacAddress mac) =>
         q.Kind == DeviceKind.Veth && q.Peer is not null

@@ -169,15 +169,22 @@ public sealed partial class DatapathEngine
     /// itself, or, on a veth that is a bridge port, anything but the device at the other end (frames
     /// the bridge forwards or floods out of the port keep their senders' addresses).
     /// </summary>
-    private bool IsLeaving(InjectionPoint at, MacAddress source)
+    private bool IsLeaving(InjectionPoint at, MacAddress source, ushort etherType, ReadOnlySpan<byte> l3)
     {
         if (source == at.Device.Mac) return true;
         if (at.Device.Master is null || at.Device.Kind != DeviceKind.Veth || at.Device.Peer is not { } peerName) return false;
+        if (!BridgeCouldSend(at, source, etherType, l3)) return false;
         var peer = Topology.Namespace(at.Device.PeerNamespace ?? at.Namespace.Name)?.Device(peerName);
         // a peer that is itself a bridge port passes on other senders' frames: then the MAC cannot tell;
         // a MAC the model does not know may be behind the peer, so only a known other device counts
         return peer is { Master: null } && source != peer.Mac && KnownDevice(source);
     }
+
+    /// <summary>On a bridge port, a frame with a local source the host could not have sent came in on the port (<see cref="Bridge.BrObserve.CouldBeSentByHost"/>).</summary>
+    private static bool BridgeCouldSend(InjectionPoint at, MacAddress source, ushort etherType, ReadOnlySpan<byte> l3) =>
+        at.Namespace.Device(at.Device.Master!) is not { } br
+        || (source != br.Mac && !at.Namespace.Devices.Any(d => d.Master == br.Name && d.Mac == source))
+        || Bridge.BrObserve.CouldBeSentByHost(at.Namespace, br, source, etherType, l3);
 
     /// <summary>
     /// The device of <paramref name="origin"/> whose MAC is the frame's source: where another namespace

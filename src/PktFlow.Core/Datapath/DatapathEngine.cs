@@ -245,7 +245,7 @@ public sealed partial class DatapathEngine
                 skb.MacHeader = 0;
                 skb.NetworkHeader = eth.HeaderLength;
                 skb.Protocol = eth.EtherType;
-                outbound = IsLeaving(at, eth.Source);
+                outbound = IsLeaving(at, eth.Source, eth.EtherType, data[eth.HeaderLength..]);
                 loopKey = outbound && at.Device.IsLoopback ? CopyKey(skb) : null;
                 if (TryCopy(skb, t, at, outbound, ref copyOf)) { }
                 else if (outbound) ObserveOutbound(skb, t, at, frame.Number, ref causedBy, ref recognised, out senderBeforeNat);

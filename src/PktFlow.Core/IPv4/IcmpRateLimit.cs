@@ -68,6 +68,8 @@ public static class IcmpRateLimit
         internal readonly long[] Credit = new long[3];
         internal readonly long[] Stamp = new long[3];
         internal readonly Dictionary<IpAddr, (long Tokens, long Last, long Timeout)> Peers = new();
+        /// <summary>ip_rt_send_redirect's n_redirects and rate_last per sender (kept apart from the ICMP bucket's rate_last, which the kernel's inet_peer shares).</summary>
+        internal readonly Dictionary<IpAddr, (int N, long Last)> RedirectPeers = new();
         private long _nextSweep = long.MinValue;
 
         /// <summary>
@@ -86,7 +88,7 @@ public static class IcmpRateLimit
         }
     }
 
-    private static long Jiffies(long ns) => ns / (1_000_000_000L / Hz);
+    internal static long Jiffies(long ns) => ns / (1_000_000_000L / Hz);
 
     /// <summary>msecs_to_jiffies, as proc_dointvec_ms_jiffies stores a ratelimit sysctl.</summary>
     public static long MsToJiffies(long ms) => (ms * Hz + 999) / 1000;

@@ -13,7 +13,7 @@ namespace PktFlow.IPv4;
 public static class IcmpSend
 {
     public const byte EchoReply = 0, DestUnreach = 3, Redirect = 5, TimeExceeded = 11, ParameterProblem = 12;
-    public const byte PortUnreach = 3, FragNeeded = 4;
+    public const byte PortUnreach = 3, FragNeeded = 4, RedirectHost = 1;
 
     /// <summary>icmp_pointers[type].error: the types that are errors (an error never answers an error).</summary>
     public static bool IsError(byte type) => type is 1 or 2 or 3 or 4 or 5 or 6 or 7 or 9 or 10 or 11 or 12 || type > 18;

@@ -25,26 +25,26 @@ public static class IpForward
             return;
         }
         int length = skb.Length - skb.NetworkHeader;
+        // ip_dst_mtu_maybe_forward: the route's mtu metric, else the device's
+        int mtu = rt.Route is { Mtu: > 0 } withMtu ? withMtu.Mtu : outDev.Mtu;
+        string mtuText = mtu == outDev.Mtu ? $"{outDev.Name} MTU {mtu}" : $"route mtu {mtu}";
         // ip_exceeds_mtu: a reassembled DF datagram passes when conntrack's defrag set ignore_df,
         // unless one of its original fragments was already bigger than the MTU.
-        if (length > outDev.Mtu && ip.DontFragment && (!skb.IgnoreDf || skb.FragInfo?.MaxSize > outDev.Mtu))
+        if (length > mtu && ip.DontFragment && (!skb.IgnoreDf || skb.FragInfo?.MaxSize > mtu))
         {
-            IcmpSend.Error(skb, t, IcmpSend.DestUnreach, IcmpSend.FragNeeded, (uint)outDev.Mtu, false, $"ICMP destination unreachable, fragmentation needed (mtu {outDev.Mtu}) to {ip.Source}");
-            t.Drop(skb, "IpForward", "ip_forward", "PKT_TOO_BIG", $"{length} bytes > {outDev.Name} MTU {outDev.Mtu} with DF set: ICMP fragmentation needed sent to {ip.Source}");
+            IcmpSend.Error(skb, t, IcmpSend.DestUnreach, IcmpSend.FragNeeded, (uint)mtu, false, $"ICMP destination unreachable, fragmentation needed (mtu {mtu}) to {ip.Source}");
+            t.Drop(skb, "IpForward", "ip_forward", "PKT_TOO_BIG", $"{length} bytes > {mtuText} with DF set: ICMP fragmentation needed sent to {ip.Source}");
             return;
         }
         byte ttl = ip.Ttl;
         Ipv4HeaderWriter.DecrementTtl(skb.Network); // the view reads the same bytes: ttl is now one less
-        string redirect = "";
-        if (outDev == skb.Dev && skb.Netns.Sysctls.ConfIsOn("ipv4", outDev.Name, "send_redirects")
-            && rt.Route is not null && OnLink(skb, ip.Source, outDev.Name))
-        {
-            redirect = $"; leaves by the device it came in on, so an ICMP redirect to {rt.NextHop} is sent to {ip.Source}";
-            t.Generate($"ICMP redirect for host {ip.Destination} to gateway {rt.NextHop}, sent to {ip.Source}");
-        }
-        t.Stage(skb, "IpForward", "ip_forward", Verdict.Pass, $"TTL {ttl} -> {ttl - 1}, out {outDev.Name}{redirect}");
+        // IPSKB_DOREDIRECT: out by the device it came in on, to a sender on that link (after the TTL decrement)
+        bool redirect = outDev == skb.Dev && skb.Netns.Sysctls.ConfIsOn("ipv4", outDev.Name, "send_redirects")
+            && rt.Route is not null && OnLink(skb, ip.Source, outDev.Name);
+        if (redirect) IpRtSendRedirect.Send(skb, t, ip.Source, ip.Destination, rt.NextHop!.Value);
+        t.Stage(skb, "IpForward", "ip_forward", Verdict.Pass, $"TTL {ttl} -> {ttl - 1}, out {outDev.Name}{(redirect ? $"; leaves by the device it came in on, so ip_rt_send_redirect tells {ip.Source} of {rt.NextHop}" : "")}");
         if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.Forward, skb.Dev, outDev)) return;
-        IpOutput(skb, t, outDev, rt.NextHop!.Value, Fate.Forwarded);
+        IpOutput(skb, t, outDev, rt.NextHop!.Value, Fate.Forwarded, mtu);
     }
 
     private static bool OnLink(SkBuff skb, IpAddr source, string device) =>
@@ -52,14 +52,14 @@ public static class IpForward
 
     [KernelSymbol("ip_output", "net/ipv4/ip_output.c")]
     [KernelSymbol("ip_finish_output", "net/ipv4/ip_output.c")]
-    public static void IpOutput(SkBuff skb, TraceBuilder t, Topology.NetDevice outDev, IpAddr nextHop, Fate fate)
+    public static void IpOutput(SkBuff skb, TraceBuilder t, Topology.NetDevice outDev, IpAddr nextHop, Fate fate, int? mtu = null)
     {
         var inDev = skb.Dev;
         skb.Dev = outDev;
         if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.PostRouting, fate == Fate.Forwarded ? inDev : null, outDev)) return;
         string via = $"ip_finish_output2 to next hop {nextHop}";
-        if (IpFragment.Output(skb, t, outDev, nextHop, fate, via)) return;
-        t.Stage(skb, "IpFinishOutput", "ip_finish_output", Verdict.Pass, $"{skb.Length - skb.NetworkHeader} bytes fit MTU {outDev.Mtu}");
+        if (IpFragment.Output(skb, t, outDev, nextHop, fate, via, mtu)) return;
+        t.Stage(skb, "IpFinishOutput", "ip_finish_output", Verdict.Pass, $"{skb.Length - skb.NetworkHeader} bytes fit MTU {mtu ?? outDev.Mtu}");
         DevQueueXmit.NeighOutput(skb, t, nextHop, fate, via);
     }
 }

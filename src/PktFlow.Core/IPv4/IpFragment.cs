@@ -20,10 +20,11 @@ public static class IpFragment
     /// __ip_finish_output for a packet that is not GSO: returns false when it fits and was not
     /// reassembled (the caller sends it whole); otherwise fragments it (or drops it) and ends the trace.
     /// </summary>
+    /// <param name="routeMtu">What ip_skb_dst_mtu answered from the route's mtu metric, or null for the device MTU.</param>
     [KernelSymbol("ip_fragment", "net/ipv4/ip_output.c")]
-    public static bool Output(SkBuff skb, TraceBuilder t, NetDevice outDev, IpAddr nextHop, Fate fate, string via)
+    public static bool Output(SkBuff skb, TraceBuilder t, NetDevice outDev, IpAddr nextHop, Fate fate, string via, int? routeMtu = null)
     {
-        int mtu = outDev.Mtu;
+        int mtu = routeMtu ?? outDev.Mtu;
         int length = skb.Length - skb.NetworkHeader;
         var info = skb.FragInfo;
         if (length <= mtu && info is null) return false;

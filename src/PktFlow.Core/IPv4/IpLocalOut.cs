@@ -60,6 +60,7 @@ public static class IpLocalOut
         string fn = v6 ? "ip6_route_output" : "ip_route_output_key";
         NetDevice outDev;
         IpAddr nextHop = dst;
+        int? routeMtu = null; // ip_skb_dst_mtu / ip6_skb_dst_mtu: the route's mtu metric before the device's
         if (dst.IsMulticast || dst.IsLimitedBroadcast || (v6 && dst.IsLinkLocal))
         {
             outDev = preferredOif;
@@ -89,6 +90,7 @@ public static class IpLocalOut
             }
             outDev = dev;
             nextHop = r.Gateway ?? dst;
+            if (r.Mtu != 0) routeMtu = r.Mtu;
             t.Stage(skb, "RouteOutput", fn, Verdict.Pass, $"route {r}");
             if (r.Nexthops is { Count: > 1 } && SelectPath(skb, t, r, src, hashedPacket) is { } nh)
             {
@@ -104,8 +106,8 @@ public static class IpLocalOut
         if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.LocalOut, null, outDev)) return;
         if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.PostRouting, null, outDev)) return;
         int length = skb.Length - skb.NetworkHeader;
-        if (built && !v6 && IpFragment.Output(skb, t, outDev, nextHop, Fate.Transmitted, $"ip_finish_output2 to next hop {nextHop}")) return;
-        if (built && v6 && IPv6.Ip6Fragment.Output(skb, t, outDev, nextHop, Fate.Transmitted, $"ip6_finish_output2 to next hop {nextHop}")) return;
+        if (built && !v6 && IpFragment.Output(skb, t, outDev, nextHop, Fate.Transmitted, $"ip_finish_output2 to next hop {nextHop}", routeMtu)) return;
+        if (built && v6 && IPv6.Ip6Fragment.Output(skb, t, outDev, nextHop, Fate.Transmitted, $"ip6_finish_output2 to next hop {nextHop}", routeMtu)) return;
         if (length > outDev.Mtu)
             t.NotModelled(skb, v6 ? "Ip6FinishOutput" : "IpFinishOutput", v6 ? "ip6_finish_output" : "ip_finish_output",
                 $"{length} bytes > MTU {outDev.Mtu}: a TSO/GSO super-packet as captured (segmented by the device)");

@@ -56,7 +56,9 @@ public static class Ip6Forward
             return;
         }
         int length = skb.Length - skb.NetworkHeader;
-        int mtu = Math.Max(outDev.Mtu, 1280);
+        // ip6_dst_mtu_maybe_forward: a route mtu counts here only when locked; unlocked, ip6_fragment
+        // (dst_mtu) applies it after the hooks
+        int mtu = Math.Max(r.MtuLocked && r.Mtu != 0 ? r.Mtu : outDev.Mtu, 1280);
         // ip6_pkt_too_big: a datagram conntrack reassembled (ignore_df) may go on when the fragments it
         // arrived in fit the MTU; it leaves as fragments again (Ip6Fragment).
         if (length > mtu && (skb.FragInfo is not { } info || info.MaxSize > mtu))
@@ -74,7 +76,7 @@ public static class Ip6Forward
         skb.Dev = outDev;
         if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.PostRouting, inDev, outDev)) return;
         var nextHop = gateway ?? dst;
-        if (Ip6Fragment.Output(skb, t, outDev, nextHop, Fate.Forwarded, $"ip6_finish_output2 to next hop {nextHop}")) return;
+        if (Ip6Fragment.Output(skb, t, outDev, nextHop, Fate.Forwarded, $"ip6_finish_output2 to next hop {nextHop}", r.Mtu != 0 ? r.Mtu : null)) return;
         t.Stage(skb, "Ip6FinishOutput", "ip6_finish_output", Verdict.Pass, $"{length} bytes fit MTU {mtu}");
         DevQueueXmit.NeighOutput(skb, t, nextHop, Fate.Forwarded, $"ip6_finish_output2 to next hop {nextHop}");
     }

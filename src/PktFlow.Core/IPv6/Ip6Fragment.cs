@@ -20,20 +20,23 @@ public static class Ip6Fragment
     /// ip6_finish_output2 (the caller sends it); otherwise fragments it (or drops it with packet too
     /// big) and ends the trace.
     /// </summary>
+    /// <param name="routeMtu">The route's mtu metric (ip6_skb_dst_mtu: dst_mtu), or null for the device MTU.</param>
     [KernelSymbol("__ip6_finish_output", "net/ipv6/ip6_output.c")]
-    public static bool Output(SkBuff skb, TraceBuilder t, NetDevice outDev, IpAddr nextHop, Fate fate, string via)
+    public static bool Output(SkBuff skb, TraceBuilder t, NetDevice outDev, IpAddr nextHop, Fate fate, string via, int? routeMtu = null)
     {
-        int mtu = outDev.Mtu;
+        int mtu = routeMtu ?? outDev.Mtu;
         int length = skb.Length - skb.NetworkHeader;
         var info = skb.FragInfo;
         if (length <= mtu && (info is null || length <= info.MaxSize)) return false;
         string why = length > mtu ? $"{length} bytes > MTU {mtu}" : $"reassembled from fragments of up to {info!.MaxSize} bytes (frag_max_size)";
-        // ip6_fragment: never a fragment larger than one it arrived in, nor smaller than IPV6_MIN_MTU.
-        if (info is not null && info.MaxSize > mtu || Unfragmentable(skb.Network) + 16 > mtu)
+        // ip6_fragment: never a fragment larger than one it arrived in, nor smaller than IPV6_MIN_MTU (fail_toobig:
+        // plain kfree_skb, no drop reason);
+        // a forwarded datagram (ignore_df clear) larger than a route mtu below the device's is too big.
+        if (info is not null && info.MaxSize > mtu || Unfragmentable(skb.Network) + 16 > mtu || fate == Fate.Forwarded && info is null && length > mtu)
         {
             Ipv6Header.TryParse(skb.Network, out var ip6, out _);
             Icmp6Send.Error(skb, t, Icmp6Send.PacketTooBig, 0, (uint)mtu, $"ICMPv6 packet too big (mtu {mtu}) to {ip6.Source}");
-            t.Drop(skb, "Ip6Fragment", "ip6_fragment", "PKT_TOO_BIG", $"{why}: ICMPv6 packet too big sent to {ip6.Source}");
+            t.Drop(skb, "Ip6Fragment", "ip6_fragment", "NOT_SPECIFIED", $"{why}: ICMPv6 packet too big sent to {ip6.Source}");
             return true;
         }
         var pieces = Split(skb.Network, mtu, info, FragmentId(skb), out bool fast);

@@ -169,7 +169,7 @@ public static class ScenarioJudge
         int predicted = t.Later is { Answered: false } ? 0 : t.GeneratedTraces.Count(c => Datapath.ChildTraces.LeavesBy(c, ns, any ? null : dev)
             && (!any || c.Path.Count > 0 && c.Path[0].Namespace == ns)
             && c.Path.Any(e => e.Namespace == ns && e.Stage is "NeighOutput" or "ArpSend")
-            && !c.Path.Any(e => e.Stage is "IpFinishOutput" or "Ip6FinishOutput" && e.Verdict == Verdict.NotModelled || e.Stage == "IpDoFragment"));
+            && !c.Path.Any(e => e.Stage is "IpFinishOutput" or "Ip6FinishOutput" && e.Verdict == Verdict.NotModelled || e.Stage is "IpDoFragment" or "Ip6DoFragment"));
         if (predicted > 0)
         {
             int seen = traces.Values.Count(x => x.CausedBy == t.Frame && x.GeneratedBy is null && x.Frame != t.Frame);

@@ -73,6 +73,8 @@ public static class NfHookSlow
         else if (inet && hook is NfHook.PreRouting or NfHook.LocalOut && skb.Ct is { Attached: true } attached)
             t.Stage(skb, "NfConntrackIn", "nf_conntrack_in", Verdict.Pass,
                 $"ct state {attached.State.ToString().ToLowerInvariant()} {attached.Direction.ToString().ToLowerInvariant()}: {attached.Detail}; no lookup");
+        // nf_nat's LOCAL_OUT hook drops a redirect about a NATed or not yet NATed connection
+        if (inet && hook == NfHook.LocalOut && skb.Ct is { Attached: true } answer && NfNat.DropsRedirect(skb, t, answer)) return false;
         if (inet && skb.Ct?.Entry is { } known && NfNat.Initialized(known, hook)
             && !(skb.Ct.State == CtState.Related && NfNat.IcmpReplyTranslation(skb, t, known, skb.Ct.Direction, hook)))
             NfNat.ApplyBinding(skb, t, known, skb.Ct.Direction, hook);

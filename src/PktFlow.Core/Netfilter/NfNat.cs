@@ -139,9 +139,27 @@ public static class NfNat
         return true;
     }
 
-    /// <summary>Where the ICMP/ICMPv6 error message of an unfragmented packet starts and ends, or null
-    /// when the packet is not an error carrying a quoted header. A redirect is left out: the kernel
-    /// drops one about a NATed connection, which the model does not do yet.</summary>
+    /// <summary>
+    /// The first check of nf_nat_icmp_reply_translation, run by nf_nat's hook at LOCAL_OUT for the
+    /// redirect ip_forward generated (nf_ct_attach gave it the connection, ctinfo RELATED_REPLY):
+    /// "redirects on non-null nats must be dropped", and so is one whose connection has not had both
+    /// manipulations set up (IPS_NAT_DONE_MASK), as for its first packet, which has not reached
+    /// POSTROUTING yet. Only where nf_nat's hooks are registered: an ip or inet nat chain.
+    /// </summary>
+    public static bool DropsRedirect(SkBuff skb, TraceBuilder t, CtLookup ct)
+    {
+        if (ct.Entry is not { } entry || ct.State != CtState.Related || skb.Protocol != EtherTypes.Ipv4) return false;
+        if (!Ipv4Header.TryParse(skb.Network, out var ip, out _) || ip.Protocol != IpProtocol.Icmp || ip.IsFragment
+            || ip.Payload.Length < 1 || ip.Payload[0] != IcmpHeader.Redirect) return false;
+        if (skb.Netns.Nft is not { } rs || !rs.Tables.Any(tb => tb.Family is NftFamily.Ip or NftFamily.Inet && tb.Chains.Any(c => c.Type == "nat"))) return false;
+        bool complete = ct.NatComplete ?? (entry.SourceNatDone && entry.DestinationNatDone);
+        string? why = !complete ? "the connection's NAT is not complete (IPS_NAT_DONE_MASK: the packet it answers had not reached POSTROUTING)"
+            : entry.SourceNat || entry.DestinationNat ? "the connection is NATed (not a null binding)" : null;
+        if (why is null) return false;
+        t.Drop(skb, "NfNatIcmpReplyTranslation", "nf_nat_icmp_reply_translation", "NETFILTER_DROP", $"ICMP redirect about {entry.Original}: dropped, {why}");
+        return true;
+    }
+
     /// <summary>
     /// nf_nat_ipv4_fn / nf_nat_ipv6_fn: an ICMP(v6) packet related to a connection is only translated
     /// (nf_nat_icmp_reply_translation); the nat chains never see it, whatever manipulation is still unset.
@@ -159,6 +177,9 @@ public static class NfNat
         return Ipv4Header.TryParse(n, out var ip, out _) && ip.Protocol == IpProtocol.Icmp;
     }
 
+    /// <summary>Where the ICMP/ICMPv6 error message of an unfragmented packet starts and ends, or null
+    /// when the packet is not an error carrying a quoted header. A redirect is left out: one that
+    /// survives <see cref="DropsRedirect"/> is about a null binding, which translation leaves alone.</summary>
     private static (int L4, int End)? IcmpErrorOffsets(ReadOnlySpan<byte> n, bool v6)
     {
         if (v6)

@@ -68,7 +68,7 @@ public sealed partial class NamespaceBuilder
         return new Route
         {
             Table = route.Table, Type = blackhole ? RouteType.Blackhole : route.Type, Destination = route.Destination,
-            Gateway = hops[0].Gateway, Device = blackhole ? null : hops[0].Device, PreferredSource = route.PreferredSource, Metric = route.Metric,
+            Gateway = hops[0].Gateway, Device = blackhole ? null : hops[0].Device, PreferredSource = route.PreferredSource, Metric = route.Metric, Mtu = route.Mtu, MtuLocked = route.MtuLocked,
             Scope = route.Scope, Protocol = route.Protocol, NexthopId = id, Nexthops = hops.Count > 1 ? hops : null,
         };
     }

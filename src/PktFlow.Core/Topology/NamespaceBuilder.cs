@@ -257,7 +257,7 @@ public sealed partial class NamespaceBuilder
         return new Route
         {
             Table = route.Table, Type = route.Type, Destination = route.Destination, Gateway = resolved[0].Gateway, Device = resolved[0].Device,
-            PreferredSource = route.PreferredSource, Metric = route.Metric, Scope = route.Scope, Protocol = route.Protocol, Nexthops = resolved, NexthopId = route.NexthopId,
+            PreferredSource = route.PreferredSource, Metric = route.Metric, Scope = route.Scope, Protocol = route.Protocol, Nexthops = resolved, NexthopId = route.NexthopId, Mtu = route.Mtu, MtuLocked = route.MtuLocked,
         };
     }
 
@@ -267,7 +267,7 @@ public sealed partial class NamespaceBuilder
     private static Route Clone(Route r, string device) => new()
     {
         Table = r.Table, Type = r.Type, Destination = r.Destination, Gateway = r.Gateway, Device = device,
-        PreferredSource = r.PreferredSource, Metric = r.Metric, Scope = r.Scope, Protocol = r.Protocol, Nexthops = r.Nexthops, NexthopId = r.NexthopId,
+        PreferredSource = r.PreferredSource, Metric = r.Metric, Scope = r.Scope, Protocol = r.Protocol, Nexthops = r.Nexthops, NexthopId = r.NexthopId, Mtu = r.Mtu, MtuLocked = r.MtuLocked,
     };
 
     /// <summary>The up device whose connected prefix covers the gateway (fib_check_nh's scope-link lookup).</summary>

@@ -50,6 +50,14 @@ public sealed class Route
     /// are copied in when the route is added, as `ip route` lists them.
     /// </summary>
     public uint? NexthopId { get; init; }
+    /// <summary>
+    /// The route's mtu metric (RTAX_MTU, `mtu [lock] N`), 0 when it has none: forwarding and the
+    /// host's own packets on the route use it instead of the device MTU (ip_dst_mtu_maybe_forward,
+    /// ip6_dst_mtu_maybe_forward).
+    /// </summary>
+    public int Mtu { get; init; }
+    /// <summary>`mtu lock N`: RTAX_MTU in RTAX_LOCK; the path MTU learned from ICMP never lowers it.</summary>
+    public bool MtuLocked { get; init; }
 
     private string? _text;
 
@@ -69,6 +77,7 @@ public sealed class Route
         if (Scope != AddressScope.Global) sb.Append(" scope ").Append(Scope.ToString().ToLowerInvariant());
         if (PreferredSource is { } src) sb.Append(" src ").Append(src);
         if (Metric != 0) sb.Append(" metric ").Append(Metric);
+        if (Mtu != 0) sb.Append(MtuLocked ? " mtu lock " : " mtu ").Append(Mtu);
         if (Nexthops is { } nhs)
             foreach (var nh in nhs) sb.Append(" nexthop ").Append(nh.ToString(Family));
         return sb.ToString();

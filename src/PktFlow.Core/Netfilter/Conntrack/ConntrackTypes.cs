@@ -56,10 +56,15 @@ public sealed record CtLookup(ConntrackEntry? Entry, CtState State, CtDirection 
     public CtLookup? AttachedToAnswer() => Entry is null ? null : new CtLookup(Entry, CtState.Related,
         Direction == CtDirection.Original ? CtDirection.Reply : CtDirection.Original,
         $"attached by nf_ct_attach: the connection of the packet it answers ({Entry.Original}), ctinfo {(Direction == CtDirection.Original ? "RELATED_REPLY" : "RELATED")}")
-    { Attached = true };
+    { Attached = true, NatComplete = Entry.SourceNatDone && Entry.DestinationNatDone };
 
     /// <summary>Set on the conntrack of a generated packet by nf_ct_attach: nf_conntrack_in skips it.</summary>
     public bool Attached { get; init; }
+
+    /// <summary>Whether both NAT manipulations of the connection were set up (IPS_NAT_DONE_MASK) when
+    /// nf_ct_attach gave it to a generated packet: the packet is traced after its cause, which may
+    /// complete them meanwhile. Null for a looked-up conntrack.</summary>
+    public bool? NatComplete { get; init; }
 }
 
 /// <summary>

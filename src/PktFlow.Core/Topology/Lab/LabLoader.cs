@@ -685,7 +685,8 @@ public sealed partial class LabLoader
         string? dev = null, proto = null;
         uint table = RouteTables.Main, metric = 0;
         AddressScope? scope = null;
-        bool onlink = false;
+        bool onlink = false, mtuLock = false;
+        int mtu = 0;
         uint? nhid = null;
         var nexthops = new List<RouteNexthop>();
         for (int i = 1; i < a.Count; i++)
@@ -718,7 +719,12 @@ public sealed partial class LabLoader
                 case "scope": scope = ParseScope(Need(a, ++i, "scope")); break;
                 case "onlink": onlink = true; break;
                 case "to": dst = ParsePrefix(Need(a, ++i, "destination"), family); break;
-                case "mtu" or "advmss" or "initcwnd" or "initrwnd" or "realm" or "realms" or "pref" or "expires" or "hoplimit":
+                case "mtu":
+                    var mt = Need(a, ++i, "MTU");
+                    if (mt == "lock") { mtuLock = true; mt = Need(a, ++i, "MTU"); }
+                    mtu = int.TryParse(mt, out var mv) && mv > 0 ? mv : throw Error("a route mtu is a positive number", mt);
+                    break;
+                case "advmss" or "initcwnd" or "initrwnd" or "realm" or "realms" or "pref" or "expires" or "hoplimit":
                     Warn($"route attribute '{t}' is not modelled"); i++; break;
                 case "nexthop": i = Nexthop(a, i, nexthops, family); break;
                 case "nhid":
@@ -747,7 +753,7 @@ public sealed partial class LabLoader
         var route = new Route
         {
             Table = table, Type = type, Destination = d, Gateway = via, Device = dev, PreferredSource = src, Metric = metric,
-            Protocol = proto ?? "boot", Nexthops = nexthops.Count > 1 ? nexthops : null,
+            Protocol = proto ?? "boot", Nexthops = nexthops.Count > 1 ? nexthops : null, Mtu = mtu, MtuLocked = mtuLock,
             Scope = scope ?? (type == RouteType.Local ? AddressScope.Host
                 : type == RouteType.Unicast && via is null && dev is not null && d.Family == IpFamily.V4 ? AddressScope.Link : AddressScope.Global),
         };
@@ -794,7 +800,7 @@ public sealed partial class LabLoader
     private static Route WithMetric(Route r, uint metric) => new()
     {
         Table = r.Table, Type = r.Type, Destination = r.Destination, Gateway = r.Gateway, Device = r.Device,
-        PreferredSource = r.PreferredSource, Metric = metric, Scope = r.Scope, Protocol = r.Protocol, Nexthops = r.Nexthops,
+        PreferredSource = r.PreferredSource, Metric = metric, Scope = r.Scope, Protocol = r.Protocol, Nexthops = r.Nexthops, Mtu = r.Mtu, MtuLocked = r.MtuLocked,
     };
 
     private IpPrefix ParsePrefix(string s, IpFamily? family)
