@@ -36,10 +36,11 @@ mkdir -p "/lib/modules/$PFVM_kver"
 mount --bind "$PFVM_moddir" "/lib/modules/$PFVM_kver" || finish 1
 [[ $(uname -r) == "$PFVM_kver" ]] || { echo "pfvm: running $(uname -r), expected $PFVM_kver"; finish 1; }
 # built into the kernel the other scenarios were recorded on (so br_netfilter's sysctls exist in
-# every namespace from the start, as there); modules that make a device in every namespace when
-# loaded (ipip: tunl0, ip6_tunnel: ip6tnl0, sit, gre) are left to the kernel's on-demand loading, as
-# the model's lab loader does (LoadIpipModule)
-for m in bridge br_netfilter veth nf_tables nf_conntrack nf_nat nf_reject_ipv4 nf_reject_ipv6 nft_compat; do
+# every namespace from the start, as there), and fou and 8021q (`ip fou add` finds no generic
+# netlink family "fou" otherwise: fou.ko has no alias to be loaded by); modules that make a
+# device in every namespace when loaded (ipip: tunl0, ip6_tunnel: ip6tnl0, sit, gre) are left to
+# the kernel's on-demand loading, as the model's lab loader does (LoadIpipModule)
+for m in bridge br_netfilter veth 8021q fou nf_tables nf_conntrack nf_nat nf_reject_ipv4 nf_reject_ipv6 nft_compat; do
     modprobe "$m" || echo "pfvm: modprobe $m failed"
 done
 ip link set lo up
