@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2154  # PFVM_* are declared from the kernel command line
 # The recording VM's init after switch_root (see init.sh): mounts what tests/Kernel/record.sh needs,
 # makes the unpacked kernel package's modules loadable (record.sh and the kernel's own module
 # requests call modprobe), runs record.sh for the scenario named on the kernel command line with its
@@ -6,6 +7,7 @@
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
 STAGE=/pfvm-stage
 mount -t proc proc /proc
+# pfvm.repo= pfvm.scenario= pfvm.kver= pfvm.moddir= pfvm.slow= (record-in-vm.sh) become PFVM_repo ...
 for a in $(</proc/cmdline); do
     case $a in
         pfvm.*=*) k=${a%%=*}; declare "PFVM_${k#pfvm.}=${a#*=}" ;;

@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # /init of the recording VM's initramfs (record-in-vm.sh builds it): the host's / read-only (9p
 # tag hostroot) under a tmpfs overlay becomes the guest's root, the checkout (tag repo) is mounted
 # read-write at its host path and the staging directory (tag stage) at /pfvm-stage; then guest.sh
