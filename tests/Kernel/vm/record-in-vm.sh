@@ -8,7 +8,7 @@
 # multidevs=remap) at the same path, and a staging directory where record.sh writes wire.pcap and
 # kernel.json and the guest writes its log and record.sh's exit status; they are copied to DIR
 # (default tests/scenarios/SCENARIO). Exits with record.sh's status (124: the VM timed out).
-# TCG emulation is slow: record.sh runs with PFREC_SLOW=PFVM_SLOW (default 15) and the VM may take
+# TCG emulation is slow: record.sh runs with PFREC_SLOW=PFVM_SLOW (default 20) and the VM may take
 # --timeout seconds (default 2400).
 # PFVM_KERNEL (default 6.12.117+deb12-amd64) picks the Debian kernel package; PFVM_CACHE (default
 # /var/cache/pktflow-vm) keeps the downloaded package, its files and the initramfs.
@@ -96,7 +96,7 @@ rc=0
 timeout --foreground -k 10 "$VMTIME" qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m 2048 \
     -smp "${PFVM_SMP:-2}" -nographic -no-reboot -nic none \
     -kernel "$VMLINUZ" -initrd "$INITRD" \
-    -append "console=ttyS0 quiet panic=-1 pfvm.repo=$ROOT pfvm.scenario=$SC pfvm.kver=$KVER pfvm.moddir=$MODDIR pfvm.slow=${PFVM_SLOW:-15}" \
+    -append "console=ttyS0 quiet panic=-1 pfvm.repo=$ROOT pfvm.scenario=$SC pfvm.kver=$KVER pfvm.moddir=$MODDIR pfvm.slow=${PFVM_SLOW:-20}" \
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
     -virtfs "local,path=$ROOT,mount_tag=repo,security_model=none,multidevs=remap" \
     -virtfs "local,path=$STAGE,mount_tag=stage,security_model=none" \
