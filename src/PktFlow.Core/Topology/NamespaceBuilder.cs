@@ -104,6 +104,7 @@ public sealed partial class NamespaceBuilder
             Name = name, IfIndex = _nextIndex++, Kind = kind, Mac = mac ?? StableMac(name),
             Mtu = mtu ?? 1500, Peer = peer, PeerNamespace = peerNamespace, Tunnel = tunnel,
         });
+        if (kind == DeviceKind.Bridge) InitBridgeVlans(name);
     }
 
     private readonly List<FouPort> _fou = new();
@@ -153,7 +154,7 @@ public sealed partial class NamespaceBuilder
     {
         if (master is not null) Get(master);
         var d = Get(name);
-        if (d.Master != master) ForgetFdbOf(name);
+        if (d.Master != master) { ForgetFdbOf(name); PortVlansOnMasterChange(name, master); }
         d.Master = master;
         d.PortState = BrPortState.Forwarding;
         d.Hairpin = false;
@@ -195,6 +196,7 @@ public sealed partial class NamespaceBuilder
         if (d.Up) throw new TopologyException($"cannot rename {name} while it is up (Device or resource busy)");
         d.Name = newName;
         RenameFdb(name, newName);
+        RenameVlans(name, newName);
         for (int i = 0; i < _addresses.Count; i++)
             if (_addresses[i].Device == name)
                 _addresses[i] = new InterfaceAddress { Device = newName, Prefix = _addresses[i].Prefix, Broadcast = _addresses[i].Broadcast, Scope = _addresses[i].Scope };
@@ -388,6 +390,7 @@ public sealed partial class NamespaceBuilder
         _devices.Remove(d);
         _addresses.RemoveAll(a => a.Device == name);
         _userRoutes.RemoveAll(r => r.Device == name);
+        _vlanStates.Remove(name);
         return (d.Kind, d.Mac, d.Mtu, d.Peer, d.PeerNamespace);
     }
 
@@ -502,7 +505,7 @@ public sealed partial class NamespaceBuilder
         {
             Name = d.Name, Namespace = Name, IfIndex = d.IfIndex, Kind = d.Kind, Mac = d.Mac, Mtu = d.Mtu, IsUp = d.Up,
             Master = d.Master, Peer = d.Peer, PeerNamespace = d.PeerNamespace, Hairpin = d.Hairpin, PortState = d.PortState,
-            KernelStp = d.StpRan, Tunnel = d.Tunnel,
+            KernelStp = d.StpRan, Tunnel = d.Tunnel, Vlans = FrozenVlans(d.Name), VlanOptions = FrozenVlanOptions(d.Name),
         }).ToList();
         var addresses = _listed ? _addresses.ToList() : _devices.SelectMany(AllAddresses).ToList();
         var routes = _listed ? _userRoutes.ToList() : KernelRoutes().Concat(_userRoutes).DistinctBy(r => (r.ToString(), r.Table)).ToList();
