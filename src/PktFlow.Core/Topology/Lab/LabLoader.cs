@@ -541,6 +541,9 @@ public sealed partial class LabLoader
                         _ => throw Error("vlan_protocol is 802.1Q or 802.1ad (RTNETLINK answers: Protocol not supported)", p),
                     };
                     break;
+                case "address" or "mtu" or "name" or "dev" or "txqueuelen" or "qlen" or "numtxqueues" or "numrxqueues" or "group":
+                    i++; // ip link's own words, handled by the caller
+                    break;
                 default:
                     other.Add(a[i]);
                     if (i + 1 < a.Count) other.Add(a[++i]); // each bridge option takes one value
