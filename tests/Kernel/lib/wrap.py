@@ -12,7 +12,8 @@ while every namespace really created is prefixed ("pfrec-<scenario>-client"):
              `&` cannot outlive the recording. `-all` and `-batch` are refused.
   * tc, bridge: -n/-netns NS is rewritten the same way.
   * sysctl:  only net.* keys (the per-namespace ones); anything else is refused.
-  * modprobe: ignored (this kernel has no loadable modules; br_netfilter is built in).
+  * modprobe: runs when the kernel has loadable modules (the recording VM, tests/Kernel/vm/), is
+             ignored otherwise (this machine's kernel has everything it has built in).
   * every wrapped command refuses to run unless the calling process is inside one of the scenario's
     namespaces (its network namespace inode is that of a namespace listed in PFREC_NSLIST): nothing
     is ever changed in the machine's own namespace, even by a lab line that forgot `ip netns exec`.
@@ -169,6 +170,8 @@ def root_mount(argv):
 
 def main():
     args = sys.argv[1:]
+    if NAME == "modprobe" and os.path.exists(f"/lib/modules/{os.uname().release}/modules.dep"):
+        os.execv(real(NAME), [NAME] + args)
     if NAME == "modprobe":
         sys.stderr.write(f"pfrec: modprobe {' '.join(args)} ignored (no loadable modules on this kernel)\n")
         return 0
