@@ -7,9 +7,10 @@ namespace PktFlow.Bridge;
 
 /// <summary>
 /// One forwarding database entry (struct net_bridge_fdb_entry): the port a MAC was last seen on;
-/// <see cref="IsStatic"/> for BR_FDB_STATIC (made by hand: never aged).
+/// <see cref="IsStatic"/> for BR_FDB_STATIC (made by hand: never aged);
+/// <see cref="Vid"/> is the VLAN the entry belongs to (0 when the bridge does not filter VLANs).
 /// </summary>
-public sealed record BrFdbEntry(MacAddress Mac, string Port, long UpdatedNs, bool IsStatic = false);
+public sealed record BrFdbEntry(MacAddress Mac, string Port, long UpdatedNs, bool IsStatic = false, ushort Vid = 0);
 
 /// <summary>
 /// The forwarding database of one bridge (net/bridge/br_fdb.c): entries learned from the source MAC
@@ -17,6 +18,8 @@ public sealed record BrFdbEntry(MacAddress Mac, string Port, long UpdatedNs, boo
 /// time without a refresh, entries made by hand (`bridge fdb add ... master`: static ones never age,
 /// dynamic ones age from the first frame of the capture, the lab having just made them), plus the
 /// bridge's "local" entries (its MAC, every port's MAC and the permanent entries made by hand).
+/// Entries are keyed by MAC and VLAN (fdb_find_rcu's key): with vlan_filtering on, the frame's VLAN;
+/// otherwise 0.
 /// </summary>
 public sealed class BrFdb
 {
@@ -24,7 +27,7 @@ public sealed class BrFdb
     public const long AgeingTimeNs = 300L * 1_000_000_000;
 
     private static readonly ConditionalWeakTable<NamespaceState, Dictionary<string, BrFdb>> Tables = new();
-    private readonly Dictionary<MacAddress, BrFdbEntry> _entries = new();
+    private readonly Dictionary<(MacAddress Mac, ushort Vid), BrFdbEntry> _entries = new();
 
     /// <summary>
     /// The FDB of bridge <paramref name="bridge"/> in the namespace whose replay state is <paramref name="state"/>,
@@ -36,9 +39,17 @@ public sealed class BrFdb
         if (byBridge.TryGetValue(bridge.Name, out var fdb)) return fdb;
         byBridge[bridge.Name] = fdb = new BrFdb();
         foreach (var e in Configured(ns, bridge).Where(e => e.State != FdbState.Permanent))
-            fdb._entries[e.Mac] = new BrFdbEntry(e.Mac, e.Port, nowNs, IsStatic: e.State == FdbState.Static);
+            foreach (var vid in VidsOf(ns, e))
+                fdb._entries[(e.Mac, vid)] = new BrFdbEntry(e.Mac, e.Port, nowNs, IsStatic: e.State == FdbState.Static, vid);
         return fdb;
     }
+
+    /// <summary>
+    /// The VLANs an entry made without `vlan` is added for: 0 and every VLAN of its port (br_fdb_add does
+    /// this with the port's VLANs when the entry is made; the model takes the VLANs the lab leaves).
+    /// </summary>
+    private static IEnumerable<ushort> VidsOf(NetNamespace ns, FdbEntry e) =>
+        new ushort[] { 0 }.Concat(ns.Device(e.Port)?.Vlans.Vlans.Select(v => v.Vid) ?? []);
 
     /// <summary>The configured entries whose port belongs to <paramref name="bridge"/>.</summary>
     private static IEnumerable<FdbEntry> Configured(NetNamespace ns, NetDevice bridge) =>
@@ -51,35 +62,42 @@ public sealed class BrFdb
     /// A static entry is moved like a learned one (only local and sticky entries are not; checked on 6.18) and stays static.
     /// </summary>
     [KernelSymbol("br_fdb_update", "net/bridge/br_fdb.c")]
-    public string Update(MacAddress mac, string port, long nowNs)
+    public string Update(MacAddress mac, string port, long nowNs, ushort vid = 0)
     {
-        if (_entries.TryGetValue(mac, out var old) && (old.IsStatic || nowNs - old.UpdatedNs <= AgeingTimeNs))
+        string inVlan = vid == 0 ? "" : $" in VLAN {vid}";
+        if (_entries.TryGetValue((mac, vid), out var old) && (old.IsStatic || nowNs - old.UpdatedNs <= AgeingTimeNs))
         {
-            _entries[mac] = old with { Port = port, UpdatedNs = nowNs };
+            _entries[(mac, vid)] = old with { Port = port, UpdatedNs = nowNs };
             var kind = old.IsStatic ? "static entry " : "";
-            return old.Port == port ? $"{kind}{mac} refreshed on {port}" : $"{kind}{mac} moved from {old.Port} to {port}";
+            return old.Port == port ? $"{kind}{mac}{inVlan} refreshed on {port}" : $"{kind}{mac}{inVlan} moved from {old.Port} to {port}";
         }
-        _entries[mac] = new BrFdbEntry(mac, port, nowNs);
-        return $"{mac} learned on {port}";
+        _entries[(mac, vid)] = new BrFdbEntry(mac, port, nowNs, Vid: vid);
+        return $"{mac} learned on {port}{inVlan}";
     }
 
     /// <summary>br_fdb_find_rcu for a non-local entry: the port, or null when unknown or aged out (static entries never age).</summary>
     [KernelSymbol("br_fdb_find_rcu", "net/bridge/br_fdb.c")]
-    public BrFdbEntry? Find(MacAddress mac, long nowNs)
+    public BrFdbEntry? Find(MacAddress mac, long nowNs, ushort vid = 0)
     {
-        if (!_entries.TryGetValue(mac, out var e)) return null;
+        if (!_entries.TryGetValue((mac, vid), out var e)) return null;
         if (!e.IsStatic && nowNs - e.UpdatedNs > AgeingTimeNs)
         {
-            _entries.Remove(mac); // br_fdb_cleanup
+            _entries.Remove((mac, vid)); // br_fdb_cleanup
             return null;
         }
         return e;
     }
 
-    /// <summary>A local (permanent) entry: the bridge's own MAC, the MAC of one of its ports, or a permanent entry made by hand.</summary>
-    public static bool IsLocal(NetNamespace ns, NetDevice bridge, MacAddress mac) =>
-        mac == bridge.Mac || BrPorts.Of(ns, bridge).Any(p => p.Mac == mac)
-        || (ns.FdbEntries.Count > 0 && Configured(ns, bridge).Any(e => e.State == FdbState.Permanent && e.Mac == mac));
+    /// <summary>
+    /// A local (permanent) entry in VLAN <paramref name="vid"/>: the bridge's own MAC, the MAC of one of
+    /// its ports, or a permanent entry made by hand. Each is there for VLAN 0 and, as br_fdb_add_local
+    /// adds them, for every VLAN of its owner (the bridge's own `self` VLANs for the bridge's MAC).
+    /// </summary>
+    public static bool IsLocal(NetNamespace ns, NetDevice bridge, MacAddress mac, ushort vid = 0) =>
+        (mac == bridge.Mac && Has(bridge, vid)) || BrPorts.Of(ns, bridge).Any(p => p.Mac == mac && Has(p, vid))
+        || (ns.FdbEntries.Count > 0 && Configured(ns, bridge).Any(e => e.State == FdbState.Permanent && e.Mac == mac && VidsOf(ns, e).Contains(vid)));
+
+    private static bool Has(NetDevice owner, ushort vid) => vid == 0 || owner.Vlans.Find(vid) is not null;
 }
 
 /// <summary>The ports of a bridge (br->port_list).</summary>
@@ -140,8 +158,4 @@ public static class BrPorts
         if (PortBehind(skb, bridge, address) is not var (port, mac) || !port.IsUp || port.PortState is not (BrPortState.Forwarding or BrPortState.Learning)) return null;
         return BrFdb.Of(skb.State, skb.Netns, bridge, skb.TimestampNs).Update(mac, port.Name, skb.TimestampNs);
     }
-
-    /// <summary>vlan_filtering is not modelled: a lab that turns it on is reported unsupported.</summary>
-    public static bool VlanFiltering(NetNamespace ns) =>
-        ns.Unmodelled.Any(l => l.Contains("vlan_filtering 1", StringComparison.Ordinal) || l.Contains("bridge vlan", StringComparison.Ordinal));
 }

@@ -21,7 +21,7 @@ public static class BrForward
     [KernelSymbol("br_forward", "net/bridge/br_forward.c")]
     public static void Forward(SkBuff skb, TraceBuilder t, NetDevice br, NetDevice? from, NetDevice to, bool brnf, bool localOrig, Fate fate)
     {
-        if (ShouldDeliver(from, to) is { } why)
+        if (ShouldDeliver(skb, from, to) is { } why)
         {
             t.Drop(skb, "BrForward", "br_forward", "NOT_SPECIFIED", $"should_deliver fails: {why}");
             return;
@@ -32,21 +32,28 @@ public static class BrForward
 
     /// <summary>
     /// should_deliver: null when a copy may leave by <paramref name="to"/>: not the port it came in on
-    /// unless that port is in hairpin mode, and the port in forwarding state. Otherwise why not.
+    /// unless that port is in hairpin mode, the port in forwarding state, and (VLAN filtering) a member
+    /// of the frame's VLAN (br_allowed_egress). Otherwise why not.
     /// </summary>
     [KernelSymbol("should_deliver", "net/bridge/br_forward.c")]
-    internal static string? ShouldDeliver(NetDevice? from, NetDevice to)
+    internal static string? ShouldDeliver(SkBuff skb, NetDevice? from, NetDevice to)
     {
         if (from?.Name == to.Name && !to.Hairpin) return $"{to.Name} is the port the frame came in on (hairpin off)";
         if (!to.IsUp) return $"{to.Name} is down (port disabled)";
         if (to.PortState != BrPortState.Forwarding) return $"{to.Name} is in {to.PortState.ToString().ToLowerInvariant()} state";
-        return null;
+        return BrVlan.AllowedEgress(skb, to);
     }
 
-    /// <summary>NF_BR_FORWARD or NF_BR_LOCAL_OUT, then NF_BR_POST_ROUTING, for the copy sent out of <paramref name="to"/>.</summary>
+    /// <summary>
+    /// __br_forward: br_handle_vlan (the tag popped where the VLAN is untagged on <paramref name="to"/>),
+    /// then NF_BR_FORWARD or NF_BR_LOCAL_OUT and NF_BR_POST_ROUTING for the copy sent out of
+    /// <paramref name="to"/>; br_netfilter's inet hooks only for a copy that leaves untagged.
+    /// </summary>
     private static bool Hooks(SkBuff skb, TraceBuilder t, NetDevice br, NetDevice? from, NetDevice to, bool brnf, bool localOrig)
     {
         t.Stage(skb, "BrForward", "__br_forward", Verdict.Pass, $"{(from is null ? br.Name : from.Name)} -> {to.Name}");
+        if (!BrVlan.HandleVlan(skb, t, to)) return false;
+        brnf &= BrNetfilter.TakesTag(skb, skb.Netns);
         if (localOrig)
         {
             if (!NfHookSlow.Run(skb, t, NfFamily.Bridge, NfHook.LocalOut, null, to)) return false;
@@ -81,7 +88,7 @@ public static class BrForward
     [KernelSymbol("br_flood", "net/bridge/br_forward.c")]
     public static void Flood(SkBuff skb, TraceBuilder t, NetDevice br, NetDevice? from, bool localRcv, bool brnf, Fate fate, bool localOrig = false)
     {
-        var ports = BrPorts.Of(skb.Netns, br).Where(p => ShouldDeliver(from, p) is null).ToList();
+        var ports = BrPorts.Of(skb.Netns, br).Where(p => ShouldDeliver(skb, from, p) is null).ToList();
         EthernetFrame.TryParse(skb.Data[skb.MacHeader..], out var eth, out _);
         var dst = eth.Destination;
         var survivors = new List<(NetDevice Port, SkBuff Copy)>();
@@ -104,15 +111,17 @@ public static class BrForward
         foreach (var (port, copy) in survivors)
             if (port != follow.Port) { copy.Dev = port; copy.Engine.NoteCrossing(copy, outbound: true); }
         string copies = outcome.Count == 0 ? "no other port in forwarding state" : $"copies to {string.Join(", ", outcome)}";
-        string up = localRcv ? $", and up to {br.Name}" : "";
+        // br_pass_frame_up's own VLAN check (the bridge's `self` VLANs) decides whether the host gets a copy.
+        string? notUp = localRcv ? BrVlan.AllowedEgress(skb, br) : null;
+        string up = !localRcv ? "" : notUp is null ? $", and up to {br.Name}" : $", not up to {br.Name} ({notUp})";
         if (follow.Port is not null)
         {
-            if (localRcv)
+            if (localRcv && notUp is null)
             {
                 // The copy up to the host passes NF_BR_LOCAL_IN; the model does not follow it further.
                 var local = Clone(skb);
                 var scratch = new TraceBuilder();
-                if (NfHookSlow.Run(local, scratch, NfFamily.Bridge, NfHook.LocalIn, from, null))
+                if (BrVlan.HandleVlan(local, scratch, br) && NfHookSlow.Run(local, scratch, NfFamily.Bridge, NfHook.LocalIn, from, null))
                 {
                     scratch.Stage(local, "BrPassFrameUp", "br_pass_frame_up", Verdict.Pass, $"a copy is received on {br.Name} (not followed by the model)");
                     local.Dev = br;
@@ -173,7 +182,7 @@ public static class BrForward
         Netns = skb.Netns, Dev = skb.Dev, Engine = skb.Engine, TimestampNs = skb.TimestampNs,
         MacHeader = skb.MacHeader, NetworkHeader = skb.NetworkHeader, TransportHeader = skb.TransportHeader,
         Protocol = skb.Protocol, PktType = skb.PktType, Mark = skb.Mark, Ct = skb.Ct,
-        VlanId = skb.VlanId, VlanPresent = skb.VlanPresent, Hops = skb.Hops,
+        VlanId = skb.VlanId, VlanPresent = skb.VlanPresent, VlanFiltered = skb.VlanFiltered, Hops = skb.Hops,
     };
 }
 
@@ -189,11 +198,6 @@ public static class BrDevXmit
     {
         var br = skb.Dev;
         var ns = skb.Netns;
-        if (BrPorts.VlanFiltering(ns))
-        {
-            t.Unsupported(skb, $"{br.Name} has vlan_filtering on (VLAN ingress/egress filtering is not modelled)");
-            return;
-        }
         if (br.KernelStp)
         {
             t.Unsupported(skb, BrPorts.StpStates(br));
@@ -205,6 +209,9 @@ public static class BrDevXmit
             return;
         }
         var dst = eth.Destination;
+        // The host sending through the bridge enters it like a port: the bridge's own VLANs and PVID.
+        if (!BrVlan.AllowedIngress(skb, t, br, br, out var vid)) return;
+        string inVlan = vid == 0 ? "" : $" in VLAN {vid}";
         if (dst.IsBroadcast || dst.IsMulticast)
         {
             t.Stage(skb, "BrDevXmit", "br_dev_xmit", Verdict.Pass, $"{(dst.IsBroadcast ? "broadcast" : $"multicast {dst}")}: flooded to every port");
@@ -212,19 +219,19 @@ public static class BrDevXmit
             BrForward.Flood(skb, t, br, null, localRcv: false, brnf: false, fate, localOrig: true);
             return;
         }
-        if (BrFdb.IsLocal(ns, br, dst))
+        if (BrFdb.IsLocal(ns, br, dst, vid))
         {
             // The local fdb entry has no port: br_forward gets no destination and frees the frame.
             t.Drop(skb, "BrDevXmit", "br_dev_xmit", "NOT_SPECIFIED", $"{dst} is {br.Name}'s own (local fdb entry): nowhere to send it");
             return;
         }
-        if (BrFdb.Of(skb.State, ns, br, skb.TimestampNs).Find(dst, skb.TimestampNs) is { } entry && ns.Device(entry.Port) is { } to)
+        if (BrFdb.Of(skb.State, ns, br, skb.TimestampNs).Find(dst, skb.TimestampNs, vid) is { } entry && ns.Device(entry.Port) is { } to)
         {
-            t.Stage(skb, "BrDevXmit", "br_dev_xmit", Verdict.Pass, $"{dst} {(entry.IsStatic ? "has a static entry" : "is learned")} on {to.Name}");
+            t.Stage(skb, "BrDevXmit", "br_dev_xmit", Verdict.Pass, $"{dst} {(entry.IsStatic ? "has a static entry" : "is learned")} on {to.Name}{inVlan}");
             BrForward.Forward(skb, t, br, null, to, brnf: false, localOrig: true, fate);
             return;
         }
-        t.Stage(skb, "BrDevXmit", "br_dev_xmit", Verdict.Pass, $"{dst} is not in {br.Name}'s fdb: unknown unicast, flooded to every port");
+        t.Stage(skb, "BrDevXmit", "br_dev_xmit", Verdict.Pass, $"{dst} is not in {br.Name}'s fdb{inVlan}: unknown unicast, flooded to every port");
         BrForward.Flood(skb, t, br, null, localRcv: false, brnf: false, fate, localOrig: true);
     }
 

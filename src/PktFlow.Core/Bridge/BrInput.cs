@@ -26,11 +26,6 @@ public static class BrHandleFrame
             t.Unsupported(skb, $"{port.Name} is enslaved to {port.Master}, which is not a bridge of {ns.Name} (bonding, VRF, ... are not modelled)");
             return;
         }
-        if (BrPorts.VlanFiltering(ns))
-        {
-            t.Unsupported(skb, $"{br.Name} has vlan_filtering on (VLAN ingress/egress filtering is not modelled)");
-            return;
-        }
         if (br.KernelStp)
         {
             t.Unsupported(skb, BrPorts.StpStates(br));
@@ -68,7 +63,8 @@ public static class BrHandleFrame
         t.Stage(skb, "BrHandleFrame", "br_handle_frame", Verdict.Pass, $"{port.Name} is a port of {br.Name} ({port.PortState.ToString().ToLowerInvariant()} state)");
 
         if (!NfHookSlow.Run(skb, t, NfFamily.Bridge, NfHook.PreRouting, port, null)) return;
-        bool brnf = BrNetfilter.Enabled(ns, skb.Protocol);
+        // br_netfilter takes a frame whose VLAN tag is still on only with bridge-nf-filter-vlan-tagged (IS_IP, is_vlan_ip).
+        bool brnf = BrNetfilter.Enabled(ns, skb.Protocol) && BrNetfilter.TakesTag(skb, ns);
         if (brnf && !BrNetfilter.PreRouting(skb, t, br)) return;
         Finish(skb, t, port, br, brnf);
     }
@@ -76,13 +72,15 @@ public static class BrHandleFrame
     [KernelSymbol("br_handle_frame_finish", "net/bridge/br_input.c")]
     private static void Finish(SkBuff skb, TraceBuilder t, NetDevice port, NetDevice br, bool brnf)
     {
+        if (!BrVlan.AllowedIngress(skb, t, br, port, out var vid)) return;
         EthernetFrame.TryParse(skb.Data[skb.MacHeader..], out var eth, out _);
         var src = eth.Source;
         var dst = eth.Destination; // br_netfilter may have rewritten it (DNAT)
         var fdb = BrFdb.Of(skb.State, skb.Netns, br, skb.TimestampNs);
-        string learned = BrFdb.IsLocal(skb.Netns, br, src)
+        string learned = BrFdb.IsLocal(skb.Netns, br, src, vid)
             ? $"source {src} is one of {br.Name}'s own (local) addresses: br_fdb_update leaves the entry where it is (\"own address as source address\" warning)"
-            : fdb.Update(src, port.Name, skb.TimestampNs);
+            : fdb.Update(src, port.Name, skb.TimestampNs, vid);
+        string inVlan = vid == 0 ? "" : $" in VLAN {vid}";
 
         if (port.PortState == BrPortState.Learning)
         {
@@ -96,31 +94,39 @@ public static class BrHandleFrame
             BrForward.Flood(skb, t, br, port, localRcv: true, brnf, Fate.Forwarded);
             return;
         }
-        if (BrFdb.IsLocal(skb.Netns, br, dst))
+        if (BrFdb.IsLocal(skb.Netns, br, dst, vid))
         {
             t.Stage(skb, "BrHandleFrameFinish", "br_handle_frame_finish", Verdict.Pass,
-                $"{learned}; {dst} is {LocalOwner(skb.Netns, br, dst)} (local fdb entry): up to the host");
+                $"{learned}; {dst} is {LocalOwner(skb.Netns, br, dst)} (local fdb entry{inVlan}): up to the host");
             PassFrameUp(skb, t, port, br, brnf);
             return;
         }
-        if (fdb.Find(dst, skb.TimestampNs) is { } entry && skb.Netns.Device(entry.Port) is { } to)
+        if (fdb.Find(dst, skb.TimestampNs, vid) is { } entry && skb.Netns.Device(entry.Port) is { } to)
         {
-            t.Stage(skb, "BrHandleFrameFinish", "br_handle_frame_finish", Verdict.Pass, $"{learned}; {dst} {(entry.IsStatic ? "has a static entry" : "is learned")} on {to.Name}");
+            t.Stage(skb, "BrHandleFrameFinish", "br_handle_frame_finish", Verdict.Pass, $"{learned}; {dst} {(entry.IsStatic ? "has a static entry" : "is learned")} on {to.Name}{inVlan}");
             BrForward.Forward(skb, t, br, port, to, brnf, localOrig: false, Fate.Forwarded);
             return;
         }
-        t.Stage(skb, "BrHandleFrameFinish", "br_handle_frame_finish", Verdict.Pass, $"{learned}; {dst} is not in {br.Name}'s fdb: unknown unicast, flooded");
+        t.Stage(skb, "BrHandleFrameFinish", "br_handle_frame_finish", Verdict.Pass, $"{learned}; {dst} is not in {br.Name}'s fdb{inVlan}: unknown unicast, flooded");
         BrForward.Flood(skb, t, br, port, localRcv: false, brnf, Fate.Forwarded);
     }
 
     /// <summary>
-    /// br_pass_frame_up: NF_BR_LOCAL_IN, then the frame is received again on the bridge device
-    /// (netif_receive_skb with skb->dev = the bridge): taps, tc and netdev ingress of the bridge, then
-    /// ip_rcv / arp_rcv with the bridge as input device.
+    /// br_pass_frame_up: with VLAN filtering the bridge is a port like any other (br_allowed_egress on
+    /// its own `self` VLANs, then br_handle_vlan: up untagged where that VLAN is untagged, tagged
+    /// otherwise, for a VLAN device on the bridge to take); NF_BR_LOCAL_IN, then the frame is received
+    /// again on the bridge device (netif_receive_skb with skb->dev = the bridge): taps, tc and netdev
+    /// ingress of the bridge, then ip_rcv / arp_rcv with the bridge as input device.
     /// </summary>
     [KernelSymbol("br_pass_frame_up", "net/bridge/br_input.c")]
     internal static void PassFrameUp(SkBuff skb, TraceBuilder t, NetDevice port, NetDevice br, bool brnf)
     {
+        if (BrVlan.AllowedEgress(skb, br) is { } why)
+        {
+            t.Drop(skb, "BrPassFrameUp", "br_pass_frame_up", "NOT_SPECIFIED", $"br_allowed_egress: {why} (bridge vlan add dev {br.Name} vid {skb.VlanId} self)");
+            return;
+        }
+        if (!BrVlan.HandleVlan(skb, t, br)) return;
         if (!NfHookSlow.Run(skb, t, NfFamily.Bridge, NfHook.LocalIn, port, null)) return;
         t.Stage(skb, "BrPassFrameUp", "br_pass_frame_up", Verdict.Pass, $"received again on {br.Name}");
         if (brnf) BrNetfilter.MarkPassedUp(skb);

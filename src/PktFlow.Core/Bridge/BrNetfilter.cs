@@ -28,6 +28,13 @@ public static class BrNetfilter
         _ => false,
     };
 
+    /// <summary>
+    /// IS_IP / is_vlan_ip: a frame that carries a VLAN tag (skb_vlan_tag_present) passes br_netfilter's
+    /// inet hooks only with net.bridge.bridge-nf-filter-vlan-tagged = 1 (default 0).
+    /// </summary>
+    public static bool TakesTag(SkBuff skb, NetNamespace ns) =>
+        !skb.VlanPresent || (ns.Sysctls.Get("net.bridge.bridge-nf-filter-vlan-tagged") ?? "0").Trim() != "0";
+
     private static bool On(NetNamespace ns, string key) => (ns.Sysctls.Get(key) ?? "1").Trim() != "0";
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using PktFlow.Topology;
 
 namespace PktFlow.Datapath;
@@ -28,6 +29,8 @@ public sealed class SkBuff
     /// <summary>802.1Q VLAN id taken off the frame by skb_vlan_untag (0 when none).</summary>
     public ushort VlanId { get; set; }
     public bool VlanPresent { get; set; }
+    /// <summary>BR_INPUT_SKB_CB(skb)->vlan_filtered: the bridge that took the frame in filters VLANs (br_allowed_ingress).</summary>
+    public bool VlanFiltered { get; set; }
 
     /// <summary>The engine walking this packet: the whole topology and every namespace's state.</summary>
     public required DatapathEngine Engine { get; init; }
@@ -81,9 +84,56 @@ public sealed class SkBuff
             NetworkHeader = 14;
             MacHeader = 0;
         }
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(Buffer.AsSpan(MacHeader + 12), Protocol);
+        BinaryPrimitives.WriteUInt16BigEndian(Buffer.AsSpan(MacHeader + 12), Protocol);
         VlanPresent = false;
         VlanId = 0;
+    }
+
+    /// <summary>
+    /// __vlan_hwaccel_put_tag: the model keeps the tag in the frame's bytes (as nft's payload expressions
+    /// and the next receiver see it), so a new outer tag is inserted after the MAC addresses; a
+    /// priority tag of the same protocol gets its VID filled in and keeps its PCP.
+    /// </summary>
+    public void PutVlanTag(ushort tpid, ushort vid)
+    {
+        var at = MacHeader + 12;
+        var o = Buffer.AsSpan(at);
+        if (BinaryPrimitives.ReadUInt16BigEndian(o) == tpid && (BinaryPrimitives.ReadUInt16BigEndian(o[2..]) & 0xFFF) == 0)
+        {
+            ushort tci = (ushort)(BinaryPrimitives.ReadUInt16BigEndian(o[2..]) | vid);
+            BinaryPrimitives.WriteUInt16BigEndian(o[2..], tci);
+        }
+        else
+        {
+            var b = new byte[Length + 4];
+            Buffer.AsSpan(0, at).CopyTo(b);
+            BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(at), tpid);
+            BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(at + 2), vid);
+            Buffer.AsSpan(at, Length - at).CopyTo(b.AsSpan(at + 4));
+            Shift(b, +4);
+        }
+        VlanPresent = true;
+        VlanId = vid;
+    }
+
+    /// <summary>__vlan_hwaccel_clear_tag: the outer tag leaves the frame's bytes (an inner one, if any, becomes the outer).</summary>
+    public void ClearVlanTag()
+    {
+        var at = MacHeader + 12;
+        var b = new byte[Length - 4];
+        Buffer.AsSpan(0, at).CopyTo(b);
+        Buffer.AsSpan(at + 4, Length - at - 4).CopyTo(b.AsSpan(at));
+        Shift(b, -4);
+        VlanPresent = Wire.EtherTypes.IsVlan(BinaryPrimitives.ReadUInt16BigEndian(b.AsSpan(at)));
+        VlanId = VlanPresent ? (ushort)(BinaryPrimitives.ReadUInt16BigEndian(b.AsSpan(at + 2)) & 0xFFF) : (ushort)0;
+    }
+
+    private void Shift(byte[] b, int by)
+    {
+        Buffer = b;
+        Length = b.Length;
+        NetworkHeader += by;
+        if (TransportHeader >= 0) TransportHeader += by;
     }
 
     /// <summary>Replaces everything from the network header on (reassembly).</summary>

@@ -105,6 +105,7 @@ public sealed partial class NamespaceBuilder
             Name = name, IfIndex = keepIndex is { } k && !_devices.Any(d => d.IfIndex == k) ? k : NextIndex(), Kind = kind, Mac = mac ?? StableMac(name),
             Mtu = mtu ?? 1500, Peer = peer, PeerNamespace = peerNamespace, Tunnel = tunnel,
         });
+        if (kind == DeviceKind.Bridge) InitBridgeVlans(name);
     }
 
     /// <summary>dev_index_reserve: the namespace's next number after the last one given, skipping numbers in use (a device moved in keeps its own).</summary>
@@ -161,7 +162,7 @@ public sealed partial class NamespaceBuilder
     {
         if (master is not null) Get(master);
         var d = Get(name);
-        if (d.Master != master) ForgetFdbOf(name);
+        if (d.Master != master) { ForgetFdbOf(name); PortVlansOnMasterChange(name, master); }
         d.Master = master;
         d.PortState = BrPortState.Forwarding;
         d.Hairpin = false;
@@ -203,6 +204,7 @@ public sealed partial class NamespaceBuilder
         if (d.Up) throw new TopologyException($"cannot rename {name} while it is up (Device or resource busy)");
         d.Name = newName;
         RenameFdb(name, newName);
+        RenameVlans(name, newName);
         for (int i = 0; i < _addresses.Count; i++)
             if (_addresses[i].Device == name)
                 _addresses[i] = new InterfaceAddress { Device = newName, Prefix = _addresses[i].Prefix, Broadcast = _addresses[i].Broadcast, Scope = _addresses[i].Scope };
@@ -396,6 +398,7 @@ public sealed partial class NamespaceBuilder
         _devices.Remove(d);
         _addresses.RemoveAll(a => a.Device == name);
         _userRoutes.RemoveAll(r => r.Device == name);
+        _vlanStates.Remove(name);
         return (d.Kind, d.Mac, d.Mtu, d.Peer, d.PeerNamespace, d.IfIndex);
     }
 
@@ -510,7 +513,7 @@ public sealed partial class NamespaceBuilder
         {
             Name = d.Name, Namespace = Name, IfIndex = d.IfIndex, Kind = d.Kind, Mac = d.Mac, Mtu = d.Mtu, IsUp = d.Up,
             Master = d.Master, Peer = d.Peer, PeerNamespace = d.PeerNamespace, Hairpin = d.Hairpin, PortState = d.PortState,
-            KernelStp = d.StpRan, Tunnel = d.Tunnel,
+            KernelStp = d.StpRan, Tunnel = d.Tunnel, Vlans = FrozenVlans(d.Name), VlanOptions = FrozenVlanOptions(d.Name),
         }).ToList();
         var addresses = _listed ? _addresses.ToList() : _devices.SelectMany(AllAddresses).ToList();
         var routes = _listed ? _userRoutes.ToList() : KernelRoutes().Concat(_userRoutes).DistinctBy(r => (r.ToString(), r.Table)).ToList();

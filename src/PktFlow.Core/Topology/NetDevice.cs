@@ -34,6 +34,13 @@ public sealed class NetDevice
     /// they were: this stays false there.)
     /// </summary>
     public bool KernelStp { get; init; }
+    /// <summary>
+    /// For a bridge port: its VLANs (`bridge vlan add dev PORT`); for a bridge: its own VLANs
+    /// (`bridge vlan add dev BR self`). Used only when the bridge has vlan_filtering on.
+    /// </summary>
+    public BrVlanGroup Vlans { get; init; } = BrVlanGroup.Empty;
+    /// <summary>For a bridge: vlan_filtering, vlan_protocol and vlan_default_pvid.</summary>
+    public BrVlanOptions VlanOptions { get; init; } = BrVlanOptions.Default;
     /// <summary>For an ipip device: its tunnel parameters (struct ip_tunnel_parm).</summary>
     public IpTunnelParameters? Tunnel { get; init; }
 

@@ -402,12 +402,4 @@ public class BrHandleFrameTests
         Assert.True(added.Host.Device("br0")!.KernelStp);
         Assert.False(LabLoader.Load(BaseLab, "br.lab").Host.Device("br0")!.KernelStp);
     }
-
-    [Fact]
-    public void VlanFilteringIsReportedUnsupported()
-    {
-        var t = Inject(Engine("bridge vlan add dev port1 vid 10"), "port1", Ping(H2, H1, A1, A2));
-        Assert.Equal(Fate.Unsupported, t.Fate);
-        Assert.Contains("vlan_filtering", t.Reason);
-    }
 }

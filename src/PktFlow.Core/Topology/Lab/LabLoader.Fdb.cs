@@ -12,13 +12,7 @@ public sealed partial class LabLoader
     /// </summary>
     private bool BridgeFdb(List<string> w, string ns)
     {
-        int i = 1;
-        if (i + 1 < w.Count && w[i] is "-n" or "-netns")
-        {
-            ns = w[i + 1];
-            if (!_namespaces.ContainsKey(ns)) throw Error($"Cannot open network namespace \"{ns}\"", ns);
-            i += 2;
-        }
+        int i = BridgeNetns(w, ref ns);
         if (i + 1 >= w.Count || w[i] != "fdb" || w[i + 1] is not ("add" or "replace" or "del" or "delete")) return false;
         var verb = w[i + 1];
         var mac = ParseMac(Need(w, i + 2, "MAC address"));

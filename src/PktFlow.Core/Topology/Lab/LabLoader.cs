@@ -142,7 +142,7 @@ public sealed partial class LabLoader
                 case "nft": Nft(w, ns); break;
                 case "iptables-restore" or "ip6tables-restore" or "iptables-nft-restore" or "ip6tables-nft-restore" or "iptables-legacy-restore":
                     IptablesRestore(w, ns); break;
-                case "bridge" when BridgeLinkSet(w, ns) || BridgeFdb(w, ns): break;
+                case "bridge" when BridgeLinkSet(w, ns) || BridgeFdb(w, ns) || BridgeVlan(w, ns): break;
                 case "iptables" or "ip6tables" or "iptables-nft" or "ip6tables-nft":
                     IptablesCommand(w, ns); break;
                 case "arptables" or "ebtables" or "tc" or "bridge" or "ethtool" or "ipset" or "iptables-legacy" or "ip6tables-legacy":
@@ -514,18 +514,58 @@ public sealed partial class LabLoader
         }
         else if (devKind == DeviceKind.Ipip) AddIpip(b, name, mtu, tunnel!);
         else b.AddDevice(name, devKind, mac, mtu);
-        if (devKind == DeviceKind.Bridge) BridgeStpState(a, typeAt + 2, b, name);
+        if (devKind == DeviceKind.Bridge && BridgeOptions(a, typeAt + 2, b, name) is { } other)
+            b.NoteUnmodelled($"{_file}:{_cmd.Line}: bridge {name} options {other}");
     }
 
-    /// <summary>`stp_state N` among a bridge's options (IFLA_BR_STP_STATE); the other options stay unmodelled lines.</summary>
-    private void BridgeStpState(List<string> a, int start, NamespaceBuilder b, string bridge)
+    /// <summary>
+    /// A bridge's options from <paramref name="start"/> on, applied in br_changelink's order: stp_state
+    /// (IFLA_BR_STP_STATE), vlan_filtering, vlan_protocol, vlan_default_pvid. Returns the options the
+    /// model does not evaluate (null when none), which the caller keeps as an unmodelled line.
+    /// </summary>
+    private string? BridgeOptions(List<string> a, int start, NamespaceBuilder b, string bridge)
     {
-        int at = a.IndexOf("stp_state", start);
-        if (at < 0) return;
-        int state = ParseInt(Need(a, at + 1, "STP state"));
-        b.SetStpState(bridge, state);
-        if (state != 0)
-            Warn($"{bridge}: STP (stp_state {state}) decides its ports' states by timers and BPDUs from when the lab ran; frames through it are reported unsupported");
+        int? stp = null, filtering = null, defaultPvid = null;
+        ushort? protocol = null;
+        var other = new List<string>();
+        for (int i = start; i < a.Count; i++)
+        {
+            switch (a[i])
+            {
+                case "stp_state": stp = ParseInt(Need(a, ++i, "STP state")); break;
+                case "vlan_filtering": filtering = ParseInt(Need(a, ++i, "0 or 1")); break;
+                case "vlan_default_pvid": defaultPvid = ParseInt(Need(a, ++i, "default PVID")); break;
+                case "vlan_protocol":
+                    var p = Need(a, ++i, "802.1Q or 802.1ad");
+                    protocol = p.ToLowerInvariant() switch
+                    {
+                        "802.1q" => EtherTypes.Vlan, "802.1ad" => EtherTypes.QinQ,
+                        _ => throw Error("vlan_protocol is 802.1Q or 802.1ad (RTNETLINK answers: Protocol not supported)", p),
+                    };
+                    break;
+                case "address" or "mtu" or "name" or "dev" or "txqueuelen" or "qlen" or "numtxqueues" or "numrxqueues" or "group":
+                    i++; // ip link's own words, handled by the caller
+                    break;
+                default:
+                    other.Add(a[i]);
+                    if (i + 1 < a.Count) other.Add(a[++i]); // each bridge option takes one value
+                    break;
+            }
+        }
+        if (stp is { } state)
+        {
+            b.SetStpState(bridge, state);
+            if (state != 0)
+                Warn($"{bridge}: STP (stp_state {state}) decides its ports' states by timers and BPDUs from when the lab ran; frames through it are reported unsupported");
+        }
+        if (filtering is { } f) b.SetVlanFiltering(bridge, f != 0);
+        if (protocol is { } proto) b.SetVlanProtocol(bridge, proto);
+        if (defaultPvid is { } dp)
+        {
+            if (dp is < 0 or > 4094) throw Error("vlan_default_pvid is 0-4094 (RTNETLINK answers: Invalid argument)", dp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            b.SetDefaultPvid(bridge, (ushort)dp);
+        }
+        return other.Count == 0 ? null : string.Join(' ', other);
     }
 
     private void LinkSet(List<string> a, NamespaceBuilder b)
@@ -564,8 +604,8 @@ public sealed partial class LabLoader
                 {
                     var kind = Need(a, ++i, "link type");
                     if (kind == "bridge_slave") { i = BridgePortOptions(a, i + 1, b, dev) - 1; break; }
-                    if (kind == "bridge") BridgeStpState(a, i + 1, b, dev);
-                    // Bridge options (vlan_filtering, ...) are kept as unmodelled lines for the datapath to report.
+                    if (kind == "bridge" && BridgeOptions(a, i + 1, b, dev) is null) { i = a.Count; break; }
+                    // Options the model does not evaluate are kept as unmodelled lines, named in every result.
                     b.NoteUnmodelled($"{_file}:{_cmd.Line}: {_cmd.Text}");
                     Warn($"'type {kind}' options are not modelled");
                     i = a.Count;
@@ -578,16 +618,19 @@ public sealed partial class LabLoader
         }
     }
 
+    /// <summary>`bridge [-n NS] ...`: switches <paramref name="ns"/> to the namespace given; returns the index of the object word (link, fdb, vlan).</summary>
+    private int BridgeNetns(List<string> w, ref string ns)
+    {
+        if (w.Count < 3 || w[1] is not ("-n" or "-netns")) return 1;
+        ns = w[2];
+        if (!_namespaces.ContainsKey(ns)) throw Error($"Cannot open network namespace \"{ns}\"", ns);
+        return 3;
+    }
+
     /// <summary>`bridge [-n NS] link set dev X ...`: the port options the model evaluates. Other bridge commands return false.</summary>
     private bool BridgeLinkSet(List<string> w, string ns)
     {
-        int i = 1;
-        if (i + 1 < w.Count && w[i] is "-n" or "-netns")
-        {
-            ns = w[i + 1];
-            if (!_namespaces.ContainsKey(ns)) throw Error($"Cannot open network namespace \"{ns}\"", ns);
-            i += 2;
-        }
+        int i = BridgeNetns(w, ref ns);
         if (i + 1 >= w.Count || w[i] is not ("link" or "l") || w[i + 1] != "set") return false;
         i += 2;
         if (Need(w, i, "'dev DEVICE'") != "dev") throw Error("expected 'dev DEVICE'", w[i]);

@@ -81,23 +81,29 @@ internal static class SnapshotConfiguration
         return entries;
     }
 
-    /// <summary>`bridge -j vlan`: every VLAN but a port's lone default one (vlan 1 PVID untagged).</summary>
-    public static void Vlans(SnapshotJson root, List<string> unmodelled)
+    /// <summary>
+    /// `bridge -j vlan`: each port's VLANs and the bridge's own (`self`), with their flags ("PVID",
+    /// "Egress Untagged") and ranges (vlanEnd), by device name.
+    /// </summary>
+    public static Dictionary<string, (List<BrVlan> Vlans, ushort Pvid)> Vlans(SnapshotJson root)
     {
+        var groups = new Dictionary<string, (List<BrVlan>, ushort)>(StringComparer.Ordinal);
         foreach (var port in root.Items())
         {
             var name = port.Req("ifname", "a device name").Text();
-            var vlans = port.Opt("vlans")?.Items().ToList() ?? [];
-            if (vlans.Count == 1 && vlans[0].Opt("vlan")?.Text() == "1" && !vlans[0].Has("vlanEnd")
-                && (vlans[0].Opt("flags")?.Strings() ?? []).Order().SequenceEqual(["Egress Untagged", "PVID"]))
-                continue;
-            foreach (var v in vlans)
+            var list = new List<BrVlan>();
+            ushort pvid = 0;
+            foreach (var v in port.Opt("vlans")?.Items() ?? [])
             {
-                var id = v.Req("vlan", "a VLAN id").Text() + (v.Opt("vlanEnd") is { } end ? "-" + end.Text() : "");
+                var first = (ushort)v.Req("vlan", "a VLAN id").Int(1, 4094);
+                var last = v.Opt("vlanEnd") is { } end ? (ushort)end.Int(first, 4094) : first;
                 var flags = v.Opt("flags")?.Strings() ?? [];
-                unmodelled.Add($"{v.File}: {v.Path}: vlan {id} dev {name}{(flags.Count > 0 ? " " + string.Join(", ", flags) : "")}");
+                if (flags.Contains("PVID")) pvid = first;
+                for (int vid = first; vid <= last; vid++) list.Add(new BrVlan((ushort)vid, flags.Contains("Egress Untagged")));
             }
+            groups[name] = (list, pvid);
         }
+        return groups;
     }
 
     /// <summary>`nft -j list ruleset`: one line per table, chain, rule, set, map, ... (metainfo left out).</summary>

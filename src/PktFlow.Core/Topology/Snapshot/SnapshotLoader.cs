@@ -85,6 +85,8 @@ public static class SnapshotLoader
         public readonly Dictionary<IpFamily, List<Routing.FibRule>> Rules = new();
         public readonly List<Neighbour> Neighbours = new();
         public readonly List<FdbEntry> Fdb = new();
+        /// <summary>`bridge -j vlan`: each device's VLANs and PVID.</summary>
+        public Dictionary<string, (List<BrVlan> Vlans, ushort Pvid)> Vlans = new();
 
         public NetNamespace Build()
         {
@@ -97,6 +99,9 @@ public static class SnapshotLoader
             foreach (var a in Addresses) Builder.AddListedAddress(a);
             foreach (var (family, rules) in Rules) Builder.SetListedRules(family, rules);
             foreach (var n in Neighbours) Builder.AddNeighbour(n);
+            foreach (var d in Devices)
+                if (Vlans.TryGetValue(d.Device.Name, out var g) || d.Device.Kind == DeviceKind.Bridge)
+                    Builder.SetListedVlans(d.Device.Name, g.Vlans ?? [], g.Pvid, d.Device.VlanOptions);
             foreach (var f in Fdb) Builder.AddListedFdb(f);
             return Builder.Build();
         }
@@ -144,7 +149,7 @@ public static class SnapshotLoader
             if (Json(name, "neigh.json", required: false) is { } neigh) ns.Neighbours.AddRange(SnapshotConfiguration.Neighbours(neigh, _unmodelled));
             if (Json(name, "fdb.json", required: false) is { } fdb)
                 ns.Fdb.AddRange(SnapshotConfiguration.Fdb(fdb, ns.Devices.Select(d => d.Device.Mac).ToHashSet(), _unmodelled));
-            if (Json(name, "vlan.json", required: false) is { } vlan) SnapshotConfiguration.Vlans(vlan, _unmodelled);
+            if (Json(name, "vlan.json", required: false) is { } vlan) ns.Vlans = SnapshotConfiguration.Vlans(vlan);
             if (Json(name, "nft.json", required: false) is { } nft) Nftables(ns, name, nft);
             foreach (var file in new[] { "iptables.txt", "ip6tables.txt" })
                 if (Text(name, file) is { } lines) SnapshotConfiguration.IptablesSave(lines, $"{name}/{file}", _unmodelled, Warnings);
@@ -259,6 +264,7 @@ public static class SnapshotLoader
                         Name = name, IfIndex = ifindex, Kind = kind, Mac = mac,
                         Mtu = l.Req("mtu", "a number").Int(0), IsUp = flags.Contains("UP"),
                         Master = l.Opt("master")?.String(),
+                        VlanOptions = kind == DeviceKind.Bridge ? BridgeVlanOptions(info?.Opt("info_data")) : BrVlanOptions.Default,
                     },
                     LinkName = l.Opt("link")?.String(),
                     LinkIndex = l.Opt("link_index")?.Int(0),
@@ -270,6 +276,12 @@ public static class SnapshotLoader
                     _unmodelled.Add($"{l.File}: {l.Path}: {kindName} device {name} (kind '{kindName}' is not modelled; it behaves as a plain device)");
             }
         }
+
+        /// <summary>`ip -d -j link`'s bridge info_data: vlan_filtering, vlan_protocol, vlan_default_pvid.</summary>
+        private static BrVlanOptions BridgeVlanOptions(SnapshotJson? data) => data is not { } d ? BrVlanOptions.Default : new(
+            (d.Opt("vlan_filtering")?.Int(0, 1) ?? 0) == 1,
+            d.Opt("vlan_protocol")?.String() == "802.1ad" ? EtherTypes.QinQ : EtherTypes.Vlan,
+            (ushort)(d.Opt("vlan_default_pvid")?.Int(0, 4094) ?? 1));
 
         private void Addresses(SnapshotJson root, HashSet<string> known, List<InterfaceAddress> into)
         {

@@ -1,0 +1,39 @@
+using PktFlow.Topology;
+using PktFlow.Wire;
+
+namespace PktFlow.Tests.Topology.Snapshot;
+
+/// <summary>A snapshot's bridge VLANs: `bridge -j vlan show` per device and `ip -d -j link`'s vlan_* bridge options.</summary>
+public class SnapshotVlanTests
+{
+    [Fact]
+    public void BridgeVlansAndOptionsAreTakenAsListed()
+    {
+        using var s = new TempSnapshot();
+        s.Write("pfsnap-r/vlan.json", """
+            [{"ifname":"p1","vlans":[{"vlan":10,"flags":["PVID","Egress Untagged"]},{"vlan":20,"vlanEnd":22}]},
+             {"ifname":"br0","vlans":[{"vlan":10,"flags":["PVID"]}]}]
+            """);
+        s.EditJson("pfsnap-r/link.json", n =>
+        {
+            var data = n[3]!["linkinfo"]!["info_data"]!;
+            data["vlan_filtering"] = 1;
+            data["vlan_protocol"] = "802.1ad";
+            data["vlan_default_pvid"] = 0;
+        });
+        var r = s.Load().Namespace("pfsnap-r")!;
+        Assert.Equal("10 PVID Egress Untagged, 20, 21, 22", r.Device("p1")!.Vlans.ToString());
+        Assert.Equal("10 PVID", r.Device("br0")!.Vlans.ToString());
+        Assert.Equal(new BrVlanOptions(true, EtherTypes.QinQ, 0), r.Device("br0")!.VlanOptions);
+        Assert.DoesNotContain(r.Unmodelled, l => l.Contains("vlan.json", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AKernelWithoutVlanFilteringListsNoVlans()
+    {
+        using var s = new TempSnapshot();
+        var r = s.Load().Namespace("pfsnap-r")!;
+        Assert.False(r.Device("br0")!.VlanOptions.Filtering);
+        Assert.Equal("none", r.Device("p1")!.Vlans.ToString());
+    }
+}
