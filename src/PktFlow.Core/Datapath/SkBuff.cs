@@ -151,5 +151,16 @@ public sealed class SkBuff
     public ReadOnlySpan<byte> Data => Buffer.AsSpan(0, Length);
 
     /// <summary>pskb_trim_rcsum: drop link-layer padding after the IP total length.</summary>
-    public void TrimNetwork(int networkLength) => Length = Math.Min(Length, NetworkHeader + networkLength);
+    public void TrimNetwork(int networkLength)
+    {
+        Length = Math.Min(Length, NetworkHeader + networkLength);
+        Trimmed = true;
+    }
+
+    /// <summary>
+    /// skb->len from the network header on, once ip_rcv / ipv6_rcv trimmed the padding (null before):
+    /// afterwards it no longer follows the header's length field, which FOU/GUE receive shrinks.
+    /// </summary>
+    public int? LengthFromNetwork => Trimmed ? Length - NetworkHeader : null;
+    private bool Trimmed { get; set; }
 }

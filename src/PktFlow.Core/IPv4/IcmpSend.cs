@@ -42,7 +42,9 @@ public static class IcmpSend
         // RFC 1812 4.3.2.3 / icmp.c: as much of the original as fits in 576 bytes.
         int mtu = route.Route?.Device is { } d && ns.Device(d) is { } dev ? dev.Mtu : 1500;
         int room = Math.Min(mtu, 576) - 20 - 8;
-        int ipLength = Math.Min(ip.TotalLength, orig.Length);
+        // skb_in->len from the network header: ip_rcv trimmed it to tot_len, which a decapsulation
+        // may have shrunk since (FOU/GUE); a packet the stack did not trim yet is cut at tot_len.
+        int ipLength = skb.LengthFromNetwork ?? Math.Min(ip.TotalLength, orig.Length);
         var quoted = orig[..Math.Min(ipLength, room)];
         byte tos = IsError(type) ? (byte)((ip.Tos & 0x1E) | 0xC0) : ip.Tos;
         var message = GeneratedHeaders.Icmp(type, code, info, quoted);

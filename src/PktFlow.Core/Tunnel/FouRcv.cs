@@ -26,6 +26,7 @@ public static class FouRcv
     private static byte? FouUdpRecv(SkBuff skb, TraceBuilder t, FouPort port, ReadOnlySpan<byte> udpPayload, out ReadOnlySpan<byte> inner)
     {
         inner = udpPayload;
+        PullOuterLength(skb, UdpHeader.HeaderLength);
         t.Stage(skb, "FouUdpRecv", "fou_udp_recv", Verdict.Pass, $"{port}: UDP header pulled, resubmitted as IP protocol {port.Protocol} ({IpProtocol.Name(port.Protocol) ?? "?"})");
         return port.Protocol;
     }
@@ -45,6 +46,7 @@ public static class FouRcv
                 byte prot = gue.InnerIpVersion switch { 4 => IpProtocol.IpIp, 6 => IpProtocol.Ipv6, _ => 0 };
                 if (prot == 0) return Drop(skb, t, $"GUE variant 1 with IP version {gue.InnerIpVersion}");
                 inner = udpPayload;
+                PullOuterLength(skb, UdpHeader.HeaderLength);
                 t.Stage(skb, "GueUdpRecv", "gue_udp_recv", Verdict.Pass, $"{port}: GUE variant 1 (direct IPv{gue.InnerIpVersion}), resubmitted as IP protocol {prot}");
                 return prot;
             default:
@@ -62,8 +64,22 @@ public static class FouRcv
         }
         if (gue.Control) return Drop(skb, t, "GUE control message (gue_control_message: no support yet)");
         inner = udpPayload[len..];
+        PullOuterLength(skb, UdpHeader.HeaderLength + len);
         t.Stage(skb, "GueUdpRecv", "gue_udp_recv", Verdict.Pass, $"{port}: GUE header ({len} bytes) pulled, resubmitted as IP protocol {gue.ProtoCtype} ({IpProtocol.Name(gue.ProtoCtype) ?? "?"})");
         return gue.ProtoCtype;
+    }
+
+    /// <summary>
+    /// fou_recv_pull and gue_udp_recv take what they pull off the outer IPv4 header's tot_len and leave
+    /// its checksum as it was: an ICMP error for the resubmitted packet (no handler for the protocol)
+    /// quotes the outer header so, followed by everything from it to the end of the skb.
+    /// </summary>
+    private static void PullOuterLength(SkBuff skb, int pulled)
+    {
+        var nh = skb.Network;
+        if (nh.Length < 20 || nh[0] >> 4 != 4) return;
+        ushort total = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(nh[2..]);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(nh[2..], (ushort)Math.Max(0, total - pulled));
     }
 
     private static byte? Drop(SkBuff skb, TraceBuilder t, string why)
