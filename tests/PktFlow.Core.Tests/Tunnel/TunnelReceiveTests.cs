@@ -108,6 +108,20 @@ public class TunnelReceiveTests
     }
 
     [Fact]
+    public void GueForAProtocolWithoutHandlerIsUnknownToIpAfterThePull()
+    {
+        // gue_udp_recv resubmits protocol 47; with no GRE handler ip_protocol_deliver_rcu drops it
+        // (IP_NOPROTO) and answers protocol unreachable (the 6.12 recording lb-ipip-fou-decap, frame 17-18).
+        var gue = new byte[28];
+        gue[1] = 47;
+        var t = Run(Lab, FrameBuilder.Ipv4(IpAddr.Parse("10.1.0.254"), Host, IpProtocol.Udp, FrameBuilder.UdpWithPayload(IpAddr.Parse("10.1.0.254"), Host, 1234, 6080, gue)));
+        Assert.Contains(t.Path, e => e.Function == "gue_udp_recv" && e.Detail!.Contains("resubmitted as IP protocol 47"));
+        Assert.Equal(Fate.Dropped, t.Fate);
+        Assert.Equal("IP_NOPROTO", t.Reason);
+        Assert.Contains("ICMP protocol unreachable to 10.1.0.254", t.Generated);
+    }
+
+    [Fact]
     public void DirectFouHandsThePayloadToItsProtocol()
     {
         var t = Run(Lab, FrameBuilder.Ipv4(IpAddr.Parse("10.1.0.254"), Host, IpProtocol.Udp, FrameBuilder.UdpWithPayload(IpAddr.Parse("10.1.0.254"), Host, 1234, 5555, Inner())));
