@@ -327,9 +327,10 @@ public sealed partial class DatapathEngine
             CopyOf = copyOf,
         };
         if (t.Fate == Fate.Forwarded && t.Egress is { } egress && FlowKey(skb) is { } key)
-            _predicted.Add(egress, key, frame.Number, frame.TimestampNs, trace: trace);
+            // sent back out of the device it arrived on, the copy the tap shows next takes this trace
+            _predicted.Add(egress, key, frame.Number, frame.TimestampNs, trace: egress == trace.Ingress ? trace : null);
         else if (leftBack is not null)
-            _predicted.Add(at.ToString(), leftBack, frame.Number, frame.TimestampNs, trace: trace);
+            _predicted.Add(trace.Ingress, leftBack, frame.Number, frame.TimestampNs, trace: trace);
         return trace;
     }
 }
