@@ -35,9 +35,16 @@ public sealed partial class DatapathEngine
 
     private static string Crossing(NetDevice dev, bool outbound) => dev.Name + (outbound ? ">" : "<");
 
+    /// <summary>Observe mode: the capture point while a frame's own packet is traced (not its answers).</summary>
+    private InjectionPoint? _wire;
+
+    /// <summary>The header fields of the traced packet when it left by the capture point: a same-device forward, whose copy the capture shows next.</summary>
+    private string? _leftByWire;
+
     /// <summary>Called where the kernel's taps see a packet: sent on a device (dev_queue_xmit_nit) or received on one (__netif_receive_skb_core).</summary>
     internal void NoteCrossing(SkBuff skb, bool outbound)
     {
+        if (outbound && _wire is { } w && _leftByWire is null && skb.Dev == w.Device && skb.Netns == w.Namespace) _leftByWire = FlowKey(skb);
         if (_tracing is not { } origin || skb.Netns != CopiesIn || CopyKey(skb) is not { } key) return;
         _copies.Add(Crossing(skb.Dev, outbound), key, origin.Frame, skb.TimestampNs, origin);
     }

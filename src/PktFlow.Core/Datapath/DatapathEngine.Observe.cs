@@ -38,6 +38,7 @@ public sealed partial class DatapathEngine
             t.End(child.Fate, child.Reason, child.Egress);
             return;
         }
+        if (ForwardedBack(skb, t, at)) return;
         if (skb.Protocol == EtherTypes.Arp && ArpPacket.TryParse(l3, out var arp, out _) && arp.IsEthernetIpv4)
         {
             var what = arp.Operation == ArpPacket.Request ? $"request who-has {arp.TargetIp}" : $"reply {arp.SenderIp} is-at {arp.SenderMac}";
@@ -98,6 +99,23 @@ public sealed partial class DatapathEngine
             return;
         }
         t.Unsupported(skb, $"{src} > {dst} leaves {at} but is neither from this host nor a forward the model predicted from an earlier frame");
+    }
+
+    /// <summary>
+    /// A packet the host forwarded back out of the device it arrived on (ip_forward, with the ICMP
+    /// redirect it sends then): the tap saw it arrive, and now sees the forwarded copy leave. It is that
+    /// earlier frame's packet, not a new one from its sender: it takes that frame's trace, and nothing
+    /// is traced again (no second conntrack lookup, no second answer).
+    /// </summary>
+    private bool ForwardedBack(SkBuff skb, TraceBuilder t, InjectionPoint at)
+    {
+        if (FlowKey(skb) is not { } key || _predicted.MatchTrace(at.ToString(), key, skb.TimestampNs) is not { } earlier) return false;
+        foreach (var e in earlier.Path) t.Add(e);
+        foreach (var n in earlier.Notes) t.Note(n);
+        t.Note($"seen leaving {at}: the forwarded copy of frame {earlier.Frame}, which arrived on {at.Device.Name} and was routed back out of it, as the model predicted; the trace is that frame's");
+        t.Route = earlier.Route;
+        t.End(earlier.Fate, earlier.Reason, earlier.Egress);
+        return true;
     }
 
     /// <summary>

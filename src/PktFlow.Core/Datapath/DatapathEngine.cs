@@ -221,6 +221,7 @@ public sealed partial class DatapathEngine
         bool outbound = false;
         string? loopKey = null;
         BeginCopies(frame.Number);
+        (_wire, _leftByWire) = (Mode == ReplayMode.Observe ? at : null, null);
         if (Upcoming is not null && LinkLayer.TryDecode(frame.LinkType, data, out var ahead, out _))
             SeenAfterSnat = ahead.IsEthernet
                 ? EthernetFrame.TryParse(data, out var e0, out _) ? LaterAfterSnat(e0.EtherType, e0.Payload) : null
@@ -287,6 +288,9 @@ public sealed partial class DatapathEngine
         if (!t.Ended) throw new InvalidOperationException($"frame {frame.Number}: the datapath ended without a fate (model bug)");
         SeenAfterSnat = null;
         EndCopies(t, at, outbound, loopKey, frame.TimestampNs);
+        // an arriving packet the model sent back out of the capture device: the capture shows that copy next
+        var leftBack = outbound ? null : _leftByWire;
+        (_wire, _leftByWire) = (null, null);
         // a packet traced as its sender wrote it before NAT shows that sender's socket; others are learned
         // as seen. Before the children: an answer the kernel sends at once (a REJECT's reset, a SYN-ACK)
         // reaches the sender's socket, which sent this very packet (iptables-nft frame 14).
@@ -297,9 +301,7 @@ public sealed partial class DatapathEngine
         }
         else LearnSender(frame, link);
         var children = _children.Trace(this, t, file, frame.Number, frame.TimestampNs, Mode == ReplayMode.Observe ? at : null);
-        if (t.Fate == Fate.Forwarded && t.Egress is { } egress && FlowKey(skb) is { } key)
-            _predicted.Add(egress, key, frame.Number, frame.TimestampNs);
-        return new PacketTrace
+        var trace = new PacketTrace
         {
             File = file,
             Frame = frame.Number,
@@ -324,5 +326,11 @@ public sealed partial class DatapathEngine
             GeneratedNetwork = recognised?.GeneratedNetwork,
             CopyOf = copyOf,
         };
+        if (t.Fate == Fate.Forwarded && t.Egress is { } egress && FlowKey(skb) is { } key)
+            // sent back out of the device it arrived on, the copy the tap shows next takes this trace
+            _predicted.Add(egress, key, frame.Number, frame.TimestampNs, trace: egress == trace.Ingress ? trace : null);
+        else if (leftBack is not null)
+            _predicted.Add(trace.Ingress, leftBack, frame.Number, frame.TimestampNs, trace: trace);
+        return trace;
     }
 }

@@ -15,15 +15,16 @@ internal sealed class PredictedForwards
     /// <summary>How long a prediction is kept: far beyond any neighbour queue a lab configures in practice.</summary>
     public const long HorizonNs = 60_000_000_000;
 
-    private readonly Dictionary<(string Egress, string Key), (long Frame, long AtNs, CopyOrigin? Origin)> _byKey = new();
+    private readonly Dictionary<(string Egress, string Key), (long Frame, long AtNs, CopyOrigin? Origin, PacketTrace? Trace)> _byKey = new();
     /// <summary>The keys in the order they were predicted, for trimming the oldest.</summary>
     private readonly Queue<(long AtNs, (string, string) Key)> _order = new();
 
     public int Count => _byKey.Count;
 
-    public void Add(string egress, string key, long frame, long atNs, CopyOrigin? origin = null)
+    /// <param name="trace">The trace of the forwarded packet, which a copy of it seen leaving takes.</param>
+    public void Add(string egress, string key, long frame, long atNs, CopyOrigin? origin = null, PacketTrace? trace = null)
     {
-        _byKey[(egress, key)] = (frame, atNs, origin);
+        _byKey[(egress, key)] = (frame, atNs, origin, trace);
         _order.Enqueue((atNs, (egress, key)));
         Trim(atNs);
     }
@@ -41,6 +42,10 @@ internal sealed class PredictedForwards
         origin = p.Origin;
         return true;
     }
+
+    /// <summary>The trace of the forwarded packet whose copy this is, if it was predicted within the horizon with one.</summary>
+    public PacketTrace? MatchTrace(string egress, string key, long nowNs) =>
+        _byKey.TryGetValue((egress, key), out var p) && nowNs - p.AtNs <= HorizonNs ? p.Trace : null;
 
     /// <summary>Forgets predictions older than the horizon (a key predicted again since keeps its newer entry).</summary>
     public void Trim(long nowNs)

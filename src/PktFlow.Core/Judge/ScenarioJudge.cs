@@ -233,6 +233,11 @@ public static class ScenarioJudge
             ("Dropped", Fate.Dropped) => e.Reason is null || e.Reason == reason,
             ("Consumed", Fate.Consumed) => true,
             ("Queued", Fate.Consumed) => reason.StartsWith("ip_defrag", StringComparison.Ordinal) || reason.StartsWith("ipv6_frag_rcv", StringComparison.Ordinal),
+            // An IPv6 fragment is queued after NF_INET_LOCAL_IN (ip6_input_finish -> ipv6_frag_rcv), and the
+            // recorder calls whatever passes the last input chain without a traced drop Delivered: the fragment
+            // held there looks delivered to it. (IPv4 holds fragments before LOCAL_IN: recorded as Queued.)
+            ("Delivered", Fate.Consumed) => reason.StartsWith("ipv6_frag_rcv", StringComparison.Ordinal)
+                && t.Path.Any(h => h.Namespace == modelNs && h.Hook == NfHook.LocalIn),
             ("Transmitted", Fate.Transmitted or Fate.Forwarded) => true,
             ("Forwarded", Fate.Forwarded) => true,
             _ => false,

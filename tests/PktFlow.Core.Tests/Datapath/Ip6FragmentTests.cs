@@ -190,4 +190,24 @@ public class Ip6FragmentTests
         Assert.Equal(Fate.Delivered, reply.Fate); // reassembled by the client
         Assert.Equal("client", reply.Path[^1].Namespace);
     }
+
+    /// <summary>
+    /// route-mtu frames 16 and 19: the client (no conntrack) holds the first fragment of the router's
+    /// reply. IPv4 holds it in ip_local_deliver's ip_defrag, before NF_INET_LOCAL_IN; IPv6 only in
+    /// ip6_input_finish's ipv6_frag_rcv, after it (the recorder sees that fragment pass the input chain).
+    /// </summary>
+    [Fact]
+    public void AnIpv6FragmentPassesLocalInBeforeReassemblyAnIpv4OneDoesNot()
+    {
+        var j = ScenarioJudge.Judge(Path.Combine(RepoPaths.Root, "tests", "scenarios", "route-mtu"));
+        var v4 = j.Frames.Single(f => f.Frame == 16);
+        var v6 = j.Frames.Single(f => f.Frame == 19);
+        Assert.True(v4.Agrees && v6.Agrees, string.Join("; ", v4.Differences.Concat(v6.Differences)));
+        static int At(FrameJudgement f, Func<HookEvent, bool> what) => f.Trace.Path.ToList().FindIndex(e => e.Namespace == "client" && what(e));
+        int v4Hold = At(v4, e => e.Stage == "IpDefrag"), v6Hold = At(v6, e => e.Stage == "Ipv6FragRcv");
+        Assert.True(v4Hold > 0 && v6Hold > 0);
+        Assert.Equal(-1, At(v4, e => e.Hook == NfHook.LocalIn));
+        Assert.InRange(At(v6, e => e.Hook == NfHook.LocalIn), 0, v6Hold - 1);
+        Assert.All(new[] { v4, v6 }, f => Assert.Equal(Fate.Consumed, f.Trace.Fate));
+    }
 }

@@ -75,6 +75,21 @@ public class IpRedirectTests
     }
 
     [Fact]
+    public void TheForwardedCopyLeavingTheArrivalDeviceTakesTheArrivingFramesTrace()
+    {
+        // a tap on eth0 sees the echo arrive and then leave again, masqueraded and one hop less: that is
+        // frame 1's packet, not one the host sent from 10.1.0.1 (no second lookup, no second redirect)
+        var gateway = MacAddress.Parse("02:00:00:00:01:03");
+        var copy = Ether(gateway, Host, 0x0800, Ipv4("10.1.0.1", "10.3.0.5", 1, Icmp(8, 0, (7u << 16) | 1, Bytes(8)), ttl: 63));
+        var r = Run(Lab + "\n" + Nat, (0, Echo("10.3.0.5", 1)), (1, copy));
+        Assert.Equal(Fate.Forwarded, r[0].Fate);
+        Assert.Equal((r[0].Fate, r[0].Reason, r[0].Egress), (r[1].Fate, r[1].Reason, r[1].Egress));
+        Assert.Contains(r[1].Notes, n => n.Contains("the forwarded copy of frame 1", StringComparison.Ordinal));
+        Assert.Empty(r[1].GeneratedTraces);
+        Assert.Equal(r[0].Path.Count, r[1].Path.Count);
+    }
+
+    [Fact]
     public void WithoutNatEveryFirstPacketGetsItsRedirect()
     {
         var r = Run(Lab, (0, Echo("10.2.0.5", 1)), (1000 * Ms, Echo("10.3.0.5", 1)));
