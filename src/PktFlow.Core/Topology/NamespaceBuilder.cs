@@ -72,7 +72,7 @@ public sealed partial class NamespaceBuilder
         {
             Name = device.Name, IfIndex = device.IfIndex, Kind = device.Kind, Mac = device.Mac, Mtu = device.Mtu, Up = device.IsUp,
             Master = device.Master, Peer = device.Peer, PeerNamespace = device.PeerNamespace, Hairpin = device.Hairpin, PortState = device.PortState,
-            Tunnel = device.Tunnel,
+            Tunnel = device.Tunnel, VlanDev = device.VlanDev,
         });
     }
 
