@@ -77,6 +77,8 @@ public static class BrObserve
     {
         var l3 = skb.Network;
         skb.Dev = br;
+        // A tag of a VLAN device on the bridge: that device sent it, and vlan_dev_hard_start_xmit pushed the tag.
+        skb.Dev = br = Vlan.VlanCore.SenderOf(skb, skb.Netns, br);
         if (skb.Protocol == EtherTypes.Arp && ArpPacket.TryParse(l3, out var arp, out _) && arp.IsEthernetIpv4
             && (skb.Netns.IsLocalAddress(arp.SenderIp) || arp.SenderIp.IsZero))
         {

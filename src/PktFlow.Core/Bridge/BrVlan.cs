@@ -86,7 +86,7 @@ public static class BrVlan
     }
 
     /// <summary>The frame's outer VLAN tag (TPID, VID), when it has one.</summary>
-    private static (ushort Tpid, ushort Vid)? OuterTag(SkBuff skb)
+    internal static (ushort Tpid, ushort Vid)? OuterTag(SkBuff skb)
     {
         var d = skb.Data;
         int at = skb.MacHeader + 12;

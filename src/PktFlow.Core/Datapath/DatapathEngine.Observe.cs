@@ -45,7 +45,7 @@ public sealed partial class DatapathEngine
             if (ArpSender(skb, at, arp) is var (ns, dev))
             {
                 skb.Netns = ns;
-                skb.Dev = dev;
+                skb.Dev = dev = Vlan.VlanCore.SenderOf(skb, ns, dev);
                 t.Stage(skb, "ArpSend", "arp_send", Verdict.Pass, $"the kernel of {ns.Name} sends ARP {what}{(dev == at.Device ? "" : $" on {dev.Name}; seen leaving {at}")}");
                 if (!NfHookSlow.Run(skb, t, NfFamily.Arp, NfHook.Output, null, dev)) return;
                 DevQueueXmit.Xmit(skb, t, Fate.Transmitted); // across a veth pair the peer receives it
@@ -212,7 +212,7 @@ public sealed partial class DatapathEngine
     {
         if (skb.MacHeader < 0 || !EthernetFrame.TryParse(skb.Data[skb.MacHeader..], out var eth, out _)) return null;
         var mac = eth.Source;
-        return origin.Devices.FirstOrDefault(d => d.Mac == mac && !d.IsLoopback);
+        return origin.Devices.FirstOrDefault(d => d.Mac == mac && !d.IsLoopback) is { } dev ? Vlan.VlanCore.SenderOf(skb, origin, dev) : null;
     }
 
     /// <summary>Whether a non-loopback device of the model has this MAC (a loop: a lambda here allocated on every frame).</summary>

@@ -80,6 +80,7 @@ public static class DevQueueXmit
         }
         skb.Engine.NoteCrossing(skb, outbound: true); // dev_queue_xmit_nit: the taps see it leave (a bridge device too)
         if (dev.Kind == DeviceKind.Bridge) { Bridge.BrDevXmit.Xmit(skb, t, fate); return; }
+        if (dev.VlanDev is not null) { Vlan.VlanCore.HardStartXmit(skb, t, fate); return; }
         if (skb.MacHeader >= 0) skb.Engine.OnTransmit?.Invoke(skb.Netns.Name, dev.Name, skb.Data[skb.MacHeader..].ToArray());
         if (dev.Kind == DeviceKind.Veth && dev.Peer is not null)
         {

@@ -87,13 +87,19 @@ public static class NetifReceiveSkb
 
         if (skb.VlanPresent)
         {
-            // skb_vlan_untag + vlan_do_receive: no VLAN device is modelled, so a tagged frame with a
-            // non-zero VID finds none and becomes PACKET_OTHERHOST (dropped by ip_rcv and friends).
+            // vlan_do_receive: a VLAN device of this VID takes the frame untagged (another_round).
+            if (Vlan.VlanCore.DoReceive(skb, t, out bool freed))
+            {
+                Receive(skb, t);
+                return;
+            }
+            if (freed) return;
+            // Otherwise a non-zero VID makes it PACKET_OTHERHOST (dropped by ip_rcv and friends).
             if (skb.VlanId != 0)
             {
                 skb.PktType = PacketType.OtherHost;
                 t.Stage(skb, "VlanDoReceive", "vlan_do_receive", Verdict.Pass,
-                    $"802.1Q VID {skb.VlanId}: no VLAN device on {skb.Dev.Name} in the lab, pkt_type set to OTHERHOST");
+                    $"802.1Q VID {skb.VlanId}: no VLAN device on {skb.Dev.Name} for it, pkt_type set to OTHERHOST");
             }
             else t.Stage(skb, "VlanDoReceive", "vlan_do_receive", Verdict.Pass, "priority tag (VID 0): handled as untagged");
         }

@@ -24,6 +24,9 @@ public static class NeighResolve
             return entry.State is "failed" or "incomplete" || entry.LinkLayer is null
                 ? new(NeighState.Failed, default, $"the neighbour table says {entry}")
                 : new(NeighState.Resolved, entry.LinkLayer.Value, $"static neighbour {entry}");
+        // A VLAN device's request goes out tagged on its lower device: the segment is the lower's
+        // (the model does not narrow it to the VLAN's members).
+        while (dev.VlanDev is { } v && skb.Netns.Device(v.Lower) is { } lower) dev = lower;
         if (dev.Kind is DeviceKind.Veth or DeviceKind.Bridge)
         {
             // the set of visited devices is only needed once a bridge is on the way (most veths lead straight to a peer)

@@ -30,6 +30,7 @@ public sealed partial class NamespaceBuilder
         public BrPortState PortState = BrPortState.Forwarding;
         public bool StpOn, StpRan; // IFLA_BR_STP_STATE now, and whether it was ever on
         public IpTunnelParameters? Tunnel;
+        public VlanDevParameters? VlanDev;
         public bool IsLoopback => Kind == DeviceKind.Loopback;
     }
 
@@ -71,7 +72,7 @@ public sealed partial class NamespaceBuilder
         {
             Name = device.Name, IfIndex = device.IfIndex, Kind = device.Kind, Mac = device.Mac, Mtu = device.Mtu, Up = device.IsUp,
             Master = device.Master, Peer = device.Peer, PeerNamespace = device.PeerNamespace, Hairpin = device.Hairpin, PortState = device.PortState,
-            Tunnel = device.Tunnel,
+            Tunnel = device.Tunnel, VlanDev = device.VlanDev,
         });
     }
 
@@ -205,6 +206,7 @@ public sealed partial class NamespaceBuilder
         d.Name = newName;
         RenameFdb(name, newName);
         RenameVlans(name, newName);
+        RenameVlanLowers(name, newName);
         for (int i = 0; i < _addresses.Count; i++)
             if (_addresses[i].Device == name)
                 _addresses[i] = new InterfaceAddress { Device = newName, Prefix = _addresses[i].Prefix, Broadcast = _addresses[i].Broadcast, Scope = _addresses[i].Scope };
@@ -513,7 +515,7 @@ public sealed partial class NamespaceBuilder
         {
             Name = d.Name, Namespace = Name, IfIndex = d.IfIndex, Kind = d.Kind, Mac = d.Mac, Mtu = d.Mtu, IsUp = d.Up,
             Master = d.Master, Peer = d.Peer, PeerNamespace = d.PeerNamespace, Hairpin = d.Hairpin, PortState = d.PortState,
-            KernelStp = d.StpRan, Tunnel = d.Tunnel, Vlans = FrozenVlans(d.Name), VlanOptions = FrozenVlanOptions(d.Name),
+            KernelStp = d.StpRan, Tunnel = d.Tunnel, VlanDev = d.VlanDev, Vlans = FrozenVlans(d.Name), VlanOptions = FrozenVlanOptions(d.Name),
         }).ToList();
         var addresses = _listed ? _addresses.ToList() : _devices.SelectMany(AllAddresses).ToList();
         var routes = _listed ? _userRoutes.ToList() : KernelRoutes().Concat(_userRoutes).DistinctBy(r => (r.ToString(), r.Table)).ToList();

@@ -41,6 +41,8 @@ public sealed class NetDevice
     public BrVlanGroup Vlans { get; init; } = BrVlanGroup.Empty;
     /// <summary>For a bridge: vlan_filtering, vlan_protocol and vlan_default_pvid.</summary>
     public BrVlanOptions VlanOptions { get; init; } = BrVlanOptions.Default;
+    /// <summary>For a VLAN device (`type vlan`): its lower device, VID and tag protocol.</summary>
+    public VlanDevParameters? VlanDev { get; init; }
     /// <summary>For an ipip device: its tunnel parameters (struct ip_tunnel_parm).</summary>
     public IpTunnelParameters? Tunnel { get; init; }
 

@@ -58,10 +58,11 @@ public sealed class Sysctls
         key = Normalize(key);
         if (_values.TryGetValue(key, out var v)) return v;
         if (KernelDefaults.TryGetValue(key, out v)) return v;
-        // net.ipv4.conf.DEV.X falls back to default.X (a device created after `default` was written).
+        // net.ipv4.conf.DEV.X falls back to default.X (a device created after `default` was written);
+        // DEV may itself hold dots (a VLAN device br0.10, which sysctl writes br0/10).
         var parts = key.Split('.');
-        if (parts.Length == 5 && parts[0] == "net" && parts[2] == "conf" && parts[3] is not ("all" or "default"))
-            return Get($"{parts[0]}.{parts[1]}.conf.default.{parts[4]}");
+        if (parts.Length >= 5 && parts[0] == "net" && parts[2] == "conf" && !(parts.Length == 5 && parts[3] is "all" or "default"))
+            return Get($"{parts[0]}.{parts[1]}.conf.default.{parts[^1]}");
         return null;
     }
 

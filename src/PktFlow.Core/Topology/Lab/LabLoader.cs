@@ -464,7 +464,7 @@ public sealed partial class LabLoader
 
     private void LinkAdd(List<string> a, NamespaceBuilder b)
     {
-        string? name = null, kind = null, peer = null, peerNs = null;
+        string? name = null, kind = null, peer = null, peerNs = null, link = null;
         MacAddress? mac = null, peerMac = null;
         int? mtu = null;
         bool inPeer = false;
@@ -486,7 +486,8 @@ public sealed partial class LabLoader
                 case "address": var m = ParseMac(Need(a, ++i, "MAC address")); if (inPeer) peerMac = m; else mac = m; break;
                 case "mtu": mtu = ParseInt(Need(a, ++i, "MTU")); break;
                 case "netns" when inPeer: peerNs = Need(a, ++i, "namespace"); break;
-                case "link" or "txqueuelen" or "qlen" or "numtxqueues" or "numrxqueues" or "group": i++; break;
+                case "link": link = Need(a, ++i, "lower device"); break;
+                case "txqueuelen" or "qlen" or "numtxqueues" or "numrxqueues" or "group": i++; break;
                 default:
                     if (kind is not null && !inPeer && kind != "veth") { i = a.Count; break; } // type-specific options (vlan id, vxlan ...)
                     if (name is null && !inPeer && !t.StartsWith('-')) { name = t; break; }
@@ -502,7 +503,7 @@ public sealed partial class LabLoader
             _ => DeviceKind.Other,
         };
         if (devKind == DeviceKind.Other) Warn($"link type '{kind}' is not modelled; the device exists but behaves as a plain device");
-        if (devKind is DeviceKind.Vlan or DeviceKind.Vxlan or DeviceKind.Macvlan)
+        if (devKind is DeviceKind.Vxlan or DeviceKind.Macvlan)
             b.NoteUnmodelled($"{_file}:{_cmd.Line}: {kind} device {name} (its datapath is not modelled yet)");
         if (devKind == DeviceKind.Veth)
         {
@@ -513,6 +514,7 @@ public sealed partial class LabLoader
             b.AddDevice(name, devKind, mac, mtu, peer, peerBuilder.Name);
         }
         else if (devKind == DeviceKind.Ipip) AddIpip(b, name, mtu, tunnel!);
+        else if (devKind == DeviceKind.Vlan) AddVlan(b, name, link, a.Skip(typeAt + 2).ToList(), mac, mtu);
         else b.AddDevice(name, devKind, mac, mtu);
         if (devKind == DeviceKind.Bridge && BridgeOptions(a, typeAt + 2, b, name) is { } other)
             b.NoteUnmodelled($"{_file}:{_cmd.Line}: bridge {name} options {other}");
@@ -536,12 +538,7 @@ public sealed partial class LabLoader
                 case "vlan_filtering": filtering = ParseInt(Need(a, ++i, "0 or 1")); break;
                 case "vlan_default_pvid": defaultPvid = ParseInt(Need(a, ++i, "default PVID")); break;
                 case "vlan_protocol":
-                    var p = Need(a, ++i, "802.1Q or 802.1ad");
-                    protocol = p.ToLowerInvariant() switch
-                    {
-                        "802.1q" => EtherTypes.Vlan, "802.1ad" => EtherTypes.QinQ,
-                        _ => throw Error("vlan_protocol is 802.1Q or 802.1ad (RTNETLINK answers: Protocol not supported)", p),
-                    };
+                    protocol = VlanProtocol(Need(a, ++i, "802.1Q or 802.1ad"), "vlan_protocol");
                     break;
                 case "address" or "mtu" or "name" or "dev" or "txqueuelen" or "qlen" or "numtxqueues" or "numrxqueues" or "group":
                     i++; // ip link's own words, handled by the caller

@@ -94,7 +94,7 @@ public static class SnapshotLoader
                 Builder.AddListedDevice(new NetDevice
                 {
                     Name = d.Device.Name, IfIndex = d.Device.IfIndex, Kind = d.Device.Kind, Mac = d.Device.Mac, Mtu = d.Device.Mtu,
-                    IsUp = d.Device.IsUp, Master = d.Device.Master, Peer = d.Peer, PeerNamespace = d.PeerNamespace,
+                    IsUp = d.Device.IsUp, Master = d.Device.Master, Peer = d.Peer, PeerNamespace = d.PeerNamespace, VlanDev = d.Device.VlanDev,
                 });
             foreach (var a in Addresses) Builder.AddListedAddress(a);
             foreach (var (family, rules) in Rules) Builder.SetListedRules(family, rules);
@@ -265,17 +265,24 @@ public static class SnapshotLoader
                         Mtu = l.Req("mtu", "a number").Int(0), IsUp = flags.Contains("UP"),
                         Master = l.Opt("master")?.String(),
                         VlanOptions = kind == DeviceKind.Bridge ? BridgeVlanOptions(info?.Opt("info_data")) : BrVlanOptions.Default,
+                        VlanDev = kind == DeviceKind.Vlan && l.Opt("link_netnsid") is null && l.Opt("link")?.String() is { } lower
+                            ? VlanDevOf(lower, info!.Value.Req("info_data", "the VLAN's id and protocol")) : null,
                     },
                     LinkName = l.Opt("link")?.String(),
                     LinkIndex = l.Opt("link_index")?.Int(0),
                     LinkNetnsId = l.Opt("link_netnsid")?.Int(0),
                 });
-                if (kind is DeviceKind.Vlan or DeviceKind.Vxlan or DeviceKind.Macvlan)
+                if (kind is DeviceKind.Vxlan or DeviceKind.Macvlan || kind == DeviceKind.Vlan && ns.Devices[^1].Device.VlanDev is null)
                     _unmodelled.Add($"{l.File}: {l.Path}: {kindName} device {name} (its datapath is not modelled yet)");
                 else if (kind == DeviceKind.Other)
                     _unmodelled.Add($"{l.File}: {l.Path}: {kindName} device {name} (kind '{kindName}' is not modelled; it behaves as a plain device)");
             }
         }
+
+        /// <summary>`ip -d -j link`'s vlan info_data: id and protocol, on the lower device `link` (in the same namespace).</summary>
+        private static VlanDevParameters VlanDevOf(string lower, SnapshotJson d) => new(lower,
+            (ushort)d.Req("id", "a VLAN id").Int(0, 4094),
+            d.Opt("protocol")?.String() == "802.1ad" ? EtherTypes.QinQ : EtherTypes.Vlan);
 
         /// <summary>`ip -d -j link`'s bridge info_data: vlan_filtering, vlan_protocol, vlan_default_pvid.</summary>
         private static BrVlanOptions BridgeVlanOptions(SnapshotJson? data) => data is not { } d ? BrVlanOptions.Default : new(

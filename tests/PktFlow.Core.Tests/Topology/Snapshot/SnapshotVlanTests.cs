@@ -36,4 +36,18 @@ public class SnapshotVlanTests
         Assert.False(r.Device("br0")!.VlanOptions.Filtering);
         Assert.Equal("none", r.Device("p1")!.Vlans.ToString());
     }
+
+    [Fact]
+    public void AVlanDeviceIsTakenWithItsLowerDeviceIdAndProtocol()
+    {
+        using var s = new TempSnapshot();
+        s.EditJson("pfsnap-r/link.json", n => n.AsArray().Add(System.Text.Json.Nodes.JsonNode.Parse("""
+            {"ifindex":9,"link":"br0","ifname":"br0.10","flags":["BROADCAST","MULTICAST","UP","LOWER_UP"],"mtu":1500,
+             "operstate":"UP","link_type":"ether","address":"02:00:5e:10:0b:01",
+             "linkinfo":{"info_kind":"vlan","info_data":{"protocol":"802.1ad","id":10,"flags":["REORDER_HDR"]}}}
+            """)));
+        var r = s.Load().Namespace("pfsnap-r")!;
+        Assert.Equal(new VlanDevParameters("br0", 10, EtherTypes.QinQ), r.Device("br0.10")!.VlanDev);
+        Assert.DoesNotContain(r.Unmodelled, l => l.Contains("br0.10", StringComparison.Ordinal));
+    }
 }
