@@ -24,6 +24,11 @@ public sealed class SkBuff
     public required NetDevice Dev { get; set; }
     public PacketType PktType { get; set; } = PacketType.Host;
     public uint Mark { get; set; }
+    /// <summary>
+    /// skb->priority: 0 on receive; a local packet takes its socket's (0: SO_PRIORITY is not modelled).
+    /// nft/CLASSIFY set it; ip_forward rewrites it from the TOS; veth clears it (__dev_forward_skb).
+    /// </summary>
+    public uint Priority { get; set; }
     /// <summary>skb->_nfct: the conntrack entry and state nf_conntrack_in found (null: untracked or no conntrack).</summary>
     public Netfilter.Conntrack.CtLookup? Ct { get; set; }
     /// <summary>802.1Q VLAN id taken off the frame by skb_vlan_untag (0 when none).</summary>

@@ -42,10 +42,17 @@ public static class IpForward
         bool redirect = outDev == skb.Dev && skb.Netns.Sysctls.ConfIsOn("ipv4", outDev.Name, "send_redirects")
             && rt.Route is not null && OnLink(skb, ip.Source, outDev.Name);
         if (redirect) IpRtSendRedirect.Send(skb, t, ip.Source, ip.Destination, rt.NextHop!.Value);
-        t.Stage(skb, "IpForward", "ip_forward", Verdict.Pass, $"TTL {ttl} -> {ttl - 1}, out {outDev.Name}{(redirect ? $"; leaves by the device it came in on, so ip_rt_send_redirect tells {ip.Source} of {rt.NextHop}" : "")}");
+        // skb->priority = rt_tos2priority(tos): a priority set before (nft in prerouting) is lost here
+        uint priority = TosToPriority(ip.Tos);
+        string prioText = priority == skb.Priority ? "" : $", priority {Netfilter.Nftables.NftType.TcHandleText(skb.Priority)} -> {Netfilter.Nftables.NftType.TcHandleText(priority)} (rt_tos2priority)";
+        skb.Priority = priority;
+        t.Stage(skb, "IpForward", "ip_forward", Verdict.Pass, $"TTL {ttl} -> {ttl - 1}, out {outDev.Name}{prioText}{(redirect ? $"; leaves by the device it came in on, so ip_rt_send_redirect tells {ip.Source} of {rt.NextHop}" : "")}");
         if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.Forward, skb.Dev, outDev)) return;
         IpOutput(skb, t, outDev, rt.NextHop!.Value, Fate.Forwarded, mtu);
     }
+
+    /// <summary>ip_tos2prio by the TOS bits (IPTOS_TOS): best effort 0, bulk 2, interactive bulk 4, interactive 6.</summary>
+    internal static uint TosToPriority(byte tos) => ((tos & 0x1E) >> 1) switch { < 4 => 0u, < 8 => 2u, < 12 => 6u, _ => 4u };
 
     private static bool OnLink(SkBuff skb, IpAddr source, string device) =>
         skb.Netns.AddressesOf(device).Any(a => a.Family == IpFamily.V4 && a.Prefix.Contains(source));

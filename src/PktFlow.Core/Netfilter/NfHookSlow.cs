@@ -168,12 +168,12 @@ public static class NfHookSlow
         nftState.Advance(skb.TimestampNs);
         var pkt = new SkbNftPacket(skb, packetFamily, indev, outdev);
         var before = skb.Engine.Outcomes == RandomOutcomes.All && rs.HasRandomRules ? nftState.CloneForDryRun(Array.Empty<int>()) : null;
-        uint markBefore = skb.Mark;
+        uint markBefore = skb.Mark, priorityBefore = skb.Priority;
         var result = NftEvaluator.RunHook(rs, packetFamily, point, pkt, include, nftState);
         foreach (var d in result.Decisions)
             t.Note($"random (seed {nftState.Seed}): rule {d.RuleHandle} '{d.Rule}' drew {d.Alternatives[d.Chosen]} (p={d.Probabilities[d.Chosen]:0.#####})");
         if (before is not null && result.Decisions.Count > 0)
-            foreach (var o in NftOutcomes.Enumerate(rs, packetFamily, point, pkt, markBefore, include, before, result.Decisions))
+            foreach (var o in NftOutcomes.Enumerate(rs, packetFamily, point, pkt, markBefore, include, before, result.Decisions, priorityBefore))
                 t.Outcome(Outcome(ns.Name, hook, o));
         // A chain run's event follows from the device, the hook and the run (chain, rule, verdict): made
         // once per namespace and shared by every trace, like the other constant events.
@@ -186,6 +186,8 @@ public static class NfHookSlow
         }
         foreach (var log in result.Logs) t.Note($"log: {log}");
         SetCtMark(skb, t, result.CtMark);
+        if (skb.Priority != priorityBefore)
+            t.Note($"meta priority set: {NftType.TcHandleText(priorityBefore)} -> {NftType.TcHandleText(skb.Priority)}");
         if (result.UnsupportedRules.Count > 0)
             t.Note($"{result.UnsupportedRules.Count} rule(s) the model cannot evaluate were skipped: {string.Join("; ", result.UnsupportedRules.Select(r => r.Text))}");
         if (result.Verdict == "accept") return result;

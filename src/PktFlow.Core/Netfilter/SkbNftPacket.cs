@@ -31,6 +31,7 @@ internal sealed class SkbNftPacket : INftPacket
     public int InputIfIndex => _in?.IfIndex ?? 0;
     public int OutputIfIndex => _out?.IfIndex ?? 0;
     public uint Mark { get => _skb.Mark; set => _skb.Mark = value; }
+    public uint Priority { get => _skb.Priority; set => _skb.Priority = value; }
     public byte PacketType => (byte)_skb.PktType;
 
     public NftCtInfo? Conntrack => _skb.Ct is { } ct

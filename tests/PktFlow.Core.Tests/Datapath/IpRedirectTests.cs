@@ -14,7 +14,7 @@ namespace PktFlow.Tests.Datapath;
 /// </summary>
 public class IpRedirectTests
 {
-    private const string Lab = """
+    internal const string Lab = """
         sysctl -w net.ipv4.ip_forward=1
         ip link set eth0 address 02:00:00:00:01:01
         ip link set eth0 up

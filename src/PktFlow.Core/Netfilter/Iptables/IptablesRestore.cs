@@ -216,7 +216,7 @@ public static partial class IptablesRestore
     }
 
     internal static readonly HashSet<string> Targets = new()
-    { "ACCEPT", "DROP", "RETURN", "REJECT", "LOG", "MARK", "CONNMARK", "MASQUERADE", "SNAT", "DNAT", "REDIRECT", "NOTRACK", "CT" };
+    { "ACCEPT", "DROP", "RETURN", "REJECT", "LOG", "MARK", "CONNMARK", "MASQUERADE", "SNAT", "DNAT", "REDIRECT", "NOTRACK", "CT", "CLASSIFY" };
 
     internal static List<string> Tokenize(string line, Func<string, string, IptablesParseException> E)
     {
@@ -567,6 +567,16 @@ public static partial class IptablesRestore
                 if (msk == 0xFFFFFFFF) return (p, $"{mk} set 0x{mark:x}");
                 r.Customs.Add(new XmarkStmt { Ct = ct, Value = mark, Mask = msk });
                 return (p, Placeholder);
+            }
+            case "CLASSIFY":
+            {
+                // xt_CLASSIFY: skb->priority = the class; libxt_CLASSIFY reads MAJOR:MINOR in hex, xt_CLASSIFY registers for mangle only
+                Only("--set-class");
+                var cls = Get("--set-class") ?? throw E(t, "CLASSIFY needs --set-class MAJOR:MINOR");
+                if (cls.StartsWith(':') || cls.EndsWith(':') || NftType.TcHandle(cls) is not { } h || cls is "none" or "root") throw E(cls, $"bad class '{cls}' (MAJOR:MINOR in hex)");
+                if (table != "mangle") throw E(t, "CLASSIFY is only valid in table mangle");
+                var s = $"meta priority set {NftType.TcHandleText(h)}";
+                return (s, s);
             }
             case "MASQUERADE": case "REDIRECT":
             {

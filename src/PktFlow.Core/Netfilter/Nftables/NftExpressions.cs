@@ -95,7 +95,7 @@ internal sealed class PayloadSelector : NftSelector
     }
 }
 
-internal enum MetaKey { L4Proto, NfProto, Protocol, Iifname, Oifname, Iif, Oif, Mark, PktType, Length, CtState, CtStatus, CtDir, CtMark }
+internal enum MetaKey { L4Proto, NfProto, Protocol, Iifname, Oifname, Iif, Oif, Mark, PktType, Length, CtState, CtStatus, CtDir, CtMark, Priority }
 
 internal sealed class MetaSelector : NftSelector
 {
@@ -103,7 +103,7 @@ internal sealed class MetaSelector : NftSelector
     public readonly MetaKey Key;
     public override NftType Type => _type;
     public MetaSelector(MetaKey k, NftType t) { Key = k; _type = t; }
-    public override bool HostOrder => Key is MetaKey.Mark or MetaKey.Iif or MetaKey.Oif or MetaKey.Length or MetaKey.CtState or MetaKey.CtStatus or MetaKey.CtMark;
+    public override bool HostOrder => Key is MetaKey.Mark or MetaKey.Priority or MetaKey.Iif or MetaKey.Oif or MetaKey.Length or MetaKey.CtState or MetaKey.CtStatus or MetaKey.CtMark;
 
     private static void Put(Span<byte> d, ulong v, int len) { for (int i = len - 1; i >= 0; i--) { d[i] = (byte)v; v >>= 8; } }
     private static bool Name(string? n, Span<byte> d)
@@ -130,6 +130,7 @@ internal sealed class MetaSelector : NftSelector
             case MetaKey.Iif: if (p.InputIfIndex <= 0) return false; Put(d, (uint)p.InputIfIndex, 4); return true;
             case MetaKey.Oif: if (p.OutputIfIndex <= 0) return false; Put(d, (uint)p.OutputIfIndex, 4); return true;
             case MetaKey.Mark: Put(d, p.Mark, 4); return true;
+            case MetaKey.Priority: Put(d, p.Priority, 4); return true;
             case MetaKey.PktType: d[0] = p.PacketType; return true;
             case MetaKey.Length: Put(d, (uint)p.Network.Length, 4); return true;
             case MetaKey.CtState:
@@ -314,6 +315,13 @@ internal sealed class SetMarkStmt : NftStmt
         if (Ct) c.CtMark = v; else c.P.Mark = v;
         return true;
     }
+}
+
+/// <summary>nft_meta_set_eval of skb->priority (<c>meta priority set 1:2</c>): what tc's prio/htb classify by.</summary>
+internal sealed class SetPriorityStmt : NftStmt
+{
+    public uint Value;
+    public override bool Eval(NftEvalCtx c) { c.P.Priority = Value; return true; }
 }
 
 internal sealed class NotrackStmt : NftStmt

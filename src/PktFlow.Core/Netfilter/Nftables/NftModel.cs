@@ -175,6 +175,8 @@ public interface INftPacket
     int InputIfIndex { get; }
     int OutputIfIndex { get; }
     uint Mark { get; set; }
+    /// <summary>skb->priority (meta priority): the qdisc class tc picks on the way out.</summary>
+    uint Priority { get; set; }
     byte PacketType { get; }
     NftCtInfo? Conntrack { get; }
     bool IsLocalAddress(ReadOnlySpan<byte> address, bool v6);

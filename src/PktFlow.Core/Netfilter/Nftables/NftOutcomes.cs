@@ -15,7 +15,7 @@ internal static class NftOutcomes
     public const int MaxOutcomes = 256;
 
     public static IReadOnlyList<NftOutcome> Enumerate(NftRuleset rs, NftFamily family, NftHookPoint hook, INftPacket p, uint markBefore,
-        Func<NftChain, bool> include, NftState before, IReadOnlyList<NftRandomDecision> taken)
+        Func<NftChain, bool> include, NftState before, IReadOnlyList<NftRandomDecision> taken, uint priorityBefore = 0)
     {
         var list = new List<NftOutcome>();
         var takenPath = taken.Select(d => d.Chosen).ToArray();
@@ -28,7 +28,7 @@ internal static class NftOutcomes
         {
             if (list.Count >= MaxOutcomes) return;
             var state = before.CloneForDryRun(prefix.ToArray());
-            var r = NftEvaluator.RunHook(rs, family, hook, new DryRunPacket(p, markBefore), include, state);
+            var r = NftEvaluator.RunHook(rs, family, hook, new DryRunPacket(p, markBefore, priorityBefore), include, state);
             if (r.Decisions.Count > prefix.Count)
             {
                 var d = r.Decisions[prefix.Count];
@@ -45,11 +45,11 @@ internal static class NftOutcomes
         }
     }
 
-    /// <summary>The packet as the hook saw it, with a mark of its own so an alternative cannot change the real one.</summary>
+    /// <summary>The packet as the hook saw it, with a mark and priority of its own so an alternative cannot change the real one.</summary>
     private sealed class DryRunPacket : INftPacket
     {
         private readonly INftPacket _p;
-        public DryRunPacket(INftPacket p, uint mark) { _p = p; Mark = mark; }
+        public DryRunPacket(INftPacket p, uint mark, uint priority) { _p = p; Mark = mark; Priority = priority; }
         public NftFamily Family => _p.Family;
         public ReadOnlySpan<byte> Network => _p.Network;
         public ReadOnlySpan<byte> Link => _p.Link;
@@ -60,6 +60,7 @@ internal static class NftOutcomes
         public int InputIfIndex => _p.InputIfIndex;
         public int OutputIfIndex => _p.OutputIfIndex;
         public uint Mark { get; set; }
+        public uint Priority { get; set; }
         public byte PacketType => _p.PacketType;
         public NftCtInfo? Conntrack => _p.Conntrack;
         public bool IsLocalAddress(ReadOnlySpan<byte> address, bool v6) => _p.IsLocalAddress(address, v6);

@@ -120,6 +120,7 @@ internal sealed partial class NftParser
             case "meta":
                 Take();
                 if (Cur.Is("mark") && _s.Peek(1).Is("set") ) { Take(); Take(); return SetMark(ct: false); }
+                if (Cur.Is("priority") && _s.Peek(1).Is("set")) { Take(); Take(); return SetPriority(); }
                 if (Cur.Is("nftrace") && _s.Peek(1).Is("set")) { Take(); Take(); Take(); return new NftraceSetStmt(); }
                 if (Cur.Is("random")) return MetaRandom();
                 return Match(ConcatAfter(MetaSel(Take()))); // meta l4proto . th dport vmap @service-nodeports
@@ -151,6 +152,17 @@ internal sealed partial class NftParser
         MarkBitwise(st);
         if (More && Cur.Text is "<<" or ">>" or "<" or ">") throw Err(Cur, $"unsupported: {(ct ? "ct" : "meta")} mark set with an operation ('{Cur.Text}')");
         return st;
+    }
+
+    /// <summary>meta priority set none|root|MAJOR:MINOR: a constant classid (an expression's value is not modelled).</summary>
+    private NftStmt SetPriority()
+    {
+        var v = Take();
+        if (NftType.TcHandle(v.Text) is not { } h)
+            throw Err(v, v.Kind == TokKind.Word && SelectorWords.Contains(v.Text)
+                ? $"unsupported: meta priority set {v.Text} (only a constant classid such as 1:2 or none is modelled)"
+                : $"bad classid '{v.Text}' (none, root or MAJOR:MINOR in hex)");
+        return new SetPriorityStmt { Value = h };
     }
 
     /// <summary>meta random [&amp; MASK] OP VALUE, with MASK a run of low bits.</summary>
@@ -868,6 +880,7 @@ internal sealed partial class NftParser
         "mark" => new MetaSelector(MetaKey.Mark, NftType.Mark) { Text = "meta mark" },
         "pkttype" => new MetaSelector(MetaKey.PktType, NftType.PktType) { Text = "meta pkttype" },
         "length" => new MetaSelector(MetaKey.Length, NftType.Int4) { Text = "meta length" },
+        "priority" => new MetaSelector(MetaKey.Priority, NftType.ClassId) { Text = "meta priority" },
         _ => throw Err(k, $"unsupported expression 'meta {k.Text}'"),
     };
 

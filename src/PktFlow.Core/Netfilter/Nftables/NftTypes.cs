@@ -5,7 +5,7 @@ using System.Net.Sockets;
 
 namespace PktFlow.Netfilter.Nftables;
 
-internal enum NftTypeKind { Int, Ipv4, Ipv6, Ether, Ifname, Bitmask }
+internal enum NftTypeKind { Int, Ipv4, Ipv6, Ether, Ifname, Bitmask, TcHandle }
 
 /// <summary>A datatype of a key (nft's ipv4_addr, inet_service, tcp_flag...): width and symbols.</summary>
 internal sealed class NftType
@@ -39,6 +39,8 @@ internal sealed class NftType
                 return m;
             case NftTypeKind.Ifname:
                 return IfnameBytes(w);
+            case NftTypeKind.TcHandle:
+                return TcHandle(w) is { } h ? new[] { (byte)(h >> 24), (byte)(h >> 16), (byte)(h >> 8), (byte)h } : null;
             default:
                 ulong v;
                 if (Symbols is not null && Symbols.TryGetValue(w, out var sv)) v = sv;
@@ -49,6 +51,20 @@ internal sealed class NftType
                 return b;
         }
     }
+
+    /// <summary>nft's classid (tchandle): <c>none</c> (0), <c>root</c> (TC_H_ROOT) or MAJOR:MINOR in hex, either side may be empty.</summary>
+    public static uint? TcHandle(string w)
+    {
+        if (w == "none") return 0;
+        if (w == "root") return uint.MaxValue;
+        int c = w.IndexOf(':');
+        if (c < 0 || w.IndexOf(':', c + 1) >= 0) return null;
+        static bool Half(string s, out ushort v) { v = 0; return s.Length == 0 || ushort.TryParse(s, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out v); }
+        return Half(w[..c], out var major) && Half(w[(c + 1)..], out var minor) ? (uint)major << 16 | minor : null;
+    }
+
+    /// <summary>How nft writes a classid: none, root, or MAJOR:MINOR in hex.</summary>
+    public static string TcHandleText(uint h) => h switch { 0 => "none", uint.MaxValue => "root", _ => $"{h >> 16:x}:{h & 0xFFFF:x}" };
 
     public static byte[] IfnameBytes(string name)
     {
@@ -86,6 +102,8 @@ internal sealed class NftType
     public static readonly NftType EtherType = new("ether_type", NftTypeKind.Int, 2, D(("ip", 0x0800), ("ip6", 0x86DD), ("arp", 0x0806), ("vlan", 0x8100), ("8021ad", 0x88A8)));
     public static readonly NftType PktType = new("pkt_type", NftTypeKind.Int, 1, D(("host", 0), ("broadcast", 1), ("multicast", 2), ("other", 3), ("unicast", 0)));
     public static readonly NftType Mark = new("mark", NftTypeKind.Int, 4);
+    /// <summary>skb->priority as nft types it (classid): written and shown as a tc handle.</summary>
+    public static readonly NftType ClassId = new("classid", NftTypeKind.TcHandle, 4);
     public static NftType Integer(int len) => len switch { 1 => Int1, 2 => Int2, 4 => Int4, _ => new("integer", NftTypeKind.Int, len) };
     public static readonly NftType Int1 = new("integer", NftTypeKind.Int, 1);
     public static readonly NftType Int2 = new("integer", NftTypeKind.Int, 2);
@@ -130,7 +148,7 @@ internal sealed class NftType
     public static NftType? ByName(string n) => n switch
     {
         "ipv4_addr" => Ipv4Addr, "ipv6_addr" => Ipv6Addr, "ether_addr" => EtherAddr, "ifname" => Ifname,
-        "inet_proto" => InetProto, "inet_service" => InetService, "mark" or "ct_mark" => Mark, "ether_type" => EtherType,
+        "inet_proto" => InetProto, "inet_service" => InetService, "mark" or "ct_mark" => Mark, "classid" => ClassId, "ether_type" => EtherType,
         "nf_proto" => NfProto, "pkt_type" => PktType, "ct_state" => CtState, "ct_status" => CtStatus,
         "icmp_type" => IcmpType, "icmpv6_type" => Icmpv6Type, "tcp_flag" => TcpFlags, "arp_op" => ArpOp,
         "dscp" => Dscp, "ecn" => Ecn, "iface_index" => Int4, "ct_dir" => CtDir, "igmp_type" => IgmpType, "dccp_pkttype" => DccpType,

@@ -19,6 +19,7 @@ internal sealed class FakeNftPacket : INftPacket
     public int InputIfIndex { get; init; } = 2;
     public int OutputIfIndex { get; init; }
     public uint Mark { get; set; }
+    public uint Priority { get; set; }
     public byte PacketType { get; init; }
     public NftCtInfo? Conntrack { get; init; }
     public Func<byte[], bool> Local = _ => false;

@@ -422,7 +422,7 @@ internal sealed class NftJsonTokens
         var field = sel.ValueKind == JsonValueKind.Object && sel.TryGetProperty("key", out var f) ? Scalar(f, $"{p}.key.{kind}.key") : "?";
         var target = (kind, field) switch
         {
-            ("meta", "mark") => "meta mark", ("ct", "mark") => "ct mark", ("meta", "nftrace") => "meta nftrace",
+            ("meta", "mark") => "meta mark", ("ct", "mark") => "ct mark", ("meta", "nftrace") => "meta nftrace", ("meta", "priority") => "meta priority",
             _ => throw Err($"{p}.key", kind, $"unsupported statement '{(field == "?" ? kind : $"{kind} {field}")} set'"),
         };
         if (kind == "ct" && Opt(sel, "dir") is not null) throw Err($"{p}.key.ct.dir", "dir", "unsupported statement 'ct mark set' with a direction");
