@@ -38,6 +38,8 @@ internal sealed class SkbNftPacket : INftPacket
         ? new NftCtInfo(StateNames[(int)ct.State], DirectionNames[(int)ct.Direction], ct.Entry?.Mark ?? 0, StatusOf(ct.Entry))
         {
             Original = ct.Entry?.Original, Reply = ct.Entry?.Reply, Zone = ct.Entry?.Zone ?? 0,
+            OriginalCounters = (ct.Entry?.OriginalPackets ?? 0, ct.Entry?.OriginalBytes ?? 0),
+            ReplyCounters = (ct.Entry?.ReplyPackets ?? 0, ct.Entry?.ReplyBytes ?? 0),
         }
         : null;
 

@@ -59,6 +59,15 @@ public sealed class ConntrackEntry
     /// <summary>Removed from the table (nf_ct_kill), e.g. by a RST before any reply.</summary>
     public bool Dying { get; internal set; }
 
+    // struct nf_conn_acct: packets and bytes (skb->len from the network header) per direction, added by
+    // __nf_ct_refresh_acct when the tracker accepts a packet, so a rule already sees the current one.
+    private readonly ulong[] _packets = new ulong[2], _bytes = new ulong[2];
+    public ulong OriginalPackets => _packets[0];
+    public ulong OriginalBytes => _bytes[0];
+    public ulong ReplyPackets => _packets[1];
+    public ulong ReplyBytes => _bytes[1];
+    internal void Account(CtDirection dir, int networkLength) { _packets[(int)dir]++; _bytes[(int)dir] += (ulong)networkLength; }
+
     // TCP tracking details (struct ip_ct_tcp, reduced).
     internal bool FinSeenOriginal, FinSeenReply;          // IP_CT_TCP_FLAG_CLOSE_INIT per direction
     internal TcpFlagClass LastIndex = TcpFlagClass.None;

@@ -64,6 +64,15 @@ public sealed partial class ConntrackTable
     /// verified (nf_conntrack_checksum; a received frame is taken as CHECKSUM_NONE).</param>
     public CtLookup In(ReadOnlySpan<byte> network, bool ipv6, long nowNs, ushort zone = 0, bool preRouting = false)
     {
+        var r = Track(network, ipv6, nowNs, zone, preRouting);
+        // nf_ct_refresh_acct runs in the tracker's accept path only: invalid packets and ICMP errors
+        // (attached to their master by nf_conntrack_handle_icmp, no tracker) are not counted.
+        if (r.Entry is { } e && r.State is CtState.New or CtState.Established) e.Account(r.Direction, network.Length);
+        return r;
+    }
+
+    private CtLookup Track(ReadOnlySpan<byte> network, bool ipv6, long nowNs, ushort zone, bool preRouting)
+    {
         if (nowNs > _nowNs) _nowNs = nowNs;
         Sweep(nowNs);
 

@@ -160,6 +160,9 @@ public sealed record NftCtInfo(string State, string Direction, uint Mark, string
     public Conntrack.ConntrackTuple? Original { get; init; }
     public Conntrack.ConntrackTuple? Reply { get; init; }
     public ushort Zone { get; init; }
+    /// <summary>The connection's accounting (nf_conn_acct), per direction: packets and bytes.</summary>
+    public (ulong Packets, ulong Bytes) OriginalCounters { get; init; }
+    public (ulong Packets, ulong Bytes) ReplyCounters { get; init; }
 }
 
 /// <summary>What nft reads of a packet. Implemented by the datapath over its skb.</summary>

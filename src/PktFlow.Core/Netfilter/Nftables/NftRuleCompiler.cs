@@ -597,6 +597,8 @@ internal sealed partial class NftParser
             bool? reply = k.Text switch { "original" => false, "reply" => true, _ => null };
             if (reply is not null) k = Take();
             if (CtTuple(k, reply ?? false) is { } tuple) return tuple;
+            if (k.Text is "bytes" or "packets" or "avgpkt")
+                return new CtAcctSelector(k.Text, reply) { Text = reply is null ? $"ct {k.Text}" : $"ct {(reply.Value ? "reply" : "original")} {k.Text}" };
             if (reply is not null) throw Err(k, $"unsupported ct expression 'ct {(reply.Value ? "reply" : "original")} {k.Text}'");
             return k.Text switch
             {
