@@ -97,7 +97,7 @@ public sealed class BrFdb
         (mac == bridge.Mac && Has(bridge, vid)) || BrPorts.Of(ns, bridge).Any(p => p.Mac == mac && Has(p, vid))
         || (ns.FdbEntries.Count > 0 && Configured(ns, bridge).Any(e => e.State == FdbState.Permanent && e.Mac == mac && VidsOf(ns, e).Contains(vid)));
 
-    private static bool Has(NetDevice owner, ushort vid) => vid == 0 || owner.Vlans.Find(vid) is not null;
+    internal static bool Has(NetDevice owner, ushort vid) => vid == 0 || owner.Vlans.Find(vid) is not null;
 }
 
 /// <summary>The ports of a bridge (br->port_list).</summary>
@@ -151,11 +151,14 @@ public static class BrPorts
     /// The host asked the segment behind <paramref name="bridge"/> who has <paramref name="address"/>:
     /// the owner's answer (ARP reply) enters the bridge on its port, and br_handle_frame_finish learns
     /// its source MAC there (br_fdb_update) before the answer goes up to the host. Returns what was
-    /// learned, or null when no port of the model leads to the address.
+    /// learned, or null when no port of the model leads to the address. On a bridge that filters VLANs
+    /// the answer comes back in the request's VLAN <paramref name="vid"/> (0 when it does not filter),
+    /// through a port that is a member of it.
     /// </summary>
-    public static string? LearnAnswer(SkBuff skb, NetDevice bridge, IpAddr address)
+    public static string? LearnAnswer(SkBuff skb, NetDevice bridge, IpAddr address, ushort vid)
     {
-        if (PortBehind(skb, bridge, address) is not var (port, mac) || !port.IsUp || port.PortState is not (BrPortState.Forwarding or BrPortState.Learning)) return null;
-        return BrFdb.Of(skb.State, skb.Netns, bridge, skb.TimestampNs).Update(mac, port.Name, skb.TimestampNs);
+        if (PortBehind(skb, bridge, address) is not var (port, mac) || !port.IsUp || port.PortState is not (BrPortState.Forwarding or BrPortState.Learning)
+            || !BrFdb.Has(port, vid)) return null;
+        return BrFdb.Of(skb.State, skb.Netns, bridge, skb.TimestampNs).Update(mac, port.Name, skb.TimestampNs, vid);
     }
 }

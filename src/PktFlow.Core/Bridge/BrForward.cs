@@ -215,7 +215,7 @@ public static class BrDevXmit
         if (dst.IsBroadcast || dst.IsMulticast)
         {
             t.Stage(skb, "BrDevXmit", "br_dev_xmit", Verdict.Pass, $"{(dst.IsBroadcast ? "broadcast" : $"multicast {dst}")}: flooded to every port");
-            LearnArpAnswer(skb, t, br);
+            LearnArpAnswer(skb, t, br, vid);
             BrForward.Flood(skb, t, br, null, localRcv: false, brnf: false, fate, localOrig: true);
             return;
         }
@@ -238,10 +238,10 @@ public static class BrDevXmit
     // The host's ARP request is answered by the owner of the target behind one of the ports: that reply
     // is a frame received on the port, so the bridge learns the owner's MAC there (the capture may
     // never show the reply, taken on another port).
-    private static void LearnArpAnswer(SkBuff skb, TraceBuilder t, NetDevice br)
+    private static void LearnArpAnswer(SkBuff skb, TraceBuilder t, NetDevice br, ushort vid)
     {
         if (skb.Protocol != EtherTypes.Arp || !ArpPacket.TryParse(skb.Network, out var arp, out _) || !arp.IsEthernetIpv4
-            || arp.Operation != ArpPacket.Request || BrPorts.LearnAnswer(skb, br, arp.TargetIp) is not { } learned) return;
+            || arp.Operation != ArpPacket.Request || BrPorts.LearnAnswer(skb, br, arp.TargetIp, vid) is not { } learned) return;
         t.Stage(skb, "BrFdbUpdate", "br_fdb_update", Verdict.Pass, $"{arp.TargetIp} answers the request through its port: {learned}");
     }
 }

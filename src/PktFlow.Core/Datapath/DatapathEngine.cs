@@ -247,6 +247,7 @@ public sealed partial class DatapathEngine
                 skb.NetworkHeader = eth.HeaderLength;
                 skb.Protocol = eth.EtherType;
                 outbound = IsLeaving(at, eth.Source, eth.EtherType, data[eth.HeaderLength..]);
+                if (outbound) _wire = null; // only an arriving frame can be forwarded back out (no key per frame sent)
                 loopKey = outbound && at.Device.IsLoopback ? CopyKey(skb) : null;
                 if (TryCopy(skb, t, at, outbound, ref copyOf)) { }
                 else if (outbound) ObserveOutbound(skb, t, at, frame.Number, ref causedBy, ref recognised, out senderBeforeNat);
@@ -269,6 +270,7 @@ public sealed partial class DatapathEngine
             skb.NetworkHeader = link.NetworkOffset;
             skb.Protocol = link.EtherType;
             outbound = pktType == PacketType.Outgoing && Mode == ReplayMode.Observe;
+            if (outbound) _wire = null;
             loopKey = outbound && at.Device.IsLoopback ? CopyKey(skb) : null;
             // a frame of a multi-device capture gets its Ethernet header back: bridges and ARP need it
             string? cookedNote = null;
@@ -289,7 +291,7 @@ public sealed partial class DatapathEngine
         SeenAfterSnat = null;
         EndCopies(t, at, outbound, loopKey, frame.TimestampNs);
         // an arriving packet the model sent back out of the capture device: the capture shows that copy next
-        var leftBack = outbound ? null : _leftByWire;
+        var leftBack = _leftByWire;
         (_wire, _leftByWire) = (null, null);
         // a packet traced as its sender wrote it before NAT shows that sender's socket; others are learned
         // as seen. Before the children: an answer the kernel sends at once (a REJECT's reset, a SYN-ACK)
