@@ -176,13 +176,19 @@ def is_fragment(l3, ethertype):
 
 def fragment_of(l3, nh):
     """Is packet l3 a fragment the kernel made of the packet whose header is nh (fragmented after the
-    postrouting hook)? IPv4: same addresses, id, protocol and TTL. IPv6: l3 is a fragment, nh is
+    postrouting hook)? IPv4: same addresses, id, protocol and TTL, starting within nh's range. IPv6: l3 is a fragment, nh is
     not, same class, flow label, hop limit and addresses (ip6_fragment draws a new identification)."""
     if len(l3) >= 40 and len(nh) >= 40 and l3[0] >> 4 == 6 and nh[0] >> 4 == 6:
         return (is_fragment(l3, 0x86DD) and nh[6] != 44 and l3[0:4] == nh[0:4] and l3[7] == nh[7]
                 and l3[8:40] == nh[8:40])
-    return (len(l3) >= 20 and len(nh) >= 20 and l3[0] >> 4 == 4 and nh[0] >> 4 == 4 and
-            l3[4:6] == nh[4:6] and l3[8:10] == nh[8:10] and l3[12:20] == nh[12:20])
+    if not (len(l3) >= 20 and len(nh) >= 20 and l3[0] >> 4 == 4 and nh[0] >> 4 == 4 and
+            l3[4:6] == nh[4:6] and l3[8:10] == nh[8:10] and l3[12:20] == nh[12:20]):
+        return False
+    # nh may itself be a fragment (a router forwarding fragments as they came): l3 is cut from it only
+    # if it starts within nh's own range, not when it is the datagram's next fragment
+    offset = lambda h: (struct.unpack(">H", h[6:8])[0] & 0x1FFF) * 8
+    start = offset(nh)
+    return start <= offset(l3) < start + struct.unpack(">H", nh[2:4])[0] - (nh[0] & 0x0F) * 4
 
 
 def fragment_key(l3, ethertype):
@@ -370,6 +376,10 @@ class ChainRun:
         self.oif = ev.get("oif")
         self.nh = bytes.fromhex(ev["nh"]) if "nh" in ev else b""
         self.th = bytes.fromhex(ev["th"]) if "th" in ev else b""
+        if not self.nh and len(self.th) >= 8 and self.th[0] >> 4 == 6 and ev.get("nfproto") == 10:
+            # an IPv6 fragment other than the first has no transport header: the kernel dumps the
+            # start of the network header (its first 20 bytes) as the transport one, and no network header
+            self.nh, self.th = self.th, b""
         self.ll = bytes.fromhex(ev["ll"]) if "ll" in ev else b""
         self.nfproto = ev.get("nfproto")
         self.ct = ev.get("ct")
