@@ -134,6 +134,12 @@ public sealed partial class DatapathEngine
                 src = ip6.Source; dst = ip6.Destination; proto = chain.UpperProtocol; l4 = l3[(Ipv6Header.HeaderLength + chain.UpperOffset)..];
             }
             else return;
+            if (proto == IpProtocol.Icmp && l4.Length >= 8 && l4[0] == IcmpHeader.EchoRequest && Owner(src) is { } pinger)
+            {
+                // a ping socket (raw or ICMP datagram): keyed by the echo identifier, for the errors it takes (IcmpUnreach)
+                StateOf(pinger).ConnectedSockets.Add((proto, src, (ushort)(l4[4] << 8 | l4[5]), dst, 0), nowNs);
+                return;
+            }
             if (proto is not (IpProtocol.Tcp or IpProtocol.Udp) || l4.Length < 4) return;
             if (proto == IpProtocol.Tcp && (l4.Length < 14 || (l4[13] & 0x04) != 0)) return; // a reset comes from the stack, not a socket
             var owner = Owner(src);

@@ -52,6 +52,9 @@ public sealed class NamespaceState
     /// </summary>
     public Dictionary<string, HashSet<Wire.IpAddr>> ObservedSenders { get; } = new();
 
+    /// <summary>Path MTUs learned from ICMP errors (fnhe / IPv6 cached routes), until mtu_expires.</summary>
+    public Routing.PmtuExceptions Pmtu { get; } = new();
+
     /// <summary>Neighbour entries whose resolution found no answer, with the packets waiting on them.</summary>
     public Neighbour.NeighQueues NeighQueues { get; } = new();
 }

@@ -28,6 +28,9 @@ public static class IpForward
         // ip_dst_mtu_maybe_forward: the route's mtu metric, else the device's
         int mtu = rt.Route is { Mtu: > 0 } withMtu ? withMtu.Mtu : outDev.Mtu;
         string mtuText = mtu == outDev.Mtu ? $"{outDev.Name} MTU {mtu}" : $"route mtu {mtu}";
+        // net.ipv4.ip_forward_use_pmtu = 1: a path MTU this router learned for the destination counts for forwarding too
+        if (skb.Netns.Sysctls.IsOn("net.ipv4.ip_forward_use_pmtu") && skb.State.Pmtu.Find(ip.Destination, skb.TimestampNs) is { } learned)
+            (mtu, mtuText) = (learned.Mtu, $"{learned.Describe(skb.TimestampNs)} (net.ipv4.ip_forward_use_pmtu = 1)");
         // ip_exceeds_mtu: a reassembled DF datagram passes when conntrack's defrag set ignore_df,
         // unless one of its original fragments was already bigger than the MTU.
         if (length > mtu && ip.DontFragment && (!skb.IgnoreDf || skb.FragInfo?.MaxSize > mtu))

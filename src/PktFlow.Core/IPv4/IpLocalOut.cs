@@ -61,6 +61,7 @@ public static class IpLocalOut
         NetDevice outDev;
         IpAddr nextHop = dst;
         int? routeMtu = null; // ip_skb_dst_mtu / ip6_skb_dst_mtu: the route's mtu metric before the device's
+        Routing.PmtuExceptions.Entry? learned = null;
         if (dst.IsMulticast || dst.IsLimitedBroadcast || (v6 && dst.IsLinkLocal))
         {
             outDev = preferredOif;
@@ -91,7 +92,10 @@ public static class IpLocalOut
             outDev = dev;
             nextHop = r.Gateway ?? dst;
             if (r.Mtu != 0) routeMtu = r.Mtu;
-            t.Stage(skb, "RouteOutput", fn, Verdict.Pass, $"route {r}");
+            // ipv4_mtu / ip6_mtu: a path MTU learned from an ICMP error (its exception) comes before the route's metric
+            learned = skb.State.Pmtu.Find(dst, skb.TimestampNs);
+            if (learned is not null) routeMtu = learned.Mtu;
+            t.Stage(skb, "RouteOutput", fn, Verdict.Pass, learned is null ? $"route {r}" : $"route {r}; {learned.Describe(skb.TimestampNs)}");
             if (r.Nexthops is { Count: > 1 } && SelectPath(skb, t, r, src, hashedPacket) is { } nh)
             {
                 if (ns.Device(nh.Device) is not { IsUp: true } nhDev)
@@ -108,11 +112,15 @@ public static class IpLocalOut
         int length = skb.Length - skb.NetworkHeader;
         if (built && !v6 && IpFragment.Output(skb, t, outDev, nextHop, Fate.Transmitted, $"ip_finish_output2 to next hop {nextHop}", routeMtu)) return;
         if (built && v6 && IPv6.Ip6Fragment.Output(skb, t, outDev, nextHop, Fate.Transmitted, $"ip6_finish_output2 to next hop {nextHop}", routeMtu)) return;
-        if (length > outDev.Mtu)
+        if (learned is not null && length > learned.Mtu && length <= outDev.Mtu)
+            t.Stage(skb, v6 ? "Ip6FinishOutput" : "IpFinishOutput", v6 ? "ip6_finish_output" : "ip_finish_output", Verdict.Pass,
+                $"{length} bytes > the learned path MTU {learned.Mtu}, sent whole: its socket does not use the path MTU (IP_PMTUDISC_PROBE or INTERFACE, or a raw socket writing its own header)");
+        else if (length > outDev.Mtu)
             t.NotModelled(skb, v6 ? "Ip6FinishOutput" : "IpFinishOutput", v6 ? "ip6_finish_output" : "ip_finish_output",
                 $"{length} bytes > MTU {outDev.Mtu}: a TSO/GSO super-packet as captured (segmented by the device)");
         else
-            t.Stage(skb, v6 ? "Ip6FinishOutput" : "IpFinishOutput", v6 ? "ip6_finish_output" : "ip_finish_output", Verdict.Pass, $"{length} bytes fit MTU {outDev.Mtu}");
+            t.Stage(skb, v6 ? "Ip6FinishOutput" : "IpFinishOutput", v6 ? "ip6_finish_output" : "ip_finish_output", Verdict.Pass,
+                learned is null ? $"{length} bytes fit MTU {outDev.Mtu}" : $"{length} bytes fit the learned path MTU {learned.Mtu}");
         DevQueueXmit.NeighOutput(skb, t, nextHop, Fate.Transmitted, $"{(v6 ? "ip6_finish_output2" : "ip_finish_output2")} to next hop {nextHop}");
     }
 }

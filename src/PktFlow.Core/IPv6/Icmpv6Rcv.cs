@@ -35,6 +35,7 @@ public static class Icmpv6Rcv
                 t.End(Fate.Consumed, "ndisc_rcv");
                 return;
             default:
+                if (icmp.Type == Icmp6Send.PacketTooBig) Icmpv6Notify.PacketTooBig(skb, t, message);
                 t.Stage(skb, S, F, Verdict.Pass, $"ICMPv6 type {icmp.Type} code {icmp.Code}{(icmp.IsError ? ": an error, handed to the quoted protocol's err_handler" : "")}");
                 t.End(Fate.Delivered, F);
                 return;

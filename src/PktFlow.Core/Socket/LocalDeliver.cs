@@ -201,6 +201,7 @@ public static class LocalDeliver
                 t.End(Fate.Delivered, "icmp_timestamp");
                 return;
             default:
+                if (icmp.Type == IcmpHeader.DestUnreach && icmp.Code == IPv4.IcmpSend.FragNeeded && !broadcast) IPv4.IcmpUnreach.FragNeeded(skb, t, segment);
                 t.Stage(skb, "IcmpRcv", "icmp_rcv", Verdict.Pass, $"ICMP type {icmp.Type} code {icmp.Code}{(icmp.IsError ? ": an error, handed to the quoted protocol's err_handler" : "")}");
                 t.End(Fate.Delivered, "icmp_rcv");
                 return;
