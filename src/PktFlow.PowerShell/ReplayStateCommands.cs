@@ -87,3 +87,15 @@ public sealed class GetPktFlowConntrackCommand : ReplayStateCommand
             foreach (var e in s.Conntrack(Namespace)) WriteObject(e);
     }
 }
+
+/// <summary>Get-PktFlowRouteCache: the path MTUs each namespace learned from ICMP errors and still holds after a replay, like ip route show cache.</summary>
+[Cmdlet(VerbsCommon.Get, "PktFlowRouteCache")]
+[OutputType(typeof(PktFlow.Routing.RouteCacheEntry))]
+public sealed class GetPktFlowRouteCacheCommand : ReplayStateCommand
+{
+    protected override void ProcessRecord()
+    {
+        foreach (var s in States())
+            foreach (var e in s.RouteCache(Namespace)) WriteObject(e);
+    }
+}

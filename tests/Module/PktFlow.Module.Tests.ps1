@@ -37,7 +37,7 @@ AfterAll {
 Describe 'Module' {
     It 'exports its cmdlets' {
         $names = (Get-Module PktFlow).ExportedCmdlets.Keys | Sort-Object
-        $names | Should -Be @('Compare-PktFlowKernel', 'Get-PktFlowConntrack', 'Get-PktFlowCounter', 'Get-PktFlowDevice', 'Get-PktFlowNexthop', 'Get-PktFlowRoute', 'Get-PktFlowRule', 'Get-PktFlowSet', 'Import-PktFlowTopology', 'Invoke-PacketFlow', 'New-PktFlowTopology', 'Show-PacketFlow')
+        $names | Should -Be @('Compare-PktFlowKernel', 'Get-PktFlowConntrack', 'Get-PktFlowCounter', 'Get-PktFlowDevice', 'Get-PktFlowNexthop', 'Get-PktFlowRoute', 'Get-PktFlowRouteCache', 'Get-PktFlowRule', 'Get-PktFlowSet', 'Import-PktFlowTopology', 'Invoke-PacketFlow', 'New-PktFlowTopology', 'Show-PacketFlow')
     }
     It 'declares PacketTrace as the output of Invoke-PacketFlow' {
         (Get-Command Invoke-PacketFlow).OutputType.Type | Should -Be ([PktFlow.PacketTrace])
@@ -308,6 +308,20 @@ Describe 'State after a replay' {
         ($sctp.State | Sort-Object) | Should -Be ($kernel.state | Sort-Object)
         $sctp.Flags | Should -Contain 'ASSURED'
         ($sctp | Where-Object State -eq 'CLOSED').Line | Should -Match '^sctp\s+132 \d+ CLOSED src=10\.1\.0\.2 dst=203\.0\.113\.53 sport=5000 dport=3868 '
+    }
+    It 'lists the path MTUs learned from ICMP errors like ip route show cache (Get-PktFlowRouteCache), until they expire' {
+        $dir = Join-Path $root 'tests/scenarios/pmtu-learned'
+        # after the forged errors (frame 12): 1280 from the router, 1300 from a quoted echo reply, 552 clamped and locked
+        $null = Invoke-PacketFlow -Pcap (Join-Path $dir 'wire.pcap') -Lab (Join-Path $dir 'lab.sh') -InjectAt host/eth0 -First 12 -WarningAction SilentlyContinue
+        $cache = Get-PktFlowRouteCache host
+        $cache.Destination | Should -Be @('10.3.0.2', '10.4.0.4', '10.4.0.5')
+        $cache.Mtu | Should -Be @(1280, 1300, 552)
+        $cache.Locked | Should -Be @($false, $false, $true)
+        $cache[2].Line | Should -Match '^10\.4\.0\.5 via 10\.1\.0\.1 dev eth0 cache expires \d+sec mtu lock 552$'
+        ($cache | Format-Table | Out-String) | Should -Match 'lock 552'
+        # at the end (mtu_expires 15 s): only the one learned again from the last packet too big
+        $null = Invoke-PacketFlow -Pcap (Join-Path $dir 'wire.pcap') -Lab (Join-Path $dir 'lab.sh') -InjectAt host/eth0 -WarningAction SilentlyContinue
+        (Get-PktFlowRouteCache host).Destination | Should -Be '2001:db8:3::2'
     }
     It 'says when there was no replay to read' {
         { Get-PktFlowConntrack -State @() } | Should -Throw -ErrorId 'PktFlow.NoReplay,PktFlow.PowerShell.GetPktFlowConntrackCommand'

@@ -74,6 +74,9 @@ public sealed partial class DatapathEngine
     /// <summary>What every namespace remembers after the packets so far (conntrack, counters, sets), in topology order.</summary>
     public IReadOnlyList<NamespaceState> States => Topology.Namespaces.Select(StateOf).ToArray();
 
+    /// <summary>The capture time of the latest frame replayed: "now" for listings after the replay.</summary>
+    public long LastFrameNs { get; private set; }
+
     /// <summary>Parses "ns/dev" or "dev" (in the host namespace) against the topology.</summary>
     public InjectionPoint ResolveInjectionPoint(string spec)
     {
@@ -222,6 +225,7 @@ public sealed partial class DatapathEngine
         if (notes is not null) foreach (var n in notes) t.Note(n);
         var data = frame.Data.Span;
         string summary;
+        if (frame.TimestampNs > LastFrameNs) LastFrameNs = frame.TimestampNs;
         var skb = new SkBuff(data) { Netns = at.Namespace, Dev = at.Device, Engine = this, TimestampNs = frame.TimestampNs };
         long? copyOf = null;
         bool outbound = false;

@@ -51,6 +51,9 @@ public sealed class ReplayState
     public IEnumerable<Netfilter.NetfilterSetElement> SetElements(string? ns = null) => WithRules(ns).SelectMany(x => Netfilter.NfStateListing.SetElements(x.State.Name, x.State.Nft, x.Rules));
     public IEnumerable<Netfilter.ConntrackListing> Conntrack(string? ns = null) =>
         Namespaces.Where(n => ns is null || n.Name == ns).SelectMany(Netfilter.NfStateListing.Conntrack);
+    /// <summary>The path MTUs each namespace learned and still holds at the last frame (ip route show cache).</summary>
+    public IEnumerable<Routing.RouteCacheEntry> RouteCache(string? ns = null) =>
+        Namespaces.Where(n => ns is null || n.Name == ns).SelectMany(n => Routing.RouteCacheEntry.List(n, _engine.LastFrameNs));
     public override string ToString() => $"replay of {System.IO.Path.GetFileName(File)} (seed {Seed}, {Namespaces.Count} namespace(s))";
 }
 

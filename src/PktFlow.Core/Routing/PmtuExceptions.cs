@@ -17,7 +17,8 @@ public sealed class PmtuExceptions
 {
     /// <summary>One learned path MTU. <see cref="Locked"/>: clamped to min_pmtu (fnhe_mtu_locked), so
     /// no further update takes and IP_PMTUDISC_WANT sockets stop setting DF.</summary>
-    public sealed record Entry(IpAddr Destination, int Mtu, bool Locked, long LearnedNs, long ExpiresNs)
+    /// <param name="Via">The route's next hop and device (`via 10.1.0.1 dev eth0`), as ip route show cache prints them.</param>
+    public sealed record Entry(IpAddr Destination, int Mtu, bool Locked, long LearnedNs, long ExpiresNs, string Via)
     {
         /// <summary>What the route stage says of it at <paramref name="nowNs"/>.</summary>
         public string Describe(long nowNs) =>
@@ -52,6 +53,7 @@ public sealed class PmtuExceptions
         if (!res.Found || res.Route is not { } r) return $"no route to {destination}: nothing to update";
         var dev = r.Device is null ? null : ns.Device(r.Device);
         var now = Find(destination, nowNs);
+        string via = $"{(r.Gateway is { } gw ? $"via {gw} " : "")}dev {r.Device}";
         int current = now?.Mtu ?? (r.Mtu != 0 ? r.Mtu : dev?.Mtu ?? 1500);
         int expires = Seconds(ns, v6 ? "net.ipv6.route.mtu_expires" : "net.ipv4.route.mtu_expires", 600);
         if (v6)
@@ -59,7 +61,7 @@ public sealed class PmtuExceptions
             // IPv6 path MTU discovery is not optional: a route's mtu lock does not stop it
             if (mtu < 1280) return $"mtu {mtu} is below IPV6_MIN_MTU 1280: ignored";
             if (mtu >= current) return $"mtu {mtu} is not below the current {current}: ignored";
-            _entries[destination] = new Entry(destination, mtu, false, nowNs, nowNs + expires * 1_000_000_000L);
+            _entries[destination] = new Entry(destination, mtu, false, nowNs, nowNs + expires * 1_000_000_000L, via);
             return $"learned: path MTU {mtu} to {destination} (was {current}), a cached route expiring in {expires} s (net.ipv6.route.mtu_expires)";
         }
         if (r.MtuLocked) return $"route {r} has a locked mtu: ignored";
@@ -76,7 +78,7 @@ public sealed class PmtuExceptions
         // an exception with this mtu is refreshed only once half its lifetime is over
         if (now is not null && now.Mtu == mtu && !locked && nowNs < now.ExpiresNs - expires * 500_000_000L)
             return $"path MTU {mtu} to {destination} already learned: kept (refreshed only after half of mtu_expires)";
-        _entries[destination] = new Entry(destination, mtu, locked, nowNs, nowNs + expires * 1_000_000_000L);
+        _entries[destination] = new Entry(destination, mtu, locked, nowNs, nowNs + expires * 1_000_000_000L, via);
         return $"learned: path MTU {mtu} to {destination} (was {current}){clamp}, a next-hop exception expiring in {expires} s (net.ipv4.route.mtu_expires)";
     }
 
