@@ -57,4 +57,19 @@ public class PmtuLearnedTests
         Assert.DoesNotContain(late.Path, e => e.Stage == "IpDoFragment" && e.Namespace == "host");
         Assert.DoesNotContain("learned", Stage(Assert.Single(t[44].GeneratedTraces), "RouteOutput"));
     }
+
+    /// <summary>pmtu-forward-use: with net.ipv4.ip_forward_use_pmtu = 1 the router's learned path MTU decides ip_forward.</summary>
+    [Fact]
+    public void ARouterUsingItsPathMtuForForwardingSaysSo()
+    {
+        var dir = Path.Combine(RepoPaths.Root, "tests", "scenarios", "pmtu-forward-use");
+        var record = KernelRecord.Load(Path.Combine(dir, "kernel.json"));
+        var runner = new PktFlow.Replay.ReplayRunner(new PktFlow.Replay.ReplayOptions { Topology = LabLoader.LoadFile(Path.Combine(dir, "lab.sh")), InjectAt = record.Wire });
+        var t = runner.Run(Path.Combine(dir, "wire.pcap")).OfType<PktFlow.Replay.TraceEvent>().Select(e => e.Trace).ToDictionary(x => x.Frame);
+        var drop = Assert.Single(t[3].Path, e => e.Stage == "IpForward" && e.Namespace == "host");
+        Assert.Contains("path MTU 1280 learned from an ICMP error", drop.Detail);
+        Assert.Contains("ip_forward_use_pmtu = 1", drop.Detail);
+        Assert.Equal("PKT_TOO_BIG", t[3].Reason);
+        Assert.DoesNotContain(t[5].Path, e => e.Stage == "IpForward" && e.Namespace == "host" && e.Detail.Contains("learned", StringComparison.Ordinal));
+    }
 }
