@@ -27,6 +27,9 @@ public sealed class PmtuExceptions
 
     private readonly Dictionary<IpAddr, Entry> _entries = new();
 
+    /// <summary>Exceptions held, expired ones not swept yet included.</summary>
+    public int Count => _entries.Count;
+
     /// <summary>Exceptions learned and not expired yet at <paramref name="nowNs"/>.</summary>
     public IEnumerable<Entry> Valid(long nowNs) => _entries.Values.Where(e => nowNs < e.ExpiresNs);
 
@@ -49,6 +52,7 @@ public sealed class PmtuExceptions
     public string Update(NetNamespace ns, IpAddr source, IpAddr destination, int mtu, long nowNs)
     {
         bool v6 = destination.IsV6;
+        Forget(nowNs);
         var res = ns.Fib.Lookup(destination, source, "lo", null, 0);
         if (!res.Found || res.Route is not { } r) return $"no route to {destination}: nothing to update";
         var dev = r.Device is null ? null : ns.Device(r.Device);
@@ -80,6 +84,13 @@ public sealed class PmtuExceptions
             return $"path MTU {mtu} to {destination} already learned: kept (refreshed only after half of mtu_expires)";
         _entries[destination] = new Entry(destination, mtu, locked, nowNs, nowNs + expires * 1_000_000_000L, via);
         return $"learned: path MTU {mtu} to {destination} (was {current}){clamp}, a next-hop exception expiring in {expires} s (net.ipv4.route.mtu_expires)";
+    }
+
+    /// <summary>Drops the expired exceptions, so that a long capture keeps none it can no longer use.</summary>
+    private void Forget(long nowNs)
+    {
+        if (_entries.Count < 64) return;
+        foreach (var e in _entries.Values.Where(e => nowNs >= e.ExpiresNs).ToList()) _entries.Remove(e.Destination);
     }
 
     private static int Seconds(NetNamespace ns, string key, int fallback) =>

@@ -102,4 +102,15 @@ public class PmtuExceptionsTests
         Assert.StartsWith("learned: path MTU 1300", table.Update(ns, Src6, IpAddr.Parse("2001:db8:4::4"), 1300, 0));
         Assert.Null(table.Find(IpAddr.Parse("2001:db8:4::4"), 600 * S));
     }
+
+    [Fact]
+    public void ExpiredExceptionsAreForgottenAsNewOnesArrive()
+    {
+        var ns = Host("sysctl -w net.ipv4.route.mtu_expires=10");
+        var table = new PmtuExceptions();
+        for (int i = 0; i < 200; i++) table.Update(ns, Src, IpAddr.V4(0x0A050000u + (uint)i), 1300, i * S);
+        // at 200 s only the last 9 are in force (learned at 191 to 199 s), and the table holds no more than a sweep's worth beyond them
+        Assert.Equal(9, table.Valid(200 * S).Count());
+        Assert.True(table.Count < 64 + 10, $"{table.Count} exceptions kept");
+    }
 }
