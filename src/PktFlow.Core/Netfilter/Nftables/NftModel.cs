@@ -94,6 +94,8 @@ public sealed class NftRule
     public string? SourcePath { get; internal set; }
     internal NftStmt[] Stmts = Array.Empty<NftStmt>();
     internal bool HasCounter;
+    /// <summary>Reads ct bytes/packets/avgpkt: loading it turns conntrack accounting on (nft_ct_get_init -> nf_ct_set_acct).</summary>
+    internal bool TurnsOnCtAcct;
     public override string ToString() => $"{Text} # handle {Handle}";
 }
 

@@ -7,6 +7,7 @@ internal sealed partial class NftParser
 {
     private int _ruleEnd;
     private int _anonSets;
+    private bool _readsCtAcct;
 
     private void CompileRule(NftChain ch, (int Start, int End) range)
     {
@@ -31,7 +32,9 @@ internal sealed partial class NftParser
     private void CompileStatements(NftChain ch, NftRule rule)
     {
         var stmts = new List<NftStmt>();
+        _readsCtAcct = false;
         while (_s.Pos < _ruleEnd) stmts.Add(Statement(ch, rule));
+        rule.TurnsOnCtAcct = _readsCtAcct;
         RejectDependency(ch, stmts);
         rule.Stmts = stmts.ToArray();
         rule.HasCounter = stmts.Any(x => x is CounterStmt);
@@ -598,7 +601,10 @@ internal sealed partial class NftParser
             if (reply is not null) k = Take();
             if (CtTuple(k, reply ?? false) is { } tuple) return tuple;
             if (k.Text is "bytes" or "packets" or "avgpkt")
+            {
+                _readsCtAcct = true;
                 return new CtAcctSelector(k.Text, reply) { Text = reply is null ? $"ct {k.Text}" : $"ct {(reply.Value ? "reply" : "original")} {k.Text}" };
+            }
             if (reply is not null) throw Err(k, $"unsupported ct expression 'ct {(reply.Value ? "reply" : "original")} {k.Text}'");
             return k.Text switch
             {
