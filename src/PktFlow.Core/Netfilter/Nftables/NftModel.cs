@@ -165,6 +165,9 @@ public sealed record NftCtInfo(string State, string Direction, uint Mark, string
     /// <summary>The connection's accounting (nf_conn_acct), per direction: packets and bytes.</summary>
     public (ulong Packets, ulong Bytes) OriginalCounters { get; init; }
     public (ulong Packets, ulong Bytes) ReplyCounters { get; init; }
+    /// <summary>ct expiration: milliseconds left (nf_ct_expires); 0 for an entry not confirmed yet, whose
+    /// timeout is still relative (the kernel's subtraction comes out negative and is clamped).</summary>
+    public uint ExpirationMs { get; init; }
 }
 
 /// <summary>What nft reads of a packet. Implemented by the datapath over its skb.</summary>
@@ -224,4 +227,6 @@ public sealed record NftHookResult(string Verdict, IReadOnlyList<NftChainRun> Ru
     public IReadOnlyList<NftRule> UnsupportedRules { get; init; } = Array.Empty<NftRule>();
     /// <summary>Random choices rules made for this packet at this hook, in order.</summary>
     public IReadOnlyList<NftRandomDecision> Decisions { get; init; } = Array.Empty<NftRandomDecision>();
+    /// <summary>What statements the model describes without modelling said for this packet (ct event set).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = Array.Empty<string>();
 }

@@ -130,6 +130,10 @@ internal sealed partial class NftParser
             case "ct":
                 if (_s.Peek(1).Is("mark") && _s.Peek(2).Is("set")) { Take(); Take(); Take(); return SetMark(ct: true); }
                 if (_s.Peek(1).Is("count")) return Connlimit();
+                if (_s.Peek(1).Is("event") && _s.Peek(2).Is("set")) { Take(); Take(); Take(); return CtEventSet(); }
+                // nft 1.0.6 sends it; nft_ct_set_init has no case for NFT_CT_EXPIRATION (6.18): EOPNOTSUPP
+                if (_s.Peek(1).Is("expiration") && _s.Peek(2).Is("set"))
+                    throw Err(t, "Could not process rule: Operation not supported (ct expiration set: the kernel cannot set a connection's timeout from a rule)");
                 break;
             case "mark":
                 if (_s.Peek(1).Is("set")) { Take(); Take(); return SetMark(ct: false); }
@@ -155,6 +159,24 @@ internal sealed partial class NftParser
         MarkBitwise(st);
         if (More && Cur.Text is "<<" or ">>" or "<" or ">") throw Err(Cur, $"unsupported: {(ct ? "ct" : "meta")} mark set with an operation ('{Cur.Text}')");
         return st;
+    }
+
+    /// <summary>ct event set new,related,... (or |-joined, or a number): the events, as nft lists them.</summary>
+    private NftStmt CtEventSet()
+    {
+        if (Cur.Is("{")) throw Err(Cur, "syntax error, unexpected '{' (ct event set takes a list of events, not a set)");
+        ulong mask = 0; bool numeric = false; var first = Cur;
+        do
+        {
+            var e = Take();
+            if (CtEventSetStmt.Names.TryGetValue(e.Text, out int bit)) mask |= 1ul << bit;
+            else if (NftType.TryNumber(e.Text, out var n) && n <= uint.MaxValue) { mask |= n; numeric = true; }
+            else throw Err(e, $"'{e.Text}' is not a valid ct_event value (new, related, destroy, reply, assured, protoinfo, helper, mark, seqadj, secmark, label)");
+        } while (TakeIf(",") || TakeIf("|"));
+        var names = CtEventSetStmt.Names.Where(kv => (mask >> kv.Value & 1) != 0).Select(kv => kv.Key).ToList();
+        bool exact = mask >> CtEventSetStmt.Names.Count == 0; // every bit has a name
+        string text = mask == 0 ? (numeric ? first.Text : "0x0") : exact ? string.Join(',', names) : $"0x{mask:x}";
+        return new CtEventSetStmt { Events = text };
     }
 
     /// <summary>meta priority set none|root|MAJOR:MINOR: a constant classid (an expression's value is not modelled).</summary>
@@ -612,6 +634,7 @@ internal sealed partial class NftParser
                 "status" => new MetaSelector(MetaKey.CtStatus, NftType.CtStatus) { Text = "ct status" },
                 "direction" => new MetaSelector(MetaKey.CtDir, NftType.CtDir) { Text = "ct direction" },
                 "mark" => new MetaSelector(MetaKey.CtMark, NftType.Mark) { Text = "ct mark" },
+                "expiration" => new CtExpirationSelector { Text = "ct expiration" },
                 _ => throw Err(k, $"unsupported ct expression 'ct {k.Text}'"),
             };
         }

@@ -1,8 +1,5 @@
-using PktFlow.Capture;
-using PktFlow.Datapath;
 using PktFlow.Netfilter;
 using PktFlow.Testing;
-using PktFlow.Topology.Lab;
 using PktFlow.Wire;
 
 namespace PktFlow.Tests.Netfilter.Conntrack;
@@ -17,34 +14,10 @@ namespace PktFlow.Tests.Netfilter.Conntrack;
 /// </summary>
 public class CtAcctListingTests
 {
-    private const string Lab = """
-        ip link set eth0 address 02:00:00:00:01:01
-        ip link set eth0 up
-        ip addr add 192.168.1.1/24 dev eth0
-        SYSCTL
-        nft -f - <<'NFT'
-        table inet t {
-            chain c {
-                type filter hook input priority filter; policy accept;
-                RULE
-            }
-        }
-        NFT
-        """;
-
-    static readonly MacAddress HostMac = MacAddress.Parse("02:00:00:00:01:01"), ClientMac = MacAddress.Parse("02:00:00:00:01:02");
-    static readonly IpAddr Client = IpAddr.Parse("192.168.1.2"), Server = IpAddr.Parse("192.168.1.1");
-
     private static ConntrackListing[] PingThrice(string sysctl, string rule)
     {
-        var engine = new DatapathEngine(LabLoader.Load(Lab.Replace("SYSCTL", sysctl).Replace("RULE", rule), "acct.lab"));
-        for (int seq = 1; seq <= 3; seq++)
-        {
-            var frame = FrameBuilder.Ethernet(HostMac, ClientMac, EtherTypes.Ipv4,
-                FrameBuilder.Ipv4(Client, Server, IpProtocol.Icmp, FrameBuilder.IcmpEcho(5696, (ushort)seq), ttl: 64));
-            engine.Process(new CaptureFrame(seq, seq * 200_000_000L, LinkType.Ethernet, 0, null, frame.Length, frame.Length, 24, frame),
-                "t.pcap", engine.ResolveInjectionPoint("eth0"));
-        }
+        var engine = OneHostLab.Engine(sysctl, "type filter hook input priority filter; policy accept;\n" + rule);
+        for (int seq = 1; seq <= 3; seq++) OneHostLab.Send(engine, seq, seq * 200_000_000L, IpProtocol.Icmp, FrameBuilder.IcmpEcho(5696, (ushort)seq));
         return NfStateListing.Conntrack(engine.States[0]).ToArray();
     }
 
@@ -78,10 +51,8 @@ public class CtAcctListingTests
     public void AnUnrepliedEntryListsItsCountersBeforeTheBracket()
     {
         // no socket on 5555: the host's port unreachable is RELATED, counted in neither direction
-        var engine = new DatapathEngine(LabLoader.Load(Lab.Replace("SYSCTL", "sysctl -w net.netfilter.nf_conntrack_acct=1").Replace("RULE", "ct state new counter"), "acct.lab"));
-        var frame = FrameBuilder.Ethernet(HostMac, ClientMac, EtherTypes.Ipv4,
-            FrameBuilder.Ipv4(Client, Server, IpProtocol.Udp, FrameBuilder.UdpWithPayload(Client, Server, 52492, 5555, "hi\n"u8), ttl: 64));
-        engine.Process(new CaptureFrame(1, 1_000_000_000L, LinkType.Ethernet, 0, null, frame.Length, frame.Length, 24, frame), "t.pcap", engine.ResolveInjectionPoint("eth0"));
+        var engine = OneHostLab.Engine("sysctl -w net.netfilter.nf_conntrack_acct=1", "type filter hook input priority filter; policy accept;\nct state new counter");
+        OneHostLab.Send(engine, 1, 1_000_000_000L, IpProtocol.Udp, FrameBuilder.UdpWithPayload(OneHostLab.Client, OneHostLab.Server, 52492, 5555, "hi\n"u8));
         var e = Assert.Single(NfStateListing.Conntrack(engine.States[0]));
         Assert.Equal("udp      17 30 src=192.168.1.2 dst=192.168.1.1 sport=52492 dport=5555 packets=1 bytes=31 [UNREPLIED] "
             + "src=192.168.1.1 dst=192.168.1.2 sport=5555 dport=52492 packets=0 bytes=0 mark=0 use=1", e.Line);
