@@ -68,6 +68,7 @@ public class NftCtExpirationTests
     [Theory]
     [InlineData("ct event set { new, related }", "not a set")]
     [InlineData("ct event set new,foobar", "'foobar' is not a valid ct_event value")]
+    [InlineData("ct event set new or related or destroy or foobar", "'or'")] // the py tests' fail line
     [InlineData("ct expiration 1d-1h", "lower bound above its upper bound")]
     [InlineData("ct expiration set 30s", "Could not process rule: Operation not supported")]
     public void Refused(string rule, string why)
