@@ -45,7 +45,7 @@ internal sealed partial class NftParser
             if (st is MatchStmt m && NamesTransport(m.Sel, m.Op)) _transportKnown = true;
         }
         rule.TurnsOnCtAcct = _readsCtAcct;
-        CheckJumpTargets(ch.Table);
+        CheckJumpTargets(ch.Table, "rule");
         RejectDependency(ch, stmts);
         rule.Stmts = stmts.ToArray();
         rule.HasCounter = stmts.Any(x => x is CounterStmt);
@@ -57,11 +57,11 @@ internal sealed partial class NftParser
     /// `add rule` before the `add chain` of its target, or a block jumping to a chain a later block adds,
     /// fails with ENOENT (checked with nft 1.0.6 on 6.18).
     /// </summary>
-    private void CheckJumpTargets(NftTable tb)
+    private void CheckJumpTargets(NftTable tb, string what)
     {
         foreach (var (chain, at) in _jumpTargets)
             if (tb.FindChain(chain) is null)
-                throw Err(at, $"Could not process rule: No such file or directory: chain '{chain}' in {tb} (not added before this rule)");
+                throw Err(at, $"Could not process rule: No such file or directory: chain '{chain}' in {tb} (not added before this {what})");
         _jumpTargets.Clear();
     }
 
