@@ -323,6 +323,18 @@ Describe 'State after a replay' {
         $null = Invoke-PacketFlow -Pcap (Join-Path $dir 'wire.pcap') -Lab (Join-Path $dir 'lab.sh') -InjectAt host/eth0 -WarningAction SilentlyContinue
         (Get-PktFlowRouteCache host).Destination | Should -Be '2001:db8:3::2'
     }
+    It 'lists packets and bytes per direction when accounting is on (Get-PktFlowConntrack), as the kernel did in ct-acct-expiration' {
+        $dir = Join-Path $root 'tests/scenarios/ct-acct-expiration'
+        $null = Invoke-PacketFlow -Pcap (Join-Path $dir 'wire.pcap') -Lab (Join-Path $dir 'lab.sh') -InjectAt host/eth0
+        $ct = Get-PktFlowConntrack host
+        $kernel = (Get-Content (Join-Path $dir 'kernel.json') -Raw | ConvertFrom-Json).namespaces.host.conntrack
+        foreach ($k in $kernel) {
+            $m = $ct | Where-Object Protocol -eq $k.proto
+            @($m.OriginalPackets, $m.OriginalBytes, $m.ReplyPackets, $m.ReplyBytes) | Should -Be @($k.original.packets, $k.original.bytes, $k.reply.packets, $k.reply.bytes)
+        }
+        ($ct | Where-Object Protocol -eq 'udp').Line | Should -Match 'dport=7000 packets=3 bytes=98 src=10\.1\.0\.1 dst=10\.1\.0\.2 sport=7000 dport=41000 packets=3 bytes=98 \[ASSURED\] mark=0'
+        ($ct | Format-Table | Out-String -Width 400) | Should -Match '3/3\s+252/252'
+    }
     It 'says when there was no replay to read' {
         { Get-PktFlowConntrack -State @() } | Should -Throw -ErrorId 'PktFlow.NoReplay,PktFlow.PowerShell.GetPktFlowConntrackCommand'
     }

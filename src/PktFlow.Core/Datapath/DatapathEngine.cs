@@ -69,7 +69,14 @@ public sealed partial class DatapathEngine
     internal Action<string, string, byte[]>? OnTransmit { get; init; }
 
     internal NamespaceState StateOf(NetNamespace ns) =>
-        _state.TryGetValue(ns, out var s) ? s : _state[ns] = new NamespaceState(Seed, ns.Name, Netfilter.Conntrack.ConntrackSysctls.From(ns.Sysctls));
+        _state.TryGetValue(ns, out var s) ? s : _state[ns] = new NamespaceState(Seed, ns.Name, ConntrackSettingsOf(ns));
+
+    /// <summary>The namespace's conntrack sysctls; a rule reading ct bytes/packets turned accounting on when it was loaded.</summary>
+    private static Netfilter.Conntrack.ConntrackSettings ConntrackSettingsOf(NetNamespace ns)
+    {
+        var settings = Netfilter.Conntrack.ConntrackSysctls.From(ns.Sysctls);
+        return ns.Nft?.TurnsOnConntrackAccounting == true && !settings.Acct ? settings with { Acct = true } : settings;
+    }
 
     /// <summary>What every namespace remembers after the packets so far (conntrack, counters, sets), in topology order.</summary>
     public IReadOnlyList<NamespaceState> States => Topology.Namespaces.Select(StateOf).ToArray();

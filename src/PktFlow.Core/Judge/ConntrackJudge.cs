@@ -6,8 +6,8 @@ using PktFlow.Wire;
 namespace PktFlow.Judge;
 
 /// <summary>The model's conntrack entries against the kernel's: how many agree, and what differs.</summary>
-/// <param name="Differences">One line per entry that is only on one side or differs in reply tuple, TCP state, flags, mark or timeout.</param>
-/// <param name="Agreed">Entries present on both sides with the same original and reply tuples, zone, TCP state, [ASSURED]/[UNREPLIED] and mark.</param>
+/// <param name="Differences">One line per entry that is only on one side or differs in reply tuple, TCP state, flags, mark, accounting or timeout.</param>
+/// <param name="Agreed">Entries present on both sides with the same original and reply tuples, zone, TCP state, [ASSURED]/[UNREPLIED], mark and packets/bytes (where listed).</param>
 /// <param name="Total">Entries judged on either side (matched pairs counted once).</param>
 /// <param name="NotJudged">Kernel entries left out: no packet of the connection crossed the capture point, so no replay of the capture can know of it.</param>
 public sealed record ConntrackJudgement(IReadOnlyList<string> Differences, int Agreed, int Total, IReadOnlyList<string> NotJudged)
@@ -57,6 +57,8 @@ public static class ConntrackJudge
             var kf = string.Join(",", ke.Flags.Order()); var mf = string.Join(",", me.Flags.Order());
             if (kf != mf) d.Add($"flags kernel [{kf}], model [{mf}]");
             if (ke.Mark != me.Mark) d.Add($"mark kernel {ke.Mark}, model {me.Mark}");
+            var ma = me.OriginalPackets is { } op ? new KernelCtAcct(op, me.OriginalBytes ?? 0, me.ReplyPackets ?? 0, me.ReplyBytes ?? 0) : null;
+            if (ke.Acct != ma) d.Add($"accounting kernel {(object?)ke.Acct ?? "none"}, model {(object?)ma ?? "none"}");
             if (ke.Timeout is { } kt && listedNs.TryGetValue(ke.Namespace, out var listed)
                 && (NsOf(me.Expires) - listed) / 1_000_000_000 is var mt && Math.Abs(mt - kt) > 1)
                 d.Add($"timeout kernel {kt} s, model {mt} s when the kernel listed its table");

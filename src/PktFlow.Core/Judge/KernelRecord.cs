@@ -20,9 +20,17 @@ public sealed record KernelEnd(string Namespace, string Fate, string? Reason)
 
 /// <summary>One entry of the recorded <c>conntrack -L</c> of a namespace; tuples as "src=.. dst=.. sport=.. dport=.." (or type/code/id).</summary>
 /// <param name="Timeout">Seconds left when the table was listed; null in recordings that did not keep it.</param>
-public sealed record KernelConntrack(string Namespace, string Proto, string? State, string Original, string Reply, IReadOnlyList<string> Flags, uint Mark, int Zone = 0, int? Timeout = null)
+/// <param name="Acct">packets= bytes= of each direction, when the kernel's listing has them (accounting on).</param>
+public sealed record KernelConntrack(string Namespace, string Proto, string? State, string Original, string Reply, IReadOnlyList<string> Flags, uint Mark, int Zone = 0, int? Timeout = null,
+    KernelCtAcct? Acct = null)
 {
     public override string ToString() => $"{Namespace}: {Proto} {State} {Original} {Reply} [{string.Join(",", Flags)}]{(Zone != 0 ? $" zone={Zone}" : "")}";
+}
+
+/// <summary>A recorded entry's accounting: packets and bytes of the original and the reply direction.</summary>
+public sealed record KernelCtAcct(ulong OriginalPackets, ulong OriginalBytes, ulong ReplyPackets, ulong ReplyBytes)
+{
+    public override string ToString() => $"packets={OriginalPackets} bytes={OriginalBytes} / packets={ReplyPackets} bytes={ReplyBytes}";
 }
 
 /// <param name="CopyOf">In a recording of a whole namespace ("wire": "NS/any"): the earlier frame that showed the same packet (on another device, or before NAT).</param>
@@ -85,7 +93,7 @@ public sealed class KernelRecord
                     conntrack.Add(new KernelConntrack(ns.Name, Str(c, "proto") ?? "?", Str(c, "state"), Tuple(c, "original"), Tuple(c, "reply"),
                         Arr(c, "flags").Select(x => x.GetString() ?? "").ToList(), c.TryGetProperty("mark", out var m) && m.ValueKind == JsonValueKind.Number ? m.GetUInt32() : 0,
                         c.TryGetProperty("zone", out var z) && z.ValueKind == JsonValueKind.Number ? z.GetInt32() : 0,
-                        c.TryGetProperty("timeout", out var to) && to.ValueKind == JsonValueKind.Number ? to.GetInt32() : null));
+                        c.TryGetProperty("timeout", out var to) && to.ValueKind == JsonValueKind.Number ? to.GetInt32() : null, Acct(c)));
             }
         return new KernelRecord
         {
@@ -103,6 +111,15 @@ public sealed class KernelRecord
             throw new FormatException($"{path}: conntrackListed '{text}' is not seconds.nanoseconds");
         long frac = parts.Length == 2 ? long.Parse(parts[1].PadRight(9, '0'), System.Globalization.CultureInfo.InvariantCulture) : 0;
         return sec * 1_000_000_000 + frac;
+    }
+
+    /// <summary>The packets and bytes analyze.py keeps in each direction's tuple object (conntrack -L prints them after the tuple), or null.</summary>
+    private static KernelCtAcct? Acct(JsonElement c)
+    {
+        static ulong? N(JsonElement c, string dir, string key) =>
+            c.TryGetProperty(dir, out var t) && t.ValueKind == JsonValueKind.Object && t.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetUInt64() : null;
+        return N(c, "original", "packets") is { } op && N(c, "original", "bytes") is { } ob && N(c, "reply", "packets") is { } rp && N(c, "reply", "bytes") is { } rb
+            ? new KernelCtAcct(op, ob, rp, rb) : null;
     }
 
     /// <summary>A recorded tuple in conntrack -L's words, the way <see cref="Netfilter.Conntrack.ConntrackTuple.ToString"/> prints one.</summary>

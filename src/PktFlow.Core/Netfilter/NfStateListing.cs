@@ -76,6 +76,13 @@ public sealed record ConntrackListing
     public uint Mark { get; init; }
     public ushort Zone { get; init; }
     public int Use { get; init; } = 1;
+    /// <summary>Packets and bytes (IP length) per direction, as conntrack -L prints them (packets= bytes=
+    /// after each tuple) when accounting is on (net.netfilter.nf_conntrack_acct=1, or a rule reading ct
+    /// bytes/packets/avgpkt) since the entry was made; null otherwise.</summary>
+    public ulong? OriginalPackets { get; init; }
+    public ulong? OriginalBytes { get; init; }
+    public ulong? ReplyPackets { get; init; }
+    public ulong? ReplyBytes { get; init; }
     /// <summary>The whole line as conntrack -L prints it.</summary>
     public string Line { get; init; } = "";
     public override string ToString() => Line;
@@ -151,6 +158,8 @@ public static class NfStateListing
                 Timeout = e.SecondsLeft(table.NowNs), Expires = DateTimeOffset.UnixEpoch.AddTicks(e.ExpiresNs / 100), State = e.ProtocolState,
                 Original = e.Original.ToString(), Reply = e.Reply.ToString(), OriginalTuple = e.Original, ReplyTuple = e.Reply,
                 Flags = flags, Status = e.Status, Mark = e.Mark, Zone = e.Zone, Line = e.ToString(table.NowNs),
+                OriginalPackets = e.Accounting ? e.OriginalPackets : null, OriginalBytes = e.Accounting ? e.OriginalBytes : null,
+                ReplyPackets = e.Accounting ? e.ReplyPackets : null, ReplyBytes = e.Accounting ? e.ReplyBytes : null,
             };
         }
     }

@@ -11,9 +11,11 @@ public class ConntrackJudgeTests
     private const string Udp5000 = "src=10.99.1.1 dst=10.99.2.1 sport=5000 dport=53";
     private const string Udp5000R = "src=10.99.2.1 dst=10.99.1.1 sport=53 dport=5000";
 
-    private static List<ConntrackListing> ModelWith(params byte[][] packets)
+    private static List<ConntrackListing> ModelWith(params byte[][] packets) => ModelWith(false, packets);
+
+    private static List<ConntrackListing> ModelWith(bool acct, params byte[][] packets)
     {
-        var st = new NamespaceState(name: "host");
+        var st = new NamespaceState(name: "host", conntrack: new PktFlow.Netfilter.Conntrack.ConntrackSettings { Acct = acct });
         foreach (var p in packets) st.Conntrack.Pass(p, Sec(1));
         return NfStateListing.Conntrack(st).ToList();
     }
@@ -65,6 +67,18 @@ public class ConntrackJudgeTests
         var zoned = ConntrackJudge.Compare([Kernel(Udp5000, Udp5000R) with { Zone = 3 }], ModelWith(Udp(A, C, 5000, 53)));
         Assert.Equal(0, zoned.Agreed);
         Assert.Equal(2, zoned.Differences.Count); // zone 3 only in the kernel, zone 0 only in the model
+    }
+
+    [Fact]
+    public void AccountingIsComparedWhereEitherSideListsIt()
+    {
+        var udp = Udp(A, C, 5000, 53); // 20 + 8 + 4 bytes
+        var counted = Kernel(Udp5000, Udp5000R) with { Acct = new KernelCtAcct(2, 64, 0, 0) };
+        Assert.Equal(1, ConntrackJudge.Compare([counted], ModelWith(true, udp, udp)).Agreed);
+        Assert.Contains("accounting kernel packets=2 bytes=64 / packets=0 bytes=0, model packets=1 bytes=32 / packets=0 bytes=0",
+            Assert.Single(ConntrackJudge.Compare([counted], ModelWith(true, udp)).Differences));
+        Assert.Contains("accounting kernel packets=2 bytes=64 / packets=0 bytes=0, model none", Assert.Single(ConntrackJudge.Compare([counted], ModelWith(false, udp, udp)).Differences));
+        Assert.Contains("accounting kernel none, model", Assert.Single(ConntrackJudge.Compare([Kernel(Udp5000, Udp5000R)], ModelWith(true, udp)).Differences));
     }
 
     [Fact]

@@ -61,6 +61,10 @@ public sealed class ConntrackEntry
 
     // struct nf_conn_acct: packets and bytes (skb->len from the network header) per direction, added by
     // __nf_ct_refresh_acct when the tracker accepts a packet, so a rule already sees the current one.
+    // Always counted (ct bytes/packets read them); conntrack -L shows them only for an entry that has the
+    // extension, i.e. made while nf_conntrack_acct was on (nf_ct_acct_ext_add in init_conntrack).
+    /// <summary>The entry carries the accounting extension: conntrack -L prints packets= bytes= per direction.</summary>
+    public bool Accounting { get; internal init; }
     private readonly ulong[] _packets = new ulong[2], _bytes = new ulong[2];
     public ulong OriginalPackets => _packets[0];
     public ulong OriginalBytes => _bytes[0];
@@ -130,8 +134,10 @@ public sealed class ConntrackEntry
         sb.Append(name.PadRight(8)).Append(' ').Append(Original.Protocol).Append(' ').Append(SecondsLeft(nowNs)).Append(' ');
         if (ProtocolState is { } state) sb.Append(state).Append(' ');
         sb.Append(Original);
+        if (Accounting) sb.Append(" packets=").Append(OriginalPackets).Append(" bytes=").Append(OriginalBytes);
         if (!SeenReply) sb.Append(" [UNREPLIED]");
         sb.Append(' ').Append(Reply);
+        if (Accounting) sb.Append(" packets=").Append(ReplyPackets).Append(" bytes=").Append(ReplyBytes);
         if (Assured) sb.Append(" [ASSURED]");
         sb.Append(" mark=").Append(Mark);
         if (Zone != 0) sb.Append(" zone=").Append(Zone);

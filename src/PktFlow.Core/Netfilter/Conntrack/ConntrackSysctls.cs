@@ -29,6 +29,7 @@ public static class ConntrackSysctls
             TcpLoose = Int("tcp_loose", d.TcpLoose ? 1 : 0) != 0,
             TcpBeLiberal = Int("tcp_be_liberal", d.TcpBeLiberal ? 1 : 0) != 0,
             Checksum = Int("checksum", d.Checksum ? 1 : 0) != 0,
+            Acct = Int("acct", d.Acct ? 1 : 0) != 0,
             TcpTimeoutSynSent = Int("tcp_timeout_syn_sent", d.TcpTimeoutSynSent),
             TcpTimeoutSynRecv = Int("tcp_timeout_syn_recv", d.TcpTimeoutSynRecv),
             TcpTimeoutEstablished = Int("tcp_timeout_established", d.TcpTimeoutEstablished),

@@ -201,7 +201,7 @@ public sealed partial class ConntrackTable
 
     private ConntrackEntry Create(in ConntrackTuple tuple, ushort zone, long nowNs, int timeoutSeconds)
     {
-        var e = new ConntrackEntry(tuple, zone, nowNs) { NowNs = nowNs };
+        var e = new ConntrackEntry(tuple, zone, nowNs) { NowNs = nowNs, Accounting = Settings.Acct };
         Refresh(e, nowNs, timeoutSeconds);
         return e;
     }

@@ -80,6 +80,9 @@ public sealed record ConntrackSettings
     /// <summary>nf_conntrack_tcp_be_liberal: only RSTs are checked against the window (default 0). The
     /// model does not track windows, so it always behaves as if this were 1; kept for reporting.</summary>
     public bool TcpBeLiberal { get; init; }
+    /// <summary>nf_conntrack_acct: entries made from now on count packets and bytes (nf_conn_acct), which
+    /// conntrack -L then prints. A rule reading ct bytes/packets/avgpkt turns it on (nf_ct_set_acct).</summary>
+    public bool Acct { get; init; }
 
     public int TcpTimeoutSynSent { get; init; } = 120;
     public int TcpTimeoutSynRecv { get; init; } = 60;

@@ -12,6 +12,8 @@ internal sealed class NftEvalCtx
     public NatAction? Nat;
     public string? Reject;
     public List<string>? Logs;
+    /// <summary>Notes of statements described, not modelled (ct event set).</summary>
+    public List<string>? Notes;
     public uint? CtMark;
     public bool Notrack;
     /// <summary>The namespace's stateful memory for this replay.</summary>

@@ -94,6 +94,8 @@ public sealed class NftRule
     public string? SourcePath { get; internal set; }
     internal NftStmt[] Stmts = Array.Empty<NftStmt>();
     internal bool HasCounter;
+    /// <summary>Reads ct bytes/packets/avgpkt: loading it turns conntrack accounting on (nft_ct_get_init -> nf_ct_set_acct).</summary>
+    internal bool TurnsOnCtAcct;
     public override string ToString() => $"{Text} # handle {Handle}";
 }
 
@@ -163,6 +165,9 @@ public sealed record NftCtInfo(string State, string Direction, uint Mark, string
     /// <summary>The connection's accounting (nf_conn_acct), per direction: packets and bytes.</summary>
     public (ulong Packets, ulong Bytes) OriginalCounters { get; init; }
     public (ulong Packets, ulong Bytes) ReplyCounters { get; init; }
+    /// <summary>ct expiration: milliseconds left (nf_ct_expires); 0 for an entry not confirmed yet, whose
+    /// timeout is still relative (the kernel's subtraction comes out negative and is clamped).</summary>
+    public uint ExpirationMs { get; init; }
 }
 
 /// <summary>What nft reads of a packet. Implemented by the datapath over its skb.</summary>
@@ -222,4 +227,6 @@ public sealed record NftHookResult(string Verdict, IReadOnlyList<NftChainRun> Ru
     public IReadOnlyList<NftRule> UnsupportedRules { get; init; } = Array.Empty<NftRule>();
     /// <summary>Random choices rules made for this packet at this hook, in order.</summary>
     public IReadOnlyList<NftRandomDecision> Decisions { get; init; } = Array.Empty<NftRandomDecision>();
+    /// <summary>What statements the model describes without modelling said for this packet (ct event set).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = Array.Empty<string>();
 }

@@ -456,6 +456,8 @@ internal sealed partial class NftParser
     {
         if (set.PendingElements.Count == 0) return;
         var save = _s.Pos;
+        var ruleTargets = _jumpTargets.ToArray(); // a rule being compiled keeps its own
+        _jumpTargets.Clear();
         foreach (var (tok, src) in set.PendingElements)
         {
             int p = FindTokenPos(src, tok);
@@ -463,6 +465,9 @@ internal sealed partial class NftParser
             set.Elements.AddRange(ElementsOf(set));
         }
         set.PendingElements.Clear();
+        // a verdict map's jumps, like a rule's, need their chains added first (a block adds chains before sets)
+        CheckJumpTargets(set.Table, "element");
+        _jumpTargets.AddRange(ruleTargets);
         _s.Pos = save;
     }
 

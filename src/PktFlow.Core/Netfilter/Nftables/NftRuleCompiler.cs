@@ -7,6 +7,12 @@ internal sealed partial class NftParser
 {
     private int _ruleEnd;
     private int _anonSets;
+    private bool _readsCtAcct;
+    /// <summary>The chains the rule being compiled jumps to (jump, goto, an anonymous verdict map's
+    /// elements), with the token nft's error points at.</summary>
+    private readonly List<(string Chain, NftTok At)> _jumpTargets = new();
+    /// <summary>An earlier statement of the rule names the transport protocol (nft's transport context).</summary>
+    private bool _transportKnown;
 
     private void CompileRule(NftChain ch, (int Start, int End) range)
     {
@@ -31,10 +37,32 @@ internal sealed partial class NftParser
     private void CompileStatements(NftChain ch, NftRule rule)
     {
         var stmts = new List<NftStmt>();
-        while (_s.Pos < _ruleEnd) stmts.Add(Statement(ch, rule));
+        _readsCtAcct = false; _jumpTargets.Clear(); _transportKnown = false;
+        while (_s.Pos < _ruleEnd)
+        {
+            var st = Statement(ch, rule);
+            stmts.Add(st);
+            if (st is MatchStmt m && NamesTransport(m.Sel, m.Op)) _transportKnown = true;
+        }
+        rule.TurnsOnCtAcct = _readsCtAcct;
+        CheckJumpTargets(ch.Table, "rule");
         RejectDependency(ch, stmts);
         rule.Stmts = stmts.ToArray();
         rule.HasCounter = stmts.Any(x => x is CounterStmt);
+    }
+
+    /// <summary>
+    /// The kernel takes nft's batch in order, so a rule can only jump to a chain added before it: a
+    /// `table { }` block adds all its chains before its rules (forward jumps inside one block load), an
+    /// `add rule` before the `add chain` of its target, or a block jumping to a chain a later block adds,
+    /// fails with ENOENT (checked with nft 1.0.6 on 6.18).
+    /// </summary>
+    private void CheckJumpTargets(NftTable tb, string what)
+    {
+        foreach (var (chain, at) in _jumpTargets)
+            if (tb.FindChain(chain) is null)
+                throw Err(at, $"Could not process rule: No such file or directory: chain '{chain}' in {tb} (not added before this {what})");
+        _jumpTargets.Clear();
     }
 
     /// <summary>
@@ -108,6 +136,7 @@ internal sealed partial class NftParser
                 Take();
                 var target = Take();
                 if (target.Kind != TokKind.Word && target.Kind != TokKind.String) throw Err(target, "syntax error, expected chain name");
+                _jumpTargets.Add((target.Text, target));
                 return new VerdictStmt { Verdict = t.Text == "jump" ? NftVerdict.Jump : NftVerdict.Goto, Target = target.Text };
             case "queue":
                 Take();
@@ -127,6 +156,10 @@ internal sealed partial class NftParser
             case "ct":
                 if (_s.Peek(1).Is("mark") && _s.Peek(2).Is("set")) { Take(); Take(); Take(); return SetMark(ct: true); }
                 if (_s.Peek(1).Is("count")) return Connlimit();
+                if (_s.Peek(1).Is("event") && _s.Peek(2).Is("set")) { Take(); Take(); Take(); return CtEventSet(); }
+                // nft 1.0.6 sends it; nft_ct_set_init has no case for NFT_CT_EXPIRATION (6.18): EOPNOTSUPP
+                if (_s.Peek(1).Is("expiration") && _s.Peek(2).Is("set"))
+                    throw Err(t, "Could not process rule: Operation not supported (ct expiration set: the kernel cannot set a connection's timeout from a rule)");
                 break;
             case "mark":
                 if (_s.Peek(1).Is("set")) { Take(); Take(); return SetMark(ct: false); }
@@ -152,6 +185,24 @@ internal sealed partial class NftParser
         MarkBitwise(st);
         if (More && Cur.Text is "<<" or ">>" or "<" or ">") throw Err(Cur, $"unsupported: {(ct ? "ct" : "meta")} mark set with an operation ('{Cur.Text}')");
         return st;
+    }
+
+    /// <summary>ct event set new,related,... (or |-joined, or a number): the events, as nft lists them.</summary>
+    private NftStmt CtEventSet()
+    {
+        if (Cur.Is("{")) throw Err(Cur, "syntax error, unexpected '{' (ct event set takes a list of events, not a set)");
+        ulong mask = 0; bool numeric = false; var first = Cur;
+        do
+        {
+            var e = Take();
+            if (CtEventSetStmt.Names.TryGetValue(e.Text, out int bit)) mask |= 1ul << bit;
+            else if (NftType.TryNumber(e.Text, out var n) && n <= uint.MaxValue) { mask |= n; numeric = true; }
+            else throw Err(e, $"'{e.Text}' is not a valid ct_event value (new, related, destroy, reply, assured, protoinfo, helper, mark, seqadj, secmark, label)");
+        } while (TakeIf(",") || TakeIf("|"));
+        var names = CtEventSetStmt.Names.Where(kv => (mask >> kv.Value & 1) != 0).Select(kv => kv.Key).ToList();
+        bool exact = mask >> CtEventSetStmt.Names.Count == 0; // every bit has a name
+        string text = mask == 0 ? (numeric ? first.Text : "0x0") : exact ? string.Join(',', names) : $"0x{mask:x}";
+        return new CtEventSetStmt { Events = text };
     }
 
     /// <summary>meta priority set none|root|MAJOR:MINOR: a constant classid (an expression's value is not modelled).</summary>
@@ -434,6 +485,30 @@ internal sealed partial class NftParser
         return new RejectStmt { Desc = desc };
     }
 
+    /// <summary>
+    /// Whether a match gives nft its transport protocol context: a field of a transport header (its
+    /// dependency names the protocol; not <c>th</c>), or <c>meta l4proto</c>, <c>ip protocol</c>,
+    /// <c>ip6 nexthdr</c>, <c>ct protocol</c> equal to a value or in a set (checked with nft 1.0.6:
+    /// <c>!=</c> gives none).
+    /// </summary>
+    private static bool NamesTransport(NftSelector sel, CmpOp op) => sel switch
+    {
+        PayloadSelector { NeedL4: >= 0 } or PayloadSelector { NeedL4Alt: >= 0 } or TcpOptionSelector or SctpChunkSelector => true,
+        ConcatSelector c => c.Parts.Any(p => NamesTransport(p, op)),
+        _ when op == CmpOp.Ne => false,
+        MetaSelector { Key: MetaKey.L4Proto } or CtTupleSelector { Key: CtTupleKey.Protocol } => true,
+        PayloadSelector { Base: PBase.Network, NeedL3: L3.V4, Offset: 9 } or PayloadSelector { Base: PBase.Network, NeedL3: L3.V6, Offset: 6 } => true,
+        _ => false,
+    };
+
+    /// <summary>nft refuses a NAT port (a constant, a range, one after a map or in its data) unless the
+    /// rule named the transport protocol before it, or the map's key reads a transport header.</summary>
+    private void NeedTransport(NftTok at, NftSelector? key = null)
+    {
+        if (!_transportKnown && !(key is not null && NamesTransport(key, CmpOp.Eq)))
+            throw Err(at, "transport protocol mapping is only valid after transport protocol match");
+    }
+
     private NftStmt Nat(NftRule rule)
     {
         var kind = Take().Text;
@@ -461,7 +536,11 @@ internal sealed partial class NftParser
             }
             else if (w.Count(c => c == ':') == 1) { var i = w.IndexOf(':'); addr = w[..i]; port = w[(i + 1)..]; }
             else addr = w;
-            if (port is not null) (pmin, pmax) = Ports(v, port);
+            if (port is not null)
+            {
+                NeedTransport(port.Length > 0 ? v with { Text = port, Col = v.Col + w.Length - port.Length } : Cur);
+                (pmin, pmax) = Ports(v, port);
+            }
             if (kind is "snat" or "dnat" && addr is null) throw Err(v, $"{kind} needs an address");
         }
         else if (kind is "snat" or "dnat") throw Err(Cur, $"syntax error, expected 'to' after {kind}");
@@ -493,16 +572,19 @@ internal sealed partial class NftParser
     private NftStmt NatMap(string kind, NftRule rule, bool addrPort)
     {
         if (kind is not ("snat" or "dnat")) throw Err(Cur, $"syntax error, {kind} takes no address");
+        var keyTok = Cur;
         var key = Selector();
         if (!TakeIf("map")) throw Err(Cur, $"unsupported: {kind} to an expression without a map ('{key.Text}')");
         var map = MapBody(key, () => NatData(kind), set => NatFits(set, addrPort));
         var st = new NatMapStmt { Map = map, Kind = kind, RuleText = rule.Text };
         if (addrPort && map.Elements?.Any(e => e.Data is not NatTarget) == true) throw Err(Cur, $"datatype mismatch: '{kind} addr . port' needs address . port data");
+        if (addrPort || map.Set?.DataTypes.Length == 2 || map.Elements?.Any(e => e.Data is NatTarget) == true) NeedTransport(keyTok, key);
         if (More && Cur.Text.StartsWith(':'))
         {
             var at = Take();
             if (addrPort || map.Set?.DataTypes.Length == 2 || map.Elements?.Any(e => e.Data is NatTarget) == true)
                 throw Err(at, $"syntax error, a port after a {kind} map whose data has a port");
+            NeedTransport(at.Text.Length > 1 ? at with { Text = at.Text[1..], Col = at.Col + 1 } : Cur, key);
             (st.PortMin, st.PortMax) = Ports(at, at.Text[1..]);
         }
         st.Flags = NatFlags();
@@ -598,7 +680,10 @@ internal sealed partial class NftParser
             if (reply is not null) k = Take();
             if (CtTuple(k, reply ?? false) is { } tuple) return tuple;
             if (k.Text is "bytes" or "packets" or "avgpkt")
+            {
+                _readsCtAcct = true;
                 return new CtAcctSelector(k.Text, reply) { Text = reply is null ? $"ct {k.Text}" : $"ct {(reply.Value ? "reply" : "original")} {k.Text}" };
+            }
             if (reply is not null) throw Err(k, $"unsupported ct expression 'ct {(reply.Value ? "reply" : "original")} {k.Text}'");
             return k.Text switch
             {
@@ -606,6 +691,7 @@ internal sealed partial class NftParser
                 "status" => new MetaSelector(MetaKey.CtStatus, NftType.CtStatus) { Text = "ct status" },
                 "direction" => new MetaSelector(MetaKey.CtDir, NftType.CtDir) { Text = "ct direction" },
                 "mark" => new MetaSelector(MetaKey.CtMark, NftType.Mark) { Text = "ct mark" },
+                "expiration" => new CtExpirationSelector { Text = "ct expiration" },
                 _ => throw Err(k, $"unsupported ct expression 'ct {k.Text}'"),
             };
         }
@@ -1083,6 +1169,7 @@ internal sealed partial class NftParser
             {
                 _s.SkipNewlines();
                 if (_s.Accept("}")) break;
+                var keyTok = Cur;
                 var el = Element(types);
                 while (Cur.Text is "timeout" or "expires" or "comment" or "counter")
                 {
@@ -1100,6 +1187,7 @@ internal sealed partial class NftParser
                 {
                     if (!TakeIf(":")) throw Err(Cur, "syntax error, expected ':' in verdict map");
                     (el.Verdict, el.Target) = VerdictData();
+                    if (el.Target is { } target) _jumpTargets.Add((target, keyTok)); // nft points at the element
                 }
                 list.Add(el);
                 _s.SkipNewlines();

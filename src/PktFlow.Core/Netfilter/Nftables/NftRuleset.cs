@@ -76,6 +76,9 @@ public sealed class NftRuleset
     /// secret seed): only then is there anything for -Outcomes All to enumerate.</summary>
     public bool HasRandomRules => _hasRandom ??= AllRules.Any(r => r.Stmts.Any(s => s.DrawsRandom));
 
+    /// <summary>Some rule reads ct bytes/packets/avgpkt: loading it set net.netfilter.nf_conntrack_acct to 1.</summary>
+    public bool TurnsOnConntrackAccounting => AllRules.Any(r => r.TurnsOnCtAcct);
+
     /// <summary>All rules, in table/chain order.</summary>
     public IEnumerable<NftRule> AllRules => _tables.SelectMany(t => t.Chains).SelectMany(c => c.Rules);
 
@@ -158,7 +161,7 @@ public static class NftEvaluator
         return new NftHookResult(verdict, runs, ctx.Nat, ctx.Reject, (IReadOnlyList<string>?)ctx.Logs ?? Array.Empty<string>())
         {
             CtMark = ctx.CtMark, Notrack = ctx.Notrack, UnsupportedRules = (IReadOnlyList<NftRule>?)unsupported ?? Array.Empty<NftRule>(),
-            Decisions = decisions,
+            Decisions = decisions, Notes = (IReadOnlyList<string>?)ctx.Notes ?? Array.Empty<string>(),
         };
     }
 

@@ -5,7 +5,7 @@ using System.Net.Sockets;
 
 namespace PktFlow.Netfilter.Nftables;
 
-internal enum NftTypeKind { Int, Ipv4, Ipv6, Ether, Ifname, Bitmask, TcHandle }
+internal enum NftTypeKind { Int, Ipv4, Ipv6, Ether, Ifname, Bitmask, TcHandle, Time }
 
 /// <summary>A datatype of a key (nft's ipv4_addr, inet_service, tcp_flag...): width and symbols.</summary>
 internal sealed class NftType
@@ -41,6 +41,9 @@ internal sealed class NftType
                 return IfnameBytes(w);
             case NftTypeKind.TcHandle:
                 return TcHandle(w) is { } h ? new[] { (byte)(h >> 24), (byte)(h >> 16), (byte)(h >> 8), (byte)h } : null;
+            case NftTypeKind.Time: // nft's time_type: 30s, 1m30s, 500ms; a bare number is seconds; kept in milliseconds
+                return NftParser.TimeNs(w) is { } ns && ns / 1_000_000 is var ms && ms <= uint.MaxValue
+                    ? new[] { (byte)(ms >> 24), (byte)(ms >> 16), (byte)(ms >> 8), (byte)ms } : null;
             default:
                 ulong v;
                 if (Symbols is not null && Symbols.TryGetValue(w, out var sv)) v = sv;
@@ -103,6 +106,8 @@ internal sealed class NftType
     public static readonly NftType PktType = new("pkt_type", NftTypeKind.Int, 1, D(("host", 0), ("broadcast", 1), ("multicast", 2), ("other", 3), ("unicast", 0)));
     public static readonly NftType Mark = new("mark", NftTypeKind.Int, 4);
     /// <summary>skb->priority as nft types it (classid): written and shown as a tc handle.</summary>
+    /// <summary>ct expiration: milliseconds in 32 bits (nft's time_type as NFT_CT_EXPIRATION loads it).</summary>
+    public static readonly NftType Time = new("time", NftTypeKind.Time, 4);
     public static readonly NftType ClassId = new("classid", NftTypeKind.TcHandle, 4);
     public static NftType Integer(int len) => len switch { 1 => Int1, 2 => Int2, 4 => Int4, _ => new("integer", NftTypeKind.Int, len) };
     public static readonly NftType Int1 = new("integer", NftTypeKind.Int, 1);

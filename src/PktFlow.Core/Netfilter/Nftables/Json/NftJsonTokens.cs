@@ -422,7 +422,7 @@ internal sealed class NftJsonTokens
         var field = sel.ValueKind == JsonValueKind.Object && sel.TryGetProperty("key", out var f) ? Scalar(f, $"{p}.key.{kind}.key") : "?";
         var target = (kind, field) switch
         {
-            ("meta", "mark") => "meta mark", ("ct", "mark") => "ct mark", ("meta", "nftrace") => "meta nftrace", ("meta", "priority") => "meta priority",
+            ("meta", "mark") => "meta mark", ("ct", "mark") => "ct mark", ("meta", "nftrace") => "meta nftrace", ("meta", "priority") => "meta priority", ("ct", "event") => "ct event", ("ct", "expiration") => "ct expiration",
             _ => throw Err($"{p}.key", kind, $"unsupported statement '{(field == "?" ? kind : $"{kind} {field}")} set'"),
         };
         if (kind == "ct" && Opt(sel, "dir") is not null) throw Err($"{p}.key.ct.dir", "dir", "unsupported statement 'ct mark set' with a direction");
@@ -444,6 +444,7 @@ internal sealed class NftJsonTokens
             Left(value, $"{p}.value");
             return;
         }
+        if (target == "ct event" && value.ValueKind == JsonValueKind.Array) { Value(value, $"{p}.value"); return; } // ["new", "related"]
         if (value.ValueKind is not (JsonValueKind.Number or JsonValueKind.String))
             throw Err($"{p}.value", Describe(value), $"unsupported value for '{target} set': {Describe(value)} (only constants)");
         W(Scalar(value, $"{p}.value"), $"{p}.value");

@@ -128,7 +128,7 @@ public class NftJsonReaderTests
     // what the compiler refuses, located at the expression its token came from
     [InlineData("""[{"match": {"op": "==", "left": {"meta": {"key": "skuid"}}, "right": 0}}]""", "x.json: nftables[2].rule.expr[0].match.left.meta: unsupported expression 'meta skuid'")]
     [InlineData("""[{"accept": null}, {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": "nonsense"}}]""", "x.json: nftables[2].rule.expr[1].match.right: 'nonsense' is not a valid inet_service value")]
-    [InlineData("""[{"jump": {"target": "nowhere"}}]""", "x.json: nftables[2].rule: Could not process rule: No such file or directory: chain 'nowhere' in table inet t")]
+    [InlineData("""[{"jump": {"target": "nowhere"}}]""", "x.json: nftables[2].rule.expr[0].jump.target: Could not process rule: No such file or directory: chain 'nowhere' in table inet t (not added before this rule)")]
     [InlineData("""[{"match": {"op": "~", "left": {"meta": {"key": "mark"}}, "right": 1}}]""", "x.json: nftables[2].rule.expr[0].match.op: unsupported operator '~'")]
     [InlineData("""{"accept": null}""", "x.json: nftables[2].rule.expr: expected the array of statements")]
     public void RuleErrors_NameTheJsonPath(string expr, string message)
