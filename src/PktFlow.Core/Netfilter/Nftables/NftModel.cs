@@ -111,7 +111,9 @@ public sealed class NftSet
     public string? DataText { get; internal set; }
     /// <summary>A map's data types (empty for a verdict map).</summary>
     internal NftType[] DataTypes = Array.Empty<NftType>();
-    public bool IsVerdictMap => IsMap && DataTypes.Length == 0;
+    /// <summary>An object map's object kind (<c>type ipv4_addr : counter</c>: counter, quota or limit); null otherwise.</summary>
+    public string? ObjectKind { get; internal set; }
+    public bool IsVerdictMap => IsMap && DataTypes.Length == 0 && ObjectKind is null;
     internal readonly List<NftElement> Elements = new();
     internal List<(NftTok Tok, NftTokenStream Src)> PendingElements = new();
     public int Count => Elements.Count;
@@ -146,6 +148,15 @@ public sealed class NftObject
     public bool Over { get; internal set; }
     /// <summary>A limit's token bucket parameters; the bucket itself is shared by every rule naming the object.</summary>
     internal LimitStmt? Limit;
+    private NftStmt? _ref;
+    /// <summary>What a reference to the object does (nft_objref): count, charge the quota, take a limit token.</summary>
+    internal NftStmt Ref => _ref ??= Kind switch
+    {
+        "counter" => new ObjCounterStmt { Object = this },
+        "quota" => new QuotaStmt { Object = this },
+        _ => Limit!,
+    };
+    public override string ToString() => $"{Kind} {Name}";
 }
 
 /// <summary>

@@ -80,7 +80,7 @@ internal sealed partial class NftParser
             case "counter":
             {
                 Take();
-                if (TakeIf("name")) return ObjectRef("counter", o => new ObjCounterStmt { Object = o });
+                if (TakeIf("name")) return ObjectRef("counter");
                 var cs = new CounterStmt();
                 if (TakeIf("packets")) { cs.InitialPackets = (long)U64(Take()); if (TakeIf("bytes")) cs.InitialBytes = (long)U64(Take()); }
                 return cs;
@@ -200,14 +200,14 @@ internal sealed partial class NftParser
 
     /// <summary>
     /// After <c>counter|quota|limit name</c>: the object's name (nft_objref), or <c>KEY map { k : "name", ... }</c>
-    /// (nft_objref_map) choosing the object per packet.
+    /// or <c>KEY map @NAME</c> of a named object map (nft_objref_map) choosing the object per packet.
     /// </summary>
-    private NftStmt ObjectRef(string kind, Func<NftObject, NftStmt> stmtOf)
+    private NftStmt ObjectRef(string kind)
     {
-        if (!(Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text))) return stmtOf(NamedObject(kind, Take()));
+        if (!(Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text))) return NamedObject(kind, Take()).Ref;
         var key = Selector();
         if (!TakeIf("map")) throw Err(Cur, $"syntax error, expected 'map' after {kind} name {key.Text}");
-        var map = MapBody(key, () => stmtOf(NamedObject(kind, Take())), _ => "unsupported: a named object map");
+        var map = MapBody(key, () => NamedObject(kind, Take()), set => set.ObjectKind == kind ? null : $"not to {kind} objects");
         return new ObjrefMapStmt { Map = map };
     }
 
@@ -255,7 +255,7 @@ internal sealed partial class NftParser
     private NftStmt Limit()
     {
         Take();
-        if (TakeIf("name")) return ObjectRef("limit", o => o.Limit!);
+        if (TakeIf("name")) return ObjectRef("limit");
         if (!TakeIf("rate")) throw Err(Cur, "syntax error, expected 'rate' after limit");
         var st = new LimitStmt { Over = TakeIf("over") };
         var first = Take();
@@ -297,7 +297,7 @@ internal sealed partial class NftParser
     private NftStmt Quota()
     {
         Take();
-        if (TakeIf("name")) return ObjectRef("quota", o => new QuotaStmt { Object = o });
+        if (TakeIf("name")) return ObjectRef("quota");
         var (over, quota, used) = QuotaBody();
         return new QuotaStmt { Over = over, Quota = quota, InitialUsed = used };
     }

@@ -253,6 +253,7 @@ internal sealed partial class NftParser
         var names = Strings(dt, p).SelectMany(x => x.Split(" . ", StringSplitOptions.TrimEntries)).ToList();
         set.DataText = string.Join(" . ", names);
         if (names is ["verdict"]) return;
+        if (names is ["counter" or "quota" or "limit"]) { set.ObjectKind = names[0]; return; }
         set.DataTypes = JTypes(names, p);
         try { CheckDataType(set.DataTypes, set.DataText, new NftTok(TokKind.Word, set.DataText, p, 0, 0)); }
         catch (NftParseException e) { throw JErr(p, set.DataText, e.Reason); }
