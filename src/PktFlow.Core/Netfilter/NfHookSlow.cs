@@ -185,6 +185,7 @@ public static class NfHookSlow
             t.Add(e);
         }
         foreach (var log in result.Logs) t.Note($"log: {log}");
+        foreach (var note in result.Notes) t.Note(note);
         SetCtMark(skb, t, result.CtMark);
         if (skb.Priority != priorityBefore)
             t.Note($"meta priority set: {NftType.TcHandleText(priorityBefore)} -> {NftType.TcHandleText(skb.Priority)}");

@@ -12,6 +12,7 @@ internal sealed class NftEvalCtx
     public NatAction? Nat;
     public string? Reject;
     public List<string>? Logs;
+    public List<string>? Notes;
     public uint? CtMark;
     public bool Notrack;
     /// <summary>The namespace's stateful memory for this replay.</summary>

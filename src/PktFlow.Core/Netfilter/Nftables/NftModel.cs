@@ -148,13 +148,16 @@ public sealed class NftObject
     public bool Over { get; internal set; }
     /// <summary>A limit's token bucket parameters; the bucket itself is shared by every rule naming the object.</summary>
     internal LimitStmt? Limit;
+    /// <summary>A ct helper/timeout/expectation object's body as written (<c>type "ftp"; protocol tcp</c>).</summary>
+    public string Detail { get; internal set; } = "";
     private NftStmt? _ref;
     /// <summary>What a reference to the object does (nft_objref): count, charge the quota, take a limit token.</summary>
     internal NftStmt Ref => _ref ??= Kind switch
     {
         "counter" => new ObjCounterStmt { Object = this },
         "quota" => new QuotaStmt { Object = this },
-        _ => Limit!,
+        "limit" => Limit!,
+        _ => new CtObjectStmt { Object = this },
     };
     public override string ToString() => $"{Kind} {Name}";
 }
@@ -233,4 +236,6 @@ public sealed record NftHookResult(string Verdict, IReadOnlyList<NftChainRun> Ru
     public IReadOnlyList<NftRule> UnsupportedRules { get; init; } = Array.Empty<NftRule>();
     /// <summary>Random choices rules made for this packet at this hook, in order.</summary>
     public IReadOnlyList<NftRandomDecision> Decisions { get; init; } = Array.Empty<NftRandomDecision>();
+    /// <summary>What statements did that the model does not follow further (ct helper set ...), for the trace.</summary>
+    public IReadOnlyList<string> Notes { get; init; } = Array.Empty<string>();
 }

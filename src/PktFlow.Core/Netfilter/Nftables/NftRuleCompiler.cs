@@ -116,6 +116,7 @@ internal sealed partial class NftParser
             case "reject": return Reject();
             case "snat": case "dnat": case "masquerade": case "redirect": return Nat(rule);
             case "notrack": Take(); return new NotrackStmt();
+            case "synproxy" or "secmark": throw Err(t, UnsupportedObject(t.Text));
             case "comment": Take(); rule.Comment = Take().Text; return new NotrackNoop();
             case "meta":
                 Take();
@@ -127,6 +128,7 @@ internal sealed partial class NftParser
             case "ct":
                 if (_s.Peek(1).Is("mark") && _s.Peek(2).Is("set")) { Take(); Take(); Take(); return SetMark(ct: true); }
                 if (_s.Peek(1).Is("count")) return Connlimit();
+                if (_s.Peek(1).Text is "helper" or "timeout" or "expectation" && _s.Peek(2).Is("set")) return CtObjectSet();
                 break;
             case "mark":
                 if (_s.Peek(1).Is("set")) { Take(); Take(); return SetMark(ct: false); }

@@ -110,3 +110,60 @@ public class NftObjectMapTests
         Assert.Equal(Json.NftModelSignature.Of(text), Json.NftModelSignature.Of(json));
     }
 }
+
+/// <summary>
+/// ct helper / ct timeout / ct expectation objects (nft_ct.c): loaded, listed, set by rules, not modelled further
+/// (the trace says so); synproxy and secmark refused. Forms and refusals from the nftables py tests (ip/objects.t).
+/// </summary>
+public class NftCtObjectTests
+{
+    private const string Decls = """
+        ct helper cthelp1 { type "ftp" protocol tcp; }
+        ct timeout cttime1 { protocol tcp; policy = { established:122 } ;}
+        ct expectation ctexpect1 { protocol tcp; dport 1234; timeout 2m; size 12; }
+        """;
+
+    [Fact]
+    public void CtObjectSet_GoesOnAndNotesWhatIsNotModelled()
+    {
+        var rs = NftStateTests.Rules("ct helper set tcp dport map { 21 : \"cthelp1\" }\nct timeout set \"cttime1\"\nct expectation set \"ctexpect1\" accept", Decls);
+        var r = NftEvaluator.RunHook(rs, NftFamily.Inet, NftHookPoint.Input, FakeNftPacket.Tcp4("10.1.0.2", "10.1.0.1", 1000, 21), state: new NftState(1, "h"));
+        Assert.Equal("accept", r.Verdict);
+        Assert.Equal(3, r.Notes.Count);
+        Assert.StartsWith("ct helper set \"cthelp1\" (type \"ftp\"; protocol tcp): conntrack helpers are not modelled", r.Notes[0]);
+        Assert.Contains("timeout policies are not modelled", r.Notes[1]);
+        Assert.Equal(new[] { "ct helper", "ct timeout", "ct expectation" }, rs.Tables[0].Objects.Select(o => o.Kind));
+        // no map element: the rule stops there (nft_objref_map_eval's NFT_BREAK)
+        var miss = NftEvaluator.RunHook(rs, NftFamily.Inet, NftHookPoint.Input, FakeNftPacket.Tcp4("10.1.0.2", "10.1.0.1", 1000, 22), state: new NftState(1, "h"));
+        Assert.Equal(2, miss.Notes.Count);
+    }
+
+    [Theory]
+    [InlineData("ct helper cthelp2 { type \"ftp\" protocol tcp; l3proto ip6; }", "l3proto ip6 does not fit")]
+    [InlineData("ct timeout cttime2 { protocol udp; policy = { syn_sent:122 } ;}", "'syn_sent' is not a udp conntrack state")]
+    [InlineData("ct timeout cttime5 {protocol tcp; policy = { estalbished:100 } ;}", "'estalbished' is not a tcp conntrack state")]
+    [InlineData("ct expectation ctexpect2 { protocol udp; }", "needs protocol, dport, timeout and size")]
+    [InlineData("synproxy synproxy1 { mss 1460 wscale 7 }", "unsupported: synproxy")]
+    [InlineData("secmark sm { \"system_u:object_r:ssh_server_packet_t:s0\" }", "unsupported: secmark")]
+    public void Refused_AsNftRefusesThemOrNamingWhatIsNotModelled(string decl, string message)
+    {
+        var e = Assert.Throws<NftParseException>(() => NftRuleset.Parse($"table ip t {{ {decl} }}", "o.nft"));
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void CtObjects_JsonLoadsAsTheText()
+    {
+        // the objects as nft 1.0.6 dumps them (checked on 6.18)
+        var text = NftRuleset.Parse($"table ip t {{\n{Decls}\nchain c {{ type filter hook input priority 0; ct helper set \"cthelp1\"; }} }}", "o.nft");
+        var json = NftRuleset.ParseJson("""
+            {"nftables": [{"table": {"family": "ip", "name": "t", "handle": 1}},
+             {"ct helper": {"family": "ip", "name": "cthelp1", "table": "t", "handle": 2, "type": "ftp", "protocol": "tcp", "l3proto": "ip"}},
+             {"ct timeout": {"family": "ip", "name": "cttime1", "table": "t", "handle": 3, "protocol": "tcp", "l3proto": "ip", "policy": {"established": 122}}},
+             {"ct expectation": {"family": "ip", "name": "ctexpect1", "table": "t", "handle": 4, "protocol": "tcp", "dport": 1234, "timeout": 120000, "size": 12, "l3proto": "ip"}},
+             {"chain": {"family": "ip", "table": "t", "name": "c", "handle": 1, "type": "filter", "hook": "input", "prio": 0, "policy": "accept"}},
+             {"rule": {"family": "ip", "table": "t", "chain": "c", "handle": 5, "expr": [{"ct helper": "cthelp1"}]}}]}
+            """, "o.json");
+        Assert.Equal(Json.NftModelSignature.Of(text), Json.NftModelSignature.Of(json));
+    }
+}

@@ -87,6 +87,8 @@ internal sealed partial class NftParser
                 return;
             }
             case "counter": case "quota": case "limit": JsonObject(kind, o, p); return;
+            case "ct helper": case "ct timeout": case "ct expectation": JsonCtObject(kind, o, p); return;
+            case "synproxy": case "secmark": throw JErr(p, kind, UnsupportedObject(kind));
             // a flowtable changes no verdict the model computes (no flow offload)
             case "flowtable":
             {
@@ -126,6 +128,42 @@ internal sealed partial class NftParser
         obj.QuotaBytes = Long("bytes");
         obj.InitialBytes = Long("used");
         obj.Over = JOpt(o, "inv") is { ValueKind: JsonValueKind.True };
+    }
+
+    /// <summary>
+    /// {"ct helper": {"type", "protocol", "l3proto"}}, {"ct timeout": {"protocol", "l3proto", "policy": {"state": s}}},
+    /// {"ct expectation": {"protocol", "dport", "timeout", "size", "l3proto"}}: read as the text's body.
+    /// </summary>
+    private void JsonCtObject(string kind, JsonElement o, string p)
+    {
+        var tb = JTable(o, p, "table");
+        var name = JStr(o, "name", p)!;
+        var toks = new List<NftTok> { new(TokKind.Punct, "{", p, 0, 0) };
+        void T(TokKind k, string text) => toks.Add(new NftTok(k, text, p, 0, 0));
+        foreach (var f in o.EnumerateObject())
+        {
+            if (f.Name is "family" or "table" or "name" or "handle") continue;
+            T(TokKind.Word, f.Name);
+            if (f.Value.ValueKind == JsonValueKind.Object)
+            {
+                T(TokKind.Punct, "{");
+                foreach (var s in f.Value.EnumerateObject()) { T(TokKind.Word, s.Name); T(TokKind.Punct, ":"); T(TokKind.Word, s.Value.ToString()); T(TokKind.Punct, ","); }
+                T(TokKind.Punct, "}");
+            }
+            else T(f.Value.ValueKind == JsonValueKind.String ? TokKind.String : TokKind.Word, f.Value.ToString());
+            T(TokKind.Punct, ";");
+        }
+        T(TokKind.Punct, "}"); T(TokKind.Eof, "end of object");
+        bool existed = tb.ObjectMap.ContainsKey(name);
+        var save = _s;
+        _s = new NftTokenStream(toks);
+        try
+        {
+            var obj = CtObjectDecl(tb, new NftTok(TokKind.Word, kind[3..], p, 0, 0), new NftTok(TokKind.Word, name, p, 0, 0));
+            if (!existed) obj.Handle = JInt(o, "handle", p) is { } h ? Bump(tb, h) : ++tb.HandleCounter;
+        }
+        catch (NftParseException e) when (e.JsonPath is null) { throw JErr(p, kind, e.Reason); }
+        finally { _s = save; }
     }
 
     private static int Bump(NftTable tb, int handle) { tb.HandleCounter = Math.Max(tb.HandleCounter, handle); return handle; }

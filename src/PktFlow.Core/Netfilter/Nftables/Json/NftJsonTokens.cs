@@ -101,6 +101,12 @@ internal sealed class NftJsonTokens
         {
             case "match": Match(v, p); return;
             case "counter": Counter(v, p); return;
+            case "ct helper" or "ct timeout" or "ct expectation":
+                // {"ct helper": "NAME"} or {"ct helper": {"map": {"key", "data"}}}: ct helper set ...
+                W("ct", p); W(key[3..], p); W("set", p);
+                if (v.ValueKind == JsonValueKind.String) Toks.Add(new NftTok(TokKind.String, v.GetString()!, p, 0, 0));
+                else MapOf(Prop(v, "map", p), $"{p}.map");
+                return;
             case "quota": Quota(v, p); return;
             case "limit": Limit(v, p); return;
             case "set": Dynset(v, p); return;
