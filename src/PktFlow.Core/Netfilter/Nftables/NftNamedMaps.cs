@@ -122,7 +122,13 @@ internal sealed partial class NftParser
     /// <summary><c>delete element [family] TABLE NAME { k, ... }</c>: each key must be there (nft fails otherwise).</summary>
     private void DeleteElements()
     {
-        var set = ElementTarget();
+        RemoveElements(ElementTarget());
+        EndCommand();
+    }
+
+    /// <summary>The keys of <c>{ k, ... }</c> leave the set or map (also from a JSON <c>delete element</c> command).</summary>
+    private void RemoveElements(NftSet set)
+    {
         ResolveSet(set);
         var open = _s.Peek();
         var gone = ParseSetBody(set.KeyTypes, vmap: false); // keys only
@@ -132,7 +138,6 @@ internal sealed partial class NftParser
             if (i < 0) throw NftTokenStream.Error(open, $"Could not process rule: No such file or directory: element not in {(set.IsMap ? "map" : "set")} '{set.Name}'");
             set.Elements.RemoveAt(i);
         }
-        EndCommand();
     }
 
     private static bool SameKey(NftElement a, NftElement b)

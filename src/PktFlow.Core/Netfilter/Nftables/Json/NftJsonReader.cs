@@ -52,6 +52,9 @@ internal sealed partial class NftParser
             case "flush":
                 Flush(o, p);
                 return;
+            case "delete" when Tok.Single(o, p, "an object to delete") is ("element", var de):
+                JsonDeleteElements(de, $"{p}.element");
+                return;
             case "insert": case "replace": case "delete": case "destroy": case "reset": case "rename": case "list":
                 throw JErr(p, kind, $"unsupported command '{kind}'");
         }
@@ -270,6 +273,21 @@ internal sealed partial class NftParser
             set.TimeoutNs = to.ValueKind == JsonValueKind.Number && to.TryGetInt64(out var secs) && secs > 0 ? secs * 1_000_000_000L
                 : throw JErr($"{p}.timeout", to.ToString(), "'timeout' should be a whole number of seconds");
         if (JOpt(o, "elem") is { } el) JsonElements(set, el, $"{p}.elem");
+    }
+
+    /// <summary>{"delete": {"element": {"family", "table", "name", "elem": [k, ...]}}}: each key must be there, as for the text.</summary>
+    private void JsonDeleteElements(JsonElement o, string p)
+    {
+        Known(o, p, "family", "table", "name", "elem");
+        var tb = JTable(o, p, "table");
+        var name = JStr(o, "name", p)!;
+        if (!tb.SetMap.TryGetValue(name, out var set)) throw JErr($"{p}.name", name, $"no such set or map '{name}' in {tb}");
+        var elem = JOpt(o, "elem") ?? throw JErr(p, "elem", "'elem' missing");
+        var save = _s;
+        _s = new NftTokenStream(NftJsonTokens.Elements(_jsonFile, elem, $"{p}.elem"));
+        try { RemoveElements(set); }
+        catch (NftParseException e) when (e.JsonPath is null) { throw JErr(e.FileName, e.Token, e.Reason); }
+        finally { _s = save; }
     }
 
     private void JsonElements(NftSet set, JsonElement elems, string path)

@@ -68,6 +68,21 @@ public class NftJsonReaderTests
     }
 
     [Fact]
+    public void DeleteElement_Command_RemovesTheKey_AMissingKeyFailsAsNftDoes()
+    {
+        // nft 1.0.6 `nft -j -f`: the element goes; a key not there: "Could not process rule: No such file or directory"
+        const string decl = """{"map": {"family": "ip", "name": "m", "table": "t", "type": "ipv4_addr", "handle": 2, "map": "mark", "elem": [["10.0.0.1", 1], ["10.0.0.2", 2]]}}""";
+        var rs = NftRuleset.ParseJson(Doc("""{"table": {"family": "ip", "name": "t", "handle": 1}}""", decl,
+            """{"delete": {"element": {"family": "ip", "table": "t", "name": "m", "elem": ["10.0.0.1"]}}}"""), "d.json");
+        var els = PktFlow.Netfilter.NfStateListing.SetElements("h", new NftState(1, "h"), rs).Select(e => $"{e.Element} : {e.Data}");
+        Assert.Equal(new[] { "10.0.0.2 : 0x00000002" }, els);
+        var e = Assert.Throws<NftParseException>(() => NftRuleset.ParseJson(Doc("""{"table": {"family": "ip", "name": "t", "handle": 1}}""", decl,
+            """{"delete": {"element": {"family": "ip", "table": "t", "name": "m", "elem": ["10.0.0.9"]}}}"""), "d.json"));
+        Assert.Contains("nftables[2].delete.element.elem", e.Message);
+        Assert.Contains("element not in map 'm'", e.Message);
+    }
+
+    [Fact]
     public void StatementNftWroteAsText_BadText_NamesTheJsonPath()
     {
         var e = Assert.Throws<NftParseException>(() => NftRuleset.ParseJson(Doc(
