@@ -263,7 +263,7 @@ internal sealed partial class NftParser
                 continue;
             }
             if (t.Text is "synproxy" or "secmark") throw NftTokenStream.Error(t, UnsupportedObject(t.Text));
-            if (t.Is("flowtable") || t.Is("counter") || t.Is("quota") || t.Is("ct") || t.Is("limit") || t.Is("secmark") || t.Is("synproxy"))
+            if (t.Is("flowtable") || t.Is("counter") || t.Is("quota") || t.Is("ct") || t.Is("limit"))
                 throw NftTokenStream.Error(t, $"unsupported table object '{t.Text}'");
             throw NftTokenStream.Error(t, $"syntax error, unexpected '{t}'");
         }

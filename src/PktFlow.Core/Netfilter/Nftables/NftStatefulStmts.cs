@@ -250,7 +250,7 @@ internal sealed class DynsetStmt : NftStmt
             entries.Add(hit);
         }
         else if (Op == "update" && timeout is not null) { hit.TimeoutNs = timeout; hit.ExpiresNs = now + timeout; }
-        // nft_dynset_eval: an element already there keeps its data (neither add nor update rewrites it)
+        // nft_dynset_eval: an element already there keeps its data (neither add nor update rewrites it; checked on 6.18)
         // nft_set_elem_update_expr: the element's own expressions run (those of the rule that added it)
         if (hit.Exprs is not { Length: > 0 } exprs) return true;
         var (saveEl, saveKey) = (c.Element, c.ElementKey);

@@ -65,7 +65,7 @@ public class NftObjectMapTests
             "map peer { type ipv4_addr : ipv4_addr; flags dynamic; }\nmap pmark { typeof ip saddr . udp sport : meta mark; flags dynamic; }");
         var st = new NftState(1, "h");
         Run(rs, st, FakeNftPacket.Udp4("10.1.0.2", "10.1.0.1", 9, 1));
-        Run(rs, st, FakeNftPacket.Udp4("10.1.0.2", "10.1.0.5", 9, 1)); // update: the element is there, its data stays
+        Run(rs, st, FakeNftPacket.Udp4("10.1.0.2", "10.1.0.5", 9, 1)); // update: the element is there, its data stays (6.18: marks 1, 2, 3 through update and add leave 0x1)
         Run(rs, st, FakeNftPacket.Udp4("10.1.0.2", "10.1.0.1", 7, 2));
         Run(rs, st, FakeNftPacket.Udp4("10.1.0.2", "10.1.0.1", 9, 2));
         var els = NfStateListing.SetElements("h", st, rs).Select(e => $"{e.Set} {e.Element} : {e.Data}").ToList();
