@@ -287,6 +287,16 @@ Describe 'State after a replay' {
         $e.Expires.TotalSeconds | Should -BeLessThan 1
         $e.Timeout.TotalSeconds | Should -Be 1
     }
+    It 'lists the objects an object map chose and map data taken from packets, as nft listed them (nft-objects)' {
+        $dir = Join-Path $root 'tests/scenarios/nft-objects'
+        $null = Invoke-PacketFlow -Pcap (Join-Path $dir 'wire.pcap') -Lab (Join-Path $dir 'lab.sh') -InjectAt host/eth0
+        $c = Get-PktFlowCounter host -Table t
+        ($c | Where-Object Name -eq 'from_client').Packets | Should -Be 19
+        ($c | Where-Object Name -eq 'from_other').Bytes | Should -Be 76
+        ($c | Where-Object Name -eq 'qover').Bytes | Should -Be 300
+        (Get-PktFlowSet -Namespace host -Name pmark).Data | Should -Be @('0x00000007', '0x00000009')
+        (Get-PktFlowSet -Namespace host -Name cmap)[0].Data | Should -Be '"from_client"'
+    }
     It 'lists conntrack like conntrack -L (Get-PktFlowConntrack), agreeing with the kernel' {
         $dir = Join-Path $root 'tests/scenarios/fwd-stateful'
         $null = Invoke-PacketFlow -Pcap (Join-Path $dir 'wire.pcap') -Lab (Join-Path $dir 'lab.sh') -InjectAt host/eth0

@@ -175,17 +175,12 @@ public static class NfStateListing
     internal static string FormatData(NftSet set, NftElement e) => e.Data switch
     {
         string a => a,
+        NftObject o => $"\"{o.Name}\"",
         NatTarget t => $"{t.Address} . {t.Port}",
         uint v when set.DataTypes is [{ Name: "mark" }] => $"0x{v:x8}",
         uint v => v.ToString(System.Globalization.CultureInfo.InvariantCulture),
         _ => e.Target is { } target ? $"{(e.Verdict == NftVerdict.Jump ? "jump" : "goto")} {target}" : e.Verdict.ToString().ToLowerInvariant(),
     };
 
-    private static string Value(NftType ty, byte[] b) => ty.Kind switch
-    {
-        NftTypeKind.Ipv4 or NftTypeKind.Ipv6 => new IPAddress(b).ToString(),
-        NftTypeKind.Ether => string.Join(":", b.Select(x => x.ToString("x2"))),
-        NftTypeKind.Ifname => System.Text.Encoding.ASCII.GetString(b).TrimEnd('\0'),
-        _ => ty == NftType.InetProto && ty.Symbols!.FirstOrDefault(kv => kv.Value == b[0]).Key is { } name ? name : NftBytes.ToUlong(b).ToString(),
-    };
+    private static string Value(NftType ty, byte[] b) => NftMapData.Format(ty, b);
 }

@@ -12,7 +12,7 @@ internal sealed class NftEvalCtx
     public NatAction? Nat;
     public string? Reject;
     public List<string>? Logs;
-    /// <summary>Notes of statements described, not modelled (ct event set).</summary>
+    /// <summary>Notes of statements described, not modelled (ct event set, ct helper set ...).</summary>
     public List<string>? Notes;
     public uint? CtMark;
     public bool Notrack;

@@ -38,6 +38,32 @@ internal static class NftSetLookup
     }
 }
 
+/// <summary>
+/// A map element's data as the model keeps it: an address (text), <c>address . port</c> (<see cref="NatTarget"/>),
+/// a MAC address or an interface name (text), an integer up to 32 bits. Data a rule loads from the packet
+/// (nft_dynset's sreg_data: <c>update @m { ip saddr : ip daddr }</c>) is turned into the same form.
+/// </summary>
+internal static class NftMapData
+{
+    public static object Of(NftType[] types, ReadOnlySpan<byte> b) => types switch
+    {
+        [{ Kind: NftTypeKind.Ipv4 or NftTypeKind.Ipv6 or NftTypeKind.Ether or NftTypeKind.Ifname } t] => Format(t, b),
+        [var a, _] => new NatTarget(Format(a, b[..a.Length]), (int)NftBytes.ToUlong(b.Slice(a.Length, 2))),
+        _ => (uint)NftBytes.ToUlong(b),
+    };
+
+    /// <summary>A value as nft lists it: addresses, MAC addresses, interface names, protocol names, numbers.</summary>
+    public static string Format(NftType ty, ReadOnlySpan<byte> b) => ty.Kind switch
+    {
+        NftTypeKind.Ipv4 or NftTypeKind.Ipv6 => new System.Net.IPAddress(b).ToString(),
+        NftTypeKind.Ether => Convert.ToHexString(b).ToLowerInvariant().Chunk(2).Select(x => new string(x)).Aggregate((x, y) => x + ":" + y),
+        NftTypeKind.Ifname => System.Text.Encoding.ASCII.GetString(b).TrimEnd('\0'),
+        _ => ty == NftType.InetProto && ProtoName(b[0]) is { } name ? name : NftBytes.ToUlong(b).ToString(),
+    };
+
+    private static string? ProtoName(byte p) => NftType.InetProto.Symbols!.FirstOrDefault(kv => kv.Value == p).Key;
+}
+
 /// <summary>A NAT map's <c>address . port</c> data.</summary>
 internal sealed record NatTarget(string Address, int Port);
 
@@ -77,5 +103,5 @@ internal sealed class ObjrefMapStmt : NftStmt
     public NftMapLookup Map = null!;
     internal override bool DrawsRandom => Map.Key.DrawsRandom;
 
-    public override bool Eval(NftEvalCtx c) => Map.Find(c) is { Data: NftStmt objref } && objref.Eval(c);
+    public override bool Eval(NftEvalCtx c) => Map.Find(c) is { Data: NftObject o } && o.Ref.Eval(c);
 }

@@ -113,7 +113,9 @@ public sealed class NftSet
     public string? DataText { get; internal set; }
     /// <summary>A map's data types (empty for a verdict map).</summary>
     internal NftType[] DataTypes = Array.Empty<NftType>();
-    public bool IsVerdictMap => IsMap && DataTypes.Length == 0;
+    /// <summary>An object map's object kind (<c>type ipv4_addr : counter</c>: counter, quota or limit); null otherwise.</summary>
+    public string? ObjectKind { get; internal set; }
+    public bool IsVerdictMap => IsMap && DataTypes.Length == 0 && ObjectKind is null;
     internal readonly List<NftElement> Elements = new();
     internal List<(NftTok Tok, NftTokenStream Src)> PendingElements = new();
     public int Count => Elements.Count;
@@ -148,6 +150,18 @@ public sealed class NftObject
     public bool Over { get; internal set; }
     /// <summary>A limit's token bucket parameters; the bucket itself is shared by every rule naming the object.</summary>
     internal LimitStmt? Limit;
+    /// <summary>A ct helper/timeout/expectation object's body as written (<c>type "ftp"; protocol tcp</c>).</summary>
+    public string Detail { get; internal set; } = "";
+    private NftStmt? _ref;
+    /// <summary>What a reference to the object does (nft_objref): count, charge the quota, take a limit token.</summary>
+    internal NftStmt Ref => _ref ??= Kind switch
+    {
+        "counter" => new ObjCounterStmt { Object = this },
+        "quota" => new QuotaStmt { Object = this },
+        "limit" => Limit!,
+        _ => new CtObjectStmt { Object = this },
+    };
+    public override string ToString() => $"{Kind} {Name}";
 }
 
 /// <summary>
@@ -227,6 +241,6 @@ public sealed record NftHookResult(string Verdict, IReadOnlyList<NftChainRun> Ru
     public IReadOnlyList<NftRule> UnsupportedRules { get; init; } = Array.Empty<NftRule>();
     /// <summary>Random choices rules made for this packet at this hook, in order.</summary>
     public IReadOnlyList<NftRandomDecision> Decisions { get; init; } = Array.Empty<NftRandomDecision>();
-    /// <summary>What statements the model describes without modelling said for this packet (ct event set).</summary>
+    /// <summary>What statements the model describes without modelling said for this packet (ct event set, ct helper set ...), for the trace.</summary>
     public IReadOnlyList<string> Notes { get; init; } = Array.Empty<string>();
 }

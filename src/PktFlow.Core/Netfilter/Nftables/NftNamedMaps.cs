@@ -51,6 +51,7 @@ internal sealed partial class NftParser
         if (!colon.Is(":")) throw NftTokenStream.Error(colon, $"syntax error, map '{set.Name}' needs ': TYPE' after its key type");
         _s.Next();
         if (_s.Accept("verdict")) { set.DataTypes = Array.Empty<NftType>(); set.DataText = "verdict"; return; }
+        if (_s.Peek().Text is "counter" or "quota" or "limit") { set.ObjectKind = set.DataText = _s.Next().Text; return; }
         (set.DataTypes, set.DataText) = decl.Is("typeof") ? TypeofList() : TypeList();
         CheckDataType(set.DataTypes, set.DataText, colon);
     }
@@ -63,20 +64,30 @@ internal sealed partial class NftParser
             [{ Kind: NftTypeKind.Ipv4 or NftTypeKind.Ipv6 }] => true,
             [{ Kind: NftTypeKind.Ipv4 or NftTypeKind.Ipv6 }, var p] when p == NftType.InetService => true,
             [{ Kind: NftTypeKind.Int, Length: <= 4 }] => true,
+            [{ Kind: NftTypeKind.Ether or NftTypeKind.Ifname }] => true,
             _ => false,
         };
-        if (!ok) throw NftTokenStream.Error(at, $"unsupported: map data of type '{text}' (verdict, an address, address . inet_service, a mark or another integer up to 32 bits is modelled)");
+        if (!ok) throw NftTokenStream.Error(at, $"unsupported: map data of type '{text}' (verdict, an address, address . inet_service, a mark or another integer up to 32 bits, ether_addr, ifname, counter, quota and limit are modelled)");
     }
 
     /// <summary>"{ e, ... }" of a set, or of a map with each element's data after ':'.</summary>
     private List<NftElement> ElementsOf(NftSet set) =>
-        ParseSetBody(set.KeyTypes, set.IsVerdictMap, set.IsMap && !set.IsVerdictMap ? () => MapData(set.DataTypes) : null);
+        ParseSetBody(set.KeyTypes, set.IsVerdictMap, set.ObjectKind is { } kind ? () => ObjectData(set.Table, kind)
+            : set.IsMap && !set.IsVerdictMap ? () => MapData(set.DataTypes) : null);
+
+    /// <summary>An object map element's data: the name of an object of the map's table and kind (<c>"cnt1"</c>).</summary>
+    private NftObject ObjectData(NftTable tb, string kind)
+    {
+        var t = Take();
+        return tb.ObjectMap.TryGetValue(t.Text, out var o) && o.Kind == kind ? o : throw Err(t, $"{kind} '{t.Text}' does not exist");
+    }
 
     /// <summary>One element's data as the map's declared data type reads it.</summary>
     private object MapData(NftType[] types)
     {
         var t = Take();
         var first = types[0].Parse(t.Text) ?? throw Err(t, $"'{t.Text}' is not a valid {types[0].Name} value");
+        if (types[0].Kind is NftTypeKind.Ether or NftTypeKind.Ifname) return NftMapData.Of(types, first);
         if (types[0].Kind is NftTypeKind.Ipv4 or NftTypeKind.Ipv6)
         {
             if (types.Length == 1) return t.Text;
@@ -111,7 +122,13 @@ internal sealed partial class NftParser
     /// <summary><c>delete element [family] TABLE NAME { k, ... }</c>: each key must be there (nft fails otherwise).</summary>
     private void DeleteElements()
     {
-        var set = ElementTarget();
+        RemoveElements(ElementTarget());
+        EndCommand();
+    }
+
+    /// <summary>The keys of <c>{ k, ... }</c> leave the set or map (also from a JSON <c>delete element</c> command).</summary>
+    private void RemoveElements(NftSet set)
+    {
         ResolveSet(set);
         var open = _s.Peek();
         var gone = ParseSetBody(set.KeyTypes, vmap: false); // keys only
@@ -121,7 +138,6 @@ internal sealed partial class NftParser
             if (i < 0) throw NftTokenStream.Error(open, $"Could not process rule: No such file or directory: element not in {(set.IsMap ? "map" : "set")} '{set.Name}'");
             set.Elements.RemoveAt(i);
         }
-        EndCommand();
     }
 
     private static bool SameKey(NftElement a, NftElement b)
@@ -156,13 +172,24 @@ internal sealed partial class NftParser
         }
     }
 
-    /// <summary>The data of a rule's <c>add|update @map { KEY : DATA }</c>: a constant of the map's data type.</summary>
+    /// <summary>
+    /// The data of a rule's <c>add|update @map { KEY : DATA }</c>: a constant of the map's data type, or an expression
+    /// loaded from the packet (its selector stands as the element's data until the rule runs).
+    /// </summary>
     private NftElement DynsetData(NftSet set, NftTok nt)
     {
         if (!set.IsMap) throw Err(nt, $"'{set.Name}' is a set: its elements have no data");
+        if (set.ObjectKind is { } kind) throw Err(nt, $"unsupported: a rule adding to {kind} map '{set.Name}'");
         var d = new NftElement();
         if (set.IsVerdictMap) (d.Verdict, d.Target) = VerdictData();
-        else if (Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text)) throw Err(Cur, $"unsupported: map data loaded from the packet ('{Cur.Text}'); a constant is modelled");
+        else if (Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text))
+        {
+            var at = Cur;
+            var sel = Selector();
+            if (sel.Length != set.DataTypes.Sum(x => x.Length))
+                throw Err(at, $"datatype mismatch: map '{set.Name}' maps to {set.DataText}, the data is {sel.Text}");
+            return new NftElement { Data = sel };
+        }
         else d.Data = MapData(set.DataTypes);
         return d;
     }

@@ -185,6 +185,15 @@ internal sealed partial class NftParser
             set.PendingElements.Add((open, _s)); SkipBraces(); ResolveSet(set);
             return;
         }
+        if (what.Is("ct"))
+        {
+            var kindTok = _s.Next(); var tb = FindTable(); var nameTok = _s.Next();
+            bool existed = tb.ObjectMap.ContainsKey(nameTok.Text);
+            var o = CtObjectDecl(tb, kindTok, nameTok);
+            if (!existed) o.Handle = ++tb.HandleCounter;
+            return;
+        }
+        if (what.Text is "synproxy" or "secmark") throw NftTokenStream.Error(what, UnsupportedObject(what.Text));
         if (what.Text is "counter" or "quota" or "limit")
         {
             var tb = FindTable(); var nameTok = _s.Next();
@@ -247,7 +256,14 @@ internal sealed partial class NftParser
                 if (o.Handle == 0) newObjects.Add(o);
                 continue;
             }
-            if (t.Is("flowtable") || t.Is("counter") || t.Is("quota") || t.Is("ct") || t.Is("limit") || t.Is("secmark") || t.Is("synproxy"))
+            if (t.Is("ct") && _s.Peek(2).Is("{"))
+            {
+                var o = CtObjectDecl(tb, _s.Next(), _s.Next());
+                if (o.Handle == 0) newObjects.Add(o);
+                continue;
+            }
+            if (t.Text is "synproxy" or "secmark") throw NftTokenStream.Error(t, UnsupportedObject(t.Text));
+            if (t.Is("flowtable") || t.Is("counter") || t.Is("quota") || t.Is("ct") || t.Is("limit"))
                 throw NftTokenStream.Error(t, $"unsupported table object '{t.Text}'");
             throw NftTokenStream.Error(t, $"syntax error, unexpected '{t}'");
         }

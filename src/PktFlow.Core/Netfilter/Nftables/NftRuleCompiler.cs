@@ -108,7 +108,7 @@ internal sealed partial class NftParser
             case "counter":
             {
                 Take();
-                if (TakeIf("name")) return ObjectRef("counter", o => new ObjCounterStmt { Object = o });
+                if (TakeIf("name")) return ObjectRef("counter");
                 var cs = new CounterStmt();
                 if (TakeIf("packets")) { cs.InitialPackets = (long)U64(Take()); if (TakeIf("bytes")) cs.InitialBytes = (long)U64(Take()); }
                 return cs;
@@ -145,6 +145,7 @@ internal sealed partial class NftParser
             case "reject": return Reject();
             case "snat": case "dnat": case "masquerade": case "redirect": return Nat(rule);
             case "notrack": Take(); return new NotrackStmt();
+            case "synproxy" or "secmark": throw Err(t, UnsupportedObject(t.Text));
             case "comment": Take(); rule.Comment = Take().Text; return new NotrackNoop();
             case "meta":
                 Take();
@@ -160,6 +161,7 @@ internal sealed partial class NftParser
                 // nft 1.0.6 sends it; nft_ct_set_init has no case for NFT_CT_EXPIRATION (6.18): EOPNOTSUPP
                 if (_s.Peek(1).Is("expiration") && _s.Peek(2).Is("set"))
                     throw Err(t, "Could not process rule: Operation not supported (ct expiration set: the kernel cannot set a connection's timeout from a rule)");
+                if (_s.Peek(1).Text is "helper" or "timeout" or "expectation" && _s.Peek(2).Is("set")) return CtObjectSet();
                 break;
             case "mark":
                 if (_s.Peek(1).Is("set")) { Take(); Take(); return SetMark(ct: false); }
@@ -251,14 +253,14 @@ internal sealed partial class NftParser
 
     /// <summary>
     /// After <c>counter|quota|limit name</c>: the object's name (nft_objref), or <c>KEY map { k : "name", ... }</c>
-    /// (nft_objref_map) choosing the object per packet.
+    /// or <c>KEY map @NAME</c> of a named object map (nft_objref_map) choosing the object per packet.
     /// </summary>
-    private NftStmt ObjectRef(string kind, Func<NftObject, NftStmt> stmtOf)
+    private NftStmt ObjectRef(string kind)
     {
-        if (!(Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text))) return stmtOf(NamedObject(kind, Take()));
+        if (!(Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text))) return NamedObject(kind, Take()).Ref;
         var key = Selector();
         if (!TakeIf("map")) throw Err(Cur, $"syntax error, expected 'map' after {kind} name {key.Text}");
-        var map = MapBody(key, () => stmtOf(NamedObject(kind, Take())), _ => "unsupported: a named object map");
+        var map = MapBody(key, () => NamedObject(kind, Take()), set => set.ObjectKind == kind ? null : $"not to {kind} objects");
         return new ObjrefMapStmt { Map = map };
     }
 
@@ -306,7 +308,7 @@ internal sealed partial class NftParser
     private NftStmt Limit()
     {
         Take();
-        if (TakeIf("name")) return ObjectRef("limit", o => o.Limit!);
+        if (TakeIf("name")) return ObjectRef("limit");
         if (!TakeIf("rate")) throw Err(Cur, "syntax error, expected 'rate' after limit");
         var st = new LimitStmt { Over = TakeIf("over") };
         var first = Take();
@@ -348,7 +350,7 @@ internal sealed partial class NftParser
     private NftStmt Quota()
     {
         Take();
-        if (TakeIf("name")) return ObjectRef("quota", o => new QuotaStmt { Object = o });
+        if (TakeIf("name")) return ObjectRef("quota");
         var (over, quota, used) = QuotaBody();
         return new QuotaStmt { Over = over, Quota = quota, InitialUsed = used };
     }

@@ -213,12 +213,26 @@ internal sealed class DynsetStmt : NftStmt
     public NftStmt[] ElementStmts = Array.Empty<NftStmt>();
     /// <summary>For a map: the data (or verdict) a new element carries.</summary>
     public NftElement? Data;
-    internal override bool DrawsRandom => Key.DrawsRandom;
+    internal override bool DrawsRandom => Key.DrawsRandom || Data?.Data is NftSelector { DrawsRandom: true };
+
+    /// <summary>
+    /// A new element's data: the constant, or the value the data expression loads from this packet (loaded into
+    /// its register before the dynset runs: a packet it cannot be loaded from stops the rule).
+    /// </summary>
+    private bool DataOf(NftEvalCtx c, out object? data)
+    {
+        data = Data?.Data;
+        if (data is not NftSelector sel) return true;
+        var d = new byte[sel.Length];
+        if (!sel.Load(c, d)) return false;
+        data = NftMapData.Of(Set.DataTypes, d);
+        return true;
+    }
 
     public override bool Eval(NftEvalCtx c)
     {
         var k = new byte[Key.Length];
-        if (!Key.Load(c, k)) return false;
+        if (!Key.Load(c, k) || !DataOf(c, out var data)) return false;
         var entries = c.State.Set(Set);
         long now = c.State.NowNs;
         entries.RemoveAll(e => e.ExpiresNs <= now);
@@ -232,10 +246,11 @@ internal sealed class DynsetStmt : NftStmt
             var bytes = k; var lo = new byte[widths.Length][];
             int o = 0;
             for (int i = 0; i < widths.Length; i++) { lo[i] = bytes[o..(o + widths[i])]; o += widths[i]; }
-            hit = new NftSetEntry { Element = new NftElement { Lo = lo, Hi = lo, Data = Data?.Data, Verdict = Data?.Verdict ?? default, Target = Data?.Target }, Dynamic = true, TimeoutNs = timeout, ExpiresNs = now + timeout, CreatedNs = now, Exprs = ElementStmts };
+            hit = new NftSetEntry { Element = new NftElement { Lo = lo, Hi = lo, Data = data, Verdict = Data?.Verdict ?? default, Target = Data?.Target }, Dynamic = true, TimeoutNs = timeout, ExpiresNs = now + timeout, CreatedNs = now, Exprs = ElementStmts };
             entries.Add(hit);
         }
         else if (Op == "update" && timeout is not null) { hit.TimeoutNs = timeout; hit.ExpiresNs = now + timeout; }
+        // nft_dynset_eval: an element already there keeps its data (neither add nor update rewrites it; checked on 6.18)
         // nft_set_elem_update_expr: the element's own expressions run (those of the rule that added it)
         if (hit.Exprs is not { Length: > 0 } exprs) return true;
         var (saveEl, saveKey) = (c.Element, c.ElementKey);

@@ -86,7 +86,10 @@ public class NftNamedMapTests
     [InlineData("ip daddr vmap @s", "set s { type ipv4_addr; }", "'s' is a set, not a map")]
     [InlineData("tcp dport vmap @m", "map m { type ipv4_addr : verdict; }", "datatype mismatch: map 'm' has key type ipv4_addr")]
     [InlineData("dnat ip to ip daddr . tcp dport map { 10.0.0.1 . 80 : 192.168.1.2 . 8080 } : 80", "", "a port after a dnat map whose data has a port")]
-    [InlineData("accept", "map e { type ipv4_addr : ether_addr; }", "unsupported: map data of type 'ether_addr'")]
+    [InlineData("accept", "map e { type ipv4_addr : ipv4_addr . ipv4_addr; }", "unsupported: map data of type 'ipv4_addr . ipv4_addr'")]
+    [InlineData("counter name ip saddr map @q", "map q { type ipv4_addr : quota; } quota q1 { 10 bytes }", "datatype mismatch: map 'q' maps to quota, not to counter objects")]
+    [InlineData("accept", "map c { type ipv4_addr : counter; elements = { 10.0.0.1 : \"nope\" } }", "counter 'nope' does not exist")]
+    [InlineData("update @m { ip saddr : ip6 daddr }", "map m { type ipv4_addr : ipv4_addr; flags dynamic; }", "datatype mismatch: map 'm' maps to ipv4_addr, the data is ip6 daddr")]
     [InlineData("ip daddr vmap @v", "map v { type ipv4_addr : verdict; elements = { 10.0.0.1 : jump nowhere } }", "chain 'nowhere'")]
     public void Refused_WithTheReason(string rule, string decls, string message)
     {

@@ -52,6 +52,9 @@ internal sealed partial class NftParser
             case "flush":
                 Flush(o, p);
                 return;
+            case "delete" when Tok.Single(o, p, "an object to delete") is ("element", var de):
+                JsonDeleteElements(de, $"{p}.element");
+                return;
             case "insert": case "replace": case "delete": case "destroy": case "reset": case "rename": case "list":
                 throw JErr(p, kind, $"unsupported command '{kind}'");
         }
@@ -87,6 +90,8 @@ internal sealed partial class NftParser
                 return;
             }
             case "counter": case "quota": case "limit": JsonObject(kind, o, p); return;
+            case "ct helper": case "ct timeout": case "ct expectation": JsonCtObject(kind, o, p); return;
+            case "synproxy": case "secmark": throw JErr(p, kind, UnsupportedObject(kind));
             // a flowtable changes no verdict the model computes (no flow offload)
             case "flowtable":
             {
@@ -126,6 +131,42 @@ internal sealed partial class NftParser
         obj.QuotaBytes = Long("bytes");
         obj.InitialBytes = Long("used");
         obj.Over = JOpt(o, "inv") is { ValueKind: JsonValueKind.True };
+    }
+
+    /// <summary>
+    /// {"ct helper": {"type", "protocol", "l3proto"}}, {"ct timeout": {"protocol", "l3proto", "policy": {"state": s}}},
+    /// {"ct expectation": {"protocol", "dport", "timeout", "size", "l3proto"}}: read as the text's body.
+    /// </summary>
+    private void JsonCtObject(string kind, JsonElement o, string p)
+    {
+        var tb = JTable(o, p, "table");
+        var name = JStr(o, "name", p)!;
+        var toks = new List<NftTok> { new(TokKind.Punct, "{", p, 0, 0) };
+        void T(TokKind k, string text) => toks.Add(new NftTok(k, text, p, 0, 0));
+        foreach (var f in o.EnumerateObject())
+        {
+            if (f.Name is "family" or "table" or "name" or "handle") continue;
+            T(TokKind.Word, f.Name);
+            if (f.Value.ValueKind == JsonValueKind.Object)
+            {
+                T(TokKind.Punct, "{");
+                foreach (var s in f.Value.EnumerateObject()) { T(TokKind.Word, s.Name); T(TokKind.Punct, ":"); T(TokKind.Word, s.Value.ToString()); T(TokKind.Punct, ","); }
+                T(TokKind.Punct, "}");
+            }
+            else T(f.Value.ValueKind == JsonValueKind.String ? TokKind.String : TokKind.Word, f.Value.ToString());
+            T(TokKind.Punct, ";");
+        }
+        T(TokKind.Punct, "}"); T(TokKind.Eof, "end of object");
+        bool existed = tb.ObjectMap.ContainsKey(name);
+        var save = _s;
+        _s = new NftTokenStream(toks);
+        try
+        {
+            var obj = CtObjectDecl(tb, new NftTok(TokKind.Word, kind[3..], p, 0, 0), new NftTok(TokKind.Word, name, p, 0, 0));
+            if (!existed) obj.Handle = JInt(o, "handle", p) is { } h ? Bump(tb, h) : ++tb.HandleCounter;
+        }
+        catch (NftParseException e) when (e.JsonPath is null) { throw JErr(p, kind, e.Reason); }
+        finally { _s = save; }
     }
 
     private static int Bump(NftTable tb, int handle) { tb.HandleCounter = Math.Max(tb.HandleCounter, handle); return handle; }
@@ -234,6 +275,21 @@ internal sealed partial class NftParser
         if (JOpt(o, "elem") is { } el) JsonElements(set, el, $"{p}.elem");
     }
 
+    /// <summary>{"delete": {"element": {"family", "table", "name", "elem": [k, ...]}}}: each key must be there, as for the text.</summary>
+    private void JsonDeleteElements(JsonElement o, string p)
+    {
+        Known(o, p, "family", "table", "name", "elem");
+        var tb = JTable(o, p, "table");
+        var name = JStr(o, "name", p)!;
+        if (!tb.SetMap.TryGetValue(name, out var set)) throw JErr($"{p}.name", name, $"no such set or map '{name}' in {tb}");
+        var elem = JOpt(o, "elem") ?? throw JErr(p, "elem", "'elem' missing");
+        var save = _s;
+        _s = new NftTokenStream(NftJsonTokens.Elements(_jsonFile, elem, $"{p}.elem"));
+        try { RemoveElements(set); }
+        catch (NftParseException e) when (e.JsonPath is null) { throw JErr(e.FileName, e.Token, e.Reason); }
+        finally { _s = save; }
+    }
+
     private void JsonElements(NftSet set, JsonElement elems, string path)
     {
         var toks = NftJsonTokens.Elements(_jsonFile, elems, path, set.IsMap);
@@ -253,6 +309,7 @@ internal sealed partial class NftParser
         var names = Strings(dt, p).SelectMany(x => x.Split(" . ", StringSplitOptions.TrimEntries)).ToList();
         set.DataText = string.Join(" . ", names);
         if (names is ["verdict"]) return;
+        if (names is ["counter" or "quota" or "limit"]) { set.ObjectKind = names[0]; return; }
         set.DataTypes = JTypes(names, p);
         try { CheckDataType(set.DataTypes, set.DataText, new NftTok(TokKind.Word, set.DataText, p, 0, 0)); }
         catch (NftParseException e) { throw JErr(p, set.DataText, e.Reason); }

@@ -87,15 +87,26 @@ internal sealed class NftJsonTokens
     // ---------- statements ----------
     private void Statement(JsonElement st, string path)
     {
-        // nft 1.0.6 prints a statement it has no JSON for (a map update: "update @m { ip saddr : 0x2 }") as its text
+        // nft 1.0.6 prints a statement it has no JSON for (a map update: "update @m { ip saddr : meta mark }") as
+        // its text (stmt_print): that text is read as the text syntax
         if (st.ValueKind == JsonValueKind.String)
-            throw Err(path, st.GetString()!, $"unsupported: a statement nft wrote as text ('{st.GetString()}'; nft 1.0.6 has no JSON for it): load `nft list ruleset` text instead");
+        {
+            foreach (var t in NftLexer.Lex(st.GetString()!, path))
+                if (t.Kind != TokKind.Eof) Toks.Add(new NftTok(t.Kind, t.Text, path, 0, 0));
+            return;
+        }
         var (key, v) = Single(st, path, "a statement");
         var p = $"{path}.{key}";
         switch (key)
         {
             case "match": Match(v, p); return;
             case "counter": Counter(v, p); return;
+            case "ct helper" or "ct timeout" or "ct expectation":
+                // {"ct helper": "NAME"} or {"ct helper": {"map": {"key", "data"}}}: ct helper set ...
+                W("ct", p); W(key[3..], p); W("set", p);
+                if (v.ValueKind == JsonValueKind.String) Toks.Add(new NftTok(TokKind.String, v.GetString()!, p, 0, 0));
+                else MapOf(Prop(v, "map", p), $"{p}.map");
+                return;
             case "quota": Quota(v, p); return;
             case "limit": Limit(v, p); return;
             case "set": Dynset(v, p); return;

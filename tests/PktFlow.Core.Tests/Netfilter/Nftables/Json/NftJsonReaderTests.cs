@@ -45,15 +45,52 @@ public class NftJsonReaderTests
     }
 
     [Fact]
-    public void MapUpdate_NftWroteAsText_IsRefusedNamingIt()
+    public void MapUpdate_NftWroteAsText_IsReadAsTheText()
     {
-        var e = Assert.Throws<NftParseException>(() => NftRuleset.ParseJson(Doc(
+        // nft 1.0.6 has no JSON for a map update and prints the statement's text instead (checked on this machine)
+        var json = NftRuleset.ParseJson(Doc(
             """{"table": {"family": "ip", "name": "t", "handle": 1}}""",
             """{"map": {"family": "ip", "name": "seen", "table": "t", "type": "ipv4_addr", "handle": 2, "map": "mark"}}""",
             """{"chain": {"family": "ip", "table": "t", "name": "c", "handle": 1}}""",
-            """{"rule": {"family": "ip", "table": "t", "chain": "c", "handle": 3, "expr": ["update @seen { ip saddr : 0x00000002 }"]}}"""), "m.json"));
-        Assert.Contains("nftables[3].rule.expr[0]", e.Message);
-        Assert.Contains("nft 1.0.6 has no JSON for it", e.Message);
+            """{"rule": {"family": "ip", "table": "t", "chain": "c", "handle": 3, "expr": ["update @seen { ip saddr : 0x00000002 }"]}}""",
+            """{"rule": {"family": "ip", "table": "t", "chain": "c", "handle": 4, "expr": ["add @seen { ip daddr : meta mark }", {"accept": null}]}}"""), "m.json");
+        var text = NftRuleset.Parse("""
+            table ip t {
+                chain c {
+                    update @seen { ip saddr : 0x00000002 }
+                    add @seen { ip daddr : meta mark } accept
+                }
+                map seen { type ipv4_addr : mark; }
+            }
+            """, "m.nft");
+        Assert.Equal(NftModelSignature.Of(text), NftModelSignature.Of(json));
+        Assert.Equal(2, json.AllRules.Count());
+    }
+
+    [Fact]
+    public void DeleteElement_Command_RemovesTheKey_AMissingKeyFailsAsNftDoes()
+    {
+        // nft 1.0.6 `nft -j -f`: the element goes; a key not there: "Could not process rule: No such file or directory"
+        const string decl = """{"map": {"family": "ip", "name": "m", "table": "t", "type": "ipv4_addr", "handle": 2, "map": "mark", "elem": [["10.0.0.1", 1], ["10.0.0.2", 2]]}}""";
+        var rs = NftRuleset.ParseJson(Doc("""{"table": {"family": "ip", "name": "t", "handle": 1}}""", decl,
+            """{"delete": {"element": {"family": "ip", "table": "t", "name": "m", "elem": ["10.0.0.1"]}}}"""), "d.json");
+        var els = PktFlow.Netfilter.NfStateListing.SetElements("h", new NftState(1, "h"), rs).Select(e => $"{e.Element} : {e.Data}");
+        Assert.Equal(new[] { "10.0.0.2 : 0x00000002" }, els);
+        var e = Assert.Throws<NftParseException>(() => NftRuleset.ParseJson(Doc("""{"table": {"family": "ip", "name": "t", "handle": 1}}""", decl,
+            """{"delete": {"element": {"family": "ip", "table": "t", "name": "m", "elem": ["10.0.0.9"]}}}"""), "d.json"));
+        Assert.Contains("nftables[2].delete.element.elem", e.Message);
+        Assert.Contains("element not in map 'm'", e.Message);
+    }
+
+    [Fact]
+    public void StatementNftWroteAsText_BadText_NamesTheJsonPath()
+    {
+        var e = Assert.Throws<NftParseException>(() => NftRuleset.ParseJson(Doc(
+            """{"table": {"family": "ip", "name": "t", "handle": 1}}""",
+            """{"chain": {"family": "ip", "table": "t", "name": "c", "handle": 1}}""",
+            """{"rule": {"family": "ip", "table": "t", "chain": "c", "handle": 3, "expr": ["update @nosuch { ip saddr : 0x2 }"]}}"""), "m.json"));
+        Assert.Contains("nftables[2].rule.expr[0]", e.Message);
+        Assert.Contains("'nosuch' does not exist", e.Message);
     }
 
     [Fact]
@@ -139,8 +176,9 @@ public class NftJsonReaderTests
     }
 
     [Theory]
-    [InlineData("""{"map": {"family": "inet", "table": "t", "name": "m", "type": "ipv4_addr", "map": "ether_addr"}}""", "x.json: nftables[1].map.map: unsupported: map data of type 'ether_addr' (verdict, an address, address . inet_service, a mark or another integer up to 32 bits is modelled)")]
-    [InlineData("""{"ct helper": {"family": "inet", "table": "t", "name": "h"}}""", "x.json: nftables[1].ct helper: unsupported table object 'ct helper'")]
+    [InlineData("""{"map": {"family": "inet", "table": "t", "name": "m", "type": "ipv4_addr", "map": "ipv4_addr . ipv4_addr"}}""", "x.json: nftables[1].map.map: unsupported: map data of type 'ipv4_addr . ipv4_addr' (verdict, an address, address . inet_service, a mark or another integer up to 32 bits, ether_addr, ifname, counter, quota and limit are modelled)")]
+    [InlineData("""{"ct helper": {"family": "inet", "table": "t", "name": "h"}}""", "x.json: nftables[1].ct helper: ct helper 'h': no protocol")]
+    [InlineData("""{"synproxy": {"family": "inet", "table": "t", "name": "s", "mss": 1460}}""", "x.json: nftables[1].synproxy: unsupported: synproxy (the host answering a SYN itself and the cookie check of the ACK are not modelled)")]
     [InlineData("""{"chain": {"family": "inet", "table": "t", "name": "c", "type": "filter", "hook": "input", "prio": 0, "weird": 1}}""", "x.json: nftables[1].chain.weird: unsupported key 'weird'")]
     [InlineData("""{"chain": {"family": "netdev", "table": "t", "name": "c", "type": "filter", "hook": "ingress", "prio": 0}}""", "x.json: nftables[1].chain.table: no such table 'netdev t'")]
     [InlineData("""{"chain": {"family": "inet", "table": "t", "name": "c", "type": "filter", "hook": "ingress", "prio": 0}}""", "x.json: nftables[1].chain: ingress chain 'c' has no 'dev' (nft 1.0.6 omits it from `nft -j list`): its device is unknown; load `nft list ruleset` text instead")]

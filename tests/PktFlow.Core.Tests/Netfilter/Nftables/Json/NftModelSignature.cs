@@ -34,7 +34,7 @@ internal static class NftModelSignature
 
     // Membership does not depend on order (nft lists elements sorted).
     private static string Elements(IEnumerable<NftElement> els) =>
-        string.Join(", ", els.Select(e => string.Join(".", e.Lo.Zip(e.Hi, (l, h) => $"{Hex(l)}-{Hex(h)}")) + (e.Verdict != NftVerdict.None ? $":{e.Verdict} {e.Target}" : "") + (e.Data is string or NatTarget or uint ? $":{e.Data}" : "")).Order(StringComparer.Ordinal));
+        string.Join(", ", els.Select(e => string.Join(".", e.Lo.Zip(e.Hi, (l, h) => $"{Hex(l)}-{Hex(h)}")) + (e.Verdict != NftVerdict.None ? $":{e.Verdict} {e.Target}" : "") + (e.Data is string or NatTarget or uint or NftObject ? $":{e.Data}" : "")).Order(StringComparer.Ordinal));
 
     private static string Map(NftMapLookup? m) => m is null ? "" : $"{m.Key.Text} map {(m.Set is { } set ? "@" + set.Name : $"{{ {Elements(m.Elements!)} }}")}";
 
@@ -50,7 +50,8 @@ internal static class NftModelSignature
         QuotaStmt q => $"quota {q.Object?.Name} over={q.Over} {q.Quota} used {q.InitialUsed}",
         CounterStmt c => $"counter {c.InitialPackets} {c.InitialBytes}",
         ObjCounterStmt c => $"counter {c.Object.Name}",
-        DynsetStmt d => $"{d.Op} @{d.Set.Name} {{ {d.Key.Text} timeout {d.TimeoutNs} {string.Join(" ", d.ElementStmts.Select(Stmt))} }}",
+        DynsetStmt d => $"{d.Op} @{d.Set.Name} {{ {d.Key.Text} : {(d.Data?.Data is NftSelector sel ? sel.Text : d.Data?.Data)} {d.Data?.Verdict} timeout {d.TimeoutNs} {string.Join(" ", d.ElementStmts.Select(Stmt))} }}",
+        ObjrefMapStmt m => $"objref {Map(m.Map)}",
         LogStmt l => "log", // nft -j leaves out defaults (level warn), the text keeps what was written
         _ => s.GetType().Name,
     };

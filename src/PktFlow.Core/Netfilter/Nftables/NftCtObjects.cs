@@ -1,0 +1,132 @@
+namespace PktFlow.Netfilter.Nftables;
+
+/// <summary>
+/// The conntrack objects of a table (nft_ct.c): <c>ct helper NAME { type "ftp" protocol tcp; [l3proto ip;] }</c>,
+/// <c>ct timeout NAME { protocol tcp; policy = { established: 120 }; [l3proto ip;] }</c> and
+/// <c>ct expectation NAME { protocol tcp; dport 21; timeout 2m; size 8; [l3proto ip;] }</c>, set on a new
+/// connection by <c>ct helper|timeout|expectation set "NAME"</c> (or through a map). They load and are listed,
+/// but the model has no conntrack helpers, no expectations and no per-connection timeout policies: a rule
+/// setting one goes on to its next statement and the packet's trace says what was not done.
+/// synproxy and secmark objects are refused: both change what happens to the packet (a SYN answered by
+/// the host, an SELinux label) in ways the model does not follow.
+/// </summary>
+internal sealed partial class NftParser
+{
+    private static readonly Dictionary<string, string[]> TimeoutStates = new()
+    {
+        // nf_conntrack_proto_tcp / _udp's timeout policy attributes, as nft names them
+        ["tcp"] = new[] { "syn_sent", "syn_recv", "established", "fin_wait", "close_wait", "last_ack", "time_wait", "close", "syn_sent2", "retrans", "unacknowledged" },
+        ["udp"] = new[] { "unreplied", "replied" },
+    };
+
+    private static readonly HashSet<string> CtObjectFields = new() { "type", "protocol", "l3proto", "policy", "dport", "timeout", "size", "comment" };
+
+    /// <summary>After <c>ct</c> in a table block or an <c>add ct</c> command: <c>helper|timeout|expectation NAME { ... }</c>.</summary>
+    private NftObject CtObjectDecl(NftTable tb, NftTok kindTok, NftTok name)
+    {
+        if (kindTok.Text is not ("helper" or "timeout" or "expectation"))
+            throw NftTokenStream.Error(kindTok, $"unsupported table object 'ct {kindTok.Text}'");
+        var kind = "ct " + kindTok.Text;
+        if (!tb.ObjectMap.TryGetValue(name.Text, out var o))
+            tb.ObjectMap[name.Text] = o = new NftObject { Table = tb, Kind = kind, Name = name.Text };
+        else if (o.Kind != kind) throw NftTokenStream.Error(name, $"'{name.Text}' is already a {o.Kind}");
+        _s.Expect("{");
+        var fields = new Dictionary<string, List<NftTok>>();
+        while (true)
+        {
+            _s.SkipSeps();
+            var key = _s.Next();
+            if (key.Is("}")) break;
+            if (key.Kind == TokKind.Eof) throw NftTokenStream.Error(key, "syntax error, unexpected end of file");
+            var vals = new List<NftTok>();
+            int depth = 0;
+            // `type "ftp" protocol tcp` on one line: a field ends where the next one's name starts
+            while (depth > 0 || !(_s.Peek().IsSep || _s.Peek().Is("}") || _s.Peek().Kind == TokKind.Eof
+                || vals.Count > 0 && _s.Peek().Kind == TokKind.Word && CtObjectFields.Contains(_s.Peek().Text)))
+            {
+                var v = _s.Next();
+                if (v.Is("{")) depth++; else if (v.Is("}")) depth--;
+                vals.Add(v);
+            }
+            fields[key.Text] = vals;
+        }
+        o.Detail = string.Join("; ", fields.Select(f => $"{f.Key} {string.Join(" ", f.Value.Select(v => v.ToString()))}".Trim()));
+        CheckCtObject(tb, kind, name, fields);
+        return o;
+    }
+
+    /// <summary>The reason a synproxy or secmark object or statement is refused.</summary>
+    internal static string UnsupportedObject(string kind) => kind == "synproxy"
+        ? "unsupported: synproxy (the host answering a SYN itself and the cookie check of the ACK are not modelled)"
+        : "unsupported: secmark (SELinux security labels are not modelled)";
+
+    /// <summary>What nft refuses in a ct object's body (nft 1.0.6: the py tests' objects.t "fail" lines).</summary>
+    private static void CheckCtObject(NftTable tb, string kind, NftTok name, Dictionary<string, List<NftTok>> f)
+    {
+        string? One(string key) => f.TryGetValue(key, out var v) && v.Count > 0 ? v[0].Text : null;
+        NftParseException Bad(string why) => NftTokenStream.Error(name, $"{kind} '{name.Text}': {why}");
+        foreach (var key in f.Keys)
+        {
+            bool known = kind switch
+            {
+                "ct helper" => key is "type" or "protocol" or "l3proto" or "comment",
+                "ct timeout" => key is "protocol" or "policy" or "l3proto" or "comment",
+                _ => key is "protocol" or "dport" or "timeout" or "size" or "l3proto" or "comment",
+            };
+            if (!known) throw Bad($"unexpected '{key}'");
+        }
+        var proto = One("protocol") ?? throw Bad("no protocol");
+        if (One("l3proto") is { } l3 && !(l3 == NftNames.Family(tb.Family) || tb.Family == NftFamily.Inet && l3 is "ip" or "ip6"))
+            throw Bad($"l3proto {l3} does not fit {tb}");
+        if (kind == "ct helper")
+        {
+            if (One("type") is null) throw Bad("no helper type");
+            if (proto is not ("tcp" or "udp")) throw Bad($"protocol {proto}: a helper is for tcp or udp");
+        }
+        else if (kind == "ct timeout")
+        {
+            if (!TimeoutStates.TryGetValue(proto, out var states)) throw Bad($"unsupported: a timeout policy for protocol {proto} (tcp and udp are known)");
+            var policy = f.TryGetValue("policy", out var p) ? p.Where(t => !(t.Is("=") || t.Is("{") || t.Is("}") || t.Is(",") || t.Is(":"))).ToList() : new();
+            foreach (var t in policy)
+            {
+                var state = t.Text.Split(':')[0];
+                if (char.IsDigit(state[0])) continue;
+                if (!states.Contains(state)) throw Bad($"'{state}' is not a {proto} conntrack state");
+            }
+        }
+        else if (One("dport") is null || One("timeout") is null || One("size") is null) throw Bad("an expectation needs protocol, dport, timeout and size");
+    }
+
+    /// <summary><c>ct helper|timeout|expectation set "NAME"</c> or <c>... set KEY map { k : "NAME", ... }</c>.</summary>
+    private NftStmt CtObjectSet()
+    {
+        Take(); var kind = "ct " + Take().Text; Take();
+        if (!(Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text))) return NamedObject(kind, Take()).Ref;
+        var key = Selector();
+        if (!TakeIf("map")) throw Err(Cur, $"syntax error, expected 'map' after {kind} set {key.Text}");
+        var map = MapBody(key, () => NamedObject(kind, Take()), _ => $"unsupported: a named {kind} map");
+        return new ObjrefMapStmt { Map = map };
+    }
+}
+
+/// <summary>
+/// nft_ct_helper_obj_eval, nft_ct_timeout_obj_eval, nft_ct_expect_obj_eval: the kernel attaches the object to
+/// a connection not yet confirmed. The model has no helpers, expectations or timeout policies: the statement
+/// changes nothing and the trace says so.
+/// </summary>
+internal sealed class CtObjectStmt : NftStmt
+{
+    public NftObject Object = null!;
+
+    public override bool Eval(NftEvalCtx c)
+    {
+        var what = Object.Kind switch
+        {
+            "ct helper" => "conntrack helpers are not modelled: no expectation is made for a related connection",
+            "ct timeout" => "per-connection timeout policies are not modelled: the entry keeps the sysctl timeouts",
+            _ => "expectations are not modelled: no related connection is expected",
+        };
+        (c.Notes ??= new()).Add($"{Object.Kind} set \"{Object.Name}\" ({Object.Detail}): {what}");
+        return true;
+    }
+}
