@@ -10,6 +10,17 @@ public enum SocketProtocol { Tcp, Udp }
 /// </summary>
 public sealed record ListeningSocket(SocketProtocol Protocol, int Port, IpAddr? BindAddress, IpFamily? Family, string Source)
 {
+    /// <summary>IP_TRANSPARENT (socat ip-transparent): tproxy may hand it packets for any address.</summary>
+    public bool Transparent { get; init; }
+    /// <summary>SO_MARK: sk_mark, what `socket mark` and `-m socket --restore-skmark` read.</summary>
+    public uint Mark { get; init; }
+    /// <summary>The owner (fsuid/fsgid of the process that opened it): a lab's commands run as root unless setpriv says otherwise.</summary>
+    public uint Uid { get; init; }
+    public uint Gid { get; init; }
+
+    /// <summary>Bound to the wildcard address (INADDR_ANY / in6addr_any): inet_rcv_saddr 0.</summary>
+    public bool Wildcard => BindAddress is not { } b || b.IsZero;
+
     /// <summary>Would a packet to this address and port find this socket (inet_lookup_listener / udp4_lib_lookup)?</summary>
     public bool Accepts(IpAddr destination, int port)
     {
@@ -20,5 +31,5 @@ public sealed record ListeningSocket(SocketProtocol Protocol, int Port, IpAddr? 
     }
 
     public override string ToString() =>
-        $"{Protocol.ToString().ToLowerInvariant()} {(BindAddress is { } b ? (b.IsV6 ? $"[{b}]" : b.ToString()) : Family == IpFamily.V4 ? "0.0.0.0" : "*")}:{Port} ({Source})";
+        $"{Protocol.ToString().ToLowerInvariant()} {(BindAddress is { } b ? (b.IsV6 ? $"[{b}]" : b.ToString()) : Family == IpFamily.V4 ? "0.0.0.0" : "*")}:{Port}{(Transparent ? " transparent" : "")}{(Uid != 0 ? $" uid {Uid}" : "")} ({Source})";
 }
