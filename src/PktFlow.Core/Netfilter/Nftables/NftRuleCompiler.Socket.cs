@@ -49,7 +49,7 @@ internal sealed partial class NftParser
         {
             if (!IpAddr.TryParse(addr, out var a)) throw Err(v, $"bad tproxy address '{addr}'");
             byte af = a.IsV4 ? (byte)2 : (byte)10;
-            if (family == 0 && table == NftFamily.Inet) throw Err(v, "tproxy to an address in an inet table needs 'ip' or 'ip6' (tproxy ip to ...)");
+            if (family == 0) family = af; // inet: the address says which (nft lists `tproxy to ADDR`)
             if (af != family) throw Err(v, "Conflicting network layer protocols");
             stmt.Address = a;
         }
@@ -64,8 +64,9 @@ internal sealed partial class NftParser
         return stmt;
     }
 
-    /// <summary>A match that gives the rule a transport protocol: `meta l4proto tcp`, `tcp dport 80`, `udp sport 53`...</summary>
+    /// <summary>A match that gives the rule a transport protocol: `meta l4proto tcp`, `ip protocol 6`, `tcp dport 80`, `udp sport 53`...</summary>
     private static bool HasTransportProtocol(NftStmt s) => s is MatchStmt m && (
         m.Sel is MetaSelector { Key: MetaKey.L4Proto } && m.Op == CmpOp.Eq
+        || m.Sel.Text is "ip protocol" or "ip6 nexthdr" && m.Op == CmpOp.Eq
         || m.Sel is PayloadSelector { Base: PBase.Transport, NeedL4: >= 0 });
 }

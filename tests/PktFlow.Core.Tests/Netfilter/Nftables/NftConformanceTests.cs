@@ -44,6 +44,6 @@ public class NftConformanceTests
         _out.WriteLine($"accepted {ok} of {total} ok rule lines ({share:P1})");
         foreach (var (k, v) in failures.OrderByDescending(x => x.Value).Take(25)) _out.WriteLine($"{v,5}  {k}");
         Assert.True(total > 1000);
-        Assert.True(share >= 0.774, $"share {share:P1}"); // measured 1259 of 1626 (77.4 %) with nftables 1.0.6 (1242 before meta priority and ct bytes/packets/avgpkt; 1233 before named maps and NAT maps; 870 before meter, ct count, named limits, hashes, other transport headers, IPv6 extension headers, TCP options, SCTP chunks, marks set from expressions and maps, ct tuple keys; 823 before limit, quota, numgen, meta random, set updates; JSON: NftJsonConformanceTests)
+        Assert.True(share >= 0.782, $"share {share:P1}"); // measured 1272 of 1626 (78.2 %) with nftables 1.0.6 (1259 before socket, meta skuid/skgid and tproxy, whose lines this chain at input refuses as the kernel does; 1242 before meta priority and ct bytes/packets/avgpkt; 1233 before named maps and NAT maps; 870 before meter, ct count, named limits, hashes, other transport headers, IPv6 extension headers, TCP options, SCTP chunks, marks set from expressions and maps, ct tuple keys; 823 before limit, quota, numgen, meta random, set updates; JSON: NftJsonConformanceTests)
     }
 }
