@@ -5,7 +5,7 @@ namespace PktFlow.Topology;
 public enum SocketProtocol { Tcp, Udp }
 
 /// <summary>
-/// A socket listening in a namespace (what `ss -tulnH` lists): TCP listeners and bound UDP sockets.
+/// A socket listening in a namespace (what `ss -tulnHe` lists): TCP listeners and bound UDP sockets.
 /// <see cref="Family"/> null means an IPv6 socket that also takes IPv4 (v6only off).
 /// </summary>
 public sealed record ListeningSocket(SocketProtocol Protocol, int Port, IpAddr? BindAddress, IpFamily? Family, string Source)
@@ -14,9 +14,12 @@ public sealed record ListeningSocket(SocketProtocol Protocol, int Port, IpAddr? 
     public bool Transparent { get; init; }
     /// <summary>SO_MARK: sk_mark, what `socket mark` and `-m socket --restore-skmark` read.</summary>
     public uint Mark { get; init; }
-    /// <summary>The owner (fsuid/fsgid of the process that opened it): a lab's commands run as root unless setpriv says otherwise.</summary>
-    public uint Uid { get; init; }
-    public uint Gid { get; init; }
+    /// <summary>
+    /// The owner (fsuid/fsgid of the process that opened it): a lab's commands run as root unless
+    /// setpriv says otherwise; a snapshot's `ss -e` gives the uid only (null: not known).
+    /// </summary>
+    public uint? Uid { get; init; } = 0;
+    public uint? Gid { get; init; } = 0;
 
     /// <summary>Bound to the wildcard address (INADDR_ANY / in6addr_any): inet_rcv_saddr 0.</summary>
     public bool Wildcard => BindAddress is not { } b || b.IsZero;
@@ -31,5 +34,5 @@ public sealed record ListeningSocket(SocketProtocol Protocol, int Port, IpAddr? 
     }
 
     public override string ToString() =>
-        $"{Protocol.ToString().ToLowerInvariant()} {(BindAddress is { } b ? (b.IsV6 ? $"[{b}]" : b.ToString()) : Family == IpFamily.V4 ? "0.0.0.0" : "*")}:{Port}{(Transparent ? " transparent" : "")}{(Uid != 0 ? $" uid {Uid}" : "")} ({Source})";
+        $"{Protocol.ToString().ToLowerInvariant()} {(BindAddress is { } b ? (b.IsV6 ? $"[{b}]" : b.ToString()) : Family == IpFamily.V4 ? "0.0.0.0" : "*")}:{Port}{(Transparent ? " transparent" : "")}{(Uid is not 0 ? $" uid {Uid?.ToString() ?? "?"}" : "")} ({Source})";
 }
