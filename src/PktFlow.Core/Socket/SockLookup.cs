@@ -36,9 +36,14 @@ public static class SockLookup
     {
         var key = (protocol, daddr, dport, saddr, sport);
         var text = $"{daddr}:{dport} <-> {saddr}:{sport}";
-        if (skb.State.TransparentConnections.TryGetValue(key, out var tc))
+        var state = skb.State;
+        if (!state.ConnectedSockets.Contains(key, skb.TimestampNs))
+        {
+            state.TransparentConnections.Remove(key); // idle as long as the connected sockets are forgotten after
+            return null;
+        }
+        if (state.TransparentConnections.TryGetValue(key, out var tc))
             return Sock.Accepted(tc.Listener, text, tc.Full);
-        if (!skb.State.ConnectedSockets.Contains(key, skb.TimestampNs)) return null;
         if (Listener(skb.Netns, protocol, daddr, dport) is { } parent && protocol == IpProtocol.Tcp)
             return Sock.Accepted(parent, text, true);
         // a client socket the capture showed: the lab does not say who opened it or with which options
