@@ -71,6 +71,37 @@ public class TproxyTests
     }
 
     [Fact]
+    public void Ipv6_TproxyIp6ToAPort_DeliversToTheTransparentListener()
+    {
+        const string lab6 = """
+            ip netns add client
+            ip link add eth0 address 02:00:00:00:01:01 type veth peer name eth0 address 02:00:00:00:01:02 netns client
+            ip -6 addr add 2001:db8:1::1/64 dev eth0 nodad
+            ip link set eth0 up
+            ip link set lo up
+            ip -n client -6 addr add 2001:db8:1::2/64 dev eth0 nodad
+            ip -n client link set eth0 up
+            ip -6 rule add fwmark 1 lookup 100
+            ip -6 route add local ::/0 dev lo table 100
+            nft -f - <<'NFT'
+            table inet tp {
+                chain prerouting {
+                    type filter hook prerouting priority mangle; policy accept;
+                    tcp dport 80 tproxy ip6 to :8080 meta mark set 0x00000001 accept
+                }
+            }
+            NFT
+            socat TCP6-LISTEN:8080,ip-transparent,fork SYSTEM:true &
+            """;
+        var engine = new DatapathEngine(LabLoader.Load(lab6, "t6.lab"));
+        IpAddr c6 = IpAddr.Parse("2001:db8:1::2"), remote6 = IpAddr.Parse("2001:db8:99::10");
+        var frame = FrameBuilder.Ethernet(Host, Client, EtherTypes.Ipv6, FrameBuilder.Ipv6(c6, remote6, IpProtocol.Tcp, FrameBuilder.Tcp(c6, remote6, 40001, 80)));
+        var t = engine.Process(new CaptureFrame(1, 1_000_000, LinkType.Ethernet, 0, null, frame.Length, frame.Length, 24, frame), "t.pcap", engine.ResolveInjectionPoint("eth0"));
+        Assert.True(t.Fate == Fate.Delivered, Show(t));
+        Assert.Contains(t.Path, e => e.Stage == "TcpV6Rcv" && e.Detail!.Contains("the socket tproxy assigned"));
+    }
+
+    [Fact]
     public void APacketTproxyGaveASocketIsNotForwarded()
     {
         // no fwmark rule: the route forwards it, and ip_forward drops a packet that has a socket
