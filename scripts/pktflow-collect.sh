@@ -143,7 +143,7 @@ collect() {
     grab "$_cns" "$_cf" nft.json nft nft -j list ruleset
     grab "$_cns" "$_cf" iptables.txt iptables-save iptables-save
     grab "$_cns" "$_cf" ip6tables.txt ip6tables-save ip6tables-save
-    grab "$_cns" "$_cf" ss.txt ss ss -tulnH
+    grab "$_cns" "$_cf" ss.txt ss ss -tulnHe
     grab "$_cns" "$_cf" sysctl.txt sysctl net_sysctls
 }
 

@@ -69,6 +69,8 @@ public sealed partial class DatapathEngine
             return;
         }
         var origin = at.Namespace.IsLocalAddress(src) ? at.Namespace : Topology.Namespaces.FirstOrDefault(n => n.IsLocalAddress(src));
+        bool transparent = false;
+        if (origin is null && TransparentSender(skb) is { } tns) (origin, transparent) = (tns, true);
         if (origin is not null && LooksForwarded(skb, origin) is { } hint)
         {
             var found = SendersBeforeSnat(skb, at);
@@ -86,7 +88,10 @@ public sealed partial class DatapathEngine
         if (origin is not null)
         {
             skb.Netns = origin;
-            t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass, $"seen leaving {at}; sent by {origin.Name}, which owns {src}: traced from its output path");
+            skb.Sk = LocalSender(skb, origin, src, dst);
+            t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass, transparent
+                ? $"seen leaving {at}; sent by {origin.Name} from {skb.Sk}, a connection tproxy handed to a transparent listener there, as {src}: traced from its output path"
+                : $"seen leaving {at}; sent by {origin.Name}, which owns {src}: traced from its output path");
             IPv4.IpLocalOut.Send(skb, t, src, dst, origin == at.Namespace ? at.Device : SenderDevice(skb, origin) ?? at.Device);
             if (t.Fate == Fate.Transmitted && t.Egress != at.ToString())
                 t.Note($"the model sends it out {t.Egress}, but the capture saw it leave {at}");
@@ -99,6 +104,38 @@ public sealed partial class DatapathEngine
             return;
         }
         t.Unsupported(skb, $"{src} > {dst} leaves {at} but is neither from this host nor a forward the model predicted from an earlier frame");
+    }
+
+    /// <summary>
+    /// The namespace whose transparent listener took the connection this packet belongs to: it answers
+    /// from the address the client asked for, which is none of its own (IP_TRANSPARENT).
+    /// </summary>
+    private NetNamespace? TransparentSender(SkBuff skb)
+    {
+        if (!ConntrackTable.TryTuple(skb.Network, skb.Protocol == EtherTypes.Ipv6, out var tuple)) return null;
+        var key = (tuple.Protocol, tuple.Source, tuple.SourcePort, tuple.Destination, tuple.DestinationPort);
+        foreach (var ns in Topology.Namespaces)
+            if (StateOf(ns).TransparentConnections.ContainsKey(key))
+            {
+                StateOf(ns).ConnectedSockets.Add(key, skb.TimestampNs);
+                return ns;
+            }
+        return null;
+    }
+
+    /// <summary>The socket a sent TCP/UDP packet carries; a reset comes from the stack's own control socket, which has no owner.</summary>
+    private static Socket.Sock? LocalSender(SkBuff skb, NetNamespace origin, IpAddr src, IpAddr dst)
+    {
+        if (ConntrackTable.TryTuple(skb.Network, skb.Protocol == EtherTypes.Ipv6, out var tuple) && tuple.Protocol == IpProtocol.Tcp
+            && skb.Network.Length > 0 && TcpRst(skb)) return null;
+        return Socket.SockLookup.Sender(skb, origin, src, dst);
+    }
+
+    private static bool TcpRst(SkBuff skb)
+    {
+        var n = skb.Network;
+        int off = skb.Protocol == EtherTypes.Ipv6 ? Ipv6Header.HeaderLength : (n[0] & 0x0f) * 4;
+        return n.Length > off + 13 && (n[off + 13] & 0x04) != 0;
     }
 
     /// <summary>
@@ -241,6 +278,7 @@ public sealed partial class DatapathEngine
         NfNat.Reconstruct(skb, pre);
         if (sender != at.Namespace) UndoForwardHop(skb);
         skb.Netns = sender;
+        skb.Sk = LocalSender(skb, sender, pre.Source, pre.Destination);
         t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass, why);
         IPv4.IpLocalOut.Send(skb, t, pre.Source, pre.Destination, at.Device);
         if (t.Fate is Fate.Transmitted or Fate.Forwarded && t.Egress != at.ToString())

@@ -32,6 +32,13 @@ public sealed class NamespaceState
     /// <summary>Connected sockets learned from the capture (see <see cref="Socket.ConnectedSocketTable"/>), idle ones forgotten on conntrack's timeouts.</summary>
     public Socket.ConnectedSocketTable ConnectedSockets { get; }
 
+    /// <summary>
+    /// Connections tproxy handed to a transparent listener, keyed (protocol, local, local port, remote,
+    /// remote port) as the client addressed them, with whether the handshake completed (a full socket,
+    /// else a request socket). Forgotten with the connected sockets' timeouts.
+    /// </summary>
+    public Dictionary<(byte Protocol, Wire.IpAddr Local, ushort LocalPort, Wire.IpAddr Remote, ushort RemotePort), (Topology.ListeningSocket Listener, bool Full)> TransparentConnections { get; } = new();
+
     /// <summary>Immutable events that are the same for every packet at a device (NotModelled stages), shared by traces.</summary>
     internal Dictionary<(Topology.NetDevice Device, string Stage, NfHook? Hook), HookEvent> EventCache { get; } = new();
 

@@ -29,6 +29,12 @@ public sealed class SkBuff
     /// nft/CLASSIFY set it; ip_forward rewrites it from the TOS; veth clears it (__dev_forward_skb).
     /// </summary>
     public uint Priority { get; set; }
+    /// <summary>
+    /// skb->sk: the socket tproxy assigned on receive (nf_tproxy_assign_sock; ip_forward drops such a
+    /// packet, the transport takes it without a lookup), or the socket that sent a local packet.
+    /// Crossing a veth orphans it.
+    /// </summary>
+    public Socket.Sock? Sk { get; set; }
     /// <summary>skb->_nfct: the conntrack entry and state nf_conntrack_in found (null: untracked or no conntrack).</summary>
     public Netfilter.Conntrack.CtLookup? Ct { get; set; }
     /// <summary>802.1Q VLAN id taken off the frame by skb_vlan_untag (0 when none).</summary>

@@ -123,6 +123,7 @@ public static class DevQueueXmit
         t.Stage(skb, "VethXmit", "veth_xmit", Verdict.Pass, $"{dev.Name} -> {peerNs.Name}/{peer.Name}");
         if (peerNs != skb.Netns) skb.Mark = 0; // skb_scrub_packet(skb, xnet)
         skb.Priority = 0; // __dev_forward_skb2, even within one namespace
+        skb.Sk = null;    // skb_orphan
         skb.Netns = peerNs;
         skb.Dev = peer;
         skb.TransportHeader = -1;

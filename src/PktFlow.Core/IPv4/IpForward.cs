@@ -16,6 +16,11 @@ public static class IpForward
             t.Drop(skb, "IpForward", "ip_forward", "OTHERHOST", $"link-layer {skb.PktType.ToString().ToLowerInvariant()} frame is not forwarded (pkt_type not HOST)");
             return;
         }
+        if (skb.Sk is { } sk)
+        {
+            t.Drop(skb, "IpForward", "ip_forward", "NOT_SPECIFIED", $"tproxy assigned it to a socket ({sk}), but the route forwards it: a packet with a socket is not forwarded (policy routing to a local route is missing)");
+            return;
+        }
         Ipv4Header.TryParse(skb.Network, out var ip, out _);
         var outDev = rt.OutDevice!;
         if (ip.Ttl <= 1)

@@ -21,6 +21,7 @@ public static class Ip6Forward
             return;
         }
         if (skb.PktType != PacketType.Host) { t.Drop(skb, S, F, "OTHERHOST", "link-layer broadcast/multicast frame is not forwarded"); return; }
+        if (skb.Sk is { } sk) { t.Drop(skb, S, F, "NOT_SPECIFIED", $"tproxy assigned it to a socket ({sk}), but the route forwards it: a packet with a socket is not forwarded"); return; }
         Ipv6Header.TryParse(skb.Network, out var ip6, out _);
         if (ip6.HopLimit <= 1)
         {

@@ -191,6 +191,7 @@ public static class NfHookSlow
             t.Note($"meta priority set: {NftType.TcHandleText(priorityBefore)} -> {NftType.TcHandleText(skb.Priority)}");
         if (result.UnsupportedRules.Count > 0)
             t.Note($"{result.UnsupportedRules.Count} rule(s) the model cannot evaluate were skipped: {string.Join("; ", result.UnsupportedRules.Select(r => r.Text))}");
+        foreach (var u in result.Unknowns) t.Note(u);
         if (result.Verdict == "accept") return result;
         if (result.Reject is { } reject) NfReject.Send(skb, t, reject);
         t.End(Fate.Dropped, result.Verdict == "queue" ? "NETFILTER_QUEUE (no queue listener modelled)" : "NETFILTER_DROP");

@@ -81,6 +81,21 @@ internal sealed class SkbNftPacket : INftPacket
         }
     }
 
+    public NftSock? Socket => Nft(_skb.Sk);
+
+    public NftSock? FindSocket() => Nft(_skb.Sk ?? PktFlow.Socket.SockLookup.Slow(_skb));
+
+    public NftSock? Tproxy(IpAddr? address, ushort port)
+    {
+        var (sk, laddr, lport) = PktFlow.Socket.SockLookup.Tproxy(_skb, address, port);
+        if (sk is not { Transparent: true }) return Nft(sk);
+        PktFlow.Socket.SockLookup.Assign(_skb, sk);
+        return Nft(sk);
+    }
+
+    private static NftSock? Nft(PktFlow.Socket.Sock? s) =>
+        s is null ? null : new NftSock(s.Description, s.Transparent, s.Mark, s.Wildcard, s.FullSock, s.Uid, s.Gid);
+
     public NftConnPresence FindConnection(NftConnKey key) => _skb.State.Conntrack.Find(key.Tuple, key.Zone) switch
     {
         null => NftConnPresence.Gone,

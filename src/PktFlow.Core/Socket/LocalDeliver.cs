@@ -80,8 +80,17 @@ public static class LocalDeliver
         var (ok, note) = ChecksumState(saddr, daddr, IpProtocol.Tcp, segment, 16);
         if (!ok) { t.Drop(skb, stage, fn, "TCP_CSUM", "TCP " + note); return; }
         if (note is not null) t.Note("TCP " + note);
+        if (skb.Sk is { } assigned)
+        {
+            // skb_steal_sock: tproxy assigned the socket before routing; no lookup by address
+            Transparent.Deliver(skb, t, assigned, IpProtocol.Tcp, saddr, tcp.SourcePort, daddr, tcp.DestinationPort, tcp.Flags);
+            t.Stage(skb, stage, fn, Verdict.Pass, $"the socket tproxy assigned: {assigned}");
+            t.End(Fate.Delivered, fn);
+            return;
+        }
         if (skb.State.ConnectedSockets.Contains((IpProtocol.Tcp, daddr, tcp.DestinationPort, saddr, tcp.SourcePort), skb.TimestampNs))
         {
+            Transparent.Deliver(skb, t, null, IpProtocol.Tcp, saddr, tcp.SourcePort, daddr, tcp.DestinationPort, tcp.Flags);
             t.Stage(skb, stage, fn, Verdict.Pass, $"the connected socket {daddr}:{tcp.DestinationPort} <-> {saddr}:{tcp.SourcePort} (it sent on this connection earlier in the capture)");
             t.End(Fate.Delivered, fn);
             return;
@@ -133,6 +142,12 @@ public static class LocalDeliver
             t.Stage(skb, stage, fn, Verdict.Pass, $"the encapsulation socket of {fou}: its encap_rcv takes the datagram");
             if (Tunnel.FouRcv.EncapRcv(skb, t, fou, payload, out var inner) is { } resubmit)
                 Transport(skb, t, resubmit, saddr, daddr, inner, broadcast);
+            return;
+        }
+        if (skb.Sk is { } assigned)
+        {
+            t.Stage(skb, stage, fn, Verdict.Pass, $"the socket tproxy assigned: {assigned}");
+            t.End(Fate.Delivered, fn);
             return;
         }
         if (skb.State.ConnectedSockets.Contains((IpProtocol.Udp, daddr, udp.DestinationPort, saddr, udp.SourcePort), skb.TimestampNs))

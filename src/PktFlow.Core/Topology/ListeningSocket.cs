@@ -5,11 +5,25 @@ namespace PktFlow.Topology;
 public enum SocketProtocol { Tcp, Udp }
 
 /// <summary>
-/// A socket listening in a namespace (what `ss -tulnH` lists): TCP listeners and bound UDP sockets.
+/// A socket listening in a namespace (what `ss -tulnHe` lists): TCP listeners and bound UDP sockets.
 /// <see cref="Family"/> null means an IPv6 socket that also takes IPv4 (v6only off).
 /// </summary>
 public sealed record ListeningSocket(SocketProtocol Protocol, int Port, IpAddr? BindAddress, IpFamily? Family, string Source)
 {
+    /// <summary>IP_TRANSPARENT (socat ip-transparent): tproxy may hand it packets for any address.</summary>
+    public bool Transparent { get; init; }
+    /// <summary>SO_MARK: sk_mark, what `socket mark` and `-m socket --restore-skmark` read.</summary>
+    public uint Mark { get; init; }
+    /// <summary>
+    /// The owner (fsuid/fsgid of the process that opened it): a lab's commands run as root unless
+    /// setpriv says otherwise; a snapshot's `ss -e` gives the uid only (null: not known).
+    /// </summary>
+    public uint? Uid { get; init; } = 0;
+    public uint? Gid { get; init; } = 0;
+
+    /// <summary>Bound to the wildcard address (INADDR_ANY / in6addr_any): inet_rcv_saddr 0.</summary>
+    public bool Wildcard => BindAddress is not { } b || b.IsZero;
+
     /// <summary>Would a packet to this address and port find this socket (inet_lookup_listener / udp4_lib_lookup)?</summary>
     public bool Accepts(IpAddr destination, int port)
     {
@@ -20,5 +34,5 @@ public sealed record ListeningSocket(SocketProtocol Protocol, int Port, IpAddr? 
     }
 
     public override string ToString() =>
-        $"{Protocol.ToString().ToLowerInvariant()} {(BindAddress is { } b ? (b.IsV6 ? $"[{b}]" : b.ToString()) : Family == IpFamily.V4 ? "0.0.0.0" : "*")}:{Port} ({Source})";
+        $"{Protocol.ToString().ToLowerInvariant()} {(BindAddress is { } b ? (b.IsV6 ? $"[{b}]" : b.ToString()) : Family == IpFamily.V4 ? "0.0.0.0" : "*")}:{Port}{(Transparent ? " transparent" : "")}{(Uid is not 0 ? $" uid {Uid?.ToString() ?? "?"}" : "")} ({Source})";
 }

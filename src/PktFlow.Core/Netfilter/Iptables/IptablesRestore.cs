@@ -216,7 +216,7 @@ public static partial class IptablesRestore
     }
 
     internal static readonly HashSet<string> Targets = new()
-    { "ACCEPT", "DROP", "RETURN", "REJECT", "LOG", "MARK", "CONNMARK", "MASQUERADE", "SNAT", "DNAT", "REDIRECT", "NOTRACK", "CT", "CLASSIFY" };
+    { "ACCEPT", "DROP", "RETURN", "REJECT", "LOG", "MARK", "CONNMARK", "MASQUERADE", "SNAT", "DNAT", "REDIRECT", "NOTRACK", "CT", "CLASSIFY", "TPROXY" };
 
     internal static List<string> Tokenize(string line, Func<string, string, IptablesParseException> E)
     {
@@ -260,6 +260,7 @@ public static partial class IptablesRestore
         string curMod = "";
         int limitAt = -1; string limitRate = "3/hour"; uint limitBurst = LimitStmt.DefaultPacketBurst; // xt_limit's defaults
         bool neg = false; IptablesParseException? deferred = null;
+        SocketMatchStmt? socketMatch = null;
         for (int i = 0; i < a.Count; i++)
         {
             var o = a[i];
@@ -285,16 +286,43 @@ public static partial class IptablesRestore
                 }
                 case "-m": case "--match":
                     curMod = V();
-                    if (curMod is not ("tcp" or "udp" or "sctp" or "multiport" or "conntrack" or "state" or "mark" or "connmark" or "comment" or "addrtype" or "icmp" or "icmp6" or "limit" or "statistic"))
+                    if (curMod is not ("tcp" or "udp" or "sctp" or "multiport" or "conntrack" or "state" or "mark" or "connmark" or "comment" or "addrtype" or "icmp" or "icmp6" or "limit" or "statistic" or "socket" or "owner"))
                         throw E(curMod, $"unknown match '{curMod}'");
                     if (curMod is "tcp" or "udp") { l4 = new L4Match(); l4Index = mods.Count; mods.Add(("", "")); }
                     if (curMod is "sctp" && sctp is null) { sctp = new L4Match(); sctpIndex = mods.Count; mods.Add(("", "")); }
+                    if (curMod is "socket")
+                    {
+                        // iptables-nft keeps xt_socket as a compat match (nft lists it `xt match socket`)
+                        r.Customs.Add(socketMatch = new SocketMatchStmt());
+                        mods.Add(("xt match socket", Placeholder));
+                    }
                     continue;
                 case "-j": case "--jump": target = V(); curMod = ""; continue;
                 case "-g": case "--goto": target = V(); isGoto = true; curMod = ""; continue;
                 case "-c": case "--set-counters": counters = $"[{V()}:{V()}]"; continue;
             }
             if (!o.StartsWith("--")) throw E(o, $"unknown option '{o}'");
+            if (curMod == "socket" && socketMatch is not null)
+            {
+                if (n) throw E(o, $"option '{o}' of -m socket cannot be negated");
+                switch (o)
+                {
+                    case "--transparent": socketMatch.Transparent = true; continue;
+                    case "--nowildcard": socketMatch.NoWildcard = true; continue;
+                    case "--restore-skmark": socketMatch.RestoreSkmark = true; continue;
+                }
+                throw E(o, $"unknown option '{o}' for match 'socket'");
+            }
+            if (curMod == "owner")
+            {
+                // iptables-nft writes the owner match as nft's meta skuid / skgid (nft lists them unqualified)
+                if (o is not ("--uid-owner" or "--gid-owner")) throw E(o, $"unsupported: owner option '{o}' (--uid-owner and --gid-owner are modelled)");
+                var id = V();
+                if (!System.Text.RegularExpressions.Regex.IsMatch(id, @"^\d+(-\d+)?$")) throw E(id, $"owner {o} {id}: user and group names are not resolved; write the numeric id");
+                var key = o == "--uid-owner" ? "skuid" : "skgid";
+                mods.Add(($"{key} {(n ? "!= " : "")}{id}", $"meta {key} {(n ? "!= " : "")}{id}"));
+                continue;
+            }
             string pname = proto is { } pp && ProtoNames.TryGetValue(pp, out var nm) ? nm : "";
             if (curMod == "multiport")
             {
@@ -467,7 +495,7 @@ public static partial class IptablesRestore
             mods[sctpIndex] = (ports, ports);
         }
         // target
-        if (target is not null) (verdictP, verdictE) = Target(r, target, isGoto, tOpts, v6, table, E);
+        if (target is not null) (verdictP, verdictE) = Target(r, target, isGoto, tOpts, v6, table, E, protoNeg ? null : proto);
         // assemble: iif, oif, l4proto, saddr, daddr, matches, counter, target
         var P = new List<string>(); var Ev = new List<string>();
         if (iif is not null) { P.Add("iifname " + iif); Ev.Add("iifname " + iif); }
@@ -491,7 +519,7 @@ public static partial class IptablesRestore
     private static bool TargetFlag(string o) => o is "--random" or "--persistent" or "--random-fully" or "--notrack" or "--save-mark" or "--restore-mark" or "--log-tcp-sequence" or "--log-tcp-options" or "--log-ip-options" or "--log-uid" or "--log-macdecode";
 
     private static (string, string) Target(IRule r, string t, bool isGoto, List<(string K, string? V, bool Neg)> o,
-        bool v6, string table, Func<string, string, IptablesParseException> E)
+        bool v6, string table, Func<string, string, IptablesParseException> E, int? proto = null)
     {
         string? Get(string k, string? alt = null) => o.Find(x => x.K == k || x.K == alt).V;
         bool Has(string k) => o.Exists(x => x.K == k);
@@ -598,6 +626,23 @@ public static partial class IptablesRestore
                 if (addr.Length == 0) throw E(to, $"{t} needs an address in '{to}'");
                 var txt = $"{t.ToLowerInvariant()} to {(v6 && port.Length > 0 ? $"[{addr}]" : addr)}{(port.Length > 0 ? ":" + port.Replace(':', '-') : "")}{Flags(o)}";
                 return (txt, txt);
+            }
+            case "TPROXY":
+            {
+                Only("--on-port", "--on-ip", "--tproxy-mark");
+                if (table != "mangle") throw E(t, "TPROXY is only valid in table mangle");
+                var tp = new TproxyTargetStmt();
+                if (Get("--on-port") is { } port && (!ushort.TryParse(port, out tp.Port))) throw E(port, $"bad --on-port '{port}'");
+                if (Get("--on-ip") is { } ip)
+                {
+                    if (!PktFlow.Wire.IpAddr.TryParse(ip, out var a) || a.IsV6 != v6) throw E(ip, $"bad --on-ip '{ip}'");
+                    tp.Address = a;
+                }
+                if (Get("--tproxy-mark") is { } mk) (tp.Value, tp.Mask) = ValMask(mk, E);
+                if (!proto.HasValue || proto is not (6 or 17)) throw E(t, "TPROXY can be used only with -p tcp or -p udp");
+                r.Customs.Add(tp);
+                // a compat target: nft lists it `xt target TPROXY`
+                return ("xt target TPROXY", Placeholder);
             }
             case "NOTRACK": Only(); if (table != "raw") throw E(t, "NOTRACK is only valid in table raw"); return ("notrack", "notrack");
             case "CT":

@@ -26,3 +26,40 @@ internal sealed class CopyMarkStmt : NftStmt
     }
 }
 
+
+/// <summary>
+/// xt_socket (socket_mt4_v1_v2_v3 / socket_mt6_v1_v2_v3): skb->sk, else nf_sk_lookup_slow. A socket
+/// bound to the wildcard address does not count unless --nowildcard; with --transparent only an
+/// IP_TRANSPARENT one does; --restore-skmark copies the socket's mark to the packet when it counts.
+/// </summary>
+internal sealed class SocketMatchStmt : NftStmt
+{
+    public bool Transparent, NoWildcard, RestoreSkmark;
+    public override bool Eval(NftEvalCtx c)
+    {
+        if (c.P.FindSocket() is not { } sk) return false;
+        bool wildcard = !NoWildcard && sk.FullSock && sk.Wildcard;
+        bool transparent = !Transparent || sk.Transparent;
+        if (RestoreSkmark && !wildcard && transparent && sk.FullSock) c.P.Mark = sk.Mark;
+        return !wildcard && transparent;
+    }
+}
+
+/// <summary>
+/// xt_TPROXY (tproxy_tg4_v1 / tproxy_tg6_v1): the packet's connection or a listener on --on-ip
+/// (0: the receiving device's primary address) and --on-port; a transparent socket gets the packet
+/// and the mark (mark &amp; ~mask) ^ value, and the target accepts; anything else is NF_DROP.
+/// </summary>
+internal sealed class TproxyTargetStmt : NftStmt
+{
+    public PktFlow.Wire.IpAddr? Address; public ushort Port; public uint Value, Mask;
+    public override bool Eval(NftEvalCtx c)
+    {
+        var p = c.P;
+        bool ok = p.L4Protocol is PktFlow.Wire.IpProtocol.Tcp or PktFlow.Wire.IpProtocol.Udp && p.TransportOffset >= 0
+            && p.Tproxy(Address, Port) is { Transparent: true };
+        if (ok) p.Mark = (p.Mark & ~Mask) ^ Value;
+        c.Verdict = ok ? NftVerdict.Accept : NftVerdict.Drop;
+        return true;
+    }
+}

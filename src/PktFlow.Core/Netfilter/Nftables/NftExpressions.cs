@@ -23,6 +23,9 @@ internal sealed class NftEvalCtx
     /// <summary>The set element a per-element statement runs for (meters: add @s { key limit ... }), and its key.</summary>
     public NftSetEntry? Element;
     public string? ElementKey;
+    /// <summary>What a rule met that the model cannot know (a socket owner the lab does not give): said in the trace.</summary>
+    public List<string>? Unknowns;
+    public void Unknown(string what) { if (!(Unknowns ??= new()).Contains(what)) Unknowns.Add(what); }
 }
 
 internal enum NftVerdict { None, Continue, Accept, Drop, Queue, Jump, Goto, Return }
@@ -97,7 +100,7 @@ internal sealed class PayloadSelector : NftSelector
     }
 }
 
-internal enum MetaKey { L4Proto, NfProto, Protocol, Iifname, Oifname, Iif, Oif, Mark, PktType, Length, CtState, CtStatus, CtDir, CtMark, Priority }
+internal enum MetaKey { L4Proto, NfProto, Protocol, Iifname, Oifname, Iif, Oif, Mark, PktType, Length, CtState, CtStatus, CtDir, CtMark, Priority, SkUid, SkGid }
 
 internal sealed class MetaSelector : NftSelector
 {
@@ -105,7 +108,7 @@ internal sealed class MetaSelector : NftSelector
     public readonly MetaKey Key;
     public override NftType Type => _type;
     public MetaSelector(MetaKey k, NftType t) { Key = k; _type = t; }
-    public override bool HostOrder => Key is MetaKey.Mark or MetaKey.Priority or MetaKey.Iif or MetaKey.Oif or MetaKey.Length or MetaKey.CtState or MetaKey.CtStatus or MetaKey.CtMark;
+    public override bool HostOrder => Key is MetaKey.Mark or MetaKey.Priority or MetaKey.Iif or MetaKey.Oif or MetaKey.Length or MetaKey.CtState or MetaKey.CtStatus or MetaKey.CtMark or MetaKey.SkUid or MetaKey.SkGid;
 
     private static void Put(Span<byte> d, ulong v, int len) { for (int i = len - 1; i >= 0; i--) { d[i] = (byte)v; v >>= 8; } }
     private static bool Name(string? n, Span<byte> d)
@@ -154,6 +157,17 @@ internal sealed class MetaSelector : NftSelector
             case MetaKey.CtMark:
                 if (p.Conntrack is not { } cm) return false;
                 Put(d, c.CtMark ?? cm.Mark, 4); return true;
+            case MetaKey.SkUid or MetaKey.SkGid:
+            {
+                // nft_meta_get_eval_skugid: skb_to_full_sk, and only a socket with a file (a process's) has an owner
+                if (p.Socket is not { FullSock: true } sk) return false;
+                if ((Key == MetaKey.SkUid ? sk.Uid : sk.Gid) is not { } id)
+                {
+                    c.Unknown($"unsupported: {Text}: the owner of {sk.Description} is not known (declare the process in the lab, run with setpriv --reuid/--regid)");
+                    return false;
+                }
+                Put(d, id, 4); return true;
+            }
         }
         return false;
     }

@@ -209,6 +209,19 @@ public interface INftPacket
     /// </summary>
     NftConnKey? ConnCountKey => null;
 
+    /// <summary>skb->sk: the socket tproxy assigned, or the one that sent a local packet; null for a packet without one.</summary>
+    NftSock? Socket => null;
+
+    /// <summary>The socket match's lookup (nft_socket, xt_socket): skb->sk, else nf_sk_lookup_slow_v4/v6.</summary>
+    NftSock? FindSocket() => null;
+
+    /// <summary>
+    /// nf_tproxy_get_sock_v4/v6: the packet's established socket, else a listener on the tproxy address
+    /// (null: the receiving device's primary one) and port (0: the packet's). A transparent socket found
+    /// is assigned to the packet (nf_tproxy_assign_sock).
+    /// </summary>
+    NftSock? Tproxy(Wire.IpAddr? address, ushort port) => null;
+
     /// <summary>find_or_evict / already_closed: whether conntrack still holds a counted connection.</summary>
     NftConnPresence FindConnection(NftConnKey key) => NftConnPresence.Gone;
 }
@@ -239,6 +252,8 @@ public sealed record NftHookResult(string Verdict, IReadOnlyList<NftChainRun> Ru
     public uint? CtMark { get; init; }
     public bool Notrack { get; init; }
     public IReadOnlyList<NftRule> UnsupportedRules { get; init; } = Array.Empty<NftRule>();
+    /// <summary>What rules met that the model cannot know ("unsupported: ..."): their expression did not match.</summary>
+    public IReadOnlyList<string> Unknowns { get; init; } = Array.Empty<string>();
     /// <summary>Random choices rules made for this packet at this hook, in order.</summary>
     public IReadOnlyList<NftRandomDecision> Decisions { get; init; } = Array.Empty<NftRandomDecision>();
     /// <summary>What statements the model describes without modelling said for this packet (ct event set, ct helper set ...), for the trace.</summary>

@@ -36,7 +36,7 @@ internal sealed partial class NftParser
     /// <summary>Compiles the tokens up to the rule's end into <paramref name="rule"/>'s statements.</summary>
     private void CompileStatements(NftChain ch, NftRule rule)
     {
-        var stmts = new List<NftStmt>();
+        var stmts = _ruleStmts = new List<NftStmt>();
         _readsCtAcct = false; _jumpTargets.Clear(); _transportKnown = false;
         while (_s.Pos < _ruleEnd)
         {
@@ -98,7 +98,7 @@ internal sealed partial class NftParser
     private bool TakeIf(string s) { if (More && _s.Peek().Is(s)) { _s.Next(); return true; } return false; }
     private static NftParseException Err(NftTok t, string m) => NftTokenStream.Error(t, m);
 
-    private static readonly HashSet<string> BareMeta = new() { "iifname", "oifname", "iif", "oif", "mark", "pkttype", "nfproto", "l4proto" };
+    private static readonly HashSet<string> BareMeta = new() { "iifname", "oifname", "iif", "oif", "mark", "pkttype", "nfproto", "l4proto", "skuid", "skgid" };
 
     private NftStmt Statement(NftChain ch, NftRule rule)
     {
@@ -167,6 +167,7 @@ internal sealed partial class NftParser
                 if (_s.Peek(1).Is("set")) { Take(); Take(); return SetMark(ct: false); }
                 break;
             case "fib": return Fib();
+            case "tproxy": return Tproxy(ch, rule);
         }
         if (t.Kind == TokKind.Word) return Match(Selector());
         throw Err(t, $"syntax error, unexpected '{t}'");
@@ -675,6 +676,7 @@ internal sealed partial class NftParser
         }
         if (ExthdrTypes.TryGetValue(t.Text, out var hdr)) return ExthdrField(t, hdr);
         if (BareMeta.Contains(t.Text)) return MetaSel(t);
+        if (t.Is("socket")) return SocketSel(Take());
         if (t.Is("ct"))
         {
             var k = Take();
@@ -971,6 +973,8 @@ internal sealed partial class NftParser
         "pkttype" => new MetaSelector(MetaKey.PktType, NftType.PktType) { Text = "meta pkttype" },
         "length" => new MetaSelector(MetaKey.Length, NftType.Int4) { Text = "meta length" },
         "priority" => new MetaSelector(MetaKey.Priority, NftType.ClassId) { Text = "meta priority" },
+        "skuid" => new MetaSelector(MetaKey.SkUid, NftType.Uid) { Text = "meta skuid" },
+        "skgid" => new MetaSelector(MetaKey.SkGid, NftType.Gid) { Text = "meta skgid" },
         _ => throw Err(k, $"unsupported expression 'meta {k.Text}'"),
     };
 

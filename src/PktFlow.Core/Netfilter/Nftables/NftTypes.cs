@@ -105,6 +105,9 @@ internal sealed class NftType
     public static readonly NftType EtherType = new("ether_type", NftTypeKind.Int, 2, D(("ip", 0x0800), ("ip6", 0x86DD), ("arp", 0x0806), ("vlan", 0x8100), ("8021ad", 0x88A8)));
     public static readonly NftType PktType = new("pkt_type", NftTypeKind.Int, 1, D(("host", 0), ("broadcast", 1), ("multicast", 2), ("other", 3), ("unicast", 0)));
     public static readonly NftType Mark = new("mark", NftTypeKind.Int, 4);
+    /// <summary>uid_type / gid_type: nft resolves user and group names on the host that loads the rules; root is 0 everywhere.</summary>
+    public static readonly NftType Uid = new("uid", NftTypeKind.Int, 4, D(("root", 0)));
+    public static readonly NftType Gid = new("gid", NftTypeKind.Int, 4, D(("root", 0)));
     /// <summary>skb->priority as nft types it (classid): written and shown as a tc handle.</summary>
     /// <summary>ct expiration: milliseconds in 32 bits (nft's time_type as NFT_CT_EXPIRATION loads it).</summary>
     public static readonly NftType Time = new("time", NftTypeKind.Time, 4);

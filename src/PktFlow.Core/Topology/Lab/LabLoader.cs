@@ -130,6 +130,8 @@ public sealed partial class LabLoader
                     while (skip < w.Count && (w[skip].StartsWith('-') || char.IsDigit(w[skip][0]))) skip++;
             }
             if (skip > 0) w = w.Skip(skip).ToList();
+            _owner = (0, 0); // the lab's commands run as root
+            if (w.Count > 0 && w[0] is "setpriv" or "runuser") w = RunAs(w);
             if (w.Count == 0) return;
             switch (w[0])
             {
@@ -160,6 +162,43 @@ public sealed partial class LabLoader
         catch (TopologyException e) { throw Error(e.Message); }
     }
 
+    /// <summary>The uid and gid the current command runs as (setpriv --reuid/--regid); sockets it opens are theirs.</summary>
+    private (uint Uid, uint Gid) _owner;
+
+    /// <summary>
+    /// setpriv [--reuid=U] [--regid=G] [--clear-groups|--keep-groups|--init-groups] ... COMMAND: the
+    /// command runs as that user and group (numeric ids: the lab does not know the host's user names).
+    /// runuser -u root COMMAND too; other users need their ids, so runuser names are refused.
+    /// </summary>
+    private List<string> RunAs(List<string> w)
+    {
+        int i = 1;
+        if (w[0] == "runuser")
+        {
+            for (; i < w.Count && w[i].StartsWith('-'); i++)
+            {
+                if (w[i] == "--") { i++; break; }
+                if (w[i] is "-u" or "--user" && i + 1 < w.Count)
+                {
+                    var user = w[++i];
+                    if (user != "root") throw Error($"runuser -u {user}: user names are not resolved; write setpriv --reuid=UID --regid=GID", user);
+                }
+            }
+            return w.Skip(i).ToList();
+        }
+        for (; i < w.Count && w[i].StartsWith('-'); i++)
+        {
+            if (w[i] == "--") { i++; break; }
+            var (opt, val) = w[i].IndexOf('=') is > 0 and var eq ? (w[i][..eq], w[i][(eq + 1)..]) : (w[i], (string?)null);
+            bool uid = opt is "--reuid" or "--ruid" or "--euid", gid = opt is "--regid" or "--rgid" or "--egid";
+            if (!uid && !gid) continue; // --clear-groups, --init-groups, --inh-caps=..., --no-new-privs
+            val ??= i + 1 < w.Count ? w[++i] : throw Error($"setpriv {opt} needs a value", opt);
+            if (!uint.TryParse(val, out var id)) throw Error($"setpriv {opt} {val}: user and group names are not resolved; write the numeric id", val);
+            if (uid) _owner.Uid = id; else _owner.Gid = id;
+        }
+        return w.Skip(i).ToList();
+    }
+
     /// <summary>socat's listening addresses: TCP[46]-LISTEN:P, TCP-L:P, UDP[46]-RECV:P, UDP[46]-LISTEN:P, UDP-RECVFROM:P (,bind=A ,pf=ip6).</summary>
     private void Socat(List<string> w, string ns)
     {
@@ -183,7 +222,13 @@ public sealed partial class LabLoader
             foreach (var o in rest.Skip(1))
                 if (o.StartsWith("bind=", StringComparison.Ordinal))
                     bind = IpAddr.TryParse(o[5..].Trim('[', ']'), out var a) ? a : throw Error("bad bind address", o);
-            _namespaces[ns].AddSocket(new ListeningSocket(proto.Value, port, bind, v6 ? IpFamily.V6 : IpFamily.V4, $"{_file}:{_cmd.Line}: socat"));
+            bool transparent = rest.Skip(1).Any(o => o is "ip-transparent" or "transparent" or "ip-transparent=1" or "transparent=1");
+            if (rest.Skip(1).FirstOrDefault(o => o.StartsWith("setsockopt", StringComparison.Ordinal) || o.StartsWith("sockopt", StringComparison.Ordinal)) is { } so)
+                Warn($"socat option '{so}' is not modelled (the socket's IP_TRANSPARENT comes from ip-transparent; SO_MARK is taken as 0)");
+            _namespaces[ns].AddSocket(new ListeningSocket(proto.Value, port, bind, v6 ? IpFamily.V6 : IpFamily.V4, $"{_file}:{_cmd.Line}: socat")
+            {
+                Transparent = transparent, Uid = _owner.Uid, Gid = _owner.Gid,
+            });
             return;
         }
         Warn("socat without a listening address: not a server, ignored");
@@ -210,7 +255,10 @@ public sealed partial class LabLoader
         var portText = operands.LastOrDefault() ?? throw Error("nc -l needs a port");
         if (!int.TryParse(portText, out var port) || port is < 1 or > 65535) throw Error("nc -l needs a port", portText);
         IpAddr? bind = operands.Count >= 2 && IpAddr.TryParse(operands[^2], out var a) ? a : null;
-        _namespaces[ns].AddSocket(new ListeningSocket(udp ? SocketProtocol.Udp : SocketProtocol.Tcp, port, bind, v6 ? IpFamily.V6 : IpFamily.V4, $"{_file}:{_cmd.Line}: nc"));
+        _namespaces[ns].AddSocket(new ListeningSocket(udp ? SocketProtocol.Udp : SocketProtocol.Tcp, port, bind, v6 ? IpFamily.V6 : IpFamily.V4, $"{_file}:{_cmd.Line}: nc")
+        {
+            Uid = _owner.Uid, Gid = _owner.Gid,
+        });
     }
 
     /// <summary>

@@ -10,7 +10,7 @@ namespace PktFlow.Topology.Snapshot;
 /// makes by itself (a bridge's entries for its own MACs, devices' multicast lists, the default VLAN)
 /// and caches (learned neighbours and FDB entries) are left out, so a namespace without configuration
 /// of its own has none. Also the static neighbours (`ip -j neigh`), a bridge's static FDB entries and
-/// the socket table (`ss -tulnH`).
+/// the socket table (`ss -tulnHe`).
 /// </summary>
 internal static class SnapshotConfiguration
 {
@@ -165,7 +165,7 @@ internal static class SnapshotConfiguration
     }
 
     /// <summary>
-    /// `ss -tulnH`: TCP listeners and bound UDP sockets. `*` is an IPv6 socket that also takes IPv4
+    /// `ss -tulnHe`: TCP listeners and bound UDP sockets. `*` is an IPv6 socket that also takes IPv4
     /// (v6only off); `[::]` one that does not. A socket bound to a device (`0.0.0.0%lo:53`) is kept
     /// with a line saying the device binding is not modelled.
     /// </summary>
@@ -211,7 +211,11 @@ internal static class SnapshotConfiguration
                 family = a.Family;
             }
             var source = $"{file}:{i + 1}";
-            sockets.Add(new ListeningSocket(protocol, port, bind, family, source + ": ss"));
+            // ss -e adds uid:N (left out for root) for a socket opened by another user: its owner
+            uint uid = 0;
+            foreach (var x in f.Skip(6))
+                if (x.StartsWith("uid:", StringComparison.Ordinal) && uint.TryParse(x[4..], NumberStyles.None, CultureInfo.InvariantCulture, out var u)) uid = u;
+            sockets.Add(new ListeningSocket(protocol, port, bind, family, source + ": ss") { Uid = uid, Gid = null });
             if (device is not null)
                 unmodelled.Add($"{source}: {f[0]} socket {local} is bound to device {device}; the binding is not modelled (it takes packets from any device)");
         }

@@ -123,6 +123,17 @@ internal sealed class NftJsonTokens
             case "reject": Reject(v, p); return;
             case "snat": case "dnat": case "masquerade": case "redirect": Nat(key, v, p); return;
             case "notrack": W("notrack", p); return;
+            case "tproxy":
+            {
+                Keys(v, p, "tproxy", "family", "addr", "port");
+                W("tproxy", p);
+                if (Opt(v, "family") is { } fam) W(Scalar(fam, $"{p}.family"), $"{p}.family");
+                W("to", p);
+                var addr = Opt(v, "addr") is { } a ? Scalar(a, $"{p}.addr") : "";
+                var port = Opt(v, "port") is { } pt ? ":" + Scalar(pt, $"{p}.port") : "";
+                W((addr.Contains(':') && port.Length > 0 ? $"[{addr}]" : addr) + port, $"{p}.addr");
+                return;
+            }
             case "log": Log(v, p); return;
             case "mangle": Mangle(v, p); return;
             case "vmap":
@@ -477,6 +488,9 @@ internal sealed class NftJsonTokens
                 return;
             case "meta":
                 W("meta", p); W(Scalar(Prop(v, "key", p), $"{p}.key"), p); return;
+            case "socket":
+                Keys(v, p, "socket", "key");
+                W("socket", p); W(Scalar(Prop(v, "key", p), $"{p}.key"), p); return;
             case "numgen":
                 W("numgen", p); W(Scalar(Prop(v, "mode", p), $"{p}.mode"), $"{p}.mode");
                 W("mod", $"{p}.mod"); W(Scalar(Prop(v, "mod", p), $"{p}.mod"), $"{p}.mod");
