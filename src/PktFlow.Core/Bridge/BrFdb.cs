@@ -62,10 +62,10 @@ public sealed class BrFdb
     /// A static entry is moved like a learned one (only local and sticky entries are not; checked on 6.18) and stays static.
     /// </summary>
     [KernelSymbol("br_fdb_update", "net/bridge/br_fdb.c")]
-    public string Update(MacAddress mac, string port, long nowNs, ushort vid = 0)
+    public string Update(MacAddress mac, string port, long nowNs, ushort vid = 0, long holdNs = AgeingTimeNs)
     {
         string inVlan = vid == 0 ? "" : $" in VLAN {vid}";
-        if (_entries.TryGetValue((mac, vid), out var old) && (old.IsStatic || nowNs - old.UpdatedNs <= AgeingTimeNs))
+        if (_entries.TryGetValue((mac, vid), out var old) && (old.IsStatic || nowNs - old.UpdatedNs < holdNs))
         {
             _entries[(mac, vid)] = old with { Port = port, UpdatedNs = nowNs };
             var kind = old.IsStatic ? "static entry " : "";
@@ -75,12 +75,16 @@ public sealed class BrFdb
         return $"{mac} learned on {port}{inVlan}";
     }
 
-    /// <summary>br_fdb_find_rcu for a non-local entry: the port, or null when unknown or aged out (static entries never age).</summary>
+    /// <summary>
+    /// br_fdb_find_rcu for a non-local entry: the port, or null when unknown or aged out (has_expired:
+    /// idle for <paramref name="holdNs"/>, the ageing time or, during an STP topology change,
+    /// forward_delay; static entries never age).
+    /// </summary>
     [KernelSymbol("br_fdb_find_rcu", "net/bridge/br_fdb.c")]
-    public BrFdbEntry? Find(MacAddress mac, long nowNs, ushort vid = 0)
+    public BrFdbEntry? Find(MacAddress mac, long nowNs, ushort vid = 0, long holdNs = AgeingTimeNs)
     {
         if (!_entries.TryGetValue((mac, vid), out var e)) return null;
-        if (!e.IsStatic && nowNs - e.UpdatedNs > AgeingTimeNs)
+        if (!e.IsStatic && nowNs - e.UpdatedNs >= holdNs)
         {
             _entries.Remove((mac, vid)); // br_fdb_cleanup
             return null;
@@ -157,7 +161,7 @@ public static class BrPorts
     /// </summary>
     public static string? LearnAnswer(SkBuff skb, NetDevice bridge, IpAddr address, ushort vid)
     {
-        if (PortBehind(skb, bridge, address) is not var (port, mac) || !port.IsUp || port.PortState is not (BrPortState.Forwarding or BrPortState.Learning)
+        if (PortBehind(skb, bridge, address) is not var (port, mac) || !port.IsUp || BrStp.PortState(skb, port) is not (BrPortState.Forwarding or BrPortState.Learning)
             || !BrFdb.Has(port, vid)) return null;
         return BrFdb.Of(skb.State, skb.Netns, bridge, skb.TimestampNs).Update(mac, port.Name, skb.TimestampNs, vid);
     }

@@ -6,7 +6,7 @@ ip netns add h1
 ip netns add h2
 ip netns add h3
 for ns in h1 h2 h3; do
-    ip netns exec $ns sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    ip netns exec $ns sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 net.ipv4.icmp_ratelimit=0
 done
 sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 sysctl -w net.bridge.bridge-nf-call-iptables=0

@@ -10,8 +10,9 @@ waitstate() { # PORT STATE
     done
     echo "$1 never reached state $2" >&2; return 1
 }
-udp() { # FROM-NS SRC-MAC DST-MAC ID
-    echo "Ether(src='$2', dst='$3')/IP(src='10.0.0.${1#h}', dst='10.0.0.99', id=$4)/UDP(sport=1000, dport=9)/Raw(b'stp')"
+udp() { # FROM-NS SRC-MAC DST-MAC ID (to the address of the host behind DST-MAC, which answers port unreachable)
+    local to=${3: -4:1}
+    echo "Ether(src='$2', dst='$3')/IP(src='10.0.0.${1#h}', dst='10.0.0.$to', id=$4)/UDP(sport=1000, dport=9)/Raw(b'stp')"
 }
 bpdu() { # SRC-MAC ROOTPRIO ROOTMAC COST BRIDGEPRIO BRIDGEMAC PORT AGE MAXAGE FWD
     echo "Dot3(src='$1', dst='01:80:c2:00:00:00')/LLC(dsap=0x42, ssap=0x42, ctrl=3)/STP(rootid=$2, rootmac='$3', pathcost=$4, bridgeid=$5, bridgemac='$6', portid=$7, age=$8, maxage=$9, hellotime=2, fwddelay=${10})"
