@@ -115,13 +115,13 @@ public static class BrPorts
         ns.Devices.Where(d => d.Master == bridge.Name).Reverse().ToList();
 
     /// <summary>
-    /// Why a bridge that ran kernel STP is not modelled: on 6.18 a port of such a bridge is listening
-    /// for forward_delay after it comes up, learning (FDB updated, nothing forwarded) for another, then
-    /// forwarding, or blocking when BPDUs show a loop; which of these holds at a frame depends on the
-    /// time since the lab, which a capture does not carry.
+    /// Why the STP of a bridge is not modelled: its ports were up before stp_state 1 (br_stp_start
+    /// leaves them where they are, which the model has not checked), or STP ran and was turned off
+    /// (the ports keep whatever states STP gave them).
     /// </summary>
-    public static string StpStates(NetDevice bridge) =>
-        $"{bridge.Name} runs STP (stp_state 1): its ports' states (listening, learning, forwarding, blocking) follow STP timers and BPDUs from when the lab brought them up, and a capture does not say how long after that it was taken";
+    public static string StpStates(NetDevice bridge) => bridge.Stp.On
+        ? $"{bridge.Name} runs STP (stp_state 1), but its ports were up before it was turned on (br_stp_start leaves them where they were): their states are not modelled; bring the ports up after stp_state 1"
+        : $"{bridge.Name} ran STP (stp_state 1) and it was turned off: its ports keep the states STP gave them (listening, learning, forwarding, blocking), which depend on timers and BPDUs of that time";
 
     /// <summary>The bridge a port belongs to, or null when its master is not a bridge of the namespace.</summary>
     public static NetDevice? BridgeOf(NetNamespace ns, NetDevice port) =>

@@ -27,11 +27,10 @@ public sealed class NetDevice
     /// <summary>The bridge port's STP state as set (`bridge link set dev X state N`); a port that is down is disabled whatever this says.</summary>
     public BrPortState PortState { get; init; } = BrPortState.Forwarding;
     /// <summary>
-    /// For a bridge built by a lab: kernel STP ran on it (`stp_state 1`). Its ports' states then follow
-    /// STP's timers and BPDUs from when the lab brought them up (listening and learning forward_delay
-    /// each, then forwarding or blocking), and stay where STP left them when it is turned off; a
-    /// capture does not say how long after the lab it was taken. (A host snapshot lists the states as
-    /// they were: this stays false there.)
+    /// For a bridge built by a lab: kernel STP ran on it (`stp_state 1`) at some point. With STP still
+    /// on and its ports brought up under it, the model runs STP (Bridge/BrStp); otherwise the states
+    /// STP left are not known and frames through it are unsupported. (A host snapshot lists the states
+    /// as they were: this stays false there.)
     /// </summary>
     public bool KernelStp { get; init; }
     /// <summary>For a bridge: its STP settings (stp_state, priority, forward_delay, hello_time, max_age).</summary>
