@@ -137,16 +137,26 @@ public sealed class BrStp
         while (true)
         {
             long due = long.MaxValue;
-            Action? fire = null;
+            BrStpPort? port = null;
+            bool messageAge = false;
             foreach (var p in Ports)
             {
-                if (p.ForwardDelayAt is { } f && f <= nowNs && f < due) { due = f; var q = p; fire = () => ForwardDelayTimerExpired(q); }
-                if (p.MessageAgeAt is { } m && m <= nowNs && m < due) { due = m; var q = p; fire = () => MessageAgeTimerExpired(q); }
+                if (p.ForwardDelayAt is { } f && f <= nowNs && f < due) (due, port, messageAge) = (f, p, false);
+                if (p.MessageAgeAt is { } m && m <= nowNs && m < due) (due, port, messageAge) = (m, p, true);
             }
-            if (_topologyChangeAt is { } tc && tc <= nowNs && tc < due) { due = tc; fire = TopologyChangeTimerExpired; }
-            if (fire is null) break;
-            _now = due;
-            fire();
+            bool topologyChange = _topologyChangeAt is { } tc && tc <= nowNs && tc < due;
+            if (port is null && !topologyChange) break;
+            if (topologyChange)
+            {
+                _now = _topologyChangeAt!.Value;
+                TopologyChangeTimerExpired();
+            }
+            else
+            {
+                _now = due;
+                if (messageAge) MessageAgeTimerExpired(port!);
+                else ForwardDelayTimerExpired(port!);
+            }
         }
         _now = Math.Max(_now, nowNs);
     }
