@@ -59,6 +59,14 @@ public sealed class InvokePacketFlowCommand : PSCmdlet
     [Parameter]
     public Datapath.RandomOutcomes Outcomes { get; set; } = Datapath.RandomOutcomes.Seeded;
 
+    /// <summary>
+    /// When the lab was applied (its ports came up), on the capture's clock: timers the lab starts run
+    /// from there (a bridge with stp_state 1: listening, learning, forwarding by forward_delay). Without
+    /// it such a bridge is taken as settled long before the capture.
+    /// </summary>
+    [Parameter]
+    public DateTimeOffset? LabTime { get; set; }
+
     /// <summary>Stores what the replay left behind (conntrack, counters, sets; one PktFlow.Replay.ReplayState per capture file) in this variable.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -96,7 +104,8 @@ public sealed class InvokePacketFlowCommand : PSCmdlet
                     e is LoadBalancerConfigException ? ErrorCategory.InvalidData : ErrorCategory.ObjectNotFound, LoadBalancer));
             }
         }
-        _runner = new ReplayRunner(new ReplayOptions { LabPath = lab, Topology = Topology, InjectAt = InjectAt, Filter = filter, First = First, Mode = Mode, Seed = Seed, Outcomes = Outcomes, LoadBalancer = lb });
+        _runner = new ReplayRunner(new ReplayOptions { LabPath = lab, Topology = Topology, InjectAt = InjectAt, Filter = filter, First = First, Mode = Mode, Seed = Seed, Outcomes = Outcomes, LoadBalancer = lb,
+            LabDoneNs = LabTime is { } at ? (at.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100 : null });
     }
 
     protected override void ProcessRecord()

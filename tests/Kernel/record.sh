@@ -154,6 +154,8 @@ ip -n "${PREFIX}host" link set lo up
 log "lab.sh"
 (cd "$SDIR" && PFREC_RUN=$RUNID PATH=$RUNPATH timeout $((120 * SLOW)) "$IPBIN" netns exec "${PREFIX}host" bash -e ./lab.sh) \
     >"$WORK/lab.out" 2>&1 9>&- || { cat "$WORK/lab.out" >&2; log "lab.sh failed"; exit 1; }
+# when the lab ended (CLOCK_REALTIME, the capture's clock): timers the lab started (STP) run from here
+date +%s.%N >"$WORK/lab.time"
 # every namespace the lab made (the ip wrapper lists each `ip netns add` in $NSLIST)
 sort -u "$NSLIST" >"$WORK/ns.all"
 cp "$WORK/ns.all" "$NSLIST"

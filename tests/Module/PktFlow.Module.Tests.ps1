@@ -378,3 +378,17 @@ Describe 'Random rules' {
         ($t[0] | Format-List | Out-String) | Should -Match 'Outcomes'
     }
 }
+
+Describe 'Invoke-PacketFlow -LabTime' {
+    It 'runs a bridge''s STP timers from the lab''s time, and takes the bridge as settled without it' {
+        $dir = Join-Path $PSScriptRoot '../scenarios/bridge-stp'
+        $done = (Get-Content (Join-Path $dir 'kernel.json') -Raw | ConvertFrom-Json).labDone
+        $at = [DateTimeOffset]::FromUnixTimeMilliseconds([long]([decimal]$done * 1000))
+        $first = Invoke-PacketFlow -Pcap (Join-Path $dir 'wire.pcap') -Lab (Join-Path $dir 'lab.sh') -InjectAt host/any -LabTime $at -First 1
+        $first.Reason | Should -Be 'BRIDGE_INGRESS_STP_STATE'
+        ($first.Path | Where-Object Function -eq 'br_handle_frame').Detail | Should -Match 'listening state'
+        $settled = Invoke-PacketFlow -Pcap (Join-Path $dir 'wire.pcap') -Lab (Join-Path $dir 'lab.sh') -InjectAt host/any -First 1
+        ($settled.Path | Where-Object Function -eq 'br_stp_timer').Detail | Should -Match 'taken as settled'
+        ($settled.Path | Where-Object Function -eq 'br_handle_frame').Detail | Should -Match 'forwarding state'
+    }
+}

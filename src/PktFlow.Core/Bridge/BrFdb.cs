@@ -62,10 +62,10 @@ public sealed class BrFdb
     /// A static entry is moved like a learned one (only local and sticky entries are not; checked on 6.18) and stays static.
     /// </summary>
     [KernelSymbol("br_fdb_update", "net/bridge/br_fdb.c")]
-    public string Update(MacAddress mac, string port, long nowNs, ushort vid = 0)
+    public string Update(MacAddress mac, string port, long nowNs, ushort vid = 0, long holdNs = AgeingTimeNs)
     {
         string inVlan = vid == 0 ? "" : $" in VLAN {vid}";
-        if (_entries.TryGetValue((mac, vid), out var old) && (old.IsStatic || nowNs - old.UpdatedNs <= AgeingTimeNs))
+        if (_entries.TryGetValue((mac, vid), out var old) && (old.IsStatic || nowNs - old.UpdatedNs < holdNs))
         {
             _entries[(mac, vid)] = old with { Port = port, UpdatedNs = nowNs };
             var kind = old.IsStatic ? "static entry " : "";
@@ -75,12 +75,16 @@ public sealed class BrFdb
         return $"{mac} learned on {port}{inVlan}";
     }
 
-    /// <summary>br_fdb_find_rcu for a non-local entry: the port, or null when unknown or aged out (static entries never age).</summary>
+    /// <summary>
+    /// br_fdb_find_rcu for a non-local entry: the port, or null when unknown or aged out (has_expired:
+    /// idle for <paramref name="holdNs"/>, the ageing time or, during an STP topology change,
+    /// forward_delay; static entries never age).
+    /// </summary>
     [KernelSymbol("br_fdb_find_rcu", "net/bridge/br_fdb.c")]
-    public BrFdbEntry? Find(MacAddress mac, long nowNs, ushort vid = 0)
+    public BrFdbEntry? Find(MacAddress mac, long nowNs, ushort vid = 0, long holdNs = AgeingTimeNs)
     {
         if (!_entries.TryGetValue((mac, vid), out var e)) return null;
-        if (!e.IsStatic && nowNs - e.UpdatedNs > AgeingTimeNs)
+        if (!e.IsStatic && nowNs - e.UpdatedNs >= holdNs)
         {
             _entries.Remove((mac, vid)); // br_fdb_cleanup
             return null;
@@ -111,13 +115,13 @@ public static class BrPorts
         ns.Devices.Where(d => d.Master == bridge.Name).Reverse().ToList();
 
     /// <summary>
-    /// Why a bridge that ran kernel STP is not modelled: on 6.18 a port of such a bridge is listening
-    /// for forward_delay after it comes up, learning (FDB updated, nothing forwarded) for another, then
-    /// forwarding, or blocking when BPDUs show a loop; which of these holds at a frame depends on the
-    /// time since the lab, which a capture does not carry.
+    /// Why the STP of a bridge is not modelled: its ports were up before stp_state 1 (br_stp_start
+    /// leaves them where they are, which the model has not checked), or STP ran and was turned off
+    /// (the ports keep whatever states STP gave them).
     /// </summary>
-    public static string StpStates(NetDevice bridge) =>
-        $"{bridge.Name} runs STP (stp_state 1): its ports' states (listening, learning, forwarding, blocking) follow STP timers and BPDUs from when the lab brought them up, and a capture does not say how long after that it was taken";
+    public static string StpStates(NetDevice bridge) => bridge.Stp.On
+        ? $"{bridge.Name} runs STP (stp_state 1), but its ports were up before it was turned on (br_stp_start leaves them where they were): their states are not modelled; bring the ports up after stp_state 1"
+        : $"{bridge.Name} ran STP (stp_state 1) and it was turned off: its ports keep the states STP gave them (listening, learning, forwarding, blocking), which depend on timers and BPDUs of that time";
 
     /// <summary>The bridge a port belongs to, or null when its master is not a bridge of the namespace.</summary>
     public static NetDevice? BridgeOf(NetNamespace ns, NetDevice port) =>
@@ -157,7 +161,7 @@ public static class BrPorts
     /// </summary>
     public static string? LearnAnswer(SkBuff skb, NetDevice bridge, IpAddr address, ushort vid)
     {
-        if (PortBehind(skb, bridge, address) is not var (port, mac) || !port.IsUp || port.PortState is not (BrPortState.Forwarding or BrPortState.Learning)
+        if (PortBehind(skb, bridge, address) is not var (port, mac) || !port.IsUp || BrStp.PortState(skb, port) is not (BrPortState.Forwarding or BrPortState.Learning)
             || !BrFdb.Has(port, vid)) return null;
         return BrFdb.Of(skb.State, skb.Netns, bridge, skb.TimestampNs).Update(mac, port.Name, skb.TimestampNs, vid);
     }

@@ -40,7 +40,7 @@ public static class BrForward
     {
         if (from?.Name == to.Name && !to.Hairpin) return $"{to.Name} is the port the frame came in on (hairpin off)";
         if (!to.IsUp) return $"{to.Name} is down (port disabled)";
-        if (to.PortState != BrPortState.Forwarding) return $"{to.Name} is in {to.PortState.ToString().ToLowerInvariant()} state";
+        if (BrStp.PortState(skb, to) is var state && state != BrPortState.Forwarding) return $"{to.Name} is in {state.ToString().ToLowerInvariant()} state";
         return BrVlan.AllowedEgress(skb, to);
     }
 
@@ -198,7 +198,7 @@ public static class BrDevXmit
     {
         var br = skb.Dev;
         var ns = skb.Netns;
-        if (br.KernelStp)
+        if (br.KernelStp && !(br.Stp.On && BrStp.Modelled(ns, br)))
         {
             t.Unsupported(skb, BrPorts.StpStates(br));
             return;
@@ -225,7 +225,7 @@ public static class BrDevXmit
             t.Drop(skb, "BrDevXmit", "br_dev_xmit", "NOT_SPECIFIED", $"{dst} is {br.Name}'s own (local fdb entry): nowhere to send it");
             return;
         }
-        if (BrFdb.Of(skb.State, ns, br, skb.TimestampNs).Find(dst, skb.TimestampNs, vid) is { } entry && ns.Device(entry.Port) is { } to)
+        if (BrFdb.Of(skb.State, ns, br, skb.TimestampNs).Find(dst, skb.TimestampNs, vid, BrStp.FdbHold(skb, br)) is { } entry && ns.Device(entry.Port) is { } to)
         {
             t.Stage(skb, "BrDevXmit", "br_dev_xmit", Verdict.Pass, $"{dst} {(entry.IsStatic ? "has a static entry" : "is learned")} on {to.Name}{inVlan}");
             BrForward.Forward(skb, t, br, null, to, brnf: false, localOrig: true, fate);

@@ -26,7 +26,9 @@ public static class BrHandleFrame
             t.Unsupported(skb, $"{port.Name} is enslaved to {port.Master}, which is not a bridge of {ns.Name} (bonding, VRF, ... are not modelled)");
             return;
         }
-        if (br.KernelStp)
+        // STP that ran and was turned off leaves the ports where it put them, which the model cannot tell
+        bool stpOn = br.Stp.On && BrStp.Modelled(ns, br);
+        if (br.KernelStp && !stpOn)
         {
             t.Unsupported(skb, BrPorts.StpStates(br));
             return;
@@ -38,39 +40,65 @@ public static class BrHandleFrame
         }
         var src = eth.Source;
         var dst = eth.Destination;
+        if (stpOn && BrStpBpdu.TryObserveOwn(skb, t, port)) return;
         if (BrObserve.TryReattribute(skb, t, port, br, src)) return;
         if (src.IsMulticast || src.IsZero)
         {
             t.Drop(skb, "BrHandleFrame", "br_handle_frame", "MAC_INVALID_SOURCE", $"source MAC {src} is not a valid unicast address");
             return;
         }
-        if ((dst.Value & 0xFFFF_FFFF_FFF0UL) == 0x0180_C200_0000UL)
+        var stp = stpOn ? BrStp.Of(skb, br) : null;
+        if (stp is not null) BrStpBpdu.Changes(skb, t, stp);
+        var state = stp?.StateOf(port) ?? port.PortState;
+        if ((dst.Value & 0xFFFF_FFFF_FFF0UL) == 0x0180_C200_0000UL && !(dst == StpBpdu.GroupAddress && stp is null))
         {
-            t.Unsupported(skb, $"link-local group address {dst} (STP, LACP, LLDP, 802.1X) is not modelled");
+            if (dst != StpBpdu.GroupAddress)
+            {
+                t.Unsupported(skb, $"link-local group address {dst} (LACP, LLDP, 802.1X) is not modelled");
+                return;
+            }
+            LocalFinish(skb, t, port, br, src, state);
             return;
         }
+        // With STP off the bridge group address is bridged like any multicast ("must forward to keep loop detection").
         if (!br.IsUp)
         {
             // A port of a bridge that is down is BR_STATE_DISABLED: br_handle_frame frees the frame.
-            t.Drop(skb, "BrHandleFrame", "br_handle_frame", "NOT_SPECIFIED", $"{br.Name} is down: its port {port.Name} is disabled");
+            t.Drop(skb, "BrHandleFrame", "br_handle_frame", "BRIDGE_INGRESS_STP_STATE", $"{br.Name} is down: its port {port.Name} is disabled");
             return;
         }
-        if (port.PortState is not (BrPortState.Forwarding or BrPortState.Learning))
+        if (state is not (BrPortState.Forwarding or BrPortState.Learning))
         {
-            t.Drop(skb, "BrHandleFrame", "br_handle_frame", "NOT_SPECIFIED", $"{port.Name} is in {port.PortState.ToString().ToLowerInvariant()} state: what it receives is freed");
+            t.Drop(skb, "BrHandleFrame", "br_handle_frame", "BRIDGE_INGRESS_STP_STATE", $"{port.Name} is in {state.ToString().ToLowerInvariant()} state: what it receives is freed");
             return;
         }
-        t.Stage(skb, "BrHandleFrame", "br_handle_frame", Verdict.Pass, $"{port.Name} is a port of {br.Name} ({port.PortState.ToString().ToLowerInvariant()} state)");
+        t.Stage(skb, "BrHandleFrame", "br_handle_frame", Verdict.Pass, $"{port.Name} is a port of {br.Name} ({state.ToString().ToLowerInvariant()} state)");
 
         if (!NfHookSlow.Run(skb, t, NfFamily.Bridge, NfHook.PreRouting, port, null)) return;
         // br_netfilter takes a frame whose VLAN tag is still on only with bridge-nf-filter-vlan-tagged (IS_IP, is_vlan_ip).
         bool brnf = BrNetfilter.Enabled(ns, skb.Protocol) && BrNetfilter.TakesTag(skb, ns);
         if (brnf && !BrNetfilter.PreRouting(skb, t, br)) return;
-        Finish(skb, t, port, br, brnf);
+        Finish(skb, t, port, br, brnf, state);
+    }
+
+    /// <summary>
+    /// The bridge group address with STP on: __br_handle_local_finish learns the source (on a learning
+    /// or forwarding port) and the frame goes on to the port's protocol handlers (llc_rcv, br_stp_rcv),
+    /// never through the bridge hooks.
+    /// </summary>
+    [KernelSymbol("__br_handle_local_finish", "net/bridge/br_input.c")]
+    private static void LocalFinish(SkBuff skb, TraceBuilder t, NetDevice port, NetDevice br, MacAddress src, BrPortState state)
+    {
+        var learned = state is BrPortState.Learning or BrPortState.Forwarding
+            ? BrFdb.Of(skb.State, skb.Netns, br, skb.TimestampNs).Update(src, port.Name, skb.TimestampNs, 0, BrStp.FdbHold(skb, br))
+            : $"{src} not learned ({port.Name} is {state.ToString().ToLowerInvariant()})";
+        t.Stage(skb, "BrHandleFrame", "br_handle_frame", Verdict.Pass,
+            $"to the bridge group address with STP on: {learned}; passed on to {port.Name}'s protocol handlers ({port.Name} {state.ToString().ToLowerInvariant()})");
+        NetifReceiveSkb.ProtocolHandlers(skb, t);
     }
 
     [KernelSymbol("br_handle_frame_finish", "net/bridge/br_input.c")]
-    private static void Finish(SkBuff skb, TraceBuilder t, NetDevice port, NetDevice br, bool brnf)
+    private static void Finish(SkBuff skb, TraceBuilder t, NetDevice port, NetDevice br, bool brnf, BrPortState state)
     {
         if (!BrVlan.AllowedIngress(skb, t, br, port, out var vid)) return;
         EthernetFrame.TryParse(skb.Data[skb.MacHeader..], out var eth, out _);
@@ -79,12 +107,12 @@ public static class BrHandleFrame
         var fdb = BrFdb.Of(skb.State, skb.Netns, br, skb.TimestampNs);
         string learned = BrFdb.IsLocal(skb.Netns, br, src, vid)
             ? $"source {src} is one of {br.Name}'s own (local) addresses: br_fdb_update leaves the entry where it is (\"own address as source address\" warning)"
-            : fdb.Update(src, port.Name, skb.TimestampNs, vid);
+            : fdb.Update(src, port.Name, skb.TimestampNs, vid, BrStp.FdbHold(skb, br));
         string inVlan = vid == 0 ? "" : $" in VLAN {vid}";
 
-        if (port.PortState == BrPortState.Learning)
+        if (state == BrPortState.Learning)
         {
-            t.Drop(skb, "BrHandleFrameFinish", "br_handle_frame_finish", "NOT_SPECIFIED", $"{learned}; {port.Name} is in learning state: the frame goes no further");
+            t.Drop(skb, "BrHandleFrameFinish", "br_handle_frame_finish", "BRIDGE_INGRESS_STP_STATE", $"{learned}; {port.Name} is in learning state: the frame goes no further");
             return;
         }
         if (dst.IsBroadcast || dst.IsMulticast)
@@ -101,7 +129,7 @@ public static class BrHandleFrame
             PassFrameUp(skb, t, port, br, brnf);
             return;
         }
-        if (fdb.Find(dst, skb.TimestampNs, vid) is { } entry && skb.Netns.Device(entry.Port) is { } to)
+        if (fdb.Find(dst, skb.TimestampNs, vid, BrStp.FdbHold(skb, br)) is { } entry && skb.Netns.Device(entry.Port) is { } to)
         {
             t.Stage(skb, "BrHandleFrameFinish", "br_handle_frame_finish", Verdict.Pass, $"{learned}; {dst} {(entry.IsStatic ? "has a static entry" : "is learned")} on {to.Name}{inVlan}");
             BrForward.Forward(skb, t, br, port, to, brnf, localOrig: false, Fate.Forwarded);

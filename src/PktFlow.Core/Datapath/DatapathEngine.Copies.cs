@@ -134,6 +134,9 @@ public sealed partial class DatapathEngine
                 if (MulticastMac(link.EtherType, l3) is not { } group) return null;
                 dst = group;
                 break;
+            case LinuxPacketType.Outgoing when link.EtherType == EtherTypes.Llc && StpBpdu.IsStpLlc(l3):
+                dst = StpBpdu.GroupAddress; // a bridge's own BPDU (br_send_bpdu)
+                break;
             case LinuxPacketType.Outgoing:
                 // only ARP: an IP packet seen leaving is traced from its sender, whose neighbour output writes the header
                 if (link.EtherType != EtherTypes.Arp || !ArpPacket.TryParse(l3, out var arp, out _) || !arp.IsEthernetIpv4) return null;
@@ -152,8 +155,10 @@ public sealed partial class DatapathEngine
         var frame = new byte[14 + l3.Length];
         dst.Write(frame);
         src.Write(frame.AsSpan(6));
-        frame[12] = (byte)(link.EtherType >> 8);
-        frame[13] = (byte)link.EtherType;
+        // an 802.2 frame carries its length where the EtherType would be
+        ushort typeOrLength = link.EtherType == EtherTypes.Llc ? (ushort)l3.Length : link.EtherType;
+        frame[12] = (byte)(typeOrLength >> 8);
+        frame[13] = (byte)typeOrLength;
         l3.CopyTo(frame.AsSpan(14));
         return frame;
     }
@@ -164,6 +169,7 @@ public sealed partial class DatapathEngine
             return new MacAddress(0x0100_5E00_0000UL | ((ulong)(l3[17] & 0x7F) << 16) | ((ulong)l3[18] << 8) | l3[19]);
         if (type == EtherTypes.Ipv6 && l3.Length >= 40)
             return new MacAddress(0x3333_0000_0000UL | ((ulong)l3[36] << 24) | ((ulong)l3[37] << 16) | ((ulong)l3[38] << 8) | l3[39]);
+        if (type == EtherTypes.Llc && StpBpdu.IsStpLlc(l3)) return StpBpdu.GroupAddress; // a BPDU: the bridge group address
         return null;
     }
 

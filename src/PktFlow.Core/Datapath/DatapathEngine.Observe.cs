@@ -22,6 +22,7 @@ public sealed partial class DatapathEngine
         out (NetNamespace Sender, ConntrackTuple Tuple)? senderBeforeNat)
     {
         senderBeforeNat = null;
+        if (Bridge.BrStpBpdu.TryObserveOwn(skb, t, at.Device)) return; // a bridge's own BPDU
         skb.SeenLeaving = (at.Namespace.Name, at.Device.Name);
         var l3 = skb.Network;
         if (_children.Match(skb.Protocol, l3) is { } child)

@@ -62,6 +62,12 @@ public sealed partial class DatapathEngine
     /// <summary>Seeds the random choices of rules (numgen random, statistic random): the same seed, the same replay.</summary>
     public int Seed { get; init; } = DefaultSeed;
 
+    /// <summary>
+    /// When the lab's configuration was made (Unix ns, the capture's clock), when known: timers the lab
+    /// started run from there (STP's forward_delay after br_stp_enable_port). Null: long before the capture.
+    /// </summary>
+    public long? LabDoneNs { get; init; }
+
     /// <summary>Seeded: random rules follow the seed. All: each packet's result also lists every outcome a random rule could have had.</summary>
     public RandomOutcomes Outcomes { get; init; } = RandomOutcomes.Seeded;
 

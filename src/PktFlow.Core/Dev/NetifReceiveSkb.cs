@@ -34,18 +34,14 @@ public static class NetifReceiveSkb
             skb.VlanPresent = true;
             skb.VlanId = eth.Vlan(0).Vid;
         }
-        skb.Protocol = eth.EtherType;
+        // an 802.3 length: ETH_P_802_3 for raw Novell (payload ff ff), else ETH_P_802_2 (LLC)
+        skb.Protocol = !eth.IsLengthField ? eth.EtherType : eth.Payload is [0xFF, 0xFF, ..] ? EtherTypes.Raw8023 : EtherTypes.Llc;
         skb.NetworkHeader = eth.HeaderLength;
         // For the host's own MAC and broadcast the detail follows from the device and protocol: shared.
         if (skb.PktType is PacketType.Host or PacketType.Broadcast)
             t.SharedStage(skb, "EthTypeTrans", "eth_type_trans", Verdict.Pass, (long)skb.PktType << 16 | skb.Protocol, dst, static (s, d) => EthTypeTransDetail(s, d));
         else
             t.Stage(skb, "EthTypeTrans", "eth_type_trans", Verdict.Pass, EthTypeTransDetail(skb, dst));
-        if (eth.IsLengthField)
-        {
-            t.Unsupported(skb, $"802.3 frame with length field {skb.Protocol} (LLC/SNAP is not modelled)");
-            return;
-        }
         Receive(skb, t);
     }
 
@@ -110,16 +106,39 @@ public static class NetifReceiveSkb
             return;
         }
 
+        ProtocolHandlers(skb, t);
+    }
+
+    /// <summary>The ptype_base handlers: what a frame no rx_handler consumed (or a bridge port passed on) reaches.</summary>
+    internal static void ProtocolHandlers(SkBuff skb, TraceBuilder t)
+    {
         switch (skb.Protocol)
         {
             case EtherTypes.Ipv4: IpInput.IpRcv(skb, t); break;
             case EtherTypes.Ipv6: Ip6Input.Ipv6Rcv(skb, t); break;
             case EtherTypes.Arp: ArpRcv.Receive(skb, t); break;
+            case EtherTypes.Llc: LlcRcv(skb, t); break;
             default:
                 // No ptype_base handler: __netif_receive_skb_core frees it as UNHANDLED_PROTO.
                 t.Drop(skb, "NetifReceiveSkb", "__netif_receive_skb_core", "UNHANDLED_PROTO",
                     $"no protocol handler for EtherType 0x{skb.Protocol:x4}");
                 break;
         }
+    }
+
+    /// <summary>
+    /// llc_rcv (net/llc/llc_input.c) for SAP 0x42: stp_pdu_rcv hands the BPDU to the bridge's br_stp_rcv
+    /// (net/802/stp.c). Other SAPs (LLC2 sockets, SNAP, IPX over 802.2) are not modelled.
+    /// </summary>
+    [KernelSymbol("llc_rcv", "net/llc/llc_input.c")]
+    private static void LlcRcv(SkBuff skb, TraceBuilder t)
+    {
+        var llc = skb.Network;
+        if (!StpBpdu.IsStpLlc(llc))
+        {
+            t.Unsupported(skb, llc.Length >= 3 ? $"802.2 LLC frame for SAP 0x{llc[0]:x2} (only STP's SAP 0x42 is modelled)" : "an 802.2 frame too short for an LLC header");
+            return;
+        }
+        Bridge.BrStpBpdu.Receive(skb, t, llc[3..]);
     }
 }

@@ -53,6 +53,8 @@ public sealed class KernelRecord
     public IReadOnlyList<KernelConntrack> Conntrack { get; init; } = Array.Empty<KernelConntrack>();
     /// <summary>When each namespace's conntrack -L ran, in ns since the epoch (the pcap's clock); absent in older recordings.</summary>
     public IReadOnlyDictionary<string, long> ConntrackListedNs { get; init; } = new Dictionary<string, long>();
+    /// <summary>When lab.sh ended (ns since the epoch, the pcap's clock): timers the lab started (STP) run from there. Absent in older recordings.</summary>
+    public long? LabDoneNs { get; init; }
 
     /// <summary>
     /// An end of only "Unknown" fates: the recorder saw the packet enter but neither a drop, a delivery
@@ -99,6 +101,12 @@ public sealed class KernelRecord
         {
             Scenario = Str(root, "scenario") ?? Path.GetFileName(Path.GetDirectoryName(path)) ?? "?", Wire = wire, Kernel = Str(root, "kernel"),
             Frames = frames, Conntrack = conntrack, ConntrackListedNs = listed,
+            LabDoneNs = root.TryGetProperty("labDone", out var lab) ? lab.ValueKind switch
+            {
+                JsonValueKind.String => EpochNs(lab.GetString()!, path),
+                JsonValueKind.Number => (long)Math.Round(lab.GetDouble() * 1e9),
+                _ => null,
+            } : null,
         };
     }
 

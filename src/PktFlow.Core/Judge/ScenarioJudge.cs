@@ -77,7 +77,7 @@ public static class ScenarioJudge
     private static ScenarioJudgement JudgeWithSeed(string scenarioDirectory, Topology.HostTopology topology, KernelRecord record, int seed, Datapath.RandomOutcomes outcomes, out bool random)
     {
         var name = Path.GetFileName(Path.GetFullPath(scenarioDirectory).TrimEnd(Path.DirectorySeparatorChar));
-        var runner = new ReplayRunner(new ReplayOptions { Topology = topology, InjectAt = record.Wire, Seed = seed, Outcomes = outcomes });
+        var runner = new ReplayRunner(new ReplayOptions { Topology = topology, InjectAt = record.Wire, Seed = seed, Outcomes = outcomes, LabDoneNs = record.LabDoneNs });
         var wire = Path.Combine(scenarioDirectory, "wire.pcap");
         var traces = runner.Run(wire).OfType<TraceEvent>().Select(e => e.Trace).ToDictionary(t => t.Frame);
         random = outcomes == Datapath.RandomOutcomes.All && traces.Values.Any(t => t.Outcomes.Count > 0);

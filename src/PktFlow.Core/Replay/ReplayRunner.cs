@@ -26,6 +26,8 @@ public sealed class ReplayOptions
     public int Seed { get; init; } = DatapathEngine.DefaultSeed;
     /// <summary>Seeded, or All: list every outcome of random rules in each trace.</summary>
     public RandomOutcomes Outcomes { get; init; } = RandomOutcomes.Seeded;
+    /// <summary>When the lab was applied (Unix ns, the capture's clock); null: long before the capture (see DatapathEngine.LabDoneNs).</summary>
+    public long? LabDoneNs { get; init; }
 }
 
 /// <summary>
@@ -120,6 +122,7 @@ public sealed class ReplayRunner
             Mode = _options.Mode,
             Seed = _options.Seed,
             Outcomes = _options.Outcomes,
+            LabDoneNs = _options.LabDoneNs,
             LoadBalancer = _options.LoadBalancer is { } lb ? new LoadBalancer.Balancer(lb) : null,
         };
         engine.LoadBalancer?.Validate(engine.ResolveInjectionPoint);

@@ -29,6 +29,8 @@ public sealed partial class NamespaceBuilder
         public bool Hairpin;
         public BrPortState PortState = BrPortState.Forwarding;
         public bool StpOn, StpRan; // IFLA_BR_STP_STATE now, and whether it was ever on
+        public BrStpConfig Stp = BrStpConfig.Default; // a bridge's STP timers and priority
+        public int PortNo; public byte PortPriority = 32; public uint? PortCost; public bool EnabledUnderStp; // a port's
         public IpTunnelParameters? Tunnel;
         public VlanDevParameters? VlanDev;
         public bool IsLoopback => Kind == DeviceKind.Loopback;
@@ -150,6 +152,11 @@ public sealed partial class NamespaceBuilder
         }
         d.Up = up;
         if (up) d.PortState = BrPortState.Forwarding; // br_stp_enable_port without STP: straight to forwarding
+        // br_stp_enable_port runs for a port coming up under a running bridge, and for every up port of a
+        // bridge coming up (br_stp_enable_bridge): with STP on it starts listening.
+        if (d.Master is { } m && _devices.FirstOrDefault(x => x.Name == m) is { Kind: DeviceKind.Bridge } br) d.EnabledUnderStp = up && br.Up && br.StpOn;
+        if (d.Kind == DeviceKind.Bridge)
+            foreach (var p in _devices.Where(x => x.Master == name && x.Up)) p.EnabledUnderStp = up && d.StpOn;
         // fib_sync_down_dev flushes IPv4 routes through the device; a multipath route only when every nexthop is dead.
         if (!up) _userRoutes.RemoveAll(r => r.Family == IpFamily.V4 && r.NexthopId is null && (r.Nexthops is { } nhs
             ? nhs.All(n => n.Device == name || _devices.FirstOrDefault(d => d.Name == n.Device)?.Up != true)
@@ -164,9 +171,47 @@ public sealed partial class NamespaceBuilder
         if (master is not null) Get(master);
         var d = Get(name);
         if (d.Master != master) { ForgetFdbOf(name); PortVlansOnMasterChange(name, master); }
+        if (master is not null && d.Master != master)
+        {
+            // find_portno: the lowest port number not in use on the bridge
+            var used = _devices.Where(x => x.Master == master).Select(x => x.PortNo).ToHashSet();
+            d.PortNo = Enumerable.Range(1, 1023).First(n => !used.Contains(n));
+            var br = Get(master);
+            d.EnabledUnderStp = d.Up && br.Up && br.StpOn;
+        }
         d.Master = master;
         d.PortState = BrPortState.Forwarding;
         d.Hairpin = false;
+    }
+
+    /// <summary>
+    /// Bridge STP settings (IFLA_BR_PRIORITY, IFLA_BR_FORWARD_DELAY, IFLA_BR_HELLO_TIME, IFLA_BR_MAX_AGE),
+    /// in centiseconds as ip link takes them; the ranges br_set_hello_time, br_set_max_age and
+    /// br_set_forward_delay (with STP on) enforce.
+    /// </summary>
+    public void SetBridgeStp(string bridge, int? priority, long? forwardDelayCs, long? helloCs, long? maxAgeCs)
+    {
+        var d = Get(bridge);
+        if (d.Kind != DeviceKind.Bridge) throw new TopologyException($"{bridge} is not a bridge");
+        const long Cs = 10_000_000;
+        var s = d.Stp;
+        if (priority is { } p) s = s with { Priority = (ushort)(p is < 0 or > 65535 ? throw new TopologyException("priority is 0-65535 (RTNETLINK answers: Numerical result out of range)") : p) };
+        if (helloCs is { } h) s = s with { HelloTimeNs = h is < 100 or > 1000 ? throw new TopologyException("hello_time is 100-1000 (1 to 10 s; RTNETLINK answers: Numerical result out of range)") : h * Cs };
+        if (maxAgeCs is { } a) s = s with { MaxAgeNs = a is < 600 or > 4000 ? throw new TopologyException("max_age is 600-4000 (6 to 40 s; RTNETLINK answers: Numerical result out of range)") : a * Cs };
+        if (forwardDelayCs is { } f)
+        {
+            if ((d.StpOn || s.On) && f is < 200 or > 3000) throw new TopologyException("with STP on, forward_delay is 200-3000 (2 to 30 s; RTNETLINK answers: Numerical result out of range)");
+            s = s with { ForwardDelayNs = f * Cs };
+        }
+        d.Stp = s;
+    }
+
+    /// <summary>Bridge port STP settings (IFLA_BRPORT_PRIORITY 0-63, IFLA_BRPORT_COST 1-65535).</summary>
+    public void SetBridgePortStp(string name, int? priority, long? cost)
+    {
+        var d = Get(name);
+        if (priority is { } p) d.PortPriority = p is < 0 or > 63 ? throw new TopologyException("port priority is 0-63 (RTNETLINK answers: Numerical result out of range)") : (byte)p;
+        if (cost is { } c) d.PortCost = c is < 1 or > 65535 ? throw new TopologyException("port cost is 1-65535 (RTNETLINK answers: Numerical result out of range)") : (uint)c;
     }
 
     /// <summary>
@@ -194,8 +239,12 @@ public sealed partial class NamespaceBuilder
     {
         var d = Get(bridge);
         if (d.Kind != DeviceKind.Bridge) throw new TopologyException($"{bridge} is not a bridge");
+        // br_stp_start leaves ports that are already up where they are: they were not enabled under STP
+        if (state != 0 && !d.StpOn)
+            foreach (var p in _devices.Where(x => x.Master == bridge)) p.EnabledUnderStp = false;
         d.StpOn = state != 0;
         d.StpRan |= d.StpOn;
+        d.Stp = d.Stp with { On = d.StpOn };
     }
 
     public void Rename(string name, string newName)
@@ -515,7 +564,8 @@ public sealed partial class NamespaceBuilder
         {
             Name = d.Name, Namespace = Name, IfIndex = d.IfIndex, Kind = d.Kind, Mac = d.Mac, Mtu = d.Mtu, IsUp = d.Up,
             Master = d.Master, Peer = d.Peer, PeerNamespace = d.PeerNamespace, Hairpin = d.Hairpin, PortState = d.PortState,
-            KernelStp = d.StpRan, Tunnel = d.Tunnel, VlanDev = d.VlanDev, Vlans = FrozenVlans(d.Name), VlanOptions = FrozenVlanOptions(d.Name),
+            KernelStp = d.StpRan, Stp = d.Stp,
+            StpPort = d.Master is null ? null : new BrStpPortConfig(d.PortNo, d.PortPriority, d.PortCost, d.EnabledUnderStp), Tunnel = d.Tunnel, VlanDev = d.VlanDev, Vlans = FrozenVlans(d.Name), VlanOptions = FrozenVlanOptions(d.Name),
         }).ToList();
         var addresses = _listed ? _addresses.ToList() : _devices.SelectMany(AllAddresses).ToList();
         var routes = _listed ? _userRoutes.ToList() : KernelRoutes().Concat(_userRoutes).DistinctBy(r => (r.ToString(), r.Table)).ToList();

@@ -27,13 +27,16 @@ public sealed class NetDevice
     /// <summary>The bridge port's STP state as set (`bridge link set dev X state N`); a port that is down is disabled whatever this says.</summary>
     public BrPortState PortState { get; init; } = BrPortState.Forwarding;
     /// <summary>
-    /// For a bridge built by a lab: kernel STP ran on it (`stp_state 1`). Its ports' states then follow
-    /// STP's timers and BPDUs from when the lab brought them up (listening and learning forward_delay
-    /// each, then forwarding or blocking), and stay where STP left them when it is turned off; a
-    /// capture does not say how long after the lab it was taken. (A host snapshot lists the states as
-    /// they were: this stays false there.)
+    /// For a bridge built by a lab: kernel STP ran on it (`stp_state 1`) at some point. With STP still
+    /// on and its ports brought up under it, the model runs STP (Bridge/BrStp); otherwise the states
+    /// STP left are not known and frames through it are unsupported. (A host snapshot lists the states
+    /// as they were: this stays false there.)
     /// </summary>
     public bool KernelStp { get; init; }
+    /// <summary>For a bridge: its STP settings (stp_state, priority, forward_delay, hello_time, max_age).</summary>
+    public BrStpConfig Stp { get; init; } = BrStpConfig.Default;
+    /// <summary>For a bridge port: its STP number, priority and cost (br_add_if, `bridge link set ... priority|cost`).</summary>
+    public BrStpPortConfig? StpPort { get; init; }
     /// <summary>
     /// For a bridge port: its VLANs (`bridge vlan add dev PORT`); for a bridge: its own VLANs
     /// (`bridge vlan add dev BR self`). Used only when the bridge has vlan_filtering on.
@@ -48,6 +51,24 @@ public sealed class NetDevice
 
     public override string ToString() => Name;
 }
+
+/// <summary>
+/// A bridge's STP settings as `ip link ... type bridge` sets them (IFLA_BR_STP_STATE, IFLA_BR_PRIORITY,
+/// IFLA_BR_FORWARD_DELAY, IFLA_BR_HELLO_TIME, IFLA_BR_MAX_AGE), times in nanoseconds.
+/// </summary>
+public sealed record BrStpConfig(bool On, ushort Priority, long ForwardDelayNs, long HelloTimeNs, long MaxAgeNs)
+{
+    /// <summary>The kernel's defaults (br_dev_setup): priority 0x8000, forward_delay 15 s, hello_time 2 s, max_age 20 s.</summary>
+    public static readonly BrStpConfig Default = new(false, 0x8000, 15_000_000_000L, 2_000_000_000L, 20_000_000_000L);
+}
+
+/// <summary>
+/// A bridge port's STP settings: its number (br_add_if gives the lowest free one from 1), priority
+/// (default 32), path cost (null: port_cost by link speed) and whether it was enabled while STP was on
+/// (br_stp_enable_port with stp_state 1: it starts listening; a port already forwarding when STP was
+/// turned on is not in that case).
+/// </summary>
+public sealed record BrStpPortConfig(int PortNo, byte Priority, uint? Cost, bool EnabledUnderStp);
 
 /// <summary>Bridge port states (BR_STATE_*, include/uapi/linux/if_bridge.h), numbered as `bridge link set state N` takes them.</summary>
 public enum BrPortState : byte { Disabled = 0, Listening = 1, Learning = 2, Forwarding = 3, Blocking = 4 }

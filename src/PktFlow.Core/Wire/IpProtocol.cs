@@ -73,6 +73,10 @@ public static class EtherTypes
     public const ushort QinQ9100 = 0x9100;
     public const ushort Lldp = 0x88CC;
     public const ushort MacSec = 0x88E5;
+    /// <summary>ETH_P_802_3: eth_type_trans's protocol for an 802.3 frame whose payload starts with ff ff (raw Novell IPX).</summary>
+    public const ushort Raw8023 = 0x0001;
+    /// <summary>ETH_P_802_2: eth_type_trans's protocol for any other 802.3 frame (an LLC header follows; llc_rcv takes it).</summary>
+    public const ushort Llc = 0x0004;
     /// <summary>Values at or below this are an 802.3 length, not a type (ETH_P_802_3_MIN is 0x0600).</summary>
     public const ushort MaxLength = 1500;
     public const ushort Min8023Type = 0x0600;

@@ -96,6 +96,23 @@ public static class PacketSummary
             EtherTypeDispatch(ref w, type, p[off..], length - off, src, dst, orig, false);
         }
 
+        /// <summary>tcpdump's 802.1D line: "STP 802.1d, Config, Flags [none], bridge-id 8000.02:00:00:00:00:fe.8001, length 35".</summary>
+        private static void Stp(ref SummaryWriter w, ReadOnlySpan<byte> p, int length)
+        {
+            if (!StpBpdu.TryParse(p, out var b, out _) || p[2] != 0)
+            {
+                w.Append("STP, length "); w.Append(length);
+                return;
+            }
+            if (b.Type == StpBpdu.Tcn) { w.Append("STP 802.1d, Topology Change"); return; }
+            if (b.Type != StpBpdu.Config) { w.Append("STP 802.1d, unknown BPDU type"); return; }
+            w.Append("STP 802.1d, Config, Flags [");
+            w.Append(b.TopologyChange && b.TopologyChangeAck ? "Topology change, Topology change ACK" : b.TopologyChange ? "Topology change" : b.TopologyChangeAck ? "Topology change ACK" : "none");
+            w.Append("], bridge-id ");
+            w.AppendHex(b.Bridge >> 48, 4); w.Append('.'); w.AppendMac(new MacAddress(b.Bridge)); w.Append('.'); w.AppendHex(b.PortId, 4);
+            w.Append(", length "); w.Append(length);
+        }
+
         public void EtherTypeDispatch(ref SummaryWriter w, ushort type, ReadOnlySpan<byte> p, int length,
             MacAddress src, MacAddress dst, int frameLength, bool noLinkHeader)
         {
@@ -114,6 +131,12 @@ public static class PacketSummary
                 case EtherTypes.Lldp:
                     w.Append("LLDP, length "); w.Append(length);
                     return;
+            }
+            // 802.2 LLC for STP's SAP: tcpdump's STP line (a cooked capture gives ETH_P_802_2, Ethernet the 802.3 length)
+            if ((noLinkHeader ? type == EtherTypes.Llc : type <= EtherTypes.MaxLength) && StpBpdu.IsStpLlc(p))
+            {
+                Stp(ref w, p[3..], noLinkHeader ? length - 3 : type - 3);
+                return;
             }
             if (noLinkHeader)
             {

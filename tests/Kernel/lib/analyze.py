@@ -11,6 +11,7 @@
   ns/NAME/any.pcap           tcpdump -i any (LINUX_SLL2: ifindex and direction of every copy)
   ns/NAME/conntrack.txt      conntrack -L -o id after the traffic
   ns/NAME/conntrack.time     when it was listed (CLOCK_REALTIME seconds, the capture's clock)
+  lab.time                   when lab.sh ended (CLOCK_REALTIME seconds): STP timers start there
 
 How a frame of wire.pcap is followed (the schema is in tests/scenarios/README.md):
   1. Trace events are grouped into chain runs (a base chain evaluated once for one packet: the
@@ -967,6 +968,15 @@ def describe_visit(v, wire_copy=None):
 
 # ------------------------------------------------------------------------------------------ main
 
+def lab_done(work):
+    """When lab.sh ended ("seconds.nanoseconds" as date +%s.%N prints it, the pcap's clock), or None for older work directories."""
+    p = os.path.join(work, "lab.time")
+    if not os.path.exists(p):
+        return None
+    with open(p) as f:
+        return f.read().strip()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", required=True)
@@ -1062,6 +1072,7 @@ def main():
         "nft": meta["nft"],
         "made": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
         "wire": {"ns": wns.name, "dev": wdev, "pcap": "wire.pcap"},
+        "labDone": lab_done(W),
         "namespaces": {},
         "traceLimits": TRACE_LIMITS,
         "stats": {},

@@ -402,4 +402,34 @@ public class BrHandleFrameTests
         Assert.True(added.Host.Device("br0")!.KernelStp);
         Assert.False(LabLoader.Load(BaseLab, "br.lab").Host.Device("br0")!.KernelStp);
     }
+
+    private static readonly byte[] Bpdu = Convert.FromHexString("0180c2000000020000000102002642420300000000001000020000000a0a000000001000020000000a0a80020000060002000400");
+
+    /// <summary>
+    /// A BPDU with STP off is bridged like any multicast ("must forward to keep loop detection"): checked
+    /// on 6.18, h2 behind port2 receives it and br0 counts it received.
+    /// With STP on it is not bridged: llc_rcv hands it to br_stp_rcv on the port.
+    /// </summary>
+    [Fact]
+    public void ABpduIsFloodedWithoutStpAndConsumedWithIt()
+    {
+        var off = Inject(Engine(), "port1", Bpdu);
+        Assert.Equal("STP 802.1d, Config, Flags [none], bridge-id 1000.02:00:00:00:0a:0a.8002, length 35", off.Summary);
+        Assert.Contains("copies to port3, port2", Assert.Single(off.Path, e => e.Function == "br_flood").Detail);
+        Assert.Contains(off.Path, e => e.Function == "br_pass_frame_up");
+        // the copy the model follows: h3's eth0 is no bridge port, br_stp_rcv frees it there
+        Assert.Contains(off.Path, e => e.Function == "br_stp_rcv" && e.Namespace == "h3" && e.Detail.Contains("eth0 is not a bridge port"));
+
+        var stpLab = BaseLab.Replace("type bridge", "type bridge stp_state 1");
+        var on = new DatapathEngine(LabLoader.Load(stpLab, "br.lab")) { LabDoneNs = 0 };
+        var t = Inject(on, "port1", Bpdu, timeNs: 1_000_000_000);
+        Assert.DoesNotContain(t.Path, e => e.Function == "br_flood");
+        var rcv = Assert.Single(t.Path, e => e.Function == "br_stp_rcv");
+        Assert.Equal("port1", rcv.Device);
+        Assert.Contains("supersedes what port1 held", rcv.Detail);
+        Assert.Equal((Fate.Dropped, "NOT_SPECIFIED"), (t.Fate, t.Reason));
+        // listening for forward_delay (15 s by default) after the lab: an ordinary frame is dropped
+        var ping = Inject(on, "port2", Ping(H1, H2, A2, A1), timeNs: 2_000_000_000, number: 2);
+        Assert.Equal((Fate.Dropped, "BRIDGE_INGRESS_STP_STATE"), (ping.Fate, ping.Reason));
+    }
 }

@@ -19,6 +19,7 @@ public class BridgeScenarioAgreementTests(ITestOutputHelper output)
         { "docker-published-port", 13 }, // c2's masqueraded connection: c1 or c2 could have sent it (one capture point)
         { "bridge-hairpin-stp", 21 },
         { "bridge-fdb-static", 10 },
+        { "bridge-stp", 32 }, // kernel STP: port states by forward_delay and BPDUs, the bridge's own BPDUs
     };
 
     [Theory]

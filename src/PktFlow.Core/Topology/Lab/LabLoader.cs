@@ -575,7 +575,8 @@ public sealed partial class LabLoader
     /// </summary>
     private string? BridgeOptions(List<string> a, int start, NamespaceBuilder b, string bridge)
     {
-        int? stp = null, filtering = null, defaultPvid = null;
+        int? stp = null, filtering = null, defaultPvid = null, priority = null;
+        long? forwardDelay = null, hello = null, maxAge = null;
         ushort? protocol = null;
         var other = new List<string>();
         for (int i = start; i < a.Count; i++)
@@ -583,6 +584,10 @@ public sealed partial class LabLoader
             switch (a[i])
             {
                 case "stp_state": stp = ParseInt(Need(a, ++i, "STP state")); break;
+                case "priority": priority = ParseInt(Need(a, ++i, "bridge priority")); break;
+                case "forward_delay": forwardDelay = ParseInt(Need(a, ++i, "forward delay (centiseconds)")); break;
+                case "hello_time": hello = ParseInt(Need(a, ++i, "hello time (centiseconds)")); break;
+                case "max_age": maxAge = ParseInt(Need(a, ++i, "max age (centiseconds)")); break;
                 case "vlan_filtering": filtering = ParseInt(Need(a, ++i, "0 or 1")); break;
                 case "vlan_default_pvid": defaultPvid = ParseInt(Need(a, ++i, "default PVID")); break;
                 case "vlan_protocol":
@@ -597,12 +602,11 @@ public sealed partial class LabLoader
                     break;
             }
         }
-        if (stp is { } state)
-        {
-            b.SetStpState(bridge, state);
-            if (state != 0)
-                Warn($"{bridge}: STP (stp_state {state}) decides its ports' states by timers and BPDUs from when the lab ran; frames through it are reported unsupported");
-        }
+        // br_changelink: the timers before IFLA_BR_STP_STATE, the priority after it
+        if (forwardDelay is not null || hello is not null || maxAge is not null)
+            b.SetBridgeStp(bridge, null, forwardDelay, hello, maxAge);
+        if (stp is { } state) b.SetStpState(bridge, state);
+        if (priority is { } prio) b.SetBridgeStp(bridge, prio, null, null, null);
         if (filtering is { } f) b.SetVlanFiltering(bridge, f != 0);
         if (protocol is { } proto) b.SetVlanProtocol(bridge, proto);
         if (defaultPvid is { } dp)
@@ -690,6 +694,7 @@ public sealed partial class LabLoader
     private int BridgePortOptions(List<string> a, int start, NamespaceBuilder b, string dev)
     {
         bool? hairpin = null; BrPortState? state = null;
+        int? priority = null; long? cost = null;
         int i = start;
         for (; i < a.Count; i++)
         {
@@ -709,8 +714,10 @@ public sealed partial class LabLoader
                         _ => throw Error("port state is 0-4 (disabled, listening, learning, forwarding, blocking)", st),
                     };
                     break;
+                case "priority": priority = ParseInt(Need(a, ++i, "port priority")); break;
+                case "cost": cost = ParseInt(Need(a, ++i, "port cost")); break;
                 case "learning" or "flood" or "mcast_flood" or "bcast_flood" or "guard" or "root_block" or "fastleave" or "proxy_arp"
-                    or "neigh_suppress" or "isolated" or "locked" or "mcast_to_unicast" or "cost" or "priority" or "vlan_tunnel" or "backup_port":
+                    or "neigh_suppress" or "isolated" or "locked" or "mcast_to_unicast" or "vlan_tunnel" or "backup_port":
                     throw Error($"bridge port option '{t}' is not modelled yet", t);
                 default:
                     goto done;
@@ -718,6 +725,7 @@ public sealed partial class LabLoader
         }
         done:
         b.SetBridgePort(dev, hairpin, state);
+        if (priority is not null || cost is not null) b.SetBridgePortStp(dev, priority, cost);
         if (state == BrPortState.Blocking)
             Warn($"{dev}: without STP the kernel makes a blocking port forwarding at once (br_port_state_selection); the model does the same");
         else if (state is BrPortState.Learning or BrPortState.Listening)
