@@ -52,6 +52,9 @@ public sealed class NamespaceState
     /// </summary>
     public Dictionary<string, HashSet<Wire.IpAddr>> ObservedSenders { get; } = new();
 
+    /// <summary>What tells a sender's gso_size for captured super-frames: SYN MSS, learnt path MTUs.</summary>
+    public Offload.GsoState Gso { get; } = new();
+
     /// <summary>Neighbour entries whose resolution found no answer, with the packets waiting on them.</summary>
     public Neighbour.NeighQueues NeighQueues { get; } = new();
 }
