@@ -1,6 +1,9 @@
+using PktFlow.Capture;
 using PktFlow.Datapath;
 using PktFlow.Judge;
 using PktFlow.Testing;
+using PktFlow.Topology.Lab;
+using PktFlow.Wire;
 
 namespace PktFlow.Tests.Offload;
 
@@ -11,7 +14,8 @@ namespace PktFlow.Tests.Offload;
 /// </summary>
 public class GsoForwardScenarioTests(ITestOutputHelper output)
 {
-    private static readonly Lazy<ScenarioJudgement> J = new(() => ScenarioJudge.Judge(Path.Combine(RepoPaths.Root, "tests", "scenarios", "gso-forward")));
+    private static string Dir => Path.Combine(RepoPaths.Root, "tests", "scenarios", "gso-forward");
+    private static readonly Lazy<ScenarioJudgement> J = new(() => ScenarioJudge.Judge(Dir));
 
     private static FrameJudgement Frame(int n) => J.Value.Frames.Single(f => f.Frame == n);
 
@@ -56,5 +60,33 @@ public class GsoForwardScenarioTests(ITestOutputHelper output)
         Assert.Equal(Fate.Delivered, again.Trace.Fate);
         Assert.Contains("inferred gso_size 1348 from path MTU 1400 learnt from an ICMP error to 10.1.0.2", Detail(again, "IpRcv"));
         Assert.Contains("segments of 1400 bytes fit MTU 1400; sent whole", Detail(again, "IpFinishOutputGso"));
+    }
+
+    /// <summary>
+    /// The UDP_SEGMENT send with DF clear (frame 3) as the router sent it on eth1: four segments, each
+    /// in two fragments. host-eth1-out.pcap holds those eight frames from the recorder's tcpdump -i any
+    /// (kept with --keep-work, cooked v2 rewritten as Ethernet); the model's are the same bytes from the
+    /// IP header on: identification counting up per segment, offsets, MF, UDP headers and checksums.
+    /// </summary>
+    [Fact]
+    public void TheSegmentsAndFragmentsTheModelSendsAreTheKernels()
+    {
+        var sent = new List<byte[]>();
+        var engine = new DatapathEngine(LabLoader.LoadFile(Path.Combine(Dir, "lab.sh")))
+        {
+            OnTransmit = (ns, dev, frame) => { if (ns == "host" && dev == "eth1" && frame.Length > 14 && frame[12] == 0x08 && frame[13] == 0) sent.Add(frame); },
+        };
+        var at = engine.ResolveInjectionPoint("host/eth0");
+        engine.ObserveSenders(at, new[] { IpAddr.Parse("10.1.0.2") });
+        using (var reader = CaptureReader.Open(Path.Combine(Dir, "wire.pcap")))
+            for (int n = 0; n < 3 && reader.Read(out var f, out _) == CaptureReadStatus.Frame; n++) engine.Process(f, "wire.pcap", at);
+        var kernel = new List<byte[]>();
+        using (var reader = CaptureReader.Open(Path.Combine(Dir, "host-eth1-out.pcap")))
+            while (reader.Read(out var f, out _) == CaptureReadStatus.Frame) kernel.Add(f.Data.ToArray());
+        Assert.Equal(8, kernel.Count);
+        Assert.Equal(kernel.Count, sent.Count);
+        for (int i = 0; i < kernel.Count; i++)
+            Assert.True(kernel[i].AsSpan(14).SequenceEqual(sent[i].AsSpan(14)),
+                $"frame {i + 1}: kernel {Convert.ToHexString(kernel[i].AsSpan(14, 36))}, model {Convert.ToHexString(sent[i].AsSpan(14, Math.Min(36, sent[i].Length - 14)))}");
     }
 }
