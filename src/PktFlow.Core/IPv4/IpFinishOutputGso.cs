@@ -25,10 +25,12 @@ public static class IpFinishOutputGso
     {
         if (skb.Gso is not { } gso) return false;
         string s = v6 ? "Ip6FinishOutputGso" : "IpFinishOutputGso", f = v6 ? "ip6_finish_output_gso" : "ip_finish_output_gso";
-        if (gso.ValidateNetworkLength(mtu))
+        // IP6SKB_FAKEJUMBO: a jumbogram this host's ip6_xmit made is not validated (its hop-by-hop header goes before segmentation)
+        bool fakeJumbo = v6 && gso.JumboHbh && fate == Fate.Transmitted;
+        if (fakeJumbo || gso.ValidateNetworkLength(mtu))
         {
             t.Stage(skb, s, f, Verdict.Pass,
-                $"{gso.Describe()}: segments of {gso.SegmentLength} bytes fit MTU {mtu}; sent whole, segmented by {outDev.Name}'s TSO/GSO or validate_xmit_skb");
+                $"{gso.Describe()}: {(fakeJumbo ? "a jumbogram of this host's own (IP6SKB_FAKEJUMBO, not validated)" : $"segments of {gso.SegmentLength} bytes fit MTU {mtu}")}; sent whole, segmented by {outDev.Name}'s TSO/GSO or validate_xmit_skb");
             DevQueueXmit.NeighOutput(skb, t, nextHop, fate, via);
             return true;
         }

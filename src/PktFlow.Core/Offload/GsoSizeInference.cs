@@ -32,12 +32,15 @@ public static class GsoSizeInference
             return new GsoInfo(GsoType.UdpL4, senderMtu - f.HeaderLength, f.HeaderLength, payload,
                 $"inferred gso_size {senderMtu - f.HeaderLength} from {mtuText} minus headers: a UDP_SEGMENT sender's largest");
         var type = f.V6 ? GsoType.TcpV6 : GsoType.TcpV4;
-        int mss = senderMtu - l3 - TcpHeader.MinHeaderLength;
+        // a BIG TCP jumbogram's hop-by-hop header is the stack's own, not in the MSS (but in the segment length it validates)
+        int mss = senderMtu - (l3 - (f.JumboHbh ? JumboHbhLength : 0)) - TcpHeader.MinHeaderLength;
         string from = mtuText;
         if (state.PeerMss(f, nowNs) is { } peer && peer < mss) { mss = peer; from = $"the MSS {peer} {f.Destination} advertised in its SYN"; }
         int size = mss - (f.L4HeaderLength - TcpHeader.MinHeaderLength);
         return new GsoInfo(type, size, f.HeaderLength, payload,
-            $"inferred gso_size {size} from {from}{(f.L4HeaderLength > TcpHeader.MinHeaderLength ? $" less {f.L4HeaderLength - TcpHeader.MinHeaderLength} bytes of TCP options" : "")}");
+            $"inferred gso_size {size} from {from}{(f.L4HeaderLength > TcpHeader.MinHeaderLength ? $" less {f.L4HeaderLength - TcpHeader.MinHeaderLength} bytes of TCP options" : "")}"
+            + (f.JumboHbh ? "; a BIG TCP jumbogram: its hop-by-hop jumbo header counts in the segment length, each segment leaves without it" : ""))
+            { JumboHbh = f.JumboHbh };
     }
 
     /// <summary>
@@ -62,11 +65,23 @@ public static class GsoSizeInference
             state.SetPathMtu(quoted.Source, quoted.Destination, mtu, nowNs);
     }
 
+    /// <summary>The hop-by-hop header BIG TCP puts before TCP in an IPv6 packet over 64 KiB: 8 bytes, the jumbo option alone.</summary>
+    internal const int JumboHbhLength = 8;
+
+    /// <summary>
+    /// ipv6_has_hopopt_jumbo: payload length 0, a hop-by-hop header of 8 bytes holding only the jumbo
+    /// payload option (type 0xC2, length 4) right after its two bytes, and TCP next.
+    /// </summary>
+    [KernelSymbol("ipv6_has_hopopt_jumbo", "include/net/ipv6.h")]
+    internal static bool HasHopoptJumbo(ReadOnlySpan<byte> network) =>
+        network.Length >= Ipv6Header.HeaderLength + JumboHbhLength && network[4] == 0 && network[5] == 0 && network[6] == IpProtocol.HopByHop
+        && network[40] == IpProtocol.Tcp && network[41] == 0 && network[42] == 0xC2 && network[43] == 4;
+
     internal readonly record struct FlowKey(IpAddr Source, IpAddr Destination, ushort SourcePort, ushort DestinationPort);
 
     /// <summary>The few fields of an IPv4/IPv6 TCP or UDP packet the inference reads.</summary>
     internal readonly record struct Flow(bool V6, IpAddr Source, IpAddr Destination, byte Protocol, int HeaderLength, int L4HeaderLength,
-        ushort SourcePort, ushort DestinationPort, bool TotalLengthZero)
+        ushort SourcePort, ushort DestinationPort, bool TotalLengthZero, bool JumboHbh = false)
     {
         /// <param name="quotedError">The packet is quoted in an ICMP error: only the addresses are needed (it may be cut short).</param>
         public static bool TryRead(ReadOnlySpan<byte> network, out Flow flow, bool quotedError = false)
@@ -83,7 +98,13 @@ public static class GsoSizeInference
             if (version == 6 && Ipv6Header.TryParse(network, out var ip6, out _))
             {
                 if (quotedError) { flow = new Flow(true, ip6.Source, ip6.Destination, ip6.NextHeader, Ipv6Header.HeaderLength, 0, 0, 0, false); return true; }
-                // extension headers (a hop-by-hop jumbo option) are not walked: such a frame is not inferred
+                // other extension headers are not walked: such a frame is not inferred
+                if (HasHopoptJumbo(network))
+                {
+                    if (!Transport(true, ip6.Source, ip6.Destination, IpProtocol.Tcp, Ipv6Header.HeaderLength + JumboHbhLength, network, false, out flow)) return false;
+                    flow = flow with { JumboHbh = true };
+                    return true;
+                }
                 return Transport(true, ip6.Source, ip6.Destination, ip6.NextHeader, Ipv6Header.HeaderLength, network, false, out flow);
             }
             return false;

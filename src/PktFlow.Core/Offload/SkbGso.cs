@@ -12,6 +12,9 @@ public enum GsoType { TcpV4, TcpV6, UdpL4 }
 /// <param name="PayloadLength">Transport payload of the whole super-packet.</param>
 public sealed record GsoInfo(GsoType Type, int Size, int HeaderLength, int PayloadLength, string Source)
 {
+    /// <summary>An IPv6 BIG TCP packet whose first 8 header bytes after IPv6 are the hop-by-hop jumbo header (ipv6_hopopt_jumbo_remove takes it off before segmenting).</summary>
+    public bool JumboHbh { get; init; }
+
     /// <summary>gso_segs: DIV_ROUND_UP(payload, gso_size).</summary>
     public int Segments => Size <= 0 ? 1 : (PayloadLength + Size - 1) / Size;
 

@@ -21,12 +21,23 @@ public static class SkbGsoSegment
         bool v6 = (network[0] >> 4) == 6;
         int l3 = v6 ? Ipv6Header.HeaderLength : (network[0] & 0x0F) * 4;
         int hlen = gso.HeaderLength;
-        var headers = network[..hlen];
         var payload = network[hlen..];
+        ReadOnlySpan<byte> headers = network[..hlen];
+        if (gso.JumboHbh)
+        {
+            // ipv6_hopopt_jumbo_remove: the segments are ordinary IPv6 TCP packets
+            int hbh = GsoSizeInference.JumboHbhLength;
+            var plain = new byte[hlen - hbh];
+            network[..l3].CopyTo(plain);
+            network[(l3 + hbh)..hlen].CopyTo(plain.AsSpan(l3));
+            plain[6] = IpProtocol.Tcp;
+            headers = plain;
+            hlen -= hbh;
+        }
         var segments = new List<byte[]>();
         bool tcp = gso.Type != GsoType.UdpL4;
-        uint seq = tcp ? BinaryPrimitives.ReadUInt32BigEndian(network[(l3 + 4)..]) : 0;
-        ushort id = v6 ? (ushort)0 : BinaryPrimitives.ReadUInt16BigEndian(network[4..]);
+        uint seq = tcp ? BinaryPrimitives.ReadUInt32BigEndian(headers[(l3 + 4)..]) : 0;
+        ushort id = v6 ? (ushort)0 : BinaryPrimitives.ReadUInt16BigEndian(headers[4..]);
         for (int off = 0, i = 0; off < payload.Length; off += gso.Size, i++)
         {
             int len = Math.Min(gso.Size, payload.Length - off);

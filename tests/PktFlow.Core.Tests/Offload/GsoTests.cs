@@ -118,6 +118,35 @@ public class GsoTests
         });
     }
 
+    /// <summary>An IPv6 BIG TCP packet as the stack sends it: payload length 0, the 8-byte hop-by-hop jumbo header, TCP.</summary>
+    private static byte[] Jumbo(int payload)
+    {
+        var tcp = FrameBuilder.Tcp("2001:db8:1::2", "2001:db8:2::2", 40001, 5001, 1000, 1, TcpFlags.Ack | TcpFlags.Psh, Ts, new byte[payload]);
+        byte[] hbh = [IpProtocol.Tcp, 0, 0xC2, 4, .. BitConverter.GetBytes(System.Net.IPAddress.HostToNetworkOrder(8 + tcp.Length))];
+        return FrameBuilder.Ipv6("2001:db8:1::2", "2001:db8:2::2", IpProtocol.HopByHop, [.. hbh, .. tcp], payloadLength: 0);
+    }
+
+    [Fact]
+    public void ABigTcpJumbogramCountsItsHopByHopHeaderInTheSegmentLengthButNotInTheMss()
+    {
+        var packet = Jumbo(70000);
+        Assert.True(GsoSizeInference.HasHopoptJumbo(packet));
+        var g = GsoSizeInference.Infer(new GsoState(), packet, 9000, "eth0", T0)!;
+        Assert.Equal((GsoType.TcpV6, 8928, 80, true), (g.Type, g.Size, g.HeaderLength, g.JumboHbh));
+        Assert.Equal(9008, g.SegmentLength); // > 9000: a router answers packet too big (recorded: gso-bigtcp6)
+        Assert.False(g.ValidateNetworkLength(9000));
+        var segs = SkbGsoSegment.Segment(packet, g);
+        Assert.Equal(8, segs.Count);
+        Assert.All(segs, s =>
+        {
+            Assert.True(Ipv6Header.TryParse(s, out var ip6, out _));
+            Assert.Equal(IpProtocol.Tcp, ip6.NextHeader);
+            Assert.Equal(s.Length - 40, ip6.PayloadLength);
+            Assert.True(Checksum.TransportValid(ip6.Source, ip6.Destination, IpProtocol.Tcp, s.AsSpan(40)));
+        });
+        Assert.Equal(9000, segs[0].Length);
+    }
+
     private const string Lab = """
         ip link set eth0 address 02:00:00:00:01:01
         ip link set eth0 up
