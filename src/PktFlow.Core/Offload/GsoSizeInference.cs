@@ -21,7 +21,9 @@ public static class GsoSizeInference
     /// <param name="device">The device named in the explanation.</param>
     public static GsoInfo? Infer(GsoState state, ReadOnlySpan<byte> network, int mtu, string device, long nowNs)
     {
-        if (!Flow.TryRead(network, out var f) || network.Length <= mtu && !f.TotalLengthZero) return null;
+        bool totalLengthZero = network.Length >= 4 && network[0] >> 4 == 4 && network[2] == 0 && network[3] == 0;
+        if (network.Length <= mtu && !totalLengthZero) return null; // the common case, before any parsing
+        if (!Flow.TryRead(network, out var f) || f.Protocol is not (IpProtocol.Tcp or IpProtocol.Udp)) return null;
         int payload = network.Length - f.HeaderLength;
         if (payload <= 0) return null;
         int l3 = f.HeaderLength - f.L4HeaderLength;

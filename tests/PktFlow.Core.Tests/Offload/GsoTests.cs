@@ -34,6 +34,8 @@ public class GsoTests
         Assert.Equal(1500, g.SegmentLength);
         Assert.Contains("from eth0's MTU 1500 less 12 bytes of TCP options", g.Source);
         Assert.Null(GsoSizeInference.Infer(new GsoState(), Tcp(1448), 1500, "eth0", T0)); // fits: no super-frame
+        var echo = FrameBuilder.Ipv4("10.1.0.2", "10.2.0.2", IpProtocol.Icmp, FrameBuilder.Icmp(8, 0, 1, new byte[3000]));
+        Assert.Null(GsoSizeInference.Infer(new GsoState(), echo, 1500, "eth0", T0)); // no GSO for ICMP: an MTU mismatch, not a super-packet
     }
 
     [Fact]
