@@ -89,4 +89,26 @@ public class GsoForwardScenarioTests(ITestOutputHelper output)
             Assert.True(kernel[i].AsSpan(14).SequenceEqual(sent[i].AsSpan(14)),
                 $"frame {i + 1}: kernel {Convert.ToHexString(kernel[i].AsSpan(14, 36))}, model {Convert.ToHexString(sent[i].AsSpan(14, Math.Min(36, sent[i].Length - 14)))}");
     }
+
+    /// <summary>
+    /// The same capture seen from the client's end of the link (its eth0 is the wire's veth peer): the
+    /// super-frames are the client's own TSO/UDP_SEGMENT sends, each inferred on its output path
+    /// (its eth0 MTU, the server's SYN MSS, the path MTU the router's ICMP error taught it) and sent
+    /// whole; the router then decides as it does for the recorded capture point.
+    /// </summary>
+    [Fact]
+    public void FromTheSendersSideTheSuperFramesLeaveWholeAndTheRouterDecidesAlike()
+    {
+        var runner = new PktFlow.Replay.ReplayRunner(new PktFlow.Replay.ReplayOptions { Topology = LabLoader.LoadFile(Path.Combine(Dir, "lab.sh")), InjectAt = "client/eth0" });
+        var traces = runner.Run(Path.Combine(Dir, "wire.pcap")).OfType<PktFlow.Replay.TraceEvent>().Select(e => e.Trace).ToDictionary(t => t.Frame);
+        string Sent(long frame) => traces[frame].Path.First(e => e.Namespace == "client" && e.Stage == "IpFinishOutputGso").Detail!;
+        Assert.Contains("gso_size 1472", Sent(3));
+        Assert.Contains("segments of 1500 bytes fit MTU 1500; sent whole", Sent(3));
+        Assert.Contains(traces[3].Path, e => e.Namespace == "host" && e.Stage == "IpFinishOutputGso" && e.Detail!.Contains("cuts 4 segments"));
+        Assert.Contains("gso_size 1448", Sent(9));
+        Assert.Equal("PKT_TOO_BIG", traces[9].Reason);
+        Assert.Contains("gso_size 1348 from path MTU 1400", Sent(13));
+        Assert.Contains(traces[13].Path, e => e.Namespace == "host" && e.Stage == "IpFinishOutputGso" && e.Detail!.Contains("sent whole"));
+        Assert.Equal(Fate.Delivered, traces[13].Fate);
+    }
 }
