@@ -62,6 +62,19 @@ public class GsoTests
     }
 
     [Fact]
+    public void WhatTheStateLearnsIsBounded()
+    {
+        var state = new GsoState();
+        for (int i = 0; i < 5000; i++)
+        {
+            var synAck = FrameBuilder.Ipv4("10.2.0.2", "10.1.0.2", IpProtocol.Tcp,
+                FrameBuilder.Tcp("10.2.0.2", "10.1.0.2", 5001, (ushort)(10000 + i), 5, 1, TcpFlags.Syn | TcpFlags.Ack, [2, 4, 0x05, 0xB4]));
+            GsoSizeInference.Learn(state, synAck, T0 + i);
+        }
+        Assert.InRange(state.Count, 512, 1025);
+    }
+
+    [Fact]
     public void TotalLengthZeroIsASuperFrameEvenWhenItFits()
     {
         var g = GsoSizeInference.Infer(new GsoState(), Tcp(1000, totalLength: 0), 1500, "eth0", T0)!;
