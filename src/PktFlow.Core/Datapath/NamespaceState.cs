@@ -61,6 +61,8 @@ public sealed class NamespaceState
 
     /// <summary>Path MTUs learned from ICMP errors (fnhe / IPv6 cached routes), until mtu_expires.</summary>
     public Routing.PmtuExceptions Pmtu { get; } = new();
+    /// <summary>What tells a sender's gso_size for captured super-frames: SYN MSS, learnt path MTUs.</summary>
+    public Offload.GsoState Gso { get; } = new();
 
     /// <summary>Neighbour entries whose resolution found no answer, with the packets waiting on them.</summary>
     public Neighbour.NeighQueues NeighQueues { get; } = new();

@@ -58,6 +58,8 @@ public sealed class SkBuff
     public (string Namespace, string Device)? SeenLeaving { get; set; }
     /// <summary>IPCB(skb) after reassembly (frag_max_size, IPSKB_FRAG_PMTU, frag_list); null otherwise. ip_rcv clears it.</summary>
     public IPv4.IpFragInfo? FragInfo { get; set; }
+    /// <summary>skb_shinfo(skb)'s GSO fields for a super-packet (inferred for a captured one); null for a plain skb. Kept across veth, cleared by segmentation.</summary>
+    public Offload.GsoInfo? Gso { get; set; }
     /// <summary>skb->ignore_df: set by conntrack's defrag, lets ip_fragment split a reassembled DF datagram.</summary>
     public bool IgnoreDf { get; set; }
     /// <summary>Capture time, the model's clock for timeouts.</summary>

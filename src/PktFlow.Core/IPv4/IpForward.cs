@@ -36,12 +36,14 @@ public static class IpForward
         // net.ipv4.ip_forward_use_pmtu = 1: a path MTU this router learned for the destination counts for forwarding too
         if (skb.Netns.Sysctls.IsOn("net.ipv4.ip_forward_use_pmtu") && skb.State.Pmtu.Find(ip.Destination, skb.TimestampNs) is { } learned)
             (mtu, mtuText) = (learned.Mtu, $"{learned.Describe(skb.TimestampNs)} (net.ipv4.ip_forward_use_pmtu = 1)");
-        // ip_exceeds_mtu: a reassembled DF datagram passes when conntrack's defrag set ignore_df,
-        // unless one of its original fragments was already bigger than the MTU.
-        if (length > mtu && ip.DontFragment && (!skb.IgnoreDf || skb.FragInfo?.MaxSize > mtu))
+        // ip_exceeds_mtu: a reassembled DF datagram passes when conntrack's defrag set ignore_df (unless one
+        // of its original fragments was bigger than the MTU); a GSO packet passes when its segments fit.
+        if (ExceedsMtu(skb, length, ip.DontFragment, mtu))
         {
             IcmpSend.Error(skb, t, IcmpSend.DestUnreach, IcmpSend.FragNeeded, (uint)mtu, false, $"ICMP destination unreachable, fragmentation needed (mtu {mtu}) to {ip.Source}");
-            t.Drop(skb, "IpForward", "ip_forward", "PKT_TOO_BIG", $"{length} bytes > {mtuText} with DF set: ICMP fragmentation needed sent to {ip.Source}");
+            skb.State.Gso.SetPathMtu(ip.Source, ip.Destination, mtu, skb.TimestampNs); // what the sender's next super-frames are cut for
+            string gsoText = skb.Gso is { } big ? $" (a {big.Describe()}: segments of {big.SegmentLength} bytes)" : "";
+            t.Drop(skb, "IpForward", "ip_forward", "PKT_TOO_BIG", $"{length} bytes > {mtuText} with DF set{gsoText}: ICMP fragmentation needed sent to {ip.Source}");
             return;
         }
         byte ttl = ip.Ttl;
@@ -59,6 +61,20 @@ public static class IpForward
         IpOutput(skb, t, outDev, rt.NextHop!.Value, Fate.Forwarded, mtu);
     }
 
+    /// <summary>
+    /// ip_exceeds_mtu: only a DF packet longer than the MTU; one of a reassembled datagram's original
+    /// fragments bigger than the MTU always; a reassembled one (ignore_df) and a GSO packet whose
+    /// segments each fit (skb_gso_validate_network_len) pass.
+    /// </summary>
+    [KernelSymbol("ip_exceeds_mtu", "net/ipv4/ip_forward.c")]
+    internal static bool ExceedsMtu(SkBuff skb, int length, bool df, int mtu)
+    {
+        if (length <= mtu || !df) return false;
+        if (skb.FragInfo?.MaxSize > mtu) return true;
+        if (skb.IgnoreDf) return false;
+        return skb.Gso is not { } gso || !gso.ValidateNetworkLength(mtu);
+    }
+
     /// <summary>ip_tos2prio by the TOS bits (IPTOS_TOS): best effort 0, bulk 2, interactive bulk 4, interactive 6.</summary>
     internal static uint TosToPriority(byte tos) => ((tos & 0x1E) >> 1) switch { < 4 => 0u, < 8 => 2u, < 12 => 6u, _ => 4u };
 
@@ -73,6 +89,7 @@ public static class IpForward
         skb.Dev = outDev;
         if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.PostRouting, fate == Fate.Forwarded ? inDev : null, outDev)) return;
         string via = $"ip_finish_output2 to next hop {nextHop}";
+        if (IpFinishOutputGso.Output(skb, t, outDev, nextHop, fate, via, mtu ?? outDev.Mtu)) return;
         if (IpFragment.Output(skb, t, outDev, nextHop, fate, via, mtu)) return;
         t.Stage(skb, "IpFinishOutput", "ip_finish_output", Verdict.Pass, $"{skb.Length - skb.NetworkHeader} bytes fit MTU {mtu ?? outDev.Mtu}");
         DevQueueXmit.NeighOutput(skb, t, nextHop, fate, via);

@@ -33,6 +33,7 @@ public static class IpFragment
         if (ip.DontFragment && (!skb.IgnoreDf || info is not null && info.MaxSize > mtu))
         {
             IcmpSend.Error(skb, t, IcmpSend.DestUnreach, IcmpSend.FragNeeded, (uint)mtu, false, $"ICMP destination unreachable, fragmentation needed (mtu {mtu}) to {ip.Source}");
+            skb.State.Gso.SetPathMtu(ip.Source, ip.Destination, mtu, skb.TimestampNs);
             t.Drop(skb, "IpFragment", "ip_fragment", "NOT_SPECIFIED", $"{why} with DF set: ICMP fragmentation needed sent to {ip.Source}");
             return true;
         }
@@ -54,24 +55,37 @@ public static class IpFragment
     {
         for (int i = 0; i < pieces.Count - 1; i++)
         {
-            var frag = new SkBuff(pieces[i].Network)
+            var piece = pieces[i];
+            OnScratch(skb, t, piece.Network, protocol, outDev, $"fragment {i + 1} of {pieces.Count} ({piece.Network.Length} bytes)", (frag, scratch) =>
             {
-                Netns = skb.Netns, Dev = outDev, Engine = skb.Engine, TimestampNs = skb.TimestampNs, Protocol = protocol,
-                NetworkHeader = 0, Mark = skb.Mark, Ct = skb.Ct, Hops = skb.Hops, PktType = skb.PktType,
-            };
-            var scratch = new TraceBuilder();
-            scratch.Stage(frag, stage, fn, Verdict.Pass, $"fragment {i + 1} of {pieces.Count}: {pieces[i].Network.Length} bytes at offset {pieces[i].Offset}");
-            DevQueueXmit.NeighOutput(frag, scratch, nextHop, fate, via);
-            foreach (var e in scratch.Path) t.Add(e);
-            foreach (var n in scratch.Notes) t.Note(n);
-            t.TakeGenerated(scratch);
-            t.Note($"fragment {i + 1} of {pieces.Count} ({pieces[i].Network.Length} bytes): {scratch.Fate} {scratch.Reason}".TrimEnd());
+                scratch.Stage(frag, stage, fn, Verdict.Pass, $"fragment {i + 1} of {pieces.Count}: {piece.Network.Length} bytes at offset {piece.Offset}");
+                DevQueueXmit.NeighOutput(frag, scratch, nextHop, fate, via);
+            });
         }
         var last = pieces[^1];
         skb.ReplaceNetwork(last.Network);
         skb.FragInfo = null;
         t.Stage(skb, stage, fn, Verdict.Pass, $"fragment {pieces.Count} of {pieces.Count}: {last.Network.Length} bytes at offset {last.Offset}");
         DevQueueXmit.NeighOutput(skb, t, nextHop, fate, via);
+    }
+
+    /// <summary>
+    /// One of several packets made of <paramref name="skb"/> (a fragment, a GSO segment) sent on a
+    /// scratch trace: its stages, generated packets and fate join <paramref name="t"/>, its fate as a note.
+    /// </summary>
+    internal static void OnScratch(SkBuff skb, TraceBuilder t, byte[] network, ushort protocol, NetDevice outDev, string label, Action<SkBuff, TraceBuilder> send)
+    {
+        var piece = new SkBuff(network)
+        {
+            Netns = skb.Netns, Dev = outDev, Engine = skb.Engine, TimestampNs = skb.TimestampNs, Protocol = protocol,
+            NetworkHeader = 0, Mark = skb.Mark, Ct = skb.Ct, Hops = skb.Hops, PktType = skb.PktType, IgnoreDf = skb.IgnoreDf,
+        };
+        var scratch = new TraceBuilder();
+        send(piece, scratch);
+        foreach (var e in scratch.Path) t.Add(e);
+        foreach (var n in scratch.Notes) t.Note(n);
+        t.TakeGenerated(scratch);
+        t.Note($"{label}: {scratch.Fate} {scratch.Reason}".TrimEnd());
     }
 
     /// <summary>

@@ -43,10 +43,11 @@ public static class IpInput
             t.Drop(skb, "IpRcv", "ip_rcv_core", "IP_INHDR", lengthProblem);
             return;
         }
-        if (!ip.TotalLengthZero) skb.TrimNetwork(ip.TotalLength);
+        skb.TrimNetwork(ip.TotalLengthZero ? data.Length : ip.TotalLength); // tot_len 0: the whole frame is the packet
         skb.TransportHeader = skb.NetworkHeader + ip.HeaderLength;
+        string gso = Offload.GsoReceive.Note(skb);
         t.Stage(skb, "IpRcv", "ip_rcv_core", Verdict.Pass,
-            $"IPv4 {ip.Source} > {ip.Destination}, header ok, ttl {ip.Ttl}{(ip.HeaderLength > 20 ? $", {ip.HeaderLength - 20} bytes of options" : "")}");
+            $"IPv4 {ip.Source} > {ip.Destination}, header ok, ttl {ip.Ttl}{(ip.HeaderLength > 20 ? $", {ip.HeaderLength - 20} bytes of options" : "")}{gso}");
         // br_netfilter's ip_sabotage_in (NF_IP_PRI_FIRST) ends PRE_ROUTING for a frame that already passed it inside the bridge.
         if (!Bridge.BrNetfilter.IpSabotageIn(skb, t) && !NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.PreRouting, skb.Dev, null)) return;
         IpRcvFinish(skb, t);

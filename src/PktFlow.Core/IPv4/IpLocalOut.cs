@@ -112,15 +112,27 @@ public static class IpLocalOut
         int length = skb.Length - skb.NetworkHeader;
         if (built && !v6 && IpFragment.Output(skb, t, outDev, nextHop, Fate.Transmitted, $"ip_finish_output2 to next hop {nextHop}", routeMtu)) return;
         if (built && v6 && IPv6.Ip6Fragment.Output(skb, t, outDev, nextHop, Fate.Transmitted, $"ip6_finish_output2 to next hop {nextHop}", routeMtu)) return;
+        string via = $"{(v6 ? "ip6_finish_output2" : "ip_finish_output2")} to next hop {nextHop}";
         if (learned is not null && length > learned.Mtu && length <= outDev.Mtu)
+        {
             t.Stage(skb, v6 ? "Ip6FinishOutput" : "IpFinishOutput", v6 ? "ip6_finish_output" : "ip_finish_output", Verdict.Pass,
                 $"{length} bytes > the learned path MTU {learned.Mtu}, sent whole: its socket does not use the path MTU (IP_PMTUDISC_PROBE or INTERFACE, or a raw socket writing its own header)");
-        else if (length > outDev.Mtu)
+            DevQueueXmit.NeighOutput(skb, t, nextHop, Fate.Transmitted, via);
+            return;
+        }
+        // a captured frame longer than the MTU left the sender as one GSO skb: its gso_size as the
+        // sender's TCP / UDP_SEGMENT chose it for this route
+        int mtu = routeMtu ?? outDev.Mtu;
+        if (!built && length > mtu && skb.Gso is null)
+            skb.Gso = Offload.GsoSizeInference.Infer(skb.State.Gso, skb.Network, mtu, outDev.Name, skb.TimestampNs);
+        if (!v6 && IpFinishOutputGso.Output(skb, t, outDev, nextHop, Fate.Transmitted, via, mtu)) return;
+        if (v6 && IPv6.Ip6FinishOutputGso.Output(skb, t, outDev, nextHop, Fate.Transmitted, via, mtu)) return;
+        if (length > outDev.Mtu)
             t.NotModelled(skb, v6 ? "Ip6FinishOutput" : "IpFinishOutput", v6 ? "ip6_finish_output" : "ip_finish_output",
-                $"{length} bytes > MTU {outDev.Mtu}: a TSO/GSO super-packet as captured (segmented by the device)");
+                $"{length} bytes > MTU {outDev.Mtu}: a super-packet as captured that is neither TCP nor UDP (sent whole)");
         else
             t.Stage(skb, v6 ? "Ip6FinishOutput" : "IpFinishOutput", v6 ? "ip6_finish_output" : "ip_finish_output", Verdict.Pass,
                 learned is null ? $"{length} bytes fit MTU {outDev.Mtu}" : $"{length} bytes fit the learned path MTU {learned.Mtu}");
-        DevQueueXmit.NeighOutput(skb, t, nextHop, Fate.Transmitted, $"{(v6 ? "ip6_finish_output2" : "ip_finish_output2")} to next hop {nextHop}");
+        DevQueueXmit.NeighOutput(skb, t, nextHop, Fate.Transmitted, via);
     }
 }

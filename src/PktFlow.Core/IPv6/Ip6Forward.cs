@@ -60,12 +60,12 @@ public static class Ip6Forward
         // ip6_dst_mtu_maybe_forward: a route mtu counts here only when locked; unlocked, ip6_fragment
         // (dst_mtu) applies it after the hooks
         int mtu = Math.Max(r.MtuLocked && r.Mtu != 0 ? r.Mtu : outDev.Mtu, 1280);
-        // ip6_pkt_too_big: a datagram conntrack reassembled (ignore_df) may go on when the fragments it
-        // arrived in fit the MTU; it leaves as fragments again (Ip6Fragment).
-        if (length > mtu && (skb.FragInfo is not { } info || info.MaxSize > mtu))
+        if (PktTooBig(skb, length, mtu))
         {
-            string what = skb.FragInfo is null ? $"{length} bytes" : $"{length} bytes reassembled from fragments of up to {skb.FragInfo.MaxSize} bytes";
+            string what = skb.FragInfo is null ? $"{length} bytes{(skb.Gso is { } big ? $" (a {big.Describe()}: segments of {big.SegmentLength} bytes)" : "")}"
+                : $"{length} bytes reassembled from fragments of up to {skb.FragInfo.MaxSize} bytes";
             Icmp6Send.Error(skb, t, Icmp6Send.PacketTooBig, 0, (uint)mtu, $"ICMPv6 packet too big (mtu {mtu}) to {src}");
+            skb.State.Gso.SetPathMtu(src, dst, mtu, skb.TimestampNs);
             t.Drop(skb, S, F, "PKT_TOO_BIG", $"{what} > {outDev.Name} MTU {mtu}: ICMPv6 packet too big sent to {src}");
             return;
         }
@@ -77,8 +77,22 @@ public static class Ip6Forward
         skb.Dev = outDev;
         if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.PostRouting, inDev, outDev)) return;
         var nextHop = gateway ?? dst;
+        if (Ip6FinishOutputGso.Output(skb, t, outDev, nextHop, Fate.Forwarded, $"ip6_finish_output2 to next hop {nextHop}", r.Mtu != 0 ? r.Mtu : outDev.Mtu)) return;
         if (Ip6Fragment.Output(skb, t, outDev, nextHop, Fate.Forwarded, $"ip6_finish_output2 to next hop {nextHop}", r.Mtu != 0 ? r.Mtu : null)) return;
         t.Stage(skb, "Ip6FinishOutput", "ip6_finish_output", Verdict.Pass, $"{length} bytes fit MTU {mtu}");
         DevQueueXmit.NeighOutput(skb, t, nextHop, Fate.Forwarded, $"ip6_finish_output2 to next hop {nextHop}");
+    }
+
+    /// <summary>
+    /// ip6_pkt_too_big: a datagram conntrack reassembled (frag_max_size, ignore_df) may go on when the
+    /// fragments it arrived in fit the MTU (it leaves as fragments again, Ip6Fragment); a GSO packet
+    /// when each segment fits (skb_gso_validate_network_len).
+    /// </summary>
+    [KernelSymbol("ip6_pkt_too_big", "net/ipv6/ip6_output.c")]
+    internal static bool PktTooBig(SkBuff skb, int length, int mtu)
+    {
+        if (length <= mtu) return false;
+        if (skb.FragInfo is { } info) return info.MaxSize > mtu;
+        return skb.Gso is not { } gso || !gso.ValidateNetworkLength(mtu);
     }
 }

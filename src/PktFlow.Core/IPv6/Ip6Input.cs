@@ -41,7 +41,8 @@ public static class Ip6Input
             t.Drop(skb, S, F, "IP_INHDR", hbh);
             return;
         }
-        t.Stage(skb, S, F, Verdict.Pass, $"IPv6 {src} > {dst}, hop limit {ip6.HopLimit}{(chain.HeaderCount > 0 ? $", {chain.HeaderCount} extension header(s)" : "")}");
+        string gso = Offload.GsoReceive.Note(skb);
+        t.Stage(skb, S, F, Verdict.Pass, $"IPv6 {src} > {dst}, hop limit {ip6.HopLimit}{(chain.HeaderCount > 0 ? $", {chain.HeaderCount} extension header(s)" : "")}{gso}");
         // br_netfilter's ip_sabotage_in (NF_IP_PRI_FIRST) ends PRE_ROUTING for a frame that already passed it inside the bridge.
         if (!Bridge.BrNetfilter.IpSabotageIn(skb, t) && !NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.PreRouting, skb.Dev, null)) return;
         Ipv6Header.TryParse(skb.Network, out ip6, out _); // NAT may have rewritten it

@@ -662,6 +662,10 @@ public sealed partial class LabLoader
                 }
                 case "promisc" or "arp" or "multicast" or "allmulticast" or "txqueuelen" or "qlen" or "alias" or "group":
                     i++; Warn($"'{t}' is not modelled"); break;
+                // they bound the GSO/GRO super-packets a sender or receiver makes: a capture shows those
+                // as they are, and their gso_size is inferred (Offload/GsoSizeInference)
+                case "gso_max_size" or "gro_max_size" or "gso_max_segs" or "gso_ipv4_max_size" or "gro_ipv4_max_size":
+                    ParseInt(Need(a, ++i, t)); break;
                 default: throw Error("unexpected word in ip link set", t);
             }
         }
