@@ -152,6 +152,19 @@ public static class NfHookSlow
         entry.Mark = m;
     }
 
+    /// <summary>
+    /// nft_ct_timeout_obj_eval (ct timeout set "NAME"): the policy goes to a connection not yet confirmed;
+    /// a packet without conntrack (a chain before conntrack at -200, untracked, invalid) has nothing to set.
+    /// </summary>
+    private static void SetCtTimeout(SkBuff skb, TraceBuilder t, NftObject? obj)
+    {
+        if (obj?.TimeoutPolicy is not { } policy) return;
+        var what = skb.Ct?.Entry is { } entry
+            ? ConntrackTable.AttachTimeoutPolicy(entry, policy, skb.TimestampNs)
+            : "the packet has no conntrack entry, nothing is set";
+        t.Note($"ct timeout set \"{obj.Name}\": {what}");
+    }
+
     /// <summary>NF_IP_PRI_CONNTRACK: chains of a lower priority run before nf_conntrack_in.</summary>
     private const int ConntrackPriority = -200;
 
@@ -187,6 +200,7 @@ public static class NfHookSlow
         foreach (var log in result.Logs) t.Note($"log: {log}");
         foreach (var note in result.Notes) t.Note(note);
         SetCtMark(skb, t, result.CtMark);
+        SetCtTimeout(skb, t, result.CtTimeout);
         if (skb.Priority != priorityBefore)
             t.Note($"meta priority set: {NftType.TcHandleText(priorityBefore)} -> {NftType.TcHandleText(skb.Priority)}");
         if (result.UnsupportedRules.Count > 0)

@@ -56,6 +56,8 @@ public sealed class ConntrackEntry
     public long CreatedNs { get; }
     /// <summary>The connection this one is related to (expectations; not created by this model yet).</summary>
     public ConntrackEntry? Master { get; set; }
+    /// <summary>The timeout policy an nft <c>ct timeout set</c> attached before confirmation (nf_conn_timeout), or null: the sysctls.</summary>
+    public ConntrackTimeoutPolicy? TimeoutPolicy { get; internal set; }
     /// <summary>Removed from the table (nf_ct_kill), e.g. by a RST before any reply.</summary>
     public bool Dying { get; internal set; }
 

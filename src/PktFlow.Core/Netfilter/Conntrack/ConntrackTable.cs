@@ -268,10 +268,10 @@ public sealed partial class ConntrackTable
             // timeout and ASSURED. SEEN_REPLY is set after the tracker, so the first reply does not count.
             if (e.SeenReply && nowNs - e.CreatedNs > UdpStreamDelayNs)
             {
-                Refresh(e, nowNs, Settings.UdpTimeoutStream);
+                Refresh(e, nowNs, Timeouts(e).UdpTimeoutStream);
                 e.Assured = true;
             }
-            else Refresh(e, nowNs, Settings.UdpTimeout);
+            else Refresh(e, nowNs, Timeouts(e).UdpTimeout);
         }
         else if (gre)
         {
@@ -370,8 +370,27 @@ public sealed partial class ConntrackTable
     /// <summary>The state's timeout, capped at the unacknowledged timeout until the entry is ASSURED.</summary>
     private int TcpTimeout(ConntrackEntry e, TcpCtState state)
     {
-        int t = Settings.TcpTimeout(state);
-        return !e.Assured && t > Settings.TcpTimeoutUnacknowledged ? Settings.TcpTimeoutUnacknowledged : t;
+        var s = Timeouts(e);
+        int t = s.TcpTimeout(state);
+        return !e.Assured && t > s.TcpTimeoutUnacknowledged ? s.TcpTimeoutUnacknowledged : t;
+    }
+
+    /// <summary>nf_ct_timeout_lookup: the entry's timeout policy if a rule attached one, else the sysctls.</summary>
+    private ConntrackSettings Timeouts(ConntrackEntry e) => e.TimeoutPolicy?.Timeouts ?? Settings;
+
+    /// <summary>
+    /// nft_ct_timeout_obj_eval on the packet's entry: only a connection not yet confirmed takes the
+    /// policy (a later packet's rule changes nothing), and its timeout becomes the policy's first value
+    /// from now. Returns what happened, for the trace.
+    /// </summary>
+    public static string AttachTimeoutPolicy(ConntrackEntry e, ConntrackTimeoutPolicy policy, long nowNs)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        ArgumentNullException.ThrowIfNull(policy);
+        if (e.Confirmed) return "the connection is already confirmed: its timeouts do not change";
+        e.TimeoutPolicy = policy;
+        Refresh(e, nowNs, policy.InitialTimeout);
+        return $"the new connection takes the policy ({policy}): timeout {policy.InitialTimeout} s";
     }
 
     /// <summary>tcp_new, then tcp_packet on the new entry (state NONE).</summary>

@@ -92,6 +92,8 @@ public sealed record ConntrackSettings
     public int TcpTimeoutLastAck { get; init; } = 30;
     public int TcpTimeoutTimeWait { get; init; } = 120;
     public int TcpTimeoutClose { get; init; } = 10;
+    /// <summary>SYN_SENT2 (simultaneous open): no sysctl, the SYN_SENT default; a timeout policy may set it.</summary>
+    public int TcpTimeoutSynSent2 { get; init; } = 120;
     /// <summary>nf_conntrack_tcp_timeout_max_retrans, also used when the peer's window is 0.</summary>
     public int TcpTimeoutMaxRetrans { get; init; } = 300;
     /// <summary>nf_conntrack_tcp_timeout_unacknowledged: also the cap on a connection that is not yet
@@ -132,7 +134,8 @@ public sealed record ConntrackSettings
 
     public int TcpTimeout(TcpCtState state) => state switch
     {
-        TcpCtState.SynSent or TcpCtState.SynSent2 => TcpTimeoutSynSent,
+        TcpCtState.SynSent => TcpTimeoutSynSent,
+        TcpCtState.SynSent2 => TcpTimeoutSynSent2,
         TcpCtState.SynRecv => TcpTimeoutSynRecv,
         TcpCtState.Established => TcpTimeoutEstablished,
         TcpCtState.FinWait => TcpTimeoutFinWait,

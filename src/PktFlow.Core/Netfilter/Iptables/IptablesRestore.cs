@@ -646,6 +646,8 @@ public static partial class IptablesRestore
             }
             case "NOTRACK": Only(); if (table != "raw") throw E(t, "NOTRACK is only valid in table raw"); return ("notrack", "notrack");
             case "CT":
+                // xt_CT's timeout policies are made with nfct (cttimeout netlink), which the lab cannot give
+                if (Has("--timeout")) throw E(o.Find(x => x.K == "--timeout").K, "unsupported: CT --timeout (cttimeout policies made with nfct are not modelled; nft's ct timeout objects are)");
                 if (!Has("--notrack") || o.Count != 1) throw E(o.Count > 0 ? o[0].K : t, "only 'CT --notrack' is supported");
                 if (table != "raw") throw E(t, "CT is only valid in table raw");
                 return ("notrack", "notrack");

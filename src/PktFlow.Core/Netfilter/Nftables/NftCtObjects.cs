@@ -1,24 +1,20 @@
+using PktFlow.Netfilter.Conntrack;
+
 namespace PktFlow.Netfilter.Nftables;
 
 /// <summary>
 /// The conntrack objects of a table (nft_ct.c): <c>ct helper NAME { type "ftp" protocol tcp; [l3proto ip;] }</c>,
 /// <c>ct timeout NAME { protocol tcp; policy = { established: 120 }; [l3proto ip;] }</c> and
 /// <c>ct expectation NAME { protocol tcp; dport 21; timeout 2m; size 8; [l3proto ip;] }</c>, set on a new
-/// connection by <c>ct helper|timeout|expectation set "NAME"</c> (or through a map). They load and are listed,
-/// but the model has no conntrack helpers, no expectations and no per-connection timeout policies: a rule
-/// setting one goes on to its next statement and the packet's trace says what was not done.
+/// connection by <c>ct helper|timeout|expectation set "NAME"</c> (or through a map). A timeout object's
+/// policy is attached to the new connection (<see cref="ConntrackTimeoutPolicy"/>); the model has no
+/// conntrack helpers and no expectations: a rule setting one goes on to its next statement and the
+/// packet's trace says what was not done.
 /// synproxy and secmark objects are refused: both change what happens to the packet (a SYN answered by
 /// the host, an SELinux label) in ways the model does not follow.
 /// </summary>
 internal sealed partial class NftParser
 {
-    private static readonly Dictionary<string, string[]> TimeoutStates = new()
-    {
-        // nf_conntrack_proto_tcp / _udp's timeout policy attributes, as nft names them
-        ["tcp"] = new[] { "syn_sent", "syn_recv", "established", "fin_wait", "close_wait", "last_ack", "time_wait", "close", "syn_sent2", "retrans", "unacknowledged" },
-        ["udp"] = new[] { "unreplied", "replied" },
-    };
-
     private static readonly HashSet<string> CtObjectFields = new() { "type", "protocol", "l3proto", "policy", "dport", "timeout", "size", "comment" };
 
     /// <summary>After <c>ct</c> in a table block or an <c>add ct</c> command: <c>helper|timeout|expectation NAME { ... }</c>.</summary>
@@ -51,7 +47,7 @@ internal sealed partial class NftParser
             fields[key.Text] = vals;
         }
         o.Detail = string.Join("; ", fields.Select(f => $"{f.Key} {string.Join(" ", f.Value.Select(v => v.ToString()))}".Trim()));
-        CheckCtObject(tb, kind, name, fields);
+        o.TimeoutPolicy = CheckCtObject(tb, kind, name, fields);
         return o;
     }
 
@@ -60,8 +56,9 @@ internal sealed partial class NftParser
         ? "unsupported: synproxy (the host answering a SYN itself and the cookie check of the ACK are not modelled)"
         : "unsupported: secmark (SELinux security labels are not modelled)";
 
-    /// <summary>What nft refuses in a ct object's body (nft 1.0.6: the py tests' objects.t "fail" lines).</summary>
-    private static void CheckCtObject(NftTable tb, string kind, NftTok name, Dictionary<string, List<NftTok>> f)
+    /// <summary>What nft refuses in a ct object's body (nft 1.0.6: the py tests' objects.t "fail" lines);
+    /// a timeout object's policy.</summary>
+    private static ConntrackTimeoutPolicy? CheckCtObject(NftTable tb, string kind, NftTok name, Dictionary<string, List<NftTok>> f)
     {
         string? One(string key) => f.TryGetValue(key, out var v) && v.Count > 0 ? v[0].Text : null;
         NftParseException Bad(string why) => NftTokenStream.Error(name, $"{kind} '{name.Text}': {why}");
@@ -85,16 +82,31 @@ internal sealed partial class NftParser
         }
         else if (kind == "ct timeout")
         {
-            if (!TimeoutStates.TryGetValue(proto, out var states)) throw Bad($"unsupported: a timeout policy for protocol {proto} (tcp and udp are known)");
-            var policy = f.TryGetValue("policy", out var p) ? p.Where(t => !(t.Is("=") || t.Is("{") || t.Is("}") || t.Is(",") || t.Is(":"))).ToList() : new();
-            foreach (var t in policy)
-            {
-                var state = t.Text.Split(':')[0];
-                if (char.IsDigit(state[0])) continue;
-                if (!states.Contains(state)) throw Bad($"'{state}' is not a {proto} conntrack state");
-            }
+            // nf_ct_netns_get fails for the families conntrack does not hook: nft says "Could not
+            // process rule: Protocol error" (6.18, nft 1.0.6)
+            if (tb.Family is NftFamily.Netdev or NftFamily.Bridge or NftFamily.Arp)
+                throw Bad($"Could not process rule: Protocol error (conntrack has no timeout policies in {NftNames.Family(tb.Family)} tables)");
+            if (ConntrackTimeoutPolicy.States(proto) is null) throw Bad($"unsupported: a timeout policy for protocol {proto} (tcp and udp are known)");
+            try { return ConntrackTimeoutPolicy.Create(proto, TimeoutPolicy(f.TryGetValue("policy", out var p) ? p : new(), Bad)); }
+            catch (ArgumentException e) { throw Bad(e.Message); }
         }
         else if (One("dport") is null || One("timeout") is null || One("size") is null) throw Bad("an expectation needs protocol, dport, timeout and size");
+        return null;
+    }
+
+    /// <summary><c>= { established: 120, close: 10 }</c> as (state, seconds) pairs; the tokens may hold the colon.</summary>
+    private static List<KeyValuePair<string, int>> TimeoutPolicy(List<NftTok> toks, Func<string, NftParseException> bad)
+    {
+        var words = toks.Where(t => !(t.Is("=") || t.Is("{") || t.Is("}") || t.Is(",")))
+            .SelectMany(t => t.Text.Split(':')).Where(w => w.Length > 0).ToList();
+        var pairs = new List<KeyValuePair<string, int>>();
+        for (int i = 0; i < words.Count; i += 2)
+        {
+            if (i + 1 >= words.Count || !int.TryParse(words[i + 1], out int seconds) || seconds < 0)
+                throw bad($"policy: '{words[i]}' needs a number of seconds");
+            pairs.Add(new(words[i], seconds));
+        }
+        return pairs;
     }
 
     /// <summary><c>ct helper|timeout|expectation set "NAME"</c> or <c>... set KEY map { k : "NAME", ... }</c>.</summary>
@@ -111,8 +123,9 @@ internal sealed partial class NftParser
 
 /// <summary>
 /// nft_ct_helper_obj_eval, nft_ct_timeout_obj_eval, nft_ct_expect_obj_eval: the kernel attaches the object to
-/// a connection not yet confirmed. The model has no helpers, expectations or timeout policies: the statement
-/// changes nothing and the trace says so.
+/// a connection not yet confirmed. A timeout object for the packet's protocol is handed to the hook
+/// (<see cref="NftEvalCtx.CtTimeout"/>) which attaches its policy; the model has no helpers or expectations:
+/// the statement changes nothing and the trace says so.
 /// </summary>
 internal sealed class CtObjectStmt : NftStmt
 {
@@ -120,10 +133,15 @@ internal sealed class CtObjectStmt : NftStmt
 
     public override bool Eval(NftEvalCtx c)
     {
+        if (Object.TimeoutPolicy is { } policy)
+        {
+            // priv->l4proto != pkt->tprot: a packet of another protocol is left alone
+            if (c.P.L4Protocol == policy.Protocol) c.CtTimeout = Object;
+            return true;
+        }
         var what = Object.Kind switch
         {
             "ct helper" => "conntrack helpers are not modelled: no expectation is made for a related connection",
-            "ct timeout" => "per-connection timeout policies are not modelled: the entry keeps the sysctl timeouts",
             _ => "expectations are not modelled: no related connection is expected",
         };
         (c.Notes ??= new()).Add($"{Object.Kind} set \"{Object.Name}\" ({Object.Detail}): {what}");

@@ -15,6 +15,7 @@ internal sealed class NftEvalCtx
     /// <summary>Notes of statements described, not modelled (ct event set, ct helper set ...).</summary>
     public List<string>? Notes;
     public uint? CtMark;
+    public NftObject? CtTimeout;
     public bool Notrack;
     /// <summary>The namespace's stateful memory for this replay.</summary>
     public NftState State = null!;

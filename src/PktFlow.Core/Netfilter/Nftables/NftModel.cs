@@ -152,6 +152,8 @@ public sealed class NftObject
     internal LimitStmt? Limit;
     /// <summary>A ct helper/timeout/expectation object's body as written (<c>type "ftp"; protocol tcp</c>).</summary>
     public string Detail { get; internal set; } = "";
+    /// <summary>A ct timeout object's policy.</summary>
+    public Conntrack.ConntrackTimeoutPolicy? TimeoutPolicy { get; internal set; }
     private NftStmt? _ref;
     /// <summary>What a reference to the object does (nft_objref): count, charge the quota, take a limit token.</summary>
     internal NftStmt Ref => _ref ??= Kind switch
@@ -250,6 +252,8 @@ public sealed record NftChainRun(NftChain Chain, NftRule? Rule, string Verdict, 
 public sealed record NftHookResult(string Verdict, IReadOnlyList<NftChainRun> Runs, NatAction? Nat, string? Reject, IReadOnlyList<string> Logs)
 {
     public uint? CtMark { get; init; }
+    /// <summary>The ct timeout object the last <c>ct timeout set</c> for this packet's protocol named (for the conntrack entry).</summary>
+    public NftObject? CtTimeout { get; init; }
     public bool Notrack { get; init; }
     public IReadOnlyList<NftRule> UnsupportedRules { get; init; } = Array.Empty<NftRule>();
     /// <summary>What rules met that the model cannot know ("unsupported: ..."): their expression did not match.</summary>
