@@ -105,6 +105,18 @@ public class CtTimeoutObjectTests
     }
 
     [Fact]
+    public void AMidStreamPickupTakesTheFirstValueToo_NotTheEstablishedOne()
+    {
+        // checked on 6.18: a lone ACK picked up as ESTABLISHED listed 54 s with syn_sent 55, established 100
+        var engine = new DatapathEngine(LabLoader.Load(Lab, "m.lab"));
+        var ack = FrameBuilder.Ipv4(Client, Server, IpProtocol.Tcp, FrameBuilder.Tcp(Client, Server, 43000, 22, 0x10), ttl: 64);
+        Send(engine, ack, 1, 1_000_000_000);
+        var e = Entry(engine, 22);
+        Assert.Equal(TcpCtState.Established, e.TcpState);
+        Assert.Equal(55, e.SecondsLeft(1_000_000_000));
+    }
+
+    [Fact]
     public void AttachTimeoutPolicy_LeavesAConfirmedEntryAlone()
     {
         var table = new ConntrackTable();
