@@ -83,6 +83,9 @@ public sealed record ConntrackListing
     public ulong? OriginalBytes { get; init; }
     public ulong? ReplyPackets { get; init; }
     public ulong? ReplyBytes { get; init; }
+    /// <summary>The nft ct timeout object whose policy the entry's timeouts come from (<c>NAME (state seconds, ...)</c>),
+    /// or null: the sysctls. conntrack -L does not print it.</summary>
+    public string? TimeoutPolicy { get; init; }
     /// <summary>The whole line as conntrack -L prints it.</summary>
     public string Line { get; init; } = "";
     public override string ToString() => Line;
@@ -160,6 +163,7 @@ public static class NfStateListing
                 Flags = flags, Status = e.Status, Mark = e.Mark, Zone = e.Zone, Line = e.ToString(table.NowNs),
                 OriginalPackets = e.Accounting ? e.OriginalPackets : null, OriginalBytes = e.Accounting ? e.OriginalBytes : null,
                 ReplyPackets = e.Accounting ? e.ReplyPackets : null, ReplyBytes = e.Accounting ? e.ReplyBytes : null,
+                TimeoutPolicy = e.TimeoutPolicy is { } tp ? $"{tp.Name} ({tp.Text})" : null,
             };
         }
     }

@@ -34,12 +34,16 @@ public sealed class ConntrackTimeoutPolicy
         ["replied"] = (s, v) => s with { UdpTimeoutStream = v },
     };
 
-    private ConntrackTimeoutPolicy(byte protocol, ConntrackSettings timeouts, string text)
+    private ConntrackTimeoutPolicy(string name, byte protocol, ConntrackSettings timeouts, string text)
     {
+        Name = name;
         Protocol = protocol;
         Timeouts = timeouts;
         Text = text;
     }
+
+    /// <summary>The ct timeout object's name.</summary>
+    public string Name { get; }
 
     /// <summary>The layer 4 protocol the policy is for (nft_ct_timeout_obj_eval ignores other packets).</summary>
     public byte Protocol { get; }
@@ -60,7 +64,7 @@ public sealed class ConntrackTimeoutPolicy
 
     /// <summary>The policy for <paramref name="protocol"/> with the given state timeouts; throws
     /// <see cref="ArgumentException"/> naming an unknown protocol or state.</summary>
-    public static ConntrackTimeoutPolicy Create(string protocol, IEnumerable<KeyValuePair<string, int>> states)
+    public static ConntrackTimeoutPolicy Create(string name, string protocol, IEnumerable<KeyValuePair<string, int>> states)
     {
         var (proto, setters) = protocol switch
         {
@@ -76,7 +80,7 @@ public sealed class ConntrackTimeoutPolicy
             t = set(t, seconds);
             text.Add($"{state} {seconds}");
         }
-        return new ConntrackTimeoutPolicy(proto, t, string.Join(", ", text));
+        return new ConntrackTimeoutPolicy(name, proto, t, string.Join(", ", text));
     }
 
     /// <summary>

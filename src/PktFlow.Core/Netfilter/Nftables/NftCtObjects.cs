@@ -87,7 +87,7 @@ internal sealed partial class NftParser
             if (tb.Family is NftFamily.Netdev or NftFamily.Bridge or NftFamily.Arp)
                 throw Bad($"Could not process rule: Protocol error (conntrack has no timeout policies in {NftNames.Family(tb.Family)} tables)");
             if (ConntrackTimeoutPolicy.States(proto) is null) throw Bad($"unsupported: a timeout policy for protocol {proto} (tcp and udp are known)");
-            try { return ConntrackTimeoutPolicy.Create(proto, TimeoutPolicy(f.TryGetValue("policy", out var p) ? p : new(), Bad)); }
+            try { return ConntrackTimeoutPolicy.Create(name.Text, proto, TimeoutPolicy(f.TryGetValue("policy", out var p) ? p : new(), Bad)); }
             catch (ArgumentException e) { throw Bad(e.Message); }
         }
         else if (One("dport") is null || One("timeout") is null || One("size") is null) throw Bad("an expectation needs protocol, dport, timeout and size");

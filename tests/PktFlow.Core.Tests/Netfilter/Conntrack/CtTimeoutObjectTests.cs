@@ -1,6 +1,7 @@
 using PktFlow.Capture;
 using PktFlow.Datapath;
 using PktFlow.Judge;
+using PktFlow.Netfilter;
 using PktFlow.Netfilter.Conntrack;
 using PktFlow.Netfilter.Iptables;
 using PktFlow.Netfilter.Nftables;
@@ -67,6 +68,8 @@ public class CtTimeoutObjectTests
         var e = Entry(engine, 7000);
         Assert.Equal(30, e.SecondsLeft(1_000_000_000));
         Assert.Equal("replied 70", e.TimeoutPolicy?.Text);
+        var listed = Assert.Single(NfStateListing.Conntrack(engine.States[0]).Where(l => l.OriginalTuple.DestinationPort == 7000));
+        Assert.Equal("u (replied 70)", listed.TimeoutPolicy);
         // a later packet of the confirmed connection: the policy's unreplied 30, not the sysctl's 33
         Send(engine, Udp(7000), 2, 2_000_000_000);
         Assert.Equal(30, e.SecondsLeft(2_000_000_000));
@@ -122,7 +125,7 @@ public class CtTimeoutObjectTests
         var table = new ConntrackTable();
         var e = table.In(CtPackets.Udp(CtPackets.A, CtPackets.C, 1000, 53), false, 0).Entry!;
         table.Confirm(e);
-        var policy = ConntrackTimeoutPolicy.Create("udp", [new("unreplied", 5)]);
+        var policy = ConntrackTimeoutPolicy.Create("p", "udp", [new("unreplied", 5)]);
         Assert.Contains("already confirmed", ConntrackTable.AttachTimeoutPolicy(e, policy, 0));
         Assert.Equal(30, e.SecondsLeft(0));
     }
