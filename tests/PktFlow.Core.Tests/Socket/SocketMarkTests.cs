@@ -98,4 +98,16 @@ public class SocketMarkTests
         Assert.True(LeftBy(t) == "eth0", Show(t));
         Assert.DoesNotContain(t.Notes, n => n.Contains("SO_MARK"));
     }
+
+    [Theory]
+    [InlineData("net.ipv4.fwmark_reflect=1", "IP4_REPLY_MARK")]
+    [InlineData("net.ipv6.fwmark_reflect=1", "IP4_REPLY_MARK")]
+    [InlineData("net.ipv4.tcp_fwmark_accept=1", "inet_request_mark")]
+    public void SysctlsThatReflectMarks_AreSaidToBeUnmodelled(string write, string why)
+    {
+        var topo = LabLoader.Load($"sysctl -w {write}\nsysctl -w net.ipv4.fwmark_reflect=0\n", "t.lab");
+        Assert.Contains(topo.Warnings, w => w.StartsWith("t.lab:1:", StringComparison.Ordinal) && w.Contains(why));
+        Assert.Contains(topo.Namespaces[0].Unmodelled, u => u.Contains(why));
+        Assert.DoesNotContain(topo.Warnings, w => w.StartsWith("t.lab:2:", StringComparison.Ordinal));
+    }
 }
