@@ -141,7 +141,8 @@ public static class SockLookup
         Sock Connection(ListeningSocket l)
         {
             var sk = Sock.Accepted(l, text, true);
-            return SynAck(skb) ? sk with { Mark = l.Mark, Priority = l.Priority } : sk;
+            // (skb->sk is then the request socket; what reads it as a full socket, skuid, finds the listener)
+            return SynAck(skb) ? sk with { Description = $"request socket {text} of the listener {l}", Mark = l.Mark, Priority = l.Priority } : sk;
         }
     }
 

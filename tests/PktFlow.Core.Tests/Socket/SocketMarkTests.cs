@@ -67,7 +67,8 @@ public class SocketMarkTests
     {
         var t = Sent(Scenario(), 8080, 0x12);
         Assert.True(LeftBy(t) == "eth1", Show(t));
-        Assert.Contains(t.Notes, n => n.Contains("skb mark 0x7 (SO_MARK), priority 0:5 (SO_PRIORITY)"));
+        Assert.Contains(t.Notes, n => n.StartsWith("sent from request socket 10.1.0.1:8080 <-> 10.1.0.2:40001 of the listener tcp 0.0.0.0:8080 mark 0x7 priority 5", StringComparison.Ordinal)
+            && n.EndsWith("skb mark 0x7 (SO_MARK), priority 0:5 (SO_PRIORITY)", StringComparison.Ordinal));
     }
 
     [Fact]
