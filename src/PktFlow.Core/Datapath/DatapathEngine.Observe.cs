@@ -89,7 +89,7 @@ public sealed partial class DatapathEngine
         if (origin is not null)
         {
             skb.Netns = origin;
-            skb.Sk = LocalSender(skb, origin, src, dst);
+            Socket.SockLookup.SetOwner(skb, t, LocalSender(skb, origin, src, dst));
             t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass, transparent
                 ? $"seen leaving {at}; sent by {origin.Name} from {skb.Sk}, a connection tproxy handed to a transparent listener there, as {src}: traced from its output path"
                 : $"seen leaving {at}; sent by {origin.Name}, which owns {src}: traced from its output path");
@@ -279,7 +279,7 @@ public sealed partial class DatapathEngine
         NfNat.Reconstruct(skb, pre);
         if (sender != at.Namespace) UndoForwardHop(skb);
         skb.Netns = sender;
-        skb.Sk = LocalSender(skb, sender, pre.Source, pre.Destination);
+        Socket.SockLookup.SetOwner(skb, t, LocalSender(skb, sender, pre.Source, pre.Destination));
         t.Stage(skb, "Observed", "dev_hard_start_xmit", Verdict.Pass, why);
         IPv4.IpLocalOut.Send(skb, t, pre.Source, pre.Destination, at.Device);
         if (t.Fate is Fate.Transmitted or Fate.Forwarded && t.Egress != at.ToString())

@@ -13,14 +13,25 @@ namespace PktFlow.Socket;
 /// </summary>
 public sealed record Sock(string Description, bool Transparent, uint Mark, bool Wildcard, bool FullSock, uint? Uid, uint? Gid, ListeningSocket? Listener)
 {
+    /// <summary>sk_priority (SO_PRIORITY): skb->priority of what it sends.</summary>
+    public uint Priority { get; init; }
+
     public override string ToString() => Description;
 
     internal static Sock OfListener(ListeningSocket l) =>
-        new($"listener {l}", l.Transparent, l.Mark, l.Wildcard, true, l.Uid, l.Gid, l);
+        new($"listener {l}", l.Transparent, l.Mark, l.Wildcard, true, l.Uid, l.Gid, l) { Priority = l.Priority };
 
-    /// <summary>A connection the listener accepted: the child inherits IP_TRANSPARENT, SO_MARK and the owner (sk_clone_lock); its bound address is the connection's.</summary>
+    /// <summary>
+    /// A connection the listener accepted: the child inherits IP_TRANSPARENT and the owner (sk_clone_lock)
+    /// and the request's ir_mark, the listener's SO_MARK (inet_request_mark with tcp_fwmark_accept off),
+    /// but not SO_PRIORITY (checked on 6.18: getsockopt on the accepted socket gives 0, and its packets
+    /// have priority none); its bound address is the connection's. Options the server sets after
+    /// accept() apply to the connection only. A request socket (the SYN-ACK's) has the listener's.
+    /// </summary>
     internal static Sock Accepted(ListeningSocket l, string connection, bool full) =>
-        new($"{(full ? "connection" : "request socket")} {connection} of the listener {l}", l.Transparent, l.Mark, false, full, l.Uid, l.Gid, l);
+        new($"{(full ? "connection" : "request socket")} {connection} of the listener {l}", l.Transparent,
+            full ? l.AcceptedMark ?? l.Mark : l.Mark, false, full, l.Uid, l.Gid, l)
+        { Priority = full ? l.AcceptedPriority ?? 0 : l.Priority };
 }
 
 /// <summary>
@@ -120,10 +131,43 @@ public static class SockLookup
         var key = (protocol, src, sport, dst, dport);
         var text = $"{src}:{sport} <-> {dst}:{dport}";
         var state = skb.Engine.StateOf(origin);
-        if (state.TransparentConnections.TryGetValue(key, out var tc)) return Sock.Accepted(tc.Listener, text, true);
+        if (state.TransparentConnections.TryGetValue(key, out var tc)) return Connection(tc.Listener);
         if (Listener(origin, protocol, src, sport) is { } l)
-            return protocol == IpProtocol.Tcp ? Sock.Accepted(l, text, true) : Sock.OfListener(l);
+            return protocol == IpProtocol.Tcp ? Connection(l) : Sock.OfListener(l);
         return new Sock($"socket {text} (not in the lab)", false, 0, false, true, null, null, null);
+
+        // A SYN-ACK is built for the request (tcp_v4_send_synack: ip_build_and_send_pkt takes the
+        // listener's sk_priority, and ir_mark, the listener's sk_mark); what is sent after, for the connection.
+        Sock Connection(ListeningSocket l)
+        {
+            var sk = Sock.Accepted(l, text, true);
+            // (skb->sk is then the request socket; what reads it as a full socket, skuid, finds the listener)
+            return SynAck(skb) ? sk with { Description = $"request socket {text} of the listener {l}", Mark = l.Mark, Priority = l.Priority } : sk;
+        }
+    }
+
+    /// <summary>
+    /// skb->mark and skb->priority of a packet a socket sends are the socket's (__ip_queue_xmit,
+    /// ip_build_and_send_pkt, ip6_xmit): the output route lookup already used the mark (flowi4_mark =
+    /// sk_mark), so `ip rule fwmark` routes it, and the output hook sees both (`meta mark`, `meta priority`).
+    /// Packets the kernel sends without a socket (resets, ICMP) keep 0 (net.ipv4.fwmark_reflect is 0).
+    /// </summary>
+    public static void SetOwner(SkBuff skb, TraceBuilder t, Sock? sk)
+    {
+        skb.Sk = sk;
+        if (sk is null) return;
+        skb.Mark = sk.Mark;
+        skb.Priority = sk.Priority;
+        if (sk.Mark != 0 || sk.Priority != 0)
+            t.Note($"sent from {sk}: skb mark 0x{sk.Mark:x} (SO_MARK), priority {Netfilter.Nftables.NftType.TcHandleText(sk.Priority)} (SO_PRIORITY)");
+    }
+
+    private static bool SynAck(SkBuff skb)
+    {
+        var n = skb.Network;
+        if (n.Length == 0) return false;
+        int off = skb.Protocol == EtherTypes.Ipv6 ? Ipv6Header.HeaderLength : (n[0] & 0x0f) * 4;
+        return n.Length > off + 13 && (n[off + 13] & 0x12) == 0x12;
     }
 
     private static bool Ports(SkBuff skb, out byte protocol, out IpAddr saddr, out ushort sport, out IpAddr daddr, out ushort dport)

@@ -12,8 +12,15 @@ public sealed record ListeningSocket(SocketProtocol Protocol, int Port, IpAddr? 
 {
     /// <summary>IP_TRANSPARENT (socat ip-transparent): tproxy may hand it packets for any address.</summary>
     public bool Transparent { get; init; }
-    /// <summary>SO_MARK: sk_mark, what `socket mark` and `-m socket --restore-skmark` read.</summary>
+    /// <summary>SO_MARK: sk_mark, what `socket mark` and `-m socket --restore-skmark` read, and the
+    /// skb->mark (and the output route lookup's flowi4_mark) of its SYN-ACKs and connections.</summary>
     public uint Mark { get; init; }
+    /// <summary>SO_PRIORITY: skb->priority of its SYN-ACKs (`meta priority` in output); accepted connections do not inherit it.</summary>
+    public uint Priority { get; init; }
+    /// <summary>SO_MARK / SO_PRIORITY set on each accepted connection only (socat's setsockopt-int, applied
+    /// after accept()): the SYN-ACK, sent for the listener, does not have them.</summary>
+    public uint? AcceptedMark { get; init; }
+    public uint? AcceptedPriority { get; init; }
     /// <summary>
     /// The owner (fsuid/fsgid of the process that opened it): a lab's commands run as root unless
     /// setpriv says otherwise; a snapshot's `ss -e` gives the uid only (null: not known).
@@ -34,5 +41,5 @@ public sealed record ListeningSocket(SocketProtocol Protocol, int Port, IpAddr? 
     }
 
     public override string ToString() =>
-        $"{Protocol.ToString().ToLowerInvariant()} {(BindAddress is { } b ? (b.IsV6 ? $"[{b}]" : b.ToString()) : Family == IpFamily.V4 ? "0.0.0.0" : "*")}:{Port}{(Transparent ? " transparent" : "")}{(Uid is not 0 ? $" uid {Uid?.ToString() ?? "?"}" : "")} ({Source})";
+        $"{Protocol.ToString().ToLowerInvariant()} {(BindAddress is { } b ? (b.IsV6 ? $"[{b}]" : b.ToString()) : Family == IpFamily.V4 ? "0.0.0.0" : "*")}:{Port}{(Transparent ? " transparent" : "")}{(Mark != 0 ? $" mark 0x{Mark:x}" : "")}{(AcceptedMark is { } am ? $" accepted mark 0x{am:x}" : "")}{(Priority != 0 ? $" priority {Priority}" : "")}{(AcceptedPriority is { } ap ? $" accepted priority {ap}" : "")}{(Uid is not 0 ? $" uid {Uid?.ToString() ?? "?"}" : "")} ({Source})";
 }

@@ -178,29 +178,35 @@ public class TproxyTests
     }
 
     /// <summary>
-    /// The judge compares deciding rules; the skuid/skgid rules of the output chains only count
-    /// (`continue`). Each one's counter must equal the number of packets the kernel's trace shows
-    /// it matching.
+    /// The judge compares deciding rules; the counting rules of the output chains (socket owner,
+    /// socket mark and priority) only count (`continue`). Each one's counter must equal the number of
+    /// packets the kernel's trace shows it matching.
     /// </summary>
     [Theory]
-    [InlineData("tproxy-redirect")]
-    [InlineData("tproxy-iptables")]
-    public void OwnerRulesCountWhatTheKernelMatched(string scenario)
+    [InlineData("tproxy-redirect", "host/eth0", "skuid,skgid")]
+    [InlineData("tproxy-iptables", "host/eth0", "skuid,skgid")]
+    [InlineData("socket-mark", "host/any", "meta mark,meta priority")]
+    public void OutputCountersCountWhatTheKernelMatched(string scenario, string wire, string words)
     {
         var dir = Path.Combine(RepoPaths.Root, "tests", "scenarios", scenario);
+        bool Counted(string rule) => words.Split(',').Any(rule.Contains);
         var kernel = new Dictionary<string, long>();
         using (var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "kernel.json"))))
             foreach (var f in doc.RootElement.GetProperty("frames").EnumerateArray())
                 foreach (var v in f.TryGetProperty("path", out var p) ? p.EnumerateArray() : default)
                     foreach (var c in v.GetProperty("chains").EnumerateArray())
                         foreach (var e in c.TryGetProperty("trail", out var tr) ? tr.EnumerateArray() : default)
-                            if (e.TryGetProperty("text", out var text) && text.GetString() is { } s && (s.Contains("skuid") || s.Contains("skgid")))
+                            if (e.TryGetProperty("text", out var text) && text.GetString() is { } s && Counted(s))
                                 kernel[s.Replace(" counter", "")] = kernel.GetValueOrDefault(s.Replace(" counter", "")) + 1;
         Assert.NotEmpty(kernel);
-        var runner = new ReplayRunner(new ReplayOptions { Topology = LabLoader.LoadFile(Path.Combine(dir, "lab.sh")), InjectAt = "host/eth0" });
+        var runner = new ReplayRunner(new ReplayOptions { Topology = LabLoader.LoadFile(Path.Combine(dir, "lab.sh")), InjectAt = wire });
         _ = runner.Run(Path.Combine(dir, "wire.pcap")).ToList();
-        var model = Assert.Single(runner.States).Counters("host").Where(c => c.Kind == "Rule" && (c.Rule!.Contains("skuid") || c.Rule.Contains("skgid"))).ToList();
+        var model = Assert.Single(runner.States).Counters("host").Where(c => c.Kind == "Rule" && Counted(c.Rule!)).ToList();
         foreach (var (rule, packets) in kernel)
-            Assert.Equal((rule, packets), (rule, model.Single(c => c.Rule!.StartsWith(rule + " counter", StringComparison.Ordinal)).Packets));
+        {
+            var counter = model.SingleOrDefault(c => c.Rule!.StartsWith(rule + " counter", StringComparison.Ordinal));
+            Assert.True(counter is not null, $"no counter '{rule}' among {string.Join("; ", model.Select(c => c.Rule))}");
+            Assert.Equal((rule, packets), (rule, counter.Packets));
+        }
     }
 }

@@ -222,13 +222,11 @@ public sealed partial class LabLoader
             foreach (var o in rest.Skip(1))
                 if (o.StartsWith("bind=", StringComparison.Ordinal))
                     bind = IpAddr.TryParse(o[5..].Trim('[', ']'), out var a) ? a : throw Error("bad bind address", o);
-            bool transparent = rest.Skip(1).Any(o => o is "ip-transparent" or "transparent" or "ip-transparent=1" or "transparent=1");
-            if (rest.Skip(1).FirstOrDefault(o => o.StartsWith("setsockopt", StringComparison.Ordinal) || o.StartsWith("sockopt", StringComparison.Ordinal)) is { } so)
-                Warn($"socat option '{so}' is not modelled (the socket's IP_TRANSPARENT comes from ip-transparent; SO_MARK is taken as 0)");
-            _namespaces[ns].AddSocket(new ListeningSocket(proto.Value, port, bind, v6 ? IpFamily.V6 : IpFamily.V4, $"{_file}:{_cmd.Line}: socat")
+            var socket = new ListeningSocket(proto.Value, port, bind, v6 ? IpFamily.V6 : IpFamily.V4, $"{_file}:{_cmd.Line}: socat")
             {
-                Transparent = transparent, Uid = _owner.Uid, Gid = _owner.Gid,
-            });
+                Uid = _owner.Uid, Gid = _owner.Gid,
+            };
+            _namespaces[ns].AddSocket(SocatSocketOptions.Apply(socket, rest.Skip(1), Warn, (m, token) => Error(m, token)));
             return;
         }
         Warn("socat without a listening address: not a server, ignored");
@@ -331,6 +329,7 @@ public sealed partial class LabLoader
             int eq = a.IndexOf('=');
             if (eq <= 0) throw Error("expected key=value", a);
             if (Netfilter.Conntrack.ConntrackSysctls.Problem(Sysctls.Normalize(a[..eq]), a[(eq + 1)..]) is { } bad) throw Error(bad, a);
+            if (Socket.SocketMarkSysctls.NotModelled(Sysctls.Normalize(a[..eq]), a[(eq + 1)..]) is { } note) { Warn(note); _namespaces[ns].NoteUnmodelled($"{_file}:{_cmd.Line}: {note}"); }
             _namespaces[ns].Sysctl(a[..eq], a[(eq + 1)..]);
         }
     }

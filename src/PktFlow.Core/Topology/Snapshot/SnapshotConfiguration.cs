@@ -211,11 +211,15 @@ internal static class SnapshotConfiguration
                 family = a.Family;
             }
             var source = $"{file}:{i + 1}";
-            // ss -e adds uid:N (left out for root) for a socket opened by another user: its owner
-            uint uid = 0;
+            // ss -e adds uid:N (left out for root) for a socket opened by another user: its owner;
+            // and fwmark:0xN for a socket with SO_MARK (the mark of its SYN-ACKs and connections)
+            uint uid = 0, mark = 0;
             foreach (var x in f.Skip(6))
+            {
                 if (x.StartsWith("uid:", StringComparison.Ordinal) && uint.TryParse(x[4..], NumberStyles.None, CultureInfo.InvariantCulture, out var u)) uid = u;
-            sockets.Add(new ListeningSocket(protocol, port, bind, family, source + ": ss") { Uid = uid, Gid = null });
+                if (x.StartsWith("fwmark:0x", StringComparison.Ordinal) && uint.TryParse(x[9..], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var m)) mark = m;
+            }
+            sockets.Add(new ListeningSocket(protocol, port, bind, family, source + ": ss") { Uid = uid, Gid = null, Mark = mark });
             if (device is not null)
                 unmodelled.Add($"{source}: {f[0]} socket {local} is bound to device {device}; the binding is not modelled (it takes packets from any device)");
         }

@@ -278,12 +278,13 @@ public class SnapshotErrorTests
             udp UNCONN 0      0                    *%lo:7101       *:*
             udp UNCONN 0      0            [fe80::1]%lo:7102    [::]:*
             tcp LISTEN 0      5                 0.0.0.0:9000 0.0.0.0:* uid:1000 ino:2270851 sk:f9 cgroup:unreachable:1 <->
+            tcp LISTEN 0      5                 0.0.0.0:9001 0.0.0.0:* ino:2366020 sk:1117 fwmark:0x7 cgroup:unreachable:1 <->
             """);
         var c = s.Load().Namespace("pfsnap-c")!;
         Assert.Equal(
         [
             "udp 0.0.0.0:7006", "udp 0.0.0.0:7007", "udp *:7004", "udp [::1]:7005", "tcp 127.0.0.1:7003", "tcp [::]:7002", "tcp 127.0.0.1:7008",
-            "udp *:7101", "udp [fe80::1]:7102", "tcp 0.0.0.0:9000 uid 1000",
+            "udp *:7101", "udp [fe80::1]:7102", "tcp 0.0.0.0:9000 uid 1000", "tcp 0.0.0.0:9001 mark 0x7",
         ], c.Sockets!.Select(x => x.ToString()[..x.ToString().IndexOf(" (", StringComparison.Ordinal)]));
         Assert.Equal([null, IpFamily.V6], c.Sockets!.Where(x => x.Port is 7004 or 7002).Select(x => x.Family));
         // ss -e names a socket's owner only when it is not root, and never its group
