@@ -4,6 +4,7 @@
   meta.json                  scenario, namespace prefix, wire point, clock offset (realtime - monotonic)
   wire.pcap                  tcpdump -i DEV on the wire point (Ethernet)
   drops.txt                  bpftrace lib/drops.bt: skb:kfree_skb in the scenario's namespaces
+  drops.missed               events the drop watch's programs missed (recursion_misses; absent in older work directories)
   ns/NAME/link.json          ip -j -d link (devices, veth peers, bridge ports)
   ns/NAME/listid.txt         ip netns list-id (nsid -> namespace name, to resolve veth peers)
   ns/NAME/ruleset.txt|json   nft -a -s list ruleset / nft -j list ruleset, before the trace tables
@@ -724,6 +725,16 @@ def load_drops(path, inums, names):
     return drops
 
 
+def drop_watch_missed(work):
+    """{"dropsMissed": N}: kfree_skb/consume_skb events the kernel did not give the drop watch (its
+    programs' recursion_misses); {} for older work directories."""
+    p = os.path.join(work, "drops.missed")
+    if not os.path.exists(p):
+        return {}
+    with open(p) as f:
+        return {"dropsMissed": int(f.read().strip() or 0)}
+
+
 def drop_reason_names():
     for base in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing"):
         p = os.path.join(base, "events/skb/kfree_skb/format")
@@ -1125,6 +1136,7 @@ def main():
     att = sum(1 for f in frames if f.get("attributed"))
     doc["stats"] = {"frames": len(frames), "attributed": att, "traceEvents": n_events,
                     "traceLost": lost_any, "ruleEvents": own_rules, "nftMonitorRuleEvents": nft_rules,
+                    **drop_watch_missed(W),
                     "directions": {"in": sum(1 for f in frames if f.get("direction") == "in"),
                                    "out": sum(1 for f in frames if f.get("direction") == "out")}}
     if lost_any:
@@ -1136,6 +1148,9 @@ def main():
         f.write(dumps(doc))
         f.write("\n")
     print(f"analyze: {len(frames)} frames, {att} attributed, {n_events} trace events", file=sys.stderr)
+    if doc["stats"].get("dropsMissed"):
+        print(f"analyze: warning: the drop watch missed {doc['stats']['dropsMissed']} events (another BPF program was "
+              "running on the CPU): packets they freed end Unknown", file=sys.stderr)
 
 
 
