@@ -5,6 +5,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import analyze  # noqa: E402
+import checks  # noqa: E402
 
 # lb-ipip-fou-decap frame 17: GUE to 6080 naming protocol 47; the IP_NOPROTO drop's outer header has
 # tot_len 0x2c (56 less the UDP and GUE headers) and the unchanged checksum.
@@ -51,10 +52,4 @@ cases = [
     ("another IP id does not", analyze.drop_matches({"nh": other}, wire, b""), False),
     ("identical headers match", analyze.drop_matches({"nh": wire}, wire, b""), True),
 ]
-fails = 0
-for name, got, want in cases:
-    if got != want:
-        print(f"FAIL {name}: {got}")
-        fails += 1
-print(f"{len(cases) - fails} passed, {fails} failed")
-sys.exit(1 if fails else 0)
+checks.run(cases)

@@ -5,6 +5,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import compare  # noqa: E402
+import checks  # noqa: E402
 
 
 def frame(fate, reason=None):
@@ -25,10 +26,4 @@ cases = [
      compare.lost_in(run(0), run(2), dropped, dict(unknown, path=[dict(unknown["path"][0], out=["port1"]), unknown["path"][1]])), None),
     ("a different known fate is a disagreement", compare.lost_in(run(2), run(2), dropped, delivered), None),
 ]
-fails = 0
-for name, got, want in cases:
-    if got != want:
-        print(f"FAIL {name}: {got}")
-        fails += 1
-print(f"{len(cases) - fails} passed, {fails} failed")
-sys.exit(1 if fails else 0)
+checks.run(cases)
