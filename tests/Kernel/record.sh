@@ -241,6 +241,7 @@ COND=${COND% || }
 sed "s/NSCOND/$COND/" "$HERE/lib/drops.bt" >"$WORK/drops.bt"
 timeout $((TMAX + 120)) bpftrace -o "$WORK/drops.txt" "$WORK/drops.bt" 2>"$WORK/bpftrace.err" &
 PIDS+=($!)
+BTWATCH=$!
 
 wait_for() {   # wait_for FILE PATTERN WHAT
     local deadline=$((SECONDS + 30 * SLOW))
@@ -292,6 +293,13 @@ for n in "${NSS[@]}"; do
         ip netns exec "$PREFIX$n" conntrack -L -f $fam -o id 2>/dev/null || true
     done >"$WORK/ns/$n/conntrack.txt"
 done
+# the drop watch must still run (a probe that failed to attach ends it), and its programs count the
+# events they missed: the kernel skips a tracepoint program that fires while another BPF program runs
+# on that CPU (an interrupt in the middle of one; softirqs run on its exit), so a packet can have no
+# kfree_skb event although the kernel freed it -- such a packet is Unknown, not judged
+BT=$(cat "/proc/$BTWATCH/task/$BTWATCH/children" 2>/dev/null | awk '{print $1}')
+[[ -n $BT && -d /proc/$BT ]] || { cat "$WORK/bpftrace.err" >&2; log "bpftrace stopped before the end"; exit 1; }
+cat /proc/"$BT"/fdinfo/* 2>/dev/null | awk '$1 == "recursion_misses:" {s += $2} END {print s + 0}' >"$WORK/drops.missed"
 for pid in "${PIDS[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
 for pid in "${PIDS[@]}"; do timeout 10 tail --pid="$pid" -f /dev/null 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true; done
 PIDS=()

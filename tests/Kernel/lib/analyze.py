@@ -4,6 +4,7 @@
   meta.json                  scenario, namespace prefix, wire point, clock offset (realtime - monotonic)
   wire.pcap                  tcpdump -i DEV on the wire point (Ethernet)
   drops.txt                  bpftrace lib/drops.bt: skb:kfree_skb in the scenario's namespaces
+  drops.missed               events the drop watch's programs missed (recursion_misses; absent in older work directories)
   ns/NAME/link.json          ip -j -d link (devices, veth peers, bridge ports)
   ns/NAME/listid.txt         ip netns list-id (nsid -> namespace name, to resolve veth peers)
   ns/NAME/ruleset.txt|json   nft -a -s list ruleset / nft -j list ruleset, before the trace tables
@@ -26,8 +27,8 @@ How a frame of wire.pcap is followed (the schema is in tests/scenarios/README.md
      copy to the journey with a chain run on that output device whose header bytes (after NAT, the
      observer chains run last) are the copy's. Identical copies are paired in time order.
   3. A copy sent on a veth is tied to the copy received on its peer (same bytes, next in time).
-  4. Drops (skb:kfree_skb) are tied to the latest journey in their namespace whose header bytes
-     match the dropped skb's network header.
+  4. Drops (skb:kfree_skb) are tied to the latest visit in their namespace whose header bytes
+     match the dropped skb's network header; identical packets take their drops in time order.
   5. A wire frame is the copy on the wire device in the wire namespace; its path is followed back to
      where it was made and forward to where it ended. A frame whose copy cannot be tied to a
      journey, or a drop, is recorded with "attributed": false and no path.
@@ -724,6 +725,16 @@ def load_drops(path, inums, names):
     return drops
 
 
+def drop_watch_missed(work):
+    """{"dropsMissed": N}: kfree_skb/consume_skb events the kernel did not give the drop watch (its
+    programs' recursion_misses); {} for older work directories."""
+    p = os.path.join(work, "drops.missed")
+    if not os.path.exists(p):
+        return {}
+    with open(p) as f:
+        return {"dropsMissed": int(f.read().strip() or 0)}
+
+
 def drop_reason_names():
     for base in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing"):
         p = os.path.join(base, "events/skb/kfree_skb/format")
@@ -760,7 +771,8 @@ def drop_matches(d, nh, th):
     if reassembled_from(d["nh"], nh):
         return True
     n = min(len(nh), len(d["nh"]))
-    if n < 8 or without_length(d["nh"][:n]) != without_length(nh[:n]):
+    # fewer than 8 bytes only when they are the whole packet (a TCN BPDU: LLC header and 4 bytes)
+    if n < 8 and n < len(nh) or without_length(d["nh"][:n]) != without_length(nh[:n]):
         return False
     if th and len(nh) < len(d["nh"]):
         m = min(len(th), len(d["nh"]) - len(nh))
@@ -769,17 +781,32 @@ def drop_matches(d, nh, th):
 
 
 def bind_drops(ns, drops, visits):
+    """Each drop (or free) goes to the latest visit of its bytes that began before it (trace times
+    are late, hence 200 ms of slack). Identical packets (a bridge's hello BPDUs, retransmissions)
+    take their drops in time order: drops are handled in kernel time order (bpftrace prints each
+    CPU's buffer in turn) and each goes to the latest visit that began before it (20 ms) and holds
+    none of its kind yet, up to 2 s before the latest; only when there is none, to the latest."""
     left = []
-    for d in drops:
+    taken = set()
+    for d in sorted(drops, key=lambda d: d["t"]):
         best = None
+        found = []
         for v in visits:
             cands = [(c.nh, c.th) for c in v.crs if c.nh] + [(c.l3[:60], b"") for c in v.rx + v.tx]
             if not any(drop_matches(d, nh, th) for nh, th in cands):
                 continue
             if v.t > d["t"] + 200_000_000:
                 continue
-            if best is None or v.t > best.t:
-                best = v
+            found.append(v)
+        # identical packets: the latest that began before the drop and holds none of the kind yet
+        early = [v for v in found if v.t <= d["t"] + 20_000_000]
+        last = max((v.t for v in early), default=0)
+        best = max((v for v in early if (id(v), d["kind"]) not in taken and last - v.t < 2_000_000_000),
+                   key=lambda v: v.t, default=None)
+        if best is None:
+            best = max(found, key=lambda v: v.t, default=None)
+        if best is not None:
+            taken.add((id(best), d["kind"]))
         if best is None:
             if d["kind"] == "DROP":
                 left.append(d)
@@ -1109,6 +1136,7 @@ def main():
     att = sum(1 for f in frames if f.get("attributed"))
     doc["stats"] = {"frames": len(frames), "attributed": att, "traceEvents": n_events,
                     "traceLost": lost_any, "ruleEvents": own_rules, "nftMonitorRuleEvents": nft_rules,
+                    **drop_watch_missed(W),
                     "directions": {"in": sum(1 for f in frames if f.get("direction") == "in"),
                                    "out": sum(1 for f in frames if f.get("direction") == "out")}}
     if lost_any:
@@ -1120,6 +1148,9 @@ def main():
         f.write(dumps(doc))
         f.write("\n")
     print(f"analyze: {len(frames)} frames, {att} attributed, {n_events} trace events", file=sys.stderr)
+    if doc["stats"].get("dropsMissed"):
+        print(f"analyze: warning: the drop watch missed {doc['stats']['dropsMissed']} events (another BPF program was "
+              "running on the CPU): packets they freed end Unknown", file=sys.stderr)
 
 
 

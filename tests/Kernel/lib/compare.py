@@ -8,6 +8,9 @@ milliseconds either side of the end of the capture). For every aligned pair, wha
 decided must be the same: per visit the namespace, input device, hooks, chains with their verdicts
 and deciding rule handles and trails, conntrack state names, fate, drop reason and output devices.
 Frames present in only one run are listed (as traffic that differed, not as a disagreement).
+A pair that differs only in that a visit ends Unknown in one run, a run whose drop watch missed
+events (stats.dropsMissed: the kernel skipped its program, so a packet's kfree_skb was never seen),
+is listed as lost, not as a disagreement: the judge does not judge such a frame.
 Exit status 0 when every aligned pair agrees and at most 10% of the frames are unaligned."""
 import json
 import re
@@ -39,6 +42,21 @@ def frame_key(f):
             tuple(visit_key(v) for v in f.get("path", [])))
 
 
+def lost_in(a, b, fa, fb):
+    """"A" or "B" when frames fa and fb differ only in visits that end Unknown in that run (and
+    the run's drop watch missed events), else None."""
+    pa, pb = fa.get("path", []), fb.get("path", [])
+    if len(pa) != len(pb) or fa.get("direction") != fb.get("direction"):
+        return None
+    for name, run, mine, other in (("A", a, pa, pb), ("B", b, pb, pa)):
+        if not run.get("stats", {}).get("dropsMissed") or not any(m["fate"] == "Unknown" for m in mine):
+            continue
+        unknown = lambda v: visit_key({k: x for k, x in v.items() if k != "reason"} | {"fate": "Unknown"})
+        if all(visit_key(m) == (unknown(o) if m["fate"] == "Unknown" else visit_key(o)) for m, o in zip(mine, other)):
+            return name
+    return None
+
+
 def main():
     import difflib
     a, b = (json.load(open(p)) for p in sys.argv[1:3])
@@ -49,12 +67,16 @@ def main():
     bad = 0
     paired = 0
     only = []
+    lost = []
     for tag, i1, i2, j1, j2 in sm.get_opcodes():
         if tag == "equal":
             for i, j in zip(range(i1, i2), range(j1, j2)):
                 paired += 1
                 ka, kb = frame_key(fa[i]), frame_key(fb[j])
-                if ka != kb:
+                if ka != kb and (run := lost_in(a, b, fa[i], fb[j])):
+                    lost.append(f"A{i + 1} / B{j + 1}: {fa[i]['summary']} (Unknown in {run}: its drop watch missed "
+                                f"{(a if run == 'A' else b)['stats']['dropsMissed']} events)")
+                elif ka != kb:
                     bad += 1
                     print(f"frame A{i + 1} / B{j + 1} differs: {fa[i]['summary']}")
                     for n, (x, y) in enumerate(zip(ka, kb)):
@@ -65,8 +87,11 @@ def main():
             only += [f"B{j + 1}: {fb[j]['summary']}" for j in range(j1, j2)]
     for o in only:
         print(f"  only in one run: {o}")
+    for o in lost:
+        print(f"  lost in one run: {o}")
     total = max(len(fa), len(fb), 1)
-    print(f"{a['scenario']}: {len(fa)} vs {len(fb)} frames, {paired} aligned, {bad} disagree, {len(only)} in one run only")
+    print(f"{a['scenario']}: {len(fa)} vs {len(fb)} frames, {paired} aligned, {bad} disagree, {len(only)} in one run only"
+          + (f", {len(lost)} lost in one run" if lost else ""))
     sys.exit(1 if bad or len(only) > total // 10 else 0)
 
 
