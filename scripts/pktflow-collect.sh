@@ -134,6 +134,9 @@ collect() {
     grab "$_cns" "$_cf" addr.json ip ip -j -p addr show
     grab "$_cns" "$_cf" route4.json ip ip -j -p -4 route show table all
     grab "$_cns" "$_cf" route6.json ip ip -j -p -6 route show table all
+    # the same routes as text: `ip -j` leaves out which metrics are locked (`mtu lock 1300`)
+    grab "$_cns" "$_cf" route4.txt ip ip -4 route show table all
+    grab "$_cns" "$_cf" route6.txt ip ip -6 route show table all
     grab "$_cns" "$_cf" rule4.json ip ip -j -p -4 rule show
     grab "$_cns" "$_cf" rule6.json ip ip -j -p -6 rule show
     grab "$_cns" "$_cf" nexthop.json ip ip -j -p nexthop show

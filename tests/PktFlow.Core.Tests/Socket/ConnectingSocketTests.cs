@@ -22,7 +22,7 @@ public class ConnectingSocketTests
         ip -n wan link set eth0 up
         ip netns exec wan socat TCP-LISTEN:80,fork SYSTEM:true &
         nft -f - <<'NFT'
-        table ip filter { chain input { type filter hook input priority 0; policy accept; tcp dport 113 reject with tcp reset } }
+        table ip filter { chain input { type filter hook input priority 0; policy accept; tcp dport 113 reject with tcp reset; }; }
         NFT
         """;
 

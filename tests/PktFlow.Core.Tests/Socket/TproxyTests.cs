@@ -131,11 +131,11 @@ public class TproxyTests
     }
 
     [Theory]
-    [InlineData("table ip t { chain c { type filter hook input priority 0; tcp dport 80 tproxy to :8080 } }", "only valid in prerouting")]
-    [InlineData("table ip t { chain c { type filter hook prerouting priority 0; tproxy to :8080 } }", "requires transport protocol match")]
-    [InlineData("table inet t { chain c { type filter hook prerouting priority 0; tcp dport 80 tproxy ip to [2001:db8::1]:80 } }", "Conflicting network layer protocols")]
-    [InlineData("table ip t { chain c { type filter hook prerouting priority 0; tcp dport 80 tproxy ip6 to :80 } }", "Conflicting network layer protocols")]
-    [InlineData("table ip t { chain c { type filter hook prerouting priority 0; socket cgroupv2 level 1 \"x\" } }", "unsupported: socket cgroupv2")]
+    [InlineData("table ip t { chain c { type filter hook input priority 0; tcp dport 80 tproxy to :8080; }; }", "only valid in prerouting")]
+    [InlineData("table ip t { chain c { type filter hook prerouting priority 0; tproxy to :8080; }; }", "requires transport protocol match")]
+    [InlineData("table inet t { chain c { type filter hook prerouting priority 0; tcp dport 80 tproxy ip to [2001:db8::1]:80; }; }", "Conflicting network layer protocols")]
+    [InlineData("table ip t { chain c { type filter hook prerouting priority 0; tcp dport 80 tproxy ip6 to :80; }; }", "Conflicting network layer protocols")]
+    [InlineData("table ip t { chain c { type filter hook prerouting priority 0; socket cgroupv2 level 1 \"x\"; }; }", "unsupported: socket cgroupv2")]
     public void RulesNftRefuses_AreRefusedOnLoad(string ruleset, string message)
     {
         var e = Assert.Throws<NftParseException>(() => NftRuleset.Parse(ruleset, "t.nft"));

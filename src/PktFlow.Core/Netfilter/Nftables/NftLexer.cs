@@ -86,4 +86,17 @@ internal sealed class NftTokenStream
         return Next();
     }
     public static NftParseException Error(NftTok t, string msg) => new(t.File, t.Line, t.Col, t.Text, msg);
+
+    /// <summary>
+    /// nft's grammar ends each line of a block (a rule; a chain's hook, policy, device or comment; a
+    /// chain, set, map or object block inside a table) with a newline or ';' (stmt_separator), so
+    /// nft 1.0.6 refuses `accept }` and `chain c { ... } }` on one line. Its wording: the unexpected
+    /// keyword bare, punctuation quoted.
+    /// </summary>
+    public void ExpectSeparator()
+    {
+        var t = Peek();
+        if (t.IsSep || t.Kind == TokKind.Eof) return;
+        throw Error(t, $"syntax error, unexpected {(t.Kind == TokKind.Word ? t.Text : $"'{t.Text}'")}, expecting newline or semicolon");
+    }
 }

@@ -239,6 +239,7 @@ internal sealed partial class NftParser
                 if (ch is null) { ch = NewChain(tb, nameTok.Text, assignHandle: false); newChains.Add(ch); }
                 _s.Expect("{");
                 bodies.Add((ch, ChainBody(ch)));
+                _s.ExpectSeparator();
                 continue;
             }
             if (t.Is("set") || t.Is("map"))
@@ -247,19 +248,22 @@ internal sealed partial class NftParser
                 bool existed = tb.SetMap.ContainsKey(nameTok.Text);
                 var set = SetDecl(tb, nameTok, isMap: t.Is("map"));
                 if (!existed) newSets.Add(set);
+                _s.ExpectSeparator();
                 continue;
             }
-            if (t.Is("flags") || t.Is("comment")) { while (!_s.Peek().IsSep && !_s.Peek().Is("}")) _s.Next(); continue; }
+            if (t.Is("flags") || t.Is("comment")) { while (!_s.Peek().IsSep && !_s.Peek().Is("}")) _s.Next(); _s.ExpectSeparator(); continue; }
             if ((t.Is("counter") || t.Is("quota") || t.Is("limit")) && _s.Peek(1).Is("{"))
             {
                 var o = ObjectDecl(tb, t, _s.Next());
                 if (o.Handle == 0) newObjects.Add(o);
+                _s.ExpectSeparator();
                 continue;
             }
             if (t.Is("ct") && _s.Peek(2).Is("{"))
             {
                 var o = CtObjectDecl(tb, _s.Next(), _s.Next());
                 if (o.Handle == 0) newObjects.Add(o);
+                _s.ExpectSeparator();
                 continue;
             }
             if (t.Text is "synproxy" or "secmark") throw NftTokenStream.Error(t, UnsupportedObject(t.Text));
@@ -300,6 +304,7 @@ internal sealed partial class NftParser
                 ch.Priority = ParsePriority(fam);
                 if (_s.Accept("device")) ch.Device = _s.Next().Text;
                 ch.RegistrationOrder = ++_registration;
+                _s.ExpectSeparator();
                 continue;
             }
             if (t.Is("policy"))
@@ -308,11 +313,13 @@ internal sealed partial class NftParser
                 if (p.Is("accept")) ch.PolicyDrop = false;
                 else if (p.Is("drop")) ch.PolicyDrop = true;
                 else throw NftTokenStream.Error(p, $"unknown policy '{p.Text}'");
+                _s.ExpectSeparator();
                 continue;
             }
             if (t.Is("device") || t.Is("devices")) { _s.Next(); _s.Accept("="); ch.Device = _s.Next().Text; continue; }
-            if (t.Is("comment") && _s.Peek(1).Kind == TokKind.String && (_s.Peek(2).IsSep || _s.Peek(2).Is("}"))) { _s.Next(); _s.Next(); continue; }
+            if (t.Is("comment") && _s.Peek(1).Kind == TokKind.String && (_s.Peek(2).IsSep || _s.Peek(2).Is("}"))) { _s.Next(); _s.Next(); _s.ExpectSeparator(); continue; }
             int start = _s.Pos; SkipRule(); rules.Add((start, _s.Pos));
+            _s.ExpectSeparator();
         }
         return rules;
     }

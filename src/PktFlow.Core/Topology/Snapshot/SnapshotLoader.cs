@@ -137,8 +137,8 @@ public static class SnapshotLoader
             Links(ns, Json(name, "link.json", required: true)!.Value);
             var known = ns.Devices.Select(d => d.Device.Name).ToHashSet(StringComparer.Ordinal);
             Addresses(Json(name, "addr.json", required: true)!.Value, known, ns.Addresses);
-            Routes(ns, Json(name, "route4.json", required: true)!.Value, IpFamily.V4, known);
-            Routes(ns, Json(name, "route6.json", required: true)!.Value, IpFamily.V6, known);
+            Routes(ns, name, "route4", IpFamily.V4, known);
+            Routes(ns, name, "route6", IpFamily.V6, known);
             if (Text(name, "sysctl.txt") is { } sysctl) Sysctls(ns, sysctl, $"{name}/sysctl.txt");
             if (Json(name, "netns.json", required: false) is { } ids) NamespaceIds(ns, ids);
 
@@ -323,10 +323,25 @@ public static class SnapshotLoader
             }
         }
 
-        private void Routes(NamespaceRecord ns, SnapshotJson root, IpFamily family, HashSet<string> known)
+        /// <summary>
+        /// routeN.json, with routeN.txt (the same dump as text, came later: older snapshots lack it)
+        /// for what `ip -j` leaves out: whether a metric is locked.
+        /// </summary>
+        private void Routes(NamespaceRecord ns, string name, string file, IpFamily family, HashSet<string> known)
         {
-            foreach (var r in root.Items())
+            var root = Json(name, file + ".json", required: true)!.Value;
+            var items = root.Items().ToList();
+            List<string>? text = null;
+            string? whyNoText = null;
+            var txt = $"{name}/{file}.txt";
+            if (!File.Exists(Path.Combine(dir, txt)))
+                whyNoText = Explain(txt) is { } why ? $"{txt} is not in the snapshot ({why})" : $"the snapshot has no {txt} (an older collector)";
+            else if (SnapshotRouteMetrics.RouteLines(Text(name, file + ".txt")!) is var lines && lines.Count != items.Count)
+                whyNoText = $"{txt} lists {lines.Count} routes where {file}.json lists {items.Count} (the routes changed while the snapshot was taken)";
+            else text = lines;
+            for (int i = 0; i < items.Count; i++)
             {
+                var r = items[i];
                 var type = r.Opt("type") is { } t ? RouteTypeOf(t) : RouteType.Unicast;
                 var dst = r.Req("dst", family == IpFamily.V4 ? "an IPv4 prefix" : "an IPv6 prefix").Prefix(family);
                 var table = r.Opt("table") is { } tb ? Table(tb) : RouteTables.Main;
@@ -347,8 +362,9 @@ public static class SnapshotLoader
                         Warnings.Add($"{r.File}: {r.Path}: device '{nh.Device}' is not in link.json (it changed while the snapshot was taken)");
                 }
                 uint? nhid = r.Opt("nhid") is { } id ? (uint)id.Integer(1, uint.MaxValue) : null;
-                if (r.Opt("metrics") is { } metrics)
-                    _unmodelled.Add($"{r.File}: {r.Path}: route {dst} table {RouteTables.Name(table)} has metrics {metrics.Compact()} (not modelled)");
+                var (mtu, mtuLocked) = r.Opt("metrics") is { } metrics
+                    ? SnapshotRouteMetrics.Mtu(metrics, $"{dst} table {RouteTables.Name(table)}", text?[i], whyNoText, _unmodelled, Warnings)
+                    : (0, false);
                 if (r.Opt("encap") is { } encap)
                     _unmodelled.Add($"{r.File}: {r.Path}: route {dst} table {RouteTables.Name(table)} has encap {encap.Compact()} (lightweight tunnels are not modelled)");
                 if (dev is not null && !known.Contains(dev))
@@ -360,7 +376,7 @@ public static class SnapshotLoader
                     Metric = (uint)(r.Opt("metric")?.Integer(0, uint.MaxValue) ?? 0),
                     Scope = r.Opt("scope") is { } s ? Scope(s) : AddressScope.Global,
                     Protocol = r.Opt("protocol")?.Text() ?? "boot",
-                    Nexthops = nexthops is { Count: > 1 } ? nexthops : null, NexthopId = nhid,
+                    Nexthops = nexthops is { Count: > 1 } ? nexthops : null, NexthopId = nhid, Mtu = mtu, MtuLocked = mtuLocked,
                 });
             }
         }

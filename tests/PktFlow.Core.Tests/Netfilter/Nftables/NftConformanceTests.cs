@@ -32,7 +32,7 @@ public class NftConformanceTests
                 if (parts.Length < 2 || parts[1].Trim() != "ok") continue;
                 total++;
                 var hook = family == "netdev" ? "ingress device \"lo\"" : "input";
-                var text = $"table {family} test {{ {decls}\n chain c {{ type filter hook {hook} priority 0; }} chain x {{ }} chain y {{ }} }}\nadd rule {family} test c {parts[0]}\n";
+                var text = $"table {family} test {{ {decls}\n chain c {{ type filter hook {hook} priority 0; }}; chain x {{ }}; chain y {{ }}; }}\nadd rule {family} test c {parts[0]}\n";
                 try { NftRuleset.Parse(text, Path.GetFileName(file)); ok++; }
                 catch (NftParseException e)
                 {

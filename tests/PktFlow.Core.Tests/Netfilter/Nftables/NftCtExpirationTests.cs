@@ -60,7 +60,7 @@ public class NftCtExpirationTests
     [InlineData("ct event set 0x0", "0x0")]
     public void CtEventSetForms(string rule, string events)
     {
-        var rs = NftRuleset.Parse($"table ip t {{ chain c {{ type filter hook input priority 0; {rule}; }} }}", "e.nft");
+        var rs = NftRuleset.Parse($"table ip t {{ chain c {{ type filter hook input priority 0; {rule}; }}; }}", "e.nft");
         var stmt = Assert.IsType<CtEventSetStmt>(Assert.Single(rs.Tables[0].Chains[0].Rules[0].Stmts));
         Assert.Equal(events, stmt.Events);
     }

@@ -6,7 +6,7 @@ public class NftEvaluatorTests
 {
     private static NftHookResult Run(string rules, FakeNftPacket p, string family = "inet", string policy = "accept", NftHookPoint hook = NftHookPoint.Input)
     {
-        var rs = NftRuleset.Parse($"table {family} t {{\n chain c {{ type filter hook {hook.ToString().ToLowerInvariant()} priority 0; policy {policy};\n{rules}\n }}\n chain sub {{ tcp dport 23 drop\n udp dport 53 return\n tcp dport 24 accept }}\n}}", "e.nft");
+        var rs = NftRuleset.Parse($"table {family} t {{\n chain c {{ type filter hook {hook.ToString().ToLowerInvariant()} priority 0; policy {policy};\n{rules}\n }}\n chain sub {{ tcp dport 23 drop\n udp dport 53 return\n tcp dport 24 accept; }}\n}}", "e.nft");
         return NftEvaluator.RunHook(rs, p.Family, hook, p);
     }
 
@@ -114,7 +114,7 @@ public class NftEvaluatorTests
     [Fact]
     public void Counter_LogAndMarks()
     {
-        var rs = NftRuleset.Parse("table ip t { chain c { type filter hook input priority 0; counter log prefix \"in: \" meta mark set 0x2a ct mark set 9 meta mark 42 counter; } }", "c.nft");
+        var rs = NftRuleset.Parse("table ip t { chain c { type filter hook input priority 0; counter log prefix \"in: \" meta mark set 0x2a ct mark set 9 meta mark 42 counter; }; }", "c.nft");
         var p = FakeNftPacket.Tcp4("1.1.1.1", "2.2.2.2", 1, 80);
         var state = new NftState(1, "t");
         var r = NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Input, p, state: state);
@@ -147,7 +147,7 @@ public class NftEvaluatorTests
     [InlineData("redirect to :3128", "redirect", null, 3128)]
     public void Nat(string rule, string kind, string? addr, int? port)
     {
-        var rs = NftRuleset.Parse($"table ip n {{ chain c {{ type nat hook prerouting priority dstnat; tcp dport 80 {rule}; }} }}", "n.nft");
+        var rs = NftRuleset.Parse($"table ip n {{ chain c {{ type nat hook prerouting priority dstnat; tcp dport 80 {rule}; }}; }}", "n.nft");
         var r = NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Prerouting, FakeNftPacket.Tcp4("1.1.1.1", "2.2.2.2", 1, 80));
         Assert.Equal("accept", r.Verdict);
         Assert.Equal(kind, r.Nat!.Kind); Assert.Equal(addr, r.Nat.Address); Assert.Equal(port, r.Nat.PortMin);
@@ -158,9 +158,9 @@ public class NftEvaluatorTests
     public void PriorityOrderAcrossTables_AcceptEndsChainDropEndsHook()
     {
         var rs = NftRuleset.Parse("""
-table inet late { chain c { type filter hook input priority 10; drop; } }
-table ip early { chain c { type filter hook input priority -10; accept; } }
-table ip6 other { chain c { type filter hook input priority -20; drop; } }
+table inet late { chain c { type filter hook input priority 10; drop; }; }
+table ip early { chain c { type filter hook input priority -10; accept; }; }
+table ip6 other { chain c { type filter hook input priority -20; drop; }; }
 """, "o.nft");
         var r = NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Input, FakeNftPacket.Tcp4("1.1.1.1", "2.2.2.2", 1, 80));
         Assert.Equal("drop", r.Verdict);
@@ -188,7 +188,7 @@ table inet f {
     [Fact]
     public void Evaluation_DoesNotAllocatePerRule()
     {
-        var rs = NftRuleset.Parse("table ip t { chain c { type filter hook input priority 0; ip saddr 10.0.0.0/8 tcp dport { 22, 80 } accept; ip daddr 9.9.9.9 drop; tcp flags & (syn|ack) == syn counter; } }", "a.nft");
+        var rs = NftRuleset.Parse("table ip t { chain c { type filter hook input priority 0; ip saddr 10.0.0.0/8 tcp dport { 22, 80 } accept; ip daddr 9.9.9.9 drop; tcp flags & (syn|ack) == syn counter; }; }", "a.nft");
         var p = FakeNftPacket.Tcp4("1.1.1.1", "2.2.2.2", 1, 80);
         var state = new NftState(1, "t");
         NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Input, p, state: state);

@@ -10,7 +10,7 @@ public class NftHeaderFieldTests
     private static bool Matches(string rule, FakeNftPacket p, NftFamily family = NftFamily.Ip6)
     {
         var fam = family == NftFamily.Ip6 ? "ip6" : "ip";
-        var rs = NftRuleset.Parse($"table {fam} t {{ chain c {{ type filter hook input priority 0; policy accept; {rule} drop; }} }}", "h.nft");
+        var rs = NftRuleset.Parse($"table {fam} t {{ chain c {{ type filter hook input priority 0; policy accept; {rule} drop; }}; }}", "h.nft");
         return NftEvaluator.RunHook(rs, family, NftHookPoint.Input, p).Verdict == "drop";
     }
 

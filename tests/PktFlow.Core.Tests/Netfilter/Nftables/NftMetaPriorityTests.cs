@@ -73,7 +73,7 @@ public class NftMetaPriorityTests
     [Fact]
     public void SetAndMatchInOneChain()
     {
-        var rs = NftRuleset.Parse("table ip t { chain c { type filter hook input priority 0; meta priority set 1:2; meta priority 1:2 meta priority set root; meta priority != root drop; } }", "c.nft");
+        var rs = NftRuleset.Parse("table ip t { chain c { type filter hook input priority 0; meta priority set 1:2; meta priority 1:2 meta priority set root; meta priority != root drop; }; }", "c.nft");
         var p = FakeNftPacket.Tcp4("1.1.1.1", "2.2.2.2", 1, 80);
         var r = NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Input, p);
         Assert.Equal("accept", r.Verdict);
@@ -86,7 +86,7 @@ public class NftMetaPriorityTests
     [InlineData("meta priority 10000:1", "10000:1")]
     public void BadClassidsFailOnLoad(string rule, string message)
     {
-        var e = Assert.ThrowsAny<Exception>(() => NftRuleset.Parse($"table ip t {{ chain c {{ {rule}; }} }}", "c.nft"));
+        var e = Assert.ThrowsAny<Exception>(() => NftRuleset.Parse($"table ip t {{ chain c {{ {rule}; }}; }}", "c.nft"));
         Assert.Contains(message, e.Message);
     }
 

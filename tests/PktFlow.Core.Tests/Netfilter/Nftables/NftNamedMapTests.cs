@@ -20,7 +20,7 @@ public class NftNamedMapTests
     public void VerdictMap_ConcatenatedKey_GotoTheServiceChain() // kube-proxy: ip daddr . meta l4proto . th dport vmap @service-ips
     {
         var rs = NftStateTests.Rules("ip daddr . meta l4proto . th dport vmap @service-ips\ndrop",
-            "map service-ips { type ipv4_addr . inet_proto . inet_service : verdict; elements = { 10.0.0.1 . tcp . 80 : goto svc, 10.0.0.1 . udp . 53 : accept } }\nchain svc { accept }");
+            "map service-ips { type ipv4_addr . inet_proto . inet_service : verdict; elements = { 10.0.0.1 . tcp . 80 : goto svc, 10.0.0.1 . udp . 53 : accept }; }\nchain svc { accept; }");
         string V(FakeNftPacket p) => NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Input, p, state: new NftState(1, "h")).Verdict;
         Assert.Equal("accept", V(FakeNftPacket.Tcp4("10.1.0.2", "10.0.0.1", 1000, 80)));
         Assert.Equal("accept", V(FakeNftPacket.Udp4("10.1.0.2", "10.0.0.1", 1000, 53)));
@@ -52,17 +52,17 @@ public class NftNamedMapTests
     [Fact]
     public void DeleteElement_NotInTheMap_FailsAsNftDoes()
     {
-        var e = Assert.Throws<NftParseException>(() => NftRuleset.Parse("table ip t { map m { type ipv4_addr : ipv4_addr; } }\ndelete element ip t m { 10.0.0.9 }", "m.nft"));
+        var e = Assert.Throws<NftParseException>(() => NftRuleset.Parse("table ip t { map m { type ipv4_addr : ipv4_addr; }; }\ndelete element ip t m { 10.0.0.9 }", "m.nft"));
         Assert.Contains("element not in map 'm'", e.Message);
     }
 
     [Theory]
     [InlineData("dnat ip to ip daddr . tcp dport map { 10.0.0.1 . 80 : 192.168.1.2 . 8080 }", "", "192.168.1.2", 8080)]
     [InlineData("dnat ip addr . port to ip daddr . tcp dport map { 10.0.0.1 . 80 : 192.168.1.2 . 8080 }", "", "192.168.1.2", 8080)]
-    [InlineData("dnat ip to ip daddr . tcp dport map @mp", "map mp { type ipv4_addr . inet_service : ipv4_addr . inet_service; elements = { 10.0.0.1 . 80 : 192.168.1.2 . 8080 } }", "192.168.1.2", 8080)]
+    [InlineData("dnat ip to ip daddr . tcp dport map @mp", "map mp { type ipv4_addr . inet_service : ipv4_addr . inet_service; elements = { 10.0.0.1 . 80 : 192.168.1.2 . 8080 }; }", "192.168.1.2", 8080)]
     [InlineData("meta l4proto tcp dnat to ip daddr map { 10.0.0.1 : 192.168.1.2 } : 8080", "", "192.168.1.2", 8080)]
     [InlineData("meta l4proto tcp dnat to ip daddr map { 10.0.0.1 : 192.168.1.2 }:8080", "", "192.168.1.2", 8080)]
-    [InlineData("dnat to ip daddr map @m", "map m { type ipv4_addr : ipv4_addr; elements = { 10.0.0.1 : 192.168.1.2 } }", "192.168.1.2", null)]
+    [InlineData("dnat to ip daddr map @m", "map m { type ipv4_addr : ipv4_addr; elements = { 10.0.0.1 : 192.168.1.2 }; }", "192.168.1.2", null)]
     public void NatMap_AddressAndPort(string rule, string decls, string address, int? port)
     {
         var nat = Dnat(Nat(rule, decls), FakeNftPacket.Tcp4("10.1.0.2", "10.0.0.1", 1000, 80));
@@ -75,7 +75,7 @@ public class NftNamedMapTests
     [Fact]
     public void SnatMap_PortRangeAfterTheMap()
     {
-        var rs = NftRuleset.Parse("table ip t { chain post { type nat hook postrouting priority srcnat; meta l4proto udp snat to ip saddr map { 10.1.0.2 : 192.168.1.2 } : 1000-2000; } }", "m.nft");
+        var rs = NftRuleset.Parse("table ip t { chain post { type nat hook postrouting priority srcnat; meta l4proto udp snat to ip saddr map { 10.1.0.2 : 192.168.1.2 } : 1000-2000; }; }", "m.nft");
         var nat = NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Postrouting, FakeNftPacket.Udp4("10.1.0.2", "8.8.8.8", 5, 53), state: new NftState(1, "h")).Nat!;
         Assert.Equal(("snat", "192.168.1.2", 1000, 2000), (nat.Kind, nat.Address, nat.PortMin!.Value, nat.PortMax!.Value));
     }
@@ -87,10 +87,10 @@ public class NftNamedMapTests
     [InlineData("tcp dport vmap @m", "map m { type ipv4_addr : verdict; }", "datatype mismatch: map 'm' has key type ipv4_addr")]
     [InlineData("dnat ip to ip daddr . tcp dport map { 10.0.0.1 . 80 : 192.168.1.2 . 8080 } : 80", "", "a port after a dnat map whose data has a port")]
     [InlineData("accept", "map e { type ipv4_addr : ipv4_addr . ipv4_addr; }", "unsupported: map data of type 'ipv4_addr . ipv4_addr'")]
-    [InlineData("counter name ip saddr map @q", "map q { type ipv4_addr : quota; } quota q1 { 10 bytes }", "datatype mismatch: map 'q' maps to quota, not to counter objects")]
-    [InlineData("accept", "map c { type ipv4_addr : counter; elements = { 10.0.0.1 : \"nope\" } }", "counter 'nope' does not exist")]
+    [InlineData("counter name ip saddr map @q", "map q { type ipv4_addr : quota; }; quota q1 { 10 bytes }", "datatype mismatch: map 'q' maps to quota, not to counter objects")]
+    [InlineData("accept", "map c { type ipv4_addr : counter; elements = { 10.0.0.1 : \"nope\" }; }", "counter 'nope' does not exist")]
     [InlineData("update @m { ip saddr : ip6 daddr }", "map m { type ipv4_addr : ipv4_addr; flags dynamic; }", "datatype mismatch: map 'm' maps to ipv4_addr, the data is ip6 daddr")]
-    [InlineData("ip daddr vmap @v", "map v { type ipv4_addr : verdict; elements = { 10.0.0.1 : jump nowhere } }", "chain 'nowhere'")]
+    [InlineData("ip daddr vmap @v", "map v { type ipv4_addr : verdict; elements = { 10.0.0.1 : jump nowhere }; }", "chain 'nowhere'")]
     public void Refused_WithTheReason(string rule, string decls, string message)
     {
         var e = Assert.Throws<NftParseException>(() => Nat(rule, decls));

@@ -17,7 +17,7 @@ public class NftObjectMapTests
     public void CounterMap_CountsEachSourceInItsObject_ListedAfterTheReplay()
     {
         var rs = NftStateTests.Rules("counter name ip saddr map @cmap",
-            "counter a { }\ncounter b { packets 10 bytes 1000 }\nmap cmap { type ipv4_addr : counter; elements = { 10.1.0.2 : \"a\", 10.1.0.3 : \"b\" } }");
+            "counter a { }\ncounter b { packets 10 bytes 1000 }\nmap cmap { type ipv4_addr : counter; elements = { 10.1.0.2 : \"a\", 10.1.0.3 : \"b\" }; }");
         var st = new NftState(1, "h");
         foreach (var src in new[] { "10.1.0.2", "10.1.0.2", "10.1.0.3", "10.1.0.9" })
             Run(rs, st, FakeNftPacket.Udp4(src, "10.1.0.1", 1, 2));
@@ -35,7 +35,7 @@ public class NftObjectMapTests
         // that uses it exactly passes (consumed > quota is over, 6.18)
         var rs = NftStateTests.Rules(
             "udp dport 1 quota name \"qa\" accept\nudp dport 1 drop\nudp dport { 2, 3 } quota name udp dport map @qmap accept\nudp dport { 2, 3 } drop",
-            "quota qa { 64 bytes }\nquota qover { over 70 bytes }\nmap qmap { type inet_service : quota; elements = { 2 : \"qa\", 3 : \"qover\" } }");
+            "quota qa { 64 bytes }\nquota qover { over 70 bytes }\nmap qmap { type inet_service : quota; elements = { 2 : \"qa\", 3 : \"qover\" }; }");
         var st = new NftState(1, "h");
         FakeNftPacket P(ushort port) => FakeNftPacket.Udp4("10.1.0.2", "10.1.0.1", 9, port);
         Assert.Equal("accept", Run(rs, st, P(1)));
@@ -79,7 +79,7 @@ public class NftObjectMapTests
     public void EtherAddrAndIfname_KeysAndData()
     {
         var rs = NftStateTests.Rules("udp dport 1 update @lastmac { ip saddr : ether saddr }\nudp dport 2 add @lastif { ip saddr : iifname }\nudp dport 3 iifname vmap @ifs",
-            "map lastmac { type ipv4_addr : ether_addr; flags dynamic; }\nmap lastif { type ipv4_addr : ifname; flags dynamic; elements = { 10.9.9.9 : \"lo\" } }\nmap ifs { type ifname : verdict; elements = { \"eth0\" : drop } }");
+            "map lastmac { type ipv4_addr : ether_addr; flags dynamic; }\nmap lastif { type ipv4_addr : ifname; flags dynamic; elements = { 10.9.9.9 : \"lo\" }; }\nmap ifs { type ifname : verdict; elements = { \"eth0\" : drop }; }");
         var st = new NftState(1, "h");
         var p = FakeNftPacket.Udp4("10.1.0.2", "10.1.0.1", 9, 1);
         p.Mac = Convert.FromHexString("020000000101" + "020000000102" + "0800");
@@ -96,7 +96,7 @@ public class NftObjectMapTests
         var text = NftRuleset.Parse("""
             table inet t {
                 counter a { }
-                map cmap { type ipv4_addr : counter; elements = { 10.1.0.2 : "a" } }
+                map cmap { type ipv4_addr : counter; elements = { 10.1.0.2 : "a" }; }
                 chain c { type filter hook input priority filter; policy accept; counter name ip saddr map @cmap; }
             }
             """, "o.nft");
@@ -156,7 +156,7 @@ public class NftCtObjectTests
     public void CtObjects_JsonLoadsAsTheText()
     {
         // the objects as nft 1.0.6 dumps them (checked on 6.18)
-        var text = NftRuleset.Parse($"table ip t {{\n{Decls}\nchain c {{ type filter hook input priority 0; ct helper set \"cthelp1\"; }} }}", "o.nft");
+        var text = NftRuleset.Parse($"table ip t {{\n{Decls}\nchain c {{ type filter hook input priority 0; ct helper set \"cthelp1\"; }}; }}", "o.nft");
         var json = NftRuleset.ParseJson("""
             {"nftables": [{"table": {"family": "ip", "name": "t", "handle": 1}},
              {"ct helper": {"family": "ip", "name": "cthelp1", "table": "t", "handle": 2, "type": "ftp", "protocol": "tcp", "l3proto": "ip"}},

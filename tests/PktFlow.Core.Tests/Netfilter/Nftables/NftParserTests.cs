@@ -65,7 +65,7 @@ table ip b {
         // observed with nft 1.0.6: three output chains at priority 0 (a/o1, b/o2, b/o3), each ending in
         // "counter drop"; a ping counted only in b/o3, the last registered.
         var rs = NftRuleset.Parse("""
-table ip a { chain o1 { type filter hook output priority 0; counter drop; } }
+table ip a { chain o1 { type filter hook output priority 0; counter drop; }; }
 table ip b {
   chain o2 { type filter hook output priority 0; counter drop; }
   chain o3 { type filter hook output priority filter; counter drop; }
@@ -94,7 +94,7 @@ table ip b {
     [InlineData("bridge", "srcnat", 300)]
     public void Priorities(string fam, string prio, int expected)
     {
-        var rs = NftRuleset.Parse($"table {fam} t {{ chain c {{ type filter hook forward priority {prio}; }} }}", "p.nft");
+        var rs = NftRuleset.Parse($"table {fam} t {{ chain c {{ type filter hook forward priority {prio}; }}; }}", "p.nft");
         Assert.Equal(expected, rs.Tables[0].Chains[0].Priority);
     }
 
@@ -126,7 +126,7 @@ add rule inet f input ct state established,related accept
         {
             File.WriteAllText(Path.Combine(dir, "defs.nft"), "define ssh = 22\n");
             var main = Path.Combine(dir, "main.nft");
-            File.WriteAllText(main, "include \"defs.nft\"\ntable ip t { chain c { type filter hook input priority 0; tcp dport $ssh accept; } }\n");
+            File.WriteAllText(main, "include \"defs.nft\"\ntable ip t { chain c { type filter hook input priority 0; tcp dport $ssh accept; }; }\n");
             var rs = NftRuleset.Load(main);
             Assert.Equal("tcp dport 22 accept", rs.Tables[0].Chains[0].Rules[0].Text);
         }
@@ -159,7 +159,7 @@ add rule inet f input ct state established,related accept
     [Fact]
     public void AllowUnsupported_KeepsAndMarks()
     {
-        var rs = NftRuleset.Parse("table ip t { chain c { type filter hook input priority 0; tcp dport 22 osf name Linux accept; tcp dport 22 drop; } }", "u.nft",
+        var rs = NftRuleset.Parse("table ip t { chain c { type filter hook input priority 0; tcp dport 22 osf name Linux accept; tcp dport 22 drop; }; }", "u.nft",
             new NftLoadOptions { AllowUnsupported = true });
         var rules = rs.Tables[0].Chains[0].Rules;
         Assert.Contains("unknown expression 'osf'", rules[0].Unsupported);
@@ -227,12 +227,12 @@ add rule inet f input ct state established,related accept
     [InlineData("dnat to tcp dport map { 80 : 10.0.0.2 } : 8080")]
     [InlineData("dnat to 10.0.0.2")]
     public void NatPortAfterTransportMatch_Loads(string rule) =>
-        Assert.NotNull(NftRuleset.Parse($"table ip t {{ chain c {{ type nat hook prerouting priority dstnat; {rule}; }} }}", "r.nft"));
+        Assert.NotNull(NftRuleset.Parse($"table ip t {{ chain c {{ type nat hook prerouting priority dstnat; {rule}; }}; }}", "r.nft"));
 
     [Fact]
     public void JumpLoop_Refused()
     {
-        var e = Assert.Throws<NftParseException>(() => NftRuleset.Parse("table ip t { chain a { jump b; } chain b { jump a; } }", "l.nft"));
+        var e = Assert.Throws<NftParseException>(() => NftRuleset.Parse("table ip t { chain a { jump b; }; chain b { jump a; }; }", "l.nft"));
         Assert.Contains("Too many levels", e.Message);
     }
 
@@ -254,7 +254,7 @@ add rule inet f input ct state established,related accept
     [InlineData("queue num 1 bypass")]
     public void Constructs_Parse(string rule)
     {
-        var rs = NftRuleset.Parse($"table inet t {{ chain c {{ type filter hook input priority 0; {rule}; }} }}", "c.nft");
+        var rs = NftRuleset.Parse($"table inet t {{ chain c {{ type filter hook input priority 0; {rule}; }}; }}", "c.nft");
         Assert.Null(rs.Tables[0].Chains[0].Rules[0].Unsupported);
     }
 
@@ -263,7 +263,7 @@ add rule inet f input ct state established,related accept
     {
         foreach (var (f, h) in new[] { ("ip", "input"), ("ip6", "input"), ("inet", "input"), ("arp", "input"), ("bridge", "forward"), ("netdev", "ingress device \"eth0\"") })
         {
-            var rs = NftRuleset.Parse($"table {f} t {{ chain c {{ type filter hook {h} priority 0; }} }}", "f.nft");
+            var rs = NftRuleset.Parse($"table {f} t {{ chain c {{ type filter hook {h} priority 0; }}; }}", "f.nft");
             Assert.Equal(f, rs.Tables[0].ToString().Split(' ')[1]);
         }
     }

@@ -39,7 +39,7 @@ public class NftPerKeyStateTests
     public void Meter_IsAHiddenDynamicSetWithAHandleBeforeItsRule()
     {
         // nft 1.0.6: chain 1, meter set 2, its rule 3; `nft list` shows the meter in the rule, not the set
-        var rs = NftRuleset.Parse("table ip t { chain c { type filter hook input priority 0; meter m size 100 { ip saddr timeout 10s limit rate 10/second } accept; accept; } }", "m.nft");
+        var rs = NftRuleset.Parse("table ip t { chain c { type filter hook input priority 0; meter m size 100 { ip saddr timeout 10s limit rate 10/second } accept; accept; }; }", "m.nft");
         var t = rs.Tables[0];
         var m = t.Sets.Single();
         Assert.True(m.IsMeter);
@@ -199,7 +199,7 @@ public class NftPerKeyStateTests
     [Fact]
     public void EveryOutcome_UnseededJhashMap_EachBucketOnceThenTheDrawIsKept()
     {
-        var rs = NftRuleset.Parse("table ip t { chain pre { type nat hook prerouting priority dstnat; dnat to jhash ip saddr mod 2 map { 0 : 10.2.0.2, 1 : 10.3.0.2 } } }", "j.nft");
+        var rs = NftRuleset.Parse("table ip t { chain pre { type nat hook prerouting priority dstnat; dnat to jhash ip saddr mod 2 map { 0 : 10.2.0.2, 1 : 10.3.0.2 }; }; }", "j.nft");
         var st = new NftState(5, "h");
         var p = Udp("10.1.0.2", 1, 7000);
         var before = st.CloneForDryRun(Array.Empty<int>());
@@ -229,7 +229,7 @@ public class NftPerKeyStateTests
     [Fact]
     public void NatMap_NumgenIncRoundRobinsTheAddress() // kernel: frames 79-87
     {
-        var rs = NftRuleset.Parse("table inet t { chain pre { type nat hook prerouting priority dstnat; udp dport 7000 dnat ip to numgen inc mod 2 map { 0 : 10.2.0.2, 1 : 10.3.0.2 } } }", "n.nft");
+        var rs = NftRuleset.Parse("table inet t { chain pre { type nat hook prerouting priority dstnat; udp dport 7000 dnat ip to numgen inc mod 2 map { 0 : 10.2.0.2, 1 : 10.3.0.2 }; }; }", "n.nft");
         var st = new NftState(1, "h");
         var got = Enumerable.Range(0, 3).Select(i =>
         {
@@ -242,7 +242,7 @@ public class NftPerKeyStateTests
     [Fact]
     public void NatMap_WithoutAnElementTheRuleStops()
     {
-        var rs = NftRuleset.Parse("table ip t { chain pre { type nat hook prerouting priority dstnat; dnat to ip saddr map { 10.9.9.9 : 10.2.0.2 }; } }", "n.nft");
+        var rs = NftRuleset.Parse("table ip t { chain pre { type nat hook prerouting priority dstnat; dnat to ip saddr map { 10.9.9.9 : 10.2.0.2 }; }; }", "n.nft");
         var r = NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Prerouting, Udp("10.1.0.2", 1, 2), state: new NftState(1, "h"));
         Assert.Null(r.Nat);
         Assert.Equal("policy", r.Runs.Single().By);
@@ -270,7 +270,7 @@ public class NftPerKeyStateTests
     [InlineData("jhash ip saddr mod 0 vmap { 0 : accept }", "jhash modulus must be above 0")]
     public void Refusals_NameTheExpression(string rule, string message)
     {
-        var e = Assert.Throws<NftParseException>(() => NftRuleset.Parse($"table ip t {{ chain c {{ type nat hook prerouting priority dstnat; {rule}; }} }}", "r.nft"));
+        var e = Assert.Throws<NftParseException>(() => NftRuleset.Parse($"table ip t {{ chain c {{ type nat hook prerouting priority dstnat; {rule}; }}; }}", "r.nft"));
         Assert.Contains(message, e.Message);
     }
 }

@@ -138,7 +138,7 @@ public class NftStateTests
     [Fact]
     public void DeclaredElementTimeout_CountsFromTheFirstPacket()
     {
-        var rs = Rules("ip saddr @b drop", "set b { type ipv4_addr; flags timeout; elements = { 10.0.0.1 timeout 2s, 10.0.0.3 } }");
+        var rs = Rules("ip saddr @b drop", "set b { type ipv4_addr; flags timeout; elements = { 10.0.0.1 timeout 2s, 10.0.0.3 }; }");
         var st = new NftState(1, "h");
         Assert.Equal("drop", At(rs, st, 100 * Ms, Udp(1)));
         Assert.Equal("drop", At(rs, st, 2000 * Ms, Udp(1)));

@@ -18,7 +18,7 @@ internal static partial class PyTestDeclarations
         Declared(tFile).Select(d => d.IsSet
                 ? $"set {d.Name} {{ type {string.Join("; ", SetOptions().Split(d.Spec))}; }}"
                 : $"{d.Kind} {d.Name} {{ {(d.Spec.StartsWith('{') ? d.Spec[1..^1] : d.Spec)} }}")
-            .Where(decl => Loads(() => NftRuleset.Parse($"table {family} test {{ {decl} }}", "decl.nft"))));
+            .Where(decl => Loads(() => NftRuleset.Parse($"table {family} test {{ {decl}\n}}", "decl.nft"))));
 
     /// <summary>The declarations of <paramref name="tFile"/> as libnftables JSON objects of table <c>test</c>.</summary>
     public static IEnumerable<string> Json(string tFile, string family)

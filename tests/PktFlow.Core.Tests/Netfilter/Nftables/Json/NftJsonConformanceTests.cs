@@ -64,7 +64,7 @@ public class NftJsonConformanceTests(ITestOutputHelper output)
     private static NftRuleset? TextModel(string family, string rule, string file, string decls)
     {
         var hook = family == "netdev" ? "ingress device \"lo\"" : "input";
-        var text = $"table {family} test {{ {decls}\n chain c {{ type filter hook {hook} priority 0; }} chain x {{ }} chain y {{ }} }}\nadd rule {family} test c {rule}\n";
+        var text = $"table {family} test {{ {decls}\n chain c {{ type filter hook {hook} priority 0; }}; chain x {{ }}; chain y {{ }}; }}\nadd rule {family} test c {rule}\n";
         try { return NftRuleset.Parse(text, Path.GetFileName(file)); }
         catch (NftParseException) { return null; }
     }
