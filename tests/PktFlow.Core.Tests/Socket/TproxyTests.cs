@@ -142,6 +142,19 @@ public class TproxyTests
         Assert.Contains(message, e.Message);
     }
 
+    // nft 1.0.6 takes tproxy's transport context as it takes a NAT port's: a set of protocols and ct
+    // protocol give one, != does not (checked with nft -c)
+    [Theory]
+    [InlineData("meta l4proto { tcp, udp } tproxy to :8080", true)]
+    [InlineData("ct protocol tcp tproxy to :8080", true)]
+    [InlineData("meta l4proto != tcp tproxy to :8080", false)]
+    public void TproxyNeedsTheTransportContextNftKeeps(string rule, bool loads)
+    {
+        var text = $"table ip t {{ chain c {{ type filter hook prerouting priority 0; {rule}; }}; }}";
+        if (loads) NftRuleset.Parse(text, "t.nft");
+        else Assert.Contains("requires transport protocol match", Assert.Throws<NftParseException>(() => NftRuleset.Parse(text, "t.nft")).Message);
+    }
+
     [Fact]
     public void TheLabGivesListenersTheirOwnerAndIpTransparent()
     {

@@ -5,9 +5,6 @@ namespace PktFlow.Netfilter.Nftables;
 /// <summary>The socket expression (`socket transparent|mark|wildcard`) and the tproxy statement.</summary>
 internal sealed partial class NftParser
 {
-    /// <summary>The statements of the rule being compiled so far (tproxy needs a transport protocol before it).</summary>
-    private List<NftStmt> _ruleStmts = new();
-
     private NftSelector SocketSel(NftTok key) => key.Text switch
     {
         "transparent" => new SocketSelector(SocketKey.Transparent) { Text = "socket transparent" },
@@ -59,14 +56,8 @@ internal sealed partial class NftParser
             stmt.Port = p;
         }
         if (addr is null && port is null) throw Err(v, "tproxy needs an address or a port");
-        if (!_ruleStmts.Any(HasTransportProtocol)) throw Err(at, "Transparent proxy support requires transport protocol match");
+        if (!_transportKnown) throw Err(at, "Transparent proxy support requires transport protocol match");
         if (ch.Hook is { } hook && hook != NftHookPoint.Prerouting) throw Err(at, $"tproxy is only valid in prerouting (nft_tproxy_validate), not in a {hook.ToString().ToLowerInvariant()} chain");
         return stmt;
     }
-
-    /// <summary>A match that gives the rule a transport protocol: `meta l4proto tcp`, `ip protocol 6`, `tcp dport 80`, `udp sport 53`...</summary>
-    private static bool HasTransportProtocol(NftStmt s) => s is MatchStmt m && (
-        m.Sel is MetaSelector { Key: MetaKey.L4Proto } && m.Op == CmpOp.Eq
-        || m.Sel.Text is "ip protocol" or "ip6 nexthdr" && m.Op == CmpOp.Eq
-        || m.Sel is PayloadSelector { Base: PBase.Transport, NeedL4: >= 0 });
 }

@@ -11,7 +11,7 @@ internal sealed partial class NftParser
     /// <summary>The chains the rule being compiled jumps to (jump, goto, an anonymous verdict map's
     /// elements), with the token nft's error points at.</summary>
     private readonly List<(string Chain, NftTok At)> _jumpTargets = new();
-    /// <summary>An earlier statement of the rule names the transport protocol (nft's transport context).</summary>
+    /// <summary>An earlier statement of the rule names the transport protocol (nft's transport context, which NAT ports and tproxy need).</summary>
     private bool _transportKnown;
 
     private void CompileRule(NftChain ch, (int Start, int End) range)
@@ -36,7 +36,7 @@ internal sealed partial class NftParser
     /// <summary>Compiles the tokens up to the rule's end into <paramref name="rule"/>'s statements.</summary>
     private void CompileStatements(NftChain ch, NftRule rule)
     {
-        var stmts = _ruleStmts = new List<NftStmt>();
+        var stmts = new List<NftStmt>();
         _readsCtAcct = false; _jumpTargets.Clear(); _transportKnown = false;
         while (_s.Pos < _ruleEnd)
         {
