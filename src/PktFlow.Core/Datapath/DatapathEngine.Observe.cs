@@ -125,19 +125,12 @@ public sealed partial class DatapathEngine
     }
 
     /// <summary>The socket a sent TCP/UDP packet carries; a reset comes from the stack's own control socket, which has no owner.</summary>
-    private static Socket.Sock? LocalSender(SkBuff skb, NetNamespace origin, IpAddr src, IpAddr dst)
-    {
-        if (ConntrackTable.TryTuple(skb.Network, skb.Protocol == EtherTypes.Ipv6, out var tuple) && tuple.Protocol == IpProtocol.Tcp
-            && skb.Network.Length > 0 && TcpRst(skb)) return null;
-        return Socket.SockLookup.Sender(skb, origin, src, dst);
-    }
+    private static Socket.Sock? LocalSender(SkBuff skb, NetNamespace origin, IpAddr src, IpAddr dst) =>
+        TcpReset(skb) ? null : Socket.SockLookup.Sender(skb, origin, src, dst);
 
-    private static bool TcpRst(SkBuff skb)
-    {
-        var n = skb.Network;
-        int off = skb.Protocol == EtherTypes.Ipv6 ? Ipv6Header.HeaderLength : (n[0] & 0x0f) * 4;
-        return n.Length > off + 13 && (n[off + 13] & 0x04) != 0;
-    }
+    private static bool TcpReset(SkBuff skb) =>
+        ConntrackTable.TryGetL4(skb.Network, skb.Protocol == EtherTypes.Ipv6, out _, out _, out byte proto, out var l4, out _)
+        && proto == IpProtocol.Tcp && TcpHeader.TryParse(l4, out var tcp, out _) && (tcp.Flags & TcpFlags.Rst) != 0;
 
     /// <summary>
     /// A packet the host forwarded back out of the device it arrived on (ip_forward, with the ICMP

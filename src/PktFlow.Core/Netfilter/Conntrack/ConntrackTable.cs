@@ -503,7 +503,7 @@ public sealed partial class ConntrackTable
     /// <summary>The addresses, layer-4 protocol and layer-4 bytes of an IPv4 or IPv6 packet
     /// (ipv4_get_l4proto / ipv6_skip_exthdr). Non-first fragments have no layer-4 header: conntrack runs
     /// after nf_defrag, so the model expects reassembled datagrams and calls such fragments INVALID.</summary>
-    private static bool TryGetL4(ReadOnlySpan<byte> network, bool ipv6, out IpAddr src, out IpAddr dst, out byte proto,
+    internal static bool TryGetL4(ReadOnlySpan<byte> network, bool ipv6, out IpAddr src, out IpAddr dst, out byte proto,
         out ReadOnlySpan<byte> l4, out string? problem, bool quoted = false)
     {
         src = dst = default;
