@@ -147,6 +147,7 @@ collect() {
     grab "$_cns" "$_cf" iptables.txt iptables-save iptables-save
     grab "$_cns" "$_cf" ip6tables.txt ip6tables-save ip6tables-save
     grab "$_cns" "$_cf" ss.txt ss ss -tulnHe
+    grab "$_cns" "$_cf" ss-connected.txt ss ss -tunHe
     grab "$_cns" "$_cf" sysctl.txt sysctl net_sysctls
 }
 

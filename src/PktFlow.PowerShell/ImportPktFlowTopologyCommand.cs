@@ -6,7 +6,8 @@ namespace PktFlow.PowerShell;
 
 /// <summary>
 /// Import-PktFlowTopology: builds the host model once, from a lab file (-Lab) or from a snapshot of a
-/// live host made by scripts/pktflow-collect.sh (-Snapshot), for -Topology and for inspection.
+/// live host made by scripts/pktflow-collect.sh (-Snapshot), for -Topology and for inspection. With a
+/// lab, -Traffic adds the client sockets the lab's traffic script opens.
 /// </summary>
 [Cmdlet(VerbsData.Import, "PktFlowTopology", DefaultParameterSetName = LabSet)]
 [OutputType(typeof(HostTopology))]
@@ -17,6 +18,10 @@ public sealed class ImportPktFlowTopologyCommand : PSCmdlet
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = LabSet)]
     public string Lab { get; set; } = "";
 
+    /// <summary>The lab's traffic script: read only for the client sockets its commands open (socat TCP:/UDP: with sourceport=, ping -e), nothing run.</summary>
+    [Parameter(ParameterSetName = LabSet)]
+    public string? Traffic { get; set; }
+
     /// <summary>A snapshot directory written by pktflow-collect.sh (one folder per namespace).</summary>
     [Parameter(Mandatory = true, ParameterSetName = SnapshotSet)]
     public string Snapshot { get; set; } = "";
@@ -26,7 +31,8 @@ public sealed class ImportPktFlowTopologyCommand : PSCmdlet
         var path = GetUnresolvedProviderPathFromPSPath(ParameterSetName == SnapshotSet ? Snapshot : Lab);
         try
         {
-            var topology = ParameterSetName == SnapshotSet ? Topology.Snapshot.SnapshotLoader.Load(path) : LabLoader.LoadFile(path);
+            var topology = ParameterSetName == SnapshotSet ? Topology.Snapshot.SnapshotLoader.Load(path)
+                : LabLoader.LoadFile(path, Traffic is null ? null : GetUnresolvedProviderPathFromPSPath(Traffic));
             foreach (var w in topology.Warnings) WriteWarning(w);
             WriteObject(topology);
         }

@@ -75,16 +75,16 @@ public sealed partial class DatapathEngine
         if (origin is not null && LooksForwarded(skb, origin) is { } hint)
         {
             var found = SendersBeforeSnat(skb, at);
-            if (found.Count == 1)
+            if (ChooseSnatSender(found, out var why) is { } chosen)
             {
-                var (only, before) = found[0];
-                senderBeforeNat = (only, before);
-                TraceAsSentBefore(skb, t, at, only, before,
-                    $"seen leaving {at} as {src} > {dst} with one hop less than {origin.Name}'s default TTL: of the namespaces in the model only {only.Name} sends a packet that leaves here like this (as {before}, then source-NATed); traced from its output path");
+                senderBeforeNat = (chosen.Sender, chosen.Pre);
+                TraceAsSentBefore(skb, t, at, chosen.Sender, chosen.Pre,
+                    $"seen leaving {at} as {src} > {dst} with one hop less than {origin.Name}'s default TTL: {why} (as {chosen.Pre}, then source-NATed); traced from its output path");
                 return;
             }
-            t.Note(found.Count == 0 ? hint : $"{hint}; {string.Join(" and ", found.Select(f => f.Sender.Name))} would each send a packet that leaves here like this, so the model cannot tell which"
-                + " (hosts sending identical flows are indistinguishable from outside the NAT; and the port seen may be one the kernel picked at random for a flow whose own port was taken, so the sender's port cannot be seen either)");
+            t.Note(found.Count == 0 ? hint : $"{hint}; {why}"
+                + " (hosts sending identical flows are indistinguishable from outside the NAT; and the port seen may be one the kernel picked at random for a flow whose own port was taken, so the sender's port cannot be seen either;"
+                + " the connected sockets each namespace holds tell them apart: `ss -tun` in a snapshot, the client commands of a lab's traffic script)");
         }
         if (origin is not null)
         {
@@ -277,42 +277,5 @@ public sealed partial class DatapathEngine
         IPv4.IpLocalOut.Send(skb, t, pre.Source, pre.Destination, at.Device);
         if (t.Fate is Fate.Transmitted or Fate.Forwarded && t.Egress != at.ToString())
             t.Note($"the model sends it out {t.Egress}, but the capture saw it leave {at}");
-    }
-
-    /// <summary>
-    /// The first packet of a source-NATed connection leaves with the NAT address: which namespace sent
-    /// it? Each other namespace's own addresses are tried as the source, in a scratch engine (so this
-    /// replay's state is untouched); a candidate counts when its packet leaves the capture point with
-    /// exactly the addresses and ports seen.
-    /// </summary>
-    private List<(NetNamespace Sender, ConntrackTuple Pre)> SendersBeforeSnat(SkBuff skb, InjectionPoint at)
-    {
-        var found = new List<(NetNamespace, ConntrackTuple)>();
-        if (!ConntrackTable.TryTupleAnyProtocol(skb.Network, skb.Protocol == EtherTypes.Ipv6, out var seen)) return found;
-        foreach (var ns in Topology.Namespaces)
-        {
-            if (ns == at.Namespace || ns.IsLocalAddress(seen.Destination)) continue;
-            foreach (var a in ns.Addresses)
-            {
-                if (a.Family != seen.Source.Family || a.Scope != AddressScope.Global || at.Namespace.IsLocalAddress(a.Address)) continue;
-                var pre = seen with { Source = a.Address };
-                if (LeavesAs(skb, at, ns, pre, seen)) { found.Add((ns, pre)); break; }
-            }
-        }
-        return found;
-    }
-
-    private bool LeavesAs(SkBuff skb, InjectionPoint at, NetNamespace sender, ConntrackTuple pre, ConntrackTuple seen)
-    {
-        var scratch = new DatapathEngine(Topology) { Mode = Mode, Seed = Seed };
-        foreach (var (dev, senders) in StateOf(at.Namespace).ObservedSenders) scratch.StateOf(at.Namespace).ObservedSenders[dev] = senders;
-        var copy = new SkBuff(skb.Data) { Netns = sender, Dev = skb.Dev, Engine = scratch, TimestampNs = skb.TimestampNs, MacHeader = skb.MacHeader, NetworkHeader = skb.NetworkHeader, Protocol = skb.Protocol };
-        NfNat.Reconstruct(copy, pre);
-        UndoForwardHop(copy);
-        var t = new TraceBuilder();
-        IPv4.IpLocalOut.Send(copy, t, pre.Source, pre.Destination, at.Device);
-        // it must have been sent on the capture device (it may go on into a modelled namespace behind it)
-        bool sentHere = t.Path.Any(e => e.Stage is "VethXmit" or "DevQueueXmit" && e.Namespace == at.Namespace.Name && e.Device == at.Device.Name);
-        return sentHere && ConntrackTable.TryTupleAnyProtocol(copy.Network, copy.Protocol == EtherTypes.Ipv6, out var after) && after == seen;
     }
 }

@@ -44,8 +44,18 @@ public sealed class ScenarioJudgement
 /// </summary>
 public static class ScenarioJudge
 {
-    public static ScenarioJudgement Judge(string scenarioDirectory) =>
-        Judge(scenarioDirectory, LabLoader.LoadFile(Path.Combine(scenarioDirectory, "lab.sh")));
+    public static ScenarioJudgement Judge(string scenarioDirectory) => Judge(scenarioDirectory, LoadLab(scenarioDirectory));
+
+    /// <summary>
+    /// The scenario's lab.sh, with the client sockets its traffic.sh opens (read as declarations only,
+    /// <see cref="LabLoader.Load(string, string, string, string)"/>): what a user of the lab knows of who
+    /// holds which flow, and all the model is told of it.
+    /// </summary>
+    public static Topology.HostTopology LoadLab(string scenarioDirectory)
+    {
+        var traffic = Path.Combine(scenarioDirectory, "traffic.sh");
+        return LabLoader.LoadFile(Path.Combine(scenarioDirectory, "lab.sh"), File.Exists(traffic) ? traffic : null);
+    }
 
     /// <summary>How many seeds the judge tries on a scenario whose rules draw at random.</summary>
     public const int MaxSeeds = 1024;

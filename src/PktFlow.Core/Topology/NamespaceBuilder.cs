@@ -442,6 +442,11 @@ public sealed partial class NamespaceBuilder
     /// <summary>A listening socket; once one is declared the namespace's socket table is taken as complete.</summary>
     public void AddSocket(ListeningSocket socket) => (_sockets ??= new()).Add(socket);
 
+    private readonly List<ClientSocket> _clientSockets = new();
+
+    /// <summary>A connected socket the namespace holds (<see cref="NetNamespace.ClientSockets"/>).</summary>
+    public void AddClientSocket(ClientSocket socket) => _clientSockets.Add(socket);
+
     /// <summary>Moves a device out of this namespace (ip link set DEV netns NS): it arrives down, without addresses.</summary>
     public (DeviceKind Kind, MacAddress Mac, int Mtu, string? Peer, string? PeerNamespace, int IfIndex) RemoveDevice(string name)
     {
@@ -574,6 +579,7 @@ public sealed partial class NamespaceBuilder
         ns.FouPorts = _fou.ToList();
         ns.NexthopObjects = _nexthops.Values.ToList();
         ns.FdbEntries = _fdb.ToList();
+        ns.ClientSockets = _clientSockets.ToList();
         return ns;
     }
 }

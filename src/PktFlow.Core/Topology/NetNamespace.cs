@@ -43,6 +43,9 @@ public sealed class NetNamespace
     public IReadOnlyList<Neighbour> Neighbours { get; }
     /// <summary>Listening sockets; null when the configuration does not say (socket lookup is then not modelled).</summary>
     public IReadOnlyList<ListeningSocket>? Sockets { get; }
+    /// <summary>Connected (client) sockets the configuration declares: `ss -tun` of a snapshot, the client
+    /// commands of a lab's traffic script. They say who sent a flow seen after source NAT (Observe mode).</summary>
+    public IReadOnlyList<ClientSocket> ClientSockets { get; internal set; } = Array.Empty<ClientSocket>();
     /// <summary>Lab commands that shape this namespace but that the model does not evaluate yet (nft, tc, ...).</summary>
     public IReadOnlyList<string> Unmodelled { get; }
 

@@ -23,7 +23,7 @@ public sealed partial class LabLoader
 {
     public const string HostNamespace = "host";
 
-    private readonly string _file;
+    private string _file;
     private readonly Dictionary<string, NamespaceBuilder> _namespaces = new();
     private readonly List<string> _warnings = new();
     private LabCommand _cmd = null!;
@@ -36,17 +36,18 @@ public sealed partial class LabLoader
 
     public static HostTopology LoadFile(string path) => Load(File.ReadAllText(path), path);
 
-    public static HostTopology Load(string text, string fileName)
+    public static HostTopology Load(string text, string fileName) => Read(text, fileName).Build(text, fileName);
+
+    private HostTopology Build(string text, string fileName)
     {
-        var loader = Read(text, fileName);
         List<NetNamespace> namespaces;
-        try { namespaces = loader._namespaces.Values.Select(b => b.Build()).ToList(); }
+        try { namespaces = _namespaces.Values.Select(b => b.Build()).ToList(); }
         catch (TopologyException e) when (e.File is not null)
         {
             var source = e.File == fileName ? text : File.Exists(e.File) ? File.ReadAllText(e.File) : "";
             throw new LabException(e.File, e.Line, source.Split('\n').ElementAtOrDefault(e.Line - 1)?.Trim() ?? "", null, e.Message);
         }
-        return new HostTopology(namespaces, fileName, loader._warnings);
+        return new HostTopology(namespaces, fileName, _warnings);
     }
 
     /// <summary>The nftables/iptables input each namespace of a lab file is given, in order (nothing is built).</summary>
@@ -56,13 +57,17 @@ public sealed partial class LabLoader
     private static LabLoader Read(string text, string fileName)
     {
         var loader = new LabLoader(fileName);
-        var commands = ShellWords.Split(text).ToList();
+        loader.ApplyAll(ShellWords.Split(text).ToList());
+        return loader;
+    }
+
+    private void ApplyAll(List<LabCommand> commands)
+    {
         for (int i = 0; i < commands.Count; i++)
         {
-            if (commands[i].Words[0] == "for") i = loader.ForLoop(commands, i, new Dictionary<string, string>());
-            else loader.Apply(commands[i], HostNamespace);
+            if (commands[i].Words[0] == "for") i = ForLoop(commands, i, new Dictionary<string, string>());
+            else Apply(commands[i], HostNamespace);
         }
-        return loader;
     }
 
     /// <summary>
@@ -113,6 +118,7 @@ public sealed partial class LabLoader
     private void Apply(LabCommand cmd, string ns)
     {
         _cmd = cmd;
+        if (_trafficOnly) { TrafficCommand(cmd.Words.ToList(), ns); return; }
         if (cmd.Text.IndexOf("$(", StringComparison.Ordinal) is >= 0 and var at)
             throw Error(cmd.Text.AsSpan(at).StartsWith("$((") ? "shell arithmetic $((...)) is not supported: write the values out"
                 : "command substitution $(...) is not supported: write the value out", cmd.Text[at..]);

@@ -172,45 +172,14 @@ internal static class SnapshotConfiguration
     public static List<ListeningSocket> Sockets(string[] lines, string file, List<string> unmodelled)
     {
         var sockets = new List<ListeningSocket>();
-        for (int i = 0; i < lines.Length; i++)
+        foreach (var (f, line, Bad) in SnapshotConnectedSockets.Lines(lines, file))
         {
-            var line = lines[i];
-            if (line.Trim().Length == 0) continue;
-            SnapshotException Bad(string expected) => new(file, null, i + 1, $"expected {expected}, got '{line.Trim()}'");
-            var f = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            if (f.Length < 6) throw Bad("'tcp|udp STATE RECV-Q SEND-Q LOCAL:PORT PEER:PORT'");
-            var protocol = f[0] switch
-            {
-                "tcp" => SocketProtocol.Tcp,
-                "udp" => SocketProtocol.Udp,
-                _ => throw Bad("'tcp' or 'udp' first"),
-            };
+            var protocol = f[0] == "tcp" ? SocketProtocol.Tcp : SocketProtocol.Udp;
             var local = f[4];
-            int colon = local.LastIndexOf(':');
-            if (colon <= 0 || !int.TryParse(local[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
+            if (!SnapshotConnectedSockets.TryEndpoint(local, out var bind, out var port, out var device))
                 throw Bad("a local ADDRESS:PORT in the fifth column");
-            var host = local[..colon];
-            string? device = null;
-            int pct = host.IndexOf('%'); // ss prints "0.0.0.0%lo", "*%lo", "[fe80::1]%eth0"
-            if (pct >= 0)
-            {
-                var rest = host[(pct + 1)..];
-                device = rest.TrimEnd(']');
-                host = host[..pct] + (rest.EndsWith(']') ? "]" : "");
-            }
-            IpAddr? bind;
-            IpFamily? family;
-            if (host == "*") { bind = null; family = null; }
-            else
-            {
-                var text = host.StartsWith('[') && host.EndsWith(']') ? host[1..^1] : host;
-                if (!IpAddr.TryParse(text, out var a)) throw Bad("a local ADDRESS:PORT in the fifth column");
-                // An IPv6 socket bound to ::ffff:a.b.c.d takes IPv4 to a.b.c.d.
-                if (a.IsV6 && a.Hi == 0 && a.Lo >> 32 == 0xFFFF) a = IpAddr.V4((uint)a.Lo);
-                bind = a;
-                family = a.Family;
-            }
-            var source = $"{file}:{i + 1}";
+            IpFamily? family = bind?.Family;
+            var source = $"{file}:{line}";
             // ss -e adds uid:N (left out for root) for a socket opened by another user: its owner;
             // and fwmark:0xN for a socket with SO_MARK (the mark of its SYN-ACKs and connections)
             uint uid = 0, mark = 0;

@@ -158,6 +158,9 @@ public static class SnapshotLoader
                 ns.Builder.DeclareSocketTable();
                 foreach (var s in SnapshotConfiguration.Sockets(ss, $"{name}/ss.txt", _unmodelled)) ns.Builder.AddSocket(s);
             }
+            // ss-connected.txt came later than ss.txt: a snapshot without it predates it
+            if (File.Exists(Path.Combine(dir, name, SnapshotConnectedSockets.FileName)) && Text(name, SnapshotConnectedSockets.FileName) is { } connected)
+                foreach (var s in SnapshotConnectedSockets.Parse(connected, $"{name}/{SnapshotConnectedSockets.FileName}")) ns.Builder.AddClientSocket(s);
 
             foreach (var line in _unmodelled) ns.Builder.NoteUnmodelled(line);
             return ns;

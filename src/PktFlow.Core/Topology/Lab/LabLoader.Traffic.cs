@@ -1,0 +1,148 @@
+using System.Globalization;
+using PktFlow.Wire;
+
+namespace PktFlow.Topology.Lab;
+
+/// <summary>
+/// A lab's traffic script (traffic.sh), read for one thing only: the client sockets its commands open,
+/// as the namespace's declared connected sockets (<see cref="NetNamespace.ClientSockets"/>). Nothing
+/// in it is applied as configuration and nothing is executed: a `socat TCP:HOST:PORT,sourceport=N`
+/// run in a namespace declares the socket HOST:PORT from N there, `ping -e ID DEST` an echo socket with
+/// that identifier; every other command (sleep, sendframe, ip, a listener) is passed over. The
+/// commands run one after another, so the sockets are numbered in script order
+/// (<see cref="ClientSocket.Order"/>).
+/// </summary>
+public sealed partial class LabLoader
+{
+    /// <summary>Set while the traffic script is read: commands declare client sockets and nothing else.</summary>
+    private bool _trafficOnly;
+    private int _trafficOrder;
+
+    /// <summary>The lab and, when given, the client sockets its traffic script opens.</summary>
+    public static HostTopology LoadFile(string labPath, string? trafficPath) =>
+        trafficPath is null ? LoadFile(labPath) : Load(File.ReadAllText(labPath), labPath, File.ReadAllText(trafficPath), trafficPath);
+
+    public static HostTopology Load(string text, string fileName, string trafficText, string trafficFileName)
+    {
+        var loader = Read(text, fileName);
+        loader._file = trafficFileName;
+        loader._trafficOnly = true;
+        loader.ApplyAll(ShellWords.Split(trafficText).ToList());
+        loader._file = fileName;
+        return loader.Build(text, fileName);
+    }
+
+    /// <summary>One command of the traffic script: `ip netns exec NS CMD` and the wrappers are followed to a socat or ping client.</summary>
+    private void TrafficCommand(List<string> w, string ns)
+    {
+        int skip = 0; // wrappers that only bound or detach a command, or change its user
+        while (skip < w.Count && w[skip] is "timeout" or "nohup" or "setsid" or "exec" or "setpriv" or "sudo")
+            for (skip++; skip < w.Count && (w[skip].StartsWith('-') || char.IsDigit(w[skip][0])); skip++) { }
+        w = w.Skip(skip).ToList();
+        if (w.Count == 0) return;
+        if (w[0] is "socat" or "ping" or "ping4" or "ping6" && w.FirstOrDefault(x => x.Contains("${", StringComparison.Ordinal) || x.Contains("$(", StringComparison.Ordinal)) is { } unknown)
+            throw Error("a client command with an undefined variable or a command substitution: write the value out", unknown);
+        switch (w[0])
+        {
+            case "ip" when w.Count > 4 && w[1] == "netns" && w[2] == "exec":
+                if (!_namespaces.ContainsKey(w[3])) throw Error($"Cannot open network namespace \"{w[3]}\" (the lab does not create it)", w[3]);
+                var saved = _cmd;
+                Apply(_cmd with { Words = w.Skip(4).ToList() }, w[3]);
+                _cmd = saved;
+                break;
+            case "socat": SocatClient(w, ns); break;
+            case "ping" or "ping4" or "ping6": PingClient(w, ns); break;
+        }
+    }
+
+    /// <summary>
+    /// socat's connecting addresses TCP[46]:HOST:PORT, TCP-CONNECT:, UDP[46]:HOST:PORT, UDP-CONNECT:
+    /// with `sourceport=N` (or `sp=N`) and optionally `bind=ADDRESS[:PORT]`. Without a fixed source
+    /// port the kernel picks one: that socket names no flow and is not declared.
+    /// </summary>
+    private void SocatClient(List<string> w, string ns)
+    {
+        bool v6Flag = w.Contains("-6");
+        foreach (var word in w.Skip(1).Where(x => !x.StartsWith('-')))
+        {
+            int colon = word.IndexOf(':');
+            if (colon < 0) continue;
+            var kind = word[..colon].ToUpperInvariant();
+            byte? proto = kind switch
+            {
+                "TCP" or "TCP4" or "TCP6" or "TCP-CONNECT" or "TCP4-CONNECT" or "TCP6-CONNECT" => IpProtocol.Tcp,
+                "UDP" or "UDP4" or "UDP6" or "UDP-CONNECT" or "UDP4-CONNECT" or "UDP6-CONNECT" => IpProtocol.Udp,
+                _ => null,
+            };
+            if (proto is null) continue;
+            var parts = word[(colon + 1)..].Split(',');
+            if (!TryHostPort(parts[0], out var remote, out var remotePort))
+            {
+                Warn("socat client to a host name or without HOST:PORT: its socket is not declared (names are not resolved)");
+                return;
+            }
+            ushort? sport = null;
+            IpAddr? local = null;
+            foreach (var o in parts.Skip(1))
+            {
+                int eq = o.IndexOf('=');
+                if (eq < 0) continue;
+                var (name, value) = (o[..eq], o[(eq + 1)..]);
+                if (name is "sourceport" or "sp")
+                    sport = ushort.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p > 0 ? p : throw Error("bad sourceport", o);
+                else if (name == "bind")
+                {
+                    if (TryHostPort(value, out var b, out var bp)) { local = b; if (bp > 0) sport = bp; }
+                    else local = IpAddr.TryParse(value.Trim('[', ']'), out var a) ? a : throw Error("bad bind address", o);
+                }
+            }
+            if (sport is null) return;
+            if (local is { } l && l.Family != remote.Family || (kind.Contains('6') || v6Flag) && !remote.IsV6)
+                throw Error("socket address family does not match the peer's", word);
+            Declare(ns, new ClientSocket(proto.Value, local, sport.Value, remote, remotePort, $"{_file}:{_cmd.Line}: socat"));
+            return;
+        }
+    }
+
+    /// <summary>
+    /// `ping [-4|-6] [-c N] [-I ADDRESS] -e ID DEST` (iputils): an echo socket with identifier ID to DEST
+    /// (a raw socket as root, the identifier the one ping writes). Without -e the identifier is random:
+    /// nothing is declared. An -I naming a device leaves the source to the route.
+    /// </summary>
+    private void PingClient(List<string> w, string ns)
+    {
+        ushort? id = null;
+        IpAddr? local = null, dest = null;
+        bool v6 = w[0] == "ping6";
+        // iputils options that take a value (getopt "aAbBc:dDfhHi:I:l:Lm:M:nNOp:qQ:rRs:S:t:T:UvVw:W:e:F:")
+        const string withValue = "ciIlmMNpQsStTwWeF";
+        for (int i = 1; i < w.Count; i++)
+        {
+            var x = w[i];
+            if (x.Length < 2 || x[0] != '-') { dest = IpAddr.TryParse(x, out var d) ? d : null; continue; }
+            char opt = x[1];
+            if (opt == '6') v6 = true;
+            if (!withValue.Contains(opt)) continue;
+            var value = x.Length > 2 ? x[2..] : i + 1 < w.Count ? w[++i] : throw Error($"ping -{opt} needs a value", x);
+            if (opt == 'e') id = ushort.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var e) ? e : throw Error("bad ping identifier", value);
+            if (opt == 'I' && IpAddr.TryParse(value, out var a)) local = a;
+        }
+        if (id is null || dest is not { } to) return;
+        if (v6 && !to.IsV6) throw Error("ping -6 to an IPv4 address", to.ToString());
+        Declare(ns, new ClientSocket(to.IsV6 ? IpProtocol.Icmpv6 : IpProtocol.Icmp, local, id.Value, to, 0, $"{_file}:{_cmd.Line}: ping"));
+    }
+
+    private void Declare(string ns, ClientSocket socket) => _namespaces[ns].AddClientSocket(socket with { Order = ++_trafficOrder });
+
+    /// <summary>HOST:PORT with HOST an address literal (IPv6 in brackets).</summary>
+    private static bool TryHostPort(string text, out IpAddr address, out ushort port)
+    {
+        (address, port) = (default, 0);
+        int colon = text.LastIndexOf(':');
+        if (colon <= 0 || !ushort.TryParse(text[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out port)) return false;
+        var host = text[..colon];
+        if (host.StartsWith('[') && host.EndsWith(']')) host = host[1..^1];
+        else if (host.Contains(':')) return false; // an IPv6 literal needs its brackets before :PORT
+        return IpAddr.TryParse(host, out address);
+    }
+}
