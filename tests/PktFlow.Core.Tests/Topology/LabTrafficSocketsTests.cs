@@ -1,0 +1,73 @@
+using PktFlow.Topology.Lab;
+using PktFlow.Wire;
+
+namespace PktFlow.Tests.Topology;
+
+/// <summary>
+/// A lab's traffic.sh read for its client sockets only: socat TCP:/UDP: with a fixed source port and
+/// ping -e ID declare sockets of the namespace they run in, in script order; nothing else is applied.
+/// </summary>
+public class LabTrafficSocketsTests
+{
+    private const string Lab = """
+        ip netns add a
+        ip netns add b
+        ip link add eth-a type veth peer name eth0 netns a
+        ip -n a addr add 10.1.0.10/24 dev eth0
+        ip -n a -6 addr add 2001:db8::10/64 dev eth0
+        """;
+
+    private static string[] Declared(string traffic, string ns = "a") =>
+        LabLoader.Load(Lab, "lab.sh", traffic, "traffic.sh").Namespace(ns)!.ClientSockets.Select(s => $"{s.Order} {s}").ToArray();
+
+    [Fact]
+    public void ClientCommandsDeclareSocketsInScriptOrder()
+    {
+        var traffic = """
+            ip netns exec a socat -u -T 2 TCP:192.168.1.2:9000,connect-timeout=2,sourceport=42001 -
+            sleep 0.3
+            ip netns exec a socat - TCP6:[2001:db8::2]:80,connect-timeout=2,sourceport=41002 </dev/null || true
+            ip netns exec a socat -u - UDP:203.0.113.53:53,sourceport=5000 <<<"from a"
+            ip netns exec a sendframe eth0 "Ether()/IP(dst='10.1.0.1')/ICMP(id=7)"
+            ip netns exec a ping -c 1 -W 1 -e 1234 203.0.113.53
+            ip netns exec a timeout 5 socat -t 1 - UDP:10.1.0.1:7,bind=10.1.0.10:6000
+            ip netns exec a ping -c1 -I 10.1.0.10 -e4321 10.1.0.1
+            for port in 41005 41006; do
+                ip netns exec a socat -u -T 2 TCP:192.168.1.1:30090,connect-timeout=2,sourceport=$port -
+            done
+            """;
+        Assert.Equal(
+        [
+            "1 tcp *:42001 -> 192.168.1.2:9000 (traffic.sh:1: socat)",
+            "2 tcp *:41002 -> [2001:db8::2]:80 (traffic.sh:3: socat)",
+            "3 udp *:5000 -> 203.0.113.53:53 (traffic.sh:4: socat)",
+            "4 icmp echo id 1234 * -> 203.0.113.53 (traffic.sh:6: ping)",
+            "5 udp 10.1.0.10:6000 -> 10.1.0.1:7 (traffic.sh:7: socat)",
+            "6 icmp echo id 4321 10.1.0.10 -> 10.1.0.1 (traffic.sh:8: ping)",
+            "7 tcp *:41005 -> 192.168.1.1:30090 (traffic.sh:10: socat)",
+            "8 tcp *:41006 -> 192.168.1.1:30090 (traffic.sh:10: socat)",
+        ], Declared(traffic));
+        Assert.Empty(Declared(traffic, "b"));
+    }
+
+    [Theory]
+    [InlineData("ip netns exec a ping -c 1 -W 1 10.1.0.1")] // identifier left to ping: random
+    [InlineData("ip netns exec a socat -u -T 2 TCP:10.1.0.1:80,connect-timeout=2 -")] // ephemeral source port
+    [InlineData("ip netns exec a socat -u TCP-LISTEN:80,fork SYSTEM:'echo a' &")] // a listener: the lab's business
+    [InlineData("ip -n a addr add 10.9.9.9/24 dev eth0")] // configuration in traffic is not applied
+    public void CommandsThatNameNoFlowDeclareNothing(string traffic)
+    {
+        Assert.Empty(Declared(traffic));
+        Assert.DoesNotContain(LabLoader.Load(Lab, "lab.sh", traffic, "traffic.sh").Namespace("a")!.Addresses, x => x.Address == IpAddr.Parse("10.9.9.9"));
+    }
+
+    [Theory]
+    [InlineData("ip netns exec nope socat - TCP:10.1.0.1:80,sourceport=4000", "traffic.sh:1: Cannot open network namespace \"nope\" (the lab does not create it) (at 'nope')")]
+    [InlineData("ip netns exec a socat - TCP:10.1.0.1:80,sourceport=$PORT", "traffic.sh:1: a client command with an undefined variable or a command substitution: write the value out (at 'TCP:10.1.0.1:80,sourceport=${PORT}')")]
+    [InlineData("ip netns exec a socat - TCP:10.1.0.1:80,sourceport=x", "traffic.sh:1: bad sourceport (at 'sourceport=x')")]
+    public void BadClientCommandsNameTheTrafficLine(string traffic, string message)
+    {
+        var e = Assert.Throws<LabException>(() => LabLoader.Load(Lab, "lab.sh", traffic, "traffic.sh"));
+        Assert.Equal(message, e.Message.Split('\n')[0]);
+    }
+}
