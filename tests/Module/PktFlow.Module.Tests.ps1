@@ -214,6 +214,16 @@ Describe 'Topology' {
         $routes = Import-PktFlowTopology -Lab $lab | Get-PktFlowRoute
         ($routes | ForEach-Object ToString) | Should -Contain '10.1.0.0/24 dev eth0 proto kernel scope link src 10.1.0.1'
     }
+    It 'reads the client sockets a lab''s traffic script opens, and the sender behind masquerade they name' {
+        $dir = Join-Path $root 'tests/scenarios/docker-published-port'
+        $topo = Import-PktFlowTopology -Lab (Join-Path $dir 'lab.sh') -Traffic (Join-Path $dir 'traffic.sh')
+        ($topo.Namespace('c2').ClientSockets | ForEach-Object { $_.Describe() }) | Should -Be 'tcp *:42001 -> 192.168.1.2:9000'
+        $first = (Invoke-PacketFlow -Pcap (Join-Path $dir 'wire.pcap') -Topology $topo -InjectAt host/eth0 | Where-Object Frame -EQ 13).Path[0]
+        $first.Namespace | Should -Be 'c2'
+        $first.Detail | Should -Match 'c2 has a socket tcp 172\.17\.0\.3:42001 -> 192\.168\.1\.2:9000'
+        # the lab file found next to the capture brings its traffic script along
+        (Invoke-PacketFlow -Pcap (Join-Path $dir 'wire.pcap') -InjectAt host/eth0 -WarningAction SilentlyContinue | Where-Object Frame -EQ 13).Path[0].Namespace | Should -Be 'c2'
+    }
     It 'builds a topology inline and lists its devices across namespaces' {
         $topo = 'ip link set eth0 up', 'ip netns add c1', 'ip link add v1 type veth peer name eth0 netns c1' | New-PktFlowTopology
         $devs = $topo | Get-PktFlowDevice

@@ -101,8 +101,10 @@ public sealed class ReplayRunner
         else if (_options.LabPath is not null) topology = LabLoader.LoadFile(_options.LabPath);
         else if (FindLabNextTo(capturePath) is { } lab)
         {
-            topology = LabLoader.LoadFile(lab);
-            yield return new InfoEvent($"{Path.GetFileName(capturePath)}: using the lab file next to it, {lab}");
+            // a recorded scenario's layout (lab.sh, traffic.sh, wire.pcap): its traffic's client sockets too, as the judge reads them
+            var traffic = Path.GetFileName(lab) == "lab.sh" && Path.Combine(Path.GetDirectoryName(lab) ?? ".", "traffic.sh") is var t && File.Exists(t) ? t : null;
+            topology = LabLoader.LoadFile(lab, traffic);
+            yield return new InfoEvent($"{Path.GetFileName(capturePath)}: using the lab file next to it, {lab}{(traffic is null ? "" : $", and the client sockets {traffic} opens")}");
         }
         else
         {
