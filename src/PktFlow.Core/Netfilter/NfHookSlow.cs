@@ -65,9 +65,12 @@ public static class NfHookSlow
             }
             else
             {
-                var ct = skb.State.Conntrack.In(skb.Network, v6, skb.TimestampNs, preRouting: hook == NfHook.PreRouting);
+                var template = early.CtTemplateTimeout;
+                var ct = skb.State.Conntrack.In(skb.Network, v6, skb.TimestampNs, preRouting: hook == NfHook.PreRouting, template: template);
                 skb.Ct = ct;
-                t.Stage(skb, "NfConntrackIn", "nf_conntrack_in", Verdict.Pass, $"ct state {ct.State.ToString().ToLowerInvariant()} {ct.Direction.ToString().ToLowerInvariant()}: {ct.Detail}");
+                string taken = template is not null && ct.State == CtState.New && ct.Entry?.TimeoutPolicy == template && !ct.Entry.Confirmed
+                    ? $"; the conntrack template's timeout policy {template.Name} ({template}) goes with the new entry" : "";
+                t.Stage(skb, "NfConntrackIn", "nf_conntrack_in", Verdict.Pass, $"ct state {ct.State.ToString().ToLowerInvariant()} {ct.Direction.ToString().ToLowerInvariant()}: {ct.Detail}{taken}");
             }
         }
         else if (inet && hook is NfHook.PreRouting or NfHook.LocalOut && skb.Ct is { Attached: true } attached)

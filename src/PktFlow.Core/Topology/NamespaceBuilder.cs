@@ -385,7 +385,26 @@ public sealed partial class NamespaceBuilder
     private Netfilter.Iptables.IptablesState? _ipt4, _ipt6;
 
     /// <summary>The namespace's iptables (or ip6tables) configuration as the lab's commands build it.</summary>
-    public Netfilter.Iptables.IptablesState Iptables(bool v6) => v6 ? (_ipt6 ??= new(true)) : (_ipt4 ??= new(false));
+    public Netfilter.Iptables.IptablesState Iptables(bool v6) => v6 ? (_ipt6 ??= new(true, IptablesOptions)) : (_ipt4 ??= new(false, IptablesOptions));
+
+    private Netfilter.Iptables.IptablesLoadOptions IptablesOptions => new() { AllowUnsupported = true, CtTimeouts = _ctTimeouts };
+
+    /// <summary>The namespace's cttimeout policies (nfct add timeout), by name.</summary>
+    private readonly Dictionary<string, Netfilter.Conntrack.ConntrackTimeoutPolicy> _ctTimeouts = new();
+
+    /// <summary>
+    /// nfct add timeout NAME FAMILY PROTO STATE SECONDS ...: a policy whose unnamed states are the
+    /// namespace's conntrack sysctls now. Throws <see cref="ArgumentException"/> as nfct fails.
+    /// </summary>
+    public Netfilter.Conntrack.ConntrackTimeoutPolicy AddCtTimeout(string name, string family, string protocol, IEnumerable<KeyValuePair<string, int>> states)
+    {
+        // adding a name again fails even when no rule uses it (6.18, nfct 1.4.7)
+        if (_ctTimeouts.ContainsKey(name)) throw new ArgumentException("netlink error: Device or resource busy");
+        var policy = Netfilter.Conntrack.ConntrackTimeoutPolicy.CreateCttimeout(name, family, protocol, states,
+            Netfilter.Conntrack.ConntrackSysctls.From(Sysctls()));
+        _ctTimeouts[name] = policy;
+        return policy;
+    }
 
     /// <summary>
     /// All the namespace's nft text as one ruleset, in the order given; an error names the source file

@@ -25,7 +25,8 @@ public sealed class NetNamespace
             _nft = value;
             // Decided once: it is read at every hook of every packet.
             UsesConntrack = value is { } rs && rs.Tables.SelectMany(t => t.Chains)
-                .Any(c => c.Type == "nat" || c.Rules.Any(r => r.Text.Contains("ct ", StringComparison.Ordinal)));
+                .Any(c => c.Type == "nat" || c.Rules.Any(r => r.Text.Contains("ct ", StringComparison.Ordinal)
+                    || r.Stmts.Any(s => s is Netfilter.Iptables.CtTemplateTimeoutStmt))); // xt_CT: nf_ct_netns_get
         }
     }
     private Netfilter.Nftables.NftRuleset? _nft;

@@ -25,7 +25,7 @@ public sealed partial class ConntrackTable
             // RFC 9260 8.4: an out-of-the-blue ABORT, SHUTDOWN_COMPLETE or COOKIE_ACK opens nothing
             foreach (byte type in (ReadOnlySpan<byte>)[SctpChunkType.Abort, SctpChunkType.ShutdownComplete, SctpChunkType.CookieAck])
                 if (SctpConntrack.Has(map, type)) return Invalid($"invalid: SCTP {SctpChunkType.Name(type)} out of the blue matches no tracked association");
-            e = Create(tuple, zone, nowNs, Settings.SctpTimeoutClosed);
+            e = Create(tuple, zone, nowNs, NewTimeouts.SctpTimeoutClosed);
             if (SctpConntrack.New(e, sh) is { } refused) return Invalid($"invalid: SCTP {refused}");
         }
 
@@ -37,7 +37,7 @@ public sealed partial class ConntrackTable
         else if (dir == CtDirection.Reply) detail = $"reply to {Where(e.Original)}: {detail}";
         if (before != after && after == SctpCtState.Established) detail += "; ASSURED";
         if (ignore) detail += " (timeout not refreshed)";
-        else Refresh(e, nowNs, Settings.SctpTimeout(after));
+        else Refresh(e, nowNs, Timeouts(e).SctpTimeout(after));
         return fresh ? new CtLookup(e, CtState.New, CtDirection.Original, detail) : Accepted(e, dir, nowNs, detail);
     }
 }

@@ -62,9 +62,15 @@ public sealed partial class ConntrackTable
     /// </summary>
     /// <param name="preRouting">The packet came in (PRE_ROUTING, not LOCAL_OUT): only then are checksums
     /// verified (nf_conntrack_checksum; a received frame is taken as CHECKSUM_NONE).</param>
-    public CtLookup In(ReadOnlySpan<byte> network, bool ipv6, long nowNs, ushort zone = 0, bool preRouting = false)
+    /// <param name="template">The timeout policy of the conntrack template a raw-table rule attached
+    /// (xt_CT --timeout): a new entry takes it (init_conntrack: nf_ct_timeout_ext_add) and its tracker
+    /// reads it from the first packet on; an existing entry ignores it.</param>
+    public CtLookup In(ReadOnlySpan<byte> network, bool ipv6, long nowNs, ushort zone = 0, bool preRouting = false, ConntrackTimeoutPolicy? template = null)
     {
-        var r = Track(network, ipv6, nowNs, zone, preRouting);
+        _template = template;
+        CtLookup r;
+        try { r = Track(network, ipv6, nowNs, zone, preRouting); }
+        finally { _template = null; }
         // nf_ct_refresh_acct runs in the tracker's accept path only: invalid packets and ICMP errors
         // (attached to their master by nf_conntrack_handle_icmp, no tracker) are not counted.
         if (r.Entry is { } e && r.State is CtState.New or CtState.Established) e.Account(r.Direction, network.Length);
@@ -199,9 +205,15 @@ public sealed partial class ConntrackTable
         foreach (var e in dead) Kill(e);
     }
 
+    /// <summary>The template policy of the packet being tracked (<see cref="In"/>), or null.</summary>
+    private ConntrackTimeoutPolicy? _template;
+
+    /// <summary>The timeouts a new entry starts with: its template's policy, else the sysctls.</summary>
+    private ConntrackSettings NewTimeouts => _template?.Timeouts ?? Settings;
+
     private ConntrackEntry Create(in ConntrackTuple tuple, ushort zone, long nowNs, int timeoutSeconds)
     {
-        var e = new ConntrackEntry(tuple, zone, nowNs) { NowNs = nowNs, Accounting = Settings.Acct };
+        var e = new ConntrackEntry(tuple, zone, nowNs) { NowNs = nowNs, Accounting = Settings.Acct, TimeoutPolicy = _template };
         Refresh(e, nowNs, timeoutSeconds);
         return e;
     }
@@ -258,7 +270,7 @@ public sealed partial class ConntrackTable
         var e = Lookup(tuple, zone, out var dir);
         if (e is null)
         {
-            e = Create(tuple, zone, nowNs, udp ? Settings.UdpTimeout : gre ? Settings.GreTimeout : Settings.GenericTimeout);
+            e = Create(tuple, zone, nowNs, udp ? NewTimeouts.UdpTimeout : gre ? NewTimeouts.GreTimeout : NewTimeouts.GenericTimeout);
             string what = name == "unknown" ? $"protocol {tuple.Protocol} (generic tracker)" : name;
             return new CtLookup(e, CtState.New, CtDirection.Original, $"new {what} flow");
         }
@@ -279,12 +291,12 @@ public sealed partial class ConntrackTable
             // timeout and ASSURED, with no delay as UDP has.
             if (e.SeenReply)
             {
-                Refresh(e, nowNs, Settings.GreTimeoutStream);
+                Refresh(e, nowNs, Timeouts(e).GreTimeoutStream);
                 e.Assured = true;
             }
-            else Refresh(e, nowNs, Settings.GreTimeout);
+            else Refresh(e, nowNs, Timeouts(e).GreTimeout);
         }
-        else Refresh(e, nowNs, Settings.GenericTimeout);
+        else Refresh(e, nowNs, Timeouts(e).GenericTimeout);
         string detail = dir == CtDirection.Reply ? $"reply to {Where(e.Original)}" : e.SeenReply ? $"{name} flow established" : $"{name} flow not yet answered";
         return Accepted(e, dir, nowNs, detail);
     }
@@ -425,7 +437,7 @@ public sealed partial class ConntrackTable
         if (ih.IsError) return IcmpError(IpProtocol.Icmp, dst, ih.Payload, ipv6: false, zone, $"ICMP type {ih.Type} code {ih.Code}");
         return IcmpQuery(ConntrackTuple.Icmp(src, dst, IpProtocol.Icmp, ih.Type, ih.Code, ih.Identifier), nowNs, zone,
             isNewType: ih.Type is IcmpHeader.EchoRequest or IcmpHeader.Timestamp or IcmpHeader.InfoRequest or IcmpHeader.AddressMaskRequest,
-            Settings.IcmpTimeout);
+            s => s.IcmpTimeout);
     }
 
     private CtLookup InIcmpv6(IpAddr src, IpAddr dst, ReadOnlySpan<byte> l4, long nowNs, ushort zone)
@@ -438,10 +450,10 @@ public sealed partial class ConntrackTable
             or Icmpv6Header.Mldv2Report)
             return new CtLookup(null, CtState.Untracked, CtDirection.Original, $"untracked: ICMPv6 {Icmpv6Header.TypeName(ih.Type)} is never tracked");
         return IcmpQuery(ConntrackTuple.Icmp(src, dst, IpProtocol.Icmpv6, ih.Type, ih.Code, ih.Identifier), nowNs, zone,
-            isNewType: ih.Type is Icmpv6Header.EchoRequest or 139, Settings.Icmpv6Timeout);
+            isNewType: ih.Type is Icmpv6Header.EchoRequest or 139, s => s.Icmpv6Timeout);
     }
 
-    private CtLookup IcmpQuery(ConntrackTuple tuple, long nowNs, ushort zone, bool isNewType, int timeout)
+    private CtLookup IcmpQuery(ConntrackTuple tuple, long nowNs, ushort zone, bool isNewType, Func<ConntrackSettings, int> timeout)
     {
         string name = tuple.Protocol == IpProtocol.Icmp ? "ICMP" : "ICMPv6";
         var e = Lookup(tuple, zone, out var dir);
@@ -451,10 +463,10 @@ public sealed partial class ConntrackTable
                 return Invalid($"invalid: {name} type {tuple.IcmpType} cannot be tracked (no reply type)");
             if (!isNewType)
                 return Invalid($"invalid: {name} type {tuple.IcmpType} id {tuple.IcmpId} answers no tracked request");
-            e = Create(tuple, zone, nowNs, timeout);
+            e = Create(tuple, zone, nowNs, timeout(NewTimeouts));
             return new CtLookup(e, CtState.New, CtDirection.Original, $"new {name} query (type {tuple.IcmpType} id {tuple.IcmpId})");
         }
-        Refresh(e, nowNs, timeout);
+        Refresh(e, nowNs, timeout(Timeouts(e)));
         string detail = dir == CtDirection.Reply ? $"reply to {e.Original.Source} ({name} id {tuple.IcmpId})" : $"{name} query id {tuple.IcmpId} again";
         return Accepted(e, dir, nowNs, detail);
     }

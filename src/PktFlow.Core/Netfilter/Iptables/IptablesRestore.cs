@@ -20,6 +20,10 @@ public sealed class IptablesLoadOptions
 {
     /// <summary>Keep rules the evaluator cannot run, marked <see cref="NftRule.Unsupported"/> (message names the iptables line).</summary>
     public bool AllowUnsupported { get; init; }
+
+    /// <summary>The namespace's cttimeout policies (nfct add timeout) by name, as they are when a rule is
+    /// added: <c>-j CT --timeout NAME</c> finds its policy here (xt_ct_set_timeout).</summary>
+    public IReadOnlyDictionary<string, Conntrack.ConntrackTimeoutPolicy>? CtTimeouts { get; init; }
 }
 
 /// <summary>
@@ -261,6 +265,7 @@ public static partial class IptablesRestore
         int limitAt = -1; string limitRate = "3/hour"; uint limitBurst = LimitStmt.DefaultPacketBurst; // xt_limit's defaults
         bool neg = false; IptablesParseException? deferred = null;
         SocketMatchStmt? socketMatch = null;
+        ConnbytesMatch? connbytes = null; int connbytesIndex = -1;
         for (int i = 0; i < a.Count; i++)
         {
             var o = a[i];
@@ -286,10 +291,11 @@ public static partial class IptablesRestore
                 }
                 case "-m": case "--match":
                     curMod = V();
-                    if (curMod is not ("tcp" or "udp" or "sctp" or "multiport" or "conntrack" or "state" or "mark" or "connmark" or "comment" or "addrtype" or "icmp" or "icmp6" or "limit" or "statistic" or "socket" or "owner"))
+                    if (curMod is not ("tcp" or "udp" or "sctp" or "multiport" or "conntrack" or "state" or "mark" or "connmark" or "comment" or "addrtype" or "icmp" or "icmp6" or "limit" or "statistic" or "socket" or "owner" or "connbytes"))
                         throw E(curMod, $"unknown match '{curMod}'");
                     if (curMod is "tcp" or "udp") { l4 = new L4Match(); l4Index = mods.Count; mods.Add(("", "")); }
                     if (curMod is "sctp" && sctp is null) { sctp = new L4Match(); sctpIndex = mods.Count; mods.Add(("", "")); }
+                    if (curMod is "connbytes" && connbytes is null) { connbytes = new ConnbytesMatch(); connbytesIndex = mods.Count; mods.Add(("", "")); }
                     if (curMod is "socket")
                     {
                         // iptables-nft keeps xt_socket as a compat match (nft lists it `xt match socket`)
@@ -313,6 +319,7 @@ public static partial class IptablesRestore
                 }
                 throw E(o, $"unknown option '{o}' for match 'socket'");
             }
+            if (curMod == "connbytes" && connbytes!.Option(o, V, n, E)) continue;
             if (curMod == "owner")
             {
                 // iptables-nft writes the owner match as nft's meta skuid / skgid (nft lists them unqualified)
@@ -488,6 +495,7 @@ public static partial class IptablesRestore
             var e = string.Join(" ", new[] { l4.Sport, l4.Dport, l4.FlagsEval }.Where(x => x is not null));
             mods[l4Index] = (s, e);
         }
+        if (connbytes is not null) mods[connbytesIndex] = connbytes.Translate(E);
         if (sctp is not null)
         {
             // iptables-nft writes SCTP ports as payload matches, but keeps the l4proto match before them
@@ -495,7 +503,7 @@ public static partial class IptablesRestore
             mods[sctpIndex] = (ports, ports);
         }
         // target
-        if (target is not null) (verdictP, verdictE) = Target(r, target, isGoto, tOpts, v6, table, E, protoNeg ? null : proto);
+        if (target is not null) (verdictP, verdictE) = Target(r, target, isGoto, tOpts, v6, table, E, protoNeg ? null : proto, opt);
         // assemble: iif, oif, l4proto, saddr, daddr, matches, counter, target
         var P = new List<string>(); var Ev = new List<string>();
         if (iif is not null) { P.Add("iifname " + iif); Ev.Add("iifname " + iif); }
@@ -519,7 +527,7 @@ public static partial class IptablesRestore
     private static bool TargetFlag(string o) => o is "--random" or "--persistent" or "--random-fully" or "--notrack" or "--save-mark" or "--restore-mark" or "--log-tcp-sequence" or "--log-tcp-options" or "--log-ip-options" or "--log-uid" or "--log-macdecode";
 
     private static (string, string) Target(IRule r, string t, bool isGoto, List<(string K, string? V, bool Neg)> o,
-        bool v6, string table, Func<string, string, IptablesParseException> E, int? proto = null)
+        bool v6, string table, Func<string, string, IptablesParseException> E, int? proto = null, IptablesLoadOptions? opt = null)
     {
         string? Get(string k, string? alt = null) => o.Find(x => x.K == k || x.K == alt).V;
         bool Has(string k) => o.Exists(x => x.K == k);
@@ -646,10 +654,9 @@ public static partial class IptablesRestore
             }
             case "NOTRACK": Only(); if (table != "raw") throw E(t, "NOTRACK is only valid in table raw"); return ("notrack", "notrack");
             case "CT":
-                // xt_CT's timeout policies are made with nfct (cttimeout netlink), which the lab cannot give
-                if (Has("--timeout")) throw E(o.Find(x => x.K == "--timeout").K, "unsupported: CT --timeout (cttimeout policies made with nfct are not modelled; nft's ct timeout objects are)");
-                if (!Has("--notrack") || o.Count != 1) throw E(o.Count > 0 ? o[0].K : t, "only 'CT --notrack' is supported");
                 if (table != "raw") throw E(t, "CT is only valid in table raw");
+                if (Has("--timeout") && o.Count == 1) return CtTimeoutTarget(r, Get("--timeout")!, v6, proto, opt, E);
+                if (!Has("--notrack") || o.Count != 1) throw E(o.Count > 0 ? o[0].K : t, "only 'CT --notrack' and 'CT --timeout NAME' are supported");
                 return ("notrack", "notrack");
         }
         foreach (var x in o) throw E(x.K, $"unknown option '{x.K}' for jump to chain {t}");

@@ -63,3 +63,18 @@ internal sealed class TproxyTargetStmt : NftStmt
         return true;
     }
 }
+
+/// <summary>
+/// xt_CT --timeout NAME (xt_ct_target): a packet without conntrack yet gets the rule's conntrack template,
+/// which carries the cttimeout policy; nf_conntrack_in gives it to the connection it creates. A packet
+/// that already has one (an earlier CT target, notrack) keeps it. The target does not end the chain.
+/// </summary>
+internal sealed class CtTemplateTimeoutStmt : NftStmt
+{
+    public PktFlow.Netfilter.Conntrack.ConntrackTimeoutPolicy Policy = null!;
+    public override bool Eval(NftEvalCtx c)
+    {
+        if (c.CtTemplateTimeout is null && !c.Notrack) c.CtTemplateTimeout = Policy;
+        return true;
+    }
+}

@@ -11,6 +11,8 @@ namespace PktFlow.Netfilter.Nftables;
 /// <remarks>
 /// The kernel skips the walk when the list was already collected in the same jiffy (and may then add a
 /// connection twice); the model always walks, as the kernel does for packets at least a jiffy apart.
+/// Whether two packets less than a jiffy apart (1/HZ: 1-10 ms) shared one depends on where the jiffy
+/// boundary fell, which a capture does not hold, so the shortcut cannot be replayed from timestamps.
 /// </remarks>
 internal sealed class ConnlimitStmt : NftStmt
 {

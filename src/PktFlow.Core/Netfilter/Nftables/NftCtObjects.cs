@@ -86,7 +86,10 @@ internal sealed partial class NftParser
             // process rule: Protocol error" (6.18, nft 1.0.6)
             if (tb.Family is NftFamily.Netdev or NftFamily.Bridge or NftFamily.Arp)
                 throw Bad($"Could not process rule: Protocol error (conntrack has no timeout policies in {NftNames.Family(tb.Family)} tables)");
-            if (ConntrackTimeoutPolicy.States(proto) is null) throw Bad($"unsupported: a timeout policy for protocol {proto} (tcp and udp are known)");
+            // nft 1.0.6's grammar takes only tcp and udp here (6.18: `protocol icmp` is "syntax error,
+            // unexpected icmp, expecting udp or tcp"); policies for other trackers come from nfct (xt_CT)
+            if (ConntrackTimeoutPolicy.States(proto) is null)
+                throw NftTokenStream.Error(f["protocol"][0], $"syntax error, unexpected {proto}, expecting udp or tcp");
             try { return ConntrackTimeoutPolicy.Create(name.Text, proto, TimeoutPolicy(f.TryGetValue("policy", out var p) ? p : new(), Bad)); }
             catch (ArgumentException e) { throw Bad(e.Message); }
         }

@@ -16,6 +16,7 @@ internal sealed class NftEvalCtx
     public List<string>? Notes;
     public uint? CtMark;
     public NftObject? CtTimeout;
+    public Conntrack.ConntrackTimeoutPolicy? CtTemplateTimeout;
     public bool Notrack;
     /// <summary>The namespace's stateful memory for this replay.</summary>
     public NftState State = null!;

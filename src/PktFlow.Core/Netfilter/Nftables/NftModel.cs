@@ -254,6 +254,8 @@ public sealed record NftHookResult(string Verdict, IReadOnlyList<NftChainRun> Ru
     public uint? CtMark { get; init; }
     /// <summary>The ct timeout object the last <c>ct timeout set</c> for this packet's protocol named (for the conntrack entry).</summary>
     public NftObject? CtTimeout { get; init; }
+    /// <summary>The timeout policy of the conntrack template an xt_CT --timeout target attached (raw table): a new connection takes it.</summary>
+    public Conntrack.ConntrackTimeoutPolicy? CtTemplateTimeout { get; init; }
     public bool Notrack { get; init; }
     public IReadOnlyList<NftRule> UnsupportedRules { get; init; } = Array.Empty<NftRule>();
     /// <summary>What rules met that the model cannot know ("unsupported: ..."): their expression did not match.</summary>

@@ -179,7 +179,9 @@ internal sealed partial class NftParser
     private NftElement DynsetData(NftSet set, NftTok nt)
     {
         if (!set.IsMap) throw Err(nt, $"'{set.Name}' is a set: its elements have no data");
-        if (set.ObjectKind is { } kind) throw Err(nt, $"unsupported: a rule adding to {kind} map '{set.Name}'");
+        // nft 1.0.6 loads no such rule: `add|update @m { ip saddr : "l1" }` aborts it ("malloc(): invalid
+        // size (unsorted)", exit 134; checked with nft -c on 6.18 for a limit and a counter map)
+        if (set.ObjectKind is { } kind) throw Err(nt, $"unsupported: a rule adding to {kind} map '{set.Name}' (nft 1.0.6 cannot load it: it aborts)");
         var d = new NftElement();
         if (set.IsVerdictMap) (d.Verdict, d.Target) = VerdictData();
         else if (Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text))

@@ -148,6 +148,7 @@ public sealed partial class LabLoader
                 case "echo" when w.Count == 4 && w[2] == ">" && w[3].StartsWith("/proc/sys/", StringComparison.Ordinal):
                     _namespaces[ns].Sysctl(w[3]["/proc/sys/".Length..].Replace('/', '.'), w[1]); break;
                 case "nft": Nft(w, ns); break;
+                case "nfct": Nfct(w, ns); break;
                 case "iptables-restore" or "ip6tables-restore" or "iptables-nft-restore" or "ip6tables-nft-restore" or "iptables-legacy-restore":
                     IptablesRestore(w, ns); break;
                 case "bridge" when BridgeLinkSet(w, ns) || BridgeFdb(w, ns) || BridgeVlan(w, ns): break;

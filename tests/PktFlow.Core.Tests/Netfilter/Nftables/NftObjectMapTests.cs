@@ -109,6 +109,18 @@ public class NftObjectMapTests
             """, "o.json");
         Assert.Equal(Json.NftModelSignature.Of(text), Json.NftModelSignature.Of(json));
     }
+
+    [Theory]
+    // nft 1.0.6 on 6.18 aborts on both (nft -c: "malloc(): invalid size (unsorted)", exit 134): no
+    // ruleset holds such a rule, so PktFlow refuses it on load
+    [InlineData("map om { type ipv4_addr : limit; }\nlimit l1 { rate 1/second; }", "add @om { ip saddr : \"l1\" }", "limit map 'om'")]
+    [InlineData("map om { type ipv4_addr : counter; flags dynamic; }\ncounter c1 { }", "update @om { ip saddr : \"c1\" }", "counter map 'om'")]
+    public void ARuleAddingToAnObjectMapIsRefused(string decls, string stmt, string what)
+    {
+        var text = $"table ip t {{\n{decls}\nchain c {{ type filter hook input priority 0; {stmt}; }}\n}}";
+        var e = Assert.Throws<NftParseException>(() => NftRuleset.Parse(text, "o.nft"));
+        Assert.Contains($"unsupported: a rule adding to {what} (nft 1.0.6 cannot load it: it aborts)", e.Message);
+    }
 }
 
 /// <summary>
