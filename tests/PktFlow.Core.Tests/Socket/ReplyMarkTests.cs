@@ -150,6 +150,18 @@ public class ReplyMarkTests(ITestOutputHelper output)
         Assert.True(LeftBy(Out(engine, 7082, 40001, 0x12)) == "eth0");
     }
 
+    [Theory]
+    [InlineData("net.ipv6.fwmark_reflect=1", true, 7u)]
+    [InlineData("net.ipv4.fwmark_reflect=1", true, 0u)]  // the IPv4 switch says nothing of IPv6 answers
+    [InlineData("net.ipv6.fwmark_reflect=1", false, 0u)] // nor the IPv6 one of IPv4 answers
+    public void EachFamilyHasItsOwnReflectSwitch(string write, bool v6, uint expected)
+    {
+        var topo = LabLoader.Load($"sysctl -w {write}\nip link set lo up\n", "t.lab");
+        var ns = topo.Namespaces[0];
+        var skb = new SkBuff(new byte[40]) { Netns = ns, Dev = ns.Devices[0], Engine = new DatapathEngine(topo), Protocol = v6 ? EtherTypes.Ipv6 : EtherTypes.Ipv4, Mark = 7 };
+        Assert.Equal(expected, PktFlow.Socket.ReplyMark.Of(skb, null).Mark);
+    }
+
     [Fact]
     public void RequestMarks_AreBounded()
     {
