@@ -27,7 +27,7 @@ public sealed class ChildTraces
         for (int i = 0; i < children.Length; i++)
         {
             var p = parent.Emitted[i];
-            var skb = new SkBuff(p.Network) { Netns = p.Namespace, Dev = p.Device, Engine = engine, TimestampNs = timestampNs, Protocol = p.Protocol, NetworkHeader = 0, Ct = p.Ct };
+            var skb = new SkBuff(p.Network) { Netns = p.Namespace, Dev = p.Device, Engine = engine, TimestampNs = timestampNs, Protocol = p.Protocol, NetworkHeader = 0, Ct = p.Ct, Mark = p.Mark };
             var t = _sparePath is { } spare ? new TraceBuilder(spare) : new TraceBuilder();
             _sparePath = null;
             var copies = engine.BeginChildCopies();
@@ -40,6 +40,7 @@ public sealed class ChildTraces
             {
                 var (src, dst) = Addresses(p.Protocol, p.Network);
                 t.Stage(skb, StageName(p.Function), p.Function, Verdict.Pass, p.Description);
+                if (p.MarkSource is { } why) t.Note($"skb mark 0x{p.Mark:x}: {why}");
                 IPv4.IpLocalOut.Send(skb, t, src, dst, p.Device, p.HashedPacket, built: true);
             }
             if (!t.Ended) throw new InvalidOperationException($"frame {frame}: a generated packet's walk ended without a fate (model bug)");

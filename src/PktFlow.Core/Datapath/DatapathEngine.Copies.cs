@@ -100,10 +100,14 @@ public sealed partial class DatapathEngine
     /// Ends a traced packet's crossings with its fate. A packet sent on a loopback device comes back in
     /// on it (loopback_xmit hands it to netif_rx): that received copy is expected too.
     /// </summary>
-    private void EndCopies(TraceBuilder t, InjectionPoint at, bool outbound, string? loopKey, long ts)
+    /// <param name="ownKey">The frame's own crossing (the copy the capture showed as this frame): no later frame is that copy.</param>
+    private void EndCopies(TraceBuilder t, InjectionPoint at, bool outbound, string? loopKey, string? ownKey, long ts)
     {
         if (_tracing is not { } origin) return;
         _tracing = null;
+        // a later packet with the same fields on the same device and direction (a SYN-ACK and a
+        // TIME_WAIT ACK, both IP id 0) is a packet of its own, not a copy of this one
+        if (ownKey is not null) _copies.Forget(Crossing(at.Device, outbound), ownKey, origin);
         origin.Fate = t.Fate!.Value;
         origin.Reason = t.Reason;
         origin.Egress = t.Egress;

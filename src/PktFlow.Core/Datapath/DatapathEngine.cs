@@ -158,10 +158,11 @@ public sealed partial class DatapathEngine
             }
             if (proto is not (IpProtocol.Tcp or IpProtocol.Udp) || l4.Length < 4) return;
             if (proto == IpProtocol.Tcp && (l4.Length < 14 || (l4[13] & 0x04) != 0)) return; // a reset comes from the stack, not a socket
-            var owner = Owner(src);
-            if (owner is null) return;
             ushort sport = (ushort)(l4[0] << 8 | l4[1]), dport = (ushort)(l4[2] << 8 | l4[3]);
-            StateOf(owner).ConnectedSockets.Add((proto, src, sport, dst, dport), nowNs);
+            // an address several namespaces have (an anycast service behind two uplinks): the capture
+            // cannot tell which of them sent it, so each is taken to have the socket
+            foreach (var owner in Topology.Namespaces)
+                if (owner.IsLocalAddress(src)) StateOf(owner).ConnectedSockets.Add((proto, src, sport, dst, dport), nowNs);
         }
     }
 
@@ -242,7 +243,7 @@ public sealed partial class DatapathEngine
         var skb = new SkBuff(data) { Netns = at.Namespace, Dev = at.Device, Engine = this, TimestampNs = frame.TimestampNs };
         long? copyOf = null;
         bool outbound = false;
-        string? loopKey = null;
+        string? loopKey = null, ownKey = null;
         BeginCopies(frame.Number);
         (_wire, _leftByWire) = (Mode == ReplayMode.Observe ? at : null, null);
         if (Upcoming is not null && LinkLayer.TryDecode(frame.LinkType, data, out var ahead, out _))
@@ -272,6 +273,7 @@ public sealed partial class DatapathEngine
                 outbound = IsLeaving(at, eth.Source, eth.EtherType, data[eth.HeaderLength..]);
                 if (outbound) _wire = null; // only an arriving frame can be forwarded back out (no key per frame sent)
                 loopKey = outbound && at.Device.IsLoopback ? CopyKey(skb) : null;
+                ownKey = CopiesIn is null ? null : CopyKey(skb);
                 if (TryCopy(skb, t, at, outbound, ref copyOf)) { }
                 else if (outbound) ObserveOutbound(skb, t, at, frame.Number, ref causedBy, ref recognised, out senderBeforeNat);
                 else NetifReceiveSkb.EthTypeTrans(skb, t);
@@ -304,6 +306,7 @@ public sealed partial class DatapathEngine
                 if (cookedNote is not null) t.Note(cookedNote);
                 skb = new SkBuff(ethernet) { Netns = at.Namespace, Dev = at.Device, Engine = this, TimestampNs = frame.TimestampNs, MacHeader = 0, NetworkHeader = 14, Protocol = link.EtherType };
             }
+            ownKey = CopiesIn is null ? null : CopyKey(skb);
             if (TryCopy(skb, t, at, outbound, ref copyOf)) { }
             else if (outbound) ObserveOutbound(skb, t, at, frame.Number, ref causedBy, ref recognised, out senderBeforeNat);
             else if (ethernet is not null) NetifReceiveSkb.EthTypeTrans(skb, t);
@@ -312,7 +315,7 @@ public sealed partial class DatapathEngine
         }
         if (!t.Ended) throw new InvalidOperationException($"frame {frame.Number}: the datapath ended without a fate (model bug)");
         SeenAfterSnat = null;
-        EndCopies(t, at, outbound, loopKey, frame.TimestampNs);
+        EndCopies(t, at, outbound, loopKey, ownKey, frame.TimestampNs);
         // an arriving packet the model sent back out of the capture device: the capture shows that copy next
         var leftBack = _leftByWire;
         (_wire, _leftByWire) = (null, null);

@@ -33,6 +33,14 @@ public sealed class GeneratedPacket
     /// fl6.mp_hash); null when the hash is that of the packet's own flow.
     /// </summary>
     public byte[]? HashedPacket { get; init; }
+    /// <summary>
+    /// skb->mark it is built with, which its output route lookup and the output hooks see: the mark of
+    /// the packet it answers under fwmark_reflect (IP4_REPLY_MARK), else that of the socket that
+    /// answers (a listener's reset), else 0 (<see cref="Socket.ReplyMark"/>).
+    /// </summary>
+    public uint Mark { get; init; }
+    /// <summary>Where <see cref="Mark"/> comes from, in words (null when it is 0).</summary>
+    public string? MarkSource { get; init; }
 }
 
 /// <summary>Writes the IP headers the kernel puts on the packets it generates.</summary>

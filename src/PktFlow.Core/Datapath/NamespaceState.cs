@@ -39,6 +39,9 @@ public sealed class NamespaceState
     /// </summary>
     public Dictionary<(byte Protocol, Wire.IpAddr Local, ushort LocalPort, Wire.IpAddr Remote, ushort RemotePort), (Topology.ListeningSocket Listener, bool Full)> TransparentConnections { get; } = new();
 
+    /// <summary>Marks of connection requests under net.ipv4.tcp_fwmark_accept (see <see cref="Socket.RequestMarks"/>).</summary>
+    public Socket.RequestMarks RequestMarks { get; } = new();
+
     /// <summary>Immutable events that are the same for every packet at a device (NotModelled stages), shared by traces.</summary>
     internal Dictionary<(Topology.NetDevice Device, string Stage, NfHook? Hook), HookEvent> EventCache { get; } = new();
 

@@ -29,6 +29,12 @@ internal sealed class PredictedForwards
         Trim(atNs);
     }
 
+    /// <summary>Forgets the crossing <paramref name="key"/> at <paramref name="egress"/> when <paramref name="origin"/> recorded it.</summary>
+    public void Forget(string egress, string key, CopyOrigin origin)
+    {
+        if (_byKey.TryGetValue((egress, key), out var p) && p.Origin == origin) _byKey.Remove((egress, key));
+    }
+
     /// <summary>The frame whose forwarded copy this is, if it was predicted within the horizon.</summary>
     public bool TryMatch(string egress, string key, long nowNs, out long frame) => TryMatch(egress, key, nowNs, out frame, out _);
 

@@ -35,7 +35,8 @@ public static class IcmpSend
         if (src is null && ns.Sysctls.IsOn("net.ipv4.icmp_errors_use_inbound_ifaddr"))
             src = ns.AddressesOf(skb.Dev.Name).FirstOrDefault(a => a.Family == IpFamily.V4)?.Address;
         src ??= SourceAddress.Select(ns, ip.Source, orig) ?? IpAddr.V4(0xC0000008); // INADDR_DUMMY 192.0.0.8
-        var route = ns.Fib.Lookup(ip.Source, src, "lo", null, 0);
+        var (mark, markSource) = Socket.ReplyMark.Of(skb, null); // icmp_route_lookup: flowi4_mark = IP4_REPLY_MARK
+        var route = ns.Fib.Lookup(ip.Source, src, "lo", null, mark);
         if (!route.Found) { t.Generate($"{description}: not sent (no route back to {ip.Source})"); return; }
         var limit = IcmpRateLimit.Allow(skb, type, code, ip.Source);
         if (!limit.Allowed) { t.Generate($"{description}: not sent ({limit.Detail})"); return; }
@@ -51,7 +52,7 @@ public static class IcmpSend
         var bytes = GeneratedHeaders.Ipv4(src.Value, ip.Source, IpProtocol.Icmp, tos, (byte)GeneratedHeaders.DefaultTtl(ns), false, message);
         t.Emit(new GeneratedPacket
         {
-            Description = description + limit.Suffix, Function = "__icmp_send", Namespace = ns, Device = skb.Dev,
+            Description = description + limit.Suffix, Function = "__icmp_send", Namespace = ns, Device = skb.Dev, Mark = mark, MarkSource = markSource,
             Protocol = EtherTypes.Ipv4, Network = bytes,
             Ct = IsError(type) ? skb.Ct?.AttachedToAnswer() : null, // icmp_glue_bits: nf_ct_attach for errors
             HashedPacket = orig.ToArray(),
@@ -88,9 +89,10 @@ public static class IcmpSend
             : SourceAddress.Select(ns, ip.Source) ?? ip.Destination;
         var message = GeneratedHeaders.Icmp(EchoReply, 0, BinaryPrimitives.ReadUInt32BigEndian(request[4..]), request[8..]);
         var bytes = GeneratedHeaders.Ipv4(src, ip.Source, IpProtocol.Icmp, ip.Tos, (byte)GeneratedHeaders.DefaultTtl(ns), false, message);
+        var (mark, markSource) = Socket.ReplyMark.Of(skb, null);
         t.Emit(new GeneratedPacket
         {
-            Description = description + limit.Suffix, Function = "icmp_reply", Namespace = ns, Device = skb.Dev,
+            Description = description + limit.Suffix, Function = "icmp_reply", Namespace = ns, Device = skb.Dev, Mark = mark, MarkSource = markSource,
             Protocol = EtherTypes.Ipv4, Network = bytes,
         });
     }

@@ -113,9 +113,11 @@ public static class Icmp6Send
     {
         var ns = skb.Netns;
         byte hops = (byte)(hopLimit > 0 ? hopLimit : GeneratedHeaders.HopLimit(ns, skb.Dev.Name));
+        // icmp6_send and icmpv6_echo_reply: flowi6_mark = IP6_REPLY_MARK; neighbour discovery has none
+        var (mark, markSource) = function is "icmp6_send" or "icmpv6_echo_reply" ? Socket.ReplyMark.Of(skb, null) : (0u, null);
         t.Emit(new GeneratedPacket
         {
-            Description = description, Function = function, Namespace = ns, Device = skb.Dev,
+            Description = description, Function = function, Namespace = ns, Device = skb.Dev, Mark = mark, MarkSource = markSource,
             Protocol = EtherTypes.Ipv6, Network = GeneratedHeaders.Ipv6(src, dst, IpProtocol.Icmpv6, hops, message),
             // icmpv6_getfrag: nf_ct_attach for errors (types below 128), not for informational messages
             Ct = function == "icmp6_send" ? skb.Ct?.AttachedToAnswer() : null,

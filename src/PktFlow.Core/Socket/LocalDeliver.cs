@@ -111,9 +111,36 @@ public static class LocalDeliver
             t.Drop(skb, stage, fn, "NO_SOCKET", $"no socket for TCP port {tcp.DestinationPort}{(rst ? "; a reset is not answered" : ": the kernel answers with a RST")}");
             return;
         }
-        string what = (tcp.Flags & (TcpFlags.Syn | TcpFlags.Ack)) == TcpFlags.Syn
-            ? "a connection request for the listener (the kernel answers SYN-ACK)"
-            : "a segment for the listener's port (connection state is not modelled yet)";
+        ListenerRcv(skb, t, listener, saddr, daddr, segment, tcp, v6);
+    }
+
+    /// <summary>
+    /// tcp_rcv_state_process for a listener (no connection of the segment's 4-tuple): a SYN is a
+    /// connection request (tcp_conn_request); a segment with ACK is answered with a reset by the
+    /// listener itself (tcp_v4_do_rcv -> tcp_v4_send_reset with the socket, so the reset takes its
+    /// mark); anything else is discarded. A valid SYN cookie in such an ACK would open a connection,
+    /// but cookies are only checked after the listen queue overflowed, which the model does not track.
+    /// </summary>
+    [KernelSymbol("tcp_rcv_state_process", "net/ipv4/tcp_input.c")]
+    private static void ListenerRcv(SkBuff skb, TraceBuilder t, ListeningSocket listener, IpAddr saddr, IpAddr daddr, ReadOnlySpan<byte> segment, TcpHeader tcp, bool v6)
+    {
+        string fn = v6 ? "tcp_v6_rcv" : "tcp_v4_rcv", stage = v6 ? "TcpV6Rcv" : "TcpV4Rcv";
+        var flags = tcp.Flags;
+        string what;
+        if ((flags & TcpFlags.Rst) != 0) what = "a reset for the listener's port, discarded";
+        else if ((flags & TcpFlags.Ack) != 0)
+        {
+            var sk = Sock.OfListener(listener);
+            TcpSendReset.Send(skb, t, saddr, daddr, segment, v6 ? "tcp_v6_send_reset" : "tcp_v4_send_reset",
+                $"TCP RST to {saddr}:{tcp.SourcePort} from {sk} (no connection of the segment)", sk);
+            what = "a segment with ACK for no connection: the listener answers with a RST";
+        }
+        else if ((flags & TcpFlags.Syn) != 0)
+        {
+            SockLookup.Request(skb, listener, (IpProtocol.Tcp, daddr, tcp.DestinationPort, saddr, tcp.SourcePort));
+            what = "a connection request for the listener (the kernel answers SYN-ACK)";
+        }
+        else what = "a segment without SYN, ACK or RST for the listener's port, discarded";
         t.Stage(skb, stage, fn, Verdict.Pass, $"socket {listener}: {what}");
         t.End(Fate.Delivered, fn);
     }

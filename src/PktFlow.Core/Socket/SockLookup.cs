@@ -23,14 +23,15 @@ public sealed record Sock(string Description, bool Transparent, uint Mark, bool 
 
     /// <summary>
     /// A connection the listener accepted: the child inherits IP_TRANSPARENT and the owner (sk_clone_lock)
-    /// and the request's ir_mark, the listener's SO_MARK (inet_request_mark with tcp_fwmark_accept off),
-    /// but not SO_PRIORITY (checked on 6.18: getsockopt on the accepted socket gives 0, and its packets
-    /// have priority none); its bound address is the connection's. Options the server sets after
-    /// accept() apply to the connection only. A request socket (the SYN-ACK's) has the listener's.
+    /// and the request's ir_mark (<paramref name="irMark"/>: inet_request_mark, the listener's SO_MARK,
+    /// or with net.ipv4.tcp_fwmark_accept the SYN's mark when the listener has none), but not
+    /// SO_PRIORITY (checked on 6.18: getsockopt on the accepted socket gives 0, and its packets have
+    /// priority none); its bound address is the connection's. Options the server sets after accept()
+    /// apply to the connection only. A request socket (the SYN-ACK's) has the listener's priority.
     /// </summary>
-    internal static Sock Accepted(ListeningSocket l, string connection, bool full) =>
+    internal static Sock Accepted(ListeningSocket l, string connection, bool full, uint irMark) =>
         new($"{(full ? "connection" : "request socket")} {connection} of the listener {l}", l.Transparent,
-            full ? l.AcceptedMark ?? l.Mark : l.Mark, false, full, l.Uid, l.Gid, l)
+            full ? l.AcceptedMark ?? irMark : irMark, false, full, l.Uid, l.Gid, l)
         { Priority = full ? l.AcceptedPriority ?? 0 : l.Priority };
 }
 
@@ -54,12 +55,28 @@ public static class SockLookup
             return null;
         }
         if (state.TransparentConnections.TryGetValue(key, out var tc))
-            return Sock.Accepted(tc.Listener, text, tc.Full);
+            return Sock.Accepted(tc.Listener, text, tc.Full, IrMark(state, tc.Listener, key));
         if (Listener(skb.Netns, protocol, daddr, dport) is { } parent && protocol == IpProtocol.Tcp)
-            return Sock.Accepted(parent, text, true);
+            return Sock.Accepted(parent, text, true, IrMark(state, parent, key));
         // a client socket the capture showed: the lab does not say who opened it or with which options
         return new Sock($"connected socket {text} (seen in the capture)", false, 0, false, true, null, null, null);
     }
+
+    /// <summary>
+    /// inet_request_mark for a SYN the listener takes: with net.ipv4.tcp_fwmark_accept and no SO_MARK on
+    /// the listener, the request (and the connection it becomes) has the SYN's mark; remembered for the
+    /// packets the connection sends.
+    /// </summary>
+    [KernelSymbol("inet_request_mark", "include/net/inet_sock.h")]
+    internal static void Request(SkBuff skb, ListeningSocket l, (byte, IpAddr, ushort, IpAddr, ushort) key)
+    {
+        if (l.Mark == 0 && skb.Mark != 0 && skb.Netns.Sysctls.IsOn("net.ipv4.tcp_fwmark_accept"))
+            skb.State.RequestMarks.Add(key, skb.Mark);
+    }
+
+    /// <summary>ir_mark of the connection <paramref name="key"/> of listener <paramref name="l"/>: its SO_MARK, else the SYN's under tcp_fwmark_accept.</summary>
+    private static uint IrMark(Datapath.NamespaceState state, ListeningSocket l, (byte, IpAddr, ushort, IpAddr, ushort) key) =>
+        l.Mark != 0 ? l.Mark : state.RequestMarks.Get(key) ?? 0;
 
     /// <summary>inet_lookup_listener / udp4_lib_lookup: a socket bound to the address (or the wildcard) and port; a bound address is preferred.</summary>
     public static ListeningSocket? Listener(NetNamespace ns, byte protocol, IpAddr daddr, ushort dport)
@@ -79,14 +96,20 @@ public static class SockLookup
 
     /// <summary>
     /// nf_sk_lookup_slow_v4/v6 (the socket match without skb->sk): established first, then a listener;
-    /// a reply of a source-NATed connection is looked up with the address the socket sent from.
+    /// an ICMP error is looked up by the TCP/UDP header it quotes (<see cref="QuotedPorts"/>); a reply
+    /// (or a related error) of a source-NATed connection with the address the socket sent from.
     /// </summary>
     [KernelSymbol("nf_sk_lookup_slow_v4", "net/ipv4/netfilter/nf_socket_ipv4.c")]
     [KernelSymbol("nf_sk_lookup_slow_v6", "net/ipv6/netfilter/nf_socket_ipv6.c")]
     public static Sock? Slow(SkBuff skb)
     {
-        if (!Ports(skb, out var protocol, out var saddr, out var sport, out var daddr, out var dport)) return null;
-        if (skb.Ct is { Entry: { SourceNatDone: true } e, Direction: CtDirection.Reply, State: CtState.Established })
+        bool icmp = false;
+        if (!Ports(skb, out var protocol, out var saddr, out var sport, out var daddr, out var dport))
+        {
+            if (!QuotedPorts(skb, out protocol, out saddr, out sport, out daddr, out dport)) return null;
+            icmp = true;
+        }
+        if (skb.Ct is { Entry: { SourceNatDone: true } e, Direction: CtDirection.Reply, State: var st } && st == (icmp ? CtState.Related : CtState.Established))
             (daddr, dport) = (e.Original.Source, e.Original.SourcePort);
         if (Established(skb, protocol, saddr, sport, daddr, dport) is { } sk) return sk;
         return Listener(skb.Netns, protocol, daddr, dport) is { } l ? Sock.OfListener(l) : null;
@@ -136,13 +159,14 @@ public static class SockLookup
             return protocol == IpProtocol.Tcp ? Connection(l) : Sock.OfListener(l);
         return new Sock($"socket {text} (not in the lab)", false, 0, false, true, null, null, null);
 
-        // A SYN-ACK is built for the request (tcp_v4_send_synack: ip_build_and_send_pkt takes the
-        // listener's sk_priority, and ir_mark, the listener's sk_mark); what is sent after, for the connection.
+        // A SYN-ACK is built for the request (tcp_v4_send_synack: routed with ir_mark, which it carries,
+        // and ip_build_and_send_pkt takes the listener's sk_priority); what is sent after, for the connection.
         Sock Connection(ListeningSocket l)
         {
-            var sk = Sock.Accepted(l, text, true);
+            uint irMark = IrMark(state, l, key);
+            var sk = Sock.Accepted(l, text, true, irMark);
             // (skb->sk is then the request socket; what reads it as a full socket, skuid, finds the listener)
-            return SynAck(skb) ? sk with { Description = $"request socket {text} of the listener {l}", Mark = l.Mark, Priority = l.Priority } : sk;
+            return SynAck(skb) ? sk with { Description = $"request socket {text} of the listener {l}", Mark = irMark, Priority = l.Priority } : sk;
         }
     }
 
@@ -150,7 +174,7 @@ public static class SockLookup
     /// skb->mark and skb->priority of a packet a socket sends are the socket's (__ip_queue_xmit,
     /// ip_build_and_send_pkt, ip6_xmit): the output route lookup already used the mark (flowi4_mark =
     /// sk_mark), so `ip rule fwmark` routes it, and the output hook sees both (`meta mark`, `meta priority`).
-    /// Packets the kernel sends without a socket (resets, ICMP) keep 0 (net.ipv4.fwmark_reflect is 0).
+    /// Packets the kernel builds in answer (resets, ICMP) take theirs from <see cref="ReplyMark"/>.
     /// </summary>
     public static void SetOwner(SkBuff skb, TraceBuilder t, Sock? sk)
     {
@@ -168,6 +192,44 @@ public static class SockLookup
         if (n.Length == 0) return false;
         int off = skb.Protocol == EtherTypes.Ipv6 ? Ipv6Header.HeaderLength : (n[0] & 0x0f) * 4;
         return n.Length > off + 13 && (n[off + 13] & 0x12) == 0x12;
+    }
+
+    /// <summary>
+    /// extract_icmp4_fields / extract_icmp6_fields: for an ICMP error (destination unreachable, source
+    /// quench, time exceeded, parameter problem; ICMPv6 types below 128) quoting TCP or UDP, the quoted
+    /// packet seen from this side: it was sent from here, so its source is the local end (daddr, dport)
+    /// and its destination the remote one (saddr, sport). Redirects are not errors here (icmp_is_err).
+    /// </summary>
+    private static bool QuotedPorts(SkBuff skb, out byte protocol, out IpAddr saddr, out ushort sport, out IpAddr daddr, out ushort dport)
+    {
+        protocol = 0; sport = dport = 0; saddr = daddr = default;
+        bool v6 = skb.Protocol == EtherTypes.Ipv6;
+        if (!ConntrackTable.TryGetL4(skb.Network, v6, out _, out _, out byte proto, out var l4, out _) || l4.Length < 8) return false;
+        ReadOnlySpan<byte> inner = l4[8..];
+        IpAddr innerSrc, innerDst;
+        ReadOnlySpan<byte> ports;
+        if (!v6)
+        {
+            if (proto != IpProtocol.Icmp || l4[0] is not (3 or 4 or 11 or 12)) return false;
+            if (inner.Length < 20 || (inner[0] >> 4) != 4) return false;
+            int ihl = (inner[0] & 0x0f) * 4;
+            protocol = inner[9];
+            (innerSrc, innerDst) = (IpAddr.ReadV4(inner[12..]), IpAddr.ReadV4(inner[16..]));
+            ports = inner.Length >= ihl + 4 ? inner[ihl..] : default;
+        }
+        else
+        {
+            if (proto != IpProtocol.Icmpv6 || l4[0] >= 128 || inner.Length < Ipv6Header.HeaderLength) return false;
+            Ipv6ExtensionHeaders.Walk(inner[6], inner[Ipv6Header.HeaderLength..], out var chain);
+            protocol = chain.UpperProtocol;
+            (innerSrc, innerDst) = (IpAddr.ReadV6(inner[8..]), IpAddr.ReadV6(inner[24..]));
+            int at = Ipv6Header.HeaderLength + chain.UpperOffset;
+            ports = inner.Length >= at + 4 ? inner[at..] : default;
+        }
+        if (protocol is not (IpProtocol.Tcp or IpProtocol.Udp) || ports.Length < 4) return false;
+        (daddr, dport) = (innerSrc, (ushort)(ports[0] << 8 | ports[1]));
+        (saddr, sport) = (innerDst, (ushort)(ports[2] << 8 | ports[3]));
+        return true;
     }
 
     private static bool Ports(SkBuff skb, out byte protocol, out IpAddr saddr, out ushort sport, out IpAddr daddr, out ushort dport)

@@ -9,6 +9,9 @@ namespace PktFlow.Socket;
 /// no socket wants, and nf_send_reset / nf_send_reset6 for `reject with tcp reset`. Both answer from
 /// the segment's destination to its source: with its acknowledgment number as sequence number when
 /// it carried ACK, otherwise sequence 0 acknowledging everything it occupied (RFC 9293 3.10.7.1).
+/// A socket that exists but refuses the segment (a listener given a bare ACK: tcp_v4_do_rcv) sends
+/// it through the same control socket, which takes that socket's mark (<see cref="ReplyMark"/>); its
+/// SO_PRIORITY does not reach the reset (checked on 6.18: priority none in the output chain).
 /// </summary>
 public static class TcpSendReset
 {
@@ -16,7 +19,7 @@ public static class TcpSendReset
     [KernelSymbol("tcp_v6_send_reset", "net/ipv6/tcp_ipv6.c")]
     [KernelSymbol("nf_send_reset", "net/ipv4/netfilter/nf_reject_ipv4.c")]
     [KernelSymbol("nf_send_reset6", "net/ipv6/netfilter/nf_reject_ipv6.c")]
-    public static void Send(SkBuff skb, TraceBuilder t, IpAddr saddr, IpAddr daddr, ReadOnlySpan<byte> segment, string function, string description)
+    public static void Send(SkBuff skb, TraceBuilder t, IpAddr saddr, IpAddr daddr, ReadOnlySpan<byte> segment, string function, string description, Sock? sk = null)
     {
         if (segment.Length < 20) { t.Generate($"{description}: not sent (TCP header cut short)"); return; }
         byte flags = segment[13];
@@ -56,12 +59,15 @@ public static class TcpSendReset
         }
         else
             bytes = GeneratedHeaders.Ipv6(daddr, saddr, IpProtocol.Tcp, (byte)GeneratedHeaders.HopLimit(ns, skb.Dev.Name), rst);
+        // nf_send_reset(6) take IP4_REPLY_MARK only; tcp_v4_send_reset falls back to the socket's mark
+        bool netfilter = function.StartsWith("nf_send_reset", StringComparison.Ordinal);
+        var (mark, markSource) = ReplyMark.Of(skb, netfilter ? null : sk);
         t.Emit(new GeneratedPacket
         {
-            Description = description, Function = function, Namespace = ns, Device = skb.Dev,
+            Description = description, Function = function, Namespace = ns, Device = skb.Dev, Mark = mark, MarkSource = markSource,
             Protocol = saddr.IsV4 ? EtherTypes.Ipv4 : EtherTypes.Ipv6, Network = bytes,
             // nf_send_reset(6) attach the refused packet's conntrack; tcp_v4_send_reset does not
-            Ct = function.StartsWith("nf_send_reset", StringComparison.Ordinal) ? skb.Ct?.AttachedToAnswer() : null,
+            Ct = netfilter ? skb.Ct?.AttachedToAnswer() : null,
         });
     }
 }

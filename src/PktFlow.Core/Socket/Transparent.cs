@@ -19,6 +19,7 @@ internal static class Transparent
         if (assigned?.Listener is { } l && syn && !state.TransparentConnections.ContainsKey(key) && !skb.Netns.IsLocalAddress(daddr))
         {
             state.TransparentConnections[key] = (l, false);
+            SockLookup.Request(skb, l, key);
             state.ConnectedSockets.Add(key, skb.TimestampNs);
             t.Note($"a request socket {daddr}:{dport} <-> {saddr}:{sport} of {l}: the listener answers as {daddr}");
             return;

@@ -336,7 +336,6 @@ public sealed partial class LabLoader
             int eq = a.IndexOf('=');
             if (eq <= 0) throw Error("expected key=value", a);
             if (Netfilter.Conntrack.ConntrackSysctls.Problem(Sysctls.Normalize(a[..eq]), a[(eq + 1)..]) is { } bad) throw Error(bad, a);
-            if (Socket.SocketMarkSysctls.NotModelled(Sysctls.Normalize(a[..eq]), a[(eq + 1)..]) is { } note) { Warn(note); _namespaces[ns].NoteUnmodelled($"{_file}:{_cmd.Line}: {note}"); }
             _namespaces[ns].Sysctl(a[..eq], a[(eq + 1)..]);
         }
     }
