@@ -33,6 +33,11 @@ public static class SchHandle
             return true;
         }
         var filters = tc.TryGetValue(skb.Dev.Name, out var cfg) ? ingress ? cfg.Ingress : cfg.Egress : Array.Empty<TcFilter>();
+        if (cfg is not null && cfg.NotModelled.TryGetValue(dir, out var why))
+        {
+            t.NotModelledConstant(skb, stage, fn, $"{cfg.Qdisc} on {skb.Dev.Name}: {why}");
+            return true;
+        }
         if (filters.Count == 0)
         {
             t.SharedStage(skb, stage, fn, Verdict.Pass, (long)dir, cfg?.Qdisc, static (s, q) =>

@@ -81,7 +81,7 @@ public static class TcFilterParser
 
     // ---------------------------------------------------------------------------------- matchall
 
-    private static ClsMatchall ParseMatchall(List<string> w)
+    internal static ClsMatchall ParseMatchall(List<string> w)
     {
         bool skipSw = false; string? classid = null;
         for (int i = 0; i < w.Count; i++)
@@ -99,7 +99,7 @@ public static class TcFilterParser
 
     // ----------------------------------------------------------------------------------- flower
 
-    private static ClsFlower ParseFlower(List<string> w, ushort protocol)
+    internal static ClsFlower ParseFlower(List<string> w, ushort protocol)
     {
         MacAddress? smac = null, dmac = null; ushort? vid = null, vet = null; byte? vprio = null, ipProto = null;
         IpPrefix? sip = null, dip = null; PortRange? sport = null, dport = null; bool? frag = null, first = null;
@@ -325,10 +325,12 @@ public static class TcFilterParser
     private static TcAct? Control(string s) => s switch
     {
         "ok" or "pass" => TcAct.Ok, "drop" or "shot" => TcAct.Shot, "continue" => TcAct.Unspec, "pipe" => TcAct.Pipe,
-        "reclassify" => TcAct.Reclassify, "trap" => TcAct.Trap, _ => null,
+        "reclassify" => TcAct.Reclassify, "trap" => TcAct.Trap,
+        "stolen" => TcAct.Stolen, // how tc show prints a redirect's default (snapshots)
+        _ => null,
     };
 
-    private static TcAction ParseAction(string kind, List<string> a)
+    internal static TcAction ParseAction(string kind, List<string> a)
     {
         if (Control(kind) is { } bare)
         {

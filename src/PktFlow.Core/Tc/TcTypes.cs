@@ -48,7 +48,11 @@ public sealed record TcFilter(TcDirection Direction, int Pref, ushort Protocol, 
 }
 
 /// <summary>The tc configuration of one device: the qdisc that holds filters and the filters per direction, in classification order.</summary>
-public sealed record TcDeviceConfig(string Device, string Qdisc, IReadOnlyList<TcFilter> Ingress, IReadOnlyList<TcFilter> Egress);
+public sealed record TcDeviceConfig(string Device, string Qdisc, IReadOnlyList<TcFilter> Ingress, IReadOnlyList<TcFilter> Egress)
+{
+    /// <summary>Why a direction's filters are not evaluated (a snapshot listing the model cannot read), per direction.</summary>
+    public IReadOnlyDictionary<TcDirection, string> NotModelled { get; init; } = new Dictionary<TcDirection, string>();
+}
 
 /// <summary>Names tc prints for EtherTypes (ll_proto_n2a) and back.</summary>
 public static class TcNames

@@ -8,6 +8,7 @@ public sealed partial class NamespaceBuilder
     private sealed class TcDev
     {
         public required string Qdisc;
+        public IReadOnlyDictionary<TcDirection, string> NotModelled = new Dictionary<TcDirection, string>();
         public readonly List<TcFilter> Filters = new();
         public int NextHt = 0x800; // u32 hash tables are numbered per qdisc (tc_u_common), both directions
         public readonly Dictionary<(TcDirection, int), (uint Ht, uint NextNode)> U32Tps = new();
@@ -95,17 +96,17 @@ public sealed partial class NamespaceBuilder
     {
         if (!_tcKnown && _listed) return null;
         return _tc.ToDictionary(kv => kv.Key, kv => new TcDeviceConfig(kv.Key, kv.Value.Qdisc,
-            Order(kv.Value.Filters, TcDirection.Ingress), Order(kv.Value.Filters, TcDirection.Egress)));
+            Order(kv.Value.Filters, TcDirection.Ingress), Order(kv.Value.Filters, TcDirection.Egress)) { NotModelled = kv.Value.NotModelled });
     }
 
     private static IReadOnlyList<TcFilter> Order(List<TcFilter> filters, TcDirection dir) =>
         filters.Where(f => f.Direction == dir).OrderBy(f => f.Pref).ThenBy(f => f.Handle).ToList();
 
-    /// <summary>A snapshot lists the filters as they are: no checks.</summary>
-    public void AddListedTc(string dev, string qdisc, IEnumerable<TcFilter> filters)
+    /// <summary>A snapshot lists the filters as they are: no checks; a direction it could not read is not modelled.</summary>
+    public void AddListedTc(string dev, string qdisc, IEnumerable<TcFilter> filters, IReadOnlyDictionary<TcDirection, string> notModelled)
     {
         RequireListed();
-        var q = new TcDev { Qdisc = qdisc };
+        var q = new TcDev { Qdisc = qdisc, NotModelled = notModelled };
         q.Filters.AddRange(filters);
         _tc[dev] = q;
     }
