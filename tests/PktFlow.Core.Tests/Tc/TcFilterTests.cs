@@ -275,6 +275,15 @@ public class TcFilterTests
     }
 
     [Fact]
+    public void ShowPacketFlowDrawsTcWhereAFilterTookThePacket()
+    {
+        var redirect = Inject(Topo("tc -n r filter add dev eth0 ingress protocol ip u32 match ip dport 7000 0xffff action mirred egress redirect dev eth1"), Udp(7000));
+        Assert.Equal("(r) eth0 -> tc ingress -> eth1 (veth) -> (s) eth0 -> ip_rcv -> dropped OTHERHOST", PktFlow.Render.NamespaceColumns.Line(redirect));
+        var plain = Inject(Topo(""), Udp(7000));
+        Assert.DoesNotContain("tc ", PktFlow.Render.NamespaceColumns.Line(plain));
+    }
+
+    [Fact]
     public void OtherQdiscsStayRecordedAsNotModelled()
     {
         var topo = Topo("tc -n r qdisc add dev eth1 root netem delay 10ms");
