@@ -284,6 +284,14 @@ public class TcFilterTests
     }
 
     [Fact]
+    public void TheFlowerScenarioWaitingForItsRecordingLoads()
+    {
+        var host = LabLoader.LoadFile(Path.Combine(RepoPaths.Root, "tests", "scenarios", "tc-flower-skbedit", "lab.sh")).Host;
+        Assert.Equal(new[] { 10, 20, 25, 30, 40 }, host.Tc!["eth0"].Ingress.Where(f => f.Protocol == EtherTypes.Ipv4).Select(f => f.Pref));
+        Assert.Equal(2, host.Tc["eth1"].Egress.Count);
+    }
+
+    [Fact]
     public void OtherQdiscsStayRecordedAsNotModelled()
     {
         var topo = Topo("tc -n r qdisc add dev eth1 root netem delay 10ms");
