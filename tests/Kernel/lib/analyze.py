@@ -1097,7 +1097,9 @@ def main():
                 visits.append(v)
         drops = [d for d in all_drops if d["ns"] == ns.name]
         left = bind_drops(ns, drops, visits)
-        merge_tc_redirects(ns, visits)
+        # without a working drop watch a mirrored copy would look like a redirect of a dropped packet
+        if all_drops:
+            merge_tc_redirects(ns, visits)
         ns.unattributed_drops = left
         visits_by_ns[ns.name] = visits
         copies_by_ns[ns.name] = copies
