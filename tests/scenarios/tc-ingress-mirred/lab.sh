@@ -28,6 +28,10 @@ ip -n server link set eth0 up
 ip -n server route add default via 10.2.0.1
 ip -n server neigh add 10.2.0.1 lladdr 02:00:00:00:02:01 dev eth0 nud permanent
 ip neigh add 10.2.0.2 lladdr 02:00:00:00:02:02 dev eth1 nud permanent
+# no ARP on the wire: its refresh timing differs from run to run
+ip neigh add 10.1.0.2 lladdr 02:00:00:00:01:02 dev eth0 nud permanent
+ip neigh add 10.1.0.66 lladdr 02:00:00:00:01:02 dev eth0 nud permanent
+ip -n client neigh add 10.1.0.1 lladdr 02:00:00:00:01:01 dev eth0 nud permanent
 ip -n mon link set eth0 up
 
 nft -f - <<'NFT'
