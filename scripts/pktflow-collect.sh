@@ -88,6 +88,7 @@ in_ns() {
     shift
     case $1 in
         net_sysctls) net_sysctls "$_ns" ;;
+        tc_filters) tc_filters "$_ns" ;;
         *) if [ -z "$_ns" ]; then "$@"; else ip netns exec "$_ns" "$@"; fi ;;
     esac
 }
@@ -96,6 +97,18 @@ in_ns() {
 net_sysctls() {
     in_ns "$1" sysctl -a >"$work/sysctl" || return
     grep '^net\.' "$work/sysctl" || true
+}
+
+# tc_filters NS: `tc filter show` of both clsact directions of every device of NS, each under a
+# "dev DEV ingress|egress" line (tc filter show needs a device)
+tc_filters() {
+    in_ns "$1" ip -o link show >"$work/tclinks" || return
+    for _d in $(sed -n 's/^[0-9]*: \([^:@ ]*\)[:@].*/\1/p' "$work/tclinks"); do
+        for _dir in ingress egress; do
+            printf 'dev %s %s\n' "$_d" "$_dir"
+            in_ns "$1" tc filter show dev "$_d" "$_dir" || return
+        done
+    done
 }
 
 # have TOOL: true when TOOL is installed (checked once, reported once in the manifest)
@@ -144,6 +157,8 @@ collect() {
     grab "$_cns" "$_cf" fdb.json bridge bridge -j -p fdb show
     grab "$_cns" "$_cf" vlan.json bridge bridge -j -p vlan show
     grab "$_cns" "$_cf" nft.json nft nft -j list ruleset
+    grab "$_cns" "$_cf" tc-qdisc.json tc tc -j qdisc show
+    grab "$_cns" "$_cf" tc-filter.txt tc tc_filters
     grab "$_cns" "$_cf" iptables.txt iptables-save iptables-save
     grab "$_cns" "$_cf" ip6tables.txt ip6tables-save ip6tables-save
     grab "$_cns" "$_cf" ss.txt ss ss -tulnHe

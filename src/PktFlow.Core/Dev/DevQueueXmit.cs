@@ -72,7 +72,7 @@ public static class DevQueueXmit
     {
         var dev = skb.Dev;
         if (!NfHookSlow.Run(skb, t, NfFamily.Netdev, NfHook.Egress, null, dev)) return;
-        t.NotModelledConstant(skb, "TcEgress", "sch_handle_egress", "tc is not modelled yet");
+        if (!Tc.SchHandle.Egress(skb, t)) return;
         if (!dev.IsUp)
         {
             t.Drop(skb, "DevQueueXmit", "__dev_queue_xmit", "DEV_READY", $"{dev.Name} is down");

@@ -78,7 +78,7 @@ public static class NetifReceiveSkb
         t.NotModelledConstant(skb, "Xdp", "netif_receive_generic_xdp", "XDP is not modelled yet (the lab cannot attach programs)");
         t.NotModelledConstant(skb, "Gro", "napi_gro_receive", "GRO is not modelled yet: each captured frame is one skb");
         skb.Engine.NoteCrossing(skb, outbound: false); // the taps (ptype_all) see it arrive
-        t.NotModelledConstant(skb, "TcIngress", "sch_handle_ingress", "tc is not modelled yet");
+        if (!Tc.SchHandle.Ingress(skb, t)) return;
         if (!NfHookSlow.Run(skb, t, NfFamily.Netdev, NfHook.Ingress, skb.Dev, null)) return;
 
         if (skb.VlanPresent)

@@ -107,7 +107,9 @@ public static class NamespaceColumns
         return e.Stage switch
         {
             "EthTypeTrans" => e.Device,
-            "NetifRx" or "NetifReceiveSkb" or "Xdp" or "Gro" or "TcIngress" or "TcEgress" or "NfConntrackIn" or "NfConfirm" or "BrHandleFrameFinish" or "BrNfPreRoutingFinish" => null,
+            // tc shows where a filter took the packet (a match, a drop); a device without filters says nothing
+            "TcIngress" or "TcEgress" => e.Verdict == Verdict.Drop || e.Detail?.Contains(" pref ", StringComparison.Ordinal) == true ? (e.Stage == "TcIngress" ? "tc ingress" : "tc egress") : null,
+            "NetifRx" or "NetifReceiveSkb" or "Xdp" or "Gro" or "NfConntrackIn" or "NfConfirm" or "BrHandleFrameFinish" or "BrNfPreRoutingFinish" => null,
             "IpRcv" => t.Summary.StartsWith("IP6", StringComparison.Ordinal) ? "ipv6_rcv" : "ip_rcv",
             "IpRouteInput" or "Ip6RouteInput" or "RouteOutput" => "route",
             "IpForward" or "Ip6Forward" or "IpFinishOutput" or "Ip6FinishOutput" => e.Verdict == Verdict.Drop ? e.Function : null,

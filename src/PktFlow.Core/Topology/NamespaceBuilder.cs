@@ -254,6 +254,7 @@ public sealed partial class NamespaceBuilder
         if (d.Up) throw new TopologyException($"cannot rename {name} while it is up (Device or resource busy)");
         d.Name = newName;
         RenameFdb(name, newName);
+        RenameTc(name, newName);
         RenameVlans(name, newName);
         RenameVlanLowers(name, newName);
         for (int i = 0; i < _addresses.Count; i++)
@@ -474,6 +475,7 @@ public sealed partial class NamespaceBuilder
         _addresses.RemoveAll(a => a.Device == name);
         _userRoutes.RemoveAll(r => r.Device == name);
         _vlanStates.Remove(name);
+        ForgetTcOf(name); // dev_shutdown in dev_change_net_namespace frees its qdiscs
         return (d.Kind, d.Mac, d.Mtu, d.Peer, d.PeerNamespace, d.IfIndex);
     }
 
@@ -599,6 +601,7 @@ public sealed partial class NamespaceBuilder
         ns.NexthopObjects = _nexthops.Values.ToList();
         ns.FdbEntries = _fdb.ToList();
         ns.ClientSockets = _clientSockets.ToList();
+        ns.Tc = BuildTc();
         return ns;
     }
 }

@@ -40,6 +40,12 @@ public sealed class NetNamespace
     public IReadOnlyList<NexthopObject> NexthopObjects { get; internal set; } = Array.Empty<NexthopObject>();
     /// <summary>Bridge FDB entries an administrator made (`bridge fdb add ... master`), in the order made.</summary>
     public IReadOnlyList<FdbEntry> FdbEntries { get; internal set; } = Array.Empty<FdbEntry>();
+    /// <summary>
+    /// tc clsact/ingress configuration by device; null when the configuration does not say (a snapshot
+    /// that did not record tc): sch_handle_ingress/egress are then not modelled. A device missing from
+    /// a known table has no filters.
+    /// </summary>
+    public IReadOnlyDictionary<string, Tc.TcDeviceConfig>? Tc { get; internal set; }
     /// <summary>Static neighbour entries (ip neigh add ... nud permanent).</summary>
     public IReadOnlyList<Neighbour> Neighbours { get; }
     /// <summary>Listening sockets; null when the configuration does not say (socket lookup is then not modelled).</summary>

@@ -780,6 +780,40 @@ def drop_matches(d, nh, th):
     return True
 
 
+TC_DROPS = ("TC_INGRESS", "TC_EGRESS", "TC_RECLASSIFY_LOOP", "TC_CHAIN_NOTFOUND", "TC_COOKIE_ERROR")
+
+
+def on_device(v, ifindex):
+    return any(c.ifindex == ifindex for c in v.rx + v.tx) or any(cr.iif == ifindex or cr.oif == ifindex for cr in v.crs)
+
+
+def merge_tc_redirects(ns, visits):
+    """tc ingress runs before every traced hook: a packet a mirred redirect takes from one device's
+    ingress to another's egress (`action mirred egress redirect dev X`) passes no chain in this
+    namespace, so its copy received and its copy sent are two untraced visits. They are one packet
+    when the sent copy carries the same bytes within 50 ms and the received one was neither dropped
+    nor freed."""
+    used = set()
+    for v in sorted(visits, key=lambda v: v.t):
+        if v.crs or v.tx or len(v.rx) != 1 or v.drops or v.frees:
+            continue
+        rx = v.rx[0]
+        for w in sorted(visits, key=lambda w: w.t):
+            if id(w) in used or w is v or w.crs or w.rx or len(w.tx) != 1 or w.drops:
+                continue
+            tx = w.tx[0]
+            if tx.dev == rx.dev or tx.l3 != rx.l3 or not 0 <= tx.t - rx.t <= 50_000_000:
+                continue
+            used.add(id(w))
+            j = v.journeys[0]
+            j.tx.append(tx)
+            tx.journey = j
+            v.tx.append(tx)
+            v.tc_redirect = True
+            break
+    visits[:] = [w for w in visits if not (w.tx and id(w) in used)]
+
+
 def bind_drops(ns, drops, visits):
     """Each drop (or free) goes to the latest visit of its bytes that began before it (trace times
     are late, hence 200 ms of slack). Identical packets (a bridge's hello BPDUs, retransmissions)
@@ -798,6 +832,10 @@ def bind_drops(ns, drops, visits):
             if v.t > d["t"] + 200_000_000:
                 continue
             found.append(v)
+        if d.get("reason") in TC_DROPS:
+            # a tc drop frees the skb on the device whose filter took it; a copy mirred sent elsewhere
+            # just before (mirror ... drop) has the same bytes and is no candidate
+            found = [v for v in found if on_device(v, d["ifindex"])] or found
         # identical packets: the latest that began before the drop and holds none of the kind yet
         early = [v for v in found if v.t <= d["t"] + 20_000_000]
         last = max((v.t for v in early), default=0)
@@ -954,7 +992,7 @@ def describe_visit(v, wire_copy=None):
     elif out_devs:
         fate = "Forwarded" if entry is not None else "Transmitted"
         if entry is not None:
-            d["via"] = "bridge" if any(cr.key == ("bridge", "forward") for cr in v.crs) else "route"
+            d["via"] = "bridge" if any(cr.key == ("bridge", "forward") for cr in v.crs) else "tc" if getattr(v, "tc_redirect", False) else "route"
         if reached_in or arp_in:
             # a flooded or multicast frame that was also taken by this namespace's own stack
             d["local"] = "Consumed" if (is_nd or arp_in) else "Delivered"
@@ -1059,6 +1097,9 @@ def main():
                 visits.append(v)
         drops = [d for d in all_drops if d["ns"] == ns.name]
         left = bind_drops(ns, drops, visits)
+        # without a working drop watch a mirrored copy would look like a redirect of a dropped packet
+        if all_drops:
+            merge_tc_redirects(ns, visits)
         ns.unattributed_drops = left
         visits_by_ns[ns.name] = visits
         copies_by_ns[ns.name] = copies

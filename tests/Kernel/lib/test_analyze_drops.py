@@ -24,8 +24,35 @@ class V:
 
 
 class C:
-    def __init__(self, l3):
-        self.l3 = l3
+    def __init__(self, l3, ifindex=0, dev="", out=False, t=0):
+        self.l3, self.ifindex, self.dev, self.out, self.t, self.journey = l3, ifindex, dev, out, t, None
+
+
+class J:
+    def __init__(self):
+        self.tx = []
+
+
+def tc_mirror_drop():
+    """mirred egress mirror dev eth2 drop: the copy leaves eth2 (ifindex 4) before eth0 (2) frees the packet."""
+    syn = bytes.fromhex("450000281b59000040060000" "0a0100020a010001") + bytes(20)
+    rx, mirror = V(0), V(1_000)
+    rx.rx = [C(syn, 2, "eth0")]
+    mirror.tx = [C(syn, 4, "eth2", True)]
+    analyze.bind_drops(None, [{"kind": "DROP", "t": 2_000, "nh": syn + bytes(24), "reason": "TC_INGRESS", "ifindex": 2}], [rx, mirror])
+    return len(rx.drops), len(mirror.drops)
+
+
+def tc_redirect(dt):
+    """mirred egress redirect dev eth1: the copy received on eth0 and the one sent on eth1 are one visit."""
+    udp = bytes.fromhex("4500002712340000401100000a0100020a020002") + bytes(19)
+    rx, tx = V(0), V(dt)
+    rx.rx = [C(udp, 2, "eth0", False, 0)]
+    rx.journeys = [J()]
+    tx.tx = [C(udp, 3, "eth1", True, dt)]
+    vs = [rx, tx]
+    analyze.merge_tc_redirects(None, vs)
+    return len(vs), [c.dev for c in rx.tx]
 
 
 def hellos(drop_times, visit_times):
@@ -51,5 +78,8 @@ cases = [
     ("a drop after fou/gue shrank tot_len matches its packet", analyze.drop_matches({"nh": dropped}, wire, b""), True),
     ("another IP id does not", analyze.drop_matches({"nh": other}, wire, b""), False),
     ("identical headers match", analyze.drop_matches({"nh": wire}, wire, b""), True),
+    ("a tc drop goes to the packet on the filter's device, not the mirrored copy", tc_mirror_drop(), (1, 0)),
+    ("a tc redirect's received and sent copies are one visit", tc_redirect(1_000_000), (1, ["eth1"])),
+    ("not when the sent copy comes much later", tc_redirect(200_000_000), (2, [])),
 ]
 checks.run(cases)

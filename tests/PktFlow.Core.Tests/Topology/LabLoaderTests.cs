@@ -97,7 +97,7 @@ public class LabLoaderTests
     [Fact]
     public void UnmodelledCommandsAreRecordedAndUnknownOnesWarned()
     {
-        var topo = LabLoader.Load("ip link set eth0 up\nebtables -A INPUT -j DROP\nfrobnicate --now\ntc qdisc add dev eth0 clsact\n", "w.lab");
+        var topo = LabLoader.Load("ip link set eth0 up\nebtables -A INPUT -j DROP\nfrobnicate --now\ntc qdisc add dev eth0 root netem delay 10ms\n", "w.lab");
         Assert.Equal(2, topo.Host.Unmodelled.Count);
         Assert.Contains(topo.Warnings, w => w.StartsWith("w.lab:3:") && w.Contains("frobnicate"));
         Assert.Contains(topo.Warnings, w => w.StartsWith("w.lab:2:") && w.Contains("ebtables"));

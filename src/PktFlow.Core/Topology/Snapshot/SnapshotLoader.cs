@@ -23,7 +23,7 @@ public static class SnapshotLoader
 
     /// <summary>Files a namespace folder has unless the manifest says why not (tool missing or failed).</summary>
     public static readonly IReadOnlyList<string> OptionalFiles =
-        ["rule4.json", "rule6.json", "neigh.json", "fdb.json", "vlan.json", "nft.json", "iptables.txt", "ip6tables.txt", "ss.txt", "sysctl.txt", "netns.json"];
+        ["rule4.json", "rule6.json", "neigh.json", "fdb.json", "vlan.json", "nft.json", "iptables.txt", "ip6tables.txt", "ss.txt", "sysctl.txt", "netns.json", "tc-qdisc.json", "tc-filter.txt"];
 
     public static HostTopology Load(string dir)
     {
@@ -150,6 +150,10 @@ public static class SnapshotLoader
             if (Json(name, "fdb.json", required: false) is { } fdb)
                 ns.Fdb.AddRange(SnapshotConfiguration.Fdb(fdb, ns.Devices.Select(d => d.Device.Mac).ToHashSet(), _unmodelled));
             if (Json(name, "vlan.json", required: false) is { } vlan) ns.Vlans = SnapshotConfiguration.Vlans(vlan);
+            // tc-qdisc.json and tc-filter.txt came later: without them tc stays not modelled
+            if (File.Exists(Path.Combine(dir, name, "tc-qdisc.json")) && File.Exists(Path.Combine(dir, name, "tc-filter.txt"))
+                && Json(name, "tc-qdisc.json", required: false) is { } qdiscs && Text(name, "tc-filter.txt") is { } filters)
+                Tc(ns, name, qdiscs, filters);
             if (Json(name, "nft.json", required: false) is { } nft) Nftables(ns, name, nft);
             foreach (var file in new[] { "iptables.txt", "ip6tables.txt" })
                 if (Text(name, file) is { } lines) SnapshotConfiguration.IptablesSave(lines, $"{name}/{file}", _unmodelled, Warnings);
@@ -189,6 +193,31 @@ public static class SnapshotLoader
                 SnapshotConfiguration.Nftables(nft, _unmodelled);
                 Warnings.Add($"{e.Message}: the nftables ruleset is not evaluated");
             }
+        }
+
+        /// <summary>
+        /// `tc -j qdisc show` names each device's clsact or ingress qdisc; tc-filter.txt lists their
+        /// filters (Tc.TcShowParser). With an `ingress` qdisc the egress listing repeats the ingress
+        /// block (ffff:fff3 resolves to ffff:) and is left out. The namespace's tc is then known.
+        /// </summary>
+        private void Tc(NamespaceRecord ns, string name, SnapshotJson qdiscs, string[] filterText)
+        {
+            var kinds = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var q in qdiscs.Items())
+            {
+                var kind = q.Req("kind", "a qdisc kind").Text();
+                if (kind is "clsact" or "ingress") kinds[q.Req("dev", "a device name").Text()] = kind;
+            }
+            var parsed = PktFlow.Tc.TcShowParser.Parse(filterText);
+            foreach (var (dev, kind) in kinds)
+            {
+                var dirs = kind == "ingress" ? new[] { PktFlow.Tc.TcDirection.Ingress } : new[] { PktFlow.Tc.TcDirection.Ingress, PktFlow.Tc.TcDirection.Egress };
+                var filters = dirs.SelectMany(d => parsed.Filters.TryGetValue((dev, d), out var l) ? l : []).ToList();
+                var problems = dirs.Where(d => parsed.Problems.ContainsKey((dev, d))).ToDictionary(d => d, d => $"{name}/tc-filter.txt: {parsed.Problems[(dev, d)]}");
+                foreach (var (d, why) in problems) _unmodelled.Add($"tc {d.ToString().ToLowerInvariant()} filters of {dev} not evaluated: {why}");
+                ns.Builder.AddListedTc(dev, kind, filters, problems);
+            }
+            ns.Builder.DeclareTcKnown();
         }
 
         /// <summary>Why a file is absent: the manifest's skipped/failed line, else null.</summary>

@@ -1,0 +1,110 @@
+using PktFlow.Datapath;
+using PktFlow.Dev;
+using PktFlow.Topology;
+
+namespace PktFlow.Tc;
+
+/// <summary>
+/// tc's two hooks in the device path (net/core/dev.c): sch_handle_ingress after the taps on receive
+/// (before the netdev netfilter ingress hook) and sch_handle_egress in __dev_queue_xmit (after the
+/// netdev egress hook). Each runs tcf_classify over the device's clsact (or ingress) filters and acts
+/// on the result: TC_ACT_SHOT frees the packet with SKB_DROP_REASON_TC_INGRESS / TC_EGRESS,
+/// TC_ACT_STOLEN (mirred redirect) hands it to another device, anything else lets it go on.
+/// The one entry point of the tc model for the rest of the engine.
+/// </summary>
+public static class SchHandle
+{
+    /// <summary>Returns true when the packet goes on to the netdev ingress hook and the rest of receive.</summary>
+    [KernelSymbol("sch_handle_ingress", "net/core/dev.c")]
+    public static bool Ingress(SkBuff skb, TraceBuilder t) => Run(skb, t, TcDirection.Ingress);
+
+    /// <summary>Returns true when the packet goes on to the qdisc and the driver.</summary>
+    [KernelSymbol("sch_handle_egress", "net/core/dev.c")]
+    public static bool Egress(SkBuff skb, TraceBuilder t) => Run(skb, t, TcDirection.Egress);
+
+    private static bool Run(SkBuff skb, TraceBuilder t, TcDirection dir)
+    {
+        bool ingress = dir == TcDirection.Ingress;
+        string stage = ingress ? "TcIngress" : "TcEgress", fn = ingress ? "sch_handle_ingress" : "sch_handle_egress";
+        var tc = skb.Netns.Tc;
+        if (tc is null)
+        {
+            t.NotModelledConstant(skb, stage, fn, "the configuration does not say which tc filters this device has (a snapshot without tc)");
+            return true;
+        }
+        var filters = tc.TryGetValue(skb.Dev.Name, out var cfg) ? ingress ? cfg.Ingress : cfg.Egress : Array.Empty<TcFilter>();
+        if (cfg is not null && cfg.NotModelled.TryGetValue(dir, out var why))
+        {
+            t.NotModelledConstant(skb, stage, fn, $"{cfg.Qdisc} on {skb.Dev.Name}: {why}");
+            return true;
+        }
+        if (filters.Count == 0)
+        {
+            t.SharedStage(skb, stage, fn, Verdict.Pass, (long)dir, cfg?.Qdisc, static (s, q) =>
+                q is null ? $"{s.Dev.Name} has no clsact or ingress qdisc" : $"{q} on {s.Dev.Name}: no filters in this direction");
+            return true;
+        }
+        var r = TcfClassify.Classify(skb, t, filters, dir);
+        string where = $"{(ingress ? "ingress" : "egress")} {skb.Dev.Name}";
+        string detail = $"{where}: {r.Text}";
+        switch (r.Result)
+        {
+            case TcAct.Shot:
+                t.Drop(skb, stage, fn, r.DropReason ?? (ingress ? "TC_INGRESS" : "TC_EGRESS"), detail);
+                return false;
+            case TcAct.Trap:
+                t.Stage(skb, stage, fn, Verdict.NotModelled, detail);
+                t.Unsupported(skb, $"tc action trap ({where}): it hands the packet to the hardware offload, which the model does not have");
+                return false;
+            case TcAct.Stolen or TcAct.Queued:
+                if (r.RedirectTo is { } m)
+                {
+                    t.Stage(skb, stage, fn, Verdict.Pass, detail);
+                    Redirect(skb, t, m, dir);
+                    return false;
+                }
+                t.Stage(skb, stage, fn, Verdict.Pass, detail);
+                t.End(Fate.Consumed, $"{fn}: TC_ACT_{r.Result.ToString().ToUpperInvariant()}");
+                return false;
+            default:
+                // TC_ACT_OK, PIPE and UNSPEC (no filter took it): the packet goes on
+                t.Stage(skb, stage, fn, Verdict.Pass, detail);
+                return true;
+        }
+    }
+
+    /// <summary>
+    /// tcf_mirred_act with redirect: the packet itself goes to the target device, to its transmit
+    /// (dev_queue_xmit: its egress hooks and driver) or its receive (netif_receive_skb).
+    /// </summary>
+    [KernelSymbol("tcf_mirred_act", "net/sched/act_mirred.c")]
+    private static void Redirect(SkBuff skb, TraceBuilder t, MirredAction m, TcDirection from)
+    {
+        var target = skb.Netns.Device(m.Device)!;
+        if (++skb.Hops > DevQueueXmit.MaxHops)
+        {
+            t.Unsupported(skb, $"more than {DevQueueXmit.MaxHops} device crossings: a mirred redirect loop?");
+            return;
+        }
+        skb.Dev = target;
+        if (m.To == TcDirection.Egress)
+        {
+            if (skb.MacHeader < 0) { t.Unsupported(skb, $"the packet has no Ethernet header to send on {target.Name}"); return; }
+            DevQueueXmit.Xmit(skb, t, from == TcDirection.Ingress ? Fate.Forwarded : Fate.Transmitted);
+        }
+        else NetifReceiveSkb.Receive(skb, t);
+    }
+
+    /// <summary>A mirror (or a redirect that does not end the action list) sends a copy; the model notes it and does not follow it.</summary>
+    internal static void Mirror(SkBuff skb, MirredAction m)
+    {
+        var target = skb.Netns.Device(m.Device);
+        if (target is null) return;
+        var copy = new SkBuff(skb.Data)
+        {
+            Netns = skb.Netns, Dev = target, Engine = skb.Engine, TimestampNs = skb.TimestampNs,
+            MacHeader = skb.MacHeader, NetworkHeader = skb.NetworkHeader, Protocol = skb.Protocol, PktType = skb.PktType, Mark = skb.Mark,
+        };
+        copy.Engine.NoteCrossing(copy, outbound: m.To == TcDirection.Egress);
+    }
+}
