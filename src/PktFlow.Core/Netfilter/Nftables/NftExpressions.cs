@@ -16,6 +16,8 @@ internal sealed class NftEvalCtx
     public List<string>? Notes;
     public uint? CtMark;
     public NftObject? CtTimeout;
+    public NftObject? CtHelper;
+    public Conntrack.ConntrackHelper? CtTemplateHelper;
     public bool Notrack;
     /// <summary>The namespace's stateful memory for this replay.</summary>
     public NftState State = null!;
