@@ -60,4 +60,6 @@ ip netns exec server socat TCP-LISTEN:40009,reuseaddr SYSTEM:'echo data9' &
 ip netns exec client socat TCP-LISTEN:40003,reuseaddr SYSTEM:'cat' &
 ip netns exec client socat TCP-LISTEN:40004,reuseaddr SYSTEM:'cat' &
 ip netns exec server socat -u UDP-RECV:69 /dev/null &
+# the TFTP client's port: the answer comes from another port than the request went to
+ip netns exec client socat -u UDP-RECV:41069,reuseaddr /dev/null &
 sleep 0.3

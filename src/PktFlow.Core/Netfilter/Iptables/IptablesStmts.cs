@@ -63,3 +63,34 @@ internal sealed class TproxyTargetStmt : NftStmt
         return true;
     }
 }
+
+/// <summary>
+/// xt_CT with --helper (xt_ct_target): the packet carries a conntrack template with the helper unless it
+/// already has a conntrack; nf_conntrack_in gives the helper to a new connection no expectation claims.
+/// </summary>
+internal sealed class CtTemplateStmt : NftStmt
+{
+    public Conntrack.ConntrackHelper Helper = null!;
+    public override bool Eval(NftEvalCtx c)
+    {
+        c.CtTemplateHelper ??= Helper;
+        return true;
+    }
+}
+
+/// <summary>
+/// xt_helper (helper_mt): the helper of the connection's master; a name matches when it starts with the
+/// helper's name (strncmp over the helper's length), an empty one matches any helper. No conntrack, no
+/// master or no helper: no match (a match with ! then matches).
+/// </summary>
+internal sealed class HelperMatchStmt : NftStmt
+{
+    public string Name = "";
+    public bool Negate;
+    public override bool Eval(NftEvalCtx c)
+    {
+        if (c.P.Conntrack?.MasterHelper is not { } helper) return Negate;
+        bool match = Name.Length == 0 || Name.StartsWith(helper, StringComparison.Ordinal);
+        return match != Negate;
+    }
+}
