@@ -97,7 +97,7 @@ public static class NfConntrackFtp
         var m = FindPattern(data, dir, self.Source);
         if (m.IsPartial)
         {
-            detail = $"partial matching of `{Name(m.Command)}': the kernel drops the packet (nf_ct_helper_log)";
+            detail = $"partial matching of `{Pattern(m.Command)}': the kernel drops the packet (nf_ct_helper_log)";
             return false;
         }
         if (!m.IsMatch) { detail = "no PORT/EPRT/227/229 at the start of the payload"; return true; }
@@ -123,7 +123,10 @@ public static class NfConntrackFtp
         return true;
     }
 
-    private static string Name(FtpCommand c) => c switch { FtpCommand.Port => "PORT", FtpCommand.Eprt => "EPRT", FtpCommand.Pasv227 => "227 ", _ => "229 " };
+    private static string Name(FtpCommand c) => c switch { FtpCommand.Port => "PORT", FtpCommand.Eprt => "EPRT", FtpCommand.Pasv227 => "227", _ => "229" };
+
+    /// <summary>The search pattern as the kernel logs it ("227 " with its space).</summary>
+    private static string Pattern(FtpCommand c) => c is FtpCommand.Pasv227 or FtpCommand.Epsv229 ? Name(c) + " " : Name(c);
 
     private static string Endpoint(IpAddr a, ushort port) => a.IsV6 ? $"[{a}]:{port}" : $"{a}:{port}";
 
