@@ -67,8 +67,10 @@ internal sealed partial class NftParser
         string? l3 = f.TryGetValue("l3proto", out var v) && v.Count > 0 ? v[0].Text : null;
         o.HelperType = type;
         o.HelperProtocol = p;
-        o.HelperV4 = l3 is null or "ip" && tb.Family != NftFamily.Ip6;
-        o.HelperV6 = l3 is null or "ip6" && tb.Family != NftFamily.Ip;
+        // nft -j lists an object without l3proto with its table's family ("l3proto": "inet"): both
+        bool both = l3 is null || l3 == NftNames.Family(tb.Family);
+        o.HelperV4 = (both || l3 == "ip") && tb.Family != NftFamily.Ip6;
+        o.HelperV6 = (both || l3 == "ip6") && tb.Family != NftFamily.Ip;
         o.Helper = ConntrackHelper.Find(type, p);
     }
 

@@ -14,10 +14,10 @@ public class CtHelperScenarioTests
     private static string Dir => Path.Combine(RepoPaths.Root, "tests", "scenarios", "ct-helper-ftp");
 
     /// <summary>The replay the judge makes: the capture at host/eth0 in observe mode.</summary>
-    private static (Replay.ReplayState State, List<PacketTrace> Traces) Replay()
+    private static (PktFlow.Replay.ReplayState State, List<PacketTrace> Traces) Replay()
     {
-        var runner = new Replay.ReplayRunner(new Replay.ReplayOptions { LabPath = Path.Combine(Dir, "lab.sh"), InjectAt = "host/eth0" });
-        var traces = runner.Run(Path.Combine(Dir, "wire.pcap")).OfType<Replay.TraceEvent>().Select(e => e.Trace).ToList();
+        var runner = new PktFlow.Replay.ReplayRunner(new PktFlow.Replay.ReplayOptions { LabPath = Path.Combine(Dir, "lab.sh"), InjectAt = "host/eth0" });
+        var traces = runner.Run(Path.Combine(Dir, "wire.pcap")).OfType<PktFlow.Replay.TraceEvent>().Select(e => e.Trace).ToList();
         return (runner.States[0], traces);
     }
 
