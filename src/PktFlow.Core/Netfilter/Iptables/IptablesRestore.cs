@@ -399,10 +399,12 @@ public static partial class IptablesRestore
                 }
                 case "--comment": if (curMod != "comment") throw E(o, "option '--comment' needs -m comment"); r.Comment = V(); continue;
                 case "--helper":
-                    // xt_helper: iptables-nft keeps it as a compat match (nft lists it `xt match "helper"`)
+                {
+                    // iptables-nft translates -m helper natively: ct helper "NAME" (the master's helper; checked on 6.18)
                     if (curMod != "helper") throw E(o, "option '--helper' needs -m helper");
-                    r.Customs.Add(new HelperMatchStmt { Name = V(), Negate = n });
-                    mods.Add(("xt match \"helper\"", Placeholder)); continue;
+                    var s = $"ct helper {(n ? "!= " : "")}\"{V()}\"";
+                    mods.Add((s, s)); continue;
+                }
                 case "--dst-type": case "--src-type":
                 {
                     if (curMod != "addrtype") throw E(o, $"option '{o}' needs -m addrtype");
@@ -536,8 +538,8 @@ public static partial class IptablesRestore
         var helper = Conntrack.ConntrackHelper.Find(name, (byte)p)
             ?? throw E(name, $"unsupported: CT --helper {name} (the {name} conntrack helper is not modelled; ftp and tftp are)");
         r.Customs.Add(new CtTemplateStmt { Helper = helper });
-        // a compat target: nft lists it `xt target "CT"`; the rule goes on (XT_CONTINUE)
-        return ("xt target \"CT\"", Placeholder);
+        // a compat target: nft lists it `xt target CT`; the rule goes on (XT_CONTINUE)
+        return ("xt target CT", Placeholder);
     }
 
     private static bool TargetFlag(string o) => o is "--random" or "--persistent" or "--random-fully" or "--notrack" or "--save-mark" or "--restore-mark" or "--log-tcp-sequence" or "--log-tcp-options" or "--log-ip-options" or "--log-uid" or "--log-macdecode";

@@ -77,20 +77,3 @@ internal sealed class CtTemplateStmt : NftStmt
         return true;
     }
 }
-
-/// <summary>
-/// xt_helper (helper_mt): the helper of the connection's master; a name matches when it starts with the
-/// helper's name (strncmp over the helper's length), an empty one matches any helper. No conntrack, no
-/// master or no helper: no match (a match with ! then matches).
-/// </summary>
-internal sealed class HelperMatchStmt : NftStmt
-{
-    public string Name = "";
-    public bool Negate;
-    public override bool Eval(NftEvalCtx c)
-    {
-        if (c.P.Conntrack?.MasterHelper is not { } helper) return Negate;
-        bool match = Name.Length == 0 || Name.StartsWith(helper, StringComparison.Ordinal);
-        return match != Negate;
-    }
-}
