@@ -76,15 +76,26 @@ public sealed class GetPktFlowSetCommand : ReplayStateCommand
     }
 }
 
-/// <summary>Get-PktFlowConntrack: the conntrack table of each namespace after a replay, like conntrack -L.</summary>
-[Cmdlet(VerbsCommon.Get, "PktFlowConntrack")]
-[OutputType(typeof(ConntrackListing))]
+/// <summary>Get-PktFlowConntrack: the conntrack table of each namespace after a replay, like conntrack -L;
+/// with -Expect the expectations conntrack helpers made, like conntrack -L expect.</summary>
+[Cmdlet(VerbsCommon.Get, "PktFlowConntrack", DefaultParameterSetName = EntriesSet)]
+[OutputType(typeof(ConntrackListing), ParameterSetName = [EntriesSet])]
+[OutputType(typeof(ConntrackExpectListing), ParameterSetName = [ExpectSet])]
 public sealed class GetPktFlowConntrackCommand : ReplayStateCommand
 {
+    private const string EntriesSet = "Entries", ExpectSet = "Expect";
+
+    /// <summary>List the expectations (conntrack -L expect) instead of the entries.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ExpectSet)]
+    public SwitchParameter Expect { get; set; }
+
     protected override void ProcessRecord()
     {
         foreach (var s in States())
-            foreach (var e in s.Conntrack(Namespace)) WriteObject(e);
+        {
+            if (Expect) foreach (var x in s.ConntrackExpectations(Namespace)) WriteObject(x);
+            else foreach (var e in s.Conntrack(Namespace)) WriteObject(e);
+        }
     }
 }
 

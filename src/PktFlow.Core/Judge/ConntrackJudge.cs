@@ -57,6 +57,7 @@ public static class ConntrackJudge
             var kf = string.Join(",", ke.Flags.Order()); var mf = string.Join(",", me.Flags.Order());
             if (kf != mf) d.Add($"flags kernel [{kf}], model [{mf}]");
             if (ke.Mark != me.Mark) d.Add($"mark kernel {ke.Mark}, model {me.Mark}");
+            if (ke.Helper != me.Helper) d.Add($"helper kernel {ke.Helper ?? "none"}, model {me.Helper ?? "none"}");
             var ma = me.OriginalPackets is { } op ? new KernelCtAcct(op, me.OriginalBytes ?? 0, me.ReplyPackets ?? 0, me.ReplyBytes ?? 0) : null;
             if (ke.Acct != ma) d.Add($"accounting kernel {(object?)ke.Acct ?? "none"}, model {(object?)ma ?? "none"}");
             if (ke.Timeout is { } kt && listedNs.TryGetValue(ke.Namespace, out var listed)
@@ -71,6 +72,33 @@ public static class ConntrackJudge
     }
 
     private static long NsOf(DateTimeOffset t) => (t - DateTimeOffset.UnixEpoch).Ticks * 100;
+
+    /// <summary>
+    /// conntrack -L expect against the model's expectations, namespace by namespace, keyed by the line
+    /// without its timeout (tuple, mask, master, class, helper); timeouts agree to a second at the moment
+    /// the kernel listed its table (the model's expectations aged to it, as entries are).
+    /// </summary>
+    public static ConntrackJudgement CompareExpectations(IEnumerable<(string Namespace, string Line)> kernel, IEnumerable<ConntrackExpectListing> model,
+        IReadOnlyDictionary<string, long>? listedNs = null)
+    {
+        listedNs ??= new Dictionary<string, long>();
+        static string Key(string line) => line[(line.IndexOf(' ') + 1)..];
+        var k = kernel.ToDictionary(x => (x.Namespace, Key(x.Line)), x => long.TryParse(x.Line.Split(' ')[0], out var t) ? t : -1);
+        var m = model.Where(e => !listedNs.TryGetValue(e.Namespace, out var at) || NsOf(e.Expires) > at)
+            .ToDictionary(x => (x.Namespace, Key(x.Line)));
+        var diffs = new List<string>();
+        int agreed = 0;
+        foreach (var ((ns, key), kt) in k)
+        {
+            if (!m.TryGetValue((ns, key), out var me)) { diffs.Add($"{ns}: expect {key}: not among the model's expectations"); continue; }
+            if (listedNs.TryGetValue(ns, out var listed) && (NsOf(me.Expires) - listed) / 1_000_000_000 is var mt && Math.Abs(mt - kt) > 1)
+                diffs.Add($"{ns}: expect {key}: timeout kernel {kt} s, model {mt} s when the kernel listed its table");
+            else agreed++;
+        }
+        foreach (var ((ns, key), _) in m)
+            if (!k.ContainsKey((ns, key))) diffs.Add($"{ns}: expect {key}: only among the model's expectations");
+        return new ConntrackJudgement(diffs, agreed, k.Count + m.Keys.Count(x => !k.ContainsKey(x)), Array.Empty<string>());
+    }
 
     /// <summary>
     /// Every conntrack tuple a packet of the capture carries, and its inverse (the other direction of

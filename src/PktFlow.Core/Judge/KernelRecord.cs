@@ -21,8 +21,9 @@ public sealed record KernelEnd(string Namespace, string Fate, string? Reason)
 /// <summary>One entry of the recorded <c>conntrack -L</c> of a namespace; tuples as "src=.. dst=.. sport=.. dport=.." (or type/code/id).</summary>
 /// <param name="Timeout">Seconds left when the table was listed; null in recordings that did not keep it.</param>
 /// <param name="Acct">packets= bytes= of each direction, when the kernel's listing has them (accounting on).</param>
+/// <param name="Helper">helper=NAME of the listing: the conntrack helper assigned to the connection.</param>
 public sealed record KernelConntrack(string Namespace, string Proto, string? State, string Original, string Reply, IReadOnlyList<string> Flags, uint Mark, int Zone = 0, int? Timeout = null,
-    KernelCtAcct? Acct = null)
+    KernelCtAcct? Acct = null, string? Helper = null)
 {
     public override string ToString() => $"{Namespace}: {Proto} {State} {Original} {Reply} [{string.Join(",", Flags)}]{(Zone != 0 ? $" zone={Zone}" : "")}";
 }
@@ -51,6 +52,8 @@ public sealed class KernelRecord
     public required IReadOnlyList<KernelFrame> Frames { get; init; }
     /// <summary>conntrack -L of every namespace after the traffic.</summary>
     public IReadOnlyList<KernelConntrack> Conntrack { get; init; } = Array.Empty<KernelConntrack>();
+    /// <summary>conntrack -L expect of every namespace after the traffic: (namespace, the line as printed); absent in older recordings.</summary>
+    public IReadOnlyList<(string Namespace, string Line)> Expectations { get; init; } = Array.Empty<(string, string)>();
     /// <summary>When each namespace's conntrack -L ran, in ns since the epoch (the pcap's clock); absent in older recordings.</summary>
     public IReadOnlyDictionary<string, long> ConntrackListedNs { get; init; } = new Dictionary<string, long>();
     /// <summary>When lab.sh ended (ns since the epoch, the pcap's clock): timers the lab started (STP) run from there. Absent in older recordings.</summary>
@@ -86,6 +89,7 @@ public sealed class KernelRecord
                 f.TryGetProperty("copyOf", out var c) && c.ValueKind == JsonValueKind.Number ? c.GetInt64() : null, Str(f, "dev")));
         }
         var conntrack = new List<KernelConntrack>();
+        var expect = new List<(string, string)>();
         var listed = new Dictionary<string, long>();
         if (root.TryGetProperty("namespaces", out var nss) && nss.ValueKind == JsonValueKind.Object)
             foreach (var ns in nss.EnumerateObject())
@@ -95,12 +99,13 @@ public sealed class KernelRecord
                     conntrack.Add(new KernelConntrack(ns.Name, Str(c, "proto") ?? "?", Str(c, "state"), Tuple(c, "original"), Tuple(c, "reply"),
                         Arr(c, "flags").Select(x => x.GetString() ?? "").ToList(), c.TryGetProperty("mark", out var m) && m.ValueKind == JsonValueKind.Number ? m.GetUInt32() : 0,
                         c.TryGetProperty("zone", out var z) && z.ValueKind == JsonValueKind.Number ? z.GetInt32() : 0,
-                        c.TryGetProperty("timeout", out var to) && to.ValueKind == JsonValueKind.Number ? to.GetInt32() : null, Acct(c)));
+                        c.TryGetProperty("timeout", out var to) && to.ValueKind == JsonValueKind.Number ? to.GetInt32() : null, Acct(c), Str(c, "helper")));
+                foreach (var x in Arr(ns.Value, "expect")) expect.Add((ns.Name, x.GetString() ?? ""));
             }
         return new KernelRecord
         {
             Scenario = Str(root, "scenario") ?? Path.GetFileName(Path.GetDirectoryName(path)) ?? "?", Wire = wire, Kernel = Str(root, "kernel"),
-            Frames = frames, Conntrack = conntrack, ConntrackListedNs = listed,
+            Frames = frames, Conntrack = conntrack, Expectations = expect, ConntrackListedNs = listed,
             LabDoneNs = root.TryGetProperty("labDone", out var lab) ? lab.ValueKind switch
             {
                 JsonValueKind.String => EpochNs(lab.GetString()!, path),

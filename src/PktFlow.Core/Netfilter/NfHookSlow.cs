@@ -66,7 +66,7 @@ public static class NfHookSlow
             else
             {
                 var template = early.CtTemplateTimeout;
-                var ct = skb.State.Conntrack.In(skb.Network, v6, skb.TimestampNs, preRouting: hook == NfHook.PreRouting, template: template);
+                var ct = skb.State.Conntrack.In(skb.Network, v6, skb.TimestampNs, preRouting: hook == NfHook.PreRouting, template: template, helperTemplate: early.CtTemplateHelper);
                 skb.Ct = ct;
                 string taken = template is not null && ct.State == CtState.New && ct.Entry?.TimeoutPolicy == template && !ct.Entry.Confirmed
                     ? $"; the conntrack template's timeout policy {template.Name} ({template}) goes with the new entry" : "";
@@ -103,6 +103,8 @@ public static class NfHookSlow
             if (result.Nat is { } nat) NfNat.Setup(skb, t, fresh, nat, hook, dev, skb.Ct.Direction);
             NfNat.MarkInitialized(fresh, hook);
         }
+        // nf_confirm: the connection's helper reads the packet first, and may drop it
+        if (inet && hook is NfHook.PostRouting or NfHook.LocalIn && skb.Ct is { Attached: false } helped && !Help(skb, t, helped, v6)) return false;
         // __nf_conntrack_confirm at the last hook the packet crosses in this namespace; a packet carrying
         // the connection in the reply direction (nf_ct_attach) never confirms it.
         if (inet && hook is NfHook.PostRouting or NfHook.LocalIn && skb.Ct is { Direction: CtDirection.Original, Entry: { Confirmed: false } entry })
@@ -168,6 +170,27 @@ public static class NfHookSlow
         t.Note($"ct timeout set \"{obj.Name}\": {what}");
     }
 
+    /// <summary>
+    /// nft_ct_helper_obj_eval (ct helper set "NAME"): the object's helper goes to a connection not yet
+    /// confirmed; a packet without conntrack (a chain before conntrack at -200, untracked, invalid) has nothing to set.
+    /// </summary>
+    private static void SetCtHelper(SkBuff skb, TraceBuilder t, NftObject? obj)
+    {
+        if (obj?.Helper is not { } helper) return;
+        t.Note($"ct helper set \"{obj.Name}\": {NfConntrackHelper.Assign(skb.Ct?.Entry, helper, helper.Protocol)}");
+    }
+
+    /// <summary>nf_confirm's helper call (<see cref="NfConntrackHelper"/>): false when the helper dropped the packet.</summary>
+    [KernelSymbol("nf_confirm", "net/netfilter/nf_conntrack_proto.c")]
+    private static bool Help(SkBuff skb, TraceBuilder t, CtLookup ct, bool v6)
+    {
+        if (NfConntrackHelper.Help(skb.State.Conntrack, ct, skb.Network, v6, skb.TimestampNs) is not { } helped) return true;
+        var (accept, function, detail) = helped;
+        t.Stage(skb, "NfConntrackHelper", function, accept ? Verdict.Pass : Verdict.Drop, detail);
+        if (!accept) t.End(Fate.Dropped, "NETFILTER_DROP");
+        return accept;
+    }
+
     /// <summary>NF_IP_PRI_CONNTRACK: chains of a lower priority run before nf_conntrack_in.</summary>
     private const int ConntrackPriority = -200;
 
@@ -204,6 +227,7 @@ public static class NfHookSlow
         foreach (var note in result.Notes) t.Note(note);
         SetCtMark(skb, t, result.CtMark);
         SetCtTimeout(skb, t, result.CtTimeout);
+        SetCtHelper(skb, t, result.CtHelper);
         if (skb.Priority != priorityBefore)
             t.Note($"meta priority set: {NftType.TcHandleText(priorityBefore)} -> {NftType.TcHandleText(skb.Priority)}");
         if (result.UnsupportedRules.Count > 0)

@@ -86,7 +86,33 @@ public sealed record ConntrackListing
     /// <summary>The nft ct timeout object whose policy the entry's timeouts come from (<c>NAME (state seconds, ...)</c>),
     /// or null: the sysctls. conntrack -L does not print it.</summary>
     public string? TimeoutPolicy { get; init; }
+    /// <summary>The conntrack helper assigned to the connection (helper=NAME in conntrack -L), or null.</summary>
+    public string? Helper { get; init; }
+    /// <summary>For a connection a helper expected (status EXPECTED): its master's original tuple; null otherwise.</summary>
+    public string? Master { get; init; }
     /// <summary>The whole line as conntrack -L prints it.</summary>
+    public string Line { get; init; } = "";
+    public override string ToString() => Line;
+}
+
+/// <summary>One expectation after a replay, shaped like a <c>conntrack -L expect</c> line: the connection
+/// a helper announced and nothing has opened yet.</summary>
+public sealed record ConntrackExpectListing
+{
+    public required string Namespace { get; init; }
+    /// <summary>Seconds left at the namespace's last capture timestamp.</summary>
+    public long Timeout { get; init; }
+    /// <summary>When the expectation's timer fires, on the capture's clock.</summary>
+    public DateTimeOffset Expires { get; init; }
+    public required string Protocol { get; init; }
+    /// <summary>The expected tuple (src= dst= sport= dport=; sport 0: any, the mask does not cover it).</summary>
+    public required string Tuple { get; init; }
+    /// <summary>The mask (mask-src= mask-dst= sport= dport=).</summary>
+    public required string Mask { get; init; }
+    /// <summary>The original tuple of the connection whose helper made it.</summary>
+    public required string Master { get; init; }
+    public required string Helper { get; init; }
+    /// <summary>The whole line as conntrack -L expect prints it.</summary>
     public string Line { get; init; } = "";
     public override string ToString() => Line;
 }
@@ -164,6 +190,24 @@ public static class NfStateListing
                 OriginalPackets = e.Accounting ? e.OriginalPackets : null, OriginalBytes = e.Accounting ? e.OriginalBytes : null,
                 ReplyPackets = e.Accounting ? e.ReplyPackets : null, ReplyBytes = e.Accounting ? e.ReplyBytes : null,
                 TimeoutPolicy = e.TimeoutPolicy is { } tp ? $"{tp.Name} ({tp.Text})" : null,
+                Helper = e.Helper?.Name, Master = e.Master?.Original.ToString(),
+            };
+        }
+    }
+
+    /// <summary>The expectations of a namespace's conntrack (conntrack -L expect), oldest first.</summary>
+    public static IEnumerable<ConntrackExpectListing> Expectations(NamespaceState s)
+    {
+        var table = s.Conntrack;
+        foreach (var x in table.Expectations.OrderBy(x => x.CreatedNs))
+        {
+            var line = x.ToString(table.NowNs);
+            int mask = line.IndexOf(" mask-src=", StringComparison.Ordinal), master = line.IndexOf(" master-src=", StringComparison.Ordinal);
+            yield return new ConntrackExpectListing
+            {
+                Namespace = s.Name, Timeout = x.SecondsLeft(table.NowNs), Expires = DateTimeOffset.UnixEpoch.AddTicks(x.ExpiresNs / 100),
+                Protocol = ConntrackProtocols.Name(x.Tuple.Protocol), Tuple = x.Tuple.ToString(),
+                Mask = line[(mask + 1)..master], Master = x.Master.Original.ToString(), Helper = x.Helper.Name, Line = line,
             };
         }
     }

@@ -41,6 +41,7 @@ internal sealed class SkbNftPacket : INftPacket
             OriginalCounters = (ct.Entry?.OriginalPackets ?? 0, ct.Entry?.OriginalBytes ?? 0),
             ReplyCounters = (ct.Entry?.ReplyPackets ?? 0, ct.Entry?.ReplyBytes ?? 0),
             ExpirationMs = ct.Entry is { Confirmed: true } e ? (uint)Math.Clamp((e.ExpiresNs - _skb.TimestampNs) / 1_000_000, 0, uint.MaxValue) : 0,
+            MasterHelper = ct.Entry?.Master?.Helper?.Name,
         }
         : null;
 

@@ -121,6 +121,7 @@ public static class NamespaceColumns
             "VethXmit" => $"{e.Device} (veth)",
             "DevQueueXmit" => e.Device,
             "NfNatManip" or "NfNatSetupInfo" => "NAT",
+            "NfConntrackHelper" => e.Verdict == Verdict.Drop ? "conntrack helper" : null,
             "Observed" => "sent",
             "Unsupported" => null, // the last hop says what is not modelled
             _ => e.Function,

@@ -53,6 +53,9 @@ public sealed class ReplayState
     public IEnumerable<Netfilter.NetfilterSetElement> SetElements(string? ns = null) => WithRules(ns).SelectMany(x => Netfilter.NfStateListing.SetElements(x.State.Name, x.State.Nft, x.Rules));
     public IEnumerable<Netfilter.ConntrackListing> Conntrack(string? ns = null) =>
         Namespaces.Where(n => ns is null || n.Name == ns).SelectMany(Netfilter.NfStateListing.Conntrack);
+    /// <summary>The expectations conntrack helpers made and no connection used yet (conntrack -L expect).</summary>
+    public IEnumerable<Netfilter.ConntrackExpectListing> ConntrackExpectations(string? ns = null) =>
+        Namespaces.Where(n => ns is null || n.Name == ns).SelectMany(Netfilter.NfStateListing.Expectations);
     /// <summary>The path MTUs each namespace learned and still holds at the last frame (ip route show cache).</summary>
     public IEnumerable<Routing.RouteCacheEntry> RouteCache(string? ns = null) =>
         Namespaces.Where(n => ns is null || n.Name == ns).SelectMany(n => Routing.RouteCacheEntry.List(n, _engine.LastFrameNs));

@@ -255,6 +255,9 @@ class Namespace:
         self.rules, self.chains, self.chain_order = parse_ruleset(os.path.join(d, "ruleset.txt"),
                                                                   os.path.join(d, "ruleset.json"))
         self.conntrack = parse_conntrack(os.path.join(d, "conntrack.txt"))
+        p = os.path.join(d, "expect.txt")
+        # conntrack -L expect, one expectation a line as conntrack-tools prints it (the timeout first)
+        self.expect = sorted(l.strip() for l in open(p) if "proto=" in l) if os.path.exists(p) else []
         p = os.path.join(d, "conntrack.time")
         self.conntrack_listed = open(p).read().strip() if os.path.exists(p) else None
         self.inum = int(open(os.path.join(d, "inum")).read())
@@ -329,9 +332,11 @@ def parse_conntrack(path):
                 k, v = tok.split("=", 1)
                 if k == "src":
                     tuples.append({})
-                if k in ("mark", "use", "zone", "secctx", "labels"):
+                if k in ("mark", "use", "zone", "secctx", "labels", "helper"):
                     if k in ("mark", "zone"):
                         e[k] = int(v) if v.isdigit() else v
+                    if k == "helper":
+                        e[k] = v
                     continue
                 if k == "id" and tok is w[-1]:
                     e["id"] = int(v)
@@ -1156,6 +1161,8 @@ def main():
                 e["peer"] = f"{dev.peer[0]}/{dev.peer[1]}"
             devs[dev.name] = e
         entry = {"devices": devs, "chains": ns.chain_order, "conntrack": ns.conntrack}
+        if ns.expect:
+            entry["expect"] = ns.expect
         if ns.conntrack_listed:
             entry["conntrackListed"] = ns.conntrack_listed
         if ns.unattributed_drops:

@@ -54,8 +54,12 @@ public sealed class ConntrackEntry
     /// <summary>Capture time (ns) after which the entry is gone (nf_ct_is_expired).</summary>
     public long ExpiresNs { get; internal set; }
     public long CreatedNs { get; }
-    /// <summary>The connection this one is related to (expectations; not created by this model yet).</summary>
-    public ConntrackEntry? Master { get; set; }
+    /// <summary>The connection whose helper expected this one (ct->master, IPS_EXPECTED), or null.</summary>
+    public ConntrackEntry? Master { get; internal set; }
+    /// <summary>The helper assigned to the connection (nf_conn_help; conntrack -L prints helper=NAME), or null.</summary>
+    public ConntrackHelper? Helper { get; internal set; }
+    /// <summary>The FTP helper's memory of the connection (struct nf_ct_ftp_master).</summary>
+    internal FtpSeqState? Ftp;
     /// <summary>The timeout policy an nft <c>ct timeout set</c> attached before confirmation (nf_conn_timeout), or null: the sysctls.</summary>
     public ConntrackTimeoutPolicy? TimeoutPolicy { get; internal set; }
     /// <summary>Removed from the table (nf_ct_kill), e.g. by a RST before any reply.</summary>
@@ -143,6 +147,7 @@ public sealed class ConntrackEntry
         if (Assured) sb.Append(" [ASSURED]");
         sb.Append(" mark=").Append(Mark);
         if (Zone != 0) sb.Append(" zone=").Append(Zone);
+        if (Helper is not null) sb.Append(" helper=").Append(Helper.Name);
         sb.Append(" use=1");
         return sb.ToString();
     }

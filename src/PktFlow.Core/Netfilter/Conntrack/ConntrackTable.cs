@@ -12,7 +12,7 @@ namespace PktFlow.Netfilter.Conntrack;
 /// Simplified on purpose (and said so in <see cref="CtLookup.Detail"/> where it matters): TCP windows
 /// are not tracked (as with nf_conntrack_tcp_be_liberal=1, so out-of-window segments and RSTs are
 /// accepted), checksums are verified for SCTP only (nf_conntrack_checksum), DCCP has no tracker in 6.18
-/// (the generic one: addresses only), there are no helpers/expectations (so PPTP's GRE keymap is
+/// (the generic one: addresses only), the helpers are FTP's and TFTP's (no PPTP, so its GRE keymap is
 /// empty: enhanced GRE is keyed by its call id alone), and the table has no size limit (no early drop).
 /// </remarks>
 public sealed partial class ConntrackTable
@@ -65,15 +65,17 @@ public sealed partial class ConntrackTable
     /// <param name="template">The timeout policy of the conntrack template a raw-table rule attached
     /// (xt_CT --timeout): a new entry takes it (init_conntrack: nf_ct_timeout_ext_add) and its tracker
     /// reads it from the first packet on; an existing entry ignores it.</param>
-    public CtLookup In(ReadOnlySpan<byte> network, bool ipv6, long nowNs, ushort zone = 0, bool preRouting = false, ConntrackTimeoutPolicy? template = null)
+    /// <param name="helperTemplate">The helper of a conntrack template attached before conntrack
+    /// (iptables <c>-j CT --helper</c> in raw): a new connection no expectation claims takes it.</param>
+    public CtLookup In(ReadOnlySpan<byte> network, bool ipv6, long nowNs, ushort zone = 0, bool preRouting = false, ConntrackTimeoutPolicy? template = null, ConntrackHelper? helperTemplate = null)
     {
         _template = template;
         CtLookup r;
-        try { r = Track(network, ipv6, nowNs, zone, preRouting); }
+        try { r = Expected(Track(network, ipv6, nowNs, zone, preRouting), helperTemplate); }
         finally { _template = null; }
         // nf_ct_refresh_acct runs in the tracker's accept path only: invalid packets and ICMP errors
         // (attached to their master by nf_conntrack_handle_icmp, no tracker) are not counted.
-        if (r.Entry is { } e && r.State is CtState.New or CtState.Established) e.Account(r.Direction, network.Length);
+        if (r.Entry is { } e && !r.QuotesFlow && r.State is CtState.New or CtState.Established or CtState.Related) e.Account(r.Direction, network.Length);
         return r;
     }
 
@@ -165,6 +167,7 @@ public sealed partial class ConntrackTable
     public void Kill(ConntrackEntry entry)
     {
         entry.Dying = true;
+        RemoveExpectations(entry);
         if (!entry.Confirmed) return;
         if (_hash.TryGetValue((entry.Zone, entry.Original), out var o) && ReferenceEquals(o.Entry, entry)) _hash.Remove((entry.Zone, entry.Original));
         if (_hash.TryGetValue((entry.Zone, entry.Reply), out var r) && ReferenceEquals(r.Entry, entry)) _hash.Remove((entry.Zone, entry.Reply));
@@ -176,6 +179,7 @@ public sealed partial class ConntrackTable
     {
         foreach (var e in _entries) e.Dying = true;
         _entries.Clear();
+        _expects.Clear();
         _hash.Clear();
     }
 
@@ -220,10 +224,11 @@ public sealed partial class ConntrackTable
 
     private static void Refresh(ConntrackEntry e, long nowNs, int timeoutSeconds) => e.ExpiresNs = nowNs + timeoutSeconds * NsPerSecond;
 
-    /// <summary>The ctinfo of a packet on an existing entry, folded to ct state: any reply-direction
-    /// packet and any packet after a reply is ESTABLISHED, otherwise NEW.</summary>
+    /// <summary>The ctinfo of a packet on an existing entry, folded to ct state (resolve_normal_ct): any
+    /// reply-direction packet and any packet after a reply is ESTABLISHED; before that an expected
+    /// connection's packets are RELATED, others NEW.</summary>
     private static CtState StateFor(ConntrackEntry e, CtDirection dir) =>
-        dir == CtDirection.Reply || e.SeenReply ? CtState.Established : CtState.New;
+        dir == CtDirection.Reply || e.SeenReply ? CtState.Established : e.Master is not null ? CtState.Related : CtState.New;
 
     /// <summary>What nf_conntrack_in does after the tracker accepted a packet on an existing entry.</summary>
     private CtLookup Accepted(ConntrackEntry e, CtDirection dir, long nowNs, string detail)
@@ -507,7 +512,7 @@ public sealed partial class ConntrackTable
         if (outerDst != inverted.Destination)
             return Invalid($"invalid: {what} goes to {outerDst} but quotes a packet from {inverted.Destination}");
         e.NowNs = _nowNs;
-        return new CtLookup(e, CtState.Related, dir, $"{what} quoting a tracked flow ({dir.ToString().ToLowerInvariant()} direction)");
+        return new CtLookup(e, CtState.Related, dir, $"{what} quoting a tracked flow ({dir.ToString().ToLowerInvariant()} direction)") { QuotesFlow = true };
     }
 
     // ---- L3 ----------------------------------------------------------------------------------

@@ -58,6 +58,9 @@ public sealed record CtLookup(ConntrackEntry? Entry, CtState State, CtDirection 
         $"attached by nf_ct_attach: the connection of the packet it answers ({Entry.Original}), ctinfo {(Direction == CtDirection.Original ? "RELATED_REPLY" : "RELATED")}")
     { Attached = true, NatComplete = Entry.SourceNatDone && Entry.DestinationNatDone };
 
+    /// <summary>An ICMP error RELATED to the flow it quotes (nf_conntrack_handle_icmp): no tracker ran for it.</summary>
+    public bool QuotesFlow { get; init; }
+
     /// <summary>Set on the conntrack of a generated packet by nf_ct_attach: nf_conntrack_in skips it.</summary>
     public bool Attached { get; init; }
 

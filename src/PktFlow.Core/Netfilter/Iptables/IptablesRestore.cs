@@ -291,7 +291,7 @@ public static partial class IptablesRestore
                 }
                 case "-m": case "--match":
                     curMod = V();
-                    if (curMod is not ("tcp" or "udp" or "sctp" or "multiport" or "conntrack" or "state" or "mark" or "connmark" or "comment" or "addrtype" or "icmp" or "icmp6" or "limit" or "statistic" or "socket" or "owner" or "connbytes"))
+                    if (curMod is not ("tcp" or "udp" or "sctp" or "multiport" or "conntrack" or "state" or "mark" or "connmark" or "comment" or "addrtype" or "icmp" or "icmp6" or "limit" or "statistic" or "socket" or "owner" or "connbytes" or "helper"))
                         throw E(curMod, $"unknown match '{curMod}'");
                     if (curMod is "tcp" or "udp") { l4 = new L4Match(); l4Index = mods.Count; mods.Add(("", "")); }
                     if (curMod is "sctp" && sctp is null) { sctp = new L4Match(); sctpIndex = mods.Count; mods.Add(("", "")); }
@@ -405,6 +405,13 @@ public static partial class IptablesRestore
                     throw E(o, "option '--mark' needs -m mark or -m connmark");
                 }
                 case "--comment": if (curMod != "comment") throw E(o, "option '--comment' needs -m comment"); r.Comment = V(); continue;
+                case "--helper":
+                {
+                    // iptables-nft translates -m helper natively: ct helper "NAME" (the master's helper; checked on 6.18)
+                    if (curMod != "helper") throw E(o, "option '--helper' needs -m helper");
+                    var s = $"ct helper {(n ? "!= " : "")}\"{V()}\"";
+                    mods.Add((s, s)); continue;
+                }
                 case "--dst-type": case "--src-type":
                 {
                     if (curMod != "addrtype") throw E(o, $"option '{o}' needs -m addrtype");
@@ -522,6 +529,25 @@ public static partial class IptablesRestore
         if (verdictP is not null) { P.Add(verdictP); Ev.Add(verdictE!); }
         r.Printed = string.Join(" ", P); r.Eval = string.Join(" ", Ev);
         if (deferred is not null) throw deferred;
+    }
+
+    /// <summary>
+    /// xt_CT --helper NAME (xt_ct_set_helper): a conntrack template carrying the helper, looked up for the
+    /// rule's protocol, which -p must name (not negated); new connections the packet opens take it.
+    /// </summary>
+    private static (string, string) CtHelperTarget(IRule r, string name, List<(string K, string? V, bool Neg)> o, int? proto,
+        Func<string, string, IptablesParseException> E)
+    {
+        foreach (var x in o)
+            if (x.K != "--helper") throw E(x.K, $"unsupported: CT {x.K} with --helper (only the helper is modelled)");
+        if (proto is not { } p || p > 255) throw E(name, "CT --helper: You must specify a L4 protocol and not use inversions on it (-p tcp or -p udp)");
+        if (!Conntrack.ConntrackHelper.Exists(name, (byte)p))
+            throw E(name, $"CT --helper {name}: No such file or directory (the kernel has no such helper for protocol {p})");
+        var helper = Conntrack.ConntrackHelper.Find(name, (byte)p)
+            ?? throw E(name, $"unsupported: CT --helper {name} (the {name} conntrack helper is not modelled; ftp and tftp are)");
+        r.Customs.Add(new CtTemplateStmt { Helper = helper });
+        // a compat target: nft lists it `xt target CT`; the rule goes on (XT_CONTINUE)
+        return ("xt target CT", Placeholder);
     }
 
     private static bool TargetFlag(string o) => o is "--random" or "--persistent" or "--random-fully" or "--notrack" or "--save-mark" or "--restore-mark" or "--log-tcp-sequence" or "--log-tcp-options" or "--log-ip-options" or "--log-uid" or "--log-macdecode";
@@ -656,7 +682,8 @@ public static partial class IptablesRestore
             case "CT":
                 if (table != "raw") throw E(t, "CT is only valid in table raw");
                 if (Has("--timeout") && o.Count == 1) return CtTimeoutTarget(r, Get("--timeout")!, v6, proto, opt, E);
-                if (!Has("--notrack") || o.Count != 1) throw E(o.Count > 0 ? o[0].K : t, "only 'CT --notrack' and 'CT --timeout NAME' are supported");
+                if (Get("--helper") is { } helperName) return CtHelperTarget(r, helperName, o, proto, E);
+                if (!Has("--notrack") || o.Count != 1) throw E(o.Count > 0 ? o[0].K : t, "only 'CT --notrack', 'CT --timeout NAME' and 'CT --helper NAME' are supported");
                 return ("notrack", "notrack");
         }
         foreach (var x in o) throw E(x.K, $"unknown option '{x.K}' for jump to chain {t}");

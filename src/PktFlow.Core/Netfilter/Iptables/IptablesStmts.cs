@@ -78,3 +78,17 @@ internal sealed class CtTemplateTimeoutStmt : NftStmt
         return true;
     }
 }
+
+/// <summary>
+/// xt_CT with --helper (xt_ct_target): the packet carries a conntrack template with the helper unless it
+/// already has a conntrack; nf_conntrack_in gives the helper to a new connection no expectation claims.
+/// </summary>
+internal sealed class CtTemplateStmt : NftStmt
+{
+    public Conntrack.ConntrackHelper Helper = null!;
+    public override bool Eval(NftEvalCtx c)
+    {
+        c.CtTemplateHelper ??= Helper;
+        return true;
+    }
+}

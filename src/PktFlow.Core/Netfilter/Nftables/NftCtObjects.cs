@@ -1,4 +1,5 @@
 using PktFlow.Netfilter.Conntrack;
+using PktFlow.Wire;
 
 namespace PktFlow.Netfilter.Nftables;
 
@@ -7,9 +8,9 @@ namespace PktFlow.Netfilter.Nftables;
 /// <c>ct timeout NAME { protocol tcp; policy = { established: 120 }; [l3proto ip;] }</c> and
 /// <c>ct expectation NAME { protocol tcp; dport 21; timeout 2m; size 8; [l3proto ip;] }</c>, set on a new
 /// connection by <c>ct helper|timeout|expectation set "NAME"</c> (or through a map). A timeout object's
-/// policy is attached to the new connection (<see cref="ConntrackTimeoutPolicy"/>); the model has no
-/// conntrack helpers and no expectations: a rule setting one goes on to its next statement and the
-/// packet's trace says what was not done.
+/// policy is attached to the new connection (<see cref="ConntrackTimeoutPolicy"/>), a helper object's
+/// helper too (ftp and tftp are modelled: <see cref="ConntrackHelper"/>); expectation objects are not
+/// modelled: a rule setting one goes on to its next statement and the packet's trace says what was not done.
 /// synproxy and secmark objects are refused: both change what happens to the packet (a SYN answered by
 /// the host, an SELinux label) in ways the model does not follow.
 /// </summary>
@@ -48,7 +49,29 @@ internal sealed partial class NftParser
         }
         o.Detail = string.Join("; ", fields.Select(f => $"{f.Key} {string.Join(" ", f.Value.Select(v => v.ToString()))}".Trim()));
         o.TimeoutPolicy = CheckCtObject(tb, kind, name, fields);
+        if (kind == "ct helper") HelperOf(tb, o, name, fields);
         return o;
+    }
+
+    /// <summary>
+    /// nft_ct_helper_obj_init: the kernel's helper of that name and protocol for the object's families
+    /// (l3proto, or every family of the table: inet, netdev and bridge take both); a name the kernel has
+    /// no helper for is refused as nft refuses it. Only ftp and tftp are modelled (<see cref="ConntrackHelper"/>).
+    /// </summary>
+    private static void HelperOf(NftTable tb, NftObject o, NftTok name, Dictionary<string, List<NftTok>> f)
+    {
+        string type = f["type"][0].Text, proto = f["protocol"][0].Text;
+        byte p = proto == "tcp" ? IpProtocol.Tcp : IpProtocol.Udp;
+        if (!ConntrackHelper.Exists(type, p))
+            throw NftTokenStream.Error(name, $"ct helper '{name.Text}': Could not process rule: No such file or directory (the kernel has no {proto} helper \"{type}\")");
+        string? l3 = f.TryGetValue("l3proto", out var v) && v.Count > 0 ? v[0].Text : null;
+        o.HelperType = type;
+        o.HelperProtocol = p;
+        // nft -j lists an object without l3proto with its table's family ("l3proto": "inet"): both
+        bool both = l3 is null || l3 == NftNames.Family(tb.Family);
+        o.HelperV4 = (both || l3 == "ip") && tb.Family != NftFamily.Ip6;
+        o.HelperV6 = (both || l3 == "ip6") && tb.Family != NftFamily.Ip;
+        o.Helper = ConntrackHelper.Find(type, p);
     }
 
     /// <summary>The reason a synproxy or secmark object or statement is refused.</summary>
@@ -127,8 +150,9 @@ internal sealed partial class NftParser
 /// <summary>
 /// nft_ct_helper_obj_eval, nft_ct_timeout_obj_eval, nft_ct_expect_obj_eval: the kernel attaches the object to
 /// a connection not yet confirmed. A timeout object for the packet's protocol is handed to the hook
-/// (<see cref="NftEvalCtx.CtTimeout"/>) which attaches its policy; the model has no helpers or expectations:
-/// the statement changes nothing and the trace says so.
+/// (<see cref="NftEvalCtx.CtTimeout"/>) which attaches its policy; a helper object for the packet's protocol
+/// and family likewise (<see cref="NftEvalCtx.CtHelper"/>: the first one counts, as IPS_HELPER then stops
+/// the others). Expectation objects and helpers the model lacks change nothing and the trace says so.
 /// </summary>
 internal sealed class CtObjectStmt : NftStmt
 {
@@ -142,9 +166,16 @@ internal sealed class CtObjectStmt : NftStmt
             if (c.P.L4Protocol == policy.Protocol) c.CtTimeout = Object;
             return true;
         }
+        if (Object.Kind == "ct helper")
+        {
+            // priv->l4proto != nf_ct_protonum(ct), or no helper for the connection's family: nothing
+            bool v6 = c.P.Family == NftFamily.Ip6;
+            if (c.P.L4Protocol != Object.HelperProtocol || !(v6 ? Object.HelperV6 : Object.HelperV4)) return true;
+            if (Object.Helper is not null) { c.CtHelper ??= Object; return true; }
+        }
         var what = Object.Kind switch
         {
-            "ct helper" => "conntrack helpers are not modelled: no expectation is made for a related connection",
+            "ct helper" => $"unsupported: the {Object.HelperType} conntrack helper is not modelled (ftp and tftp are): no expectation is made for a related connection",
             _ => "expectations are not modelled: no related connection is expected",
         };
         (c.Notes ??= new()).Add($"{Object.Kind} set \"{Object.Name}\" ({Object.Detail}): {what}");

@@ -17,6 +17,8 @@ internal sealed class NftEvalCtx
     public uint? CtMark;
     public NftObject? CtTimeout;
     public Conntrack.ConntrackTimeoutPolicy? CtTemplateTimeout;
+    public NftObject? CtHelper;
+    public Conntrack.ConntrackHelper? CtTemplateHelper;
     public bool Notrack;
     /// <summary>The namespace's stateful memory for this replay.</summary>
     public NftState State = null!;

@@ -154,6 +154,12 @@ public sealed class NftObject
     public string Detail { get; internal set; } = "";
     /// <summary>A ct timeout object's policy.</summary>
     public Conntrack.ConntrackTimeoutPolicy? TimeoutPolicy { get; internal set; }
+    /// <summary>A ct helper object's helper when the model has it (ftp/tcp, tftp/udp), its protocol, and
+    /// whether it is there for IPv4 and IPv6 connections (its l3proto, or the table's family).</summary>
+    public Conntrack.ConntrackHelper? Helper { get; internal set; }
+    internal string HelperType = "";
+    internal byte HelperProtocol;
+    internal bool HelperV4, HelperV6;
     private NftStmt? _ref;
     /// <summary>What a reference to the object does (nft_objref): count, charge the quota, take a limit token.</summary>
     internal NftStmt Ref => _ref ??= Kind switch
@@ -184,6 +190,8 @@ public sealed record NftCtInfo(string State, string Direction, uint Mark, string
     /// <summary>ct expiration: milliseconds left (nf_ct_expires); 0 for an entry not confirmed yet, whose
     /// timeout is still relative (the kernel's subtraction comes out negative and is clamped).</summary>
     public uint ExpirationMs { get; init; }
+    /// <summary>The helper of the connection's master (what nft's <c>ct helper</c> and xt_helper read), or null.</summary>
+    public string? MasterHelper { get; init; }
 }
 
 /// <summary>What nft reads of a packet. Implemented by the datapath over its skb.</summary>
@@ -256,6 +264,10 @@ public sealed record NftHookResult(string Verdict, IReadOnlyList<NftChainRun> Ru
     public NftObject? CtTimeout { get; init; }
     /// <summary>The timeout policy of the conntrack template an xt_CT --timeout target attached (raw table): a new connection takes it.</summary>
     public Conntrack.ConntrackTimeoutPolicy? CtTemplateTimeout { get; init; }
+    /// <summary>The ct helper object the first <c>ct helper set</c> for this packet's protocol and family named (for the conntrack entry).</summary>
+    public NftObject? CtHelper { get; init; }
+    /// <summary>The helper of a conntrack template (iptables <c>-j CT --helper</c>), for nf_conntrack_in.</summary>
+    public Conntrack.ConntrackHelper? CtTemplateHelper { get; init; }
     public bool Notrack { get; init; }
     public IReadOnlyList<NftRule> UnsupportedRules { get; init; } = Array.Empty<NftRule>();
     /// <summary>What rules met that the model cannot know ("unsupported: ..."): their expression did not match.</summary>

@@ -696,6 +696,7 @@ internal sealed partial class NftParser
                 "direction" => new MetaSelector(MetaKey.CtDir, NftType.CtDir) { Text = "ct direction" },
                 "mark" => new MetaSelector(MetaKey.CtMark, NftType.Mark) { Text = "ct mark" },
                 "expiration" => new CtExpirationSelector { Text = "ct expiration" },
+                "helper" => new CtHelperSelector { Text = "ct helper" },
                 _ => throw Err(k, $"unsupported ct expression 'ct {k.Text}'"),
             };
         }

@@ -142,13 +142,15 @@ public class NftCtObjectTests
         var rs = NftStateTests.Rules("ct helper set tcp dport map { 21 : \"cthelp1\" }\nct timeout set \"cttime1\"\nct expectation set \"ctexpect1\" accept", Decls);
         var r = NftEvaluator.RunHook(rs, NftFamily.Inet, NftHookPoint.Input, FakeNftPacket.Tcp4("10.1.0.2", "10.1.0.1", 1000, 21), state: new NftState(1, "h"));
         Assert.Equal("accept", r.Verdict);
-        Assert.Equal(2, r.Notes.Count);
-        Assert.StartsWith("ct helper set \"cthelp1\" (type \"ftp\"; protocol tcp): conntrack helpers are not modelled", r.Notes[0]);
+        // the ftp helper is modelled: handed to conntrack; the expectation object is not
+        Assert.Equal("cthelp1", r.CtHelper?.Name);
+        Assert.StartsWith("ct expectation set \"ctexpect1\"", Assert.Single(r.Notes));
         Assert.Equal("cttime1", r.CtTimeout?.Name);
         Assert.Equal(new[] { "ct helper", "ct timeout", "ct expectation" }, rs.Tables[0].Objects.Select(o => o.Kind));
         // no map element: the rule stops there (nft_objref_map_eval's NFT_BREAK)
         var miss = NftEvaluator.RunHook(rs, NftFamily.Inet, NftHookPoint.Input, FakeNftPacket.Tcp4("10.1.0.2", "10.1.0.1", 1000, 22), state: new NftState(1, "h"));
         Assert.Single(miss.Notes);
+        Assert.Null(miss.CtHelper);
     }
 
     [Theory]

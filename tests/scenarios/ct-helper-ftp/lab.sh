@@ -1,0 +1,65 @@
+# A stateful router with the FTP and TFTP conntrack helpers assigned by nft ct helper objects (no
+# automatic assignment: nf_conntrack_helper is 0): the forward chain lets data connections through
+# only as related (`ct helper "ftp"` reads the master's helper). The FTP server is a socat dialog
+# that answers PASV with 227, EPSV with 229 and accepts PORT and EPRT; data ports are socat listeners.
+ip netns add client
+ip netns add server
+for ns in client server; do
+    ip netns exec $ns sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 net.ipv4.icmp_ratelimit=0
+done
+sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+sysctl -w net.ipv4.ip_forward=1 net.ipv4.icmp_ratelimit=0
+
+ip link add eth0 address 02:00:00:00:01:01 type veth peer name eth0 address 02:00:00:00:01:02 netns client
+ip link add eth1 address 02:00:00:00:02:01 type veth peer name eth0 address 02:00:00:00:02:02 netns server
+ip addr add 10.1.0.1/24 dev eth0
+ip addr add 10.2.0.1/24 dev eth1
+ip link set eth0 up
+ip link set eth1 up
+ip -n client link set lo up
+ip -n client addr add 10.1.0.2/24 dev eth0
+ip -n client link set eth0 up
+ip -n client route add default via 10.1.0.1
+ip -n server link set lo up
+ip -n server addr add 10.2.0.2/24 dev eth0
+ip -n server link set eth0 up
+ip -n server route add default via 10.2.0.1
+
+nft -f - <<'NFT'
+table inet filter {
+    ct helper ftp-standard {
+        type "ftp" protocol tcp
+        l3proto ip
+    }
+    ct helper tftp-standard {
+        type "tftp" protocol udp
+    }
+    chain pre {
+        type filter hook prerouting priority filter; policy accept;
+        tcp dport { 21, 2121 } ct helper set "ftp-standard"
+        udp dport 69 ct helper set "tftp-standard"
+    }
+    chain forward {
+        type filter hook forward priority filter; policy drop;
+        ct state established accept
+        ct state related ct helper "ftp" counter accept
+        ct state related ct helper "tftp" counter accept
+        iifname "eth0" tcp dport { 21, 2121 } ct state new accept
+        iifname "eth0" udp dport 69 ct state new accept
+    }
+}
+NFT
+# the FTP server's control dialog, one reply per line the client sends (socat unquotes \" and \\)
+ip netns exec server socat TCP-LISTEN:21,reuseaddr SYSTEM:'printf \"220 ready\\r\\n\"; read a; printf \"331 ok\\r\\n\"; read a; printf \"227 Entering Passive Mode (10,2,0,2,156,65)\\r\\n\"; read a; printf \"229 Entering Extended Passive Mode (|||40002|)\\r\\n\"; read a; printf \"200 PORT ok\\r\\n\"; read a; printf \"200 EPRT ok\\r\\n\"; read a; printf \"227 Entering Passive Mode (10,2,0,2,156,69)\\r\\n\"; read a; printf \"221 bye\\r\\n\"' &
+# a server whose first line is a 227: the helper only parses after a newline it has seen, so no expectation
+ip netns exec server socat TCP-LISTEN:2121,reuseaddr SYSTEM:'printf \"227 Entering Passive Mode (10,2,0,2,156,70)\\r\\n\"; read a' &
+ip netns exec server socat TCP-LISTEN:40001,reuseaddr SYSTEM:'echo data1' &
+ip netns exec server socat TCP-LISTEN:40002,reuseaddr SYSTEM:'echo data2' &
+ip netns exec server socat TCP-LISTEN:40006,reuseaddr SYSTEM:'echo data6' &
+ip netns exec server socat TCP-LISTEN:40009,reuseaddr SYSTEM:'echo data9' &
+ip netns exec client socat TCP-LISTEN:40003,reuseaddr SYSTEM:'cat' &
+ip netns exec client socat TCP-LISTEN:40004,reuseaddr SYSTEM:'cat' &
+ip netns exec server socat -u UDP-RECV:69 /dev/null &
+# the TFTP client's port: the answer comes from another port than the request went to
+ip netns exec client socat -u UDP-RECV:41069,reuseaddr /dev/null &
+sleep 0.3
