@@ -215,6 +215,17 @@ public class NftPyTestExpressionTests
         Assert.Equal(4, rs.Tables[0].Chains[0].Rules.Count);
     }
 
+    [Theory]
+    [InlineData("queue to jhash oif . meta mark mod 32")]
+    [InlineData("queue flags bypass to numgen inc mod 65536")]
+    [InlineData("queue flags bypass to iifname map { \"eth0\" : 0, \"ppp0\" : 2 }")]
+    public void QueueToAnExpression_IsAQueueVerdict(string stmt)
+    {
+        var rs = NftRuleset.Parse($"table ip t {{ chain c {{ type filter hook input priority 0; {stmt}; }}; }}", "p.nft");
+        Assert.Equal("queue", NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Input, Tcp()).Verdict);
+        Assert.Throws<NftParseException>(() => NftRuleset.Parse("table ip t { chain c { type filter hook input priority 0; queue to iifname map { \"eth0\" : 70000 }; }; }", "p.nft"));
+    }
+
     [Fact]
     public void LabDeviceGroup_IsWhatIifgroupReads()
     {

@@ -344,9 +344,21 @@ internal sealed class NftJsonTokens
         W("queue", p);
         if (Opt(v, "num") is { } num)
         {
+            // a queue number from an expression or a map (`queue to jhash ...`) is written after the flags, as the text does
+            if (num.ValueKind == JsonValueKind.Object && Single(num, $"{p}.num", "a queue number").Key is not ("range" or "prefix")) { QueueFlags(v, p); W("to", $"{p}.num"); QueueNum(num, $"{p}.num"); return; }
             W("num", $"{p}.num");
             W(Bound(num, $"{p}.num"), $"{p}.num");
         }
+        QueueFlags(v, p);
+    }
+
+    private void QueueNum(JsonElement num, string p)
+    {
+        if (Opt(num, "map") is { } map) MapOf(map, $"{p}.map"); else Left(num, p);
+    }
+
+    private void QueueFlags(JsonElement v, string p)
+    {
         if (Opt(v, "flags") is { } flags)
         {
             var fl = List(flags);
