@@ -30,6 +30,8 @@ internal sealed class SkbNftPacket : INftPacket
     public string? OutputInterface => _out?.Name;
     public int InputIfIndex => _in?.IfIndex ?? 0;
     public int OutputIfIndex => _out?.IfIndex ?? 0;
+    public NftDevInfo? InputDevice => DevInfo(_in);
+    public NftDevInfo? OutputDevice => DevInfo(_out);
     public uint Mark { get => _skb.Mark; set => _skb.Mark = value; }
     public uint Priority { get => _skb.Priority; set => _skb.Priority = value; }
     public byte PacketType => (byte)_skb.PktType;
@@ -64,6 +66,15 @@ internal sealed class SkbNftPacket : INftPacket
     {
         "SEEN_REPLY" => "seen-reply", "SRC_NAT" => "snat", "DST_NAT" => "dnat", "SRC_NAT_DONE" => "snat-done", "DST_NAT_DONE" => "dnat-done", _ => b.ToLowerInvariant(),
     }));
+
+    /// <summary>dev->type as each device's setup gives it (ether_setup, loopback_setup, ipip's ipip_tunnel_setup); null for kinds the model does not build.</summary>
+    private static NftDevInfo? DevInfo(NetDevice? d) => d is null ? null : new NftDevInfo(d.Kind switch
+    {
+        DeviceKind.Loopback => (ushort)772, // ARPHRD_LOOPBACK
+        DeviceKind.Ipip => (ushort)768,     // ARPHRD_TUNNEL
+        DeviceKind.Other => null,
+        _ => (ushort)1,                     // ARPHRD_ETHER: physical, veth, bridge, dummy, vlan, vxlan, macvlan
+    }, d.Group);
 
     public bool IsLocalAddress(ReadOnlySpan<byte> address, bool v6) =>
         _skb.Netns.IsLocalAddress(v6 ? IpAddr.ReadV6(address) : IpAddr.ReadV4(address));

@@ -24,6 +24,7 @@ public sealed partial class NamespaceBuilder
         public required DeviceKind Kind;
         public MacAddress Mac;
         public int Mtu = 1500;
+        public uint Group;
         public bool Up;
         public string? Master, Peer, PeerNamespace;
         public bool Hairpin;
@@ -72,7 +73,7 @@ public sealed partial class NamespaceBuilder
         if (HasDevice(device.Name)) throw new TopologyException($"device {device.Name} is listed twice");
         _devices.Add(new Dev
         {
-            Name = device.Name, IfIndex = device.IfIndex, Kind = device.Kind, Mac = device.Mac, Mtu = device.Mtu, Up = device.IsUp,
+            Name = device.Name, IfIndex = device.IfIndex, Kind = device.Kind, Mac = device.Mac, Mtu = device.Mtu, Group = device.Group, Up = device.IsUp,
             Master = device.Master, Peer = device.Peer, PeerNamespace = device.PeerNamespace, Hairpin = device.Hairpin, PortState = device.PortState,
             Tunnel = device.Tunnel, VlanDev = device.VlanDev,
         });
@@ -165,6 +166,8 @@ public sealed partial class NamespaceBuilder
     }
 
     public void SetMtu(string name, int mtu) => Get(name).Mtu = mtu;
+    public void SetGroup(string name, uint group) => Get(name).Group = group;
+    public uint GroupOf(string name) => Get(name).Group;
     public void SetMac(string name, MacAddress mac) => Get(name).Mac = mac;
     public void SetMaster(string name, string? master)
     {
@@ -588,7 +591,7 @@ public sealed partial class NamespaceBuilder
     {
         var devices = _devices.Select(d => new NetDevice
         {
-            Name = d.Name, Namespace = Name, IfIndex = d.IfIndex, Kind = d.Kind, Mac = d.Mac, Mtu = d.Mtu, IsUp = d.Up,
+            Name = d.Name, Namespace = Name, IfIndex = d.IfIndex, Kind = d.Kind, Mac = d.Mac, Mtu = d.Mtu, Group = d.Group, IsUp = d.Up,
             Master = d.Master, Peer = d.Peer, PeerNamespace = d.PeerNamespace, Hairpin = d.Hairpin, PortState = d.PortState,
             KernelStp = d.StpRan, Stp = d.Stp,
             StpPort = d.Master is null ? null : new BrStpPortConfig(d.PortNo, d.PortPriority, d.PortCost, d.EnabledUnderStp), Tunnel = d.Tunnel, VlanDev = d.VlanDev, Vlans = FrozenVlans(d.Name), VlanOptions = FrozenVlanOptions(d.Name),

@@ -22,6 +22,8 @@ public sealed class NetDevice
     public string? Peer { get; init; }
     public string? PeerNamespace { get; init; }
     public bool IsLoopback => Kind == DeviceKind.Loopback;
+    /// <summary>dev->group (`ip link set dev X group N`; 0 is iproute2's "default"): what nft's meta iifgroup/oifgroup read.</summary>
+    public uint Group { get; init; }
     /// <summary>Bridge port flag BR_HAIRPIN_MODE (`bridge link set dev X hairpin on`): frames may leave by the port they came in on.</summary>
     public bool Hairpin { get; init; }
     /// <summary>The bridge port's STP state as set (`bridge link set dev X state N`); a port that is down is disabled whatever this says.</summary>

@@ -82,6 +82,8 @@ internal sealed class PayloadSelector : NftSelector
     public override NftType Type => _type;
     public PBase Base; public int Offset; public int Width; public int Shift; public ulong Mask;
     public L3 NeedL3; public int NeedL4 = -1; public int NeedL4Alt = -1; // -1: none
+    /// <summary>The ICMP/ICMPv6 types whose header has the field (nft's dependency: icmp id on echo, icmp gateway on redirect ...); null: any.</summary>
+    public byte[]? NeedIcmpType;
     public PayloadSelector(NftType t) { _type = t; }
 
     public override bool Load(NftEvalCtx c, Span<byte> dst)
@@ -97,6 +99,7 @@ internal sealed class PayloadSelector : NftSelector
                 if (p.TransportOffset < 0 || p.TransportOffset > p.Network.Length) return false;
                 if (NeedL4 >= 0 && p.L4Protocol != NeedL4 && p.L4Protocol != NeedL4Alt) return false;
                 b = p.Network[p.TransportOffset..];
+                if (NeedIcmpType is not null && (b.Length == 0 || Array.IndexOf(NeedIcmpType, b[0]) < 0)) return false;
                 break;
         }
         if (b.Length < Offset + Width) return false;
@@ -230,6 +233,7 @@ internal sealed class MatchStmt : NftStmt
 {
     public NftSelector Sel = null!;
     public byte[]? Mask;           // applied to the key before comparing (&, prefix via Lo/Hi instead)
+    public byte[]? Xor;            // then xored (nft_bitwise's (key & mask) ^ xor: `meta mark or 0x3 == 0x1`)
     public CmpOp Op;
     public byte[]? Value;          // Eq/Ne/Lt/...; AnyBit/NoBit
     public byte[]? Lo, Hi;         // range (Op Eq/Ne)
@@ -242,6 +246,7 @@ internal sealed class MatchStmt : NftStmt
         Span<byte> k = stackalloc byte[Sel.Length];
         if (!Sel.Load(c, k)) return false;
         if (Mask is not null) for (int i = 0; i < k.Length; i++) k[i] &= Mask[i];
+        if (Xor is not null) for (int i = 0; i < k.Length; i++) k[i] ^= Xor[i];
         bool neg = Op == CmpOp.Ne;
         if (Elements is not null || Set is not null)
         {

@@ -232,9 +232,16 @@ public interface INftPacket
     /// </summary>
     NftSock? Tproxy(Wire.IpAddr? address, ushort port) => null;
 
+    /// <summary>The input and output devices' ARPHRD type (dev->type) and group (dev->group); null without the device.</summary>
+    NftDevInfo? InputDevice => null;
+    NftDevInfo? OutputDevice => null;
+
     /// <summary>find_or_evict / already_closed: whether conntrack still holds a counted connection.</summary>
     NftConnPresence FindConnection(NftConnKey key) => NftConnPresence.Gone;
 }
+
+/// <summary>What nft's meta iiftype/oiftype and iifgroup/oifgroup read of a device: its ARPHRD type (null: a kind whose type the model does not know) and group.</summary>
+public readonly record struct NftDevInfo(ushort? Type, uint Group);
 
 /// <summary>One connection an nf_conncount list remembers: its original tuple and zone.</summary>
 public readonly record struct NftConnKey(Conntrack.ConntrackTuple Tuple, ushort Zone);

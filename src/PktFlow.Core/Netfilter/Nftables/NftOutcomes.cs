@@ -65,6 +65,8 @@ internal static class NftOutcomes
         public NftCtInfo? Conntrack => _p.Conntrack;
         public bool IsLocalAddress(ReadOnlySpan<byte> address, bool v6) => _p.IsLocalAddress(address, v6);
         public NftConnKey? ConnCountKey => _p.ConnCountKey;
+        public NftDevInfo? InputDevice => _p.InputDevice;
+        public NftDevInfo? OutputDevice => _p.OutputDevice;
         public NftConnPresence FindConnection(NftConnKey key) => _p.FindConnection(key);
     }
 }

@@ -13,6 +13,8 @@ internal sealed partial class NftParser
     private readonly List<(string Chain, NftTok At)> _jumpTargets = new();
     /// <summary>An earlier statement of the rule names the transport protocol (nft's transport context, which NAT ports and tproxy need).</summary>
     private bool _transportKnown;
+    /// <summary>Tags a `vlan type 8021q|8021ad` of the rule stacked so far: nft reads later vlan fields 4 bytes further per tag.</summary>
+    private int _vlanDepth;
 
     private void CompileRule(NftChain ch, (int Start, int End) range)
     {
@@ -37,12 +39,13 @@ internal sealed partial class NftParser
     private void CompileStatements(NftChain ch, NftRule rule)
     {
         var stmts = new List<NftStmt>();
-        _readsCtAcct = false; _jumpTargets.Clear(); _transportKnown = false;
+        _readsCtAcct = false; _jumpTargets.Clear(); _transportKnown = false; _vlanDepth = 0;
         while (_s.Pos < _ruleEnd)
         {
             var st = Statement(ch, rule);
             stmts.Add(st);
             if (st is MatchStmt m && NamesTransport(m.Sel, m.Op)) _transportKnown = true;
+            if (st is MatchStmt { Sel: PayloadSelector { Base: PBase.Link } vt, Op: CmpOp.Eq, Value: [0x81, 0x00] or [0x88, 0xA8] } && vt.Text == "vlan type") _vlanDepth++;
         }
         rule.TurnsOnCtAcct = _readsCtAcct;
         CheckJumpTargets(ch.Table, "rule");
@@ -98,7 +101,8 @@ internal sealed partial class NftParser
     private bool TakeIf(string s) { if (More && _s.Peek().Is(s)) { _s.Next(); return true; } return false; }
     private static NftParseException Err(NftTok t, string m) => NftTokenStream.Error(t, m);
 
-    private static readonly HashSet<string> BareMeta = new() { "iifname", "oifname", "iif", "oif", "mark", "pkttype", "nfproto", "l4proto", "skuid", "skgid" };
+    private static readonly HashSet<string> BareMeta = new() { "iifname", "oifname", "iif", "oif", "mark", "pkttype", "nfproto", "l4proto", "skuid", "skgid",
+        "iiftype", "oiftype", "iifgroup", "oifgroup", "cpu", "cgroup", "time" };
 
     private NftStmt Statement(NftChain ch, NftRule rule)
     {
@@ -111,6 +115,7 @@ internal sealed partial class NftParser
                 if (TakeIf("name")) return ObjectRef("counter");
                 var cs = new CounterStmt();
                 if (TakeIf("packets")) { cs.InitialPackets = (long)U64(Take()); if (TakeIf("bytes")) cs.InitialBytes = (long)U64(Take()); }
+                else if (TakeIf("bytes")) { cs.InitialBytes = (long)U64(Take()); if (TakeIf("packets")) cs.InitialPackets = (long)U64(Take()); }
                 return cs;
             }
             case "limit": return Limit();
@@ -124,6 +129,8 @@ internal sealed partial class NftParser
                 {
                     var k = Take().Text; var v = Take();
                     desc.Append(' ').Append(k).Append(' ').Append(v.ToString());
+                    // flags ip options | flags tcp sequence,options | flags ether | skuid | all
+                    if (k == "flags" && v.Text is "ip" or "tcp") desc.Append(' ').Append(Take().Text);
                     while (k == "flags" && TakeIf(",")) desc.Append(',').Append(Take().Text);
                 }
                 return new LogStmt { Text = desc.ToString() };
@@ -140,7 +147,16 @@ internal sealed partial class NftParser
                 return new VerdictStmt { Verdict = t.Text == "jump" ? NftVerdict.Jump : NftVerdict.Goto, Target = target.Text };
             case "queue":
                 Take();
-                while (More && Cur.Text is "num" or "flags" or "bypass" or "fanout" or "to" || (More && (Cur.Is(",") || char.IsDigit(Cur.Text[0])))) Take();
+                while (More && Cur.Text is "num" or "flags" or "bypass" or "fanout" or "to" || (More && (Cur.Is(",") || char.IsDigit(Cur.Text[0]))))
+                {
+                    // queue to EXPR [map { k : num }]: the queue number per packet; the model has no queue listener, so
+                    // which queue does not change the verdict (it is still parsed, so a bad expression is refused)
+                    if (Take().Is("to") && Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text))
+                    {
+                        var key = Selector();
+                        if (TakeIf("map")) MapBody(key, () => (uint)U32(Take()) is var n && n <= ushort.MaxValue ? n : throw Err(Cur, "queue number above 65535"), _ => null);
+                    }
+                }
                 return new VerdictStmt { Verdict = NftVerdict.Queue };
             case "reject": return Reject();
             case "snat": case "dnat": case "masquerade": case "redirect": return Nat(rule);
@@ -179,7 +195,15 @@ internal sealed partial class NftParser
     /// </summary>
     private NftStmt SetMark(bool ct)
     {
-        if (!(Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text))) return new SetMarkStmt { Ct = ct, Value = U32(Take()) };
+        if (!(Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text)))
+        {
+            // nft folds constants: mark set 0x16 and 0x16 | or | xor
+            var constant = new SetMarkStmt { Ct = ct, Value = U32(Take()) };
+            MarkBitwise(constant);
+            constant.Value = (constant.Value & constant.AndMask) ^ constant.Xor;
+            constant.AndMask = uint.MaxValue; constant.Xor = 0;
+            return constant;
+        }
         var at = Cur;
         var key = Selector();
         if (TakeIf("map")) return new SetMarkStmt { Ct = ct, Map = MapBody(key, () => U32(Take()), MarkData) };
@@ -233,7 +257,7 @@ internal sealed partial class NftParser
         var op = Take();
         st.Op = op.Text switch
         {
-            "<" => CmpOp.Lt, "<=" => CmpOp.Le, ">" => CmpOp.Gt, ">=" => CmpOp.Ge, "==" => CmpOp.Eq, "!=" => CmpOp.Ne,
+            "<" or "lt" => CmpOp.Lt, "<=" or "le" => CmpOp.Le, ">" or "gt" => CmpOp.Gt, ">=" or "ge" => CmpOp.Ge, "==" or "eq" => CmpOp.Eq, "!=" or "ne" => CmpOp.Ne,
             _ => throw Err(op, "unsupported: meta random needs a comparison (<, <=, >, >=, ==, !=)"),
         };
         var v = Take(); ulong value = U64(v);
@@ -271,6 +295,7 @@ internal sealed partial class NftParser
         "ip", "ip6", "tcp", "udp", "th", "icmp", "icmpv6", "ether", "vlan", "arp", "meta", "ct", "numgen", "jhash", "symhash",
         "udplite", "sctp", "dccp", "ah", "esp", "comp", "igmp", "exthdr", "hbh", "rt", "rt0", "rt2", "srh", "frag", "dst", "mh",
         "iif", "oif", "iifname", "oifname", "mark", "l4proto", "nfproto", "pkttype",
+        "iiftype", "oiftype", "iifgroup", "oifgroup", "cpu", "cgroup",
     };
 
     /// <summary>An anonymous map's body <c>{ k : data, ... }</c> for <paramref name="key"/>; <paramref name="data"/> reads each element's data.</summary>
@@ -318,6 +343,7 @@ internal sealed partial class NftParser
         else
         {
             var bu = Take(); int slash = bu.Text.IndexOf('/');
+            if (slash < 0 && More && Cur.Is("/")) { Take(); bu = bu with { Text = $"{bu.Text}/{Take().Text}" }; slash = bu.Text.IndexOf('/'); } // 1 kbytes / second
             if (slash < 0) throw Err(bu, "syntax error, expected bytes-unit/time-unit");
             st.Bytes = true;
             st.Rate = U64(first) * ByteUnit(bu, bu.Text[..slash]);
@@ -700,6 +726,7 @@ internal sealed partial class NftParser
                 _ => throw Err(k, $"unsupported ct expression 'ct {k.Text}'"),
             };
         }
+        if (t.Text is "@ll" or "@nh" or "@th" or "@ih") return RawPayload(t);
         if (t.Is("tcp") && Cur.Is("option")) { Take(); return TcpOption(); }
         if (t.Is("sctp") && Cur.Is("chunk")) { Take(); return SctpChunk(); }
         var f = Cur;
@@ -722,6 +749,9 @@ internal sealed partial class NftParser
             ("ip", "daddr") => P(PBase.Network, 16, 4, NftType.Ipv4Addr, L3.V4),
             ("ip6", "version") => P(PBase.Network, 0, 1, NftType.Int1, L3.V6, shift: 4, mask: 0xF),
             ("ip6", "flowlabel") => P(PBase.Network, 0, 4, NftType.Int4, L3.V6, mask: 0xFFFFF),
+            // the traffic class spans the first two bytes: version(4) dscp(6) ecn(2) flowlabel(20)
+            ("ip6", "dscp") => P(PBase.Network, 0, 2, NftType.Dscp, L3.V6, shift: 6, mask: 0x3F),
+            ("ip6", "ecn") => P(PBase.Network, 0, 2, NftType.Ecn, L3.V6, shift: 4, mask: 0x3),
             ("ip6", "length") => P(PBase.Network, 4, 2, NftType.Int2, L3.V6),
             ("ip6", "nexthdr") => P(PBase.Network, 6, 1, NftType.InetProto, L3.V6),
             ("ip6", "hoplimit") => P(PBase.Network, 7, 1, NftType.Int1, L3.V6),
@@ -743,18 +773,19 @@ internal sealed partial class NftParser
             ("th", "sport") => P(PBase.Transport, 0, 2, NftType.InetService),
             ("th", "dport") => P(PBase.Transport, 2, 2, NftType.InetService),
             ("icmp", "type") => P(PBase.Transport, 0, 1, NftType.IcmpType, L3.V4, l4: 1),
-            ("icmp", "code") => P(PBase.Transport, 1, 1, NftType.Int1, L3.V4, l4: 1),
+            ("icmp", "code") => P(PBase.Transport, 1, 1, NftType.IcmpCode, L3.V4, l4: 1),
             ("icmp", "checksum") => P(PBase.Transport, 2, 2, NftType.Int2, L3.V4, l4: 1),
-            ("icmp", "id") => P(PBase.Transport, 4, 2, NftType.Int2, L3.V4, l4: 1),
-            ("icmp", "sequence") => P(PBase.Transport, 6, 2, NftType.Int2, L3.V4, l4: 1),
-            ("icmp", "mtu") => P(PBase.Transport, 6, 2, NftType.Int2, L3.V4, l4: 1),
-            ("icmp", "gateway") => P(PBase.Transport, 4, 4, NftType.Ipv4Addr, L3.V4, l4: 1),
+            ("icmp", "id") => Icmp(P(PBase.Transport, 4, 2, NftType.Int2, L3.V4, l4: 1), 0, 8),
+            ("icmp", "sequence") => Icmp(P(PBase.Transport, 6, 2, NftType.Int2, L3.V4, l4: 1), 0, 8),
+            ("icmp", "mtu") => Icmp(P(PBase.Transport, 6, 2, NftType.Int2, L3.V4, l4: 1), 3),
+            ("icmp", "gateway") => Icmp(P(PBase.Transport, 4, 4, NftType.Ipv4Addr, L3.V4, l4: 1), 5),
             ("icmpv6", "type") => P(PBase.Transport, 0, 1, NftType.Icmpv6Type, L3.V6, l4: 58),
-            ("icmpv6", "code") => P(PBase.Transport, 1, 1, NftType.Int1, L3.V6, l4: 58),
+            ("icmpv6", "code") => P(PBase.Transport, 1, 1, NftType.Icmpv6Code, L3.V6, l4: 58),
             ("icmpv6", "checksum") => P(PBase.Transport, 2, 2, NftType.Int2, L3.V6, l4: 58),
-            ("icmpv6", "id") => P(PBase.Transport, 4, 2, NftType.Int2, L3.V6, l4: 58),
-            ("icmpv6", "sequence") => P(PBase.Transport, 6, 2, NftType.Int2, L3.V6, l4: 58),
-            ("icmpv6", "mtu") => P(PBase.Transport, 4, 4, NftType.Int4, L3.V6, l4: 58),
+            ("icmpv6", "id") => Icmp(P(PBase.Transport, 4, 2, NftType.Int2, L3.V6, l4: 58), 128, 129),
+            ("icmpv6", "sequence") => Icmp(P(PBase.Transport, 6, 2, NftType.Int2, L3.V6, l4: 58), 128, 129),
+            ("icmpv6", "mtu") => Icmp(P(PBase.Transport, 4, 4, NftType.Int4, L3.V6, l4: 58), 2),
+            ("icmpv6", "max-delay") => Icmp(P(PBase.Transport, 4, 2, NftType.Int2, L3.V6, l4: 58), 130), // MLD's maximum response delay
             // the other transport headers of nftables' proto.c, each behind its implied meta l4proto
             ("udplite", "sport") => P(PBase.Transport, 0, 2, NftType.InetService, l4: 136),
             ("udplite", "dport") => P(PBase.Transport, 2, 2, NftType.InetService, l4: 136),
@@ -784,8 +815,11 @@ internal sealed partial class NftParser
             ("ether", "daddr") => P(PBase.Link, 0, 6, NftType.EtherAddr),
             ("ether", "saddr") => P(PBase.Link, 6, 6, NftType.EtherAddr),
             ("ether", "type") => P(PBase.Link, 12, 2, NftType.EtherType),
-            ("vlan", "id") => P(PBase.Link, 14, 2, NftType.Int2, mask: 0xFFF),
-            ("vlan", "type") => P(PBase.Link, 16, 2, NftType.EtherType),
+            // the TCI: pcp(3) dei(1, once cfi) id(12); after `vlan type 8021q|8021ad` the fields are the next tag's
+            ("vlan", "id") => P(PBase.Link, 14 + 4 * _vlanDepth, 2, NftType.Int2, mask: 0xFFF),
+            ("vlan", "pcp") => P(PBase.Link, 14 + 4 * _vlanDepth, 1, NftType.Int1, shift: 5, mask: 0x7),
+            ("vlan", "dei" or "cfi") => P(PBase.Link, 14 + 4 * _vlanDepth, 1, NftType.Int1, shift: 4, mask: 0x1),
+            ("vlan", "type") => P(PBase.Link, 16 + 4 * _vlanDepth, 2, NftType.EtherType),
             ("arp", "htype") => P(PBase.Network, 0, 2, NftType.Int2, L3.Arp),
             ("arp", "ptype") => P(PBase.Network, 2, 2, NftType.EtherType, L3.Arp),
             ("arp", "hlen") => P(PBase.Network, 4, 1, NftType.Int1, L3.Arp),
@@ -801,8 +835,11 @@ internal sealed partial class NftParser
                 throw Err(field, $"unsupported expression '{t.Text} {field.Text}'");
             throw Err(t, $"unknown expression '{t.Text}'");
         }
-        if (s is PayloadSelector ps && t.Text == "udp") { }
+        if (t.Text == "vlan" && field.Text == "cfi") s.Text = "vlan dei"; // nft lists the old name so
         return s;
+
+        // nft's dependency of a field only some ICMP types have (checked with nft 1.0.6 --debug=netlink)
+        static PayloadSelector Icmp(PayloadSelector p, params byte[] types) { p.NeedIcmpType = types; return p; }
 
         NftSelector ArpAddr(int macOff, int ipOff)
         {
@@ -976,6 +1013,15 @@ internal sealed partial class NftParser
         "priority" => new MetaSelector(MetaKey.Priority, NftType.ClassId) { Text = "meta priority" },
         "skuid" => new MetaSelector(MetaKey.SkUid, NftType.Uid) { Text = "meta skuid" },
         "skgid" => new MetaSelector(MetaKey.SkGid, NftType.Gid) { Text = "meta skgid" },
+        "cpu" => new MetaDevSelector(MetaDevKey.Cpu) { Text = "meta cpu" },
+        "iiftype" => new MetaDevSelector(MetaDevKey.IifType) { Text = "meta iiftype" },
+        "oiftype" => new MetaDevSelector(MetaDevKey.OifType) { Text = "meta oiftype" },
+        "iifgroup" => new MetaDevSelector(MetaDevKey.IifGroup) { Text = "meta iifgroup" },
+        "oifgroup" => new MetaDevSelector(MetaDevKey.OifGroup) { Text = "meta oifgroup" },
+        "cgroup" => new MetaDevSelector(MetaDevKey.Cgroup) { Text = "meta cgroup" },
+        "time" => new MetaTimeSelector(MetaTimeKey.Time) { Text = "meta time" },
+        "day" => new MetaTimeSelector(MetaTimeKey.Day) { Text = "meta day" },
+        "hour" => new MetaTimeSelector(MetaTimeKey.Hour) { Text = "meta hour" },
         _ => throw Err(k, $"unsupported expression 'meta {k.Text}'"),
     };
 
@@ -990,14 +1036,7 @@ internal sealed partial class NftParser
         var widths = types.Select(x => x.Length).ToArray();
         var m = new MatchStmt { Sel = sel, Widths = widths };
         if (!More) throw Err(Cur, $"syntax error, '{sel.Text}' needs a value");
-        if (TakeIf("&") || TakeIf("and"))
-        {
-            m.Mask = ValueExpr(sel.Type);
-            if (TakeIf("!=")) m.Op = CmpOp.Ne; else TakeIf("==");
-            var v = ValueExpr(sel.Type);
-            m.Value = v; if (m.Op != CmpOp.Ne) m.Op = CmpOp.Eq;
-            return m;
-        }
+        if (More && Cur.Text is "&" or "and" or "|" or "or" or "^" or "xor") return MaskedMatch(m, sel.Type);
         if (TakeIf("vmap"))
         {
             m.Vmap = true; m.Op = CmpOp.Eq;
@@ -1014,7 +1053,7 @@ internal sealed partial class NftParser
             return m;
         }
         var opTok = Cur;
-        m.Op = opTok.Text switch { "==" => CmpOp.Eq, "!=" => CmpOp.Ne, "<" => CmpOp.Lt, ">" => CmpOp.Gt, "<=" => CmpOp.Le, ">=" => CmpOp.Ge, "!" => CmpOp.NoBit, _ => (CmpOp)(-1) };
+        m.Op = RelOp(opTok.Text);
         bool explicitOp = (int)m.Op != -1;
         if (explicitOp) Take(); else m.Op = CmpOp.Eq;
         if (Cur.Is("{"))
@@ -1074,7 +1113,7 @@ internal sealed partial class NftParser
     private NftTable? CurrentTable => _currentChain?.Table;
     private NftChain? _currentChain;
 
-    private byte[] BitList(NftType ty)
+    private byte[] BitList(NftType ty, bool commas = true)
     {
         ulong acc = 0;
         do
@@ -1082,7 +1121,7 @@ internal sealed partial class NftParser
             var t = Take();
             if (ty.Symbols!.TryGetValue(t.Text, out var v) || NftType.TryNumber(t.Text, out v)) acc |= v;
             else throw Err(t, $"'{t.Text}' is not a valid {ty.Name} value");
-        } while (TakeIf(",") || TakeIf("|"));
+        } while ((commas && TakeIf(",")) || TakeIf("|"));
         return ToBytes(acc, ty.Length);
     }
 
@@ -1123,7 +1162,7 @@ internal sealed partial class NftParser
             }
             var b = NftType.IfnameBytes(w.Replace("\\*", "*")); return (b, b);
         }
-        if (t.Kind != TokKind.Word) throw Err(t, $"syntax error, unexpected '{t}'");
+        if (t.Kind != TokKind.Word && !(t.Kind == TokKind.String && ty.Quoted)) throw Err(t, $"syntax error, unexpected '{t}'");
         var one = ty.Parse(w);
         if (one is not null) return (one, one);
         int slash = w.IndexOf('/');
@@ -1154,8 +1193,7 @@ internal sealed partial class NftParser
             var ty = types[i];
             if (ty.IsBitmask)
             {
-                var tok = Take();
-                var b = ty.Parse(tok.Text) ?? throw Err(tok, $"'{tok.Text}' is not a valid {ty.Name} value");
+                var b = BitList(ty, commas: false); // syn | ack
                 el.Lo[i] = b; el.Hi[i] = b; continue;
             }
             (el.Lo[i], el.Hi[i]) = Range(ty, Take());

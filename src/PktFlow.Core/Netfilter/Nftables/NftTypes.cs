@@ -5,7 +5,7 @@ using System.Net.Sockets;
 
 namespace PktFlow.Netfilter.Nftables;
 
-internal enum NftTypeKind { Int, Ipv4, Ipv6, Ether, Ifname, Bitmask, TcHandle, Time }
+internal enum NftTypeKind { Int, Ipv4, Ipv6, Ether, Ifname, Bitmask, TcHandle, Time, Date, Hour }
 
 /// <summary>A datatype of a key (nft's ipv4_addr, inet_service, tcp_flag...): width and symbols.</summary>
 internal sealed class NftType
@@ -18,6 +18,8 @@ internal sealed class NftType
     { Name = name; Kind = kind; Length = length; Symbols = symbols; }
 
     public bool IsBitmask => Kind == NftTypeKind.Bitmask;
+    /// <summary>nft takes its values quoted too (<c>meta hour "17:00"</c>, <c>meta iifgroup "default"</c>, <c>meta skuid "root"</c>).</summary>
+    public bool Quoted { get; init; }
 
     /// <summary>Parses one value word (no ranges or prefixes) into big-endian bytes; null if it is not one.</summary>
     public byte[]? Parse(string w)
@@ -26,7 +28,7 @@ internal sealed class NftType
         {
             case NftTypeKind.Ipv4:
                 if (IPAddress.TryParse(w, out var a4) && a4.AddressFamily == AddressFamily.InterNetwork && w.Count(ch => ch == '.') == 3) return a4.GetAddressBytes();
-                return null;
+                return InetAton(w);
             case NftTypeKind.Ipv6:
                 var s6 = w.Trim('[', ']');
                 if (s6.Contains(':') && IPAddress.TryParse(s6, out var a6) && a6.AddressFamily == AddressFamily.InterNetworkV6) return a6.GetAddressBytes();
@@ -41,12 +43,15 @@ internal sealed class NftType
                 return IfnameBytes(w);
             case NftTypeKind.TcHandle:
                 return TcHandle(w) is { } h ? new[] { (byte)(h >> 24), (byte)(h >> 16), (byte)(h >> 8), (byte)h } : null;
+            case NftTypeKind.Date or NftTypeKind.Hour:
+                return MetaTimeSelector.Parse(Kind, w) is { } t ? ToBytes(t, Length) : null;
             case NftTypeKind.Time: // nft's time_type: 30s, 1m30s, 500ms; a bare number is seconds; kept in milliseconds
                 return NftParser.TimeNs(w) is { } ns && ns / 1_000_000 is var ms && ms <= uint.MaxValue
                     ? new[] { (byte)(ms >> 24), (byte)(ms >> 16), (byte)(ms >> 8), (byte)ms } : null;
             default:
                 ulong v;
                 if (Symbols is not null && Symbols.TryGetValue(w, out var sv)) v = sv;
+                else if (Length > 8 && WideHex(w, Length) is { } wide) return wide;
                 else if (!TryNumber(w, out v)) return null;
                 if (Length < 8 && v >> (Length * 8) != 0) return null;
                 var b = new byte[Length];
@@ -55,13 +60,63 @@ internal sealed class NftType
         }
     }
 
-    /// <summary>nft's classid (tchandle): <c>none</c> (0), <c>root</c> (TC_H_ROOT) or MAJOR:MINOR in hex, either side may be empty.</summary>
+    private static byte[] ToBytes(ulong v, int len)
+    {
+        var b = new byte[len];
+        for (int i = len - 1; i >= 0; i--) { b[i] = (byte)v; v >>= 8; }
+        return b;
+    }
+
+    /// <summary>A hexadecimal constant wider than 64 bits (a raw payload of 128 bits: <c>@ll,0,128 0xfedc...</c>).</summary>
+    private static byte[]? WideHex(string w, int len)
+    {
+        if (!w.StartsWith("0x", StringComparison.OrdinalIgnoreCase) || w.Length <= 2 || w.Length - 2 > len * 2) return null;
+        var hex = w[2..].PadLeft(len * 2, '0');
+        try { return Convert.FromHexString(hex); } catch (FormatException) { return null; }
+    }
+
+    /// <summary>
+    /// nft resolves an IPv4 address with getaddrinfo, which takes inet_aton's numeric forms too: 1 to 4
+    /// parts, each decimal, 0x hex or 0 octal, the last filling the remaining bytes (<c>icmp gateway 22</c>
+    /// is 0.0.0.22, <c>ip saddr &amp; 0xff</c> is 0.0.0.255).
+    /// </summary>
+    internal static byte[]? InetAton(string w)
+    {
+        var parts = w.Split('.');
+        if (parts.Length > 4 || parts.Any(p => p.Length == 0)) return null;
+        var vals = new ulong[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            var p = parts[i];
+            bool ok = p.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+                ? p.Length > 2 && ulong.TryParse(p.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out vals[i])
+                : p.Length > 1 && p[0] == '0' ? p.All(ch => ch is >= '0' and <= '7') && Octal(p, out vals[i])
+                : ulong.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out vals[i]);
+            if (!ok || (i < parts.Length - 1 && vals[i] > 255)) return null;
+        }
+        int lastBytes = 5 - parts.Length;
+        if (vals[^1] >> (lastBytes * 8) != 0) return null;
+        ulong v = 0;
+        for (int i = 0; i < parts.Length - 1; i++) v |= vals[i] << (8 * (3 - i));
+        v |= vals[^1];
+        return ToBytes(v, 4);
+
+        static bool Octal(string p, out ulong r)
+        {
+            r = 0;
+            foreach (var ch in p) { r = r * 8 + (ulong)(ch - '0'); if (r > uint.MaxValue) return false; }
+            return true;
+        }
+    }
+
+    /// <summary>nft's classid (tchandle): <c>none</c> (0), <c>root</c> (TC_H_ROOT), MAJOR:MINOR in hex, either side may be empty, or a number (strtoull base 0).</summary>
     public static uint? TcHandle(string w)
     {
         if (w == "none") return 0;
         if (w == "root") return uint.MaxValue;
         int c = w.IndexOf(':');
-        if (c < 0 || w.IndexOf(':', c + 1) >= 0) return null;
+        if (c < 0) return TryNumber(w, out var n) && n <= uint.MaxValue ? (uint)n : null;
+        if (w.IndexOf(':', c + 1) >= 0) return null;
         static bool Half(string s, out ushort v) { v = 0; return s.Length == 0 || ushort.TryParse(s, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out v); }
         return Half(w[..c], out var major) && Half(w[(c + 1)..], out var minor) ? (uint)major << 16 | minor : null;
     }
@@ -96,18 +151,36 @@ internal sealed class NftType
     public static readonly NftType Ifname = new("ifname", NftTypeKind.Ifname, 16);
     public static readonly NftType InetProto = new("inet_proto", NftTypeKind.Int, 1, D(
         ("icmp", 1), ("igmp", 2), ("tcp", 6), ("udp", 17), ("gre", 47), ("esp", 50), ("ah", 51), ("icmpv6", 58),
-        ("ipv6-icmp", 58), ("sctp", 132), ("udplite", 136), ("dccp", 33), ("comp", 108), ("ipip", 4), ("ospf", 89), ("vrrp", 112)));
+        ("ipv6-icmp", 58), ("sctp", 132), ("udplite", 136), ("dccp", 33), ("comp", 108), ("ipcomp", 108), ("ipip", 4), ("ospf", 89), ("vrrp", 112), ("ip", 0)));
     public static readonly NftType InetService = new("inet_service", NftTypeKind.Int, 2, D(
         ("ftp", 21), ("ssh", 22), ("telnet", 23), ("smtp", 25), ("domain", 53), ("http", 80), ("pop3", 110), ("ntp", 123),
         ("imap", 143), ("snmp", 161), ("bgp", 179), ("https", 443), ("submission", 587), ("imaps", 993), ("pop3s", 995),
         ("bootps", 67), ("bootpc", 68), ("tftp", 69), ("ldap", 389), ("microsoft-ds", 445), ("syslog", 514), ("http-alt", 8080)));
     public static readonly NftType NfProto = new("nf_proto", NftTypeKind.Int, 1, D(("ipv4", 2), ("ipv6", 10), ("inet", 1), ("arp", 3), ("bridge", 7), ("netdev", 5)));
-    public static readonly NftType EtherType = new("ether_type", NftTypeKind.Int, 2, D(("ip", 0x0800), ("ip6", 0x86DD), ("arp", 0x0806), ("vlan", 0x8100), ("8021ad", 0x88A8)));
+    public static readonly NftType EtherType = new("ether_type", NftTypeKind.Int, 2, D(("ip", 0x0800), ("ip6", 0x86DD), ("arp", 0x0806), ("vlan", 0x8100), ("8021q", 0x8100), ("8021ad", 0x88A8)));
     public static readonly NftType PktType = new("pkt_type", NftTypeKind.Int, 1, D(("host", 0), ("broadcast", 1), ("multicast", 2), ("other", 3), ("unicast", 0)));
     public static readonly NftType Mark = new("mark", NftTypeKind.Int, 4);
     /// <summary>uid_type / gid_type: nft resolves user and group names on the host that loads the rules; root is 0 everywhere.</summary>
-    public static readonly NftType Uid = new("uid", NftTypeKind.Int, 4, D(("root", 0)));
-    public static readonly NftType Gid = new("gid", NftTypeKind.Int, 4, D(("root", 0)));
+    public static readonly NftType Uid = new("uid", NftTypeKind.Int, 4, D(("root", 0))) { Quoted = true };
+    public static readonly NftType Gid = new("gid", NftTypeKind.Int, 4, D(("root", 0))) { Quoted = true };
+    /// <summary>devgroup: a device's group (`ip link set dev X group N`); nft reads names from /etc/iproute2/group, where default is 0.</summary>
+    public static readonly NftType DevGroup = new("devgroup", NftTypeKind.Int, 4, D(("default", 0))) { Quoted = true };
+    /// <summary>iface_type: the device's ARPHRD_* type (include/uapi/linux/if_arp.h), 16 bits.</summary>
+    public static readonly NftType IfaceType = new("iface_type", NftTypeKind.Int, 2, D(
+        ("ether", 1), ("ppp", 512), ("ipip", 768), ("ipip6", 769), ("loopback", 772), ("sit", 776), ("ipgre", 778)));
+    /// <summary>meta time: nanoseconds since the epoch (date strings as UTC: see <see cref="MetaTimeSelector"/>).</summary>
+    public static readonly NftType Date = new("time", NftTypeKind.Date, 8) { Quoted = true };
+    /// <summary>meta hour: seconds since midnight UTC.</summary>
+    public static readonly NftType Hour = new("hour", NftTypeKind.Hour, 4) { Quoted = true };
+    /// <summary>meta day: 0 (Sunday) to 6.</summary>
+    public static readonly NftType Day = new("day", NftTypeKind.Int, 1, D(
+        ("Sunday", 0), ("Monday", 1), ("Tuesday", 2), ("Wednesday", 3), ("Thursday", 4), ("Friday", 5), ("Saturday", 6))) { Quoted = true };
+    /// <summary>icmp_code and icmpv6_code: nft's names for the unreachable codes.</summary>
+    public static readonly NftType IcmpCode = new("icmp_code", NftTypeKind.Int, 1, D(
+        ("net-unreachable", 0), ("host-unreachable", 1), ("prot-unreachable", 2), ("port-unreachable", 3), ("frag-needed", 4),
+        ("net-prohibited", 9), ("host-prohibited", 10), ("admin-prohibited", 13)));
+    public static readonly NftType Icmpv6Code = new("icmpv6_code", NftTypeKind.Int, 1, D(
+        ("no-route", 0), ("admin-prohibited", 1), ("addr-unreachable", 3), ("port-unreachable", 4), ("policy-fail", 5), ("reject-route", 6)));
     /// <summary>skb->priority as nft types it (classid): written and shown as a tc handle.</summary>
     /// <summary>ct expiration: milliseconds in 32 bits (nft's time_type as NFT_CT_EXPIRATION loads it).</summary>
     public static readonly NftType Time = new("time", NftTypeKind.Time, 4);
@@ -159,7 +232,7 @@ internal sealed class NftType
         "inet_proto" => InetProto, "inet_service" => InetService, "mark" or "ct_mark" => Mark, "classid" => ClassId, "ether_type" => EtherType,
         "nf_proto" => NfProto, "pkt_type" => PktType, "ct_state" => CtState, "ct_status" => CtStatus,
         "icmp_type" => IcmpType, "icmpv6_type" => Icmpv6Type, "tcp_flag" => TcpFlags, "arp_op" => ArpOp,
-        "dscp" => Dscp, "ecn" => Ecn, "iface_index" => Int4, "ct_dir" => CtDir, "igmp_type" => IgmpType, "dccp_pkttype" => DccpType,
+        "dscp" => Dscp, "ecn" => Ecn, "devgroup" => DevGroup, "iface_type" => IfaceType, "day" => Day, "hour" => Hour, "icmp_code" => IcmpCode, "icmpv6_code" => Icmpv6Code, "iface_index" => Int4, "ct_dir" => CtDir, "igmp_type" => IgmpType, "dccp_pkttype" => DccpType,
         _ => null,
     };
 }

@@ -516,11 +516,17 @@ public sealed partial class LabLoader
         }
     }
 
+    /// <summary>A device group as ip link takes it: a number, or "default" (0, from /etc/iproute2/group).</summary>
+    private uint DevGroup(string w) =>
+        w == "default" ? 0 : uint.TryParse(w, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var g) ? g
+        : throw Error($"Invalid group \"{w}\" (a number or default)", w);
+
     private void LinkAdd(List<string> a, NamespaceBuilder b)
     {
         string? name = null, kind = null, peer = null, peerNs = null, link = null;
         MacAddress? mac = null, peerMac = null;
         int? mtu = null;
+        uint? group = null;
         bool inPeer = false;
         IpTunnelParameters? tunnel = null;
         int typeAt = a.IndexOf("type");
@@ -541,6 +547,7 @@ public sealed partial class LabLoader
                 case "mtu": mtu = ParseInt(Need(a, ++i, "MTU")); break;
                 case "netns" when inPeer: peerNs = Need(a, ++i, "namespace"); break;
                 case "link": link = Need(a, ++i, "lower device"); break;
+                case "group" when !inPeer: group = DevGroup(Need(a, ++i, "group")); break;
                 case "txqueuelen" or "qlen" or "numtxqueues" or "numrxqueues" or "group": i++; break;
                 default:
                     if (kind is not null && !inPeer && kind != "veth") { i = a.Count; break; } // type-specific options (vlan id, vxlan ...)
@@ -570,6 +577,7 @@ public sealed partial class LabLoader
         else if (devKind == DeviceKind.Ipip) AddIpip(b, name, mtu, tunnel!);
         else if (devKind == DeviceKind.Vlan) AddVlan(b, name, link, a.Skip(typeAt + 2).ToList(), mac, mtu);
         else b.AddDevice(name, devKind, mac, mtu);
+        if (group is { } g) b.SetGroup(name, g);
         if (devKind == DeviceKind.Bridge && BridgeOptions(a, typeAt + 2, b, name) is { } other)
             b.NoteUnmodelled($"{_file}:{_cmd.Line}: bridge {name} options {other}");
     }
@@ -638,6 +646,7 @@ public sealed partial class LabLoader
                 case "up": b.SetUp(dev, true); break;
                 case "down": b.SetUp(dev, false); break;
                 case "mtu": b.SetMtu(dev, ParseInt(Need(a, ++i, "MTU"))); break;
+                case "group": b.SetGroup(dev, DevGroup(Need(a, ++i, "group"))); break;
                 case "address": b.SetMac(dev, ParseMac(Need(a, ++i, "MAC address"))); break;
                 case "master": b.SetMaster(dev, Need(a, ++i, "master device")); break;
                 case "nomaster": b.SetMaster(dev, null); break;
@@ -647,8 +656,10 @@ public sealed partial class LabLoader
                     var target = Need(a, ++i, "namespace");
                     if (!_namespaces.TryGetValue(target, out var tb)) throw Error($"Cannot find namespace \"{target}\"", target);
                     var tunnel = b.TunnelOf(dev);
+                    var group = b.GroupOf(dev);
                     var moved = b.RemoveDevice(dev);
                     tb.AddDevice(dev, moved.Kind, moved.Mac, moved.Mtu, moved.Peer, moved.PeerNamespace, tunnel, keepIndex: moved.IfIndex);
+                    tb.SetGroup(dev, group); // dev_change_net_namespace keeps dev->group
                     // The peer now sees this end in the target namespace.
                     if (moved.Peer is { } peer && moved.PeerNamespace is { } pns && _namespaces.TryGetValue(pns, out var pb))
                         pb.SetPeerNamespace(peer, target);
@@ -666,7 +677,7 @@ public sealed partial class LabLoader
                     i = a.Count;
                     break;
                 }
-                case "promisc" or "arp" or "multicast" or "allmulticast" or "txqueuelen" or "qlen" or "alias" or "group":
+                case "promisc" or "arp" or "multicast" or "allmulticast" or "txqueuelen" or "qlen" or "alias":
                     i++; Warn($"'{t}' is not modelled"); break;
                 // they bound the GSO/GRO super-packets a sender or receiver makes: a capture shows those
                 // as they are, and their gso_size is inferred (Offload/GsoSizeInference)

@@ -295,6 +295,7 @@ public static class SnapshotLoader
                     {
                         Name = name, IfIndex = ifindex, Kind = kind, Mac = mac,
                         Mtu = l.Req("mtu", "a number").Int(0), IsUp = flags.Contains("UP"),
+                        Group = l.Opt("group") is { } grp ? DevGroup(grp) : 0,
                         Master = l.Opt("master")?.String(),
                         VlanOptions = kind == DeviceKind.Bridge ? BridgeVlanOptions(info?.Opt("info_data")) : BrVlanOptions.Default,
                         VlanDev = kind == DeviceKind.Vlan && l.Opt("link_netnsid") is null && l.Opt("link")?.String() is { } lower
@@ -312,6 +313,11 @@ public static class SnapshotLoader
         }
 
         /// <summary>`ip -d -j link`'s vlan info_data: id and protocol, on the lower device `link` (in the same namespace).</summary>
+        /// <summary>`ip -j link`'s "group": "default" (0) or the number (a name from /etc/iproute2/group other than default is not known here).</summary>
+        private static uint DevGroup(SnapshotJson g) => g.String() is var w && w == "default" ? 0
+            : uint.TryParse(w, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n
+            : throw g.Problem($"device group '{w}' is a name from the host's /etc/iproute2/group: write it as its number");
+
         private static VlanDevParameters VlanDevOf(string lower, SnapshotJson d) => new(lower,
             (ushort)d.Req("id", "a VLAN id").Int(0, 4094),
             d.Opt("protocol")?.String() == "802.1ad" ? EtherTypes.QinQ : EtherTypes.Vlan);

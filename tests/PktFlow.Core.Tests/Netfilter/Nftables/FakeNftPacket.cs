@@ -29,6 +29,9 @@ internal sealed class FakeNftPacket : INftPacket
     /// <summary>What the fake conntrack holds for a counted connection (default: nothing).</summary>
     public Func<NftConnKey, NftConnPresence> Presence = _ => NftConnPresence.Gone;
     public NftConnPresence FindConnection(NftConnKey key) => Presence(key);
+    public NftDevInfo? InputDevice { get; init; }
+    public NftDevInfo? OutputDevice { get; init; }
+    public NftSock? Socket { get; init; }
 
     public static IpAddr A(string s) => IpAddr.Parse(s);
 

@@ -344,9 +344,21 @@ internal sealed class NftJsonTokens
         W("queue", p);
         if (Opt(v, "num") is { } num)
         {
+            // a queue number from an expression or a map (`queue to jhash ...`) is written after the flags, as the text does
+            if (num.ValueKind == JsonValueKind.Object && Single(num, $"{p}.num", "a queue number").Key is not ("range" or "prefix")) { QueueFlags(v, p); W("to", $"{p}.num"); QueueNum(num, $"{p}.num"); return; }
             W("num", $"{p}.num");
             W(Bound(num, $"{p}.num"), $"{p}.num");
         }
+        QueueFlags(v, p);
+    }
+
+    private void QueueNum(JsonElement num, string p)
+    {
+        if (Opt(num, "map") is { } map) MapOf(map, $"{p}.map"); else Left(num, p);
+    }
+
+    private void QueueFlags(JsonElement v, string p)
+    {
         if (Opt(v, "flags") is { } flags)
         {
             var fl = List(flags);
@@ -456,7 +468,9 @@ internal sealed class NftJsonTokens
         if (value.ValueKind == JsonValueKind.Object && Single(value, $"{p}.value", "a value") is (var bop and ("|" or "&" or "^"), var operands)
             && operands.ValueKind == JsonValueKind.Array && operands.GetArrayLength() == 2)
         {
-            Left(operands[0], $"{p}.value.{bop}[0]");
+            // a constant first operand: nft -j writes `mark set 0x16 and 0x16` unfolded
+            if (operands[0].ValueKind is JsonValueKind.Number or JsonValueKind.String) W(Scalar(operands[0], $"{p}.value.{bop}[0]"), $"{p}.value.{bop}[0]");
+            else Left(operands[0], $"{p}.value.{bop}[0]");
             P(bop, $"{p}.value.{bop}");
             W(Scalar(operands[1], $"{p}.value.{bop}[1]"), $"{p}.value.{bop}[1]");
             return;
@@ -482,7 +496,13 @@ internal sealed class NftJsonTokens
         {
             case "payload":
                 if (Opt(v, "protocol") is not { } proto)
-                    throw Err(p, "base", "unsupported expression: raw payload (base, offset, len)");
+                {
+                    // {"base": "ll"|"nh"|"th"|"ih", "offset": BITS, "len": BITS}: the text's @ll,OFFSET,LEN
+                    W("@" + Scalar(Prop(v, "base", p), $"{p}.base"), $"{p}.base");
+                    P(",", p); W(Scalar(Prop(v, "offset", p), $"{p}.offset"), $"{p}.offset");
+                    P(",", p); W(Scalar(Prop(v, "len", p), $"{p}.len"), $"{p}.len");
+                    return;
+                }
                 W(Scalar(proto, $"{p}.protocol"), p);
                 foreach (var w in Scalar(Prop(v, "field", p), $"{p}.field").Split(' ', StringSplitOptions.RemoveEmptyEntries)) W(w, p);
                 return;
@@ -534,10 +554,10 @@ internal sealed class NftJsonTokens
                 for (int i = 0; i < parts.Count; i++) { if (i > 0) W(".", p); Left(parts[i], $"{p}[{i}]"); }
                 return;
             }
-            case "&":
+            case "&" or "|" or "^": // nft_bitwise: meta mark | 0x3 == 0x1
                 if (v.ValueKind != JsonValueKind.Array || v.GetArrayLength() != 2) throw Err(p, k, "expected [expression, mask]");
                 Left(v[0], $"{p}[0]");
-                P("&", p);
+                P(k, p);
                 Mask(v[1], $"{p}[1]");
                 return;
         }

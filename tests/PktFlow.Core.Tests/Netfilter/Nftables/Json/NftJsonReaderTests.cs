@@ -159,11 +159,11 @@ public class NftJsonReaderTests
     [InlineData("""[{"set": {"op": "add", "elem": {"payload": {"protocol": "ip", "field": "saddr"}}, "set": "@nope"}}]""", "x.json: nftables[2].rule.expr[0].set.set: set 'nope' does not exist")]
     [InlineData("""[{"accept": null}, {"xt": {"type": "target", "name": "MASQUERADE"}}]""", "x.json: nftables[2].rule.expr[1].xt: unsupported statement 'xt'")]
     [InlineData("""[{"match": {"op": "==", "left": {"numgen": {"mode": "hash", "mod": 2}}, "right": 0}}]""", "x.json: nftables[2].rule.expr[0].match.left.numgen.mode: unsupported numgen type 'hash'")]
-    [InlineData("""[{"match": {"op": "==", "left": {"payload": {"base": "nh", "offset": 0, "len": 8}}, "right": 1}}]""", "x.json: nftables[2].rule.expr[0].match.left.payload: unsupported expression: raw payload (base, offset, len)")]
+    [InlineData("""[{"match": {"op": "==", "left": {"payload": {"base": "nh", "offset": 1, "len": 100}}, "right": 1}}]""", "x.json: nftables[2].rule.expr[0].match.left.payload.len: unsupported: raw payload @nh,1,100 (an unaligned field wider than 64 bits)")]
     [InlineData("""[{"counter": "c1"}]""", "x.json: nftables[2].rule.expr[0].counter: counter 'c1' does not exist")]
     [InlineData("""[{"dnat": {"addr": {"map": {"key": {"payload": {"protocol": "tcp", "field": "dport"}}, "data": "@m"}}}}]""", "x.json: nftables[2].rule.expr[0].dnat.addr.map.data: map 'm' does not exist")]
     // what the compiler refuses, located at the expression its token came from
-    [InlineData("""[{"match": {"op": "==", "left": {"meta": {"key": "cgroup"}}, "right": 0}}]""", "x.json: nftables[2].rule.expr[0].match.left.meta: unsupported expression 'meta cgroup'")]
+    [InlineData("""[{"match": {"op": "==", "left": {"meta": {"key": "sdif"}}, "right": 0}}]""", "x.json: nftables[2].rule.expr[0].match.left.meta: unsupported expression 'meta sdif'")]
     [InlineData("""[{"accept": null}, {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": "nonsense"}}]""", "x.json: nftables[2].rule.expr[1].match.right: 'nonsense' is not a valid inet_service value")]
     [InlineData("""[{"jump": {"target": "nowhere"}}]""", "x.json: nftables[2].rule.expr[0].jump.target: Could not process rule: No such file or directory: chain 'nowhere' in table inet t (not added before this rule)")]
     [InlineData("""[{"match": {"op": "~", "left": {"meta": {"key": "mark"}}, "right": 1}}]""", "x.json: nftables[2].rule.expr[0].match.op: unsupported operator '~'")]

@@ -40,7 +40,7 @@ internal static class NftModelSignature
 
     private static string Stmt(NftStmt s) => s switch
     {
-        MatchStmt m => $"match {m.Sel.Text} [{string.Join(",", m.Widths)}] mask {Hex(m.Mask)} {m.Op} {Hex(m.Value)} {Hex(m.Lo)}-{Hex(m.Hi)} vmap={m.Vmap} set={m.Set?.Name} {{ {(m.Elements is null ? "" : Elements(m.Elements))} }}",
+        MatchStmt m => $"match {m.Sel.Text} [{string.Join(",", m.Widths)}] mask {Hex(m.Mask)}{(m.Xor is null ? "" : $" xor {Hex(m.Xor)}")} {m.Op} {Hex(m.Value)} {Hex(m.Lo)}-{Hex(m.Hi)} vmap={m.Vmap} set={m.Set?.Name} {{ {(m.Elements is null ? "" : Elements(m.Elements))} }}",
         VerdictStmt v => $"verdict {v.Verdict} {v.Target} reject={v.Reject} nat={(v.Nat is null ? "-" : $"{v.Nat.Kind} {v.Nat.Address} {v.Nat.PortMin}-{v.Nat.PortMax}")}",
         RejectStmt r => $"reject {r.Desc}",
         SetMarkStmt sm => $"mark ct={sm.Ct} {sm.Value} from {sm.Source?.Text} & {sm.AndMask:x} ^ {sm.Xor:x} {Map(sm.Map)}",
