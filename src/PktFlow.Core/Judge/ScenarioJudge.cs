@@ -129,8 +129,9 @@ public static class ScenarioJudge
             differences.Add($"end: kernel {string.Join(" / ", k.Ends)}, model {ModelEnd(t)}");
 
         // The chains the kernel ran, namespace by namespace (the sender's own namespace before the wire
-        // is not replayed: the capture starts at the wire).
-        foreach (var hop in k.Path.Where(h => h.Chains.Count > 0))
+        // is not replayed: the capture starts at the wire). A namespace the packet visits twice (a
+        // tunnel packet and the inner packet decapsulated from it) is one sequence of chain runs.
+        foreach (var hop in NamespaceHops(k.Path))
         {
             var modelRuns = t.Path.Where(e => e.Namespace == hop.Namespace && e.Stage == "NfHook" && e.Table is not null).ToList();
             bool modelSawNamespace = t.Path.Any(e => e.Namespace == hop.Namespace);
@@ -148,6 +149,11 @@ public static class ScenarioJudge
                     : $"{hop.Namespace}: kernel chains [{string.Join(", ", kernelText)}], model [{string.Join(", ", modelText)}]");
         }
     }
+
+    /// <summary>The hops that ran chains, one per namespace, with the chains of its later hops appended in order.</summary>
+    private static IEnumerable<KernelHop> NamespaceHops(IReadOnlyList<KernelHop> path) =>
+        path.Where(h => h.Chains.Count > 0).GroupBy(h => h.Namespace)
+            .Select(g => g.Count() == 1 ? g.First() : g.First() with { Chains = g.SelectMany(h => h.Chains).ToList() });
 
     /// <summary>
     /// The packets the kernel sends in answer (ICMP errors, echo replies, resets, ARP replies, neighbour
@@ -212,9 +218,10 @@ public static class ScenarioJudge
     /// <summary>
     /// Whether the model took the packet into a tunnel receive in <paramref name="ns"/> that pulls the
     /// outer headers (ip_tunnel_rcv) or rewrites the outer length (fou_udp_recv, gue_udp_recv). The
-    /// recorder follows a packet by its header bytes (tests/Kernel/lib/analyze.py), so its record ends
-    /// there with the outer packet "Delivered" to the tunnel's protocol: what became of the inner packet
-    /// is beyond the record (the answers the capture shows are still judged).
+    /// recorder follows the inner packet to its end (tests/Kernel/lib/analyze.py: link_decapsulated,
+    /// a second hop in the namespace); where it found none (recordings made before it did, an inner
+    /// packet it could not tie) its record ends with the outer packet "Delivered" to the tunnel's
+    /// protocol, and what became of the inner packet is beyond the record.
     /// </summary>
     private static bool Decapsulated(PacketTrace t, string ns) =>
         t.Path.Any(p => p.Namespace == ns && p.Stage is "IpTunnelRcv" or "FouUdpRecv" or "GueUdpRecv" && p.Verdict == Verdict.Pass);
