@@ -125,7 +125,7 @@ public static class ScenarioJudge
     {
         // Where it ended.
         string modelNs = t.Path.Count > 0 ? t.Path[^1].Namespace : "?";
-        if (k.Ends.Count > 0 && !k.Ends.Any(e => EndAgrees(e, modelNs, t)))
+        if (k.Ends.Count > 0 && !k.Ends.Any(e => EndAgrees(e, modelNs, t, k.Path.Any(h => h.Decap && h.Namespace == e.Namespace))))
             differences.Add($"end: kernel {string.Join(" / ", k.Ends)}, model {ModelEnd(t)}");
 
         // The chains the kernel ran, namespace by namespace (the sender's own namespace before the wire
@@ -226,10 +226,10 @@ public static class ScenarioJudge
     private static bool Decapsulated(PacketTrace t, string ns) =>
         t.Path.Any(p => p.Namespace == ns && p.Stage is "IpTunnelRcv" or "FouUdpRecv" or "GueUdpRecv" && p.Verdict == Verdict.Pass);
 
-    private static bool EndAgrees(KernelEnd e, string modelNs, PacketTrace t)
+    private static bool EndAgrees(KernelEnd e, string modelNs, PacketTrace t, bool innerRecorded)
     {
         if (e.Namespace != modelNs) return false;
-        if (e.Fate == "Delivered" && e.Reason is null && Decapsulated(t, e.Namespace)) return true;
+        if (!innerRecorded && e.Fate == "Delivered" && e.Reason is null && Decapsulated(t, e.Namespace)) return true;
         // a packet that waited (neighbour queue): what became of it later
         var (fate, reason) = t.Later is { } later ? (later.Fate, later.Reason) : (t.Fate, t.Reason);
         return (e.Fate, fate) switch
