@@ -789,9 +789,12 @@ def drop_watch_missed(work):
         return {"dropsMissed": int(f.read().strip() or 0)}
 
 
-def drop_reason_names():
-    for base in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing"):
-        p = os.path.join(base, "events/skb/kfree_skb/format")
+def drop_reason_names(work=None):
+    """enum skb_drop_reason's names by number, from the recording kernel's kfree_skb event format:
+    the copy record.sh keeps in the work directory (numbers differ between kernels: a recording made
+    in the VM is analysed again on the host), else the running kernel's."""
+    kept = [os.path.join(work, "kfree_skb.format")] if work else []
+    for p in kept + [os.path.join(b, "events/skb/kfree_skb/format") for b in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")]:
         if os.path.exists(p):
             return {int(a): b for a, b in re.findall(r'\{ (\d+), "(\w+)" \}', open(p).read())}
     return {}
@@ -1086,7 +1089,7 @@ def main():
                 dev.peer = (pns, nss[pns].devs[dev.link_index].name)
 
     inums = {ns.inum: ns.name for ns in nss.values()}
-    names = drop_reason_names()
+    names = drop_reason_names(W)
     all_drops = load_drops(os.path.join(W, "drops.txt"), inums, names)
 
     lost_any = False
