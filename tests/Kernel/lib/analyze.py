@@ -232,6 +232,7 @@ class Dev:
         self.mac = d.get("address")
         self.master = d.get("master")
         self.link_index = d.get("link_index")
+        self.link = d.get("link")     # the lower device's name, for one in the same namespace (a VLAN device's)
         self.link_netnsid = d.get("link_netnsid")
         self.peer = None      # (ns name, dev name) for a veth
 
@@ -689,13 +690,14 @@ def vlan_lower_journey(ns, j, earlier):
     journey saw nothing but that device (its netdev ingress hook)."""
     f = j.crs[0]
     dev = ns.devs.get(f.iif)
-    if dev is None or dev.kind != "vlan" or dev.link_index is None or not f.nh:
+    lower = ns.byname.get(dev.link) if dev is not None and dev.link else None
+    if dev is None or dev.kind != "vlan" or lower is None or not f.nh:
         return None
     for k in reversed(earlier):
         if j.t - k.t > 1_000_000_000:
             break
         g = k.crs[0] if k.crs else None
-        if g is not None and g.nh and g.iif == dev.link_index and g.nh[:20] == f.nh[:20] \
+        if g is not None and g.nh and g.iif == lower.ifindex and g.nh[:20] == f.nh[:20] \
                 and all(c.iif == g.iif for c in k.crs):
             return k
     return None

@@ -11,14 +11,15 @@ import checks  # noqa: E402
 
 
 class Dev:
-    def __init__(self, ifindex, name, kind, link_index=None):
-        self.ifindex, self.name, self.kind, self.link_index = ifindex, name, kind, link_index
+    def __init__(self, ifindex, name, kind, link=None):
+        self.ifindex, self.name, self.kind, self.link = ifindex, name, kind, link
 
 
 class Ns:
     def __init__(self, *devs):
         self.name = "h"
         self.devs = {d.ifindex: d for d in devs}
+        self.byname = {d.name: d for d in devs}
 
     def devname(self, ifindex):
         return self.devs[ifindex].name if ifindex in self.devs else None
@@ -51,9 +52,10 @@ big = bytes(range(256)) * 70
 cut = Copy("eth0", 2, big[:analyze.ANY_SNAPLEN - 20])
 short = Copy("eth0", 2, big[:4000])
 
-# bridge-vlan-filtering frame 12: h4's eth0 (ifindex 2) hands the untagged echo reply to eth0.20 (3)
+# bridge-vlan-filtering frame 12: h4's eth0 (ifindex 2) hands the untagged echo reply to eth0.20 (3);
+# ip -j -d link names a VLAN device's lower device in the same namespace by "link"
 echo_reply = bytes.fromhex("4500005400010000400100000a0014030a001404") + bytes(20)
-vns = Ns(Dev(2, "eth0", "veth"), Dev(3, "eth0.20", "vlan", link_index=2), Dev(4, "eth1", "veth"))
+vns = Ns(Dev(2, "eth0", "veth"), Dev(3, "eth0.20", "vlan", link="eth0"), Dev(4, "eth1", "veth"))
 on_lower = J(100, Cr(2, echo_reply, 100))
 on_vlan = J(150, Cr(3, echo_reply, 150), Cr(3, echo_reply, 160))
 elsewhere = J(100, Cr(4, echo_reply, 100))
