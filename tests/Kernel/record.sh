@@ -239,7 +239,10 @@ INUMS=$(cat "$WORK"/ns/*/inum | tr '\n' ' ')
 COND=$(for i in $INUMS; do printf '$ns == %s || ' "$i"; done)
 COND=${COND% || }
 sed "s/NSCOND/$COND/" "$HERE/lib/drops.bt" >"$WORK/drops.bt"
-timeout $((TMAX + 120)) bpftrace -o "$WORK/drops.txt" "$WORK/drops.bt" 2>"$WORK/bpftrace.err" &
+# stdout unbuffered (-B none; -o FILE would be written only when bpftrace exits): every event is in
+# drops.txt as soon as bpftrace read it, so stopping it (even killing it, when it is slow to detach
+# its probes in the emulated VM) loses nothing it had read
+timeout $((TMAX + 120)) bpftrace -B none "$WORK/drops.bt" >"$WORK/drops.txt" 2>"$WORK/bpftrace.err" &
 PIDS+=($!)
 BTWATCH=$!
 
@@ -303,8 +306,13 @@ BT=$(cat "/proc/$BTWATCH/task/$BTWATCH/children" 2>/dev/null | awk '{print $1}')
 [[ -n $BT && -d /proc/$BT ]] || { cat "$WORK/bpftrace.err" >&2; log "bpftrace stopped before the end"; exit 1; }
 cat /proc/"$BT"/fdinfo/* 2>/dev/null | awk '$1 == "recursion_misses:" {s += $2} END {print s + 0}' >"$WORK/drops.missed"
 for pid in "${PIDS[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
-for pid in "${PIDS[@]}"; do timeout 10 tail --pid="$pid" -f /dev/null 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true; done
+# the emulated VM is slow to stop them: give them PFREC_SLOW times as long
+for pid in "${PIDS[@]}"; do
+    timeout $((10 * SLOW)) tail --pid="$pid" -f /dev/null 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+done
 PIDS=()
+# the names of the drop reasons' numbers, which differ between kernels: analyze.py may run elsewhere
+cp /sys/kernel/tracing/events/skb/kfree_skb/format "$WORK/kfree_skb.format" 2>/dev/null || true
 # a capture that lost packets (its ring buffer overflowed) cannot be used
 [[ $WIRE_DEV != any ]] || cp "$WORK/ns/$WIRE_NS/any.pcap" "$WORK/wire.pcap"
 if grep -H "dropped by kernel" "$WORK"/ns/*/any.err "$WORK"/wire.err 2>/dev/null | grep -v ":0 packets dropped"; then

@@ -10,7 +10,8 @@ public sealed record KernelChainRun(string Family, string Table, string Chain, s
 }
 
 /// <summary>What happened to the packet in one namespace.</summary>
-public sealed record KernelHop(string Namespace, string? In, IReadOnlyList<KernelChainRun> Chains, string? Fate, string? Reason);
+/// <param name="Decap">The inner packet of the previous hop's tunnel packet, received again in the same namespace on the tunnel device <paramref name="In"/>.</param>
+public sealed record KernelHop(string Namespace, string? In, IReadOnlyList<KernelChainRun> Chains, string? Fate, string? Reason, bool Decap = false);
 
 /// <summary>Where the packet ended: a namespace, a fate and maybe a drop reason.</summary>
 public sealed record KernelEnd(string Namespace, string Fate, string? Reason)
@@ -83,7 +84,8 @@ public sealed class KernelRecord
                     c.TryGetProperty("rule", out var r) && r.ValueKind == JsonValueKind.Object && r.TryGetProperty("handle", out var h) && h.ValueKind == JsonValueKind.Number ? h.GetInt32() : null,
                     c.TryGetProperty("rule", out var r2) && r2.ValueKind == JsonValueKind.Object ? Str(r2, "text") : null,
                     Str(c, "by"))).ToList(),
-                Str(p, "fate"), Str(p, "reason"))).ToList();
+                Str(p, "fate"), Str(p, "reason"),
+                p.TryGetProperty("decap", out var dc) && dc.ValueKind == JsonValueKind.True)).ToList();
             frames.Add(new KernelFrame(f.GetProperty("frame").GetInt64(), Str(f, "direction") ?? "?", Str(f, "summary") ?? "",
                 (!f.TryGetProperty("attributed", out var a) || a.ValueKind != JsonValueKind.False) && !LostEnd(ends), ends, path2,
                 f.TryGetProperty("copyOf", out var c) && c.ValueKind == JsonValueKind.Number ? c.GetInt64() : null, Str(f, "dev")));

@@ -232,6 +232,7 @@ class Dev:
         self.mac = d.get("address")
         self.master = d.get("master")
         self.link_index = d.get("link_index")
+        self.link = d.get("link")     # the lower device's name, for one in the same namespace (a VLAN device's)
         self.link_netnsid = d.get("link_netnsid")
         self.peer = None      # (ns name, dev name) for a veth
 
@@ -649,6 +650,10 @@ def group_journeys(ns, journeys):
                                 find(k).n == k.n:
                             union(j, k)
                             break
+        # taken off a VLAN: received on the lower device, then again on the VLAN device
+        k = vlan_lower_journey(ns, j, srt[:i])
+        if k is not None and find(k).n == k.n:
+            union(k, j)
         # orphans: clones made by the bridge (flooding) and fragments start without an entry hook
         f = j.crs[0]
         if not f.nh:
@@ -683,6 +688,55 @@ def group_journeys(ns, journeys):
     return out
 
 
+def vlan_lower_journey(ns, j, earlier):
+    """The journey on a VLAN device's lower device that j continues: vlan_do_receive takes the tag off
+    and runs the same skb through __netif_receive_skb_core again with the VLAN device as skb->dev, so
+    its network header is unchanged (the tag was in vlan_tci since skb_vlan_untag); the lower device's
+    journey saw nothing but that device (its netdev ingress hook)."""
+    f = j.crs[0]
+    dev = ns.devs.get(f.iif)
+    lower = ns.byname.get(dev.link) if dev is not None and dev.link else None
+    if dev is None or dev.kind != "vlan" or lower is None or not f.nh:
+        return None
+    for k in reversed(earlier):
+        if j.t - k.t > 1_000_000_000:
+            break
+        g = k.crs[0] if k.crs else None
+        if g is not None and g.nh and g.iif == lower.ifindex and g.nh[:20] == f.nh[:20] \
+                and all(c.iif == g.iif for c in k.crs):
+            return k
+    return None
+
+
+TUNNEL_KINDS = {"ipip", "gre", "gretap", "sit", "ip6tnl", "ip6gre", "ip6gretap", "vxlan", "geneve", "bareudp"}
+
+
+def link_decapsulated(ns, visits):
+    """Tie the inner packet of a tunnel to the outer one it came in (ip_tunnel_rcv, fou_udp_recv /
+    gue_udp_recv resubmitting to ipip, udp_tunnel's encap_rcv): the inner packet is received again on
+    the tunnel device as a packet of its own (new header bytes, new trace id). Its identity is its
+    bytes: the whole inner packet, as the tunnel device's copy shows it (else its first 20 header
+    bytes from the trace), lies inside the outer packet after the outer IP header, and the outer
+    packet was received in this namespace shortly before (1 s)."""
+    for w in visits:
+        first = w.crs[0] if w.crs else None
+        in_dev = ns.devs.get(w.rx[0].ifindex if w.rx else (first.iif if first else None))
+        if in_dev is None or in_dev.kind not in TUNNEL_KINDS or w.outer is not None:
+            continue
+        inner = w.rx[0].l3 if w.rx else (first.nh[:20] if first and first.nh else b"")
+        if len(inner) < 20:
+            continue
+        best = None
+        for v in visits:
+            if v is w or not v.rx or v.t > w.t or w.t - v.t > 1_000_000_000 or v.rx[0].dev == in_dev.name:
+                continue
+            if v.rx[0].l3.find(inner, 20) > 0 and (best is None or v.t > best.t):
+                best = v
+        if best is not None:
+            w.outer = best
+            best.inner.append(w)
+
+
 def similar(a, b, nfproto):
     """Same packet, allowing TTL/hop limit, checksum, NAT (addresses, ports) and fragmentation."""
     if not a or not b:
@@ -703,6 +757,8 @@ class Visit:
         self.tx = sorted([c for j in journeys for c in j.tx], key=lambda c: c.t)
         self.drops = []
         self.frees = []
+        self.inner = []      # visits of the packets decapsulated from this one (link_decapsulated)
+        self.outer = None
 
     @property
     def t(self):
@@ -740,9 +796,12 @@ def drop_watch_missed(work):
         return {"dropsMissed": int(f.read().strip() or 0)}
 
 
-def drop_reason_names():
-    for base in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing"):
-        p = os.path.join(base, "events/skb/kfree_skb/format")
+def drop_reason_names(work=None):
+    """enum skb_drop_reason's names by number, from the recording kernel's kfree_skb event format:
+    the copy record.sh keeps in the work directory (numbers differ between kernels: a recording made
+    in the VM is analysed again on the host), else the running kernel's."""
+    kept = [os.path.join(work, "kfree_skb.format")] if work else []
+    for p in kept + [os.path.join(b, "events/skb/kfree_skb/format") for b in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")]:
         if os.path.exists(p):
             return {int(a): b for a, b in re.findall(r'\{ (\d+), "(\w+)" \}', open(p).read())}
     return {}
@@ -1075,7 +1134,7 @@ def main():
                 dev.peer = (pns, nss[pns].devs[dev.link_index].name)
 
     inums = {ns.inum: ns.name for ns in nss.values()}
-    names = drop_reason_names()
+    names = drop_reason_names(W)
     all_drops = load_drops(os.path.join(W, "drops.txt"), inums, names)
 
     lost_any = False
@@ -1100,6 +1159,7 @@ def main():
                 v = Visit(ns, [j])
                 j.group = v
                 visits.append(v)
+        link_decapsulated(ns, visits)
         drops = [d for d in all_drops if d["ns"] == ns.name]
         left = bind_drops(ns, drops, visits)
         # without a working drop watch a mirrored copy would look like a redirect of a dropped packet
@@ -1216,7 +1276,7 @@ def device_frames(wire, sums, copies, wdev):
             l3 = data[18:]
         match = None
         for c in wcopies[k:k + 50]:
-            if c.l3 == l3 and c.wire is None:
+            if same_frame(c, l3) and c.wire is None:
                 match = c
                 k = wcopies.index(c) + 1
                 break
@@ -1231,6 +1291,18 @@ def device_frames(wire, sums, copies, wdev):
         fr["summary"] = sums[i]
         frames.append(attribute(fr, match))
     return frames
+
+
+ANY_SNAPLEN = 9216      # record.sh: tcpdump -i any -s 9216 (the wire's own capture: -s 65535)
+
+
+def same_frame(copy, l3):
+    """Whether the wire frame's network bytes are the copy's. A copy as long as the namespace
+    capture's snapshot length was cut there (a GSO/GRO super-packet: BIG TCP takes them past 64 KiB)
+    and is the frame whose bytes begin with it."""
+    if copy.l3 == l3:
+        return True
+    return len(copy.l3) + 20 == ANY_SNAPLEN and len(l3) > len(copy.l3) and l3.startswith(copy.l3)
 
 
 def attribute(fr, copy, every_copy=False):
@@ -1299,41 +1371,66 @@ def follow(copy, every_copy=False):
     # backwards: the copy received here was sent by the peer's namespace, and so on
     back = []
     cur = copy if not copy.out else (v0.rx[0] if v0.rx else None)
+    cur_v = v0
     seen = {id(v0)}
     for _ in range(12):
-        if cur is None or cur.out or cur.link is None:
+        if cur_v.outer is not None and id(cur_v.outer) not in seen and (cur is None or not cur.out):
+            pv = cur_v.outer      # an inner packet: its tunnel packet came first
+        elif cur is None or cur.out or cur.link is None:
             break
-        tx = cur.link
-        pv = tx.journey.group if tx.journey else None
+        else:
+            tx = cur.link
+            pv = tx.journey.group if tx.journey else None
         if pv is None or id(pv) in seen:
             break
         seen.add(id(pv))
         back.insert(0, pv)
+        cur_v = pv
         cur = pv.rx[0] if pv.rx else None
-    nodes = [describe_visit(v) for v in back]
-    wd = describe_visit(v0, wire_copy=copy)
+    nodes = [describe_inner(v) if v.outer is not None and v.outer in back else describe_visit(v) for v in back]
+    wd = describe_inner(v0, wire_copy=copy) if v0.outer is not None and v0.outer in back else describe_visit(v0, wire_copy=copy)
     nodes.append(wd)
     has_child = {i: True for i in range(len(nodes) - 1)}
-    # forwards: every copy sent on a veth is received by the peer's namespace
-    queue = [(copy, len(nodes) - 1)] if copy.out and not every_copy else [(c, len(nodes) - 1) for c in v0.tx]
+    # forwards: every copy sent on a veth is received by the peer's namespace; a tunnel packet's
+    # inner packet is received again in the same namespace
+    first = [copy] if copy.out and not every_copy else list(v0.tx)
+    if not copy.out or every_copy:
+        first += v0.inner
+    queue = [(x, len(nodes) - 1) for x in first]
     while queue and len(nodes) < 24:
-        tx, parent = queue.pop(0)
-        rx = tx.link
-        if rx is None or rx.journey is None or rx.journey.group is None:
-            continue
-        nv = rx.journey.group
+        x, parent = queue.pop(0)
+        if isinstance(x, Visit):
+            nv, d = x, None
+        else:
+            rx = x.link
+            if rx is None or rx.journey is None or rx.journey.group is None:
+                continue
+            nv = rx.journey.group
         if id(nv) in seen:
             continue
         seen.add(id(nv))
-        d = describe_visit(nv)
-        d["in"] = rx.dev
-        d.pop("origin", None)
+        if isinstance(x, Visit):
+            d = describe_inner(nv)
+        else:
+            d = describe_visit(nv)
+            d["in"] = rx.dev
+            d.pop("origin", None)
         nodes.append(d)
         has_child[parent] = True
-        queue.extend((c, len(nodes) - 1) for c in nv.tx)
+        queue.extend((c, len(nodes) - 1) for c in list(nv.tx) + nv.inner)
     end = [{k: d[k] for k in ("ns", "fate", "reason") if d.get(k)}
            for i, d in enumerate(nodes) if not has_child.get(i)]
     return nodes, end
+
+
+def describe_inner(v, wire_copy=None):
+    """A visit of a decapsulated packet: received on the tunnel device (`decap`: true)."""
+    d = describe_visit(v, wire_copy)
+    if d.get("in") is None and v.crs:
+        d["in"] = v.ns.devname(v.crs[0].iif)
+    d.pop("origin", None)
+    d["decap"] = True
+    return d
 
 
 # ------------------------------------------------------------------------------- json writing

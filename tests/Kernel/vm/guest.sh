@@ -50,7 +50,11 @@ hostname pfvm
 set +x
 echo "pfvm: kernel $(uname -r), recording $PFVM_scenario"
 start=$(date +%s)
-cd "$PFVM_repo" && PFREC_SLOW=$PFVM_slow tests/Kernel/record.sh --out "$STAGE/out" "$PFVM_scenario"
+keep=()
+[[ ${PFVM_keep:-0} == 1 ]] && keep=(--keep-work)
+cd "$PFVM_repo" && PFREC_SLOW=$PFVM_slow tests/Kernel/record.sh --out "$STAGE/out" "${keep[@]}" "$PFVM_scenario"
 rc=$?
+# record.sh --keep-work left its work directory in the guest's /tmp (a tmpfs): hand it over
+[[ ${PFVM_keep:-0} == 1 ]] && for w in /tmp/pfrec-"$PFVM_scenario".*; do [[ -d $w ]] && cp -a "$w" "$STAGE/work"; done
 echo "pfvm: record.sh exited $rc after $(($(date +%s) - start)) s"
 finish "$rc"

@@ -2,14 +2,14 @@
 # Records a scenario (tests/Kernel/record.sh) inside a stock Debian 6.12 kernel booted under qemu,
 # for features this machine's kernel lacks (bridge VLAN filtering, 8021q, ipip, fou: see README.md).
 #
-#   sudo tests/Kernel/vm/record-in-vm.sh [--out DIR] [--timeout SECONDS] SCENARIO
+#   sudo tests/Kernel/vm/record-in-vm.sh [--out DIR] [--timeout SECONDS] [--keep-work] SCENARIO
 #
 # The guest sees the host's / read-only (9p) under a tmpfs overlay, this checkout read-write (9p,
 # multidevs=remap) at the same path, and a staging directory where record.sh writes wire.pcap and
 # kernel.json and the guest writes its log and record.sh's exit status; they are copied to DIR
 # (default tests/scenarios/SCENARIO). Exits with record.sh's status (124: the VM timed out).
 # TCG emulation is slow: record.sh runs with PFREC_SLOW=PFVM_SLOW (default 20) and the VM may take
-# --timeout seconds (default 2400).
+# --timeout seconds (default 2400). --keep-work copies record.sh's work files to DIR/work.
 # PFVM_KERNEL (default 6.12.117+deb12-amd64) picks the Debian kernel package; PFVM_CACHE (default
 # /var/cache/pktflow-vm) keeps the downloaded package, its files and the initramfs.
 set -euo pipefail
@@ -20,16 +20,18 @@ KVER=${PFVM_KERNEL:-6.12.117+deb12-amd64}
 CACHE=${PFVM_CACHE:-/var/cache/pktflow-vm}
 OUT=
 VMTIME=2400
+KEEP=0
 while [[ $# -gt 0 ]]; do
     case $1 in
         --out) OUT=$2; shift 2 ;;
         --timeout) VMTIME=$2; shift 2 ;;
+        --keep-work) KEEP=1; shift ;;
         -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
         -*) echo "record-in-vm.sh: unknown option $1" >&2; exit 2 ;;
         *) break ;;
     esac
 done
-[[ $# -eq 1 ]] || { echo "usage: record-in-vm.sh [--out DIR] [--timeout SECONDS] SCENARIO" >&2; exit 2; }
+[[ $# -eq 1 ]] || { echo "usage: record-in-vm.sh [--out DIR] [--timeout SECONDS] [--keep-work] SCENARIO" >&2; exit 2; }
 SC=$1
 [[ $SC =~ ^[a-z0-9][a-z0-9-]{0,38}$ ]] || { echo "record-in-vm.sh: bad scenario name '$SC'" >&2; exit 2; }
 [[ -f $ROOT/tests/scenarios/$SC/scenario.json ]] || { echo "record-in-vm.sh: no scenario $SC" >&2; exit 2; }
@@ -96,7 +98,7 @@ rc=0
 timeout --foreground -k 10 "$VMTIME" qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m 2048 \
     -smp "${PFVM_SMP:-2}" -nographic -no-reboot -nic none \
     -kernel "$VMLINUZ" -initrd "$INITRD" \
-    -append "console=ttyS0 quiet panic=-1 pfvm.repo=$ROOT pfvm.scenario=$SC pfvm.kver=$KVER pfvm.moddir=$MODDIR pfvm.slow=${PFVM_SLOW:-20}" \
+    -append "console=ttyS0 quiet panic=-1 pfvm.repo=$ROOT pfvm.scenario=$SC pfvm.kver=$KVER pfvm.moddir=$MODDIR pfvm.slow=${PFVM_SLOW:-20} pfvm.keep=$KEEP" \
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
     -virtfs "local,path=$ROOT,mount_tag=repo,security_model=none,multidevs=remap" \
     -virtfs "local,path=$STAGE,mount_tag=stage,security_model=none" \
@@ -113,6 +115,10 @@ rc=$(cat "$STAGE/rc")
 if ((rc == 0)); then
     mkdir -p "$OUT"
     cp "$STAGE/out/wire.pcap" "$STAGE/out/kernel.json" "$OUT/"
+    # --keep-work: record.sh's work files (the guest's /tmp is gone), to run lib/analyze.py on again
+    if [[ $KEEP == 1 && -d $STAGE/work ]]; then
+        rm -rf "$OUT/work" && cp -a "$STAGE/work" "$OUT/work" && log "work files kept in $OUT/work"
+    fi
     log "wrote $OUT/wire.pcap and $OUT/kernel.json (kernel $KVER)"
 fi
 exit "$rc"

@@ -5,7 +5,8 @@ namespace PktFlow.Tests.Judge;
 
 /// <summary>
 /// What the recorder can tell about tunnel receive (lb-ipip-fou-decap, Debian 6.12 under qemu): it
-/// follows packets by header bytes, so decapsulation ends its record, and a packet it lost is not judged.
+/// follows the inner packet the tunnel device receives (a second hop in the host, "decap"), and the
+/// judge compares the model's inner packet with it; a packet it lost is not judged.
 /// </summary>
 public class TunnelJudgeTests
 {
@@ -25,9 +26,16 @@ public class TunnelJudgeTests
         Assert.Equal("IP_NOPROTO", f.Trace.Reason);
     }
 
+    private static KernelFrame Recorded(long n) =>
+        KernelRecord.Load(Path.Combine(RepoPaths.Root, "tests", "scenarios", "lb-ipip-fou-decap", "kernel.json")).Frames.Single(f => f.Frame == n);
+
     [Fact]
-    public void IpipToAnAddressThatIsNotLocalIsJudgedUpToTheDecapsulation()
+    public void IpipToAnAddressThatIsNotLocalIsFollowedToTheInnerPacketsDrop()
     {
+        // the kernel's record goes on to the inner packet on ipip0, dropped there by routing
+        var k = Recorded(20);
+        Assert.Contains(k.Path, h => h.Decap && h.Namespace == "host" && h.In == "ipip0");
+        Assert.Equal(new[] { new KernelEnd("host", "Dropped", "IP_INADDRERRORS") }, k.Ends);
         var f = Frame(20);
         Assert.True(f.Judged);
         Assert.True(f.Agrees, string.Join("\n", f.Differences));
@@ -35,11 +43,24 @@ public class TunnelJudgeTests
         Assert.Equal("IP_INADDRERRORS", f.Trace.Reason);
     }
 
-    [Fact]
-    public void AFrameWhoseKernelEndIsUnknownIsNotJudged()
+    [Theory]
+    [InlineData(7)]    // IP-in-IP
+    [InlineData(9)]    // FOU to 5555
+    [InlineData(11)]   // GUE variant 0
+    [InlineData(14)]   // GUE variant 1
+    public void TheDecapsulatedSynIsFollowedToItsDeliveryOnIpip0(long n)
     {
-        foreach (var n in new long[] { 25, 31, 34 })
-            Assert.False(Frame(n).Judged, $"frame {n}");
+        var k = Recorded(n);
+        Assert.Equal(new string?[] { "eth0", "ipip0" }, k.Path.Where(h => h.Namespace == "host").Select(h => h.In));
+        Assert.True(k.Path[^1].Decap);
+        Assert.Equal(new[] { new KernelEnd("host", "Delivered", null) }, k.Ends);
+        Assert.True(Frame(n).Agrees, string.Join("\n", Frame(n).Differences));
+    }
+
+    [Fact]
+    public void AFrameWhoseKernelEndIsUnknownIsNotJudgedAndThisRecordingHasNone()
+    {
+        Assert.All(Decap.Value.Frames, f => Assert.True(f.Judged, $"frame {f.Frame}"));
         Assert.True(KernelRecord.LostEnd([new KernelEnd("client", "Unknown", null)]));
         Assert.False(KernelRecord.LostEnd([new KernelEnd("client", "Unknown", null), new KernelEnd("host", "Delivered", null)]));
         Assert.False(KernelRecord.LostEnd([]));

@@ -7,9 +7,9 @@ namespace PktFlow.Tests.Offload;
 
 /// <summary>
 /// tests/scenarios/gso-bigtcp6 (recorded on 6.18): IPv6 BIG TCP through a router with MTU 9000
-/// everywhere. The recorder cannot tie the jumbograms to the kernel's trace (their payload length is
-/// 0), but the capture shows what the router did with each: one ICMPv6 packet too big (mtu 9000) per
-/// jumbogram, nothing for the smaller super-packets.
+/// everywhere. The judge compares every frame with the kernel's record (jumbograms included: their payload
+/// length is 0, the hop-by-hop jumbo option holds it); this checks the answers the capture shows for
+/// them: one ICMPv6 packet too big (mtu 9000) per jumbogram, nothing for the smaller super-packets.
 /// </summary>
 public class GsoBigTcp6ScenarioTests
 {
