@@ -12,8 +12,9 @@ public sealed record LabCommand(int Line, IReadOnlyList<string> Words, string Te
 /// <summary>
 /// Splits the bash subset labs are written in into simple commands: quotes, backslash escapes and
 /// line continuations, comments, `;`, `&amp;&amp;`, `||`, a trailing `&amp;`, and NAME=value variables
-/// expanded as $NAME / ${NAME}, here-documents (`&lt;&lt;EOF`, `&lt;&lt;-EOF`, `&lt;&lt;'EOF'`). Anything fancier (pipes, subshells) is kept as words and reported
-/// by the lab loader as a command it does not understand.
+/// expanded as $NAME / ${NAME}, here-documents (`&lt;&lt;EOF`, `&lt;&lt;-EOF`, `&lt;&lt;'EOF'`), subshell groups
+/// `( a; b )` (their commands in order). A pipe is kept as a "|" word: the lab loader reports a pipeline
+/// as a command it does not understand; the traffic reader takes each side as its own command.
 /// </summary>
 public static class ShellWords
 {
@@ -28,6 +29,7 @@ public static class ShellWords
         string? hereDelimiter = null;
         bool hereStripTabs = false;
         string? hereBody = null;
+        int groups = 0, substitutions = 0; // open `( ... )` subshell groups, open `$( ... )` in words
 
         LabCommand? Flush()
         {
@@ -135,6 +137,19 @@ public static class ShellWords
                 }
                 case ' ' or '\t' or '\r':
                     EndWord(); break;
+                // A subshell group `( a; b ) | c` runs its commands in order: each is a command here.
+                case '(' when words.Count == 0 && !inWord:
+                    groups++; break;
+                case '(' when inWord && word.Length > 0 && word[^1] == '$':
+                    substitutions++; word.Append(c); break;
+                case ')' when substitutions > 0:
+                    substitutions--; word.Append(c); break;
+                case ')' when groups > 0:
+                {
+                    groups--;
+                    var cmd = Flush(); if (cmd is not null) yield return cmd;
+                    break;
+                }
                 default:
                     word.Append(c); inWord = true; break;
             }
