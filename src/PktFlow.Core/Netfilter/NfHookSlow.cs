@@ -208,11 +208,12 @@ public static class NfHookSlow
         var pkt = new SkbNftPacket(skb, packetFamily, indev, outdev);
         var before = skb.Engine.Outcomes == RandomOutcomes.All && rs.HasRandomRules ? nftState.CloneForDryRun(Array.Empty<int>()) : null;
         uint markBefore = skb.Mark, priorityBefore = skb.Priority;
+        var networkBefore = before is not null ? skb.Network.ToArray() : null; // payload statements rewrite the real bytes
         var result = NftEvaluator.RunHook(rs, packetFamily, point, pkt, include, nftState);
         foreach (var d in result.Decisions)
             t.Note($"random (seed {nftState.Seed}): rule {d.RuleHandle} '{d.Rule}' drew {d.Alternatives[d.Chosen]} (p={d.Probabilities[d.Chosen]:0.#####})");
         if (before is not null && result.Decisions.Count > 0)
-            foreach (var o in NftOutcomes.Enumerate(rs, packetFamily, point, pkt, markBefore, include, before, result.Decisions, priorityBefore))
+            foreach (var o in NftOutcomes.Enumerate(rs, packetFamily, point, pkt, markBefore, include, before, result.Decisions, priorityBefore, networkBefore))
                 t.Outcome(Outcome(ns.Name, hook, o));
         // A chain run's event follows from the device, the hook and the run (chain, rule, verdict): made
         // once per namespace and shared by every trace, like the other constant events.

@@ -23,6 +23,7 @@ internal sealed class SkbNftPacket : INftPacket
 
     public NftFamily Family { get; }
     public ReadOnlySpan<byte> Network => _skb.Network;
+    public Span<byte> MutableNetwork => _skb.Network;
     public ReadOnlySpan<byte> Link => _skb.MacHeader < 0 ? ReadOnlySpan<byte>.Empty : _skb.Data[_skb.MacHeader..];
     public byte L4Protocol { get; }
     public int TransportOffset { get; }

@@ -199,6 +199,8 @@ public interface INftPacket
 {
     NftFamily Family { get; }
     ReadOnlySpan<byte> Network { get; }
+    /// <summary>The network header onwards for payload statements to rewrite (the skb's own bytes); empty where nothing may be written.</summary>
+    Span<byte> MutableNetwork => Span<byte>.Empty;
     ReadOnlySpan<byte> Link { get; }
     byte L4Protocol { get; }
     int TransportOffset { get; }

@@ -15,7 +15,7 @@ internal static class NftOutcomes
     public const int MaxOutcomes = 256;
 
     public static IReadOnlyList<NftOutcome> Enumerate(NftRuleset rs, NftFamily family, NftHookPoint hook, INftPacket p, uint markBefore,
-        Func<NftChain, bool> include, NftState before, IReadOnlyList<NftRandomDecision> taken, uint priorityBefore = 0)
+        Func<NftChain, bool> include, NftState before, IReadOnlyList<NftRandomDecision> taken, uint priorityBefore = 0, byte[]? networkBefore = null)
     {
         var list = new List<NftOutcome>();
         var takenPath = taken.Select(d => d.Chosen).ToArray();
@@ -28,7 +28,7 @@ internal static class NftOutcomes
         {
             if (list.Count >= MaxOutcomes) return;
             var state = before.CloneForDryRun(prefix.ToArray());
-            var r = NftEvaluator.RunHook(rs, family, hook, new DryRunPacket(p, markBefore, priorityBefore), include, state);
+            var r = NftEvaluator.RunHook(rs, family, hook, new DryRunPacket(p, markBefore, priorityBefore, (networkBefore ?? p.Network.ToArray()).ToArray()), include, state);
             if (r.Decisions.Count > prefix.Count)
             {
                 var d = r.Decisions[prefix.Count];
@@ -45,13 +45,15 @@ internal static class NftOutcomes
         }
     }
 
-    /// <summary>The packet as the hook saw it, with a mark and priority of its own so an alternative cannot change the real one.</summary>
+    /// <summary>The packet as the hook saw it, with a mark, priority and bytes of its own so an alternative cannot change the real ones (payload statements write into the copy).</summary>
     private sealed class DryRunPacket : INftPacket
     {
         private readonly INftPacket _p;
-        public DryRunPacket(INftPacket p, uint mark, uint priority) { _p = p; Mark = mark; Priority = priority; }
+        private readonly byte[] _network;
+        public DryRunPacket(INftPacket p, uint mark, uint priority, byte[] network) { _p = p; Mark = mark; Priority = priority; _network = network; }
         public NftFamily Family => _p.Family;
-        public ReadOnlySpan<byte> Network => _p.Network;
+        public ReadOnlySpan<byte> Network => _network;
+        public Span<byte> MutableNetwork => _network;
         public ReadOnlySpan<byte> Link => _p.Link;
         public byte L4Protocol => _p.L4Protocol;
         public int TransportOffset => _p.TransportOffset;

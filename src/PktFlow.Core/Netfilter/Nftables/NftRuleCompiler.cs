@@ -1025,6 +1025,33 @@ internal sealed partial class NftParser
         _ => throw Err(k, $"unsupported expression 'meta {k.Text}'"),
     };
 
+    /// <summary>Network-header fields a payload statement may write: none of them is in a transport checksum's pseudo-header.</summary>
+    private static readonly HashSet<string> WritableFields = new() { "ip ttl", "ip dscp", "ip ecn", "ip id", "ip6 hoplimit", "ip6 dscp", "ip6 ecn", "ip6 flowlabel" };
+
+    /// <summary>
+    /// FIELD set CONSTANT: nft_payload_set of a network-header field, or nft_exthdr's TCP MSS write. Other
+    /// fields (addresses, ports and link headers need the transport checksum or the link header fixed as
+    /// nft_payload_l4csum_update does) and values from expressions (rt mtu) are refused naming why.
+    /// </summary>
+    private NftStmt PayloadSet(NftSelector sel)
+    {
+        var at = Take();
+        bool mss = sel is TcpOptionSelector { Kind: 2, Offset: 2, Width: 2 };
+        if (sel is not (PayloadSelector or TcpOptionSelector or RawPayloadSelector)) throw Err(at, $"unsupported statement '{sel.Text} set'");
+        if (!(mss || sel is PayloadSelector { Base: PBase.Network, NeedL3: L3.V4 or L3.V6 } && WritableFields.Contains(sel.Text)))
+            throw Err(at, $"unsupported: payload statement '{sel.Text} set' (only ip ttl/dscp/ecn/id, ip6 hoplimit/dscp/ecn/flowlabel and tcp option maxseg size are rewritten)");
+        if (!More) throw Err(at, $"syntax error, '{sel.Text} set' needs a value");
+        if (Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text))
+            throw Err(Cur, $"unsupported: {sel.Text} set {Cur.Text}{(More && _s.Peek(1).Kind == TokKind.Word ? " " + _s.Peek(1).Text : "")} (only a constant is written; the route MTU from a rule is not modelled)");
+        var (lo, hi) = Range(sel.Type, Take());
+        if (!lo.AsSpan().SequenceEqual(hi)) throw Err(at, $"unsupported: {sel.Text} set with a range");
+        ulong v = NftBytes.ToUlong(lo);
+        if (mss) return new TcpMssSetStmt { Value = (ushort)v };
+        var field = (PayloadSelector)sel;
+        if (field.Mask != 0 && v > field.Mask) throw Err(at, $"value {v} does not fit '{sel.Text}'");
+        return new PayloadSetStmt { Field = field, Value = v };
+    }
+
     // ---------- relations ----------
     private NftStmt Match(NftSelector sel)
     {
@@ -1036,6 +1063,7 @@ internal sealed partial class NftParser
         var widths = types.Select(x => x.Length).ToArray();
         var m = new MatchStmt { Sel = sel, Widths = widths };
         if (!More) throw Err(Cur, $"syntax error, '{sel.Text}' needs a value");
+        if (Cur.Is("set")) return PayloadSet(sel);
         if (More && Cur.Text is "&" or "and" or "|" or "or" or "^" or "xor") return MaskedMatch(m, sel.Type);
         if (TakeIf("vmap"))
         {

@@ -11,6 +11,7 @@ internal sealed class FakeNftPacket : INftPacket
     public byte[] Net = Array.Empty<byte>();
     public byte[] Mac = Array.Empty<byte>();
     public ReadOnlySpan<byte> Network => Net;
+    public Span<byte> MutableNetwork => Net;
     public ReadOnlySpan<byte> Link => Mac;
     public byte L4Protocol { get; init; }
     public int TransportOffset { get; init; } = -1;

@@ -453,6 +453,17 @@ internal sealed class NftJsonTokens
     {
         var key = Prop(v, "key", p);
         var (kind, sel) = Single(key, $"{p}.key", "an expression");
+        if (kind is "payload" or "tcp option")
+        {
+            // ip ttl set 23, tcp option maxseg size set 1360: the compiler decides which fields it writes
+            Left(key, $"{p}.key");
+            W("set", p);
+            var constant = Prop(v, "value", p);
+            if (constant.ValueKind is not (JsonValueKind.Number or JsonValueKind.String))
+                throw Err($"{p}.value", Describe(constant), $"unsupported value for '{kind} set': {Describe(constant)} (only constants; the route MTU from a rule is not modelled)");
+            W(Scalar(constant, $"{p}.value"), $"{p}.value");
+            return;
+        }
         var field = sel.ValueKind == JsonValueKind.Object && sel.TryGetProperty("key", out var f) ? Scalar(f, $"{p}.key.{kind}.key") : "?";
         var target = (kind, field) switch
         {
