@@ -220,7 +220,7 @@ public static partial class IptablesRestore
     }
 
     internal static readonly HashSet<string> Targets = new()
-    { "ACCEPT", "DROP", "RETURN", "REJECT", "LOG", "MARK", "CONNMARK", "MASQUERADE", "SNAT", "DNAT", "REDIRECT", "NOTRACK", "CT", "CLASSIFY", "TPROXY" };
+    { "ACCEPT", "DROP", "RETURN", "REJECT", "LOG", "MARK", "CONNMARK", "MASQUERADE", "SNAT", "DNAT", "REDIRECT", "NOTRACK", "CT", "CLASSIFY", "TPROXY", "NFQUEUE", "QUEUE" };
 
     internal static List<string> Tokenize(string line, Func<string, string, IptablesParseException> E)
     {
@@ -550,7 +550,7 @@ public static partial class IptablesRestore
         return ("xt target CT", Placeholder);
     }
 
-    private static bool TargetFlag(string o) => o is "--random" or "--persistent" or "--random-fully" or "--notrack" or "--save-mark" or "--restore-mark" or "--log-tcp-sequence" or "--log-tcp-options" or "--log-ip-options" or "--log-uid" or "--log-macdecode";
+    private static bool TargetFlag(string o) => o is "--queue-bypass" or "--queue-cpu-fanout" or "--fail-open" or "--random" or "--persistent" or "--random-fully" or "--notrack" or "--save-mark" or "--restore-mark" or "--log-tcp-sequence" or "--log-tcp-options" or "--log-ip-options" or "--log-uid" or "--log-macdecode";
 
     private static (string, string) Target(IRule r, string t, bool isGoto, List<(string K, string? V, bool Neg)> o,
         bool v6, string table, Func<string, string, IptablesParseException> E, int? proto = null, IptablesLoadOptions? opt = null)
@@ -564,6 +564,21 @@ public static partial class IptablesRestore
             case "ACCEPT": Only(); return ("accept", "accept");
             case "DROP": Only(); return ("drop", "drop");
             case "RETURN": Only(); return ("return", "return");
+            case "QUEUE": Only(); return ("queue num 0", "queue num 0");
+            case "NFQUEUE":
+            {
+                // iptables-nft lists it as nft does: queue num N|A-B [bypass,fanout]; no listener is modelled, so
+                // without bypass the packet is dropped (nf_queue -ESRCH) and with it the packet goes on
+                Only("--queue-num", "--queue-balance", "--queue-bypass", "--queue-cpu-fanout", "--fail-open");
+                string num = Get("--queue-balance") is { } bal ? bal.Replace(':', '-') : Get("--queue-num") ?? "0";
+                foreach (var n in num.Split('-'))
+                    if (!ushort.TryParse(n, out _)) throw E(num, $"NFQUEUE: bad queue number '{num}'");
+                var flags = new List<string>();
+                if (Has("--queue-bypass")) flags.Add("bypass");
+                if (Has("--queue-cpu-fanout")) flags.Add("fanout");
+                var txt = $"queue num {num}" + (flags.Count > 0 ? " " + string.Join(",", flags) : "");
+                return (txt, txt);
+            }
             case "REJECT":
             {
                 Only("--reject-with");

@@ -9,6 +9,7 @@ internal sealed class NftEvalCtx
     public NftRule Rule = null!;
     public NftVerdict Verdict;
     public string? JumpTarget;
+    public bool QueueBypass;
     public NatAction? Nat;
     public string? Reject;
     public List<string>? Logs;
@@ -357,9 +358,11 @@ internal sealed class NotrackStmt : NftStmt
 internal sealed class VerdictStmt : NftStmt
 {
     public NftVerdict Verdict; public string? Target; public string? Reject; public NatAction? Nat;
+    /// <summary>queue ... bypass (NF_VERDICT_FLAG_QUEUE_BYPASS): with no listener the packet goes on instead of being dropped.</summary>
+    public bool QueueBypass;
     public override bool Eval(NftEvalCtx c)
     {
-        c.Verdict = Verdict; c.JumpTarget = Target;
+        c.Verdict = Verdict; c.JumpTarget = Target; c.QueueBypass = QueueBypass;
         if (Reject is not null) c.Reject = Reject;
         if (Nat is not null) c.Nat = Nat;
         return true;

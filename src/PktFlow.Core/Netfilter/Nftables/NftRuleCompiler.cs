@@ -147,8 +147,10 @@ internal sealed partial class NftParser
                 return new VerdictStmt { Verdict = t.Text == "jump" ? NftVerdict.Jump : NftVerdict.Goto, Target = target.Text };
             case "queue":
                 Take();
+                bool bypass = false;
                 while (More && Cur.Text is "num" or "flags" or "bypass" or "fanout" or "to" || (More && (Cur.Is(",") || char.IsDigit(Cur.Text[0]))))
                 {
+                    bypass |= Cur.Is("bypass");
                     // queue to EXPR [map { k : num }]: the queue number per packet; the model has no queue listener, so
                     // which queue does not change the verdict (it is still parsed, so a bad expression is refused)
                     if (Take().Is("to") && Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text))
@@ -157,7 +159,7 @@ internal sealed partial class NftParser
                         if (TakeIf("map")) MapBody(key, () => (uint)U32(Take()) is var n && n <= ushort.MaxValue ? n : throw Err(Cur, "queue number above 65535"), _ => null);
                     }
                 }
-                return new VerdictStmt { Verdict = NftVerdict.Queue };
+                return new VerdictStmt { Verdict = NftVerdict.Queue, QueueBypass = bypass };
             case "reject": return Reject();
             case "snat": case "dnat": case "masquerade": case "redirect": return Nat(rule);
             case "notrack": Take(); return new NotrackStmt();

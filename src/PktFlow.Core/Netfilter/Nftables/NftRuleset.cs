@@ -217,7 +217,12 @@ public static class NftEvaluator
                 case NftVerdict.Drop:
                     runs.Add(new NftChainRun(chain, rule, "drop", "rule")); return NftVerdict.Drop;
                 case NftVerdict.Queue:
-                    runs.Add(new NftChainRun(chain, rule, "queue", "rule")); return NftVerdict.Queue;
+                    runs.Add(new NftChainRun(chain, rule, "queue", "rule"));
+                    if (!ctx.QueueBypass) return NftVerdict.Queue;
+                    // nf_queue finds no listener (-ESRCH) and the bypass flag makes nf_hook_slow go on with the next
+                    // hook entry: the rest of this chain is skipped, as after accept
+                    (ctx.Notes ??= new()).Add($"queue bypass: no queue listener, the packet continues with the next hook entry ({rule.Text})");
+                    return NftVerdict.Accept;
                 case NftVerdict.Return:
                     runs.Add(new NftChainRun(chain, rule, "return", "rule"));
                     if (sp == 0) return Policy(baseChain, ctx, runs);
