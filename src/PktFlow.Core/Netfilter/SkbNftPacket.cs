@@ -80,6 +80,34 @@ internal sealed class SkbNftPacket : INftPacket
     public bool IsLocalAddress(ReadOnlySpan<byte> address, bool v6) =>
         _skb.Netns.IsLocalAddress(v6 ? IpAddr.ReadV6(address) : IpAddr.ReadV4(address));
 
+    public (int IfIndex, string? Name)? FibOif(ReadOnlySpan<byte> address, ReadOnlySpan<byte> other, bool v6, string? dev, bool mark)
+    {
+        var ns = _skb.Netns;
+        IpAddr dst = v6 ? IpAddr.ReadV6(address) : IpAddr.ReadV4(address), src = v6 ? IpAddr.ReadV6(other) : IpAddr.ReadV4(other);
+        // nft_fib4_eval: a failed lookup, or a local route, leaves 0; with iif/oif the route must leave by that device
+        var res = ns.Fib.Lookup(dst, src, dev, null, mark ? _skb.Mark : 0);
+        if (!res.Found || res.Route is not { } r || r.Type is Topology.RouteType.Local || r.Device is null) return (0, null);
+        if (dev is not null && r.Device != dev) return (0, null);
+        return (ns.Device(r.Device)?.IfIndex ?? 0, r.Device);
+    }
+
+    public uint FibType(ReadOnlySpan<byte> address, bool v6, string? dev)
+    {
+        var a = v6 ? IpAddr.ReadV6(address) : IpAddr.ReadV4(address);
+        // __inet_dev_addr_type: 0.0.0.0 and 255.255.255.255 are broadcast, multicast is multicast, else the
+        // local table's route type (when on dev, if one is given), else unicast
+        if (!v6 && (a.Equals(IpAddr.ReadV4(stackalloc byte[4])) || address.IndexOfAnyExcept((byte)0xff) < 0)) return 3;
+        if (v6 ? address[0] == 0xff : (address[0] & 0xf0) == 0xe0) return 5;
+        if (_skb.Netns.Fib.LookupTable(a, Topology.RouteTables.Local) is { } r && (dev is null || r.Device == dev))
+            return (uint)(r.Type switch
+            {
+                Topology.RouteType.Unicast => 1, Topology.RouteType.Local => 2, Topology.RouteType.Broadcast => 3, Topology.RouteType.Anycast => 4,
+                Topology.RouteType.Multicast => 5, Topology.RouteType.Blackhole => 6, Topology.RouteType.Unreachable => 7, Topology.RouteType.Prohibit => 8, _ => 1,
+            });
+        // an address of this host without a local-table route in the lab (the model's routes may omit them)
+        return dev is null && IsLocalAddress(address, v6) ? 2u : 1u;
+    }
+
     public NftConnKey? ConnCountKey
     {
         get

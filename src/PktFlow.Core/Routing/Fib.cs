@@ -90,6 +90,10 @@ public sealed class Fib
         return new FibResult(null, 0, FibError.NetUnreachable);
     }
 
+    /// <summary>One table's answer without the rules (inet_dev_addr_type asks the local table).</summary>
+    public Route? LookupTable(IpAddr destination, uint table) =>
+        _tables.TryGetValue((destination.Family, table), out var t) ? LookupTable(t, destination) : null;
+
     [Datapath.KernelSymbol("fib_table_lookup", "net/ipv4/fib_trie.c")]
     private static Route? LookupTable(Table t, IpAddr dst)
     {

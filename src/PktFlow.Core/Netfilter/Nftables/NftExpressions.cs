@@ -277,20 +277,6 @@ internal sealed class MatchStmt : NftStmt
     }
 }
 
-internal sealed class FibLocalStmt : NftStmt
-{
-    public bool Daddr; public bool Negate;
-    public override bool Eval(NftEvalCtx c)
-    {
-        var p = c.P; var l3 = NftSelector.NetProto(p); var n = p.Network;
-        bool local;
-        if (l3 == L3.V4 && n.Length >= 20) local = p.IsLocalAddress(n.Slice(Daddr ? 16 : 12, 4), false);
-        else if (l3 == L3.V6 && n.Length >= 40) local = p.IsLocalAddress(n.Slice(Daddr ? 24 : 8, 16), true);
-        else return false;
-        return local != Negate;
-    }
-}
-
 /// <summary>nft_counter: the rule's packets/bytes (from <c>counter packets N bytes M</c>), kept in the replay's state.</summary>
 internal sealed class CounterStmt : NftStmt
 {

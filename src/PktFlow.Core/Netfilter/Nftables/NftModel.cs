@@ -238,6 +238,15 @@ public interface INftPacket
     NftDevInfo? InputDevice => null;
     NftDevInfo? OutputDevice => null;
 
+    /// <summary>
+    /// nft_fib4/6_eval: the device a route lookup of <paramref name="address"/> leaves by (0 and null: none, a
+    /// local or failed lookup, or not <paramref name="dev"/> when one is given); null when the model has no FIB.
+    /// </summary>
+    (int IfIndex, string? Name)? FibOif(ReadOnlySpan<byte> address, ReadOnlySpan<byte> other, bool v6, string? dev, bool mark) => null;
+
+    /// <summary>nft_fib4/6_eval_type (inet_dev_addr_type): the RTN_* type of <paramref name="address"/>, on <paramref name="dev"/> when given.</summary>
+    uint FibType(ReadOnlySpan<byte> address, bool v6, string? dev) => IsLocalAddress(address, v6) ? 2u : 1u;
+
     /// <summary>find_or_evict / already_closed: whether conntrack still holds a counted connection.</summary>
     NftConnPresence FindConnection(NftConnKey key) => NftConnPresence.Gone;
 }

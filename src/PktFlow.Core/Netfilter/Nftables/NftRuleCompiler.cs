@@ -644,16 +644,38 @@ internal sealed partial class NftParser
     private NftStmt Fib()
     {
         var t = Take();
-        var which = Take();
-        if (which.Text is not ("daddr" or "saddr")) throw Err(which, $"unsupported fib key '{which.Text}'");
-        while (TakeIf(".")) Take();
+        var sel = new FibSelector();
+        var words = new List<string>();
+        do
+        {
+            var f = Take(); words.Add(f.Text);
+            switch (f.Text)
+            {
+                case "daddr": sel.Daddr = true; break;
+                case "saddr": break;
+                case "iif": sel.Iif = true; break;
+                case "oif": sel.Oif = true; break;
+                case "mark": sel.Mark = true; break;
+                default: throw Err(f, $"unsupported fib key '{f.Text}' (saddr, daddr, iif, oif, mark)");
+            }
+        } while (TakeIf("."));
+        if (words.Count(w => w is "saddr" or "daddr") != 1) throw Err(t, "fib: exactly one of saddr and daddr is needed");
+        if (sel.Iif && sel.Oif) throw Err(t, "fib: iif and oif are mutually exclusive");
         var res = Take();
-        if (!res.Is("type")) throw Err(res, $"unsupported fib result '{res.Text}'");
-        bool neg = false;
-        if (TakeIf("!=")) neg = true; else TakeIf("==");
-        var v = Take();
-        if (!v.Is("local")) throw Err(v, $"unsupported fib type '{v.Text}' (only local is modelled)");
-        return new FibLocalStmt { Daddr = which.Text == "daddr", Negate = neg };
+        sel.Result = res.Text switch
+        {
+            "oif" => FibResultKind.Oif, "oifname" => FibResultKind.Oifname, "type" => FibResultKind.Type,
+            _ => throw Err(res, $"unsupported fib result '{res.Text}' (oif, oifname, type)"),
+        };
+        sel.Text = $"fib {string.Join(" . ", words)} {res.Text}";
+        // fib ... oif|oifname missing|exists: whether the lookup found a device (NFTA_FIB_F_PRESENT)
+        if (Cur.Text is "missing" or "exists" && sel.Result != FibResultKind.Type)
+            return new FibPresentStmt { Sel = sel, Present = Take().Text == "exists" };
+        // oif with a device name compares the name, as meta oif does
+        var valueTok = More && (Cur.Is("==") || Cur.Is("!=")) && _s.Pos + 1 < _ruleEnd ? _s.Peek(1) : Cur;
+        if (sel.Result == FibResultKind.Oif && More && (valueTok.Kind == TokKind.String || (valueTok.Kind == TokKind.Word && !char.IsDigit(valueTok.Text[0]) && valueTok.Text is not ("vmap" or "map"))))
+            sel.Result = FibResultKind.Oifname;
+        return Match(sel);
     }
 
     // ---------- selectors ----------

@@ -160,6 +160,10 @@ internal sealed class NftType
     public static readonly NftType EtherType = new("ether_type", NftTypeKind.Int, 2, D(("ip", 0x0800), ("ip6", 0x86DD), ("arp", 0x0806), ("vlan", 0x8100), ("8021q", 0x8100), ("8021ad", 0x88A8)));
     public static readonly NftType PktType = new("pkt_type", NftTypeKind.Int, 1, D(("host", 0), ("broadcast", 1), ("multicast", 2), ("other", 3), ("unicast", 0)));
     public static readonly NftType Mark = new("mark", NftTypeKind.Int, 4);
+    /// <summary>fib ... type: the RTN_* route type, a host-order u32 in the register.</summary>
+    public static readonly NftType FibAddrType = new("fib_addrtype", NftTypeKind.Int, 4, D(("unspec", 0), ("unicast", 1), ("local", 2), ("broadcast", 3),
+        ("anycast", 4), ("multicast", 5), ("blackhole", 6), ("unreachable", 7), ("prohibit", 8)));
+    public static readonly NftType IfaceIndex = new("iface_index", NftTypeKind.Int, 4);
     /// <summary>uid_type / gid_type: nft resolves user and group names on the host that loads the rules; root is 0 everywhere.</summary>
     public static readonly NftType Uid = new("uid", NftTypeKind.Int, 4, D(("root", 0))) { Quoted = true };
     public static readonly NftType Gid = new("gid", NftTypeKind.Int, 4, D(("root", 0))) { Quoted = true };

@@ -305,7 +305,6 @@ internal sealed class NftJsonTokens
     {
         var left = Prop(m, "left", p); var right = Prop(m, "right", p);
         var op = Scalar(Prop(m, "op", p), $"{p}.op");
-        if (left.ValueKind == JsonValueKind.Object && left.TryGetProperty("fib", out var fib)) { Fib(fib, op, right, $"{p}.left.fib", p); return; }
         bool masked = left.ValueKind == JsonValueKind.Object && left.TryGetProperty("&", out _);
         Left(left, $"{p}.left");
         // "==" is implied but for flags (tcp flags, ct state/status: "syn" alone means any of these bits)
@@ -327,7 +326,8 @@ internal sealed class NftJsonTokens
         throw Err(path, op, $"unsupported operator '{op}'");
     }
 
-    private void Fib(JsonElement fib, string op, JsonElement right, string path, string matchPath)
+    /// <summary>fib FLAGS RESULT, a value like any other: compared, in a set, a verdict map's key.</summary>
+    private void Fib(JsonElement fib, string path)
     {
         W("fib", path);
         var flags = Opt(fib, "flags") is { } f ? List(f).Select(x => Scalar(x, $"{path}.flags")).ToList() : new List<string>();
@@ -335,8 +335,6 @@ internal sealed class NftJsonTokens
         var ordered = flags.Where(x => x is "saddr" or "daddr").Concat(flags.Where(x => x is not ("saddr" or "daddr"))).ToList();
         for (int i = 0; i < ordered.Count; i++) { if (i > 0) W(".", path); W(ordered[i], $"{path}.flags"); }
         W(Scalar(Prop(fib, "result", path), $"{path}.result"), $"{path}.result");
-        Op(op, $"{matchPath}.op");
-        Value(right, $"{matchPath}.right");
     }
 
     private void Queue(JsonElement v, string p)
@@ -519,6 +517,7 @@ internal sealed class NftJsonTokens
                 return;
             case "meta":
                 W("meta", p); W(Scalar(Prop(v, "key", p), $"{p}.key"), p); return;
+            case "fib": Fib(v, p); return;
             case "socket":
                 Keys(v, p, "socket", "key");
                 W("socket", p); W(Scalar(Prop(v, "key", p), $"{p}.key"), p); return;

@@ -45,7 +45,7 @@ internal static class NftModelSignature
         RejectStmt r => $"reject {r.Desc}",
         SetMarkStmt sm => $"mark ct={sm.Ct} {sm.Value} from {sm.Source?.Text} & {sm.AndMask:x} ^ {sm.Xor:x} {Map(sm.Map)}",
         NatMapStmt n => $"nat {n.Kind} {Map(n.Map)} {n.PortMin}-{n.PortMax} {string.Join(",", n.Flags)}",
-        FibLocalStmt f => $"fib daddr={f.Daddr} negate={f.Negate}",
+        FibPresentStmt f => $"fib {f.Sel.Text} present={f.Present}",
         LimitStmt l => $"limit bytes={l.Bytes} over={l.Over} rate {l.Rate}/{l.UnitSeconds}s max {l.TokensMax}",
         QuotaStmt q => $"quota {q.Object?.Name} over={q.Over} {q.Quota} used {q.InitialUsed}",
         CounterStmt c => $"counter {c.InitialPackets} {c.InitialBytes}",
