@@ -235,6 +235,7 @@ public static class NfHookSlow
             t.Note($"{result.UnsupportedRules.Count} rule(s) the model cannot evaluate were skipped: {string.Join("; ", result.UnsupportedRules.Select(r => r.Text))}");
         foreach (var u in result.Unknowns) t.Note(u);
         if (result.Verdict == "accept") return result;
+        if (result.Fwd is { } fwd) { NfFwdNetdev.Egress(skb, t, fwd, hook == NfHook.Ingress); return null; }
         if (result.Reject is { } reject) NfReject.Send(skb, t, reject);
         t.End(Fate.Dropped, result.Verdict == "queue" ? "NETFILTER_QUEUE (no queue listener modelled)" : "NETFILTER_DROP");
         return null;
@@ -259,7 +260,7 @@ public static class NfHookSlow
         DecidedBy = o.Result.Runs.Count > 0 && o.Result.Runs[^1] is var last
             ? $"{NftNames.Family(last.Chain.Table.Family)} {last.Chain.Table.Name} {last.Chain.Name}: {(last.Rule is { } r ? $"{r.Text} # handle {r.Handle}" : $"policy {last.Verdict}")}" : null,
         Nat = o.Result.Nat is { } n ? $"{n.Kind}{(n.Address is null ? "" : " to " + n.Address)}{(n.PortMin is { } pm ? $":{pm}{(n.PortMax != pm ? $"-{n.PortMax}" : "")}" : "")}" : null,
-        Fate = o.Result.Verdict switch { "drop" => "Dropped: NETFILTER_DROP", "queue" => "Dropped: NETFILTER_QUEUE", _ => "continues past the hook" },
+        Fate = o.Result.Verdict switch { "drop" => "Dropped: NETFILTER_DROP", "queue" => "Dropped: NETFILTER_QUEUE", "stolen" => "Stolen: fwd", _ => "continues past the hook" },
         Taken = o.Taken,
     };
 
@@ -282,7 +283,7 @@ public static class NfHookSlow
 
     private static Verdict VerdictOf(string v) => v switch
     {
-        "accept" => Verdict.Accept, "drop" => Verdict.Drop, "queue" => Verdict.Queue, "continue" => Verdict.Continue,
+        "accept" => Verdict.Accept, "drop" => Verdict.Drop, "queue" => Verdict.Queue, "stolen" => Verdict.Stolen, "continue" => Verdict.Continue,
         "jump" => Verdict.Jump, "goto" => Verdict.Goto, "return" => Verdict.Return, _ => Verdict.Pass,
     };
 }

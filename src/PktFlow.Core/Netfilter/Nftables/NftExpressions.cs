@@ -10,6 +10,8 @@ internal sealed class NftEvalCtx
     public NftVerdict Verdict;
     public string? JumpTarget;
     public bool QueueBypass;
+    /// <summary>The fwd statement that stole the packet (NF_STOLEN).</summary>
+    public FwdStmt? Fwd;
     public NatAction? Nat;
     public string? Reject;
     public List<string>? Logs;
@@ -33,7 +35,7 @@ internal sealed class NftEvalCtx
     public void Unknown(string what) { if (!(Unknowns ??= new()).Contains(what)) Unknowns.Add(what); }
 }
 
-internal enum NftVerdict { None, Continue, Accept, Drop, Queue, Jump, Goto, Return }
+internal enum NftVerdict { None, Continue, Accept, Drop, Queue, Jump, Goto, Return, Stolen }
 
 internal enum L3 { None, V4, V6, Arp }
 

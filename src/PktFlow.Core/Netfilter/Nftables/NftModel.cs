@@ -294,4 +294,6 @@ public sealed record NftHookResult(string Verdict, IReadOnlyList<NftChainRun> Ru
     public IReadOnlyList<NftRandomDecision> Decisions { get; init; } = Array.Empty<NftRandomDecision>();
     /// <summary>What statements the model describes without modelling said for this packet (ct event set, ct helper set ...), for the trace.</summary>
     public IReadOnlyList<string> Notes { get; init; } = Array.Empty<string>();
+    /// <summary>The fwd statement that took the packet (Verdict "stolen"): where it is transmitted.</summary>
+    internal FwdStmt? Fwd { get; init; }
 }

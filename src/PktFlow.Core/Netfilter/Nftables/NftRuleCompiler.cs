@@ -186,6 +186,8 @@ internal sealed partial class NftParser
                 break;
             case "fib": return Fib();
             case "tproxy": return Tproxy(ch, rule);
+            case "dup": return Dup(ch);
+            case "fwd": return Fwd(ch);
         }
         if (t.Kind == TokKind.Word) return Match(Selector());
         throw Err(t, $"syntax error, unexpected '{t}'");

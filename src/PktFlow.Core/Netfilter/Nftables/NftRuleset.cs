@@ -150,6 +150,7 @@ public static class NftEvaluator
             var v = RunBaseChain(chain, ctx, runs, ref unsupported);
             if (v == NftVerdict.Drop) { verdict = "drop"; break; }
             if (v == NftVerdict.Queue) { verdict = "queue"; break; }
+            if (v == NftVerdict.Stolen) { verdict = "stolen"; break; }
         }
         var decisions = Array.Empty<NftRandomDecision>();
         if (state.Decisions.Count > decisionsBefore)
@@ -162,7 +163,7 @@ public static class NftEvaluator
         {
             CtMark = ctx.CtMark, CtTimeout = ctx.CtTimeout, CtTemplateTimeout = ctx.CtTemplateTimeout, CtHelper = ctx.CtHelper, CtTemplateHelper = ctx.CtTemplateHelper, Notrack = ctx.Notrack, UnsupportedRules = (IReadOnlyList<NftRule>?)unsupported ?? Array.Empty<NftRule>(),
             Unknowns = (IReadOnlyList<string>?)ctx.Unknowns ?? Array.Empty<string>(),
-            Decisions = decisions, Notes = (IReadOnlyList<string>?)ctx.Notes ?? Array.Empty<string>(),
+            Decisions = decisions, Notes = (IReadOnlyList<string>?)ctx.Notes ?? Array.Empty<string>(), Fwd = ctx.Fwd,
         };
     }
 
@@ -216,6 +217,8 @@ public static class NftEvaluator
                     runs.Add(new NftChainRun(chain, rule, "accept", "rule")); return NftVerdict.Accept;
                 case NftVerdict.Drop:
                     runs.Add(new NftChainRun(chain, rule, "drop", "rule")); return NftVerdict.Drop;
+                case NftVerdict.Stolen:
+                    runs.Add(new NftChainRun(chain, rule, "stolen", "rule")); return NftVerdict.Stolen;
                 case NftVerdict.Queue:
                     runs.Add(new NftChainRun(chain, rule, "queue", "rule"));
                     if (!ctx.QueueBypass) return NftVerdict.Queue;

@@ -1,9 +1,5 @@
-using PktFlow.Capture;
 using PktFlow.Datapath;
 using PktFlow.Netfilter.Nftables;
-using PktFlow.Testing;
-using PktFlow.Topology.Lab;
-using PktFlow.Wire;
 
 namespace PktFlow.Tests.Netfilter.Nftables;
 
@@ -35,16 +31,8 @@ public class NftFibTests
         NFT
         """;
 
-    static readonly MacAddress HostMac = MacAddress.Parse("02:00:00:00:01:01"), PeerMac = MacAddress.Parse("02:00:00:00:01:02");
-
-    private static PacketTrace Ping(string rules, string src, string dst)
-    {
-        var engine = new DatapathEngine(LabLoader.Load(Lab.Replace("RULES", rules), "fib.lab"));
-        var frame = FrameBuilder.Ethernet(HostMac, PeerMac, EtherTypes.Ipv4,
-            FrameBuilder.Ipv4(IpAddr.Parse(src), IpAddr.Parse(dst), IpProtocol.Icmp, FrameBuilder.IcmpEcho(9, 1), ttl: 64));
-        return engine.Process(new CaptureFrame(1, 1_000_000, LinkType.Ethernet, 0, null, frame.Length, frame.Length, 24, frame),
-            "t.pcap", engine.ResolveInjectionPoint("eth0"));
-    }
+    private static PacketTrace Ping(string rules, string src, string dst) =>
+        LabPing.Ping(Lab.Replace("RULES", rules), src, dst);
 
     private const string RpFilter = "fib saddr . iif oif missing counter drop\n fib daddr type vmap { local : jump loc, unicast : drop }";
 

@@ -136,6 +136,24 @@ internal sealed class NftJsonTokens
             }
             case "log": Log(v, p); return;
             case "mangle": Mangle(v, p); return;
+            case "dup":
+                // {"addr": A, "dev": D} (ip, ip6, inet) or {"dev": D} (netdev): dup to A [device D] | dup to D
+                Keys(v, p, "dup", "addr", "dev");
+                W("dup", p); W("to", p);
+                if (Opt(v, "addr") is { } da) { Value(da, $"{p}.addr"); if (Opt(v, "dev") is { } dd) { W("device", $"{p}.dev"); Value(dd, $"{p}.dev"); } }
+                else Value(Prop(v, "dev", p), $"{p}.dev");
+                return;
+            case "fwd":
+                // {"dev": D} | {"dev": D, "family": "ip"|"ip6", "addr": A}: fwd to D | fwd ip to A device D
+                Keys(v, p, "fwd", "dev", "family", "addr");
+                W("fwd", p);
+                if (Opt(v, "addr") is { } fa)
+                {
+                    W(Scalar(Prop(v, "family", p), $"{p}.family"), $"{p}.family"); W("to", p); Value(fa, $"{p}.addr");
+                    W("device", $"{p}.dev"); Value(Prop(v, "dev", p), $"{p}.dev");
+                }
+                else { W("to", p); Value(Prop(v, "dev", p), $"{p}.dev"); }
+                return;
             case "vmap":
                 Left(Prop(v, "key", p), $"{p}.key");
                 W("vmap", p);
