@@ -673,8 +673,8 @@ internal sealed partial class NftParser
         // fib ... oif|oifname missing|exists: whether the lookup found a device (NFTA_FIB_F_PRESENT)
         if (Cur.Text is "missing" or "exists" && sel.Result != FibResultKind.Type)
             return new FibPresentStmt { Sel = sel, Present = Take().Text == "exists" };
-        // oif with a device name compares the name, as meta oif does
-        var valueTok = More && (Cur.Is("==") || Cur.Is("!=")) && _s.Pos + 1 < _ruleEnd ? _s.Peek(1) : Cur;
+        // oif with a device name compares the name, as meta oif does (after any operator, ne and eq included)
+        var valueTok = More && (int)RelOp(Cur.Text) != -1 && _s.Pos + 1 < _ruleEnd ? _s.Peek(1) : Cur;
         if (sel.Result == FibResultKind.Oif && More && (valueTok.Kind == TokKind.String || (valueTok.Kind == TokKind.Word && !char.IsDigit(valueTok.Text[0]) && valueTok.Text is not ("vmap" or "map"))))
             sel.Result = FibResultKind.Oifname;
         return Match(sel);
