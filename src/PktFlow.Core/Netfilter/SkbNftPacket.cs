@@ -83,9 +83,13 @@ internal sealed class SkbNftPacket : INftPacket
     public (int IfIndex, string? Name)? FibOif(ReadOnlySpan<byte> address, ReadOnlySpan<byte> other, bool v6, string? dev, bool mark)
     {
         var ns = _skb.Netns;
-        IpAddr dst = v6 ? IpAddr.ReadV6(address) : IpAddr.ReadV4(address), src = v6 ? IpAddr.ReadV6(other) : IpAddr.ReadV4(other);
-        // nft_fib4_eval: a failed lookup, or a local route, leaves 0; with iif/oif the route must leave by that device
-        var res = ns.Fib.Lookup(dst, src, dev, null, mark ? _skb.Mark : 0);
+        IpAddr dst = v6 ? IpAddr.ReadV6(address) : IpAddr.ReadV4(address);
+        IpAddr? src = v6 ? IpAddr.ReadV6(other) : IpAddr.ReadV4(other);
+        // nft_fib4_eval: the lookup is made as from lo (flowi4_iif LOOPBACK_IFINDEX), without a multicast,
+        // broadcast or zero source (get_saddr); a failed lookup, or a local route, leaves 0; with iif/oif the
+        // route must leave by that device
+        if (!v6 && (other[0] >= 224 || other.IndexOfAnyExcept((byte)0) < 0)) src = null;
+        var res = ns.Fib.Lookup(dst, src, "lo", null, mark ? _skb.Mark : 0);
         if (!res.Found || res.Route is not { } r || r.Type is Topology.RouteType.Local || r.Device is null) return (0, null);
         if (dev is not null && r.Device != dev) return (0, null);
         return (ns.Device(r.Device)?.IfIndex ?? 0, r.Device);
