@@ -1081,8 +1081,8 @@ internal sealed partial class NftParser
     // ---------- relations ----------
     private NftStmt Match(NftSelector sel)
     {
-        // iif/oif with a name compare the name (no ifindex table at load time)
-        var valueTok = More && (Cur.Is("==") || Cur.Is("!=")) && _s.Pos + 1 < _ruleEnd ? _s.Peek(1) : Cur;
+        // iif/oif with a name compare the name (no ifindex table at load time), after any operator (eq and ne too)
+        var valueTok = More && (int)RelOp(Cur.Text) != -1 && _s.Pos + 1 < _ruleEnd ? _s.Peek(1) : Cur;
         if (sel is MetaSelector { Key: MetaKey.Iif or MetaKey.Oif } ms && More && (valueTok.Kind == TokKind.String || (valueTok.Kind == TokKind.Word && !char.IsDigit(valueTok.Text[0]))))
             sel = new MetaSelector(ms.Key == MetaKey.Iif ? MetaKey.Iifname : MetaKey.Oifname, NftType.Ifname) { Text = ms.Text };
         var types = sel is ConcatSelector cs ? cs.Parts.Select(p => p.Type).ToArray() : new[] { sel.Type };

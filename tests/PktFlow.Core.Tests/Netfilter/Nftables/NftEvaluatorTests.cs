@@ -44,6 +44,10 @@ public class NftEvaluatorTests
         { "iifname { \"lo\", \"eth0\" } drop", "tcp4 1.1.1.1 2.2.2.2 1 2", "drop" },
         { "iif 2 drop", "tcp4 1.1.1.1 2.2.2.2 1 2", "drop" },
         { "iif eth0 drop", "tcp4 1.1.1.1 2.2.2.2 1 2", "drop" },
+        { "iif ne eth0 drop", "tcp4 1.1.1.1 2.2.2.2 1 2", "accept" },
+        { "iif ne 2 drop", "tcp4 1.1.1.1 2.2.2.2 1 2", "accept" }, // an index after ne, not a name "2"
+        { "iif eq 2 drop", "tcp4 1.1.1.1 2.2.2.2 1 2", "drop" },
+        { "meta iif ne \"eth1\" drop", "tcp4 1.1.1.1 2.2.2.2 1 2", "drop" },
         { "meta mark 0 meta pkttype host drop", "tcp4 1.1.1.1 2.2.2.2 1 2", "drop" },
         { "meta length 40 drop", "tcp4 1.1.1.1 2.2.2.2 1 2", "drop" },
         { "ct state invalid drop", "tcp4 1.1.1.1 2.2.2.2 1 2", "drop" },
