@@ -21,7 +21,9 @@ for sc in "$@"; do
             rc=1
         fi
     else
-        echo "$sc: recording failed"; tail -5 "$tmp"/*.log; rc=1
+        # tail -N with several files is GNU's obsolete form and refused: -n N; the logs are kept to read
+        echo "$sc: recording failed (logs kept in $tmp)"; tail -n 5 "$tmp"/*.log; rc=1
+        continue
     fi
     rm -rf "$tmp"
 done
