@@ -177,7 +177,7 @@ public static class NfHookSlow
     private static void SetCtHelper(SkBuff skb, TraceBuilder t, NftObject? obj)
     {
         if (obj?.Helper is not { } helper) return;
-        t.Note($"ct helper set \"{obj.Name}\": {NfConntrackHelper.Assign(skb.Ct?.Entry, helper, helper.Protocol)}");
+        t.Note($"ct helper set \"{obj.Name}\": {NfConntrackHelper.Assign(skb.Ct?.Entry, helper, skb.Ct?.Entry?.Original.Protocol ?? helper.Protocol)}");
     }
 
     /// <summary>nf_confirm's helper call (<see cref="NfConntrackHelper"/>): false when the helper dropped the packet.</summary>
