@@ -1,6 +1,7 @@
 using PktFlow.Capture;
 using PktFlow.Testing;
 using PktFlow.Topology.Lab;
+using PktFlow.Tests.Judge;
 using PktFlow.Wire;
 
 namespace PktFlow.Tests.Netfilter.Nftables;
@@ -18,18 +19,8 @@ public class NftPayloadSetScenarioTests
     [Fact]
     public void TheRewrittenSegmentsAreTheKernels()
     {
-        var sent = new List<byte[]>();
-        var engine = new PktFlow.Datapath.DatapathEngine(LabLoader.LoadFile(Path.Combine(Dir, "lab.sh")))
-        {
-            OnTransmit = (ns, dev, frame) => { if (ns == "host" && dev == "eth1") sent.Add(frame); },
-        };
-        var at = engine.ResolveInjectionPoint("host/eth0");
-        engine.ObserveSenders(at, new[] { IpAddr.Parse("10.1.0.2") });
-        using (var reader = CaptureReader.Open(Path.Combine(Dir, "wire.pcap")))
-            while (reader.Read(out var f, out _) == CaptureReadStatus.Frame) engine.Process(f, "wire.pcap", at);
-        var kernel = new List<byte[]>();
-        using (var reader = CaptureReader.Open(Path.Combine(Dir, "host-eth1-out.pcap")))
-            while (reader.Read(out var f, out _) == CaptureReadStatus.Frame) kernel.Add(f.Data.ToArray());
+        var sent = RecordedTransmits.Model(Dir, "host/eth0", "10.1.0.2", "host", "eth1");
+        var kernel = RecordedTransmits.Kernel(Path.Combine(Dir, "host-eth1-out.pcap"));
         Assert.Equal(4, kernel.Count);
         Assert.Equal(kernel.Count, sent.Count);
         for (int i = 0; i < kernel.Count; i++)
