@@ -40,6 +40,9 @@ public sealed partial class ConntrackTable
         return null;
     }
 
+    /// <summary>nf_ct_unexpect_related: a NAT helper takes back the expectation it could not announce.</summary>
+    internal void UnexpectRelated(ConntrackExpectation exp) => _expects.Remove(exp);
+
     /// <summary>
     /// nf_ct_find_expectation for a new connection's original tuple: an expectation whose master is
     /// confirmed and alive; it is unlinked (no PERMANENT expectations here). Null when none matches.
@@ -76,6 +79,7 @@ public sealed partial class ConntrackTable
         {
             e.Master = exp.Master;
             e.Mark = exp.Master.Mark;
+            if (exp.NatDirection is not null) e.FollowMaster = exp; // exp->expectfn, run by nf_nat (NfNatHelper.FollowMaster)
             return r with { State = CtState.Related, Detail = $"{r.Detail}; expected by the {exp.Helper.Name} helper of {exp.Master.Original}: related" };
         }
         if (template is not null && e.Helper is null)
