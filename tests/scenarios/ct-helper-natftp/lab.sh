@@ -37,7 +37,7 @@ table inet filter {
     }
     chain pre {
         type filter hook prerouting priority filter; policy accept;
-        tcp dport 21 ct helper set "ftp-standard"
+        tcp dport { 21, 2121 } ct helper set "ftp-standard"
         udp dport 69 ct helper set "tftp-standard"
     }
     chain forward {
