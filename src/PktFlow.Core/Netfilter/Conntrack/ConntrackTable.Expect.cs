@@ -40,6 +40,23 @@ public sealed partial class ConntrackTable
         return null;
     }
 
+    /// <summary>
+    /// Observe mode: the original tuple a new connection had before the NAT a NAT helper's expectation
+    /// gives it (nf_nat_follow_master), from the tuple it is seen with after that NAT; null when no
+    /// pending expectation explains it. The source port is taken as kept (the usual case).
+    /// </summary>
+    internal ConntrackTuple? BeforeFollowMaster(in ConntrackTuple seen)
+    {
+        foreach (var x in _expects)
+        {
+            if (x.NatDirection is not { } d || x.ExpiresNs <= _nowNs || x.Tuple.Protocol != seen.Protocol) continue;
+            var m = d == CtDirection.Original ? x.Master.Reply : x.Master.Original;
+            if (seen.Source == m.Destination && seen.Destination == m.Source && seen.DestinationPort == x.SavedPort)
+                return new ConntrackTuple(x.Tuple.Source, x.Tuple.Destination, x.Tuple.Protocol, seen.SourcePort, x.Tuple.DestinationPort);
+        }
+        return null;
+    }
+
     /// <summary>nf_ct_unexpect_related: a NAT helper takes back the expectation it could not announce.</summary>
     internal void UnexpectRelated(ConntrackExpectation exp) => _expects.Remove(exp);
 

@@ -133,6 +133,18 @@ public class NfNatHelperTests
     }
 
     [Fact]
+    public void SeenBehindTheRouter_TheDataConnectionsFirstPacketIsTracedBackToTheExpectation()
+    {
+        var ctl = Masqueraded();
+        ctl.Client("USER anonymous\r\n");
+        ctl.Client("PORT 192,168,10,2,156,67\r\n");
+        // a capture on the LAN side sees the server's SYN already DNATed by nf_nat_follow_master
+        var seen = new ConntrackTuple(S, L, IpProtocol.Tcp, 20, 40003);
+        Assert.Equal(new ConntrackTuple(S, P, IpProtocol.Tcp, 20, 40003), ctl.Table.BeforeFollowMaster(seen));
+        Assert.Null(ctl.Table.BeforeFollowMaster(new ConntrackTuple(S, L, IpProtocol.Tcp, 20, 40004))); // nothing announced 40004
+    }
+
+    [Fact]
     public void TheDataConnectionTheServerMakesBack_FollowsTheMaster_ToTheLanHost()
     {
         var ctl = Masqueraded();
