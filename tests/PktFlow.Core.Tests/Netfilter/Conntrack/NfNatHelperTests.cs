@@ -232,6 +232,21 @@ public class NfNatHelperTests
         Assert.Equal(1030u, AckOf(reply));
     }
 
+    [Fact]
+    public void MangleTcpPacket_OnIpv6_SetsThePayloadLength_AndRefusesToPass65535Bytes()
+    {
+        const string src = "2001:db8:1::2", dst = "2001:db8:2::2";
+        var text = "EPRT |2|2001:db8:1::2|40004|\r\n";
+        var p = WireFrames.Ipv6(src, dst, IpProtocol.Tcp, WireFrames.Tcp(src, dst, 40021, 21, 100, 200, TcpFlags.Psh | TcpFlags.Ack, payload: Encoding.ASCII.GetBytes(text)));
+        var rep = NfNatFtp.Format(FtpCommand.Eprt, IpAddr.Parse("2001:db8:ff::1"), 40004);
+        var m = NfNatHelper.MangleTcpPacket(p, true, 5, text.Length - 7, Encoding.ASCII.GetBytes(rep))!;
+        Assert.Equal($"EPRT {rep}\r\n", Encoding.ASCII.GetString(m.AsSpan(60)));
+        Assert.Equal(m.Length - 40, BinaryPrimitives.ReadUInt16BigEndian(m.AsSpan(4)));
+        Assert.True(AddressRewrite.IsPartialChecksum(m, true, 40, m.Length, IpProtocol.Tcp));
+        // enlarge_skb: never past 65535 bytes
+        Assert.Null(NfNatHelper.MangleTcpPacket(p, true, 5, 1, new byte[65535]));
+    }
+
     [Theory]
     [InlineData(FtpCommand.Port, "10.2.0.1", 40003, "10,2,0,1,156,67")]
     [InlineData(FtpCommand.Pasv227, "10.2.0.1", 40007, "10,2,0,1,156,71")]
