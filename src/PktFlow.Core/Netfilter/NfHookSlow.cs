@@ -78,21 +78,22 @@ public static class NfHookSlow
         else if (inet && hook is NfHook.PreRouting or NfHook.LocalOut && skb.Ct is { Attached: true } attached)
             t.Stage(skb, "NfConntrackIn", "nf_conntrack_in", Verdict.Pass,
                 $"ct state {attached.State.ToString().ToLowerInvariant()} {attached.Direction.ToString().ToLowerInvariant()}: {attached.Detail}; no lookup");
-        // nf_nat's LOCAL_OUT hook drops a redirect about a NATed or not yet NATed connection
-        if (inet && hook == NfHook.LocalOut && skb.Ct is { Attached: true } answer && NfNat.DropsRedirect(skb, t, answer)) return false;
-        if (inet && skb.Ct?.Entry is { } known && NfNat.Initialized(known, hook)
-            && !(skb.Ct.State == CtState.Related && NfNat.IcmpReplyTranslation(skb, t, known, skb.Ct.Direction, hook)))
-            NfNat.ApplyBinding(skb, t, known, skb.Ct.Direction, hook);
-
-        // nf_nat_inet_fn: nat chains run once per connection and manipulation type (the first packet, or a
-        // packet nf_ct_attach gave the connection before that type was set up); the others take the binding.
-        bool natChains = skb.Ct?.Entry is { } ctEntry && !NfNat.Initialized(ctEntry, hook) && !NfNat.IsRelatedIcmp(skb);
         NftHookResult? result;
+        var afterConntrack = (Func<NftChain, bool>)(chain => !ctHook || chain.Priority >= ConntrackPriority);
         if (family == NfFamily.Netdev && hook == NfHook.Ingress && rs.InetIngressChains(dev.Name).Count > 0)
             result = NetdevIngressWithInet(skb, t, rs, indev, dev);
+        else if (inet && NatCorePriority(hook) is { } natPriority)
+        {
+            // the nat core's hook sits among the base chains at its fixed priority; on a tie with a chain
+            // it goes where its registration (with the first nat chain) put it, like any hook
+            int natRegistration = rs.NatCoreRegistration(v6) ?? int.MaxValue;
+            bool BeforeNat(NftChain c) => c.Priority < natPriority || c.Priority == natPriority && c.RegistrationOrder > natRegistration;
+            result = RunChains(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev, c => c.Type != "nat" && afterConntrack(c) && BeforeNat(c));
+            if (result is null || !NatHook(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev)) return false;
+            result = RunChains(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev, c => c.Type != "nat" && !BeforeNat(c));
+        }
         else
-            result = RunChains(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev,
-                chain => (!ctHook || chain.Priority >= ConntrackPriority) && (chain.Type != "nat" || natChains));
+            result = RunChains(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev, c => c.Type != "nat" && afterConntrack(c));
         if (result is null) return false;
         if (!t.Path.Skip(events).Any(e => e.Stage == "NfHook"))
             t.Add(new HookEvent
@@ -100,11 +101,6 @@ public static class NfHookSlow
                 Namespace = ns.Name, Device = dev.Name, Stage = "NfHook", Function = "nf_hook_slow", Family = family, Hook = hook,
                 Verdict = Verdict.Accept, Detail = "no base chain at this hook",
             });
-        if (inet && natChains && skb.Ct?.Entry is { } fresh)
-        {
-            if (result.Nat is { } nat) NfNat.Setup(skb, t, fresh, nat, hook, dev, skb.Ct.Direction);
-            NfNat.MarkInitialized(fresh, hook);
-        }
         // nf_confirm: the connection's helper reads the packet first, and may drop it
         if (inet && hook is NfHook.PostRouting or NfHook.LocalIn && skb.Ct is { Attached: false } helped && !Help(skb, t, helped, v6)) return false;
         // __nf_conntrack_confirm at the last hook the packet crosses in this namespace; a packet carrying
@@ -114,6 +110,48 @@ public static class NfHookSlow
             skb.State.Conntrack.Confirm(entry);
             t.Stage(skb, "NfConfirm", "__nf_conntrack_confirm", Verdict.Pass, $"entry confirmed: {entry}");
         }
+        return true;
+    }
+
+    /// <summary>NF_IP_PRI_NAT_DST at PRE_ROUTING / LOCAL_OUT, NF_IP_PRI_NAT_SRC at POST_ROUTING / LOCAL_IN (the
+    /// same numbers for IPv6): where nf_nat_ipv4_ops / nf_nat_ipv6_ops sit, whatever the nat chains' own priorities.</summary>
+    private static int? NatCorePriority(NfHook hook) => hook switch
+    {
+        NfHook.PreRouting or NfHook.LocalOut => -100,
+        NfHook.PostRouting or NfHook.LocalIn => 100,
+        _ => null,
+    };
+
+    /// <summary>
+    /// The nat core's hook (nf_nat_ipv4_fn / nf_nat_ipv6_fn, nf_nat_inet_fn): an ICMP error related to a
+    /// connection is only translated; a connection whose binding for this hook's manipulation type is not
+    /// set yet runs the nat chains, in their own priority order, until one sets it up (else the null
+    /// binding); the packet is then rewritten from the binding (nf_nat_packet). False when dropped.
+    /// </summary>
+    [KernelSymbol("nf_nat_inet_fn", "net/netfilter/nf_nat_core.c")]
+    private static bool NatHook(SkBuff skb, TraceBuilder t, NftRuleset rs, NfFamily family, NftFamily packetFamily, NftHookPoint point, NfHook hook,
+        NetDevice? indev, NetDevice? outdev, NetDevice dev)
+    {
+        // nf_nat's LOCAL_OUT hook drops a redirect about a NATed or not yet NATed connection
+        if (hook == NfHook.LocalOut && skb.Ct is { Attached: true } answer && NfNat.DropsRedirect(skb, t, answer)) return false;
+        if (skb.Ct?.Entry is not { } entry) return true;
+        if (NfNat.Initialized(entry, hook))
+        {
+            if (!(skb.Ct.State == CtState.Related && NfNat.IcmpReplyTranslation(skb, t, entry, skb.Ct.Direction, hook)))
+                NfNat.ApplyBinding(skb, t, entry, skb.Ct.Direction, hook);
+            return true;
+        }
+        if (NfNat.IsRelatedIcmp(skb)) return true;
+        foreach (var chain in rs.BaseChains(packetFamily, point))
+        {
+            if (chain.Type != "nat") continue;
+            var run = RunChains(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev, c => c == chain);
+            if (run is null) return false;
+            if (run.Nat is not { } nat) continue;
+            NfNat.Setup(skb, t, entry, nat, hook, dev, skb.Ct.Direction);
+            break;
+        }
+        NfNat.MarkInitialized(entry, hook);
         return true;
     }
 

@@ -4,7 +4,11 @@ namespace PktFlow.Netfilter.Nftables;
 public sealed class NftRuleset
 {
     private readonly List<NftTable> _tables;
-    private NftRuleset(List<NftTable> tables) { _tables = tables; }
+    private NftRuleset(List<NftTable> tables)
+    {
+        _tables = tables;
+        _natCore = [new(() => FirstNatChain(NftFamily.Ip)), new(() => FirstNatChain(NftFamily.Ip6))];
+    }
 
     public static NftRuleset Empty { get; } = new(new List<NftTable>());
     public IReadOnlyList<NftTable> Tables => _tables;
@@ -104,6 +108,19 @@ public sealed class NftRuleset
 
     /// <summary>BaseChains per family, hook and device: asked at every hook of every packet, built once on first use (the ruleset is complete by then).</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(NftFamily Family, NftHookPoint Hook, string? Device), NftChain[]> _baseChains = new();
+
+    /// <summary>
+    /// When the nat core's hooks (nf_nat_ipv4_ops / nf_nat_ipv6_ops) were registered in the namespace:
+    /// nf_nat_register_fn registers them at all four NAT hooks with the first nat base chain of an
+    /// ip or inet table (IPv4) / ip6 or inet table (IPv6), whatever that chain's hook; null when none has one.
+    /// </summary>
+    public int? NatCoreRegistration(bool v6) => _natCore[v6 ? 1 : 0].Value;
+
+    /// <summary>NatCoreRegistration for IPv4 and IPv6, found on first use (the ruleset is complete by then).</summary>
+    private readonly Lazy<int?>[] _natCore;
+
+    private int? FirstNatChain(NftFamily l3) => _tables.Where(t => t.Family == l3 || t.Family == NftFamily.Inet)
+        .SelectMany(t => t.Chains).Where(c => c.IsBase && c.Type == "nat").Select(c => (int?)c.RegistrationOrder).Min();
 
     private NftChain[] FindBaseChains(NftFamily packetFamily, NftHookPoint hook, string? device)
     {
