@@ -101,6 +101,28 @@ public class NatHookOrderTests
         Assert.Equal("tcp sport 2121 accept", Matched(t, NfHook.PostRouting, "q150"));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void AtInputTheNatCoreTranslatesAt100WhateverTheNatChainDeclares(int packets)
+    {
+        // measured: an input nat chain at 0 (snat to 10.0.1.99) for a connection to the router's port 22;
+        // an input chain at 50 counted every packet from 10.0.1.2, one at 150 from 10.0.1.99
+        var engine = new DatapathEngine(LabLoader.Load(Lab("""
+            nft -f - <<'NFT'
+            table inet t {
+                chain n { type nat hook input priority 0; tcp dport 22 snat ip to 10.0.1.99; }
+                chain i50 { type filter hook input priority 50; ip saddr 10.0.1.2 accept; ip saddr 10.0.1.99 accept; }
+                chain i150 { type filter hook input priority 150; ip saddr 10.0.1.2 accept; ip saddr 10.0.1.99 accept; }
+            }
+            NFT
+            """), "r.lab"));
+        PacketTrace t = null!;
+        for (int i = 1; i <= packets; i++) t = Send(engine, i, "eth0", "02:00:00:00:01:01", "02:00:00:00:01:02", Client, Router, 40001, 22, 0x02);
+        Assert.Equal("ip saddr 10.0.1.2 accept", Matched(t, NfHook.LocalIn, "i50"));
+        Assert.Equal("ip saddr 10.0.1.99 accept", Matched(t, NfHook.LocalIn, "i150"));
+    }
+
     [Fact]
     public void AnIptablesNatTableLoadedAfterAnNftChainAtTheSamePriorityRunsBeforeIt()
     {
