@@ -123,6 +123,48 @@ public class NatHookOrderTests
         Assert.Equal("ip saddr 10.0.1.99 accept", Matched(t, NfHook.LocalIn, "i150"));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Ipv6TheNatCoreSitsAtTheSamePriorities(int packets)
+    {
+        // measured with an ip6 table: prerouting nat at 50 and postrouting nat at 0 translated at -100 / 100
+        var engine = new DatapathEngine(LabLoader.Load("""
+            ip link set eth0 address 02:00:00:00:01:01
+            ip link set eth0 up
+            ip -6 addr add fd01::1/64 dev eth0
+            ip netns add s
+            ip link add eth1 address 02:00:00:00:02:01 type veth peer name eth0 address 02:00:00:00:02:02 netns s
+            ip -6 addr add fd02::1/64 dev eth1
+            ip link set eth1 up
+            ip -n s -6 addr add fd02::2/64 dev eth0
+            ip -n s link set eth0 up
+            sysctl -w net.ipv6.conf.all.forwarding=1
+            nft -f - <<'NFT'
+            table ip6 t {
+                chain pm { type filter hook prerouting priority -150; tcp dport 2121 accept; tcp dport 21 accept; }
+                chain n50 { type nat hook prerouting priority 50; tcp dport 2121 dnat to [fd02::2]:21; }
+                chain p0 { type filter hook prerouting priority 0; tcp dport 2121 accept; tcp dport 21 accept; }
+                chain n0 { type nat hook postrouting priority 0; oifname "eth1" snat to fd02::1; }
+                chain q50 { type filter hook postrouting priority 50; ip6 saddr fd01::2 accept; ip6 saddr fd02::1 accept; }
+                chain q150 { type filter hook postrouting priority 150; ip6 saddr fd01::2 accept; ip6 saddr fd02::1 accept; }
+            }
+            NFT
+            """, "r6.lab"));
+        IpAddr c = IpAddr.Parse("fd01::2"), r = IpAddr.Parse("fd01::1");
+        PacketTrace t = null!;
+        for (int i = 1; i <= packets; i++)
+        {
+            var bytes = FrameBuilder.Ethernet(MacAddress.Parse("02:00:00:00:01:01"), MacAddress.Parse("02:00:00:00:01:02"), EtherTypes.Ipv6,
+                FrameBuilder.Ipv6(c, r, IpProtocol.Tcp, FrameBuilder.Tcp(c, r, 40000, 2121, 0x02)));
+            t = engine.Process(new CaptureFrame(i, i * 1_000_000L, LinkType.Ethernet, 0, null, bytes.Length, bytes.Length, 24, bytes), "t.pcap", engine.ResolveInjectionPoint("eth0"));
+        }
+        Assert.Equal("tcp dport 2121 accept", Matched(t, NfHook.PreRouting, "pm"));
+        Assert.Equal("tcp dport 21 accept", Matched(t, NfHook.PreRouting, "p0"));
+        Assert.Equal("ip6 saddr fd01::2 accept", Matched(t, NfHook.PostRouting, "q50"));
+        Assert.Equal("ip6 saddr fd02::1 accept", Matched(t, NfHook.PostRouting, "q150"));
+    }
+
     [Fact]
     public void AnIptablesNatTableLoadedAfterAnNftChainAtTheSamePriorityRunsBeforeIt()
     {
