@@ -88,9 +88,9 @@ public static class NfHookSlow
             // it goes where its registration (with the first nat chain) put it, like any hook
             int natRegistration = rs.NatCoreRegistration(v6) ?? int.MaxValue;
             bool BeforeNat(NftChain c) => c.Priority < natPriority || c.Priority == natPriority && c.RegistrationOrder > natRegistration;
-            result = RunChains(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev, c => c.Type != "nat" && afterConntrack(c) && BeforeNat(c));
+            result = RunChainsIfAny(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev, c => c.Type != "nat" && afterConntrack(c) && BeforeNat(c));
             if (result is null || !NatHook(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev)) return false;
-            result = RunChains(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev, c => c.Type != "nat" && !BeforeNat(c));
+            result = RunChainsIfAny(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev, c => c.Type != "nat" && !BeforeNat(c));
         }
         else
             result = RunChains(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev, c => c.Type != "nat" && afterConntrack(c));
@@ -254,6 +254,18 @@ public static class NfHookSlow
 
     /// <summary>NF_IP_PRI_CONNTRACK: chains of a lower priority run before nf_conntrack_in.</summary>
     private const int ConntrackPriority = -200;
+
+    /// <summary>RunChains when <paramref name="include"/> selects a base chain of the hook; else nothing runs
+    /// (a hook cut in two by the nat core mostly has chains on one side only).</summary>
+    private static NftHookResult? RunChainsIfAny(SkBuff skb, TraceBuilder t, NftRuleset rs, NfFamily family, NftFamily packetFamily, NftHookPoint point, NfHook hook,
+        NetDevice? indev, NetDevice? outdev, NetDevice dev, Func<NftChain, bool> include)
+    {
+        var chains = rs.BaseChains(packetFamily, point);
+        for (int i = 0; i < chains.Count; i++)
+            if (include(chains[i])) return RunChains(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev, include);
+        skb.State.Nft.Advance(skb.TimestampNs);
+        return NoChainRan;
+    }
 
     /// <summary>
     /// The base chains <paramref name="include"/> selects, in priority order, as one nft_do_chain run each:
