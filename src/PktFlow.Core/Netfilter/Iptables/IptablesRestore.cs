@@ -244,7 +244,7 @@ public static partial class IptablesRestore
     }
 
     // ---------------------------------------------------------------- one rule
-    private sealed class L4Match { public string? Sport, Dport, SportEval, DportEval, Flags, FlagsEval; }
+    private sealed class L4Match { public string? Sport, Dport, Flags, FlagsEval; }
 
     private static readonly Dictionary<string, int> ProtoNums = new(StringComparer.OrdinalIgnoreCase)
     { ["tcp"] = 6, ["udp"] = 17, ["icmp"] = 1, ["icmpv6"] = 58, ["ipv6-icmp"] = 58, ["gre"] = 47, ["esp"] = 50, ["ah"] = 51, ["sctp"] = 132, ["igmp"] = 2, ["udplite"] = 136, ["ipip"] = 4, ["ospf"] = 89, ["vrrp"] = 112 };
