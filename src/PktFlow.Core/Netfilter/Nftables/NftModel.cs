@@ -96,6 +96,8 @@ public sealed class NftRule
     internal bool HasCounter;
     /// <summary>Reads ct bytes/packets/avgpkt: loading it turns conntrack accounting on (nft_ct_get_init -> nf_ct_set_acct).</summary>
     internal bool TurnsOnCtAcct;
+    /// <summary>The rule's fib lookups, whose hooks are checked once the chains that reach it are known.</summary>
+    internal List<FibSelector>? Fibs;
     public override string ToString() => $"{Text} # handle {Handle}";
 }
 

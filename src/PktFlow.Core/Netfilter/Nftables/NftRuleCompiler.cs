@@ -38,6 +38,7 @@ internal sealed partial class NftParser
     /// <summary>Compiles the tokens up to the rule's end into <paramref name="rule"/>'s statements.</summary>
     private void CompileStatements(NftChain ch, NftRule rule)
     {
+        _currentRule = rule;
         var stmts = new List<NftStmt>();
         _readsCtAcct = false; _jumpTargets.Clear(); _transportKnown = false; _vlanDepth = 0;
         while (_s.Pos < _ruleEnd)
@@ -670,6 +671,9 @@ internal sealed partial class NftParser
             _ => throw Err(res, $"unsupported fib result '{res.Text}' (oif, oifname, type)"),
         };
         sel.Text = $"fib {string.Join(" . ", words)} {res.Text}";
+        // nft_fib_init: the output device cannot be looked up on the output device
+        if (sel.Result != FibResultKind.Type && sel.Oif) throw Err(t, $"Could not process rule: Invalid argument: '{sel.Text}' (an oif result cannot be looked up by oif)");
+        (_currentRule!.Fibs ??= new()).Add(sel);
         // fib ... oif|oifname missing|exists: whether the lookup found a device (NFTA_FIB_F_PRESENT)
         if (Cur.Text is "missing" or "exists" && sel.Result != FibResultKind.Type)
             return new FibPresentStmt { Sel = sel, Present = Take().Text == "exists" };
@@ -1166,6 +1170,7 @@ internal sealed partial class NftParser
 
     private NftTable? CurrentTable => _currentChain?.Table;
     private NftChain? _currentChain;
+    private NftRule? _currentRule;
 
     private byte[] BitList(NftType ty, bool commas = true)
     {
