@@ -25,9 +25,21 @@ public sealed class NetNamespace
             _nft = value;
             // Decided once: it is read at every hook of every packet.
             UsesConntrack = value is { } rs && rs.Tables.SelectMany(t => t.Chains)
-                .Any(c => c.Type == "nat" || c.Rules.Any(r => r.Text.Contains("ct ", StringComparison.Ordinal)
+                .Any(c => c.Type == "nat" || c.Rules.Any(r => NamesCt(r.Text, r.Comment)
                     || r.Stmts.Any(s => s is Netfilter.Iptables.CtTemplateTimeoutStmt))); // xt_CT: nf_ct_netns_get
         }
+    }
+
+    /// <summary>
+    /// A ct expression or statement in the rule (nft_ct_get_init and friends call nf_ct_netns_get): the
+    /// word `ct`, not the end of another word (`jump direct ...`) nor inside the rule's comment.
+    /// </summary>
+    internal static bool NamesCt(string text, string? comment)
+    {
+        if (comment is not null) text = text.Replace(comment, "", StringComparison.Ordinal);
+        for (int i = text.IndexOf("ct ", StringComparison.Ordinal); i >= 0; i = text.IndexOf("ct ", i + 1, StringComparison.Ordinal))
+            if (i == 0 || text[i - 1] is ' ' or '{' or '(' or ',' or ':' or '!' or '=') return true;
+        return false;
     }
     private Netfilter.Nftables.NftRuleset? _nft;
     /// <summary>True when something in the namespace needs conntrack (ct expressions, NAT chains), as loading nf_conntrack does.</summary>
