@@ -159,7 +159,9 @@ public sealed partial class DatapathEngine
     {
         if (!ConntrackTable.TryTupleAnyProtocol(skb.Network, skb.Protocol == EtherTypes.Ipv6, out var seen)) return null;
         var inverse = ConntrackEntry.Invert(seen);
-        if (StateOf(at.Namespace).Conntrack.Find(inverse) is not { } e) return null;
+        var table = StateOf(at.Namespace).Conntrack;
+        // the first packet of a connection a NAT helper expected: NATed as nf_nat_follow_master will
+        if (table.Find(inverse) is not { } e) return table.BeforeFollowMaster(seen);
         var pre = e.Original == inverse ? e.Reply : e.Original;
         return pre == seen ? null : pre;
     }
@@ -270,6 +272,9 @@ public sealed partial class DatapathEngine
     private void TraceAsSentBeforeNat(SkBuff skb, TraceBuilder t, InjectionPoint at, NetNamespace sender, ConntrackTuple pre, string why)
     {
         NfNat.Reconstruct(skb, pre);
+        // a NAT helper resized this connection's payload: the numbers as the sender wrote them
+        if (StateOf(at.Namespace).Conntrack.Find(pre) is { SeqAdj: not null } adjusted)
+            NfConntrackSeqadj.Undo(skb.Network, skb.Protocol == EtherTypes.Ipv6, adjusted, adjusted.Original == pre ? CtDirection.Original : CtDirection.Reply);
         if (sender != at.Namespace) UndoForwardHop(skb);
         skb.Netns = sender;
         Socket.SockLookup.SetOwner(skb, t, LocalSender(skb, sender, pre.Source, pre.Destination));

@@ -68,6 +68,8 @@ public static class NfHookSlow
                 var template = early.CtTemplateTimeout;
                 var ct = skb.State.Conntrack.In(skb.Network, v6, skb.TimestampNs, preRouting: hook == NfHook.PreRouting, template: template, helperTemplate: early.CtTemplateHelper);
                 skb.Ct = ct;
+                if (ct.Entry is { FollowMaster: { } exp } follower)
+                    t.Stage(skb, "NfNatFollowMaster", "nf_nat_follow_master", Verdict.Pass, NfNatHelper.FollowMaster(skb.State.Conntrack, skb.State.Nft, follower, exp));
                 string taken = template is not null && ct.State == CtState.New && ct.Entry?.TimeoutPolicy == template && !ct.Entry.Confirmed
                     ? $"; the conntrack template's timeout policy {template.Name} ({template}) goes with the new entry" : "";
                 t.Stage(skb, "NfConntrackIn", "nf_conntrack_in", Verdict.Pass, $"ct state {ct.State.ToString().ToLowerInvariant()} {ct.Direction.ToString().ToLowerInvariant()}: {ct.Detail}{taken}");
@@ -180,15 +182,36 @@ public static class NfHookSlow
         t.Note($"ct helper set \"{obj.Name}\": {NfConntrackHelper.Assign(skb.Ct?.Entry, helper, skb.Ct?.Entry?.Original.Protocol ?? helper.Protocol)}");
     }
 
-    /// <summary>nf_confirm's helper call (<see cref="NfConntrackHelper"/>): false when the helper dropped the packet.</summary>
+    /// <summary>
+    /// nf_confirm before confirmation: the helper call (<see cref="NfConntrackHelper"/>), whose NAT part may
+    /// rewrite the packet, then the sequence adjustment of a connection a NAT helper resized
+    /// (<see cref="NfConntrackSeqadj"/>); neither for an ICMP error coming back (RELATED_REPLY). False
+    /// when the helper dropped the packet.
+    /// </summary>
     [KernelSymbol("nf_confirm", "net/netfilter/nf_conntrack_proto.c")]
     private static bool Help(SkBuff skb, TraceBuilder t, CtLookup ct, bool v6)
     {
-        if (NfConntrackHelper.Help(skb.State.Conntrack, ct, skb.Network, v6, skb.TimestampNs) is not { } helped) return true;
-        var (accept, function, detail) = helped;
-        t.Stage(skb, "NfConntrackHelper", function, accept ? Verdict.Pass : Verdict.Drop, detail);
-        if (!accept) t.End(Fate.Dropped, "NETFILTER_DROP");
-        return accept;
+        if (NfConntrackHelper.Help(skb.State.Conntrack, ct, skb.Network, v6, skb.TimestampNs) is { } helped)
+        {
+            var (accept, function, detail, mangled) = helped;
+            t.Stage(skb, "NfConntrackHelper", function, accept ? Verdict.Pass : Verdict.Drop, detail);
+            if (!accept)
+            {
+                t.End(Fate.Dropped, "NETFILTER_DROP");
+                return false;
+            }
+            if (mangled is not null)
+            {
+                int was = skb.Network.Length;
+                skb.ReplaceNetwork(mangled);
+                t.Stage(skb, "NfNatMangleTcpPacket", "__nf_nat_mangle_tcp_packet", Verdict.Pass,
+                    $"payload rewritten: the packet is {was} -> {mangled.Length} bytes (IP length and header checksum updated), the TCP checksum left to the device (CHECKSUM_PARTIAL)");
+            }
+        }
+        if (ct is { Entry: { SeqAdj: not null } e } && !(ct.State == CtState.Related && ct.Direction == CtDirection.Reply)
+            && NfConntrackSeqadj.Adjust(skb.Network, v6, e, ct.Direction) is { } moved)
+            t.Stage(skb, "NfCtSeqAdjust", "nf_ct_seq_adjust", Verdict.Pass, $"a NAT helper resized this connection's payload earlier: {moved}");
+        return true;
     }
 
     /// <summary>NF_IP_PRI_CONNTRACK: chains of a lower priority run before nf_conntrack_in.</summary>

@@ -41,19 +41,29 @@ public static class NfNat
             t.Note($"{nat.Kind}: address '{nat.Address}' is not modelled ({nat.RuleText})");
             return;
         }
-        // get_unique_tuple on the original tuple; the reply tuple is its inverse (nf_conntrack_alter_reply)
+        var (changed, how) = Bind(skb.State.Conntrack, skb.State.Nft, entry, address, nat, destination, destination ? null : skb.Engine.SeenAfterSnat);
+        t.Stage(skb, "NfNatSetupInfo", "nf_nat_setup_info", Verdict.Pass,
+            $"{nat.Kind}: {how}; the connection's reply tuple is {(changed ? "now " : "unchanged, ")}{entry.Reply} ({nat.RuleText})");
+        ApplyBinding(skb, t, entry, dir, hook);
+    }
+
+    /// <summary>
+    /// The binding of nf_nat_setup_info for one manipulation type: get_unique_tuple on the current original
+    /// tuple, the reply tuple its inverse (nf_conntrack_alter_reply), IPS_SRC_NAT / IPS_DST_NAT when it
+    /// changed. Returns whether it did and, in words, how the tuple was chosen.
+    /// </summary>
+    internal static (bool Changed, string How) Bind(ConntrackTable table, NftState random, ConntrackEntry entry, IpAddr address, NatAction nat, bool destination,
+        ConntrackTuple? observed = null)
+    {
         var current = ConntrackEntry.Invert(entry.Reply);
-        var (tuple, how) = NfNatUniqueTuple.Choose(skb.State.Conntrack, skb.State.Nft, entry, address, nat, source: !destination,
-            observed: destination ? null : skb.Engine.SeenAfterSnat);
+        var (tuple, how) = NfNatUniqueTuple.Choose(table, random, entry, address, nat, source: !destination, observed: observed);
         bool changed = tuple != current;
         if (changed)
         {
             entry.Reply = ConntrackEntry.Invert(tuple);
             if (destination) entry.DestinationNat = true; else entry.SourceNat = true;
         }
-        t.Stage(skb, "NfNatSetupInfo", "nf_nat_setup_info", Verdict.Pass,
-            $"{nat.Kind}: {how}; the connection's reply tuple is {(changed ? "now " : "unchanged, ")}{entry.Reply} ({nat.RuleText})");
-        ApplyBinding(skb, t, entry, dir, hook);
+        return (changed, how);
     }
 
     /// <summary>The manipulation type a hook does: destination at PRE_ROUTING / LOCAL_OUT, source at POST_ROUTING / LOCAL_IN (HOOK2MANIP).</summary>

@@ -58,7 +58,7 @@ internal sealed class SkbNftPacket : INftPacket
     {
         if (e is null) return "";
         int bits = (e.Master is not null ? 1 : 0) | (e.SeenReply ? 2 : 0) | (e.Assured ? 4 : 0) | (e.Confirmed ? 8 : 0) | (e.SourceNat ? 16 : 0)
-            | (e.DestinationNat ? 32 : 0) | (e.SourceNatDone ? 64 : 0) | (e.DestinationNatDone ? 128 : 0) | (e.Dying ? 256 : 0);
+            | (e.DestinationNat ? 32 : 0) | (e.SourceNatDone ? 64 : 0) | (e.DestinationNatDone ? 128 : 0) | (e.Dying ? 256 : 0) | (e.SeqAdj is not null ? 512 : 0);
         return StatusTexts.TryGetValue(bits, out var s) ? s : StatusTexts[bits] = NftStatus(e.Status);
     }
 

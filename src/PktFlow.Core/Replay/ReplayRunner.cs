@@ -28,6 +28,8 @@ public sealed class ReplayOptions
     public RandomOutcomes Outcomes { get; init; } = RandomOutcomes.Seeded;
     /// <summary>When the lab was applied (Unix ns, the capture's clock); null: long before the capture (see DatapathEngine.LabDoneNs).</summary>
     public long? LabDoneNs { get; init; }
+    /// <summary>Called with (namespace, device, frame) for every frame the model transmits (tests compare them with a recording's).</summary>
+    internal Action<string, string, byte[]>? OnTransmit { get; init; }
 }
 
 /// <summary>
@@ -129,6 +131,7 @@ public sealed class ReplayRunner
             Outcomes = _options.Outcomes,
             LabDoneNs = _options.LabDoneNs,
             LoadBalancer = _options.LoadBalancer is { } lb ? new LoadBalancer.Balancer(lb) : null,
+            OnTransmit = _options.OnTransmit,
         };
         engine.LoadBalancer?.Validate(engine.ResolveInjectionPoint);
         _states.Add(new ReplayState(capturePath, engine));

@@ -122,8 +122,21 @@ public static class AddressRewrite
         return true;
     }
 
+    /// <summary>
+    /// Whether the transport checksum field of the segment at [<paramref name="l4"/>, <paramref name="end"/>)
+    /// holds only the pseudo-header sum of a sender with checksum offload (CHECKSUM_PARTIAL) rather than a
+    /// checksum of the segment: it is that sum and does not verify.
+    /// </summary>
+    public static bool IsPartialChecksum(ReadOnlySpan<byte> network, bool v6, int l4, int end, byte proto)
+    {
+        int csumAt = proto switch { IpProtocol.Tcp => 16, IpProtocol.Udp => 6, IpProtocol.Icmpv6 => 2, _ => -1 };
+        return csumAt >= 0 && end <= network.Length && end >= l4 + csumAt + 2
+            && BinaryPrimitives.ReadUInt16BigEndian(network[(l4 + csumAt)..]) == PartialSum(network, v6, proto, end - l4)
+            && !Checksum.TransportValid(Source(network, v6), Destination(network, v6), proto, network[l4..end]);
+    }
+
     /// <summary>The folded pseudo-header sum a CHECKSUM_PARTIAL packet carries in its transport checksum field.</summary>
-    private static ushort PartialSum(ReadOnlySpan<byte> network, bool v6, byte proto, int length) =>
+    public static ushort PartialSum(ReadOnlySpan<byte> network, bool v6, byte proto, int length) =>
         Checksum.Fold(Checksum.PseudoHeader(Source(network, v6), Destination(network, v6), proto, length));
 
     private static IpAddr Source(ReadOnlySpan<byte> network, bool v6) => v6 ? IpAddr.ReadV6(network[8..]) : IpAddr.ReadV4(network[12..]);

@@ -220,6 +220,22 @@ def hdr_match(l3, nh, th):
     return th in l3[n:n + 256]
 
 
+def hdr_match_after_confirm(l3, nh, th):
+    """hdr_match for an IPv4 TCP segment a conntrack helper's NAT part changed after the last chain
+    (nf_confirm runs after every hook's chains): nf_nat_ftp resizes the payload (total length, IP and
+    TCP checksums), nf_ct_seq_adjust moves seq and ack. Every other header byte must be the trace's."""
+    if not nh or not th or len(nh) < 20 or len(l3) < 40 or l3[0] >> 4 != 4 or l3[9] != 6 or nh[:1] != l3[:1]:
+        return False
+    # the trace's network bytes are the IP header (with the transport bytes after them when it is shorter
+    # than 40), its transport bytes the TCP header's first 20
+    ihl = (l3[0] & 0x0F) * 4
+    skip = {2, 3, 10, 11} | set(range(ihl + 4, ihl + 12)) | {ihl + 16, ihl + 17}
+    if len(nh) > len(l3) or any(nh[i] != l3[i] for i in range(len(nh)) if i not in skip):
+        return False
+    tcp = l3[ihl:ihl + len(th)]
+    return len(tcp) == len(th) and all(th[i] == tcp[i] for i in range(len(th)) if i not in (4, 5, 6, 7, 8, 9, 10, 11, 16, 17))
+
+
 # ------------------------------------------------------------------------------------ structure
 
 class Dev:
@@ -582,7 +598,7 @@ def bind_copies(ns, copies, journeys):
             dev = ns.devs.get(c.ifindex)
             master = ns.byname.get(dev.master) if dev is not None and dev.master else None
 
-            def sent_by(cr, j):
+            def sent_by(cr, j, match=hdr_match):
                 if not cr.nh:
                     return False
                 if cr.oif == c.ifindex:
@@ -594,23 +610,29 @@ def bind_copies(ns, copies, journeys):
                     pass
                 else:
                     return False
-                return hdr_match(c.l3, cr.nh, cr.th) or frag and fragment_of(c.l3, cr.nh)
+                return match(c.l3, cr.nh, cr.th) or frag and fragment_of(c.l3, cr.nh)
 
             order = by_t
             if frag and c.ethertype == 0x86DD:
                 # IPv6 fragments carry a new identification: the datagram they were cut from is the
                 # one nearest in time
                 order = sorted(by_t, key=lambda j: abs(j.t - c.t))
-            for j in order:
-                # trace times are when the listener read the event: later than the kernel's, by
-                # however long the listener waited for a CPU
-                if (j.n, c.ifindex, key_extra) in used_tx or j.t > c.t + 2_000_000_000 or j.t < c.t - 5_000_000_000:
-                    continue
-                if any(sent_by(cr, j) for cr in j.crs):
-                    used_tx[(j.n, c.ifindex, key_extra)] = True
-                    c.journey = j
-                    j.tx.append(c)
-                    break
+            def bind(match):
+                for j in order:
+                    # trace times are when the listener read the event: later than the kernel's, by
+                    # however long the listener waited for a CPU
+                    if (j.n, c.ifindex, key_extra) in used_tx or j.t > c.t + 2_000_000_000 or j.t < c.t - 5_000_000_000:
+                        continue
+                    if any(match(cr, j) for cr in j.crs):
+                        used_tx[(j.n, c.ifindex, key_extra)] = True
+                        c.journey = j
+                        j.tx.append(c)
+                        return True
+                return False
+
+            if not bind(sent_by) and not frag:
+                # a segment a NAT helper rewrote or seq-adjusted after the chains (nf_confirm)
+                bind(lambda cr, j: sent_by(cr, j, hdr_match_after_confirm))
 
 
 def group_journeys(ns, journeys):

@@ -60,6 +60,10 @@ public sealed class ConntrackEntry
     public ConntrackHelper? Helper { get; internal set; }
     /// <summary>The FTP helper's memory of the connection (struct nf_ct_ftp_master).</summary>
     internal FtpSeqState? Ftp;
+    /// <summary>The sequence number adjustments NAT helpers made (struct nf_conn_seqadj; IPS_SEQ_ADJUST when set), or null.</summary>
+    internal ConntrackSeqAdj? SeqAdj;
+    /// <summary>The NAT helper's expectation this new connection matched, until nf_nat_follow_master gives it the master's NAT.</summary>
+    internal ConntrackExpectation? FollowMaster;
     /// <summary>The timeout policy an nft <c>ct timeout set</c> attached before confirmation (nf_conn_timeout), or null: the sysctls.</summary>
     public ConntrackTimeoutPolicy? TimeoutPolicy { get; internal set; }
     /// <summary>Removed from the table (nf_ct_kill), e.g. by a RST before any reply.</summary>
@@ -122,6 +126,7 @@ public sealed class ConntrackEntry
             if (Confirmed) parts.Add("CONFIRMED");
             if (SourceNat) parts.Add("SRC_NAT");
             if (DestinationNat) parts.Add("DST_NAT");
+            if (SeqAdj is not null) parts.Add("SEQ_ADJUST");
             if (SourceNatDone) parts.Add("SRC_NAT_DONE");
             if (DestinationNatDone) parts.Add("DST_NAT_DONE");
             if (Dying) parts.Add("DYING");

@@ -33,6 +33,15 @@ public sealed class ConntrackExpectation
     public bool Matches(in ConntrackTuple t) =>
         t.Source == Tuple.Source && t.Destination == Tuple.Destination && t.Protocol == Tuple.Protocol && t.DestinationPort == Tuple.DestinationPort;
 
+    /// <summary>
+    /// A NAT helper's expectation (exp->expectfn = nf_nat_follow_master): the connection it announces gets
+    /// the master's NAT, towards the port <see cref="SavedPort"/> the payload named before it was rewritten
+    /// (exp->saved_proto), the master's tuple of the other direction than <see cref="NatDirection"/> giving
+    /// the addresses (exp->dir). Null for an expectation of a connection that is not NATed.
+    /// </summary>
+    public CtDirection? NatDirection { get; init; }
+    public ushort SavedPort { get; init; }
+
     public long SecondsLeft(long nowNs) => Math.Max(0, (ExpiresNs - nowNs) / 1_000_000_000);
 
     /// <summary>One line as <c>conntrack -L expect</c> prints it (conntrack-tools 1.4: timeout, proto, tuple,

@@ -41,6 +41,26 @@ public sealed partial class ConntrackTable
     }
 
     /// <summary>
+    /// Observe mode: the original tuple a new connection had before the NAT a NAT helper's expectation
+    /// gives it (nf_nat_follow_master), from the tuple it is seen with after that NAT; null when no
+    /// pending expectation explains it. The source port is taken as kept (the usual case).
+    /// </summary>
+    internal ConntrackTuple? BeforeFollowMaster(in ConntrackTuple seen)
+    {
+        foreach (var x in _expects)
+        {
+            if (x.NatDirection is not { } d || x.ExpiresNs <= _nowNs || x.Tuple.Protocol != seen.Protocol) continue;
+            var m = d == CtDirection.Original ? x.Master.Reply : x.Master.Original;
+            if (seen.Source == m.Destination && seen.Destination == m.Source && seen.DestinationPort == x.SavedPort)
+                return new ConntrackTuple(x.Tuple.Source, x.Tuple.Destination, x.Tuple.Protocol, seen.SourcePort, x.Tuple.DestinationPort);
+        }
+        return null;
+    }
+
+    /// <summary>nf_ct_unexpect_related: a NAT helper takes back the expectation it could not announce.</summary>
+    internal void UnexpectRelated(ConntrackExpectation exp) => _expects.Remove(exp);
+
+    /// <summary>
     /// nf_ct_find_expectation for a new connection's original tuple: an expectation whose master is
     /// confirmed and alive; it is unlinked (no PERMANENT expectations here). Null when none matches.
     /// </summary>
@@ -76,6 +96,7 @@ public sealed partial class ConntrackTable
         {
             e.Master = exp.Master;
             e.Mark = exp.Master.Mark;
+            if (exp.NatDirection is not null) e.FollowMaster = exp; // exp->expectfn, run by nf_nat (NfNatHelper.FollowMaster)
             return r with { State = CtState.Related, Detail = $"{r.Detail}; expected by the {exp.Helper.Name} helper of {exp.Master.Original}: related" };
         }
         if (template is not null && e.Helper is null)

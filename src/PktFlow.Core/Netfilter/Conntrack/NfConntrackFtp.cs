@@ -41,8 +41,9 @@ internal sealed class FtpSeqState
 public enum FtpCommand { Port, Eprt, Pasv227, Epsv229 }
 
 /// <summary>What <see cref="NfConntrackFtp.FindPattern"/> made of a segment: no command, a partial one
-/// (the kernel drops the packet), or a command with the address and port it announces.</summary>
-public readonly record struct FtpMatch(int Found, FtpCommand Command, IpAddr Address, ushort Port)
+/// (the kernel drops the packet), or a command with the address and port it announces, and where in the
+/// payload the text that says them is (matchoff, matchlen: what nf_nat_ftp rewrites).</summary>
+public readonly record struct FtpMatch(int Found, FtpCommand Command, IpAddr Address, ushort Port, int Offset = 0, int Length = 0)
 {
     public bool IsMatch => Found > 0;
     public bool IsPartial => Found < 0;
@@ -66,8 +67,10 @@ public static class NfConntrackFtp
     /// kernel drops it (a partial command, an expectation it cannot add), and what happened, for the trace.
     /// </summary>
     [KernelSymbol("help", "net/netfilter/nf_conntrack_ftp.c")]
-    internal static bool Help(ConntrackTable table, ConntrackEntry ct, CtLookup info, ReadOnlySpan<byte> l4, long nowNs, out string detail)
+    internal static bool Help(ConntrackTable table, ConntrackEntry ct, CtLookup info, ReadOnlySpan<byte> network, bool v6, ReadOnlySpan<byte> l4, long nowNs,
+        out string detail, out byte[]? mangled)
     {
+        mangled = null;
         // "Until there's been traffic both ways, don't look in packets."
         if (info.State != CtState.Established) { detail = $"not parsed: ct state {info.State.ToString().ToLowerInvariant()} (only established packets are)"; return true; }
         if (!TcpHeader.TryParse(l4, out var th, out _) || th.HeaderLength < TcpHeader.MinHeaderLength || th.HeaderLength >= l4.Length)
@@ -83,15 +86,24 @@ public static class NfConntrackFtp
         bool ok = true;
         if (!state.AfterNewline(seq, dir))
             detail = $"not parsed: seq {seq} does not follow a newline the helper saw in this direction (the first line each side sends, or the rest of a split line)";
-        else ok = Parse(table, ct, dir, data, nowNs, out detail);
+        else ok = Parse(table, ct, dir, data, new NatContext(network, v6, seq), nowNs, out detail, out mangled);
         if (!ok) return false; // the kernel skips the newline update on this path
         if (endsInNewline) state.Update(seq + (uint)data.Length, dir);
         return true;
     }
 
-    /// <summary>The search and the expectation; false when the kernel drops the packet.</summary>
-    private static bool Parse(ConntrackTable table, ConntrackEntry ct, CtDirection dir, ReadOnlySpan<byte> data, long nowNs, out string detail)
+    /// <summary>The packet as nf_nat_ftp needs it: the network header on, its family, the segment's sequence number.</summary>
+    private readonly ref struct NatContext(ReadOnlySpan<byte> network, bool v6, uint seq)
     {
+        public readonly ReadOnlySpan<byte> Network = network;
+        public readonly bool V6 = v6;
+        public readonly uint Seq = seq;
+    }
+
+    /// <summary>The search and the expectation; false when the kernel drops the packet.</summary>
+    private static bool Parse(ConntrackTable table, ConntrackEntry ct, CtDirection dir, ReadOnlySpan<byte> data, NatContext pkt, long nowNs, out string detail, out byte[]? mangled)
+    {
+        mangled = null;
         var self = dir == CtDirection.Original ? ct.Original : ct.Reply;
         var other = dir == CtDirection.Original ? ct.Reply : ct.Original;
         var m = FindPattern(data, dir, self.Source);
@@ -108,12 +120,11 @@ public static class NfConntrackFtp
             detail = $"{what}, not the sender's address {self.Source}: no expectation (loose=0)";
             return true;
         }
+        var expected = new ConntrackTuple(other.Source, other.Destination, IpProtocol.Tcp, 0, m.Port);
+        // nf_nat_ftp_hook: a NATed connection's command is rewritten and its expectation registered by NAT
         if (ct.SourceNat || ct.DestinationNat)
-        {
-            detail = $"unsupported: FTP NAT helper (nf_nat_ftp would rewrite the {Name(m.Command)} line for the NATed connection, adjust sequence numbers and register the expectation): no expectation is modelled";
-            return true;
-        }
-        var exp = new ConntrackExpectation(new ConntrackTuple(other.Source, other.Destination, IpProtocol.Tcp, 0, m.Port), ct, ConntrackHelper.Ftp, nowNs);
+            return NfNatFtp.Help(table, ct, dir, m, data, pkt.Network, pkt.V6, pkt.Seq, expected, nowNs, what, out detail, out mangled);
+        var exp = new ConntrackExpectation(expected, ct, ConntrackHelper.Ftp, nowNs);
         if (table.ExpectRelated(exp) is { } refused)
         {
             detail = $"{what}: cannot add expectation ({refused}): the kernel drops the packet";
@@ -123,12 +134,12 @@ public static class NfConntrackFtp
         return true;
     }
 
-    private static string Name(FtpCommand c) => c switch { FtpCommand.Port => "PORT", FtpCommand.Eprt => "EPRT", FtpCommand.Pasv227 => "227", _ => "229" };
+    internal static string Name(FtpCommand c) => c switch { FtpCommand.Port => "PORT", FtpCommand.Eprt => "EPRT", FtpCommand.Pasv227 => "227", _ => "229" };
 
     /// <summary>The search pattern as the kernel logs it ("227 " with its space).</summary>
     private static string Pattern(FtpCommand c) => c is FtpCommand.Pasv227 or FtpCommand.Epsv229 ? Name(c) + " " : Name(c);
 
-    private static string Endpoint(IpAddr a, ushort port) => a.IsV6 ? $"[{a}]:{port}" : $"{a}:{port}";
+    private static string Endpoint(IpAddr a, ushort port) => NfNatHelper.Endpoint(a, port);
 
     /// <summary>
     /// find_pattern over the patterns of one direction, tried in order until one says something: 1 with
@@ -141,16 +152,18 @@ public static class NfConntrackFtp
         var patterns = dir == CtDirection.Original ? Original : Reply;
         foreach (var (pattern, skip, term, type) in patterns)
         {
-            int found = FindOne(data, pattern, skip, term, type, sender, out var addr, out var port);
-            if (found != 0) return new FtpMatch(found, type, addr, port);
+            int found = FindOne(data, pattern, skip, term, type, sender, out var addr, out var port, out int offset, out int length);
+            if (found != 0) return new FtpMatch(found, type, addr, port, offset, length);
         }
         return new FtpMatch(0, patterns[^1].Type, sender, 0);
     }
 
-    private static int FindOne(ReadOnlySpan<byte> data, string pattern, char skip, char term, FtpCommand type, IpAddr sender, out IpAddr addr, out ushort port)
+    private static int FindOne(ReadOnlySpan<byte> data, string pattern, char skip, char term, FtpCommand type, IpAddr sender, out IpAddr addr, out ushort port,
+        out int offset, out int length)
     {
         addr = sender;
         port = 0;
+        offset = length = 0;
         int plen = pattern.Length;
         if (data.Length <= plen) return StartsWithIgnoreCase(data, pattern, data.Length) ? -1 : 0;
         if (!StartsWithIgnoreCase(data, pattern, plen)) return 0;
@@ -162,13 +175,15 @@ public static class NfConntrackFtp
             i++;
         }
         var rest = data[i..];
+        offset = i;
         int len = type switch
         {
             FtpCommand.Port => TryRfc959(rest, term, out addr, out port),
-            FtpCommand.Pasv227 => TryRfc1123(rest, out addr, out port),
+            FtpCommand.Pasv227 => TryRfc1123(rest, out addr, out port, ref offset),
             FtpCommand.Eprt => TryEprt(rest, sender.IsV6, ref addr, out port),
             _ => TryEpsvResponse(rest, out port),
         };
+        length = len;
         return len == 0 ? -1 : 1;
     }
 
@@ -207,11 +222,12 @@ public static class NfConntrackFtp
     }
 
     /// <summary>try_rfc1123: the numbers start at the first digit (RFC 1123 4.1.2.6: the parentheses are optional).</summary>
-    private static int TryRfc1123(ReadOnlySpan<byte> data, out IpAddr addr, out ushort port)
+    private static int TryRfc1123(ReadOnlySpan<byte> data, out IpAddr addr, out ushort port, ref int offset)
     {
         int i = 0;
         while (i < data.Length && !char.IsAsciiDigit((char)data[i])) i++;
         if (i == data.Length) { addr = default; port = 0; return 0; }
+        offset += i; // the numbers nf_nat_ftp rewrites start at the first digit
         return TryRfc959(data[i..], '\0', out addr, out port);
     }
 

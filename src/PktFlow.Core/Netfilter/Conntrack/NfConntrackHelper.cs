@@ -10,17 +10,19 @@ namespace PktFlow.Netfilter.Conntrack;
 public static class NfConntrackHelper
 {
     /// <summary>Runs the helper of <paramref name="info"/>'s connection, if any. Null when there is none;
-    /// otherwise whether the packet goes on and what the helper did.</summary>
-    public static (bool Accept, string Function, string Detail)? Help(ConntrackTable table, CtLookup info, ReadOnlySpan<byte> network, bool ipv6, long nowNs)
+    /// otherwise whether the packet goes on, what the helper did, and the packet (network header on) as a
+    /// NAT helper rewrote it, or null when it did not.</summary>
+    public static (bool Accept, string Function, string Detail, byte[]? Mangled)? Help(ConntrackTable table, CtLookup info, ReadOnlySpan<byte> network, bool ipv6, long nowNs)
     {
         if (info.Entry is not { Helper: { } helper } ct) return null;
         if (info.State == CtState.Related && info.Direction == CtDirection.Reply) return null;
         if (!ConntrackTable.TryGetL4(network, ipv6, out _, out _, out byte proto, out var l4, out _) || proto != helper.Protocol)
-            return (true, helper.Function, $"helper {helper.Name}: not a {ConntrackProtocols.Name(helper.Protocol)} packet, nothing parsed");
+            return (true, helper.Function, $"helper {helper.Name}: not a {ConntrackProtocols.Name(helper.Protocol)} packet, nothing parsed", null);
         bool ok; string detail;
-        if (helper == ConntrackHelper.Ftp) ok = NfConntrackFtp.Help(table, ct, info, l4, nowNs, out detail);
+        byte[]? mangled = null;
+        if (helper == ConntrackHelper.Ftp) ok = NfConntrackFtp.Help(table, ct, info, network, ipv6, l4, nowNs, out detail, out mangled);
         else ok = NfConntrackTftp.Help(table, ct, l4, nowNs, out detail);
-        return (ok, helper.Function, $"helper {helper.Name}: {detail}");
+        return (ok, helper.Function, $"helper {helper.Name}: {detail}", mangled);
     }
 
     /// <summary>

@@ -20,19 +20,19 @@ public static class NfConntrackTftp
         ushort opcode = (ushort)(l4[UdpHeader.HeaderLength] << 8 | l4[UdpHeader.HeaderLength + 1]);
         if (opcode is not (ReadRequest or WriteRequest)) { detail = $"TFTP opcode {opcode}: nothing to expect"; return true; }
         string what = opcode == ReadRequest ? "read request" : "write request";
-        if (ct.SourceNat || ct.DestinationNat)
-        {
-            detail = $"unsupported: TFTP NAT helper (nf_nat_tftp would register the expectation for the NATed connection): no expectation is modelled";
-            return true;
-        }
         var r = ct.Reply;
         var exp = new ConntrackExpectation(new ConntrackTuple(r.Source, r.Destination, IpProtocol.Udp, 0, r.DestinationPort), ct, ConntrackHelper.Tftp, nowNs);
+        // nf_nat_tftp (net/netfilter/nf_nat_tftp.c) on a NATed connection: the same expectation, its
+        // connection NATed to follow the master, towards the client's own port (saved_proto)
+        bool nat = ct.SourceNat || ct.DestinationNat;
+        if (nat) exp = new ConntrackExpectation(exp.Tuple, ct, ConntrackHelper.Tftp, nowNs) { NatDirection = CtDirection.Reply, SavedPort = ct.Original.SourcePort };
         if (table.ExpectRelated(exp) is { } refused)
         {
             detail = $"{what}: cannot add expectation ({refused}): the kernel drops the packet";
             return false;
         }
-        detail = $"{what}: expectation {exp.Tuple} (any source port) for {ConntrackHelper.Tftp.ExpectTimeoutSeconds} s";
+        detail = $"{what}: {(nat ? "nf_nat_tftp: " : "")}expectation {exp.Tuple} (any source port) for {ConntrackHelper.Tftp.ExpectTimeoutSeconds} s"
+            + (nat ? $", the answer NATed to follow the master (to {ct.Original.Source}:{ct.Original.SourcePort})" : "");
         return true;
     }
 }

@@ -174,16 +174,6 @@ public class ConntrackHelperTests
     }
 
     [Fact]
-    public void ANatedControlConnection_IsUnsupported_NotSilentlyWrong()
-    {
-        var ctl = new Control();
-        ctl.Entry.SourceNat = true;
-        ctl.Server("220 ready\r\n");
-        Assert.StartsWith("helper ftp: unsupported: FTP NAT helper", ctl.Server(Pasv).Detail);
-        Assert.Empty(ctl.Table.Expectations);
-    }
-
-    [Fact]
     public void AMasterThatGoes_TakesItsExpectations()
     {
         var ctl = new Control();
