@@ -73,20 +73,21 @@ public static class NetifReceiveGenericXdp
     /// follows the Ethernet header; eth_type_trans runs again when the destination's class (host,
     /// broadcast/multicast) or the EtherType changed.
     /// </summary>
+    /// <summary>eth->h_proto as the kernel compares it: the outer EtherType (a VLAN TPID when tagged).</summary>
+    private static ushort HProto(ReadOnlySpan<byte> f) => (ushort)(f[12] << 8 | f[13]);
+
     private static void TakeBack(SkBuff skb, ReadOnlySpan<byte> frame)
     {
         if (!EthernetFrame.TryParse(skb.Data, out var oldEth, out _)) return;
         var oldDst = oldEth.Destination;
-        ushort oldType = oldEth.EtherType;
+        ushort oldType = HProto(skb.Data);
         skb.ReplaceFrame(frame);
         skb.MacHeader = 0;
         if (!EthernetFrame.TryParse(skb.Data, out var eth, out _)) return;
-        skb.NetworkHeader = eth.HeaderLength;
         var dst = eth.Destination;
-        if (eth.EtherType != oldType || (dst == skb.Dev.Mac) != (oldDst == skb.Dev.Mac) || dst.IsMulticast != oldDst.IsMulticast)
-        {
-            skb.PktType = dst.IsBroadcast ? PacketType.Broadcast : dst.IsMulticast ? PacketType.Multicast : dst == skb.Dev.Mac ? PacketType.Host : PacketType.OtherHost;
-            skb.Protocol = eth.EtherType;
-        }
+        if (HProto(skb.Data) != oldType || (dst == skb.Dev.Mac) != (oldDst == skb.Dev.Mac) || dst.IsMulticast != oldDst.IsMulticast)
+            NetifReceiveSkb.TypeTrans(skb, eth);
+        else
+            skb.NetworkHeader = eth.HeaderLength; // skb_reset_network_header after a moved head
     }
 }

@@ -72,3 +72,43 @@ public class XdpDatapathTests
         Assert.Contains("xdp.lab:5", e.Message);
     }
 }
+
+public class XdpTakeBackTests
+{
+    private static PacketTrace Run(string sec, byte[] frame)
+    {
+        var lab = $"""
+            ip link add eth0 address 02:00:00:00:01:01 type veth peer name veth1
+            ip addr add 10.1.0.1/24 dev eth0
+            ip link set eth0 up
+            ip link set dev eth0 xdpgeneric obj {BpfObjectTests.Obj("xdp_rewrite.o")} sec {sec}
+            """;
+        var engine = new DatapathEngine(LabLoader.Load(lab, "xdp.lab"));
+        return engine.Process(new CaptureFrame(1, 0, LinkType.Ethernet, 0, null, frame.Length, frame.Length, 24, frame), "t.pcap", engine.ResolveInjectionPoint("host/eth0"));
+    }
+
+    private static byte[] Udp() => FrameBuilder.Ethernet(MacAddress.Parse("02:00:00:00:01:01"), MacAddress.Parse("02:00:00:00:01:02"), EtherTypes.Ipv4,
+        FrameBuilder.Ipv4(IpAddr.Parse("10.1.0.2"), IpAddr.Parse("10.1.0.1"), 17, FrameBuilder.Udp(IpAddr.Parse("10.1.0.2"), IpAddr.Parse("10.1.0.1"), 40000, 53)));
+
+    [Fact]
+    public void AShorterTailIsTheSkbsNewLength()
+    {
+        var f = Udp();
+        var t = Run("xdp/shrink", f);
+        var xdp = Assert.Single(t.Path, e => e.Stage == "Xdp");
+        Assert.Equal($"xdpgeneric shrink (sec xdp/shrink): XDP_PASS, the program rewrote the frame ({f.Length} -> {f.Length - 2} bytes)", xdp.Detail);
+        // the IP header now claims 2 bytes more than the skb holds: ip_rcv_core drops it
+        Assert.Equal(Fate.Dropped, t.Fate);
+    }
+
+    [Fact]
+    public void APushedVlanTagMakesEthTypeTransRunAgain()
+    {
+        var f = Udp();
+        var t = Run("xdp/pop", f);
+        var xdp = Assert.Single(t.Path, e => e.Stage == "Xdp");
+        Assert.Contains($"({f.Length} -> {f.Length + 4} bytes)", xdp.Detail);
+        // the frame is now tagged VID 5 and eth0 has no VLAN device for it
+        Assert.Contains(t.Path, e => e.Detail?.Contains("VID 5") == true || e.Detail?.Contains("VLAN 5") == true);
+    }
+}
