@@ -42,6 +42,9 @@ public sealed class NamespaceState
     /// <summary>Marks of connection requests under net.ipv4.tcp_fwmark_accept (see <see cref="Socket.RequestMarks"/>).</summary>
     public Socket.RequestMarks RequestMarks { get; } = new();
 
+    /// <summary>The XDP programs' VMs and maps by device, made at the first packet (maps live as long as the replay).</summary>
+    public Dictionary<Topology.NetDevice, Bpf.BpfRuntime> Bpf { get; } = new();
+
     /// <summary>Immutable events that are the same for every packet at a device (NotModelled stages), shared by traces.</summary>
     internal Dictionary<(Topology.NetDevice Device, string Stage, NfHook? Hook), HookEvent> EventCache { get; } = new();
 

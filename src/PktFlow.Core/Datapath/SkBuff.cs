@@ -160,6 +160,15 @@ public sealed class SkBuff
         TransportHeader = -1;
     }
 
+    /// <summary>Replaces the whole frame (an XDP program moved its head or tail or rewrote it); headers are set again by the caller.</summary>
+    public void ReplaceFrame(ReadOnlySpan<byte> frame)
+    {
+        if (Buffer.Length < frame.Length) Buffer = new byte[frame.Length];
+        frame.CopyTo(Buffer);
+        Length = frame.Length;
+        TransportHeader = -1;
+    }
+
     public Span<byte> Network => Buffer.AsSpan(NetworkHeader, Length - NetworkHeader);
     public ReadOnlySpan<byte> Data => Buffer.AsSpan(0, Length);
 

@@ -34,6 +34,7 @@ public sealed partial class NamespaceBuilder
         public int PortNo; public byte PortPriority = 32; public uint? PortCost; public bool EnabledUnderStp; // a port's
         public IpTunnelParameters? Tunnel;
         public VlanDevParameters? VlanDev;
+        public XdpAttachment? Xdp;
         public bool IsLoopback => Kind == DeviceKind.Loopback;
     }
 
@@ -167,6 +168,8 @@ public sealed partial class NamespaceBuilder
 
     public void SetMtu(string name, int mtu) => Get(name).Mtu = mtu;
     public void SetGroup(string name, uint group) => Get(name).Group = group;
+    /// <summary>Attaches (or with null detaches) an XDP program; a device holds one.</summary>
+    public void SetXdp(string name, XdpAttachment? xdp) => Get(name).Xdp = xdp;
     public uint GroupOf(string name) => Get(name).Group;
     public void SetMac(string name, MacAddress mac) => Get(name).Mac = mac;
     public void SetMaster(string name, string? master)
@@ -594,7 +597,7 @@ public sealed partial class NamespaceBuilder
             Name = d.Name, Namespace = Name, IfIndex = d.IfIndex, Kind = d.Kind, Mac = d.Mac, Mtu = d.Mtu, Group = d.Group, IsUp = d.Up,
             Master = d.Master, Peer = d.Peer, PeerNamespace = d.PeerNamespace, Hairpin = d.Hairpin, PortState = d.PortState,
             KernelStp = d.StpRan, Stp = d.Stp,
-            StpPort = d.Master is null ? null : new BrStpPortConfig(d.PortNo, d.PortPriority, d.PortCost, d.EnabledUnderStp), Tunnel = d.Tunnel, VlanDev = d.VlanDev, Vlans = FrozenVlans(d.Name), VlanOptions = FrozenVlanOptions(d.Name),
+            StpPort = d.Master is null ? null : new BrStpPortConfig(d.PortNo, d.PortPriority, d.PortCost, d.EnabledUnderStp), Tunnel = d.Tunnel, VlanDev = d.VlanDev, Xdp = d.Xdp, Vlans = FrozenVlans(d.Name), VlanOptions = FrozenVlanOptions(d.Name),
         }).ToList();
         var addresses = _listed ? _addresses.ToList() : _devices.SelectMany(AllAddresses).ToList();
         var routes = _listed ? _userRoutes.ToList() : KernelRoutes().Concat(_userRoutes).DistinctBy(r => (r.ToString(), r.Table)).ToList();

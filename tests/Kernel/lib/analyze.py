@@ -34,6 +34,7 @@ How a frame of wire.pcap is followed (the schema is in tests/scenarios/README.md
      journey, or a drop, is recorded with "attributed": false and no path.
 """
 import argparse
+import copy
 import datetime
 import json
 import os
@@ -941,6 +942,38 @@ def bind_drops(ns, drops, visits):
     return left
 
 
+def link_xdp_drops(nss, copies_by_ns, visits_by_ns):
+    """Generic XDP runs before the taps and the trace tables: a frame its program dropped has no copy
+    on the receiving device and no trace there, only its drop at do_xdp_generic. A copy sent on a veth
+    that no copy on the peer explains, followed within a second by such a drop of the same bytes in
+    the peer's namespace, reached the peer and was dropped there: the drop makes the visit it leads to."""
+    for ns in nss.values():
+        for dev in ns.devs.values():
+            if not dev.peer or dev.peer[0] not in nss:
+                continue
+            peer = nss[dev.peer[0]]
+            for tx in copies_by_ns[ns.name]:
+                if not tx.out or tx.dev != dev.name or tx.link is not None:
+                    continue
+                d = next((d for d in getattr(peer, "unattributed_drops", [])
+                          if d["location"] == "do_xdp_generic" and 0 <= d["t"] - tx.t <= 1_000_000_000
+                          and drop_matches(d, tx.l3[:60], b"")), None)
+                if d is None:
+                    continue
+                rx = copy.copy(tx)
+                rx.ns, rx.out, rx.dev, rx.ifindex, rx.wire = peer, False, dev.peer[1], d["ifindex"], None
+                rx.link, tx.link = tx, rx
+                j = Journey(peer)
+                j.rx = [rx]
+                rx.journey = j
+                v = Visit(peer, [j])
+                j.group = v
+                v.drops.append(d)
+                visits_by_ns[peer.name].append(v)
+                copies_by_ns[peer.name].append(rx)
+                peer.unattributed_drops.remove(d)
+
+
 # ----------------------------------------------------------------------------------- describing
 
 def hook_label(cr, ns):
@@ -1207,6 +1240,8 @@ def main():
                         r.link, tx.link = tx, r
                         k = rxs.index(r) + 1
                         break
+
+    link_xdp_drops(nss, copies_by_ns, visits_by_ns)
 
     # the wire
     wns = nss[meta["wire"]["ns"]]

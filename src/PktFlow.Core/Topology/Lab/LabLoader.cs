@@ -677,6 +677,7 @@ public sealed partial class LabLoader
                     i = a.Count;
                     break;
                 }
+                case "xdp" or "xdpgeneric" or "xdpdrv" or "xdpoffload": i = XdpSet(a, i, b, dev); break;
                 case "promisc" or "arp" or "multicast" or "allmulticast" or "txqueuelen" or "qlen" or "alias":
                     i++; Warn($"'{t}' is not modelled"); break;
                 // they bound the GSO/GRO super-packets a sender or receiver makes: a capture shows those
