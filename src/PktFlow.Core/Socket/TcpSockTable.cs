@@ -11,8 +11,10 @@ namespace PktFlow.Socket;
 /// (tcp_rcv_state_process, tcp_fin, tcp_send_fin, tcp_time_wait), not conntrack's: a FIN this end sent
 /// and the peer acknowledged moves FIN_WAIT1 to FIN_WAIT2, the peer's FIN then to TIME_WAIT, which
 /// lasts TCP_TIMEWAIT_LEN (60 s) of capture time from its last (re)arming; a reset, or the ACK of the
-/// FIN in LAST_ACK, closes the connection. Other states are forgotten after conntrack's established
-/// timeout idle, as the connected sockets are (the model does not run retransmission timers).
+/// FIN in LAST_ACK, closes the connection. A handshake that never completes is given up as the
+/// kernel's retries would (<see cref="SynRecvLifeNs"/>, <see cref="SynSentLifeNs"/>); other states are
+/// forgotten after conntrack's established timeout idle, as the connected sockets are (the model does
+/// not run retransmission timers).
 /// </summary>
 public sealed class TcpSockTable
 {
@@ -131,9 +133,19 @@ public sealed class TcpSockTable
         if (s.State != before) s.SinceNs = nowNs;
     }
 
-    private bool Dead(TcpSock s, long nowNs) => s.State == TcpSockState.TimeWait
-        ? nowNs - s.SinceNs >= TimeWaitLenNs
-        : nowNs - s.LastNs > _idleNs;
+    /// <summary>
+    /// A request socket gives up after net.ipv4.tcp_synack_retries (5) unanswered SYN-ACKs, 1 + 2 + ... + 32
+    /// = 63 s from the SYN; a connect after tcp_syn_retries (6) SYNs, 127 s.
+    /// </summary>
+    public const long SynRecvLifeNs = 63_000_000_000, SynSentLifeNs = 127_000_000_000;
+
+    private bool Dead(TcpSock s, long nowNs) => s.State switch
+    {
+        TcpSockState.TimeWait => nowNs - s.SinceNs >= TimeWaitLenNs,
+        TcpSockState.SynRecv => nowNs - s.LastNs > SynRecvLifeNs,
+        TcpSockState.SynSent => nowNs - s.LastNs > SynSentLifeNs,
+        _ => nowNs - s.LastNs > _idleNs,
+    };
 
     private void Sweep(long nowNs)
     {

@@ -73,6 +73,17 @@ public class TcpTimewaitTests
     }
 
     [Fact]
+    public void AnUnansweredRequestIsGivenUpAfterTheSynAckRetries()
+    {
+        var table = new TcpSockTable(432000 * S, _ => { });
+        table.Received(Key, Seg(TcpFlags.Syn, 1000), 0, listener: Listener);
+        Assert.Equal(TcpSockState.SynRecv, table.Find(Key, TcpSockTable.SynRecvLifeNs)!.State);
+        Assert.Null(table.Find(Key, TcpSockTable.SynRecvLifeNs + 1));
+    }
+
+    private static readonly PktFlow.Topology.ListeningSocket Listener = new(PktFlow.Topology.SocketProtocol.Tcp, 9000, null, null, "t.lab:1");
+
+    [Fact]
     public void AResetClosesAnEstablishedConnection()
     {
         var closed = new List<(byte, IpAddr, ushort, IpAddr, ushort)>();
