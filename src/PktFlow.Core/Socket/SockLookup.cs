@@ -188,10 +188,23 @@ public static class SockLookup
         var key = (protocol, src, sport, dst, dport);
         var text = $"{src}:{sport} <-> {dst}:{dport}";
         var state = skb.Engine.StateOf(origin);
-        if (state.TransparentConnections.TryGetValue(key, out var tc)) return Connection(tc.Listener);
-        if (Listener(origin, protocol, src, sport) is { } l)
-            return protocol == IpProtocol.Tcp ? Connection(l) : Sock.OfListener(l);
-        return new Sock($"socket {text} (not in the lab)", false, 0, false, true, null, null, null);
+        var sk = Owner();
+        if (protocol == IpProtocol.Tcp && state.TcpSocks.Find(key, skb.TimestampNs) is { State: TcpSockState.TimeWait, AckOwed: true } tw)
+        {
+            // tcp_v4_timewait_ack: the stack's control socket sends it with tw_mark and tw_priority, and
+            // the skb belongs to the TIME_WAIT socket, no full socket (no owner for meta skuid)
+            tw.AckOwed = false;
+            return sk with { Description = $"TIME_WAIT socket {text} (its ACK, through the stack's control socket)", FullSock = false, Wildcard = false, Uid = null, Gid = null, TcpState = TcpSockState.TimeWait };
+        }
+        return sk;
+
+        Sock Owner()
+        {
+            if (state.TransparentConnections.TryGetValue(key, out var tc)) return Connection(tc.Listener);
+            if (Listener(origin, protocol, src, sport) is { } l)
+                return protocol == IpProtocol.Tcp ? Connection(l) : Sock.OfListener(l);
+            return new Sock($"socket {text} (not in the lab)", false, 0, false, true, null, null, null);
+        }
 
         // A SYN-ACK is built for the request (tcp_v4_send_synack: routed with ir_mark, which it carries,
         // and ip_build_and_send_pkt takes the listener's sk_priority); what is sent after, for the connection.

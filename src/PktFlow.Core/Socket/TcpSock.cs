@@ -35,6 +35,8 @@ public sealed class TcpSock
     public long LastNs { get; internal set; }
     /// <summary>tw_last_oow_ack_time: when the TIME_WAIT socket last answered an out-of-window segment (0: never).</summary>
     internal long LastOowAckNs { get; set; }
+    /// <summary>The TIME_WAIT socket answered a segment with an ACK the capture has not shown leaving yet.</summary>
+    internal bool AckOwed { get; set; }
 
     /// <summary>The kernel's name of a state (TCP_ESTABLISHED, ...), without the prefix.</summary>
     public static string StateName(TcpSockState state) => state switch

@@ -86,10 +86,12 @@ public static class TcpTimewait
                 }
                 detail = $"{sock}: a newer SYN (TCP_TW_SYN), but no listener has {daddr}:{dport}: answered like any other segment, with an ACK (seq {tw.SndNxt}, ack {tw.RcvNxt})";
                 t.Generate($"TCP ACK to {saddr}:{sport} from the TIME_WAIT socket (seq {tw.SndNxt}, ack {tw.RcvNxt})");
+                tw.AckOwed = true;
                 break;
             case Status.Ack:
                 detail = $"{sock}: out of window (TCP_TW_ACK): the socket answers with an ACK (seq {tw.SndNxt}, ack {tw.RcvNxt})";
                 t.Generate($"TCP ACK to {saddr}:{sport} from the TIME_WAIT socket (seq {tw.SndNxt}, ack {tw.RcvNxt})");
+                tw.AckOwed = true;
                 break;
             case Status.AckRateLimited:
                 detail = $"{sock}: out of window, but the socket answered one less than net.ipv4.tcp_invalid_ratelimit ago: no ACK";

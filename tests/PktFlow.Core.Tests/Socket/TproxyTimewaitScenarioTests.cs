@@ -39,6 +39,9 @@ public class TproxyTimewaitScenarioTests
         Assert.Contains("TCP_TW_SYN", Detail(syn, "TcpTimewaitStateProcess"));
         Assert.Contains("no listener has 198.51.100.10:80", Detail(syn, "TcpTimewaitStateProcess"));
         Assert.Contains(syn.Trace.Generated, g => g.Contains("from the TIME_WAIT socket"));
+        // the capture shows that ACK leaving: sent for the TIME_WAIT socket, not by the connection it was
+        Assert.Contains("sent by host from TIME_WAIT socket 198.51.100.10:80 <-> 10.1.0.2:40001", Detail(Frame(10), "Observed"));
+        Assert.DoesNotContain("TIME_WAIT socket", Detail(Frame(8), "Observed"));
         // the client's reset (frame 11) is in window and kills it; the retransmitted SYN (12) goes through tproxy
         Assert.Contains("kills the TIME_WAIT socket", Detail(Frame(11), "TcpTimewaitStateProcess"));
         Assert.Contains("the socket tproxy assigned: listener", Detail(Frame(12), "TcpV4Rcv"));
