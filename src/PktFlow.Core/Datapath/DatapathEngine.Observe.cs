@@ -116,11 +116,7 @@ public sealed partial class DatapathEngine
         if (!ConntrackTable.TryTuple(skb.Network, skb.Protocol == EtherTypes.Ipv6, out var tuple)) return null;
         var key = (tuple.Protocol, tuple.Source, tuple.SourcePort, tuple.Destination, tuple.DestinationPort);
         foreach (var ns in Topology.Namespaces)
-            if (StateOf(ns).TransparentConnections.ContainsKey(key))
-            {
-                StateOf(ns).ConnectedSockets.Add(key, skb.TimestampNs);
-                return ns;
-            }
+            if (StateOf(ns).TransparentConnections.ContainsKey(key)) return ns;
         return null;
     }
 

@@ -14,6 +14,11 @@ public sealed class NamespaceState
         Conntrack = new(conntrack ?? Netfilter.Conntrack.ConntrackSettings.Default);
         Nft = new Netfilter.Nftables.NftState(seed, name);
         ConnectedSockets = new(Conntrack.Settings);
+        TcpSocks = new(Conntrack.Settings.TcpTimeoutEstablished * 1_000_000_000L, key =>
+        {
+            ConnectedSockets.Remove(key);
+            TransparentConnections.Remove(key);
+        });
     }
 
     /// <summary>The namespace's name.</summary>
@@ -31,6 +36,22 @@ public sealed class NamespaceState
 
     /// <summary>Connected sockets learned from the capture (see <see cref="Socket.ConnectedSocketTable"/>), idle ones forgotten on conntrack's timeouts.</summary>
     public Socket.ConnectedSocketTable ConnectedSockets { get; }
+
+    /// <summary>The namespace's TCP connections with their socket states (see <see cref="Socket.TcpSockTable"/>).</summary>
+    public Socket.TcpSockTable TcpSocks { get; }
+
+    /// <summary>
+    /// A TCP/UDP segment this namespace sent from <paramref name="key"/>'s local end: its socket is
+    /// connected, and a TCP socket's state follows what it sent (<paramref name="listener"/>: the one
+    /// a SYN-ACK answers for).
+    /// </summary>
+    internal void SocketSent((byte Protocol, Wire.IpAddr Local, ushort LocalPort, Wire.IpAddr Remote, ushort RemotePort) key, ReadOnlySpan<byte> l4, long nowNs, Topology.ListeningSocket? listener)
+    {
+        if (key.Protocol != Wire.IpProtocol.Tcp) { ConnectedSockets.Add(key, nowNs); return; }
+        if (!Socket.TcpSegment.TryParse(l4, out var seg)) return;
+        if (!seg.Has(Wire.TcpFlags.Rst)) ConnectedSockets.Add(key, nowNs);
+        TcpSocks.Sent(key, seg, nowNs, listener);
+    }
 
     /// <summary>
     /// Connections tproxy handed to a transparent listener, keyed (protocol, local, local port, remote,
