@@ -27,11 +27,17 @@ public sealed class ChildTraces
         for (int i = 0; i < children.Length; i++)
         {
             var p = parent.Emitted[i];
-            var skb = new SkBuff(p.Network) { Netns = p.Namespace, Dev = p.Device, Engine = engine, TimestampNs = timestampNs, Protocol = p.Protocol, NetworkHeader = 0, Ct = p.Ct, Mark = p.Mark };
+            var skb = p.Copy?.Skb ?? new SkBuff(p.Network) { Netns = p.Namespace, Dev = p.Device, Engine = engine, TimestampNs = timestampNs, Protocol = p.Protocol, NetworkHeader = 0, Ct = p.Ct, Mark = p.Mark };
             var t = _sparePath is { } spare ? new TraceBuilder(spare) : new TraceBuilder();
             _sparePath = null;
             var copies = engine.BeginChildCopies();
-            if (p.Protocol == EtherTypes.Arp)
+            if (p.Copy is { } copy)
+            {
+                // a copy of the packet: from the stage that made it on, its own way
+                t.Stage(skb, StageName(p.Function), p.Function, Verdict.Pass, p.Description);
+                copy.Walk(skb, t);
+            }
+            else if (p.Protocol == EtherTypes.Arp)
             {
                 skb.SetEthernet(p.LinkDestination ?? MacAddress.Broadcast, p.Device.Mac);
                 IPv4.ArpSend.Xmit(skb, t, p.Device, p.Description);
@@ -56,8 +62,12 @@ public sealed class ChildTraces
             };
             children[i] = child;
             engine.EndChildCopies(copies, child);
+            // a copy received on a device (mirred ingress): a capture there shows it arriving
+            if (wire is not null && p.Copy is { Received: true } && p.Namespace == wire.Namespace
+                && (engine.CopiesIn == wire.Namespace || p.Device == wire.Device) && Key(p.Protocol, p.Network) is { } rxKey)
+                Remember(Arriving(p.Device.Name, rxKey), child);
             // a capture of every device of the namespace sees it leave by whichever device it leaves by
-            if (wire is not null && LeavesBy(child, wire.Namespace.Name, engine.CopiesIn == wire.Namespace ? null : wire.Device.Name))
+            else if (wire is not null && LeavesBy(child, wire.Namespace.Name, engine.CopiesIn == wire.Namespace ? null : wire.Device.Name))
             {
                 // p.Network is the packet as built: the walk edits the skb's own copy
                 string firstKey = Key(p.Protocol, p.Network) ?? "";
@@ -77,9 +87,18 @@ public sealed class ChildTraces
     }
 
     /// <summary>The child a frame leaving the capture point is, if the model built it; it is then no longer pending.</summary>
-    internal PacketTrace? Match(ushort protocol, ReadOnlySpan<byte> network)
+    internal PacketTrace? Match(ushort protocol, ReadOnlySpan<byte> network) => Key(protocol, network) is { } key ? Take(key) : null;
+
+    /// <summary>The copy a frame arriving on <paramref name="device"/> is (a clone mirred to that device's ingress), if the model made it.</summary>
+    internal PacketTrace? MatchArriving(string device, ushort protocol, ReadOnlySpan<byte> network) =>
+        _pending.Count > 0 && Key(protocol, network) is { } key ? Take(Arriving(device, key)) : null;
+
+    /// <summary>Arriving copies are kept apart from children leaving, by device.</summary>
+    private static string Arriving(string device, string key) => "<" + device + "<" + key;
+
+    private PacketTrace? Take(string key)
     {
-        if (Key(protocol, network) is not { } key || !_pending.TryGetValue(key, out var q) || q.Count == 0) return null;
+        if (!_pending.TryGetValue(key, out var q) || q.Count == 0) return null;
         var child = q.Dequeue();
         if (q.Count == 0) _pending.Remove(key);
         return child;
@@ -98,7 +117,8 @@ public sealed class ChildTraces
     /// <summary>
     /// What identifies a generated packet on the wire: addresses, protocol and the transport header
     /// without checksums (ICMP type, code, rest of header and up to 40 bytes of the quoted packet or echo
-    /// data; TCP ports, sequence and acknowledgment numbers and flags), or the whole ARP payload. TTL, IP
+    /// data; TCP ports, sequence and acknowledgment numbers and flags; UDP ports, length and up to 32
+    /// bytes of data, which only copies of packets are), or the whole ARP payload. TTL, IP
     /// id, TOS and the IPv6 flow label are left out: the IP id and flow label come from per-boot hashes
     /// the model cannot know, and TTL changes on the way.
     /// </summary>
@@ -139,6 +159,15 @@ public sealed class ChildTraces
             n += rest.Length;
         }
         else if (proto == IpProtocol.Tcp && l4.Length >= 14) { l4[..14].CopyTo(k[n..]); n += 14; }
+        else if (proto == IpProtocol.Udp && l4.Length >= 8)
+        {
+            // only copies of packets (mirred, dup) are UDP: ports, length and the first bytes of data
+            l4[..6].CopyTo(k[n..]);
+            n += 6;
+            var data = l4[8..Math.Min(l4.Length, 40)];
+            data.CopyTo(k[n..]);
+            n += data.Length;
+        }
         else return null;
         return KeyText(k[..n]);
     }

@@ -276,6 +276,7 @@ public sealed partial class DatapathEngine
                 ownKey = CopiesIn is null ? null : CopyKey(skb);
                 if (TryCopy(skb, t, at, outbound, ref copyOf)) { }
                 else if (outbound) ObserveOutbound(skb, t, at, frame.Number, ref causedBy, ref recognised, out senderBeforeNat);
+                else if (ObserveArrivingCopy(skb, t, at, frame.Number, ref causedBy, ref recognised)) { }
                 else NetifReceiveSkb.EthTypeTrans(skb, t);
             }
             else
@@ -309,6 +310,7 @@ public sealed partial class DatapathEngine
             ownKey = CopiesIn is null ? null : CopyKey(skb);
             if (TryCopy(skb, t, at, outbound, ref copyOf)) { }
             else if (outbound) ObserveOutbound(skb, t, at, frame.Number, ref causedBy, ref recognised, out senderBeforeNat);
+            else if (ObserveArrivingCopy(skb, t, at, frame.Number, ref causedBy, ref recognised)) { }
             else if (ethernet is not null) NetifReceiveSkb.EthTypeTrans(skb, t);
             else
                 NetifReceiveSkb.ReceiveNetwork(skb, link.EtherType, link.NetworkOffset, pktType, t);
