@@ -64,7 +64,7 @@ public sealed partial class DatapathEngine
     private bool TryCopy(SkBuff skb, TraceBuilder t, InjectionPoint at, bool outbound, ref long? copyOf)
     {
         if (CopiesIn is null || at.Namespace != CopiesIn || Mode != ReplayMode.Observe || CopyKey(skb) is not { } key) return false;
-        if (!_copies.TryMatch(Crossing(at.Device, outbound), key, skb.TimestampNs, out _, out var origin) || origin is not { Frame: > 0 and var frame }) return false;
+        if (!_copies.TryTake(Crossing(at.Device, outbound), key, skb.TimestampNs, out _, out var origin) || origin is not { Frame: > 0 and var frame }) return false;
         _tracing = null;
         copyOf = frame;
         t.Stage(skb, "Observed", outbound ? "dev_queue_xmit_nit" : "__netif_receive_skb_core", Verdict.Pass,

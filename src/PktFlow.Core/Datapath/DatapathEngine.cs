@@ -241,6 +241,7 @@ public sealed partial class DatapathEngine
         string summary;
         if (frame.TimestampNs > LastFrameNs) LastFrameNs = frame.TimestampNs;
         var skb = new SkBuff(data) { Netns = at.Namespace, Dev = at.Device, Engine = this, TimestampNs = frame.TimestampNs };
+        _replaying = (file, frame.Number, frame.TimestampNs);
         long? copyOf = null;
         bool outbound = false;
         string? loopKey = null, ownKey = null;

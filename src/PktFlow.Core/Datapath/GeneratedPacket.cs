@@ -59,13 +59,17 @@ public sealed class PacketCopy
     public required Action<SkBuff, TraceBuilder> Walk { get; init; }
     /// <summary>Received on <see cref="Skb"/>'s device (a mirred ingress mirror) rather than sent: a capture there shows it arriving.</summary>
     public bool Received { get; init; }
+    /// <summary>Handed on synchronously (inside the action or hook that made it): walked at once, before the original goes on.</summary>
+    public bool Synchronous { get; init; }
+    /// <summary>The walk, once made (at once for a synchronous copy, else after the original's).</summary>
+    internal ChildTraces.TracedChild? Traced { get; set; }
 
     /// <summary>The child a copy is: made from <paramref name="clone"/> at its namespace and device.</summary>
-    public static GeneratedPacket Of(SkBuff clone, string function, string description, Action<SkBuff, TraceBuilder> walk, bool received = false) => new()
+    public static GeneratedPacket Of(SkBuff clone, string function, string description, Action<SkBuff, TraceBuilder> walk, bool synchronous, bool received = false) => new()
     {
         Description = description, Function = function, Namespace = clone.Netns, Device = clone.Dev, Protocol = clone.Protocol,
         Network = clone.Network.ToArray(), Mark = clone.Mark,
-        Copy = new PacketCopy { Skb = clone, Walk = walk, Received = received },
+        Copy = new PacketCopy { Skb = clone, Walk = walk, Received = received, Synchronous = synchronous },
     };
 }
 

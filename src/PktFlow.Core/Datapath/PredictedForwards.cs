@@ -24,6 +24,13 @@ internal sealed class PredictedForwards
     /// <param name="trace">The trace of the forwarded packet, which a copy of it seen leaving takes.</param>
     public void Add(string egress, string key, long frame, long atNs, CopyOrigin? origin = null, PacketTrace? trace = null)
     {
+        // two packets with the same fields crossing the same device (a packet and its mirred clone): the
+        // earlier one waits to be taken first (TryTake); a prediction made again for one packet replaces it
+        if (origin is not null && !_taken.Remove((egress, key)) && _byKey.TryGetValue((egress, key), out var was) && was.Origin is { } other && other != origin)
+        {
+            if (!_earlier.TryGetValue((egress, key), out var q)) _earlier[(egress, key)] = q = new();
+            q.Enqueue(was);
+        }
         _byKey[(egress, key)] = (frame, atNs, origin, trace);
         _order.Enqueue((atNs, (egress, key)));
         Trim(atNs);
@@ -34,6 +41,40 @@ internal sealed class PredictedForwards
     {
         if (_byKey.TryGetValue((egress, key), out var p) && p.Origin == origin) _byKey.Remove((egress, key));
     }
+
+    /// <summary>Crossings displaced by a later packet with the same fields on the same device, oldest first.</summary>
+    private readonly Dictionary<(string Egress, string Key), Queue<(long Frame, long AtNs, CopyOrigin? Origin, PacketTrace? Trace)>> _earlier = new();
+
+    /// <summary>
+    /// Like <see cref="TryMatch(string, string, long, out long, out CopyOrigin?)"/>, but a crossing a frame
+    /// showed is taken (each is shown once), oldest first, so that two packets with the same fields on one
+    /// device are told apart in the order they crossed it. One whose frame is not known yet (a child no
+    /// frame has shown) is left in place.
+    /// </summary>
+    public bool TryTake(string egress, string key, long nowNs, out long frame, out CopyOrigin? origin)
+    {
+        frame = 0;
+        origin = null;
+        if (_earlier.TryGetValue((egress, key), out var q))
+        {
+            while (q.TryPeek(out var old) && nowNs - old.AtNs > HorizonNs) q.Dequeue();
+            if (q.TryPeek(out var first))
+            {
+                (frame, origin) = (first.Frame, first.Origin);
+                if (first.Origin is { Frame: > 0 }) q.Dequeue();
+                if (q.Count == 0) _earlier.Remove((egress, key));
+                return true;
+            }
+            _earlier.Remove((egress, key));
+        }
+        if (!_byKey.TryGetValue((egress, key), out var p) || nowNs - p.AtNs > HorizonNs) return false;
+        (frame, origin) = (p.Frame, p.Origin);
+        if (p.Origin is { Frame: > 0 }) _taken.Add((egress, key)); // shown: a later packet's crossing replaces it
+        return true;
+    }
+
+    /// <summary>Crossings a frame has shown already (<see cref="TryTake"/>): not kept when a later packet's replaces them.</summary>
+    private readonly HashSet<(string Egress, string Key)> _taken = new();
 
     /// <summary>The frame whose forwarded copy this is, if it was predicted within the horizon.</summary>
     public bool TryMatch(string egress, string key, long nowNs, out long frame) => TryMatch(egress, key, nowNs, out frame, out _);
@@ -59,7 +100,12 @@ internal sealed class PredictedForwards
         while (_order.TryPeek(out var head) && nowNs - head.AtNs > HorizonNs)
         {
             _order.Dequeue();
-            if (_byKey.TryGetValue(head.Key, out var p) && p.AtNs == head.AtNs) _byKey.Remove(head.Key);
+            if (_byKey.TryGetValue(head.Key, out var p) && p.AtNs == head.AtNs) { _byKey.Remove(head.Key); _taken.Remove(head.Key); }
+            if (_earlier.TryGetValue(head.Key, out var q))
+            {
+                while (q.TryPeek(out var old) && nowNs - old.AtNs > HorizonNs) q.Dequeue();
+                if (q.Count == 0) _earlier.Remove(head.Key);
+            }
         }
     }
 }

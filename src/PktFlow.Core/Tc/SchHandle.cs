@@ -105,8 +105,7 @@ public static class SchHandle
     /// the clone goes to the target's transmit (dev_queue_xmit: its egress hooks and driver) or receive
     /// (netif_receive_skb from tc ingress; from tc egress netif_rx, the backlog, which runs after the
     /// original's walk). The original goes on with the action's control. The clone is traced as a child
-    /// trace; the kernel runs a synchronous hand-off before the original goes on, the model after it
-    /// (which matters only where both touch the same state, such as one conntrack entry).
+    /// trace, walked (as the kernel runs it) before the original goes on unless it goes through the backlog.
     /// </summary>
     [KernelSymbol("tcf_mirred_to_dev", "net/sched/act_mirred.c")]
     internal static void Mirror(SkBuff skb, TraceBuilder t, MirredAction m, TcDirection from)
@@ -121,7 +120,7 @@ public static class SchHandle
         clone.MirredNest = backlog ? 0 : skb.MirredNest + 1;
         string how = toIngress ? backlog ? "netif_rx: the backlog, after the original" : "netif_receive_skb" : "dev_queue_xmit";
         string what = $"a clone mirrored from {(atIngress ? "ingress" : "egress")} {skb.Dev.Name} to {(toIngress ? "ingress" : "egress")} {target.Name} ({how}); the original goes on";
-        t.Emit(PacketCopy.Of(clone, "tcf_mirred_act", what, toIngress ? CloneReceived : CloneSent, received: toIngress));
+        skb.Engine.EmitCopy(t, PacketCopy.Of(clone, "tcf_mirred_act", what, toIngress ? CloneReceived : CloneSent, synchronous: !backlog, received: toIngress));
     }
 
     private static void CloneSent(SkBuff skb, TraceBuilder t)
