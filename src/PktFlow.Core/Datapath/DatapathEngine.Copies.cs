@@ -87,10 +87,12 @@ public sealed partial class DatapathEngine
         _childCopies.AddOrUpdate(child, origin);
     }
 
-    /// <summary>A frame showed this child: its other crossings are now copies of that frame.</summary>
-    private void AdoptChildCopies(PacketTrace child, long frame)
+    /// <summary>A frame showed this child (its crossing <paramref name="shown"/>): its other crossings are now copies of that frame.</summary>
+    private void AdoptChildCopies(PacketTrace child, long frame, string shown, string? key)
     {
-        if (_childCopies.TryGetValue(child, out var origin)) origin.Frame = frame;
+        if (!_childCopies.TryGetValue(child, out var origin)) return;
+        origin.Frame = frame;
+        if (key is not null) _copies.Forget(shown, key, origin);
     }
 
     /// <summary>Starts remembering the crossings of the packet about to be traced (multi-device captures only).</summary>

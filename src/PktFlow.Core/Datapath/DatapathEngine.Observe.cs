@@ -28,7 +28,7 @@ public sealed partial class DatapathEngine
         if (_children.Match(skb.Protocol, l3) is { } child)
         {
             // The packet the model built for an earlier frame: it takes that child's trace.
-            TakeChild(child, t, frameNumber, ref causedBy, ref recognised);
+            TakeChild(child, skb, t, at, outbound: true, frameNumber, ref causedBy, ref recognised);
             return;
         }
         if (ForwardedBack(skb, t, at)) return;
@@ -100,11 +100,11 @@ public sealed partial class DatapathEngine
     }
 
     /// <summary>A frame that shows a child trace of an earlier frame (a packet the kernel built or copied): it takes that trace.</summary>
-    private void TakeChild(PacketTrace child, TraceBuilder t, long frameNumber, ref long? causedBy, ref PacketTrace? recognised)
+    private void TakeChild(PacketTrace child, SkBuff skb, TraceBuilder t, InjectionPoint at, bool outbound, long frameNumber, ref long? causedBy, ref PacketTrace? recognised)
     {
         causedBy = child.CausedBy;
         recognised = child;
-        AdoptChildCopies(child, frameNumber);
+        AdoptChildCopies(child, frameNumber, Crossing(at.Device, outbound), CopyKey(skb));
         foreach (var e in child.Path) t.Add(e);
         foreach (var n in child.Notes) t.Note(n);
         foreach (var g in child.Generated) t.Generate(g);
@@ -120,7 +120,7 @@ public sealed partial class DatapathEngine
     private bool ObserveArrivingCopy(SkBuff skb, TraceBuilder t, InjectionPoint at, long frameNumber, ref long? causedBy, ref PacketTrace? recognised)
     {
         if (Mode != ReplayMode.Observe || _children.MatchArriving(at.Device.Name, skb.Protocol, skb.Network) is not { } child) return false;
-        TakeChild(child, t, frameNumber, ref causedBy, ref recognised);
+        TakeChild(child, skb, t, at, outbound: false, frameNumber, ref causedBy, ref recognised);
         return true;
     }
 

@@ -24,12 +24,13 @@ internal sealed class PredictedForwards
     /// <param name="trace">The trace of the forwarded packet, which a copy of it seen leaving takes.</param>
     public void Add(string egress, string key, long frame, long atNs, CopyOrigin? origin = null, PacketTrace? trace = null)
     {
-        // two packets with the same fields crossing the same device (a packet and its mirred clone): the
-        // earlier one waits to be taken first (TryTake); a prediction made again for one packet replaces it
-        if (origin is not null && !_taken.Remove((egress, key)) && _byKey.TryGetValue((egress, key), out var was) && was.Origin is { } other && other != origin)
+        // two packets with the same fields crossing the same device in one frame's walks (a packet and its
+        // mirred clone): the earlier one waits to be taken first (TryTake); otherwise the later replaces it
+        if (origin is not null && !_taken.Remove((egress, key)) && _byKey.TryGetValue((egress, key), out var was)
+            && was.Origin is { } other && other != origin && was.AtNs == atNs)
         {
             if (!_earlier.TryGetValue((egress, key), out var q)) _earlier[(egress, key)] = q = new();
-            q.Enqueue(was);
+            q.Add(was);
         }
         _byKey[(egress, key)] = (frame, atNs, origin, trace);
         _order.Enqueue((atNs, (egress, key)));
@@ -40,10 +41,11 @@ internal sealed class PredictedForwards
     public void Forget(string egress, string key, CopyOrigin origin)
     {
         if (_byKey.TryGetValue((egress, key), out var p) && p.Origin == origin) _byKey.Remove((egress, key));
+        if (_earlier.TryGetValue((egress, key), out var q) && q.RemoveAll(e => e.Origin == origin) > 0 && q.Count == 0) _earlier.Remove((egress, key));
     }
 
     /// <summary>Crossings displaced by a later packet with the same fields on the same device, oldest first.</summary>
-    private readonly Dictionary<(string Egress, string Key), Queue<(long Frame, long AtNs, CopyOrigin? Origin, PacketTrace? Trace)>> _earlier = new();
+    private readonly Dictionary<(string Egress, string Key), List<(long Frame, long AtNs, CopyOrigin? Origin, PacketTrace? Trace)>> _earlier = new();
 
     /// <summary>
     /// Like <see cref="TryMatch(string, string, long, out long, out CopyOrigin?)"/>, but a crossing a frame
@@ -57,15 +59,17 @@ internal sealed class PredictedForwards
         origin = null;
         if (_earlier.TryGetValue((egress, key), out var q))
         {
-            while (q.TryPeek(out var old) && nowNs - old.AtNs > HorizonNs) q.Dequeue();
-            if (q.TryPeek(out var first))
+            q.RemoveAll(e => nowNs - e.AtNs > HorizonNs);
+            // a child no frame has shown yet (frame 0) may never be: the first one a frame showed is taken
+            int i = q.FindIndex(e => e.Origin is { Frame: > 0 });
+            if (q.Count == 0) _earlier.Remove((egress, key));
+            if (i >= 0)
             {
-                (frame, origin) = (first.Frame, first.Origin);
-                if (first.Origin is { Frame: > 0 }) q.Dequeue();
+                (frame, origin) = (q[i].Frame, q[i].Origin);
+                q.RemoveAt(i);
                 if (q.Count == 0) _earlier.Remove((egress, key));
                 return true;
             }
-            _earlier.Remove((egress, key));
         }
         if (!_byKey.TryGetValue((egress, key), out var p) || nowNs - p.AtNs > HorizonNs) return false;
         (frame, origin) = (p.Frame, p.Origin);
@@ -101,11 +105,7 @@ internal sealed class PredictedForwards
         {
             _order.Dequeue();
             if (_byKey.TryGetValue(head.Key, out var p) && p.AtNs == head.AtNs) { _byKey.Remove(head.Key); _taken.Remove(head.Key); }
-            if (_earlier.TryGetValue(head.Key, out var q))
-            {
-                while (q.TryPeek(out var old) && nowNs - old.AtNs > HorizonNs) q.Dequeue();
-                if (q.Count == 0) _earlier.Remove(head.Key);
-            }
+            if (_earlier.TryGetValue(head.Key, out var q) && q.RemoveAll(e => nowNs - e.AtNs > HorizonNs) >= 0 && q.Count == 0) _earlier.Remove(head.Key);
         }
     }
 }

@@ -72,6 +72,8 @@ public sealed class SkBuff
     public int MirredNest { get; set; }
     /// <summary>A copy nf_dup_ipv4 / nf_dup_ipv6 sends (current->in_nf_duplicate while it is sent): a dup statement it meets does nothing.</summary>
     public bool Duplicate { get; set; }
+    /// <summary>nf_dup_skb_recursion: how many nf_dup_netdev / nft fwd transmits this packet's walk runs inside.</summary>
+    public int NfDupRecursion { get; set; }
 
     public SkBuff(ReadOnlySpan<byte> data)
     {
@@ -86,7 +88,7 @@ public sealed class SkBuff
         Netns = Netns, Dev = Dev, PktType = PktType, Mark = Mark, Priority = Priority, Sk = Sk, Ct = Ct,
         VlanId = VlanId, VlanPresent = VlanPresent, VlanFiltered = VlanFiltered, Engine = Engine, Hops = Hops,
         FragInfo = FragInfo, Gso = Gso, IgnoreDf = IgnoreDf, TimestampNs = TimestampNs, MirredNest = MirredNest,
-        Duplicate = Duplicate, Trimmed = Trimmed,
+        Duplicate = Duplicate, NfDupRecursion = NfDupRecursion, Trimmed = Trimmed,
     };
 
     /// <summary>Writes (or, for a packet captured without one, adds) the Ethernet header neigh_output puts on.</summary>
