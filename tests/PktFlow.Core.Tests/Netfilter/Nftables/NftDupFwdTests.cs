@@ -78,9 +78,7 @@ public class NftDupFwdTests
     [Fact]
     public void DupToAnAddress_RoutesAnUntrackedCopyThroughTheOutputPath()
     {
-        var tr = LabPing.Ping(IpLab.Replace("RULES", "icmp type echo-request dup to 10.78.0.9 device \"eth0\""), "10.78.0.1", "10.78.0.2");
-        Assert.Equal(Fate.Delivered, tr.Fate);
-        var copy = Assert.Single(tr.GeneratedTraces, c => c.GeneratedBy == "nf_dup_ipv4");
+        var copy = IpDup("icmp type echo-request dup to 10.78.0.9 device \"eth0\"");
         Assert.Equal((Fate.Transmitted, "host/eth0"), (copy.Fate, copy.Egress));
         var n = copy.GeneratedNetwork!;
         Assert.Equal(63, n[8]);           // one less at INPUT
@@ -93,10 +91,16 @@ public class NftDupFwdTests
     [Fact]
     public void DupToAnAddressWithoutRoute_TheCopyIsFreed()
     {
-        var tr = LabPing.Ping(IpLab.Replace("RULES", "dup to 192.0.2.1"), "10.78.0.1", "10.78.0.2");
-        Assert.Equal(Fate.Delivered, tr.Fate);
-        var copy = Assert.Single(tr.GeneratedTraces, c => c.GeneratedBy == "nf_dup_ipv4");
+        var copy = IpDup("dup to 192.0.2.1");
         Assert.Equal((Fate.Dropped, "NOT_SPECIFIED"), (copy.Fate, copy.Reason));
+    }
+
+    /// <summary>The one copy nf_dup_ipv4 made of a ping delivered to the host with <paramref name="rule"/> in its input chain.</summary>
+    private static PacketTrace IpDup(string rule)
+    {
+        var tr = LabPing.Ping(IpLab.Replace("RULES", rule), "10.78.0.1", "10.78.0.2");
+        Assert.Equal(Fate.Delivered, tr.Fate);
+        return Assert.Single(tr.GeneratedTraces, c => c.GeneratedBy == "nf_dup_ipv4");
     }
 
     [Fact]
