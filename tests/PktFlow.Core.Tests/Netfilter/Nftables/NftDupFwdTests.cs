@@ -1,3 +1,5 @@
+using PktFlow.Testing;
+using PktFlow.Wire;
 using PktFlow.Datapath;
 using PktFlow.Netfilter.Nftables;
 
@@ -93,6 +95,33 @@ public class NftDupFwdTests
     {
         var copy = IpDup("dup to 192.0.2.1");
         Assert.Equal((Fate.Dropped, "NOT_SPECIFIED"), (copy.Fate, copy.Reason));
+    }
+
+    [Fact]
+    public void DupToAnIpv6Address_TakesOneHopLessAtInput()
+    {
+        const string lab = """
+            ip link set eth0 address 02:00:00:00:01:01
+            ip link set eth0 up
+            ip -6 addr add 2001:db8::2/64 dev eth0
+            ip -6 neigh add 2001:db8::9 lladdr 02:00:00:00:01:09 dev eth0 nud permanent
+            nft -f - <<'NFT'
+            table ip6 t {
+                chain i {
+                    type filter hook input priority 0
+                    icmpv6 type echo-request dup to 2001:db8::9 device "eth0"
+                }
+            }
+            NFT
+            """;
+        var engine = new DatapathEngine(PktFlow.Topology.Lab.LabLoader.Load(lab, "ping6.lab"));
+        IpAddr src = IpAddr.Parse("2001:db8::1"), dst = IpAddr.Parse("2001:db8::2");
+        var f = FrameBuilder.Ethernet(MacAddress.Parse("02:00:00:00:01:01"), MacAddress.Parse("02:00:00:00:01:02"), EtherTypes.Ipv6,
+            FrameBuilder.Ipv6(src, dst, IpProtocol.Icmpv6, FrameBuilder.Icmpv6(src, dst, 128, new byte[8]), hopLimit: 64));
+        var tr = engine.Process(new PktFlow.Capture.CaptureFrame(1, 1_000_000, PktFlow.Capture.LinkType.Ethernet, 0, null, f.Length, f.Length, 24, f), "t.pcap", engine.ResolveInjectionPoint("eth0"));
+        var copy = Assert.Single(tr.GeneratedTraces, c => c.GeneratedBy == "nf_dup_ipv6");
+        Assert.Equal((Fate.Transmitted, "host/eth0"), (copy.Fate, copy.Egress));
+        Assert.Equal(63, copy.GeneratedNetwork![7]);
     }
 
     /// <summary>The one copy nf_dup_ipv4 made of a ping delivered to the host with <paramref name="rule"/> in its input chain.</summary>
