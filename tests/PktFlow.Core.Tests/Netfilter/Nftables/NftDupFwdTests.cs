@@ -1,7 +1,7 @@
-using PktFlow.Testing;
-using PktFlow.Wire;
 using PktFlow.Datapath;
 using PktFlow.Netfilter.Nftables;
+using PktFlow.Testing;
+using PktFlow.Wire;
 
 namespace PktFlow.Tests.Netfilter.Nftables;
 
