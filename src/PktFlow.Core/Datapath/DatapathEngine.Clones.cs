@@ -4,7 +4,7 @@ namespace PktFlow.Datapath;
 public sealed partial class DatapathEngine
 {
     /// <summary>The frame being replayed (file, number, capture time): what a copy walked at once is a child of.</summary>
-    private (string File, long Frame, long TimestampNs) _replaying;
+    private (string File, long Frame, long TimestampNs) _replaying = ("", 0, 0);
 
     /// <summary>
     /// A copy of the packet the walk is at: emitted as a child of the frame, and walked at once when the
