@@ -257,6 +257,7 @@ public sealed partial class DatapathEngine
         string summary;
         if (frame.TimestampNs > LastFrameNs) LastFrameNs = frame.TimestampNs;
         var skb = new SkBuff(data) { Netns = at.Namespace, Dev = at.Device, Engine = this, TimestampNs = frame.TimestampNs };
+        _replaying = (file, frame.Number, frame.TimestampNs);
         long? copyOf = null;
         bool outbound = false;
         string? loopKey = null, ownKey = null;
@@ -292,6 +293,7 @@ public sealed partial class DatapathEngine
                 ownKey = CopiesIn is null ? null : CopyKey(skb);
                 if (TryCopy(skb, t, at, outbound, ref copyOf)) { }
                 else if (outbound) ObserveOutbound(skb, t, at, frame.Number, ref causedBy, ref recognised, out senderBeforeNat);
+                else if (ObserveArrivingCopy(skb, t, at, frame.Number, ref causedBy, ref recognised)) { }
                 else NetifReceiveSkb.EthTypeTrans(skb, t);
             }
             else
@@ -325,6 +327,7 @@ public sealed partial class DatapathEngine
             ownKey = CopiesIn is null ? null : CopyKey(skb);
             if (TryCopy(skb, t, at, outbound, ref copyOf)) { }
             else if (outbound) ObserveOutbound(skb, t, at, frame.Number, ref causedBy, ref recognised, out senderBeforeNat);
+            else if (ObserveArrivingCopy(skb, t, at, frame.Number, ref causedBy, ref recognised)) { }
             else if (ethernet is not null) NetifReceiveSkb.EthTypeTrans(skb, t);
             else
                 NetifReceiveSkb.ReceiveNetwork(skb, link.EtherType, link.NetworkOffset, pktType, t);

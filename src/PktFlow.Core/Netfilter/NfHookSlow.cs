@@ -257,6 +257,7 @@ public static class NfHookSlow
         if (result.UnsupportedRules.Count > 0)
             t.Note($"{result.UnsupportedRules.Count} rule(s) the model cannot evaluate were skipped: {string.Join("; ", result.UnsupportedRules.Select(r => r.Text))}");
         foreach (var u in result.Unknowns) t.Note(u);
+        foreach (var (dup, network) in result.Dups) NfDup.Copy(skb, t, dup, network, hook);
         if (result.Verdict == "accept") return result;
         if (result.Fwd is { } fwd) { NfFwdNetdev.Egress(skb, t, fwd, hook == NfHook.Ingress); return null; }
         if (result.Reject is { } reject) NfReject.Send(skb, t, reject);

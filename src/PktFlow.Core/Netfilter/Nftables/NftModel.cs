@@ -298,4 +298,6 @@ public sealed record NftHookResult(string Verdict, IReadOnlyList<NftChainRun> Ru
     public IReadOnlyList<string> Notes { get; init; } = Array.Empty<string>();
     /// <summary>The fwd statement that took the packet (Verdict "stolen"): where it is transmitted.</summary>
     internal FwdStmt? Fwd { get; init; }
+    /// <summary>The dup statements that ran, in order, each with the packet as it was then.</summary>
+    internal IReadOnlyList<(DupStmt Dup, byte[] Network)> Dups { get; init; } = Array.Empty<(DupStmt, byte[])>();
 }
