@@ -9,7 +9,7 @@ namespace PktFlow.Netfilter.Nftables;
 /// </summary>
 internal sealed record PayloadSetSpec(int CsumOffset, bool PseudoHeader)
 {
-    public const string Supported = "only ip ttl/dscp/ecn/id/saddr/daddr, ip6 hoplimit/dscp/ecn/flowlabel/saddr/daddr, tcp/udp/th sport/dport and tcp option maxseg size";
+    public const string Supported = "only ip ttl/dscp/ecn/id/saddr/daddr, ip6 hoplimit/dscp/ecn/flowlabel/saddr/daddr, tcp/udp/th sport/dport, ip/tcp/udp checksum and tcp option maxseg size";
 
     private static readonly Dictionary<string, PayloadSetSpec> Fields = new()
     {
@@ -19,6 +19,8 @@ internal sealed record PayloadSetSpec(int CsumOffset, bool PseudoHeader)
         ["ip6 saddr"] = new(-1, true), ["ip6 daddr"] = new(-1, true),
         ["tcp sport"] = new(16, false), ["tcp dport"] = new(16, false),
         ["udp sport"] = new(6, false), ["udp dport"] = new(6, false),
+        // a checksum written: nft_csum_replace on the field itself, then the store: the value is what stays
+        ["ip checksum"] = new(10, false), ["tcp checksum"] = new(16, false), ["udp checksum"] = new(6, false),
         // th has no checksum field of its own: nft asks for no checksum update, the L4 checksum is left stale
         ["th sport"] = new(-1, false), ["th dport"] = new(-1, false),
     };
@@ -32,7 +34,7 @@ internal sealed record PayloadSetSpec(int CsumOffset, bool PseudoHeader)
         "ether" or "vlan" => "link-layer writes are not modelled: a VLAN tag may live outside the frame (nft_payload_set_vlan) and the bridge reads the addresses again",
         "sctp" => "SCTP's CRC32c (NFT_PAYLOAD_CSUM_SCTP) is not modelled",
         "icmp" or "icmpv6" => "ICMP header writes are not modelled",
-        "ip" or "ip6" => "changing the header's version, length, protocol or checksum is not modelled",
+        "ip" or "ip6" => "changing the header's version, length or protocol is not modelled",
         _ => "this header is not written by the model",
     };
 

@@ -109,6 +109,15 @@ public class NftPayloadSetAddrTests
     }
 
     [Fact]
+    public void AChecksumSetToZeroIsZero()
+    {
+        var u = V4(17, Udp("10.1.0.2", "10.2.0.2", 5000, 53, new byte[] { 1 }));
+        Run("udp checksum set 0 ip checksum set 0", u);
+        Assert.Equal(new byte[] { 0, 0 }, u.Net[26..28]);
+        Assert.Equal(new byte[] { 0, 0 }, u.Net[10..12]);
+    }
+
+    [Fact]
     public void ValuesFromMapsAndFields()
     {
         var p = V4(6, Syn());
