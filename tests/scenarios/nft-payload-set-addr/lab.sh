@@ -48,7 +48,7 @@ table inet mangle {
         type filter hook forward priority mangle; policy accept;
         ip daddr 10.2.0.50 ip daddr set 10.2.0.2
         udp dport 7000 udp dport set 7001
-        udp dport 9000 th dport set 9001
+        th dport 9000 th dport set 9001
     }
 }
 table inet filter {
