@@ -138,11 +138,19 @@ internal static class PayloadSetData
 internal sealed class TcpMssSetStmt : NftStmt
 {
     public ushort Value;
+    /// <summary><c>set rt mtu</c>: the value is nft_rt's TCPMSS for the packet's route (none: NFT_BREAK).</summary>
+    public bool FromRoute;
     public string Text = "tcp option maxseg size";
 
     public override bool Eval(NftEvalCtx c)
     {
         var p = c.P;
+        ushort Value = this.Value;
+        if (FromRoute)
+        {
+            if (p.RtTcpMss is not { } mss) return false;
+            Value = mss;
+        }
         if (p.L4Protocol != 6 || p.TransportOffset < 0) return false;
         var net = p.MutableNetwork;
         if (net.Length < p.TransportOffset + 20) return false;

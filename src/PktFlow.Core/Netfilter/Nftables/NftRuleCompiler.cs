@@ -1068,8 +1068,9 @@ internal sealed partial class NftParser
         if (!More) throw Err(at, $"syntax error, '{sel.Text} set' needs a value");
         if (Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text))
         {
+            if (mss && Cur.Is("rt") && _s.Pos + 1 < _ruleEnd && _s.Peek(1).Is("mtu")) return RtMtuMss();
             if (mss || Cur.Is("rt"))
-                throw Err(Cur, $"unsupported: {sel.Text} set {Cur.Text}{(More && _s.Peek(1).Kind == TokKind.Word ? " " + _s.Peek(1).Text : "")} (only a constant is written; the route MTU from a rule is not modelled)");
+                throw Err(Cur, $"unsupported: {sel.Text} set {Cur.Text}{(More && _s.Peek(1).Kind == TokKind.Word ? " " + _s.Peek(1).Text : "")} (a constant or rt mtu is written to the MSS)");
             var field = (PayloadSelector)sel;
             if (field.Mask != 0) throw Err(Cur, $"unsupported: {sel.Text} set from an expression (a sub-byte field takes a constant)");
             var keyAt = Cur;
@@ -1097,6 +1098,21 @@ internal sealed partial class NftParser
         else if (lo.Length == f.Width) stmt.Constant = lo;
         else throw Err(at, $"value of {lo.Length} bytes does not fit '{sel.Text}' ({f.Width} bytes)");
         return stmt;
+    }
+
+    /// <summary>
+    /// tcp option maxseg size set rt mtu: nft_rt_get_eval's NFT_RT_TCPMSS, which nft_rt_validate allows
+    /// only in forward, output and postrouting chains (a route exists there), and only where the
+    /// family is IPv4 or IPv6.
+    /// </summary>
+    private NftStmt RtMtuMss()
+    {
+        var at = Take(); Take();
+        if (_currentChain?.Table.Family is not (NftFamily.Ip or NftFamily.Ip6 or NftFamily.Inet))
+            throw Err(at, "unsupported: rt mtu outside the ip, ip6 and inet families");
+        if (_currentChain.Hook is { } hook && hook is not (NftHookPoint.Forward or NftHookPoint.Output or NftHookPoint.Postrouting))
+            throw Err(at, $"rt mtu is only valid in forward, output and postrouting (nft_rt_validate), not in a {hook.ToString().ToLowerInvariant()} chain");
+        return new TcpMssSetStmt { FromRoute = true };
     }
 
     // ---------- relations ----------

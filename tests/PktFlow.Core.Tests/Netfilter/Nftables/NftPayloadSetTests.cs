@@ -91,6 +91,28 @@ public class NftPayloadSetTests
     }
 
     [Fact]
+    public void RtMtuTakesTheRoutesMssAndNoRouteEndsTheRule()
+    {
+        var tcp = Tcp("10.1.0.2", "10.2.0.2", 40000, 80, 1000, 0, TcpFlags.Syn, new byte[] { 2, 4, 0x05, 0xB4 });
+        var p = new FakeNftPacket { Net = Ipv4("10.1.0.2", "10.2.0.2", 6, tcp), L4Protocol = 6, TransportOffset = 20, RtTcpMss = 1260 };
+        var r = Run("tcp flags syn tcp option maxseg size set rt mtu", p);
+        Assert.Equal(new byte[] { 0x04, 0xEC }, p.Net[42..44]);
+        Assert.True(TcpChecksumOk(p.Net));
+        Assert.Contains("tcp option maxseg size set: 1460 -> 1260", r.Notes);
+        var none = Syn(1460);
+        Assert.Equal("accept", Run("tcp option maxseg size set rt mtu drop", none).Verdict); // no route yet: NFT_BREAK
+    }
+
+    [Theory]
+    [InlineData("prerouting", "rt mtu is only valid in forward, output and postrouting (nft_rt_validate), not in a prerouting chain")]
+    [InlineData("input", "not in a input chain")]
+    public void RtMtuIsRefusedWhereThereIsNoRoute(string hook, string message)
+    {
+        var e = Assert.Throws<NftParseException>(() => NftRuleset.Parse($"table inet t {{\n chain c {{ type filter hook {hook} priority 0;\n tcp option maxseg size set rt mtu\n }}\n}}", "p.nft"));
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
     public void TtlSetUpdatesTheHeaderChecksum()
     {
         var p = Syn(1460);
@@ -138,7 +160,7 @@ public class NftPayloadSetTests
     }
 
     [Theory]
-    [InlineData("tcp option maxseg size set rt mtu", "unsupported: tcp option maxseg size set rt mtu")]
+    [InlineData("tcp option maxseg size set ip ttl", "unsupported: tcp option maxseg size set ip ttl")]
     [InlineData("ip length set 10", "unsupported: payload statement 'ip length set'")]
     [InlineData("ct zone set 1", "unsupported statement 'ct zone set'")]
     [InlineData("ip dscp set 64", "does not fit 'ip dscp'")]
