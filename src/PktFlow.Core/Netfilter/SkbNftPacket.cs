@@ -155,6 +155,38 @@ internal sealed class SkbNftPacket : INftPacket
         }
     }
 
+    /// <summary>
+    /// get_tcpmss: dst_mtu of the packet's route (ipv4_mtu / ip6_mtu: a learned path MTU, else the route's
+    /// mtu metric, else the output device's) and of the output route back to the source (nf_route), the
+    /// smaller less 40 (IPv4) or 60 (IPv6) bytes of headers; TCP_MSS_DEFAULT (536) when that is out of
+    /// range. Null without an output device (no route yet).
+    /// </summary>
+    public ushort? RtTcpMss
+    {
+        get
+        {
+            if (_out is null) return null;
+            bool v6 = _skb.Protocol == EtherTypes.Ipv6;
+            var n = Network;
+            if (n.Length < (v6 ? 40 : 20)) return null;
+            IpAddr src = v6 ? IpAddr.ReadV6(n.Slice(8, 16)) : IpAddr.ReadV4(n.Slice(12, 4));
+            IpAddr dst = v6 ? IpAddr.ReadV6(n.Slice(24, 16)) : IpAddr.ReadV4(n.Slice(16, 4));
+            int mtu = DstMtu(dst, _out);
+            var back = _skb.Netns.Fib.Lookup(src, null, "lo", null, 0);
+            if (back is { Found: true, Route: { Device: { } d } r } && r.Type is Topology.RouteType.Unicast && _skb.Netns.Device(d) is { } dev)
+                mtu = Math.Min(mtu, DstMtu(src, dev, r.Mtu));
+            int minlen = v6 ? 60 : 40;
+            return mtu <= minlen || mtu > 0xffff ? (ushort)536 : (ushort)(mtu - minlen);
+        }
+    }
+
+    private int DstMtu(IpAddr to, NetDevice dev, int? routeMtu = null)
+    {
+        if (_skb.State.Pmtu.Find(to, _skb.TimestampNs) is { } learned) return learned.Mtu;
+        int metric = routeMtu ?? (_skb.Netns.Fib.Lookup(to, null, "lo", null, _skb.Mark) is { Found: true, Route: { } r } ? r.Mtu : 0);
+        return metric > 0 ? metric : dev.Mtu;
+    }
+
     public NftSock? Socket => Nft(_skb.Sk);
 
     public NftSock? FindSocket() => Nft(_skb.Sk ?? PktFlow.Socket.SockLookup.Slow(_skb));

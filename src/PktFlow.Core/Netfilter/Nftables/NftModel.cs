@@ -226,6 +226,12 @@ public interface INftPacket
     /// <summary>skb->sk: the socket tproxy assigned, or the one that sent a local packet; null for a packet without one.</summary>
     NftSock? Socket => null;
 
+    /// <summary>
+    /// nft_rt_get_eval's NFT_RT_TCPMSS (get_tcpmss): the smaller MTU of the packet's route and of the route
+    /// back to its source, less the IP and TCP headers (536 when out of range); null when the packet has no route.
+    /// </summary>
+    ushort? RtTcpMss => null;
+
     /// <summary>The socket match's lookup (nft_socket, xt_socket): skb->sk, else nf_sk_lookup_slow_v4/v6.</summary>
     NftSock? FindSocket() => null;
 
