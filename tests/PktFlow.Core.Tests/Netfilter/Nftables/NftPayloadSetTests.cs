@@ -140,7 +140,6 @@ public class NftPayloadSetTests
     [Theory]
     [InlineData("tcp option maxseg size set rt mtu", "unsupported: tcp option maxseg size set rt mtu")]
     [InlineData("ip saddr set 10.0.0.1", "unsupported: payload statement 'ip saddr set'")]
-    [InlineData("ct zone set 1", "unsupported statement 'ct zone set'")]
     [InlineData("ip dscp set 64", "does not fit 'ip dscp'")]
     public void WhatIsNotRewrittenIsRefusedNamingIt(string rule, string message)
     {
