@@ -101,6 +101,9 @@ public class CtZoneLabelTests
         }
         Assert.Equal(new[] { 1, 2 }, t.Entries.Select(e => (int)e.Zone).Order());
         Assert.Equal(CtState.Established, t.In(CtPackets.Udp(CtPackets.C, CtPackets.A, 53, 5000), false, 2, (ushort)2).State);
+        // a zone of both directions keys the reply tuple too: a reply without the template is no reply
+        // of either (6.18: ping replies left in zone 0 leave the zone's entry [UNREPLIED])
+        Assert.Equal(CtDirection.Original, t.In(CtPackets.Udp(CtPackets.C, CtPackets.A, 53, 5000), false, 2).Direction);
         // zone 0 has neither: a new entry again
         Assert.Equal(CtState.New, t.In(udp, false, 3).State);
     }
