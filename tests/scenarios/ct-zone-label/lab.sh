@@ -73,6 +73,7 @@ ip -n c2 route add default via 10.1.0.1
 ip -n srv link set lo up
 ip -n srv addr add 203.0.113.53/24 dev eth0
 ip -n srv link set eth0 up
-ip netns exec srv socat UDP-RECVFROM:53,fork SYSTEM:"echo answer" &
+# UDP is not answered: a reply racing the sending socat's close was answered with port unreachable or not
+ip netns exec srv socat -u UDP-RECV:53 /dev/null &
 ip netns exec srv socat TCP-LISTEN:80,reuseaddr,fork SYSTEM:"echo hello" &
 sleep 0.3

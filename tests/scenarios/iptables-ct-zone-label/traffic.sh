@@ -1,4 +1,4 @@
-# the same UDP 5-tuple from c1 and from c2 (10.1.0.2:5000 -> 203.0.113.53:53), each answered
+# the same UDP 5-tuple from c1 and from c2 (10.1.0.2:5000 -> 203.0.113.53:53), not answered
 ip netns exec c1 socat -u - UDP:203.0.113.53:53,sourceport=5000 <<<"from c1"
 sleep 0.3
 ip netns exec c2 socat -u - UDP:203.0.113.53:53,sourceport=5000 <<<"from c2"
