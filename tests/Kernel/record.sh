@@ -301,7 +301,16 @@ for n in "${NSS[@]}"; do
     # entries to this moment before comparing timeouts
     date +%s.%N >"$WORK/ns/$n/conntrack.time"
     for fam in ipv4 ipv6; do
-        ip netns exec "$PREFIX$n" conntrack -L -f $fam -o id 2>/dev/null || true
+        if [[ -f $SDIR/connlabel.conf ]]; then
+            # labels= names come from /etc/xtables/connlabel.conf: the scenario's file is laid over /etc
+            # in a private mount namespace for the listing only (the host's /etc is not touched)
+            mkdir -p "$WORK/etc-up/xtables" "$WORK/etc-work"
+            cp "$SDIR/connlabel.conf" "$WORK/etc-up/xtables/connlabel.conf"
+            unshare -m sh -c 'mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1,workdir=$2" /etc && shift 2 && exec "$@"' sh \
+                "$WORK/etc-up" "$WORK/etc-work" ip netns exec "$PREFIX$n" conntrack -L -f $fam -o id,labels 2>/dev/null || true
+        else
+            ip netns exec "$PREFIX$n" conntrack -L -f $fam -o id 2>/dev/null || true
+        fi
     done >"$WORK/ns/$n/conntrack.txt"
     # expectations the conntrack helpers made and no connection used yet (conntrack -L expect)
     ip netns exec "$PREFIX$n" conntrack -L expect 2>/dev/null >"$WORK/ns/$n/expect.txt" || true

@@ -80,7 +80,7 @@ public sealed partial class DatapathEngine
     /// <summary>The namespace's conntrack sysctls; a rule reading ct bytes/packets turned accounting on when it was loaded.</summary>
     private static Netfilter.Conntrack.ConntrackSettings ConntrackSettingsOf(NetNamespace ns)
     {
-        var settings = Netfilter.Conntrack.ConntrackSysctls.From(ns.Sysctls);
+        var settings = Netfilter.Conntrack.ConntrackSysctls.From(ns.Sysctls) with { LabelNames = ns.ConnLabels };
         return ns.Nft?.TurnsOnConntrackAccounting == true && !settings.Acct ? settings with { Acct = true } : settings;
     }
 

@@ -40,7 +40,7 @@ internal sealed class SkbNftPacket : INftPacket
     public NftCtInfo? Conntrack => _skb.Ct is { } ct
         ? new NftCtInfo(StateNames[(int)ct.State], DirectionNames[(int)ct.Direction], ct.Entry?.Mark ?? 0, StatusOf(ct.Entry))
         {
-            Original = ct.Entry?.Original, Reply = ct.Entry?.Reply, Zone = ct.Entry?.Zone ?? 0,
+            Original = ct.Entry?.Original, Reply = ct.Entry?.Reply, Zone = ct.Entry?.Zone ?? 0, ZoneDir = ct.Entry?.ZoneKey.Dir ?? ConntrackZone.BothDirections, Labels = ct.Entry?.Labels ?? 0,
             OriginalCounters = (ct.Entry?.OriginalPackets ?? 0, ct.Entry?.OriginalBytes ?? 0),
             ReplyCounters = (ct.Entry?.ReplyPackets ?? 0, ct.Entry?.ReplyBytes ?? 0),
             ExpirationMs = ct.Entry is { Confirmed: true } e ? (uint)Math.Clamp((e.ExpiresNs - _skb.TimestampNs) / 1_000_000, 0, uint.MaxValue) : 0,

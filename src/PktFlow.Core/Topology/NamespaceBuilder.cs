@@ -394,7 +394,10 @@ public sealed partial class NamespaceBuilder
     /// <summary>The namespace's iptables (or ip6tables) configuration as the lab's commands build it.</summary>
     public Netfilter.Iptables.IptablesState Iptables(bool v6) => v6 ? (_ipt6 ??= new(true, IptablesOptions)) : (_ipt4 ??= new(false, IptablesOptions));
 
-    private Netfilter.Iptables.IptablesLoadOptions IptablesOptions => new() { AllowUnsupported = true, CtTimeouts = _ctTimeouts };
+    private Netfilter.Iptables.IptablesLoadOptions IptablesOptions => new() { AllowUnsupported = true, CtTimeouts = _ctTimeouts, ConnLabels = ConnLabels };
+
+    /// <summary>Conntrack label names (connlabel.conf) rules and listings use; null: bit numbers only.</summary>
+    public Netfilter.Conntrack.ConnLabelMap? ConnLabels { get; init; }
 
     /// <summary>The namespace's cttimeout policies (nfct add timeout), by name.</summary>
     private readonly Dictionary<string, Netfilter.Conntrack.ConntrackTimeoutPolicy> _ctTimeouts = new();
@@ -432,7 +435,7 @@ public sealed partial class NamespaceBuilder
                 text.Append(src.Text).Append('\n');
                 line += src.Text.Count(c => c == '\n') + 1;
             }
-            try { parts.Add(Netfilter.Nftables.NftRuleset.Parse(text.ToString(), $"{Name} ruleset")); }
+            try { parts.Add(Netfilter.Nftables.NftRuleset.Parse(text.ToString(), $"{Name} ruleset", new Netfilter.Nftables.NftLoadOptions { ConnLabels = ConnLabels })); }
             catch (Netfilter.Nftables.NftParseException e)
             {
                 var (start, source) = starts.Last(s => s.Line <= e.Line);
@@ -442,7 +445,7 @@ public sealed partial class NamespaceBuilder
         }
         foreach (var src in _nft.Where(x => x.Kind == "nft-json"))
         {
-            try { parts.Add(Netfilter.Nftables.NftRuleset.ParseJson(src.Text, src.File, new Netfilter.Nftables.NftLoadOptions { AllowUnsupported = src.AllowUnsupported })); }
+            try { parts.Add(Netfilter.Nftables.NftRuleset.ParseJson(src.Text, src.File, new Netfilter.Nftables.NftLoadOptions { AllowUnsupported = src.AllowUnsupported, ConnLabels = ConnLabels })); }
             catch (Netfilter.Nftables.NftParseException e)
             {
                 var where = e.JsonPath is not null ? $"{e.JsonPath}: " : "";
@@ -451,7 +454,7 @@ public sealed partial class NamespaceBuilder
         }
         foreach (var src in _nft.Where(x => x.Kind is "iptables" or "ip6tables"))
         {
-            try { parts.Add(Netfilter.Iptables.IptablesRestore.Load(src.Text, src.File, src.Kind == "ip6tables", new Netfilter.Iptables.IptablesLoadOptions { AllowUnsupported = true })); }
+            try { parts.Add(Netfilter.Iptables.IptablesRestore.Load(src.Text, src.File, src.Kind == "ip6tables", new Netfilter.Iptables.IptablesLoadOptions { AllowUnsupported = true, ConnLabels = ConnLabels })); }
             catch (Netfilter.Iptables.IptablesParseException e)
             {
                 var message = e.Message[(e.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..];
@@ -608,6 +611,7 @@ public sealed partial class NamespaceBuilder
         ns.FdbEntries = _fdb.ToList();
         ns.ClientSockets = _clientSockets.ToList();
         ns.Tc = BuildTc();
+        ns.ConnLabels = ConnLabels;
         return ns;
     }
 }

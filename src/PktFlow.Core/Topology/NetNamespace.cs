@@ -26,7 +26,7 @@ public sealed class NetNamespace
             // Decided once: it is read at every hook of every packet.
             UsesConntrack = value is { } rs && rs.Tables.SelectMany(t => t.Chains)
                 .Any(c => c.Type == "nat" || c.Rules.Any(r => NamesCt(r.Text, r.Comment)
-                    || r.Stmts.Any(s => s is Netfilter.Iptables.CtTemplateTimeoutStmt))); // xt_CT: nf_ct_netns_get
+                    || r.Stmts.Any(s => s is Netfilter.Iptables.CtTemplateTimeoutStmt or Netfilter.Iptables.CtTemplateZoneStmt or Netfilter.Iptables.ConnlabelMatch))); // xt_CT: nf_ct_netns_get
         }
     }
 
@@ -44,6 +44,8 @@ public sealed class NetNamespace
     private Netfilter.Nftables.NftRuleset? _nft;
     /// <summary>True when something in the namespace needs conntrack (ct expressions, NAT chains), as loading nf_conntrack does.</summary>
     public bool UsesConntrack { get; private set; }
+    /// <summary>Conntrack label names (the lab's connlabel.conf) that conntrack listings print; null: none.</summary>
+    public Netfilter.Conntrack.ConnLabelMap? ConnLabels { get; internal set; }
     /// <summary>Receiving FOU/GUE ports (`ip fou add`).</summary>
     public IReadOnlyList<FouPort> FouPorts { get; internal set; } = Array.Empty<FouPort>();
     /// <summary>Whether the ipip module's IPPROTO_IPIP handler (tunnel4_rcv -> ipip_rcv) is there: it comes with any ipip device (or `modprobe ipip`).</summary>

@@ -343,6 +343,7 @@ def parse_conntrack(path):
             e["timeout"] = int(w[2])
         tuples = []
         flags = []
+        after_use = False  # -o id prints id= after use=; -o labels prints labels= after that
         for tok in w[3:]:
             if tok.startswith("[") and tok.endswith("]"):
                 flags.append(tok[1:-1])
@@ -350,13 +351,18 @@ def parse_conntrack(path):
                 k, v = tok.split("=", 1)
                 if k == "src":
                     tuples.append({})
-                if k in ("mark", "use", "zone", "secctx", "labels", "helper"):
+                if k in ("mark", "use", "zone", "secctx", "labels", "helper", "zone-orig", "zone-reply"):
                     if k in ("mark", "zone"):
                         e[k] = int(v) if v.isdigit() else v
+                    if k in ("zone-orig", "zone-reply"):
+                        e["zoneOrig" if k == "zone-orig" else "zoneReply"] = int(v)
                     if k == "helper":
                         e[k] = v
+                    if k == "labels":
+                        e[k] = [x for x in v.split(",") if x]
+                    after_use |= k == "use"
                     continue
-                if k == "id" and tok is w[-1]:
+                if k == "id" and after_use:
                     e["id"] = int(v)
                     continue
                 if tuples:

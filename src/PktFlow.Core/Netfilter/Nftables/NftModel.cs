@@ -15,6 +15,8 @@ public sealed class NftLoadOptions
     public bool AllowIncludes { get; init; } = true;
     /// <summary>Directory relative paths of includes resolve against when the file name has none.</summary>
     public string? BaseDirectory { get; init; }
+    /// <summary>Conntrack label names (what nft reads from /etc/connlabel.conf); null: only bit numbers are taken.</summary>
+    public Conntrack.ConnLabelMap? ConnLabels { get; init; }
 }
 
 /// <summary>A load error: "file:line:col: message", or "file: json.path: message" for JSON input.</summary>
@@ -186,6 +188,9 @@ public sealed record NftCtInfo(string State, string Direction, uint Mark, string
     public Conntrack.ConntrackTuple? Original { get; init; }
     public Conntrack.ConntrackTuple? Reply { get; init; }
     public ushort Zone { get; init; }
+    /// <summary>The directions the zone applies to (<see cref="Conntrack.ConntrackZone"/>), and the connection's labels.</summary>
+    public byte ZoneDir { get; init; } = Conntrack.ConntrackZone.BothDirections;
+    public UInt128 Labels { get; init; }
     /// <summary>The connection's accounting (nf_conn_acct), per direction: packets and bytes.</summary>
     public (ulong Packets, ulong Bytes) OriginalCounters { get; init; }
     public (ulong Packets, ulong Bytes) ReplyCounters { get; init; }
@@ -294,6 +299,10 @@ public sealed record NftHookResult(string Verdict, IReadOnlyList<NftChainRun> Ru
     public NftObject? CtHelper { get; init; }
     /// <summary>The helper of a conntrack template (iptables <c>-j CT --helper</c>), for nf_conntrack_in.</summary>
     public Conntrack.ConntrackHelper? CtTemplateHelper { get; init; }
+    /// <summary>The zone of a conntrack template (<c>ct zone set</c>, <c>-j CT --zone</c>), for nf_conntrack_in.</summary>
+    public Conntrack.ConntrackZone? CtTemplateZone { get; init; }
+    /// <summary>The connection's labels as rules left them (<c>ct label set</c>, connlabel --set), for the conntrack entry.</summary>
+    public UInt128? CtLabels { get; init; }
     public bool Notrack { get; init; }
     public IReadOnlyList<NftRule> UnsupportedRules { get; init; } = Array.Empty<NftRule>();
     /// <summary>What rules met that the model cannot know ("unsupported: ..."): their expression did not match.</summary>

@@ -181,6 +181,13 @@ internal sealed partial class NftParser
                 if (_s.Peek(1).Is("expiration") && _s.Peek(2).Is("set"))
                     throw Err(t, "Could not process rule: Operation not supported (ct expiration set: the kernel cannot set a connection's timeout from a rule)");
                 if (_s.Peek(1).Text is "helper" or "timeout" or "expectation" && _s.Peek(2).Is("set")) return CtObjectSet();
+                if (_s.Peek(1).Is("zone") && _s.Peek(2).Is("set")) { Take(); Take(); Take(); return CtZoneSet(Conntrack.ConntrackZone.BothDirections); }
+                if (_s.Peek(1).Text is "original" or "reply" && _s.Peek(2).Is("zone") && _s.Peek(3).Is("set"))
+                {
+                    Take(); var d = Take(); Take(); Take();
+                    return CtZoneSet(d.Text == "original" ? Conntrack.ConntrackZone.OriginalDirection : Conntrack.ConntrackZone.ReplyDirection);
+                }
+                if (_s.Peek(1).Is("label")) { Take(); Take(); return CtLabel(); }
                 break;
             case "mark":
                 if (_s.Peek(1).Is("set")) { Take(); Take(); return SetMark(ct: false); }
@@ -738,6 +745,10 @@ internal sealed partial class NftParser
             var k = Take();
             bool? reply = k.Text switch { "original" => false, "reply" => true, _ => null };
             if (reply is not null) k = Take();
+            if (k.Text == "zone")
+                return new CtTupleSelector(NftType.Int2) { Key = CtTupleKey.Zone, Reply = reply == true, Directed = reply is not null, Text = reply is null ? "ct zone" : $"ct {(reply.Value ? "reply" : "original")} zone" };
+            if (k.Text == "id")
+                throw Err(k, "unsupported: ct id (the kernel's id is a hash of the connection's addresses in kernel memory, siphashed with a boot-time secret: no replay can reproduce it)");
             if (CtTuple(k, reply ?? false) is { } tuple) return tuple;
             if (k.Text is "bytes" or "packets" or "avgpkt")
             {

@@ -162,7 +162,6 @@ public class NftPayloadSetTests
     [Theory]
     [InlineData("tcp option maxseg size set ip ttl", "unsupported: tcp option maxseg size set ip ttl")]
     [InlineData("ip length set 10", "unsupported: payload statement 'ip length set'")]
-    [InlineData("ct zone set 1", "unsupported statement 'ct zone set'")]
     [InlineData("ip dscp set 64", "does not fit 'ip dscp'")]
     [InlineData("ether saddr set 02:00:00:00:00:01", "link-layer writes are not modelled")]
     [InlineData("ip protocol set 17", "unsupported: payload statement 'ip protocol set'")]

@@ -489,9 +489,10 @@ internal sealed class NftJsonTokens
         var target = (kind, field) switch
         {
             ("meta", "mark") => "meta mark", ("ct", "mark") => "ct mark", ("meta", "nftrace") => "meta nftrace", ("meta", "priority") => "meta priority", ("ct", "event") => "ct event", ("ct", "expiration") => "ct expiration",
+            ("ct", "zone") => Opt(sel, "dir") is { } zd ? $"ct {Scalar(zd, $"{p}.key.ct.dir")} zone" : "ct zone", ("ct", "label") => "ct label",
             _ => throw Err($"{p}.key", kind, $"unsupported statement '{(field == "?" ? kind : $"{kind} {field}")} set'"),
         };
-        if (kind == "ct" && Opt(sel, "dir") is not null) throw Err($"{p}.key.ct.dir", "dir", "unsupported statement 'ct mark set' with a direction");
+        if (kind == "ct" && field != "zone" && Opt(sel, "dir") is not null) throw Err($"{p}.key.ct.dir", "dir", "unsupported statement 'ct mark set' with a direction");
         foreach (var w in target.Split(' ')) W(w, $"{p}.key");
         W("set", p);
         var value = Prop(v, "value", p);
