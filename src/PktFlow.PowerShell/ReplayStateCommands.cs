@@ -110,3 +110,20 @@ public sealed class GetPktFlowRouteCacheCommand : ReplayStateCommand
             foreach (var e in s.RouteCache(Namespace)) WriteObject(e);
     }
 }
+
+/// <summary>Get-PktFlowSocket: the TCP sockets each namespace has after a replay (lab listeners, connections with their state), like ss -tan.</summary>
+[Cmdlet(VerbsCommon.Get, "PktFlowSocket")]
+[OutputType(typeof(PktFlow.Socket.SocketListing))]
+public sealed class GetPktFlowSocketCommand : ReplayStateCommand
+{
+    /// <summary>Only sockets in this state (LISTEN, ESTABLISHED, TIME_WAIT, ...).</summary>
+    [Parameter]
+    public string? TcpState { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var s in States())
+            foreach (var e in s.Sockets(Namespace))
+                if (TcpState is null || string.Equals(e.State, TcpState, StringComparison.OrdinalIgnoreCase)) WriteObject(e);
+    }
+}

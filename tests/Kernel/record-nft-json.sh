@@ -27,9 +27,10 @@ for file in "$TEXT"/*/*.nft; do
     [[ -n ${PFNJ_SCENARIO:-} && $scenario != "$PFNJ_SCENARIO" ]] && continue
     ip netns del "$NS" 2>/dev/null || true
     ip netns add "$NS"
-    # netdev chains need their device to exist (device eth0 / device "eth0"); no dummy module here: a veth
+    # netdev chains need their device to exist (device eth0 / device "eth0"), and so do netdev dup and
+    # fwd statements (dup to "eth3"); no dummy module here: a veth
     n=0
-    for dev in $(grep -oE 'device "?[A-Za-z0-9_.-]+' "$file" | sed -E 's/device "?//' | sort -u); do
+    for dev in $({ grep -oE 'device "?[A-Za-z0-9_.-]+' "$file" | sed -E 's/device "?//'; grep -oE '(dup|fwd) to "[A-Za-z0-9_.-]+' "$file" | sed -E 's/.* to "//'; } | sort -u); do
         ip -n "$NS" link add "$dev" type veth peer name "pfnj-p$((n++))"   # the peer stays in this namespace
     done
     ip netns exec "$NS" nft -f "$file"

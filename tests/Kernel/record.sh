@@ -174,6 +174,14 @@ for n in "${NSS[@]}"; do
     ip -n "$full" netns list-id >"$d/listid.txt" 2>/dev/null || true
     ip netns exec "$full" nft -a -s list ruleset >"$d/ruleset.txt"
     ip netns exec "$full" nft -j list ruleset >"$d/ruleset.json"
+    # tc filters as `tc filter show` prints them, under "dev D ingress|egress" lines (the snapshot format
+    # TcShowParser reads): kept with --keep-work, to check that parser against real output
+    for dev in $("$PY" -c 'import json,sys; print(" ".join(l["ifname"] for l in json.load(open(sys.argv[1]))))' "$d/link.json"); do
+        for dir in ingress egress; do
+            out=$(tc -n "$full" filter show dev "$dev" "$dir" 2>/dev/null) || continue
+            [[ -z $out ]] || printf 'dev %s %s\n%s\n' "$dev" "$dir" "$out"
+        done
+    done >"$d/tc.txt"
 done
 # "wire": "NS/any": wire.pcap is NS's own tcpdump -i any (every device, cooked v2), not one device's
 [[ $WIRE_DEV == any ]] || ip -n "$PREFIX$WIRE_NS" link show "$WIRE_DEV" >/dev/null || { log "wire device $WIRE_DEV not in $WIRE_NS"; exit 1; }
@@ -293,7 +301,16 @@ for n in "${NSS[@]}"; do
     # entries to this moment before comparing timeouts
     date +%s.%N >"$WORK/ns/$n/conntrack.time"
     for fam in ipv4 ipv6; do
-        ip netns exec "$PREFIX$n" conntrack -L -f $fam -o id 2>/dev/null || true
+        if [[ -f $SDIR/connlabel.conf ]]; then
+            # labels= names come from /etc/xtables/connlabel.conf: the scenario's file is laid over /etc
+            # in a private mount namespace for the listing only (the host's /etc is not touched)
+            mkdir -p "$WORK/etc-up/xtables" "$WORK/etc-work"
+            cp "$SDIR/connlabel.conf" "$WORK/etc-up/xtables/connlabel.conf"
+            unshare -m sh -c 'mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1,workdir=$2" /etc && shift 2 && exec "$@"' sh \
+                "$WORK/etc-up" "$WORK/etc-work" ip netns exec "$PREFIX$n" conntrack -L -f $fam -o id,labels 2>/dev/null || true
+        else
+            ip netns exec "$PREFIX$n" conntrack -L -f $fam -o id 2>/dev/null || true
+        fi
     done >"$WORK/ns/$n/conntrack.txt"
     # expectations the conntrack helpers made and no connection used yet (conntrack -L expect)
     ip netns exec "$PREFIX$n" conntrack -L expect 2>/dev/null >"$WORK/ns/$n/expect.txt" || true

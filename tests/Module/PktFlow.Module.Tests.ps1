@@ -37,7 +37,7 @@ AfterAll {
 Describe 'Module' {
     It 'exports its cmdlets' {
         $names = (Get-Module PktFlow).ExportedCmdlets.Keys | Sort-Object
-        $names | Should -Be @('Compare-PktFlowKernel', 'Get-PktFlowConntrack', 'Get-PktFlowCounter', 'Get-PktFlowDevice', 'Get-PktFlowNexthop', 'Get-PktFlowRoute', 'Get-PktFlowRouteCache', 'Get-PktFlowRule', 'Get-PktFlowSet', 'Import-PktFlowTopology', 'Invoke-PacketFlow', 'New-PktFlowTopology', 'Show-PacketFlow')
+        $names | Should -Be @('Compare-PktFlowKernel', 'Get-PktFlowConntrack', 'Get-PktFlowCounter', 'Get-PktFlowDevice', 'Get-PktFlowNexthop', 'Get-PktFlowRoute', 'Get-PktFlowRouteCache', 'Get-PktFlowRule', 'Get-PktFlowSet', 'Get-PktFlowSocket', 'Import-PktFlowTopology', 'Invoke-PacketFlow', 'New-PktFlowTopology', 'Show-PacketFlow')
     }
     It 'declares PacketTrace as the output of Invoke-PacketFlow' {
         (Get-Command Invoke-PacketFlow).OutputType.Type | Should -Be ([PktFlow.PacketTrace])
@@ -342,6 +342,25 @@ Describe 'State after a replay' {
         # at the end (mtu_expires 15 s): only the one learned again from the last packet too big
         $null = Invoke-PacketFlow -Pcap (Join-Path $dir 'wire.pcap') -Lab (Join-Path $dir 'lab.sh') -InjectAt host/eth0 -WarningAction SilentlyContinue
         (Get-PktFlowRouteCache host).Destination | Should -Be '2001:db8:3::2'
+    }
+    It 'lists the TCP sockets with their own state like ss -tan (Get-PktFlowSocket): TIME_WAIT with its timer, then gone' {
+        $dir = Join-Path $root 'tests/scenarios/tproxy-timewait'
+        # after frame 43 the host's ends of three connections it closed first are in TIME_WAIT
+        $null = Invoke-PacketFlow -Pcap (Join-Path $dir 'wire.pcap') -Lab (Join-Path $dir 'lab.sh') -InjectAt host/eth0 -First 43
+        $host_ = Get-PktFlowSocket host
+        ($host_ | Where-Object State -eq 'LISTEN').Local | Should -Be @('*:8080', '*:9000')
+        $tw = Get-PktFlowSocket host -TcpState TIME_WAIT
+        $tw.Local | Should -Be @('198.51.100.10:80', '198.51.100.10:82', '10.1.0.1:9000')
+        $tw.Peer | Should -Be @('10.1.0.2:40001', '10.1.0.2:40002', '10.1.0.2:40004')
+        $tw[0].Transparent | Should -BeTrue
+        $tw[2].Transparent | Should -BeFalse
+        $tw | ForEach-Object { $_.Timer.TotalSeconds | Should -BeGreaterThan 50 }
+        ($tw | Format-Table | Out-String) | Should -Match 'TIME_WAIT\s+10\.1\.0\.1:9000'
+        # the client's ends were closed (LAST_ACK, then the ACK of its FIN): nothing left there
+        Get-PktFlowSocket client | Should -BeNullOrEmpty
+        # at the end every TIME_WAIT socket has been reused, killed by a reset or has expired (60 s)
+        $null = Invoke-PacketFlow -Pcap (Join-Path $dir 'wire.pcap') -Lab (Join-Path $dir 'lab.sh') -InjectAt host/eth0
+        Get-PktFlowSocket host -TcpState TIME_WAIT | Should -BeNullOrEmpty
     }
     It 'lists packets and bytes per direction when accounting is on (Get-PktFlowConntrack), as the kernel did in ct-acct-expiration' {
         $dir = Join-Path $root 'tests/scenarios/ct-acct-expiration'

@@ -23,49 +23,81 @@ public sealed class ChildTraces
     internal PacketTrace[] Trace(DatapathEngine engine, TraceBuilder parent, string file, long frame, long timestampNs, InjectionPoint? wire)
     {
         if (parent.Emitted.Count == 0) return Array.Empty<PacketTrace>();
-        var children = new PacketTrace[parent.Emitted.Count];
-        for (int i = 0; i < children.Length; i++)
+        var children = new List<PacketTrace>(parent.Emitted.Count);
+        foreach (var p in parent.Emitted) Add(engine, p, p.Copy?.Traced ?? TraceOne(engine, p, file, frame, timestampNs), wire, children);
+        return children.ToArray();
+    }
+
+    /// <summary>
+    /// A copy the kernel hands on synchronously (dev_queue_xmit, netif_receive_skb, ip_local_out from
+    /// inside the hook or action that made it) is walked at once, before the original goes on: what
+    /// it changes on its way (a conntrack entry, the copies a capture shows) comes first, as in the kernel.
+    /// </summary>
+    internal void TraceNow(DatapathEngine engine, GeneratedPacket p, string file, long frame, long timestampNs) =>
+        p.Copy!.Traced = TraceOne(engine, p, file, frame, timestampNs);
+
+    private TracedChild TraceOne(DatapathEngine engine, GeneratedPacket p, string file, long frame, long timestampNs)
+    {
+        var skb = p.Copy?.Skb ?? new SkBuff(p.Network) { Netns = p.Namespace, Dev = p.Device, Engine = engine, TimestampNs = timestampNs, Protocol = p.Protocol, NetworkHeader = 0, Ct = p.Ct, Mark = p.Mark };
+        var t = _sparePath is { } spare ? new TraceBuilder(spare) : new TraceBuilder();
+        _sparePath = null;
+        var copies = engine.BeginChildCopies();
+        if (p.Copy is { } copy)
         {
-            var p = parent.Emitted[i];
-            var skb = new SkBuff(p.Network) { Netns = p.Namespace, Dev = p.Device, Engine = engine, TimestampNs = timestampNs, Protocol = p.Protocol, NetworkHeader = 0, Ct = p.Ct, Mark = p.Mark };
-            var t = _sparePath is { } spare ? new TraceBuilder(spare) : new TraceBuilder();
-            _sparePath = null;
-            var copies = engine.BeginChildCopies();
-            if (p.Protocol == EtherTypes.Arp)
-            {
-                skb.SetEthernet(p.LinkDestination ?? MacAddress.Broadcast, p.Device.Mac);
-                IPv4.ArpSend.Xmit(skb, t, p.Device, p.Description);
-            }
-            else
-            {
-                var (src, dst) = Addresses(p.Protocol, p.Network);
-                t.Stage(skb, StageName(p.Function), p.Function, Verdict.Pass, p.Description);
-                if (p.MarkSource is { } why) t.Note($"skb mark 0x{p.Mark:x}: {why}");
-                IPv4.IpLocalOut.Send(skb, t, src, dst, p.Device, p.HashedPacket, built: true);
-            }
-            if (!t.Ended) throw new InvalidOperationException($"frame {frame}: a generated packet's walk ended without a fate (model bug)");
-            // What it generated in turn is described, not traced: children are one level deep.
-            var child = new PacketTrace
-            {
-                File = file, Frame = frame, TimestampNs = timestampNs,
-                Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(timestampNs / 1_000_000).AddTicks(timestampNs % 1_000_000 / 100),
-                Length = p.Network.Length + 14, CapturedLength = p.Network.Length + 14,
-                Summary = PacketSummary.Format(p.Network, p.Protocol), Ingress = $"{p.Namespace.Name}/{p.Device.Name}",
-                Path = t.PathArray(out _sparePath), Route = t.Route, Egress = t.Egress, Fate = t.Fate!.Value, Reason = t.Reason,
-                Generated = t.Generated.ToArray(), Notes = t.Notes.ToArray(), CausedBy = frame, GeneratedBy = p.Function, GeneratedNetwork = p.Network,
-            };
-            children[i] = child;
-            engine.EndChildCopies(copies, child);
-            // a capture of every device of the namespace sees it leave by whichever device it leaves by
-            if (wire is not null && LeavesBy(child, wire.Namespace.Name, engine.CopiesIn == wire.Namespace ? null : wire.Device.Name))
-            {
-                // p.Network is the packet as built: the walk edits the skb's own copy
-                string firstKey = Key(p.Protocol, p.Network) ?? "";
-                Remember(firstKey, child);
-                if (Key(skb.Protocol, skb.Network) is { } lastKey && lastKey != firstKey) Remember(lastKey, child); // after NAT
-            }
+            // a copy of the packet: from the stage that made it on, its own way
+            t.Stage(skb, StageName(p.Function), p.Function, Verdict.Pass, p.Description);
+            copy.Walk(skb, t);
         }
-        return children;
+        else if (p.Protocol == EtherTypes.Arp)
+        {
+            skb.SetEthernet(p.LinkDestination ?? MacAddress.Broadcast, p.Device.Mac);
+            IPv4.ArpSend.Xmit(skb, t, p.Device, p.Description);
+        }
+        else
+        {
+            var (src, dst) = Addresses(p.Protocol, p.Network);
+            t.Stage(skb, StageName(p.Function), p.Function, Verdict.Pass, p.Description);
+            if (p.MarkSource is { } why) t.Note($"skb mark 0x{p.Mark:x}: {why}");
+            IPv4.IpLocalOut.Send(skb, t, src, dst, p.Device, p.HashedPacket, built: true);
+        }
+        if (!t.Ended) throw new InvalidOperationException($"frame {frame}: a generated packet's walk ended without a fate (model bug)");
+        // What it generated in turn is described, not traced (children are one level deep), except copies of it, traced already.
+        var child = new PacketTrace
+        {
+            File = file, Frame = frame, TimestampNs = timestampNs,
+            Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(timestampNs / 1_000_000).AddTicks(timestampNs % 1_000_000 / 100),
+            Length = p.Network.Length + 14, CapturedLength = p.Network.Length + 14,
+            Summary = PacketSummary.Format(p.Network, p.Protocol), Ingress = $"{p.Namespace.Name}/{p.Device.Name}",
+            Path = t.PathArray(out _sparePath), Route = t.Route, Egress = t.Egress, Fate = t.Fate!.Value, Reason = t.Reason,
+            Generated = t.Generated.ToArray(), Notes = t.Notes.ToArray(), CausedBy = frame, GeneratedBy = p.Function, GeneratedNetwork = p.Network,
+        };
+        engine.EndChildCopies(copies, child);
+        var copiesOfIt = t.Emitted.Where(e => e.Copy is not null).ToArray();
+        return new TracedChild(child, Key(skb.Protocol, skb.Network), copiesOfIt);
+    }
+
+    /// <summary>A child as walked: its trace, its key as it left (after NAT), and the copies made of it on its way.</summary>
+    internal sealed record TracedChild(PacketTrace Trace, string? LastKey, IReadOnlyList<GeneratedPacket> Copies);
+
+    private void Add(DatapathEngine engine, GeneratedPacket p, TracedChild traced, InjectionPoint? wire, List<PacketTrace> children)
+    {
+        var child = traced.Trace;
+        children.Add(child);
+        // a copy received on a device (mirred ingress): a capture there shows it arriving
+        if (wire is not null && p.Copy is { Received: true } && p.Namespace == wire.Namespace
+            && (engine.CopiesIn == wire.Namespace || p.Device == wire.Device) && Key(p.Protocol, p.Network) is { } rxKey)
+            Remember(Arriving(p.Device.Name, rxKey), child);
+        // a capture of every device of the namespace sees it leave by whichever device it leaves by
+        else if (wire is not null && LeavesBy(child, wire.Namespace.Name, engine.CopiesIn == wire.Namespace ? null : wire.Device.Name))
+        {
+            // p.Network is the packet as built: the walk edits the skb's own copy
+            string firstKey = Key(p.Protocol, p.Network) ?? "";
+            Remember(firstKey, child);
+            if (traced.LastKey is { } lastKey && lastKey != firstKey) Remember(lastKey, child); // after NAT
+        }
+        // copies made of a child (a mirred clone mirrored again) are children of the same frame; the nest limit bounds them
+        foreach (var c in traced.Copies)
+            if (c.Copy!.Traced is { } done) Add(engine, c, done, wire, children);
     }
 
     /// <summary>Whether a trace shows the packet sent on namespace/device (where a capture of that device sees it leave); a null device: on any device of the namespace.</summary>
@@ -77,9 +109,18 @@ public sealed class ChildTraces
     }
 
     /// <summary>The child a frame leaving the capture point is, if the model built it; it is then no longer pending.</summary>
-    internal PacketTrace? Match(ushort protocol, ReadOnlySpan<byte> network)
+    internal PacketTrace? Match(ushort protocol, ReadOnlySpan<byte> network) => Key(protocol, network) is { } key ? Take(key) : null;
+
+    /// <summary>The copy a frame arriving on <paramref name="device"/> is (a clone mirred to that device's ingress), if the model made it.</summary>
+    internal PacketTrace? MatchArriving(string device, ushort protocol, ReadOnlySpan<byte> network) =>
+        _pending.Count > 0 && Key(protocol, network) is { } key ? Take(Arriving(device, key)) : null;
+
+    /// <summary>Arriving copies are kept apart from children leaving, by device.</summary>
+    private static string Arriving(string device, string key) => "<" + device + "<" + key;
+
+    private PacketTrace? Take(string key)
     {
-        if (Key(protocol, network) is not { } key || !_pending.TryGetValue(key, out var q) || q.Count == 0) return null;
+        if (!_pending.TryGetValue(key, out var q) || q.Count == 0) return null;
         var child = q.Dequeue();
         if (q.Count == 0) _pending.Remove(key);
         return child;
@@ -98,7 +139,8 @@ public sealed class ChildTraces
     /// <summary>
     /// What identifies a generated packet on the wire: addresses, protocol and the transport header
     /// without checksums (ICMP type, code, rest of header and up to 40 bytes of the quoted packet or echo
-    /// data; TCP ports, sequence and acknowledgment numbers and flags), or the whole ARP payload. TTL, IP
+    /// data; TCP ports, sequence and acknowledgment numbers and flags; UDP ports, length and up to 32
+    /// bytes of data, which only copies of packets are), or the whole ARP payload. TTL, IP
     /// id, TOS and the IPv6 flow label are left out: the IP id and flow label come from per-boot hashes
     /// the model cannot know, and TTL changes on the way.
     /// </summary>
@@ -139,6 +181,15 @@ public sealed class ChildTraces
             n += rest.Length;
         }
         else if (proto == IpProtocol.Tcp && l4.Length >= 14) { l4[..14].CopyTo(k[n..]); n += 14; }
+        else if (proto == IpProtocol.Udp && l4.Length >= 8)
+        {
+            // only copies of packets (mirred, dup) are UDP: ports, length and the first bytes of data
+            l4[..6].CopyTo(k[n..]);
+            n += 6;
+            var data = l4[8..Math.Min(l4.Length, 40)];
+            data.CopyTo(k[n..]);
+            n += data.Length;
+        }
         else return null;
         return KeyText(k[..n]);
     }

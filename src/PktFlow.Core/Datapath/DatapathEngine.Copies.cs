@@ -64,7 +64,7 @@ public sealed partial class DatapathEngine
     private bool TryCopy(SkBuff skb, TraceBuilder t, InjectionPoint at, bool outbound, ref long? copyOf)
     {
         if (CopiesIn is null || at.Namespace != CopiesIn || Mode != ReplayMode.Observe || CopyKey(skb) is not { } key) return false;
-        if (!_copies.TryMatch(Crossing(at.Device, outbound), key, skb.TimestampNs, out _, out var origin) || origin is not { Frame: > 0 and var frame }) return false;
+        if (!_copies.TryTake(Crossing(at.Device, outbound), key, skb.TimestampNs, out _, out var origin) || origin is not { Frame: > 0 and var frame }) return false;
         _tracing = null;
         copyOf = frame;
         t.Stage(skb, "Observed", outbound ? "dev_queue_xmit_nit" : "__netif_receive_skb_core", Verdict.Pass,
@@ -87,10 +87,12 @@ public sealed partial class DatapathEngine
         _childCopies.AddOrUpdate(child, origin);
     }
 
-    /// <summary>A frame showed this child: its other crossings are now copies of that frame.</summary>
-    private void AdoptChildCopies(PacketTrace child, long frame)
+    /// <summary>A frame showed this child (its crossing <paramref name="shown"/>): its other crossings are now copies of that frame.</summary>
+    private void AdoptChildCopies(PacketTrace child, long frame, string shown, string? key)
     {
-        if (_childCopies.TryGetValue(child, out var origin)) origin.Frame = frame;
+        if (!_childCopies.TryGetValue(child, out var origin)) return;
+        origin.Frame = frame;
+        if (key is not null) _copies.Forget(shown, key, origin);
     }
 
     /// <summary>Starts remembering the crossings of the packet about to be traced (multi-device captures only).</summary>

@@ -28,15 +28,7 @@ public sealed partial class DatapathEngine
         if (_children.Match(skb.Protocol, l3) is { } child)
         {
             // The packet the model built for an earlier frame: it takes that child's trace.
-            causedBy = child.CausedBy;
-            recognised = child;
-            AdoptChildCopies(child, frameNumber);
-            foreach (var e in child.Path) t.Add(e);
-            foreach (var n in child.Notes) t.Note(n);
-            foreach (var g in child.Generated) t.Generate(g);
-            t.Note($"sent by the kernel in answer to frame {child.CausedBy} ({child.GeneratedBy}): the child trace of that frame");
-            t.Route = child.Route;
-            t.End(child.Fate, child.Reason, child.Egress);
+            TakeChild(child, skb, t, at, outbound: true, frameNumber, ref causedBy, ref recognised);
             return;
         }
         if (ForwardedBack(skb, t, at)) return;
@@ -107,6 +99,31 @@ public sealed partial class DatapathEngine
         t.Unsupported(skb, $"{src} > {dst} leaves {at} but is neither from this host nor a forward the model predicted from an earlier frame");
     }
 
+    /// <summary>A frame that shows a child trace of an earlier frame (a packet the kernel built or copied): it takes that trace.</summary>
+    private void TakeChild(PacketTrace child, SkBuff skb, TraceBuilder t, InjectionPoint at, bool outbound, long frameNumber, ref long? causedBy, ref PacketTrace? recognised)
+    {
+        causedBy = child.CausedBy;
+        recognised = child;
+        AdoptChildCopies(child, frameNumber, Crossing(at.Device, outbound), CopyKey(skb));
+        foreach (var e in child.Path) t.Add(e);
+        foreach (var n in child.Notes) t.Note(n);
+        foreach (var g in child.Generated) t.Generate(g);
+        t.Note($"{(child.GeneratedBy is "tcf_mirred_act" or "nf_dup_ipv4" or "nf_dup_ipv6" or "nf_dup_netdev_egress" ? "a copy the kernel made of" : "sent by the kernel in answer to")} frame {child.CausedBy} ({child.GeneratedBy}): the child trace of that frame");
+        t.Route = child.Route;
+        t.End(child.Fate, child.Reason, child.Egress);
+    }
+
+    /// <summary>
+    /// A frame arriving on a device that is a copy an earlier frame's packet was mirred to (tc mirred
+    /// ingress mirror: netif_receive_skb of a clone on that device): it takes that copy's child trace.
+    /// </summary>
+    private bool ObserveArrivingCopy(SkBuff skb, TraceBuilder t, InjectionPoint at, long frameNumber, ref long? causedBy, ref PacketTrace? recognised)
+    {
+        if (Mode != ReplayMode.Observe || _children.MatchArriving(at.Device.Name, skb.Protocol, skb.Network) is not { } child) return false;
+        TakeChild(child, skb, t, at, outbound: false, frameNumber, ref causedBy, ref recognised);
+        return true;
+    }
+
     /// <summary>
     /// The namespace whose transparent listener took the connection this packet belongs to: it answers
     /// from the address the client asked for, which is none of its own (IP_TRANSPARENT).
@@ -116,11 +133,7 @@ public sealed partial class DatapathEngine
         if (!ConntrackTable.TryTuple(skb.Network, skb.Protocol == EtherTypes.Ipv6, out var tuple)) return null;
         var key = (tuple.Protocol, tuple.Source, tuple.SourcePort, tuple.Destination, tuple.DestinationPort);
         foreach (var ns in Topology.Namespaces)
-            if (StateOf(ns).TransparentConnections.ContainsKey(key))
-            {
-                StateOf(ns).ConnectedSockets.Add(key, skb.TimestampNs);
-                return ns;
-            }
+            if (StateOf(ns).TransparentConnections.ContainsKey(key)) return ns;
         return null;
     }
 

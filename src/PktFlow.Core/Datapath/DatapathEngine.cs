@@ -80,7 +80,7 @@ public sealed partial class DatapathEngine
     /// <summary>The namespace's conntrack sysctls; a rule reading ct bytes/packets turned accounting on when it was loaded.</summary>
     private static Netfilter.Conntrack.ConntrackSettings ConntrackSettingsOf(NetNamespace ns)
     {
-        var settings = Netfilter.Conntrack.ConntrackSysctls.From(ns.Sysctls);
+        var settings = Netfilter.Conntrack.ConntrackSysctls.From(ns.Sysctls) with { LabelNames = ns.ConnLabels };
         return ns.Nft?.TurnsOnConntrackAccounting == true && !settings.Acct ? settings with { Acct = true } : settings;
     }
 
@@ -128,7 +128,7 @@ public sealed partial class DatapathEngine
     /// A TCP/UDP packet whose source address belongs to a modelled namespace was sent by a socket there:
     /// remember it, so that the answers find that socket (connections are not in a lab file).
     /// </summary>
-    private void LearnSender(in CaptureFrame frame, LinkInfo link)
+    private void LearnSender(in CaptureFrame frame, LinkInfo link, (NetNamespace Sender, ConntrackTuple Tuple)? beforeNat)
     {
         var data = frame.Data.Span;
         long nowNs = frame.TimestampNs;
@@ -157,12 +157,28 @@ public sealed partial class DatapathEngine
                 return;
             }
             if (proto is not (IpProtocol.Tcp or IpProtocol.Udp) || l4.Length < 4) return;
-            if (proto == IpProtocol.Tcp && (l4.Length < 14 || (l4[13] & 0x04) != 0)) return; // a reset comes from the stack, not a socket
+            if (proto == IpProtocol.Tcp && l4.Length < 14) return;
+            // a reset comes from the stack, not a socket: it connects nothing, but the connection it aborts is gone
+            if (beforeNat is var (sender, pre))
+            {
+                // traced as its sender wrote it before NAT: that sender's socket
+                if (pre.Protocol == proto) Sent(sender, (proto, pre.Source, pre.SourcePort, pre.Destination, pre.DestinationPort), l4);
+                return;
+            }
             ushort sport = (ushort)(l4[0] << 8 | l4[1]), dport = (ushort)(l4[2] << 8 | l4[3]);
             // an address several namespaces have (an anycast service behind two uplinks): the capture
             // cannot tell which of them sent it, so each is taken to have the socket
             foreach (var owner in Topology.Namespaces)
-                if (owner.IsLocalAddress(src)) StateOf(owner).ConnectedSockets.Add((proto, src, sport, dst, dport), nowNs);
+                // a transparent listener's connection answers from the address the client asked for
+                if (owner.IsLocalAddress(src) || StateOf(owner).TransparentConnections.ContainsKey((proto, src, sport, dst, dport)))
+                    Sent(owner, (proto, src, sport, dst, dport), l4);
+        }
+
+        void Sent(NetNamespace owner, (byte Protocol, IpAddr Local, ushort LocalPort, IpAddr Remote, ushort RemotePort) key, ReadOnlySpan<byte> l4)
+        {
+            var state = StateOf(owner);
+            var listener = state.TransparentConnections.TryGetValue(key, out var tc) ? tc.Listener : Socket.SockLookup.Listener(owner, key.Protocol, key.Local, key.LocalPort);
+            state.SocketSent(key, l4, nowNs, listener);
         }
     }
 
@@ -241,6 +257,7 @@ public sealed partial class DatapathEngine
         string summary;
         if (frame.TimestampNs > LastFrameNs) LastFrameNs = frame.TimestampNs;
         var skb = new SkBuff(data) { Netns = at.Namespace, Dev = at.Device, Engine = this, TimestampNs = frame.TimestampNs };
+        _replaying = (file, frame.Number, frame.TimestampNs);
         long? copyOf = null;
         bool outbound = false;
         string? loopKey = null, ownKey = null;
@@ -276,6 +293,7 @@ public sealed partial class DatapathEngine
                 ownKey = CopiesIn is null ? null : CopyKey(skb);
                 if (TryCopy(skb, t, at, outbound, ref copyOf)) { }
                 else if (outbound) ObserveOutbound(skb, t, at, frame.Number, ref causedBy, ref recognised, out senderBeforeNat);
+                else if (ObserveArrivingCopy(skb, t, at, frame.Number, ref causedBy, ref recognised)) { }
                 else NetifReceiveSkb.EthTypeTrans(skb, t);
             }
             else
@@ -309,6 +327,7 @@ public sealed partial class DatapathEngine
             ownKey = CopiesIn is null ? null : CopyKey(skb);
             if (TryCopy(skb, t, at, outbound, ref copyOf)) { }
             else if (outbound) ObserveOutbound(skb, t, at, frame.Number, ref causedBy, ref recognised, out senderBeforeNat);
+            else if (ObserveArrivingCopy(skb, t, at, frame.Number, ref causedBy, ref recognised)) { }
             else if (ethernet is not null) NetifReceiveSkb.EthTypeTrans(skb, t);
             else
                 NetifReceiveSkb.ReceiveNetwork(skb, link.EtherType, link.NetworkOffset, pktType, t);
@@ -322,12 +341,7 @@ public sealed partial class DatapathEngine
         // a packet traced as its sender wrote it before NAT shows that sender's socket; others are learned
         // as seen. Before the children: an answer the kernel sends at once (a REJECT's reset, a SYN-ACK)
         // reaches the sender's socket, which sent this very packet (iptables-nft frame 14).
-        if (senderBeforeNat is var (sender, pre))
-        {
-            if (pre.Protocol is IpProtocol.Tcp or IpProtocol.Udp)
-                StateOf(sender).ConnectedSockets.Add((pre.Protocol, pre.Source, pre.SourcePort, pre.Destination, pre.DestinationPort), frame.TimestampNs);
-        }
-        else LearnSender(frame, link);
+        LearnSender(frame, link, senderBeforeNat);
         var children = _children.Trace(this, t, file, frame.Number, frame.TimestampNs, Mode == ReplayMode.Observe ? at : null);
         var trace = new PacketTrace
         {

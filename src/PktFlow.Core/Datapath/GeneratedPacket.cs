@@ -41,6 +41,36 @@ public sealed class GeneratedPacket
     public uint Mark { get; init; }
     /// <summary>Where <see cref="Mark"/> comes from, in words (null when it is 0).</summary>
     public string? MarkSource { get; init; }
+    /// <summary>A copy of the packet itself (tc mirred mirror, nft dup) rather than one the kernel builds; null for built packets.</summary>
+    public PacketCopy? Copy { get; init; }
+}
+
+/// <summary>
+/// A copy of the traced packet that the kernel sends on its own way while the original goes on
+/// (skb_clone in tcf_mirred_act, pskb_copy in nf_dup_ipv4/ipv6, skb_clone in nf_dup_netdev_egress):
+/// the clone with its metadata as it was made, and the walk it takes from there. It is traced as a
+/// child trace of the original, with its own stages and fate.
+/// </summary>
+public sealed class PacketCopy
+{
+    /// <summary>The clone, its bytes and metadata as the copying stage left them.</summary>
+    public required SkBuff Skb { get; init; }
+    /// <summary>Where its walk goes from the copying stage on (dev_queue_xmit of a device, netif_receive_skb, ip_local_out).</summary>
+    public required Action<SkBuff, TraceBuilder> Walk { get; init; }
+    /// <summary>Received on <see cref="Skb"/>'s device (a mirred ingress mirror) rather than sent: a capture there shows it arriving.</summary>
+    public bool Received { get; init; }
+    /// <summary>Handed on synchronously (inside the action or hook that made it): walked at once, before the original goes on.</summary>
+    public bool Synchronous { get; init; }
+    /// <summary>The walk, once made (at once for a synchronous copy, else after the original's).</summary>
+    internal ChildTraces.TracedChild? Traced { get; set; }
+
+    /// <summary>The child a copy is: made from <paramref name="clone"/> at its namespace and device.</summary>
+    public static GeneratedPacket Of(SkBuff clone, string function, string description, Action<SkBuff, TraceBuilder> walk, bool synchronous, bool received = false) => new()
+    {
+        Description = description, Function = function, Namespace = clone.Netns, Device = clone.Dev, Protocol = clone.Protocol,
+        Network = clone.Network.ToArray(), Mark = clone.Mark,
+        Copy = new PacketCopy { Skb = clone, Walk = walk, Received = received, Synchronous = synchronous },
+    };
 }
 
 /// <summary>Writes the IP headers the kernel puts on the packets it generates.</summary>

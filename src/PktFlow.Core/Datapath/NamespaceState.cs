@@ -14,6 +14,11 @@ public sealed class NamespaceState
         Conntrack = new(conntrack ?? Netfilter.Conntrack.ConntrackSettings.Default);
         Nft = new Netfilter.Nftables.NftState(seed, name);
         ConnectedSockets = new(Conntrack.Settings);
+        TcpSocks = new(Conntrack.Settings.TcpTimeoutEstablished * 1_000_000_000L, key =>
+        {
+            ConnectedSockets.Remove(key);
+            TransparentConnections.Remove(key);
+        });
     }
 
     /// <summary>The namespace's name.</summary>
@@ -32,6 +37,22 @@ public sealed class NamespaceState
     /// <summary>Connected sockets learned from the capture (see <see cref="Socket.ConnectedSocketTable"/>), idle ones forgotten on conntrack's timeouts.</summary>
     public Socket.ConnectedSocketTable ConnectedSockets { get; }
 
+    /// <summary>The namespace's TCP connections with their socket states (see <see cref="Socket.TcpSockTable"/>).</summary>
+    public Socket.TcpSockTable TcpSocks { get; }
+
+    /// <summary>
+    /// A TCP/UDP segment this namespace sent from <paramref name="key"/>'s local end: its socket is
+    /// connected, and a TCP socket's state follows what it sent (<paramref name="listener"/>: the one
+    /// a SYN-ACK answers for).
+    /// </summary>
+    internal void SocketSent((byte Protocol, Wire.IpAddr Local, ushort LocalPort, Wire.IpAddr Remote, ushort RemotePort) key, ReadOnlySpan<byte> l4, long nowNs, Topology.ListeningSocket? listener)
+    {
+        if (key.Protocol != Wire.IpProtocol.Tcp) { ConnectedSockets.Add(key, nowNs); return; }
+        if (!Socket.TcpSegment.TryParse(l4, out var seg)) return;
+        if (!seg.Has(Wire.TcpFlags.Rst)) ConnectedSockets.Add(key, nowNs);
+        TcpSocks.Sent(key, seg, nowNs, listener);
+    }
+
     /// <summary>
     /// Connections tproxy handed to a transparent listener, keyed (protocol, local, local port, remote,
     /// remote port) as the client addressed them, with whether the handshake completed (a full socket,
@@ -41,6 +62,9 @@ public sealed class NamespaceState
 
     /// <summary>Marks of connection requests under net.ipv4.tcp_fwmark_accept (see <see cref="Socket.RequestMarks"/>).</summary>
     public Socket.RequestMarks RequestMarks { get; } = new();
+
+    /// <summary>The XDP programs' VMs and maps by device, made at the first packet (maps live as long as the replay).</summary>
+    public Dictionary<Topology.NetDevice, Bpf.BpfRuntime> Bpf { get; } = new();
 
     /// <summary>Immutable events that are the same for every packet at a device (NotModelled stages), shared by traces.</summary>
     internal Dictionary<(Topology.NetDevice Device, string Stage, NfHook? Hook), HookEvent> EventCache { get; } = new();

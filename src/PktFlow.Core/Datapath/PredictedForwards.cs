@@ -24,6 +24,14 @@ internal sealed class PredictedForwards
     /// <param name="trace">The trace of the forwarded packet, which a copy of it seen leaving takes.</param>
     public void Add(string egress, string key, long frame, long atNs, CopyOrigin? origin = null, PacketTrace? trace = null)
     {
+        // two packets with the same fields crossing the same device in one frame's walks (a packet and its
+        // mirred clone): the earlier one waits to be taken first (TryTake); otherwise the later replaces it
+        if (origin is not null && !_taken.Remove((egress, key)) && _byKey.TryGetValue((egress, key), out var was)
+            && was.Origin is { } other && other != origin && was.AtNs == atNs)
+        {
+            if (!_earlier.TryGetValue((egress, key), out var q)) _earlier[(egress, key)] = q = new();
+            q.Add(was);
+        }
         _byKey[(egress, key)] = (frame, atNs, origin, trace);
         _order.Enqueue((atNs, (egress, key)));
         Trim(atNs);
@@ -33,7 +41,44 @@ internal sealed class PredictedForwards
     public void Forget(string egress, string key, CopyOrigin origin)
     {
         if (_byKey.TryGetValue((egress, key), out var p) && p.Origin == origin) _byKey.Remove((egress, key));
+        if (_earlier.TryGetValue((egress, key), out var q) && q.RemoveAll(e => e.Origin == origin) > 0 && q.Count == 0) _earlier.Remove((egress, key));
     }
+
+    /// <summary>Crossings displaced by a later packet with the same fields on the same device, oldest first.</summary>
+    private readonly Dictionary<(string Egress, string Key), List<(long Frame, long AtNs, CopyOrigin? Origin, PacketTrace? Trace)>> _earlier = new();
+
+    /// <summary>
+    /// Like <see cref="TryMatch(string, string, long, out long, out CopyOrigin?)"/>, but a crossing a frame
+    /// showed is taken (each is shown once), oldest first, so that two packets with the same fields on one
+    /// device are told apart in the order they crossed it. One whose frame is not known yet (a child no
+    /// frame has shown) is left in place.
+    /// </summary>
+    public bool TryTake(string egress, string key, long nowNs, out long frame, out CopyOrigin? origin)
+    {
+        frame = 0;
+        origin = null;
+        if (_earlier.TryGetValue((egress, key), out var q))
+        {
+            q.RemoveAll(e => nowNs - e.AtNs > HorizonNs);
+            // a child no frame has shown yet (frame 0) may never be: the first one a frame showed is taken
+            int i = q.FindIndex(e => e.Origin is { Frame: > 0 });
+            if (q.Count == 0) _earlier.Remove((egress, key));
+            if (i >= 0)
+            {
+                (frame, origin) = (q[i].Frame, q[i].Origin);
+                q.RemoveAt(i);
+                if (q.Count == 0) _earlier.Remove((egress, key));
+                return true;
+            }
+        }
+        if (!_byKey.TryGetValue((egress, key), out var p) || nowNs - p.AtNs > HorizonNs) return false;
+        (frame, origin) = (p.Frame, p.Origin);
+        if (p.Origin is { Frame: > 0 }) _taken.Add((egress, key)); // shown: a later packet's crossing replaces it
+        return true;
+    }
+
+    /// <summary>Crossings a frame has shown already (<see cref="TryTake"/>): not kept when a later packet's replaces them.</summary>
+    private readonly HashSet<(string Egress, string Key)> _taken = new();
 
     /// <summary>The frame whose forwarded copy this is, if it was predicted within the horizon.</summary>
     public bool TryMatch(string egress, string key, long nowNs, out long frame) => TryMatch(egress, key, nowNs, out frame, out _);
@@ -59,7 +104,8 @@ internal sealed class PredictedForwards
         while (_order.TryPeek(out var head) && nowNs - head.AtNs > HorizonNs)
         {
             _order.Dequeue();
-            if (_byKey.TryGetValue(head.Key, out var p) && p.AtNs == head.AtNs) _byKey.Remove(head.Key);
+            if (_byKey.TryGetValue(head.Key, out var p) && p.AtNs == head.AtNs) { _byKey.Remove(head.Key); _taken.Remove(head.Key); }
+            if (_earlier.TryGetValue(head.Key, out var q) && q.RemoveAll(e => nowNs - e.AtNs > HorizonNs) >= 0 && q.Count == 0) _earlier.Remove(head.Key);
         }
     }
 }

@@ -64,12 +64,32 @@ public sealed class SkBuff
     public bool IgnoreDf { get; set; }
     /// <summary>Capture time, the model's clock for timeouts.</summary>
     public long TimestampNs { get; init; }
+    /// <summary>
+    /// How many tcf_mirred_act calls this packet's walk runs inside (the kernel's per-CPU mirred nest
+    /// level): a redirect or a mirror that hands the packet on synchronously (dev_queue_xmit,
+    /// netif_receive_skb) nests one deeper; a veth or netif_rx hands it to a later softirq, back to 0.
+    /// </summary>
+    public int MirredNest { get; set; }
+    /// <summary>A copy nf_dup_ipv4 / nf_dup_ipv6 sends (current->in_nf_duplicate while it is sent): a dup statement it meets does nothing.</summary>
+    public bool Duplicate { get; set; }
+    /// <summary>nf_dup_skb_recursion: how many nf_dup_netdev / nft fwd transmits this packet's walk runs inside.</summary>
+    public int NfDupRecursion { get; set; }
 
     public SkBuff(ReadOnlySpan<byte> data)
     {
         Buffer = data.ToArray();
         Length = data.Length;
     }
+
+    /// <summary>skb_clone / pskb_copy: the same bytes (a private copy, so the two walks never share edits) and metadata.</summary>
+    public SkBuff Clone() => new(Data)
+    {
+        MacHeader = MacHeader, NetworkHeader = NetworkHeader, TransportHeader = TransportHeader, Protocol = Protocol,
+        Netns = Netns, Dev = Dev, PktType = PktType, Mark = Mark, Priority = Priority, Sk = Sk, Ct = Ct,
+        VlanId = VlanId, VlanPresent = VlanPresent, VlanFiltered = VlanFiltered, Engine = Engine, Hops = Hops,
+        FragInfo = FragInfo, Gso = Gso, IgnoreDf = IgnoreDf, TimestampNs = TimestampNs, MirredNest = MirredNest,
+        Duplicate = Duplicate, NfDupRecursion = NfDupRecursion, Trimmed = Trimmed,
+    };
 
     /// <summary>Writes (or, for a packet captured without one, adds) the Ethernet header neigh_output puts on.</summary>
     public void SetEthernet(Wire.MacAddress destination, Wire.MacAddress source)
@@ -157,6 +177,15 @@ public sealed class SkBuff
         network.CopyTo(b.AsSpan(NetworkHeader));
         Buffer = b;
         Length = b.Length;
+        TransportHeader = -1;
+    }
+
+    /// <summary>Replaces the whole frame (an XDP program moved its head or tail or rewrote it); headers are set again by the caller.</summary>
+    public void ReplaceFrame(ReadOnlySpan<byte> frame)
+    {
+        if (Buffer.Length < frame.Length) Buffer = new byte[frame.Length];
+        frame.CopyTo(Buffer);
+        Length = frame.Length;
         TransportHeader = -1;
     }
 

@@ -124,6 +124,7 @@ public static class DevQueueXmit
         if (peerNs != skb.Netns) skb.Mark = 0; // skb_scrub_packet(skb, xnet)
         skb.Priority = 0; // __dev_forward_skb2, even within one namespace
         skb.Sk = null;    // skb_orphan
+        skb.MirredNest = 0; // the peer receives it from the backlog (netif_rx), outside any tcf_mirred_act
         skb.Netns = peerNs;
         skb.Dev = peer;
         skb.TransportHeader = -1;

@@ -23,26 +23,30 @@ public static class NetifReceiveSkb
             return;
         }
         var dst = eth.Destination;
-        skb.MacHeader = 0;
-        // Tags are untagged by skb_vlan_untag later; the protocol is the innermost EtherType.
-        skb.PktType = dst.IsBroadcast ? PacketType.Broadcast
-            : dst.IsMulticast ? PacketType.Multicast
-            : dst == skb.Dev.Mac ? PacketType.Host
-            : PacketType.OtherHost;
-        if (eth.VlanCount > 0)
-        {
-            skb.VlanPresent = true;
-            skb.VlanId = eth.Vlan(0).Vid;
-        }
-        // an 802.3 length: ETH_P_802_3 for raw Novell (payload ff ff), else ETH_P_802_2 (LLC)
-        skb.Protocol = !eth.IsLengthField ? eth.EtherType : eth.Payload is [0xFF, 0xFF, ..] ? EtherTypes.Raw8023 : EtherTypes.Llc;
-        skb.NetworkHeader = eth.HeaderLength;
+        TypeTrans(skb, eth);
         // For the host's own MAC and broadcast the detail follows from the device and protocol: shared.
         if (skb.PktType is PacketType.Host or PacketType.Broadcast)
             t.SharedStage(skb, "EthTypeTrans", "eth_type_trans", Verdict.Pass, (long)skb.PktType << 16 | skb.Protocol, dst, static (s, d) => EthTypeTransDetail(s, d));
         else
             t.Stage(skb, "EthTypeTrans", "eth_type_trans", Verdict.Pass, EthTypeTransDetail(skb, dst));
         Receive(skb, t);
+    }
+
+    /// <summary>What eth_type_trans sets from the Ethernet header (also after an XDP program rewrote it).</summary>
+    internal static void TypeTrans(SkBuff skb, EthernetFrame eth)
+    {
+        var dst = eth.Destination;
+        skb.MacHeader = 0;
+        // Tags are untagged by skb_vlan_untag later; the protocol is the innermost EtherType.
+        skb.PktType = dst.IsBroadcast ? PacketType.Broadcast
+            : dst.IsMulticast ? PacketType.Multicast
+            : dst == skb.Dev.Mac ? PacketType.Host
+            : PacketType.OtherHost;
+        skb.VlanPresent = eth.VlanCount > 0;
+        skb.VlanId = eth.VlanCount > 0 ? eth.Vlan(0).Vid : (ushort)0;
+        // an 802.3 length: ETH_P_802_3 for raw Novell (payload ff ff), else ETH_P_802_2 (LLC)
+        skb.Protocol = !eth.IsLengthField ? eth.EtherType : eth.Payload is [0xFF, 0xFF, ..] ? EtherTypes.Raw8023 : EtherTypes.Llc;
+        skb.NetworkHeader = eth.HeaderLength;
     }
 
     private static string EthTypeTransDetail(SkBuff skb, MacAddress dst)
@@ -75,7 +79,7 @@ public static class NetifReceiveSkb
             t.Drop(skb, "NetifReceiveSkb", "__netif_receive_skb_core", "DEV_READY", $"{skb.Dev.Name} is down: nothing is received");
             return;
         }
-        t.NotModelledConstant(skb, "Xdp", "netif_receive_generic_xdp", "XDP is not modelled yet (the lab cannot attach programs)");
+        if (skb.Dev.Xdp is not null && !NetifReceiveGenericXdp.Run(skb, t)) return;
         t.NotModelledConstant(skb, "Gro", "napi_gro_receive", "GRO is not modelled yet: each captured frame is one skb");
         skb.Engine.NoteCrossing(skb, outbound: false); // the taps (ptype_all) see it arrive
         if (!Tc.SchHandle.Ingress(skb, t)) return;

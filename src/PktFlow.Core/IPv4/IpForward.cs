@@ -58,7 +58,7 @@ public static class IpForward
         skb.Priority = priority;
         t.Stage(skb, "IpForward", "ip_forward", Verdict.Pass, $"TTL {ttl} -> {ttl - 1}, out {outDev.Name}{prioText}{(redirect ? $"; leaves by the device it came in on, so ip_rt_send_redirect tells {ip.Source} of {rt.NextHop}" : "")}");
         if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.Forward, skb.Dev, outDev)) return;
-        IpOutput(skb, t, outDev, rt.NextHop!.Value, Fate.Forwarded, mtu);
+        IpOutput(skb, t, outDev, rt.OnLink ? null : rt.NextHop, Fate.Forwarded, mtu, rt.NextHop!.Value);
     }
 
     /// <summary>
@@ -83,11 +83,12 @@ public static class IpForward
 
     [KernelSymbol("ip_output", "net/ipv4/ip_output.c")]
     [KernelSymbol("ip_finish_output", "net/ipv4/ip_output.c")]
-    public static void IpOutput(SkBuff skb, TraceBuilder t, Topology.NetDevice outDev, IpAddr nextHop, Fate fate, int? mtu = null)
+    public static void IpOutput(SkBuff skb, TraceBuilder t, Topology.NetDevice outDev, IpAddr? gateway, Fate fate, int? mtu, IpAddr routedTo)
     {
         var inDev = skb.Dev;
         skb.Dev = outDev;
         if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.PostRouting, fate == Fate.Forwarded ? inDev : null, outDev)) return;
+        var nextHop = RtNexthop.Of(skb, gateway, routedTo);
         string via = $"ip_finish_output2 to next hop {nextHop}";
         if (IpFinishOutputGso.Output(skb, t, outDev, nextHop, fate, via, mtu ?? outDev.Mtu)) return;
         if (IpFragment.Output(skb, t, outDev, nextHop, fate, via, mtu)) return;

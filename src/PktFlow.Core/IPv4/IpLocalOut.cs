@@ -109,6 +109,7 @@ public static class IpLocalOut
         skb.Dev = outDev;
         if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.LocalOut, null, outDev)) return;
         if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.PostRouting, null, outDev)) return;
+        if (nextHop == dst) nextHop = RtNexthop.Of(skb, null, dst); // no gateway: the destination as the hooks left it
         int length = skb.Length - skb.NetworkHeader;
         if (built && !v6 && IpFragment.Output(skb, t, outDev, nextHop, Fate.Transmitted, $"ip_finish_output2 to next hop {nextHop}", routeMtu)) return;
         if (built && v6 && IPv6.Ip6Fragment.Output(skb, t, outDev, nextHop, Fate.Transmitted, $"ip6_finish_output2 to next hop {nextHop}", routeMtu)) return;

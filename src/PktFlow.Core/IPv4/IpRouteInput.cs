@@ -20,6 +20,8 @@ public sealed record InputRoute(
 {
     /// <summary>For a multipath route: how fib_select_multipath chose the nexthop.</summary>
     public string? Multipath { get; init; }
+    /// <summary>The route has no gateway: ip_finish_output2's next hop is the packet's destination as it is then (rt_nexthop).</summary>
+    public bool OnLink { get; init; }
 
     public string? Describe() => Route?.ToString();
 }
@@ -91,7 +93,7 @@ public static class IpRouteInput
         if (outDev is null || !outDev.IsUp)
             return new InputRoute(InputRouteKind.Error, r, FibError.NetUnreachable, null, $"route {r}: output device is missing or down");
         if (ValidateSource(ns, skb, saddr, daddr) is { } whySrc) return Martian(whySrc.Reason, whySrc.Detail) with { Route = r };
-        return new InputRoute(InputRouteKind.Forward, r, FibError.None, null, RouteDetail(local: false, r, res), outDev, gateway ?? daddr) { Multipath = multipath };
+        return new InputRoute(InputRouteKind.Forward, r, FibError.None, null, RouteDetail(local: false, r, res), outDev, gateway ?? daddr) { Multipath = multipath, OnLink = gateway is null };
     }
 
     /// <summary>"local route R" / "forward via R": made once per route when a default rule chose it (nearly every packet).</summary>

@@ -76,7 +76,7 @@ public static class Ip6Forward
         var inDev = skb.Dev;
         skb.Dev = outDev;
         if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.PostRouting, inDev, outDev)) return;
-        var nextHop = gateway ?? dst;
+        var nextHop = IPv4.RtNexthop.Of(skb, gateway, dst);
         if (Ip6FinishOutputGso.Output(skb, t, outDev, nextHop, Fate.Forwarded, $"ip6_finish_output2 to next hop {nextHop}", r.Mtu != 0 ? r.Mtu : outDev.Mtu)) return;
         if (Ip6Fragment.Output(skb, t, outDev, nextHop, Fate.Forwarded, $"ip6_finish_output2 to next hop {nextHop}", r.Mtu != 0 ? r.Mtu : null)) return;
         t.Stage(skb, "Ip6FinishOutput", "ip6_finish_output", Verdict.Pass, $"{length} bytes fit MTU {mtu}");

@@ -7,7 +7,7 @@ namespace PktFlow.Judge;
 
 /// <summary>The model's conntrack entries against the kernel's: how many agree, and what differs.</summary>
 /// <param name="Differences">One line per entry that is only on one side or differs in reply tuple, TCP state, flags, mark, accounting or timeout.</param>
-/// <param name="Agreed">Entries present on both sides with the same original and reply tuples, zone, TCP state, [ASSURED]/[UNREPLIED], mark and packets/bytes (where listed).</param>
+/// <param name="Agreed">Entries present on both sides with the same original and reply tuples, zone (and its direction), TCP state, [ASSURED]/[UNREPLIED], mark, labels and packets/bytes (where listed).</param>
 /// <param name="Total">Entries judged on either side (matched pairs counted once).</param>
 /// <param name="NotJudged">Kernel entries left out: no packet of the connection crossed the capture point, so no replay of the capture can know of it.</param>
 public sealed record ConntrackJudgement(IReadOnlyList<string> Differences, int Agreed, int Total, IReadOnlyList<string> NotJudged)
@@ -35,10 +35,10 @@ public static class ConntrackJudge
         IReadOnlyDictionary<string, long>? listedNs = null)
     {
         listedNs ??= new Dictionary<string, long>();
-        var k = kernel.ToDictionary(e => (e.Namespace, e.Zone, e.Proto, e.Original));
+        var k = kernel.ToDictionary(e => (e.Namespace, e.Zone, e.ZoneDirection, e.Proto, e.Original));
         // what the kernel still held when it listed: an entry that timed out after the capture is gone
         model = model.Where(e => !listedNs.TryGetValue(e.Namespace, out var at) || NsOf(e.Expires) > at);
-        var m = model.GroupBy(e => (e.Namespace, (int)e.Zone, e.Protocol, e.Original)).ToDictionary(g => g.Key, g => g.First());
+        var m = model.GroupBy(e => (e.Namespace, (int)e.Zone, e.Zone == 0 ? "both" : e.ZoneDirection, e.Protocol, e.Original)).ToDictionary(g => g.Key, g => g.First());
         var diffs = new List<string>();
         var notJudged = new List<string>();
         int agreed = 0;
@@ -57,6 +57,8 @@ public static class ConntrackJudge
             var kf = string.Join(",", ke.Flags.Order()); var mf = string.Join(",", me.Flags.Order());
             if (kf != mf) d.Add($"flags kernel [{kf}], model [{mf}]");
             if (ke.Mark != me.Mark) d.Add($"mark kernel {ke.Mark}, model {me.Mark}");
+            var kl = string.Join(",", ke.Labels ?? []); var ml = string.Join(",", me.LabelNames);
+            if (kl != ml) d.Add($"labels kernel [{kl}], model [{ml}]");
             if (ke.Helper != me.Helper) d.Add($"helper kernel {ke.Helper ?? "none"}, model {me.Helper ?? "none"}");
             var ma = me.OriginalPackets is { } op ? new KernelCtAcct(op, me.OriginalBytes ?? 0, me.ReplyPackets ?? 0, me.ReplyBytes ?? 0) : null;
             if (ke.Acct != ma) d.Add($"accounting kernel {(object?)ke.Acct ?? "none"}, model {(object?)ma ?? "none"}");

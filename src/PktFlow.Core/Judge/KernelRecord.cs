@@ -23,10 +23,12 @@ public sealed record KernelEnd(string Namespace, string Fate, string? Reason)
 /// <param name="Timeout">Seconds left when the table was listed; null in recordings that did not keep it.</param>
 /// <param name="Acct">packets= bytes= of each direction, when the kernel's listing has them (accounting on).</param>
 /// <param name="Helper">helper=NAME of the listing: the conntrack helper assigned to the connection.</param>
+/// <param name="ZoneDirection">both (zone=N), original (zone-orig=N) or reply (zone-reply=N).</param>
+/// <param name="Labels">labels=NAME,... of the listing (names from connlabel.conf).</param>
 public sealed record KernelConntrack(string Namespace, string Proto, string? State, string Original, string Reply, IReadOnlyList<string> Flags, uint Mark, int Zone = 0, int? Timeout = null,
-    KernelCtAcct? Acct = null, string? Helper = null)
+    KernelCtAcct? Acct = null, string? Helper = null, string ZoneDirection = "both", IReadOnlyList<string>? Labels = null)
 {
-    public override string ToString() => $"{Namespace}: {Proto} {State} {Original} {Reply} [{string.Join(",", Flags)}]{(Zone != 0 ? $" zone={Zone}" : "")}";
+    public override string ToString() => $"{Namespace}: {Proto} {State} {Original} {Reply} [{string.Join(",", Flags)}]{(Zone != 0 ? ZoneDirection switch { "original" => $" zone-orig={Zone}", "reply" => $" zone-reply={Zone}", _ => $" zone={Zone}" } : "")}{(Labels is { Count: > 0 } ? $" labels={string.Join(",", Labels)}" : "")}";
 }
 
 /// <summary>A recorded entry's accounting: packets and bytes of the original and the reply direction.</summary>
@@ -100,8 +102,10 @@ public sealed class KernelRecord
                 foreach (var c in Arr(ns.Value, "conntrack"))
                     conntrack.Add(new KernelConntrack(ns.Name, Str(c, "proto") ?? "?", Str(c, "state"), Tuple(c, "original"), Tuple(c, "reply"),
                         Arr(c, "flags").Select(x => x.GetString() ?? "").ToList(), c.TryGetProperty("mark", out var m) && m.ValueKind == JsonValueKind.Number ? m.GetUInt32() : 0,
-                        c.TryGetProperty("zone", out var z) && z.ValueKind == JsonValueKind.Number ? z.GetInt32() : 0,
-                        c.TryGetProperty("timeout", out var to) && to.ValueKind == JsonValueKind.Number ? to.GetInt32() : null, Acct(c), Str(c, "helper")));
+                        Int(c, "zone") ?? Int(c, "zoneOrig") ?? Int(c, "zoneReply") ?? 0,
+                        c.TryGetProperty("timeout", out var to) && to.ValueKind == JsonValueKind.Number ? to.GetInt32() : null, Acct(c), Str(c, "helper"),
+                        Int(c, "zoneOrig") is not null ? "original" : Int(c, "zoneReply") is not null ? "reply" : "both",
+                        Arr(c, "labels").Select(x => x.GetString() ?? "").ToList()));
                 foreach (var x in Arr(ns.Value, "expect")) expect.Add((ns.Name, x.GetString() ?? ""));
             }
         return new KernelRecord
@@ -116,6 +120,8 @@ public sealed class KernelRecord
             } : null,
         };
     }
+
+    private static int? Int(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
 
     /// <summary>"seconds.nanoseconds" as `date +%s.%N` prints it, in ns since the epoch.</summary>
     private static long EpochNs(string text, string path)

@@ -58,7 +58,7 @@ public static class NfHookSlow
             // chains below NF_IP_PRI_CONNTRACK (raw) run first; their notrack leaves the packet untracked
             var early = RunChains(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev, c => c.Priority < ConntrackPriority);
             if (early is null) return false;
-            if (early.Notrack)
+            if (early.Notrack && early.CtTemplateZone is null)
             {
                 skb.Ct = new CtLookup(null, CtState.Untracked, CtDirection.Original, "untracked: notrack in a chain before conntrack");
                 t.Stage(skb, "NfConntrackIn", "nf_conntrack_in", Verdict.Pass, "ct state untracked: notrack set by a chain before conntrack (priority below -200)");
@@ -66,12 +66,14 @@ public static class NfHookSlow
             else
             {
                 var template = early.CtTemplateTimeout;
-                var ct = skb.State.Conntrack.In(skb.Network, v6, skb.TimestampNs, preRouting: hook == NfHook.PreRouting, template: template, helperTemplate: early.CtTemplateHelper);
+                var zone = early.CtTemplateZone ?? ConntrackZone.Default;
+                var ct = skb.State.Conntrack.In(skb.Network, v6, skb.TimestampNs, zone, preRouting: hook == NfHook.PreRouting, template: template, helperTemplate: early.CtTemplateHelper);
                 skb.Ct = ct;
                 if (ct.Entry is { FollowMaster: { } exp } follower)
                     t.Stage(skb, "NfNatFollowMaster", "nf_nat_follow_master", Verdict.Pass, NfNatHelper.FollowMaster(skb.State.Conntrack, skb.State.Nft, follower, exp));
                 string taken = template is not null && ct.State == CtState.New && ct.Entry?.TimeoutPolicy == template && !ct.Entry.Confirmed
                     ? $"; the conntrack template's timeout policy {template.Name} ({template}) goes with the new entry" : "";
+                if (zone.Id != 0) taken += $"; looked up in zone {zone.Id}{(zone.Dir switch { ConntrackZone.OriginalDirection => " (original direction)", ConntrackZone.ReplyDirection => " (reply direction)", _ => "" })}, from the conntrack template";
                 t.Stage(skb, "NfConntrackIn", "nf_conntrack_in", Verdict.Pass, $"ct state {ct.State.ToString().ToLowerInvariant()} {ct.Direction.ToString().ToLowerInvariant()}: {ct.Detail}{taken}");
             }
         }
@@ -197,6 +199,15 @@ public static class NfHookSlow
         entry.Mark = m;
     }
 
+    /// <summary>nf_connlabels_replace (ct label set, xt_connlabel --set): the bits go into the connection at once.</summary>
+    private static void SetCtLabels(SkBuff skb, TraceBuilder t, UInt128? labels)
+    {
+        if (labels is not { } l || skb.Ct?.Entry is not { } entry || entry.Labels == l) return;
+        t.Note($"ct label set: the connection's labels {LabelText(entry.Labels)} -> {LabelText(l)}");
+        entry.Labels = l;
+        static string LabelText(UInt128 v) => v == 0 ? "none" : string.Join(',', ConnLabelMap.Bits(v));
+    }
+
     /// <summary>
     /// nft_ct_timeout_obj_eval (ct timeout set "NAME"): the policy goes to a connection not yet confirmed;
     /// a packet without conntrack (a chain before conntrack at -200, untracked, invalid) has nothing to set.
@@ -300,6 +311,7 @@ public static class NfHookSlow
         foreach (var log in result.Logs) t.Note($"log: {log}");
         foreach (var note in result.Notes) t.Note(note);
         SetCtMark(skb, t, result.CtMark);
+        SetCtLabels(skb, t, result.CtLabels);
         SetCtTimeout(skb, t, result.CtTimeout);
         SetCtHelper(skb, t, result.CtHelper);
         if (skb.Priority != priorityBefore)
@@ -307,6 +319,7 @@ public static class NfHookSlow
         if (result.UnsupportedRules.Count > 0)
             t.Note($"{result.UnsupportedRules.Count} rule(s) the model cannot evaluate were skipped: {string.Join("; ", result.UnsupportedRules.Select(r => r.Text))}");
         foreach (var u in result.Unknowns) t.Note(u);
+        foreach (var (dup, network) in result.Dups) NfDup.Copy(skb, t, dup, network, hook);
         if (result.Verdict == "accept") return result;
         if (result.Fwd is { } fwd) { NfFwdNetdev.Egress(skb, t, fwd, hook == NfHook.Ingress); return null; }
         if (result.Reject is { } reject) NfReject.Send(skb, t, reject);

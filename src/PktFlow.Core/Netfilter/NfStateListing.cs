@@ -75,6 +75,12 @@ public sealed record ConntrackListing
     public string Status { get; init; } = "";
     public uint Mark { get; init; }
     public ushort Zone { get; init; }
+    /// <summary>Which directions the zone applies to: both (conntrack -L zone=N), original (zone-orig=N after the original tuple) or reply (zone-reply=N).</summary>
+    public string ZoneDirection { get; init; } = "both";
+    /// <summary>The connection's label bits (ct label, connlabel), lowest first.</summary>
+    public IReadOnlyList<int> Labels { get; init; } = Array.Empty<int>();
+    /// <summary>The names connlabel.conf gives the set bits (what conntrack -L prints as labels=); bits without a name are left out.</summary>
+    public IReadOnlyList<string> LabelNames { get; init; } = Array.Empty<string>();
     public int Use { get; init; } = 1;
     /// <summary>Packets and bytes (IP length) per direction, as conntrack -L prints them (packets= bytes=
     /// after each tuple) when accounting is on (net.netfilter.nf_conntrack_acct=1, or a rule reading ct
@@ -176,6 +182,7 @@ public static class NfStateListing
     public static IEnumerable<ConntrackListing> Conntrack(NamespaceState s)
     {
         var table = s.Conntrack;
+        var names = table.Settings.LabelNames;
         foreach (var e in table.Entries)
         {
             var flags = new List<string>(2);
@@ -186,7 +193,10 @@ public static class NfStateListing
                 Namespace = s.Name, Protocol = ConntrackProtocols.Name(e.Original.Protocol), ProtocolNumber = e.Original.Protocol,
                 Timeout = e.SecondsLeft(table.NowNs), Expires = DateTimeOffset.UnixEpoch.AddTicks(e.ExpiresNs / 100), State = e.ProtocolState,
                 Original = e.Original.ToString(), Reply = e.Reply.ToString(), OriginalTuple = e.Original, ReplyTuple = e.Reply,
-                Flags = flags, Status = e.Status, Mark = e.Mark, Zone = e.Zone, Line = e.ToString(table.NowNs),
+                Flags = flags, Status = e.Status, Mark = e.Mark, Zone = e.Zone, Line = e.ToString(table.NowNs) + LabelsWord(e, names),
+                ZoneDirection = e.ZoneKey.Dir switch { ConntrackZone.OriginalDirection => "original", ConntrackZone.ReplyDirection => "reply", _ => "both" },
+                Labels = ConnLabelMap.Bits(e.Labels).ToArray(),
+                LabelNames = names is null ? Array.Empty<string>() : ConnLabelMap.Bits(e.Labels).Select(names.Name).Where(n => !string.IsNullOrEmpty(n)).Select(n => n!).ToArray(),
                 OriginalPackets = e.Accounting ? e.OriginalPackets : null, OriginalBytes = e.Accounting ? e.OriginalBytes : null,
                 ReplyPackets = e.Accounting ? e.ReplyPackets : null, ReplyBytes = e.Accounting ? e.ReplyBytes : null,
                 TimeoutPolicy = e.TimeoutPolicy is { } tp ? $"{tp.Name} ({tp.Text})" : null,
@@ -194,6 +204,10 @@ public static class NfStateListing
             };
         }
     }
+
+    /// <summary>conntrack -L -o labels: labels=NAME,... after the line when a set bit has a name in connlabel.conf.</summary>
+    private static string LabelsWord(ConntrackEntry e, ConnLabelMap? names) =>
+        names?.Listing(e.Labels) is { Length: > 0 } l ? $" labels={l}" : "";
 
     /// <summary>The expectations of a namespace's conntrack (conntrack -L expect), oldest first.</summary>
     public static IEnumerable<ConntrackExpectListing> Expectations(NamespaceState s)

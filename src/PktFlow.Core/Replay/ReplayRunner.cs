@@ -61,6 +61,10 @@ public sealed class ReplayState
     /// <summary>The path MTUs each namespace learned and still holds at the last frame (ip route show cache).</summary>
     public IEnumerable<Routing.RouteCacheEntry> RouteCache(string? ns = null) =>
         Namespaces.Where(n => ns is null || n.Name == ns).SelectMany(n => Routing.RouteCacheEntry.List(n, _engine.LastFrameNs));
+    /// <summary>The TCP sockets each namespace has at the last frame: lab listeners and connections with their state (ss -tan).</summary>
+    public IEnumerable<Socket.SocketListing> Sockets(string? ns = null) =>
+        Topology.Namespaces.Zip(Namespaces).Where(x => ns is null || x.First.Name == ns)
+            .SelectMany(x => Socket.SocketListing.List(x.First, x.Second, _engine.LastFrameNs));
     public override string ToString() => $"replay of {System.IO.Path.GetFileName(File)} (seed {Seed}, {Namespaces.Count} namespace(s))";
 }
 

@@ -62,7 +62,9 @@ public sealed class Fib
 
     /// <summary>fib_rules_lookup: the policy rules by priority, each selecting on the flow, then its table.</summary>
     [Datapath.KernelSymbol("fib_rules_lookup", "net/core/fib_rules.c")]
-    public FibResult Lookup(IpAddr destination, IpAddr? source, string? iif, string? oif, uint mark)
+    /// <param name="nexthopOif">An output lookup with flowi4_oif set where the device also selects the route
+    /// (fib_lookup_good_nhc): routes through other devices are passed over for less specific ones.</param>
+    public FibResult Lookup(IpAddr destination, IpAddr? source, string? iif, string? oif, uint mark, string? nexthopOif = null)
     {
         var rules = Rules(destination.Family);
         for (int i = 0; i < rules.Count; i++)
@@ -82,7 +84,7 @@ public sealed class Fib
                     continue;
             }
             if (!_tables.TryGetValue((destination.Family, rule.Table), out var t)) continue;
-            var r = LookupTable(t, destination);
+            var r = LookupTable(t, destination, nexthopOif);
             if (r is null || r.Type == RouteType.Throw) continue; // -EAGAIN: go on with the next rule
             if (rule.SuppressPrefixLength is { } sp && r.Destination.Length <= sp) continue;
             return new FibResult(r, rule.Table, ErrorOf(r.Type)) { Rule = rule };
@@ -95,11 +97,15 @@ public sealed class Fib
         _tables.TryGetValue((destination.Family, table), out var t) ? LookupTable(t, destination) : null;
 
     [Datapath.KernelSymbol("fib_table_lookup", "net/ipv4/fib_trie.c")]
-    private static Route? LookupTable(Table t, IpAddr dst)
+    private static Route? LookupTable(Table t, IpAddr dst, string? nexthopOif = null)
     {
         foreach (var (len, map) in t.Levels)
             if (map.TryGetValue(dst.Mask(len), out var list) && list.Count > 0)
-                return list[0];
+            {
+                if (nexthopOif is null) return list[0];
+                foreach (var r in list)
+                    if (r.Device == nexthopOif || r.Device is null) return r;
+            }
         return null;
     }
 

@@ -32,6 +32,9 @@ public sealed class ConnectedSocketTable
         Sweep(nowNs);
     }
 
+    /// <summary>The socket closed (a TCP connection's reset or end of TIME_WAIT).</summary>
+    public void Remove((byte Protocol, IpAddr Local, ushort LocalPort, IpAddr Remote, ushort RemotePort) socket) => _lastUsedNs.Remove(socket);
+
     /// <summary>Whether the socket is there and still in use at <paramref name="nowNs"/>; a packet it receives keeps it so.</summary>
     public bool Contains((byte Protocol, IpAddr Local, ushort LocalPort, IpAddr Remote, ushort RemotePort) socket, long nowNs)
     {

@@ -80,17 +80,46 @@ public static class LocalDeliver
         var (ok, note) = ChecksumState(saddr, daddr, IpProtocol.Tcp, segment, 16);
         if (!ok) { t.Drop(skb, stage, fn, "TCP_CSUM", "TCP " + note); return; }
         if (note is not null) t.Note("TCP " + note);
+        var key = (IpProtocol.Tcp, daddr, tcp.DestinationPort, saddr, tcp.SourcePort);
+        TcpSegment.TryParse(segment, out var seg);
+        var socks = skb.State.TcpSocks;
         if (skb.Sk is { } assigned)
         {
             // skb_steal_sock: tproxy assigned the socket before routing; no lookup by address
+            if (assigned.TcpState == TcpSockState.TimeWait && socks.Find(key, skb.TimestampNs) is { State: TcpSockState.TimeWait } atw)
+            {
+                if (TcpTimewait.Rcv(skb, t, key, atw, seg, "the TIME_WAIT socket tproxy assigned:") is { } l) ListenerRcv(skb, t, l, saddr, daddr, segment, tcp, v6, seg);
+                return;
+            }
             Transparent.Deliver(skb, t, assigned, IpProtocol.Tcp, saddr, tcp.SourcePort, daddr, tcp.DestinationPort, tcp.Flags);
-            t.Stage(skb, stage, fn, Verdict.Pass, $"the socket tproxy assigned: {assigned}");
+            socks.Received(key, seg, skb.TimestampNs, assigned.IsListener ? assigned.Listener : null);
+            t.Stage(skb, stage, fn, Verdict.Pass, $"the socket tproxy assigned: {assigned}{StateText(socks, key, skb.TimestampNs)}");
             t.End(Fate.Delivered, fn);
             return;
         }
-        if (skb.State.ConnectedSockets.Contains((IpProtocol.Tcp, daddr, tcp.DestinationPort, saddr, tcp.SourcePort), skb.TimestampNs))
+        if (socks.Find(key, skb.TimestampNs) is { } conn)
+        {
+            if (conn.State == TcpSockState.TimeWait)
+            {
+                if (TcpTimewait.Rcv(skb, t, key, conn, seg, "the socket") is { } l) ListenerRcv(skb, t, l, saddr, daddr, segment, tcp, v6, seg);
+                return;
+            }
+            var before = conn.State;
+            if (before == TcpSockState.SynSent && seg.Has(TcpFlags.Ack) && !seg.Has(TcpFlags.Rst) && conn.SndNxt is { } sndNxt && seg.Ack != sndNxt)
+                // tcp_rcv_synsent_state_process: an ACK that does not acknowledge our SYN is reset (reset_and_undo).
+                // Described, not built: a capture of the peer's side shows that reset arriving there, and is traced as such.
+                t.Generate($"TCP RST to {saddr}:{tcp.SourcePort}, seq {seg.Ack} (the connection in SYN_SENT: the ACK does not acknowledge its SYN, {sndNxt} expected)");
+            Transparent.Deliver(skb, t, null, IpProtocol.Tcp, saddr, tcp.SourcePort, daddr, tcp.DestinationPort, tcp.Flags);
+            socks.Received(key, seg, skb.TimestampNs);
+            skb.State.ConnectedSockets.Contains(key, skb.TimestampNs); // a packet it receives keeps the socket in use
+            t.Stage(skb, stage, fn, Verdict.Pass, $"the connection {daddr}:{tcp.DestinationPort} <-> {saddr}:{tcp.SourcePort} ({TcpSock.StateName(before)}{Transition(before, socks, key, skb.TimestampNs)})");
+            t.End(Fate.Delivered, fn);
+            return;
+        }
+        if (skb.State.ConnectedSockets.Contains(key, skb.TimestampNs))
         {
             Transparent.Deliver(skb, t, null, IpProtocol.Tcp, saddr, tcp.SourcePort, daddr, tcp.DestinationPort, tcp.Flags);
+            socks.Received(key, seg, skb.TimestampNs);
             t.Stage(skb, stage, fn, Verdict.Pass, $"the connected socket {daddr}:{tcp.DestinationPort} <-> {saddr}:{tcp.SourcePort} (it sent on this connection earlier in the capture)");
             t.End(Fate.Delivered, fn);
             return;
@@ -111,8 +140,15 @@ public static class LocalDeliver
             t.Drop(skb, stage, fn, "NO_SOCKET", $"no socket for TCP port {tcp.DestinationPort}{(rst ? "; a reset is not answered" : ": the kernel answers with a RST")}");
             return;
         }
-        ListenerRcv(skb, t, listener, saddr, daddr, segment, tcp, v6);
+        ListenerRcv(skb, t, listener, saddr, daddr, segment, tcp, v6, seg);
     }
+
+    /// <summary>The state the connection of <paramref name="key"/> is in now, for a trace detail.</summary>
+    private static string StateText(TcpSockTable socks, (byte, IpAddr, ushort, IpAddr, ushort) key, long nowNs) =>
+        socks.Find(key, nowNs) is { } s ? $" (now {TcpSock.StateName(s.State)})" : "";
+
+    private static string Transition(TcpSockState before, TcpSockTable socks, (byte, IpAddr, ushort, IpAddr, ushort) key, long nowNs) =>
+        socks.Find(key, nowNs) is not { } s ? " -> CLOSE" : s.State != before ? $" -> {TcpSock.StateName(s.State)}" : "";
 
     /// <summary>
     /// tcp_rcv_state_process for a listener (no connection of the segment's 4-tuple): a SYN is a
@@ -122,7 +158,7 @@ public static class LocalDeliver
     /// but cookies are only checked after the listen queue overflowed, which the model does not track.
     /// </summary>
     [KernelSymbol("tcp_rcv_state_process", "net/ipv4/tcp_input.c")]
-    private static void ListenerRcv(SkBuff skb, TraceBuilder t, ListeningSocket listener, IpAddr saddr, IpAddr daddr, ReadOnlySpan<byte> segment, TcpHeader tcp, bool v6)
+    private static void ListenerRcv(SkBuff skb, TraceBuilder t, ListeningSocket listener, IpAddr saddr, IpAddr daddr, ReadOnlySpan<byte> segment, TcpHeader tcp, bool v6, TcpSegment seg)
     {
         string fn = v6 ? "tcp_v6_rcv" : "tcp_v4_rcv", stage = v6 ? "TcpV6Rcv" : "TcpV4Rcv";
         var flags = tcp.Flags;
@@ -138,7 +174,9 @@ public static class LocalDeliver
         else if ((flags & TcpFlags.Syn) != 0)
         {
             SockLookup.Request(skb, listener, (IpProtocol.Tcp, daddr, tcp.DestinationPort, saddr, tcp.SourcePort));
-            what = "a connection request for the listener (the kernel answers SYN-ACK)";
+            // tcp_conn_request: a request socket (SYN_RECV) the handshake's ACK turns into the child
+            skb.State.TcpSocks.Received((IpProtocol.Tcp, daddr, tcp.DestinationPort, saddr, tcp.SourcePort), seg, skb.TimestampNs, listener);
+            what = "a connection request for the listener (the kernel answers SYN-ACK; the request socket is in SYN_RECV)";
         }
         else what = "a segment without SYN, ACK or RST for the listener's port, discarded";
         t.Stage(skb, stage, fn, Verdict.Pass, $"socket {listener}: {what}");

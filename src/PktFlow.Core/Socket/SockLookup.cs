@@ -15,11 +15,15 @@ public sealed record Sock(string Description, bool Transparent, uint Mark, bool 
 {
     /// <summary>sk_priority (SO_PRIORITY): skb->priority of what it sends.</summary>
     public uint Priority { get; init; }
+    /// <summary>A listening socket itself (TCP_LISTEN), not a connection it accepted.</summary>
+    public bool IsListener { get; init; }
+    /// <summary>The state of a TCP connection's socket the model tracks; TIME_WAIT sockets are not full sockets.</summary>
+    public TcpSockState? TcpState { get; init; }
 
     public override string ToString() => Description;
 
     internal static Sock OfListener(ListeningSocket l) =>
-        new($"listener {l}", l.Transparent, l.Mark, l.Wildcard, true, l.Uid, l.Gid, l) { Priority = l.Priority };
+        new($"listener {l}", l.Transparent, l.Mark, l.Wildcard, true, l.Uid, l.Gid, l) { Priority = l.Priority, IsListener = true };
 
     /// <summary>
     /// A connection the listener accepted: the child inherits IP_TRANSPARENT and the owner (sk_clone_lock)
@@ -47,13 +51,25 @@ public static class SockLookup
     public static Sock? Established(SkBuff skb, byte protocol, IpAddr saddr, ushort sport, IpAddr daddr, ushort dport)
     {
         var key = (protocol, daddr, dport, saddr, sport);
-        var text = $"{daddr}:{dport} <-> {saddr}:{sport}";
         var state = skb.State;
         if (!state.ConnectedSockets.Contains(key, skb.TimestampNs))
         {
             state.TransparentConnections.Remove(key); // idle as long as the connected sockets are forgotten after
             return null;
         }
+        var conn = protocol == IpProtocol.Tcp ? state.TcpSocks.Find(key, skb.TimestampNs) : null;
+        var text = $"{daddr}:{dport} <-> {saddr}:{sport}";
+        var sk = Connected(skb, key, text);
+        if (conn is not { State: TcpSockState.TimeWait }) return conn is null ? sk : sk with { TcpState = conn.State };
+        // inet_timewait_sock: tw_transparent and tw_mark are the connection's; it is no full socket
+        // (no owner, no sk_mark for the socket match, never a wildcard)
+        return sk with { Description = $"TIME_WAIT socket {text}", FullSock = false, Wildcard = false, Uid = null, Gid = null, TcpState = TcpSockState.TimeWait };
+    }
+
+    private static Sock Connected(SkBuff skb, (byte Protocol, IpAddr, ushort, IpAddr, ushort) key, string text)
+    {
+        var state = skb.State;
+        var (protocol, daddr, dport, _, _) = key;
         if (state.TransparentConnections.TryGetValue(key, out var tc))
             return Sock.Accepted(tc.Listener, text, tc.Full, IrMark(state, tc.Listener, key));
         if (Listener(skb.Netns, protocol, daddr, dport) is { } parent && protocol == IpProtocol.Tcp)
@@ -127,8 +143,26 @@ public static class SockLookup
         if (!Ports(skb, out var protocol, out var saddr, out var sport, out var daddr, out var dport)) return (null, daddr, dport);
         var laddr = address is { IsZero: false } a ? a : PrimaryAddress(skb, daddr);
         var lport = port != 0 ? port : dport;
-        if (Established(skb, protocol, saddr, sport, daddr, dport) is { } sk) return (sk, laddr, lport);
+        if (Established(skb, protocol, saddr, sport, daddr, dport) is { } sk)
+            return (sk.TcpState == TcpSockState.TimeWait ? HandleTimeWait(skb, sk, (protocol, daddr, dport, saddr, sport), laddr, lport) : sk, laddr, lport);
         return (Listener(skb.Netns, protocol, laddr, lport) is { } l ? Sock.OfListener(l) : null, laddr, lport);
+    }
+
+    /// <summary>
+    /// nf_tproxy_handle_time_wait4/6: a bare SYN that finds a TIME_WAIT socket goes to the listener on
+    /// the tproxy address and port when there is one (the TIME_WAIT socket is descheduled); anything
+    /// else, or a SYN with no such listener, stays with the TIME_WAIT socket.
+    /// </summary>
+    [KernelSymbol("nf_tproxy_handle_time_wait4", "net/ipv4/netfilter/nf_tproxy_ipv4.c")]
+    [KernelSymbol("nf_tproxy_handle_time_wait6", "net/ipv6/netfilter/nf_tproxy_ipv6.c")]
+    private static Sock HandleTimeWait(SkBuff skb, Sock tw, (byte, IpAddr, ushort, IpAddr, ushort) key, IpAddr laddr, ushort lport)
+    {
+        if (!ConntrackTable.TryGetL4(skb.Network, skb.Protocol == EtherTypes.Ipv6, out _, out _, out _, out var l4, out _)
+            || !TcpSegment.TryParse(l4, out var seg) || !seg.IsSyn
+            || Listener(skb.Netns, IpProtocol.Tcp, laddr, lport) is not { } l)
+            return tw;
+        skb.State.TcpSocks.Close(key);
+        return Sock.OfListener(l) with { Description = $"listener {l} (the SYN found {tw}: nf_tproxy_handle_time_wait redirects it to the listener and removes the TIME_WAIT socket)" };
     }
 
     /// <summary>nf_tproxy_laddr4: the first primary address of the receiving device (IPv6: nf_tproxy_laddr6, a global one), else the packet's destination.</summary>
@@ -154,10 +188,23 @@ public static class SockLookup
         var key = (protocol, src, sport, dst, dport);
         var text = $"{src}:{sport} <-> {dst}:{dport}";
         var state = skb.Engine.StateOf(origin);
-        if (state.TransparentConnections.TryGetValue(key, out var tc)) return Connection(tc.Listener);
-        if (Listener(origin, protocol, src, sport) is { } l)
-            return protocol == IpProtocol.Tcp ? Connection(l) : Sock.OfListener(l);
-        return new Sock($"socket {text} (not in the lab)", false, 0, false, true, null, null, null);
+        var sk = Owner();
+        if (protocol == IpProtocol.Tcp && state.TcpSocks.Find(key, skb.TimestampNs) is { State: TcpSockState.TimeWait, AckOwed: true } tw)
+        {
+            // tcp_v4_timewait_ack: the stack's control socket sends it with tw_mark and tw_priority, and
+            // the skb belongs to the TIME_WAIT socket, no full socket (no owner for meta skuid)
+            tw.AckOwed = false;
+            return sk with { Description = $"TIME_WAIT socket {text} (its ACK, through the stack's control socket)", FullSock = false, Wildcard = false, Uid = null, Gid = null, TcpState = TcpSockState.TimeWait };
+        }
+        return sk;
+
+        Sock Owner()
+        {
+            if (state.TransparentConnections.TryGetValue(key, out var tc)) return Connection(tc.Listener);
+            if (Listener(origin, protocol, src, sport) is { } l)
+                return protocol == IpProtocol.Tcp ? Connection(l) : Sock.OfListener(l);
+            return new Sock($"socket {text} (not in the lab)", false, 0, false, true, null, null, null);
+        }
 
         // A SYN-ACK is built for the request (tcp_v4_send_synack: routed with ir_mark, which it carries,
         // and ip_build_and_send_pkt takes the listener's sk_priority); what is sent after, for the connection.

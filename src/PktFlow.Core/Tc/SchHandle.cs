@@ -87,6 +87,8 @@ public static class SchHandle
             return;
         }
         skb.Dev = target;
+        // the rest of this walk runs inside tcf_mirred_act, but from egress to ingress through the backlog (netif_rx)
+        skb.MirredNest = m.To == TcDirection.Ingress && from == TcDirection.Egress ? 0 : skb.MirredNest + 1;
         if (m.To == TcDirection.Egress)
         {
             if (skb.MacHeader < 0) { t.Unsupported(skb, $"the packet has no Ethernet header to send on {target.Name}"); return; }
@@ -95,16 +97,37 @@ public static class SchHandle
         else NetifReceiveSkb.Receive(skb, t);
     }
 
-    /// <summary>A mirror (or a redirect that does not end the action list) sends a copy; the model notes it and does not follow it.</summary>
-    internal static void Mirror(SkBuff skb, MirredAction m)
+    /// <summary>MIRRED_NEST_LIMIT: tcf_mirred_act calls nested deeper than this return TC_ACT_SHOT.</summary>
+    public const int MirredNestLimit = 4;
+
+    /// <summary>
+    /// tcf_mirred_to_dev for a mirror (or a redirect that does not end the action list): skb_clone, and
+    /// the clone goes to the target's transmit (dev_queue_xmit: its egress hooks and driver) or receive
+    /// (netif_receive_skb from tc ingress; from tc egress netif_rx, the backlog, which runs after the
+    /// original's walk). The original goes on with the action's control. The clone is traced as a child
+    /// trace, walked (as the kernel runs it) before the original goes on unless it goes through the backlog.
+    /// </summary>
+    [KernelSymbol("tcf_mirred_to_dev", "net/sched/act_mirred.c")]
+    internal static void Mirror(SkBuff skb, TraceBuilder t, MirredAction m, TcDirection from)
     {
-        var target = skb.Netns.Device(m.Device);
-        if (target is null) return;
-        var copy = new SkBuff(skb.Data)
-        {
-            Netns = skb.Netns, Dev = target, Engine = skb.Engine, TimestampNs = skb.TimestampNs,
-            MacHeader = skb.MacHeader, NetworkHeader = skb.NetworkHeader, Protocol = skb.Protocol, PktType = skb.PktType, Mark = skb.Mark,
-        };
-        copy.Engine.NoteCrossing(copy, outbound: m.To == TcDirection.Egress);
+        var target = skb.Netns.Device(m.Device)!;
+        bool toIngress = m.To == TcDirection.Ingress, atIngress = from == TcDirection.Ingress;
+        var clone = skb.Clone();
+        clone.Dev = target;
+        clone.SeenLeaving = null;
+        // a synchronous hand-off runs inside this tcf_mirred_act, one nest level deeper; netif_rx later, from none
+        bool backlog = toIngress && !atIngress;
+        clone.MirredNest = backlog ? 0 : skb.MirredNest + 1;
+        string how = toIngress ? backlog ? "netif_rx: the backlog, after the original" : "netif_receive_skb" : "dev_queue_xmit";
+        string what = $"a clone mirrored from {(atIngress ? "ingress" : "egress")} {skb.Dev.Name} to {(toIngress ? "ingress" : "egress")} {target.Name} ({how}); the original goes on";
+        skb.Engine.EmitCopy(t, PacketCopy.Of(clone, "tcf_mirred_act", what, toIngress ? CloneReceived : CloneSent, synchronous: !backlog, received: toIngress));
     }
+
+    private static void CloneSent(SkBuff skb, TraceBuilder t)
+    {
+        if (skb.MacHeader < 0) { t.Unsupported(skb, $"the packet has no Ethernet header to send on {skb.Dev.Name}"); return; }
+        DevQueueXmit.Xmit(skb, t, Fate.Transmitted);
+    }
+
+    private static void CloneReceived(SkBuff skb, TraceBuilder t) => NetifReceiveSkb.Receive(skb, t);
 }

@@ -16,8 +16,8 @@ public sealed record TcFilterSpec(string Device, TcDirection Direction, int Pref
 /// <summary>
 /// The words of `tc filter add|replace ...` after the verb, as iproute2 6.1 reads them: dev, the
 /// parent (ingress / egress / ffff:fff2 / ffff:fff3 / ffff:), pref|prio, protocol, then the
-/// classifier (u32, flower, matchall) and its actions. cls_bpf and act_bpf are refused (no eBPF
-/// interpreter); so are chains other than 0, u32 hash tables and links, and actions other than gact,
+/// classifier (u32, flower, matchall) and its actions. cls_bpf and act_bpf are refused (the eBPF
+/// interpreter runs XDP programs only so far, docs/bpf.md); so are chains other than 0, u32 hash tables and links, and actions other than gact,
 /// mirred, skbedit and vlan.
 /// </summary>
 public static class TcFilterParser
@@ -70,7 +70,7 @@ public static class TcFilterParser
             "u32" => ParseU32(clsWords, protocol, actions.Count > 0),
             "flower" => ParseFlower(clsWords, protocol),
             "matchall" => ParseMatchall(clsWords),
-            "bpf" => throw new TcParseException("cls_bpf: eBPF programs are not modelled (no eBPF interpreter yet)", kindWord),
+            "bpf" => throw new TcParseException("cls_bpf: eBPF programs in tc are not modelled yet (the model runs them at XDP only, docs/bpf.md)", kindWord),
             _ => throw new TcParseException($"classifier '{kindWord}' is not modelled (u32, flower and matchall are)", kindWord),
         };
         return new TcFilterSpec(dev, dir.Value, pref, protocol, cls, actions);
@@ -345,7 +345,7 @@ public static class TcFilterParser
             case "mirred": return ParseMirred(a);
             case "skbedit": return ParseSkbedit(a);
             case "vlan": return ParseVlan(a);
-            case "bpf": throw new TcParseException("act_bpf: eBPF programs are not modelled (no eBPF interpreter yet)", kind);
+            case "bpf": throw new TcParseException("act_bpf: eBPF programs in tc are not modelled yet (the model runs them at XDP only, docs/bpf.md)", kind);
             case "goto" or "jump": throw new TcParseException($"'{kind}' (chains, action jumps) is not modelled", kind);
             default: throw new TcParseException($"action '{kind}' is not modelled (gact, mirred, skbedit, vlan are)", kind);
         }

@@ -31,7 +31,7 @@ public static class TcfClassify
             {
                 if (f.Protocol != TcFilter.ProtocolAll && f.Protocol != proto) continue;
                 if (f.Classifier.SkipSw || !f.Classifier.Match(skb) || !f.Classifier.Terminal(f.Actions.Count > 0)) continue;
-                var (act, redirect, acts) = ActionExec(skb, t, f.Actions);
+                var (act, redirect, acts) = ActionExec(skb, t, f.Actions, dir);
                 string head = $"pref {f.Pref} {f.Classifier.Kind} handle {f.HandleText}{(f.Classifier.ClassId is { } c ? $" classid {c}" : "")} ({f.Classifier})";
                 texts.Add(acts.Count == 0 ? $"{head}: no actions, {TcNames.Act(act)}" : $"{head}: {string.Join(", ", acts)} -> {TcNames.Act(act)}");
                 if (act == TcAct.Reclassify) { reclassify = true; break; }
@@ -45,7 +45,7 @@ public static class TcfClassify
 
     /// <summary>tcf_action_exec: actions in order while they return TC_ACT_PIPE; the last result is the filter's.</summary>
     [KernelSymbol("tcf_action_exec", "net/sched/act_api.c")]
-    private static (TcAct, MirredAction?, List<string>) ActionExec(SkBuff skb, TraceBuilder t, IReadOnlyList<TcAction> actions)
+    private static (TcAct, MirredAction?, List<string>) ActionExec(SkBuff skb, TraceBuilder t, IReadOnlyList<TcAction> actions, TcDirection dir)
     {
         var texts = new List<string>();
         var ret = TcAct.Ok;
@@ -55,7 +55,13 @@ public static class TcfClassify
             if (a is MirredAction m)
             {
                 var target = skb.Netns.Device(m.Device);
-                if (target is null || !target.IsUp)
+                if (skb.MirredNest >= SchHandle.MirredNestLimit)
+                {
+                    // tcf_mirred_act: the per-CPU nest level goes past MIRRED_NEST_LIMIT: TC_ACT_SHOT, nothing sent
+                    text += $": mirred nest level {skb.MirredNest + 1} > MIRRED_NEST_LIMIT {SchHandle.MirredNestLimit} (\"Packet exceeded mirred recursion limit\")";
+                    ret = TcAct.Shot;
+                }
+                else if (target is null || !target.IsUp)
                 {
                     // tcf_mirred_act: a device that is gone or down: a redirect drops the packet, a mirror does nothing
                     text += $": {m.Device} is {(target is null ? "gone" : "down")}";
@@ -66,7 +72,7 @@ public static class TcfClassify
                     texts.Add(text + $" {TcNames.Act(ret)}");
                     return (ret, m, texts);
                 }
-                else SchHandle.Mirror(skb, m);
+                else SchHandle.Mirror(skb, t, m, dir);
             }
             texts.Add(a is GactAction ? text : $"{text} {TcNames.Act(ret)}");
             if (ret != TcAct.Pipe) break;

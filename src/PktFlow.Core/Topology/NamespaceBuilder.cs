@@ -34,6 +34,7 @@ public sealed partial class NamespaceBuilder
         public int PortNo; public byte PortPriority = 32; public uint? PortCost; public bool EnabledUnderStp; // a port's
         public IpTunnelParameters? Tunnel;
         public VlanDevParameters? VlanDev;
+        public XdpAttachment? Xdp;
         public bool IsLoopback => Kind == DeviceKind.Loopback;
     }
 
@@ -167,6 +168,8 @@ public sealed partial class NamespaceBuilder
 
     public void SetMtu(string name, int mtu) => Get(name).Mtu = mtu;
     public void SetGroup(string name, uint group) => Get(name).Group = group;
+    /// <summary>Attaches (or with null detaches) an XDP program; a device holds one.</summary>
+    public void SetXdp(string name, XdpAttachment? xdp) => Get(name).Xdp = xdp;
     public uint GroupOf(string name) => Get(name).Group;
     public void SetMac(string name, MacAddress mac) => Get(name).Mac = mac;
     public void SetMaster(string name, string? master)
@@ -391,7 +394,10 @@ public sealed partial class NamespaceBuilder
     /// <summary>The namespace's iptables (or ip6tables) configuration as the lab's commands build it.</summary>
     public Netfilter.Iptables.IptablesState Iptables(bool v6) => v6 ? (_ipt6 ??= new(true, IptablesOptions)) : (_ipt4 ??= new(false, IptablesOptions));
 
-    private Netfilter.Iptables.IptablesLoadOptions IptablesOptions => new() { AllowUnsupported = true, CtTimeouts = _ctTimeouts };
+    private Netfilter.Iptables.IptablesLoadOptions IptablesOptions => new() { AllowUnsupported = true, CtTimeouts = _ctTimeouts, ConnLabels = ConnLabels };
+
+    /// <summary>Conntrack label names (connlabel.conf) rules and listings use; null: bit numbers only.</summary>
+    public Netfilter.Conntrack.ConnLabelMap? ConnLabels { get; init; }
 
     /// <summary>The namespace's cttimeout policies (nfct add timeout), by name.</summary>
     private readonly Dictionary<string, Netfilter.Conntrack.ConntrackTimeoutPolicy> _ctTimeouts = new();
@@ -429,7 +435,7 @@ public sealed partial class NamespaceBuilder
                 text.Append(src.Text).Append('\n');
                 line += src.Text.Count(c => c == '\n') + 1;
             }
-            try { parts.Add(Netfilter.Nftables.NftRuleset.Parse(text.ToString(), $"{Name} ruleset")); }
+            try { parts.Add(Netfilter.Nftables.NftRuleset.Parse(text.ToString(), $"{Name} ruleset", new Netfilter.Nftables.NftLoadOptions { ConnLabels = ConnLabels })); }
             catch (Netfilter.Nftables.NftParseException e)
             {
                 var (start, source) = starts.Last(s => s.Line <= e.Line);
@@ -439,7 +445,7 @@ public sealed partial class NamespaceBuilder
         }
         foreach (var src in _nft.Where(x => x.Kind == "nft-json"))
         {
-            try { parts.Add(Netfilter.Nftables.NftRuleset.ParseJson(src.Text, src.File, new Netfilter.Nftables.NftLoadOptions { AllowUnsupported = src.AllowUnsupported })); }
+            try { parts.Add(Netfilter.Nftables.NftRuleset.ParseJson(src.Text, src.File, new Netfilter.Nftables.NftLoadOptions { AllowUnsupported = src.AllowUnsupported, ConnLabels = ConnLabels })); }
             catch (Netfilter.Nftables.NftParseException e)
             {
                 var where = e.JsonPath is not null ? $"{e.JsonPath}: " : "";
@@ -448,7 +454,7 @@ public sealed partial class NamespaceBuilder
         }
         foreach (var src in _nft.Where(x => x.Kind is "iptables" or "ip6tables"))
         {
-            try { parts.Add(Netfilter.Iptables.IptablesRestore.Load(src.Text, src.File, src.Kind == "ip6tables", new Netfilter.Iptables.IptablesLoadOptions { AllowUnsupported = true })); }
+            try { parts.Add(Netfilter.Iptables.IptablesRestore.Load(src.Text, src.File, src.Kind == "ip6tables", new Netfilter.Iptables.IptablesLoadOptions { AllowUnsupported = true, ConnLabels = ConnLabels })); }
             catch (Netfilter.Iptables.IptablesParseException e)
             {
                 var message = e.Message[(e.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..];
@@ -594,7 +600,7 @@ public sealed partial class NamespaceBuilder
             Name = d.Name, Namespace = Name, IfIndex = d.IfIndex, Kind = d.Kind, Mac = d.Mac, Mtu = d.Mtu, Group = d.Group, IsUp = d.Up,
             Master = d.Master, Peer = d.Peer, PeerNamespace = d.PeerNamespace, Hairpin = d.Hairpin, PortState = d.PortState,
             KernelStp = d.StpRan, Stp = d.Stp,
-            StpPort = d.Master is null ? null : new BrStpPortConfig(d.PortNo, d.PortPriority, d.PortCost, d.EnabledUnderStp), Tunnel = d.Tunnel, VlanDev = d.VlanDev, Vlans = FrozenVlans(d.Name), VlanOptions = FrozenVlanOptions(d.Name),
+            StpPort = d.Master is null ? null : new BrStpPortConfig(d.PortNo, d.PortPriority, d.PortCost, d.EnabledUnderStp), Tunnel = d.Tunnel, VlanDev = d.VlanDev, Xdp = d.Xdp, Vlans = FrozenVlans(d.Name), VlanOptions = FrozenVlanOptions(d.Name),
         }).ToList();
         var addresses = _listed ? _addresses.ToList() : _devices.SelectMany(AllAddresses).ToList();
         var routes = _listed ? _userRoutes.ToList() : KernelRoutes().Concat(_userRoutes).DistinctBy(r => (r.ToString(), r.Table)).ToList();
@@ -605,6 +611,7 @@ public sealed partial class NamespaceBuilder
         ns.FdbEntries = _fdb.ToList();
         ns.ClientSockets = _clientSockets.ToList();
         ns.Tc = BuildTc();
+        ns.ConnLabels = ConnLabels;
         return ns;
     }
 }

@@ -22,6 +22,8 @@ public sealed class NetDevice
     public string? Peer { get; init; }
     public string? PeerNamespace { get; init; }
     public bool IsLoopback => Kind == DeviceKind.Loopback;
+    /// <summary>The XDP program attached (`ip link set dev X xdp|xdpgeneric obj FILE sec NAME`), or null.</summary>
+    public XdpAttachment? Xdp { get; init; }
     /// <summary>dev->group (`ip link set dev X group N`; 0 is iproute2's "default"): what nft's meta iifgroup/oifgroup read.</summary>
     public uint Group { get; init; }
     /// <summary>Bridge port flag BR_HAIRPIN_MODE (`bridge link set dev X hairpin on`): frames may leave by the port they came in on.</summary>
@@ -111,3 +113,10 @@ public sealed class InterfaceAddress
 
 /// <summary>rtm_scope / ifa_scope values (RT_SCOPE_*).</summary>
 public enum AddressScope : byte { Global = 0, Site = 200, Link = 253, Host = 254, Nowhere = 255 }
+
+/// <summary>
+/// An XDP program on a device: the program, the mode the lab asked for (xdp, xdpgeneric, xdpdrv) and
+/// the lab line. The model runs every mode where generic XDP runs (netif_receive_generic_xdp): for
+/// the virtual devices of a lab (veth) native XDP sees the same frames at nearly the same place.
+/// </summary>
+public sealed record XdpAttachment(Bpf.BpfProgram Program, string Mode, string Source);

@@ -25,13 +25,27 @@ public sealed class NetNamespace
             _nft = value;
             // Decided once: it is read at every hook of every packet.
             UsesConntrack = value is { } rs && rs.Tables.SelectMany(t => t.Chains)
-                .Any(c => c.Type == "nat" || c.Rules.Any(r => r.Text.Contains("ct ", StringComparison.Ordinal)
-                    || r.Stmts.Any(s => s is Netfilter.Iptables.CtTemplateTimeoutStmt))); // xt_CT: nf_ct_netns_get
+                .Any(c => c.Type == "nat" || c.Rules.Any(r => NamesCt(r.Text, r.Comment)
+                    || r.Stmts.Any(s => s is Netfilter.Iptables.CtTemplateTimeoutStmt or Netfilter.Iptables.CtTemplateZoneStmt or Netfilter.Iptables.ConnlabelMatch))); // xt_CT: nf_ct_netns_get
         }
+    }
+
+    /// <summary>
+    /// A ct expression or statement in the rule (nft_ct_get_init and friends call nf_ct_netns_get): the
+    /// word `ct`, not the end of another word (`jump direct ...`) nor inside the rule's comment.
+    /// </summary>
+    internal static bool NamesCt(string text, string? comment)
+    {
+        if (comment is not null) text = text.Replace(comment, "", StringComparison.Ordinal);
+        for (int i = text.IndexOf("ct ", StringComparison.Ordinal); i >= 0; i = text.IndexOf("ct ", i + 1, StringComparison.Ordinal))
+            if (i == 0 || text[i - 1] is ' ' or '{' or '(' or ',' or ':' or '!' or '=') return true;
+        return false;
     }
     private Netfilter.Nftables.NftRuleset? _nft;
     /// <summary>True when something in the namespace needs conntrack (ct expressions, NAT chains), as loading nf_conntrack does.</summary>
     public bool UsesConntrack { get; private set; }
+    /// <summary>Conntrack label names (the lab's connlabel.conf) that conntrack listings print; null: none.</summary>
+    public Netfilter.Conntrack.ConnLabelMap? ConnLabels { get; internal set; }
     /// <summary>Receiving FOU/GUE ports (`ip fou add`).</summary>
     public IReadOnlyList<FouPort> FouPorts { get; internal set; } = Array.Empty<FouPort>();
     /// <summary>Whether the ipip module's IPPROTO_IPIP handler (tunnel4_rcv -> ipip_rcv) is there: it comes with any ipip device (or `modprobe ipip`).</summary>

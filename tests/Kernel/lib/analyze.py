@@ -34,6 +34,7 @@ How a frame of wire.pcap is followed (the schema is in tests/scenarios/README.md
      journey, or a drop, is recorded with "attributed": false and no path.
 """
 import argparse
+import copy
 import datetime
 import json
 import os
@@ -342,6 +343,7 @@ def parse_conntrack(path):
             e["timeout"] = int(w[2])
         tuples = []
         flags = []
+        after_use = False  # -o id prints id= after use=; -o labels prints labels= after that
         for tok in w[3:]:
             if tok.startswith("[") and tok.endswith("]"):
                 flags.append(tok[1:-1])
@@ -349,13 +351,18 @@ def parse_conntrack(path):
                 k, v = tok.split("=", 1)
                 if k == "src":
                     tuples.append({})
-                if k in ("mark", "use", "zone", "secctx", "labels", "helper"):
+                if k in ("mark", "use", "zone", "secctx", "labels", "helper", "zone-orig", "zone-reply"):
                     if k in ("mark", "zone"):
                         e[k] = int(v) if v.isdigit() else v
+                    if k in ("zone-orig", "zone-reply"):
+                        e["zoneOrig" if k == "zone-orig" else "zoneReply"] = int(v)
                     if k == "helper":
                         e[k] = v
+                    if k == "labels":
+                        e[k] = [x for x in v.split(",") if x]
+                    after_use |= k == "use"
                     continue
-                if k == "id" and tok is w[-1]:
+                if k == "id" and after_use:
                     e["id"] = int(v)
                     continue
                 if tuples:
@@ -868,6 +875,16 @@ def drop_matches(d, nh, th):
 
 TC_DROPS = ("TC_INGRESS", "TC_EGRESS", "TC_RECLASSIFY_LOOP", "TC_CHAIN_NOTFOUND", "TC_COOKIE_ERROR")
 
+# Transport receive functions ip_local_deliver_finish / ip6_input_finish call after NF_INET_LOCAL_IN:
+# a packet one of them freed for want of a socket was delivered, even when the trace lost its input
+# events (the first packets of a recording under qemu, tests/Kernel/vm).
+TRANSPORT_RCV = ("icmp_rcv", "ping_rcv", "__udp4_lib_rcv", "__udp6_lib_rcv", "tcp_v4_rcv", "tcp_v6_rcv", "icmpv6_rcv", "raw_rcv")
+
+
+def delivered_by_drop(drops):
+    """Whether the first drop is a transport's NO_SOCKET, which only a delivered packet meets."""
+    return bool(drops) and drops[0]["reason"] == "NO_SOCKET" and drops[0]["location"] in TRANSPORT_RCV
+
 
 def on_device(v, ifindex):
     return any(c.ifindex == ifindex for c in v.rx + v.tx) or any(cr.iif == ifindex or cr.oif == ifindex for cr in v.crs)
@@ -939,6 +956,38 @@ def bind_drops(ns, drops, visits):
         else:
             best.frees.append(d)
     return left
+
+
+def link_xdp_drops(nss, copies_by_ns, visits_by_ns):
+    """Generic XDP runs before the taps and the trace tables: a frame its program dropped has no copy
+    on the receiving device and no trace there, only its drop at do_xdp_generic. A copy sent on a veth
+    that no copy on the peer explains, followed within a second by such a drop of the same bytes in
+    the peer's namespace, reached the peer and was dropped there: the drop makes the visit it leads to."""
+    for ns in nss.values():
+        for dev in ns.devs.values():
+            if not dev.peer or dev.peer[0] not in nss:
+                continue
+            peer = nss[dev.peer[0]]
+            for tx in copies_by_ns[ns.name]:
+                if not tx.out or tx.dev != dev.name or tx.link is not None:
+                    continue
+                d = next((d for d in getattr(peer, "unattributed_drops", [])
+                          if d["location"] == "do_xdp_generic" and 0 <= d["t"] - tx.t <= 1_000_000_000
+                          and drop_matches(d, tx.l3[:60], b"")), None)
+                if d is None:
+                    continue
+                rx = copy.copy(tx)
+                rx.ns, rx.out, rx.dev, rx.ifindex, rx.wire = peer, False, dev.peer[1], d["ifindex"], None
+                rx.link, tx.link = tx, rx
+                j = Journey(peer)
+                j.rx = [rx]
+                rx.journey = j
+                v = Visit(peer, [j])
+                j.group = v
+                v.drops.append(d)
+                visits_by_ns[peer.name].append(v)
+                copies_by_ns[peer.name].append(rx)
+                peer.unattributed_drops.remove(d)
 
 
 # ----------------------------------------------------------------------------------- describing
@@ -1063,6 +1112,7 @@ def describe_visit(v, wire_copy=None):
             out_devs.append(c.dev)
     drops = [x for x in v.drops]
     reason = drops[0]["reason"] if drops else None
+    reached_in = reached_in or delivered_by_drop(drops)
     if nf_drop is not None:
         cr, verdict, by, rule_ev = nf_drop
         if verdict == "drop":
@@ -1207,6 +1257,8 @@ def main():
                         r.link, tx.link = tx, r
                         k = rxs.index(r) + 1
                         break
+
+    link_xdp_drops(nss, copies_by_ns, visits_by_ns)
 
     # the wire
     wns = nss[meta["wire"]["ns"]]

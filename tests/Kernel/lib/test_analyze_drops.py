@@ -81,5 +81,9 @@ cases = [
     ("a tc drop goes to the packet on the filter's device, not the mirrored copy", tc_mirror_drop(), (1, 0)),
     ("a tc redirect's received and sent copies are one visit", tc_redirect(1_000_000), (1, ["eth1"])),
     ("not when the sent copy comes much later", tc_redirect(200_000_000), (2, [])),
+    ("an echo reply icmp_rcv freed for want of a socket was delivered (its input events lost)",
+     analyze.delivered_by_drop([{"reason": "NO_SOCKET", "location": "icmp_rcv"}]), True),
+    ("a NO_SOCKET elsewhere proves nothing", analyze.delivered_by_drop([{"reason": "NO_SOCKET", "location": "ip_rcv_core"}]), False),
+    ("nor another reason in a transport", analyze.delivered_by_drop([{"reason": "TCP_CSUM", "location": "tcp_v4_rcv"}]), False),
 ]
 checks.run(cases)

@@ -5,6 +5,7 @@ using PktFlow.IPv4;
 using PktFlow.IPv6;
 using PktFlow.Judge;
 using PktFlow.Testing;
+using PktFlow.Tests.Judge;
 using PktFlow.Topology.Lab;
 using PktFlow.Wire;
 
@@ -95,21 +96,12 @@ public class Ip6FragmentTests
     [Fact]
     public void TheFragmentsTheModelSendsAreTheKernelsButForTheIdentification()
     {
-        var sent = new Dictionary<string, List<byte[]>> { ["eth1"] = new(), ["eth2"] = new() };
-        var engine = new DatapathEngine(LabLoader.LoadFile(Path.Combine(Dir, "lab.sh")))
-        {
-            OnTransmit = (ns, dev, frame) => { if (ns == "host" && sent.TryGetValue(dev, out var l)) l.Add(frame); },
-        };
-        var at = engine.ResolveInjectionPoint("host/eth0");
-        engine.ObserveSenders(at, new[] { Src });
-        using (var reader = CaptureReader.Open(Path.Combine(Dir, "wire.pcap")))
-            while (reader.Read(out var f, out _) == CaptureReadStatus.Frame) engine.Process(f, "wire.pcap", at);
+        var (_, sent) = RecordedTransmits.Replay(Dir, "host/eth0", Src.ToString(), (ns, dev, _) => ns == "host" && dev is "eth1" or "eth2");
         int total = 0;
-        foreach (var (dev, model) in sent)
+        foreach (var dev in new[] { "eth1", "eth2" })
         {
-            var kernel = new List<byte[]>();
-            using (var reader = CaptureReader.Open(Path.Combine(Dir, $"host-{dev}-out.pcap")))
-                while (reader.Read(out var f, out _) == CaptureReadStatus.Frame) kernel.Add(f.Data.ToArray());
+            var model = sent.Where(s => s.Dev == dev).Select(s => s.Frame).ToList();
+            var kernel = RecordedTransmits.Kernel(Path.Combine(Dir, $"host-{dev}-out.pcap"));
             var fragments = model.Where(m => m[14 + 6] is IpProtocol.Fragment or IpProtocol.DestOpts).ToList();
             Assert.Equal(kernel.Count, fragments.Count);
             for (int i = 0; i < kernel.Count; i++)

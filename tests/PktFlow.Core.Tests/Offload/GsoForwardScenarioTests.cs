@@ -2,6 +2,7 @@ using PktFlow.Capture;
 using PktFlow.Datapath;
 using PktFlow.Judge;
 using PktFlow.Testing;
+using PktFlow.Tests.Judge;
 using PktFlow.Topology.Lab;
 using PktFlow.Wire;
 
@@ -71,18 +72,10 @@ public class GsoForwardScenarioTests(ITestOutputHelper output)
     [Fact]
     public void TheSegmentsAndFragmentsTheModelSendsAreTheKernels()
     {
-        var sent = new List<byte[]>();
-        var engine = new DatapathEngine(LabLoader.LoadFile(Path.Combine(Dir, "lab.sh")))
-        {
-            OnTransmit = (ns, dev, frame) => { if (ns == "host" && dev == "eth1" && frame.Length > 14 && frame[12] == 0x08 && frame[13] == 0) sent.Add(frame); },
-        };
-        var at = engine.ResolveInjectionPoint("host/eth0");
-        engine.ObserveSenders(at, new[] { IpAddr.Parse("10.1.0.2") });
-        using (var reader = CaptureReader.Open(Path.Combine(Dir, "wire.pcap")))
-            for (int n = 0; n < 3 && reader.Read(out var f, out _) == CaptureReadStatus.Frame; n++) engine.Process(f, "wire.pcap", at);
-        var kernel = new List<byte[]>();
-        using (var reader = CaptureReader.Open(Path.Combine(Dir, "host-eth1-out.pcap")))
-            while (reader.Read(out var f, out _) == CaptureReadStatus.Frame) kernel.Add(f.Data.ToArray());
+        var sent = RecordedTransmits.Replay(Dir, "host/eth0", "10.1.0.2",
+            (ns, dev, frame) => ns == "host" && dev == "eth1" && frame.Length > 14 && frame[12] == 0x08 && frame[13] == 0, frames: 3)
+            .Sent.Select(s => s.Frame).ToList();
+        var kernel = RecordedTransmits.Kernel(Path.Combine(Dir, "host-eth1-out.pcap"));
         Assert.Equal(8, kernel.Count);
         Assert.Equal(kernel.Count, sent.Count);
         for (int i = 0; i < kernel.Count; i++)

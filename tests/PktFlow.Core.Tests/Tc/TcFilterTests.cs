@@ -284,7 +284,7 @@ public class TcFilterTests
     }
 
     [Fact]
-    public void TheFlowerScenarioWaitingForItsRecordingLoads()
+    public void TheFlowerScenarioLoads()
     {
         var host = LabLoader.LoadFile(Path.Combine(RepoPaths.Root, "tests", "scenarios", "tc-flower-skbedit", "lab.sh")).Host;
         Assert.Equal(new[] { 10, 20, 25, 30, 40 }, host.Tc!["eth0"].Ingress.Where(f => f.Protocol == EtherTypes.Ipv4).Select(f => f.Pref));

@@ -1,5 +1,4 @@
-# Not yet recorded: the qemu recording did not finish on the loaded machine in this session. Record with
-#   sudo tests/Kernel/vm/record-in-vm.sh tc-flower-skbedit
+# Recorded in Debian's 6.12 under qemu: sudo tests/Kernel/vm/record-in-vm.sh tc-flower-skbedit
 # A router with tc clsact filters (flower, matchall, gact, skbedit, vlan: modules the 6.18 recording
 # kernel lacks, so this scenario is recorded in Debian's 6.12 under qemu, tests/Kernel/vm). tc
 # ingress runs before the netdev and inet hooks: a mark skbedit sets there is what the forward chain

@@ -11,11 +11,11 @@ public sealed class ConntrackEntry
 {
     private ConntrackTuple _reply;
 
-    internal ConntrackEntry(ConntrackTuple original, ushort zone, long createdNs)
+    internal ConntrackEntry(ConntrackTuple original, ConntrackZone zone, long createdNs)
     {
         Original = original;
         _reply = Invert(original);
-        Zone = zone;
+        ZoneKey = zone;
         CreatedNs = createdNs;
     }
 
@@ -50,7 +50,15 @@ public sealed class ConntrackEntry
     public bool DestinationNatDone { get; set; }
     public TcpCtState TcpState { get; internal set; }
     public uint Mark { get; set; }
-    public ushort Zone { get; }
+    /// <summary>The zone id (nft's <c>ct zone</c>); <see cref="ZoneKey"/> says which directions it applies to.</summary>
+    public ushort Zone => ZoneKey.Id;
+    /// <summary>The zone the conntrack template gave the connection when it was made (nf_ct_zone).</summary>
+    public ConntrackZone ZoneKey { get; }
+    /// <summary>
+    /// The connection's labels (nf_conn_labels, 128 bits; bit N is label N of connlabel.conf), set by nft's
+    /// <c>ct label set</c> and xt_connlabel <c>--set</c>; never cleared by a rule.
+    /// </summary>
+    public UInt128 Labels { get; internal set; }
     /// <summary>Capture time (ns) after which the entry is gone (nf_ct_is_expired).</summary>
     public long ExpiresNs { get; internal set; }
     public long CreatedNs { get; }
@@ -144,14 +152,14 @@ public sealed class ConntrackEntry
         string name = ConntrackProtocols.Name(Original.Protocol);
         sb.Append(name.PadRight(8)).Append(' ').Append(Original.Protocol).Append(' ').Append(SecondsLeft(nowNs)).Append(' ');
         if (ProtocolState is { } state) sb.Append(state).Append(' ');
-        sb.Append(Original);
+        sb.Append(Original).Append(ZoneKey.ListingWord(CtDirection.Original));
         if (Accounting) sb.Append(" packets=").Append(OriginalPackets).Append(" bytes=").Append(OriginalBytes);
         if (!SeenReply) sb.Append(" [UNREPLIED]");
-        sb.Append(' ').Append(Reply);
+        sb.Append(' ').Append(Reply).Append(ZoneKey.ListingWord(CtDirection.Reply));
         if (Accounting) sb.Append(" packets=").Append(ReplyPackets).Append(" bytes=").Append(ReplyBytes);
         if (Assured) sb.Append(" [ASSURED]");
         sb.Append(" mark=").Append(Mark);
-        if (Zone != 0) sb.Append(" zone=").Append(Zone);
+        sb.Append(ZoneKey.ListingWord(null));
         if (Helper is not null) sb.Append(" helper=").Append(Helper.Name);
         sb.Append(" use=1");
         return sb.ToString();

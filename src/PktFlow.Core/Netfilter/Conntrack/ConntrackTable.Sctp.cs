@@ -10,7 +10,7 @@ public sealed partial class ConntrackTable
     /// rules and sctp_new, then the verification tag and the state machine (<see cref="SctpConntrack"/>).
     /// A refused packet is INVALID and leaves no new entry.
     /// </summary>
-    private CtLookup InSctp(IpAddr src, IpAddr dst, ReadOnlySpan<byte> l4, long nowNs, ushort zone, bool preRouting)
+    private CtLookup InSctp(IpAddr src, IpAddr dst, ReadOnlySpan<byte> l4, long nowNs, ConntrackZone zone, bool preRouting)
     {
         if (!SctpHeader.TryParse(l4, out var sh, out _)) return Invalid($"invalid: SCTP packet too short ({l4.Length} bytes)");
         if (preRouting && Settings.Checksum && sh.Checksum != sh.ComputeChecksum())

@@ -53,7 +53,7 @@ public sealed partial class ConntrackTable
     }
 
     /// <summary>Finds the live confirmed entry holding <paramref name="tuple"/> in either direction.</summary>
-    public ConntrackEntry? Find(in ConntrackTuple tuple, ushort zone = 0) => Lookup(tuple, zone, out _);
+    public ConntrackEntry? Find(in ConntrackTuple tuple, ConntrackZone zone = default) => Lookup(tuple, zone, out _);
 
     /// <summary>
     /// nf_conntrack_in for one IP packet (<paramref name="network"/> starts at the IP header): finds the
@@ -67,7 +67,7 @@ public sealed partial class ConntrackTable
     /// reads it from the first packet on; an existing entry ignores it.</param>
     /// <param name="helperTemplate">The helper of a conntrack template attached before conntrack
     /// (iptables <c>-j CT --helper</c> in raw): a new connection no expectation claims takes it.</param>
-    public CtLookup In(ReadOnlySpan<byte> network, bool ipv6, long nowNs, ushort zone = 0, bool preRouting = false, ConntrackTimeoutPolicy? template = null, ConntrackHelper? helperTemplate = null)
+    public CtLookup In(ReadOnlySpan<byte> network, bool ipv6, long nowNs, ConntrackZone zone = default, bool preRouting = false, ConntrackTimeoutPolicy? template = null, ConntrackHelper? helperTemplate = null)
     {
         _template = template;
         CtLookup r;
@@ -79,7 +79,7 @@ public sealed partial class ConntrackTable
         return r;
     }
 
-    private CtLookup Track(ReadOnlySpan<byte> network, bool ipv6, long nowNs, ushort zone, bool preRouting)
+    private CtLookup Track(ReadOnlySpan<byte> network, bool ipv6, long nowNs, ConntrackZone zone, bool preRouting)
     {
         if (nowNs > _nowNs) _nowNs = nowNs;
         Sweep(nowNs);
@@ -147,11 +147,11 @@ public sealed partial class ConntrackTable
         ArgumentNullException.ThrowIfNull(entry);
         if (entry.Confirmed) return true;
         if (entry.Dying) return false;
-        if (Lookup(entry.Original, entry.Zone, out _) is not null || Lookup(entry.Reply, entry.Zone, out _) is not null)
+        if (Lookup(entry.Original, entry.ZoneKey, out _) is not null || Lookup(entry.Reply, entry.ZoneKey, out _) is not null)
             return false;
         entry.Confirmed = true;
-        _hash[(entry.Zone, entry.Original)] = (entry, CtDirection.Original);
-        _hash[(entry.Zone, entry.Reply)] = (entry, CtDirection.Reply);
+        _hash[(entry.ZoneKey.IdFor(CtDirection.Original), entry.Original)] = (entry, CtDirection.Original);
+        _hash[(entry.ZoneKey.IdFor(CtDirection.Reply), entry.Reply)] = (entry, CtDirection.Reply);
         _entries.Add(entry);
         return true;
     }
@@ -159,7 +159,7 @@ public sealed partial class ConntrackTable
     /// <summary>nf_conntrack_tuple_taken: a live confirmed entry other than <paramref name="ignored"/> holds the tuple (in either direction).</summary>
     public bool TupleTaken(in ConntrackTuple tuple, ConntrackEntry ignored)
     {
-        var e = Lookup(tuple, ignored.Zone, out _);
+        var e = Lookup(tuple, ignored.ZoneKey, out _);
         return e is not null && !ReferenceEquals(e, ignored);
     }
 
@@ -169,8 +169,10 @@ public sealed partial class ConntrackTable
         entry.Dying = true;
         RemoveExpectations(entry);
         if (!entry.Confirmed) return;
-        if (_hash.TryGetValue((entry.Zone, entry.Original), out var o) && ReferenceEquals(o.Entry, entry)) _hash.Remove((entry.Zone, entry.Original));
-        if (_hash.TryGetValue((entry.Zone, entry.Reply), out var r) && ReferenceEquals(r.Entry, entry)) _hash.Remove((entry.Zone, entry.Reply));
+        var ko = (entry.ZoneKey.IdFor(CtDirection.Original), entry.Original);
+        var kr = (entry.ZoneKey.IdFor(CtDirection.Reply), entry.Reply);
+        if (_hash.TryGetValue(ko, out var o) && ReferenceEquals(o.Entry, entry)) _hash.Remove(ko);
+        if (_hash.TryGetValue(kr, out var r) && ReferenceEquals(r.Entry, entry)) _hash.Remove(kr);
         _entries.Remove(entry);
     }
 
@@ -185,10 +187,18 @@ public sealed partial class ConntrackTable
 
     // ---- lookup and creation ------------------------------------------------------------------
 
-    private ConntrackEntry? Lookup(in ConntrackTuple tuple, ushort zone, out CtDirection dir)
+    /// <summary>
+    /// __nf_conntrack_find_get as resolve_normal_ct calls it: the tuple under the zone's original-direction
+    /// id, then under its reply-direction id when that differs; an entry found must have, for the
+    /// direction it was found in, the same zone id as the packet's zone (nf_ct_key_equal -> nf_ct_zone_equal).
+    /// </summary>
+    private ConntrackEntry? Lookup(in ConntrackTuple tuple, ConntrackZone zone, out CtDirection dir)
     {
         dir = CtDirection.Original;
-        if (!_hash.TryGetValue((zone, tuple), out var hit)) return null;
+        ushort zid = zone.IdFor(CtDirection.Original), rid = zone.IdFor(CtDirection.Reply);
+        if (!(_hash.TryGetValue((zid, tuple), out var hit) && hit.Entry.ZoneKey.IdFor(hit.Dir) == zone.IdFor(hit.Dir))
+            && !(rid != zid && _hash.TryGetValue((rid, tuple), out hit) && hit.Entry.ZoneKey.IdFor(hit.Dir) == zone.IdFor(hit.Dir)))
+            return null;
         if (hit.Entry.IsExpired(_nowNs))
         {
             Kill(hit.Entry); // nf_ct_gc_expired: an expired entry is never found
@@ -215,7 +225,7 @@ public sealed partial class ConntrackTable
     /// <summary>The timeouts a new entry starts with: its template's policy, else the sysctls.</summary>
     private ConntrackSettings NewTimeouts => _template?.Timeouts ?? Settings;
 
-    private ConntrackEntry Create(in ConntrackTuple tuple, ushort zone, long nowNs, int timeoutSeconds)
+    private ConntrackEntry Create(in ConntrackTuple tuple, ConntrackZone zone, long nowNs, int timeoutSeconds)
     {
         var e = new ConntrackEntry(tuple, zone, nowNs) { NowNs = nowNs, Accounting = Settings.Acct, TimeoutPolicy = _template };
         Refresh(e, nowNs, timeoutSeconds);
@@ -268,7 +278,7 @@ public sealed partial class ConntrackTable
 
     // ---- UDP, UDP-Lite, GRE, generic (DCCP among them) -----------------------------------------------
 
-    private CtLookup InSimple(ConntrackTuple tuple, long nowNs, ushort zone)
+    private CtLookup InSimple(ConntrackTuple tuple, long nowNs, ConntrackZone zone)
     {
         string name = ConntrackProtocols.Name(tuple.Protocol);
         bool udp = tuple.Protocol is IpProtocol.Udp or IpProtocol.UdpLite, gre = tuple.Protocol == IpProtocol.Gre;
@@ -308,7 +318,7 @@ public sealed partial class ConntrackTable
 
     // ---- TCP ----------------------------------------------------------------------------------
 
-    private CtLookup InTcp(IpAddr src, IpAddr dst, ReadOnlySpan<byte> l4, long nowNs, ushort zone)
+    private CtLookup InTcp(IpAddr src, IpAddr dst, ReadOnlySpan<byte> l4, long nowNs, ConntrackZone zone)
     {
         // tcp_error
         if (!TcpHeader.TryParse(l4, out var th, out _)) return Invalid($"invalid: TCP header truncated ({l4.Length} bytes)");
@@ -411,7 +421,7 @@ public sealed partial class ConntrackTable
     }
 
     /// <summary>tcp_new, then tcp_packet on the new entry (state NONE).</summary>
-    private CtLookup NewTcp(in ConntrackTuple tuple, TcpFlagClass cls, TcpFlags flags, long nowNs, ushort zone)
+    private CtLookup NewTcp(in ConntrackTuple tuple, TcpFlagClass cls, TcpFlags flags, long nowNs, ConntrackZone zone)
     {
         byte next = TcpConntrack.Next(CtDirection.Original, cls, TcpCtState.None);
         string fl = TcpConntrack.Describe(flags);
@@ -434,7 +444,7 @@ public sealed partial class ConntrackTable
 
     // ---- ICMP / ICMPv6 ------------------------------------------------------------------------
 
-    private CtLookup InIcmp(IpAddr src, IpAddr dst, ReadOnlySpan<byte> l4, long nowNs, ushort zone)
+    private CtLookup InIcmp(IpAddr src, IpAddr dst, ReadOnlySpan<byte> l4, long nowNs, ConntrackZone zone)
     {
         if (!IcmpHeader.TryParse(l4, out var ih, out _)) return Invalid($"invalid: ICMP header truncated ({l4.Length} bytes)");
         if (ih.Type > IcmpHeader.AddressMaskReply) // NR_ICMP_TYPES
@@ -445,7 +455,7 @@ public sealed partial class ConntrackTable
             s => s.IcmpTimeout);
     }
 
-    private CtLookup InIcmpv6(IpAddr src, IpAddr dst, ReadOnlySpan<byte> l4, long nowNs, ushort zone)
+    private CtLookup InIcmpv6(IpAddr src, IpAddr dst, ReadOnlySpan<byte> l4, long nowNs, ConntrackZone zone)
     {
         if (!Icmpv6Header.TryParse(l4, out var ih, out _)) return Invalid($"invalid: ICMPv6 header truncated ({l4.Length} bytes)");
         if (ih.IsError) return IcmpError(IpProtocol.Icmpv6, dst, ih.Payload, ipv6: true, zone, $"ICMPv6 type {ih.Type} code {ih.Code}");
@@ -458,7 +468,7 @@ public sealed partial class ConntrackTable
             isNewType: ih.Type is Icmpv6Header.EchoRequest or 139, s => s.Icmpv6Timeout);
     }
 
-    private CtLookup IcmpQuery(ConntrackTuple tuple, long nowNs, ushort zone, bool isNewType, Func<ConntrackSettings, int> timeout)
+    private CtLookup IcmpQuery(ConntrackTuple tuple, long nowNs, ConntrackZone zone, bool isNewType, Func<ConntrackSettings, int> timeout)
     {
         string name = tuple.Protocol == IpProtocol.Icmp ? "ICMP" : "ICMPv6";
         var e = Lookup(tuple, zone, out var dir);
@@ -482,7 +492,7 @@ public sealed partial class ConntrackTable
     /// direction of the hit). No hit, or an error quoting garbage, leaves the packet without a
     /// conntrack: INVALID.
     /// </summary>
-    private CtLookup IcmpError(byte proto, IpAddr outerDst, ReadOnlySpan<byte> quoted, bool ipv6, ushort zone, string what)
+    private CtLookup IcmpError(byte proto, IpAddr outerDst, ReadOnlySpan<byte> quoted, bool ipv6, ConntrackZone zone, string what)
     {
         if (!TryGetL4(quoted, ipv6, out var isrc, out var idst, out byte iproto, out var il4, out string? problem, quoted: true))
             return Invalid($"invalid: {what} quotes an unusable packet ({problem})");

@@ -86,6 +86,8 @@ public sealed record ConntrackSettings
     /// <summary>nf_conntrack_acct: entries made from now on count packets and bytes (nf_conn_acct), which
     /// conntrack -L then prints. A rule reading ct bytes/packets/avgpkt turns it on (nf_ct_set_acct).</summary>
     public bool Acct { get; init; }
+    /// <summary>The label names conntrack -L prints (labels=NAME,...; /etc/xtables/connlabel.conf); null: labels are not printed.</summary>
+    public ConnLabelMap? LabelNames { get; init; }
 
     public int TcpTimeoutSynSent { get; init; } = 120;
     public int TcpTimeoutSynRecv { get; init; } = 60;

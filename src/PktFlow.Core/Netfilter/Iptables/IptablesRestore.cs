@@ -24,6 +24,9 @@ public sealed class IptablesLoadOptions
     /// <summary>The namespace's cttimeout policies (nfct add timeout) by name, as they are when a rule is
     /// added: <c>-j CT --timeout NAME</c> finds its policy here (xt_ct_set_timeout).</summary>
     public IReadOnlyDictionary<string, Conntrack.ConntrackTimeoutPolicy>? CtTimeouts { get; init; }
+
+    /// <summary>Conntrack label names for -m connlabel --label NAME (libxt_connlabel's /etc/xtables/connlabel.conf); null: bit numbers only.</summary>
+    public Conntrack.ConnLabelMap? ConnLabels { get; init; }
 }
 
 /// <summary>
@@ -244,7 +247,7 @@ public static partial class IptablesRestore
     }
 
     // ---------------------------------------------------------------- one rule
-    private sealed class L4Match { public string? Sport, Dport, SportEval, DportEval, Flags, FlagsEval; }
+    private sealed class L4Match { public string? Sport, Dport, Flags, FlagsEval; }
 
     private static readonly Dictionary<string, int> ProtoNums = new(StringComparer.OrdinalIgnoreCase)
     { ["tcp"] = 6, ["udp"] = 17, ["icmp"] = 1, ["icmpv6"] = 58, ["ipv6-icmp"] = 58, ["gre"] = 47, ["esp"] = 50, ["ah"] = 51, ["sctp"] = 132, ["igmp"] = 2, ["udplite"] = 136, ["ipip"] = 4, ["ospf"] = 89, ["vrrp"] = 112 };
@@ -265,6 +268,7 @@ public static partial class IptablesRestore
         int limitAt = -1; string limitRate = "3/hour"; uint limitBurst = LimitStmt.DefaultPacketBurst; // xt_limit's defaults
         bool neg = false; IptablesParseException? deferred = null;
         SocketMatchStmt? socketMatch = null;
+        ConnlabelMatch? connlabel = null;
         ConnbytesMatch? connbytes = null; int connbytesIndex = -1;
         for (int i = 0; i < a.Count; i++)
         {
@@ -291,11 +295,16 @@ public static partial class IptablesRestore
                 }
                 case "-m": case "--match":
                     curMod = V();
-                    if (curMod is not ("tcp" or "udp" or "sctp" or "multiport" or "conntrack" or "state" or "mark" or "connmark" or "comment" or "addrtype" or "icmp" or "icmp6" or "limit" or "statistic" or "socket" or "owner" or "connbytes" or "helper"))
+                    if (curMod is not ("tcp" or "udp" or "sctp" or "multiport" or "conntrack" or "state" or "mark" or "connmark" or "comment" or "addrtype" or "icmp" or "icmp6" or "limit" or "statistic" or "socket" or "owner" or "connbytes" or "helper" or "connlabel"))
                         throw E(curMod, $"unknown match '{curMod}'");
                     if (curMod is "tcp" or "udp") { l4 = new L4Match(); l4Index = mods.Count; mods.Add(("", "")); }
                     if (curMod is "sctp" && sctp is null) { sctp = new L4Match(); sctpIndex = mods.Count; mods.Add(("", "")); }
                     if (curMod is "connbytes" && connbytes is null) { connbytes = new ConnbytesMatch(); connbytesIndex = mods.Count; mods.Add(("", "")); }
+                    if (curMod is "connlabel")
+                    {
+                        r.Customs.Add(connlabel = new ConnlabelMatch { Bit = -1 });
+                        mods.Add(("xt match connlabel", Placeholder));
+                    }
                     if (curMod is "socket")
                     {
                         // iptables-nft keeps xt_socket as a compat match (nft lists it `xt match socket`)
@@ -320,6 +329,7 @@ public static partial class IptablesRestore
                 throw E(o, $"unknown option '{o}' for match 'socket'");
             }
             if (curMod == "connbytes" && connbytes!.Option(o, V, n, E)) continue;
+            if (curMod == "connlabel") { ConnlabelOption(connlabel!, o, V, n, opt, E); continue; }
             if (curMod == "owner")
             {
                 // iptables-nft writes the owner match as nft's meta skuid / skgid (nft lists them unqualified)
@@ -503,6 +513,7 @@ public static partial class IptablesRestore
             mods[l4Index] = (s, e);
         }
         if (connbytes is not null) mods[connbytesIndex] = connbytes.Translate(E);
+        if (connlabel is { Bit: < 0 }) throw E("connlabel", "connlabel: option \"--label\" must be specified");
         if (sctp is not null)
         {
             // iptables-nft writes SCTP ports as payload matches, but keeps the l4proto match before them
@@ -698,7 +709,8 @@ public static partial class IptablesRestore
                 if (table != "raw") throw E(t, "CT is only valid in table raw");
                 if (Has("--timeout") && o.Count == 1) return CtTimeoutTarget(r, Get("--timeout")!, v6, proto, opt, E);
                 if (Get("--helper") is { } helperName) return CtHelperTarget(r, helperName, o, proto, E);
-                if (!Has("--notrack") || o.Count != 1) throw E(o.Count > 0 ? o[0].K : t, "only 'CT --notrack', 'CT --timeout NAME' and 'CT --helper NAME' are supported");
+                if (CtZoneTarget(r, o, E) is { } zoned) return zoned;
+                if (!Has("--notrack") || o.Count != 1) throw E(o.Count > 0 ? o[0].K : t, "only 'CT --notrack', 'CT --timeout NAME', 'CT --helper NAME' and 'CT --zone N' are supported");
                 return ("notrack", "notrack");
         }
         foreach (var x in o) throw E(x.K, $"unknown option '{x.K}' for jump to chain {t}");

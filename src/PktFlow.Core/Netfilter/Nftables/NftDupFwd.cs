@@ -4,17 +4,19 @@ namespace PktFlow.Netfilter.Nftables;
 
 /// <summary>
 /// dup: nf_dup_ipv4/ipv6 route a copy to the address (out of the device when given) and nf_dup_netdev sends
-/// a copy out of the device; the original goes on. The copy is described in the trace, not followed.
+/// a copy out of the device; the original goes on. The copy is made of the packet as it is at the
+/// statement, and traced as a child trace (<see cref="NfDup"/>).
 /// </summary>
 internal sealed class DupStmt : NftStmt
 {
     public IpAddr? Address; public string? Device;
     public override bool Eval(NftEvalCtx c)
     {
-        var to = Address is { } a ? $"{a}{(Device is null ? "" : $" via {Device}")}" : $"out of {Device}";
-        (c.Notes ??= new()).Add($"dup: a copy of the packet is sent to {to} (not followed); the original continues");
+        (c.Dups ??= new()).Add((this, c.P.Network.ToArray()));
         return true;
     }
+
+    public override string ToString() => Address is { } a ? $"dup to {a}{(Device is null ? "" : $" device {Device}")}" : $"dup to {Device}";
 }
 
 /// <summary>

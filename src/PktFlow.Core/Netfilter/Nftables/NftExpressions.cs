@@ -12,6 +12,8 @@ internal sealed class NftEvalCtx
     public bool QueueBypass;
     /// <summary>The fwd statement that stole the packet (NF_STOLEN).</summary>
     public FwdStmt? Fwd;
+    /// <summary>The dup statements that ran, each with the packet as it was then (nf_dup_* copies it at once).</summary>
+    public List<(DupStmt Dup, byte[] Network)>? Dups;
     public NatAction? Nat;
     public string? Reject;
     public List<string>? Logs;
@@ -22,6 +24,10 @@ internal sealed class NftEvalCtx
     public Conntrack.ConntrackTimeoutPolicy? CtTemplateTimeout;
     public NftObject? CtHelper;
     public Conntrack.ConntrackHelper? CtTemplateHelper;
+    /// <summary>The zone of the conntrack template a <c>ct zone set</c> / <c>-j CT --zone</c> attached.</summary>
+    public Conntrack.ConntrackZone? CtTemplateZone;
+    /// <summary>The connection's labels after <c>ct label set</c> / <c>connlabel --set</c> in this hook.</summary>
+    public UInt128? CtLabels;
     public bool Notrack;
     /// <summary>The namespace's stateful memory for this replay.</summary>
     public NftState State = null!;
@@ -340,7 +346,8 @@ internal sealed class SetPriorityStmt : NftStmt
 
 internal sealed class NotrackStmt : NftStmt
 {
-    public override bool Eval(NftEvalCtx c) { c.Notrack = true; return true; }
+    // nft_notrack_eval: a packet with a conntrack or a template keeps it
+    public override bool Eval(NftEvalCtx c) { if (c.CtTemplateZone is null) c.Notrack = true; return true; }
 }
 
 internal sealed class VerdictStmt : NftStmt

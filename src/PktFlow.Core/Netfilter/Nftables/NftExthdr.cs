@@ -94,12 +94,20 @@ internal sealed class CtTupleSelector : NftSelector
 {
     private readonly NftType _type;
     public CtTupleKey Key; public bool Reply;
+    /// <summary>ct original|reply zone: the zone id of that direction (nf_ct_zone_id); plain ct zone reads the id.</summary>
+    public bool Directed;
     public CtTupleSelector(NftType t) { _type = t; }
     public override NftType Type => _type;
     public override bool HostOrder => Key == CtTupleKey.Zone;
 
     public override bool Load(NftEvalCtx c, Span<byte> dst)
     {
+        if (Key == CtTupleKey.Zone && c.P.Conntrack is null && c.CtTemplateZone is { } tz)
+        {
+            // before conntrack the packet's ct is the template a ct zone set attached
+            BinaryPrimitives.WriteUInt16BigEndian(dst, Directed ? tz.IdFor(Reply ? Conntrack.CtDirection.Reply : Conntrack.CtDirection.Original) : tz.Id);
+            return true;
+        }
         if (c.P.Conntrack is not { Original: { } orig } ct) return false;
         var t = Reply ? ct.Reply ?? orig : orig;
         switch (Key)
@@ -113,7 +121,10 @@ internal sealed class CtTupleSelector : NftSelector
             case CtTupleKey.ProtoDst: BinaryPrimitives.WriteUInt16BigEndian(dst, t.DestinationPort); return true;
             case CtTupleKey.L3Proto: dst[0] = t.Source.IsV4 ? (byte)2 : (byte)10; return true;
             case CtTupleKey.Protocol: dst[0] = t.Protocol; return true;
-            default: BinaryPrimitives.WriteUInt16BigEndian(dst, ct.Zone); return true;
+            default:
+                var zone = new Conntrack.ConntrackZone(ct.Zone, ct.ZoneDir);
+                BinaryPrimitives.WriteUInt16BigEndian(dst, Directed ? zone.IdFor(Reply ? Conntrack.CtDirection.Reply : Conntrack.CtDirection.Original) : zone.Id);
+                return true;
         }
     }
 }

@@ -35,6 +35,31 @@ internal sealed class FibSelector : NftSelector
         return true;
     }
 
+    /// <summary>
+    /// Why the kernel refuses this lookup at <paramref name="hook"/> (nft_fib_validate: an input-side
+    /// lookup needs an input device, an output-side one an output device), or null where it is allowed.
+    /// netdev ingress and egress count as prerouting and postrouting; inet's ingress hook allows none.
+    /// </summary>
+    public string? HookProblem(NftFamily family, NftHookPoint hook)
+    {
+        var h = (family, hook) switch
+        {
+            (NftFamily.Netdev, NftHookPoint.Ingress) => NftHookPoint.Prerouting,
+            (NftFamily.Netdev, NftHookPoint.Egress) => NftHookPoint.Postrouting,
+            (NftFamily.Ip or NftFamily.Ip6 or NftFamily.Inet, not NftHookPoint.Ingress) => hook,
+            _ => (NftHookPoint?)null,
+        };
+        bool inputSide = h is NftHookPoint.Prerouting or NftHookPoint.Input or NftHookPoint.Forward;
+        bool outputSide = h is NftHookPoint.Output or NftHookPoint.Postrouting or NftHookPoint.Forward;
+        bool ok = Result != FibResultKind.Type || Iif ? inputSide : Oif ? outputSide : inputSide || outputSide;
+        if (ok) return null;
+        string where = Result != FibResultKind.Type ? "an oif lookup only in prerouting, input and forward"
+            : Iif ? "an iif lookup only in prerouting, input and forward"
+            : Oif ? "an oif lookup only in output, postrouting and forward"
+            : "only the prerouting, input, forward, output and postrouting hooks";
+        return $"'{Text}' is not valid in a {NftNames.Family(family)} {hook.ToString().ToLowerInvariant()} chain (nft_fib_validate allows {where})";
+    }
+
     private static void Put(Span<byte> d, uint v) { d[0] = (byte)(v >> 24); d[1] = (byte)(v >> 16); d[2] = (byte)(v >> 8); d[3] = (byte)v; }
 }
 

@@ -15,6 +15,8 @@ public sealed class NftLoadOptions
     public bool AllowIncludes { get; init; } = true;
     /// <summary>Directory relative paths of includes resolve against when the file name has none.</summary>
     public string? BaseDirectory { get; init; }
+    /// <summary>Conntrack label names (what nft reads from /etc/connlabel.conf); null: only bit numbers are taken.</summary>
+    public Conntrack.ConnLabelMap? ConnLabels { get; init; }
 }
 
 /// <summary>A load error: "file:line:col: message", or "file: json.path: message" for JSON input.</summary>
@@ -96,6 +98,8 @@ public sealed class NftRule
     internal bool HasCounter;
     /// <summary>Reads ct bytes/packets/avgpkt: loading it turns conntrack accounting on (nft_ct_get_init -> nf_ct_set_acct).</summary>
     internal bool TurnsOnCtAcct;
+    /// <summary>The rule's fib lookups, whose hooks are checked once the chains that reach it are known.</summary>
+    internal List<FibSelector>? Fibs;
     public override string ToString() => $"{Text} # handle {Handle}";
 }
 
@@ -184,6 +188,9 @@ public sealed record NftCtInfo(string State, string Direction, uint Mark, string
     public Conntrack.ConntrackTuple? Original { get; init; }
     public Conntrack.ConntrackTuple? Reply { get; init; }
     public ushort Zone { get; init; }
+    /// <summary>The directions the zone applies to (<see cref="Conntrack.ConntrackZone"/>), and the connection's labels.</summary>
+    public byte ZoneDir { get; init; } = Conntrack.ConntrackZone.BothDirections;
+    public UInt128 Labels { get; init; }
     /// <summary>The connection's accounting (nf_conn_acct), per direction: packets and bytes.</summary>
     public (ulong Packets, ulong Bytes) OriginalCounters { get; init; }
     public (ulong Packets, ulong Bytes) ReplyCounters { get; init; }
@@ -223,6 +230,12 @@ public interface INftPacket
 
     /// <summary>skb->sk: the socket tproxy assigned, or the one that sent a local packet; null for a packet without one.</summary>
     NftSock? Socket => null;
+
+    /// <summary>
+    /// nft_rt_get_eval's NFT_RT_TCPMSS (get_tcpmss): the smaller MTU of the packet's route and of the route
+    /// back to its source, less the IP and TCP headers (536 when out of range); null when the packet has no route.
+    /// </summary>
+    ushort? RtTcpMss => null;
 
     /// <summary>The socket match's lookup (nft_socket, xt_socket): skb->sk, else nf_sk_lookup_slow_v4/v6.</summary>
     NftSock? FindSocket() => null;
@@ -286,6 +299,10 @@ public sealed record NftHookResult(string Verdict, IReadOnlyList<NftChainRun> Ru
     public NftObject? CtHelper { get; init; }
     /// <summary>The helper of a conntrack template (iptables <c>-j CT --helper</c>), for nf_conntrack_in.</summary>
     public Conntrack.ConntrackHelper? CtTemplateHelper { get; init; }
+    /// <summary>The zone of a conntrack template (<c>ct zone set</c>, <c>-j CT --zone</c>), for nf_conntrack_in.</summary>
+    public Conntrack.ConntrackZone? CtTemplateZone { get; init; }
+    /// <summary>The connection's labels as rules left them (<c>ct label set</c>, connlabel --set), for the conntrack entry.</summary>
+    public UInt128? CtLabels { get; init; }
     public bool Notrack { get; init; }
     public IReadOnlyList<NftRule> UnsupportedRules { get; init; } = Array.Empty<NftRule>();
     /// <summary>What rules met that the model cannot know ("unsupported: ..."): their expression did not match.</summary>
@@ -296,4 +313,6 @@ public sealed record NftHookResult(string Verdict, IReadOnlyList<NftChainRun> Ru
     public IReadOnlyList<string> Notes { get; init; } = Array.Empty<string>();
     /// <summary>The fwd statement that took the packet (Verdict "stolen"): where it is transmitted.</summary>
     internal FwdStmt? Fwd { get; init; }
+    /// <summary>The dup statements that ran, in order, each with the packet as it was then.</summary>
+    internal IReadOnlyList<(DupStmt Dup, byte[] Network)> Dups { get; init; } = Array.Empty<(DupStmt, byte[])>();
 }

@@ -70,5 +70,6 @@ internal static class NftOutcomes
         public NftDevInfo? InputDevice => _p.InputDevice;
         public NftDevInfo? OutputDevice => _p.OutputDevice;
         public NftConnPresence FindConnection(NftConnKey key) => _p.FindConnection(key);
+        public ushort? RtTcpMss => _p.RtTcpMss;
     }
 }

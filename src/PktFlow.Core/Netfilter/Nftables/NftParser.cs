@@ -550,19 +550,61 @@ internal sealed partial class NftParser
                 if (HasLoop(ch, state))
                     throw new NftParseException("", 0, 0, ch.Name, $"Could not process rule: Too many levels of symbolic links: jump loop through {tb} chain {ch.Name}");
             }
+        ValidateHooks();
+    }
+
+    /// <summary>
+    /// Expressions the kernel allows only at some hooks (fib) are checked against every base chain
+    /// that reaches them: in a base chain the rule itself is refused, elsewhere the jump that reaches it
+    /// (nf_tables_check_loops walks the jumps when a base chain binds them).
+    /// </summary>
+    private void ValidateHooks()
+    {
+        foreach (var tb in _tables.Where(t => t.ChainList.Any(c => c.RuleList.Any(r => r.Fibs is not null))))
+            foreach (var ch in tb.ChainList)
+            {
+                if (ch.Hook is not { } hook) continue;
+                foreach (var r in ch.RuleList)
+                {
+                    if (HookProblem(r, tb.Family, hook) is { } own) throw RuleError(r, "fib", $"Could not process rule: Operation not supported: {own}");
+                    foreach (var t in RuleTargets(r))
+                        if (tb.FindChain(t) is { } target && Reached(target, tb.Family, hook, new HashSet<NftChain>()) is { } far)
+                            throw RuleError(r, t, $"Could not process rule: Operation not supported: jump to chain '{t}' from {hook.ToString().ToLowerInvariant()} chain '{ch.Name}' reaches {far.Rule.SourceFile}:{far.Rule.SourceLine}: {far.Problem}");
+                }
+            }
+    }
+
+    private static string? HookProblem(NftRule r, NftFamily family, NftHookPoint hook)
+    {
+        if (r.Unsupported is not null || r.Fibs is null) return null;
+        foreach (var f in r.Fibs) if (f.HookProblem(family, hook) is { } p) return p;
+        return null;
+    }
+
+    private static (NftRule Rule, string Problem)? Reached(NftChain ch, NftFamily family, NftHookPoint hook, HashSet<NftChain> seen)
+    {
+        if (!seen.Add(ch)) return null;
+        foreach (var r in ch.RuleList)
+        {
+            if (HookProblem(r, family, hook) is { } p) return (r, p);
+            foreach (var t in RuleTargets(r))
+                if (ch.Table.FindChain(t) is { } n && Reached(n, family, hook, seen) is { } far) return far;
+        }
+        return null;
     }
 
     private static NftParseException RuleError(NftRule r, string token, string message) =>
         r.SourcePath is { } path ? new(r.SourceFile, path, token, message) : new(r.SourceFile, r.SourceLine, 1, token, message);
 
-    private static IEnumerable<string> Targets(NftChain ch)
+    private static IEnumerable<string> Targets(NftChain ch) => ch.RuleList.SelectMany(RuleTargets);
+
+    private static IEnumerable<string> RuleTargets(NftRule r)
     {
-        foreach (var r in ch.RuleList)
-            foreach (var st in r.Stmts)
-            {
-                if (st is VerdictStmt { Target: { } t }) yield return t;
-                if (st is MatchStmt { Vmap: true } m) foreach (var e in m.Elements ?? m.Set!.Elements) if (e.Target is { } et) yield return et;
-            }
+        foreach (var st in r.Stmts)
+        {
+            if (st is VerdictStmt { Target: { } t }) yield return t;
+            if (st is MatchStmt { Vmap: true } m) foreach (var e in m.Elements ?? m.Set!.Elements) if (e.Target is { } et) yield return et;
+        }
     }
 
     private static bool HasLoop(NftChain ch, Dictionary<NftChain, int> state)

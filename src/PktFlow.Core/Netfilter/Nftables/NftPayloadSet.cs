@@ -4,37 +4,128 @@ using PktFlow.Wire;
 namespace PktFlow.Netfilter.Nftables;
 
 /// <summary>
-/// nft_payload_set_eval of a network-header field (<c>ip ttl set 23</c>, <c>ip dscp set cs1</c>,
-/// <c>ip6 hoplimit set 1</c>, <c>ip6 dscp set af41</c>): the packet's bytes change for every later rule,
-/// hook and the transmit. A sub-byte field is written as nft writes it, the whole bytes around it with
-/// the other bits kept. IPv4 fields carry NFT_PAYLOAD_CSUM_INET at offset 10: the header checksum is
-/// updated incrementally (nft_csum_replace, RFC 1624), so a checksum that was wrong stays wrong by the
-/// same amount. IPv6 has no header checksum. A packet of another family, or too short, ends the rule (NFT_BREAK).
+/// nft_payload_set_eval: a header field written for every later rule, hook and the transmit
+/// (<c>ip ttl set 23</c>, <c>ip daddr set 10.2.0.3</c>, <c>ip6 saddr set ::1</c>, <c>tcp dport set 8080</c>,
+/// <c>ip daddr set ip daddr map { ... }</c>). The value is a constant, another field, or a map's data; a
+/// map without the key or a field the packet lacks ends the rule (NFT_BREAK). The checksums are fixed as
+/// the attributes nft gives the expression ask: NFT_PAYLOAD_CSUM_INET at <see cref="CsumOffset"/> (the IPv4
+/// header's, TCP's, UDP's: nft_csum_replace, RFC 1624, 0 written as 0xffff), and with
+/// NFT_PAYLOAD_L4CSUM_PSEUDOHDR (addresses: fields of the pseudo-header) the transport checksum too
+/// (nft_payload_l4csum_update): TCP, UDPlite and ICMPv6 always, UDP only when its checksum is not 0, never
+/// ICMP (no pseudo-header) nor a non-first fragment. Where a checksum is fixed nft writes whole 16-bit
+/// words (<see cref="WriteOffset"/>, <see cref="WriteWidth"/>), the other bits kept. The model takes the skb
+/// as not CHECKSUM_PARTIAL (a captured packet's checksum is complete).
 /// </summary>
 internal sealed class PayloadSetStmt : NftStmt
 {
     public required PayloadSelector Field;
+    /// <summary>A constant: for a sub-byte field its value, else unused (<see cref="Constant"/> holds the bytes).</summary>
     public ulong Value;
+    public byte[]? Constant;
+    public NftSelector? Source;
+    public NftMapLookup? Map;
+    /// <summary>NFT_PAYLOAD_CSUM_INET's checksum field, from the base; -1: NFT_PAYLOAD_CSUM_NONE.</summary>
+    public int CsumOffset = -1;
+    public bool PseudoHeader;
+    public int WriteOffset, WriteWidth;
+    internal override bool DrawsRandom => (Source ?? Map?.Key)?.DrawsRandom == true;
 
     public override bool Eval(NftEvalCtx c)
     {
         var f = Field;
-        if (NftSelector.NetProto(c.P) != f.NeedL3) return false;
-        var net = c.P.MutableNetwork;
-        if (net.Length < f.Offset + f.Width || (f.NeedL3 == L3.V4 && net.Length < 20)) return false;
-        var bytes = net.Slice(f.Offset, f.Width);
-        ulong old = NftBytes.ToUlong(bytes), now = f.Mask == 0 ? Value : (old & ~(f.Mask << f.Shift)) | ((Value & f.Mask) << f.Shift);
-        ulong oldField = f.Mask == 0 ? old : (old >> f.Shift) & f.Mask;
-        if (now == old) { Note(c, oldField); return true; }
-        Span<byte> before = stackalloc byte[20];
-        if (f.NeedL3 == L3.V4) net[..20].CopyTo(before);
-        for (int i = f.Width - 1; i >= 0; i--) { bytes[i] = (byte)now; now >>= 8; }
-        if (f.NeedL3 == L3.V4) PayloadCsum.Replace(net.Slice(10, 2), before, net[..20]);
-        Note(c, oldField);
+        var p = c.P;
+        if (f.NeedL3 != L3.None && NftSelector.NetProto(p) != f.NeedL3) return false;
+        var net = p.MutableNetwork;
+        int at = 0;
+        if (f.Base == PBase.Transport)
+        {
+            // a non-first fragment has no transport header to write (TransportOffset -1)
+            if (p.TransportOffset < 0 || (f.NeedL4 >= 0 && p.L4Protocol != f.NeedL4 && p.L4Protocol != f.NeedL4Alt)) return false;
+            at = p.TransportOffset;
+        }
+        else if (f.NeedL3 == L3.V4 && net.Length < 20) return false;
+        if (net.Length < at + WriteOffset + WriteWidth || net.Length < at + f.Offset + f.Width) return false;
+        Span<byte> value = stackalloc byte[f.Width];
+        if (!Load(c, value)) return false;
+        var window = net.Slice(at + WriteOffset, WriteWidth);
+        Span<byte> before = stackalloc byte[WriteWidth], after = stackalloc byte[WriteWidth];
+        window.CopyTo(before);
+        window.CopyTo(after);
+        var field = after.Slice(f.Offset - WriteOffset, f.Width);
+        if (f.Mask == 0) value.CopyTo(field);
+        else
+        {
+            ulong old = NftBytes.ToUlong(field), now = (old & ~(f.Mask << f.Shift)) | ((Value & f.Mask) << f.Shift);
+            for (int i = f.Width - 1; i >= 0; i--) { field[i] = (byte)now; now >>= 8; }
+        }
+        string text = $"{f.Text} set: {Show(before.Slice(f.Offset - WriteOffset, f.Width))} -> {Show(field)}";
+        if (CsumOffset >= 0)
+        {
+            if (net.Length < at + CsumOffset + 2) return false;
+            PayloadCsum.Replace(net.Slice(at + CsumOffset, 2), before, after, mangledZero: true);
+        }
+        if (PseudoHeader) text += L4CsumUpdate(p, net, before, after);
+        after.CopyTo(window);
+        (c.Notes ??= new()).Add(text);
         return true;
     }
 
-    private void Note(NftEvalCtx c, ulong oldField) => (c.Notes ??= new()).Add($"{Field.Text} set: {oldField} -> {Value & (Field.Mask == 0 ? ulong.MaxValue : Field.Mask)}");
+    /// <summary>The value to write: the constant, the source field, or the map's data for the packet's key.</summary>
+    private bool Load(NftEvalCtx c, Span<byte> value)
+    {
+        if (Constant is not null) { Constant.CopyTo(value); return true; }
+        if (Source is not null) return Source.Load(c, value);
+        if (Map is null) return true; // a sub-byte constant: Value is merged in
+        if (Map.Find(c) is not { Data: { } data }) return false;
+        return PayloadSetData.Write(data, value);
+    }
+
+    /// <summary>nft_payload_l4csum_update: the transport checksum over the pseudo-header's changed words; the text says which.</summary>
+    private static string L4CsumUpdate(INftPacket p, Span<byte> net, ReadOnlySpan<byte> before, ReadOnlySpan<byte> after)
+    {
+        int th = p.TransportOffset;
+        if (th < 0) return " (a non-first fragment: no transport checksum to update)";
+        int off;
+        switch (p.L4Protocol)
+        {
+            case 6: off = 16; break;
+            case 17:
+                if (net.Length >= th + 8 && BinaryPrimitives.ReadUInt16BigEndian(net[(th + 6)..]) == 0) return " (UDP checksum 0 left alone)";
+                off = 6; break;
+            case 136: off = 6; break;
+            case 58: off = 2; break;
+            default: return "";
+        }
+        if (net.Length < th + off + 2) return "";
+        PayloadCsum.Replace(net.Slice(th + off, 2), before, after, mangledZero: true);
+        return "";
+    }
+
+    private string Show(ReadOnlySpan<byte> b)
+    {
+        if (Field.Type.Kind == NftTypeKind.Ipv4 && b.Length == 4) return IpAddr.ReadV4(b).ToString();
+        if (Field.Type.Kind == NftTypeKind.Ipv6 && b.Length == 16) return IpAddr.ReadV6(b).ToString();
+        if (b.Length > 8) return Convert.ToHexString(b).ToLowerInvariant();
+        ulong v = NftBytes.ToUlong(b);
+        return (Field.Mask == 0 ? v : (v >> Field.Shift) & Field.Mask).ToString();
+    }
+}
+
+/// <summary>A map element's data as the bytes of the field a payload statement writes.</summary>
+internal static class PayloadSetData
+{
+    public static bool Write(object data, Span<byte> dst)
+    {
+        switch (data)
+        {
+            case byte[] b when b.Length == dst.Length: b.CopyTo(dst); return true;
+            case string s when IpAddr.TryParse(s, out var a) && (a.IsV4 ? 4 : 16) == dst.Length: a.Write(dst); return true;
+            case uint u:
+                for (int i = dst.Length - 1; i >= 0; i--) { dst[i] = (byte)u; u >>= 8; }
+                return true;
+            default: return false;
+        }
+    }
 }
 
 /// <summary>
@@ -47,11 +138,19 @@ internal sealed class PayloadSetStmt : NftStmt
 internal sealed class TcpMssSetStmt : NftStmt
 {
     public ushort Value;
+    /// <summary><c>set rt mtu</c>: the value is nft_rt's TCPMSS for the packet's route (none: NFT_BREAK).</summary>
+    public bool FromRoute;
     public string Text = "tcp option maxseg size";
 
     public override bool Eval(NftEvalCtx c)
     {
         var p = c.P;
+        ushort Value = this.Value;
+        if (FromRoute)
+        {
+            if (p.RtTcpMss is not { } mss) return false;
+            Value = mss;
+        }
         if (p.L4Protocol != 6 || p.TransportOffset < 0) return false;
         var net = p.MutableNetwork;
         if (net.Length < p.TransportOffset + 20) return false;
@@ -78,15 +177,17 @@ internal sealed class TcpMssSetStmt : NftStmt
     }
 }
 
-/// <summary>nft_csum_replace: RFC 1624 eqn. 3 over the 16-bit words that changed.</summary>
+/// <summary>nft_csum_replace / inet_proto_csum_replace: RFC 1624 eqn. 3 over the 16-bit words that changed.</summary>
 internal static class PayloadCsum
 {
     /// <summary>Updates the checksum field <paramref name="check"/> for <paramref name="before"/> becoming <paramref name="after"/> (same length, even offset).</summary>
-    public static void Replace(Span<byte> check, ReadOnlySpan<byte> before, ReadOnlySpan<byte> after)
+    /// <param name="mangledZero">nft_csum_replace writes a result of 0 as 0xffff (CSUM_MANGLED_0); inet_proto_csum_replace2 does not.</param>
+    public static void Replace(Span<byte> check, ReadOnlySpan<byte> before, ReadOnlySpan<byte> after, bool mangledZero = false)
     {
         ulong sum = (ushort)~BinaryPrimitives.ReadUInt16BigEndian(check);
         sum += (ushort)~Checksum.Fold(Checksum.Sum(before));
         sum += Checksum.Fold(Checksum.Sum(after));
-        BinaryPrimitives.WriteUInt16BigEndian(check, (ushort)~Checksum.Fold(sum));
+        ushort result = (ushort)~Checksum.Fold(sum);
+        BinaryPrimitives.WriteUInt16BigEndian(check, result == 0 && mangledZero ? (ushort)0xffff : result);
     }
 }

@@ -38,6 +38,7 @@ internal sealed partial class NftParser
     /// <summary>Compiles the tokens up to the rule's end into <paramref name="rule"/>'s statements.</summary>
     private void CompileStatements(NftChain ch, NftRule rule)
     {
+        _currentRule = rule;
         var stmts = new List<NftStmt>();
         _readsCtAcct = false; _jumpTargets.Clear(); _transportKnown = false; _vlanDepth = 0;
         while (_s.Pos < _ruleEnd)
@@ -180,6 +181,13 @@ internal sealed partial class NftParser
                 if (_s.Peek(1).Is("expiration") && _s.Peek(2).Is("set"))
                     throw Err(t, "Could not process rule: Operation not supported (ct expiration set: the kernel cannot set a connection's timeout from a rule)");
                 if (_s.Peek(1).Text is "helper" or "timeout" or "expectation" && _s.Peek(2).Is("set")) return CtObjectSet();
+                if (_s.Peek(1).Is("zone") && _s.Peek(2).Is("set")) { Take(); Take(); Take(); return CtZoneSet(Conntrack.ConntrackZone.BothDirections); }
+                if (_s.Peek(1).Text is "original" or "reply" && _s.Peek(2).Is("zone") && _s.Peek(3).Is("set"))
+                {
+                    Take(); var d = Take(); Take(); Take();
+                    return CtZoneSet(d.Text == "original" ? Conntrack.ConntrackZone.OriginalDirection : Conntrack.ConntrackZone.ReplyDirection);
+                }
+                if (_s.Peek(1).Is("label")) { Take(); Take(); return CtLabel(); }
                 break;
             case "mark":
                 if (_s.Peek(1).Is("set")) { Take(); Take(); return SetMark(ct: false); }
@@ -670,6 +678,9 @@ internal sealed partial class NftParser
             _ => throw Err(res, $"unsupported fib result '{res.Text}' (oif, oifname, type)"),
         };
         sel.Text = $"fib {string.Join(" . ", words)} {res.Text}";
+        // nft_fib_init: the output device cannot be looked up on the output device
+        if (sel.Result != FibResultKind.Type && sel.Oif) throw Err(t, $"Could not process rule: Invalid argument: '{sel.Text}' (an oif result cannot be looked up by oif)");
+        (_currentRule!.Fibs ??= new()).Add(sel);
         // fib ... oif|oifname missing|exists: whether the lookup found a device (NFTA_FIB_F_PRESENT)
         if (Cur.Text is "missing" or "exists" && sel.Result != FibResultKind.Type)
             return new FibPresentStmt { Sel = sel, Present = Take().Text == "exists" };
@@ -734,6 +745,10 @@ internal sealed partial class NftParser
             var k = Take();
             bool? reply = k.Text switch { "original" => false, "reply" => true, _ => null };
             if (reply is not null) k = Take();
+            if (k.Text == "zone")
+                return new CtTupleSelector(NftType.Int2) { Key = CtTupleKey.Zone, Reply = reply == true, Directed = reply is not null, Text = reply is null ? "ct zone" : $"ct {(reply.Value ? "reply" : "original")} zone" };
+            if (k.Text == "id")
+                throw Err(k, "unsupported: ct id (the kernel's id is a hash of the connection's addresses in kernel memory, siphashed with a boot-time secret: no replay can reproduce it)");
             if (CtTuple(k, reply ?? false) is { } tuple) return tuple;
             if (k.Text is "bytes" or "packets" or "avgpkt")
             {
@@ -1051,31 +1066,68 @@ internal sealed partial class NftParser
         _ => throw Err(k, $"unsupported expression 'meta {k.Text}'"),
     };
 
-    /// <summary>Network-header fields a payload statement may write: none of them is in a transport checksum's pseudo-header.</summary>
-    private static readonly HashSet<string> WritableFields = new() { "ip ttl", "ip dscp", "ip ecn", "ip id", "ip6 hoplimit", "ip6 dscp", "ip6 ecn", "ip6 flowlabel" };
-
     /// <summary>
-    /// FIELD set CONSTANT: nft_payload_set of a network-header field, or nft_exthdr's TCP MSS write. Other
-    /// fields (addresses, ports and link headers need the transport checksum or the link header fixed as
-    /// nft_payload_l4csum_update does) and values from expressions (rt mtu) are refused naming why.
+    /// FIELD set VALUE: nft_payload_set of a header field, or nft_exthdr's TCP MSS write. The value is a
+    /// constant, another field of the same width, or a map's data (<c>ip daddr set ip daddr map { ... }</c>,
+    /// <c>numgen inc mod 2 map { ... }</c>); the checksum attributes are the ones nft gives (PayloadSetSpec).
+    /// Other fields and values (the route MTU, arithmetic) are refused naming why.
     /// </summary>
     private NftStmt PayloadSet(NftSelector sel)
     {
         var at = Take();
         bool mss = sel is TcpOptionSelector { Kind: 2, Offset: 2, Width: 2 };
         if (sel is not (PayloadSelector or TcpOptionSelector or RawPayloadSelector)) throw Err(at, $"unsupported statement '{sel.Text} set'");
-        if (!(mss || sel is PayloadSelector { Base: PBase.Network, NeedL3: L3.V4 or L3.V6 } && WritableFields.Contains(sel.Text)))
-            throw Err(at, $"unsupported: payload statement '{sel.Text} set' (only ip ttl/dscp/ecn/id, ip6 hoplimit/dscp/ecn/flowlabel and tcp option maxseg size are rewritten)");
+        var spec = sel is PayloadSelector ps ? PayloadSetSpec.Of(ps) : null;
+        if (!mss && spec is null)
+            throw Err(at, $"unsupported: payload statement '{sel.Text} set' ({PayloadSetSpec.Supported} are rewritten; {PayloadSetSpec.WhyNot(sel.Text)})");
         if (!More) throw Err(at, $"syntax error, '{sel.Text} set' needs a value");
         if (Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text))
-            throw Err(Cur, $"unsupported: {sel.Text} set {Cur.Text}{(More && _s.Peek(1).Kind == TokKind.Word ? " " + _s.Peek(1).Text : "")} (only a constant is written; the route MTU from a rule is not modelled)");
+        {
+            if (mss && Cur.Is("rt") && _s.Pos + 1 < _ruleEnd && _s.Peek(1).Is("mtu")) return RtMtuMss();
+            if (mss || Cur.Is("rt"))
+                throw Err(Cur, $"unsupported: {sel.Text} set {Cur.Text}{(More && _s.Peek(1).Kind == TokKind.Word ? " " + _s.Peek(1).Text : "")} (a constant or rt mtu is written to the MSS)");
+            var field = (PayloadSelector)sel;
+            if (field.Mask != 0) throw Err(Cur, $"unsupported: {sel.Text} set from an expression (a sub-byte field takes a constant)");
+            var keyAt = Cur;
+            var key = Selector();
+            var st = spec!.Stmt(field);
+            if (TakeIf("map"))
+            {
+                st.Map = MapBody(key, () => Range(sel.Type, Take()).Lo, set => set.DataTypes is [var d] && d.Length == field.Width ? null : $"not to a {sel.Type.Name} value");
+                return st;
+            }
+            if (key.Length != field.Width || key.HostOrder) throw Err(keyAt, $"unsupported: {sel.Text} set {key.Text} (the value must be a header field of the same width, a constant or a map)");
+            if (More && Cur.Text is "&" or "and" or "|" or "or" or "^" or "xor" or "<<" or ">>" or "+" or "-")
+                throw Err(Cur, $"unsupported: {sel.Text} set with an operation ('{Cur.Text}')");
+            st.Source = key;
+            return st;
+        }
         var (lo, hi) = Range(sel.Type, Take());
         if (!lo.AsSpan().SequenceEqual(hi)) throw Err(at, $"unsupported: {sel.Text} set with a range");
-        ulong v = NftBytes.ToUlong(lo);
+        ulong v = lo.Length <= 8 ? NftBytes.ToUlong(lo) : 0;
         if (mss) return new TcpMssSetStmt { Value = (ushort)v };
-        var field = (PayloadSelector)sel;
-        if (field.Mask != 0 && v > field.Mask) throw Err(at, $"value {v} does not fit '{sel.Text}'");
-        return new PayloadSetStmt { Field = field, Value = v };
+        var f = (PayloadSelector)sel;
+        if (f.Mask != 0 && v > f.Mask) throw Err(at, $"value {v} does not fit '{sel.Text}'");
+        var stmt = spec!.Stmt(f);
+        if (f.Mask != 0) stmt.Value = v;
+        else if (lo.Length == f.Width) stmt.Constant = lo;
+        else throw Err(at, $"value of {lo.Length} bytes does not fit '{sel.Text}' ({f.Width} bytes)");
+        return stmt;
+    }
+
+    /// <summary>
+    /// tcp option maxseg size set rt mtu: nft_rt_get_eval's NFT_RT_TCPMSS, which nft_rt_validate allows
+    /// only in forward, output and postrouting chains (a route exists there), and only where the
+    /// family is IPv4 or IPv6.
+    /// </summary>
+    private NftStmt RtMtuMss()
+    {
+        var at = Take(); Take();
+        if (_currentChain?.Table.Family is not (NftFamily.Ip or NftFamily.Ip6 or NftFamily.Inet))
+            throw Err(at, "unsupported: rt mtu outside the ip, ip6 and inet families");
+        if (_currentChain.Hook is { } hook && hook is not (NftHookPoint.Forward or NftHookPoint.Output or NftHookPoint.Postrouting))
+            throw Err(at, $"rt mtu is only valid in forward, output and postrouting (nft_rt_validate), not in a {hook.ToString().ToLowerInvariant()} chain");
+        return new TcpMssSetStmt { FromRoute = true };
     }
 
     // ---------- relations ----------
@@ -1166,6 +1218,7 @@ internal sealed partial class NftParser
 
     private NftTable? CurrentTable => _currentChain?.Table;
     private NftChain? _currentChain;
+    private NftRule? _currentRule;
 
     private byte[] BitList(NftType ty, bool commas = true)
     {

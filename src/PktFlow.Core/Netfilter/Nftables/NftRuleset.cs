@@ -178,9 +178,10 @@ public static class NftEvaluator
         }
         return new NftHookResult(verdict, runs, ctx.Nat, ctx.Reject, (IReadOnlyList<string>?)ctx.Logs ?? Array.Empty<string>())
         {
-            CtMark = ctx.CtMark, CtTimeout = ctx.CtTimeout, CtTemplateTimeout = ctx.CtTemplateTimeout, CtHelper = ctx.CtHelper, CtTemplateHelper = ctx.CtTemplateHelper, Notrack = ctx.Notrack, UnsupportedRules = (IReadOnlyList<NftRule>?)unsupported ?? Array.Empty<NftRule>(),
+            CtMark = ctx.CtMark, CtTimeout = ctx.CtTimeout, CtTemplateTimeout = ctx.CtTemplateTimeout, CtHelper = ctx.CtHelper, CtTemplateHelper = ctx.CtTemplateHelper, CtTemplateZone = ctx.CtTemplateZone, CtLabels = ctx.CtLabels, Notrack = ctx.Notrack, UnsupportedRules = (IReadOnlyList<NftRule>?)unsupported ?? Array.Empty<NftRule>(),
             Unknowns = (IReadOnlyList<string>?)ctx.Unknowns ?? Array.Empty<string>(),
             Decisions = decisions, Notes = (IReadOnlyList<string>?)ctx.Notes ?? Array.Empty<string>(), Fwd = ctx.Fwd,
+            Dups = (IReadOnlyList<(DupStmt, byte[])>?)ctx.Dups ?? Array.Empty<(DupStmt, byte[])>(),
         };
     }
 

@@ -31,7 +31,24 @@ public sealed partial class LabLoader
     private LabLoader(string file)
     {
         _file = file;
-        _namespaces[HostNamespace] = new NamespaceBuilder(HostNamespace, loopbackUp: true);
+        _connLabels = ReadConnLabels(file);
+        _namespaces[HostNamespace] = new NamespaceBuilder(HostNamespace, loopbackUp: true) { ConnLabels = _connLabels };
+    }
+
+    /// <summary>
+    /// Conntrack label names: a connlabel.conf beside the lab file stands for the host's
+    /// /etc/connlabel.conf (nft) and /etc/xtables/connlabel.conf (iptables' connlabel, conntrack -L)
+    /// in every namespace of the lab. Without it rules name labels by bit number and listings show none.
+    /// </summary>
+    private readonly Netfilter.Conntrack.ConnLabelMap? _connLabels;
+
+    private static Netfilter.Conntrack.ConnLabelMap? ReadConnLabels(string labFile)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(labFile));
+        var path = dir is null ? null : Path.Combine(dir, "connlabel.conf");
+        if (path is null || !File.Exists(path)) return null;
+        try { return Netfilter.Conntrack.ConnLabelMap.Parse(File.ReadAllText(path), path); }
+        catch (FormatException e) { throw new LabException(path, 0, "", null, e.Message); }
     }
 
     public static HostTopology LoadFile(string path) => Load(File.ReadAllText(path), path);
@@ -481,7 +498,7 @@ public sealed partial class LabLoader
             {
                 var name = Need(a, 1, "namespace name");
                 if (_namespaces.ContainsKey(name)) throw Error($"Cannot create namespace file \"/run/netns/{name}\": File exists", name);
-                _namespaces[name] = new NamespaceBuilder(name, loopbackUp: false);
+                _namespaces[name] = new NamespaceBuilder(name, loopbackUp: false) { ConnLabels = _connLabels };
                 if (_ipipLoaded) AddFallbackTunnel(_namespaces[name]);
                 break;
             }
@@ -677,6 +694,7 @@ public sealed partial class LabLoader
                     i = a.Count;
                     break;
                 }
+                case "xdp" or "xdpgeneric" or "xdpdrv" or "xdpoffload": i = XdpSet(a, i, b, dev); break;
                 case "promisc" or "arp" or "multicast" or "allmulticast" or "txqueuelen" or "qlen" or "alias":
                     i++; Warn($"'{t}' is not modelled"); break;
                 // they bound the GSO/GRO super-packets a sender or receiver makes: a capture shows those

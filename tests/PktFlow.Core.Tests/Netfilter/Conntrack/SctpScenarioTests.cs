@@ -2,6 +2,7 @@ using PktFlow.Capture;
 using PktFlow.Datapath;
 using PktFlow.Netfilter;
 using PktFlow.Testing;
+using PktFlow.Tests.Judge;
 using PktFlow.Topology.Lab;
 using PktFlow.Wire;
 
@@ -19,25 +20,17 @@ public class SctpScenarioTests
 
     private static (DatapathEngine Engine, List<byte[]> Sent) Replay()
     {
-        var sent = new List<byte[]>();
-        var engine = new DatapathEngine(LabLoader.LoadFile(Path.Combine(Dir, "lab.sh")))
-        {
-            OnTransmit = (ns, dev, frame) => { if (ns == "host" && dev == "eth0" && frame[12] == 0x08 && frame[13] == 0x00) sent.Add(frame); },
-        };
-        var at = engine.ResolveInjectionPoint("host/eth1");
-        using var reader = CaptureReader.Open(Path.Combine(Dir, "wire.pcap"));
-        while (reader.Read(out var f, out _) == CaptureReadStatus.Frame) engine.Process(f, "wire.pcap", at);
-        return (engine, sent);
+        var (engine, sent) = RecordedTransmits.Replay(Dir, "host/eth1", null,
+            (ns, dev, frame) => ns == "host" && dev == "eth0" && frame[12] == 0x08 && frame[13] == 0x00);
+        return (engine, sent.Select(s => s.Frame).ToList());
     }
 
     [Fact]
     public void The_packets_the_model_forwards_to_the_client_are_the_kernels_byte_for_byte()
     {
         var (_, sent) = Replay();
-        var kernel = new List<byte[]>();
-        using (var reader = CaptureReader.Open(Path.Combine(Dir, "host-eth0-out.pcap")))
-            while (reader.Read(out var f, out _) == CaptureReadStatus.Frame)
-                if (f.Data.Span[12] == 0x08 && f.Data.Span[13] == 0x00) kernel.Add(f.Data.ToArray());
+        var kernel = RecordedTransmits.Kernel(Path.Combine(Dir, "host-eth0-out.pcap"))
+            .Where(f => f[12] == 0x08 && f[13] == 0x00).ToList();
         Assert.Equal(9, kernel.Count);
         Assert.Equal(kernel.Count, sent.Count);
         for (int i = 0; i < kernel.Count; i++)

@@ -33,6 +33,7 @@ internal sealed class FakeNftPacket : INftPacket
     public NftDevInfo? InputDevice { get; init; }
     public NftDevInfo? OutputDevice { get; init; }
     public NftSock? Socket { get; init; }
+    public ushort? RtTcpMss { get; init; }
 
     public static IpAddr A(string s) => IpAddr.Parse(s);
 

@@ -81,4 +81,53 @@ public class NftFibTests
         Assert.StartsWith("fib saddr . iif oif missing", rules[0].Text);
         Assert.StartsWith("fib daddr type vmap", rules[1].Text);
     }
+
+    /// <summary>
+    /// Where the kernel lets a fib lookup run (nft_fib_validate), as nft 1.0.6 on 6.18 answered for each
+    /// hook: an oif/oifname result or an iif-keyed type only where there is an input device, an
+    /// oif-keyed type only where there is an output device; `. oif oif` nowhere (EINVAL, nft_fib_init).
+    /// </summary>
+    [Theory]
+    [InlineData("ip", "prerouting", "fib daddr . iif oif 1", null)]
+    [InlineData("ip", "forward", "fib daddr . oif type local", null)]
+    [InlineData("ip", "prerouting", "fib daddr . oif type local", "not valid in a ip prerouting chain")]
+    [InlineData("ip", "input", "fib saddr . oif type local", "Operation not supported")]
+    [InlineData("ip", "output", "fib daddr oif 1", "Operation not supported")]
+    [InlineData("ip", "postrouting", "fib daddr oifname \"lo\"", "Operation not supported")]
+    [InlineData("ip", "output", "fib daddr . iif type local", "Operation not supported")]
+    [InlineData("ip", "output", "fib daddr type local", null)]
+    [InlineData("ip", "postrouting", "fib saddr . oif type local", null)]
+    [InlineData("ip", "input", "fib daddr . oif oif 1", "Invalid argument")]
+    [InlineData("inet", "ingress device d0", "fib daddr type local", "Operation not supported")]
+    [InlineData("netdev", "ingress device d0", "fib daddr . iif oif 1", null)]
+    [InlineData("netdev", "ingress device d0", "fib daddr . oif type local", "Operation not supported")]
+    [InlineData("netdev", "egress device d0", "fib daddr . oif type local", null)]
+    [InlineData("netdev", "egress device d0", "fib daddr . iif type local", "Operation not supported")]
+    public void FibHooks_AsTheKernelAllowsThem(string family, string hook, string rule, string? error)
+    {
+        var text = $"table {family} t {{\n chain c {{\n  type filter hook {hook} priority 0\n  {rule} counter\n }}\n}}\n";
+        if (error is null) { NftRuleset.Parse(text, "f.nft"); return; }
+        var e = Assert.Throws<NftParseException>(() => NftRuleset.Parse(text, "f.nft"));
+        Assert.Contains(error, e.Message);
+        Assert.StartsWith("f.nft:4:", e.Message);
+    }
+
+    /// <summary>
+    /// A lookup in a regular chain is checked for every base chain that reaches it: the kernel refuses
+    /// the jump from output (`jump r`, a guarded jump and a verdict map's alike) and lets input's pass.
+    /// </summary>
+    [Theory]
+    [InlineData("jump r", "type filter hook output priority 0", true)]
+    [InlineData("ip saddr 1.2.3.4 jump r", "type filter hook output priority 0", true)]
+    [InlineData("meta mark vmap { 1 : jump r }", "type filter hook output priority 0", true)]
+    [InlineData("jump r", "type filter hook input priority 0", false)]
+    [InlineData("jump s", "type filter hook output priority 0", true)]
+    public void FibInAJumpedChain_IsCheckedAtTheJump(string jump, string baseChain, bool refused)
+    {
+        var text = $"table ip t {{\n chain s {{\n  goto r\n }}\n chain r {{\n  fib daddr oif 1 counter\n }}\n chain c {{\n  {baseChain}\n  {jump}\n }}\n}}\n";
+        if (!refused) { NftRuleset.Parse(text, "j.nft"); return; }
+        var e = Assert.Throws<NftParseException>(() => NftRuleset.Parse(text, "j.nft"));
+        Assert.StartsWith("j.nft:10:", e.Message);
+        Assert.Contains("reaches j.nft:6: 'fib daddr oif' is not valid in a ip output chain", e.Message);
+    }
 }

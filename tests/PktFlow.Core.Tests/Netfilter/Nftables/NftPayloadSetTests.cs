@@ -10,14 +10,14 @@ namespace PktFlow.Tests.Netfilter.Nftables;
 /// </summary>
 public class NftPayloadSetTests
 {
-    private static NftHookResult Run(string rules, FakeNftPacket p, string family = "inet")
+    internal static NftHookResult Run(string rules, FakeNftPacket p, string family = "inet")
     {
         var rs = NftRuleset.Parse($"table {family} t {{\n chain c {{ type filter hook forward priority 0; policy accept;\n{rules}\n }}\n}}", "p.nft");
         return NftEvaluator.RunHook(rs, p.Family, NftHookPoint.Forward, p);
     }
 
     /// <summary>RFC 1071 by hand: the one's complement sum of the words, 0xFFFF when a checksum in them is right.</summary>
-    private static int Sum16(IEnumerable<byte> bytes)
+    internal static int Sum16(IEnumerable<byte> bytes)
     {
         var b = bytes.ToArray();
         long sum = 0;
@@ -91,6 +91,28 @@ public class NftPayloadSetTests
     }
 
     [Fact]
+    public void RtMtuTakesTheRoutesMssAndNoRouteEndsTheRule()
+    {
+        var tcp = Tcp("10.1.0.2", "10.2.0.2", 40000, 80, 1000, 0, TcpFlags.Syn, new byte[] { 2, 4, 0x05, 0xB4 });
+        var p = new FakeNftPacket { Net = Ipv4("10.1.0.2", "10.2.0.2", 6, tcp), L4Protocol = 6, TransportOffset = 20, RtTcpMss = 1260 };
+        var r = Run("tcp flags syn tcp option maxseg size set rt mtu", p);
+        Assert.Equal(new byte[] { 0x04, 0xEC }, p.Net[42..44]);
+        Assert.True(TcpChecksumOk(p.Net));
+        Assert.Contains("tcp option maxseg size set: 1460 -> 1260", r.Notes);
+        var none = Syn(1460);
+        Assert.Equal("accept", Run("tcp option maxseg size set rt mtu drop", none).Verdict); // no route yet: NFT_BREAK
+    }
+
+    [Theory]
+    [InlineData("prerouting", "rt mtu is only valid in forward, output and postrouting (nft_rt_validate), not in a prerouting chain")]
+    [InlineData("input", "not in a input chain")]
+    public void RtMtuIsRefusedWhereThereIsNoRoute(string hook, string message)
+    {
+        var e = Assert.Throws<NftParseException>(() => NftRuleset.Parse($"table inet t {{\n chain c {{ type filter hook {hook} priority 0;\n tcp option maxseg size set rt mtu\n }}\n}}", "p.nft"));
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
     public void TtlSetUpdatesTheHeaderChecksum()
     {
         var p = Syn(1460);
@@ -138,10 +160,14 @@ public class NftPayloadSetTests
     }
 
     [Theory]
-    [InlineData("tcp option maxseg size set rt mtu", "unsupported: tcp option maxseg size set rt mtu")]
-    [InlineData("ip saddr set 10.0.0.1", "unsupported: payload statement 'ip saddr set'")]
-    [InlineData("ct zone set 1", "unsupported statement 'ct zone set'")]
+    [InlineData("tcp option maxseg size set ip ttl", "unsupported: tcp option maxseg size set ip ttl")]
+    [InlineData("ip length set 10", "unsupported: payload statement 'ip length set'")]
     [InlineData("ip dscp set 64", "does not fit 'ip dscp'")]
+    [InlineData("ether saddr set 02:00:00:00:00:01", "link-layer writes are not modelled")]
+    [InlineData("ip protocol set 17", "unsupported: payload statement 'ip protocol set'")]
+    [InlineData("sctp dport set 5", "CRC32c")]
+    [InlineData("ip daddr set ip daddr and 255.255.255.0", "unsupported: ip daddr set with an operation")]
+    [InlineData("tcp dport set meta mark", "unsupported: tcp dport set meta mark")]
     public void WhatIsNotRewrittenIsRefusedNamingIt(string rule, string message)
     {
         var e = Assert.Throws<NftParseException>(() => NftRuleset.Parse($"table inet t {{\n chain c {{ type filter hook forward priority 0;\n {rule}\n }}\n}}", "p.nft"));

@@ -475,8 +475,13 @@ internal sealed class NftJsonTokens
             Left(key, $"{p}.key");
             W("set", p);
             var constant = Prop(v, "value", p);
+            // ip daddr set ip daddr map { ... } / ip saddr set ip daddr: a map or a field, as the text writes it
+            if (kind == "payload" && constant.ValueKind == JsonValueKind.Object && Opt(constant, "map") is { } pmap) { MapOf(pmap, $"{p}.value.map"); return; }
+            if (kind == "payload" && constant.ValueKind == JsonValueKind.Object && Single(constant, $"{p}.value", "a value").Item1 is "payload") { Left(constant, $"{p}.value"); return; }
+            // tcp option maxseg size set rt mtu: {"rt": {"key": "mtu"}}
+            if (constant.ValueKind == JsonValueKind.Object && Single(constant, $"{p}.value", "a value") is ("rt", var rt)) { W("rt", $"{p}.value"); W(Scalar(Prop(rt, "key", $"{p}.value.rt"), $"{p}.value.rt.key"), $"{p}.value.rt.key"); return; }
             if (constant.ValueKind is not (JsonValueKind.Number or JsonValueKind.String))
-                throw Err($"{p}.value", Describe(constant), $"unsupported value for '{kind} set': {Describe(constant)} (only constants; the route MTU from a rule is not modelled)");
+                throw Err($"{p}.value", Describe(constant), $"unsupported value for '{kind} set': {Describe(constant)} (a constant, a header field, a map or rt mtu)");
             W(Scalar(constant, $"{p}.value"), $"{p}.value");
             return;
         }
@@ -484,9 +489,10 @@ internal sealed class NftJsonTokens
         var target = (kind, field) switch
         {
             ("meta", "mark") => "meta mark", ("ct", "mark") => "ct mark", ("meta", "nftrace") => "meta nftrace", ("meta", "priority") => "meta priority", ("ct", "event") => "ct event", ("ct", "expiration") => "ct expiration",
+            ("ct", "zone") => Opt(sel, "dir") is { } zd ? $"ct {Scalar(zd, $"{p}.key.ct.dir")} zone" : "ct zone", ("ct", "label") => "ct label",
             _ => throw Err($"{p}.key", kind, $"unsupported statement '{(field == "?" ? kind : $"{kind} {field}")} set'"),
         };
-        if (kind == "ct" && Opt(sel, "dir") is not null) throw Err($"{p}.key.ct.dir", "dir", "unsupported statement 'ct mark set' with a direction");
+        if (kind == "ct" && field != "zone" && Opt(sel, "dir") is not null) throw Err($"{p}.key.ct.dir", "dir", "unsupported statement 'ct mark set' with a direction");
         foreach (var w in target.Split(' ')) W(w, $"{p}.key");
         W("set", p);
         var value = Prop(v, "value", p);

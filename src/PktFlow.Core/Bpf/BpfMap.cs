@@ -1,0 +1,126 @@
+namespace PktFlow.Bpf;
+
+/// <summary>BPF_MAP_TYPE_* the model keeps (include/uapi/linux/bpf.h numbers).</summary>
+public enum BpfMapType
+{
+    Hash = 1,
+    Array = 2,
+    PercpuHash = 5,
+    PercpuArray = 6,
+    LruHash = 9,
+    LruPercpuHash = 10,
+}
+
+/// <summary>
+/// A map as the object file defines it: immutable. <see cref="InitialValue"/> holds the contents of a
+/// global-data map (.data/.rodata/.bss are one-element arrays, as libbpf makes them).
+/// </summary>
+public sealed record BpfMapDef(string Name, BpfMapType Type, int KeySize, int ValueSize, int MaxEntries, byte[]? InitialValue = null, bool ReadOnly = false)
+{
+    public bool IsArray => Type is BpfMapType.Array or BpfMapType.PercpuArray;
+    /// <summary>Per-CPU maps are modelled as one CPU: a replay runs on one.</summary>
+    public bool IsPerCpu => Type is BpfMapType.PercpuArray or BpfMapType.PercpuHash or BpfMapType.LruPercpuHash;
+
+    public static bool IsModelledType(uint type) => Enum.IsDefined(typeof(BpfMapType), (int)type);
+}
+
+/// <summary>
+/// One map's contents during one replay. Values are stable byte arrays, so a pointer a program got
+/// from map_lookup_elem stays valid for the run (the kernel frees a deleted element after an RCU
+/// grace period, never under a running program).
+/// </summary>
+public sealed class BpfMapState
+{
+    public BpfMapDef Def { get; }
+    private readonly byte[][]? _array;
+    private readonly Dictionary<BpfKey, byte[]>? _hash;
+
+    public BpfMapState(BpfMapDef def)
+    {
+        Def = def;
+        if (def.IsArray)
+        {
+            _array = new byte[def.MaxEntries][];
+            for (int i = 0; i < _array.Length; i++)
+                _array[i] = i == 0 && def.InitialValue is { } init ? (byte[])init.Clone() : new byte[def.ValueSize];
+        }
+        else _hash = new Dictionary<BpfKey, byte[]>();
+    }
+
+    /// <summary>The value a BPF_PSEUDO_MAP_VALUE lddw points into: an array's element 0.</summary>
+    public byte[]? FirstValue => _array is { Length: > 0 } a ? a[0] : null;
+
+    public int Count => _array?.Length ?? _hash!.Count;
+
+    public byte[]? Lookup(ReadOnlySpan<byte> key)
+    {
+        if (_array is not null)
+        {
+            uint i = BitConverter.ToUInt32(key);
+            return i < (uint)_array.Length ? _array[i] : null;
+        }
+        return _hash!.TryGetValue(new BpfKey(key.ToArray()), out var v) ? v : null;
+    }
+
+    /// <summary>map_update_elem: 0 or a negative errno (-E2BIG when full, -EEXIST/-ENOENT for the flags).</summary>
+    public long Update(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags)
+    {
+        const ulong NoExist = 1, Exist = 2; // BPF_NOEXIST, BPF_EXIST; 0 is BPF_ANY
+        if (flags > Exist) return -22; // EINVAL
+        if (_array is not null)
+        {
+            uint i = BitConverter.ToUInt32(key);
+            if (i >= (uint)_array.Length) return -7; // E2BIG
+            if (flags == NoExist) return -17;         // EEXIST: array elements always exist
+            if (Def.ReadOnly) return -1;
+            value[..Def.ValueSize].CopyTo(_array[i]);
+            return 0;
+        }
+        var k = new BpfKey(key.ToArray());
+        if (_hash!.TryGetValue(k, out var existing))
+        {
+            if (flags == NoExist) return -17;
+            value[..Def.ValueSize].CopyTo(existing); // in place, as htab does for a value of the same size
+            return 0;
+        }
+        if (flags == Exist) return -2; // ENOENT
+        if (_hash.Count >= Def.MaxEntries)
+        {
+            if (Def.Type is not (BpfMapType.LruHash or BpfMapType.LruPercpuHash)) return -7;
+            _hash.Remove(_hash.Keys.First()); // LRU: the model evicts the oldest insertion
+        }
+        _hash[k] = value[..Def.ValueSize].ToArray();
+        return 0;
+    }
+
+    public long Delete(ReadOnlySpan<byte> key)
+    {
+        if (_array is not null) return -22; // arrays cannot delete (EINVAL)
+        return _hash!.Remove(new BpfKey(key.ToArray())) ? 0 : -2;
+    }
+
+    /// <summary>Every entry, for the cmdlets and tests (hash in insertion order, array by index).</summary>
+    public IEnumerable<(byte[] Key, byte[] Value)> Entries()
+    {
+        if (_array is not null)
+        {
+            for (int i = 0; i < _array.Length; i++) yield return (BitConverter.GetBytes(i), _array[i]);
+            yield break;
+        }
+        foreach (var (k, v) in _hash!) yield return (k.Bytes, v);
+    }
+}
+
+/// <summary>A hash map key compared by its bytes.</summary>
+public readonly struct BpfKey(byte[] bytes) : IEquatable<BpfKey>
+{
+    public byte[] Bytes { get; } = bytes;
+    public bool Equals(BpfKey other) => Bytes.AsSpan().SequenceEqual(other.Bytes);
+    public override bool Equals(object? obj) => obj is BpfKey k && Equals(k);
+    public override int GetHashCode()
+    {
+        var h = new HashCode();
+        h.AddBytes(Bytes);
+        return h.ToHashCode();
+    }
+}

@@ -1,0 +1,41 @@
+namespace PktFlow.Bpf;
+
+/// <summary>bpf_map_lookup_elem / update / delete (kernel/bpf/helpers.c) over <see cref="BpfMapState"/>.</summary>
+internal static class BpfMapHelpers
+{
+    public static ulong Lookup(BpfVm vm, ulong map, ulong keyPtr, ulong _3, ulong _4, ulong _5)
+    {
+        if (Map(vm, map) is not { } m) return 0;
+        var key = vm.Bytes(keyPtr, m.Def.KeySize, false, "key");
+        if (key.IsEmpty && m.Def.KeySize > 0) return 0;
+        var value = m.Lookup(key);
+        if (value is null) return 0;
+        ulong addr = vm.Memory.Add(value, 0, value.Length, !m.Def.ReadOnly, $"map {m.Def.Name} value");
+        if (addr == 0) vm.Fail($"more than {BpfMemory.MaxRegions} pointers in one run");
+        return addr;
+    }
+
+    public static ulong Update(BpfVm vm, ulong map, ulong keyPtr, ulong valuePtr, ulong flags, ulong _5)
+    {
+        if (Map(vm, map) is not { } m) return 0;
+        var key = vm.Bytes(keyPtr, m.Def.KeySize, false, "key");
+        var value = vm.Bytes(valuePtr, m.Def.ValueSize, false, "value");
+        if (key.Length != m.Def.KeySize || value.Length != m.Def.ValueSize) return 0;
+        return (ulong)m.Update(key, value, flags);
+    }
+
+    public static ulong Delete(BpfVm vm, ulong map, ulong keyPtr, ulong _3, ulong _4, ulong _5)
+    {
+        if (Map(vm, map) is not { } m) return 0;
+        var key = vm.Bytes(keyPtr, m.Def.KeySize, false, "key");
+        if (key.Length != m.Def.KeySize) return 0;
+        return (ulong)m.Delete(key);
+    }
+
+    private static BpfMapState? Map(BpfVm vm, ulong handle)
+    {
+        var m = vm.MapOf(handle);
+        if (m is null) vm.Fail($"r1 0x{handle:x} is not a map");
+        return m;
+    }
+}

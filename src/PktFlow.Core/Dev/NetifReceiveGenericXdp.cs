@@ -1,0 +1,93 @@
+using PktFlow.Bpf;
+using PktFlow.Datapath;
+using PktFlow.Wire;
+
+namespace PktFlow.Dev;
+
+/// <summary>
+/// Generic XDP (net/core/dev.c): the device's program runs on the frame from its Ethernet header,
+/// with XDP_PACKET_HEADROOM in front, before taps and tc see it. bpf_prog_run_generic_xdp then
+/// takes back what the program did: a moved head or tail becomes the skb's data, and a changed
+/// destination MAC or EtherType makes eth_type_trans run again.
+/// </summary>
+public static class NetifReceiveGenericXdp
+{
+    /// <summary>
+    /// do_xdp_generic frees a frame the program did not pass with plain kfree_skb: the drop reason
+    /// is NOT_SPECIFIED (recorded on 6.18 in tests/scenarios/xdp-drop-udp).
+    /// </summary>
+    private const string DropReason = "NOT_SPECIFIED";
+
+    /// <summary>Runs the program; true when the packet goes on (XDP_PASS).</summary>
+    [KernelSymbol("netif_receive_generic_xdp", "net/core/dev.c")]
+    public static bool Run(SkBuff skb, TraceBuilder t)
+    {
+        var xdp = skb.Dev.Xdp!;
+        if (skb.MacHeader != 0) { t.Unsupported(skb, "XDP on a frame without an Ethernet header"); return false; }
+        var state = skb.State.Bpf;
+        if (!state.TryGetValue(skb.Dev, out var rt)) state[skb.Dev] = rt = new BpfRuntime(xdp.Program, XdpContext.Helpers());
+        var before = skb.Data;
+        var vm = rt.Vm;
+        vm.Reset(rt.Maps);
+        vm.TimeNs = (ulong)skb.TimestampNs;
+        rt.Xdp.Load(before, skb.Dev.IfIndex);
+        var res = vm.Run(xdp.Program, rt.Xdp.Attach(vm));
+        string prog = $"{xdp.Mode} {xdp.Program.Name} (sec {xdp.Program.Section})";
+        string notes = vm.Notes.Count == 0 ? "" : "; trace_printk: " + string.Join(" | ", vm.Notes);
+        if (!res.Ok)
+        {
+            string what = res.Error!.StartsWith("unsupported:", StringComparison.Ordinal) ? res.Error["unsupported: ".Length..] : res.Error;
+            t.Unsupported(skb, $"XDP program {prog}: instruction {res.ErrorInsn}: {what}");
+            return false;
+        }
+        var frame = rt.Xdp.Frame;
+        bool changed = !frame.SequenceEqual(before);
+        string edit = changed ? $", the program rewrote the frame ({before.Length} -> {frame.Length} bytes)" : "";
+        switch ((XdpAction)res.R0)
+        {
+            case XdpAction.Pass:
+                if (changed) TakeBack(skb, frame);
+                t.Stage(skb, "Xdp", "netif_receive_generic_xdp", Verdict.Pass, $"{prog}: XDP_PASS{edit}{notes}");
+                return true;
+            case XdpAction.Drop:
+                t.Drop(skb, "Xdp", "netif_receive_generic_xdp", DropReason, $"{prog}: XDP_DROP{notes}");
+                return false;
+            case XdpAction.Aborted:
+                t.Drop(skb, "Xdp", "netif_receive_generic_xdp", DropReason, $"{prog}: XDP_ABORTED (trace_xdp_exception){notes}");
+                return false;
+            case XdpAction.Tx:
+                t.Unsupported(skb, $"XDP program {prog}: XDP_TX (generic_xdp_tx back out of {skb.Dev.Name}) is not followed by the model{notes}");
+                return false;
+            case XdpAction.Redirect:
+                t.Unsupported(skb, $"XDP program {prog}: XDP_REDIRECT to ifindex {rt.Xdp.RedirectIfindex} is not followed by the model{notes}");
+                return false;
+            default:
+                // bpf_warn_invalid_xdp_action, then the frame is dropped as for XDP_ABORTED
+                t.Drop(skb, "Xdp", "netif_receive_generic_xdp", DropReason, $"{prog}: invalid XDP action {res.R0}{notes}");
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// bpf_prog_run_generic_xdp after the program: the skb takes the new frame; the network header
+    /// follows the Ethernet header; eth_type_trans runs again when the destination's class (host,
+    /// broadcast/multicast) or the EtherType changed.
+    /// </summary>
+    /// <summary>eth->h_proto as the kernel compares it: the outer EtherType (a VLAN TPID when tagged).</summary>
+    private static ushort HProto(ReadOnlySpan<byte> f) => (ushort)(f[12] << 8 | f[13]);
+
+    private static void TakeBack(SkBuff skb, ReadOnlySpan<byte> frame)
+    {
+        if (!EthernetFrame.TryParse(skb.Data, out var oldEth, out _)) return;
+        var oldDst = oldEth.Destination;
+        ushort oldType = HProto(skb.Data);
+        skb.ReplaceFrame(frame);
+        skb.MacHeader = 0;
+        if (!EthernetFrame.TryParse(skb.Data, out var eth, out _)) return;
+        var dst = eth.Destination;
+        if (HProto(skb.Data) != oldType || (dst == skb.Dev.Mac) != (oldDst == skb.Dev.Mac) || dst.IsMulticast != oldDst.IsMulticast)
+            NetifReceiveSkb.TypeTrans(skb, eth);
+        else
+            skb.NetworkHeader = eth.HeaderLength; // skb_reset_network_header after a moved head
+    }
+}

@@ -1,0 +1,36 @@
+using PktFlow.Topology;
+using PktFlow.Topology.Lab;
+
+namespace PktFlow.Tests.Netfilter.Conntrack;
+
+/// <summary>
+/// Which rulesets switch conntrack on in a namespace (nf_ct_netns_get from a ct expression's, NAT's or
+/// xt_CT's init): the word `ct` in a rule, not a chain or set whose name ends in "ct", nor a comment.
+/// </summary>
+public class UsesConntrackTests
+{
+    [Theory]
+    [InlineData("ct state established accept", true)]
+    [InlineData("meta mark set ct mark", true)]
+    [InlineData("ip saddr 10.0.0.1 ct original proto-dst 80", true)]
+    [InlineData("jump direct", false)]
+    [InlineData("ip saddr @strict counter", false)]
+    [InlineData("counter comment \"ct state is not needed\"", false)]
+    [InlineData("notrack", false)]
+    public void TheWordCtInARule(string rule, bool uses)
+    {
+        var lab = $$"""
+            nft -f - <<'NFT'
+            table inet t {
+                set strict { type ipv4_addr; }
+                chain direct { }
+                chain c {
+                    type filter hook prerouting priority 0
+                    {{rule}}
+                }
+            }
+            NFT
+            """;
+        Assert.Equal(uses, LabLoader.Load(lab, "ct.lab").Namespaces[0].UsesConntrack);
+    }
+}
