@@ -165,6 +165,30 @@ public class NatHookOrderTests
         Assert.Equal("ip6 saddr fd02::1 accept", Matched(t, NfHook.PostRouting, "q150"));
     }
 
+    [Theory]
+    [InlineData(2121, new[] { "nm", "n0" })]          // the chain at -100 binds: the one at 50 never sees the packet
+    [InlineData(2122, new[] { "nm", "n50", "n0" })]   // it does not: the one at 50 runs and binds
+    public void NatChainsRunInTheirOwnPriorityOrderUntilOneBinds(ushort port, string[] natChains)
+    {
+        // measured: nat chains in two tables, the later table's at -100 running first; a postrouting
+        // nat chain at 10 never ran once the one at 0 had set the source binding up
+        var engine = new DatapathEngine(LabLoader.Load(Lab("""
+            nft -f - <<'NFT'
+            table ip a {
+                chain n50 { type nat hook prerouting priority 50; tcp dport 2121 counter; tcp dport 21 counter; tcp dport 2122 dnat to 10.0.2.2:21; }
+            }
+            table ip b {
+                chain nm { type nat hook prerouting priority -100; tcp dport 2121 dnat to 10.0.2.2:21; }
+                chain n0 { type nat hook postrouting priority 0; oifname "eth1" snat to 10.0.2.1; }
+                chain n10 { type nat hook postrouting priority 10; counter; }
+            }
+            NFT
+            """), "r.lab"));
+        var t = Send(engine, 1, "eth0", "02:00:00:00:01:01", "02:00:00:00:01:02", Client, Router, 40000, port, 0x02);
+        Assert.Equal(natChains, t.Path.Where(e => e.Chain is not null).Select(e => e.Chain));
+        Assert.Contains(t.Path, e => e.Function == "nf_nat_manip_pkt (destination)" && e.Detail!.Contains($"port {port} -> 21"));
+    }
+
     [Fact]
     public void AnIptablesNatTableLoadedAfterAnNftChainAtTheSamePriorityRunsBeforeIt()
     {
