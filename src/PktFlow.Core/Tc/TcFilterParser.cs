@@ -374,7 +374,7 @@ public static class TcFilterParser
             case "mirred": return ParseMirred(a);
             case "skbedit": return ParseSkbedit(a);
             case "vlan": return ParseVlan(a);
-            case "bpf": throw new TcParseException("act_bpf: eBPF programs in tc are not modelled yet (the model runs them at XDP only, docs/bpf.md)", kind);
+            case "bpf": throw new TcParseException("unsupported: act_bpf (the model runs tc programs as cls_bpf direct-action filters only, docs/bpf.md)", kind);
             case "goto" or "jump": throw new TcParseException($"'{kind}' (chains, action jumps) is not modelled", kind);
             default: throw new TcParseException($"action '{kind}' is not modelled (gact, mirred, skbedit, vlan are)", kind);
         }
