@@ -11,6 +11,7 @@ public sealed class BpfRuntime
     public BpfVm Vm { get; }
     public BpfMapState[] Maps { get; }
     public XdpContext Xdp { get; } = new();
+    public SkbContext Skb { get; } = new();
 
     public BpfRuntime(BpfProgram program, BpfHelperTable helpers)
     {

@@ -74,6 +74,9 @@ public static class BrHandleFrame
         }
         t.Stage(skb, "BrHandleFrame", "br_handle_frame", Verdict.Pass, $"{port.Name} is a port of {br.Name} ({state.ToString().ToLowerInvariant()} state)");
 
+        // br_handle_frame: a frame to the bridge's own address is the host's, decided before the hook (a
+        // bridge prerouting rule rewriting ether daddr to it leaves pkt_type OTHERHOST: ip_rcv drops it, 6.18)
+        if (dst == br.Mac) skb.PktType = PacketType.Host;
         if (!NfHookSlow.Run(skb, t, NfFamily.Bridge, NfHook.PreRouting, port, null)) return;
         // br_netfilter takes a frame whose VLAN tag is still on only with bridge-nf-filter-vlan-tagged (IS_IP, is_vlan_ip).
         bool brnf = BrNetfilter.Enabled(ns, skb.Protocol) && BrNetfilter.TakesTag(skb, ns);
@@ -162,13 +165,13 @@ public static class BrHandleFrame
         skb.Dev = br;
         skb.TransportHeader = -1;
         var dst = eth.Destination;
-        if (dst == br.Mac || dst.IsMulticast)
+        if (dst.IsMulticast || dst == br.Mac && skb.PktType == PacketType.Host)
         {
             skb.NetworkHeader = skb.MacHeader;
             NetifReceiveSkb.EthTypeTrans(skb, t);
         }
-        else // another local entry: pkt_type stays what the port's eth_type_trans set (br_handle_frame makes only the bridge's own MAC HOST)
-            NetifReceiveSkb.ReceiveNetwork(skb, skb.Protocol, skb.MacHeader + eth.HeaderLength, dst == port.Mac ? PacketType.Host : PacketType.OtherHost, t);
+        else // another local entry, or the bridge's address written by a rule after br_handle_frame: pkt_type stays what the port's eth_type_trans set (br_handle_frame makes only the bridge's own MAC HOST)
+            NetifReceiveSkb.ReceiveNetwork(skb, skb.Protocol, skb.MacHeader + eth.HeaderLength, dst == br.Mac ? skb.PktType : dst == port.Mac ? PacketType.Host : PacketType.OtherHost, t);
     }
 
     private static string LocalOwner(NetNamespace ns, NetDevice br, MacAddress mac) =>

@@ -29,6 +29,10 @@ public sealed class SkBuff
     /// nft/CLASSIFY set it; ip_forward rewrites it from the TOS; veth clears it (__dev_forward_skb).
     /// </summary>
     public uint Priority { get; set; }
+    /// <summary>skb->tc_index (a cls_bpf program may set it).</summary>
+    public ushort TcIndex { get; set; }
+    /// <summary>qdisc_skb_cb(skb)->data: the __sk_buff cb[] tc programs share; null until one writes it.</summary>
+    public uint[]? TcCb { get; set; }
     /// <summary>
     /// skb->sk: the socket tproxy assigned on receive (nf_tproxy_assign_sock; ip_forward drops such a
     /// packet, the transport takes it without a lookup), or the socket that sent a local packet.
@@ -87,7 +91,7 @@ public sealed class SkBuff
         MacHeader = MacHeader, NetworkHeader = NetworkHeader, TransportHeader = TransportHeader, Protocol = Protocol,
         Netns = Netns, Dev = Dev, PktType = PktType, Mark = Mark, Priority = Priority, Sk = Sk, Ct = Ct,
         VlanId = VlanId, VlanPresent = VlanPresent, VlanFiltered = VlanFiltered, Engine = Engine, Hops = Hops,
-        FragInfo = FragInfo, Gso = Gso, IgnoreDf = IgnoreDf, TimestampNs = TimestampNs, MirredNest = MirredNest,
+        FragInfo = FragInfo, Gso = Gso, IgnoreDf = IgnoreDf, TimestampNs = TimestampNs, MirredNest = MirredNest, TcIndex = TcIndex, TcCb = (uint[]?)TcCb?.Clone(),
         Duplicate = Duplicate, NfDupRecursion = NfDupRecursion, Trimmed = Trimmed,
     };
 

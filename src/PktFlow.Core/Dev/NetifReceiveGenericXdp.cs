@@ -68,14 +68,14 @@ public static class NetifReceiveGenericXdp
         }
     }
 
+    /// <summary>eth->h_proto as the kernel compares it: the outer EtherType (a VLAN TPID when tagged).</summary>
+    private static ushort HProto(ReadOnlySpan<byte> f) => (ushort)(f[12] << 8 | f[13]);
+
     /// <summary>
     /// bpf_prog_run_generic_xdp after the program: the skb takes the new frame; the network header
     /// follows the Ethernet header; eth_type_trans runs again when the destination's class (host,
     /// broadcast/multicast) or the EtherType changed.
     /// </summary>
-    /// <summary>eth->h_proto as the kernel compares it: the outer EtherType (a VLAN TPID when tagged).</summary>
-    private static ushort HProto(ReadOnlySpan<byte> f) => (ushort)(f[12] << 8 | f[13]);
-
     private static void TakeBack(SkBuff skb, ReadOnlySpan<byte> frame)
     {
         if (!EthernetFrame.TryParse(skb.Data, out var oldEth, out _)) return;

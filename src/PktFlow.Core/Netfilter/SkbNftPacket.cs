@@ -25,6 +25,16 @@ internal sealed class SkbNftPacket : INftPacket
     public ReadOnlySpan<byte> Network => _skb.Network;
     public Span<byte> MutableNetwork => _skb.Network;
     public ReadOnlySpan<byte> Link => _skb.MacHeader < 0 ? ReadOnlySpan<byte>.Empty : _skb.Data[_skb.MacHeader..];
+    public Span<byte> MutableLink => _skb.MacHeader < 0 ? Span<byte>.Empty : _skb.Buffer.AsSpan(_skb.MacHeader, _skb.Length - _skb.MacHeader);
+    // the model keeps the tag in the bytes; VlanPresent is where the kernel holds it in skb->vlan_tci
+    public bool VlanTagOutside => _skb.VlanPresent;
+
+    public void LinkWritten()
+    {
+        // skb->vlan_tci written by nft_payload_set_vlan: the VID the VLAN devices and the bridge read
+        if (_skb.VlanPresent && _skb.MacHeader >= 0 && _skb.Length >= _skb.MacHeader + 16)
+            _skb.VlanId = (ushort)(System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(_skb.Buffer.AsSpan(_skb.MacHeader + 14)) & 0xFFF);
+    }
     public byte L4Protocol { get; }
     public int TransportOffset { get; }
     public string? InputInterface => _in?.Name;

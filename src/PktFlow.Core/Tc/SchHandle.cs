@@ -45,6 +45,7 @@ public static class SchHandle
             return true;
         }
         var r = TcfClassify.Classify(skb, t, filters, dir);
+        if (r.Ended) return false;
         string where = $"{(ingress ? "ingress" : "egress")} {skb.Dev.Name}";
         string detail = $"{where}: {r.Text}";
         switch (r.Result)
@@ -65,6 +66,10 @@ public static class SchHandle
                 }
                 t.Stage(skb, stage, fn, Verdict.Pass, detail);
                 t.End(Fate.Consumed, $"{fn}: TC_ACT_{r.Result.ToString().ToUpperInvariant()}");
+                return false;
+            case TcAct.Redirect when r.BpfRedirect is { } to:
+                t.Stage(skb, stage, fn, Verdict.Pass, detail);
+                DoRedirect(skb, t, to, dir, fn);
                 return false;
             default:
                 // TC_ACT_OK, PIPE and UNSPEC (no filter took it): the packet goes on
@@ -95,6 +100,39 @@ public static class SchHandle
             DevQueueXmit.Xmit(skb, t, from == TcDirection.Ingress ? Fate.Forwarded : Fate.Transmitted);
         }
         else NetifReceiveSkb.Receive(skb, t);
+    }
+
+    /// <summary>
+    /// skb_do_redirect (net/core/filter.c) after a program's TC_ACT_REDIRECT: the device bpf_redirect
+    /// named by ifindex in the packet's namespace gets the packet at its transmit (dev_queue_xmit) or,
+    /// with BPF_F_INGRESS, its receive; an ifindex without a device frees the packet.
+    /// </summary>
+    [KernelSymbol("skb_do_redirect", "net/core/filter.c")]
+    private static void DoRedirect(SkBuff skb, TraceBuilder t, Bpf.SkbContext to, TcDirection from, string fn)
+    {
+        var target = skb.Netns.Devices.FirstOrDefault(d => d.IfIndex == to.RedirectIfindex);
+        if (target is null)
+        {
+            t.Drop(skb, from == TcDirection.Ingress ? "TcIngress" : "TcEgress", fn, "NOT_SPECIFIED", $"skb_do_redirect: no device with ifindex {to.RedirectIfindex}");
+            return;
+        }
+        if (!target.IsUp)
+        {
+            t.Unsupported(skb, $"bpf_redirect to {target.Name}, which is down");
+            return;
+        }
+        if (++skb.Hops > DevQueueXmit.MaxHops)
+        {
+            t.Unsupported(skb, $"more than {DevQueueXmit.MaxHops} device crossings: a bpf_redirect loop?");
+            return;
+        }
+        skb.Dev = target;
+        if (!to.RedirectIngress)
+        {
+            DevQueueXmit.Xmit(skb, t, from == TcDirection.Ingress ? Fate.Forwarded : Fate.Transmitted);
+            return;
+        }
+        NetifReceiveSkb.Receive(skb, t);
     }
 
     /// <summary>MIRRED_NEST_LIMIT: tcf_mirred_act calls nested deeper than this return TC_ACT_SHOT.</summary>

@@ -16,13 +16,14 @@ public sealed record TcFilterSpec(string Device, TcDirection Direction, int Pref
 /// <summary>
 /// The words of `tc filter add|replace ...` after the verb, as iproute2 6.1 reads them: dev, the
 /// parent (ingress / egress / ffff:fff2 / ffff:fff3 / ffff:), pref|prio, protocol, then the
-/// classifier (u32, flower, matchall) and its actions. cls_bpf and act_bpf are refused (the eBPF
-/// interpreter runs XDP programs only so far, docs/bpf.md); so are chains other than 0, u32 hash tables and links, and actions other than gact,
-/// mirred, skbedit and vlan.
+/// classifier (u32, flower, matchall, bpf in direct-action mode) and its actions. act_bpf, cls_bpf
+/// without da, chains other than 0, u32 hash tables and links, and actions other than gact,
+/// mirred, skbedit and vlan are refused.
 /// </summary>
 public static class TcFilterParser
 {
-    public static TcFilterSpec Parse(IReadOnlyList<string> w)
+    /// <summary>loadBpf reads the program of (object file, section) for a bpf filter; without it bpf filters are refused.</summary>
+    public static TcFilterSpec Parse(IReadOnlyList<string> w, Func<string, string, Bpf.BpfProgram>? loadBpf = null)
     {
         string? dev = null; TcDirection? dir = null; int pref = 0; ushort protocol = TcFilter.ProtocolAll;
         int i = 0;
@@ -70,7 +71,8 @@ public static class TcFilterParser
             "u32" => ParseU32(clsWords, protocol, actions.Count > 0),
             "flower" => ParseFlower(clsWords, protocol),
             "matchall" => ParseMatchall(clsWords),
-            "bpf" => throw new TcParseException("cls_bpf: eBPF programs in tc are not modelled yet (the model runs them at XDP only, docs/bpf.md)", kindWord),
+            "bpf" => actions.Count > 0 ? throw new TcParseException("unsupported: cls_bpf with actions (only direct-action programs are modelled)", "action")
+                : ParseBpf(clsWords, loadBpf ?? throw new TcParseException("cls_bpf: no object files can be read here", kindWord)),
             _ => throw new TcParseException($"classifier '{kindWord}' is not modelled (u32, flower and matchall are)", kindWord),
         };
         return new TcFilterSpec(dev, dir.Value, pref, protocol, cls, actions);
@@ -78,6 +80,33 @@ public static class TcFilterParser
 
     private static string Need(IReadOnlyList<string> w, int i, string what) =>
         i < w.Count ? w[i] : throw new TcParseException($"expected {what}", w.Count > 0 ? w[^1] : null);
+
+    // --------------------------------------------------------------------------------------- bpf
+
+    /// <summary>cls_bpf: `[da|direct-action] obj FILE [sec|section NAME] [verbose] [skip_hw|skip_sw]`; iproute2's default section for tc is "classifier".</summary>
+    private static ClsBpf ParseBpf(List<string> w, Func<string, string, Bpf.BpfProgram> load)
+    {
+        string? file = null; string section = "classifier"; bool da = false, skipSw = false;
+        for (int i = 0; i < w.Count; i++)
+        {
+            switch (w[i])
+            {
+                case "da" or "direct-action": da = true; break;
+                case "obj" or "object-file": file = Need(w, ++i, "object file"); break;
+                case "sec" or "section": section = Need(w, ++i, "section name"); break;
+                case "verbose" or "verb" or "skip_hw": break;
+                case "skip_sw": skipSw = true; break;
+                case "pinned" or "object-pinned" or "fd" or "bytecode" or "bytecode-file" or "bc":
+                    throw new TcParseException($"unsupported: cls_bpf {w[i]} (the model reads object files: obj FILE)", w[i]);
+                case "classid" or "flowid" or "police" or "action":
+                    throw new TcParseException($"unsupported: cls_bpf {w[i]} (only direct-action programs are modelled)", w[i]);
+                default: throw new TcParseException($"bpf: unexpected '{w[i]}'", w[i]);
+            }
+        }
+        if (file is null) throw new TcParseException("bpf: expected obj FILE", null);
+        if (!da) throw new TcParseException("unsupported: cls_bpf without da (direct-action): the classid result mode is not modelled", "bpf");
+        return new ClsBpf { Program = load(file, section), File = file, SkipSw = skipSw };
+    }
 
     // ---------------------------------------------------------------------------------- matchall
 
@@ -345,7 +374,7 @@ public static class TcFilterParser
             case "mirred": return ParseMirred(a);
             case "skbedit": return ParseSkbedit(a);
             case "vlan": return ParseVlan(a);
-            case "bpf": throw new TcParseException("act_bpf: eBPF programs in tc are not modelled yet (the model runs them at XDP only, docs/bpf.md)", kind);
+            case "bpf": throw new TcParseException("unsupported: act_bpf (the model runs tc programs as cls_bpf direct-action filters only, docs/bpf.md)", kind);
             case "goto" or "jump": throw new TcParseException($"'{kind}' (chains, action jumps) is not modelled", kind);
             default: throw new TcParseException($"action '{kind}' is not modelled (gact, mirred, skbedit, vlan are)", kind);
         }

@@ -137,7 +137,7 @@ public sealed partial class TcShowParser
                 handle = HeadHandle(b.Head);
                 cls = TcFilterParser.ParseMatchall(b.Keys.Where(k => k is not ("not_in_hw" or "in_hw") && !k.StartsWith("in_hw_count", StringComparison.Ordinal)).ToList());
                 break;
-            case "bpf": throw new TcParseException("cls_bpf: eBPF programs in tc are not modelled yet (the model runs them at XDP only, docs/bpf.md)", b.Kind);
+            case "bpf": throw new TcParseException("cls_bpf from a snapshot: `tc filter show` names a loaded program (id, tag), not an object file the model could read (a lab's `bpf da obj FILE` is modelled, docs/bpf.md)", b.Kind);
             default: throw new TcParseException($"classifier '{b.Kind}' is not modelled", b.Kind);
         }
         return new TcFilter(dir, b.Pref, b.Protocol, handle, cls, actions, $"pref {b.Pref} {b.Kind} {b.Head}".Trim());

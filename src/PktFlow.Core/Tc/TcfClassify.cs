@@ -3,7 +3,13 @@ using PktFlow.Datapath;
 namespace PktFlow.Tc;
 
 /// <summary>What classification gave: the TC_ACT_* code, the redirect it asks for, a drop reason other than the hook's own, and the text for the trace.</summary>
-public readonly record struct TcResult(TcAct Result, string Text, MirredAction? RedirectTo = null, string? DropReason = null);
+public readonly record struct TcResult(TcAct Result, string Text, MirredAction? RedirectTo = null, string? DropReason = null)
+{
+    /// <summary>The bpf_redirect target of a TC_ACT_REDIRECT (skb_do_redirect).</summary>
+    public Bpf.SkbContext? BpfRedirect { get; init; }
+    /// <summary>The classifier ended the trace (a program the model cannot follow): nothing more happens.</summary>
+    public bool Ended { get; init; }
+}
 
 /// <summary>
 /// tcf_classify (net/sched/cls_api.c) over chain 0: filters in pref order, then handle order; a
@@ -30,6 +36,15 @@ public static class TcfClassify
             foreach (var f in filters)
             {
                 if (f.Protocol != TcFilter.ProtocolAll && f.Protocol != proto) continue;
+                if (f.Classifier is ClsBpf bpf)
+                {
+                    if (bpf.SkipSw) continue;
+                    var run = bpf.Run(skb, t, dir);
+                    if (run.Ended) return new TcResult(TcAct.Shot, "") { Ended = true };
+                    texts.Add($"pref {f.Pref} bpf handle {f.HandleText} ({bpf}): {run.Text} -> {TcNames.Act(run.Result)}");
+                    if (run.Result == TcAct.Unspec) continue;
+                    return new TcResult(run.Result, string.Join("; ", texts)) { BpfRedirect = run.Redirect };
+                }
                 if (f.Classifier.SkipSw || !f.Classifier.Match(skb) || !f.Classifier.Terminal(f.Actions.Count > 0)) continue;
                 var (act, redirect, acts) = ActionExec(skb, t, f.Actions, dir);
                 string head = $"pref {f.Pref} {f.Classifier.Kind} handle {f.HandleText}{(f.Classifier.ClassId is { } c ? $" classid {c}" : "")} ({f.Classifier})";

@@ -208,6 +208,12 @@ public interface INftPacket
     ReadOnlySpan<byte> Network { get; }
     /// <summary>The network header onwards for payload statements to rewrite (the skb's own bytes); empty where nothing may be written.</summary>
     Span<byte> MutableNetwork => Span<byte>.Empty;
+    /// <summary>The frame from the MAC header on for link-layer payload statements; empty where the skb has no MAC header (nft_payload_set_eval: NFT_BREAK).</summary>
+    Span<byte> MutableLink => Span<byte>.Empty;
+    /// <summary>The outer VLAN tag is skb->vlan_tci (taken off by skb_vlan_untag or put by a VLAN device), not bytes of the frame: nft_payload_set_vlan applies.</summary>
+    bool VlanTagOutside => false;
+    /// <summary>A link-layer payload statement wrote the frame: what the skb keeps of the tag follows the bytes.</summary>
+    void LinkWritten() { }
     ReadOnlySpan<byte> Link { get; }
     byte L4Protocol { get; }
     int TransportOffset { get; }

@@ -35,9 +35,13 @@ internal sealed class PayloadSetStmt : NftStmt
         var f = Field;
         var p = c.P;
         if (f.NeedL3 != L3.None && NftSelector.NetProto(p) != f.NeedL3) return false;
-        var net = p.MutableNetwork;
+        var net = f.Base == PBase.Link ? p.MutableLink : p.MutableNetwork;
         int at = 0;
-        if (f.Base == PBase.Transport)
+        if (f.Base == PBase.Link)
+        {
+            if (!LinkWriteOk(c, net)) return false;
+        }
+        else if (f.Base == PBase.Transport)
         {
             // a non-first fragment has no transport header to write (TransportOffset -1)
             if (p.TransportOffset < 0 || (f.NeedL4 >= 0 && p.L4Protocol != f.NeedL4 && p.L4Protocol != f.NeedL4Alt)) return false;
@@ -66,8 +70,33 @@ internal sealed class PayloadSetStmt : NftStmt
         }
         if (PseudoHeader) text += L4CsumUpdate(p, net, before, after);
         after.CopyTo(window);
+        if (f.Base == PBase.Link) p.LinkWritten();
         (c.Notes ??= new()).Add(text);
         return true;
+    }
+
+    /// <summary>
+    /// A link-layer write: no MAC header (a local packet before dev_queue_xmit) ends the rule; a vlan field
+    /// needs the tag nft's dependency (<c>ether type 8021q</c>, or the <c>vlan type</c> before it) matched.
+    /// With the outer tag in skb->vlan_tci nft_payload_set_vlan takes only the tag protocol (2 bytes at 12,
+    /// or 4 with the TCI) and the whole TCI (2 bytes at 14): <c>vlan id set</c> rewrites it, while <c>vlan
+    /// pcp|dei set</c>, 1-byte writes, end the rule unwritten (checked on 6.18: a bridge prerouting
+    /// rule's counter after <c>vlan pcp set 3</c> stayed 0 and the frame left with PCP 0).
+    /// </summary>
+    private bool LinkWriteOk(NftEvalCtx c, ReadOnlySpan<byte> link)
+    {
+        var f = Field;
+        if (link.IsEmpty) return false;
+        if (f.Text.StartsWith("vlan ", StringComparison.Ordinal))
+        {
+            int tpidAt = f.Offset - (f.Text == "vlan type" ? 4 : 2);
+            if (link.Length < tpidAt + 2 || !EtherTypes.IsVlan(BinaryPrimitives.ReadUInt16BigEndian(link[tpidAt..]))) return false;
+        }
+        int end = WriteOffset + WriteWidth;
+        if (!c.P.VlanTagOutside || end <= 12 || WriteOffset >= 16) return true; // in the bytes (past the tag: shifted by VLAN_HLEN, as the model's bytes are)
+        if ((WriteOffset, WriteWidth) is (12, 2) or (12, 4) or (14, 2)) return true;
+        (c.Notes ??= new()).Add($"{f.Text} set: the VLAN tag is in skb->vlan_tci, where nft_payload_set_vlan writes only the whole TCI: rule ended (NFT_BREAK)");
+        return false;
     }
 
     /// <summary>The value to write: the constant, the source field, or the map's data for the packet's key.</summary>
@@ -105,6 +134,7 @@ internal sealed class PayloadSetStmt : NftStmt
     {
         if (Field.Type.Kind == NftTypeKind.Ipv4 && b.Length == 4) return IpAddr.ReadV4(b).ToString();
         if (Field.Type.Kind == NftTypeKind.Ipv6 && b.Length == 16) return IpAddr.ReadV6(b).ToString();
+        if (Field.Type.Kind == NftTypeKind.Ether && b.Length == 6) return string.Join(':', b.ToArray().Select(x => x.ToString("x2")));
         if (b.Length > 8) return Convert.ToHexString(b).ToLowerInvariant();
         ulong v = NftBytes.ToUlong(b);
         return (Field.Mask == 0 ? v : (v >> Field.Shift) & Field.Mask).ToString();

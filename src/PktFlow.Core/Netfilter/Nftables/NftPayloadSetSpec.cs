@@ -9,7 +9,7 @@ namespace PktFlow.Netfilter.Nftables;
 /// </summary>
 internal sealed record PayloadSetSpec(int CsumOffset, bool PseudoHeader)
 {
-    public const string Supported = "only ip ttl/dscp/ecn/id/saddr/daddr, ip6 hoplimit/dscp/ecn/flowlabel/saddr/daddr, tcp/udp/th sport/dport, ip/tcp/udp checksum and tcp option maxseg size";
+    public const string Supported = "only ether saddr/daddr/type, vlan id/pcp/dei/type, ip ttl/dscp/ecn/id/saddr/daddr, ip6 hoplimit/dscp/ecn/flowlabel/saddr/daddr, tcp/udp/th sport/dport, ip/tcp/udp checksum and tcp option maxseg size";
 
     private static readonly Dictionary<string, PayloadSetSpec> Fields = new()
     {
@@ -23,15 +23,17 @@ internal sealed record PayloadSetSpec(int CsumOffset, bool PseudoHeader)
         ["ip checksum"] = new(10, false), ["tcp checksum"] = new(16, false), ["udp checksum"] = new(6, false),
         // th has no checksum field of its own: nft asks for no checksum update, the L4 checksum is left stale
         ["th sport"] = new(-1, false), ["th dport"] = new(-1, false),
+        // link-layer fields: no checksum covers them (csum_type 0); nft_payload_set_vlan where the tag is outside the frame
+        ["ether daddr"] = new(-1, false), ["ether saddr"] = new(-1, false), ["ether type"] = new(-1, false),
+        ["vlan id"] = new(-1, false), ["vlan pcp"] = new(-1, false), ["vlan dei"] = new(-1, false), ["vlan type"] = new(-1, false),
     };
 
     public static PayloadSetSpec? Of(PayloadSelector sel) =>
-        Fields.TryGetValue(sel.Text, out var s) && sel.Base != PBase.Link && (sel.Base != PBase.Network || sel.NeedL3 is L3.V4 or L3.V6) ? s : null;
+        Fields.TryGetValue(sel.Text, out var s) && (sel.Base != PBase.Network || sel.NeedL3 is L3.V4 or L3.V6) ? s : null;
 
     /// <summary>Why a field is not written, for the load error.</summary>
     public static string WhyNot(string field) => field.Split(' ')[0] switch
     {
-        "ether" or "vlan" => "link-layer writes are not modelled: a VLAN tag may live outside the frame (nft_payload_set_vlan) and the bridge reads the addresses again",
         "sctp" => "SCTP's CRC32c (NFT_PAYLOAD_CSUM_SCTP) is not modelled",
         "icmp" or "icmpv6" => "ICMP header writes are not modelled",
         "ip" or "ip6" => "changing the header's version, length or protocol is not modelled",

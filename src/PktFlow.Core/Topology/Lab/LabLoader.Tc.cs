@@ -78,7 +78,7 @@ public sealed partial class LabLoader
         }
         if (verb == "change") throw Error("tc filter change is not modelled (it needs a handle): delete and add", verb);
         TcFilterSpec spec;
-        try { spec = TcFilterParser.Parse(a); }
+        try { spec = TcFilterParser.Parse(a, LoadBpf); }
         catch (TcParseException e) { throw Error(e.Message, e.Token); }
         if (!b.HasDevice(spec.Device)) throw Error($"Cannot find device \"{spec.Device}\"", spec.Device);
         b.AddTcFilter(spec.Device, spec.Direction, spec.Pref, spec.Protocol, spec.Classifier, spec.Actions, $"{_file}:{_cmd.Line}");

@@ -13,6 +13,8 @@ internal sealed class FakeNftPacket : INftPacket
     public ReadOnlySpan<byte> Network => Net;
     public Span<byte> MutableNetwork => Net;
     public ReadOnlySpan<byte> Link => Mac;
+    public Span<byte> MutableLink => Mac;
+    public bool VlanTagOutside { get; init; }
     public byte L4Protocol { get; init; }
     public int TransportOffset { get; init; } = -1;
     public string? InputInterface { get; init; } = "eth0";

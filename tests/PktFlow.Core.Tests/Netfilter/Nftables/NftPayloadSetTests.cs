@@ -163,7 +163,6 @@ public class NftPayloadSetTests
     [InlineData("tcp option maxseg size set ip ttl", "unsupported: tcp option maxseg size set ip ttl")]
     [InlineData("ip length set 10", "unsupported: payload statement 'ip length set'")]
     [InlineData("ip dscp set 64", "does not fit 'ip dscp'")]
-    [InlineData("ether saddr set 02:00:00:00:00:01", "link-layer writes are not modelled")]
     [InlineData("ip protocol set 17", "unsupported: payload statement 'ip protocol set'")]
     [InlineData("sctp dport set 5", "CRC32c")]
     [InlineData("ip daddr set ip daddr and 255.255.255.0", "unsupported: ip daddr set with an operation")]

@@ -1,0 +1,84 @@
+using PktFlow.Bpf;
+using PktFlow.Datapath;
+
+namespace PktFlow.Tc;
+
+/// <summary>What one cls_bpf program run gave: the TC_ACT_* code, the text, a bpf_redirect target, or an error that ended the trace.</summary>
+public readonly record struct ClsBpfRun(TcAct Result, string Text, SkbContext? Redirect, bool Ended);
+
+/// <summary>
+/// cls_bpf in direct-action mode (`tc filter add ... bpf da obj FILE [sec NAME]`): the program's
+/// return code is the filter's verdict (cls_bpf_exec_opcode: OK, SHOT, STOLEN, TRAP, REDIRECT and
+/// UNSPEC as they are, anything else, PIPE and RECLASSIFY too, becomes UNSPEC: the next filter).
+/// The program sees the packet from its Ethernet header in both directions.
+/// </summary>
+public sealed class ClsBpf : TcClassifier
+{
+    public override string Kind => "bpf";
+    public required BpfProgram Program { get; init; }
+    public required string File { get; init; }
+
+    /// <summary>Not used: tcf_classify runs <see cref="Run"/>, whose verdict is the program's.</summary>
+    public override bool Match(SkBuff skb) => throw new InvalidOperationException("cls_bpf runs through ClsBpf.Run");
+
+    public override string ToString() => $"{Path.GetFileName(File)}:[{Program.Section}] direct-action";
+
+    [KernelSymbol("cls_bpf_classify", "net/sched/cls_bpf.c")]
+    public ClsBpfRun Run(SkBuff skb, TraceBuilder t, TcDirection dir)
+    {
+        if (skb.MacHeader < 0)
+        {
+            t.Unsupported(skb, $"cls_bpf {this}: the packet has no Ethernet header");
+            return new(TcAct.Shot, "", null, true);
+        }
+        var state = skb.State.TcBpf;
+        if (!state.TryGetValue(this, out var rt)) state[this] = rt = new BpfRuntime(Program, SkbContext.Helpers());
+        var ctx = rt.Skb;
+        ctx.Load(skb.Buffer.AsSpan(skb.MacHeader, skb.Length - skb.MacHeader));
+        ctx.PktType = (uint)skb.PktType;
+        ctx.Mark = skb.Mark;
+        ctx.Priority = skb.Priority;
+        ctx.Protocol = skb.Protocol;
+        ctx.VlanPresent = skb.VlanPresent;
+        ctx.VlanTci = skb.VlanPresent ? skb.VlanId : (ushort)0;
+        ctx.VlanProto = skb.VlanPresent ? Wire.EtherTypes.Vlan : (ushort)0;
+        ctx.Ifindex = skb.Dev.IfIndex;
+        // skb->skb_iif: the receiving device at ingress; at egress the model does not keep it (0: a local packet's)
+        ctx.IngressIfindex = dir == TcDirection.Ingress ? skb.Dev.IfIndex : 0;
+        ctx.QueueMapping = 0; // the model's devices have one queue
+        ctx.TcIndex = skb.TcIndex;
+        ctx.TcClassid = 0;
+        if (skb.TcCb is { } cb) cb.CopyTo(ctx.Cb, 0); else Array.Clear(ctx.Cb);
+        var vm = rt.Vm;
+        vm.Reset(rt.Maps);
+        vm.Host = ctx;
+        vm.TimeNs = (ulong)skb.TimestampNs;
+        var res = vm.Run(Program, ctx.Attach(vm));
+        string notes = vm.Notes.Count == 0 ? "" : "; trace_printk: " + string.Join(" | ", vm.Notes);
+        if (!res.Ok)
+        {
+            string what = res.Error!.StartsWith("unsupported: ", StringComparison.Ordinal) ? res.Error["unsupported: ".Length..] : res.Error;
+            t.Unsupported(skb, $"cls_bpf {this}: instruction {res.ErrorInsn}: {what}");
+            return new(TcAct.Shot, "", null, true);
+        }
+        string edits = (ctx.Mark != skb.Mark ? $", mark 0x{skb.Mark:x} -> 0x{ctx.Mark:x}" : "")
+            + (ctx.Priority != skb.Priority ? $", priority {skb.Priority} -> {ctx.Priority}" : "")
+            + (ctx.TcIndex != skb.TcIndex ? $", tc_index {skb.TcIndex} -> {ctx.TcIndex}" : "")
+            + (ctx.Frame.SequenceEqual(skb.Buffer.AsSpan(skb.MacHeader, skb.Length - skb.MacHeader)) ? "" : ", the program rewrote the packet");
+        // the skb takes back what the program wrote (the headers stay: the length cannot change without adjust_room, not modelled)
+        ctx.Frame.CopyTo(skb.Buffer.AsSpan(skb.MacHeader));
+        skb.Mark = ctx.Mark;
+        skb.Priority = ctx.Priority;
+        skb.TcIndex = ctx.TcIndex;
+        if (skb.TcCb is not null || ctx.Cb.Any(x => x != 0)) ctx.Cb.CopyTo(skb.TcCb ??= new uint[5], 0);
+        int code = (int)(uint)res.R0;
+        var act = code switch
+        {
+            (int)TcAct.Ok or (int)TcAct.Shot or (int)TcAct.Stolen or (int)TcAct.Trap or (int)TcAct.Redirect or (int)TcAct.Unspec => (TcAct)code,
+            _ => TcAct.Unspec,
+        };
+        string ret = code is >= -1 and <= 8 ? $"TC_ACT_{((TcAct)code).ToString().ToUpperInvariant()}" : code.ToString();
+        string redirect = act == TcAct.Redirect ? $" to ifindex {ctx.RedirectIfindex}{(ctx.RedirectIngress ? " ingress" : "")}" : "";
+        return new(act, $"program returned {ret}{redirect}{edits}{notes}", act == TcAct.Redirect ? ctx : null, false);
+    }
+}
