@@ -7,7 +7,9 @@ namespace PktFlow.Bpf;
 /// Map definitions of the BTF-defined kind (a `.maps` section, libbpf's __uint/__type macros): the
 /// section bytes are zero and the attributes live in the types of .BTF (Documentation/bpf/btf.rst).
 /// `__uint(name, N)` is a member `int (*name)[N]` (the array's nelems is N); `__type(key, T)` is a
-/// member `T *key` (the key size is sizeof(T)). Only what a map definition needs is decoded.
+/// member `T *key` (the key size is sizeof(T)). `__array(values, ...)` is a flexible array of
+/// pointers whose initial slots are relocations in .rel.maps (a program array's programs): its byte
+/// offset in the struct is returned with the definition. Only what a map definition needs is decoded.
 /// </summary>
 internal static class BpfBtfMaps
 {
@@ -17,8 +19,8 @@ internal static class BpfBtfMaps
 
     private readonly record struct BtfType(int Kind, string Name, uint SizeOrType, int DataOff, int Vlen);
 
-    /// <summary>Map name -> definition for every variable of the .maps DATASEC.</summary>
-    public static Dictionary<string, BpfMapDef> Read(ReadOnlySpan<byte> btf, Func<string, BpfLoadException> bad)
+    /// <summary>Map name -> definition (and the byte offset of its `values` member, if any) for every variable of the .maps DATASEC.</summary>
+    public static Dictionary<string, (BpfMapDef Def, int? ValuesOffset)> Read(ReadOnlySpan<byte> btf, Func<string, BpfLoadException> bad)
     {
         if (btf.Length < 24 || BinaryPrimitives.ReadUInt16LittleEndian(btf) != 0xEB9F) throw bad(".BTF: bad magic");
         int hdrLen = (int)BinaryPrimitives.ReadUInt32LittleEndian(btf[4..]);
@@ -46,7 +48,7 @@ internal static class BpfBtfMaps
                 _ => 0,
             };
         }
-        var maps = new Dictionary<string, BpfMapDef>();
+        var maps = new Dictionary<string, (BpfMapDef, int?)>();
         foreach (var sec in types.Where(t => t.Kind == KindDatasec && t.Name == ".maps"))
         {
             for (int i = 0; i < sec.Vlen; i++)
@@ -56,12 +58,20 @@ internal static class BpfBtfMaps
                 var def = Strip(types, (int)v.SizeOrType);
                 if (types[def].Kind != KindStruct) throw bad($".maps: {v.Name} is not a struct");
                 var s = types[def];
-                uint type = 0, keySize = 0, valueSize = 0, maxEntries = 0;
+                uint type = 0, keySize = 0, valueSize = 0, maxEntries = 0, pinning = 0;
+                int? valuesOffset = null;
                 for (int m = 0; m < s.Vlen; m++)
                 {
                     int mo = s.DataOff + m * 12;
                     string name = Str(strs, BinaryPrimitives.ReadUInt32LittleEndian(btf[mo..]));
                     int mt = (int)BinaryPrimitives.ReadUInt32LittleEndian(btf[(mo + 4)..]);
+                    if (name == "values")
+                    {
+                        // a flexible array of pointers (libbpf's __array): initial slots come from .rel.maps
+                        if (types[Strip(types, mt)].Kind != KindArray) throw bad($".maps: {v.Name}.values is not __array()");
+                        valuesOffset = (int)(BinaryPrimitives.ReadUInt32LittleEndian(btf[(mo + 8)..]) & 0xFFFFFF) / 8;
+                        continue;
+                    }
                     var ptr = types[Strip(types, mt)];
                     if (ptr.Kind != KindPtr) throw bad($".maps: {v.Name}.{name} is not a pointer");
                     int target = Strip(types, (int)ptr.SizeOrType);
@@ -76,11 +86,17 @@ internal static class BpfBtfMaps
                         case "key": keySize = SizeOf(types, btf, target, bad); break;
                         case "value": valueSize = SizeOf(types, btf, target, bad); break;
                         case "map_flags": break;
+                        case "pinning": pinning = Nelems(); break;
                         default: throw bad($".maps: {v.Name}: unsupported: map attribute {name}");
                     }
                 }
                 if (!BpfMapDef.IsModelledType(type)) throw bad($".maps: {v.Name}: unsupported: map type {type}");
-                maps[v.Name] = new BpfMapDef(v.Name, (BpfMapType)type, (int)keySize, (int)valueSize, (int)maxEntries);
+                // LIBBPF_PIN_NONE 0, LIBBPF_PIN_BY_NAME 1 (enum libbpf_pin_type)
+                if (pinning > 1) throw bad($".maps: {v.Name}: unsupported: pinning {pinning}");
+                if (valuesOffset is not null && type != (uint)BpfMapType.ProgArray) throw bad($".maps: {v.Name}: unsupported: values of a map of type {type} (maps of maps)");
+                // a program array's value is a program fd: libbpf defaults key and value to 4 bytes
+                if (type == (uint)BpfMapType.ProgArray) { keySize = keySize == 0 ? 4 : keySize; valueSize = valueSize == 0 ? 4 : valueSize; }
+                maps[v.Name] = (new BpfMapDef(v.Name, (BpfMapType)type, (int)keySize, (int)valueSize, (int)maxEntries) { Pinned = pinning == 1 }, valuesOffset);
             }
         }
         return maps;

@@ -26,7 +26,7 @@ public sealed class BpfHelperTable
 
     // the numbers the model names (FN(...) order of __BPF_FUNC_MAPPER)
     public const int MapLookupElem = 1, MapUpdateElem = 2, MapDeleteElem = 3, KtimeGetNs = 5, TracePrintk = 6,
-        GetPrandomU32 = 7, GetSmpProcessorId = 8, SkbStoreBytes = 9, L3CsumReplace = 10, L4CsumReplace = 11,
+        GetPrandomU32 = 7, GetSmpProcessorId = 8, SkbStoreBytes = 9, L3CsumReplace = 10, L4CsumReplace = 11, TailCall = 12,
         Redirect = 23, XdpAdjustHead = 44, SkbLoadBytes = 26, XdpAdjustMeta = 54, RedirectMap = 51,
         XdpAdjustTail = 65, KtimeGetBootNs = 125, KtimeGetCoarseNs = 160;
 
@@ -42,6 +42,7 @@ public sealed class BpfHelperTable
         SkbStoreBytes => "bpf_skb_store_bytes",
         L3CsumReplace => "bpf_l3_csum_replace",
         L4CsumReplace => "bpf_l4_csum_replace",
+        TailCall => "bpf_tail_call",
         Redirect => "bpf_redirect",
         SkbLoadBytes => "bpf_skb_load_bytes",
         XdpAdjustHead => "bpf_xdp_adjust_head",

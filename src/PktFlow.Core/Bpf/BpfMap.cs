@@ -5,6 +5,7 @@ public enum BpfMapType
 {
     Hash = 1,
     Array = 2,
+    ProgArray = 3,
     PercpuHash = 5,
     PercpuArray = 6,
     LruHash = 9,
@@ -14,9 +15,13 @@ public enum BpfMapType
 /// <summary>
 /// A map as the object file defines it: immutable. <see cref="InitialValue"/> holds the contents of a
 /// global-data map (.data/.rodata/.bss are one-element arrays, as libbpf makes them).
+/// <see cref="Pinned"/>: `__uint(pinning, LIBBPF_PIN_BY_NAME)`. <see cref="ProgramSlots"/>: a
+/// program array's `.values = { [slot] = &amp;prog }`, slot -> the program's function name.
 /// </summary>
 public sealed record BpfMapDef(string Name, BpfMapType Type, int KeySize, int ValueSize, int MaxEntries, byte[]? InitialValue = null, bool ReadOnly = false)
 {
+    public bool Pinned { get; init; }
+    public IReadOnlyDictionary<int, string>? ProgramSlots { get; init; }
     public bool IsArray => Type is BpfMapType.Array or BpfMapType.PercpuArray;
     /// <summary>Per-CPU maps are modelled as one CPU: a replay runs on one.</summary>
     public bool IsPerCpu => Type is BpfMapType.PercpuArray or BpfMapType.PercpuHash or BpfMapType.LruPercpuHash;
@@ -34,11 +39,13 @@ public sealed class BpfMapState
     public BpfMapDef Def { get; }
     private readonly byte[][]? _array;
     private readonly Dictionary<BpfKey, byte[]>? _hash;
+    private readonly BpfProgram?[]? _progs;
 
     public BpfMapState(BpfMapDef def)
     {
         Def = def;
-        if (def.IsArray)
+        if (def.Type == BpfMapType.ProgArray) _progs = new BpfProgram?[def.MaxEntries];
+        else if (def.IsArray)
         {
             _array = new byte[def.MaxEntries][];
             for (int i = 0; i < _array.Length; i++)
@@ -50,10 +57,25 @@ public sealed class BpfMapState
     /// <summary>The value a BPF_PSEUDO_MAP_VALUE lddw points into: an array's element 0.</summary>
     public byte[]? FirstValue => _array is { Length: > 0 } a ? a[0] : null;
 
-    public int Count => _array?.Length ?? _hash!.Count;
+    public int Count => _progs?.Count(p => p is not null) ?? _array?.Length ?? _hash!.Count;
+
+    /// <summary>A program array's slot (what bpf_tail_call jumps to), null when empty or out of range.</summary>
+    public BpfProgram? ProgramAt(uint index) => _progs is { } p && index < (uint)p.Length ? p[index] : null;
+
+    /// <summary>Fills a program array's slot, as the loader's map update does before the program is attached.</summary>
+    public void SetProgram(int index, BpfProgram? prog)
+    {
+        if (_progs is null) throw new InvalidOperationException($"map {Def.Name} is not a program array");
+        _progs[index] = prog;
+    }
+
+    /// <summary>A program array's filled slots, by index.</summary>
+    public IEnumerable<(int Index, BpfProgram Program)> Programs() =>
+        _progs is null ? [] : _progs.Select((p, i) => (i, p)).Where(x => x.p is not null).Select(x => (x.i, x.p!));
 
     public byte[]? Lookup(ReadOnlySpan<byte> key)
     {
+        if (_progs is not null) return null; // a program array has no value a program could point into
         if (_array is not null)
         {
             uint i = BitConverter.ToUInt32(key);
@@ -66,7 +88,7 @@ public sealed class BpfMapState
     public long Update(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags)
     {
         const ulong NoExist = 1, Exist = 2; // BPF_NOEXIST, BPF_EXIST; 0 is BPF_ANY
-        if (flags > Exist) return -22; // EINVAL
+        if (flags > Exist || _progs is not null) return -22; // EINVAL (programs go in with SetProgram)
         if (_array is not null)
         {
             uint i = BitConverter.ToUInt32(key);
@@ -95,13 +117,18 @@ public sealed class BpfMapState
 
     public long Delete(ReadOnlySpan<byte> key)
     {
-        if (_array is not null) return -22; // arrays cannot delete (EINVAL)
+        if (_array is not null || _progs is not null) return -22; // arrays cannot delete (EINVAL)
         return _hash!.Remove(new BpfKey(key.ToArray())) ? 0 : -2;
     }
 
-    /// <summary>Every entry, for the cmdlets and tests (hash in insertion order, array by index).</summary>
+    /// <summary>Every entry, for the cmdlets and tests (hash in insertion order, array by index; a program array's values are empty, see <see cref="Programs"/>).</summary>
     public IEnumerable<(byte[] Key, byte[] Value)> Entries()
     {
+        if (_progs is not null)
+        {
+            foreach (var (i, _) in Programs()) yield return (BitConverter.GetBytes(i), []);
+            yield break;
+        }
         if (_array is not null)
         {
             for (int i = 0; i < _array.Length; i++) yield return (BitConverter.GetBytes(i), _array[i]);

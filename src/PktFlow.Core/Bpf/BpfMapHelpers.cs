@@ -36,6 +36,8 @@ internal static class BpfMapHelpers
     {
         var m = vm.MapOf(handle);
         if (m is null) vm.Fail($"r1 0x{handle:x} is not a map");
+        // the verifier allows a program array only as bpf_tail_call's map (check_map_func_compatibility)
+        else if (m.Def.Type == BpfMapType.ProgArray) { vm.Fail($"map {m.Def.Name} is a program array: only bpf_tail_call may use it"); return null; }
         return m;
     }
 }

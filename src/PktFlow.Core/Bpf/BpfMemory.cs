@@ -94,4 +94,16 @@ public abstract class BpfContext
     /// <summary>A store; false when the field is read only or unknown.</summary>
     public virtual bool Store(BpfVm vm, int offset, int size, ulong value) => false;
     public abstract string Kind { get; }
+
+    /// <summary>
+    /// BPF_LD_ABS/IND's packet read (bpf_skb_load_helper_8/16/32): the size bytes at offset from
+    /// skb->data, big endian. False with no error when they are not there (the program then ends
+    /// returning 0); an error when the model cannot answer or the program type has no such loads.
+    /// </summary>
+    public virtual bool LoadAbs(int offset, int size, out uint value, out string? error)
+    {
+        value = 0;
+        error = $"BPF_LD_ABS/IND with a {Kind} context: the verifier allows them only in socket filter and tc programs";
+        return false;
+    }
 }

@@ -29,9 +29,21 @@ public sealed class BpfObject
 
     public static BpfObject Load(string path) => Parse(System.IO.File.ReadAllBytes(path), path);
 
-    /// <summary>The program of section name (`ip link ... sec NAME`, `tc ... bpf obj F sec NAME`).</summary>
-    public BpfProgram Program(string section) => Programs.FirstOrDefault(p => p.Section == section)
-        ?? throw new BpfLoadException($"{File}: no program in section {section} (has {string.Join(", ", Programs.Select(p => p.Section))})");
+    /// <summary>
+    /// The program of section name as iproute2 (with libbpf) attaches it (`ip link ... sec NAME`,
+    /// `tc ... bpf obj F sec NAME`): it loads that program alone, so a program array slot naming
+    /// another program cannot be filled and the load fails (libbpf: "failed to initialize slot").
+    /// </summary>
+    public BpfProgram Program(string section)
+    {
+        var prog = Programs.FirstOrDefault(p => p.Section == section)
+            ?? throw new BpfLoadException($"{File}: no program in section {section} (has {string.Join(", ", Programs.Select(p => p.Section))})");
+        foreach (var m in Maps)
+            foreach (var (slot, name) in m.ProgramSlots ?? new Dictionary<int, string>())
+                if (name != prog.Name)
+                    throw new BpfLoadException($"{File}: map {m.Name}: slot [{slot}] names program {name}, which is not loaded: iproute2 loads only the program it attaches ({prog.Name})");
+        return prog;
+    }
 
     public static BpfObject Parse(byte[] bytes, string file)
     {
@@ -49,6 +61,8 @@ public sealed class BpfObject
                 var d = data[(int)sym.Value..];
                 uint type = BitConverter.ToUInt32(d), key = BitConverter.ToUInt32(d[4..]), value = BitConverter.ToUInt32(d[8..]), max = BitConverter.ToUInt32(d[12..]);
                 if (!BpfMapDef.IsModelledType(type)) throw elf.Bad($"maps: {sym.Name}: unsupported: map type {type}");
+                if (type == (uint)BpfMapType.ProgArray)
+                    throw elf.Bad($"maps: {sym.Name}: unsupported: a legacy program array (iproute2's ID/KEY tail call sections; tc with libbpf 1.x refuses the legacy maps section)");
                 mapBySymbol[sym.Name] = maps.Count;
                 maps.Add(Checked(elf, new BpfMapDef(sym.Name, (BpfMapType)type, (int)key, (int)value, (int)max)));
             }
@@ -57,11 +71,13 @@ public sealed class BpfObject
         {
             var btf = elf.Find(".BTF") ?? throw elf.Bad(".maps without .BTF (compile with -g)");
             var defs = BpfBtfMaps.Read(elf.Data(btf), elf.Bad);
-            foreach (var sym in elf.Symbols.Where(s => s.Section == btfMaps.Index && s.Type != BpfElfFile.SttSection).OrderBy(s => s.Value))
+            var syms = elf.Symbols.Where(s => s.Section == btfMaps.Index && s.Type != BpfElfFile.SttSection).OrderBy(s => s.Value).ToList();
+            foreach (var sym in syms)
             {
                 if (!defs.TryGetValue(sym.Name, out var def)) throw elf.Bad($".maps: no BTF definition for {sym.Name}");
+                var slots = ProgramSlots(elf, btfMaps, sym, syms, def.ValuesOffset);
                 mapBySymbol[sym.Name] = maps.Count;
-                maps.Add(Checked(elf, def));
+                maps.Add(Checked(elf, slots is null ? def.Def : def.Def with { ProgramSlots = slots }));
             }
         }
         int DataMap(BpfElfFile.Section s)
@@ -127,6 +143,29 @@ public sealed class BpfObject
         return new BpfObject(file, maps, final, license);
     }
 
+    /// <summary>
+    /// A program array's initial slots: each relocation in .rel.maps inside the map's `values` member
+    /// names a program; its slot is the pointer's index there (libbpf's bpf_object__collect_map_relos).
+    /// </summary>
+    private static Dictionary<int, string>? ProgramSlots(BpfElfFile elf, BpfElfFile.Section maps, BpfElfFile.Symbol map, List<BpfElfFile.Symbol> all, int? valuesOffset)
+    {
+        Dictionary<int, string>? slots = null;
+        ulong end = all.Where(s => s.Value > map.Value).Select(s => s.Value).DefaultIfEmpty((ulong)maps.Size).Min();
+        foreach (var rel in elf.RelocationsFor(maps.Index))
+        {
+            if (rel.Offset < map.Value || rel.Offset >= end) continue;
+            if (valuesOffset is null) throw elf.Bad($".maps: {map.Name}: a relocation outside a values member");
+            long at = (long)(rel.Offset - map.Value) - valuesOffset.Value;
+            if (at < 0 || at % 8 != 0 || rel.Symbol >= elf.Symbols.Count) throw elf.Bad($".maps: {map.Name}: a relocation at offset {rel.Offset} is not a values slot");
+            var target = elf.Symbols[rel.Symbol];
+            bool isProgram = target.Type == BpfElfFile.SttFunc && target.Section < elf.Sections.Count
+                && (elf.Sections[target.Section].Flags & BpfElfFile.ShfExecinstr) != 0 && elf.Sections[target.Section].Name != ".text";
+            if (!isProgram) throw elf.Bad($".maps: {map.Name}: slot [{at / 8}] names {target.Name}, which is not a program");
+            (slots ??= new())[(int)(at / 8)] = target.Name;
+        }
+        return slots;
+    }
+
     private static bool IsData(string name) =>
         name.StartsWith(".data", StringComparison.Ordinal) || name.StartsWith(".rodata", StringComparison.Ordinal) || name.StartsWith(".bss", StringComparison.Ordinal);
 
@@ -136,7 +175,10 @@ public sealed class BpfObject
     private static BpfMapDef Checked(BpfElfFile elf, BpfMapDef d)
     {
         if (d.MaxEntries <= 0 || d.ValueSize <= 0 || d.KeySize <= 0) throw elf.Bad($"map {d.Name}: key, value and max_entries must be positive");
-        if (d.IsArray && d.KeySize != 4) throw elf.Bad($"map {d.Name}: an array's key is 4 bytes");
+        if ((d.IsArray || d.Type == BpfMapType.ProgArray) && d.KeySize != 4) throw elf.Bad($"map {d.Name}: an array's key is 4 bytes");
+        if (d.Type == BpfMapType.ProgArray && d.ValueSize != 4) throw elf.Bad($"map {d.Name}: a program array's value is 4 bytes (a program fd)");
+        if (d.ProgramSlots is { } slots && slots.Keys.Max() >= d.MaxEntries)
+            throw elf.Bad($"map {d.Name}: slot [{slots.Keys.Max()}] is beyond max_entries {d.MaxEntries}");
         if ((long)d.MaxEntries * d.ValueSize > 64 << 20) throw elf.Bad($"map {d.Name}: over 64 MiB of values");
         return d;
     }

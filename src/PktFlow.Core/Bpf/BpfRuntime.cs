@@ -3,7 +3,7 @@ namespace PktFlow.Bpf;
 /// <summary>
 /// One attached program during one replay: its VM (reused for every packet), its context and the
 /// contents of its maps. iproute2 loads the object anew for each attachment, so maps are not shared
-/// between attachments (pinning is not modelled).
+/// between attachments (pinned maps shared by name are not modelled).
 /// </summary>
 public sealed class BpfRuntime
 {
@@ -18,5 +18,18 @@ public sealed class BpfRuntime
         Program = program;
         Vm = new BpfVm(helpers) { Host = Xdp };
         Maps = program.Maps.Select(m => new BpfMapState(m)).ToArray();
+        foreach (var m in Maps) FillProgramArray(m);
+    }
+
+    /// <summary>
+    /// libbpf fills a program array's slots from `.values` when it loads the object; when the loader
+    /// (tc, ip) exits, the last user reference to an unpinned array goes and the kernel empties it
+    /// (map_release_uref -> bpf_fd_array_map_clear), before any packet. A pinned one keeps its slots.
+    /// </summary>
+    private void FillProgramArray(BpfMapState m)
+    {
+        if (m.Def.ProgramSlots is not { } slots || !m.Def.Pinned) return;
+        foreach (var (slot, name) in slots)
+            if (name == Program.Name) m.SetProgram(slot, Program);
     }
 }

@@ -22,6 +22,8 @@ public readonly record struct BpfRunResult(ulong R0, string? Error, int ErrorIns
 public sealed class BpfVm
 {
     public const int StackPerFrame = 512, MaxFrames = 8;
+    /// <summary>Tail calls one run may make (MAX_TAIL_CALL_CNT, include/linux/bpf.h).</summary>
+    public const int MaxTailCallCnt = 33;
     /// <summary>Instructions one run may execute: the verifier proves termination, the model bounds it.</summary>
     public const long InstructionBudget = 1_000_000;
     /// <summary>Map handles (lddw src=1) live far from any region, so using one as a pointer faults.</summary>
@@ -45,6 +47,11 @@ public sealed class BpfVm
     public object? Host { get; set; }
     /// <summary>bpf_ktime_get_ns: the capture time of the packet being run, in nanoseconds.</summary>
     public ulong TimeNs { get; set; }
+    /// <summary>The tail calls the last run made (each one counts towards <see cref="MaxTailCallCnt"/>, taken or not).</summary>
+    public int TailCalls { get; private set; }
+    /// <summary>The last run's tail calls in order, a repeated one counted: "jmp[6] -> tc_entry", "jmp[1]: empty slot".</summary>
+    public IReadOnlyList<(string What, int Times)> TailCallLog => _tailLog;
+    private readonly List<(string What, int Times)> _tailLog = [];
 
     public BpfVm(BpfHelperTable helpers) => Helpers = helpers;
 
@@ -84,6 +91,8 @@ public sealed class BpfVm
         var insns = prog._insns;
         var r = _r;
         Array.Clear(r);
+        TailCalls = 0;
+        _tailLog.Clear();
         r[1] = r1;
         r[2] = r2;
         r[10] = _stackBase + (ulong)_stack.Length;
@@ -139,6 +148,17 @@ public sealed class BpfVm
                         }
                         if (op == BpfOp.CallOp && x.Src == BpfOp.PseudoKfuncCall) return Error(pc, "unsupported: kfunc calls", executed);
                         long id = op == BpfOp.CallX ? (long)r[x.Dst] : x.Imm;
+                        if (id == BpfHelperTable.TailCall)
+                        {
+                            if (depth > 0) return Error(pc, "unsupported: bpf_tail_call from a subprogram", executed);
+                            var next = TailCall(r[2], r[3]);
+                            if (_error is not null) return Error(pc, $"bpf_tail_call: {_error}", executed);
+                            if (next is null) break; // fell through: the next instruction, registers as they were
+                            prog = next;
+                            insns = next._insns;
+                            pc = 0;
+                            continue;
+                        }
                         var h = id is >= 0 and < BpfHelperTable.Size ? Helpers[(int)id] : null;
                         if (h is null) return Error(pc, $"unsupported: bpf helper {id}", executed);
                         r[0] = h(this, r[1], r[2], r[3], r[4], r[5]);
@@ -177,7 +197,13 @@ public sealed class BpfVm
                 }
                 default: // Ld
                 {
-                    if (op != BpfOp.LdDw) return Error(pc, "unsupported: legacy packet access (BPF_LD_ABS/IND)", executed);
+                    if (op != BpfOp.LdDw)
+                    {
+                        if (depth > 0) return Error(pc, "unsupported: BPF_LD_ABS/IND in a subprogram", executed);
+                        if (LoadAbs(x, out bool fault) is { } bad) return Error(pc, bad, executed);
+                        if (fault) return new BpfRunResult(0, null, -1, executed); // the rewrite's exit with r0 = 0
+                        break;
+                    }
                     ulong v = (uint)x.Imm | (ulong)(uint)insns[pc + 1].Imm << 32;
                     if (x.Src == BpfOp.PseudoMapFd) v = MapHandleBase + (ulong)x.Imm;
                     else if (x.Src == BpfOp.PseudoMapValue)
@@ -198,6 +224,59 @@ public sealed class BpfVm
     }
 
     private BpfRunResult Error(int pc, string what, long executed) => new(0, what, pc, executed);
+
+    /// <summary>
+    /// bpf_tail_call(ctx, map, index) as the interpreter's JMP_TAIL_CALL runs it: an index past
+    /// max_entries falls through; then the count is checked and raised (an empty slot counts too);
+    /// an empty slot falls through; else the slot's program runs from its start in this frame.
+    /// </summary>
+    private BpfProgram? TailCall(ulong map, ulong index)
+    {
+        var m = MapOf(map);
+        if (m is null || m.Def.Type != BpfMapType.ProgArray) { Fail($"r2 0x{map:x} is not a program array"); return null; }
+        uint i = (uint)index;
+        string slot = $"{m.Def.Name}[{i}]";
+        if (i >= (uint)m.Def.MaxEntries) { Log($"{slot}: beyond max_entries, fell through"); return null; }
+        if (TailCalls >= MaxTailCallCnt) { Log($"{slot}: MAX_TAIL_CALL_CNT ({MaxTailCallCnt}) reached, fell through"); return null; }
+        TailCalls++;
+        var next = m.ProgramAt(i);
+        Log(next is null ? $"{slot}: empty slot, fell through" : $"{slot} -> {next.Name}");
+        if (next is not null && next.Maps.Count != Maps.Length) { Fail($"{slot}: {next.Name} has other maps"); return null; }
+        return next;
+    }
+
+    private void Log(string what)
+    {
+        if (_tailLog.Count > 0 && _tailLog[^1].What == what) _tailLog[^1] = (what, _tailLog[^1].Times + 1);
+        else _tailLog.Add((what, 1));
+    }
+
+    /// <summary>The tail calls of the last run as one line, or "" when it made none.</summary>
+    public string TailCallText => _tailLog.Count == 0 ? "" :
+        "tail calls: " + string.Join("; ", _tailLog.Select(t => t.Times == 1 ? t.What : $"{t.What} (x{t.Times})"));
+
+    /// <summary>
+    /// BPF_LD_ABS/IND as the verifier rewrites them for tc (bpf_gen_ld_abs): r2 = imm (+ src for
+    /// IND), r1 = r6 (the context), call bpf_skb_load_helper_N, and when that fails exit with r0 = 0.
+    /// Returns an error for what the model cannot run; fault says the program ends.
+    /// </summary>
+    private string? LoadAbs(BpfInsn x, out bool fault)
+    {
+        fault = false;
+        var r = _r;
+        if (Memory.ContextAt(r[6], out int at) is not { } ctx || at != 0)
+            return "BPF_LD_ABS/IND: r6 is not the context (the verifier requires it there)";
+        ulong off = (ulong)(long)x.Imm + ((x.Opcode & 0xE0) == BpfOp.Ind ? r[x.Src] : 0);
+        r[1] = r[6];
+        r[2] = off;
+        if (!ctx.LoadAbs((int)(uint)off, BpfOp.SizeBytes(x.Opcode), out uint v, out string? error))
+        {
+            fault = error is null;
+            return error;
+        }
+        r[0] = v;
+        return null;
+    }
 
     private BpfRunResult MemError(int pc, string access, ulong reg, short off, int size, long executed)
     {

@@ -36,7 +36,30 @@ public sealed class SkbContext : BpfContext
     /// <summary>The ifindex bpf_redirect chose (bpf_redirect_info.tgt_index) and whether BPF_F_INGRESS was given.</summary>
     public int RedirectIfindex { get; set; }
     public bool RedirectIngress { get; set; }
+    /// <summary>Where the network header starts in <see cref="Frame"/> (SKF_NET_OFF loads count from there).</summary>
+    public int NetworkOffset { get; set; } = 14;
     public override string Kind => "__sk_buff";
+
+    private const int SkfNetOff = -0x100000, SkfLlOff = -0x200000;
+
+    /// <summary>
+    /// bpf_skb_load_helper_*: a non-negative offset counts from skb->data (the Ethernet header at
+    /// tc); a negative one from the network header (SKF_NET_OFF + n) or the MAC header
+    /// (SKF_LL_OFF + n), as bpf_internal_load_pointer_neg_helper reads them. Bytes past the end of
+    /// the packet are not there.
+    /// </summary>
+    public override bool LoadAbs(int offset, int size, out uint value, out string? error)
+    {
+        value = 0;
+        error = null;
+        long pos = offset >= 0 ? offset : offset >= SkfNetOff ? NetworkOffset + (long)(offset - SkfNetOff) : offset >= SkfLlOff ? offset - SkfLlOff : long.MinValue;
+        if (pos == long.MinValue) return false;
+        if (pos < 0) { error = $"unsupported: BPF_LD_ABS/IND at offset {offset} reads the headroom before the MAC header"; return false; }
+        if (pos + size > Length) return false;
+        var b = _buf.AsSpan((int)pos, size);
+        value = size switch { 1 => b[0], 2 => BinaryPrimitives.ReadUInt16BigEndian(b), _ => BinaryPrimitives.ReadUInt32BigEndian(b) };
+        return true;
+    }
 
     /// <summary>Copies the frame (from its Ethernet header) in; the caller sets the metadata fields.</summary>
     public void Load(ReadOnlySpan<byte> frame)

@@ -65,6 +65,9 @@ public sealed class ReplayState
     public IEnumerable<Socket.SocketListing> Sockets(string? ns = null) =>
         Topology.Namespaces.Zip(Namespaces).Where(x => ns is null || x.First.Name == ns)
             .SelectMany(x => Socket.SocketListing.List(x.First, x.Second, _engine.LastFrameNs));
+    /// <summary>The maps of each namespace's attached XDP and tc programs at the end of the replay (bpftool map dump).</summary>
+    public IEnumerable<Bpf.BpfMapListing> BpfMaps(string? ns = null) =>
+        Namespaces.Where(n => ns is null || n.Name == ns).SelectMany(Bpf.BpfMapListing.List);
     public override string ToString() => $"replay of {System.IO.Path.GetFileName(File)} (seed {Seed}, {Namespaces.Count} namespace(s))";
 }
 

@@ -48,13 +48,15 @@ public sealed class ClsBpf : TcClassifier
         ctx.QueueMapping = 0; // the model's devices have one queue
         ctx.TcIndex = skb.TcIndex;
         ctx.TcClassid = 0;
+        ctx.NetworkOffset = skb.NetworkHeader - skb.MacHeader;
         if (skb.TcCb is { } cb) cb.CopyTo(ctx.Cb, 0); else Array.Clear(ctx.Cb);
         var vm = rt.Vm;
         vm.Reset(rt.Maps);
         vm.Host = ctx;
         vm.TimeNs = (ulong)skb.TimestampNs;
         var res = vm.Run(Program, ctx.Attach(vm));
-        string notes = vm.Notes.Count == 0 ? "" : "; trace_printk: " + string.Join(" | ", vm.Notes);
+        string notes = (vm.TailCalls == 0 && vm.TailCallLog.Count == 0 ? "" : $" ({vm.TailCallText})")
+            + (vm.Notes.Count == 0 ? "" : "; trace_printk: " + string.Join(" | ", vm.Notes));
         if (!res.Ok)
         {
             string what = res.Error!.StartsWith("unsupported: ", StringComparison.Ordinal) ? res.Error["unsupported: ".Length..] : res.Error;
