@@ -10,7 +10,7 @@
     CompatiblePSEditions = @('Core')
     RequiredAssemblies   = @('PktFlow.Core.dll')
     FormatsToProcess     = @('PktFlow.format.ps1xml')
-    CmdletsToExport      = @('Invoke-PacketFlow', 'Show-PacketFlow', 'Import-PktFlowTopology', 'New-PktFlowTopology', 'Get-PktFlowRoute', 'Get-PktFlowRule', 'Get-PktFlowNexthop', 'Get-PktFlowDevice', 'Compare-PktFlowKernel', 'Get-PktFlowCounter', 'Get-PktFlowSet', 'Get-PktFlowConntrack', 'Get-PktFlowRouteCache', 'Get-PktFlowSocket')
+    CmdletsToExport      = @('Invoke-PacketFlow', 'Show-PacketFlow', 'Import-PktFlowTopology', 'New-PktFlowTopology', 'Get-PktFlowRoute', 'Get-PktFlowRule', 'Get-PktFlowNexthop', 'Get-PktFlowDevice', 'Compare-PktFlowKernel', 'Get-PktFlowCounter', 'Get-PktFlowSet', 'Get-PktFlowConntrack', 'Get-PktFlowRouteCache', 'Get-PktFlowSocket', 'Get-PktFlowBpfMap')
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()

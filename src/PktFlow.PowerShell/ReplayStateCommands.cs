@@ -127,3 +127,19 @@ public sealed class GetPktFlowSocketCommand : ReplayStateCommand
                 if (TcpState is null || string.Equals(e.State, TcpState, StringComparison.OrdinalIgnoreCase)) WriteObject(e);
     }
 }
+
+/// <summary>Get-PktFlowBpfMap: the maps of the XDP and tc programs each namespace ran, after a replay, like bpftool map dump.</summary>
+[Cmdlet(VerbsCommon.Get, "PktFlowBpfMap")]
+[OutputType(typeof(PktFlow.Bpf.BpfMapListing))]
+public sealed class GetPktFlowBpfMapCommand : ReplayStateCommand
+{
+    /// <summary>Only this map (its name in the object file).</summary>
+    [Parameter]
+    public string? Name { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var s in States())
+            foreach (var e in s.BpfMaps(Namespace)) if (Name is null || e.Map == Name) WriteObject(e);
+    }
+}

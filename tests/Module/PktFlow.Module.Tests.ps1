@@ -37,7 +37,7 @@ AfterAll {
 Describe 'Module' {
     It 'exports its cmdlets' {
         $names = (Get-Module PktFlow).ExportedCmdlets.Keys | Sort-Object
-        $names | Should -Be @('Compare-PktFlowKernel', 'Get-PktFlowConntrack', 'Get-PktFlowCounter', 'Get-PktFlowDevice', 'Get-PktFlowNexthop', 'Get-PktFlowRoute', 'Get-PktFlowRouteCache', 'Get-PktFlowRule', 'Get-PktFlowSet', 'Get-PktFlowSocket', 'Import-PktFlowTopology', 'Invoke-PacketFlow', 'New-PktFlowTopology', 'Show-PacketFlow')
+        $names | Should -Be @('Compare-PktFlowKernel', 'Get-PktFlowBpfMap', 'Get-PktFlowConntrack', 'Get-PktFlowCounter', 'Get-PktFlowDevice', 'Get-PktFlowNexthop', 'Get-PktFlowRoute', 'Get-PktFlowRouteCache', 'Get-PktFlowRule', 'Get-PktFlowSet', 'Get-PktFlowSocket', 'Import-PktFlowTopology', 'Invoke-PacketFlow', 'New-PktFlowTopology', 'Show-PacketFlow')
     }
     It 'declares PacketTrace as the output of Invoke-PacketFlow' {
         (Get-Command Invoke-PacketFlow).OutputType.Type | Should -Be ([PktFlow.PacketTrace])
@@ -361,6 +361,21 @@ Describe 'State after a replay' {
         # at the end every TIME_WAIT socket has been reused, killed by a reset or has expired (60 s)
         $null = Invoke-PacketFlow -Pcap (Join-Path $dir 'wire.pcap') -Lab (Join-Path $dir 'lab.sh') -InjectAt host/eth0
         Get-PktFlowSocket host -TcpState TIME_WAIT | Should -BeNullOrEmpty
+    }
+    It 'lists the maps a tc program kept like bpftool map dump (Get-PktFlowBpfMap), as the kernel had them in tc-bpf-tailcall' {
+        $dir = Join-Path $root 'tests/scenarios/tc-bpf-tailcall'
+        $null = Invoke-PacketFlow -Pcap (Join-Path $dir 'wire.pcap') -Lab (Join-Path $dir 'lab.sh') -InjectAt host/eth0
+        $maps = Get-PktFlowBpfMap host
+        $maps[0] | Should -BeOfType ([PktFlow.Bpf.BpfMapListing])
+        # hits: 9 first runs, 3 TCP, 4 UDP, 3 drops (bpftool-maps.json, taken after the same traffic)
+        (Get-PktFlowBpfMap host -Name hits).ValueNumber | Should -Be @(9, 3, 4, 3)
+        (Get-PktFlowBpfMap -Name chain).Line | Should -Be 'key: 00 00 00 00  value: 21 00 00 00'
+        $jmp = Get-PktFlowBpfMap host -Name jmp
+        $jmp.Key | Should -Be @('06 00 00 00', '11 00 00 00')
+        $jmp.Value | Should -Be @('tc_entry', 'tc_entry')
+        $jmp[0].Type | Should -Be 'prog_array'
+        Get-PktFlowBpfMap host -Name jmp_nopin | Should -BeNullOrEmpty
+        ($maps | Format-Table | Out-String) | Should -Match 'tc_entry\s+ports\s+hash\s+50 00 06 00\s+02 00 00 00 00 00 00 00'
     }
     It 'lists packets and bytes per direction when accounting is on (Get-PktFlowConntrack), as the kernel did in ct-acct-expiration' {
         $dir = Join-Path $root 'tests/scenarios/ct-acct-expiration'
