@@ -375,7 +375,7 @@ Describe 'State after a replay' {
         $jmp.Value | Should -Be @('tc_entry', 'tc_entry')
         $jmp[0].Type | Should -Be 'prog_array'
         Get-PktFlowBpfMap host -Name jmp_nopin | Should -BeNullOrEmpty
-        ($maps | Format-Table | Out-String) | Should -Match 'tc_entry\s+ports\s+hash\s+50 00 06 00\s+02 00 00 00 00 00 00 00'
+        ($maps | Format-Table | Out-String -Width 200) | Should -Match 'tc_entry\s+ports\s+hash\s+50 00 06 00\s+02 00 00 00 00 00 00 00'
     }
     It 'lists packets and bytes per direction when accounting is on (Get-PktFlowConntrack), as the kernel did in ct-acct-expiration' {
         $dir = Join-Path $root 'tests/scenarios/ct-acct-expiration'

@@ -18,4 +18,4 @@ tc qdisc add dev eth0 clsact
 tc filter add dev eth0 ingress pref 10 bpf da obj tc_tailcall.o sec tc
 # tc pinned jmp in the bpffs it mounted in this lab's own mount namespace (ip netns exec made one):
 # this process keeps that namespace, the pin, and with it jmp's slots, alive through the traffic
-timeout 300 sleep 300 >/dev/null 2>&1 &
+timeout 300 sleep 300 >/dev/null 2>/dev/null &
