@@ -40,6 +40,7 @@ public class XdpTxRedirectTests(ITestOutputHelper output)
         Assert.DoesNotContain(t.Path, e => e.Namespace == "host" && e.Hook is not null);
         Assert.Equal("client", t.Path[^1].Namespace);
         Assert.Equal(Fate.Delivered, t.Fate);
+        Assert.Contains("-> (host) eth0 -> XDP_TX -> eth0 (veth) -> (client) eth0 -> ip_rcv", PktFlow.Render.NamespaceColumns.Line(t));
     }
 
     [Theory]
