@@ -16,7 +16,7 @@ public class XdpRedirectMapTests
 {
     private static readonly MacAddress H = MacAddress.Parse("02:00:00:00:01:01"), C = MacAddress.Parse("02:00:00:00:01:02");
 
-    private static DatapathEngine Engine(string sec, string eth1 = "") => new(LabLoader.Load($"""
+    private static DatapathEngine Engine(string sec, string eth1 = "", string more = "") => new(LabLoader.Load($"""
         ip netns add c
         ip netns add s
         ip link add eth0 address 02:00:00:00:01:01 type veth peer name eth0 address 02:00:00:00:01:02 netns c
@@ -29,6 +29,7 @@ public class XdpRedirectMapTests
         ip -n s link set eth0 up
         ip -n s addr add 10.2.0.2/24 dev eth0
         ip link set dev eth0 xdpgeneric obj {BpfObjectTests.Obj("xdp_devmap.o")} sec {sec}
+        {more}
         """, "xdp.lab"));
 
     private static PacketTrace Send(DatapathEngine engine, int payload = 8)
@@ -67,6 +68,17 @@ public class XdpRedirectMapTests
         var t = Send(engine, 1019 - 42);
         Assert.Equal((Fate.Dropped, "XDP"), (t.Fate, t.Reason));
         Assert.Contains(t.Path, e => e.Function == "xdp_do_generic_redirect" && e.Detail!.Contains("-EMSGSIZE"));
+    }
+
+    [Fact]
+    public void ARedirectToADeviceWithoutPeerLeavesTheModelByGenericXdpTx()
+    {
+        var engine = Engine("xdp/devmap", more: "ip link add d0 type dummy\nip link set d0 up");
+        Send(engine);
+        Put(Map(engine, "devs"), 0, 4); // d0
+        var t = Send(engine);
+        Assert.Equal((Fate.Forwarded, "generic_xdp_tx on d0", "host/d0"), (t.Fate, t.Reason, t.Egress));
+        Assert.DoesNotContain(t.Path, e => e.Function is "dev_hard_start_xmit" or "sch_handle_egress" && e.Namespace == "host");
     }
 
     [Fact]
