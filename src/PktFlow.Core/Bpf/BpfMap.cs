@@ -10,6 +10,12 @@ public enum BpfMapType
     PercpuArray = 6,
     LruHash = 9,
     LruPercpuHash = 10,
+    /// <summary>Devices for bpf_redirect_map, by index (struct bpf_devmap_val: ifindex, then an optional program).</summary>
+    DevMap = 14,
+    CpuMap = 16,
+    XskMap = 17,
+    /// <summary>Devices for bpf_redirect_map, by any 32-bit key.</summary>
+    DevMapHash = 25,
 }
 
 /// <summary>
@@ -26,7 +32,17 @@ public sealed record BpfMapDef(string Name, BpfMapType Type, int KeySize, int Va
     /// <summary>Per-CPU maps are modelled as one CPU: a replay runs on one.</summary>
     public bool IsPerCpu => Type is BpfMapType.PercpuArray or BpfMapType.PercpuHash or BpfMapType.LruPercpuHash;
 
+    /// <summary>
+    /// The maps bpf_redirect_map reads. User space fills them (the verifier refuses updates from a
+    /// program) and an empty slot of the indexed ones is no element, unlike an array's zeroes.
+    /// </summary>
+    public bool IsRedirectMap => Type is BpfMapType.DevMap or BpfMapType.DevMapHash or BpfMapType.CpuMap or BpfMapType.XskMap;
+    private bool IsIndexed => Type is BpfMapType.DevMap or BpfMapType.CpuMap or BpfMapType.XskMap;
+
     public static bool IsModelledType(uint type) => Enum.IsDefined(typeof(BpfMapType), (int)type);
+
+    /// <summary>dev_map_update_elem and its kin refuse an index past max_entries (-E2BIG).</summary>
+    internal bool IndexFits(ReadOnlySpan<byte> key) => !IsIndexed || key.Length < 4 || BitConverter.ToUInt32(key) < (uint)MaxEntries;
 }
 
 /// <summary>
@@ -106,6 +122,7 @@ public sealed class BpfMapState
             return 0;
         }
         if (flags == Exist) return -2; // ENOENT
+        if (!Def.IndexFits(key)) return -7; // E2BIG
         if (_hash.Count >= Def.MaxEntries)
         {
             if (Def.Type is not (BpfMapType.LruHash or BpfMapType.LruPercpuHash)) return -7;

@@ -79,6 +79,16 @@ public static class DevQueueXmit
             return;
         }
         skb.Engine.NoteCrossing(skb, outbound: true); // dev_queue_xmit_nit: the taps see it leave (a bridge device too)
+        StartXmit(skb, t, fate, fromXdp: false);
+    }
+
+    /// <summary>
+    /// The device's ndo_start_xmit: br_dev_xmit, vlan_dev_hard_start_xmit, veth_xmit, or a driver that
+    /// puts the frame on the wire. dev_hard_start_xmit comes here after the taps; generic_xdp_tx directly.
+    /// </summary>
+    internal static void StartXmit(SkBuff skb, TraceBuilder t, Fate fate, bool fromXdp)
+    {
+        var dev = skb.Dev;
         if (dev.Kind == DeviceKind.Bridge) { Bridge.BrDevXmit.Xmit(skb, t, fate); return; }
         if (dev.VlanDev is not null) { Vlan.VlanCore.HardStartXmit(skb, t, fate); return; }
         if (skb.MacHeader >= 0) skb.Engine.OnTransmit?.Invoke(skb.Netns.Name, dev.Name, skb.Data[skb.MacHeader..].ToArray());
@@ -87,15 +97,16 @@ public static class DevQueueXmit
             VethXmit(skb, t, fate);
             return;
         }
-        t.SharedStage(skb, "DevQueueXmit", "dev_hard_start_xmit", Verdict.Pass, 0, 0, static (s, _) => $"sent on {s.Dev.Name}");
-        SentOn(skb, t, fate);
+        if (!fromXdp) t.SharedStage(skb, "DevQueueXmit", "dev_hard_start_xmit", Verdict.Pass, 0, 0, static (s, _) => $"sent on {s.Dev.Name}");
+        SentOn(skb, t, fate, fromXdp);
     }
 
     /// <summary>Ends the walk on the device: its reason and egress text are the same for every packet, made once.</summary>
-    private static void SentOn(SkBuff skb, TraceBuilder t, Fate fate)
+    private static void SentOn(SkBuff skb, TraceBuilder t, Fate fate, bool fromXdp = false)
     {
         var state = skb.State;
-        t.End(fate, state.DeviceText(skb.Dev, "reason", static (_, d) => $"dev_queue_xmit on {d.Name}"),
+        t.End(fate, fromXdp ? state.DeviceText(skb.Dev, "xdp-reason", static (_, d) => $"generic_xdp_tx on {d.Name}")
+                : state.DeviceText(skb.Dev, "reason", static (_, d) => $"dev_queue_xmit on {d.Name}"),
             state.DeviceText(skb.Dev, "egress", static (s, d) => $"{s.Name}/{d.Name}"));
     }
 

@@ -56,16 +56,32 @@ public static class NetifReceiveGenericXdp
                 t.Drop(skb, "Xdp", "netif_receive_generic_xdp", DropReason, $"{prog}: XDP_ABORTED (trace_xdp_exception){notes}");
                 return false;
             case XdpAction.Tx:
-                t.Unsupported(skb, $"XDP program {prog}: XDP_TX (generic_xdp_tx back out of {skb.Dev.Name}) is not followed by the model{notes}");
+                // do_xdp_generic: the receive path ends here (it returns XDP_DROP without freeing the skb)
+                t.Stage(skb, "Xdp", "netif_receive_generic_xdp", Verdict.Stolen, $"{prog}: XDP_TX{edit}{notes}");
+                PushBack(skb, frame);
+                GenericXdpTx.Xmit(skb, t, $"XDP_TX back out of {skb.Dev.Name}");
                 return false;
             case XdpAction.Redirect:
-                t.Unsupported(skb, $"XDP program {prog}: XDP_REDIRECT to ifindex {rt.Xdp.RedirectIfindex} is not followed by the model{notes}");
+                t.Stage(skb, "Xdp", "netif_receive_generic_xdp", Verdict.Stolen, $"{prog}: XDP_REDIRECT{edit}{notes}");
+                PushBack(skb, frame);
+                XdpDoGenericRedirect.Redirect(skb, t, rt.Xdp);
                 return false;
             default:
                 // bpf_warn_invalid_xdp_action, then the frame is dropped as for XDP_ABORTED
                 t.Drop(skb, "Xdp", "netif_receive_generic_xdp", DropReason, $"{prog}: invalid XDP action {res.R0}{notes}");
                 return false;
         }
+    }
+
+    /// <summary>
+    /// XDP_TX and XDP_REDIRECT: __skb_push(skb, mac_len), the skb is the frame as the program left it
+    /// (bpf_prog_run_generic_xdp took back a moved head or tail), from its Ethernet header.
+    /// </summary>
+    private static void PushBack(SkBuff skb, ReadOnlySpan<byte> frame)
+    {
+        skb.ReplaceFrame(frame);
+        skb.MacHeader = 0;
+        skb.NetworkHeader = Math.Min(14, frame.Length);
     }
 
     /// <summary>eth->h_proto as the kernel compares it: the outer EtherType (a VLAN TPID when tagged).</summary>

@@ -109,6 +109,8 @@ public static class NamespaceColumns
             "EthTypeTrans" => e.Device,
             // tc shows where a filter took the packet (a match, a drop); a device without filters says nothing
             "TcIngress" or "TcEgress" => e.Verdict == Verdict.Drop || e.Detail?.Contains(" pref ", StringComparison.Ordinal) == true ? (e.Stage == "TcIngress" ? "tc ingress" : "tc egress") : null,
+            // a program that sent the frame back or redirected it turns the way
+            "Xdp" when e.Verdict == Verdict.Stolen => e.Detail?.Contains("XDP_TX", StringComparison.Ordinal) == true ? "XDP_TX" : "XDP_REDIRECT",
             "NetifRx" or "NetifReceiveSkb" or "Xdp" or "Gro" or "NfConntrackIn" or "NfConfirm" or "BrHandleFrameFinish" or "BrNfPreRoutingFinish" => null,
             "IpRcv" => t.Summary.StartsWith("IP6", StringComparison.Ordinal) ? "ipv6_rcv" : "ip_rcv",
             "IpRouteInput" or "Ip6RouteInput" or "RouteOutput" => "route",

@@ -990,6 +990,70 @@ def link_xdp_drops(nss, copies_by_ns, visits_by_ns):
                 peer.unattributed_drops.remove(d)
 
 
+def load_xdp_events(path, inums):
+    """drops.bt's XRX (a frame arriving on a device with a generic XDP program) and XTX (that skb
+    received by a veth peer without passing xmit_one) lines: {"kind", "t", "ns", "ifindex", "skb",
+    "frame": the first 64 bytes from the MAC header}."""
+    events = []
+    if not os.path.exists(path):
+        return events
+    for line in open(path):
+        p = line.split()
+        if len(p) != 13 or p[0] not in ("XRX", "XTX") or int(p[2]) not in inums:
+            continue
+        frame = b"".join(struct.pack("<Q", int(x, 16)) for x in p[5:13])
+        events.append({"kind": p[0], "t": int(p[1]), "ns": inums[int(p[2])], "ifindex": int(p[3]),
+                       "skb": p[4], "frame": frame})
+    return events
+
+
+def starts_alike(l3, frame):
+    """Whether a copy's network bytes begin as the event's frame (64 bytes from the MAC header) does."""
+    n = min(len(l3), len(frame) - 14)
+    return n > 0 and l3[:n] == frame[14:14 + n]
+
+
+def link_xdp_transmits(nss, copies_by_ns, visits_by_ns, events):
+    """A frame a generic XDP program sent back (XDP_TX) or redirected (XDP_REDIRECT) leaves by
+    generic_xdp_tx, which calls the driver past the taps: its namespace has no copy of it, received or
+    sent, and no trace. drops.bt saw the skb arrive on the XDP device (XRX: the frame as it arrived)
+    and reach a veth peer's receive without xmit_one (XTX: the frame as the program left it). The copy
+    the XDP device's own peer sent and the copy the receiving peer took in make the visit in between:
+    Forwarded, via "xdp", out of the device whose peer received it."""
+    for e in sorted((e for e in events if e["kind"] == "XTX"), key=lambda e: e["t"]):
+        r = max((r for r in events if r["kind"] == "XRX" and r["skb"] == e["skb"] and 0 <= e["t"] - r["t"] <= 50_000_000),
+                key=lambda r: r["t"], default=None)
+        if r is None or e["ns"] not in nss:
+            continue
+        ns = nss[r["ns"]]
+        rdev = nss[e["ns"]].devs.get(e["ifindex"])
+        indev = ns.devs.get(r["ifindex"])
+        outdev = next((d for d in ns.devs.values() if rdev is not None and d.peer == (e["ns"], rdev.name)), None)
+        if indev is None or outdev is None or not indev.peer:
+            continue
+        pns, pdev = indev.peer
+        src = max((c for c in copies_by_ns[pns] if c.out and c.dev == pdev and c.link is None
+                   and 0 <= r["t"] - c.t <= 1_000_000_000 and starts_alike(c.l3, r["frame"])), key=lambda c: c.t, default=None)
+        dst = min((c for c in copies_by_ns[e["ns"]] if not c.out and c.dev == rdev.name and c.link is None
+                   and -2_000_000 <= c.t - e["t"] <= 1_000_000_000 and starts_alike(c.l3, e["frame"])), key=lambda c: c.t, default=None)
+        if src is None or dst is None:
+            continue
+        rx = copy.copy(src)
+        rx.ns, rx.out, rx.dev, rx.ifindex, rx.wire, rx.t = ns, False, indev.name, indev.ifindex, None, r["t"]
+        tx = copy.copy(dst)
+        tx.ns, tx.out, tx.dev, tx.ifindex, tx.wire, tx.t = ns, True, outdev.name, outdev.ifindex, None, e["t"]
+        rx.link, src.link = src, rx
+        tx.link, dst.link = dst, tx
+        j = Journey(ns)
+        j.rx, j.tx = [rx], [tx]
+        rx.journey = tx.journey = j
+        v = Visit(ns, [j])
+        v.xdp = True
+        j.group = v
+        visits_by_ns[ns.name].append(v)
+        copies_by_ns[ns.name] += [rx, tx]
+
+
 # ----------------------------------------------------------------------------------- describing
 
 def hook_label(cr, ns):
@@ -1128,7 +1192,8 @@ def describe_visit(v, wire_copy=None):
     elif out_devs:
         fate = "Forwarded" if entry is not None else "Transmitted"
         if entry is not None:
-            d["via"] = "bridge" if any(cr.key == ("bridge", "forward") for cr in v.crs) else "tc" if getattr(v, "tc_redirect", False) else "route"
+            d["via"] = "bridge" if any(cr.key == ("bridge", "forward") for cr in v.crs) else "tc" if getattr(v, "tc_redirect", False) \
+                else "xdp" if getattr(v, "xdp", False) else "route"
         if reached_in or arp_in:
             # a flooded or multicast frame that was also taken by this namespace's own stack
             d["local"] = "Consumed" if (is_nd or arp_in) else "Delivered"
@@ -1259,6 +1324,7 @@ def main():
                         break
 
     link_xdp_drops(nss, copies_by_ns, visits_by_ns)
+    link_xdp_transmits(nss, copies_by_ns, visits_by_ns, load_xdp_events(os.path.join(W, "drops.txt"), inums))
 
     # the wire
     wns = nss[meta["wire"]["ns"]]

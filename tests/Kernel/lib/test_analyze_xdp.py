@@ -1,0 +1,65 @@
+#!/usr/bin/python3
+"""Checks of how analyze.py follows a frame generic XDP sent back or redirected (no root needed):
+python3 test_analyze_xdp.py"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import analyze  # noqa: E402
+import checks  # noqa: E402
+
+
+class D:
+    def __init__(self, name, ifindex, peer):
+        self.name, self.ifindex, self.peer = name, ifindex, peer
+
+
+class NS:
+    def __init__(self, name, devs):
+        self.name, self.devs = name, {d.ifindex: d for d in devs}
+
+
+class C:
+    def __init__(self, ns, dev, out, t, l3):
+        self.ns, self.dev, self.out, self.t, self.l3 = ns, dev, out, t, l3
+        self.ifindex, self.link, self.journey, self.wire, self.ethertype = 2, None, None, None, 0x0800
+
+
+def frame(l3):
+    return bytes(12) + b"\x08\x00" + l3[:50] + bytes(max(0, 50 - len(l3)))
+
+
+def run(request, reply, tx_ns="client", tx_t=2_000_000, seen=None):
+    """client/eth0 sends request at 0; the host's XDP (eth0, eth1 -> server) sends reply at tx_t,
+    received by tx_ns's eth0 20 us later (as seen, when given)."""
+    client = NS("client", [D("eth0", 2, ("host", "eth0"))])
+    server = NS("server", [D("eth0", 2, ("host", "eth1"))])
+    host = NS("host", [D("eth0", 2, ("client", "eth0")), D("eth1", 3, ("server", "eth0"))])
+    nss = {n.name: n for n in (client, server, host)}
+    sent = C(client, "eth0", True, 0, request)
+    got = C(nss[tx_ns], "eth0", False, tx_t + 20_000, seen or reply)
+    copies = {"client": [sent], "server": [], "host": []}
+    copies[tx_ns].append(got)
+    visits = {n: [] for n in nss}
+    events = [{"kind": "XRX", "t": 1_000_000, "ns": "host", "ifindex": 2, "skb": "ff01", "frame": frame(request)},
+              {"kind": "XTX", "t": tx_t, "ns": tx_ns, "ifindex": 2, "skb": "ff01", "frame": frame(reply)}]
+    analyze.link_xdp_transmits(nss, copies, visits, events)
+    v = visits["host"][0] if visits["host"] else None
+    return v, sent, got
+
+
+echo = bytes.fromhex("450000540001400040010000" "0a0100020a010001") + bytes.fromhex("0800") + bytes(62)
+reflected = bytes.fromhex("450000540001400040010000" "0a0100010a010002") + bytes.fromhex("0000") + bytes(62)
+cases = []
+v, sent, got = run(echo, reflected)
+cases.append(("XDP_TX: a visit of the host between the request sent and the reply received",
+              (v is not None, v and v.rx[0].dev, v and v.tx[0].dev, sent.link is (v and v.rx[0]), got.link is (v and v.tx[0])),
+              (True, "eth0", "eth0", True, True)))
+cases.append(("XDP_TX: the visit is Forwarded via xdp", (analyze.describe_visit(v)["fate"], analyze.describe_visit(v)["via"]), ("Forwarded", "xdp")))
+v, sent, got = run(echo, echo, tx_ns="server")
+cases.append(("XDP_REDIRECT: out of the device whose peer received it", v and v.tx[0].dev, "eth1"))
+v, _, _ = run(echo, reflected, tx_t=80_000_000)
+cases.append(("an XTX more than 50 ms after its XRX is not the same frame", v, None))
+v, _, _ = run(echo, reflected, seen=echo)
+cases.append(("a received copy with other bytes than the XTX frame is not it", v, None))
+checks.run(cases)
