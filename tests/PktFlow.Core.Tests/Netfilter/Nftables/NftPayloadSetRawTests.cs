@@ -49,6 +49,19 @@ public class NftPayloadSetRawTests
     }
 
     [Fact]
+    public void Ip6NexthdrMovesTheUdpChecksumAsTheKernelDoes()
+    {
+        // 1 byte at 6 with L4CSUM_PSEUDOHDR and no CSUM_INET: csum_partial sums the lone byte as a word's
+        // high byte, so 17 -> 253 leaves 0x4349, not 0x2e5e (checked on 6.18 with this datagram)
+        var udp = Udp("2001:db8:a::2", "2001:db8:b::2", 40000, 7000, "payload1"u8);
+        var p = new FakeNftPacket { Family = NftFamily.Ip6, Net = Ipv6("2001:db8:a::2", "2001:db8:b::2", 17, udp), L4Protocol = 17, TransportOffset = 40 };
+        Assert.Equal(new byte[] { 0x2F, 0x4A }, p.Net[46..48]);
+        Run("ip6 nexthdr set 253", p, family: "ip6");
+        Assert.Equal(253, p.Net[6]);
+        Assert.Equal(new byte[] { 0x43, 0x49 }, p.Net[46..48]);
+    }
+
+    [Fact]
     public void IcmpFieldsKeepTheIcmpChecksumAndTheIdNeedsAnEcho()
     {
         var echo = Icmp4(8);
