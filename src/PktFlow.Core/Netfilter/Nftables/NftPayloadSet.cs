@@ -30,6 +30,8 @@ internal sealed class PayloadSetStmt : NftStmt
     public int WriteOffset, WriteWidth;
     /// <summary>A raw <c>@ih</c> write: the field's offset counts from after the TCP (doff) or UDP/UDP-Lite header.</summary>
     public bool Inner;
+    /// <summary>NFT_PAYLOAD_CSUM_SCTP: nft_payload_csum_sctp computes the CRC32c afresh over the SCTP packet (a wrong one comes out right).</summary>
+    public bool SctpCrc;
     internal override bool DrawsRandom => (Source ?? Map?.Key)?.DrawsRandom == true;
 
     public override bool Eval(NftEvalCtx c)
@@ -80,6 +82,8 @@ internal sealed class PayloadSetStmt : NftStmt
         }
         if (PseudoHeader) text += L4CsumUpdate(p, net, before, after);
         after.CopyTo(window);
+        // only a first fragment has the whole packet the CRC covers (pkt->fragoff == 0)
+        if (SctpCrc && p.L4Protocol == 132 && p.TransportOffset >= 0) SctpHeader.WriteChecksum(net[p.TransportOffset..]);
         if (f.Base == PBase.Link) p.LinkWritten();
         (c.Notes ??= new()).Add(text);
         return true;

@@ -9,10 +9,11 @@ namespace PktFlow.Netfilter.Nftables;
 /// nexthdr and length) and for every <c>@ih</c> write, and where a checksum is fixed the write widened
 /// to whole 16-bit words (nft writes <c>ip ttl</c> as 2 bytes at offset 8, <c>ip protocol</c> as ttl and
 /// protocol). A pseudo-header field without CSUM_INET is written as it is (<c>ip6 nexthdr</c>: 1 byte at 6).
+/// SCTP fields carry NFT_PAYLOAD_CSUM_SCTP (csum_type 2): the CRC32c is computed afresh after the write.
 /// </summary>
-internal sealed record PayloadSetSpec(int CsumOffset, bool PseudoHeader)
+internal sealed record PayloadSetSpec(int CsumOffset, bool PseudoHeader, bool SctpCrc = false)
 {
-    public const string Supported = "ether, vlan, arp, ip, ip6, tcp, udp, th, icmp and icmpv6 fields, raw @ll/@nh/@th/@ih payloads and tcp option maxseg size";
+    public const string Supported = "ether, vlan, arp, ip, ip6, tcp, udp, sctp, th, icmp and icmpv6 fields, raw @ll/@nh/@th/@ih payloads and tcp option maxseg size";
 
     private static readonly HashSet<string> PseudoHeaderFields = new() { "ip saddr", "ip daddr", "ip protocol", "ip length", "ip6 saddr", "ip6 daddr", "ip6 nexthdr", "ip6 length" };
 
@@ -23,27 +24,23 @@ internal sealed record PayloadSetSpec(int CsumOffset, bool PseudoHeader)
             "ip" when sel.NeedL3 == L3.V4 => 10,
             "tcp" => 16, "udp" => 6, "icmp" or "icmpv6" => 2,
             "ip6" when sel.NeedL3 == L3.V6 => -1,
-            "th" or "ether" or "vlan" => -1,
+            "th" or "ether" or "vlan" or "sctp" => -1,
             "arp" when sel.NeedL3 == L3.Arp => -1,
             _ => -2,
         };
-        return csum == -2 ? null : new(csum, PseudoHeaderFields.Contains(sel.Text));
+        return csum == -2 ? null : new(csum, PseudoHeaderFields.Contains(sel.Text), sel.NeedL4 == 132);
     }
 
     /// <summary>A raw payload (<c>@nh,8,8</c>): no checksum, except that nft flags an inner write for the transport checksum.</summary>
     public static PayloadSetSpec Raw(RawBase b) => new(-1, b == RawBase.Inner);
 
     /// <summary>Why a field is not written, for the load error.</summary>
-    public static string WhyNot(string field) => field.Split(' ')[0] switch
-    {
-        "sctp" => "SCTP's CRC32c (NFT_PAYLOAD_CSUM_SCTP) is not modelled",
-        _ => "this header is not written by the model",
-    };
+    public static string WhyNot(string field) => "this header is not written by the model";
 
     public PayloadSetStmt Stmt(PayloadSelector f)
     {
         bool csum = CsumOffset >= 0;
         int from = csum ? f.Offset & ~1 : f.Offset, to = csum ? (f.Offset + f.Width + 1) & ~1 : f.Offset + f.Width;
-        return new PayloadSetStmt { Field = f, CsumOffset = CsumOffset, PseudoHeader = PseudoHeader, WriteOffset = from, WriteWidth = to - from };
+        return new PayloadSetStmt { Field = f, CsumOffset = CsumOffset, PseudoHeader = PseudoHeader, SctpCrc = SctpCrc, WriteOffset = from, WriteWidth = to - from };
     }
 }

@@ -61,6 +61,18 @@ public class NftPayloadSetRawTests
         Assert.Equal(new byte[] { 0x43, 0x49 }, p.Net[46..48]);
     }
 
+    /// <summary>A DATA chunk 10.9.1.2:4000 -> 10.9.2.2 with a wrong CRC32c, as 6.18 forwarded it after the rules below.</summary>
+    [Theory]
+    [InlineData("sctp dport set 5001", "1388", "0fa013890000000726674b9f")]
+    [InlineData("sctp vtag set 0x01020304", "1770", "0fa01770010203045ca78127")]
+    public void SctpWritesComputeTheCrc32cAfresh(string rule, string dport, string header)
+    {
+        var ip = Convert.FromHexString("45000034000100003f8464300a0901020a0902020fa0" + dport + "0000000712345678" + "0000001400000000000000000000000061626364");
+        var p = new FakeNftPacket { Net = ip, L4Protocol = 132, TransportOffset = 20 };
+        Run(rule, p);
+        Assert.Equal(header, Convert.ToHexString(p.Net[20..32]).ToLowerInvariant());
+    }
+
     [Fact]
     public void IcmpFieldsKeepTheIcmpChecksumAndTheIdNeedsAnEcho()
     {
