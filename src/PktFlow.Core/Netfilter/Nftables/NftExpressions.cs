@@ -314,7 +314,6 @@ internal sealed class LogStmt : NftStmt
 internal sealed class SetMarkStmt : NftStmt
 {
     public bool Ct; public uint Value;
-    public uint AndMask = uint.MaxValue, Xor;
     public NftSelector? Source; public NftMapLookup? Map;
     internal override bool DrawsRandom => (Source ?? Map?.Key)?.DrawsRandom == true;
 
@@ -330,7 +329,7 @@ internal sealed class SetMarkStmt : NftStmt
         {
             Span<byte> k = stackalloc byte[4];
             if (!Source.Load(c, k)) return false;
-            v = (BinaryPrimitives.ReadUInt32BigEndian(k) & AndMask) ^ Xor;
+            v = BinaryPrimitives.ReadUInt32BigEndian(k);
         }
         if (Ct) c.CtMark = v; else c.P.Mark = v;
         return true;

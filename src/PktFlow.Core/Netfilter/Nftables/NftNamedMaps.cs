@@ -157,21 +157,6 @@ internal sealed partial class NftParser
         return set;
     }
 
-    /// <summary><c>... and|or|xor C ...</c> after the mark a <c>mark set</c> reads (nft folds them into one bitwise: (v &amp; mask) ^ xor).</summary>
-    private void MarkBitwise(SetMarkStmt st)
-    {
-        while (More && Cur.Text is "&" or "|" or "^" or "and" or "or" or "xor")
-        {
-            var op = Take().Text; uint c = U32(Take());
-            switch (op)
-            {
-                case "&" or "and": st.AndMask &= c; st.Xor &= c; break;
-                case "|" or "or": st.AndMask &= ~c; st.Xor = (st.Xor & ~c) | c; break;
-                default: st.Xor ^= c; break;
-            }
-        }
-    }
-
     /// <summary>
     /// The data of a rule's <c>add|update @map { KEY : DATA }</c>: a constant of the map's data type, or an expression
     /// loaded from the packet (its selector stands as the element's data until the rule runs).

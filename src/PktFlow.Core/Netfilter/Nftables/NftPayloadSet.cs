@@ -28,6 +28,10 @@ internal sealed class PayloadSetStmt : NftStmt
     public int CsumOffset = -1;
     public bool PseudoHeader;
     public int WriteOffset, WriteWidth;
+    /// <summary>A raw <c>@ih</c> write: the field's offset counts from after the TCP (doff) or UDP/UDP-Lite header.</summary>
+    public bool Inner;
+    /// <summary>NFT_PAYLOAD_CSUM_SCTP: nft_payload_csum_sctp computes the CRC32c afresh over the SCTP packet (a wrong one comes out right).</summary>
+    public bool SctpCrc;
     internal override bool DrawsRandom => (Source ?? Map?.Key)?.DrawsRandom == true;
 
     public override bool Eval(NftEvalCtx c)
@@ -46,6 +50,14 @@ internal sealed class PayloadSetStmt : NftStmt
             // a non-first fragment has no transport header to write (TransportOffset -1)
             if (p.TransportOffset < 0 || (f.NeedL4 >= 0 && p.L4Protocol != f.NeedL4 && p.L4Protocol != f.NeedL4Alt)) return false;
             at = p.TransportOffset;
+            // nft's dependency for a field some ICMP types only have (icmp id: an echo), matched before the write
+            if (f.NeedIcmpType is not null && (net.Length <= at || Array.IndexOf(f.NeedIcmpType, net[at]) < 0)) return false;
+            if (Inner)
+            {
+                int inner = RawPayloadSelector.InnerStart(p.L4Protocol, net[at..]);
+                if (inner < 0) return false;
+                at += inner;
+            }
         }
         else if (f.NeedL3 == L3.V4 && net.Length < 20) return false;
         if (net.Length < at + WriteOffset + WriteWidth || net.Length < at + f.Offset + f.Width) return false;
@@ -70,6 +82,8 @@ internal sealed class PayloadSetStmt : NftStmt
         }
         if (PseudoHeader) text += L4CsumUpdate(p, net, before, after);
         after.CopyTo(window);
+        // only a first fragment has the whole packet the CRC covers (pkt->fragoff == 0)
+        if (SctpCrc && p.L4Protocol == 132 && p.TransportOffset >= 0) SctpHeader.WriteChecksum(net[p.TransportOffset..]);
         if (f.Base == PBase.Link) p.LinkWritten();
         (c.Notes ??= new()).Add(text);
         return true;

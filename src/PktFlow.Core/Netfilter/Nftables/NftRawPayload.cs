@@ -25,6 +25,14 @@ internal sealed class RawPayloadSelector : NftSelector
     public static bool Loadable(int bitOffset, int bitLength) =>
         bitLength > 0 && bitLength <= 128 && (bitOffset % 8 == 0 && bitLength % 8 == 0 || (bitOffset % 8) + bitLength <= 64);
 
+    /// <summary>nft_payload_inner_offset within the transport header <paramref name="th"/>: after TCP's doff or the 8-byte UDP/UDP-Lite header; -1 for another protocol.</summary>
+    internal static int InnerStart(byte l4, ReadOnlySpan<byte> th) => l4 switch
+    {
+        6 when th.Length >= 20 => (th[12] >> 4) * 4,
+        17 or 136 when th.Length >= 8 => 8,
+        _ => -1,
+    };
+
     public override bool Load(NftEvalCtx c, Span<byte> dst)
     {
         var p = c.P;
@@ -38,12 +46,7 @@ internal sealed class RawPayloadSelector : NftSelector
                 b = p.Network[p.TransportOffset..];
                 if (Base == RawBase.Inner)
                 {
-                    int inner = p.L4Protocol switch
-                    {
-                        6 when b.Length >= 20 => (b[12] >> 4) * 4,
-                        17 or 136 when b.Length >= 8 => 8,
-                        _ => -1,
-                    };
+                    int inner = InnerStart(p.L4Protocol, b);
                     if (inner < 0 || inner > b.Length) return false;
                     b = b[inner..];
                 }

@@ -15,22 +15,13 @@ internal sealed partial class NftParser
     /// </summary>
     private NftStmt MaskedMatch(MatchStmt m, NftType ty)
     {
-        var mask = Enumerable.Repeat((byte)0xFF, ty.Length).ToArray();
-        var xor = new byte[ty.Length];
+        var steps = new List<BitwiseStep>();
         while (More && Cur.Text is "&" or "and" or "|" or "or" or "^" or "xor")
         {
             var op = Take().Text;
-            var c = ValueExpr(ty);
-            for (int i = 0; i < c.Length; i++)
-            {
-                switch (op)
-                {
-                    case "&" or "and": mask[i] &= c[i]; xor[i] &= c[i]; break;
-                    case "|" or "or": mask[i] &= (byte)~c[i]; xor[i] = (byte)((xor[i] & ~c[i]) | c[i]); break;
-                    default: xor[i] ^= c[i]; break;
-                }
-            }
+            BitwiseSelector.Add(steps, op, ValueExpr(ty));
         }
+        var (mask, xor) = (steps[0].Mask, steps[0].Xor);
         m.Mask = mask;
         m.Xor = xor.Any(b => b != 0) ? xor : null;
         var opTok = Cur;

@@ -202,28 +202,24 @@ internal sealed partial class NftParser
     }
 
     /// <summary>
-    /// meta|ct mark set VALUE | EXPR | EXPR map { k : mark, ... }: a constant, or a 32-bit value an
-    /// expression loads (numgen, a hash, meta mark, ct mark), or the data of a map that expression keys.
+    /// meta|ct mark set VALUE | EXPR | EXPR map { k : mark, ... }: a constant (nft folds <c>0x16 and 0x16</c>),
+    /// or a 32-bit value an expression loads (numgen, a hash, meta mark, ct mark) through nft_bitwise
+    /// (<c>ct mark &amp; 0xffff</c>, <c>ct mark &gt;&gt; 8</c>, <c>(meta mark | 0x10) &lt;&lt; 8</c>), or the data of a
+    /// map that expression, masked or not, keys (<c>ip6 saddr and ::ffff map { ... }</c>).
     /// </summary>
     private NftStmt SetMark(bool ct)
     {
-        if (!(Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text)))
-        {
-            // nft folds constants: mark set 0x16 and 0x16 | or | xor
-            var constant = new SetMarkStmt { Ct = ct, Value = U32(Take()) };
-            MarkBitwise(constant);
-            constant.Value = (constant.Value & constant.AndMask) ^ constant.Xor;
-            constant.AndMask = uint.MaxValue; constant.Xor = 0;
-            return constant;
-        }
         var at = Cur;
-        var key = Selector();
+        var v = BitwiseValue(NftType.Mark, (t, ty) => ty.Kind == NftTypeKind.Int && ty.Length == 4 ? ToBytes(U32(t), 4) : ty.Parse(t.Text) ?? throw Err(t, $"'{t.Text}' is not a valid {ty.Name} value"));
+        if (v.Sel is null)
+        {
+            if (v.Const.Length != 4) throw Err(at, "bad mark value");
+            return new SetMarkStmt { Ct = ct, Value = (uint)NftBytes.ToUlong(v.Const) };
+        }
+        var key = v.Selector;
         if (TakeIf("map")) return new SetMarkStmt { Ct = ct, Map = MapBody(key, () => U32(Take()), MarkData) };
         if (key.Length != 4) throw Err(at, $"unsupported: {(ct ? "ct" : "meta")} mark set {key.Text} (a 32-bit value is set)");
-        var st = new SetMarkStmt { Ct = ct, Source = key };
-        MarkBitwise(st);
-        if (More && Cur.Text is "<<" or ">>" or "<" or ">") throw Err(Cur, $"unsupported: {(ct ? "ct" : "meta")} mark set with an operation ('{Cur.Text}')");
-        return st;
+        return new SetMarkStmt { Ct = ct, Source = key };
     }
 
     /// <summary>ct event set new,related,... (or |-joined, or a number): the events, as nft lists them.</summary>
@@ -1067,52 +1063,78 @@ internal sealed partial class NftParser
     };
 
     /// <summary>
-    /// FIELD set VALUE: nft_payload_set of a header field, or nft_exthdr's TCP MSS write. The value is a
-    /// constant, another field of the same width, or a map's data (<c>ip daddr set ip daddr map { ... }</c>,
-    /// <c>numgen inc mod 2 map { ... }</c>); the checksum attributes are the ones nft gives (PayloadSetSpec).
-    /// Other fields and values (the route MTU, arithmetic) are refused naming why.
+    /// FIELD set VALUE: nft_payload_set of a header field or a raw payload (<c>@nh,8,8 set 0x10</c>), or
+    /// nft_exthdr's TCP MSS write. The value is a constant, another field of the same width, passed or not
+    /// through and/or/xor (<c>ip daddr set ip daddr and 255.255.255.0</c>), or a map's data (<c>ip daddr set
+    /// ip daddr map { ... }</c>, <c>numgen inc mod 2 map { ... }</c>); the checksum attributes are the ones
+    /// nft gives (PayloadSetSpec). Other fields and values are refused naming why.
     /// </summary>
     private NftStmt PayloadSet(NftSelector sel)
     {
         var at = Take();
         bool mss = sel is TcpOptionSelector { Kind: 2, Offset: 2, Width: 2 };
         if (sel is not (PayloadSelector or TcpOptionSelector or RawPayloadSelector)) throw Err(at, $"unsupported statement '{sel.Text} set'");
-        var spec = sel is PayloadSelector ps ? PayloadSetSpec.Of(ps) : null;
+        PayloadSelector? field = sel as PayloadSelector;
+        PayloadSetSpec? spec = field is null ? null : PayloadSetSpec.Of(field);
+        if (sel is RawPayloadSelector raw) (field, spec) = (RawField(raw), PayloadSetSpec.Raw(raw.Base));
         if (!mss && spec is null)
             throw Err(at, $"unsupported: payload statement '{sel.Text} set' ({PayloadSetSpec.Supported} are rewritten; {PayloadSetSpec.WhyNot(sel.Text)})");
         if (!More) throw Err(at, $"syntax error, '{sel.Text} set' needs a value");
-        if (Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text))
+        if (Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text) || Cur.Is("("))
         {
             if (mss && Cur.Is("rt") && _s.Pos + 1 < _ruleEnd && _s.Peek(1).Is("mtu")) return RtMtuMss();
             if (mss || Cur.Is("rt"))
                 throw Err(Cur, $"unsupported: {sel.Text} set {Cur.Text}{(More && _s.Peek(1).Kind == TokKind.Word ? " " + _s.Peek(1).Text : "")} (a constant or rt mtu is written to the MSS)");
-            var field = (PayloadSelector)sel;
-            if (field.Mask != 0) throw Err(Cur, $"unsupported: {sel.Text} set from an expression (a sub-byte field takes a constant)");
+            if (field!.Mask != 0) throw Err(Cur, $"unsupported: {sel.Text} set from an expression (a sub-byte field takes a constant)");
             var keyAt = Cur;
-            var key = Selector();
+            var v = BitwiseValue(sel.Type, (t, ty) => ValueOf(ty, t));
             var st = spec!.Stmt(field);
+            st.Inner = sel is RawPayloadSelector { Base: RawBase.Inner };
+            if (v.Sel is null) { st.Constant = Fit(v.Const, field, keyAt); return st; }
+            var key = v.Selector;
             if (TakeIf("map"))
             {
                 st.Map = MapBody(key, () => Range(sel.Type, Take()).Lo, set => set.DataTypes is [var d] && d.Length == field.Width ? null : $"not to a {sel.Type.Name} value");
                 return st;
             }
             if (key.Length != field.Width || key.HostOrder) throw Err(keyAt, $"unsupported: {sel.Text} set {key.Text} (the value must be a header field of the same width, a constant or a map)");
-            if (More && Cur.Text is "&" or "and" or "|" or "or" or "^" or "xor" or "<<" or ">>" or "+" or "-")
-                throw Err(Cur, $"unsupported: {sel.Text} set with an operation ('{Cur.Text}')");
+            // nft widens a 1-byte field under a checksum to a 16-bit word with a shift it cannot apply to an expression
+            if (v.Steps.Count > 0 && field.Width < 2) throw Err(keyAt, $"Left shift of 8 bits is undefined for type of 8 bits width ({sel.Text} set with an operation)");
             st.Source = key;
             return st;
         }
         var (lo, hi) = Range(sel.Type, Take());
         if (!lo.AsSpan().SequenceEqual(hi)) throw Err(at, $"unsupported: {sel.Text} set with a range");
-        ulong v = lo.Length <= 8 ? NftBytes.ToUlong(lo) : 0;
-        if (mss) return new TcpMssSetStmt { Value = (ushort)v };
-        var f = (PayloadSelector)sel;
-        if (f.Mask != 0 && v > f.Mask) throw Err(at, $"value {v} does not fit '{sel.Text}'");
-        var stmt = spec!.Stmt(f);
-        if (f.Mask != 0) stmt.Value = v;
-        else if (lo.Length == f.Width) stmt.Constant = lo;
-        else throw Err(at, $"value of {lo.Length} bytes does not fit '{sel.Text}' ({f.Width} bytes)");
+        if (mss) return new TcpMssSetStmt { Value = (ushort)NftBytes.ToUlong(lo) };
+        var stmt = spec!.Stmt(field!);
+        stmt.Inner = sel is RawPayloadSelector { Base: RawBase.Inner };
+        if (field!.Mask != 0)
+        {
+            ulong v = lo.Length <= 8 ? NftBytes.ToUlong(lo) : ulong.MaxValue;
+            if (v > field.Mask) throw Err(at, $"value {v} does not fit '{sel.Text}'");
+            stmt.Value = v;
+        }
+        else stmt.Constant = Fit(lo, field, at);
         return stmt;
+    }
+
+    private byte[] ValueOf(NftType ty, NftTok t) => ty.Parse(t.Text) ?? throw Err(t, $"'{t.Text}' is not a valid {ty.Name} value");
+
+    private byte[] Fit(byte[] value, PayloadSelector f, NftTok at) =>
+        value.Length == f.Width ? value : throw Err(at, $"value of {value.Length} bytes does not fit '{f.Text}' ({f.Width} bytes)");
+
+    /// <summary>A raw payload as the field a statement writes: the bytes that cover its bits, the bits masked in when unaligned.</summary>
+    private static PayloadSelector RawField(RawPayloadSelector r)
+    {
+        int first = r.BitOffset / 8, last = (r.BitOffset + r.BitLength + 7) / 8;
+        bool aligned = r.BitOffset % 8 == 0 && r.BitLength % 8 == 0;
+        return new PayloadSelector(r.Type)
+        {
+            Base = r.Base switch { RawBase.Link => PBase.Link, RawBase.Network => PBase.Network, _ => PBase.Transport },
+            Offset = first, Width = last - first, Text = r.Text,
+            Shift = aligned ? 0 : last * 8 - (r.BitOffset + r.BitLength),
+            Mask = aligned ? 0 : r.BitLength == 64 ? ulong.MaxValue : (1UL << r.BitLength) - 1,
+        };
     }
 
     /// <summary>

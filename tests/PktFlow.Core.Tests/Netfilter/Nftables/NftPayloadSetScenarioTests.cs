@@ -25,11 +25,14 @@ public class NftPayloadSetScenarioTests
     /// mangled by the port write (0xfffe), th dport set's stale checksum; and every frame's fate agrees
     /// (the forward rewrite's replies are invalid for conntrack, the rewritten packet goes to the new
     /// address's neighbour). nft-mss-rt-mtu (6.18): the MSS clamped to the route's MTU (rt mtu), 1360 over
-    /// a 1400 link, 1260 for a route with mtu 1300, 1200 kept.
+    /// a 1400 link, 1260 for a route with mtu 1300, 1200 kept. nft-payload-raw (6.18): raw @th/@ih/@nh writes
+    /// (stale UDP checksum, fixed UDP checksum, stale IPv4 checksum), ip protocol and ip length with nft's
+    /// pseudo-header flag, icmp id, a daddr from and/or, and marks through nft_bitwise deciding ttl and id.
     /// </summary>
     [Theory]
     [InlineData("nft-payload-set-addr", 7)]
     [InlineData("nft-mss-rt-mtu", 3)]
+    [InlineData("nft-payload-raw", 8)]
     public void RecordedRewritesAreTheKernels(string scenario, int transmitted)
     {
         var dir = Path.Combine(RepoPaths.Root, "tests", "scenarios", scenario);

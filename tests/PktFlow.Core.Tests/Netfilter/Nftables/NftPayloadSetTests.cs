@@ -161,11 +161,12 @@ public class NftPayloadSetTests
 
     [Theory]
     [InlineData("tcp option maxseg size set ip ttl", "unsupported: tcp option maxseg size set ip ttl")]
-    [InlineData("ip length set 10", "unsupported: payload statement 'ip length set'")]
+    [InlineData("ip ttl set ip ttl and 0x3f", "Left shift of 8 bits is undefined")]
     [InlineData("ip dscp set 64", "does not fit 'ip dscp'")]
-    [InlineData("ip protocol set 17", "unsupported: payload statement 'ip protocol set'")]
-    [InlineData("sctp dport set 5", "CRC32c")]
-    [InlineData("ip daddr set ip daddr and 255.255.255.0", "unsupported: ip daddr set with an operation")]
+    [InlineData("ip dscp set ip dscp or 0x1", "a sub-byte field takes a constant")]
+    [InlineData("ip daddr set ip daddr and ip saddr", "Right hand side of binary operation (and) must be constant")]
+    [InlineData("tcp dport set tcp dport << 1", "unsupported: a shift of tcp dport")]
+    [InlineData("dccp dport set 5", "unsupported: payload statement 'dccp dport set'")]
     [InlineData("tcp dport set meta mark", "unsupported: tcp dport set meta mark")]
     public void WhatIsNotRewrittenIsRefusedNamingIt(string rule, string message)
     {

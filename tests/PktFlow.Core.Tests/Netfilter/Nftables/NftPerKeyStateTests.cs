@@ -263,7 +263,8 @@ public class NftPerKeyStateTests
     }
 
     [Theory]
-    [InlineData("meta mark set ct mark >> 8", "unsupported: meta mark set with an operation ('>')")]
+    [InlineData("meta mark set ct mark << 33", "Left shift of 33 bits is undefined for type of 32 bits width")]
+    [InlineData("meta mark set (meta mark & 0xffff0000) | (ct mark & 0xffff)", "Right hand side of binary operation (|) must be constant")]
     [InlineData("dnat to ip saddr map @m", "map 'm' does not exist")]
     [InlineData("dnat to ip saddr map { 10.0.0.1 : 10.0.0.2-10.0.0.3 }", "unsupported dnat map data '10.0.0.2-10.0.0.3'")]
     [InlineData("limit name \"nope\" accept", "limit 'nope' does not exist")]

@@ -477,7 +477,7 @@ internal sealed class NftJsonTokens
             var constant = Prop(v, "value", p);
             // ip daddr set ip daddr map { ... } / ip saddr set ip daddr: a map or a field, as the text writes it
             if (kind == "payload" && constant.ValueKind == JsonValueKind.Object && Opt(constant, "map") is { } pmap) { MapOf(pmap, $"{p}.value.map"); return; }
-            if (kind == "payload" && constant.ValueKind == JsonValueKind.Object && Single(constant, $"{p}.value", "a value").Item1 is "payload") { Left(constant, $"{p}.value"); return; }
+            if (kind == "payload" && constant.ValueKind == JsonValueKind.Object && Single(constant, $"{p}.value", "a value").Item1 is "payload" or "&" or "|" or "^") { Operand(constant, $"{p}.value"); return; }
             // tcp option maxseg size set rt mtu: {"rt": {"key": "mtu"}}
             if (constant.ValueKind == JsonValueKind.Object && Single(constant, $"{p}.value", "a value") is ("rt", var rt)) { W("rt", $"{p}.value"); W(Scalar(Prop(rt, "key", $"{p}.value.rt"), $"{p}.value.rt.key"), $"{p}.value.rt.key"); return; }
             if (constant.ValueKind is not (JsonValueKind.Number or JsonValueKind.String))
@@ -497,26 +497,36 @@ internal sealed class NftJsonTokens
         W("set", p);
         var value = Prop(v, "value", p);
         if (value.ValueKind == JsonValueKind.Object && Opt(value, "map") is { } map) { MapOf(map, $"{p}.value.map"); return; }
-        // meta mark set meta mark | 0x4000: {"|": [EXPR, CONSTANT]} (also "&", "^")
-        if (value.ValueKind == JsonValueKind.Object && Single(value, $"{p}.value", "a value") is (var bop and ("|" or "&" or "^"), var operands)
-            && operands.ValueKind == JsonValueKind.Array && operands.GetArrayLength() == 2)
+        // meta mark set meta mark | 0x4000: {"|": [EXPR, CONSTANT]} (also "&", "^", "<<", ">>", nested)
+        if (value.ValueKind == JsonValueKind.Object && Single(value, $"{p}.value", "a value").Key is "numgen" or "jhash" or "symhash" or "meta" or "ct" or "payload" or "&" or "|" or "^" or "<<" or ">>")
         {
-            // a constant first operand: nft -j writes `mark set 0x16 and 0x16` unfolded
-            if (operands[0].ValueKind is JsonValueKind.Number or JsonValueKind.String) W(Scalar(operands[0], $"{p}.value.{bop}[0]"), $"{p}.value.{bop}[0]");
-            else Left(operands[0], $"{p}.value.{bop}[0]");
-            P(bop, $"{p}.value.{bop}");
-            W(Scalar(operands[1], $"{p}.value.{bop}[1]"), $"{p}.value.{bop}[1]");
-            return;
-        }
-        if (value.ValueKind == JsonValueKind.Object && Single(value, $"{p}.value", "a value").Key is "numgen" or "jhash" or "symhash" or "meta" or "ct")
-        {
-            Left(value, $"{p}.value");
+            Operand(value, $"{p}.value");
             return;
         }
         if (target == "ct event" && value.ValueKind == JsonValueKind.Array) { Value(value, $"{p}.value"); return; } // ["new", "related"]
         if (value.ValueKind is not (JsonValueKind.Number or JsonValueKind.String))
             throw Err($"{p}.value", Describe(value), $"unsupported value for '{target} set': {Describe(value)} (only constants)");
         W(Scalar(value, $"{p}.value"), $"{p}.value");
+    }
+
+    /// <summary>
+    /// A statement's value: a constant, an expression, or a binary operation on them ({"&lt;&lt;": [{"|": [EXPR, 16]}, 8]}),
+    /// written with parentheses so the text's precedence keeps the JSON's nesting.
+    /// </summary>
+    private void Operand(JsonElement e, string path)
+    {
+        if (e.ValueKind is JsonValueKind.Number or JsonValueKind.String) { W(Scalar(e, path), path); return; }
+        if (e.ValueKind == JsonValueKind.Object && Single(e, path, "a value") is (var op and ("&" or "|" or "^" or "<<" or ">>"), var operands))
+        {
+            if (operands.ValueKind != JsonValueKind.Array || operands.GetArrayLength() != 2) throw Err($"{path}.{op}", op, "expected [expression, value]");
+            P("(", path);
+            Operand(operands[0], $"{path}.{op}[0]");
+            foreach (var ch in op) P(ch.ToString(), $"{path}.{op}");
+            Operand(operands[1], $"{path}.{op}[1]");
+            P(")", path);
+            return;
+        }
+        Left(e, path);
     }
 
     // ---------- expressions ----------

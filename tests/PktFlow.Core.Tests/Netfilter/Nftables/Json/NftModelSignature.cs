@@ -36,14 +36,22 @@ internal static class NftModelSignature
     private static string Elements(IEnumerable<NftElement> els) =>
         string.Join(", ", els.Select(e => string.Join(".", e.Lo.Zip(e.Hi, (l, h) => $"{Hex(l)}-{Hex(h)}")) + (e.Verdict != NftVerdict.None ? $":{e.Verdict} {e.Target}" : "") + (e.Data is string or NatTarget or uint or NftObject ? $":{e.Data}" : "")).Order(StringComparer.Ordinal));
 
-    private static string Map(NftMapLookup? m) => m is null ? "" : $"{m.Key.Text} map {(m.Set is { } set ? "@" + set.Name : $"{{ {Elements(m.Elements!)} }}")}";
+    // a payload write is described by where it goes, not its name: nft lists a raw write it can name by the
+    // field (`@th,16,16 set` after `th dport 7000` comes back as `th dport set`), the same write
+    /// <summary>A value's expression with the nft_bitwise steps after it.</summary>
+    private static string Sel(NftSelector? s) => s is BitwiseSelector b
+        ? $"{b.Inner.Text}{string.Concat(b.Steps.Select(x => x.Op == BitwiseOp.Bool ? $" & {Hex(x.Mask)} ^ {Hex(x.Xor)}" : $" {x.Op} {x.Bits}"))}"
+        : s?.Text ?? "";
+
+    private static string Map(NftMapLookup? m) => m is null ? "" : $"{Sel(m.Key)} map {(m.Set is { } set ? "@" + set.Name : $"{{ {Elements(m.Elements!)} }}")}";
 
     private static string Stmt(NftStmt s) => s switch
     {
         MatchStmt m => $"match {m.Sel.Text} [{string.Join(",", m.Widths)}] mask {Hex(m.Mask)}{(m.Xor is null ? "" : $" xor {Hex(m.Xor)}")} {m.Op} {Hex(m.Value)} {Hex(m.Lo)}-{Hex(m.Hi)} vmap={m.Vmap} set={m.Set?.Name} {{ {(m.Elements is null ? "" : Elements(m.Elements))} }}",
         VerdictStmt v => $"verdict {v.Verdict} {v.Target} reject={v.Reject} nat={(v.Nat is null ? "-" : $"{v.Nat.Kind} {v.Nat.Address} {v.Nat.PortMin}-{v.Nat.PortMax}")}",
         RejectStmt r => $"reject {r.Desc}",
-        SetMarkStmt sm => $"mark ct={sm.Ct} {sm.Value} from {sm.Source?.Text} & {sm.AndMask:x} ^ {sm.Xor:x} {Map(sm.Map)}",
+        SetMarkStmt sm => $"mark ct={sm.Ct} {sm.Value} from {Sel(sm.Source)} {Map(sm.Map)}",
+        PayloadSetStmt ps => $"payload set {ps.Field.Base}+{ps.Field.Offset}/{ps.Field.Width} >>{ps.Field.Shift} &{ps.Field.Mask:x} @{ps.WriteOffset}+{ps.WriteWidth} csum {ps.CsumOffset} pseudo={ps.PseudoHeader} inner={ps.Inner} {Hex(ps.Constant)} {ps.Value} from {Sel(ps.Source)} {Map(ps.Map)}",
         NatMapStmt n => $"nat {n.Kind} {Map(n.Map)} {n.PortMin}-{n.PortMax} {string.Join(",", n.Flags)}",
         FibPresentStmt f => $"fib {f.Sel.Text} present={f.Present}",
         LimitStmt l => $"limit bytes={l.Bytes} over={l.Over} rate {l.Rate}/{l.UnitSeconds}s max {l.TokensMax}",
