@@ -103,6 +103,17 @@ public class LabLoaderTests
         Assert.Contains(topo.Warnings, w => w.StartsWith("w.lab:2:") && w.Contains("ebtables"));
     }
 
+    [Theory]
+    [InlineData("sleep 300 >/dev/null 2>&1 &")]
+    [InlineData("sleep 300 &>/dev/null &")]
+    [InlineData("sleep 300 >&2 && ip link set eth0 up")]
+    public void RedirectionsWithAmpersandAreNotCommands(string line)
+    {
+        // `2>&1` once split into a bogus command "1" (warned as unknown)
+        var topo = LabLoader.Load("ip link set eth0 up\n" + line + "\n", "r.lab");
+        Assert.DoesNotContain(topo.Warnings, w => w.Contains("'1'") || w.Contains("'2'") || w.Contains("/dev/null"));
+    }
+
     [Fact]
     public void ShellSubsetVariablesContinuationsAndSeparators()
     {

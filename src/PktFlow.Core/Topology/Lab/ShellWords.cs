@@ -128,6 +128,10 @@ public static class ShellWords
                     var cmd = Flush(); if (cmd is not null) yield return cmd;
                     break;
                 }
+                // `2>&1`, `>&2`, `&>FILE` are redirections, not a background `&`: part of the word
+                case '&' when inWord && word.Length > 0 && word[^1] == '>':
+                case '&' when i + 1 < text.Length && text[i + 1] == '>':
+                    word.Append(c); inWord = true; break;
                 case '&' or '|':
                 {
                     if (i + 1 < text.Length && text[i + 1] == c) i++;
