@@ -186,6 +186,16 @@ public class CtZoneLabelTests
         Assert.Equal(dropped, Send(engine, 22, 1).Fate == Fate.Dropped);
     }
 
+    /// <summary>nft 1.0.6 takes a named set `typeof ct label` (not `type ct_label`: unknown datatype), though it cannot list it.</summary>
+    [Theory]
+    [InlineData("1 | 5, 7", true)]
+    [InlineData("5, 7", false)]
+    public void ANamedSetOfLabelsComparesTheWholeValue(string elements, bool dropped)
+    {
+        var lab = LabelHost.Replace("chain input {", $"set s {{ typeof ct label; elements = {{ {elements} }} }}\n    chain input {{").Replace("RULE", "ct label @s");
+        Assert.Equal(dropped, Send(new DatapathEngine(LabLoader.Load(lab, "l.lab")), 22, 1).Fate == Fate.Dropped);
+    }
+
     [Fact]
     public void AVerdictMapOfLabelsComparesTheWholeValue()
     {
