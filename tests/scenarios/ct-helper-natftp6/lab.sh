@@ -67,6 +67,6 @@ ip netns exec server socat TCP6-LISTEN:21,reuseaddr SYSTEM:'printf \"220 ready\\
 # the LAN host's FTP server, published as [2001:db8:2::1]:2121; a last 229 whose data connection never comes
 ip netns exec client socat TCP6-LISTEN:21,reuseaddr SYSTEM:'printf \"220 ready\\r\\n\"; read a; printf \"331 ok\\r\\n\"; read a; printf \"229 Entering Extended Passive Mode (|||40008|)\\r\\n\"; read a; printf \"200 NOOP ok\\r\\n\"; read a; printf \"229 Entering Extended Passive Mode (|||40009|)\\r\\n\"; read a; printf \"221 bye\\r\\n\"' &
 ip netns exec server socat TCP6-LISTEN:40001,reuseaddr SYSTEM:'echo data1' &
-ip netns exec client socat TCP6-LISTEN:40004,reuseaddr SYSTEM:'cat' &
+ip netns exec client socat TCP6-LISTEN:40004,reuseaddr SYSTEM:'echo data4' &
 ip netns exec client socat TCP6-LISTEN:40008,reuseaddr SYSTEM:'echo data8' &
 sleep 0.3

@@ -53,7 +53,7 @@ timeout 20 ip netns exec client python3 "$D/ftp.py" 2001:db8:2::2 21 40021 "$D" 
     "EPRT |2|fd00:10::2|40004|" flag:eprt wait:active NOOP QUIT &
 for i in $(seq 50); do [[ -e $D/eprt ]] && break; sleep 0.1; done
 sleep 0.3
-echo active | timeout 3 ip netns exec server socat -T 1 - TCP6:[2001:db8:2::1]:40004,sourceport=2020 >/dev/null
+timeout 3 ip netns exec server socat -u TCP6:[2001:db8:2::1]:40004,sourceport=2020 - >/dev/null
 touch "$D/active"
 wait
 sleep 0.3
