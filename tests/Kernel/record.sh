@@ -312,8 +312,11 @@ for n in "${NSS[@]}"; do
             ip netns exec "$PREFIX$n" conntrack -L -f $fam -o id 2>/dev/null || true
         fi
     done >"$WORK/ns/$n/conntrack.txt"
-    # expectations the conntrack helpers made and no connection used yet (conntrack -L expect)
-    ip netns exec "$PREFIX$n" conntrack -L expect 2>/dev/null >"$WORK/ns/$n/expect.txt" || true
+    # expectations the conntrack helpers made and no connection used yet (conntrack -L expect lists
+    # one family, IPv4 unless told)
+    for fam in ipv4 ipv6; do
+        ip netns exec "$PREFIX$n" conntrack -L expect -f $fam 2>/dev/null || true
+    done >"$WORK/ns/$n/expect.txt"
 done
 # the drop watch must still run (a probe that failed to attach ends it), and its programs count the
 # events they missed: the kernel skips a tracepoint program that fires while another BPF program runs

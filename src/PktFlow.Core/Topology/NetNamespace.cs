@@ -26,7 +26,7 @@ public sealed class NetNamespace
             // Decided once: it is read at every hook of every packet.
             UsesConntrack = value is { } rs && rs.Tables.SelectMany(t => t.Chains)
                 .Any(c => c.Type == "nat" || c.Rules.Any(r => NamesCt(r.Text, r.Comment)
-                    || r.Stmts.Any(s => s is Netfilter.Iptables.CtTemplateTimeoutStmt or Netfilter.Iptables.CtTemplateZoneStmt or Netfilter.Iptables.ConnlabelMatch))); // xt_CT: nf_ct_netns_get
+                    || r.Stmts.Any(s => s is Netfilter.Iptables.CtTemplateStmt or Netfilter.Iptables.ConnlabelMatch))); // xt_CT: nf_ct_netns_get
         }
     }
 

@@ -222,15 +222,21 @@ def hdr_match(l3, nh, th):
 
 
 def hdr_match_after_confirm(l3, nh, th):
-    """hdr_match for an IPv4 TCP segment a conntrack helper's NAT part changed after the last chain
-    (nf_confirm runs after every hook's chains): nf_nat_ftp resizes the payload (total length, IP and
-    TCP checksums), nf_ct_seq_adjust moves seq and ack. Every other header byte must be the trace's."""
-    if not nh or not th or len(nh) < 20 or len(l3) < 40 or l3[0] >> 4 != 4 or l3[9] != 6 or nh[:1] != l3[:1]:
+    """hdr_match for a TCP segment a conntrack helper's NAT part changed after the last chain
+    (nf_confirm runs after every hook's chains): nf_nat_ftp resizes the payload (IPv4 total length and
+    checksum, IPv6 payload length; the TCP checksum), nf_ct_seq_adjust moves seq and ack. Every other
+    header byte must be the trace's."""
+    if not nh or not th or len(l3) < 40 or nh[:1] != l3[:1]:
+        return False
+    if l3[0] >> 4 == 4 and len(nh) >= 20 and l3[9] == 6:
+        ihl, skip = (l3[0] & 0x0F) * 4, {2, 3, 10, 11}
+    elif l3[0] >> 4 == 6 and len(nh) >= 40 and len(l3) >= 60 and l3[6] == 6:
+        ihl, skip = 40, {4, 5}
+    else:
         return False
     # the trace's network bytes are the IP header (with the transport bytes after them when it is shorter
     # than 40), its transport bytes the TCP header's first 20
-    ihl = (l3[0] & 0x0F) * 4
-    skip = {2, 3, 10, 11} | set(range(ihl + 4, ihl + 12)) | {ihl + 16, ihl + 17}
+    skip |= set(range(ihl + 4, ihl + 12)) | {ihl + 16, ihl + 17}
     if len(nh) > len(l3) or any(nh[i] != l3[i] for i in range(len(nh)) if i not in skip):
         return False
     tcp = l3[ihl:ihl + len(th)]

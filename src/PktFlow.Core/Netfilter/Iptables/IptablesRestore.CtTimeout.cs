@@ -12,7 +12,7 @@ public static partial class IptablesRestore
     /// without its own tracker); all checked on 6.18 with iptables-nft 1.8.9 and nfct 1.4.7. The rule
     /// is an xtables compat target (nft lists `xt target CT`).
     /// </summary>
-    private static (string, string) CtTimeoutTarget(IRule r, string name, bool v6, int? proto, IptablesLoadOptions? opt,
+    private static ConntrackTimeoutPolicy CtTimeoutPolicy(string name, bool v6, int? proto, IptablesLoadOptions? opt,
         Func<string, string, IptablesParseException> E)
     {
         string Refused(string why) => $"CT --timeout {name}: Invalid argument ({why})";
@@ -24,7 +24,6 @@ public static partial class IptablesRestore
             throw E(name, Refused($"Timeout policy base is family {policy.L3Family} while rule is {family}"));
         if (policy.Protocol != ConntrackTimeoutPolicy.Tracker(p))
             throw E(name, Refused($"Timeout policy base is for l4 proto {policy.Protocol} while rule is {p}"));
-        r.Customs.Add(new CtTemplateTimeoutStmt { Policy = policy });
-        return ("xt target CT", Placeholder);
+        return policy;
     }
 }

@@ -542,25 +542,6 @@ public static partial class IptablesRestore
         if (deferred is not null) throw deferred;
     }
 
-    /// <summary>
-    /// xt_CT --helper NAME (xt_ct_set_helper): a conntrack template carrying the helper, looked up for the
-    /// rule's protocol, which -p must name (not negated); new connections the packet opens take it.
-    /// </summary>
-    private static (string, string) CtHelperTarget(IRule r, string name, List<(string K, string? V, bool Neg)> o, int? proto,
-        Func<string, string, IptablesParseException> E)
-    {
-        foreach (var x in o)
-            if (x.K != "--helper") throw E(x.K, $"unsupported: CT {x.K} with --helper (only the helper is modelled)");
-        if (proto is not { } p || p > 255) throw E(name, "CT --helper: You must specify a L4 protocol and not use inversions on it (-p tcp or -p udp)");
-        if (!Conntrack.ConntrackHelper.Exists(name, (byte)p))
-            throw E(name, $"CT --helper {name}: No such file or directory (the kernel has no such helper for protocol {p})");
-        var helper = Conntrack.ConntrackHelper.Find(name, (byte)p)
-            ?? throw E(name, $"unsupported: CT --helper {name} (the {name} conntrack helper is not modelled; ftp and tftp are)");
-        r.Customs.Add(new CtTemplateStmt { Helper = helper });
-        // a compat target: nft lists it `xt target CT`; the rule goes on (XT_CONTINUE)
-        return ("xt target CT", Placeholder);
-    }
-
     private static bool TargetFlag(string o) => o is "--queue-bypass" or "--queue-cpu-fanout" or "--fail-open" or "--random" or "--persistent" or "--random-fully" or "--notrack" or "--save-mark" or "--restore-mark" or "--log-tcp-sequence" or "--log-tcp-options" or "--log-ip-options" or "--log-uid" or "--log-macdecode";
 
     private static (string, string) Target(IRule r, string t, bool isGoto, List<(string K, string? V, bool Neg)> o,
@@ -707,11 +688,7 @@ public static partial class IptablesRestore
             case "NOTRACK": Only(); if (table != "raw") throw E(t, "NOTRACK is only valid in table raw"); return ("notrack", "notrack");
             case "CT":
                 if (table != "raw") throw E(t, "CT is only valid in table raw");
-                if (Has("--timeout") && o.Count == 1) return CtTimeoutTarget(r, Get("--timeout")!, v6, proto, opt, E);
-                if (Get("--helper") is { } helperName) return CtHelperTarget(r, helperName, o, proto, E);
-                if (CtZoneTarget(r, o, E) is { } zoned) return zoned;
-                if (!Has("--notrack") || o.Count != 1) throw E(o.Count > 0 ? o[0].K : t, "only 'CT --notrack', 'CT --timeout NAME', 'CT --helper NAME' and 'CT --zone N' are supported");
-                return ("notrack", "notrack");
+                return CtTarget(r, t, o, v6, proto, opt, E);
         }
         foreach (var x in o) throw E(x.K, $"unknown option '{x.K}' for jump to chain {t}");
         var j = (isGoto ? "goto " : "jump ") + t;

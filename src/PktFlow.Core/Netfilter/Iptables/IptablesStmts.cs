@@ -65,30 +65,23 @@ internal sealed class TproxyTargetStmt : NftStmt
 }
 
 /// <summary>
-/// xt_CT --timeout NAME (xt_ct_target): a packet without conntrack yet gets the rule's conntrack template,
-/// which carries the cttimeout policy; nf_conntrack_in gives it to the connection it creates. A packet
-/// that already has one (an earlier CT target, notrack) keeps it. The target does not end the chain.
-/// </summary>
-internal sealed class CtTemplateTimeoutStmt : NftStmt
-{
-    public PktFlow.Netfilter.Conntrack.ConntrackTimeoutPolicy Policy = null!;
-    public override bool Eval(NftEvalCtx c)
-    {
-        if (c.CtTemplateTimeout is null && !c.Notrack) c.CtTemplateTimeout = Policy;
-        return true;
-    }
-}
-
-/// <summary>
-/// xt_CT with --helper (xt_ct_target): the packet carries a conntrack template with the helper unless it
-/// already has a conntrack; nf_conntrack_in gives the helper to a new connection no expectation claims.
+/// xt_CT (xt_ct_target) with --zone, --helper and --timeout in any combination: one conntrack template
+/// carrying them together, attached to a packet that has nothing yet (skb->_nfct == 0: no conntrack, no
+/// earlier template, not untracked), so the first CT target wins whole. nf_conntrack_in keys the lookup
+/// with the zone and gives a new connection the helper (unless an expectation claims it) and the
+/// cttimeout policy. The target does not end the chain.
 /// </summary>
 internal sealed class CtTemplateStmt : NftStmt
 {
-    public Conntrack.ConntrackHelper Helper = null!;
+    public Conntrack.ConntrackHelper? Helper;
+    public Conntrack.ConntrackTimeoutPolicy? Timeout;
+    public Conntrack.ConntrackZone? Zone;
+
     public override bool Eval(NftEvalCtx c)
     {
-        c.CtTemplateHelper ??= Helper;
+        if (c.P.Conntrack is not null || c.Notrack || c.CtTemplateZone is not null || c.CtTemplateTimeout is not null || c.CtTemplateHelper is not null)
+            return true;
+        c.CtTemplateZone = Zone; c.CtTemplateHelper = Helper; c.CtTemplateTimeout = Timeout;
         return true;
     }
 }

@@ -32,33 +32,56 @@ internal sealed class CtZoneSetStmt : NftStmt
 }
 
 /// <summary>
-/// nft_ct_set_eval NFT_CT_LABELS (<c>ct label set N</c>): nf_connlabels_replace ORs the bit into the
-/// connection's labels at once; a packet without a conntrack entry (untracked, a template) has none to set.
+/// nft_ct_set_eval NFT_CT_LABELS (<c>ct label set N | N | M</c>, or the label data of a map an expression
+/// keys): nf_connlabels_replace with the value as its own mask ORs the bits into the connection's labels
+/// at once; a packet without a conntrack entry (untracked, a template) has none to set, and a map
+/// without the key is no match (NFT_BREAK).
 /// </summary>
 internal sealed class CtLabelSetStmt : NftStmt
 {
     public UInt128 Bits;
+    public NftMapLookup? Map;
+    internal override bool DrawsRandom => Map?.Key.DrawsRandom == true;
+
     public override bool Eval(NftEvalCtx c)
     {
+        var bits = Bits;
+        if (Map is not null)
+        {
+            if (Map.Find(c) is not { Data: UInt128 data }) return false;
+            bits = data;
+        }
         if (c.P.Conntrack is not { Original: not null } ct) return true;
-        c.CtLabels = (c.CtLabels ?? ct.Labels) | Bits;
+        c.CtLabels = (c.CtLabels ?? ct.Labels) | bits;
         return true;
     }
 }
 
 /// <summary>
-/// <c>ct label [!=] N[,N...]</c> (nft_ct_get NFT_CT_LABELS, bitwise and cmp): some of the bits are set
-/// (with != none of them). A packet without a conntrack entry does not match either way (NFT_BREAK).
-/// xt_connlabel (<c>-m connlabel --label N [--set]</c>) differs: see <see cref="Iptables.ConnlabelMatch"/>.
+/// <c>ct label</c> as a key (nft_ct_get_eval NFT_CT_LABELS): the connection's 128 label bits as the
+/// kernel's register holds them (the bitmap's bytes, bit N in byte N/8), all zero when it has none; a
+/// packet without a conntrack entry does not match (NFT_BREAK). Being a flags type, <c>ct label N,M</c>
+/// is "any of these set" (bitwise and cmp neq 0), while <c>==</c>, <c>!=</c>, sets, maps and verdict
+/// maps compare all 128 bits (checked with nft 1.0.6 --debug=netlink). xt_connlabel differs: see
+/// <see cref="Iptables.ConnlabelMatch"/>.
 /// </summary>
-internal sealed class CtLabelMatch : NftStmt
+internal sealed class CtLabelSelector : NftSelector
 {
-    public UInt128 Bits; public bool Negated;
-    public override bool Eval(NftEvalCtx c)
+    public override NftType Type => NftType.CtLabel;
+
+    public override bool Load(NftEvalCtx c, Span<byte> d)
     {
         if (c.P.Conntrack is not { Original: not null } ct) return false;
-        bool any = ((c.CtLabels ?? ct.Labels) & Bits) != 0;
-        return any != Negated;
+        BinaryPrimitives.WriteUInt128LittleEndian(d, c.CtLabels ?? ct.Labels);
+        return true;
+    }
+
+    /// <summary>Labels as the register's bytes (little-endian: the kernel's unsigned long bitmap on x86 and arm64).</summary>
+    public static byte[] Bytes(UInt128 bits)
+    {
+        var b = new byte[16];
+        BinaryPrimitives.WriteUInt128LittleEndian(b, bits);
+        return b;
     }
 }
 
@@ -93,20 +116,29 @@ internal sealed partial class NftParser
         throw Err(t, $"connlabel.conf: could not parse conntrack label \"{t.Text}\" ({(_opt.ConnLabels is null ? "no connlabel.conf was given: use the bit number or give the file" : $"not in {_opt.ConnLabels.Source}")})");
     }
 
-    /// <summary>ct label set N | ct label [!=] N[,N...]: sets and anonymous sets of labels are refused.</summary>
-    private NftStmt CtLabel()
+    /// <summary>
+    /// ct label set N [| M...] | EXPR map { k : N [| M], ... }: nft takes no comma list here (a syntax
+    /// error) and no other expression (a datatype mismatch: ct label set ct mark).
+    /// </summary>
+    private NftStmt CtLabelSet()
     {
-        if (TakeIf("set"))
+        if (Cur.Kind == TokKind.Word && SelectorWords.Contains(Cur.Text))
         {
-            var t = Take();
-            if (More && Cur.Is(",")) throw Err(Cur, "syntax error, unexpected comma, expecting newline or semicolon");
-            return new CtLabelSetStmt { Bits = UInt128.One << LabelBit(t) };
+            var at = Cur;
+            var key = Selector();
+            if (!TakeIf("map")) throw Err(at, $"datatype mismatch: expected conntrack label, expression has type {key.Type.Name}");
+            return new CtLabelSetStmt { Map = MapBody(key, () => LabelBits(commas: false), _ => "a named map of conntrack labels is not modelled (nft 1.0.6 cannot list one)") };
         }
-        if (Cur.Is("==")) throw Err(Cur, "unsupported: ct label == (an exact comparison of all 128 bits); ct label N and ct label != N are modelled");
-        bool neg = TakeIf("!=");
-        if (Cur.Is("{") || Cur.Is("@")) throw Err(Cur, "unsupported: a set of conntrack labels (ct label N or ct label N,M is modelled)");
+        var st = new CtLabelSetStmt { Bits = LabelBits(commas: false) };
+        if (More && Cur.Is(",")) throw Err(Cur, "syntax error, unexpected comma, expecting newline or semicolon");
+        return st;
+    }
+
+    /// <summary>Label numbers or names joined by | (and , where a list is allowed), as one 128-bit value.</summary>
+    private UInt128 LabelBits(bool commas)
+    {
         UInt128 bits = 0;
-        do bits |= UInt128.One << LabelBit(Take()); while (TakeIf(","));
-        return new CtLabelMatch { Bits = bits, Negated = neg };
+        do bits |= UInt128.One << LabelBit(Take()); while ((commas && TakeIf(",")) || TakeIf("|"));
+        return bits;
     }
 }

@@ -187,7 +187,7 @@ internal sealed partial class NftParser
                     Take(); var d = Take(); Take(); Take();
                     return CtZoneSet(d.Text == "original" ? Conntrack.ConntrackZone.OriginalDirection : Conntrack.ConntrackZone.ReplyDirection);
                 }
-                if (_s.Peek(1).Is("label")) { Take(); Take(); return CtLabel(); }
+                if (_s.Peek(1).Is("label") && _s.Peek(2).Is("set")) { Take(); Take(); Take(); return CtLabelSet(); }
                 break;
             case "mark":
                 if (_s.Peek(1).Is("set")) { Take(); Take(); return SetMark(ct: false); }
@@ -760,6 +760,7 @@ internal sealed partial class NftParser
                 "mark" => new MetaSelector(MetaKey.CtMark, NftType.Mark) { Text = "ct mark" },
                 "expiration" => new CtExpirationSelector { Text = "ct expiration" },
                 "helper" => new CtHelperSelector { Text = "ct helper" },
+                "label" => new CtLabelSelector { Text = "ct label" },
                 _ => throw Err(k, $"unsupported ct expression 'ct {k.Text}'"),
             };
         }
@@ -1215,6 +1216,8 @@ internal sealed partial class NftParser
             return m;
         }
         var ty = sel.Type;
+        if (ty.Kind == NftTypeKind.CtLabel && m.Op is not (CmpOp.Eq or CmpOp.NoBit or CmpOp.Ne))
+            throw Err(opTok, $"unsupported: ct label {opTok.Text} (nft orders the 128 bits byte-swapped; ==, != and the bare label are modelled)");
         if (ty.IsBitmask && (m.Op is CmpOp.Eq or CmpOp.NoBit or CmpOp.Ne))
         {
             var v = BitList(ty);
@@ -1244,6 +1247,7 @@ internal sealed partial class NftParser
 
     private byte[] BitList(NftType ty, bool commas = true)
     {
+        if (ty.Kind == NftTypeKind.CtLabel) return CtLabelSelector.Bytes(LabelBits(commas));
         ulong acc = 0;
         do
         {
@@ -1265,6 +1269,11 @@ internal sealed partial class NftParser
     private byte[] ValueExpr(NftType ty)
     {
         bool paren = TakeIf("(");
+        if (ty.Kind == NftTypeKind.CtLabel)
+        {
+            var bits = CtLabelSelector.Bytes(LabelBits(commas: false));
+            return !paren || TakeIf(")") ? bits : throw Err(Cur, "syntax error, expected ')'");
+        }
         ulong acc = 0; bool any = false; byte[]? single = null;
         do
         {

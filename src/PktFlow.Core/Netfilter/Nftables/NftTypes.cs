@@ -5,7 +5,7 @@ using System.Net.Sockets;
 
 namespace PktFlow.Netfilter.Nftables;
 
-internal enum NftTypeKind { Int, Ipv4, Ipv6, Ether, Ifname, Bitmask, TcHandle, Time, Date, Hour }
+internal enum NftTypeKind { Int, Ipv4, Ipv6, Ether, Ifname, Bitmask, TcHandle, Time, Date, Hour, CtLabel }
 
 /// <summary>A datatype of a key (nft's ipv4_addr, inet_service, tcp_flag...): width and symbols.</summary>
 internal sealed class NftType
@@ -17,7 +17,8 @@ internal sealed class NftType
     public NftType(string name, NftTypeKind kind, int length, IReadOnlyDictionary<string, ulong>? symbols = null)
     { Name = name; Kind = kind; Length = length; Symbols = symbols; }
 
-    public bool IsBitmask => Kind == NftTypeKind.Bitmask;
+    /// <summary>A flags type: a bare value matches when any of its bits is set (ct label's bits are label numbers).</summary>
+    public bool IsBitmask => Kind is NftTypeKind.Bitmask or NftTypeKind.CtLabel;
     /// <summary>nft takes its values quoted too (<c>meta hour "17:00"</c>, <c>meta iifgroup "default"</c>, <c>meta skuid "root"</c>).</summary>
     public bool Quoted { get; init; }
 
@@ -45,6 +46,8 @@ internal sealed class NftType
                 return TcHandle(w) is { } h ? new[] { (byte)(h >> 24), (byte)(h >> 16), (byte)(h >> 8), (byte)h } : null;
             case NftTypeKind.Date or NftTypeKind.Hour:
                 return MetaTimeSelector.Parse(Kind, w) is { } t ? ToBytes(t, Length) : null;
+            case NftTypeKind.CtLabel: // a label's bit number (names: NftParser.LabelBit)
+                return TryNumber(w, out var bit) && bit <= 127 ? CtLabelSelector.Bytes(UInt128.One << (int)bit) : null;
             case NftTypeKind.Time: // nft's time_type: 30s, 1m30s, 500ms; a bare number is seconds; kept in milliseconds
                 return NftParser.TimeNs(w) is { } ns && ns / 1_000_000 is var ms && ms <= uint.MaxValue
                     ? new[] { (byte)(ms >> 24), (byte)(ms >> 16), (byte)(ms >> 8), (byte)ms } : null;
@@ -160,6 +163,8 @@ internal sealed class NftType
     public static readonly NftType EtherType = new("ether_type", NftTypeKind.Int, 2, D(("ip", 0x0800), ("ip6", 0x86DD), ("arp", 0x0806), ("vlan", 0x8100), ("8021q", 0x8100), ("8021ad", 0x88A8)));
     public static readonly NftType PktType = new("pkt_type", NftTypeKind.Int, 1, D(("host", 0), ("broadcast", 1), ("multicast", 2), ("other", 3), ("unicast", 0)));
     public static readonly NftType Mark = new("mark", NftTypeKind.Int, 4);
+    /// <summary>nft's ct_label: 128 bits, written as label numbers or connlabel.conf names (quoted in nft's listing).</summary>
+    public static readonly NftType CtLabel = new("ct_label", NftTypeKind.CtLabel, 16) { Quoted = true };
     /// <summary>fib ... type: the RTN_* route type, a host-order u32 in the register.</summary>
     public static readonly NftType FibAddrType = new("fib_addrtype", NftTypeKind.Int, 4, D(("unspec", 0), ("unicast", 1), ("local", 2), ("broadcast", 3),
         ("anycast", 4), ("multicast", 5), ("blackhole", 6), ("unreachable", 7), ("prohibit", 8)));

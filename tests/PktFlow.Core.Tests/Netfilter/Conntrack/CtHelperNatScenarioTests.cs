@@ -8,19 +8,22 @@ using PktFlow.Wire;
 namespace PktFlow.Tests.Netfilter.Conntrack;
 
 /// <summary>
-/// The recorded ct-helper-natftp scenario (Linux 6.18, tcpdump -i any on the router): the NAT helpers
-/// agree with the kernel on every frame and on the conntrack table, and the segments the router sent
-/// out of eth1 (the rewritten PORT/EPRT, and every later one with its numbers adjusted) are, from the IP
-/// header on, byte for byte those the capture shows leaving there.
+/// The recorded ct-helper-natftp and ct-helper-natftp6 scenarios (Linux 6.18, tcpdump -i any on the
+/// router; IPv4 and IPv6): the NAT helpers agree with the kernel on every frame and on the conntrack
+/// table, and the segments the router sent out of eth1 (the rewritten PORT/EPRT, and every later one
+/// with its numbers adjusted) are, from the IP header on, byte for byte those the capture shows leaving there.
 /// </summary>
 public class CtHelperNatScenarioTests
 {
-    private static string Dir => Path.Combine(RepoPaths.Root, "tests", "scenarios", "ct-helper-natftp");
+    private static string Dir => Scenario("ct-helper-natftp");
+    private static string Scenario(string name) => Path.Combine(RepoPaths.Root, "tests", "scenarios", name);
 
-    [Fact]
-    public void EveryFrameAndTheConntrackTable_AgreeWithTheKernel()
+    [Theory]
+    [InlineData("ct-helper-natftp")]
+    [InlineData("ct-helper-natftp6")]
+    public void EveryFrameAndTheConntrackTable_AgreeWithTheKernel(string scenario)
     {
-        var j = ScenarioJudge.Judge(Dir);
+        var j = ScenarioJudge.Judge(Scenario(scenario));
         var wrong = j.Frames.Where(f => f.Judged && !f.Agrees).Select(f => $"{f.Frame} {f.Summary}: {string.Join("; ", f.Differences)}").ToList();
         Assert.True(wrong.Count == 0, string.Join("\n", wrong));
         Assert.True(j.Conntrack.Agreed == j.Conntrack.Total, string.Join("\n", j.Conntrack.Differences));
@@ -45,27 +48,44 @@ public class CtHelperNatScenarioTests
         Assert.Equal(6, Details("NfNatFollowMaster").Length);
     }
 
+    [Fact]
+    public void OverIPv6_EprtIsRewrittenInFull_AndTheDataConnectionsFollowTheMaster()
+    {
+        var dir = Scenario("ct-helper-natftp6");
+        var runner = new PktFlow.Replay.ReplayRunner(new PktFlow.Replay.ReplayOptions { LabPath = Path.Combine(dir, "lab.sh"), InjectAt = "host/any" });
+        var events = runner.Run(Path.Combine(dir, "wire.pcap")).OfType<PktFlow.Replay.TraceEvent>().SelectMany(e => e.Trace.Path).ToList();
+        string[] Details(string stage) => events.Where(e => e.Stage == stage).Select(e => e.Detail!).ToArray();
+        // nf_nat_ftp_fmt_cmd: |2|%pI6|%u| (no :: shortening), 29 bytes longer than the client's text
+        Assert.Contains(Details("NfConntrackHelper"), d => d.Contains("nf_nat_ftp rewrites `|2|fd00:10::2|40004|' as `|2|2001:0db8:0002:0000:0000:0000:0000:0001|40004|' (+29 bytes", StringComparison.Ordinal));
+        Assert.Contains(Details("NfCtSeqAdjust"), d => d.Contains("ack ", StringComparison.Ordinal));
+        // 41001 (masqueraded), 40004 back to the LAN host, 40008 to the published server
+        Assert.Equal(3, Details("NfNatFollowMaster").Length);
+    }
+
     private static bool SameLength(string mangle) => mangle.Split(" -> ") is [var a, var b] && a.Split(' ')[^1] == b.Split(' ')[0];
 
-    [Fact]
-    public void ThePacketsSentOutOfEth1_AreTheKernelsByteForByte()
+    [Theory]
+    [InlineData("ct-helper-natftp", 0x0800)]
+    [InlineData("ct-helper-natftp6", 0x86DD)]
+    public void ThePacketsSentOutOfEth1_AreTheKernelsByteForByte(string scenario, int etherType)
     {
+        var dir = Scenario(scenario);
         var sent = new List<byte[]>();
         var runner = new PktFlow.Replay.ReplayRunner(new PktFlow.Replay.ReplayOptions
         {
-            LabPath = Path.Combine(Dir, "lab.sh"), InjectAt = "host/any",
-            OnTransmit = (ns, dev, frame) => { if (ns == "host" && dev == "eth1" && frame.Length > 14 && frame[12] == 0x08 && frame[13] == 0) sent.Add(frame[14..]); },
+            LabPath = Path.Combine(dir, "lab.sh"), InjectAt = "host/any",
+            OnTransmit = (ns, dev, frame) => { if (ns == "host" && dev == "eth1" && frame.Length > 14 && (frame[12] << 8 | frame[13]) == etherType) sent.Add(frame[14..]); },
         });
-        foreach (var _ in runner.Run(Path.Combine(Dir, "wire.pcap"))) { }
+        foreach (var _ in runner.Run(Path.Combine(dir, "wire.pcap"))) { }
         // the capture's copies leaving eth1 (cooked v2: protocol, ifindex at 4, packet type 4 = outgoing at 10)
-        var record = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "kernel.json")));
+        var record = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "kernel.json")));
         int eth1 = record.RootElement.GetProperty("namespaces").GetProperty("host").GetProperty("devices").GetProperty("eth1").GetProperty("ifindex").GetInt32();
         var kernel = new List<byte[]>();
-        using (var reader = CaptureReader.Open(Path.Combine(Dir, "wire.pcap")))
+        using (var reader = CaptureReader.Open(Path.Combine(dir, "wire.pcap")))
             while (reader.Read(out var f, out _) == CaptureReadStatus.Frame)
             {
                 var d = f.Data.Span;
-                if (f.LinkType == LinkType.LinuxSll2 && d.Length > 20 && d[0] == 0x08 && d[1] == 0 && d[10] == 4 && System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(d[4..]) == eth1)
+                if (f.LinkType == LinkType.LinuxSll2 && d.Length > 20 && (d[0] << 8 | d[1]) == etherType && d[10] == 4 && System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(d[4..]) == eth1)
                     kernel.Add(d[20..].ToArray());
             }
         Assert.Equal(kernel.Count, sent.Count);

@@ -325,14 +325,14 @@ internal sealed class NftJsonTokens
         var op = Scalar(Prop(m, "op", p), $"{p}.op");
         bool masked = left.ValueKind == JsonValueKind.Object && left.TryGetProperty("&", out _);
         Left(left, $"{p}.left");
-        // "==" is implied but for flags (tcp flags, ct state/status: "syn" alone means any of these bits)
+        // "==" is implied but for flags (tcp flags, ct state/status/label: "syn" alone means any of these bits)
         // and after a mask; written only there, the rule reads as nft lists it.
         if (op != "==" || masked || IsFlags(left)) Op(op, $"{p}.op");
         if (masked) Mask(right, $"{p}.right"); else Value(right, $"{p}.right");
     }
 
     private static bool IsFlags(JsonElement left) =>
-        left.TryGetProperty("ct", out var ct) && ct.TryGetProperty("key", out var k) && k.GetString() is "state" or "status"
+        left.TryGetProperty("ct", out var ct) && ct.TryGetProperty("key", out var k) && k.GetString() is "state" or "status" or "label"
         || left.TryGetProperty("payload", out var pl) && pl.TryGetProperty("protocol", out var pr) && pr.GetString() == "tcp"
            && pl.TryGetProperty("field", out var f) && f.GetString() == "flags";
 

@@ -29,7 +29,13 @@ public class NftJsonEquivalenceTests(ITestOutputHelper output)
             .Select(s => new object[] { s! });
 
     /// <summary>Scenarios whose JSON uses what only the text parser reads so far: the refusal expected.</summary>
-    private static readonly Dictionary<string, string> JsonGaps = new();
+    private static readonly Dictionary<string, string> JsonGaps = new()
+    {
+        // nft 1.0.6 cannot list anonymous sets or maps keyed by or mapping to ct label ("Unknown data type in
+        // set key 30"): its dump prints `ct label set udp dport` without the map and drops the vmap and the
+        // set, a rule nft itself refuses; the loader refuses that value
+        ["ct-label-compare"] = "nftables[7].rule.expr[2].mangle.value: unsupported value for 'ct label set': the expression 'payload'",
+    };
 
     [Fact]
     public void EveryScenarioWithNftTextHasItsJsonDump()

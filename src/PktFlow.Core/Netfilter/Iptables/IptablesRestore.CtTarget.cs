@@ -1,0 +1,53 @@
+using PktFlow.Netfilter.Conntrack;
+
+namespace PktFlow.Netfilter.Iptables;
+
+public static partial class IptablesRestore
+{
+    /// <summary>
+    /// -j CT in table raw: --notrack, or a template of --zone/--zone-orig/--zone-reply N, --helper NAME and
+    /// --timeout NAME together (xt_ct_tg_check builds one template: nf_ct_tmpl_alloc with the zone, then
+    /// xt_ct_set_helper, then xt_ct_set_timeout). With --notrack the rest is ignored: iptables-nft lists
+    /// the rule as a plain `notrack` (checked on 6.18 with iptables-nft 1.8.9). --ctevents/--expevents
+    /// (which events ctnetlink reports) are refused.
+    /// </summary>
+    private static (string, string) CtTarget(IRule r, string t, List<(string K, string? V, bool Neg)> o, bool v6, int? proto,
+        IptablesLoadOptions? opt, Func<string, string, IptablesParseException> E)
+    {
+        foreach (var x in o)
+            if (x.K is not ("--notrack" or "--helper" or "--timeout" or "--zone" or "--zone-orig" or "--zone-reply"))
+                throw E(x.K, $"unsupported: CT {x.K} (--notrack, --zone, --zone-orig, --zone-reply, --helper and --timeout are modelled)");
+        if (o.Exists(x => x.K == "--notrack")) return ("notrack", "notrack");
+        if (o.Count == 0) throw E(t, "unsupported: CT without options (a template that changes nothing)");
+        var st = new CtTemplateStmt();
+        var zones = o.FindAll(x => x.K is "--zone" or "--zone-orig" or "--zone-reply");
+        if (zones.Count > 0) st.Zone = CtZone(zones[^1].K, zones[^1].V, E);
+        if (o.FindLast(x => x.K == "--helper").V is { } helper) st.Helper = CtHelper(helper, proto, E);
+        if (o.FindLast(x => x.K == "--timeout").V is { } timeout) st.Timeout = CtTimeoutPolicy(timeout, v6, proto, opt, E);
+        r.Customs.Add(st);
+        // a compat target: nft lists it `xt target CT`; the rule goes on (XT_CONTINUE)
+        return ("xt target CT", Placeholder);
+    }
+
+    /// <summary>--zone N (libxt_CT: a number up to 65535; "mark" takes the packet's mark, not modelled), --zone-orig, --zone-reply.</summary>
+    private static ConntrackZone CtZone(string k, string? v, Func<string, string, IptablesParseException> E)
+    {
+        if (v is null || !ushort.TryParse(v, out var id))
+            throw E(v ?? k, v == "mark" ? "unsupported: CT --zone mark (the zone from the packet's mark)" : $"CT: bad value for option \"{k}\", or out of range (0-65535).");
+        byte dir = k switch { "--zone-orig" => ConntrackZone.OriginalDirection, "--zone-reply" => ConntrackZone.ReplyDirection, _ => ConntrackZone.BothDirections };
+        return new ConntrackZone(id, dir);
+    }
+
+    /// <summary>
+    /// --helper NAME (xt_ct_set_helper): the helper for the rule's protocol, which -p must name (not
+    /// negated); new connections the packet opens take it.
+    /// </summary>
+    private static ConntrackHelper CtHelper(string name, int? proto, Func<string, string, IptablesParseException> E)
+    {
+        if (proto is not { } p || p > 255) throw E(name, "CT --helper: You must specify a L4 protocol and not use inversions on it (-p tcp or -p udp)");
+        if (!ConntrackHelper.Exists(name, (byte)p))
+            throw E(name, $"CT --helper {name}: No such file or directory (the kernel has no such helper for protocol {p})");
+        return ConntrackHelper.Find(name, (byte)p)
+            ?? throw E(name, $"unsupported: CT --helper {name} (the {name} conntrack helper is not modelled; ftp and tftp are)");
+    }
+}
