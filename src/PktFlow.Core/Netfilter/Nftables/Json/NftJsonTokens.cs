@@ -497,6 +497,8 @@ internal sealed class NftJsonTokens
         W("set", p);
         var value = Prop(v, "value", p);
         if (value.ValueKind == JsonValueKind.Object && Opt(value, "map") is { } map) { MapOf(map, $"{p}.value.map"); return; }
+        // ct label set "a" | "b": label bits, written as the text's `N | M` (no parentheses: not arithmetic)
+        if (target == "ct label" && value.ValueKind == JsonValueKind.Object && value.TryGetProperty("|", out _)) { LabelBits(value, $"{p}.value"); return; }
         // meta mark set meta mark | 0x4000: {"|": [EXPR, CONSTANT]} (also "&", "^", "<<", ">>", nested)
         if (value.ValueKind == JsonValueKind.Object && Single(value, $"{p}.value", "a value").Key is "numgen" or "jhash" or "symhash" or "meta" or "ct" or "payload" or "&" or "|" or "^" or "<<" or ">>")
         {
@@ -507,6 +509,17 @@ internal sealed class NftJsonTokens
         if (value.ValueKind is not (JsonValueKind.Number or JsonValueKind.String))
             throw Err($"{p}.value", Describe(value), $"unsupported value for '{target} set': {Describe(value)} (only constants)");
         W(Scalar(value, $"{p}.value"), $"{p}.value");
+    }
+
+    /// <summary>{"|": [a, {"|": [b, c]}]}: the label names or numbers, joined by `|`.</summary>
+    private void LabelBits(JsonElement e, string path)
+    {
+        if (e.ValueKind == JsonValueKind.Object && e.TryGetProperty("|", out var or) && or.ValueKind == JsonValueKind.Array)
+        {
+            for (int i = 0; i < or.GetArrayLength(); i++) { if (i > 0) P("|", path); LabelBits(or[i], $"{path}.|[{i}]"); }
+            return;
+        }
+        W(Scalar(e, path), path);
     }
 
     /// <summary>
