@@ -36,9 +36,10 @@ public static class NfNat
             var a = skb.Netns.AddressesOf(dev.Name).FirstOrDefault(x => x.Family == entry.Original.Destination.Family);
             address = a?.Address ?? (entry.Original.Destination.IsV4 ? IpAddr.V4(0x7F00_0001) : IpAddr.V6(0, 1));
         }
-        else if (nat.Address is null || !IpAddr.TryParse(nat.Address, out address))
+        else if (NfNatRange.Address(nat, ConntrackEntry.Invert(entry.Reply), destination) is { } one) address = one;
+        else
         {
-            t.Note($"{nat.Kind}: address '{nat.Address}' is not modelled ({nat.RuleText})");
+            t.Note($"{nat.Kind}: address range '{nat.Address}{(nat.AddressMax is null ? "" : "-" + nat.AddressMax)}' is not modelled (find_best_ips_proto) ({nat.RuleText})");
             return;
         }
         var (changed, how) = Bind(skb.State.Conntrack, skb.State.Nft, entry, address, nat, destination, destination ? null : skb.Engine.SeenAfterSnat);
