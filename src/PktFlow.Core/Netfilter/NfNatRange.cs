@@ -10,15 +10,47 @@ namespace PktFlow.Netfilter;
 /// </summary>
 internal static class NfNatRange
 {
-    /// <summary>The one address the statement leads to for <paramref name="current"/> (the connection's
-    /// original tuple as earlier manipulations left it), or null when a range leaves a choice.</summary>
-    public static IpAddr? Address(NatAction nat, Conntrack.ConntrackTuple current, bool destination)
+    /// <summary>The address range the statement gives nf_nat_setup_info for <paramref name="current"/> (the
+    /// connection's original tuple as earlier manipulations left it): no address keeps the current one, netmap
+    /// narrows the range to one address; null when the address is not one of the connection's family.</summary>
+    public static (IpAddr Min, IpAddr Max)? Range(NatAction nat, Conntrack.ConntrackTuple current, bool destination)
     {
         var kept = destination ? current.Destination : current.Source;
-        if (nat.Address is null) return kept;
-        if (Bounds(nat) is not var (min, max) || min.Family != kept.Family) return null;
-        if (nat.Netmap) return Netmap(kept, min, max);
-        return min == max ? min : null;
+        if (nat.Address is null) return (kept, kept);
+        if (Bounds(nat) is not var (min, max) || min.Family != kept.Family || max.Family != kept.Family || min.CompareTo(max) > 0) return null;
+        if (nat.Netmap) { var one = Netmap(kept, min, max); return (one, one); }
+        return (min, max);
+    }
+
+    /// <summary>
+    /// find_best_ips_proto (net/netfilter/nf_nat_core.c): the address of a range for a connection. A jhash2 of
+    /// the source address (the 16 bytes of union nf_inet_addr, words as a little-endian CPU reads them) with the
+    /// initial value the destination's last word xor the zone id (0 with persistent) scales into the range,
+    /// 32 bits at a time; after a word below the range's end the remaining words take the full 32-bit range;
+    /// without persistent each step mixes in the destination's word (for DNAT the one just chosen).
+    /// </summary>
+    public static IpAddr FindBestIp(in Conntrack.ConntrackTuple tuple, IpAddr min, IpAddr max, bool persistent, bool source, ushort zone)
+    {
+        if (min == max) return min;
+        Span<byte> src = stackalloc byte[16], dst = stackalloc byte[16], lo = stackalloc byte[16], hi = stackalloc byte[16];
+        src.Clear(); dst.Clear(); lo.Clear(); hi.Clear();
+        tuple.Source.Write(src); tuple.Destination.Write(dst); min.Write(lo); max.Write(hi);
+        int last = min.IsV4 ? 0 : 3;
+        static uint Cpu(ReadOnlySpan<byte> b, int i) => System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(b[(4 * i)..]);
+        static uint Net(ReadOnlySpan<byte> b, int i) => System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(b[(4 * i)..]);
+        uint j = Nftables.NftHashes.Jhash(src, persistent ? 0 : Cpu(dst, last) ^ zone);
+        var chosen = source ? src : dst;
+        bool fullRange = false;
+        for (int i = 0; i <= last; i++)
+        {
+            uint minip = fullRange ? 0 : Net(lo, i);
+            uint dist = fullRange ? ~0u : Net(hi, i) - minip + 1;
+            uint v = minip + Nftables.NftHashes.Scale(j, dist);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(chosen[(4 * i)..], v);
+            if (v != Net(hi, i)) fullRange = true;
+            if (!persistent) j ^= Cpu(dst, i);
+        }
+        return min.IsV4 ? IpAddr.ReadV4(chosen) : IpAddr.ReadV6(chosen);
     }
 
     /// <summary>The first and last address of the statement's range: <c>a</c>, <c>a-b</c>, <c>a/n</c>, or Address with AddressMax.</summary>

@@ -152,12 +152,12 @@ public class NatUniqueTupleTests
         var ct = table.In(FrameBuilder.Ipv4(B, Srv, IpProtocol.Udp, FrameBuilder.Udp(B, Srv, 5000, 53)), false, 2).Entry!;
         var masquerade = new PktFlow.Netfilter.Nftables.NatAction("masquerade", null, null, null, "masquerade");
         var seen = new PktFlow.Netfilter.Conntrack.ConntrackTuple(nat, Srv, IpProtocol.Udp, 61206, 53);
-        var (tuple, how) = PktFlow.Netfilter.NfNatUniqueTuple.Choose(table, new PktFlow.Netfilter.Nftables.NftState(1, "host"), ct, nat, masquerade, source: true, observed: seen);
+        var (tuple, how) = PktFlow.Netfilter.NfNatUniqueTuple.Choose(table, new PktFlow.Netfilter.Nftables.NftState(1, "host"), ct, (nat, nat), masquerade, source: true, observed: seen);
         Assert.Equal(seen, tuple);
         Assert.Contains("the capture shows the one it picked, 61206", how);
         // a port outside the kernel's band for this source port is not one it could have picked: drawn instead
         var low = seen with { SourcePort = 700 };
-        (tuple, how) = PktFlow.Netfilter.NfNatUniqueTuple.Choose(table, new PktFlow.Netfilter.Nftables.NftState(1, "host"), ct, nat, masquerade, source: true, observed: low);
+        (tuple, how) = PktFlow.Netfilter.NfNatUniqueTuple.Choose(table, new PktFlow.Netfilter.Nftables.NftState(1, "host"), ct, (nat, nat), masquerade, source: true, observed: low);
         Assert.NotEqual(low, tuple);
         Assert.InRange(tuple.SourcePort, 1024, 65535);
         Assert.DoesNotContain("adopts", how);

@@ -51,9 +51,9 @@ public class NftJsonConformanceTests(ITestOutputHelper output)
         output.WriteLine($"{both} rules load from both text and JSON; {same} compile to the same statements");
         foreach (var d in differ) output.WriteLine(d);
         Assert.True(total > 1500);
-        Assert.True(share >= 0.930, $"share {share:P1}"); // measured 1526 of 1640 (93.0 %) with nftables 1.0.6 (1524 before ether and vlan payload statements; 1513 before ct [original|reply] zone set, ct label set and payload statements on addresses, ports and checksums; 1501 before fib oif/oifname/type as values, dup and fwd; 1485 before payload statements; 1333 before the meta keys, raw payloads, bitwise matches and fields the text gained; 1268 before the file's sets and objects were declared, ct helper/timeout/expectation objects, object maps, ct expiration, ct event set, socket, meta skuid/skgid and tproxy; 1251 before meta priority and ct bytes/packets/avgpkt; 1245 before named maps and NAT maps); text: 1498 of 1626 (92.1 %)
+        Assert.True(share >= 0.936, $"share {share:P1}"); // measured 1536 of 1640 (93.7 %) with nftables 1.0.6 (1526 before NAT port maps, interval NAT map data and the netmap flag; 1524 before ether and vlan payload statements; 1513 before ct [original|reply] zone set, ct label set and payload statements on addresses, ports and checksums; 1501 before fib oif/oifname/type as values, dup and fwd; 1485 before payload statements; 1333 before the meta keys, raw payloads, bitwise matches and fields the text gained; 1268 before the file's sets and objects were declared, ct helper/timeout/expectation objects, object maps, ct expiration, ct event set, socket, meta skuid/skgid and tproxy; 1251 before meta priority and ct bytes/packets/avgpkt; 1245 before named maps and NAT maps); text: 1532 of 1626 (94.2 %)
         // Where both load, the statements agree but for forms nft writes differently in its JSON
-        // (merged intervals, dependencies it spells out): measured 1433 of 1478 (1267 of 1307 before).
+        // (merged intervals, dependencies it spells out): measured 1483 of 1528 (earlier 1433 of 1478, 1267 of 1307).
         Assert.True(same >= 0.95 * both, $"{same} of {both} rules compile alike from text and JSON");
     }
 
