@@ -54,13 +54,14 @@ internal sealed partial class NftParser
     /// <summary>
     /// The port part after ':' (in <paramref name="at"/>, or the next token when <paramref name="port"/> is
     /// empty): a port, a range, or <c>KEY map { port : port, ... }</c> | <c>KEY map @NAME</c>. nft wants the
-    /// transport protocol named before it; a port map's own key does not count (checked with nft 1.0.6).
+    /// transport protocol named before it, or an address map's key reading a transport header
+    /// (<paramref name="addressKey"/>); a port map's own key does not count (checked with nft 1.0.6).
     /// </summary>
-    private void NatPort(NatMapStmt st, NftTok at, string port)
+    private void NatPort(NatMapStmt st, NftTok at, string port, NftSelector? addressKey = null)
     {
         bool embedded = port.Length > 0;
         var portTok = embedded ? at with { Text = port, Col = at.Col + at.Text.Length - port.Length } : Cur;
-        NeedTransport(portTok);
+        NeedTransport(portTok, addressKey);
         if (!IsSelectorStart(portTok)) { (st.PortMin, st.PortMax) = Ports(at, port); return; }
         NftSelector key;
         if (embedded)
@@ -123,7 +124,7 @@ internal sealed partial class NftParser
         {
             var at = Take();
             if (dataHasPort) throw Err(at, $"syntax error, a port after a {kind} map whose data has a port");
-            NatPort(st, at, at.Text[1..]);
+            NatPort(st, at, at.Text[1..], key);
         }
         st.Flags = NatFlags();
         return st;

@@ -27,6 +27,7 @@ public class NftNatPortMapTests
     [InlineData("prerouting", "meta l4proto tcp dnat to :tcp dport map { 80 : 8080 }", "", "dnat", null, 8080)]
     [InlineData("prerouting", "ip protocol 6 redirect to :tcp dport map { 22 : 8000, 80 : 8080 }", "", "redirect", null, 8080)]
     [InlineData("prerouting", "meta l4proto tcp dnat to ip saddr map { 10.1.0.2 : 10.2.0.2 } : tcp sport map { 1000 : 9000 }", "", "dnat", "10.2.0.2", 9000)]
+    [InlineData("prerouting", "dnat to tcp dport map { 80 : 10.2.0.2 } : tcp dport map { 80 : 8080 }", "", "dnat", "10.2.0.2", 8080)] // the address map's key names the transport
     [InlineData("postrouting", "meta l4proto tcp masquerade to :tcp dport map { 80 : 8080 }", "", "masquerade", null, 8080)]
     public void PortFromAMap(string hook, string rule, string decls, string kind, string? address, int port)
     {
