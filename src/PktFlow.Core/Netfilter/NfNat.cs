@@ -43,6 +43,8 @@ public static class NfNat
             return;
         }
         var (changed, how) = Bind(skb.State.Conntrack, skb.State.Nft, entry, (address, max ?? address), nat, destination, destination ? null : skb.Engine.SeenAfterSnat);
+        if (max is { } last && last != address)
+            how = $"address {(destination ? entry.Reply.Source : entry.Reply.Destination)} of {address}-{last} (find_best_ips_proto{(nat.Flags.Contains("persistent") ? ", persistent" : "")}), {how}";
         t.Stage(skb, "NfNatSetupInfo", "nf_nat_setup_info", Verdict.Pass,
             $"{nat.Kind}: {how}; the connection's reply tuple is {(changed ? "now " : "unchanged, ")}{entry.Reply} ({nat.RuleText})");
         ApplyBinding(skb, t, entry, dir, hook);
