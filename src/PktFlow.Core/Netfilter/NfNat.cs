@@ -23,7 +23,7 @@ public static class NfNat
             t.Note($"{nat.Kind} at the {hook} hook is not where the kernel applies it; ignored ({nat.RuleText})");
             return;
         }
-        IpAddr address;
+        IpAddr address; IpAddr? max = null;
         if (nat.Kind == "masquerade")
         {
             var family = entry.Original.Source.Family;
@@ -36,12 +36,15 @@ public static class NfNat
             var a = skb.Netns.AddressesOf(dev.Name).FirstOrDefault(x => x.Family == entry.Original.Destination.Family);
             address = a?.Address ?? (entry.Original.Destination.IsV4 ? IpAddr.V4(0x7F00_0001) : IpAddr.V6(0, 1));
         }
-        else if (nat.Address is null || !IpAddr.TryParse(nat.Address, out address))
+        else if (NfNatRange.Range(nat, ConntrackEntry.Invert(entry.Reply), destination) is { } range) (address, max) = range;
+        else
         {
-            t.Note($"{nat.Kind}: address '{nat.Address}' is not modelled ({nat.RuleText})");
+            t.Note($"{nat.Kind}: address '{nat.Address}' is not an address, range or prefix of the connection's family ({nat.RuleText})");
             return;
         }
-        var (changed, how) = Bind(skb.State.Conntrack, skb.State.Nft, entry, address, nat, destination, destination ? null : skb.Engine.SeenAfterSnat);
+        var (changed, how) = Bind(skb.State.Conntrack, skb.State.Nft, entry, (address, max ?? address), nat, destination, destination ? null : skb.Engine.SeenAfterSnat);
+        if (max is { } last && last != address)
+            how = $"address {(destination ? entry.Reply.Source : entry.Reply.Destination)} of {address}-{last} (find_best_ips_proto{(nat.Flags.Contains("persistent") ? ", persistent" : "")}), {how}";
         t.Stage(skb, "NfNatSetupInfo", "nf_nat_setup_info", Verdict.Pass,
             $"{nat.Kind}: {how}; the connection's reply tuple is {(changed ? "now " : "unchanged, ")}{entry.Reply} ({nat.RuleText})");
         ApplyBinding(skb, t, entry, dir, hook);
@@ -52,11 +55,11 @@ public static class NfNat
     /// tuple, the reply tuple its inverse (nf_conntrack_alter_reply), IPS_SRC_NAT / IPS_DST_NAT when it
     /// changed. Returns whether it did and, in words, how the tuple was chosen.
     /// </summary>
-    internal static (bool Changed, string How) Bind(ConntrackTable table, NftState random, ConntrackEntry entry, IpAddr address, NatAction nat, bool destination,
+    internal static (bool Changed, string How) Bind(ConntrackTable table, NftState random, ConntrackEntry entry, (IpAddr Min, IpAddr Max) range, NatAction nat, bool destination,
         ConntrackTuple? observed = null)
     {
         var current = ConntrackEntry.Invert(entry.Reply);
-        var (tuple, how) = NfNatUniqueTuple.Choose(table, random, entry, address, nat, source: !destination, observed: observed);
+        var (tuple, how) = NfNatUniqueTuple.Choose(table, random, entry, range, nat, source: !destination, observed: observed);
         bool changed = tuple != current;
         if (changed)
         {

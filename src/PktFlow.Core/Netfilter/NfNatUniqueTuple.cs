@@ -18,8 +18,8 @@ namespace PktFlow.Netfilter;
 /// query's identifier is searched over 0-65535. The offset is get_random_u16(), in the model a draw from
 /// the replay's seeded generator; at most 128 ports (NF_NAT_MAX_ATTEMPTS) are tried, then a new random
 /// offset with half as many tries, down to 16. random / fully-random skip the keeping steps; persistent
-/// only changes how an address is chosen from an address range, which the model does not take (single
-/// addresses only). nf_nat_used_tuple_harder's eviction of closing TCP connections is not modelled.
+/// only changes how an address is chosen from an address range (find_best_ips_proto, <see cref="NfNatRange.FindBestIp"/>).
+/// nf_nat_used_tuple_harder's eviction of closing TCP connections is not modelled.
 /// </remarks>
 internal static class NfNatUniqueTuple
 {
@@ -28,9 +28,10 @@ internal static class NfNatUniqueTuple
     /// <summary>The new original tuple and, in words, how its port was chosen.</summary>
     /// <param name="observed">Observe mode: the tuple the capture shows the packet leaving with after NAT. When the
     /// kernel had to pick a random port, the one it picked is that one (if it is in the range and free here).</param>
-    public static (ConntrackTuple Tuple, string How) Choose(ConntrackTable table, NftState random, ConntrackEntry ct, IpAddr address, NatAction nat, bool source,
+    public static (ConntrackTuple Tuple, string How) Choose(ConntrackTable table, NftState random, ConntrackEntry ct, (IpAddr Min, IpAddr Max) range, NatAction nat, bool source,
         ConntrackTuple? observed = null)
     {
+        bool InAddressRange(IpAddr a) => a.Family == range.Min.Family && a.CompareTo(range.Min) >= 0 && a.CompareTo(range.Max) <= 0;
         var orig = ConntrackEntry.Invert(ct.Reply); // the current original tuple (after an earlier manipulation)
         bool ports = ConntrackProtocols.HasPorts(orig.Protocol) && !orig.IsIcmp;
         bool specified = nat.PortMin is not null && (ports || orig.IsIcmp);
@@ -42,14 +43,14 @@ internal static class NfNatUniqueTuple
 
         if (source && !nat.RandomAll)
         {
-            if (orig.Source == address && KeyInRange(orig))
+            if (InAddressRange(orig.Source) && KeyInRange(orig))
             {
                 if (!Used(orig)) return (orig, $"the original tuple is in range and unused");
             }
-            else if (FindAppropriateSource(table, ct, address, source) is { } mapped && KeyInRange(mapped) && !Used(mapped))
+            else if (FindAppropriateSource(table, ct, InAddressRange, source) is { } mapped && KeyInRange(mapped) && !Used(mapped))
                 return (mapped, $"{what} {Key(mapped, source)}: the mapping of an existing connection from the same source address and {what} (find_appropriate_src)");
         }
-        var tuple = WithAddress(orig, address, source);
+        var tuple = WithAddress(orig, NfNatRange.FindBestIp(orig, range.Min, range.Max, nat.Flags.Contains("persistent"), source, ct.Zone), source);
         if (!nat.RandomAll)
         {
             if (specified)
@@ -97,8 +98,8 @@ internal static class NfNatUniqueTuple
     }
 
     /// <summary>find_appropriate_src: an existing source-NATed connection from the same source address,
-    /// protocol and port (ICMP id) lends its mapping, when it maps to <paramref name="address"/>.</summary>
-    private static ConntrackTuple? FindAppropriateSource(ConntrackTable table, ConntrackEntry ct, IpAddr address, bool source)
+    /// protocol and port (ICMP id) lends its mapping, when it maps into the statement's address range.</summary>
+    private static ConntrackTuple? FindAppropriateSource(ConntrackTable table, ConntrackEntry ct, Func<IpAddr, bool> inRange, bool source)
     {
         var o = ConntrackEntry.Invert(ct.Reply);
         foreach (var e in table.Entries)
@@ -108,7 +109,7 @@ internal static class NfNatUniqueTuple
             if (eo.Protocol != o.Protocol || eo.Source != o.Source || eo.SourcePort != o.SourcePort) continue;
             // the other connection's source as NAT made it: its reply tuple's destination (an ICMP id is the reply's id)
             var mappedAddress = e.Reply.Destination;
-            if (mappedAddress != address) continue;
+            if (!inRange(mappedAddress)) continue;
             ushort key = o.IsIcmp ? e.Reply.IcmpId : e.Reply.DestinationPort;
             return WithKey(WithAddress(o, mappedAddress, source), key, source);
         }

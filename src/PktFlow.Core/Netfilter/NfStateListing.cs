@@ -238,7 +238,7 @@ public static class NfStateListing
     {
         string a => a,
         NftObject o => $"\"{o.Name}\"",
-        NatTarget t => $"{t.Address} . {t.Port}",
+        NatTarget t => t.ToString(),
         uint v when set.DataTypes is [{ Name: "mark" }] => $"0x{v:x8}",
         uint v => v.ToString(System.Globalization.CultureInfo.InvariantCulture),
         _ => e.Target is { } target ? $"{(e.Verdict == NftVerdict.Jump ? "jump" : "goto")} {target}" : e.Verdict.ToString().ToLowerInvariant(),

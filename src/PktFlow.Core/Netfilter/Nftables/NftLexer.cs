@@ -77,6 +77,8 @@ internal sealed class NftTokenStream
     public NftTok Peek(int k = 0) => _t[Math.Min(Pos + k, _t.Count - 1)];
     public NftTok Next() { var t = Peek(); if (Pos < _t.Count - 1) Pos++; return t; }
     public bool Accept(string s) { if (Peek().Is(s)) { Pos++; return true; } return false; }
+    /// <summary>Puts <paramref name="t"/> at <paramref name="index"/> and returns the token it replaces (to read part of a word as tokens of its own).</summary>
+    public NftTok Replace(int index, NftTok t) { var old = _t[index]; _t[index] = t; return old; }
     public void SkipNewlines() { while (Peek().Kind == TokKind.Newline) Pos++; }
     public void SkipSeps() { while (Peek().IsSep) Pos++; }
     public NftTok Expect(string s)

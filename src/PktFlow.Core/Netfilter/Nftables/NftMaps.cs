@@ -64,32 +64,61 @@ internal static class NftMapData
     private static string? ProtoName(byte p) => NftType.InetProto.Symbols!.FirstOrDefault(kv => kv.Value == p).Key;
 }
 
-/// <summary>A NAT map's <c>address . port</c> data.</summary>
-internal sealed record NatTarget(string Address, int Port);
+/// <summary>
+/// A NAT map's data beyond a single address: <c>address . port</c>, or interval data (<c>a-b</c>, <c>a/n</c>,
+/// <c>. p-q</c>), which nft stores as the first and last value (nft_nat's addr_max and proto_max registers).
+/// </summary>
+internal sealed record NatTarget(string Address, int? Port, string? AddressMax = null, int? PortMax = null)
+{
+    /// <summary>As nft lists the element's data.</summary>
+    public override string ToString() =>
+        (AddressMax is null ? Address : $"{Address}-{AddressMax}") + (Port is { } p ? $" . {p}{(PortMax is { } q && q != p ? $"-{q}" : "")}" : "");
+}
 
 /// <summary>
-/// <c>snat|dnat to KEY map { k : address, ... }</c>: nft_lookup puts the element's address in a register
-/// and nft_nat takes it from there, so the address is chosen per packet (numgen inc round robin,
-/// jhash of the source, a map of the source address ...).
+/// A NAT statement with a part chosen per packet: <c>snat|dnat to KEY map { k : address, ... }</c> (nft_lookup
+/// puts the element's address, and port when the data has one, in the registers nft_nat reads), and
+/// <c>dnat to ADDRESS : KEY map { k : port }</c>, <c>redirect|masquerade to : KEY map { ... }</c> (the port
+/// from a map). A key no element holds breaks the rule (NFT_BREAK): no NAT, the rule's later statements do not run.
 /// </summary>
 internal sealed class NatMapStmt : NftStmt
 {
-    public NftMapLookup Map = null!;
+    /// <summary>The address (or address . port) map; null when the address is <see cref="Address"/>.</summary>
+    public NftMapLookup? Map;
+    public string? Address;
+    /// <summary>The port map; null when the port is <see cref="PortMin"/>-<see cref="PortMax"/> (or none).</summary>
+    public NftMapLookup? PortMap;
     public string Kind = ""; public int? PortMin, PortMax; public IReadOnlyList<string> Flags = Array.Empty<string>();
+    public bool Netmap;
     public string RuleText = "";
-    internal override bool DrawsRandom => Map.Key.DrawsRandom;
+    internal override bool DrawsRandom => Map?.Key.DrawsRandom == true || PortMap?.Key.DrawsRandom == true;
+
+    /// <summary>The action when nothing comes from a map.</summary>
+    public NatAction Constant() => new(Kind, Address, PortMin, PortMax, RuleText) { Flags = Flags, Netmap = Netmap };
 
     public override bool Eval(NftEvalCtx c)
     {
-        var (address, pmin, pmax) = Map.Find(c)?.Data switch
+        string? address = Address, addressMax = null;
+        int? pmin = PortMin, pmax = PortMax;
+        if (Map is not null)
         {
-            string a => (a, PortMin, PortMax),
-            NatTarget t => (t.Address, t.Port, (int?)t.Port),
-            _ => (null, null, null),
-        };
-        if (address is null) return false;
+            switch (Map.Find(c)?.Data)
+            {
+                case string a: address = a; break;
+                case NatTarget t:
+                    (address, addressMax) = (t.Address, t.AddressMax);
+                    if (t.Port is { } p) (pmin, pmax) = (p, t.PortMax ?? p);
+                    break;
+                default: return false;
+            }
+        }
+        if (PortMap is not null)
+        {
+            if (PortMap.Find(c)?.Data is not uint port) return false;
+            pmin = pmax = (int)port;
+        }
         c.Verdict = NftVerdict.Accept;
-        c.Nat = new NatAction(Kind, address, pmin, pmax, RuleText) { Flags = Flags };
+        c.Nat = new NatAction(Kind, address, pmin, pmax, RuleText) { Flags = Flags, AddressMax = addressMax, Netmap = Netmap };
         return true;
     }
 }

@@ -280,8 +280,16 @@ public readonly record struct NftConnKey(Conntrack.ConntrackTuple Tuple, ushort 
 /// already closed (TIME_WAIT, CLOSE: nf_conncount ditches it).</summary>
 public enum NftConnPresence { Gone, Live, Closed }
 
+/// <summary>
+/// What a NAT statement asks of nf_nat_setup_info for one packet: the address (null: kept; a range <c>a-b</c> or
+/// prefix <c>a/n</c> as text, or its first address with <see cref="AddressMax"/> its last), the port range, flags.
+/// </summary>
 public sealed record NatAction(string Kind, string? Address, int? PortMin, int? PortMax, string RuleText)
 {
+    /// <summary>The last address of a range a map's interval data gave (null: <see cref="Address"/> alone, or a range in its text).</summary>
+    public string? AddressMax { get; init; }
+    /// <summary>NF_NAT_RANGE_NETMAP (<c>snat ip prefix to ...</c>): the range's network bits replace the address's, its host bits stay.</summary>
+    public bool Netmap { get; init; }
     /// <summary>The statement's flags as nft writes them: random, fully-random, persistent.</summary>
     public IReadOnlyList<string> Flags { get; init; } = Array.Empty<string>();
     /// <summary>NF_NAT_RANGE_PROTO_RANDOM_ALL: random or fully-random.</summary>

@@ -152,14 +152,31 @@ public class NatUniqueTupleTests
         var ct = table.In(FrameBuilder.Ipv4(B, Srv, IpProtocol.Udp, FrameBuilder.Udp(B, Srv, 5000, 53)), false, 2).Entry!;
         var masquerade = new PktFlow.Netfilter.Nftables.NatAction("masquerade", null, null, null, "masquerade");
         var seen = new PktFlow.Netfilter.Conntrack.ConntrackTuple(nat, Srv, IpProtocol.Udp, 61206, 53);
-        var (tuple, how) = PktFlow.Netfilter.NfNatUniqueTuple.Choose(table, new PktFlow.Netfilter.Nftables.NftState(1, "host"), ct, nat, masquerade, source: true, observed: seen);
+        var (tuple, how) = PktFlow.Netfilter.NfNatUniqueTuple.Choose(table, new PktFlow.Netfilter.Nftables.NftState(1, "host"), ct, (nat, nat), masquerade, source: true, observed: seen);
         Assert.Equal(seen, tuple);
         Assert.Contains("the capture shows the one it picked, 61206", how);
         // a port outside the kernel's band for this source port is not one it could have picked: drawn instead
         var low = seen with { SourcePort = 700 };
-        (tuple, how) = PktFlow.Netfilter.NfNatUniqueTuple.Choose(table, new PktFlow.Netfilter.Nftables.NftState(1, "host"), ct, nat, masquerade, source: true, observed: low);
+        (tuple, how) = PktFlow.Netfilter.NfNatUniqueTuple.Choose(table, new PktFlow.Netfilter.Nftables.NftState(1, "host"), ct, (nat, nat), masquerade, source: true, observed: low);
         Assert.NotEqual(low, tuple);
         Assert.InRange(tuple.SourcePort, 1024, 65535);
         Assert.DoesNotContain("adopts", how);
+    }
+
+    [Fact]
+    public void AnAddressRange_TheAddressFindBestIpPicks_ASourceAlreadyInRangeKept()
+    {
+        var engine = new DatapathEngine(LabLoader.Load(Lab("snat to 198.51.100.1-198.51.100.40"), "n.lab"));
+        var t = Udp(engine, A, 5000);
+        var orig = new PktFlow.Netfilter.Conntrack.ConntrackTuple(A, Srv, IpProtocol.Udp, 5000, 53);
+        var best = PktFlow.Netfilter.NfNatRange.FindBestIp(orig, IpAddr.Parse("198.51.100.1"), IpAddr.Parse("198.51.100.40"), persistent: false, source: true, zone: 0);
+        Assert.Contains($"address {best} of 198.51.100.1-198.51.100.40 (find_best_ips_proto)", Setup(t));
+        Assert.Contains(t.Path, e => e.Stage == "NfNatManip" && e.Detail!.Contains($"source 10.1.0.10 -> {best}"));
+
+        // get_unique_tuple: a source inside the range with an unused tuple stays as it is
+        var inside = new DatapathEngine(LabLoader.Load(Lab("snat to 10.1.0.5-10.1.0.20"), "n.lab"));
+        var kept = Udp(inside, A, 5001);
+        Assert.Contains("the original tuple is in range and unused", Setup(kept));
+        Assert.DoesNotContain(kept.Path, e => e.Stage == "NfNatManip");
     }
 }

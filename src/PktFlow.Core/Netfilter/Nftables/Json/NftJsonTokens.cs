@@ -394,40 +394,41 @@ internal sealed class NftJsonTokens
         W(Opt(v, "expr") is { } code ? Scalar(code, $"{p}.expr") : "port-unreachable", $"{p}.expr");
     }
 
+    /// <summary>
+    /// "snat"/"dnat"/"masquerade"/"redirect": {"family", "addr", "port", "flags", "type_flags"}; "addr" and "port"
+    /// are each a constant, a range, a prefix or {"map": ...}; the "netmap" flag is the text's <c>prefix</c>.
+    /// "type_flags" (interval, prefix, concat) describes the map's data, which the elements say again.
+    /// </summary>
     private void Nat(string kind, JsonElement v, string p)
     {
         W(kind, p);
         if (v.ValueKind != JsonValueKind.Object) return;
-        foreach (var k in v.EnumerateObject())
-            if (k.Name is not ("family" or "addr" or "port" or "flags"))
-                throw Err($"{p}.{k.Name}", k.Name, $"unsupported {kind} option '{k.Name}'");
+        Keys(v, p, kind, "family", "addr", "port", "flags", "type_flags");
         if (Opt(v, "family") is { } fam) W(Scalar(fam, $"{p}.family"), $"{p}.family");
-        if (Opt(v, "addr") is { ValueKind: JsonValueKind.Object } am && Opt(am, "map") is { } map)
-        {
-            W("to", p);
-            MapOf(map, $"{p}.addr.map");
-            if (Opt(v, "port") is { } mapPort) W($":{Bound(mapPort, $"{p}.port")}", $"{p}.port");
-            NatFlags(v, p);
-            return;
-        }
-        string? addr = Opt(v, "addr") is { } a ? Bound(a, $"{p}.addr") : null;
-        string? port = Opt(v, "port") is { } pt ? Bound(pt, $"{p}.port") : null;
+        var flags = Opt(v, "flags") is { } fl ? List(fl).Select(f => Scalar(f, $"{p}.flags")).ToList() : new List<string>();
+        if (flags.Remove("netmap")) W("prefix", $"{p}.flags");
+        var addr = Opt(v, "addr"); var port = Opt(v, "port");
+        static JsonElement? MapIn(JsonElement? e) => e is { ValueKind: JsonValueKind.Object } o && o.TryGetProperty("map", out var m) ? m : null;
         if (addr is not null || port is not null)
         {
             W("to", p);
-            var text = addr is null ? $":{port}"
-                : port is null ? addr
-                : addr.Contains(':') ? $"[{addr}]:{port}" : $"{addr}:{port}";
-            W(text, addr is not null ? $"{p}.addr" : $"{p}.port");
+            if (MapIn(addr) is { } am) MapOf(am, $"{p}.addr.map");
+            if (MapIn(port) is { } pm)
+            {
+                if (addr is { } a0 && MapIn(addr) is null) W(Bound(a0, $"{p}.addr") is var at && at.Contains(':') ? $"[{at}]" : at, $"{p}.addr");
+                W(":", $"{p}.port");
+                MapOf(pm, $"{p}.port.map");
+            }
+            else if (MapIn(addr) is not null) { if (port is { } mp) W($":{Bound(mp, $"{p}.port")}", $"{p}.port"); }
+            else
+            {
+                string? a = addr is { } ae ? Bound(ae, $"{p}.addr") : null;
+                string? pt = port is { } pe ? Bound(pe, $"{p}.port") : null;
+                var text = a is null ? $":{pt}" : pt is null ? a : a.Contains(':') ? $"[{a}]:{pt}" : $"{a}:{pt}";
+                W(text, a is not null ? $"{p}.addr" : $"{p}.port");
+            }
         }
-        NatFlags(v, p);
-    }
-
-    private void NatFlags(JsonElement v, string p)
-    {
-        if (Opt(v, "flags") is not { } flags) return;
-        var fl = List(flags);
-        for (int i = 0; i < fl.Count; i++) { if (i > 0) P(",", $"{p}.flags"); W(Scalar(fl[i], $"{p}.flags"), $"{p}.flags"); }
+        for (int i = 0; i < flags.Count; i++) { if (i > 0) P(",", $"{p}.flags"); W(flags[i], $"{p}.flags"); }
     }
 
     /// <summary>A constant, a range "a-b" or a prefix "a/n", written as one word.</summary>
