@@ -27,6 +27,10 @@ public sealed class IptablesLoadOptions
 
     /// <summary>Conntrack label names for -m connlabel --label NAME (libxt_connlabel's /etc/xtables/connlabel.conf); null: bit numbers only.</summary>
     public Conntrack.ConnLabelMap? ConnLabels { get; init; }
+
+    /// <summary>The namespace's clock of nft and iptables commands: a built-in chain created now takes the next
+    /// tick as its registration (null: registrations in file order).</summary>
+    internal Func<int>? NextRegistration { get; init; }
 }
 
 /// <summary>
@@ -95,6 +99,7 @@ public static partial class IptablesRestore
             {
                 var nc = nt.FindChain(c.Name)!;
                 nc.Handle = c.Handle; max = Math.Max(max, c.Handle);
+                nc.LoadStamp = c.Registration;
                 for (int i = 0; i < c.Rules.Count; i++)
                 {
                     var r = c.Rules[i]; var nr = nc.Rules[i];
@@ -125,6 +130,8 @@ public static partial class IptablesRestore
     {
         public string Name = ""; public int Handle; public string? Hook; public string Type = "filter"; public int Prio; public string PrioText = "";
         public bool PolicyDrop; public List<IRule> Rules = new();
+        /// <summary>When iptables-nft registered this built-in chain's hook in the lab (<see cref="IptablesLoadOptions.NextRegistration"/>); 0: unknown.</summary>
+        public int Registration;
     }
     internal sealed class IRule
     {

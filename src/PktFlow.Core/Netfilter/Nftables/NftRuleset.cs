@@ -73,6 +73,20 @@ public sealed class NftRuleset
         return new NftRuleset(tables);
     }
 
+    /// <summary>
+    /// Numbers the base chains' registrations across the parts of a lab's namespace in the order its
+    /// commands ran (<see cref="NftChain.LoadStamp"/>, then the order within one command): nft files and
+    /// commands, iptables-restore and iptables commands interleave as the lab ran them, so ties of equal
+    /// priority, and with the nat core, come out as nf_hook_entries_grow ordered them.
+    /// </summary>
+    internal void OrderRegistrations()
+    {
+        var chains = _tables.SelectMany(t => t.Chains).Where(c => c.RegistrationOrder > 0)
+            .OrderBy(c => c.LoadStamp).ThenBy(c => c.RegistrationOrder).ToList();
+        for (int i = 0; i < chains.Count; i++) chains[i].RegistrationOrder = i + 1;
+        _baseChains.Clear();
+    }
+
     public NftTable? FindTable(NftFamily family, string name) => _tables.Find(t => t.Family == family && t.Name == name);
 
     private bool? _hasRandom;
