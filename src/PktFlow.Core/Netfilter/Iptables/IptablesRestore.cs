@@ -132,6 +132,8 @@ public static partial class IptablesRestore
         public bool PolicyDrop; public List<IRule> Rules = new();
         /// <summary>When iptables-nft registered this built-in chain's hook in the lab (<see cref="IptablesLoadOptions.NextRegistration"/>); 0: unknown.</summary>
         public int Registration;
+        /// <summary>A built-in chain a rule named without a <c>:CHAIN POLICY</c> line: its policy is whatever the kernel has.</summary>
+        public bool Implicit;
     }
     internal sealed class IRule
     {
@@ -140,6 +142,16 @@ public static partial class IptablesRestore
     }
 
     private const string Placeholder = "meta nftrace set 1";
+
+    /// <summary>iptables-nft-restore makes a built-in chain a rule appends to without declaring it (1.8.9, checked on 6.18).</summary>
+    private static IChain? ImplicitBuiltIn(ITable t, string name)
+    {
+        if (!BaseChains4.TryGetValue(t.Name + "/" + name, out var b)) return null;
+        var ch = new IChain { Name = name, Handle = ++t.Counter, Implicit = true };
+        (ch.Hook, ch.Type, ch.Prio, ch.PrioText) = b;
+        t.Chains.Add(ch);
+        return ch;
+    }
 
     internal static readonly Dictionary<string, (string Hook, string Type, int Prio, string PrioText)> BaseChains4 = new()
     {
@@ -206,7 +218,7 @@ public static partial class IptablesRestore
             pending.Add((r, chainName, args.GetRange(a0 + 2, args.Count - a0 - 2), cur));
             try { Translate(r, args.GetRange(a0 + 2, args.Count - a0 - 2), ipv6, cur.Name, counters, opt, E); }
             catch (IptablesParseException ex) { r.Error = ex.Message; r.ErrorToken = ex.Token; }
-            var chain = cur.Chains.Find(c => c.Name == chainName) ?? throw E(chainName, $"chain '{chainName}' does not exist");
+            var chain = cur.Chains.Find(c => c.Name == chainName) ?? ImplicitBuiltIn(cur, chainName) ?? throw E(chainName, $"chain '{chainName}' does not exist");
             chain.Rules.Add(r);
         }
         if (cur is not null) throw new IptablesParseException(file, Array.FindLastIndex(lines, l => l.Trim().Length > 0) + 1, "COMMIT", $"table '{cur.Name}' has no COMMIT");

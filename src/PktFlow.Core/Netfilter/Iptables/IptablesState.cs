@@ -62,7 +62,7 @@ public sealed class IptablesState
                     Register(into);
                     old.Chains.Add(into);
                 }
-                into.PolicyDrop = c.PolicyDrop;
+                if (!c.Implicit) into.PolicyDrop = c.PolicyDrop; // a chain only a rule named keeps its policy
             }
             foreach (var c in t.Chains)
                 foreach (var r in c.Rules)
