@@ -161,10 +161,10 @@ public static class NftEvaluator
 {
     private const int MaxJumpDepth = 16; // NFT_JUMP_STACK_SIZE
 
-    /// <param name="include">Which base chains run (the nat hook skips nat chains for packets of a known connection).</param>
+    /// <param name="filter">Which base chains run (nf_hook_slow's cuts around conntrack and the nat core; default: all).</param>
     /// <param name="state">The namespace's stateful memory for this replay (counters, limits, quotas, sets, random
     /// draws); null: a fresh one, as if the ruleset had just been loaded.</param>
-    public static NftHookResult RunHook(NftRuleset rs, NftFamily packetFamily, NftHookPoint hook, INftPacket p, Func<NftChain, bool>? include = null, NftState? state = null)
+    public static NftHookResult RunHook(NftRuleset rs, NftFamily packetFamily, NftHookPoint hook, INftPacket p, NftChainFilter filter = default, NftState? state = null)
     {
         var runs = new List<NftChainRun>();
         state ??= new NftState(0, "");
@@ -177,7 +177,7 @@ public static class NftEvaluator
         for (int k = 0; k < chains.Count; k++)
         {
             var chain = chains[k];
-            if (include is not null && !include(chain)) continue;
+            if (!filter.Includes(chain)) continue;
             var v = RunBaseChain(chain, ctx, runs, ref unsupported);
             if (v == NftVerdict.Drop) { verdict = "drop"; break; }
             if (v == NftVerdict.Queue) { verdict = "queue"; break; }
