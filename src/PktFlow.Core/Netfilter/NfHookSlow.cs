@@ -16,7 +16,7 @@ public static class NfHookSlow
     [KernelSymbol("nf_hook_slow", "net/netfilter/core.c")]
     public static bool Run(SkBuff skb, TraceBuilder t, NfFamily family, NfHook hook, NetDevice? indev, NetDevice? outdev)
     {
-        // Without a ruleset nothing below runs; its lambdas' captured state would still be allocated on entry.
+        // Without a ruleset only the hook's event is made.
         if (skb.Netns.Nft is null)
         {
             t.NfHook(skb, family, hook, hook is NfHook.Forward or NfHook.PostRouting or NfHook.Egress or NfHook.Output ? outdev : indev);
@@ -56,7 +56,7 @@ public static class NfHookSlow
                      && Ipv6ExtensionHeaders.Walk(ip6.NextHeader, skb.Network[Ipv6Header.HeaderLength..], out var chain) | true
                      && chain.HasFragment && !IPv6.Ip6Input.Ipv6FragRcv(skb, t, ip6.Source, ip6.Destination, conntrack: true)) return false;
             // chains below NF_IP_PRI_CONNTRACK (raw) run first; their notrack leaves the packet untracked
-            var early = RunChains(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev, c => c.Priority < ConntrackPriority);
+            var early = RunChains(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev, NftChainFilter.All.Before(ConntrackPriority, int.MaxValue));
             if (early is null) return false;
             if (early.Notrack && early.CtTemplateZone is null)
             {
@@ -81,7 +81,8 @@ public static class NfHookSlow
             t.Stage(skb, "NfConntrackIn", "nf_conntrack_in", Verdict.Pass,
                 $"ct state {attached.State.ToString().ToLowerInvariant()} {attached.Direction.ToString().ToLowerInvariant()}: {attached.Detail}; no lookup");
         NftHookResult? result;
-        var afterConntrack = (Func<NftChain, bool>)(chain => !ctHook || chain.Priority >= ConntrackPriority);
+        // the chains nf_conntrack_in did not already run before it; nat chains run from the nat core only
+        var rest = (ctHook ? NftChainFilter.All.From(ConntrackPriority, int.MaxValue) : NftChainFilter.All).WithoutNat();
         if (family == NfFamily.Netdev && hook == NfHook.Ingress && rs.InetIngressChains(dev.Name).Count > 0)
             result = NetdevIngressWithInet(skb, t, rs, indev, dev);
         else if (inet && NatCorePriority(hook) is { } natPriority)
@@ -89,15 +90,14 @@ public static class NfHookSlow
             // the nat core's hook sits among the base chains at its fixed priority; on a tie with a chain
             // it goes where its registration (with the first nat chain) put it, like any hook
             int natRegistration = rs.NatCoreRegistration(v6) ?? int.MaxValue;
-            bool BeforeNat(NftChain c) => c.Priority < natPriority || c.Priority == natPriority && c.RegistrationOrder > natRegistration;
-            result = RunChainsIfAny(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev, c => c.Type != "nat" && afterConntrack(c) && BeforeNat(c));
+            result = RunChainsIfAny(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev, rest.Before(natPriority, natRegistration));
             if (result is null || !NatHook(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev)) return false;
-            result = RunChainsIfAny(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev, c => c.Type != "nat" && !BeforeNat(c));
+            result = RunChainsIfAny(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev, rest.From(natPriority, natRegistration));
         }
         else
-            result = RunChains(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev, c => c.Type != "nat" && afterConntrack(c));
+            result = RunChains(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev, rest);
         if (result is null) return false;
-        if (!t.Path.Skip(events).Any(e => e.Stage == "NfHook"))
+        if (!HookEventSince(t, events))
             t.Add(new HookEvent
             {
                 Namespace = ns.Name, Device = dev.Name, Stage = "NfHook", Function = "nf_hook_slow", Family = family, Hook = hook,
@@ -113,6 +113,15 @@ public static class NfHookSlow
             t.Stage(skb, "NfConfirm", "__nf_conntrack_confirm", Verdict.Pass, $"entry confirmed: {entry}");
         }
         return true;
+    }
+
+    /// <summary>Whether a chain run (or anything else) put an NfHook event on the path since <paramref name="events"/>.</summary>
+    private static bool HookEventSince(TraceBuilder t, int events)
+    {
+        var path = t.Path;
+        for (int i = events; i < path.Count; i++)
+            if (path[i].Stage == "NfHook") return true;
+        return false;
     }
 
     /// <summary>NF_IP_PRI_NAT_DST at PRE_ROUTING / LOCAL_OUT, NF_IP_PRI_NAT_SRC at POST_ROUTING / LOCAL_IN (the
@@ -147,7 +156,7 @@ public static class NfHookSlow
         foreach (var chain in rs.BaseChains(packetFamily, point))
         {
             if (chain.Type != "nat") continue;
-            var run = RunChains(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev, c => c == chain);
+            var run = RunChains(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev, NftChainFilter.Only(chain));
             if (run is null) return false;
             if (run.Nat is not { } nat) continue;
             NfNat.Setup(skb, t, entry, nat, hook, dev, skb.Ct.Direction);
@@ -172,7 +181,7 @@ public static class NfHookSlow
         {
             var pf = chain.Table.Family != NftFamily.Inet ? NftFamily.Netdev : skb.Protocol == EtherTypes.Ipv6 ? NftFamily.Ip6 : NftFamily.Ip;
             var fam = chain.Table.Family != NftFamily.Inet ? NfFamily.Netdev : NfFamily.Inet;
-            last = RunChains(skb, t, rs, fam, pf, NftHookPoint.Ingress, NfHook.Ingress, indev, null, dev, c => c == chain);
+            last = RunChains(skb, t, rs, fam, pf, NftHookPoint.Ingress, NfHook.Ingress, indev, null, dev, NftChainFilter.Only(chain));
             if (last is null) return null;
         }
         return last ?? NoChainRan;
@@ -266,25 +275,25 @@ public static class NfHookSlow
     /// <summary>NF_IP_PRI_CONNTRACK: chains of a lower priority run before nf_conntrack_in.</summary>
     private const int ConntrackPriority = -200;
 
-    /// <summary>RunChains when <paramref name="include"/> selects a base chain of the hook; else nothing runs
+    /// <summary>RunChains when <paramref name="filter"/> selects a base chain of the hook; else nothing runs
     /// (a hook cut in two by the nat core mostly has chains on one side only).</summary>
     private static NftHookResult? RunChainsIfAny(SkBuff skb, TraceBuilder t, NftRuleset rs, NfFamily family, NftFamily packetFamily, NftHookPoint point, NfHook hook,
-        NetDevice? indev, NetDevice? outdev, NetDevice dev, Func<NftChain, bool> include)
+        NetDevice? indev, NetDevice? outdev, NetDevice dev, NftChainFilter filter)
     {
         var chains = rs.BaseChains(packetFamily, point);
         for (int i = 0; i < chains.Count; i++)
-            if (include(chains[i])) return RunChains(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev, include);
+            if (filter.Includes(chains[i])) return RunChains(skb, t, rs, family, packetFamily, point, hook, indev, outdev, dev, filter);
         skb.State.Nft.Advance(skb.TimestampNs);
         return NoChainRan;
     }
 
     /// <summary>
-    /// The base chains <paramref name="include"/> selects, in priority order, as one nft_do_chain run each:
+    /// The base chains <paramref name="filter"/> selects, in priority order, as one nft_do_chain run each:
     /// events, logs, random draws (and with -Outcomes All every alternative). Null when a chain dropped
     /// or queued the packet (the trace has ended).
     /// </summary>
     private static NftHookResult? RunChains(SkBuff skb, TraceBuilder t, NftRuleset rs, NfFamily family, NftFamily packetFamily, NftHookPoint point, NfHook hook,
-        NetDevice? indev, NetDevice? outdev, NetDevice dev, Func<NftChain, bool> include)
+        NetDevice? indev, NetDevice? outdev, NetDevice dev, NftChainFilter filter)
     {
         var ns = skb.Netns;
         var nftState = skb.State.Nft;
@@ -293,11 +302,11 @@ public static class NfHookSlow
         var before = skb.Engine.Outcomes == RandomOutcomes.All && rs.HasRandomRules ? nftState.CloneForDryRun(Array.Empty<int>()) : null;
         uint markBefore = skb.Mark, priorityBefore = skb.Priority;
         var networkBefore = before is not null ? skb.Network.ToArray() : null; // payload statements rewrite the real bytes
-        var result = NftEvaluator.RunHook(rs, packetFamily, point, pkt, include, nftState);
+        var result = NftEvaluator.RunHook(rs, packetFamily, point, pkt, filter, nftState);
         foreach (var d in result.Decisions)
             t.Note($"random (seed {nftState.Seed}): rule {d.RuleHandle} '{d.Rule}' drew {d.Alternatives[d.Chosen]} (p={d.Probabilities[d.Chosen]:0.#####})");
         if (before is not null && result.Decisions.Count > 0)
-            foreach (var o in NftOutcomes.Enumerate(rs, packetFamily, point, pkt, markBefore, include, before, result.Decisions, priorityBefore, networkBefore))
+            foreach (var o in NftOutcomes.Enumerate(rs, packetFamily, point, pkt, markBefore, filter, before, result.Decisions, priorityBefore, networkBefore))
                 t.Outcome(Outcome(ns.Name, hook, o));
         // A chain run's event follows from the device, the hook and the run (chain, rule, verdict): made
         // once per namespace and shared by every trace, like the other constant events.

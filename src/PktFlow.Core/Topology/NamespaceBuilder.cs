@@ -386,7 +386,12 @@ public sealed partial class NamespaceBuilder
     }
 
     /// <summary>nftables configuration given to this namespace, in order (compiled when built).</summary>
-    public void AddNftSource(NftSource source) => _nft.Add(source);
+    public void AddNftSource(NftSource source) => _nft.Add(source with { Registration = NextRegistration() });
+
+    /// <summary>A tick of the namespace's clock of nft and iptables commands: base chains register in the order
+    /// the lab's commands created them, whichever tool did (<see cref="Netfilter.Nftables.NftRuleset.OrderRegistrations"/>).</summary>
+    private int NextRegistration() => ++_registrations;
+    private int _registrations;
     public IReadOnlyList<NftSource> NftSources => _nft;
 
     private Netfilter.Iptables.IptablesState? _ipt4, _ipt6;
@@ -394,7 +399,7 @@ public sealed partial class NamespaceBuilder
     /// <summary>The namespace's iptables (or ip6tables) configuration as the lab's commands build it.</summary>
     public Netfilter.Iptables.IptablesState Iptables(bool v6) => v6 ? (_ipt6 ??= new(true, IptablesOptions)) : (_ipt4 ??= new(false, IptablesOptions));
 
-    private Netfilter.Iptables.IptablesLoadOptions IptablesOptions => new() { AllowUnsupported = true, CtTimeouts = _ctTimeouts, ConnLabels = ConnLabels };
+    private Netfilter.Iptables.IptablesLoadOptions IptablesOptions => new() { AllowUnsupported = true, CtTimeouts = _ctTimeouts, ConnLabels = ConnLabels, NextRegistration = NextRegistration };
 
     /// <summary>Conntrack label names (connlabel.conf) rules and listings use; null: bit numbers only.</summary>
     public Netfilter.Conntrack.ConnLabelMap? ConnLabels { get; init; }
@@ -435,7 +440,14 @@ public sealed partial class NamespaceBuilder
                 text.Append(src.Text).Append('\n');
                 line += src.Text.Count(c => c == '\n') + 1;
             }
-            try { parts.Add(Netfilter.Nftables.NftRuleset.Parse(text.ToString(), $"{Name} ruleset", new Netfilter.Nftables.NftLoadOptions { ConnLabels = ConnLabels })); }
+            try
+            {
+                var rs = Netfilter.Nftables.NftRuleset.Parse(text.ToString(), $"{Name} ruleset", new Netfilter.Nftables.NftLoadOptions { ConnLabels = ConnLabels });
+                // each base chain goes with the lab command whose text registered it
+                foreach (var c in rs.Tables.SelectMany(t => t.Chains).Where(c => c.RegistrationOrder > 0))
+                    c.LoadStamp = starts.Last(s => s.Line <= c.RegistrationLine).Source.Registration;
+                parts.Add(rs);
+            }
             catch (Netfilter.Nftables.NftParseException e)
             {
                 var (start, source) = starts.Last(s => s.Line <= e.Line);
@@ -445,7 +457,7 @@ public sealed partial class NamespaceBuilder
         }
         foreach (var src in _nft.Where(x => x.Kind == "nft-json"))
         {
-            try { parts.Add(Netfilter.Nftables.NftRuleset.ParseJson(src.Text, src.File, new Netfilter.Nftables.NftLoadOptions { AllowUnsupported = src.AllowUnsupported, ConnLabels = ConnLabels })); }
+            try { parts.Add(Stamped(Netfilter.Nftables.NftRuleset.ParseJson(src.Text, src.File, new Netfilter.Nftables.NftLoadOptions { AllowUnsupported = src.AllowUnsupported, ConnLabels = ConnLabels }), src)); }
             catch (Netfilter.Nftables.NftParseException e)
             {
                 var where = e.JsonPath is not null ? $"{e.JsonPath}: " : "";
@@ -454,7 +466,7 @@ public sealed partial class NamespaceBuilder
         }
         foreach (var src in _nft.Where(x => x.Kind is "iptables" or "ip6tables"))
         {
-            try { parts.Add(Netfilter.Iptables.IptablesRestore.Load(src.Text, src.File, src.Kind == "ip6tables", new Netfilter.Iptables.IptablesLoadOptions { AllowUnsupported = true, ConnLabels = ConnLabels })); }
+            try { parts.Add(Stamped(Netfilter.Iptables.IptablesRestore.Load(src.Text, src.File, src.Kind == "ip6tables", new Netfilter.Iptables.IptablesLoadOptions { AllowUnsupported = true, ConnLabels = ConnLabels }), src)); }
             catch (Netfilter.Iptables.IptablesParseException e)
             {
                 var message = e.Message[(e.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..];
@@ -463,7 +475,15 @@ public sealed partial class NamespaceBuilder
         }
         foreach (var st in new[] { _ipt4, _ipt6 })
             if (st is { IsEmpty: false }) parts.Add(st.Build());
-        return parts.Count == 1 ? parts[0] : Netfilter.Nftables.NftRuleset.Combine(parts);
+        var all = parts.Count == 1 ? parts[0] : Netfilter.Nftables.NftRuleset.Combine(parts);
+        all.OrderRegistrations();
+        return all;
+
+        static Netfilter.Nftables.NftRuleset Stamped(Netfilter.Nftables.NftRuleset rs, NftSource src)
+        {
+            foreach (var c in rs.Tables.SelectMany(t => t.Chains)) c.LoadStamp = src.Registration;
+            return rs;
+        }
     }
 
     private List<ListeningSocket>? _sockets;

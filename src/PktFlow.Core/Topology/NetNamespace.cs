@@ -118,6 +118,8 @@ public sealed record NftSource(string Text, string File, int FirstLine)
     public string Kind { get; init; } = "nft";
     /// <summary>Keep rules the model cannot evaluate, marked unsupported, instead of refusing the input (host snapshots).</summary>
     public bool AllowUnsupported { get; init; }
+    /// <summary>When the lab gave it, among the namespace's nft and iptables commands (base chains register in that order).</summary>
+    internal int Registration { get; init; }
 }
 
 /// <summary>A whole modelled host: its namespaces, where it came from and what the loader noticed.</summary>

@@ -27,6 +27,10 @@ public sealed class IptablesLoadOptions
 
     /// <summary>Conntrack label names for -m connlabel --label NAME (libxt_connlabel's /etc/xtables/connlabel.conf); null: bit numbers only.</summary>
     public Conntrack.ConnLabelMap? ConnLabels { get; init; }
+
+    /// <summary>The namespace's clock of nft and iptables commands: a built-in chain created now takes the next
+    /// tick as its registration (null: registrations in file order).</summary>
+    internal Func<int>? NextRegistration { get; init; }
 }
 
 /// <summary>
@@ -95,6 +99,7 @@ public static partial class IptablesRestore
             {
                 var nc = nt.FindChain(c.Name)!;
                 nc.Handle = c.Handle; max = Math.Max(max, c.Handle);
+                nc.LoadStamp = c.Registration;
                 for (int i = 0; i < c.Rules.Count; i++)
                 {
                     var r = c.Rules[i]; var nr = nc.Rules[i];
@@ -125,6 +130,10 @@ public static partial class IptablesRestore
     {
         public string Name = ""; public int Handle; public string? Hook; public string Type = "filter"; public int Prio; public string PrioText = "";
         public bool PolicyDrop; public List<IRule> Rules = new();
+        /// <summary>When iptables-nft registered this built-in chain's hook in the lab (<see cref="IptablesLoadOptions.NextRegistration"/>); 0: unknown.</summary>
+        public int Registration;
+        /// <summary>A built-in chain a rule named without a <c>:CHAIN POLICY</c> line: its policy is whatever the kernel has.</summary>
+        public bool Implicit;
     }
     internal sealed class IRule
     {
@@ -133,6 +142,16 @@ public static partial class IptablesRestore
     }
 
     private const string Placeholder = "meta nftrace set 1";
+
+    /// <summary>iptables-nft-restore makes a built-in chain a rule appends to without declaring it (1.8.9, checked on 6.18).</summary>
+    private static IChain? ImplicitBuiltIn(ITable t, string name)
+    {
+        if (!BaseChains4.TryGetValue(t.Name + "/" + name, out var b)) return null;
+        var ch = new IChain { Name = name, Handle = ++t.Counter, Implicit = true };
+        (ch.Hook, ch.Type, ch.Prio, ch.PrioText) = b;
+        t.Chains.Add(ch);
+        return ch;
+    }
 
     internal static readonly Dictionary<string, (string Hook, string Type, int Prio, string PrioText)> BaseChains4 = new()
     {
@@ -199,7 +218,7 @@ public static partial class IptablesRestore
             pending.Add((r, chainName, args.GetRange(a0 + 2, args.Count - a0 - 2), cur));
             try { Translate(r, args.GetRange(a0 + 2, args.Count - a0 - 2), ipv6, cur.Name, counters, opt, E); }
             catch (IptablesParseException ex) { r.Error = ex.Message; r.ErrorToken = ex.Token; }
-            var chain = cur.Chains.Find(c => c.Name == chainName) ?? throw E(chainName, $"chain '{chainName}' does not exist");
+            var chain = cur.Chains.Find(c => c.Name == chainName) ?? ImplicitBuiltIn(cur, chainName) ?? throw E(chainName, $"chain '{chainName}' does not exist");
             chain.Rules.Add(r);
         }
         if (cur is not null) throw new IptablesParseException(file, Array.FindLastIndex(lines, l => l.Trim().Length > 0) + 1, "COMMIT", $"table '{cur.Name}' has no COMMIT");

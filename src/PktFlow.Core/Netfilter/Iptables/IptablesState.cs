@@ -43,7 +43,12 @@ public sealed class IptablesState
         {
             foreach (var r in t.Chains.SelectMany(c => c.Rules)) { r.Line += firstLine - 1; r.File = file; }
             var old = _tables.Find(x => x.Name == t.Name);
-            if (old is null) { _tables.Add(t); continue; }
+            if (old is null)
+            {
+                foreach (var c in t.Chains) Register(c);
+                _tables.Add(t);
+                continue;
+            }
             _notes.Add($"{file}:{firstLine}: {Command}-restore{(noflush ? " --noflush" : "")} on table {t.Name} after earlier commands: rule handles are the model's estimate");
             if (!noflush) old.Chains.Clear();
             foreach (var c in t.Chains)
@@ -51,10 +56,13 @@ public sealed class IptablesState
                 var into = old.Chains.Find(x => x.Name == c.Name);
                 if (into is null)
                 {
+                    // without --noflush iptables-nft-restore deletes the table and adds it again: every base chain
+                    // is registered anew (after an nft chain of equal priority registered meanwhile; 6.18)
                     into = new IptablesRestore.IChain { Name = c.Name, Handle = ++old.Counter, Hook = c.Hook, Type = c.Type, Prio = c.Prio, PrioText = c.PrioText };
+                    Register(into);
                     old.Chains.Add(into);
                 }
-                into.PolicyDrop = c.PolicyDrop;
+                if (!c.Implicit) into.PolicyDrop = c.PolicyDrop; // a chain only a rule named keeps its policy
             }
             foreach (var c in t.Chains)
                 foreach (var r in c.Rules)
@@ -141,7 +149,9 @@ public sealed class IptablesState
             case "-X" or "--delete-chain":
             {
                 if (t is null) { if (chainName.Length > 0) throw E(chainName, $"chain '{chainName}' does not exist"); return; }
-                var doomed = t.Chains.Where(c => c.Hook is null && (chainName.Length == 0 || c.Name == chainName)).ToList();
+                // without a name iptables-nft 1.8.9 also deletes the built-in chains that are empty with policy
+                // ACCEPT (their hooks go; a later command registers them anew); checked on 6.18
+                var doomed = t.Chains.Where(c => chainName.Length == 0 ? c.Hook is null || c.Rules.Count == 0 && !c.PolicyDrop : c.Hook is null && c.Name == chainName).ToList();
                 if (chainName.Length > 0 && doomed.Count == 0) throw E(chainName, $"chain '{chainName}' does not exist or is built in");
                 foreach (var c in doomed)
                 {
@@ -203,8 +213,15 @@ public sealed class IptablesState
         return t;
     }
 
+    /// <summary>A built-in chain's hook is registered now (chains of iptables-nft 1.8.9 appear one by one, when a
+    /// command first names them, not with their table).</summary>
+    private void Register(IptablesRestore.IChain c)
+    {
+        if (c.Hook is not null) c.Registration = _options.NextRegistration?.Invoke() ?? 0;
+    }
+
     // a built-in chain exists once a command names it (iptables-nft creates it on demand)
-    private static IptablesRestore.IChain Chain(IptablesRestore.ITable t, string name, bool builtInOnly, Func<string, string, IptablesParseException> E)
+    private IptablesRestore.IChain Chain(IptablesRestore.ITable t, string name, bool builtInOnly, Func<string, string, IptablesParseException> E)
     {
         var c = t.Chains.Find(x => x.Name == name);
         if (c is not null)
@@ -216,6 +233,7 @@ public sealed class IptablesState
             throw E(name, builtInOnly ? $"'{name}' is not a built-in chain of table {t.Name}" : $"chain '{name}' does not exist in table {t.Name} (create it with -N)");
         c = new IptablesRestore.IChain { Name = name, Handle = ++t.Counter };
         (c.Hook, c.Type, c.Prio, c.PrioText) = b;
+        Register(c);
         t.Chains.Add(c);
         return c;
     }

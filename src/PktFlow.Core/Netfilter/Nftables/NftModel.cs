@@ -75,6 +75,12 @@ public sealed class NftChain
     public string? Device { get; internal set; }
     /// <summary>Order in which the kernel registered this base chain's hook (load order).</summary>
     public int RegistrationOrder { get; internal set; }
+    /// <summary>The text line that registered it (the `type ... hook ...` line): tells which lab command of a
+    /// namespace's concatenated nft input it came from.</summary>
+    internal int RegistrationLine;
+    /// <summary>When, among all the lab's nft and iptables commands of its namespace, the command that registered
+    /// it ran; 0 when unknown (a ruleset loaded on its own). See <see cref="NftRuleset.OrderRegistrations"/>.</summary>
+    internal int LoadStamp;
     internal readonly List<NftRule> RuleList = new();
     public IReadOnlyList<NftRule> Rules => RuleList;
     public bool IsBase => Hook is not null;

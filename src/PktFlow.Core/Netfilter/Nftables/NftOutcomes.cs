@@ -15,7 +15,7 @@ internal static class NftOutcomes
     public const int MaxOutcomes = 256;
 
     public static IReadOnlyList<NftOutcome> Enumerate(NftRuleset rs, NftFamily family, NftHookPoint hook, INftPacket p, uint markBefore,
-        Func<NftChain, bool> include, NftState before, IReadOnlyList<NftRandomDecision> taken, uint priorityBefore = 0, byte[]? networkBefore = null)
+        NftChainFilter filter, NftState before, IReadOnlyList<NftRandomDecision> taken, uint priorityBefore = 0, byte[]? networkBefore = null)
     {
         var list = new List<NftOutcome>();
         var takenPath = taken.Select(d => d.Chosen).ToArray();
@@ -28,7 +28,7 @@ internal static class NftOutcomes
         {
             if (list.Count >= MaxOutcomes) return;
             var state = before.CloneForDryRun(prefix.ToArray());
-            var r = NftEvaluator.RunHook(rs, family, hook, new DryRunPacket(p, markBefore, priorityBefore, (networkBefore ?? p.Network.ToArray()).ToArray()), include, state);
+            var r = NftEvaluator.RunHook(rs, family, hook, new DryRunPacket(p, markBefore, priorityBefore, (networkBefore ?? p.Network.ToArray()).ToArray()), filter, state);
             if (r.Decisions.Count > prefix.Count)
             {
                 var d = r.Decisions[prefix.Count];

@@ -95,6 +95,7 @@ internal sealed partial class NftParser
             if (t.Is("add") || t.Is("create")) { _s.Next(); AddCommand(); continue; }
             if (t.Is("insert")) throw NftTokenStream.Error(t, "unsupported command 'insert'");
             if (t.Is("delete") && _s.Peek(1).Is("element")) { _s.Next(); _s.Next(); DeleteElements(); continue; }
+            if (t.Is("delete") && (_s.Peek(1).Is("table") || _s.Peek(1).Is("chain"))) { _s.Next(); DeleteCommand(); continue; }
             if (t.Is("flush"))
             {
                 _s.Next(); var w = _s.Next();
@@ -303,7 +304,8 @@ internal sealed partial class NftParser
                 _s.Expect("priority");
                 ch.Priority = ParsePriority(fam);
                 if (_s.Accept("device")) ch.Device = _s.Next().Text;
-                ch.RegistrationOrder = ++_registration;
+                // declaring an existing base chain again updates it: its hook stays where it was registered
+                if (ch.RegistrationOrder == 0) (ch.RegistrationOrder, ch.RegistrationLine) = (++_registration, ty.Line);
                 _s.ExpectSeparator();
                 continue;
             }

@@ -73,6 +73,20 @@ public sealed class NftRuleset
         return new NftRuleset(tables);
     }
 
+    /// <summary>
+    /// Numbers the base chains' registrations across the parts of a lab's namespace in the order its
+    /// commands ran (<see cref="NftChain.LoadStamp"/>, then the order within one command): nft files and
+    /// commands, iptables-restore and iptables commands interleave as the lab ran them, so ties of equal
+    /// priority, and with the nat core, come out as nf_hook_entries_grow ordered them.
+    /// </summary>
+    internal void OrderRegistrations()
+    {
+        var chains = _tables.SelectMany(t => t.Chains).Where(c => c.RegistrationOrder > 0)
+            .OrderBy(c => c.LoadStamp).ThenBy(c => c.RegistrationOrder).ToList();
+        for (int i = 0; i < chains.Count; i++) chains[i].RegistrationOrder = i + 1;
+        _baseChains.Clear();
+    }
+
     public NftTable? FindTable(NftFamily family, string name) => _tables.Find(t => t.Family == family && t.Name == name);
 
     private bool? _hasRandom;
@@ -147,10 +161,10 @@ public static class NftEvaluator
 {
     private const int MaxJumpDepth = 16; // NFT_JUMP_STACK_SIZE
 
-    /// <param name="include">Which base chains run (the nat hook skips nat chains for packets of a known connection).</param>
+    /// <param name="filter">Which base chains run (nf_hook_slow's cuts around conntrack and the nat core; default: all).</param>
     /// <param name="state">The namespace's stateful memory for this replay (counters, limits, quotas, sets, random
     /// draws); null: a fresh one, as if the ruleset had just been loaded.</param>
-    public static NftHookResult RunHook(NftRuleset rs, NftFamily packetFamily, NftHookPoint hook, INftPacket p, Func<NftChain, bool>? include = null, NftState? state = null)
+    public static NftHookResult RunHook(NftRuleset rs, NftFamily packetFamily, NftHookPoint hook, INftPacket p, NftChainFilter filter = default, NftState? state = null)
     {
         var runs = new List<NftChainRun>();
         state ??= new NftState(0, "");
@@ -163,7 +177,7 @@ public static class NftEvaluator
         for (int k = 0; k < chains.Count; k++)
         {
             var chain = chains[k];
-            if (include is not null && !include(chain)) continue;
+            if (!filter.Includes(chain)) continue;
             var v = RunBaseChain(chain, ctx, runs, ref unsupported);
             if (v == NftVerdict.Drop) { verdict = "drop"; break; }
             if (v == NftVerdict.Queue) { verdict = "queue"; break; }

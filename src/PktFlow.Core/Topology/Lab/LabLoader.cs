@@ -312,7 +312,8 @@ public sealed partial class LabLoader
         if (args[0] is "list" or "monitor" or "describe") return; // reads, changes nothing
         // One command on the command line, e.g. nft add rule inet filter input tcp dport 22 accept
         if (json && args.Count == 1 && Netfilter.Nftables.NftRuleset.LooksLikeJson(args[0])) { _namespaces[ns].AddNftSource(Source(args[0], _file, _cmd.Line)); return; }
-        _namespaces[ns].AddNftSource(new NftSource(string.Join(' ', args.Select(a => a.Contains(' ') && !a.StartsWith('{') ? $"\"{a}\"" : a)), _file, _cmd.Line));
+        // nft joins its arguments with spaces: one quoted argument is the whole command line ('add table t; add chain ...')
+        _namespaces[ns].AddNftSource(new NftSource(args.Count == 1 ? args[0] : string.Join(' ', args.Select(a => a.Contains(' ') && !a.StartsWith('{') ? $"\"{a}\"" : a)), _file, _cmd.Line));
     }
 
     /// <summary>iptables-restore with a here-document or a file: translated as iptables-nft does and evaluated.</summary>

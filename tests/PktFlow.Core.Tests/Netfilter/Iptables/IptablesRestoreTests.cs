@@ -229,7 +229,8 @@ COMMIT
     [InlineData("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m foo -j ACCEPT\nCOMMIT\n", 3, "unknown match 'foo'")]
     [InlineData("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j NOPE\nCOMMIT\n", 3, "unknown target or chain 'NOPE'")]
     [InlineData("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT --dport 22 -j ACCEPT\nCOMMIT\n", 3, "option '--dport' needs -p tcp")]
-    [InlineData("*filter\n:INPUT ACCEPT [0:0]\n-A OUTPUT -j ACCEPT\nCOMMIT\n", 3, "chain 'OUTPUT' does not exist")]
+    [InlineData("*filter\n:INPUT ACCEPT [0:0]\n-A FOO -j ACCEPT\nCOMMIT\n", 3, "chain 'FOO' does not exist")]
+    [InlineData("*raw\n-A INPUT -j ACCEPT\nCOMMIT\n", 2, "chain 'INPUT' does not exist")] // raw has no INPUT
     [InlineData("*filter\n:INPUT ACCEPT [0:0]\n\n-A INPUT -s 300.1.1.1 -j ACCEPT\nCOMMIT\n", 4, "host/network '300.1.1.1' not found")]
     [InlineData("*filter\n:INPUT ACCEPT [0:0]\n", 2, "has no COMMIT")]
     [InlineData("*bogus\nCOMMIT\n", 1, "unknown table 'bogus'")]
@@ -240,6 +241,18 @@ COMMIT
         Assert.StartsWith($"rules.v4:{line}: ", ex.Message);
         Assert.Contains(msg, ex.Message);
     }
+
+    [Fact]
+    public void ABuiltInChainARuleNamesWithoutDeclaringItIsMadeWithPolicyAccept()
+    {
+        // iptables-nft-restore 1.8.9 on 6.18: "*filter / -A INPUT ... / COMMIT" makes the chain INPUT
+        var rs = IptablesRestore.Load("*filter\n-A OUTPUT -p tcp -j DROP\nCOMMIT\n", "rules.v4", false);
+        var output = rs.FindTable(NftFamily.Ip, "filter")!.FindChain("OUTPUT")!;
+        Assert.Equal((NftHookPoint?)NftHookPoint.Output, output.Hook);
+        Assert.False(output.PolicyDrop);
+        Assert.Single(output.Rules);
+    }
+
     [Theory]
     [InlineData("DNAT", "dnat", "accept")]
     [InlineData("DNAT", "", "drop")]

@@ -204,7 +204,7 @@ public class NftPerKeyStateTests
         var p = Udp("10.1.0.2", 1, 7000);
         var before = st.CloneForDryRun(Array.Empty<int>());
         var seeded = NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Prerouting, p, state: st);
-        var outcomes = NftOutcomes.Enumerate(rs, NftFamily.Ip, NftHookPoint.Prerouting, p, 0, _ => true, before, seeded.Decisions);
+        var outcomes = NftOutcomes.Enumerate(rs, NftFamily.Ip, NftHookPoint.Prerouting, p, 0, NftChainFilter.All, before, seeded.Decisions);
         Assert.Equal(new[] { "10.2.0.2", "10.3.0.2" }, outcomes.Select(o => o.Result.Nat!.Address));
         Assert.All(outcomes, o => Assert.Equal(0.5, o.Probability, 9));
         Assert.Equal(seeded.Nat!.Address, Assert.Single(outcomes, o => o.Taken).Result.Nat!.Address);

@@ -184,7 +184,7 @@ public class NftStateTests
         var p = FakeNftPacket.Tcp4("1.1.1.1", "10.96.0.10", 40000, 80);
         var before = st.CloneForDryRun(Array.Empty<int>());
         var seeded = NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Prerouting, p, state: st);
-        var outcomes = NftOutcomes.Enumerate(rs, NftFamily.Ip, NftHookPoint.Prerouting, p, 0, _ => true, before, seeded.Decisions);
+        var outcomes = NftOutcomes.Enumerate(rs, NftFamily.Ip, NftHookPoint.Prerouting, p, 0, NftChainFilter.All, before, seeded.Decisions);
         Assert.Equal(3, outcomes.Count);
         Assert.Equal(1.0, outcomes.Sum(o => o.Probability), 9);
         Assert.All(outcomes, o => Assert.Equal(1 / 3.0, o.Probability, 6));
@@ -207,7 +207,7 @@ public class NftStateTests
         var st = new NftState(9, "h");
         var before = st.CloneForDryRun(Array.Empty<int>());
         var seeded = NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Input, Udp(1), state: st);
-        var o = NftOutcomes.Enumerate(rs, NftFamily.Ip, NftHookPoint.Input, Udp(1), 0, _ => true, before, seeded.Decisions);
+        var o = NftOutcomes.Enumerate(rs, NftFamily.Ip, NftHookPoint.Input, Udp(1), 0, NftChainFilter.All, before, seeded.Decisions);
         Assert.Equal(p, o.Single(x => x.Result.Verdict == "drop").Probability, 15);
         Assert.Throws<NftParseException>(() => Rules("meta random & 5 < 2 drop"));
     }
@@ -219,7 +219,7 @@ public class NftStateTests
         var st = new NftState(1, "h");
         var before = st.CloneForDryRun(Array.Empty<int>());
         var seeded = NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Input, Udp(1), state: st);
-        var outcomes = NftOutcomes.Enumerate(rs, NftFamily.Ip, NftHookPoint.Input, Udp(1), 0, _ => true, before, seeded.Decisions);
+        var outcomes = NftOutcomes.Enumerate(rs, NftFamily.Ip, NftHookPoint.Input, Udp(1), 0, NftChainFilter.All, before, seeded.Decisions);
         Assert.Equal(3, outcomes.Count);
         Assert.Equal(1.0, outcomes.Sum(o => o.Probability), 12);
         Assert.Equal(new[] { "drop", "accept", "accept" }, outcomes.Select(o => o.Result.Verdict));

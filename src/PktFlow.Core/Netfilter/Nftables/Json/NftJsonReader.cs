@@ -215,7 +215,7 @@ internal sealed partial class NftParser
         // nft 1.0.6 leaves "dev" out of `nft -j list` for netdev chains: without it the chain's device is unknown.
         if (ch.Device is null && (tb.Family == NftFamily.Netdev || ch.Hook is NftHookPoint.Ingress or NftHookPoint.Egress))
             throw JErr(p, "dev", $"{ch.Hook.ToString()!.ToLowerInvariant()} chain '{name}' has no 'dev' (nft 1.0.6 omits it from `nft -j list`): its device is unknown; load `nft list ruleset` text instead");
-        ch.RegistrationOrder = ++_registration;
+        if (ch.RegistrationOrder == 0) ch.RegistrationOrder = ++_registration; // an existing base chain keeps its place
     }
 
     private void JsonRule(JsonElement o, string p)

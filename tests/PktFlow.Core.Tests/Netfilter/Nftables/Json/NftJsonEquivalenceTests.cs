@@ -94,8 +94,15 @@ public class NftJsonEquivalenceTests(ITestOutputHelper output)
             var diff = expected.Zip(actual).Where(x => x.First != x.Second).Select(x => $"text: {x.First}\njson: {x.Second}").FirstOrDefault()
                 ?? (expected.Count == actual.Count ? null : $"text: {string.Join("\n", expected.Skip(actual.Count))}\njson: {string.Join("\n", actual.Skip(expected.Count))}");
             Assert.True(diff is null, $"{scenario}/{ns}: the JSON model differs from the text model\n{diff}");
-            var others = swapped.Namespace(ns)!.Nft!.Except(fromJson);
-            swapped.Namespace(ns)!.Nft = others.Tables.Count == 0 ? fromJson : NftRuleset.Combine(new[] { fromJson, others });
+            var lab = swapped.Namespace(ns)!.Nft!;
+            var others = lab.Except(fromJson);
+            // each chain keeps the place among the lab's commands its text twin had (ties of equal priority)
+            foreach (var t in fromJson.Tables)
+                foreach (var c in t.Chains)
+                    if (lab.FindTable(t.Family, t.Name)?.FindChain(c.Name) is { } twin) c.LoadStamp = twin.LoadStamp;
+            var combined = others.Tables.Count == 0 ? fromJson : NftRuleset.Combine(new[] { fromJson, others });
+            combined.OrderRegistrations();
+            swapped.Namespace(ns)!.Nft = combined;
             compared++;
         }
         if (compared == 0) return;
