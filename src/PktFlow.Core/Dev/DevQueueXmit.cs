@@ -145,6 +145,15 @@ public static class DevQueueXmit
             t.Unsupported(skb, $"more than {MaxHops} device crossings: a loop between namespaces?");
             return;
         }
+        if (!peer.IsUp)
+        {
+            // Only generic_xdp_tx gets here with the peer down (a stack packet met the noop qdisc of a
+            // device without carrier): ____dev_forward_skb's is_skb_forwardable refuses it, plain
+            // kfree_skb (recorded on 6.18 by hand: a generic XDP bpf_redirect into such a veth).
+            t.Drop(skb, "VethXmit", "__dev_forward_skb2", "NOT_SPECIFIED",
+                $"{dev.Name} -> {peerNs.Name}/{peer.Name}, which is down: is_skb_forwardable refuses it ({dev.Name}'s tx dropped, {peer.Name}'s rx dropped)");
+            return;
+        }
         t.Stage(skb, "VethXmit", "veth_xmit", Verdict.Pass, $"{dev.Name} -> {peerNs.Name}/{peer.Name}");
         if (peerNs != skb.Netns) skb.Mark = 0; // skb_scrub_packet(skb, xnet)
         skb.Priority = 0; // __dev_forward_skb2, even within one namespace

@@ -90,6 +90,21 @@ public class VethNativeXdpTests
     }
 
     [Fact]
+    public void AGenericRedirectIntoAVethWhosePeerIsDownIsFreedByDevForwardSkb()
+    {
+        // xdp_redirect.c sends UDP to 7777 to ifindex 3 (eth1): up, so xdp_ok_fwd_dev lets it through,
+        // but its peer is down; checked on 6.18 by hand: kfree_skb at __dev_forward_skb2, reason 2
+        var redirect = Path.Combine(RepoPaths.Root, "tests", "scenarios", "xdp-redirect-veth", "xdp_redirect.o");
+        var lab = Lab("xdp").Replace($"xdp obj {Obj}", $"xdpgeneric obj {redirect}");
+        var t = Send(lab, 7777);
+        Assert.Equal(Fate.Dropped, t.Fate);
+        Assert.Equal("NOT_SPECIFIED", t.Reason);
+        Assert.Equal("__dev_forward_skb2", t.Path[^1].Function);
+        Assert.Contains("dark/eth0, which is down", t.Path[^1].Detail);
+        Assert.Contains(t.Path, e => e.Function == "generic_xdp_tx");
+    }
+
+    [Fact]
     public void EveryFrameOfTheScenarioAgreesWithTheKernel()
     {
         var j = ScenarioJudge.Judge(Dir);
