@@ -78,8 +78,22 @@ public static class DevQueueXmit
             t.Drop(skb, "DevQueueXmit", "__dev_queue_xmit", "DEV_READY", $"{dev.Name} is down");
             return;
         }
+        if (NoCarrier(skb, dev) is { } why)
+        {
+            // linkwatch's dev_deactivate gave the device the noop qdisc, whose enqueue drops (tx_dropped)
+            t.Drop(skb, "DevQueueXmit", "__dev_queue_xmit", "QDISC_DROP", $"{dev.Name} has no carrier ({why}): noop qdisc, before the taps");
+            return;
+        }
         skb.Engine.NoteCrossing(skb, outbound: true); // dev_queue_xmit_nit: the taps see it leave (a bridge device too)
         StartXmit(skb, t, fate, fromXdp: false);
+    }
+
+    /// <summary>A veth has carrier only while its peer is up (veth_open/veth_close); null when it has.</summary>
+    private static string? NoCarrier(SkBuff skb, NetDevice dev)
+    {
+        if (dev.Kind != DeviceKind.Veth || dev.Peer is null) return null;
+        var peerNs = skb.Engine.Topology.Namespace(dev.PeerNamespace ?? skb.Netns.Name);
+        return peerNs?.Device(dev.Peer) is { IsUp: false } peer ? $"its peer {peerNs.Name}/{peer.Name} is down" : null;
     }
 
     /// <summary>
@@ -129,6 +143,15 @@ public static class DevQueueXmit
         if (++skb.Hops > MaxHops)
         {
             t.Unsupported(skb, $"more than {MaxHops} device crossings: a loop between namespaces?");
+            return;
+        }
+        if (!peer.IsUp)
+        {
+            // Only generic_xdp_tx gets here with the peer down (a stack packet met the noop qdisc of a
+            // device without carrier): ____dev_forward_skb's is_skb_forwardable refuses it, plain
+            // kfree_skb (recorded on 6.18 by hand: a generic XDP bpf_redirect into such a veth).
+            t.Drop(skb, "VethXmit", "__dev_forward_skb2", "NOT_SPECIFIED",
+                $"{dev.Name} -> {peerNs.Name}/{peer.Name}, which is down: is_skb_forwardable refuses it ({dev.Name}'s tx dropped, {peer.Name}'s rx dropped)");
             return;
         }
         t.Stage(skb, "VethXmit", "veth_xmit", Verdict.Pass, $"{dev.Name} -> {peerNs.Name}/{peer.Name}");

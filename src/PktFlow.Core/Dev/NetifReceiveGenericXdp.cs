@@ -20,8 +20,16 @@ public static class NetifReceiveGenericXdp
 
     /// <summary>Runs the program; true when the packet goes on (XDP_PASS).</summary>
     [KernelSymbol("netif_receive_generic_xdp", "net/core/dev.c")]
-    public static bool Run(SkBuff skb, TraceBuilder t)
+    public static bool Run(SkBuff skb, TraceBuilder t) => RunAt(skb, t, "netif_receive_generic_xdp");
+
+    /// <summary>
+    /// The program's run and its verdict, named after the function that runs it: here, or
+    /// veth_xdp_rcv_skb for native XDP on a veth, which frees a dropped or aborted frame as
+    /// do_xdp_generic does (kfree_skb, NOT_SPECIFIED) but sends XDP_TX and XDP_REDIRECT as xdp_frames.
+    /// </summary>
+    internal static bool RunAt(SkBuff skb, TraceBuilder t, string function)
     {
+        bool native = function != "netif_receive_generic_xdp";
         var xdp = skb.Dev.Xdp!;
         if (skb.MacHeader != 0) { t.Unsupported(skb, "XDP on a frame without an Ethernet header"); return false; }
         var state = skb.State.Bpf;
@@ -47,28 +55,30 @@ public static class NetifReceiveGenericXdp
         {
             case XdpAction.Pass:
                 if (changed) TakeBack(skb, frame);
-                t.Stage(skb, "Xdp", "netif_receive_generic_xdp", Verdict.Pass, $"{prog}: XDP_PASS{edit}{notes}");
+                t.Stage(skb, "Xdp", function, Verdict.Pass, $"{prog}: XDP_PASS{edit}{notes}");
                 return true;
             case XdpAction.Drop:
-                t.Drop(skb, "Xdp", "netif_receive_generic_xdp", DropReason, $"{prog}: XDP_DROP{notes}");
+                t.Drop(skb, "Xdp", function, DropReason, $"{prog}: XDP_DROP{notes}");
                 return false;
             case XdpAction.Aborted:
-                t.Drop(skb, "Xdp", "netif_receive_generic_xdp", DropReason, $"{prog}: XDP_ABORTED (trace_xdp_exception){notes}");
+                t.Drop(skb, "Xdp", function, DropReason, $"{prog}: XDP_ABORTED (trace_xdp_exception){notes}");
                 return false;
             case XdpAction.Tx:
                 // do_xdp_generic: the receive path ends here (it returns XDP_DROP without freeing the skb)
-                t.Stage(skb, "Xdp", "netif_receive_generic_xdp", Verdict.Stolen, $"{prog}: XDP_TX{edit}{notes}");
+                t.Stage(skb, "Xdp", function, Verdict.Stolen, $"{prog}: XDP_TX{edit}{notes}");
                 PushBack(skb, frame);
-                GenericXdpTx.Xmit(skb, t, $"XDP_TX back out of {skb.Dev.Name}");
+                if (native) VethXdpRcvSkb.XdpTx(skb, t);
+                else GenericXdpTx.Xmit(skb, t, $"XDP_TX back out of {skb.Dev.Name}");
                 return false;
             case XdpAction.Redirect:
-                t.Stage(skb, "Xdp", "netif_receive_generic_xdp", Verdict.Stolen, $"{prog}: XDP_REDIRECT{edit}{notes}");
+                t.Stage(skb, "Xdp", function, Verdict.Stolen, $"{prog}: XDP_REDIRECT{edit}{notes}");
+                if (native) { t.Unsupported(skb, $"{prog}: XDP_REDIRECT from native XDP on a veth (xdp_do_redirect, ndo_xdp_xmit) is not modelled"); return false; }
                 PushBack(skb, frame);
                 XdpDoGenericRedirect.Redirect(skb, t, rt.Xdp);
                 return false;
             default:
                 // bpf_warn_invalid_xdp_action, then the frame is dropped as for XDP_ABORTED
-                t.Drop(skb, "Xdp", "netif_receive_generic_xdp", DropReason, $"{prog}: invalid XDP action {res.R0}{notes}");
+                t.Drop(skb, "Xdp", function, DropReason, $"{prog}: invalid XDP action {res.R0}{notes}");
                 return false;
         }
     }

@@ -79,7 +79,7 @@ public static class NetifReceiveSkb
             t.Drop(skb, "NetifReceiveSkb", "__netif_receive_skb_core", "DEV_READY", $"{skb.Dev.Name} is down: nothing is received");
             return;
         }
-        if (skb.Dev.Xdp is not null && !NetifReceiveGenericXdp.Run(skb, t)) return;
+        if (skb.Dev.Xdp is { } xdp && !(xdp.RunsNative(skb.Dev) ? VethXdpRcvSkb.Run(skb, t) : NetifReceiveGenericXdp.Run(skb, t))) return;
         t.NotModelledConstant(skb, "Gro", "napi_gro_receive", "GRO is not modelled yet: each captured frame is one skb");
         skb.Engine.NoteCrossing(skb, outbound: false); // the taps (ptype_all) see it arrive
         if (!Tc.SchHandle.Ingress(skb, t)) return;

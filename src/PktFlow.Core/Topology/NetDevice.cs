@@ -116,7 +116,12 @@ public enum AddressScope : byte { Global = 0, Site = 200, Link = 253, Host = 254
 
 /// <summary>
 /// An XDP program on a device: the program, the mode the lab asked for (xdp, xdpgeneric, xdpdrv) and
-/// the lab line. The model runs every mode where generic XDP runs (netif_receive_generic_xdp): for
-/// the virtual devices of a lab (veth) native XDP sees the same frames at nearly the same place.
+/// the lab line. On a veth `xdp` (no mode) and `xdpdrv` attach in native mode (veth_xdp_rcv_skb, in
+/// the NAPI poll the peer's veth_xmit schedules); `xdpgeneric`, and every mode on the other devices
+/// of a lab, run as generic XDP (netif_receive_generic_xdp).
 /// </summary>
-public sealed record XdpAttachment(Bpf.BpfProgram Program, string Mode, string Source);
+public sealed record XdpAttachment(Bpf.BpfProgram Program, string Mode, string Source)
+{
+    /// <summary>Whether the program runs in the veth driver (native mode) rather than as generic XDP.</summary>
+    public bool RunsNative(NetDevice dev) => dev.Kind == DeviceKind.Veth && Mode is "xdp" or "xdpdrv";
+}

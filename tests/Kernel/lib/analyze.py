@@ -35,6 +35,7 @@ How a frame of wire.pcap is followed (the schema is in tests/scenarios/README.md
 """
 import argparse
 import copy
+import errno
 import datetime
 import json
 import os
@@ -964,9 +965,14 @@ def bind_drops(ns, drops, visits):
     return left
 
 
+# where an XDP program's XDP_DROP/XDP_ABORTED is freed: generic XDP, native XDP on a veth
+XDP_FREES = ("do_xdp_generic", "veth_xdp_rcv_skb")
+
+
 def link_xdp_drops(nss, copies_by_ns, visits_by_ns):
     """Generic XDP runs before the taps and the trace tables: a frame its program dropped has no copy
-    on the receiving device and no trace there, only its drop at do_xdp_generic. A copy sent on a veth
+    on the receiving device and no trace there, only its drop at do_xdp_generic (veth_xdp_rcv_skb for
+    native XDP on a veth, which runs before the taps too). A copy sent on a veth
     that no copy on the peer explains, followed within a second by such a drop of the same bytes in
     the peer's namespace, reached the peer and was dropped there: the drop makes the visit it leads to."""
     for ns in nss.values():
@@ -978,7 +984,7 @@ def link_xdp_drops(nss, copies_by_ns, visits_by_ns):
                 if not tx.out or tx.dev != dev.name or tx.link is not None:
                     continue
                 d = next((d for d in getattr(peer, "unattributed_drops", [])
-                          if d["location"] == "do_xdp_generic" and 0 <= d["t"] - tx.t <= 1_000_000_000
+                          if d["location"] in XDP_FREES and 0 <= d["t"] - tx.t <= 1_000_000_000
                           and drop_matches(d, tx.l3[:60], b"")), None)
                 if d is None:
                     continue
@@ -994,6 +1000,50 @@ def link_xdp_drops(nss, copies_by_ns, visits_by_ns):
                 visits_by_ns[peer.name].append(v)
                 copies_by_ns[peer.name].append(rx)
                 peer.unattributed_drops.remove(d)
+
+
+def load_xdp_bulk_drops(path):
+    """drops.bt's XBULK lines (xdp:xdp_bulk_tx with drops): {"t", "ifindex", "sent", "drops", "err"}."""
+    events = []
+    if not os.path.exists(path):
+        return events
+    for line in open(path):
+        p = line.split()
+        if len(p) == 6 and p[0] == "XBULK":
+            events.append({"t": int(p[1]), "ifindex": int(p[2]), "sent": int(p[3]), "drops": int(p[4]), "err": int(p[5])})
+    return events
+
+
+def link_xdp_bulk_drops(nss, copies_by_ns, visits_by_ns, events):
+    """Native XDP on a veth sends an XDP_TX frame back to the peer as an xdp_frame; when the peer has
+    no NAPI veth_xdp_xmit refuses it and the frame is returned with no skb free, no copy and no trace,
+    only an xdp:xdp_bulk_tx event with drops (XBULK; it names the device by ifindex alone). The copy
+    the peer sent last, within a second before, that nothing else explains, reached the device and
+    ended there: Dropped, reason "xdp_bulk_tx -E..." (the error the event carries)."""
+    for e in sorted(events, key=lambda e: e["t"]):
+        for ns in nss.values():
+            dev = ns.devs.get(e["ifindex"])
+            if dev is None or not dev.peer or dev.peer[0] not in nss:
+                continue
+            pns, pdev = dev.peer
+            tx = max((c for c in copies_by_ns[pns] if c.out and c.dev == pdev and c.link is None
+                      and 0 <= e["t"] - c.t <= 1_000_000_000), key=lambda c: c.t, default=None)
+            if tx is None:
+                continue
+            err = errno.errorcode.get(-e["err"], str(e["err"])) if e["err"] < 0 else str(e["err"])
+            rx = copy.copy(tx)
+            rx.ns, rx.out, rx.dev, rx.ifindex, rx.wire = ns, False, dev.name, dev.ifindex, None
+            rx.link, tx.link = tx, rx
+            j = Journey(ns)
+            j.rx = [rx]
+            rx.journey = j
+            v = Visit(ns, [j])
+            j.group = v
+            v.drops.append({"kind": "DROP", "t": e["t"], "inum": 0, "ifindex": dev.ifindex, "reason": f"xdp_bulk_tx -{err}",
+                            "location": "veth_xdp_xmit", "protocol": 0, "len": len(tx.l3), "nh": tx.l3[:64], "ns": ns.name})
+            visits_by_ns[ns.name].append(v)
+            copies_by_ns[ns.name].append(rx)
+            break
 
 
 def load_xdp_events(path, inums):
@@ -1330,6 +1380,7 @@ def main():
                         break
 
     link_xdp_drops(nss, copies_by_ns, visits_by_ns)
+    link_xdp_bulk_drops(nss, copies_by_ns, visits_by_ns, load_xdp_bulk_drops(os.path.join(W, "drops.txt")))
     link_xdp_transmits(nss, copies_by_ns, visits_by_ns, load_xdp_events(os.path.join(W, "drops.txt"), inums))
 
     # the wire

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Checks of how analyze.py follows a frame generic XDP sent back or redirected (no root needed):
+"""Checks of how analyze.py follows a frame generic XDP sent back or redirected, or native XDP on a
+veth failed to send back (no root needed):
 python3 test_analyze_xdp.py"""
 import os
 import sys
@@ -62,4 +63,27 @@ v, _, _ = run(echo, reflected, tx_t=80_000_000)
 cases.append(("an XTX more than 50 ms after its XRX is not the same frame", v, None))
 v, _, _ = run(echo, reflected, seen=echo)
 cases.append(("a received copy with other bytes than the XTX frame is not it", v, None))
+
+
+def bulk(err=-6, t=3_000_000, ifindex=2):
+    """client/eth0 sends at 0 (and something else at -2 s); native XDP on host/eth0 sends it back with
+    XDP_TX and veth_xdp_xmit refuses it: an XBULK event on host's ifindex 2 at t."""
+    client = NS("client", [D("eth0", 2, ("host", "eth0"))])
+    host = NS("host", [D("eth0", 2, ("client", "eth0"))])
+    nss = {"client": client, "host": host}
+    old, sent = C(client, "eth0", True, -2_000_000_000, echo), C(client, "eth0", True, 0, echo)
+    copies = {"client": [old, sent], "host": []}
+    visits = {"client": [], "host": []}
+    analyze.link_xdp_bulk_drops(nss, copies, visits, [{"t": t, "ifindex": ifindex, "sent": 0, "drops": 1, "err": err}])
+    return (visits["host"][0] if visits["host"] else None), sent, old
+
+
+v, sent, old = bulk()
+cases.append(("native XDP_TX refused: the last copy the peer sent ends Dropped in the host",
+              (sent.link is (v and v.rx[0]), old.link, v and analyze.describe_visit(v)["fate"], v and analyze.describe_visit(v).get("reason")),
+              (True, None, "Dropped", "xdp_bulk_tx -ENXIO")))
+v, _, _ = bulk(t=1_500_000_000)
+cases.append(("an XBULK more than a second after the copy is not its frame", v, None))
+v, _, _ = bulk(ifindex=3)
+cases.append(("an XBULK of another device is not its frame", v, None))
 checks.run(cases)
