@@ -3,13 +3,18 @@ using PktFlow.Datapath;
 
 namespace PktFlow.Tc;
 
-/// <summary>What one cls_bpf program run gave: the TC_ACT_* code, the text, a bpf_redirect target, or an error that ended the trace.</summary>
-public readonly record struct ClsBpfRun(TcAct Result, string Text, SkbContext? Redirect, bool Ended);
+/// <summary>
+/// What one cls_bpf program run gave: in direct-action mode the TC_ACT_* verdict (Result), in classid
+/// mode the classid of the match (0: none); the text, a bpf_redirect target, or an error that ended the trace.
+/// </summary>
+public readonly record struct ClsBpfRun(TcAct Result, string Text, SkbContext? Redirect, bool Ended, uint ClassId = 0);
 
 /// <summary>
-/// cls_bpf in direct-action mode (`tc filter add ... bpf da obj FILE [sec NAME]`): the program's
-/// return code is the filter's verdict (cls_bpf_exec_opcode: OK, SHOT, STOLEN, TRAP, REDIRECT and
-/// UNSPEC as they are, anything else, PIPE and RECLASSIFY too, becomes UNSPEC: the next filter).
+/// cls_bpf (`tc filter add ... bpf [da] obj FILE [sec NAME] [classid C]`). In direct-action mode the
+/// program's return code is the filter's verdict (cls_bpf_exec_opcode: OK, SHOT, STOLEN, TRAP,
+/// REDIRECT and UNSPEC as they are, anything else, PIPE and RECLASSIFY too, becomes UNSPEC: the next
+/// filter). Without da it is a classid: 0 is no match (the next filter), -1 the filter's own classid,
+/// anything else that classid, and on a match the filter's actions run (tcf_exts_exec; none: TC_ACT_OK).
 /// The program sees the packet from its Ethernet header in both directions.
 /// </summary>
 public sealed class ClsBpf : TcClassifier
@@ -17,11 +22,18 @@ public sealed class ClsBpf : TcClassifier
     public override string Kind => "bpf";
     public required BpfProgram Program { get; init; }
     public required string File { get; init; }
+    /// <summary>`da`: the return code is the verdict (exts_integrated); otherwise it is a classid.</summary>
+    public bool DirectAction { get; init; } = true;
+    /// <summary>The filter's classid (prog->res.classid) as a number: skb->tc_classid when the program starts, the result of -1.</summary>
+    public uint ClassIdValue { get; init; }
 
     /// <summary>Not used: tcf_classify runs <see cref="Run"/>, whose verdict is the program's.</summary>
     public override bool Match(SkBuff skb) => throw new InvalidOperationException("cls_bpf runs through ClsBpf.Run");
 
-    public override string ToString() => $"{Path.GetFileName(File)}:[{Program.Section}] direct-action";
+    public override string ToString() => $"{Path.GetFileName(File)}:[{Program.Section}]{(DirectAction ? " direct-action" : "")}";
+
+    /// <summary>A classid as tc prints it (MAJ:MIN in hex).</summary>
+    public static string ClassIdText(uint c) => $"{c >> 16:x}:{c & 0xFFFF:x}";
 
     [KernelSymbol("cls_bpf_classify", "net/sched/cls_bpf.c")]
     public ClsBpfRun Run(SkBuff skb, TraceBuilder t, TcDirection dir)
@@ -47,7 +59,7 @@ public sealed class ClsBpf : TcClassifier
         ctx.IngressIfindex = dir == TcDirection.Ingress ? skb.Dev.IfIndex : 0;
         ctx.QueueMapping = 0; // the model's devices have one queue
         ctx.TcIndex = skb.TcIndex;
-        ctx.TcClassid = 0;
+        ctx.TcClassid = ClassIdValue; // qdisc_skb_cb(skb)->tc_classid = prog->res.classid before the run
         ctx.NetworkOffset = skb.NetworkHeader - skb.MacHeader;
         if (skb.TcCb is { } cb) cb.CopyTo(ctx.Cb, 0); else Array.Clear(ctx.Cb);
         var vm = rt.Vm;
@@ -74,6 +86,13 @@ public sealed class ClsBpf : TcClassifier
         skb.TcIndex = ctx.TcIndex;
         if (skb.TcCb is not null || ctx.Cb.Any(x => x != 0)) ctx.Cb.CopyTo(skb.TcCb ??= new uint[5], 0);
         int code = (int)(uint)res.R0;
+        if (!DirectAction)
+        {
+            // cls_bpf_classify without exts_integrated: 0 no match, -1 the filter's res, else the classid itself
+            uint classid = code == -1 ? ClassIdValue : (uint)code;
+            string what = code switch { 0 => "0 (no match)", -1 => $"-1 (the filter's classid {ClassIdText(classid)})", _ => $"classid {ClassIdText(classid)}" };
+            return new(code == 0 ? TcAct.Unspec : TcAct.Ok, $"program returned {what}{edits}{notes}", null, false, classid);
+        }
         var act = code switch
         {
             (int)TcAct.Ok or (int)TcAct.Shot or (int)TcAct.Stolen or (int)TcAct.Trap or (int)TcAct.Redirect or (int)TcAct.Unspec => (TcAct)code,

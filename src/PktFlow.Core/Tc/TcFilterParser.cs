@@ -16,9 +16,9 @@ public sealed record TcFilterSpec(string Device, TcDirection Direction, int Pref
 /// <summary>
 /// The words of `tc filter add|replace ...` after the verb, as iproute2 6.1 reads them: dev, the
 /// parent (ingress / egress / ffff:fff2 / ffff:fff3 / ffff:), pref|prio, protocol, then the
-/// classifier (u32, flower, matchall, bpf in direct-action mode) and its actions. act_bpf, cls_bpf
-/// without da, chains other than 0, u32 hash tables and links, and actions other than gact,
-/// mirred, skbedit and vlan are refused.
+/// classifier (u32, flower, matchall, bpf in direct-action or classid mode) and its actions. Chains
+/// other than 0, u32 hash tables and links, and actions other than gact, mirred, skbedit, vlan and
+/// bpf are refused.
 /// </summary>
 public static class TcFilterParser
 {
@@ -71,8 +71,7 @@ public static class TcFilterParser
             "u32" => ParseU32(clsWords, protocol, actions.Count > 0),
             "flower" => ParseFlower(clsWords, protocol),
             "matchall" => ParseMatchall(clsWords),
-            "bpf" => actions.Count > 0 ? throw new TcParseException("unsupported: cls_bpf with actions (only direct-action programs are modelled)", "action")
-                : ParseBpf(clsWords, loadBpf ?? throw new TcParseException("cls_bpf: no object files can be read here", kindWord)),
+            "bpf" => ParseBpf(clsWords, actions.Count > 0, loadBpf ?? throw new TcParseException("cls_bpf: no object files can be read here", kindWord)),
             _ => throw new TcParseException($"classifier '{kindWord}' is not modelled (u32, flower and matchall are)", kindWord),
         };
         return new TcFilterSpec(dev, dir.Value, pref, protocol, cls, actions);
@@ -83,10 +82,13 @@ public static class TcFilterParser
 
     // --------------------------------------------------------------------------------------- bpf
 
-    /// <summary>cls_bpf: `[da|direct-action] obj FILE [sec|section NAME] [verbose] [skip_hw|skip_sw]`; iproute2's default section for tc is "classifier".</summary>
-    private static ClsBpf ParseBpf(List<string> w, Func<string, string, Bpf.BpfProgram> load)
+    /// <summary>
+    /// cls_bpf: `[da|direct-action] obj FILE [sec|section NAME] [classid|flowid C] [verbose] [skip_hw|skip_sw]`
+    /// then actions (classid mode only); iproute2's default section for tc is "classifier".
+    /// </summary>
+    private static ClsBpf ParseBpf(List<string> w, bool hasActions, Func<string, string, Bpf.BpfProgram> load)
     {
-        string? file = null; string section = "classifier"; bool da = false, skipSw = false;
+        string? file = null, classid = null; string section = "classifier"; bool da = false, skipSw = false;
         for (int i = 0; i < w.Count; i++)
         {
             switch (w[i])
@@ -98,14 +100,29 @@ public static class TcFilterParser
                 case "skip_sw": skipSw = true; break;
                 case "pinned" or "object-pinned" or "fd" or "bytecode" or "bytecode-file" or "bc":
                     throw new TcParseException($"unsupported: cls_bpf {w[i]} (the model reads object files: obj FILE)", w[i]);
-                case "classid" or "flowid" or "police" or "action":
-                    throw new TcParseException($"unsupported: cls_bpf {w[i]} (only direct-action programs are modelled)", w[i]);
+                case "classid" or "flowid": classid = Need(w, ++i, "classid"); break;
+                case "police": throw new TcParseException("unsupported: cls_bpf police (policers are not modelled)", w[i]);
                 default: throw new TcParseException($"bpf: unexpected '{w[i]}'", w[i]);
             }
         }
         if (file is null) throw new TcParseException("bpf: expected obj FILE", null);
-        if (!da) throw new TcParseException("unsupported: cls_bpf without da (direct-action): the classid result mode is not modelled", "bpf");
-        return new ClsBpf { Program = load(file, section), File = file, SkipSw = skipSw };
+        // the kernel keeps a direct-action filter's actions but never runs them (cls_bpf_classify returns the program's verdict first)
+        if (da && hasActions) throw new TcParseException("unsupported: cls_bpf da with actions (a direct-action program's verdict replaces them)", "action");
+        uint classidValue = classid is null ? 0 : ParseClassId(classid);
+        return new ClsBpf { Program = load(file, section), File = file, SkipSw = skipSw, DirectAction = da, ClassId = classid, ClassIdValue = classidValue };
+    }
+
+    /// <summary>get_tc_classid: MAJ:MIN in hex (either may be empty: 0), a bare hex number (the whole handle), root or none.</summary>
+    internal static uint ParseClassId(string s)
+    {
+        if (s == "root") return 0xFFFFFFFF;
+        if (s == "none") return 0;
+        int colon = s.IndexOf(':');
+        if (colon < 0) return Hex(s, 0xFFFFFFFF);
+        return Hex(s[..colon], 0xFFFF) << 16 | Hex(s[(colon + 1)..], 0xFFFF);
+
+        uint Hex(string h, uint max) => uint.TryParse(h.Length == 0 ? "0" : h, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var v) && v <= max
+            ? v : throw new TcParseException($"Illegal \"classid\": {s}", s);
     }
 
     // ---------------------------------------------------------------------------------- matchall

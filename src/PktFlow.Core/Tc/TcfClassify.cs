@@ -36,18 +36,24 @@ public static class TcfClassify
             foreach (var f in filters)
             {
                 if (f.Protocol != TcFilter.ProtocolAll && f.Protocol != proto) continue;
+                string? bpfText = null;
                 if (f.Classifier is ClsBpf bpf)
                 {
                     if (bpf.SkipSw) continue;
                     var run = bpf.Run(skb, t, dir);
                     if (run.Ended) return new TcResult(TcAct.Shot, "") { Ended = true };
-                    texts.Add($"pref {f.Pref} bpf handle {f.HandleText} ({bpf}): {run.Text} -> {TcNames.Act(run.Result)}");
-                    if (run.Result == TcAct.Unspec) continue;
-                    return new TcResult(run.Result, string.Join("; ", texts)) { BpfRedirect = run.Redirect };
+                    if (bpf.DirectAction)
+                    {
+                        texts.Add($"pref {f.Pref} bpf handle {f.HandleText} ({bpf}): {run.Text} -> {TcNames.Act(run.Result)}");
+                        if (run.Result == TcAct.Unspec) continue;
+                        return new TcResult(run.Result, string.Join("; ", texts)) { BpfRedirect = run.Redirect };
+                    }
+                    bpfText = $": {run.Text}";
+                    if (run.Result == TcAct.Unspec) { texts.Add($"{Head(f)}{bpfText}, the next filter"); continue; }
                 }
-                if (f.Classifier.SkipSw || !f.Classifier.Match(skb) || !f.Classifier.Terminal(f.Actions.Count > 0)) continue;
+                else if (f.Classifier.SkipSw || !f.Classifier.Match(skb) || !f.Classifier.Terminal(f.Actions.Count > 0)) continue;
                 var (act, redirect, acts) = ActionExec(skb, t, f.Actions, dir);
-                string head = $"pref {f.Pref} {f.Classifier.Kind} handle {f.HandleText}{(f.Classifier.ClassId is { } c ? $" classid {c}" : "")} ({f.Classifier})";
+                string head = Head(f) + bpfText;
                 texts.Add(acts.Count == 0 ? $"{head}: no actions, {TcNames.Act(act)}" : $"{head}: {string.Join(", ", acts)} -> {TcNames.Act(act)}");
                 if (act == TcAct.Reclassify) { reclassify = true; break; }
                 if (act == TcAct.Unspec) continue;
@@ -57,6 +63,9 @@ public static class TcfClassify
                 return new TcResult(TcAct.Unspec, texts.Count == 0 ? $"no filter of {filters.Count} matched" : $"{string.Join("; ", texts)}; no other filter matched");
         }
     }
+
+    private static string Head(TcFilter f) =>
+        $"pref {f.Pref} {f.Classifier.Kind} handle {f.HandleText}{(f.Classifier.ClassId is { } c ? $" classid {c}" : "")} ({f.Classifier})";
 
     /// <summary>tcf_action_exec: actions in order while they return TC_ACT_PIPE; the last result is the filter's.</summary>
     [KernelSymbol("tcf_action_exec", "net/sched/act_api.c")]
