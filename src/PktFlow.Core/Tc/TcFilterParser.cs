@@ -65,7 +65,7 @@ public static class TcFilterParser
         var rest = w.Skip(i).ToList();
         int actionsAt = rest.FindIndex(x => x is "action" or "actions");
         var clsWords = actionsAt < 0 ? rest : rest.Take(actionsAt).ToList();
-        var actions = actionsAt < 0 ? new List<TcAction>() : ParseActions(rest.Skip(actionsAt).ToList());
+        var actions = actionsAt < 0 ? new List<TcAction>() : ParseActions(rest.Skip(actionsAt).ToList(), loadBpf);
         TcClassifier cls = kindWord switch
         {
             "u32" => ParseU32(clsWords, protocol, actions.Count > 0),
@@ -350,7 +350,7 @@ public static class TcFilterParser
     // ---------------------------------------------------------------------------------- actions
 
     /// <summary>`action KIND ARGS [CONTROL] [action KIND ...]`.</summary>
-    private static List<TcAction> ParseActions(List<string> w)
+    private static List<TcAction> ParseActions(List<string> w, Func<string, string, Bpf.BpfProgram>? loadBpf)
     {
         var actions = new List<TcAction>();
         int i = 0;
@@ -362,7 +362,7 @@ public static class TcFilterParser
             int end = i + 1;
             while (end < w.Count && w[end] is not ("action" or "actions")) end++;
             var args = w.Skip(i + 1).Take(end - i - 1).ToList();
-            actions.Add(ParseAction(kind, args));
+            actions.Add(ParseAction(kind, args, loadBpf));
             i = end;
         }
         return actions;
@@ -376,7 +376,7 @@ public static class TcFilterParser
         _ => null,
     };
 
-    internal static TcAction ParseAction(string kind, List<string> a)
+    internal static TcAction ParseAction(string kind, List<string> a, Func<string, string, Bpf.BpfProgram>? loadBpf = null)
     {
         if (Control(kind) is { } bare)
         {
@@ -391,9 +391,9 @@ public static class TcFilterParser
             case "mirred": return ParseMirred(a);
             case "skbedit": return ParseSkbedit(a);
             case "vlan": return ParseVlan(a);
-            case "bpf": throw new TcParseException("unsupported: act_bpf (the model runs tc programs as cls_bpf direct-action filters only, docs/bpf.md)", kind);
+            case "bpf": return ParseActBpf(a, loadBpf ?? throw new TcParseException("act_bpf: no object files can be read here", kind));
             case "goto" or "jump": throw new TcParseException($"'{kind}' (chains, action jumps) is not modelled", kind);
-            default: throw new TcParseException($"action '{kind}' is not modelled (gact, mirred, skbedit, vlan are)", kind);
+            default: throw new TcParseException($"action '{kind}' is not modelled (gact, mirred, skbedit, vlan, bpf are)", kind);
         }
     }
 
@@ -405,6 +405,30 @@ public static class TcFilterParser
         var c = Control(a[i]) ?? throw new TcParseException($"unexpected '{a[i]}'", a[i]);
         i++;
         return c;
+    }
+
+    /// <summary>act_bpf: `obj FILE [sec|section NAME] [verbose] [CONTROL]`; iproute2's default section for an action is "action", the default control pipe.</summary>
+    private static ActBpf ParseActBpf(List<string> a, Func<string, string, Bpf.BpfProgram> load)
+    {
+        string? file = null; string section = "action";
+        int i = 0;
+        for (; i < a.Count; i++)
+        {
+            switch (a[i])
+            {
+                case "obj" or "object-file": file = Need(a, ++i, "object file"); break;
+                case "sec" or "section": section = Need(a, ++i, "section name"); break;
+                case "verbose" or "verb": break;
+                case "pinned" or "object-pinned" or "fd" or "bytecode" or "bytecode-file" or "bc":
+                    throw new TcParseException($"unsupported: act_bpf {a[i]} (the model reads object files: obj FILE)", a[i]);
+                default: goto control;
+            }
+        }
+    control:
+        if (file is null) throw new TcParseException("act_bpf: expected obj FILE", a.Count > 0 ? a[0] : "bpf");
+        var c = TrailingControl(a, ref i, TcAct.Pipe);
+        if (i < a.Count) throw new TcParseException($"bpf: unexpected '{a[i]}'", a[i]);
+        return new ActBpf { Program = load(file, section), File = file, Control = c };
     }
 
     private static MirredAction ParseMirred(List<string> a)
