@@ -66,8 +66,8 @@ public sealed class NamespaceState
     /// <summary>The XDP programs' VMs and maps by device, made at the first packet (maps live as long as the replay).</summary>
     public Dictionary<Topology.NetDevice, Bpf.BpfRuntime> Bpf { get; } = new();
 
-    /// <summary>The cls_bpf programs' VMs and maps by filter, made at the first packet.</summary>
-    public Dictionary<Tc.ClsBpf, Bpf.BpfRuntime> TcBpf { get; } = new();
+    /// <summary>The tc programs' VMs and maps by cls_bpf filter (ClsBpf) or act_bpf action (ActBpf), made at the first packet.</summary>
+    public Dictionary<object, Bpf.BpfRuntime> TcBpf { get; } = new();
 
     /// <summary>Immutable events that are the same for every packet at a device (NotModelled stages), shared by traces.</summary>
     internal Dictionary<(Topology.NetDevice Device, string Stage, NfHook? Hook), HookEvent> EventCache { get; } = new();

@@ -3,13 +3,18 @@ using PktFlow.Datapath;
 
 namespace PktFlow.Tc;
 
-/// <summary>What one cls_bpf program run gave: the TC_ACT_* code, the text, a bpf_redirect target, or an error that ended the trace.</summary>
-public readonly record struct ClsBpfRun(TcAct Result, string Text, SkbContext? Redirect, bool Ended);
+/// <summary>
+/// What one cls_bpf program run gave: in direct-action mode the TC_ACT_* verdict (Result), in classid
+/// mode the classid of the match (0: none); the text, a bpf_redirect target, or an error that ended the trace.
+/// </summary>
+public readonly record struct ClsBpfRun(TcAct Result, string Text, SkbContext? Redirect, bool Ended, uint ClassId = 0);
 
 /// <summary>
-/// cls_bpf in direct-action mode (`tc filter add ... bpf da obj FILE [sec NAME]`): the program's
-/// return code is the filter's verdict (cls_bpf_exec_opcode: OK, SHOT, STOLEN, TRAP, REDIRECT and
-/// UNSPEC as they are, anything else, PIPE and RECLASSIFY too, becomes UNSPEC: the next filter).
+/// cls_bpf (`tc filter add ... bpf [da] obj FILE [sec NAME] [classid C]`). In direct-action mode the
+/// program's return code is the filter's verdict (cls_bpf_exec_opcode: OK, SHOT, STOLEN, TRAP,
+/// REDIRECT and UNSPEC as they are, anything else, PIPE and RECLASSIFY too, becomes UNSPEC: the next
+/// filter). Without da it is a classid: 0 is no match (the next filter), -1 the filter's own classid,
+/// anything else that classid, and on a match the filter's actions run (tcf_exts_exec; none: TC_ACT_OK).
 /// The program sees the packet from its Ethernet header in both directions.
 /// </summary>
 public sealed class ClsBpf : TcClassifier
@@ -17,23 +22,63 @@ public sealed class ClsBpf : TcClassifier
     public override string Kind => "bpf";
     public required BpfProgram Program { get; init; }
     public required string File { get; init; }
+    /// <summary>`da`: the return code is the verdict (exts_integrated); otherwise it is a classid.</summary>
+    public bool DirectAction { get; init; } = true;
+    /// <summary>The filter's classid (prog->res.classid) as a number: skb->tc_classid when the program starts, the result of -1.</summary>
+    public uint ClassIdValue { get; init; }
 
     /// <summary>Not used: tcf_classify runs <see cref="Run"/>, whose verdict is the program's.</summary>
     public override bool Match(SkBuff skb) => throw new InvalidOperationException("cls_bpf runs through ClsBpf.Run");
 
-    public override string ToString() => $"{Path.GetFileName(File)}:[{Program.Section}] direct-action";
+    public override string ToString() => $"{Path.GetFileName(File)}:[{Program.Section}]{(DirectAction ? " direct-action" : "")}";
+
+    /// <summary>A classid as tc prints it (MAJ:MIN in hex).</summary>
+    public static string ClassIdText(uint c) => $"{c >> 16:x}:{c & 0xFFFF:x}";
 
     [KernelSymbol("cls_bpf_classify", "net/sched/cls_bpf.c")]
     public ClsBpfRun Run(SkBuff skb, TraceBuilder t, TcDirection dir)
     {
+        // qdisc_skb_cb(skb)->tc_classid = prog->res.classid before the run
+        if (!RunProgram(this, Program, $"cls_bpf {this}", skb, t, dir, ClassIdValue, out int code, out string detail, out var ctx))
+            return new(TcAct.Shot, "", null, true);
+        if (!DirectAction)
+        {
+            // cls_bpf_classify without exts_integrated: 0 no match, -1 the filter's res, else the classid itself
+            uint classid = code == -1 ? ClassIdValue : (uint)code;
+            string what = code switch { 0 => "0 (no match)", -1 => $"-1 (the filter's classid {ClassIdText(classid)})", _ => $"classid {ClassIdText(classid)}" };
+            return new(code == 0 ? TcAct.Unspec : TcAct.Ok, $"program returned {what}{detail}", null, false, classid);
+        }
+        var act = code switch
+        {
+            (int)TcAct.Ok or (int)TcAct.Shot or (int)TcAct.Stolen or (int)TcAct.Trap or (int)TcAct.Redirect or (int)TcAct.Unspec => (TcAct)code,
+            _ => TcAct.Unspec,
+        };
+        return new(act, $"program returned {ReturnText(code, act, ctx)}{detail}", act == TcAct.Redirect ? ctx : null, false);
+    }
+
+    /// <summary>A TC_ACT_* return code as the trace names it, with the bpf_redirect target of a TC_ACT_REDIRECT.</summary>
+    internal static string ReturnText(int code, TcAct act, SkbContext ctx) =>
+        (code is >= -1 and <= 8 ? $"TC_ACT_{((TcAct)code).ToString().ToUpperInvariant()}" : code.ToString())
+        + (act == TcAct.Redirect ? $" to ifindex {ctx.RedirectIfindex}{(ctx.RedirectIngress ? " ingress" : "")}" : "");
+
+    /// <summary>
+    /// One run of a tc program (cls_bpf or act_bpf) on the skb from its Ethernet header (at ingress
+    /// __skb_push(mac_len) first): the skb takes back what the program wrote. False when the run
+    /// failed (the trace ends unsupported, naming who ran it); detail lists the program's edits.
+    /// </summary>
+    internal static bool RunProgram(object owner, BpfProgram program, string who, SkBuff skb, TraceBuilder t, TcDirection dir, uint classid,
+        out int code, out string detail, out SkbContext ctx)
+    {
+        code = 0; detail = "";
+        ctx = null!;
         if (skb.MacHeader < 0)
         {
-            t.Unsupported(skb, $"cls_bpf {this}: the packet has no Ethernet header");
-            return new(TcAct.Shot, "", null, true);
+            t.Unsupported(skb, $"{who}: the packet has no Ethernet header");
+            return false;
         }
         var state = skb.State.TcBpf;
-        if (!state.TryGetValue(this, out var rt)) state[this] = rt = new BpfRuntime(Program, SkbContext.Helpers());
-        var ctx = rt.Skb;
+        if (!state.TryGetValue(owner, out var rt)) state[owner] = rt = new BpfRuntime(program, SkbContext.Helpers());
+        ctx = rt.Skb;
         ctx.Load(skb.Buffer.AsSpan(skb.MacHeader, skb.Length - skb.MacHeader));
         ctx.PktType = (uint)skb.PktType;
         ctx.Mark = skb.Mark;
@@ -47,21 +92,21 @@ public sealed class ClsBpf : TcClassifier
         ctx.IngressIfindex = dir == TcDirection.Ingress ? skb.Dev.IfIndex : 0;
         ctx.QueueMapping = 0; // the model's devices have one queue
         ctx.TcIndex = skb.TcIndex;
-        ctx.TcClassid = 0;
+        ctx.TcClassid = classid;
         ctx.NetworkOffset = skb.NetworkHeader - skb.MacHeader;
         if (skb.TcCb is { } cb) cb.CopyTo(ctx.Cb, 0); else Array.Clear(ctx.Cb);
         var vm = rt.Vm;
         vm.Reset(rt.Maps);
         vm.Host = ctx;
         vm.TimeNs = (ulong)skb.TimestampNs;
-        var res = vm.Run(Program, ctx.Attach(vm));
+        var res = vm.Run(program, ctx.Attach(vm));
         string notes = (vm.TailCalls == 0 && vm.TailCallLog.Count == 0 ? "" : $" ({vm.TailCallText})")
             + (vm.Notes.Count == 0 ? "" : "; trace_printk: " + string.Join(" | ", vm.Notes));
         if (!res.Ok)
         {
             string what = res.Error!.StartsWith("unsupported: ", StringComparison.Ordinal) ? res.Error["unsupported: ".Length..] : res.Error;
-            t.Unsupported(skb, $"cls_bpf {this}: instruction {res.ErrorInsn}: {what}");
-            return new(TcAct.Shot, "", null, true);
+            t.Unsupported(skb, $"{who}: instruction {res.ErrorInsn}: {what}");
+            return false;
         }
         string edits = (ctx.Mark != skb.Mark ? $", mark 0x{skb.Mark:x} -> 0x{ctx.Mark:x}" : "")
             + (ctx.Priority != skb.Priority ? $", priority {skb.Priority} -> {ctx.Priority}" : "")
@@ -73,14 +118,8 @@ public sealed class ClsBpf : TcClassifier
         skb.Priority = ctx.Priority;
         skb.TcIndex = ctx.TcIndex;
         if (skb.TcCb is not null || ctx.Cb.Any(x => x != 0)) ctx.Cb.CopyTo(skb.TcCb ??= new uint[5], 0);
-        int code = (int)(uint)res.R0;
-        var act = code switch
-        {
-            (int)TcAct.Ok or (int)TcAct.Shot or (int)TcAct.Stolen or (int)TcAct.Trap or (int)TcAct.Redirect or (int)TcAct.Unspec => (TcAct)code,
-            _ => TcAct.Unspec,
-        };
-        string ret = code is >= -1 and <= 8 ? $"TC_ACT_{((TcAct)code).ToString().ToUpperInvariant()}" : code.ToString();
-        string redirect = act == TcAct.Redirect ? $" to ifindex {ctx.RedirectIfindex}{(ctx.RedirectIngress ? " ingress" : "")}" : "";
-        return new(act, $"program returned {ret}{redirect}{edits}{notes}", act == TcAct.Redirect ? ctx : null, false);
+        code = (int)(uint)res.R0;
+        detail = edits + notes;
+        return true;
     }
 }

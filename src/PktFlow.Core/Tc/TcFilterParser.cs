@@ -16,9 +16,9 @@ public sealed record TcFilterSpec(string Device, TcDirection Direction, int Pref
 /// <summary>
 /// The words of `tc filter add|replace ...` after the verb, as iproute2 6.1 reads them: dev, the
 /// parent (ingress / egress / ffff:fff2 / ffff:fff3 / ffff:), pref|prio, protocol, then the
-/// classifier (u32, flower, matchall, bpf in direct-action mode) and its actions. act_bpf, cls_bpf
-/// without da, chains other than 0, u32 hash tables and links, and actions other than gact,
-/// mirred, skbedit and vlan are refused.
+/// classifier (u32, flower, matchall, bpf in direct-action or classid mode) and its actions. Chains
+/// other than 0, u32 hash tables and links, and actions other than gact, mirred, skbedit, vlan and
+/// bpf are refused.
 /// </summary>
 public static class TcFilterParser
 {
@@ -65,14 +65,13 @@ public static class TcFilterParser
         var rest = w.Skip(i).ToList();
         int actionsAt = rest.FindIndex(x => x is "action" or "actions");
         var clsWords = actionsAt < 0 ? rest : rest.Take(actionsAt).ToList();
-        var actions = actionsAt < 0 ? new List<TcAction>() : ParseActions(rest.Skip(actionsAt).ToList());
+        var actions = actionsAt < 0 ? new List<TcAction>() : ParseActions(rest.Skip(actionsAt).ToList(), loadBpf);
         TcClassifier cls = kindWord switch
         {
             "u32" => ParseU32(clsWords, protocol, actions.Count > 0),
             "flower" => ParseFlower(clsWords, protocol),
             "matchall" => ParseMatchall(clsWords),
-            "bpf" => actions.Count > 0 ? throw new TcParseException("unsupported: cls_bpf with actions (only direct-action programs are modelled)", "action")
-                : ParseBpf(clsWords, loadBpf ?? throw new TcParseException("cls_bpf: no object files can be read here", kindWord)),
+            "bpf" => ParseBpf(clsWords, actions.Count > 0, loadBpf ?? throw new TcParseException("cls_bpf: no object files can be read here", kindWord)),
             _ => throw new TcParseException($"classifier '{kindWord}' is not modelled (u32, flower and matchall are)", kindWord),
         };
         return new TcFilterSpec(dev, dir.Value, pref, protocol, cls, actions);
@@ -83,10 +82,13 @@ public static class TcFilterParser
 
     // --------------------------------------------------------------------------------------- bpf
 
-    /// <summary>cls_bpf: `[da|direct-action] obj FILE [sec|section NAME] [verbose] [skip_hw|skip_sw]`; iproute2's default section for tc is "classifier".</summary>
-    private static ClsBpf ParseBpf(List<string> w, Func<string, string, Bpf.BpfProgram> load)
+    /// <summary>
+    /// cls_bpf: `[da|direct-action] obj FILE [sec|section NAME] [classid|flowid C] [verbose] [skip_hw|skip_sw]`
+    /// then actions (classid mode only); iproute2's default section for tc is "classifier".
+    /// </summary>
+    private static ClsBpf ParseBpf(List<string> w, bool hasActions, Func<string, string, Bpf.BpfProgram> load)
     {
-        string? file = null; string section = "classifier"; bool da = false, skipSw = false;
+        string? file = null, classid = null; string section = "classifier"; bool da = false, skipSw = false;
         for (int i = 0; i < w.Count; i++)
         {
             switch (w[i])
@@ -98,14 +100,29 @@ public static class TcFilterParser
                 case "skip_sw": skipSw = true; break;
                 case "pinned" or "object-pinned" or "fd" or "bytecode" or "bytecode-file" or "bc":
                     throw new TcParseException($"unsupported: cls_bpf {w[i]} (the model reads object files: obj FILE)", w[i]);
-                case "classid" or "flowid" or "police" or "action":
-                    throw new TcParseException($"unsupported: cls_bpf {w[i]} (only direct-action programs are modelled)", w[i]);
+                case "classid" or "flowid": classid = Need(w, ++i, "classid"); break;
+                case "police": throw new TcParseException("unsupported: cls_bpf police (policers are not modelled)", w[i]);
                 default: throw new TcParseException($"bpf: unexpected '{w[i]}'", w[i]);
             }
         }
         if (file is null) throw new TcParseException("bpf: expected obj FILE", null);
-        if (!da) throw new TcParseException("unsupported: cls_bpf without da (direct-action): the classid result mode is not modelled", "bpf");
-        return new ClsBpf { Program = load(file, section), File = file, SkipSw = skipSw };
+        // the kernel keeps a direct-action filter's actions but never runs them (cls_bpf_classify returns the program's verdict first)
+        if (da && hasActions) throw new TcParseException("unsupported: cls_bpf da with actions (a direct-action program's verdict replaces them)", "action");
+        uint classidValue = classid is null ? 0 : ParseClassId(classid);
+        return new ClsBpf { Program = load(file, section), File = file, SkipSw = skipSw, DirectAction = da, ClassId = classid, ClassIdValue = classidValue };
+    }
+
+    /// <summary>get_tc_classid: MAJ:MIN in hex (either may be empty: 0), a bare hex number (the whole handle), root or none.</summary>
+    internal static uint ParseClassId(string s)
+    {
+        if (s == "root") return 0xFFFFFFFF;
+        if (s == "none") return 0;
+        int colon = s.IndexOf(':');
+        if (colon < 0) return Hex(s, 0xFFFFFFFF);
+        return Hex(s[..colon], 0xFFFF) << 16 | Hex(s[(colon + 1)..], 0xFFFF);
+
+        uint Hex(string h, uint max) => uint.TryParse(h.Length == 0 ? "0" : h, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var v) && v <= max
+            ? v : throw new TcParseException($"Illegal \"classid\": {s}", s);
     }
 
     // ---------------------------------------------------------------------------------- matchall
@@ -333,7 +350,7 @@ public static class TcFilterParser
     // ---------------------------------------------------------------------------------- actions
 
     /// <summary>`action KIND ARGS [CONTROL] [action KIND ...]`.</summary>
-    private static List<TcAction> ParseActions(List<string> w)
+    private static List<TcAction> ParseActions(List<string> w, Func<string, string, Bpf.BpfProgram>? loadBpf)
     {
         var actions = new List<TcAction>();
         int i = 0;
@@ -345,7 +362,7 @@ public static class TcFilterParser
             int end = i + 1;
             while (end < w.Count && w[end] is not ("action" or "actions")) end++;
             var args = w.Skip(i + 1).Take(end - i - 1).ToList();
-            actions.Add(ParseAction(kind, args));
+            actions.Add(ParseAction(kind, args, loadBpf));
             i = end;
         }
         return actions;
@@ -359,7 +376,7 @@ public static class TcFilterParser
         _ => null,
     };
 
-    internal static TcAction ParseAction(string kind, List<string> a)
+    internal static TcAction ParseAction(string kind, List<string> a, Func<string, string, Bpf.BpfProgram>? loadBpf = null)
     {
         if (Control(kind) is { } bare)
         {
@@ -374,9 +391,9 @@ public static class TcFilterParser
             case "mirred": return ParseMirred(a);
             case "skbedit": return ParseSkbedit(a);
             case "vlan": return ParseVlan(a);
-            case "bpf": throw new TcParseException("unsupported: act_bpf (the model runs tc programs as cls_bpf direct-action filters only, docs/bpf.md)", kind);
+            case "bpf": return ParseActBpf(a, loadBpf ?? throw new TcParseException("act_bpf: no object files can be read here", kind));
             case "goto" or "jump": throw new TcParseException($"'{kind}' (chains, action jumps) is not modelled", kind);
-            default: throw new TcParseException($"action '{kind}' is not modelled (gact, mirred, skbedit, vlan are)", kind);
+            default: throw new TcParseException($"action '{kind}' is not modelled (gact, mirred, skbedit, vlan, bpf are)", kind);
         }
     }
 
@@ -388,6 +405,30 @@ public static class TcFilterParser
         var c = Control(a[i]) ?? throw new TcParseException($"unexpected '{a[i]}'", a[i]);
         i++;
         return c;
+    }
+
+    /// <summary>act_bpf: `obj FILE [sec|section NAME] [verbose] [CONTROL]`; iproute2's default section for an action is "action", the default control pipe.</summary>
+    private static ActBpf ParseActBpf(List<string> a, Func<string, string, Bpf.BpfProgram> load)
+    {
+        string? file = null; string section = "action";
+        int i = 0;
+        for (; i < a.Count; i++)
+        {
+            switch (a[i])
+            {
+                case "obj" or "object-file": file = Need(a, ++i, "object file"); break;
+                case "sec" or "section": section = Need(a, ++i, "section name"); break;
+                case "verbose" or "verb": break;
+                case "pinned" or "object-pinned" or "fd" or "bytecode" or "bytecode-file" or "bc":
+                    throw new TcParseException($"unsupported: act_bpf {a[i]} (the model reads object files: obj FILE)", a[i]);
+                default: goto control;
+            }
+        }
+    control:
+        if (file is null) throw new TcParseException("act_bpf: expected obj FILE", a.Count > 0 ? a[0] : "bpf");
+        var c = TrailingControl(a, ref i, TcAct.Pipe);
+        if (i < a.Count) throw new TcParseException($"bpf: unexpected '{a[i]}'", a[i]);
+        return new ActBpf { Program = load(file, section), File = file, Control = c };
     }
 
     private static MirredAction ParseMirred(List<string> a)

@@ -165,6 +165,8 @@ public sealed partial class TcShowParser
             case "skbedit" or "vlan":
                 if (words.Count > 0) words[^1] = Control(words[^1]);
                 return TcFilterParser.ParseAction(kind, words);
+            case "bpf":
+                throw new TcParseException("act_bpf from a snapshot: `tc filter show` names a loaded program (id, tag), not an object file the model could read (a lab's `action bpf obj FILE` is modelled, docs/bpf.md)", kind);
             default:
                 return TcFilterParser.ParseAction(kind, words); // refused with the kind's own message
         }

@@ -36,37 +36,57 @@ public static class TcfClassify
             foreach (var f in filters)
             {
                 if (f.Protocol != TcFilter.ProtocolAll && f.Protocol != proto) continue;
+                string? bpfText = null;
                 if (f.Classifier is ClsBpf bpf)
                 {
                     if (bpf.SkipSw) continue;
                     var run = bpf.Run(skb, t, dir);
                     if (run.Ended) return new TcResult(TcAct.Shot, "") { Ended = true };
-                    texts.Add($"pref {f.Pref} bpf handle {f.HandleText} ({bpf}): {run.Text} -> {TcNames.Act(run.Result)}");
-                    if (run.Result == TcAct.Unspec) continue;
-                    return new TcResult(run.Result, string.Join("; ", texts)) { BpfRedirect = run.Redirect };
+                    if (bpf.DirectAction)
+                    {
+                        texts.Add($"pref {f.Pref} bpf handle {f.HandleText} ({bpf}): {run.Text} -> {TcNames.Act(run.Result)}");
+                        if (run.Result == TcAct.Unspec) continue;
+                        return new TcResult(run.Result, string.Join("; ", texts)) { BpfRedirect = run.Redirect };
+                    }
+                    bpfText = $": {run.Text}";
+                    if (run.Result == TcAct.Unspec) { texts.Add($"{Head(f)}{bpfText}, the next filter"); continue; }
                 }
-                if (f.Classifier.SkipSw || !f.Classifier.Match(skb) || !f.Classifier.Terminal(f.Actions.Count > 0)) continue;
-                var (act, redirect, acts) = ActionExec(skb, t, f.Actions, dir);
-                string head = $"pref {f.Pref} {f.Classifier.Kind} handle {f.HandleText}{(f.Classifier.ClassId is { } c ? $" classid {c}" : "")} ({f.Classifier})";
+                else if (f.Classifier.SkipSw || !f.Classifier.Match(skb) || !f.Classifier.Terminal(f.Actions.Count > 0)) continue;
+                var (act, redirect, bpfRedirect, ended, acts) = ActionExec(skb, t, f.Actions, dir);
+                if (ended) return new TcResult(TcAct.Shot, "") { Ended = true };
+                string head = Head(f) + bpfText;
                 texts.Add(acts.Count == 0 ? $"{head}: no actions, {TcNames.Act(act)}" : $"{head}: {string.Join(", ", acts)} -> {TcNames.Act(act)}");
                 if (act == TcAct.Reclassify) { reclassify = true; break; }
                 if (act == TcAct.Unspec) continue;
-                return new TcResult(act, string.Join("; ", texts), redirect);
+                return new TcResult(act, string.Join("; ", texts), redirect) { BpfRedirect = act == TcAct.Redirect ? bpfRedirect : null };
             }
             if (!reclassify)
                 return new TcResult(TcAct.Unspec, texts.Count == 0 ? $"no filter of {filters.Count} matched" : $"{string.Join("; ", texts)}; no other filter matched");
         }
     }
 
-    /// <summary>tcf_action_exec: actions in order while they return TC_ACT_PIPE; the last result is the filter's.</summary>
+    private static string Head(TcFilter f) =>
+        $"pref {f.Pref} {f.Classifier.Kind} handle {f.HandleText}{(f.Classifier.ClassId is { } c ? $" classid {c}" : "")} ({f.Classifier})";
+
+    /// <summary>
+    /// tcf_action_exec: actions in order while they return TC_ACT_PIPE; the last result is the filter's,
+    /// with the mirred redirect or the act_bpf bpf_redirect target it asks for; Ended when a program failed.
+    /// </summary>
     [KernelSymbol("tcf_action_exec", "net/sched/act_api.c")]
-    private static (TcAct, MirredAction?, List<string>) ActionExec(SkBuff skb, TraceBuilder t, IReadOnlyList<TcAction> actions, TcDirection dir)
+    private static (TcAct, MirredAction?, Bpf.SkbContext?, bool Ended, List<string>) ActionExec(SkBuff skb, TraceBuilder t, IReadOnlyList<TcAction> actions, TcDirection dir)
     {
         var texts = new List<string>();
         var ret = TcAct.Ok;
+        Bpf.SkbContext? bpfRedirect = null;
         foreach (var a in actions)
         {
-            ret = a.Act(skb, t, out var text);
+            string text;
+            if (a is ActBpf bpf)
+            {
+                ret = bpf.Run(skb, t, dir, out text, out bpfRedirect, out bool ended);
+                if (ended) return (ret, null, null, true, texts);
+            }
+            else ret = a.Act(skb, t, out text);
             if (a is MirredAction m)
             {
                 var target = skb.Netns.Device(m.Device);
@@ -85,13 +105,13 @@ public static class TcfClassify
                 else if (m.Redirect && ret == TcAct.Stolen)
                 {
                     texts.Add(text + $" {TcNames.Act(ret)}");
-                    return (ret, m, texts);
+                    return (ret, m, null, false, texts);
                 }
                 else SchHandle.Mirror(skb, t, m, dir);
             }
             texts.Add(a is GactAction ? text : $"{text} {TcNames.Act(ret)}");
             if (ret != TcAct.Pipe) break;
         }
-        return (ret, null, texts);
+        return (ret, null, bpfRedirect, false, texts);
     }
 }

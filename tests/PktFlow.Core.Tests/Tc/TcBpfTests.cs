@@ -139,8 +139,9 @@ public class TcBpfTests
     }
 
     [Theory]
-    [InlineData("bpf obj OBJ sec tc/cb", "unsupported: cls_bpf without da")]
-    [InlineData("bpf da obj OBJ sec tc/cb action drop", "unsupported: cls_bpf with actions")]
+    [InlineData("bpf da obj OBJ sec tc/cb action drop", "unsupported: cls_bpf da with actions")]
+    [InlineData("bpf obj OBJ sec tc/cb classid 1:x action drop", "Illegal \"classid\": 1:x")]
+    [InlineData("bpf obj OBJ sec tc/cb police rate 1mbit", "unsupported: cls_bpf police")]
     [InlineData("bpf da pinned /sys/fs/bpf/x", "unsupported: cls_bpf pinned")]
     [InlineData("bpf da obj nothere.o sec tc", "no BPF object nothere.o")]
     [InlineData("bpf da obj OBJ sec nosuch", "no program in section nosuch")]

@@ -253,8 +253,8 @@ public class TcFilterTests
     }
 
     [Theory]
-    [InlineData("tc -n r filter add dev eth0 ingress protocol ip bpf obj prog.o", "cls_bpf without da", "bpf")]
-    [InlineData("tc -n r filter add dev eth0 ingress protocol ip matchall action bpf obj x.o", "act_bpf", "bpf")]
+    [InlineData("tc -n r filter add dev eth0 ingress protocol ip bpf obj prog.o classid 10000:1", "Illegal \"classid\"", "10000:1")]
+    [InlineData("tc -n r filter add dev eth0 ingress protocol ip matchall action bpf sec act", "act_bpf: expected obj FILE", "sec")]
     [InlineData("tc -n r filter add dev eth0 ingress protocol ip matchall action police rate 1mbit burst 10k", "action 'police'", "police")]
     [InlineData("tc -n r filter add dev eth1 ingress protocol ip matchall action drop", "Parent Qdisc doesn't exists", null)]
     [InlineData("tc -n r filter add dev eth0 ingress protocol ip matchall action mirred egress redirect dev nope", "Cannot find device \"nope\"", null)]
