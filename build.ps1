@@ -157,12 +157,14 @@ function Invoke-Judge {
     $report = Join-Path $out 'judge'
     New-Item -ItemType Directory -Force -Path $report | Out-Null
     $all = foreach ($d in $dirs) { Compare-PktFlowKernel -Scenario $d.FullName }
-    $all | Sort-Object Scenario | Format-Table Scenario, @{ n = 'Frames'; e = { $_.Judged } }, Agreed, @{ n = 'Agreement'; e = { '{0:P0}' -f $_.Agreement } }, @{ n = 'Seed'; e = { if ($null -ne $_.Seed) { "$($_.Seed) ($($_.SeedsTried) tried)" } } } -AutoSize | Out-String | Write-Host
+    $all | Sort-Object Scenario | Format-Table Scenario, @{ n = 'Frames'; e = { $_.Judged } }, Agreed, @{ n = 'Agreement'; e = { '{0:P0}' -f $_.Agreement } }, @{ n = 'Sockets'; e = { if ($_.Sockets.Total) { "$($_.Sockets.Agreed)/$($_.Sockets.Total)" } } }, @{ n = 'Seed'; e = { if ($null -ne $_.Seed) { "$($_.Seed) ($($_.SeedsTried) tried)" } } } -AutoSize | Out-String | Write-Host
     foreach ($j in $all) {
         $lines = foreach ($f in $j.Frames | Where-Object { $_.Judged -and -not $_.Agrees }) {
             "frame $($f.Frame) ($($f.Direction)) $($f.Summary)"
             foreach ($d in $f.Differences) { "    $d" }
         }
+        # the socket table after the replay against the kernel's ss -tan
+        $lines = @($lines) + @($j.Sockets.Differences | ForEach-Object { "sockets: $_" })
         Set-Content -Path (Join-Path $report "$($j.Scenario).txt") -Value $lines
     }
     $judged = ($all | Measure-Object Judged -Sum).Sum

@@ -15,7 +15,8 @@
 #      (tcpdump -i any) and the wire point of scenario.json (tcpdump -i DEV -> wire.pcap), and
 #      watches skb:kfree_skb in the scenario's namespaces with bpftrace;
 #   4. runs traffic.sh (bounded: it runs under `timeout`, and every `ip netns exec` too), waits,
-#      lists conntrack in every namespace (and when), stops everything;
+#      lists conntrack and the TCP/UDP sockets (ss -tan, ss -uan) in every namespace (and when),
+#      stops everything;
 #   5. writes wire.pcap and kernel.json (lib/analyze.py) into the scenario directory (or --out DIR)
 #      and prints the scenario's line for tests/scenarios/README.md.
 # Everything it made is deleted on exit (trap), also on failure or interruption.
@@ -317,6 +318,11 @@ for n in "${NSS[@]}"; do
     for fam in ipv4 ipv6; do
         ip netns exec "$PREFIX$n" conntrack -L expect -f $fam 2>/dev/null || true
     done >"$WORK/ns/$n/expect.txt"
+    # the namespace's TCP and UDP sockets (ss -tanH, ss -uanH) and when: the judge compares the
+    # model's socket table (Get-PktFlowSocket) aged to that moment
+    date +%s.%N >"$WORK/ns/$n/ss.time"
+    ip netns exec "$PREFIX$n" ss -tanH >"$WORK/ns/$n/ss-tcp.txt" 2>/dev/null || true
+    ip netns exec "$PREFIX$n" ss -uanH >"$WORK/ns/$n/ss-udp.txt" 2>/dev/null || true
 done
 # the drop watch must still run (a probe that failed to attach ends it), and its programs count the
 # events they missed: the kernel skips a tracepoint program that fires while another BPF program runs

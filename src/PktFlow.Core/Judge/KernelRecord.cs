@@ -31,6 +31,13 @@ public sealed record KernelConntrack(string Namespace, string Proto, string? Sta
     public override string ToString() => $"{Namespace}: {Proto} {State} {Original} {Reply} [{string.Join(",", Flags)}]{(Zone != 0 ? ZoneDirection switch { "original" => $" zone-orig={Zone}", "reply" => $" zone-reply={Zone}", _ => $" zone={Zone}" } : "")}{(Labels is { Count: > 0 } ? $" labels={string.Join(",", Labels)}" : "")}";
 }
 
+/// <summary>One socket of the recorded <c>ss -tanH</c> / <c>ss -uanH</c> of a namespace, endpoints written as Get-PktFlowSocket writes them.</summary>
+/// <param name="State">The kernel's name of the state (ESTABLISHED, TIME_WAIT, LISTEN; UNCONN for an unconnected UDP socket).</param>
+public sealed record KernelSocket(string Namespace, string Proto, string State, string Local, string Peer)
+{
+    public override string ToString() => $"{Namespace}: {Proto} {State} {Local} {Peer}";
+}
+
 /// <summary>A recorded entry's accounting: packets and bytes of the original and the reply direction.</summary>
 public sealed record KernelCtAcct(ulong OriginalPackets, ulong OriginalBytes, ulong ReplyPackets, ulong ReplyBytes)
 {
@@ -59,6 +66,10 @@ public sealed class KernelRecord
     public IReadOnlyList<(string Namespace, string Line)> Expectations { get; init; } = Array.Empty<(string, string)>();
     /// <summary>When each namespace's conntrack -L ran, in ns since the epoch (the pcap's clock); absent in older recordings.</summary>
     public IReadOnlyDictionary<string, long> ConntrackListedNs { get; init; } = new Dictionary<string, long>();
+    /// <summary>ss -tan and ss -uan of every namespace after the traffic; absent in older recordings.</summary>
+    public IReadOnlyList<KernelSocket> Sockets { get; init; } = Array.Empty<KernelSocket>();
+    /// <summary>When each namespace's sockets were listed, in ns since the epoch (the pcap's clock); a namespace without it has no socket listing.</summary>
+    public IReadOnlyDictionary<string, long> SocketsListedNs { get; init; } = new Dictionary<string, long>();
     /// <summary>When lab.sh ended (ns since the epoch, the pcap's clock): timers the lab started (STP) run from there. Absent in older recordings.</summary>
     public long? LabDoneNs { get; init; }
 
@@ -95,6 +106,8 @@ public sealed class KernelRecord
         var conntrack = new List<KernelConntrack>();
         var expect = new List<(string, string)>();
         var listed = new Dictionary<string, long>();
+        var sockets = new List<KernelSocket>();
+        var socketsListed = new Dictionary<string, long>();
         if (root.TryGetProperty("namespaces", out var nss) && nss.ValueKind == JsonValueKind.Object)
             foreach (var ns in nss.EnumerateObject())
             {
@@ -107,11 +120,14 @@ public sealed class KernelRecord
                         Int(c, "zoneOrig") is not null ? "original" : Int(c, "zoneReply") is not null ? "reply" : "both",
                         Arr(c, "labels").Select(x => x.GetString() ?? "").ToList()));
                 foreach (var x in Arr(ns.Value, "expect")) expect.Add((ns.Name, x.GetString() ?? ""));
+                if (Str(ns.Value, "socketsListed") is { } ssAt) socketsListed[ns.Name] = EpochNs(ssAt, path);
+                foreach (var x in Arr(ns.Value, "sockets"))
+                    sockets.Add(new KernelSocket(ns.Name, Str(x, "proto") ?? "?", Str(x, "state") ?? "?", Str(x, "local") ?? "?", Str(x, "peer") ?? "?"));
             }
         return new KernelRecord
         {
             Scenario = Str(root, "scenario") ?? Path.GetFileName(Path.GetDirectoryName(path)) ?? "?", Wire = wire, Kernel = Str(root, "kernel"),
-            Frames = frames, Conntrack = conntrack, Expectations = expect, ConntrackListedNs = listed,
+            Frames = frames, Conntrack = conntrack, Expectations = expect, ConntrackListedNs = listed, Sockets = sockets, SocketsListedNs = socketsListed,
             LabDoneNs = root.TryGetProperty("labDone", out var lab) ? lab.ValueKind switch
             {
                 JsonValueKind.String => EpochNs(lab.GetString()!, path),

@@ -26,6 +26,8 @@ public sealed class ScenarioJudgement
     public required IReadOnlyList<FrameJudgement> Frames { get; init; }
     /// <summary>The model's conntrack tables after the replay against the recorded conntrack -L.</summary>
     public ConntrackJudgement Conntrack { get; init; } = ConntrackJudgement.Empty;
+    /// <summary>The model's TCP sockets after the replay against the recorded ss -tan.</summary>
+    public SocketJudgement Sockets { get; init; } = SocketJudgement.Empty;
     public int Judged => Frames.Count(f => f.Judged);
     public int Agreed => Frames.Count(f => f.Judged && f.Agrees);
     public double Agreement => Judged == 0 ? 0 : (double)Agreed / Judged;
@@ -74,14 +76,14 @@ public static class ScenarioJudge
         var record = KernelRecord.Load(Path.Combine(scenarioDirectory, "kernel.json"));
         // The first replay lists every random outcome, which tells whether anything was drawn at all.
         var best = JudgeWithSeed(scenarioDirectory, topology, record, Datapath.DatapathEngine.DefaultSeed, Datapath.RandomOutcomes.All, out bool random);
-        if (!random) return new ScenarioJudgement { Scenario = best.Scenario, Frames = best.Frames, Conntrack = best.Conntrack };
+        if (!random) return new ScenarioJudgement { Scenario = best.Scenario, Frames = best.Frames, Conntrack = best.Conntrack, Sockets = best.Sockets };
         int tried = 1;
         for (int seed = Datapath.DatapathEngine.DefaultSeed + 1; best.Agreed < best.Judged && tried < MaxSeeds; seed++, tried++)
         {
             var j = JudgeWithSeed(scenarioDirectory, topology, record, seed, Datapath.RandomOutcomes.Seeded, out _);
             if (j.Agreed > best.Agreed || j.Agreed == best.Agreed && j.Conntrack.Agreed > best.Conntrack.Agreed) best = j;
         }
-        return new ScenarioJudgement { Scenario = best.Scenario, Frames = best.Frames, Conntrack = best.Conntrack, Seed = best.Seed, SeedsTried = tried };
+        return new ScenarioJudgement { Scenario = best.Scenario, Frames = best.Frames, Conntrack = best.Conntrack, Sockets = best.Sockets, Seed = best.Seed, SeedsTried = tried };
     }
 
     private static ScenarioJudgement JudgeWithSeed(string scenarioDirectory, Topology.HostTopology topology, KernelRecord record, int seed, Datapath.RandomOutcomes outcomes, out bool random)
@@ -91,7 +93,9 @@ public static class ScenarioJudge
         var wire = Path.Combine(scenarioDirectory, "wire.pcap");
         var traces = runner.Run(wire).OfType<TraceEvent>().Select(e => e.Trace).ToDictionary(t => t.Frame);
         random = outcomes == Datapath.RandomOutcomes.All && traces.Values.Any(t => t.Outcomes.Count > 0);
-        var conntrack = ConntrackJudge.Compare(record.Conntrack, runner.States[0].Conntrack(), ConntrackJudge.TuplesOnWire(wire), record.ConntrackListedNs);
+        var onWire = ConntrackJudge.TuplesOnWire(wire);
+        var conntrack = ConntrackJudge.Compare(record.Conntrack, runner.States[0].Conntrack(), onWire, record.ConntrackListedNs);
+        var sockets = SocketJudge.Compare(record.Sockets, SocketJudge.ModelAt(runner.States[0], record.SocketsListedNs), onWire);
         // the expectations helpers left count as entries of the table
         var expect = ConntrackJudge.CompareExpectations(record.Expectations, runner.States[0].ConntrackExpectations(), record.ConntrackListedNs);
         if (expect.Total > 0)
@@ -117,7 +121,7 @@ public static class ScenarioJudge
                 Model = t.CopyOf is { } mof ? $"copy of frame {mof}" : ModelEnd(t), Differences = differences, Trace = t,
             });
         }
-        return new ScenarioJudgement { Scenario = name, Frames = frames, Conntrack = conntrack, Seed = seed };
+        return new ScenarioJudgement { Scenario = name, Frames = frames, Conntrack = conntrack, Sockets = sockets, Seed = seed };
     }
 
     /// <summary>

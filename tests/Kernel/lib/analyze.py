@@ -12,6 +12,8 @@
   ns/NAME/any.pcap           tcpdump -i any (LINUX_SLL2: ifindex and direction of every copy)
   ns/NAME/conntrack.txt      conntrack -L -o id after the traffic
   ns/NAME/conntrack.time     when it was listed (CLOCK_REALTIME seconds, the capture's clock)
+  ns/NAME/ss-tcp.txt|ss-udp.txt  ss -tanH / ss -uanH after the traffic (absent in older work directories)
+  ns/NAME/ss.time            when they were listed
   lab.time                   when lab.sh ended (CLOCK_REALTIME seconds): STP timers start there
 
 How a frame of wire.pcap is followed (the schema is in tests/scenarios/README.md):
@@ -285,6 +287,9 @@ class Namespace:
         self.expect = sorted(l.strip() for l in open(p) if "proto=" in l) if os.path.exists(p) else []
         p = os.path.join(d, "conntrack.time")
         self.conntrack_listed = open(p).read().strip() if os.path.exists(p) else None
+        self.sockets = parse_ss(os.path.join(d, "ss-tcp.txt"), "tcp") + parse_ss(os.path.join(d, "ss-udp.txt"), "udp")
+        p = os.path.join(d, "ss.time")
+        self.sockets_listed = open(p).read().strip() if os.path.exists(p) else None
         self.inum = int(open(os.path.join(d, "inum")).read())
 
     def devname(self, ifindex):
@@ -384,6 +389,46 @@ def parse_conntrack(path):
         entries.append(e)
     entries.sort(key=lambda x: json.dumps([x.get("original"), x.get("proto")], sort_keys=True))
     return entries
+
+
+# ss's state names -> the kernel's (TCP_FIN_WAIT1: FIN_WAIT1), which Get-PktFlowSocket prints
+SS_STATES = {"ESTAB": "ESTABLISHED", "FIN-WAIT-1": "FIN_WAIT1", "FIN-WAIT-2": "FIN_WAIT2"}
+
+
+def ss_endpoint(text):
+    """An address:port as ss prints it, the way Get-PktFlowSocket prints it: a wildcard address is *,
+    an IPv4-mapped IPv6 address (a v6 socket's IPv4 connection) is the IPv4 address, an IPv6 address
+    is in brackets, a bound device (%eth0) is dropped."""
+    addr, _, port = text.rpartition(":")
+    if addr.startswith("["):
+        end = addr.index("]")
+        addr = addr[1:end]
+    elif "%" in addr:
+        addr = addr[:addr.index("%")]
+    if "%" in addr:                   # [fe80::1%eth0]
+        addr = addr[:addr.index("%")]
+    if addr.lower().startswith("::ffff:") and "." in addr:
+        addr = addr[7:]
+    if addr in ("*", "0.0.0.0", "::", ""):
+        addr = "*"
+    elif ":" in addr:
+        addr = f"[{addr}]"
+    return f"{addr}:{port}"
+
+
+def parse_ss(path, proto):
+    """ss -tanH / ss -uanH: one socket a line (state, Recv-Q, Send-Q, local, peer)."""
+    out = []
+    if not os.path.exists(path):
+        return out
+    for line in open(path):
+        w = line.split()
+        if len(w) < 5 or not w[1].isdigit():
+            continue
+        out.append({"proto": proto, "state": SS_STATES.get(w[0], w[0].replace("-", "_")),
+                    "local": ss_endpoint(w[3]), "peer": ss_endpoint(w[4])})
+    out.sort(key=lambda x: (x["proto"], x["local"], x["peer"], x["state"]))
+    return out
 
 
 def ct_info(ct):
@@ -1422,6 +1467,9 @@ def main():
             entry["expect"] = ns.expect
         if ns.conntrack_listed:
             entry["conntrackListed"] = ns.conntrack_listed
+        if ns.sockets_listed:
+            entry["sockets"] = ns.sockets
+            entry["socketsListed"] = ns.sockets_listed
         if ns.unattributed_drops:
             entry["unattributedDrops"] = [{"reason": d["reason"], "location": d["location"],
                                            "dev": ns.devname(d["ifindex"]) if d["ifindex"] else None}

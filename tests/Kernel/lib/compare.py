@@ -11,7 +11,10 @@ Frames present in only one run are listed (as traffic that differed, not as a di
 A pair that differs only in that a visit ends Unknown in one run, a run whose drop watch missed
 events (stats.dropsMissed: the kernel skipped its program, so a packet's kfree_skb was never seen),
 is listed as lost, not as a disagreement: the judge does not judge such a frame.
-Exit status 0 when every aligned pair agrees and at most 10% of the frames are unaligned."""
+The TCP connections the runs listed after the traffic (ss -tan, listeners left out) are compared the
+same way: one in both runs must be in the same state; one in only one run is listed.
+Exit status 0 when every aligned pair agrees, every connection of both runs is in the same state and
+at most 10% of the frames are unaligned."""
 import json
 import re
 import sys
@@ -57,6 +60,17 @@ def lost_in(a, b, fa, fb):
     return None
 
 
+def socket_diff(a, b):
+    """(connections in another state, connections in one run only) of two recordings' ss -tan listings."""
+    def conns(doc):
+        return {(ns, s["local"], s["peer"]): s["state"] for ns, e in doc.get("namespaces", {}).items()
+                for s in e.get("sockets", []) if s["proto"] == "tcp" and s["state"] != "LISTEN"}
+    ca, cb = conns(a), conns(b)
+    state = [f"{k[0]}: {k[1]} {k[2]}: {ca[k]} vs {cb[k]}" for k in sorted(ca.keys() & cb.keys()) if ca[k] != cb[k]]
+    one = [f"{'A' if k in ca else 'B'}: {k[0]}: {(ca | cb)[k]} {k[1]} {k[2]}" for k in sorted(ca.keys() ^ cb.keys())]
+    return state, one
+
+
 def main():
     import difflib
     a, b = (json.load(open(p)) for p in sys.argv[1:3])
@@ -89,6 +103,12 @@ def main():
         print(f"  only in one run: {o}")
     for o in lost:
         print(f"  lost in one run: {o}")
+    sock_state, sock_one = socket_diff(a, b)
+    for o in sock_state:
+        print(f"socket differs: {o}")
+    for o in sock_one:
+        print(f"  socket in one run only: {o}")
+    bad += len(sock_state)
     total = max(len(fa), len(fb), 1)
     print(f"{a['scenario']}: {len(fa)} vs {len(fb)} frames, {paired} aligned, {bad} disagree, {len(only)} in one run only"
           + (f", {len(lost)} lost in one run" if lost else ""))

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Checks of compare.py's lost frames (no root needed): python3 test_compare.py"""
+"""Checks of compare.py's lost frames and socket listings (no root needed): python3 test_compare.py"""
 import os
 import sys
 
@@ -25,5 +25,22 @@ cases = [
     ("not when the other visits differ too",
      compare.lost_in(run(0), run(2), dropped, dict(unknown, path=[dict(unknown["path"][0], out=["port1"]), unknown["path"][1]])), None),
     ("a different known fate is a disagreement", compare.lost_in(run(2), run(2), dropped, delivered), None),
+]
+
+
+def listing(*socks):
+    return {"namespaces": {"host": {"sockets": [{"proto": p, "state": st, "local": l, "peer": r} for p, st, l, r in socks]}}}
+
+
+tw = ("tcp", "TIME_WAIT", "10.1.0.1:9000", "10.1.0.2:40004")
+cases += [
+    ("the same connections in the same states", compare.socket_diff(listing(tw), listing(tw)), ([], [])),
+    ("a connection in another state differs",
+     compare.socket_diff(listing(tw), listing(("tcp", "FIN_WAIT2") + tw[2:]))[0], ["host: 10.1.0.1:9000 10.1.0.2:40004: TIME_WAIT vs FIN_WAIT2"]),
+    ("one in one run only is listed, not a difference",
+     compare.socket_diff(listing(tw), listing()), ([], ["A: host: TIME_WAIT 10.1.0.1:9000 10.1.0.2:40004"])),
+    ("listeners and UDP sockets are left out",
+     compare.socket_diff(listing(("tcp", "LISTEN", "*:22", "*:*"), ("udp", "UNCONN", "*:53", "*:*")), listing()), ([], [])),
+    ("older recordings list none", compare.socket_diff({}, {}), ([], [])),
 ]
 checks.run(cases)

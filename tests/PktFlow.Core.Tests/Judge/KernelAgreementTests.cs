@@ -66,28 +66,52 @@ public class KernelAgreementTests(ITestOutputHelper output)
     /// from slipping out of the comparison instead of showing as a disagreement.
     /// </summary>
     [Fact]
-    public void ConntrackTablesAgreeWithTheKernel()
+    public void ConntrackTablesAgreeWithTheKernel() =>
+        Ratchet("conntrack", "entries", ConntrackBaselineFile,
+            "# scenario\tconntrack entries that agree with the kernel's conntrack -L\tentries judged on either side\tkernel entries not judged: no packet of them crossed the capture point (written by KernelAgreementTests)",
+            r => (r.Conntrack.Agreed, r.Conntrack.Total, r.Conntrack.Differences, r.Conntrack.NotJudged));
+
+    private static string SocketBaselineFile => Path.Combine(Scenarios, "socket-agreement.tsv");
+
+    /// <summary>
+    /// Get-PktFlowSocket after each replay (aged to the moment the kernel listed) against the kernel's
+    /// ss -tan (state, local and peer address:port of every connection; listeners and UDP are not judged,
+    /// see <see cref="SocketJudge"/>): no scenario may have more disagreeing connections, nor more kernel
+    /// connections left unjudged, than tests/scenarios/socket-agreement.tsv says (rewritten with
+    /// PKTFLOW_WRITE_AGREEMENT=1). Recordings made before the recorder listed sockets judge none.
+    /// </summary>
+    [Fact]
+    public void SocketTablesAgreeWithTheKernel() =>
+        Ratchet("sockets", "connections", SocketBaselineFile,
+            "# scenario\tTCP connections that agree with the kernel's ss -tan (state, local, peer)\tconnections judged on either side\tkernel connections not judged: no packet of them crossed the capture point (written by KernelAgreementTests; scenarios recorded without ss judge none)",
+            r => (r.Sockets.Agreed, r.Sockets.Total, r.Sockets.Differences, r.Sockets.NotJudged));
+
+    /// <summary>
+    /// A table the kernel listed after the traffic against the model's after the replay, for every
+    /// recorded scenario: prints each scenario's figures and differences, rewrites <paramref name="file"/>
+    /// under PKTFLOW_WRITE_AGREEMENT=1, and fails when a scenario has more disagreeing or unjudged items than it says.
+    /// </summary>
+    private void Ratchet(string what, string items, string file, string header,
+        Func<ScenarioJudgement, (int Agreed, int Total, IReadOnlyList<string> Differences, IReadOnlyList<string> NotJudged)> pick)
     {
-        var results = Recorded().Select(ScenarioJudge.Judge).ToList();
-        foreach (var r in results)
+        var results = Recorded().Select(ScenarioJudge.Judge).Select(r => (r.Scenario, J: pick(r))).ToList();
+        foreach (var (scenario, j) in results)
         {
-            output.WriteLine($"{r.Scenario,-28} {r.Conntrack.Agreed,3} / {r.Conntrack.Total,-3} ({r.Conntrack.NotJudged.Count} not judged)");
-            foreach (var d in r.Conntrack.Differences) output.WriteLine($"    {d}");
-            foreach (var d in r.Conntrack.NotJudged) output.WriteLine($"    not judged: {d}");
+            output.WriteLine($"{scenario,-28} {j.Agreed,3} / {j.Total,-3} ({j.NotJudged.Count} not judged)");
+            foreach (var d in j.Differences) output.WriteLine($"    {d}");
+            foreach (var d in j.NotJudged) output.WriteLine($"    not judged: {d}");
         }
-        int agreed = results.Sum(r => r.Conntrack.Agreed), total = results.Sum(r => r.Conntrack.Total), notJudged = results.Sum(r => r.Conntrack.NotJudged.Count);
-        output.WriteLine($"conntrack: {agreed} of {total} entries agree over {results.Count} scenarios; {notJudged} kernel entries had no packet on the capture");
+        output.WriteLine($"{what}: {results.Sum(r => r.J.Agreed)} of {results.Sum(r => r.J.Total)} {items} agree over {results.Count} scenarios; {results.Sum(r => r.J.NotJudged.Count)} kernel {items} had no packet on the capture");
         if (Environment.GetEnvironmentVariable("PKTFLOW_WRITE_AGREEMENT") == "1")
-            File.WriteAllLines(ConntrackBaselineFile, new[] { "# scenario\tconntrack entries that agree with the kernel's conntrack -L\tentries judged on either side\tkernel entries not judged: no packet of them crossed the capture point (written by KernelAgreementTests)" }
-                .Concat(results.Select(r => $"{r.Scenario}\t{r.Conntrack.Agreed}\t{r.Conntrack.Total}\t{r.Conntrack.NotJudged.Count}")));
-        var baseline = File.Exists(ConntrackBaselineFile)
-            ? File.ReadLines(ConntrackBaselineFile).Where(l => l.Length > 0 && !l.StartsWith('#')).Select(l => l.Split('\t'))
+            File.WriteAllLines(file, new[] { header }.Concat(results.Select(r => $"{r.Scenario}\t{r.J.Agreed}\t{r.J.Total}\t{r.J.NotJudged.Count}")));
+        var baseline = File.Exists(file)
+            ? File.ReadLines(file).Where(l => l.Length > 0 && !l.StartsWith('#')).Select(l => l.Split('\t'))
                 .ToDictionary(p => p[0], p => (Disagree: int.Parse(p[2], CultureInfo.InvariantCulture) - int.Parse(p[1], CultureInfo.InvariantCulture),
                     NotJudged: p.Length > 3 ? int.Parse(p[3], CultureInfo.InvariantCulture) : 0))
             : new();
         var worse = results.Where(r => baseline.GetValueOrDefault(r.Scenario) is var b
-                && (r.Conntrack.Total - r.Conntrack.Agreed > b.Disagree || r.Conntrack.NotJudged.Count > b.NotJudged))
-            .Select(r => $"{r.Scenario}: {string.Join("; ", r.Conntrack.Differences.Concat(r.Conntrack.NotJudged.Select(n => "not judged: " + n)))}").ToList();
-        Assert.True(worse.Count == 0, "conntrack agreement with the kernel dropped:\n  " + string.Join("\n  ", worse));
+                && (r.J.Total - r.J.Agreed > b.Disagree || r.J.NotJudged.Count > b.NotJudged))
+            .Select(r => $"{r.Scenario}: {string.Join("; ", r.J.Differences.Concat(r.J.NotJudged.Select(n => "not judged: " + n)))}").ToList();
+        Assert.True(worse.Count == 0, $"{what} agreement with the kernel dropped:\n  " + string.Join("\n  ", worse));
     }
 }

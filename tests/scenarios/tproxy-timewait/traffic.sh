@@ -29,3 +29,8 @@ ip netns exec client sendframe eth0 \
 sleep 65
 ip netns exec client sendframe eth0 \
     "Ether(src='02:00:00:00:01:02', dst='02:00:00:00:01:01')/IP(src='10.1.0.2', dst='10.1.0.1')/TCP(sport=40005, dport=9000, flags='A', seq=1000, ack=5000)"
+# Last, a connection through tproxy port 80 and one to port 9000 whose TIME_WAIT sockets (a transparent
+# one of 198.51.100.10:80, a plain one) are still there when the recorder lists the sockets (ss -tan)
+sleep 1
+ip netns exec client socat -u -T 2 TCP:198.51.100.10:80,connect-timeout=2,sourceport=40006 -
+ip netns exec client socat -u -T 2 TCP:10.1.0.1:9000,connect-timeout=2,sourceport=40007 -
