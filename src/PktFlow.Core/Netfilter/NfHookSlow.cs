@@ -173,9 +173,7 @@ public static class NfHookSlow
     private static NftHookResult? NetdevIngressWithInet(SkBuff skb, TraceBuilder t, NftRuleset rs, NetDevice? indev, NetDevice dev)
     {
         bool ip = skb.Protocol is EtherTypes.Ipv4 or EtherTypes.Ipv6;
-        var inet = rs.InetIngressChains(dev.Name);
-        var chains = rs.BaseChains(NftFamily.Netdev, NftHookPoint.Ingress, dev.Name).Concat(ip ? inet : [])
-            .OrderBy(c => c.Priority).ThenByDescending(c => c.RegistrationOrder).ToList();
+        var chains = ip ? rs.IngressChainsWithInet(dev.Name) : rs.BaseChains(NftFamily.Netdev, NftHookPoint.Ingress, dev.Name);
         NftHookResult? last = null;
         foreach (var chain in chains)
         {

@@ -85,6 +85,7 @@ public sealed class NftRuleset
             .OrderBy(c => c.LoadStamp).ThenBy(c => c.RegistrationOrder).ToList();
         for (int i = 0; i < chains.Count; i++) chains[i].RegistrationOrder = i + 1;
         _baseChains.Clear();
+        _ingressWithInet.Clear();
     }
 
     public NftTable? FindTable(NftFamily family, string name) => _tables.Find(t => t.Family == family && t.Name == name);
@@ -100,15 +101,8 @@ public sealed class NftRuleset
     /// <summary>All rules, in table/chain order.</summary>
     public IEnumerable<NftRule> AllRules => _tables.SelectMany(t => t.Chains).SelectMany(c => c.Rules);
 
-    /// <summary>
-    /// Base chains that run for a packet of <paramref name="packetFamily"/> at <paramref name="hook"/>:
-    /// tables of that family (inet for ip/ip6 packets too), sorted by priority; at equal priority the
-    /// chain registered LAST runs first (nf_hook_entries_grow inserts a new hook before existing ones
-    /// of the same priority; checked with nft 1.0.6: see NftHandleTests.SamePriority_LastRegisteredRunsFirst).
-    /// netdev chains (and inet ingress) are per device: <paramref name="device"/> filters them.
-    /// </summary>
-    /// <summary>inet-family ingress chains bound to <paramref name="device"/> (they run at its netdev ingress hook).</summary>
-    /// Asked for every packet received, so built once, on first use (the ruleset is complete by then).
+    /// <summary>inet-family ingress chains bound to <paramref name="device"/> (they run at its netdev ingress hook);
+    /// asked for every packet received, so built once, on first use (the ruleset is complete by then).</summary>
     public IReadOnlyList<NftChain> InetIngressChains(string device) =>
         (_inetIngress ??= _tables.Where(t => t.Family == NftFamily.Inet).SelectMany(t => t.Chains)
             .Where(c => c.Hook == NftHookPoint.Ingress && c.Device is not null)
@@ -117,6 +111,23 @@ public sealed class NftRuleset
 
     private Dictionary<string, IReadOnlyList<NftChain>>? _inetIngress;
 
+    /// <summary>
+    /// The chains at <paramref name="device"/>'s netdev ingress hook for an IPv4/IPv6 packet: its netdev chains
+    /// with the inet ingress chains among them, in run order (one hook, nf_hook_entries_grow's order).
+    /// </summary>
+    public IReadOnlyList<NftChain> IngressChainsWithInet(string device) =>
+        _ingressWithInet.GetOrAdd(device, static (d, rs) => rs.BaseChains(NftFamily.Netdev, NftHookPoint.Ingress, d).Concat(rs.InetIngressChains(d))
+            .OrderBy(c => c.Priority).ThenByDescending(c => c.RegistrationOrder).ToArray(), this);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, NftChain[]> _ingressWithInet = new();
+
+    /// <summary>
+    /// Base chains that run for a packet of <paramref name="packetFamily"/> at <paramref name="hook"/>:
+    /// tables of that family (inet for ip/ip6 packets too), sorted by priority; at equal priority the
+    /// chain registered LAST runs first (nf_hook_entries_grow inserts a new hook before existing ones
+    /// of the same priority; checked with nft 1.0.6: see NftHandleTests.SamePriority_LastRegisteredRunsFirst).
+    /// netdev chains (and inet ingress) are per device: <paramref name="device"/> filters them.
+    /// </summary>
     public IReadOnlyList<NftChain> BaseChains(NftFamily packetFamily, NftHookPoint hook, string? device = null) =>
         _baseChains.GetOrAdd((packetFamily, hook, device), static (k, rs) => rs.FindBaseChains(k.Family, k.Hook, k.Device), this);
 
