@@ -36,6 +36,7 @@ public static class Icmpv6Rcv
                 return;
             default:
                 if (icmp.Type == Icmp6Send.PacketTooBig) Icmpv6Notify.PacketTooBig(skb, t, message);
+                else if (icmp.IsError && message.Length > 8) Socket.TcpErr.V6(skb, t, icmp.Type, icmp.Code, message[8..]);
                 t.Stage(skb, S, F, Verdict.Pass, $"ICMPv6 type {icmp.Type} code {icmp.Code}{(icmp.IsError ? ": an error, handed to the quoted protocol's err_handler" : "")}");
                 t.End(Fate.Delivered, F);
                 return;

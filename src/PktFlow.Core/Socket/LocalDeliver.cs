@@ -282,6 +282,7 @@ public static class LocalDeliver
                 return;
             default:
                 if (icmp.Type == IcmpHeader.DestUnreach && icmp.Code == IPv4.IcmpSend.FragNeeded && !broadcast) IPv4.IcmpUnreach.FragNeeded(skb, t, segment);
+                if (icmp.IsError && !broadcast && segment.Length > 8) TcpErr.V4(skb, t, icmp.Type, icmp.Code, segment[8..]);
                 t.Stage(skb, "IcmpRcv", "icmp_rcv", Verdict.Pass, $"ICMP type {icmp.Type} code {icmp.Code}{(icmp.IsError ? ": an error, handed to the quoted protocol's err_handler" : "")}");
                 t.End(Fate.Delivered, "icmp_rcv");
                 return;
