@@ -55,6 +55,8 @@ public sealed class BpfMapState
     public BpfMapDef Def { get; }
     private readonly byte[][]? _array;
     private readonly Dictionary<BpfKey, byte[]>? _hash;
+    /// <summary>A hash map's keys, oldest insertion first: a Dictionary reuses freed slots, so its own order is not insertion order.</summary>
+    private readonly LinkedList<BpfKey>? _order;
     private readonly BpfProgram?[]? _progs;
 
     public BpfMapState(BpfMapDef def)
@@ -67,7 +69,7 @@ public sealed class BpfMapState
             for (int i = 0; i < _array.Length; i++)
                 _array[i] = i == 0 && def.InitialValue is { } init ? (byte[])init.Clone() : new byte[def.ValueSize];
         }
-        else _hash = new Dictionary<BpfKey, byte[]>();
+        else (_hash, _order) = (new Dictionary<BpfKey, byte[]>(), new LinkedList<BpfKey>());
     }
 
     /// <summary>The value a BPF_PSEUDO_MAP_VALUE lddw points into: an array's element 0.</summary>
@@ -126,16 +128,22 @@ public sealed class BpfMapState
         if (_hash.Count >= Def.MaxEntries)
         {
             if (Def.Type is not (BpfMapType.LruHash or BpfMapType.LruPercpuHash)) return -7;
-            _hash.Remove(_hash.Keys.First()); // LRU: the model evicts the oldest insertion
+            // LRU: the model evicts the oldest insertion
+            _hash.Remove(_order!.First!.Value);
+            _order.RemoveFirst();
         }
         _hash[k] = value[..Def.ValueSize].ToArray();
+        _order!.AddLast(k);
         return 0;
     }
 
     public long Delete(ReadOnlySpan<byte> key)
     {
         if (_array is not null || _progs is not null) return -22; // arrays cannot delete (EINVAL)
-        return _hash!.Remove(new BpfKey(key.ToArray())) ? 0 : -2;
+        var k = new BpfKey(key.ToArray());
+        if (!_hash!.Remove(k)) return -2;
+        _order!.Remove(k);
+        return 0;
     }
 
     /// <summary>Every entry, for the cmdlets and tests (hash in insertion order, array by index; a program array's values are empty, see <see cref="Programs"/>).</summary>
@@ -151,7 +159,7 @@ public sealed class BpfMapState
             for (int i = 0; i < _array.Length; i++) yield return (BitConverter.GetBytes(i), _array[i]);
             yield break;
         }
-        foreach (var (k, v) in _hash!) yield return (k.Bytes, v);
+        foreach (var k in _order!) yield return (k.Bytes, _hash![k]);
     }
 }
 

@@ -117,6 +117,7 @@ public sealed class BpfVm
                 {
                     uint src = (op & BpfOp.X) != 0 ? (uint)r[x.Src] : (uint)x.Imm;
                     if ((op & 0xF0) == BpfOp.End) { r[x.Dst] = ToOrder(r[x.Dst], x.Imm, bigEndian: (op & BpfOp.X) != 0); break; }
+                    if ((op & 0xF0) > BpfOp.Arsh) return Error(pc, $"unknown ALU operation 0x{op & 0xF0:x2}", executed);
                     r[x.Dst] = Alu32((uint)r[x.Dst], op & 0xF0, src, x);
                     break;
                 }

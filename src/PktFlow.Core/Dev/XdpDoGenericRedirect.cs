@@ -27,7 +27,7 @@ public static class XdpDoGenericRedirect
                 return;
             case XdpRedirectKind.Ifindex:
             {
-                var fwd = ns.Devices.FirstOrDefault(d => d.IfIndex == x.RedirectIfindex);
+                var fwd = ns.Device(x.RedirectIfindex);
                 if (fwd is null)
                 {
                     Fail(skb, t, $"bpf_redirect to ifindex {x.RedirectIfindex}: no such device in {ns.Name} (-EINVAL)");
@@ -60,7 +60,7 @@ public static class XdpDoGenericRedirect
             t.Unsupported(skb, $"{elem} names a program to run on the device (bpf_devmap_val.bpf_prog), which the model does not load");
             return;
         }
-        var fwd = skb.Netns.Devices.FirstOrDefault(d => d.IfIndex == ifindex);
+        var fwd = skb.Netns.Device(ifindex);
         if (fwd is null)
         {
             // dev_map_update_elem refuses an ifindex without a device, so such an element cannot exist

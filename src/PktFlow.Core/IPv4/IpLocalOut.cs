@@ -59,7 +59,7 @@ public static class IpLocalOut
         bool v6 = dst.IsV6;
         string fn = v6 ? "ip6_route_output" : "ip_route_output_key";
         NetDevice outDev;
-        IpAddr nextHop = dst;
+        IpAddr? gateway = null; // the route's (or chosen nexthop's) gateway; none: the destination is the next hop
         int? routeMtu = null; // ip_skb_dst_mtu / ip6_skb_dst_mtu: the route's mtu metric before the device's
         Routing.PmtuExceptions.Entry? learned = null;
         if (dst.IsMulticast || dst.IsLimitedBroadcast || (v6 && dst.IsLinkLocal))
@@ -90,7 +90,7 @@ public static class IpLocalOut
                 return;
             }
             outDev = dev;
-            nextHop = r.Gateway ?? dst;
+            gateway = r.Gateway;
             if (r.Mtu != 0) routeMtu = r.Mtu;
             // ipv4_mtu / ip6_mtu: a path MTU learned from an ICMP error (its exception) comes before the route's metric
             learned = skb.State.Pmtu.Find(dst, skb.TimestampNs);
@@ -103,13 +103,13 @@ public static class IpLocalOut
                     t.Drop(skb, "RouteOutput", fn, "IP_OUTNOROUTES", $"nexthop {nh}: its device is missing or down");
                     return;
                 }
-                (outDev, nextHop) = (nhDev, nh.Gateway ?? dst);
+                (outDev, gateway) = (nhDev, nh.Gateway);
             }
         }
         skb.Dev = outDev;
         if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.LocalOut, null, outDev)) return;
         if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.PostRouting, null, outDev)) return;
-        if (nextHop == dst) nextHop = RtNexthop.Of(skb, null, dst); // no gateway: the destination as the hooks left it
+        var nextHop = RtNexthop.Of(skb, gateway, dst); // no gateway: the destination as the hooks left it
         int length = skb.Length - skb.NetworkHeader;
         if (built && !v6 && IpFragment.Output(skb, t, outDev, nextHop, Fate.Transmitted, $"ip_finish_output2 to next hop {nextHop}", routeMtu)) return;
         if (built && v6 && IPv6.Ip6Fragment.Output(skb, t, outDev, nextHop, Fate.Transmitted, $"ip6_finish_output2 to next hop {nextHop}", routeMtu)) return;

@@ -127,7 +127,7 @@ public sealed class Balancer
                 ushort port = b.Port ?? vip.Port;
                 AddressRewrite.Rewrite(skb.Network, v6, source: false, b.Address, port, out _, out _);
                 skb.SetEthernet(dstMac, Config.Mac);
-                return $"NAT: destination {Fmt(key.Destination, key.DestinationPort)} -> {Fmt(b.Address, port)}, checksums updated; MAC {Config.Mac} > {dstMac}";
+                return $"NAT: destination {key.Destination.WithPort(key.DestinationPort)} -> {b.Address.WithPort(port)}, checksums updated; MAC {Config.Mac} > {dstMac}";
             }
             case LbForwardingMode.Dsr:
                 skb.SetEthernet(dstMac, srcMac);
@@ -171,8 +171,8 @@ public sealed class Balancer
         Flows.Touch(flow, skb.TimestampNs);
         if ((tcpFlags & (TcpFlags.Fin | TcpFlags.Rst)) != 0) flow.Ended = true;
         Event(t, flow.Service, "LbReverseNat", "lb_reverse_nat", Verdict.Accept,
-            $"reply of {flow.Key} from {vip.Backends[flow.Backend]}: source {Fmt(key.Source, key.SourcePort)} -> {Fmt(vip.Address, vip.Port)}, checksums updated");
-        t.End(Fate.Forwarded, $"load balancer: reply sent to {Fmt(flow.Key.Source, flow.Key.SourcePort)}", $"{Config.Name}/{vip}");
+            $"reply of {flow.Key} from {vip.Backends[flow.Backend]}: source {key.Source.WithPort(key.SourcePort)} -> {vip.Address.WithPort(vip.Port)}, checksums updated");
+        t.End(Fate.Forwarded, $"load balancer: reply sent to {flow.Key.Source.WithPort(flow.Key.SourcePort)}", $"{Config.Name}/{vip}");
         return LbOutcome.Ended;
     }
 
@@ -231,5 +231,4 @@ public sealed class Balancer
         _ => "lb_xmit_gue",
     };
 
-    private static string Fmt(IpAddr a, ushort p) => a.IsV6 ? $"[{a}]:{p}" : $"{a}:{p}";
 }

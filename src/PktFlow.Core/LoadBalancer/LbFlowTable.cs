@@ -12,9 +12,8 @@ public readonly record struct LbFlowKey(byte Protocol, IpAddr Source, ushort Sou
     public ulong Hash() => LbHash.Finish(LbHash.Address(LbHash.Address(LbHash.Fnv(LbHash.FnvBasis, Protocol), Source), Destination) ^ ((ulong)SourcePort << 16 | DestinationPort) * LbHash.FnvPrime);
 
     public override string ToString() =>
-        $"{(Protocol == IpProtocol.Tcp ? "tcp" : Protocol == IpProtocol.Udp ? "udp" : $"proto {Protocol}")} {Fmt(Source, SourcePort)} > {Fmt(Destination, DestinationPort)}";
+        $"{(Protocol == IpProtocol.Tcp ? "tcp" : Protocol == IpProtocol.Udp ? "udp" : $"proto {Protocol}")} {Source.WithPort(SourcePort)} > {Destination.WithPort(DestinationPort)}";
 
-    private static string Fmt(IpAddr a, ushort p) => a.IsV6 ? $"[{a}]:{p}" : $"{a}:{p}";
 }
 
 internal static class LbHash

@@ -68,8 +68,7 @@ public static class NfNatHelper
         var (dstChanged, dstHow) = NfNat.Bind(table, random, ct, (m.Source, m.Source), dst, destination: true);
         ct.DestinationNatDone = true;
         return $"the {exp.Helper.Name} NAT helper's expected connection follows its master {master.Original}: source {m.Destination} ({(srcChanged ? srcHow : "unchanged")}), "
-            + $"destination {Endpoint(m.Source, exp.SavedPort)} ({(dstChanged ? dstHow : "unchanged")}); reply tuple {ct.Reply}";
+            + $"destination {m.Source.WithPort(exp.SavedPort)} ({(dstChanged ? dstHow : "unchanged")}); reply tuple {ct.Reply}";
     }
 
-    internal static string Endpoint(IpAddr a, ushort port) => a.IsV6 ? $"[{a}]:{port}" : $"{a}:{port}";
 }

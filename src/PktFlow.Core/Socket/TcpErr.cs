@@ -67,7 +67,7 @@ public static class TcpErr
         var key = (IpProtocol.Tcp, local, sport, remote, dport);
         var socks = skb.State.TcpSocks;
         if (socks.Find(key, skb.TimestampNs) is not { State: TcpSockState.SynSent } sock) return;
-        var conn = Endpoint(local, sport) + " > " + Endpoint(remote, dport);
+        var conn = local.WithPort(sport) + " > " + remote.WithPort(dport);
         // between(seq, snd_una, snd_nxt): in SYN_SENT snd_una is the ISN and snd_nxt one more
         if (sock.SndNxt is { } nxt && seq != nxt && seq != nxt - 1)
         {
@@ -77,6 +77,4 @@ public static class TcpErr
         socks.Close(key);
         t.Stage(skb, stage, fn, Verdict.Pass, $"{what} quotes the SYN of {conn} (SYN_SENT): the connect fails with {err} (tcp_done), the socket is gone");
     }
-
-    private static string Endpoint(IpAddr a, ushort port) => a.IsV6 ? $"[{a}]:{port}" : $"{a}:{port}";
 }

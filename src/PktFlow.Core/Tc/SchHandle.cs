@@ -110,7 +110,7 @@ public static class SchHandle
     [KernelSymbol("skb_do_redirect", "net/core/filter.c")]
     private static void DoRedirect(SkBuff skb, TraceBuilder t, Bpf.SkbContext to, TcDirection from, string fn)
     {
-        var target = skb.Netns.Devices.FirstOrDefault(d => d.IfIndex == to.RedirectIfindex);
+        var target = skb.Netns.Device(to.RedirectIfindex);
         if (target is null)
         {
             t.Drop(skb, from == TcDirection.Ingress ? "TcIngress" : "TcEgress", fn, "NOT_SPECIFIED", $"skb_do_redirect: no device with ifindex {to.RedirectIfindex}");

@@ -71,6 +71,7 @@ public sealed class NetNamespace
     public IReadOnlyList<string> Unmodelled { get; }
 
     private readonly Dictionary<string, NetDevice> _byName;
+    private readonly Dictionary<int, NetDevice> _byIndex;
     private readonly HashSet<IpAddr> _local;
 
     internal NetNamespace(string name, List<NetDevice> devices, List<InterfaceAddress> addresses, List<Route> routes,
@@ -86,12 +87,16 @@ public sealed class NetNamespace
         Sysctls = sysctls;
         Unmodelled = unmodelled;
         _byName = devices.ToDictionary(d => d.Name, StringComparer.Ordinal);
+        _byIndex = devices.GroupBy(d => d.IfIndex).ToDictionary(g => g.Key, g => g.First());
         // inet_lookup_ifaddr: an IPv4 address is local whatever its device's state; IPv6 ones count once up.
         _local = addresses.Where(a => a.Family == IpFamily.V4 || Device(a.Device)?.IsUp == true).Select(a => a.Address).ToHashSet();
         Fib = new Fib(routes, rules);
     }
 
     public NetDevice? Device(string name) => _byName.TryGetValue(name, out var d) ? d : null;
+
+    /// <summary>The device with ifindex <paramref name="ifindex"/> (bpf_redirect, devmap entries), or null.</summary>
+    public NetDevice? Device(int ifindex) => _byIndex.TryGetValue(ifindex, out var d) ? d : null;
 
     /// <summary>True when the address is assigned to an up device of this namespace (inet_lookup_ifaddr).</summary>
     public bool IsLocalAddress(IpAddr a) => _local.Contains(a);

@@ -101,6 +101,9 @@ public readonly struct IpAddr : IEquatable<IpAddr>, IComparable<IpAddr>, ISpanFo
         return new IPAddress(IsV4 ? b[..4] : b);
     }
 
+    /// <summary>ADDR:PORT, an IPv6 address in brackets ([ADDR]:PORT), as ss and conntrack helpers print an endpoint.</summary>
+    public string WithPort(int port) => IsV6 ? $"[{this}]:{port}" : $"{this}:{port}";
+
     /// <summary>Dotted quad or RFC 5952 text, as iproute2 and tcpdump print it.</summary>
     public override string ToString()
     {

@@ -113,7 +113,7 @@ public static class NfConntrackFtp
             return false;
         }
         if (!m.IsMatch) { detail = "no PORT/EPRT/227/229 at the start of the payload"; return true; }
-        string what = $"{Name(m.Command)} announces {Endpoint(m.Address, m.Port)}";
+        string what = $"{Name(m.Command)} announces {m.Address.WithPort(m.Port)}";
         if (m.Address != self.Source)
         {
             // Not loose (the module parameter, off): an address other than the sender's is not expected.
@@ -139,7 +139,6 @@ public static class NfConntrackFtp
     /// <summary>The search pattern as the kernel logs it ("227 " with its space).</summary>
     private static string Pattern(FtpCommand c) => c is FtpCommand.Pasv227 or FtpCommand.Epsv229 ? Name(c) + " " : Name(c);
 
-    private static string Endpoint(IpAddr a, ushort port) => NfNatHelper.Endpoint(a, port);
 
     /// <summary>
     /// find_pattern over the patterns of one direction, tried in order until one says something: 1 with
