@@ -39,9 +39,7 @@ public static class NfNatHelper
         {
             // ip_send_check: the header checksum computed afresh
             BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(2), (ushort)length);
-            int ihl = (b[0] & 0x0F) * 4;
-            b[10] = b[11] = 0;
-            BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(10), Checksum.Internet(b.AsSpan(0, ihl)));
+            Ipv4HeaderWriter.UpdateHeaderChecksum(b);
         }
         BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(l4 + 16), AddressRewrite.PartialSum(b, v6, IpProtocol.Tcp, length - l4));
         return b;

@@ -66,21 +66,23 @@ public static class NfConntrackSeqadj
         var tcp = network[l4..end];
         bool partial = AddressRewrite.IsPartialChecksum(network, v6, l4, end, IpProtocol.Tcp);
         var other = dir == CtDirection.Original ? CtDirection.Reply : CtDirection.Original;
-        var parts = new List<string>(3);
+        string? changed = null; // built only when a number moves
         uint seq = BinaryPrimitives.ReadUInt32BigEndian(tcp[4..]);
         uint newSeq = unchecked(seq + (uint)adj.Offset(dir, seq));
-        if (newSeq != seq) parts.Add($"seq {seq} -> {newSeq}");
+        if (newSeq != seq) changed = $"seq {seq} -> {newSeq}";
         Write4(tcp, 4, newSeq, partial);
         if ((tcp[13] & 0x10) != 0)
         {
             uint ack = BinaryPrimitives.ReadUInt32BigEndian(tcp[8..]);
             uint newAck = unchecked(ack - (uint)AckOffset(adj, other, ack));
-            if (newAck != ack) parts.Add($"ack {ack} -> {newAck}");
+            if (newAck != ack) changed = Join(changed, $"ack {ack} -> {newAck}");
             Write4(tcp, 8, newAck, partial);
-            if (SackAdjust(tcp, adj, other, partial) is { } sack) parts.Add(sack);
+            if (SackAdjust(tcp, adj, other, partial) is { } sack) changed = Join(changed, sack);
         }
-        return parts.Count == 0 ? null : string.Join(", ", parts);
+        return changed;
     }
+
+    private static string Join(string? a, string b) => a is null ? b : $"{a}, {b}";
 
     /// <summary>
     /// The other way round, for a packet seen after the host adjusted it (Observe mode): the numbers its

@@ -16,7 +16,7 @@ internal enum BitwiseOp { Bool, LShift, RShift }
 internal sealed class BitwiseSelector : NftSelector
 {
     public required NftSelector Inner;
-    public required IReadOnlyList<BitwiseStep> Steps;
+    public required BitwiseStep[] Steps;
     public override NftType Type => Inner.Type;
     public override bool HostOrder => Inner.HostOrder;
     public override bool DrawsRandom => Inner.DrawsRandom;
@@ -28,7 +28,7 @@ internal sealed class BitwiseSelector : NftSelector
         return true;
     }
 
-    public static void Apply(IReadOnlyList<BitwiseStep> steps, Span<byte> v)
+    public static void Apply(ReadOnlySpan<BitwiseStep> steps, Span<byte> v)
     {
         foreach (var s in steps)
         {

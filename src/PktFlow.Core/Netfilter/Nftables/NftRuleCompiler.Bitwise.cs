@@ -80,7 +80,7 @@ internal sealed partial class NftParser
             BitwiseSelector.Add(steps, op.Text, r.Const);
             var v = (byte[])l.Const.Clone();
             if (v.Length != r.Const.Length) throw Err(op, "operands of different widths");
-            BitwiseSelector.Apply(steps, v);
+            BitwiseSelector.Apply(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(steps), v);
             l.Const = v;
             return l;
         }
