@@ -69,11 +69,12 @@ public sealed class ChildTraces
             Length = p.Network.Length + 14, CapturedLength = p.Network.Length + 14,
             Summary = PacketSummary.Format(p.Network, p.Protocol), Ingress = $"{p.Namespace.Name}/{p.Device.Name}",
             Path = t.PathArray(out _sparePath), Route = t.Route, Egress = t.Egress, Fate = t.Fate!.Value, Reason = t.Reason,
-            Generated = t.Generated.ToArray(), Notes = t.Notes.ToArray(), CausedBy = frame, GeneratedBy = p.Function, GeneratedNetwork = p.Network,
+            Generated = t.Generated.ToArray(), Notes = t.Notes.ToArray(), CausedBy = frame, GeneratedBy = p.Function, IsCopy = p.Copy is not null, GeneratedNetwork = p.Network,
         };
         engine.EndChildCopies(copies, child);
-        var copiesOfIt = t.Emitted.Where(e => e.Copy is not null).ToArray();
-        return new TracedChild(child, Key(skb.Protocol, skb.Network), copiesOfIt);
+        List<GeneratedPacket>? copiesOfIt = null; // most children make no copy: no list for them
+        foreach (var e in t.Emitted) if (e.Copy is not null) (copiesOfIt ??= new()).Add(e);
+        return new TracedChild(child, Key(skb.Protocol, skb.Network), copiesOfIt ?? (IReadOnlyList<GeneratedPacket>)Array.Empty<GeneratedPacket>());
     }
 
     /// <summary>A child as walked: its trace, its key as it left (after NAT), and the copies made of it on its way.</summary>

@@ -108,7 +108,7 @@ public sealed partial class DatapathEngine
         foreach (var e in child.Path) t.Add(e);
         foreach (var n in child.Notes) t.Note(n);
         foreach (var g in child.Generated) t.Generate(g);
-        t.Note($"{(child.GeneratedBy is "tcf_mirred_act" or "nf_dup_ipv4" or "nf_dup_ipv6" or "nf_dup_netdev_egress" ? "a copy the kernel made of" : "sent by the kernel in answer to")} frame {child.CausedBy} ({child.GeneratedBy}): the child trace of that frame");
+        t.Note($"{(child.IsCopy ? "a copy the kernel made of" : "sent by the kernel in answer to")} frame {child.CausedBy} ({child.GeneratedBy}): the child trace of that frame");
         t.Route = child.Route;
         t.End(child.Fate, child.Reason, child.Egress);
     }

@@ -127,6 +127,8 @@ public sealed class PacketTrace
     public Neighbour.LaterFate? Later { get; init; }
     /// <summary>For a child trace: the kernel function that built it (__icmp_send, tcp_v4_send_reset, arp_send...).</summary>
     public string? GeneratedBy { get; init; }
+    /// <summary>For a child trace: true when it is a copy of the packet (tc mirred mirror, nft dup), not a packet built in answer.</summary>
+    public bool IsCopy { get; init; }
     /// <summary>
     /// In a capture of several devices (tcpdump -i any, a pcapng with an interface per device): for a
     /// frame that is another copy of an earlier frame's packet, seen on a device that packet's trace
