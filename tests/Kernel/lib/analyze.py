@@ -1048,7 +1048,7 @@ def link_xdp_drops(nss, copies_by_ns, visits_by_ns):
 
 
 def load_xdp_bulk_drops(path):
-    """drops.bt's XBULK lines (xdp:xdp_bulk_tx with drops): {"t", "ifindex", "sent", "drops", "err"}."""
+    """drops.bt's XBULK lines (xdp:xdp_bulk_tx: frames sent and dropped): {"t", "ifindex", "sent", "drops", "err"}."""
     events = []
     if not os.path.exists(path):
         return events
@@ -1065,29 +1065,134 @@ def link_xdp_bulk_drops(nss, copies_by_ns, visits_by_ns, events):
     only an xdp:xdp_bulk_tx event with drops (XBULK; it names the device by ifindex alone). The copy
     the peer sent last, within a second before, that nothing else explains, reached the device and
     ended there: Dropped, reason "xdp_bulk_tx -E..." (the error the event carries)."""
-    for e in sorted(events, key=lambda e: e["t"]):
+    for e in sorted((e for e in events if e["drops"] > 0), key=lambda e: e["t"]):
         for ns in nss.values():
             dev = ns.devs.get(e["ifindex"])
-            if dev is None or not dev.peer or dev.peer[0] not in nss:
-                continue
-            pns, pdev = dev.peer
-            tx = max((c for c in copies_by_ns[pns] if c.out and c.dev == pdev and c.link is None
-                      and 0 <= e["t"] - c.t <= 1_000_000_000), key=lambda c: c.t, default=None)
+            tx = native_xdp_source(nss, copies_by_ns, dev, e["t"])
             if tx is None:
                 continue
-            err = errno.errorcode.get(-e["err"], str(e["err"])) if e["err"] < 0 else str(e["err"])
-            rx = copy.copy(tx)
-            rx.ns, rx.out, rx.dev, rx.ifindex, rx.wire = ns, False, dev.name, dev.ifindex, None
-            rx.link, tx.link = tx, rx
-            j = Journey(ns)
-            j.rx = [rx]
-            rx.journey = j
-            v = Visit(ns, [j])
-            j.group = v
-            v.drops.append({"kind": "DROP", "t": e["t"], "inum": 0, "ifindex": dev.ifindex, "reason": f"xdp_bulk_tx -{err}",
-                            "location": "veth_xdp_xmit", "protocol": 0, "len": len(tx.l3), "nh": tx.l3[:64], "ns": ns.name})
-            visits_by_ns[ns.name].append(v)
-            copies_by_ns[ns.name].append(rx)
+            xdp_visit(ns, visits_by_ns, copies_by_ns, tx, dev, e["t"],
+                      drop=(f"xdp_bulk_tx -{errname(e['err'])}" if e["err"] else "xdp_bulk_tx", "veth_xdp_xmit"))
+            break
+
+
+def errname(err):
+    """-95 -> EOPNOTSUPP (the errors XDP's tracepoints carry are negative errnos; Python names 95
+    ENOTSUP, the kernel EOPNOTSUPP)."""
+    if err == -errno.EOPNOTSUPP:
+        return "EOPNOTSUPP"
+    return errno.errorcode.get(-err, str(err)) if err < 0 else str(err)
+
+
+def native_xdp_source(nss, copies_by_ns, dev, t):
+    """The copy dev's veth peer sent last, within a second before t, that nothing explains yet: the
+    frame native XDP on dev (which runs before its taps) took."""
+    if dev is None or not dev.peer or dev.peer[0] not in nss:
+        return None
+    pns, pdev = dev.peer
+    return max((c for c in copies_by_ns[pns] if c.out and c.dev == pdev and c.link is None
+                and 0 <= t - c.t <= 1_000_000_000), key=lambda c: c.t, default=None)
+
+
+def xdp_arrival(nss, copies_by_ns, dev, t):
+    """The copy dev's veth peer received first, from just before t to a second after, that nothing
+    explains yet: the xdp_frame XDP sent out of dev, which dev's own taps never saw."""
+    if dev is None or not dev.peer or dev.peer[0] not in nss:
+        return None
+    pns, pdev = dev.peer
+    return min((c for c in copies_by_ns[pns] if not c.out and c.dev == pdev and c.link is None
+                and -2_000_000 <= c.t - t <= 1_000_000_000), key=lambda c: c.t, default=None)
+
+
+def xdp_visit(ns, visits_by_ns, copies_by_ns, src, indev, rx_t, dst=None, outdev=None, tx_t=None, drop=None):
+    """The visit of ns between the copy src its device indev's peer sent and, when it went on, the copy
+    dst that outdev's peer received: Forwarded via "xdp" out of outdev, or Dropped with drop (reason,
+    location). Neither end has a copy in ns (XDP runs before its taps and sends past them)."""
+    rx = copy.copy(src)
+    rx.ns, rx.out, rx.dev, rx.ifindex, rx.wire, rx.t = ns, False, indev.name, indev.ifindex, None, rx_t
+    rx.link, src.link = src, rx
+    j = Journey(ns)
+    j.rx = [rx]
+    rx.journey = j
+    if dst is not None:
+        tx = copy.copy(dst)
+        tx.ns, tx.out, tx.dev, tx.ifindex, tx.wire, tx.t = ns, True, outdev.name, outdev.ifindex, None, tx_t
+        tx.link, dst.link = dst, tx
+        j.tx = [tx]
+        tx.journey = j
+    v = Visit(ns, [j])
+    j.group = v
+    if dst is not None:
+        v.xdp = True
+        copies_by_ns[ns.name] += [rx, tx]
+    else:
+        reason, location = drop
+        v.drops.append({"kind": "DROP", "t": rx_t, "inum": 0, "ifindex": indev.ifindex, "reason": reason,
+                        "location": location, "protocol": 0, "len": len(src.l3), "nh": src.l3[:64], "ns": ns.name})
+        copies_by_ns[ns.name].append(rx)
+    visits_by_ns[ns.name].append(v)
+    return v
+
+
+def load_xdp_redirects(path):
+    """drops.bt's XREDIR (xdp:xdp_redirect / xdp_redirect_err) and XDEVMAP (xdp:xdp_devmap_xmit) lines."""
+    redirects, flushes = [], []
+    if not os.path.exists(path):
+        return redirects, flushes
+    for line in open(path):
+        p = line.split()
+        if len(p) == 7 and p[0] == "XREDIR":
+            redirects.append({"t": int(p[1]), "ifindex": int(p[2]), "to": int(p[3]), "err": int(p[4]), "map_id": int(p[5])})
+        elif len(p) == 7 and p[0] == "XDEVMAP":
+            flushes.append({"t": int(p[1]), "from": int(p[2]), "to": int(p[3]), "sent": int(p[4]), "drops": int(p[5]), "err": int(p[6])})
+    return redirects, flushes
+
+
+def link_xdp_native(nss, copies_by_ns, visits_by_ns, redirects, flushes, bulks):
+    """Native XDP on a veth (veth_xdp_rcv_skb, before the taps) sends what it passes on as xdp_frames,
+    past the taps too: the namespace has no copy of the frame and no trace, only the xdp tracepoints,
+    which name devices by ifindex alone (tied, as link_xdp_bulk_drops does, through the copy the
+    device's peer sent just before). After the generic XDP links, so a frame they explained is left.
+    - XDP_REDIRECT refused by xdp_do_redirect (XREDIR with err: no NDO_XMIT, target down, too long):
+      Dropped, reason "xdp_redirect_err -E...";
+    - accepted (XREDIR err 0), then the target's ndo_xdp_xmit at the flush (XDEVMAP from -> to): sent,
+      the copy the target's peer received is where it went (Forwarded via "xdp"); dropped (veth_xdp_xmit
+      refuses frames longer than its peer's MTU + 18, or without the peer's NAPI), Dropped, reason
+      "xdp_devmap_xmit" (with the error when there is one);
+    - XDP_TX the peer took (XBULK with sent): Forwarded via "xdp" back out of the device."""
+    for e in sorted(redirects, key=lambda e: e["t"]):
+        for ns in nss.values():
+            dev = ns.devs.get(e["ifindex"])
+            src = native_xdp_source(nss, copies_by_ns, dev, e["t"])
+            if src is None:
+                continue
+            if e["err"]:
+                xdp_visit(ns, visits_by_ns, copies_by_ns, src, dev, e["t"],
+                          drop=(f"xdp_redirect_err -{errname(e['err'])}", "xdp_do_redirect"))
+                break
+            fwd = ns.devs.get(e["to"])
+            flush = min((f for f in flushes if f["from"] == e["ifindex"] and f["to"] == e["to"]
+                         and 0 <= f["t"] - e["t"] <= 50_000_000), key=lambda f: f["t"], default=None)
+            if fwd is None or flush is None:
+                continue
+            flushes.remove(flush)
+            if flush["sent"] > 0:
+                dst = xdp_arrival(nss, copies_by_ns, fwd, flush["t"])
+                if dst is None:
+                    continue
+                xdp_visit(ns, visits_by_ns, copies_by_ns, src, dev, e["t"], dst, fwd, flush["t"])
+            else:
+                reason = f"xdp_devmap_xmit -{errname(flush['err'])}" if flush["err"] else "xdp_devmap_xmit"
+                xdp_visit(ns, visits_by_ns, copies_by_ns, src, dev, e["t"], drop=(reason, "veth_xdp_xmit"))
+            break
+    for e in sorted((e for e in bulks if e["sent"] > 0), key=lambda e: e["t"]):
+        for ns in nss.values():
+            dev = ns.devs.get(e["ifindex"])
+            src = native_xdp_source(nss, copies_by_ns, dev, e["t"])
+            dst = xdp_arrival(nss, copies_by_ns, dev, e["t"])
+            if src is None or dst is None:
+                continue
+            xdp_visit(ns, visits_by_ns, copies_by_ns, src, dev, e["t"], dst, dev, e["t"])
             break
 
 
@@ -1139,20 +1244,7 @@ def link_xdp_transmits(nss, copies_by_ns, visits_by_ns, events):
                    and -2_000_000 <= c.t - e["t"] <= 1_000_000_000 and starts_alike(c.l3, e["frame"])), key=lambda c: c.t, default=None)
         if src is None or dst is None:
             continue
-        rx = copy.copy(src)
-        rx.ns, rx.out, rx.dev, rx.ifindex, rx.wire, rx.t = ns, False, indev.name, indev.ifindex, None, r["t"]
-        tx = copy.copy(dst)
-        tx.ns, tx.out, tx.dev, tx.ifindex, tx.wire, tx.t = ns, True, outdev.name, outdev.ifindex, None, e["t"]
-        rx.link, src.link = src, rx
-        tx.link, dst.link = dst, tx
-        j = Journey(ns)
-        j.rx, j.tx = [rx], [tx]
-        rx.journey = tx.journey = j
-        v = Visit(ns, [j])
-        v.xdp = True
-        j.group = v
-        visits_by_ns[ns.name].append(v)
-        copies_by_ns[ns.name] += [rx, tx]
+        xdp_visit(ns, visits_by_ns, copies_by_ns, src, indev, r["t"], dst, outdev, e["t"])
 
 
 # ----------------------------------------------------------------------------------- describing
@@ -1427,6 +1519,8 @@ def main():
     link_xdp_drops(nss, copies_by_ns, visits_by_ns)
     link_xdp_bulk_drops(nss, copies_by_ns, visits_by_ns, load_xdp_bulk_drops(os.path.join(W, "drops.txt")))
     link_xdp_transmits(nss, copies_by_ns, visits_by_ns, load_xdp_events(os.path.join(W, "drops.txt"), inums))
+    link_xdp_native(nss, copies_by_ns, visits_by_ns, *load_xdp_redirects(os.path.join(W, "drops.txt")),
+                    load_xdp_bulk_drops(os.path.join(W, "drops.txt")))
 
     # the wire
     wns = nss[meta["wire"]["ns"]]

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Checks of how analyze.py follows a frame generic XDP sent back or redirected, or native XDP on a
-veth failed to send back (no root needed):
+veth sent back, redirected or failed to (no root needed):
 python3 test_analyze_xdp.py"""
 import os
 import sys
@@ -86,4 +86,45 @@ v, _, _ = bulk(t=1_500_000_000)
 cases.append(("an XBULK more than a second after the copy is not its frame", v, None))
 v, _, _ = bulk(ifindex=3)
 cases.append(("an XBULK of another device is not its frame", v, None))
+
+
+def native(redirect_err=0, flush=(1, 0, 0), bulk_sent=0, arrive=True):
+    """Native XDP on host/eth0 takes what client/eth0 sent at 0 and redirects it to eth1 (XREDIR at
+    1 ms, XDEVMAP flush at 1.01 ms with (sent, drops, err)), or sends it back (XBULK with bulk_sent);
+    the server's eth0 (or the client's, for XDP_TX) receives a copy 20 us after, when arrive."""
+    client = NS("client", [D("eth0", 2, ("host", "eth0"))])
+    server = NS("server", [D("eth0", 2, ("host", "eth1"))])
+    host = NS("host", [D("eth0", 2, ("client", "eth0")), D("eth1", 3, ("server", "eth0"))])
+    nss = {n.name: n for n in (client, server, host)}
+    sent = C(client, "eth0", True, 0, echo)
+    copies = {"client": [sent], "server": [], "host": []}
+    got = C(client if bulk_sent else server, "eth0", False, 1_030_000, reflected if bulk_sent else echo)
+    if arrive:
+        copies[got.ns.name].append(got)
+    visits = {n: [] for n in nss}
+    redirects = [] if bulk_sent else [{"t": 1_000_000, "ifindex": 2, "to": 3, "err": redirect_err, "map_id": 0}]
+    flushes = [] if bulk_sent or redirect_err else [{"t": 1_010_000, "from": 2, "to": 3, "sent": flush[0], "drops": flush[1], "err": flush[2]}]
+    bulks = [{"t": 1_000_000, "ifindex": 2, "sent": bulk_sent, "drops": 0, "err": 0}] if bulk_sent else []
+    analyze.link_xdp_native(nss, copies, visits, redirects, flushes, bulks)
+    v = visits["host"][0] if visits["host"] else None
+    d = analyze.describe_visit(v) if v else {}
+    return v, d, sent, got
+
+
+v, d, sent, got = native()
+cases.append(("native XDP_REDIRECT sent: Forwarded via xdp out of eth1, between the two copies",
+              (d.get("fate"), d.get("via"), v and v.tx[0].dev, sent.link is (v and v.rx[0]), got.link is (v and v.tx[0])),
+              ("Forwarded", "xdp", "eth1", True, True)))
+v, d, _, _ = native(redirect_err=-95)
+cases.append(("native XDP_REDIRECT refused by xdp_do_redirect: Dropped with the error",
+              (d.get("fate"), d.get("reason"), d.get("drops")), ("Dropped", "xdp_redirect_err -EOPNOTSUPP", [{"reason": "xdp_redirect_err -EOPNOTSUPP", "location": "xdp_do_redirect"}])))
+v, d, _, _ = native(flush=(0, 1, 0))
+cases.append(("native XDP_REDIRECT dropped by ndo_xdp_xmit at the flush", (d.get("fate"), d.get("reason")), ("Dropped", "xdp_devmap_xmit")))
+v, d, _, _ = native(flush=(0, 1, -6))
+cases.append(("... with the flush's error", d.get("reason"), "xdp_devmap_xmit -ENXIO"))
+v, _, _, _ = native(arrive=False)
+cases.append(("a redirect sent without a copy at the target's peer is not followed", v, None))
+v, d, sent, got = native(bulk_sent=1)
+cases.append(("native XDP_TX the peer took: Forwarded via xdp back out of eth0",
+              (d.get("fate"), d.get("via"), v and v.tx[0].dev, got.link is (v and v.tx[0])), ("Forwarded", "xdp", "eth0", True)))
 checks.run(cases)
