@@ -13,12 +13,19 @@ public sealed class BpfRuntime
     public XdpContext Xdp { get; } = new();
     public SkbContext Skb { get; } = new();
 
-    public BpfRuntime(BpfProgram program, BpfHelperTable helpers)
+    public BpfRuntime(BpfProgram program, BpfHelperTable helpers, IReadOnlyList<BpfMapUpdate>? updates = null)
     {
         Program = program;
         Vm = new BpfVm(helpers) { Host = Xdp };
         Maps = program.Maps.Select(m => new BpfMapState(m)).ToArray();
         foreach (var m in Maps) FillProgramArray(m);
+        foreach (var u in updates ?? [])
+        {
+            // the lab loader checked the map, the sizes and the index; what is left is the flags' verdict
+            var map = Maps.First(m => m.Def.Name == u.MapName);
+            if (map.Update(u.Key, u.Value, u.Flags) is < 0 and var err)
+                throw new InvalidOperationException($"{u.Source}: map update of {u.MapName} failed ({err})");
+        }
     }
 
     /// <summary>

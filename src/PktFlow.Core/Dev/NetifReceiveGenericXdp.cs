@@ -25,15 +25,18 @@ public static class NetifReceiveGenericXdp
     /// <summary>
     /// The program's run and its verdict, named after the function that runs it: here, or
     /// veth_xdp_rcv_skb for native XDP on a veth, which frees a dropped or aborted frame as
-    /// do_xdp_generic does (kfree_skb, NOT_SPECIFIED) but sends XDP_TX and XDP_REDIRECT as xdp_frames.
+    /// do_xdp_generic does (kfree_skb, NOT_SPECIFIED) but sends XDP_TX and XDP_REDIRECT as xdp_frames,
+    /// or veth_xdp_rcv_one, native XDP on such an xdp_frame arriving from the peer.
     /// </summary>
     internal static bool RunAt(SkBuff skb, TraceBuilder t, string function)
     {
         bool native = function != "netif_receive_generic_xdp";
+        // veth_xdp_rcv_one runs on an xdp_frame: what it drops is returned without an skb to free
+        string dropReason = function == "veth_xdp_rcv_one" ? "xdp_return_frame" : DropReason;
         var xdp = skb.Dev.Xdp!;
         if (skb.MacHeader != 0) { t.Unsupported(skb, "XDP on a frame without an Ethernet header"); return false; }
         var state = skb.State.Bpf;
-        if (!state.TryGetValue(skb.Dev, out var rt)) state[skb.Dev] = rt = new BpfRuntime(xdp.Program, XdpContext.Helpers());
+        if (!state.TryGetValue(skb.Dev, out var rt)) state[skb.Dev] = rt = new BpfRuntime(xdp.Program, XdpContext.Helpers(), xdp.MapUpdates);
         var before = skb.Data;
         var vm = rt.Vm;
         vm.Reset(rt.Maps);
@@ -58,27 +61,27 @@ public static class NetifReceiveGenericXdp
                 t.Stage(skb, "Xdp", function, Verdict.Pass, $"{prog}: XDP_PASS{edit}{notes}");
                 return true;
             case XdpAction.Drop:
-                t.Drop(skb, "Xdp", function, DropReason, $"{prog}: XDP_DROP{notes}");
+                t.Drop(skb, "Xdp", function, dropReason, $"{prog}: XDP_DROP{notes}");
                 return false;
             case XdpAction.Aborted:
-                t.Drop(skb, "Xdp", function, DropReason, $"{prog}: XDP_ABORTED (trace_xdp_exception){notes}");
+                t.Drop(skb, "Xdp", function, dropReason, $"{prog}: XDP_ABORTED (trace_xdp_exception){notes}");
                 return false;
             case XdpAction.Tx:
                 // do_xdp_generic: the receive path ends here (it returns XDP_DROP without freeing the skb)
                 t.Stage(skb, "Xdp", function, Verdict.Stolen, $"{prog}: XDP_TX{edit}{notes}");
                 PushBack(skb, frame);
-                if (native) VethXdpRcvSkb.XdpTx(skb, t);
+                if (native) VethXdpXmit.Xmit(skb, t, skb.Dev, "xdp_bulk_tx");
                 else GenericXdpTx.Xmit(skb, t, $"XDP_TX back out of {skb.Dev.Name}");
                 return false;
             case XdpAction.Redirect:
                 t.Stage(skb, "Xdp", function, Verdict.Stolen, $"{prog}: XDP_REDIRECT{edit}{notes}");
-                if (native) { t.Unsupported(skb, $"{prog}: XDP_REDIRECT from native XDP on a veth (xdp_do_redirect, ndo_xdp_xmit) is not modelled"); return false; }
                 PushBack(skb, frame);
-                XdpDoGenericRedirect.Redirect(skb, t, rt.Xdp);
+                if (native) XdpDoRedirect.Redirect(skb, t, rt.Xdp);
+                else XdpDoGenericRedirect.Redirect(skb, t, rt.Xdp);
                 return false;
             default:
                 // bpf_warn_invalid_xdp_action, then the frame is dropped as for XDP_ABORTED
-                t.Drop(skb, "Xdp", function, DropReason, $"{prog}: invalid XDP action {res.R0}{notes}");
+                t.Drop(skb, "Xdp", function, dropReason, $"{prog}: invalid XDP action {res.R0}{notes}");
                 return false;
         }
     }

@@ -15,7 +15,10 @@ public static class NetifReceiveSkb
 {
     /// <summary>Entry for a frame that starts with an Ethernet header.</summary>
     [KernelSymbol("eth_type_trans", "net/ethernet/eth.c")]
-    public static void EthTypeTrans(SkBuff skb, TraceBuilder t)
+    public static void EthTypeTrans(SkBuff skb, TraceBuilder t) => EthTypeTrans(skb, t, xdpDone: false);
+
+    /// <summary>eth_type_trans on a frame native XDP already ran on (veth_xdp_rcv_one built the skb after it).</summary>
+    internal static void EthTypeTrans(SkBuff skb, TraceBuilder t, bool xdpDone)
     {
         if (!EthernetFrame.TryParse(skb.Data, out var eth, out var error))
         {
@@ -29,7 +32,7 @@ public static class NetifReceiveSkb
             t.SharedStage(skb, "EthTypeTrans", "eth_type_trans", Verdict.Pass, (long)skb.PktType << 16 | skb.Protocol, dst, static (s, d) => EthTypeTransDetail(s, d));
         else
             t.Stage(skb, "EthTypeTrans", "eth_type_trans", Verdict.Pass, EthTypeTransDetail(skb, dst));
-        Receive(skb, t);
+        Receive(skb, t, xdpDone);
     }
 
     /// <summary>What eth_type_trans sets from the Ethernet header (also after an XDP program rewrote it).</summary>
@@ -72,14 +75,14 @@ public static class NetifReceiveSkb
     }
 
     [KernelSymbol("__netif_receive_skb_core", "net/core/dev.c")]
-    internal static void Receive(SkBuff skb, TraceBuilder t)
+    internal static void Receive(SkBuff skb, TraceBuilder t, bool xdpDone = false)
     {
         if (!skb.Dev.IsUp)
         {
             t.Drop(skb, "NetifReceiveSkb", "__netif_receive_skb_core", "DEV_READY", $"{skb.Dev.Name} is down: nothing is received");
             return;
         }
-        if (skb.Dev.Xdp is { } xdp && !(xdp.RunsNative(skb.Dev) ? VethXdpRcvSkb.Run(skb, t) : NetifReceiveGenericXdp.Run(skb, t))) return;
+        if (!xdpDone && skb.Dev.Xdp is { } xdp && !(xdp.RunsNative(skb.Dev) ? VethXdpRcvSkb.Run(skb, t) : NetifReceiveGenericXdp.Run(skb, t))) return;
         t.NotModelledConstant(skb, "Gro", "napi_gro_receive", "GRO is not modelled yet: each captured frame is one skb");
         skb.Engine.NoteCrossing(skb, outbound: false); // the taps (ptype_all) see it arrive
         if (!Tc.SchHandle.Ingress(skb, t)) return;

@@ -170,6 +170,13 @@ public sealed partial class NamespaceBuilder
     public void SetGroup(string name, uint group) => Get(name).Group = group;
     /// <summary>Attaches (or with null detaches) an XDP program; a device holds one.</summary>
     public void SetXdp(string name, XdpAttachment? xdp) => Get(name).Xdp = xdp;
+    /// <summary>
+    /// The devices whose XDP program has a map of that name (bpftool's `name MAP`: the kernel keeps
+    /// BPF_OBJ_NAME_LEN - 1 = 15 characters of it).
+    /// </summary>
+    public IEnumerable<(string Device, XdpAttachment Xdp, Bpf.BpfMapDef Map)> XdpWithMap(string map) =>
+        _devices.Where(d => d.Xdp is not null).SelectMany(d => d.Xdp!.Program.Maps
+            .Where(m => (m.Name.Length > 15 ? m.Name[..15] : m.Name) == map).Select(m => (d.Name, d.Xdp!, m)));
     public uint GroupOf(string name) => Get(name).Group;
     public void SetMac(string name, MacAddress mac) => Get(name).Mac = mac;
     public void SetMaster(string name, string? master)

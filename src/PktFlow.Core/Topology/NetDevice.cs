@@ -122,6 +122,9 @@ public enum AddressScope : byte { Global = 0, Site = 200, Link = 253, Host = 254
 /// </summary>
 public sealed record XdpAttachment(Bpf.BpfProgram Program, string Mode, string Source)
 {
+    /// <summary>Elements the lab put into the program's maps (bpftool map update), in order.</summary>
+    public IReadOnlyList<Bpf.BpfMapUpdate> MapUpdates { get; init; } = [];
+
     /// <summary>Whether the program runs in the veth driver (native mode) rather than as generic XDP.</summary>
     public bool RunsNative(NetDevice dev) => dev.Kind == DeviceKind.Veth && Mode is "xdp" or "xdpdrv";
 }

@@ -71,11 +71,24 @@ public class VethNativeXdpTests
     }
 
     [Fact]
-    public void NativeXdpTxToAPeerWithItsOwnProgramIsUnsupported()
+    public void NativeXdpTxToAPeerWithItsOwnProgramRunsThatProgramOnTheFrame()
     {
-        var t = Send(Lab("xdp", $"ip -n c link set dev eth0 xdp obj {Obj} sec xdp"), 7778);
-        Assert.Equal(Fate.Unsupported, t.Fate);
-        Assert.Contains("veth_xdp_rcv_one", t.Reason);
+        // a program that passes everything gives the client's end its NAPI: veth_xdp_xmit takes the frame
+        var pass = Path.Combine(RepoPaths.Root, "tests", "scenarios", "xdp-native-redirect", "xdp_pass.o");
+        var t = Send(Lab("xdp", $"ip -n c link set dev eth0 xdpdrv obj {pass} sec xdp"), 7778);
+        int rcv = t.Path.ToList().FindIndex(e => e.Function == "veth_xdp_rcv_one");
+        Assert.True(rcv > 0);
+        Assert.Equal(("c", Verdict.Pass), (t.Path[rcv].Namespace, t.Path[rcv].Verdict));
+        Assert.Equal("host", t.Path[rcv - 1].Namespace);
+        Assert.Equal("veth_xdp_xmit", t.Path[rcv - 1].Function);
+        Assert.Equal("c", t.Path[^1].Namespace);
+        // generic XDP on the client's end gives it no NAPI: refused as before
+        var generic = Send(Lab("xdp", $"ip -n c link set dev eth0 xdpgeneric obj {pass} sec xdp"), 7778);
+        Assert.Equal("xdp_bulk_tx -ENXIO", generic.Reason);
+        // the same program on both ends sends the frame back and forth for ever: a loop the model stops
+        var loop = Send(Lab("xdp", $"ip -n c link set dev eth0 xdp obj {Obj} sec xdp"), 7778);
+        Assert.Equal(Fate.Unsupported, loop.Fate);
+        Assert.Contains("device crossings", loop.Reason);
     }
 
     [Fact]

@@ -172,6 +172,7 @@ public sealed partial class LabLoader
                 case "iptables" or "ip6tables" or "iptables-nft" or "ip6tables-nft":
                     IptablesCommand(w, ns); break;
                 case "tc": Tc(w, ns); break;
+                case "bpftool": Bpftool(w, ns); break;
                 case "arptables" or "ebtables" or "bridge" or "ethtool" or "ipset" or "iptables-legacy" or "ip6tables-legacy":
                     _namespaces[ns].NoteUnmodelled($"{_file}:{cmd.Line}: {cmd.Text}{(cmd.HereDoc is null ? "" : $" (with a {cmd.HereDoc.Count(c => c == '\n')}-line here-document)")}");
                     Warn($"'{w[0]}' is not modelled yet; its effect is not evaluated");
@@ -543,7 +544,7 @@ public sealed partial class LabLoader
     {
         string? name = null, kind = null, peer = null, peerNs = null, link = null;
         MacAddress? mac = null, peerMac = null;
-        int? mtu = null;
+        int? mtu = null, peerMtu = null;
         uint? group = null;
         bool inPeer = false;
         IpTunnelParameters? tunnel = null;
@@ -562,7 +563,8 @@ public sealed partial class LabLoader
                 case "type": kind = Need(a, ++i, "link type"); break;
                 case "peer": inPeer = true; break;
                 case "address": var m = ParseMac(Need(a, ++i, "MAC address")); if (inPeer) peerMac = m; else mac = m; break;
-                case "mtu": mtu = ParseInt(Need(a, ++i, "MTU")); break;
+                // each end of a veth takes only the MTU given with it (checked on 6.18)
+                case "mtu": var u = ParseInt(Need(a, ++i, "MTU")); if (inPeer) peerMtu = u; else mtu = u; break;
                 case "netns" when inPeer: peerNs = Need(a, ++i, "namespace"); break;
                 case "link": link = Need(a, ++i, "lower device"); break;
                 case "group" when !inPeer: group = DevGroup(Need(a, ++i, "group")); break;
@@ -589,7 +591,7 @@ public sealed partial class LabLoader
             if (peer is null) throw Error("veth needs 'peer name NAME'");
             var peerBuilder = peerNs is null ? b : _namespaces.TryGetValue(peerNs, out var pb) ? pb : throw Error($"Cannot find namespace {peerNs}", peerNs);
             // veth_newlink registers the peer first: in the same namespace it gets the lower ifindex
-            peerBuilder.AddDevice(peer, devKind, peerMac, mtu, name, b.Name);
+            peerBuilder.AddDevice(peer, devKind, peerMac, peerMtu, name, b.Name);
             b.AddDevice(name, devKind, mac, mtu, peer, peerBuilder.Name);
         }
         else if (devKind == DeviceKind.Ipip) AddIpip(b, name, mtu, tunnel!);
