@@ -45,6 +45,7 @@ public static class VethXdpXmit
             return;
         }
         if (++skb.Hops > DevQueueXmit.MaxHops) { t.Unsupported(skb, $"more than {DevQueueXmit.MaxHops} device crossings: a loop between namespaces?"); return; }
+        skb.Dev = dev;
         skb.Engine.OnTransmit?.Invoke(skb.Netns.Name, dev.Name, skb.Data.ToArray());
         t.Stage(skb, "Xdp", "veth_xdp_xmit", Verdict.Pass, $"xdp_frame out of {dev.Name} onto {to}'s ring, past {dev.Name}'s taps");
         RcvOne(skb, t, peerNs, peer);

@@ -111,6 +111,8 @@ public static class NamespaceColumns
             "TcIngress" or "TcEgress" => e.Verdict == Verdict.Drop || e.Detail?.Contains(" pref ", StringComparison.Ordinal) == true ? (e.Stage == "TcIngress" ? "tc ingress" : "tc egress") : null,
             // a program that sent the frame back or redirected it turns the way
             "Xdp" when e.Verdict == Verdict.Stolen => e.Detail?.Contains("XDP_TX", StringComparison.Ordinal) == true ? "XDP_TX" : "XDP_REDIRECT",
+            // native XDP's xdp_frame leaving by a veth (veth_xdp_xmit), as veth_xmit shows an skb's
+            "Xdp" when e.Function == "veth_xdp_xmit" && e.Verdict == Verdict.Pass => $"{e.Device} (veth)",
             "NetifRx" or "NetifReceiveSkb" or "Xdp" or "Gro" or "NfConntrackIn" or "NfConfirm" or "BrHandleFrameFinish" or "BrNfPreRoutingFinish" => null,
             "IpRcv" => t.Summary.StartsWith("IP6", StringComparison.Ordinal) ? "ipv6_rcv" : "ip_rcv",
             "IpRouteInput" or "Ip6RouteInput" or "RouteOutput" => "route",

@@ -42,6 +42,8 @@ public class VethNativeXdpRedirectTests(ITestOutputHelper output)
         Assert.True(rcv > 0);
         Assert.Equal((ns, Verdict.Pass, "eth_type_trans"), (t.Path[rcv].Namespace, t.Path[rcv].Verdict, t.Path[rcv + 1].Function));
         Assert.Equal(ns, t.Path[^1].Namespace);
+        string via = function == "xdp_do_redirect" ? $"XDP_REDIRECT -> {(ns == "small" ? "eth3" : "eth1")} (veth)" : "XDP_TX -> eth0 (veth)";
+        Assert.Contains($"-> (host) eth0 -> {via} -> ({ns}) eth0 -> ", PktFlow.Render.NamespaceColumns.Line(t));
     }
 
     [Theory]
