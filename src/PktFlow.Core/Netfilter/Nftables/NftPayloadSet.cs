@@ -163,7 +163,7 @@ internal static class PayloadSetData
         switch (data)
         {
             case byte[] b when b.Length == dst.Length: b.CopyTo(dst); return true;
-            case string s when IpAddr.TryParse(s, out var a) && (a.IsV4 ? 4 : 16) == dst.Length: a.Write(dst); return true;
+            case IpAddr a when (a.IsV4 ? 4 : 16) == dst.Length: a.Write(dst); return true;
             case uint u:
                 for (int i = dst.Length - 1; i >= 0; i--) { dst[i] = (byte)u; u >>= 8; }
                 return true;
