@@ -9,7 +9,9 @@ namespace PktFlow.Tests.Netfilter.Nftables;
 /// Payload statements on a CHECKSUM_PARTIAL skb (a local sender's segment, or one FTP NAT grew): the TCP
 /// checksum field holds the folded pseudo-header sum. nft_payload_set_eval fixes no checksum for a transport
 /// header write then, and nft_payload_l4csum_update keeps the field a pseudo-header sum for an address write;
-/// the sums here are written out independently of the model's.
+/// the sums here are written out independently of the model's. Checked on 6.18 with an output-hook rule on a
+/// local SYN over veth (tx checksum offload on): after <c>tcp sport set 4444</c> the SYN left with its
+/// pseudo-header sum 0x14cb unchanged; after <c>ip saddr set 10.77.0.5</c> with 0x14cf, the new address's sum.
 /// </summary>
 public class NftPayloadSetPartialTests
 {
