@@ -39,7 +39,7 @@ public static class NfNat
         else if (NfNatRange.Range(nat, ConntrackEntry.Invert(entry.Reply), destination) is { } range) (address, max) = range;
         else
         {
-            t.Note($"{nat.Kind}: address '{nat.Address}' is not an address, range or prefix of the connection's family ({nat.RuleText})");
+            t.Note($"{nat.Kind}: address '{nat.Address}' is not of the connection's family ({nat.RuleText})");
             return;
         }
         var (changed, how) = Bind(skb.State.Conntrack, skb.State.Nft, entry, (address, max ?? address), nat, destination, destination ? null : skb.Engine.SeenAfterSnat);

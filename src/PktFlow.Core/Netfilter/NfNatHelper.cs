@@ -59,10 +59,10 @@ public static class NfNatHelper
         var master = exp.Master;
         // ct->master->tuplehash[!exp->dir]
         var m = exp.NatDirection == CtDirection.Original ? master.Reply : master.Original;
-        var src = new NatAction("snat", m.Destination.ToString(), null, null, "nf_nat_follow_master");
+        var src = new NatAction("snat", m.Destination, null, null, "nf_nat_follow_master");
         var (srcChanged, srcHow) = NfNat.Bind(table, random, ct, (m.Destination, m.Destination), src, destination: false);
         ct.SourceNatDone = true;
-        var dst = new NatAction("dnat", m.Source.ToString(), exp.SavedPort, exp.SavedPort, "nf_nat_follow_master");
+        var dst = new NatAction("dnat", m.Source, exp.SavedPort, exp.SavedPort, "nf_nat_follow_master");
         var (dstChanged, dstHow) = NfNat.Bind(table, random, ct, (m.Source, m.Source), dst, destination: true);
         ct.DestinationNatDone = true;
         return $"the {exp.Helper.Name} NAT helper's expected connection follows its master {master.Original}: source {m.Destination} ({(srcChanged ? srcHow : "unchanged")}), "

@@ -12,12 +12,14 @@ internal static class NfNatRange
 {
     /// <summary>The address range the statement gives nf_nat_setup_info for <paramref name="current"/> (the
     /// connection's original tuple as earlier manipulations left it): no address keeps the current one, netmap
-    /// narrows the range to one address; null when the address is not one of the connection's family.</summary>
+    /// narrows the range to one address; null when the range is of the other family (an inet table's
+    /// <c>snat ip6 to</c> meeting an IPv4 connection). The range was parsed and checked when the ruleset loaded.</summary>
     public static (IpAddr Min, IpAddr Max)? Range(NatAction nat, Conntrack.ConntrackTuple current, bool destination)
     {
         var kept = destination ? current.Destination : current.Source;
-        if (nat.Address is null) return (kept, kept);
-        if (Bounds(nat) is not var (min, max) || min.Family != kept.Family || max.Family != kept.Family || min.CompareTo(max) > 0) return null;
+        if (nat.AddressMin is not { } min) return (kept, kept);
+        var max = nat.AddressMax ?? min;
+        if (min.Family != kept.Family) return null;
         if (nat.Netmap) { var one = Netmap(kept, min, max); return (one, one); }
         return (min, max);
     }
@@ -51,19 +53,6 @@ internal static class NfNatRange
             if (!persistent) j ^= Cpu(dst, i);
         }
         return min.IsV4 ? IpAddr.ReadV4(chosen) : IpAddr.ReadV6(chosen);
-    }
-
-    /// <summary>The first and last address of the statement's range: <c>a</c>, <c>a-b</c>, <c>a/n</c>, or Address with AddressMax.</summary>
-    public static (IpAddr Min, IpAddr Max)? Bounds(NatAction nat)
-    {
-        var text = nat.Address!;
-        if (nat.AddressMax is { } hi)
-            return IpAddr.TryParse(text, out var a) && IpAddr.TryParse(hi, out var b) ? (a, b) : null;
-        if (IpAddr.TryParse(text, out var one)) return (one, one);
-        if (text.Split('/') is [var net, var len] && IpAddr.TryParse(net, out var n) && int.TryParse(len, out var l))
-            return (n.Mask(l), n.HostBitsSet(l));
-        int dash = text.IndexOf('-');
-        return dash > 0 && IpAddr.TryParse(text[..dash], out var lo) && IpAddr.TryParse(text[(dash + 1)..], out var up) ? (lo, up) : null;
     }
 
     /// <summary>nft_nat_setup_netmap (net/netfilter/nft_nat.c): the bits where the range's ends agree come from the range, the others from the packet.</summary>

@@ -2,6 +2,7 @@ using System.Net;
 using PktFlow.Datapath;
 using PktFlow.Netfilter.Conntrack;
 using PktFlow.Netfilter.Nftables;
+using PktFlow.Wire;
 
 namespace PktFlow.Netfilter;
 
@@ -237,6 +238,7 @@ public static class NfStateListing
     internal static string FormatData(NftSet set, NftElement e) => e.Data switch
     {
         string a => a,
+        IpAddr a => a.ToString(),
         NftObject o => $"\"{o.Name}\"",
         NatTarget t => t.ToString(),
         uint v when set.DataTypes is [{ Name: "mark" }] => $"0x{v:x8}",

@@ -77,7 +77,7 @@ public static class NfConntrackSeqadj
             uint newAck = unchecked(ack - (uint)AckOffset(adj, other, ack));
             if (newAck != ack) changed = Join(changed, $"ack {ack} -> {newAck}");
             Write4(tcp, 8, newAck, partial);
-            if (SackAdjust(tcp, adj, other, partial) is { } sack) changed = Join(changed, sack);
+            if (SackAdjust(tcp, adj, other, partial, undo: false) is { } sack) changed = Join(changed, sack);
         }
         return changed;
     }
@@ -101,18 +101,26 @@ public static class NfConntrackSeqadj
         if (!ConntrackSeqAdj.After(sent, adj.CorrectionPos(dir))) sent = unchecked(seq - (uint)adj.OffsetBefore(dir));
         Write4(tcp, 4, sent, partial);
         if ((tcp[13] & 0x10) == 0) return;
-        uint ack = BinaryPrimitives.ReadUInt32BigEndian(tcp[8..]);
-        uint acked = unchecked(ack + (uint)adj.OffsetAfter(other));
-        if (AckOffset(adj, other, acked) != adj.OffsetAfter(other)) acked = unchecked(ack + (uint)adj.OffsetBefore(other));
-        Write4(tcp, 8, acked, partial);
+        Write4(tcp, 8, Unacked(adj, other, BinaryPrimitives.ReadUInt32BigEndian(tcp[8..])), partial);
+        SackAdjust(tcp, adj, other, partial, undo: true);
     }
+
+    /// <summary>
+    /// The acknowledgment (or SACK edge) its sender wrote, for one the host adjusted into the other direction's
+    /// numbers: the later offset past the correction. A value at the correction is the resized segment's start
+    /// (the offset before it): acknowledgments and SACK edges fall on segment boundaries, while one inside a
+    /// grown segment maps to the same number as that start and cannot be told apart.
+    /// </summary>
+    private static uint Unacked(ConntrackSeqAdj adj, CtDirection other, uint ack) =>
+        unchecked(ack + (uint)(ConntrackSeqAdj.After(ack, adj.CorrectionPos(other)) ? adj.OffsetAfter(other) : adj.OffsetBefore(other)));
 
     /// <summary>The offset an acknowledgment of the other direction's bytes takes: compared in that direction's unadjusted numbers.</summary>
     private static int AckOffset(ConntrackSeqAdj adj, CtDirection other, uint ack) =>
         ConntrackSeqAdj.After(unchecked(ack - (uint)adj.OffsetBefore(other)), adj.CorrectionPos(other)) ? adj.OffsetAfter(other) : adj.OffsetBefore(other);
 
-    /// <summary>nf_ct_sack_adjust / nf_ct_sack_block_adjust: the edges of every SACK block, as acknowledgments are.</summary>
-    private static string? SackAdjust(Span<byte> tcp, ConntrackSeqAdj adj, CtDirection other, bool partial)
+    /// <summary>nf_ct_sack_adjust / nf_ct_sack_block_adjust: the edges of every SACK block, as acknowledgments are
+    /// (<paramref name="undo"/>: mapped back, as <see cref="Undo"/> maps the acknowledgment).</summary>
+    private static string? SackAdjust(Span<byte> tcp, ConntrackSeqAdj adj, CtDirection other, bool partial, bool undo)
     {
         int end = Math.Min(tcp.Length, (tcp[12] >> 4) * 4), at = TcpHeader.MinHeaderLength, blocks = 0;
         while (at < end)
@@ -127,7 +135,7 @@ public static class NfConntrackSeqadj
                 for (int b = at + 2; b < at + len; b += 4)
                 {
                     uint edge = BinaryPrimitives.ReadUInt32BigEndian(tcp[b..]);
-                    uint moved = unchecked(edge - (uint)AckOffset(adj, other, edge));
+                    uint moved = undo ? Unacked(adj, other, edge) : unchecked(edge - (uint)AckOffset(adj, other, edge));
                     if (moved != edge) blocks++;
                     Write4(tcp, b, moved, partial);
                 }

@@ -684,6 +684,7 @@ public static partial class IptablesRestore
                 if (v6) { if (to.StartsWith('[')) { int rb = to.IndexOf(']'); addr = to[1..rb]; port = to[(rb + 1)..].TrimStart(':'); } }
                 else { int c = to.IndexOf(':'); if (c >= 0) { addr = to[..c]; port = to[(c + 1)..]; } }
                 if (addr.Length == 0) throw E(to, $"{t} needs an address in '{to}'");
+                NatTo(addr, port, v6, E);
                 var txt = $"{t.ToLowerInvariant()} to {(v6 && port.Length > 0 ? $"[{addr}]" : addr)}{(port.Length > 0 ? ":" + port.Replace(':', '-') : "")}{Flags(o)}";
                 return (txt, txt);
             }
@@ -712,6 +713,20 @@ public static partial class IptablesRestore
         foreach (var x in o) throw E(x.K, $"unknown option '{x.K}' for jump to chain {t}");
         var j = (isGoto ? "goto " : "jump ") + t;
         return (Same(j), j);
+
+        // libxt_NAT's parse_to: addresses without a prefix, of the table's family, a port range low-high
+        static void NatTo(string addr, string port, bool v6, Func<string, string, IptablesParseException> E)
+        {
+            var ends = addr.Split('-');
+            var ips = new PktFlow.Wire.IpAddr[ends.Length];
+            for (int i = 0; i < ends.Length; i++)
+                if (ends.Length > 2 || !PktFlow.Wire.IpAddr.TryParse(ends[i], out ips[i]) || ips[i].IsV6 != v6 || ends[i].Contains('/'))
+                    throw E(addr, $"Bad IP address \"{(ends.Length > 2 ? addr : ends[i])}\"");
+            // iptables loads it; the kernel's find_best_ips_proto then picks from a range that wraps around
+            if (ips.Length == 2 && ips[0].CompareTo(ips[1]) > 0) throw E(addr, $"unsupported: a reversed address range '{addr}'");
+            if (port.Split(new[] { '-', ':' }) is [var lo, var hi] && ushort.TryParse(lo, out var a) && ushort.TryParse(hi, out var b) && b < a)
+                throw E(port, $"Port range `{hi}' funky");
+        }
 
         static string Flags(List<(string K, string? V, bool Neg)> o) =>
             (o.Exists(x => x.K == "--random") ? " random" : "") + (o.Exists(x => x.K == "--random-fully") ? " fully-random" : "") + (o.Exists(x => x.K == "--persistent") ? " persistent" : "");

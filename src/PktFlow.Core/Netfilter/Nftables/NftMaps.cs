@@ -1,3 +1,5 @@
+using PktFlow.Wire;
+
 namespace PktFlow.Netfilter.Nftables;
 
 /// <summary>
@@ -39,18 +41,22 @@ internal static class NftSetLookup
 }
 
 /// <summary>
-/// A map element's data as the model keeps it: an address (text), <c>address . port</c> (<see cref="NatTarget"/>),
-/// a MAC address or an interface name (text), an integer up to 32 bits. Data a rule loads from the packet
-/// (nft_dynset's sreg_data: <c>update @m { ip saddr : ip daddr }</c>) is turned into the same form.
+/// A map element's data as the model keeps it: an address (<see cref="IpAddr"/>), <c>address . port</c> and
+/// interval NAT data (<see cref="NatTarget"/>), a MAC address or an interface name (text), an integer up to 32
+/// bits. Data a rule loads from the packet (nft_dynset's sreg_data: <c>update @m { ip saddr : ip daddr }</c>)
+/// is turned into the same form.
 /// </summary>
 internal static class NftMapData
 {
     public static object Of(NftType[] types, ReadOnlySpan<byte> b) => types switch
     {
-        [{ Kind: NftTypeKind.Ipv4 or NftTypeKind.Ipv6 or NftTypeKind.Ether or NftTypeKind.Ifname } t] => Format(t, b),
-        [var a, _] => new NatTarget(Format(a, b[..a.Length]), (int)NftBytes.ToUlong(b.Slice(a.Length, 2))),
+        [{ Kind: NftTypeKind.Ipv4 or NftTypeKind.Ipv6 } t] => Address(t, b),
+        [{ Kind: NftTypeKind.Ether or NftTypeKind.Ifname } t] => Format(t, b),
+        [var a, _] => new NatTarget(Address(a, b[..a.Length]), (int)NftBytes.ToUlong(b.Slice(a.Length, 2))),
         _ => (uint)NftBytes.ToUlong(b),
     };
+
+    private static IpAddr Address(NftType t, ReadOnlySpan<byte> b) => t.Kind == NftTypeKind.Ipv4 ? IpAddr.ReadV4(b) : IpAddr.ReadV6(b);
 
     /// <summary>A value as nft lists it: addresses, MAC addresses, interface names, protocol names, numbers.</summary>
     public static string Format(NftType ty, ReadOnlySpan<byte> b) => ty.Kind switch
@@ -68,11 +74,11 @@ internal static class NftMapData
 /// A NAT map's data beyond a single address: <c>address . port</c>, or interval data (<c>a-b</c>, <c>a/n</c>,
 /// <c>. p-q</c>), which nft stores as the first and last value (nft_nat's addr_max and proto_max registers).
 /// </summary>
-internal sealed record NatTarget(string Address, int? Port, string? AddressMax = null, int? PortMax = null)
+internal sealed record NatTarget(IpAddr Address, int? Port, IpAddr? AddressMax = null, int? PortMax = null)
 {
     /// <summary>As nft lists the element's data.</summary>
     public override string ToString() =>
-        (AddressMax is null ? Address : $"{Address}-{AddressMax}") + (Port is { } p ? $" . {p}{(PortMax is { } q && q != p ? $"-{q}" : "")}" : "");
+        NftNatAddress.Text(Address, AddressMax ?? Address) + (Port is { } p ? $" . {p}{(PortMax is { } q && q != p ? $"-{q}" : "")}" : "");
 }
 
 /// <summary>
@@ -83,9 +89,9 @@ internal sealed record NatTarget(string Address, int? Port, string? AddressMax =
 /// </summary>
 internal sealed class NatMapStmt : NftStmt
 {
-    /// <summary>The address (or address . port) map; null when the address is <see cref="Address"/>.</summary>
+    /// <summary>The address (or address . port) map; null when the address range is <see cref="AddressMin"/>-<see cref="AddressMax"/> (or none).</summary>
     public NftMapLookup? Map;
-    public string? Address;
+    public IpAddr? AddressMin, AddressMax;
     /// <summary>The port map; null when the port is <see cref="PortMin"/>-<see cref="PortMax"/> (or none).</summary>
     public NftMapLookup? PortMap;
     public string Kind = ""; public int? PortMin, PortMax; public IReadOnlyList<string> Flags = Array.Empty<string>();
@@ -94,17 +100,17 @@ internal sealed class NatMapStmt : NftStmt
     internal override bool DrawsRandom => Map?.Key.DrawsRandom == true || PortMap?.Key.DrawsRandom == true;
 
     /// <summary>The action when nothing comes from a map.</summary>
-    public NatAction Constant() => new(Kind, Address, PortMin, PortMax, RuleText) { Flags = Flags, Netmap = Netmap };
+    public NatAction Constant() => new(Kind, AddressMin, PortMin, PortMax, RuleText) { AddressMax = AddressMax, Flags = Flags, Netmap = Netmap };
 
     public override bool Eval(NftEvalCtx c)
     {
-        string? address = Address, addressMax = null;
+        IpAddr? address = AddressMin, addressMax = AddressMax;
         int? pmin = PortMin, pmax = PortMax;
         if (Map is not null)
         {
             switch (Map.Find(c)?.Data)
             {
-                case string a: address = a; break;
+                case IpAddr a: (address, addressMax) = (a, null); break;
                 case NatTarget t:
                     (address, addressMax) = (t.Address, t.AddressMax);
                     if (t.Port is { } p) (pmin, pmax) = (p, t.PortMax ?? p);

@@ -1,3 +1,5 @@
+using PktFlow.Wire;
+
 namespace PktFlow.Netfilter.Nftables;
 
 /// <summary>nftables address families (NFPROTO_*), as tables declare them.</summary>
@@ -287,13 +289,16 @@ public readonly record struct NftConnKey(Conntrack.ConntrackTuple Tuple, ushort 
 public enum NftConnPresence { Gone, Live, Closed }
 
 /// <summary>
-/// What a NAT statement asks of nf_nat_setup_info for one packet: the address (null: kept; a range <c>a-b</c> or
-/// prefix <c>a/n</c> as text, or its first address with <see cref="AddressMax"/> its last), the port range, flags.
+/// What a NAT statement asks of nf_nat_setup_info for one packet: the address range (struct nf_nat_range2's
+/// min_addr/max_addr, parsed once when the ruleset loads; null: NF_NAT_RANGE_MAP_IPS unset, the address stays),
+/// the port range, flags.
 /// </summary>
-public sealed record NatAction(string Kind, string? Address, int? PortMin, int? PortMax, string RuleText)
+public sealed record NatAction(string Kind, IpAddr? AddressMin, int? PortMin, int? PortMax, string RuleText)
 {
-    /// <summary>The last address of a range a map's interval data gave (null: <see cref="Address"/> alone, or a range in its text).</summary>
-    public string? AddressMax { get; init; }
+    /// <summary>The last address of the range (null: <see cref="AddressMin"/> alone).</summary>
+    public IpAddr? AddressMax { get; init; }
+    /// <summary>The address range as nft lists it: one address, a prefix <c>a/n</c> or a range <c>a-b</c> (null: none).</summary>
+    public string? Address => AddressMin is { } min ? NftNatAddress.Text(min, AddressMax ?? min) : null;
     /// <summary>NF_NAT_RANGE_NETMAP (<c>snat ip prefix to ...</c>): the range's network bits replace the address's, its host bits stay.</summary>
     public bool Netmap { get; init; }
     /// <summary>The statement's flags as nft writes them: random, fully-random, persistent.</summary>

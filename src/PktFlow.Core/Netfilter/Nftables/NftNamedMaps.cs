@@ -1,4 +1,5 @@
 using System.Text;
+using PktFlow.Wire;
 
 namespace PktFlow.Netfilter.Nftables;
 
@@ -90,11 +91,12 @@ internal sealed partial class NftParser
         if (types[0].Kind is NftTypeKind.Ether or NftTypeKind.Ifname) return NftMapData.Of(types, first);
         if (types[0].Kind is NftTypeKind.Ipv4 or NftTypeKind.Ipv6)
         {
-            if (types.Length == 1) return t.Text;
+            var address = types[0].Kind == NftTypeKind.Ipv4 ? IpAddr.ReadV4(first) : IpAddr.ReadV6(first);
+            if (types.Length == 1) return address;
             if (!TakeIf(".")) throw Err(Cur, "syntax error, expected '.' in concatenation");
             var p = Take();
             var port = types[1].Parse(p.Text) ?? throw Err(p, $"'{p.Text}' is not a valid {types[1].Name} value");
-            return new NatTarget(t.Text, (port[0] << 8) | port[1]);
+            return new NatTarget(address, (port[0] << 8) | port[1]);
         }
         return (uint)NftBytes.ToUlong(first);
     }

@@ -13,8 +13,10 @@ namespace PktFlow.Netfilter.Nftables;
 /// NFT_PAYLOAD_L4CSUM_PSEUDOHDR (addresses: fields of the pseudo-header) the transport checksum too
 /// (nft_payload_l4csum_update): TCP, UDPlite and ICMPv6 always, UDP only when its checksum is not 0, never
 /// ICMP (no pseudo-header) nor a non-first fragment. Where a checksum is fixed nft writes whole 16-bit
-/// words (<see cref="WriteOffset"/>, <see cref="WriteWidth"/>), the other bits kept. The model takes the skb
-/// as not CHECKSUM_PARTIAL (a captured packet's checksum is complete).
+/// words (<see cref="WriteOffset"/>, <see cref="WriteWidth"/>), the other bits kept. A CHECKSUM_PARTIAL skb (a
+/// local sender's or FTP NAT's pseudo-header sum in the transport checksum field, <see cref="AddressRewrite.IsPartialChecksum"/>)
+/// is what nft_payload_set_eval treats apart: a transport header write fixes no checksum at all (the device
+/// sums the segment later), an address write keeps the field a pseudo-header sum.
 /// </summary>
 internal sealed class PayloadSetStmt : NftStmt
 {
@@ -75,12 +77,18 @@ internal sealed class PayloadSetStmt : NftStmt
             for (int i = f.Width - 1; i >= 0; i--) { field[i] = (byte)now; now >>= 8; }
         }
         string text = $"{f.Text} set: {Show(before.Slice(f.Offset - WriteOffset, f.Width))} -> {Show(field)}";
-        if (CsumOffset >= 0)
+        bool partial = f.Base != PBase.Link && (CsumOffset >= 0 || PseudoHeader) && IsPartial(p, net);
+        if (partial && f.Base == PBase.Transport)
+            text += " (CHECKSUM_PARTIAL: no checksum updated, the device sums the segment)";
+        else
         {
-            if (net.Length < at + CsumOffset + 2) return false;
-            PayloadCsum.Replace(net.Slice(at + CsumOffset, 2), before, after, mangledZero: true);
+            if (CsumOffset >= 0)
+            {
+                if (net.Length < at + CsumOffset + 2) return false;
+                PayloadCsum.Replace(net.Slice(at + CsumOffset, 2), before, after, mangledZero: true);
+            }
+            if (PseudoHeader) text += L4CsumUpdate(p, net, before, after, partial);
         }
-        if (PseudoHeader) text += L4CsumUpdate(p, net, before, after);
         after.CopyTo(window);
         // only a first fragment has the whole packet the CRC covers (pkt->fragoff == 0)
         if (SctpCrc && p.L4Protocol == 132 && p.TransportOffset >= 0) SctpHeader.WriteChecksum(net[p.TransportOffset..]);
@@ -123,8 +131,19 @@ internal sealed class PayloadSetStmt : NftStmt
         return PayloadSetData.Write(data, value);
     }
 
-    /// <summary>nft_payload_l4csum_update: the transport checksum over the pseudo-header's changed words; the text says which.</summary>
-    private static string L4CsumUpdate(INftPacket p, Span<byte> net, ReadOnlySpan<byte> before, ReadOnlySpan<byte> after)
+    /// <summary>Whether the skb is CHECKSUM_PARTIAL: its transport checksum field holds only the pseudo-header sum.</summary>
+    private static bool IsPartial(INftPacket p, ReadOnlySpan<byte> net)
+    {
+        int th = p.TransportOffset;
+        if (th < 0 || p.L4Protocol is not (6 or 17 or 58) || net.Length < 20) return false;
+        bool v6 = net[0] >> 4 == 6;
+        int end = v6 ? (net.Length >= 40 ? 40 + BinaryPrimitives.ReadUInt16BigEndian(net[4..]) : 0) : BinaryPrimitives.ReadUInt16BigEndian(net[2..]);
+        return end > th && AddressRewrite.IsPartialChecksum(net, v6, th, Math.Min(end, net.Length), (byte)p.L4Protocol);
+    }
+
+    /// <summary>nft_payload_l4csum_update: the transport checksum over the pseudo-header's changed words; the text
+    /// says which. On a CHECKSUM_PARTIAL skb the field stays a pseudo-header sum, the changed words replaced in it.</summary>
+    private static string L4CsumUpdate(INftPacket p, Span<byte> net, ReadOnlySpan<byte> before, ReadOnlySpan<byte> after, bool partial)
     {
         int th = p.TransportOffset;
         if (th < 0) return " (a non-first fragment: no transport checksum to update)";
@@ -140,6 +159,7 @@ internal sealed class PayloadSetStmt : NftStmt
             default: return "";
         }
         if (net.Length < th + off + 2) return "";
+        if (partial) { PayloadCsum.ReplacePartial(net.Slice(th + off, 2), before, after); return " (CHECKSUM_PARTIAL: the pseudo-header sum updated)"; }
         PayloadCsum.Replace(net.Slice(th + off, 2), before, after, mangledZero: true);
         return "";
     }
@@ -163,7 +183,7 @@ internal static class PayloadSetData
         switch (data)
         {
             case byte[] b when b.Length == dst.Length: b.CopyTo(dst); return true;
-            case string s when IpAddr.TryParse(s, out var a) && (a.IsV4 ? 4 : 16) == dst.Length: a.Write(dst); return true;
+            case IpAddr a when (a.IsV4 ? 4 : 16) == dst.Length: a.Write(dst); return true;
             case uint u:
                 for (int i = dst.Length - 1; i >= 0; i--) { dst[i] = (byte)u; u >>= 8; }
                 return true;
@@ -233,5 +253,15 @@ internal static class PayloadCsum
         sum += Checksum.Fold(Checksum.Sum(after));
         ushort result = (ushort)~Checksum.Fold(sum);
         BinaryPrimitives.WriteUInt16BigEndian(check, result == 0 && mangledZero ? (ushort)0xffff : result);
+    }
+
+    /// <summary>The same for a field holding a pseudo-header sum (CHECKSUM_PARTIAL: not complemented, as
+    /// nft_payload_l4csum_update and inet_proto_csum_replace4 keep it): the sum less <paramref name="before"/>, plus <paramref name="after"/>.</summary>
+    public static void ReplacePartial(Span<byte> check, ReadOnlySpan<byte> before, ReadOnlySpan<byte> after)
+    {
+        ulong sum = BinaryPrimitives.ReadUInt16BigEndian(check);
+        sum += (ushort)~Checksum.Fold(Checksum.Sum(before));
+        sum += Checksum.Fold(Checksum.Sum(after));
+        BinaryPrimitives.WriteUInt16BigEndian(check, Checksum.Fold(sum));
     }
 }

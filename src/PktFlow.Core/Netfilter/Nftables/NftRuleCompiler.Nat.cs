@@ -10,8 +10,8 @@ internal sealed partial class NftParser
 {
     private NftStmt Nat(NftRule rule)
     {
-        var kind = Take().Text;
-        if (More && Cur.Text is "ip" or "ip6") Take();
+        var stmt = Take(); var kind = stmt.Text;
+        var family = NatFamily(stmt);
         // `snat ip prefix to ...`: NF_NAT_RANGE_NETMAP, the range's network part replaces the address's
         bool netmap = kind is "snat" or "dnat" && TakeIf("prefix");
         // `dnat ip addr . port to KEY map ...`: the map's data is an address and a port (nft lists it without the words)
@@ -22,32 +22,55 @@ internal sealed partial class NftParser
             addrPort = true;
         }
         bool to = TakeIf("to");
-        if (to && IsSelectorStart(Cur)) return NatMap(kind, rule, addrPort, netmap);
+        if (to && IsSelectorStart(Cur)) return NatMap(kind, rule, addrPort, netmap, family);
         if (addrPort) throw Err(Cur, $"syntax error, '{kind} addr . port to' needs a map");
         var st = new NatMapStmt { Kind = kind, RuleText = rule.Text, Netmap = netmap };
         if (to)
         {
             var v = Take(); var w = v.Text;
-            string? port = null;
+            string? port = null, address = null;
+            int at = 0; // where the address starts in the word, for the error's column
             if (w.StartsWith(':')) port = w[1..];
             else if (w.StartsWith('['))
             {
-                int rb = w.IndexOf(']'); st.Address = w[1..rb];
+                int rb = w.IndexOf(']'); address = w[1..rb]; at = 1;
                 if (rb + 1 < w.Length && w[rb + 1] == ':') port = w[(rb + 2)..];
             }
-            else if (w.Count(c => c == ':') == 1) { var i = w.IndexOf(':'); st.Address = w[..i]; port = w[(i + 1)..]; }
-            else st.Address = w;
+            else if (w.Count(c => c == ':') == 1) { var i = w.IndexOf(':'); address = w[..i]; port = w[(i + 1)..]; }
+            else address = w;
+            if (address is not null)
+                (st.AddressMin, st.AddressMax) = NatAddress(v with { Text = address, Col = v.Col + at }, family);
             // `dnat to 10.0.0.2 : tcp dport map { ... }`: the port after a separate ':'
-            if (port is null && st.Address is not null && More && Cur.Text.StartsWith(':')) { v = Take(); port = v.Text[1..]; }
+            if (port is null && address is not null && More && Cur.Text.StartsWith(':')) { v = Take(); port = v.Text[1..]; }
             if (port is not null) NatPort(st, v, port);
-            if (kind is "snat" or "dnat" && st.Address is null && st.PortMap is null && st.PortMin is null) throw Err(v, $"{kind} needs an address");
+            if (kind is "snat" or "dnat" && address is null && st.PortMap is null && st.PortMin is null) throw Err(v, $"{kind} needs an address");
         }
         else if (kind is "snat" or "dnat") throw Err(Cur, $"syntax error, expected 'to' after {kind}");
-        if (netmap && st.Address is null) throw Err(Cur, $"{kind} prefix needs an address range");
+        if (netmap && st.AddressMin is null) throw Err(Cur, $"{kind} prefix needs an address range");
         st.Flags = NatFlags();
         if (st.PortMap is not null) return st;
         return new VerdictStmt { Verdict = NftVerdict.Accept, Nat = st.Constant() };
     }
+
+    /// <summary>
+    /// The family the statement's addresses must have: the one named after the statement (<c>snat ip6 to</c>)
+    /// or the table's (ip, ip6); null in an inet table without a name (either, as the rule's matches decide).
+    /// Naming the other family than the table's is refused as nft refuses it.
+    /// </summary>
+    private IpFamily? NatFamily(NftTok stmt)
+    {
+        IpFamily? table = CurrentTable?.Family switch { NftFamily.Ip => IpFamily.V4, NftFamily.Ip6 => IpFamily.V6, _ => null };
+        if (!More || Cur.Text is not ("ip" or "ip6")) return table;
+        var word = Take();
+        var named = word.Text == "ip" ? IpFamily.V4 : IpFamily.V6;
+        if (table is { } t && t != named)
+            throw Err(stmt, $"conflicting protocols specified: {(t == IpFamily.V4 ? "ip" : "ip6")} vs. {word.Text}. You must specify ip or ip6 family in nat statement");
+        return named;
+    }
+
+    /// <summary>A constant address, range or prefix, parsed once here: the first and last address (null: one address).</summary>
+    private static (IpAddr, IpAddr?) NatAddress(NftTok t, IpFamily? family) =>
+        NftNatAddress.Parse(t.Text, family, out var error, out int at) is var (min, max) ? (min, max == min ? null : max) : throw Err(t with { Col = t.Col + at }, $"{error} in '{t.Text}'");
 
     private static bool IsSelectorStart(NftTok t) => t.Kind == TokKind.Word && SelectorWords.Contains(t.Text);
 
@@ -62,7 +85,7 @@ internal sealed partial class NftParser
         bool embedded = port.Length > 0;
         var portTok = embedded ? at with { Text = port, Col = at.Col + at.Text.Length - port.Length } : Cur;
         NeedTransport(portTok, addressKey);
-        if (!IsSelectorStart(portTok)) { (st.PortMin, st.PortMax) = Ports(at, port); return; }
+        if (!IsSelectorStart(portTok)) { (st.PortMin, st.PortMax) = Ports(portTok, port); return; }
         NftSelector key;
         if (embedded)
         {
@@ -81,11 +104,12 @@ internal sealed partial class NftParser
     /// <summary>The port or port range after ':' (<paramref name="port"/> empty: it is the next token).</summary>
     private (int, int) Ports(NftTok at, string port)
     {
-        if (port.Length == 0 && More) port = Take().Text;
+        if (port.Length == 0 && More) port = (at = Take()).Text;
         var parts = port.Split('-');
         if (parts.Length > 2 || !ushort.TryParse(parts[0], out var a)) throw Err(at, $"bad port '{port}'");
         ushort b = a;
         if (parts.Length == 2 && !ushort.TryParse(parts[1], out b)) throw Err(at, $"bad port '{port}'");
+        if (b < a) throw Err(at, $"Range has zero or negative size ('{port}')");
         return (a, b);
     }
 
@@ -109,13 +133,13 @@ internal sealed partial class NftParser
     /// snat|dnat to KEY map { k : address [. port], ... } | map @NAME [: port] [flags]: the address (and the
     /// port, when the data is a concatenation) is looked up per packet; a port after the map applies to all.
     /// </summary>
-    private NftStmt NatMap(string kind, NftRule rule, bool addrPort, bool netmap)
+    private NftStmt NatMap(string kind, NftRule rule, bool addrPort, bool netmap, IpFamily? family)
     {
         if (kind is not ("snat" or "dnat")) throw Err(Cur, $"syntax error, {kind} takes no address");
         var keyTok = Cur;
         var key = Selector();
         if (!TakeIf("map")) throw Err(Cur, $"unsupported: {kind} to an expression without a map ('{key.Text}')");
-        var map = MapBody(key, () => NatData(kind), set => NatFits(set, addrPort));
+        var map = MapBody(key, () => NatData(family), set => NatFits(set, addrPort));
         var st = new NatMapStmt { Map = map, Kind = kind, RuleText = rule.Text, Netmap = netmap };
         if (addrPort && map.Elements?.Any(e => e.Data is not NatTarget { Port: not null }) == true) throw Err(Cur, $"datatype mismatch: '{kind} addr . port' needs address . port data");
         bool dataHasPort = addrPort || map.Set?.DataTypes.Length == 2 || map.Elements?.Any(e => e.Data is NatTarget { Port: not null }) == true;
@@ -134,34 +158,22 @@ internal sealed partial class NftParser
     /// An anonymous NAT map's data: an address, a range <c>a-b</c> or a prefix <c>a/n</c> (interval data:
     /// nft stores the first and last address), optionally <c>. port</c> or <c>. port-port</c>.
     /// </summary>
-    private object NatData(string kind)
+    private object NatData(IpFamily? family)
     {
-        var a = Take();
-        var (min, max) = AddressRange(a) ?? throw Err(a, $"unsupported {kind} map data '{a.Text}' (an address, a range or a prefix, optionally . port, is modelled)");
+        var (min, max) = NatAddress(Take(), family);
         if (!TakeIf(".")) return max is null ? min : new NatTarget(min, null, max);
         var p = Take();
         var ports = p.Text.Split('-', 2);
         int? portMax = null;
         if (ports.Length == 2) portMax = PortNumber(p, ports[1]);
         else if (More && Cur.Is("-")) { Take(); portMax = PortNumber(p, Take().Text); }
-        return new NatTarget(min, PortNumber(p, ports[0]), max, portMax);
+        int port = PortNumber(p, ports[0]);
+        if (portMax < port) throw Err(p, $"Range has zero or negative size ('{ports[0]}-{portMax}')");
+        return new NatTarget(min, port, max, portMax);
     }
 
     private static int PortNumber(NftTok at, string text) =>
         NftType.InetService.Parse(text) is { } b ? (b[0] << 8) | b[1] : throw Err(at, $"bad port '{text}'");
-
-    /// <summary>An address, <c>first-last</c> or <c>address/len</c> as its first address and (for a range) its last; null when not an address.</summary>
-    private static (string Min, string? Max)? AddressRange(NftTok t)
-    {
-        var w = t.Text;
-        if (IpAddr.TryParse(w, out _)) return (w, null);
-        if (w.Split('/') is [var net, var len] && IpAddr.TryParse(net, out var n) && int.TryParse(len, out var l) && l >= 0 && l <= (n.IsV4 ? 32 : 128))
-            return (n.Mask(l).ToString(), n.HostBitsSet(l).ToString());
-        int dash = w.IndexOf('-');
-        if (dash > 0 && IpAddr.TryParse(w[..dash], out var a) && IpAddr.TryParse(w[(dash + 1)..], out var b) && a.Family == b.Family && a.CompareTo(b) <= 0)
-            return (w[..dash], w[(dash + 1)..]);
-        return null;
-    }
 
     private static string? NatFits(NftSet set, bool addrPort) => set.DataTypes switch
     {

@@ -232,6 +232,32 @@ public class NfNatHelperTests
         Assert.Equal(1030u, AckOf(reply));
     }
 
+    private static uint Edge(byte[] ip, int i) => BinaryPrimitives.ReadUInt32BigEndian(ip.AsSpan(20 + 24 + 4 * i));
+
+    [Fact]
+    public void SeqUndo_MapsSackBlocksBack_ToTheBytesTheSenderWrote()
+    {
+        var ct = Masqueraded().Entry;
+        NfConntrackSeqadj.Set(ct, CtDirection.Original, 1000, +6);
+        // the server's SACK 990-1000 (ending where the resized segment starts: offset 0) and 1056-1062 (after it: the client's 1050-1056)
+        byte[] sack = [1, 1, 5, 18, 0, 0, 0x03, 0xDE, 0, 0, 0x03, 0xE8, 0, 0, 0x04, 0x20, 0, 0, 0x04, 0x26, 1, 1];
+        var sent = Seg(S, P, 21, 40021, TcpFlags.Ack, 600, 1036, options: sack);
+        Assert.True(Checksum.TransportValid(S, P, IpProtocol.Tcp, sent.AsSpan(20)));
+        var reply = sent.ToArray();
+        Assert.Equal("ack 1036 -> 1030, 1 SACK block(s)", NfConntrackSeqadj.Adjust(reply, false, ct, CtDirection.Reply));
+        Assert.Equal((990u, 1000u, 1050u, 1056u), (Edge(reply, 0), Edge(reply, 1), Edge(reply, 2), Edge(reply, 3)));
+        Assert.True(Checksum.TransportValid(S, P, IpProtocol.Tcp, reply.AsSpan(20)));
+        // seen after the host: seq, ack, every SACK edge and the checksum as the server wrote them
+        NfConntrackSeqadj.Undo(reply, false, ct, CtDirection.Reply);
+        Assert.Equal(sent, reply);
+        Assert.True(Checksum.TransportValid(S, P, IpProtocol.Tcp, reply.AsSpan(20)));
+        // an acknowledgment of everything before the resized segment maps back to itself, not into the segment
+        var atCorrection = Seg(S, P, 21, 40021, TcpFlags.Ack, 600, 1000);
+        Assert.Null(NfConntrackSeqadj.Adjust(atCorrection, false, ct, CtDirection.Reply));
+        NfConntrackSeqadj.Undo(atCorrection, false, ct, CtDirection.Reply);
+        Assert.Equal(1000u, AckOf(atCorrection));
+    }
+
     [Fact]
     public void MangleTcpPacket_OnIpv6_SetsThePayloadLength_AndRefusesToPass65535Bytes()
     {

@@ -54,7 +54,7 @@ public class NftNatPortMapTests
     public void IntervalData_GivesTheRangesEnds(string rule, string min, string? max, int? pmin, int? pmax)
     {
         var nat = Run(Rules("postrouting", rule), NftHookPoint.Postrouting, FakeNftPacket.Tcp4("10.1.0.2", "10.0.0.1", 1000, 80))!;
-        Assert.Equal((min, max, pmin, pmax), (nat.Address, nat.AddressMax, nat.PortMin, nat.PortMax));
+        Assert.Equal((IpAddr.Parse(min), max is null ? null : IpAddr.Parse(max), pmin, pmax), (nat.AddressMin, nat.AddressMax, nat.PortMin, nat.PortMax));
     }
 
     [Theory]
@@ -79,7 +79,6 @@ public class NftNatPortMapTests
     [InlineData("dnat to 10.2.0.2", "10.2.0.2", "10.2.0.2")]
     [InlineData("dnat to 10.2.0.2-10.2.0.9", "10.2.0.2", "10.2.0.9")]
     [InlineData("dnat to 10.2.0.0/29", "10.2.0.0", "10.2.0.7")]
-    [InlineData("dnat to 2001:db8::1", null, null)]                   // not the connection's family
     public void TheRangeSetupGets(string rule, string? min, string? max)
     {
         var nat = Run(Rules("prerouting", "meta l4proto tcp " + rule), NftHookPoint.Prerouting, FakeNftPacket.Tcp4("10.1.0.2", "10.0.0.1", 1000, 80))!;
@@ -95,7 +94,7 @@ public class NftNatPortMapTests
     [InlineData("meta l4proto tcp dnat to 10.0.0.2 : tcp dport map { 22 : 10.0.0.1 }", "bad port '10.0.0.1'")]
     [InlineData("meta l4proto tcp dnat to 10.0.0.2 : tcp dport", "unsupported: dnat to a port expression without a map ('tcp dport')")]
     [InlineData("meta l4proto tcp dnat to 10.0.0.2 : tcp dport map @a", "datatype mismatch: map 'a' maps to ipv4_addr, not to a port")]
-    [InlineData("snat ip to ip saddr map { 10.1.0.2 : 192.168.2.9-192.168.2.1 }", "unsupported snat map data '192.168.2.9-192.168.2.1'")]
+    [InlineData("snat ip to ip saddr map { 10.1.0.2 : 192.168.2.9-192.168.2.1 }", "Range has zero or negative size in '192.168.2.9-192.168.2.1'")]
     public void Refused_WithTheReason(string rule, string message)
     {
         var e = Assert.Throws<NftParseException>(() => Rules("prerouting", rule, "map a { type inet_service : ipv4_addr; }"));

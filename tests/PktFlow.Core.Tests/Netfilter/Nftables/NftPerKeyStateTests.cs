@@ -266,7 +266,7 @@ public class NftPerKeyStateTests
     [InlineData("meta mark set ct mark << 33", "Left shift of 33 bits is undefined for type of 32 bits width")]
     [InlineData("meta mark set (meta mark & 0xffff0000) | (ct mark & 0xffff)", "Right hand side of binary operation (|) must be constant")]
     [InlineData("dnat to ip saddr map @m", "map 'm' does not exist")]
-    [InlineData("dnat to ip saddr map { 10.0.0.1 : 10.0.0.3-10.0.0.2 }", "unsupported dnat map data '10.0.0.3-10.0.0.2'")]
+    [InlineData("dnat to ip saddr map { 10.0.0.1 : 10.0.0.3-10.0.0.2 }", "r.nft:1:100: Range has zero or negative size in '10.0.0.3-10.0.0.2'")]
     [InlineData("limit name \"nope\" accept", "limit 'nope' does not exist")]
     [InlineData("jhash ip saddr mod 0 vmap { 0 : accept }", "jhash modulus must be above 0")]
     public void Refusals_NameTheExpression(string rule, string message)

@@ -48,11 +48,11 @@ internal static class NftModelSignature
     private static string Stmt(NftStmt s) => s switch
     {
         MatchStmt m => $"match {m.Sel.Text} [{string.Join(",", m.Widths)}] mask {Hex(m.Mask)}{(m.Xor is null ? "" : $" xor {Hex(m.Xor)}")} {m.Op} {Hex(m.Value)} {Hex(m.Lo)}-{Hex(m.Hi)} vmap={m.Vmap} set={m.Set?.Name} {{ {(m.Elements is null ? "" : Elements(m.Elements))} }}",
-        VerdictStmt v => $"verdict {v.Verdict} {v.Target} reject={v.Reject} nat={(v.Nat is null ? "-" : $"{v.Nat.Kind} {v.Nat.Address} {v.Nat.PortMin}-{v.Nat.PortMax}{(v.Nat.Netmap ? " netmap" : "")}")}",
+        VerdictStmt v => $"verdict {v.Verdict} {v.Target} reject={v.Reject} nat={(v.Nat is null ? "-" : $"{v.Nat.Kind} {v.Nat.AddressMin}-{v.Nat.AddressMax} {v.Nat.PortMin}-{v.Nat.PortMax}{(v.Nat.Netmap ? " netmap" : "")}")}",
         RejectStmt r => $"reject {r.Desc}",
         SetMarkStmt sm => $"mark ct={sm.Ct} {sm.Value} from {Sel(sm.Source)} {Map(sm.Map)}",
         PayloadSetStmt ps => $"payload set {ps.Field.Base}+{ps.Field.Offset}/{ps.Field.Width} >>{ps.Field.Shift} &{ps.Field.Mask:x} @{ps.WriteOffset}+{ps.WriteWidth} csum {ps.CsumOffset} pseudo={ps.PseudoHeader} inner={ps.Inner} {Hex(ps.Constant)} {ps.Value} from {Sel(ps.Source)} {Map(ps.Map)}",
-        NatMapStmt n => $"nat {n.Kind} {n.Address} {Map(n.Map)} {n.PortMin}-{n.PortMax} {Map(n.PortMap)} {string.Join(",", n.Flags)}{(n.Netmap ? " netmap" : "")}",
+        NatMapStmt n => $"nat {n.Kind} {n.AddressMin}-{n.AddressMax} {Map(n.Map)} {n.PortMin}-{n.PortMax} {Map(n.PortMap)} {string.Join(",", n.Flags)}{(n.Netmap ? " netmap" : "")}",
         FibPresentStmt f => $"fib {f.Sel.Text} present={f.Present}",
         LimitStmt l => $"limit bytes={l.Bytes} over={l.Over} rate {l.Rate}/{l.UnitSeconds}s max {l.TokensMax}",
         QuotaStmt q => $"quota {q.Object?.Name} over={q.Over} {q.Quota} used {q.InitialUsed}",
