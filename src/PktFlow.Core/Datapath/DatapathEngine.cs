@@ -170,6 +170,15 @@ public sealed partial class DatapathEngine
             // arrived from the veth's other end, which has the source address: that namespace sent it,
             // whoever else has the address too (the same 10.1.0.2 in two containers: ct-zone-label)
             if (arrivedFrom is not null && Owns(arrivedFrom)) { Sent(arrivedFrom, (proto, src, sport, dst, dport), l4); return; }
+            // else the one whose socket holds the connection already (the model took the peer's SYN there:
+            // policy-routing's anycast 203.0.113.10 in isp1 and isp2, the SYN routed to isp2 by its mark)
+            if (proto == IpProtocol.Tcp)
+                foreach (var owner in Topology.Namespaces)
+                    if (Owns(owner) && StateOf(owner).TcpSocks.Find((proto, src, sport, dst, dport), nowNs) is not null)
+                    {
+                        Sent(owner, (proto, src, sport, dst, dport), l4);
+                        return;
+                    }
             // an address several namespaces have (an anycast service behind two uplinks): the capture
             // cannot tell which of them sent it, so each is taken to have the socket
             foreach (var owner in Topology.Namespaces)
