@@ -128,7 +128,8 @@ public sealed partial class DatapathEngine
     /// A TCP/UDP packet whose source address belongs to a modelled namespace was sent by a socket there:
     /// remember it, so that the answers find that socket (connections are not in a lab file).
     /// </summary>
-    private void LearnSender(in CaptureFrame frame, LinkInfo link, (NetNamespace Sender, ConntrackTuple Tuple)? beforeNat)
+    /// <param name="arrivedFrom">The namespace at the other end of the veth the frame arrived on, if it did.</param>
+    private void LearnSender(in CaptureFrame frame, LinkInfo link, (NetNamespace Sender, ConntrackTuple Tuple)? beforeNat, NetNamespace? arrivedFrom)
     {
         var data = frame.Data.Span;
         long nowNs = frame.TimestampNs;
@@ -166,19 +167,38 @@ public sealed partial class DatapathEngine
                 return;
             }
             ushort sport = (ushort)(l4[0] << 8 | l4[1]), dport = (ushort)(l4[2] << 8 | l4[3]);
+            // arrived from the veth's other end, which has the source address: that namespace sent it,
+            // whoever else has the address too (the same 10.1.0.2 in two containers: ct-zone-label)
+            if (arrivedFrom is not null && Owns(arrivedFrom)) { Sent(arrivedFrom, (proto, src, sport, dst, dport), l4); return; }
+            // else the one whose socket holds the connection already (the model took the peer's SYN there:
+            // policy-routing's anycast 203.0.113.10 in isp1 and isp2, the SYN routed to isp2 by its mark)
+            if (proto == IpProtocol.Tcp)
+                foreach (var owner in Topology.Namespaces)
+                    if (Owns(owner) && StateOf(owner).TcpSocks.Find((proto, src, sport, dst, dport), nowNs) is not null)
+                    {
+                        Sent(owner, (proto, src, sport, dst, dport), l4);
+                        return;
+                    }
             // an address several namespaces have (an anycast service behind two uplinks): the capture
             // cannot tell which of them sent it, so each is taken to have the socket
             foreach (var owner in Topology.Namespaces)
-                // a transparent listener's connection answers from the address the client asked for
-                if (owner.IsLocalAddress(src) || StateOf(owner).TransparentConnections.ContainsKey((proto, src, sport, dst, dport)))
-                    Sent(owner, (proto, src, sport, dst, dport), l4);
+                if (Owns(owner)) Sent(owner, (proto, src, sport, dst, dport), l4);
+
+            // a transparent listener's connection answers from the address the client asked for
+            bool Owns(NetNamespace owner) =>
+                owner.IsLocalAddress(src) || StateOf(owner).TransparentConnections.ContainsKey((proto, src, sport, dst, dport));
         }
 
         void Sent(NetNamespace owner, (byte Protocol, IpAddr Local, ushort LocalPort, IpAddr Remote, ushort RemotePort) key, ReadOnlySpan<byte> l4)
         {
             var state = StateOf(owner);
             var listener = state.TransparentConnections.TryGetValue(key, out var tc) ? tc.Listener : Socket.SockLookup.Listener(owner, key.Protocol, key.Local, key.LocalPort);
-            state.SocketSent(key, l4, nowNs, listener);
+            // a connect (SYN): the traffic's client that opened it may give up on its own (socat connect-timeout=)
+            TimeSpan? connectTimeout = null;
+            if (key.Protocol == IpProtocol.Tcp && (l4[13] & 0x17) == 0x02)
+                foreach (var c in owner.ClientSockets)
+                    if (c.Sends(key.Protocol, key.Local, key.LocalPort, key.Remote, key.RemotePort)) connectTimeout = c.ConnectTimeout;
+            state.SocketSent(key, l4, nowNs, listener, connectTimeout);
         }
     }
 
@@ -340,8 +360,10 @@ public sealed partial class DatapathEngine
         (_wire, _leftByWire) = (null, null);
         // a packet traced as its sender wrote it before NAT shows that sender's socket; others are learned
         // as seen. Before the children: an answer the kernel sends at once (a REJECT's reset, a SYN-ACK)
-        // reaches the sender's socket, which sent this very packet (iptables-nft frame 14).
-        LearnSender(frame, link, senderBeforeNat);
+        // reaches the sender's socket, which sent this very packet (iptables-nft frame 14). A copy of an
+        // earlier frame (a multi-device capture) was learned there: this copy may show it after NAT, with
+        // another namespace's address or a peer the socket never addressed (docker-any-capture).
+        if (copyOf is null) LearnSender(frame, link, senderBeforeNat, outbound || at.Device.PeerNamespace is not { } from ? null : Topology.Namespace(from));
         var children = _children.Trace(this, t, file, frame.Number, frame.TimestampNs, Mode == ReplayMode.Observe ? at : null);
         var trace = new PacketTrace
         {

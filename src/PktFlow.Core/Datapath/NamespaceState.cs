@@ -43,14 +43,14 @@ public sealed class NamespaceState
     /// <summary>
     /// A TCP/UDP segment this namespace sent from <paramref name="key"/>'s local end: its socket is
     /// connected, and a TCP socket's state follows what it sent (<paramref name="listener"/>: the one
-    /// a SYN-ACK answers for).
+    /// a SYN-ACK answers for; <paramref name="connectTimeout"/>: the declared client's connect limit).
     /// </summary>
-    internal void SocketSent((byte Protocol, Wire.IpAddr Local, ushort LocalPort, Wire.IpAddr Remote, ushort RemotePort) key, ReadOnlySpan<byte> l4, long nowNs, Topology.ListeningSocket? listener)
+    internal void SocketSent((byte Protocol, Wire.IpAddr Local, ushort LocalPort, Wire.IpAddr Remote, ushort RemotePort) key, ReadOnlySpan<byte> l4, long nowNs, Topology.ListeningSocket? listener, TimeSpan? connectTimeout = null)
     {
         if (key.Protocol != Wire.IpProtocol.Tcp) { ConnectedSockets.Add(key, nowNs); return; }
         if (!Socket.TcpSegment.TryParse(l4, out var seg)) return;
         if (!seg.Has(Wire.TcpFlags.Rst)) ConnectedSockets.Add(key, nowNs);
-        TcpSocks.Sent(key, seg, nowNs, listener);
+        TcpSocks.Sent(key, seg, nowNs, listener, connectTimeout);
     }
 
     /// <summary>

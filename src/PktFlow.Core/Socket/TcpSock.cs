@@ -33,6 +33,8 @@ public sealed class TcpSock
     public long SinceNs { get; internal set; }
     /// <summary>Capture time of the last segment either way.</summary>
     public long LastNs { get; internal set; }
+    /// <summary>For SYN_SENT: when the application gives up its connect and closes the socket (long.MaxValue: it waits for the kernel's retries).</summary>
+    internal long GiveUpNs { get; set; } = long.MaxValue;
     /// <summary>tw_last_oow_ack_time: when the TIME_WAIT socket last answered an out-of-window segment (0: never).</summary>
     internal long LastOowAckNs { get; set; }
     /// <summary>The TIME_WAIT socket answered a segment with an ACK the capture has not shown leaving yet.</summary>

@@ -58,8 +58,12 @@ public sealed class TcpSockTable
         if (_socks.Remove(key)) _closed(key);
     }
 
-    /// <summary>A segment this end sent on <paramref name="key"/>; <paramref name="listener"/> is the one a SYN-ACK answers for.</summary>
-    public void Sent((byte, IpAddr, ushort, IpAddr, ushort) key, TcpSegment seg, long nowNs, ListeningSocket? listener)
+    /// <summary>
+    /// A segment this end sent on <paramref name="key"/>; <paramref name="listener"/> is the one a SYN-ACK
+    /// answers for. <paramref name="connectTimeout"/>: the sending application's own limit on a connect
+    /// (<see cref="ClientSocket.ConnectTimeout"/>), after which a socket still in SYN_SENT is closed.
+    /// </summary>
+    public void Sent((byte, IpAddr, ushort, IpAddr, ushort) key, TcpSegment seg, long nowNs, ListeningSocket? listener, TimeSpan? connectTimeout = null)
     {
         Sweep(nowNs);
         var s = Find(key, nowNs);
@@ -70,6 +74,7 @@ public sealed class TcpSockTable
             // a SYN opens (tcp_connect), a SYN-ACK answers a request; anything else is a connection met mid-stream
             var state = seg.IsSyn ? TcpSockState.SynSent : synAck ? TcpSockState.SynRecv : TcpSockState.Established;
             _socks[key] = s = new TcpSock(state, synAck ? listener : null, nowNs);
+            if (state == TcpSockState.SynSent && connectTimeout is { } t) s.GiveUpNs = nowNs + t.Ticks * 100;
         }
         if (s.State == TcpSockState.TimeWait) return; // the TIME_WAIT socket's own ACKs (tcp_v4_timewait_ack) change nothing
         s.LastNs = Math.Max(s.LastNs, nowNs);
@@ -143,7 +148,8 @@ public sealed class TcpSockTable
     {
         TcpSockState.TimeWait => nowNs - s.SinceNs >= TimeWaitLenNs,
         TcpSockState.SynRecv => nowNs - s.LastNs > SynRecvLifeNs,
-        TcpSockState.SynSent => nowNs - s.LastNs > SynSentLifeNs,
+        // the application's connect timeout (socat connect-timeout=) closes it first: tcp_close in SYN_SENT sends nothing
+        TcpSockState.SynSent => nowNs - s.LastNs > SynSentLifeNs || nowNs >= s.GiveUpNs,
         _ => nowNs - s.LastNs > _idleNs,
     };
 

@@ -19,6 +19,14 @@ public sealed record ClientSocket(byte Protocol, IpAddr? Local, ushort LocalPort
     /// </summary>
     public int? Order { get; init; }
 
+    /// <summary>
+    /// How long the command waits for a TCP connect to complete (socat's connect-timeout=, or the
+    /// `timeout N` it runs under, whichever is shorter): then it closes the socket or is killed, and a
+    /// socket still in SYN_SENT goes to CLOSE without a segment (tcp_close_state). Null: the kernel's own
+    /// SYN retries decide.
+    /// </summary>
+    public TimeSpan? ConnectTimeout { get; init; }
+
     /// <summary>Whether a packet this namespace sends from <paramref name="local"/>:<paramref name="localPort"/>
     /// to <paramref name="remote"/>:<paramref name="remotePort"/> (ICMP: echo id, any remote port) is this socket's.</summary>
     public bool Sends(byte protocol, IpAddr local, ushort localPort, IpAddr remote, ushort remotePort) =>

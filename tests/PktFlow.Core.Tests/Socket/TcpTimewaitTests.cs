@@ -81,6 +81,34 @@ public class TcpTimewaitTests
         Assert.Null(table.Find(Key, TcpSockTable.SynRecvLifeNs + 1));
     }
 
+    [Fact]
+    public void AConnectTheApplicationGivesUpOnIsClosedWithoutASegment()
+    {
+        // socat connect-timeout=1.5 to a port whose SYNs are dropped (fwd-stateful, local-input-stateful):
+        // ss lists no SYN_SENT after the traffic; without a timeout of its own the kernel's retries decide
+        var closed = new List<(byte, IpAddr, ushort, IpAddr, ushort)>();
+        var table = new TcpSockTable(432000 * S, closed.Add);
+        table.Sent(Key, Seg(TcpFlags.Syn, 7000), 0, null, TimeSpan.FromSeconds(1.5));
+        table.Sent(Key, Seg(TcpFlags.Syn, 7000), S, null, TimeSpan.FromSeconds(1.5)); // the retransmission does not re-arm it
+        Assert.Equal(TcpSockState.SynSent, table.Find(Key, 3 * S / 2 - 1)!.State);
+        Assert.Null(table.Find(Key, 3 * S / 2));
+        Assert.Equal([Key], closed);
+
+        var patient = new TcpSockTable(432000 * S, _ => { });
+        patient.Sent(Key, Seg(TcpFlags.Syn, 7000), 0, null);
+        Assert.Equal(TcpSockState.SynSent, patient.Find(Key, TcpSockTable.SynSentLifeNs)!.State);
+        Assert.Null(patient.Find(Key, TcpSockTable.SynSentLifeNs + 1));
+    }
+
+    [Fact]
+    public void AConnectAnsweredInTimeOutlivesTheApplicationsConnectTimeout()
+    {
+        var table = new TcpSockTable(432000 * S, _ => { });
+        table.Sent(Key, Seg(TcpFlags.Syn, 7000), 0, null, TimeSpan.FromSeconds(2));
+        table.Received(Key, Seg(TcpFlags.Syn | TcpFlags.Ack, 300, 7001), S);
+        Assert.Equal(TcpSockState.Established, table.Find(Key, 10 * S)!.State);
+    }
+
     private static readonly PktFlow.Topology.ListeningSocket Listener = new(PktFlow.Topology.SocketProtocol.Tcp, 9000, null, null, "t.lab:1");
 
     [Fact]

@@ -51,6 +51,24 @@ public class LabTrafficSocketsTests
     }
 
     [Fact]
+    public void SocatsConnectTimeoutIsKeptWithItsSocket()
+    {
+        var traffic = """
+            ip netns exec a socat - TCP:10.2.0.2:22,connect-timeout=1.5,sourceport=40002 </dev/null || true
+            ip netns exec a socat -u - TCP:10.2.0.2:23,sourceport=40003 </dev/null || true
+            timeout 2 ip netns exec a socat -T 1.5 - TCP:10.1.0.1:23,sourceport=42300 </dev/null || true
+            timeout -k 1 1m ip netns exec a timeout 45 socat - TCP:10.1.0.1:22,connect-timeout=50,sourceport=42200
+            ip netns exec a timeout 5 socat - TCP:10.1.0.1:22,connect-timeout=2,sourceport=42201
+            ip netns exec a socat - TCP:10.1.0.1:22,sourceport=42202
+            """;
+        var sockets = LabLoader.Load(Lab, "lab.sh", traffic, "traffic.sh").Namespace("a")!.ClientSockets;
+        // the shorter of connect-timeout and the timeout the command runs under (a limit ends with its command)
+        Assert.Equal([1.5, null, 2, 45, 2, null], sockets.Select(s => s.ConnectTimeout?.TotalSeconds));
+        Assert.Throws<LabException>(() =>
+            LabLoader.Load(Lab, "lab.sh", "ip netns exec a socat - TCP:10.2.0.2:22,connect-timeout=soon,sourceport=40002", "traffic.sh"));
+    }
+
+    [Fact]
     public void PipelinesAndSubshellGroupsAreReadSideBySide()
     {
         // the form iptables-connbytes uses: loops in a subshell feeding a client through a pipe

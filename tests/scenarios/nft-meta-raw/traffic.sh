@@ -5,10 +5,14 @@
 # (it passes, and resolves the neighbours on both links).
 ip netns exec client ping -c 1 -W 2 10.2.0.2
 sleep 0.3
-for port in 2000 2001 2002 2003; do
-    ip netns exec client socat - TCP:10.2.0.2:$port,connect-timeout=0.5,sourceport=4100${port: -1} </dev/null || true
-    sleep 0.3
-done
+ip netns exec client socat - TCP:10.2.0.2:2000,connect-timeout=0.5,sourceport=41000 </dev/null || true
+sleep 0.3
+ip netns exec client socat - TCP:10.2.0.2:2001,connect-timeout=0.5,sourceport=41001 </dev/null || true
+sleep 0.3
+ip netns exec client socat - TCP:10.2.0.2:2002,connect-timeout=0.5,sourceport=41002 </dev/null || true
+sleep 0.3
+ip netns exec client socat - TCP:10.2.0.2:2003,connect-timeout=0.5,sourceport=41003 </dev/null || true
+sleep 0.3
 echo -n AB | ip netns exec client socat -u - UDP:10.2.0.2:3000,sourceport=42000
 sleep 0.3
 echo -n ZZ | ip netns exec client socat -u - UDP:10.2.0.2:3000,sourceport=42001,ttl=20

@@ -43,9 +43,38 @@ public sealed partial class LabLoader
             return;
         }
         int skip = 0; // wrappers that only bound or detach a command, or change its user
+        var outerLimit = _commandLimit;
         while (skip < w.Count && w[skip] is "timeout" or "nohup" or "setsid" or "exec" or "setpriv" or "sudo")
+        {
+            if (w[skip] == "timeout")
+            {
+                // `timeout [-k D] [-s SIG] [--long options] DURATION CMD`: the command is killed after DURATION
+                for (skip++; skip < w.Count && w[skip].StartsWith('-'); skip++)
+                    if (w[skip] is "-k" or "-s") skip++;
+                if (skip < w.Count && Duration(w[skip]) is { } d) _commandLimit = _commandLimit is { } l && l < d ? l : d;
+                skip++;
+                continue;
+            }
             for (skip++; skip < w.Count && (w[skip].StartsWith('-') || char.IsDigit(w[skip][0])); skip++) { }
-        w = w.Skip(skip).ToList();
+        }
+        try { TrafficClient(w.Skip(skip).ToList(), ns); }
+        finally { _commandLimit = outerLimit; }
+    }
+
+    /// <summary>How long the command being read may run (the `timeout` it runs under, innermost and outer), or null.</summary>
+    private TimeSpan? _commandLimit;
+
+    /// <summary>A duration of coreutils timeout: a number with an optional unit s, m, h or d.</summary>
+    private static TimeSpan? Duration(string word)
+    {
+        var unit = word[^1] switch { 's' => 1, 'm' => 60, 'h' => 3600, 'd' => 86400, _ => 0 };
+        var number = unit == 0 ? word : word[..^1];
+        return double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var v) && v > 0
+            ? TimeSpan.FromSeconds(v * Math.Max(unit, 1)) : null;
+    }
+
+    private void TrafficClient(List<string> w, string ns)
+    {
         if (w.Count == 0) return;
         if (w[0] is "socat" or "ping" or "ping4" or "ping6" && w.FirstOrDefault(x => x.Contains("${", StringComparison.Ordinal) || x.Contains("$(", StringComparison.Ordinal)) is { } unknown)
         {
@@ -94,6 +123,7 @@ public sealed partial class LabLoader
             }
             ushort? sport = null;
             IpAddr? local = null;
+            TimeSpan? connectTimeout = null;
             foreach (var o in parts.Skip(1))
             {
                 int eq = o.IndexOf('=');
@@ -101,6 +131,9 @@ public sealed partial class LabLoader
                 var (name, value) = (o[..eq], o[(eq + 1)..]);
                 if (name is "sourceport" or "sp")
                     sport = ushort.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p > 0 ? p : throw Error("bad sourceport", o);
+                else if (name == "connect-timeout")
+                    connectTimeout = double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var t)
+                        ? TimeSpan.FromSeconds(t) : throw Error("bad connect-timeout", o);
                 else if (name == "bind")
                 {
                     if (TryHostPort(value, out var b, out var bp)) { local = b; if (bp > 0) sport = bp; }
@@ -110,7 +143,11 @@ public sealed partial class LabLoader
             if (sport is null) return;
             if (local is { } l && l.Family != remote.Family || (kind.Contains('6') || v6Flag) && !remote.IsV6)
                 throw Error("socket address family does not match the peer's", word);
-            Declare(ns, new ClientSocket(proto.Value, local, sport.Value, remote, remotePort, $"{_file}:{_cmd.Line}: socat"));
+            Declare(ns, new ClientSocket(proto.Value, local, sport.Value, remote, remotePort, $"{_file}:{_cmd.Line}: socat")
+            {
+                // killed by timeout while it connects, socat closes its socket as it would on its own connect-timeout
+                ConnectTimeout = connectTimeout is { } c && (_commandLimit is not { } limit || c <= limit) ? c : _commandLimit,
+            });
             return;
         }
     }
