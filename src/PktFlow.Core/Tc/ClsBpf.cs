@@ -117,7 +117,7 @@ public sealed class ClsBpf : TcClassifier
         skb.Mark = ctx.Mark;
         skb.Priority = ctx.Priority;
         skb.TcIndex = ctx.TcIndex;
-        if (skb.TcCb is not null || ctx.Cb.Any(x => x != 0)) ctx.Cb.CopyTo(skb.TcCb ??= new uint[5], 0);
+        if (skb.TcCb is not null || ctx.Cb.AsSpan().IndexOfAnyExcept(0u) >= 0) ctx.Cb.CopyTo(skb.TcCb ??= new uint[5], 0);
         code = (int)(uint)res.R0;
         detail = edits + notes;
         return true;
