@@ -27,8 +27,9 @@ File.WriteAllText(lab, """
     ip addr add 2001:db8:1::1/64 dev eth0
     sysctl -w net.ipv4.ip_forward=1
     """);
-// `dotnet run -- memory`: only the retained-memory figure
+// `dotnet run -- memory`: only the retained-memory figure; `dotnet run -- tc-bpf`: only the tc BPF figure
 if (args is ["memory"]) { RetainedMemory.Run(dir, lab); return; }
+if (args is ["tc-bpf"]) { TcBpf(dir); return; }
 
 var host = MacAddress.Parse("02:00:00:00:01:01");
 var client = MacAddress.Parse("02:00:00:00:01:02");
@@ -77,7 +78,20 @@ long kubePackets = Repeat(Path.Combine(scenario, "wire.pcap"), kubePcap, Packets
 var kubeWire = KernelRecord.Load(Path.Combine(scenario, "kernel.json")).Wire;
 Console.WriteLine($"capture: {kubePackets} packets, tests/scenarios/kube-proxy-nodeport/wire.pcap repeated (NodePort connections, a closed port, ARP)");
 Measure("kube-proxy NodePort ruleset (PacketTrace per packet)", () => Replay(kubePcap, Path.Combine(scenario, "lab.sh"), kubeWire));
+TcBpf(dir);
 RetainedMemory.Run(dir, lab);
+
+// A cls_bpf program on the hot path: the tc-bpf-tailcall scenario (direct action, tail calls through a
+// program array, 33 of them for UDP 9999, array and hash map lookups and updates, LD_ABS loads) repeated.
+static void TcBpf(string dir)
+{
+    var scenario = Path.Combine(RepoRoot(), "tests", "scenarios", "tc-bpf-tailcall");
+    var pcap = Path.Combine(dir, "tc-bpf-tailcall.pcap");
+    long packets = Repeat(Path.Combine(scenario, "wire.pcap"), pcap, Packets / 4);
+    var wire = KernelRecord.Load(Path.Combine(scenario, "kernel.json")).Wire;
+    Console.WriteLine($"capture: {packets} packets, tests/scenarios/tc-bpf-tailcall/wire.pcap repeated (tc ingress cls_bpf: tail calls, map lookups)");
+    Measure("tc cls_bpf with tail calls and maps (PacketTrace per packet)", () => Replay(pcap, Path.Combine(scenario, "lab.sh"), wire));
+}
 
 static long Replay(string capture, string labFile, string injectAt, CaptureFilter? filter = null)
 {

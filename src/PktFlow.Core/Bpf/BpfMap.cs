@@ -48,20 +48,27 @@ public sealed record BpfMapDef(string Name, BpfMapType Type, int KeySize, int Va
 /// <summary>
 /// One map's contents during one replay. Values are stable byte arrays, so a pointer a program got
 /// from map_lookup_elem stays valid for the run (the kernel frees a deleted element after an RCU
-/// grace period, never under a running program).
+/// grace period, never under a running program). A hash map copies a key only when it inserts it:
+/// a lookup, an update in place and a delete compare the program's key bytes through one probe
+/// buffer, so the per-packet path allocates nothing.
 /// </summary>
 public sealed class BpfMapState
 {
     public BpfMapDef Def { get; }
     private readonly byte[][]? _array;
-    private readonly Dictionary<BpfKey, byte[]>? _hash;
+    /// <summary>A hash map's elements with their place in <see cref="_order"/>.</summary>
+    private readonly Dictionary<BpfKey, (byte[] Value, LinkedListNode<BpfKey> Node)>? _hash;
     /// <summary>A hash map's keys, oldest insertion first: a Dictionary reuses freed slots, so its own order is not insertion order.</summary>
     private readonly LinkedList<BpfKey>? _order;
+    /// <summary>The key of the operation at hand, copied in to be compared (never stored in <see cref="_hash"/>).</summary>
+    private readonly byte[] _probe;
     private readonly BpfProgram?[]? _progs;
 
     public BpfMapState(BpfMapDef def)
     {
         Def = def;
+        ValueRegion = $"map {def.Name} value";
+        _probe = new byte[Math.Max(0, def.KeySize)];
         if (def.Type == BpfMapType.ProgArray) _progs = new BpfProgram?[def.MaxEntries];
         else if (def.IsArray)
         {
@@ -69,8 +76,11 @@ public sealed class BpfMapState
             for (int i = 0; i < _array.Length; i++)
                 _array[i] = i == 0 && def.InitialValue is { } init ? (byte[])init.Clone() : new byte[def.ValueSize];
         }
-        else (_hash, _order) = (new Dictionary<BpfKey, byte[]>(), new LinkedList<BpfKey>());
+        else (_hash, _order) = (new(), new());
     }
+
+    /// <summary>What a pointer into one of the map's values is called in the VM's region table and errors (made once).</summary>
+    internal string ValueRegion { get; }
 
     /// <summary>The value a BPF_PSEUDO_MAP_VALUE lddw points into: an array's element 0.</summary>
     public byte[]? FirstValue => _array is { Length: > 0 } a ? a[0] : null;
@@ -99,7 +109,7 @@ public sealed class BpfMapState
             uint i = BitConverter.ToUInt32(key);
             return i < (uint)_array.Length ? _array[i] : null;
         }
-        return _hash!.TryGetValue(new BpfKey(key.ToArray()), out var v) ? v : null;
+        return _hash!.TryGetValue(Probe(key), out var e) ? e.Value : null;
     }
 
     /// <summary>map_update_elem: 0 or a negative errno (-E2BIG when full, -EEXIST/-ENOENT for the flags).</summary>
@@ -116,11 +126,10 @@ public sealed class BpfMapState
             value[..Def.ValueSize].CopyTo(_array[i]);
             return 0;
         }
-        var k = new BpfKey(key.ToArray());
-        if (_hash!.TryGetValue(k, out var existing))
+        if (_hash!.TryGetValue(Probe(key), out var existing))
         {
             if (flags == NoExist) return -17;
-            value[..Def.ValueSize].CopyTo(existing); // in place, as htab does for a value of the same size
+            value[..Def.ValueSize].CopyTo(existing.Value); // in place, as htab does for a value of the same size
             return 0;
         }
         if (flags == Exist) return -2; // ENOENT
@@ -132,18 +141,26 @@ public sealed class BpfMapState
             _hash.Remove(_order!.First!.Value);
             _order.RemoveFirst();
         }
-        _hash[k] = value[..Def.ValueSize].ToArray();
-        _order!.AddLast(k);
+        // a new element: the one place the key is copied into storage of its own
+        var k = new BpfKey(key.ToArray());
+        _hash[k] = (value[..Def.ValueSize].ToArray(), _order!.AddLast(k));
         return 0;
     }
 
     public long Delete(ReadOnlySpan<byte> key)
     {
         if (_array is not null || _progs is not null) return -22; // arrays cannot delete (EINVAL)
-        var k = new BpfKey(key.ToArray());
-        if (!_hash!.Remove(k)) return -2;
-        _order!.Remove(k);
+        if (!_hash!.Remove(Probe(key), out var e)) return -2;
+        _order!.Remove(e.Node);
         return 0;
+    }
+
+    /// <summary>The key to compare with: the probe buffer holding <paramref name="key"/> (a key of another size, from a caller outside the VM, is copied).</summary>
+    private BpfKey Probe(ReadOnlySpan<byte> key)
+    {
+        if (key.Length != _probe.Length) return new BpfKey(key.ToArray());
+        key.CopyTo(_probe);
+        return new BpfKey(_probe);
     }
 
     /// <summary>Every entry, for the cmdlets and tests (hash in insertion order, array by index; a program array's values are empty, see <see cref="Programs"/>).</summary>
@@ -159,11 +176,11 @@ public sealed class BpfMapState
             for (int i = 0; i < _array.Length; i++) yield return (BitConverter.GetBytes(i), _array[i]);
             yield break;
         }
-        foreach (var k in _order!) yield return (k.Bytes, _hash![k]);
+        foreach (var k in _order!) yield return (k.Bytes, _hash![k].Value);
     }
 }
 
-/// <summary>A hash map key compared by its bytes.</summary>
+/// <summary>A hash map key compared by its bytes (hashed and compared as spans: no copy to look one up).</summary>
 public readonly struct BpfKey(byte[] bytes) : IEquatable<BpfKey>
 {
     public byte[] Bytes { get; } = bytes;

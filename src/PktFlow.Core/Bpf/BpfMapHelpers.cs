@@ -10,7 +10,7 @@ internal static class BpfMapHelpers
         if (key.IsEmpty && m.Def.KeySize > 0) return 0;
         var value = m.Lookup(key);
         if (value is null) return 0;
-        ulong addr = vm.Memory.Add(value, 0, value.Length, !m.Def.ReadOnly, $"map {m.Def.Name} value");
+        ulong addr = vm.Memory.Add(value, 0, value.Length, !m.Def.ReadOnly, m.ValueRegion);
         if (addr == 0) vm.Fail($"more than {BpfMemory.MaxRegions} pointers in one run");
         return addr;
     }

@@ -49,9 +49,9 @@ public sealed class BpfVm
     public ulong TimeNs { get; set; }
     /// <summary>The tail calls the last run made (each one counts towards <see cref="MaxTailCallCnt"/>, taken or not).</summary>
     public int TailCalls { get; private set; }
-    /// <summary>The last run's tail calls in order, a repeated one counted: "jmp[6] -> tc_entry", "jmp[1]: empty slot".</summary>
-    public IReadOnlyList<(string What, int Times)> TailCallLog => _tailLog;
-    private readonly List<(string What, int Times)> _tailLog = [];
+    /// <summary>The last run's tail calls in order, a repeated one counted (words only when <see cref="TailCallText"/> asks).</summary>
+    public IReadOnlyList<BpfTailCall> TailCallLog => _tailLog;
+    private readonly List<BpfTailCall> _tailLog = [];
 
     public BpfVm(BpfHelperTable helpers) => Helpers = helpers;
 
@@ -211,7 +211,7 @@ public sealed class BpfVm
                     {
                         var m = Maps[x.Imm];
                         var value = m.FirstValue;
-                        ulong b = value is null ? 0 : Memory.Add(value, 0, value.Length, !m.Def.ReadOnly, $"map {m.Def.Name} value");
+                        ulong b = value is null ? 0 : Memory.Add(value, 0, value.Length, !m.Def.ReadOnly, m.ValueRegion);
                         if (b == 0) return Error(pc, $"map {m.Def.Name}: no value to point into", executed);
                         v = b + (uint)insns[pc + 1].Imm;
                     }
@@ -236,20 +236,20 @@ public sealed class BpfVm
         var m = MapOf(map);
         if (m is null || m.Def.Type != BpfMapType.ProgArray) { Fail($"r2 0x{map:x} is not a program array"); return null; }
         uint i = (uint)index;
-        string slot = $"{m.Def.Name}[{i}]";
-        if (i >= (uint)m.Def.MaxEntries) { Log($"{slot}: beyond max_entries, fell through"); return null; }
-        if (TailCalls >= MaxTailCallCnt) { Log($"{slot}: MAX_TAIL_CALL_CNT ({MaxTailCallCnt}) reached, fell through"); return null; }
+        if (i >= (uint)m.Def.MaxEntries) { Log(new(m, i, BpfTailCallOutcome.BeyondMaxEntries, null)); return null; }
+        if (TailCalls >= MaxTailCallCnt) { Log(new(m, i, BpfTailCallOutcome.CountReached, null)); return null; }
         TailCalls++;
         var next = m.ProgramAt(i);
-        Log(next is null ? $"{slot}: empty slot, fell through" : $"{slot} -> {next.Name}");
-        if (next is not null && next.Maps.Count != Maps.Length) { Fail($"{slot}: {next.Name} has other maps"); return null; }
+        Log(new(m, i, next is null ? BpfTailCallOutcome.EmptySlot : BpfTailCallOutcome.Taken, next));
+        if (next is not null && next.Maps.Count != Maps.Length) { Fail($"{m.Def.Name}[{i}]: {next.Name} has other maps"); return null; }
         return next;
     }
 
-    private void Log(string what)
+    /// <summary>Records a tail call as data (the text is made only when a trace asks for it); a repeat of the last one is counted.</summary>
+    private void Log(BpfTailCall call)
     {
-        if (_tailLog.Count > 0 && _tailLog[^1].What == what) _tailLog[^1] = (what, _tailLog[^1].Times + 1);
-        else _tailLog.Add((what, 1));
+        if (_tailLog.Count > 0 && _tailLog[^1].SameAs(call)) _tailLog[^1] = _tailLog[^1] with { Times = _tailLog[^1].Times + 1 };
+        else _tailLog.Add(call);
     }
 
     /// <summary>The tail calls of the last run as one line, or "" when it made none.</summary>

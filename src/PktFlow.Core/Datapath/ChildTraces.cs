@@ -36,7 +36,10 @@ public sealed class ChildTraces
     internal void TraceNow(DatapathEngine engine, GeneratedPacket p, string file, long frame, long timestampNs) =>
         p.Copy!.Traced = TraceOne(engine, p, file, frame, timestampNs);
 
-    private TracedChild TraceOne(DatapathEngine engine, GeneratedPacket p, string file, long frame, long timestampNs)
+    /// <summary>Generations of backlog copies traced after one another (a copy's walk making another): past this, a mirred loop.</summary>
+    internal const int MaxBacklogGenerations = 16;
+
+    private TracedChild TraceOne(DatapathEngine engine, GeneratedPacket p, string file, long frame, long timestampNs, int generation = 0)
     {
         var skb = p.Copy?.Skb ?? new SkBuff(p.Network) { Netns = p.Namespace, Dev = p.Device, Engine = engine, TimestampNs = timestampNs, Protocol = p.Protocol, NetworkHeader = 0, Ct = p.Ct, Mark = p.Mark };
         var t = _sparePath is { } spare ? new TraceBuilder(spare) : new TraceBuilder();
@@ -46,7 +49,8 @@ public sealed class ChildTraces
         {
             // a copy of the packet: from the stage that made it on, its own way
             t.Stage(skb, StageName(p.Function), p.Function, Verdict.Pass, p.Description);
-            copy.Walk(skb, t);
+            if (generation > MaxBacklogGenerations) t.Unsupported(skb, $"more than {MaxBacklogGenerations} generations of copies through the backlog: a mirred loop?");
+            else copy.Walk(skb, t);
         }
         else if (p.Protocol == EtherTypes.Arp)
         {
@@ -73,7 +77,14 @@ public sealed class ChildTraces
         };
         engine.EndChildCopies(copies, child);
         List<GeneratedPacket>? copiesOfIt = null; // most children make no copy: no list for them
-        foreach (var e in t.Emitted) if (e.Copy is not null) (copiesOfIt ??= new()).Add(e);
+        foreach (var e in t.Emitted)
+        {
+            if (e.Copy is not { } c) continue;
+            // a copy handed to the backlog (netif_rx from tc egress) runs after the walk that made it, as the
+            // original's do: walked now, after this child's; a synchronous one was walked on the way
+            c.Traced ??= TraceOne(engine, e, file, frame, timestampNs, generation + 1);
+            (copiesOfIt ??= new()).Add(e);
+        }
         return new TracedChild(child, Key(skb.Protocol, skb.Network), copiesOfIt ?? (IReadOnlyList<GeneratedPacket>)Array.Empty<GeneratedPacket>());
     }
 
@@ -96,9 +107,9 @@ public sealed class ChildTraces
             Remember(firstKey, child);
             if (traced.LastKey is { } lastKey && lastKey != firstKey) Remember(lastKey, child); // after NAT
         }
-        // copies made of a child (a mirred clone mirrored again) are children of the same frame; the nest limit bounds them
-        foreach (var c in traced.Copies)
-            if (c.Copy!.Traced is { } done) Add(engine, c, done, wire, children);
+        // copies made while a child ran (a mirred clone mirrored again, a generated packet mirrored) are children
+        // of the same frame, after it; the nest limit bounds synchronous ones, MaxBacklogGenerations the backlog's
+        foreach (var c in traced.Copies) Add(engine, c, c.Copy!.Traced!, wire, children);
     }
 
     /// <summary>Whether a trace shows the packet sent on namespace/device (where a capture of that device sees it leave); a null device: on any device of the namespace.</summary>

@@ -75,7 +75,9 @@ public static class DevQueueXmit
         if (!Tc.SchHandle.Egress(skb, t)) return;
         if (!dev.IsUp)
         {
-            t.Drop(skb, "DevQueueXmit", "__dev_queue_xmit", "DEV_READY", $"{dev.Name} is down");
+            // a device that is down has the noop qdisc (dev_deactivate, or never activated): its enqueue drops
+            // (recorded on 6.18: a tc bpf_redirect to a veth that is down, tests/scenarios/tc-bpf-redirect-down)
+            t.Drop(skb, "DevQueueXmit", "__dev_queue_xmit", "QDISC_DROP", $"{dev.Name} is down: noop qdisc");
             return;
         }
         if (NoCarrier(skb, dev) is { } why)

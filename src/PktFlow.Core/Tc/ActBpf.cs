@@ -16,28 +16,31 @@ public sealed class ActBpf : TcAction
     public required BpfProgram Program { get; init; }
     public required string File { get; init; }
 
-    /// <summary>Not used: tcf_action_exec runs <see cref="Run"/>, which needs the direction and can end the trace.</summary>
-    public override TcAct Act(SkBuff skb, TraceBuilder t, out string text) => throw new InvalidOperationException("act_bpf runs through ActBpf.Run");
-
     public override string Describe() => $"bpf {Path.GetFileName(File)}:[{Program.Section}]";
 
-    /// <summary>Runs the program; Ended when it failed (the trace ended unsupported), Redirect the bpf_redirect target of a TC_ACT_REDIRECT.</summary>
+    /// <summary>Runs the program and maps its return code as tcf_bpf_act does; a TC_ACT_REDIRECT's bpf_redirect target goes in res.</summary>
     [KernelSymbol("tcf_bpf_act", "net/sched/act_bpf.c")]
-    public TcAct Run(SkBuff skb, TraceBuilder t, TcDirection dir, out string text, out SkbContext? redirect, out bool ended)
+    public override TcAct Act(SkBuff skb, TraceBuilder t, TcDirection dir, ref TcfResult res, out string text)
     {
-        redirect = null;
         text = Describe();
         // qdisc_skb_cb(skb)->tc_classid is whatever an earlier cls_bpf left there: the model starts it at 0
-        ended = !ClsBpf.RunProgram(this, Program, $"act_bpf {Describe()}", skb, t, dir, 0, out int code, out string detail, out var ctx);
-        if (ended) return TcAct.Shot;
+        if (!ClsBpf.RunProgram(this, Program, Who, skb, t, dir, 0, out int code, out string detail, out var ctx))
+        {
+            res.Ended = true;
+            return TcAct.Shot;
+        }
         var act = code switch
         {
             (int)TcAct.Ok or (int)TcAct.Shot or (int)TcAct.Pipe or (int)TcAct.Reclassify or (int)TcAct.Redirect => (TcAct)code,
             (int)TcAct.Unspec => Control,
             _ => TcAct.Unspec,
         };
-        if (act == TcAct.Redirect) redirect = ctx;
+        if (act == TcAct.Redirect) res.BpfRedirect = ctx;
         text += $": program returned {ClsBpf.ReturnText(code, act, ctx)}{detail}{(code == (int)TcAct.Unspec ? $" (the action's control, {TcNames.Act(Control)})" : "")}";
         return act;
     }
+
+    /// <summary>Who ran the program, for a trace that ends unsupported (made once).</summary>
+    private string Who => _who ??= $"act_bpf {Describe()}";
+    private string? _who;
 }

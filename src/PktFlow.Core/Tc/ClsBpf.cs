@@ -4,12 +4,6 @@ using PktFlow.Datapath;
 namespace PktFlow.Tc;
 
 /// <summary>
-/// What one cls_bpf program run gave: in direct-action mode the TC_ACT_* verdict (Result), in classid
-/// mode the classid of the match (0: none); the text, a bpf_redirect target, or an error that ended the trace.
-/// </summary>
-public readonly record struct ClsBpfRun(TcAct Result, string Text, SkbContext? Redirect, bool Ended, uint ClassId = 0);
-
-/// <summary>
 /// cls_bpf (`tc filter add ... bpf [da] obj FILE [sec NAME] [classid C]`). In direct-action mode the
 /// program's return code is the filter's verdict (cls_bpf_exec_opcode: OK, SHOT, STOLEN, TRAP,
 /// REDIRECT and UNSPEC as they are, anything else, PIPE and RECLASSIFY too, becomes UNSPEC: the next
@@ -24,37 +18,56 @@ public sealed class ClsBpf : TcClassifier
     public required string File { get; init; }
     /// <summary>`da`: the return code is the verdict (exts_integrated); otherwise it is a classid.</summary>
     public bool DirectAction { get; init; } = true;
-    /// <summary>The filter's classid (prog->res.classid) as a number: skb->tc_classid when the program starts, the result of -1.</summary>
-    public uint ClassIdValue { get; init; }
+    /// <summary>Not used: <see cref="Classify"/> runs the program, whose return code is the match.</summary>
+    public override bool Match(SkBuff skb) => throw new InvalidOperationException("cls_bpf matches by running its program (Classify)");
 
-    /// <summary>Not used: tcf_classify runs <see cref="Run"/>, whose verdict is the program's.</summary>
-    public override bool Match(SkBuff skb) => throw new InvalidOperationException("cls_bpf runs through ClsBpf.Run");
-
-    public override string ToString() => $"{Path.GetFileName(File)}:[{Program.Section}]{(DirectAction ? " direct-action" : "")}";
+    public override string ToString() => _text ??= $"{Path.GetFileName(File)}:[{Program.Section}]{(DirectAction ? " direct-action" : "")}";
+    private string? _text;
 
     /// <summary>A classid as tc prints it (MAJ:MIN in hex).</summary>
     public static string ClassIdText(uint c) => $"{c >> 16:x}:{c & 0xFFFF:x}";
 
+    /// <summary>
+    /// The program runs with skb->tc_classid = the filter's classid (prog->res.classid). Direct action:
+    /// its return code through cls_bpf_exec_opcode is the filter's verdict. Classid mode: 0 is no match,
+    /// -1 the filter's own classid, anything else that classid, and a match runs the filter's actions.
+    /// </summary>
     [KernelSymbol("cls_bpf_classify", "net/sched/cls_bpf.c")]
-    public ClsBpfRun Run(SkBuff skb, TraceBuilder t, TcDirection dir)
+    public override TcAct Classify(SkBuff skb, TraceBuilder t, TcFilter f, TcDirection dir, ref TcfResult res, out string? line)
     {
-        // qdisc_skb_cb(skb)->tc_classid = prog->res.classid before the run
-        if (!RunProgram(this, Program, $"cls_bpf {this}", skb, t, dir, ClassIdValue, out int code, out string detail, out var ctx))
-            return new(TcAct.Shot, "", null, true);
-        if (!DirectAction)
+        line = null;
+        if (SkipSw) return TcAct.Unspec;
+        if (!RunProgram(this, Program, Who, skb, t, dir, ClassIdValue, out int code, out string detail, out var ctx))
         {
-            // cls_bpf_classify without exts_integrated: 0 no match, -1 the filter's res, else the classid itself
-            uint classid = code == -1 ? ClassIdValue : (uint)code;
-            string what = code switch { 0 => "0 (no match)", -1 => $"-1 (the filter's classid {ClassIdText(classid)})", _ => $"classid {ClassIdText(classid)}" };
-            return new(code == 0 ? TcAct.Unspec : TcAct.Ok, $"program returned {what}{detail}", null, false, classid);
+            res.Ended = true;
+            return TcAct.Shot;
         }
-        var act = code switch
+        if (DirectAction)
         {
-            (int)TcAct.Ok or (int)TcAct.Shot or (int)TcAct.Stolen or (int)TcAct.Trap or (int)TcAct.Redirect or (int)TcAct.Unspec => (TcAct)code,
-            _ => TcAct.Unspec,
-        };
-        return new(act, $"program returned {ReturnText(code, act, ctx)}{detail}", act == TcAct.Redirect ? ctx : null, false);
+            var act = code switch
+            {
+                (int)TcAct.Ok or (int)TcAct.Shot or (int)TcAct.Stolen or (int)TcAct.Trap or (int)TcAct.Redirect or (int)TcAct.Unspec => (TcAct)code,
+                _ => TcAct.Unspec,
+            };
+            if (act == TcAct.Redirect) res.BpfRedirect = ctx;
+            line = $"pref {f.Pref} bpf handle {f.HandleText} ({this}): program returned {ReturnText(code, act, ctx)}{detail} -> {TcNames.Act(act)}";
+            return act;
+        }
+        uint classid = code == -1 ? ClassIdValue : (uint)code;
+        string what = code switch { 0 => "0 (no match)", -1 => $"-1 (the filter's classid {ClassIdText(classid)})", _ => $"classid {ClassIdText(classid)}" };
+        string head = $"{TcfClassify.Head(f)}: program returned {what}{detail}";
+        if (code == 0)
+        {
+            line = $"{head}, the next filter";
+            return TcAct.Unspec;
+        }
+        res.ClassId = classid;
+        return TcfClassify.ActionExec(skb, t, f, dir, ref res, head, out line);
     }
+
+    /// <summary>Who ran the program, for a trace that ends unsupported (made once).</summary>
+    private string Who => _who ??= $"cls_bpf {this}";
+    private string? _who;
 
     /// <summary>A TC_ACT_* return code as the trace names it, with the bpf_redirect target of a TC_ACT_REDIRECT.</summary>
     internal static string ReturnText(int code, TcAct act, SkbContext ctx) =>
@@ -117,7 +130,7 @@ public sealed class ClsBpf : TcClassifier
         skb.Mark = ctx.Mark;
         skb.Priority = ctx.Priority;
         skb.TcIndex = ctx.TcIndex;
-        if (skb.TcCb is not null || ctx.Cb.Any(x => x != 0)) ctx.Cb.CopyTo(skb.TcCb ??= new uint[5], 0);
+        if (skb.TcCb is not null || ctx.Cb.AsSpan().IndexOfAnyExcept(0u) >= 0) ctx.Cb.CopyTo(skb.TcCb ??= new uint[5], 0);
         code = (int)(uint)res.R0;
         detail = edits + notes;
         return true;

@@ -104,8 +104,10 @@ public static class SchHandle
 
     /// <summary>
     /// skb_do_redirect (net/core/filter.c) after a program's TC_ACT_REDIRECT: the device bpf_redirect
-    /// named by ifindex in the packet's namespace gets the packet at its transmit (dev_queue_xmit) or,
-    /// with BPF_F_INGRESS, its receive; an ifindex without a device frees the packet.
+    /// named by ifindex in the packet's namespace gets the packet at its transmit (__bpf_tx_skb:
+    /// dev_queue_xmit, whose noop qdisc drops it when the device is down) or, with BPF_F_INGRESS, its
+    /// receive (__bpf_rx_skb: ____dev_forward_skb, which refuses a device that is down); an ifindex
+    /// without a device frees the packet. Judged in tests/scenarios/tc-bpf-redirect-down.
     /// </summary>
     [KernelSymbol("skb_do_redirect", "net/core/filter.c")]
     private static void DoRedirect(SkBuff skb, TraceBuilder t, Bpf.SkbContext to, TcDirection from, string fn)
@@ -114,11 +116,6 @@ public static class SchHandle
         if (target is null)
         {
             t.Drop(skb, from == TcDirection.Ingress ? "TcIngress" : "TcEgress", fn, "NOT_SPECIFIED", $"skb_do_redirect: no device with ifindex {to.RedirectIfindex}");
-            return;
-        }
-        if (!target.IsUp)
-        {
-            t.Unsupported(skb, $"bpf_redirect to {target.Name}, which is down");
             return;
         }
         if (++skb.Hops > DevQueueXmit.MaxHops)
@@ -130,6 +127,13 @@ public static class SchHandle
         if (!to.RedirectIngress)
         {
             DevQueueXmit.Xmit(skb, t, from == TcDirection.Ingress ? Fate.Forwarded : Fate.Transmitted);
+            return;
+        }
+        if (!target.IsUp)
+        {
+            // __dev_forward_skb2: is_skb_forwardable is false for a device without IFF_UP: rx_dropped, kfree_skb
+            t.Drop(skb, "DevForwardSkb", "__dev_forward_skb2", "NOT_SPECIFIED",
+                $"bpf_redirect to {target.Name} ingress, which is down: is_skb_forwardable refuses it ({target.Name}'s rx dropped)");
             return;
         }
         NetifReceiveSkb.Receive(skb, t);

@@ -10,8 +10,13 @@ public abstract class TcAction
 {
     public required TcAct Control { get; init; }
     public abstract string Kind { get; }
-    /// <summary>Does the work on the packet; returns what the action says (its control, or something else such as SHOT when it cannot act) and a text for the trace.</summary>
-    public abstract TcAct Act(SkBuff skb, TraceBuilder t, out string text);
+    /// <summary>
+    /// ops->act: does the work on the packet; returns what the action says (its control, or something
+    /// else such as SHOT when it cannot act, or a program's verdict mapped as the action maps it) and a
+    /// text for the trace (tcf_action_exec adds the verdict). A redirect it asks for goes in res, and
+    /// res.Ended says the trace ended (a program the model cannot follow).
+    /// </summary>
+    public abstract TcAct Act(SkBuff skb, TraceBuilder t, TcDirection dir, ref TcfResult res, out string text);
     public abstract string Describe();
     public override string ToString() => $"{Describe()} {TcNames.Act(Control)}";
 }
@@ -20,7 +25,7 @@ public abstract class TcAction
 public sealed class GactAction : TcAction
 {
     public override string Kind => "gact";
-    public override TcAct Act(SkBuff skb, TraceBuilder t, out string text) { text = $"gact action {TcNames.Act(Control)}"; return Control; }
+    public override TcAct Act(SkBuff skb, TraceBuilder t, TcDirection dir, ref TcfResult res, out string text) { text = "gact action"; return Control; }
     public override string Describe() => "gact action";
     public override string ToString() => $"gact action {TcNames.Act(Control)}";
 }
@@ -34,7 +39,7 @@ public sealed class SkbeditAction : TcAction
     public uint? Priority { get; init; }
     public PacketType? PacketType { get; init; }
 
-    public override TcAct Act(SkBuff skb, TraceBuilder t, out string text)
+    public override TcAct Act(SkBuff skb, TraceBuilder t, TcDirection dir, ref TcfResult res, out string text)
     {
         if (Mark is { } m) skb.Mark = skb.Mark & ~MarkMask | m & MarkMask;
         if (Priority is { } p) skb.Priority = p;
@@ -69,7 +74,7 @@ public sealed class VlanAction : TcAction
     public ushort Tpid { get; init; } = Wire.EtherTypes.Vlan;
     public byte PushPriority { get; init; }
 
-    public override TcAct Act(SkBuff skb, TraceBuilder t, out string text)
+    public override TcAct Act(SkBuff skb, TraceBuilder t, TcDirection dir, ref TcfResult res, out string text)
     {
         text = Describe();
         if (skb.MacHeader < 0) { text += ": the packet has no Ethernet header (not modelled)"; return TcAct.Shot; }
@@ -104,10 +109,32 @@ public sealed class MirredAction : TcAction
     public required TcDirection To { get; init; }
     public required string Device { get; init; }
 
-    /// <summary>Returns the control; the copy or the redirect itself is done by tcf_classify's caller (<see cref="SchHandle"/>), which can walk on.</summary>
-    public override TcAct Act(SkBuff skb, TraceBuilder t, out string text)
+    /// <summary>
+    /// tcf_mirred_act: past MIRRED_NEST_LIMIT nested calls, TC_ACT_SHOT; a target that is gone or down
+    /// drops a redirect and leaves a mirror doing nothing; a redirect with TC_ACT_STOLEN hands the packet
+    /// itself to tcf_classify's caller (<see cref="SchHandle"/>, which walks on) through res; anything
+    /// else sends a clone now (<see cref="SchHandle.Mirror"/>) and the original goes on with the control.
+    /// </summary>
+    public override TcAct Act(SkBuff skb, TraceBuilder t, TcDirection dir, ref TcfResult res, out string text)
     {
         text = Describe();
+        var target = skb.Netns.Device(Device);
+        if (skb.MirredNest >= SchHandle.MirredNestLimit)
+        {
+            text += $": mirred nest level {skb.MirredNest + 1} > MIRRED_NEST_LIMIT {SchHandle.MirredNestLimit} (\"Packet exceeded mirred recursion limit\")";
+            return TcAct.Shot;
+        }
+        if (target is null || !target.IsUp)
+        {
+            text += $": {Device} is {(target is null ? "gone" : "down")}";
+            return Redirect ? TcAct.Shot : Control;
+        }
+        if (Redirect && Control == TcAct.Stolen)
+        {
+            res.Mirred = this;
+            return Control;
+        }
+        SchHandle.Mirror(skb, t, this, dir);
         return Control;
     }
 

@@ -108,9 +108,11 @@ public static class TcFilterParser
         if (file is null) throw new TcParseException("bpf: expected obj FILE", null);
         // the kernel keeps a direct-action filter's actions but never runs them (cls_bpf_classify returns the program's verdict first)
         if (da && hasActions) throw new TcParseException("unsupported: cls_bpf da with actions (a direct-action program's verdict replaces them)", "action");
-        uint classidValue = classid is null ? 0 : ParseClassId(classid);
+        uint classidValue = ClassIdOf(classid);
         return new ClsBpf { Program = load(file, section), File = file, SkipSw = skipSw, DirectAction = da, ClassId = classid, ClassIdValue = classidValue };
     }
+
+    private static uint ClassIdOf(string? classid) => classid is null ? 0 : ParseClassId(classid);
 
     /// <summary>get_tc_classid: MAJ:MIN in hex (either may be empty: 0), a bare hex number (the whole handle), root or none.</summary>
     internal static uint ParseClassId(string s)
@@ -140,7 +142,7 @@ public static class TcFilterParser
                 default: throw new TcParseException($"matchall: unexpected '{w[i]}'", w[i]);
             }
         }
-        return new ClsMatchall { SkipSw = skipSw, ClassId = classid };
+        return new ClsMatchall { SkipSw = skipSw, ClassId = classid, ClassIdValue = ClassIdOf(classid) };
     }
 
     // ----------------------------------------------------------------------------------- flower
@@ -208,7 +210,7 @@ public static class TcFilterParser
         return new ClsFlower
         {
             SrcMac = smac, DstMac = dmac, VlanId = vid, VlanPrio = vprio, VlanEthType = vet, IpProto = ipProto, SrcIp = sip, DstIp = dip,
-            SrcPort = sport, DstPort = dport, Frag = frag, FirstFrag = first, SkipSw = skipSw, ClassId = classid,
+            SrcPort = sport, DstPort = dport, Frag = frag, FirstFrag = first, SkipSw = skipSw, ClassId = classid, ClassIdValue = ClassIdOf(classid),
         };
     }
 
@@ -241,7 +243,7 @@ public static class TcFilterParser
             }
         }
         if (keys.Count == 0) keys.Add(new U32Key(0, 0, 0)); // tc adds an empty key: every packet
-        return new ClsU32 { Keys = keys, SkipSw = skipSw, ClassId = classid };
+        return new ClsU32 { Keys = keys, SkipSw = skipSw, ClassId = classid, ClassIdValue = ClassIdOf(classid) };
     }
 
     /// <summary>One `match SAMPLE ARGS`; returns the index after it.</summary>

@@ -33,6 +33,34 @@ public abstract class TcClassifier
     /// </summary>
     public virtual bool Terminal(bool hasActions) => true;
     public abstract bool Match(Datapath.SkBuff skb);
+    /// <summary>The classid as a number: res.classid of a match (cls_bpf: also skb->tc_classid when its program starts, and what -1 returns).</summary>
+    public uint ClassIdValue { get; init; }
+
+    /// <summary>
+    /// tp->classify (u32_classify, fl_classify, mall_classify): on a match res takes the filter's classid
+    /// and the filter's actions run (tcf_exts_exec); TC_ACT_UNSPEC when it does not match (the next
+    /// filter). line: what the trace says of this filter, null for nothing.
+    /// </summary>
+    public virtual TcAct Classify(Datapath.SkBuff skb, Datapath.TraceBuilder t, TcFilter f, TcDirection dir, ref TcfResult res, out string? line)
+    {
+        line = null;
+        if (SkipSw || !Match(skb) || !Terminal(f.Actions.Count > 0)) return TcAct.Unspec;
+        res.ClassId = ClassIdValue;
+        return TcfClassify.ActionExec(skb, t, f, dir, ref res, TcfClassify.Head(f), out line);
+    }
+}
+
+/// <summary>
+/// struct tcf_result as the model fills it during one classification: the classid of the match, and
+/// what a verdict that takes the packet away asks for (a mirred redirect's device with TC_ACT_STOLEN,
+/// a bpf_redirect target with TC_ACT_REDIRECT); Ended when a program the model cannot follow ended the trace.
+/// </summary>
+public struct TcfResult
+{
+    public uint ClassId;
+    public MirredAction? Mirred;
+    public Bpf.SkbContext? BpfRedirect;
+    public bool Ended;
 }
 
 /// <summary>One filter of a clsact (or ingress) qdisc's chain 0, as `tc filter add` made it.</summary>
