@@ -119,8 +119,8 @@ internal sealed partial class NftParser
     {
         var t = _s.Next();
         var fam = NftNames.ParseFamily(t.Text);
-        if (fam is null) { return (NftFamily.Ip, t.Text, t); } // nft default family is ip
-        return (fam.Value, _s.Next().Text, t);
+        if (fam is null) { return (NftFamily.Ip, NftIdentifiers.Name(t), t); } // nft default family is ip
+        return (fam.Value, NftIdentifiers.Name(_s.Next()), t);
     }
 
     private NftTable FindTable()
@@ -132,7 +132,7 @@ internal sealed partial class NftParser
     private NftChain ChainOf(NftTable tb)
     {
         var t = _s.Next();
-        return tb.FindChain(t.Text) ?? throw NftTokenStream.Error(t, $"no such chain '{t.Text}'");
+        return tb.FindChain(NftIdentifiers.Name(t)) ?? throw NftTokenStream.Error(t, $"no such chain '{t.Text}'");
     }
 
     private NftTable GetOrAddTable(NftFamily f, string name)
@@ -154,7 +154,7 @@ internal sealed partial class NftParser
         if (what.Is("chain"))
         {
             var tb = FindTable(); var nameTok = _s.Next();
-            var ch = tb.FindChain(nameTok.Text) ?? NewChain(tb, nameTok.Text, assignHandle: true);
+            var ch = tb.FindChain(NftIdentifiers.Name(nameTok)) ?? NewChain(tb, nameTok.Text, assignHandle: true);
             if (_s.Accept("{"))
             {
                 var rules = ChainBody(ch);
@@ -173,7 +173,7 @@ internal sealed partial class NftParser
         if (what.Is("set") || what.Is("map"))
         {
             var tb = FindTable(); var nameTok = _s.Next();
-            bool existed = tb.SetMap.ContainsKey(nameTok.Text);
+            bool existed = tb.SetMap.ContainsKey(NftIdentifiers.Name(nameTok));
             var set = SetDecl(tb, nameTok, isMap: what.Is("map"));
             if (!existed) set.Handle = ++tb.HandleCounter;
             ResolveSet(set);
@@ -236,7 +236,7 @@ internal sealed partial class NftParser
             if (t.Is("chain"))
             {
                 var nameTok = _s.Next();
-                var ch = tb.FindChain(nameTok.Text);
+                var ch = tb.FindChain(NftIdentifiers.Name(nameTok));
                 if (ch is null) { ch = NewChain(tb, nameTok.Text, assignHandle: false); newChains.Add(ch); }
                 _s.Expect("{");
                 bodies.Add((ch, ChainBody(ch)));
@@ -246,7 +246,7 @@ internal sealed partial class NftParser
             if (t.Is("set") || t.Is("map"))
             {
                 var nameTok = _s.Next();
-                bool existed = tb.SetMap.ContainsKey(nameTok.Text);
+                bool existed = tb.SetMap.ContainsKey(NftIdentifiers.Name(nameTok));
                 var set = SetDecl(tb, nameTok, isMap: t.Is("map"));
                 if (!existed) newSets.Add(set);
                 _s.ExpectSeparator();
@@ -424,6 +424,7 @@ internal sealed partial class NftParser
     /// or <c>limit NAME { rate [over] N/unit [burst B] }</c>.</summary>
     private NftObject ObjectDecl(NftTable tb, NftTok kind, NftTok name)
     {
+        NftIdentifiers.Name(name);
         if (!tb.ObjectMap.TryGetValue(name.Text, out var o))
             tb.ObjectMap[name.Text] = o = new NftObject { Table = tb, Kind = kind.Text, Name = name.Text };
         else if (o.Kind != kind.Text) throw NftTokenStream.Error(name, $"'{name.Text}' is already a {o.Kind}");
