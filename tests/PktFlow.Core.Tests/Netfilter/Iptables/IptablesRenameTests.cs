@@ -7,19 +7,12 @@ namespace PktFlow.Tests.Netfilter.Iptables;
 /// <summary>iptables -E, as iptables v1.8.9 (nf_tables) does it on 6.18 (`nft -a list table ip filter` and iptables-save after each step).</summary>
 public class IptablesRenameTests
 {
-    private static IptablesState Run(params string[] commands)
-    {
-        var st = new IptablesState(ipv6: false);
-        for (int i = 0; i < commands.Length; i++) st.Apply(commands[i].Split(' '), "lab.sh", i + 1);
-        return st;
-    }
-
     private static readonly string[] Chains = ["-N A", "-N B", "-A INPUT -p tcp -j A", "-A A -j B", "-A B -j DROP", "-A INPUT -g B"];
 
     [Fact]
     public void TheChainKeepsItsHandleAndPlaceAndJumpsNameTheNewName()
     {
-        var st = Run([.. Chains, "-E A RENAMED", "-N C"]);
+        var st = IptablesStateTests.Run([.. Chains, "-E A RENAMED", "-N C"]);
         var filter = st.Build().FindTable(NftFamily.Ip, "filter")!;
         // kernel: chain RENAMED keeps handle 1 and its place; the rename uses no handle (C gets 8)
         Assert.Equal(["RENAMED", "B", "INPUT", "C"], filter.Chains.Select(c => c.Name));
@@ -31,7 +24,7 @@ public class IptablesRenameTests
     [Fact]
     public void APacketJumpsThroughTheRenamedChainAndTracesNameIt()
     {
-        var rs = Run([.. Chains, "-E A RENAMED"]).Build();
+        var rs = IptablesStateTests.Run([.. Chains, "-E A RENAMED"]).Build();
         var r = NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Input, Nftables.FakeNftPacket.Tcp4("10.0.0.1", "10.0.0.2", 1, 22));
         Assert.Equal("drop", r.Verdict);
         Assert.Equal(["INPUT", "RENAMED", "B"], r.Runs.Select(x => x.Chain.Name).Distinct());
@@ -40,10 +33,10 @@ public class IptablesRenameTests
     [Fact]
     public void DeleteAndDeleteChainSeeTheNewName()
     {
-        var st = Run([.. Chains, "-E A R", "-D INPUT -p tcp -j R", "-F R", "-X R"]);
+        var st = IptablesStateTests.Run([.. Chains, "-E A R", "-D INPUT -p tcp -j R", "-F R", "-X R"]);
         Assert.Equal(["B", "INPUT"], st.Build().FindTable(NftFamily.Ip, "filter")!.Chains.Select(c => c.Name));
         // still jumped to: CHAIN_DEL fails (Device or resource busy)
-        var e = Assert.Throws<IptablesParseException>(() => Run([.. Chains, "-E A R", "-F R", "-X R"]));
+        var e = Assert.Throws<IptablesParseException>(() => IptablesStateTests.Run([.. Chains, "-E A R", "-F R", "-X R"]));
         Assert.Contains("still referenced", e.Message);
     }
 
@@ -78,7 +71,7 @@ public class IptablesRenameTests
     [InlineData("-E B a b", "b", "Bad argument `b'")]
     public void MistakesAreRefusedAsIptablesRefusesThem(string command, string token, string message)
     {
-        var e = Assert.Throws<IptablesParseException>(() => Run([.. Chains, command]));
+        var e = Assert.Throws<IptablesParseException>(() => IptablesStateTests.Run([.. Chains, command]));
         Assert.Equal(token, e.Token);
         Assert.Contains(message, e.Message);
         Assert.Equal(Chains.Length + 1, e.Line);

@@ -7,7 +7,7 @@ namespace PktFlow.Tests.Netfilter.Iptables;
 /// <summary>Single iptables commands, stored as iptables-nft 1.8.9 stores them.</summary>
 public class IptablesStateTests
 {
-    private static IptablesState Run(params string[] commands)
+    internal static IptablesState Run(params string[] commands)
     {
         var st = new IptablesState(ipv6: false);
         for (int i = 0; i < commands.Length; i++) st.Apply(commands[i].Split(' '), "lab.sh", i + 1);
