@@ -99,7 +99,7 @@ internal sealed partial class NftParser
             if (t.Is("flush"))
             {
                 _s.Next(); var w = _s.Next();
-                if (w.Is("ruleset")) { _tables.Clear(); EndCommand(); continue; }
+                if (w.Is("ruleset")) { _tables.Clear(); NatChainsReleased(); EndCommand(); continue; }
                 if (w.Is("table")) { var tb = FindTable(); tb.ChainList.ForEach(c => c.RuleList.Clear()); EndCommand(); continue; }
                 if (w.Is("chain")) { var tb = FindTable(); ChainOf(tb).RuleList.Clear(); EndCommand(); continue; }
                 throw NftTokenStream.Error(w, $"unsupported command 'flush {w.Text}'");
@@ -310,7 +310,11 @@ internal sealed partial class NftParser
                 ch.Priority = ParsePriority(fam);
                 if (_s.Accept("device")) ch.Device = _s.Next().Text;
                 // declaring an existing base chain again updates it: its hook stays where it was registered
-                if (ch.RegistrationOrder == 0) (ch.RegistrationOrder, ch.RegistrationLine) = (++_registration, ty.Line);
+                if (ch.RegistrationOrder == 0)
+                {
+                    (ch.RegistrationOrder, ch.RegistrationLine) = (++_registration, ty.Line);
+                    if (ch.Type == "nat") NatChainRegistered(ch);
+                }
                 _s.ExpectSeparator();
                 continue;
             }
