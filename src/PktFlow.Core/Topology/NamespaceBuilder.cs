@@ -451,7 +451,7 @@ public sealed partial class NamespaceBuilder
             {
                 var rs = Netfilter.Nftables.NftRuleset.Parse(text.ToString(), $"{Name} ruleset", new Netfilter.Nftables.NftLoadOptions { ConnLabels = ConnLabels });
                 // each base chain goes with the lab command whose text registered it
-                foreach (var c in rs.Tables.SelectMany(t => t.Chains).Where(c => c.RegistrationOrder > 0))
+                foreach (var c in rs.RegisteredChains.Where(c => c.RegistrationOrder > 0))
                     c.LoadStamp = starts.Last(s => s.Line <= c.RegistrationLine).Source.Registration;
                 parts.Add(rs);
             }

@@ -42,14 +42,14 @@ public class BrHandleFrameTests
         nft -f - <<'NFT'
         table bridge f {
             chain pre { type filter hook prerouting priority -200; policy accept; }
-            chain fwd { type filter hook forward priority -200; policy accept; }
+            chain forward { type filter hook forward priority -200; policy accept; }
             chain post { type filter hook postrouting priority -200; policy accept; }
             chain in { type filter hook input priority -200; policy accept; }
             chain out { type filter hook output priority -200; policy accept; }
         }
         table ip t {
             chain pre { type filter hook prerouting priority 0; policy accept; }
-            chain fwd { type filter hook forward priority 0; policy accept; }
+            chain forward { type filter hook forward priority 0; policy accept; }
             chain post { type filter hook postrouting priority 0; policy accept; }
         }
         NFT
@@ -206,7 +206,7 @@ public class BrHandleFrameTests
         sysctl -w net.ipv4.ip_forward=1
         nft -f - <<'NFT'
         table ip nat { chain pre { type nat hook prerouting priority -100; policy accept; ip daddr 10.96.0.1 dnat to 10.0.0.2; }; }
-        table ip f { chain fwd { type filter hook forward priority 0; policy accept; counter; }; }
+        table ip f { chain forward { type filter hook forward priority 0; policy accept; counter; }; }
         NFT
         """;
 
@@ -251,7 +251,7 @@ public class BrHandleFrameTests
     {
         const string drop = """
             nft -f - <<'NFT'
-            table ip f { chain fwd { type filter hook forward priority 0; policy drop; }; }
+            table ip f { chain forward { type filter hook forward priority 0; policy drop; }; }
             NFT
             """;
         var on = Inject(Engine(drop), "port1", Ping(H2, H1, A1, A2));
@@ -266,7 +266,7 @@ public class BrHandleFrameTests
     {
         const string rules = """
             nft -f - <<'NFT'
-            table bridge f { chain fwd { type filter hook forward priority 0; policy accept; oifname "port3" drop; }; }
+            table bridge f { chain forward { type filter hook forward priority 0; policy accept; oifname "port3" drop; }; }
             NFT
             """;
         var t = Inject(Engine(rules), "port1", Ping(H2, H1, A1, A2));

@@ -229,7 +229,7 @@ public class BrVlanTests
         // In NF_BR_FORWARD the copy for the trunk is tagged (br_handle_vlan ran in __br_forward): `vlan id 10` matches it.
         var rules = """
             nft -f - <<'NFT'
-            table bridge f { chain fwd { type filter hook forward priority 0; policy accept; vlan id 10 drop; }; }
+            table bridge f { chain forward { type filter hook forward priority 0; policy accept; vlan id 10 drop; }; }
             NFT
             """;
         var t = Inject(Engine(rules), "port1", Ping(H2, H1, A1, A2));

@@ -168,7 +168,7 @@ public class ReplayStateTrimTests
     {
         const string rules = """
             nft -f - <<'NFT'
-            table ip t { chain fwd { type filter hook forward priority 0; policy accept; meta mark set jhash udp sport mod 4; }; }
+            table ip t { chain forward { type filter hook forward priority 0; policy accept; meta mark set jhash udp sport mod 4; }; }
             NFT
             """;
         var engine = new DatapathEngine(LabLoader.Load(Lab + "\n" + rules, "t.lab"));

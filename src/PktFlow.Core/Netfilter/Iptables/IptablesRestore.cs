@@ -90,7 +90,7 @@ public static partial class IptablesRestore
             }
             ev.Append("}\n");
         }
-        var rs = NftRuleset.Parse(ev.ToString(), fileName + " (translated)", new NftLoadOptions { AllowUnsupported = true, AllowIncludes = false });
+        var rs = NftRuleset.Parse(ev.ToString(), fileName + " (translated)", new NftLoadOptions { AllowUnsupported = true, AllowIncludes = false, AnyName = true });
         foreach (var t in tables)
         {
             var nt = rs.FindTable(ipv6 ? NftFamily.Ip6 : NftFamily.Ip, t.Name)!;
@@ -139,6 +139,8 @@ public static partial class IptablesRestore
     {
         public int Line; public string? File; public int Handle; public string Source = ""; public string Printed = ""; public string Eval = "";
         public string? Comment; public string? Error; public string? ErrorToken; public List<NftStmt> Customs = new();
+        /// <summary>The user chain a -j/-g of this rule names (iptables -E renames it here too).</summary>
+        public string? JumpTarget;
     }
 
     private const string Placeholder = "meta nftrace set 1";
@@ -712,6 +714,7 @@ public static partial class IptablesRestore
         }
         foreach (var x in o) throw E(x.K, $"unknown option '{x.K}' for jump to chain {t}");
         var j = (isGoto ? "goto " : "jump ") + t;
+        r.JumpTarget = t;
         return (Same(j), j);
 
         // libxt_NAT's parse_to: addresses without a prefix, of the table's family, a port range low-high

@@ -118,7 +118,8 @@ public sealed class IptablesState
             case "-L" or "--list" or "-S" or "--list-rules" or "-C" or "--check" or "-Z" or "--zero":
                 return; // reads or zeroes counters: no change to the rules
             case "-E" or "--rename-chain":
-                throw E(op, "renaming a chain (-E) is not modelled");
+                Rename(_tables.Find(x => x.Name == table), operands, spec, op, E);
+                return;
         }
         string chainName = operands.Count > 0 ? operands[0] : op is "-F" or "--flush" or "-X" or "--delete-chain" ? "" : throw E(op, $"{op} needs a chain");
         var t = _tables.Find(x => x.Name == table);
@@ -201,6 +202,47 @@ public sealed class IptablesState
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// -E OLD NEW as iptables-nft 1.8.9 does it (checked on 6.18): the kernel renames the chain in place, so it
+    /// keeps its handle, rules, place in the list and, for a built-in chain, its hook and registration (a
+    /// later -A INPUT then makes a new INPUT chain, registered anew; iptables-save no longer shows the
+    /// renamed one); a jump or goto to it names the new chain. No handle is used.
+    /// </summary>
+    private static void Rename(IptablesRestore.ITable? t, List<string> operands, List<string> spec, string op, Func<string, string, IptablesParseException> E)
+    {
+        if (operands.Count < 2) throw E(op, $"{op} requires old-chain-name and new-chain-name");
+        if (spec.Count > 0) throw E(spec[0], $"Bad argument `{spec[0]}'");
+        var (from, to) = (operands[0], operands[1]);
+        var c = t?.Chains.Find(x => x.Name == from) ?? throw E(from, $"iptables: No chain/target/match by that name ({from})");
+        if (IptablesRestore.Targets.Contains(to)) throw E(to, $"iptables: No chain/target/match by that name ('{to}' is a target)");
+        if (t!.Chains.Exists(x => x.Name == to)) throw E(to, $"iptables: File exists ({to})");
+        c.Name = to;
+        foreach (var r in t.Chains.SelectMany(x => x.Rules))
+        {
+            if (r.JumpTarget != from) continue;
+            r.JumpTarget = to;
+            r.Printed = Retarget(r.Printed, from, to);
+            r.Eval = Retarget(r.Eval, from, to);
+            var words = r.Source.Split(' ');
+            for (int i = 0; i + 1 < words.Length; i++)
+                if (words[i] is "-j" or "--jump" or "-g" or "--goto" && words[i + 1] == from) words[i + 1] = to;
+            r.Source = string.Join(' ', words);
+        }
+    }
+
+    // the verdict comes before a comment in nft's text, so the first "jump OLD" is the rule's own
+    private static string Retarget(string text, string from, string to)
+    {
+        foreach (var verb in new[] { "jump ", "goto " })
+        {
+            int at = text.IndexOf(verb + from, StringComparison.Ordinal);
+            int end = at + verb.Length + from.Length;
+            if (at >= 0 && (at == 0 || text[at - 1] == ' ') && (end == text.Length || text[end] == ' '))
+                return text[..(at + verb.Length)] + to + text[end..];
+        }
+        return text;
     }
 
     /// <summary>The tables as the evaluator's ruleset.</summary>

@@ -24,6 +24,7 @@ internal sealed partial class NftParser
         if (kindTok.Text is not ("helper" or "timeout" or "expectation"))
             throw NftTokenStream.Error(kindTok, $"unsupported table object 'ct {kindTok.Text}'");
         var kind = "ct " + kindTok.Text;
+        Ident(name);
         if (!tb.ObjectMap.TryGetValue(name.Text, out var o))
             tb.ObjectMap[name.Text] = o = new NftObject { Table = tb, Kind = kind, Name = name.Text };
         else if (o.Kind != kind) throw NftTokenStream.Error(name, $"'{name.Text}' is already a {o.Kind}");

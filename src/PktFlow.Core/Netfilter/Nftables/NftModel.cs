@@ -19,6 +19,8 @@ public sealed class NftLoadOptions
     public string? BaseDirectory { get; init; }
     /// <summary>Conntrack label names (what nft reads from /etc/connlabel.conf); null: only bit numbers are taken.</summary>
     public Conntrack.ConnLabelMap? ConnLabels { get; init; }
+    /// <summary>Text PktFlow wrote itself from iptables chains (iptables-nft names chains over netlink, so any word is a name): skips nft's keyword check.</summary>
+    internal bool AnyName { get; init; }
 }
 
 /// <summary>A load error: "file:line:col: message", or "file: json.path: message" for JSON input.</summary>

@@ -109,7 +109,7 @@ internal sealed partial class NftParser
         {
             "accept" => (NftVerdict.Accept, null), "drop" => (NftVerdict.Drop, null),
             "continue" => (NftVerdict.Continue, null), "return" => (NftVerdict.Return, null),
-            "jump" => (NftVerdict.Jump, Take().Text), "goto" => (NftVerdict.Goto, Take().Text),
+            "jump" => (NftVerdict.Jump, Ident(Take(), "string or '$'")), "goto" => (NftVerdict.Goto, Ident(Take(), "string or '$'")),
             _ => throw Err(v, $"'{v.Text}' is not a verdict"),
         };
     }
@@ -118,7 +118,7 @@ internal sealed partial class NftParser
     private NftSet ElementTarget()
     {
         var tb = FindTable(); var nameTok = _s.Next();
-        return tb.SetMap.TryGetValue(nameTok.Text, out var set) ? set : throw NftTokenStream.Error(nameTok, $"no such set or map '{nameTok.Text}' in {tb}");
+        return tb.SetMap.TryGetValue(Ident(nameTok), out var set) ? set : throw NftTokenStream.Error(nameTok, $"no such set or map '{nameTok.Text}' in {tb}");
     }
 
     /// <summary><c>delete element [family] TABLE NAME { k, ... }</c>: each key must be there (nft fails otherwise).</summary>
@@ -153,7 +153,7 @@ internal sealed partial class NftParser
     private NftSet NamedMap(NftTok nt, NftSelector key)
     {
         var tb = CurrentTable ?? throw Err(nt, "map reference outside a table");
-        if (!tb.SetMap.TryGetValue(nt.Text[1..], out var set)) throw Err(nt, $"map '{nt.Text[1..]}' does not exist");
+        if (!tb.SetMap.TryGetValue(SetRef(nt), out var set)) throw Err(nt, $"map '{nt.Text[1..]}' does not exist");
         if (!set.IsMap) throw Err(nt, $"'{set.Name}' is a set, not a map");
         if (set.KeyTypes.Sum(x => x.Length) != key.Length) throw Err(nt, $"datatype mismatch: map '{set.Name}' has key type {set.TypeText}, the key is {key.Text}");
         return set;

@@ -99,7 +99,7 @@ internal sealed partial class NftParser
             if (t.Is("flush"))
             {
                 _s.Next(); var w = _s.Next();
-                if (w.Is("ruleset")) { _tables.Clear(); EndCommand(); continue; }
+                if (w.Is("ruleset")) { _tables.Clear(); NatChainsReleased(); EndCommand(); continue; }
                 if (w.Is("table")) { var tb = FindTable(); tb.ChainList.ForEach(c => c.RuleList.Clear()); EndCommand(); continue; }
                 if (w.Is("chain")) { var tb = FindTable(); ChainOf(tb).RuleList.Clear(); EndCommand(); continue; }
                 throw NftTokenStream.Error(w, $"unsupported command 'flush {w.Text}'");
@@ -115,12 +115,17 @@ internal sealed partial class NftParser
         if (!t.IsSep && t.Kind != TokKind.Eof) throw NftTokenStream.Error(t, $"syntax error, unexpected '{t}'");
     }
 
+    /// <summary>A name token as nft's grammar takes it (<see cref="NftIdentifiers"/>), unless the text is PktFlow's own translation.</summary>
+    private string Ident(NftTok t, string expecting = "string") => _opt.AnyName && t.Kind == TokKind.Word ? t.Text : NftIdentifiers.Name(t, expecting);
+
+    private string SetRef(NftTok t) => _opt.AnyName ? t.Text[1..] : NftIdentifiers.SetReference(t);
+
     private (NftFamily, string, NftTok) FamilyAndName()
     {
         var t = _s.Next();
         var fam = NftNames.ParseFamily(t.Text);
-        if (fam is null) { return (NftFamily.Ip, t.Text, t); } // nft default family is ip
-        return (fam.Value, _s.Next().Text, t);
+        if (fam is null) { return (NftFamily.Ip, Ident(t), t); } // nft default family is ip
+        return (fam.Value, Ident(_s.Next()), t);
     }
 
     private NftTable FindTable()
@@ -132,7 +137,7 @@ internal sealed partial class NftParser
     private NftChain ChainOf(NftTable tb)
     {
         var t = _s.Next();
-        return tb.FindChain(t.Text) ?? throw NftTokenStream.Error(t, $"no such chain '{t.Text}'");
+        return tb.FindChain(Ident(t)) ?? throw NftTokenStream.Error(t, $"no such chain '{t.Text}'");
     }
 
     private NftTable GetOrAddTable(NftFamily f, string name)
@@ -154,7 +159,7 @@ internal sealed partial class NftParser
         if (what.Is("chain"))
         {
             var tb = FindTable(); var nameTok = _s.Next();
-            var ch = tb.FindChain(nameTok.Text) ?? NewChain(tb, nameTok.Text, assignHandle: true);
+            var ch = tb.FindChain(Ident(nameTok)) ?? NewChain(tb, nameTok.Text, assignHandle: true);
             if (_s.Accept("{"))
             {
                 var rules = ChainBody(ch);
@@ -173,7 +178,7 @@ internal sealed partial class NftParser
         if (what.Is("set") || what.Is("map"))
         {
             var tb = FindTable(); var nameTok = _s.Next();
-            bool existed = tb.SetMap.ContainsKey(nameTok.Text);
+            bool existed = tb.SetMap.ContainsKey(Ident(nameTok));
             var set = SetDecl(tb, nameTok, isMap: what.Is("map"));
             if (!existed) set.Handle = ++tb.HandleCounter;
             ResolveSet(set);
@@ -236,7 +241,7 @@ internal sealed partial class NftParser
             if (t.Is("chain"))
             {
                 var nameTok = _s.Next();
-                var ch = tb.FindChain(nameTok.Text);
+                var ch = tb.FindChain(Ident(nameTok));
                 if (ch is null) { ch = NewChain(tb, nameTok.Text, assignHandle: false); newChains.Add(ch); }
                 _s.Expect("{");
                 bodies.Add((ch, ChainBody(ch)));
@@ -246,7 +251,7 @@ internal sealed partial class NftParser
             if (t.Is("set") || t.Is("map"))
             {
                 var nameTok = _s.Next();
-                bool existed = tb.SetMap.ContainsKey(nameTok.Text);
+                bool existed = tb.SetMap.ContainsKey(Ident(nameTok));
                 var set = SetDecl(tb, nameTok, isMap: t.Is("map"));
                 if (!existed) newSets.Add(set);
                 _s.ExpectSeparator();
@@ -305,7 +310,11 @@ internal sealed partial class NftParser
                 ch.Priority = ParsePriority(fam);
                 if (_s.Accept("device")) ch.Device = _s.Next().Text;
                 // declaring an existing base chain again updates it: its hook stays where it was registered
-                if (ch.RegistrationOrder == 0) (ch.RegistrationOrder, ch.RegistrationLine) = (++_registration, ty.Line);
+                if (ch.RegistrationOrder == 0)
+                {
+                    (ch.RegistrationOrder, ch.RegistrationLine) = (++_registration, ty.Line);
+                    if (ch.Type == "nat") NatChainRegistered(ch);
+                }
                 _s.ExpectSeparator();
                 continue;
             }
@@ -424,6 +433,7 @@ internal sealed partial class NftParser
     /// or <c>limit NAME { rate [over] N/unit [burst B] }</c>.</summary>
     private NftObject ObjectDecl(NftTable tb, NftTok kind, NftTok name)
     {
+        Ident(name);
         if (!tb.ObjectMap.TryGetValue(name.Text, out var o))
             tb.ObjectMap[name.Text] = o = new NftObject { Table = tb, Kind = kind.Text, Name = name.Text };
         else if (o.Kind != kind.Text) throw NftTokenStream.Error(name, $"'{name.Text}' is already a {o.Kind}");

@@ -143,7 +143,7 @@ internal sealed partial class NftParser
             case "jump": case "goto":
                 Take();
                 var target = Take();
-                if (target.Kind != TokKind.Word && target.Kind != TokKind.String) throw Err(target, "syntax error, expected chain name");
+                Ident(target, "'{'");
                 _jumpTargets.Add((target.Text, target));
                 return new VerdictStmt { Verdict = t.Text == "jump" ? NftVerdict.Jump : NftVerdict.Goto, Target = target.Text };
             case "queue":
@@ -431,7 +431,7 @@ internal sealed partial class NftParser
         var op = Take().Text;
         var nt = Take();
         var tb = ch.Table;
-        if (!tb.SetMap.TryGetValue(nt.Text[1..], out var set)) throw Err(nt, $"set '{nt.Text[1..]}' does not exist");
+        if (!tb.SetMap.TryGetValue(SetRef(nt), out var set)) throw Err(nt, $"set '{nt.Text[1..]}' does not exist");
         if (!TakeIf("{")) throw Err(Cur, $"syntax error, expected '{{' after {op} {nt.Text}");
         return DynsetBody(ch, rule, op, set, nt, Selector());
     }
@@ -1104,7 +1104,7 @@ internal sealed partial class NftParser
         {
             var nt = Take();
             var tb = CurrentTable ?? throw Err(nt, "set reference outside a table");
-            if (!tb.SetMap.TryGetValue(nt.Text[1..], out var set)) throw Err(nt, $"set '{nt.Text[1..]}' does not exist");
+            if (!tb.SetMap.TryGetValue(SetRef(nt), out var set)) throw Err(nt, $"set '{nt.Text[1..]}' does not exist");
             if (set.KeyTypes.Sum(x => x.Length) != sel.Length) throw Err(nt, $"datatype mismatch: set '{set.Name}' has type {set.TypeText}");
             m.Set = set; m.Widths = set.KeyTypes.Select(x => x.Length).ToArray();
             if (m.Op is not (CmpOp.Eq or CmpOp.Ne)) throw Err(opTok, "relational operator not allowed with a set");

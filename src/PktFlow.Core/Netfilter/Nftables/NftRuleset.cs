@@ -4,9 +4,12 @@ namespace PktFlow.Netfilter.Nftables;
 public sealed class NftRuleset
 {
     private readonly List<NftTable> _tables;
-    private NftRuleset(List<NftTable> tables)
+    /// <summary>Deleted nat chains that registered the nat core, which other nat chains still hold there (<see cref="NftParser"/>).</summary>
+    private readonly List<NftChain> _keptNatCores;
+    private NftRuleset(List<NftTable> tables, List<NftChain>? keptNatCores = null)
     {
         _tables = tables;
+        _keptNatCores = keptNatCores ?? new();
         _natCore = [new(() => FirstNatChain(NftFamily.Ip)), new(() => FirstNatChain(NftFamily.Ip6))];
     }
 
@@ -17,8 +20,9 @@ public sealed class NftRuleset
     public static NftRuleset Parse(string text, string fileName, NftLoadOptions? options = null)
     {
         var tables = new List<NftTable>();
-        new NftParser(options ?? new NftLoadOptions(), tables).Load(text, fileName);
-        return new NftRuleset(tables);
+        var parser = new NftParser(options ?? new NftLoadOptions(), tables);
+        parser.Load(text, fileName);
+        return new NftRuleset(tables, parser.KeptNatCores());
     }
 
     public static NftRuleset Load(string path, NftLoadOptions? options = null) => Parse(File.ReadAllText(path), path, options);
@@ -58,19 +62,21 @@ public sealed class NftRuleset
     public static NftRuleset Combine(IEnumerable<NftRuleset> parts)
     {
         var tables = new List<NftTable>();
+        var kept = new List<NftChain>();
         int offset = 0;
         foreach (var part in parts)
         {
             int max = 0;
-            foreach (var c in part._tables.SelectMany(t => t.Chains))
+            foreach (var c in part.RegisteredChains)
             {
                 c.RegistrationOrder += offset;
                 max = Math.Max(max, c.RegistrationOrder);
             }
             offset = Math.Max(offset, max);
             tables.AddRange(part._tables);
+            kept.AddRange(part._keptNatCores);
         }
-        return new NftRuleset(tables);
+        return new NftRuleset(tables, kept);
     }
 
     /// <summary>
@@ -81,12 +87,15 @@ public sealed class NftRuleset
     /// </summary>
     internal void OrderRegistrations()
     {
-        var chains = _tables.SelectMany(t => t.Chains).Where(c => c.RegistrationOrder > 0)
+        var chains = RegisteredChains.Where(c => c.RegistrationOrder > 0)
             .OrderBy(c => c.LoadStamp).ThenBy(c => c.RegistrationOrder).ToList();
         for (int i = 0; i < chains.Count; i++) chains[i].RegistrationOrder = i + 1;
         _baseChains.Clear();
         _ingressWithInet.Clear();
     }
+
+    /// <summary>Every chain with a place in the registration order: the tables' chains and the deleted ones still holding the nat core.</summary>
+    internal IEnumerable<NftChain> RegisteredChains => _tables.SelectMany(t => t.Chains).Concat(_keptNatCores);
 
     public NftTable? FindTable(NftFamily family, string name) => _tables.Find(t => t.Family == family && t.Name == name);
 
@@ -138,14 +147,19 @@ public sealed class NftRuleset
     /// When the nat core's hooks (nf_nat_ipv4_ops / nf_nat_ipv6_ops) were registered in the namespace:
     /// nf_nat_register_fn registers them at all four NAT hooks with the first nat base chain of an
     /// ip or inet table (IPv4) / ip6 or inet table (IPv6), whatever that chain's hook; null when none has one.
+    /// Deleting that chain leaves the hooks where they are while another nat chain still uses them
+    /// (nf_nat_unregister_fn unregisters them with the last user only; checked on 6.18: scenario nat-core-kept).
     /// </summary>
     public int? NatCoreRegistration(bool v6) => _natCore[v6 ? 1 : 0].Value;
 
     /// <summary>NatCoreRegistration for IPv4 and IPv6, found on first use (the ruleset is complete by then).</summary>
     private readonly Lazy<int?>[] _natCore;
 
-    private int? FirstNatChain(NftFamily l3) => _tables.Where(t => t.Family == l3 || t.Family == NftFamily.Inet)
-        .SelectMany(t => t.Chains).Where(c => c.IsBase && c.Type == "nat").Select(c => (int?)c.RegistrationOrder).Min();
+    private int? FirstNatChain(NftFamily l3) => _tables.SelectMany(t => t.Chains).Concat(_keptNatCores)
+        .Where(c => c.IsBase && c.Type == "nat" && NatCoreOf(c, l3)).Select(c => (int?)c.RegistrationOrder).Min();
+
+    /// <summary>Whether a nat chain uses the IPv4 (<paramref name="l3"/> ip) or IPv6 nat core: its table's family, or inet for both.</summary>
+    internal static bool NatCoreOf(NftChain c, NftFamily l3) => c.Table.Family == l3 || c.Table.Family == NftFamily.Inet;
 
     private NftChain[] FindBaseChains(NftFamily packetFamily, NftHookPoint hook, string? device)
     {

@@ -292,8 +292,36 @@ public class CtZoneLabelTests
         Assert.NotNull(telnet.TimeoutPolicy);
     }
 
+    /// <summary>
+    /// --ctevents/--expevents choose what ctnetlink reports (6.18, iptables-nft 1.8.9 took both and
+    /// conntrack -L showed the entry as without them): the connection is as without the rule, but the
+    /// template is attached, so a later CT rule's zone is ignored; with --zone the zone applies.
+    /// </summary>
+    [Fact]
+    public void CtEventsChangeNothingOnThePathButHoldTheTemplate()
+    {
+        var engine = new DatapathEngine(LabLoader.Load(Host + """
+
+            iptables-restore <<'IPT'
+            *raw
+            :PREROUTING ACCEPT [0:0]
+            -A PREROUTING -p tcp -m tcp --dport 24 -j CT --ctevents new,destroy --expevents new
+            -A PREROUTING -p tcp -m tcp --dport 24 -j CT --zone 9
+            -A PREROUTING -p tcp -m tcp --dport 25 -j CT --zone 5 --ctevents related,reply,assured,protoinfo,helper,mark,natseqinfo,secmark
+            COMMIT
+            IPT
+            """, "t.lab"));
+        Send(engine, 24, 1);
+        var plain = Assert.Single(engine.States[0].Conntrack.Entries, e => e.Original.DestinationPort == 24);
+        Assert.Equal(0, plain.Zone);
+        Assert.DoesNotContain("zone", plain.ToString());
+        Send(engine, 25, 2);
+        Assert.Equal(5, Assert.Single(engine.States[0].Conntrack.Entries, e => e.Original.DestinationPort == 25).Zone);
+    }
+
     [Theory]
-    [InlineData("-A PREROUTING -p tcp -j CT --zone 5 --ctevents new", "unsupported: CT --ctevents")]
+    [InlineData("-A PREROUTING -p tcp -j CT --zone 5 --ctevents new,bogus", "Unknown event type \"bogus\"")]
+    [InlineData("-A PREROUTING -p tcp -j CT --expevents destroy", "Unknown event type \"destroy\"")]
     [InlineData("-A PREROUTING -j CT --zone 5 --helper ftp", "You must specify a L4 protocol")]
     [InlineData("-A PREROUTING -p tcp -j CT --zone 65536", "out of range (0-65535)")]
     [InlineData("-A PREROUTING -p tcp -j CT --zone 5 --timeout nope", "No such timeout policy \"nope\"")]

@@ -8,11 +8,11 @@ namespace PktFlow.Tests.Netfilter.Nftables;
 /// </summary>
 public class NftChainFilterTests
 {
-    // registration order: raw, ct, early, nat (registers the nat core), late, filter
+    // registration order: raw, conntrack, early, nat (registers the nat core), late, filter
     private static readonly NftRuleset Rs = NftRuleset.Parse("""
         table ip t {
             chain raw { type filter hook prerouting priority -300; }
-            chain ct { type filter hook prerouting priority -200; }
+            chain conntrack { type filter hook prerouting priority -200; }
             chain early { type filter hook prerouting priority -100; }
             chain nat { type nat hook prerouting priority 50; }
             chain late { type filter hook prerouting priority -100; }
@@ -27,7 +27,7 @@ public class NftChainFilterTests
 
     [Fact]
     public void DefaultTakesEveryChainInRunningOrder() =>
-        Assert.Equal(["raw", "ct", "late", "early", "filter", "nat"], Names(default));
+        Assert.Equal(["raw", "conntrack", "late", "early", "filter", "nat"], Names(default));
 
     [Fact]
     public void BeforeConntrackLeavesOutItsOwnPriority() =>
@@ -38,7 +38,7 @@ public class NftChainFilterTests
     {
         var rest = NftChainFilter.All.From(-200, int.MaxValue).WithoutNat();
         // late registered after the nat core: it runs before it; early, registered before, after it
-        Assert.Equal(["ct", "late"], Names(rest.Before(-100, NatCore)));
+        Assert.Equal(["conntrack", "late"], Names(rest.Before(-100, NatCore)));
         Assert.Equal(["early", "filter"], Names(rest.From(-100, NatCore)));
     }
 

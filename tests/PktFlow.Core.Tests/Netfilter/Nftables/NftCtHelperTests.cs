@@ -84,7 +84,7 @@ public class NftCtHelperTests
     [InlineData("-A PREROUTING -j CT --helper ftp", "You must specify a L4 protocol")]
     [InlineData("-A PREROUTING -p tcp -j CT --helper foo", "No such file or directory")]
     [InlineData("-A PREROUTING -p udp -j CT --helper sip", "unsupported: CT --helper sip")]
-    [InlineData("-A PREROUTING -p tcp -j CT --helper ftp --expevents new", "unsupported: CT --expevents")]
+    [InlineData("-A PREROUTING -p tcp -j CT --helper ftp --expevents new,destroy", "Unknown event type \"destroy\"")]
     public void IptablesCtHelpersThatCannotLoad_SayWhy(string rule, string message)
     {
         var e = Assert.Throws<IptablesParseException>(() => IptablesRestore.Load($"*raw\n:PREROUTING ACCEPT [0:0]\n{rule}\nCOMMIT\n", "rules.v4", false));

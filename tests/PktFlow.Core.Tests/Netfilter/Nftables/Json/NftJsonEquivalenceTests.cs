@@ -37,6 +37,13 @@ public class NftJsonEquivalenceTests(ITestOutputHelper output)
         ["ct-label-compare"] = "nftables[7].rule.expr[2].mangle.value.payload: datatype mismatch: expected conntrack label",
     };
 
+    /// <summary>
+    /// Scenarios whose verdicts hang on history a dump cannot hold: the JSON must give the text's model,
+    /// but the replay is not swapped. nat-core-kept: the nat core stays where a deleted nat table registered
+    /// it, and `nft list ruleset` after the delete no longer shows that table.
+    /// </summary>
+    private static readonly HashSet<string> HistoryNotInDump = ["nat-core-kept"];
+
     [Fact]
     public void EveryScenarioWithNftTextHasItsJsonDump()
     {
@@ -94,6 +101,7 @@ public class NftJsonEquivalenceTests(ITestOutputHelper output)
             var diff = expected.Zip(actual).Where(x => x.First != x.Second).Select(x => $"text: {x.First}\njson: {x.Second}").FirstOrDefault()
                 ?? (expected.Count == actual.Count ? null : $"text: {string.Join("\n", expected.Skip(actual.Count))}\njson: {string.Join("\n", actual.Skip(expected.Count))}");
             Assert.True(diff is null, $"{scenario}/{ns}: the JSON model differs from the text model\n{diff}");
+            if (HistoryNotInDump.Contains(scenario)) { output.WriteLine($"{scenario}/{ns}: same model; replay not swapped (history)"); continue; }
             var lab = swapped.Namespace(ns)!.Nft!;
             var others = lab.Except(fromJson);
             // each chain keeps the place among the lab's commands its text twin had (ties of equal priority)

@@ -1,0 +1,45 @@
+using PktFlow.Netfilter.Nftables;
+
+namespace PktFlow.Tests.Netfilter.Nftables;
+
+/// <summary>
+/// The nat core's hooks stay where the first nat chain registered them while any nat chain uses them
+/// (nf_nat_register_fn / nf_nat_unregister_fn count users): recorded on 6.18 in tests/scenarios/nat-core-kept.
+/// </summary>
+public class NatCoreKeptTests
+{
+    private const string Nat1 = "table ip nat1 {\n chain p {\n  type nat hook prerouting priority dstnat; policy accept;\n }\n}\n";
+    private const string Tie = "table ip tie {\n chain p {\n  type filter hook prerouting priority dstnat; policy accept;\n }\n}\n";
+    private const string Nat2 = "table ip nat2 {\n chain p {\n  type nat hook prerouting priority dstnat; policy accept;\n }\n}\n";
+
+    private static int Registration(NftRuleset rs, string table) => rs.FindTable(NftFamily.Ip, table)!.FindChain("p")!.RegistrationOrder;
+
+    [Fact]
+    public void DeletingTheFirstNatChainLeavesTheCoreWhereItWasRegistered()
+    {
+        var rs = NftRuleset.Parse(Nat1 + Tie + Nat2 + "delete table ip nat1\n", "t.nft");
+        // tie registered after the core: it still runs before it (the core did not move to nat2's place)
+        Assert.True(rs.NatCoreRegistration(v6: false) < Registration(rs, "tie"));
+        Assert.True(Registration(rs, "tie") < Registration(rs, "nat2"));
+        Assert.Equal(["tie"], rs.BaseChains(NftFamily.Ip, NftHookPoint.Prerouting).Where(NftChainFilter.All.WithoutNat().Before(-100, rs.NatCoreRegistration(false)!.Value).Includes).Select(c => c.Table.Name));
+        Assert.Null(rs.NatCoreRegistration(v6: true));
+    }
+
+    [Fact]
+    public void WithTheLastNatChainGoneTheNextOneRegistersTheCoreAgain()
+    {
+        var rs = NftRuleset.Parse(Nat1 + "delete table ip nat1\n" + Tie + Nat2, "t.nft");
+        Assert.Equal(Registration(rs, "nat2"), rs.NatCoreRegistration(v6: false));
+        rs = NftRuleset.Parse(Nat1 + "flush ruleset\n" + Tie + Nat2, "t.nft");
+        Assert.Equal(Registration(rs, "nat2"), rs.NatCoreRegistration(v6: false));
+    }
+
+    [Fact]
+    public void AnInetNatChainHoldsBothCores()
+    {
+        var inet = Nat1.Replace("table ip nat1", "table inet nat1");
+        var rs = NftRuleset.Parse(inet + Tie + Nat2 + Nat2.Replace("table ip nat2", "table ip6 nat6") + "delete table inet nat1\n", "t.nft");
+        Assert.True(rs.NatCoreRegistration(v6: false) < Registration(rs, "tie"));
+        Assert.True(rs.NatCoreRegistration(v6: true) < Registration(rs, "tie"));
+    }
+}
