@@ -177,7 +177,7 @@ public sealed partial class DatapathEngine
         void Sent(NetNamespace owner, (byte Protocol, IpAddr Local, ushort LocalPort, IpAddr Remote, ushort RemotePort) key, ReadOnlySpan<byte> l4)
         {
             var state = StateOf(owner);
-            var listener = state.TransparentConnections.TryGetValue(key, out var tc) ? tc.Listener : Socket.SockLookup.Listener(owner, key.Protocol, key.Local, key.LocalPort);
+            var listener = state.TransparentConnections.TryGetValue(key, out var tc) ? tc.Listener : Socket.SockLookup.Listener(owner, key.Protocol, key.Local, key.LocalPort, state.LabSockets);
             state.SocketSent(key, l4, nowNs, listener);
         }
     }

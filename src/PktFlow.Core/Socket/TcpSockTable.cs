@@ -26,14 +26,17 @@ public sealed class TcpSockTable
     private readonly Dictionary<(byte Protocol, IpAddr Local, ushort LocalPort, IpAddr Remote, ushort RemotePort), TcpSock> _socks = new();
     private readonly long _idleNs;
     private readonly Action<(byte, IpAddr, ushort, IpAddr, ushort)> _closed;
+    private readonly Action<ListeningSocket?> _accepted;
     private long _nextSweepNs = long.MinValue;
 
     /// <param name="idleNs">How long a connection in another state than TIME_WAIT is kept without a segment.</param>
     /// <param name="closed">Told when a connection closes or expires, so the namespace forgets what else it kept of it.</param>
-    public TcpSockTable(long idleNs, Action<(byte, IpAddr, ushort, IpAddr, ushort)> closed)
+    /// <param name="accepted">Told the listener whose request socket became a child (tcp_check_req).</param>
+    public TcpSockTable(long idleNs, Action<(byte, IpAddr, ushort, IpAddr, ushort)> closed, Action<ListeningSocket?>? accepted = null)
     {
         _idleNs = idleNs;
         _closed = closed;
+        _accepted = accepted ?? (_ => { });
     }
 
     /// <summary>Connections held (including dead ones not swept yet).</summary>
@@ -130,7 +133,9 @@ public sealed class TcpSockTable
                 TcpSockState.FinWait2 => TcpSockState.TimeWait,
                 var other => other,
             };
-        if (s.State != before) s.SinceNs = nowNs;
+        if (s.State == before) return;
+        s.SinceNs = nowNs;
+        if (before == TcpSockState.SynRecv && s.Listener is not null) _accepted(s.Listener);
     }
 
     /// <summary>
