@@ -61,18 +61,29 @@ public sealed class TcpSockTable
         if (_socks.Remove(key)) _closed(key);
     }
 
-    /// <summary>A segment this end sent on <paramref name="key"/>; <paramref name="listener"/> is the one a SYN-ACK answers for.</summary>
+    /// <summary>
+    /// A segment this end sent on <paramref name="key"/>; <paramref name="listener"/> is the one a SYN-ACK
+    /// answers for. A SYN or SYN-ACK that leaves on the 4-tuple of a TIME_WAIT socket replaces it: a
+    /// connect() to the same peer from the same port got past __inet_check_established because
+    /// tcp_twsk_unique let it take the 4-tuple over (the TIME_WAIT socket is descheduled; the kernel
+    /// allows it for a port bound with SO_REUSEADDR on both sockets whenever the peer sent timestamps,
+    /// with net.ipv4.tcp_tw_reuse for an ephemeral port, and refuses it with EADDRNOTAVAIL otherwise, so
+    /// no SYN leaves; checked in namespaces, kernel 6.18), or the listener took the peer's newer SYN
+    /// (TCP_TW_SYN, <see cref="TcpTimewait"/>).
+    /// </summary>
     public void Sent((byte, IpAddr, ushort, IpAddr, ushort) key, TcpSegment seg, long nowNs, ListeningSocket? listener)
     {
         Sweep(nowNs);
         var s = Find(key, nowNs);
         if (seg.Has(TcpFlags.Rst)) { if (s is not null) Close(key); return; }
         bool synAck = seg.Has(TcpFlags.Syn) && seg.Has(TcpFlags.Ack);
-        if (s is null || (synAck && s.State == TcpSockState.TimeWait))
+        if (s is null || ((synAck || seg.IsSyn) && s.State == TcpSockState.TimeWait))
         {
             // a SYN opens (tcp_connect), a SYN-ACK answers a request; anything else is a connection met mid-stream
             var state = seg.IsSyn ? TcpSockState.SynSent : synAck ? TcpSockState.SynRecv : TcpSockState.Established;
-            _socks[key] = s = new TcpSock(state, synAck ? listener : null, nowNs);
+            // a connect that took a TIME_WAIT 4-tuple over starts with its ts_recent (tcp_twsk_unique)
+            var tsRecent = seg.IsSyn ? s?.TsRecent : null;
+            _socks[key] = s = new TcpSock(state, synAck ? listener : null, nowNs) { TsRecent = tsRecent };
         }
         if (s.State == TcpSockState.TimeWait) return; // the TIME_WAIT socket's own ACKs (tcp_v4_timewait_ack) change nothing
         s.LastNs = Math.Max(s.LastNs, nowNs);
