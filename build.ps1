@@ -157,19 +157,24 @@ function Invoke-Judge {
     $report = Join-Path $out 'judge'
     New-Item -ItemType Directory -Force -Path $report | Out-Null
     $all = foreach ($d in $dirs) { Compare-PktFlowKernel -Scenario $d.FullName }
-    $all | Sort-Object Scenario | Format-Table Scenario, @{ n = 'Frames'; e = { $_.Judged } }, Agreed, @{ n = 'Agreement'; e = { '{0:P0}' -f $_.Agreement } }, @{ n = 'Sockets'; e = { if ($_.Sockets.Total) { "$($_.Sockets.Agreed)/$($_.Sockets.Total)" } } }, @{ n = 'Seed'; e = { if ($null -ne $_.Seed) { "$($_.Seed) ($($_.SeedsTried) tried)" } } } -AutoSize | Out-String | Write-Host
+    $all | Sort-Object Scenario | Format-Table Scenario, @{ n = 'Frames'; e = { $_.Judged } }, Agreed, @{ n = 'Agreement'; e = { '{0:P0}' -f $_.Agreement } }, @{ n = 'TCP conns'; e = { if ($_.Sockets.Connections.Total) { "$($_.Sockets.Connections.Agreed)/$($_.Sockets.Connections.Total)" } } }, @{ n = 'Listeners'; e = { if ($_.Sockets.Listeners.Total) { "$($_.Sockets.Listeners.Agreed)/$($_.Sockets.Listeners.Total)" } } }, @{ n = 'UDP'; e = { if ($_.Sockets.Udp.Total) { "$($_.Sockets.Udp.Agreed)/$($_.Sockets.Udp.Total)" } } }, @{ n = 'Seed'; e = { if ($null -ne $_.Seed) { "$($_.Seed) ($($_.SeedsTried) tried)" } } } -AutoSize | Out-String | Write-Host
     foreach ($j in $all) {
         $lines = foreach ($f in $j.Frames | Where-Object { $_.Judged -and -not $_.Agrees }) {
             "frame $($f.Frame) ($($f.Direction)) $($f.Summary)"
             foreach ($d in $f.Differences) { "    $d" }
         }
-        # the socket table after the replay against the kernel's ss -tan
+        # the socket tables after the replay against the kernel's ss -tan and ss -uan
         $lines = @($lines) + @($j.Sockets.Differences | ForEach-Object { "sockets: $_" })
         Set-Content -Path (Join-Path $report "$($j.Scenario).txt") -Value $lines
     }
     $judged = ($all | Measure-Object Judged -Sum).Sum
     $agreed = ($all | Measure-Object Agreed -Sum).Sum
     Write-Host ("agreement: {0} of {1} frames ({2:P1}) over {3} scenarios; differences in {4}" -f $agreed, $judged, ($(if ($judged) { $agreed / $judged } else { 0 })), @($all).Count, $report)
+    foreach ($kind in 'Connections', 'Listeners', 'Udp') {
+        $a = ($all | ForEach-Object { $_.Sockets.$kind.Agreed } | Measure-Object -Sum).Sum
+        $t = ($all | ForEach-Object { $_.Sockets.$kind.Total } | Measure-Object -Sum).Sum
+        Write-Host ("sockets ({0}): {1} of {2} agree with ss" -f @{ Connections = 'TCP connections'; Listeners = 'TCP listeners'; Udp = 'UDP' }[$kind], $a, $t)
+    }
 }
 
 function Invoke-Record {

@@ -111,20 +111,26 @@ public sealed class GetPktFlowRouteCacheCommand : ReplayStateCommand
     }
 }
 
-/// <summary>Get-PktFlowSocket: the TCP sockets each namespace has after a replay (lab listeners, connections with their state), like ss -tan.</summary>
+/// <summary>Get-PktFlowSocket: the TCP and UDP sockets each namespace has after a replay (lab listeners and UDP sockets, connections with their state), like ss -tan and ss -uan.</summary>
 [Cmdlet(VerbsCommon.Get, "PktFlowSocket")]
 [OutputType(typeof(PktFlow.Socket.SocketListing))]
 public sealed class GetPktFlowSocketCommand : ReplayStateCommand
 {
-    /// <summary>Only sockets in this state (LISTEN, ESTABLISHED, TIME_WAIT, ...).</summary>
+    /// <summary>Only sockets in this state (LISTEN, ESTABLISHED, TIME_WAIT, ..., UNCONN).</summary>
     [Parameter]
     public string? TcpState { get; set; }
+
+    /// <summary>Only sockets of this protocol.</summary>
+    [Parameter]
+    [ValidateSet("tcp", "udp")]
+    public string? Protocol { get; set; }
 
     protected override void ProcessRecord()
     {
         foreach (var s in States())
             foreach (var e in s.Sockets(Namespace))
-                if (TcpState is null || string.Equals(e.State, TcpState, StringComparison.OrdinalIgnoreCase)) WriteObject(e);
+                if ((TcpState is null || string.Equals(e.State, TcpState, StringComparison.OrdinalIgnoreCase))
+                    && (Protocol is null || string.Equals(e.Protocol, Protocol, StringComparison.OrdinalIgnoreCase))) WriteObject(e);
     }
 }
 

@@ -363,6 +363,17 @@ Describe 'State after a replay' {
         $null = Invoke-PacketFlow -Pcap (Join-Path $dir 'wire.pcap') -Lab (Join-Path $dir 'lab.sh') -InjectAt host/eth0
         (Get-PktFlowSocket host -TcpState TIME_WAIT).Peer | Should -Be @('10.1.0.2:40006', '10.1.0.2:40007')
     }
+    It 'lists the UDP sockets like ss -uan (Get-PktFlowSocket -Protocol udp): connected by their program, or closed, as the kernel listed them in socket-lifecycle' {
+        $dir = Join-Path $root 'tests/scenarios/socket-lifecycle'
+        $null = Invoke-PacketFlow -Pcap (Join-Path $dir 'wire.pcap') -Lab (Join-Path $dir 'lab.sh') -InjectAt host/eth0
+        $udp = Get-PktFlowSocket host -Protocol udp
+        $udp | ForEach-Object { $_.Protocol | Should -Be 'udp' }
+        ($udp | Where-Object State -eq 'UNCONN').Local | Should -Be @('*:5001', '*:5003')
+        ($udp | Where-Object State -eq 'ESTABLISHED' | ForEach-Object { "$($_.Local) $($_.Peer)" }) | Should -Be @('10.1.0.1:5000 10.1.0.2:41000', '10.1.0.1:5001 10.1.0.2:41000', '10.1.0.1:5001 10.1.0.3:41000')
+        # the listener without fork closed once it accepted: only the forking one listens
+        (Get-PktFlowSocket host -Protocol tcp -TcpState LISTEN).Local | Should -Be '*:81'
+        ($udp | Format-Table | Out-String) | Should -Match 'udp\s+UNCONN\s+\*:5003'
+    }
     It 'lists the maps a tc program kept like bpftool map dump (Get-PktFlowBpfMap), as the kernel had them in tc-bpf-tailcall' {
         $dir = Join-Path $root 'tests/scenarios/tc-bpf-tailcall'
         $null = Invoke-PacketFlow -Pcap (Join-Path $dir 'wire.pcap') -Lab (Join-Path $dir 'lab.sh') -InjectAt host/eth0

@@ -192,7 +192,10 @@ public sealed partial class DatapathEngine
         void Sent(NetNamespace owner, (byte Protocol, IpAddr Local, ushort LocalPort, IpAddr Remote, ushort RemotePort) key, ReadOnlySpan<byte> l4)
         {
             var state = StateOf(owner);
-            var listener = state.TransparentConnections.TryGetValue(key, out var tc) ? tc.Listener : Socket.SockLookup.Listener(owner, key.Protocol, key.Local, key.LocalPort);
+            // only a SYN-ACK answers for a listener (TcpSockTable.Sent): no other segment or datagram pays for the lookup
+            Topology.ListeningSocket? listener = null;
+            if (key.Protocol == IpProtocol.Tcp && (l4[13] & (byte)(TcpFlags.Syn | TcpFlags.Ack)) == (byte)(TcpFlags.Syn | TcpFlags.Ack))
+                listener = state.TransparentConnections.TryGetValue(key, out var tc) ? tc.Listener : Socket.SockLookup.Listener(owner, key.Protocol, key.Local, key.LocalPort, state.LabSockets);
             // a connect (SYN): the traffic's client that opened it may give up on its own (socat connect-timeout=)
             TimeSpan? connectTimeout = null;
             if (key.Protocol == IpProtocol.Tcp && (l4[13] & 0x17) == 0x02)

@@ -18,7 +18,7 @@ public sealed class NamespaceState
         {
             ConnectedSockets.Remove(key);
             TransparentConnections.Remove(key);
-        });
+        }, LabSockets.Accepted);
     }
 
     /// <summary>The namespace's name.</summary>
@@ -36,6 +36,9 @@ public sealed class NamespaceState
 
     /// <summary>Connected sockets learned from the capture (see <see cref="Socket.ConnectedSocketTable"/>), idle ones forgotten on conntrack's timeouts.</summary>
     public Socket.ConnectedSocketTable ConnectedSockets { get; }
+
+    /// <summary>What the programs behind the lab's sockets did with them (see <see cref="Socket.LabSocketLife"/>).</summary>
+    public Socket.LabSocketLife LabSockets { get; } = new();
 
     /// <summary>The namespace's TCP connections with their socket states (see <see cref="Socket.TcpSockTable"/>).</summary>
     public Socket.TcpSockTable TcpSocks { get; }

@@ -15,24 +15,59 @@ internal sealed class PredictedForwards
     /// <summary>How long a prediction is kept: far beyond any neighbour queue a lab configures in practice.</summary>
     public const long HorizonNs = 60_000_000_000;
 
-    private readonly Dictionary<(string Egress, string Key), (long Frame, long AtNs, CopyOrigin? Origin, PacketTrace? Trace)> _byKey = new();
+    private readonly record struct Crossing(long Frame, long AtNs, CopyOrigin? Origin, PacketTrace? Trace);
+
+    /// <summary>
+    /// The crossings of one device by packets with the same fields, in the order they crossed it (a FIFO):
+    /// the last is the latest prediction when <see cref="HasCurrent"/> (what <see cref="TryMatch(string, string, long, out long)"/>
+    /// finds); those before it were displaced by a later packet in the same frame's walks (a packet and
+    /// its mirred clone) and wait to be taken first.
+    /// </summary>
+    private sealed class Crossings
+    {
+        public readonly List<Crossing> Fifo = new(1);
+        public bool HasCurrent;
+        /// <summary>A frame has shown the current crossing already (<see cref="TryTake"/>): a later packet's replaces it instead of queueing behind it.</summary>
+        public bool Taken;
+        public int Earlier => Fifo.Count - (HasCurrent ? 1 : 0);
+        public Crossing Current => Fifo[^1];
+
+        public void DropCurrent()
+        {
+            Fifo.RemoveAt(Fifo.Count - 1);
+            HasCurrent = Taken = false;
+        }
+
+        /// <summary>Removes the displaced crossings of <paramref name="origin"/>, or (origin null) those older than the horizon at <paramref name="nowNs"/>.</summary>
+        public void RemoveEarlier(CopyOrigin? origin, long nowNs = 0)
+        {
+            for (int i = Earlier - 1; i >= 0; i--)
+                if (origin is null ? nowNs - Fifo[i].AtNs > HorizonNs : Fifo[i].Origin == origin) Fifo.RemoveAt(i);
+        }
+    }
+
+    private readonly Dictionary<(string Egress, string Key), Crossings> _crossings = new();
     /// <summary>The keys in the order they were predicted, for trimming the oldest.</summary>
     private readonly Queue<(long AtNs, (string, string) Key)> _order = new();
 
-    public int Count => _byKey.Count;
+    /// <summary>Current predictions held (for tests).</summary>
+    public int Count => _crossings.Values.Count(c => c.HasCurrent);
 
     /// <param name="trace">The trace of the forwarded packet, which a copy of it seen leaving takes.</param>
     public void Add(string egress, string key, long frame, long atNs, CopyOrigin? origin = null, PacketTrace? trace = null)
     {
+        if (!_crossings.TryGetValue((egress, key), out var c)) _crossings[(egress, key)] = c = new();
         // two packets with the same fields crossing the same device in one frame's walks (a packet and its
         // mirred clone): the earlier one waits to be taken first (TryTake); otherwise the later replaces it
-        if (origin is not null && !_taken.Remove((egress, key)) && _byKey.TryGetValue((egress, key), out var was)
-            && was.Origin is { } other && other != origin && was.AtNs == atNs)
+        bool queue = false;
+        if (origin is not null)
         {
-            if (!_earlier.TryGetValue((egress, key), out var q)) _earlier[(egress, key)] = q = new();
-            q.Add(was);
+            queue = !c.Taken && c.HasCurrent && c.Current.Origin is { } other && other != origin && c.Current.AtNs == atNs;
+            c.Taken = false;
         }
-        _byKey[(egress, key)] = (frame, atNs, origin, trace);
+        if (c.HasCurrent && !queue) c.DropCurrent();
+        c.Fifo.Add(new Crossing(frame, atNs, origin, trace));
+        c.HasCurrent = true;
         _order.Enqueue((atNs, (egress, key)));
         Trim(atNs);
     }
@@ -40,12 +75,11 @@ internal sealed class PredictedForwards
     /// <summary>Forgets the crossing <paramref name="key"/> at <paramref name="egress"/> when <paramref name="origin"/> recorded it.</summary>
     public void Forget(string egress, string key, CopyOrigin origin)
     {
-        if (_byKey.TryGetValue((egress, key), out var p) && p.Origin == origin) _byKey.Remove((egress, key));
-        if (_earlier.TryGetValue((egress, key), out var q) && q.RemoveAll(e => e.Origin == origin) > 0 && q.Count == 0) _earlier.Remove((egress, key));
+        if (!_crossings.TryGetValue((egress, key), out var c)) return;
+        if (c.HasCurrent && c.Current.Origin == origin) c.DropCurrent();
+        c.RemoveEarlier(origin);
+        if (c.Fifo.Count == 0) _crossings.Remove((egress, key));
     }
-
-    /// <summary>Crossings displaced by a later packet with the same fields on the same device, oldest first.</summary>
-    private readonly Dictionary<(string Egress, string Key), List<(long Frame, long AtNs, CopyOrigin? Origin, PacketTrace? Trace)>> _earlier = new();
 
     /// <summary>
     /// Like <see cref="TryMatch(string, string, long, out long, out CopyOrigin?)"/>, but a crossing a frame
@@ -57,28 +91,25 @@ internal sealed class PredictedForwards
     {
         frame = 0;
         origin = null;
-        if (_earlier.TryGetValue((egress, key), out var q))
-        {
-            q.RemoveAll(e => nowNs - e.AtNs > HorizonNs);
-            // a child no frame has shown yet (frame 0) may never be: the first one a frame showed is taken
-            int i = q.FindIndex(e => e.Origin is { Frame: > 0 });
-            if (q.Count == 0) _earlier.Remove((egress, key));
-            if (i >= 0)
+        if (!_crossings.TryGetValue((egress, key), out var c)) return false;
+        c.RemoveEarlier(null, nowNs);
+        // a child no frame has shown yet (frame 0) may never be: the first one a frame showed is taken
+        for (int i = 0; i < c.Earlier; i++)
+            if (c.Fifo[i].Origin is { Frame: > 0 })
             {
-                (frame, origin) = (q[i].Frame, q[i].Origin);
-                q.RemoveAt(i);
-                if (q.Count == 0) _earlier.Remove((egress, key));
+                (frame, origin) = (c.Fifo[i].Frame, c.Fifo[i].Origin);
+                c.Fifo.RemoveAt(i);
                 return true;
             }
+        if (!c.HasCurrent || nowNs - c.Current.AtNs > HorizonNs)
+        {
+            if (c.Fifo.Count == 0) _crossings.Remove((egress, key));
+            return false;
         }
-        if (!_byKey.TryGetValue((egress, key), out var p) || nowNs - p.AtNs > HorizonNs) return false;
-        (frame, origin) = (p.Frame, p.Origin);
-        if (p.Origin is { Frame: > 0 }) _taken.Add((egress, key)); // shown: a later packet's crossing replaces it
+        (frame, origin) = (c.Current.Frame, c.Current.Origin);
+        if (origin is { Frame: > 0 }) c.Taken = true; // shown: a later packet's crossing replaces it
         return true;
     }
-
-    /// <summary>Crossings a frame has shown already (<see cref="TryTake"/>): not kept when a later packet's replaces them.</summary>
-    private readonly HashSet<(string Egress, string Key)> _taken = new();
 
     /// <summary>The frame whose forwarded copy this is, if it was predicted within the horizon.</summary>
     public bool TryMatch(string egress, string key, long nowNs, out long frame) => TryMatch(egress, key, nowNs, out frame, out _);
@@ -88,15 +119,17 @@ internal sealed class PredictedForwards
     {
         frame = 0;
         origin = null;
-        if (!_byKey.TryGetValue((egress, key), out var p) || nowNs - p.AtNs > HorizonNs) return false;
+        if (CurrentWithin(egress, key, nowNs) is not { } p) return false;
         frame = p.Frame;
         origin = p.Origin;
         return true;
     }
 
     /// <summary>The trace of the forwarded packet whose copy this is, if it was predicted within the horizon with one.</summary>
-    public PacketTrace? MatchTrace(string egress, string key, long nowNs) =>
-        _byKey.TryGetValue((egress, key), out var p) && nowNs - p.AtNs <= HorizonNs ? p.Trace : null;
+    public PacketTrace? MatchTrace(string egress, string key, long nowNs) => CurrentWithin(egress, key, nowNs)?.Trace;
+
+    private Crossing? CurrentWithin(string egress, string key, long nowNs) =>
+        _crossings.TryGetValue((egress, key), out var c) && c.HasCurrent && nowNs - c.Current.AtNs <= HorizonNs ? c.Current : null;
 
     /// <summary>Forgets predictions older than the horizon (a key predicted again since keeps its newer entry).</summary>
     public void Trim(long nowNs)
@@ -104,8 +137,10 @@ internal sealed class PredictedForwards
         while (_order.TryPeek(out var head) && nowNs - head.AtNs > HorizonNs)
         {
             _order.Dequeue();
-            if (_byKey.TryGetValue(head.Key, out var p) && p.AtNs == head.AtNs) { _byKey.Remove(head.Key); _taken.Remove(head.Key); }
-            if (_earlier.TryGetValue(head.Key, out var q) && q.RemoveAll(e => nowNs - e.AtNs > HorizonNs) >= 0 && q.Count == 0) _earlier.Remove(head.Key);
+            if (!_crossings.TryGetValue(head.Key, out var c)) continue;
+            if (c.HasCurrent && c.Current.AtNs == head.AtNs) c.DropCurrent();
+            c.RemoveEarlier(null, nowNs);
+            if (c.Fifo.Count == 0) _crossings.Remove(head.Key);
         }
     }
 }

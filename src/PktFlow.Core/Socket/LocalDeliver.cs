@@ -131,7 +131,7 @@ public static class LocalDeliver
             return;
         }
         int dport = tcp.DestinationPort;
-        var listener = sockets.FirstOrDefault(x => x.Protocol == SocketProtocol.Tcp && x.Accepts(daddr, dport));
+        var listener = sockets.FirstOrDefault(x => x.Protocol == SocketProtocol.Tcp && x.Accepts(daddr, dport) && !skb.State.LabSockets.Closed(x));
         if (listener is null)
         {
             // __inet_lookup_skb found nothing: tcp_v4_send_reset, unless the segment is itself a reset.
@@ -227,8 +227,7 @@ public static class LocalDeliver
             t.End(Fate.Delivered, fn);
             return;
         }
-        int uport = udp.DestinationPort;
-        var socket = sockets.FirstOrDefault(x => x.Protocol == SocketProtocol.Udp && x.Accepts(daddr, uport));
+        var socket = skb.State.LabSockets.UdpLookup(sockets, daddr, udp.DestinationPort, saddr, udp.SourcePort);
         if (socket is null)
         {
             if (broadcast)
@@ -245,6 +244,7 @@ public static class LocalDeliver
         }
         t.Stage(skb, stage, fn, Verdict.Pass, $"socket {socket}");
         t.End(Fate.Delivered, fn);
+        if (!broadcast) skb.State.LabSockets.Delivered(socket, daddr, udp.DestinationPort, saddr, udp.SourcePort);
     }
 
     [KernelSymbol("icmp_rcv", "net/ipv4/icmp.c")]

@@ -72,7 +72,7 @@ public static class SockLookup
         var (protocol, daddr, dport, _, _) = key;
         if (state.TransparentConnections.TryGetValue(key, out var tc))
             return Sock.Accepted(tc.Listener, text, tc.Full, IrMark(state, tc.Listener, key));
-        if (Listener(skb.Netns, protocol, daddr, dport) is { } parent && protocol == IpProtocol.Tcp)
+        if (Listener(skb.Netns, protocol, daddr, dport, skb.State.LabSockets) is { } parent && protocol == IpProtocol.Tcp)
             return Sock.Accepted(parent, text, true, IrMark(state, parent, key));
         // a client socket the capture showed: the lab does not say who opened it or with which options
         return new Sock($"connected socket {text} (seen in the capture)", false, 0, false, true, null, null, null);
@@ -94,8 +94,11 @@ public static class SockLookup
     private static uint IrMark(Datapath.NamespaceState state, ListeningSocket l, (byte, IpAddr, ushort, IpAddr, ushort) key) =>
         l.Mark != 0 ? l.Mark : state.RequestMarks.Get(key) ?? 0;
 
-    /// <summary>inet_lookup_listener / udp4_lib_lookup: a socket bound to the address (or the wildcard) and port; a bound address is preferred.</summary>
-    public static ListeningSocket? Listener(NetNamespace ns, byte protocol, IpAddr daddr, ushort dport)
+    /// <summary>
+    /// inet_lookup_listener / udp4_lib_lookup: a socket bound to the address (or the wildcard) and port; a
+    /// bound address is preferred; one its program closed (<paramref name="life"/>) is not found.
+    /// </summary>
+    public static ListeningSocket? Listener(NetNamespace ns, byte protocol, IpAddr daddr, ushort dport, LabSocketLife? life = null)
     {
         if (ns.Sockets is not { } sockets) return null;
         var proto = protocol == IpProtocol.Tcp ? SocketProtocol.Tcp : protocol == IpProtocol.Udp ? SocketProtocol.Udp : (SocketProtocol?)null;
@@ -103,7 +106,7 @@ public static class SockLookup
         ListeningSocket? wildcard = null;
         foreach (var s in sockets)
         {
-            if (s.Protocol != proto || !s.Accepts(daddr, dport)) continue;
+            if (s.Protocol != proto || !s.Accepts(daddr, dport) || life?.Closed(s) == true) continue;
             if (!s.Wildcard) return s;
             wildcard ??= s;
         }
@@ -128,7 +131,7 @@ public static class SockLookup
         if (skb.Ct is { Entry: { SourceNatDone: true } e, Direction: CtDirection.Reply, State: var st } && st == (icmp ? CtState.Related : CtState.Established))
             (daddr, dport) = (e.Original.Source, e.Original.SourcePort);
         if (Established(skb, protocol, saddr, sport, daddr, dport) is { } sk) return sk;
-        return Listener(skb.Netns, protocol, daddr, dport) is { } l ? Sock.OfListener(l) : null;
+        return Listener(skb.Netns, protocol, daddr, dport, skb.State.LabSockets) is { } l ? Sock.OfListener(l) : null;
     }
 
     /// <summary>
@@ -145,7 +148,7 @@ public static class SockLookup
         var lport = port != 0 ? port : dport;
         if (Established(skb, protocol, saddr, sport, daddr, dport) is { } sk)
             return (sk.TcpState == TcpSockState.TimeWait ? HandleTimeWait(skb, sk, (protocol, daddr, dport, saddr, sport), laddr, lport) : sk, laddr, lport);
-        return (Listener(skb.Netns, protocol, laddr, lport) is { } l ? Sock.OfListener(l) : null, laddr, lport);
+        return (Listener(skb.Netns, protocol, laddr, lport, skb.State.LabSockets) is { } l ? Sock.OfListener(l) : null, laddr, lport);
     }
 
     /// <summary>
@@ -159,7 +162,7 @@ public static class SockLookup
     {
         if (!ConntrackTable.TryGetL4(skb.Network, skb.Protocol == EtherTypes.Ipv6, out _, out _, out _, out var l4, out _)
             || !TcpSegment.TryParse(l4, out var seg) || !seg.IsSyn
-            || Listener(skb.Netns, IpProtocol.Tcp, laddr, lport) is not { } l)
+            || Listener(skb.Netns, IpProtocol.Tcp, laddr, lport, skb.State.LabSockets) is not { } l)
             return tw;
         skb.State.TcpSocks.Close(key);
         return Sock.OfListener(l) with { Description = $"listener {l} (the SYN found {tw}: nf_tproxy_handle_time_wait redirects it to the listener and removes the TIME_WAIT socket)" };

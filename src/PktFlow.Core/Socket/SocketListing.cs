@@ -6,15 +6,19 @@ using PktFlow.Wire;
 namespace PktFlow.Socket;
 
 /// <summary>
-/// A TCP socket of a namespace after a replay, shaped like a line of <c>ss -tan</c>: the lab's
-/// listeners (LISTEN) and the connections the replay made or met, with the state their own socket is
-/// in at the last frame (SYN_SENT, SYN_RECV, ESTABLISHED, FIN_WAIT1, FIN_WAIT2, CLOSING, CLOSE_WAIT,
-/// LAST_ACK, TIME_WAIT; a closed one is gone).
+/// A socket of a namespace after a replay, shaped like a line of <c>ss -tan</c> / <c>ss -uan</c>: the
+/// lab's TCP listeners (LISTEN; one its program closed is gone) and the connections the replay made or
+/// met, with the state their own socket is in at the last frame (SYN_SENT, SYN_RECV, ESTABLISHED,
+/// FIN_WAIT1, FIN_WAIT2, CLOSING, CLOSE_WAIT, LAST_ACK, TIME_WAIT; a closed one is gone); then the
+/// lab's UDP sockets, UNCONN or, once their program connected them to a peer, ESTABLISHED
+/// (<see cref="LabSocketLife"/>).
 /// </summary>
 public sealed record SocketListing
 {
     public required string Namespace { get; init; }
-    /// <summary>LISTEN or the kernel's name of the connection's state (TCP_TIME_WAIT: TIME_WAIT).</summary>
+    /// <summary>tcp or udp.</summary>
+    public string Protocol { get; init; } = "tcp";
+    /// <summary>LISTEN or the kernel's name of the connection's state (TCP_TIME_WAIT: TIME_WAIT); for UDP, UNCONN or ESTABLISHED (connected).</summary>
     public required string State { get; init; }
     /// <summary>Local address and port (<c>10.1.0.1:9000</c>, <c>[2001:db8::1]:80</c>, <c>*:8080</c> for a wildcard listener).</summary>
     public required string Local { get; init; }
@@ -33,7 +37,7 @@ public sealed record SocketListing
     public static IEnumerable<SocketListing> List(NetNamespace ns, NamespaceState s, long nowNs)
     {
         foreach (var l in ns.Sockets ?? [])
-            if (l.Protocol == SocketProtocol.Tcp)
+            if (l.Protocol == SocketProtocol.Tcp && !s.LabSockets.Closed(l))
                 yield return new SocketListing
                 {
                     Namespace = s.Name, State = "LISTEN", Local = Endpoint(l.BindAddress, l.Port), Peer = "*:*",
@@ -52,6 +56,13 @@ public sealed record SocketListing
                 SndNxt = sock.SndNxt, RcvNxt = sock.RcvNxt,
             };
         }
+        foreach (var (u, tuple) in s.LabSockets.Udp(ns.Sockets ?? []))
+            yield return new SocketListing
+            {
+                Namespace = s.Name, Protocol = "udp", State = tuple is null ? "UNCONN" : "ESTABLISHED",
+                Local = tuple is { } t ? Endpoint(t.Local, t.LocalPort) : Endpoint(u.BindAddress, u.Port),
+                Peer = tuple is { } p ? Endpoint(p.Peer, p.PeerPort) : "*:*", Listener = u.ToString(), Transparent = u.Transparent,
+            };
     }
 
     private static string Endpoint(IpAddr? address, int port)

@@ -6,11 +6,15 @@ namespace PktFlow.Socket;
 
 /// <summary>
 /// tcp_v4_err / tcp_v6_err: an ICMP error received by this namespace that quotes a TCP segment one of
-/// its connections sent. Only a connection still in SYN_SENT changes: the error aborts the connect
-/// (tcp_done with sk_err set: ECONNREFUSED, EHOSTUNREACH, ...), whatever the code; an established
-/// connection only records a soft error and keeps its state. The quoted sequence must lie in
-/// snd_una..snd_nxt (else OUTOFWINDOWICMPS, ignored). Not modelled: request sockets (tcp_req_err),
-/// fast open. Packet too big and fragmentation needed go to the path MTU code instead.
+/// its connections sent. A connection still in SYN_SENT is aborted (tcp_done with sk_err set:
+/// ECONNREFUSED, EHOSTUNREACH, ...), whatever the code; an established connection only records a soft
+/// error and keeps its state. The quoted sequence must lie in snd_una..snd_nxt (else OUTOFWINDOWICMPS,
+/// ignored). A request socket (SYN_RECV: a SYN a listener took and answered) goes to tcp_req_err before
+/// anything else: the quoted sequence must be its SYN-ACK's (snt_isn), and only a hard error drops the
+/// request silently (inet_csk_reqsk_queue_drop; IPv4: parameter problem, time exceeded, network or host
+/// unreachable; IPv6: what icmpv6_err_convert calls fatal: parameter problem, administratively
+/// prohibited, port unreachable, policy failure, reject route); any other leaves it be. Not modelled:
+/// fast open. Packet too big and fragmentation needed go to the path MTU code as well.
 /// </summary>
 public static class TcpErr
 {
@@ -18,6 +22,10 @@ public static class TcpErr
     [KernelSymbol("tcp_v4_err", "net/ipv4/tcp_ipv4.c")]
     public static void V4(SkBuff skb, TraceBuilder t, byte type, byte code, ReadOnlySpan<byte> quoted)
     {
+        if (!Ipv4Header.TryParse(quoted, out var ip, out _) || ip.Protocol != IpProtocol.Tcp || ip.HeaderLength + 8 > quoted.Length) return;
+        var what = $"ICMP type {type} code {code}";
+        bool abort = type is IcmpHeader.ParamProblem or IcmpHeader.TimeExceeded || type == IcmpHeader.DestUnreach && code is 0 or 1;
+        if (ReqErr(skb, t, "TcpV4Err", "tcp_v4_err", ip.Source, ip.Destination, quoted[ip.HeaderLength..], what, abort)) return;
         string? err = type switch
         {
             IcmpHeader.ParamProblem => "EPROTO",
@@ -26,8 +34,8 @@ public static class TcpErr
             IcmpHeader.DestUnreach when code <= 15 && code != IcmpHeader.CodeFragmentationNeeded => UnreachErrno(code),
             _ => null, // source quench, redirects and the rest: goto out
         };
-        if (err is null || !Ipv4Header.TryParse(quoted, out var ip, out _) || ip.Protocol != IpProtocol.Tcp || ip.HeaderLength + 8 > quoted.Length) return;
-        Abort(skb, t, "TcpV4Err", "tcp_v4_err", ip.Source, ip.Destination, quoted[ip.HeaderLength..], $"ICMP type {type} code {code}", err);
+        if (err is null) return;
+        Abort(skb, t, "TcpV4Err", "tcp_v4_err", ip.Source, ip.Destination, quoted[ip.HeaderLength..], what, err);
     }
 
     /// <summary>tcp_v6_err for an ICMPv6 error (not packet too big) quoting <paramref name="quoted"/>.</summary>
@@ -45,7 +53,16 @@ public static class TcpErr
             Icmpv6Header.TimeExceeded => "EHOSTUNREACH",
             _ => "EPROTO",
         };
-        Abort(skb, t, "TcpV6Err", "tcp_v6_err", ip6.Source, ip6.Destination, quoted[at..], $"ICMPv6 type {type} code {code}", err);
+        // icmpv6_err_convert's fatal: tab_unreach's flag (an unknown code is fatal), parameter problem; not time exceeded
+        bool fatal = type switch
+        {
+            Icmpv6Header.DestUnreach => code is not (0 or 2 or 3),
+            Icmpv6Header.ParamProblem => true,
+            _ => false,
+        };
+        var what = $"ICMPv6 type {type} code {code}";
+        if (ReqErr(skb, t, "TcpV6Err", "tcp_v6_err", ip6.Source, ip6.Destination, quoted[at..], what, fatal)) return;
+        Abort(skb, t, "TcpV6Err", "tcp_v6_err", ip6.Source, ip6.Destination, quoted[at..], what, err);
     }
 
     /// <summary>icmp_err_convert: the errno of a destination-unreachable code.</summary>
@@ -59,6 +76,32 @@ public static class TcpErr
         8 => "ENONET",
         _ => "EHOSTUNREACH",
     };
+
+    /// <summary>
+    /// tcp_req_err, when the quoted segment is of a request socket (SYN_RECV): returns false for any
+    /// other connection. The quoted sequence must be the SYN-ACK's (snt_isn: snd_nxt - 1); then an
+    /// <paramref name="abort"/>ing error drops the request, silently (no reset, the listener counts a drop).
+    /// </summary>
+    [KernelSymbol("tcp_req_err", "net/ipv4/tcp_ipv4.c")]
+    private static bool ReqErr(SkBuff skb, TraceBuilder t, string stage, string fn, IpAddr local, IpAddr remote, ReadOnlySpan<byte> tcp, string what, bool abort)
+    {
+        ushort sport = BinaryPrimitives.ReadUInt16BigEndian(tcp), dport = BinaryPrimitives.ReadUInt16BigEndian(tcp[2..]);
+        uint seq = BinaryPrimitives.ReadUInt32BigEndian(tcp[4..]);
+        var key = (IpProtocol.Tcp, local, sport, remote, dport);
+        var socks = skb.State.TcpSocks;
+        if (socks.Find(key, skb.TimestampNs) is not { State: TcpSockState.SynRecv } req) return false;
+        var conn = local.WithPort(sport) + " > " + remote.WithPort(dport);
+        if (req.SndNxt is { } nxt && seq != nxt - 1)
+            t.Stage(skb, stage, fn, Verdict.Pass, $"{what} quotes {conn} seq {seq}, not the request socket's SYN-ACK ({nxt - 1}): ignored (tcp_req_err: OUTOFWINDOWICMPS)");
+        else if (!abort)
+            t.Stage(skb, stage, fn, Verdict.Pass, $"{what} quotes the SYN-ACK of the request socket {conn} (SYN_RECV): not a hard error, the request stays (tcp_req_err)");
+        else
+        {
+            socks.Close(key);
+            t.Stage(skb, stage, fn, Verdict.Pass, $"{what} quotes the SYN-ACK of the request socket {conn} (SYN_RECV): the request is dropped silently (tcp_req_err: inet_csk_reqsk_queue_drop)");
+        }
+        return true;
+    }
 
     private static void Abort(SkBuff skb, TraceBuilder t, string stage, string fn, IpAddr local, IpAddr remote, ReadOnlySpan<byte> tcp, string what, string err)
     {

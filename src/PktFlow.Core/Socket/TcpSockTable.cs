@@ -26,14 +26,17 @@ public sealed class TcpSockTable
     private readonly Dictionary<(byte Protocol, IpAddr Local, ushort LocalPort, IpAddr Remote, ushort RemotePort), TcpSock> _socks = new();
     private readonly long _idleNs;
     private readonly Action<(byte, IpAddr, ushort, IpAddr, ushort)> _closed;
+    private readonly Action<ListeningSocket?> _accepted;
     private long _nextSweepNs = long.MinValue;
 
     /// <param name="idleNs">How long a connection in another state than TIME_WAIT is kept without a segment.</param>
     /// <param name="closed">Told when a connection closes or expires, so the namespace forgets what else it kept of it.</param>
-    public TcpSockTable(long idleNs, Action<(byte, IpAddr, ushort, IpAddr, ushort)> closed)
+    /// <param name="accepted">Told the listener whose request socket became a child (tcp_check_req).</param>
+    public TcpSockTable(long idleNs, Action<(byte, IpAddr, ushort, IpAddr, ushort)> closed, Action<ListeningSocket?>? accepted = null)
     {
         _idleNs = idleNs;
         _closed = closed;
+        _accepted = accepted ?? (_ => { });
     }
 
     /// <summary>Connections held (including dead ones not swept yet).</summary>
@@ -62,6 +65,13 @@ public sealed class TcpSockTable
     /// A segment this end sent on <paramref name="key"/>; <paramref name="listener"/> is the one a SYN-ACK
     /// answers for. <paramref name="connectTimeout"/>: the sending application's own limit on a connect
     /// (<see cref="ClientSocket.ConnectTimeout"/>), after which a socket still in SYN_SENT is closed.
+    /// A SYN or SYN-ACK that leaves on the 4-tuple of a TIME_WAIT socket replaces it: a
+    /// connect() to the same peer from the same port got past __inet_check_established because
+    /// tcp_twsk_unique let it take the 4-tuple over (the TIME_WAIT socket is descheduled; the kernel
+    /// allows it for a port bound with SO_REUSEADDR on both sockets whenever the peer sent timestamps,
+    /// with net.ipv4.tcp_tw_reuse for an ephemeral port, and refuses it with EADDRNOTAVAIL otherwise, so
+    /// no SYN leaves; checked in namespaces, kernel 6.18), or the listener took the peer's newer SYN
+    /// (TCP_TW_SYN, <see cref="TcpTimewait"/>).
     /// </summary>
     public void Sent((byte, IpAddr, ushort, IpAddr, ushort) key, TcpSegment seg, long nowNs, ListeningSocket? listener, TimeSpan? connectTimeout = null)
     {
@@ -69,11 +79,13 @@ public sealed class TcpSockTable
         var s = Find(key, nowNs);
         if (seg.Has(TcpFlags.Rst)) { if (s is not null) Close(key); return; }
         bool synAck = seg.Has(TcpFlags.Syn) && seg.Has(TcpFlags.Ack);
-        if (s is null || (synAck && s.State == TcpSockState.TimeWait))
+        if (s is null || ((synAck || seg.IsSyn) && s.State == TcpSockState.TimeWait))
         {
             // a SYN opens (tcp_connect), a SYN-ACK answers a request; anything else is a connection met mid-stream
             var state = seg.IsSyn ? TcpSockState.SynSent : synAck ? TcpSockState.SynRecv : TcpSockState.Established;
-            _socks[key] = s = new TcpSock(state, synAck ? listener : null, nowNs);
+            // a connect that took a TIME_WAIT 4-tuple over starts with its ts_recent (tcp_twsk_unique)
+            var tsRecent = seg.IsSyn ? s?.TsRecent : null;
+            _socks[key] = s = new TcpSock(state, synAck ? listener : null, nowNs) { TsRecent = tsRecent };
             if (state == TcpSockState.SynSent && connectTimeout is { } t) s.GiveUpNs = nowNs + t.Ticks * 100;
         }
         if (s.State == TcpSockState.TimeWait) return; // the TIME_WAIT socket's own ACKs (tcp_v4_timewait_ack) change nothing
@@ -135,7 +147,9 @@ public sealed class TcpSockTable
                 TcpSockState.FinWait2 => TcpSockState.TimeWait,
                 var other => other,
             };
-        if (s.State != before) s.SinceNs = nowNs;
+        if (s.State == before) return;
+        s.SinceNs = nowNs;
+        if (before == TcpSockState.SynRecv && s.Listener is not null) _accepted(s.Listener);
     }
 
     /// <summary>

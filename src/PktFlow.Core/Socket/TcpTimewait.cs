@@ -77,7 +77,7 @@ public static class TcpTimewait
             case Status.Syn:
                 uint isn = unchecked((tw.SndNxt ?? 0) + 65535 + 2);
                 if (isn == 0) isn = 1;
-                if (SockLookup.Listener(skb.Netns, IpProtocol.Tcp, daddr, dport) is { } listener)
+                if (SockLookup.Listener(skb.Netns, IpProtocol.Tcp, daddr, dport, skb.State.LabSockets) is { } listener)
                 {
                     table.Close(key); // inet_twsk_deschedule_put: the listener takes the SYN
                     t.Stage(skb, "TcpTimewaitStateProcess", "tcp_timewait_state_process", Verdict.Pass,

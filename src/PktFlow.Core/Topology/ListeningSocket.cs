@@ -5,6 +5,15 @@ namespace PktFlow.Topology;
 public enum SocketProtocol { Tcp, Udp }
 
 /// <summary>
+/// What the program behind a UDP socket does with it once the first datagram arrives (socat's address
+/// types, checked with ss -uan): UDP-RECV keeps it unconnected; UDP-LISTEN connect()s it to that
+/// datagram's sender (ESTAB; udp4_lib_lookup then finds it for that peer only); UDP-RECVFROM without
+/// fork reads one datagram and exits (the socket is closed). With fork, the first two are what the
+/// child does with a socket of its own while the parent's stays unconnected.
+/// </summary>
+public enum UdpFirstDatagram { Stays, Connects, Closes }
+
+/// <summary>
 /// A socket listening in a namespace (what `ss -tulnHe` lists): TCP listeners and bound UDP sockets.
 /// <see cref="Family"/> null means an IPv6 socket that also takes IPv4 (v6only off).
 /// </summary>
@@ -27,6 +36,10 @@ public sealed record ListeningSocket(SocketProtocol Protocol, int Port, IpAddr? 
     /// </summary>
     public uint? Uid { get; init; } = 0;
     public uint? Gid { get; init; } = 0;
+    /// <summary>UDP: what the program does with the socket at its first datagram (<see cref="UdpFirstDatagram"/>).</summary>
+    public UdpFirstDatagram FirstDatagram { get; init; }
+    /// <summary>socat's fork: a child per connection (TCP) or per peer (UDP-LISTEN) while the socket itself stays.</summary>
+    public bool Fork { get; init; }
 
     /// <summary>Bound to the wildcard address (INADDR_ANY / in6addr_any): inet_rcv_saddr 0.</summary>
     public bool Wildcard => BindAddress is not { } b || b.IsZero;

@@ -67,50 +67,58 @@ public class KernelAgreementTests(ITestOutputHelper output)
     /// </summary>
     [Fact]
     public void ConntrackTablesAgreeWithTheKernel() =>
-        Ratchet("conntrack", "entries", ConntrackBaselineFile,
+        Ratchet("conntrack", ConntrackBaselineFile,
             "# scenario\tconntrack entries that agree with the kernel's conntrack -L\tentries judged on either side\tkernel entries not judged: no packet of them crossed the capture point (written by KernelAgreementTests)",
-            r => (r.Conntrack.Agreed, r.Conntrack.Total, r.Conntrack.Differences, r.Conntrack.NotJudged));
+            r => ([("entries", new TableFigure(r.Conntrack.Agreed, r.Conntrack.Total, r.Conntrack.NotJudged.Count))], r.Conntrack.Differences, r.Conntrack.NotJudged));
 
     private static string SocketBaselineFile => Path.Combine(Scenarios, "socket-agreement.tsv");
 
     /// <summary>
     /// Get-PktFlowSocket after each replay (aged to the moment the kernel listed) against the kernel's
-    /// ss -tan (state, local and peer address:port of every connection; listeners and UDP are not judged,
-    /// see <see cref="SocketJudge"/>): no scenario may have more disagreeing connections, nor more kernel
-    /// connections left unjudged, than tests/scenarios/socket-agreement.tsv says (rewritten with
-    /// PKTFLOW_WRITE_AGREEMENT=1). Recordings made before the recorder listed sockets judge none.
+    /// ss -tan and ss -uan (state, local and peer address:port of every socket, see <see cref="SocketJudge"/>),
+    /// in three figures: TCP connections, TCP listeners, UDP sockets. No scenario may have more
+    /// disagreeing sockets of a kind, nor more kernel sockets left unjudged, than
+    /// tests/scenarios/socket-agreement.tsv says (rewritten with PKTFLOW_WRITE_AGREEMENT=1).
+    /// Recordings made before the recorder listed sockets judge none.
     /// </summary>
     [Fact]
     public void SocketTablesAgreeWithTheKernel() =>
-        Ratchet("sockets", "connections", SocketBaselineFile,
-            "# scenario\tTCP connections that agree with the kernel's ss -tan (state, local, peer)\tconnections judged on either side\tkernel connections not judged: no packet of them crossed the capture point (written by KernelAgreementTests; scenarios recorded without ss judge none)",
-            r => (r.Sockets.Agreed, r.Sockets.Total, r.Sockets.Differences, r.Sockets.NotJudged));
+        Ratchet("sockets", SocketBaselineFile,
+            "# scenario\tTCP connections that agree with the kernel's ss -tan (state, local, peer)\tjudged on either side\tkernel connections not judged: no packet of them crossed the capture point"
+            + "\tTCP listeners that agree\tjudged\tnot judged\tUDP sockets that agree with ss -uan\tjudged\tnot judged (written by KernelAgreementTests; scenarios recorded without ss judge none)",
+            r => ([("TCP connections", r.Sockets.Connections), ("TCP listeners", r.Sockets.Listeners), ("UDP sockets", r.Sockets.Udp)], r.Sockets.Differences, r.Sockets.NotJudged));
 
     /// <summary>
     /// A table the kernel listed after the traffic against the model's after the replay, for every
     /// recorded scenario: prints each scenario's figures and differences, rewrites <paramref name="file"/>
-    /// under PKTFLOW_WRITE_AGREEMENT=1, and fails when a scenario has more disagreeing or unjudged items than it says.
+    /// under PKTFLOW_WRITE_AGREEMENT=1 (three columns per figure: agreed, judged, not judged), and fails
+    /// when a scenario has more disagreeing or unjudged items of a figure than it says.
     /// </summary>
-    private void Ratchet(string what, string items, string file, string header,
-        Func<ScenarioJudgement, (int Agreed, int Total, IReadOnlyList<string> Differences, IReadOnlyList<string> NotJudged)> pick)
+    private void Ratchet(string what, string file, string header,
+        Func<ScenarioJudgement, (IReadOnlyList<(string Name, TableFigure Figure)> Figures, IReadOnlyList<string> Differences, IReadOnlyList<string> NotJudged)> pick)
     {
         var results = Recorded().Select(ScenarioJudge.Judge).Select(r => (r.Scenario, J: pick(r))).ToList();
         foreach (var (scenario, j) in results)
         {
-            output.WriteLine($"{scenario,-28} {j.Agreed,3} / {j.Total,-3} ({j.NotJudged.Count} not judged)");
+            output.WriteLine($"{scenario,-28} {string.Join(", ", j.Figures.Select(f => $"{f.Name} {f.Figure}"))}");
             foreach (var d in j.Differences) output.WriteLine($"    {d}");
             foreach (var d in j.NotJudged) output.WriteLine($"    not judged: {d}");
         }
-        output.WriteLine($"{what}: {results.Sum(r => r.J.Agreed)} of {results.Sum(r => r.J.Total)} {items} agree over {results.Count} scenarios; {results.Sum(r => r.J.NotJudged.Count)} kernel {items} had no packet on the capture");
+        var names = results.Count > 0 ? results[0].J.Figures.Select(f => f.Name).ToList() : [];
+        for (int i = 0; i < names.Count; i++)
+            output.WriteLine($"{what}: {results.Sum(r => r.J.Figures[i].Figure.Agreed)} of {results.Sum(r => r.J.Figures[i].Figure.Total)} {names[i]} agree over {results.Count} scenarios; {results.Sum(r => r.J.Figures[i].Figure.NotJudged)} kernel {names[i]} had no packet on the capture");
         if (Environment.GetEnvironmentVariable("PKTFLOW_WRITE_AGREEMENT") == "1")
-            File.WriteAllLines(file, new[] { header }.Concat(results.Select(r => $"{r.Scenario}\t{r.J.Agreed}\t{r.J.Total}\t{r.J.NotJudged.Count}")));
+            File.WriteAllLines(file, new[] { header }.Concat(results.Select(r =>
+                $"{r.Scenario}\t{string.Join("\t", r.J.Figures.Select(f => $"{f.Figure.Agreed}\t{f.Figure.Total}\t{f.Figure.NotJudged}"))}")));
+        // per scenario, per figure: (disagreeing, not judged)
         var baseline = File.Exists(file)
             ? File.ReadLines(file).Where(l => l.Length > 0 && !l.StartsWith('#')).Select(l => l.Split('\t'))
-                .ToDictionary(p => p[0], p => (Disagree: int.Parse(p[2], CultureInfo.InvariantCulture) - int.Parse(p[1], CultureInfo.InvariantCulture),
-                    NotJudged: p.Length > 3 ? int.Parse(p[3], CultureInfo.InvariantCulture) : 0))
+                .ToDictionary(p => p[0], p => Enumerable.Range(0, (p.Length - 1) / 3).Select(i => (
+                    Disagree: int.Parse(p[1 + 3 * i + 1], CultureInfo.InvariantCulture) - int.Parse(p[1 + 3 * i], CultureInfo.InvariantCulture),
+                    NotJudged: int.Parse(p[1 + 3 * i + 2], CultureInfo.InvariantCulture))).ToList())
             : new();
-        var worse = results.Where(r => baseline.GetValueOrDefault(r.Scenario) is var b
-                && (r.J.Total - r.J.Agreed > b.Disagree || r.J.NotJudged.Count > b.NotJudged))
+        var worse = results.Where(r => r.J.Figures.Select((f, i) => (f.Figure, B: baseline.TryGetValue(r.Scenario, out var b) && i < b.Count ? b[i] : (Disagree: 0, NotJudged: 0)))
+                .Any(x => x.Figure.Total - x.Figure.Agreed > x.B.Disagree || x.Figure.NotJudged > x.B.NotJudged))
             .Select(r => $"{r.Scenario}: {string.Join("; ", r.J.Differences.Concat(r.J.NotJudged.Select(n => "not judged: " + n)))}").ToList();
         Assert.True(worse.Count == 0, $"{what} agreement with the kernel dropped:\n  " + string.Join("\n  ", worse));
     }

@@ -46,6 +46,21 @@ public class TcpTimewaitTests
     }
 
     [Fact]
+    public void ASynSentOnTheTimeWait4TupleReplacesIt_AConnectThatTookItOver()
+    {
+        // kernel 6.18, both ends in namespaces: the client closed first (TIME_WAIT), then connected again
+        // from the same port (SO_REUSEADDR, timestamps on): its SYN left with seq tw_snd_nxt + 65537 and
+        // the connection completed; ss then showed only the new connection's states
+        var (table, closed) = ClosedFirst();
+        table.Sent(Key, Seg(TcpFlags.Syn, 5008 + 65537, ts: 200), 2 * S, null);
+        var s = table.Find(Key, 2 * S)!;
+        Assert.Equal((TcpSockState.SynSent, 5008u + 65537 + 1, 103u), (s.State, s.SndNxt!.Value, s.TsRecent!.Value));
+        Assert.Empty(closed); // the 4-tuple stays taken: its connected socket is not forgotten
+        table.Received(Key, Seg(TcpFlags.Syn | TcpFlags.Ack, 9000, 5008 + 65537 + 1, ts: 104), 2 * S + 1);
+        Assert.Equal(TcpSockState.Established, table.Find(Key, 2 * S + 1)!.State);
+    }
+
+    [Fact]
     public void TimeWaitLastsExactlyTcpTimewaitLen_ThenTheConnectionIsForgotten()
     {
         var (table, closed) = ClosedFirst();

@@ -250,7 +250,9 @@ public sealed partial class LabLoader
                     bind = IpAddr.TryParse(o[5..].Trim('[', ']'), out var a) ? a : throw Error("bad bind address", o);
             var socket = new ListeningSocket(proto.Value, port, bind, v6 ? IpFamily.V6 : IpFamily.V4, $"{_file}:{_cmd.Line}: socat")
             {
-                Uid = _owner.Uid, Gid = _owner.Gid,
+                Uid = _owner.Uid, Gid = _owner.Gid, Fork = rest.Skip(1).Contains("fork"),
+                FirstDatagram = kind.Contains("LISTEN") || kind.EndsWith("-L", StringComparison.Ordinal) ? UdpFirstDatagram.Connects
+                    : kind.Contains("RECVFROM") ? UdpFirstDatagram.Closes : UdpFirstDatagram.Stays,
             };
             _namespaces[ns].AddSocket(SocatSocketOptions.Apply(socket, rest.Skip(1), Warn, (m, token) => Error(m, token)));
             return;
@@ -258,10 +260,10 @@ public sealed partial class LabLoader
         Warn("socat without a listening address: not a server, ignored");
     }
 
-    /// <summary>nc -l [-u] [-4|-6] [-p] PORT [or ADDRESS PORT].</summary>
+    /// <summary>nc -l [-u] [-k] [-4|-6] [-p] PORT [or ADDRESS PORT].</summary>
     private void Netcat(List<string> w, string ns)
     {
-        bool listen = false, udp = false, v6 = false;
+        bool listen = false, udp = false, v6 = false, keep = false;
         var operands = new List<string>();
         for (int i = 1; i < w.Count; i++)
         {
@@ -271,6 +273,7 @@ public sealed partial class LabLoader
                 listen |= x.Contains('l');
                 udp |= x.Contains('u');
                 v6 |= x.Contains('6');
+                keep |= x.Contains('k');
                 if (x.EndsWith('p') || x is "-s" or "-w" or "-q" or "-i" or "-W") { if (x.EndsWith('p') && i + 1 < w.Count) operands.Add(w[++i]); else i++; }
             }
             else operands.Add(x);
@@ -279,9 +282,11 @@ public sealed partial class LabLoader
         var portText = operands.LastOrDefault() ?? throw Error("nc -l needs a port");
         if (!int.TryParse(portText, out var port) || port is < 1 or > 65535) throw Error("nc -l needs a port", portText);
         IpAddr? bind = operands.Count >= 2 && IpAddr.TryParse(operands[^2], out var a) ? a : null;
+        // OpenBSD nc (checked with ss): without -k it takes one connection and closes its listener, and
+        // in UDP connects to its first datagram's sender; with -k it keeps listening, unconnected
         _namespaces[ns].AddSocket(new ListeningSocket(udp ? SocketProtocol.Udp : SocketProtocol.Tcp, port, bind, v6 ? IpFamily.V6 : IpFamily.V4, $"{_file}:{_cmd.Line}: nc")
         {
-            Uid = _owner.Uid, Gid = _owner.Gid,
+            Uid = _owner.Uid, Gid = _owner.Gid, Fork = keep, FirstDatagram = keep ? UdpFirstDatagram.Stays : UdpFirstDatagram.Connects,
         });
     }
 
