@@ -37,7 +37,7 @@ public sealed record BpfMapDef(string Name, BpfMapType Type, int KeySize, int Va
     /// program) and an empty slot of the indexed ones is no element, unlike an array's zeroes.
     /// </summary>
     public bool IsRedirectMap => Type is BpfMapType.DevMap or BpfMapType.DevMapHash or BpfMapType.CpuMap or BpfMapType.XskMap;
-    private bool IsIndexed => Type is BpfMapType.DevMap or BpfMapType.CpuMap or BpfMapType.XskMap;
+    internal bool IsIndexed => Type is BpfMapType.DevMap or BpfMapType.CpuMap or BpfMapType.XskMap;
 
     public static bool IsModelledType(uint type) => Enum.IsDefined(typeof(BpfMapType), (int)type);
 
@@ -117,6 +117,12 @@ public sealed class BpfMapState
     {
         const ulong NoExist = 1, Exist = 2; // BPF_NOEXIST, BPF_EXIST; 0 is BPF_ANY
         if (flags > Exist || _progs is not null) return -22; // EINVAL (programs go in with SetProgram)
+        if (Def.IsIndexed)
+        {
+            // __dev_map_update_elem (and cpumap, xskmap): an array's slots always exist, empty or not
+            if (flags == NoExist) return -17;
+            flags = 0;
+        }
         if (_array is not null)
         {
             uint i = BitConverter.ToUInt32(key);

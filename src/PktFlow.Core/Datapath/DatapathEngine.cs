@@ -198,7 +198,7 @@ public sealed partial class DatapathEngine
                 listener = state.TransparentConnections.TryGetValue(key, out var tc) ? tc.Listener : Socket.SockLookup.Listener(owner, key.Protocol, key.Local, key.LocalPort, state.LabSockets);
             // a connect (SYN): the traffic's client that opened it may give up on its own (socat connect-timeout=)
             TimeSpan? connectTimeout = null;
-            if (key.Protocol == IpProtocol.Tcp && (l4[13] & 0x17) == 0x02)
+            if (key.Protocol == IpProtocol.Tcp && (l4[13] & (byte)(TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst | TcpFlags.Fin)) == (byte)TcpFlags.Syn)
                 foreach (var c in owner.ClientSockets)
                     if (c.Sends(key.Protocol, key.Local, key.LocalPort, key.Remote, key.RemotePort)) connectTimeout = c.ConnectTimeout;
             state.SocketSent(key, l4, nowNs, listener, connectTimeout);

@@ -37,7 +37,8 @@ public sealed class LabSocketLife
         var tuple = (daddr, dport, saddr, sport);
         foreach (var (parent, t) in _children)
             if (t == tuple) return parent;
-        ListeningSocket? wildcard = null;
+        // compute_score: a socket connected to this peer beats one bound to the address, which beats the wildcard
+        ListeningSocket? bound = null, wildcard = null;
         foreach (var s in sockets)
         {
             if (s.Protocol != SocketProtocol.Udp || _closed.Contains(s) || !s.Accepts(daddr, dport)) continue;
@@ -46,17 +47,19 @@ public sealed class LabSocketLife
                 if (c == tuple) return s;
                 continue;
             }
-            if (!s.Wildcard) return s;
-            wildcard ??= s;
+            if (!s.Wildcard) bound ??= s;
+            else wildcard ??= s;
         }
-        return wildcard;
+        return bound ?? wildcard;
     }
 
     /// <summary>The datagram of <paramref name="daddr"/>:<paramref name="dport"/> from <paramref name="saddr"/>:<paramref name="sport"/> was delivered to <paramref name="s"/>: what its program does next.</summary>
     public void Delivered(ListeningSocket s, IpAddr daddr, ushort dport, IpAddr saddr, ushort sport)
     {
         var tuple = (daddr, dport, saddr, sport);
-        if (_connected.ContainsKey(s) || _children.Any(c => c.Tuple == tuple)) return;
+        if (_connected.ContainsKey(s)) return;
+        foreach (var (_, t) in _children)
+            if (t == tuple) return;
         switch (s.FirstDatagram)
         {
             case UdpFirstDatagram.Connects when s.Fork: _children.Add((s, tuple)); break;

@@ -124,14 +124,14 @@ public static class LocalDeliver
             t.End(Fate.Delivered, fn);
             return;
         }
-        if (skb.Netns.Sockets is not { } sockets)
+        if (skb.Netns.Sockets is null)
         {
             t.NotModelled(skb, stage, fn, $"TCP port {tcp.DestinationPort}: the lab lists no listening sockets, so the socket lookup is not evaluated (a listener accepts; with none the kernel answers with RST)");
             t.End(Fate.Delivered, fn);
             return;
         }
-        int dport = tcp.DestinationPort;
-        var listener = sockets.FirstOrDefault(x => x.Protocol == SocketProtocol.Tcp && x.Accepts(daddr, dport) && !skb.State.LabSockets.Closed(x));
+        // inet_lookup_listener: a bound address before the wildcard, one its program closed is gone
+        var listener = SockLookup.Listener(skb.Netns, IpProtocol.Tcp, daddr, tcp.DestinationPort, skb.State.LabSockets);
         if (listener is null)
         {
             // __inet_lookup_skb found nothing: tcp_v4_send_reset, unless the segment is itself a reset.

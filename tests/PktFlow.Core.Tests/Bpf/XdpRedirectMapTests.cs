@@ -135,7 +135,7 @@ public class XdpRedirectMapTests
     [Theory]
     [InlineData("bpftool map update name devs key 0 0 0 0 value 3 0 0 0")]
     [InlineData("bpftool map update name devs key hex 00 00 00 00 value hex 03 00 00 00 any")]
-    [InlineData("bpftool -j map update name devs key 0x0 0 0 00 value 0x3 0 0 0 noexist")]
+    [InlineData("bpftool -j map update name devs key 0x0 0 0 00 value 0x3 0 0 0 exist")]
     public void ADevmapSlotTheLabFilledWithBpftoolRedirects(string update)
     {
         var t = Send(Engine("xdp/devmap", more: update));
@@ -164,6 +164,7 @@ public class XdpRedirectMapTests
     [InlineData("bpftool map update name devs key 256 0 0 0 value 3 0 0 0", "'256' is not a byte")]
     [InlineData("bpftool map update id 12 key 0 0 0 0 value 3 0 0 0", "unsupported: a map named other than by `name MAP`")]
     [InlineData("bpftool map update pinned /sys/fs/bpf/devs key 0 0 0 0 value 3 0 0 0", "unsupported: a map named other than by `name MAP`")]
+    [InlineData("bpftool map update name devs key 0 0 0 0 value 3 0 0 0 noexist", "map_update_elem returns -17: EEXIST")]
     [InlineData("bpftool prog show", "unsupported: bpftool commands other than `map update name MAP key ... value ...`")]
     [InlineData("bpftool map update name devs key 0 0 0 0 value 3 0 0 0 always", "'always' is not a byte")]
     [InlineData("ip netns exec c bpftool map update name devs key 0 0 0 0 value 3 0 0 0", "unsupported: a devmap of a program in another namespace")]

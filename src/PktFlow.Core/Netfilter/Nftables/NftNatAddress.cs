@@ -50,8 +50,9 @@ internal static class NftNatAddress
     public static string Text(IpAddr min, IpAddr max)
     {
         if (min == max) return min.ToString();
+        if (min.Family != max.Family) return $"{min}-{max}";
         int l = 0;
         while (l < min.BitLength && min.Bit(l) == max.Bit(l)) l++;
-        return min.Family == max.Family && min == min.Mask(l) && max == min.HostBitsSet(l) ? $"{min}/{l}" : $"{min}-{max}";
+        return min == min.Mask(l) && max == min.HostBitsSet(l) ? $"{min}/{l}" : $"{min}-{max}";
     }
 }

@@ -77,7 +77,8 @@ internal sealed class PayloadSetStmt : NftStmt
             for (int i = f.Width - 1; i >= 0; i--) { field[i] = (byte)now; now >>= 8; }
         }
         string text = $"{f.Text} set: {Show(before.Slice(f.Offset - WriteOffset, f.Width))} -> {Show(field)}";
-        bool partial = f.Base != PBase.Link && (CsumOffset >= 0 || PseudoHeader) && IsPartial(p, net);
+        // only a transport field's own checksum or a pseudo-header update asks whether the sum is partial
+        bool partial = ((f.Base == PBase.Transport && CsumOffset >= 0) || PseudoHeader) && IsPartial(p, net);
         if (partial && f.Base == PBase.Transport)
             text += " (CHECKSUM_PARTIAL: no checksum updated, the device sums the segment)";
         else

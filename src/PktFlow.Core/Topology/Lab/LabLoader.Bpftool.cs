@@ -44,8 +44,24 @@ public sealed partial class LabLoader
         // a devmap resolves the ifindex in the namespace bpftool runs in; the model in the program's
         if (map.Type is BpfMapType.DevMap or BpfMapType.DevMapHash && owner != _namespaces[ns])
             throw Error($"unsupported: a devmap of a program in another namespace filled from {ns} (ifindexes are per namespace)", name);
+        // the flags' verdict (EEXIST, ENOENT, E2BIG when full) against the lines before: bpftool fails there
+        // and the map keeps what it had, so the lab line is refused here rather than at the first packet
+        var scratch = new BpfMapState(map);
+        foreach (var u in xdp.MapUpdates)
+            if (u.MapName == map.Name) scratch.Update(u.Key, u.Value, u.Flags);
+        if (scratch.Update(key, value, flags) is < 0 and var err)
+            throw Error($"bpftool map update fails here (map_update_elem returns {err}: {UpdateError(err)}); the lab would stop at this line", name);
         owner.SetXdp(dev, xdp with { MapUpdates = [.. xdp.MapUpdates, new BpfMapUpdate(map.Name, key, value, flags, $"{_file}:{_cmd.Line}: {_cmd.Text}")] });
     }
+
+    private static string UpdateError(long err) => err switch
+    {
+        -17 => "EEXIST, the element exists and the flag is noexist",
+        -2 => "ENOENT, no such element and the flag is exist",
+        -7 => "E2BIG, the map is full",
+        -1 => "EPERM, the map is read-only",
+        _ => "EINVAL",
+    };
 
     /// <summary>bpftool's DATA: bytes in C notation (decimal, 0x hex, 0 octal), or after `hex` in hexadecimal.</summary>
     private byte[] Bytes(List<string> w, ref int i, string? until)
