@@ -34,9 +34,17 @@ public sealed class ChildTraces
     /// it changes on its way (a conntrack entry, the copies a capture shows) comes first, as in the kernel.
     /// </summary>
     internal void TraceNow(DatapathEngine engine, GeneratedPacket p, string file, long frame, long timestampNs) =>
-        p.Copy!.Traced = TraceOne(engine, p, file, frame, timestampNs);
+        p.Copy!.Traced = TraceOne(engine, p, file, frame, timestampNs, _generation);
 
-    /// <summary>Generations of backlog copies traced after one another (a copy's walk making another): past this, a mirred loop.</summary>
+    /// <summary>The backlog generation of the walk in progress: a synchronous copy belongs to its maker's (else a loop through it would start counting again).</summary>
+    private int _generation;
+
+    /// <summary>
+    /// Generations of backlog copies traced after one another (a copy's walk making another): past this, a
+    /// mirred loop. The kernel (6.18) has no bound there: netif_rx starts each copy outside any
+    /// tcf_mirred_act, so MIRRED_NEST_LIMIT and the loop check of sched_mirred_dev never see the loop
+    /// (netdev, "net/sched: act_mirred: Fix ingress mirred loop", 2026) and the copies go on while the filters stand.
+    /// </summary>
     internal const int MaxBacklogGenerations = 16;
 
     private TracedChild TraceOne(DatapathEngine engine, GeneratedPacket p, string file, long frame, long timestampNs, int generation = 0)
@@ -49,8 +57,14 @@ public sealed class ChildTraces
         {
             // a copy of the packet: from the stage that made it on, its own way
             t.Stage(skb, StageName(p.Function), p.Function, Verdict.Pass, p.Description);
-            if (generation > MaxBacklogGenerations) t.Unsupported(skb, $"more than {MaxBacklogGenerations} generations of copies through the backlog: a mirred loop?");
-            else copy.Walk(skb, t);
+            if (generation > MaxBacklogGenerations) t.Unsupported(skb, $"a mirred loop through the backlog: this is copy generation {generation}; the kernel makes copies for as long as the filters stand (netif_rx starts each outside MIRRED_NEST_LIMIT), the model follows {MaxBacklogGenerations}");
+            else
+            {
+                int outer = _generation;
+                _generation = generation;
+                try { copy.Walk(skb, t); }
+                finally { _generation = outer; }
+            }
         }
         else if (p.Protocol == EtherTypes.Arp)
         {

@@ -29,7 +29,7 @@ public sealed class SkBuff
     /// nft/CLASSIFY set it; ip_forward rewrites it from the TOS; veth clears it (__dev_forward_skb).
     /// </summary>
     public uint Priority { get; set; }
-    /// <summary>skb->tc_index (a cls_bpf program may set it).</summary>
+    /// <summary>skb->tc_index: TC_H_MIN of the classid a tc classification ended with TC_ACT_OK (tc_run), or what a tc program wrote.</summary>
     public ushort TcIndex { get; set; }
     /// <summary>qdisc_skb_cb(skb)->data: the __sk_buff cb[] tc programs share; null until one writes it.</summary>
     public uint[]? TcCb { get; set; }

@@ -29,7 +29,8 @@ public sealed class ClsBpf : TcClassifier
 
     /// <summary>
     /// The program runs with skb->tc_classid = the filter's classid (prog->res.classid). Direct action:
-    /// its return code through cls_bpf_exec_opcode is the filter's verdict. Classid mode: 0 is no match,
+    /// its return code through cls_bpf_exec_opcode is the filter's verdict and res.classid is
+    /// TC_H_MAJ(the filter's classid) | skb->tc_classid as the program left it. Classid mode: 0 is no match,
     /// -1 the filter's own classid, anything else that classid, and a match runs the filter's actions.
     /// </summary>
     [KernelSymbol("cls_bpf_classify", "net/sched/cls_bpf.c")]
@@ -50,6 +51,8 @@ public sealed class ClsBpf : TcClassifier
                 _ => TcAct.Unspec,
             };
             if (act == TcAct.Redirect) res.BpfRedirect = ctx;
+            // exts_integrated: res.classid is the filter's major with the minor the program left in skb->tc_classid
+            res.ClassId = (ClassIdValue & 0xFFFF0000) | ctx.TcClassid;
             line = $"pref {f.Pref} bpf handle {f.HandleText} ({this}): program returned {ReturnText(code, act, ctx)}{detail} -> {TcNames.Act(act)}";
             return act;
         }
@@ -124,6 +127,7 @@ public sealed class ClsBpf : TcClassifier
         string edits = (ctx.Mark != skb.Mark ? $", mark 0x{skb.Mark:x} -> 0x{ctx.Mark:x}" : "")
             + (ctx.Priority != skb.Priority ? $", priority {skb.Priority} -> {ctx.Priority}" : "")
             + (ctx.TcIndex != skb.TcIndex ? $", tc_index {skb.TcIndex} -> {ctx.TcIndex}" : "")
+            + (ctx.TcClassid != classid ? $", tc_classid {ClassIdText(classid)} -> {ClassIdText(ctx.TcClassid)}" : "")
             + (ctx.Frame.SequenceEqual(skb.Buffer.AsSpan(skb.MacHeader, skb.Length - skb.MacHeader)) ? "" : ", the program rewrote the packet");
         // the skb takes back what the program wrote (the headers stay: the length cannot change without adjust_room, not modelled)
         ctx.Frame.CopyTo(skb.Buffer.AsSpan(skb.MacHeader));

@@ -73,9 +73,22 @@ public static class SchHandle
                 return false;
             default:
                 // TC_ACT_OK, PIPE and UNSPEC (no filter took it): the packet goes on
+                if (r.Result == TcAct.Ok) detail += SetTcIndex(skb, r.ClassId);
                 t.Stage(skb, stage, fn, Verdict.Pass, detail);
                 return true;
         }
+    }
+
+    /// <summary>
+    /// tc_run after TC_ACT_OK (TC_ACT_RECLASSIFY never comes back from a clsact's tcf_classify): skb->tc_index
+    /// = TC_H_MIN(res.classid), 0 when the deciding filter gave none, for a later tc program to read
+    /// (__sk_buff->tc_index). Judged in tests/scenarios/tc-tcindex. Returns what the trace adds.
+    /// </summary>
+    private static string SetTcIndex(SkBuff skb, uint classid)
+    {
+        ushort old = skb.TcIndex, now = (ushort)(classid & 0xFFFF);
+        skb.TcIndex = now;
+        return now == old ? "" : $"; skb->tc_index {old} -> {now} (TC_H_MIN of classid {ClsBpf.ClassIdText(classid)})";
     }
 
     /// <summary>

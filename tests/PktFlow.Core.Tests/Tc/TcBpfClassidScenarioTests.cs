@@ -1,5 +1,4 @@
 using PktFlow.Judge;
-using PktFlow.Replay;
 using PktFlow.Testing;
 
 namespace PktFlow.Tests.Tc;
@@ -13,12 +12,7 @@ public class TcBpfClassidScenarioTests
 {
     private static readonly string Dir = Path.Combine(RepoPaths.Root, "tests", "scenarios", "tc-bpf-classid");
 
-    private static Dictionary<long, PacketTrace> Replay()
-    {
-        var record = KernelRecord.Load(Path.Combine(Dir, "kernel.json"));
-        var runner = new ReplayRunner(new ReplayOptions { Topology = ScenarioJudge.LoadLab(Dir), InjectAt = record.Wire, LabDoneNs = record.LabDoneNs });
-        return runner.Run(Path.Combine(Dir, "wire.pcap")).OfType<TraceEvent>().Select(e => e.Trace).ToDictionary(t => t.Frame);
-    }
+    private static Dictionary<long, PacketTrace> Replay() => TcScenario.Replay(Dir);
 
     private static string Tc(PacketTrace t) => t.Path.First(e => e.Stage == "TcIngress").Detail;
 

@@ -24,9 +24,7 @@ public class TcBpfRedirectDownScenarioTests
     [Fact]
     public void ARedirectToADownDeviceIsDroppedWhereTheKernelDropsIt()
     {
-        var record = KernelRecord.Load(Path.Combine(Dir, "kernel.json"));
-        var runner = new ReplayRunner(new ReplayOptions { Topology = ScenarioJudge.LoadLab(Dir), InjectAt = record.Wire, LabDoneNs = record.LabDoneNs });
-        var t = runner.Run(Path.Combine(Dir, "wire.pcap")).OfType<TraceEvent>().Select(e => e.Trace).ToDictionary(x => x.Frame);
+        var t = TcScenario.Replay(Dir);
         Assert.Equal(Fate.Dropped, t[1].Fate);
         Assert.Equal(("__dev_queue_xmit", "host", "eth1"), (t[1].Path[^1].Function, t[1].Path[^1].Namespace, t[1].Path[^1].Device));
         Assert.StartsWith("QDISC_DROP", t[1].Reason);

@@ -15,7 +15,13 @@ public class TcMirredChildCopyTests
 {
     private static readonly MacAddress Host = MacAddress.Parse("02:00:00:00:01:01"), Client = MacAddress.Parse("02:00:00:00:01:02");
 
-    private static PacketTrace SynToClosedPort(string mirror)
+    private static PacketTrace SynToClosedPort(string mirror) => SynToClosedPortWith($$"""
+        tc qdisc add dev eth0 clsact
+        tc filter add dev eth0 egress pref 10 protocol ip matchall action mirred {{mirror}} dev eth1
+        """);
+
+    /// <summary>A SYN to the host's closed port 81 (it answers with a RST out of eth0), with these tc lines in the lab.</summary>
+    internal static PacketTrace SynToClosedPortWith(string tc)
     {
         var lab = $"""
             ip link add eth0 address 02:00:00:00:01:01 type veth peer name veth0
@@ -25,8 +31,7 @@ public class TcMirredChildCopyTests
             ip link set eth1 up
             ip neigh add 10.1.0.2 lladdr 02:00:00:00:01:02 dev eth0 nud permanent
             socat TCP-LISTEN:80,fork,reuseaddr SYSTEM:'echo web' &
-            tc qdisc add dev eth0 clsact
-            tc filter add dev eth0 egress pref 10 protocol ip matchall action mirred {mirror} dev eth1
+            {tc}
             """;
         var engine = new DatapathEngine(LabLoader.Load(lab, "child-copy.lab"));
         IpAddr c = IpAddr.Parse("10.1.0.2"), h = IpAddr.Parse("10.1.0.1");
@@ -48,5 +53,40 @@ public class TcMirredChildCopyTests
         Assert.Contains(how, copy.Path[0].Detail);
         Assert.Contains(copy.Path, e => e.Device == "eth1" && e.Stage == stage);
         Assert.NotEqual(Fate.Unsupported, copy.Fate);
+    }
+}
+
+/// <summary>
+/// A mirred loop through the backlog: eth0 egress mirrors to eth1 ingress (netif_rx), eth1 ingress
+/// mirrors back to eth0 egress, so each copy makes the next, one pass through the backlog apart. The
+/// kernel never stops it (each pass starts outside MIRRED_NEST_LIMIT and the sched_mirred_dev loop
+/// check: read from act_mirred.c and the 2026 netdev fix "act_mirred: Fix ingress mirred loop"; not
+/// run on the recording kernel, where it would spin a shared CPU); the model follows
+/// ChildTraces.MaxBacklogGenerations generations, every copy with its fate, and ends the last one
+/// Unsupported saying why.
+/// </summary>
+public class TcMirredBacklogLoopTests
+{
+    [Fact]
+    public void ALoopThroughTheBacklogIsFollowedSixteenGenerationsThenSaysSo()
+    {
+        var t = TcMirredChildCopyTests.SynToClosedPortWith("""
+            tc qdisc add dev eth0 clsact
+            tc filter add dev eth0 egress pref 10 protocol ip matchall action mirred ingress mirror dev eth1
+            tc qdisc add dev eth1 clsact
+            tc filter add dev eth1 ingress pref 10 protocol ip matchall action mirred egress mirror dev eth0
+            """);
+
+        var copies = t.GeneratedTraces.Where(g => g.IsCopy).ToList();
+        // the RST (generation 0) is mirrored to eth1 ingress: generations 1..16 walk, each mirroring itself back
+        // to eth0 egress (synchronous) whose mirror makes the next; generation 17 is where the model stops
+        int n = ChildTraces.MaxBacklogGenerations;
+        Assert.Equal(n + 1, copies.Count(g => g.Path[0].Detail!.Contains("netif_rx")));
+        Assert.Equal(n, copies.Count(g => g.Path[0].Detail!.Contains("dev_queue_xmit")));
+        Assert.Equal(1 + n + 1 + n, t.GeneratedTraces.Count); // the RST and every copy, none lost
+        var last = t.GeneratedTraces[^1];
+        Assert.Equal(Fate.Unsupported, last.Fate);
+        Assert.Contains($"a mirred loop through the backlog: this is copy generation {n + 1}", last.Reason);
+        Assert.Single(t.GeneratedTraces, g => g.Fate == Fate.Unsupported);
     }
 }
