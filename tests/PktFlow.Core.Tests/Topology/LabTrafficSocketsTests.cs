@@ -1,3 +1,4 @@
+using PktFlow.Topology;
 using PktFlow.Topology.Lab;
 using PktFlow.Wire;
 
@@ -82,12 +83,33 @@ public class LabTrafficSocketsTests
     [Theory]
     [InlineData("ip netns exec a ping -c 1 -W 1 10.1.0.1")] // identifier left to ping: random
     [InlineData("ip netns exec a socat -u -T 2 TCP:10.1.0.1:80,connect-timeout=2 -")] // ephemeral source port
-    [InlineData("ip netns exec a socat -u TCP-LISTEN:80,fork SYSTEM:'echo a' &")] // a listener: the lab's business
+    [InlineData("ip netns exec a socat -u TCP-LISTEN:80,fork SYSTEM:'echo a' &")] // a listener: no client socket (see below)
     [InlineData("ip -n a addr add 10.9.9.9/24 dev eth0")] // configuration in traffic is not applied
     public void CommandsThatNameNoFlowDeclareNothing(string traffic)
     {
         Assert.Empty(Declared(traffic));
         Assert.DoesNotContain(LabLoader.Load(Lab, "lab.sh", traffic, "traffic.sh").Namespace("a")!.Addresses, x => x.Address == IpAddr.Parse("10.9.9.9"));
+    }
+
+    [Fact]
+    public void ServersTheScriptStartsListenInTheirNamespace()
+    {
+        // ipt-nft-tie-order, ct-timeout-object, nat-core-kept start their servers in traffic.sh
+        var traffic = """
+            ip netns exec a socat TCP-LISTEN:21,fork,reuseaddr SYSTEM:'echo ftp' &
+            socat UDP-RECVFROM:7000,fork SYSTEM:cat &
+            ip netns exec a nc -l -u -k 5353 &
+            ip netns exec a nc 10.1.0.1 80
+            sleep 0.5
+            ip netns exec a socat -u -T 2 TCP:10.1.0.1:2121,connect-timeout=2,sourceport=40001 -
+            """;
+        var topo = LabLoader.Load(Lab, "lab.sh", traffic, "traffic.sh");
+        var a = topo.Namespace("a")!.Sockets!;
+        Assert.Equal(["tcp 21 fork traffic.sh:1: socat", "udp 5353 fork traffic.sh:3: nc"], a.Select(s => $"{s.Protocol.ToString().ToLowerInvariant()} {s.Port} {(s.Fork ? "fork" : "once")} {s.Source}"));
+        var host = Assert.Single(topo.Host.Sockets!);
+        Assert.Equal((SocketProtocol.Udp, 7000, UdpFirstDatagram.Closes), (host.Protocol, host.Port, host.FirstDatagram));
+        Assert.Equal(["1 tcp *:40001 -> 10.1.0.1:2121 (traffic.sh:6: socat)"], Declared(traffic));
+        Assert.DoesNotContain(topo.Warnings, w => w.Contains("traffic.sh", StringComparison.Ordinal));
     }
 
     [Theory]

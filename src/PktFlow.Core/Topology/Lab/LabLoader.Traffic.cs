@@ -8,9 +8,11 @@ namespace PktFlow.Topology.Lab;
 /// as the namespace's declared connected sockets (<see cref="NetNamespace.ClientSockets"/>). Nothing
 /// in it is applied as configuration and nothing is executed: a `socat TCP:HOST:PORT,sourceport=N`
 /// run in a namespace declares the socket HOST:PORT from N there, `ping -e ID DEST` an echo socket with
-/// that identifier; every other command (sleep, sendframe, ip, a listener) is passed over. The
-/// commands run one after another, so the sockets are numbered in script order
-/// (<see cref="ClientSocket.Order"/>).
+/// that identifier. A server it starts (socat TCP-LISTEN:/UDP-RECVFROM:..., nc -l) is added to the
+/// namespace's listening sockets as one the lab started: the model has no clock for when a program
+/// began, so it listens from the first frame (scripts start their servers, then sleep, then send).
+/// Every other command (sleep, sendframe, ip) is passed over. The commands run one after another, so
+/// the client sockets are numbered in script order (<see cref="ClientSocket.Order"/>).
 /// </summary>
 public sealed partial class LabLoader
 {
@@ -90,7 +92,10 @@ public sealed partial class LabLoader
                 Apply(_cmd with { Words = w.Skip(4).ToList() }, w[3]);
                 _cmd = saved;
                 break;
-            case "socat": SocatClient(w, ns); break;
+            // a server the script starts (`socat TCP-LISTEN:P ... &`) is the namespace's listener from the start
+            case "socat": _owner = (0, 0); if (!Socat(w, ns)) SocatClient(w, ns); break;
+            case "nc" or "ncat" or "netcat" when w.Skip(1).Any(x => x.Length > 1 && x[0] == '-' && x[1] != '-' && x.Contains('l')):
+                _owner = (0, 0); Netcat(w, ns); break;
             case "ping" or "ping4" or "ping6": PingClient(w, ns); break;
         }
     }

@@ -159,7 +159,8 @@ public sealed partial class LabLoader
             switch (w[0])
             {
                 case "ip": Ip(w.Skip(1).ToList(), ns); break;
-                case "socat": Socat(w, ns); break;
+                case "socat" when !Socat(w, ns): Warn("socat without a listening address: not a server, ignored"); break;
+                case "socat": break;
                 case "nc" or "ncat" or "netcat": Netcat(w, ns); break;
                 case "sysctl": Sysctl(w.Skip(1).ToList(), ns); break;
                 case "echo" when w.Count == 4 && w[2] == ">" && w[3].StartsWith("/proc/sys/", StringComparison.Ordinal):
@@ -225,8 +226,8 @@ public sealed partial class LabLoader
         return w.Skip(i).ToList();
     }
 
-    /// <summary>socat's listening addresses: TCP[46]-LISTEN:P, TCP-L:P, UDP[46]-RECV:P, UDP[46]-LISTEN:P, UDP-RECVFROM:P (,bind=A ,pf=ip6).</summary>
-    private void Socat(List<string> w, string ns)
+    /// <summary>socat's listening addresses: TCP[46]-LISTEN:P, TCP-L:P, UDP[46]-RECV:P, UDP[46]-LISTEN:P, UDP-RECVFROM:P (,bind=A ,pf=ip6); false when it has none.</summary>
+    private bool Socat(List<string> w, string ns)
     {
         bool v6Flag = w.Contains("-6");
         foreach (var word in w.Skip(1).Where(x => !x.StartsWith('-')))
@@ -255,9 +256,9 @@ public sealed partial class LabLoader
                     : kind.Contains("RECVFROM") ? UdpFirstDatagram.Closes : UdpFirstDatagram.Stays,
             };
             _namespaces[ns].AddSocket(SocatSocketOptions.Apply(socket, rest.Skip(1), Warn, (m, token) => Error(m, token)));
-            return;
+            return true;
         }
-        Warn("socat without a listening address: not a server, ignored");
+        return false;
     }
 
     /// <summary>nc -l [-u] [-k] [-4|-6] [-p] PORT [or ADDRESS PORT].</summary>
