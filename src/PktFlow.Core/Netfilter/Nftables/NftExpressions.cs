@@ -356,6 +356,7 @@ internal sealed class VerdictStmt : NftStmt
     public bool QueueBypass;
     public override bool Eval(NftEvalCtx c)
     {
+        if (Nat is not null && !NatAction.OfFamily(Nat.Family, c.P)) return true;
         c.Verdict = Verdict; c.JumpTarget = Target; c.QueueBypass = QueueBypass;
         if (Reject is not null) c.Reject = Reject;
         if (Nat is not null) c.Nat = Nat;

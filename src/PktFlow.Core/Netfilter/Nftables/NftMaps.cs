@@ -96,14 +96,17 @@ internal sealed class NatMapStmt : NftStmt
     public NftMapLookup? PortMap;
     public string Kind = ""; public int? PortMin, PortMax; public IReadOnlyList<string> Flags = Array.Empty<string>();
     public bool Netmap;
+    /// <summary>In an inet table, the family the statement names or the rule fixes (nft_nat_inet_eval); null: any.</summary>
+    public IpFamily? Family;
     public string RuleText = "";
     internal override bool DrawsRandom => Map?.Key.DrawsRandom == true || PortMap?.Key.DrawsRandom == true;
 
     /// <summary>The action when nothing comes from a map.</summary>
-    public NatAction Constant() => new(Kind, AddressMin, PortMin, PortMax, RuleText) { AddressMax = AddressMax, Flags = Flags, Netmap = Netmap };
+    public NatAction Constant() => new(Kind, AddressMin, PortMin, PortMax, RuleText) { AddressMax = AddressMax, Flags = Flags, Netmap = Netmap, Family = Family };
 
     public override bool Eval(NftEvalCtx c)
     {
+        if (!NatAction.OfFamily(Family, c.P)) return true;
         IpAddr? address = AddressMin, addressMax = AddressMax;
         int? pmin = PortMin, pmax = PortMax;
         if (Map is not null)
@@ -124,7 +127,7 @@ internal sealed class NatMapStmt : NftStmt
             pmin = pmax = (int)port;
         }
         c.Verdict = NftVerdict.Accept;
-        c.Nat = new NatAction(Kind, address, pmin, pmax, RuleText) { Flags = Flags, AddressMax = addressMax, Netmap = Netmap };
+        c.Nat = new NatAction(Kind, address, pmin, pmax, RuleText) { Flags = Flags, AddressMax = addressMax, Netmap = Netmap, Family = Family };
         return true;
     }
 }

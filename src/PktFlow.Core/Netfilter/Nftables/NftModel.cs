@@ -307,6 +307,15 @@ public sealed record NatAction(string Kind, IpAddr? AddressMin, int? PortMin, in
     public IReadOnlyList<string> Flags { get; init; } = Array.Empty<string>();
     /// <summary>NF_NAT_RANGE_PROTO_RANDOM_ALL: random or fully-random.</summary>
     public bool RandomAll => Flags.Contains("random") || Flags.Contains("fully-random");
+    /// <summary>In an inet table, the statement's family (<c>snat ip6 to</c>, or the one the rule's matches fix); null: any.</summary>
+    public IpFamily? Family { get; init; }
+
+    /// <summary>
+    /// nft_nat_inet_eval: a statement of the other family than the packet's does nothing, the rule goes on
+    /// (NFT_CONTINUE: its next rule runs; measured on 6.18 with an inet table's `snat ip6 to` then a drop rule).
+    /// </summary>
+    internal static bool OfFamily(IpFamily? family, INftPacket p) =>
+        family is not { } f || NftSelector.NetProto(p) == (f == IpFamily.V4 ? L3.V4 : L3.V6);
 }
 
 public sealed record NftChainRun(NftChain Chain, NftRule? Rule, string Verdict, string? By);

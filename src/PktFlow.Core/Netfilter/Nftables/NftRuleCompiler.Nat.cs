@@ -22,9 +22,12 @@ internal sealed partial class NftParser
             addrPort = true;
         }
         bool to = TakeIf("to");
+        // an address with no family to parse it by: nft refuses it (nat_evaluate_family); without one the statement is NFPROTO_INET
+        if (family is null && CurrentTable?.Family == NftFamily.Inet && kind is "snat" or "dnat" && to && More && !Cur.Text.StartsWith(':'))
+            throw Err(stmt, "ip or ip6 must be specified with address for inet tables.");
         if (to && IsSelectorStart(Cur)) return NatMap(kind, rule, addrPort, netmap, family);
         if (addrPort) throw Err(Cur, $"syntax error, '{kind} addr . port to' needs a map");
-        var st = new NatMapStmt { Kind = kind, RuleText = rule.Text, Netmap = netmap };
+        var st = new NatMapStmt { Kind = kind, RuleText = rule.Text, Netmap = netmap, Family = InetFamily(family) };
         if (to)
         {
             var v = Take(); var w = v.Text;
@@ -53,19 +56,42 @@ internal sealed partial class NftParser
     }
 
     /// <summary>
-    /// The family the statement's addresses must have: the one named after the statement (<c>snat ip6 to</c>)
-    /// or the table's (ip, ip6); null in an inet table without a name (either, as the rule's matches decide).
-    /// Naming the other family than the table's is refused as nft refuses it.
+    /// The family the statement's addresses must have: the one named after the statement (<c>snat ip6 to</c>),
+    /// the table's (ip, ip6), or in an inet table the one an earlier match of the rule fixes (<c>ip saddr ...</c>,
+    /// <c>meta nfproto ipv4</c>, <c>icmp type ...</c>); null when none does. A name other than the table's or
+    /// the rule's is refused as nft 1.0.6 refuses it, at the statement.
     /// </summary>
     private IpFamily? NatFamily(NftTok stmt)
     {
-        IpFamily? table = CurrentTable?.Family switch { NftFamily.Ip => IpFamily.V4, NftFamily.Ip6 => IpFamily.V6, _ => null };
-        if (!More || Cur.Text is not ("ip" or "ip6")) return table;
+        IpFamily? known = CurrentTable?.Family switch { NftFamily.Ip => IpFamily.V4, NftFamily.Ip6 => IpFamily.V6, NftFamily.Inet => _networkFamily, _ => null };
+        if (!More || Cur.Text is not ("ip" or "ip6")) return known;
         var word = Take();
         var named = word.Text == "ip" ? IpFamily.V4 : IpFamily.V6;
-        if (table is { } t && t != named)
+        if (known is { } t && t != named)
             throw Err(stmt, $"conflicting protocols specified: {(t == IpFamily.V4 ? "ip" : "ip6")} vs. {word.Text}. You must specify ip or ip6 family in nat statement");
         return named;
+    }
+
+    /// <summary>The statement's family as nft_nat_inet_eval checks it against the packet's: set only in an inet table.</summary>
+    private IpFamily? InetFamily(IpFamily? family) => CurrentTable?.Family == NftFamily.Inet ? family : null;
+
+    /// <summary>
+    /// The network protocol a match puts in nft's context: any ip/ip6/icmp/icmpv6 header field (whatever the
+    /// operator), <c>meta nfproto</c> equal to one (of a set: its last element). <c>meta protocol</c>, <c>meta
+    /// l4proto</c> and <c>ct ... ip saddr</c> fix none (each checked with nft 1.0.6 -c).
+    /// </summary>
+    private static IpFamily? NetworkFamily(MatchStmt m)
+    {
+        static IpFamily? Of(NftSelector s) => s switch
+        {
+            PayloadSelector { NeedL3: L3.V4 } => IpFamily.V4,
+            PayloadSelector { NeedL3: L3.V6 } => IpFamily.V6,
+            ConcatSelector c => c.Parts.Select(Of).FirstOrDefault(f => f is not null),
+            _ => null,
+        };
+        if (m.Sel is not MetaSelector { Key: MetaKey.NfProto }) return Of(m.Sel);
+        byte? proto = m.Op == CmpOp.Eq ? m.Value is [var v] ? v : m.Elements is [.., var last] ? last.Lo[0][0] : null : null;
+        return proto switch { 2 => IpFamily.V4, 10 => IpFamily.V6, _ => null };
     }
 
     /// <summary>A constant address, range or prefix, parsed once here: the first and last address (null: one address).</summary>
@@ -140,7 +166,7 @@ internal sealed partial class NftParser
         var key = Selector();
         if (!TakeIf("map")) throw Err(Cur, $"unsupported: {kind} to an expression without a map ('{key.Text}')");
         var map = MapBody(key, () => NatData(family), set => NatFits(set, addrPort));
-        var st = new NatMapStmt { Map = map, Kind = kind, RuleText = rule.Text, Netmap = netmap };
+        var st = new NatMapStmt { Map = map, Kind = kind, RuleText = rule.Text, Netmap = netmap, Family = InetFamily(family) };
         if (addrPort && map.Elements?.Any(e => e.Data is not NatTarget { Port: not null }) == true) throw Err(Cur, $"datatype mismatch: '{kind} addr . port' needs address . port data");
         bool dataHasPort = addrPort || map.Set?.DataTypes.Length == 2 || map.Elements?.Any(e => e.Data is NatTarget { Port: not null }) == true;
         if (dataHasPort) NeedTransport(keyTok, key);

@@ -13,6 +13,8 @@ internal sealed partial class NftParser
     private readonly List<(string Chain, NftTok At)> _jumpTargets = new();
     /// <summary>An earlier statement of the rule names the transport protocol (nft's transport context, which NAT ports and tproxy need).</summary>
     private bool _transportKnown;
+    /// <summary>The network protocol an earlier match of the rule fixes (nft's network context; an inet NAT address needs one).</summary>
+    private IpFamily? _networkFamily;
     /// <summary>Tags a `vlan type 8021q|8021ad` of the rule stacked so far: nft reads later vlan fields 4 bytes further per tag.</summary>
     private int _vlanDepth;
 
@@ -40,12 +42,13 @@ internal sealed partial class NftParser
     {
         _currentRule = rule;
         var stmts = new List<NftStmt>();
-        _readsCtAcct = false; _jumpTargets.Clear(); _transportKnown = false; _vlanDepth = 0;
+        _readsCtAcct = false; _jumpTargets.Clear(); _transportKnown = false; _networkFamily = null; _vlanDepth = 0;
         while (_s.Pos < _ruleEnd)
         {
             var st = Statement(ch, rule);
             stmts.Add(st);
             if (st is MatchStmt m && NamesTransport(m.Sel, m.Op)) _transportKnown = true;
+            if (st is MatchStmt nm && NetworkFamily(nm) is { } nf) _networkFamily = nf;
             if (st is MatchStmt { Sel: PayloadSelector { Base: PBase.Link } vt, Op: CmpOp.Eq, Value: [0x81, 0x00] or [0x88, 0xA8] } && vt.Text == "vlan type") _vlanDepth++;
         }
         rule.TurnsOnCtAcct = _readsCtAcct;

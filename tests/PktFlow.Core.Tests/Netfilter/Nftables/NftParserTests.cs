@@ -249,7 +249,7 @@ add rule inet f input ct state established,related accept
     [InlineData("reject with tcp reset")]
     [InlineData("reject with icmpx type admin-prohibited")]
     [InlineData("tcp dport 80 dnat ip to 10.0.0.1:8080")]
-    [InlineData("snat to 1.2.3.4")]
+    [InlineData("ip saddr 10.0.0.0/8 snat to 1.2.3.4")]
     [InlineData("tcp dport 80 redirect to :3128")]
     [InlineData("queue num 1 bypass")]
     public void Constructs_Parse(string rule)

@@ -161,7 +161,7 @@ public class NftJsonReaderTests
     [InlineData("""[{"match": {"op": "==", "left": {"numgen": {"mode": "hash", "mod": 2}}, "right": 0}}]""", "x.json: nftables[2].rule.expr[0].match.left.numgen.mode: unsupported numgen type 'hash'")]
     [InlineData("""[{"match": {"op": "==", "left": {"payload": {"base": "nh", "offset": 1, "len": 100}}, "right": 1}}]""", "x.json: nftables[2].rule.expr[0].match.left.payload.len: unsupported: raw payload @nh,1,100 (an unaligned field wider than 64 bits)")]
     [InlineData("""[{"counter": "c1"}]""", "x.json: nftables[2].rule.expr[0].counter: counter 'c1' does not exist")]
-    [InlineData("""[{"dnat": {"addr": {"map": {"key": {"payload": {"protocol": "tcp", "field": "dport"}}, "data": "@m"}}}}]""", "x.json: nftables[2].rule.expr[0].dnat.addr.map.data: map 'm' does not exist")]
+    [InlineData("""[{"dnat": {"family": "ip", "addr": {"map": {"key": {"payload": {"protocol": "tcp", "field": "dport"}}, "data": "@m"}}}}]""", "x.json: nftables[2].rule.expr[0].dnat.addr.map.data: map 'm' does not exist")]
     // what the compiler refuses, located at the expression its token came from
     [InlineData("""[{"match": {"op": "==", "left": {"meta": {"key": "sdif"}}, "right": 0}}]""", "x.json: nftables[2].rule.expr[0].match.left.meta: unsupported expression 'meta sdif'")]
     [InlineData("""[{"accept": null}, {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": "nonsense"}}]""", "x.json: nftables[2].rule.expr[1].match.right: 'nonsense' is not a valid inet_service value")]
