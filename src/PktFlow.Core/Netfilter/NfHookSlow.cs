@@ -66,14 +66,14 @@ public static class NfHookSlow
             else
             {
                 var template = early.CtTemplateTimeout;
-                var zone = early.CtTemplateZone ?? ConntrackZone.Default;
+                var zone = (early.CtTemplateZone ?? ConntrackZone.Default).ForPacket(skb.Mark);
                 var ct = skb.State.Conntrack.In(skb.Network, v6, skb.TimestampNs, zone, preRouting: hook == NfHook.PreRouting, template: template, helperTemplate: early.CtTemplateHelper);
                 skb.Ct = ct;
                 if (ct.Entry is { FollowMaster: { } exp } follower)
                     t.Stage(skb, "NfNatFollowMaster", "nf_nat_follow_master", Verdict.Pass, NfNatHelper.FollowMaster(skb.State.Conntrack, skb.State.Nft, follower, exp));
                 string taken = template is not null && ct.State == CtState.New && ct.Entry?.TimeoutPolicy == template && !ct.Entry.Confirmed
                     ? $"; the conntrack template's timeout policy {template.Name} ({template}) goes with the new entry" : "";
-                if (zone.Id != 0) taken += $"; looked up in zone {zone.Id}{(zone.Dir switch { ConntrackZone.OriginalDirection => " (original direction)", ConntrackZone.ReplyDirection => " (reply direction)", _ => "" })}, from the conntrack template";
+                if (zone.Id != 0) taken += $"; looked up in zone {zone.Id}{(zone.Dir switch { ConntrackZone.OriginalDirection => " (original direction)", ConntrackZone.ReplyDirection => " (reply direction)", _ => "" })}, from the conntrack template{(early.CtTemplateZone?.FromMark == true ? $"'s mark flag (the packet's mark 0x{skb.Mark:x})" : "")}";
                 t.Stage(skb, "NfConntrackIn", "nf_conntrack_in", Verdict.Pass, $"ct state {ct.State.ToString().ToLowerInvariant()} {ct.Direction.ToString().ToLowerInvariant()}: {ct.Detail}{taken}");
             }
         }
@@ -109,7 +109,14 @@ public static class NfHookSlow
         // the connection in the reply direction (nf_ct_attach) never confirms it.
         if (inet && hook is NfHook.PostRouting or NfHook.LocalIn && skb.Ct is { Direction: CtDirection.Original, Entry: { Confirmed: false } entry })
         {
-            skb.State.Conntrack.Confirm(entry);
+            // another entry already holds one of its tuples: the insert fails and the packet is dropped
+            // (NF_DROP; 6.18 drops it also for UDP when the entries differ in zone: scenario iptables-ct-zone-mark)
+            if (!skb.State.Conntrack.Confirm(entry))
+            {
+                t.Stage(skb, "NfConfirm", "__nf_conntrack_confirm", Verdict.Drop, $"insert failed: another entry holds its original or reply tuple: {entry}");
+                t.End(Fate.Dropped, "NETFILTER_DROP");
+                return false;
+            }
             t.Stage(skb, "NfConfirm", "__nf_conntrack_confirm", Verdict.Pass, $"entry confirmed: {entry}");
         }
         return true;

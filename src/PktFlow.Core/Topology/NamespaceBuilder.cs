@@ -452,7 +452,10 @@ public sealed partial class NamespaceBuilder
                 var rs = Netfilter.Nftables.NftRuleset.Parse(text.ToString(), $"{Name} ruleset", new Netfilter.Nftables.NftLoadOptions { ConnLabels = ConnLabels });
                 // each base chain goes with the lab command whose text registered it
                 foreach (var c in rs.RegisteredChains.Where(c => c.RegistrationOrder > 0))
+                {
                     c.LoadStamp = starts.Last(s => s.Line <= c.RegistrationLine).Source.Registration;
+                    if (c.UnregistrationOrder > 0) c.UnloadStamp = starts.Last(s => s.Line <= c.UnregistrationLine).Source.Registration;
+                }
                 parts.Add(rs);
             }
             catch (Netfilter.Nftables.NftParseException e)

@@ -12,6 +12,17 @@ public readonly record struct ConntrackZone(ushort Id, byte Dir = ConntrackZone.
 
     public static readonly ConntrackZone Default = new(0);
 
+    /// <summary>NF_CT_FLAG_MARK (<c>-j CT --zone mark</c>): a template's zone whose id is the packet's mark when
+    /// nf_conntrack_in looks the packet up, not its own (0).</summary>
+    public bool FromMark { get; init; }
+
+    /// <summary>
+    /// nf_ct_zone_tmpl: the zone a packet carrying this template is looked up and tracked in; with
+    /// <see cref="FromMark"/> the mark it has then, cut to the zone id's 16 bits (mark 0x10007 is zone 7:
+    /// checked on 6.18, scenario iptables-ct-zone-mark), in the template's directions.
+    /// </summary>
+    public ConntrackZone ForPacket(uint mark) => FromMark ? new((ushort)mark, Dir) : this;
+
     public static implicit operator ConntrackZone(ushort id) => new(id);
 
     /// <summary>nf_ct_zone_id: the id for tuples of <paramref name="d"/>, or 0 when the zone does not apply there.</summary>

@@ -44,12 +44,16 @@ public static partial class IptablesRestore
             if (!known.Contains(ev)) throw E(v, $"Unknown event type \"{ev}\"");
     }
 
-    /// <summary>--zone N (libxt_CT: a number up to 65535; "mark" takes the packet's mark, not modelled), --zone-orig, --zone-reply.</summary>
+    /// <summary>
+    /// --zone N|mark (libxt_CT: a number up to 65535, or "mark": XT_CT_ZONE_MARK, the id taken from the
+    /// packet's mark at nf_conntrack_in, see <see cref="ConntrackZone.ForPacket"/>), --zone-orig, --zone-reply.
+    /// </summary>
     private static ConntrackZone CtZone(string k, string? v, Func<string, string, IptablesParseException> E)
     {
-        if (v is null || !ushort.TryParse(v, out var id))
-            throw E(v ?? k, v == "mark" ? "unsupported: CT --zone mark (the zone from the packet's mark)" : $"CT: bad value for option \"{k}\", or out of range (0-65535).");
         byte dir = k switch { "--zone-orig" => ConntrackZone.OriginalDirection, "--zone-reply" => ConntrackZone.ReplyDirection, _ => ConntrackZone.BothDirections };
+        if (v == "mark") return new ConntrackZone(0, dir) { FromMark = true };
+        if (v is null || !ushort.TryParse(v, out var id))
+            throw E(v ?? k, $"CT: bad value for option \"{k}\", or out of range (0-65535).");
         return new ConntrackZone(id, dir);
     }
 

@@ -159,6 +159,7 @@ public sealed class IptablesState
                     if (c.Rules.Count > 0) throw E(c.Name, $"chain '{c.Name}' is not empty");
                     if (t.Chains.SelectMany(x => x.Rules).Any(r => Targets(r.Source).Contains(c.Name))) throw E(c.Name, $"chain '{c.Name}' is still referenced");
                     t.Chains.Remove(c);
+                    if (c.Type == "nat" && c.Hook is not null && c.Registration > 0) _deletedNat.Add((c, _options.NextRegistration!()));
                 }
                 return;
             }
@@ -245,8 +246,26 @@ public sealed class IptablesState
         return text;
     }
 
-    /// <summary>The tables as the evaluator's ruleset.</summary>
-    public NftRuleset Build() => IptablesRestore.Build(_tables, _file, _v6, _options);
+    /// <summary>The tables as the evaluator's ruleset, with the nat chains -X deleted (for where the nat core is).</summary>
+    public NftRuleset Build()
+    {
+        var rs = IptablesRestore.Build(_tables, _file, _v6, _options);
+        rs.AddDeletedNatChains(_deletedNat.Select(d => DeletedChain(d.Chain, d.Unregistration)));
+        return rs;
+    }
+
+    /// <summary>Built-in nat chains -X deleted, with the tick of the lab's clock when their hooks went: the nat core
+    /// one of them registered stays while another nat chain, iptables' or nft's, remains (checked on 6.18:
+    /// scenario ipt-nft-nat-core-kept).</summary>
+    private readonly List<(IptablesRestore.IChain Chain, int Unregistration)> _deletedNat = new();
+
+    private NftChain DeletedChain(IptablesRestore.IChain c, int unregistration) => new()
+    {
+        Table = new NftTable { Family = _v6 ? NftFamily.Ip6 : NftFamily.Ip, Name = "nat" },
+        Name = c.Name, Hook = NftNames.ParseHook(c.Hook!), Type = c.Type, Priority = c.Prio,
+        // stamps order them among the lab's commands; the orders only within one stamp, where each is alone
+        RegistrationOrder = 1, LoadStamp = c.Registration, UnregistrationOrder = 1, UnloadStamp = unregistration,
+    };
 
     private IptablesRestore.ITable NewTable(string name)
     {

@@ -85,6 +85,9 @@ public sealed class NftChain
     /// <summary>When, among all the lab's nft and iptables commands of its namespace, the command that registered
     /// it ran; 0 when unknown (a ruleset loaded on its own). See <see cref="NftRuleset.OrderRegistrations"/>.</summary>
     internal int LoadStamp;
+    /// <summary>For a deleted base chain: when its hook was unregistered, in the order of <see cref="RegistrationOrder"/>
+    /// (0 while registered), the text line that deleted it and the lab command's stamp (as <see cref="LoadStamp"/>).</summary>
+    internal int UnregistrationOrder, UnregistrationLine, UnloadStamp;
     internal readonly List<NftRule> RuleList = new();
     public IReadOnlyList<NftRule> Rules => RuleList;
     public bool IsBase => Hook is not null;

@@ -16,7 +16,7 @@ internal sealed partial class NftParser
         if (what.Is("table"))
         {
             _tables.Remove(tb);
-            NatChainsReleased();
+            NatChainsReleased(tb.ChainList, what.Line);
             EndCommand();
             return;
         }
@@ -27,7 +27,7 @@ internal sealed partial class NftParser
         if (Jumpers(tb, ch.Name) is { } by)
             throw NftTokenStream.Error(nameTok, $"Could not process rule: Device or resource busy: {ch} is the target of '{by.Text}' in {by.Chain}");
         tb.ChainList.Remove(ch);
-        NatChainsReleased();
+        NatChainsReleased([ch], what.Line);
         EndCommand();
     }
 

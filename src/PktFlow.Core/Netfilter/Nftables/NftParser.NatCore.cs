@@ -2,30 +2,20 @@ namespace PktFlow.Netfilter.Nftables;
 
 internal sealed partial class NftParser
 {
-    private static readonly NftFamily[] NatCoreFamilies = [NftFamily.Ip, NftFamily.Ip6];
+    /// <summary>Deleted nat base chains, with when their hooks went (<see cref="NftChain.UnregistrationOrder"/>): their
+    /// registrations may still place a nat core (<see cref="NftRuleset.NatCoreRegistration"/>).</summary>
+    private readonly List<NftChain> _deletedNatChains = new();
 
-    /// <summary>
-    /// Per nat core (IPv4, IPv6): the nat chain whose registration registered its hooks. nf_nat_register_fn
-    /// registers them when the first nat chain comes (users 0 to 1) and nf_nat_unregister_fn removes them
-    /// with the last one, so deleting the first chain while another remains leaves them in place.
-    /// </summary>
-    private readonly NftChain?[] _natCoreHolder = new NftChain?[2];
-
-    private void NatChainRegistered(NftChain ch)
+    /// <summary>A delete or flush removes these chains: a nat base chain among them leaves the nat core's user count now.</summary>
+    private void NatChainsReleased(IEnumerable<NftChain> removed, int line)
     {
-        for (int i = 0; i < 2; i++)
-            if (NftRuleset.NatCoreOf(ch, NatCoreFamilies[i])) _natCoreHolder[i] ??= ch;
+        foreach (var c in removed)
+            if (c.IsBase && c.Type == "nat" && c.UnregistrationOrder == 0)
+            {
+                (c.UnregistrationOrder, c.UnregistrationLine) = (++_registration, line);
+                _deletedNatChains.Add(c);
+            }
     }
 
-    /// <summary>After a delete or flush: a nat core no chain uses any more is unregistered.</summary>
-    private void NatChainsReleased()
-    {
-        for (int i = 0; i < 2; i++)
-            if (!_tables.SelectMany(t => t.ChainList).Any(c => c.IsBase && c.Type == "nat" && NftRuleset.NatCoreOf(c, NatCoreFamilies[i])))
-                _natCoreHolder[i] = null;
-    }
-
-    /// <summary>The deleted chains whose registration still places a nat core.</summary>
-    internal List<NftChain> KeptNatCores() => _natCoreHolder.OfType<NftChain>().Distinct()
-        .Where(h => !_tables.Contains(h.Table) || !h.Table.ChainList.Contains(h)).ToList();
+    internal List<NftChain> DeletedNatChains() => _deletedNatChains;
 }

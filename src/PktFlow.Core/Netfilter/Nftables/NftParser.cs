@@ -99,7 +99,7 @@ internal sealed partial class NftParser
             if (t.Is("flush"))
             {
                 _s.Next(); var w = _s.Next();
-                if (w.Is("ruleset")) { _tables.Clear(); NatChainsReleased(); EndCommand(); continue; }
+                if (w.Is("ruleset")) { NatChainsReleased(_tables.SelectMany(x => x.ChainList), w.Line); _tables.Clear(); EndCommand(); continue; }
                 if (w.Is("table")) { var tb = FindTable(); tb.ChainList.ForEach(c => c.RuleList.Clear()); EndCommand(); continue; }
                 if (w.Is("chain")) { var tb = FindTable(); ChainOf(tb).RuleList.Clear(); EndCommand(); continue; }
                 throw NftTokenStream.Error(w, $"unsupported command 'flush {w.Text}'");
@@ -313,7 +313,6 @@ internal sealed partial class NftParser
                 if (ch.RegistrationOrder == 0)
                 {
                     (ch.RegistrationOrder, ch.RegistrationLine) = (++_registration, ty.Line);
-                    if (ch.Type == "nat") NatChainRegistered(ch);
                 }
                 _s.ExpectSeparator();
                 continue;

@@ -4,13 +4,14 @@ namespace PktFlow.Netfilter.Nftables;
 public sealed class NftRuleset
 {
     private readonly List<NftTable> _tables;
-    /// <summary>Deleted nat chains that registered the nat core, which other nat chains still hold there (<see cref="NftParser"/>).</summary>
-    private readonly List<NftChain> _keptNatCores;
-    private NftRuleset(List<NftTable> tables, List<NftChain>? keptNatCores = null)
+    /// <summary>Deleted nat base chains with when they went (<see cref="NftChain.UnregistrationOrder"/>): one of them may
+    /// have registered the nat core that other nat chains still hold (<see cref="NatCoreRegistration"/>).</summary>
+    private readonly List<NftChain> _deletedNatChains;
+    private NftRuleset(List<NftTable> tables, List<NftChain>? deletedNatChains = null)
     {
         _tables = tables;
-        _keptNatCores = keptNatCores ?? new();
-        _natCore = [new(() => FirstNatChain(NftFamily.Ip)), new(() => FirstNatChain(NftFamily.Ip6))];
+        _deletedNatChains = deletedNatChains ?? new();
+        _natCore = [new(() => NatCoreRegisteredBy(NftFamily.Ip)), new(() => NatCoreRegisteredBy(NftFamily.Ip6))];
     }
 
     public static NftRuleset Empty { get; } = new(new List<NftTable>());
@@ -22,7 +23,7 @@ public sealed class NftRuleset
         var tables = new List<NftTable>();
         var parser = new NftParser(options ?? new NftLoadOptions(), tables);
         parser.Load(text, fileName);
-        return new NftRuleset(tables, parser.KeptNatCores());
+        return new NftRuleset(tables, parser.DeletedNatChains());
     }
 
     public static NftRuleset Load(string path, NftLoadOptions? options = null) => Parse(File.ReadAllText(path), path, options);
@@ -70,11 +71,12 @@ public sealed class NftRuleset
             foreach (var c in part.RegisteredChains)
             {
                 c.RegistrationOrder += offset;
-                max = Math.Max(max, c.RegistrationOrder);
+                if (c.UnregistrationOrder > 0) c.UnregistrationOrder += offset;
+                max = Math.Max(max, Math.Max(c.RegistrationOrder, c.UnregistrationOrder));
             }
             offset = Math.Max(offset, max);
             tables.AddRange(part._tables);
-            kept.AddRange(part._keptNatCores);
+            kept.AddRange(part._deletedNatChains);
         }
         return new NftRuleset(tables, kept);
     }
@@ -87,15 +89,22 @@ public sealed class NftRuleset
     /// </summary>
     internal void OrderRegistrations()
     {
-        var chains = RegisteredChains.Where(c => c.RegistrationOrder > 0)
-            .OrderBy(c => c.LoadStamp).ThenBy(c => c.RegistrationOrder).ToList();
-        for (int i = 0; i < chains.Count; i++) chains[i].RegistrationOrder = i + 1;
+        // a deleted chain's unregistration is an event of the same clock (it may end the nat core's registration)
+        var events = RegisteredChains.Where(c => c.RegistrationOrder > 0).Select(c => (Chain: c, Stamp: c.LoadStamp, Order: c.RegistrationOrder, Gone: false))
+            .Concat(_deletedNatChains.Select(c => (Chain: c, Stamp: c.UnloadStamp, Order: c.UnregistrationOrder, Gone: true)))
+            .OrderBy(e => e.Stamp).ThenBy(e => e.Order).ToList();
+        for (int i = 0; i < events.Count; i++)
+            if (events[i].Gone) events[i].Chain.UnregistrationOrder = i + 1;
+            else events[i].Chain.RegistrationOrder = i + 1;
         _baseChains.Clear();
         _ingressWithInet.Clear();
     }
 
-    /// <summary>Every chain with a place in the registration order: the tables' chains and the deleted ones still holding the nat core.</summary>
-    internal IEnumerable<NftChain> RegisteredChains => _tables.SelectMany(t => t.Chains).Concat(_keptNatCores);
+    /// <summary>Every chain with a place in the registration order: the tables' chains and the deleted nat chains.</summary>
+    internal IEnumerable<NftChain> RegisteredChains => _tables.SelectMany(t => t.Chains).Concat(_deletedNatChains);
+
+    /// <summary>Deleted nat base chains of another part (iptables -X of nat's built-in chains), for <see cref="NatCoreRegistration"/>.</summary>
+    internal void AddDeletedNatChains(IEnumerable<NftChain> chains) => _deletedNatChains.AddRange(chains);
 
     public NftTable? FindTable(NftFamily family, string name) => _tables.Find(t => t.Family == family && t.Name == name);
 
@@ -148,15 +157,32 @@ public sealed class NftRuleset
     /// nf_nat_register_fn registers them at all four NAT hooks with the first nat base chain of an
     /// ip or inet table (IPv4) / ip6 or inet table (IPv6), whatever that chain's hook; null when none has one.
     /// Deleting that chain leaves the hooks where they are while another nat chain still uses them
-    /// (nf_nat_unregister_fn unregisters them with the last user only; checked on 6.18: scenario nat-core-kept).
+    /// (nf_nat_unregister_fn unregisters them with the last user only), whichever tool made the chains:
+    /// an iptables-nft nat chain and an nft one count alike (checked on 6.18: scenarios nat-core-kept,
+    /// ipt-nft-nat-core-kept).
     /// </summary>
     public int? NatCoreRegistration(bool v6) => _natCore[v6 ? 1 : 0].Value;
 
     /// <summary>NatCoreRegistration for IPv4 and IPv6, found on first use (the ruleset is complete by then).</summary>
     private readonly Lazy<int?>[] _natCore;
 
-    private int? FirstNatChain(NftFamily l3) => _tables.SelectMany(t => t.Chains).Concat(_keptNatCores)
-        .Where(c => c.IsBase && c.Type == "nat" && NatCoreOf(c, l3)).Select(c => (int?)c.RegistrationOrder).Min();
+    /// <summary>nf_nat_register_fn / nf_nat_unregister_fn over the namespace's history: the registration of the
+    /// nat chain that took the users of <paramref name="l3"/>'s nat core from 0 to 1 last, if some remain.</summary>
+    private int? NatCoreRegisteredBy(NftFamily l3)
+    {
+        var events = _tables.SelectMany(t => t.Chains).Concat(_deletedNatChains)
+            .Where(c => c.IsBase && c.Type == "nat" && NatCoreOf(c, l3))
+            .SelectMany(c => c.UnregistrationOrder > 0 ? new[] { (c.RegistrationOrder, 1), (c.UnregistrationOrder, -1) } : new[] { (c.RegistrationOrder, 1) })
+            .OrderBy(e => e.Item1);
+        int users = 0;
+        int? registered = null;
+        foreach (var (order, change) in events)
+        {
+            if (change > 0 && users++ == 0) registered = order;
+            if (change < 0 && --users == 0) registered = null;
+        }
+        return registered;
+    }
 
     /// <summary>Whether a nat chain uses the IPv4 (<paramref name="l3"/> ip) or IPv6 nat core: its table's family, or inet for both.</summary>
     internal static bool NatCoreOf(NftChain c, NftFamily l3) => c.Table.Family == l3 || c.Table.Family == NftFamily.Inet;
