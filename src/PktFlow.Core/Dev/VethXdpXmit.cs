@@ -53,15 +53,22 @@ public static class VethXdpXmit
 
     /// <summary>
     /// veth_xdp_rcv_one: the peer's program runs on the frame; what it passes becomes a new skb
-    /// (__xdp_build_skb_from_frame: no mark, priority or socket of the sender's, eth_type_trans) for
+    /// (__xdp_build_skb_from_frame: no mark, priority, tc_index, socket, conntrack or GSO of the sender's, eth_type_trans) for
     /// napi_gro_receive, where receive goes on past XDP.
     /// </summary>
     [KernelSymbol("veth_xdp_rcv_one", "drivers/net/veth.c")]
     private static void RcvOne(SkBuff skb, TraceBuilder t, NetNamespace peerNs, NetDevice peer)
     {
+        // a new skb: none of the sender's metadata, conntrack or offload state comes with the frame
         skb.Mark = 0;
         skb.Priority = 0;
+        skb.TcIndex = 0;
+        skb.TcCb = null;
         skb.Sk = null;
+        skb.Ct = null;
+        skb.Gso = null;
+        skb.FragInfo = null;
+        skb.IgnoreDf = false;
         skb.MirredNest = 0;
         skb.TransportHeader = -1;
         skb.Netns = peerNs;

@@ -220,15 +220,16 @@ public sealed class IptablesState
         if (IptablesRestore.Targets.Contains(to)) throw E(to, $"iptables: No chain/target/match by that name ('{to}' is a target)");
         if (t!.Chains.Exists(x => x.Name == to)) throw E(to, $"iptables: File exists ({to})");
         c.Name = to;
+        // by the rule's own words, so a rule kept with a load error (no JumpTarget) follows the rename too
         foreach (var r in t.Chains.SelectMany(x => x.Rules))
         {
-            if (r.JumpTarget != from) continue;
-            r.JumpTarget = to;
+            if (!Targets(r.Source).Contains(from)) continue;
+            if (r.JumpTarget == from) r.JumpTarget = to;
             r.Printed = Retarget(r.Printed, from, to);
             r.Eval = Retarget(r.Eval, from, to);
             var words = r.Source.Split(' ');
             for (int i = 0; i + 1 < words.Length; i++)
-                if (words[i] is "-j" or "--jump" or "-g" or "--goto" && words[i + 1] == from) words[i + 1] = to;
+                if (IsJump(words[i]) && words[i + 1] == from) words[i + 1] = to;
             r.Source = string.Join(' ', words);
         }
     }
@@ -237,12 +238,13 @@ public sealed class IptablesState
     private static string Retarget(string text, string from, string to)
     {
         foreach (var verb in new[] { "jump ", "goto " })
-        {
-            int at = text.IndexOf(verb + from, StringComparison.Ordinal);
-            int end = at + verb.Length + from.Length;
-            if (at >= 0 && (at == 0 || text[at - 1] == ' ') && (end == text.Length || text[end] == ' '))
-                return text[..(at + verb.Length)] + to + text[end..];
-        }
+            for (int at = text.IndexOf(verb + from, StringComparison.Ordinal); at >= 0; at = text.IndexOf(verb + from, at + 1, StringComparison.Ordinal))
+            {
+                // "jump OLD-X" names another chain: look on for the bounded one
+                int end = at + verb.Length + from.Length;
+                if ((at == 0 || text[at - 1] == ' ') && (end == text.Length || text[end] == ' '))
+                    return text[..(at + verb.Length)] + to + text[end..];
+            }
         return text;
     }
 
@@ -302,8 +304,10 @@ public sealed class IptablesState
     private static IEnumerable<string> Targets(IReadOnlyList<string> spec)
     {
         for (int i = 0; i + 1 < spec.Count; i++)
-            if (spec[i] is "-j" or "--jump" or "-g" or "--goto") yield return spec[i + 1];
+            if (IsJump(spec[i])) yield return spec[i + 1];
     }
+
+    private static bool IsJump(string word) => word is "-j" or "--jump" or "-g" or "--goto";
 
     private static IEnumerable<string> Targets(string source) => Targets(source.Split(' '));
 }
