@@ -59,7 +59,7 @@ public class NamespaceColumnsTests
                       │               │   INPUT                 │
                       │               │   icmp_echo             │
                       │               │   delivered (icmp_echo) │
-        ↩ icmp_reply: IP 10.3.0.2 > 10.1.0.2: ICMP echo reply, id 14688, seq 1, length 64
+        ↩ icmp_reply: IP 10.3.0.2 > 10.1.0.2: ICMP echo reply, id 22186, seq 1, length 64
                       │               │   icmp_reply            │
                       │               │   route                 │
                       │               │   OUTPUT                │
