@@ -135,11 +135,11 @@ public class AnyCaptureTests(ITestOutputHelper output)
         var runner = new ReplayRunner(new ReplayOptions { LabPath = Path.Combine(dir, "lab.sh"), InjectAt = "host/any" });
         var t = runner.Run(Path.Combine(dir, "wire.pcap")).OfType<TraceEvent>().ToDictionary(e => e.Trace.Frame, e => e.Trace);
         Assert.Equal("host/eth-b", t[16].Ingress);
-        Assert.Equal(16, t[18].CopyOf);   // 203.0.113.1.61919 > 203.0.113.53.53 after masquerade
-        Assert.Equal(31, t[33].CopyOf);   // the echo request with its id remapped to 8040
-        Assert.Null(t[34].CopyOf);          // the reply is a packet of its own, un-NATed back to b
-        Assert.Contains(t[34].Path, e => e.Namespace == "b");
-        Assert.Equal(34, t[35].CopyOf);
+        Assert.Equal(16, t[18].CopyOf);   // 203.0.113.1.40880 > 203.0.113.53.53 after masquerade
+        Assert.Equal(25, t[27].CopyOf);   // the echo request with its id remapped to 51954
+        Assert.Null(t[28].CopyOf);          // the reply is a packet of its own, un-NATed back to b
+        Assert.Contains(t[28].Path, e => e.Namespace == "b");
+        Assert.Equal(28, t[29].CopyOf);
         var j = ScenarioJudge.Judge(dir);
         foreach (var f in j.Frames.Where(f => !f.Agrees)) output.WriteLine($"nat-any-capture frame {f.Frame}: {string.Join("; ", f.Differences)}");
         Assert.True(j.Agreed >= 38, $"{j.Agreed} of {j.Judged} frames agree");
