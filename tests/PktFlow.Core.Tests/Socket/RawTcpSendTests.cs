@@ -15,6 +15,7 @@ public class RawTcpSendTests
     [InlineData("nat-core-kept", 1)]       // socat's connect to 2180 answered; the crafted SYNs to 2181 and 2182 dropped
     [InlineData("ipt-nft-nat-core-kept", 2)]
     [InlineData("tc-ingress-mirred", 0)]   // two crafted SYNs dropped at eth0's ingress, nothing else
+    [InlineData("nft-payload-set", 0)]     // the SYNs gathered in a bash array ("${F[@]}"), answered with RSTs but one
     public void ACraftedSynOpensNoSocket(string scenario, int connections)
     {
         var j = ScenarioJudge.Judge(Path.Combine(RepoPaths.Root, "tests", "scenarios", scenario));

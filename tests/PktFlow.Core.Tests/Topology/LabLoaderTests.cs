@@ -141,6 +141,30 @@ public class LabLoaderTests
     }
 
     [Fact]
+    public void ArraysExpandToOneWordPerElement()
+    {
+        // traffic scripts gather sendframe's frames this way (nft-payload-set): F=(), F+=("..."), "${F[@]}"
+        var text = """
+            E="Ether()"
+            F=()
+            F+=("$E/IP(src='10.1.0.2')/TCP(sport=1)")
+            # a comment between the assignments
+            F+=("$E/UDP()" 'two words')
+            G=(
+              a
+              "b c"
+            )
+            sendframe eth0 "${F[@]}" x
+            echo ${G[@]} end
+            """;
+        var cmds = ShellWords.Split(text).ToList();
+        Assert.Equal(["sendframe", "eth0", "Ether()/IP(src='10.1.0.2')/TCP(sport=1)", "Ether()/UDP()", "two words", "x"], cmds[0].Words);
+        Assert.Equal(10, cmds[0].Line);
+        Assert.Equal(["echo", "a", "b c", "end"], cmds[1].Words);
+        Assert.Equal(2, cmds.Count);
+    }
+
+    [Fact]
     public void HereDocumentsAreTakenWholeAndLinesStillCount()
     {
         var topo = LabLoader.Load("""

@@ -12,7 +12,8 @@ public sealed record LabCommand(int Line, IReadOnlyList<string> Words, string Te
 /// <summary>
 /// Splits the bash subset labs are written in into simple commands: quotes, backslash escapes and
 /// line continuations, comments, `;`, `&amp;&amp;`, `||`, a trailing `&amp;`, and NAME=value variables
-/// expanded as $NAME / ${NAME}, here-documents (`&lt;&lt;EOF`, `&lt;&lt;-EOF`, `&lt;&lt;'EOF'`), subshell groups
+/// expanded as $NAME / ${NAME}, indexed arrays (`NAME=(a "b c")`, `NAME+=(d)`, one word per element
+/// from "${NAME[@]}"), here-documents (`&lt;&lt;EOF`, `&lt;&lt;-EOF`, `&lt;&lt;'EOF'`), subshell groups
 /// `( a; b )` (their commands in order). A pipe is kept as a "|" word: the lab loader reports a pipeline
 /// as a command it does not understand; the traffic reader takes each side as its own command.
 /// </summary>
@@ -30,6 +31,8 @@ public static class ShellWords
         bool hereStripTabs = false;
         string? hereBody = null;
         int groups = 0, substitutions = 0; // open `( ... )` subshell groups, open `$( ... )` in words
+        string? array = null; // the NAME of an open `NAME=(` / `NAME+=(` (its elements are the words up to `)`)
+        bool arrayAppend = false;
 
         LabCommand? Flush()
         {
@@ -47,7 +50,8 @@ public static class ShellWords
 
         void EndWord()
         {
-            if (inWord) { words.Add(word.ToString()); word.Clear(); inWord = false; }
+            // an array's "${NAME[@]}" holds its elements apart by ArraySeparator: one word each
+            if (inWord) { words.AddRange(word.ToString().Split(ArraySeparator)); word.Clear(); inWord = false; }
         }
 
         for (int i = 0; i < text.Length; i++)
@@ -100,6 +104,8 @@ public static class ShellWords
                     i = k - 1;
                     break;
                 }
+                case '\n' when array is not null:
+                    EndWord(); line++; break;
                 case '\n':
                 {
                     if (hereDelimiter is not null)
@@ -141,6 +147,18 @@ public static class ShellWords
                 }
                 case ' ' or '\t' or '\r':
                     EndWord(); break;
+                case '(' when words.Count == 0 && inWord && IsArrayStart(word.ToString(), out var name, out arrayAppend):
+                    array = name; word.Clear(); inWord = false; break;
+                case ')' when array is not null:
+                {
+                    EndWord();
+                    var key = array + "[@]";
+                    var elements = arrayAppend && variables.TryGetValue(key, out var had) && had.Length > 0 ? words.Prepend(had) : words;
+                    variables[key] = string.Join(ArraySeparator, elements);
+                    words.Clear();
+                    array = null;
+                    break;
+                }
                 // A subshell group `( a; b ) | c` runs its commands in order: each is a command here.
                 case '(' when words.Count == 0 && !inWord:
                     groups++; break;
@@ -183,6 +201,17 @@ public static class ShellWords
         if (vars.TryGetValue(name, out var v)) into.Append(v);
         else into.Append("${").Append(name).Append('}'); // left visible so the loader can name it
         return j;
+    }
+
+    /// <summary>Keeps an array's elements apart inside the one string its "${NAME[@]}" expands to.</summary>
+    private const char ArraySeparator = '\u001f';
+
+    /// <summary>`NAME=` or `NAME+=` right before a `(`: an array assignment.</summary>
+    private static bool IsArrayStart(string w, out string name, out bool append)
+    {
+        append = w.EndsWith("+=", StringComparison.Ordinal);
+        name = w.Length > 1 && w[^1] == '=' ? w[..^(append ? 2 : 1)] : "";
+        return name.Length > 0 && (char.IsLetter(name[0]) || name[0] == '_') && name.All(c => char.IsLetterOrDigit(c) || c == '_');
     }
 
     private static bool IsAssignment(string w, out string name, out string value)
