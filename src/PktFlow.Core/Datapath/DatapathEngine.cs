@@ -191,10 +191,6 @@ public sealed partial class DatapathEngine
 
         void Sent(NetNamespace owner, (byte Protocol, IpAddr Local, ushort LocalPort, IpAddr Remote, ushort RemotePort) key, ReadOnlySpan<byte> l4)
         {
-            // crafted on a packet socket (sendframe) and no declared client uses the tuple: TCP never saw it
-            if (key.Protocol == IpProtocol.Tcp && owner.RawTcpSends.Contains((key.Local, key.LocalPort, key.Remote, key.RemotePort))
-                && !owner.ClientSockets.Any(c => c.Sends(key.Protocol, key.Local, key.LocalPort, key.Remote, key.RemotePort)))
-                return;
             var state = StateOf(owner);
             // only a SYN-ACK answers for a listener (TcpSockTable.Sent): no other segment or datagram pays for the lookup
             Topology.ListeningSocket? listener = null;

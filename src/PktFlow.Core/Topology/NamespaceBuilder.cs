@@ -506,11 +506,6 @@ public sealed partial class NamespaceBuilder
     /// <summary>A connected socket the namespace holds (<see cref="NetNamespace.ClientSockets"/>).</summary>
     public void AddClientSocket(ClientSocket socket) => _clientSockets.Add(socket);
 
-    private readonly HashSet<(IpAddr, ushort, IpAddr, ushort)> _rawTcpSends = new();
-
-    /// <summary>A TCP segment the namespace sends past its sockets (<see cref="NetNamespace.RawTcpSends"/>).</summary>
-    public void AddRawTcpSend((IpAddr Local, ushort LocalPort, IpAddr Remote, ushort RemotePort) segment) => _rawTcpSends.Add(segment);
-
     /// <summary>Moves a device out of this namespace (ip link set DEV netns NS): it arrives down, without addresses.</summary>
     public (DeviceKind Kind, MacAddress Mac, int Mtu, string? Peer, string? PeerNamespace, int IfIndex) RemoveDevice(string name)
     {
@@ -645,7 +640,6 @@ public sealed partial class NamespaceBuilder
         ns.NexthopObjects = _nexthops.Values.ToList();
         ns.FdbEntries = _fdb.ToList();
         ns.ClientSockets = _clientSockets.ToList();
-        ns.RawTcpSends = _rawTcpSends.ToHashSet();
         ns.Tc = BuildTc();
         ns.ConnLabels = ConnLabels;
         return ns;

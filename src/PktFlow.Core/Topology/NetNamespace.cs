@@ -67,9 +67,6 @@ public sealed class NetNamespace
     /// <summary>Connected (client) sockets the configuration declares: `ss -tun` of a snapshot, the client
     /// commands of a lab's traffic script. They say who sent a flow seen after source NAT (Observe mode).</summary>
     public IReadOnlyList<ClientSocket> ClientSockets { get; internal set; } = Array.Empty<ClientSocket>();
-    /// <summary>TCP segments (local, local port, remote, remote port) a lab's traffic script crafts on a packet
-    /// socket (sendframe): no TCP socket sends them, so sending one opens or moves none.</summary>
-    public IReadOnlySet<(IpAddr Local, ushort LocalPort, IpAddr Remote, ushort RemotePort)> RawTcpSends { get; internal set; } = new HashSet<(IpAddr, ushort, IpAddr, ushort)>();
     /// <summary>Lab commands that shape this namespace but that the model does not evaluate yet (nft, tc, ...).</summary>
     public IReadOnlyList<string> Unmodelled { get; }
 

@@ -130,24 +130,4 @@ public class LabTrafficSocketsTests
         var e = Assert.Throws<LabException>(() => LabLoader.Load(Lab, "lab.sh", traffic, "traffic.sh"));
         Assert.Equal(message, e.Message.Split('\n')[0]);
     }
-    [Fact]
-    public void SendframesTcpSegmentsAreDeclaredAsSentByNoSocket()
-    {
-        // the first IP layer and a TCP layer right after it, with literal addresses and ports; the rest declares nothing
-        var traffic = """
-            ip netns exec a sendframe --gap 0.02 eth0 \
-              "Ether(src='02:00:00:00:01:02')/IP(src='10.1.0.10', dst='10.1.0.1', id=7001)/TCP(sport=40001, dport=23, flags='S', seq=1000)" \
-              "Ether()/IPv6(src='2001:db8::10', dst=\"2001:db8::1\")/TCP(sport=40002, dport=80, flags='A', ack=5, options=[('MSS', 1460)])" \
-              "Ether()/IP(dst='10.1.0.1')/TCP(sport=40003, dport=80)" \
-              "Ether()/IP(src='10.1.0.10', dst='10.1.0.1')/TCP(dport=80)" \
-              "Ether()/IP(src='10.1.0.10', dst='10.1.0.1')/UDP(sport=40004, dport=4789)/VXLAN()/Ether()/IP(src='10.9.0.1', dst='10.9.0.2')/TCP(sport=40005, dport=80)" \
-              "Ether()/IP(src='10.1.0.10', dst='10.1.0.1')/ICMP()/IP(src='10.1.0.1', dst='10.1.0.10')/TCP(sport=80, dport=40006)"
-            ip netns exec a socat -u -T 2 TCP:10.1.0.1:2121,connect-timeout=2,sourceport=40001 -
-            """;
-        var a = LabLoader.Load(Lab, "lab.sh", traffic, "traffic.sh").Namespace("a")!;
-        Assert.Equal(
-            ["10.1.0.10:40001 -> 10.1.0.1:23", "2001:db8::10:40002 -> 2001:db8::1:80"],
-            a.RawTcpSends.Select(r => $"{r.Local}:{r.LocalPort} -> {r.Remote}:{r.RemotePort}").Order(StringComparer.Ordinal));
-        Assert.Equal(["1 tcp *:40001 -> 10.1.0.1:2121 (traffic.sh:8: socat)"], Declared(traffic));
-    }
 }

@@ -11,8 +11,7 @@ namespace PktFlow.Topology.Lab;
 /// that identifier. A server it starts (socat TCP-LISTEN:/UDP-RECVFROM:..., nc -l) is added to the
 /// namespace's listening sockets as one the lab started: the model has no clock for when a program
 /// began, so it listens from the first frame (scripts start their servers, then sleep, then send).
-/// The TCP segments `sendframe` crafts are declared as sent by no socket (<see cref="NetNamespace.RawTcpSends"/>).
-/// Every other command (sleep, ip) is passed over. The commands run one after another, so
+/// Every other command (sleep, sendframe, ip) is passed over. The commands run one after another, so
 /// the client sockets are numbered in script order (<see cref="ClientSocket.Order"/>).
 /// </summary>
 public sealed partial class LabLoader
@@ -98,7 +97,6 @@ public sealed partial class LabLoader
             case "nc" or "ncat" or "netcat" when w.Skip(1).Any(x => x.Length > 1 && x[0] == '-' && x[1] != '-' && x.Contains('l')):
                 _owner = (0, 0); Netcat(w, ns); break;
             case "ping" or "ping4" or "ping6": PingClient(w, ns); break;
-            case "sendframe": Sendframe(w, ns); break;
         }
     }
 
