@@ -133,6 +133,7 @@ public sealed partial class DatapathEngine
     {
         var data = frame.Data.Span;
         long nowNs = frame.TimestampNs;
+        ushort? ipId = null; // the IPv4 identification, which tells a crafted frame (RawFrame) apart
         if (link.IsEthernet)
         {
             if (!EthernetFrame.TryParse(data, out var eth, out _)) return;
@@ -143,7 +144,7 @@ public sealed partial class DatapathEngine
         void Learn(ushort type, ReadOnlySpan<byte> l3)
         {
             IpAddr src, dst; byte proto; ReadOnlySpan<byte> l4;
-            if (type == EtherTypes.Ipv4 && Ipv4Header.TryParse(l3, out var ip, out _) && !ip.IsFragment) { src = ip.Source; dst = ip.Destination; proto = ip.Protocol; l4 = ip.Payload; }
+            if (type == EtherTypes.Ipv4 && Ipv4Header.TryParse(l3, out var ip, out _) && !ip.IsFragment) { src = ip.Source; dst = ip.Destination; proto = ip.Protocol; l4 = ip.Payload; ipId = ip.Identification; }
             else if (type == EtherTypes.Ipv6 && Ipv6Header.TryParse(l3, out var ip6, out _))
             {
                 Ipv6ExtensionHeaders.Walk(ip6.NextHeader, l3[Ipv6Header.HeaderLength..], out var chain);
@@ -153,6 +154,7 @@ public sealed partial class DatapathEngine
             else return;
             if (proto == IpProtocol.Icmp && l4.Length >= 8 && l4[0] == IcmpHeader.EchoRequest && Owner(src) is { } pinger)
             {
+                if (Raw((proto, src, (ushort)(l4[4] << 8 | l4[5]), dst, 0), l4)) return;
                 // a ping socket (raw or ICMP datagram): keyed by the echo identifier, for the errors it takes (IcmpUnreach)
                 StateOf(pinger).ConnectedSockets.Add((proto, src, (ushort)(l4[4] << 8 | l4[5]), dst, 0), nowNs);
                 return;
@@ -191,6 +193,7 @@ public sealed partial class DatapathEngine
 
         void Sent(NetNamespace owner, (byte Protocol, IpAddr Local, ushort LocalPort, IpAddr Remote, ushort RemotePort) key, ReadOnlySpan<byte> l4)
         {
+            if (Raw(key, l4)) return;
             var state = StateOf(owner);
             // only a SYN-ACK answers for a listener (TcpSockTable.Sent): no other segment or datagram pays for the lookup
             Topology.ListeningSocket? listener = null;
@@ -202,6 +205,17 @@ public sealed partial class DatapathEngine
                 foreach (var c in owner.ClientSockets)
                     if (c.Sends(key.Protocol, key.Local, key.LocalPort, key.Remote, key.RemotePort)) connectTimeout = c.ConnectTimeout;
             state.SocketSent(key, l4, nowNs, listener, connectTimeout);
+        }
+
+        // a frame the traffic script wrote through a packet socket (sendframe), from whichever namespace
+        // (it may carry another's address): no socket sent it, and none is made or moved by it
+        bool Raw((byte Protocol, IpAddr Local, ushort LocalPort, IpAddr Remote, ushort RemotePort) key, ReadOnlySpan<byte> l4)
+        {
+            var all = Topology.Namespaces; // indexed: no enumerator per frame
+            for (int i = 0; i < all.Count; i++)
+                for (int j = 0; j < all[i].RawFrames.Count; j++)
+                    if (all[i].RawFrames[j].Is(key.Protocol, key.Local, key.LocalPort, key.Remote, key.RemotePort, l4, ipId)) return true;
+            return false;
         }
     }
 

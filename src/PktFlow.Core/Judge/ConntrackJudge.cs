@@ -31,8 +31,9 @@ public sealed record ConntrackJudgement(IReadOnlyList<string> Differences, int A
 /// </summary>
 public static class ConntrackJudge
 {
+    /// <param name="capturePoint">"ns/dev" of the capture, named in the reason an entry is not judged.</param>
     public static ConntrackJudgement Compare(IEnumerable<KernelConntrack> kernel, IEnumerable<ConntrackListing> model, IReadOnlySet<string>? onWire = null,
-        IReadOnlyDictionary<string, long>? listedNs = null)
+        IReadOnlyDictionary<string, long>? listedNs = null, string? capturePoint = null)
     {
         listedNs ??= new Dictionary<string, long>();
         var k = kernel.ToDictionary(e => (e.Namespace, e.Zone, e.ZoneDirection, e.Proto, e.Original));
@@ -47,7 +48,7 @@ public static class ConntrackJudge
             if (!m.TryGetValue(key, out var me))
             {
                 if (onWire is not null && !onWire.Contains($"{ke.Proto} {ke.Original}") && !onWire.Contains($"{ke.Proto} {ke.Reply}"))
-                    notJudged.Add($"{ke}: no packet of it crossed the capture point");
+                    notJudged.Add($"{ke}: {OffTheCapture(capturePoint)}");
                 else diffs.Add($"{ke}: not in the model's table");
                 continue;
             }
@@ -72,6 +73,10 @@ public static class ConntrackJudge
             if (!k.ContainsKey(key)) diffs.Add($"{me.Namespace}: {me.Line}: only in the model's table");
         return new ConntrackJudgement(diffs, agreed, k.Count - notJudged.Count + m.Keys.Count(x => !k.ContainsKey(x)), notJudged);
     }
+
+    /// <summary>Why a kernel connection is not judged: the capture never showed it, so its replay cannot make it.</summary>
+    internal static string OffTheCapture(string? capturePoint) =>
+        $"no packet of it crossed the capture point{(capturePoint is null ? "" : $" {capturePoint}")} (its packets went between other devices, or before the capture), so no replay of the capture can know of it";
 
     private static long NsOf(DateTimeOffset t) => (t - DateTimeOffset.UnixEpoch).Ticks * 100;
 

@@ -94,8 +94,8 @@ public static class ScenarioJudge
         var traces = runner.Run(wire).OfType<TraceEvent>().Select(e => e.Trace).ToDictionary(t => t.Frame);
         random = outcomes == Datapath.RandomOutcomes.All && traces.Values.Any(t => t.Outcomes.Count > 0);
         var onWire = ConntrackJudge.TuplesOnWire(wire);
-        var conntrack = ConntrackJudge.Compare(record.Conntrack, runner.States[0].Conntrack(), onWire, record.ConntrackListedNs);
-        var sockets = SocketJudge.Compare(record.Sockets, SocketJudge.ModelAt(runner.States[0], record.SocketsListedNs), onWire);
+        var conntrack = ConntrackJudge.Compare(record.Conntrack, runner.States[0].Conntrack(), onWire, record.ConntrackListedNs, record.Wire);
+        var sockets = SocketJudge.Compare(record.Sockets, SocketJudge.ModelAt(runner.States[0], record.SocketsListedNs), onWire, record.Wire);
         // the expectations helpers left count as entries of the table
         var expect = ConntrackJudge.CompareExpectations(record.Expectations, runner.States[0].ConntrackExpectations(), record.ConntrackListedNs);
         if (expect.Total > 0)

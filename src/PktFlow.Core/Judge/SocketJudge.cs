@@ -44,7 +44,8 @@ public static class SocketJudge
 
     private static Kind KindOf(string proto, string state) => proto == "udp" ? Kind.Udp : state == "LISTEN" ? Kind.Listener : Kind.Connection;
 
-    public static SocketJudgement Compare(IEnumerable<KernelSocket> kernel, IEnumerable<SocketListing> model, IReadOnlySet<string>? onWire = null)
+    /// <param name="capturePoint">"ns/dev" of the capture, named in the reason a socket is not judged.</param>
+    public static SocketJudgement Compare(IEnumerable<KernelSocket> kernel, IEnumerable<SocketListing> model, IReadOnlySet<string>? onWire = null, string? capturePoint = null)
     {
         var k = kernel.Where(s => s.Proto is "tcp" or "udp").GroupBy(s => (s.Namespace, s.Proto, s.Local, s.Peer)).ToDictionary(g => g.Key, g => g.First());
         var m = model.GroupBy(s => (s.Namespace, s.Protocol, s.Local, s.Peer)).ToDictionary(g => g.Key, g => g.First());
@@ -61,7 +62,7 @@ public static class SocketJudge
                 bool connected = kind == Kind.Connection || kind == Kind.Udp && ks.State != "UNCONN";
                 if (connected && onWire is not null && !onWire.Contains(WireTuple(ks.Proto, ks.Local, ks.Peer)) && !onWire.Contains(WireTuple(ks.Proto, ks.Peer, ks.Local)))
                 {
-                    notJudged.Add($"{ks}: no packet of it crossed the capture point");
+                    notJudged.Add($"{ks}: {ConntrackJudge.OffTheCapture(capturePoint)}");
                     left[(int)kind]++;
                     continue;
                 }

@@ -506,6 +506,11 @@ public sealed partial class NamespaceBuilder
     /// <summary>A connected socket the namespace holds (<see cref="NetNamespace.ClientSockets"/>).</summary>
     public void AddClientSocket(ClientSocket socket) => _clientSockets.Add(socket);
 
+    private readonly List<RawFrame> _rawFrames = new();
+
+    /// <summary>A frame the namespace writes through a packet socket (<see cref="NetNamespace.RawFrames"/>).</summary>
+    public void AddRawFrame(RawFrame frame) => _rawFrames.Add(frame);
+
     /// <summary>Moves a device out of this namespace (ip link set DEV netns NS): it arrives down, without addresses.</summary>
     public (DeviceKind Kind, MacAddress Mac, int Mtu, string? Peer, string? PeerNamespace, int IfIndex) RemoveDevice(string name)
     {
@@ -640,6 +645,7 @@ public sealed partial class NamespaceBuilder
         ns.NexthopObjects = _nexthops.Values.ToList();
         ns.FdbEntries = _fdb.ToList();
         ns.ClientSockets = _clientSockets.ToList();
+        ns.RawFrames = _rawFrames.ToList();
         ns.Tc = BuildTc();
         ns.ConnLabels = ConnLabels;
         return ns;

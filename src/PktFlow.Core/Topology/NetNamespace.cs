@@ -67,6 +67,9 @@ public sealed class NetNamespace
     /// <summary>Connected (client) sockets the configuration declares: `ss -tun` of a snapshot, the client
     /// commands of a lab's traffic script. They say who sent a flow seen after source NAT (Observe mode).</summary>
     public IReadOnlyList<ClientSocket> ClientSockets { get; internal set; } = Array.Empty<ClientSocket>();
+    /// <summary>Frames a lab's traffic script writes from this namespace through a packet socket (sendframe):
+    /// no socket sent them, so none is learnt from them.</summary>
+    public IReadOnlyList<RawFrame> RawFrames { get; internal set; } = Array.Empty<RawFrame>();
     /// <summary>Lab commands that shape this namespace but that the model does not evaluate yet (nft, tc, ...).</summary>
     public IReadOnlyList<string> Unmodelled { get; }
 

@@ -33,9 +33,10 @@ public class SocketJudgeTests
     public void AKernelConnectionTheCaptureNeverSawIsNotJudged()
     {
         // the router's own connection to 10.9.9.9: none of its packets crossed the capture point
-        var j = SocketJudge.Compare([Kernel("ESTABLISHED", "10.1.0.1:41000", "10.9.9.9:80")], [], OnWire);
+        var j = SocketJudge.Compare([Kernel("ESTABLISHED", "10.1.0.1:41000", "10.9.9.9:80")], [], OnWire, "host/eth0");
         Assert.Equal(new TableFigure(0, 0, 1), j.Connections);
-        Assert.Single(j.NotJudged);
+        // the reason names the capture point, so a reader sees where the connection did not pass
+        Assert.Contains("no packet of it crossed the capture point host/eth0 (its packets went between other devices", Assert.Single(j.NotJudged));
     }
 
     [Fact]

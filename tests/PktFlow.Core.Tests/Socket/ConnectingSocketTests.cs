@@ -13,7 +13,7 @@ namespace PktFlow.Tests.Socket;
 /// </summary>
 public class ConnectingSocketTests
 {
-    private const string Lab = """
+    internal const string Lab = """
         ip netns add wan
         ip link add eth1 address 02:00:00:00:02:01 type veth peer name eth0 address 02:00:00:00:02:02 netns wan
         ip addr add 198.51.100.1/24 dev eth1
@@ -26,8 +26,8 @@ public class ConnectingSocketTests
         NFT
         """;
 
-    static readonly MacAddress Host = MacAddress.Parse("02:00:00:00:02:01"), Wan = MacAddress.Parse("02:00:00:00:02:02");
-    static readonly IpAddr H = IpAddr.Parse("198.51.100.1"), W = IpAddr.Parse("198.51.100.7");
+    internal static readonly MacAddress Host = MacAddress.Parse("02:00:00:00:02:01"), Wan = MacAddress.Parse("02:00:00:00:02:02");
+    internal static readonly IpAddr H = IpAddr.Parse("198.51.100.1"), W = IpAddr.Parse("198.51.100.7");
 
     static PacketTrace Process(DatapathEngine engine, byte[] frame, long number) =>
         engine.Process(new CaptureFrame(number, number * 1_000_000, LinkType.Ethernet, 0, null, frame.Length, frame.Length, 24, frame),

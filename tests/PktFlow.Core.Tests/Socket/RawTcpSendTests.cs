@@ -7,7 +7,8 @@ namespace PktFlow.Tests.Socket;
 /// A SYN sendframe crafts on a packet socket is no connect(): the kernel's ss -tan lists no SYN_SENT
 /// for it (recorded in nat-core-kept, ipt-nft-nat-core-kept, tc-ingress-mirred, tc-bpf-da, whose
 /// crafted SYNs are dropped), while socat's real connect in the same script is a socket. The model
-/// used to open a SYN_SENT socket for every SYN a namespace sent.
+/// used to open a SYN_SENT socket for every SYN a namespace sent (now RawFrame); nft-payload-set builds
+/// its frames in a bash array, which the lab shell expands.
 /// </summary>
 public class RawTcpSendTests
 {

@@ -70,6 +70,40 @@ public class LabTrafficSocketsTests
     }
 
     [Fact]
+    public void APythonClientsLiteralConnectsAreDeclaredWithTheirTimeouts()
+    {
+        // iptables-ct-zone-helper's form: a program written from a here-document, then run under timeout
+        var traffic = """
+            D=$(mktemp -d)
+            cat > "$D/ftp.py" <<'PY'
+            import socket, sys
+            c = socket.create_connection(("10.2.0.2", 21), timeout=3, source_address=("0.0.0.0", 40021))
+            try:
+                socket.create_connection(("10.2.0.2", 40002), timeout=1.5, source_address=("0.0.0.0", 41002))
+            except OSError:
+                pass
+            d = socket.create_connection((sys.argv[1], 40001), timeout=3, source_address=("0.0.0.0", 41001))
+            e = socket.create_connection(("2001:db8::2", 80), 60, ("2001:db8::10", 41003))
+            PY
+            timeout 20 ip netns exec a python3 "$D/ftp.py" 10.2.0.2
+            ip netns exec a python3 -c 'import socket; socket.create_connection(address=("10.1.0.1", 22), source_address=("10.1.0.10", 41004))'
+            ip netns exec a python3 - <<'PY'
+            import socket
+            socket.create_connection(("10.1.0.1", 23), source_address=("", 41005))
+            PY
+            """;
+        var sockets = LabLoader.Load(Lab, "lab.sh", traffic, "traffic.sh").Namespace("a")!.ClientSockets;
+        Assert.Equal(
+        [
+            "tcp *:40021 -> 10.2.0.2:21 (traffic.sh:12: python3) 3",
+            "tcp *:41002 -> 10.2.0.2:40002 (traffic.sh:12: python3) 1.5",
+            // a timeout longer than the command's own limit: killed by timeout first
+            "tcp [2001:db8::10]:41003 -> [2001:db8::2]:80 (traffic.sh:12: python3) 20",
+            "tcp 10.1.0.10:41004 -> 10.1.0.1:22 (traffic.sh:13: python3) ",
+        ], sockets.Select(s => $"{s} {s.ConnectTimeout?.TotalSeconds}"));
+    }
+
+    [Fact]
     public void PipelinesAndSubshellGroupsAreReadSideBySide()
     {
         // the form iptables-connbytes uses: loops in a subshell feeding a client through a pipe

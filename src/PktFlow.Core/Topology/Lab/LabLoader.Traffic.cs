@@ -11,7 +11,9 @@ namespace PktFlow.Topology.Lab;
 /// that identifier. A server it starts (socat TCP-LISTEN:/UDP-RECVFROM:..., nc -l) is added to the
 /// namespace's listening sockets as one the lab started: the model has no clock for when a program
 /// began, so it listens from the first frame (scripts start their servers, then sleep, then send).
-/// Every other command (sleep, sendframe, ip) is passed over. The commands run one after another, so
+/// A frame `sendframe` writes through a packet socket is declared as such (<see cref="NetNamespace.RawFrames"/>):
+/// no socket sent it. A Python client's literal socket.create_connection calls declare its sockets
+/// (<see cref="PythonConnect"/>). Every other command (sleep, ip) is passed over. The commands run one after another, so
 /// the client sockets are numbered in script order (<see cref="ClientSocket.Order"/>).
 /// </summary>
 public sealed partial class LabLoader
@@ -97,6 +99,61 @@ public sealed partial class LabLoader
             case "nc" or "ncat" or "netcat" when w.Skip(1).Any(x => x.Length > 1 && x[0] == '-' && x[1] != '-' && x.Contains('l')):
                 _owner = (0, 0); Netcat(w, ns); break;
             case "ping" or "ping4" or "ping6": PingClient(w, ns); break;
+            case "sendframe": SendFrame(w, ns); break;
+            case "python3" or "python" or "/usr/bin/python3": PythonClient(w, ns); break;
+            // a file the script writes from a here-document (`cat > "$D/ftp.py" <<'PY'`), for a later python3 to run
+            case "cat" or "tee" when _cmd.HereDoc is { } body:
+                foreach (var f in w.Skip(1).Select(x => x.TrimStart('>')).Where(x => x.Length > 0 && !x.StartsWith('-'))) _trafficFiles[f] = body;
+                break;
+        }
+    }
+
+    /// <summary>Files the traffic script wrote from here-documents, by the path it named them with.</summary>
+    private readonly Dictionary<string, string> _trafficFiles = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// `python3 FILE` (a file the script wrote from a here-document), `python3 - &lt;&lt;EOF`, `python3 -c CODE`:
+    /// the program's socket.create_connection calls with a literal peer and source port declare their
+    /// TCP sockets (<see cref="PythonConnect"/>), with the call's timeout as the connect timeout.
+    /// </summary>
+    private void PythonClient(List<string> w, string ns)
+    {
+        string? code = null;
+        for (int i = 1; i < w.Count && code is null; i++)
+        {
+            if (w[i] == "-c") { code = i + 1 < w.Count ? w[i + 1] : null; break; }
+            if (w[i] == "-") { code = _cmd.HereDoc; break; }
+            if (w[i].StartsWith('-')) continue; // -u, -B, ...
+            if (!_trafficFiles.TryGetValue(w[i], out code)) break;
+        }
+        if (code is null) return;
+        foreach (var c in PythonConnect.Read(code))
+            Declare(ns, new ClientSocket(IpProtocol.Tcp, c.Local, c.LocalPort, c.Remote, c.RemotePort, $"{_file}:{_cmd.Line}: {w[0]}")
+                { ConnectTimeout = Limited(c.Timeout) });
+    }
+
+    /// <summary>A client's own connect timeout, or the `timeout` it runs under when that is shorter (killed, its sockets close).</summary>
+    private TimeSpan? Limited(TimeSpan? own) => own is { } c && (_commandLimit is not { } limit || c <= limit) ? c : _commandLimit;
+
+    /// <summary>
+    /// `sendframe [--gap SECONDS] DEV FRAME...` (tests/Kernel/bin/sendframe): each scapy FRAME is written
+    /// to DEV through a packet socket, so it is declared a raw frame of the namespace (<see cref="RawFrame"/>),
+    /// not a client socket. A frame the reader cannot read is named in a warning: the model may then take
+    /// it for a socket's.
+    /// </summary>
+    private void SendFrame(List<string> w, string ns)
+    {
+        int i = 1;
+        if (i < w.Count && w[i] == "--gap") i += 2;
+        foreach (var expression in w.Skip(i + 1))
+        {
+            if (expression.Contains("${", StringComparison.Ordinal) || expression.Contains("$(", StringComparison.Ordinal))
+            {
+                Warn($"a sendframe frame with an expansion the lab reader does not evaluate ({expression}): if a socket could have sent it, the model may take it for that socket's");
+                continue;
+            }
+            if (ScapyFrame.Read(expression, $"{_file}:{_cmd.Line}: sendframe", out var refused) is { } frame) _namespaces[ns].AddRawFrame(frame);
+            else if (refused is not null) Warn($"a sendframe frame the lab reader cannot read ({refused}): if a socket could have sent it, the model may take it for that socket's");
         }
     }
 
@@ -151,7 +208,7 @@ public sealed partial class LabLoader
             Declare(ns, new ClientSocket(proto.Value, local, sport.Value, remote, remotePort, $"{_file}:{_cmd.Line}: socat")
             {
                 // killed by timeout while it connects, socat closes its socket as it would on its own connect-timeout
-                ConnectTimeout = connectTimeout is { } c && (_commandLimit is not { } limit || c <= limit) ? c : _commandLimit,
+                ConnectTimeout = Limited(connectTimeout),
             });
             return;
         }
