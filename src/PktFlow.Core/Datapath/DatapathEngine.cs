@@ -151,6 +151,8 @@ public sealed partial class DatapathEngine
                 src = ip6.Source; dst = ip6.Destination; proto = chain.UpperProtocol; l4 = l3[(Ipv6Header.HeaderLength + chain.UpperOffset)..];
             }
             else return;
+            // a VXLAN datagram: the sender that matters is the inner packet's (a pod's socket behind the tunnel)
+            if (proto == IpProtocol.Udp && beforeNat is null && VxlanHeader.TryInner(l4, out var innerType, out var innerL3)) { Learn(innerType, innerL3); return; }
             if (proto == IpProtocol.Icmp && l4.Length >= 8 && l4[0] == IcmpHeader.EchoRequest && Owner(src) is { } pinger)
             {
                 // a ping socket (raw or ICMP datagram): keyed by the echo identifier, for the errors it takes (IcmpUnreach)
