@@ -37,6 +37,7 @@ public static class VxlanObserve
             hop = $"; its TTL {iip.Ttl + 1} as sent, before {ns.Name} forwarded it to {dev.Name}";
         }
         t.Note($"seen leaving as a VXLAN datagram {ip.Source}:{udp.SourcePort} > {ip.Destination}:{udp.DestinationPort} VNI {vh.Vni}, made by {dev.Name}: the inner frame is traced from its sender through vxlan_xmit{hop}");
+        skb.SeenVxlanRemote = ip.Destination;
         skb.ReplaceFrame(inner);
         skb.MacHeader = 0;
         skb.NetworkHeader = EthernetFrame.MinHeaderLength;

@@ -40,16 +40,21 @@ public static class VxlanXmit
             return;
         }
         var remotes = found.Remotes;
+        // the walk follows the remote whose datagram the capture showed (Observe mode), else the first
+        int follow = 0;
+        for (int i = 0; i < remotes.Count; i++)
+            if (remotes[i] == skb.SeenVxlanRemote) follow = i;
         t.Stage(skb, "VxlanXmit", "vxlan_xmit", Verdict.Pass,
-            $"{dev.Name}: {which} -> {string.Join(", ", remotes)}{(remotes.Count > 1 ? $" (clones to {string.Join(", ", remotes.Skip(1))} first, then the frame to {remotes[0]})" : "")}");
-        for (int i = 1; i < remotes.Count; i++)
+            $"{dev.Name}: {which} -> {string.Join(", ", remotes)}{(remotes.Count > 1 ? $" (clones to {string.Join(", ", remotes.Skip(1))} first, then the frame to {remotes[0]}; the model follows {remotes[follow]})" : "")}");
+        for (int i = 0; i < remotes.Count; i++)
         {
+            if (i == follow) continue;
             var remote = remotes[i];
             var clone = skb.Clone();
             skb.Engine.EmitCopy(t, PacketCopy.Of(clone, "vxlan_xmit", $"{dev.Name}: a clone of the frame to {dst} for remote {remote}",
                 (s, ct) => XmitOne(s, ct, remote, Fate.Transmitted), synchronous: true));
         }
-        XmitOne(skb, t, remotes[0], fate);
+        XmitOne(skb, t, remotes[follow], fate);
     }
 
     [KernelSymbol("vxlan_xmit_one", "drivers/net/vxlan/vxlan_core.c")]

@@ -8,6 +8,7 @@ public class VxlanScenarioTests(ITestOutputHelper output)
 {
     [Theory]
     [InlineData("vxlan-flannel")]
+    [InlineData("vxlan-bridge-flood")]
     public void EveryFrameAgreesWithTheKernel(string scenario)
     {
         var dir = Path.Combine(RepoPaths.Root, "tests", "scenarios", scenario);
