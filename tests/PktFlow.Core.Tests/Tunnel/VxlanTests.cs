@@ -12,13 +12,18 @@ namespace PktFlow.Tests.Tunnel;
 /// <summary>vxlan devices: lab parsing, the FDB, the VXLAN header, vxlan_rcv (decap, learning, drops) and vxlan_xmit (encap bytes, flooding).</summary>
 public class VxlanTests
 {
-    private const string Lab = """
+    /// <summary>A router on the underlay 192.168.50.0/24 that knows the two remotes' MACs.</summary>
+    private const string Underlay = """
         sysctl -w net.ipv4.ip_forward=1
         ip link set eth0 address 02:00:00:00:01:01
         ip link set eth0 up
         ip addr add 192.168.50.1/24 dev eth0
         ip neigh add 192.168.50.2 lladdr 02:00:00:00:01:02 dev eth0 nud permanent
         ip neigh add 192.168.50.3 lladdr 02:00:00:00:01:03 dev eth0 nud permanent
+
+        """;
+
+    private const string Lab = Underlay + """
         ip link add flannel.1 address 02:00:00:00:0a:01 type vxlan id 1 local 192.168.50.1 dev eth0 dstport 8472
         ip addr add 10.244.1.0/32 dev flannel.1
         ip link set flannel.1 up
@@ -189,13 +194,7 @@ public class VxlanTests
     [Fact]
     public void TheDefaultEntryFloodsToEveryRemoteAndNoEntryDrops()
     {
-        const string l2 = """
-            sysctl -w net.ipv4.ip_forward=1
-            ip link set eth0 address 02:00:00:00:01:01
-            ip link set eth0 up
-            ip addr add 192.168.50.1/24 dev eth0
-            ip neigh add 192.168.50.2 lladdr 02:00:00:00:01:02 dev eth0 nud permanent
-            ip neigh add 192.168.50.3 lladdr 02:00:00:00:01:03 dev eth0 nud permanent
+        const string l2 = Underlay + """
             ip link add vx0 address 02:00:00:00:0a:01 type vxlan id 42 dstport 4789 local 192.168.50.1
             ip addr add 10.10.0.1/24 dev vx0
             ip link set vx0 up
