@@ -73,6 +73,8 @@ public sealed partial class DatapathEngine
 
     /// <summary>Called with (namespace, device, frame) for every frame the model transmits (tests compare them with captures).</summary>
     internal Action<string, string, byte[]>? OnTransmit { get; init; }
+    /// <summary>The VXLAN source ports the capture showed, by inner flow (one boot's hash secret for every namespace).</summary>
+    internal Tunnel.VxlanSourcePorts VxlanPorts { get; } = new();
 
     internal NamespaceState StateOf(NetNamespace ns) =>
         _state.TryGetValue(ns, out var s) ? s : _state[ns] = new NamespaceState(Seed, ns.Name, ConntrackSettingsOf(ns));

@@ -96,7 +96,9 @@ public static class VxlanXmit
         }
         byte tos = EcnEncapsulate(p.Tos == 1 ? InnerDsfield(inner) : p.Tos, InnerDsfield(inner));
         byte ttl = p.Ttl != 0 ? p.Ttl : (byte)GeneratedHeaders.DefaultTtl(ns);
-        var outer = Encapsulate(saddr, remote, p.Vni, p.DstPort, 0, tos, ttl, p.UdpCsum, inner);
+        string range = PortRange(ns, p);
+        ushort? seen = skb.Engine.VxlanPorts.For(range, inner);
+        var outer = Encapsulate(saddr, remote, p.Vni, p.DstPort, seen ?? 0, tos, ttl, p.UdpCsum, inner);
         skb.ReplaceFrame(outer);
         skb.MacHeader = -1;
         skb.NetworkHeader = 0;
@@ -106,7 +108,8 @@ public static class VxlanXmit
         skb.Gso = null;
         t.Stage(skb, "VxlanXmitOne", "vxlan_xmit_one", Verdict.Pass,
             $"{dev.Name}: VNI {p.Vni}, {saddr} > {remote}:{p.DstPort}, ttl {ttl}, tos 0x{tos:x2}, DF clear, UDP checksum {(p.UdpCsum ? "on" : "off (noudpcsum)")}; "
-            + $"source port: udp_flow_src_port, the inner flow's hash (skb_get_hash, seeded at random each boot) scaled into {PortRange(ns, p)}, which the model cannot know (written as 0); sent with ip_local_out");
+            + $"source port: udp_flow_src_port, the inner flow's hash (skb_get_hash, seeded at random each boot) scaled into {range}: "
+            + (seen is { } sp ? $"{sp}, as the capture showed for this flow" : "not seen for this flow yet, written as 0") + "; sent with ip_local_out");
         IPv4.IpLocalOut.Send(skb, t, saddr, remote, p.Lower is { } l && ns.Device(l) is { } ld ? ld : dev, built: true);
     }
 

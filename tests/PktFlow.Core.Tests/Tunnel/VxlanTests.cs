@@ -192,6 +192,26 @@ public class VxlanTests
     }
 
     [Fact]
+    public void SourcePortsAreKeyedAsTheKernelsHashIs()
+    {
+        var ping = InnerFrame(Flannel2, "10.244.2.2", "10.244.1.2");
+        var pong = InnerFrame(Flannel1, "10.244.1.2", "10.244.2.2");
+        // the flow dissector's hash is symmetric and leaves the ICMP identifier out
+        Assert.Equal(VxlanSourcePorts.FlowOf(ping), VxlanSourcePorts.FlowOf(pong));
+        var ports = new VxlanSourcePorts();
+        ports.Saw("32768-60999", ping, 60774);
+        Assert.Equal((ushort)60774, ports.For("32768-60999", pong));
+        Assert.Null(ports.For("1000-2000", pong)); // another range scales the hash otherwise
+        // a TCP socket's own sk_txhash: one direction only
+        var syn = FrameBuilder.Ethernet(Flannel1, Flannel2, EtherTypes.Ipv4, FrameBuilder.Ipv4(IpAddr.Parse("10.244.1.2"), IpAddr.Parse("10.244.2.2"), IpProtocol.Tcp,
+            FrameBuilder.Tcp(IpAddr.Parse("10.244.1.2"), IpAddr.Parse("10.244.2.2"), 40001, 80)));
+        var synAck = FrameBuilder.Ethernet(Flannel2, Flannel1, EtherTypes.Ipv4, FrameBuilder.Ipv4(IpAddr.Parse("10.244.2.2"), IpAddr.Parse("10.244.1.2"), IpProtocol.Tcp,
+            FrameBuilder.Tcp(IpAddr.Parse("10.244.2.2"), IpAddr.Parse("10.244.1.2"), 80, 40001, 0x12)));
+        ports.Saw("32768-60999", syn, 42709);
+        Assert.Null(ports.For("32768-60999", synAck));
+    }
+
+    [Fact]
     public void TheDefaultEntryFloodsToEveryRemoteAndNoEntryDrops()
     {
         const string l2 = Underlay + """

@@ -3,7 +3,8 @@
 # cni0 and one pod. flannel's static entries name the other node: a route to its pod subnet via its
 # flannel.1 address (onlink), a permanent neighbour for that address with its flannel.1 MAC, and a
 # vxlan FDB entry sending that MAC to its underlay address. A small inet filter table counts the
-# outer datagrams in input and the pod traffic in forward.
+# outer datagrams in input and the pod traffic in forward (stateful: the host's conntrack holds the
+# inner flows and the outer UDP datagrams, whose source ports come from the inner flows' hash).
 ip netns add node2
 ip netns add pod1
 ip netns add pod2
@@ -66,6 +67,7 @@ table inet filter {
   }
   chain forward {
     type filter hook forward priority filter; policy drop;
+    ct state established,related counter accept
     ip saddr 10.244.0.0/16 counter accept
     ip daddr 10.244.0.0/16 counter accept
   }
