@@ -183,6 +183,7 @@ public static class BrForward
         MacHeader = skb.MacHeader, NetworkHeader = skb.NetworkHeader, TransportHeader = skb.TransportHeader,
         Protocol = skb.Protocol, PktType = skb.PktType, Mark = skb.Mark, Ct = skb.Ct,
         VlanId = skb.VlanId, VlanPresent = skb.VlanPresent, VlanFiltered = skb.VlanFiltered, Hops = skb.Hops,
+        SeenVxlanRemote = skb.SeenVxlanRemote,
     };
 }
 

@@ -207,6 +207,11 @@ public sealed class ChildTraces
             n += rest.Length;
         }
         else if (proto == IpProtocol.Tcp && l4.Length >= 14) { l4[..14].CopyTo(k[n..]); n += 14; }
+        else if (proto == IpProtocol.Udp && VxlanKey(l4) is { } vxlan)
+            // a VXLAN datagram (vxlan_xmit_one) is the inner packet's: its source port is udp_flow_src_port,
+            // the inner flow's hash with a per-boot secret, and a child walked on past the tunnel's far end
+            // ends decapsulated there, so a child and the datagram the capture shows meet on the inner key
+            return vxlan;
         else if (proto == IpProtocol.Udp && l4.Length >= 8)
         {
             // only copies of packets (mirred, dup) are UDP: ports, length and the first bytes of data
@@ -219,6 +224,13 @@ public sealed class ChildTraces
         else return null;
         return KeyText(k[..n]);
     }
+
+    /// <summary>
+    /// For a UDP payload that is a VXLAN header with only the I flag (as vxlan_build_skb writes it) and an
+    /// inner Ethernet frame: the inner packet's own key; else null.
+    /// </summary>
+    private static string? VxlanKey(ReadOnlySpan<byte> udp) =>
+        VxlanHeader.TryInner(udp, out var type, out var inner) ? Key(type, inner) : null;
 
     /// <summary>The key bytes as a string of one char per byte (half the size of hex; only ever compared).</summary>
     private static string KeyText(ReadOnlySpan<byte> k)

@@ -32,6 +32,7 @@ public sealed partial class DatapathEngine
             return;
         }
         if (ForwardedBack(skb, t, at)) return;
+        Tunnel.VxlanObserve.Unwrap(skb, t, at.Namespace); // a VXLAN datagram: its inner frame, traced from its sender
         if (skb.Protocol == EtherTypes.Arp && ArpPacket.TryParse(l3, out var arp, out _) && arp.IsEthernetIpv4)
         {
             var what = arp.Operation == ArpPacket.Request ? $"request who-has {arp.TargetIp}" : $"reply {arp.SenderIp} is-at {arp.SenderMac}";

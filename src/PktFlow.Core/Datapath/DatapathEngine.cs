@@ -73,6 +73,8 @@ public sealed partial class DatapathEngine
 
     /// <summary>Called with (namespace, device, frame) for every frame the model transmits (tests compare them with captures).</summary>
     internal Action<string, string, byte[]>? OnTransmit { get; init; }
+    /// <summary>The VXLAN source ports the capture showed, by inner flow (one boot's hash secret for every namespace).</summary>
+    internal Tunnel.VxlanSourcePorts VxlanPorts { get; } = new();
 
     internal NamespaceState StateOf(NetNamespace ns) =>
         _state.TryGetValue(ns, out var s) ? s : _state[ns] = new NamespaceState(Seed, ns.Name, ConntrackSettingsOf(ns));
@@ -152,6 +154,8 @@ public sealed partial class DatapathEngine
                 src = ip6.Source; dst = ip6.Destination; proto = chain.UpperProtocol; l4 = l3[(Ipv6Header.HeaderLength + chain.UpperOffset)..];
             }
             else return;
+            // a VXLAN datagram: the sender that matters is the inner packet's (a pod's socket behind the tunnel)
+            if (proto == IpProtocol.Udp && beforeNat is null && VxlanHeader.TryInner(l4, out var innerType, out var innerL3)) { Learn(innerType, innerL3); return; }
             if (proto == IpProtocol.Icmp && l4.Length >= 8 && l4[0] == IcmpHeader.EchoRequest && Owner(src) is { } pinger)
             {
                 if (Raw((proto, src, (ushort)(l4[4] << 8 | l4[5]), dst, 0), l4)) return;

@@ -99,4 +99,6 @@ public sealed class NamespaceState
 
     /// <summary>Neighbour entries whose resolution found no answer, with the packets waiting on them.</summary>
     public Neighbour.NeighQueues NeighQueues { get; } = new();
+    /// <summary>The vxlan FDB entries vxlan_snoop learned.</summary>
+    public Tunnel.VxlanFdbState VxlanFdb { get; } = new();
 }

@@ -60,6 +60,8 @@ public sealed class SkBuff
     /// there follows the fragment on. Null otherwise; clones do not inherit it.
     /// </summary>
     public (string Namespace, string Device)? SeenLeaving { get; set; }
+    /// <summary>Observe mode: the outer destination of the VXLAN datagram the capture showed this inner frame in (the remote whose copy the walk follows).</summary>
+    public Wire.IpAddr? SeenVxlanRemote { get; set; }
     /// <summary>IPCB(skb) after reassembly (frag_max_size, IPSKB_FRAG_PMTU, frag_list); null otherwise. ip_rcv clears it.</summary>
     public IPv4.IpFragInfo? FragInfo { get; set; }
     /// <summary>skb_shinfo(skb)'s GSO fields for a super-packet (inferred for a captured one); null for a plain skb. Kept across veth, cleared by segmentation.</summary>
@@ -92,7 +94,7 @@ public sealed class SkBuff
         Netns = Netns, Dev = Dev, PktType = PktType, Mark = Mark, Priority = Priority, Sk = Sk, Ct = Ct,
         VlanId = VlanId, VlanPresent = VlanPresent, VlanFiltered = VlanFiltered, Engine = Engine, Hops = Hops,
         FragInfo = FragInfo, Gso = Gso, IgnoreDf = IgnoreDf, TimestampNs = TimestampNs, MirredNest = MirredNest, TcIndex = TcIndex, TcCb = (uint[]?)TcCb?.Clone(),
-        Duplicate = Duplicate, NfDupRecursion = NfDupRecursion, Trimmed = Trimmed,
+        Duplicate = Duplicate, NfDupRecursion = NfDupRecursion, Trimmed = Trimmed, SeenVxlanRemote = SeenVxlanRemote,
     };
 
     /// <summary>Writes (or, for a packet captured without one, adds) the Ethernet header neigh_output puts on.</summary>

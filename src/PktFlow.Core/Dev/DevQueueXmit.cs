@@ -113,6 +113,7 @@ public static class DevQueueXmit
             VethXmit(skb, t, fate);
             return;
         }
+        if (dev.Vxlan is not null) { Tunnel.VxlanXmit.Xmit(skb, t, fate); return; }
         if (!fromXdp) t.SharedStage(skb, "DevQueueXmit", "dev_hard_start_xmit", Verdict.Pass, 0, 0, static (s, _) => $"sent on {s.Dev.Name}");
         SentOn(skb, t, fate, fromXdp);
     }

@@ -197,6 +197,7 @@ public static class LocalDeliver
         {
             var seg = segment[..Math.Min(segment.Length, Math.Max((int)udp.Length, UdpHeader.HeaderLength))];
             var (ok, note) = ChecksumState(saddr, daddr, IpProtocol.Udp, seg, 6);
+            if (!ok && Tunnel.VxlanRcv.LocalChecksumOffload(saddr, daddr, seg)) (ok, note) = (true, Tunnel.VxlanRcv.LcoNote);
             if (!ok) { t.Drop(skb, stage, fn, "UDP_CSUM", "UDP " + note); return; }
             if (note is not null) t.Note("UDP " + note);
         }
@@ -207,6 +208,14 @@ public static class LocalDeliver
             t.Stage(skb, stage, fn, Verdict.Pass, $"the encapsulation socket of {fou}: its encap_rcv takes the datagram");
             if (Tunnel.FouRcv.EncapRcv(skb, t, fou, payload, out var inner) is { } resubmit)
                 Transport(skb, t, resubmit, saddr, daddr, inner, broadcast);
+            return;
+        }
+        if (!broadcast && Tunnel.VxlanRcv.SocketFor(skb.Netns, daddr, udp.DestinationPort) is { } vxlan)
+        {
+            // udp_queue_rcv_one_skb: the vxlan socket's encap_rcv, after the checksum check above
+            var payload = segment[UdpHeader.HeaderLength..Math.Min(segment.Length, Math.Max((int)udp.Length, UdpHeader.HeaderLength))];
+            t.Stage(skb, stage, fn, Verdict.Pass, $"the vxlan socket on port {udp.DestinationPort} ({string.Join(", ", vxlan.Select(d => d.Name))}): its encap_rcv takes the datagram");
+            Tunnel.VxlanRcv.Rcv(skb, t, vxlan, saddr, payload);
             return;
         }
         if (skb.Sk is { } assigned)

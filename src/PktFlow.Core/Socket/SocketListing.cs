@@ -56,6 +56,13 @@ public sealed record SocketListing
                 SndNxt = sock.SndNxt, RcvNxt = sock.RcvNxt,
             };
         }
+        // the UDP socket each vxlan port has while a device on it is up (vxlan_sock_add), bound to the wildcard address
+        foreach (var (port, v6) in ns.Devices.Where(d => d.Vxlan is not null && d.IsUp).Select(d => (d.Vxlan!.DstPort, Tunnel.VxlanRcv.IsV6(d.Vxlan))).Distinct())
+            yield return new SocketListing
+            {
+                Namespace = s.Name, Protocol = "udp", State = "UNCONN", Local = Endpoint(v6 ? IpAddr.V6(0, 0) : IpAddr.V4(0), port), Peer = "*:*",
+                Listener = $"vxlan port {port}",
+            };
         foreach (var (u, tuple) in s.LabSockets.Udp(ns.Sockets ?? []))
             yield return new SocketListing
             {

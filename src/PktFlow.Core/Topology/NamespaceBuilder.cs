@@ -34,6 +34,7 @@ public sealed partial class NamespaceBuilder
         public int PortNo; public byte PortPriority = 32; public uint? PortCost; public bool EnabledUnderStp; // a port's
         public IpTunnelParameters? Tunnel;
         public VlanDevParameters? VlanDev;
+        public VxlanParameters? Vxlan;
         public XdpAttachment? Xdp;
         public bool IsLoopback => Kind == DeviceKind.Loopback;
     }
@@ -635,7 +636,7 @@ public sealed partial class NamespaceBuilder
             Name = d.Name, Namespace = Name, IfIndex = d.IfIndex, Kind = d.Kind, Mac = d.Mac, Mtu = d.Mtu, Group = d.Group, IsUp = d.Up,
             Master = d.Master, Peer = d.Peer, PeerNamespace = d.PeerNamespace, Hairpin = d.Hairpin, PortState = d.PortState,
             KernelStp = d.StpRan, Stp = d.Stp,
-            StpPort = d.Master is null ? null : new BrStpPortConfig(d.PortNo, d.PortPriority, d.PortCost, d.EnabledUnderStp), Tunnel = d.Tunnel, VlanDev = d.VlanDev, Xdp = d.Xdp, Vlans = FrozenVlans(d.Name), VlanOptions = FrozenVlanOptions(d.Name),
+            StpPort = d.Master is null ? null : new BrStpPortConfig(d.PortNo, d.PortPriority, d.PortCost, d.EnabledUnderStp), Tunnel = d.Tunnel, VlanDev = d.VlanDev, Vxlan = d.Vxlan, Xdp = d.Xdp, Vlans = FrozenVlans(d.Name), VlanOptions = FrozenVlanOptions(d.Name),
         }).ToList();
         var addresses = _listed ? _addresses.ToList() : _devices.SelectMany(AllAddresses).ToList();
         var routes = _listed ? _userRoutes.ToList() : KernelRoutes().Concat(_userRoutes).DistinctBy(r => (r.ToString(), r.Table)).ToList();
@@ -644,6 +645,7 @@ public sealed partial class NamespaceBuilder
         ns.FouPorts = _fou.ToList();
         ns.NexthopObjects = _nexthops.Values.ToList();
         ns.FdbEntries = _fdb.ToList();
+        ns.VxlanFdb = _vxlanFdb.ToList();
         ns.ClientSockets = _clientSockets.ToList();
         ns.RawFrames = _rawFrames.ToList();
         ns.Tc = BuildTc();

@@ -52,6 +52,8 @@ public sealed class NetDevice
     public VlanDevParameters? VlanDev { get; init; }
     /// <summary>For an ipip device: its tunnel parameters (struct ip_tunnel_parm).</summary>
     public IpTunnelParameters? Tunnel { get; init; }
+    /// <summary>For a vxlan device: its configuration (struct vxlan_config).</summary>
+    public VxlanParameters? Vxlan { get; init; }
 
     public override string ToString() => Name;
 }

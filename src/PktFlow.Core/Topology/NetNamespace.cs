@@ -54,6 +54,8 @@ public sealed class NetNamespace
     public IReadOnlyList<NexthopObject> NexthopObjects { get; internal set; } = Array.Empty<NexthopObject>();
     /// <summary>Bridge FDB entries an administrator made (`bridge fdb add ... master`), in the order made.</summary>
     public IReadOnlyList<FdbEntry> FdbEntries { get; internal set; } = Array.Empty<FdbEntry>();
+    /// <summary>vxlan FDB entries (`bridge fdb append|add MAC dev VX dst IP`, and each device's default remote), in the order made.</summary>
+    public IReadOnlyList<VxlanFdbEntry> VxlanFdb { get; internal set; } = Array.Empty<VxlanFdbEntry>();
     /// <summary>
     /// tc clsact/ingress configuration by device; null when the configuration does not say (a snapshot
     /// that did not record tc): sch_handle_ingress/egress are then not modelled. A device missing from

@@ -136,8 +136,18 @@ def read_pcap(path):
 
 
 def tcpdump_summaries(path):
-    r = subprocess.run(["tcpdump", "-n", "-t", "-r", path], capture_output=True, text=True)
-    return [l for l in r.stdout.splitlines() if l and not l[0].isspace()]
+    """One `tcpdump -n -t` summary per frame. tcpdump prints the inner packet of a VXLAN (OTV) or
+    GENEVE datagram on a line of its own: -# numbers the frames, so such a line joins its frame's
+    summary (after " | ")."""
+    r = subprocess.run(["tcpdump", "-#", "-n", "-t", "-r", path], capture_output=True, text=True)
+    sums = []
+    for l in r.stdout.splitlines():
+        m = re.match(r"^\s*\d+  (.*)$", l)
+        if m:
+            sums.append(m.group(1))
+        elif l and not l[0].isspace() and sums:
+            sums[-1] += " | " + l
+    return sums
 
 
 # ------------------------------------------------------------------------------------- packets
@@ -818,6 +828,31 @@ def link_decapsulated(ns, visits):
             best.inner.append(w)
 
 
+def link_encapsulated(ns, visits):
+    """Tie a tunnel packet the namespace made to the inner packet it carries (vxlan_xmit_one,
+    ip_tunnel_xmit: the outer packet is a new journey that begins at ip_local_out, so it has no copy
+    received in this namespace): the inner packet was sent on the tunnel device shortly before (1 s)
+    and its bytes, as that device's copy shows them, lie whole inside the outer packet after the outer
+    IP header. The outer packet's path then goes back through the inner one (`encap`: true on the
+    outer visit). One inner packet may make several outer ones (a VXLAN flood to several remotes)."""
+    for w in visits:
+        if w.rx or not w.tx or w.encap_of is not None:
+            continue
+        outer, sent = w.tx[0].l3, w.tx[0].t
+        best = None
+        for v in visits:
+            if v is w:
+                continue
+            for c in v.tx:
+                d = ns.devs.get(c.ifindex)
+                if d is None or d.kind not in TUNNEL_KINDS or len(c.l3) < 20 or c.t > sent or sent - c.t > 1_000_000_000:
+                    continue
+                if outer.find(c.l3, 20) > 0 and (best is None or c.t > best[1]):
+                    best = (v, c.t)
+        if best is not None:
+            w.encap_of = best[0]
+
+
 def similar(a, b, nfproto):
     """Same packet, allowing TTL/hop limit, checksum, NAT (addresses, ports) and fragmentation."""
     if not a or not b:
@@ -840,6 +875,7 @@ class Visit:
         self.frees = []
         self.inner = []      # visits of the packets decapsulated from this one (link_decapsulated)
         self.outer = None
+        self.encap_of = None  # the inner packet's visit this tunnel packet carries (link_encapsulated)
 
     @property
     def t(self):
@@ -1490,6 +1526,7 @@ def main():
                 j.group = v
                 visits.append(v)
         link_decapsulated(ns, visits)
+        link_encapsulated(ns, visits)
         drops = [d for d in all_drops if d["ns"] == ns.name]
         left = bind_drops(ns, drops, visits)
         # without a working drop watch a mirrored copy would look like a redirect of a dropped packet
@@ -1713,7 +1750,9 @@ def follow(copy, every_copy=False):
     cur_v = v0
     seen = {id(v0)}
     for _ in range(12):
-        if cur_v.outer is not None and id(cur_v.outer) not in seen and (cur is None or not cur.out):
+        if cur_v.encap_of is not None and id(cur_v.encap_of) not in seen and cur is None:
+            pv = cur_v.encap_of   # a tunnel packet the namespace made: the inner packet it carries came first
+        elif cur_v.outer is not None and id(cur_v.outer) not in seen and (cur is None or not cur.out):
             pv = cur_v.outer      # an inner packet: its tunnel packet came first
         elif cur is None or cur.out or cur.link is None:
             break
@@ -1728,6 +1767,9 @@ def follow(copy, every_copy=False):
         cur = pv.rx[0] if pv.rx else None
     nodes = [describe_inner(v) if v.outer is not None and v.outer in back else describe_visit(v) for v in back]
     wd = describe_inner(v0, wire_copy=copy) if v0.outer is not None and v0.outer in back else describe_visit(v0, wire_copy=copy)
+    for v, d in zip(back + [v0], nodes + [wd]):
+        if v.encap_of is not None and v.encap_of in back:
+            d["encap"] = True
     nodes.append(wd)
     has_child = {i: True for i in range(len(nodes) - 1)}
     # forwards: every copy sent on a veth is received by the peer's namespace; a tunnel packet's

@@ -75,6 +75,33 @@ def decap(inner_t, outer_t=0, outer_bytes=outer, inner_bytes=syn):
     return w.outer is o and o.inner == [w]
 
 
+# vxlan-flannel: flannel.1 (6) sends a pod's echo request; vxlan_xmit_one makes the datagram that
+# leaves eth0 (2), a journey of its own with no copy received
+ping = bytes.fromhex("45000054a1b240003f01c2e80af401020af40202") + bytes(64)
+vx = bytes.fromhex("450000860000000040110000c0a83201c0a83202" "ed6621180072" "0000" "0800000000000100") \
+    + bytes.fromhex("020000000a02020000000a010800") + ping
+xns = Ns(Dev(2, "eth0", "veth"), Dev(4, "veth1", "veth"), Dev(6, "flannel.1", "vxlan"))
+
+
+def encap(inner_t, outer_t=5_000_000, outer_bytes=vx, inner_dev=(6, "flannel.1")):
+    w = analyze.Visit(xns, [])
+    w.rx, w.tx = [Copy("veth1", 4, ping, 0)], [Copy(inner_dev[1], inner_dev[0], ping, inner_t)]
+    o = analyze.Visit(xns, [])
+    o.tx = [Copy("eth0", 2, outer_bytes, outer_t)]
+    analyze.link_encapsulated(xns, [w, o])
+    return o.encap_of is w
+
+
+def summaries(text):
+    import subprocess
+    real = subprocess.run
+    subprocess.run = lambda *a, **k: type("R", (), {"stdout": text})()
+    try:
+        return analyze.tcpdump_summaries("x.pcap")
+    finally:
+        subprocess.run = real
+
+
 cases = [
     ("a frame is its copy's bytes", analyze.same_frame(Copy("eth0", 2, big), big), True),
     ("a copy cut at the snapshot length is the frame its bytes begin", analyze.same_frame(cut, big), True),
@@ -90,5 +117,13 @@ cases = [
     ("not one more than a second later", decap(1_500_000_000), False),
     ("not a packet that does not carry it", decap(5_000_000, outer_bytes=outer[:28] + bytes(len(syn))), False),
     ("not the outer header itself", decap(5_000_000, inner_bytes=outer), False),
+    ("a tunnel packet made here goes back to the inner packet sent on the tunnel device", encap(1_000_000), True),
+    ("not one sent after it", encap(6_000_000), False),
+    ("not one sent more than a second before", encap(0, outer_t=1_500_000_000), False),
+    ("not a packet sent on a device that is no tunnel", encap(1_000_000, inner_dev=(4, "veth1")), False),
+    ("not a datagram that does not carry it", encap(1_000_000, outer_bytes=vx[:50] + bytes(len(ping))), False),
+    ("tcpdump's line for a VXLAN datagram's inner packet joins its frame",
+     summaries("    1  IP 192.168.50.1.60774 > 192.168.50.2.8472: OTV, flags [I] (0x08), overlay 0, instance 1\nIP 10.244.1.2 > 10.244.2.2: ICMP echo request\n    2  ARP, Request\n"),
+     ["IP 192.168.50.1.60774 > 192.168.50.2.8472: OTV, flags [I] (0x08), overlay 0, instance 1 | IP 10.244.1.2 > 10.244.2.2: ICMP echo request", "ARP, Request"]),
 ]
 checks.run(cases)

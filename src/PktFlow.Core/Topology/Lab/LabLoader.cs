@@ -169,7 +169,7 @@ public sealed partial class LabLoader
                 case "nfct": Nfct(w, ns); break;
                 case "iptables-restore" or "ip6tables-restore" or "iptables-nft-restore" or "ip6tables-nft-restore" or "iptables-legacy-restore":
                     IptablesRestore(w, ns); break;
-                case "bridge" when BridgeLinkSet(w, ns) || BridgeFdb(w, ns) || BridgeVlan(w, ns): break;
+                case "bridge" when BridgeLinkSet(w, ns) || VxlanBridgeFdb(w, ns) || BridgeFdb(w, ns) || BridgeVlan(w, ns): break;
                 case "iptables" or "ip6tables" or "iptables-nft" or "ip6tables-nft":
                     IptablesCommand(w, ns); break;
                 case "tc": Tc(w, ns); break;
@@ -554,10 +554,16 @@ public sealed partial class LabLoader
         uint? group = null;
         bool inPeer = false;
         IpTunnelParameters? tunnel = null;
+        List<string>? vxlan = null;
         int typeAt = a.IndexOf("type");
         if (typeAt >= 0 && typeAt + 1 < a.Count && a[typeAt + 1] == "ipip")
         {
             tunnel = IpipOptions(a.Skip(typeAt + 2).ToList());
+            a = a.Take(typeAt + 2).ToList();
+        }
+        if (typeAt >= 0 && typeAt + 1 < a.Count && a[typeAt + 1] == "vxlan")
+        {
+            vxlan = a.Skip(typeAt + 2).ToList();
             a = a.Take(typeAt + 2).ToList();
         }
         for (int i = 0; i < a.Count; i++)
@@ -590,7 +596,7 @@ public sealed partial class LabLoader
             _ => DeviceKind.Other,
         };
         if (devKind == DeviceKind.Other) Warn($"link type '{kind}' is not modelled; the device exists but behaves as a plain device");
-        if (devKind is DeviceKind.Vxlan or DeviceKind.Macvlan)
+        if (devKind is DeviceKind.Macvlan)
             b.NoteUnmodelled($"{_file}:{_cmd.Line}: {kind} device {name} (its datapath is not modelled yet)");
         if (devKind == DeviceKind.Veth)
         {
@@ -601,6 +607,7 @@ public sealed partial class LabLoader
             b.AddDevice(name, devKind, mac, mtu, peer, peerBuilder.Name);
         }
         else if (devKind == DeviceKind.Ipip) AddIpip(b, name, mtu, tunnel!);
+        else if (devKind == DeviceKind.Vxlan) AddVxlan(b, name, vxlan!, mac, mtu);
         else if (devKind == DeviceKind.Vlan) AddVlan(b, name, link, a.Skip(typeAt + 2).ToList(), mac, mtu);
         else b.AddDevice(name, devKind, mac, mtu);
         if (group is { } g) b.SetGroup(name, g);

@@ -1,0 +1,28 @@
+using PktFlow.Wire;
+
+namespace PktFlow.Topology;
+
+/// <summary>
+/// A vxlan device's configuration (struct vxlan_config, drivers/net/vxlan/vxlan_core.c) as `ip link add
+/// NAME type vxlan id VNI ...` sets it: the VNI, the UDP port its socket listens on and sends to, the
+/// default remote (which becomes the all-zeros FDB entry), the local address, the lower device, learning,
+/// the outer TTL and TOS (1: inherit from the inner packet), the source port range and the UDP checksum.
+/// </summary>
+public sealed record VxlanParameters(uint Vni, ushort DstPort, IpAddr? Remote, IpAddr? Local, string? Lower, bool Learning,
+    byte Ttl, byte Tos, ushort PortMin, ushort PortMax, bool UdpCsum)
+{
+    /// <summary>The port iproute2 leaves to the kernel when `dstport` is not given: the kernel's historical 8472, not IANA's 4789.</summary>
+    public const ushort DefaultPort = 8472;
+
+    public override string ToString() =>
+        $"vxlan id {Vni} dstport {DstPort}{(Remote is { } r ? $" remote {r}" : "")}{(Local is { } l ? $" local {l}" : "")}{(Lower is { } d ? $" dev {d}" : "")}{(Learning ? "" : " nolearning")}";
+}
+
+/// <summary>
+/// One vxlan FDB entry (struct vxlan_fdb with its remotes): `bridge fdb append|add MAC dev VX dst IP`.
+/// The all-zeros MAC is the default entry: unknown and broadcast destinations go to each of its remotes.
+/// </summary>
+public sealed record VxlanFdbEntry(string Device, MacAddress Mac, IpAddr Remote, bool Permanent, string Source)
+{
+    public override string ToString() => $"{Mac} dev {Device} dst {Remote} self {(Permanent ? "permanent" : "static")}";
+}

@@ -1,0 +1,73 @@
+using PktFlow.Datapath;
+using PktFlow.Topology;
+using PktFlow.Wire;
+
+namespace PktFlow.Tunnel;
+
+/// <summary>
+/// A vxlan device's forwarding database (drivers/net/vxlan/vxlan_core.c): MAC -> remotes. Entries made
+/// by hand (`bridge fdb append|add ... dst`, the default remote as the all-zeros entry) come with the
+/// topology; entries vxlan_snoop learns from received frames live in the replay (<see cref="VxlanFdbState"/>)
+/// and age out after the device's ageing time (FDB_AGE_DEFAULT, 300 s).
+/// </summary>
+public static class VxlanFdb
+{
+    public const long AgeNs = 300L * 1_000_000_000;
+
+    /// <summary>One entry: its remotes (in the order they were appended) and whether it is static (NUD_PERMANENT / NUD_NOARP).</summary>
+    public readonly record struct Found(MacAddress Mac, IReadOnlyList<IpAddr> Remotes, bool Static, bool Learned);
+
+    /// <summary>vxlan_find_mac: the entry for <paramref name="mac"/> on <paramref name="dev"/>, made by hand or learned and not aged out.</summary>
+    [KernelSymbol("vxlan_find_mac", "drivers/net/vxlan/vxlan_core.c")]
+    public static Found? Find(SkBuff skb, NetDevice dev, MacAddress mac)
+    {
+        List<IpAddr>? remotes = null;
+        foreach (var e in skb.Netns.VxlanFdb)
+            if (e.Device == dev.Name && e.Mac == mac) (remotes ??= new()).Add(e.Remote);
+        if (remotes is not null) return new Found(mac, remotes, true, false);
+        if (skb.State.VxlanFdb.Learned(dev.Name, mac, skb.TimestampNs) is { } r) return new Found(mac, [r], false, true);
+        return null;
+    }
+
+    /// <summary>
+    /// vxlan_snoop: a frame from <paramref name="src"/> received from <paramref name="remote"/>. A new MAC is
+    /// learned (NUD_REACHABLE); one learned from another remote moves there; a static entry pointing
+    /// elsewhere is not moved and the frame is dropped (true: VXLAN_ENTRY_EXISTS).
+    /// </summary>
+    [KernelSymbol("vxlan_snoop", "drivers/net/vxlan/vxlan_core.c")]
+    public static bool Snoop(SkBuff skb, NetDevice dev, MacAddress src, IpAddr remote, out string detail)
+    {
+        var found = Find(skb, dev, src);
+        if (found is { } f)
+        {
+            if (f.Remotes[0] == remote) { detail = $"{src} is known at {remote}"; if (f.Learned) skb.State.VxlanFdb.Learn(dev.Name, src, remote, skb.TimestampNs); return false; }
+            if (f.Static) { detail = $"{src} has a static entry to {f.Remotes[0]}, not {remote}: not moved, the frame is dropped"; return true; }
+            skb.State.VxlanFdb.Learn(dev.Name, src, remote, skb.TimestampNs);
+            detail = $"{src} moved from {f.Remotes[0]} to {remote}";
+            return false;
+        }
+        skb.State.VxlanFdb.Learn(dev.Name, src, remote, skb.TimestampNs);
+        detail = $"{src} learned at {remote}";
+        return false;
+    }
+}
+
+/// <summary>The entries vxlan_snoop learned in one namespace during a replay, with the time each was last refreshed.</summary>
+public sealed class VxlanFdbState
+{
+    private readonly Dictionary<(string Device, MacAddress Mac), (IpAddr Remote, long UpdatedNs)> _learned = new();
+
+    public IpAddr? Learned(string device, MacAddress mac, long nowNs)
+    {
+        if (!_learned.TryGetValue((device, mac), out var e)) return null;
+        if (nowNs - e.UpdatedNs <= VxlanFdb.AgeNs) return e.Remote;
+        _learned.Remove((device, mac)); // vxlan_cleanup: aged out
+        return null;
+    }
+
+    public void Learn(string device, MacAddress mac, IpAddr remote, long nowNs) => _learned[(device, mac)] = (remote, nowNs);
+
+    /// <summary>What `bridge fdb show dev VX` would list of the learned entries at <paramref name="nowNs"/>.</summary>
+    public IEnumerable<(string Device, MacAddress Mac, IpAddr Remote)> Entries(long nowNs) =>
+        _learned.Where(x => nowNs - x.Value.UpdatedNs <= VxlanFdb.AgeNs).Select(x => (x.Key.Device, x.Key.Mac, x.Value.Remote));
+}

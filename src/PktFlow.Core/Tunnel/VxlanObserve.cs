@@ -1,0 +1,48 @@
+using System.Buffers.Binary;
+using PktFlow.Datapath;
+using PktFlow.Topology;
+using PktFlow.Wire;
+
+namespace PktFlow.Tunnel;
+
+/// <summary>
+/// A VXLAN datagram a capture shows leaving the host's underlay device (Observe mode): vxlan_xmit_one
+/// made it from an inner frame that crossed one of the host's vxlan devices, so the model traces that
+/// inner frame from its sender (a pod behind a bridge, the host itself) through the vxlan device and back
+/// out of the underlay, rather than as a datagram the host wrote.
+/// </summary>
+public static class VxlanObserve
+{
+    /// <summary>
+    /// Replaces <paramref name="skb"/>'s frame with the inner one when it is a VXLAN datagram from an
+    /// address of <paramref name="ns"/> to the port and VNI of one of its vxlan devices; the inner IPv4
+    /// TTL gets back the hop ip_forward took when the device is routed to (not a bridge port) and the
+    /// inner source is not the host's own. Returns the device, or null when the frame is not such a datagram.
+    /// </summary>
+    public static NetDevice? Unwrap(SkBuff skb, TraceBuilder t, NetNamespace ns)
+    {
+        if (skb.Protocol != EtherTypes.Ipv4 || !Ipv4Header.TryParse(skb.Network, out var ip, out _) || ip.Protocol != IpProtocol.Udp || ip.IsFragment
+            || !ns.IsLocalAddress(ip.Source) || !UdpHeader.TryParse(ip.Payload, out var udp, out _)) return null;
+        if (!VxlanHeader.TryParse(udp.Payload, out var vh) || !vh.HasVni || vh.ReservedBitsSet || vh.Payload.Length < EthernetFrame.MinHeaderLength) return null;
+        (ushort port, uint vni) = (udp.DestinationPort, vh.Vni);
+        var dev = ns.Devices.FirstOrDefault(d => d.Vxlan is { } p && d.IsUp && p.DstPort == port && p.Vni == vni && !VxlanRcv.IsV6(p));
+        if (dev is null) return null;
+        var inner = vh.Payload.ToArray();
+        skb.Engine.VxlanPorts.Saw(VxlanXmit.PortRange(ns, dev.Vxlan!), inner, udp.SourcePort);
+        string hop = "";
+        if (dev.Master is null && inner.Length >= 34 && BinaryPrimitives.ReadUInt16BigEndian(inner.AsSpan(12)) == EtherTypes.Ipv4
+            && Ipv4Header.TryParse(inner.AsSpan(14), out var iip, out _) && !ns.IsLocalAddress(iip.Source) && iip.Ttl < 255)
+        {
+            inner[14 + 8]++;
+            Ipv4HeaderWriter.UpdateHeaderChecksum(inner.AsSpan(14));
+            hop = $"; its TTL {iip.Ttl + 1} as sent, before {ns.Name} forwarded it to {dev.Name}";
+        }
+        t.Note($"seen leaving as a VXLAN datagram {ip.Source}:{udp.SourcePort} > {ip.Destination}:{udp.DestinationPort} VNI {vh.Vni}, made by {dev.Name}: the inner frame is traced from its sender through vxlan_xmit{hop}");
+        skb.SeenVxlanRemote = ip.Destination;
+        skb.ReplaceFrame(inner);
+        skb.MacHeader = 0;
+        skb.NetworkHeader = EthernetFrame.MinHeaderLength;
+        skb.Protocol = BinaryPrimitives.ReadUInt16BigEndian(inner.AsSpan(12));
+        return dev;
+    }
+}

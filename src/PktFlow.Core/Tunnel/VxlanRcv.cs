@@ -1,0 +1,142 @@
+using PktFlow.Datapath;
+using PktFlow.Dev;
+using PktFlow.Topology;
+using PktFlow.Wire;
+
+namespace PktFlow.Tunnel;
+
+/// <summary>
+/// VXLAN receive (drivers/net/vxlan/vxlan_core.c). Each vxlan device that is up holds a UDP socket on
+/// its port (vxlan_open -> vxlan_sock_add, bound to the wildcard address whatever `local` says; devices
+/// with the same port share it). A datagram to that port has been through the whole local input path
+/// of the outer packet first: PRE_ROUTING, routing, LOCAL_IN (where conntrack confirms the outer UDP
+/// entry, which stays as any UDP flow's) and udp_rcv's checksum check; udp_queue_rcv_one_skb then gives
+/// it to the socket's encap_rcv, vxlan_rcv. The inner frame is scrubbed (__iptunnel_pull_header ->
+/// skb_scrub_packet: no conntrack, a new nf_trace) and received on the vxlan device by gro_cells_receive,
+/// from eth_type_trans on: its taps, tc, netdev ingress, a bridge's rx_handler or ip_rcv with iif the device.
+/// </summary>
+public static class VxlanRcv
+{
+    /// <summary>Bounds tunnels inside tunnels (the kernel has no limit but the packet's own length).</summary>
+    private const int MaxNesting = 8;
+
+    /// <summary>
+    /// The vxlan devices whose socket takes a datagram to <paramref name="dport"/> (vxlan_find_sock: one
+    /// socket per port and family, opened by any device that is up), or null when no such socket exists.
+    /// </summary>
+    public static IReadOnlyList<NetDevice>? SocketFor(NetNamespace ns, IpAddr daddr, ushort dport)
+    {
+        List<NetDevice>? devices = null;
+        foreach (var d in ns.Devices)
+            if (d.Vxlan is { } p && p.DstPort == dport && IsV6(p) == daddr.IsV6) (devices ??= new()).Add(d);
+        return devices is not null && devices.Any(d => d.IsUp) ? devices : null;
+    }
+
+    /// <summary>The socket's family: IPv6 when the device's remote or local address is (VXLAN_F_IPV6).</summary>
+    public static bool IsV6(VxlanParameters p) => p.Remote is { IsV6: true } || p.Local is { IsV6: true };
+
+    [KernelSymbol("vxlan_rcv", "drivers/net/vxlan/vxlan_core.c")]
+    public static void Rcv(SkBuff skb, TraceBuilder t, IReadOnlyList<NetDevice> socket, IpAddr saddr, ReadOnlySpan<byte> udpPayload)
+    {
+        if (!VxlanHeader.TryParse(udpPayload, out var vh))
+        {
+            Drop(skb, t, "PKT_TOO_SMALL", $"{udpPayload.Length} bytes after the UDP header: no room for a VXLAN header (pskb_may_pull)");
+            return;
+        }
+        if (!vh.HasVni)
+        {
+            Drop(skb, t, "VXLAN_INVALID_HDR", $"VXLAN flags 0x{vh.FlagsWord >> 24:x2} without the I flag (VXLAN_HF_VNI)");
+            return;
+        }
+        uint vni = vh.Vni;
+        // vxlan_vs_find_vni: the device on this socket with the VNI (any state: a device that is down is refused below)
+        var dev = socket.FirstOrDefault(d => d.Vxlan!.Vni == vni);
+        if (dev is null)
+        {
+            Drop(skb, t, "VXLAN_VNI_NOT_FOUND", $"no vxlan device with VNI {vni} on port {socket[0].Vxlan!.DstPort} (devices: {string.Join(", ", socket.Select(d => $"{d.Name} VNI {d.Vxlan!.Vni}"))})");
+            return;
+        }
+        var inner = vh.Payload;
+        if (inner.Length < EthernetFrame.MinHeaderLength)
+        {
+            // __iptunnel_pull_header: pskb_may_pull(hdr_len + ETH_HLEN) fails
+            Drop(skb, t, "NOMEM", $"{dev.Name}: {inner.Length} bytes after the VXLAN header, less than an Ethernet header");
+            return;
+        }
+        if (vh.ReservedBitsSet)
+        {
+            // no GBP / GPE / remote checksum offload configured: what is left unparsed makes it malformed
+            Drop(skb, t, "VXLAN_INVALID_HDR", $"{dev.Name}: reserved VXLAN bits set (flags word 0x{vh.FlagsWord:x8}, last byte 0x{udpPayload[7]:x2}); rx_frame_errors");
+            return;
+        }
+        var src = MacAddress.Read(inner[6..12]);
+        if (src == dev.Mac)
+        {
+            Drop(skb, t, "LOCAL_MAC", $"{dev.Name}: the inner source {src} is the device's own address (a loop or a multicast echo)");
+            return;
+        }
+        string learnt = "learning off (nolearning)";
+        if (dev.Vxlan!.Learning)
+        {
+            if (VxlanFdb.Snoop(skb, dev, src, saddr, out learnt))
+            {
+                Drop(skb, t, "VXLAN_ENTRY_EXISTS", $"{dev.Name}: vxlan_snoop: {learnt}");
+                return;
+            }
+            learnt = "vxlan_snoop: " + learnt;
+        }
+        byte outerTos = skb.Network[1];
+        if ((outerTos & 3) == 3)
+        {
+            t.Unsupported(skb, $"{dev.Name}: outer ECN CE: vxlan_ecn_decapsulate is not modelled");
+            return;
+        }
+        if (!dev.IsUp)
+        {
+            Drop(skb, t, "DEV_READY", $"{dev.Name} (VNI {vni}) is down: rx_dropped");
+            return;
+        }
+        if (++skb.Hops > MaxNesting * 4)
+        {
+            t.Unsupported(skb, $"more than {MaxNesting} tunnels inside one another");
+            return;
+        }
+        t.Stage(skb, "VxlanRcv", "vxlan_rcv", Verdict.Pass, $"VNI {vni} -> {dev.Name}; {learnt}; the inner frame ({inner.Length} bytes) is received on {dev.Name}");
+        var frame = inner.ToArray();
+        skb.ReplaceFrame(frame);
+        skb.MacHeader = 0;
+        skb.NetworkHeader = EthernetFrame.MinHeaderLength;
+        skb.Ct = null; // skb_scrub_packet: the inner packet gets its own conntrack entry
+        skb.Sk = null;
+        skb.Dev = dev;
+        NetifReceiveSkb.EthTypeTrans(skb, t);
+    }
+
+    public const string LcoNote = "checksum computed by local checksum offload over an inner checksum left for offload (CHECKSUM_PARTIAL, captured on the sender): treated as verified";
+
+    /// <summary>
+    /// Whether a UDP tunnel datagram's checksum is right once the inner TCP or UDP checksum, left as the
+    /// pseudo-header sum for offload (CHECKSUM_PARTIAL, as a capture on the sender shows it), is filled
+    /// in: udp_set_csum computes the outer checksum by local checksum offload (LCO,
+    /// Documentation/networking/checksum-offloads.rst) as if the inner one were complete, and a receiver
+    /// on a veth gets the skb with the offload still pending, so the kernel does not check it.
+    /// </summary>
+    public static bool LocalChecksumOffload(IpAddr saddr, IpAddr daddr, ReadOnlySpan<byte> udpSegment)
+    {
+        const int eth = UdpHeader.HeaderLength + VxlanHeader.HeaderLength;
+        if (udpSegment.Length < eth + EthernetFrame.MinHeaderLength + 20 || udpSegment[eth + 12] != 0x08 || udpSegment[eth + 13] != 0x00) return false;
+        var copy = udpSegment.ToArray();
+        var ip = copy.AsSpan(eth + EthernetFrame.MinHeaderLength);
+        if (!Ipv4Header.TryParse(ip, out var h, out _) || h.IsFragment || h.TotalLength > ip.Length) return false;
+        int offset = h.Protocol switch { IpProtocol.Tcp => 16, IpProtocol.Udp => 6, _ => -1 };
+        var l4 = ip[h.HeaderLength..h.TotalLength];
+        if (offset < 0 || l4.Length < offset + 2) return false;
+        ushort stored = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(l4[offset..]);
+        if (stored != Checksum.Fold(Checksum.PseudoHeader(h.Source, h.Destination, h.Protocol, l4.Length))) return false;
+        GeneratedHeaders.TransportChecksum(h.Source, h.Destination, h.Protocol, l4, offset);
+        return Checksum.TransportValid(saddr, daddr, IpProtocol.Udp, copy);
+    }
+
+    private static void Drop(SkBuff skb, TraceBuilder t, string reason, string detail) =>
+        t.Drop(skb, "VxlanRcv", "vxlan_rcv", reason, detail);
+}

@@ -1,0 +1,162 @@
+using System.Buffers.Binary;
+using PktFlow.Datapath;
+using PktFlow.Topology;
+using PktFlow.Wire;
+
+namespace PktFlow.Tunnel;
+
+/// <summary>
+/// VXLAN transmit (drivers/net/vxlan/vxlan_core.c): vxlan_xmit is the device's ndo_start_xmit, so the
+/// inner frame has passed the device's taps and tc egress. The FDB gives the remotes of the destination
+/// MAC (else of the all-zeros default entry: broadcast and unknown unicast go to each of its remotes,
+/// clones to the second and later ones first, the frame itself to the first). vxlan_xmit_one puts on
+/// the VXLAN, UDP and outer IPv4 headers and sends the result with udp_tunnel_xmit_skb -> iptunnel_xmit
+/// (skb_scrub_packet: no conntrack) -> ip_local_out: the host's LOCAL_OUT and POST_ROUTING hooks,
+/// the underlay route and neighbour, as for any packet the host sends.
+/// </summary>
+public static class VxlanXmit
+{
+    [KernelSymbol("vxlan_xmit", "drivers/net/vxlan/vxlan_core.c")]
+    public static void Xmit(SkBuff skb, TraceBuilder t, Fate fate)
+    {
+        var dev = skb.Dev;
+        if (skb.MacHeader < 0 || skb.Length - skb.MacHeader < EthernetFrame.MinHeaderLength)
+        {
+            t.Unsupported(skb, $"the packet has no Ethernet header to send on {dev.Name}");
+            return;
+        }
+        var dst = MacAddress.Read(skb.Data[skb.MacHeader..]);
+        string which;
+        var f = VxlanFdb.Find(skb, dev, dst);
+        if (f is not null) which = $"fdb entry {dst}{(f.Value.Learned ? " (learned)" : "")}";
+        else
+        {
+            f = VxlanFdb.Find(skb, dev, MacAddress.Zero);
+            which = $"no entry for {dst}: the default entry 00:00:00:00:00:00";
+        }
+        if (f is not { } found)
+        {
+            t.Drop(skb, "VxlanXmit", "vxlan_xmit", "VXLAN_NO_REMOTE", $"{dev.Name}: no fdb entry for {dst} and no default (all-zeros) entry: tx_dropped");
+            return;
+        }
+        var remotes = found.Remotes;
+        // the walk follows the remote whose datagram the capture showed (Observe mode), else the first
+        int follow = 0;
+        for (int i = 0; i < remotes.Count; i++)
+            if (remotes[i] == skb.SeenVxlanRemote) follow = i;
+        t.Stage(skb, "VxlanXmit", "vxlan_xmit", Verdict.Pass,
+            $"{dev.Name}: {which} -> {string.Join(", ", remotes)}{(remotes.Count > 1 ? $" (clones to {string.Join(", ", remotes.Skip(1))} first, then the frame to {remotes[0]}; the model follows {remotes[follow]})" : "")}");
+        for (int i = 0; i < remotes.Count; i++)
+        {
+            if (i == follow) continue;
+            var remote = remotes[i];
+            var clone = skb.Clone();
+            skb.Engine.EmitCopy(t, PacketCopy.Of(clone, "vxlan_xmit", $"{dev.Name}: a clone of the frame to {dst} for remote {remote}",
+                (s, ct) => XmitOne(s, ct, remote, Fate.Transmitted), synchronous: true));
+        }
+        XmitOne(skb, t, remotes[follow], fate);
+    }
+
+    [KernelSymbol("vxlan_xmit_one", "drivers/net/vxlan/vxlan_core.c")]
+    private static void XmitOne(SkBuff skb, TraceBuilder t, IpAddr remote, Fate fate)
+    {
+        var ns = skb.Netns;
+        var dev = skb.Dev;
+        var p = dev.Vxlan!;
+        if (remote.IsZero || remote.IsMulticast || remote.IsV6)
+        {
+            t.Unsupported(skb, $"{dev.Name}: remote {remote}: {(remote.IsV6 ? "an IPv6 underlay" : remote.IsZero ? "an unspecified remote" : "a multicast underlay")} is not modelled");
+            return;
+        }
+        var inner = skb.Data[skb.MacHeader..].ToArray();
+        // udp_tunnel_dst_lookup: the underlay route from the configured local address (or the one the route prefers)
+        var src = p.Local ?? Routing.SourceAddress.Select(ns, remote);
+        if (src is not { } saddr)
+        {
+            t.Drop(skb, "VxlanXmitOne", "vxlan_xmit_one", "IP_OUTNOROUTES", $"{dev.Name}: no route to the remote {remote} (tx_carrier_errors)");
+            return;
+        }
+        var res = ns.Fib.Lookup(remote, saddr, "lo", null, skb.Mark);
+        if (res.Found && res.Route is { } r && r.Device == dev.Name)
+        {
+            t.Drop(skb, "VxlanXmitOne", "vxlan_xmit_one", "IP_OUTNOROUTES", $"{dev.Name}: the route to {remote} ({r}) goes through {dev.Name} itself (ELOOP)");
+            return;
+        }
+        if (res.Found && res.Route is { Type: RouteType.Local })
+        {
+            t.Unsupported(skb, $"{dev.Name}: remote {remote} is local to {ns.Name}: encap_bypass_if_local is not modelled");
+            return;
+        }
+        // skb_tunnel_check_pmtu: an inner packet that does not fit the underlay's MTU less the headers
+        int lowerMtu = res.Found && res.Route?.Device is { } rd && ns.Device(rd) is { } lower ? lower.Mtu : dev.Mtu;
+        if (inner.Length - EthernetFrame.MinHeaderLength > lowerMtu - VxlanHeader.Ipv4Overhead)
+        {
+            t.Unsupported(skb, $"{dev.Name}: {inner.Length - 14} bytes over an underlay MTU of {lowerMtu} less {VxlanHeader.Ipv4Overhead}: skb_tunnel_check_pmtu (ICMP frag needed to the inner sender) is not modelled");
+            return;
+        }
+        byte tos = EcnEncapsulate(p.Tos == 1 ? InnerDsfield(inner) : p.Tos, InnerDsfield(inner));
+        byte ttl = p.Ttl != 0 ? p.Ttl : (byte)GeneratedHeaders.DefaultTtl(ns);
+        string range = PortRange(ns, p);
+        ushort? seen = skb.Engine.VxlanPorts.For(range, inner);
+        var outer = Encapsulate(saddr, remote, p.Vni, p.DstPort, seen ?? 0, tos, ttl, p.UdpCsum, inner);
+        skb.ReplaceFrame(outer);
+        skb.MacHeader = -1;
+        skb.NetworkHeader = 0;
+        skb.Protocol = EtherTypes.Ipv4;
+        skb.PktType = PacketType.Host;
+        skb.Ct = null; // iptunnel_xmit -> skb_scrub_packet
+        skb.Gso = null;
+        t.Stage(skb, "VxlanXmitOne", "vxlan_xmit_one", Verdict.Pass,
+            $"{dev.Name}: VNI {p.Vni}, {saddr} > {remote}:{p.DstPort}, ttl {ttl}, tos 0x{tos:x2}, DF clear, UDP checksum {(p.UdpCsum ? "on" : "off (noudpcsum)")}; "
+            + $"source port: udp_flow_src_port, the inner flow's hash (skb_get_hash, seeded at random each boot) scaled into {range}: "
+            + (seen is { } sp ? $"{sp}, as the capture showed for this flow" : "not seen for this flow yet, written as 0") + "; sent with ip_local_out");
+        IPv4.IpLocalOut.Send(skb, t, saddr, remote, p.Lower is { } l && ns.Device(l) is { } ld ? ld : dev, built: true);
+    }
+
+    /// <summary>The source port range: the device's `port MIN MAX`, else the namespace's ip_local_port_range (inet_get_local_port_range).</summary>
+    public static string PortRange(NetNamespace ns, VxlanParameters p)
+    {
+        if (p.PortMin < p.PortMax) return $"{p.PortMin}-{p.PortMax - 1}";
+        var range = (ns.Sysctls.Get("net.ipv4.ip_local_port_range") ?? "32768 60999").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        return range.Length == 2 ? $"{range[0]}-{range[1]}" : "32768-60999";
+    }
+
+    /// <summary>
+    /// The outer packet vxlan_build_skb and udp_tunnel_xmit_skb make: IPv4 (no DF, id 0: the kernel's
+    /// comes from ip_idents, seeded per boot), UDP to <paramref name="dstPort"/>, the VXLAN header with
+    /// the I flag and <paramref name="vni"/>, then the inner frame. The UDP checksum is filled in unless
+    /// the device sends zero checksums.
+    /// </summary>
+    public static byte[] Encapsulate(IpAddr src, IpAddr dst, uint vni, ushort dstPort, ushort srcPort, byte tos, byte ttl, bool udpCsum, ReadOnlySpan<byte> innerFrame)
+    {
+        var udp = new byte[UdpHeader.HeaderLength + VxlanHeader.HeaderLength + innerFrame.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(udp, srcPort);
+        BinaryPrimitives.WriteUInt16BigEndian(udp.AsSpan(2), dstPort);
+        BinaryPrimitives.WriteUInt16BigEndian(udp.AsSpan(4), (ushort)udp.Length);
+        VxlanHeader.Write(udp.AsSpan(UdpHeader.HeaderLength), vni);
+        innerFrame.CopyTo(udp.AsSpan(UdpHeader.HeaderLength + VxlanHeader.HeaderLength));
+        if (udpCsum)
+        {
+            GeneratedHeaders.TransportChecksum(src, dst, IpProtocol.Udp, udp, 6);
+            if (udp[6] == 0 && udp[7] == 0) udp[6] = udp[7] = 0xFF; // a computed 0 is sent as 0xffff (RFC 768)
+        }
+        return GeneratedHeaders.Ipv4(src, dst, IpProtocol.Udp, tos, ttl, dontFragment: false, udp);
+    }
+
+    /// <summary>ip_tunnel_get_dsfield: the inner IPv4 TOS or IPv6 traffic class, 0 for anything else.</summary>
+    private static byte InnerDsfield(ReadOnlySpan<byte> innerFrame)
+    {
+        if (innerFrame.Length < 16) return 0;
+        ushort type = BinaryPrimitives.ReadUInt16BigEndian(innerFrame[12..]);
+        if (type == EtherTypes.Ipv4 && innerFrame[14] >> 4 == 4) return innerFrame[15];
+        if (type == EtherTypes.Ipv6 && innerFrame[14] >> 4 == 6) return (byte)((innerFrame[14] << 4) | (innerFrame[15] >> 4));
+        return 0;
+    }
+
+    /// <summary>INET_ECN_encapsulate: the outer ECN field copies the inner's, CE becoming ECT(0).</summary>
+    private static byte EcnEncapsulate(byte outer, byte inner)
+    {
+        int ecn = inner & 3;
+        return (byte)((outer & ~3) | (ecn == 3 ? 2 : ecn));
+    }
+}

@@ -1,0 +1,232 @@
+using System.Buffers.Binary;
+using PktFlow.Capture;
+using PktFlow.Datapath;
+using PktFlow.Testing;
+using PktFlow.Topology;
+using PktFlow.Topology.Lab;
+using PktFlow.Tunnel;
+using PktFlow.Wire;
+
+namespace PktFlow.Tests.Tunnel;
+
+/// <summary>vxlan devices: lab parsing, the FDB, the VXLAN header, vxlan_rcv (decap, learning, drops) and vxlan_xmit (encap bytes, flooding).</summary>
+public class VxlanTests
+{
+    /// <summary>A router on the underlay 192.168.50.0/24 that knows the two remotes' MACs.</summary>
+    private const string Underlay = """
+        sysctl -w net.ipv4.ip_forward=1
+        ip link set eth0 address 02:00:00:00:01:01
+        ip link set eth0 up
+        ip addr add 192.168.50.1/24 dev eth0
+        ip neigh add 192.168.50.2 lladdr 02:00:00:00:01:02 dev eth0 nud permanent
+        ip neigh add 192.168.50.3 lladdr 02:00:00:00:01:03 dev eth0 nud permanent
+
+        """;
+
+    private const string Lab = Underlay + """
+        ip link add flannel.1 address 02:00:00:00:0a:01 type vxlan id 1 local 192.168.50.1 dev eth0 dstport 8472
+        ip addr add 10.244.1.0/32 dev flannel.1
+        ip link set flannel.1 up
+        ip route add 10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink
+        ip neigh add 10.244.2.0 lladdr 02:00:00:00:0a:02 dev flannel.1 nud permanent
+        bridge fdb append 02:00:00:00:0a:02 dev flannel.1 dst 192.168.50.2 self permanent
+        """;
+
+    private static readonly MacAddress Eth0 = MacAddress.Parse("02:00:00:00:01:01"), Node2 = MacAddress.Parse("02:00:00:00:01:02");
+    private static readonly MacAddress Flannel1 = MacAddress.Parse("02:00:00:00:0a:01"), Flannel2 = MacAddress.Parse("02:00:00:00:0a:02");
+    private static readonly IpAddr Host = IpAddr.Parse("192.168.50.1"), Remote = IpAddr.Parse("192.168.50.2");
+
+    private static PacketTrace Run(DatapathEngine engine, byte[] network, long n = 1)
+    {
+        var f = FrameBuilder.Ethernet(Eth0, Node2, EtherTypes.Ipv4, network);
+        return engine.Process(new CaptureFrame(n, n * 1_000_000, LinkType.Ethernet, 0, null, f.Length, f.Length, 24, f), "t.pcap", engine.ResolveInjectionPoint("eth0"));
+    }
+
+    private static byte[] InnerFrame(MacAddress src, string from = "10.244.2.2", string to = "10.244.1.0") =>
+        FrameBuilder.Ethernet(Flannel1, src, EtherTypes.Ipv4, FrameBuilder.Ipv4(IpAddr.Parse(from), IpAddr.Parse(to), IpProtocol.Icmp, FrameBuilder.IcmpEcho(7, 1)));
+
+    private static byte[] Outer(uint vni, byte[] inner, string from = "192.168.50.2", ushort dport = 8472, uint flags = VxlanHeader.FlagVni)
+    {
+        var vx = new byte[8 + inner.Length];
+        BinaryPrimitives.WriteUInt32BigEndian(vx, flags);
+        BinaryPrimitives.WriteUInt32BigEndian(vx.AsSpan(4), vni << 8);
+        inner.CopyTo(vx.AsSpan(8));
+        return FrameBuilder.Ipv4(IpAddr.Parse(from), Host, IpProtocol.Udp, FrameBuilder.UdpWithPayload(IpAddr.Parse(from), Host, 40000, dport, vx), df: false);
+    }
+
+    [Fact]
+    public void ParsesTheDeviceWithTheKernelsDefaults()
+    {
+        var ns = LabLoader.Load(Lab, "t.lab").Host;
+        var d = ns.Device("flannel.1")!;
+        Assert.Equal(DeviceKind.Vxlan, d.Kind);
+        Assert.Equal(1450, d.Mtu); // 1500 less 50 bytes of headers
+        Assert.Equal(new VxlanParameters(1, 8472, null, Host, "eth0", true, 0, 0, 0, 0, true), d.Vxlan);
+        Assert.Equal(VxlanParameters.DefaultPort, LabLoader.Load("ip link add vx0 type vxlan id 5", "t.lab").Host.Device("vx0")!.Vxlan!.DstPort);
+        var fdb = Assert.Single(ns.VxlanFdb);
+        Assert.Equal((Flannel2, Remote), (fdb.Mac, fdb.Remote));
+    }
+
+    [Theory]
+    [InlineData("ip link add vx0 type vxlan id 5 group 239.1.1.1 dev eth0", "multicast group")]
+    [InlineData("ip link add vx0 type vxlan id 5 external", "collect metadata")]
+    [InlineData("ip link add vx0 type vxlan id 5 gbp", "'gbp'")]
+    [InlineData("ip link add vx0 type vxlan dstport 4789", "missing virtual network identifier")]
+    [InlineData("ip link add vx0 type vxlan id 5 df set", "df set")]
+    public void RefusesWhatIsNotModelled(string line, string message)
+    {
+        var e = Assert.ThrowsAny<Exception>(() => LabLoader.Load(line, "t.lab"));
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void TheFdbAppendsRemotesAndRefusesDuplicates()
+    {
+        const string vx = "ip link add vx0 type vxlan id 5 dstport 4789 remote 192.168.50.2\n";
+        var ns = LabLoader.Load(vx + "bridge fdb append 00:00:00:00:00:00 dev vx0 dst 192.168.50.3\n", "t.lab").Host;
+        Assert.Equal(["192.168.50.2", "192.168.50.3"], ns.VxlanFdb.Where(e => e.Mac.IsZero).Select(e => e.Remote.ToString()));
+        Assert.ThrowsAny<Exception>(() => LabLoader.Load(vx + "bridge fdb add 00:00:00:00:00:00 dev vx0 dst 192.168.50.3\n", "t.lab"));
+        Assert.ThrowsAny<Exception>(() => LabLoader.Load(vx + "bridge fdb append 00:00:00:00:00:00 dev vx0 dst 192.168.50.2\n", "t.lab"));
+        var deleted = LabLoader.Load(vx + "bridge fdb del 00:00:00:00:00:00 dev vx0 dst 192.168.50.2\n", "t.lab").Host;
+        Assert.Empty(deleted.VxlanFdb);
+    }
+
+    [Fact]
+    public void HeaderDeconstructConstructTruncated()
+    {
+        byte[] h = [0x08, 0, 0, 0, 0x12, 0x34, 0x56, 0];
+        Assert.True(VxlanHeader.TryParse(h, out var v));
+        Assert.True(v.HasVni);
+        Assert.Equal(0x123456u, v.Vni);
+        Assert.False(v.ReservedBitsSet);
+        var built = new byte[8];
+        VxlanHeader.Write(built, 0x123456);
+        Assert.Equal(h, built);
+        Assert.False(VxlanHeader.TryParse(h.AsSpan(0, 7), out _));
+        byte[] reserved = [0x08, 0, 0, 0, 0, 0, 1, 0x01];
+        Assert.True(VxlanHeader.TryParse(reserved, out var r) && r.ReservedBitsSet);
+    }
+
+    [Fact]
+    public void EncapsulateBuildsTheOuterHeaders()
+    {
+        var inner = InnerFrame(Flannel2);
+        var outer = VxlanXmit.Encapsulate(Host, Remote, 1, 8472, 0, 0, 64, true, inner);
+        Assert.True(Ipv4Header.TryParse(outer, out var ip, out _));
+        Assert.Equal((Host, Remote, IpProtocol.Udp, (byte)64, false), (ip.Source, ip.Destination, ip.Protocol, ip.Ttl, ip.DontFragment));
+        Assert.Equal(20 + 8 + 8 + inner.Length, ip.TotalLength);
+        Assert.True(UdpHeader.TryParse(ip.Payload, out var udp, out _));
+        Assert.Equal((ushort)8472, udp.DestinationPort);
+        Assert.True(Checksum.TransportValid(Host, Remote, IpProtocol.Udp, ip.Payload));
+        Assert.True(VxlanHeader.TryInner(ip.Payload, out var type, out var l3));
+        Assert.Equal(EtherTypes.Ipv4, type);
+        Assert.Equal(inner.AsSpan(14).ToArray(), l3.ToArray());
+        var nocsum = VxlanXmit.Encapsulate(Host, Remote, 1, 8472, 0, 0, 64, false, inner);
+        Assert.Equal(0, BinaryPrimitives.ReadUInt16BigEndian(nocsum.AsSpan(26)));
+    }
+
+    [Fact]
+    public void ReceiveDecapsulatesOntoTheDevice()
+    {
+        var t = Run(new DatapathEngine(LabLoader.Load(Lab, "t.lab")), Outer(1, InnerFrame(Flannel2)));
+        Assert.Contains(t.Path, e => e.Function == "vxlan_rcv" && e.Verdict == Verdict.Pass && e.Detail!.StartsWith("VNI 1 -> flannel.1"));
+        Assert.Contains(t.Path, e => e.Function == "eth_type_trans" && e.Device == "flannel.1");
+        // the inner echo request to flannel.1's own address is answered
+        Assert.Equal("icmp_echo", t.Reason);
+        Assert.Equal("flannel.1", t.Path[^1].Device);
+    }
+
+    [Theory]
+    [InlineData(7u, VxlanHeader.FlagVni, "VXLAN_VNI_NOT_FOUND")]
+    [InlineData(1u, 0u, "VXLAN_INVALID_HDR")]
+    [InlineData(1u, VxlanHeader.FlagVni | 0x0100_0000, "VXLAN_INVALID_HDR")]
+    public void ReceiveDropsWhatVxlanRcvRefuses(uint vni, uint flags, string reason)
+    {
+        var t = Run(new DatapathEngine(LabLoader.Load(Lab, "t.lab")), Outer(vni, InnerFrame(Flannel2), flags: flags));
+        Assert.Equal(Fate.Dropped, t.Fate);
+        Assert.Equal(reason, t.Reason);
+        Assert.Equal("vxlan_rcv", t.Path[^1].Function);
+    }
+
+    [Fact]
+    public void ADeviceThatIsDownHasNoSocket()
+    {
+        var t = Run(new DatapathEngine(LabLoader.Load(Lab + "\nip link set flannel.1 down\n", "t.lab")), Outer(1, InnerFrame(Flannel2)));
+        Assert.DoesNotContain(t.Path, e => e.Function == "vxlan_rcv");
+    }
+
+    [Fact]
+    public void SnoopLearnsMovesAndRefusesToMoveStaticEntries()
+    {
+        var engine = new DatapathEngine(LabLoader.Load(Lab, "t.lab"));
+        var learnt = MacAddress.Parse("02:00:00:00:0a:09");
+        Run(engine, Outer(1, InnerFrame(learnt)), 1);
+        var state = engine.States[0].VxlanFdb;
+        Assert.Equal(Remote, state.Learned("flannel.1", learnt, 1_000_000));
+        Run(engine, Outer(1, InnerFrame(learnt), from: "192.168.50.3"), 2);
+        Assert.Equal(IpAddr.Parse("192.168.50.3"), state.Learned("flannel.1", learnt, 2_000_000));
+        Assert.Null(state.Learned("flannel.1", learnt, 2_000_000 + VxlanFdb.AgeNs + 1)); // aged out
+        // flannel.1's static entry for flannel 2's MAC says 192.168.50.2: a frame from .3 does not move it
+        var t = Run(engine, Outer(1, InnerFrame(Flannel2), from: "192.168.50.3"), 3);
+        Assert.Equal("VXLAN_ENTRY_EXISTS", t.Reason);
+        var off = new DatapathEngine(LabLoader.Load(Lab.Replace("dstport 8472", "dstport 8472 nolearning"), "t.lab"));
+        Run(off, Outer(1, InnerFrame(learnt)), 1);
+        Assert.Null(off.States[0].VxlanFdb.Learned("flannel.1", learnt, 1_000_000));
+    }
+
+    [Fact]
+    public void TransmitEncapsulatesTowardTheFdbRemote()
+    {
+        var sent = new List<byte[]>();
+        var engine = new DatapathEngine(LabLoader.Load(Lab, "t.lab")) { OnTransmit = (ns, dev, frame) => { if (dev == "eth0") sent.Add(frame); } };
+        var t = Run(engine, FrameBuilder.Ipv4(IpAddr.Parse("192.168.50.9"), IpAddr.Parse("10.244.2.2"), IpProtocol.Icmp, FrameBuilder.IcmpEcho(9, 1)));
+        Assert.Contains(t.Path, e => e.Function == "vxlan_xmit" && e.Detail!.Contains("fdb entry 02:00:00:00:0a:02 -> 192.168.50.2"));
+        Assert.Contains(t.Path, e => e.Function == "vxlan_xmit_one" && e.Detail!.Contains("VNI 1, 192.168.50.1 > 192.168.50.2:8472, ttl 64"));
+        var frame = Assert.Single(sent);
+        Assert.True(EthernetFrame.TryParse(frame, out var eth, out _));
+        Assert.Equal(Node2, eth.Destination);
+        Assert.True(Ipv4Header.TryParse(eth.Payload, out var ip, out _) && ip.Destination == Remote);
+        Assert.True(VxlanHeader.TryInner(ip.Payload, out _, out var inner));
+        Assert.Equal(IpAddr.Parse("10.244.2.2"), IpAddr.ReadV4(inner[16..]));
+        Assert.Equal(63, inner[8]); // forwarded once before the tunnel
+    }
+
+    [Fact]
+    public void SourcePortsAreKeyedAsTheKernelsHashIs()
+    {
+        var ping = InnerFrame(Flannel2, "10.244.2.2", "10.244.1.2");
+        var pong = InnerFrame(Flannel1, "10.244.1.2", "10.244.2.2");
+        // the flow dissector's hash is symmetric and leaves the ICMP identifier out
+        Assert.Equal(VxlanSourcePorts.FlowOf(ping), VxlanSourcePorts.FlowOf(pong));
+        var ports = new VxlanSourcePorts();
+        ports.Saw("32768-60999", ping, 60774);
+        Assert.Equal((ushort)60774, ports.For("32768-60999", pong));
+        Assert.Null(ports.For("1000-2000", pong)); // another range scales the hash otherwise
+        // a TCP socket's own sk_txhash: one direction only
+        var syn = FrameBuilder.Ethernet(Flannel1, Flannel2, EtherTypes.Ipv4, FrameBuilder.Ipv4(IpAddr.Parse("10.244.1.2"), IpAddr.Parse("10.244.2.2"), IpProtocol.Tcp,
+            FrameBuilder.Tcp(IpAddr.Parse("10.244.1.2"), IpAddr.Parse("10.244.2.2"), 40001, 80)));
+        var synAck = FrameBuilder.Ethernet(Flannel2, Flannel1, EtherTypes.Ipv4, FrameBuilder.Ipv4(IpAddr.Parse("10.244.2.2"), IpAddr.Parse("10.244.1.2"), IpProtocol.Tcp,
+            FrameBuilder.Tcp(IpAddr.Parse("10.244.2.2"), IpAddr.Parse("10.244.1.2"), 80, 40001, 0x12)));
+        ports.Saw("32768-60999", syn, 42709);
+        Assert.Null(ports.For("32768-60999", synAck));
+    }
+
+    [Fact]
+    public void TheDefaultEntryFloodsToEveryRemoteAndNoEntryDrops()
+    {
+        const string l2 = Underlay + """
+            ip link add vx0 address 02:00:00:00:0a:01 type vxlan id 42 dstport 4789 local 192.168.50.1
+            ip addr add 10.10.0.1/24 dev vx0
+            ip link set vx0 up
+            ip neigh add 10.10.0.2 lladdr 02:00:00:00:12:01 dev vx0 nud permanent
+            """;
+        var sent = new List<byte[]>();
+        var flood = new DatapathEngine(LabLoader.Load(l2 + "\nbridge fdb append 00:00:00:00:00:00 dev vx0 dst 192.168.50.2\nbridge fdb append 00:00:00:00:00:00 dev vx0 dst 192.168.50.3\n", "t.lab"))
+            { OnTransmit = (ns, dev, frame) => { if (dev == "eth0") sent.Add(frame); } };
+        var t = Run(flood, FrameBuilder.Ipv4(IpAddr.Parse("192.168.50.9"), IpAddr.Parse("10.10.0.2"), IpProtocol.Icmp, FrameBuilder.IcmpEcho(9, 1)));
+        Assert.Contains(t.Path, e => e.Function == "vxlan_xmit" && e.Detail!.Contains("default entry") && e.Detail.Contains("192.168.50.2, 192.168.50.3"));
+        Assert.Equal(["192.168.50.3", "192.168.50.2"], sent.Select(f => IpAddr.ReadV4(f.AsSpan(14 + 16)).ToString())); // the clone first
+        var none = Run(new DatapathEngine(LabLoader.Load(l2, "t.lab")), FrameBuilder.Ipv4(IpAddr.Parse("192.168.50.9"), IpAddr.Parse("10.10.0.2"), IpProtocol.Icmp, FrameBuilder.IcmpEcho(9, 1)));
+        Assert.Equal("VXLAN_NO_REMOTE", none.Reason);
+    }
+}
