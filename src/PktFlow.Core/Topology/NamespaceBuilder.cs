@@ -34,6 +34,7 @@ public sealed partial class NamespaceBuilder
         public int PortNo; public byte PortPriority = 32; public uint? PortCost; public bool EnabledUnderStp; // a port's
         public IpTunnelParameters? Tunnel;
         public VlanDevParameters? VlanDev;
+        public MacvlanParameters? Macvlan;
         public XdpAttachment? Xdp;
         public bool IsLoopback => Kind == DeviceKind.Loopback;
     }
@@ -76,7 +77,7 @@ public sealed partial class NamespaceBuilder
         {
             Name = device.Name, IfIndex = device.IfIndex, Kind = device.Kind, Mac = device.Mac, Mtu = device.Mtu, Group = device.Group, Up = device.IsUp,
             Master = device.Master, Peer = device.Peer, PeerNamespace = device.PeerNamespace, Hairpin = device.Hairpin, PortState = device.PortState,
-            Tunnel = device.Tunnel, VlanDev = device.VlanDev,
+            Tunnel = device.Tunnel, VlanDev = device.VlanDev, Macvlan = device.Macvlan,
         });
     }
 
@@ -630,7 +631,7 @@ public sealed partial class NamespaceBuilder
             Name = d.Name, Namespace = Name, IfIndex = d.IfIndex, Kind = d.Kind, Mac = d.Mac, Mtu = d.Mtu, Group = d.Group, IsUp = d.Up,
             Master = d.Master, Peer = d.Peer, PeerNamespace = d.PeerNamespace, Hairpin = d.Hairpin, PortState = d.PortState,
             KernelStp = d.StpRan, Stp = d.Stp,
-            StpPort = d.Master is null ? null : new BrStpPortConfig(d.PortNo, d.PortPriority, d.PortCost, d.EnabledUnderStp), Tunnel = d.Tunnel, VlanDev = d.VlanDev, Xdp = d.Xdp, Vlans = FrozenVlans(d.Name), VlanOptions = FrozenVlanOptions(d.Name),
+            StpPort = d.Master is null ? null : new BrStpPortConfig(d.PortNo, d.PortPriority, d.PortCost, d.EnabledUnderStp), Tunnel = d.Tunnel, VlanDev = d.VlanDev, Macvlan = d.Macvlan, Xdp = d.Xdp, Vlans = FrozenVlans(d.Name), VlanOptions = FrozenVlanOptions(d.Name),
         }).ToList();
         var addresses = _listed ? _addresses.ToList() : _devices.SelectMany(AllAddresses).ToList();
         var routes = _listed ? _userRoutes.ToList() : KernelRoutes().Concat(_userRoutes).DistinctBy(r => (r.ToString(), r.Table)).ToList();

@@ -52,6 +52,8 @@ public sealed class NetDevice
     public VlanDevParameters? VlanDev { get; init; }
     /// <summary>For an ipip device: its tunnel parameters (struct ip_tunnel_parm).</summary>
     public IpTunnelParameters? Tunnel { get; init; }
+    /// <summary>For a macvlan device (`type macvlan`): its lower device, mode and source MACs.</summary>
+    public MacvlanParameters? Macvlan { get; init; }
 
     public override string ToString() => Name;
 }
