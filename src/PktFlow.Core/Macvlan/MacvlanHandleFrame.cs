@@ -24,7 +24,7 @@ public static class MacvlanHandleFrame
         var port = MacvlanPort.Of(skb, lowerNs, lower);
         if (port.Count == 0 || skb.MacHeader < 0 || !EthernetFrame.TryParse(skb.Data[skb.MacHeader..], out var eth, out _)) return false;
         var dst = eth.Destination;
-        var sourceCopies = ForwardSource(skb, port, eth.Source, dst);
+        var sourceCopies = ForwardSource(port, eth.Source);
         if (dst.IsMulticast || dst.IsBroadcast) return Multicast(skb, t, port, eth.Source, dst, sourceCopies);
 
         (NetNamespace Ns, NetDevice Dev)? vlan;
@@ -104,7 +104,7 @@ public static class MacvlanHandleFrame
 
     /// <summary>macvlan_forward_source: the up source-mode macvlans that list the frame's source MAC (macaddr add) get a clone each.</summary>
     [KernelSymbol("macvlan_forward_source", "drivers/net/macvlan.c")]
-    private static List<(NetNamespace Ns, NetDevice Dev)> ForwardSource(SkBuff skb, IReadOnlyList<(NetNamespace Ns, NetDevice Dev)> port, MacAddress source, MacAddress dst)
+    private static List<(NetNamespace Ns, NetDevice Dev)> ForwardSource(IReadOnlyList<(NetNamespace Ns, NetDevice Dev)> port, MacAddress source)
     {
         var list = new List<(NetNamespace, NetDevice)>();
         foreach (var v in port)

@@ -19,15 +19,7 @@ public sealed partial class LabLoader
         {
             switch (options[i])
             {
-                case "mode":
-                    var m = Need(options, ++i, "macvlan mode");
-                    mode = m switch
-                    {
-                        "private" => MacvlanMode.Private, "vepa" => MacvlanMode.Vepa, "bridge" => MacvlanMode.Bridge,
-                        "passthru" => MacvlanMode.Passthru, "source" => MacvlanMode.Source,
-                        _ => throw Error("macvlan mode is private, vepa, bridge, passthru or source", m),
-                    };
-                    break;
+                case "mode": mode = ModeWord(Need(options, ++i, "macvlan mode")); break;
                 case "macaddr":
                     i = MacvlanMacaddr(options, i + 1, sources) - 1;
                     break;
@@ -39,6 +31,13 @@ public sealed partial class LabLoader
         var siblings = _namespaces.Values.SelectMany(n => n.MacvlansOn(b.Name, link)).ToList();
         b.AddMacvlanDevice(name, link, mode, sources, mac, mtu, siblings);
     }
+
+    private MacvlanMode ModeWord(string m) => m switch
+    {
+        "private" => MacvlanMode.Private, "vepa" => MacvlanMode.Vepa, "bridge" => MacvlanMode.Bridge,
+        "passthru" => MacvlanMode.Passthru, "source" => MacvlanMode.Source,
+        _ => throw Error("macvlan mode is private, vepa, bridge, passthru or source", m),
+    };
 
     /// <summary>`macaddr add|del|set|flush MAC...` from <paramref name="i"/> (after the word macaddr); returns the index after it.</summary>
     private int MacvlanMacaddr(List<string> a, int i, List<MacAddress> sources)
@@ -69,9 +68,9 @@ public sealed partial class LabLoader
             if (a[i] == "mode")
             {
                 var m = Need(a, ++i, "macvlan mode");
-                var next = m switch { "private" => MacvlanMode.Private, "vepa" => MacvlanMode.Vepa, "bridge" => MacvlanMode.Bridge, "source" => MacvlanMode.Source,
-                    _ => throw Error("a macvlan's mode changes to private, vepa, bridge or source (passthru only at creation)", m) };
-                if (mode == MacvlanMode.Passthru) throw Error("a passthru macvlan keeps its mode (RTNETLINK answers: Invalid argument)", m);
+                var next = ModeWord(m);
+                // macvlan_changelink: passthru is only given at creation, and kept
+                if ((mode == MacvlanMode.Passthru) != (next == MacvlanMode.Passthru)) throw Error("passthru is a macvlan's mode from creation on (RTNETLINK answers: Invalid argument)", m);
                 mode = next;
             }
             else if (a[i] == "macaddr") i = MacvlanMacaddr(a, i + 1, sources) - 1;
