@@ -53,6 +53,13 @@ public static class NeighResolve
             foreach (var (ns, sib) in skb.Engine.Topology.MacvlanPort(lowerNs.Name, lower.Name))
                 if (sib != dev && sib.IsUp && sib.Macvlan!.Mode == MacvlanMode.Bridge && Owns(ns, sib, nextHop))
                     return new(NeighState.Resolved, sib.Mac, $"{nextHop} is {ns.Name}/{sib.Name} ({sib.Mac}), a bridge-mode macvlan on {lower.Name} too");
+        // a switch in hairpin mode behind the lower device (a VEPA switch: a bridge port with hairpin on)
+        // sends the request back, and macvlan_handle_frame floods it to the modes its sender's allows
+        var modes = mv.Mode == MacvlanMode.Vepa ? MacvlanMode.Vepa | MacvlanMode.Bridge : mv.Mode == MacvlanMode.Bridge ? MacvlanMode.Vepa : 0;
+        if (modes != 0 && HairpinBehind(skb, lowerNs, lower) is { } sw)
+            foreach (var (ns, sib) in skb.Engine.Topology.MacvlanPort(lowerNs.Name, lower.Name))
+                if (sib != dev && sib.IsUp && (sib.Macvlan!.Mode & modes) != 0 && Owns(ns, sib, nextHop))
+                    return new(NeighState.Resolved, sib.Mac, $"{nextHop} is {ns.Name}/{sib.Name} ({sib.Mac}), a macvlan on {lower.Name} too: the request comes back through {sw}, in hairpin mode");
         string host = lowerNs.IsLocalAddress(nextHop) ? $"; {lowerNs.Name}, which has {nextHop}, never gets it: a macvlan's frames leave by {lower.Name}, and its rx_handler sees only what arrives" : "";
         var found = lower.Kind is DeviceKind.Veth or DeviceKind.Bridge ? AcrossSegment(skb, lowerNs, lower, nextHop, seen: null) : null;
         if (found is { } r) return r with { Detail = r.Detail + host };
@@ -62,6 +69,14 @@ public static class NeighResolve
             return w with { Detail = w.Detail + host };
         }
         return new(NeighState.Assumed, default, $"{lower.Name}, {dev.Name}'s lower device, leads outside the model, so whether {nextHop} answers is not known; assumed reachable{host}");
+    }
+
+    /// <summary>The bridge port in hairpin mode at the other end of a veth lower device ("ns/port"), or null.</summary>
+    static string? HairpinBehind(SkBuff skb, NetNamespace ns, NetDevice lower)
+    {
+        if (lower.Kind != DeviceKind.Veth || lower.Peer is not { } peerName) return null;
+        var peerNs = skb.Engine.Topology.Namespace(lower.PeerNamespace ?? ns.Name);
+        return peerNs?.Device(peerName) is { Hairpin: true, IsUp: true, Master: not null } port ? $"{peerNs.Name}/{port.Name}" : null;
     }
 
     // a loop, not FirstOrDefault with a lambda: this runs for every packet sent

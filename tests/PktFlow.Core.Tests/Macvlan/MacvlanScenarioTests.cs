@@ -10,6 +10,7 @@ public class MacvlanScenarioTests(ITestOutputHelper output)
     [Theory]
     [InlineData("macvlan-bridge")]
     [InlineData("macvlan-private")]
+    [InlineData("macvlan-vepa")]
     public void EveryFrameAgreesWithTheKernel(string scenario)
     {
         var j = ScenarioJudge.Judge(Path.Combine(RepoPaths.Root, "tests", "scenarios", scenario));
