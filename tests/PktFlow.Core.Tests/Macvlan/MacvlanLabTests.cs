@@ -46,6 +46,14 @@ public class MacvlanLabTests
     }
 
     [Fact]
+    public void ALowerDeviceTheLabNeverMadeIsTheHostsNic()
+    {
+        var t = LabLoader.Load("ip link add mv1 link ens3 address 02:42:0a:00:00:02 type macvlan mode bridge\n", "t.lab");
+        Assert.Equal(DeviceKind.Physical, t.Host.Device("ens3")!.Kind);
+        Assert.Equal("ens3", t.Host.Device("mv1")!.Macvlan!.Lower);
+    }
+
+    [Fact]
     public void SourceMacsFollowMacaddrCommands()
     {
         var t = Load("ip link add mv1 link eth0 address 02:42:0a:00:00:02 type macvlan mode source macaddr add 02:00:00:00:00:64 macaddr add 02:00:00:00:00:65\n"
@@ -60,7 +68,7 @@ public class MacvlanLabTests
     [InlineData("ip link add mv1 link eth0 address 02:42:0a:00:00:02 type macvlan mode bridge bcqueuelen 10\n", "unsupported: macvlan option 'bcqueuelen'")]
     [InlineData("ip link add mv1 link eth0 type macvlan mode bridge\n", "unsupported: a macvlan without 'address'")]
     [InlineData("ip link add mv1 address 02:42:0a:00:00:02 type macvlan mode bridge\n", "a macvlan needs 'link DEV'")]
-    [InlineData("ip link add mv1 link eth9 address 02:42:0a:00:00:02 type macvlan\n", "Cannot find device \"eth9\"")]
+    [InlineData("ip link add mv1 link lo address 02:42:0a:00:00:02 type macvlan\n", "lo is not an Ethernet device")]
     [InlineData("ip link add mv1 link eth0 address 02:42:0a:00:00:02 type macvlan mode bridge macaddr add 02:00:00:00:00:64\n", "macaddr is only for mode source")]
     [InlineData("ip link add mv1 link eth0 address 02:42:0a:00:00:02 type macvlan mode l2\n", "macvlan mode is private, vepa, bridge, passthru or source")]
     [InlineData("ip link add mv1 link eth0 type macvlan mode passthru\nip link add mv2 link eth0 address 02:42:0a:00:00:03 type macvlan\n", "passthru takes the port alone")]

@@ -28,6 +28,8 @@ public sealed partial class LabLoader
             }
         }
         if (sources.Count > 0 && mode != MacvlanMode.Source) throw Error("macaddr is only for mode source (RTNETLINK answers: Invalid argument)");
+        // as for `ip link set`: a lower device the lab never created is a NIC the host has (Docker's parent eth0)
+        if (!b.HasDevice(link)) b.AddDevice(link, DeviceKind.Physical);
         var siblings = _namespaces.Values.SelectMany(n => n.MacvlansOn(b.Name, link)).ToList();
         b.AddMacvlanDevice(name, link, mode, sources, mac, mtu, siblings);
     }
