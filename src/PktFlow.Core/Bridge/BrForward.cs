@@ -177,7 +177,7 @@ public static class BrForward
     }
 
     /// <summary>skb_clone for a flooded copy: its own bytes, the same metadata.</summary>
-    private static SkBuff Clone(SkBuff skb) => new(skb.Data)
+    internal static SkBuff Clone(SkBuff skb) => new(skb.Data)
     {
         Netns = skb.Netns, Dev = skb.Dev, Engine = skb.Engine, TimestampNs = skb.TimestampNs,
         MacHeader = skb.MacHeader, NetworkHeader = skb.NetworkHeader, TransportHeader = skb.TransportHeader,

@@ -237,6 +237,9 @@ public sealed partial class DatapathEngine
     private bool IsLeaving(InjectionPoint at, MacAddress source, ushort etherType, ReadOnlySpan<byte> l3)
     {
         if (source == at.Device.Mac) return true;
+        // a macvlan on the device sends with its own MAC (macvlan_queue_xmit; in bridge mode to a sibling
+        // the frame shows arriving, by dev_forward_skb, but is traced from its sender all the same)
+        if (Macvlan.MacvlanPort.HashLookup(Topology.MacvlanPort(at.Namespace.Name, at.Device.Name), source) is not null) return true;
         if (at.Device.Master is null || at.Device.Kind != DeviceKind.Veth || at.Device.Peer is not { } peerName) return false;
         if (!BridgeCouldSend(at, source, etherType, l3)) return false;
         var peer = Topology.Namespace(at.Device.PeerNamespace ?? at.Namespace.Name)?.Device(peerName);

@@ -328,7 +328,8 @@ public sealed partial class DatapathEngine
                 skb.MacHeader = 0;
                 skb.NetworkHeader = eth.HeaderLength;
                 skb.Protocol = eth.EtherType;
-                outbound = IsLeaving(at, eth.Source, eth.EtherType, data[eth.HeaderLength..]);
+                outbound = IsLeaving(at, eth.Source, eth.EtherType, data[eth.HeaderLength..])
+                    && !Macvlan.MacvlanObserve.ComesBack(at, skb, t, data, eth.Source);
                 if (outbound) _wire = null; // only an arriving frame can be forwarded back out (no key per frame sent)
                 loopKey = outbound && at.Device.IsLoopback ? CopyKey(skb) : null;
                 ownKey = CopiesIn is null ? null : CopyKey(skb);

@@ -107,6 +107,8 @@ public static class DevQueueXmit
         var dev = skb.Dev;
         if (dev.Kind == DeviceKind.Bridge) { Bridge.BrDevXmit.Xmit(skb, t, fate); return; }
         if (dev.VlanDev is not null) { Vlan.VlanCore.HardStartXmit(skb, t, fate); return; }
+        if (dev.Macvlan is not null) { Macvlan.MacvlanQueueXmit.Run(skb, t, fate); return; }
+        Macvlan.MacvlanPort.NoteLowerXmit(skb, t);
         if (skb.MacHeader >= 0) skb.Engine.OnTransmit?.Invoke(skb.Netns.Name, dev.Name, skb.Data[skb.MacHeader..].ToArray());
         if (dev.Kind == DeviceKind.Veth && dev.Peer is not null)
         {

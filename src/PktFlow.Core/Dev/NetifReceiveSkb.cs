@@ -8,7 +8,7 @@ namespace PktFlow.Dev;
 
 /// <summary>
 /// Receive on one device: eth_type_trans, then __netif_receive_skb_core's order of XDP, GRO, taps,
-/// tc ingress, the netdev ingress hook, VLAN untagging, the rx_handler (bridge ports) and the
+/// tc ingress, the netdev ingress hook, VLAN untagging, the rx_handler (bridge ports, macvlan lower devices) and the
 /// protocol handlers (ip_rcv, ipv6_rcv, arp_rcv). See shared kernel-path.md, "Receive, one device".
 /// </summary>
 public static class NetifReceiveSkb
@@ -106,6 +106,9 @@ public static class NetifReceiveSkb
             }
             else t.Stage(skb, "VlanDoReceive", "vlan_do_receive", Verdict.Pass, "priority tag (VID 0): handled as untagged");
         }
+
+        // the rx_handler of a device with macvlans on it (a device has one rx_handler: never a bridge port too)
+        if (Macvlan.MacvlanHandleFrame.Run(skb, t)) return;
 
         if (skb.Dev.Master is { } master)
         {

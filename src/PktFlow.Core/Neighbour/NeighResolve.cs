@@ -27,6 +27,7 @@ public static class NeighResolve
         // A VLAN device's request goes out tagged on its lower device: the segment is the lower's
         // (the model does not narrow it to the VLAN's members).
         while (dev.VlanDev is { } v && skb.Netns.Device(v.Lower) is { } lower) dev = lower;
+        if (dev.Macvlan is { } mv) return MacvlanSegment(skb, dev, mv, nextHop);
         if (dev.Kind is DeviceKind.Veth or DeviceKind.Bridge)
         {
             // the set of visited devices is only needed once a bridge is on the way (most veths lead straight to a peer)
@@ -36,6 +37,46 @@ public static class NeighResolve
         if (skb.State.ObservedSenders.TryGetValue(dev.Name, out var senders))
             return WireAnswer(senders, nextHop);
         return new(NeighState.Assumed, default, $"{dev.Name} is not the capture point and leads outside the model, so whether {nextHop} answers is not known; assumed reachable");
+    }
+
+    /// <summary>
+    /// A macvlan's request: in bridge mode its bridge-mode siblings on the lower device get it (the first
+    /// that owns the address answers); then it leaves by the lower device, onto the lower device's
+    /// segment, but never reaches the lower device's own namespace.
+    /// </summary>
+    static NeighResult MacvlanSegment(SkBuff skb, NetDevice dev, MacvlanParameters mv, IpAddr nextHop)
+    {
+        var lowerNs = skb.Engine.Topology.Namespace(mv.LowerNamespace);
+        if (lowerNs?.Device(mv.Lower) is not { } lower)
+            return new(NeighState.Unsupported, default, $"{dev.Name}'s lower device {mv.LowerNamespace}/{mv.Lower} is not in the model");
+        if (mv.Mode == MacvlanMode.Bridge)
+            foreach (var (ns, sib) in skb.Engine.Topology.MacvlanPort(lowerNs.Name, lower.Name))
+                if (sib != dev && sib.IsUp && sib.Macvlan!.Mode == MacvlanMode.Bridge && Owns(ns, sib, nextHop))
+                    return new(NeighState.Resolved, sib.Mac, $"{nextHop} is {ns.Name}/{sib.Name} ({sib.Mac}), a bridge-mode macvlan on {lower.Name} too");
+        // a switch in hairpin mode behind the lower device (a VEPA switch: a bridge port with hairpin on)
+        // sends the request back, and macvlan_handle_frame floods it to the modes its sender's allows
+        var modes = mv.Mode == MacvlanMode.Vepa ? MacvlanMode.Vepa | MacvlanMode.Bridge : mv.Mode == MacvlanMode.Bridge ? MacvlanMode.Vepa : 0;
+        if (modes != 0 && HairpinBehind(skb, lowerNs, lower) is { } sw)
+            foreach (var (ns, sib) in skb.Engine.Topology.MacvlanPort(lowerNs.Name, lower.Name))
+                if (sib != dev && sib.IsUp && (sib.Macvlan!.Mode & modes) != 0 && Owns(ns, sib, nextHop))
+                    return new(NeighState.Resolved, sib.Mac, $"{nextHop} is {ns.Name}/{sib.Name} ({sib.Mac}), a macvlan on {lower.Name} too: the request comes back through {sw}, in hairpin mode");
+        string host = lowerNs.IsLocalAddress(nextHop) ? $"; {lowerNs.Name}, which has {nextHop}, never gets it: a macvlan's frames leave by {lower.Name}, and its rx_handler sees only what arrives" : "";
+        var found = lower.Kind is DeviceKind.Veth or DeviceKind.Bridge ? AcrossSegment(skb, lowerNs, lower, nextHop, seen: null) : null;
+        if (found is { } r) return r with { Detail = r.Detail + host };
+        if (skb.Engine.StateOf(lowerNs).ObservedSenders.TryGetValue(lower.Name, out var senders))
+        {
+            var w = WireAnswer(senders, nextHop);
+            return w with { Detail = w.Detail + host };
+        }
+        return new(NeighState.Assumed, default, $"{lower.Name}, {dev.Name}'s lower device, leads outside the model, so whether {nextHop} answers is not known; assumed reachable{host}");
+    }
+
+    /// <summary>The bridge port in hairpin mode at the other end of a veth lower device ("ns/port"), or null.</summary>
+    static string? HairpinBehind(SkBuff skb, NetNamespace ns, NetDevice lower)
+    {
+        if (lower.Kind != DeviceKind.Veth || lower.Peer is not { } peerName) return null;
+        var peerNs = skb.Engine.Topology.Namespace(lower.PeerNamespace ?? ns.Name);
+        return peerNs?.Device(peerName) is { Hairpin: true, IsUp: true, Master: not null } port ? $"{peerNs.Name}/{port.Name}" : null;
     }
 
     // a loop, not FirstOrDefault with a lambda: this runs for every packet sent

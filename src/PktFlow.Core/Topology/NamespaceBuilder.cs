@@ -35,6 +35,7 @@ public sealed partial class NamespaceBuilder
         public IpTunnelParameters? Tunnel;
         public VlanDevParameters? VlanDev;
         public VxlanParameters? Vxlan;
+        public MacvlanParameters? Macvlan;
         public XdpAttachment? Xdp;
         public bool IsLoopback => Kind == DeviceKind.Loopback;
     }
@@ -77,7 +78,7 @@ public sealed partial class NamespaceBuilder
         {
             Name = device.Name, IfIndex = device.IfIndex, Kind = device.Kind, Mac = device.Mac, Mtu = device.Mtu, Group = device.Group, Up = device.IsUp,
             Master = device.Master, Peer = device.Peer, PeerNamespace = device.PeerNamespace, Hairpin = device.Hairpin, PortState = device.PortState,
-            Tunnel = device.Tunnel, VlanDev = device.VlanDev,
+            Tunnel = device.Tunnel, VlanDev = device.VlanDev, Vxlan = device.Vxlan, Macvlan = device.Macvlan,
         });
     }
 
@@ -636,7 +637,7 @@ public sealed partial class NamespaceBuilder
             Name = d.Name, Namespace = Name, IfIndex = d.IfIndex, Kind = d.Kind, Mac = d.Mac, Mtu = d.Mtu, Group = d.Group, IsUp = d.Up,
             Master = d.Master, Peer = d.Peer, PeerNamespace = d.PeerNamespace, Hairpin = d.Hairpin, PortState = d.PortState,
             KernelStp = d.StpRan, Stp = d.Stp,
-            StpPort = d.Master is null ? null : new BrStpPortConfig(d.PortNo, d.PortPriority, d.PortCost, d.EnabledUnderStp), Tunnel = d.Tunnel, VlanDev = d.VlanDev, Vxlan = d.Vxlan, Xdp = d.Xdp, Vlans = FrozenVlans(d.Name), VlanOptions = FrozenVlanOptions(d.Name),
+            StpPort = d.Master is null ? null : new BrStpPortConfig(d.PortNo, d.PortPriority, d.PortCost, d.EnabledUnderStp), Tunnel = d.Tunnel, VlanDev = d.VlanDev, Vxlan = d.Vxlan, Macvlan = d.Macvlan, Xdp = d.Xdp, Vlans = FrozenVlans(d.Name), VlanOptions = FrozenVlanOptions(d.Name),
         }).ToList();
         var addresses = _listed ? _addresses.ToList() : _devices.SelectMany(AllAddresses).ToList();
         var routes = _listed ? _userRoutes.ToList() : KernelRoutes().Concat(_userRoutes).DistinctBy(r => (r.ToString(), r.Table)).ToList();

@@ -54,6 +54,8 @@ public sealed class NetDevice
     public IpTunnelParameters? Tunnel { get; init; }
     /// <summary>For a vxlan device: its configuration (struct vxlan_config).</summary>
     public VxlanParameters? Vxlan { get; init; }
+    /// <summary>For a macvlan device (`type macvlan`): its lower device, mode and source MACs.</summary>
+    public MacvlanParameters? Macvlan { get; init; }
 
     public override string ToString() => Name;
 }

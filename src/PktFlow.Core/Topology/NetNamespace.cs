@@ -152,4 +152,29 @@ public sealed class HostTopology
     public NetNamespace Host => Namespaces[0];
 
     public NetNamespace? Namespace(string name) => Namespaces.FirstOrDefault(n => n.Name == name);
+
+    /// <summary>
+    /// The macvlan port of a lower device (struct macvlan_port): the macvlans on it, in whichever
+    /// namespace they are, in the order they were made (port->vlans). Empty for a device without one.
+    /// Made once: __netif_receive_skb_core asks for every frame.
+    /// </summary>
+    public IReadOnlyList<(NetNamespace Ns, NetDevice Dev)> MacvlanPort(string lowerNamespace, string lower) =>
+        (_macvlanPorts ??= MacvlanPorts()).TryGetValue((lowerNamespace, lower), out var port) ? port : [];
+
+    private Dictionary<(string, string), List<(NetNamespace, NetDevice)>>? _macvlanPorts;
+
+    private Dictionary<(string, string), List<(NetNamespace, NetDevice)>> MacvlanPorts()
+    {
+        var ports = new Dictionary<(string, string), List<(NetNamespace, NetDevice)>>();
+        foreach (var ns in Namespaces)
+            foreach (var d in ns.Devices)
+                if (d.Macvlan is { } m)
+                {
+                    if (!ports.TryGetValue((m.LowerNamespace, m.Lower), out var list)) ports[(m.LowerNamespace, m.Lower)] = list = new();
+                    list.Add((ns, d));
+                }
+        // port->vlans in creation order: the namespaces' own order would put a moved macvlan elsewhere
+        foreach (var list in ports.Values) list.Sort((a, b) => a.Item2.IfIndex.CompareTo(b.Item2.IfIndex));
+        return ports;
+    }
 }

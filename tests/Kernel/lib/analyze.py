@@ -271,6 +271,8 @@ class Dev:
         self.link = d.get("link")     # the lower device's name, for one in the same namespace (a VLAN device's)
         self.link_netnsid = d.get("link_netnsid")
         self.peer = None      # (ns name, dev name) for a veth
+        self.lower = None     # (ns name, dev name) for a macvlan: its lower device
+        self.mode = info.get("info_data", {}).get("mode") if self.kind == "macvlan" else None
 
 
 class Namespace:
@@ -626,6 +628,7 @@ class Copy:
         self.journey = None
         self.link = None      # the copy on the other end of a veth
         self.wire = None
+        self.via = None       # a copy sent on a lower device: the copy its macvlan sent (macvlan_queue_xmit)
 
 
 def load_copies(ns, clock):
@@ -874,6 +877,7 @@ class Visit:
         self.drops = []
         self.frees = []
         self.inner = []      # visits of the packets decapsulated from this one (link_decapsulated)
+        self.handoff = []    # copies macvlans received of this packet (link_macvlans)
         self.outer = None
         self.encap_of = None  # the inner packet's visit this tunnel packet carries (link_encapsulated)
 
@@ -1439,6 +1443,10 @@ def describe_visit(v, wire_copy=None):
         reason = "reassembly"
     elif entry is None and not v.crs:
         fate = "Transmitted"
+    elif v.handoff:
+        # macvlan_handle_frame handed it to a macvlan (RX_HANDLER_ANOTHER, or the broadcast's clones)
+        fate = "Forwarded"
+        d["via"] = "macvlan"
     elif v.frees:
         # freed by consume_skb (not a drop in the kernel's own accounting) before any other outcome
         fate = "Consumed"
@@ -1446,6 +1454,8 @@ def describe_visit(v, wire_copy=None):
     else:
         fate = "Unknown"
     d["fate"] = fate
+    if v.handoff:
+        d["macvlan"] = sorted({c.dev for c in v.handoff})
     if reason:
         d["reason"] = reason
     if out_devs:
@@ -1498,6 +1508,15 @@ def main():
                 pns = ns.nsids.get(dev.link_netnsid)
             if pns in nss and dev.link_index in nss[pns].devs:
                 dev.peer = (pns, nss[pns].devs[dev.link_index].name)
+
+    # macvlan lower devices
+    for ns in nss.values():
+        for dev in ns.devs.values():
+            if dev.kind != "macvlan" or dev.link_index is None:
+                continue
+            pns = ns.name if dev.link_netnsid is None else ns.nsids.get(dev.link_netnsid)
+            if pns in nss and dev.link_index in nss[pns].devs:
+                dev.lower = (pns, nss[pns].devs[dev.link_index].name)
 
     inums = {ns.inum: ns.name for ns in nss.values()}
     names = drop_reason_names(W)
@@ -1553,6 +1572,7 @@ def main():
                         k = rxs.index(r) + 1
                         break
 
+    link_macvlans(nss, copies_by_ns)
     link_xdp_drops(nss, copies_by_ns, visits_by_ns)
     link_xdp_bulk_drops(nss, copies_by_ns, visits_by_ns, load_xdp_bulk_drops(os.path.join(W, "drops.txt")))
     link_xdp_transmits(nss, copies_by_ns, visits_by_ns, load_xdp_events(os.path.join(W, "drops.txt"), inums))
@@ -1746,7 +1766,7 @@ def follow(copy, every_copy=False):
         return None, None
     # backwards: the copy received here was sent by the peer's namespace, and so on
     back = []
-    cur = copy if not copy.out else (v0.rx[0] if v0.rx else None)
+    cur = copy if not copy.out or copy.via is not None else (v0.rx[0] if v0.rx else None)
     cur_v = v0
     seen = {id(v0)}
     for _ in range(12):
@@ -1754,6 +1774,8 @@ def follow(copy, every_copy=False):
             pv = cur_v.encap_of   # a tunnel packet the namespace made: the inner packet it carries came first
         elif cur_v.outer is not None and id(cur_v.outer) not in seen and (cur is None or not cur.out):
             pv = cur_v.outer      # an inner packet: its tunnel packet came first
+        elif cur is not None and cur.out and cur.via is not None:
+            pv = cur.via.journey.group if cur.via.journey else None     # sent by a macvlan on this device
         elif cur is None or cur.out or cur.link is None:
             break
         else:
@@ -1764,7 +1786,7 @@ def follow(copy, every_copy=False):
         seen.add(id(pv))
         back.insert(0, pv)
         cur_v = pv
-        cur = pv.rx[0] if pv.rx else None
+        cur = pv.rx[0] if pv.rx else next((c for c in pv.tx if c.via is not None), None)
     nodes = [describe_inner(v) if v.outer is not None and v.outer in back else describe_visit(v) for v in back]
     wd = describe_inner(v0, wire_copy=copy) if v0.outer is not None and v0.outer in back else describe_visit(v0, wire_copy=copy)
     for v, d in zip(back + [v0], nodes + [wd]):
@@ -1776,8 +1798,10 @@ def follow(copy, every_copy=False):
     # inner packet is received again in the same namespace
     first = [copy] if copy.out and not every_copy else list(v0.tx)
     if not copy.out or every_copy:
-        first += v0.inner
+        first += v0.inner + [Handoff(r) for r in v0.handoff]
     queue = [(x, len(nodes) - 1) for x in first]
+    # what macvlans of the same lower device received of what the sender's namespace sent (bridge mode)
+    queue += [(Handoff(r), i) for i, pv in enumerate(back) for r in pv.handoff]
     while queue and len(nodes) < 24:
         x, parent = queue.pop(0)
         if isinstance(x, Visit):
@@ -1798,10 +1822,63 @@ def follow(copy, every_copy=False):
             d.pop("origin", None)
         nodes.append(d)
         has_child[parent] = True
-        queue.extend((c, len(nodes) - 1) for c in list(nv.tx) + nv.inner)
+        queue.extend((c, len(nodes) - 1) for c in list(nv.tx) + nv.inner + [Handoff(r) for r in nv.handoff])
+    # a lower device whose own stack also took a broadcast it handed to macvlans ends there too
     end = [{k: d[k] for k in ("ns", "fate", "reason") if d.get(k)}
-           for i, d in enumerate(nodes) if not has_child.get(i)]
+           for i, d in enumerate(nodes) if not has_child.get(i) or d.get("macvlan") and d["fate"] != "Forwarded"]
     return nodes, end
+
+
+class Handoff:
+    """A copy a macvlan received of a packet its lower device received (or a sibling macvlan sent):
+    followed like the copy a veth peer receives."""
+    def __init__(self, rx):
+        self.link = rx
+
+
+def link_macvlans(nss, copies_by_ns):
+    """Macvlan devices (drivers/net/macvlan.c) hand packets between namespaces without a veth:
+    - a copy a macvlan sent to the world is sent again on its lower device (macvlan_queue_xmit ->
+      dev_queue_xmit): the lower device's copy gets `via`, the macvlan's;
+    - a copy a bridge-mode macvlan sent to another one arrives on the lower device first
+      (dev_forward_skb, for its taps): linked like a veth pair;
+    - a copy a macvlan receives was received on its lower device (macvlan_handle_frame: unicast
+      RX_HANDLER_ANOTHER, broadcast clones from a work item), or, for a broadcast a bridge-mode sibling
+      sent, cloned from that sibling's copy (macvlan_broadcast): the handoff of that visit."""
+    def near(a, b, after, within):
+        return a.l3 == b.l3 and a.ethertype == b.ethertype and -after <= b.t - a.t <= within
+    for ns in nss.values():
+        for dev in ns.devs.values():
+            if dev.lower is None:
+                continue
+            lns, ldev = dev.lower
+            lower_tx = [c for c in copies_by_ns[lns] if c.out and c.dev == ldev]
+            lower_rx = [c for c in copies_by_ns[lns] if not c.out and c.dev == ldev]
+            for tx in sorted((c for c in copies_by_ns[ns.name] if c.out and c.dev == dev.name), key=lambda c: c.t):
+                w = next((c for c in lower_tx if c.via is None and near(tx, c, 2_000_000, 1_000_000_000)), None)
+                if w is not None:
+                    w.via = tx
+                    continue
+                r = next((c for c in lower_rx if c.link is None and near(tx, c, 2_000_000, 1_000_000_000)), None)
+                if r is not None:
+                    r.link, tx.link = tx, r
+    for ns in nss.values():
+        for dev in ns.devs.values():
+            if dev.lower is None:
+                continue
+            lns, ldev = dev.lower
+            siblings = {d.name: o.name for o in nss.values() for d in o.devs.values() if d.lower == dev.lower and d is not dev}
+            for rx in sorted((c for c in copies_by_ns[ns.name] if not c.out and c.dev == dev.name), key=lambda c: c.t):
+                src = next((c for c in copies_by_ns[lns] if not c.out and c.dev == ldev and c.journey is not None
+                            and near(c, rx, 2_000_000, 1_000_000_000) and rx not in c.journey.group.handoff
+                            and not any(h.ns is ns for h in c.journey.group.handoff)), None)
+                if src is None:
+                    src = next((c for o in nss.values() for c in copies_by_ns[o.name]
+                                if c.out and siblings.get(c.dev) == o.name and c.journey is not None
+                                and near(c, rx, 2_000_000, 1_000_000_000)
+                                and not any(h.ns is ns for h in c.journey.group.handoff)), None)
+                if src is not None and src.journey.group is not None:
+                    src.journey.group.handoff.append(rx)
 
 
 def describe_inner(v, wire_copy=None):

@@ -596,8 +596,6 @@ public sealed partial class LabLoader
             _ => DeviceKind.Other,
         };
         if (devKind == DeviceKind.Other) Warn($"link type '{kind}' is not modelled; the device exists but behaves as a plain device");
-        if (devKind is DeviceKind.Macvlan)
-            b.NoteUnmodelled($"{_file}:{_cmd.Line}: {kind} device {name} (its datapath is not modelled yet)");
         if (devKind == DeviceKind.Veth)
         {
             if (peer is null) throw Error("veth needs 'peer name NAME'");
@@ -609,6 +607,7 @@ public sealed partial class LabLoader
         else if (devKind == DeviceKind.Ipip) AddIpip(b, name, mtu, tunnel!);
         else if (devKind == DeviceKind.Vxlan) AddVxlan(b, name, vxlan!, mac, mtu);
         else if (devKind == DeviceKind.Vlan) AddVlan(b, name, link, a.Skip(typeAt + 2).ToList(), mac, mtu);
+        else if (devKind == DeviceKind.Macvlan) AddMacvlan(b, name, link, a.Skip(typeAt + 2).ToList(), mac, mtu);
         else b.AddDevice(name, devKind, mac, mtu);
         if (group is { } g) b.SetGroup(name, g);
         if (devKind == DeviceKind.Bridge && BridgeOptions(a, typeAt + 2, b, name) is { } other)
@@ -683,16 +682,22 @@ public sealed partial class LabLoader
                 case "address": b.SetMac(dev, ParseMac(Need(a, ++i, "MAC address"))); break;
                 case "master": b.SetMaster(dev, Need(a, ++i, "master device")); break;
                 case "nomaster": b.SetMaster(dev, null); break;
-                case "name": var n = Need(a, ++i, "new name"); b.Rename(dev, n); dev = n; break;
+                case "name":
+                    var n = Need(a, ++i, "new name");
+                    if (IsMacvlanLower(b, dev)) throw Error($"unsupported: renaming {dev}, the lower device of macvlans (the model refers to it by name)", dev);
+                    b.Rename(dev, n); dev = n; break;
                 case "netns":
                 {
                     var target = Need(a, ++i, "namespace");
                     if (!_namespaces.TryGetValue(target, out var tb)) throw Error($"Cannot find namespace \"{target}\"", target);
                     var tunnel = b.TunnelOf(dev);
                     var group = b.GroupOf(dev);
+                    var macvlan = b.MacvlanOf(dev);
+                    if (IsMacvlanLower(b, dev)) throw Error($"unsupported: moving {dev}, the lower device of macvlans, to another namespace", dev);
                     var moved = b.RemoveDevice(dev);
                     tb.AddDevice(dev, moved.Kind, moved.Mac, moved.Mtu, moved.Peer, moved.PeerNamespace, tunnel, keepIndex: moved.IfIndex);
                     tb.SetGroup(dev, group); // dev_change_net_namespace keeps dev->group
+                    tb.SetMacvlan(dev, macvlan); // its port stays on the lower device, in the namespace it was made in
                     // The peer now sees this end in the target namespace.
                     if (moved.Peer is { } peer && moved.PeerNamespace is { } pns && _namespaces.TryGetValue(pns, out var pb))
                         pb.SetPeerNamespace(peer, target);
@@ -704,6 +709,7 @@ public sealed partial class LabLoader
                     var kind = Need(a, ++i, "link type");
                     if (kind == "bridge_slave") { i = BridgePortOptions(a, i + 1, b, dev) - 1; break; }
                     if (kind == "bridge" && BridgeOptions(a, i + 1, b, dev) is null) { i = a.Count; break; }
+                    if (kind == "macvlan") { i = MacvlanChange(a, i + 1, b, dev); break; }
                     // Options the model does not evaluate are kept as unmodelled lines, named in every result.
                     b.NoteUnmodelled($"{_file}:{_cmd.Line}: {_cmd.Text}");
                     Warn($"'type {kind}' options are not modelled");

@@ -1,0 +1,17 @@
+using PktFlow.Wire;
+
+namespace PktFlow.Topology;
+
+/// <summary>A macvlan's mode (enum macvlan_mode, include/uapi/linux/if_link.h), numbered as the kernel's bits.</summary>
+[Flags]
+public enum MacvlanMode { Private = 1, Vepa = 2, Bridge = 4, Passthru = 8, Source = 16 }
+
+/// <summary>
+/// A macvlan device (`ip link add NAME link DEV type macvlan mode M`, drivers/net/macvlan.c): its lower
+/// device and that device's namespace (the macvlan may be moved to another one; its port stays on the
+/// lower device), its mode, and for mode source the senders' MACs it takes frames from (macaddr add).
+/// </summary>
+public sealed record MacvlanParameters(string Lower, string LowerNamespace, MacvlanMode Mode, IReadOnlyList<MacAddress> SourceMacs)
+{
+    public static string ModeName(MacvlanMode mode) => mode.ToString().ToLowerInvariant();
+}
