@@ -347,6 +347,36 @@ public static class NfSynproxy
         return true;
     }
 
+    /// <summary>
+    /// A local listener given synproxy's SYN answers with a SYN-ACK of its own (tcp_v4_send_synack), which
+    /// the model does not build: its sequence number and timestamp are the request socket's (keyed hashes).
+    /// What follows from it the model does follow: the SYN-ACK passes LOCAL_OUT (conntrack SYN_RECV) and is
+    /// stolen at POST_ROUTING by the synproxy hook, whose ACK to the listener passes LOCAL_OUT too
+    /// (ESTABLISHED) and whose window update goes to the client. The sequence offset (the cookie less the
+    /// listener's sequence number) and the timestamp offset stay unknown: the model adjusts nothing of
+    /// this connection's later segments, and does not trace those three packets.
+    /// </summary>
+    internal static void LocalListenerAnswer(SkBuff skb, TraceBuilder t, ConntrackEntry entry, bool v6)
+    {
+        if (NfConntrackSeqadj.TcpBounds(skb.Network, v6) is not var (l4, end) || end - l4 < 20) return;
+        var th = skb.Network[l4..end];
+        var (client, server) = Addresses(skb.Network, v6);
+        ushort cport = BinaryPrimitives.ReadUInt16BigEndian(th), sport = BinaryPrimitives.ReadUInt16BigEndian(th[2..]);
+        uint clientSeq = BinaryPrimitives.ReadUInt32BigEndian(th[4..]);
+        // the flags are what conntrack's state machine reads of them (the sequence numbers the model cannot know are 0)
+        var synAck = Segment(sport, cport, 0, clientSeq + 1, 0x12, 0, default);
+        var ack = Segment(cport, sport, clientSeq + 1, 1, 0x10, 0, default);
+        string Step(IpAddr src, IpAddr dst, byte[] tcp)
+        {
+            var ip = v6 ? GeneratedHeaders.Ipv6(src, dst, IpProtocol.Tcp, 64, tcp) : GeneratedHeaders.Ipv4(src, dst, IpProtocol.Tcp, 0, 64, true, tcp);
+            var r = skb.State.Conntrack.In(ip, v6, skb.TimestampNs, entry.ZoneKey);
+            return $"{r.State.ToString().ToLowerInvariant()} {r.Direction.ToString().ToLowerInvariant()}";
+        }
+        string a = Step(server, client, synAck), b = Step(client, server, ack);
+        t.Generate($"the listener's SYN-ACK to {client}:{cport} (its sequence number and timestamp are the socket's, not modelled): conntrack {a} (SYN_RECV), stolen by {(v6 ? "ipv6" : "ipv4")}_synproxy_hook at POST_ROUTING, "
+            + $"which sends the listener its ACK (conntrack {b}: {entry.TcpState.ToString().ToUpperInvariant()}) and the client a window update; the sequence and timestamp offsets (the cookie {entry.Synproxy!.Isn} less the listener's numbers) are unknown: this connection's later segments are not adjusted by the model");
+    }
+
     /// <summary>synproxy_send_server_ack: the ACK of the server's SYN-ACK, sent without conntrack (found by lookup), walked at once.</summary>
     [KernelSymbol("synproxy_send_server_ack", "net/netfilter/nf_synproxy_core.c")]
     private static void SendServerAck(SkBuff skb, TraceBuilder t, ReadOnlySpan<byte> th, SynproxyOpts opts, ConntrackSynproxy sp, bool v6)
@@ -452,7 +482,7 @@ public static class NfSynproxy
             Protocol = src.IsV4 ? EtherTypes.Ipv4 : EtherTypes.Ipv6, Ct = ct, SynproxyTemplate = template,
         };
         skb.Engine.EmitCopy(t, PacketCopy.Of(built, function, description,
-            (s, tr) => IPv4.IpLocalOut.Send(s, tr, src, dst, s.Dev, null, built: true), synchronous, seqUnknown: function == "synproxy_send_client_synack", built: true));
+            (s, tr) => IPv4.IpLocalOut.Send(s, tr, src, dst, s.Dev, null, built: true, loopback: true), synchronous, seqUnknown: function == "synproxy_send_client_synack", built: true));
     }
 
     private static string OptionsText(in SynproxyOpts o)
