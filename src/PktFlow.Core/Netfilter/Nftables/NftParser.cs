@@ -449,10 +449,7 @@ internal sealed partial class NftParser
         }
         if (kind.Is("synproxy"))
         {
-            o.Synproxy = SynproxyOf(words, name);
-            // nft's grammar (synproxy_config): an object names both mss and wscale
-            if ((o.Synproxy.Options & (SynproxyOptions.Mss | SynproxyOptions.Wscale)) != (SynproxyOptions.Mss | SynproxyOptions.Wscale))
-                throw NftTokenStream.Error(name, $"syntax error, synproxy '{name.Text}' needs mss and wscale");
+            o.Synproxy = SynproxyObject(words, name);
             return o;
         }
         if (kind.Is("limit"))

@@ -37,6 +37,15 @@ internal sealed partial class NftParser
         return new SynproxyInfo(options, mss, wscale);
     }
 
+    /// <summary>A synproxy object's body: nft's grammar (synproxy_config) and its JSON reader want both mss and wscale.</summary>
+    private static SynproxyInfo SynproxyObject(IReadOnlyList<NftTok> words, NftTok name)
+    {
+        var info = SynproxyOf(words, name);
+        if ((info.Options & (SynproxyOptions.Mss | SynproxyOptions.Wscale)) != (SynproxyOptions.Mss | SynproxyOptions.Wscale))
+            throw Err(name, $"syntax error, synproxy '{name.Text}' needs mss and wscale");
+        return info;
+    }
+
     /// <summary>The statement: <c>synproxy name ...</c> (an object or an object map) or the options inline.</summary>
     private NftStmt Synproxy(NftChain ch)
     {

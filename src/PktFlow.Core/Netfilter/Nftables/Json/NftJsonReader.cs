@@ -183,7 +183,7 @@ internal sealed partial class NftParser
         }
         else if (obj.Kind != "synproxy") throw JErr($"{p}.name", name, $"'{name}' is already a {obj.Kind}");
         var words = NftJsonTokens.SynproxyWords(o, p).Select(w => new NftTok(TokKind.Word, w, p, 0, 0)).ToList();
-        try { obj.Synproxy = SynproxyOf(words, new NftTok(TokKind.Word, name, p, 0, 0)); }
+        try { obj.Synproxy = SynproxyObject(words, new NftTok(TokKind.Word, name, p, 0, 0)); }
         catch (NftParseException e) when (e.JsonPath is null) { throw JErr(p, "synproxy", e.Reason); }
     }
 
