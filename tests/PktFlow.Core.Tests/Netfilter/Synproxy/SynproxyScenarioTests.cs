@@ -16,13 +16,20 @@ public class SynproxyScenarioTests
 
     private static FrameJudgement Frame(long n) => Judged.Value.Frames.Single(f => f.Frame == n);
 
-    [Fact]
-    public void EveryJudgedFrameAndTheConntrackTableAgree()
+    private static readonly Lazy<ScenarioJudgement> Judged6 = new(() =>
+        ScenarioJudge.Judge(Path.Combine(RepoPaths.Root, "tests", "scenarios", "synproxy6")));
+
+    [Theory]
+    [InlineData("synproxy", 43)]
+    [InlineData("synproxy6", 60)]
+    public void EveryJudgedFrameAndTheConntrackTableAgree(string scenario, int judged)
     {
-        var bad = Judged.Value.Frames.Where(f => f.Judged && !f.Agrees).Select(f => $"{f.Frame}: {string.Join("; ", f.Differences)}").ToList();
+        var j = scenario == "synproxy" ? Judged.Value : Judged6.Value;
+        var bad = j.Frames.Where(f => f.Judged && !f.Agrees).Select(f => $"{f.Frame}: {string.Join("; ", f.Differences)}").ToList();
         Assert.True(bad.Count == 0, string.Join("\n", bad));
-        Assert.Equal(43, Judged.Value.Frames.Count(f => f.Judged));
-        Assert.Equal(Judged.Value.Conntrack.Total, Judged.Value.Conntrack.Agreed);
+        Assert.Equal(judged, j.Frames.Count(f => f.Judged));
+        Assert.True(j.Conntrack.Total > 0);
+        Assert.True(j.Conntrack.Total == j.Conntrack.Agreed, string.Join("; ", j.Conntrack.Differences));
     }
 
     [Fact]
