@@ -16,15 +16,16 @@ public class SynproxyScenarioTests
 
     private static FrameJudgement Frame(long n) => Judged.Value.Frames.Single(f => f.Frame == n);
 
-    private static readonly Lazy<ScenarioJudgement> Judged6 = new(() =>
-        ScenarioJudge.Judge(Path.Combine(RepoPaths.Root, "tests", "scenarios", "synproxy6")));
+    private static readonly Dictionary<string, Lazy<ScenarioJudgement>> Others = new[] { "synproxy6", "iptables-synproxy" }
+        .ToDictionary(s => s, s => new Lazy<ScenarioJudgement>(() => ScenarioJudge.Judge(Path.Combine(RepoPaths.Root, "tests", "scenarios", s))));
 
     [Theory]
     [InlineData("synproxy", 43)]
     [InlineData("synproxy6", 60)]
+    [InlineData("iptables-synproxy", 41)]
     public void EveryJudgedFrameAndTheConntrackTableAgree(string scenario, int judged)
     {
-        var j = scenario == "synproxy" ? Judged.Value : Judged6.Value;
+        var j = scenario == "synproxy" ? Judged.Value : Others[scenario].Value;
         var bad = j.Frames.Where(f => f.Judged && !f.Agrees).Select(f => $"{f.Frame}: {string.Join("; ", f.Differences)}").ToList();
         Assert.True(bad.Count == 0, string.Join("\n", bad));
         Assert.Equal(judged, j.Frames.Count(f => f.Judged));
