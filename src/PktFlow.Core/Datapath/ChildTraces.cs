@@ -87,7 +87,7 @@ public sealed class ChildTraces
             Length = p.Network.Length + 14, CapturedLength = p.Network.Length + 14,
             Summary = PacketSummary.Format(p.Network, p.Protocol), Ingress = $"{p.Namespace.Name}/{p.Device.Name}",
             Path = t.PathArray(out _sparePath), Route = t.Route, Egress = t.Egress, Fate = t.Fate!.Value, Reason = t.Reason,
-            Generated = t.Generated.ToArray(), Notes = t.Notes.ToArray(), CausedBy = frame, GeneratedBy = p.Function, IsCopy = p.Copy is not null, GeneratedNetwork = p.Network,
+            Generated = t.Generated.ToArray(), Notes = t.Notes.ToArray(), CausedBy = frame, GeneratedBy = p.Function, IsCopy = p.Copy is not null && !p.Built, GeneratedNetwork = p.Network,
         };
         engine.EndChildCopies(copies, child);
         List<GeneratedPacket>? copiesOfIt = null; // most children make no copy: no list for them
@@ -117,9 +117,9 @@ public sealed class ChildTraces
         else if (wire is not null && LeavesBy(child, wire.Namespace.Name, engine.CopiesIn == wire.Namespace ? null : wire.Device.Name))
         {
             // p.Network is the packet as built: the walk edits the skb's own copy
-            string firstKey = Key(p.Protocol, p.Network) ?? "";
+            string firstKey = Key(p.Protocol, p.Network, p.SeqUnknown) ?? "";
             Remember(firstKey, child);
-            if (traced.LastKey is { } lastKey && lastKey != firstKey) Remember(lastKey, child); // after NAT
+            if (traced.LastKey is { } lastKey && !p.SeqUnknown && lastKey != firstKey) Remember(lastKey, child); // after NAT
         }
         // copies made while a child ran (a mirred clone mirrored again, a generated packet mirrored) are children
         // of the same frame, after it; the nest limit bounds synchronous ones, MaxBacklogGenerations the backlog's
@@ -135,7 +135,10 @@ public sealed class ChildTraces
     }
 
     /// <summary>The child a frame leaving the capture point is, if the model built it; it is then no longer pending.</summary>
-    internal PacketTrace? Match(ushort protocol, ReadOnlySpan<byte> network) => Key(protocol, network) is { } key ? Take(key) : null;
+    internal PacketTrace? Match(ushort protocol, ReadOnlySpan<byte> network) =>
+        Key(protocol, network) is { } key && Take(key) is { } child ? child
+        // a synproxy SYN-ACK: its sequence number is the cookie, which only the capture shows
+        : _pending.Count > 0 && Key(protocol, network, withoutSeq: true) is { } unseq ? Take(unseq) : null;
 
     /// <summary>The copy a frame arriving on <paramref name="device"/> is (a clone mirred to that device's ingress), if the model made it.</summary>
     internal PacketTrace? MatchArriving(string device, ushort protocol, ReadOnlySpan<byte> network) =>
@@ -170,7 +173,7 @@ public sealed class ChildTraces
     /// id, TOS and the IPv6 flow label are left out: the IP id and flow label come from per-boot hashes
     /// the model cannot know, and TTL changes on the way.
     /// </summary>
-    internal static string? Key(ushort protocol, ReadOnlySpan<byte> l3)
+    internal static string? Key(ushort protocol, ReadOnlySpan<byte> l3, bool withoutSeq = false)
     {
         // One string per key: the fields' bytes in hex behind a tag (0 ARP, 4 IPv4, 6 IPv6), which keeps
         // the families apart; the protocol fixes the layout of what follows, so the bytes are unambiguous.
@@ -206,7 +209,13 @@ public sealed class ChildTraces
             rest.CopyTo(k[n..]);
             n += rest.Length;
         }
-        else if (proto == IpProtocol.Tcp && l4.Length >= 14) { l4[..14].CopyTo(k[n..]); n += 14; }
+        else if (proto == IpProtocol.Tcp && l4.Length >= 14)
+        {
+            l4[..14].CopyTo(k[n..]);
+            // a key without the sequence number is only a SYN-ACK's (a synproxy cookie), kept apart by a zero there
+            if (withoutSeq) { if ((l4[13] & 0x12) != 0x12) return null; k.Slice(n + 4, 4).Clear(); }
+            n += 14;
+        }
         else if (proto == IpProtocol.Udp && VxlanKey(l4) is { } vxlan)
             // a VXLAN datagram (vxlan_xmit_one) is the inner packet's: its source port is udp_flow_src_port,
             // the inner flow's hash with a per-boot secret, and a child walked on past the tunnel's far end

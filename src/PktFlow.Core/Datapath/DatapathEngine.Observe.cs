@@ -29,6 +29,9 @@ public sealed partial class DatapathEngine
         {
             // The packet the model built for an earlier frame: it takes that child's trace.
             TakeChild(child, skb, t, at, outbound: true, frameNumber, ref causedBy, ref recognised);
+            // a synproxy SYN-ACK shows the cookie the model could not compute
+            if (child.GeneratedBy == "synproxy_send_client_synack" && child.Path.Count > 0 && Topology.Namespace(child.Path[0].Namespace) is { } synackSender)
+                Netfilter.NfSynproxy.Learn(StateOf(synackSender), l3, skb.Protocol == EtherTypes.Ipv6);
             return;
         }
         if (ForwardedBack(skb, t, at)) return;

@@ -385,7 +385,9 @@ public sealed partial class DatapathEngine
         // reaches the sender's socket, which sent this very packet (iptables-nft frame 14). A copy of an
         // earlier frame (a multi-device capture) was learned there: this copy may show it after NAT, with
         // another namespace's address or a peer the socket never addressed (docker-any-capture).
-        if (copyOf is null) LearnSender(frame, link, senderBeforeNat, outbound || at.Device.PeerNamespace is not { } from ? null : Topology.Namespace(from));
+        // synproxy's packets go in the client's or the server's name: no socket of theirs sent them
+        bool inAnothersName = recognised?.GeneratedBy?.StartsWith("synproxy_", StringComparison.Ordinal) == true;
+        if (copyOf is null && !inAnothersName) LearnSender(frame, link, senderBeforeNat, outbound || at.Device.PeerNamespace is not { } from ? null : Topology.Namespace(from));
         var children = _children.Trace(this, t, file, frame.Number, frame.TimestampNs, Mode == ReplayMode.Observe ? at : null);
         var trace = new PacketTrace
         {

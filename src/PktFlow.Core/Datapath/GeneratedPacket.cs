@@ -43,6 +43,13 @@ public sealed class GeneratedPacket
     public string? MarkSource { get; init; }
     /// <summary>A copy of the packet itself (tc mirred mirror, nft dup) rather than one the kernel builds; null for built packets.</summary>
     public PacketCopy? Copy { get; init; }
+    /// <summary>
+    /// Its TCP sequence number is the host's secret (a synproxy syncookie): the frame the capture shows is
+    /// recognised without it, and gives it (<see cref="ChildTraces"/>).
+    /// </summary>
+    public bool SeqUnknown { get; init; }
+    /// <summary>Built by the kernel (not a copy) though walked like a copy from the stage that sends it (synproxy's packets, sent from inside a hook).</summary>
+    public bool Built { get; init; }
 }
 
 /// <summary>
@@ -65,10 +72,10 @@ public sealed class PacketCopy
     internal ChildTraces.TracedChild? Traced { get; set; }
 
     /// <summary>The child a copy is: made from <paramref name="clone"/> at its namespace and device.</summary>
-    public static GeneratedPacket Of(SkBuff clone, string function, string description, Action<SkBuff, TraceBuilder> walk, bool synchronous, bool received = false) => new()
+    public static GeneratedPacket Of(SkBuff clone, string function, string description, Action<SkBuff, TraceBuilder> walk, bool synchronous, bool received = false, bool seqUnknown = false, bool built = false) => new()
     {
         Description = description, Function = function, Namespace = clone.Netns, Device = clone.Dev, Protocol = clone.Protocol,
-        Network = clone.Network.ToArray(), Mark = clone.Mark,
+        Network = clone.Network.ToArray(), Mark = clone.Mark, SeqUnknown = seqUnknown, Built = built,
         Copy = new PacketCopy { Skb = clone, Walk = walk, Received = received, Synchronous = synchronous },
     };
 }

@@ -33,6 +33,8 @@ public sealed class NamespaceState
 
     /// <summary>The namespace's conntrack table (nf_conntrack), filled as packets pass.</summary>
     public Netfilter.Conntrack.ConntrackTable Conntrack { get; }
+    /// <summary>The syncookies synproxy handed out in this namespace (<see cref="Netfilter.NfSynproxy"/>).</summary>
+    internal Netfilter.SynproxyCookies Synproxy { get; } = new();
 
     /// <summary>Connected sockets learned from the capture (see <see cref="Socket.ConnectedSocketTable"/>), idle ones forgotten on conntrack's timeouts.</summary>
     public Socket.ConnectedSocketTable ConnectedSockets { get; }

@@ -78,6 +78,8 @@ public sealed class SkBuff
     public int MirredNest { get; set; }
     /// <summary>A copy nf_dup_ipv4 / nf_dup_ipv6 sends (current->in_nf_duplicate while it is sent): a dup statement it meets does nothing.</summary>
     public bool Duplicate { get; set; }
+    /// <summary>Sent with synproxy's conntrack template (snet->tmpl, IP_CT_NEW): the connection nf_conntrack_in makes for it gets the synproxy extension.</summary>
+    public bool SynproxyTemplate { get; set; }
     /// <summary>nf_dup_skb_recursion: how many nf_dup_netdev / nft fwd transmits this packet's walk runs inside.</summary>
     public int NfDupRecursion { get; set; }
 

@@ -53,7 +53,9 @@ public static class IpLocalOut
     /// <param name="hashedPacket">The packet an ICMP error answers: the multipath hash is that of its flow.</param>
     /// <param name="built">A packet the model built (a child trace): too big for the device it is
     /// fragmented as ip_append_data would have cut it; a captured one that big is a GSO super-packet.</param>
-    public static void Send(SkBuff skb, TraceBuilder t, IpAddr src, IpAddr dst, NetDevice preferredOif, byte[]? hashedPacket = null, bool built = false)
+    /// <param name="loopback">Follow a packet for a local address over lo (loopback_xmit, received again
+    /// on lo): only for callers whose packets the model follows there (synproxy's SYN to a local listener).</param>
+    public static void Send(SkBuff skb, TraceBuilder t, IpAddr src, IpAddr dst, NetDevice preferredOif, byte[]? hashedPacket = null, bool built = false, bool loopback = false)
     {
         var ns = skb.Netns;
         bool v6 = dst.IsV6;
@@ -80,7 +82,13 @@ public static class IpLocalOut
             var r = res.Route!;
             if (r.Type is RouteType.Local or RouteType.Anycast)
             {
-                t.Unsupported(skb, $"{dst} is local to {ns.Name}: delivery over loopback is not modelled yet");
+                if (!loopback || ns.Device("lo") is not { IsUp: true } lo)
+                {
+                    t.Unsupported(skb, $"{dst} is local to {ns.Name}: delivery over loopback is not modelled yet");
+                    return;
+                }
+                t.Stage(skb, "RouteOutput", fn, Verdict.Pass, $"route {r}: out by lo");
+                LoopbackXmit(skb, t, lo);
                 return;
             }
             var dev = r.Type == RouteType.Broadcast ? preferredOif : r.Device is null ? null : ns.Device(r.Device);
@@ -109,6 +117,28 @@ public static class IpLocalOut
         skb.Dev = outDev;
         if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.LocalOut, null, outDev)) return;
         if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.PostRouting, null, outDev)) return;
+        Finish(skb, t, v6, dst, outDev, gateway, routeMtu, learned, built);
+    }
+
+    /// <summary>
+    /// A packet for the namespace's own address: the output hooks with lo as the device, then
+    /// loopback_xmit hands it to netif_rx, and it is received on lo (pkt_type HOST) with the conntrack
+    /// the output path gave it.
+    /// </summary>
+    [KernelSymbol("loopback_xmit", "drivers/net/loopback.c")]
+    private static void LoopbackXmit(SkBuff skb, TraceBuilder t, NetDevice lo)
+    {
+        skb.Dev = lo;
+        if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.LocalOut, null, lo)) return;
+        if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.PostRouting, null, lo)) return;
+        skb.Engine.NoteCrossing(skb, outbound: true);
+        t.Stage(skb, "LoopbackXmit", "loopback_xmit", Verdict.Pass, "sent over lo: netif_rx receives it again on lo");
+        skb.PktType = PacketType.Host;
+        Dev.NetifReceiveSkb.Receive(skb, t);
+    }
+
+    private static void Finish(SkBuff skb, TraceBuilder t, bool v6, IpAddr dst, NetDevice outDev, IpAddr? gateway, int? routeMtu, Routing.PmtuExceptions.Entry? learned, bool built)
+    {
         var nextHop = RtNexthop.Of(skb, gateway, dst); // no gateway: the destination as the hooks left it
         int length = skb.Length - skb.NetworkHeader;
         if (built && !v6 && IpFragment.Output(skb, t, outDev, nextHop, Fate.Transmitted, $"ip_finish_output2 to next hop {nextHop}", routeMtu)) return;

@@ -69,6 +69,8 @@ public static class NfHookSlow
                 var zone = (early.CtTemplateZone ?? ConntrackZone.Default).ForPacket(skb.Mark);
                 var ct = skb.State.Conntrack.In(skb.Network, v6, skb.TimestampNs, zone, preRouting: hook == NfHook.PreRouting, template: template, helperTemplate: early.CtTemplateHelper);
                 skb.Ct = ct;
+                // init_conntrack: a connection made under synproxy's template gets its synproxy (and seqadj) extension
+                if (skb.SynproxyTemplate && ct.Entry is { Confirmed: false, Synproxy: null } proxied) proxied.Synproxy = new ConntrackSynproxy();
                 if (ct.Entry is { FollowMaster: { } exp } follower)
                     t.Stage(skb, "NfNatFollowMaster", "nf_nat_follow_master", Verdict.Pass, NfNatHelper.FollowMaster(skb.State.Conntrack, skb.State.Nft, follower, exp));
                 string taken = template is not null && ct.State == CtState.New && ct.Entry?.TimeoutPolicy == template && !ct.Entry.Confirmed
@@ -103,8 +105,12 @@ public static class NfHookSlow
                 Namespace = ns.Name, Device = dev.Name, Stage = "NfHook", Function = "nf_hook_slow", Family = family, Hook = hook,
                 Verdict = Verdict.Accept, Detail = "no base chain at this hook",
             });
-        // nf_confirm: the connection's helper reads the packet first, and may drop it
-        if (inet && hook is NfHook.PostRouting or NfHook.LocalIn && skb.Ct is { Attached: false } helped && !Help(skb, t, helped, v6)) return false;
+        // ipv4_synproxy_hook / ipv6_synproxy_hook (NF_IP_PRI_CONNTRACK_CONFIRM - 1) for a connection synproxy opened
+        if (inet && hook is NfHook.PostRouting or NfHook.LocalIn && skb.Ct is { Entry.Synproxy: not null } proxied2 && !NfSynproxy.Hook(skb, t, proxied2, hook)) return false;
+        // nf_confirm: the connection's helper reads the packet first, and may drop it (synproxy's window
+        // update to the client, sent with the connection attached, is sequence-adjusted there too)
+        if (inet && hook is NfHook.PostRouting or NfHook.LocalIn && skb.Ct is { } helped && (!helped.Attached || helped.Entry?.Synproxy is not null)
+            && !Help(skb, t, helped, v6)) return false;
         // __nf_conntrack_confirm at the last hook the packet crosses in this namespace; a packet carrying
         // the connection in the reply direction (nf_ct_attach) never confirms it.
         if (inet && hook is NfHook.PostRouting or NfHook.LocalIn && skb.Ct is { Direction: CtDirection.Original, Entry: { Confirmed: false } entry })
@@ -334,6 +340,15 @@ public static class NfHookSlow
             t.Note($"{result.UnsupportedRules.Count} rule(s) the model cannot evaluate were skipped: {string.Join("; ", result.UnsupportedRules.Select(r => r.Text))}");
         foreach (var u in result.Unknowns) t.Note(u);
         foreach (var (dup, network) in result.Dups) NfDup.Copy(skb, t, dup, network, hook);
+        if (result.Synproxy is { } synproxy)
+        {
+            NfSynproxy.Eval(skb, t, synproxy, stolen: result.Verdict == "stolen");
+            if (result.Verdict == "stolen")
+            {
+                t.End(Fate.Consumed, "nft_synproxy_do_eval: answered by synproxy (NF_STOLEN)");
+                return null;
+            }
+        }
         if (result.Verdict == "accept") return result;
         if (result.Fwd is { } fwd) { NfFwdNetdev.Egress(skb, t, fwd, hook == NfHook.Ingress); return null; }
         if (result.Reject is { } reject) NfReject.Send(skb, t, reject);

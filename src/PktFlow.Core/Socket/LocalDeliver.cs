@@ -113,6 +113,9 @@ public static class LocalDeliver
             socks.Received(key, seg, skb.TimestampNs);
             skb.State.ConnectedSockets.Contains(key, skb.TimestampNs); // a packet it receives keeps the socket in use
             t.Stage(skb, stage, fn, Verdict.Pass, $"the connection {daddr}:{tcp.DestinationPort} <-> {saddr}:{tcp.SourcePort} ({TcpSock.StateName(before)}{Transition(before, socks, key, skb.TimestampNs)})");
+            // synproxy's SYN to a request socket the capture's SYN-ACK made known: it answers as the listener does
+            if (before == TcpSockState.SynRecv && seg.Has(TcpFlags.Syn) && !seg.Has(TcpFlags.Ack) && skb.Ct?.Entry is { Synproxy: not null } proxied)
+                Netfilter.NfSynproxy.LocalListenerAnswer(skb, t, proxied, v6);
             t.End(Fate.Delivered, fn);
             return;
         }
@@ -177,6 +180,8 @@ public static class LocalDeliver
             // tcp_conn_request: a request socket (SYN_RECV) the handshake's ACK turns into the child
             skb.State.TcpSocks.Received((IpProtocol.Tcp, daddr, tcp.DestinationPort, saddr, tcp.SourcePort), seg, skb.TimestampNs, listener);
             what = "a connection request for the listener (the kernel answers SYN-ACK; the request socket is in SYN_RECV)";
+            // synproxy's SYN on the client's behalf: its hook takes the listener's SYN-ACK
+            if (skb.Ct?.Entry is { Synproxy: not null } proxied) Netfilter.NfSynproxy.LocalListenerAnswer(skb, t, proxied, v6);
         }
         else what = "a segment without SYN, ACK or RST for the listener's port, discarded";
         t.Stage(skb, stage, fn, Verdict.Pass, $"socket {listener}: {what}");

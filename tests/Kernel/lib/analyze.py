@@ -560,7 +560,11 @@ def load_trace(ns):
     for e in events:
         start = any(k in e for k in ("iif", "oif", "nh", "ll", "th"))
         cr = open_cr.get(e["id"])
-        if start or cr is None or cr.family != e["family"] or cr.table != e["table"]:
+        # a base chain of another hook under the same id is a new run even without packet headers (a
+        # rule's NF_STOLEN verdict in a later hook: synproxy in forward after a raw prerouting chain)
+        other_base = cr is not None and not start and e.get("chain") != cr.chain \
+            and ns.chains.get((e["family"], e["table"], e.get("chain")), {}).get("hook") not in (None, cr.hook)
+        if start or other_base or cr is None or cr.family != e["family"] or cr.table != e["table"]:
             cr = ChainRun(ns, e, len(crs))
             crs.append(cr)
             open_cr[e["id"]] = cr
@@ -950,6 +954,17 @@ def without_length(h):
     return h
 
 
+def without_ttl(h, forwarded=False):
+    """An IP header as ip_forward leaves it for the FORWARD hook (TTL or hop limit one lower, IPv4
+    checksum updated), so a packet freed there (synproxy's NF_STOLEN, nft_synproxy_do_eval) matches the
+    copy that arrived; <forwarded>: h is the freed one, whose TTL is put back."""
+    if len(h) >= 20 and h[0] >> 4 == 4 and h[8] < 255:
+        return h[:2] + h[4:8] + bytes([h[8] + 1 if forwarded else h[8]]) + h[9:10] + h[12:]
+    if len(h) >= 40 and h[0] >> 4 == 6 and h[7] < 255:
+        return h[:7] + bytes([h[7] + 1 if forwarded else h[7]]) + h[8:]
+    return h
+
+
 def drop_matches(d, nh, th):
     if not nh:
         return False
@@ -957,7 +972,8 @@ def drop_matches(d, nh, th):
         return True
     n = min(len(nh), len(d["nh"]))
     # fewer than 8 bytes only when they are the whole packet (a TCN BPDU: LLC header and 4 bytes)
-    if n < 8 and n < len(nh) or without_length(d["nh"][:n]) != without_length(nh[:n]):
+    if n < 8 and n < len(nh) or without_length(d["nh"][:n]) != without_length(nh[:n]) \
+            and without_ttl(d["nh"][:n], forwarded=True) != without_ttl(nh[:n]):
         return False
     if th and len(nh) < len(d["nh"]):
         m = min(len(th), len(d["nh"]) - len(nh))
@@ -1415,6 +1431,10 @@ def describe_visit(v, wire_copy=None):
         if verdict == "drop":
             fate = "Dropped"
             reason = next((x["reason"] for x in drops if x["reason"] == "NETFILTER_DROP"), reason or "NETFILTER_DROP")
+        elif verdict == "stolen" and v.frees:
+            # the statement kept the packet and freed it (consume_skb: synproxy's answered SYN and ACK)
+            fate = "Consumed"
+            d["consumedBy"] = v.frees[0]["location"]
         else:
             fate = "Queued"
             reason = f"nf_{verdict}"

@@ -70,6 +70,8 @@ public sealed class ConntrackEntry
     internal FtpSeqState? Ftp;
     /// <summary>The sequence number adjustments NAT helpers made (struct nf_conn_seqadj; IPS_SEQ_ADJUST when set), or null.</summary>
     internal ConntrackSeqAdj? SeqAdj;
+    /// <summary>The synproxy extension a connection opened by the synproxy target carries (nf_conn_synproxy), or null.</summary>
+    internal ConntrackSynproxy? Synproxy;
     /// <summary>The NAT helper's expectation this new connection matched, until nf_nat_follow_master gives it the master's NAT.</summary>
     internal ConntrackExpectation? FollowMaster;
     /// <summary>The timeout policy an nft <c>ct timeout set</c> attached before confirmation (nf_conn_timeout), or null: the sysctls.</summary>

@@ -29,6 +29,13 @@ internal sealed class ConntrackSeqAdj
         return true;
     }
 
+    /// <summary>nf_ct_seqadj_init: the offset of a whole direction (synproxy: the cookie against the server's sequence numbers).</summary>
+    public void Init(CtDirection d, int off)
+    {
+        _before[(int)d] = off;
+        _after[(int)d] = off;
+    }
+
     /// <summary>nf_ct_seq_offset: the offset of a sequence number of that direction.</summary>
     public int Offset(CtDirection d, uint seq) => After(seq, _pos[(int)d]) ? _after[(int)d] : _before[(int)d];
 
@@ -145,7 +152,7 @@ public static class NfConntrackSeqadj
     }
 
     /// <summary>Writes a 32-bit field of the TCP header, keeping a full checksum right (inet_proto_csum_replace4, not a pseudo-header field).</summary>
-    private static void Write4(Span<byte> tcp, int at, uint value, bool partial)
+    internal static void Write4(Span<byte> tcp, int at, uint value, bool partial)
     {
         uint old = BinaryPrimitives.ReadUInt32BigEndian(tcp[at..]);
         if (old == value) return;

@@ -244,7 +244,7 @@ public static partial class IptablesRestore
     }
 
     internal static readonly HashSet<string> Targets = new()
-    { "ACCEPT", "DROP", "RETURN", "REJECT", "LOG", "MARK", "CONNMARK", "MASQUERADE", "SNAT", "DNAT", "REDIRECT", "NOTRACK", "CT", "CLASSIFY", "TPROXY", "NFQUEUE", "QUEUE" };
+    { "ACCEPT", "DROP", "RETURN", "REJECT", "LOG", "MARK", "CONNMARK", "MASQUERADE", "SNAT", "DNAT", "REDIRECT", "NOTRACK", "CT", "CLASSIFY", "TPROXY", "NFQUEUE", "QUEUE", "SYNPROXY" };
 
     internal static List<string> Tokenize(string line, Func<string, string, IptablesParseException> E)
     {
@@ -563,7 +563,7 @@ public static partial class IptablesRestore
         if (deferred is not null) throw deferred;
     }
 
-    private static bool TargetFlag(string o) => o is "--queue-bypass" or "--queue-cpu-fanout" or "--fail-open" or "--random" or "--persistent" or "--random-fully" or "--notrack" or "--save-mark" or "--restore-mark" or "--log-tcp-sequence" or "--log-tcp-options" or "--log-ip-options" or "--log-uid" or "--log-macdecode";
+    private static bool TargetFlag(string o) => o is "--sack-perm" or "--timestamp" or "--ecn" or "--queue-bypass" or "--queue-cpu-fanout" or "--fail-open" or "--random" or "--persistent" or "--random-fully" or "--notrack" or "--save-mark" or "--restore-mark" or "--log-tcp-sequence" or "--log-tcp-options" or "--log-ip-options" or "--log-uid" or "--log-macdecode";
 
     private static (string, string) Target(IRule r, string t, bool isGoto, List<(string K, string? V, bool Neg)> o,
         bool v6, string table, Func<string, string, IptablesParseException> E, int? proto = null, IptablesLoadOptions? opt = null)
@@ -706,6 +706,21 @@ public static partial class IptablesRestore
                 r.Customs.Add(tp);
                 // a compat target: nft lists it `xt target TPROXY`
                 return ("xt target TPROXY", Placeholder);
+            }
+            case "SYNPROXY":
+            {
+                // ipt_SYNPROXY / ip6t_SYNPROXY: -p tcp only (synproxy_tg4_check); iptables-nft keeps it as an xt
+                // target, which nft lists in xt's own order: sack-perm timestamp wscale N mss N ecn
+                Only("--sack-perm", "--timestamp", "--wscale", "--mss", "--ecn");
+                if (proto != 6) throw E(t, "SYNPROXY: RULE_APPEND failed (Invalid argument): the target needs -p tcp");
+                var words = new List<string>();
+                if (Has("--sack-perm")) words.Add("sack-perm");
+                if (Has("--timestamp")) words.Add("timestamp");
+                if (Get("--wscale") is { } ws) { if (!byte.TryParse(ws, out _)) throw E(ws, $"SYNPROXY: bad --wscale '{ws}'"); words.Add($"wscale {ws}"); }
+                if (Get("--mss") is { } mss) { if (!ushort.TryParse(mss, out _)) throw E(mss, $"SYNPROXY: bad --mss '{mss}'"); words.Add($"mss {mss}"); }
+                if (Has("--ecn")) words.Add("ecn");
+                var txt = string.Join(" ", words.Prepend("synproxy"));
+                return (txt, txt);
             }
             case "NOTRACK": Only(); if (table != "raw") throw E(t, "NOTRACK is only valid in table raw"); return ("notrack", "notrack");
             case "CT":

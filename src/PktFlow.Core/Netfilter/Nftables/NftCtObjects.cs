@@ -11,8 +11,8 @@ namespace PktFlow.Netfilter.Nftables;
 /// policy is attached to the new connection (<see cref="ConntrackTimeoutPolicy"/>), a helper object's
 /// helper too (ftp and tftp are modelled: <see cref="ConntrackHelper"/>); expectation objects are not
 /// modelled: a rule setting one goes on to its next statement and the packet's trace says what was not done.
-/// synproxy and secmark objects are refused: both change what happens to the packet (a SYN answered by
-/// the host, an SELinux label) in ways the model does not follow.
+/// secmark objects are refused: an SELinux label changes what happens to the packet in ways the model does
+/// not follow. (synproxy objects: NftSynproxy.cs.)
 /// </summary>
 internal sealed partial class NftParser
 {
@@ -75,10 +75,8 @@ internal sealed partial class NftParser
         o.Helper = ConntrackHelper.Find(type, p);
     }
 
-    /// <summary>The reason a synproxy or secmark object or statement is refused.</summary>
-    internal static string UnsupportedObject(string kind) => kind == "synproxy"
-        ? "unsupported: synproxy (the host answering a SYN itself and the cookie check of the ACK are not modelled)"
-        : "unsupported: secmark (SELinux security labels are not modelled)";
+    /// <summary>The reason a secmark object or statement is refused.</summary>
+    internal static string UnsupportedObject(string kind) => $"unsupported: {kind} (SELinux security labels are not modelled)";
 
     /// <summary>What nft refuses in a ct object's body (nft 1.0.6: the py tests' objects.t "fail" lines);
     /// a timeout object's policy.</summary>

@@ -12,6 +12,8 @@ internal sealed class NftEvalCtx
     public bool QueueBypass;
     /// <summary>The fwd statement that stole the packet (NF_STOLEN).</summary>
     public FwdStmt? Fwd;
+    /// <summary>The synproxy statement that took the packet (a SYN or an ACK).</summary>
+    public SynproxyInfo? Synproxy;
     /// <summary>The dup statements that ran, each with the packet as it was then (nf_dup_* copies it at once).</summary>
     public List<(DupStmt Dup, byte[] Network)>? Dups;
     public NatAction? Nat;

@@ -167,6 +167,8 @@ public sealed class NftObject
     public bool Over { get; internal set; }
     /// <summary>A limit's token bucket parameters; the bucket itself is shared by every rule naming the object.</summary>
     internal LimitStmt? Limit;
+    /// <summary>A synproxy object's options.</summary>
+    public SynproxyInfo? Synproxy { get; internal set; }
     /// <summary>A ct helper/timeout/expectation object's body as written (<c>type "ftp"; protocol tcp</c>).</summary>
     public string Detail { get; internal set; } = "";
     /// <summary>A ct timeout object's policy.</summary>
@@ -184,6 +186,7 @@ public sealed class NftObject
         "counter" => new ObjCounterStmt { Object = this },
         "quota" => new QuotaStmt { Object = this },
         "limit" => Limit!,
+        "synproxy" => new SynproxyStmt { Info = Synproxy! },
         _ => new CtObjectStmt { Object = this },
     };
     public override string ToString() => $"{Kind} {Name}";
@@ -240,6 +243,9 @@ public interface INftPacket
     byte PacketType { get; }
     NftCtInfo? Conntrack { get; }
     bool IsLocalAddress(ReadOnlySpan<byte> address, bool v6);
+
+    /// <summary>Whether this ACK returns a syncookie the namespace's synproxy handed out (<see cref="NfSynproxy.CookieCheck"/>); false where there is no namespace.</summary>
+    bool SynproxyCookieValid => false;
 
     /// <summary>
     /// What nf_conncount (nft_connlimit, <c>ct count</c>) counts this packet as: the original tuple and zone
@@ -329,6 +335,8 @@ public sealed record NftChainRun(NftChain Chain, NftRule? Rule, string Verdict, 
 /// </summary>
 public sealed record NftHookResult(string Verdict, IReadOnlyList<NftChainRun> Runs, NatAction? Nat, string? Reject, IReadOnlyList<string> Logs)
 {
+    /// <summary>The synproxy statement (or SYNPROXY target) that took a SYN or an ACK (stolen, or an ACK without a valid cookie dropped).</summary>
+    public SynproxyInfo? Synproxy { get; init; }
     public uint? CtMark { get; init; }
     /// <summary>The ct timeout object the last <c>ct timeout set</c> for this packet's protocol named (for the conntrack entry).</summary>
     public NftObject? CtTimeout { get; init; }

@@ -52,7 +52,7 @@ internal sealed partial class NftParser
         if (!colon.Is(":")) throw NftTokenStream.Error(colon, $"syntax error, map '{set.Name}' needs ': TYPE' after its key type");
         _s.Next();
         if (_s.Accept("verdict")) { set.DataTypes = Array.Empty<NftType>(); set.DataText = "verdict"; return; }
-        if (_s.Peek().Text is "counter" or "quota" or "limit") { set.ObjectKind = set.DataText = _s.Next().Text; return; }
+        if (_s.Peek().Text is "counter" or "quota" or "limit" or "synproxy") { set.ObjectKind = set.DataText = _s.Next().Text; return; }
         (set.DataTypes, set.DataText) = decl.Is("typeof") ? TypeofList() : TypeList();
         CheckDataType(set.DataTypes, set.DataText, colon);
     }

@@ -71,5 +71,6 @@ internal static class NftOutcomes
         public NftDevInfo? OutputDevice => _p.OutputDevice;
         public NftConnPresence FindConnection(NftConnKey key) => _p.FindConnection(key);
         public ushort? RtTcpMss => _p.RtTcpMss;
+        public bool SynproxyCookieValid => _p.SynproxyCookieValid;
     }
 }

@@ -199,8 +199,8 @@ internal sealed partial class NftParser
             if (!existed) o.Handle = ++tb.HandleCounter;
             return;
         }
-        if (what.Text is "synproxy" or "secmark") throw NftTokenStream.Error(what, UnsupportedObject(what.Text));
-        if (what.Text is "counter" or "quota" or "limit")
+        if (what.Text is "secmark") throw NftTokenStream.Error(what, UnsupportedObject(what.Text));
+        if (what.Text is "counter" or "quota" or "limit" or "synproxy")
         {
             var tb = FindTable(); var nameTok = _s.Next();
             bool existed = tb.ObjectMap.ContainsKey(nameTok.Text);
@@ -258,7 +258,7 @@ internal sealed partial class NftParser
                 continue;
             }
             if (t.Is("flags") || t.Is("comment")) { while (!_s.Peek().IsSep && !_s.Peek().Is("}")) _s.Next(); _s.ExpectSeparator(); continue; }
-            if ((t.Is("counter") || t.Is("quota") || t.Is("limit")) && _s.Peek(1).Is("{"))
+            if ((t.Is("counter") || t.Is("quota") || t.Is("limit") || t.Is("synproxy")) && _s.Peek(1).Is("{"))
             {
                 var o = ObjectDecl(tb, t, _s.Next());
                 if (o.Handle == 0) newObjects.Add(o);
@@ -272,7 +272,7 @@ internal sealed partial class NftParser
                 _s.ExpectSeparator();
                 continue;
             }
-            if (t.Text is "synproxy" or "secmark") throw NftTokenStream.Error(t, UnsupportedObject(t.Text));
+            if (t.Text is "secmark") throw NftTokenStream.Error(t, UnsupportedObject(t.Text));
             if (t.Is("flowtable") || t.Is("counter") || t.Is("quota") || t.Is("ct") || t.Is("limit"))
                 throw NftTokenStream.Error(t, $"unsupported table object '{t.Text}'");
             throw NftTokenStream.Error(t, $"syntax error, unexpected '{t}'");
@@ -428,8 +428,8 @@ internal sealed partial class NftParser
         return set;
     }
 
-    /// <summary><c>counter NAME { [packets N bytes M] }</c>, <c>quota NAME { [over|until] N bytes [used M bytes] }</c>
-    /// or <c>limit NAME { rate [over] N/unit [burst B] }</c>.</summary>
+    /// <summary><c>counter NAME { [packets N bytes M] }</c>, <c>quota NAME { [over|until] N bytes [used M bytes] }</c>,
+    /// <c>limit NAME { rate [over] N/unit [burst B] }</c> or <c>synproxy NAME { mss N; wscale N; timestamp sack-perm }</c>.</summary>
     private NftObject ObjectDecl(NftTable tb, NftTok kind, NftTok name)
     {
         Ident(name);
@@ -446,6 +446,11 @@ internal sealed partial class NftParser
             if (t.Kind == TokKind.Eof) throw NftTokenStream.Error(t, "syntax error, unexpected end of file");
             if (t.Is("comment")) { _s.Next(); continue; }
             words.Add(t);
+        }
+        if (kind.Is("synproxy"))
+        {
+            o.Synproxy = SynproxyObject(words, name);
+            return o;
         }
         if (kind.Is("limit"))
         {

@@ -167,7 +167,8 @@ internal sealed partial class NftParser
             case "reject": return Reject();
             case "snat": case "dnat": case "masquerade": case "redirect": return Nat(rule);
             case "notrack": Take(); return new NotrackStmt();
-            case "synproxy" or "secmark": throw Err(t, UnsupportedObject(t.Text));
+            case "synproxy": return Synproxy(ch);
+            case "secmark": throw Err(t, UnsupportedObject(t.Text));
             case "comment": Take(); rule.Comment = Take().Text; return new NotrackNoop();
             case "meta":
                 Take();

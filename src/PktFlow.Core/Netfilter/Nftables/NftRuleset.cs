@@ -245,7 +245,7 @@ public static class NftEvaluator
         {
             CtMark = ctx.CtMark, CtTimeout = ctx.CtTimeout, CtTemplateTimeout = ctx.CtTemplateTimeout, CtHelper = ctx.CtHelper, CtTemplateHelper = ctx.CtTemplateHelper, CtTemplateZone = ctx.CtTemplateZone, CtLabels = ctx.CtLabels, Notrack = ctx.Notrack, UnsupportedRules = (IReadOnlyList<NftRule>?)unsupported ?? Array.Empty<NftRule>(),
             Unknowns = (IReadOnlyList<string>?)ctx.Unknowns ?? Array.Empty<string>(),
-            Decisions = decisions, Notes = (IReadOnlyList<string>?)ctx.Notes ?? Array.Empty<string>(), Fwd = ctx.Fwd,
+            Decisions = decisions, Notes = (IReadOnlyList<string>?)ctx.Notes ?? Array.Empty<string>(), Fwd = ctx.Fwd, Synproxy = ctx.Synproxy,
             Dups = (IReadOnlyList<(DupStmt, byte[])>?)ctx.Dups ?? Array.Empty<(DupStmt, byte[])>(),
         };
     }

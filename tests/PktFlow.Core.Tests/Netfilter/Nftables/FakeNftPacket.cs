@@ -36,6 +36,8 @@ internal sealed class FakeNftPacket : INftPacket
     public NftDevInfo? OutputDevice { get; init; }
     public NftSock? Socket { get; init; }
     public ushort? RtTcpMss { get; init; }
+    /// <summary>What the namespace's synproxy would say of this ACK's cookie.</summary>
+    public bool SynproxyCookieValid { get; init; }
 
     public static IpAddr A(string s) => IpAddr.Parse(s);
 

@@ -126,7 +126,7 @@ public class NftObjectMapTests
 /// <summary>
 /// ct helper / ct timeout / ct expectation objects (nft_ct.c): loaded, listed, set by rules; helpers and
 /// expectations not modelled further (the trace says so), timeouts handed to conntrack (CtTimeoutObjectTests);
-/// synproxy and secmark refused. Forms and refusals from the nftables py tests (ip/objects.t).
+/// secmark refused (synproxy objects: NftSynproxyTests). Forms and refusals from the nftables py tests (ip/objects.t).
 /// </summary>
 public class NftCtObjectTests
 {
@@ -158,7 +158,7 @@ public class NftCtObjectTests
     [InlineData("ct timeout cttime2 { protocol udp; policy = { syn_sent:122 } ;}", "'syn_sent' is not a udp conntrack state")]
     [InlineData("ct timeout cttime5 {protocol tcp; policy = { estalbished:100 } ;}", "'estalbished' is not a tcp conntrack state")]
     [InlineData("ct expectation ctexpect2 { protocol udp; }", "needs protocol, dport, timeout and size")]
-    [InlineData("synproxy synproxy1 { mss 1460 wscale 7 }", "unsupported: synproxy")]
+    [InlineData("synproxy synproxy1 { mss 1460 }", "synproxy 'synproxy1' needs mss and wscale")]
     [InlineData("secmark sm { \"system_u:object_r:ssh_server_packet_t:s0\" }", "unsupported: secmark")]
     public void Refused_AsNftRefusesThemOrNamingWhatIsNotModelled(string decl, string message)
     {

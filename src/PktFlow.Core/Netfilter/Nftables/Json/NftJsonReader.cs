@@ -91,7 +91,8 @@ internal sealed partial class NftParser
             }
             case "counter": case "quota": case "limit": JsonObject(kind, o, p); return;
             case "ct helper": case "ct timeout": case "ct expectation": JsonCtObject(kind, o, p); return;
-            case "synproxy": case "secmark": throw JErr(p, kind, UnsupportedObject(kind));
+            case "synproxy": JsonSynproxy(o, p); return;
+            case "secmark": throw JErr(p, kind, UnsupportedObject(kind));
             // a flowtable changes no verdict the model computes (no flow offload)
             case "flowtable":
             {
@@ -167,6 +168,23 @@ internal sealed partial class NftParser
         }
         catch (NftParseException e) when (e.JsonPath is null) { throw JErr(p, kind, e.Reason); }
         finally { _s = save; }
+    }
+
+    /// <summary>{"synproxy": {"family", "table", "name", "handle", "mss", "wscale", "flags"}}: the text's <c>synproxy NAME { ... }</c>.</summary>
+    private void JsonSynproxy(JsonElement o, string p)
+    {
+        Known(o, p, "family", "table", "name", "handle", "mss", "wscale", "flags", "comment");
+        var tb = JTable(o, p, "table");
+        var name = JStr(o, "name", p)!;
+        if (!tb.ObjectMap.TryGetValue(name, out var obj))
+        {
+            tb.ObjectMap[name] = obj = new NftObject { Table = tb, Kind = "synproxy", Name = name };
+            obj.Handle = JInt(o, "handle", p) is { } h ? Bump(tb, h) : ++tb.HandleCounter;
+        }
+        else if (obj.Kind != "synproxy") throw JErr($"{p}.name", name, $"'{name}' is already a {obj.Kind}");
+        var words = NftJsonTokens.SynproxyWords(o, p).Select(w => new NftTok(TokKind.Word, w, p, 0, 0)).ToList();
+        try { obj.Synproxy = SynproxyObject(words, new NftTok(TokKind.Word, name, p, 0, 0)); }
+        catch (NftParseException e) when (e.JsonPath is null) { throw JErr(p, "synproxy", e.Reason); }
     }
 
     private static int Bump(NftTable tb, int handle) { tb.HandleCounter = Math.Max(tb.HandleCounter, handle); return handle; }

@@ -123,6 +123,7 @@ internal sealed class NftJsonTokens
             case "reject": Reject(v, p); return;
             case "snat": case "dnat": case "masquerade": case "redirect": Nat(key, v, p); return;
             case "notrack": W("notrack", p); return;
+            case "synproxy": Synproxy(v, p); return;
             case "tproxy":
             {
                 Keys(v, p, "tproxy", "family", "addr", "port");
@@ -170,6 +171,27 @@ internal sealed class NftJsonTokens
         if (Named(v, p)) return;
         if (Opt(v, "packets") is { } pk) { W("packets", $"{p}.packets"); W(Scalar(pk, $"{p}.packets"), $"{p}.packets"); }
         if (Opt(v, "bytes") is { } by) { W("bytes", $"{p}.bytes"); W(Scalar(by, $"{p}.bytes"), $"{p}.bytes"); }
+    }
+
+    /// <summary>"synproxy": null | {"mss", "wscale", "flags": ["timestamp", "sack-perm"]} | "NAME" | {"map": ...}.</summary>
+    private void Synproxy(JsonElement v, string p)
+    {
+        W("synproxy", p);
+        if (Named(v, p) || v.ValueKind == JsonValueKind.Null) return;
+        foreach (var w in SynproxyWords(v, p, this)) W(w, p);
+    }
+
+    /// <summary>A synproxy statement's or object's fields as the text's words (mss N wscale N timestamp sack-perm).</summary>
+    internal static IEnumerable<string> SynproxyWords(JsonElement v, string p, NftJsonTokens? keysOf = null)
+    {
+        keysOf?.Keys(v, p, "synproxy", "mss", "wscale", "flags");
+        var words = new List<string>();
+        if (v.TryGetProperty("mss", out var mss)) { words.Add("mss"); words.Add(mss.ToString()); }
+        if (v.TryGetProperty("wscale", out var ws)) { words.Add("wscale"); words.Add(ws.ToString()); }
+        if (v.TryGetProperty("flags", out var flags))
+            foreach (var f in flags.ValueKind == JsonValueKind.Array ? flags.EnumerateArray().Select(e => e.ToString()) : new[] { flags.ToString() })
+                words.Add(f);
+        return words;
     }
 
     /// <summary>A reference to a named object: "NAME" becomes `name "NAME"`; {"map": {"key", "data"}} becomes `name KEY map { k : "NAME", ... }`.</summary>

@@ -178,7 +178,7 @@ public class NftJsonReaderTests
     [Theory]
     [InlineData("""{"map": {"family": "inet", "table": "t", "name": "m", "type": "ipv4_addr", "map": "ipv4_addr . ipv4_addr"}}""", "x.json: nftables[1].map.map: unsupported: map data of type 'ipv4_addr . ipv4_addr' (verdict, an address, address . inet_service, a mark or another integer up to 32 bits, ether_addr, ifname, counter, quota and limit are modelled)")]
     [InlineData("""{"ct helper": {"family": "inet", "table": "t", "name": "h"}}""", "x.json: nftables[1].ct helper: ct helper 'h': no protocol")]
-    [InlineData("""{"synproxy": {"family": "inet", "table": "t", "name": "s", "mss": 1460}}""", "x.json: nftables[1].synproxy: unsupported: synproxy (the host answering a SYN itself and the cookie check of the ACK are not modelled)")]
+    [InlineData("""{"synproxy": {"family": "inet", "table": "t", "name": "s", "mss": 1460}}""", "x.json: nftables[1].synproxy: syntax error, synproxy 's' needs mss and wscale")]
     [InlineData("""{"chain": {"family": "inet", "table": "t", "name": "c", "type": "filter", "hook": "input", "prio": 0, "weird": 1}}""", "x.json: nftables[1].chain.weird: unsupported key 'weird'")]
     [InlineData("""{"chain": {"family": "netdev", "table": "t", "name": "c", "type": "filter", "hook": "ingress", "prio": 0}}""", "x.json: nftables[1].chain.table: no such table 'netdev t'")]
     [InlineData("""{"chain": {"family": "inet", "table": "t", "name": "c", "type": "filter", "hook": "ingress", "prio": 0}}""", "x.json: nftables[1].chain: ingress chain 'c' has no 'dev' (nft 1.0.6 omits it from `nft -j list`): its device is unknown; load `nft list ruleset` text instead")]

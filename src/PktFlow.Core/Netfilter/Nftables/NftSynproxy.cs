@@ -1,0 +1,108 @@
+namespace PktFlow.Netfilter.Nftables;
+
+/// <summary>
+/// nft's synproxy: the statement <c>synproxy [mss N] [wscale N] [timestamp] [sack-perm]</c>, the named
+/// object <c>synproxy NAME { mss N; wscale N; timestamp sack-perm }</c> used by <c>synproxy name NAME</c>
+/// or through an object map (<c>synproxy name tcp dport map { 80 : "web" }</c>). nft_synproxy_validate
+/// lets it run in input and forward chains only.
+/// </summary>
+internal sealed partial class NftParser
+{
+    /// <summary>The words after <c>synproxy</c> (statement) or inside a synproxy object's braces.</summary>
+    private static SynproxyInfo SynproxyOf(IReadOnlyList<NftTok> words, NftTok at)
+    {
+        var options = SynproxyOptions.None;
+        ushort mss = 0; byte wscale = 0;
+        for (int i = 0; i < words.Count; i++)
+        {
+            var w = words[i];
+            switch (w.Text)
+            {
+                case "mss":
+                    if (i + 1 >= words.Count || !ushort.TryParse(words[i + 1].Text, out mss)) throw Err(i + 1 < words.Count ? words[i + 1] : w, "synproxy: mss needs a number up to 65535");
+                    options |= SynproxyOptions.Mss; i++;
+                    break;
+                case "wscale":
+                    // nft 1.0.6 and 6.18 take any byte (wscale 15 loads): the SYN-ACK then offers it
+                    if (i + 1 >= words.Count || !byte.TryParse(words[i + 1].Text, out wscale)) throw Err(i + 1 < words.Count ? words[i + 1] : w, "synproxy: wscale needs a number up to 255");
+                    options |= SynproxyOptions.Wscale; i++;
+                    break;
+                case "timestamp": options |= SynproxyOptions.Timestamp; break;
+                case "sack-perm": options |= SynproxyOptions.SackPerm; break;
+                // only xt's SYNPROXY has it (ip6tables --ecn); nft lists such a rule with it
+                case "ecn": options |= SynproxyOptions.Ecn; break;
+                default: throw Err(w, $"syntax error, unexpected '{w.Text}' in synproxy (mss, wscale, timestamp, sack-perm)");
+            }
+        }
+        return new SynproxyInfo(options, mss, wscale);
+    }
+
+    /// <summary>A synproxy object's body: nft's grammar (synproxy_config) and its JSON reader want both mss and wscale.</summary>
+    private static SynproxyInfo SynproxyObject(IReadOnlyList<NftTok> words, NftTok name)
+    {
+        var info = SynproxyOf(words, name);
+        if ((info.Options & (SynproxyOptions.Mss | SynproxyOptions.Wscale)) != (SynproxyOptions.Mss | SynproxyOptions.Wscale))
+            throw Err(name, $"syntax error, synproxy '{name.Text}' needs mss and wscale");
+        return info;
+    }
+
+    /// <summary>The statement: <c>synproxy name ...</c> (an object or an object map) or the options inline.</summary>
+    private NftStmt Synproxy(NftChain ch)
+    {
+        var at = Take();
+        SynproxyHooks(ch, at);
+        if (TakeIf("name")) return ObjectRef("synproxy");
+        var words = new List<NftTok>();
+        while (More && Cur.Text is "mss" or "wscale" or "timestamp" or "sack-perm" or "ecn")
+        {
+            var w = Take();
+            words.Add(w);
+            if (w.Text is "mss" or "wscale" && More) words.Add(Take());
+        }
+        return new SynproxyStmt { Info = SynproxyOf(words, at) };
+    }
+
+    /// <summary>nft_synproxy_validate: ip, ip6 and inet tables, input and forward hooks (the kernel's EOPNOTSUPP).</summary>
+    private void SynproxyHooks(NftChain ch, NftTok at)
+    {
+        if (ch.Table.Family is not (NftFamily.Ip or NftFamily.Ip6 or NftFamily.Inet))
+            throw Err(at, $"Could not process rule: Operation not supported (synproxy is for ip, ip6 and inet tables, not {NftNames.Family(ch.Table.Family)})");
+        if (ch.Hook is { } hook && hook is not (NftHookPoint.Input or NftHookPoint.Forward))
+            throw Err(at, $"Could not process rule: Operation not supported (synproxy runs in input and forward chains only, not {hook.ToString().ToLowerInvariant()})");
+    }
+}
+
+/// <summary>
+/// nft_synproxy_do_eval / nft_synproxy_eval_v4 / _v6: not TCP, the rule stops (NFT_BREAK); a SYN is stolen
+/// (answered with a cookie SYN-ACK); an ACK is stolen when its cookie is valid (the connection to the server is
+/// opened), else dropped; any other segment goes on to the next statement. What is sent is the datapath's
+/// (<see cref="NfSynproxy"/>).
+/// </summary>
+internal sealed class SynproxyStmt : NftStmt
+{
+    public SynproxyInfo Info = null!;
+
+    public override bool Eval(NftEvalCtx c)
+    {
+        if (c.P.L4Protocol != Wire.IpProtocol.Tcp || c.P.TransportOffset < 0) return false;
+        var n = c.P.Network;
+        int th = c.P.TransportOffset;
+        if (n.Length < th + 20)
+        {
+            c.Verdict = NftVerdict.Drop; // skb_header_pointer fails: NF_DROP
+            return true;
+        }
+        byte flags = n[th + 13];
+        if ((flags & 0x02) != 0)
+        {
+            c.Verdict = NftVerdict.Stolen;
+            c.Synproxy = Info;
+        }
+        else if ((flags & 0x10) != 0)
+        {
+            c.Verdict = c.P.SynproxyCookieValid ? NftVerdict.Stolen : NftVerdict.Drop;
+            c.Synproxy = Info;
+        }
+        return true;
+    }
+}

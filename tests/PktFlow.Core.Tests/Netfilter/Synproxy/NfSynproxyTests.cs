@@ -1,0 +1,69 @@
+using PktFlow.Netfilter;
+using PktFlow.Netfilter.Conntrack;
+using PktFlow.Testing;
+using PktFlow.Wire;
+
+namespace PktFlow.Tests.Netfilter.Synproxy;
+
+/// <summary>
+/// nf_synproxy_core's pieces: the MSS table a cookie encodes, the options it reads and writes (the kernel's
+/// SYN-ACK of the recorded scenario byte for byte), and the timestamp offset on later packets.
+/// </summary>
+public class NfSynproxyTests
+{
+    [Theory]
+    [InlineData(1460, false, 3)]
+    [InlineData(1459, false, 2)]
+    [InlineData(1300, false, 1)]
+    [InlineData(0, false, 0)]
+    [InlineData(9000, true, 3)]
+    [InlineData(1440, true, 2)]
+    [InlineData(1419, true, 0)]
+    public void TheCookieEncodesTheLargestTableMssNotAboveTheClients(int mss, bool v6, int index)
+    {
+        Assert.Equal(index, NfSynproxy.MssIndex((ushort)mss, v6));
+        Assert.True(NfSynproxy.MssOf(index, v6) <= Math.Max(mss, NfSynproxy.MssOf(0, v6)));
+    }
+
+    [Fact]
+    public void Options_AreWrittenInTheKernelsOrder()
+    {
+        // the kernel's SYN-ACK (scenario synproxy frame 4): mss 1460, sackOK folded into the timestamp's NOPs, wscale 7
+        var o = new SynproxyOpts { Options = SynproxyOptions.Mss | SynproxyOptions.SackPerm | SynproxyOptions.Timestamp | SynproxyOptions.Wscale, MssOption = 1460, TsVal = 22825946, TsEcr = 1181894022, Wscale = 7 };
+        Assert.Equal(Convert.FromHexString("020405B4" + "0402080A" + "015C4BDA" + "46724586" + "01030307"), NfSynproxy.BuildOptions(o));
+        // without timestamps SACK-permitted takes two NOPs of its own
+        Assert.Equal(Convert.FromHexString("01010402"), NfSynproxy.BuildOptions(new SynproxyOpts { Options = SynproxyOptions.SackPerm }));
+        Assert.True(NfSynproxy.ParseOptions(Tcp(0x12, NfSynproxy.BuildOptions(o)), out var back));
+        Assert.Equal((o.Options, o.MssOption, o.TsVal, o.TsEcr, o.Wscale), (back.Options, back.MssOption, back.TsVal, back.TsEcr, back.Wscale));
+        // MSS, window scale and SACK-permitted count on a SYN only
+        Assert.True(NfSynproxy.ParseOptions(Tcp(0x10, NfSynproxy.BuildOptions(o)), out var ack));
+        Assert.Equal(SynproxyOptions.Timestamp, ack.Options);
+        // an option running past the header: synproxy_parse_options fails (the packet is dropped)
+        Assert.False(NfSynproxy.ParseOptions(Tcp(0x02, new byte[] { 2, 8, 5, 0xb4 }), out _));
+    }
+
+    [Fact]
+    public void TheTimestampOffsetMovesARepliesValueAndAnOriginalsEcho()
+    {
+        // scenario synproxy: tsoff = the server's 4199044425 - the SYN-ACK's 22825946; frames 16/17 and 18/19
+        var sp = new ConntrackSynproxy { Tsoff = 4199044425u - 22825946u };
+        var reply = Ipv4Tcp(Tcp(0x10, new byte[] { 1, 1, 8, 10, 0xFA, 0x48, 0x55, 0x4E, 0x46, 0x72, 0x45, 0x8C }));
+        Assert.NotNull(NfSynproxy.TstampAdjust(reply, false, CtDirection.Reply, sp));
+        Assert.Equal(22825951u, System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(20 + 24)));
+        var original = Ipv4Tcp(Tcp(0x10, new byte[] { 1, 1, 8, 10, 0x46, 0x72, 0x45, 0x8C, 0x01, 0x5C, 0x4B, 0xDF }));
+        NfSynproxy.TstampAdjust(original, false, CtDirection.Original, sp);
+        Assert.Equal(4199044430u, System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(original.AsSpan(20 + 28)));
+        Assert.Null(NfSynproxy.TstampAdjust(original, false, CtDirection.Original, new ConntrackSynproxy()));
+    }
+
+    private static byte[] Tcp(byte flags, byte[] options)
+    {
+        var t = new byte[20 + options.Length];
+        t[12] = (byte)((20 + options.Length) / 4 << 4);
+        t[13] = flags;
+        options.CopyTo(t, 20);
+        return t;
+    }
+
+    private static byte[] Ipv4Tcp(byte[] tcp) => FrameBuilder.Ipv4(IpAddr.Parse("10.2.0.2"), IpAddr.Parse("192.168.10.2"), IpProtocol.Tcp, tcp);
+}
