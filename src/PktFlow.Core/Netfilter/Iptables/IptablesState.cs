@@ -50,6 +50,7 @@ public sealed class IptablesState
                 continue;
             }
             _notes.Add($"{file}:{firstLine}: {Command}-restore{(noflush ? " --noflush" : "")} on table {t.Name} after earlier commands: rule handles are the model's estimate");
+            var replaced = noflush ? new List<IptablesRestore.IChain>() : old.Chains.ToList();
             if (!noflush) old.Chains.Clear();
             foreach (var c in t.Chains)
             {
@@ -64,6 +65,7 @@ public sealed class IptablesState
                 }
                 if (!c.Implicit) into.PolicyDrop = c.PolicyDrop; // a chain only a rule named keeps its policy
             }
+            ReleasedAtCommit(replaced);
             foreach (var c in t.Chains)
                 foreach (var r in c.Rules)
                 {
@@ -246,6 +248,20 @@ public sealed class IptablesState
                     return text[..(at + verb.Length)] + to + text[end..];
             }
         return text;
+    }
+
+    /// <summary>
+    /// The old table's nat chains of a restore that replaced it: iptables-nft-restore deletes the table and adds it
+    /// again in one batch, and nf_tables_commit unregisters the old hooks only after the new chains registered
+    /// theirs, so the nat core is never left without a user and keeps its place (checked on 6.18: a filter chain
+    /// at -100 registered between the first nat rule and the restore still sees the packet before DNAT).
+    /// </summary>
+    private void ReleasedAtCommit(IEnumerable<IptablesRestore.IChain> replaced)
+    {
+        var nat = replaced.Where(c => c.Type == "nat" && c.Hook is not null && c.Registration > 0).ToList();
+        if (nat.Count == 0 || _options.NextRegistration is null) return;
+        int commit = _options.NextRegistration();
+        foreach (var c in nat) _deletedNat.Add((c, commit));
     }
 
     /// <summary>The tables as the evaluator's ruleset, with the nat chains -X deleted (for where the nat core is).</summary>
