@@ -43,9 +43,13 @@ internal sealed partial class NftParser
         _currentRule = rule;
         var stmts = new List<NftStmt>();
         _readsCtAcct = false; _jumpTargets.Clear(); _transportKnown = false; _networkFamily = null; _vlanDepth = 0;
+        StartContext(ch);
         while (_s.Pos < _ruleEnd)
         {
+            var at = Cur;
             var st = Statement(ch, rule);
+            CheckTerminal(at, st);
+            CheckProtocols(at, st);
             stmts.Add(st);
             if (st is MatchStmt m && NamesTransport(m.Sel, m.Op)) _transportKnown = true;
             if (st is MatchStmt nm && NetworkFamily(nm) is { } nf) _networkFamily = nf;
