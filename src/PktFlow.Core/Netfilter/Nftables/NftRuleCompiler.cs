@@ -109,6 +109,13 @@ internal sealed partial class NftParser
     private bool TakeIf(string s) { if (More && _s.Peek().Is(s)) { _s.Next(); return true; } return false; }
     private static NftParseException Err(NftTok t, string m) => NftTokenStream.Error(t, m);
 
+    /// <summary>Expressions nft knows that the model cannot evaluate, refused by name.</summary>
+    private static readonly Dictionary<string, string> NotModelled = new()
+    {
+        ["ipsec"] = "the packet's xfrm state and security path are not modelled",
+        ["osf"] = "passive OS fingerprinting needs the fingerprints nfnl_osf loaded into the kernel, which a lab does not show",
+    };
+
     private static readonly HashSet<string> BareMeta = new() { "iifname", "oifname", "iif", "oif", "mark", "pkttype", "nfproto", "l4proto", "skuid", "skgid",
         "iiftype", "oiftype", "iifgroup", "oifgroup", "cpu", "cgroup", "time" };
 
@@ -779,6 +786,7 @@ internal sealed partial class NftParser
         {
             if (t.Text is "ip" or "ip6" or "tcp" or "udp" or "th" or "icmp" or "icmpv6" or "ether" or "vlan" or "arp" or "udplite" or "sctp" or "dccp" or "ah" or "esp" or "comp" or "igmp")
                 throw Err(field, $"unsupported expression '{t.Text} {field.Text}'");
+            if (NotModelled.TryGetValue(t.Text, out var why)) throw Err(t, $"unsupported: {t.Text} ({why})");
             throw Err(t, $"unknown expression '{t.Text}'");
         }
         if (t.Text == "vlan" && field.Text == "cfi") s.Text = "vlan dei"; // nft lists the old name so
@@ -1260,6 +1268,15 @@ internal sealed partial class NftParser
             {
                 _s.SkipNewlines();
                 if (_s.Accept("}")) break;
+                if (Cur.Is("{") && !vmap && mapData is null)
+                {
+                    // an anonymous set inside the set: nft merges its elements into the outer one
+                    list.AddRange(ParseSetBody(types, false));
+                    _s.SkipNewlines();
+                    if (_s.Accept(",")) continue;
+                    if (_s.Accept("}")) break;
+                    throw Err(_s.Peek(), $"syntax error, unexpected '{_s.Peek()}' in set");
+                }
                 var keyTok = Cur;
                 var el = Element(types);
                 while (Cur.Text is "timeout" or "expires" or "comment" or "counter")

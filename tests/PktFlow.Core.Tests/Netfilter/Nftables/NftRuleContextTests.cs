@@ -105,3 +105,43 @@ public class NftRuleContextTests
     [InlineData("bridge", "ether type vlan ip saddr 1.1.1.1")]
     public void ProtocolsNftLetsThrough_Load(string family, string rule) => Assert.Single(Load(family, rule).Tables[0].FindChain("c")!.Rules);
 }
+
+/// <summary>Set and verdict map spellings nft 1.0.6 takes (checked with nft -f and nft list on 6.18).</summary>
+public class NftSetSpellingTests
+{
+    private static NftRuleset Load(string family, string rule) =>
+        NftRuleset.Parse($"table {family} t {{\n chain c {{ type filter hook input priority 0;\n    {rule}\n  }}\n}}\n", "r.nft");
+
+    [Fact]
+    public void AVerdictWrittenAgainstItsKey_IsTheKeysVerdict()
+    {
+        // nft lists it as tcp dport vmap { 25 : accept, 28 : drop }
+        var rs = Load("ip", "tcp dport vmap { 25:accept, 28:drop }");
+        Assert.Equal("accept", NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Input, FakeNftPacket.Tcp4("1.1.1.1", "2.2.2.2", 1000, 25)).Verdict);
+        Assert.Equal("drop", NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Input, FakeNftPacket.Tcp4("1.1.1.1", "2.2.2.2", 1000, 28)).Verdict);
+    }
+
+    [Fact]
+    public void AnIpv6KeyAgainstItsVerdict_EndsAtTheLastColon()
+    {
+        // nft lists { ::dddd : drop, 1234:1234:1234:1234:1234:1234:aaaa:0 : accept }
+        var rs = Load("ip6", "ip6 saddr vmap {1234:1234:1234:1234:1234:1234:aaaa:::accept,::dddd: drop}");
+        Assert.Equal("accept", NftEvaluator.RunHook(rs, NftFamily.Ip6, NftHookPoint.Input, FakeNftPacket.Tcp6("1234:1234:1234:1234:1234:1234:aaaa:0", "::1", 1, 2)).Verdict);
+        Assert.Equal("drop", NftEvaluator.RunHook(rs, NftFamily.Ip6, NftHookPoint.Input, FakeNftPacket.Tcp6("::dddd", "::1", 1, 2)).Verdict);
+    }
+
+    [Fact]
+    public void ASetInsideASet_AddsItsElements()
+    {
+        // nft lists ip saddr { 1.1.1.0, 2.2.2.0, 3.3.3.0 }
+        var rs = Load("ip", "ip saddr { { 1.1.1.0, 3.3.3.0 }, 2.2.2.0 } drop");
+        foreach (var (a, v) in new[] { ("1.1.1.0", "drop"), ("2.2.2.0", "drop"), ("3.3.3.0", "drop"), ("4.4.4.0", "accept") })
+            Assert.Equal(v, NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Input, FakeNftPacket.Tcp4(a, "2.2.2.2", 1000, 25)).Verdict);
+    }
+
+    [Theory]
+    [InlineData("ipsec in reqid 1", "unsupported: ipsec (")]
+    [InlineData("osf name \"Linux\"", "unsupported: osf (")]
+    public void ExpressionsTheModelCannotEvaluate_AreRefusedByName(string rule, string reason) =>
+        Assert.StartsWith(reason, Assert.Throws<NftParseException>(() => Load("ip", rule)).Reason);
+}
