@@ -24,7 +24,7 @@ public sealed class IptablesState
     }
 
     public string Command => _v6 ? "ip6tables" : "iptables";
-    public bool IsEmpty => _tables.Count == 0;
+    public bool IsEmpty => _tables.Count == 0 && _deletedNat.Count == 0;
 
     /// <summary>Where the model had to approximate iptables-nft (handles after a restore that replaced commands' tables).</summary>
     public IReadOnlyList<string> Notes => _notes;
@@ -262,6 +262,21 @@ public sealed class IptablesState
         if (nat.Count == 0 || _options.NextRegistration is null) return;
         int commit = _options.NextRegistration();
         foreach (var c in nat) _deletedNat.Add((c, commit));
+    }
+
+    /// <summary>`nft delete table` of one of its tables: the table goes, and its nat chains' hooks now; false when there is none.</summary>
+    public bool DeleteTable(string name)
+    {
+        var t = _tables.Find(x => x.Name == name);
+        if (t is null) return false;
+        _tables.Remove(t);
+        var nat = t.Chains.Where(c => c.Type == "nat" && c.Hook is not null && c.Registration > 0).ToList();
+        if (nat.Count > 0 && _options.NextRegistration is not null)
+        {
+            int now = _options.NextRegistration();
+            foreach (var c in nat) _deletedNat.Add((c, now));
+        }
+        return true;
     }
 
     /// <summary>The tables as the evaluator's ruleset, with the nat chains -X deleted (for where the nat core is).</summary>

@@ -63,4 +63,14 @@ public class NatCoreCommitTests
     public void IptablesRestoreNoflushKeepsTheCore() =>
         Assert.True(TieSawTheOriginal("iptables -t nat -A PREROUTING -d 10.0.1.5 -j ACCEPT", Tie,
             "iptables-restore --noflush <<'IPT'\n*nat\n-A PREROUTING -d 10.0.1.1 -j DNAT --to-destination 10.0.1.3\nCOMMIT\nIPT"));
+
+    [Fact]
+    public void NftDeletingIptablesNatTable_ReleasesTheCore_TheNextNatRuleRegistersItAnew() =>
+        Assert.False(TieSawTheOriginal("iptables -t nat -A PREROUTING -d 10.0.1.5 -j ACCEPT", Tie, "nft delete table ip nat",
+            "iptables -t nat -A PREROUTING -d 10.0.1.1 -j DNAT --to-destination 10.0.1.3"));
+
+    [Fact]
+    public void NftDeletingIptablesNatTable_LeavesTheCoreToAnotherNatChain() =>
+        Assert.True(TieSawTheOriginal("iptables -t nat -A PREROUTING -d 10.0.1.5 -j ACCEPT", Tie,
+            $"nft -f - <<'NFT'\n{NatBlock.Replace("table ip nat", "table ip nat2")}\nNFT", "nft delete table ip nat"));
 }
