@@ -1,9 +1,3 @@
-using PktFlow.Capture;
-using PktFlow.Datapath;
-using PktFlow.Testing;
-using PktFlow.Topology.Lab;
-using PktFlow.Wire;
-
 namespace PktFlow.Tests.Netfilter.Nftables;
 
 /// <summary>
@@ -22,7 +16,7 @@ public class NatCoreCommitTests
 
     private static bool TieSawTheOriginal(params string[] commands)
     {
-        var engine = new DatapathEngine(LabLoader.Load($"""
+        var t = LabPing.Ping($"""
             ip link set eth0 address 02:00:00:00:01:01
             ip link set eth0 up
             ip link set lo up
@@ -30,10 +24,7 @@ public class NatCoreCommitTests
             ip addr add 10.0.1.3/32 dev lo
             ip neigh add 10.0.1.2 lladdr 02:00:00:00:01:02 dev eth0
             {string.Join("\n", commands)}
-            """, "r.lab"));
-        var bytes = FrameBuilder.Ethernet(MacAddress.Parse("02:00:00:00:01:01"), MacAddress.Parse("02:00:00:00:01:02"), EtherTypes.Ipv4,
-            FrameBuilder.Ipv4(IpAddr.Parse("10.0.1.2"), IpAddr.Parse("10.0.1.1"), IpProtocol.Icmp, FrameBuilder.IcmpEcho(1, 1), ttl: 64));
-        var t = engine.Process(new CaptureFrame(1, 1_000_000L, LinkType.Ethernet, 0, null, bytes.Length, bytes.Length, 24, bytes), "t.pcap", engine.ResolveInjectionPoint("eth0"));
+            """, "10.0.1.2", "10.0.1.1");
         return t.Path.Any(e => e.Table == "tie" && e.Verdict == Verdict.Drop);
     }
 
