@@ -1069,6 +1069,24 @@ internal sealed partial class NftParser
         return new TcpMssSetStmt { FromRoute = true };
     }
 
+    /// <summary>
+    /// `meta iif . meta oif { "lo" . "lo" }`: an iif/oif part whose value in the set's first element is a
+    /// name compares the name, as a lone `meta iif "lo"` does (the element's i-th word, after `{` or `vmap {`).
+    /// </summary>
+    private ConcatSelector ConcatByName(ConcatSelector sel)
+    {
+        int at = _s.Pos + (Cur.Is("vmap") || Cur.Is("map") ? 1 : 0);
+        if (at >= _ruleEnd || !_s.Peek(at - _s.Pos).Is("{")) return sel;
+        var parts = sel.Parts.ToArray();
+        for (int i = 0; i < parts.Length; i++)
+        {
+            var w = _s.Peek(at - _s.Pos + 1 + 2 * i);
+            if (parts[i] is MetaSelector { Key: MetaKey.Iif or MetaKey.Oif } ms && (w.Kind == TokKind.String || (w.Kind == TokKind.Word && !char.IsDigit(w.Text[0]))))
+                parts[i] = new MetaSelector(ms.Key == MetaKey.Iif ? MetaKey.Iifname : MetaKey.Oifname, NftType.Ifname) { Text = ms.Text };
+        }
+        return new ConcatSelector(parts) { Text = sel.Text };
+    }
+
     // ---------- relations ----------
     private NftStmt Match(NftSelector sel)
     {
@@ -1076,6 +1094,7 @@ internal sealed partial class NftParser
         var valueTok = More && (int)RelOp(Cur.Text) != -1 && _s.Pos + 1 < _ruleEnd ? _s.Peek(1) : Cur;
         if (sel is MetaSelector { Key: MetaKey.Iif or MetaKey.Oif } ms && More && (valueTok.Kind == TokKind.String || (valueTok.Kind == TokKind.Word && !char.IsDigit(valueTok.Text[0]))))
             sel = new MetaSelector(ms.Key == MetaKey.Iif ? MetaKey.Iifname : MetaKey.Oifname, NftType.Ifname) { Text = ms.Text };
+        if (sel is ConcatSelector named && named.Parts.Any(p => p is MetaSelector { Key: MetaKey.Iif or MetaKey.Oif })) sel = ConcatByName(named);
         var types = sel is ConcatSelector cs ? cs.Parts.Select(p => p.Type).ToArray() : new[] { sel.Type };
         var widths = types.Select(x => x.Length).ToArray();
         var m = new MatchStmt { Sel = sel, Widths = widths };

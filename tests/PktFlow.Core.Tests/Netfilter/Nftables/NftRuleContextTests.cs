@@ -145,3 +145,16 @@ public class NftSetSpellingTests
     public void ExpressionsTheModelCannotEvaluate_AreRefusedByName(string rule, string reason) =>
         Assert.StartsWith(reason, Assert.Throws<NftParseException>(() => Load("ip", rule)).Reason);
 }
+
+/// <summary>A device name in a concatenation with meta iif (nft 1.0.6 takes `meta iif . tcp dport { "lo" . 22 } drop`, checked on 6.18).</summary>
+public class NftConcatDeviceTests
+{
+    [Fact]
+    public void AnIifNamedInAConcatenation_ComparesTheDevice()
+    {
+        var rs = NftRuleset.Parse("table ip t {\n chain c { type filter hook input priority 0;\n    meta iif . tcp dport { \"lo\" . 22 } drop\n  }\n}\n", "r.nft");
+        Assert.Equal("drop", NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Input, FakeNftPacket.Tcp4("1.1.1.1", "2.2.2.2", 1000, 22, iif: "lo")).Verdict);
+        Assert.Equal("accept", NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Input, FakeNftPacket.Tcp4("1.1.1.1", "2.2.2.2", 1000, 23, iif: "lo")).Verdict);
+        Assert.Equal("accept", NftEvaluator.RunHook(rs, NftFamily.Ip, NftHookPoint.Input, FakeNftPacket.Tcp4("1.1.1.1", "2.2.2.2", 1000, 22, iif: "eth0")).Verdict);
+    }
+}
