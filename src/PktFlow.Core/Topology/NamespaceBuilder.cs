@@ -395,7 +395,29 @@ public sealed partial class NamespaceBuilder
     }
 
     /// <summary>nftables configuration given to this namespace, in order (compiled when built).</summary>
-    public void AddNftSource(NftSource source) => _nft.Add(source with { Registration = NextRegistration() });
+    public void AddNftSource(NftSource source)
+    {
+        if (DeletesIptablesTable(source)) return;
+        _nft.Add(source with { Registration = NextRegistration() });
+    }
+
+    /// <summary>
+    /// `nft delete table ip|ip6 NAME` of a table iptables-nft made (and no nft text of the lab named): the
+    /// nft text does not know that table, the kernel deletes it with its chains. Its nat chains leave the
+    /// nat core now: measured on 6.18, the next iptables nat rule registers the core anew, after a chain
+    /// registered meanwhile, unless another nat chain still holds it.
+    /// </summary>
+    private bool DeletesIptablesTable(NftSource source)
+    {
+        if (source.Kind != "nft") return false;
+        var m = System.Text.RegularExpressions.Regex.Match(source.Text, @"^\s*delete\s+table\s+(ip6?)\s+(\S+)\s*;?\s*$");
+        if (!m.Success) return false;
+        var (family, table) = (m.Groups[1].Value, m.Groups[2].Value);
+        var named = new System.Text.RegularExpressions.Regex($@"\btable\s+{family}\s+{System.Text.RegularExpressions.Regex.Escape(table)}\b");
+        if (_nft.Any(x => x.Kind == "nft" && named.IsMatch(x.Text))) return false;
+        var ipt = family == "ip6" ? _ipt6 : _ipt4;
+        return ipt is not null && ipt.DeleteTable(table);
+    }
 
     /// <summary>A tick of the namespace's clock of nft and iptables commands: base chains register in the order
     /// the lab's commands created them, whichever tool did (<see cref="Netfilter.Nftables.NftRuleset.OrderRegistrations"/>).</summary>

@@ -24,7 +24,7 @@ public sealed class IptablesState
     }
 
     public string Command => _v6 ? "ip6tables" : "iptables";
-    public bool IsEmpty => _tables.Count == 0;
+    public bool IsEmpty => _tables.Count == 0 && _deletedNat.Count == 0;
 
     /// <summary>Where the model had to approximate iptables-nft (handles after a restore that replaced commands' tables).</summary>
     public IReadOnlyList<string> Notes => _notes;
@@ -50,6 +50,7 @@ public sealed class IptablesState
                 continue;
             }
             _notes.Add($"{file}:{firstLine}: {Command}-restore{(noflush ? " --noflush" : "")} on table {t.Name} after earlier commands: rule handles are the model's estimate");
+            var replaced = noflush ? new List<IptablesRestore.IChain>() : old.Chains.ToList();
             if (!noflush) old.Chains.Clear();
             foreach (var c in t.Chains)
             {
@@ -64,6 +65,7 @@ public sealed class IptablesState
                 }
                 if (!c.Implicit) into.PolicyDrop = c.PolicyDrop; // a chain only a rule named keeps its policy
             }
+            ReleasedAtCommit(replaced);
             foreach (var c in t.Chains)
                 foreach (var r in c.Rules)
                 {
@@ -246,6 +248,35 @@ public sealed class IptablesState
                     return text[..(at + verb.Length)] + to + text[end..];
             }
         return text;
+    }
+
+    /// <summary>
+    /// The old table's nat chains of a restore that replaced it: iptables-nft-restore deletes the table and adds it
+    /// again in one batch, and nf_tables_commit unregisters the old hooks only after the new chains registered
+    /// theirs, so the nat core is never left without a user and keeps its place (checked on 6.18: a filter chain
+    /// at -100 registered between the first nat rule and the restore still sees the packet before DNAT).
+    /// </summary>
+    private void ReleasedAtCommit(IEnumerable<IptablesRestore.IChain> replaced)
+    {
+        var nat = replaced.Where(c => c.Type == "nat" && c.Hook is not null && c.Registration > 0).ToList();
+        if (nat.Count == 0 || _options.NextRegistration is null) return;
+        int commit = _options.NextRegistration();
+        foreach (var c in nat) _deletedNat.Add((c, commit));
+    }
+
+    /// <summary>`nft delete table` of one of its tables: the table goes, and its nat chains' hooks now; false when there is none.</summary>
+    public bool DeleteTable(string name)
+    {
+        var t = _tables.Find(x => x.Name == name);
+        if (t is null) return false;
+        _tables.Remove(t);
+        var nat = t.Chains.Where(c => c.Type == "nat" && c.Hook is not null && c.Registration > 0).ToList();
+        if (nat.Count > 0 && _options.NextRegistration is not null)
+        {
+            int now = _options.NextRegistration();
+            foreach (var c in nat) _deletedNat.Add((c, now));
+        }
+        return true;
     }
 
     /// <summary>The tables as the evaluator's ruleset, with the nat chains -X deleted (for where the nat core is).</summary>

@@ -22,6 +22,17 @@ internal static class NftLexer
     internal static bool IsWordChar(char c) =>
         char.IsLetterOrDigit(c) || c is '_' or '.' or ':' or '/' or '-' or '*' or '$' or '@' or '[' or ']' or '%';
 
+    private static readonly HashSet<string> VerdictWords = ["accept", "drop", "continue", "return", "jump", "goto", "queue"];
+
+    /// <summary>The word after blanks from <paramref name="i"/> on ("" when none).</summary>
+    private static string NextWord(string text, int i)
+    {
+        while (i < text.Length && text[i] is ' ' or '\t') i++;
+        int s = i;
+        while (i < text.Length && char.IsLetter(text[i])) i++;
+        return text[s..i];
+    }
+
     public static List<NftTok> Lex(string text, string file)
     {
         var toks = new List<NftTok>();
@@ -58,6 +69,23 @@ internal static class NftLexer
             {
                 int s = i;
                 while (i < text.Length && IsWordChar(text[i])) i++;
+                // "25:accept", "::1:drop": a map key written against its verdict (nft's scanner ends the
+                // key at the colon before a verdict word)
+                int v = text.LastIndexOf(':', i - 1, i - s);
+                if (v > s && VerdictWords.Contains(text[(v + 1)..i]))
+                {
+                    toks.Add(new(TokKind.Word, text[s..v], file, line, col));
+                    toks.Add(new(TokKind.Word, ":", file, line, col + v - s));
+                    toks.Add(new(TokKind.Word, text[(v + 1)..i], file, line, col + v + 1 - s));
+                    continue;
+                }
+                if (i - s > 1 && text[i - 1] == ':' && text[i - 2] != ':' && VerdictWords.Contains(NextWord(text, i)))
+                {
+                    // "::dddd: drop": the same with a space before the verdict
+                    toks.Add(new(TokKind.Word, text[s..(i - 1)], file, line, col));
+                    toks.Add(new(TokKind.Word, ":", file, line, col + i - 1 - s));
+                    continue;
+                }
                 toks.Add(new(TokKind.Word, text[s..i], file, line, col));
                 continue;
             }

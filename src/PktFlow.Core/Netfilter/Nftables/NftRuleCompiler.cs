@@ -43,9 +43,13 @@ internal sealed partial class NftParser
         _currentRule = rule;
         var stmts = new List<NftStmt>();
         _readsCtAcct = false; _jumpTargets.Clear(); _transportKnown = false; _networkFamily = null; _vlanDepth = 0;
+        StartContext(ch);
         while (_s.Pos < _ruleEnd)
         {
+            var at = Cur;
             var st = Statement(ch, rule);
+            CheckTerminal(at, st);
+            CheckProtocols(at, st);
             stmts.Add(st);
             if (st is MatchStmt m && NamesTransport(m.Sel, m.Op)) _transportKnown = true;
             if (st is MatchStmt nm && NetworkFamily(nm) is { } nf) _networkFamily = nf;
@@ -104,6 +108,13 @@ internal sealed partial class NftParser
     private NftTok Take() { var t = Cur; if (More) _s.Next(); return t; }
     private bool TakeIf(string s) { if (More && _s.Peek().Is(s)) { _s.Next(); return true; } return false; }
     private static NftParseException Err(NftTok t, string m) => NftTokenStream.Error(t, m);
+
+    /// <summary>Expressions nft knows that the model cannot evaluate, refused by name.</summary>
+    private static readonly Dictionary<string, string> NotModelled = new()
+    {
+        ["ipsec"] = "the packet's xfrm state and security path are not modelled",
+        ["osf"] = "passive OS fingerprinting needs the fingerprints nfnl_osf loaded into the kernel, which a lab does not show",
+    };
 
     private static readonly HashSet<string> BareMeta = new() { "iifname", "oifname", "iif", "oif", "mark", "pkttype", "nfproto", "l4proto", "skuid", "skgid",
         "iiftype", "oiftype", "iifgroup", "oifgroup", "cpu", "cgroup", "time" };
@@ -776,6 +787,7 @@ internal sealed partial class NftParser
         {
             if (t.Text is "ip" or "ip6" or "tcp" or "udp" or "th" or "icmp" or "icmpv6" or "ether" or "vlan" or "arp" or "udplite" or "sctp" or "dccp" or "ah" or "esp" or "comp" or "igmp")
                 throw Err(field, $"unsupported expression '{t.Text} {field.Text}'");
+            if (NotModelled.TryGetValue(t.Text, out var why)) throw Err(t, $"unsupported: {t.Text} ({why})");
             throw Err(t, $"unknown expression '{t.Text}'");
         }
         if (t.Text == "vlan" && field.Text == "cfi") s.Text = "vlan dei"; // nft lists the old name so
@@ -1058,6 +1070,24 @@ internal sealed partial class NftParser
         return new TcpMssSetStmt { FromRoute = true };
     }
 
+    /// <summary>
+    /// `meta iif . meta oif { "lo" . "lo" }`: an iif/oif part whose value in the set's first element is a
+    /// name compares the name, as a lone `meta iif "lo"` does (the element's i-th word, after `{` or `vmap {`).
+    /// </summary>
+    private ConcatSelector ConcatByName(ConcatSelector sel)
+    {
+        int at = _s.Pos + (Cur.Is("vmap") || Cur.Is("map") ? 1 : 0);
+        if (at >= _ruleEnd || !_s.Peek(at - _s.Pos).Is("{")) return sel;
+        var parts = sel.Parts.ToArray();
+        for (int i = 0; i < parts.Length; i++)
+        {
+            var w = _s.Peek(at - _s.Pos + 1 + 2 * i);
+            if (parts[i] is MetaSelector { Key: MetaKey.Iif or MetaKey.Oif } ms && (w.Kind == TokKind.String || (w.Kind == TokKind.Word && !char.IsDigit(w.Text[0]))))
+                parts[i] = new MetaSelector(ms.Key == MetaKey.Iif ? MetaKey.Iifname : MetaKey.Oifname, NftType.Ifname) { Text = ms.Text };
+        }
+        return new ConcatSelector(parts) { Text = sel.Text };
+    }
+
     // ---------- relations ----------
     private NftStmt Match(NftSelector sel)
     {
@@ -1065,6 +1095,7 @@ internal sealed partial class NftParser
         var valueTok = More && (int)RelOp(Cur.Text) != -1 && _s.Pos + 1 < _ruleEnd ? _s.Peek(1) : Cur;
         if (sel is MetaSelector { Key: MetaKey.Iif or MetaKey.Oif } ms && More && (valueTok.Kind == TokKind.String || (valueTok.Kind == TokKind.Word && !char.IsDigit(valueTok.Text[0]))))
             sel = new MetaSelector(ms.Key == MetaKey.Iif ? MetaKey.Iifname : MetaKey.Oifname, NftType.Ifname) { Text = ms.Text };
+        if (sel is ConcatSelector named && named.Parts.Any(p => p is MetaSelector { Key: MetaKey.Iif or MetaKey.Oif })) sel = ConcatByName(named);
         var types = sel is ConcatSelector cs ? cs.Parts.Select(p => p.Type).ToArray() : new[] { sel.Type };
         var widths = types.Select(x => x.Length).ToArray();
         var m = new MatchStmt { Sel = sel, Widths = widths };
@@ -1257,6 +1288,15 @@ internal sealed partial class NftParser
             {
                 _s.SkipNewlines();
                 if (_s.Accept("}")) break;
+                if (Cur.Is("{") && !vmap && mapData is null)
+                {
+                    // an anonymous set inside the set: nft merges its elements into the outer one
+                    list.AddRange(ParseSetBody(types, false));
+                    _s.SkipNewlines();
+                    if (_s.Accept(",")) continue;
+                    if (_s.Accept("}")) break;
+                    throw Err(_s.Peek(), $"syntax error, unexpected '{_s.Peek()}' in set");
+                }
                 var keyTok = Cur;
                 var el = Element(types);
                 while (Cur.Text is "timeout" or "expires" or "comment" or "counter")

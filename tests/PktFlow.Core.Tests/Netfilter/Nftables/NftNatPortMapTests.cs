@@ -39,7 +39,7 @@ public class NftNatPortMapTests
     [Fact]
     public void AKeyTheMapLacks_BreaksTheRule_TheNextOneTakesThePacket()
     {
-        var rs = Rules("prerouting", "meta l4proto tcp dnat to 10.2.0.2 : tcp dport map { 80 : 8080 } counter\ntcp dport 81 dnat to 10.2.0.2:9000");
+        var rs = Rules("prerouting", "meta l4proto tcp counter dnat to 10.2.0.2 : tcp dport map { 80 : 8080 }\ntcp dport 81 dnat to 10.2.0.2:9000");
         var nat = Run(rs, NftHookPoint.Prerouting, FakeNftPacket.Tcp4("10.1.0.2", "10.0.0.1", 1000, 81))!;
         Assert.Equal(("10.2.0.2", 9000), (nat.Address, nat.PortMin!.Value));
         Assert.Null(Run(rs, NftHookPoint.Prerouting, FakeNftPacket.Tcp4("10.1.0.2", "10.0.0.1", 1000, 82)));

@@ -626,7 +626,8 @@ internal sealed class NftJsonTokens
                 W("ct", p);
                 if (Opt(v, "dir") is { } dir) W(Scalar(dir, $"{p}.dir"), $"{p}.dir");
                 if (Opt(v, "family") is { } fam) W(Scalar(fam, $"{p}.family"), $"{p}.family");
-                W(Scalar(Prop(v, "key", p), $"{p}.key"), p);
+                // a tuple key names its family in the key: {"dir": "original", "key": "ip saddr"}
+                foreach (var word in Scalar(Prop(v, "key", p), $"{p}.key").Split(' ', StringSplitOptions.RemoveEmptyEntries)) W(word, p);
                 return;
             case "concat":
             {

@@ -45,6 +45,16 @@ public class NftJsonReaderTests
     }
 
     [Fact]
+    public void CtTupleKey_NamesItsFamilyInTheKey()
+    {
+        // nft 1.0.6 writes `ct original ip daddr 1.2.3.4` as {"ct": {"dir": "original", "key": "ip daddr"}} (py test inet/ct.t.json)
+        var json = NftRuleset.ParseJson(Doc(Table, Chain,
+            Rule("""[{"match": {"left": {"ct": {"dir": "original", "key": "ip daddr"}}, "op": "==", "right": "1.2.3.4"}}, {"accept": null}]""")), "ct.json");
+        var text = NftRuleset.Parse("table inet t {\n chain c {\n  type filter hook input priority 0; policy drop;\n  ct original ip daddr 1.2.3.4 accept\n }\n}\n", "ct.nft");
+        Assert.Equal(NftModelSignature.Of(text), NftModelSignature.Of(json));
+    }
+
+    [Fact]
     public void MapUpdate_NftWroteAsText_IsReadAsTheText()
     {
         // nft 1.0.6 has no JSON for a map update and prints the statement's text instead (checked on this machine)
