@@ -30,25 +30,32 @@ public static class VxlanFdb
     }
 
     /// <summary>
-    /// vxlan_snoop: a frame from <paramref name="src"/> received from <paramref name="remote"/>. A new MAC is
-    /// learned (NUD_REACHABLE); one learned from another remote moves there; a static entry pointing
-    /// elsewhere is not moved and the frame is dropped (true: VXLAN_ENTRY_EXISTS).
+    /// vxlan_snoop: a frame from <paramref name="src"/> received from <paramref name="remote"/>. A source that
+    /// is not a valid unicast address (is_valid_ether_addr: multicast, broadcast, zero) is dropped
+    /// (MAC_INVALID_SOURCE); a new MAC is learned (NUD_REACHABLE); one learned from another remote moves
+    /// there; a static entry pointing elsewhere is not moved and the frame is dropped (VXLAN_ENTRY_EXISTS).
+    /// Returns the drop reason, null when the frame goes on.
     /// </summary>
     [KernelSymbol("vxlan_snoop", "drivers/net/vxlan/vxlan_core.c")]
-    public static bool Snoop(SkBuff skb, NetDevice dev, MacAddress src, IpAddr remote, out string detail)
+    public static string? Snoop(SkBuff skb, NetDevice dev, MacAddress src, IpAddr remote, out string detail)
     {
+        if (src.IsMulticast || src.IsZero)
+        {
+            detail = $"the inner source {src} is not a valid unicast address (is_valid_ether_addr)";
+            return "MAC_INVALID_SOURCE";
+        }
         var found = Find(skb, dev, src);
         if (found is { } f)
         {
-            if (f.Remotes[0] == remote) { detail = $"{src} is known at {remote}"; if (f.Learned) skb.State.VxlanFdb.Learn(dev.Name, src, remote, skb.TimestampNs); return false; }
-            if (f.Static) { detail = $"{src} has a static entry to {f.Remotes[0]}, not {remote}: not moved, the frame is dropped"; return true; }
+            if (f.Remotes[0] == remote) { detail = $"{src} is known at {remote}"; if (f.Learned) skb.State.VxlanFdb.Learn(dev.Name, src, remote, skb.TimestampNs); return null; }
+            if (f.Static) { detail = $"{src} has a static entry to {f.Remotes[0]}, not {remote}: not moved, the frame is dropped"; return "VXLAN_ENTRY_EXISTS"; }
             skb.State.VxlanFdb.Learn(dev.Name, src, remote, skb.TimestampNs);
             detail = $"{src} moved from {f.Remotes[0]} to {remote}";
-            return false;
+            return null;
         }
         skb.State.VxlanFdb.Learn(dev.Name, src, remote, skb.TimestampNs);
         detail = $"{src} learned at {remote}";
-        return false;
+        return null;
     }
 }
 

@@ -49,11 +49,14 @@ public static class VxlanRcv
             return;
         }
         uint vni = vh.Vni;
-        // vxlan_vs_find_vni: the device on this socket with the VNI (any state: a device that is down is refused below)
-        var dev = socket.FirstOrDefault(d => d.Vxlan!.Vni == vni);
+        // vxlan_vs_find_vni: the device with the VNI among those on the socket; vxlan_stop took a device
+        // that is down off it (vxlan_sock_release -> vxlan_vs_del_dev)
+        NetDevice? dev = null;
+        foreach (var d in socket)
+            if (d.IsUp && d.Vxlan!.Vni == vni) { dev = d; break; }
         if (dev is null)
         {
-            Drop(skb, t, "VXLAN_VNI_NOT_FOUND", $"no vxlan device with VNI {vni} on port {socket[0].Vxlan!.DstPort} (devices: {string.Join(", ", socket.Select(d => $"{d.Name} VNI {d.Vxlan!.Vni}"))})");
+            Drop(skb, t, "VXLAN_VNI_NOT_FOUND", $"no vxlan device that is up with VNI {vni} on port {socket[0].Vxlan!.DstPort} (devices: {string.Join(", ", socket.Select(d => $"{d.Name} VNI {d.Vxlan!.Vni}{(d.IsUp ? "" : " (down)")}"))})");
             return;
         }
         var inner = vh.Payload;
@@ -78,9 +81,9 @@ public static class VxlanRcv
         string learnt = "learning off (nolearning)";
         if (dev.Vxlan!.Learning)
         {
-            if (VxlanFdb.Snoop(skb, dev, src, saddr, out learnt))
+            if (VxlanFdb.Snoop(skb, dev, src, saddr, out learnt) is { } reason)
             {
-                Drop(skb, t, "VXLAN_ENTRY_EXISTS", $"{dev.Name}: vxlan_snoop: {learnt}");
+                Drop(skb, t, reason, $"{dev.Name}: vxlan_snoop: {learnt}");
                 return;
             }
             learnt = "vxlan_snoop: " + learnt;
@@ -89,11 +92,6 @@ public static class VxlanRcv
         if ((outerTos & 3) == 3)
         {
             t.Unsupported(skb, $"{dev.Name}: outer ECN CE: vxlan_ecn_decapsulate is not modelled");
-            return;
-        }
-        if (!dev.IsUp)
-        {
-            Drop(skb, t, "DEV_READY", $"{dev.Name} (VNI {vni}) is down: rx_dropped");
             return;
         }
         if (++skb.Hops > MaxNesting * 4)

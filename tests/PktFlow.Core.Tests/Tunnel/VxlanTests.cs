@@ -156,6 +156,36 @@ public class VxlanTests
     }
 
     [Fact]
+    public void ADeviceThatIsDownIsNotOnItsPortsSocket()
+    {
+        // vxlan_stop -> vxlan_sock_release -> vxlan_vs_del_dev: vx2 leaves the socket flannel.1 keeps open
+        var engine = new DatapathEngine(LabLoader.Load(Lab + "\nip link add vx2 type vxlan id 2 local 192.168.50.1 dev eth0 dstport 8472\n", "t.lab"));
+        var learnt = MacAddress.Parse("02:00:00:00:0a:09");
+        var t = Run(engine, Outer(2, InnerFrame(learnt)));
+        Assert.Equal("VXLAN_VNI_NOT_FOUND", t.Reason);
+        Assert.Null(engine.States[0].VxlanFdb.Learned("vx2", learnt, 1_000_000));
+    }
+
+    [Theory]
+    [InlineData("01:00:5e:00:00:01", false, "MAC_INVALID_SOURCE")]
+    [InlineData("00:00:00:00:00:00", false, "MAC_INVALID_SOURCE")]
+    [InlineData("01:00:5e:00:00:01", true, null)]
+    public void SnoopDropsAnInvalidSourceWhenLearning(string source, bool nolearning, string? reason)
+    {
+        var lab = nolearning ? Lab.Replace("dstport 8472", "dstport 8472 nolearning") : Lab;
+        var engine = new DatapathEngine(LabLoader.Load(lab, "t.lab"));
+        var src = MacAddress.Parse(source);
+        var t = Run(engine, Outer(1, InnerFrame(src)));
+        if (reason is null) Assert.Contains(t.Path, e => e.Function == "vxlan_rcv" && e.Verdict == Verdict.Pass);
+        else
+        {
+            Assert.Equal(reason, t.Reason);
+            Assert.Equal("vxlan_rcv", t.Path[^1].Function);
+        }
+        Assert.Null(engine.States[0].VxlanFdb.Learned("flannel.1", src, 1_000_000));
+    }
+
+    [Fact]
     public void SnoopLearnsMovesAndRefusesToMoveStaticEntries()
     {
         var engine = new DatapathEngine(LabLoader.Load(Lab, "t.lab"));
