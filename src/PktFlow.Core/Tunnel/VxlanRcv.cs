@@ -88,8 +88,10 @@ public static class VxlanRcv
             }
             learnt = "vxlan_snoop: " + learnt;
         }
-        byte outerTos = skb.Network[1];
-        if ((outerTos & 3) == 3)
+        // vxlan_ecn_decapsulate: the outer ECN bits, in the IPv4 TOS or the IPv6 traffic class (bits 4-5 of byte 1)
+        var outer = skb.Network;
+        int outerEcn = outer[0] >> 4 == 6 ? (outer[1] >> 4) & 3 : outer[1] & 3;
+        if (outerEcn == 3)
         {
             t.Unsupported(skb, $"{dev.Name}: outer ECN CE: vxlan_ecn_decapsulate is not modelled");
             return;

@@ -185,6 +185,34 @@ public class VxlanTests
         Assert.Null(engine.States[0].VxlanFdb.Learned("flannel.1", src, 1_000_000));
     }
 
+    [Theory]
+    [InlineData(0x00, 0, false)]
+    [InlineData(0x03, 0, true)] // CE: the traffic class's low bits are byte 1's bits 4-5
+    [InlineData(0x00, 3, false)] // the flow label's top bits in byte 1's low nibble are no ECN
+    public void TheOuterEcnOfAnIpv6DatagramIsReadFromItsTrafficClass(byte trafficClass, byte flowLabelTop, bool ce)
+    {
+        const string lab = """
+            ip link set eth0 address 02:00:00:00:01:01
+            ip link set eth0 up
+            ip addr add fd00::1/64 dev eth0 nodad
+            ip link add vx6 address 02:00:00:00:0a:01 type vxlan id 1 local fd00::1 dev eth0 dstport 8472
+            ip link set vx6 up
+            """;
+        var (from, to) = (IpAddr.Parse("fd00::2"), IpAddr.Parse("fd00::1"));
+        var vx = new byte[8 + 60];
+        BinaryPrimitives.WriteUInt32BigEndian(vx, VxlanHeader.FlagVni);
+        BinaryPrimitives.WriteUInt32BigEndian(vx.AsSpan(4), 1u << 8);
+        InnerFrame(Flannel2).AsSpan(0, 60).CopyTo(vx.AsSpan(8));
+        var ip6 = FrameBuilder.Ipv6(from, to, IpProtocol.Udp, FrameBuilder.UdpWithPayload(from, to, 40000, 8472, vx));
+        ip6[0] = (byte)(0x60 | trafficClass >> 4);
+        ip6[1] = (byte)(trafficClass << 4 | flowLabelTop);
+        var f = FrameBuilder.Ethernet(Eth0, Node2, EtherTypes.Ipv6, ip6);
+        var engine = new DatapathEngine(LabLoader.Load(lab, "t.lab"));
+        var t = engine.Process(new CaptureFrame(1, 1_000_000, LinkType.Ethernet, 0, null, f.Length, f.Length, 24, f), "t.pcap", engine.ResolveInjectionPoint("eth0"));
+        if (ce) Assert.Contains("ECN CE", t.Path[^1].Detail);
+        else Assert.Contains(t.Path, e => e.Function == "vxlan_rcv" && e.Verdict == Verdict.Pass);
+    }
+
     [Fact]
     public void SnoopLearnsMovesAndRefusesToMoveStaticEntries()
     {
