@@ -35,7 +35,8 @@ public sealed partial class DatapathEngine
             return;
         }
         if (ForwardedBack(skb, t, at)) return;
-        Tunnel.VxlanObserve.Unwrap(skb, t, at.Namespace); // a VXLAN datagram: its inner frame, traced from its sender
+        // a VXLAN datagram: its inner frame, traced from its sender (the frame is replaced: read its L3 again)
+        if (Tunnel.VxlanObserve.Unwrap(skb, t, at.Namespace) is not null) l3 = skb.Network;
         if (skb.Protocol == EtherTypes.Arp && ArpPacket.TryParse(l3, out var arp, out _) && arp.IsEthernetIpv4)
         {
             var what = arp.Operation == ArpPacket.Request ? $"request who-has {arp.TargetIp}" : $"reply {arp.SenderIp} is-at {arp.SenderMac}";

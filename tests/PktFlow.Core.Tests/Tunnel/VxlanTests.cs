@@ -214,6 +214,36 @@ public class VxlanTests
     }
 
     [Fact]
+    public void ObserveTracesAnInnerArpSeenLeavingInADatagram()
+    {
+        // the underlay is a VLAN, so the outer frame's L3 starts at 18 and the inner frame's at 14:
+        // flannel.1's ARP request inside the datagram is parsed, not what lies at the outer offset
+        const string lab = """
+            ip link set eth0 address 02:00:00:00:01:01
+            ip link set eth0 up
+            ip link add link eth0 name eth0.10 type vlan id 10
+            ip link set eth0.10 up
+            ip addr add 192.168.50.1/24 dev eth0.10
+            ip neigh add 192.168.50.2 lladdr 02:00:00:00:01:02 dev eth0.10 nud permanent
+            ip link add flannel.1 address 02:00:00:00:0a:01 type vxlan id 1 local 192.168.50.1 dev eth0.10 dstport 8472
+            ip addr add 10.244.1.0/32 dev flannel.1
+            ip link set flannel.1 up
+            ip route add 10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink
+            """;
+        var arp = FrameBuilder.Ethernet(MacAddress.Broadcast, Flannel1, EtherTypes.Arp,
+            FrameBuilder.Arp(1, Flannel1, IpAddr.Parse("10.244.1.0"), MacAddress.Zero, IpAddr.Parse("10.244.2.0")));
+        var vx = new byte[8 + arp.Length];
+        BinaryPrimitives.WriteUInt32BigEndian(vx, VxlanHeader.FlagVni);
+        BinaryPrimitives.WriteUInt32BigEndian(vx.AsSpan(4), 1u << 8);
+        arp.CopyTo(vx.AsSpan(8));
+        var f = FrameBuilder.Ethernet(Node2, Eth0, EtherTypes.Ipv4,
+            FrameBuilder.Ipv4(Host, Remote, IpProtocol.Udp, FrameBuilder.UdpWithPayload(Host, Remote, 40000, 8472, vx), df: false), vlan: 10);
+        var engine = new DatapathEngine(LabLoader.Load(lab, "t.lab")) { Mode = ReplayMode.Observe };
+        var t = engine.Process(new CaptureFrame(1, 1_000_000, LinkType.Ethernet, 0, null, f.Length, f.Length, 24, f), "t.pcap", engine.ResolveInjectionPoint("eth0"));
+        Assert.Contains(t.Path, e => e.Function == "arp_send" && e.Detail!.Contains("request who-has 10.244.2.0"));
+    }
+
+    [Fact]
     public void SnoopLearnsMovesAndRefusesToMoveStaticEntries()
     {
         var engine = new DatapathEngine(LabLoader.Load(Lab, "t.lab"));
