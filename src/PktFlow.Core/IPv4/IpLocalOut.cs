@@ -55,7 +55,8 @@ public static class IpLocalOut
     /// fragmented as ip_append_data would have cut it; a captured one that big is a GSO super-packet.</param>
     /// <param name="loopback">Follow a packet for a local address over lo (loopback_xmit, received again
     /// on lo): only for callers whose packets the model follows there (synproxy's SYN to a local listener).</param>
-    public static void Send(SkBuff skb, TraceBuilder t, IpAddr src, IpAddr dst, NetDevice preferredOif, byte[]? hashedPacket = null, bool built = false, bool loopback = false)
+    /// <param name="oif">The output device the lookup is bound to (flowi4_oif), null for none.</param>
+    public static void Send(SkBuff skb, TraceBuilder t, IpAddr src, IpAddr dst, NetDevice preferredOif, byte[]? hashedPacket = null, bool built = false, bool loopback = false, string? oif = null)
     {
         var ns = skb.Netns;
         bool v6 = dst.IsV6;
@@ -72,7 +73,7 @@ public static class IpLocalOut
         }
         else
         {
-            var res = ns.Fib.Lookup(dst, src, "lo", null, skb.Mark); // output lookups carry iif lo (LOOPBACK_IFINDEX)
+            var res = ns.Fib.Lookup(dst, src, "lo", oif, skb.Mark, nexthopOif: oif); // output lookups carry iif lo (LOOPBACK_IFINDEX)
             t.Route = res.Route?.ToString();
             if (!res.Found)
             {

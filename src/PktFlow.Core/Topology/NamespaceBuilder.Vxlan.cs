@@ -27,7 +27,7 @@ public sealed partial class NamespaceBuilder
                 throw new TopologyException($"A VXLAN device with the specified VNI {p.Vni} already exists ({d.Name})");
         AddDevice(name, DeviceKind.Vxlan, mac, mtu ?? lowerMtu - overhead);
         Get(name).Vxlan = p;
-        if (p.Remote is { } r) _vxlanFdb.Add(new VxlanFdbEntry(name, MacAddress.Zero, r, true, "default remote"));
+        if (p.Remote is { } r) _vxlanFdb.Add(new VxlanFdbEntry(name, MacAddress.Zero, r, true, "default remote", p.Lower));
     }
 
     /// <summary>

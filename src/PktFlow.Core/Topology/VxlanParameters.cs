@@ -19,10 +19,12 @@ public sealed record VxlanParameters(uint Vni, ushort DstPort, IpAddr? Remote, I
 }
 
 /// <summary>
-/// One vxlan FDB entry (struct vxlan_fdb with its remotes): `bridge fdb append|add MAC dev VX dst IP`.
+/// One vxlan FDB entry (struct vxlan_fdb with its remotes): `bridge fdb append|add MAC dev VX dst IP [via DEV]`.
 /// The all-zeros MAC is the default entry: unknown and broadcast destinations go to each of its remotes.
+/// <paramref name="Via"/> is the remote's remote_ifindex: the output device its route lookup is bound to
+/// (flowi4_oif); the default remote gets the device's `dev`, an entry added without `via` none.
 /// </summary>
-public sealed record VxlanFdbEntry(string Device, MacAddress Mac, IpAddr Remote, bool Permanent, string Source)
+public sealed record VxlanFdbEntry(string Device, MacAddress Mac, IpAddr Remote, bool Permanent, string Source, string? Via = null)
 {
-    public override string ToString() => $"{Mac} dev {Device} dst {Remote} self {(Permanent ? "permanent" : "static")}";
+    public override string ToString() => $"{Mac} dev {Device} dst {Remote}{(Via is null ? "" : $" via {Via}")} self {(Permanent ? "permanent" : "static")}";
 }

@@ -14,18 +14,24 @@ public static class VxlanFdb
 {
     public const long AgeNs = 300L * 1_000_000_000;
 
+    /// <summary>One remote (struct vxlan_rdst): its address and the output device its route is bound to (remote_ifindex; none for a learned one).</summary>
+    public readonly record struct Rdst(IpAddr Ip, string? Via)
+    {
+        public override string ToString() => Via is null ? Ip.ToString() : $"{Ip} via {Via}";
+    }
+
     /// <summary>One entry: its remotes (in the order they were appended) and whether it is static (NUD_PERMANENT / NUD_NOARP).</summary>
-    public readonly record struct Found(MacAddress Mac, IReadOnlyList<IpAddr> Remotes, bool Static, bool Learned);
+    public readonly record struct Found(MacAddress Mac, IReadOnlyList<Rdst> Remotes, bool Static, bool Learned);
 
     /// <summary>vxlan_find_mac: the entry for <paramref name="mac"/> on <paramref name="dev"/>, made by hand or learned and not aged out.</summary>
     [KernelSymbol("vxlan_find_mac", "drivers/net/vxlan/vxlan_core.c")]
     public static Found? Find(SkBuff skb, NetDevice dev, MacAddress mac)
     {
-        List<IpAddr>? remotes = null;
+        List<Rdst>? remotes = null;
         foreach (var e in skb.Netns.VxlanFdb)
-            if (e.Device == dev.Name && e.Mac == mac) (remotes ??= new()).Add(e.Remote);
+            if (e.Device == dev.Name && e.Mac == mac) (remotes ??= new()).Add(new Rdst(e.Remote, e.Via));
         if (remotes is not null) return new Found(mac, remotes, true, false);
-        if (skb.State.VxlanFdb.Learned(dev.Name, mac, skb.TimestampNs) is { } r) return new Found(mac, [r], false, true);
+        if (skb.State.VxlanFdb.Learned(dev.Name, mac, skb.TimestampNs) is { } r) return new Found(mac, [new Rdst(r, null)], false, true);
         return null;
     }
 
@@ -47,7 +53,7 @@ public static class VxlanFdb
         var found = Find(skb, dev, src);
         if (found is { } f)
         {
-            if (f.Remotes[0] == remote) { detail = $"{src} is known at {remote}"; if (f.Learned) skb.State.VxlanFdb.Learn(dev.Name, src, remote, skb.TimestampNs); return null; }
+            if (f.Remotes[0].Ip == remote) { detail = $"{src} is known at {remote}"; if (f.Learned) skb.State.VxlanFdb.Learn(dev.Name, src, remote, skb.TimestampNs); return null; }
             if (f.Static) { detail = $"{src} has a static entry to {f.Remotes[0]}, not {remote}: not moved, the frame is dropped"; return "VXLAN_ENTRY_EXISTS"; }
             skb.State.VxlanFdb.Learn(dev.Name, src, remote, skb.TimestampNs);
             detail = $"{src} moved from {f.Remotes[0]} to {remote}";

@@ -43,7 +43,7 @@ public static class VxlanXmit
         // the walk follows the remote whose datagram the capture showed (Observe mode), else the first
         int follow = 0;
         for (int i = 0; i < remotes.Count; i++)
-            if (remotes[i] == skb.SeenVxlanRemote) follow = i;
+            if (remotes[i].Ip == skb.SeenVxlanRemote) follow = i;
         t.Stage(skb, "VxlanXmit", "vxlan_xmit", Verdict.Pass,
             $"{dev.Name}: {which} -> {string.Join(", ", remotes)}{(remotes.Count > 1 ? $" (clones to {string.Join(", ", remotes.Skip(1))} first, then the frame to {remotes[0]}; the model follows {remotes[follow]})" : "")}");
         for (int i = 0; i < remotes.Count; i++)
@@ -58,8 +58,9 @@ public static class VxlanXmit
     }
 
     [KernelSymbol("vxlan_xmit_one", "drivers/net/vxlan/vxlan_core.c")]
-    private static void XmitOne(SkBuff skb, TraceBuilder t, IpAddr remote, Fate fate)
+    private static void XmitOne(SkBuff skb, TraceBuilder t, VxlanFdb.Rdst rdst, Fate fate)
     {
+        var remote = rdst.Ip;
         var ns = skb.Netns;
         var dev = skb.Dev;
         var p = dev.Vxlan!;
@@ -69,14 +70,20 @@ public static class VxlanXmit
             return;
         }
         var inner = skb.Data[skb.MacHeader..].ToArray();
-        // udp_tunnel_dst_lookup: the underlay route from the configured local address (or the one the route prefers)
+        // udp_tunnel_dst_lookup: the underlay route from the configured local address (or the one the route
+        // prefers), bound to the remote's device (flowi4_oif = remote_ifindex) when it has one
         var src = p.Local ?? Routing.SourceAddress.Select(ns, remote);
         if (src is not { } saddr)
         {
             t.Drop(skb, "VxlanXmitOne", "vxlan_xmit_one", "IP_OUTNOROUTES", $"{dev.Name}: no route to the remote {remote} (tx_carrier_errors)");
             return;
         }
-        var res = ns.Fib.Lookup(remote, saddr, "lo", null, skb.Mark);
+        var res = ns.Fib.Lookup(remote, saddr, "lo", rdst.Via, skb.Mark, nexthopOif: rdst.Via);
+        if (!res.Found && rdst.Via is { } oif)
+        {
+            t.Unsupported(skb, $"{dev.Name}: no route to the remote {remote} out of {oif}: ip_route_output_key_hash_rcu then takes it as on link there, which is not modelled");
+            return;
+        }
         if (res.Found && res.Route is { } r && r.Device == dev.Name)
         {
             t.Drop(skb, "VxlanXmitOne", "vxlan_xmit_one", "IP_OUTNOROUTES", $"{dev.Name}: the route to {remote} ({r}) goes through {dev.Name} itself (ELOOP)");
@@ -110,7 +117,7 @@ public static class VxlanXmit
             $"{dev.Name}: VNI {p.Vni}, {saddr} > {remote}:{p.DstPort}, ttl {ttl}, tos 0x{tos:x2}, DF clear, UDP checksum {(p.UdpCsum ? "on" : "off (noudpcsum)")}; "
             + $"source port: udp_flow_src_port, the inner flow's hash (skb_get_hash, seeded at random each boot) scaled into {range}: "
             + (seen is { } sp ? $"{sp}, as the capture showed for this flow" : "not seen for this flow yet, written as 0") + "; sent with ip_local_out");
-        IPv4.IpLocalOut.Send(skb, t, saddr, remote, p.Lower is { } l && ns.Device(l) is { } ld ? ld : dev, built: true);
+        IPv4.IpLocalOut.Send(skb, t, saddr, remote, p.Lower is { } l && ns.Device(l) is { } ld ? ld : dev, built: true, oif: rdst.Via);
     }
 
     /// <summary>The source port range: the device's `port MIN MAX`, else the namespace's ip_local_port_range (inet_get_local_port_range).</summary>

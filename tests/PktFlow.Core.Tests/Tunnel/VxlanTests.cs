@@ -279,6 +279,30 @@ public class VxlanTests
         Assert.Equal(63, inner[8]); // forwarded once before the tunnel
     }
 
+    [Theory]
+    [InlineData("remote 192.168.50.2 dev eth0", "", "eth0")] // the default remote: remote_ifindex is eth0, the /32 through eth1 is passed over
+    [InlineData("dev eth0", "bridge fdb append 00:00:00:00:00:00 dev vx0 dst 192.168.50.2\n", "eth1")] // no via: remote_ifindex 0, routed freely
+    [InlineData("dev eth0", "bridge fdb append 00:00:00:00:00:00 dev vx0 dst 192.168.50.2 via eth0\n", "eth0")]
+    public void TheRemotesDeviceBindsTheUnderlayRoute(string options, string fdb, string expected)
+    {
+        string lab = Underlay + $"""
+            ip link set eth1 address 02:00:00:00:02:01
+            ip link set eth1 up
+            ip addr add 192.168.60.1/24 dev eth1
+            ip neigh add 192.168.60.254 lladdr 02:00:00:00:02:fe dev eth1 nud permanent
+            ip route add 192.168.50.2/32 via 192.168.60.254 dev eth1
+            ip link add vx0 address 02:00:00:00:0a:01 type vxlan id 42 dstport 4789 local 192.168.50.1 {options}
+            ip addr add 10.10.0.1/24 dev vx0
+            ip link set vx0 up
+            ip neigh add 10.10.0.2 lladdr 02:00:00:00:12:01 dev vx0 nud permanent
+            {fdb}
+            """;
+        var sent = new List<string>();
+        var engine = new DatapathEngine(LabLoader.Load(lab, "t.lab")) { OnTransmit = (ns, dev, frame) => { if (dev != "vx0") sent.Add(dev); } };
+        Run(engine, FrameBuilder.Ipv4(IpAddr.Parse("192.168.50.9"), IpAddr.Parse("10.10.0.2"), IpProtocol.Icmp, FrameBuilder.IcmpEcho(9, 1)));
+        Assert.Equal(expected, Assert.Single(sent));
+    }
+
     [Fact]
     public void SourcePortsAreKeyedAsTheKernelsHashIs()
     {

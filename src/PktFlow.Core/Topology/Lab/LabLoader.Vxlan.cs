@@ -73,7 +73,7 @@ public sealed partial class LabLoader
     private IpAddr VxlanAddress(string w) => IpAddr.TryParse(w, out var a) ? a : throw Error("invalid address", w);
 
     /// <summary>
-    /// `bridge [-n NS] fdb add|append|replace|del MAC dev VX [dst IP] [self] [permanent|static]` on a vxlan
+    /// `bridge [-n NS] fdb add|append|replace|del MAC dev VX [dst IP] [via DEV] [self] [permanent|static]` on a vxlan
     /// device (self, iproute2's default without master): an entry of the device's own FDB (vxlan_fdb_add,
     /// vxlan_fdb_delete). False when the device is not a vxlan device or the entry is the bridge's (master).
     /// </summary>
@@ -88,19 +88,24 @@ public sealed partial class LabLoader
         var mac = ParseMac(w[i + 2]);
         string dev = w[devAt + 1];
         IpAddr? dst = null;
+        string? via = null;
         for (int j = i + 3; j < w.Count; j++)
         {
             switch (w[j])
             {
                 case "dev": j++; break;
                 case "dst": dst = VxlanAddress(Need(w, ++j, "remote address")); break;
+                case "via":
+                    via = Need(w, ++j, "device");
+                    if (!b.HasDevice(via)) throw Error($"Cannot find device \"{via}\"", via);
+                    break;
                 case "self" or "permanent" or "static": break;
                 default: throw Error($"unsupported: vxlan fdb attribute '{w[j]}' is not modelled", w[j]);
             }
         }
         if (verb is "del" or "delete") { b.DeleteVxlanFdb(dev, mac, dst); return true; }
         if (dst is not { } remote) throw Error("unsupported: a vxlan fdb entry without 'dst' (a local entry) is not modelled");
-        b.AddVxlanFdb(new VxlanFdbEntry(dev, mac, remote, true, $"{_file}:{_cmd.Line}"), verb);
+        b.AddVxlanFdb(new VxlanFdbEntry(dev, mac, remote, true, $"{_file}:{_cmd.Line}", via), verb);
         return true;
     }
 }
