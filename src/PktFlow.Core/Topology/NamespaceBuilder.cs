@@ -168,7 +168,12 @@ public sealed partial class NamespaceBuilder
         if (!up) FlushNexthops(name);
     }
 
-    public void SetMtu(string name, int mtu) => Get(name).Mtu = mtu;
+    public void SetMtu(string name, int mtu)
+    {
+        var d = Get(name);
+        if (d.Vxlan is { } p) SetVxlanMtu(d, p, mtu);
+        else d.Mtu = mtu;
+    }
     public void SetGroup(string name, uint group) => Get(name).Group = group;
     /// <summary>Attaches (or with null detaches) an XDP program; a device holds one.</summary>
     public void SetXdp(string name, XdpAttachment? xdp) => Get(name).Xdp = xdp;

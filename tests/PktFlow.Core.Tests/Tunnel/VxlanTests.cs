@@ -67,6 +67,26 @@ public class VxlanTests
         Assert.Equal((Flannel2, Remote), (fdb.Mac, fdb.Remote));
     }
 
+    [Fact]
+    public void ATooLargeMtuIsLoweredAtCreationAndRefusedLater()
+    {
+        // checked on 6.18 with a veth of MTU 1400: `mtu 1390` at creation gives 1350, `ip link set mtu 1380` is EINVAL
+        const string lower = "ip link add d0 type veth peer name d1\nip link set d0 mtu 1400\n";
+        Assert.Equal(1350, LabLoader.Load(lower + "ip link add vx0 mtu 1390 type vxlan id 7 dstport 4789 remote 192.168.50.2 dev d0\n", "t.lab").Host.Device("vx0")!.Mtu);
+        Assert.Equal(1300, LabLoader.Load(lower + "ip link add vx0 mtu 1300 type vxlan id 7 dstport 4789 remote 192.168.50.2 dev d0\n", "t.lab").Host.Device("vx0")!.Mtu);
+        Assert.Equal(1390, LabLoader.Load("ip link add vx0 mtu 1390 type vxlan id 7 dstport 4789 remote 192.168.50.2\n", "t.lab").Host.Device("vx0")!.Mtu);
+        Assert.ThrowsAny<Exception>(() => LabLoader.Load(lower + "ip link add vx0 type vxlan id 7 dstport 4789 remote 192.168.50.2 dev d0\nip link set vx0 mtu 1380\n", "t.lab"));
+    }
+
+    [Fact]
+    public void AVniIsTakenPerFamilyOfTheRemoteOrLocalAddress()
+    {
+        // checked on 6.18: VNI 7 with local 192.168.50.1, then remote fd00::2 is accepted, remote 192.168.50.9 is not
+        const string first = "ip link add vx5 type vxlan id 7 dstport 4789 local 192.168.50.1\n";
+        Assert.NotNull(LabLoader.Load(first + "ip link add vx6 type vxlan id 7 dstport 4789 remote fd00::2\n", "t.lab").Host.Device("vx6"));
+        Assert.ThrowsAny<Exception>(() => LabLoader.Load(first + "ip link add vx7 type vxlan id 7 dstport 4789 remote 192.168.50.9\n", "t.lab"));
+    }
+
     [Theory]
     [InlineData("ip link add vx0 type vxlan id 5 group 239.1.1.1 dev eth0", "multicast group")]
     [InlineData("ip link add vx0 type vxlan id 5 external", "collect metadata")]
@@ -86,9 +106,27 @@ public class VxlanTests
         var ns = LabLoader.Load(vx + "bridge fdb append 00:00:00:00:00:00 dev vx0 dst 192.168.50.3\n", "t.lab").Host;
         Assert.Equal(["192.168.50.2", "192.168.50.3"], ns.VxlanFdb.Where(e => e.Mac.IsZero).Select(e => e.Remote.ToString()));
         Assert.ThrowsAny<Exception>(() => LabLoader.Load(vx + "bridge fdb add 00:00:00:00:00:00 dev vx0 dst 192.168.50.3\n", "t.lab"));
-        Assert.ThrowsAny<Exception>(() => LabLoader.Load(vx + "bridge fdb append 00:00:00:00:00:00 dev vx0 dst 192.168.50.2\n", "t.lab"));
+        // a remote listed already: no error, no second copy (vxlan_fdb_append finds the rdst)
+        Assert.Single(LabLoader.Load(vx + "bridge fdb append 00:00:00:00:00:00 dev vx0 dst 192.168.50.2\n", "t.lab").Host.VxlanFdb);
         var deleted = LabLoader.Load(vx + "bridge fdb del 00:00:00:00:00:00 dev vx0 dst 192.168.50.2\n", "t.lab").Host;
         Assert.Empty(deleted.VxlanFdb);
+    }
+
+    [Fact]
+    public void TheFdbReplacesAndAppendsAsVxlanFdbUpdateDoes()
+    {
+        // checked on 6.18: append to a unicast entry changes nothing; replace rewrites the first remote only
+        const string vx = "ip link add vx0 type vxlan id 5 dstport 4789 remote 192.168.50.2\nbridge fdb add 02:00:00:00:00:09 dev vx0 dst 192.168.50.3\n";
+        IEnumerable<string> Remotes(string more, string mac) =>
+            LabLoader.Load(vx + more, "t.lab").Host.VxlanFdb.Where(e => e.Mac == MacAddress.Parse(mac)).Select(e => e.ToString().Split(' ')[4]);
+        Assert.Equal(["192.168.50.3"], Remotes("bridge fdb append 02:00:00:00:00:09 dev vx0 dst 192.168.50.4\n", "02:00:00:00:00:09"));
+        Assert.Equal(["192.168.50.5"], Remotes("bridge fdb replace 02:00:00:00:00:09 dev vx0 dst 192.168.50.5\n", "02:00:00:00:00:09"));
+        const string mc = "bridge fdb append 01:00:5e:00:00:09 dev vx0 dst 192.168.50.7\nbridge fdb append 01:00:5e:00:00:09 dev vx0 dst 192.168.50.8\n";
+        Assert.Equal(["192.168.50.7", "192.168.50.8"], Remotes(mc, "01:00:5e:00:00:09"));
+        // replace refuses the all-zeros and multicast MACs (EOPNOTSUPP), add an existing MAC (EEXIST)
+        Assert.ThrowsAny<Exception>(() => LabLoader.Load(vx + "bridge fdb replace 00:00:00:00:00:00 dev vx0 dst 192.168.50.7\n", "t.lab"));
+        Assert.ThrowsAny<Exception>(() => LabLoader.Load(vx + "bridge fdb replace 01:00:5e:00:00:09 dev vx0 dst 192.168.50.7\n", "t.lab"));
+        Assert.ThrowsAny<Exception>(() => LabLoader.Load(vx + "bridge fdb add 02:00:00:00:00:09 dev vx0 dst 192.168.50.4\n", "t.lab"));
     }
 
     [Fact]
