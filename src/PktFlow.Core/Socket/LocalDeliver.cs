@@ -202,7 +202,7 @@ public static class LocalDeliver
         {
             var seg = segment[..Math.Min(segment.Length, Math.Max((int)udp.Length, UdpHeader.HeaderLength))];
             var (ok, note) = ChecksumState(saddr, daddr, IpProtocol.Udp, seg, 6);
-            if (!ok && Tunnel.VxlanRcv.LocalChecksumOffload(saddr, daddr, seg)) (ok, note) = (true, Tunnel.VxlanRcv.LcoNote);
+            if (!ok && Tunnel.VxlanRcv.LocalChecksumOffload(skb, saddr, daddr, seg)) (ok, note) = (true, Tunnel.VxlanRcv.LcoNote);
             if (!ok) { t.Drop(skb, stage, fn, "UDP_CSUM", "UDP " + note); return; }
             if (note is not null) t.Note("UDP " + note);
         }

@@ -115,14 +115,18 @@ public static class VxlanRcv
     public const string LcoNote = "checksum computed by local checksum offload over an inner checksum left for offload (CHECKSUM_PARTIAL, captured on the sender): treated as verified";
 
     /// <summary>
-    /// Whether a UDP tunnel datagram's checksum is right once the inner TCP or UDP checksum, left as the
-    /// pseudo-header sum for offload (CHECKSUM_PARTIAL, as a capture on the sender shows it), is filled
+    /// Whether a datagram for a vxlan socket that arrived over a veth or loopback (directly or through a
+    /// bridge with a veth port) has a checksum that is right once the inner TCP or UDP checksum, left as
+    /// the pseudo-header sum for offload (CHECKSUM_PARTIAL, as a capture on the sender shows it), is filled
     /// in: udp_set_csum computes the outer checksum by local checksum offload (LCO,
     /// Documentation/networking/checksum-offloads.rst) as if the inner one were complete, and a receiver
-    /// on a veth gets the skb with the offload still pending, so the kernel does not check it.
+    /// on a veth gets the skb with the offload still pending, so the kernel does not check it. A physical
+    /// NIC hands over a finished checksum, and other ports' datagrams are not a vxlan device's.
     /// </summary>
-    public static bool LocalChecksumOffload(IpAddr saddr, IpAddr daddr, ReadOnlySpan<byte> udpSegment)
+    public static bool LocalChecksumOffload(SkBuff skb, IpAddr saddr, IpAddr daddr, ReadOnlySpan<byte> udpSegment)
     {
+        if (udpSegment.Length < UdpHeader.HeaderLength || !OverVeth(skb.Netns, skb.Dev)
+            || SocketFor(skb.Netns, daddr, System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(udpSegment[2..])) is null) return false;
         const int eth = UdpHeader.HeaderLength + VxlanHeader.HeaderLength;
         if (udpSegment.Length < eth + EthernetFrame.MinHeaderLength + 20 || udpSegment[eth + 12] != 0x08 || udpSegment[eth + 13] != 0x00) return false;
         var copy = udpSegment.ToArray();
@@ -136,6 +140,11 @@ public static class VxlanRcv
         GeneratedHeaders.TransportChecksum(h.Source, h.Destination, h.Protocol, l4, offset);
         return Checksum.TransportValid(saddr, daddr, IpProtocol.Udp, copy);
     }
+
+    /// <summary>Whether <paramref name="dev"/> is a veth or loopback, or a bridge with a veth port.</summary>
+    private static bool OverVeth(NetNamespace ns, NetDevice dev) =>
+        dev.Kind is DeviceKind.Veth or DeviceKind.Loopback
+        || dev.Kind == DeviceKind.Bridge && ns.Devices.Any(d => d.Master == dev.Name && d.Kind == DeviceKind.Veth);
 
     private static void Drop(SkBuff skb, TraceBuilder t, string reason, string detail) =>
         t.Drop(skb, "VxlanRcv", "vxlan_rcv", reason, detail);

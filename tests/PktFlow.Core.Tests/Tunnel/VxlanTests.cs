@@ -281,6 +281,23 @@ public class VxlanTests
         Assert.Contains(t.Path, e => e.Function == "arp_send" && e.Detail!.Contains("request who-has 10.244.2.0"));
     }
 
+    [Theory]
+    [InlineData(true, (ushort)8472, null)] // the local sender's offload still pending across a veth: not checked
+    [InlineData(false, (ushort)8472, "UDP_CSUM")] // a physical NIC hands over a complete or unchecked sum
+    [InlineData(true, (ushort)9999, "UDP_CSUM")] // not a vxlan socket's datagram
+    public void LocalChecksumOffloadIsExcusedOnlyForAVxlanSocketOverAVeth(bool veth, ushort dport, string? reason)
+    {
+        var lab = (veth ? "ip link add eth0 type veth peer name p0\n" : "") + Lab;
+        var (a, b) = (IpAddr.Parse("10.244.2.2"), IpAddr.Parse("10.244.1.0"));
+        var inner = FrameBuilder.Ethernet(Flannel1, Flannel2, EtherTypes.Ipv4, FrameBuilder.Ipv4(a, b, IpProtocol.Udp, FrameBuilder.Udp(a, b, 5000, 6000)));
+        var outer = Outer(1, inner, dport: dport);
+        // the inner UDP checksum as the sender's capture shows it: the pseudo-header sum left for offload
+        BinaryPrimitives.WriteUInt16BigEndian(outer.AsSpan(20 + 8 + 8 + 14 + 20 + 6), Checksum.Fold(Checksum.PseudoHeader(a, b, IpProtocol.Udp, 12)));
+        var t = Run(new DatapathEngine(LabLoader.Load(lab, "t.lab")), outer);
+        if (reason is null) Assert.Contains(t.Path, e => e.Function == "vxlan_rcv");
+        else Assert.Equal(reason, t.Reason);
+    }
+
     [Fact]
     public void SnoopLearnsMovesAndRefusesToMoveStaticEntries()
     {
