@@ -103,9 +103,11 @@ public static class VxlanXmit
         }
         byte tos = EcnEncapsulate(p.Tos == 1 ? InnerDsfield(inner) : p.Tos, InnerDsfield(inner));
         byte ttl = p.Ttl != 0 ? p.Ttl : (byte)GeneratedHeaders.DefaultTtl(ns);
-        string range = PortRange(ns, p);
+        var (low, high) = PortBounds(ns, p);
+        string range = $"{low}-{high}";
         ushort? seen = skb.Engine.VxlanPorts.For(range, inner);
-        var outer = Encapsulate(saddr, remote, p.Vni, p.DstPort, seen ?? 0, tos, ttl, p.UdpCsum, inner);
+        // a flow the capture has not shown: the port is unknown (never 0); the range's first port stands in, flagged as assumed
+        var outer = Encapsulate(saddr, remote, p.Vni, p.DstPort, seen ?? (ushort)low, tos, ttl, p.UdpCsum, inner);
         skb.ReplaceFrame(outer);
         skb.MacHeader = -1;
         skb.NetworkHeader = 0;
@@ -116,16 +118,27 @@ public static class VxlanXmit
         t.Stage(skb, "VxlanXmitOne", "vxlan_xmit_one", Verdict.Pass,
             $"{dev.Name}: VNI {p.Vni}, {saddr} > {remote}:{p.DstPort}, ttl {ttl}, tos 0x{tos:x2}, DF clear, UDP checksum {(p.UdpCsum ? "on" : "off (noudpcsum)")}; "
             + $"source port: udp_flow_src_port, the inner flow's hash (skb_get_hash, seeded at random each boot) scaled into {range}: "
-            + (seen is { } sp ? $"{sp}, as the capture showed for this flow" : "not seen for this flow yet, written as 0") + "; sent with ip_local_out");
+            + (seen is { } sp ? $"{sp}, as the capture showed for this flow" : $"unknown, not seen for this flow yet: written as {low}, the range's first port, an assumption (rules or conntrack entries that depend on it are judged on that assumed port)") + "; sent with ip_local_out");
         IPv4.IpLocalOut.Send(skb, t, saddr, remote, p.Lower is { } l && ns.Device(l) is { } ld ? ld : dev, built: true, oif: rdst.Via);
     }
 
-    /// <summary>The source port range: the device's `port MIN MAX`, else the namespace's ip_local_port_range (inet_get_local_port_range).</summary>
+    /// <summary>The source port range as text, "LOW-HIGH" (both included): the key of the ports a capture showed.</summary>
     public static string PortRange(NetNamespace ns, VxlanParameters p)
     {
-        if (p.PortMin < p.PortMax) return $"{p.PortMin}-{p.PortMax - 1}";
-        var range = (ns.Sysctls.Get("net.ipv4.ip_local_port_range") ?? "32768 60999").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-        return range.Length == 2 ? $"{range[0]}-{range[1]}" : "32768-60999";
+        var (low, high) = PortBounds(ns, p);
+        return $"{low}-{high}";
+    }
+
+    /// <summary>
+    /// The ports udp_flow_src_port can give: MIN + hash * (MAX - MIN) / 2^32 from the device's `port MIN MAX`,
+    /// else from the namespace's ip_local_port_range (inet_get_local_port_range): MAX itself never
+    /// (32768-60998 by default).
+    /// </summary>
+    public static (int Low, int High) PortBounds(NetNamespace ns, VxlanParameters p)
+    {
+        if (p.PortMin < p.PortMax) return (p.PortMin, p.PortMax - 1);
+        var range = (ns.Sysctls.Get("net.ipv4.ip_local_port_range") ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        return range.Length == 2 && int.TryParse(range[0], out var lo) && int.TryParse(range[1], out var hi) && lo < hi ? (lo, hi - 1) : (32768, 60998);
     }
 
     /// <summary>

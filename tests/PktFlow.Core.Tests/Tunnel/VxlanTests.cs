@@ -332,6 +332,19 @@ public class VxlanTests
         Assert.True(VxlanHeader.TryInner(ip.Payload, out _, out var inner));
         Assert.Equal(IpAddr.Parse("10.244.2.2"), IpAddr.ReadV4(inner[16..]));
         Assert.Equal(63, inner[8]); // forwarded once before the tunnel
+        // a flow the capture has not shown: the source port is unknown, never 0; the range's first port stands in, flagged
+        Assert.Equal(32768, BinaryPrimitives.ReadUInt16BigEndian(ip.Payload));
+        Assert.Contains(t.Path, e => e.Function == "vxlan_xmit_one" && e.Detail!.Contains("unknown, not seen for this flow yet: written as 32768") && e.Detail.Contains("assumption"));
+    }
+
+    [Theory]
+    [InlineData("", "", 32768, 60998)] // udp_flow_src_port never gives the top of ip_local_port_range
+    [InlineData(" port 1000 2000", "", 1000, 1999)]
+    [InlineData("", "sysctl -w net.ipv4.ip_local_port_range=\"20000 30000\"\n", 20000, 29999)]
+    public void TheSourcePortRangeExcludesItsTop(string options, string sysctl, int low, int high)
+    {
+        var ns = LabLoader.Load(sysctl + "ip link add vx0 type vxlan id 5 dstport 4789" + options + "\n", "t.lab").Host;
+        Assert.Equal((low, high), VxlanXmit.PortBounds(ns, ns.Device("vx0")!.Vxlan!));
     }
 
     [Theory]
