@@ -160,19 +160,6 @@ public static class DevQueueXmit
             return;
         }
         t.Stage(skb, "VethXmit", "veth_xmit", Verdict.Pass, $"{dev.Name} -> {peerNs.Name}/{peer.Name}");
-        if (peerNs != skb.Netns) skb.Mark = 0; // skb_scrub_packet(skb, xnet)
-        skb.Priority = 0; // __dev_forward_skb2, even within one namespace
-        skb.Sk = null;    // skb_orphan
-        skb.MirredNest = 0; // the peer receives it from the backlog (netif_rx), outside any tcf_mirred_act
-        skb.Netns = peerNs;
-        skb.Dev = peer;
-        skb.TransportHeader = -1;
-        if (skb.MacHeader < 0)
-        {
-            t.Unsupported(skb, $"the packet has no Ethernet header to cross {dev.Name}");
-            return;
-        }
-        skb.NetworkHeader = skb.MacHeader; // eth_type_trans parses the frame again from the MAC header
-        NetifReceiveSkb.EthTypeTrans(skb, t);
+        DevForwardSkb.Receive(skb, t, peerNs, peer);
     }
 }

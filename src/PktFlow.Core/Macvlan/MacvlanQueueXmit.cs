@@ -87,26 +87,16 @@ public static class MacvlanQueueXmit
         DevQueueXmit.Xmit(skb, t, fate);
     }
 
-    /// <summary>
-    /// __dev_forward_skb2 to <paramref name="to"/>: is_skb_forwardable (up, not longer than its MTU),
-    /// skb_scrub_packet across namespaces, eth_type_trans on it, then netif_rx: received there.
-    /// </summary>
+    /// <summary>dev_forward_skb to <paramref name="to"/>: is_skb_forwardable, then received there (<see cref="DevForwardSkb"/>).</summary>
     [KernelSymbol("dev_forward_skb", "net/core/dev.c")]
     private static void ForwardSkb(SkBuff skb, TraceBuilder t, NetNamespace ns, NetDevice to)
     {
-        if (!to.IsUp || skb.Length - skb.MacHeader > to.Mtu + 14)
+        if (!DevForwardSkb.IsSkbForwardable(to, skb.Length - skb.MacHeader, skb.Gso is not null))
         {
             t.Drop(skb, "MacvlanQueueXmit", "__dev_forward_skb2", "NOT_SPECIFIED",
-                $"{ns.Name}/{to.Name} {(to.IsUp ? $"has MTU {to.Mtu}: the frame is too long" : "is down")}: is_skb_forwardable refuses it");
+                $"{ns.Name}/{to.Name} {(to.IsUp ? $"has MTU {to.Mtu}: the frame ({skb.Length - skb.MacHeader} bytes) is longer than MTU + 14 + VLAN_HLEN" : "is down")}: is_skb_forwardable refuses it");
             return;
         }
-        if (ns != skb.Netns) skb.Mark = 0; // skb_scrub_packet(skb, xnet)
-        skb.Priority = 0;
-        skb.Sk = null;
-        skb.Netns = ns;
-        skb.Dev = to;
-        skb.TransportHeader = -1;
-        skb.NetworkHeader = skb.MacHeader;
-        NetifReceiveSkb.EthTypeTrans(skb, t);
+        DevForwardSkb.Receive(skb, t, ns, to);
     }
 }
