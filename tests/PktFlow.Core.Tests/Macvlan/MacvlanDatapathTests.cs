@@ -81,6 +81,23 @@ public class MacvlanDatapathTests
         Assert.Equal("host", toHost.Path[^1].Namespace);
     }
 
+    [Fact]
+    public void InObserveModeEachFrameComingBackPairsWithItsOwnSightingLeaving()
+    {
+        // c1 (vepa) sends two frames before a hairpin switch returns the first: the first still pairs
+        var engine = new DatapathEngine(LabLoader.Load(Lab("vepa", "vepa", "ip -n c1 neigh add 10.0.0.3 lladdr 02:42:0a:00:00:03 dev mv1 nud permanent"), "t.lab")) { Mode = ReplayMode.Observe };
+        var at = engine.ResolveInjectionPoint("eth0");
+        PacketTrace Seen(long n, long us, byte[] f) => engine.Process(new CaptureFrame(n, us * 1000, LinkType.Ethernet, 0, null, f.Length, f.Length, 24, f), "t.pcap", at);
+        byte[] first = Ping(Mv2, Mv1, C1, C2), second = WhoHas(Mv1, C1, Peer);
+        Assert.Equal("c1", Seen(1, 0, first).Path[0].Namespace);
+        Assert.Equal("c1", Seen(2, 10, second).Path[0].Namespace);
+        var back = Seen(3, 20, first);
+        Assert.Contains(back.Notes, n => n.Contains("hairpin mode sent it back"));
+        Assert.Equal("host", back.Path[0].Namespace);
+        // paired once: the same bytes a third time leave again (a new sighting)
+        Assert.DoesNotContain(Seen(4, 30, first).Notes, n => n.Contains("hairpin mode"));
+    }
+
     [Theory]
     [InlineData("bridge", "bridge", "c2")]   // handed over inside the host
     [InlineData("private", "bridge", "client0")]
