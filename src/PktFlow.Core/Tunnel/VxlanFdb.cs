@@ -73,7 +73,9 @@ public sealed class VxlanFdbState
     public IpAddr? Learned(string device, MacAddress mac, long nowNs)
     {
         if (!_learned.TryGetValue((device, mac), out var e)) return null;
-        if (nowNs - e.UpdatedNs <= VxlanFdb.AgeNs) return e.Remote;
+        // vxlan_cleanup deletes an entry once updated + ageing is not after now (time_before_eq); it runs
+        // every FDB_AGE_INTERVAL (10 s), a phase the capture does not show: the model ages it at once
+        if (nowNs - e.UpdatedNs < VxlanFdb.AgeNs) return e.Remote;
         _learned.Remove((device, mac)); // vxlan_cleanup: aged out
         return null;
     }
@@ -82,5 +84,5 @@ public sealed class VxlanFdbState
 
     /// <summary>What `bridge fdb show dev VX` would list of the learned entries at <paramref name="nowNs"/>.</summary>
     public IEnumerable<(string Device, MacAddress Mac, IpAddr Remote)> Entries(long nowNs) =>
-        _learned.Where(x => nowNs - x.Value.UpdatedNs <= VxlanFdb.AgeNs).Select(x => (x.Key.Device, x.Key.Mac, x.Value.Remote));
+        _learned.Where(x => nowNs - x.Value.UpdatedNs < VxlanFdb.AgeNs).Select(x => (x.Key.Device, x.Key.Mac, x.Value.Remote));
 }

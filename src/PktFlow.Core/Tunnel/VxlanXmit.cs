@@ -98,7 +98,8 @@ public static class VxlanXmit
         int lowerMtu = res.Found && res.Route?.Device is { } rd && ns.Device(rd) is { } lower ? lower.Mtu : dev.Mtu;
         if (inner.Length - EthernetFrame.MinHeaderLength > lowerMtu - VxlanHeader.Ipv4Overhead)
         {
-            t.Unsupported(skb, $"{dev.Name}: {inner.Length - 14} bytes over an underlay MTU of {lowerMtu} less {VxlanHeader.Ipv4Overhead}: skb_tunnel_check_pmtu (ICMP frag needed to the inner sender) is not modelled");
+            t.Unsupported(skb, $"{dev.Name}: {inner.Length - 14} bytes over an underlay MTU of {lowerMtu} less {VxlanHeader.Ipv4Overhead}: skb_tunnel_check_pmtu is not modelled "
+                + "(it updates the inner route's PMTU; only for a bridge port's frame with DF set does the inner sender get an ICMP error, otherwise the outer packet is fragmented)");
             return;
         }
         byte tos = EcnEncapsulate(p.Tos == 1 ? InnerDsfield(inner) : p.Tos, InnerDsfield(inner));
