@@ -7,6 +7,8 @@ public sealed record LabCommand(int Line, IReadOnlyList<string> Words, string Te
 {
     /// <summary>The body of a here-document given to the command (`nft -f - &lt;&lt;EOF`), else null.</summary>
     public string? HereDoc { get; init; }
+    /// <summary>The line the here-document's body starts on (for a program in it to name its own lines).</summary>
+    public int HereDocLine { get; init; }
 }
 
 /// <summary>
@@ -30,6 +32,7 @@ public static class ShellWords
         string? hereDelimiter = null;
         bool hereStripTabs = false;
         string? hereBody = null;
+        int hereLine = 0;
         int groups = 0, substitutions = 0; // open `( ... )` subshell groups, open `$( ... )` in words
         string? array = null; // the NAME of an open `NAME=(` / `NAME+=(` (its elements are the words up to `)`)
         bool arrayAppend = false;
@@ -41,7 +44,7 @@ public static class ShellWords
             // Leading NAME=value words are assignments (they apply to the rest of the script here).
             int i = 0;
             while (i < words.Count && IsAssignment(words[i], out var n, out var v)) { variables[n] = v; i++; }
-            var cmd = i < words.Count ? new LabCommand(startLine, words.Skip(i).ToList(), raw.ToString().Trim()) { HereDoc = hereBody } : null;
+            var cmd = i < words.Count ? new LabCommand(startLine, words.Skip(i).ToList(), raw.ToString().Trim()) { HereDoc = hereBody, HereDocLine = hereLine } : null;
             hereBody = null;
             words.Clear();
             raw.Clear();
@@ -111,6 +114,7 @@ public static class ShellWords
                     if (hereDelimiter is not null)
                     {
                         var body = new StringBuilder();
+                        hereLine = line + 1;
                         int p = i + 1;
                         while (p < text.Length)
                         {
