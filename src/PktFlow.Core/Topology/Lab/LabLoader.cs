@@ -99,6 +99,9 @@ public sealed partial class LabLoader
         if (head.Count < 3 || head[2] != "in") throw Error("expected 'for NAME in VALUES; do ...; done'", head.Count > 2 ? head[2] : null);
         var variable = head[1];
         var values = head.Skip(3).ToList();
+        // `for i in $(seq 1 3)`: the values are not known (a traffic script's frames built from them are named where they are used)
+        if (!_trafficOnly && values.FirstOrDefault(v => v.Contains("$(", StringComparison.Ordinal)) is { } unknown)
+            throw Error("command substitution $(...) is not supported: write the values out", unknown);
         // The body runs from the command after the head (its first word is 'do') to the matching 'done'.
         int depth = 0, end = -1;
         for (int j = start + 1; j < commands.Count; j++)
