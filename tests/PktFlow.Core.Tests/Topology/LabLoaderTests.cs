@@ -235,6 +235,7 @@ public class LabLoaderTests
     [Theory]
     [InlineData("i=2\ni=$((i + 1))\n", "shell arithmetic")]
     [InlineData("ip link set $(ls /sys/class/net | head -1) up\n", "command substitution")]
+    [InlineData("for i in $(seq 1 3); do ip link add d$i type dummy; done\n", "command substitution")]
     public void ArithmeticAndCommandSubstitutionAreRefusedNotGuessed(string lab, string message)
     {
         var e = Assert.Throws<LabException>(() => LabLoader.Load(lab, "s.lab"));

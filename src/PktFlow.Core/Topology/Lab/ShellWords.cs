@@ -7,6 +7,8 @@ public sealed record LabCommand(int Line, IReadOnlyList<string> Words, string Te
 {
     /// <summary>The body of a here-document given to the command (`nft -f - &lt;&lt;EOF`), else null.</summary>
     public string? HereDoc { get; init; }
+    /// <summary>The line the here-document's body starts on (for a program in it to name its own lines).</summary>
+    public int HereDocLine { get; init; }
 }
 
 /// <summary>
@@ -30,6 +32,7 @@ public static class ShellWords
         string? hereDelimiter = null;
         bool hereStripTabs = false;
         string? hereBody = null;
+        int hereLine = 0;
         int groups = 0, substitutions = 0; // open `( ... )` subshell groups, open `$( ... )` in words
         string? array = null; // the NAME of an open `NAME=(` / `NAME+=(` (its elements are the words up to `)`)
         bool arrayAppend = false;
@@ -37,11 +40,13 @@ public static class ShellWords
         LabCommand? Flush()
         {
             EndWord();
+            substitutions = 0; // one left open does not reach into the next command
             if (words.Count == 0) { raw.Clear(); return null; }
             // Leading NAME=value words are assignments (they apply to the rest of the script here).
             int i = 0;
-            while (i < words.Count && IsAssignment(words[i], out var n, out var v)) { variables[n] = v; i++; }
-            var cmd = i < words.Count ? new LabCommand(startLine, words.Skip(i).ToList(), raw.ToString().Trim()) { HereDoc = hereBody } : null;
+            // A value from `$(...)` or `$((...))` is not known here: the word stays, for the loader to refuse or pass over.
+            while (i < words.Count && IsAssignment(words[i], out var n, out var v) && !v.Contains("$(", StringComparison.Ordinal)) { variables[n] = v; i++; }
+            var cmd = i < words.Count ? new LabCommand(startLine, words.Skip(i).ToList(), raw.ToString().Trim()) { HereDoc = hereBody, HereDocLine = hereLine } : null;
             hereBody = null;
             words.Clear();
             raw.Clear();
@@ -111,6 +116,7 @@ public static class ShellWords
                     if (hereDelimiter is not null)
                     {
                         var body = new StringBuilder();
+                        hereLine = line + 1;
                         int p = i + 1;
                         while (p < text.Length)
                         {
@@ -145,6 +151,9 @@ public static class ShellWords
                     var cmd = Flush(); if (cmd is not null) yield return cmd;
                     break;
                 }
+                // `$((n + 1))`, `$(f a b)`: one word, spaces and all
+                case ' ' or '\t' when substitutions > 0:
+                    word.Append(c); break;
                 case ' ' or '\t' or '\r':
                     EndWord(); break;
                 case '(' when words.Count == 0 && inWord && IsArrayStart(word.ToString(), out var name, out arrayAppend):
@@ -162,7 +171,7 @@ public static class ShellWords
                 // A subshell group `( a; b ) | c` runs its commands in order: each is a command here.
                 case '(' when words.Count == 0 && !inWord:
                     groups++; break;
-                case '(' when inWord && word.Length > 0 && word[^1] == '$':
+                case '(' when inWord && word.Length > 0 && (word[^1] == '$' || substitutions > 0):
                     substitutions++; word.Append(c); break;
                 case ')' when substitutions > 0:
                     substitutions--; word.Append(c); break;
