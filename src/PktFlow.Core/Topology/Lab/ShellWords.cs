@@ -55,8 +55,16 @@ public static class ShellWords
 
         void EndWord()
         {
+            if (!inWord) return;
+            var w = word.ToString();
+            word.Clear(); inWord = false;
+            // NAME="${A[@]}" joins the elements with spaces, as bash does in an assignment
+            if (IsAssignment(w, out _, out _) && words.TrueForAll(x => IsAssignment(x, out _, out _)))
+                words.Add(w.Replace(EmptyArray.ToString(), "").Replace(ArraySeparator, ' '));
+            // "${EMPTY[@]}" alone is no word at all
+            else if (w == EmptyArray.ToString()) { }
             // an array's "${NAME[@]}" holds its elements apart by ArraySeparator: one word each
-            if (inWord) { words.AddRange(word.ToString().Split(ArraySeparator)); word.Clear(); inWord = false; }
+            else words.AddRange(w.Replace(EmptyArray.ToString(), "").Split(ArraySeparator));
         }
 
         for (int i = 0; i < text.Length; i++)
@@ -158,12 +166,12 @@ public static class ShellWords
                     EndWord(); break;
                 case '(' when words.Count == 0 && inWord && IsArrayStart(word.ToString(), out var name, out arrayAppend):
                     array = name; word.Clear(); inWord = false; break;
-                case ')' when array is not null:
+                case ')' when array is not null && substitutions == 0:
                 {
                     EndWord();
                     var key = array + "[@]";
-                    var elements = arrayAppend && variables.TryGetValue(key, out var had) && had.Length > 0 ? words.Prepend(had) : words;
-                    variables[key] = string.Join(ArraySeparator, elements);
+                    var elements = arrayAppend && variables.TryGetValue(key, out var had) && had != EmptyArray.ToString() ? words.Prepend(had) : words;
+                    variables[key] = words.Count == 0 && elements == words ? EmptyArray.ToString() : string.Join(ArraySeparator, elements);
                     words.Clear();
                     array = null;
                     break;
@@ -214,6 +222,9 @@ public static class ShellWords
 
     /// <summary>Keeps an array's elements apart inside the one string its "${NAME[@]}" expands to.</summary>
     private const char ArraySeparator = '\u001f';
+
+    /// <summary>What an array without elements expands to: a word of only this is dropped, as bash drops "${EMPTY[@]}".</summary>
+    private const char EmptyArray = '\u001e';
 
     /// <summary>`NAME=` or `NAME+=` right before a `(`: an array assignment.</summary>
     private static bool IsArrayStart(string w, out string name, out bool append)
