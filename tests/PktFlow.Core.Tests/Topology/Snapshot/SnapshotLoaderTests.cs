@@ -168,8 +168,6 @@ public class SnapshotLoaderTests
         var r = Topology.Namespace("pfsnap-r")!.Unmodelled;
         string[] expected =
         [
-            "pfsnap-r/link.json: [4]: macvlan device mv0 (its datapath is not modelled yet)",
-            "pfsnap-r/link.json: [5]: vxlan device vx0 (its datapath is not modelled yet)",
             // nft.json is evaluated; only the rule iptables-nft wrote with an xt target is not
             "pfsnap-r/nft.json: nftables[6].rule.expr[2].xt: unsupported statement 'xt' (rule table ip nat chain POSTROUTING handle 2, not evaluated)",
             "pfsnap-r/iptables.txt:7: -t nat -A POSTROUTING -o eth0 -j MASQUERADE",
