@@ -15,7 +15,7 @@ namespace PktFlow.Tests.Topology.Snapshot;
 /// macvlans, one moved to another namespace). The snapshot must give the same devices, FDB and
 /// behaviour as the lab loader's model of lab.sh; what the lab loader refuses is named, not modelled.
 /// </summary>
-public class SnapshotTunnelTests
+public class SnapshotTunnelTests(ITestOutputHelper output)
 {
     private static string Folder => Path.Combine(RepoPaths.Root, "tests", "PktFlow.Core.Tests", "TestData", "snapshot-tunnel");
     private static string SnapshotDir => Path.Combine(Folder, "snap");
@@ -69,7 +69,7 @@ public class SnapshotTunnelTests
     [Fact]
     public void APodToPodPingCrossesTheOverlayAsInTheLab()
     {
-        static string Path(HostTopology topology)
+        static string Trace(HostTopology topology)
         {
             var engine = new DatapathEngine(topology);
             var f = FrameBuilder.Ethernet(MacAddress.Parse("02:00:00:00:0b:01"), MacAddress.Parse("02:00:00:00:0d:01"), EtherTypes.Ipv4,
@@ -78,31 +78,70 @@ public class SnapshotTunnelTests
                 engine.ResolveInjectionPoint("snaptun-h/veth1"));
             return $"{t.Fate} {t.Reason}: " + string.Join(" -> ", t.Path.Select(e => $"{e.Namespace}/{e.Device} {e.Function}"));
         }
-        var snap = Path(Snap.Value);
+        var snap = Trace(Snap.Value);
         Assert.Contains("snaptun-h/flannel.1 vxlan_xmit", snap);
         Assert.Contains("snaptun-n2/", snap);
         Assert.Contains("vxlan_rcv", snap);
-        Assert.Equal(Path(Lab.Value), snap);
+        Assert.Equal(Trace(Lab.Value), snap);
+    }
+
+    /// <summary>
+    /// TestData/snapshot-flannel is tests/scenarios/vxlan-flannel's lab built in namespaces of its own
+    /// and collected; renamed back to the scenario's namespaces, it must take the recorded wire.pcap as
+    /// the kernel did, frame by frame, as the lab does (VxlanScenarioTests).
+    /// </summary>
+    [Fact]
+    public void TheVxlanFlannelCaptureAgreesWithTheKernelOnASnapshotOfItsHost()
+    {
+        var names = new Dictionary<string, string> { ["snaptun-h"] = "host", ["snaptun-n2"] = "node2", ["snaptun-p1"] = "pod1", ["snaptun-p2"] = "pod2" };
+        var snap = Path.Combine(RepoPaths.Root, "tests", "PktFlow.Core.Tests", "TestData", "snapshot-flannel", "snap");
+        var topology = Copied(snap, dir =>
+        {
+            foreach (var (from, to) in names) Directory.Move(Path.Combine(dir, from), Path.Combine(dir, to));
+            foreach (var file in new[] { "manifest.txt" }.Concat(names.Values.Select(n => Path.Combine(n, "netns.json"))))
+            {
+                var path = Path.Combine(dir, file);
+                File.WriteAllText(path, names.Aggregate(File.ReadAllText(path), (text, n) => text.Replace(n.Key, n.Value, StringComparison.Ordinal)));
+            }
+        });
+        Assert.Empty(topology.Warnings);
+        Assert.All(topology.Namespaces, n => Assert.Empty(n.Unmodelled));
+        var j = PktFlow.Judge.ScenarioJudge.Judge(Path.Combine(RepoPaths.Root, "tests", "scenarios", "vxlan-flannel"), topology);
+        var differing = j.Frames.Where(f => !f.Agrees).Select(f => $"frame {f.Frame}: kernel {f.Kernel}; model {f.Model}; {string.Join("; ", f.Differences)}");
+        output.WriteLine($"{j.Agreed}/{j.Judged} frames agree; {j.Conntrack}; {j.Sockets}");
+        foreach (var d in j.Sockets.Differences) output.WriteLine("  sock " + d);
+        Assert.True(j.Judged > 0);
+        Assert.True(j.Agreed == j.Judged, string.Join("\n", differing));
+        Assert.Empty(j.Conntrack.Differences);
     }
 
     // ---- what the lab loader refuses, in a copy of the snapshot with one thing changed ----
 
-    private static HostTopology Changed(string ns, string file, Action<JsonNode> change)
+    /// <summary>A snapshot loaded from a temporary copy of <paramref name="snapshot"/> that <paramref name="change"/> edited.</summary>
+    private static HostTopology Copied(string snapshot, Action<string> change)
     {
         var dir = Directory.CreateTempSubdirectory("snaptun-").FullName;
-        foreach (var src in Directory.EnumerateFiles(SnapshotDir, "*", SearchOption.AllDirectories))
+        try
         {
-            var dst = System.IO.Path.Combine(dir, System.IO.Path.GetRelativePath(SnapshotDir, src));
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(dst)!);
-            File.Copy(src, dst);
+            foreach (var src in Directory.EnumerateFiles(snapshot, "*", SearchOption.AllDirectories))
+            {
+                var dst = Path.Combine(dir, Path.GetRelativePath(snapshot, src));
+                Directory.CreateDirectory(Path.GetDirectoryName(dst)!);
+                File.Copy(src, dst);
+            }
+            change(dir);
+            return SnapshotLoader.Load(dir);
         }
-        var path = System.IO.Path.Combine(dir, ns, file);
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    private static HostTopology Changed(string ns, string file, Action<JsonNode> change) => Copied(SnapshotDir, dir =>
+    {
+        var path = Path.Combine(dir, ns, file);
         var root = JsonNode.Parse(File.ReadAllText(path))!;
         change(root);
         File.WriteAllText(path, root.ToJsonString());
-        try { return SnapshotLoader.Load(dir); }
-        finally { Directory.Delete(dir, recursive: true); }
-    }
+    });
 
     private static JsonNode Link(JsonNode root, string name) => root.AsArray().First(l => (string?)l!["ifname"] == name)!;
 
