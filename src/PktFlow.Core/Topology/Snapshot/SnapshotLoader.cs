@@ -172,7 +172,11 @@ public static class SnapshotLoader
             if (Text(name, "ss.txt") is { } ss)
             {
                 ns.Builder.DeclareSocketTable();
-                foreach (var s in SnapshotConfiguration.Sockets(ss, $"{name}/ss.txt", _unmodelled)) ns.Builder.AddSocket(s);
+                // ss lists the kernel's socket of an up vxlan device (vxlan_sock_add, wildcard): the model's device holds it
+                var vxlanPorts = ns.Devices.Where(d => d.Device.Vxlan is not null && d.Device.IsUp).Select(d => (int)d.Device.Vxlan!.DstPort).ToHashSet();
+                foreach (var s in SnapshotConfiguration.Sockets(ss, $"{name}/ss.txt", _unmodelled))
+                    if (!(s.Protocol == SocketProtocol.Udp && vxlanPorts.Contains(s.Port) && (s.BindAddress is not { } a || a == IpAddr.V4(0) || a == IpAddr.V6(0, 0))))
+                        ns.Builder.AddSocket(s);
             }
             // ss-connected.txt came later than ss.txt: a snapshot without it predates it
             if (File.Exists(Path.Combine(dir, name, SnapshotConnectedSockets.FileName)) && Text(name, SnapshotConnectedSockets.FileName) is { } connected)
