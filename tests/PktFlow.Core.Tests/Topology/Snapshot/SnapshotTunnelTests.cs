@@ -17,7 +17,7 @@ namespace PktFlow.Tests.Topology.Snapshot;
 /// </summary>
 public class SnapshotTunnelTests(ITestOutputHelper output)
 {
-    private static string Folder => Path.Combine(RepoPaths.Root, "tests", "PktFlow.Core.Tests", "TestData", "snapshot-tunnel");
+    internal static string Folder => Path.Combine(RepoPaths.Root, "tests", "PktFlow.Core.Tests", "TestData", "snapshot-tunnel");
     private static string SnapshotDir => Path.Combine(Folder, "snap");
 
     private static readonly Lazy<HostTopology> Snap = new(() => SnapshotLoader.Load(SnapshotDir));
@@ -31,15 +31,18 @@ public class SnapshotTunnelTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Namespaces))]
-    public void TheSnapshotGivesTheLabsDevicesFdbAndNeighbours(string ns)
+    public void TheSnapshotGivesTheLabsDevicesFdbAndNeighbours(string ns) => AssertTunnelsAgree(Snap.Value, Lab.Value, ns);
+
+    /// <summary>Devices (with their vxlan and macvlan configuration), vxlan FDB, neighbours, routes and addresses of one namespace.</summary>
+    internal static void AssertTunnelsAgree(HostTopology snapshot, HostTopology lab, string ns)
     {
-        var k = Snap.Value.Namespace(ns)!;
-        var l = Lab.Value.Namespace(ns)!;
+        var k = snapshot.Namespace(ns)!;
+        var l = lab.Namespace(ns)!;
         Assert.Equal(l.Devices.Select(Tunnel).Order(), k.Devices.Select(Tunnel).Order());
         Assert.Equal(l.VxlanFdb.Select(e => e.ToString()).Order(), k.VxlanFdb.Select(e => e.ToString()).Order());
         Assert.Equal(l.Neighbours.Select(n => n.ToString()).Order(), k.Neighbours.Select(n => n.ToString()).Order());
         Assert.Empty(k.Unmodelled);
-        SnapshotLoaderTests.AssertLabAgrees(Snap.Value, Lab.Value, ns, ns);
+        SnapshotLoaderTests.AssertLabAgrees(snapshot, lab, ns, ns);
     }
 
     [Fact]
