@@ -361,6 +361,7 @@ public static class NfSynproxy
             {
                 // a reopened connection: the timestamp offset goes (nf_ct_seqadj_init with 0 changes nothing)
                 sp.Tsoff = 0;
+                sp.SynWindow = 0;
                 state = TcpCtState.SynSent;
             }
         }
@@ -389,7 +390,8 @@ public static class NfSynproxy
             }
             sp.Isn = ackSeq;
             if ((opts.Options & SynproxyOptions.Timestamp) != 0) sp.Its = opts.TsEcr;
-            sp.SynWindow = BinaryPrimitives.ReadUInt16BigEndian(th[14..]);
+            // seen[ORIGINAL].td_maxwin: tcp_new takes the SYN's window, 1 when it is 0; tcp_in_window keeps the largest
+            sp.SynWindow = Math.Max(sp.SynWindow, Math.Max(BinaryPrimitives.ReadUInt16BigEndian(th[14..]), (ushort)1));
             t.Stage(skb, Stage, function, Verdict.Pass, $"SYN_SENT: the cookie {sp.Isn} (isn) and the SYN-ACK's timestamp {sp.Its} (its) kept");
         }
         else if (state == TcpCtState.SynRecv && syn && ack)
