@@ -123,3 +123,23 @@ public class NfSynproxyTests
 
     private static byte[] Ipv4Tcp(byte[] tcp) => FrameBuilder.Ipv4(IpAddr.Parse("10.2.0.2"), IpAddr.Parse("192.168.10.2"), IpProtocol.Tcp, tcp);
 }
+
+/// <summary>How a capture's frame finds the synproxy SYN-ACK the model built without its sequence number.</summary>
+public class SynproxyChildKeyTests
+{
+    [Fact]
+    public void TheKeyWithoutSequenceNumberIsKeptApartFromAnySynAcksNormalKey()
+    {
+        var a = IpAddr.Parse("10.1.0.1"); var b = IpAddr.Parse("10.1.0.2");
+        // a built SYN-ACK whose sequence number is 0 (a local listener's, as LocalListenerAnswer writes it)
+        var synack = FrameBuilder.Ipv4(a, b, IpProtocol.Tcp, FrameBuilder.Tcp(a, b, 80, 40000, flags: 0x12, seq: 0));
+        var normal = PktFlow.Datapath.ChildTraces.Key(EtherTypes.Ipv4, synack);
+        var unseq = PktFlow.Datapath.ChildTraces.Key(EtherTypes.Ipv4, synack, withoutSeq: true);
+        Assert.NotNull(unseq);
+        Assert.NotEqual(normal, unseq);
+        // the cookie SYN-ACK the capture shows meets the seq-unknown key whatever its sequence number
+        var cookie = FrameBuilder.Ipv4(a, b, IpProtocol.Tcp, FrameBuilder.Tcp(a, b, 80, 40000, flags: 0x12, seq: 123456789));
+        Assert.Equal(unseq, PktFlow.Datapath.ChildTraces.Key(EtherTypes.Ipv4, cookie, withoutSeq: true));
+        Assert.Null(PktFlow.Datapath.ChildTraces.Key(EtherTypes.Ipv4, FrameBuilder.Ipv4(a, b, IpProtocol.Tcp, FrameBuilder.Tcp(a, b, 80, 40000, flags: 0x10)), withoutSeq: true));
+    }
+}
