@@ -49,14 +49,23 @@ internal sealed class SynproxyCookies
     }
 
     private readonly Dictionary<(IpAddr, ushort, IpAddr, ushort), Cookie> _cookies = new();
+    /// <summary>The cookies in the order they were sent: the oldest are the first to expire.</summary>
+    private readonly Queue<((IpAddr, ushort, IpAddr, ushort) Client, Cookie Cookie)> _bySendTime = new();
+
+    internal int Count => _cookies.Count;
 
     public void Add((IpAddr, ushort, IpAddr, ushort) client, Cookie c, long nowNs)
     {
-        // a cookie is good for MAX_SYNCOOKIE_AGE minutes at most: older ones are forgotten
-        if (_cookies.Count >= 1024)
-            foreach (var (k, old) in _cookies.ToList())
-                if (nowNs - old.SentNs > NfSynproxy.CookieLifetimeNs) _cookies.Remove(k);
+        // a cookie is good for MAX_SYNCOOKIE_AGE minutes at most: those sent longer ago are forgotten, from
+        // the oldest on (amortised O(1) a SYN, so a SYN flood's table holds two minutes of SYNs at most)
+        while (_bySendTime.TryPeek(out var oldest) && nowNs - oldest.Cookie.SentNs >= NfSynproxy.CookieLifetimeNs)
+        {
+            _bySendTime.Dequeue();
+            // a later SYN of the same tuple replaced it: that one stays
+            if (_cookies.TryGetValue(oldest.Client, out var kept) && ReferenceEquals(kept, oldest.Cookie)) _cookies.Remove(oldest.Client);
+        }
         _cookies[client] = c;
+        _bySendTime.Enqueue((client, c));
     }
 
     public Cookie? Get((IpAddr, ushort, IpAddr, ushort) client) => _cookies.GetValueOrDefault(client);

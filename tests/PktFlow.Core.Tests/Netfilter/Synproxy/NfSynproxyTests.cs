@@ -85,6 +85,22 @@ public class NfSynproxyTests
         Assert.False(NfSynproxy.CookieCheck(Cookies(mssIndex), Client, seq, 5002, 1_000_000_000, v6: false).Valid);
     }
 
+    [Fact]
+    public void CookiesOlderThanTwoMinutesAreForgottenOldestFirst()
+    {
+        var c = new SynproxyCookies();
+        for (ushort i = 0; i < 10; i++)
+            c.Add((IpAddr.Parse("10.1.0.2"), (ushort)(40000 + i), IpAddr.Parse("10.1.0.1"), 80), new SynproxyCookies.Cookie { SentNs = i * 1_000_000_000L }, i * 1_000_000_000L);
+        // a SYN of tuple 0 again at 100 s: its new cookie stays when the first one expires
+        c.Add(Client with { Item2 = 40000 }, new SynproxyCookies.Cookie { SentNs = 100_000_000_000L }, 100_000_000_000L);
+        Assert.Equal(10, c.Count);
+        c.Add(Client with { Item2 = 50000 }, new SynproxyCookies.Cookie { SentNs = 125_000_000_000L }, 125_000_000_000L);
+        // sent at 0-5 s: two minutes old at 125 s; the replaced tuple's new cookie and 6-9 s stay
+        Assert.Equal(6, c.Count);
+        Assert.NotNull(c.Get(Client with { Item2 = 40000 }));
+        Assert.Null(c.Get(Client with { Item2 = 40001 }));
+    }
+
     [Theory]
     // tcp_cookie_time's minute counter has an unknown phase: under 60 s good, 60-120 s unknown (said so), 120 s stale
     [InlineData(59, true, false)]
