@@ -55,6 +55,26 @@ public class SynproxyHookTests
         Assert.Equal(maxwin, e.Synproxy.SynWindow);
     }
 
+    [Theory]
+    // the client's ACK again in SYN_SENT: the cookie is checked on th->seq - 1 (recv_seq = th->seq + 1 only
+    // numbers the SYN to the server): at ISN + 1 it is valid and the SYN goes again (cookie_retrans)
+    [InlineData(1001u, 1460, true)]
+    // a keep-alive at ISN: the MSS index moves one on, past msstab from index 3: dropped
+    [InlineData(1000u, 1460, false)]
+    // ... from index 2 (1440) to 3: valid, the SYN carries MSS 1460
+    [InlineData(1000u, 1440, true)]
+    public void TheClientsAckAgainIsCheckedOnItsOwnSequenceNumber(uint seq, int clientMss, bool valid)
+    {
+        var ns = Engine.Value.Topology.Namespace("server")!;
+        var cookies = Engine.Value.StateOf(ns).Synproxy;
+        var client = (IpAddr.Parse(Client), (ushort)40000, IpAddr.Parse(Server), (ushort)80);
+        cookies.Add(client, new SynproxyCookies.Cookie { ClientIsn = 1000, MssIndex = NfSynproxy.MssIndex((ushort)clientMss, false), SentNs = 0, Value = 5000 }, 0);
+        var (ok, t) = Run(Seg(true, seq, 5001, TcpFlags.Ack), Connection(TcpCtState.SynSent), CtDirection.Original);
+        Assert.False(ok);
+        Assert.Equal(valid ? Fate.Consumed : Fate.Dropped, t.Fate);
+        if (valid) Assert.Contains(t.Path, e => e.Stage == "SynproxyRecvClientAck" && e.Detail!.Contains("MSS index 3: 1460"));
+    }
+
     [Fact]
     public void AHeaderShorterThan20BytesIsDropped()
     {
