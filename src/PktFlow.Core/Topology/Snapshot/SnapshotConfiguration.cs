@@ -194,7 +194,9 @@ internal static class SnapshotConfiguration
                 if (x.StartsWith("uid:", StringComparison.Ordinal) && uint.TryParse(x[4..], NumberStyles.None, CultureInfo.InvariantCulture, out var u)) uid = u;
                 if (x.StartsWith("fwmark:0x", StringComparison.Ordinal) && uint.TryParse(x[9..], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var m)) mark = m;
             }
-            sockets.Add(new ListeningSocket(protocol, port, bind, family, source + ": ss") { Uid = uid, Gid = null, Mark = mark });
+            // a listener ss lists belongs to a server whose program is not known: it keeps listening after
+            // an accept (as a forking server does), rather than closing as socat without fork would
+            sockets.Add(new ListeningSocket(protocol, port, bind, family, source + ": ss") { Uid = uid, Gid = null, Mark = mark, Fork = protocol == SocketProtocol.Tcp });
             if (device is not null)
                 unmodelled.Add($"{source}: {f[0]} socket {local} is bound to device {device}; the binding is not modelled (it takes packets from any device)");
         }

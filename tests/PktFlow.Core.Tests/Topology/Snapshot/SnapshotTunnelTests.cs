@@ -116,6 +116,9 @@ public class SnapshotTunnelTests(ITestOutputHelper output)
         Assert.True(j.Judged > 0);
         Assert.True(j.Agreed == j.Judged, string.Join("\n", differing));
         Assert.Empty(j.Conntrack.Differences);
+        // the pods' listeners stay after their first connection, as the kernel listed them
+        Assert.Empty(j.Sockets.Differences);
+        Assert.Equal(2, j.Sockets.Listeners.Agreed);
     }
 
     // ---- what the lab loader refuses, in a copy of the snapshot with one thing changed ----
