@@ -212,8 +212,9 @@ public sealed class ChildTraces
         else if (proto == IpProtocol.Tcp && l4.Length >= 14)
         {
             l4[..14].CopyTo(k[n..]);
-            // a key without the sequence number is only a SYN-ACK's (a synproxy cookie), kept apart by a zero there
-            if (withoutSeq) { if ((l4[13] & 0x12) != 0x12) return null; k.Slice(n + 4, 4).Clear(); }
+            // a key without the sequence number is only a SYN-ACK's (a synproxy cookie): a zero there, and a tag
+            // of its own, so a built SYN-ACK whose sequence number is 0 (its normal key) never takes its place
+            if (withoutSeq) { if ((l4[13] & 0x12) != 0x12) return null; k.Slice(n + 4, 4).Clear(); k[0] |= 0x80; }
             n += 14;
         }
         else if (proto == IpProtocol.Udp && VxlanKey(l4) is { } vxlan)

@@ -80,6 +80,8 @@ public sealed class SkBuff
     public bool Duplicate { get; set; }
     /// <summary>Sent with synproxy's conntrack template (snet->tmpl, IP_CT_NEW): the connection nf_conntrack_in makes for it gets the synproxy extension.</summary>
     public bool SynproxyTemplate { get; set; }
+    /// <summary>The last syncookie check of this segment (NfSynproxy.CookieCheck), so the statement and its action share one.</summary>
+    internal PktFlow.Netfilter.CookieResult? SynproxyCookie { get; set; }
     /// <summary>nf_dup_skb_recursion: how many nf_dup_netdev / nft fwd transmits this packet's walk runs inside.</summary>
     public int NfDupRecursion { get; set; }
 

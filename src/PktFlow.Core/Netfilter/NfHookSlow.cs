@@ -279,7 +279,10 @@ public static class NfHookSlow
         }
         if (ct is { Entry: { SeqAdj: not null } e } && !(ct.State == CtState.Related && ct.Direction == CtDirection.Reply)
             && NfConntrackSeqadj.Adjust(skb.Network, v6, e, ct.Direction) is { } moved)
-            t.Stage(skb, "NfCtSeqAdjust", "nf_ct_seq_adjust", Verdict.Pass, $"a NAT helper resized this connection's payload earlier: {moved}");
+            t.Stage(skb, "NfCtSeqAdjust", "nf_ct_seq_adjust", Verdict.Pass, e.Synproxy is not null
+                // the synproxy hook set the offset (nf_ct_seqadj_init) when it answered the server's SYN-ACK
+                ? $"synproxy opened this connection: the server's sequence numbers are moved into the cookie's the client was given: {moved}"
+                : $"a NAT helper resized this connection's payload earlier: {moved}");
         return true;
     }
 

@@ -49,17 +49,66 @@ internal sealed class SynproxyCookies
     }
 
     private readonly Dictionary<(IpAddr, ushort, IpAddr, ushort), Cookie> _cookies = new();
+    /// <summary>The cookies in the order they were sent: the oldest are the first to expire.</summary>
+    private readonly Queue<((IpAddr, ushort, IpAddr, ushort) Client, Cookie Cookie)> _bySendTime = new();
+
+    internal int Count => _cookies.Count;
 
     public void Add((IpAddr, ushort, IpAddr, ushort) client, Cookie c, long nowNs)
     {
-        // a cookie is good for MAX_SYNCOOKIE_AGE minutes at most: older ones are forgotten
-        if (_cookies.Count >= 1024)
-            foreach (var (k, old) in _cookies.ToList())
-                if (nowNs - old.SentNs > NfSynproxy.CookieLifetimeNs) _cookies.Remove(k);
+        // a cookie is good for MAX_SYNCOOKIE_AGE minutes at most: those sent longer ago are forgotten, from
+        // the oldest on (amortised O(1) a SYN, so a SYN flood's table holds two minutes of SYNs at most)
+        while (_bySendTime.TryPeek(out var oldest) && nowNs - oldest.Cookie.SentNs >= NfSynproxy.CookieLifetimeNs)
+        {
+            _bySendTime.Dequeue();
+            // a later SYN of the same tuple replaced it: that one stays
+            if (_cookies.TryGetValue(oldest.Client, out var kept) && ReferenceEquals(kept, oldest.Cookie)) _cookies.Remove(oldest.Client);
+        }
         _cookies[client] = c;
+        _bySendTime.Enqueue((client, c));
     }
 
     public Cookie? Get((IpAddr, ushort, IpAddr, ushort) client) => _cookies.GetValueOrDefault(client);
+}
+
+internal enum CookieFault { None, NotTcp, NoSynAck, NotCaptured, WrongCookie, MssIndex, TooOld }
+
+/// <summary>What <see cref="NfSynproxy.CookieCheck(SkBuff)"/> found; the text is built only when a trace shows it.</summary>
+internal sealed record CookieResult(CookieFault Fault)
+{
+    public (IpAddr Src, ushort Sport, IpAddr Dst, ushort Dport) Client { get; init; }
+    public SynproxyCookies.Cookie? Cookie { get; init; }
+    public uint Acked { get; init; }
+    public uint Seq { get; init; }
+    /// <summary>The msstab index check_tcp_syn_cookie finds (valid ones only).</summary>
+    public int MssIndex { get; init; }
+    public long RawIndex { get; init; }
+    public long AgeNs { get; init; }
+    public bool V6 { get; init; }
+    public bool Valid => Fault == CookieFault.None;
+
+    /// <summary>
+    /// tcp_cookie_time counts minutes from a phase the model does not know: a cookie under 60 s old is
+    /// certainly good, one of 120 s or more certainly stale, one in between either.
+    /// </summary>
+    public bool AgeUnknown => Valid && AgeNs >= NfSynproxy.CookieLifetimeNs / 2;
+
+    public string Why()
+    {
+        var (src, sport, dst, dport) = Client;
+        return Fault switch
+        {
+            CookieFault.NotTcp => "not a TCP segment",
+            CookieFault.NoSynAck => $"no SYN-ACK was sent to {src}:{sport} for {dst}:{dport}",
+            CookieFault.NotCaptured => "the cookie SYN-ACK this ACK would answer was not in the capture (its sequence number is the cookie)",
+            CookieFault.WrongCookie => $"it acknowledges {Acked + 1}, the cookie SYN-ACK's sequence number was {Cookie!.Value}",
+            CookieFault.MssIndex => $"its sequence number {Seq} shifts the cookie's MSS index {Cookie!.MssIndex} to {RawIndex}, past msstab (check_tcp_syn_cookie subtracts th->seq - 1, the SYN's was {Cookie.ClientIsn})",
+            CookieFault.TooOld => "the cookie is two minutes old or more (MAX_SYNCOOKIE_AGE ticks of tcp_cookie_time)",
+            _ => $"it acknowledges the cookie {Cookie!.Value} of {src}:{sport}'s SYN (MSS index {MssIndex}: {NfSynproxy.MssOf(MssIndex, V6)}"
+                + (MssIndex != Cookie.MssIndex ? $", shifted from the cookie's {Cookie.MssIndex} by its sequence number {Seq} (the SYN's was {Cookie.ClientIsn})" : "") + ")"
+                + (AgeUnknown ? $"; unknown: the cookie is {AgeNs / 1_000_000_000} s old, and whether tcp_cookie_time's minute counter has moved on twice since depends on the host's clock phase (taken as valid)" : ""),
+        };
+    }
 }
 
 /// <summary>
@@ -89,13 +138,17 @@ public static class NfSynproxy
 
     internal static ushort MssOf(int index, bool v6) => (v6 ? MssTab6 : MssTab4)[index];
 
-    /// <summary>synproxy_parse_options: MSS, window scale and SACK-permitted only on a SYN; false when an option runs past the header.</summary>
+    /// <summary>
+    /// synproxy_parse_options: MSS, window scale (at most TCP_MAX_WSCALE), SACK-permitted and timestamps on
+    /// any segment. False only when the data offset is under 5 or the header runs past the packet (the
+    /// caller drops it); an option shorter than 2 or running past the header ends the walk with what was read.
+    /// </summary>
     [KernelSymbol("synproxy_parse_options", "net/netfilter/nf_synproxy_core.c")]
     internal static bool ParseOptions(ReadOnlySpan<byte> tcp, out SynproxyOpts opts)
     {
         opts = default;
-        bool syn = (tcp[13] & 0x02) != 0;
-        int end = Math.Min(tcp.Length, (tcp[12] >> 4) * 4), at = 20;
+        int end = (tcp[12] >> 4) * 4, at = 20;
+        if (end < 20 || end > tcp.Length) return false;
         while (at < end)
         {
             byte kind = tcp[at];
@@ -103,17 +156,17 @@ public static class NfSynproxy
             if (kind == TcpOptionKind.Nop) { at++; continue; }
             if (at + 1 >= end) return true;
             int size = tcp[at + 1];
-            if (size < 2 || at + size > end) return false;
+            if (size < 2 || at + size > end) return true;
             var v = tcp.Slice(at + 2, size - 2);
-            if (kind == TcpOptionKind.Mss && size == 4 && syn) { opts.MssOption = BinaryPrimitives.ReadUInt16BigEndian(v); opts.Options |= SynproxyOptions.Mss; }
-            else if (kind == TcpOptionKind.WindowScale && size == 3 && syn) { opts.Wscale = Math.Min(v[0], (byte)14); opts.Options |= SynproxyOptions.Wscale; }
+            if (kind == TcpOptionKind.Mss && size == 4) { opts.MssOption = BinaryPrimitives.ReadUInt16BigEndian(v); opts.Options |= SynproxyOptions.Mss; }
+            else if (kind == TcpOptionKind.WindowScale && size == 3) { opts.Wscale = Math.Min(v[0], (byte)14); opts.Options |= SynproxyOptions.Wscale; }
             else if (kind == TcpOptionKind.Timestamps && size == 10)
             {
                 opts.TsVal = BinaryPrimitives.ReadUInt32BigEndian(v);
                 opts.TsEcr = BinaryPrimitives.ReadUInt32BigEndian(v[4..]);
                 opts.Options |= SynproxyOptions.Timestamp;
             }
-            else if (kind == TcpOptionKind.SackPermitted && size == 2 && syn) opts.Options |= SynproxyOptions.SackPerm;
+            else if (kind == TcpOptionKind.SackPermitted && size == 2) opts.Options |= SynproxyOptions.SackPerm;
             at += size;
         }
         return true;
@@ -150,7 +203,12 @@ public static class NfSynproxy
         bool v6 = skb.Protocol == EtherTypes.Ipv6;
         if (NfConntrackSeqadj.TcpBounds(skb.Network, v6) is not var (l4, end)) return;
         var tcp = skb.Network[l4..end];
-        ParseOptions(tcp, out var opts);
+        if (tcp.Length < 20 || !ParseOptions(tcp, out var opts))
+        {
+            t.Stage(skb, "SynproxyParseOptions", "synproxy_parse_options", Verdict.Drop,
+                $"the TCP header ({(tcp.Length < 20 ? tcp.Length : (tcp[12] >> 4) * 4)} bytes) is shorter than 20 bytes or runs past the packet's {tcp.Length}: NF_DROP");
+            return;
+        }
         if ((tcp[13] & 0x02) != 0)
         {
             SendClientSynack(skb, t, info, tcp, opts, v6);
@@ -159,33 +217,47 @@ public static class NfSynproxy
         if (!stolen)
         {
             t.Stage(skb, "SynproxyRecvClientAck", "synproxy_recv_client_ack", Verdict.Drop,
-                $"cookie invalid: {CookieCheck(skb).Why} (cookie hash not checkable: kernel secret)");
+                $"cookie invalid: {CookieCheck(skb).Why()} (cookie hash not checkable: kernel secret)");
             return;
         }
-        RecvClientAck(skb, t, tcp, opts, BinaryPrimitives.ReadUInt32BigEndian(tcp[4..]), v6, "synproxy_recv_client_ack");
+        RecvClientAck(skb, t, tcp, opts, CookieCheck(skb), BinaryPrimitives.ReadUInt32BigEndian(tcp[4..]), v6, "synproxy_recv_client_ack");
     }
 
     /// <summary>
     /// __cookie_v4_check / __cookie_v6_check as far as the model can follow: the ACK must acknowledge the
-    /// cookie SYN-ACK the capture showed for this client tuple, from the client's first sequence number,
-    /// within two minutes. The hash of the cookie (a per-boot secret) is not checked.
+    /// cookie SYN-ACK the capture showed for this client tuple. check_tcp_syn_cookie takes away the hash and
+    /// the packet's own sequence number less one (whatever recv_seq the caller passes on to the server's SYN),
+    /// so the MSS index it finds is the cookie's shifted by (the SYN's ISN + 1 - th->seq): an ACK at ISN + 1
+    /// gives the cookie's index, a keep-alive at ISN the next one, and an index past msstab fails. The hash
+    /// (a per-boot secret) is not checked, nor whether the shift carried into the counter bits (1 in 2^24 per step).
     /// </summary>
-    internal static (bool Valid, string Why, SynproxyCookies.Cookie? Cookie) CookieCheck(SkBuff skb, uint? recvSeq = null)
+    internal static CookieResult CookieCheck(SkBuff skb)
     {
         bool v6 = skb.Protocol == EtherTypes.Ipv6;
-        if (NfConntrackSeqadj.TcpBounds(skb.Network, v6) is not var (l4, end) || end - l4 < 20) return (false, "not a TCP segment", null);
+        if (NfConntrackSeqadj.TcpBounds(skb.Network, v6) is not var (l4, end) || end - l4 < 20) return new CookieResult(CookieFault.NotTcp);
         var tcp = skb.Network[l4..end];
         var (src, dst) = Addresses(skb.Network, v6);
-        ushort sport = BinaryPrimitives.ReadUInt16BigEndian(tcp), dport = BinaryPrimitives.ReadUInt16BigEndian(tcp[2..]);
-        uint seq = (recvSeq ?? BinaryPrimitives.ReadUInt32BigEndian(tcp[4..])) - 1, cookie = BinaryPrimitives.ReadUInt32BigEndian(tcp[8..]) - 1;
-        if (skb.State.Synproxy.Get((src, sport, dst, dport)) is not { } c)
-            return (false, $"no SYN-ACK was sent to {src}:{sport} for {dst}:{dport}", null);
-        if (c.Value is not { } value)
-            return (false, "the cookie SYN-ACK this ACK would answer was not in the capture (its sequence number is the cookie)", c);
-        if (value != cookie) return (false, $"it acknowledges {cookie + 1}, the cookie SYN-ACK's sequence number was {value}", c);
-        if (seq != c.ClientIsn) return (false, $"its sequence number {seq + 1} is not the SYN's {c.ClientIsn} + 1", c);
-        if (skb.TimestampNs - c.SentNs >= CookieLifetimeNs) return (false, "the cookie is older than two minutes (MAX_SYNCOOKIE_AGE)", c);
-        return (true, $"it acknowledges the cookie {value} of {src}:{sport}'s SYN (MSS index {c.MssIndex}: {MssOf(c.MssIndex, v6)})", c);
+        var client = (src, BinaryPrimitives.ReadUInt16BigEndian(tcp), dst, BinaryPrimitives.ReadUInt16BigEndian(tcp[2..]));
+        uint seq = BinaryPrimitives.ReadUInt32BigEndian(tcp[4..]), ackSeq = BinaryPrimitives.ReadUInt32BigEndian(tcp[8..]);
+        // the statement asks (SkbNftPacket) and then sends: checked once per segment as it stands
+        if (skb.SynproxyCookie is CookieResult memo && memo.Client == client && memo.Seq == seq && memo.Acked == ackSeq - 1) return memo;
+        var r = CookieCheck(skb.State.Synproxy, client, seq, ackSeq, skb.TimestampNs, v6);
+        skb.SynproxyCookie = r;
+        return r;
+    }
+
+    /// <inheritdoc cref="CookieCheck(SkBuff)"/>
+    internal static CookieResult CookieCheck(SynproxyCookies cookies, (IpAddr Src, ushort Sport, IpAddr Dst, ushort Dport) client, uint seq, uint ackSeq, long nowNs, bool v6)
+    {
+        uint cookie = ackSeq - 1;
+        if (cookies.Get(client) is not { } c) return new CookieResult(CookieFault.NoSynAck) { Client = client, Seq = seq, Acked = cookie };
+        if (c.Value is not { } value) return new CookieResult(CookieFault.NotCaptured) { Client = client, Cookie = c, Seq = seq, Acked = cookie };
+        if (value != cookie) return new CookieResult(CookieFault.WrongCookie) { Client = client, Cookie = c, Seq = seq, Acked = cookie };
+        // data = the cookie's MSS index + (ISN - (th->seq - 1)), modulo 2^24
+        long index = c.MssIndex + (long)unchecked((int)(c.ClientIsn - (seq - 1)));
+        long age = nowNs - c.SentNs;
+        var fault = index is < 0 or > 3 ? CookieFault.MssIndex : age >= CookieLifetimeNs ? CookieFault.TooOld : CookieFault.None;
+        return new CookieResult(fault) { Client = client, Cookie = c, Seq = seq, Acked = cookie, MssIndex = (int)Math.Clamp(index, 0, 3), RawIndex = index, AgeNs = age, V6 = v6 };
     }
 
     /// <summary>
@@ -238,10 +310,9 @@ public static class NfSynproxy
     /// </summary>
     [KernelSymbol("synproxy_recv_client_ack", "net/netfilter/nf_synproxy_core.c")]
     [KernelSymbol("synproxy_send_server_syn", "net/netfilter/nf_synproxy_core.c")]
-    private static void RecvClientAck(SkBuff skb, TraceBuilder t, ReadOnlySpan<byte> th, SynproxyOpts opts, uint recvSeq, bool v6, string function)
+    private static void RecvClientAck(SkBuff skb, TraceBuilder t, ReadOnlySpan<byte> th, SynproxyOpts opts, CookieResult check, uint recvSeq, bool v6, string function)
     {
-        var check = CookieCheck(skb, recvSeq);
-        opts.MssOption = MssOf(check.Cookie!.MssIndex, v6);
+        opts.MssOption = MssOf(check.MssIndex, v6);
         opts.Options |= SynproxyOptions.Mss;
         if ((opts.Options & SynproxyOptions.Timestamp) != 0)
         {
@@ -251,7 +322,7 @@ public static class NfSynproxy
             if ((opts.TsEcr & (1 << 4)) != 0) opts.Options |= SynproxyOptions.SackPerm;
             if ((opts.TsEcr & (1 << 5)) != 0) opts.Options |= SynproxyOptions.Ecn;
         }
-        t.Stage(skb, "SynproxyRecvClientAck", function, Verdict.Pass, $"cookie valid: {check.Why} (cookie hash not checkable: kernel secret)");
+        t.Stage(skb, "SynproxyRecvClientAck", function, Verdict.Pass, $"cookie valid: {check.Why()} (cookie hash not checkable: kernel secret)");
         var (src, dst) = Addresses(skb.Network, v6);
         ushort window = BinaryPrimitives.ReadUInt16BigEndian(th[14..]);
         var tcp = Segment(BinaryPrimitives.ReadUInt16BigEndian(th), BinaryPrimitives.ReadUInt16BigEndian(th[2..]), recvSeq - 1,
@@ -277,13 +348,20 @@ public static class NfSynproxy
         bool v6 = skb.Protocol == EtherTypes.Ipv6;
         // nf_is_loopback_packet: received on lo (the synproxy's own packets to a local listener)
         if (hook == NfHook.LocalIn && skb.Dev.IsLoopback) return true;
-        if (NfConntrackSeqadj.TcpBounds(skb.Network, v6) is not var (l4, end) || end - l4 < 20) return true;
+        if (NfConntrackSeqadj.TcpBounds(skb.Network, v6) is not var (l4, end)) return true;
+        const string Stage = "SynproxyHook";
+        string function = v6 ? "ipv6_synproxy_hook" : "ipv4_synproxy_hook";
+        if (end - l4 < 20)
+        {
+            // skb_header_pointer cannot read a whole TCP header: NF_DROP
+            t.Stage(skb, Stage, function, Verdict.Drop, $"only {end - l4} bytes of TCP header: the hook cannot read 20 (NF_DROP)");
+            t.End(Fate.Dropped, "NETFILTER_DROP");
+            return false;
+        }
         var th = skb.Network[l4..end];
         bool syn = (th[13] & 0x02) != 0, ack = (th[13] & 0x10) != 0, rst = (th[13] & 0x04) != 0;
         bool original = ct.Direction == CtDirection.Original;
         uint seq = BinaryPrimitives.ReadUInt32BigEndian(th[4..]), ackSeq = BinaryPrimitives.ReadUInt32BigEndian(th[8..]);
-        const string Stage = "SynproxyHook";
-        string function = v6 ? "ipv6_synproxy_hook" : "ipv4_synproxy_hook";
         var state = entry.TcpState;
         if (state == TcpCtState.Close)
         {
@@ -292,6 +370,7 @@ public static class NfSynproxy
             {
                 // a reopened connection: the timestamp offset goes (nf_ct_seqadj_init with 0 changes nothing)
                 sp.Tsoff = 0;
+                sp.SynWindow = 0;
                 state = TcpCtState.SynSent;
             }
         }
@@ -299,33 +378,36 @@ public static class NfSynproxy
         {
             if (!ParseOptions(th, out var opts))
             {
-                t.Stage(skb, Stage, function, Verdict.Drop, "TCP options run past the header (synproxy_parse_options)");
+                t.Stage(skb, Stage, function, Verdict.Drop, "the TCP header is shorter than 20 bytes or longer than the packet (synproxy_parse_options)");
                 t.End(Fate.Dropped, "NETFILTER_DROP");
                 return false;
             }
             if (!syn && ack && original)
             {
-                // the client's ACK again (a keep-alive's SEG.SEQ = SND.NXT - 1): the cookie checked again
-                if (!CookieCheck(skb, seq + 1).Valid)
+                // the client's ACK again: the cookie checked again on the segment's own sequence number; recv_seq
+                // (th->seq + 1, for a keep-alive's SEG.SEQ = SND.NXT - 1) only numbers the SYN to the server
+                var check = CookieCheck(skb);
+                if (!check.Valid)
                 {
-                    t.Stage(skb, Stage, function, Verdict.Drop, $"the client's ACK again, cookie invalid: {CookieCheck(skb, seq + 1).Why}");
+                    t.Stage(skb, Stage, function, Verdict.Drop, $"the client's ACK again, cookie invalid: {check.Why()}");
                     t.End(Fate.Dropped, "NETFILTER_DROP");
                     return false;
                 }
-                RecvClientAck(skb, t, th, opts, seq + 1, v6, "synproxy_recv_client_ack");
+                RecvClientAck(skb, t, th, opts, check, seq + 1, v6, "synproxy_recv_client_ack");
                 t.End(Fate.Consumed, $"{function}: the client's ACK retransmitted, the SYN to the server sent again (cookie_retrans)");
                 return false;
             }
             sp.Isn = ackSeq;
             if ((opts.Options & SynproxyOptions.Timestamp) != 0) sp.Its = opts.TsEcr;
-            sp.SynWindow = BinaryPrimitives.ReadUInt16BigEndian(th[14..]);
+            // seen[ORIGINAL].td_maxwin: tcp_new takes the SYN's window, 1 when it is 0; tcp_in_window keeps the largest
+            sp.SynWindow = Math.Max(sp.SynWindow, Math.Max(BinaryPrimitives.ReadUInt16BigEndian(th[14..]), (ushort)1));
             t.Stage(skb, Stage, function, Verdict.Pass, $"SYN_SENT: the cookie {sp.Isn} (isn) and the SYN-ACK's timestamp {sp.Its} (its) kept");
         }
         else if (state == TcpCtState.SynRecv && syn && ack)
         {
             if (!ParseOptions(th, out var opts))
             {
-                t.Stage(skb, Stage, function, Verdict.Drop, "TCP options run past the header (synproxy_parse_options)");
+                t.Stage(skb, Stage, function, Verdict.Drop, "the TCP header is shorter than 20 bytes or longer than the packet (synproxy_parse_options)");
                 t.End(Fate.Dropped, "NETFILTER_DROP");
                 return false;
             }

@@ -15,3 +15,18 @@ public sealed record MacvlanParameters(string Lower, string LowerNamespace, Macv
 {
     public static string ModeName(MacvlanMode mode) => mode.ToString().ToLowerInvariant();
 }
+
+/// <summary>The words of a macvlan's configuration, shared by the lab loader (`mode M`) and the snapshot loader (info_data "mode").</summary>
+public static class MacvlanWords
+{
+    public const string BadMode = "macvlan mode is private, vepa, bridge, passthru or source";
+
+    public static MacvlanMode? Mode(string word) => word switch
+    {
+        "private" => MacvlanMode.Private, "vepa" => MacvlanMode.Vepa, "bridge" => MacvlanMode.Bridge,
+        "passthru" => MacvlanMode.Passthru, "source" => MacvlanMode.Source, _ => null,
+    };
+
+    /// <summary>Options that change what the port delivers and the model does not evaluate (nopromisc, nodst, bcqueuelen, bclim).</summary>
+    public static string UnsupportedOption(string word) => $"unsupported: macvlan option '{word}' is not modelled (only mode and macaddr)";
+}

@@ -28,3 +28,18 @@ public sealed record VxlanFdbEntry(string Device, MacAddress Mac, IpAddr Remote,
 {
     public override string ToString() => $"{Mac} dev {Device} dst {Remote}{(Via is null ? "" : $" via {Via}")} self {(Permanent ? "permanent" : "static")}";
 }
+
+/// <summary>
+/// What the model refuses of a vxlan device and its FDB, worded once for the lab loader (which throws
+/// it naming the line) and the snapshot loader (which names the device as not modelled).
+/// </summary>
+public static class VxlanUnsupported
+{
+    public const string Group = "unsupported: a vxlan multicast group (the multicast underlay) is not modelled; use remote or fdb entries";
+    public const string TtlInherit = "unsupported: vxlan ttl inherit is not modelled";
+    public const string FdbWithoutDst = "unsupported: a vxlan fdb entry without 'dst' (a local entry) is not modelled";
+    public static string CollectMetadata(string word) => $"unsupported: vxlan {word} (collect metadata) is not modelled";
+    public static string Df(string word) => $"unsupported: vxlan df {word} is not modelled (only the default, unset)";
+    public static string Option(string word) => $"unsupported: vxlan option '{word}' is not modelled";
+    public static string FdbAttribute(string word) => $"unsupported: vxlan fdb attribute '{word}' is not modelled";
+}

@@ -29,7 +29,19 @@ public class RawFrameTests
     static readonly MacAddress Host = ConnectingSocketTests.Host, Wan = ConnectingSocketTests.Wan;
     static readonly IpAddr H = ConnectingSocketTests.H, W = ConnectingSocketTests.W;
 
-    static DatapathEngine Engine() => new(LabLoader.Load(Lab, "lab.sh", Traffic, "traffic.sh"));
+    static DatapathEngine Engine(string traffic = Traffic) => new(LabLoader.Load(Lab, "lab.sh", traffic, "traffic.sh"));
+
+    // the same SYN as the first sendframe frame, and a UDP datagram, from a Python program's scapy calls
+    private const string PythonTraffic = """
+        sleep 1
+        timeout 20 ip netns exec wan python3 - <<'PY'
+        from scapy.all import Ether, IP, TCP, UDP, sendp, send, conf
+        conf.verb = 0
+        HOST = "02:00:00:00:02:01"
+        sendp(Ether(dst=HOST)/IP(src="198.51.100.7", dst="198.51.100.1", id=2181)/TCP(sport=40002, dport=2181, flags="S", seq=1000), iface="eth0")
+        send([IP(dst="198.51.100.1", id=9)/UDP(sport=40005, dport=9), IP(dst="198.51.100.1", id=10)/UDP(sport=40006, dport=9)])
+        PY
+        """;
 
     static PacketTrace Syn(DatapathEngine engine, ushort sport, ushort dport, uint seq, ushort id, long number)
     {
@@ -41,40 +53,44 @@ public class RawFrameTests
     static List<string> WanSockets(DatapathEngine engine) =>
         SocketListing.List(engine.Topology.Namespaces[1], engine.States[1], 2_000_000_000).Where(s => s.State != "LISTEN").Select(s => $"{s.State} {s.Local} {s.Peer}").ToList();
 
-    [Fact]
-    public void TheTrafficScriptsFramesAreDeclaredRawInTheirNamespace()
+    [Theory]
+    [InlineData(Traffic,
+        "tcp 198.51.100.7:40002 -> 198.51.100.1:2181 (traffic.sh:1: sendframe)|tcp 198.51.100.7:40003 -> 198.51.100.1:113 (traffic.sh:1: sendframe)|udp 198.51.100.7:40005 -> 198.51.100.1:9 (traffic.sh:4: sendframe)")]
+    // a Python program's scapy calls, named by the script line each is on
+    [InlineData(PythonTraffic,
+        "tcp 198.51.100.7:40002 -> 198.51.100.1:2181 (traffic.sh:6: sendp)|udp *:40005 -> 198.51.100.1:9 (traffic.sh:7: send)|udp *:40006 -> 198.51.100.1:9 (traffic.sh:7: send)")]
+    public void TheTrafficScriptsFramesAreDeclaredRawInTheirNamespace(string traffic, string frames)
     {
-        var topo = LabLoader.Load(Lab, "lab.sh", Traffic, "traffic.sh");
-        Assert.Equal(
-        [
-            "tcp 198.51.100.7:40002 -> 198.51.100.1:2181 (traffic.sh:1: sendframe)",
-            "tcp 198.51.100.7:40003 -> 198.51.100.1:113 (traffic.sh:1: sendframe)",
-            "udp 198.51.100.7:40005 -> 198.51.100.1:9 (traffic.sh:4: sendframe)",
-        ], topo.Namespace("wan")!.RawFrames.Select(f => f.ToString()));
+        var topo = LabLoader.Load(Lab, "lab.sh", traffic, "traffic.sh");
+        Assert.Equal(frames.Split('|'), topo.Namespace("wan")!.RawFrames.Select(f => f.ToString()));
         Assert.Empty(topo.Namespace("wan")!.ClientSockets);
         Assert.Empty(topo.Host.RawFrames);
+        Assert.DoesNotContain(topo.Warnings, w => w.StartsWith("traffic.sh", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void ACraftedSynLeavesNoSynSentSocket_ASocketsSynOnTheSamePortsDoes()
+    public void AScapySendOfAFrameNotWrittenOutIsNamedInAWarning_AFileTheScriptWroteKeepsItsLines()
     {
-        var engine = Engine();
-        Syn(engine, 40002, 2181, 1000, 2181, 1);
-        Assert.Empty(WanSockets(engine));
-        // the same ports from a connect(): its own ISN, not the crafted frame's sequence number
-        Syn(engine, 40002, 2181, 0x5eed, 2181, 2);
-        Assert.Equal(["SYN_SENT 198.51.100.7:40002 198.51.100.1:2181"], WanSockets(engine));
-    }
-
-    [Fact]
-    public void TheResetForACraftedSynFindsNoSocket()
-    {
-        var engine = Engine();
-        // flags left out: scapy's TCP default is a SYN
-        var t = Syn(engine, 40003, 113, 5, 7, 1);
-        var reset = Assert.Single(t.GeneratedTraces);
-        Assert.True(reset.Fate == Fate.Dropped, string.Join("\n", reset.Path) + $"\n=> {reset.Fate} {reset.Reason}");
-        Assert.Equal("NO_SOCKET", reset.Reason);
+        var topo = LabLoader.Load(Lab, "lab.sh", """
+            cat > /tmp/x.py <<'PY'
+            from scapy.all import *
+            def send(line):
+                s.send(line.encode())
+            send("USER anonymous")
+            syn = IP(dst="198.51.100.1")/TCP(sport=40001)
+            sa = sr1(syn, timeout=3)
+            # sendp(Ether()/IP(dst="198.51.100.1")/TCP(sport=40009))
+            sendp(Ether()/IP(dst="198.51.100.1", id=PORT)/TCP(sport=40008), iface="eth0")
+            srp1(x=Ether()/IP(dst="198.51.100.1", id=3)/TCP(sport=40007, flags="A", seq=5), iface="eth0")
+            PY
+            ip netns exec wan python3 /tmp/x.py
+            """, "traffic.sh");
+        Assert.Equal(["tcp *:40007 -> 198.51.100.1:80 (traffic.sh:10: srp1)"], topo.Namespace("wan")!.RawFrames.Select(f => f.ToString()));
+        Assert.Equal(
+        [
+            "traffic.sh:7: a sr1 frame that is not a scapy expression written out (syn)",
+            "traffic.sh:9: a sendp frame the lab reader cannot read (id PORT: not a number literal)",
+        ], topo.Warnings.Where(w => w.StartsWith("traffic.sh", StringComparison.Ordinal)).Select(w => w[..w.IndexOf("): ", StringComparison.Ordinal)] + ")"));
     }
 
     [Fact]
@@ -117,7 +133,7 @@ public class RawFrameTests
     {
         var topo = LabLoader.Load(Lab, "lab.sh", """
             send() {
-                ip netns exec wan sendframe eth0 "Ether()/IP(src='198.51.100.7', dst='198.51.100.1', ttl=$1)/UDP()"
+                ip netns exec wan sendframe eth0 "Ether()/IP(src='198.51.100.7', dst='198.51.100.1', ttl=${1#x})/UDP()"
             }
             ip netns exec wan sendframe eth0 "Ether()/IP(src='198.51.100.7', dst='198.51.100.1')/UDP(sport=int('9'))"
             """, "traffic.sh");
@@ -133,9 +149,10 @@ public class RawFrameTests
         // function's $1) are the only frames the recorded scenarios may leave unread
         var scenarios = Path.Combine(RepoPaths.Root, "tests", "scenarios");
         var refused = Directory.GetDirectories(scenarios)
-            .Where(d => File.Exists(Path.Combine(d, "traffic.sh")) && File.ReadAllText(Path.Combine(d, "traffic.sh")).Contains("sendframe", StringComparison.Ordinal))
+            .Where(d => File.Exists(Path.Combine(d, "traffic.sh")) && File.ReadAllText(Path.Combine(d, "traffic.sh")) is var t
+                && (t.Contains("sendframe", StringComparison.Ordinal) || t.Contains("sendp(", StringComparison.Ordinal)))
             .SelectMany(d => LabLoader.LoadFile(Path.Combine(d, "lab.sh"), Path.Combine(d, "traffic.sh")).Warnings)
-            .Where(w => w.Contains("sendframe frame the lab reader cannot read", StringComparison.Ordinal)).ToList();
+            .Where(w => w.Contains(" frame the lab reader cannot read", StringComparison.Ordinal)).ToList();
         Assert.True(refused.Count == 0, string.Join("\n", refused));
     }
 }

@@ -165,6 +165,30 @@ public class LabLoaderTests
     }
 
     [Fact]
+    public void ArraysAsBashExpandsThemInAssignmentsSubstitutionsAndWhenEmpty()
+    {
+        // bash: an assignment joins the elements with spaces; `)` closing a `$(...)` inside an array does
+        // not end the array; an empty array's "${E[@]}" is no word at all (but "" still is one)
+        var text = """
+            A=(x "y z")
+            X="${A[@]}"
+            echo "$X"
+            B=($(seq 2) last)
+            echo "${B[@]}"
+            E=()
+            echo a "${E[@]}" b ""
+            E+=(one)
+            echo "${E[@]}"
+            """;
+        var cmds = ShellWords.Split(text).ToList();
+        Assert.Equal(["echo", "x y z"], cmds[0].Words);
+        Assert.Equal(["echo", "$(seq 2)", "last"], cmds[1].Words);
+        Assert.Equal(["echo", "a", "b", ""], cmds[2].Words);
+        Assert.Equal(["echo", "one"], cmds[3].Words);
+        Assert.Equal(4, cmds.Count);
+    }
+
+    [Fact]
     public void HereDocumentsAreTakenWholeAndLinesStillCount()
     {
         var topo = LabLoader.Load("""
@@ -235,6 +259,7 @@ public class LabLoaderTests
     [Theory]
     [InlineData("i=2\ni=$((i + 1))\n", "shell arithmetic")]
     [InlineData("ip link set $(ls /sys/class/net | head -1) up\n", "command substitution")]
+    [InlineData("for i in $(seq 1 3); do ip link add d$i type dummy; done\n", "command substitution")]
     public void ArithmeticAndCommandSubstitutionAreRefusedNotGuessed(string lab, string message)
     {
         var e = Assert.Throws<LabException>(() => LabLoader.Load(lab, "s.lab"));

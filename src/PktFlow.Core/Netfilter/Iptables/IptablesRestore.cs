@@ -221,6 +221,9 @@ public static partial class IptablesRestore
             try { Translate(r, args.GetRange(a0 + 2, args.Count - a0 - 2), ipv6, cur.Name, counters, opt, E); }
             catch (IptablesParseException ex) { r.Error = ex.Message; r.ErrorToken = ex.Token; }
             var chain = cur.Chains.Find(c => c.Name == chainName) ?? ImplicitBuiltIn(cur, chainName) ?? throw E(chainName, $"chain '{chainName}' does not exist");
+            // xt_check_target: SYNPROXY's hooks are LOCAL_IN and FORWARD
+            if (chainName is "PREROUTING" or "OUTPUT" or "POSTROUTING" && r.Customs.Exists(c => c is SynproxyStmt))
+                throw E("SYNPROXY", $"SYNPROXY: RULE_APPEND failed (Invalid argument): the target is usable from INPUT and FORWARD only, not {chainName}");
             chain.Rules.Add(r);
         }
         if (cur is not null) throw new IptablesParseException(file, Array.FindLastIndex(lines, l => l.Trim().Length > 0) + 1, "COMMIT", $"table '{cur.Name}' has no COMMIT");
@@ -714,13 +717,16 @@ public static partial class IptablesRestore
                 Only("--sack-perm", "--timestamp", "--wscale", "--mss", "--ecn");
                 if (proto != 6) throw E(t, "SYNPROXY: RULE_APPEND failed (Invalid argument): the target needs -p tcp");
                 var words = new List<string>();
-                if (Has("--sack-perm")) words.Add("sack-perm");
-                if (Has("--timestamp")) words.Add("timestamp");
-                if (Get("--wscale") is { } ws) { if (!byte.TryParse(ws, out _)) throw E(ws, $"SYNPROXY: bad --wscale '{ws}'"); words.Add($"wscale {ws}"); }
-                if (Get("--mss") is { } mss) { if (!ushort.TryParse(mss, out _)) throw E(mss, $"SYNPROXY: bad --mss '{mss}'"); words.Add($"mss {mss}"); }
-                if (Has("--ecn")) words.Add("ecn");
-                var txt = string.Join(" ", words.Prepend("synproxy"));
-                return (txt, txt);
+                var options = SynproxyOptions.None;
+                byte wscale = 0; ushort mssValue = 0;
+                if (Has("--sack-perm")) { words.Add("sack-perm"); options |= SynproxyOptions.SackPerm; }
+                if (Has("--timestamp")) { words.Add("timestamp"); options |= SynproxyOptions.Timestamp; }
+                if (Get("--wscale") is { } ws) { if (!byte.TryParse(ws, out wscale)) throw E(ws, $"SYNPROXY: bad --wscale '{ws}'"); words.Add($"wscale {ws}"); options |= SynproxyOptions.Wscale; }
+                if (Get("--mss") is { } mss) { if (!ushort.TryParse(mss, out mssValue)) throw E(mss, $"SYNPROXY: bad --mss '{mss}'"); words.Add($"mss {mss}"); options |= SynproxyOptions.Mss; }
+                if (Has("--ecn")) { words.Add("ecn"); options |= SynproxyOptions.Ecn; }
+                // xt's own flag test (synproxy_tg4 / synproxy_tg6), not nft's statement
+                r.Customs.Add(new SynproxyStmt { Info = new SynproxyInfo(options, mssValue, wscale), Xt = true });
+                return (string.Join(" ", words.Prepend("synproxy")), Placeholder);
             }
             case "NOTRACK": Only(); if (table != "raw") throw E(t, "NOTRACK is only valid in table raw"); return ("notrack", "notrack");
             case "CT":

@@ -29,8 +29,6 @@ internal sealed partial class NftParser
                     break;
                 case "timestamp": options |= SynproxyOptions.Timestamp; break;
                 case "sack-perm": options |= SynproxyOptions.SackPerm; break;
-                // only xt's SYNPROXY has it (ip6tables --ecn); nft lists such a rule with it
-                case "ecn": options |= SynproxyOptions.Ecn; break;
                 default: throw Err(w, $"syntax error, unexpected '{w.Text}' in synproxy (mss, wscale, timestamp, sack-perm)");
             }
         }
@@ -53,7 +51,8 @@ internal sealed partial class NftParser
         SynproxyHooks(ch, at);
         if (TakeIf("name")) return ObjectRef("synproxy");
         var words = new List<NftTok>();
-        while (More && Cur.Text is "mss" or "wscale" or "timestamp" or "sack-perm" or "ecn")
+        // nft 1.0.6 has no ecn here (a syntax error): only xt's SYNPROXY --ecn sets it, and nft lists that rule with it
+        while (More && Cur.Text is "mss" or "wscale" or "timestamp" or "sack-perm")
         {
             var w = Take();
             words.Add(w);
@@ -73,14 +72,19 @@ internal sealed partial class NftParser
 }
 
 /// <summary>
-/// nft_synproxy_do_eval / nft_synproxy_eval_v4 / _v6: not TCP, the rule stops (NFT_BREAK); a SYN is stolen
-/// (answered with a cookie SYN-ACK); an ACK is stolen when its cookie is valid (the connection to the server is
-/// opened), else dropped; any other segment goes on to the next statement. What is sent is the datapath's
-/// (<see cref="NfSynproxy"/>).
+/// nft_synproxy_do_eval / nft_synproxy_eval_v4 / _v6: not TCP, the rule stops (NFT_BREAK); a header that
+/// cannot be read or whose options cannot be (synproxy_parse_options) is dropped; a SYN is stolen (answered
+/// with a cookie SYN-ACK); an ACK is stolen when its cookie is valid (the connection to the server is
+/// opened), else dropped; any other segment goes on to the next statement. <see cref="Xt"/>: xt's SYNPROXY
+/// target (synproxy_tg4 / synproxy_tg6, iptables-nft's compat target), which takes only a SYN without ACK,
+/// FIN or RST and an ACK without SYN, FIN or RST, and lets every other segment continue (XT_CONTINUE).
+/// What is sent is the datapath's (<see cref="NfSynproxy"/>). nf_ip_checksum's NF_DROP of a bad checksum is
+/// not followed: whether the host verifies it (skb->ip_summed) is not modelled.
 /// </summary>
 internal sealed class SynproxyStmt : NftStmt
 {
     public SynproxyInfo Info = null!;
+    public bool Xt;
 
     public override bool Eval(NftEvalCtx c)
     {
@@ -93,12 +97,17 @@ internal sealed class SynproxyStmt : NftStmt
             return true;
         }
         byte flags = n[th + 13];
-        if ((flags & 0x02) != 0)
+        if (!NfSynproxy.ParseOptions(n[th..], out _))
+        {
+            c.Verdict = NftVerdict.Drop;
+            c.Synproxy = Info;
+        }
+        else if (Xt ? (flags & 0x17) == 0x02 : (flags & 0x02) != 0)
         {
             c.Verdict = NftVerdict.Stolen;
             c.Synproxy = Info;
         }
-        else if ((flags & 0x10) != 0)
+        else if (Xt ? (flags & 0x17) == 0x10 : (flags & 0x10) != 0)
         {
             c.Verdict = c.P.SynproxyCookieValid ? NftVerdict.Stolen : NftVerdict.Drop;
             c.Synproxy = Info;

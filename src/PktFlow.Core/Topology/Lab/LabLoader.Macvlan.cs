@@ -24,7 +24,7 @@ public sealed partial class LabLoader
                     i = MacvlanMacaddr(options, i + 1, sources) - 1;
                     break;
                 default:
-                    throw Error($"unsupported: macvlan option '{options[i]}' is not modelled (only mode and macaddr)", options[i]);
+                    throw Error(MacvlanWords.UnsupportedOption(options[i]), options[i]);
             }
         }
         if (sources.Count > 0 && mode != MacvlanMode.Source) throw Error("macaddr is only for mode source (RTNETLINK answers: Invalid argument)");
@@ -34,12 +34,7 @@ public sealed partial class LabLoader
         b.AddMacvlanDevice(name, link, mode, sources, mac, mtu, siblings);
     }
 
-    private MacvlanMode ModeWord(string m) => m switch
-    {
-        "private" => MacvlanMode.Private, "vepa" => MacvlanMode.Vepa, "bridge" => MacvlanMode.Bridge,
-        "passthru" => MacvlanMode.Passthru, "source" => MacvlanMode.Source,
-        _ => throw Error("macvlan mode is private, vepa, bridge, passthru or source", m),
-    };
+    private MacvlanMode ModeWord(string m) => MacvlanWords.Mode(m) ?? throw Error(MacvlanWords.BadMode, m);
 
     /// <summary>`macaddr add|del|set|flush MAC...` from <paramref name="i"/> (after the word macaddr); returns the index after it.</summary>
     private int MacvlanMacaddr(List<string> a, int i, List<MacAddress> sources)
@@ -76,7 +71,7 @@ public sealed partial class LabLoader
                 mode = next;
             }
             else if (a[i] == "macaddr") i = MacvlanMacaddr(a, i + 1, sources) - 1;
-            else throw Error($"unsupported: macvlan option '{a[i]}' is not modelled (only mode and macaddr)", a[i]);
+            else throw Error(MacvlanWords.UnsupportedOption(a[i]), a[i]);
         }
         b.SetMacvlan(dev, mv with { Mode = mode, SourceMacs = sources });
         return i;

@@ -103,33 +103,53 @@ public sealed partial class LabLoader
             case "python3" or "python" or "/usr/bin/python3": PythonClient(w, ns); break;
             // a file the script writes from a here-document (`cat > "$D/ftp.py" <<'PY'`), for a later python3 to run
             case "cat" or "tee" when _cmd.HereDoc is { } body:
-                foreach (var f in w.Skip(1).Select(x => x.TrimStart('>')).Where(x => x.Length > 0 && !x.StartsWith('-'))) _trafficFiles[f] = body;
+                foreach (var f in w.Skip(1).Select(x => x.TrimStart('>')).Where(x => x.Length > 0 && !x.StartsWith('-'))) _trafficFiles[f] = (body, _cmd.HereDocLine);
                 break;
         }
     }
 
-    /// <summary>Files the traffic script wrote from here-documents, by the path it named them with.</summary>
-    private readonly Dictionary<string, string> _trafficFiles = new(StringComparer.Ordinal);
+    /// <summary>Files the traffic script wrote from here-documents (and the script line each starts on), by the path it named them with.</summary>
+    private readonly Dictionary<string, (string Code, int Line)> _trafficFiles = new(StringComparer.Ordinal);
 
     /// <summary>
     /// `python3 FILE` (a file the script wrote from a here-document), `python3 - &lt;&lt;EOF`, `python3 -c CODE`:
     /// the program's socket.create_connection calls with a literal peer and source port declare their
-    /// TCP sockets (<see cref="PythonConnect"/>), with the call's timeout as the connect timeout.
+    /// TCP sockets (<see cref="PythonConnect"/>), with the call's timeout as the connect timeout; the
+    /// frames its scapy send calls write are raw frames of the namespace (<see cref="ScapySend"/>).
     /// </summary>
     private void PythonClient(List<string> w, string ns)
     {
         string? code = null;
+        int line = _cmd.Line; // the script line the program's first line is on
         for (int i = 1; i < w.Count && code is null; i++)
         {
             if (w[i] == "-c") { code = i + 1 < w.Count ? w[i + 1] : null; break; }
-            if (w[i] == "-") { code = _cmd.HereDoc; break; }
+            if (w[i] == "-") { (code, line) = (_cmd.HereDoc, _cmd.HereDocLine); break; }
             if (w[i].StartsWith('-')) continue; // -u, -B, ...
-            if (!_trafficFiles.TryGetValue(w[i], out code)) break;
+            if (!_trafficFiles.TryGetValue(w[i], out var file)) break;
+            (code, line) = file;
         }
         if (code is null) return;
         foreach (var c in PythonConnect.Read(code))
             Declare(ns, new ClientSocket(IpProtocol.Tcp, c.Local, c.LocalPort, c.Remote, c.RemotePort, $"{_file}:{_cmd.Line}: {w[0]}")
                 { ConnectTimeout = Limited(c.Timeout) });
+        foreach (var f in ScapySend.Read(code))
+        {
+            int at = line + f.Line;
+            if (f.Expression is null)
+                _warnings.Add($"{_file}:{at}: a {f.Function} frame that is not a scapy expression written out ({f.Argument}): {NoSocketOfIts}");
+            else
+                RawFrame(ns, f.Expression, at, f.Function);
+        }
+    }
+
+    private const string NoSocketOfIts = "if a socket could have sent it, the model may take it for that socket's";
+
+    /// <summary>Declares the frame a scapy <paramref name="expression"/> writes as a raw frame of <paramref name="ns"/>, or names what keeps it from being read.</summary>
+    private void RawFrame(string ns, string expression, int line, string function)
+    {
+        if (ScapyFrame.Read(expression, $"{_file}:{line}: {function}", out var refused) is { } frame) _namespaces[ns].AddRawFrame(frame);
+        else if (refused is not null) _warnings.Add($"{_file}:{line}: a {function} frame the lab reader cannot read ({refused}): {NoSocketOfIts}");
     }
 
     /// <summary>A client's own connect timeout, or the `timeout` it runs under when that is shorter (killed, its sockets close).</summary>
@@ -149,11 +169,10 @@ public sealed partial class LabLoader
         {
             if (expression.Contains("${", StringComparison.Ordinal) || expression.Contains("$(", StringComparison.Ordinal))
             {
-                Warn($"a sendframe frame with an expansion the lab reader does not evaluate ({expression}): if a socket could have sent it, the model may take it for that socket's");
+                Warn($"a sendframe frame with an expansion the lab reader does not evaluate ({expression}): {NoSocketOfIts}");
                 continue;
             }
-            if (ScapyFrame.Read(expression, $"{_file}:{_cmd.Line}: sendframe", out var refused) is { } frame) _namespaces[ns].AddRawFrame(frame);
-            else if (refused is not null) Warn($"a sendframe frame the lab reader cannot read ({refused}): if a socket could have sent it, the model may take it for that socket's");
+            RawFrame(ns, expression, _cmd.Line, "sendframe");
         }
     }
 

@@ -40,7 +40,7 @@ public sealed partial class LabLoader
                 case "noudpcsum": csum = false; break;
                 case "ttl" or "hoplimit":
                     var tw = Need(o, ++i, "TTL");
-                    if (tw == "inherit") throw Error("unsupported: vxlan ttl inherit is not modelled", tw);
+                    if (tw == "inherit") throw Error(VxlanUnsupported.TtlInherit, tw);
                     ttl = tw == "auto" ? (byte)0 : ParseInt(tw) is var n and >= 0 and <= 255 ? (byte)n : throw Error("invalid TTL", tw);
                     break;
                 case "tos" or "dsfield":
@@ -54,15 +54,15 @@ public sealed partial class LabLoader
                     break;
                 case "df":
                     var dw = Need(o, ++i, "set, unset or inherit");
-                    if (dw != "unset") throw Error($"unsupported: vxlan df {dw} is not modelled (only the default, unset)", dw);
+                    if (dw != "unset") throw Error(VxlanUnsupported.Df(dw), dw);
                     break;
                 case "group":
-                    throw Error("unsupported: a vxlan multicast group (the multicast underlay) is not modelled; use remote or fdb entries", o[i]);
+                    throw Error(VxlanUnsupported.Group, o[i]);
                 case "external" or "collect_metadata" or "vnifilter":
-                    throw Error($"unsupported: vxlan {o[i]} (collect metadata) is not modelled", o[i]);
+                    throw Error(VxlanUnsupported.CollectMetadata(o[i]), o[i]);
                 case "noexternal" or "nocollect_metadata" or "noproxy" or "norsc" or "nol2miss" or "nol3miss" or "nogbp" or "noremcsumtx" or "noremcsumrx": break;
                 default:
-                    throw Error($"unsupported: vxlan option '{o[i]}' is not modelled", o[i]);
+                    throw Error(VxlanUnsupported.Option(o[i]), o[i]);
             }
         }
         if (vni is not { } id) throw Error("vxlan: missing virtual network identifier (id VNI)");
@@ -89,6 +89,7 @@ public sealed partial class LabLoader
         string dev = w[devAt + 1];
         IpAddr? dst = null;
         string? via = null;
+        bool permanent = true; // iproute2 6.1 without a state word: `bridge fdb show` says permanent (checked on 6.18)
         for (int j = i + 3; j < w.Count; j++)
         {
             switch (w[j])
@@ -99,13 +100,15 @@ public sealed partial class LabLoader
                     via = Need(w, ++j, "device");
                     if (!b.HasDevice(via)) throw Error($"Cannot find device \"{via}\"", via);
                     break;
-                case "self" or "permanent" or "static": break;
-                default: throw Error($"unsupported: vxlan fdb attribute '{w[j]}' is not modelled", w[j]);
+                case "self": break;
+                case "permanent": permanent = true; break;
+                case "static": permanent = false; break;
+                default: throw Error(VxlanUnsupported.FdbAttribute(w[j]), w[j]);
             }
         }
         if (verb is "del" or "delete") { b.DeleteVxlanFdb(dev, mac, dst); return true; }
-        if (dst is not { } remote) throw Error("unsupported: a vxlan fdb entry without 'dst' (a local entry) is not modelled");
-        b.AddVxlanFdb(new VxlanFdbEntry(dev, mac, remote, true, $"{_file}:{_cmd.Line}", via), verb);
+        if (dst is not { } remote) throw Error(VxlanUnsupported.FdbWithoutDst);
+        b.AddVxlanFdb(new VxlanFdbEntry(dev, mac, remote, permanent, $"{_file}:{_cmd.Line}", via), verb);
         return true;
     }
 }

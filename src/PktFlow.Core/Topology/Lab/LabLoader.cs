@@ -83,6 +83,7 @@ public sealed partial class LabLoader
         for (int i = 0; i < commands.Count; i++)
         {
             if (commands[i].Words[0] == "for") i = ForLoop(commands, i, new Dictionary<string, string>());
+            else if (_trafficOnly && FunctionDefinition(commands, i) is var end and >= 0) i = end;
             else Apply(commands[i], HostNamespace);
         }
     }
@@ -98,6 +99,9 @@ public sealed partial class LabLoader
         if (head.Count < 3 || head[2] != "in") throw Error("expected 'for NAME in VALUES; do ...; done'", head.Count > 2 ? head[2] : null);
         var variable = head[1];
         var values = head.Skip(3).ToList();
+        // `for i in $(seq 1 3)`: the values are not known (a traffic script's frames built from them are named where they are used)
+        if (!_trafficOnly && values.FirstOrDefault(v => v.Contains("$(", StringComparison.Ordinal)) is { } unknown)
+            throw Error("command substitution $(...) is not supported: write the values out", unknown);
         // The body runs from the command after the head (its first word is 'do') to the matching 'done'.
         int depth = 0, end = -1;
         for (int j = start + 1; j < commands.Count; j++)
@@ -111,31 +115,43 @@ public sealed partial class LabLoader
         if (body.Count == 0 || body[0].Words[0] != "do") throw Error("expected 'do' after the loop's values");
         body[0] = body[0] with { Words = body[0].Words.Skip(1).ToList() };
         foreach (var value in values)
-        {
-            var inner = new Dictionary<string, string>(bound) { [variable] = value };
-            for (int k = 0; k < body.Count; k++)
-            {
-                if (body[k].Words.Count == 0) continue;
-                if (body[k].Words[0] == "for") { k = ForLoop(body, k, inner); continue; }
-                Apply(Substitute(body[k], inner), HostNamespace);
-            }
-        }
+            ApplyBody(body, new Dictionary<string, string>(bound) { [variable] = value });
         return end;
+    }
+
+    /// <summary>A loop's or a function's commands, with <paramref name="bound"/> substituted.</summary>
+    private void ApplyBody(List<LabCommand> body, Dictionary<string, string> bound)
+    {
+        for (int k = 0; k < body.Count; k++)
+        {
+            if (body[k].Words.Count == 0) continue;
+            if (body[k].Words[0] == "for") { k = ForLoop(body, k, bound); continue; }
+            Apply(Substitute(body[k], bound), HostNamespace);
+        }
     }
 
     private static LabCommand Substitute(LabCommand c, Dictionary<string, string> bound) =>
         bound.Count == 0 ? c : c with
         {
-            Words = c.Words.Select(w => bound.Aggregate(w, (acc, kv) => acc.Replace("${" + kv.Key + "}", kv.Value))).ToList(),
+            Words = c.Words.Select(w => ShellArithmetic.Expand(bound.Aggregate(w, (acc, kv) => acc.Replace("${" + kv.Key + "}", kv.Value)), bound)).ToList(),
         };
 
     private LabException Error(string message, string? token = null) => new(_file, _cmd.Line, _cmd.Text, token, message);
     private void Warn(string message) => _warnings.Add($"{_file}:{_cmd.Line}: {message}: {_cmd.Text}");
 
+    private static readonly Dictionary<string, string> NoNames = new();
+
     private void Apply(LabCommand cmd, string ns)
     {
         _cmd = cmd;
-        if (_trafficOnly) { TrafficCommand(cmd.Words.ToList(), ns); return; }
+        if (_trafficOnly)
+        {
+            // arithmetic on literals; a loop's variables were bound by Substitute
+            var words = cmd.Words.Select(x => ShellArithmetic.Expand(x, NoNames)).ToList();
+            if (words.Count > 0 && CallFunction(cmd with { Words = words })) return;
+            TrafficCommand(words, ns);
+            return;
+        }
         if (cmd.Text.IndexOf("$(", StringComparison.Ordinal) is >= 0 and var at)
             throw Error(cmd.Text.AsSpan(at).StartsWith("$((") ? "shell arithmetic $((...)) is not supported: write the values out"
                 : "command substitution $(...) is not supported: write the value out", cmd.Text[at..]);

@@ -68,7 +68,7 @@ public static class PythonConnect
     }
 
     /// <summary>The parenthesis that closes the one at <paramref name="open"/>, past quoted strings; -1 if none.</summary>
-    private static int Close(string code, int open)
+    internal static int Close(string code, int open)
     {
         int depth = 0;
         char quote = '\0';

@@ -7,6 +7,8 @@ public sealed record LabCommand(int Line, IReadOnlyList<string> Words, string Te
 {
     /// <summary>The body of a here-document given to the command (`nft -f - &lt;&lt;EOF`), else null.</summary>
     public string? HereDoc { get; init; }
+    /// <summary>The line the here-document's body starts on (for a program in it to name its own lines).</summary>
+    public int HereDocLine { get; init; }
 }
 
 /// <summary>
@@ -30,6 +32,7 @@ public static class ShellWords
         string? hereDelimiter = null;
         bool hereStripTabs = false;
         string? hereBody = null;
+        int hereLine = 0;
         int groups = 0, substitutions = 0; // open `( ... )` subshell groups, open `$( ... )` in words
         string? array = null; // the NAME of an open `NAME=(` / `NAME+=(` (its elements are the words up to `)`)
         bool arrayAppend = false;
@@ -37,11 +40,13 @@ public static class ShellWords
         LabCommand? Flush()
         {
             EndWord();
+            substitutions = 0; // one left open does not reach into the next command
             if (words.Count == 0) { raw.Clear(); return null; }
             // Leading NAME=value words are assignments (they apply to the rest of the script here).
             int i = 0;
-            while (i < words.Count && IsAssignment(words[i], out var n, out var v)) { variables[n] = v; i++; }
-            var cmd = i < words.Count ? new LabCommand(startLine, words.Skip(i).ToList(), raw.ToString().Trim()) { HereDoc = hereBody } : null;
+            // A value from `$(...)` or `$((...))` is not known here: the word stays, for the loader to refuse or pass over.
+            while (i < words.Count && IsAssignment(words[i], out var n, out var v) && !v.Contains("$(", StringComparison.Ordinal)) { variables[n] = v; i++; }
+            var cmd = i < words.Count ? new LabCommand(startLine, words.Skip(i).ToList(), raw.ToString().Trim()) { HereDoc = hereBody, HereDocLine = hereLine } : null;
             hereBody = null;
             words.Clear();
             raw.Clear();
@@ -50,8 +55,16 @@ public static class ShellWords
 
         void EndWord()
         {
+            if (!inWord) return;
+            var w = word.ToString();
+            word.Clear(); inWord = false;
+            // NAME="${A[@]}" joins the elements with spaces, as bash does in an assignment
+            if (IsAssignment(w, out _, out _) && words.TrueForAll(x => IsAssignment(x, out _, out _)))
+                words.Add(w.Replace(EmptyArray.ToString(), "").Replace(ArraySeparator, ' '));
+            // "${EMPTY[@]}" alone is no word at all
+            else if (w == EmptyArray.ToString()) { }
             // an array's "${NAME[@]}" holds its elements apart by ArraySeparator: one word each
-            if (inWord) { words.AddRange(word.ToString().Split(ArraySeparator)); word.Clear(); inWord = false; }
+            else words.AddRange(w.Replace(EmptyArray.ToString(), "").Split(ArraySeparator));
         }
 
         for (int i = 0; i < text.Length; i++)
@@ -111,6 +124,7 @@ public static class ShellWords
                     if (hereDelimiter is not null)
                     {
                         var body = new StringBuilder();
+                        hereLine = line + 1;
                         int p = i + 1;
                         while (p < text.Length)
                         {
@@ -145,16 +159,19 @@ public static class ShellWords
                     var cmd = Flush(); if (cmd is not null) yield return cmd;
                     break;
                 }
+                // `$((n + 1))`, `$(f a b)`: one word, spaces and all
+                case ' ' or '\t' when substitutions > 0:
+                    word.Append(c); break;
                 case ' ' or '\t' or '\r':
                     EndWord(); break;
                 case '(' when words.Count == 0 && inWord && IsArrayStart(word.ToString(), out var name, out arrayAppend):
                     array = name; word.Clear(); inWord = false; break;
-                case ')' when array is not null:
+                case ')' when array is not null && substitutions == 0:
                 {
                     EndWord();
                     var key = array + "[@]";
-                    var elements = arrayAppend && variables.TryGetValue(key, out var had) && had.Length > 0 ? words.Prepend(had) : words;
-                    variables[key] = string.Join(ArraySeparator, elements);
+                    var elements = arrayAppend && variables.TryGetValue(key, out var had) && had != EmptyArray.ToString() ? words.Prepend(had) : words;
+                    variables[key] = words.Count == 0 && elements == words ? EmptyArray.ToString() : string.Join(ArraySeparator, elements);
                     words.Clear();
                     array = null;
                     break;
@@ -162,7 +179,7 @@ public static class ShellWords
                 // A subshell group `( a; b ) | c` runs its commands in order: each is a command here.
                 case '(' when words.Count == 0 && !inWord:
                     groups++; break;
-                case '(' when inWord && word.Length > 0 && word[^1] == '$':
+                case '(' when inWord && word.Length > 0 && (word[^1] == '$' || substitutions > 0):
                     substitutions++; word.Append(c); break;
                 case ')' when substitutions > 0:
                     substitutions--; word.Append(c); break;
@@ -205,6 +222,9 @@ public static class ShellWords
 
     /// <summary>Keeps an array's elements apart inside the one string its "${NAME[@]}" expands to.</summary>
     private const char ArraySeparator = '\u001f';
+
+    /// <summary>What an array without elements expands to: a word of only this is dropped, as bash drops "${EMPTY[@]}".</summary>
+    private const char EmptyArray = '\u001e';
 
     /// <summary>`NAME=` or `NAME+=` right before a `(`: an array assignment.</summary>
     private static bool IsArrayStart(string w, out string name, out bool append)

@@ -4,7 +4,7 @@ using PktFlow.Wire;
 namespace PktFlow.Topology.Snapshot;
 
 /// <summary>
-/// The parts of a snapshot the model does not evaluate yet (bridge VLANs, tunnel FDB entries, an
+/// The parts of a snapshot the model does not evaluate yet (bridge VLANs, tunnel FDB entries it cannot take, an
 /// nftables ruleset that cannot be loaded, iptables-save output), turned into "unmodelled
 /// configuration" lines that name the file: one line per entry an administrator made. What the kernel
 /// makes by itself (a bridge's entries for its own MACs, devices' multicast lists, the default VLAN)
@@ -44,11 +44,12 @@ internal static class SnapshotConfiguration
 
     /// <summary>
     /// `bridge -j fdb`: a bridge port's static and permanent entries (`master`, no VLAN, no flags) become
-    /// the namespace's FDB entries; tunnel (vxlan) entries and entries with a VLAN or flags are named,
-    /// not evaluated. Left out: learned entries, a bridge's entries for its own ports' MACs, and `self`
+    /// the namespace's FDB entries; a modelled vxlan device's own entries go to <paramref name="vxlanFdb"/>
+    /// (SnapshotTunnels.VxlanFdb); other tunnel entries and entries with a VLAN or flags are named, not evaluated. Left out: learned entries, a bridge's entries for its own ports' MACs, and `self`
     /// entries of plain devices (their unicast and multicast address lists, filled by the kernel).
     /// </summary>
-    public static List<FdbEntry> Fdb(SnapshotJson root, IReadOnlySet<MacAddress> ownMacs, List<string> unmodelled)
+    public static List<FdbEntry> Fdb(SnapshotJson root, IReadOnlySet<MacAddress> ownMacs,
+        IReadOnlyDictionary<string, VxlanParameters?> vxlans, List<VxlanFdbEntry> vxlanFdb, List<string> unmodelled)
     {
         var entries = new List<FdbEntry>();
         foreach (var e in root.Items())
@@ -59,6 +60,11 @@ internal static class SnapshotConfiguration
             var dev = e.Req("ifname", "a device name").Text();
             bool tunnel = e.Has("dst") || e.Has("vni") || e.Has("src_vni");
             bool master = e.Has("master");
+            if (!master && vxlans.TryGetValue(dev, out var vxlan) && vxlan is not null)
+            {
+                if (SnapshotTunnels.VxlanFdb(e, dev, vxlan, unmodelled) is { } v) vxlanFdb.Add(v);
+                continue;
+            }
             if (!tunnel)
             {
                 if (!master) continue;                                 // self: the device's own address lists
@@ -188,7 +194,9 @@ internal static class SnapshotConfiguration
                 if (x.StartsWith("uid:", StringComparison.Ordinal) && uint.TryParse(x[4..], NumberStyles.None, CultureInfo.InvariantCulture, out var u)) uid = u;
                 if (x.StartsWith("fwmark:0x", StringComparison.Ordinal) && uint.TryParse(x[9..], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var m)) mark = m;
             }
-            sockets.Add(new ListeningSocket(protocol, port, bind, family, source + ": ss") { Uid = uid, Gid = null, Mark = mark });
+            // a listener ss lists belongs to a server whose program is not known: it keeps listening after
+            // an accept (as a forking server does), rather than closing as socat without fork would
+            sockets.Add(new ListeningSocket(protocol, port, bind, family, source + ": ss") { Uid = uid, Gid = null, Mark = mark, Fork = protocol == SocketProtocol.Tcp });
             if (device is not null)
                 unmodelled.Add($"{source}: {f[0]} socket {local} is bound to device {device}; the binding is not modelled (it takes packets from any device)");
         }

@@ -8,8 +8,9 @@ namespace PktFlow.Topology.Snapshot;
 /// (format in scripts/README.md). A snapshot is ground truth: devices, addresses and the routes of
 /// every table are taken exactly as the kernel listed them (nothing is derived, unlike a lab), sysctls
 /// as `sysctl -a` read them, policy rules, static neighbours, bridge ports' static FDB entries,
-/// listening sockets from `ss`, and the nftables ruleset. What the model does not evaluate (VLANs,
-/// tunnel FDB entries, rules with selectors it lacks, iptables-save text) becomes the namespace's
+/// listening sockets from `ss`, the nftables ruleset, vxlan devices with their own FDB and macvlans
+/// (SnapshotTunnels). What the model does not evaluate (VLANs, tunnel options the lab loader refuses,
+/// rules with selectors it lacks, iptables-save text) becomes the namespace's
 /// unmodelled configuration, one line per entry, naming the file. Errors name the file, the JSON path
 /// or line, and what was expected.
 /// </summary>
@@ -34,6 +35,7 @@ public static class SnapshotLoader
         var context = new Context(dir, manifest, ReadTableNames(dir));
         var parsed = manifest.Namespaces.Select(context.Namespace).ToList();
         ResolvePeers(parsed, context.Warnings);
+        ResolveMacvlanLowers(parsed);
         var namespaces = parsed.Select(p => p.Build()).ToList();
         return new HostTopology(namespaces, dir, context.Warnings);
     }
@@ -70,6 +72,11 @@ public static class SnapshotLoader
         public string? LinkName;
         public int? LinkIndex, LinkNetnsId;
         public string? Peer, PeerNamespace;
+        /// <summary>A macvlan's mode and sources; its lower device is resolved with the veth peers.</summary>
+        public SnapshotTunnels.MacvlanConfig? MacvlanConfig;
+        public MacvlanParameters? Macvlan;
+        /// <summary>"FILE: [N]", to name the device in what is not modelled.</summary>
+        public string Where = "";
     }
 
     private sealed class NamespaceRecord
@@ -85,6 +92,8 @@ public static class SnapshotLoader
         public readonly Dictionary<IpFamily, List<Routing.FibRule>> Rules = new();
         public readonly List<Neighbour> Neighbours = new();
         public readonly List<FdbEntry> Fdb = new();
+        /// <summary>The vxlan devices' own FDB entries (`self` with `dst`), each remote a row as `bridge fdb` lists them.</summary>
+        public readonly List<VxlanFdbEntry> VxlanFdb = new();
         /// <summary>`bridge -j vlan`: each device's VLANs and PVID.</summary>
         public Dictionary<string, (List<BrVlan> Vlans, ushort Pvid)> Vlans = new();
 
@@ -95,6 +104,7 @@ public static class SnapshotLoader
                 {
                     Name = d.Device.Name, IfIndex = d.Device.IfIndex, Kind = d.Device.Kind, Mac = d.Device.Mac, Mtu = d.Device.Mtu,
                     IsUp = d.Device.IsUp, Master = d.Device.Master, Peer = d.Peer, PeerNamespace = d.PeerNamespace, VlanDev = d.Device.VlanDev,
+                    Vxlan = d.Device.Vxlan, Macvlan = d.Macvlan,
                 });
             foreach (var a in Addresses) Builder.AddListedAddress(a);
             foreach (var (family, rules) in Rules) Builder.SetListedRules(family, rules);
@@ -103,6 +113,7 @@ public static class SnapshotLoader
                 if (Vlans.TryGetValue(d.Device.Name, out var g) || d.Device.Kind == DeviceKind.Bridge)
                     Builder.SetListedVlans(d.Device.Name, g.Vlans ?? [], g.Pvid, d.Device.VlanOptions);
             foreach (var f in Fdb) Builder.AddListedFdb(f);
+            foreach (var v in VxlanFdb) Builder.AddVxlanFdb(v, "append");
             return Builder.Build();
         }
     }
@@ -148,7 +159,8 @@ public static class SnapshotLoader
             if (Json(name, "rule6.json", required: false) is { } r6) ns.Rules[IpFamily.V6] = SnapshotRules.Rules(r6, IpFamily.V6, Table, _unmodelled);
             if (Json(name, "neigh.json", required: false) is { } neigh) ns.Neighbours.AddRange(SnapshotConfiguration.Neighbours(neigh, _unmodelled));
             if (Json(name, "fdb.json", required: false) is { } fdb)
-                ns.Fdb.AddRange(SnapshotConfiguration.Fdb(fdb, ns.Devices.Select(d => d.Device.Mac).ToHashSet(), _unmodelled));
+                ns.Fdb.AddRange(SnapshotConfiguration.Fdb(fdb, ns.Devices.Select(d => d.Device.Mac).ToHashSet(),
+                    ns.Devices.Where(d => d.Device.Kind == DeviceKind.Vxlan).ToDictionary(d => d.Device.Name, d => d.Device.Vxlan), ns.VxlanFdb, _unmodelled));
             if (Json(name, "vlan.json", required: false) is { } vlan) ns.Vlans = SnapshotConfiguration.Vlans(vlan);
             // tc-qdisc.json and tc-filter.txt came later: without them tc stays not modelled
             if (File.Exists(Path.Combine(dir, name, "tc-qdisc.json")) && File.Exists(Path.Combine(dir, name, "tc-filter.txt"))
@@ -160,7 +172,11 @@ public static class SnapshotLoader
             if (Text(name, "ss.txt") is { } ss)
             {
                 ns.Builder.DeclareSocketTable();
-                foreach (var s in SnapshotConfiguration.Sockets(ss, $"{name}/ss.txt", _unmodelled)) ns.Builder.AddSocket(s);
+                // ss lists the kernel's socket of an up vxlan device (vxlan_sock_add, wildcard): the model's device holds it
+                var vxlanPorts = ns.Devices.Where(d => d.Device.Vxlan is not null && d.Device.IsUp).Select(d => (int)d.Device.Vxlan!.DstPort).ToHashSet();
+                foreach (var s in SnapshotConfiguration.Sockets(ss, $"{name}/ss.txt", _unmodelled))
+                    if (!(s.Protocol == SocketProtocol.Udp && vxlanPorts.Contains(s.Port) && (s.BindAddress is not { } a || a == IpAddr.V4(0) || a == IpAddr.V6(0, 0))))
+                        ns.Builder.AddSocket(s);
             }
             // ss-connected.txt came later than ss.txt: a snapshot without it predates it
             if (File.Exists(Path.Combine(dir, name, SnapshotConnectedSockets.FileName)) && Text(name, SnapshotConnectedSockets.FileName) is { } connected)
@@ -300,12 +316,15 @@ public static class SnapshotLoader
                         VlanOptions = kind == DeviceKind.Bridge ? BridgeVlanOptions(info?.Opt("info_data")) : BrVlanOptions.Default,
                         VlanDev = kind == DeviceKind.Vlan && l.Opt("link_netnsid") is null && l.Opt("link")?.String() is { } lower
                             ? VlanDevOf(lower, info!.Value.Req("info_data", "the VLAN's id and protocol")) : null,
+                        Vxlan = kind == DeviceKind.Vxlan ? SnapshotTunnels.Vxlan(l, name, _unmodelled) : null,
                     },
+                    MacvlanConfig = kind == DeviceKind.Macvlan ? SnapshotTunnels.Macvlan(l, name, _unmodelled) : null,
+                    Where = $"{l.File}: {l.Path}",
                     LinkName = l.Opt("link")?.String(),
                     LinkIndex = l.Opt("link_index")?.Int(0),
                     LinkNetnsId = l.Opt("link_netnsid")?.Int(0),
                 });
-                if (kind is DeviceKind.Vxlan or DeviceKind.Macvlan || kind == DeviceKind.Vlan && ns.Devices[^1].Device.VlanDev is null)
+                if (kind == DeviceKind.Vlan && ns.Devices[^1].Device.VlanDev is null)
                     _unmodelled.Add($"{l.File}: {l.Path}: {kindName} device {name} (its datapath is not modelled yet)");
                 else if (kind == DeviceKind.Other)
                     _unmodelled.Add($"{l.File}: {l.Path}: {kindName} device {name} (kind '{kindName}' is not modelled; it behaves as a plain device)");
@@ -504,6 +523,31 @@ public static class SnapshotLoader
                 if (e.Opt("name") is { } name)
                     ns.NsIds[e.Req("nsid", "a namespace id").Int(0)] = name.String();
         }
+    }
+
+    /// <summary>
+    /// A macvlan's lower device: `"link": "NAME"` in its own namespace, else `link_index` in the namespace
+    /// netns.json names for `link_netnsid`. One the snapshot does not hold (or whose namespace has no name
+    /// here, as the collector's own) is said to be not modelled rather than guessed.
+    /// </summary>
+    private static void ResolveMacvlanLowers(List<NamespaceRecord> namespaces)
+    {
+        var byName = namespaces.ToDictionary(n => n.Name, StringComparer.Ordinal);
+        foreach (var ns in namespaces)
+            foreach (var d in ns.Devices.Where(d => d.MacvlanConfig is not null))
+            {
+                var (lowerNs, lower) = d.LinkNetnsId is { } nsid
+                    ? ns.NsIds.TryGetValue(nsid, out var other) && byName.TryGetValue(other, out var o)
+                        ? (o, o.Devices.FirstOrDefault(x => x.Device.IfIndex == d.LinkIndex)) : (null, null)
+                    : (ns, ns.Devices.FirstOrDefault(x => x.Device.Name == d.LinkName));
+                if (lowerNs is null || lower is null)
+                {
+                    var at = d.LinkNetnsId is { } id ? $"ifindex {d.LinkIndex} in namespace id {id}" : $"'{d.LinkName}'";
+                    ns.Builder.NoteUnmodelled($"{d.Where}: macvlan device {d.Device.Name}: its lower device ({at}) is not in the snapshot (its datapath is not modelled)");
+                    continue;
+                }
+                d.Macvlan = new MacvlanParameters(lower.Device.Name, lowerNs.Name, d.MacvlanConfig!.Mode, d.MacvlanConfig.SourceMacs);
+            }
     }
 
     /// <summary>

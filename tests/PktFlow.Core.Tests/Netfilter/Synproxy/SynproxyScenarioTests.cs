@@ -64,7 +64,7 @@ public class SynproxyScenarioTests
     {
         // the server's data (frame 20) leaves as frame 21: seq moved into the cookie's space, TS val back by tsoff
         var data = Frame(20).Trace;
-        Assert.Contains(data.Path, e => e.Stage == "NfCtSeqAdjust");
+        Assert.Contains(data.Path, e => e.Stage == "NfCtSeqAdjust" && e.Detail!.StartsWith("synproxy opened this connection"));
         Assert.Contains(data.Path, e => e.Stage == "SynproxyTstampAdjust" && e.Detail!.StartsWith("TS val 4199044432 -> 22825953"));
         Assert.Equal(20, Frame(21).Trace.CopyOf);
     }

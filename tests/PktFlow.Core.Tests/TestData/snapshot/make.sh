@@ -1,7 +1,7 @@
 #!/bin/sh
 # Rebuilds lab/ (needs root): builds lab.sh for real in the namespaces pfsnap-r and pfsnap-c, waits
 # until no address is tentative (DAD), runs scripts/pktflow-collect.sh -H -p pfsnap- on them and
-# deletes the namespaces again, whatever happens.
+# deletes the namespaces (and what lab.sh left running in them) again, whatever happens.
 # Other snapshot fixtures reuse it: make.sh LAB.sh OUTDIR PREFIX (their namespaces all start with PREFIX).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,6 +17,8 @@ if [ -n "$leftover" ]; then
     exit 1
 fi
 cleanup() {
+    # the servers lab.sh started in them (socat &), by pid, then the namespaces
+    for ns in $(ours); do for pid in $(ip netns pids "$ns"); do kill "$pid" 2>/dev/null || true; done; done
     for ns in $(ours); do ip netns del "$ns" 2>/dev/null || true; done
 }
 trap cleanup EXIT

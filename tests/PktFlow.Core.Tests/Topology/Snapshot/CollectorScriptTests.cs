@@ -171,4 +171,35 @@ public sealed class CollectorScriptTests : IDisposable
         foreach (var role in new[] { "r", "c" })
             SnapshotLoaderTests.AssertLabAgrees(snapshot, model, prefix + role, role);
     }
+
+    /// <summary>
+    /// TestData/snapshot-tunnel/lab.sh (vxlan devices with their FDB, macvlans, one moved to another
+    /// namespace) built for real under fresh names, collected and read back: the lab loader's model again.
+    /// </summary>
+    [LiveNamespacesFact]
+    public void ALiveSnapshotOfTheTunnelLabAgreesWithTheLab()
+    {
+        var prefix = $"snaptun-{Environment.ProcessId:x}{Random.Shared.Next(0x1000):x3}-";
+        var lab = File.ReadAllText(Path.Combine(SnapshotTunnelTests.Folder, "lab.sh")).Replace("snaptun-", prefix);
+        string[] roles = ["h", "n2", "p1", "p2", "m"];
+        var ip = CollectorRun.Which("ip")!;
+        var script = _out + "-lab.sh";
+        File.WriteAllText(script, lab);
+        try
+        {
+            var (exit, _, stderr) = CollectorRun.Run(CollectorRun.Which("dash")!, ["-e", script]);
+            Assert.True(exit == 0, "lab.sh failed: " + stderr);
+            (exit, _, stderr) = CollectorRun.Collect("-o", _out, "-H", "-p", prefix);
+            Assert.True(exit == 0, stderr);
+        }
+        finally
+        {
+            foreach (var role in roles) CollectorRun.Run(ip, ["netns", "del", prefix + role]);
+            File.Delete(script);
+        }
+        var snapshot = SnapshotLoader.Load(_out);
+        Assert.Empty(snapshot.Warnings);
+        var model = LabLoader.Load(lab, "lab.sh");
+        foreach (var role in roles) SnapshotTunnelTests.AssertTunnelsAgree(snapshot, model, prefix + role);
+    }
 }

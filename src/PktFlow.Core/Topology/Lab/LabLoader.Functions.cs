@@ -1,0 +1,69 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace PktFlow.Topology.Lab;
+
+/// <summary>
+/// Shell functions of a traffic script: `NAME() { CMD; ... }` whose commands use their positional
+/// parameters only as `$1`...`${N}`. A call `NAME ARG...` applies the body with them bound (a parameter
+/// not given is empty, as in bash), `$((...))` on them evaluated (<see cref="ShellArithmetic"/>). A
+/// function that does more with its parameters (`local`, `shift`, `"$@"`, `${1#h}`, `return`) is not
+/// taken for one: its commands are read where it is written, so a frame built from its parameters
+/// is named in a warning rather than guessed.
+/// </summary>
+public sealed partial class LabLoader
+{
+    private readonly Dictionary<string, List<LabCommand>> _functions = new(StringComparer.Ordinal);
+    private int _callDepth;
+
+    /// <summary>
+    /// When <paramref name="start"/> defines a function this reader takes, records it and returns the
+    /// index of its closing `}`; else -1.
+    /// </summary>
+    private int FunctionDefinition(List<LabCommand> commands, int start)
+    {
+        var w = commands[start].Words;
+        // `NAME() {` or `NAME () {`
+        int brace = w[0].EndsWith("()", StringComparison.Ordinal) ? 1 : w.Count > 1 && w[1] == "()" ? 2 : -1;
+        var name = brace == 1 ? w[0][..^2] : w[0];
+        if (brace < 0 || brace >= w.Count || w[brace] != "{" || !IsShellName().IsMatch(name)) return -1;
+        var body = new List<LabCommand>();
+        if (w.Count > brace + 1) body.Add(commands[start] with { Words = w.Skip(brace + 1).ToList() });
+        int depth = 0;
+        for (int j = start + 1; j < commands.Count; j++)
+        {
+            var first = commands[j].Words[0];
+            if (first == "{") depth++;
+            if (first == "}" && depth-- == 0)
+            {
+                if (!body.All(c => c.Words[0] is not ("local" or "shift" or "return" or "exit" or "set" or "declare" or "read") && !c.Words.Any(ParameterOperation().IsMatch)))
+                    return -1;
+                _functions[name] = body;
+                return j;
+            }
+            body.Add(commands[j]);
+        }
+        return -1;
+    }
+
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex IsShellName();
+
+    /// <summary>`$@`, `$*`, `$#`, `$?`, `${#...}`, `${1#h}`, `${3: -4:1}`: more than a parameter's value.</summary>
+    [GeneratedRegex(@"\$[@*#?!$]|\$\{(?:[@*#!]|\d+[^}\d])")]
+    private static partial Regex ParameterOperation();
+
+    /// <summary>Applies the body of the function <paramref name="cmd"/> calls, if it calls one.</summary>
+    private bool CallFunction(LabCommand cmd)
+    {
+        if (!_functions.TryGetValue(cmd.Words[0], out var body)) return false;
+        if (_callDepth >= 16) throw Error("shell functions call each other more than 16 deep", cmd.Words[0]);
+        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 1; i < Math.Max(10, cmd.Words.Count); i++)
+            parameters[i.ToString(CultureInfo.InvariantCulture)] = i < cmd.Words.Count ? cmd.Words[i] : "";
+        _callDepth++;
+        try { ApplyBody(body, parameters); }
+        finally { _callDepth--; }
+        return true;
+    }
+}
