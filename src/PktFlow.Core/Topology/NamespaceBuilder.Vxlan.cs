@@ -42,7 +42,7 @@ public sealed partial class NamespaceBuilder
     private static bool IsV6(VxlanParameters p) => p.Remote is { IsV6: true } || p.Local is { IsV6: true };
 
     /// <summary>The outer IP, UDP, VXLAN and Ethernet headers (VXLAN_HEADROOM / VXLAN6_HEADROOM).</summary>
-    private static int VxlanOverhead(VxlanParameters p) => (IsV6(p) ? 40 : 20) + 8 + 8 + 14;
+    private static int VxlanOverhead(VxlanParameters p) => IsV6(p) ? VxlanHeader.Ipv6Overhead : VxlanHeader.Ipv4Overhead;
 
     /// <summary>
     /// vxlan_fdb_add -> vxlan_fdb_update (checked on 6.18): `add` (NLM_F_EXCL) fails when the MAC has an entry

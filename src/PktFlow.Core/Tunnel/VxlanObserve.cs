@@ -6,7 +6,7 @@ using PktFlow.Wire;
 namespace PktFlow.Tunnel;
 
 /// <summary>
-/// A VXLAN datagram a capture shows leaving the host's underlay device (Observe mode): vxlan_xmit_one
+/// A VXLAN datagram (over IPv4 or IPv6) a capture shows leaving the host's underlay device (Observe mode): vxlan_xmit_one
 /// made it from an inner frame that crossed one of the host's vxlan devices, so the model traces that
 /// inner frame from its sender (a pod behind a bridge, the host itself) through the vxlan device and back
 /// out of the underlay, rather than as a datagram the host wrote.
@@ -21,11 +21,11 @@ public static class VxlanObserve
     /// </summary>
     public static NetDevice? Unwrap(SkBuff skb, TraceBuilder t, NetNamespace ns)
     {
-        if (skb.Protocol != EtherTypes.Ipv4 || !Ipv4Header.TryParse(skb.Network, out var ip, out _) || ip.Protocol != IpProtocol.Udp || ip.IsFragment
-            || !ns.IsLocalAddress(ip.Source) || !UdpHeader.TryParse(ip.Payload, out var udp, out _)) return null;
+        if (!OuterUdp(skb, out var source, out var destination, out var segment) || !ns.IsLocalAddress(source)
+            || !UdpHeader.TryParse(segment, out var udp, out _)) return null;
         if (!VxlanHeader.TryParse(udp.Payload, out var vh) || !vh.HasVni || vh.ReservedBitsSet || vh.Payload.Length < EthernetFrame.MinHeaderLength) return null;
         (ushort port, uint vni) = (udp.DestinationPort, vh.Vni);
-        var dev = ns.Devices.FirstOrDefault(d => d.Vxlan is { } p && d.IsUp && p.DstPort == port && p.Vni == vni && !VxlanRcv.IsV6(p));
+        var dev = ns.Devices.FirstOrDefault(d => d.Vxlan is { } p && d.IsUp && p.DstPort == port && p.Vni == vni && VxlanRcv.IsV6(p) == source.IsV6);
         if (dev is null) return null;
         var inner = vh.Payload.ToArray();
         skb.Engine.VxlanPorts.Saw(VxlanXmit.PortRange(ns, dev.Vxlan!), inner, udp.SourcePort);
@@ -37,12 +37,31 @@ public static class VxlanObserve
             Ipv4HeaderWriter.UpdateHeaderChecksum(inner.AsSpan(14));
             hop = $"; its TTL {iip.Ttl + 1} as sent, before {ns.Name} forwarded it to {dev.Name}";
         }
-        t.Note($"seen leaving as a VXLAN datagram {ip.Source}:{udp.SourcePort} > {ip.Destination}:{udp.DestinationPort} VNI {vh.Vni}, made by {dev.Name}: the inner frame is traced from its sender through vxlan_xmit{hop}");
-        skb.SeenVxlanRemote = ip.Destination;
+        t.Note($"seen leaving as a VXLAN datagram {source}:{udp.SourcePort} > {destination}:{udp.DestinationPort} VNI {vh.Vni}, made by {dev.Name}: the inner frame is traced from its sender through vxlan_xmit{hop}");
+        skb.SeenVxlanRemote = destination;
         skb.ReplaceFrame(inner);
         skb.MacHeader = 0;
         skb.NetworkHeader = EthernetFrame.MinHeaderLength;
         skb.Protocol = BinaryPrimitives.ReadUInt16BigEndian(inner.AsSpan(12));
         return dev;
+    }
+
+    /// <summary>The UDP segment of an unfragmented IPv4 packet, or of an IPv6 packet whose next header is UDP (no extension headers).</summary>
+    private static bool OuterUdp(SkBuff skb, out IpAddr source, out IpAddr destination, out ReadOnlySpan<byte> segment)
+    {
+        source = destination = default;
+        segment = default;
+        if (skb.Protocol == EtherTypes.Ipv4 && Ipv4Header.TryParse(skb.Network, out var ip, out _) && ip.Protocol == IpProtocol.Udp && !ip.IsFragment)
+        {
+            (source, destination) = (ip.Source, ip.Destination);
+            segment = ip.Payload;
+        }
+        else if (skb.Protocol == EtherTypes.Ipv6 && Ipv6Header.TryParse(skb.Network, out var ip6, out _) && ip6.NextHeader == IpProtocol.Udp)
+        {
+            (source, destination) = (ip6.Source, ip6.Destination);
+            segment = ip6.Payload;
+        }
+        else return false;
+        return true;
     }
 }

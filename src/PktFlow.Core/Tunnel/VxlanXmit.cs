@@ -12,7 +12,8 @@ namespace PktFlow.Tunnel;
 /// clones to the second and later ones first, the frame itself to the first). vxlan_xmit_one puts on
 /// the VXLAN, UDP and outer IPv4 headers and sends the result with udp_tunnel_xmit_skb -> iptunnel_xmit
 /// (skb_scrub_packet: no conntrack) -> ip_local_out: the host's LOCAL_OUT and POST_ROUTING hooks,
-/// the underlay route and neighbour, as for any packet the host sends.
+/// the underlay route and neighbour, as for any packet the host sends. An IPv6 remote takes the same
+/// steps with udp_tunnel6_xmit_skb -> ip6tunnel_xmit -> ip6_local_out and an outer IPv6 header.
 /// </summary>
 public static class VxlanXmit
 {
@@ -64,9 +65,14 @@ public static class VxlanXmit
         var ns = skb.Netns;
         var dev = skb.Dev;
         var p = dev.Vxlan!;
-        if (remote.IsZero || remote.IsMulticast || remote.IsV6)
+        if (remote.IsZero || remote.IsMulticast || remote.IsV6 && remote.IsLinkLocal)
         {
-            t.Unsupported(skb, $"{dev.Name}: remote {remote}: {(remote.IsV6 ? "an IPv6 underlay" : remote.IsZero ? "an unspecified remote" : "a multicast underlay")} is not modelled");
+            t.Unsupported(skb, $"{dev.Name}: remote {remote}: {(remote.IsZero ? "an unspecified remote" : remote.IsMulticast ? "a multicast underlay" : "a link-local underlay address")} is not modelled");
+            return;
+        }
+        if (VxlanRcv.IsV6(p) != remote.IsV6)
+        {
+            t.Unsupported(skb, $"{dev.Name}: remote {remote} is not of the family of the device's socket (IPv{(VxlanRcv.IsV6(p) ? 6 : 4)}): vxlan_xmit_one without that socket is not modelled");
             return;
         }
         var inner = skb.Data[skb.MacHeader..].ToArray();
@@ -96,14 +102,17 @@ public static class VxlanXmit
         }
         // skb_tunnel_check_pmtu: an inner packet that does not fit the underlay's MTU less the headers
         int lowerMtu = res.Found && res.Route?.Device is { } rd && ns.Device(rd) is { } lower ? lower.Mtu : dev.Mtu;
-        if (inner.Length - EthernetFrame.MinHeaderLength > lowerMtu - VxlanHeader.Ipv4Overhead)
+        int overhead = remote.IsV6 ? VxlanHeader.Ipv6Overhead : VxlanHeader.Ipv4Overhead;
+        if (inner.Length - EthernetFrame.MinHeaderLength > lowerMtu - overhead)
         {
-            t.Unsupported(skb, $"{dev.Name}: {inner.Length - 14} bytes over an underlay MTU of {lowerMtu} less {VxlanHeader.Ipv4Overhead}: skb_tunnel_check_pmtu is not modelled "
+            t.Unsupported(skb, $"{dev.Name}: {inner.Length - 14} bytes over an underlay MTU of {lowerMtu} less {overhead}: skb_tunnel_check_pmtu is not modelled "
                 + "(it updates the inner route's PMTU; only for a bridge port's frame with DF set does the inner sender get an ICMP error, otherwise the outer packet is fragmented)");
             return;
         }
         byte tos = EcnEncapsulate(p.Tos == 1 ? InnerDsfield(inner) : p.Tos, InnerDsfield(inner));
-        byte ttl = p.Ttl != 0 ? p.Ttl : (byte)GeneratedHeaders.DefaultTtl(ns);
+        // an IPv6 remote: the hop limit of the route's device (ip6_dst_hoplimit), else the IPv4 default TTL
+        string? outDev = res.Found ? res.Route?.Device : null;
+        byte ttl = p.Ttl != 0 ? p.Ttl : (byte)(remote.IsV6 ? GeneratedHeaders.HopLimit(ns, outDev ?? "all") : GeneratedHeaders.DefaultTtl(ns));
         var (low, high) = PortBounds(ns, p);
         string range = $"{low}-{high}";
         ushort? seen = skb.Engine.VxlanPorts.For(range, inner);
@@ -112,14 +121,16 @@ public static class VxlanXmit
         skb.ReplaceFrame(outer);
         skb.MacHeader = -1;
         skb.NetworkHeader = 0;
-        skb.Protocol = EtherTypes.Ipv4;
+        skb.Protocol = remote.IsV6 ? EtherTypes.Ipv6 : EtherTypes.Ipv4;
         skb.PktType = PacketType.Host;
         skb.Ct = null; // iptunnel_xmit -> skb_scrub_packet
         skb.Gso = null;
         t.Stage(skb, "VxlanXmitOne", "vxlan_xmit_one", Verdict.Pass,
-            $"{dev.Name}: VNI {p.Vni}, {saddr} > {remote}:{p.DstPort}, ttl {ttl}, tos 0x{tos:x2}, DF clear, UDP checksum {(p.UdpCsum ? "on" : "off (noudpcsum)")}; "
+            $"{dev.Name}: VNI {p.Vni}, {saddr} > {remote}:{p.DstPort}, "
+            + (remote.IsV6 ? $"hop limit {ttl}, traffic class 0x{tos:x2}, flow label 0 (no flowlabel configured), UDP checksum {(p.UdpCsum ? "on" : "zero (udp6zerocsumtx)")}; "
+                : $"ttl {ttl}, tos 0x{tos:x2}, DF clear, UDP checksum {(p.UdpCsum ? "on" : "off (noudpcsum)")}; ")
             + $"source port: udp_flow_src_port, the inner flow's hash (skb_get_hash, seeded at random each boot) scaled into {range}: "
-            + (seen is { } sp ? $"{sp}, as the capture showed for this flow" : $"unknown, not seen for this flow yet: written as {low}, the range's first port, an assumption (rules or conntrack entries that depend on it are judged on that assumed port)") + "; sent with ip_local_out");
+            + (seen is { } sp ? $"{sp}, as the capture showed for this flow" : $"unknown, not seen for this flow yet: written as {low}, the range's first port, an assumption (rules or conntrack entries that depend on it are judged on that assumed port)") + $"; sent with {(remote.IsV6 ? "ip6_local_out" : "ip_local_out")}");
         IPv4.IpLocalOut.Send(skb, t, saddr, remote, p.Lower is { } l && ns.Device(l) is { } ld ? ld : dev, built: true, oif: rdst.Via);
     }
 
@@ -146,7 +157,9 @@ public static class VxlanXmit
     /// The outer packet vxlan_build_skb and udp_tunnel_xmit_skb make: IPv4 (no DF, id 0: the kernel's
     /// comes from ip_idents, seeded per boot), UDP to <paramref name="dstPort"/>, the VXLAN header with
     /// the I flag and <paramref name="vni"/>, then the inner frame. The UDP checksum is filled in unless
-    /// the device sends zero checksums.
+    /// the device sends zero checksums. For IPv6 addresses udp_tunnel6_xmit_skb's header instead:
+    /// <paramref name="tos"/> as the traffic class, <paramref name="ttl"/> as the hop limit, the flow
+    /// label vxlan->cfg.label (0 unless `flowlabel` is configured: measured on 6.18, it is not hashed).
     /// </summary>
     public static byte[] Encapsulate(IpAddr src, IpAddr dst, uint vni, ushort dstPort, ushort srcPort, byte tos, byte ttl, bool udpCsum, ReadOnlySpan<byte> innerFrame)
     {
@@ -161,7 +174,12 @@ public static class VxlanXmit
             GeneratedHeaders.TransportChecksum(src, dst, IpProtocol.Udp, udp, 6);
             if (udp[6] == 0 && udp[7] == 0) udp[6] = udp[7] = 0xFF; // a computed 0 is sent as 0xffff (RFC 768)
         }
-        return GeneratedHeaders.Ipv4(src, dst, IpProtocol.Udp, tos, ttl, dontFragment: false, udp);
+        if (!dst.IsV6) return GeneratedHeaders.Ipv4(src, dst, IpProtocol.Udp, tos, ttl, dontFragment: false, udp);
+        var ip6 = GeneratedHeaders.Ipv6(src, dst, IpProtocol.Udp, ttl, udp);
+        // ip6_flow_hdr: version 6, the traffic class, then the 20-bit flow label (0 here)
+        ip6[0] = (byte)(0x60 | tos >> 4);
+        ip6[1] = (byte)(tos << 4);
+        return ip6;
     }
 
     /// <summary>ip_tunnel_get_dsfield: the inner IPv4 TOS or IPv6 traffic class, 0 for anything else.</summary>

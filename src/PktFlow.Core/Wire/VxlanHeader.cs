@@ -23,6 +23,8 @@ public readonly ref struct VxlanHeader
     public const int HeaderLength = 8;
     /// <summary>The outer headers a VXLAN frame adds over IPv4: IP 20, UDP 8, VXLAN 8, inner Ethernet 14 (VXLAN_HEADROOM).</summary>
     public const int Ipv4Overhead = 20 + 8 + HeaderLength + 14;
+    /// <summary>The same over IPv6: a 40-byte IPv6 header (VXLAN6_HEADROOM).</summary>
+    public const int Ipv6Overhead = 40 + 8 + HeaderLength + 14;
     /// <summary>VXLAN_HF_VNI: the I flag, in the first 32-bit word.</summary>
     public const uint FlagVni = 0x0800_0000;
 

@@ -6,9 +6,10 @@ public sealed partial class LabLoader
 {
     /// <summary>
     /// `ip link add NAME type vxlan id VNI [dstport P] [remote IP] [local IP] [dev DEV] [nolearning]
-    /// [ttl N] [tos N|inherit] [port MIN MAX] [udpcsum|noudpcsum] [df unset]`: the words after `type
-    /// vxlan`, as iproute2's vxlan_parse_opt reads them. What the model does not evaluate (a multicast
-    /// group, collect-metadata `external`, GBP/GPE, proxy ARP, the df setting, IPv6 zero checksums,
+    /// [ttl N] [tos N|inherit] [port MIN MAX] [udpcsum|noudpcsum] [[no]udp6zerocsumtx] [df unset]`: the words after
+    /// `type vxlan`, as iproute2's vxlan_parse_opt reads them. `udpcsum` is the IPv4 socket's, `udp6zerocsumtx`
+    /// the IPv6 one's (an IPv6 device sends checksums unless it is given). What the model does not evaluate (a multicast
+    /// group, collect-metadata `external`, GBP/GPE, proxy ARP, the df setting, zero checksums accepted over IPv6 (udp6zerocsumrx),
     /// ageing) is refused rather than guessed.
     /// </summary>
     private void AddVxlan(NamespaceBuilder b, string name, List<string> o, MacAddress? mac, int? mtu)
@@ -17,7 +18,7 @@ public sealed partial class LabLoader
         ushort port = VxlanParameters.DefaultPort, min = 0, max = 0;
         IpAddr? remote = null, local = null;
         string? lower = null;
-        bool learning = true, csum = true;
+        bool learning = true, csum = true, zero6 = false;
         byte ttl = 0, tos = 0;
         for (int i = 0; i < o.Count; i++)
         {
@@ -38,6 +39,8 @@ public sealed partial class LabLoader
                 case "nolearning": learning = false; break;
                 case "udpcsum": csum = true; break;
                 case "noudpcsum": csum = false; break;
+                case "udp6zerocsumtx": zero6 = true; break;
+                case "noudp6zerocsumtx": zero6 = false; break;
                 case "ttl" or "hoplimit":
                     var tw = Need(o, ++i, "TTL");
                     if (tw == "inherit") throw Error(VxlanUnsupported.TtlInherit, tw);
@@ -67,7 +70,8 @@ public sealed partial class LabLoader
         }
         if (vni is not { } id) throw Error("vxlan: missing virtual network identifier (id VNI)");
         if (remote is { } r && local is { } l && r.IsV6 != l.IsV6) throw Error("vxlan: remote and local addresses are of different families");
-        b.AddVxlanDevice(name, new VxlanParameters(id, port, remote, local, lower, learning, ttl, tos, min, max, csum), mac, mtu);
+        bool v6 = remote is { IsV6: true } || local is { IsV6: true };
+        b.AddVxlanDevice(name, new VxlanParameters(id, port, remote, local, lower, learning, ttl, tos, min, max, v6 ? !zero6 : csum), mac, mtu);
     }
 
     private IpAddr VxlanAddress(string w) => IpAddr.TryParse(w, out var a) ? a : throw Error("invalid address", w);
