@@ -80,6 +80,15 @@ public class VxlanIpv6Tests
         Assert.False(zero.Device("vx0")!.Vxlan!.UdpCsum);
     }
 
+    [Theory]
+    [InlineData("flowlabel 5")] // a configured flow label is not modelled
+    [InlineData("udp6zerocsumrx")] // accepting zero checksums on receive is not modelled
+    public void RefusesTheIpv6OptionsItDoesNotEvaluate(string option)
+    {
+        var e = Assert.ThrowsAny<Exception>(() => LabLoader.Load(Lab.Replace("nolearning", "nolearning " + option), "t.lab"));
+        Assert.Contains(option.Split(' ')[0], e.Message);
+    }
+
     [Fact]
     public void TransmitBuildsTheOuterIpv6PacketAndSendsItWithIp6LocalOut()
     {

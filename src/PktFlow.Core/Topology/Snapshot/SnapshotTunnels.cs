@@ -15,7 +15,7 @@ internal static class SnapshotTunnels
 
     /// <summary>Boolean info_data keys the model does not evaluate when they are set (iproute2's names for them).</summary>
     private static readonly string[] UnsupportedFlags =
-        ["proxy", "rsc", "l2miss", "l3miss", "gbp", "gpe", "remcsum_tx", "remcsum_rx", "udp_zero_csum6_tx", "udp_zero_csum6_rx"];
+        ["proxy", "rsc", "l2miss", "l3miss", "gbp", "gpe", "remcsum_tx", "remcsum_rx", "udp_zero_csum6_rx"];
 
     /// <summary>
     /// A vxlan device's configuration from its link.json entry <paramref name="l"/>, or null (with the
@@ -47,7 +47,8 @@ internal static class SnapshotTunnels
             d.Opt("tos") is { } tos ? Tos(tos) : (byte)0,
             (ushort)(range?.Opt("low")?.Int(0, 65535) ?? 0),
             (ushort)(range?.Opt("high")?.Int(0, 65535) ?? 0),
-            d.Opt("udp_csum")?.Raw() != "false");
+            // the IPv6 socket's checksums follow udp_zero_csum6_tx, the IPv4 one's udp_csum
+            d.Has("remote6") || d.Has("local6") ? d.Opt("udp_zero_csum6_tx")?.Raw() != "true" : d.Opt("udp_csum")?.Raw() != "false");
     }
 
     /// <summary>Why the model cannot take a vxlan device as listed, in the lab loader's words; null when it can.</summary>
