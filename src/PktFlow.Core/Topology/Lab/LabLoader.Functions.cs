@@ -36,7 +36,10 @@ public sealed partial class LabLoader
             if (first == "{") depth++;
             if (first == "}" && depth-- == 0)
             {
-                if (!body.All(c => c.Words[0] is not ("local" or "shift" or "return" or "exit" or "set" or "declare" or "read") && !c.Words.Any(ParameterOperation().IsMatch)))
+                // `local NAME=value` binds in the call; an assignment to a global is not followed out of the function
+                if (!body.All(c => c.Words[0] is not ("shift" or "return" or "exit" or "set" or "declare" or "read")
+                        && (c.Words[0] == "local" ? c.Words.Count > 1 && c.Words.Skip(1).All(x => ShellWords.IsAssignment(x, out _, out _)) : !c.Words.All(x => ShellWords.IsAssignment(x, out _, out _)))
+                        && !c.Words.Any(ParameterOperation().IsMatch)))
                     return -1;
                 _functions[name] = body;
                 return j;
@@ -49,8 +52,8 @@ public sealed partial class LabLoader
     [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex IsShellName();
 
-    /// <summary>`$@`, `$*`, `$#`, `$?`, `${#...}`, `${1#h}`, `${3: -4:1}`: more than a parameter's value.</summary>
-    [GeneratedRegex(@"\$[@*#?!$]|\$\{(?:[@*#!]|\d+[^}\d])")]
+    /// <summary>`$@`, `$*`, `$#`, `$?`, `${#...}`, `${1/a/b}`: more than a parameter's value or the expansions <see cref="ShellParameter"/> reads.</summary>
+    [GeneratedRegex(@"\$[@*#?!$]|\$\{(?:[@*#!]|\d+[^}\d#%:])")]
     private static partial Regex ParameterOperation();
 
     /// <summary>Applies the body of the function <paramref name="cmd"/> calls, if it calls one.</summary>
@@ -58,7 +61,8 @@ public sealed partial class LabLoader
     {
         if (!_functions.TryGetValue(cmd.Words[0], out var body)) return false;
         if (_callDepth >= 16) throw Error("shell functions call each other more than 16 deep", cmd.Words[0]);
-        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        // the call sees the script's variables; its parameters and locals are its own
+        var parameters = new Dictionary<string, string>(_shell, StringComparer.Ordinal);
         for (int i = 1; i < Math.Max(10, cmd.Words.Count); i++)
             parameters[i.ToString(CultureInfo.InvariantCulture)] = i < cmd.Words.Count ? cmd.Words[i] : "";
         _callDepth++;
