@@ -134,6 +134,24 @@ public class TrafficShellTests
         Assert.Contains(topo.Warnings, w => w.StartsWith("traffic.sh:6: a sendframe frame with an expansion", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void AFunctionThatOnlyEchoesIsReadThroughItsCommandSubstitution()
+    {
+        // bridge-stp's frame builders: "$(udp h1 $H1 $H2 1)"
+        const string traffic = """
+            H2="02:00:00:00:02:02"
+            udp() { # FROM SRC-MAC DST-MAC ID
+                local to=${3: -4:1}
+                echo "Ether(src='$2', dst='$3')/IP(src='198.51.100.${1#h}', dst='198.51.100.$to', id=$4)/UDP(sport=1000, dport=9)"
+            }
+            ip netns exec wan sendframe eth0 "$(udp h7 02:00:00:00:01:02 $H2 1)" "$(udp h7 02:00:00:00:01:02 $H2 $UNSET)" "$(date)"
+            """;
+        var topo = LabLoader.Load(ConnectingSocketTests.Lab, "lab.sh", traffic, "traffic.sh");
+        Assert.Equal(["udp 198.51.100.7:1000 -> 198.51.100.2:9 (traffic.sh:6: sendframe) id 1"], topo.Namespace("wan")!.RawFrames.Select(f => $"{f} id {f.IpId}"));
+        // an argument the reader does not know, and any other command, stay named in a warning
+        Assert.Equal(2, topo.Warnings.Count(w => w.StartsWith("traffic.sh:6: a sendframe frame with an expansion", StringComparison.Ordinal)));
+    }
+
     [Theory]
     [InlineData("count=1")]
     [InlineData("shift")]

@@ -56,15 +56,40 @@ public sealed partial class LabLoader
     [GeneratedRegex(@"\$[@*#?!$]|\$\{(?:[@*#!]|\d+[^}\d#%:])")]
     private static partial Regex ParameterOperation();
 
+    /// <summary>
+    /// A word that is all `$(NAME ARG...)`, NAME a function this reader takes whose body is only `local`
+    /// assignments and one `echo WORD...` (bridge-stp's frame builders): what the echo prints, its words
+    /// joined by spaces. Any other word, or an echo with an expansion left, is returned as written.
+    /// </summary>
+    private string CommandSubstitution(string word)
+    {
+        if (!word.StartsWith("$(", StringComparison.Ordinal) || word.StartsWith("$((", StringComparison.Ordinal) || !word.EndsWith(')')) return word;
+        var calls = ShellWords.Split(word[2..^1]).ToList();
+        if (calls.Count != 1 || !_functions.TryGetValue(calls[0].Words[0], out var body)) return word;
+        var echoes = body.Where(c => c.Words[0] != "local").ToList();
+        if (echoes.Count != 1 || echoes[0].Words[0] != "echo" || echoes[0].Words.Skip(1).Any(x => x.StartsWith('-'))) return word;
+        var scope = Parameters(calls[0].Words);
+        foreach (var local in body.Where(c => c.Words[0] == "local")) Assign(local, scope);
+        var printed = string.Join(' ', Substitute(echoes[0], scope).Words.Skip(1));
+        return printed.Contains("${", StringComparison.Ordinal) || printed.Contains("$(", StringComparison.Ordinal) ? word : printed;
+    }
+
+    /// <summary>A call's scope: the script's variables, and its arguments as $1...$N (a parameter not given is empty).</summary>
+    private Dictionary<string, string> Parameters(IReadOnlyList<string> call)
+    {
+        var parameters = new Dictionary<string, string>(_shell, StringComparer.Ordinal);
+        for (int i = 1; i < Math.Max(10, call.Count); i++)
+            parameters[i.ToString(CultureInfo.InvariantCulture)] = i < call.Count ? call[i] : "";
+        return parameters;
+    }
+
     /// <summary>Applies the body of the function <paramref name="cmd"/> calls, if it calls one.</summary>
     private bool CallFunction(LabCommand cmd)
     {
         if (!_functions.TryGetValue(cmd.Words[0], out var body)) return false;
         if (_callDepth >= 16) throw Error("shell functions call each other more than 16 deep", cmd.Words[0]);
         // the call sees the script's variables; its parameters and locals are its own
-        var parameters = new Dictionary<string, string>(_shell, StringComparer.Ordinal);
-        for (int i = 1; i < Math.Max(10, cmd.Words.Count); i++)
-            parameters[i.ToString(CultureInfo.InvariantCulture)] = i < cmd.Words.Count ? cmd.Words[i] : "";
+        var parameters = Parameters(cmd.Words);
         _callDepth++;
         try { ApplyBody(body, parameters); }
         finally { _callDepth--; }

@@ -205,7 +205,7 @@ public sealed partial class LabLoader
         if (_trafficOnly)
         {
             // arithmetic on literals; a loop's variables were bound by Substitute
-            var words = cmd.Words.Select(x => ShellArithmetic.Expand(x, NoNames)).ToList();
+            var words = cmd.Words.Select(x => CommandSubstitution(ShellArithmetic.Expand(x, NoNames))).ToList();
             if (words.Count > 0 && CallFunction(cmd with { Words = words })) return;
             TrafficCommand(words, ns);
             return;
