@@ -5,11 +5,11 @@ namespace PktFlow.Topology.Lab;
 
 /// <summary>
 /// Shell functions of a traffic script: `NAME() { CMD; ... }` whose commands use their positional
-/// parameters only as `$1`...`${N}`. A call `NAME ARG...` applies the body with them bound (a parameter
-/// not given is empty, as in bash), `$((...))` on them evaluated (<see cref="ShellArithmetic"/>). A
-/// function that does more with its parameters (`local`, `shift`, `"$@"`, `${1#h}`, `return`) is not
-/// taken for one: its commands are read where it is written, so a frame built from its parameters
-/// is named in a warning rather than guessed.
+/// parameters as `$1`...`${N}` or in the expansions <see cref="ShellParameter"/> reads, with `local
+/// NAME=value` of their own. A call `NAME ARG...` applies the body with them bound (a parameter not given
+/// is empty, as in bash), `$((...))` on them evaluated (<see cref="ShellArithmetic"/>). A function that
+/// does more (`shift`, `"$@"`, `return`, an assignment to a global) is not taken for one: its commands are
+/// read where it is written, so a frame built from its parameters is named in a warning rather than guessed.
 /// </summary>
 public sealed partial class LabLoader
 {
