@@ -133,7 +133,7 @@ public class RawFrameTests
     {
         var topo = LabLoader.Load(Lab, "lab.sh", """
             send() {
-                ip netns exec wan sendframe eth0 "Ether()/IP(src='198.51.100.7', dst='198.51.100.1', ttl=${1#x})/UDP()"
+                ip netns exec wan sendframe eth0 "Ether()/IP(src='198.51.100.7', dst='198.51.100.1', ttl=${1/x/})/UDP()"
             }
             ip netns exec wan sendframe eth0 "Ether()/IP(src='198.51.100.7', dst='198.51.100.1')/UDP(sport=int('9'))"
             """, "traffic.sh");

@@ -148,7 +148,7 @@ public class LabTrafficSocketsTests
 
     [Theory]
     [InlineData("ip netns exec a socat - TCP:10.1.0.1:80,sourceport=$PORT", "${PORT}")]
-    [InlineData("for port in 2000 2001; do ip netns exec a socat - TCP:10.1.0.1:$port,sourceport=4100${port: -1}; done", "${port: -1}")]
+    [InlineData("for port in 2000 2001; do ip netns exec a socat - TCP:10.1.0.1:$port,sourceport=4100${port/200/}; done", "${port/200/}")]
     public void ClientsWithExpansionsTheReaderCannotEvaluateAreWarnedAndNotDeclared(string traffic, string expansion)
     {
         var topo = LabLoader.Load(Lab, "lab.sh", traffic, "traffic.sh");

@@ -82,9 +82,10 @@ public sealed partial class LabLoader
     {
         for (int i = 0; i < commands.Count; i++)
         {
-            if (commands[i].Words[0] == "for") i = ForLoop(commands, i, new Dictionary<string, string>());
+            if (commands[i].Words[0] == "for") i = ForLoop(commands, i, _trafficOnly ? _shell : new Dictionary<string, string>());
             else if (_trafficOnly && FunctionDefinition(commands, i) is var end and >= 0) i = end;
-            else Apply(commands[i], HostNamespace);
+            else if (_trafficOnly && Assign(commands[i], _shell)) { }
+            else Apply(_trafficOnly ? Substitute(commands[i], _shell) : commands[i], HostNamespace);
         }
     }
 
@@ -98,7 +99,7 @@ public sealed partial class LabLoader
         var head = Substitute(commands[start], bound).Words;
         if (head.Count < 3 || head[2] != "in") throw Error("expected 'for NAME in VALUES; do ...; done'", head.Count > 2 ? head[2] : null);
         var variable = head[1];
-        var values = head.Skip(3).ToList();
+        var values = head.Skip(3).SelectMany(v => _trafficOnly && Seq(v) is { } numbers ? numbers : [v]).ToList();
         // `for i in $(seq 1 3)`: the values are not known (a traffic script's frames built from them are named where they are used)
         if (!_trafficOnly && values.FirstOrDefault(v => v.Contains("$(", StringComparison.Ordinal)) is { } unknown)
             throw Error("command substitution $(...) is not supported: write the values out", unknown);
@@ -115,8 +116,61 @@ public sealed partial class LabLoader
         if (body.Count == 0 || body[0].Words[0] != "do") throw Error("expected 'do' after the loop's values");
         body[0] = body[0] with { Words = body[0].Words.Skip(1).ToList() };
         foreach (var value in values)
-            ApplyBody(body, new Dictionary<string, string>(bound) { [variable] = value });
+        {
+            // a traffic script's loop variable and what its body assigns stay set after the loop, as in bash
+            if (_trafficOnly) { bound[variable] = value; ApplyBody(body, bound); }
+            else ApplyBody(body, new Dictionary<string, string>(bound) { [variable] = value });
+        }
         return end;
+    }
+
+    /// <summary>`$(seq LAST)`, `$(seq FIRST LAST)`, `$(seq FIRST STEP LAST)` with integer literals: the numbers seq prints, else null.</summary>
+    internal static IEnumerable<string>? Seq(string word)
+    {
+        if (!word.StartsWith("$(seq ", StringComparison.Ordinal) || !word.EndsWith(')')) return null;
+        var args = word[6..^1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var n = args.Select(a => long.TryParse(a, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : (long?)null).ToList();
+        if (n.Count is < 1 or > 3 || n.Any(x => x is null)) return null;
+        var (first, step, last) = n.Count switch { 1 => (1L, 1L, n[0]!.Value), 2 => (n[0]!.Value, 1L, n[1]!.Value), _ => (n[0]!.Value, n[1]!.Value, n[2]!.Value) };
+        if (step == 0 || Math.Abs((last - first) / step) > 100_000) return null;
+        var values = new List<string>();
+        for (long v = first; step > 0 ? v <= last : v >= last; v += step) values.Add(v.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return values;
+    }
+
+    /// <summary>
+    /// The shell variables of a traffic script the reader evaluates as it goes: assignments at its top
+    /// level and in loop bodies (`n=$((n + 1))`, `port=${spec%%:*}`), a loop's variable.
+    /// </summary>
+    private readonly Dictionary<string, string> _shell = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A command of only `NAME=value` words (or `local NAME=value...` in a function) sets the names in
+    /// <paramref name="scope"/>, each value evaluated there first. A value the reader cannot evaluate
+    /// leaves its name unknown, so a later use is named in a warning rather than given a stale value.
+    /// </summary>
+    private bool Assign(LabCommand cmd, Dictionary<string, string> scope)
+    {
+        var w = cmd.Words;
+        if (w[0].EndsWith('(') && ShellWords.IsArrayStart(w[0][..^1], out var array, out bool append))
+        {
+            // `NAME=(...)` / `NAME+=(...)`: the elements evaluated now, in order
+            var key = array + "[@]";
+            var elements = Substitute(cmd with { Words = w.Skip(1).ToList() }, scope).Words.ToList();
+            if (append && scope.TryGetValue(key, out var had) && had != ShellWords.EmptyArray.ToString()) elements.Insert(0, had);
+            scope[key] = elements.Count == 0 ? ShellWords.EmptyArray.ToString() : string.Join(ShellWords.ArraySeparator, elements);
+            return true;
+        }
+        int from = w[0] == "local" ? 1 : 0;
+        if (from == w.Count || !w.Skip(from).All(x => ShellWords.IsAssignment(x, out _, out _))) return false;
+        foreach (var word in w.Skip(from))
+        {
+            ShellWords.IsAssignment(word, out var name, out var raw);
+            var value = ShellArithmetic.Expand(ShellParameter.Expand(raw, scope), scope);
+            if (value.Contains("${", StringComparison.Ordinal) || value.Contains("$(", StringComparison.Ordinal)) scope.Remove(name);
+            else scope[name] = value;
+        }
+        return true;
     }
 
     /// <summary>A loop's or a function's commands, with <paramref name="bound"/> substituted.</summary>
@@ -126,6 +180,7 @@ public sealed partial class LabLoader
         {
             if (body[k].Words.Count == 0) continue;
             if (body[k].Words[0] == "for") { k = ForLoop(body, k, bound); continue; }
+            if (_trafficOnly && Assign(body[k], bound)) continue;
             Apply(Substitute(body[k], bound), HostNamespace);
         }
     }
@@ -133,7 +188,10 @@ public sealed partial class LabLoader
     private static LabCommand Substitute(LabCommand c, Dictionary<string, string> bound) =>
         bound.Count == 0 ? c : c with
         {
-            Words = c.Words.Select(w => ShellArithmetic.Expand(bound.Aggregate(w, (acc, kv) => acc.Replace("${" + kv.Key + "}", kv.Value)), bound)).ToList(),
+            // "${NAME[@]}" is a word per element ("${EMPTY[@]}" none), each as it was assigned (not expanded again)
+            Words = c.Words.SelectMany(w => w.StartsWith("${", StringComparison.Ordinal) && w.EndsWith("[@]}", StringComparison.Ordinal) && ShellParameter.Evaluate(w[2..^1], bound) is { } elements
+                    ? elements == ShellWords.EmptyArray.ToString() ? [] : elements.Split(ShellWords.ArraySeparator)
+                    : new[] { ShellArithmetic.Expand(ShellParameter.Expand(w, bound), bound) }).ToList(),
         };
 
     private LabException Error(string message, string? token = null) => new(_file, _cmd.Line, _cmd.Text, token, message);
@@ -147,7 +205,7 @@ public sealed partial class LabLoader
         if (_trafficOnly)
         {
             // arithmetic on literals; a loop's variables were bound by Substitute
-            var words = cmd.Words.Select(x => ShellArithmetic.Expand(x, NoNames)).ToList();
+            var words = cmd.Words.Select(x => CommandSubstitution(ShellArithmetic.Expand(x, NoNames))).ToList();
             if (words.Count > 0 && CallFunction(cmd with { Words = words })) return;
             TrafficCommand(words, ns);
             return;

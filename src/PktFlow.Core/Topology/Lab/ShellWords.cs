@@ -21,7 +21,9 @@ public sealed record LabCommand(int Line, IReadOnlyList<string> Words, string Te
 /// </summary>
 public static class ShellWords
 {
-    public static IEnumerable<LabCommand> Split(string text, Dictionary<string, string>? variables = null)
+    /// <param name="assignments">Whether a command of only NAME=value words is yielded too (the traffic reader
+    /// evaluates them in order, in loops and functions); they are applied to <paramref name="variables"/> either way.</param>
+    public static IEnumerable<LabCommand> Split(string text, Dictionary<string, string>? variables = null, bool assignments = false)
     {
         variables ??= new Dictionary<string, string>();
         var words = new List<string>();
@@ -36,6 +38,7 @@ public static class ShellWords
         int groups = 0, substitutions = 0; // open `( ... )` subshell groups, open `$( ... )` in words
         string? array = null; // the NAME of an open `NAME=(` / `NAME+=(` (its elements are the words up to `)`)
         bool arrayAppend = false;
+        var unknownArrays = new HashSet<string>(StringComparer.Ordinal);
 
         LabCommand? Flush()
         {
@@ -46,6 +49,9 @@ public static class ShellWords
             int i = 0;
             // A value from `$(...)` or `$((...))` is not known here: the word stays, for the loader to refuse or pass over.
             while (i < words.Count && IsAssignment(words[i], out var n, out var v) && !v.Contains("$(", StringComparison.Ordinal)) { variables[n] = v; i++; }
+            // its earlier value is no longer the name's: a later $NAME is left for the reader to evaluate or name
+            if (i < words.Count && IsAssignment(words[i], out var unknown, out _)) variables.Remove(unknown);
+            if (assignments && words.TrueForAll(x => IsAssignment(x, out _, out _))) i = 0;
             var cmd = i < words.Count ? new LabCommand(startLine, words.Skip(i).ToList(), raw.ToString().Trim()) { HereDoc = hereBody, HereDocLine = hereLine } : null;
             hereBody = null;
             words.Clear();
@@ -171,9 +177,15 @@ public static class ShellWords
                     EndWord();
                     var key = array + "[@]";
                     var elements = arrayAppend && variables.TryGetValue(key, out var had) && had != EmptyArray.ToString() ? words.Prepend(had) : words;
-                    variables[key] = words.Count == 0 && elements == words ? EmptyArray.ToString() : string.Join(ArraySeparator, elements);
+                    // an element with an expansion left (a loop's $h) is the reader's to evaluate in order: the array is not known here
+                    if (assignments && (words.Any(x => x.Contains("${", StringComparison.Ordinal) || x.Contains("$(", StringComparison.Ordinal)) || arrayAppend && unknownArrays.Contains(array)))
+                    { unknownArrays.Add(array); variables.Remove(key); }
+                    else { unknownArrays.Remove(array); variables[key] = words.Count == 0 && elements == words ? EmptyArray.ToString() : string.Join(ArraySeparator, elements); }
+                    var assigned = assignments ? new LabCommand(startLine, words.Prepend(array + (arrayAppend ? "+=(" : "=(")).ToList(), raw.ToString().Trim()) : null;
                     words.Clear();
+                    raw.Clear();
                     array = null;
+                    if (assigned is not null) yield return assigned;
                     break;
                 }
                 // A subshell group `( a; b ) | c` runs its commands in order: each is a command here.
@@ -216,25 +228,27 @@ public static class ShellWords
             if (name.Length == 0) { into.Append('$'); return i + 1; }
         }
         if (vars.TryGetValue(name, out var v)) into.Append(v);
+        else if (ShellParameter.Evaluate(name, vars) is { } value) into.Append(value);
         else into.Append("${").Append(name).Append('}'); // left visible so the loader can name it
         return j;
     }
 
     /// <summary>Keeps an array's elements apart inside the one string its "${NAME[@]}" expands to.</summary>
-    private const char ArraySeparator = '\u001f';
+    internal const char ArraySeparator = '\u001f';
 
     /// <summary>What an array without elements expands to: a word of only this is dropped, as bash drops "${EMPTY[@]}".</summary>
-    private const char EmptyArray = '\u001e';
+    internal const char EmptyArray = '\u001e';
 
     /// <summary>`NAME=` or `NAME+=` right before a `(`: an array assignment.</summary>
-    private static bool IsArrayStart(string w, out string name, out bool append)
+    internal static bool IsArrayStart(string w, out string name, out bool append)
     {
         append = w.EndsWith("+=", StringComparison.Ordinal);
         name = w.Length > 1 && w[^1] == '=' ? w[..^(append ? 2 : 1)] : "";
         return name.Length > 0 && (char.IsLetter(name[0]) || name[0] == '_') && name.All(c => char.IsLetterOrDigit(c) || c == '_');
     }
 
-    private static bool IsAssignment(string w, out string name, out string value)
+    /// <summary>`NAME=value`: a shell variable assignment word.</summary>
+    public static bool IsAssignment(string w, out string name, out string value)
     {
         int eq = w.IndexOf('=');
         name = eq > 0 ? w[..eq] : "";
