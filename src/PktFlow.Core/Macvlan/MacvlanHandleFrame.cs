@@ -67,7 +67,7 @@ public static class MacvlanHandleFrame
     /// its sender's mode lets it reach) and the lower device's own stack takes the original first.
     /// </summary>
     private static bool Multicast(SkBuff skb, TraceBuilder t, IReadOnlyList<(NetNamespace Ns, NetDevice Dev)> port, MacAddress source, MacAddress dst,
-        List<(NetNamespace Ns, NetDevice Dev)> sourceCopies)
+        IReadOnlyList<(NetNamespace Ns, NetDevice Dev)> sourceCopies)
     {
         var lower = skb.Dev;
         var src = MacvlanPort.HashLookup(port, source);
@@ -104,15 +104,16 @@ public static class MacvlanHandleFrame
 
     /// <summary>macvlan_forward_source: the up source-mode macvlans that list the frame's source MAC (macaddr add) get a clone each.</summary>
     [KernelSymbol("macvlan_forward_source", "drivers/net/macvlan.c")]
-    private static List<(NetNamespace Ns, NetDevice Dev)> ForwardSource(IReadOnlyList<(NetNamespace Ns, NetDevice Dev)> port, MacAddress source)
+    private static IReadOnlyList<(NetNamespace Ns, NetDevice Dev)> ForwardSource(IReadOnlyList<(NetNamespace Ns, NetDevice Dev)> port, MacAddress source)
     {
-        var list = new List<(NetNamespace, NetDevice)>();
+        // every frame the lower device receives asks: no list unless a source-mode macvlan lists the sender
+        List<(NetNamespace, NetDevice)>? list = null;
         foreach (var v in port)
-            if (v.Dev.Macvlan is { Mode: MacvlanMode.Source } m && v.Dev.IsUp && m.SourceMacs.Contains(source)) list.Add(v);
-        return list;
+            if (v.Dev.Macvlan is { Mode: MacvlanMode.Source } m && v.Dev.IsUp && m.SourceMacs.Contains(source)) (list ??= new()).Add(v);
+        return list ?? (IReadOnlyList<(NetNamespace Ns, NetDevice Dev)>)[];
     }
 
-    private static string SourceText(List<(NetNamespace Ns, NetDevice Dev)> copies) =>
+    private static string SourceText(IReadOnlyList<(NetNamespace Ns, NetDevice Dev)> copies) =>
         copies.Count == 0 ? "" : $"; {MacvlanPort.Names(copies)} (mode source, listing the sender) get a clone each (not followed)";
 
     /// <summary>

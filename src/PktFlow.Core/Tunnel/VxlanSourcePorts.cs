@@ -14,7 +14,7 @@ namespace PktFlow.Tunnel;
 /// </summary>
 public sealed class VxlanSourcePorts
 {
-    private readonly Dictionary<(string Range, string Flow), ushort> _seen = new();
+    private readonly Dictionary<(string Range, Flow Flow), ushort> _seen = new();
 
     public void Saw(string range, ReadOnlySpan<byte> innerFrame, ushort port)
     {
@@ -24,19 +24,23 @@ public sealed class VxlanSourcePorts
     public ushort? For(string range, ReadOnlySpan<byte> innerFrame) =>
         FlowOf(innerFrame) is { } flow && _seen.TryGetValue((range, flow), out var p) ? p : null;
 
+    /// <summary>What the hash covers, as a value key (no string per packet); ARP is protocol 0 with nothing else.</summary>
+    internal readonly record struct Flow(byte Protocol, IpAddr A, ushort APort, IpAddr B, ushort BPort);
+
     /// <summary>What the hash of <paramref name="innerFrame"/> depends on, as a key; null when unsure (then nothing is learned).</summary>
-    internal static string? FlowOf(ReadOnlySpan<byte> innerFrame)
+    internal static Flow? FlowOf(ReadOnlySpan<byte> innerFrame)
     {
         if (innerFrame.Length < 14) return null;
         ushort type = BinaryPrimitives.ReadUInt16BigEndian(innerFrame[12..]);
         var l3 = innerFrame[14..];
-        if (type == EtherTypes.Arp) return "arp";
+        if (type == EtherTypes.Arp) return new Flow(0, default, 0, default, 0);
         if (type != EtherTypes.Ipv4 || !Ipv4Header.TryParse(l3, out var ip, out _) || ip.IsFragment) return null;
-        string a = ip.Source.ToString(), b = ip.Destination.ToString();
+        IpAddr a = ip.Source, b = ip.Destination;
         var l4 = ip.Payload;
         if (ip.Protocol is IpProtocol.Tcp or IpProtocol.Udp)
-            return l4.Length < 4 ? null : $"{ip.Protocol} {a}:{BinaryPrimitives.ReadUInt16BigEndian(l4)} > {b}:{BinaryPrimitives.ReadUInt16BigEndian(l4[2..])}";
-        if (ip.Protocol == IpProtocol.Icmp) return string.CompareOrdinal(a, b) < 0 ? $"icmp {a} {b}" : $"icmp {b} {a}";
+            return l4.Length < 4 ? null : new Flow(ip.Protocol, a, BinaryPrimitives.ReadUInt16BigEndian(l4), b, BinaryPrimitives.ReadUInt16BigEndian(l4[2..]));
+        // ICMP hashes the same both ways: the addresses in a fixed order
+        if (ip.Protocol == IpProtocol.Icmp) return a.CompareTo(b) < 0 ? new Flow(ip.Protocol, a, 0, b, 0) : new Flow(ip.Protocol, b, 0, a, 0);
         return null;
     }
 }
