@@ -90,7 +90,12 @@ public sealed partial class ConntrackTable
         if (!TryGetL4(network, ipv6, out var src, out var dst, out byte proto, out var l4, out string? problem))
             return Invalid(problem!);
 
-        if (!preRouting || !Settings.Checksum) return TrackProtocol(src, dst, proto, l4, nowNs, zone, preRouting);
+        if (!preRouting) return TrackProtocol(src, dst, proto, l4, nowNs, zone, preRouting);
+        if (!Settings.Checksum)
+        {
+            var t = TrackProtocol(src, dst, proto, l4, nowNs, zone, preRouting);
+            return proto is IpProtocol.Tcp or IpProtocol.Udp or IpProtocol.Icmp or IpProtocol.Icmpv6 ? t with { Detail = $"{t.Detail}; checksum not verified (nf_conntrack_checksum=0)" } : t;
+        }
         // the kernel checks the reassembled datagram; a fragment the model follows alone cannot be checked
         var csum = IsFragment(network, ipv6) ? new CsumCheck(false, null) : ChecksumError(skb, src, dst, proto, l4);
         if (csum.Bad) return Invalid(csum.Note!);

@@ -49,7 +49,9 @@ public class CtChecksumTests
     {
         _ = name;
         var off = new ConntrackTable(new ConntrackSettings { Checksum = false });
-        Assert.Equal(CtState.New, off.In(Broken((byte[])packet.Clone(), v6), v6, 1, preRouting: true).State);
+        var r = off.In(Broken((byte[])packet.Clone(), v6), v6, 1, preRouting: true);
+        Assert.Equal(CtState.New, r.State);
+        Assert.EndsWith("checksum not verified (nf_conntrack_checksum=0)", r.Detail);
         var output = new ConntrackTable();
         Assert.Equal(CtState.New, output.In(Broken((byte[])packet.Clone(), v6), v6, 1, preRouting: false).State);
     }
