@@ -84,4 +84,14 @@ public class CtChecksumTests
         Assert.True(ConntrackSysctls.From(topo.Namespace("host")!.Sysctls).Checksum); // the default, 1
         Assert.False(ConntrackSysctls.From(topo.Namespace("r2")!.Sysctls).Checksum);
     }
+
+    [Fact]
+    public void TheSysctlIsReadFromASnapshot()
+    {
+        // sysctl -a of a live namespace lists it (scripts/pktflow-collect.sh); here "= 1", and a 0 is read as off
+        var snap = PktFlow.Tests.Topology.Snapshot.SnapshotLoaderTests.SnapshotDir;
+        var r = PktFlow.Topology.Snapshot.SnapshotLoader.Load(snap).Namespace("pfsnap-r")!.Sysctls;
+        Assert.Equal("1", r.Get("net.netfilter.nf_conntrack_checksum"));
+        Assert.True(ConntrackSysctls.From(r).Checksum);
+    }
 }
