@@ -48,6 +48,9 @@ public static class SkbChecksum
     /// the segment is taken as CHECKSUM_NONE. Other protocols, and segments too short to hold the checksum
     /// field, are not checked here (their handlers refuse them by length first).
     /// </summary>
+    [KernelSymbol("nf_ip_checksum", "net/netfilter/utils.c")]
+    [KernelSymbol("nf_ip6_checksum", "net/netfilter/utils.c")]
+    [KernelSymbol("__skb_checksum_validate", "include/linux/skbuff.h")]
     public static CsumCheck Validate(SkBuff? skb, IpAddr src, IpAddr dst, byte protocol, ReadOnlySpan<byte> l4)
     {
         if (skb?.IpSummed is IpSummed.Unnecessary) return CsumCheck.Good;
@@ -77,6 +80,7 @@ public static class SkbChecksum
     }
 
     /// <summary>skb_forward_csum (ip_forward, ip6_forward): a CHECKSUM_COMPLETE sum is not kept across forwarding.</summary>
+    [KernelSymbol("skb_forward_csum", "include/linux/skbuff.h")]
     public static void ForwardCsum(SkBuff skb)
     {
         if (skb.IpSummed == IpSummed.Complete) skb.IpSummed = IpSummed.None;

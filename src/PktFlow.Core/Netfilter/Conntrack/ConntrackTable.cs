@@ -109,6 +109,10 @@ public sealed partial class ConntrackTable
     /// ip_summed; a bad sum makes the packet INVALID before any lookup, so it is neither tracked nor NATed.
     /// UDP without a checksum (0) is not checked; UDP-Lite's coverage check is not modelled.
     /// </summary>
+    [Datapath.KernelSymbol("tcp_error", "net/netfilter/nf_conntrack_proto_tcp.c")]
+    [Datapath.KernelSymbol("udp_error", "net/netfilter/nf_conntrack_proto_udp.c")]
+    [Datapath.KernelSymbol("nf_conntrack_icmpv4_error", "net/netfilter/nf_conntrack_proto_icmp.c")]
+    [Datapath.KernelSymbol("nf_conntrack_icmpv6_error", "net/netfilter/nf_conntrack_proto_icmpv6.c")]
     private static CsumCheck ChecksumError(Datapath.SkBuff? skb, IpAddr src, IpAddr dst, byte proto, ReadOnlySpan<byte> l4)
     {
         string? fn = proto switch
