@@ -84,6 +84,14 @@ public sealed class SkBuff
     internal PktFlow.Netfilter.CookieResult? SynproxyCookie { get; set; }
     /// <summary>nf_dup_skb_recursion: how many nf_dup_netdev / nft fwd transmits this packet's walk runs inside.</summary>
     public int NfDupRecursion { get; set; }
+    /// <summary>skb->ip_summed: what is known about the transport checksum (<see cref="Offload.SkbChecksum"/>).</summary>
+    public Offload.IpSummed IpSummed { get; set; }
+    /// <summary>skb->csum_valid: for CHECKSUM_COMPLETE, whether the sum computed verified.</summary>
+    public bool CsumValid { get; set; }
+    /// <summary>IpSummed is CHECKSUM_PARTIAL by the model's assumption (the capture's pseudo-header sum), not known.</summary>
+    public bool CsumAssumed { get; set; }
+    /// <summary>The assumed CHECKSUM_PARTIAL is an inner one under a vxlan checksum made by local checksum offload.</summary>
+    public bool CsumLco { get; set; }
 
     public SkBuff(ReadOnlySpan<byte> data)
     {
@@ -99,6 +107,7 @@ public sealed class SkBuff
         VlanId = VlanId, VlanPresent = VlanPresent, VlanFiltered = VlanFiltered, Engine = Engine, Hops = Hops,
         FragInfo = FragInfo, Gso = Gso, IgnoreDf = IgnoreDf, TimestampNs = TimestampNs, MirredNest = MirredNest, TcIndex = TcIndex, TcCb = (uint[]?)TcCb?.Clone(),
         Duplicate = Duplicate, NfDupRecursion = NfDupRecursion, Trimmed = Trimmed, SeenVxlanRemote = SeenVxlanRemote,
+        IpSummed = IpSummed, CsumValid = CsumValid, CsumAssumed = CsumAssumed, CsumLco = CsumLco,
     };
 
     /// <summary>Writes (or, for a packet captured without one, adds) the Ethernet header neigh_output puts on.</summary>

@@ -21,7 +21,7 @@ public static class DevForwardSkb
         to.IsUp && (frameLength <= to.Mtu + Wire.EthernetFrame.MinHeaderLength + VlanHlen || gso);
 
     /// <summary>
-    /// What follows the check: skb_scrub_packet across namespaces (the mark), the priority cleared even
+    /// What follows the check: skb_scrub_packet (the conntrack reference always, the mark across namespaces), the priority cleared even
     /// within one, skb_orphan, outside any tcf_mirred_act (received from the backlog by netif_rx), and
     /// eth_type_trans on <paramref name="to"/> parses the frame again from its MAC header.
     /// </summary>
@@ -34,6 +34,7 @@ public static class DevForwardSkb
             return;
         }
         if (ns != skb.Netns) skb.Mark = 0; // skb_scrub_packet(skb, xnet)
+        skb.Ct = null; // skb_scrub_packet: nf_reset_ct, whether or not the peer is in another namespace
         skb.Priority = 0;
         skb.Sk = null;
         skb.MirredNest = 0;

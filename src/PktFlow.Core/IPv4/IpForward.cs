@@ -57,6 +57,7 @@ public static class IpForward
         string prioText = priority == skb.Priority ? "" : $", priority {Netfilter.Nftables.NftType.TcHandleText(skb.Priority)} -> {Netfilter.Nftables.NftType.TcHandleText(priority)} (rt_tos2priority)";
         skb.Priority = priority;
         t.Stage(skb, "IpForward", "ip_forward", Verdict.Pass, $"TTL {ttl} -> {ttl - 1}, out {outDev.Name}{prioText}{(redirect ? $"; leaves by the device it came in on, so ip_rt_send_redirect tells {ip.Source} of {rt.NextHop}" : "")}");
+        Offload.SkbChecksum.ForwardCsum(skb);
         if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.Forward, skb.Dev, outDev)) return;
         IpOutput(skb, t, outDev, rt.OnLink ? null : rt.NextHop, Fate.Forwarded, mtu, rt.NextHop!.Value);
     }

@@ -11,7 +11,8 @@ public static class Icmpv6Rcv
     {
         const string S = "Icmpv6Rcv", F = "icmpv6_rcv";
         if (!Icmpv6Header.TryParse(message, out var icmp, out var error)) { t.Drop(skb, S, F, "PKT_TOO_SMALL", error ?? "ICMPv6 header cut short"); return; }
-        if (!Checksum.TransportValid(src, dst, IpProtocol.Icmpv6, message)) { t.Drop(skb, S, F, "ICMP_CSUM", $"ICMPv6 checksum 0x{icmp.Checksum:x4} is wrong"); return; }
+        // skb_checksum_validate with the IPv6 pseudo-header
+        if (Offload.SkbChecksum.Validate(skb, src, dst, IpProtocol.Icmpv6, message) is { Bad: true } csum) { t.Drop(skb, S, F, "ICMP_CSUM", "ICMPv6 " + csum.Note); return; }
         switch (icmp.Type)
         {
             case Icmpv6Header.EchoRequest:

@@ -72,6 +72,7 @@ public static class Ip6Forward
         byte hop = ip6.HopLimit;
         Ipv6HeaderWriter.DecrementHopLimit(skb.Network);
         t.Stage(skb, S, F, Verdict.Pass, $"hop limit {hop} -> {hop - 1}, out {outDev.Name}{redirect}");
+        Offload.SkbChecksum.ForwardCsum(skb);
         if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.Forward, skb.Dev, outDev)) return;
         var inDev = skb.Dev;
         skb.Dev = outDev;

@@ -67,7 +67,7 @@ public static class NfHookSlow
             {
                 var template = early.CtTemplateTimeout;
                 var zone = (early.CtTemplateZone ?? ConntrackZone.Default).ForPacket(skb.Mark);
-                var ct = skb.State.Conntrack.In(skb.Network, v6, skb.TimestampNs, zone, preRouting: hook == NfHook.PreRouting, template: template, helperTemplate: early.CtTemplateHelper);
+                var ct = skb.State.Conntrack.In(skb.Network, v6, skb.TimestampNs, zone, preRouting: hook == NfHook.PreRouting, template: template, helperTemplate: early.CtTemplateHelper, skb: skb);
                 skb.Ct = ct;
                 // init_conntrack: a connection made under synproxy's template gets its synproxy (and seqadj) extension
                 if (skb.SynproxyTemplate && ct.Entry is { Confirmed: false, Synproxy: null } proxied) proxied.Synproxy = new ConntrackSynproxy();

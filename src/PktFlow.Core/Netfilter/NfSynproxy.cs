@@ -202,6 +202,11 @@ public static class NfSynproxy
     {
         bool v6 = skb.Protocol == EtherTypes.Ipv6;
         if (NfConntrackSeqadj.TcpBounds(skb.Network, v6) is not var (l4, end)) return;
+        if (ChecksumCheck(skb) is { Bad: true } csum)
+        {
+            t.Stage(skb, "NfIpChecksum", v6 ? "nf_ip6_checksum" : "nf_ip_checksum", Verdict.Drop, $"TCP {csum.Note}: NF_DROP before synproxy looks at the segment");
+            return;
+        }
         var tcp = skb.Network[l4..end];
         if (tcp.Length < 20 || !ParseOptions(tcp, out var opts))
         {
@@ -221,6 +226,15 @@ public static class NfSynproxy
             return;
         }
         RecvClientAck(skb, t, tcp, opts, CookieCheck(skb), BinaryPrimitives.ReadUInt32BigEndian(tcp[4..]), v6, "synproxy_recv_client_ack");
+    }
+
+    /// <summary>synproxy_tg4 / synproxy_tg6 / nft_synproxy: nf_ip_checksum on the TCP segment at the rule's hook.</summary>
+    internal static Offload.CsumCheck ChecksumCheck(SkBuff skb)
+    {
+        bool v6 = skb.Protocol == EtherTypes.Ipv6;
+        if (NfConntrackSeqadj.TcpBounds(skb.Network, v6) is not var (l4, end)) return Offload.CsumCheck.Good;
+        var (src, dst) = Addresses(skb.Network, v6);
+        return Offload.SkbChecksum.Validate(skb, src, dst, IpProtocol.Tcp, skb.Network[l4..end]);
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using PktFlow.Datapath;
+using PktFlow.Offload;
 using PktFlow.Topology;
 using PktFlow.Wire;
 
@@ -39,29 +40,6 @@ public static class LocalDeliver
         }
     }
 
-    /// <summary>
-    /// A checksum the kernel would accept. A sender with checksum offload leaves only the folded
-    /// pseudo-header sum in the field (CHECKSUM_PARTIAL) and a capture taken on that host shows it;
-    /// the receiving kernel got the packet with the offload pending, so it counts as verified.
-    /// </summary>
-    private static (bool ok, string? note) ChecksumState(IpAddr saddr, IpAddr daddr, byte protocol, ReadOnlySpan<byte> segment, int checksumOffset)
-    {
-        if (Checksum.TransportValid(saddr, daddr, protocol, segment)) return (true, null);
-        ushort stored = BinaryPrimitives.ReadUInt16BigEndian(segment[checksumOffset..]);
-        ushort partial = Checksum.Fold(Checksum.PseudoHeader(saddr, daddr, protocol, segment.Length));
-        if (stored == partial)
-            return (true, "checksum left for offload (CHECKSUM_PARTIAL, captured on the sender): treated as verified");
-        return (false, $"checksum 0x{stored:x4} is wrong (expected 0x{Checksum.Transport(saddr, daddr, protocol, ZeroedCopy(segment, checksumOffset)):x4})");
-    }
-
-    private static ReadOnlySpan<byte> ZeroedCopy(ReadOnlySpan<byte> segment, int checksumOffset)
-    {
-        var copy = segment.ToArray();
-        copy[checksumOffset] = 0;
-        copy[checksumOffset + 1] = 0;
-        return copy;
-    }
-
     [KernelSymbol("tcp_v4_rcv", "net/ipv4/tcp_ipv4.c")]
     [KernelSymbol("tcp_v6_rcv", "net/ipv6/tcp_ipv6.c")]
     private static void Tcp(SkBuff skb, TraceBuilder t, IpAddr saddr, IpAddr daddr, ReadOnlySpan<byte> segment, bool v6, bool broadcast)
@@ -77,9 +55,10 @@ public static class LocalDeliver
             t.Drop(skb, stage, fn, "PKT_TOO_SMALL", error ?? tcp.HeaderProblem() ?? "TCP header cut short");
             return;
         }
-        var (ok, note) = ChecksumState(saddr, daddr, IpProtocol.Tcp, segment, 16);
-        if (!ok) { t.Drop(skb, stage, fn, "TCP_CSUM", "TCP " + note); return; }
-        if (note is not null) t.Note("TCP " + note);
+        // skb_checksum_init (CHECKSUM_NONE/COMPLETE computed, PARTIAL/UNNECESSARY trusted): csum_error
+        var csum = SkbChecksum.Validate(skb, saddr, daddr, IpProtocol.Tcp, segment);
+        if (csum.Bad) { t.Drop(skb, stage, fn, "TCP_CSUM", "TCP " + csum.Note); return; }
+        if (csum.Note is not null) t.Note("TCP " + csum.Note);
         var key = (IpProtocol.Tcp, daddr, tcp.DestinationPort, saddr, tcp.SourcePort);
         TcpSegment.TryParse(segment, out var seg);
         var socks = skb.State.TcpSocks;
@@ -201,8 +180,9 @@ public static class LocalDeliver
         if (udp.Checksum != 0 || v6)
         {
             var seg = segment[..Math.Min(segment.Length, Math.Max((int)udp.Length, UdpHeader.HeaderLength))];
-            var (ok, note) = ChecksumState(saddr, daddr, IpProtocol.Udp, seg, 6);
-            if (!ok && Tunnel.VxlanRcv.LocalChecksumOffload(skb, saddr, daddr, seg)) (ok, note) = (true, Tunnel.VxlanRcv.LcoNote);
+            // udp4_csum_init / udp6_csum_init, then udp_lib_checksum_complete: csum_error
+            var csum = SkbChecksum.Validate(skb, saddr, daddr, IpProtocol.Udp, seg);
+            var (ok, note) = (!csum.Bad, csum.Note); // a vxlan checksum by local checksum offload included
             if (!ok) { t.Drop(skb, stage, fn, "UDP_CSUM", "UDP " + note); return; }
             if (note is not null) t.Note("UDP " + note);
         }
@@ -269,7 +249,8 @@ public static class LocalDeliver
             t.Drop(skb, "IcmpRcv", "icmp_rcv", "PKT_TOO_SMALL", error ?? "ICMP header cut short");
             return;
         }
-        if (!icmp.ChecksumValid) { t.Drop(skb, "IcmpRcv", "icmp_rcv", "ICMP_CSUM", $"ICMP checksum 0x{icmp.Checksum:x4} is wrong"); return; }
+        // skb_checksum_simple_validate: ICMP has no pseudo-header, so the source stands in for both addresses
+        if (SkbChecksum.Validate(skb, saddr, saddr, IpProtocol.Icmp, segment) is { Bad: true } csum) { t.Drop(skb, "IcmpRcv", "icmp_rcv", "ICMP_CSUM", "ICMP " + csum.Note); return; }
         var sys = skb.Netns.Sysctls;
         if (broadcast && icmp.Type is IcmpHeader.EchoRequest or IcmpHeader.Timestamp && sys.IsOn("net.ipv4.icmp_echo_ignore_broadcasts"))
         {

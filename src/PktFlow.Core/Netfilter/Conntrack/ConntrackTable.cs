@@ -1,3 +1,4 @@
+using PktFlow.Offload;
 using PktFlow.Wire;
 
 namespace PktFlow.Netfilter.Conntrack;
@@ -11,7 +12,7 @@ namespace PktFlow.Netfilter.Conntrack;
 /// <remarks>
 /// Simplified on purpose (and said so in <see cref="CtLookup.Detail"/> where it matters): TCP windows
 /// are not tracked (as with nf_conntrack_tcp_be_liberal=1, so out-of-window segments and RSTs are
-/// accepted), checksums are verified for SCTP only (nf_conntrack_checksum), DCCP has no tracker in 6.18
+/// accepted), checksums are verified at PRE_ROUTING for TCP, UDP, ICMP, ICMPv6 and SCTP (nf_conntrack_checksum; not UDP-Lite), DCCP has no tracker in 6.18
 /// (the generic one: addresses only), the helpers are FTP's and TFTP's (no PPTP, so its GRE keymap is
 /// empty: enhanced GRE is keyed by its call id alone), and the table has no size limit (no early drop).
 /// </remarks>
@@ -61,17 +62,19 @@ public sealed partial class ConntrackTable
     /// says what <c>ct state</c> the packet has from here on.
     /// </summary>
     /// <param name="preRouting">The packet came in (PRE_ROUTING, not LOCAL_OUT): only then are checksums
-    /// verified (nf_conntrack_checksum; a received frame is taken as CHECKSUM_NONE).</param>
+    /// verified (nf_conntrack_checksum), as <paramref name="skb"/>'s ip_summed says (<see cref="Offload.SkbChecksum"/>).</param>
+    /// <param name="skb">The packet, whose ip_summed the checksum check reads and updates; without one the
+    /// bytes are taken as CHECKSUM_NONE.</param>
     /// <param name="template">The timeout policy of the conntrack template a raw-table rule attached
     /// (xt_CT --timeout): a new entry takes it (init_conntrack: nf_ct_timeout_ext_add) and its tracker
     /// reads it from the first packet on; an existing entry ignores it.</param>
     /// <param name="helperTemplate">The helper of a conntrack template attached before conntrack
     /// (iptables <c>-j CT --helper</c> in raw): a new connection no expectation claims takes it.</param>
-    public CtLookup In(ReadOnlySpan<byte> network, bool ipv6, long nowNs, ConntrackZone zone = default, bool preRouting = false, ConntrackTimeoutPolicy? template = null, ConntrackHelper? helperTemplate = null)
+    public CtLookup In(ReadOnlySpan<byte> network, bool ipv6, long nowNs, ConntrackZone zone = default, bool preRouting = false, ConntrackTimeoutPolicy? template = null, ConntrackHelper? helperTemplate = null, Datapath.SkBuff? skb = null)
     {
         _template = template;
         CtLookup r;
-        try { r = Expected(Track(network, ipv6, nowNs, zone, preRouting), helperTemplate); }
+        try { r = Expected(Track(network, ipv6, nowNs, zone, preRouting, skb), helperTemplate); }
         finally { _template = null; }
         // nf_ct_refresh_acct runs in the tracker's accept path only: invalid packets and ICMP errors
         // (attached to their master by nf_conntrack_handle_icmp, no tracker) are not counted.
@@ -79,7 +82,7 @@ public sealed partial class ConntrackTable
         return r;
     }
 
-    private CtLookup Track(ReadOnlySpan<byte> network, bool ipv6, long nowNs, ConntrackZone zone, bool preRouting)
+    private CtLookup Track(ReadOnlySpan<byte> network, bool ipv6, long nowNs, ConntrackZone zone, bool preRouting, Datapath.SkBuff? skb)
     {
         if (nowNs > _nowNs) _nowNs = nowNs;
         Sweep(nowNs);
@@ -87,6 +90,53 @@ public sealed partial class ConntrackTable
         if (!TryGetL4(network, ipv6, out var src, out var dst, out byte proto, out var l4, out string? problem))
             return Invalid(problem!);
 
+        if (!preRouting) return TrackProtocol(src, dst, proto, l4, nowNs, zone, preRouting);
+        if (!Settings.Checksum)
+        {
+            var t = TrackProtocol(src, dst, proto, l4, nowNs, zone, preRouting);
+            return proto is IpProtocol.Tcp or IpProtocol.Udp or IpProtocol.Icmp or IpProtocol.Icmpv6 ? t with { Detail = $"{t.Detail}; checksum not verified (nf_conntrack_checksum=0)" } : t;
+        }
+        // the kernel checks the reassembled datagram; a fragment the model follows alone cannot be checked
+        var csum = IsFragment(network, ipv6) ? new CsumCheck(false, null) : ChecksumError(skb, src, dst, proto, l4);
+        if (csum.Bad) return Invalid(csum.Note!);
+        var r = TrackProtocol(src, dst, proto, l4, nowNs, zone, preRouting);
+        return csum.Note is null ? r : r with { Detail = $"{r.Detail}; {csum.Note}" };
+    }
+
+    /// <summary>
+    /// The checksum check of tcp_error, udp_error, nf_conntrack_icmpv4_error and nf_conntrack_icmpv6_error
+    /// (nf_conntrack_checksum on, PRE_ROUTING only): after their length checks, nf_checksum on the skb's
+    /// ip_summed; a bad sum makes the packet INVALID before any lookup, so it is neither tracked nor NATed.
+    /// UDP without a checksum (0) is not checked; UDP-Lite's coverage check is not modelled.
+    /// </summary>
+    [Datapath.KernelSymbol("tcp_error", "net/netfilter/nf_conntrack_proto_tcp.c")]
+    [Datapath.KernelSymbol("udp_error", "net/netfilter/nf_conntrack_proto_udp.c")]
+    [Datapath.KernelSymbol("nf_conntrack_icmpv4_error", "net/netfilter/nf_conntrack_proto_icmp.c")]
+    [Datapath.KernelSymbol("nf_conntrack_icmpv6_error", "net/netfilter/nf_conntrack_proto_icmpv6.c")]
+    private static CsumCheck ChecksumError(Datapath.SkBuff? skb, IpAddr src, IpAddr dst, byte proto, ReadOnlySpan<byte> l4)
+    {
+        string? fn = proto switch
+        {
+            IpProtocol.Tcp when l4.Length >= TcpHeader.MinHeaderLength && (l4[12] >> 4) * 4 is var doff && doff >= TcpHeader.MinHeaderLength && doff <= l4.Length => "tcp_error",
+            IpProtocol.Udp when l4.Length >= UdpHeader.HeaderLength && (l4[6] | l4[7]) != 0 => "udp_error",
+            IpProtocol.Icmp when l4.Length >= 8 => "nf_conntrack_icmpv4_error",
+            IpProtocol.Icmpv6 when l4.Length >= 8 => "nf_conntrack_icmpv6_error",
+            _ => null,
+        };
+        if (fn is null) return CsumCheck.Good;
+        var c = SkbChecksum.Validate(skb, src, dst, proto, l4);
+        return c.Bad ? new CsumCheck(true, $"invalid: {ConntrackProtocols.Name(proto).ToUpperInvariant()} bad checksum, {c.Note} ({fn} -> nf_checksum, nf_conntrack_checksum=1)") : c;
+    }
+
+    private static bool IsFragment(ReadOnlySpan<byte> network, bool ipv6)
+    {
+        if (!ipv6) return Ipv4Header.TryParse(network, out var ip, out _) && ip.IsFragment;
+        return Ipv6Header.TryParse(network, out var ip6, out _)
+            && Ipv6ExtensionHeaders.Walk(ip6.NextHeader, network[Ipv6Header.HeaderLength..], out var chain) | true && chain.HasFragment;
+    }
+
+    private CtLookup TrackProtocol(IpAddr src, IpAddr dst, byte proto, ReadOnlySpan<byte> l4, long nowNs, ConntrackZone zone, bool preRouting)
+    {
         switch (proto)
         {
             case IpProtocol.Icmp:

@@ -247,6 +247,9 @@ public interface INftPacket
     /// <summary>Whether this ACK returns a syncookie the namespace's synproxy handed out (<see cref="NfSynproxy.CookieCheck"/>); false where there is no namespace.</summary>
     bool SynproxyCookieValid => false;
 
+    /// <summary>Whether nf_ip_checksum / nf_ip6_checksum finds the TCP checksum bad (<see cref="Offload.SkbChecksum"/>); false where there is no skb.</summary>
+    bool TransportChecksumBad => false;
+
     /// <summary>
     /// What nf_conncount (nft_connlimit, <c>ct count</c>) counts this packet as: the original tuple and zone
     /// of its connection (nf_ct_get), else the packet's own tuple (nf_ct_get_tuplepr); null when it has none.

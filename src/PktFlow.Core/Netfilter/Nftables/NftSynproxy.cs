@@ -78,8 +78,9 @@ internal sealed partial class NftParser
 /// opened), else dropped; any other segment goes on to the next statement. <see cref="Xt"/>: xt's SYNPROXY
 /// target (synproxy_tg4 / synproxy_tg6, iptables-nft's compat target), which takes only a SYN without ACK,
 /// FIN or RST and an ACK without SYN, FIN or RST, and lets every other segment continue (XT_CONTINUE).
-/// What is sent is the datapath's (<see cref="NfSynproxy"/>). nf_ip_checksum's NF_DROP of a bad checksum is
-/// not followed: whether the host verifies it (skb->ip_summed) is not modelled.
+/// What is sent is the datapath's (<see cref="NfSynproxy"/>). Before anything else the TCP checksum is
+/// verified (nf_ip_checksum / nf_ip6_checksum on skb->ip_summed, <see cref="Offload.SkbChecksum"/>): a bad
+/// one is NF_DROP (scenario bad-checksum: a SYN with a wrong checksum gets no cookie).
 /// </summary>
 internal sealed class SynproxyStmt : NftStmt
 {
@@ -89,6 +90,12 @@ internal sealed class SynproxyStmt : NftStmt
     public override bool Eval(NftEvalCtx c)
     {
         if (c.P.L4Protocol != Wire.IpProtocol.Tcp || c.P.TransportOffset < 0) return false;
+        if (c.P.TransportChecksumBad)
+        {
+            c.Verdict = NftVerdict.Drop; // nf_ip_checksum: NF_DROP
+            c.Synproxy = Info;
+            return true;
+        }
         var n = c.P.Network;
         int th = c.P.TransportOffset;
         if (n.Length < th + 20)

@@ -67,7 +67,7 @@ public class CttimeoutTests
     {
         // 6.18: an echo request through `-j CT --timeout i` (icmp timeout 9) was listed with 7 s 2 s later
         var engine = new DatapathEngine(LabLoader.Load(Lab, "m.lab"));
-        var echo = FrameBuilder.Ipv4(Client, Server, IpProtocol.Icmp, [8, 0, 0, 0, 0, 6, 0, 1], ttl: 64);
+        var echo = FrameBuilder.Ipv4(Client, Server, IpProtocol.Icmp, FrameBuilder.IcmpEcho(6, 1, 0), ttl: 64); // a right checksum: conntrack checks it
         Send(engine, echo, 1, 1_000_000_000);
         var e = engine.States[0].Conntrack.Entries.Single(x => x.Original.Protocol == IpProtocol.Icmp);
         Assert.Equal(9, e.SecondsLeft(1_000_000_000));

@@ -38,6 +38,8 @@ internal sealed class FakeNftPacket : INftPacket
     public ushort? RtTcpMss { get; init; }
     /// <summary>What the namespace's synproxy would say of this ACK's cookie.</summary>
     public bool SynproxyCookieValid { get; init; }
+    /// <summary>What nf_ip_checksum would say of the TCP checksum.</summary>
+    public bool TransportChecksumBad { get; init; }
 
     public static IpAddr A(string s) => IpAddr.Parse(s);
 

@@ -54,6 +54,18 @@ public class NftSynproxyTests
         Assert.Equal(rs.Tables[0].FindChain("c")!.Rules[1], udp.Runs[^1].Rule);
     }
 
+    [Theory]
+    [InlineData((byte)0x02)] // a SYN gets no cookie
+    [InlineData((byte)0x10)] // an ACK is not checked for one
+    public void ABadTcpChecksumIsDroppedFirst(byte flags)
+    {
+        var rs = Rules("synproxy name \"web\"\ncounter accept");
+        var p = new FakeNftPacket { Net = FakeNftPacket.Tcp4("10.1.0.2", "10.1.0.1", 40000, 80, flags: flags).Net, L4Protocol = 6, TransportOffset = 20, SynproxyCookieValid = true, TransportChecksumBad = true };
+        var r = Run(rs, p);
+        Assert.Equal("drop", r.Verdict);
+        Assert.Equal(rs.Tables[0].FindChain("c")!.Rules[0], r.Runs[^1].Rule);
+    }
+
     [Fact]
     public void AnObjectMapChoosesTheObjectByKey()
     {
