@@ -43,7 +43,11 @@ public class NftJsonConformanceTests(ITestOutputHelper output)
                         if (a == b) same++; else if (differ.Count < 15) differ.Add($"{Path.GetFileName(file)}: {rule}\n      text {a}\n      json {b}");
                     }
                 }
-                catch (NftParseException e) { failures[e.Reason] = failures.GetValueOrDefault(e.Reason) + 1; }
+                catch (NftParseException e)
+                {
+                    failures[e.Reason] = failures.GetValueOrDefault(e.Reason) + 1;
+                    if (Environment.GetEnvironmentVariable("PYT_DUMP") == "1") output.WriteLine($"FAIL {Path.GetFileName(file)}: {rule} => {e.Reason}");
+                }
                 catch (JsonException) { failures["(entry is not valid JSON)"] = failures.GetValueOrDefault("(entry is not valid JSON)") + 1; }
             }
         }
