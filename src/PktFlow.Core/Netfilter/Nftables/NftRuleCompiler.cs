@@ -934,7 +934,26 @@ internal sealed partial class NftParser
             throw Err(k, $"unsupported: 'tcp option {k.Text}' (a raw option field off a byte boundary or over 32 bits is not modelled)");
         var ty = len switch { 8 => NftType.Int1, 16 => NftType.Int2, _ => NftType.Int4 };
         if (len == 24) throw Err(k, $"unsupported: 'tcp option {k.Text}' (a 24-bit raw option field is not modelled)");
-        return new TcpOptionSelector(ty) { Kind = (byte)kind, Offset = off / 8, Width = len / 8, Text = $"tcp option {k.Text}" };
+        return new TcpOptionSelector(ty) { Kind = (byte)kind, Offset = off / 8, Width = len / 8, Text = $"tcp option {RawOptionName((byte)kind, off / 8, len / 8) ?? k.Text}" };
+    }
+
+    /// <summary>The name nft lists a raw option field by when its option has that field (@2,16,16 is maxseg size).</summary>
+    private static string? RawOptionName(byte kind, int off, int width)
+    {
+        if (TcpOptionKinds.FirstOrDefault(kv => kv.Value == kind).Key is not { } name) return null;
+        string? field = (kind, off, width) switch
+        {
+            (_, 0, 1) => "kind",
+            ( > 1, 1, 1) => "length",
+            (2, 2, 2) => "size",
+            (3, 2, 1) => "count",
+            (5, 2, 4) => "left",
+            (5, 6, 4) => "right",
+            (8, 2, 4) => "tsval",
+            (8, 6, 4) => "tsecr",
+            _ => null,
+        };
+        return field is null ? null : $"{name} {field}";
     }
 
     private static readonly Dictionary<string, byte> SctpChunkTypes = new()
