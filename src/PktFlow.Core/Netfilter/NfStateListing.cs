@@ -228,7 +228,7 @@ public static class NfStateListing
     }
 
     /// <summary>An element's key as nft lists it: addresses, numbers, ranges, concatenations joined by " . ".</summary>
-    internal static string Format(NftType[] types, NftElement e) => string.Join(" . ", types.Select((ty, i) =>
+    internal static string Format(NftType[] types, NftElement e) => e.CatchAll ? "*" : string.Join(" . ", types.Select((ty, i) =>
     {
         var lo = Value(ty, e.Lo[i]); var hi = Value(ty, e.Hi[i]);
         return lo == hi ? lo : $"{lo}-{hi}";

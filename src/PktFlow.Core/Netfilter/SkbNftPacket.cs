@@ -45,6 +45,18 @@ internal sealed class SkbNftPacket : INftPacket
     public int OutputIfIndex => _out?.IfIndex ?? 0;
     public NftDevInfo? InputDevice => DevInfo(_in);
     public NftDevInfo? OutputDevice => DevInfo(_out);
+    public NftBridgePort? InputBridge => BridgeOf(_in);
+    public NftBridgePort? OutputBridge => BridgeOf(_out);
+
+    /// <summary>netif_is_bridge_port then netdev_master_upper_dev_get_rcu: the port's bridge.</summary>
+    private NftBridgePort? BridgeOf(NetDevice? port) =>
+        port?.Master is { } m && _skb.Netns.Device(m) is { Kind: DeviceKind.Bridge } br
+            ? new NftBridgePort(br.Name, br.VlanOptions.Filtering, br.VlanOptions.Protocol, port.Vlans.Pvid)
+            : null;
+
+    // inet_sdif / inet6_sdif: non-zero only for a packet an l3mdev master (VRF) took from its slave; the model
+    // builds no l3mdev, so 0, unless the input device is enslaved to a device of a kind it does not build
+    public int? Sdif => _in?.Master is { } m && _skb.Netns.Device(m) is { Kind: DeviceKind.Other } ? null : 0;
     public uint Mark { get => _skb.Mark; set => _skb.Mark = value; }
     public uint Priority { get => _skb.Priority; set => _skb.Priority = value; }
     public byte PacketType => (byte)_skb.PktType;

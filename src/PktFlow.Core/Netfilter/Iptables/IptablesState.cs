@@ -265,6 +265,22 @@ public sealed class IptablesState
     }
 
     /// <summary>`nft delete table` of one of its tables: the table goes, and its nat chains' hooks now; false when there is none.</summary>
+    /// <summary>
+    /// <c>nft flush table ip filter</c> / <c>nft flush chain ip filter INPUT</c> on a table iptables-nft made: the
+    /// rules go, the chains and their policies stay (measured on 6.18: scenario ipt-nft-nft-flush). False when
+    /// there is no such table or chain here.
+    /// </summary>
+    public bool Flush(string table, string? chain)
+    {
+        var t = _tables.Find(x => x.Name == table);
+        if (t is null || chain is not null && !t.Chains.Exists(c => c.Name == chain)) return false;
+        foreach (var c in t.Chains.Where(c => chain is null || c.Name == chain)) c.Rules.Clear();
+        return true;
+    }
+
+    /// <summary>The names of the tables iptables-nft made here.</summary>
+    public IReadOnlyList<string> TableNames => _tables.Select(t => t.Name).ToList();
+
     public bool DeleteTable(string name)
     {
         var t = _tables.Find(x => x.Name == name);

@@ -29,3 +29,21 @@ internal sealed class CtAcctSelector : NftSelector
         return true;
     }
 }
+
+/// <summary>
+/// ct id (nft_ct_get_eval, NFT_CT_ID -> nf_ct_get_id): siphash of the entry's and its master's kernel
+/// addresses, its netns and its original tuple, keyed by a secret drawn once per boot (net_get_random_once).
+/// A packet without a connection does not match (NFT_BREAK); one with a connection has an id no replay can
+/// know, so the rule's outcome is reported unknown rather than guessed.
+/// </summary>
+internal sealed class CtIdSelector : NftSelector
+{
+    public override NftType Type => NftType.Int4;
+
+    public override bool Load(NftEvalCtx c, Span<byte> d)
+    {
+        if (c.P.Conntrack is null) return false;
+        c.Unknown("unsupported: ct id: the kernel siphashes the entry's addresses in kernel memory with a boot-time secret, so a connection's id cannot be known");
+        return false;
+    }
+}

@@ -10,9 +10,22 @@ namespace PktFlow.Netfilter.Nftables;
 internal sealed class DupStmt : NftStmt
 {
     public IpAddr? Address; public string? Device;
+    /// <summary><c>dup to ip saddr map { ... }</c>, <c>dup to meta mark map { k : "dev" }</c>: the address or device
+    /// from a map per packet (nft_lookup into the register nft_dup reads); a key no element holds ends the rule.</summary>
+    public NftMapLookup? AddressMap, DeviceMap;
+    internal override bool DrawsRandom => AddressMap?.Key.DrawsRandom == true || DeviceMap?.Key.DrawsRandom == true;
+
     public override bool Eval(NftEvalCtx c)
     {
-        (c.Dups ??= new()).Add((this, c.P.Network.ToArray()));
+        var dup = this;
+        if (AddressMap is not null || DeviceMap is not null)
+        {
+            var address = Address; var device = Device;
+            if (AddressMap is not null) { if (AddressMap.Find(c)?.Data is not IpAddr a) return false; address = a; }
+            if (DeviceMap is not null) { if (DeviceMap.Find(c)?.Data is not string d) return false; device = d; }
+            dup = new DupStmt { Address = address, Device = device };
+        }
+        (c.Dups ??= new()).Add((dup, c.P.Network.ToArray()));
         return true;
     }
 
@@ -26,9 +39,19 @@ internal sealed class DupStmt : NftStmt
 internal sealed class FwdStmt : NftStmt
 {
     public string Device = ""; public IpAddr? Address;
+    /// <summary><c>fwd to meta mark map { k : "dev" }</c>: the device from a map per packet; a miss ends the rule.</summary>
+    public NftMapLookup? DeviceMap;
+    internal override bool DrawsRandom => DeviceMap?.Key.DrawsRandom == true;
+
     public override bool Eval(NftEvalCtx c)
     {
-        c.Fwd = this; c.Verdict = NftVerdict.Stolen;
+        var fwd = this;
+        if (DeviceMap is not null)
+        {
+            if (DeviceMap.Find(c)?.Data is not string d) return false;
+            fwd = new FwdStmt { Device = d, Address = Address };
+        }
+        c.Fwd = fwd; c.Verdict = NftVerdict.Stolen;
         return true;
     }
 }

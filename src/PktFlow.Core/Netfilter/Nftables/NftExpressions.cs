@@ -217,8 +217,15 @@ internal sealed class NftElement
     /// <summary><c>timeout</c> / <c>expires</c> given with the element, in ns.</summary>
     public long? TimeoutNs, ExpiresNs;
 
+    /// <summary>
+    /// The catch-all element <c>*</c> (NFT_SET_ELEM_CATCHALL): no key, it holds whatever no other element
+    /// holds (nft_lookup_eval falls back to nft_set_catchall_lookup only when the set's own lookup misses).
+    /// </summary>
+    public bool CatchAll;
+
     public bool Matches(ReadOnlySpan<byte> key, int[] widths)
     {
+        if (CatchAll) return false; // taken only after every keyed element missed (NftSetLookup)
         int o = 0;
         for (int i = 0; i < Lo.Length; i++)
         {

@@ -22,21 +22,34 @@ internal sealed class NftMapLookup
     }
 }
 
-/// <summary>nft_lookup in a set or map: the first element holding the key (a named set as the replay left it).</summary>
+/// <summary>
+/// nft_lookup in a set or map: the first element holding the key (a named set as the replay left it), else
+/// the catch-all element <c>*</c> when the set has one (nft_set_catchall_lookup, tried only after a miss).
+/// </summary>
 internal static class NftSetLookup
 {
     public static NftElement? First(List<NftElement> elements, ReadOnlySpan<byte> k, int[] widths)
     {
-        foreach (var e in elements) if (e.Matches(k, widths)) return e;
-        return null;
+        NftElement? catchAll = null;
+        foreach (var e in elements)
+        {
+            if (e.Matches(k, widths)) return e;
+            if (e.CatchAll) catchAll ??= e;
+        }
+        return catchAll;
     }
 
     public static NftElement? Find(NftEvalCtx c, NftSet set, ReadOnlySpan<byte> k, int[] widths)
     {
         if (!set.IsStateful && !c.State.HasLiveContents(set)) return First(set.Elements, k, widths);
+        NftElement? catchAll = null;
         foreach (var e in c.State.Set(set))
-            if (!(e.ExpiresNs <= c.State.NowNs) && e.Element.Matches(k, widths)) return e.Element;
-        return null;
+        {
+            if (e.ExpiresNs <= c.State.NowNs) continue;
+            if (e.Element.Matches(k, widths)) return e.Element;
+            if (e.Element.CatchAll) catchAll ??= e.Element;
+        }
+        return catchAll;
     }
 }
 

@@ -279,6 +279,16 @@ public interface INftPacket
     NftDevInfo? InputDevice => null;
     NftDevInfo? OutputDevice => null;
 
+    /// <summary>nft_meta_get_bridge: the bridge the input (output) device is a port of, with what meta ibrpvid and ibrvproto read; null when it is no bridge port.</summary>
+    NftBridgePort? InputBridge => null;
+    NftBridgePort? OutputBridge => null;
+
+    /// <summary>
+    /// nft_get_sdif (meta sdif): the ifindex of the L3 slave device an l3mdev (VRF) master received the packet
+    /// through, 0 for other packets; null when the input device's master is a kind the model does not build.
+    /// </summary>
+    int? Sdif => 0;
+
     /// <summary>
     /// nft_fib4/6_eval: the device a route lookup of <paramref name="address"/> leaves by (0 and null: none, a
     /// local or failed lookup, or not <paramref name="dev"/> when one is given); null when the model has no FIB.
@@ -294,6 +304,9 @@ public interface INftPacket
 
 /// <summary>What nft's meta iiftype/oiftype and iifgroup/oifgroup read of a device: its ARPHRD type (null: a kind whose type the model does not know) and group.</summary>
 public readonly record struct NftDevInfo(ushort? Type, uint Group);
+
+/// <summary>A bridge port's bridge: its name, vlan_filtering and vlan_protocol (br_vlan_enabled, br_vlan_get_proto) and the port's PVID (br_vlan_get_pvid_rcu, 0: none).</summary>
+public readonly record struct NftBridgePort(string Bridge, bool VlanFiltering, ushort VlanProtocol, ushort Pvid);
 
 /// <summary>One connection an nf_conncount list remembers: its original tuple and zone.</summary>
 public readonly record struct NftConnKey(Conntrack.ConntrackTuple Tuple, ushort Zone);

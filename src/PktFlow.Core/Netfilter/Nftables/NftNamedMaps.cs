@@ -144,6 +144,7 @@ internal sealed partial class NftParser
 
     private static bool SameKey(NftElement a, NftElement b)
     {
+        if (a.CatchAll || b.CatchAll) return a.CatchAll == b.CatchAll;
         for (int i = 0; i < a.Lo.Length; i++)
             if (!a.Lo[i].AsSpan().SequenceEqual(b.Lo[i]) || !a.Hi[i].AsSpan().SequenceEqual(b.Hi[i])) return false;
         return true;

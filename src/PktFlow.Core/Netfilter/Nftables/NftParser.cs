@@ -99,7 +99,17 @@ internal sealed partial class NftParser
             if (t.Is("flush"))
             {
                 _s.Next(); var w = _s.Next();
-                if (w.Is("ruleset")) { NatChainsReleased(_tables.SelectMany(x => x.ChainList), w.Line); _tables.Clear(); EndCommand(); continue; }
+                if (w.Is("ruleset"))
+                {
+                    // flush ruleset [FAMILY]: every table, or the family's alone
+                    NftFamily? only = null;
+                    if (_s.Peek() is { IsSep: false, Kind: not TokKind.Eof } f)
+                        only = NftNames.ParseFamily(_s.Next().Text) ?? throw NftTokenStream.Error(f, $"syntax error, unexpected '{f}'");
+                    var gone = _tables.Where(x => only is null || x.Family == only).ToList();
+                    NatChainsReleased(gone.SelectMany(x => x.ChainList), w.Line);
+                    _tables.RemoveAll(gone.Contains);
+                    EndCommand(); continue;
+                }
                 if (w.Is("table")) { var tb = FindTable(); tb.ChainList.ForEach(c => c.RuleList.Clear()); EndCommand(); continue; }
                 if (w.Is("chain")) { var tb = FindTable(); ChainOf(tb).RuleList.Clear(); EndCommand(); continue; }
                 throw NftTokenStream.Error(w, $"unsupported command 'flush {w.Text}'");

@@ -133,7 +133,7 @@ internal sealed class PayloadSetStmt : NftStmt
     }
 
     /// <summary>Whether the skb is CHECKSUM_PARTIAL: its transport checksum field holds only the pseudo-header sum.</summary>
-    private static bool IsPartial(INftPacket p, ReadOnlySpan<byte> net)
+    internal static bool IsPartial(INftPacket p, ReadOnlySpan<byte> net)
     {
         int th = p.TransportOffset;
         if (th < 0 || p.L4Protocol is not (6 or 17 or 58) || net.Length < 20) return false;

@@ -67,7 +67,7 @@ internal sealed partial class NftParser
             if (p.NeedL3 is L3.V4 or L3.V6) _ctxNetwork ??= p.NeedL3 == L3.V4 ? "ip" : "ip6";
         }
         if (m.Op != CmpOp.Eq || m.Vmap) return;
-        var values = m.Value is { } v ? [v] : m.Elements?.Select(e => e.Lo[0]).ToList();
+        var values = m.Value is { } v ? [v] : m.Elements?.Where(e => !e.CatchAll).Select(e => e.Lo[0]).ToList();
         if (values is null || values.Count == 0) return;
         switch (m.Sel)
         {

@@ -90,7 +90,7 @@ internal sealed partial class NftParser
             _ => null,
         };
         if (m.Sel is not MetaSelector { Key: MetaKey.NfProto }) return Of(m.Sel);
-        byte? proto = m.Op == CmpOp.Eq ? m.Value is [var v] ? v : m.Elements is [.., var last] ? last.Lo[0][0] : null : null;
+        byte? proto = m.Op == CmpOp.Eq ? m.Value is [var v] ? v : m.Elements is [.., { CatchAll: false } last] ? last.Lo[0][0] : null : null;
         return proto switch { 2 => IpFamily.V4, 10 => IpFamily.V6, _ => null };
     }
 

@@ -208,6 +208,7 @@ internal sealed partial class NftParser
                 if (_s.Peek(1).Is("set")) { Take(); Take(); return SetMark(ct: false); }
                 break;
             case "fib": return Fib();
+            case "reset" when _s.Peek(1).Is("tcp") && _s.Peek(2).Is("option"): return TcpOptionReset();
             case "tproxy": return Tproxy(ch, rule);
             case "dup": return Dup(ch);
             case "fwd": return Fwd(ch);
@@ -225,7 +226,7 @@ internal sealed partial class NftParser
     private NftStmt SetMark(bool ct)
     {
         var at = Cur;
-        var v = BitwiseValue(NftType.Mark, (t, ty) => ty.Kind == NftTypeKind.Int && ty.Length == 4 ? ToBytes(U32(t), 4) : ty.Parse(t.Text) ?? throw Err(t, $"'{t.Text}' is not a valid {ty.Name} value"));
+        var v = BitwiseValue(NftType.Mark, (t, ty) => ty.Kind == NftTypeKind.Int && ty.Length == 4 ? ToBytes(U32(t), 4) : ty.Parse(t.Text) ?? throw Err(t, ty.Invalid(t.Text)));
         if (v.Sel is null)
         {
             if (v.Const.Length != 4) throw Err(at, "bad mark value");
@@ -659,8 +660,7 @@ internal sealed partial class NftParser
             if (reply is not null) k = Take();
             if (k.Text == "zone")
                 return new CtTupleSelector(NftType.Int2) { Key = CtTupleKey.Zone, Reply = reply == true, Directed = reply is not null, Text = reply is null ? "ct zone" : $"ct {(reply.Value ? "reply" : "original")} zone" };
-            if (k.Text == "id")
-                throw Err(k, "unsupported: ct id (the kernel's id is a hash of the connection's addresses in kernel memory, siphashed with a boot-time secret: no replay can reproduce it)");
+            if (k.Text == "id" && reply is null) return new CtIdSelector { Text = "ct id" };
             if (CtTuple(k, reply ?? false) is { } tuple) return tuple;
             if (k.Text is "bytes" or "packets" or "avgpkt")
             {
@@ -812,7 +812,9 @@ internal sealed partial class NftParser
         CtTupleSelector T(CtTupleKey key, NftType ty, string text) => new(ty) { Key = key, Reply = reply, Text = $"ct {dir}{text}" };
         if (k.Text is "ip" or "ip6" or "saddr" or "daddr")
         {
-            var fam = k.Text is "ip" or "ip6" ? k.Text : CurrentTable?.Family switch { NftFamily.Ip => "ip", NftFamily.Ip6 => "ip6", _ => null };
+            // nft takes the family from the table, else from the rule's network context (meta nfproto ipv4 ct original saddr)
+            var fam = k.Text is "ip" or "ip6" ? k.Text : CurrentTable?.Family switch { NftFamily.Ip => "ip", NftFamily.Ip6 => "ip6", _ => null }
+                ?? _networkFamily switch { IpFamily.V4 => "ip", IpFamily.V6 => "ip6", _ => null };
             if (fam is null) throw Err(k, $"unsupported: 'ct {dir}{k.Text}' in a {CurrentTable?.Family.ToString().ToLowerInvariant()} table needs ip or ip6 (ct original ip saddr)");
             var f = k.Text is "ip" or "ip6" ? Take() : k;
             if (f.Text is not ("saddr" or "daddr")) throw Err(f, $"unsupported ct expression 'ct {dir}{fam} {f.Text}'");
@@ -881,6 +883,7 @@ internal sealed partial class NftParser
     private NftSelector TcpOption()
     {
         var k = Take();
+        if (k.Text.StartsWith('@')) return TcpOptionRaw(k);
         byte kind = TcpOptionKinds.TryGetValue(k.Text, out var named) ? named
             : NftType.TryNumber(k.Text, out var n) && n <= 255 ? (byte)n : throw Err(k, $"unsupported expression 'tcp option {k.Text}'");
         TcpOptionSelector X(int off, int width, NftType ty, int shift = 0, ulong mask = 0, string? field = null) =>
@@ -902,6 +905,55 @@ internal sealed partial class NftParser
             _ => null,
         };
         return s ?? throw Err(f, $"unsupported expression 'tcp option {k.Text} {f.Text}'");
+    }
+
+    /// <summary>reset tcp option NAME|N (nft_exthdr with NFT_EXTHDR_OP_TCPOPT and neither register: the strip op).</summary>
+    private NftStmt TcpOptionReset()
+    {
+        Take(); Take(); Take();
+        var k = Take();
+        byte kind = TcpOptionKinds.TryGetValue(k.Text, out var named) ? named
+            : NftType.TryNumber(k.Text, out var n) && n <= 255 ? (byte)n : throw Err(k, $"syntax error, unexpected '{k.Text}' after reset tcp option");
+        return new TcpOptionResetStmt { Kind = kind, Text = $"reset tcp option {k.Text}" };
+    }
+
+    /// <summary>
+    /// tcp option @KIND,OFFSET,LENGTH (bits): nft's raw tcpopt load, <c>exthdr load tcpopt LEN/8 b @ KIND + OFFSET/8</c>
+    /// (checked with nft 1.0.6 --debug=netlink). Bit offsets or lengths off a byte boundary are refused.
+    /// </summary>
+    private NftSelector TcpOptionRaw(NftTok k)
+    {
+        var text = k.Text;
+        while (text.Count(ch => ch == ',') < 2 && More && Cur.Is(",")) { Take(); text += "," + Take().Text; }
+        k = k with { Text = text };
+        var parts = text[1..].Split(',');
+        if (parts.Length != 3 || !NftType.TryNumber(parts[0], out var kind) || kind > 255
+            || !int.TryParse(parts[1], out var off) || !int.TryParse(parts[2], out var len) || off < 0 || len <= 0)
+            throw Err(k, $"syntax error, expected tcp option @kind,offset,length, found '{k.Text}'");
+        if (off % 8 != 0 || len % 8 != 0 || len > 32)
+            throw Err(k, $"unsupported: 'tcp option {k.Text}' (a raw option field off a byte boundary or over 32 bits is not modelled)");
+        var ty = len switch { 8 => NftType.Int1, 16 => NftType.Int2, _ => NftType.Int4 };
+        if (len == 24) throw Err(k, $"unsupported: 'tcp option {k.Text}' (a 24-bit raw option field is not modelled)");
+        return new TcpOptionSelector(ty) { Kind = (byte)kind, Offset = off / 8, Width = len / 8, Text = $"tcp option {RawOptionName((byte)kind, off / 8, len / 8) ?? k.Text}" };
+    }
+
+    /// <summary>The name nft lists a raw option field by when its option has that field (@2,16,16 is maxseg size).</summary>
+    private static string? RawOptionName(byte kind, int off, int width)
+    {
+        if (TcpOptionKinds.FirstOrDefault(kv => kv.Value == kind).Key is not { } name) return null;
+        string? field = (kind, off, width) switch
+        {
+            (_, 0, 1) => "kind",
+            ( > 1, 1, 1) => "length",
+            (2, 2, 2) => "size",
+            (3, 2, 1) => "count",
+            (5, 2, 4) => "left",
+            (5, 6, 4) => "right",
+            (8, 2, 4) => "tsval",
+            (8, 6, 4) => "tsecr",
+            _ => null,
+        };
+        return field is null ? null : $"{name} {field}";
     }
 
     private static readonly Dictionary<string, byte> SctpChunkTypes = new()
@@ -977,8 +1029,28 @@ internal sealed partial class NftParser
         "time" => new MetaTimeSelector(MetaTimeKey.Time) { Text = "meta time" },
         "day" => new MetaTimeSelector(MetaTimeKey.Day) { Text = "meta day" },
         "hour" => new MetaTimeSelector(MetaTimeKey.Hour) { Text = "meta hour" },
+        "ibrname" or "ibriport" => BridgeMeta(k, MetaBridgeKey.IbrName, "meta ibrname"),
+        "obrname" or "obriport" => BridgeMeta(k, MetaBridgeKey.ObrName, "meta obrname"),
+        "ibrpvid" => BridgeMeta(k, MetaBridgeKey.IbrPvid, "meta ibrpvid"),
+        "ibrvproto" => BridgeMeta(k, MetaBridgeKey.IbrVproto, "meta ibrvproto"),
+        "sdif" or "sdifname" => Sdif(k),
         _ => throw Err(k, $"unsupported expression 'meta {k.Text}'"),
     };
+
+    /// <summary>The bridge meta keys: nft_meta_bridge is registered for the bridge family only (elsewhere nft_meta_get_init: EOPNOTSUPP).</summary>
+    private MetaBridgeSelector BridgeMeta(NftTok k, MetaBridgeKey key, string text) =>
+        _currentChain?.Table.Family == NftFamily.Bridge ? new MetaBridgeSelector(key) { Text = text }
+            : throw Err(k, $"Could not process rule: Operation not supported ({text} is for bridge tables only)");
+
+    /// <summary>meta sdif|sdifname: nft_meta_get_validate_sdif allows ip, ip6 and inet tables at input and forward (checked on 6.18).</summary>
+    private MetaSdifSelector Sdif(NftTok k)
+    {
+        if (_currentChain?.Table.Family is not (NftFamily.Ip or NftFamily.Ip6 or NftFamily.Inet))
+            throw Err(k, $"Could not process rule: Operation not supported (meta {k.Text} is for ip, ip6 and inet tables)");
+        if (_currentChain?.Hook is { } hook && hook is not (NftHookPoint.Input or NftHookPoint.Forward))
+            throw Err(k, $"Could not process rule: Operation not supported (meta {k.Text} is read in input and forward chains only, not {hook.ToString().ToLowerInvariant()})");
+        return new MetaSdifSelector(k.Text == "sdifname") { Text = $"meta {k.Text}" };
+    }
 
     /// <summary>
     /// FIELD set VALUE: nft_payload_set of a header field or a raw payload (<c>@nh,8,8 set 0x10</c>), or
@@ -1036,7 +1108,7 @@ internal sealed partial class NftParser
         return stmt;
     }
 
-    private byte[] ValueOf(NftType ty, NftTok t) => ty.Parse(t.Text) ?? throw Err(t, $"'{t.Text}' is not a valid {ty.Name} value");
+    private byte[] ValueOf(NftType ty, NftTok t) => ty.Parse(t.Text) ?? throw Err(t, ty.Invalid(t.Text));
 
     private byte[] Fit(byte[] value, PayloadSelector f, NftTok at) =>
         value.Length == f.Width ? value : throw Err(at, $"value of {value.Length} bytes does not fit '{f.Text}' ({f.Width} bytes)");
@@ -1093,6 +1165,9 @@ internal sealed partial class NftParser
     {
         // iif/oif with a name compare the name (no ifindex table at load time), after any operator (eq and ne too)
         var valueTok = More && (int)RelOp(Cur.Text) != -1 && _s.Pos + 1 < _ruleEnd ? _s.Peek(1) : Cur;
+        // meta sdif "lo": nft resolves the name to its ifindex; the sdif device's name compares the same
+        if (sel is MetaSdifSelector { Name: false } sd && More && (valueTok.Kind == TokKind.String || (valueTok.Kind == TokKind.Word && !char.IsDigit(valueTok.Text[0]))))
+            sel = new MetaSdifSelector(true) { Text = sd.Text };
         if (sel is MetaSelector { Key: MetaKey.Iif or MetaKey.Oif } ms && More && (valueTok.Kind == TokKind.String || (valueTok.Kind == TokKind.Word && !char.IsDigit(valueTok.Text[0]))))
             sel = new MetaSelector(ms.Key == MetaKey.Iif ? MetaKey.Iifname : MetaKey.Oifname, NftType.Ifname) { Text = ms.Text };
         if (sel is ConcatSelector named && named.Parts.Any(p => p is MetaSelector { Key: MetaKey.Iif or MetaKey.Oif })) sel = ConcatByName(named);
@@ -1189,7 +1264,7 @@ internal sealed partial class NftParser
         {
             var t = Take();
             if (ty.Symbols!.TryGetValue(t.Text, out var v) || NftType.TryNumber(t.Text, out v)) acc |= v;
-            else throw Err(t, $"'{t.Text}' is not a valid {ty.Name} value");
+            else throw Err(t, ty.Invalid(t.Text));
         } while ((commas && TakeIf(",")) || TakeIf("|"));
         return ToBytes(acc, ty.Length);
     }
@@ -1214,7 +1289,7 @@ internal sealed partial class NftParser
         do
         {
             var t = Take();
-            var b = ty.Parse(t.Text) ?? throw Err(t, $"'{t.Text}' is not a valid {ty.Name} value");
+            var b = ty.Parse(t.Text) ?? throw Err(t, ty.Invalid(t.Text));
             if (ty.Length <= 8) { acc |= NftBytes.ToUlong(b); any = true; } else single = b;
         } while (TakeIf("|"));
         if (paren && !TakeIf(")")) throw Err(Cur, "syntax error, expected ')'");
@@ -1240,9 +1315,10 @@ internal sealed partial class NftParser
         var one = ty.Parse(w);
         if (one is not null) return (one, one);
         int slash = w.IndexOf('/');
-        if (slash > 0 && ty.Kind is NftTypeKind.Ipv4 or NftTypeKind.Ipv6 && int.TryParse(w[(slash + 1)..], out var bits))
+        // an address prefix, or an integer's (meta mark 0xffffff00/24: nft's bitwise mask of the top bits and cmp)
+        if (slash > 0 && ty.Kind is NftTypeKind.Ipv4 or NftTypeKind.Ipv6 or NftTypeKind.Int && int.TryParse(w[(slash + 1)..], out var bits))
         {
-            var a = ty.Parse(w[..slash]) ?? throw Err(t, $"'{w}' is not a valid {ty.Name} value");
+            var a = ty.Parse(w[..slash]) ?? throw Err(t, ty.Invalid(w));
             if (bits < 0 || bits > ty.Length * 8) throw Err(t, $"bad prefix length in '{w}'");
             return NftBytes.Prefix(a, bits);
         }
@@ -1255,11 +1331,13 @@ internal sealed partial class NftParser
                 return (a, b);
             }
         }
-        throw Err(t, $"'{w}' is not a valid {ty.Name} value");
+        throw Err(t, ty.Invalid(w));
     }
 
     private NftElement Element(NftType[] types)
     {
+        // `*`: the catch-all element, for the whole key (a concatenation's too)
+        if (Cur.Kind == TokKind.Word && Cur.Text == "*") { Take(); return new NftElement { CatchAll = true, Lo = [], Hi = [] }; }
         var el = new NftElement { Lo = new byte[types.Length][], Hi = new byte[types.Length][] };
         for (int i = 0; i < types.Length; i++)
         {

@@ -170,8 +170,16 @@ internal sealed class NftType
         ("anycast", 4), ("multicast", 5), ("blackhole", 6), ("unreachable", 7), ("prohibit", 8)));
     public static readonly NftType IfaceIndex = new("iface_index", NftTypeKind.Int, 4);
     /// <summary>uid_type / gid_type: nft resolves user and group names on the host that loads the rules; root is 0 everywhere.</summary>
-    public static readonly NftType Uid = new("uid", NftTypeKind.Int, 4, D(("root", 0))) { Quoted = true };
-    public static readonly NftType Gid = new("gid", NftTypeKind.Int, 4, D(("root", 0))) { Quoted = true };
+    public static readonly NftType Uid = new("uid", NftTypeKind.Int, 4, HostNames.Users) { Quoted = true };
+    public static readonly NftType Gid = new("gid", NftTypeKind.Int, 4, HostNames.Groups) { Quoted = true };
+
+    /// <summary>Why <paramref name="w"/> is no value of this type, in nft's words (uid_type_parse: getpwnam failed).</summary>
+    public string Invalid(string w) => Name switch
+    {
+        "uid" => $"User does not exist ('{w}')",
+        "gid" => $"Group does not exist ('{w}')",
+        _ => $"'{w}' is not a valid {Name} value",
+    };
     /// <summary>devgroup: a device's group (`ip link set dev X group N`); nft reads names from /etc/iproute2/group, where default is 0.</summary>
     public static readonly NftType DevGroup = new("devgroup", NftTypeKind.Int, 4, D(("default", 0))) { Quoted = true };
     /// <summary>iface_type: the device's ARPHRD_* type (include/uapi/linux/if_arp.h), 16 bits.</summary>
@@ -299,5 +307,31 @@ internal static class NftBytes
         ulong v = 0;
         foreach (var x in b) v = (v << 8) | x;
         return v;
+    }
+}
+
+/// <summary>
+/// User and group names as nft resolves them when it loads a rule (getpwnam / getgrnam on the machine running
+/// it): from /etc/passwd and /etc/group of the machine loading the ruleset, root alone where there are none.
+/// </summary>
+internal static class HostNames
+{
+    public static readonly IReadOnlyDictionary<string, ulong> Users = Read("/etc/passwd");
+    public static readonly IReadOnlyDictionary<string, ulong> Groups = Read("/etc/group");
+
+    private static Dictionary<string, ulong> Read(string path)
+    {
+        var names = new Dictionary<string, ulong>(StringComparer.Ordinal) { ["root"] = 0 };
+        try
+        {
+            if (!File.Exists(path)) return names;
+            // name:password:id:...; the first line naming a name wins, as getpwnam reads the file
+            foreach (var line in File.ReadLines(path))
+                if (line.Split(':') is [var name, _, var id, ..] && name.Length > 0 && !name.StartsWith('#') && ulong.TryParse(id, out var v) && v <= uint.MaxValue)
+                    names.TryAdd(name, v);
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return names;
     }
 }

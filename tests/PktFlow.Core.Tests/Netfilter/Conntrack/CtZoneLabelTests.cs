@@ -128,7 +128,7 @@ public class CtZoneLabelTests
     private static string Rule(string r) => $"table inet t {{\n chain c {{\n  type filter hook prerouting priority raw\n  {r}\n }}\n}}\n";
 
     [Theory]
-    [InlineData("ct id 12345", "unsupported: ct id")]
+    [InlineData("ct reply id 12345", "unsupported ct expression 'ct reply id'")]
     [InlineData("ct zone set 65536", "exceeds valid range 0-65535")]
     [InlineData("ct zone set meta mark", "datatype mismatch")]
     [InlineData("ct label 128", "bit 128 out of range")]

@@ -34,6 +34,9 @@ internal sealed class FakeNftPacket : INftPacket
     public NftConnPresence FindConnection(NftConnKey key) => Presence(key);
     public NftDevInfo? InputDevice { get; init; }
     public NftDevInfo? OutputDevice { get; init; }
+    public NftBridgePort? InputBridge { get; init; }
+    public NftBridgePort? OutputBridge { get; init; }
+    public int? Sdif { get; init; } = 0;
     public NftSock? Socket { get; init; }
     public ushort? RtTcpMss { get; init; }
     /// <summary>What the namespace's synproxy would say of this ACK's cookie.</summary>

@@ -145,7 +145,8 @@ public class NftDupFwdTests
     [InlineData("table ip t { chain c { type filter hook input priority 0; fwd to \"eth1\"; }; }", "only supported in the netdev family")]
     [InlineData("table ip t { chain c { type filter hook input priority 0; dup to ::1; }; }", "Conflicting")]
     [InlineData("table netdev t { chain c { type filter hook ingress device \"eth0\" priority 0; fwd ip6 to 10.0.0.1 device \"eth1\"; }; }", "bad fwd address")]
-    [InlineData("table ip t { chain c { type filter hook input priority 0; dup to ip saddr map { 1.1.1.1 : 2.2.2.2 }; }; }", "unsupported: dup to ip")]
+    [InlineData("table ip t { chain c { type filter hook input priority 0; dup to ip saddr; }; }", "unsupported: dup to ip saddr (an address from a map or a constant is modelled)")]
+    [InlineData("table netdev t { chain c { type filter hook ingress device \"eth0\" priority 0; fwd to meta mark; }; }", "unsupported: a device from an expression ('meta mark')")]
     public void Load(string text, string? error)
     {
         if (error is null) { NftRuleset.Parse(text, "d.nft"); return; }

@@ -124,6 +124,7 @@ internal sealed class NftJsonTokens
             case "snat": case "dnat": case "masquerade": case "redirect": Nat(key, v, p); return;
             case "notrack": W("notrack", p); return;
             case "synproxy": Synproxy(v, p); return;
+            case "reset": W("reset", p); Left(v, p); return; // {"reset": {"tcp option": {"name": "mptcp"}}}
             case "tproxy":
             {
                 Keys(v, p, "tproxy", "family", "addr", "port");
@@ -141,8 +142,8 @@ internal sealed class NftJsonTokens
                 // {"addr": A, "dev": D} (ip, ip6, inet) or {"dev": D} (netdev): dup to A [device D] | dup to D
                 Keys(v, p, "dup", "addr", "dev");
                 W("dup", p); W("to", p);
-                if (Opt(v, "addr") is { } da) { Value(da, $"{p}.addr"); if (Opt(v, "dev") is { } dd) { W("device", $"{p}.dev"); Value(dd, $"{p}.dev"); } }
-                else Value(Prop(v, "dev", p), $"{p}.dev");
+                if (Opt(v, "addr") is { } da) { ValueOrMap(da, $"{p}.addr"); if (Opt(v, "dev") is { } dd) { W("device", $"{p}.dev"); Value(dd, $"{p}.dev"); } }
+                else ValueOrMap(Prop(v, "dev", p), $"{p}.dev");
                 return;
             case "fwd":
                 // {"dev": D} | {"dev": D, "family": "ip"|"ip6", "addr": A}: fwd to D | fwd ip to A device D
@@ -153,7 +154,7 @@ internal sealed class NftJsonTokens
                     W(Scalar(Prop(v, "family", p), $"{p}.family"), $"{p}.family"); W("to", p); Value(fa, $"{p}.addr");
                     W("device", $"{p}.dev"); Value(Prop(v, "dev", p), $"{p}.dev");
                 }
-                else { W("to", p); Value(Prop(v, "dev", p), $"{p}.dev"); }
+                else { W("to", p); ValueOrMap(Prop(v, "dev", p), $"{p}.dev"); }
                 return;
             case "vmap":
                 Left(Prop(v, "key", p), $"{p}.key");
@@ -209,6 +210,13 @@ internal sealed class NftJsonTokens
     }
 
     /// <summary>{"key": EXPR, "data": {"set": [[k, data], ...]}}: `EXPR map { k : data, ... }`.</summary>
+    /// <summary>A constant, or {"map": {"key": ..., "data": ...}} (dup to ip saddr map { ... }, fwd to meta mark map { ... }).</summary>
+    private void ValueOrMap(JsonElement e, string p)
+    {
+        if (e.ValueKind == JsonValueKind.Object && e.TryGetProperty("map", out var m)) MapOf(m, $"{p}.map");
+        else Value(e, p);
+    }
+
     private void MapOf(JsonElement map, string p)
     {
         Keys(map, p, "map", "key", "data");
@@ -596,6 +604,15 @@ internal sealed class NftJsonTokens
                 W("mod", $"{p}.mod"); W(Scalar(Prop(v, "mod", p), $"{p}.mod"), $"{p}.mod");
                 if (Opt(v, "offset") is { } off) { W("offset", $"{p}.offset"); W(Scalar(off, $"{p}.offset"), $"{p}.offset"); }
                 return;
+            case "tcp option" when Opt(v, "base") is { } optBase:
+            {
+                // a raw option field; nft writes a numbered option's presence test as base N, offset 0, len 8
+                Keys(v, p, k, "base", "offset", "len");
+                W("tcp", p); W("option", p);
+                var (b, o, l) = (Scalar(optBase, $"{p}.base"), Scalar(Prop(v, "offset", p), $"{p}.offset"), Scalar(Prop(v, "len", p), $"{p}.len"));
+                W(o == "0" && l is "8" or "0" ? b : $"@{b},{o},{l}", p);
+                return;
+            }
             case "tcp option": case "sctp chunk":
                 Keys(v, p, k, "name", "field");
                 foreach (var w in k.Split(' ')) W(w, p);

@@ -43,7 +43,11 @@ public class NftJsonConformanceTests(ITestOutputHelper output)
                         if (a == b) same++; else if (differ.Count < 15) differ.Add($"{Path.GetFileName(file)}: {rule}\n      text {a}\n      json {b}");
                     }
                 }
-                catch (NftParseException e) { failures[e.Reason] = failures.GetValueOrDefault(e.Reason) + 1; }
+                catch (NftParseException e)
+                {
+                    failures[e.Reason] = failures.GetValueOrDefault(e.Reason) + 1;
+                    if (Environment.GetEnvironmentVariable("PYT_DUMP") == "1") output.WriteLine($"FAIL {Path.GetFileName(file)}: {rule} => {e.Reason}");
+                }
                 catch (JsonException) { failures["(entry is not valid JSON)"] = failures.GetValueOrDefault("(entry is not valid JSON)") + 1; }
             }
         }
@@ -53,9 +57,9 @@ public class NftJsonConformanceTests(ITestOutputHelper output)
         output.WriteLine($"{both} rules load from both text and JSON; {same} compile to the same statements");
         foreach (var d in differ) output.WriteLine(d);
         Assert.True(total > 1500);
-        Assert.True(share >= 0.965, $"share {share:P1}"); // measured 1584 of 1640 (96.6 %) with nftables 1.0.6 (1578 before synproxy; 1575 before device names in a concatenation with meta iif/oif; 1562 before ct tuple keys that name their family in the key, {"key": "ip saddr"}; 1541 before each rule went into the chains its file declares; 1531 before NAT port maps, interval NAT map data and the netmap flag; 1526 before ip protocol/length, icmp, arp and raw payload statements and values through and/or/xor and shifts; 1524 before ether and vlan payload statements; 1513 before ct [original|reply] zone set, ct label set and payload statements on addresses, ports and checksums; 1501 before fib oif/oifname/type as values, dup and fwd; 1485 before payload statements; 1333 before the meta keys, raw payloads, bitwise matches and fields the text gained; 1268 before the file's sets and objects were declared, ct helper/timeout/expectation objects, object maps, ct expiration, ct event set, socket, meta skuid/skgid and tproxy; 1251 before meta priority and ct bytes/packets/avgpkt; 1245 before named maps and NAT maps); text: 1568 of 1626 (96.4 %)
+        Assert.True(share >= 0.982, $"share {share:P1}"); // measured 1611 of 1640 (98.2 %) with nftables 1.0.6 (1584 before the catch-all element, ct id, mark prefixes, raw tcp options (base) and reset, the bridge meta keys, meta sdif, dup/fwd from maps, user and group names; 1578 before synproxy; 1575 before device names in a concatenation with meta iif/oif; 1562 before ct tuple keys that name their family in the key, {"key": "ip saddr"}; 1541 before each rule went into the chains its file declares; 1531 before NAT port maps, interval NAT map data and the netmap flag; 1526 before ip protocol/length, icmp, arp and raw payload statements and values through and/or/xor and shifts; 1524 before ether and vlan payload statements; 1513 before ct [original|reply] zone set, ct label set and payload statements on addresses, ports and checksums; 1501 before fib oif/oifname/type as values, dup and fwd; 1485 before payload statements; 1333 before the meta keys, raw payloads, bitwise matches and fields the text gained; 1268 before the file's sets and objects were declared, ct helper/timeout/expectation objects, object maps, ct expiration, ct event set, socket, meta skuid/skgid and tproxy; 1251 before meta priority and ct bytes/packets/avgpkt; 1245 before named maps and NAT maps); text: 1599 of 1626 (98.3 %)
         // Where both load, the statements agree but for forms nft writes differently in its JSON
-        // (merged intervals, dependencies it spells out): measured 1513 of 1556 (earlier 1510 of 1553, 1497 of 1540, 1488 of 1533, 1483 of 1528, 1433 of 1478, 1267 of 1307).
+        // (merged intervals, dependencies it spells out): measured 1546 of 1589 (earlier 1513 of 1556, 1510 of 1553, 1497 of 1540, 1488 of 1533, 1483 of 1528, 1433 of 1478, 1267 of 1307).
         Assert.True(same >= 0.95 * both, $"{same} of {both} rules compile alike from text and JSON");
     }
 

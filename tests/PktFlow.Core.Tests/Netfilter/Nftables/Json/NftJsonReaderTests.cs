@@ -173,7 +173,7 @@ public class NftJsonReaderTests
     [InlineData("""[{"counter": "c1"}]""", "x.json: nftables[2].rule.expr[0].counter: counter 'c1' does not exist")]
     [InlineData("""[{"dnat": {"family": "ip", "addr": {"map": {"key": {"payload": {"protocol": "tcp", "field": "dport"}}, "data": "@m"}}}}]""", "x.json: nftables[2].rule.expr[0].dnat.addr.map.data: map 'm' does not exist")]
     // what the compiler refuses, located at the expression its token came from
-    [InlineData("""[{"match": {"op": "==", "left": {"meta": {"key": "sdif"}}, "right": 0}}]""", "x.json: nftables[2].rule.expr[0].match.left.meta: unsupported expression 'meta sdif'")]
+    [InlineData("""[{"match": {"op": "==", "left": {"meta": {"key": "secpath"}}, "right": 0}}]""", "x.json: nftables[2].rule.expr[0].match.left.meta: unsupported expression 'meta secpath'")]
     [InlineData("""[{"accept": null}, {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": "nonsense"}}]""", "x.json: nftables[2].rule.expr[1].match.right: 'nonsense' is not a valid inet_service value")]
     [InlineData("""[{"jump": {"target": "nowhere"}}]""", "x.json: nftables[2].rule.expr[0].jump.target: Could not process rule: No such file or directory: chain 'nowhere' in table inet t (not added before this rule)")]
     [InlineData("""[{"match": {"op": "~", "left": {"meta": {"key": "mark"}}, "right": 1}}]""", "x.json: nftables[2].rule.expr[0].match.op: unsupported operator '~'")]

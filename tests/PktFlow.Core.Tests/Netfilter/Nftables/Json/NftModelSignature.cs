@@ -34,7 +34,7 @@ internal static class NftModelSignature
 
     // Membership does not depend on order (nft lists elements sorted).
     private static string Elements(IEnumerable<NftElement> els) =>
-        string.Join(", ", els.Select(e => string.Join(".", e.Lo.Zip(e.Hi, (l, h) => $"{Hex(l)}-{Hex(h)}")) + (e.Verdict != NftVerdict.None ? $":{e.Verdict} {e.Target}" : "") + (e.Data is string or NatTarget or uint or NftObject ? $":{e.Data}" : "")).Order(StringComparer.Ordinal));
+        string.Join(", ", els.Select(e => (e.CatchAll ? "*" : string.Join(".", e.Lo.Zip(e.Hi, (l, h) => $"{Hex(l)}-{Hex(h)}"))) + (e.Verdict != NftVerdict.None ? $":{e.Verdict} {e.Target}" : "") + (e.Data is string or NatTarget or uint or NftObject ? $":{e.Data}" : "")).Order(StringComparer.Ordinal));
 
     // a payload write is described by where it goes, not its name: nft lists a raw write it can name by the
     // field (`@th,16,16 set` after `th dport 7000` comes back as `th dport set`), the same write
