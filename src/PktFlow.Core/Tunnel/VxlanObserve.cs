@@ -28,7 +28,7 @@ public static class VxlanObserve
         var dev = ns.Devices.FirstOrDefault(d => d.Vxlan is { } p && d.IsUp && p.DstPort == port && p.Vni == vni && VxlanRcv.IsV6(p) == source.IsV6);
         if (dev is null) return null;
         var inner = vh.Payload.ToArray();
-        skb.Engine.VxlanPorts.Saw(VxlanXmit.PortRange(ns, dev.Vxlan!), inner, udp.SourcePort);
+        skb.Engine.VxlanPorts.Saw(VxlanXmit.PortBounds(ns, dev.Vxlan!), inner, udp.SourcePort);
         string hop = "";
         if (dev.Master is null && inner.Length >= 34 && BinaryPrimitives.ReadUInt16BigEndian(inner.AsSpan(12)) == EtherTypes.Ipv4
             && Ipv4Header.TryParse(inner.AsSpan(14), out var iip, out _) && !ns.IsLocalAddress(iip.Source) && iip.Ttl < 255)

@@ -75,7 +75,7 @@ public static class VxlanXmit
             t.Unsupported(skb, $"{dev.Name}: remote {remote} is not of the family of the device's socket (IPv{(VxlanRcv.IsV6(p) ? 6 : 4)}): vxlan_xmit_one without that socket is not modelled");
             return;
         }
-        var inner = skb.Data[skb.MacHeader..].ToArray();
+        var inner = skb.Data[skb.MacHeader..];
         // udp_tunnel_dst_lookup: the underlay route from the configured local address (or the one the route
         // prefers), bound to the remote's device (flowi4_oif = remote_ifindex) when it has one
         var src = p.Local ?? Routing.SourceAddress.Select(ns, remote);
@@ -113,12 +113,12 @@ public static class VxlanXmit
         // an IPv6 remote: the hop limit of the route's device (ip6_dst_hoplimit), else the IPv4 default TTL
         string? outDev = res.Found ? res.Route?.Device : null;
         byte ttl = p.Ttl != 0 ? p.Ttl : (byte)(remote.IsV6 ? GeneratedHeaders.HopLimit(ns, outDev ?? "all") : GeneratedHeaders.DefaultTtl(ns));
-        var (low, high) = PortBounds(ns, p);
-        string range = $"{low}-{high}";
+        var range = PortBounds(ns, p);
+        int low = range.Low;
         ushort? seen = skb.Engine.VxlanPorts.For(range, inner);
         // a flow the capture has not shown: the port is unknown (never 0); the range's first port stands in, flagged as assumed
-        var outer = Encapsulate(saddr, remote, p.Vni, p.DstPort, seen ?? (ushort)low, tos, ttl, p.UdpCsum, inner);
-        skb.ReplaceFrame(outer);
+        skb.Push(OuterHeaderLength(remote), skb.MacHeader); // `inner` is stale from here
+        EncapsulateInPlace(skb.Buffer.AsSpan(0, skb.Length), saddr, remote, p.Vni, p.DstPort, seen ?? (ushort)low, tos, ttl, p.UdpCsum);
         skb.MacHeader = -1;
         skb.NetworkHeader = 0;
         skb.Protocol = remote.IsV6 ? EtherTypes.Ipv6 : EtherTypes.Ipv4;
@@ -129,16 +129,9 @@ public static class VxlanXmit
             $"{dev.Name}: VNI {p.Vni}, {saddr} > {remote}:{p.DstPort}, "
             + (remote.IsV6 ? $"hop limit {ttl}, traffic class 0x{tos:x2}, flow label 0 (no flowlabel configured), UDP checksum {(p.UdpCsum ? "on" : "zero (udp6zerocsumtx)")}; "
                 : $"ttl {ttl}, tos 0x{tos:x2}, DF clear, UDP checksum {(p.UdpCsum ? "on" : "off (noudpcsum)")}; ")
-            + $"source port: udp_flow_src_port, the inner flow's hash (skb_get_hash, seeded at random each boot) scaled into {range}: "
+            + $"source port: udp_flow_src_port, the inner flow's hash (skb_get_hash, seeded at random each boot) scaled into {range.Low}-{range.High}: "
             + (seen is { } sp ? $"{sp}, as the capture showed for this flow" : $"unknown, not seen for this flow yet: written as {low}, the range's first port, an assumption (rules or conntrack entries that depend on it are judged on that assumed port)") + $"; sent with {(remote.IsV6 ? "ip6_local_out" : "ip_local_out")}");
         IPv4.IpLocalOut.Send(skb, t, saddr, remote, p.Lower is { } l && ns.Device(l) is { } ld ? ld : dev, built: true, oif: rdst.Via);
-    }
-
-    /// <summary>The source port range as text, "LOW-HIGH" (both included): the key of the ports a capture showed.</summary>
-    public static string PortRange(NetNamespace ns, VxlanParameters p)
-    {
-        var (low, high) = PortBounds(ns, p);
-        return $"{low}-{high}";
     }
 
     /// <summary>
@@ -149,8 +142,10 @@ public static class VxlanXmit
     public static (int Low, int High) PortBounds(NetNamespace ns, VxlanParameters p)
     {
         if (p.PortMin < p.PortMax) return (p.PortMin, p.PortMax - 1);
-        var range = (ns.Sysctls.Get("net.ipv4.ip_local_port_range") ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-        return range.Length == 2 && int.TryParse(range[0], out var lo) && int.TryParse(range[1], out var hi) && lo < hi ? (lo, hi - 1) : (32768, 60998);
+        // read as spans: this runs for every packet sent
+        var range = (ns.Sysctls.Get("net.ipv4.ip_local_port_range") ?? "").AsSpan().Trim();
+        int gap = range.IndexOfAny(' ', '\t');
+        return gap > 0 && int.TryParse(range[..gap], out var lo) && int.TryParse(range[gap..].Trim(), out var hi) && lo < hi ? (lo, hi - 1) : (32768, 60998);
     }
 
     /// <summary>
@@ -163,23 +158,42 @@ public static class VxlanXmit
     /// </summary>
     public static byte[] Encapsulate(IpAddr src, IpAddr dst, uint vni, ushort dstPort, ushort srcPort, byte tos, byte ttl, bool udpCsum, ReadOnlySpan<byte> innerFrame)
     {
-        var udp = new byte[UdpHeader.HeaderLength + VxlanHeader.HeaderLength + innerFrame.Length];
+        var packet = new byte[OuterHeaderLength(dst) + innerFrame.Length];
+        innerFrame.CopyTo(packet.AsSpan(OuterHeaderLength(dst)));
+        EncapsulateInPlace(packet, src, dst, vni, dstPort, srcPort, tos, ttl, udpCsum);
+        return packet;
+    }
+
+    /// <summary>The outer IP, UDP and VXLAN headers: 36 bytes over IPv4, 56 over IPv6.</summary>
+    public static int OuterHeaderLength(IpAddr dst) => (dst.IsV6 ? 40 : 20) + UdpHeader.HeaderLength + VxlanHeader.HeaderLength;
+
+    /// <summary>
+    /// <see cref="Encapsulate"/> over <paramref name="packet"/> whose inner frame already follows
+    /// <see cref="OuterHeaderLength"/> bytes of room (skb_push: no copy of the inner frame).
+    /// </summary>
+    public static void EncapsulateInPlace(Span<byte> packet, IpAddr src, IpAddr dst, uint vni, ushort dstPort, ushort srcPort, byte tos, byte ttl, bool udpCsum)
+    {
+        int ipLength = dst.IsV6 ? 40 : 20;
+        var udp = packet[ipLength..];
         BinaryPrimitives.WriteUInt16BigEndian(udp, srcPort);
-        BinaryPrimitives.WriteUInt16BigEndian(udp.AsSpan(2), dstPort);
-        BinaryPrimitives.WriteUInt16BigEndian(udp.AsSpan(4), (ushort)udp.Length);
-        VxlanHeader.Write(udp.AsSpan(UdpHeader.HeaderLength), vni);
-        innerFrame.CopyTo(udp.AsSpan(UdpHeader.HeaderLength + VxlanHeader.HeaderLength));
+        BinaryPrimitives.WriteUInt16BigEndian(udp[2..], dstPort);
+        BinaryPrimitives.WriteUInt16BigEndian(udp[4..], (ushort)udp.Length);
+        udp[6] = udp[7] = 0;
+        VxlanHeader.Write(udp[UdpHeader.HeaderLength..], vni);
         if (udpCsum)
         {
             GeneratedHeaders.TransportChecksum(src, dst, IpProtocol.Udp, udp, 6);
             if (udp[6] == 0 && udp[7] == 0) udp[6] = udp[7] = 0xFF; // a computed 0 is sent as 0xffff (RFC 768)
         }
-        if (!dst.IsV6) return GeneratedHeaders.Ipv4(src, dst, IpProtocol.Udp, tos, ttl, dontFragment: false, udp);
-        var ip6 = GeneratedHeaders.Ipv6(src, dst, IpProtocol.Udp, ttl, udp);
+        if (!dst.IsV6)
+        {
+            GeneratedHeaders.WriteIpv4(packet, src, dst, IpProtocol.Udp, tos, ttl, dontFragment: false);
+            return;
+        }
+        GeneratedHeaders.WriteIpv6(packet, src, dst, IpProtocol.Udp, ttl);
         // ip6_flow_hdr: version 6, the traffic class, then the 20-bit flow label (0 here)
-        ip6[0] = (byte)(0x60 | tos >> 4);
-        ip6[1] = (byte)(tos << 4);
-        return ip6;
+        packet[0] = (byte)(0x60 | tos >> 4);
+        packet[1] = (byte)(tos << 4);
     }
 
     /// <summary>ip_tunnel_get_dsfield: the inner IPv4 TOS or IPv6 traffic class, 0 for anything else.</summary>
