@@ -215,9 +215,10 @@ public static class LocalDeliver
                 Transport(skb, t, resubmit, saddr, daddr, inner, broadcast);
             return;
         }
-        if (!broadcast && Tunnel.VxlanRcv.SocketFor(skb.Netns, daddr, udp.DestinationPort) is { } vxlan)
+        if ((!broadcast || daddr.IsMulticast) && Tunnel.VxlanRcv.SocketFor(skb.Netns, daddr, udp.DestinationPort) is { } vxlan)
         {
-            // udp_queue_rcv_one_skb: the vxlan socket's encap_rcv, after the checksum check above
+            // udp_queue_rcv_one_skb: the vxlan socket's encap_rcv, after the checksum check above (for a
+            // group, __udp4_lib_mcast_deliver / __udp6_lib_mcast_deliver hand it to the socket bound to the port)
             var payload = segment[UdpHeader.HeaderLength..Math.Min(segment.Length, Math.Max((int)udp.Length, UdpHeader.HeaderLength))];
             t.Stage(skb, stage, fn, Verdict.Pass, $"the vxlan socket on port {udp.DestinationPort} ({string.Join(", ", vxlan.Select(d => d.Name))}): its encap_rcv takes the datagram");
             Tunnel.VxlanRcv.Rcv(skb, t, vxlan, saddr, payload);

@@ -65,9 +65,9 @@ public static class VxlanXmit
         var ns = skb.Netns;
         var dev = skb.Dev;
         var p = dev.Vxlan!;
-        if (remote.IsZero || remote.IsMulticast || remote.IsV6 && remote.IsLinkLocal)
+        if (remote.IsZero || remote.IsV6 && remote.IsLinkLocal)
         {
-            t.Unsupported(skb, $"{dev.Name}: remote {remote}: {(remote.IsZero ? "an unspecified remote" : remote.IsMulticast ? "a multicast underlay" : "a link-local underlay address")} is not modelled");
+            t.Unsupported(skb, $"{dev.Name}: remote {remote}: {(remote.IsZero ? "an unspecified remote" : "a link-local underlay address")} is not modelled");
             return;
         }
         if (VxlanRcv.IsV6(p) != remote.IsV6)
@@ -76,32 +76,58 @@ public static class VxlanXmit
             return;
         }
         var inner = skb.Data[skb.MacHeader..];
-        // udp_tunnel_dst_lookup: the underlay route from the configured local address (or the one the route
-        // prefers), bound to the remote's device (flowi4_oif = remote_ifindex) when it has one
-        var src = p.Local ?? Routing.SourceAddress.Select(ns, remote);
-        if (src is not { } saddr)
+        NetDevice? lower;
+        IpAddr saddr;
+        string? outDev;
+        if (remote.IsMulticast)
         {
-            t.Drop(skb, "VxlanXmitOne", "vxlan_xmit_one", "IP_OUTNOROUTES", $"{dev.Name}: no route to the remote {remote} (tx_carrier_errors)");
-            return;
+            // a group (`group ADDR dev DEV`, or an fdb entry's multicast dst): the lookup bound to the remote's
+            // device finds no route for the group and takes it as on link there (ip_route_output_key_hash_rcu,
+            // ip6_route_output's ff00::/8); the source is that device's address (inet_select_addr, ipv6_dev_get_saddr)
+            if (rdst.Via is not { } via || ns.Device(via) is not { } viaDev)
+            {
+                t.Unsupported(skb, $"{dev.Name}: the group {remote} without a device to send it on (no `dev` / `via`): the multicast route lookup is not modelled");
+                return;
+            }
+            if ((p.Local ?? GroupSource(ns, viaDev, remote)) is not { } gs)
+            {
+                t.Drop(skb, "VxlanXmitOne", "vxlan_xmit_one", "IP_OUTNOROUTES", $"{dev.Name}: {via} has no address to send to the group {remote} from (tx_carrier_errors)");
+                return;
+            }
+            (lower, saddr, outDev) = (viaDev, gs, via);
         }
-        var res = ns.Fib.Lookup(remote, saddr, "lo", rdst.Via, skb.Mark, nexthopOif: rdst.Via);
-        if (!res.Found && rdst.Via is { } oif)
+        else
         {
-            t.Unsupported(skb, $"{dev.Name}: no route to the remote {remote} out of {oif}: ip_route_output_key_hash_rcu then takes it as on link there, which is not modelled");
-            return;
-        }
-        if (res.Found && res.Route is { } r && r.Device == dev.Name)
-        {
-            t.Drop(skb, "VxlanXmitOne", "vxlan_xmit_one", "IP_OUTNOROUTES", $"{dev.Name}: the route to {remote} ({r}) goes through {dev.Name} itself (ELOOP)");
-            return;
-        }
-        if (res.Found && res.Route is { Type: RouteType.Local })
-        {
-            t.Unsupported(skb, $"{dev.Name}: remote {remote} is local to {ns.Name}: encap_bypass_if_local is not modelled");
-            return;
+            // udp_tunnel_dst_lookup: the underlay route from the configured local address (or the one the route
+            // prefers), bound to the remote's device (flowi4_oif = remote_ifindex) when it has one
+            var src = p.Local ?? Routing.SourceAddress.Select(ns, remote);
+            if (src is not { } us)
+            {
+                t.Drop(skb, "VxlanXmitOne", "vxlan_xmit_one", "IP_OUTNOROUTES", $"{dev.Name}: no route to the remote {remote} (tx_carrier_errors)");
+                return;
+            }
+            saddr = us;
+            var res = ns.Fib.Lookup(remote, saddr, "lo", rdst.Via, skb.Mark, nexthopOif: rdst.Via);
+            if (!res.Found && rdst.Via is { } oif)
+            {
+                t.Unsupported(skb, $"{dev.Name}: no route to the remote {remote} out of {oif}: ip_route_output_key_hash_rcu then takes it as on link there, which is not modelled");
+                return;
+            }
+            if (res.Found && res.Route is { } r && r.Device == dev.Name)
+            {
+                t.Drop(skb, "VxlanXmitOne", "vxlan_xmit_one", "IP_OUTNOROUTES", $"{dev.Name}: the route to {remote} ({r}) goes through {dev.Name} itself (ELOOP)");
+                return;
+            }
+            if (res.Found && res.Route is { Type: RouteType.Local })
+            {
+                t.Unsupported(skb, $"{dev.Name}: remote {remote} is local to {ns.Name}: encap_bypass_if_local is not modelled");
+                return;
+            }
+            outDev = res.Found ? res.Route?.Device : null;
+            lower = outDev is { } rd ? ns.Device(rd) : null;
         }
         // skb_tunnel_check_pmtu: an inner packet that does not fit the underlay's MTU less the headers
-        int lowerMtu = res.Found && res.Route?.Device is { } rd && ns.Device(rd) is { } lower ? lower.Mtu : dev.Mtu;
+        int lowerMtu = lower?.Mtu ?? dev.Mtu;
         int overhead = remote.IsV6 ? VxlanHeader.Ipv6Overhead : VxlanHeader.Ipv4Overhead;
         if (inner.Length - EthernetFrame.MinHeaderLength > lowerMtu - overhead)
         {
@@ -110,9 +136,9 @@ public static class VxlanXmit
             return;
         }
         byte tos = EcnEncapsulate(p.Tos == 1 ? InnerDsfield(inner) : p.Tos, InnerDsfield(inner));
-        // an IPv6 remote: the hop limit of the route's device (ip6_dst_hoplimit), else the IPv4 default TTL
-        string? outDev = res.Found ? res.Route?.Device : null;
-        byte ttl = p.Ttl != 0 ? p.Ttl : (byte)(remote.IsV6 ? GeneratedHeaders.HopLimit(ns, outDev ?? "all") : GeneratedHeaders.DefaultTtl(ns));
+        // no ttl configured: 1 for a group (measured on 6.18), else for an IPv6 remote the hop limit of the
+        // route's device (ip6_dst_hoplimit), for an IPv4 one the default TTL
+        byte ttl = p.Ttl != 0 ? p.Ttl : remote.IsMulticast ? (byte)1 : (byte)(remote.IsV6 ? GeneratedHeaders.HopLimit(ns, outDev ?? "all") : GeneratedHeaders.DefaultTtl(ns));
         var range = PortBounds(ns, p);
         int low = range.Low;
         ushort? seen = skb.Engine.VxlanPorts.For(range, inner);
@@ -131,7 +157,24 @@ public static class VxlanXmit
                 : $"ttl {ttl}, tos 0x{tos:x2}, DF clear, UDP checksum {(p.UdpCsum ? "on" : "off (noudpcsum)")}; ")
             + $"source port: udp_flow_src_port, the inner flow's hash (skb_get_hash, seeded at random each boot) scaled into {range.Low}-{range.High}: "
             + (seen is { } sp ? $"{sp}, as the capture showed for this flow" : $"unknown, not seen for this flow yet: written as {low}, the range's first port, an assumption (rules or conntrack entries that depend on it are judged on that assumed port)") + $"; sent with {(remote.IsV6 ? "ip6_local_out" : "ip_local_out")}");
-        IPv4.IpLocalOut.Send(skb, t, saddr, remote, p.Lower is { } l && ns.Device(l) is { } ld ? ld : dev, built: true, oif: rdst.Via);
+        IPv4.IpLocalOut.Send(skb, t, saddr, remote, remote.IsMulticast ? lower! : p.Lower is { } l && ns.Device(l) is { } ld ? ld : dev, built: true, oif: rdst.Via);
+    }
+
+    /// <summary>
+    /// The source of a datagram to a group sent out of <paramref name="dev"/>: IPv4 inet_select_addr (the
+    /// device's first address), IPv6 ipv6_dev_get_saddr's scope rule (a link-local address only for a
+    /// link-local group, else a wider one first).
+    /// </summary>
+    private static IpAddr? GroupSource(NetNamespace ns, NetDevice dev, IpAddr group)
+    {
+        IpAddr? any = null;
+        foreach (var a in ns.AddressesOf(dev.Name))
+        {
+            if (a.Address.IsV6 != group.IsV6) continue;
+            if (!group.IsV6 || a.Address.IsLinkLocal == ((group.Hi >> 48 & 0xF) <= 2)) return a.Address;
+            any ??= a.Address;
+        }
+        return any;
     }
 
     /// <summary>

@@ -88,7 +88,9 @@ public class VxlanTests
     }
 
     [Theory]
-    [InlineData("ip link add vx0 type vxlan id 5 group 239.1.1.1 dev eth0", "multicast group")]
+    [InlineData("ip link add vx0 type vxlan id 5 group 239.1.1.1", "'group' requires 'dev'")]
+    [InlineData("ip link add eth0 type dummy\nip link add vx0 type vxlan id 5 group 10.1.1.1 dev eth0", "invalid group address")]
+    [InlineData("ip link add eth0 type dummy\nip link add vx0 type vxlan id 5 remote 239.1.1.1 dev eth0", "invalid remote address")]
     [InlineData("ip link add vx0 type vxlan id 5 external", "collect metadata")]
     [InlineData("ip link add vx0 type vxlan id 5 gbp", "'gbp'")]
     [InlineData("ip link add vx0 type vxlan dstport 4789", "missing virtual network identifier")]

@@ -39,7 +39,8 @@ internal static class SnapshotTunnels
         return new VxlanParameters(
             (uint)d.Req("id", "a VNI").Integer(0, 0xFFFFFF),
             port == 0 ? VxlanParameters.DefaultPort : port,
-            (d.Opt("remote") ?? d.Opt("remote6"))?.Address(),
+            // `group` is the same cfg.remote_ip as `remote`, a multicast address
+            (d.Opt("remote") ?? d.Opt("remote6") ?? d.Opt("group") ?? d.Opt("group6"))?.Address(),
             (d.Opt("local") ?? d.Opt("local6"))?.Address(),
             d.Opt("link")?.String(),
             d.Opt("learning")?.Raw() != "false",
@@ -48,7 +49,7 @@ internal static class SnapshotTunnels
             (ushort)(range?.Opt("low")?.Int(0, 65535) ?? 0),
             (ushort)(range?.Opt("high")?.Int(0, 65535) ?? 0),
             // the IPv6 socket's checksums follow udp_zero_csum6_tx, the IPv4 one's udp_csum
-            d.Has("remote6") || d.Has("local6") ? d.Opt("udp_zero_csum6_tx")?.Raw() != "true" : d.Opt("udp_csum")?.Raw() != "false");
+            d.Has("remote6") || d.Has("local6") || d.Has("group6") ? d.Opt("udp_zero_csum6_tx")?.Raw() != "true" : d.Opt("udp_csum")?.Raw() != "false");
     }
 
     /// <summary>Why the model cannot take a vxlan device as listed, in the lab loader's words; null when it can.</summary>
@@ -56,7 +57,6 @@ internal static class SnapshotTunnels
     {
         // a vxlan device moved to another namespace keeps its socket and lower device in the first one
         if (l.Has("link_netnsid")) return "unsupported: its underlay (socket and lower device) is in another namespace (link_netnsid)";
-        if (d.Has("group") || d.Has("group6")) return VxlanUnsupported.Group;
         foreach (var key in new[] { "external", "vnifilter" })
             if (d.Opt(key)?.Raw() == "true") return VxlanUnsupported.CollectMetadata(key);
         if (d.Opt("df")?.Text() is { } df && df != "unset") return VxlanUnsupported.Df(df);
