@@ -198,7 +198,10 @@ public static class LocalDeliver
             t.Drop(skb, stage, fn, "PKT_TOO_SMALL", error ?? udp.LengthProblem(segment.Length) ?? "UDP header cut short");
             return;
         }
-        if (udp.Checksum != 0 || v6)
+        // RFC 6936: a zero checksum over IPv6 only for a tunnel socket that allows it (udp6zerocsumrx)
+        bool zero6 = v6 && udp.Checksum == 0 && Tunnel.VxlanRcv.SocketFor(skb.Netns, daddr, udp.DestinationPort) is { } zs && Tunnel.VxlanRcv.TakesZeroChecksum6(zs);
+        if (zero6) t.Note("UDP checksum 0 over IPv6, taken by the vxlan socket (udp6zerocsumrx: udp_get_no_check6_rx)");
+        else if (udp.Checksum != 0 || v6)
         {
             var seg = segment[..Math.Min(segment.Length, Math.Max((int)udp.Length, UdpHeader.HeaderLength))];
             var (ok, note) = ChecksumState(saddr, daddr, IpProtocol.Udp, seg, 6);

@@ -45,6 +45,13 @@ public static class VxlanRcv
         return null;
     }
 
+    /// <summary>
+    /// Whether the IPv6 socket of <paramref name="socket"/>'s devices takes a UDP checksum of 0 (`udp6zerocsumrx`:
+    /// vxlan_socket_create clears use_udp6_rx_checksums, udp_set_no_check6_rx); devices share a socket only
+    /// with the same receive flags (vxlan_find_sock), so the first one says.
+    /// </summary>
+    public static bool TakesZeroChecksum6(IReadOnlyList<NetDevice> socket) => socket[0].Vxlan!.UdpZeroCsum6Rx;
+
     /// <summary>The socket's family: IPv6 when the device's remote or local address is (VXLAN_F_IPV6).</summary>
     public static bool IsV6(VxlanParameters p) => p.Remote is { IsV6: true } || p.Local is { IsV6: true };
 

@@ -143,8 +143,9 @@ public static class VxlanXmit
         int low = range.Low;
         ushort? seen = skb.Engine.VxlanPorts.For(range, inner);
         // a flow the capture has not shown: the port is unknown (never 0); the range's first port stands in, flagged as assumed
+        uint label = p.FlowLabel; // `flowlabel N` (cfg.label); `inherit` is refused
         skb.Push(OuterHeaderLength(remote), skb.MacHeader); // `inner` is stale from here
-        EncapsulateInPlace(skb.Buffer.AsSpan(0, skb.Length), saddr, remote, p.Vni, p.DstPort, seen ?? (ushort)low, tos, ttl, p.UdpCsum);
+        EncapsulateInPlace(skb.Buffer.AsSpan(0, skb.Length), saddr, remote, p.Vni, p.DstPort, seen ?? (ushort)low, tos, ttl, p.UdpCsum, label);
         skb.MacHeader = -1;
         skb.NetworkHeader = 0;
         skb.Protocol = remote.IsV6 ? EtherTypes.Ipv6 : EtherTypes.Ipv4;
@@ -153,7 +154,7 @@ public static class VxlanXmit
         skb.Gso = null;
         t.Stage(skb, "VxlanXmitOne", "vxlan_xmit_one", Verdict.Pass,
             $"{dev.Name}: VNI {p.Vni}, {saddr} > {remote}:{p.DstPort}, "
-            + (remote.IsV6 ? $"hop limit {ttl}, traffic class 0x{tos:x2}, flow label 0 (no flowlabel configured), UDP checksum {(p.UdpCsum ? "on" : "zero (udp6zerocsumtx)")}; "
+            + (remote.IsV6 ? $"hop limit {ttl}, traffic class 0x{tos:x2}, flow label 0x{label:x5} ({(label != 0 ? "flowlabel" : "no flowlabel configured")}), UDP checksum {(p.UdpCsum ? "on" : "zero (udp6zerocsumtx)")}; "
                 : $"ttl {ttl}, tos 0x{tos:x2}, DF clear, UDP checksum {(p.UdpCsum ? "on" : "off (noudpcsum)")}; ")
             + $"source port: udp_flow_src_port, the inner flow's hash (skb_get_hash, seeded at random each boot) scaled into {range.Low}-{range.High}: "
             + (seen is { } sp ? $"{sp}, as the capture showed for this flow" : $"unknown, not seen for this flow yet: written as {low}, the range's first port, an assumption (rules or conntrack entries that depend on it are judged on that assumed port)") + $"; sent with {(remote.IsV6 ? "ip6_local_out" : "ip_local_out")}");
@@ -199,11 +200,11 @@ public static class VxlanXmit
     /// <paramref name="tos"/> as the traffic class, <paramref name="ttl"/> as the hop limit, the flow
     /// label vxlan->cfg.label (0 unless `flowlabel` is configured: measured on 6.18, it is not hashed).
     /// </summary>
-    public static byte[] Encapsulate(IpAddr src, IpAddr dst, uint vni, ushort dstPort, ushort srcPort, byte tos, byte ttl, bool udpCsum, ReadOnlySpan<byte> innerFrame)
+    public static byte[] Encapsulate(IpAddr src, IpAddr dst, uint vni, ushort dstPort, ushort srcPort, byte tos, byte ttl, bool udpCsum, ReadOnlySpan<byte> innerFrame, uint flowLabel = 0)
     {
         var packet = new byte[OuterHeaderLength(dst) + innerFrame.Length];
         innerFrame.CopyTo(packet.AsSpan(OuterHeaderLength(dst)));
-        EncapsulateInPlace(packet, src, dst, vni, dstPort, srcPort, tos, ttl, udpCsum);
+        EncapsulateInPlace(packet, src, dst, vni, dstPort, srcPort, tos, ttl, udpCsum, flowLabel);
         return packet;
     }
 
@@ -214,7 +215,7 @@ public static class VxlanXmit
     /// <see cref="Encapsulate"/> over <paramref name="packet"/> whose inner frame already follows
     /// <see cref="OuterHeaderLength"/> bytes of room (skb_push: no copy of the inner frame).
     /// </summary>
-    public static void EncapsulateInPlace(Span<byte> packet, IpAddr src, IpAddr dst, uint vni, ushort dstPort, ushort srcPort, byte tos, byte ttl, bool udpCsum)
+    public static void EncapsulateInPlace(Span<byte> packet, IpAddr src, IpAddr dst, uint vni, ushort dstPort, ushort srcPort, byte tos, byte ttl, bool udpCsum, uint flowLabel = 0)
     {
         int ipLength = dst.IsV6 ? 40 : 20;
         var udp = packet[ipLength..];
@@ -234,9 +235,8 @@ public static class VxlanXmit
             return;
         }
         GeneratedHeaders.WriteIpv6(packet, src, dst, IpProtocol.Udp, ttl);
-        // ip6_flow_hdr: version 6, the traffic class, then the 20-bit flow label (0 here)
-        packet[0] = (byte)(0x60 | tos >> 4);
-        packet[1] = (byte)(tos << 4);
+        // ip6_flow_hdr: version 6, the traffic class, then the 20-bit flow label
+        BinaryPrimitives.WriteUInt32BigEndian(packet, 0x6000_0000u | (uint)tos << 20 | flowLabel & 0xF_FFFF);
     }
 
     /// <summary>ip_tunnel_get_dsfield: the inner IPv4 TOS or IPv6 traffic class, 0 for anything else.</summary>

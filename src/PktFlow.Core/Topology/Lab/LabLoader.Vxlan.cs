@@ -6,9 +6,9 @@ public sealed partial class LabLoader
 {
     /// <summary>
     /// `ip link add NAME type vxlan id VNI [dstport P] [remote IP | group MCAST dev DEV] [local IP] [dev DEV] [nolearning]
-    /// [ttl N] [tos N|inherit] [port MIN MAX] [udpcsum|noudpcsum] [[no]udp6zerocsumtx] [df unset]`: the words after
+    /// [ttl N] [tos N|inherit] [flowlabel N] [port MIN MAX] [udpcsum|noudpcsum] [[no]udp6zerocsumtx] [[no]udp6zerocsumrx] [df unset]`: the words after
     /// `type vxlan`, as iproute2's vxlan_parse_opt reads them. `udpcsum` is the IPv4 socket's, `udp6zerocsumtx`
-    /// the IPv6 one's (an IPv6 device sends checksums unless it is given). What the model does not evaluate (collect-metadata `external`, GBP/GPE, proxy ARP, the df setting, zero checksums accepted over IPv6 (udp6zerocsumrx),
+    /// the IPv6 one's (an IPv6 device sends checksums unless it is given). What the model does not evaluate (collect-metadata `external`, GBP/GPE, proxy ARP, the df setting,
     /// ageing) is refused rather than guessed.
     /// </summary>
     private void AddVxlan(NamespaceBuilder b, string name, List<string> o, MacAddress? mac, int? mtu)
@@ -17,7 +17,8 @@ public sealed partial class LabLoader
         ushort port = VxlanParameters.DefaultPort, min = 0, max = 0;
         IpAddr? remote = null, local = null;
         string? lower = null;
-        bool learning = true, csum = true, zero6 = false;
+        bool learning = true, csum = true, zero6 = false, zero6rx = false;
+        uint label = 0;
         byte ttl = 0, tos = 0;
         for (int i = 0; i < o.Count; i++)
         {
@@ -47,6 +48,13 @@ public sealed partial class LabLoader
                 case "noudpcsum": csum = false; break;
                 case "udp6zerocsumtx": zero6 = true; break;
                 case "noudp6zerocsumtx": zero6 = false; break;
+                case "udp6zerocsumrx": zero6rx = true; break;
+                case "noudp6zerocsumrx": zero6rx = false; break;
+                case "flowlabel" or "label":
+                    var lw = Need(o, ++i, "flow label");
+                    if (lw == "inherit") throw Error(VxlanUnsupported.FlowLabelInherit, lw);
+                    label = ParseNumber(lw) is var fl and <= 0xFFFFF ? fl : throw Error("invalid flowlabel", lw);
+                    break;
                 case "ttl" or "hoplimit":
                     var tw = Need(o, ++i, "TTL");
                     if (tw == "inherit") throw Error(VxlanUnsupported.TtlInherit, tw);
@@ -77,7 +85,7 @@ public sealed partial class LabLoader
         // iproute2's words (checked with 6.18's ip): the group is joined on the lower device
         if (remote is { IsMulticast: true } && lower is null) throw Error("vxlan: 'group' requires 'dev' to be specified");
         bool v6 = remote is { IsV6: true } || local is { IsV6: true };
-        b.AddVxlanDevice(name, new VxlanParameters(id, port, remote, local, lower, learning, ttl, tos, min, max, v6 ? !zero6 : csum), mac, mtu);
+        b.AddVxlanDevice(name, new VxlanParameters(id, port, remote, local, lower, learning, ttl, tos, min, max, v6 ? !zero6 : csum, label, zero6rx), mac, mtu);
     }
 
     private IpAddr VxlanAddress(string w) => IpAddr.TryParse(w, out var a) ? a : throw Error("invalid address", w);

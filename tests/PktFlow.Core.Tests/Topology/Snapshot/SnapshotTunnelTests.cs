@@ -152,6 +152,21 @@ public class SnapshotTunnelTests(ITestOutputHelper output)
     private static JsonNode Link(JsonNode root, string name) => root.AsArray().First(l => (string?)l!["ifname"] == name)!;
 
     [Fact]
+    public void AVxlanFlowLabelAndZeroChecksumReceiveAreTaken()
+    {
+        var t = Changed("snaptun-h", "link.json", root =>
+        {
+            var data = Link(root, "vx9")["linkinfo"]!["info_data"]!.AsObject();
+            data["label"] = "0x12345";
+            data["udp_zero_csum6_rx"] = true;
+        });
+        var p = t.Namespace("snaptun-h")!.Device("vx9")!.Vxlan!;
+        Assert.Equal((0x12345u, true), (p.FlowLabel, p.UdpZeroCsum6Rx));
+        var inherit = Changed("snaptun-h", "link.json", root => Link(root, "vx9")["linkinfo"]!["info_data"]!.AsObject()["label_policy"] = "inherit");
+        Assert.Null(inherit.Namespace("snaptun-h")!.Device("vx9")!.Vxlan);
+    }
+
+    [Fact]
     public void AVxlanGroupIsItsMulticastRemote()
     {
         // `ip -d -j link` lists `group` (`group6`) where a unicast device has `remote`: the same cfg.remote_ip
