@@ -46,6 +46,19 @@ public static class VxlanObserve
         return dev;
     }
 
+    /// <summary>
+    /// A frame with <paramref name="at"/>'s own source MAC on a vxlan device whose default remote is one of
+    /// the host's addresses and bound to no device: vxlan_encap_bypass hands what it sends back to it, so
+    /// the second sighting of the same bytes (<see cref="SeenAgain"/>) is the frame arriving.
+    /// </summary>
+    public static bool ComesBack(InjectionPoint at, SkBuff skb, TraceBuilder t, ReadOnlySpan<byte> data, MacAddress source)
+    {
+        if (at.Device.Vxlan is not { Remote: { IsMulticast: false } r, Lower: null } || source != at.Device.Mac || !at.Namespace.IsLocalAddress(r)) return false;
+        if (!SeenAgain.Repeats(at, skb, data, out long after)) return false;
+        t.Note($"the frame seen leaving {at} {after / 1000} us before, again: remote {r} is local, and vxlan_encap_bypass hands it back to {at.Device.Name}");
+        return true;
+    }
+
     /// <summary>The UDP segment of an unfragmented IPv4 packet, or of an IPv6 packet whose next header is UDP (no extension headers).</summary>
     private static bool OuterUdp(SkBuff skb, out IpAddr source, out IpAddr destination, out ReadOnlySpan<byte> segment)
     {

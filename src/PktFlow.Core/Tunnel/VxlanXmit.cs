@@ -118,9 +118,9 @@ public static class VxlanXmit
                 t.Drop(skb, "VxlanXmitOne", "vxlan_xmit_one", "IP_OUTNOROUTES", $"{dev.Name}: the route to {remote} ({r}) goes through {dev.Name} itself (ELOOP)");
                 return;
             }
-            if (res.Found && res.Route is { Type: RouteType.Local })
+            if (res.Found && res.Route is { Type: RouteType.Local } lr)
             {
-                t.Unsupported(skb, $"{dev.Name}: remote {remote} is local to {ns.Name}: encap_bypass_if_local is not modelled");
+                EncapBypassIfLocal(skb, t, rdst, lr);
                 return;
             }
             outDev = res.Found ? res.Route?.Device : null;
@@ -159,6 +159,54 @@ public static class VxlanXmit
             + $"source port: udp_flow_src_port, the inner flow's hash (skb_get_hash, seeded at random each boot) scaled into {range.Low}-{range.High}: "
             + (seen is { } sp ? $"{sp}, as the capture showed for this flow" : $"unknown, not seen for this flow yet: written as {low}, the range's first port, an assumption (rules or conntrack entries that depend on it are judged on that assumed port)") + $"; sent with {(remote.IsV6 ? "ip6_local_out" : "ip_local_out")}");
         IPv4.IpLocalOut.Send(skb, t, saddr, remote, remote.IsMulticast ? lower! : p.Lower is { } l && ns.Device(l) is { } ld ? ld : dev, built: true, oif: rdst.Via);
+    }
+
+    /// <summary>
+    /// encap_bypass_if_local (localbypass, the default; iproute2 6.1 cannot turn it off): the remote is one of
+    /// the host's addresses, so no datagram is made. vxlan_find_vni looks for the device with the VNI on a
+    /// socket of the port and family bound to the remote's device (remote_ifindex): the vxlan socket is bound
+    /// to none, so a remote with a device (`dev`, `via`) finds nothing and the frame is dropped
+    /// (VXLAN_VNI_NOT_FOUND, tx_errors); without one the device with the VNI, the sender itself as a rule,
+    /// gets the frame from vxlan_encap_bypass (pkt_type HOST, vxlan_snoop at the loopback address, __netif_rx).
+    /// </summary>
+    [KernelSymbol("encap_bypass_if_local", "drivers/net/vxlan/vxlan_core.c")]
+    private static void EncapBypassIfLocal(SkBuff skb, TraceBuilder t, VxlanFdb.Rdst rdst, Route local)
+    {
+        var (dev, ns, p) = (skb.Dev, skb.Netns, skb.Dev.Vxlan!);
+        NetDevice? to = null;
+        if (rdst.Via is null && VxlanRcv.SocketFor(ns, rdst.Ip, p.DstPort) is { } socket)
+            foreach (var d in socket)
+                if (d.IsUp && d.Vxlan!.Vni == p.Vni) { to = d; break; }
+        if (to is null)
+        {
+            t.Drop(skb, "VxlanXmitOne", "encap_bypass_if_local", "VXLAN_VNI_NOT_FOUND", $"{dev.Name}: remote {rdst.Ip} is local ({local}): no vxlan device with VNI {p.Vni} on a port {p.DstPort} socket "
+                + (rdst.Via is { } via ? $"bound to {via} (the remote's device; the vxlan socket is bound to none)" : "that is up") + " (tx_errors)");
+            return;
+        }
+        VxlanEncapBypass(skb, t, to, rdst.Ip);
+    }
+
+    [KernelSymbol("vxlan_encap_bypass", "drivers/net/vxlan/vxlan_core.c")]
+    private static void VxlanEncapBypass(SkBuff skb, TraceBuilder t, NetDevice to, IpAddr remote)
+    {
+        var from = skb.Dev;
+        string learnt = "learning off";
+        if (to.Vxlan!.Learning)
+        {
+            // vxlan_snoop at the loopback address; its verdict is not looked at here
+            skb.Dev = to;
+            VxlanFdb.Snoop(skb, to, MacAddress.Read(skb.Data[(skb.MacHeader + 6)..]), remote.IsV6 ? IpAddr.Parse("::1") : IpAddr.Parse("127.0.0.1"), out learnt);
+            learnt = "vxlan_snoop: " + learnt;
+        }
+        t.Stage(skb, "VxlanEncapBypass", "vxlan_encap_bypass", Verdict.Pass, $"{from.Name}: remote {remote} is local: no datagram; the frame is counted sent and handed to __netif_rx on {to.Name} (pkt_type HOST); {learnt}");
+        var rx = skb.Clone();
+        rx.Dev = to;
+        rx.PktType = PacketType.Host;
+        rx.NetworkHeader = rx.MacHeader + EthernetFrame.MinHeaderLength;
+        // the backlog receives it later: a capture on the device shows it arriving as a frame of its own
+        skb.Engine.EmitCopy(t, PacketCopy.Of(rx, "vxlan_encap_bypass", $"{from.Name}: the frame received on {to.Name} (vxlan_encap_bypass)",
+            static (s, ct) => Dev.NetifReceiveSkb.Receive(s, ct), synchronous: false, received: true));
+        t.End(Fate.Transmitted, "vxlan_encap_bypass");
     }
 
     /// <summary>
