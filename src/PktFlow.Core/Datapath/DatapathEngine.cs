@@ -329,7 +329,7 @@ public sealed partial class DatapathEngine
                 skb.NetworkHeader = eth.HeaderLength;
                 skb.Protocol = eth.EtherType;
                 outbound = IsLeaving(at, eth.Source, eth.EtherType, data[eth.HeaderLength..])
-                    && !Macvlan.MacvlanObserve.ComesBack(at, skb, t, data, eth.Source);
+                    && !Macvlan.MacvlanObserve.ComesBack(at, skb, t, data, eth.Source) && !Tunnel.VxlanObserve.ComesBack(at, skb, t, data, eth.Source);
                 if (outbound) _wire = null; // only an arriving frame can be forwarded back out (no key per frame sent)
                 loopKey = outbound && at.Device.IsLoopback ? CopyKey(skb) : null;
                 ownKey = CopiesIn is null ? null : CopyKey(skb);

@@ -87,33 +87,47 @@ internal static class GeneratedHeaders
     public static byte[] Ipv4(IpAddr src, IpAddr dst, byte protocol, byte tos, byte ttl, bool dontFragment, ReadOnlySpan<byte> payload)
     {
         var b = new byte[20 + payload.Length];
-        b[0] = 0x45;
-        b[1] = tos;
-        BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(2), (ushort)b.Length);
+        payload.CopyTo(b.AsSpan(20));
+        WriteIpv4(b, src, dst, protocol, tos, ttl, dontFragment);
+        return b;
+    }
+
+    /// <summary>The same header written in place over the first 20 bytes of <paramref name="packet"/>, its payload already after them.</summary>
+    public static void WriteIpv4(Span<byte> packet, IpAddr src, IpAddr dst, byte protocol, byte tos, byte ttl, bool dontFragment)
+    {
+        packet[0] = 0x45;
+        packet[1] = tos;
+        BinaryPrimitives.WriteUInt16BigEndian(packet[2..], (ushort)packet.Length);
+        BinaryPrimitives.WriteUInt16BigEndian(packet[4..], 0);
         // IP id: ip_select_ident hashes a per-net secret for packets without DF; with DF and no
         // connected socket it is 0. The model writes 0 either way (see docs/results.md).
-        BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(6), dontFragment ? (ushort)0x4000 : (ushort)0);
-        b[8] = ttl;
-        b[9] = protocol;
-        src.Write(b.AsSpan(12));
-        dst.Write(b.AsSpan(16));
-        payload.CopyTo(b.AsSpan(20));
-        Ipv4HeaderWriter.UpdateHeaderChecksum(b);
-        return b;
+        BinaryPrimitives.WriteUInt16BigEndian(packet[6..], dontFragment ? (ushort)0x4000 : (ushort)0);
+        packet[8] = ttl;
+        packet[9] = protocol;
+        packet[10] = packet[11] = 0;
+        src.Write(packet[12..]);
+        dst.Write(packet[16..]);
+        Ipv4HeaderWriter.UpdateHeaderChecksum(packet);
     }
 
     /// <summary>An IPv6 header (ip6_xmit / ip6_push_pending_frames) with flow label 0.</summary>
     public static byte[] Ipv6(IpAddr src, IpAddr dst, byte nextHeader, byte hopLimit, ReadOnlySpan<byte> payload)
     {
         var b = new byte[40 + payload.Length];
-        b[0] = 0x60;
-        BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(4), (ushort)payload.Length);
-        b[6] = nextHeader;
-        b[7] = hopLimit;
-        src.Write(b.AsSpan(8));
-        dst.Write(b.AsSpan(24));
         payload.CopyTo(b.AsSpan(40));
+        WriteIpv6(b, src, dst, nextHeader, hopLimit);
         return b;
+    }
+
+    /// <summary>The same header written in place over the first 40 bytes of <paramref name="packet"/>, its payload already after them.</summary>
+    public static void WriteIpv6(Span<byte> packet, IpAddr src, IpAddr dst, byte nextHeader, byte hopLimit)
+    {
+        BinaryPrimitives.WriteUInt32BigEndian(packet, 0x60000000);
+        BinaryPrimitives.WriteUInt16BigEndian(packet[4..], (ushort)(packet.Length - 40));
+        packet[6] = nextHeader;
+        packet[7] = hopLimit;
+        src.Write(packet[8..]);
+        dst.Write(packet[24..]);
     }
 
     /// <summary>An ICMP message: type, code, the 4-byte rest of header, the body, the Internet checksum.</summary>

@@ -208,6 +208,26 @@ public sealed class SkBuff
         TransportHeader = -1;
     }
 
+    /// <summary>
+    /// skb_push after pskb_expand_head: the bytes from <paramref name="from"/> on keep their content and get
+    /// <paramref name="headerLength"/> bytes in front (returned for the caller to write); what was before
+    /// <paramref name="from"/> is gone. The buffer grows only when it has no room (one allocation).
+    /// </summary>
+    public Span<byte> Push(int headerLength, int from)
+    {
+        int kept = Length - from, total = headerLength + kept;
+        if (Buffer.Length < total)
+        {
+            var b = new byte[total];
+            Buffer.AsSpan(from, kept).CopyTo(b.AsSpan(headerLength));
+            Buffer = b;
+        }
+        else Buffer.AsSpan(from, kept).CopyTo(Buffer.AsSpan(headerLength)); // Span.CopyTo handles the overlap
+        Length = total;
+        TransportHeader = -1;
+        return Buffer.AsSpan(0, headerLength);
+    }
+
     public Span<byte> Network => Buffer.AsSpan(NetworkHeader, Length - NetworkHeader);
     public ReadOnlySpan<byte> Data => Buffer.AsSpan(0, Length);
 

@@ -13,12 +13,25 @@ public static class DevQueueXmit
     public const int MaxHops = 64;
 
     [KernelSymbol("neigh_output", "include/net/neighbour.h")]
+    /// <summary>
+    /// ip_eth_mc_map (01:00:5e and the group's low 23 bits), ipv6_eth_mc_map (33:33 and its low 32 bits),
+    /// the broadcast address for anything else (a broadcast next hop).
+    /// </summary>
+    [KernelSymbol("arp_mc_map", "net/ipv4/arp.c")]
+    [KernelSymbol("ndisc_mc_map", "net/ipv6/ndisc.c")]
+    internal static MacAddress McMap(IpAddr group) =>
+        !group.IsMulticast ? MacAddress.Broadcast
+        : group.IsV6 ? new MacAddress(0x3333_0000_0000UL | (group.Lo & 0xFFFF_FFFFUL))
+        : new MacAddress(0x0100_5E00_0000UL | (group.V4Value & 0x7F_FFFFUL));
+
     public static void NeighOutput(SkBuff skb, TraceBuilder t, IpAddr nextHop, Fate fate, string detail)
     {
         var dev = skb.Dev;
         if (nextHop.IsMulticast || nextHop.IsLimitedBroadcast || IsSubnetBroadcast(skb, nextHop))
         {
-            // Multicast and broadcast map straight to a link-layer address: no resolution.
+            // Multicast and broadcast map straight to a link-layer address: no resolution (arp_constructor /
+            // ndisc_constructor: NUD_NOARP with arp_mc_map's or ndisc_mc_map's address, or the device's broadcast)
+            if (!dev.Mac.IsZero) skb.SetEthernet(McMap(nextHop), dev.Mac);
             t.Stage(skb, "NeighOutput", "neigh_output", Verdict.Pass, $"{detail}: {nextHop} is multicast/broadcast, no resolution needed");
             Xmit(skb, t, fate);
             return;

@@ -45,8 +45,10 @@ public static class IpRouteInput
         {
             if (daddr.V4Value == 0xE000_0001) // 224.0.0.1, joined by every IPv4 device (ip_mc_up)
                 return new InputRoute(InputRouteKind.Multicast, null, FibError.None, null, "multicast 224.0.0.1 (all-hosts, joined on every device)");
+            if (Tunnel.VxlanRcv.JoinedBy(ns, dev, daddr) is { } vx)
+                return new InputRoute(InputRouteKind.Multicast, null, FibError.None, null, $"multicast {daddr}: joined on {dev} by {vx} (vxlan_igmp_join)");
             return new InputRoute(InputRouteKind.Martian, null, FibError.None, "NOT_SPECIFIED",
-                $"multicast {daddr}: {dev} has not joined the group (no socket in the lab joins it) and multicast forwarding is off");
+                $"multicast {daddr}: {dev} has not joined the group (no socket or vxlan device in the lab joins it) and multicast forwarding is off");
         }
         if (saddr.IsMulticast || saddr.IsLimitedBroadcast)
             return Martian("IP_INVALID_SOURCE", $"martian source {saddr} (multicast or broadcast source)");

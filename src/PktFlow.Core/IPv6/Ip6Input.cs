@@ -131,6 +131,7 @@ public static class Ip6Input
             foreach (var a in ns.AddressesOf(dev))
                 if (a.Family == IpFamily.V6 && (a.Address.Lo & 0xFFFFFF) == (g.Lo & 0xFFFFFF))
                     return $"solicited-node group of {a.Address}";
+        if (Tunnel.VxlanRcv.JoinedBy(ns, dev, g) is { } vx) return $"joined by {vx} (vxlan_igmp_join)";
         return null;
     }
 

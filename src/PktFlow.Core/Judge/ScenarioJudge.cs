@@ -264,6 +264,8 @@ public static class ScenarioJudge
             ("Delivered", Fate.Consumed) => reason.StartsWith("ipv6_frag_rcv", StringComparison.Ordinal)
                 && t.Path.Any(h => h.Namespace == modelNs && h.Hook == NfHook.LocalIn),
             ("Transmitted", Fate.Transmitted or Fate.Forwarded) => true,
+            // freed after the taps, in the driver's ndo_start_xmit (vxlan_xmit_one's drops): the same reason
+            ("Transmitted", Fate.Dropped) => e.Reason is not null && e.Reason == reason,
             ("Forwarded", Fate.Forwarded) => true,
             _ => false,
         };

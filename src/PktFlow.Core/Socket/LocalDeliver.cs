@@ -177,7 +177,10 @@ public static class LocalDeliver
             t.Drop(skb, stage, fn, "PKT_TOO_SMALL", error ?? udp.LengthProblem(segment.Length) ?? "UDP header cut short");
             return;
         }
-        if (udp.Checksum != 0 || v6)
+        // RFC 6936: a zero checksum over IPv6 only for a tunnel socket that allows it (udp6zerocsumrx)
+        bool zero6 = v6 && udp.Checksum == 0 && Tunnel.VxlanRcv.SocketFor(skb.Netns, daddr, udp.DestinationPort) is { } zs && Tunnel.VxlanRcv.TakesZeroChecksum6(zs);
+        if (zero6) t.Note("UDP checksum 0 over IPv6, taken by the vxlan socket (udp6zerocsumrx: udp_get_no_check6_rx)");
+        else if (udp.Checksum != 0 || v6)
         {
             var seg = segment[..Math.Min(segment.Length, Math.Max((int)udp.Length, UdpHeader.HeaderLength))];
             // udp4_csum_init / udp6_csum_init, then udp_lib_checksum_complete: csum_error
@@ -195,9 +198,10 @@ public static class LocalDeliver
                 Transport(skb, t, resubmit, saddr, daddr, inner, broadcast);
             return;
         }
-        if (!broadcast && Tunnel.VxlanRcv.SocketFor(skb.Netns, daddr, udp.DestinationPort) is { } vxlan)
+        if ((!broadcast || daddr.IsMulticast) && Tunnel.VxlanRcv.SocketFor(skb.Netns, daddr, udp.DestinationPort) is { } vxlan)
         {
-            // udp_queue_rcv_one_skb: the vxlan socket's encap_rcv, after the checksum check above
+            // udp_queue_rcv_one_skb: the vxlan socket's encap_rcv, after the checksum check above (for a
+            // group, __udp4_lib_mcast_deliver / __udp6_lib_mcast_deliver hand it to the socket bound to the port)
             var payload = segment[UdpHeader.HeaderLength..Math.Min(segment.Length, Math.Max((int)udp.Length, UdpHeader.HeaderLength))];
             t.Stage(skb, stage, fn, Verdict.Pass, $"the vxlan socket on port {udp.DestinationPort} ({string.Join(", ", vxlan.Select(d => d.Name))}): its encap_rcv takes the datagram");
             Tunnel.VxlanRcv.Rcv(skb, t, vxlan, saddr, payload);

@@ -7,15 +7,23 @@ namespace PktFlow.Topology;
 /// NAME type vxlan id VNI ...` sets it: the VNI, the UDP port its socket listens on and sends to, the
 /// default remote (which becomes the all-zeros FDB entry), the local address, the lower device, learning,
 /// the outer TTL and TOS (1: inherit from the inner packet), the source port range and the UDP checksum.
+/// A multicast <see cref="Remote"/> is `group ADDR` (the kernel keeps both in cfg.remote_ip): the device
+/// joins it on its lower device when it opens (vxlan_open -> vxlan_igmp_join).
 /// </summary>
 public sealed record VxlanParameters(uint Vni, ushort DstPort, IpAddr? Remote, IpAddr? Local, string? Lower, bool Learning,
-    byte Ttl, byte Tos, ushort PortMin, ushort PortMax, bool UdpCsum)
+    byte Ttl, byte Tos, ushort PortMin, ushort PortMax, bool UdpCsum, uint FlowLabel = 0, bool UdpZeroCsum6Rx = false)
 {
+    // FlowLabel: the IPv6 underlay's `flowlabel N` (cfg.label, 20 bits); UdpZeroCsum6Rx `udp6zerocsumrx`
+    // (the IPv6 socket takes UDP checksum 0)
+
     /// <summary>The port iproute2 leaves to the kernel when `dstport` is not given: the kernel's historical 8472, not IANA's 4789.</summary>
     public const ushort DefaultPort = 8472;
 
+    /// <summary>The group of a multicast underlay (`group ADDR dev DEV`), null for a unicast remote or none.</summary>
+    public IpAddr? Group => Remote is { IsMulticast: true } g ? g : null;
+
     public override string ToString() =>
-        $"vxlan id {Vni} dstport {DstPort}{(Remote is { } r ? $" remote {r}" : "")}{(Local is { } l ? $" local {l}" : "")}{(Lower is { } d ? $" dev {d}" : "")}{(Learning ? "" : " nolearning")}";
+        $"vxlan id {Vni} dstport {DstPort}{(Remote is { } r ? $" {(r.IsMulticast ? "group" : "remote")} {r}" : "")}{(Local is { } l ? $" local {l}" : "")}{(Lower is { } d ? $" dev {d}" : "")}{(Learning ? "" : " nolearning")}";
 }
 
 /// <summary>
@@ -35,7 +43,7 @@ public sealed record VxlanFdbEntry(string Device, MacAddress Mac, IpAddr Remote,
 /// </summary>
 public static class VxlanUnsupported
 {
-    public const string Group = "unsupported: a vxlan multicast group (the multicast underlay) is not modelled; use remote or fdb entries";
+    public const string FlowLabelInherit = "unsupported: vxlan flowlabel inherit is not modelled (not measured: iproute2 6.1 here cannot set it)";
     public const string TtlInherit = "unsupported: vxlan ttl inherit is not modelled";
     public const string FdbWithoutDst = "unsupported: a vxlan fdb entry without 'dst' (a local entry) is not modelled";
     public static string CollectMetadata(string word) => $"unsupported: vxlan {word} (collect metadata) is not modelled";

@@ -27,13 +27,16 @@ public static class VxlanFdb
     [KernelSymbol("vxlan_find_mac", "drivers/net/vxlan/vxlan_core.c")]
     public static Found? Find(SkBuff skb, NetDevice dev, MacAddress mac)
     {
-        List<Rdst>? remotes = null;
-        foreach (var e in skb.Netns.VxlanFdb)
-            if (e.Device == dev.Name && e.Mac == mac) (remotes ??= new()).Add(new Rdst(e.Remote, e.Via));
-        if (remotes is not null) return new Found(mac, remotes, true, false);
-        if (skb.State.VxlanFdb.Learned(dev.Name, mac, skb.TimestampNs) is { } r) return new Found(mac, [new Rdst(r, null)], false, true);
+        if (Index(skb.Netns.VxlanFdb).TryGetValue((dev.Name, mac), out var remotes)) return new Found(mac, remotes, true, false);
+        if (skb.State.VxlanFdb.LearnedRemote(dev.Name, mac, skb.TimestampNs) is { } r) return new Found(mac, r, false, true);
         return null;
     }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlyList<VxlanFdbEntry>, Dictionary<(string, MacAddress), Rdst[]>> Indexes = new();
+
+    /// <summary>The namespace's static entries by device and MAC, remotes in append order: built once per topology, so a lookup allocates nothing.</summary>
+    private static Dictionary<(string, MacAddress), Rdst[]> Index(IReadOnlyList<VxlanFdbEntry> entries) =>
+        Indexes.GetValue(entries, static es => es.GroupBy(e => (e.Device, e.Mac)).ToDictionary(g => g.Key, g => g.Select(e => new Rdst(e.Remote, e.Via)).ToArray()));
 
     /// <summary>
     /// vxlan_snoop: a frame from <paramref name="src"/> received from <paramref name="remote"/>. A source that
@@ -68,9 +71,13 @@ public static class VxlanFdb
 /// <summary>The entries vxlan_snoop learned in one namespace during a replay, with the time each was last refreshed.</summary>
 public sealed class VxlanFdbState
 {
-    private readonly Dictionary<(string Device, MacAddress Mac), (IpAddr Remote, long UpdatedNs)> _learned = new();
+    // the remote as a one-element array, made when it is learned or moves, so a lookup allocates nothing
+    private readonly Dictionary<(string Device, MacAddress Mac), (VxlanFdb.Rdst[] Remote, long UpdatedNs)> _learned = new();
 
-    public IpAddr? Learned(string device, MacAddress mac, long nowNs)
+    public IpAddr? Learned(string device, MacAddress mac, long nowNs) => LearnedRemote(device, mac, nowNs)?[0].Ip;
+
+    /// <summary>The learned entry's remote as vxlan_find_mac gives it (a one-element list), null when none or aged out.</summary>
+    internal VxlanFdb.Rdst[]? LearnedRemote(string device, MacAddress mac, long nowNs)
     {
         if (!_learned.TryGetValue((device, mac), out var e)) return null;
         // vxlan_cleanup deletes an entry once updated + ageing is not after now (time_before_eq); it runs
@@ -80,9 +87,10 @@ public sealed class VxlanFdbState
         return null;
     }
 
-    public void Learn(string device, MacAddress mac, IpAddr remote, long nowNs) => _learned[(device, mac)] = (remote, nowNs);
+    public void Learn(string device, MacAddress mac, IpAddr remote, long nowNs) =>
+        _learned[(device, mac)] = (_learned.TryGetValue((device, mac), out var e) && e.Remote[0].Ip == remote ? e.Remote : [new VxlanFdb.Rdst(remote, null)], nowNs);
 
     /// <summary>What `bridge fdb show dev VX` would list of the learned entries at <paramref name="nowNs"/>.</summary>
     public IEnumerable<(string Device, MacAddress Mac, IpAddr Remote)> Entries(long nowNs) =>
-        _learned.Where(x => nowNs - x.Value.UpdatedNs < VxlanFdb.AgeNs).Select(x => (x.Key.Device, x.Key.Mac, x.Value.Remote));
+        _learned.Where(x => nowNs - x.Value.UpdatedNs < VxlanFdb.AgeNs).Select(x => (x.Key.Device, x.Key.Mac, x.Value.Remote[0].Ip));
 }

@@ -28,7 +28,7 @@ public static class VxlanObserve
         var dev = ns.Devices.FirstOrDefault(d => d.Vxlan is { } p && d.IsUp && p.DstPort == port && p.Vni == vni && VxlanRcv.IsV6(p) == source.IsV6);
         if (dev is null) return null;
         var inner = vh.Payload.ToArray();
-        skb.Engine.VxlanPorts.Saw(VxlanXmit.PortRange(ns, dev.Vxlan!), inner, udp.SourcePort);
+        skb.Engine.VxlanPorts.Saw(VxlanXmit.PortBounds(ns, dev.Vxlan!), inner, udp.SourcePort);
         string hop = "";
         if (dev.Master is null && inner.Length >= 34 && BinaryPrimitives.ReadUInt16BigEndian(inner.AsSpan(12)) == EtherTypes.Ipv4
             && Ipv4Header.TryParse(inner.AsSpan(14), out var iip, out _) && !ns.IsLocalAddress(iip.Source) && iip.Ttl < 255)
@@ -44,6 +44,19 @@ public static class VxlanObserve
         skb.NetworkHeader = EthernetFrame.MinHeaderLength;
         skb.Protocol = BinaryPrimitives.ReadUInt16BigEndian(inner.AsSpan(12));
         return dev;
+    }
+
+    /// <summary>
+    /// A frame with <paramref name="at"/>'s own source MAC on a vxlan device whose default remote is one of
+    /// the host's addresses and bound to no device: vxlan_encap_bypass hands what it sends back to it, so
+    /// the second sighting of the same bytes (<see cref="SeenAgain"/>) is the frame arriving.
+    /// </summary>
+    public static bool ComesBack(InjectionPoint at, SkBuff skb, TraceBuilder t, ReadOnlySpan<byte> data, MacAddress source)
+    {
+        if (at.Device.Vxlan is not { Remote: { IsMulticast: false } r, Lower: null } || source != at.Device.Mac || !at.Namespace.IsLocalAddress(r)) return false;
+        if (!SeenAgain.Repeats(at, skb, data, out long after)) return false;
+        t.Note($"the frame seen leaving {at} {after / 1000} us before, again: remote {r} is local, and vxlan_encap_bypass hands it back to {at.Device.Name}");
+        return true;
     }
 
     /// <summary>The UDP segment of an unfragmented IPv4 packet, or of an IPv6 packet whose next header is UDP (no extension headers).</summary>

@@ -32,6 +32,26 @@ public static class VxlanRcv
         return devices is not null && devices.Any(d => d.IsUp) ? devices : null;
     }
 
+    /// <summary>
+    /// vxlan_igmp_join: a vxlan device that is up with a group has joined it on its lower device
+    /// (ip_mc_join_group / ipv6_sock_mc_join), so the device takes datagrams to the group
+    /// (ip_check_mc_rcu, ipv6_chk_mcast_addr). The name of such a device, or null.
+    /// </summary>
+    [KernelSymbol("vxlan_igmp_join", "drivers/net/vxlan/vxlan_multicast.c")]
+    public static string? JoinedBy(NetNamespace ns, string lowerDevice, IpAddr group)
+    {
+        foreach (var d in ns.Devices)
+            if (d.IsUp && d.Vxlan is { Group: { } g, Lower: { } l } && g == group && l == lowerDevice) return d.Name;
+        return null;
+    }
+
+    /// <summary>
+    /// Whether the IPv6 socket of <paramref name="socket"/>'s devices takes a UDP checksum of 0 (`udp6zerocsumrx`:
+    /// vxlan_socket_create clears use_udp6_rx_checksums, udp_set_no_check6_rx); devices share a socket only
+    /// with the same receive flags (vxlan_find_sock), so the first one says.
+    /// </summary>
+    public static bool TakesZeroChecksum6(IReadOnlyList<NetDevice> socket) => socket[0].Vxlan!.UdpZeroCsum6Rx;
+
     /// <summary>The socket's family: IPv6 when the device's remote or local address is (VXLAN_F_IPV6).</summary>
     public static bool IsV6(VxlanParameters p) => p.Remote is { IsV6: true } || p.Local is { IsV6: true };
 

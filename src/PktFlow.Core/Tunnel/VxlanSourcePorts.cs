@@ -14,14 +14,14 @@ namespace PktFlow.Tunnel;
 /// </summary>
 public sealed class VxlanSourcePorts
 {
-    private readonly Dictionary<(string Range, Flow Flow), ushort> _seen = new();
+    private readonly Dictionary<((int Low, int High) Range, Flow Flow), ushort> _seen = new();
 
-    public void Saw(string range, ReadOnlySpan<byte> innerFrame, ushort port)
+    public void Saw((int Low, int High) range, ReadOnlySpan<byte> innerFrame, ushort port)
     {
         if (FlowOf(innerFrame) is { } flow) _seen[(range, flow)] = port;
     }
 
-    public ushort? For(string range, ReadOnlySpan<byte> innerFrame) =>
+    public ushort? For((int Low, int High) range, ReadOnlySpan<byte> innerFrame) =>
         FlowOf(innerFrame) is { } flow && _seen.TryGetValue((range, flow), out var p) ? p : null;
 
     /// <summary>What the hash covers, as a value key (no string per packet); ARP is protocol 0 with nothing else.</summary>

@@ -88,7 +88,9 @@ public class VxlanTests
     }
 
     [Theory]
-    [InlineData("ip link add vx0 type vxlan id 5 group 239.1.1.1 dev eth0", "multicast group")]
+    [InlineData("ip link add vx0 type vxlan id 5 group 239.1.1.1", "'group' requires 'dev'")]
+    [InlineData("ip link add eth0 type dummy\nip link add vx0 type vxlan id 5 group 10.1.1.1 dev eth0", "invalid group address")]
+    [InlineData("ip link add eth0 type dummy\nip link add vx0 type vxlan id 5 remote 239.1.1.1 dev eth0", "invalid remote address")]
     [InlineData("ip link add vx0 type vxlan id 5 external", "collect metadata")]
     [InlineData("ip link add vx0 type vxlan id 5 gbp", "'gbp'")]
     [InlineData("ip link add vx0 type vxlan dstport 4789", "missing virtual network identifier")]
@@ -380,16 +382,16 @@ public class VxlanTests
         // the flow dissector's hash is symmetric and leaves the ICMP identifier out
         Assert.Equal(VxlanSourcePorts.FlowOf(ping), VxlanSourcePorts.FlowOf(pong));
         var ports = new VxlanSourcePorts();
-        ports.Saw("32768-60999", ping, 60774);
-        Assert.Equal((ushort)60774, ports.For("32768-60999", pong));
-        Assert.Null(ports.For("1000-2000", pong)); // another range scales the hash otherwise
+        ports.Saw((32768, 60998), ping, 60774);
+        Assert.Equal((ushort)60774, ports.For((32768, 60998), pong));
+        Assert.Null(ports.For((1000, 1999), pong)); // another range scales the hash otherwise
         // a TCP socket's own sk_txhash: one direction only
         var syn = FrameBuilder.Ethernet(Flannel1, Flannel2, EtherTypes.Ipv4, FrameBuilder.Ipv4(IpAddr.Parse("10.244.1.2"), IpAddr.Parse("10.244.2.2"), IpProtocol.Tcp,
             FrameBuilder.Tcp(IpAddr.Parse("10.244.1.2"), IpAddr.Parse("10.244.2.2"), 40001, 80)));
         var synAck = FrameBuilder.Ethernet(Flannel2, Flannel1, EtherTypes.Ipv4, FrameBuilder.Ipv4(IpAddr.Parse("10.244.2.2"), IpAddr.Parse("10.244.1.2"), IpProtocol.Tcp,
             FrameBuilder.Tcp(IpAddr.Parse("10.244.2.2"), IpAddr.Parse("10.244.1.2"), 80, 40001, 0x12)));
-        ports.Saw("32768-60999", syn, 42709);
-        Assert.Null(ports.For("32768-60999", synAck));
+        ports.Saw((32768, 60998), syn, 42709);
+        Assert.Null(ports.For((32768, 60998), synAck));
     }
 
     [Fact]
@@ -409,5 +411,55 @@ public class VxlanTests
         Assert.Equal(["192.168.50.3", "192.168.50.2"], sent.Select(f => IpAddr.ReadV4(f.AsSpan(14 + 16)).ToString())); // the clone first
         var none = Run(new DatapathEngine(LabLoader.Load(l2, "t.lab")), FrameBuilder.Ipv4(IpAddr.Parse("192.168.50.9"), IpAddr.Parse("10.10.0.2"), IpProtocol.Icmp, FrameBuilder.IcmpEcho(9, 1)));
         Assert.Equal("VXLAN_NO_REMOTE", none.Reason);
+    }
+
+    [Fact]
+    public void FdbLookupsAllocateNothingPerPacket()
+    {
+        var engine = new DatapathEngine(LabLoader.Load(Lab, "t.lab"));
+        var learnt = MacAddress.Parse("02:00:00:00:0a:09");
+        Run(engine, Outer(1, InnerFrame(learnt)), 1); // learned at 192.168.50.2
+        var ns = engine.Topology.Host;
+        var skb = new SkBuff(InnerFrame(learnt)) { Netns = ns, Dev = ns.Device("flannel.1")!, Engine = engine, TimestampNs = 1_000_000 };
+        var dev = ns.Device("flannel.1")!;
+        Assert.NotNull(VxlanFdb.Find(skb, dev, Flannel2)); // builds the static index once
+        Assert.True(VxlanFdb.Find(skb, dev, learnt)!.Value.Learned);
+        Assert.Null(VxlanFdb.Find(skb, dev, MacAddress.Zero));
+        int hits = 0;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            if (VxlanFdb.Find(skb, dev, Flannel2) is { } s && s.Remotes[0].Ip == Remote) hits++;
+            if (VxlanFdb.Find(skb, dev, learnt) is { Learned: true }) hits++;
+            if (VxlanFdb.Find(skb, dev, MacAddress.Zero) is null) hits++;
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal((300, 0L), (hits, allocated));
+        Assert.Equal((32768, 60998), VxlanXmit.PortBounds(ns, dev.Vxlan!));
+        before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++) VxlanXmit.PortBounds(ns, dev.Vxlan!);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void PushingTheOuterHeadersInPlaceGivesTheBytesEncapsulateBuilds()
+    {
+        var inner = InnerFrame(Flannel2);
+        // a buffer with a stale header in front of the inner frame, as vxlan_xmit gets it (skb->data at the MAC header)
+        var skb = new SkBuff([.. new byte[] { 1, 2, 3, 4 }, .. inner]) { Netns = LabLoader.Load(Lab, "t.lab").Host, Dev = null!, Engine = null! };
+        foreach (var (src, dst) in new[] { (Host, Remote), (IpAddr.Parse("fd00::1"), IpAddr.Parse("fd00::2")) })
+        {
+            var copy = new SkBuff([.. new byte[] { 1, 2, 3, 4 }, .. inner]) { Netns = skb.Netns, Dev = null!, Engine = null! };
+            copy.Push(VxlanXmit.OuterHeaderLength(dst), 4);
+            VxlanXmit.EncapsulateInPlace(copy.Buffer.AsSpan(0, copy.Length), src, dst, 7, 4789, 40000, 0x10, 3, true);
+            Assert.Equal(VxlanXmit.Encapsulate(src, dst, 7, 4789, 40000, 0x10, 3, true, inner), copy.Data.ToArray());
+        }
+        // room enough already: the inner frame moves up inside the same buffer (overlapping copy)
+        var big = new SkBuff(new byte[200]) { Netns = skb.Netns, Dev = null!, Engine = null! };
+        big.ReplaceFrame([.. new byte[] { 9, 9 }, .. inner]);
+        var buffer = big.Buffer;
+        big.Push(VxlanXmit.OuterHeaderLength(Remote), 2);
+        Assert.Same(buffer, big.Buffer);
+        Assert.Equal(inner, big.Data[VxlanXmit.OuterHeaderLength(Remote)..].ToArray());
     }
 }

@@ -5,11 +5,10 @@ namespace PktFlow.Topology.Lab;
 public sealed partial class LabLoader
 {
     /// <summary>
-    /// `ip link add NAME type vxlan id VNI [dstport P] [remote IP] [local IP] [dev DEV] [nolearning]
-    /// [ttl N] [tos N|inherit] [port MIN MAX] [udpcsum|noudpcsum] [[no]udp6zerocsumtx] [df unset]`: the words after
+    /// `ip link add NAME type vxlan id VNI [dstport P] [remote IP | group MCAST dev DEV] [local IP] [dev DEV] [nolearning]
+    /// [ttl N] [tos N|inherit] [flowlabel N] [port MIN MAX] [udpcsum|noudpcsum] [[no]udp6zerocsumtx] [[no]udp6zerocsumrx] [df unset]`: the words after
     /// `type vxlan`, as iproute2's vxlan_parse_opt reads them. `udpcsum` is the IPv4 socket's, `udp6zerocsumtx`
-    /// the IPv6 one's (an IPv6 device sends checksums unless it is given). What the model does not evaluate (a multicast
-    /// group, collect-metadata `external`, GBP/GPE, proxy ARP, the df setting, zero checksums accepted over IPv6 (udp6zerocsumrx),
+    /// the IPv6 one's (an IPv6 device sends checksums unless it is given). What the model does not evaluate (collect-metadata `external`, GBP/GPE, proxy ARP, the df setting,
     /// ageing) is refused rather than guessed.
     /// </summary>
     private void AddVxlan(NamespaceBuilder b, string name, List<string> o, MacAddress? mac, int? mtu)
@@ -18,7 +17,8 @@ public sealed partial class LabLoader
         ushort port = VxlanParameters.DefaultPort, min = 0, max = 0;
         IpAddr? remote = null, local = null;
         string? lower = null;
-        bool learning = true, csum = true, zero6 = false;
+        bool learning = true, csum = true, zero6 = false, zero6rx = false;
+        uint label = 0;
         byte ttl = 0, tos = 0;
         for (int i = 0; i < o.Count; i++)
         {
@@ -32,7 +32,14 @@ public sealed partial class LabLoader
                     var p = ParseInt(Need(o, ++i, "port"));
                     port = p is >= 0 and <= 65535 ? p == 0 ? VxlanParameters.DefaultPort : (ushort)p : throw Error("invalid dstport", o[i]);
                     break;
-                case "remote": remote = VxlanAddress(Need(o, ++i, "remote address")); break;
+                case "remote":
+                    remote = VxlanAddress(Need(o, ++i, "remote address"));
+                    if (remote.Value.IsMulticast) throw Error("invalid remote address (a multicast one is `group ADDR dev DEV`)", o[i]);
+                    break;
+                case "group":
+                    remote = VxlanAddress(Need(o, ++i, "group address"));
+                    if (!remote.Value.IsMulticast) throw Error("invalid group address (not multicast)", o[i]);
+                    break;
                 case "local": local = VxlanAddress(Need(o, ++i, "local address")); break;
                 case "dev": lower = Need(o, ++i, "lower device"); break;
                 case "learning": learning = true; break;
@@ -41,6 +48,13 @@ public sealed partial class LabLoader
                 case "noudpcsum": csum = false; break;
                 case "udp6zerocsumtx": zero6 = true; break;
                 case "noudp6zerocsumtx": zero6 = false; break;
+                case "udp6zerocsumrx": zero6rx = true; break;
+                case "noudp6zerocsumrx": zero6rx = false; break;
+                case "flowlabel" or "label":
+                    var lw = Need(o, ++i, "flow label");
+                    if (lw == "inherit") throw Error(VxlanUnsupported.FlowLabelInherit, lw);
+                    label = ParseNumber(lw) is var fl and <= 0xFFFFF ? fl : throw Error("invalid flowlabel", lw);
+                    break;
                 case "ttl" or "hoplimit":
                     var tw = Need(o, ++i, "TTL");
                     if (tw == "inherit") throw Error(VxlanUnsupported.TtlInherit, tw);
@@ -59,8 +73,6 @@ public sealed partial class LabLoader
                     var dw = Need(o, ++i, "set, unset or inherit");
                     if (dw != "unset") throw Error(VxlanUnsupported.Df(dw), dw);
                     break;
-                case "group":
-                    throw Error(VxlanUnsupported.Group, o[i]);
                 case "external" or "collect_metadata" or "vnifilter":
                     throw Error(VxlanUnsupported.CollectMetadata(o[i]), o[i]);
                 case "noexternal" or "nocollect_metadata" or "noproxy" or "norsc" or "nol2miss" or "nol3miss" or "nogbp" or "noremcsumtx" or "noremcsumrx": break;
@@ -70,8 +82,10 @@ public sealed partial class LabLoader
         }
         if (vni is not { } id) throw Error("vxlan: missing virtual network identifier (id VNI)");
         if (remote is { } r && local is { } l && r.IsV6 != l.IsV6) throw Error("vxlan: remote and local addresses are of different families");
+        // iproute2's words (checked with 6.18's ip): the group is joined on the lower device
+        if (remote is { IsMulticast: true } && lower is null) throw Error("vxlan: 'group' requires 'dev' to be specified");
         bool v6 = remote is { IsV6: true } || local is { IsV6: true };
-        b.AddVxlanDevice(name, new VxlanParameters(id, port, remote, local, lower, learning, ttl, tos, min, max, v6 ? !zero6 : csum), mac, mtu);
+        b.AddVxlanDevice(name, new VxlanParameters(id, port, remote, local, lower, learning, ttl, tos, min, max, v6 ? !zero6 : csum, label, zero6rx), mac, mtu);
     }
 
     private IpAddr VxlanAddress(string w) => IpAddr.TryParse(w, out var a) ? a : throw Error("invalid address", w);

@@ -15,7 +15,7 @@ internal static class SnapshotTunnels
 
     /// <summary>Boolean info_data keys the model does not evaluate when they are set (iproute2's names for them).</summary>
     private static readonly string[] UnsupportedFlags =
-        ["proxy", "rsc", "l2miss", "l3miss", "gbp", "gpe", "remcsum_tx", "remcsum_rx", "udp_zero_csum6_rx"];
+        ["proxy", "rsc", "l2miss", "l3miss", "gbp", "gpe", "remcsum_tx", "remcsum_rx"];
 
     /// <summary>
     /// A vxlan device's configuration from its link.json entry <paramref name="l"/>, or null (with the
@@ -39,7 +39,8 @@ internal static class SnapshotTunnels
         return new VxlanParameters(
             (uint)d.Req("id", "a VNI").Integer(0, 0xFFFFFF),
             port == 0 ? VxlanParameters.DefaultPort : port,
-            (d.Opt("remote") ?? d.Opt("remote6"))?.Address(),
+            // `group` is the same cfg.remote_ip as `remote`, a multicast address
+            (d.Opt("remote") ?? d.Opt("remote6") ?? d.Opt("group") ?? d.Opt("group6"))?.Address(),
             (d.Opt("local") ?? d.Opt("local6"))?.Address(),
             d.Opt("link")?.String(),
             d.Opt("learning")?.Raw() != "false",
@@ -48,7 +49,9 @@ internal static class SnapshotTunnels
             (ushort)(range?.Opt("low")?.Int(0, 65535) ?? 0),
             (ushort)(range?.Opt("high")?.Int(0, 65535) ?? 0),
             // the IPv6 socket's checksums follow udp_zero_csum6_tx, the IPv4 one's udp_csum
-            d.Has("remote6") || d.Has("local6") ? d.Opt("udp_zero_csum6_tx")?.Raw() != "true" : d.Opt("udp_csum")?.Raw() != "false");
+            d.Has("remote6") || d.Has("local6") || d.Has("group6") ? d.Opt("udp_zero_csum6_tx")?.Raw() != "true" : d.Opt("udp_csum")?.Raw() != "false",
+            d.Opt("label") is { } label ? FlowLabel(label) : 0,
+            d.Opt("udp_zero_csum6_rx")?.Raw() == "true");
     }
 
     /// <summary>Why the model cannot take a vxlan device as listed, in the lab loader's words; null when it can.</summary>
@@ -56,7 +59,6 @@ internal static class SnapshotTunnels
     {
         // a vxlan device moved to another namespace keeps its socket and lower device in the first one
         if (l.Has("link_netnsid")) return "unsupported: its underlay (socket and lower device) is in another namespace (link_netnsid)";
-        if (d.Has("group") || d.Has("group6")) return VxlanUnsupported.Group;
         foreach (var key in new[] { "external", "vnifilter" })
             if (d.Opt(key)?.Raw() == "true") return VxlanUnsupported.CollectMetadata(key);
         if (d.Opt("df")?.Text() is { } df && df != "unset") return VxlanUnsupported.Df(df);
@@ -66,7 +68,7 @@ internal static class SnapshotTunnels
             if (d.Opt(key)?.Raw() == "true") return VxlanUnsupported.Option(key);
         if (d.Opt("ageing") is { } ageing && ageing.Integer(0, uint.MaxValue) != DefaultAgeing) return VxlanUnsupported.Option("ageing");
         if (d.Opt("limit") is { } limit && limit.Integer(0, uint.MaxValue) != 0) return VxlanUnsupported.Option("maxaddress");
-        if (d.Opt("label") is { } label && label.Text() is not ("0" or "0x0")) return VxlanUnsupported.Option("flowlabel");
+        if (d.Opt("label_policy")?.Text() is "inherit") return VxlanUnsupported.FlowLabelInherit;
         return null;
     }
 
@@ -79,6 +81,16 @@ internal static class SnapshotTunnels
             ? byte.TryParse(s.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var v)
             : byte.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out v);
         return ok ? v : throw t.Error("a TOS (0x10, or 0x1 for inherit)");
+    }
+
+    /// <summary>`ip -d -j link`'s "label": the IPv6 flow label as hex text ("0x12345"), 20 bits.</summary>
+    private static uint FlowLabel(SnapshotJson l)
+    {
+        var s = l.Text();
+        bool ok = s.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            ? uint.TryParse(s.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var v)
+            : uint.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out v);
+        return ok && v <= 0xF_FFFF ? v : throw l.Error("a flow label (0x12345, at most 0xfffff)");
     }
 
     /// <summary>

@@ -151,8 +151,37 @@ public class SnapshotTunnelTests(ITestOutputHelper output)
 
     private static JsonNode Link(JsonNode root, string name) => root.AsArray().First(l => (string?)l!["ifname"] == name)!;
 
+    [Fact]
+    public void AVxlanFlowLabelAndZeroChecksumReceiveAreTaken()
+    {
+        var t = Changed("snaptun-h", "link.json", root =>
+        {
+            var data = Link(root, "vx9")["linkinfo"]!["info_data"]!.AsObject();
+            data["label"] = "0x12345";
+            data["udp_zero_csum6_rx"] = true;
+        });
+        var p = t.Namespace("snaptun-h")!.Device("vx9")!.Vxlan!;
+        Assert.Equal((0x12345u, true), (p.FlowLabel, p.UdpZeroCsum6Rx));
+        var inherit = Changed("snaptun-h", "link.json", root => Link(root, "vx9")["linkinfo"]!["info_data"]!.AsObject()["label_policy"] = "inherit");
+        Assert.Null(inherit.Namespace("snaptun-h")!.Device("vx9")!.Vxlan);
+    }
+
+    [Fact]
+    public void AVxlanGroupIsItsMulticastRemote()
+    {
+        // `ip -d -j link` lists `group` (`group6`) where a unicast device has `remote`: the same cfg.remote_ip
+        var t = Changed("snaptun-h", "link.json", root =>
+        {
+            var data = Link(root, "vx9")["linkinfo"]!["info_data"]!.AsObject();
+            data.Remove("remote");
+            data["group"] = "239.1.1.1";
+        });
+        var p = t.Namespace("snaptun-h")!.Device("vx9")!.Vxlan!;
+        Assert.Equal(IpAddr.Parse("239.1.1.1"), p.Group);
+        Assert.Equal("eth0", p.Lower);
+    }
+
     [Theory]
-    [InlineData("group", "\"239.1.1.1\"", VxlanUnsupported.Group)]
     [InlineData("external", "true", "unsupported: vxlan external (collect metadata) is not modelled")]
     [InlineData("df", "\"set\"", "unsupported: vxlan df set is not modelled (only the default, unset)")]
     [InlineData("gbp", "true", "unsupported: vxlan option 'gbp' is not modelled")]
@@ -179,7 +208,6 @@ public class SnapshotTunnelTests(ITestOutputHelper output)
 
     private static string LabWord(string key, string? value) => (key, value) switch
     {
-        ("group", _) => "group 239.1.1.1 dev eth0",
         ("external", _) => "external",
         ("df", _) => "df set",
         ("ttl", null) => "ttl inherit",
