@@ -615,6 +615,8 @@ public sealed partial class LabLoader
         }
     }
 
+    private bool OnOff(string v, string what) => v switch { "on" => true, "off" => false, _ => throw Error($"{what} takes on or off", v) };
+
     /// <summary>A namespace the lab made, by the name a command gives (`netns NS`).</summary>
     private NamespaceBuilder Namespace(string name) =>
         _namespaces.TryGetValue(name, out var nb) ? nb : throw Error($"Cannot find namespace {name}", name);
@@ -804,6 +806,13 @@ public sealed partial class LabLoader
                     break;
                 }
                 case "xdp" or "xdpgeneric" or "xdpdrv" or "xdpoffload": i = XdpSet(a, i, b, dev); break;
+                case "promisc" or "allmulticast" when b.MacvlanOf(dev) is { } mvf:
+                {
+                    // a macvlan's flags fill its mc_filter (macvlan_compute_filter); elsewhere they change nothing modelled
+                    var on = OnOff(Need(a, ++i, "on or off"), t);
+                    b.SetMacvlan(dev, t == "promisc" ? mvf with { Promisc = on } : mvf with { AllMulti = on });
+                    break;
+                }
                 case "promisc" or "arp" or "multicast" or "allmulticast" or "txqueuelen" or "qlen" or "alias":
                     i++; Warn($"'{t}' is not modelled"); break;
                 // they bound the GSO/GRO super-packets a sender or receiver makes: a capture shows those
