@@ -12,29 +12,9 @@ namespace PktFlow.Tests.Macvlan;
 /// </summary>
 public class MacvlanObserveTests
 {
-    private const string SwitchLab = """
-        ip netns add switch
-        ip netns add client
-        ip netns add c1
-        ip netns add c2
-        ip link add eth0 address 02:00:00:00:00:01 type veth peer name sw0 address 02:00:00:00:00:f0 netns switch
-        ip link set eth0 up
-        ip -n switch link add br0 address 02:00:00:00:00:fe type bridge
-        ip -n switch link add sw1 address 02:00:00:00:00:f1 type veth peer name eth0 address 02:00:00:00:00:64 netns client
-        ip -n switch link set sw0 master br0
-        ip -n switch link set sw1 master br0
-        ip -n switch link set br0 up
-        ip -n switch link set sw0 up
-        ip -n switch link set sw1 up
-        bridge -n switch link set dev sw0 hairpin on
-        ip -n client addr add 10.0.0.100/24 dev eth0
-        ip -n client link set eth0 up
-        ip link add link eth0 mv1 netns c1 address 02:42:0a:00:00:02 type macvlan mode vepa
-        ip link add link eth0 mv2 netns c2 address 02:42:0a:00:00:03 type macvlan mode vepa
-        ip -n c1 addr add 10.0.0.2/24 dev mv1
-        ip -n c1 link set mv1 up
-        ip -n c2 addr add 10.0.0.3/24 dev mv2
-        ip -n c2 link set mv2 up
+    // the recorded scenario's lab, c1 knowing c2's MAC and c2 counting what its conntrack sees
+    private static readonly string SwitchLab = File.ReadAllText(Path.Combine(RepoPaths.Root, "tests", "scenarios", "macvlan-vepa", "lab.sh")) + """
+
         ip -n c1 neigh add 10.0.0.3 lladdr 02:42:0a:00:00:03 dev mv1 nud permanent
         ip netns exec c2 sysctl -w net.netfilter.nf_conntrack_acct=1
         ip netns exec c2 nft add table inet t

@@ -20,4 +20,14 @@ ip link add link eth0 mv0 netns c1 type macvlan mode passthru
 ip -n c1 link set lo up
 ip -n c1 addr add 10.0.0.2/24 dev mv0
 ip -n c1 link set mv0 up
+# c1 keeps state: conntrack sees what reaches it through the macvlan
+ip netns exec c1 nft -f - <<'NFT'
+table inet filter {
+    chain input {
+        type filter hook input priority filter; policy accept;
+        ct state established,related accept
+        ct state new counter accept
+    }
+}
+NFT
 ip netns exec c1 socat TCP-LISTEN:80,fork,reuseaddr SYSTEM:'echo c1' &
