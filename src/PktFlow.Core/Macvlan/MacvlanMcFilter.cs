@@ -35,20 +35,22 @@ public static class MacvlanMcFilter
     }
 
     /// <summary>
-    /// The multicast MACs on <paramref name="dev"/>'s list by itself, and why: IPv4's all-hosts group
-    /// (ip_mc_up), IPv6's all-nodes, all-routers when forwarding, and the solicited-node group of each
-    /// of its IPv6 addresses (addrconf, ipv6_dev_mc_inc). Groups sockets join are not modelled.
+    /// The multicast MACs on <paramref name="dev"/>'s list by itself: IPv4's all-hosts group (ip_mc_up),
+    /// IPv6's all-nodes, all-routers when forwarding, and the solicited-node group of each of its IPv6
+    /// addresses (addrconf, ipv6_dev_mc_inc), with that address (null for the others). Groups sockets
+    /// join are not modelled.
     /// </summary>
-    public static IEnumerable<(MacAddress Mac, string Why)> Groups(NetNamespace ns, NetDevice dev)
+    public static IEnumerable<(MacAddress Mac, IpAddr? Address)> Groups(NetNamespace ns, NetDevice dev)
     {
-        yield return (new MacAddress(0x01005E000001UL), "224.0.0.1, all-hosts (ip_mc_up)");
+        yield return (AllHosts, null);
         if (ns.Sysctls.Ipv6Disabled(dev.Name)) yield break;
-        yield return (new MacAddress(0x333300000001UL), "ff02::1, all-nodes");
-        if (ns.Sysctls.Ipv6Forwarding) yield return (new MacAddress(0x333300000002UL), "ff02::2, all-routers (forwarding is on)");
+        yield return (AllNodes, null);
+        if (ns.Sysctls.Ipv6Forwarding) yield return (AllRouters, null);
         foreach (var a in ns.AddressesOf(dev.Name))
-            if (a.Family == IpFamily.V6)
-                yield return (new MacAddress(0x3333FF000000UL | (a.Address.Lo & 0xFFFFFF)), $"the solicited-node group of {a.Address}");
+            if (a.Family == IpFamily.V6) yield return (new MacAddress(0x3333FF000000UL | (a.Address.Lo & 0xFFFFFF)), a.Address);
     }
+
+    private static readonly MacAddress AllHosts = new(0x01005E000001UL), AllNodes = new(0x333300000001UL), AllRouters = new(0x333300000002UL);
 
     /// <summary>Why <paramref name="dev"/>'s mc_filter passes <paramref name="dst"/>; null when it does not (test_bit in macvlan_broadcast).</summary>
     [KernelSymbol("macvlan_compute_filter", "drivers/net/macvlan.c")]
@@ -56,35 +58,42 @@ public static class MacvlanMcFilter
     {
         if (dst.IsBroadcast) return "broadcast";
         if (dev.Macvlan is { McFilterFull: true }) return "promiscuous or allmulti: its mc_filter is full";
-        foreach (var g in Groups(ns, dev))
-            if (g.Mac == dst) return g.Why;
+        foreach (var (mac, address) in Groups(ns, dev))
+            if (mac == dst)
+                return address is { } a ? $"the solicited-node group of {a}" : mac == AllHosts ? "224.0.0.1, all-hosts (ip_mc_up)"
+                    : mac == AllNodes ? "ff02::1, all-nodes" : "ff02::2, all-routers (forwarding is on)";
         return null;
     }
 
     /// <summary>
     /// What the port's filters say of a frame from the wire to <paramref name="dst"/>: Queue (bc_filter:
     /// macvlan_broadcast_enqueue), Direct (mc_filter only: macvlan_multicast_rx at once) or None (no
-    /// macvlan synced a group with its hash).
+    /// macvlan synced a group with its hash). Only groups with the frame's hash are counted.
     /// </summary>
     public static PortFilter Port(IReadOnlyList<(NetNamespace Ns, NetDevice Dev)> port, MacAddress dst)
     {
         int hash = PortHash(dst);
         if (hash == PortHash(MacAddress.Broadcast)) return PortFilter.Queue;
-        var synced = new Dictionary<MacAddress, int>();
+        List<(MacAddress Mac, int Synced)>? hits = null; // the groups with this hash, and how many macvlans synced each
         foreach (var v in port)
         {
             if (!v.Dev.IsUp) continue; // dev_mc_unsync in macvlan_stop
-            foreach (var g in Groups(v.Ns, v.Dev).Select(g => g.Mac).Distinct())
-                synced[g] = synced.GetValueOrDefault(g) + 1;
+            List<MacAddress>? mine = null; // its list is refcounted: a group counts once per macvlan
+            foreach (var (mac, _) in Groups(v.Ns, v.Dev))
+                if (PortHash(mac) == hash && mine?.Contains(mac) != true) (mine ??= new()).Add(mac);
+            if (mine is null) continue;
+            hits ??= new();
+            foreach (var mac in mine)
+            {
+                int i = hits.FindIndex(h => h.Mac == mac);
+                if (i < 0) hits.Add((mac, 1));
+                else hits[i] = (mac, hits[i].Synced + 1);
+            }
         }
-        bool direct = false;
-        foreach (var (mac, count) in synced)
-        {
-            if (PortHash(mac) != hash) continue;
-            if (count > BcCutoff) return PortFilter.Queue;
-            direct = true;
-        }
-        return direct ? PortFilter.Direct : PortFilter.None;
+        if (hits is null) return PortFilter.None;
+        foreach (var h in hits)
+            if (h.Synced > BcCutoff) return PortFilter.Queue;
+        return PortFilter.Direct;
     }
 }
 

@@ -110,6 +110,8 @@ public class MacvlanMcFilterTests
         joined.UnionWith(link);
         var stray = Enumerable.Range(0x10, 200).Select(i => new MacAddress(0x3333FF000000UL | (ulong)i)).First(m => !joined.Contains(MacvlanMcFilter.PortHash(m)));
         Assert.Equal(PortFilter.None, MacvlanMcFilter.Port(port, stray));
+        // one macvlan with two addresses in the same solicited-node group synced it once (its list is refcounted)
+        Assert.Equal(PortFilter.Direct, MacvlanMcFilter.Port(Port("ip -n c1 -6 addr add 2001:db8:1::2/64 dev mv1 nodad\n"), SolicitedC1));
         // a second subscriber moves the group from mc_filter to bc_filter (bc_cutoff 1)
         var two = Port("ip -n c2 -6 addr add 2001:db8:1::2/64 dev mv2 nodad\n");
         Assert.Equal(PortFilter.Queue, MacvlanMcFilter.Port(two, SolicitedC1));
