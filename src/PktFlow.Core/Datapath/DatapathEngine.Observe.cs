@@ -119,6 +119,20 @@ public sealed partial class DatapathEngine
     }
 
     /// <summary>
+    /// A frame a macvlan sent, coming back from a hairpin switch the lab models: the trace of its sighting
+    /// leaving already went through the switch, back in and on (<see cref="Macvlan.MacvlanObserve"/>), so
+    /// this sighting shows that trace and walks no namespace a second time (no conntrack entry, socket or
+    /// counter sees the packet twice).
+    /// </summary>
+    private static void TakeHairpinReturn(PacketTrace leaving, TraceBuilder t)
+    {
+        foreach (var e in leaving.Path) t.Add(e);
+        foreach (var g in leaving.Generated) t.Generate(g);
+        t.Route = leaving.Route;
+        t.End(leaving.Fate, leaving.Reason, leaving.Egress);
+    }
+
+    /// <summary>
     /// A frame arriving on a device that is a copy an earlier frame's packet was mirred to (tc mirred
     /// ingress mirror: netif_receive_skb of a clone on that device): it takes that copy's child trace.
     /// </summary>

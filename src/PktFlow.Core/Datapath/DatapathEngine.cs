@@ -328,12 +328,15 @@ public sealed partial class DatapathEngine
                 skb.MacHeader = 0;
                 skb.NetworkHeader = eth.HeaderLength;
                 skb.Protocol = eth.EtherType;
+                PacketTrace? cameBack = null;
                 outbound = IsLeaving(at, eth.Source, eth.EtherType, data[eth.HeaderLength..])
-                    && !Macvlan.MacvlanObserve.ComesBack(at, skb, t, data, eth.Source) && !Tunnel.VxlanObserve.ComesBack(at, skb, t, data, eth.Source);
+                    && !Macvlan.MacvlanObserve.ComesBack(at, skb, t, data, eth.Source, frame.Number, out cameBack)
+                    && !Tunnel.VxlanObserve.ComesBack(at, skb, t, data, eth.Source);
                 if (outbound) _wire = null; // only an arriving frame can be forwarded back out (no key per frame sent)
                 loopKey = outbound && at.Device.IsLoopback ? CopyKey(skb) : null;
                 ownKey = CopiesIn is null ? null : CopyKey(skb);
-                if (TryCopy(skb, t, at, outbound, ref copyOf)) { }
+                if (cameBack is not null) TakeHairpinReturn(cameBack, t);
+                else if (TryCopy(skb, t, at, outbound, ref copyOf)) { }
                 else if (outbound) ObserveOutbound(skb, t, at, frame.Number, ref causedBy, ref recognised, out senderBeforeNat);
                 else if (ObserveArrivingCopy(skb, t, at, frame.Number, ref causedBy, ref recognised)) { }
                 else NetifReceiveSkb.EthTypeTrans(skb, t);
@@ -414,6 +417,7 @@ public sealed partial class DatapathEngine
             GeneratedNetwork = recognised?.GeneratedNetwork,
             CopyOf = copyOf,
         };
+        if (outbound) Macvlan.MacvlanObserve.Traced(at, StateOf(at.Namespace), trace);
         if (t.Fate == Fate.Forwarded && t.Egress is { } egress && FlowKey(skb) is { } key)
             // sent back out of the device it arrived on, the copy the tap shows next takes this trace
             _predicted.Add(egress, key, frame.Number, frame.TimestampNs, trace: egress == trace.Ingress ? trace : null);

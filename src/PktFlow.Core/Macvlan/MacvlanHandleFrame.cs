@@ -79,26 +79,29 @@ public static class MacvlanHandleFrame
             ReceiveCopy(skb, s, kind, t);
             return true;
         }
-        if (!dst.IsBroadcast)
+        var filter = dst.IsBroadcast ? PortFilter.Queue : MacvlanMcFilter.Port(port, dst);
+        if (filter == PortFilter.None)
         {
-            // which macvlans joined a multicast group (their mc_filter, bc_cutoff) is not modelled
-            t.NotModelled(skb, "MacvlanHandleFrame", "macvlan_broadcast_enqueue",
-                $"multicast {dst}: the copies to the macvlans of {lower.Name} that joined it are not modelled; {lower.Name}'s own stack takes the original{SourceText(sourceCopies)}");
+            t.Stage(skb, "MacvlanHandleFrame", "macvlan_handle_frame", Verdict.Pass,
+                $"multicast {dst}: no macvlan of {lower.Name} joined a group with its hash (the port's mc_filter): RX_HANDLER_PASS, {lower.Name}'s own stack takes it{SourceText(sourceCopies)}");
             return false;
         }
         var modes = src is null ? MacvlanMode.Private | MacvlanMode.Vepa | MacvlanMode.Passthru | MacvlanMode.Bridge
             : src.Value.Dev.Macvlan!.Mode == MacvlanMode.Vepa ? MacvlanMode.Vepa | MacvlanMode.Bridge
             : MacvlanMode.Vepa; // bridge-mode siblings already got it from macvlan_queue_xmit
-        var copies = MacvlanPort.BroadcastTargets(port, src?.Dev, modes);
+        var copies = MacvlanPort.BroadcastTargets(port, src?.Dev, modes, dst);
         string from = src is { } f ? $"from {f.Ns.Name}/{f.Dev.Name} ({MacvlanParameters.ModeName(f.Dev.Macvlan!.Mode)})" : "from outside the port";
-        string what = $"broadcast {from}: a clone queued for the port's work item, which clones it for {MacvlanPort.Names(copies)} (netif_rx) after {lower.Name}'s own stack has taken the original{SourceText(sourceCopies)}";
+        string fn = filter == PortFilter.Queue ? "macvlan_broadcast_enqueue" : "macvlan_multicast_rx";
+        string what = filter == PortFilter.Queue
+            ? $"{(dst.IsBroadcast ? "broadcast" : $"multicast {dst} (in the port's bc_filter: joined by more than {MacvlanMcFilter.BcCutoff} macvlan, or hashed with broadcast)")} {from}: a clone queued for the port's work item, which clones it for {MacvlanPort.Names(copies)} (their mc_filter; netif_rx) after {lower.Name}'s own stack has taken the original{SourceText(sourceCopies)}"
+            : $"multicast {dst} {from}, in the port's mc_filter but not its bc_filter (one macvlan joined it): cloned at once for {MacvlanPort.Names(copies)} (their mc_filter; netif_rx), then {lower.Name}'s own stack takes the original{SourceText(sourceCopies)}";
         if (MacvlanPort.Owner(skb, copies) is { } owner)
         {
-            t.Stage(skb, "MacvlanHandleFrame", "macvlan_broadcast_enqueue", Verdict.Pass, $"{what}; the model follows the copy to {owner.Ns.Name}/{owner.Dev.Name}, which owns the target");
+            t.Stage(skb, "MacvlanHandleFrame", fn, Verdict.Pass, $"{what}; the model follows the copy to {owner.Ns.Name}/{owner.Dev.Name}, which owns the target");
             ReceiveCopy(skb, owner, kind, t);
             return true;
         }
-        t.Stage(skb, "MacvlanHandleFrame", "macvlan_broadcast_enqueue", Verdict.Pass, $"{what}; the model follows the original");
+        t.Stage(skb, "MacvlanHandleFrame", fn, Verdict.Pass, $"{what}; the model follows the original");
         return false;
     }
 

@@ -25,13 +25,14 @@ public static class MacvlanPort
 
     /// <summary>
     /// macvlan_broadcast's choice: the up macvlans of the port whose mode is among <paramref name="modes"/>,
-    /// other than <paramref name="src"/> (for a multicast MAC also its mc_filter: see the caller).
+    /// other than <paramref name="src"/>, whose mc_filter passes <paramref name="dst"/> (<see cref="MacvlanMcFilter"/>).
     /// </summary>
-    public static List<(NetNamespace Ns, NetDevice Dev)> BroadcastTargets(IReadOnlyList<(NetNamespace Ns, NetDevice Dev)> port, NetDevice? src, MacvlanMode modes)
+    [KernelSymbol("macvlan_broadcast", "drivers/net/macvlan.c")]
+    public static List<(NetNamespace Ns, NetDevice Dev)> BroadcastTargets(IReadOnlyList<(NetNamespace Ns, NetDevice Dev)> port, NetDevice? src, MacvlanMode modes, MacAddress dst)
     {
         var list = new List<(NetNamespace, NetDevice)>();
         foreach (var v in port)
-            if (v.Dev.IsUp && v.Dev != src && (v.Dev.Macvlan!.Mode & modes) != 0) list.Add(v);
+            if (v.Dev.IsUp && v.Dev != src && (v.Dev.Macvlan!.Mode & modes) != 0 && MacvlanMcFilter.Passes(v.Ns, v.Dev, dst) is not null) list.Add(v);
         return list;
     }
 
@@ -48,14 +49,21 @@ public static class MacvlanPort
         return null;
     }
 
-    /// <summary>The address a frame is for: an ARP request's target, an IP destination.</summary>
+    /// <summary>The address a frame is for: an ARP request's target, a neighbour solicitation's, an IP destination.</summary>
     public static IpAddr? Target(SkBuff skb)
     {
         IpAddr? target = null;
         var l3 = skb.Network;
         if (skb.Protocol == EtherTypes.Arp && ArpPacket.TryParse(l3, out var arp, out _) && arp.IsEthernetIpv4) target = arp.TargetIp;
         else if (skb.Protocol == EtherTypes.Ipv4 && Ipv4Header.TryParse(l3, out var ip, out _)) target = ip.Destination;
-        else if (skb.Protocol == EtherTypes.Ipv6 && Ipv6Header.TryParse(l3, out var ip6, out _)) target = ip6.Destination;
+        else if (skb.Protocol == EtherTypes.Ipv6 && Ipv6Header.TryParse(l3, out var ip6, out _))
+        {
+            target = ip6.Destination;
+            // a solicitation goes to the target's solicited-node group: the namespace owning the target takes it
+            if (ip6.NextHeader == IpProtocol.Icmpv6 && Icmpv6Header.TryParse(l3[Ipv6Header.HeaderLength..], out var icmp, out _)
+                && icmp.Type == Icmpv6Header.NeighborSolicitation && icmp.TargetAddress != IpAddr.AnyV6)
+                target = icmp.TargetAddress;
+        }
         return target;
     }
 

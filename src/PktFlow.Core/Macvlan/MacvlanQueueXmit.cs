@@ -44,11 +44,9 @@ public static class MacvlanQueueXmit
             if (dst.IsMulticast || dst.IsBroadcast)
             {
                 // macvlan_broadcast(..., MACVLAN_MODE_BRIDGE): a clone for each other bridge-mode macvlan
-                // (a multicast one only where its mc_filter has the group: not modelled), then the world
-                var copies = dst.IsBroadcast ? MacvlanPort.BroadcastTargets(port, dev, MacvlanMode.Bridge) : [];
-                string what = dst.IsBroadcast
-                    ? $"broadcast from {dev.Name} (bridge): a clone for each other bridge-mode macvlan of {lower.Name} ({MacvlanPort.Names(copies)}, __dev_forward_skb + netif_rx), and out of {lower.Name}"
-                    : $"multicast {dst} from {dev.Name} (bridge): the clones for other bridge-mode macvlans that joined it are not modelled; out of {lower.Name}";
+                // whose mc_filter has the group (every one for a broadcast), then the world
+                var copies = MacvlanPort.BroadcastTargets(port, dev, MacvlanMode.Bridge, dst);
+                string what = $"{(dst.IsBroadcast ? "broadcast" : $"multicast {dst}")} from {dev.Name} (bridge): a clone for each other bridge-mode macvlan of {lower.Name} whose mc_filter has it ({MacvlanPort.Names(copies)}, __dev_forward_skb + netif_rx), and out of {lower.Name}";
                 if (MacvlanPort.Owner(skb, copies) is { } owner)
                 {
                     t.Stage(skb, "MacvlanQueueXmit", "macvlan_broadcast", Verdict.Pass, $"{what}; the model follows the copy to {owner.Ns.Name}/{owner.Dev.Name}, which owns the target");

@@ -10,9 +10,14 @@ public enum MacvlanMode { Private = 1, Vepa = 2, Bridge = 4, Passthru = 8, Sourc
 /// A macvlan device (`ip link add NAME link DEV type macvlan mode M`, drivers/net/macvlan.c): its lower
 /// device and that device's namespace (the macvlan may be moved to another one; its port stays on the
 /// lower device), its mode, and for mode source the senders' MACs it takes frames from (macaddr add).
+/// <c>Promisc</c> and <c>AllMulti</c>: its IFF_PROMISC and IFF_ALLMULTI (`ip link set NAME promisc on`,
+/// `allmulticast on`); either makes its mc_filter pass every multicast frame (macvlan_compute_filter).
 /// </summary>
-public sealed record MacvlanParameters(string Lower, string LowerNamespace, MacvlanMode Mode, IReadOnlyList<MacAddress> SourceMacs)
+public sealed record MacvlanParameters(string Lower, string LowerNamespace, MacvlanMode Mode, IReadOnlyList<MacAddress> SourceMacs,
+    bool Promisc = false, bool AllMulti = false)
 {
+    public bool McFilterFull => Promisc || AllMulti;
+
     public static string ModeName(MacvlanMode mode) => mode.ToString().ToLowerInvariant();
 }
 

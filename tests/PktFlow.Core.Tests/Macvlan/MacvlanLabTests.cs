@@ -46,6 +46,45 @@ public class MacvlanLabTests
     }
 
     [Fact]
+    public void NetnsInTheAddMakesTheMacvlanThereWithItsLowerDeviceHere()
+    {
+        // checked on 6.18: mvx gets the target's next ifindex (2), link-netns is where the command ran
+        var t = Load("ip link add link eth0 mv1 netns c1 address 02:42:0a:00:00:02 type macvlan mode bridge\n");
+        Assert.Null(t.Host.Device("mv1"));
+        var dev = t.Namespace("c1")!.Device("mv1")!;
+        Assert.Equal(2, dev.IfIndex);
+        Assert.Equal((MacvlanMode.Bridge, "eth0", "host"), (dev.Macvlan!.Mode, dev.Macvlan.Lower, dev.Macvlan.LowerNamespace));
+        Assert.Equal(["mv1"], t.MacvlanPort("host", "eth0").Select(p => p.Dev.Name));
+    }
+
+    [Fact]
+    public void NetnsInTheAddLooksTheLowerDeviceUpWhereTheCommandRuns()
+    {
+        var t = Load("ip -n client0 link add link eth0 mv1 netns c1 address 02:42:0a:00:00:02 type macvlan\n");
+        Assert.Equal(("eth0", "client0"), (Mv(t, "c1", "mv1").Lower, Mv(t, "c1", "mv1").LowerNamespace));
+        Assert.Empty(t.MacvlanPort("host", "eth0"));
+    }
+
+    [Fact]
+    public void NetnsInAVethAddPutsTheFirstEndThereAndThePeerHere()
+    {
+        // checked on 6.18: `ip -n A link add va netns B type veth peer name vb` leaves vb in A
+        var t = Load("ip -n c1 link add va netns client0 type veth peer name vb\n");
+        var va = t.Namespace("client0")!.Device("va")!;
+        var vb = t.Namespace("c1")!.Device("vb")!;
+        Assert.Equal(("vb", "c1"), (va.Peer, va.PeerNamespace));
+        Assert.Equal(("va", "client0"), (vb.Peer, vb.PeerNamespace));
+        Assert.Null(t.Namespace("c1")!.Device("va"));
+    }
+
+    [Fact]
+    public void NetnsInAVxlanAddIsRefused()
+    {
+        var e = Assert.Throws<LabException>(() => Load("ip link add vx0 netns c1 type vxlan id 42 dstport 4789 dev eth0\n"));
+        Assert.Contains("unsupported: ip link add vxlan with netns", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ALowerDeviceTheLabNeverMadeIsTheHostsNic()
     {
         var t = LabLoader.Load("ip link add mv1 link ens3 address 02:42:0a:00:00:02 type macvlan mode bridge\n", "t.lab");

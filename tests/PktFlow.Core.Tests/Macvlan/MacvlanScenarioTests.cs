@@ -11,6 +11,9 @@ public class MacvlanScenarioTests(ITestOutputHelper output)
     [InlineData("macvlan-bridge")]
     [InlineData("macvlan-private")]
     [InlineData("macvlan-vepa")]
+    [InlineData("macvlan-ipv6")]
+    [InlineData("macvlan-passthru")]
+    [InlineData("macvlan-source")]
     public void EveryFrameAgreesWithTheKernel(string scenario)
     {
         var j = ScenarioJudge.Judge(Path.Combine(RepoPaths.Root, "tests", "scenarios", scenario));

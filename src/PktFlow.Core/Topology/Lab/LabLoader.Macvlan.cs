@@ -8,9 +8,10 @@ public sealed partial class LabLoader
     /// `ip link add NAME link DEV [address MAC] type macvlan [mode private|vepa|bridge|passthru|source]
     /// [macaddr add|set MAC...]`: the words after `type macvlan`. ip link's default mode is vepa (the
     /// kernel's, when IFLA_MACVLAN_MODE is absent). Options that change what the port delivers and the
-    /// model does not evaluate (nopromisc, bcqueuelen, bclim, flag) are refused.
+    /// model does not evaluate (nopromisc, bcqueuelen, bclim, flag) are refused. The macvlan is made in
+    /// <paramref name="b"/>, its lower device looked up in <paramref name="lowerB"/> (they differ with `netns`).
     /// </summary>
-    private void AddMacvlan(NamespaceBuilder b, string name, string? link, List<string> options, MacAddress? mac, int? mtu)
+    private void AddMacvlan(NamespaceBuilder b, NamespaceBuilder lowerB, string name, string? link, List<string> options, MacAddress? mac, int? mtu)
     {
         if (link is null) throw Error("a macvlan needs 'link DEV' (its lower device)");
         var mode = MacvlanMode.Vepa;
@@ -29,9 +30,9 @@ public sealed partial class LabLoader
         }
         if (sources.Count > 0 && mode != MacvlanMode.Source) throw Error("macaddr is only for mode source (RTNETLINK answers: Invalid argument)");
         // as for `ip link set`: a lower device the lab never created is a NIC the host has (Docker's parent eth0)
-        if (!b.HasDevice(link)) b.AddDevice(link, DeviceKind.Physical);
-        var siblings = _namespaces.Values.SelectMany(n => n.MacvlansOn(b.Name, link)).ToList();
-        b.AddMacvlanDevice(name, link, mode, sources, mac, mtu, siblings);
+        if (!lowerB.HasDevice(link)) lowerB.AddDevice(link, DeviceKind.Physical);
+        var siblings = _namespaces.Values.SelectMany(n => n.MacvlansOn(lowerB.Name, link)).ToList();
+        b.AddMacvlanDevice(name, lowerB, link, mode, sources, mac, mtu, siblings);
     }
 
     private MacvlanMode ModeWord(string m) => MacvlanWords.Mode(m) ?? throw Error(MacvlanWords.BadMode, m);

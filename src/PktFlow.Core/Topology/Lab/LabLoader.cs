@@ -615,6 +615,12 @@ public sealed partial class LabLoader
         }
     }
 
+    private bool OnOff(string v, string what) => v switch { "on" => true, "off" => false, _ => throw Error($"{what} takes on or off", v) };
+
+    /// <summary>A namespace the lab made, by the name a command gives (`netns NS`).</summary>
+    private NamespaceBuilder Namespace(string name) =>
+        _namespaces.TryGetValue(name, out var nb) ? nb : throw Error($"Cannot find namespace {name}", name);
+
     /// <summary>A device group as ip link takes it: a number, or "default" (0, from /etc/iproute2/group).</summary>
     private uint DevGroup(string w) =>
         w == "default" ? 0 : uint.TryParse(w, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var g) ? g
@@ -622,7 +628,7 @@ public sealed partial class LabLoader
 
     private void LinkAdd(List<string> a, NamespaceBuilder b)
     {
-        string? name = null, kind = null, peer = null, peerNs = null, link = null;
+        string? name = null, kind = null, peer = null, peerNs = null, devNs = null, link = null;
         MacAddress? mac = null, peerMac = null;
         int? mtu = null, peerMtu = null;
         uint? group = null;
@@ -651,7 +657,7 @@ public sealed partial class LabLoader
                 case "address": var m = ParseMac(Need(a, ++i, "MAC address")); if (inPeer) peerMac = m; else mac = m; break;
                 // each end of a veth takes only the MTU given with it (checked on 6.18)
                 case "mtu": var u = ParseInt(Need(a, ++i, "MTU")); if (inPeer) peerMtu = u; else mtu = u; break;
-                case "netns" when inPeer: peerNs = Need(a, ++i, "namespace"); break;
+                case "netns": if (inPeer) peerNs = Need(a, ++i, "namespace"); else devNs = Need(a, ++i, "namespace"); break;
                 case "link": link = Need(a, ++i, "lower device"); break;
                 case "group" when !inPeer: group = DevGroup(Need(a, ++i, "group")); break;
                 case "txqueuelen" or "qlen" or "numtxqueues" or "numrxqueues" or "group": i++; break;
@@ -670,10 +676,19 @@ public sealed partial class LabLoader
             _ => DeviceKind.Other,
         };
         if (devKind == DeviceKind.Other) Warn($"link type '{kind}' is not modelled; the device exists but behaves as a plain device");
+        // `netns NS` before the type: rtnl_newlink makes the device in NS (its ifindex is NS's), while a
+        // lower device (`link DEV`) is still looked up where the command runs (rtnl_newlink_link_net)
+        var lowerB = b;
+        if (devNs is not null)
+        {
+            if (devKind is DeviceKind.Vlan or DeviceKind.Vxlan or DeviceKind.Ipip)
+                throw Error($"unsupported: ip link add {kind} with netns (a tunnel's socket or a VLAN's lower device would stay in {b.Name}); make it, then ip link set {name} netns {devNs}", devNs);
+            b = Namespace(devNs);
+        }
         if (devKind == DeviceKind.Veth)
         {
             if (peer is null) throw Error("veth needs 'peer name NAME'");
-            var peerBuilder = peerNs is null ? b : _namespaces.TryGetValue(peerNs, out var pb) ? pb : throw Error($"Cannot find namespace {peerNs}", peerNs);
+            var peerBuilder = peerNs is null ? lowerB : Namespace(peerNs);
             // veth_newlink registers the peer first: in the same namespace it gets the lower ifindex
             peerBuilder.AddDevice(peer, devKind, peerMac, peerMtu, name, b.Name);
             b.AddDevice(name, devKind, mac, mtu, peer, peerBuilder.Name);
@@ -681,7 +696,7 @@ public sealed partial class LabLoader
         else if (devKind == DeviceKind.Ipip) AddIpip(b, name, mtu, tunnel!);
         else if (devKind == DeviceKind.Vxlan) AddVxlan(b, name, vxlan!, mac, mtu);
         else if (devKind == DeviceKind.Vlan) AddVlan(b, name, link, a.Skip(typeAt + 2).ToList(), mac, mtu);
-        else if (devKind == DeviceKind.Macvlan) AddMacvlan(b, name, link, a.Skip(typeAt + 2).ToList(), mac, mtu);
+        else if (devKind == DeviceKind.Macvlan) AddMacvlan(b, lowerB, name, link, a.Skip(typeAt + 2).ToList(), mac, mtu);
         else b.AddDevice(name, devKind, mac, mtu);
         if (group is { } g) b.SetGroup(name, g);
         if (devKind == DeviceKind.Bridge && BridgeOptions(a, typeAt + 2, b, name) is { } other)
@@ -791,6 +806,13 @@ public sealed partial class LabLoader
                     break;
                 }
                 case "xdp" or "xdpgeneric" or "xdpdrv" or "xdpoffload": i = XdpSet(a, i, b, dev); break;
+                case "promisc" or "allmulticast" when b.MacvlanOf(dev) is { } mvf:
+                {
+                    // a macvlan's flags fill its mc_filter (macvlan_compute_filter); elsewhere they change nothing modelled
+                    var on = OnOff(Need(a, ++i, "on or off"), t);
+                    b.SetMacvlan(dev, t == "promisc" ? mvf with { Promisc = on } : mvf with { AllMulti = on });
+                    break;
+                }
                 case "promisc" or "arp" or "multicast" or "allmulticast" or "txqueuelen" or "qlen" or "alias":
                     i++; Warn($"'{t}' is not modelled"); break;
                 // they bound the GSO/GRO super-packets a sender or receiver makes: a capture shows those

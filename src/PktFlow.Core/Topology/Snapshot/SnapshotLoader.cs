@@ -546,7 +546,8 @@ public static class SnapshotLoader
                     ns.Builder.NoteUnmodelled($"{d.Where}: macvlan device {d.Device.Name}: its lower device ({at}) is not in the snapshot (its datapath is not modelled)");
                     continue;
                 }
-                d.Macvlan = new MacvlanParameters(lower.Device.Name, lowerNs.Name, d.MacvlanConfig!.Mode, d.MacvlanConfig.SourceMacs);
+                d.Macvlan = new MacvlanParameters(lower.Device.Name, lowerNs.Name, d.MacvlanConfig!.Mode, d.MacvlanConfig.SourceMacs,
+                    d.MacvlanConfig.Promisc, d.MacvlanConfig.AllMulti);
             }
     }
 

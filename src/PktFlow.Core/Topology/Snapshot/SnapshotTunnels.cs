@@ -122,7 +122,7 @@ internal static class SnapshotTunnels
     }
 
     /// <summary>A macvlan's mode and source MACs as info_data lists them; its lower device is resolved by the loader.</summary>
-    public sealed record MacvlanConfig(MacvlanMode Mode, IReadOnlyList<MacAddress> SourceMacs);
+    public sealed record MacvlanConfig(MacvlanMode Mode, IReadOnlyList<MacAddress> SourceMacs, bool Promisc, bool AllMulti);
 
     /// <summary>macvlan info_data: mode and macaddr_data; null (with the reason) for options the lab loader refuses.</summary>
     public static MacvlanConfig? Macvlan(SnapshotJson l, string name, List<string> unmodelled)
@@ -147,6 +147,8 @@ internal static class SnapshotTunnels
         }
         var sources = (d.Opt("macaddr_data")?.Strings() ?? [])
             .Select(s => MacAddress.TryParse(s, out var m) ? m : throw d.Req("macaddr_data", "").Error("MAC addresses")).ToList();
-        return new MacvlanConfig(MacvlanWords.Mode(modeText)!.Value, sources);
+        // its own IFF_PROMISC / IFF_ALLMULTI fill its mc_filter
+        var flags = l.Opt("flags")?.Strings() ?? [];
+        return new MacvlanConfig(MacvlanWords.Mode(modeText)!.Value, sources, flags.Contains("PROMISC"), flags.Contains("ALLMULTI"));
     }
 }

@@ -278,4 +278,15 @@ public class SnapshotTunnelTests(ITestOutputHelper output)
         var mv0 = t.Namespace("snaptun-h")!.Device("mv0")!.Macvlan!;
         Assert.Equal((MacvlanMode.Source, "02:00:00:00:00:11 02:00:00:00:00:12"), (mv0.Mode, string.Join(' ', mv0.SourceMacs)));
     }
+
+    [Theory]
+    [InlineData("PROMISC", true, false)]
+    [InlineData("ALLMULTI", false, true)]
+    public void AMacvlansPromiscAndAllmultiFlagsFillItsMcFilter(string flag, bool promisc, bool allmulti)
+    {
+        Assert.False(Changed("snaptun-h", "link.json", _ => { }).Namespace("snaptun-h")!.Device("mv0")!.Macvlan!.McFilterFull);
+        var t = Changed("snaptun-h", "link.json", root => Link(root, "mv0")["flags"]!.AsArray().Add(flag));
+        var mv0 = t.Namespace("snaptun-h")!.Device("mv0")!.Macvlan!;
+        Assert.Equal((promisc, allmulti, true), (mv0.Promisc, mv0.AllMulti, mv0.McFilterFull));
+    }
 }
