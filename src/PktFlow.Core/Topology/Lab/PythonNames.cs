@@ -53,9 +53,15 @@ internal static partial class PythonNames
         return null;
     }
 
-    /// <summary>A frame written out at the call, with the module's constants bound.</summary>
-    public static string Constants(string code, int callAt, string expression) =>
-        Bind(expression, new Dictionary<string, string>(), Constants(code[..callAt].Split('\n'), int.MaxValue));
+    /// <summary>A frame written out at the call at <paramref name="callAt"/>: once per pass of the loops around the call, the module's constants bound.</summary>
+    public static List<string> AtCall(string code, int callAt, string expression)
+    {
+        var lines = code[..callAt].Split('\n');
+        var call = lines[^1];
+        var constants = Constants(lines, lines.Length - 1);
+        var passes = Loops(lines, lines.Length - 1, call.Length - call.TrimStart().Length) ?? [new(StringComparer.Ordinal)];
+        return passes.Select(p => Bind(expression, p, constants)).ToList();
+    }
 
     /// <summary>The bindings of each pass of the `for` loops that hold line <paramref name="at"/>, outermost first; null when one is not read.</summary>
     private static List<Dictionary<string, string>>? Loops(string[] lines, int at, int indent)

@@ -52,7 +52,8 @@ public static partial class ScapySend
                 }
                 // a layer written out: NAME(...) or NAME()/..., not a name bound elsewhere
                 bool literal = text.Contains('(') && char.IsAsciiLetterUpper(text[0]);
-                yield return new Frame(line, function, text, literal ? PythonNames.Constants(code, m.Index, text) : null);
+                if (!literal) { yield return new Frame(line, function, text, null); continue; }
+                foreach (var frame in PythonNames.AtCall(code, m.Index, text)) yield return new Frame(line, function, text, frame);
             }
         }
     }

@@ -25,8 +25,9 @@ public sealed record LabCommand(int Line, IReadOnlyList<string> Words, string Te
 /// </summary>
 public static class ShellWords
 {
-    /// <param name="assignments">Whether a command of only NAME=value words is yielded too (the traffic reader
-    /// evaluates them in order, in loops and functions); they are applied to <paramref name="variables"/> either way.</param>
+    /// <param name="assignments">Whether a command of only NAME=value words is yielded too, and every $NAME left
+    /// as ${NAME} (the traffic reader evaluates them in order, in loops, conditions and functions); assignments
+    /// are applied to <paramref name="variables"/> either way.</param>
     public static IEnumerable<LabCommand> Split(string text, Dictionary<string, string>? variables = null, bool assignments = false)
     {
         variables ??= new Dictionary<string, string>();
@@ -44,6 +45,8 @@ public static class ShellWords
         bool arrayAppend = false;
         var unknownArrays = new HashSet<string>(StringComparer.Ordinal);
         string? connector = null; // the `&&` or `||` before the command being read
+        // the traffic reader runs the script (loops, conditions): a name is expanded when its command runs, not here
+        var known = assignments ? new Dictionary<string, string>() : variables;
 
         LabCommand? Flush()
         {
@@ -111,7 +114,7 @@ public static class ShellWords
                             j = close;
                             continue;
                         }
-                        if (text[j] == '$') { j = Expand(text, j, word, variables) - 1; continue; }
+                        if (text[j] == '$') { j = Expand(text, j, word, known) - 1; continue; }
                         if (text[j] == '\n') line++;
                         word.Append(text[j]);
                     }
@@ -123,7 +126,7 @@ public static class ShellWords
                     line += text.AsSpan(i, close - i).Count('\n');
                     i = close; inWord = true; break;
                 case '$':
-                    i = Expand(text, i, word, variables) - 1; inWord = true; break;
+                    i = Expand(text, i, word, known) - 1; inWord = true; break;
                 case '#' when !inWord:
                     while (i + 1 < text.Length && text[i + 1] != '\n') i++;
                     break;
@@ -179,6 +182,8 @@ public static class ShellWords
                 case '&' or '|':
                 {
                     bool list = i + 1 < text.Length && text[i + 1] == c;
+                    // inside `[[ ... ]]` `&&` and `||` are the test's own operators
+                    if (list && !inWord && words.LastIndexOf("[[") > words.LastIndexOf("]]")) { words.Add(new string(c, 2)); i++; break; }
                     if (list) i++;
                     else if (c == '|') { EndWord(); words.Add("|"); break; }
                     var cmd = Flush(); if (cmd is not null) yield return cmd;
