@@ -1,3 +1,4 @@
+using PktFlow.Testing;
 using PktFlow.Tests.Socket;
 using PktFlow.Topology.Lab;
 
@@ -205,5 +206,28 @@ public class TrafficControlTests
         // a function's parameter is not known: named, not guessed
         Assert.Equal(["traffic.sh:11: a sendp frame that is not a scapy expression written out (pkt)"],
             topo.Warnings.Where(w => w.StartsWith("traffic.sh", StringComparison.Ordinal)).Select(w => w[..w.IndexOf("): ", StringComparison.Ordinal)] + ")"));
+    }
+
+    [Fact]
+    public void TheRecordedScenariosTrafficScriptsWarnOnlyOfWhatCannotBeKnownWhenRead()
+    {
+        // what a recorded run waited for or checked on the machine (a port's STP state, a file the FTP
+        // client writes): every other construct of every traffic script is read
+        var scenarios = Path.Combine(RepoPaths.Root, "tests", "scenarios");
+        var warnings = Directory.GetDirectories(scenarios).Order(StringComparer.Ordinal)
+            .Where(d => File.Exists(Path.Combine(d, "traffic.sh")) && File.Exists(Path.Combine(d, "lab.sh")))
+            .SelectMany(d => LabLoader.LoadFile(Path.Combine(d, "lab.sh"), Path.Combine(d, "traffic.sh")).Warnings
+                .Where(w => w.Contains("traffic.sh:", StringComparison.Ordinal))
+                .Select(w => $"{Path.GetFileName(d)}:{w[(w.IndexOf("traffic.sh:", StringComparison.Ordinal) + 11)..]}"))
+            .Select(w => w[..w.IndexOf(": ", StringComparison.Ordinal)] + (w.Contains(": a condition not known", StringComparison.Ordinal) ? " condition" : " other: " + w))
+            .ToList();
+        Assert.Equal(
+        [
+            "bridge-stp:20 condition", // [[ $(cat /sys/class/net/port1/brport/state) == 1 ]] || exit 1
+            "bridge-stp:8 condition", // waitstate: [[ $(cat .../brport/state) == "$2" ]] && return 0
+            "ct-helper-ftp:57 condition", // [[ -e $D/$f ]] && break
+            "ct-helper-natftp:56 condition",
+            "ct-helper-natftp6:54 condition",
+        ], warnings);
     }
 }

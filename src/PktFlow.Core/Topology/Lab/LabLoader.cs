@@ -913,7 +913,9 @@ public sealed partial class LabLoader
                 case "scope": scope = ParseScope(Need(a, ++i, "scope")); break;
                 case "label" or "valid_lft" or "preferred_lft" or "metric": i++; break;
                 case "local": prefix = ParsePrefix(Need(a, ++i, "address"), family); break;
-                case "noprefixroute" or "nodad" or "optimistic" or "home" or "mngtmpaddr" or "noprefixroute\n": Warn($"'{t}' is not modelled"); break;
+                // the model runs no duplicate address detection: every address is usable at once, as `nodad` asks
+                case "nodad": break;
+                case "noprefixroute" or "optimistic" or "home" or "mngtmpaddr" or "noprefixroute\n": Warn($"'{t}' is not modelled"); break;
                 default:
                     if (prefix is null) { prefix = ParsePrefix(t, family); break; }
                     throw Error("unexpected word in ip addr add", t);

@@ -60,7 +60,7 @@ public static class ShellWords
             // its earlier value is no longer the name's: a later $NAME is left for the reader to evaluate or name
             if (i < words.Count && IsAssignment(words[i], out var unknown, out _)) variables.Remove(unknown);
             if (assignments && words.TrueForAll(x => IsAssignment(x, out _, out _))) i = 0;
-            var cmd = i < words.Count ? new LabCommand(startLine, words.Skip(i).ToList(), raw.ToString().Trim()) { HereDoc = hereBody, HereDocLine = hereLine, Connector = connector } : null;
+            var cmd = i < words.Count ? new LabCommand(startLine, words.Skip(i).ToList(), raw.ToString().Trim().TrimEnd(';', '&', '|').TrimEnd()) { HereDoc = hereBody, HereDocLine = hereLine, Connector = connector } : null;
             hereBody = null;
             connector = null;
             words.Clear();
@@ -92,12 +92,13 @@ public static class ShellWords
                 case '\\' when i + 1 < text.Length && text[i + 1] == '\n':
                     i++; line++; EndWord(); break;
                 case '\\' when i + 1 < text.Length:
-                    word.Append(text[++i]); inWord = true; break;
+                    word.Append(text[++i]); raw.Append(text[i]); inWord = true; break;
                 case '\'':
                 {
                     int end = text.IndexOf('\'', i + 1);
                     if (end < 0) end = text.Length;
                     word.Append(text, i + 1, end - i - 1);
+                    raw.Append(text, i + 1, Math.Min(end + 1, text.Length) - i - 1);
                     line += text.AsSpan(i, end - i).Count('\n');
                     i = end; inWord = true; break;
                 }
@@ -118,6 +119,7 @@ public static class ShellWords
                         if (text[j] == '\n') line++;
                         word.Append(text[j]);
                     }
+                    raw.Append(text, i + 1, Math.Min(j + 1, text.Length) - i - 1);
                     i = j; inWord = true; break;
                 }
                 case '$' when SubstitutionEnd(text, i) is var close and > 0:
@@ -126,7 +128,12 @@ public static class ShellWords
                     line += text.AsSpan(i, close - i).Count('\n');
                     i = close; inWord = true; break;
                 case '$':
-                    i = Expand(text, i, word, known) - 1; inWord = true; break;
+                {
+                    int at = i;
+                    i = Expand(text, i, word, known) - 1;
+                    raw.Append(text, at + 1, i - at);
+                    inWord = true; break;
+                }
                 case '#' when !inWord:
                     while (i + 1 < text.Length && text[i + 1] != '\n') i++;
                     break;
