@@ -161,7 +161,8 @@ public class TrafficControlTests
             frame() { if [ -z "$2" ]; then echo "$E/$1"; else echo "$E/$1/Raw(b'$2')"; fi; }
             D=$(udp 7 45201)
             ip netns exec wan sendframe eth0 "$(frame "$D" "")" "$(frame "$(udp 8 45202)" x)"
-            for p in $(echo 45203 45204); do ip netns exec wan socat -u TCP:198.51.100.1:80,sourceport=$p -; done
+            quit() { echo 45203 45204; exit 1; }
+            for p in $(quit); do ip netns exec wan socat -u TCP:198.51.100.1:80,sourceport=$p -; done
             ip netns exec wan sendframe eth0 "$(frame "$D" "")" "$(cat /tmp/frame)"
             """;
         var topo = LabLoader.Load(ConnectingSocketTests.Lab, "lab.sh", traffic, "traffic.sh");
@@ -169,12 +170,12 @@ public class TrafficControlTests
         [
             "udp 198.51.100.7:45201 -> 198.51.100.1:9 (traffic.sh:5: sendframe) id 7",
             "udp 198.51.100.7:45202 -> 198.51.100.1:9 (traffic.sh:5: sendframe) id 8",
-            "udp 198.51.100.7:45201 -> 198.51.100.1:9 (traffic.sh:7: sendframe) id 7",
+            "udp 198.51.100.7:45201 -> 198.51.100.1:9 (traffic.sh:8: sendframe) id 7",
         ], topo.Namespace("wan")!.RawFrames.Select(f => $"{f} id {f.IpId}"));
-        // an unquoted substitution's output is split into words: two sockets
+        // an unquoted substitution's output is split into words: two sockets; its `exit` ends only its subshell
         Assert.Equal([45203, 45204], topo.Namespace("wan")!.ClientSockets.Select(c => c.LocalPort));
         // a program whose output is not known ($(cat ...)) stays named
-        Assert.Equal(["traffic.sh:7: a sendframe frame with an expansion the lab reader does not evaluate ($(cat /tmp/frame))"],
+        Assert.Equal(["traffic.sh:8: a sendframe frame with an expansion the lab reader does not evaluate ($(cat /tmp/frame))"],
             topo.Warnings.Where(w => w.StartsWith("traffic.sh", StringComparison.Ordinal)).Select(w => w[..w.IndexOf("): ", StringComparison.Ordinal)] + ")"));
     }
 

@@ -6,7 +6,7 @@ namespace PktFlow.Topology.Lab;
 /// <summary>
 /// Shell functions of a traffic script: `NAME() { CMD; ... }` whose commands use their positional
 /// parameters as `$1`...`${N}` or in the expansions <see cref="ShellParameter"/> reads, with `local
-/// NAME=value` of their own and `return [N]`. A call `NAME ARG...` runs the body with them bound (a
+/// NAME=value` of their own, `return [N]` and `exit [N]`. A call `NAME ARG...` runs the body with them bound (a
 /// parameter not given is empty, as in bash), `$((...))` on them evaluated (<see cref="ShellArithmetic"/>).
 /// A function that does more (`shift`, `"$@"`, an assignment to a global) is not taken for one: its
 /// commands are read where it is written, so a frame built from its parameters is named in a warning
@@ -42,7 +42,7 @@ public sealed partial class LabLoader
             if (first == "}" && depth-- == 0)
             {
                 // `local NAME=value` binds in the call; an assignment to a global is not followed out of the function
-                if (!body.All(c => c.Words[0] is not ("shift" or "exit" or "set" or "declare" or "read")
+                if (!body.All(c => c.Words[0] is not ("shift" or "set" or "declare" or "read")
                         && (c.Words[0] == "local" ? c.Words.Count > 1 && c.Words.Skip(1).All(x => ShellWords.IsAssignment(x, out _, out _)) : !c.Words.All(x => ShellWords.IsAssignment(x, out _, out _)))
                         && !c.Words.Any(ParameterOperation().IsMatch)))
                     return -1;
@@ -80,15 +80,17 @@ public sealed partial class LabLoader
         if (call.Count == 0 || call.Any(x => x.Contains("${", StringComparison.Ordinal) || x.Contains("$(", StringComparison.Ordinal))) return null;
         if (call[0] == "seq") return Seq($"$({string.Join(' ', call)})") is { } numbers ? string.Join('\n', numbers) : null;
         if (call[0] != "echo" && !_functions.ContainsKey(call[0])) return null;
-        var (outer, outerSpoiled, saved) = (_capture, _captureSpoiled, _cmd);
-        (_capture, _captureSpoiled) = ([], false);
+        var (outer, outerSpoiled, saved, loops) = (_capture, _captureSpoiled, _cmd, _loopDepth);
+        (_capture, _captureSpoiled, _loopDepth) = ([], false, 0);
         try
         {
             RunSimple(cmds[0] with { Words = call }, scope);
+            // the substitution runs in a subshell: an `exit` in it ends only that
+            _jump = Jump.None;
             var printed = string.Join('\n', _capture).TrimEnd('\n');
             return _captureSpoiled || printed.Contains("${", StringComparison.Ordinal) || printed.Contains("$(", StringComparison.Ordinal) ? null : printed;
         }
-        finally { (_capture, _captureSpoiled, _cmd) = (outer, outerSpoiled, saved); }
+        finally { (_capture, _captureSpoiled, _cmd, _loopDepth) = (outer, outerSpoiled, saved, loops); }
     }
 
     /// <summary>A call's scope: the script's variables, and its arguments as $1...$N (a parameter not given is empty).</summary>
