@@ -231,4 +231,30 @@ public class TrafficControlTests
             "ct-helper-natftp6:54 condition",
         ], warnings);
     }
+
+    [Fact]
+    public void TheRecordedSynsOfTcpReqErrAndTheWholeDatagramsOfIpFragmentForwardAreRawFrames()
+    {
+        static List<string> Frames(string name)
+        {
+            var dir = Path.Combine(RepoPaths.Root, "tests", "scenarios", name);
+            return LabLoader.LoadFile(Path.Combine(dir, "lab.sh"), Path.Combine(dir, "traffic.sh")).Namespace("client")!.RawFrames
+                .Select(f => $"{f.Protocol} {f.SourceAddress}:{f.SourcePort} -> {f.DestinationAddress}:{f.DestinationPort} id {f.IpId} seq {f.Seq}").ToList();
+        }
+        // srp1(syn) in a loop over three literal tuples
+        Assert.Equal(
+        [
+            "6 10.1.0.9:40001 -> 10.1.0.1:80 id 40001 seq 1000",
+            "6 10.1.0.8:40002 -> 10.1.0.1:80 id 40002 seq 1000",
+            "6 10.1.0.8:40003 -> 10.1.0.1:80 id 40003 seq 1000",
+        ], Frames("tcp-req-err"));
+        // the $(frag ...) fragments are read (IP/Raw: no socket's, LearnSender passes fragments over); the whole datagrams are UDP frames
+        Assert.Equal(
+        [
+            "17 10.1.0.2:40001 -> 10.2.0.2:9 id 101 seq 0",
+            "17 10.1.0.2:40002 -> 10.2.0.2:9 id 102 seq 0",
+            "17 10.1.0.2:40003 -> 10.2.0.2:9 id 103 seq 0",
+            "17 10.1.0.2:40004 -> 10.2.0.2:9 id 104 seq 0",
+        ], Frames("ip-fragment-forward"));
+    }
 }
