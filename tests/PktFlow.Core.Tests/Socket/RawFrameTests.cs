@@ -79,17 +79,21 @@ public class RawFrameTests
             send("USER anonymous")
             syn = IP(dst="198.51.100.1")/TCP(sport=40001)
             sa = sr1(syn, timeout=3)
+            pkt = make(40002)
+            sa = sr1(pkt, timeout=3)
             # sendp(Ether()/IP(dst="198.51.100.1")/TCP(sport=40009))
             sendp(Ether()/IP(dst="198.51.100.1", id=PORT)/TCP(sport=40008), iface="eth0")
             srp1(x=Ether()/IP(dst="198.51.100.1", id=3)/TCP(sport=40007, flags="A", seq=5), iface="eth0")
             PY
             ip netns exec wan python3 /tmp/x.py
             """, "traffic.sh");
-        Assert.Equal(["tcp *:40007 -> 198.51.100.1:80 (traffic.sh:10: srp1)"], topo.Namespace("wan")!.RawFrames.Select(f => f.ToString()));
+        // `syn` is bound to a frame written out on one line before the call (PythonNames); `pkt` to a call's result
+        Assert.Equal(["tcp *:40001 -> 198.51.100.1:80 (traffic.sh:7: sr1)", "tcp *:40007 -> 198.51.100.1:80 (traffic.sh:12: srp1)"],
+            topo.Namespace("wan")!.RawFrames.Select(f => f.ToString()));
         Assert.Equal(
         [
-            "traffic.sh:7: a sr1 frame that is not a scapy expression written out (syn)",
-            "traffic.sh:9: a sendp frame the lab reader cannot read (id PORT: not a number literal)",
+            "traffic.sh:9: a sr1 frame that is not a scapy expression written out (pkt)",
+            "traffic.sh:11: a sendp frame the lab reader cannot read (id PORT: not a number literal)",
         ], topo.Warnings.Where(w => w.StartsWith("traffic.sh", StringComparison.Ordinal)).Select(w => w[..w.IndexOf("): ", StringComparison.Ordinal)] + ")"));
     }
 

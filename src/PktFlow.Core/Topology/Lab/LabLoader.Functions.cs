@@ -6,19 +6,24 @@ namespace PktFlow.Topology.Lab;
 /// <summary>
 /// Shell functions of a traffic script: `NAME() { CMD; ... }` whose commands use their positional
 /// parameters as `$1`...`${N}` or in the expansions <see cref="ShellParameter"/> reads, with `local
-/// NAME=value` of their own. A call `NAME ARG...` applies the body with them bound (a parameter not given
-/// is empty, as in bash), `$((...))` on them evaluated (<see cref="ShellArithmetic"/>). A function that
-/// does more (`shift`, `"$@"`, `return`, an assignment to a global) is not taken for one: its commands are
-/// read where it is written, so a frame built from its parameters is named in a warning rather than guessed.
+/// NAME=value` of their own, `return [N]` and `exit [N]`. A call `NAME ARG...` runs the body with them bound (a
+/// parameter not given is empty, as in bash), `$((...))` on them evaluated (<see cref="ShellArithmetic"/>).
+/// A function that does more (`shift`, `"$@"`, an assignment to a global) is not taken for one: its
+/// commands are read where it is written, so a frame built from its parameters is named in a warning
+/// rather than guessed. A command substitution `$(NAME ARG...)` or `$(echo ...)` is what the echo
+/// commands it runs print (<see cref="CommandOutput"/>).
 /// </summary>
 public sealed partial class LabLoader
 {
     private readonly Dictionary<string, List<LabCommand>> _functions = new(StringComparer.Ordinal);
     private int _callDepth;
 
+    /// <summary>The body of the function <see cref="FunctionDefinition"/> last read.</summary>
+    private List<LabCommand>? _functionBody;
+
     /// <summary>
-    /// When <paramref name="start"/> defines a function this reader takes, records it and returns the
-    /// index of its closing `}`; else -1.
+    /// When <paramref name="start"/> defines a function this reader takes, leaves its body in
+    /// <see cref="_functionBody"/> and returns the index of its closing `}`; else -1.
     /// </summary>
     private int FunctionDefinition(List<LabCommand> commands, int start)
     {
@@ -37,11 +42,11 @@ public sealed partial class LabLoader
             if (first == "}" && depth-- == 0)
             {
                 // `local NAME=value` binds in the call; an assignment to a global is not followed out of the function
-                if (!body.All(c => c.Words[0] is not ("shift" or "return" or "exit" or "set" or "declare" or "read")
+                if (!body.All(c => c.Words[0] is not ("shift" or "set" or "declare" or "read")
                         && (c.Words[0] == "local" ? c.Words.Count > 1 && c.Words.Skip(1).All(x => ShellWords.IsAssignment(x, out _, out _)) : !c.Words.All(x => ShellWords.IsAssignment(x, out _, out _)))
                         && !c.Words.Any(ParameterOperation().IsMatch)))
                     return -1;
-                _functions[name] = body;
+                _functionBody = body;
                 return j;
             }
             body.Add(commands[j]);
@@ -56,22 +61,36 @@ public sealed partial class LabLoader
     [GeneratedRegex(@"\$[@*#?!$]|\$\{(?:[@*#!]|\d+[^}\d#%:])")]
     private static partial Regex ParameterOperation();
 
+    /// <summary>What the echo commands of a command substitution print, while one is read; else null.</summary>
+    private List<string>? _capture;
+    /// <summary>Set when a command run inside the substitution prints what the reader does not know.</summary>
+    private bool _captureSpoiled;
+
     /// <summary>
-    /// A word that is all `$(NAME ARG...)`, NAME a function this reader takes whose body is only `local`
-    /// assignments and one `echo WORD...` (bridge-stp's frame builders): what the echo prints, its words
-    /// joined by spaces. Any other word, or an echo with an expansion left, is returned as written.
+    /// The output of the command substitution `$(<paramref name="command"/>)` in <paramref name="scope"/>:
+    /// one `echo WORD...` or a call of a function this reader takes whose commands print only with echo
+    /// (bridge-stp's and the fragment scenarios' frame builders), or `seq` on integer literals; trailing
+    /// newlines dropped as bash does. Null when it runs anything else, or an echoed word has an expansion left.
     /// </summary>
-    private string CommandSubstitution(string word)
+    private string? CommandOutput(string command, Dictionary<string, string> scope)
     {
-        if (!word.StartsWith("$(", StringComparison.Ordinal) || word.StartsWith("$((", StringComparison.Ordinal) || !word.EndsWith(')')) return word;
-        var calls = ShellWords.Split(word[2..^1]).ToList();
-        if (calls.Count != 1 || !_functions.TryGetValue(calls[0].Words[0], out var body)) return word;
-        var echoes = body.Where(c => c.Words[0] != "local").ToList();
-        if (echoes.Count != 1 || echoes[0].Words[0] != "echo" || echoes[0].Words.Skip(1).Any(x => x.StartsWith('-'))) return word;
-        var scope = Parameters(calls[0].Words);
-        foreach (var local in body.Where(c => c.Words[0] == "local")) Assign(local, scope);
-        var printed = string.Join(' ', Substitute(echoes[0], scope).Words.Skip(1));
-        return printed.Contains("${", StringComparison.Ordinal) || printed.Contains("$(", StringComparison.Ordinal) ? word : printed;
+        var cmds = ShellWords.Split(command, new Dictionary<string, string>(), assignments: true).ToList();
+        if (cmds.Count != 1 || cmds[0].Connector is not null) return null;
+        var call = Substitute(cmds[0], scope).Words;
+        if (call.Count == 0 || call.Any(x => x.Contains("${", StringComparison.Ordinal) || x.Contains("$(", StringComparison.Ordinal))) return null;
+        if (call[0] == "seq") return Seq($"$({string.Join(' ', call)})") is { } numbers ? string.Join('\n', numbers) : null;
+        if (call[0] != "echo" && !_functions.ContainsKey(call[0])) return null;
+        var (outer, outerSpoiled, saved, loops) = (_capture, _captureSpoiled, _cmd, _loopDepth);
+        (_capture, _captureSpoiled, _loopDepth) = ([], false, 0);
+        try
+        {
+            RunSimple(cmds[0] with { Words = call }, scope);
+            // the substitution runs in a subshell: an `exit` in it ends only that
+            _jump = Jump.None;
+            var printed = string.Join('\n', _capture).TrimEnd('\n');
+            return _captureSpoiled || printed.Contains("${", StringComparison.Ordinal) || printed.Contains("$(", StringComparison.Ordinal) ? null : printed;
+        }
+        finally { (_capture, _captureSpoiled, _cmd, _loopDepth) = (outer, outerSpoiled, saved, loops); }
     }
 
     /// <summary>A call's scope: the script's variables, and its arguments as $1...$N (a parameter not given is empty).</summary>
@@ -83,7 +102,7 @@ public sealed partial class LabLoader
         return parameters;
     }
 
-    /// <summary>Applies the body of the function <paramref name="cmd"/> calls, if it calls one.</summary>
+    /// <summary>Runs the body of the function <paramref name="cmd"/> calls, if it calls one.</summary>
     private bool CallFunction(LabCommand cmd)
     {
         if (!_functions.TryGetValue(cmd.Words[0], out var body)) return false;
@@ -91,7 +110,11 @@ public sealed partial class LabLoader
         // the call sees the script's variables; its parameters and locals are its own
         var parameters = Parameters(cmd.Words);
         _callDepth++;
-        try { ApplyBody(body, parameters); }
+        try
+        {
+            RunBlock(Parse(body), parameters);
+            if (_jump == Jump.Return) _jump = Jump.None;
+        }
         finally { _callDepth--; }
         return true;
     }

@@ -31,7 +31,7 @@ public sealed partial class LabLoader
         var loader = Read(text, fileName);
         loader._file = trafficFileName;
         loader._trafficOnly = true;
-        loader.ApplyAll(ShellWords.Split(trafficText, assignments: true).ToList());
+        loader.RunScript(ShellWords.Split(trafficText, assignments: true).ToList());
         loader._file = fileName;
         return loader.Build(text, fileName);
     }

@@ -82,10 +82,8 @@ public sealed partial class LabLoader
     {
         for (int i = 0; i < commands.Count; i++)
         {
-            if (commands[i].Words[0] == "for") i = ForLoop(commands, i, _trafficOnly ? _shell : new Dictionary<string, string>());
-            else if (_trafficOnly && FunctionDefinition(commands, i) is var end and >= 0) i = end;
-            else if (_trafficOnly && Assign(commands[i], _shell)) { }
-            else Apply(_trafficOnly ? Substitute(commands[i], _shell) : commands[i], HostNamespace);
+            if (commands[i].Words[0] == "for") i = ForLoop(commands, i, new Dictionary<string, string>());
+            else Apply(commands[i], HostNamespace);
         }
     }
 
@@ -99,9 +97,8 @@ public sealed partial class LabLoader
         var head = Substitute(commands[start], bound).Words;
         if (head.Count < 3 || head[2] != "in") throw Error("expected 'for NAME in VALUES; do ...; done'", head.Count > 2 ? head[2] : null);
         var variable = head[1];
-        var values = head.Skip(3).SelectMany(v => _trafficOnly && Seq(v) is { } numbers ? numbers : [v]).ToList();
-        // `for i in $(seq 1 3)`: the values are not known (a traffic script's frames built from them are named where they are used)
-        if (!_trafficOnly && values.FirstOrDefault(v => v.Contains("$(", StringComparison.Ordinal)) is { } unknown)
+        var values = head.Skip(3).ToList();
+        if (values.FirstOrDefault(v => v.Contains("$(", StringComparison.Ordinal)) is { } unknown)
             throw Error("command substitution $(...) is not supported: write the values out", unknown);
         // The body runs from the command after the head (its first word is 'do') to the matching 'done'.
         int depth = 0, end = -1;
@@ -115,12 +112,7 @@ public sealed partial class LabLoader
         var body = commands.Skip(start + 1).Take(end - start - 1).ToList();
         if (body.Count == 0 || body[0].Words[0] != "do") throw Error("expected 'do' after the loop's values");
         body[0] = body[0] with { Words = body[0].Words.Skip(1).ToList() };
-        foreach (var value in values)
-        {
-            // a traffic script's loop variable and what its body assigns stay set after the loop, as in bash
-            if (_trafficOnly) { bound[variable] = value; ApplyBody(body, bound); }
-            else ApplyBody(body, new Dictionary<string, string>(bound) { [variable] = value });
-        }
+        foreach (var value in values) ApplyBody(body, new Dictionary<string, string>(bound) { [variable] = value });
         return end;
     }
 
@@ -166,7 +158,7 @@ public sealed partial class LabLoader
         foreach (var word in w.Skip(from))
         {
             ShellWords.IsAssignment(word, out var name, out var raw);
-            var value = ShellArithmetic.Expand(ShellParameter.Expand(raw, scope), scope);
+            var value = Expand(raw, scope, out _);
             if (value.Contains("${", StringComparison.Ordinal) || value.Contains("$(", StringComparison.Ordinal)) scope.Remove(name);
             else scope[name] = value;
         }
@@ -180,34 +172,63 @@ public sealed partial class LabLoader
         {
             if (body[k].Words.Count == 0) continue;
             if (body[k].Words[0] == "for") { k = ForLoop(body, k, bound); continue; }
-            if (_trafficOnly && Assign(body[k], bound)) continue;
             Apply(Substitute(body[k], bound), HostNamespace);
         }
     }
 
-    private static LabCommand Substitute(LabCommand c, Dictionary<string, string> bound) =>
-        bound.Count == 0 ? c : c with
+    /// <summary>
+    /// <paramref name="c"/> with its words expanded in <paramref name="bound"/>: "${NAME[@]}" is a word per
+    /// element ("${EMPTY[@]}" none), each as it was assigned (not expanded again); in a traffic script a
+    /// command substitution's output outside double quotes is split at white space, as bash splits it.
+    /// </summary>
+    private LabCommand Substitute(LabCommand c, Dictionary<string, string> bound) => c with
+    {
+        Words = c.Words.SelectMany(w => w.StartsWith("${", StringComparison.Ordinal) && w.EndsWith("[@]}", StringComparison.Ordinal) && ShellParameter.Evaluate(w[2..^1], bound) is { } elements
+                ? elements == ShellWords.EmptyArray.ToString() ? [] : elements.Split(ShellWords.ArraySeparator)
+                : Expand(w, bound, out var split) is var x && split ? x.Split([' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries) : [x]).ToList(),
+    };
+
+    /// <summary>
+    /// One word expanded in <paramref name="scope"/>: `${...}` (<see cref="ShellParameter"/>) and `$((...))`
+    /// (<see cref="ShellArithmetic"/>) in its text, and in a traffic script each command substitution
+    /// replaced by its output (<see cref="CommandOutput"/>), which is not expanded again. One the reader
+    /// cannot evaluate is left as written. <paramref name="split"/>: an unquoted substitution printed white space.
+    /// </summary>
+    private string Expand(string word, Dictionary<string, string> scope, out bool split)
+    {
+        split = false;
+        if (!word.Contains("$(", StringComparison.Ordinal)) return ShellArithmetic.Expand(ShellParameter.Expand(word, scope), scope);
+        var result = new System.Text.StringBuilder();
+        int from = 0;
+        for (int i = 0; i < word.Length; i++)
         {
-            // "${NAME[@]}" is a word per element ("${EMPTY[@]}" none), each as it was assigned (not expanded again)
-            Words = c.Words.SelectMany(w => w.StartsWith("${", StringComparison.Ordinal) && w.EndsWith("[@]}", StringComparison.Ordinal) && ShellParameter.Evaluate(w[2..^1], bound) is { } elements
-                    ? elements == ShellWords.EmptyArray.ToString() ? [] : elements.Split(ShellWords.ArraySeparator)
-                    : new[] { ShellArithmetic.Expand(ShellParameter.Expand(w, bound), bound) }).ToList(),
-        };
+            if (word[i] != '$' || ShellWords.SubstitutionEnd(word, i) is not (> 0 and var close)) continue;
+            bool quoted = i > 0 && word[i - 1] == ShellWords.Quoted;
+            var text = word[from..(quoted ? i - 1 : i)];
+            result.Append(ShellArithmetic.Expand(ShellParameter.Expand(text, scope), scope));
+            var output = _trafficOnly ? CommandOutput(word[(i + 2)..close], scope) : null;
+            result.Append(output ?? word[i..(close + 1)]);
+            split |= !quoted && output is not null && output.AsSpan().IndexOfAny(' ', '\t', '\n') >= 0;
+            from = close + 1;
+            i = close;
+        }
+        result.Append(ShellArithmetic.Expand(ShellParameter.Expand(word[from..], scope), scope));
+        return result.ToString();
+    }
 
     private LabException Error(string message, string? token = null) => new(_file, _cmd.Line, _cmd.Text, token, message);
     private void Warn(string message) => _warnings.Add($"{_file}:{_cmd.Line}: {message}: {_cmd.Text}");
-
-    private static readonly Dictionary<string, string> NoNames = new();
 
     private void Apply(LabCommand cmd, string ns)
     {
         _cmd = cmd;
         if (_trafficOnly)
         {
-            // arithmetic on literals; a loop's variables were bound by Substitute
-            var words = cmd.Words.Select(x => CommandSubstitution(ShellArithmetic.Expand(x, NoNames))).ToList();
-            if (words.Count > 0 && CallFunction(cmd with { Words = words })) return;
-            TrafficCommand(words, ns);
+            // the words were expanded by Substitute
+            if (cmd.Words.Count == 0 || CallFunction(cmd)) return;
+            // inside a command substitution: a program whose output the reader does not know
+            if (_capture is not null && cmd.Words[0] != "sleep") _captureSpoiled = true;
+            TrafficCommand(cmd.Words.ToList(), ns);
             return;
         }
         if (cmd.Text.IndexOf("$(", StringComparison.Ordinal) is >= 0 and var at)
@@ -914,7 +935,9 @@ public sealed partial class LabLoader
                 case "scope": scope = ParseScope(Need(a, ++i, "scope")); break;
                 case "label" or "valid_lft" or "preferred_lft" or "metric": i++; break;
                 case "local": prefix = ParsePrefix(Need(a, ++i, "address"), family); break;
-                case "noprefixroute" or "nodad" or "optimistic" or "home" or "mngtmpaddr" or "noprefixroute\n": Warn($"'{t}' is not modelled"); break;
+                // the model runs no duplicate address detection: every address is usable at once, as `nodad` asks
+                case "nodad": break;
+                case "noprefixroute" or "optimistic" or "home" or "mngtmpaddr" or "noprefixroute\n": Warn($"'{t}' is not modelled"); break;
                 default:
                     if (prefix is null) { prefix = ParsePrefix(t, family); break; }
                     throw Error("unexpected word in ip addr add", t);

@@ -7,9 +7,9 @@ namespace PktFlow.Topology.Lab;
 /// iface="eth0")` and `srp1`, `srp` write through a packet socket, `send`, `sr1`, `sr` through a raw IP
 /// socket; neither is a TCP or UDP socket, so no socket of the sender's is made by them (as with
 /// tests/Kernel/bin/sendframe). The packet is the call's first argument (or `x=`), one scapy
-/// expression or a list of them; <see cref="ScapyFrame"/> reads each. An argument that is no
-/// expression written out (a variable, a comprehension) is returned without one, for the caller
-/// to name in a warning: its frame is never guessed.
+/// expression or a list of them, or a name the program bound to one before the call (<see cref="PythonNames"/>);
+/// <see cref="ScapyFrame"/> reads each. An argument that is none of these (a comprehension, a
+/// name bound elsewhere) is returned without one, for the caller to name in a warning: its frame is never guessed.
 /// </summary>
 public static partial class ScapySend
 {
@@ -44,9 +44,16 @@ public static partial class ScapySend
             {
                 var text = p.Trim();
                 if (text.Length == 0) continue;
+                // a name the program bound to a frame before the call (`syn = Ether()/IP(...)/TCP(...)`): that frame, once per pass of its loops
+                if (PythonNames.Frames(code, m.Index, text) is { } bound)
+                {
+                    foreach (var frame in bound) yield return new Frame(line, function, text, frame);
+                    continue;
+                }
                 // a layer written out: NAME(...) or NAME()/..., not a name bound elsewhere
                 bool literal = text.Contains('(') && char.IsAsciiLetterUpper(text[0]);
-                yield return new Frame(line, function, text, literal ? text : null);
+                if (!literal) { yield return new Frame(line, function, text, null); continue; }
+                foreach (var frame in PythonNames.AtCall(code, m.Index, text)) yield return new Frame(line, function, text, frame);
             }
         }
     }

@@ -9,6 +9,8 @@ public sealed record LabCommand(int Line, IReadOnlyList<string> Words, string Te
     public string? HereDoc { get; init; }
     /// <summary>The line the here-document's body starts on (for a program in it to name its own lines).</summary>
     public int HereDocLine { get; init; }
+    /// <summary>How the command joins the one before it: "&amp;&amp;", "||", or null (`;`, a newline, `&amp;`).</summary>
+    public string? Connector { get; init; }
 }
 
 /// <summary>
@@ -16,13 +18,16 @@ public sealed record LabCommand(int Line, IReadOnlyList<string> Words, string Te
 /// line continuations, comments, `;`, `&amp;&amp;`, `||`, a trailing `&amp;`, and NAME=value variables
 /// expanded as $NAME / ${NAME}, indexed arrays (`NAME=(a "b c")`, `NAME+=(d)`, one word per element
 /// from "${NAME[@]}"), here-documents (`&lt;&lt;EOF`, `&lt;&lt;-EOF`, `&lt;&lt;'EOF'`), subshell groups
-/// `( a; b )` (their commands in order). A pipe is kept as a "|" word: the lab loader reports a pipeline
+/// `( a; b )` (their commands in order), command substitutions `$(...)` kept as written (quotes and
+/// all, for the reader to evaluate in its own scope; one in double quotes marked <see cref="Quoted"/>),
+/// and the `&amp;&amp;` / `||` that join a command to the one before (<see cref="LabCommand.Connector"/>). A pipe is kept as a "|" word: the lab loader reports a pipeline
 /// as a command it does not understand; the traffic reader takes each side as its own command.
 /// </summary>
 public static class ShellWords
 {
-    /// <param name="assignments">Whether a command of only NAME=value words is yielded too (the traffic reader
-    /// evaluates them in order, in loops and functions); they are applied to <paramref name="variables"/> either way.</param>
+    /// <param name="assignments">Whether a command of only NAME=value words is yielded too, and every $NAME left
+    /// as ${NAME} (the traffic reader evaluates them in order, in loops, conditions and functions); assignments
+    /// are applied to <paramref name="variables"/> either way.</param>
     public static IEnumerable<LabCommand> Split(string text, Dictionary<string, string>? variables = null, bool assignments = false)
     {
         variables ??= new Dictionary<string, string>();
@@ -39,12 +44,15 @@ public static class ShellWords
         string? array = null; // the NAME of an open `NAME=(` / `NAME+=(` (its elements are the words up to `)`)
         bool arrayAppend = false;
         var unknownArrays = new HashSet<string>(StringComparer.Ordinal);
+        string? connector = null; // the `&&` or `||` before the command being read
+        // the traffic reader runs the script (loops, conditions): a name is expanded when its command runs, not here
+        var known = assignments ? new Dictionary<string, string>() : variables;
 
         LabCommand? Flush()
         {
             EndWord();
             substitutions = 0; // one left open does not reach into the next command
-            if (words.Count == 0) { raw.Clear(); return null; }
+            if (words.Count == 0) { raw.Clear(); return null; } // `a &&` and a newline: the connector waits for b
             // Leading NAME=value words are assignments (they apply to the rest of the script here).
             int i = 0;
             // A value from `$(...)` or `$((...))` is not known here: the word stays, for the loader to refuse or pass over.
@@ -52,8 +60,9 @@ public static class ShellWords
             // its earlier value is no longer the name's: a later $NAME is left for the reader to evaluate or name
             if (i < words.Count && IsAssignment(words[i], out var unknown, out _)) variables.Remove(unknown);
             if (assignments && words.TrueForAll(x => IsAssignment(x, out _, out _))) i = 0;
-            var cmd = i < words.Count ? new LabCommand(startLine, words.Skip(i).ToList(), raw.ToString().Trim()) { HereDoc = hereBody, HereDocLine = hereLine } : null;
+            var cmd = i < words.Count ? new LabCommand(startLine, words.Skip(i).ToList(), raw.ToString().Trim().TrimEnd(';', '&', '|').TrimEnd()) { HereDoc = hereBody, HereDocLine = hereLine, Connector = connector } : null;
             hereBody = null;
+            connector = null;
             words.Clear();
             raw.Clear();
             return cmd;
@@ -83,12 +92,13 @@ public static class ShellWords
                 case '\\' when i + 1 < text.Length && text[i + 1] == '\n':
                     i++; line++; EndWord(); break;
                 case '\\' when i + 1 < text.Length:
-                    word.Append(text[++i]); inWord = true; break;
+                    word.Append(text[++i]); raw.Append(text[i]); inWord = true; break;
                 case '\'':
                 {
                     int end = text.IndexOf('\'', i + 1);
                     if (end < 0) end = text.Length;
                     word.Append(text, i + 1, end - i - 1);
+                    raw.Append(text, i + 1, Math.Min(end + 1, text.Length) - i - 1);
                     line += text.AsSpan(i, end - i).Count('\n');
                     i = end; inWord = true; break;
                 }
@@ -98,14 +108,32 @@ public static class ShellWords
                     for (; j < text.Length && text[j] != '"'; j++)
                     {
                         if (text[j] == '\\' && j + 1 < text.Length && text[j + 1] is '"' or '\\' or '$') { word.Append(text[++j]); continue; }
-                        if (text[j] == '$') { j = Expand(text, j, word, variables) - 1; continue; }
+                        if (text[j] == '$' && SubstitutionEnd(text, j) is var close and > 0)
+                        {
+                            word.Append(Quoted).Append(text, j, close + 1 - j);
+                            line += text.AsSpan(j, close - j).Count('\n');
+                            j = close;
+                            continue;
+                        }
+                        if (text[j] == '$') { j = Expand(text, j, word, known) - 1; continue; }
                         if (text[j] == '\n') line++;
                         word.Append(text[j]);
                     }
+                    raw.Append(text, i + 1, Math.Min(j + 1, text.Length) - i - 1);
                     i = j; inWord = true; break;
                 }
+                case '$' when SubstitutionEnd(text, i) is var close and > 0:
+                    raw.Append(text, i + 1, close - i);
+                    word.Append(text, i, close + 1 - i);
+                    line += text.AsSpan(i, close - i).Count('\n');
+                    i = close; inWord = true; break;
                 case '$':
-                    i = Expand(text, i, word, variables) - 1; inWord = true; break;
+                {
+                    int at = i;
+                    i = Expand(text, i, word, known) - 1;
+                    raw.Append(text, at + 1, i - at);
+                    inWord = true; break;
+                }
                 case '#' when !inWord:
                     while (i + 1 < text.Length && text[i + 1] != '\n') i++;
                     break;
@@ -160,9 +188,13 @@ public static class ShellWords
                     word.Append(c); inWord = true; break;
                 case '&' or '|':
                 {
-                    if (i + 1 < text.Length && text[i + 1] == c) i++;
+                    bool list = i + 1 < text.Length && text[i + 1] == c;
+                    // inside `[[ ... ]]` `&&` and `||` are the test's own operators
+                    if (list && !inWord && words.LastIndexOf("[[") > words.LastIndexOf("]]")) { words.Add(new string(c, 2)); i++; break; }
+                    if (list) i++;
                     else if (c == '|') { EndWord(); words.Add("|"); break; }
                     var cmd = Flush(); if (cmd is not null) yield return cmd;
+                    if (list) connector = c == '&' ? "&&" : "||";
                     break;
                 }
                 // `$((n + 1))`, `$(f a b)`: one word, spaces and all
@@ -207,6 +239,33 @@ public static class ShellWords
         }
         var last = Flush();
         if (last is not null) yield return last;
+    }
+
+    /// <summary>Marks a command substitution written in double quotes: its output is one word, not split at spaces.</summary>
+    public const char Quoted = '\u001d';
+
+    /// <summary>
+    /// For a `$(` at <paramref name="i"/> (not `$((`), the index of the `)` that closes it: quotes and
+    /// nested parentheses inside are skipped over, as bash parses the command in it; else -1.
+    /// </summary>
+    public static int SubstitutionEnd(string text, int i)
+    {
+        if (i + 2 >= text.Length || text[i] != '$' || text[i + 1] != '(' || text[i + 2] == '(') return -1;
+        int depth = 0;
+        for (int j = i + 1; j < text.Length; j++)
+        {
+            switch (text[j])
+            {
+                case '\\': j++; break;
+                case '\'': j = text.IndexOf('\'', j + 1); if (j < 0) return -1; break;
+                case '"':
+                    for (j++; j < text.Length && text[j] != '"'; j++) if (text[j] == '\\') j++;
+                    break;
+                case '(': depth++; break;
+                case ')' when --depth == 0: return j;
+            }
+        }
+        return -1;
     }
 
     private static int Expand(string text, int i, StringBuilder into, Dictionary<string, string> vars)
