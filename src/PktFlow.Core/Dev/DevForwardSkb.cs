@@ -35,6 +35,7 @@ public static class DevForwardSkb
         }
         if (ns != skb.Netns) skb.Mark = 0; // skb_scrub_packet(skb, xnet)
         skb.Priority = 0;
+        skb.NfBridge = null; // skb_scrub_packet: skb_ext_reset
         skb.Sk = null;
         skb.MirredNest = 0;
         skb.Netns = ns;

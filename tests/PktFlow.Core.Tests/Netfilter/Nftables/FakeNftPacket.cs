@@ -38,6 +38,7 @@ internal sealed class FakeNftPacket : INftPacket
     public ushort? RtTcpMss { get; init; }
     /// <summary>What the namespace's synproxy would say of this ACK's cookie.</summary>
     public bool SynproxyCookieValid { get; init; }
+    public PktFlow.Datapath.NfBridgeInfo? NfBridge { get; init; }
 
     public static IpAddr A(string s) => IpAddr.Parse(s);
 
