@@ -681,6 +681,7 @@ public sealed partial class NamespaceBuilder
         ns.RawFrames = _rawFrames.ToList();
         ns.Tc = BuildTc();
         ns.ConnLabels = ConnLabels;
+        ns.IpSets = IpSets.Sets.ToList();
         return ns;
     }
 }

@@ -253,7 +253,7 @@ public static partial class IptablesRestore
     }
 
     internal static readonly HashSet<string> Targets = new()
-    { "ACCEPT", "DROP", "RETURN", "REJECT", "LOG", "MARK", "CONNMARK", "MASQUERADE", "SNAT", "DNAT", "REDIRECT", "NOTRACK", "CT", "CLASSIFY", "TPROXY", "NFQUEUE", "QUEUE", "SYNPROXY" };
+    { "ACCEPT", "DROP", "RETURN", "REJECT", "LOG", "MARK", "CONNMARK", "MASQUERADE", "SNAT", "DNAT", "REDIRECT", "NOTRACK", "CT", "CLASSIFY", "TPROXY", "NFQUEUE", "QUEUE", "SYNPROXY", "SET" };
 
     internal static List<string> Tokenize(string line, Func<string, string, IptablesParseException> E)
     {
@@ -355,7 +355,11 @@ public static partial class IptablesRestore
                         mods.Add(("xt match socket", Placeholder));
                     }
                     continue;
-                case "-j": case "--jump": target = V(); curMod = ""; continue;
+                case "-j": case "--jump":
+                    target = V(); curMod = "";
+                    // xt_SET changes the sets while packets pass: the model's sets are configuration, fixed for a replay
+                    if (target == "SET") throw E(target, "unsupported: -j SET --add-set/--del-set/--map-set (sets changed by packets are not modelled)");
+                    continue;
                 case "-g": case "--goto": target = V(); isGoto = true; curMod = ""; continue;
                 case "-c": case "--set-counters": counters = $"[{V()}:{V()}]"; continue;
             }

@@ -24,7 +24,7 @@ public static class SnapshotLoader
 
     /// <summary>Files a namespace folder has unless the manifest says why not (tool missing or failed).</summary>
     public static readonly IReadOnlyList<string> OptionalFiles =
-        ["rule4.json", "rule6.json", "neigh.json", "fdb.json", "vlan.json", "nft.json", "iptables.txt", "ip6tables.txt", "ipset.txt", "ss.txt", "sysctl.txt", "netns.json", "tc-qdisc.json", "tc-filter.txt"];
+        ["rule4.json", "rule6.json", "neigh.json", "fdb.json", "vlan.json", "nft.json", "iptables.txt", "ip6tables.txt", "ss.txt", "sysctl.txt", "netns.json", "tc-qdisc.json", "tc-filter.txt"];
 
     public static HostTopology Load(string dir)
     {
@@ -167,7 +167,8 @@ public static class SnapshotLoader
                 && Json(name, "tc-qdisc.json", required: false) is { } qdiscs && Text(name, "tc-filter.txt") is { } filters)
                 Tc(ns, name, qdiscs, filters);
             if (Json(name, "nft.json", required: false) is { } nft) Nftables(ns, name, nft);
-            if (Text(name, "ipset.txt") is { } ipset) Ipsets(ns, ipset, $"{name}/ipset.txt");
+            // ipset.txt came later than the other files: a snapshot without it predates it
+            if (File.Exists(Path.Combine(dir, name, "ipset.txt")) && Text(name, "ipset.txt") is { } ipset) Ipsets(ns, ipset, $"{name}/ipset.txt");
             foreach (var file in new[] { "iptables.txt", "ip6tables.txt" })
                 if (Text(name, file) is { } lines) SnapshotConfiguration.IptablesSave(lines, $"{name}/{file}", _unmodelled, Warnings);
             if (Text(name, "ss.txt") is { } ss)
