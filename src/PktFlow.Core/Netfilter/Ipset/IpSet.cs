@@ -86,19 +86,22 @@ public sealed class IpSet
 
     /// <summary>
     /// The type's test for a packet's key: 1 a match, 0 none, -1 the most specific element is nomatch
-    /// (-ENOTEMPTY, which ip_set_test turns into no match unless --return-nomatch).
+    /// (-ENOTEMPTY, which ip_set_test turns into no match unless --return-nomatch). An element whose
+    /// timeout has run out <paramref name="elapsedNs"/> after the capture began is gone
+    /// (ip_set_timeout_expired); the lab or snapshot has just set its timeout, so it counts from there.
     /// </summary>
-    public int Test(IpAddr ip, byte proto, ushort port, IpAddr ip2)
+    public int Test(IpAddr ip, byte proto, ushort port, IpAddr ip2, long elapsedNs = 0)
     {
         if (Kind == IpSetKind.BitmapPort)
         {
             if (port < FirstPort || port > LastPort) return 0;
-            foreach (var e in _elements) if (e.Port == port) return 1;
+            foreach (var e in _elements) if (e.Port == port && !Expired(e, elapsedNs)) return 1;
             return 0;
         }
         int best = -1; bool nomatch = false;
         foreach (var e in _elements)
         {
+            if (Expired(e, elapsedNs)) continue;
             if (HasPort && (e.Proto != proto || e.Port != port)) continue;
             if (FirstIsNet ? ip.Family != e.Ip.Family || ip.Mask(e.Cidr) != e.Ip : ip != e.Ip) continue;
             if (Dimension == 3 && (ThirdIsNet ? ip2.Family != e.Ip2.Family || ip2.Mask(e.Cidr2) != e.Ip2 : ip2 != e.Ip2)) continue;
@@ -107,4 +110,7 @@ public sealed class IpSet
         }
         return best < 0 ? 0 : nomatch ? -1 : 1;
     }
+
+    /// <summary>timeout 0 is an element that never times out (IPSET_ELEM_PERMANENT).</summary>
+    private static bool Expired(IpSetElement e, long elapsedNs) => e.Timeout is { } t and > 0 && elapsedNs >= t * 1_000_000_000L;
 }

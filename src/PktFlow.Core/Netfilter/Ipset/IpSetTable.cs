@@ -277,7 +277,7 @@ public sealed class IpSetTable
         }
         byte num = byte.TryParse(proto, out var b) ? b : Iptables.IptablesRestore.ProtocolNumber(proto)
             ?? throw new IpSetException($"Syntax error: cannot parse '{proto}' as a protocol", proto);
-        if (rest != "0") throw new IpSetException($"Syntax error: protocol {proto} has no ports: write {proto}:0", v);
+        if (rest != "0") throw new IpSetException($"Syntax error: Protocol {proto} can be used with pseudo port value 0 only.", v);
         return new() { (num, 0) };
     }
 }

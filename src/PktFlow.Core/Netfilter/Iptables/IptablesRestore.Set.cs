@@ -14,25 +14,25 @@ internal sealed class SetMatch : NftStmt
 {
     public IpSet Set = null!; public bool[] Src = Array.Empty<bool>(); public bool Negate, ReturnNomatch;
 
-    public override bool Eval(NftEvalCtx c) => (Test(c.P, Set, Src, ReturnNomatch) > 0) ^ Negate;
+    public override bool Eval(NftEvalCtx c) => (Test(c.P, Set, Src, ReturnNomatch, c.State.NowNs - (c.State.StartNs ?? c.State.NowNs)) > 0) ^ Negate;
 
-    internal static int Test(INftPacket p, IpSet set, bool[] src, bool returnNomatch)
+    internal static int Test(INftPacket p, IpSet set, bool[] src, bool returnNomatch, long elapsedNs)
     {
         var n = p.Network;
         if (n.Length < 1) return 0;
         bool v6 = n[0] >> 4 == 6;
         if (src.Length < set.Dimension || v6 != set.V6) return 0;
-        int r = Kadt(p, n, v6, set, src);
+        int r = Kadt(p, n, v6, set, src, elapsedNs);
         if (returnNomatch && set.HasNomatch && r != 0) r = -r;
         return r < 0 ? 0 : r;
     }
 
     /// <summary>The type's kadt: -EINVAL (a port the packet does not carry) is no match.</summary>
-    private static int Kadt(INftPacket p, ReadOnlySpan<byte> n, bool v6, IpSet set, bool[] src)
+    private static int Kadt(INftPacket p, ReadOnlySpan<byte> n, bool v6, IpSet set, bool[] src, long elapsedNs)
     {
         if (set.Kind == IpSetKind.BitmapPort)
             // ip_set_get_ip_port: TCP and UDP only
-            return Port(p, n, src[0]) is ({ } proto and (6 or 17), var port) ? set.Test(default, proto, port, default) : 0;
+            return Port(p, n, src[0]) is ({ } proto and (6 or 17), var port) ? set.Test(default, proto, port, default, elapsedNs) : 0;
         var ip = Addr(n, v6, src[0]);
         byte pr = 0; ushort po = 0;
         if (set.Dimension > 1)
@@ -41,7 +41,7 @@ internal sealed class SetMatch : NftStmt
             (pr, po) = (x, y);
         }
         var ip2 = set.Dimension > 2 ? Addr(n, v6, src[2]) : default;
-        return set.Test(ip, pr, po, ip2);
+        return set.Test(ip, pr, po, ip2, elapsedNs);
     }
 
     private static PktFlow.Wire.IpAddr Addr(ReadOnlySpan<byte> n, bool v6, bool source) => v6

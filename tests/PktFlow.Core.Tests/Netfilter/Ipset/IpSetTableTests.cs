@@ -105,4 +105,16 @@ public class IpSetTableTests
         t.Apply(new[] { "destroy", "b" });
         Assert.Null(t.Find("b"));
     }
+
+    [Fact]
+    public void ElementsTimeOutFromTheCapturesStart()
+    {
+        var s = Sets("create t hash:ip timeout 30", "add t 10.0.0.1", "add t 10.0.0.2 timeout 5", "add t 10.0.0.3 timeout 0").Find("t")!;
+        const long second = 1_000_000_000;
+        Assert.Equal(1, s.Test(A("10.0.0.2"), 0, 0, default, 4 * second));
+        Assert.Equal(0, s.Test(A("10.0.0.2"), 0, 0, default, 5 * second));
+        Assert.Equal(1, s.Test(A("10.0.0.1"), 0, 0, default, 29 * second)); // the set's default
+        Assert.Equal(0, s.Test(A("10.0.0.1"), 0, 0, default, 30 * second));
+        Assert.Equal(1, s.Test(A("10.0.0.3"), 0, 0, default, 3600 * second)); // 0: permanent
+    }
 }
