@@ -136,4 +136,16 @@ public class IptablesSetPhysdevTests
         Assert.True(j.Judged == j.Agreed, string.Join("\n", j.Frames.Where(f => f.Judged && !f.Agrees).SelectMany(f => f.Differences.Prepend($"frame {f.Frame}"))));
         Assert.True(j.Conntrack.Total == j.Conntrack.Agreed, string.Join("\n", j.Conntrack.Differences));
     }
+
+    [Fact]
+    public void Ip6tablesTestsAnInet6Set()
+    {
+        var sets = new IpSetTable();
+        foreach (var l in new[] { "create v6 hash:net family inet6", "add v6 2001:db8::/32", "add v6 2001:db8:1::/48 nomatch" }) sets.Apply(l.Split(' '));
+        var rs = IptablesRestore.Load("*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -m set --match-set v6 src -j ACCEPT\nCOMMIT\n", "r", true, new IptablesLoadOptions { IpSets = sets });
+        string V(string src) => NftEvaluator.RunHook(rs, NftFamily.Ip6, NftHookPoint.Forward, FakeNftPacket.Tcp6(src, "2001:db8:9::1", 1, 2)).Runs.Any(x => x.Rule is not null) ? "accept" : "none";
+        Assert.Equal("accept", V("2001:db8:2::1"));
+        Assert.Equal("none", V("2001:db8:1::1"));
+        Assert.Equal("none", V("2001:db9::1"));
+    }
 }
