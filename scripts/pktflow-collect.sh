@@ -161,6 +161,7 @@ collect() {
     grab "$_cns" "$_cf" tc-filter.txt tc tc_filters
     grab "$_cns" "$_cf" iptables.txt iptables-save iptables-save
     grab "$_cns" "$_cf" ip6tables.txt ip6tables-save ip6tables-save
+    grab "$_cns" "$_cf" ipset.txt ipset ipset save
     grab "$_cns" "$_cf" ss.txt ss ss -tulnHe
     grab "$_cns" "$_cf" ss-connected.txt ss ss -tunHe
     grab "$_cns" "$_cf" sysctl.txt sysctl net_sysctls
@@ -190,6 +191,7 @@ version bridge -V
 version nft -v
 version iptables-save --version
 version ip6tables-save --version
+version ipset version
 version ss -V
 version sysctl --version
 

@@ -141,7 +141,7 @@ WRAP=$WORK/bin
 mkdir -p "$WRAP"
 for w in ip sysctl nft iptables iptables-restore iptables-nft iptables-nft-restore ip6tables \
          ip6tables-restore ip6tables-nft ip6tables-nft-restore ebtables arptables tc bridge conntrack \
-         ethtool modprobe; do
+         ethtool modprobe ipset; do
     ln -s "$HERE/lib/wrap.py" "$WRAP/$w"
 done
 ln -s "$HERE/bin/sendframe" "$WRAP/sendframe"

@@ -61,7 +61,7 @@ public static class BrForward
         else
         {
             if (!NfHookSlow.Run(skb, t, NfFamily.Bridge, NfHook.Forward, from, to)) return false;
-            if (brnf && !BrNetfilter.Forward(skb, t, br)) return false;
+            if (brnf && !BrNetfilter.Forward(skb, t, br, to)) return false;
         }
         if (!NfHookSlow.Run(skb, t, NfFamily.Bridge, NfHook.PostRouting, null, to)) return false;
         if (brnf && !localOrig && !BrNetfilter.PostRouting(skb, t, br)) return false;

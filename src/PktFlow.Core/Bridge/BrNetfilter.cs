@@ -55,6 +55,7 @@ public static class BrNetfilter
             return false;
         }
         t.Stage(skb, "BrNfPreRouting", "br_nf_pre_routing", Verdict.Pass, $"bridge-nf-call-ip{(v4 ? "" : "6")}tables=1: inet PRE_ROUTING with in {bridge.Name}");
+        skb.NfBridge = new NfBridgeInfo(skb.Dev.Name, null); // nf_bridge_alloc: physindev = the port
         var oldDst = v4 ? before.Destination : default;
         if (!NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.PreRouting, bridge, null)) return false;
         if (!v4) return true; // IPv6 DNAT re-routing (br_nf_pre_routing_finish_ipv6) is not modelled
@@ -115,10 +116,13 @@ public static class BrNetfilter
             $"{bridge.Name}'s neighbour entry for {target} is not connected: the frame waits in it while {bridge.Name} asks who-has {target}; the answer comes in through its port ({learned}) and br_dev_xmit (bridged_dnat) hands the frame back to the bridge");
     }
 
-    /// <summary>br_nf_forward_ip: the inet FORWARD hook, in and out = the bridge.</summary>
+    /// <summary>br_nf_forward_ip: physoutdev = the port the frame leaves by, then the inet FORWARD hook, in and out = the bridge.</summary>
     [KernelSymbol("br_nf_forward_ip", "net/bridge/br_netfilter_hooks.c")]
-    public static bool Forward(SkBuff skb, TraceBuilder t, NetDevice bridge) =>
-        NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.Forward, bridge, bridge);
+    public static bool Forward(SkBuff skb, TraceBuilder t, NetDevice bridge, NetDevice to)
+    {
+        if (skb.NfBridge is { } nb) skb.NfBridge = nb with { PhysOut = to.Name };
+        return NfHookSlow.Run(skb, t, NfFamily.Inet, NfHook.Forward, bridge, bridge);
+    }
 
     /// <summary>br_nf_post_routing: the inet POST_ROUTING hook, out = the bridge.</summary>
     [KernelSymbol("br_nf_post_routing", "net/bridge/br_netfilter_hooks.c")]

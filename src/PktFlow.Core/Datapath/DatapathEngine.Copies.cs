@@ -92,7 +92,9 @@ public sealed partial class DatapathEngine
     {
         if (!_childCopies.TryGetValue(child, out var origin)) return;
         origin.Frame = frame;
-        if (key is not null) _copies.Forget(shown, key, origin);
+        if (key is null) return;
+        _copies.Rekey(shown, key, origin);
+        _copies.Forget(shown, key, origin);
     }
 
     /// <summary>Starts remembering the crossings of the packet about to be traced (multi-device captures only).</summary>

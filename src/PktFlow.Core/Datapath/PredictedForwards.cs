@@ -72,6 +72,28 @@ internal sealed class PredictedForwards
         Trim(atNs);
     }
 
+    /// <summary>
+    /// A frame showed <paramref name="origin"/>'s crossing at <paramref name="shown"/> with <paramref name="key"/>,
+    /// where the model had other fields (an IP id the kernel chose for a packet it built): every crossing of
+    /// that origin with the model's fields takes the frame's, as its later copies show them.
+    /// </summary>
+    public void Rekey(string shown, string key, CopyOrigin origin)
+    {
+        string? old = null;
+        foreach (var ((egress, k), c) in _crossings)
+            if (egress == shown && c.Fifo.Exists(x => x.Origin == origin)) { old = k; break; }
+        if (old is null || old == key) return;
+        foreach (var ((egress, k), c) in _crossings.ToList())
+        {
+            if (k != old) continue;
+            foreach (var m in c.Fifo.Where(x => x.Origin == origin).ToList())
+            {
+                Forget(egress, k, origin);
+                Add(egress, key, m.Frame, m.AtNs, origin, m.Trace);
+            }
+        }
+    }
+
     /// <summary>Forgets the crossing <paramref name="key"/> at <paramref name="egress"/> when <paramref name="origin"/> recorded it.</summary>
     public void Forget(string egress, string key, CopyOrigin origin)
     {

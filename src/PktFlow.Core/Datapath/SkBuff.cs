@@ -42,6 +42,10 @@ public sealed class SkBuff
     /// <summary>skb->_nfct: the conntrack entry and state nf_conntrack_in found (null: untracked or no conntrack).</summary>
     public Netfilter.Conntrack.CtLookup? Ct { get; set; }
     /// <summary>802.1Q VLAN id taken off the frame by skb_vlan_untag (0 when none).</summary>
+    /// <summary>nf_bridge_info (skb extension SKB_EXT_BRIDGE_NF): the bridge port br_nf_pre_routing saw the frame
+    /// enter by (physindev) and the one br_nf_forward_ip sends it out of (physoutdev); null when br_netfilter
+    /// never took the frame. skb_scrub_packet drops it (skb_ext_reset).</summary>
+    public NfBridgeInfo? NfBridge { get; set; }
     public ushort VlanId { get; set; }
     public bool VlanPresent { get; set; }
     /// <summary>BR_INPUT_SKB_CB(skb)->vlan_filtered: the bridge that took the frame in filters VLANs (br_allowed_ingress).</summary>
@@ -106,7 +110,7 @@ public sealed class SkBuff
         Netns = Netns, Dev = Dev, PktType = PktType, Mark = Mark, Priority = Priority, Sk = Sk, Ct = Ct,
         VlanId = VlanId, VlanPresent = VlanPresent, VlanFiltered = VlanFiltered, Engine = Engine, Hops = Hops,
         FragInfo = FragInfo, Gso = Gso, IgnoreDf = IgnoreDf, TimestampNs = TimestampNs, MirredNest = MirredNest, TcIndex = TcIndex, TcCb = (uint[]?)TcCb?.Clone(),
-        Duplicate = Duplicate, NfDupRecursion = NfDupRecursion, Trimmed = Trimmed, SeenVxlanRemote = SeenVxlanRemote,
+        NfBridge = NfBridge, Duplicate = Duplicate, NfDupRecursion = NfDupRecursion, Trimmed = Trimmed, SeenVxlanRemote = SeenVxlanRemote,
         IpSummed = IpSummed, CsumValid = CsumValid, CsumAssumed = CsumAssumed, CsumLco = CsumLco,
     };
 
@@ -245,3 +249,6 @@ public sealed class SkBuff
     public int? LengthFromNetwork => Trimmed ? Length - NetworkHeader : null;
     private bool Trimmed { get; set; }
 }
+
+/// <summary>What br_netfilter keeps of a bridged frame (struct nf_bridge_info): its ports' names.</summary>
+public sealed record NfBridgeInfo(string PhysIn, string? PhysOut);

@@ -36,6 +36,7 @@ public static class DevForwardSkb
         if (ns != skb.Netns) skb.Mark = 0; // skb_scrub_packet(skb, xnet)
         skb.Ct = null; // skb_scrub_packet: nf_reset_ct, whether or not the peer is in another namespace
         skb.Priority = 0;
+        skb.NfBridge = null; // skb_scrub_packet: skb_ext_reset
         skb.Sk = null;
         skb.MirredNest = 0;
         skb.Netns = ns;

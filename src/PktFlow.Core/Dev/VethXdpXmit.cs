@@ -66,6 +66,7 @@ public static class VethXdpXmit
         skb.TcCb = null;
         skb.Sk = null;
         skb.Ct = null;
+        skb.NfBridge = null;
         skb.Gso = null;
         skb.FragInfo = null;
         skb.IgnoreDf = false;

@@ -60,6 +60,7 @@ internal sealed class SkbNftPacket : INftPacket
     public uint Mark { get => _skb.Mark; set => _skb.Mark = value; }
     public uint Priority { get => _skb.Priority; set => _skb.Priority = value; }
     public byte PacketType => (byte)_skb.PktType;
+    public NfBridgeInfo? NfBridge => _skb.NfBridge;
 
     public NftCtInfo? Conntrack => _skb.Ct is { } ct
         ? new NftCtInfo(StateNames[(int)ct.State], DirectionNames[(int)ct.Direction], ct.Entry?.Mark ?? 0, StatusOf(ct.Entry))

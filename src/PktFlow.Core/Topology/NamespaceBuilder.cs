@@ -472,7 +472,10 @@ public sealed partial class NamespaceBuilder
     /// <summary>The namespace's iptables (or ip6tables) configuration as the lab's commands build it.</summary>
     public Netfilter.Iptables.IptablesState Iptables(bool v6) => v6 ? (_ipt6 ??= new(true, IptablesOptions)) : (_ipt4 ??= new(false, IptablesOptions));
 
-    private Netfilter.Iptables.IptablesLoadOptions IptablesOptions => new() { AllowUnsupported = true, CtTimeouts = _ctTimeouts, ConnLabels = ConnLabels, NextRegistration = NextRegistration };
+    private Netfilter.Iptables.IptablesLoadOptions IptablesOptions => new() { AllowUnsupported = true, CtTimeouts = _ctTimeouts, ConnLabels = ConnLabels, NextRegistration = NextRegistration, IpSets = IpSets };
+
+    /// <summary>The namespace's ipsets (ipset create/add ..., or a snapshot's ipset save), which iptables' -m set reads.</summary>
+    public Netfilter.Ipset.IpSetTable IpSets { get; } = new();
 
     /// <summary>Conntrack label names (connlabel.conf) rules and listings use; null: bit numbers only.</summary>
     public Netfilter.Conntrack.ConnLabelMap? ConnLabels { get; init; }
@@ -715,6 +718,7 @@ public sealed partial class NamespaceBuilder
         ns.RawFrames = _rawFrames.ToList();
         ns.Tc = BuildTc();
         ns.ConnLabels = ConnLabels;
+        ns.IpSets = IpSets.Sets.ToList();
         return ns;
     }
 }

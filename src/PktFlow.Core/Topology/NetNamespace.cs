@@ -46,6 +46,9 @@ public sealed class NetNamespace
     public bool UsesConntrack { get; private set; }
     /// <summary>Conntrack label names (the lab's connlabel.conf) that conntrack listings print; null: none.</summary>
     public Netfilter.Conntrack.ConnLabelMap? ConnLabels { get; internal set; }
+
+    /// <summary>The namespace's ipsets as the lab or snapshot left them (what iptables' -m set rules read); empty when none.</summary>
+    public IReadOnlyList<Netfilter.Ipset.IpSet> IpSets { get; internal set; } = Array.Empty<Netfilter.Ipset.IpSet>();
     /// <summary>Receiving FOU/GUE ports (`ip fou add`).</summary>
     public IReadOnlyList<FouPort> FouPorts { get; internal set; } = Array.Empty<FouPort>();
     /// <summary>Whether the ipip module's IPPROTO_IPIP handler (tunnel4_rcv -> ipip_rcv) is there: it comes with any ipip device (or `modprobe ipip`).</summary>

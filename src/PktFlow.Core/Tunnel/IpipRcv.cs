@@ -101,6 +101,7 @@ public static class IpipRcv
         skb.Protocol = inner[0] >> 4 == 6 ? EtherTypes.Ipv6 : EtherTypes.Ipv4;
         skb.PktType = PacketType.Host; // skb_scrub_packet
         skb.Ct = null;
+        skb.NfBridge = null;
         skb.Dev = tunnel;
         t.Stage(skb, "IpTunnelRcv", "ip_tunnel_rcv", Verdict.Pass, $"decapsulated: the inner packet is received on {tunnel.Name}{ecn}");
         NetifReceiveSkb.Receive(skb, t);

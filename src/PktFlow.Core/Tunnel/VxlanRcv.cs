@@ -127,6 +127,7 @@ public static class VxlanRcv
         skb.MacHeader = 0;
         skb.NetworkHeader = EthernetFrame.MinHeaderLength;
         skb.Ct = null; // skb_scrub_packet: the inner packet gets its own conntrack entry
+        skb.NfBridge = null;
         skb.Sk = null;
         skb.Dev = dev;
         NetifReceiveSkb.EthTypeTrans(skb, t);

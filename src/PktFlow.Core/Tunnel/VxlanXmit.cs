@@ -151,6 +151,7 @@ public static class VxlanXmit
         skb.Protocol = remote.IsV6 ? EtherTypes.Ipv6 : EtherTypes.Ipv4;
         skb.PktType = PacketType.Host;
         skb.Ct = null; // iptunnel_xmit -> skb_scrub_packet
+        skb.NfBridge = null;
         skb.Gso = null;
         t.Stage(skb, "VxlanXmitOne", "vxlan_xmit_one", Verdict.Pass,
             $"{dev.Name}: VNI {p.Vni}, {saddr} > {remote}:{p.DstPort}, "

@@ -11,6 +11,8 @@ public sealed class IptablesParseException : Exception
     public string FileName { get; }
     public int Line { get; }
     public string Token { get; }
+    /// <summary>The kernel or iptables itself refuses the rule (not a limit of the model): never kept as an unsupported rule.</summary>
+    public bool Refused { get; init; }
     public IptablesParseException(string file, int line, string token, string message) : base($"{file}:{line}: {message}")
     { FileName = file; Line = line; Token = token; }
 }
@@ -31,6 +33,9 @@ public sealed class IptablesLoadOptions
     /// <summary>The namespace's clock of nft and iptables commands: a built-in chain created now takes the next
     /// tick as its registration (null: registrations in file order).</summary>
     internal Func<int>? NextRegistration { get; init; }
+
+    /// <summary>The namespace's ipsets as they are when a rule is added: -m set --match-set NAME finds its set here.</summary>
+    public Ipset.IpSetTable? IpSets { get; init; }
 }
 
 /// <summary>
@@ -219,6 +224,7 @@ public static partial class IptablesRestore
             var r = new IRule { Line = ln, Source = line };
             pending.Add((r, chainName, args.GetRange(a0 + 2, args.Count - a0 - 2), cur));
             try { Translate(r, args.GetRange(a0 + 2, args.Count - a0 - 2), ipv6, cur.Name, counters, opt, E); }
+            catch (IptablesParseException ex) when (ex.Refused) { throw E(ex.Token, ex.Message[(ex.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..]); }
             catch (IptablesParseException ex) { r.Error = ex.Message; r.ErrorToken = ex.Token; }
             var chain = cur.Chains.Find(c => c.Name == chainName) ?? ImplicitBuiltIn(cur, chainName) ?? throw E(chainName, $"chain '{chainName}' does not exist");
             // xt_check_target: SYNPROXY's hooks are LOCAL_IN and FORWARD
@@ -247,7 +253,7 @@ public static partial class IptablesRestore
     }
 
     internal static readonly HashSet<string> Targets = new()
-    { "ACCEPT", "DROP", "RETURN", "REJECT", "LOG", "MARK", "CONNMARK", "MASQUERADE", "SNAT", "DNAT", "REDIRECT", "NOTRACK", "CT", "CLASSIFY", "TPROXY", "NFQUEUE", "QUEUE", "SYNPROXY" };
+    { "ACCEPT", "DROP", "RETURN", "REJECT", "LOG", "MARK", "CONNMARK", "MASQUERADE", "SNAT", "DNAT", "REDIRECT", "NOTRACK", "CT", "CLASSIFY", "TPROXY", "NFQUEUE", "QUEUE", "SYNPROXY", "SET" };
 
     internal static List<string> Tokenize(string line, Func<string, string, IptablesParseException> E)
     {
@@ -294,6 +300,8 @@ public static partial class IptablesRestore
         SocketMatchStmt? socketMatch = null;
         ConnlabelMatch? connlabel = null;
         ConnbytesMatch? connbytes = null; int connbytesIndex = -1;
+        SetMatch? setMatch = null;
+        PhysdevMatch? physdev = null; var physdevs = new List<PhysdevMatch>();
         for (int i = 0; i < a.Count; i++)
         {
             var o = a[i];
@@ -319,7 +327,7 @@ public static partial class IptablesRestore
                 }
                 case "-m": case "--match":
                     curMod = V();
-                    if (curMod is not ("tcp" or "udp" or "sctp" or "multiport" or "conntrack" or "state" or "mark" or "connmark" or "comment" or "addrtype" or "icmp" or "icmp6" or "limit" or "statistic" or "socket" or "owner" or "connbytes" or "helper" or "connlabel"))
+                    if (curMod is not ("tcp" or "udp" or "sctp" or "multiport" or "conntrack" or "state" or "mark" or "connmark" or "comment" or "addrtype" or "icmp" or "icmp6" or "limit" or "statistic" or "socket" or "owner" or "connbytes" or "helper" or "connlabel" or "set" or "physdev"))
                         throw E(curMod, $"unknown match '{curMod}'");
                     if (curMod is "tcp" or "udp") { l4 = new L4Match(); l4Index = mods.Count; mods.Add(("", "")); }
                     if (curMod is "sctp" && sctp is null) { sctp = new L4Match(); sctpIndex = mods.Count; mods.Add(("", "")); }
@@ -329,6 +337,17 @@ public static partial class IptablesRestore
                         r.Customs.Add(connlabel = new ConnlabelMatch { Bit = -1 });
                         mods.Add(("xt match connlabel", Placeholder));
                     }
+                    if (curMod is "set")
+                    {
+                        r.Customs.Add(setMatch = new SetMatch());
+                        mods.Add(("xt match set", Placeholder));
+                    }
+                    if (curMod is "physdev")
+                    {
+                        r.Customs.Add(physdev = new PhysdevMatch());
+                        physdevs.Add(physdev);
+                        mods.Add(("xt match physdev", Placeholder));
+                    }
                     if (curMod is "socket")
                     {
                         // iptables-nft keeps xt_socket as a compat match (nft lists it `xt match socket`)
@@ -336,7 +355,11 @@ public static partial class IptablesRestore
                         mods.Add(("xt match socket", Placeholder));
                     }
                     continue;
-                case "-j": case "--jump": target = V(); curMod = ""; continue;
+                case "-j": case "--jump":
+                    target = V(); curMod = "";
+                    // xt_SET changes the sets while packets pass: the model's sets are configuration, fixed for a replay
+                    if (target == "SET") throw E(target, "unsupported: -j SET --add-set/--del-set/--map-set (sets changed by packets are not modelled)");
+                    continue;
                 case "-g": case "--goto": target = V(); isGoto = true; curMod = ""; continue;
                 case "-c": case "--set-counters": counters = $"[{V()}:{V()}]"; continue;
             }
@@ -354,6 +377,8 @@ public static partial class IptablesRestore
             }
             if (curMod == "connbytes" && connbytes!.Option(o, V, n, E)) continue;
             if (curMod == "connlabel") { ConnlabelOption(connlabel!, o, V, n, opt, E); continue; }
+            if (curMod == "set") { SetOption(setMatch!, o, V, n, opt, E); continue; }
+            if (curMod == "physdev") { PhysdevOption(physdev!, o, V, n, E); continue; }
             if (curMod == "owner")
             {
                 // iptables-nft writes the owner match as nft's meta skuid / skgid (nft lists them unqualified)
@@ -537,6 +562,9 @@ public static partial class IptablesRestore
             mods[l4Index] = (s, e);
         }
         if (connbytes is not null) mods[connbytesIndex] = connbytes.Translate(E);
+        foreach (var pd in physdevs)
+            if (pd is { In: null, Out: null, IsIn: null, IsOut: null, IsBridged: null }) throw E("physdev", "PHYSDEV: no physdev option specified");
+        if (r.Customs.OfType<SetMatch>().Any(s => s.Src.Length == 0)) throw E("set", "You must specify `--match-set' with proper arguments");
         if (connlabel is { Bit: < 0 }) throw E("connlabel", "connlabel: option \"--label\" must be specified");
         if (sctp is not null)
         {
@@ -847,6 +875,16 @@ public static partial class IptablesRestore
     };
     private static readonly Dictionary<int, string> Icmp4Names = new() { [0] = "echo-reply", [3] = "destination-unreachable", [4] = "source-quench", [5] = "redirect", [8] = "echo-request", [9] = "router-advertisement", [10] = "router-solicitation", [11] = "time-exceeded", [12] = "parameter-problem", [13] = "timestamp-request", [14] = "timestamp-reply", [15] = "info-request", [16] = "info-reply", [17] = "address-mask-request", [18] = "address-mask-reply" };
     private static readonly Dictionary<int, string> Icmp6Names = new() { [1] = "destination-unreachable", [2] = "packet-too-big", [3] = "time-exceeded", [4] = "parameter-problem", [128] = "echo-request", [129] = "echo-reply", [133] = "nd-router-solicit", [134] = "nd-router-advert", [135] = "nd-neighbor-solicit", [136] = "nd-neighbor-advert", [137] = "nd-redirect" };
+
+    /// <summary>An ICMP type name or TYPE/CODE as a (type, code) pair (code 0 when the name has none); null when unknown.</summary>
+    internal static (int Type, int Code)? IcmpTypeCode(string v, bool v6)
+    {
+        try { var (t, c, _) = Icmp(v, v6, (tok, msg) => new IptablesParseException("", 0, tok, msg)); return t < 0 ? null : (t, c ?? 0); }
+        catch (IptablesParseException) { return null; }
+    }
+
+    /// <summary>A protocol name iptables knows, as its number.</summary>
+    internal static byte? ProtocolNumber(string name) => ProtoNums.TryGetValue(name, out var n) ? (byte)n : null;
 
     private static (int Type, int? Code, string? Name) Icmp(string v, bool v6, Func<string, string, IptablesParseException> E)
     {

@@ -199,6 +199,7 @@ public sealed class IptablesState
                         throw E(target, $"unknown target or chain '{target}' (create a chain with -N first)");
                 var r = new IptablesRestore.IRule { Line = line, File = file, Source = string.Join(' ', spec) };
                 try { IptablesRestore.Translate(r, spec, _v6, table, null, _options, E); }
+                catch (IptablesParseException ex) when (ex.Refused) { throw E(ex.Token, ex.Message[(ex.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..]); }
                 catch (IptablesParseException ex) { if (!_options.AllowUnsupported) throw; r.Error = ex.Message; r.ErrorToken = ex.Token; }
                 r.Handle = ++t.Counter;
                 c.Rules.Insert(position, r);

@@ -259,6 +259,9 @@ public interface INftPacket
     /// <summary>skb->sk: the socket tproxy assigned, or the one that sent a local packet; null for a packet without one.</summary>
     NftSock? Socket => null;
 
+    /// <summary>The bridge ports br_netfilter recorded for this packet (nf_bridge_info); null when it has none.</summary>
+    Datapath.NfBridgeInfo? NfBridge => null;
+
     /// <summary>
     /// nft_rt_get_eval's NFT_RT_TCPMSS (get_tcpmss): the smaller MTU of the packet's route and of the route
     /// back to its source, less the IP and TCP headers (536 when out of range); null when the packet has no route.

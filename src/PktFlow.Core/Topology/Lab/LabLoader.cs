@@ -268,8 +268,9 @@ public sealed partial class LabLoader
                 case "iptables" or "ip6tables" or "iptables-nft" or "ip6tables-nft":
                     IptablesCommand(w, ns); break;
                 case "tc": Tc(w, ns); break;
+                case "ipset": Ipset(w, ns); break;
                 case "bpftool": Bpftool(w, ns); break;
-                case "arptables" or "ebtables" or "bridge" or "ethtool" or "ipset" or "iptables-legacy" or "ip6tables-legacy":
+                case "arptables" or "ebtables" or "bridge" or "ethtool" or "iptables-legacy" or "ip6tables-legacy":
                     _namespaces[ns].NoteUnmodelled($"{_file}:{cmd.Line}: {cmd.Text}{(cmd.HereDoc is null ? "" : $" (with a {cmd.HereDoc.Count(c => c == '\n')}-line here-document)")}");
                     Warn($"'{w[0]}' is not modelled yet; its effect is not evaluated");
                     break;

@@ -167,6 +167,8 @@ public static class SnapshotLoader
                 && Json(name, "tc-qdisc.json", required: false) is { } qdiscs && Text(name, "tc-filter.txt") is { } filters)
                 Tc(ns, name, qdiscs, filters);
             if (Json(name, "nft.json", required: false) is { } nft) Nftables(ns, name, nft);
+            // ipset.txt came later than the other files: a snapshot without it predates it
+            if (File.Exists(Path.Combine(dir, name, "ipset.txt")) && Text(name, "ipset.txt") is { } ipset) Ipsets(ns, ipset, $"{name}/ipset.txt");
             foreach (var file in new[] { "iptables.txt", "ip6tables.txt" })
                 if (Text(name, file) is { } lines) SnapshotConfiguration.IptablesSave(lines, $"{name}/{file}", _unmodelled, Warnings);
             if (Text(name, "ss.txt") is { } ss)
@@ -184,6 +186,29 @@ public static class SnapshotLoader
 
             foreach (var line in _unmodelled) ns.Builder.NoteUnmodelled(line);
             return ns;
+        }
+
+        /// <summary>
+        /// `ipset save`: the namespace's sets, read line by line as `ipset restore` would. A set the model
+        /// cannot hold (another type, an option it does not know) is named as unmodelled configuration
+        /// once, with the line that made it, and its elements are left out.
+        /// </summary>
+        private void Ipsets(NamespaceRecord ns, string[] lines, string rel)
+        {
+            var skipped = new HashSet<string>();
+            for (int i = 0; i < lines.Length; i++)
+            {
+                var line = lines[i].Trim();
+                if (line.Length == 0 || line.StartsWith('#')) continue;
+                var words = Lab.ShellWords.Split(line).FirstOrDefault()?.Words.ToList() ?? new List<string>();
+                if (words.Count > 1 && skipped.Contains(words[1])) continue;
+                try { ns.Builder.IpSets.Apply(words); }
+                catch (Netfilter.Ipset.IpSetException e)
+                {
+                    if (words.Count > 1) skipped.Add(words[1]);
+                    _unmodelled.Add($"{rel}:{i + 1}: {line} ({e.Message}; the set is not modelled)");
+                }
+            }
         }
 
         /// <summary>

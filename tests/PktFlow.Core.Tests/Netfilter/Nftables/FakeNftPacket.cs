@@ -43,6 +43,7 @@ internal sealed class FakeNftPacket : INftPacket
     public bool SynproxyCookieValid { get; init; }
     /// <summary>What nf_ip_checksum would say of the TCP checksum.</summary>
     public bool TransportChecksumBad { get; init; }
+    public PktFlow.Datapath.NfBridgeInfo? NfBridge { get; init; }
 
     public static IpAddr A(string s) => IpAddr.Parse(s);
 
