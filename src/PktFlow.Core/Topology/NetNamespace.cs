@@ -126,8 +126,6 @@ public sealed record NftSource(string Text, string File, int FirstLine)
 {
     /// <summary>"nft", "nft-json" (libnftables-json), or "iptables"/"ip6tables" for iptables-restore input (translated as iptables-nft does).</summary>
     public string Kind { get; init; } = "nft";
-    /// <summary>Keep rules the model cannot evaluate, marked unsupported, instead of refusing the input (host snapshots).</summary>
-    public bool AllowUnsupported { get; init; }
     /// <summary>When the lab gave it, among the namespace's nft and iptables commands (base chains register in that order).</summary>
     internal int Registration { get; init; }
 }
