@@ -42,7 +42,7 @@ public static class NfHookSlow
         var dev = hook is NfHook.Forward or NfHook.PostRouting or NfHook.Egress or NfHook.Output or NfHook.LocalOut ? outdev ?? skb.Dev : indev ?? skb.Dev;
 
         // nf_conntrack_in (priority -200) and the NAT of packets of a known connection.
-        bool ctHook = inet && hook is NfHook.PreRouting or NfHook.LocalOut && ns.UsesConntrack && skb.Ct is null;
+        bool ctHook = inet && hook is NfHook.PreRouting or NfHook.LocalOut && (v6 ? ns.UsesConntrackV6 : ns.UsesConntrackV4) && skb.Ct is null;
         int events = t.Path.Count;
         if (ctHook)
         {
