@@ -26,13 +26,22 @@ public sealed class ImportPktFlowTopologyCommand : PSCmdlet
     [Parameter(Mandatory = true, ParameterSetName = SnapshotSet)]
     public string Snapshot { get; set; } = "";
 
+    /// <summary>
+    /// Load rules the model cannot evaluate (nft expressions, iptables matches), marked unsupported: a packet
+    /// that meets one goes on past it and its trace says "unsupported: ...". Without it such a ruleset is
+    /// refused, naming the file, line and expression.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter AllowUnsupported { get; set; }
+
     protected override void EndProcessing()
     {
         var path = GetUnresolvedProviderPathFromPSPath(ParameterSetName == SnapshotSet ? Snapshot : Lab);
+        var options = new TopologyLoadOptions { AllowUnsupported = AllowUnsupported.IsPresent };
         try
         {
-            var topology = ParameterSetName == SnapshotSet ? Topology.Snapshot.SnapshotLoader.Load(path)
-                : LabLoader.LoadFile(path, Traffic is null ? null : GetUnresolvedProviderPathFromPSPath(Traffic));
+            var topology = ParameterSetName == SnapshotSet ? Topology.Snapshot.SnapshotLoader.Load(path, options)
+                : LabLoader.LoadFile(path, Traffic is null ? null : GetUnresolvedProviderPathFromPSPath(Traffic), options);
             foreach (var w in topology.Warnings) WriteWarning(w);
             WriteObject(topology);
         }
@@ -61,6 +70,10 @@ public sealed class NewPktFlowTopologyCommand : PSCmdlet
     [AllowEmptyString]
     public string[] Command { get; set; } = Array.Empty<string>();
 
+    /// <summary>Load rules the model cannot evaluate, marked unsupported, instead of refusing them (as Import-PktFlowTopology -AllowUnsupported).</summary>
+    [Parameter]
+    public SwitchParameter AllowUnsupported { get; set; }
+
     private readonly List<string> _lines = new();
 
     protected override void ProcessRecord() => _lines.AddRange(Command);
@@ -69,7 +82,7 @@ public sealed class NewPktFlowTopologyCommand : PSCmdlet
     {
         try
         {
-            var topology = LabLoader.Load(string.Join('\n', _lines) + "\n", "New-PktFlowTopology");
+            var topology = LabLoader.Load(string.Join('\n', _lines) + "\n", "New-PktFlowTopology", new TopologyLoadOptions { AllowUnsupported = AllowUnsupported.IsPresent });
             foreach (var w in topology.Warnings) WriteWarning(w);
             WriteObject(topology);
         }

@@ -67,6 +67,14 @@ public sealed class InvokePacketFlowCommand : PSCmdlet
     [Parameter]
     public DateTimeOffset? LabTime { get; set; }
 
+    /// <summary>
+    /// With -Lab (or a lab found next to the capture): load rules the model cannot evaluate, marked
+    /// unsupported, instead of refusing the lab; a packet that meets one goes on past it and its trace says
+    /// "unsupported: ...". A -Topology was loaded by Import-PktFlowTopology, whose own -AllowUnsupported decided.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter AllowUnsupported { get; set; }
+
     /// <summary>Stores what the replay left behind (conntrack, counters, sets; one PktFlow.Replay.ReplayState per capture file) in this variable.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -104,7 +112,7 @@ public sealed class InvokePacketFlowCommand : PSCmdlet
                     e is LoadBalancerConfigException ? ErrorCategory.InvalidData : ErrorCategory.ObjectNotFound, LoadBalancer));
             }
         }
-        _runner = new ReplayRunner(new ReplayOptions { LabPath = lab, Topology = Topology, InjectAt = InjectAt, Filter = filter, First = First, Mode = Mode, Seed = Seed, Outcomes = Outcomes, LoadBalancer = lb,
+        _runner = new ReplayRunner(new ReplayOptions { LabPath = lab, Topology = Topology, InjectAt = InjectAt, Filter = filter, First = First, Mode = Mode, Seed = Seed, Outcomes = Outcomes, LoadBalancer = lb, AllowUnsupported = AllowUnsupported.IsPresent,
             LabDoneNs = LabTime is { } at ? (at.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100 : null });
     }
 

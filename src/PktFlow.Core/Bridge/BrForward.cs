@@ -62,6 +62,7 @@ public static class BrForward
         {
             if (!NfHookSlow.Run(skb, t, NfFamily.Bridge, NfHook.Forward, from, to)) return false;
             if (brnf && !BrNetfilter.Forward(skb, t, br, to)) return false;
+            BrNetfilter.ForwardArp(skb, t, from, to);
         }
         if (!NfHookSlow.Run(skb, t, NfFamily.Bridge, NfHook.PostRouting, null, to)) return false;
         if (brnf && !localOrig && !BrNetfilter.PostRouting(skb, t, br)) return false;

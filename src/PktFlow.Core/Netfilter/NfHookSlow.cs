@@ -42,7 +42,7 @@ public static class NfHookSlow
         var dev = hook is NfHook.Forward or NfHook.PostRouting or NfHook.Egress or NfHook.Output or NfHook.LocalOut ? outdev ?? skb.Dev : indev ?? skb.Dev;
 
         // nf_conntrack_in (priority -200) and the NAT of packets of a known connection.
-        bool ctHook = inet && hook is NfHook.PreRouting or NfHook.LocalOut && ns.UsesConntrack && skb.Ct is null;
+        bool ctHook = inet && hook is NfHook.PreRouting or NfHook.LocalOut && (v6 ? ns.UsesConntrackV6 : ns.UsesConntrackV4) && skb.Ct is null;
         int events = t.Path.Count;
         if (ctHook)
         {
@@ -339,8 +339,9 @@ public static class NfHookSlow
         SetCtHelper(skb, t, result.CtHelper);
         if (skb.Priority != priorityBefore)
             t.Note($"meta priority set: {NftType.TcHandleText(priorityBefore)} -> {NftType.TcHandleText(skb.Priority)}");
-        if (result.UnsupportedRules.Count > 0)
-            t.Note($"{result.UnsupportedRules.Count} rule(s) the model cannot evaluate were skipped: {string.Join("; ", result.UnsupportedRules.Select(r => r.Text))}");
+        // loaded with AllowUnsupported: the rule was passed over as if it did not match, which the result must say
+        foreach (var r in result.UnsupportedRules)
+            t.Note($"unsupported: {r.Chain} handle {r.Handle}{(r.Text.Length > 0 ? $" '{r.Text}'" : "")} was skipped, the model cannot evaluate it: {r.Unsupported}");
         foreach (var u in result.Unknowns) t.Note(u);
         foreach (var (dup, network) in result.Dups) NfDup.Copy(skb, t, dup, network, hook);
         if (result.Synproxy is { } synproxy)

@@ -28,6 +28,8 @@ public sealed class ReplayOptions
     public RandomOutcomes Outcomes { get; init; } = RandomOutcomes.Seeded;
     /// <summary>When the lab was applied (Unix ns, the capture's clock); null: long before the capture (see DatapathEngine.LabDoneNs).</summary>
     public long? LabDoneNs { get; init; }
+    /// <summary>Load rules the model cannot evaluate, marked unsupported, instead of refusing the lab (<see cref="TopologyLoadOptions"/>).</summary>
+    public bool AllowUnsupported { get; init; }
     /// <summary>Called with (namespace, device, frame) for every frame the model transmits (tests compare them with a recording's).</summary>
     internal Action<string, string, byte[]>? OnTransmit { get; init; }
 }
@@ -103,6 +105,8 @@ public sealed class ReplayRunner
         return null;
     }
 
+    private TopologyLoadOptions LoadOptions => new() { AllowUnsupported = _options.AllowUnsupported };
+
     public IEnumerable<ReplayEvent> Run(string capturePath, CancellationToken cancel = default)
     {
         if (Done) yield break;
@@ -110,12 +114,12 @@ public sealed class ReplayRunner
         bool inferred = false;
         var notes = new List<string>();
         if (_options.Topology is not null) topology = _options.Topology;
-        else if (_options.LabPath is not null) topology = LabLoader.LoadFile(_options.LabPath);
+        else if (_options.LabPath is not null) topology = LabLoader.LoadFile(_options.LabPath, null, LoadOptions);
         else if (FindLabNextTo(capturePath) is { } lab)
         {
             // a recorded scenario's layout (lab.sh, traffic.sh, wire.pcap): its traffic's client sockets too, as the judge reads them
             var traffic = Path.GetFileName(lab) == "lab.sh" && Path.Combine(Path.GetDirectoryName(lab) ?? ".", "traffic.sh") is var t && File.Exists(t) ? t : null;
-            topology = LabLoader.LoadFile(lab, traffic);
+            topology = LabLoader.LoadFile(lab, traffic, LoadOptions);
             yield return new InfoEvent($"{Path.GetFileName(capturePath)}: using the lab file next to it, {lab}{(traffic is null ? "" : $", and the client sockets {traffic} opens")}");
         }
         else

@@ -57,13 +57,16 @@ public sealed partial class NamespaceBuilder
     /// its own, devices keep their ifindex, and <see cref="Build"/> derives nothing: the addresses and
     /// routes are exactly those added with the Add*Listed methods, sysctls are stored as read.
     /// </summary>
-    public static NamespaceBuilder AsListed(string name) => new(name);
+    public static NamespaceBuilder AsListed(string name, bool allowUnsupported = false) => new(name) { AllowUnsupported = allowUnsupported };
 
     private NamespaceBuilder(string name)
     {
         Name = name;
         _listed = true;
     }
+
+    /// <summary>Keep rules the model cannot evaluate, marked unsupported, instead of refusing the namespace's rulesets (<see cref="TopologyLoadOptions"/>).</summary>
+    public bool AllowUnsupported { get; init; }
 
     private void RequireListed()
     {
@@ -472,7 +475,7 @@ public sealed partial class NamespaceBuilder
     /// <summary>The namespace's iptables (or ip6tables) configuration as the lab's commands build it.</summary>
     public Netfilter.Iptables.IptablesState Iptables(bool v6) => v6 ? (_ipt6 ??= new(true, IptablesOptions)) : (_ipt4 ??= new(false, IptablesOptions));
 
-    private Netfilter.Iptables.IptablesLoadOptions IptablesOptions => new() { AllowUnsupported = true, CtTimeouts = _ctTimeouts, ConnLabels = ConnLabels, NextRegistration = NextRegistration, IpSets = IpSets };
+    private Netfilter.Iptables.IptablesLoadOptions IptablesOptions => new() { AllowUnsupported = AllowUnsupported, CtTimeouts = _ctTimeouts, ConnLabels = ConnLabels, NextRegistration = NextRegistration, IpSets = IpSets };
 
     /// <summary>The namespace's ipsets (ipset create/add ..., or a snapshot's ipset save), which iptables' -m set reads.</summary>
     public Netfilter.Ipset.IpSetTable IpSets { get; } = new();
@@ -518,7 +521,15 @@ public sealed partial class NamespaceBuilder
             }
             try
             {
-                var rs = Netfilter.Nftables.NftRuleset.Parse(text.ToString(), $"{Name} ruleset", new Netfilter.Nftables.NftLoadOptions { ConnLabels = ConnLabels });
+                var rs = Netfilter.Nftables.NftRuleset.Parse(text.ToString(), $"{Name} ruleset", new Netfilter.Nftables.NftLoadOptions { AllowUnsupported = AllowUnsupported, ConnLabels = ConnLabels });
+                // a rule kept unsupported names the lab file and line, not the namespace's joined text
+                foreach (var r in rs.AllRules.Where(r => r.Unsupported is not null && r.SourceLine > 0))
+                {
+                    var (start, source) = starts.Last(s => s.Line <= r.SourceLine);
+                    var prefix = $"{Name} ruleset:{r.SourceLine}:";
+                    if (r.Unsupported!.StartsWith(prefix, StringComparison.Ordinal))
+                        r.Unsupported = $"{source.File}:{source.FirstLine + r.SourceLine - start}:{r.Unsupported[prefix.Length..]}";
+                }
                 // each base chain goes with the lab command whose text registered it
                 foreach (var c in rs.RegisteredChains.Where(c => c.RegistrationOrder > 0))
                 {
@@ -536,7 +547,7 @@ public sealed partial class NamespaceBuilder
         }
         foreach (var src in _nft.Where(x => x.Kind == "nft-json"))
         {
-            try { parts.Add(Stamped(Netfilter.Nftables.NftRuleset.ParseJson(src.Text, src.File, new Netfilter.Nftables.NftLoadOptions { AllowUnsupported = src.AllowUnsupported, ConnLabels = ConnLabels }), src)); }
+            try { parts.Add(Stamped(Netfilter.Nftables.NftRuleset.ParseJson(src.Text, src.File, new Netfilter.Nftables.NftLoadOptions { AllowUnsupported = AllowUnsupported, ConnLabels = ConnLabels }), src)); }
             catch (Netfilter.Nftables.NftParseException e)
             {
                 var where = e.JsonPath is not null ? $"{e.JsonPath}: " : "";
@@ -545,7 +556,7 @@ public sealed partial class NamespaceBuilder
         }
         foreach (var src in _nft.Where(x => x.Kind is "iptables" or "ip6tables"))
         {
-            try { parts.Add(Stamped(Netfilter.Iptables.IptablesRestore.Load(src.Text, src.File, src.Kind == "ip6tables", new Netfilter.Iptables.IptablesLoadOptions { AllowUnsupported = true, ConnLabels = ConnLabels }), src)); }
+            try { parts.Add(Stamped(Netfilter.Iptables.IptablesRestore.Load(src.Text, src.File, src.Kind == "ip6tables", new Netfilter.Iptables.IptablesLoadOptions { AllowUnsupported = AllowUnsupported, ConnLabels = ConnLabels }), src)); }
             catch (Netfilter.Iptables.IptablesParseException e)
             {
                 var message = e.Message[(e.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..];
@@ -553,7 +564,16 @@ public sealed partial class NamespaceBuilder
             }
         }
         foreach (var st in new[] { _ipt4, _ipt6 })
-            if (st is { IsEmpty: false }) parts.Add(st.Build());
+        {
+            if (st is not { IsEmpty: false }) continue;
+            // a rule whose translation the evaluator cannot run is refused here, when the lab's commands are compiled
+            try { parts.Add(st.Build()); }
+            catch (Netfilter.Iptables.IptablesParseException e)
+            {
+                var message = e.Message[(e.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..];
+                throw new TopologyException($"{st.Command} (namespace {Name}): {message} (at '{e.Token}')", e.FileName, e.Line);
+            }
+        }
         var all = parts.Count == 1 ? parts[0] : Netfilter.Nftables.NftRuleset.Combine(parts);
         all.OrderRegistrations();
         return all;

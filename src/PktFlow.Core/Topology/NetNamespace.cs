@@ -23,10 +23,14 @@ public sealed class NetNamespace
         internal set
         {
             _nft = value;
-            // Decided once: it is read at every hook of every packet.
-            UsesConntrack = value is { } rs && rs.Tables.SelectMany(t => t.Chains)
-                .Any(c => c.Type == "nat" || c.Rules.Any(r => NamesCt(r.Text, r.Comment)
-                    || r.Stmts.Any(s => s is Netfilter.Iptables.CtTemplateStmt or Netfilter.Iptables.ConnlabelMatch))); // xt_CT: nf_ct_netns_get
+            // Decided once: it is read at every hook of every packet. nf_ct_netns_get is per family: a
+            // table of family ip hooks IPv4 conntrack only, ip6 IPv6 only, inet both (measured on 6.18:
+            // with only an ip6 nat table, bridged IPv4 pings left no conntrack entry; br-nf-dnat6).
+            var users = value is { } rs ? rs.Tables.Where(t => t.Chains.Any(c => c.Type == "nat" || c.Rules.Any(r => NamesCt(r.Text, r.Comment)
+                || r.Stmts.Any(s => s is Netfilter.Iptables.CtTemplateStmt or Netfilter.Iptables.ConnlabelMatch)))) // xt_CT: nf_ct_netns_get
+                .Select(t => t.Family).ToList() : [];
+            UsesConntrackV4 = users.Any(f => f != Netfilter.Nftables.NftFamily.Ip6);
+            UsesConntrackV6 = users.Any(f => f != Netfilter.Nftables.NftFamily.Ip);
         }
     }
 
@@ -43,7 +47,11 @@ public sealed class NetNamespace
     }
     private Netfilter.Nftables.NftRuleset? _nft;
     /// <summary>True when something in the namespace needs conntrack (ct expressions, NAT chains), as loading nf_conntrack does.</summary>
-    public bool UsesConntrack { get; private set; }
+    public bool UsesConntrack => UsesConntrackV4 || UsesConntrackV6;
+    /// <summary>IPv4 conntrack is hooked: a table of family ip, inet (or bridge, arp, netdev) needs it.</summary>
+    public bool UsesConntrackV4 { get; private set; }
+    /// <summary>IPv6 conntrack is hooked: a table of family ip6, inet (or bridge, arp, netdev) needs it.</summary>
+    public bool UsesConntrackV6 { get; private set; }
     /// <summary>Conntrack label names (the lab's connlabel.conf) that conntrack listings print; null: none.</summary>
     public Netfilter.Conntrack.ConnLabelMap? ConnLabels { get; internal set; }
 
@@ -129,8 +137,6 @@ public sealed record NftSource(string Text, string File, int FirstLine)
 {
     /// <summary>"nft", "nft-json" (libnftables-json), or "iptables"/"ip6tables" for iptables-restore input (translated as iptables-nft does).</summary>
     public string Kind { get; init; } = "nft";
-    /// <summary>Keep rules the model cannot evaluate, marked unsupported, instead of refusing the input (host snapshots).</summary>
-    public bool AllowUnsupported { get; init; }
     /// <summary>When the lab gave it, among the namespace's nft and iptables commands (base chains register in that order).</summary>
     internal int Registration { get; init; }
 }

@@ -41,7 +41,13 @@ public sealed class IptablesState
         }
         foreach (var t in parsed)
         {
-            foreach (var r in t.Chains.SelectMany(c => c.Rules)) { r.Line += firstLine - 1; r.File = file; }
+            foreach (var r in t.Chains.SelectMany(c => c.Rules))
+            {
+                r.Line += firstLine - 1; r.File = file;
+                // a rule kept with a load error (AllowUnsupported) names its line in the lab, as a refusal would
+                if (r.Error is { } err && err.StartsWith(file + ":", StringComparison.Ordinal) && err.IndexOf(": ", file.Length, StringComparison.Ordinal) is var k and > 0)
+                    r.Error = $"{file}:{r.Line}: {err[(k + 2)..]}";
+            }
             var old = _tables.Find(x => x.Name == t.Name);
             if (old is null)
             {

@@ -300,11 +300,19 @@ internal sealed partial class NftParser
     {
         var rules = new List<(int, int)>();
         var fam = ch.Table.Family;
+        NftTok? typeTok = null, devTok = null;
         while (true)
         {
             _s.SkipSeps();
             var t = _s.Peek();
-            if (t.Is("}")) { _s.Next(); break; }
+            if (t.Is("}"))
+            {
+                _s.Next();
+                // the chain as a whole, once its device (which may follow on a line of its own) is known
+                if (typeTok is { } at && NftChainType.ChainProblem(fam, ch.Type!, ch.Hook!.Value, ch.Device is not null) is { } bad)
+                    throw NftTokenStream.Error(bad.AtDevice && devTok is { } d ? d : at, bad.Message);
+                break;
+            }
             if (t.Kind == TokKind.Eof) throw NftTokenStream.Error(t, "syntax error, unexpected end of file");
             if (t.Is("type"))
             {
@@ -315,10 +323,12 @@ internal sealed partial class NftParser
                 _s.Expect("hook");
                 var hk = _s.Next();
                 ch.Hook = NftNames.ParseHook(hk.Text) ?? throw NftTokenStream.Error(hk, $"unknown chain hook '{hk.Text}'");
-                if (_s.Accept("device")) ch.Device = _s.Next().Text;
+                if (NftChainType.HookProblem(fam, ch.Hook.Value) is { } wrongHook) throw NftTokenStream.Error(hk, wrongHook);
+                typeTok = ty;
+                if (_s.Peek().Is("device")) { devTok = _s.Next(); ch.Device = _s.Next().Text; }
                 _s.Expect("priority");
                 ch.Priority = ParsePriority(fam);
-                if (_s.Accept("device")) ch.Device = _s.Next().Text;
+                if (_s.Peek().Is("device")) { devTok = _s.Next(); ch.Device = _s.Next().Text; }
                 // declaring an existing base chain again updates it: its hook stays where it was registered
                 if (ch.RegistrationOrder == 0)
                 {
@@ -336,7 +346,7 @@ internal sealed partial class NftParser
                 _s.ExpectSeparator();
                 continue;
             }
-            if (t.Is("device") || t.Is("devices")) { _s.Next(); _s.Accept("="); ch.Device = _s.Next().Text; continue; }
+            if (t.Is("device") || t.Is("devices")) { devTok = _s.Next(); _s.Accept("="); ch.Device = _s.Next().Text; continue; }
             if (t.Is("comment") && _s.Peek(1).Kind == TokKind.String && (_s.Peek(2).IsSep || _s.Peek(2).Is("}"))) { _s.Next(); _s.Next(); _s.ExpectSeparator(); continue; }
             int start = _s.Pos; SkipRule(); rules.Add((start, _s.Pos));
             _s.ExpectSeparator();

@@ -23,12 +23,15 @@ public sealed partial class LabLoader
     private int _trafficOrder;
 
     /// <summary>The lab and, when given, the client sockets its traffic script opens.</summary>
-    public static HostTopology LoadFile(string labPath, string? trafficPath) =>
-        trafficPath is null ? LoadFile(labPath) : Load(File.ReadAllText(labPath), labPath, File.ReadAllText(trafficPath), trafficPath);
+    public static HostTopology LoadFile(string labPath, string? trafficPath) => LoadFile(labPath, trafficPath, null);
 
-    public static HostTopology Load(string text, string fileName, string trafficText, string trafficFileName)
+    /// <param name="options">Null: <see cref="TopologyLoadOptions.Strict"/>.</param>
+    public static HostTopology LoadFile(string labPath, string? trafficPath, TopologyLoadOptions? options) =>
+        trafficPath is null ? Load(File.ReadAllText(labPath), labPath, options) : Load(File.ReadAllText(labPath), labPath, File.ReadAllText(trafficPath), trafficPath, options);
+
+    public static HostTopology Load(string text, string fileName, string trafficText, string trafficFileName, TopologyLoadOptions? options = null)
     {
-        var loader = Read(text, fileName);
+        var loader = Read(text, fileName, options);
         loader._file = trafficFileName;
         loader._trafficOnly = true;
         loader.RunScript(ShellWords.Split(trafficText, assignments: true).ToList());

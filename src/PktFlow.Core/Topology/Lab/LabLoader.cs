@@ -28,11 +28,14 @@ public sealed partial class LabLoader
     private readonly List<string> _warnings = new();
     private LabCommand _cmd = null!;
 
-    private LabLoader(string file)
+    private readonly TopologyLoadOptions _options;
+
+    private LabLoader(string file, TopologyLoadOptions? options)
     {
         _file = file;
+        _options = options ?? TopologyLoadOptions.Strict;
         _connLabels = ReadConnLabels(file);
-        _namespaces[HostNamespace] = new NamespaceBuilder(HostNamespace, loopbackUp: true) { ConnLabels = _connLabels };
+        _namespaces[HostNamespace] = new NamespaceBuilder(HostNamespace, loopbackUp: true) { ConnLabels = _connLabels, AllowUnsupported = _options.AllowUnsupported };
     }
 
     /// <summary>
@@ -53,7 +56,10 @@ public sealed partial class LabLoader
 
     public static HostTopology LoadFile(string path) => Load(File.ReadAllText(path), path);
 
-    public static HostTopology Load(string text, string fileName) => Read(text, fileName).Build(text, fileName);
+    public static HostTopology Load(string text, string fileName) => Load(text, fileName, (TopologyLoadOptions?)null);
+
+    /// <param name="options">Null: <see cref="TopologyLoadOptions.Strict"/>.</param>
+    public static HostTopology Load(string text, string fileName, TopologyLoadOptions? options) => Read(text, fileName, options).Build(text, fileName);
 
     private HostTopology Build(string text, string fileName)
     {
@@ -64,16 +70,20 @@ public sealed partial class LabLoader
             var source = e.File == fileName ? text : File.Exists(e.File) ? File.ReadAllText(e.File) : "";
             throw new LabException(e.File, e.Line, source.Split('\n').ElementAtOrDefault(e.Line - 1)?.Trim() ?? "", null, e.Message);
         }
+        // loaded with AllowUnsupported: each rule the model skips is named once here and in every trace that meets it
+        foreach (var ns in namespaces)
+            foreach (var r in ns.Nft?.AllRules.Where(r => r.Unsupported is not null) ?? [])
+                _warnings.Add($"unsupported (namespace {ns.Name}, rule {r.Chain} handle {r.Handle}, skipped when evaluated): {r.Unsupported}");
         return new HostTopology(namespaces, fileName, _warnings);
     }
 
     /// <summary>The nftables/iptables input each namespace of a lab file is given, in order (nothing is built).</summary>
     internal static Dictionary<string, IReadOnlyList<NftSource>> NftSourcesOf(string path) =>
-        Read(File.ReadAllText(path), path)._namespaces.ToDictionary(x => x.Key, x => x.Value.NftSources);
+        Read(File.ReadAllText(path), path, null)._namespaces.ToDictionary(x => x.Key, x => x.Value.NftSources);
 
-    private static LabLoader Read(string text, string fileName)
+    private static LabLoader Read(string text, string fileName, TopologyLoadOptions? options)
     {
-        var loader = new LabLoader(fileName);
+        var loader = new LabLoader(fileName, options);
         loader.ApplyAll(ShellWords.Split(text).ToList());
         return loader;
     }
@@ -602,7 +612,7 @@ public sealed partial class LabLoader
             {
                 var name = Need(a, 1, "namespace name");
                 if (_namespaces.ContainsKey(name)) throw Error($"Cannot create namespace file \"/run/netns/{name}\": File exists", name);
-                _namespaces[name] = new NamespaceBuilder(name, loopbackUp: false) { ConnLabels = _connLabels };
+                _namespaces[name] = new NamespaceBuilder(name, loopbackUp: false) { ConnLabels = _connLabels, AllowUnsupported = _options.AllowUnsupported };
                 if (_ipipLoaded) AddFallbackTunnel(_namespaces[name]);
                 break;
             }

@@ -26,13 +26,18 @@ public static class SnapshotLoader
     public static readonly IReadOnlyList<string> OptionalFiles =
         ["rule4.json", "rule6.json", "neigh.json", "fdb.json", "vlan.json", "nft.json", "iptables.txt", "ip6tables.txt", "ss.txt", "sysctl.txt", "netns.json", "tc-qdisc.json", "tc-filter.txt"];
 
-    public static HostTopology Load(string dir)
+    public static HostTopology Load(string dir) => Load(dir, null);
+
+    /// <param name="options">Null: <see cref="TopologyLoadOptions.Strict"/>: an nft.json rule the model cannot
+    /// evaluate, or a ruleset it cannot load, refuses the snapshot naming the file and JSON path.</param>
+    public static HostTopology Load(string dir, TopologyLoadOptions? options)
     {
+        options ??= TopologyLoadOptions.Strict;
         if (!Directory.Exists(dir)) throw new SnapshotException(dir, "no such directory (expected a snapshot folder written by scripts/pktflow-collect.sh)");
         var manifest = SnapshotManifest.Read(dir);
         if (manifest.Namespaces.Count == 0)
             throw new SnapshotException(SnapshotManifest.FileName, "the snapshot holds no namespace (did -p match none, with -H?)");
-        var context = new Context(dir, manifest, ReadTableNames(dir));
+        var context = new Context(dir, manifest, ReadTableNames(dir), options.AllowUnsupported);
         var parsed = manifest.Namespaces.Select(context.Namespace).ToList();
         ResolvePeers(parsed, context.Warnings);
         ResolveMacvlanLowers(parsed);
@@ -118,7 +123,7 @@ public static class SnapshotLoader
         }
     }
 
-    private sealed class Context(string dir, SnapshotManifest manifest, Dictionary<string, uint> tableNames)
+    private sealed class Context(string dir, SnapshotManifest manifest, Dictionary<string, uint> tableNames, bool allowUnsupported)
     {
         public readonly List<string> Warnings = new();
         private List<string> _unmodelled = null!;
@@ -142,7 +147,7 @@ public static class SnapshotLoader
         {
             if (!Directory.Exists(Path.Combine(dir, name)))
                 throw new SnapshotException(name + "/", "missing: the manifest lists this namespace but its folder is not in the snapshot");
-            var ns = new NamespaceRecord { Name = name, Builder = NamespaceBuilder.AsListed(name) };
+            var ns = new NamespaceRecord { Name = name, Builder = NamespaceBuilder.AsListed(name, allowUnsupported) };
             _unmodelled = new List<string>();
 
             Links(ns, Json(name, "link.json", required: true)!.Value);
@@ -213,8 +218,9 @@ public static class SnapshotLoader
 
         /// <summary>
         /// nft.json is the ruleset the kernel holds (iptables-nft rules included): it is loaded and
-        /// evaluated, rules the model cannot evaluate are kept as unsupported and named line by line. A
-        /// ruleset that cannot be loaded at all is listed object by object and said not to be evaluated.
+        /// evaluated. A rule the model cannot evaluate refuses the snapshot, naming the file and JSON path;
+        /// with AllowUnsupported it is kept as unsupported and named line by line, and a ruleset that
+        /// cannot be loaded at all is listed object by object and said not to be evaluated.
         /// </summary>
         private void Nftables(NamespaceRecord ns, string name, SnapshotJson nft)
         {
@@ -224,10 +230,15 @@ public static class SnapshotLoader
             if (!Netfilter.Nftables.NftRuleset.LooksLikeJson(text)) return; // empty: no ruleset
             try
             {
-                var rs = Netfilter.Nftables.NftRuleset.ParseJson(text, rel, new Netfilter.Nftables.NftLoadOptions { AllowUnsupported = true });
-                if (rs.Tables.Count > 0) ns.Builder.AddNftSource(new NftSource(text, rel, 1) { Kind = "nft-json", AllowUnsupported = true });
+                var rs = Netfilter.Nftables.NftRuleset.ParseJson(text, rel, new Netfilter.Nftables.NftLoadOptions { AllowUnsupported = allowUnsupported });
+                if (rs.Tables.Count > 0) ns.Builder.AddNftSource(new NftSource(text, rel, 1) { Kind = "nft-json" });
                 foreach (var r in rs.AllRules.Where(r => r.Unsupported is not null))
                     _unmodelled.Add($"{r.Unsupported} (rule {r.Chain} handle {r.Handle}, not evaluated)");
+            }
+            catch (Netfilter.Nftables.NftParseException e) when (!allowUnsupported)
+            {
+                throw new SnapshotException(rel, e.JsonPath, e.JsonPath is null ? e.Line : null,
+                    $"{e.Reason} (load with -AllowUnsupported to keep such rules, marked unsupported)");
             }
             catch (Netfilter.Nftables.NftParseException e)
             {

@@ -33,4 +33,25 @@ public class UsesConntrackTests
             """;
         Assert.Equal(uses, LabLoader.Load(lab, "ct.lab").Namespaces[0].UsesConntrack);
     }
+
+    // nf_ct_netns_get(net, family): an ip table hooks IPv4 conntrack, ip6 IPv6, inet both (br-nf-dnat6:
+    // with only an ip6 nat table the kernel kept no entry for bridged IPv4 pings)
+    [Theory]
+    [InlineData("ip", true, false)]
+    [InlineData("ip6", false, true)]
+    [InlineData("inet", true, true)]
+    public void PerFamily(string family, bool v4, bool v6)
+    {
+        var lab = $$"""
+            nft -f - <<'NFT'
+            table {{family}} nat {
+                chain pre {
+                    type nat hook prerouting priority dstnat
+                }
+            }
+            NFT
+            """;
+        var ns = LabLoader.Load(lab, "ct.lab").Namespaces[0];
+        Assert.Equal((v4, v6), (ns.UsesConntrackV4, ns.UsesConntrackV6));
+    }
 }

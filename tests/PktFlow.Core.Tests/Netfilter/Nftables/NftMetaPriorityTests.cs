@@ -2,6 +2,7 @@ using PktFlow.Capture;
 using PktFlow.Datapath;
 using PktFlow.Netfilter.Iptables;
 using PktFlow.Netfilter.Nftables;
+using PktFlow.Topology;
 using PktFlow.Topology.Lab;
 using PktFlow.Wire;
 using static PktFlow.Tests.Wire.FrameBuilder;
@@ -37,7 +38,7 @@ public class NftMetaPriorityTests
         NFT
         """;
 
-    private static PacketTrace Send(string dst, byte tos, string lab = Lab)
+    private static PacketTrace Send(string dst, byte tos, string lab = Lab, bool allowUnsupported = false)
     {
         var ip = Ipv4("10.1.0.2", dst, 1, Icmp(8, 0, 7u << 16 | 1, Bytes(8)), df: false);
         ip[1] = tos;
@@ -47,7 +48,7 @@ public class NftMetaPriorityTests
         while (sum > 0xFFFF) sum = (sum & 0xFFFF) + (sum >> 16);
         ip[10] = (byte)(~sum >> 8); ip[11] = (byte)~sum;
         var frame = Ether(MacAddress.Parse("02:00:00:00:01:01"), MacAddress.Parse("02:00:00:00:01:02"), 0x0800, ip);
-        var engine = new DatapathEngine(LabLoader.Load(lab, "p.lab"));
+        var engine = new DatapathEngine(LabLoader.Load(lab, "p.lab", new TopologyLoadOptions { AllowUnsupported = allowUnsupported }));
         return engine.Process(new CaptureFrame(1, 1_000_000, LinkType.Ethernet, 0, null, frame.Length, frame.Length, 24, frame), "p.pcap", engine.ResolveInjectionPoint("eth0"));
     }
 
@@ -121,9 +122,13 @@ public class NftMetaPriorityTests
         var t = Send("10.2.0.5", 0, lab);
         Assert.Contains(t.Notes, n => n == "meta priority set: none -> 1:2");
         Assert.Contains(t.Notes, n => n.Contains("log prefix \"classified\""));
-        // iptables-restore refuses it elsewhere: the rule is kept as one the model cannot evaluate
-        var f = Send("10.2.0.5", 0, lab.Replace("*mangle", "*filter"));
+        // iptables-restore refuses it elsewhere: so does the load, naming the line; with AllowUnsupported the
+        // rule is kept as one the model cannot evaluate, and the trace says so
+        var e = Assert.Throws<LabException>(() => Send("10.2.0.5", 0, lab.Replace("*mangle", "*filter")));
+        Assert.Contains("CLASSIFY", e.Message);
+        Assert.Equal("p.lab", e.File);
+        var f = Send("10.2.0.5", 0, lab.Replace("*mangle", "*filter"), allowUnsupported: true);
         Assert.DoesNotContain(f.Notes, n => n == "meta priority set: none -> 1:2");
-        Assert.Contains(f.Notes, n => n.StartsWith("1 rule(s) the model cannot evaluate were skipped"));
+        Assert.Contains(f.Notes, n => n.StartsWith("unsupported: table ip filter chain FORWARD handle ", StringComparison.Ordinal) && n.Contains("CLASSIFY", StringComparison.Ordinal));
     }
 }

@@ -218,6 +218,7 @@ internal sealed partial class NftParser
         var hook = JStr(o, "hook", p)!;
         ch.Type = type;
         ch.Hook = NftNames.ParseHook(hook) ?? throw JErr($"{p}.hook", hook, $"unknown chain hook '{hook}'");
+        if (NftChainType.HookProblem(tb.Family, ch.Hook.Value) is { } wrongHook) throw JErr($"{p}.hook", hook, wrongHook);
         var prio = JOpt(o, "prio") ?? throw JErr(p, "prio", "a base chain needs 'prio'");
         ch.Priority = prio.ValueKind == JsonValueKind.Number && prio.TryGetInt32(out var n) ? n
             : prio.ValueKind == JsonValueKind.String && NftNames.Priority(tb.Family, prio.GetString()!) is { } named ? named
@@ -233,6 +234,8 @@ internal sealed partial class NftParser
         // nft 1.0.6 leaves "dev" out of `nft -j list` for netdev chains: without it the chain's device is unknown.
         if (ch.Device is null && (tb.Family == NftFamily.Netdev || ch.Hook is NftHookPoint.Ingress or NftHookPoint.Egress))
             throw JErr(p, "dev", $"{ch.Hook.ToString()!.ToLowerInvariant()} chain '{name}' has no 'dev' (nft 1.0.6 omits it from `nft -j list`): its device is unknown; load `nft list ruleset` text instead");
+        if (NftChainType.ChainProblem(tb.Family, type, ch.Hook.Value, ch.Device is not null) is { } bad)
+            throw JErr(bad.AtDevice ? $"{p}.dev" : $"{p}.type", bad.AtDevice ? ch.Device! : type, bad.Message);
         if (ch.RegistrationOrder == 0) ch.RegistrationOrder = ++_registration; // an existing base chain keeps its place
     }
 
