@@ -51,7 +51,11 @@ public class LabIpsetTests
     [Fact]
     public void JumpToSetIsNamedUnsupported()
     {
-        var t = LabLoader.Load(Restore + "\nip netns exec c iptables -A FORWARD -j SET --add-set allow src\n", "lab.sh");
+        var lab = Restore + "\nip netns exec c iptables -A FORWARD -j SET --add-set allow src\n";
+        // refused by default, naming the line; kept and marked unsupported with -AllowUnsupported
+        var e = Assert.Throws<LabException>(() => LabLoader.Load(lab, "lab.sh"));
+        Assert.Contains("unsupported: -j SET", e.Message);
+        var t = LabLoader.Load(lab, "lab.sh", new PktFlow.Topology.TopologyLoadOptions { AllowUnsupported = true });
         Assert.Contains(t.Namespace("c")!.Nft!.AllRules, r => r.Unsupported?.Contains("unsupported: -j SET") == true);
     }
 
