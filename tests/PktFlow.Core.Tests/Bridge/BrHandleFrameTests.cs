@@ -1,3 +1,4 @@
+using PktFlow.Topology;
 using PktFlow.Bridge;
 using PktFlow.Capture;
 using PktFlow.Datapath;
@@ -82,11 +83,11 @@ public class BrHandleFrameTests
         var t = Inject(engine, "port1", Ping(H2, H1, A1, A2));
         var host = engine.Topology.Namespace("host")!;
         var fdb = BrFdb.Of(engine.StateOf(host), host, host.Device("br0")!, 0);
-        Assert.Equal("port1", fdb.Find(H1, 0)?.Port);
+        Assert.Equal("port1", fdb.Find(H1, 0, 0, BrStpConfig.Default.AgeingTimeNs)?.Port);
         // The echo reply (a child trace) comes back in through port2, so the bridge learns H2 there,
         // as the kernel's does when the reply passes.
         Assert.Contains(t.GeneratedTraces, c => c.GeneratedBy == "icmp_reply");
-        Assert.Equal("port2", fdb.Find(H2, 0)?.Port);
+        Assert.Equal("port2", fdb.Find(H2, 0, 0, BrStpConfig.Default.AgeingTimeNs)?.Port);
     }
 
     [Fact]

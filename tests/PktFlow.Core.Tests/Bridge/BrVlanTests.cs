@@ -177,9 +177,9 @@ public class BrVlanTests
         var engine = Engine();
         Inject(engine, "port1", Ping(H2, H1, A1, A2));
         var fdb = BrFdb.Of(engine.StateOf(engine.Topology.Host), engine.Topology.Host, engine.Topology.Host.Device("br0")!, 0);
-        Assert.Equal("port1", fdb.Find(H1, 0, vid: 10)?.Port);
-        Assert.Null(fdb.Find(H1, 0, vid: 20));
-        Assert.Null(fdb.Find(H1, 0));
+        Assert.Equal("port1", fdb.Find(H1, 0, 10, BrStpConfig.Default.AgeingTimeNs)?.Port);
+        Assert.Null(fdb.Find(H1, 0, 20, BrStpConfig.Default.AgeingTimeNs));
+        Assert.Null(fdb.Find(H1, 0, 0, BrStpConfig.Default.AgeingTimeNs));
         // H1 is known in VLAN 10 only: a frame to it in VLAN 20 is still unknown unicast (flooded in 20).
         var t = Inject(engine, "port2", Ping(H1, H2, A2, A1, vlan: 20), number: 2);
         Assert.Contains("is not in br0's fdb in VLAN 20", Detail(t, "br_handle_frame_finish"));

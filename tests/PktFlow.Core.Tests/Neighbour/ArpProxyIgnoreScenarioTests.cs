@@ -1,0 +1,23 @@
+using PktFlow.Judge;
+using PktFlow.Testing;
+
+namespace PktFlow.Tests.Neighbour;
+
+/// <summary>
+/// tests/scenarios/arp-proxy-ignore as the judge sees it: arp_ignore 0/1/2/3/8 (1 as the larger of
+/// conf.all and the device), proxy_arp on a router and the bridge's ageing_time, every frame agreeing.
+/// </summary>
+public class ArpProxyIgnoreScenarioTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void EveryFrameAgreesWithTheKernel()
+    {
+        var dir = Path.Combine(RepoPaths.Root, "tests", "scenarios", "arp-proxy-ignore");
+        var j = ScenarioJudge.Judge(dir);
+        output.WriteLine($"AGREEMENT {j.Scenario} {j.Agreed}/{j.Judged}");
+        foreach (var f in j.Frames.Where(f => f.Judged && !f.Agrees))
+            output.WriteLine($"  frame {f.Frame} {f.Direction} {f.Summary}: {string.Join("; ", f.Differences)} | model path: {string.Join(" > ", f.Trace.Path.Select(e => $"{e.Namespace}/{e.Device}/{e.Function}"))}");
+        Assert.True(j.Judged >= 35, $"{j.Judged} frames judged");
+        Assert.Equal(j.Judged, j.Agreed);
+    }
+}
