@@ -52,9 +52,10 @@ public static class IpRouteInput
             return Martian("IP_INVALID_SOURCE", $"martian source {saddr} (multicast or broadcast source)");
         if (daddr.IsLimitedBroadcast || (saddr.IsZero && daddr.IsZero))
             return BroadcastInput(ns, dev, saddr, "limited broadcast 255.255.255.255");
-        // 6.18 treats 0.x.y.z sources other than 0.0.0.0 as ordinary unicast (recorded: rp-filter scenario).
+        // 6.18 treats 0.x.y.z other than 0.0.0.0 as ordinary unicast, as a source (recorded: rp-filter) and
+        // as a destination (recorded: route-sysctls-rules, 0.1.2.3 has no route: ICMP net unreachable).
         if (saddr.IsZero) return Martian("IP_INVALID_SOURCE", $"martian source {saddr}");
-        if (daddr.IsZeroNet) return Martian("IP_INVALID_DEST", $"martian destination {daddr} (0.0.0.0/8)");
+        if (daddr.IsZero) return Martian("IP_INVALID_DEST", $"martian destination {daddr}");
         if (daddr.IsLoopback && !routeLocalnet) return Martian("IP_LOCALNET", $"martian destination {daddr} (127.0.0.0/8 arriving on {dev}; route_localnet is off)");
         if (!daddr.IsLoopback && saddr.IsLoopback && !routeLocalnet) return Martian("IP_LOCALNET", $"martian source {saddr} (127.0.0.0/8 arriving on {dev}; route_localnet is off)");
 

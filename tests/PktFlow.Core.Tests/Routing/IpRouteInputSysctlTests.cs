@@ -8,7 +8,7 @@ namespace PktFlow.Tests.Routing;
 /// <summary>
 /// ip_route_input_slow's sysctls, one crafted packet in at eth0 of a router: accept_local (conf.all or
 /// the device, IN_DEV_ACCEPT_LOCAL) for unicast and broadcast destinations, route_localnet (either) for
-/// 127.0.0.0/8, martian destinations (0.0.0.0/8). tests/scenarios/route-sysctls-rules records the device-only
+/// 127.0.0.0/8, martian destinations (0.0.0.0). tests/scenarios/route-sysctls-rules records the device-only
 /// accept_local and the martians.
 /// </summary>
 public class IpRouteInputSysctlTests
@@ -50,8 +50,10 @@ public class IpRouteInputSysctlTests
         { "10.1.0.2", "127.0.0.1", "sysctl -w net.ipv4.conf.eth0.route_localnet=1", "udp_rcv" },
         { "10.1.0.2", "127.0.0.1", "sysctl -w net.ipv4.conf.all.route_localnet=1", "udp_rcv" },
         { "127.0.0.1", "10.1.0.1", "", "IP_LOCALNET" },
-        // martian destination 0.0.0.0/8 whatever the sysctls
-        { "10.1.0.2", "0.1.2.3", "sysctl -w net.ipv4.conf.all.route_localnet=1", "IP_INVALID_DEST" },
+        // martian destination 0.0.0.0; other 0.0.0.0/8 destinations are routed like any unicast on 6.18
+        // (no route here: dropped with ICMP net unreachable; recorded in route-sysctls-rules)
+        { "10.1.0.2", "0.0.0.0", "", "IP_INVALID_DEST" },
+        { "10.1.0.2", "0.1.2.3", "", "IP_INNOROUTES" },
     };
 
     [Theory]

@@ -4,15 +4,18 @@ using PktFlow.Testing;
 namespace PktFlow.Tests.Neighbour;
 
 /// <summary>
-/// tests/scenarios/arp-proxy-ignore as the judge sees it: arp_ignore 0/1/2/3/8 (1 as the larger of
-/// conf.all and the device), proxy_arp on a router and the bridge's ageing_time, every frame agreeing.
+/// Recorded scenarios as the judge sees them, every frame agreeing: arp-proxy-ignore (arp_ignore
+/// 0/1/2/3/8, 1 as the larger of conf.all and the device; proxy_arp on a router; the bridge's
+/// ageing_time) and route-sysctls-rules (ip rule actions, accept_local of one device, martians).
 /// </summary>
-public class ArpProxyIgnoreScenarioTests(ITestOutputHelper output)
+public class ArpRouteScenarioTests(ITestOutputHelper output)
 {
-    [Fact]
-    public void EveryFrameAgreesWithTheKernel()
+    [Theory]
+    [InlineData("arp-proxy-ignore")]
+    [InlineData("route-sysctls-rules")]
+    public void EveryFrameAgreesWithTheKernel(string scenario)
     {
-        var dir = Path.Combine(RepoPaths.Root, "tests", "scenarios", "arp-proxy-ignore");
+        var dir = Path.Combine(RepoPaths.Root, "tests", "scenarios", scenario);
         var j = ScenarioJudge.Judge(dir);
         output.WriteLine($"AGREEMENT {j.Scenario} {j.Agreed}/{j.Judged}");
         foreach (var f in j.Frames.Where(f => f.Judged && !f.Agrees))
