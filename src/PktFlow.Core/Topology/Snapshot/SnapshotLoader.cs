@@ -104,7 +104,7 @@ public static class SnapshotLoader
                 {
                     Name = d.Device.Name, IfIndex = d.Device.IfIndex, Kind = d.Device.Kind, Mac = d.Device.Mac, Mtu = d.Device.Mtu,
                     IsUp = d.Device.IsUp, Master = d.Device.Master, Peer = d.Peer, PeerNamespace = d.PeerNamespace, VlanDev = d.Device.VlanDev,
-                    Vxlan = d.Device.Vxlan, Macvlan = d.Macvlan,
+                    Vxlan = d.Device.Vxlan, Macvlan = d.Macvlan, Stp = d.Device.Stp,
                 });
             foreach (var a in Addresses) Builder.AddListedAddress(a);
             foreach (var (family, rules) in Rules) Builder.SetListedRules(family, rules);
