@@ -90,7 +90,7 @@ public static class ArpRcv
         }
         Done(skb, t, rt.Kind == InputRouteKind.Forward
             ? $"{tip} is not local, routed out of {rt.OutDevice!.Name}{(rt.OutDevice == dev ? " (the receiving device)" : "")}: no proxy reply{learn}"
-            : $"{tip} is not an address of this host ({rt.Detail}): no reply{learn}");
+            : $"routing {sip} -> {tip} as ip_route_input would: {rt.Detail}; no reply{learn}");
     }
 
     /// <summary>Why arp_process answers for a target routed elsewhere, or null when it does not.</summary>
