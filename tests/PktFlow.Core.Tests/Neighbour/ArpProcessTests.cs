@@ -102,6 +102,15 @@ public class ArpProcessTests
     }
 
     [Fact]
+    public void AnIpv6ProxyEntryIsRefused()
+    {
+        var e = Assert.Throws<PktFlow.Topology.Lab.LabException>(() => PktFlow.Topology.Lab.LabLoader.Load("ip link set eth0 up\nip -6 neigh add proxy 2001:db8::5 dev eth0\n", "p.lab"));
+        Assert.Contains("unsupported", e.Message);
+        var ns = PktFlow.Topology.Lab.LabLoader.Load("ip link set eth0 up\nip neigh add 10.0.0.5 lladdr 02:00:00:00:00:05 dev eth0\nip neigh add proxy 10.0.0.5 dev eth0\n", "p.lab").Host;
+        Assert.Equal(2, ns.Neighbours.Count); // the proxy table is its own: the neighbour entry stays
+    }
+
+    [Fact]
     public void AProxyReplyToABroadcastWaitsForProxyDelay()
     {
         var t = Ask("10.1.0.2", "10.3.0.5", Router + "sysctl -w net.ipv4.conf.eth0.proxy_arp=1");

@@ -570,6 +570,7 @@ public sealed partial class LabLoader
         }
         if (address is null || dev is null) throw Error("ip neigh add needs an address and 'dev DEVICE'");
         if (proxy && mac is not null) throw Error("unsupported: a proxy entry with lladdr", "lladdr");
+        if (proxy && address.Value.IsV6) throw Error("unsupported: IPv6 proxy entries (ndisc_recv_ns with proxy_ndp) are not modelled", "proxy");
         b.AddNeighbour(new Neighbour(dev, address.Value, mac, proxy ? Neighbour.ProxyState : state));
     }
 

@@ -26,7 +26,9 @@ internal static class SnapshotConfiguration
         {
             if (n.Has("proxy"))
             {
-                entries.Add(new Neighbour(n.Req("dev", "a device name").Text(), n.Req("dst", "an address").Address(), null, Neighbour.ProxyState));
+                var (pdst, pdev) = (n.Req("dst", "an address").Address(), n.Req("dev", "a device name").Text());
+                if (pdst.IsV6) unmodelled.Add($"{n.File}: {n.Path}: IPv6 proxy neighbour {pdst} dev {pdev} (proxy_ndp is not modelled)");
+                else entries.Add(new Neighbour(pdev, pdst, null, Neighbour.ProxyState));
                 continue;
             }
             var states = n.Opt("state")?.Strings() ?? [];
