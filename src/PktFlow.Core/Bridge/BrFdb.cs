@@ -14,8 +14,8 @@ public sealed record BrFdbEntry(MacAddress Mac, string Port, long UpdatedNs, boo
 
 /// <summary>
 /// The forwarding database of one bridge (net/bridge/br_fdb.c): entries learned from the source MAC
-/// of frames received on a port (br_fdb_update), aged out after <see cref="AgeingTimeNs"/> of capture
-/// time without a refresh, entries made by hand (`bridge fdb add ... master`: static ones never age,
+/// of frames received on a port (br_fdb_update), aged out after the bridge's ageing_time (the hold time
+/// the caller passes: BrStp.FdbHold) of capture time without a refresh, entries made by hand (`bridge fdb add ... master`: static ones never age,
 /// dynamic ones age from the first frame of the capture, the lab having just made them), plus the
 /// bridge's "local" entries (its MAC, every port's MAC and the permanent entries made by hand).
 /// Entries are keyed by MAC and VLAN (fdb_find_rcu's key): with vlan_filtering on, the frame's VLAN;
@@ -23,9 +23,6 @@ public sealed record BrFdbEntry(MacAddress Mac, string Port, long UpdatedNs, boo
 /// </summary>
 public sealed class BrFdb
 {
-    /// <summary>BR_DEFAULT_AGEING_TIME: 300 s.</summary>
-    public const long AgeingTimeNs = 300L * 1_000_000_000;
-
     private static readonly ConditionalWeakTable<NamespaceState, Dictionary<string, BrFdb>> Tables = new();
     private readonly Dictionary<(MacAddress Mac, ushort Vid), BrFdbEntry> _entries = new();
 
@@ -62,7 +59,7 @@ public sealed class BrFdb
     /// A static entry is moved like a learned one (only local and sticky entries are not; checked on 6.18) and stays static.
     /// </summary>
     [KernelSymbol("br_fdb_update", "net/bridge/br_fdb.c")]
-    public string Update(MacAddress mac, string port, long nowNs, ushort vid = 0, long holdNs = AgeingTimeNs)
+    public string Update(MacAddress mac, string port, long nowNs, ushort vid, long holdNs)
     {
         string inVlan = vid == 0 ? "" : $" in VLAN {vid}";
         if (_entries.TryGetValue((mac, vid), out var old) && (old.IsStatic || nowNs - old.UpdatedNs < holdNs))
@@ -81,7 +78,7 @@ public sealed class BrFdb
     /// forward_delay; static entries never age).
     /// </summary>
     [KernelSymbol("br_fdb_find_rcu", "net/bridge/br_fdb.c")]
-    public BrFdbEntry? Find(MacAddress mac, long nowNs, ushort vid = 0, long holdNs = AgeingTimeNs)
+    public BrFdbEntry? Find(MacAddress mac, long nowNs, ushort vid, long holdNs)
     {
         if (!_entries.TryGetValue((mac, vid), out var e)) return null;
         if (!e.IsStatic && nowNs - e.UpdatedNs >= holdNs)
@@ -163,6 +160,6 @@ public static class BrPorts
     {
         if (PortBehind(skb, bridge, address) is not var (port, mac) || !port.IsUp || BrStp.PortState(skb, port) is not (BrPortState.Forwarding or BrPortState.Learning)
             || !BrFdb.Has(port, vid)) return null;
-        return BrFdb.Of(skb.State, skb.Netns, bridge, skb.TimestampNs).Update(mac, port.Name, skb.TimestampNs, vid);
+        return BrFdb.Of(skb.State, skb.Netns, bridge, skb.TimestampNs).Update(mac, port.Name, skb.TimestampNs, vid, BrStp.FdbHold(skb, bridge));
     }
 }

@@ -160,7 +160,7 @@ public static class BrNetfilter
     [KernelSymbol("br_nf_pre_routing_finish_bridge_slow", "net/bridge/br_netfilter_hooks.c")]
     private static void FinishBridgeSlow(SkBuff skb, TraceBuilder t, NetDevice bridge, IpAddr target, MacAddress mac)
     {
-        if (BrFdb.Of(skb.State, skb.Netns, bridge, skb.TimestampNs).Find(mac, skb.TimestampNs) is not null) return;
+        if (BrFdb.Of(skb.State, skb.Netns, bridge, skb.TimestampNs).Find(mac, skb.TimestampNs, 0, BrStp.FdbHold(skb, bridge)) is not null) return;
         if (BrPorts.LearnAnswer(skb, bridge, target, vid: 0) is not { } learned) return;
         t.Stage(skb, "BrNfPreRoutingFinishBridgeSlow", "br_nf_pre_routing_finish_bridge_slow", Verdict.Pass,
             $"{bridge.Name}'s neighbour entry for {target} is not connected: the frame waits in it while {bridge.Name} {(target.IsV4 ? "asks who-has" : "sends a neighbour solicitation for")} {target}; the answer comes in through its port ({learned}) and br_dev_xmit (bridged_dnat) hands the frame back to the bridge");

@@ -107,7 +107,7 @@ public sealed class BrStp
 
     /// <summary>The FDB hold time of <paramref name="bridge"/> at <paramref name="skb"/>'s time (shorter during an STP topology change).</summary>
     public static long FdbHold(SkBuff skb, NetDevice bridge) =>
-        bridge.Stp.On && Modelled(skb.Netns, bridge) ? Of(skb, bridge).FdbHoldNs : BrFdb.AgeingTimeNs;
+        bridge.Stp.On && Modelled(skb.Netns, bridge) ? Of(skb, bridge).FdbHoldNs : bridge.Stp.AgeingTimeNs;
 
     public BrStpPort? Port(NetDevice dev) => Ports.FirstOrDefault(p => p.Dev.Name == dev.Name);
 
@@ -115,7 +115,7 @@ public sealed class BrStp
     public BrPortState StateOf(NetDevice dev) => Port(dev)?.State ?? BrPortState.Disabled;
 
     /// <summary>FDB hold_time: forward_delay while a topology change is under way, else the ageing time.</summary>
-    public long FdbHoldNs => TopologyChange ? ForwardDelayNs : BrFdb.AgeingTimeNs;
+    public long FdbHoldNs => TopologyChange ? ForwardDelayNs : Bridge.Stp.AgeingTimeNs;
 
     /// <summary>What changed since the last call, each with its time, for the trace of the frame that sees it.</summary>
     public string? TakeChanges()

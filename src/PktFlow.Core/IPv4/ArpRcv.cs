@@ -1,4 +1,5 @@
 using PktFlow.Netfilter;
+using PktFlow.Topology;
 using PktFlow.Datapath;
 using PktFlow.Wire;
 
@@ -26,6 +27,14 @@ public static class ArpRcv
         ArpProcess(skb, t, arp.Operation, arp.SenderIp, arp.SenderMac, arp.TargetIp);
     }
 
+    /// <summary>
+    /// arp_process: a request from 0.0.0.0 (duplicate address detection) is answered when the target is
+    /// local on the device; any other request is routed as ip_route_input_noref would route a packet
+    /// from the sender to the target: a local target is answered unless arp_ignore or arp_filter say
+    /// otherwise; with forwarding on, a unicast route out of another device is answered with our MAC
+    /// when proxy_arp allows it (arp_fwd_proxy, medium_id), a route back out of the receiving device when
+    /// proxy_arp_pvlan does (arp_fwd_pvlan), or when `ip neigh add proxy` lists the target.
+    /// </summary>
     [KernelSymbol("arp_process", "net/ipv4/arp.c")]
     private static void ArpProcess(SkBuff skb, TraceBuilder t, ushort op, IpAddr sip, MacAddress sha, IpAddr tip)
     {
@@ -33,44 +42,100 @@ public static class ArpRcv
         var dev = skb.Dev;
         if (op is not (ArpPacket.Request or ArpPacket.Reply))
         {
-            t.Stage(skb, "ArpProcess", "arp_process", Verdict.Pass, $"ARP operation {op} is ignored");
-            t.End(Fate.Consumed, "arp_process");
+            Done(skb, t, $"ARP operation {op} is ignored");
             return;
         }
-        if (tip.IsMulticast || (tip.IsLoopback && !ns.Sysctls.IsOn("net.ipv4.conf.all.route_localnet")))
+        bool routeLocalnet = ns.Sysctls.ConfIsOn("ipv4", "all", "route_localnet") || ns.Sysctls.ConfIsOn("ipv4", dev.Name, "route_localnet");
+        if (tip.IsMulticast || (tip.IsLoopback && !routeLocalnet))
         {
-            t.Stage(skb, "ArpProcess", "arp_process", Verdict.Pass, $"target {tip} is multicast or loopback: ignored");
-            t.End(Fate.Consumed, "arp_process");
+            Done(skb, t, $"target {tip} is multicast or loopback: ignored");
             return;
         }
-        bool targetLocal = ns.IsLocalAddress(tip) && !tip.IsLoopback;
-        if (op == ArpPacket.Request && targetLocal)
+        if (sip.IsZero)
         {
-            int ignore = int.TryParse(ns.Sysctls.Conf("ipv4", dev.Name, "arp_ignore") ?? ns.Sysctls.Get("net.ipv4.conf.all.arp_ignore"), out var v) ? v : 0;
-            bool onThisDevice = ns.AddressesOf(dev.Name).Any(a => a.Address == tip);
-            if (ignore >= 2) t.Note($"arp_ignore {ignore} is modelled as 1 (answer only for addresses on the receiving device)");
-            if (ignore >= 1 && !onThisDevice)
+            // inet_addr_type_dev_table: the target must be local in the device's table
+            if (op == ArpPacket.Request && ns.IsLocalAddress(tip) && ArpIgnore.Check(ns, dev, sip, tip) is var dadWhy)
             {
-                t.Stage(skb, "ArpProcess", "arp_process", Verdict.Pass, $"{tip} is local but not on {dev.Name} and arp_ignore = {ignore}: no reply");
-                t.End(Fate.Consumed, "arp_process (arp_ignore)");
+                if (dadWhy is null) Reply(skb, t, sip, sha, tip, "");
+                else Done(skb, t, $"{tip} is local but {dadWhy}: no reply", "arp_process (arp_ignore)");
                 return;
             }
-            if (!sip.IsZero && ns.IsLocalAddress(sip))
-            {
-                t.Stage(skb, "ArpProcess", "arp_process", Verdict.Pass, $"sender {sip} is one of this host's addresses: the route check fails, no reply");
-                t.End(Fate.Consumed, "arp_process");
-                return;
-            }
-            ArpSend.Reply(skb, t, sip, sha, tip, $"ARP reply {tip} is-at {dev.Mac} to {(sip.IsZero ? "broadcast (duplicate address probe)" : sip.ToString())}");
-            t.Stage(skb, "ArpProcess", "arp_process", Verdict.Pass,
-                $"{tip} is local: ARP reply {tip} is-at {dev.Mac} sent{(sip.IsZero ? "" : $"; neighbour {sip} lladdr {sha} learned")}");
-            t.End(Fate.Consumed, "arp_process (reply sent)");
+            Done(skb, t, op == ArpPacket.Reply ? $"ARP reply from 0.0.0.0 ({sha}): ignored" : $"duplicate address probe for {tip}, not local here: no reply");
             return;
         }
         string learn = ns.AddressesOf(dev.Name).Any(a => a.Family == IpFamily.V4 && a.Prefix.Contains(sip))
             ? $"; an existing neighbour entry for {sip} would be updated to {sha}" : "";
-        t.Stage(skb, "ArpProcess", "arp_process", Verdict.Pass,
-            op == ArpPacket.Reply ? $"ARP reply {sip} is-at {sha}{learn}" : $"{tip} is not an address of this host: no reply (proxy_arp is not modelled){learn}");
-        t.End(Fate.Consumed, "arp_process");
+        if (op == ArpPacket.Reply)
+        {
+            Done(skb, t, $"ARP reply {sip} is-at {sha}{learn}");
+            return;
+        }
+        var rt = IpRouteInput.Lookup(skb, sip, tip);
+        if (rt.Kind == InputRouteKind.Local)
+        {
+            if ((ArpIgnore.Check(ns, dev, sip, tip) ?? ArpIgnore.Filter(ns, dev, sip, tip)) is { } why)
+            {
+                Done(skb, t, $"{tip} is local but {why}: no reply", "arp_process (arp_ignore)");
+                return;
+            }
+            Reply(skb, t, sip, sha, tip, "");
+            return;
+        }
+        if (rt.Kind == InputRouteKind.Forward && rt.Route is { Type: RouteType.Unicast } && ProxyReason(ns, dev, rt.OutDevice!, sip, tip) is { } proxy)
+        {
+            int delayJiffies = int.TryParse(ns.Sysctls.Get($"net.ipv4.neigh.{dev.Name}.proxy_delay") ?? ns.Sysctls.Get("net.ipv4.neigh.default.proxy_delay"), out var d) ? d : 80;
+            string delay = skb.PktType == PacketType.Host || delayJiffies == 0 ? "" : $" after a random delay below {delayJiffies * 10} ms (pneigh_enqueue: proxy_delay {delayJiffies})";
+            Reply(skb, t, sip, sha, tip, $" for {tip} ({proxy}){delay}");
+            return;
+        }
+        Done(skb, t, rt.Kind == InputRouteKind.Forward
+            ? $"{tip} is not local, routed out of {rt.OutDevice!.Name}{(rt.OutDevice == dev ? " (the receiving device)" : "")}: no proxy reply{learn}"
+            : $"routing {sip} -> {tip} as ip_route_input would: {rt.Detail}; no reply{learn}");
+    }
+
+    /// <summary>Why arp_process answers for a target routed elsewhere, or null when it does not.</summary>
+    internal static string? ProxyReason(NetNamespace ns, NetDevice dev, NetDevice outDev, IpAddr sip, IpAddr tip)
+    {
+        if (outDev != dev)
+        {
+            if (ArpFwdProxy(ns, dev, outDev) is { } why) return why;
+            foreach (var n in ns.Neighbours)
+                if (n.IsProxy && n.Device == dev.Name && n.Address == tip) return $"proxy entry {tip} dev {dev.Name}";
+            return null;
+        }
+        // arp_fwd_pvlan: private VLAN proxy on the same segment, never for a self probe; the device's own setting only
+        return sip != tip && ns.Sysctls.ConfIsOn("ipv4", dev.Name, "proxy_arp_pvlan") ? $"proxy_arp_pvlan on {dev.Name}" : null;
+    }
+
+    /// <summary>
+    /// arp_fwd_proxy: proxy_arp on (conf.all or the device); medium_id 0 (the default) answers, -1 never,
+    /// another id only when the route's device has a different id that is not -1.
+    /// </summary>
+    [KernelSymbol("arp_fwd_proxy", "net/ipv4/arp.c")]
+    private static string? ArpFwdProxy(NetNamespace ns, NetDevice dev, NetDevice outDev)
+    {
+        if (!ns.Sysctls.ConfIsOn("ipv4", "all", "proxy_arp") && !ns.Sysctls.ConfIsOn("ipv4", dev.Name, "proxy_arp")) return null;
+        int imi = MediumId(ns, dev);
+        if (imi == 0) return $"proxy_arp, route out of {outDev.Name}";
+        if (imi == -1) return null;
+        int omi = MediumId(ns, outDev);
+        return omi != imi && omi != -1 ? $"proxy_arp, route out of {outDev.Name}, medium_id {imi} vs {omi}" : null;
+    }
+
+    private static int MediumId(NetNamespace ns, NetDevice dev) =>
+        int.TryParse(ns.Sysctls.Conf("ipv4", dev.Name, "medium_id"), out var v) ? v : 0;
+
+    private static void Reply(SkBuff skb, TraceBuilder t, IpAddr sip, MacAddress sha, IpAddr tip, string proxy)
+    {
+        var dev = skb.Dev;
+        ArpSend.Reply(skb, t, sip, sha, tip, $"ARP reply {tip} is-at {dev.Mac}{proxy} to {(sip.IsZero ? "broadcast (duplicate address probe)" : sip.ToString())}");
+        Done(skb, t, $"{(proxy.Length == 0 ? $"{tip} is local" : "proxy")}: ARP reply {tip} is-at {dev.Mac}{proxy} sent{(sip.IsZero ? "" : $"; neighbour {sip} lladdr {sha} learned")}",
+            "arp_process (reply sent)");
+    }
+
+    private static void Done(SkBuff skb, TraceBuilder t, string detail, string end = "arp_process")
+    {
+        t.Stage(skb, "ArpProcess", "arp_process", Verdict.Pass, detail);
+        t.End(Fate.Consumed, end);
     }
 }

@@ -31,11 +31,7 @@ public static class ArpSend
     public static void Request(SkBuff skb, TraceBuilder t, NetDevice dev, IpAddr? packetSource, IpAddr target, string description)
     {
         var ns = skb.Netns;
-        int announce = Math.Max(Level(ns, "all"), Level(ns, dev.Name));
-        var own = ns.AddressesOf(dev.Name).Where(a => a.Family == IpFamily.V4).ToList();
-        IpAddr? sip = packetSource is { } ps && ns.IsLocalAddress(ps)
-            && (announce == 0 || announce == 1 && own.Any(a => a.Prefix.Contains(ps) && a.Prefix.Contains(target))) ? ps : null;
-        sip ??= (own.FirstOrDefault(a => a.Prefix.Contains(target)) ?? own.FirstOrDefault())?.Address;
+        var sip = SolicitSource(ns, dev, packetSource, target);
         if (sip is null) { t.Generate($"{description}: not sent ({dev.Name} has no IPv4 address)"); return; }
         var arp = Build(ArpPacket.Request, dev.Mac, sip.Value, MacAddress.Zero, target);
         t.Emit(new GeneratedPacket
@@ -43,10 +39,24 @@ public static class ArpSend
             Description = $"{description}: who-has {target} tell {sip}", Function = "arp_solicit", Namespace = ns, Device = dev,
             Protocol = EtherTypes.Arp, Network = arp, LinkDestination = MacAddress.Broadcast,
         });
+    }
+
+    /// <summary>arp_solicit's sender address for a request about <paramref name="target"/> (see <see cref="Request"/>).</summary>
+    public static IpAddr? SolicitSource(NetNamespace ns, NetDevice dev, IpAddr? packetSource, IpAddr target)
+    {
+        int announce = Math.Max(Level(ns, "all"), Level(ns, dev.Name));
+        var own = ns.AddressesOf(dev.Name).Where(a => a.Family == IpFamily.V4).ToList();
+        IpAddr? sip = packetSource is { } ps && ns.IsLocalAddress(ps)
+            && (announce == 0 || announce == 1 && own.Any(a => a.Prefix.Contains(ps) && a.Prefix.Contains(target))) ? ps : null;
+        return sip ?? (own.FirstOrDefault(a => a.Prefix.Contains(target)) ?? own.FirstOrDefault())?.Address;
 
         static int Level(NetNamespace ns, string scope) =>
             int.TryParse(ns.Sysctls.Conf("ipv4", scope, "arp_announce"), out var v) ? v : 0;
     }
+
+    /// <summary>The sender address of the request the packet in <paramref name="skb"/> makes <paramref name="dev"/> send.</summary>
+    public static IpAddr? SolicitSource(SkBuff skb, NetDevice dev, IpAddr target) =>
+        SolicitSource(skb.Netns, dev, skb.Protocol == EtherTypes.Ipv4 && skb.Network.Length >= 20 ? IpAddr.ReadV4(skb.Network[12..]) : null, target);
 
     /// <summary>arp_create: an Ethernet/IPv4 ARP packet (the target hardware address of a request is zero).</summary>
     private static byte[] Build(ushort op, MacAddress sha, IpAddr sip, MacAddress tha, IpAddr tip)

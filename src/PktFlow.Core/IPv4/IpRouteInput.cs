@@ -53,10 +53,11 @@ public static class IpRouteInput
         if (saddr.IsMulticast || saddr.IsLimitedBroadcast)
             return Martian("IP_INVALID_SOURCE", $"martian source {saddr} (multicast or broadcast source)");
         if (daddr.IsLimitedBroadcast || (saddr.IsZero && daddr.IsZero))
-            return BroadcastInput(ns, saddr, "limited broadcast 255.255.255.255");
-        // 6.18 treats 0.x.y.z sources other than 0.0.0.0 as ordinary unicast (recorded: rp-filter scenario).
+            return BroadcastInput(ns, dev, saddr, "limited broadcast 255.255.255.255");
+        // 6.18 treats 0.x.y.z other than 0.0.0.0 as ordinary unicast, as a source (recorded: rp-filter) and
+        // as a destination (recorded: route-sysctls-rules, 0.1.2.3 has no route: ICMP net unreachable).
         if (saddr.IsZero) return Martian("IP_INVALID_SOURCE", $"martian source {saddr}");
-        if (daddr.IsZeroNet) return Martian("IP_INVALID_DEST", $"martian destination {daddr} (0.0.0.0/8)");
+        if (daddr.IsZero) return Martian("IP_INVALID_DEST", $"martian destination {daddr}");
         if (daddr.IsLoopback && !routeLocalnet) return Martian("IP_LOCALNET", $"martian destination {daddr} (127.0.0.0/8 arriving on {dev}; route_localnet is off)");
         if (!daddr.IsLoopback && saddr.IsLoopback && !routeLocalnet) return Martian("IP_LOCALNET", $"martian source {saddr} (127.0.0.0/8 arriving on {dev}; route_localnet is off)");
 
@@ -69,7 +70,7 @@ public static class IpRouteInput
                 res.Route is null ? $"no route to {daddr}{(res.Rule is { } rl ? $": rule {rl}" : " in tables local, main, default")}" : $"route {res.Route} ({res.Error})");
         }
         var r = res.Route!;
-        if (r.Type == RouteType.Broadcast) return BroadcastInput(ns, saddr, $"broadcast route {r}");
+        if (r.Type == RouteType.Broadcast) return BroadcastInput(ns, dev, saddr, $"broadcast route {r}");
         if (r.Type == RouteType.Local)
         {
             if (ValidateSource(ns, skb, saddr, daddr) is { } why) return Martian(why.Reason, why.Detail) with { Route = r };
@@ -117,11 +118,12 @@ public static class IpRouteInput
     private static InputRoute Martian(string reason, string detail) =>
         new(InputRouteKind.Martian, null, FibError.None, reason, detail);
 
-    private static InputRoute BroadcastInput(NetNamespace ns, IpAddr saddr, string detail)
+    private static InputRoute BroadcastInput(NetNamespace ns, string dev, IpAddr saddr, string detail)
     {
-        // brd_input: the source is validated unless it is 0.0.0.0 (DHCP clients).
-        if (!saddr.IsZeroNet && ns.IsLocalAddress(saddr) && !ns.Sysctls.IsOn("net.ipv4.conf.all.accept_local"))
-            return Martian("IP_LOCAL_SOURCE", $"martian source {saddr}: it is an address of this host");
+        // brd_input: the source is validated unless it is 0.0.0.0 (DHCP clients); accept_local is
+        // IN_DEV_ACCEPT_LOCAL, conf.all or the device's
+        if (!saddr.IsZeroNet && ns.IsLocalAddress(saddr) && !AcceptLocal(ns, dev))
+            return Martian("IP_LOCAL_SOURCE", $"martian source {saddr}: it is an address of this host (accept_local is off)");
         return new InputRoute(InputRouteKind.Broadcast, null, FibError.None, null, detail);
     }
 
@@ -135,7 +137,7 @@ public static class IpRouteInput
     private static (string Reason, string Detail)? ValidateSource(NetNamespace ns, SkBuff skb, IpAddr saddr, IpAddr daddr)
     {
         var dev = skb.Dev.Name;
-        bool acceptLocal = ns.Sysctls.ConfIsOn("ipv4", dev, "accept_local") || ns.Sysctls.IsOn("net.ipv4.conf.all.accept_local");
+        bool acceptLocal = AcceptLocal(ns, dev);
         int rpf = Math.Max(Int(ns.Sysctls.Get("net.ipv4.conf.all.rp_filter")), Int(ns.Sysctls.Conf("ipv4", dev, "rp_filter")));
         if (rpf == 0)
             return !acceptLocal && ns.IsLocalAddress(saddr)
@@ -152,6 +154,9 @@ public static class IpRouteInput
         if (r.Device == dev || rpf != 1 || r.Nexthops?.Any(n => n.Device == dev) == true) return null; // fib_info_nh_uses_dev
         return ("IP_RPFILTER", $"rp_filter (strict) on {dev}: the route back to {saddr} leaves by {r.Device} ({r})");
     }
+
+    private static bool AcceptLocal(NetNamespace ns, string dev) =>
+        ns.Sysctls.ConfIsOn("ipv4", dev, "accept_local") || ns.Sysctls.ConfIsOn("ipv4", "all", "accept_local");
 
     private static int Int(string? v) => int.TryParse(v, out var i) ? i : 0;
 }

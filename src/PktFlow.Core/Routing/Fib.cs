@@ -75,12 +75,14 @@ public sealed class Fib
             {
                 case FibRuleAction.Nop: continue;
                 case FibRuleAction.Blackhole: return new FibResult(null, 0, FibError.Blackhole) { Rule = rule };
-                case FibRuleAction.Unreachable: return new FibResult(null, 0, FibError.HostUnreachable) { Rule = rule };
+                // fib4_rule_action: unreachable is -ENETUNREACH (a route of type unreachable is -EHOSTUNREACH)
+                case FibRuleAction.Unreachable: return new FibResult(null, 0, FibError.NetUnreachable) { Rule = rule };
                 case FibRuleAction.Prohibit: return new FibResult(null, 0, FibError.Prohibited) { Rule = rule };
                 case FibRuleAction.Goto:
+                    // ctarget: the first rule whose priority is exactly the target; none (unresolved): the goto is passed over
                     int j = i + 1;
-                    while (j < rules.Count && rules[j].Priority < rule.GotoTarget) j++;
-                    i = j - 1;
+                    while (j < rules.Count && rules[j].Priority != rule.GotoTarget) j++;
+                    if (j < rules.Count) i = j - 1;
                     continue;
             }
             if (!_tables.TryGetValue((destination.Family, rule.Table), out var t)) continue;

@@ -40,7 +40,7 @@ public static class NexthopGroup
     private static string? NotGood(NetNamespace ns, RouteNexthop nh)
     {
         if (nh.Gateway is not { } gw) return null;
-        var entry = ns.Neighbours.FirstOrDefault(n => n.Device == nh.Device && n.Address == gw);
+        var entry = ns.Neighbours.FirstOrDefault(n => n.Device == nh.Device && n.Address == gw && !n.IsProxy);
         return entry is not null && entry.State.ToLowerInvariant() is "incomplete" or "failed" or "none"
             ? $"neighbour {entry} is not valid" : null;
     }

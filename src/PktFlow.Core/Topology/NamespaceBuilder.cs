@@ -81,7 +81,7 @@ public sealed partial class NamespaceBuilder
         {
             Name = device.Name, IfIndex = device.IfIndex, Kind = device.Kind, Mac = device.Mac, Mtu = device.Mtu, Group = device.Group, Up = device.IsUp,
             Master = device.Master, Peer = device.Peer, PeerNamespace = device.PeerNamespace, Hairpin = device.Hairpin, PortState = device.PortState,
-            Tunnel = device.Tunnel, VlanDev = device.VlanDev, Vxlan = device.Vxlan, Macvlan = device.Macvlan,
+            Tunnel = device.Tunnel, VlanDev = device.VlanDev, Vxlan = device.Vxlan, Macvlan = device.Macvlan, Stp = device.Stp,
         });
     }
 
@@ -212,7 +212,7 @@ public sealed partial class NamespaceBuilder
     /// in centiseconds as ip link takes them; the ranges br_set_hello_time, br_set_max_age and
     /// br_set_forward_delay (with STP on) enforce.
     /// </summary>
-    public void SetBridgeStp(string bridge, int? priority, long? forwardDelayCs, long? helloCs, long? maxAgeCs)
+    public void SetBridgeStp(string bridge, int? priority, long? forwardDelayCs, long? helloCs, long? maxAgeCs, long? ageingCs = null)
     {
         var d = Get(bridge);
         if (d.Kind != DeviceKind.Bridge) throw new TopologyException($"{bridge} is not a bridge");
@@ -220,6 +220,8 @@ public sealed partial class NamespaceBuilder
         var s = d.Stp;
         if (priority is { } p) s = s with { Priority = (ushort)(p is < 0 or > 65535 ? throw new TopologyException("priority is 0-65535 (RTNETLINK answers: Numerical result out of range)") : p) };
         if (helloCs is { } h) s = s with { HelloTimeNs = h is < 100 or > 1000 ? throw new TopologyException("hello_time is 100-1000 (1 to 10 s; RTNETLINK answers: Numerical result out of range)") : h * Cs };
+        // br_set_ageing_time takes any clock_t (0: every learned entry is gone at once, the bridge floods like a hub)
+        if (ageingCs is { } ag) s = s with { AgeingTimeNs = ag is < 0 or > uint.MaxValue ? throw new TopologyException("ageing_time is a 32-bit number of centiseconds") : ag * Cs };
         if (maxAgeCs is { } a) s = s with { MaxAgeNs = a is < 600 or > 4000 ? throw new TopologyException("max_age is 600-4000 (6 to 40 s; RTNETLINK answers: Numerical result out of range)") : a * Cs };
         if (forwardDelayCs is { } f)
         {
@@ -394,11 +396,11 @@ public sealed partial class NamespaceBuilder
 
     public void DeleteRule(Func<Routing.FibRule, bool> match) => _rules.Remove(_rules.LastOrDefault(match) ?? throw new TopologyException("RTNETLINK answers: No such file or directory (no such rule)"));
 
-    /// <summary>ip neigh add: a static neighbour entry.</summary>
+    /// <summary>ip neigh add: a static neighbour entry, or a proxy entry (the proxy table is a table of its own).</summary>
     public void AddNeighbour(Neighbour n)
     {
         Get(n.Device);
-        _neighbours.RemoveAll(x => x.Device == n.Device && x.Address == n.Address);
+        _neighbours.RemoveAll(x => x.Device == n.Device && x.Address == n.Address && x.IsProxy == n.IsProxy);
         _neighbours.Add(n);
     }
 

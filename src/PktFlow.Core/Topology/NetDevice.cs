@@ -37,7 +37,7 @@ public sealed class NetDevice
     /// as they were: this stays false there.)
     /// </summary>
     public bool KernelStp { get; init; }
-    /// <summary>For a bridge: its STP settings (stp_state, priority, forward_delay, hello_time, max_age).</summary>
+    /// <summary>For a bridge: its STP settings (stp_state, priority, forward_delay, hello_time, max_age) and FDB ageing_time.</summary>
     public BrStpConfig Stp { get; init; } = BrStpConfig.Default;
     /// <summary>For a bridge port: its STP number, priority and cost (br_add_if, `bridge link set ... priority|cost`).</summary>
     public BrStpPortConfig? StpPort { get; init; }
@@ -62,11 +62,15 @@ public sealed class NetDevice
 
 /// <summary>
 /// A bridge's STP settings as `ip link ... type bridge` sets them (IFLA_BR_STP_STATE, IFLA_BR_PRIORITY,
-/// IFLA_BR_FORWARD_DELAY, IFLA_BR_HELLO_TIME, IFLA_BR_MAX_AGE), times in nanoseconds.
+/// IFLA_BR_FORWARD_DELAY, IFLA_BR_HELLO_TIME, IFLA_BR_MAX_AGE) and its FDB ageing time
+/// (IFLA_BR_AGEING_TIME: how long a learned entry lives without a frame from its MAC), times in nanoseconds.
 /// </summary>
 public sealed record BrStpConfig(bool On, ushort Priority, long ForwardDelayNs, long HelloTimeNs, long MaxAgeNs)
 {
-    /// <summary>The kernel's defaults (br_dev_setup): priority 0x8000, forward_delay 15 s, hello_time 2 s, max_age 20 s.</summary>
+    /// <summary>BR_DEFAULT_AGEING_TIME (300 s) unless `ageing_time` set another.</summary>
+    public long AgeingTimeNs { get; init; } = 300L * 1_000_000_000;
+
+    /// <summary>The kernel's defaults (br_dev_setup): priority 0x8000, forward_delay 15 s, hello_time 2 s, max_age 20 s, ageing_time 300 s.</summary>
     public static readonly BrStpConfig Default = new(false, 0x8000, 15_000_000_000L, 2_000_000_000L, 20_000_000_000L);
 }
 

@@ -126,10 +126,17 @@ public sealed class NetNamespace
     public override string ToString() => Name;
 }
 
-/// <summary>A neighbour table entry (struct neighbour): an address, its link-layer address, the device and state.</summary>
+/// <summary>
+/// A neighbour table entry (struct neighbour): an address, its link-layer address, the device and state;
+/// state "proxy" is a proxy entry instead (struct pneigh_entry, `ip neigh add proxy ADDRESS dev DEV`).
+/// </summary>
 public sealed record Neighbour(string Device, IpAddr Address, MacAddress? LinkLayer, string State)
 {
-    public override string ToString() => $"{Address} dev {Device}{(LinkLayer is { } m ? $" lladdr {m}" : "")} {State.ToUpperInvariant()}";
+    public const string ProxyState = "proxy";
+    /// <summary>An entry of the proxy table (pneigh_lookup), not of the neighbour table.</summary>
+    public bool IsProxy => State == ProxyState;
+
+    public override string ToString() => IsProxy ? $"proxy {Address} dev {Device}" : $"{Address} dev {Device}{(LinkLayer is { } m ? $" lladdr {m}" : "")} {State.ToUpperInvariant()}";
 }
 
 /// <summary>nftables text given to a namespace (a file, a here-document or one command) and where it came from.</summary>

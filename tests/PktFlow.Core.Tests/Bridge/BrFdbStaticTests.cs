@@ -112,7 +112,7 @@ public class BrFdbStaticTests
         var t = Send(engine, "port1", H3, H1, timeNs: 1000 * Second, number: 2);
         Assert.Contains("has a static entry on port3", Finish(t));
         var host = engine.Topology.Namespace("host")!;
-        Assert.True(BrFdb.Of(engine.StateOf(host), host, host.Device("br0")!, 0).Find(H3, 1000 * Second)!.IsStatic);
+        Assert.True(BrFdb.Of(engine.StateOf(host), host, host.Device("br0")!, 0).Find(H3, 1000 * Second, 0, BrStpConfig.Default.AgeingTimeNs)!.IsStatic);
     }
 
     [Fact]

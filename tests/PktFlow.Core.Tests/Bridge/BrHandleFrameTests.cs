@@ -1,3 +1,4 @@
+using PktFlow.Topology;
 using PktFlow.Bridge;
 using PktFlow.Capture;
 using PktFlow.Datapath;
@@ -82,11 +83,11 @@ public class BrHandleFrameTests
         var t = Inject(engine, "port1", Ping(H2, H1, A1, A2));
         var host = engine.Topology.Namespace("host")!;
         var fdb = BrFdb.Of(engine.StateOf(host), host, host.Device("br0")!, 0);
-        Assert.Equal("port1", fdb.Find(H1, 0)?.Port);
+        Assert.Equal("port1", fdb.Find(H1, 0, 0, BrStpConfig.Default.AgeingTimeNs)?.Port);
         // The echo reply (a child trace) comes back in through port2, so the bridge learns H2 there,
         // as the kernel's does when the reply passes.
         Assert.Contains(t.GeneratedTraces, c => c.GeneratedBy == "icmp_reply");
-        Assert.Equal("port2", fdb.Find(H2, 0)?.Port);
+        Assert.Equal("port2", fdb.Find(H2, 0, 0, BrStpConfig.Default.AgeingTimeNs)?.Port);
     }
 
     [Fact]
@@ -98,6 +99,28 @@ public class BrHandleFrameTests
         Assert.Contains(late.Path, e => e.Function == "br_flood");
         var early = Inject(Engine(), "port2", Ping(H1, H2, A2, A1));
         Assert.NotNull(early);
+    }
+
+    [Theory]
+    [InlineData("ip link set br0 type bridge ageing_time 200", 1_900_000_000L, false)]   // 2 s: still known at 1.9 s
+    [InlineData("ip link set br0 type bridge ageing_time 200", 2_000_000_000L, true)]    // gone at 2 s
+    [InlineData("ip link set br0 type bridge ageing_time 0", 0L, true)]                   // 0: a hub, nothing is kept
+    [InlineData("ip link set br0 type bridge ageing_time 60000", 400_000_000_000L, false)] // 600 s outlives the default 300
+    public void AgeingTimeSetsHowLongALearnedEntryLives(string set, long laterNs, bool floods)
+    {
+        var engine = Engine(set);
+        Inject(engine, "port2", Ping(H1, H2, A2, A1), timeNs: 0);
+        var later = Inject(engine, "port1", Ping(H2, H1, A1, A2), timeNs: laterNs, number: 2);
+        Assert.True(floods == later.Path.Any(e => e.Function == "br_flood"), Dump(later));
+    }
+
+    [Fact]
+    public void AgeingTimeIsTakenInCentisecondsAtAddAndSet()
+    {
+        var host = LabLoader.Load("ip link add br0 type bridge ageing_time 3000\nip link add br1 type bridge\nip link set br1 type bridge ageing_time 1000\n", "a.lab").Host;
+        Assert.Equal(30_000_000_000L, host.Device("br0")!.Stp.AgeingTimeNs);
+        Assert.Equal(10_000_000_000L, host.Device("br1")!.Stp.AgeingTimeNs);
+        Assert.Empty(host.Unmodelled);
     }
 
     [Fact]

@@ -61,7 +61,7 @@ public class BrStpTests
         Assert.True(stp.TopologyChange);
         stp.AdvanceTo(18 * S);
         Assert.False(stp.TopologyChange);
-        Assert.Equal(BrFdb.AgeingTimeNs, stp.FdbHoldNs);
+        Assert.Equal(BrStpConfig.Default.AgeingTimeNs, stp.FdbHoldNs);
     }
 
     [Fact]

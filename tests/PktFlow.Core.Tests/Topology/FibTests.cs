@@ -89,4 +89,55 @@ public class FibTests
         Assert.Equal(999u, Policy.Fib.Rules(PktFlow.Wire.IpFamily.V4).Single(x => x.FwMark == 2).Priority);
         Assert.Equal("1000: from 10.9.0.0/16 lookup 100", Policy.Fib.Rules(PktFlow.Wire.IpFamily.V4).Single(x => x.Priority == 1000).ToString());
     }
+
+    private static readonly PktFlow.Topology.NetNamespace Actions = LabLoader.Load("""
+        ip link set eth0 up
+        ip link set eth1 up
+        ip addr add 10.1.0.1/24 dev eth0
+        ip addr add 10.2.0.1/24 dev eth1
+        ip route add default via 10.1.0.254
+        ip route add default via 10.2.0.254 table 100
+        ip route add default via 10.2.0.253 table 300
+        ip rule add oif eth1 lookup 300 priority 90
+        ip rule add from 10.9.1.0/24 blackhole priority 100
+        ip rule add from 10.9.2.0/24 unreachable priority 110
+        ip rule add from 10.9.3.0/24 prohibit priority 120
+        ip rule add from 10.9.4.0/24 goto 200 priority 130
+        ip rule add from 10.9.0.0/16 prohibit priority 140
+        ip rule add nop priority 150
+        ip rule add from 10.9.4.0/24 lookup 100 priority 200
+        ip rule add from 10.8.0.0/16 goto 999 priority 210
+        """, "actions.lab").Host;
+
+    [Theory]
+    [InlineData("10.9.1.1", FibError.Blackhole, null)]           // FR_ACT_BLACKHOLE: -EINVAL, dropped without a word
+    [InlineData("10.9.2.1", FibError.NetUnreachable, null)]      // FR_ACT_UNREACHABLE: -ENETUNREACH (not host unreachable)
+    [InlineData("10.9.3.1", FibError.Prohibited, null)]          // FR_ACT_PROHIBIT: -EACCES
+    [InlineData("10.9.4.1", FibError.None, "default via 10.2.0.254 dev eth1 table 100")] // goto jumps over 140, nop passes
+    [InlineData("10.9.5.1", FibError.Prohibited, null)]          // no goto: 140 takes it
+    [InlineData("10.8.0.1", FibError.None, "default via 10.1.0.254 dev eth0")] // goto 999: no such rule, passed over
+    public void RuleActions(string src, FibError error, string? route)
+    {
+        var r = Actions.Fib.Lookup(IpAddr.Parse("8.8.8.8"), IpAddr.Parse(src), "eth0", null, 0);
+        Assert.Equal(error, r.Error);
+        Assert.Equal(route, r.Route?.ToString());
+    }
+
+    [Fact]
+    public void OifSelectsOnlyOutputLookupsThroughThatDevice()
+    {
+        // a received packet has no output device (flowi4_oif 0): the oif rule never matches it
+        Assert.Equal("default via 10.1.0.254 dev eth0", Actions.Fib.Lookup(IpAddr.Parse("8.8.8.8"), IpAddr.Parse("10.1.0.5"), "eth1", null, 0).Route?.ToString());
+        // a socket bound to eth1 (SO_BINDTODEVICE) does
+        Assert.Equal("default via 10.2.0.253 dev eth1 table 300", Actions.Fib.Lookup(IpAddr.Parse("8.8.8.8"), null, "lo", "eth1", 0).Route?.ToString());
+        Assert.Equal("default via 10.1.0.254 dev eth0", Actions.Fib.Lookup(IpAddr.Parse("8.8.8.8"), null, "lo", "eth0", 0).Route?.ToString());
+    }
+
+    [Fact]
+    public void AGotoBackwardsIsRefused()
+    {
+        var e = Assert.Throws<LabException>(() => LabLoader.Load("ip rule add from 10.0.0.0/8 goto 100 priority 200\n", "x"));
+        Assert.Contains("forward", e.Message);
+    }
 }
+

@@ -561,6 +561,9 @@ public sealed partial class LabLoader
             }
         }
         var fam = family ?? from?.Family ?? to?.Family ?? IpFamily.V4;
+        // fib_nl2rule: backward jumps are refused, so rules cannot loop
+        if (verb == "add" && action == Routing.FibRuleAction.Goto && priority is { } p && gotoTarget <= p)
+            throw Error("goto must jump forward, to a priority above the rule's own (RTNETLINK answers: Invalid argument)", gotoTarget.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (verb is "del" or "delete")
         {
             b.DeleteRule(r => r.Family == fam && (priority is null || r.Priority == priority) && r.Table == table && Equals(r.From, from) && Equals(r.To, to) && r.FwMark == mark);
@@ -573,13 +576,14 @@ public sealed partial class LabLoader
         }, priority is not null);
     }
 
-    /// <summary>ip neigh add|replace ADDRESS lladdr MAC dev DEV [nud STATE]: a static entry.</summary>
+    /// <summary>ip neigh add|replace ADDRESS lladdr MAC dev DEV [nud STATE]: a static entry; `proxy ADDRESS dev DEV`: a proxy entry.</summary>
     private void Neigh(List<string> a, NamespaceBuilder b)
     {
         var verb = Need(a, 0, "neigh command");
         if (verb is "show" or "list" or "ls" or "flush") return;
         if (verb is not ("add" or "replace" or "change")) throw Error($"ip neigh {verb} is not supported", verb);
         IpAddr? address = null; MacAddress? mac = null; string? dev = null; string state = "permanent";
+        bool proxy = false;
         for (int i = 1; i < a.Count; i++)
         {
             var t = a[i];
@@ -589,14 +593,17 @@ public sealed partial class LabLoader
                 case "dev": dev = Need(a, ++i, "device"); break;
                 case "nud": state = Need(a, ++i, "state"); break;
                 case "to": address = IpAddr.TryParse(Need(a, ++i, "address"), out var x) ? x : throw Error("bad address", a[i]); break;
-                case "router" or "proxy" or "extern_learn": break;
+                case "proxy": proxy = true; break;
+                case "router" or "extern_learn": break;
                 default:
                     if (address is null && IpAddr.TryParse(t, out var y)) { address = y; break; }
                     throw Error("unexpected word in ip neigh", t);
             }
         }
         if (address is null || dev is null) throw Error("ip neigh add needs an address and 'dev DEVICE'");
-        b.AddNeighbour(new Neighbour(dev, address.Value, mac, state));
+        if (proxy && mac is not null) throw Error("unsupported: a proxy entry with lladdr", "lladdr");
+        if (proxy && address.Value.IsV6) throw Error("unsupported: IPv6 proxy entries (ndisc_recv_ns with proxy_ndp) are not modelled", "proxy");
+        b.AddNeighbour(new Neighbour(dev, address.Value, mac, proxy ? Neighbour.ProxyState : state));
     }
 
     private uint ParseNumber(string s) =>
@@ -736,14 +743,15 @@ public sealed partial class LabLoader
     }
 
     /// <summary>
-    /// A bridge's options from <paramref name="start"/> on, applied in br_changelink's order: stp_state
+    /// A bridge's options from <paramref name="start"/> on, applied in br_changelink's order: the timers
+    /// (forward_delay, hello_time, max_age, ageing_time), stp_state
     /// (IFLA_BR_STP_STATE), vlan_filtering, vlan_protocol, vlan_default_pvid. Returns the options the
     /// model does not evaluate (null when none), which the caller keeps as an unmodelled line.
     /// </summary>
     private string? BridgeOptions(List<string> a, int start, NamespaceBuilder b, string bridge)
     {
         int? stp = null, filtering = null, defaultPvid = null, priority = null;
-        long? forwardDelay = null, hello = null, maxAge = null;
+        long? forwardDelay = null, hello = null, maxAge = null, ageing = null;
         ushort? protocol = null;
         var other = new List<string>();
         for (int i = start; i < a.Count; i++)
@@ -755,6 +763,7 @@ public sealed partial class LabLoader
                 case "forward_delay": forwardDelay = ParseInt(Need(a, ++i, "forward delay (centiseconds)")); break;
                 case "hello_time": hello = ParseInt(Need(a, ++i, "hello time (centiseconds)")); break;
                 case "max_age": maxAge = ParseInt(Need(a, ++i, "max age (centiseconds)")); break;
+                case "ageing_time": ageing = long.TryParse(Need(a, ++i, "ageing time (centiseconds)"), out var ag) ? ag : throw Error("not a number", a[i]); break;
                 case "vlan_filtering": filtering = ParseInt(Need(a, ++i, "0 or 1")); break;
                 case "vlan_default_pvid": defaultPvid = ParseInt(Need(a, ++i, "default PVID")); break;
                 case "vlan_protocol":
@@ -770,8 +779,8 @@ public sealed partial class LabLoader
             }
         }
         // br_changelink: the timers before IFLA_BR_STP_STATE, the priority after it
-        if (forwardDelay is not null || hello is not null || maxAge is not null)
-            b.SetBridgeStp(bridge, null, forwardDelay, hello, maxAge);
+        if (forwardDelay is not null || hello is not null || maxAge is not null || ageing is not null)
+            b.SetBridgeStp(bridge, null, forwardDelay, hello, maxAge, ageing);
         if (stp is { } state) b.SetStpState(bridge, state);
         if (priority is { } prio) b.SetBridgeStp(bridge, prio, null, null, null);
         if (filtering is { } f) b.SetVlanFiltering(bridge, f != 0);

@@ -17,23 +17,25 @@ internal static class SnapshotConfiguration
     /// <summary>
     /// `ip -j neigh`: entries an administrator made (PERMANENT, NOARP) become the namespace's static
     /// entries; learned ones are a cache of the moment the snapshot was taken and are learned again
-    /// from the capture. Proxy entries are named, not evaluated.
+    /// from the capture. Proxy entries (`ip neigh show proxy`) become proxy entries (arp_process answers for them).
     /// </summary>
     public static List<Neighbour> Neighbours(SnapshotJson root, List<string> unmodelled)
     {
         var entries = new List<Neighbour>();
         foreach (var n in root.Items())
         {
+            if (n.Has("proxy"))
+            {
+                var (pdst, pdev) = (n.Req("dst", "an address").Address(), n.Req("dev", "a device name").Text());
+                if (pdst.IsV6) unmodelled.Add($"{n.File}: {n.Path}: IPv6 proxy neighbour {pdst} dev {pdev} (proxy_ndp is not modelled)");
+                else entries.Add(new Neighbour(pdev, pdst, null, Neighbour.ProxyState));
+                continue;
+            }
             var states = n.Opt("state")?.Strings() ?? [];
             var state = states.FirstOrDefault(s => s is "PERMANENT" or "NOARP");
             if (state is null) continue;
             var dst = n.Req("dst", "an address").Address();
             var dev = n.Req("dev", "a device name").Text();
-            if (n.Has("proxy"))
-            {
-                unmodelled.Add($"{n.File}: {n.Path}: proxy neighbour {dst} dev {dev} (proxy entries are not modelled)");
-                continue;
-            }
             MacAddress? mac = n.Opt("lladdr") is { } ll
                 ? MacAddress.TryParse(ll.Text(), out var m) ? m : throw ll.Error("a MAC address")
                 : null;

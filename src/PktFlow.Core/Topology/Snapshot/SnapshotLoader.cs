@@ -109,7 +109,7 @@ public static class SnapshotLoader
                 {
                     Name = d.Device.Name, IfIndex = d.Device.IfIndex, Kind = d.Device.Kind, Mac = d.Device.Mac, Mtu = d.Device.Mtu,
                     IsUp = d.Device.IsUp, Master = d.Device.Master, Peer = d.Peer, PeerNamespace = d.PeerNamespace, VlanDev = d.Device.VlanDev,
-                    Vxlan = d.Device.Vxlan, Macvlan = d.Macvlan,
+                    Vxlan = d.Device.Vxlan, Macvlan = d.Macvlan, Stp = d.Device.Stp,
                 });
             foreach (var a in Addresses) Builder.AddListedAddress(a);
             foreach (var (family, rules) in Rules) Builder.SetListedRules(family, rules);
@@ -350,6 +350,7 @@ public static class SnapshotLoader
                         Group = l.Opt("group") is { } grp ? DevGroup(grp) : 0,
                         Master = l.Opt("master")?.String(),
                         VlanOptions = kind == DeviceKind.Bridge ? BridgeVlanOptions(info?.Opt("info_data")) : BrVlanOptions.Default,
+                        Stp = kind == DeviceKind.Bridge ? BridgeAgeing(info?.Opt("info_data")) : BrStpConfig.Default,
                         VlanDev = kind == DeviceKind.Vlan && l.Opt("link_netnsid") is null && l.Opt("link")?.String() is { } lower
                             ? VlanDevOf(lower, info!.Value.Req("info_data", "the VLAN's id and protocol")) : null,
                         Vxlan = kind == DeviceKind.Vxlan ? SnapshotTunnels.Vxlan(l, name, _unmodelled) : null,
@@ -376,6 +377,10 @@ public static class SnapshotLoader
         private static VlanDevParameters VlanDevOf(string lower, SnapshotJson d) => new(lower,
             (ushort)d.Req("id", "a VLAN id").Int(0, 4094),
             d.Opt("protocol")?.String() == "802.1ad" ? EtherTypes.QinQ : EtherTypes.Vlan);
+
+        /// <summary>`ip -d -j link`'s bridge info_data: ageing_time (centiseconds).</summary>
+        private static BrStpConfig BridgeAgeing(SnapshotJson? data) =>
+            data?.Opt("ageing_time") is { } a ? BrStpConfig.Default with { AgeingTimeNs = a.Integer(0, uint.MaxValue) * 10_000_000 } : BrStpConfig.Default;
 
         /// <summary>`ip -d -j link`'s bridge info_data: vlan_filtering, vlan_protocol, vlan_default_pvid.</summary>
         private static BrVlanOptions BridgeVlanOptions(SnapshotJson? data) => data is not { } d ? BrVlanOptions.Default : new(

@@ -155,6 +155,26 @@ public class SnapshotLoaderTests
     }
 
     [Fact]
+    public void ABridgesAgeingTimeComesFromIpLinkDetails()
+    {
+        Assert.Equal(300_000_000_000L, Topology.Namespace("pfsnap-r")!.Device("br0")!.Stp.AgeingTimeNs);
+        var dir = Directory.CreateTempSubdirectory("snapage-").FullName;
+        try
+        {
+            foreach (var src in Directory.EnumerateFiles(SnapshotDir, "*", SearchOption.AllDirectories))
+            {
+                var dst = Path.Combine(dir, Path.GetRelativePath(SnapshotDir, src));
+                Directory.CreateDirectory(Path.GetDirectoryName(dst)!);
+                File.Copy(src, dst);
+            }
+            var link = Path.Combine(dir, "pfsnap-r", "link.json");
+            File.WriteAllText(link, File.ReadAllText(link).Replace("\"ageing_time\": 30000", "\"ageing_time\": 200", StringComparison.Ordinal));
+            Assert.Equal(2_000_000_000L, SnapshotLoader.Load(dir).Namespace("pfsnap-r")!.Device("br0")!.Stp.AgeingTimeNs);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
     public void VethPeersAreResolvedAcrossAndWithinNamespaces()
     {
         string Peer(string ns, string dev) => Topology.Namespace(ns)!.Device(dev) is { } d ? $"{d.PeerNamespace}/{d.Peer}" : "none";
