@@ -410,9 +410,11 @@ public sealed partial class ConntrackTable
         {
             // A SYN reopening a closed or aborted connection: the old entry is killed and the lookup
             // repeated (-NF_REPEAT), which creates a new one.
-            bool finSeen = e.FinSeenOriginal || e.FinSeenReply;
+            // IP_CT_TCP_FLAG_CLOSE_INIT of either side: set only by the move to FIN_WAIT, so a FIN
+            // after a RST (CLOSE -> CLOSE) initiates nothing and the SYN is ignored (ct-tcp-states)
+            bool closeInit = e.CloseInitOriginal || e.CloseInitReply;
             bool rstBySameSide = e.LastIndex == TcpFlagClass.Rst && e.LastDirection == dir;
-            if (finSeen || rstBySameSide)
+            if (closeInit || rstBySameSide)
             {
                 Kill(e);
                 var fresh = NewTcp(tuple, cls, flags, nowNs, zone);
@@ -434,9 +436,8 @@ public sealed partial class ConntrackTable
         e.LastDirection = dir;
         if (old != ns && ns == TcpCtState.FinWait)
         {
-            if (dir == CtDirection.Original) e.FinSeenOriginal = true; else e.FinSeenReply = true;
+            if (dir == CtDirection.Original) e.CloseInitOriginal = true; else e.CloseInitReply = true;
         }
-        if (cls == TcpFlagClass.Fin) { if (dir == CtDirection.Original) e.FinSeenOriginal = true; else e.FinSeenReply = true; }
 
         string detail = dir == CtDirection.Reply ? $"reply to {Where(e.Original)}: " : "";
         detail += old == ns ? $"TCP {fl} in {ConntrackProtocols.StateName(ns)}" : $"TCP {fl}: {ConntrackProtocols.StateName(old)} -> {ConntrackProtocols.StateName(ns)}";

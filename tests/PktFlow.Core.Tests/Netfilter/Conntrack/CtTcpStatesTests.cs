@@ -30,6 +30,9 @@ public class CtTcpStatesTests
         { "SYN-ACK retransmitted in ESTABLISHED: ignored", "o:S r:SA o:A r:SA", TcpCtState.Established, "SEEN_REPLY|ASSURED|CONFIRMED", 432000 - 1 },
         { "SYN retransmitted before any reply: not renewed", "o:S o:S", TcpCtState.SynSent, "CONFIRMED", 119 },
         { "ACK in SYN_SENT: invalid, nothing changes", "o:S o:A", TcpCtState.SynSent, "CONFIRMED", 119 },
+        { "SYN after the server's RST and FIN: no close initiated, ignored", "o:S r:SA o:A r:RA r:FA o:S", TcpCtState.Close, "SEEN_REPLY|ASSURED|CONFIRMED", 9 },
+        { "SYN in TIME_WAIT after the client's FIN: a new entry", "o:S r:SA o:A o:FA r:FA o:A o:S", TcpCtState.SynSent, "CONFIRMED", 120 },
+        { "SYN after the client's own RST: a new entry", "o:S r:SA o:A o:R o:S", TcpCtState.SynSent, "CONFIRMED", 120 },
     };
 
     [Theory]
