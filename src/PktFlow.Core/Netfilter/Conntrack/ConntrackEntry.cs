@@ -93,7 +93,7 @@ public sealed class ConntrackEntry
     internal void Account(CtDirection dir, int networkLength) { _packets[(int)dir]++; _bytes[(int)dir] += (ulong)networkLength; }
 
     // TCP tracking details (struct ip_ct_tcp, reduced).
-    internal bool FinSeenOriginal, FinSeenReply;          // IP_CT_TCP_FLAG_CLOSE_INIT per direction
+    internal bool CloseInitOriginal, CloseInitReply;      // IP_CT_TCP_FLAG_CLOSE_INIT per direction
     internal TcpFlagClass LastIndex = TcpFlagClass.None;
     internal CtDirection LastDirection;
     internal bool MidStreamPickup;

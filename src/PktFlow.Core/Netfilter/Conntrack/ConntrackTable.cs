@@ -78,7 +78,7 @@ public sealed partial class ConntrackTable
         finally { _template = null; }
         // nf_ct_refresh_acct runs in the tracker's accept path only: invalid packets and ICMP errors
         // (attached to their master by nf_conntrack_handle_icmp, no tracker) are not counted.
-        if (r.Entry is { } e && !r.QuotesFlow && r.State is CtState.New or CtState.Established or CtState.Related) e.Account(r.Direction, network.Length);
+        if (r.Entry is { } e && !r.QuotesFlow && !r.NotAccounted && r.State is CtState.New or CtState.Established or CtState.Related) e.Account(r.Direction, network.Length);
         return r;
     }
 
@@ -118,7 +118,7 @@ public sealed partial class ConntrackTable
         string? fn = proto switch
         {
             IpProtocol.Tcp when l4.Length >= TcpHeader.MinHeaderLength && (l4[12] >> 4) * 4 is var doff && doff >= TcpHeader.MinHeaderLength && doff <= l4.Length => "tcp_error",
-            IpProtocol.Udp when l4.Length >= UdpHeader.HeaderLength && (l4[6] | l4[7]) != 0 => "udp_error",
+            IpProtocol.Udp when UdpLengthError(l4) is null && UdpHeader.TryParse(l4, out var uh, out _) && uh.Checksum != 0 => "udp_error",
             IpProtocol.Icmp when l4.Length >= 8 => "nf_conntrack_icmpv4_error",
             IpProtocol.Icmpv6 when l4.Length >= 8 => "nf_conntrack_icmpv6_error",
             _ => null,
@@ -126,6 +126,22 @@ public sealed partial class ConntrackTable
         if (fn is null) return CsumCheck.Good;
         var c = SkbChecksum.Validate(skb, src, dst, proto, l4);
         return c.Bad ? new CsumCheck(true, $"invalid: {ConntrackProtocols.Name(proto).ToUpperInvariant()} bad checksum, {c.Note} ({fn} -> nf_checksum, nf_conntrack_checksum=1)") : c;
+    }
+
+    /// <summary>
+    /// The length checks of udp_error, on every hook and whatever nf_conntrack_checksum says: a header
+    /// cut short, or a length field longer than the datagram the IP header delimits or shorter than the
+    /// UDP header ("truncated/malformed packet"), makes the packet INVALID. A length field shorter than
+    /// the datagram passes (udp_rcv trims the datagram to it later). Null when the lengths are fine.
+    /// </summary>
+    [Datapath.KernelSymbol("udp_error", "net/netfilter/nf_conntrack_proto_udp.c")]
+    internal static string? UdpLengthError(ReadOnlySpan<byte> l4)
+    {
+        if (!UdpHeader.TryParse(l4, out var uh, out _)) return $"invalid: UDP header truncated ({l4.Length} bytes; udp_error: short packet)";
+        int len = uh.Length;
+        if (len > l4.Length) return $"invalid: UDP length field {len} exceeds the {l4.Length}-byte datagram (udp_error: truncated/malformed packet)";
+        if (len < UdpHeader.HeaderLength) return $"invalid: UDP length field {len} is shorter than the UDP header (udp_error: truncated/malformed packet)";
+        return null;
     }
 
     private static bool IsFragment(ReadOnlySpan<byte> network, bool ipv6)
@@ -145,7 +161,9 @@ public sealed partial class ConntrackTable
                 return InIcmpv6(src, dst, l4, nowNs, zone);
             case IpProtocol.Tcp:
                 return InTcp(src, dst, l4, nowNs, zone);
-            case IpProtocol.Udp or IpProtocol.UdpLite:
+            case IpProtocol.Udp:
+                return UdpLengthError(l4) is { } bad ? Invalid(bad) : InSimple(Ports(src, dst, proto, l4), nowNs, zone);
+            case IpProtocol.UdpLite:
                 if (l4.Length < UdpHeader.HeaderLength) return Invalid($"invalid: {ConntrackProtocols.Name(proto)} header truncated ({l4.Length} bytes)");
                 return InSimple(Ports(src, dst, proto, l4), nowNs, zone);
             case IpProtocol.Gre:
@@ -392,9 +410,11 @@ public sealed partial class ConntrackTable
         {
             // A SYN reopening a closed or aborted connection: the old entry is killed and the lookup
             // repeated (-NF_REPEAT), which creates a new one.
-            bool finSeen = e.FinSeenOriginal || e.FinSeenReply;
+            // IP_CT_TCP_FLAG_CLOSE_INIT of either side: set only by the move to FIN_WAIT, so a FIN
+            // after a RST (CLOSE -> CLOSE) initiates nothing and the SYN is ignored (ct-tcp-states)
+            bool closeInit = e.CloseInitOriginal || e.CloseInitReply;
             bool rstBySameSide = e.LastIndex == TcpFlagClass.Rst && e.LastDirection == dir;
-            if (finSeen || rstBySameSide)
+            if (closeInit || rstBySameSide)
             {
                 Kill(e);
                 var fresh = NewTcp(tuple, cls, flags, nowNs, zone);
@@ -407,7 +427,7 @@ public sealed partial class ConntrackTable
         {
             e.LastIndex = cls;
             e.LastDirection = dir;
-            return Accepted(e, dir, nowNs, $"TCP {fl} ignored in {ConntrackProtocols.StateName(old)} (state and timeout unchanged)");
+            return Accepted(e, dir, nowNs, $"TCP {fl} ignored in {ConntrackProtocols.StateName(old)} (state and timeout unchanged)") with { NotAccounted = true };
         }
 
         var ns = (TcpCtState)next;
@@ -416,9 +436,8 @@ public sealed partial class ConntrackTable
         e.LastDirection = dir;
         if (old != ns && ns == TcpCtState.FinWait)
         {
-            if (dir == CtDirection.Original) e.FinSeenOriginal = true; else e.FinSeenReply = true;
+            if (dir == CtDirection.Original) e.CloseInitOriginal = true; else e.CloseInitReply = true;
         }
-        if (cls == TcpFlagClass.Fin) { if (dir == CtDirection.Original) e.FinSeenOriginal = true; else e.FinSeenReply = true; }
 
         string detail = dir == CtDirection.Reply ? $"reply to {Where(e.Original)}: " : "";
         detail += old == ns ? $"TCP {fl} in {ConntrackProtocols.StateName(ns)}" : $"TCP {fl}: {ConntrackProtocols.StateName(old)} -> {ConntrackProtocols.StateName(ns)}";
@@ -434,6 +453,10 @@ public sealed partial class ConntrackTable
                 Kill(e);
                 return result;
             }
+            // "do not renew timeout on SYN retransmit" (either direction: a simultaneous open's SYN
+            // too), else a client reusing its port could keep a stale entry, NAT and all, alive forever
+            if (cls == TcpFlagClass.Syn && old == TcpCtState.SynSent)
+                return Accepted(e, dir, nowNs, detail + "; SYN in SYN_SENT before any reply: timeout not renewed") with { NotAccounted = true };
         }
         else if (!e.Assured && (old == TcpCtState.SynRecv || old == TcpCtState.Established) && ns == TcpCtState.Established)
         {

@@ -61,6 +61,10 @@ public sealed record CtLookup(ConntrackEntry? Entry, CtState State, CtDirection 
     /// <summary>An ICMP error RELATED to the flow it quotes (nf_conntrack_handle_icmp): no tracker ran for it.</summary>
     public bool QuotesFlow { get; init; }
 
+    /// <summary>The tracker accepted the packet without nf_ct_refresh_acct (a TCP segment ignored by
+    /// the state table, a SYN in SYN_SENT before any reply): neither the timeout nor the counters move.</summary>
+    public bool NotAccounted { get; init; }
+
     /// <summary>Set on the conntrack of a generated packet by nf_ct_attach: nf_conntrack_in skips it.</summary>
     public bool Attached { get; init; }
 

@@ -102,9 +102,9 @@ public class CtTimeoutObjectTests
         Send(engine, syn, 1, 1_000_000_000);
         var e = Entry(engine, 22);
         Assert.Equal(55, e.SecondsLeft(1_000_000_000));
-        // a retransmitted SYN: tcp_packet refreshes with the policy's SYN_SENT
+        // a retransmitted SYN before any reply does not renew the timeout (ct-tcp-states on 6.18)
         Send(engine, syn, 2, 3_000_000_000);
-        Assert.Equal(55, e.SecondsLeft(3_000_000_000));
+        Assert.Equal(53, e.SecondsLeft(3_000_000_000));
     }
 
     [Fact]
