@@ -1416,6 +1416,8 @@ def describe_visit(v, wire_copy=None):
     nf_drop = None
     for cr in v.crs:
         verdict, by, rule_ev = cr.result()
+        if verdict == "queue" and (v.tx or any(o is not cr and o.t > cr.t for o in v.crs if not o.own)):
+            continue  # queue bypass (no listener) or a listener's reinjection: the packet went on
         if verdict in ("drop", "queue", "stolen"):
             nf_drop = (cr, verdict, by, rule_ev)
             break
@@ -1435,6 +1437,10 @@ def describe_visit(v, wire_copy=None):
             # the statement kept the packet and freed it (consume_skb: synproxy's answered SYN and ACK)
             fate = "Consumed"
             d["consumedBy"] = v.frees[0]["location"]
+        elif verdict == "queue" and any(x.get("location") == "nf_queue" for x in drops):
+            # no listener on the queue (-ESRCH) and no bypass: nf_queue frees the packet itself
+            fate = "Dropped"
+            reason = next(x["reason"] for x in drops if x.get("location") == "nf_queue")
         else:
             fate = "Queued"
             reason = f"nf_{verdict}"
