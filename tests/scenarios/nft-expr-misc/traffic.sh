@@ -4,8 +4,9 @@
 # in forward by its ct original/reply tuple. UDP from 10.9.9.9 (no route back: fib oif missing) dropped;
 # broadcast 10.1.0.255:7010, multicast 239.1.1.1:7011 and unicast 10.1.0.1:7012 dropped by pkttype;
 # 1022 bytes to 7020 dropped by meta length, 10 bytes pass; 7021 dropped by iiftype/protocol, 7022
-# passes; 7023 dropped by iifname "veth*"; 10.2.0.1:7024 (local) dropped by fib daddr . iif type,
-# 10.2.0.2:7024 passes; 7030 twice (numgen), 7031 and 7032 once each (symhash, jhash); 7040/7041
+# passes; 7023 dropped by iifname "veth*"; 10.2.0.1:7024 (the router's address on eth1) is not
+# local for fib daddr . iif type (looked up with veth-c as output device): the router answers port
+# unreachable, as to 10.2.0.2:7024 the server does; 7030 twice (numgen), 7031 and 7032 once each (symhash, jhash); 7040/7041
 # rejected with host unreachable / admin prohibited, 7042 with icmpx port unreachable; 7050 sent out of
 # eth1 by fwd as it came (the server drops it: not its MAC).
 ip netns exec server socat TCP-LISTEN:80,fork,reuseaddr SYSTEM:'echo s' &
