@@ -17,27 +17,41 @@ ip netns exec client socat -u -T 2 TCP:10.1.0.1:8081,connect-timeout=2,sourcepor
 sleep 0.3
 ip netns exec client socat -u TCP:10.1.0.1:8082,connect-timeout=0.5,sourceport=41082 - </dev/null || true
 sleep 0.3
-send() { # DEST PORT SOURCEPORT [socat options]
-    echo -n "x$2" | ip netns exec client socat -u - UDP-SENDTO:$1:$2,sourceport=$3${4:+,$4}
-    sleep 0.3
-}
-send 10.2.0.2 7000 42000 bind=10.9.9.9
-send 10.1.0.255 7010 42010 broadcast
-send 239.1.1.1 7011 42011
-send 10.1.0.1 7012 42012
+echo -n x7000 | ip netns exec client socat -u - UDP-SENDTO:10.2.0.2:7000,sourceport=42000,bind=10.9.9.9
+sleep 0.3
+echo -n x7010 | ip netns exec client socat -u - UDP-SENDTO:10.1.0.255:7010,sourceport=42010,broadcast
+sleep 0.3
+echo -n x7011 | ip netns exec client socat -u - UDP-SENDTO:239.1.1.1:7011,sourceport=42011
+sleep 0.3
+echo -n x7012 | ip netns exec client socat -u - UDP-SENDTO:10.1.0.1:7012,sourceport=42012
+sleep 0.3
 head -c 1022 /dev/zero | ip netns exec client socat -u - UDP-SENDTO:10.2.0.2:7020,sourceport=42020
 sleep 0.3
-send 10.2.0.2 7020 42021
-send 10.2.0.2 7021 42022
-send 10.2.0.2 7022 42023
-send 10.2.0.2 7023 42024
-send 10.2.0.1 7024 42025
-send 10.2.0.2 7024 42026
-send 10.2.0.2 7030 42030
-send 10.2.0.2 7030 42031
-send 10.2.0.2 7031 42032
-send 10.2.0.2 7032 42033
-send 10.2.0.2 7040 42040
-send 10.2.0.2 7041 42041
-send 10.2.0.2 7042 42042
-send 10.2.0.2 7050 42050
+echo -n x7020 | ip netns exec client socat -u - UDP-SENDTO:10.2.0.2:7020,sourceport=42021
+sleep 0.3
+echo -n x7021 | ip netns exec client socat -u - UDP-SENDTO:10.2.0.2:7021,sourceport=42022
+sleep 0.3
+echo -n x7022 | ip netns exec client socat -u - UDP-SENDTO:10.2.0.2:7022,sourceport=42023
+sleep 0.3
+echo -n x7023 | ip netns exec client socat -u - UDP-SENDTO:10.2.0.2:7023,sourceport=42024
+sleep 0.3
+echo -n x7024 | ip netns exec client socat -u - UDP-SENDTO:10.2.0.1:7024,sourceport=42025
+sleep 0.3
+echo -n x7024 | ip netns exec client socat -u - UDP-SENDTO:10.2.0.2:7024,sourceport=42026
+sleep 0.3
+echo -n x7030 | ip netns exec client socat -u - UDP-SENDTO:10.2.0.2:7030,sourceport=42030
+sleep 0.3
+echo -n x7030 | ip netns exec client socat -u - UDP-SENDTO:10.2.0.2:7030,sourceport=42031
+sleep 0.3
+echo -n x7031 | ip netns exec client socat -u - UDP-SENDTO:10.2.0.2:7031,sourceport=42032
+sleep 0.3
+echo -n x7032 | ip netns exec client socat -u - UDP-SENDTO:10.2.0.2:7032,sourceport=42033
+sleep 0.3
+echo -n x7040 | ip netns exec client socat -u - UDP-SENDTO:10.2.0.2:7040,sourceport=42040
+sleep 0.3
+echo -n x7041 | ip netns exec client socat -u - UDP-SENDTO:10.2.0.2:7041,sourceport=42041
+sleep 0.3
+echo -n x7042 | ip netns exec client socat -u - UDP-SENDTO:10.2.0.2:7042,sourceport=42042
+sleep 0.3
+echo -n x7050 | ip netns exec client socat -u - UDP-SENDTO:10.2.0.2:7050,sourceport=42050
+sleep 0.3
