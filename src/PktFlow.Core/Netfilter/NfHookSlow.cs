@@ -356,7 +356,14 @@ public static class NfHookSlow
         if (result.Verdict == "accept") return result;
         if (result.Fwd is { } fwd) { NfFwdNetdev.Egress(skb, t, fwd, hook == NfHook.Ingress); return null; }
         if (result.Reject is { } reject) NfReject.Send(skb, t, reject);
-        t.End(Fate.Dropped, result.Verdict == "queue" ? "NETFILTER_QUEUE (no queue listener modelled)" : "NETFILTER_DROP");
+        if (result.Verdict == "queue")
+        {
+            // nf_queue: no listener (-ESRCH) and no bypass flag, so it frees the packet with kfree_skb
+            // itself, without a drop reason (measured: skb:kfree_skb NOT_SPECIFIED at nf_queue)
+            t.Note("nf_queue: no queue listener is modelled (-ESRCH): kfree_skb in nf_queue");
+            t.End(Fate.Dropped, "NOT_SPECIFIED");
+        }
+        else t.End(Fate.Dropped, "NETFILTER_DROP");
         return null;
     }
 
@@ -379,7 +386,7 @@ public static class NfHookSlow
         DecidedBy = o.Result.Runs.Count > 0 && o.Result.Runs[^1] is var last
             ? $"{NftNames.Family(last.Chain.Table.Family)} {last.Chain.Table.Name} {last.Chain.Name}: {(last.Rule is { } r ? $"{r.Text} # handle {r.Handle}" : $"policy {last.Verdict}")}" : null,
         Nat = o.Result.Nat is { } n ? $"{n.Kind}{(n.Address is null ? "" : " to " + n.Address)}{(n.PortMin is { } pm ? $":{pm}{(n.PortMax != pm ? $"-{n.PortMax}" : "")}" : "")}" : null,
-        Fate = o.Result.Verdict switch { "drop" => "Dropped: NETFILTER_DROP", "queue" => "Dropped: NETFILTER_QUEUE", "stolen" => "Stolen: fwd", _ => "continues past the hook" },
+        Fate = o.Result.Verdict switch { "drop" => "Dropped: NETFILTER_DROP", "queue" => "Dropped: NOT_SPECIFIED (nf_queue without listener)", "stolen" => "Stolen: fwd", _ => "continues past the hook" },
         Taken = o.Taken,
     };
 

@@ -136,7 +136,7 @@ public static class NfNat
         // the quoted packet travelled the other way: opposite manipulation, the other direction's tuple
         bool innerSource = !srcManip;
         if (!AddressRewrite.Rewrite(quoted, v6, innerSource, innerSource ? other.Source : other.Destination,
-                innerSource ? other.SourcePort : other.DestinationPort, out var innerOld, out _)) return true;
+                innerSource ? other.SourcePort : other.DestinationPort, out var innerOld, out _, quoted: true)) return true;
         if (other.IsIcmp) AddressRewrite.RewriteIcmpId(quoted, v6, other.IcmpId, out _);
         var target = ConntrackEntry.Invert(other);
         AddressRewrite.Rewrite(skb.Network, v6, srcManip, srcManip ? target.Source : target.Destination, 0, out var outerOld, out _);

@@ -11,7 +11,10 @@ namespace PktFlow.Wire;
 public static class AddressRewrite
 {
     /// <summary>Returns false when the packet's family differs from the address's (nothing is written).</summary>
-    public static bool Rewrite(Span<byte> network, bool v6, bool source, IpAddr address, ushort port, out IpAddr oldAddress, out ushort? oldPort)
+    /// <param name="quoted">The packet is the one an ICMP error quotes: the skb's ip_summed is the error's, never
+    /// CHECKSUM_PARTIAL for the quoted header, so inet_proto_csum_replace* update its transport checksum as a
+    /// full sum even when the field holds a pseudo-header sum (its sender had offload).</param>
+    public static bool Rewrite(Span<byte> network, bool v6, bool source, IpAddr address, ushort port, out IpAddr oldAddress, out ushort? oldPort, bool quoted = false)
     {
         oldPort = null;
         int addrOffset = v6 ? (source ? 8 : 24) : (source ? 12 : 16);
@@ -39,7 +42,7 @@ public static class AddressRewrite
         // A sender with checksum offload leaves only the folded pseudo-header sum in the field
         // (CHECKSUM_PARTIAL); inet_proto_csum_replace4 then keeps it a pseudo-header sum, and a port
         // change (not in the pseudo-header) leaves it alone.
-        bool partial = hasL4Csum && end >= l4 + csumAt + 2
+        bool partial = !quoted && hasL4Csum && end >= l4 + csumAt + 2
             && BinaryPrimitives.ReadUInt16BigEndian(network[(l4 + csumAt)..]) == PartialSum(network, v6, proto, end - l4)
             && !Checksum.TransportValid(Source(network, v6), Destination(network, v6), proto, network[l4..end]);
         if (!v6)

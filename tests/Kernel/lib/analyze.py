@@ -1025,6 +1025,36 @@ def merge_tc_redirects(ns, visits):
     visits[:] = [w for w in visits if not (w.tx and id(w) in used)]
 
 
+def merge_fwd(ns, visits):
+    """`fwd to DEV` in a netdev ingress chain (nf_fwd_netdev_egress) sends the packet itself out of DEV
+    and ends the chain with NF_STOLEN: no chain of this namespace runs for it on the way out, so its
+    copy sent is an untraced visit of its own. They are one packet when that copy carries the same
+    bytes on another device within 50 ms and the stolen packet was neither dropped nor freed."""
+    used = set()
+    for v in sorted(visits, key=lambda v: v.t):
+        if v.tx or v.drops or v.frees or not v.rx or not v.crs:
+            continue
+        cr = v.crs[-1]
+        verdict, _by, rule_ev = cr.result()
+        if verdict != "stolen" or cr.family != "netdev" or rule_ev is None \
+                or " fwd to " not in " " + (ns.rules.get((cr.family, cr.table, rule_ev.get("chain"), rule_ev.get("handle"))) or ""):
+            continue
+        rx = v.rx[0]
+        for w in sorted(visits, key=lambda w: w.t):
+            if id(w) in used or w is v or w.crs or w.rx or len(w.tx) != 1 or w.drops:
+                continue
+            tx = w.tx[0]
+            if tx.dev == rx.dev or tx.l3 != rx.l3 or not 0 <= tx.t - rx.t <= 50_000_000:
+                continue
+            used.add(id(w))
+            j = v.journeys[0]
+            j.tx.append(tx)
+            tx.journey = j
+            v.tx.append(tx)
+            break
+    visits[:] = [w for w in visits if not (w.tx and id(w) in used)]
+
+
 def bind_drops(ns, drops, visits):
     """Each drop (or free) goes to the latest visit of its bytes that began before it (trace times
     are late, hence 200 ms of slack). Identical packets (a bridge's hello BPDUs, retransmissions)
@@ -1416,6 +1446,8 @@ def describe_visit(v, wire_copy=None):
     nf_drop = None
     for cr in v.crs:
         verdict, by, rule_ev = cr.result()
+        if verdict == "queue" and (v.tx or any(o is not cr and o.t > cr.t for o in v.crs if not o.own)):
+            continue  # queue bypass (no listener) or a listener's reinjection: the packet went on
         if verdict in ("drop", "queue", "stolen"):
             nf_drop = (cr, verdict, by, rule_ev)
             break
@@ -1431,10 +1463,19 @@ def describe_visit(v, wire_copy=None):
         if verdict == "drop":
             fate = "Dropped"
             reason = next((x["reason"] for x in drops if x["reason"] == "NETFILTER_DROP"), reason or "NETFILTER_DROP")
+        elif verdict == "stolen" and v.tx:
+            # fwd to DEV: sent out of DEV by the statement itself (merge_fwd)
+            fate = "Forwarded"
+            d["via"] = "fwd"
+            d["out"] = [c.dev for c in v.tx]
         elif verdict == "stolen" and v.frees:
             # the statement kept the packet and freed it (consume_skb: synproxy's answered SYN and ACK)
             fate = "Consumed"
             d["consumedBy"] = v.frees[0]["location"]
+        elif verdict == "queue" and any(x.get("location") == "nf_queue" for x in drops):
+            # no listener on the queue (-ESRCH) and no bypass: nf_queue frees the packet itself
+            fate = "Dropped"
+            reason = next(x["reason"] for x in drops if x.get("location") == "nf_queue")
         else:
             fate = "Queued"
             reason = f"nf_{verdict}"
@@ -1571,6 +1612,7 @@ def main():
         # without a working drop watch a mirrored copy would look like a redirect of a dropped packet
         if all_drops:
             merge_tc_redirects(ns, visits)
+            merge_fwd(ns, visits)
         ns.unattributed_drops = left
         visits_by_ns[ns.name] = visits
         copies_by_ns[ns.name] = copies
