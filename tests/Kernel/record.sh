@@ -15,8 +15,9 @@
 #      (tcpdump -i any) and the wire point of scenario.json (tcpdump -i DEV -> wire.pcap), and
 #      watches skb:kfree_skb in the scenario's namespaces with bpftrace;
 #   4. runs traffic.sh (bounded: it runs under `timeout`, and every `ip netns exec` too), waits,
-#      lists conntrack and the TCP/UDP sockets (ss -tan, ss -uan) in every namespace (and when),
-#      stops everything;
+#      lists conntrack, the TCP/UDP sockets (ss -tan, ss -uan) in every namespace (and when) and the
+#      counters (nft -j list ruleset, also before step 3: kernel.json keeps what the traffic added to
+#      every rule counter, named counter, quota and set element counter), stops everything;
 #   5. writes wire.pcap and kernel.json (lib/analyze.py) into the scenario directory (or --out DIR)
 #      and prints the scenario's line for tests/scenarios/README.md.
 # Everything it made is deleted on exit (trap), also on failure or interruption.
@@ -31,7 +32,7 @@ while [[ $# -gt 0 ]]; do
     case $1 in
         --out) OUT=$2; shift 2 ;;
         --keep-work) KEEP=1; shift ;;
-        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
         -*) echo "record.sh: unknown option $1" >&2; exit 2 ;;
         *) break ;;
     esac
@@ -197,6 +198,12 @@ while ((SECONDS < deadline)); do
 done
 sleep "$SETTLE"
 
+# the counters before the captures start (nft -j list ruleset): kernel.json keeps what the traffic
+# added to them (lib/counters.py), not what the lab's own packets counted while it settled
+for n in "${NSS[@]}"; do
+    ip netns exec "$PREFIX$n" nft -j list ruleset >"$WORK/ns/$n/counters-before.json"
+done
+
 # 3. trace tables, listeners, captures, drop watch
 for n in "${NSS[@]}"; do
     full=$PREFIX$n
@@ -300,6 +307,7 @@ PYEOF
 for n in "${NSS[@]}"; do
     # when the table was listed, on the capture's clock (CLOCK_REALTIME): the judge ages the model's
     # entries to this moment before comparing timeouts
+    ip netns exec "$PREFIX$n" nft -j list ruleset >"$WORK/ns/$n/counters-after.json"
     date +%s.%N >"$WORK/ns/$n/conntrack.time"
     for fam in ipv4 ipv6; do
         if [[ -f $SDIR/connlabel.conf ]]; then

@@ -121,9 +121,25 @@ public sealed class ChildTraces
             Remember(firstKey, child);
             if (traced.LastKey is { } lastKey && !p.SeqUnknown && lastKey != firstKey) Remember(lastKey, child); // after NAT
         }
+        // a packet another namespace sends in answer that arrives in the captured namespace by the capture
+        // device (a peer's ARP reply, an echo reply): the capture shows it arriving, and that frame takes
+        // this trace instead of being walked through the namespace's hooks a second time (its counters
+        // would count it twice)
+        else if (wire is not null && p.Copy is null && p.Namespace != wire.Namespace
+            && FirstIn(child, wire.Namespace.Name) is { } dev && (engine.CopiesIn == wire.Namespace || dev == wire.Device.Name)
+            && Key(p.Protocol, p.Network) is { } inKey)
+            Remember(Arriving(dev, inKey), child);
         // copies made while a child ran (a mirred clone mirrored again, a generated packet mirrored) are children
         // of the same frame, after it; the nest limit bounds synchronous ones, MaxBacklogGenerations the backlog's
         foreach (var c in traced.Copies) Add(engine, c, c.Copy!.Traced!, wire, children);
+    }
+
+    /// <summary>The device by which a trace first enters namespace <paramref name="ns"/>, or null.</summary>
+    private static string? FirstIn(PacketTrace trace, string ns)
+    {
+        foreach (var e in trace.Path)
+            if (e.Namespace == ns) return e.Device;
+        return null;
     }
 
     /// <summary>Whether a trace shows the packet sent on namespace/device (where a capture of that device sees it leave); a null device: on any device of the namespace.</summary>

@@ -38,6 +38,23 @@ public sealed record KernelSocket(string Namespace, string Proto, string State, 
     public override string ToString() => $"{Namespace}: {Proto} {State} {Local} {Peer}";
 }
 
+/// <summary>
+/// One counter the recording listed (nft -j list ruleset), as what the traffic added to it: a rule's
+/// counter or quota (Chain and Handle), a named counter or quota (Name), a set element's counter (Set and Element).
+/// </summary>
+/// <param name="Kind">rule, counter, quota or element (lib/counters.py).</param>
+/// <param name="Packets">Null for a quota (it counts bytes only).</param>
+public sealed record KernelCounter(string Namespace, string Family, string Table, string Kind, string? Chain, int? Handle, string? Name, string? Set, string? Element, long? Packets, long Bytes)
+{
+    public override string ToString() => $"{Namespace}: {Family} {Table} {Kind switch
+    {
+        "rule" => $"{Chain} rule #{Handle}",
+        "quota" when Name is null => $"{Chain} quota of rule #{Handle}",
+        "element" => $"set {Set} element {Element}",
+        _ => $"{Kind} {Name}",
+    }}";
+}
+
 /// <summary>A recorded entry's accounting: packets and bytes of the original and the reply direction.</summary>
 public sealed record KernelCtAcct(ulong OriginalPackets, ulong OriginalBytes, ulong ReplyPackets, ulong ReplyBytes)
 {
@@ -70,6 +87,25 @@ public sealed class KernelRecord
     public IReadOnlyList<KernelSocket> Sockets { get; init; } = Array.Empty<KernelSocket>();
     /// <summary>When each namespace's sockets were listed, in ns since the epoch (the pcap's clock); a namespace without it has no socket listing.</summary>
     public IReadOnlyDictionary<string, long> SocketsListedNs { get; init; } = new Dictionary<string, long>();
+    /// <summary>What the traffic added to the counters of each namespace (rule counters and quotas, named counters and quotas, set element counters); absent in older recordings.</summary>
+    public IReadOnlyList<KernelCounter> Counters { get; init; } = Array.Empty<KernelCounter>();
+    /// <summary>The namespaces whose counters the recording listed.</summary>
+    public IReadOnlySet<string> CountersListed { get; init; } = new HashSet<string>();
+    /// <summary>The devices of each namespace (kernel.json "devices").</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Devices { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
+
+    /// <summary>
+    /// The namespaces every packet of which the capture shows: the capture's own namespace when it
+    /// captured all of it ("NS/any") or its capture device is its only one but loopback. Only their
+    /// counters are comparable with a replay of the capture (<see cref="CounterJudge"/>).
+    /// </summary>
+    public IReadOnlySet<string> CoveredByCapture()
+    {
+        var slash = Wire.IndexOf('/');
+        string ns = Wire[..slash], dev = Wire[(slash + 1)..];
+        bool all = dev == "any" || Devices.TryGetValue(ns, out var d) && d.Where(x => x != "lo").SequenceEqual([dev]);
+        return all ? new HashSet<string> { ns } : new HashSet<string>();
+    }
     /// <summary>When lab.sh ended (ns since the epoch, the pcap's clock): timers the lab started (STP) run from there. Absent in older recordings.</summary>
     public long? LabDoneNs { get; init; }
 
@@ -108,6 +144,9 @@ public sealed class KernelRecord
         var listed = new Dictionary<string, long>();
         var sockets = new List<KernelSocket>();
         var socketsListed = new Dictionary<string, long>();
+        var counters = new List<KernelCounter>();
+        var countersListed = new HashSet<string>();
+        var devices = new Dictionary<string, IReadOnlyList<string>>();
         if (root.TryGetProperty("namespaces", out var nss) && nss.ValueKind == JsonValueKind.Object)
             foreach (var ns in nss.EnumerateObject())
             {
@@ -121,6 +160,15 @@ public sealed class KernelRecord
                         Arr(c, "labels").Select(x => x.GetString() ?? "").ToList()));
                 foreach (var x in Arr(ns.Value, "expect")) expect.Add((ns.Name, x.GetString() ?? ""));
                 if (Str(ns.Value, "socketsListed") is { } ssAt) socketsListed[ns.Name] = EpochNs(ssAt, path);
+                if (ns.Value.TryGetProperty("devices", out var ds) && ds.ValueKind == JsonValueKind.Object)
+                    devices[ns.Name] = ds.EnumerateObject().Select(x => x.Name).ToList();
+                if (ns.Value.TryGetProperty("counters", out var cs) && cs.ValueKind == JsonValueKind.Array)
+                {
+                    countersListed.Add(ns.Name);
+                    foreach (var x in cs.EnumerateArray())
+                        counters.Add(new KernelCounter(ns.Name, Str(x, "family") ?? "?", Str(x, "table") ?? "?", Str(x, "kind") ?? "?", Str(x, "chain"), Int(x, "handle"),
+                            Str(x, "name"), Str(x, "set"), Str(x, "element"), Long(x, "packets"), Long(x, "bytes") ?? 0));
+                }
                 foreach (var x in Arr(ns.Value, "sockets"))
                     sockets.Add(new KernelSocket(ns.Name, Str(x, "proto") ?? "?", Str(x, "state") ?? "?", Str(x, "local") ?? "?", Str(x, "peer") ?? "?"));
             }
@@ -128,6 +176,7 @@ public sealed class KernelRecord
         {
             Scenario = Str(root, "scenario") ?? Path.GetFileName(Path.GetDirectoryName(path)) ?? "?", Wire = wire, Kernel = Str(root, "kernel"),
             Frames = frames, Conntrack = conntrack, Expectations = expect, ConntrackListedNs = listed, Sockets = sockets, SocketsListedNs = socketsListed,
+            Counters = counters, CountersListed = countersListed, Devices = devices,
             LabDoneNs = root.TryGetProperty("labDone", out var lab) ? lab.ValueKind switch
             {
                 JsonValueKind.String => EpochNs(lab.GetString()!, path),
@@ -138,6 +187,8 @@ public sealed class KernelRecord
     }
 
     private static int? Int(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
+
+    private static long? Long(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : null;
 
     /// <summary>"seconds.nanoseconds" as `date +%s.%N` prints it, in ns since the epoch.</summary>
     private static long EpochNs(string text, string path)

@@ -28,6 +28,8 @@ public sealed class ScenarioJudgement
     public ConntrackJudgement Conntrack { get; init; } = ConntrackJudgement.Empty;
     /// <summary>The model's TCP sockets after the replay against the recorded ss -tan.</summary>
     public SocketJudgement Sockets { get; init; } = SocketJudgement.Empty;
+    /// <summary>The model's netfilter counters after the replay against what the traffic added to the kernel's.</summary>
+    public CounterJudgement Counters { get; init; } = CounterJudgement.Empty;
     public int Judged => Frames.Count(f => f.Judged);
     public int Agreed => Frames.Count(f => f.Judged && f.Agrees);
     public double Agreement => Judged == 0 ? 0 : (double)Agreed / Judged;
@@ -76,14 +78,14 @@ public static class ScenarioJudge
         var record = KernelRecord.Load(Path.Combine(scenarioDirectory, "kernel.json"));
         // The first replay lists every random outcome, which tells whether anything was drawn at all.
         var best = JudgeWithSeed(scenarioDirectory, topology, record, Datapath.DatapathEngine.DefaultSeed, Datapath.RandomOutcomes.All, out bool random);
-        if (!random) return new ScenarioJudgement { Scenario = best.Scenario, Frames = best.Frames, Conntrack = best.Conntrack, Sockets = best.Sockets };
+        if (!random) return new ScenarioJudgement { Scenario = best.Scenario, Frames = best.Frames, Conntrack = best.Conntrack, Sockets = best.Sockets, Counters = best.Counters };
         int tried = 1;
         for (int seed = Datapath.DatapathEngine.DefaultSeed + 1; best.Agreed < best.Judged && tried < MaxSeeds; seed++, tried++)
         {
             var j = JudgeWithSeed(scenarioDirectory, topology, record, seed, Datapath.RandomOutcomes.Seeded, out _);
             if (j.Agreed > best.Agreed || j.Agreed == best.Agreed && j.Conntrack.Agreed > best.Conntrack.Agreed) best = j;
         }
-        return new ScenarioJudgement { Scenario = best.Scenario, Frames = best.Frames, Conntrack = best.Conntrack, Sockets = best.Sockets, Seed = best.Seed, SeedsTried = tried };
+        return new ScenarioJudgement { Scenario = best.Scenario, Frames = best.Frames, Conntrack = best.Conntrack, Sockets = best.Sockets, Counters = best.Counters, Seed = best.Seed, SeedsTried = tried };
     }
 
     private static ScenarioJudgement JudgeWithSeed(string scenarioDirectory, Topology.HostTopology topology, KernelRecord record, int seed, Datapath.RandomOutcomes outcomes, out bool random)
@@ -96,6 +98,8 @@ public static class ScenarioJudge
         var onWire = ConntrackJudge.TuplesOnWire(wire);
         var conntrack = ConntrackJudge.Compare(record.Conntrack, runner.States[0].Conntrack(), onWire, record.ConntrackListedNs, record.Wire);
         var sockets = SocketJudge.Compare(record.Sockets, SocketJudge.ModelAt(runner.States[0], record.SocketsListedNs), onWire, record.Wire);
+        var counters = CounterJudge.Compare(record.Counters, record.CountersListed.Intersect(record.CoveredByCapture()).ToHashSet(), runner.States[0].Counters(), runner.States[0].SetElements(),
+            CounterJudge.Reached(record.Frames.Where(f => f.Attributed), traces.Values));
         // the expectations helpers left count as entries of the table
         var expect = ConntrackJudge.CompareExpectations(record.Expectations, runner.States[0].ConntrackExpectations(), record.ConntrackListedNs);
         if (expect.Total > 0)
@@ -121,7 +125,7 @@ public static class ScenarioJudge
                 Model = t.CopyOf is { } mof ? $"copy of frame {mof}" : ModelEnd(t), Differences = differences, Trace = t,
             });
         }
-        return new ScenarioJudgement { Scenario = name, Frames = frames, Conntrack = conntrack, Sockets = sockets, Seed = seed };
+        return new ScenarioJudgement { Scenario = name, Frames = frames, Conntrack = conntrack, Sockets = sockets, Counters = counters, Seed = seed };
     }
 
     /// <summary>

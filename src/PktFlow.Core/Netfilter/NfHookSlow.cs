@@ -312,7 +312,7 @@ public static class NfHookSlow
         var ns = skb.Netns;
         var nftState = skb.State.Nft;
         nftState.Advance(skb.TimestampNs);
-        var pkt = new SkbNftPacket(skb, packetFamily, indev, outdev);
+        var pkt = new SkbNftPacket(skb, packetFamily, indev, outdev, fromMac: packetFamily == NftFamily.Netdev && point == NftHookPoint.Egress);
         var before = skb.Engine.Outcomes == RandomOutcomes.All && rs.HasRandomRules ? nftState.CloneForDryRun(Array.Empty<int>()) : null;
         uint markBefore = skb.Mark, priorityBefore = skb.Priority;
         var networkBefore = before is not null ? skb.Network.ToArray() : null; // payload statements rewrite the real bytes

@@ -25,6 +25,9 @@ public sealed record NetfilterCounter
     public string? Name { get; init; }
     public long Packets { get; init; }
     public long Bytes { get; init; }
+    /// <summary>What the ruleset itself set before any packet (<c>counter packets N bytes M</c>, a quota's <c>used</c>): Packets and Bytes minus these is what the replay counted.</summary>
+    public long InitialPackets { get; init; }
+    public long InitialBytes { get; init; }
     /// <summary>For a quota: its size in bytes (Bytes is what is used, capped at it as the kernel reports).</summary>
     public long? Quota { get; init; }
     /// <summary>For a quota: <c>over</c> (matches once spent) rather than until spent.</summary>
@@ -136,9 +139,9 @@ public static class NfStateListing
             {
                 var v = st.PeekCounter(o);
                 if (o.Kind == "counter")
-                    yield return new NetfilterCounter { Namespace = ns, Family = fam, Table = t.Name, Kind = "Counter", Handle = o.Handle, Name = o.Name, Packets = v?.Packets ?? o.InitialPackets, Bytes = v?.Bytes ?? o.InitialBytes };
+                    yield return new NetfilterCounter { Namespace = ns, Family = fam, Table = t.Name, Kind = "Counter", Handle = o.Handle, Name = o.Name, Packets = v?.Packets ?? o.InitialPackets, Bytes = v?.Bytes ?? o.InitialBytes, InitialPackets = o.InitialPackets, InitialBytes = o.InitialBytes };
                 else if (o.Kind == "quota") // a named limit counts nothing (its token bucket is not listed)
-                    yield return new NetfilterCounter { Namespace = ns, Family = fam, Table = t.Name, Kind = "Quota", Handle = o.Handle, Name = o.Name, Bytes = Math.Min(o.QuotaBytes, st.QuotaUsed(o, o.InitialBytes)), Quota = o.QuotaBytes, Over = o.Over };
+                    yield return new NetfilterCounter { Namespace = ns, Family = fam, Table = t.Name, Kind = "Quota", Handle = o.Handle, Name = o.Name, Bytes = Math.Min(o.QuotaBytes, st.QuotaUsed(o, o.InitialBytes)), Quota = o.QuotaBytes, Over = o.Over, InitialBytes = o.InitialBytes };
             }
             foreach (var c in t.Chains)
             {
@@ -153,10 +156,10 @@ public static class NfStateListing
                         if (stmt is CounterStmt cs)
                         {
                             var v = st.PeekCounter(cs);
-                            yield return new NetfilterCounter { Namespace = ns, Family = fam, Table = t.Name, Chain = c.Name, Kind = "Rule", Handle = r.Handle, Packets = v?.Packets ?? cs.InitialPackets, Bytes = v?.Bytes ?? cs.InitialBytes, Rule = r.Text };
+                            yield return new NetfilterCounter { Namespace = ns, Family = fam, Table = t.Name, Chain = c.Name, Kind = "Rule", Handle = r.Handle, Packets = v?.Packets ?? cs.InitialPackets, Bytes = v?.Bytes ?? cs.InitialBytes, InitialPackets = cs.InitialPackets, InitialBytes = cs.InitialBytes, Rule = r.Text };
                         }
                         else if (stmt is QuotaStmt { Object: null } q)
-                            yield return new NetfilterCounter { Namespace = ns, Family = fam, Table = t.Name, Chain = c.Name, Kind = "Quota", Handle = r.Handle, Bytes = Math.Min(q.Quota, st.QuotaUsed(q, q.InitialUsed)), Quota = q.Quota, Over = q.Over, Rule = r.Text };
+                            yield return new NetfilterCounter { Namespace = ns, Family = fam, Table = t.Name, Chain = c.Name, Kind = "Quota", Handle = r.Handle, Bytes = Math.Min(q.Quota, st.QuotaUsed(q, q.InitialUsed)), Quota = q.Quota, Over = q.Over, InitialBytes = q.InitialUsed, Rule = r.Text };
                     }
             }
         }

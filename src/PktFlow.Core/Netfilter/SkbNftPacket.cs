@@ -12,9 +12,13 @@ internal sealed class SkbNftPacket : INftPacket
     private readonly SkBuff _skb;
     private readonly NetDevice? _in, _out;
 
-    public SkbNftPacket(SkBuff skb, NftFamily family, NetDevice? indev, NetDevice? outdev)
+    private readonly bool _fromMac;
+
+    /// <param name="fromMac">skb->len counts from the MAC header (netdev egress: dev_queue_xmit runs the hook on the built frame).</param>
+    public SkbNftPacket(SkBuff skb, NftFamily family, NetDevice? indev, NetDevice? outdev, bool fromMac = false)
     {
         _skb = skb;
+        _fromMac = fromMac;
         Family = family;
         _in = indev;
         _out = outdev;
@@ -23,6 +27,7 @@ internal sealed class SkbNftPacket : INftPacket
 
     public NftFamily Family { get; }
     public ReadOnlySpan<byte> Network => _skb.Network;
+    public long SkbLength => _fromMac && _skb.MacHeader >= 0 ? _skb.Length - _skb.MacHeader : _skb.Network.Length;
     public Span<byte> MutableNetwork => _skb.Network;
     public ReadOnlySpan<byte> Link => _skb.MacHeader < 0 ? ReadOnlySpan<byte>.Empty : _skb.Data[_skb.MacHeader..];
     public Span<byte> MutableLink => _skb.MacHeader < 0 ? Span<byte>.Empty : _skb.Buffer.AsSpan(_skb.MacHeader, _skb.Length - _skb.MacHeader);

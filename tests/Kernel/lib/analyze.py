@@ -46,6 +46,9 @@ import struct
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import counters  # noqa: E402
+
 OWN_TABLE = "pfrec_trace"
 ENTRY = {("netdev", "ingress"), ("bridge", "prerouting"), ("inet", "prerouting"), ("arp", "input"),
          ("inet", "output"), ("arp", "output"), ("bridge", "output")}
@@ -302,6 +305,8 @@ class Namespace:
         self.sockets = parse_ss(os.path.join(d, "ss-tcp.txt"), "tcp") + parse_ss(os.path.join(d, "ss-udp.txt"), "udp")
         p = os.path.join(d, "ss.time")
         self.sockets_listed = open(p).read().strip() if os.path.exists(p) else None
+        # rule counters, named counters, quotas, set element counters: what the traffic counted
+        self.counters = counters.read(os.path.join(d, "counters-before.json"), os.path.join(d, "counters-after.json"))
         self.inum = int(open(os.path.join(d, "inum")).read())
 
     def devname(self, ifindex):
@@ -1683,6 +1688,8 @@ def main():
         if ns.sockets_listed:
             entry["sockets"] = ns.sockets
             entry["socketsListed"] = ns.sockets_listed
+        if ns.counters is not None:
+            entry["counters"] = ns.counters
         if ns.unattributed_drops:
             entry["unattributedDrops"] = [{"reason": d["reason"], "location": d["location"],
                                            "dev": ns.devname(d["ifindex"]) if d["ifindex"] else None}

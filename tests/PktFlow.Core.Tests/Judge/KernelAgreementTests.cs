@@ -88,6 +88,21 @@ public class KernelAgreementTests(ITestOutputHelper output)
             + "\tTCP listeners that agree\tjudged\tnot judged\tUDP sockets that agree with ss -uan\tjudged\tnot judged (written by KernelAgreementTests; scenarios recorded without ss judge none)",
             r => ([("TCP connections", r.Sockets.Connections), ("TCP listeners", r.Sockets.Listeners), ("UDP sockets", r.Sockets.Udp)], r.Sockets.Differences, r.Sockets.NotJudged));
 
+    private static string CounterBaselineFile => Path.Combine(Scenarios, "counter-agreement.tsv");
+
+    /// <summary>
+    /// Get-PktFlowCounter and the set element counters after each replay against what the traffic added
+    /// to the kernel's counters (nft -j list ruleset before and after, see <see cref="CounterJudge"/>):
+    /// a counter agrees when its packets and bytes do. No scenario may have more disagreeing counters,
+    /// nor more kernel counters left unjudged, than tests/scenarios/counter-agreement.tsv says
+    /// (rewritten with PKTFLOW_WRITE_AGREEMENT=1). Recordings made before the recorder listed counters judge none.
+    /// </summary>
+    [Fact]
+    public void CountersAgreeWithTheKernel() =>
+        Ratchet("counters", CounterBaselineFile,
+            "# scenario\tcounters that agree with the kernel's (packets and bytes the traffic added)\tcounters judged: in tables a captured frame reached\tkernel counters that counted in tables no captured frame reached (written by KernelAgreementTests; scenarios recorded without counters judge none)",
+            r => ([("counters", r.Counters.Counters)], r.Counters.Differences, r.Counters.NotJudged));
+
     /// <summary>
     /// A table the kernel listed after the traffic against the model's after the replay, for every
     /// recorded scenario: prints each scenario's figures and differences, rewrites <paramref name="file"/>

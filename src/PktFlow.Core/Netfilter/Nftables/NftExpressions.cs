@@ -34,7 +34,7 @@ internal sealed class NftEvalCtx
     /// <summary>The namespace's stateful memory for this replay.</summary>
     public NftState State = null!;
     /// <summary>skb->len as the hook sees it (what counters, quotas and byte limits charge).</summary>
-    public long Length => P.Network.Length;
+    public long Length => P.SkbLength;
     /// <summary>The set element a per-element statement runs for (meters: add @s { key limit ... }), and its key.</summary>
     public NftSetEntry? Element;
     public string? ElementKey;
@@ -155,7 +155,7 @@ internal sealed class MetaSelector : NftSelector
             case MetaKey.Mark: Put(d, p.Mark, 4); return true;
             case MetaKey.Priority: Put(d, p.Priority, 4); return true;
             case MetaKey.PktType: d[0] = p.PacketType; return true;
-            case MetaKey.Length: Put(d, (uint)p.Network.Length, 4); return true;
+            case MetaKey.Length: Put(d, (uint)p.SkbLength, 4); return true;
             case MetaKey.CtState:
                 var ct = p.Conntrack;
                 Put(d, ct is null ? 1u : ct.State switch

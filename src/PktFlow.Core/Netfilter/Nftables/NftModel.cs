@@ -231,6 +231,10 @@ public interface INftPacket
     /// <summary>A link-layer payload statement wrote the frame: what the skb keeps of the tag follows the bytes.</summary>
     void LinkWritten() { }
     ReadOnlySpan<byte> Link { get; }
+    /// <summary>skb->len at the hook (what counters, quotas, byte limits and meta length read): the network
+    /// header onward, but at netdev egress, where the frame is built, from the MAC header on (measured:
+    /// an 84-byte ping counts 84 at ingress and in the bridge family, 98 at egress).</summary>
+    long SkbLength => Network.Length;
     byte L4Protocol { get; }
     int TransportOffset { get; }
     string? InputInterface { get; }
