@@ -71,6 +71,9 @@ public sealed partial class DatapathEngine
     /// <summary>Seeded: random rules follow the seed. All: each packet's result also lists every outcome a random rule could have had.</summary>
     public RandomOutcomes Outcomes { get; init; } = RandomOutcomes.Seeded;
 
+    /// <summary>The judge's pins for multipath choices the kernel made with a capture's per-boot hash; null: the model's own hash.</summary>
+    public Routing.CaptureHashedNexthops? CaptureHashedPins { get; init; }
+
     /// <summary>Called with (namespace, device, frame) for every frame the model transmits (tests compare them with captures).</summary>
     internal Action<string, string, byte[]>? OnTransmit { get; init; }
     /// <summary>The VXLAN source ports the capture showed, by inner flow (one boot's hash secret for every namespace).</summary>
@@ -411,6 +414,7 @@ public sealed partial class DatapathEngine
             Notes = t.Notes.ToArray(),
             // the seeded path's accept leads to the fate the replay found
             Outcomes = t.Outcomes.Count == 0 ? Array.Empty<RandomOutcome>() : OutcomesWithFate(t),
+            CaptureHashed = t.CaptureHashedFlows.Count == 0 ? Array.Empty<Routing.CaptureHashedFlow>() : t.CaptureHashedFlows.ToArray(),
             GeneratedTraces = children,
             CausedBy = causedBy,
             Later = t.Later,
