@@ -32,7 +32,15 @@ public static class NeighResolve
         {
             // the set of visited devices is only needed once a bridge is on the way (most veths lead straight to a peer)
             if (AcrossSegment(skb, skb.Netns, dev, nextHop, seen: null) is { } found)
+            {
+                // Resolving took an ARP exchange the capture does not hold: the owner's reply entered the
+                // bridge on its port, and br_handle_frame_finish learnt its MAC there (br_fdb_update), so
+                // the packet that waited for it is forwarded to that port, not flooded as unknown unicast.
+                if (found.State == NeighState.Resolved && dev.Kind == DeviceKind.Bridge
+                    && Bridge.BrFdb.Of(skb.State, skb.Netns, dev, skb.TimestampNs).Find(found.Mac, skb.TimestampNs) is null)
+                    Bridge.BrPorts.LearnAnswer(skb, dev, nextHop, vid: 0);
                 return found;
+            }
         }
         if (skb.State.ObservedSenders.TryGetValue(dev.Name, out var senders))
             return WireAnswer(senders, nextHop);
