@@ -158,6 +158,31 @@ public class DockerPathTests
         Assert.Equal("src=172.17.0.3 dst=198.51.100.7 sport=80 dport=40001", ct.Reply);
     }
 
+    /// <summary>
+    /// GUE: the load balancer encapsulates to the host's FOU port; the host decapsulates (udp_rcv ->
+    /// gue_udp_recv -> ipip_rcv on tun0) and the inner packet to the VIP takes the same DNAT to c2.
+    /// </summary>
+    [Fact]
+    public void GueModeIsDecapsulatedOnTheHostBeforeTheSamePath()
+    {
+        var lab = File.ReadAllText(Path.Combine(Dir, "docker-host.lab")) + "\nip link add tun0 type ipip external\nip link set tun0 up\nip fou add port 6080 gue\n";
+        var cfg = LoadBalancerConfigReader.Parse("""
+            { "source": "192.168.1.254", "vips": [ { "address": "10.100.0.10", "port": 80, "mode": "gue",
+              "backends": [ { "name": "host", "address": "192.168.1.1", "at": "host/eth0" } ] } ] }
+            """, "gue.json");
+        var pcap = WritePcap(DsrFrames().Take(1).ToList());
+        try
+        {
+            var runner = new ReplayRunner(new ReplayOptions { Topology = PktFlow.Topology.Lab.LabLoader.Load(lab, "docker-gue.lab"), InjectAt = "eth0", LoadBalancer = cfg });
+            var t = runner.Run(pcap).OfType<TraceEvent>().Select(e => e.Trace).Single();
+            Assert.Equal("(lb) lb_schedule_maglev -> lb_xmit_gue -> (host) eth0 -> ip_rcv -> PREROUTING -> route -> INPUT -> udp_rcv -> gue_udp_recv -> ipip_rcv -> ip_tunnel_rcv -> ip_rcv -> PREROUTING -> NAT -> route -> FORWARD -> POSTROUTING -> docker0 (bridge) -> bridge forward -> bridge OUTPUT -> bridge POSTROUTING -> veth2 (veth) -> (c2) eth0 -> ip_rcv -> PREROUTING -> route -> INPUT -> tcp_v4_rcv -> delivered (tcp_v4_rcv)", NamespaceColumns.Line(t));
+            // the inner packet is received on the tunnel device: routing and the DNAT see tun0
+            Assert.Contains(t.Path, e => e.Stage == "NfNatManip" && e.Device == "tun0" && e.Detail!.Contains("destination 10.100.0.10 -> 172.17.0.3"));
+            Assert.Equal(new[] { "lb", "host", "c2" }, Columns(t));
+        }
+        finally { File.Delete(pcap); }
+    }
+
     /// <summary>The Pester test (tests/Module/PktFlow.LoadBalancer.Tests.ps1) reads these frames from a file: it must be what they make.</summary>
     [Fact]
     public void TheCommittedCaptureHoldsTheseFrames()
