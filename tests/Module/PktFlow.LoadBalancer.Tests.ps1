@@ -78,9 +78,9 @@ Describe 'Invoke-PacketFlow -LoadBalancer in front of a Docker host' {
         $dt[6].Path[-1].Namespace | Should -Be 'c2'
     }
     It 'draws one column per namespace along the path, both ways' {
-        $first = ($dt[0] | Show-PacketFlow | Out-String) -split "`n" | Where-Object { $_ -match '│' } | Select-Object -First 1
+        $first = ($dt[0] | Show-PacketFlow | Out-String) -split "`n" | Where-Object { $_ -match '^\w[^│]*│' } | Select-Object -First 1
         ($first -split '│' | ForEach-Object Trim) -join ',' | Should -Be 'lb,host,c1'
-        $back = ($dt[1] | Show-PacketFlow | Out-String) -split "`n" | Where-Object { $_ -match '│' } | Select-Object -First 1
+        $back = ($dt[1] | Show-PacketFlow | Out-String) -split "`n" | Where-Object { $_ -match '^\w[^│]*│' } | Select-Object -First 1
         ($back -split '│' | ForEach-Object Trim) -join ',' | Should -Be 'c1,host,lb'
     }
 }
