@@ -50,3 +50,37 @@ Describe 'Invoke-PacketFlow -LoadBalancer' {
         finally { Remove-Item $bad -ErrorAction SilentlyContinue }
     }
 }
+
+# Issue 5's worked example with the load balancer in front: a Docker-style host (docker0, two containers,
+# published ports 8080/8081, masquerade), the capture made by DockerPathTests from the same frames.
+Describe 'Invoke-PacketFlow -LoadBalancer in front of a Docker host' {
+    BeforeAll {
+        $script:docker = @{
+            Pcap = Join-Path $dir 'docker-client.pcap'; Lab = Join-Path $dir 'docker-host.lab'
+            LoadBalancer = Join-Path $dir 'docker-nat.json'; InjectAt = 'eth0'
+        }
+        $script:dt = @(Invoke-PacketFlow @docker)
+    }
+    It 'takes client -> lb -> host -> docker0 -> veth1 -> c1 and the reply back through the host and the lb' {
+        $dt.Count | Should -Be 7
+        $hops = { param($t) ($t.Path | ForEach-Object { "$($_.Namespace)/$($_.Device)" } | Select-Object -Unique) -join ' ' }
+        & $hops $dt[0] | Should -Be 'lb/tcp 10.100.0.10:80 host/eth0 host/docker0 host/veth1 c1/eth0'
+        $dt[0].Path[0].Stage | Should -Be 'LbSchedule'
+        $dt[0].Fate | Should -Be 'Delivered'
+        $dt[0].Path[-1].Function | Should -Be 'tcp_v4_rcv'
+        & $hops $dt[1] | Should -Be 'c1/eth0 host/veth1 host/docker0 host/eth0 lb/tcp 10.100.0.10:80'
+        $dt[1].Path[-1].Stage | Should -Be 'LbReverseNat'
+        ($dt[1].Path | Where-Object Stage -eq 'NfNatManip').Detail | Should -Match 'source 172\.17\.0\.2 -> 192\.168\.1\.1 port 80 -> 8080'
+    }
+    It 'sends no new flow to c1 once it is marked down' {
+        $dt[5].Path[0].Stage | Should -Be 'LbHealth'
+        $dt[5].Path[-1].Namespace | Should -Be 'c2'
+        $dt[6].Path[-1].Namespace | Should -Be 'c2'
+    }
+    It 'draws one column per namespace along the path, both ways' {
+        $first = ($dt[0] | Show-PacketFlow | Out-String) -split "`n" | Where-Object { $_ -match '^\w[^│]*│' } | Select-Object -First 1
+        ($first -split '│' | ForEach-Object Trim) -join ',' | Should -Be 'lb,host,c1'
+        $back = ($dt[1] | Show-PacketFlow | Out-String) -split "`n" | Where-Object { $_ -match '^\w[^│]*│' } | Select-Object -First 1
+        ($back -split '│' | ForEach-Object Trim) -join ',' | Should -Be 'c1,host,lb'
+    }
+}

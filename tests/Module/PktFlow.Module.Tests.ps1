@@ -115,7 +115,7 @@ Describe 'Results' {
     }
     It 'have the documented shape under ConvertTo-Json' {
         $json = $some[0] | ConvertTo-Json -Depth 5 | ConvertFrom-Json
-        $json.PSObject.Properties.Name | Should -Be @('File', 'Frame', 'Timestamp', 'TimestampNs', 'Length', 'CapturedLength', 'Summary', 'Ingress', 'Path', 'Route', 'Egress', 'Fate', 'Reason', 'Generated', 'Notes', 'Outcomes', 'GeneratedTraces', 'CausedBy', 'Later', 'GeneratedBy', 'IsCopy', 'CopyOf')
+        $json.PSObject.Properties.Name | Should -Be @('File', 'Frame', 'Timestamp', 'TimestampNs', 'Length', 'CapturedLength', 'Summary', 'Ingress', 'Path', 'Route', 'Egress', 'Fate', 'Reason', 'Generated', 'Notes', 'Outcomes', 'CaptureHashed', 'GeneratedTraces', 'CausedBy', 'Later', 'GeneratedBy', 'IsCopy', 'CopyOf')
         $json.Path[0].PSObject.Properties.Name | Should -Be @('Namespace', 'Device', 'Stage', 'Function', 'Family', 'Hook', 'Priority', 'Table', 'Chain', 'Rule', 'Verdict', 'Detail', 'RuleHandle')
     }
     It 'carry the packets the kernel sends in answer as child traces' {

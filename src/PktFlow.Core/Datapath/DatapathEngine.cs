@@ -71,6 +71,9 @@ public sealed partial class DatapathEngine
     /// <summary>Seeded: random rules follow the seed. All: each packet's result also lists every outcome a random rule could have had.</summary>
     public RandomOutcomes Outcomes { get; init; } = RandomOutcomes.Seeded;
 
+    /// <summary>The judge's pins for multipath choices the kernel made with a capture's per-boot hash; null: the model's own hash.</summary>
+    public Routing.CaptureHashedNexthops? CaptureHashedPins { get; init; }
+
     /// <summary>Called with (namespace, device, frame) for every frame the model transmits (tests compare them with captures).</summary>
     internal Action<string, string, byte[]>? OnTransmit { get; init; }
     /// <summary>The VXLAN source ports the capture showed, by inner flow (one boot's hash secret for every namespace).</summary>
@@ -270,9 +273,34 @@ public sealed partial class DatapathEngine
             skb.NetworkHeader = link.NetworkOffset;
             skb.Protocol = link.EtherType;
         }
+        if (link.IsEthernet && !TraceBackendReply(skb, t, frame, at)) return LbOutcome.Ended;
         var outcome = LoadBalancer!.Receive(skb, t, frame, at, ResolveInjectionPoint, out var target);
         at = target;
         return outcome;
+    }
+
+    /// <summary>
+    /// A NAT backend's reply, seen on the load balancer's wire, left the backend first: in Observe mode
+    /// its way out is traced from its sender (as for any frame seen leaving the backend's device, a
+    /// container behind the host's DNAT included) before the load balancer's reverse NAT. False when it
+    /// ended inside the backend (the trace then has that fate).
+    /// </summary>
+    private bool TraceBackendReply(SkBuff skb, TraceBuilder t, long frame, InjectionPoint wire)
+    {
+        if (Mode != ReplayMode.Observe || LoadBalancer!.ReplyBackendAt(skb, wire, ResolveInjectionPoint) is not { } at) return true;
+        var copy = skb.Data.ToArray();
+        if (!EthernetFrame.TryParse(copy, out var eth, out _) || !IsLeaving(at, eth.Source, eth.EtherType, copy.AsSpan(eth.HeaderLength))) return true;
+        var own = new SkBuff(copy) { Netns = at.Namespace, Dev = at.Device, Engine = this, TimestampNs = skb.TimestampNs, MacHeader = 0, NetworkHeader = eth.HeaderLength, Protocol = eth.EtherType };
+        var backend = new TraceBuilder();
+        long? causedBy = null;
+        PacketTrace? recognised = null;
+        ObserveOutbound(own, backend, at, frame, ref causedBy, ref recognised, out _);
+        foreach (var e in backend.Path) t.Add(e);
+        t.TakeGenerated(backend);
+        // sent on the backend's device, it is the frame the load balancer got
+        if (backend.Fate is null || backend.Fate is Fate.Transmitted or Fate.Forwarded && backend.Egress == at.ToString()) return true;
+        t.End(backend.Fate.Value, backend.Reason, backend.Egress);
+        return false;
     }
 
     /// <summary>The ingress as text, made once while the injection point stays the same (it does for a whole file).</summary>
@@ -411,6 +439,7 @@ public sealed partial class DatapathEngine
             Notes = t.Notes.ToArray(),
             // the seeded path's accept leads to the fate the replay found
             Outcomes = t.Outcomes.Count == 0 ? Array.Empty<RandomOutcome>() : OutcomesWithFate(t),
+            CaptureHashed = t.CaptureHashedFlows.Count == 0 ? Array.Empty<Routing.CaptureHashedFlow>() : t.CaptureHashedFlows.ToArray(),
             GeneratedTraces = children,
             CausedBy = causedBy,
             Later = t.Later,

@@ -108,6 +108,8 @@ public sealed class PacketTrace
     public IReadOnlyList<string> Notes { get; init; } = Array.Empty<string>();
     /// <summary>With -Outcomes All: every outcome the random rules this packet met could have had (docs/results.md).</summary>
     public IReadOnlyList<RandomOutcome> Outcomes { get; init; } = Array.Empty<RandomOutcome>();
+    /// <summary>Multipath choices the kernel makes with a capture's per-boot flow hash (policy 1): any allowed nexthop, one per flow.</summary>
+    public IReadOnlyList<Routing.CaptureHashedFlow> CaptureHashed { get; init; } = Array.Empty<Routing.CaptureHashedFlow>();
     /// <summary>
     /// Child traces: every packet the kernel built in answer to this one (ICMP errors, echo replies,
     /// resets, ARP replies, neighbour advertisements), traced through the output path of the namespace

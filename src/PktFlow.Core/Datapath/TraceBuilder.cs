@@ -39,6 +39,10 @@ public sealed class TraceBuilder
     public IReadOnlyList<string> Notes => (IReadOnlyList<string>?)_notes ?? Array.Empty<string>();
     public IReadOnlyList<RandomOutcome> Outcomes => (IReadOnlyList<RandomOutcome>?)_outcomes ?? Array.Empty<RandomOutcome>();
     public void Outcome(RandomOutcome o) => (_outcomes ??= new()).Add(o);
+    private List<Routing.CaptureHashedFlow>? _captureHashed;
+    /// <summary>Flows whose multipath nexthop the kernel takes from a capture's per-boot hash (Routing.CaptureHashedNexthops).</summary>
+    public IReadOnlyList<Routing.CaptureHashedFlow> CaptureHashedFlows => (IReadOnlyList<Routing.CaptureHashedFlow>?)_captureHashed ?? Array.Empty<Routing.CaptureHashedFlow>();
+    public void CaptureHashed(Routing.CaptureHashedFlow f) => (_captureHashed ??= new()).Add(f);
     /// <summary>Packets the kernel sends in answer, built; the engine traces them as child traces.</summary>
     public IReadOnlyList<GeneratedPacket> Emitted => (IReadOnlyList<GeneratedPacket>?)_emitted ?? Array.Empty<GeneratedPacket>();
     public bool Ended => Fate is not null;

@@ -36,7 +36,7 @@ public static class DevQueueXmit
             Xmit(skb, t, fate);
             return;
         }
-        var n = NeighResolve.Resolve(skb, dev, nextHop);
+        var n = NeighResolve.Resolve(skb, dev, nextHop, learn: true);
         switch (n.State)
         {
             case NeighState.Resolved:

@@ -74,6 +74,7 @@ public static class IpInput
             case InputRouteKind.Forward:
                 t.Stage(skb, "IpRouteInput", "ip_route_input_slow", Verdict.Pass, rt.Detail);
                 if (rt.Multipath is { } mp) t.Stage(skb, "FibSelectMultipath", "fib_select_multipath", Verdict.Pass, mp);
+                if (rt.CaptureHashed is { } hashed) t.CaptureHashed(hashed);
                 IpForward.Forward(skb, t, rt);
                 return;
             default:

@@ -20,6 +20,8 @@ public sealed record InputRoute(
 {
     /// <summary>For a multipath route: how fib_select_multipath chose the nexthop.</summary>
     public string? Multipath { get; init; }
+    /// <summary>For a multipath route the kernel hashes with a capture's skb hash: the flow and how many nexthops it could take.</summary>
+    public Routing.CaptureHashedFlow? CaptureHashed { get; init; }
     /// <summary>The route has no gateway: ip_finish_output2's next hop is the packet's destination as it is then (rt_nexthop).</summary>
     public bool OnLink { get; init; }
 
@@ -84,19 +86,21 @@ public static class IpRouteInput
 
         // ip_mkroute_input: a multipath route picks its nexthop by the flow's hash, then __mkroute_input
         string? multipath = null;
+        CaptureHashedFlow? captureHashed = null;
         IpAddr? gateway = r.Gateway;
         string? device = r.Device;
         if (r.Nexthops is { Count: > 1 })
         {
             var flow = MultipathFlow.Of(skb.Network, out var inner);
-            var choice = FibMultipath.Select(ns, r, flow, inner);
+            var choice = CaptureHashedNexthops.Apply(FibMultipath.Select(ns, r, flow, inner), skb, null);
             (gateway, device, multipath) = (choice.Nexthop.Gateway, choice.Nexthop.Device, choice.Detail);
+            if (choice.CaptureHashed is { } f) captureHashed = new CaptureHashedFlow(CaptureHashedNexthops.Key(f), choice.Allowed.Count);
         }
         var outDev = device is null ? null : ns.Device(device);
         if (outDev is null || !outDev.IsUp)
             return new InputRoute(InputRouteKind.Error, r, FibError.NetUnreachable, null, $"route {r}: output device is missing or down");
         if (ValidateSource(ns, skb, saddr, daddr) is { } whySrc) return Martian(whySrc.Reason, whySrc.Detail) with { Route = r };
-        return new InputRoute(InputRouteKind.Forward, r, FibError.None, null, RouteDetail(local: false, r, res), outDev, gateway ?? daddr) { Multipath = multipath, OnLink = gateway is null };
+        return new InputRoute(InputRouteKind.Forward, r, FibError.None, null, RouteDetail(local: false, r, res), outDev, gateway ?? daddr) { Multipath = multipath, OnLink = gateway is null, CaptureHashed = captureHashed };
     }
 
     /// <summary>"local route R" / "forward via R": made once per route when a default rule chose it (nearly every packet).</summary>

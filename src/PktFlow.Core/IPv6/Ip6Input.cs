@@ -96,7 +96,7 @@ public static class Ip6Input
         RouteNexthop? nexthop = null;
         if (r.Nexthops is { Count: > 1 })
         {
-            var choice = Routing.Rt6Multipath.Select(ns, r, skb.Network);
+            var choice = Routing.CaptureHashedNexthops.Apply(Routing.Rt6Multipath.Select(ns, r, skb.Network), skb, t);
             t.Stage(skb, "Fib6SelectPath", "fib6_select_path", Verdict.Pass, choice.Detail);
             nexthop = choice.Nexthop;
         }

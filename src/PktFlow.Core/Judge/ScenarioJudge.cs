@@ -78,20 +78,52 @@ public static class ScenarioJudge
         var record = KernelRecord.Load(Path.Combine(scenarioDirectory, "kernel.json"));
         // The first replay lists every random outcome, which tells whether anything was drawn at all.
         var best = JudgeWithSeed(scenarioDirectory, topology, record, Datapath.DatapathEngine.DefaultSeed, Datapath.RandomOutcomes.All, out bool random);
+        var pins = CaptureHashedPins(scenarioDirectory, topology, record, best);
+        if (pins is not null) best = JudgeWithSeed(scenarioDirectory, topology, record, Datapath.DatapathEngine.DefaultSeed, Datapath.RandomOutcomes.All, out random, pins);
         if (!random) return new ScenarioJudgement { Scenario = best.Scenario, Frames = best.Frames, Conntrack = best.Conntrack, Sockets = best.Sockets, Counters = best.Counters };
         int tried = 1;
         for (int seed = Datapath.DatapathEngine.DefaultSeed + 1; best.Agreed < best.Judged && tried < MaxSeeds; seed++, tried++)
         {
-            var j = JudgeWithSeed(scenarioDirectory, topology, record, seed, Datapath.RandomOutcomes.Seeded, out _);
+            var j = JudgeWithSeed(scenarioDirectory, topology, record, seed, Datapath.RandomOutcomes.Seeded, out _, pins);
             if (j.Agreed > best.Agreed || j.Agreed == best.Agreed && j.Conntrack.Agreed > best.Conntrack.Agreed) best = j;
         }
         return new ScenarioJudgement { Scenario = best.Scenario, Frames = best.Frames, Conntrack = best.Conntrack, Sockets = best.Sockets, Counters = best.Counters, Seed = best.Seed, SeedsTried = tried };
     }
 
-    private static ScenarioJudgement JudgeWithSeed(string scenarioDirectory, Topology.HostTopology topology, KernelRecord record, int seed, Datapath.RandomOutcomes outcomes, out bool random)
+    /// <summary>
+    /// Multipath routes hashed with the L4 policy take, in a recording, the capture's per-boot skb hash
+    /// (Routing.CaptureHashedNexthops): the kernel's nexthop is any allowed one, fixed per flow. Each
+    /// such flow is pinned to the allowed nexthop (by index) under which all of its frames agree, or the
+    /// most of them: replays with every flow on nexthop 1, 2, ... tell which. A flow the kernel sent
+    /// over two nexthops agrees under no single pin, so its frames on the other one stay disagreements.
+    /// Null when no frame met such a choice.
+    /// </summary>
+    private static Routing.CaptureHashedNexthops? CaptureHashedPins(string scenarioDirectory, Topology.HostTopology topology, KernelRecord record, ScenarioJudgement first)
+    {
+        int most = first.Frames.SelectMany(f => AllTraces(f.Trace)).SelectMany(t => t.CaptureHashed).Select(c => c.Nexthops).DefaultIfEmpty(0).Max();
+        if (most == 0) return null;
+        var agreed = new Dictionary<Routing.MultipathFlow, int[]>();
+        for (int index = 0; index < most; index++)
+        {
+            var j = JudgeWithSeed(scenarioDirectory, topology, record, Datapath.DatapathEngine.DefaultSeed, Datapath.RandomOutcomes.Seeded, out _, new Routing.CaptureHashedNexthops { Default = index });
+            foreach (var f in j.Frames.Where(f => f.Judged))
+                foreach (var flow in AllTraces(f.Trace).SelectMany(t => t.CaptureHashed).Select(c => c.Flow).Distinct())
+                {
+                    if (!agreed.TryGetValue(flow, out var counts)) agreed[flow] = counts = new int[most];
+                    if (f.Agrees) counts[index]++;
+                }
+        }
+        var pins = new Routing.CaptureHashedNexthops();
+        foreach (var (flow, counts) in agreed) pins.Pin(flow, Array.IndexOf(counts, counts.Max()));
+        return pins;
+    }
+
+    private static IEnumerable<PacketTrace> AllTraces(PacketTrace t) => t.GeneratedTraces.SelectMany(AllTraces).Prepend(t);
+
+    private static ScenarioJudgement JudgeWithSeed(string scenarioDirectory, Topology.HostTopology topology, KernelRecord record, int seed, Datapath.RandomOutcomes outcomes, out bool random, Routing.CaptureHashedNexthops? pins = null)
     {
         var name = Path.GetFileName(Path.GetFullPath(scenarioDirectory).TrimEnd(Path.DirectorySeparatorChar));
-        var runner = new ReplayRunner(new ReplayOptions { Topology = topology, InjectAt = record.Wire, Seed = seed, Outcomes = outcomes, LabDoneNs = record.LabDoneNs });
+        var runner = new ReplayRunner(new ReplayOptions { Topology = topology, InjectAt = record.Wire, Seed = seed, Outcomes = outcomes, LabDoneNs = record.LabDoneNs, CaptureHashedPins = pins });
         var wire = Path.Combine(scenarioDirectory, "wire.pcap");
         var traces = runner.Run(wire).OfType<TraceEvent>().Select(e => e.Trace).ToDictionary(t => t.Frame);
         random = outcomes == Datapath.RandomOutcomes.All && traces.Values.Any(t => t.Outcomes.Count > 0);

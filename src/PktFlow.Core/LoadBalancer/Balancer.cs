@@ -164,6 +164,12 @@ public sealed class Balancer
         return (ushort)(h ^ h >> 16 ^ h >> 32 ^ h >> 48);
     }
 
+    /// <summary>For a NAT backend's reply (no state changed): the backend's <c>at</c>, where its packets enter and leave the model.</summary>
+    public InjectionPoint? ReplyBackendAt(SkBuff skb, InjectionPoint defaultAt, Func<string, InjectionPoint> resolve) =>
+        TryKey(skb, out var key, out _, out _) && Flows.FindReverse(key) is { } f
+            ? f.Service.Vip.Backends[f.Backend].At is { } at ? resolve(at) : defaultAt
+            : null;
+
     private LbOutcome ReverseNat(SkBuff skb, TraceBuilder t, LbFlowKey key, LbFlow flow, TcpFlags tcpFlags)
     {
         var vip = flow.Service.Vip;

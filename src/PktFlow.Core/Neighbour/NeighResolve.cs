@@ -19,7 +19,8 @@ public readonly record struct NeighResult(NeighState State, MacAddress Mac, stri
 public static class NeighResolve
 {
     [KernelSymbol("__neigh_event_send", "net/core/neighbour.c")]
-    public static NeighResult Resolve(SkBuff skb, NetDevice dev, IpAddr nextHop)
+    /// <param name="learn">The packet waits for the answer (ip_finish_output2): a bridge learns where it came from.</param>
+    public static NeighResult Resolve(SkBuff skb, NetDevice dev, IpAddr nextHop, bool learn = false)
     {
         if (StaticEntry(skb.Netns, dev, nextHop) is { } entry)
             return entry.State is "failed" or "incomplete" || entry.LinkLayer is null
@@ -33,7 +34,15 @@ public static class NeighResolve
         {
             // the set of visited devices is only needed once a bridge is on the way (most veths lead straight to a peer)
             if (AcrossSegment(skb, skb.Netns, dev, nextHop, seen: null, new Asker(skb, dev)) is { } found)
+            {
+                // Resolving took an ARP exchange the capture does not hold: the owner's reply entered the
+                // bridge on its port, and br_handle_frame_finish learnt its MAC there (br_fdb_update), so
+                // the packet that waited for it is forwarded to that port, not flooded as unknown unicast.
+                if (learn && found.State == NeighState.Resolved && dev.Kind == DeviceKind.Bridge
+                    && Bridge.BrFdb.Of(skb.State, skb.Netns, dev, skb.TimestampNs).Find(found.Mac, skb.TimestampNs, 0, Bridge.BrStp.FdbHold(skb, dev)) is null)
+                    Bridge.BrPorts.LearnAnswer(skb, dev, nextHop, vid: 0);
                 return found;
+            }
         }
         if (skb.State.ObservedSenders.TryGetValue(dev.Name, out var senders))
             return WireAnswer(senders, nextHop);

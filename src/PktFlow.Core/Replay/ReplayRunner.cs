@@ -26,6 +26,8 @@ public sealed class ReplayOptions
     public int Seed { get; init; } = DatapathEngine.DefaultSeed;
     /// <summary>Seeded, or All: list every outcome of random rules in each trace.</summary>
     public RandomOutcomes Outcomes { get; init; } = RandomOutcomes.Seeded;
+    /// <summary>The judge's pins for multipath choices made with a capture's per-boot hash (Routing.CaptureHashedNexthops).</summary>
+    public Routing.CaptureHashedNexthops? CaptureHashedPins { get; init; }
     /// <summary>When the lab was applied (Unix ns, the capture's clock); null: long before the capture (see DatapathEngine.LabDoneNs).</summary>
     public long? LabDoneNs { get; init; }
     /// <summary>Load rules the model cannot evaluate, marked unsupported, instead of refusing the lab (<see cref="TopologyLoadOptions"/>).</summary>
@@ -140,6 +142,7 @@ public sealed class ReplayRunner
             Mode = _options.Mode,
             Seed = _options.Seed,
             Outcomes = _options.Outcomes,
+            CaptureHashedPins = _options.CaptureHashedPins,
             LabDoneNs = _options.LabDoneNs,
             LoadBalancer = _options.LoadBalancer is { } lb ? new LoadBalancer.Balancer(lb) : null,
             OnTransmit = _options.OnTransmit,

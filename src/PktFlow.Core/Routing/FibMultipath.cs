@@ -48,7 +48,13 @@ public readonly record struct MultipathFlow(IpAddr Source, IpAddr Destination, b
 public static class FibMultipath
 {
     /// <summary>The chosen nexthop and how: the hash, its policy and seed, every candidate with its weight.</summary>
-    public sealed record Choice(RouteNexthop Nexthop, uint Hash, string Detail);
+    public sealed record Choice(RouteNexthop Nexthop, uint Hash, string Detail)
+    {
+        /// <summary>Set when the kernel would hash a capture's skb->l4_hash instead (policy 1, ports, forwarded): the flow.</summary>
+        public MultipathFlow? CaptureHashed { get; init; }
+        /// <summary>The nexthops the choice could take (live, or good group members), in order.</summary>
+        public IReadOnlyList<RouteNexthop> Allowed { get; init; } = Array.Empty<RouteNexthop>();
+    }
 
     [KernelSymbol("fib_select_multipath", "net/ipv4/fib_semantics.c")]
     public static Choice Select(NetNamespace ns, Route route, MultipathFlow flow, MultipathFlow icmpErrorInner, IpAddr? outputSource = null)
@@ -67,7 +73,7 @@ public static class FibMultipath
         // Policy 1 short-circuits on skb->l4_hash, which a packet socket's TPACKET_V3 rxhash (a running
         // capture) sets with the per-boot flow key before routing (seen recording ecmp-multipath on 6.18).
         string tap = policy == 1 && outputSource is null && (flow.SourcePort | flow.DestinationPort) != 0 ? CaptureHashNote : "";
-        if (route.NexthopId is { } id) return NexthopGroup.Select(ns, route, id, hash, how, tap);
+        if (route.NexthopId is { } id) return NexthopGroup.Select(ns, route, id, hash, how, tap) with { CaptureHashed = tap == "" ? null : flow };
         // fib_rebalance: nexthops on a down device are dead (RTNH_F_DEAD) and get upper bound -1.
         var upper = UpperBounds(nhs, nh => Alive(ns, nh));
         RouteNexthop? chosen = null, first = null;
@@ -80,7 +86,11 @@ public static class FibMultipath
             if (hash <= upper[i] && saddrOk) chosen = nh;
         }
         chosen ??= first ?? nhs[0];
-        return new Choice(chosen, hash, $"{how}: hash {hash} -> {chosen}; nexthops {Candidates(nhs, upper)}{tap}");
+        return new Choice(chosen, hash, $"{how}: hash {hash} -> {chosen}; nexthops {Candidates(nhs, upper)}{tap}")
+        {
+            CaptureHashed = tap == "" ? null : flow,
+            Allowed = nhs.Where((_, i) => upper[i] >= 0).ToArray(),
+        };
     }
 
     internal const string CaptureHashNote =

@@ -20,16 +20,18 @@ public static class NexthopGroup
         var upper = FibMultipath.UpperBounds(nhs, _ => true);
         RouteNexthop? chosen = null, first = null;
         var skipped = new List<string>();
-        for (int i = 0; i < nhs.Count && chosen is null; i++)
+        var good = new List<RouteNexthop>();
+        for (int i = 0; i < nhs.Count; i++)
         {
             var nh = nhs[i];
-            if (NotGood(ns, nh) is { } why) { skipped.Add($"{nh} skipped: {why}"); continue; }
+            if (NotGood(ns, nh) is { } why) { if (chosen is null) skipped.Add($"{nh} skipped: {why}"); continue; }
             first ??= nh;
-            if (hash <= upper[i]) chosen = nh;
+            good.Add(nh);
+            if (hash <= upper[i] && chosen is null) chosen = nh;
         }
         chosen ??= first ?? nhs[0];
         string notes = skipped.Count > 0 ? $"; {string.Join("; ", skipped)}" : "";
-        return new FibMultipath.Choice(chosen, hash, $"{how}: hash {hash} -> {chosen}; nexthop group {id} (hash-threshold): {FibMultipath.Candidates(nhs, upper)}{notes}{tap}");
+        return new FibMultipath.Choice(chosen, hash, $"{how}: hash {hash} -> {chosen}; nexthop group {id} (hash-threshold): {FibMultipath.Candidates(nhs, upper)}{notes}{tap}") { Allowed = good };
     }
 
     /// <summary>

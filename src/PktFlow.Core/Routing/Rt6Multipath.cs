@@ -21,7 +21,10 @@ public static class Rt6Multipath
     /// <summary>rt6_multipath_hash for a packet: <paramref name="local"/> when the host sends it (the
     /// struct flowi6 of the output lookup, no skb: the flow label the socket set, normally 0).</summary>
     [KernelSymbol("rt6_multipath_hash", "net/ipv6/route.c")]
-    public static (uint Hash, string How, string Tap) Hash(NetNamespace ns, ReadOnlySpan<byte> network, bool local = false)
+    public static (uint Hash, string How, string Tap) Hash(NetNamespace ns, ReadOnlySpan<byte> network, bool local = false) =>
+        Hash(ns, network, local, out _);
+
+    private static (uint Hash, string How, string Tap) Hash(NetNamespace ns, ReadOnlySpan<byte> network, bool local, out MultipathFlow keyFlow)
     {
         int policy = FibMultipath.Policy(ns, IpFamily.V6);
         uint seed = FibMultipath.Seed(ns);
@@ -32,6 +35,7 @@ public static class Rt6Multipath
             _ => L3Keys(network, local),
         };
         uint hash = FibMultipath.Hash(keys, seed);
+        keyFlow = keys;
         string unsupported = policy is 0 or 1 or 2 ? "" : $" (unsupported: hash policy {policy} is hashed as policy 0)";
         string how = $"hash policy {policy}{unsupported} ({FibMultipath.Keys(keys, policy == 1)}{(local && policy != 1 ? ", the output lookup's flow label" : "")}), {FibMultipath.SeedText(seed)}";
         string tap = policy == 1 && !local && (keys.SourcePort | keys.DestinationPort) != 0 ? FibMultipath.CaptureHashNote : "";
@@ -42,14 +46,19 @@ public static class Rt6Multipath
     [KernelSymbol("fib6_select_path", "net/ipv6/route.c")]
     public static FibMultipath.Choice Select(NetNamespace ns, Route route, ReadOnlySpan<byte> network, bool local = false)
     {
-        var (hash, how, tap) = Hash(ns, network, local);
-        if (route.NexthopId is { } id) return NexthopGroup.Select(ns, route, id, hash, how, tap);
+        var (hash, how, tap) = Hash(ns, network, local, out var keys);
+        MultipathFlow? captured = tap == "" ? null : keys;
+        if (route.NexthopId is { } id) return NexthopGroup.Select(ns, route, id, hash, how, tap) with { CaptureHashed = captured };
         var nhs = route.Nexthops!;
         // rt6_multipath_rebalance: a dead sibling (its device down) gets upper bound -1, which no hash is under.
         var upper = FibMultipath.UpperBounds(nhs, nh => FibMultipath.Alive(ns, nh));
         int chosen = Array.FindIndex(upper, u => u >= 0 && hash <= u);
         if (chosen < 0) chosen = Math.Max(0, Array.FindIndex(upper, u => u >= 0));
-        return new FibMultipath.Choice(nhs[chosen], hash, $"{how}: hash {hash} -> {nhs[chosen]}; nexthops {FibMultipath.Candidates(nhs, upper)}{tap}");
+        return new FibMultipath.Choice(nhs[chosen], hash, $"{how}: hash {hash} -> {nhs[chosen]}; nexthops {FibMultipath.Candidates(nhs, upper)}{tap}")
+        {
+            CaptureHashed = captured,
+            Allowed = nhs.Where((_, i) => upper[i] >= 0).ToArray(),
+        };
     }
 
     private static uint FlowLabelOf(ReadOnlySpan<byte> network) =>
