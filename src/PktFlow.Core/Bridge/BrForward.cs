@@ -81,7 +81,8 @@ public static class BrForward
     /// br_flood: a copy to every other port in forwarding state (and back out of the ingress port in
     /// hairpin mode), each through its own hooks, then (when
     /// <paramref name="localRcv"/>) a copy up to the host. A trace has one fate, so the model follows one
-    /// copy: among the copies that survive their hooks, the one toward the device that owns the
+    /// copy to its end (the copy up to the host is received on the bridge device alongside, its stages,
+    /// chains and answers added to the trace): among the copies that survive their hooks, the one toward the device that owns the
     /// destination MAC (a veth peer), else the first in port-list order; the copy up to the host only
     /// when no port copy survives. This matches the kernel's record, which ends a flooded frame where the
     /// port copies end. Every copy's hooks appear in the trace, and a stage lists the ports that got one.
@@ -117,18 +118,16 @@ public static class BrForward
         string up = !localRcv ? "" : notUp is null ? $", and up to {br.Name}" : $", not up to {br.Name} ({notUp})";
         if (follow.Port is not null)
         {
-            if (localRcv && notUp is null)
+            if (localRcv && notUp is null && from is not null)
             {
-                // The copy up to the host passes NF_BR_LOCAL_IN; the model does not follow it further.
-                var local = Clone(skb);
+                // The copy up to the host is received again on the bridge device (br_pass_frame_up):
+                // its chains (an arp input chain on the bridge, ip input for a broadcast) and what the
+                // host answers are the kernel's too; the trace's fate stays the port copy's.
                 var scratch = new TraceBuilder();
-                if (BrVlan.HandleVlan(local, scratch, br) && NfHookSlow.Run(local, scratch, NfFamily.Bridge, NfHook.LocalIn, from, null))
-                {
-                    scratch.Stage(local, "BrPassFrameUp", "br_pass_frame_up", Verdict.Pass, $"a copy is received on {br.Name} (not followed by the model)");
-                    local.Dev = br;
-                    local.Engine.NoteCrossing(local, outbound: false);
-                }
+                BrHandleFrame.PassFrameUp(Clone(skb), scratch, from, br, brnf);
                 foreach (var e in scratch.Path) t.Add(e);
+                foreach (var n in scratch.Notes) t.Note(n);
+                t.TakeGenerated(scratch);
             }
             t.Stage(skb, "BrFlood", "br_flood", Verdict.Pass, $"{copies}{up}; the model follows the copy out of {follow.Port.Name}");
             Transmit(follow.Copy, t, follow.Port, fate);

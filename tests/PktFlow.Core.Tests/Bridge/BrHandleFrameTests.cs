@@ -168,6 +168,41 @@ public class BrHandleFrameTests
         Assert.Equal(Fate.Consumed, t.Fate);
     }
 
+    private const string ArpInputChain = """
+        nft -f - <<'NFT'
+        table arp a {
+            chain input { type filter hook input priority filter; policy accept; counter; }
+        }
+        NFT
+        """;
+
+    [Fact]
+    public void TheFloodedCopyUpToTheHostRunsTheArpInputChainOnTheBridge()
+    {
+        // br_flood(local_rcv) -> br_pass_frame_up -> arp_rcv on br0 -> NF_ARP_IN (tests/scenarios/br-nf-dnat6
+        // frame 14): the host's chain runs on br0 and arp_process does not answer for h2's address.
+        var arp = FrameBuilder.Ethernet(MacAddress.Broadcast, H1, EtherTypes.Arp, FrameBuilder.Arp(1, H1, A1, MacAddress.Zero, A2));
+        var t = Inject(Engine(ArpInputChain), "port1", arp);
+        var chain = Assert.Single(t.Path, e => e.Namespace == "host" && e.Family == NfFamily.Arp && e.Table == "a" && e.Verdict == Verdict.Accept);
+        Assert.Equal("br0", chain.Device);
+        var process = Assert.Single(t.Path, e => e.Namespace == "host" && e.Function == "arp_process");
+        Assert.Equal("br0", process.Device);
+        Assert.DoesNotContain(t.GeneratedTraces, c => c.Path.Count > 0 && c.Path[0].Namespace == "host");
+        Assert.Equal("h2", t.Path[^1].Namespace); // the trace still ends where the port copy ends
+        Assert.Equal(Fate.Consumed, t.Fate);
+    }
+
+    [Fact]
+    public void TheFloodedCopyUpToTheHostAnswersForTheBridgesAddress()
+    {
+        var arp = FrameBuilder.Ethernet(MacAddress.Broadcast, H1, EtherTypes.Arp, FrameBuilder.Arp(1, H1, A1, MacAddress.Zero, ABr));
+        var t = Inject(Engine(), "port1", arp);
+        Assert.Contains(t.Path, e => e.Namespace == "host" && e.Function == "arp_process" && e.Device == "br0" && e.Detail.Contains("10.0.0.254 is local", StringComparison.Ordinal));
+        var reply = Assert.Single(t.GeneratedTraces, c => c.Path.Count > 0 && c.Path[0].Namespace == "host");
+        Assert.Contains("is-at 02:00:00:00:00:fe", reply.Summary, StringComparison.Ordinal);
+        Assert.Equal("h1", reply.Path[^1].Namespace);
+    }
+
     [Fact]
     public void AFrameForTheBridgeMacGoesUpAndIpRcvRunsOnTheBridge()
     {
