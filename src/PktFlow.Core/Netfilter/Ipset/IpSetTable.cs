@@ -20,6 +20,9 @@ public sealed class IpSetTable
     public IReadOnlyList<IpSet> Sets => _sets;
     public IpSet? Find(string name) => _sets.Find(s => s.Name == name);
 
+    /// <summary>Leaves a set out of the model (a snapshot's set the model could not load whole).</summary>
+    internal void Forget(string name) => _sets.RemoveAll(s => s.Name == name);
+
     /// <summary>
     /// Who references sets now (each namespace's iptables state, by its current rules): a set a rule holds is
     /// in use (ip_set_nfnl_get_byindex takes a reference, the match's destroy puts it), so ipset destroy and
