@@ -42,7 +42,7 @@ public sealed class IptablesState
         try { parsed = IptablesRestore.ParseFile(text, file, _v6, _options); }
         catch (IptablesParseException e)
         {
-            throw new IptablesParseException(file, firstLine + e.Line - 1, e.Token, e.Message[(e.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..]);
+            throw new IptablesParseException(file, firstLine + e.Line - 1, e.Token, e.Bare);
         }
         foreach (var t in parsed)
         {
@@ -210,7 +210,7 @@ public sealed class IptablesState
                         throw E(target, $"unknown target or chain '{target}' (create a chain with -N first)");
                 var r = new IptablesRestore.IRule { Line = line, File = file, Source = string.Join(' ', spec) };
                 try { IptablesRestore.Translate(r, spec, _v6, table, null, _options, E); }
-                catch (IptablesParseException ex) when (ex.Refused) { throw E(ex.Token, ex.Message[(ex.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..]); }
+                catch (IptablesParseException ex) when (ex.Refused) { throw ex.At(E); }
                 catch (IptablesParseException ex) { if (!_options.AllowUnsupported) throw; r.Error = ex.Message; r.ErrorToken = ex.Token; }
                 r.Handle = ++t.Counter;
                 c.Rules.Insert(position, r);
