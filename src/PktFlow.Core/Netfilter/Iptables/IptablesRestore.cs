@@ -759,7 +759,7 @@ public static partial class IptablesRestore
                 if (Get("--mss") is { } mss) { if (!ushort.TryParse(mss, out mssValue)) throw E(mss, $"SYNPROXY: bad --mss '{mss}'"); words.Add($"mss {mss}"); options |= SynproxyOptions.Mss; }
                 if (Has("--ecn")) { words.Add("ecn"); options |= SynproxyOptions.Ecn; }
                 // xt's own flag test (synproxy_tg4 / synproxy_tg6), not nft's statement
-                r.Customs.Add(new SynproxyStmt { Info = new SynproxyInfo(options, mssValue, wscale), Xt = true });
+                r.Customs.Add(new SynproxyStmt { Info = new SynproxyInfo(options, mssValue, wscale) { Xt = true }, Xt = true });
                 return (string.Join(" ", words.Prepend("synproxy")), Placeholder);
             }
             case "NOTRACK": Only(); if (table != "raw") throw E(t, "NOTRACK is only valid in table raw"); return ("notrack", "notrack");

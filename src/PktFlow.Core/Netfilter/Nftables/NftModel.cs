@@ -247,8 +247,9 @@ public interface INftPacket
     /// <summary>Whether this ACK returns a syncookie the namespace's synproxy handed out (<see cref="NfSynproxy.CookieCheck"/>); false where there is no namespace.</summary>
     bool SynproxyCookieValid => false;
 
-    /// <summary>Whether nf_ip_checksum / nf_ip6_checksum finds the TCP checksum bad (<see cref="Offload.SkbChecksum"/>); false where there is no skb.</summary>
-    bool TransportChecksumBad => false;
+    /// <summary>Whether synproxy's checksum check finds the TCP checksum bad (<see cref="NfSynproxy.ChecksumCheck"/>: xt's
+    /// SYNPROXY or nft's synproxy, which differ for IPv6); false where there is no skb.</summary>
+    bool SynproxyChecksumBad(bool xt) => false;
 
     /// <summary>
     /// What nf_conncount (nft_connlimit, <c>ct count</c>) counts this packet as: the original tuple and zone
