@@ -250,5 +250,6 @@ public sealed class SkBuff
     private bool Trimmed { get; set; }
 }
 
-/// <summary>What br_netfilter keeps of a bridged frame (struct nf_bridge_info): its ports' names.</summary>
-public sealed record NfBridgeInfo(string PhysIn, string? PhysOut);
+/// <summary>What br_netfilter keeps of a bridged frame (struct nf_bridge_info): its ports' names; a value, so a bridged
+/// packet allocates nothing for it.</summary>
+public readonly record struct NfBridgeInfo(string PhysIn, string? PhysOut);

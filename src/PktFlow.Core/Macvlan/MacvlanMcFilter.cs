@@ -35,22 +35,25 @@ public static class MacvlanMcFilter
     }
 
     /// <summary>
-    /// The multicast MACs on <paramref name="dev"/>'s list by itself: IPv4's all-hosts group (ip_mc_up),
-    /// IPv6's all-nodes, all-routers when forwarding, and the solicited-node group of each of its IPv6
-    /// addresses (addrconf, ipv6_dev_mc_inc), with that address (null for the others). Groups sockets
-    /// join are not modelled.
+    /// Whether <paramref name="mac"/> is on <paramref name="dev"/>'s multicast list by itself, and why: IPv4's
+    /// all-hosts group (ip_mc_up), IPv6's all-nodes, all-routers when forwarding, and the solicited-node
+    /// group of each of its IPv6 addresses (addrconf, ipv6_dev_mc_inc). Groups sockets join are not
+    /// modelled. Null when it is not; asked per frame, so it allocates nothing but the answer.
     /// </summary>
-    public static IEnumerable<(MacAddress Mac, IpAddr? Address)> Groups(NetNamespace ns, NetDevice dev)
+    private static string? Joined(NetNamespace ns, NetDevice dev, MacAddress mac)
     {
-        yield return (AllHosts, null);
-        if (ns.Sysctls.Ipv6Disabled(dev.Name)) yield break;
-        yield return (AllNodes, null);
-        if (ns.Sysctls.Ipv6Forwarding) yield return (AllRouters, null);
-        foreach (var a in ns.AddressesOf(dev.Name))
-            if (a.Family == IpFamily.V6) yield return (new MacAddress(0x3333FF000000UL | (a.Address.Lo & 0xFFFFFF)), a.Address);
+        if (mac == AllHosts) return "224.0.0.1, all-hosts (ip_mc_up)";
+        if (mac != AllNodes && mac != AllRouters && (mac.Value & ~0xFFFFFFUL) != SolicitedNode || ns.Sysctls.Ipv6Disabled(dev.Name)) return null;
+        if (mac == AllNodes) return "ff02::1, all-nodes";
+        if (mac == AllRouters) return ns.Sysctls.Ipv6Forwarding ? "ff02::2, all-routers (forwarding is on)" : null;
+        if ((mac.Value & ~0xFFFFFFUL) != SolicitedNode) return null;
+        foreach (var a in ns.AddressArrayOf(dev.Name))
+            if (a.Family == IpFamily.V6 && (a.Address.Lo & 0xFFFFFF) == (mac.Value & 0xFFFFFF)) return $"the solicited-node group of {a.Address}";
+        return null;
     }
 
     private static readonly MacAddress AllHosts = new(0x01005E000001UL), AllNodes = new(0x333300000001UL), AllRouters = new(0x333300000002UL);
+    private const ulong SolicitedNode = 0x3333FF000000UL;
 
     /// <summary>Why <paramref name="dev"/>'s mc_filter passes <paramref name="dst"/>; null when it does not (test_bit in macvlan_broadcast).</summary>
     [KernelSymbol("macvlan_compute_filter", "drivers/net/macvlan.c")]
@@ -58,42 +61,54 @@ public static class MacvlanMcFilter
     {
         if (dst.IsBroadcast) return "broadcast";
         if (dev.Macvlan is { McFilterFull: true }) return "promiscuous or allmulti: its mc_filter is full";
-        foreach (var (mac, address) in Groups(ns, dev))
-            if (mac == dst)
-                return address is { } a ? $"the solicited-node group of {a}" : mac == AllHosts ? "224.0.0.1, all-hosts (ip_mc_up)"
-                    : mac == AllNodes ? "ff02::1, all-nodes" : "ff02::2, all-routers (forwarding is on)";
-        return null;
+        return Joined(ns, dev, dst);
     }
+
+    /// <summary>
+    /// macvlan_set_mac_lists computes the port's filters from the lower device's flags: a macvlan's allmulti
+    /// and, but in passthru mode, its promisc reach the lower device while the macvlan is up
+    /// (macvlan_change_rx_flags), and an up passthru macvlan makes it promiscuous (macvlan_open); either
+    /// flag there fills both port filters (macvlan_compute_filter).
+    /// </summary>
+    private static bool FillsPortFilters(MacvlanParameters m) => m.AllMulti || m.Promisc || m.Mode == MacvlanMode.Passthru;
 
     /// <summary>
     /// What the port's filters say of a frame from the wire to <paramref name="dst"/>: Queue (bc_filter:
     /// macvlan_broadcast_enqueue), Direct (mc_filter only: macvlan_multicast_rx at once) or None (no
-    /// macvlan synced a group with its hash). Only groups with the frame's hash are counted.
+    /// macvlan synced a group with its hash). Only groups with the frame's hash are counted; a group is
+    /// counted once per macvlan (its list is refcounted). Asked per frame: allocates nothing.
     /// </summary>
     public static PortFilter Port(IReadOnlyList<(NetNamespace Ns, NetDevice Dev)> port, MacAddress dst)
     {
         int hash = PortHash(dst);
         if (hash == PortHash(MacAddress.Broadcast)) return PortFilter.Queue;
-        List<(MacAddress Mac, int Synced)>? hits = null; // the groups with this hash, and how many macvlans synced each
-        foreach (var v in port)
+        for (int i = 0; i < port.Count; i++)
+            if (port[i].Dev.IsUp && FillsPortFilters(port[i].Dev.Macvlan!)) return PortFilter.Queue;
+        var found = PortFilter.None;
+        for (int i = 0; i < port.Count; i++)
         {
-            if (!v.Dev.IsUp) continue; // dev_mc_unsync in macvlan_stop
-            List<MacAddress>? mine = null; // its list is refcounted: a group counts once per macvlan
-            foreach (var (mac, _) in Groups(v.Ns, v.Dev))
-                if (PortHash(mac) == hash && mine?.Contains(mac) != true) (mine ??= new()).Add(mac);
-            if (mine is null) continue;
-            hits ??= new();
-            foreach (var mac in mine)
-            {
-                int i = hits.FindIndex(h => h.Mac == mac);
-                if (i < 0) hits.Add((mac, 1));
-                else hits[i] = (mac, hits[i].Synced + 1);
-            }
+            var (ns, dev) = port[i];
+            if (!dev.IsUp) continue; // dev_mc_unsync in macvlan_stop
+            found = Max(found, Synced(port, hash, AllHosts));
+            found = Max(found, Synced(port, hash, AllNodes));
+            found = Max(found, Synced(port, hash, AllRouters));
+            foreach (var a in ns.AddressArrayOf(dev.Name))
+                if (a.Family == IpFamily.V6) found = Max(found, Synced(port, hash, new MacAddress(SolicitedNode | (a.Address.Lo & 0xFFFFFF))));
+            if (found == PortFilter.Queue) break;
         }
-        if (hits is null) return PortFilter.None;
-        foreach (var h in hits)
-            if (h.Synced > BcCutoff) return PortFilter.Queue;
-        return PortFilter.Direct;
+        return found;
+    }
+
+    private static PortFilter Max(PortFilter a, PortFilter b) => a > b ? a : b;
+
+    /// <summary>For a group with the frame's hash: how many up macvlans synced it, against bc_cutoff.</summary>
+    private static PortFilter Synced(IReadOnlyList<(NetNamespace Ns, NetDevice Dev)> port, int hash, MacAddress group)
+    {
+        if (PortHash(group) != hash) return PortFilter.None;
+        int synced = 0;
+        for (int i = 0; i < port.Count; i++)
+            if (port[i].Dev.IsUp && Joined(port[i].Ns, port[i].Dev, group) is not null) synced++;
+        return synced == 0 ? PortFilter.None : synced > BcCutoff ? PortFilter.Queue : PortFilter.Direct;
     }
 }
 

@@ -12,6 +12,13 @@ public enum SynproxyOptions : byte { None = 0, Mss = 1, Wscale = 2, SackPerm = 4
 /// <summary>struct nf_synproxy_info: what a synproxy statement, object or SYNPROXY target offers clients.</summary>
 public sealed record SynproxyInfo(SynproxyOptions Options, ushort Mss, byte Wscale)
 {
+    /// <summary>xt's SYNPROXY target (synproxy_tg4 / synproxy_tg6), not nft's synproxy: the IPv6 checksum check differs.</summary>
+    public bool Xt { get; init; }
+
+    // equal by the offer alone, as nft lists it: the same options from the target and the statement compare equal
+    public bool Equals(SynproxyInfo? other) => other is not null && (Options, Mss, Wscale) == (other.Options, other.Mss, other.Wscale);
+    public override int GetHashCode() => HashCode.Combine(Options, Mss, Wscale);
+
     /// <summary>As nft lists it: <c>mss 1460 wscale 7 timestamp sack-perm</c>.</summary>
     public override string ToString() => string.Join(' ', new[]
     {
@@ -202,9 +209,9 @@ public static class NfSynproxy
     {
         bool v6 = skb.Protocol == EtherTypes.Ipv6;
         if (NfConntrackSeqadj.TcpBounds(skb.Network, v6) is not var (l4, end)) return;
-        if (ChecksumCheck(skb) is { Bad: true } csum)
+        if (ChecksumCheck(skb, info.Xt) is { Bad: true } csum)
         {
-            t.Stage(skb, "NfIpChecksum", v6 ? "nf_ip6_checksum" : "nf_ip_checksum", Verdict.Drop, $"TCP {csum.Note}: NF_DROP before synproxy looks at the segment");
+            t.Stage(skb, "NfIpChecksum", v6 && info.Xt ? "nf_ip6_checksum" : "nf_ip_checksum", Verdict.Drop, $"TCP {csum.Note}: NF_DROP before synproxy looks at the segment");
             return;
         }
         var tcp = skb.Network[l4..end];
@@ -228,13 +235,40 @@ public static class NfSynproxy
         RecvClientAck(skb, t, tcp, opts, CookieCheck(skb), BinaryPrimitives.ReadUInt32BigEndian(tcp[4..]), v6, "synproxy_recv_client_ack");
     }
 
-    /// <summary>synproxy_tg4 / synproxy_tg6 / nft_synproxy: nf_ip_checksum on the TCP segment at the rule's hook.</summary>
-    internal static Offload.CsumCheck ChecksumCheck(SkBuff skb)
+    /// <summary>
+    /// synproxy_tg4 / synproxy_tg6 / nft_synproxy: nf_ip_checksum (nf_ip6_checksum for synproxy_tg6) on the TCP
+    /// segment at the rule's hook. nft_synproxy_do_eval calls nf_ip_checksum whatever the family: for IPv6 it
+    /// reads the IPv6 header as an IPv4 one and fails what it must compute (measured on 6.18).
+    /// </summary>
+    internal static Offload.CsumCheck ChecksumCheck(SkBuff skb, bool xt)
     {
         bool v6 = skb.Protocol == EtherTypes.Ipv6;
         if (NfConntrackSeqadj.TcpBounds(skb.Network, v6) is not var (l4, end)) return Offload.CsumCheck.Good;
+        if (v6 && !xt) return IpChecksumOfIpv6(skb, l4, end);
         var (src, dst) = Addresses(skb.Network, v6);
         return Offload.SkbChecksum.Validate(skb, src, dst, IpProtocol.Tcp, skb.Network[l4..end]);
+    }
+
+    /// <summary>
+    /// nf_ip_checksum on an IPv6 packet (nft_synproxy_do_eval): CHECKSUM_UNNECESSARY and PARTIAL (a local
+    /// stack's segment) pass untouched; otherwise ip_hdr's saddr and daddr are bytes 12-19 of the IPv6 header
+    /// (the middle of its source address), and __skb_checksum_complete sums from the network header, the
+    /// IPv6 header included, so even a correct TCP checksum almost never adds up. Measured on 6.18: an
+    /// `inet` table's synproxy answered a socat SYN (PARTIAL) but not a scapy-sent one with a correct checksum.
+    /// </summary>
+    [KernelSymbol("nf_ip_checksum", "net/netfilter/utils.c")]
+    private static Offload.CsumCheck IpChecksumOfIpv6(SkBuff skb, int l4, int end)
+    {
+        var n = skb.Network;
+        // what the capture says of ip_summed (a pseudo-header-only sum: a local stack's PARTIAL segment)
+        var (src, dst) = Addresses(n, true);
+        var seen = Offload.SkbChecksum.Validate(skb, src, dst, IpProtocol.Tcp, n[l4..end]);
+        if (skb.IpSummed is Offload.IpSummed.Unnecessary or Offload.IpSummed.Partial) return seen;
+        uint saddr = BinaryPrimitives.ReadUInt32BigEndian(n[12..]), daddr = BinaryPrimitives.ReadUInt32BigEndian(n[16..]);
+        ulong sum = Checksum.Sum(n[..end], Checksum.PseudoHeaderV4(saddr, daddr, IpProtocol.Tcp, end - l4));
+        if (Checksum.Fold(sum) == 0xFFFF) return Offload.CsumCheck.Good;
+        return new Offload.CsumCheck(true, "checksum fails nf_ip_checksum, which nft_synproxy_do_eval calls for IPv6 too: it reads the IPv6 header as an IPv4 one "
+            + "(ip_hdr's saddr/daddr from the IPv6 source address) and sums the IPv6 header with the segment (CHECKSUM_NONE: computed)");
     }
 
     /// <summary>

@@ -43,7 +43,7 @@ internal sealed class SkbNftPacket : INftPacket
     public byte L4Protocol { get; }
     public int TransportOffset { get; }
     public bool SynproxyCookieValid => NfSynproxy.CookieCheck(_skb).Valid;
-    public bool TransportChecksumBad => NfSynproxy.ChecksumCheck(_skb).Bad;
+    public bool SynproxyChecksumBad(bool xt) => NfSynproxy.ChecksumCheck(_skb, xt).Bad;
     public string? InputInterface => _in?.Name;
     public string? OutputInterface => _out?.Name;
     public int InputIfIndex => _in?.IfIndex ?? 0;

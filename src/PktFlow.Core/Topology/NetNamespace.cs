@@ -117,8 +117,13 @@ public sealed class NetNamespace
     /// <summary>True when the address is assigned to an up device of this namespace (inet_lookup_ifaddr).</summary>
     public bool IsLocalAddress(IpAddr a) => _local.Contains(a);
 
-    public IEnumerable<InterfaceAddress> AddressesOf(string device) =>
-        _addressesOf.TryGetValue(device, out var list) ? list : _addressesOf[device] = Addresses.Where(a => a.Device == device).ToArray();
+    public IEnumerable<InterfaceAddress> AddressesOf(string device) => AddressArrayOf(device);
+
+    /// <summary>AddressesOf as the cached array, for per-frame loops that must not allocate an enumerator.</summary>
+    internal InterfaceAddress[] AddressArrayOf(string device) => _addressesOf.TryGetValue(device, out var list) ? list : FilterAddresses(device);
+
+    // apart, so the lambda's closure is made on a miss only, not on every call
+    private InterfaceAddress[] FilterAddresses(string device) => _addressesOf[device] = Addresses.Where(a => a.Device == device).ToArray();
 
     /// <summary>AddressesOf by device, filtered once: stages ask it for every packet.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, InterfaceAddress[]> _addressesOf = new(StringComparer.Ordinal);

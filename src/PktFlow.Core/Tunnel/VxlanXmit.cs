@@ -187,6 +187,9 @@ public static class VxlanXmit
         VxlanEncapBypass(skb, t, to, rdst.Ip);
     }
 
+    // the remote vxlan_snoop learns for a bypassed frame (the loopback of the remote's family)
+    private static readonly IpAddr Loopback4 = IpAddr.V4(0x7f000001), Loopback6 = IpAddr.V6(0, 1);
+
     [KernelSymbol("vxlan_encap_bypass", "drivers/net/vxlan/vxlan_core.c")]
     private static void VxlanEncapBypass(SkBuff skb, TraceBuilder t, NetDevice to, IpAddr remote)
     {
@@ -196,7 +199,7 @@ public static class VxlanXmit
         {
             // vxlan_snoop at the loopback address; its verdict is not looked at here
             skb.Dev = to;
-            VxlanFdb.Snoop(skb, to, MacAddress.Read(skb.Data[(skb.MacHeader + 6)..]), remote.IsV6 ? IpAddr.Parse("::1") : IpAddr.Parse("127.0.0.1"), out learnt);
+            VxlanFdb.Snoop(skb, to, MacAddress.Read(skb.Data[(skb.MacHeader + 6)..]), remote.IsV6 ? Loopback6 : Loopback4, out learnt);
             learnt = "vxlan_snoop: " + learnt;
         }
         t.Stage(skb, "VxlanEncapBypass", "vxlan_encap_bypass", Verdict.Pass, $"{from.Name}: remote {remote} is local: no datagram; the frame is counted sent and handed to __netif_rx on {to.Name} (pkt_type HOST); {learnt}");

@@ -59,6 +59,18 @@ public class BrNetfilterIpv6Tests
     private static string Dump(PacketTrace t) => string.Join("\n", t.Path) + $"\n=> {t.Fate} {t.Reason}";
 
     [Fact]
+    public void TheBridgeInfoOfAPacketIsAValue_NoAllocationPerBridgedPacket()
+    {
+        // nf_bridge_alloc per bridged packet and the physout update must not allocate
+        var skb = new NfBridgeInfo("port1", null);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var moved = skb with { PhysOut = "port2" };
+        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+        Assert.Equal("port2", moved.PhysOut);
+        Assert.True(typeof(NfBridgeInfo).IsValueType);
+    }
+
+    [Fact]
     public void ADnatToANeighbourOnTheBridgeStaysBridgedAfterASolicitation()
     {
         var t = Send(Dnat("2001:db8::2"), Echo("2001:db8::4"));

@@ -76,6 +76,39 @@ public class MacvlanMcFilterTests
         Assert.Equal(["mv1"], Names(MacvlanPort.BroadcastTargets(off, null, AnyMode, SolicitedC1)));
     }
 
+    [Theory]
+    [InlineData("promisc")]
+    [InlineData("allmulticast")]
+    public void APromiscuousOrAllmultiMacvlanFillsThePortFilters_SoEveryGroupFromTheWireIsQueued(string flag)
+    {
+        var unjoined = MacAddress.Parse("01:00:5e:01:02:03");
+        Assert.Equal(PortFilter.None, MacvlanMcFilter.Port(Port(), unjoined));
+        // the flag reaches eth0 (macvlan_change_rx_flags), whose flags fill both port filters
+        var port = Port($"ip -n c3 link set mv3 {flag} on\n");
+        Assert.Equal(PortFilter.Queue, MacvlanMcFilter.Port(port, unjoined));
+        Assert.Equal(["mv3"], Names(MacvlanPort.BroadcastTargets(port, null, AnyMode, unjoined)));
+        // a down macvlan's flags do not reach the lower device
+        Assert.Equal(PortFilter.None, MacvlanMcFilter.Port(Port($"ip -n c3 link set mv3 {flag} on\nip -n c3 link set mv3 down\n"), unjoined));
+    }
+
+    [Fact]
+    public void ThePortFilterAllocatesNothingPerFrame()
+    {
+        // a group no macvlan joined (and no joined group shares its hash): no iterator, no list per frame
+        var port = Port();
+        var other = MacAddress.Parse("01:00:5e:7f:00:05");
+        PortFilter filter = default; string? passes = null;
+        void Frames(int n) { for (int i = 0; i < n; i++) (filter, passes) = (MacvlanMcFilter.Port(port, other), MacvlanMcFilter.Passes(port[0].Ns, port[0].Dev, other)); }
+        Frames(500); // past the JIT's tiering
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Frames(1000);
+        long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(bytes < 1000, $"{bytes} bytes allocated over 1000 frames ({filter}, {passes})");
+        Assert.Equal(PortFilter.None, filter);
+        Assert.Null(passes);
+        Assert.Equal(PortFilter.Direct, MacvlanMcFilter.Port(port, SolicitedC1));
+    }
+
     [Fact]
     public void TheSourceIsSkippedAndModesFilter()
     {

@@ -76,4 +76,22 @@ public class LabIpsetTests
         Assert.Contains("pfsnap-c/ipset.txt:4: create names list:set size 8 (unsupported: ipset type 'list:set'", string.Join("\n", c.Unmodelled));
         Assert.DoesNotContain(c.Unmodelled, l => l.Contains("ipset.txt:5"));
     }
+
+    [Fact]
+    public void ASnapshotSetHalfLoadedIsLeftOut()
+    {
+        using var s = new TempSnapshot();
+        s.Write("pfsnap-c/ipset.txt", """
+            create allow hash:ip family inet hashsize 1024 maxelem 65536
+            add allow 10.0.0.1
+            add allow 10.0.0.2 skbmark 0x1
+            add allow 10.0.0.3
+            create other hash:ip family inet
+            add other 10.0.0.9
+
+            """);
+        var c = s.Load().Namespace("pfsnap-c")!;
+        Assert.Equal("other", c.IpSets.Single().Name); // not a set holding 10.0.0.1 only
+        Assert.Contains(c.Unmodelled, l => l.StartsWith("pfsnap-c/ipset.txt:3: add allow 10.0.0.2 skbmark 0x1 (", StringComparison.Ordinal));
+    }
 }

@@ -110,6 +110,23 @@ public class TrafficControlTests
     }
 
     [Fact]
+    public void ALoopCountBelowOneLeavesEveryLoopWithStatusOne()
+    {
+        // bash 5.2: `break 0` / `continue 0` is "loop count out of range" (status 1) and ends all enclosing loops
+        const string traffic = """
+            for a in 1 2; do
+                for b in 1 2; do
+                    ip netns exec wan socat -u TCP:198.51.100.1:80,sourceport=$((45000 + a * 10 + b)) -
+                    continue 0 || ip netns exec wan socat -u TCP:198.51.100.1:80,sourceport=45099 -
+                done
+            done
+            for c in 1 2; do break 0; ip netns exec wan socat -u TCP:198.51.100.1:80,sourceport=45100 -; done
+            """;
+        Assert.Equal([45011], Ports(traffic, out var warnings));
+        Assert.Empty(warnings);
+    }
+
+    [Fact]
     public void ReturnEndsTheFunction_ExitEndsTheScript()
     {
         const string traffic = """

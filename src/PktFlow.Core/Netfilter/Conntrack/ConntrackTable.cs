@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using PktFlow.Offload;
 using PktFlow.Wire;
 
@@ -98,7 +99,7 @@ public sealed partial class ConntrackTable
         }
         // the kernel checks the reassembled datagram; a fragment the model follows alone cannot be checked
         var csum = IsFragment(network, ipv6) ? new CsumCheck(false, null) : ChecksumError(skb, src, dst, proto, l4);
-        if (csum.Bad) return Invalid(csum.Note!);
+        if (csum.Bad) return Invalid(csum.Note! + ExpectationTakenByInit(src, dst, proto, l4, zone));
         var r = TrackProtocol(src, dst, proto, l4, nowNs, zone, preRouting);
         return csum.Note is null ? r : r with { Detail = $"{r.Detail}; {csum.Note}" };
     }
@@ -126,6 +127,20 @@ public sealed partial class ConntrackTable
         if (fn is null) return CsumCheck.Good;
         var c = SkbChecksum.Validate(skb, src, dst, proto, l4);
         return c.Bad ? new CsumCheck(true, $"invalid: {ConntrackProtocols.Name(proto).ToUpperInvariant()} bad checksum, {c.Note} ({fn} -> nf_checksum, nf_conntrack_checksum=1)") : c;
+    }
+
+    /// <summary>
+    /// tcp_error and udp_error run from the trackers' packet functions, after resolve_normal_ct: a packet
+    /// without an entry has already made one (init_conntrack), which took the expectation its tuple matches
+    /// off the table (nf_ct_find_expectation); the INVALID verdict frees that unconfirmed entry, and the
+    /// expectation stays gone. ICMP's error handlers run before the lookup and take nothing.
+    /// </summary>
+    private string ExpectationTakenByInit(IpAddr src, IpAddr dst, byte proto, ReadOnlySpan<byte> l4, ConntrackZone zone)
+    {
+        if (proto is not (IpProtocol.Tcp or IpProtocol.Udp) || l4.Length < 4 || _expects.Count == 0) return "";
+        var tuple = new ConntrackTuple(src, dst, proto, BinaryPrimitives.ReadUInt16BigEndian(l4), BinaryPrimitives.ReadUInt16BigEndian(l4[2..]));
+        if (Lookup(tuple, zone, out _) is not null || FindExpectation(tuple, zone.Id) is not { } exp) return "";
+        return $"; init_conntrack had already taken the expectation of the {exp.Helper.Name} helper of {exp.Master.Original}: it is gone";
     }
 
     /// <summary>

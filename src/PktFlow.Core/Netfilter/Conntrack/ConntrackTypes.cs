@@ -117,7 +117,7 @@ public sealed record ConntrackSettings
     public int GreTimeout { get; init; } = 30;
     /// <summary>nf_conntrack_gre_timeout_stream: once traffic went both ways.</summary>
     public int GreTimeoutStream { get; init; } = 180;
-    /// <summary>nf_conntrack_checksum: conntrack verifies checksums of incoming packets (the model: SCTP's CRC32c).</summary>
+    /// <summary>nf_conntrack_checksum: conntrack verifies the TCP, UDP, ICMP, ICMPv6 and SCTP checksums of incoming packets.</summary>
     public bool Checksum { get; init; } = true;
     /// <summary>nf_conntrack_sctp_timeout_*, per state (NONE, a new entry's, takes CLOSED's).</summary>
     public int SctpTimeoutClosed { get; init; } = 10;

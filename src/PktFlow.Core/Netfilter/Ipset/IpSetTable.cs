@@ -20,8 +20,20 @@ public sealed class IpSetTable
     public IReadOnlyList<IpSet> Sets => _sets;
     public IpSet? Find(string name) => _sets.Find(s => s.Name == name);
 
-    /// <summary>Sets a rule references: ipset destroy refuses them ("in use by a kernel component").</summary>
-    internal readonly HashSet<IpSet> Referenced = new();
+    /// <summary>Leaves a set out of the model (a snapshot's set the model could not load whole).</summary>
+    internal void Forget(string name) => _sets.RemoveAll(s => s.Name == name);
+
+    /// <summary>
+    /// Who references sets now (each namespace's iptables state, by its current rules): a set a rule holds is
+    /// in use (ip_set_nfnl_get_byindex takes a reference, the match's destroy puts it), so ipset destroy and
+    /// rename refuse it; a rule deleted, flushed or replaced lets it go.
+    /// </summary>
+    internal readonly List<Func<IEnumerable<IpSet>>> Referrers = new();
+
+    /// <summary>ipset 7.17's words for IPSET_ERR_REFERENCED on rename (checked on 6.18).</summary>
+    private const string RenameReferenced = "Set cannot be renamed: it is in use by another system";
+
+    private bool InUse(IpSet s) => Referrers.Exists(r => r().Contains(s));
 
     /// <summary>
     /// One command: the words after `ipset` (or one restore line). -exist / -! anywhere makes create of an
@@ -76,7 +88,7 @@ public sealed class IpSetTable
             case "destroy" or "x" or "-X" or "--destroy":
             {
                 var gone = w.Count > 1 ? new List<IpSet> { Set(1) } : _sets.ToList();
-                if (gone.Find(Referenced.Contains) is { } used) throw new IpSetException("Set cannot be destroyed: it is in use by a kernel component", used.Name);
+                if (gone.Find(InUse) is { } used) throw new IpSetException("Set cannot be destroyed: it is in use by a kernel component", used.Name);
                 foreach (var s in gone) _sets.Remove(s);
                 return true;
             }
@@ -92,6 +104,8 @@ public sealed class IpSetTable
             {
                 var s = Set(1); var to = Arg(2, "new set name");
                 if (Find(to) is not null) throw new IpSetException("Set cannot be renamed: a set with the new name already exists", to);
+                // ip_set_rename: IPSET_ERR_REFERENCED while a rule holds it
+                if (InUse(s)) throw new IpSetException(RenameReferenced, s.Name);
                 s.Name = to;
                 return true;
             }

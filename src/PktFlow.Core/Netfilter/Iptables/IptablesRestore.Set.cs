@@ -7,7 +7,7 @@ namespace PktFlow.Netfilter.Iptables;
 /// <summary>
 /// xt_set's set_match_v4 (ip_set_test): the packet's key, each dimension from the source or destination as
 /// the rule's flags say, tested in the set. Fewer flags than the set's dimension, or a set of the other
-/// family, is no match; a nomatch element answers no (with --return-nomatch: yes, and a plain element no);
+/// family, is no match (bitmap:port has family NFPROTO_UNSPEC: it serves IPv4 and IPv6 packets alike); a nomatch element answers no (with --return-nomatch: yes, and a plain element no);
 /// ! inverts the answer. Counter updates have no effect on the verdict.
 /// </summary>
 internal sealed class SetMatch : NftStmt
@@ -21,7 +21,7 @@ internal sealed class SetMatch : NftStmt
         var n = p.Network;
         if (n.Length < 1) return 0;
         bool v6 = n[0] >> 4 == 6;
-        if (src.Length < set.Dimension || v6 != set.V6) return 0;
+        if (src.Length < set.Dimension || v6 != set.V6 && set.Kind != IpSetKind.BitmapPort) return 0;
         int r = Kadt(p, n, v6, set, src, elapsedNs);
         if (returnNomatch && set.HasNomatch && r != 0) r = -r;
         return r < 0 ? 0 : r;
@@ -85,7 +85,6 @@ public static partial class IptablesRestore
                 if (dirs.Length > 6) throw E(flags, "Can't be more src/dst options than 6.");
                 m.Src = dirs.Select(d => d switch { "src" => true, "dst" => false, _ => throw E(d, $"You must specify (the comma separated list of) 'src' or 'dst': '{flags}'") }).ToArray();
                 m.Negate = negated;
-                opt.IpSets!.Referenced.Add(m.Set);
                 return;
             }
             case "--return-nomatch": if (negated) throw E(o, "set: --return-nomatch cannot be negated"); m.ReturnNomatch = true; return;

@@ -15,6 +15,12 @@ public sealed class IptablesParseException : Exception
     public bool Refused { get; init; }
     public IptablesParseException(string file, int line, string token, string message) : base($"{file}:{line}: {message}")
     { FileName = file; Line = line; Token = token; }
+
+    /// <summary>The message without its "file:line: " prefix.</summary>
+    public string Bare => Message[(Message.IndexOf(": ", StringComparison.Ordinal) + 2)..];
+
+    /// <summary>The same refusal, placed by <paramref name="at"/> (the rule's own file and line).</summary>
+    internal IptablesParseException At(Func<string, string, IptablesParseException> at) => at(Token, Bare);
 }
 
 /// <summary>Load switches for iptables-save input.</summary>
@@ -224,7 +230,7 @@ public static partial class IptablesRestore
             var r = new IRule { Line = ln, Source = line };
             pending.Add((r, chainName, args.GetRange(a0 + 2, args.Count - a0 - 2), cur));
             try { Translate(r, args.GetRange(a0 + 2, args.Count - a0 - 2), ipv6, cur.Name, counters, opt, E); }
-            catch (IptablesParseException ex) when (ex.Refused) { throw E(ex.Token, ex.Message[(ex.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..]); }
+            catch (IptablesParseException ex) when (ex.Refused) { throw ex.At(E); }
             catch (IptablesParseException ex) { r.Error = ex.Message; r.ErrorToken = ex.Token; }
             var chain = cur.Chains.Find(c => c.Name == chainName) ?? ImplicitBuiltIn(cur, chainName) ?? throw E(chainName, $"chain '{chainName}' does not exist");
             // xt_check_target: SYNPROXY's hooks are LOCAL_IN and FORWARD
@@ -753,7 +759,7 @@ public static partial class IptablesRestore
                 if (Get("--mss") is { } mss) { if (!ushort.TryParse(mss, out mssValue)) throw E(mss, $"SYNPROXY: bad --mss '{mss}'"); words.Add($"mss {mss}"); options |= SynproxyOptions.Mss; }
                 if (Has("--ecn")) { words.Add("ecn"); options |= SynproxyOptions.Ecn; }
                 // xt's own flag test (synproxy_tg4 / synproxy_tg6), not nft's statement
-                r.Customs.Add(new SynproxyStmt { Info = new SynproxyInfo(options, mssValue, wscale), Xt = true });
+                r.Customs.Add(new SynproxyStmt { Info = new SynproxyInfo(options, mssValue, wscale) { Xt = true }, Xt = true });
                 return (string.Join(" ", words.Prepend("synproxy")), Placeholder);
             }
             case "NOTRACK": Only(); if (table != "raw") throw E(t, "NOTRACK is only valid in table raw"); return ("notrack", "notrack");

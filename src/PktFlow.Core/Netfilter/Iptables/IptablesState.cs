@@ -21,7 +21,12 @@ public sealed class IptablesState
     {
         _v6 = ipv6;
         _options = options ?? new IptablesLoadOptions { AllowUnsupported = true };
+        _options.IpSets?.Referrers.Add(ReferencedSets);
     }
+
+    /// <summary>The ipsets the current rules' -m set matches hold (released when a rule goes).</summary>
+    private IEnumerable<Ipset.IpSet> ReferencedSets() =>
+        _tables.SelectMany(t => t.Chains).SelectMany(c => c.Rules).SelectMany(r => r.Customs).OfType<SetMatch>().Select(m => m.Set);
 
     public string Command => _v6 ? "ip6tables" : "iptables";
     public bool IsEmpty => _tables.Count == 0 && _deletedNat.Count == 0;
@@ -37,7 +42,7 @@ public sealed class IptablesState
         try { parsed = IptablesRestore.ParseFile(text, file, _v6, _options); }
         catch (IptablesParseException e)
         {
-            throw new IptablesParseException(file, firstLine + e.Line - 1, e.Token, e.Message[(e.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..]);
+            throw new IptablesParseException(file, firstLine + e.Line - 1, e.Token, e.Bare);
         }
         foreach (var t in parsed)
         {
@@ -205,7 +210,7 @@ public sealed class IptablesState
                         throw E(target, $"unknown target or chain '{target}' (create a chain with -N first)");
                 var r = new IptablesRestore.IRule { Line = line, File = file, Source = string.Join(' ', spec) };
                 try { IptablesRestore.Translate(r, spec, _v6, table, null, _options, E); }
-                catch (IptablesParseException ex) when (ex.Refused) { throw E(ex.Token, ex.Message[(ex.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..]); }
+                catch (IptablesParseException ex) when (ex.Refused) { throw ex.At(E); }
                 catch (IptablesParseException ex) { if (!_options.AllowUnsupported) throw; r.Error = ex.Message; r.ErrorToken = ex.Token; }
                 r.Handle = ++t.Counter;
                 c.Rules.Insert(position, r);
@@ -271,7 +276,6 @@ public sealed class IptablesState
         foreach (var c in nat) _deletedNat.Add((c, commit));
     }
 
-    /// <summary>`nft delete table` of one of its tables: the table goes, and its nat chains' hooks now; false when there is none.</summary>
     /// <summary>
     /// <c>nft flush table ip filter</c> / <c>nft flush chain ip filter INPUT</c> on a table iptables-nft made: the
     /// rules go, the chains and their policies stay (measured on 6.18: scenario ipt-nft-nft-flush). False when
@@ -288,6 +292,7 @@ public sealed class IptablesState
     /// <summary>The names of the tables iptables-nft made here.</summary>
     public IReadOnlyList<string> TableNames => _tables.Select(t => t.Name).ToList();
 
+    /// <summary>`nft delete table` of one of its tables: the table goes, and its nat chains' hooks now; false when there is none.</summary>
     public bool DeleteTable(string name)
     {
         var t = _tables.Find(x => x.Name == name);

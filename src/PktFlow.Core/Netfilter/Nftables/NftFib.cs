@@ -7,7 +7,7 @@ internal enum FibResultKind { Oif, Oifname, Type }
 /// result (the output device's index or name, or the address type) is a value like any other, so it can be
 /// compared, looked up in a set or key a verdict map (<c>fib daddr type vmap { local : accept }</c>).
 /// </summary>
-internal sealed class FibSelector : NftSelector
+internal sealed class FibSelector : NftSelector, IHookRestricted
 {
     public FibResultKind Result; public bool Daddr, Iif, Oif, Mark;
     public override NftType Type => Result switch { FibResultKind.Oifname => NftType.Ifname, FibResultKind.Type => NftType.FibAddrType, _ => NftType.IfaceIndex };
@@ -40,6 +40,8 @@ internal sealed class FibSelector : NftSelector
     /// lookup needs an input device, an output-side one an output device), or null where it is allowed.
     /// netdev ingress and egress count as prerouting and postrouting; inet's ingress hook allows none.
     /// </summary>
+    public string Keyword => "fib";
+
     public string? HookProblem(NftFamily family, NftHookPoint hook)
     {
         var h = (family, hook) switch

@@ -42,8 +42,14 @@ internal sealed class MetaBridgeSelector : NftSelector
 /// meta sdif / meta sdifname (nft_meta_get_eval_sdif, _sdifname): the L3 slave device's ifindex (host order)
 /// and name; 0 and an empty name for a packet no l3mdev master took (every packet the model carries).
 /// </summary>
-internal sealed class MetaSdifSelector : NftSelector
+internal sealed class MetaSdifSelector : NftSelector, IHookRestricted
 {
+    public string Keyword => "meta";
+
+    /// <summary>nft_meta_get_validate_sdif: input and forward hooks only.</summary>
+    public string? HookProblem(NftFamily family, NftHookPoint hook) => hook is NftHookPoint.Input or NftHookPoint.Forward ? null
+        : $"{Text} is read in input and forward chains only, not {hook.ToString().ToLowerInvariant()}";
+
     public readonly bool Name;
     public MetaSdifSelector(bool name) { Name = name; }
     public override NftType Type => Name ? NftType.Ifname : NftType.Int4;

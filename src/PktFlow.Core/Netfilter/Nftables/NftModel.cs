@@ -111,8 +111,8 @@ public sealed class NftRule
     internal bool HasCounter;
     /// <summary>Reads ct bytes/packets/avgpkt: loading it turns conntrack accounting on (nft_ct_get_init -> nf_ct_set_acct).</summary>
     internal bool TurnsOnCtAcct;
-    /// <summary>The rule's fib lookups, whose hooks are checked once the chains that reach it are known.</summary>
-    internal List<FibSelector>? Fibs;
+    /// <summary>The rule's expressions some hooks refuse (fib, meta sdif), checked once the chains that reach it are known.</summary>
+    internal List<IHookRestricted>? HookRestricted;
     public override string ToString() => $"{Text} # handle {Handle}";
 }
 
@@ -251,8 +251,9 @@ public interface INftPacket
     /// <summary>Whether this ACK returns a syncookie the namespace's synproxy handed out (<see cref="NfSynproxy.CookieCheck"/>); false where there is no namespace.</summary>
     bool SynproxyCookieValid => false;
 
-    /// <summary>Whether nf_ip_checksum / nf_ip6_checksum finds the TCP checksum bad (<see cref="Offload.SkbChecksum"/>); false where there is no skb.</summary>
-    bool TransportChecksumBad => false;
+    /// <summary>Whether synproxy's checksum check finds the TCP checksum bad (<see cref="NfSynproxy.ChecksumCheck"/>: xt's
+    /// SYNPROXY or nft's synproxy, which differ for IPv6); false where there is no skb.</summary>
+    bool SynproxyChecksumBad(bool xt) => false;
 
     /// <summary>
     /// What nf_conncount (nft_connlimit, <c>ct count</c>) counts this packet as: the original tuple and zone
@@ -385,4 +386,14 @@ public sealed record NftHookResult(string Verdict, IReadOnlyList<NftChainRun> Ru
     internal FwdStmt? Fwd { get; init; }
     /// <summary>The dup statements that ran, in order, each with the packet as it was then.</summary>
     internal IReadOnlyList<(DupStmt Dup, byte[] Network)> Dups { get; init; } = Array.Empty<(DupStmt, byte[])>();
+}
+
+/// <summary>An expression whose validate callback refuses some hooks (nft_chain_validate_hooks): a base chain
+/// holding it, or jumping to a chain that does, at another hook is refused at commit.</summary>
+internal interface IHookRestricted
+{
+    /// <summary>Why <paramref name="hook"/> of a <paramref name="family"/> table refuses it; null where it is allowed.</summary>
+    string? HookProblem(NftFamily family, NftHookPoint hook);
+    /// <summary>The word a refusal names.</summary>
+    string Keyword { get; }
 }

@@ -72,6 +72,6 @@ internal static class NftOutcomes
         public NftConnPresence FindConnection(NftConnKey key) => _p.FindConnection(key);
         public ushort? RtTcpMss => _p.RtTcpMss;
         public bool SynproxyCookieValid => _p.SynproxyCookieValid;
-        public bool TransportChecksumBad => _p.TransportChecksumBad;
+        public bool SynproxyChecksumBad(bool xt) => _p.SynproxyChecksumBad(xt);
     }
 }

@@ -596,13 +596,13 @@ internal sealed partial class NftParser
     /// </summary>
     private void ValidateHooks()
     {
-        foreach (var tb in _tables.Where(t => t.ChainList.Any(c => c.RuleList.Any(r => r.Fibs is not null))))
+        foreach (var tb in _tables.Where(t => t.ChainList.Any(c => c.RuleList.Any(r => r.HookRestricted is not null))))
             foreach (var ch in tb.ChainList)
             {
                 if (ch.Hook is not { } hook) continue;
                 foreach (var r in ch.RuleList)
                 {
-                    if (HookProblem(r, tb.Family, hook) is { } own) throw RuleError(r, "fib", $"Could not process rule: Operation not supported: {own}");
+                    if (HookProblem(r, tb.Family, hook) is { } own) throw RuleError(r, own.Keyword, $"Could not process rule: Operation not supported: {own.Problem}");
                     foreach (var t in RuleTargets(r))
                         if (tb.FindChain(t) is { } target && Reached(target, tb.Family, hook, new HashSet<NftChain>()) is { } far)
                             throw RuleError(r, t, $"Could not process rule: Operation not supported: jump to chain '{t}' from {hook.ToString().ToLowerInvariant()} chain '{ch.Name}' reaches {far.Rule.SourceFile}:{far.Rule.SourceLine}: {far.Problem}");
@@ -610,10 +610,10 @@ internal sealed partial class NftParser
             }
     }
 
-    private static string? HookProblem(NftRule r, NftFamily family, NftHookPoint hook)
+    private static (string Keyword, string Problem)? HookProblem(NftRule r, NftFamily family, NftHookPoint hook)
     {
-        if (r.Unsupported is not null || r.Fibs is null) return null;
-        foreach (var f in r.Fibs) if (f.HookProblem(family, hook) is { } p) return p;
+        if (r.Unsupported is not null || r.HookRestricted is null) return null;
+        foreach (var f in r.HookRestricted) if (f.HookProblem(family, hook) is { } p) return (f.Keyword, p);
         return null;
     }
 
@@ -622,7 +622,7 @@ internal sealed partial class NftParser
         if (!seen.Add(ch)) return null;
         foreach (var r in ch.RuleList)
         {
-            if (HookProblem(r, family, hook) is { } p) return (r, p);
+            if (HookProblem(r, family, hook) is { } p) return (r, p.Problem);
             foreach (var t in RuleTargets(r))
                 if (ch.Table.FindChain(t) is { } n && Reached(n, family, hook, seen) is { } far) return far;
         }

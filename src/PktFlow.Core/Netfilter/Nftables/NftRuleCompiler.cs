@@ -593,7 +593,7 @@ internal sealed partial class NftParser
         sel.Text = $"fib {string.Join(" . ", words)} {res.Text}";
         // nft_fib_init: the output device cannot be looked up on the output device
         if (sel.Result != FibResultKind.Type && sel.Oif) throw Err(t, $"Could not process rule: Invalid argument: '{sel.Text}' (an oif result cannot be looked up by oif)");
-        (_currentRule!.Fibs ??= new()).Add(sel);
+        (_currentRule!.HookRestricted ??= new()).Add(sel);
         // fib ... oif|oifname missing|exists: whether the lookup found a device (NFTA_FIB_F_PRESENT)
         if (Cur.Text is "missing" or "exists" && sel.Result != FibResultKind.Type)
             return new FibPresentStmt { Sel = sel, Present = Take().Text == "exists" };
@@ -1047,9 +1047,12 @@ internal sealed partial class NftParser
     {
         if (_currentChain?.Table.Family is not (NftFamily.Ip or NftFamily.Ip6 or NftFamily.Inet))
             throw Err(k, $"Could not process rule: Operation not supported (meta {k.Text} is for ip, ip6 and inet tables)");
-        if (_currentChain?.Hook is { } hook && hook is not (NftHookPoint.Input or NftHookPoint.Forward))
-            throw Err(k, $"Could not process rule: Operation not supported (meta {k.Text} is read in input and forward chains only, not {hook.ToString().ToLowerInvariant()})");
-        return new MetaSdifSelector(k.Text == "sdifname") { Text = $"meta {k.Text}" };
+        var sel = new MetaSdifSelector(k.Text == "sdifname") { Text = $"meta {k.Text}" };
+        if (_currentChain?.Hook is { } hook && sel.HookProblem(_currentChain.Table.Family, hook) is { } problem)
+            throw Err(k, $"Could not process rule: Operation not supported ({problem})");
+        // in a regular chain: checked against the base chains that jump to it (ValidateHooks)
+        (_currentRule!.HookRestricted ??= new()).Add(sel);
+        return sel;
     }
 
     /// <summary>

@@ -80,7 +80,8 @@ internal sealed partial class NftParser
 /// FIN or RST and an ACK without SYN, FIN or RST, and lets every other segment continue (XT_CONTINUE).
 /// What is sent is the datapath's (<see cref="NfSynproxy"/>). Before anything else the TCP checksum is
 /// verified (nf_ip_checksum / nf_ip6_checksum on skb->ip_summed, <see cref="Offload.SkbChecksum"/>): a bad
-/// one is NF_DROP (scenario bad-checksum: a SYN with a wrong checksum gets no cookie).
+/// one is NF_DROP (scenario bad-checksum: a SYN with a wrong checksum gets no cookie). nft's statement calls
+/// nf_ip_checksum for IPv6 too, which fails a CHECKSUM_NONE segment (<see cref="NfSynproxy.ChecksumCheck"/>).
 /// </summary>
 internal sealed class SynproxyStmt : NftStmt
 {
@@ -90,7 +91,7 @@ internal sealed class SynproxyStmt : NftStmt
     public override bool Eval(NftEvalCtx c)
     {
         if (c.P.L4Protocol != Wire.IpProtocol.Tcp || c.P.TransportOffset < 0) return false;
-        if (c.P.TransportChecksumBad)
+        if (c.P.SynproxyChecksumBad(Xt))
         {
             c.Verdict = NftVerdict.Drop; // nf_ip_checksum: NF_DROP
             c.Synproxy = Info;

@@ -268,7 +268,9 @@ public sealed partial class LabLoader
                 int n = w.Count > 1 && int.TryParse(w[1], out var v) ? v : first is "break" or "continue" ? 1 : 0;
                 if (first is "break" or "continue")
                 {
-                    if (_loopDepth == 0 || n < 1) return true; // bash: only meaningful in a loop
+                    if (_loopDepth == 0) return true; // bash: only meaningful in a loop
+                    // bash 5.2: a count below 1 is "loop count out of range": status 1, and every enclosing loop is left
+                    if (n < 1) { (_jump, _jumpLevels) = (Jump.Break, _loopDepth); return false; }
                     (_jump, _jumpLevels) = (first == "break" ? Jump.Break : Jump.Continue, Math.Min(n, _loopDepth));
                     return true;
                 }

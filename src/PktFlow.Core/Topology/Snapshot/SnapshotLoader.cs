@@ -196,7 +196,8 @@ public static class SnapshotLoader
         /// <summary>
         /// `ipset save`: the namespace's sets, read line by line as `ipset restore` would. A set the model
         /// cannot hold (another type, an option it does not know) is named as unmodelled configuration
-        /// once, with the line that made it, and its elements are left out.
+        /// once, with the line that made it, and its elements are left out. A set one of whose elements the model
+        /// cannot add is dropped whole: answering from part of its contents would be a guess.
         /// </summary>
         private void Ipsets(NamespaceRecord ns, string[] lines, string rel)
         {
@@ -210,7 +211,7 @@ public static class SnapshotLoader
                 try { ns.Builder.IpSets.Apply(words); }
                 catch (Netfilter.Ipset.IpSetException e)
                 {
-                    if (words.Count > 1) skipped.Add(words[1]);
+                    if (words.Count > 1 && skipped.Add(words[1])) ns.Builder.IpSets.Forget(words[1]);
                     _unmodelled.Add($"{rel}:{i + 1}: {line} ({e.Message}; the set is not modelled)");
                 }
             }

@@ -66,6 +66,24 @@ public class ConntrackHelperTests
     private const string Pasv = "227 Entering Passive Mode (10,99,2,1,156,65)\r\n"; // 10.99.2.1:40001
 
     [Fact]
+    public void ABadChecksumDataSyn_IsInvalid_ButHasTakenTheExpectation()
+    {
+        var ctl = new Control();
+        ctl.Server("220 ready\r\n");
+        ctl.Client("PASV\r\n");
+        ctl.Server(Pasv);
+        Assert.Single(ctl.Table.Expectations);
+        var bad = Seg(A, C, 41001, 40001, "S", 7000);
+        bad[20 + 16] ^= 0xff; // the TCP checksum
+        var r = ctl.Table.In(bad, false, ctl.Now + Second, preRouting: true);
+        Assert.Equal(CtState.Invalid, r.State);
+        Assert.Contains("init_conntrack had already taken the expectation of the ftp helper", r.Detail);
+        Assert.Empty(ctl.Table.Expectations);
+        // the good retransmission finds no expectation any more
+        Assert.Equal(CtState.New, ctl.Table.In(Seg(A, C, 41001, 40001, "S", 7000), false, ctl.Now + 2 * Second, preRouting: true).State);
+    }
+
+    [Fact]
     public void A227AfterALine_MakesAnExpectation_AndTheDataConnectionIsRelated()
     {
         var ctl = new Control();

@@ -93,11 +93,47 @@ public class IptablesSetPhysdevTests
     }
 
     [Fact]
-    public void ADestroyedSetInUseIsRefused()
+    public void ASetInUseIsNeitherDestroyedNorRenamedUntilItsRulesGo()
     {
         var sets = Sets();
-        Load("-m set --match-set allow src", sets);
-        Assert.Contains("in use by a kernel component", Assert.Throws<IpSetException>(() => sets.Apply(new[] { "destroy", "allow" })).Message);
+        var st = new IptablesState(false, new IptablesLoadOptions { IpSets = sets });
+        void Do(string cmd) => st.Apply(cmd.Split(' '), "lab.sh", 1);
+        string Refusal(string cmd) => Assert.Throws<IpSetException>(() => sets.Apply(cmd.Split(' '))).Message;
+        Do("-A FORWARD -m set --match-set allow src -j ACCEPT");
+        Assert.Equal("Set cannot be destroyed: it is in use by a kernel component", Refusal("destroy allow"));
+        Assert.Equal("Set cannot be renamed: it is in use by another system", Refusal("rename allow other"));
+        Do("-F FORWARD"); // the rule's match lets the set go
+        sets.Apply("rename allow other".Split(' '));
+        Do("-A FORWARD -m set --match-set other src -j ACCEPT");
+        Do("-D FORWARD -m set --match-set other src -j ACCEPT");
+        sets.Apply("destroy other".Split(' '));
+        Do("-A FORWARD -m set --match-set svc dst,dst -j ACCEPT");
+        Assert.Contains("in use", Refusal("destroy svc"));
+        st.Restore("*filter\n:FORWARD ACCEPT [0:0]\nCOMMIT\n", "r", 1, noflush: false); // replaces the table
+        sets.Apply("destroy svc".Split(' '));
+        Do("-N chk");
+        Do("-A chk -m set --match-set pair dst,dst,src -j ACCEPT");
+        Assert.Contains("in use", Refusal("destroy"));
+        Do("-F chk");
+        Do("-X chk");
+        sets.Apply("destroy".Split(' '));
+        Assert.Empty(sets.Sets);
+    }
+
+    [Fact]
+    public void ABitmapPortSetServesBothFamilies()
+    {
+        // bitmap:port's family is NFPROTO_UNSPEC: ip6tables -m set on it matches IPv6 packets by port
+        var sets = Sets();
+        sets.Apply("create ports bitmap:port range 1-1000".Split(' '));
+        sets.Apply("add ports 80".Split(' '));
+        var rs = IptablesRestore.Load("*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -m set --match-set ports dst -j ACCEPT\nCOMMIT\n", "r", true,
+            new IptablesLoadOptions { IpSets = sets });
+        bool Accepted(ushort port) => NftEvaluator.RunHook(rs, NftFamily.Ip6, NftHookPoint.Forward, FakeNftPacket.Tcp6("2001:db8::1", "2001:db8::2", 40000, port))
+            .Runs.Any(x => x.Rule is not null);
+        Assert.True(Accepted(80));
+        Assert.False(Accepted(81));
+        Assert.Equal("accept", Verdict(Load("-m set --match-set ports dst", sets), FakeNftPacket.Tcp4("10.0.0.1", "10.0.0.2", 40000, 80)));
     }
 
     [Theory]

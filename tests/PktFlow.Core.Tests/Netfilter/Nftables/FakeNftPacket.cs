@@ -42,7 +42,8 @@ internal sealed class FakeNftPacket : INftPacket
     /// <summary>What the namespace's synproxy would say of this ACK's cookie.</summary>
     public bool SynproxyCookieValid { get; init; }
     /// <summary>What nf_ip_checksum would say of the TCP checksum.</summary>
-    public bool TransportChecksumBad { get; init; }
+    public bool ChecksumBad { get; init; }
+    public bool SynproxyChecksumBad(bool xt) => ChecksumBad;
     public PktFlow.Datapath.NfBridgeInfo? NfBridge { get; init; }
 
     public static IpAddr A(string s) => IpAddr.Parse(s);

@@ -150,6 +150,21 @@ public class NftPyTestRuntimeTests
             NftRuleset.Parse($"table {family} t {{ chain c {{ type filter hook {hook} priority 0; {rule}; }}; }}", "r.nft")).Message);
 
     [Theory]
+    [InlineData("output", "meta sdif is read in input and forward chains only, not output")]
+    [InlineData("prerouting", "meta sdifname is read in input and forward chains only, not prerouting")]
+    public void Sdif_InARegularChainIsRefusedWhenAChainOfAnotherHookJumpsToIt(string hook, string reason)
+    {
+        // nft_chain_validate_hooks: the commit walks the jump and the expression's validate refuses the hook
+        string rule = reason.StartsWith("meta sdifname", StringComparison.Ordinal) ? "meta sdifname \"vrf1\"" : "meta sdif 0";
+        var text = $"table inet t {{ chain reg {{ {rule} accept; }}; chain c {{ type filter hook {hook} priority 0; jump reg; }}; }}";
+        var e = Assert.Throws<NftParseException>(() => NftRuleset.Parse(text, "r.nft"));
+        Assert.Contains("jump to chain 'reg'", e.Message);
+        Assert.Contains(reason, e.Message);
+        // from input the same chain is fine
+        NftRuleset.Parse(text.Replace($"hook {hook}", "hook input"), "r.nft");
+    }
+
+    [Theory]
     [InlineData("meta sdif \"lo\"", false)]
     [InlineData("meta sdif 0", true)]
     [InlineData("meta sdifname != \"vrf1\"", true)]

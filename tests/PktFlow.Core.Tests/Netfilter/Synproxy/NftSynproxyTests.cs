@@ -60,7 +60,7 @@ public class NftSynproxyTests
     public void ABadTcpChecksumIsDroppedFirst(byte flags)
     {
         var rs = Rules("synproxy name \"web\"\ncounter accept");
-        var p = new FakeNftPacket { Net = FakeNftPacket.Tcp4("10.1.0.2", "10.1.0.1", 40000, 80, flags: flags).Net, L4Protocol = 6, TransportOffset = 20, SynproxyCookieValid = true, TransportChecksumBad = true };
+        var p = new FakeNftPacket { Net = FakeNftPacket.Tcp4("10.1.0.2", "10.1.0.1", 40000, 80, flags: flags).Net, L4Protocol = 6, TransportOffset = 20, SynproxyCookieValid = true, ChecksumBad = true };
         var r = Run(rs, p);
         Assert.Equal("drop", r.Verdict);
         Assert.Equal(rs.Tables[0].FindChain("c")!.Rules[0], r.Runs[^1].Rule);
