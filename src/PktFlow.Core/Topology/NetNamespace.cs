@@ -146,6 +146,9 @@ public sealed record NftSource(string Text, string File, int FirstLine)
     public string Kind { get; init; } = "nft";
     /// <summary>When the lab gave it, among the namespace's nft and iptables commands (base chains register in that order).</summary>
     internal int Registration { get; init; }
+    /// <summary>The kernel's handles of a snapshot's iptables-nft tables (nft.json), which the translation's own
+    /// numbering replaces: "TABLE" -> [table handle]; "TABLE/CHAIN" -> [chain handle, rule handles in order].</summary>
+    internal IReadOnlyDictionary<string, int[]>? Handles { get; init; }
 }
 
 /// <summary>A whole modelled host: its namespaces, where it came from and what the loader noticed.</summary>
