@@ -163,6 +163,9 @@ public static class SnapshotLoader
             if (Json(name, "rule4.json", required: false) is { } r4) ns.Rules[IpFamily.V4] = SnapshotRules.Rules(r4, IpFamily.V4, Table, _unmodelled);
             if (Json(name, "rule6.json", required: false) is { } r6) ns.Rules[IpFamily.V6] = SnapshotRules.Rules(r6, IpFamily.V6, Table, _unmodelled);
             if (Json(name, "neigh.json", required: false) is { } neigh) ns.Neighbours.AddRange(SnapshotConfiguration.Neighbours(neigh, _unmodelled));
+            // neigh-proxy.json came later (`ip neigh show` never lists proxy entries): a snapshot without it predates it
+            if (File.Exists(Path.Combine(dir, name, "neigh-proxy.json")) && Json(name, "neigh-proxy.json", required: false) is { } proxy)
+                ns.Neighbours.AddRange(SnapshotConfiguration.Neighbours(proxy, _unmodelled));
             if (Json(name, "fdb.json", required: false) is { } fdb)
                 ns.Fdb.AddRange(SnapshotConfiguration.Fdb(fdb, ns.Devices.Select(d => d.Device.Mac).ToHashSet(),
                     ns.Devices.Where(d => d.Device.Kind == DeviceKind.Vxlan).ToDictionary(d => d.Device.Name, d => d.Device.Vxlan), ns.VxlanFdb, _unmodelled));

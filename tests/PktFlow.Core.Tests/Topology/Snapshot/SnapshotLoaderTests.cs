@@ -67,6 +67,18 @@ public class SnapshotLoaderTests
         Assert.Equal("transit", Assert.Single(r.Nft!.AllRules, x => x.Unsupported is not null).Chain.Name);
     }
 
+    [Fact]
+    public void ProxyEntriesComeFromNeighProxyJson()
+    {
+        // `ip -j neigh show proxy` as the kernel printed it (6.18); `ip neigh show` lists none
+        using var s = new TempSnapshot();
+        s.Write("pfsnap-r/neigh-proxy.json", """[{"dst":"10.0.9.9","dev":"p1","proxy":null}]""");
+        var r = SnapshotLoader.Load(s.Dir).Namespace("pfsnap-r")!;
+        var p = Assert.Single(r.Neighbours, n => n.IsProxy);
+        Assert.Equal(("p1", "10.0.9.9"), (p.Device, p.Address.ToString()));
+        Assert.DoesNotContain(Topology.Namespace("pfsnap-r")!.Neighbours, n => n.IsProxy);
+    }
+
     public static TheoryData<string> Namespaces => new() { "pfsnap-c", "pfsnap-r" };
 
     private static JsonElement Json(string ns, string file) =>
