@@ -375,16 +375,19 @@ public sealed partial class NamespaceBuilder
     {
         if (!priorityGiven)
         {
-            var next = _rules.Where(r => r.Family == rule.Family && r.Priority > 0).Select(r => r.Priority).DefaultIfEmpty(32766u).Min();
             rule = new Routing.FibRule
             {
-                Family = rule.Family, Priority = next - 1, Not = rule.Not, From = rule.From, To = rule.To, Iif = rule.Iif, Oif = rule.Oif,
+                Family = rule.Family, Priority = DefaultRulePriority(rule.Family), Not = rule.Not, From = rule.From, To = rule.To, Iif = rule.Iif, Oif = rule.Oif,
                 FwMark = rule.FwMark, FwMask = rule.FwMask, Action = rule.Action, Table = rule.Table, GotoTarget = rule.GotoTarget,
                 SuppressPrefixLength = rule.SuppressPrefixLength,
             };
         }
         _rules.Add(rule);
     }
+
+    /// <summary>fib_default_rule_pref: a rule added without a priority goes one below the lowest non-zero one (main's 32766 at first).</summary>
+    public uint DefaultRulePriority(IpFamily family) =>
+        _rules.Where(r => r.Family == family && r.Priority > 0).Select(r => r.Priority).DefaultIfEmpty(32766u).Min() - 1;
 
     /// <summary>A snapshot's `ip -j rule` listing is the family's whole rule list, defaults included.</summary>
     public void SetListedRules(IpFamily family, IEnumerable<Routing.FibRule> rules)
