@@ -154,6 +154,8 @@ collect() {
     grab "$_cns" "$_cf" rule6.json ip ip -j -p -6 rule show
     grab "$_cns" "$_cf" nexthop.json ip ip -j -p nexthop show
     grab "$_cns" "$_cf" neigh.json ip ip -j -p neigh show
+    # proxy entries only come with `show proxy` (iproute2 asks for NTF_PROXY only then)
+    grab "$_cns" "$_cf" neigh-proxy.json ip ip -j -p neigh show proxy
     grab "$_cns" "$_cf" fdb.json bridge bridge -j -p fdb show
     grab "$_cns" "$_cf" vlan.json bridge bridge -j -p vlan show
     grab "$_cns" "$_cf" nft.json nft nft -j list ruleset

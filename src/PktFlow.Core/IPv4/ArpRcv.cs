@@ -128,7 +128,7 @@ public static class ArpRcv
     private static void Reply(SkBuff skb, TraceBuilder t, IpAddr sip, MacAddress sha, IpAddr tip, string proxy)
     {
         var dev = skb.Dev;
-        ArpSend.Reply(skb, t, sip, sha, tip, $"ARP reply {tip} is-at {dev.Mac}{proxy} to {(sip.IsZero ? "broadcast (duplicate address probe)" : sip.ToString())}");
+        ArpSend.Reply(skb, t, sip, sha, tip, $"ARP reply {tip} is-at {dev.Mac}{proxy} to {(sip.IsZero ? $"{sha} (duplicate address probe: unicast to the prober, arp_send_dst dest_hw=sha)" : sip.ToString())}");
         Done(skb, t, $"{(proxy.Length == 0 ? $"{tip} is local" : "proxy")}: ARP reply {tip} is-at {dev.Mac}{proxy} sent{(sip.IsZero ? "" : $"; neighbour {sip} lladdr {sha} learned")}",
             "arp_process (reply sent)");
     }

@@ -375,16 +375,19 @@ public sealed partial class NamespaceBuilder
     {
         if (!priorityGiven)
         {
-            var next = _rules.Where(r => r.Family == rule.Family && r.Priority > 0).Select(r => r.Priority).DefaultIfEmpty(32766u).Min();
             rule = new Routing.FibRule
             {
-                Family = rule.Family, Priority = next - 1, Not = rule.Not, From = rule.From, To = rule.To, Iif = rule.Iif, Oif = rule.Oif,
+                Family = rule.Family, Priority = DefaultRulePriority(rule.Family), Not = rule.Not, From = rule.From, To = rule.To, Iif = rule.Iif, Oif = rule.Oif,
                 FwMark = rule.FwMark, FwMask = rule.FwMask, Action = rule.Action, Table = rule.Table, GotoTarget = rule.GotoTarget,
                 SuppressPrefixLength = rule.SuppressPrefixLength,
             };
         }
         _rules.Add(rule);
     }
+
+    /// <summary>fib_default_rule_pref: a rule added without a priority goes one below the lowest non-zero one (main's 32766 at first).</summary>
+    public uint DefaultRulePriority(IpFamily family) =>
+        _rules.Where(r => r.Family == family && r.Priority > 0).Select(r => r.Priority).DefaultIfEmpty(32766u).Min() - 1;
 
     /// <summary>A snapshot's `ip -j rule` listing is the family's whole rule list, defaults included.</summary>
     public void SetListedRules(IpFamily family, IEnumerable<Routing.FibRule> rules)
@@ -558,7 +561,7 @@ public sealed partial class NamespaceBuilder
         }
         foreach (var src in _nft.Where(x => x.Kind is "iptables" or "ip6tables"))
         {
-            try { parts.Add(Stamped(Netfilter.Iptables.IptablesRestore.Load(src.Text, src.File, src.Kind == "ip6tables", new Netfilter.Iptables.IptablesLoadOptions { AllowUnsupported = AllowUnsupported, ConnLabels = ConnLabels }), src)); }
+            try { parts.Add(KernelHandles(Stamped(Netfilter.Iptables.IptablesRestore.Load(src.Text, src.File, src.Kind == "ip6tables", new Netfilter.Iptables.IptablesLoadOptions { AllowUnsupported = AllowUnsupported, ConnLabels = ConnLabels, IpSets = IpSets }), src), src.Handles)); }
             catch (Netfilter.Iptables.IptablesParseException e)
             {
                 var message = e.Message[(e.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..];
@@ -579,6 +582,23 @@ public sealed partial class NamespaceBuilder
         var all = parts.Count == 1 ? parts[0] : Netfilter.Nftables.NftRuleset.Combine(parts);
         all.OrderRegistrations();
         return all;
+
+        // a snapshot's table keeps the handles the kernel gave it (rules added over time are not numbered as one restore numbers them)
+        static Netfilter.Nftables.NftRuleset KernelHandles(Netfilter.Nftables.NftRuleset rs, IReadOnlyDictionary<string, int[]>? handles)
+        {
+            if (handles is null) return rs;
+            foreach (var t in rs.Tables)
+            {
+                if (handles.TryGetValue(t.Name, out var th)) t.Handle = th[0];
+                foreach (var c in t.Chains)
+                {
+                    if (!handles.TryGetValue($"{t.Name}/{c.Name}", out var h)) continue;
+                    c.Handle = h[0];
+                    if (h.Length == c.Rules.Count + 1) for (int i = 0; i < c.Rules.Count; i++) c.Rules[i].Handle = h[i + 1];
+                }
+            }
+            return rs;
+        }
 
         static Netfilter.Nftables.NftRuleset Stamped(Netfilter.Nftables.NftRuleset rs, NftSource src)
         {

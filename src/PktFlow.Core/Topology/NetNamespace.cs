@@ -24,13 +24,14 @@ public sealed class NetNamespace
         {
             _nft = value;
             // Decided once: it is read at every hook of every packet. nf_ct_netns_get is per family: a
-            // table of family ip hooks IPv4 conntrack only, ip6 IPv6 only, inet both (measured on 6.18:
-            // with only an ip6 nat table, bridged IPv4 pings left no conntrack entry; br-nf-dnat6).
+            // table of family ip hooks IPv4 conntrack only, ip6 IPv6 only, inet and bridge (bridge plus
+            // inet) both; arp and netdev tables cannot use conntrack (their ct rules are refused)
+            // (measured on 6.18: with only an ip6 nat table, bridged IPv4 pings left no conntrack entry; br-nf-dnat6).
             var users = value is { } rs ? rs.Tables.Where(t => t.Chains.Any(c => c.Type == "nat" || c.Rules.Any(r => NamesCt(r.Text, r.Comment)
                 || r.Stmts.Any(s => s is Netfilter.Iptables.CtTemplateStmt or Netfilter.Iptables.ConnlabelMatch)))) // xt_CT: nf_ct_netns_get
                 .Select(t => t.Family).ToList() : [];
-            UsesConntrackV4 = users.Any(f => f != Netfilter.Nftables.NftFamily.Ip6);
-            UsesConntrackV6 = users.Any(f => f != Netfilter.Nftables.NftFamily.Ip);
+            UsesConntrackV4 = users.Any(f => f is Netfilter.Nftables.NftFamily.Ip or Netfilter.Nftables.NftFamily.Inet or Netfilter.Nftables.NftFamily.Bridge);
+            UsesConntrackV6 = users.Any(f => f is Netfilter.Nftables.NftFamily.Ip6 or Netfilter.Nftables.NftFamily.Inet or Netfilter.Nftables.NftFamily.Bridge);
         }
     }
 
@@ -151,6 +152,9 @@ public sealed record NftSource(string Text, string File, int FirstLine)
     public string Kind { get; init; } = "nft";
     /// <summary>When the lab gave it, among the namespace's nft and iptables commands (base chains register in that order).</summary>
     internal int Registration { get; init; }
+    /// <summary>The kernel's handles of a snapshot's iptables-nft tables (nft.json), which the translation's own
+    /// numbering replaces: "TABLE" -> [table handle]; "TABLE/CHAIN" -> [chain handle, rule handles in order].</summary>
+    internal IReadOnlyDictionary<string, int[]>? Handles { get; init; }
 }
 
 /// <summary>A whole modelled host: its namespaces, where it came from and what the loader noticed.</summary>

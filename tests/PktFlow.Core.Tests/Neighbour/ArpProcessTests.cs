@@ -59,6 +59,16 @@ public class ArpProcessTests
         { "sysctl -w net.ipv4.conf.eth0.arp_filter=1", "10.1.0.1", "10.2.0.7", false },
     };
 
+    [Fact]
+    public void AProbeFromZeroIsAnsweredUnicastToTheProber()
+    {
+        // arp_process: sip 0.0.0.0 (RFC 5227 probe) is answered with arp_send_dst(..., dest_hw = sha): to the prober's MAC
+        var t = Ask("0.0.0.0", "10.1.0.1", "");
+        var reply = Assert.Single(t.Generated);
+        Assert.Contains($"to {Client} (duplicate address probe: unicast", reply);
+        Assert.DoesNotContain("broadcast", reply);
+    }
+
     [Theory]
     [MemberData(nameof(IgnoreCases))]
     public void ArpIgnoreLevels(string sysctls, string tip, string sip, bool reply)

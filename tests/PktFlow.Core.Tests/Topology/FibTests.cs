@@ -139,5 +139,17 @@ public class FibTests
         var e = Assert.Throws<LabException>(() => LabLoader.Load("ip rule add from 10.0.0.0/8 goto 100 priority 200\n", "x"));
         Assert.Contains("forward", e.Message);
     }
+
+    [Fact]
+    public void AGotoWithoutPriorityIsCheckedAgainstTheDefaultPriority()
+    {
+        // fib_default_rule_pref gives 32765 first (measured on 6.18: `ip rule add goto 32000` is refused, goto 32766 taken)
+        var e = Assert.Throws<LabException>(() => LabLoader.Load("ip rule add goto 32000\n", "x"));
+        Assert.Contains("Backward goto not supported", e.Message);
+        // after a rule at 100 the default is 99: a goto to 99 is backward, to 100 forward
+        Assert.Throws<LabException>(() => LabLoader.Load("ip rule add nop priority 100\nip rule add goto 99\n", "x"));
+        LabLoader.Load("ip rule add nop priority 100\nip rule add goto 100\n", "x");
+        LabLoader.Load("ip rule add goto 32766\n", "x");
+    }
 }
 

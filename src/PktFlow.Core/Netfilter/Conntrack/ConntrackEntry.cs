@@ -96,6 +96,8 @@ public sealed class ConntrackEntry
     internal bool CloseInitOriginal, CloseInitReply;      // IP_CT_TCP_FLAG_CLOSE_INIT per direction
     internal TcpFlagClass LastIndex = TcpFlagClass.None;
     internal CtDirection LastDirection;
+    /// <summary>last_end: where the last ignored segment ended (seq + length, SYN and FIN counting one).</summary>
+    internal uint LastEnd;
     internal bool MidStreamPickup;
 
     // SCTP tracking details (struct ip_ct_sctp): the state, each direction's verification tag, whether

@@ -438,10 +438,20 @@ public sealed partial class ConntrackTable
             next = TcpConntrack.Ig;
         }
 
+        bool resync = false;
+        if (next == TcpConntrack.Ig && cls == TcpFlagClass.SynAck && e.LastIndex == TcpFlagClass.Syn && e.LastDirection != dir
+            && th.AcknowledgmentNumber == e.LastEnd)
+        {
+            // tcp_packet, TCP_CONNTRACK_IGNORE b): this SYN/ACK answers the SYN ignored before: client and
+            // server are in sync, the tracker takes the handshake up from there (SYN_SENT -> SYN_RECV)
+            (old, next, resync) = (TcpCtState.SynSent, (byte)TcpCtState.SynRecv, true);
+        }
         if (next == TcpConntrack.Ig)
         {
             e.LastIndex = cls;
             e.LastDirection = dir;
+            e.LastEnd = unchecked(th.SequenceNumber + (uint)(l4.Length - th.HeaderLength)
+                + (uint)((flags & TcpFlags.Syn) != 0 ? 1 : 0) + (uint)((flags & TcpFlags.Fin) != 0 ? 1 : 0));
             return Accepted(e, dir, nowNs, $"TCP {fl} ignored in {ConntrackProtocols.StateName(old)} (state and timeout unchanged)") with { NotAccounted = true };
         }
 
@@ -457,6 +467,7 @@ public sealed partial class ConntrackTable
         string detail = dir == CtDirection.Reply ? $"reply to {Where(e.Original)}: " : "";
         detail += old == ns ? $"TCP {fl} in {ConntrackProtocols.StateName(ns)}" : $"TCP {fl}: {ConntrackProtocols.StateName(old)} -> {ConntrackProtocols.StateName(ns)}";
         if (e.MidStreamPickup) detail += " (picked up mid-stream, window not tracked)";
+        if (resync) detail += " (answers the SYN ignored before: back in sync)";
 
         if (!e.SeenReply)
         {

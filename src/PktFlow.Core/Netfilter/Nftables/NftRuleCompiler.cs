@@ -109,6 +109,16 @@ internal sealed partial class NftParser
     private bool TakeIf(string s) { if (More && _s.Peek().Is(s)) { _s.Next(); return true; } return false; }
     private static NftParseException Err(NftTok t, string m) => NftTokenStream.Error(t, m);
 
+    /// <summary>
+    /// A ct expression or statement calls nf_ct_netns_get, which has no conntrack for arp or netdev tables:
+    /// the kernel refuses the rule (measured on 6.18 with `unshare -n nft -f`: "Could not process rule: Protocol error").
+    /// </summary>
+    private void RefuseCtFamily(NftTok at)
+    {
+        if (CurrentTable?.Family is NftFamily.Arp or NftFamily.Netdev)
+            throw Err(at, $"Could not process rule: Protocol error (conntrack does not track {NftNames.Family(CurrentTable.Family)} tables' packets: no ct here)");
+    }
+
     /// <summary>Expressions nft knows that the model cannot evaluate, refused by name.</summary>
     private static readonly Dictionary<string, string> NotModelled = new()
     {
@@ -189,6 +199,7 @@ internal sealed partial class NftParser
                 if (Cur.Is("random")) return MetaRandom();
                 return Match(ConcatAfter(MetaSel(Take()))); // meta l4proto . th dport vmap @service-nodeports
             case "ct":
+                RefuseCtFamily(Cur);
                 if (_s.Peek(1).Is("mark") && _s.Peek(2).Is("set")) { Take(); Take(); Take(); return SetMark(ct: true); }
                 if (_s.Peek(1).Is("count")) return Connlimit();
                 if (_s.Peek(1).Is("event") && _s.Peek(2).Is("set")) { Take(); Take(); Take(); return CtEventSet(); }
@@ -655,6 +666,7 @@ internal sealed partial class NftParser
         if (t.Is("socket")) return SocketSel(Take());
         if (t.Is("ct"))
         {
+            RefuseCtFamily(t);
             var k = Take();
             bool? reply = k.Text switch { "original" => false, "reply" => true, _ => null };
             if (reply is not null) k = Take();

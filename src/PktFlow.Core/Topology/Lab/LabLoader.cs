@@ -561,9 +561,10 @@ public sealed partial class LabLoader
             }
         }
         var fam = family ?? from?.Family ?? to?.Family ?? IpFamily.V4;
-        // fib_nl2rule: backward jumps are refused, so rules cannot loop
-        if (verb == "add" && action == Routing.FibRuleAction.Goto && priority is { } p && gotoTarget <= p)
-            throw Error("goto must jump forward, to a priority above the rule's own (RTNETLINK answers: Invalid argument)", gotoTarget.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        // fib_nl2rule: backward jumps are refused, so rules cannot loop; without `priority` the rule's own is
+        // fib_default_rule_pref's, given first (measured on 6.18: `ip rule add goto 32000` is refused)
+        if (verb == "add" && action == Routing.FibRuleAction.Goto && gotoTarget <= (priority ?? b.DefaultRulePriority(family ?? from?.Family ?? to?.Family ?? IpFamily.V4)))
+            throw Error("goto must jump forward, to a priority above the rule's own (RTNETLINK answers: Backward goto not supported)", gotoTarget.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (verb is "del" or "delete")
         {
             b.DeleteRule(r => r.Family == fam && (priority is null || r.Priority == priority) && r.Table == table && Equals(r.From, from) && Equals(r.To, to) && r.FwMark == mark);

@@ -17,14 +17,14 @@ internal static class SnapshotConfiguration
     /// <summary>
     /// `ip -j neigh`: entries an administrator made (PERMANENT, NOARP) become the namespace's static
     /// entries; learned ones are a cache of the moment the snapshot was taken and are learned again
-    /// from the capture. Proxy entries (`ip neigh show proxy`) become proxy entries (arp_process answers for them).
+    /// from the capture. Proxy entries (neigh-proxy.json: `ip -j neigh show proxy` prints `"proxy": null`) become proxy entries (arp_process answers for them).
     /// </summary>
     public static List<Neighbour> Neighbours(SnapshotJson root, List<string> unmodelled)
     {
         var entries = new List<Neighbour>();
         foreach (var n in root.Items())
         {
-            if (n.Has("proxy"))
+            if (n.HasFlag("proxy"))
             {
                 var (pdst, pdev) = (n.Req("dst", "an address").Address(), n.Req("dev", "a device name").Text());
                 if (pdst.IsV6) unmodelled.Add($"{n.File}: {n.Path}: IPv6 proxy neighbour {pdst} dev {pdev} (proxy_ndp is not modelled)");

@@ -70,6 +70,9 @@ internal readonly struct SnapshotJson
 
     public bool Has(string name) => Opt(name) is not null;
 
+    /// <summary>The member is there, null included: iproute2 prints flags such as `"proxy": null`.</summary>
+    public bool HasFlag(string name) => _e.ValueKind == JsonValueKind.Object && _e.TryGetProperty(name, out _);
+
     public IEnumerable<SnapshotJson> Items()
     {
         if (_e.ValueKind != JsonValueKind.Array) throw Error("an array");

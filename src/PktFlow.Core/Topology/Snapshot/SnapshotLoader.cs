@@ -163,6 +163,9 @@ public static class SnapshotLoader
             if (Json(name, "rule4.json", required: false) is { } r4) ns.Rules[IpFamily.V4] = SnapshotRules.Rules(r4, IpFamily.V4, Table, _unmodelled);
             if (Json(name, "rule6.json", required: false) is { } r6) ns.Rules[IpFamily.V6] = SnapshotRules.Rules(r6, IpFamily.V6, Table, _unmodelled);
             if (Json(name, "neigh.json", required: false) is { } neigh) ns.Neighbours.AddRange(SnapshotConfiguration.Neighbours(neigh, _unmodelled));
+            // neigh-proxy.json came later (`ip neigh show` never lists proxy entries): a snapshot without it predates it
+            if (File.Exists(Path.Combine(dir, name, "neigh-proxy.json")) && Json(name, "neigh-proxy.json", required: false) is { } proxy)
+                ns.Neighbours.AddRange(SnapshotConfiguration.Neighbours(proxy, _unmodelled));
             if (Json(name, "fdb.json", required: false) is { } fdb)
                 ns.Fdb.AddRange(SnapshotConfiguration.Fdb(fdb, ns.Devices.Select(d => d.Device.Mac).ToHashSet(),
                     ns.Devices.Where(d => d.Device.Kind == DeviceKind.Vxlan).ToDictionary(d => d.Device.Name, d => d.Device.Vxlan), ns.VxlanFdb, _unmodelled));
@@ -171,11 +174,13 @@ public static class SnapshotLoader
             if (File.Exists(Path.Combine(dir, name, "tc-qdisc.json")) && File.Exists(Path.Combine(dir, name, "tc-filter.txt"))
                 && Json(name, "tc-qdisc.json", required: false) is { } qdiscs && Text(name, "tc-filter.txt") is { } filters)
                 Tc(ns, name, qdiscs, filters);
-            if (Json(name, "nft.json", required: false) is { } nft) Nftables(ns, name, nft);
+            var (ipt4, ipt6) = (Text(name, "iptables.txt"), Text(name, "ip6tables.txt"));
             // ipset.txt came later than the other files: a snapshot without it predates it
             if (File.Exists(Path.Combine(dir, name, "ipset.txt")) && Text(name, "ipset.txt") is { } ipset) Ipsets(ns, ipset, $"{name}/ipset.txt");
-            foreach (var file in new[] { "iptables.txt", "ip6tables.txt" })
-                if (Text(name, file) is { } lines) SnapshotConfiguration.IptablesSave(lines, $"{name}/{file}", _unmodelled, Warnings);
+            IReadOnlySet<(string, string)> fromSave = new HashSet<(string, string)>();
+            if (Json(name, "nft.json", required: false) is { } nft) fromSave = Nftables(ns, name, nft, ipt4, ipt6);
+            foreach (var (file, lines, family) in new[] { ("iptables.txt", ipt4, "ip"), ("ip6tables.txt", ipt6, "ip6") })
+                if (lines is not null) SnapshotConfiguration.IptablesSave(SnapshotIptablesNft.Others(lines, family, fromSave), $"{name}/{file}", _unmodelled, Warnings);
             if (Text(name, "ss.txt") is { } ss)
             {
                 ns.Builder.DeclareSocketTable();
@@ -218,17 +223,21 @@ public static class SnapshotLoader
         }
 
         /// <summary>
-        /// nft.json is the ruleset the kernel holds (iptables-nft rules included): it is loaded and
-        /// evaluated. A rule the model cannot evaluate refuses the snapshot, naming the file and JSON path;
-        /// with AllowUnsupported it is kept as unsupported and named line by line, and a ruleset that
-        /// cannot be loaded at all is listed object by object and said not to be evaluated.
+        /// nft.json is the ruleset the kernel holds: it is loaded and evaluated, except the tables iptables-nft
+        /// made, which are evaluated from iptables.txt / ip6tables.txt (<see cref="SnapshotIptablesNft"/>);
+        /// returns those tables. A rule the model cannot evaluate refuses the snapshot, naming the file and
+        /// JSON path; with AllowUnsupported it is kept as unsupported and named line by line. A ruleset the
+        /// reader cannot load at all (not one rule's limit) is refused with what to collect instead; with
+        /// AllowUnsupported it is listed object by object and said not to be evaluated.
         /// </summary>
-        private void Nftables(NamespaceRecord ns, string name, SnapshotJson nft)
+        private IReadOnlySet<(string, string)> Nftables(NamespaceRecord ns, string name, SnapshotJson nft, string[]? ipt4, string[]? ipt6)
         {
             var rel = $"{name}/nft.json";
             nft.Req("nftables", "the array nft -j prints");
             var text = System.Text.Encoding.UTF8.GetString(File.ReadAllBytes(Path.Combine(dir, rel)));
-            if (!Netfilter.Nftables.NftRuleset.LooksLikeJson(text)) return; // empty: no ruleset
+            if (!Netfilter.Nftables.NftRuleset.LooksLikeJson(text)) return new HashSet<(string, string)>(); // empty: no ruleset
+            var split = SnapshotIptablesNft.Find(text, ipt4, ipt6);
+            if (split is not null) text = split.NftJson;
             try
             {
                 var rs = Netfilter.Nftables.NftRuleset.ParseJson(text, rel, new Netfilter.Nftables.NftLoadOptions { AllowUnsupported = allowUnsupported });
@@ -238,14 +247,42 @@ public static class SnapshotLoader
             }
             catch (Netfilter.Nftables.NftParseException e) when (!allowUnsupported)
             {
-                throw new SnapshotException(rel, e.JsonPath, e.JsonPath is null ? e.Line : null,
-                    $"{e.Reason} (load with -AllowUnsupported to keep such rules, marked unsupported)");
+                // kept unsupported, a rule the model cannot evaluate would load: only then does -AllowUnsupported keep the rest
+                bool oneRule = Loads(text, rel);
+                throw new SnapshotException(rel, e.JsonPath, e.JsonPath is null ? e.Line : null, oneRule
+                    ? $"{e.Reason} (load with -AllowUnsupported to keep such rules, marked unsupported)"
+                    : $"{e.Reason}: nft.json cannot be read; collect the ruleset as text (`nft list ruleset`) and load it into a lab with `nft -f`, or load with -AllowUnsupported to list the ruleset unevaluated");
             }
             catch (Netfilter.Nftables.NftParseException e)
             {
                 SnapshotConfiguration.Nftables(nft, _unmodelled);
                 Warnings.Add($"{e.Message}: the nftables ruleset is not evaluated");
+                return new HashSet<(string, string)>();
             }
+            if (split is null) return new HashSet<(string, string)>();
+            foreach (var (save, file, kind) in new[] { (split.Ipv4Save, "iptables.txt", "iptables"), (split.Ipv6Save, "ip6tables.txt", "ip6tables") })
+            {
+                if (save is null) continue;
+                try
+                {
+                    var rs = Netfilter.Iptables.IptablesRestore.Load(save, $"{name}/{file}", kind == "ip6tables", new Netfilter.Iptables.IptablesLoadOptions { AllowUnsupported = allowUnsupported, IpSets = ns.Builder.IpSets });
+                    foreach (var r in rs.AllRules.Where(r => r.Unsupported is not null))
+                        _unmodelled.Add($"{r.Unsupported} (rule {r.Chain} handle {r.Handle}, not evaluated)");
+                }
+                catch (Netfilter.Iptables.IptablesParseException e)
+                {
+                    throw new SnapshotException($"{name}/{file}", null, e.Line, e.Message[(e.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..]
+                        + (e.Refused ? "" : " (load with -AllowUnsupported to keep such rules, marked unsupported)"));
+                }
+                ns.Builder.AddNftSource(new NftSource(save, $"{name}/{file}", 1) { Kind = kind, Handles = kind == "iptables" ? split.Ipv4Handles : split.Ipv6Handles });
+            }
+            return split.Tables;
+        }
+
+        private static bool Loads(string text, string rel)
+        {
+            try { Netfilter.Nftables.NftRuleset.ParseJson(text, rel, new Netfilter.Nftables.NftLoadOptions { AllowUnsupported = true }); return true; }
+            catch (Netfilter.Nftables.NftParseException) { return false; }
         }
 
         /// <summary>

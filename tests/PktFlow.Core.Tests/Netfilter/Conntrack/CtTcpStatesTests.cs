@@ -50,6 +50,30 @@ public class CtTcpStatesTests
         Assert.Equal(Sec(s.Length - 1 + secondsLeft), e.ExpiresNs);
     }
 
+    private static byte[] Seq(byte[] ipv4, uint seq, uint ack)
+    {
+        BinaryPrimitives.WriteUInt32BigEndian(ipv4.AsSpan(20 + 4), seq);
+        BinaryPrimitives.WriteUInt32BigEndian(ipv4.AsSpan(20 + 8), ack);
+        return ipv4;
+    }
+
+    [Theory]
+    [InlineData(1001u, TcpCtState.SynRecv)] // acknowledges the ignored SYN (seq 1000 + 1): back in sync
+    [InlineData(5000u, TcpCtState.Close)]   // another SYN/ACK: ignored too
+    public void ASynAckAnsweringAnIgnoredSynResyncs(uint ack, TcpCtState state)
+    {
+        // tcp_packet's TCP_CONNTRACK_IGNORE case b): in CLOSE without CLOSE_INIT the client's new SYN is ignored
+        // and its end recorded (last_end); the server's SYN/ACK whose ack_seq is that end takes the entry to SYN_RECV
+        var table = new ConntrackTable(ConntrackSettings.Default);
+        foreach (var (i, step) in new[] { "o:S", "r:SA", "o:A", "r:RA" }.Index())
+            table.Pass(step[0] == 'o' ? Tcp(A, C, 40000, 80, step[2..]) : Tcp(C, A, 80, 40000, step[2..]), Sec(i));
+        Assert.Equal(TcpCtState.Close, table.Find(Flow)!.TcpState);
+        table.Pass(Seq(Tcp(A, C, 40000, 80, "S"), 1000, 0), Sec(4));
+        Assert.Equal(TcpCtState.Close, table.Find(Flow)!.TcpState);
+        table.Pass(Seq(Tcp(C, A, 80, 40000, "SA"), 7000, ack), Sec(5));
+        Assert.Equal(state, table.Find(Flow)!.TcpState);
+    }
+
     [Fact]
     public void ARstAnsweringTheSynRemovesTheEntry()
     {

@@ -54,4 +54,24 @@ public class UsesConntrackTests
         var ns = LabLoader.Load(lab, "ct.lab").Namespaces[0];
         Assert.Equal((v4, v6), (ns.UsesConntrackV4, ns.UsesConntrackV6));
     }
+
+    // nf_ct_netns_get(NFPROTO_BRIDGE) takes bridge plus inet: both families
+    [Fact]
+    public void ABridgeTableTakesBothFamilies()
+    {
+        var ns = LabLoader.Load("nft add table bridge b\nnft add chain bridge b c\nnft add rule bridge b c meta mark set ct mark\n", "ct.lab").Namespaces[0];
+        Assert.Equal((true, true), (ns.UsesConntrackV4, ns.UsesConntrackV6));
+    }
+
+    // measured on 6.18 (`unshare -n nft -f`): "Could not process rule: Protocol error" for ct in arp and netdev tables
+    [Theory]
+    [InlineData("arp", "ct state established accept")]
+    [InlineData("netdev", "ct mark 1 accept")]
+    [InlineData("netdev", "ct mark set 1")]
+    public void CtInAnArpOrNetdevTableIsRefused(string family, string rule)
+    {
+        var lab = $"nft add table {family} t\nnft add chain {family} t c\nnft add rule {family} t c {rule}\n";
+        var e = Assert.ThrowsAny<Exception>(() => LabLoader.Load(lab, "ct.lab"));
+        Assert.Contains("Protocol error", e.Message);
+    }
 }

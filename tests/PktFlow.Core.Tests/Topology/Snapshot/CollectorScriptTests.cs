@@ -165,7 +165,7 @@ public sealed class CollectorScriptTests : IDisposable
             foreach (var role in new[] { "r", "c" }) CollectorRun.Run(ip, ["netns", "del", prefix + role]);
             File.Delete(script);
         }
-        var snapshot = SnapshotLoader.Load(_out, SnapshotLoaderTests.Lenient); // the lab's MASQUERADE is listed as xt
+        var snapshot = SnapshotLoader.Load(_out);
         Assert.Empty(snapshot.Warnings);
         var model = LabLoader.Load(lab, "lab.sh");
         foreach (var role in new[] { "r", "c" })
