@@ -113,6 +113,16 @@ public sealed class ChildTraces
         if (wire is not null && p.Copy is { Received: true } && p.Namespace == wire.Namespace
             && (engine.CopiesIn == wire.Namespace || p.Device == wire.Device) && Key(p.Protocol, p.Network) is { } rxKey)
             Remember(Arriving(p.Device.Name, rxKey), child);
+        // a packet another namespace sends in answer that arrives in the captured namespace by the capture
+        // device (a peer's ARP reply, an echo reply): the capture shows it arriving, and that frame takes
+        // this trace instead of being walked through the namespace's hooks a second time (its counters
+        // would count it twice). Before the test for leaving: an answer the namespace forwards on (an echo
+        // reply to a masqueraded client) is seen arriving first, and a multi-device capture's later frame
+        // of it leaving is a copy of that frame (AdoptChildCopies), not the child again
+        else if (wire is not null && p.Copy is null && p.Namespace != wire.Namespace
+            && FirstIn(child, wire.Namespace.Name) is { } dev && (engine.CopiesIn == wire.Namespace || dev == wire.Device.Name)
+            && Key(p.Protocol, p.Network) is { } inKey)
+            Remember(Arriving(dev, inKey), child);
         // a capture of every device of the namespace sees it leave by whichever device it leaves by
         else if (wire is not null && LeavesBy(child, wire.Namespace.Name, engine.CopiesIn == wire.Namespace ? null : wire.Device.Name))
         {
@@ -121,24 +131,16 @@ public sealed class ChildTraces
             Remember(firstKey, child);
             if (traced.LastKey is { } lastKey && !p.SeqUnknown && lastKey != firstKey) Remember(lastKey, child); // after NAT
         }
-        // a packet another namespace sends in answer that arrives in the captured namespace by the capture
-        // device (a peer's ARP reply, an echo reply): the capture shows it arriving, and that frame takes
-        // this trace instead of being walked through the namespace's hooks a second time (its counters
-        // would count it twice)
-        else if (wire is not null && p.Copy is null && p.Namespace != wire.Namespace
-            && FirstIn(child, wire.Namespace.Name) is { } dev && (engine.CopiesIn == wire.Namespace || dev == wire.Device.Name)
-            && Key(p.Protocol, p.Network) is { } inKey)
-            Remember(Arriving(dev, inKey), child);
         // copies made while a child ran (a mirred clone mirrored again, a generated packet mirrored) are children
         // of the same frame, after it; the nest limit bounds synchronous ones, MaxBacklogGenerations the backlog's
         foreach (var c in traced.Copies) Add(engine, c, c.Copy!.Traced!, wire, children);
     }
 
-    /// <summary>The device by which a trace first enters namespace <paramref name="ns"/>, or null.</summary>
+    /// <summary>The device by which a trace first enters namespace <paramref name="ns"/>, received there (not sent through it, as by a macvlan's lower device), or null.</summary>
     private static string? FirstIn(PacketTrace trace, string ns)
     {
         foreach (var e in trace.Path)
-            if (e.Namespace == ns) return e.Device;
+            if (e.Namespace == ns) return e.Stage == "EthTypeTrans" ? e.Device : null;
         return null;
     }
 

@@ -83,8 +83,21 @@ internal sealed class PredictedForwards
         foreach (var ((egress, k), c) in _crossings)
             if (egress == shown && c.Fifo.Exists(x => x.Origin == origin)) { old = k; break; }
         if (old is null || old == key) return;
+        // only the IP id differs (a packet another namespace built, its id from a per-boot hash): the crossings
+        // after NAT have other addresses but the same id, and take the frame's id too
+        string? oldId = IdOf(old), newId = IdOf(key);
+        bool idOnly = oldId is not null && newId is not null && WithId(old, newId) == key;
         foreach (var ((egress, k), c) in _crossings.ToList())
         {
+            if (k != old && idOnly && k != key && IdOf(k) == oldId && c.Fifo.Exists(x => x.Origin == origin))
+            {
+                foreach (var m in c.Fifo.Where(x => x.Origin == origin).ToList())
+                {
+                    Forget(egress, k, origin);
+                    Add(egress, WithId(k, newId!), m.Frame, m.AtNs, origin, m.Trace);
+                }
+                continue;
+            }
             if (k != old) continue;
             foreach (var m in c.Fifo.Where(x => x.Origin == origin).ToList())
             {
@@ -92,6 +105,20 @@ internal sealed class PredictedForwards
                 Add(egress, key, m.Frame, m.AtNs, origin, m.Trace);
             }
         }
+    }
+
+    /// <summary>The IP id field of an IPv4 flow key (src>dst/proto/id/l4), or null for another key.</summary>
+    private static string? IdOf(string key)
+    {
+        var f = key.Split('/');
+        return f.Length == 4 && f[0].Contains('.') ? f[2] : null;
+    }
+
+    private static string WithId(string key, string id)
+    {
+        var f = key.Split('/');
+        f[2] = id;
+        return string.Join('/', f);
     }
 
     /// <summary>Forgets the crossing <paramref name="key"/> at <paramref name="egress"/> when <paramref name="origin"/> recorded it.</summary>
