@@ -68,14 +68,7 @@ internal sealed class TcpOptionSelector : NftSelector
         if (p.L4Protocol != 6 || p.TransportOffset < 0 || p.Network.Length < p.TransportOffset + 20) return false;
         var tcp = p.Network[p.TransportOffset..];
         int hdrLen = Math.Min((tcp[12] >> 4) * 4, tcp.Length);
-        int found = -1;
-        for (int i = 20, len; i < hdrLen - 1; i += len)
-        {
-            len = tcp[i] <= 1 || tcp[i + 1] == 0 ? 1 : tcp[i + 1]; // optlen
-            if (tcp[i] != Kind) continue;
-            if (i + len <= hdrLen && Offset + (Exists ? 0 : Width) <= len) found = i;
-            break;
-        }
+        int found = NftTcpOption.Find(tcp, hdrLen, Kind, out int at, out int len) && at + len <= hdrLen && Offset + (Exists ? 0 : Width) <= len ? at : -1;
         if (Exists) { dst[0] = found >= 0 ? (byte)1 : (byte)0; return true; }
         if (found < 0) return false;
         return Field(tcp.Slice(found + Offset, Width), dst, Shift, Mask);

@@ -23,23 +23,18 @@ internal sealed class TcpOptionResetStmt : NftStmt
         var tcp = net[p.TransportOffset..];
         int hdrLen = (tcp[12] >> 4) * 4;
         if (hdrLen < 20 || hdrLen > tcp.Length) return false;
-        for (int i = 20, len; i < hdrLen - 1; i += len)
-        {
-            len = tcp[i] <= 1 || tcp[i + 1] == 0 ? 1 : tcp[i + 1]; // optlen
-            if (tcp[i] != Kind) continue;
-            if (i + len > hdrLen) { c.Verdict = NftVerdict.Drop; (c.Notes ??= new()).Add($"{Text}: the option runs past the header, dropped"); return true; }
-            // the 16-bit words the NOPs touch, as the checksum sees them (the header is word aligned; hdrLen is even)
-            int from = i & ~1, to = Math.Min((i + len + 1) & ~1, hdrLen);
-            // CHECKSUM_PARTIAL: the field holds the pseudo-header sum, which the option bytes are no part of
-            // (inet_proto_csum_replace2 with pseudohdr false leaves it); the checksum is computed on the way out
-            bool partial = PayloadSetStmt.IsPartial(p, net);
-            Span<byte> before = stackalloc byte[to - from];
-            tcp[from..to].CopyTo(before);
-            tcp.Slice(i, len).Fill(1); // TCPOPT_NOP
-            if (!partial) PayloadCsum.Replace(tcp.Slice(16, 2), before, tcp[from..to]);
-            (c.Notes ??= new()).Add($"{Text}: {len} bytes at offset {i} of the TCP header are NOPs now");
-            return true;
-        }
+        if (!NftTcpOption.Find(tcp, hdrLen, Kind, out int i, out int len)) return true;
+        if (i + len > hdrLen) { c.Verdict = NftVerdict.Drop; (c.Notes ??= new()).Add($"{Text}: the option runs past the header, dropped"); return true; }
+        // the 16-bit words the NOPs touch, as the checksum sees them (the header is word aligned; hdrLen is even)
+        int from = i & ~1, to = Math.Min((i + len + 1) & ~1, hdrLen);
+        // CHECKSUM_PARTIAL: the field holds the pseudo-header sum, which the option bytes are no part of
+        // (inet_proto_csum_replace2 with pseudohdr false leaves it); the checksum is computed on the way out
+        bool partial = PayloadSetStmt.IsPartial(p, net);
+        Span<byte> before = stackalloc byte[to - from];
+        tcp[from..to].CopyTo(before);
+        tcp.Slice(i, len).Fill(1); // TCPOPT_NOP
+        if (!partial) PayloadCsum.Replace(tcp.Slice(16, 2), before, tcp[from..to]);
+        (c.Notes ??= new()).Add($"{Text}: {len} bytes at offset {i} of the TCP header are NOPs now");
         return true;
     }
 }

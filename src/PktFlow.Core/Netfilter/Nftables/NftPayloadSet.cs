@@ -222,22 +222,20 @@ internal sealed class TcpMssSetStmt : NftStmt
         var tcp = net[p.TransportOffset..];
         int hdrLen = (tcp[12] >> 4) * 4;
         if (hdrLen < 20 || hdrLen > tcp.Length) return false;
-        for (int i = 20, len; i < hdrLen - 1; i += len)
+        if (!NftTcpOption.Find(tcp, hdrLen, 2, out int i, out int len))
         {
-            len = tcp[i] <= 1 || tcp[i + 1] == 0 ? 1 : tcp[i + 1]; // optlen
-            if (tcp[i] != 2) continue;
-            if (i + len > hdrLen || len < 4) return false;
-            ushort old = BinaryPrimitives.ReadUInt16BigEndian(tcp[(i + 2)..]);
-            if (old <= Value) { (c.Notes ??= new()).Add($"{Text} set {Value}: {old} kept (the MSS is only lowered)"); return true; }
-            Span<byte> before = stackalloc byte[2];
-            tcp.Slice(i + 2, 2).CopyTo(before);
-            BinaryPrimitives.WriteUInt16BigEndian(tcp[(i + 2)..], Value);
-            // the two bytes as one word, as inet_proto_csum_replace2 takes them, also after a lone NOP (odd offset)
-            PayloadCsum.Replace(tcp.Slice(16, 2), before, tcp.Slice(i + 2, 2));
-            (c.Notes ??= new()).Add($"{Text} set: {old} -> {Value}");
+            (c.Notes ??= new()).Add($"{Text} set {Value}: no maxseg option");
             return true;
         }
-        (c.Notes ??= new()).Add($"{Text} set {Value}: no maxseg option");
+        if (i + len > hdrLen || len < 4) return false;
+        ushort old = BinaryPrimitives.ReadUInt16BigEndian(tcp[(i + 2)..]);
+        if (old <= Value) { (c.Notes ??= new()).Add($"{Text} set {Value}: {old} kept (the MSS is only lowered)"); return true; }
+        Span<byte> before = stackalloc byte[2];
+        tcp.Slice(i + 2, 2).CopyTo(before);
+        BinaryPrimitives.WriteUInt16BigEndian(tcp[(i + 2)..], Value);
+        // the two bytes as one word, as inet_proto_csum_replace2 takes them, also after a lone NOP (odd offset)
+        PayloadCsum.Replace(tcp.Slice(16, 2), before, tcp.Slice(i + 2, 2));
+        (c.Notes ??= new()).Add($"{Text} set: {old} -> {Value}");
         return true;
     }
 }
