@@ -1003,6 +1003,25 @@ def on_device(v, ifindex):
     return any(c.ifindex == ifindex for c in v.rx + v.tx) or any(cr.iif == ifindex or cr.oif == ifindex for cr in v.crs)
 
 
+def take_sent_copy(v, visits, used):
+    """Joins to visit v (one copy received) the untraced visit that sent the same bytes out of another
+    device within 50 ms of it, if any (recorded in used); True when one was found."""
+    rx = v.rx[0]
+    for w in sorted(visits, key=lambda w: w.t):
+        if id(w) in used or w is v or w.crs or w.rx or len(w.tx) != 1 or w.drops:
+            continue
+        tx = w.tx[0]
+        if tx.dev == rx.dev or tx.l3 != rx.l3 or not 0 <= tx.t - rx.t <= 50_000_000:
+            continue
+        used.add(id(w))
+        j = v.journeys[0]
+        j.tx.append(tx)
+        tx.journey = j
+        v.tx.append(tx)
+        return True
+    return False
+
+
 def merge_tc_redirects(ns, visits):
     """tc ingress runs before every traced hook: a packet a mirred redirect takes from one device's
     ingress to another's egress (`action mirred egress redirect dev X`) passes no chain in this
@@ -1013,20 +1032,8 @@ def merge_tc_redirects(ns, visits):
     for v in sorted(visits, key=lambda v: v.t):
         if v.crs or v.tx or len(v.rx) != 1 or v.drops or v.frees:
             continue
-        rx = v.rx[0]
-        for w in sorted(visits, key=lambda w: w.t):
-            if id(w) in used or w is v or w.crs or w.rx or len(w.tx) != 1 or w.drops:
-                continue
-            tx = w.tx[0]
-            if tx.dev == rx.dev or tx.l3 != rx.l3 or not 0 <= tx.t - rx.t <= 50_000_000:
-                continue
-            used.add(id(w))
-            j = v.journeys[0]
-            j.tx.append(tx)
-            tx.journey = j
-            v.tx.append(tx)
+        if take_sent_copy(v, visits, used):
             v.tc_redirect = True
-            break
     visits[:] = [w for w in visits if not (w.tx and id(w) in used)]
 
 
@@ -1044,19 +1051,7 @@ def merge_fwd(ns, visits):
         if verdict != "stolen" or cr.family != "netdev" or rule_ev is None \
                 or " fwd to " not in " " + (ns.rules.get((cr.family, cr.table, rule_ev.get("chain"), rule_ev.get("handle"))) or ""):
             continue
-        rx = v.rx[0]
-        for w in sorted(visits, key=lambda w: w.t):
-            if id(w) in used or w is v or w.crs or w.rx or len(w.tx) != 1 or w.drops:
-                continue
-            tx = w.tx[0]
-            if tx.dev == rx.dev or tx.l3 != rx.l3 or not 0 <= tx.t - rx.t <= 50_000_000:
-                continue
-            used.add(id(w))
-            j = v.journeys[0]
-            j.tx.append(tx)
-            tx.journey = j
-            v.tx.append(tx)
-            break
+        take_sent_copy(v, visits, used)
     visits[:] = [w for w in visits if not (w.tx and id(w) in used)]
 
 
