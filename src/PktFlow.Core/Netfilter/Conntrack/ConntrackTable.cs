@@ -88,7 +88,7 @@ public sealed partial class ConntrackTable
         if (nowNs > _nowNs) _nowNs = nowNs;
         Sweep(nowNs);
 
-        if (!TryGetL4(network, ipv6, out var src, out var dst, out byte proto, out var l4, out string? problem))
+        if (!TryGetL4(network, ipv6, out var src, out var dst, out byte proto, out var l4, out string? problem, out bool fragment))
             return Invalid(problem!);
 
         if (!preRouting) return TrackProtocol(src, dst, proto, l4, nowNs, zone, preRouting);
@@ -98,7 +98,7 @@ public sealed partial class ConntrackTable
             return proto is IpProtocol.Tcp or IpProtocol.Udp or IpProtocol.Icmp or IpProtocol.Icmpv6 ? t with { Detail = $"{t.Detail}; checksum not verified (nf_conntrack_checksum=0)" } : t;
         }
         // the kernel checks the reassembled datagram; a fragment the model follows alone cannot be checked
-        var csum = IsFragment(network, ipv6) ? new CsumCheck(false, null) : ChecksumError(skb, src, dst, proto, l4);
+        var csum = fragment ? new CsumCheck(false, null) : ChecksumError(skb, src, dst, proto, l4);
         if (csum.Bad) return Invalid(csum.Note! + ExpectationTakenByInit(src, dst, proto, l4, zone));
         var r = TrackProtocol(src, dst, proto, l4, nowNs, zone, preRouting);
         return csum.Note is null ? r : r with { Detail = $"{r.Detail}; {csum.Note}" };
@@ -157,13 +157,6 @@ public sealed partial class ConntrackTable
         if (len > l4.Length) return $"invalid: UDP length field {len} exceeds the {l4.Length}-byte datagram (udp_error: truncated/malformed packet)";
         if (len < UdpHeader.HeaderLength) return $"invalid: UDP length field {len} is shorter than the UDP header (udp_error: truncated/malformed packet)";
         return null;
-    }
-
-    private static bool IsFragment(ReadOnlySpan<byte> network, bool ipv6)
-    {
-        if (!ipv6) return Ipv4Header.TryParse(network, out var ip, out _) && ip.IsFragment;
-        return Ipv6Header.TryParse(network, out var ip6, out _)
-            && Ipv6ExtensionHeaders.Walk(ip6.NextHeader, network[Ipv6Header.HeaderLength..], out var chain) | true && chain.HasFragment;
     }
 
     private CtLookup TrackProtocol(IpAddr src, IpAddr dst, byte proto, ReadOnlySpan<byte> l4, long nowNs, ConntrackZone zone, bool preRouting)
@@ -631,7 +624,13 @@ public sealed partial class ConntrackTable
     /// after nf_defrag, so the model expects reassembled datagrams and calls such fragments INVALID.</summary>
     internal static bool TryGetL4(ReadOnlySpan<byte> network, bool ipv6, out IpAddr src, out IpAddr dst, out byte proto,
         out ReadOnlySpan<byte> l4, out string? problem, bool quoted = false)
+        => TryGetL4(network, ipv6, out src, out dst, out proto, out l4, out problem, out _, quoted);
+
+    /// <summary>As above; <paramref name="fragment"/>: the packet is a first fragment (the model follows it alone).</summary>
+    private static bool TryGetL4(ReadOnlySpan<byte> network, bool ipv6, out IpAddr src, out IpAddr dst, out byte proto,
+        out ReadOnlySpan<byte> l4, out string? problem, out bool fragment, bool quoted = false)
     {
+        fragment = false;
         src = dst = default;
         proto = 0;
         l4 = default;
@@ -643,6 +642,7 @@ public sealed partial class ConntrackTable
             if (ip.FragmentOffset != 0) { problem = "invalid: non-first IPv4 fragment (conntrack sees reassembled datagrams)"; return false; }
             // A quoted datagram is cut short on purpose; its total length describes the original.
             l4 = quoted ? network[ip.HeaderLength..] : ip.Payload;
+            fragment = ip.IsFragment;
             return true;
         }
         if (!Ipv6Header.TryParse(network, out var ip6, out problem)) { problem = $"invalid: {problem}"; return false; }
@@ -654,6 +654,7 @@ public sealed partial class ConntrackTable
         if (chain.IsNonFirstFragment) { problem = "invalid: non-first IPv6 fragment (conntrack sees reassembled datagrams)"; return false; }
         proto = chain.UpperProtocol;
         l4 = after[chain.UpperOffset..];
+        fragment = chain.HasFragment;
         problem = null;
         return true;
     }

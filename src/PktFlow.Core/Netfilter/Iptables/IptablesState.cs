@@ -298,12 +298,7 @@ public sealed class IptablesState
         var t = _tables.Find(x => x.Name == name);
         if (t is null) return false;
         _tables.Remove(t);
-        var nat = t.Chains.Where(c => c.Type == "nat" && c.Hook is not null && c.Registration > 0).ToList();
-        if (nat.Count > 0 && _options.NextRegistration is not null)
-        {
-            int now = _options.NextRegistration();
-            foreach (var c in nat) _deletedNat.Add((c, now));
-        }
+        ReleasedAtCommit(t.Chains); // its own commit: the hooks go now
         return true;
     }
 
