@@ -89,7 +89,7 @@ public static class FibMultipath
         return new Choice(chosen, hash, $"{how}: hash {hash} -> {chosen}; nexthops {Candidates(nhs, upper)}{tap}")
         {
             CaptureHashed = tap == "" ? null : flow,
-            Allowed = nhs.Where((_, i) => upper[i] >= 0).ToArray(),
+            Allowed = tap == "" ? Array.Empty<RouteNexthop>() : nhs.Where((_, i) => upper[i] >= 0).ToArray(), // read only for a capture-hashed flow
         };
     }
 

@@ -57,7 +57,7 @@ public static class Rt6Multipath
         return new FibMultipath.Choice(nhs[chosen], hash, $"{how}: hash {hash} -> {nhs[chosen]}; nexthops {FibMultipath.Candidates(nhs, upper)}{tap}")
         {
             CaptureHashed = captured,
-            Allowed = nhs.Where((_, i) => upper[i] >= 0).ToArray(),
+            Allowed = captured is null ? Array.Empty<RouteNexthop>() : nhs.Where((_, i) => upper[i] >= 0).ToArray(), // read only for a capture-hashed flow
         };
     }
 

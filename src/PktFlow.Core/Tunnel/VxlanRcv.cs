@@ -29,7 +29,9 @@ public static class VxlanRcv
         List<NetDevice>? devices = null;
         foreach (var d in ns.Devices)
             if (d.Vxlan is { } p && p.DstPort == dport && IsV6(p) == daddr.IsV6) (devices ??= new()).Add(d);
-        return devices is not null && devices.Any(d => d.IsUp) ? devices : null;
+        if (devices is null) return null;
+        foreach (var d in devices) if (d.IsUp) return devices;
+        return null;
     }
 
     /// <summary>
@@ -122,8 +124,7 @@ public static class VxlanRcv
             return;
         }
         t.Stage(skb, "VxlanRcv", "vxlan_rcv", Verdict.Pass, $"VNI {vni} -> {dev.Name}; {learnt}; the inner frame ({inner.Length} bytes) is received on {dev.Name}");
-        var frame = inner.ToArray();
-        skb.ReplaceFrame(frame);
+        skb.ReplaceFrame(inner); // a move to the buffer's start (CopyTo copes with the overlap)
         skb.MacHeader = 0;
         skb.NetworkHeader = EthernetFrame.MinHeaderLength;
         skb.Ct = null; // skb_scrub_packet: the inner packet gets its own conntrack entry
@@ -165,7 +166,13 @@ public static class VxlanRcv
     /// <summary>Whether <paramref name="dev"/> is a veth or loopback, or a bridge with a veth port.</summary>
     private static bool OverVeth(NetNamespace ns, NetDevice dev) =>
         dev.Kind is DeviceKind.Veth or DeviceKind.Loopback
-        || dev.Kind == DeviceKind.Bridge && ns.Devices.Any(d => d.Master == dev.Name && d.Kind == DeviceKind.Veth);
+        || dev.Kind == DeviceKind.Bridge && HasVethPort(ns, dev);
+
+    private static bool HasVethPort(NetNamespace ns, NetDevice bridge)
+    {
+        foreach (var d in ns.Devices) if (d.Master == bridge.Name && d.Kind == DeviceKind.Veth) return true;
+        return false;
+    }
 
     private static void Drop(SkBuff skb, TraceBuilder t, string reason, string detail) =>
         t.Drop(skb, "VxlanRcv", "vxlan_rcv", reason, detail);
